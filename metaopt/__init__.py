@@ -1,0 +1,5 @@
+"""metaopt: hyperparameter optimization that learns from experience."""
+
+from metaopt._version import __version__
+
+__all__ = ["__version__"]

@@ -1,0 +1,88 @@
+"""The ``metaopt`` command. Each capability registers its own subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from metaopt._version import __version__
+
+
+def _register_datasets(subparsers) -> None:
+    p = subparsers.add_parser(
+        "suites", help="list the named dataset suites and their sizes",
+        description="List the named suites: OpenML suites (task ids) and local directory suites.",
+    )
+    p.add_argument("--root", help="directory of a local suite (e.g. a PMLB copy) to count it")
+    p.set_defaults(func=_cmd_suites)
+
+    p = subparsers.add_parser(
+        "metafeatures", help="compute the meta-features of a CSV/TSV/parquet file",
+        description="Compute metaopt's meta-features of one dataset file and print them.",
+    )
+    p.add_argument("--data", required=True, help="CSV, TSV (optionally .gz) or parquet file")
+    p.add_argument("--target", required=True, help="name of the target column")
+    p.add_argument("--task", choices=["classification", "regression"],
+                   help="task type (inferred from the target when omitted)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_metafeatures)
+
+
+def _cmd_suites(args) -> int:
+    from metaopt.data import get_suite, list_suites, openml_suites
+
+    oml = openml_suites()
+    for name in list_suites():
+        if name in oml:
+            print(f"{name:22s} OpenML suite {oml[name]['openml_suite_id']:>4}: "
+                  f"{len(oml[name]['task_ids'])} {oml[name]['task_type']} tasks")
+        elif args.root:
+            print(f"{name:22s} local: {len(get_suite(name, args.root))} datasets in {args.root}")
+        else:
+            print(f"{name:22s} local directory suite (pass --root DIR)")
+    return 0
+
+
+def _cmd_metafeatures(args) -> int:
+    from metaopt import metafeatures
+    from metaopt.data import load_table
+
+    ds = load_table(args.data, args.target, args.task)
+    values = metafeatures.compute(ds.X, ds.y, ds.task, random_state=args.seed)
+    print(f"{ds.name}: {ds.task}, {ds.n_samples} rows x {ds.n_features} features")
+    print(values.to_string())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="metaopt",
+        description="Hyperparameter optimization that learns from experience: meta-learned "
+        "warm starts, adapted configuration rankers and architecture priors.",
+    )
+    parser.add_argument("--version", action="version", version=f"metaopt {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _register_datasets(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except (ValueError, OSError, RuntimeError) as exc:
+        # user errors (bad file, bad option, missing data) get one clear line, not a traceback
+        print(f"metaopt {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"metaopt {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""The one dataset record every part of metaopt consumes, and its validation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+from scipy import sparse
+
+TaskType = Literal["classification", "regression"]
+TASK_TYPES: tuple[str, ...] = ("classification", "regression")
+
+# A float target with more distinct values than this (and non-integer values) is
+# continuous: refusing it as a classification target catches a common mistake.
+_MAX_CLASSES_FOR_FLOAT_TARGET = 50
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated supervised learning problem.
+
+    Attributes
+    ----------
+    X : pandas.DataFrame
+        Features with proper dtypes: numeric columns as floats/ints, categorical
+        columns as ``category`` (strings and objects are converted).
+    y : pandas.Series
+        Target. Class labels (any hashable) for classification, floats for regression.
+    task : {"classification", "regression"}
+    name : str
+        Human-readable name, unique within its source.
+    source : str
+        Where it came from: ``"openml"``, ``"local"`` or ``"arrays"``.
+    source_id : str or None
+        Identifier within the source (OpenML dataset id, file path, ...).
+    openml_dataset_id, openml_task_id : int or None
+        OpenML identifiers when known.
+    splits : list of (train_idx, test_idx) or None
+        Predefined resampling splits (e.g. the folds of an OpenML task).
+    """
+
+    X: pd.DataFrame
+    y: pd.Series
+    task: TaskType
+    name: str
+    source: str = "arrays"
+    source_id: str | None = None
+    openml_dataset_id: int | None = None
+    openml_task_id: int | None = None
+    splits: list[tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def categorical_columns(self) -> list[str]:
+        return [c for c in self.X.columns if isinstance(self.X[c].dtype, pd.CategoricalDtype)]
+
+    @property
+    def classes(self) -> np.ndarray | None:
+        """Sorted class labels, or None for regression."""
+        return np.unique(self.y.to_numpy()) if self.task == "classification" else None
+
+    def subsample(self, max_rows: int, random_state: int | None = 0) -> Dataset:
+        """Return a copy with at most ``max_rows`` rows (stratified for classification).
+
+        Every class keeps at least one row. Predefined ``splits`` are dropped because
+        their indices no longer apply.
+        """
+        if max_rows < 1:
+            raise ValueError(f"max_rows must be >= 1, got {max_rows!r}")
+        if self.n_samples <= max_rows:
+            return self
+        idx = _subsample_indices(self.y, self.task, max_rows, random_state)
+        return Dataset(
+            X=self.X.iloc[idx].reset_index(drop=True),
+            y=self.y.iloc[idx].reset_index(drop=True),
+            task=self.task,
+            name=self.name,
+            source=self.source,
+            source_id=self.source_id,
+            openml_dataset_id=self.openml_dataset_id,
+            openml_task_id=self.openml_task_id,
+        )
+
+
+def _subsample_indices(
+    y: pd.Series, task: str, max_rows: int, random_state: int | None
+) -> np.ndarray:
+    rng = np.random.default_rng(random_state)
+    n = len(y)
+    if task != "classification":
+        return np.sort(rng.choice(n, size=max_rows, replace=False))
+    codes = np.unique(y.to_numpy(), return_inverse=True)[1]
+    counts = np.bincount(codes)
+    # proportional allocation, at least one row per class
+    quota = np.maximum(1, np.floor(counts / n * max_rows).astype(int))
+    chosen = [
+        rng.choice(np.flatnonzero(codes == k), size=min(q, c), replace=False)
+        for k, (q, c) in enumerate(zip(quota, counts, strict=True))
+    ]
+    return np.sort(np.concatenate(chosen))
+
+
+def infer_task(y: pd.Series) -> TaskType:
+    """Guess the task from the target: non-numeric or few integer values -> classification."""
+    values = y.dropna()
+    if not ptypes.is_numeric_dtype(values) or ptypes.is_bool_dtype(values):
+        return "classification"
+    as_float = values.to_numpy(dtype=float)
+    n_unique = len(np.unique(as_float))
+    is_integer = bool(np.all(np.equal(np.mod(as_float, 1), 0)))
+    if is_integer and n_unique <= max(2, min(20, len(values) // 5)):
+        return "classification"
+    return "regression"
+
+
+def _to_frame(X) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        frame = X.copy()
+        frame.columns = [str(c) for c in frame.columns]
+        return frame.reset_index(drop=True)
+    if sparse.issparse(X):
+        return pd.DataFrame(X.toarray(), columns=[f"x{i}" for i in range(X.shape[1])])
+    arr = np.asarray(X)
+    if arr.ndim == 1:
+        raise ValueError(
+            f"X must be 2-dimensional (n_samples, n_features), got a 1-d array of shape "
+            f"{arr.shape}; use X.reshape(-1, 1) for a single feature"
+        )
+    if arr.ndim != 2:
+        raise ValueError(f"X must be 2-dimensional (n_samples, n_features), got shape {arr.shape}")
+    return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+
+
+def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
+    """Numeric columns stay numeric; strings/objects/bools become ``category``."""
+    out = {}
+    for col in X.columns:
+        s = X[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            out[col] = s
+        elif ptypes.is_bool_dtype(s):
+            out[col] = s.astype("category")
+        elif ptypes.is_numeric_dtype(s):
+            out[col] = s.astype(float) if ptypes.is_extension_array_dtype(s) else s
+        else:
+            numeric = pd.to_numeric(s, errors="coerce")
+            if numeric.notna().sum() == s.notna().sum():  # numbers stored as strings
+                out[col] = numeric.astype(float)
+            else:
+                out[col] = s.astype(str).where(s.notna()).astype("category")
+    return pd.DataFrame(out, index=X.index)
+
+
+def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, TaskType]:
+    """Check and normalise a supervised problem; raise ``ValueError`` naming what is wrong.
+
+    NaN in X is allowed (metaopt's pipelines impute it); infinite values, missing
+    targets, a single class and mismatched lengths are not.
+    """
+    if X is None or y is None:
+        raise ValueError("X and y are required, got None")
+    frame = _fix_dtypes(_to_frame(X))
+    target = pd.Series(np.asarray(y).ravel() if not isinstance(y, pd.Series) else y.to_numpy())
+    target.name = getattr(y, "name", None) or "target"
+    if np.ndim(y) > 1 and np.shape(y)[1] != 1:
+        raise ValueError(f"y must be 1-dimensional, got shape {np.shape(y)}")
+    if frame.shape[0] == 0:
+        raise ValueError("X is empty: it has 0 rows")
+    if frame.shape[1] == 0:
+        raise ValueError(f"X has {frame.shape[0]} rows but 0 columns")
+    if frame.shape[0] != len(target):
+        raise ValueError(
+            f"X and y have different lengths: X has {frame.shape[0]} rows, y has {len(target)}"
+        )
+    numeric = frame.select_dtypes(include="number")
+    inf_cols = [c for c in numeric.columns if np.isinf(numeric[c].to_numpy(dtype=float)).any()]
+    if inf_cols:
+        raise ValueError(
+            f"X contains infinite values in column(s) {inf_cols[:10]}; replace them with "
+            "finite values or NaN (NaN is imputed)"
+        )
+    n_missing = int(target.isna().sum())
+    if n_missing == len(target):
+        raise ValueError("y contains only missing values (NaN)")
+    if n_missing:
+        raise ValueError(
+            f"y contains {n_missing} missing value(s) (NaN); drop those rows before fitting"
+        )
+    if task is None:
+        task = infer_task(target)
+    if task not in TASK_TYPES:
+        raise ValueError(f"task must be one of {TASK_TYPES}, got {task!r}")
+    if task == "classification":
+        _check_classification_target(target)
+    else:
+        if not ptypes.is_numeric_dtype(target) or ptypes.is_bool_dtype(target):
+            raise ValueError(
+                f"task='regression' needs a numeric target, got dtype {target.dtype} "
+                f"(e.g. {target.iloc[0]!r}); use task='classification' for labels"
+            )
+        target = target.astype(float)
+        if not np.isfinite(target.to_numpy()).all():
+            raise ValueError("y contains infinite values")
+    return frame, target, task
+
+
+def _check_classification_target(target: pd.Series) -> None:
+    n_classes = target.nunique()
+    if n_classes < 2:
+        raise ValueError(
+            f"classification needs at least 2 classes in y, got {n_classes} "
+            f"(only {target.iloc[0]!r})"
+        )
+    if ptypes.is_float_dtype(target):
+        values = target.to_numpy(dtype=float)
+        non_integer = not np.all(np.equal(np.mod(values, 1), 0))
+        if non_integer and n_classes > _MAX_CLASSES_FOR_FLOAT_TARGET:
+            raise ValueError(
+                f"y looks like a regression target ({n_classes} distinct non-integer values) "
+                "but task='classification'; pass task='regression'"
+            )
+
+
+def from_arrays(X, y, task: str | None = None, name: str = "user-data") -> Dataset:
+    """Build a validated :class:`Dataset` from arrays, DataFrames or sparse matrices.
+
+    ``task`` is inferred from ``y`` when None (see :func:`infer_task`).
+    """
+    frame, target, task = validate(X, y, task)
+    return Dataset(X=frame, y=target, task=task, name=name, source="arrays")

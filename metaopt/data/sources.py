@@ -1,0 +1,247 @@
+"""Dataset sources: OpenML (through the ``openml`` package) and local directories."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from metaopt.data._dataset import TASK_TYPES, Dataset, infer_task, validate
+
+_TABLE_SUFFIXES = (".tsv.gz", ".tsv", ".csv.gz", ".csv", ".parquet")
+_CATEGORICAL_TYPES = {"categorical", "nominal"}
+
+
+class DatasetLoadError(RuntimeError):
+    """A dataset could not be loaded (missing file, no network, bad format)."""
+
+
+class OpenMLSource:
+    """Datasets and tasks from OpenML, through the ``openml`` package and its cache.
+
+    Parameters
+    ----------
+    cache_dir : str or Path, optional
+        Root of the OpenML cache. When given it is set as ``openml``'s root cache
+        directory (a process-wide setting of that package) before every load.
+        Files already in the cache are used without network access.
+    skip_parquet : bool, default=True
+        Read the ARFF files instead of downloading OpenML's parquet copies.
+    """
+
+    name = "openml"
+
+    def __init__(self, cache_dir: str | Path | None = None, *, skip_parquet: bool = True):
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.skip_parquet = skip_parquet
+
+    def _configure(self):
+        import openml
+
+        if self.cache_dir is not None:
+            openml.config.set_root_cache_directory(str(self.cache_dir))
+        if self.skip_parquet:
+            os.environ["OPENML_SKIP_PARQUET"] = "true"
+        return openml
+
+    def _cache_label(self) -> str:
+        if self.cache_dir is not None:
+            return str(self.cache_dir)
+        import openml
+
+        return openml.config.get_cache_directory()
+
+    def load_dataset(self, dataset_id: int, task: str | None = None) -> Dataset:
+        """Load OpenML dataset ``dataset_id`` with its default target."""
+        openml = self._configure()
+        try:
+            oml = openml.datasets.get_dataset(
+                int(dataset_id),
+                download_data=True,
+                download_qualities=False,
+                download_features_meta_data=True,
+            )
+            X, y, _, _ = oml.get_data(target=oml.default_target_attribute)
+        except Exception as exc:  # openml raises requests/OpenML/OS errors alike
+            raise DatasetLoadError(
+                f"could not load OpenML dataset {dataset_id} (cache: {self._cache_label()}): "
+                f"{type(exc).__name__}: {_first_line(exc)}. It is not in the cache and "
+                "OpenML could not be reached; download it once with network access."
+            ) from exc
+        return self._to_dataset(X, y, task, name=oml.name, dataset_id=int(dataset_id))
+
+    def load_task(self, task_id: int) -> Dataset:
+        """Load OpenML task ``task_id``: its dataset, target and train/test splits (repeat 0)."""
+        openml = self._configure()
+        try:
+            otask = openml.tasks.get_task(int(task_id), download_splits=True)
+            oml = otask.get_dataset(download_data=True)
+            X, y, _, _ = oml.get_data(target=otask.target_name)
+            n_folds = otask.get_split_dimensions()[1]
+            splits = [otask.get_train_test_split_indices(fold=f) for f in range(n_folds)]
+        except Exception as exc:
+            raise DatasetLoadError(
+                f"could not load OpenML task {task_id} (cache: {self._cache_label()}): "
+                f"{type(exc).__name__}: {_first_line(exc)}. It is not in the cache and "
+                "OpenML could not be reached; download it once with network access."
+            ) from exc
+        task = "regression" if "Regression" in str(otask.task_type) else "classification"
+        return self._to_dataset(
+            X, y, task, name=oml.name, dataset_id=int(oml.dataset_id),
+            task_id=int(task_id), splits=splits,
+        )
+
+    def is_cached(self, *, dataset_id: int | None = None, task_id: int | None = None) -> bool:
+        """Whether the cache holds the files for a dataset or task (no network used)."""
+        openml = self._configure()
+        root = Path(openml.config.get_cache_directory())
+        if task_id is not None:
+            return (root / "tasks" / str(task_id) / "task.xml").is_file()
+        if dataset_id is None:
+            raise ValueError("pass dataset_id or task_id")
+        folder = root / "datasets" / str(dataset_id)
+        return (folder / "description.xml").is_file() and (
+            (folder / "dataset.arff").is_file() or (folder / "dataset.pq").is_file()
+        )
+
+    def _to_dataset(self, X, y, task, *, name, dataset_id, task_id=None, splits=None) -> Dataset:
+        if y is None:
+            raise DatasetLoadError(f"OpenML dataset {dataset_id} ({name}) has no default target")
+        frame, target, task = validate(X, y, task or _openml_task(y))
+        return Dataset(
+            X=frame, y=target, task=task, name=name, source="openml",
+            source_id=str(task_id if task_id is not None else dataset_id),
+            openml_dataset_id=dataset_id, openml_task_id=task_id, splits=splits,
+        )
+
+
+def _openml_task(y: pd.Series) -> str:
+    return "classification" if isinstance(y.dtype, pd.CategoricalDtype) else infer_task(y)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else ""
+
+
+class LocalSource:
+    """A directory of tabular datasets, laid out like PMLB.
+
+    Each dataset is either a folder ``<root>/<name>/`` holding ``<name>.tsv.gz`` (or
+    ``.tsv``, ``.csv``, ``.csv.gz``, ``.parquet``) and optionally ``metadata.yaml``
+    (feature types; ``categorical``/``nominal`` features become ``category`` columns),
+    or a single file ``<root>/<name>.<suffix>``. The target column is ``target`` unless
+    ``target`` says otherwise. An optional ``manifest.csv`` with columns ``name`` and
+    ``task`` (and any others, e.g. ``n_instances``, ``openml_did``) lists the datasets
+    and their task types; without it, datasets are discovered and tasks inferred.
+
+    Parameters
+    ----------
+    root : str or Path
+        The directory.
+    target : str, default="target"
+        Name of the target column in every file.
+    """
+
+    name = "local"
+
+    def __init__(self, root: str | Path, *, target: str = "target"):
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise ValueError(f"root must be an existing directory, got {str(root)!r}")
+        self.target = target
+
+    def manifest(self) -> pd.DataFrame:
+        """One row per dataset: ``name``, ``task`` (None when unknown) and manifest extras."""
+        path = self.root / "manifest.csv"
+        if path.is_file():
+            table = pd.read_csv(path)
+            missing = {"name", "task"} - set(table.columns)
+            if missing:
+                raise ValueError(f"{path} lacks column(s) {sorted(missing)}")
+            bad = set(table["task"].dropna()) - set(TASK_TYPES)
+            if bad:
+                raise ValueError(f"{path}: unknown task type(s) {sorted(bad)}; use {TASK_TYPES}")
+            return table.sort_values("name", kind="stable").reset_index(drop=True)
+        names = sorted({_dataset_name(p) for p in self.root.iterdir() if _dataset_name(p)})
+        return pd.DataFrame({"name": names, "task": [None] * len(names)})
+
+    def names(self) -> list[str]:
+        return self.manifest()["name"].tolist()
+
+    def _find_file(self, name: str) -> Path:
+        for base in (self.root / name / name, self.root / name):
+            for suffix in _TABLE_SUFFIXES:
+                path = base.with_name(base.name + suffix)
+                if path.is_file():
+                    return path
+        raise DatasetLoadError(
+            f"dataset {name!r} not found under {self.root} (looked for {name}/{name}.<ext> "
+            f"and {name}.<ext> with ext in {_TABLE_SUFFIXES})"
+        )
+
+    def load(self, name: str, task: str | None = None) -> Dataset:
+        """Load dataset ``name``; ``task`` defaults to the manifest's, else inferred."""
+        path = self._find_file(name)
+        try:
+            if path.name.endswith(".parquet"):
+                table = pd.read_parquet(path)
+            else:
+                sep = "\t" if ".tsv" in path.name else ","
+                table = pd.read_csv(path, sep=sep)
+        except Exception as exc:
+            raise DatasetLoadError(f"could not read {path}: {type(exc).__name__}: {exc}") from exc
+        if self.target not in table.columns:
+            raise DatasetLoadError(
+                f"{path} has no target column {self.target!r} (columns: {list(table.columns)[:10]})"
+            )
+        y = table.pop(self.target)
+        for col in _categorical_features(path.parent / "metadata.yaml", table.columns):
+            table[col] = table[col].astype("category")
+        if task is None:
+            known = self.manifest().set_index("name")["task"].get(name)
+            task = known if isinstance(known, str) else None
+        frame, target, task = validate(table, y, task)
+        return Dataset(X=frame, y=target, task=task, name=name, source="local", source_id=str(path))
+
+
+def _dataset_name(path: Path) -> str | None:
+    if path.is_dir():
+        return path.name if any(
+            (path / f"{path.name}{s}").is_file() for s in _TABLE_SUFFIXES
+        ) else None
+    for suffix in _TABLE_SUFFIXES:
+        if path.name.endswith(suffix) and path.name != "manifest.csv":
+            return path.name[: -len(suffix)]
+    return None
+
+
+def _categorical_features(metadata: Path, columns) -> list[str]:
+    if not metadata.is_file():
+        return []
+    try:
+        meta = yaml.safe_load(metadata.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise DatasetLoadError(f"could not parse {metadata}: {exc}") from exc
+    present = set(columns)
+    return [
+        f["name"] for f in meta.get("features") or []
+        if str(f.get("type")).lower() in _CATEGORICAL_TYPES and f.get("name") in present
+    ]
+
+
+def load_table(path: str | Path, target: str, task: str | None = None) -> Dataset:
+    """Load one CSV/TSV/parquet file with a named target column (for the CLI)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"data file {str(path)!r} does not exist")
+    source = LocalSource(path.parent, target=target)
+    name = _dataset_name(path)
+    if name is None:
+        raise ValueError(f"data file must end with one of {_TABLE_SUFFIXES}, got {path.name!r}")
+    return source.load(name, task)
+
+
+__all__ = ["DatasetLoadError", "LocalSource", "OpenMLSource", "load_table"]

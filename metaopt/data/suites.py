@@ -1,0 +1,115 @@
+"""Named benchmark suites: OpenML suites (by task id) and local directory suites."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from importlib import resources
+from pathlib import Path
+
+from metaopt.data._dataset import Dataset
+from metaopt.data.sources import LocalSource, OpenMLSource
+
+_LOCAL_SUITES = {"pmlb-classification": "classification", "pmlb-regression": "regression"}
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """A dataset of a suite, not loaded yet.
+
+    ``key`` is a stable unique id such as ``"openml-task/31"`` or ``"pmlb/adult"``.
+    """
+
+    key: str
+    name: str
+    task: str | None
+    source: str
+    _loader: Callable[[], Dataset] = field(repr=False, compare=False)
+
+    def load(self) -> Dataset:
+        """Load the dataset; raises :class:`~metaopt.data.DatasetLoadError` on failure."""
+        return self._loader()
+
+
+@dataclass(frozen=True)
+class Suite:
+    """An ordered collection of :class:`DatasetRef`."""
+
+    name: str
+    refs: tuple[DatasetRef, ...]
+
+    def __iter__(self) -> Iterator[DatasetRef]:
+        return iter(self.refs)
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    def __getitem__(self, i: int) -> DatasetRef:
+        return self.refs[i]
+
+    def select(self, limit: int | None = None, names: list[str] | None = None) -> Suite:
+        """The first ``limit`` refs, optionally only those whose name or key is in ``names``."""
+        refs = self.refs
+        if names is not None:
+            wanted = set(names)
+            unknown = wanted - {r.name for r in refs} - {r.key for r in refs}
+            if unknown:
+                raise ValueError(f"names not in suite {self.name!r}: {sorted(unknown)}")
+            refs = tuple(r for r in refs if r.name in wanted or r.key in wanted)
+        if limit is not None:
+            if limit < 1:
+                raise ValueError(f"limit must be >= 1, got {limit}")
+            refs = refs[:limit]
+        return Suite(self.name, refs)
+
+
+def openml_suites() -> dict[str, dict]:
+    """The OpenML suites metaopt knows by name: ``{name: {openml_suite_id, task_type, task_ids}}``."""
+    text = resources.files("metaopt.data").joinpath("suites.json").read_text()
+    return {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
+
+
+def list_suites() -> list[str]:
+    return sorted([*openml_suites(), *_LOCAL_SUITES])
+
+
+def get_suite(
+    name: str, root: str | Path | None = None, *, cache_dir: str | Path | None = None
+) -> Suite:
+    """A suite by name.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`list_suites`: ``openml-cc18``, ``amlb-classification``,
+        ``openml-ctr23`` (OpenML task ids, loaded through :class:`OpenMLSource`), or
+        ``pmlb-classification`` / ``pmlb-regression`` (a local directory, ``root``).
+    root : str or Path, optional
+        The directory of a local suite (required for the ``pmlb-*`` suites).
+    cache_dir : str or Path, optional
+        OpenML cache directory for the OpenML suites.
+    """
+    if name in _LOCAL_SUITES:
+        if root is None:
+            raise ValueError(f"suite {name!r} is a local directory suite: pass root=<directory>")
+        source = LocalSource(root)
+        table = source.manifest()
+        task = _LOCAL_SUITES[name]
+        names = table.loc[table["task"] == task, "name"].tolist()
+        refs = tuple(
+            DatasetRef(f"pmlb/{n}", n, task, "local", partial(source.load, n, task)) for n in names
+        )
+        return Suite(name, refs)
+    suites = openml_suites()
+    if name not in suites:
+        raise ValueError(f"unknown suite {name!r}; known suites: {list_suites()}")
+    source = OpenMLSource(cache_dir)
+    spec = suites[name]
+    refs = tuple(
+        DatasetRef(f"openml-task/{tid}", f"task-{tid}", spec["task_type"], "openml",
+                   partial(source.load_task, tid))
+        for tid in spec["task_ids"]
+    )
+    return Suite(name, refs)

@@ -1,0 +1,104 @@
+"""Dataset validation: the bad inputs of the foundation issue, each a clear ValueError or a working result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+from sklearn.datasets import load_iris
+
+from metaopt.data import Dataset, from_arrays, infer_task, validate
+
+
+@pytest.fixture
+def iris():
+    return load_iris(return_X_y=True, as_frame=True)
+
+
+def test_iris_round_trip(iris):
+    X, y = iris
+    ds = from_arrays(X, y, name="iris")
+    assert isinstance(ds, Dataset)
+    assert ds.task == "classification"
+    assert ds.n_samples == 150 and ds.n_features == 4
+    assert list(ds.classes) == [0, 1, 2]
+    assert list(ds.X.columns) == list(X.columns)
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.empty((0, 3)), np.empty(0), "0 rows"),
+        (np.empty((5, 0)), np.arange(5) % 2, "0 columns"),
+        (np.ones((5, 2)), np.arange(4) % 2, "different lengths: X has 5 rows, y has 4"),
+        (np.random.default_rng(0).normal(size=(6, 2)), np.zeros(6), "at least 2 classes"),
+        (np.ones((4, 2)), np.full(4, np.nan), "only missing values"),
+        (np.ones((4, 2)), np.array([0, 1, np.nan, 1]), "1 missing value"),
+        (np.array([[1.0, np.inf], [2.0, 3.0], [3, 4]]), [0, 1, 0], "infinite values"),
+        (np.arange(5.0), np.arange(5) % 2, "2-dimensional"),
+    ],
+)
+def test_bad_inputs_raise_clear_value_errors(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        validate(X, y, "classification")
+
+
+def test_regression_target_as_classification_is_refused():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 3)), rng.normal(size=200)
+    with pytest.raises(ValueError, match="looks like a regression target"):
+        validate(X, y, "classification")
+    assert validate(X, y)[2] == "regression"
+
+
+def test_string_labels_as_regression_are_refused():
+    with pytest.raises(ValueError, match="numeric target"):
+        validate(np.ones((3, 1)), ["a", "b", "a"], "regression")
+
+
+def test_unknown_task_is_refused(iris):
+    with pytest.raises(ValueError, match="task must be one of"):
+        validate(*iris, task="ranking")
+
+
+def test_nan_in_x_string_and_constant_columns_work():
+    X = pd.DataFrame({
+        "num": [1.0, np.nan, 3.0, 4.0, 5.0, 6.0],
+        "text": ["a", "b", None, "a", "b", "a"],
+        "numbers_as_text": ["1", "2", "3", "4", "5", "6"],
+        "const": [7.0] * 6,
+        "flag": [True, False, True, True, False, False],
+    })
+    frame, y, task = validate(X, ["yes", "no", "yes", "no", "yes", "no"])
+    assert task == "classification"
+    assert frame["num"].isna().sum() == 1
+    assert isinstance(frame["text"].dtype, pd.CategoricalDtype)
+    assert frame["text"].isna().sum() == 1  # missing stays missing, not the string "None"
+    assert frame["numbers_as_text"].dtype == float
+    assert isinstance(frame["flag"].dtype, pd.CategoricalDtype)
+
+
+def test_one_row_per_class_and_wide_and_sparse():
+    X = np.random.default_rng(0).normal(size=(10, 5000))
+    ds = from_arrays(X, [f"c{i}" for i in range(10)], task="classification")
+    assert ds.n_features == 5000 and len(ds.classes) == 10
+    ds = from_arrays(sparse.random(20, 4, density=0.5, random_state=0, format="csr"), np.arange(20) % 2)
+    assert ds.X.shape == (20, 4)
+
+
+def test_infer_task():
+    assert infer_task(pd.Series(["a", "b"])) == "classification"
+    assert infer_task(pd.Series(np.arange(100) % 3)) == "classification"
+    assert infer_task(pd.Series(np.linspace(0, 1, 100))) == "regression"
+
+
+def test_subsample_is_stratified_and_seeded(iris):
+    ds = from_arrays(*iris)
+    small = ds.subsample(30, random_state=1)
+    assert small.n_samples == 30
+    assert small.y.value_counts().tolist() == [10, 10, 10]
+    assert small.X.equals(ds.subsample(30, random_state=1).X)
+    assert ds.subsample(1000) is ds
+    with pytest.raises(ValueError, match="max_rows"):
+        ds.subsample(0)

@@ -1,0 +1,101 @@
+"""Sources on real data: the OpenML cache (offline), a local PMLB copy, and suites."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pandas as pd
+import pytest
+
+from metaopt.data import DatasetLoadError, LocalSource, OpenMLSource, get_suite, list_suites, load_table
+
+
+@pytest.fixture
+def openml_cache(shared_data, tmp_path, monkeypatch):
+    # openml writes pickles beside the files it reads: work on a copy
+    cache = tmp_path / "openml-cache"
+    shutil.copytree(shared_data / "openml-cache", cache)
+    import openml
+
+    monkeypatch.setattr(openml.config, "connection_n_retries", 1)
+    return cache
+
+
+def test_openml_dataset_from_offline_cache(openml_cache):
+    ds = OpenMLSource(cache_dir=openml_cache).load_dataset(2)
+    assert ds.name == "anneal"
+    assert ds.source == "openml" and ds.openml_dataset_id == 2
+    assert ds.task == "classification"
+    assert ds.X.shape == (898, 38)
+    assert len(ds.categorical_columns) == 32  # OpenML's nominal features
+    assert ds.y.nunique() == 5
+
+
+def test_openml_missing_dataset_fails_fast_and_clearly(openml_cache):
+    source = OpenMLSource(cache_dir=openml_cache)
+    start = time.perf_counter()
+    with pytest.raises(DatasetLoadError) as err:
+        source.load_dataset(3)
+    assert time.perf_counter() - start < 30
+    message = str(err.value)
+    assert "OpenML dataset 3" in message and str(openml_cache) in message
+    with pytest.raises(DatasetLoadError, match="OpenML task 31"):
+        source.load_task(31)
+    assert source.is_cached(dataset_id=2) and not source.is_cached(dataset_id=3)
+
+
+def test_local_source_reads_pmlb_layout(pmlb_root):
+    source = LocalSource(pmlb_root)
+    manifest = source.manifest()
+    assert {"name", "task"} <= set(manifest.columns) and len(manifest) > 200
+    ds = source.load("adult")
+    assert ds.task == "classification" and ds.source == "local"
+    assert ds.n_samples == 48842
+    assert "workclass" in ds.categorical_columns  # from metadata.yaml
+    assert ds.X["age"].dtype == float
+    reg = source.load("1027_ESL")
+    assert reg.task == "regression" and reg.y.dtype == float
+
+
+def test_local_source_without_manifest_and_parquet(tmp_path):
+    pd.DataFrame({"a": [1.0, 2, 3, 4], "color": ["r", "g", "r", "g"], "target": [0, 1, 0, 1]}).to_parquet(
+        tmp_path / "toy.parquet"
+    )
+    source = LocalSource(tmp_path)
+    assert source.names() == ["toy"]
+    ds = source.load("toy")
+    assert ds.task == "classification" and "color" in ds.categorical_columns
+    with pytest.raises(DatasetLoadError, match="'nope' not found"):
+        source.load("nope")
+    with pytest.raises(ValueError, match="existing directory"):
+        LocalSource(tmp_path / "missing")
+
+
+def test_load_table_errors(tmp_path):
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"x": [1, 2, 3], "y": [1.0, 2.5, 3.7]}).to_csv(path, index=False)
+    assert load_table(path, "y").task == "regression"
+    with pytest.raises(DatasetLoadError, match="no target column 'label'"):
+        load_table(path, "label")
+    with pytest.raises(ValueError, match="does not exist"):
+        load_table(tmp_path / "nothing.csv", "y")
+
+
+def test_suites(pmlb_root, openml_cache):
+    assert {"openml-cc18", "amlb-classification", "openml-ctr23", "pmlb-classification"} <= set(list_suites())
+    cc18 = get_suite("openml-cc18", cache_dir=openml_cache)
+    assert len(cc18) == 72 and cc18[0].key.startswith("openml-task/")
+    assert len(get_suite("openml-ctr23")) == 35
+    with pytest.raises(DatasetLoadError, match="OpenML task"):
+        cc18[0].load()
+    pmlb = get_suite("pmlb-classification", root=pmlb_root)
+    assert all(ref.task == "classification" for ref in pmlb)
+    small = pmlb.select(limit=3)
+    assert [r.key for r in small] == [r.key for r in pmlb][:3]
+    assert small[0].load().task == "classification"
+    assert len(pmlb.select(names=["iris" if "iris" in [r.name for r in pmlb] else "adult"])) == 1
+    with pytest.raises(ValueError, match="pass root"):
+        get_suite("pmlb-regression")
+    with pytest.raises(ValueError, match="unknown suite"):
+        get_suite("nope")
