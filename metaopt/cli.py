@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"metaopt {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _register_datasets(subparsers)
+    from metaopt.kb._cli import register as register_kb
+
+    register_kb(subparsers)
     return parser
 
 

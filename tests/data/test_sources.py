@@ -8,7 +8,14 @@ import time
 import pandas as pd
 import pytest
 
-from metaopt.data import DatasetLoadError, LocalSource, OpenMLSource, get_suite, list_suites, load_table
+from metaopt.data import (
+    DatasetLoadError,
+    LocalSource,
+    OpenMLSource,
+    get_suite,
+    list_suites,
+    load_table,
+)
 
 
 @pytest.fixture

@@ -1,0 +1,446 @@
+"""The resumable, parallel runner that fills a knowledge base from a suite of datasets."""
+
+from __future__ import annotations
+
+import os
+import platform
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from joblib import Parallel, delayed, parallel_config
+from sklearn.model_selection import train_test_split
+from tqdm.auto import tqdm
+
+from metaopt.kb._design import plan_configs, stable_seed
+from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate, library_versions, resolve_space
+from metaopt.kb._store import KnowledgeBase, dumps
+
+BACKENDS = ("loky", "dask", "threading", "sequential")
+
+
+class BuildInterrupted(KeyboardInterrupt):
+    """A build stopped by SIGINT/SIGTERM; finished evaluations are stored (``report``)."""
+
+    def __init__(self, report: BuildReport, signum: int) -> None:
+        super().__init__(
+            f"interrupted by {signal.Signals(signum).name}: {report.summary()}; "
+            "run the same command again to resume"
+        )
+        self.report = report
+        self.signum = signum
+
+
+@dataclass
+class BuildReport:
+    """What one :func:`build` call did."""
+
+    run_id: str
+    n_planned: int = 0
+    n_already_done: int = 0
+    n_ok: int = 0
+    n_failed: int = 0
+    n_timeout: int = 0
+    n_duplicates: int = 0
+    worker_crashes: int = 0
+    dataset_errors: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def n_new(self) -> int:
+        """Evaluations this run added to the store."""
+        return self.n_ok + self.n_failed + self.n_timeout
+
+    @property
+    def n_remaining(self) -> int:
+        return self.n_planned - self.n_already_done - self.n_new - self.n_duplicates
+
+    def summary(self) -> str:
+        text = (
+            f"{self.n_new} new evaluations ({self.n_ok} ok, {self.n_failed} failed, "
+            f"{self.n_timeout} timeout) in {self.seconds:.1f} s, {self.n_already_done} "
+            f"already stored, {self.n_remaining} not run"
+        )
+        if self.n_duplicates:
+            text += f", {self.n_duplicates} stored meanwhile by another runner"
+        if self.worker_crashes:
+            text += f", {self.worker_crashes} worker crash(es)"
+        if self.dataset_errors:
+            text += f", {len(self.dataset_errors)} dataset(s) failed to load: " + ", ".join(
+                self.dataset_errors
+            )
+        return text
+
+
+class _DatasetItem:
+    """Adapter giving a :class:`~metaopt.data.Dataset` the suite-entry interface."""
+
+    def __init__(self, dataset) -> None:
+        self._dataset = dataset
+        self.key = f"{dataset.source}/{dataset.name}"
+        self.name, self.task, self.source = dataset.name, dataset.task, dataset.source
+
+    def load(self):
+        return self._dataset
+
+
+class _StopGuard:
+    """Turn SIGINT/SIGTERM into KeyboardInterrupt, but never in the middle of a write."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._critical = False
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum, frame) -> None:
+        self.signum = signum
+        if not self._critical:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> _StopGuard:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        self._critical = True
+        try:
+            yield
+        finally:
+            self._critical = False
+        if self.signum is not None:
+            raise KeyboardInterrupt
+
+
+def _resolve_spaces(spaces: str | Sequence[Any], task: str) -> list[Any]:
+    from metaopt.spaces import list_spaces
+
+    if isinstance(spaces, str):
+        if spaces == "all":
+            return list(list_spaces(task))
+        spaces = [s.strip() for s in spaces.split(",") if s.strip()]
+    resolved = [resolve_space(s) for s in spaces]
+    return [s.name if isinstance(s0, str) else s0
+            for s, s0 in zip(resolved, spaces, strict=True) if task in s.tasks]
+
+
+def _holdout(dataset, test_size: float | None, seed: int):
+    if dataset.splits:
+        return tuple(np.asarray(i) for i in dataset.splits[0])
+    if not test_size:
+        return None
+    stratify = dataset.y if dataset.task == "classification" else None
+    idx = np.arange(dataset.n_samples)
+    try:
+        return tuple(train_test_split(idx, test_size=test_size, random_state=seed,
+                                      stratify=stratify))
+    except ValueError:  # a class too small to stratify
+        return tuple(train_test_split(idx, test_size=test_size, random_state=seed))
+
+
+def _dataset_record(item, dataset=None, error: str | None = None, mf=None) -> dict[str, Any]:
+    record = {"dataset_key": item.key, "name": item.name, "source": item.source,
+              "task": item.task, "status": "failed" if error else "ok", "error": error}
+    if dataset is not None:
+        record.update(
+            source_id=dataset.source_id, openml_dataset_id=dataset.openml_dataset_id,
+            openml_task_id=dataset.openml_task_id, n_samples=dataset.n_samples,
+            n_features=dataset.n_features, metafeatures=mf,
+            n_classes=None if dataset.classes is None else len(dataset.classes),
+        )
+    return record
+
+
+def _metafeatures(dataset, seed: int) -> tuple[dict | None, str | None]:
+    from metaopt import metafeatures
+
+    try:
+        values = metafeatures.compute(dataset.X, dataset.y, dataset.task, random_state=seed)
+    except Exception as exc:  # evaluations are still useful without meta-features
+        return None, f"meta-features failed: {type(exc).__name__}: {exc}"
+    return values.to_dict(), None
+
+
+@dataclass
+class _Runner:
+    kb: KnowledgeBase
+    report: BuildReport
+    guard: _StopGuard
+    bar: Any
+    n_jobs: int
+    retry_failed: bool
+    run_id: str
+    batch_size: int | str = "auto"
+
+    def run_chunk(self, jobs: list[Job], X, y, holdout) -> None:
+        """Evaluate ``jobs`` in parallel; after a worker crash, rerun the rest one by one."""
+        finished: set[tuple] = set()
+        try:
+            self._consume(jobs, X, y, holdout, finished, self.n_jobs)
+            return
+        except (BrokenProcessPool, _killed_worker_error()) as exc:
+            self.report.worker_crashes += 1
+            crash = f"{type(exc).__name__}: {exc}"
+        for job in jobs:  # isolate each remaining job: a crash now names its culprit
+            if job.key in finished:
+                continue
+            try:
+                self._consume([job], X, y, holdout, finished, max(self.n_jobs, 2))
+            except (BrokenProcessPool, _killed_worker_error()) as exc:
+                self.report.worker_crashes += 1
+                self._write(_crash_record(job, f"{type(exc).__name__}: {exc}", crash))
+
+    def _consume(self, jobs, X, y, holdout, finished: set, n_jobs: int) -> None:
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=self.batch_size)
+        for record in parallel(delayed(evaluate)(job, X, y, holdout) for job in jobs):
+            finished.add((record["dataset_key"], record["space"], record["config_id"],
+                          record["seed"]))
+            self._write(record)
+
+    def _write(self, record: dict[str, Any]) -> None:
+        record["run_id"] = self.run_id
+        with self.guard.writing():
+            inserted = self.kb.add_evaluation(record, replace=self.retry_failed)
+        if inserted:
+            name = {"ok": "n_ok", "failed": "n_failed", "timeout": "n_timeout"}[record["status"]]
+            setattr(self.report, name, getattr(self.report, name) + 1)
+        else:
+            self.report.n_duplicates += 1
+        self.bar.update(1)
+        self.bar.set_postfix(failed=self.report.n_failed, timeout=self.report.n_timeout,
+                             refresh=False)
+
+
+def _killed_worker_error() -> type[BaseException]:
+    try:
+        from distributed.scheduler import KilledWorker
+    except ImportError:
+        return BrokenProcessPool
+    return KilledWorker
+
+
+def _crash_record(job: Job, error: str, first: str) -> dict[str, Any]:
+    return {
+        "dataset_key": job.dataset_key, "space": job.key[1], "config_id": job.config_id,
+        "seed": job.seed, "design_id": job.design_id, "config": job.params, "task": job.task,
+        "metric": job.scoring, "origin": "metaopt", "versions": library_versions(),
+        "status": "failed",
+        "error": f"the worker process died while evaluating this configuration ({error}); "
+                 f"first crash in this batch: {first}",
+    }
+
+
+def _backend_context(backend: str, scheduler: Any):
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend != "dask":
+        if scheduler is not None:
+            raise ValueError("scheduler is only used with backend='dask'")
+        return parallel_config(backend=backend)
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise ValueError("backend='dask' needs dask[distributed]: pip install "
+                         "'metaopt[distributed]'") from exc
+    if scheduler is None:
+        raise ValueError("backend='dask' needs scheduler=<address or distributed.Client>")
+
+    @contextmanager
+    def _dask():
+        client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+        try:
+            with parallel_config(backend="dask"):
+                yield
+        finally:
+            if client is not scheduler:
+                client.close()
+
+    return _dask()
+
+
+def build(
+    suite: Iterable[Any],
+    store: str | os.PathLike | KnowledgeBase = "metaopt-kb.sqlite",
+    *,
+    spaces: str | Sequence[Any] = "all",
+    n_configs: int = 16,
+    n_design: int | None = None,
+    seed: int = 0,
+    cv_folds: int = 5,
+    time_limit: float | None = 300.0,
+    max_rows: int | None = 5000,
+    scoring: dict[str, str] | None = None,
+    test_size: float | None = None,
+    n_jobs: int = 1,
+    backend: str = "loky",
+    scheduler: Any = None,
+    retry_failed: bool = False,
+    shard: tuple[int, int] | None = None,
+    progress: bool = True,
+) -> BuildReport:
+    """Evaluate configurations of each search space on each dataset of a suite.
+
+    Resumable and exactly-once: jobs already in the store are skipped, each result is
+    committed as it arrives, and the store's unique key ignores a result another runner
+    stored meanwhile. A failing or slow configuration is recorded (``failed`` /
+    ``timeout``), never fatal; a dataset that fails to load is recorded and skipped.
+
+    Parameters
+    ----------
+    suite : iterable
+        A :class:`~metaopt.data.Suite` (entries with ``key``, ``name``, ``task``,
+        ``source`` and ``load()``) or :class:`~metaopt.data.Dataset` objects.
+    store : path, URL or KnowledgeBase
+        Where results go (SQLite file by default, or a PostgreSQL URL).
+    spaces : "all", "a,b" or list of names / space objects
+        Spaces not supporting a dataset's task are skipped for it.
+    n_configs : int
+        Configurations per (dataset, space).
+    n_design : int, optional
+        How many of them come from the shared design (default, then Sobol points) that
+        every dataset of a task shares; default ``ceil(n_configs / 2)``. The rest are
+        random per dataset.
+    seed : int
+        Seeds the design, the random part, the CV splits and the models.
+    cv_folds : int
+        K-fold CV (stratified for classification).
+    time_limit : float or None
+        Seconds per evaluation; beyond it the evaluation is recorded as ``timeout``.
+    max_rows : int or None
+        Datasets are subsampled (stratified) to at most this many rows.
+    scoring : dict, optional
+        scikit-learn scorer name per task, default ``{"classification": "accuracy",
+        "regression": "r2"}`` (higher is better).
+    test_size : float, optional
+        Fraction held out for ``test_score``; datasets with predefined splits use their
+        first split instead.
+    n_jobs : int
+        Parallel workers (``-1``: all cores or all dask workers).
+    backend : {"loky", "dask", "threading", "sequential"}
+    scheduler : str or distributed.Client, optional
+        The dask scheduler address (``backend="dask"`` only).
+    retry_failed : bool
+        Re-evaluate configurations stored as ``failed``/``timeout`` (and overwrite them).
+    shard : (index, count), optional
+        Evaluate only this runner's share of the jobs, to split one build across
+        machines writing to the same store.
+    progress : bool
+        Show a tqdm progress bar with ETA.
+
+    Returns
+    -------
+    BuildReport
+
+    Raises
+    ------
+    BuildInterrupted
+        On SIGINT/SIGTERM, after the finished evaluations are stored.
+    """
+    for name, value, low in (("n_configs", n_configs, 1), ("cv_folds", cv_folds, 2),
+                             ("max_rows", max_rows, 10)):
+        if value is not None and (not isinstance(value, int) or value < low):
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    if time_limit is not None and time_limit <= 0:
+        raise ValueError(f"time_limit must be > 0 seconds or None, got {time_limit!r}")
+    if test_size is not None and not 0 < test_size < 1:
+        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
+    if shard is not None and not (len(shard) == 2 and 0 <= shard[0] < shard[1]):
+        raise ValueError(f"shard must be (index, count) with 0 <= index < count, got {shard!r}")
+    n_design = (n_configs + 1) // 2 if n_design is None else n_design
+    scoring = {**DEFAULT_SCORING, **(scoring or {})}
+    backend_ctx = _backend_context(backend, scheduler)
+    items = [_DatasetItem(x) if hasattr(x, "X") else x for x in suite]
+    kb = store if isinstance(store, KnowledgeBase) else KnowledgeBase(store)
+
+    run_id = uuid.uuid4().hex[:12]
+    report = BuildReport(run_id=run_id)
+    done = kb.done()
+    plans = []
+    for item in items:
+        jobs = []
+        for space in _resolve_spaces(spaces, item.task):
+            space_obj = resolve_space(space)
+            for cfg in plan_configs(space_obj, item.task, item.key, n_configs=n_configs,
+                                    n_design=n_design, seed=seed):
+                if shard and stable_seed(item.key, space_obj.name, cfg.config_id) % shard[1] != shard[0]:
+                    continue
+                job = Job(item.key, space, item.task, cfg.config_id, cfg.design_id, cfg.params,
+                          seed, cv_folds, time_limit, scoring[item.task])
+                report.n_planned += 1
+                status = done.get(job.key)
+                if status == "ok" or (status is not None and not retry_failed):
+                    report.n_already_done += 1
+                else:
+                    jobs.append(job)
+        plans.append((item, jobs))
+
+    params = {"suite": getattr(suite, "name", None), "datasets": [i.key for i in items],
+              "spaces": spaces if isinstance(spaces, str) else [getattr(s, "name", s) for s in spaces],
+              "n_configs": n_configs, "n_design": n_design, "seed": seed, "cv_folds": cv_folds,
+              "time_limit": time_limit, "max_rows": max_rows, "scoring": scoring,
+              "test_size": test_size, "n_jobs": n_jobs, "backend": backend, "shard": shard}
+    machine = {"platform": platform.platform(), "processor": platform.processor(),
+               "cpu_count": os.cpu_count(), "python": platform.python_version()}
+    kb.start_run(run_id, {"host": socket.gethostname(), "machine": dumps(machine),
+                          "params": dumps(params), "versions": dumps(library_versions())})
+    start = time.perf_counter()
+    stored_datasets = kb.datasets().set_index("dataset_key")
+    n_pending = sum(len(jobs) for _, jobs in plans)
+    status = "crashed"
+    with _StopGuard() as guard, backend_ctx, tqdm(
+        total=n_pending, unit="eval", desc="build-kb", disable=not progress, smoothing=0.05
+    ) as bar:
+        # joblib's dask backend loses auto-sized batches ("already forgotten"): one job each
+        batch_size = 1 if backend == "dask" else "auto"
+        runner = _Runner(kb, report, guard, bar, n_jobs, retry_failed, run_id, batch_size)
+        try:
+            for item, jobs in plans:
+                if not jobs:
+                    continue
+                bar.set_description(f"build-kb {item.name}"[:40])
+                try:
+                    dataset = item.load()
+                    if max_rows is not None:
+                        dataset = dataset.subsample(max_rows, random_state=seed)
+                except Exception as exc:  # recorded, reported, retried by the next run
+                    error = f"{type(exc).__name__}: {exc}"
+                    report.dataset_errors[item.key] = error
+                    with guard.writing():
+                        kb.add_dataset(_dataset_record(item, error=error))
+                    bar.total -= len(jobs)
+                    bar.refresh()
+                    continue
+                known = item.key in stored_datasets.index and stored_datasets.loc[
+                    item.key, "status"] == "ok" and stored_datasets.loc[item.key, "metafeatures"]
+                if not known:
+                    mf, mf_error = _metafeatures(dataset, seed)
+                    with guard.writing():
+                        kb.add_dataset(_dataset_record(item, dataset, mf_error, mf) | {
+                            "status": "ok"})
+                runner.run_chunk(jobs, dataset.X, dataset.y, _holdout(dataset, test_size, seed))
+            status = "finished"
+        except KeyboardInterrupt as exc:
+            status = "interrupted"
+            report.seconds = time.perf_counter() - start
+            raise BuildInterrupted(report, guard.signum or signal.SIGINT) from exc
+        finally:
+            report.seconds = time.perf_counter() - start
+            kb.finish_run(run_id, status, report.n_new, report.seconds)
+            if store is not kb:
+                kb.close()
+    return report
+

@@ -1,0 +1,105 @@
+"""The knowledge base card (CARD.md) and the shipped default knowledge base."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from metaopt.kb._store import KnowledgeBase
+
+DEFAULT_DIR = Path(__file__).parent / "_default"
+
+
+def _table(frame) -> str:
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    rows = ["| " + " | ".join(map(str, r)) + " |" for r in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *rows])
+
+
+def write_card(kb: KnowledgeBase, path: str | os.PathLike,
+               parquet: str | os.PathLike | None = None) -> Path:
+    """Write a Markdown card describing ``kb``: runs, machines, versions, datasets, counts.
+
+    Parameters
+    ----------
+    kb : KnowledgeBase
+    path : path-like
+        Where to write the card (e.g. ``metaopt/kb/_default/CARD.md``).
+    parquet : path-like, optional
+        The parquet export the card accompanies; its size is reported.
+    """
+    frame = kb.to_frame(metafeatures=False)
+    runs = kb.runs()
+    datasets = kb.datasets()
+    lines = ["# metaopt knowledge base", "",
+             f"{len(frame)} evaluations of {frame['config_id'].nunique()} configurations on "
+             f"{frame['dataset_key'].nunique()} datasets, {frame['space'].nunique()} search "
+             "spaces.", ""]
+    if parquet is not None:
+        size = Path(parquet).stat().st_size
+        lines += [f"File: `{Path(parquet).name}`, {size / 1e6:.2f} MB.", ""]
+    if len(runs):
+        lines += ["## Build runs", ""]
+        shown = runs.assign(
+            machine=[_machine(h, m) for h, m in zip(runs["host"], runs["machine"], strict=True)],
+            hours=(runs["seconds"].fillna(0) / 3600).round(2),
+            params=[_params(p) for p in runs["params"]],
+        )[["run_id", "started_at", "status", "n_evaluations", "hours", "machine", "params"]]
+        lines += [_table(shown), ""]
+        versions = sorted({v for v in runs["versions"].dropna()})
+        lines += ["Library versions: " + "; ".join(
+            ", ".join(f"{k} {x}" for k, x in json.loads(v).items()) for v in versions), ""]
+    if len(frame):
+        lines += ["## Evaluations by origin, space and status", ""]
+        counts = (frame.groupby(["origin", "space", "status"]).size().unstack(fill_value=0)
+                  .reset_index())
+        lines += [_table(counts), ""]
+        lines += [f"Total evaluation time: {frame['eval_time'].sum() / 3600:.2f} h "
+                  f"(fit time per fold, median {frame['fit_time'].median():.3g} s).", ""]
+    lines += ["## Datasets", ""]
+    shown = datasets[["dataset_key", "source", "task", "n_samples", "n_features", "status"]]
+    lines += [_table(shown.sort_values("dataset_key")), ""]
+    failed = datasets[datasets["status"] != "ok"]
+    if len(failed):
+        lines += ["Datasets that failed to load: " + "; ".join(
+            f"{k}: {e}" for k, e in zip(failed["dataset_key"], failed["error"], strict=True)), ""]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+    return path
+
+
+def _machine(host: str | None, machine: str | None) -> str:
+    m = json.loads(machine) if machine else {}
+    return f"{host} ({m.get('cpu_count', '?')} CPUs, {m.get('platform', '?')})"
+
+
+def _params(params: str | None) -> str:
+    p = json.loads(params) if params else {}
+    keys = ("suite", "spaces", "n_configs", "n_design", "cv_folds", "time_limit", "max_rows",
+            "seed", "backend", "n_jobs")
+    return ", ".join(f"{k}={p[k]}" for k in keys if k in p)
+
+
+def export_default(kb: KnowledgeBase, directory: str | os.PathLike | None = None) -> Path:
+    """Write ``evaluations.parquet`` and ``CARD.md`` of ``kb`` (default: the shipped dir)."""
+    directory = Path(DEFAULT_DIR if directory is None else directory)
+    parquet = kb.to_parquet(directory / "evaluations.parquet")
+    write_card(kb, directory / "CARD.md", parquet=parquet)
+    return directory
+
+
+def load_default() -> KnowledgeBase:
+    """The knowledge base shipped with metaopt (``metaopt/kb/_default``), in memory.
+
+    Its ``CARD.md`` says what was run, how, where and with which library versions.
+    """
+    path = DEFAULT_DIR / "evaluations.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no default knowledge base at {path}; build one with `metaopt build-kb` and "
+            "install it with metaopt.kb.export_default(kb)"
+        )
+    return KnowledgeBase.from_parquet(path)

@@ -1,0 +1,129 @@
+"""``metaopt build-kb`` and ``metaopt kb {info,export}``."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+
+def register(subparsers) -> None:
+    """Add the ``build-kb`` and ``kb`` subcommands to an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "build-kb", help="evaluate configurations of search spaces on a dataset suite",
+        description="Fill a knowledge base: N configurations of each search space on each "
+        "dataset of a suite, cross-validated. Interrupt it at any time; the same command "
+        "resumes without losing or repeating a finished evaluation.",
+    )
+    p.add_argument("--suite", required=True, help="suite name (see `metaopt suites`)")
+    p.add_argument("--root", help="directory of a local suite (e.g. a PMLB copy)")
+    p.add_argument("--spaces", default="all", help="'all' or comma-separated space names")
+    p.add_argument("--n-configs", type=int, default=16, help="configurations per dataset x space")
+    p.add_argument("--n-design", type=int,
+                   help="how many of them are shared by all datasets (default: half)")
+    p.add_argument("--limit", type=int, help="only the first LIMIT datasets of the suite")
+    p.add_argument("--store", default="metaopt-kb.sqlite",
+                   help="SQLite file or SQLAlchemy URL (postgresql://...)")
+    p.add_argument("--cv-folds", type=int, default=5)
+    p.add_argument("--time-limit", type=float, default=300.0, help="seconds per evaluation")
+    p.add_argument("--max-rows", type=int, default=5000, help="subsample larger datasets")
+    p.add_argument("--test-size", type=float, help="hold out this fraction for test_score")
+    p.add_argument("--n-jobs", type=int, default=1, help="parallel workers (-1: all)")
+    p.add_argument("--backend", choices=["loky", "dask"], default="loky")
+    p.add_argument("--scheduler", help="dask scheduler address (with --backend dask)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--retry-failed", action="store_true",
+                   help="re-evaluate configurations stored as failed or timeout")
+    p.add_argument("--shard", help="INDEX/COUNT: this runner's share of the jobs")
+    p.add_argument("--export", metavar="PARQUET", help="write the whole store to parquet after")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_build)
+
+    p = subparsers.add_parser("kb", help="inspect or export a knowledge base")
+    sub = p.add_subparsers(dest="kb_command", required=True, metavar="ACTION")
+    q = sub.add_parser("info", help="counts by space and status")
+    q.add_argument("store")
+    q.set_defaults(func=_cmd_info)
+    q = sub.add_parser("export", help="write parquet (and optionally CARD.md)")
+    q.add_argument("store")
+    q.add_argument("parquet")
+    q.add_argument("--card", help="also write a card (Markdown) here")
+    q.set_defaults(func=_cmd_export)
+
+
+def _shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        index, count = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard must be INDEX/COUNT like 0/4, got {text!r}") from None
+    return index, count
+
+
+def _cmd_build(args) -> int:
+    from metaopt.data import get_suite
+    from metaopt.kb import BuildInterrupted, KnowledgeBase, build
+
+    suite = get_suite(args.suite, root=args.root).select(limit=args.limit)
+    try:
+        report = build(
+            suite, args.store, spaces=args.spaces, n_configs=args.n_configs,
+            n_design=args.n_design, seed=args.seed, cv_folds=args.cv_folds,
+            time_limit=args.time_limit, max_rows=args.max_rows, test_size=args.test_size,
+            n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
+            retry_failed=args.retry_failed, shard=_shard(args.shard),
+            progress=not args.no_progress,
+        )
+    except BuildInterrupted as exc:
+        print(f"metaopt build-kb: {exc}", file=sys.stderr)
+        return 128 + int(exc.signum)
+    print(f"metaopt build-kb: {report.summary()}")
+    for key, error in report.dataset_errors.items():
+        print(f"  dataset {key} failed to load: {error}", file=sys.stderr)
+    if args.export:
+        with KnowledgeBase(args.store) as kb:
+            print(f"exported {len(kb)} evaluations to {kb.to_parquet(args.export)}")
+    return 0
+
+
+def _cmd_info(args) -> int:
+    from metaopt.kb import KnowledgeBase
+
+    with KnowledgeBase(args.store) as kb:
+        frame = kb.to_frame(metafeatures=False)
+        datasets = kb.datasets()
+        print(f"{kb!r}: {len(frame)} evaluations, {len(datasets)} datasets "
+              f"({int((datasets['status'] != 'ok').sum())} failed to load)")
+        if len(frame):
+            print(frame.groupby(["space", "status"]).size().unstack(fill_value=0).to_string())
+    return 0
+
+
+def _cmd_export(args) -> int:
+    from metaopt.kb import KnowledgeBase, write_card
+
+    with KnowledgeBase(args.store) as kb:
+        path = kb.to_parquet(args.parquet)
+        if args.card:
+            write_card(kb, args.card, parquet=path)
+        print(f"exported {len(kb)} evaluations to {path}")
+    return 0
+
+
+def main(argv=None) -> int:
+    """Run the kb subcommands alone: ``python -m metaopt.kb._cli build-kb ...``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="metaopt")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, OSError) as exc:
+        print(f"metaopt {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Exchange with Optuna: a user's past studies become evaluations, and back."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.trial import TrialState
+
+from metaopt.kb._design import config_id
+from metaopt.kb._store import KnowledgeBase
+
+_STATES = {TrialState.COMPLETE: "ok", TrialState.FAIL: "failed"}
+
+
+def from_optuna_study(
+    study: optuna.Study,
+    *,
+    dataset_key: str,
+    space: str,
+    task: str,
+    kb: KnowledgeBase | None = None,
+    metafeatures: Mapping[str, float] | None = None,
+    metric: str | None = None,
+    dataset_name: str | None = None,
+    seed: int = 0,
+) -> KnowledgeBase:
+    """Add the finished trials of a single-objective study to a knowledge base.
+
+    Complete trials become ``ok`` evaluations, failed trials ``failed``; pruned and
+    running trials are skipped (they are not full evaluations). Scores are stored
+    higher-is-better: a minimised objective is negated and its metric named ``neg_...``.
+
+    Parameters
+    ----------
+    study : optuna.Study
+    dataset_key : str
+        Identifier of the dataset the study tuned on (e.g. ``"openml/31"``).
+    space : str
+        Name of the search space (a metaopt space name when the params match one).
+    task : {"classification", "regression"}
+    kb : KnowledgeBase, optional
+        Store to add to; a new in-memory one by default.
+    metafeatures : mapping, optional
+        Meta-features of the dataset (e.g. ``metaopt.metafeatures.compute(...)``).
+    metric : str, optional
+        Name of the objective, default ``"objective"``.
+    dataset_name : str, optional
+    seed : int
+        Seed recorded with the evaluations (part of their identity).
+
+    Returns
+    -------
+    KnowledgeBase
+        ``kb`` (or the new store) with the trials added.
+    """
+    if len(study.directions) != 1:
+        raise ValueError(
+            f"study {study.study_name!r} has {len(study.directions)} objectives; "
+            "only single-objective studies can be imported"
+        )
+    kb = KnowledgeBase() if kb is None else kb
+    minimize = study.direction == optuna.study.StudyDirection.MINIMIZE
+    name = metric or "objective"
+    kb.add_dataset({"dataset_key": dataset_key, "name": dataset_name or dataset_key,
+                    "source": "optuna", "task": task, "status": "ok",
+                    "metafeatures": dict(metafeatures) if metafeatures is not None else None})
+    records = []
+    for trial in study.get_trials(deepcopy=False):
+        status = _STATES.get(trial.state)
+        if status is None:
+            continue
+        score = None
+        if status == "ok":
+            score = -trial.value if minimize else trial.value
+        duration = trial.duration.total_seconds() if trial.duration is not None else None
+        records.append({
+            "dataset_key": dataset_key, "space": space, "config_id": config_id(trial.params),
+            "seed": seed, "config": trial.params, "task": task,
+            "metric": f"neg_{name}" if minimize else name, "cv_score": score,
+            "eval_time": duration, "status": status, "origin": "optuna",
+            "extra": {"study": study.study_name, "trial": trial.number},
+        })
+    kb.add_evaluations(records)
+    return kb
+
+
+def to_optuna(
+    kb: KnowledgeBase,
+    storage: str | optuna.storages.BaseStorage,
+    *,
+    distributions: Mapping[str, Mapping[str, BaseDistribution]] | None = None,
+) -> list[str]:
+    """Write each (dataset, space) of ``kb`` as an Optuna study (maximised ``cv_score``).
+
+    Studies are named ``"<dataset_key>::<space>"`` and their user attributes hold the
+    dataset's meta-features; ``failed``/``timeout`` evaluations become failed trials.
+    Useful for optuna-dashboard. Returns the study names.
+
+    Parameters
+    ----------
+    kb : KnowledgeBase
+    storage : str or optuna storage
+        E.g. ``"sqlite:///studies.db"``; existing studies of the same name are extended.
+    distributions : mapping space -> {param: distribution}, optional
+        Distributions of each space's params; inferred from the observed values when
+        absent (numbers: their observed range; anything else: categorical).
+    """
+    frame = kb.to_frame()
+    mf_cols = [c for c in frame.columns if c.startswith("mf_")]
+    names = []
+    for (dataset_key, space), group in frame.groupby(["dataset_key", "space"], sort=True):
+        configs = [json.loads(c) for c in group["config"]]
+        dists = dict((distributions or {}).get(space) or _infer_distributions(configs))
+        study = optuna.create_study(storage=storage, study_name=f"{dataset_key}::{space}",
+                                    direction="maximize", load_if_exists=True)
+        for col in mf_cols:
+            value = group[col].iloc[0]
+            study.set_user_attr(col, None if math.isnan(value) else float(value))
+        study.set_user_attr("task", group["task"].iloc[0])
+        study.add_trials([
+            optuna.trial.create_trial(
+                params=params, distributions={k: dists[k] for k in params},
+                value=row.cv_score if row.status == "ok" else None,
+                state=TrialState.COMPLETE if row.status == "ok" else TrialState.FAIL,
+                user_attrs={"config_id": row.config_id, "status": row.status,
+                            "test_score": row.test_score, "fit_time": row.fit_time},
+            )
+            for params, row in zip(configs, group.itertuples(), strict=True)
+        ])
+        names.append(study.study_name)
+    return names
+
+
+def _infer_distributions(configs: list[dict[str, Any]]) -> dict[str, BaseDistribution]:
+    values: dict[str, list[Any]] = {}
+    for params in configs:
+        for k, v in params.items():
+            values.setdefault(k, []).append(v)
+    out: dict[str, BaseDistribution] = {}
+    for k, vs in values.items():
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in vs)
+        if numeric and all(isinstance(v, int) for v in vs):
+            out[k] = IntDistribution(min(vs), max(vs))
+        elif numeric:
+            out[k] = FloatDistribution(min(vs), max(vs))
+        else:
+            out[k] = CategoricalDistribution(sorted(set(vs), key=repr))
+    return out

@@ -1,0 +1,468 @@
+"""The knowledge base store: evaluations, datasets and build runs in one SQL database.
+
+SQLite (a file, WAL mode, busy timeout) is the embedded default; a PostgreSQL URL lets
+several machines write to one store. Every evaluation is unique on
+``(dataset_key, space, config_id, seed)``: an insert that collides is ignored, which is
+what makes builds resumable and concurrent runners safe (exactly once).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.pool import StaticPool
+
+SCHEMA_VERSION = "1"
+STATUSES: tuple[str, ...] = ("ok", "failed", "timeout")
+MF_PREFIX = "mf_"
+
+_metadata = sa.MetaData()
+
+_meta_table = sa.Table(
+    "kb_meta",
+    _metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+datasets_table = sa.Table(
+    "kb_datasets",
+    _metadata,
+    sa.Column("dataset_key", sa.String(255), primary_key=True),
+    sa.Column("name", sa.String(255)),
+    sa.Column("source", sa.String(64)),
+    sa.Column("source_id", sa.String(255)),
+    sa.Column("task", sa.String(32)),
+    sa.Column("openml_dataset_id", sa.Integer),
+    sa.Column("openml_task_id", sa.Integer),
+    sa.Column("n_samples", sa.Integer),
+    sa.Column("n_features", sa.Integer),
+    sa.Column("n_classes", sa.Integer),
+    sa.Column("metafeatures", sa.Text),  # JSON object name -> float (NaN as null)
+    sa.Column("status", sa.String(16), nullable=False),  # ok / failed (to load)
+    sa.Column("error", sa.Text),
+    sa.Column("updated_at", sa.String(32)),
+)
+
+evaluations_table = sa.Table(
+    "kb_evaluations",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dataset_key", sa.String(255), nullable=False),
+    sa.Column("space", sa.String(64), nullable=False),
+    sa.Column("config_id", sa.String(32), nullable=False),
+    sa.Column("seed", sa.Integer, nullable=False),
+    sa.Column("design_id", sa.String(32)),
+    sa.Column("config", sa.Text, nullable=False),  # canonical JSON of the active params
+    sa.Column("task", sa.String(32)),
+    sa.Column("metric", sa.String(64)),
+    sa.Column("cv_score", sa.Float),
+    sa.Column("cv_score_std", sa.Float),
+    sa.Column("test_score", sa.Float),
+    sa.Column("fit_time", sa.Float),
+    sa.Column("eval_time", sa.Float),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("origin", sa.String(32), nullable=False),  # metaopt / tabrepo / yahpo / optuna
+    sa.Column("versions", sa.Text),  # JSON of library versions
+    sa.Column("extra", sa.Text),  # JSON: fold scores, surrogate outputs, ...
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("created_at", sa.String(32)),
+    sa.UniqueConstraint("dataset_key", "space", "config_id", "seed", name="uq_evaluation"),
+)
+
+runs_table = sa.Table(
+    "kb_runs",
+    _metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("started_at", sa.String(32)),
+    sa.Column("finished_at", sa.String(32)),
+    sa.Column("status", sa.String(16)),  # running / finished / interrupted / crashed
+    sa.Column("host", sa.String(255)),
+    sa.Column("machine", sa.Text),  # JSON: platform, cpu count, python
+    sa.Column("params", sa.Text),  # JSON of the build arguments
+    sa.Column("versions", sa.Text),
+    sa.Column("n_evaluations", sa.Integer),
+    sa.Column("seconds", sa.Float),
+)
+
+#: Columns of one evaluation record, in the order of :meth:`KnowledgeBase.to_frame`.
+EVALUATION_COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in evaluations_table.columns if c.name != "id"
+)
+DATASET_COLUMNS: tuple[str, ...] = tuple(c.name for c in datasets_table.columns)
+_UNIQUE_KEY = ("dataset_key", "space", "config_id", "seed")
+
+
+def now() -> str:
+    """Current UTC time as an ISO-8601 string (the store's timestamp format)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def dumps(value: Any) -> str:
+    """Canonical JSON: sorted keys, NaN as null, numpy scalars as Python numbers."""
+    return json.dumps(_jsonable(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _url(store: str | os.PathLike) -> str:
+    text = os.fspath(store)
+    if "://" in text:
+        return text
+    if text == ":memory:":
+        return "sqlite://"
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 60000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+class KnowledgeBase:
+    """A store of evaluations of configurations on datasets.
+
+    Parameters
+    ----------
+    store : str or path-like, default ":memory:"
+        A SQLite file path (created if missing), ``":memory:"``, or an SQLAlchemy URL
+        (``"sqlite:///kb.sqlite"``, ``"postgresql://user@host/db"``) for a store that
+        several machines write at once.
+
+    Raises
+    ------
+    ValueError
+        If ``store`` is not a metaopt knowledge base (corrupt file, an Optuna storage,
+        another schema version) or its URL dialect is not SQLite or PostgreSQL.
+    """
+
+    def __init__(self, store: str | os.PathLike = ":memory:") -> None:
+        self.url = _url(store)
+        try:
+            url = sa.engine.make_url(self.url)
+        except sa.exc.ArgumentError as exc:
+            raise ValueError(f"store {os.fspath(store)!r} is not a valid path or URL: {exc}") from exc
+        self.dialect = url.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"store URL {self.url!r} uses {self.dialect!r}; supported: a SQLite path or "
+                "'sqlite:///...' URL, or 'postgresql://...'"
+            )
+        kwargs: dict[str, Any] = {}
+        if self.dialect == "sqlite" and url.database in (None, "", ":memory:"):
+            kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+        elif self.dialect == "sqlite":
+            kwargs = {"connect_args": {"timeout": 60}}
+        self.engine = sa.create_engine(url, **kwargs)
+        if self.dialect == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._open(store)
+
+    def __repr__(self) -> str:
+        return f"KnowledgeBase({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ schema
+    def _open(self, store) -> None:
+        try:
+            with self.engine.begin() as conn:
+                if self.dialect == "sqlite":
+                    check = conn.exec_driver_sql("PRAGMA quick_check").scalar()
+                    if check != "ok":
+                        raise sa.exc.DatabaseError(f"integrity check: {check}", None, None)
+                tables = set(sa.inspect(conn).get_table_names())
+                ours = {t.name for t in _metadata.sorted_tables}
+                if tables and not tables & ours:
+                    hint = (
+                        " (it is an Optuna storage: import its studies with "
+                        "metaopt.kb.from_optuna_study)"
+                        if {"studies", "trials"} <= tables
+                        else ""
+                    )
+                    raise ValueError(
+                        f"store {os.fspath(store)!r} is a database without metaopt knowledge "
+                        f"base tables{hint}; give a new file or an existing knowledge base"
+                    )
+                for table in _metadata.sorted_tables:
+                    conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
+                conn.execute(
+                    self._insert(_meta_table).values(key="schema_version", value=SCHEMA_VERSION)
+                    .on_conflict_do_nothing()
+                )
+                conn.execute(
+                    self._insert(_meta_table).values(key="created_at", value=now())
+                    .on_conflict_do_nothing()
+                )
+                version = conn.execute(
+                    sa.select(_meta_table.c.value).where(_meta_table.c.key == "schema_version")
+                ).scalar()
+        except sa.exc.DatabaseError as exc:
+            self.engine.dispose()
+            raise ValueError(
+                f"store {os.fspath(store)!r} cannot be opened as a knowledge base "
+                f"(corrupt or half-written file?): {exc.orig or exc}. Move it aside and "
+                "rebuild, or restore it from a parquet export (KnowledgeBase.from_parquet)"
+            ) from exc
+        if version != SCHEMA_VERSION:
+            self.engine.dispose()
+            raise ValueError(
+                f"store {os.fspath(store)!r} has schema version {version!r}; this metaopt "
+                f"reads version {SCHEMA_VERSION!r}"
+            )
+
+    def _insert(self, table: sa.Table):
+        return (sqlite if self.dialect == "sqlite" else postgresql).insert(table)
+
+    # ------------------------------------------------------------------ writes
+    def add_dataset(self, record: Mapping[str, Any]) -> None:
+        """Insert or update one dataset row (key ``dataset_key``; see ``DATASET_COLUMNS``).
+
+        On update, fields given as None keep their stored value (so an external source
+        without meta-features does not erase them); ``status`` and ``error`` are replaced.
+        """
+        row = {k: record.get(k) for k in DATASET_COLUMNS}
+        if not row["dataset_key"]:
+            raise ValueError("dataset record needs a non-empty 'dataset_key'")
+        if row["status"] not in ("ok", "failed"):
+            raise ValueError(f"dataset status must be 'ok' or 'failed', got {row['status']!r}")
+        if isinstance(row["metafeatures"], Mapping | pd.Series):
+            row["metafeatures"] = dumps(dict(row["metafeatures"]))
+        row["updated_at"] = row["updated_at"] or now()
+        stmt = self._insert(datasets_table).values(row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["dataset_key"],
+            set_={
+                k: stmt.excluded[k] if k in ("status", "error")
+                else sa.func.coalesce(stmt.excluded[k], datasets_table.c[k])
+                for k in DATASET_COLUMNS if k != "dataset_key"
+            },
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+
+    def add_evaluations(
+        self, records: Iterable[Mapping[str, Any]], *, replace: bool = False
+    ) -> int:
+        """Insert evaluation records in one transaction; return how many were new.
+
+        A record whose ``(dataset_key, space, config_id, seed)`` is already stored is
+        skipped (``replace=False``) or overwrites the stored one (``replace=True``).
+        """
+        rows = [self._evaluation_row(r) for r in records]
+        if not rows:
+            return 0
+        stmt = self._insert(evaluations_table)
+        if replace:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(_UNIQUE_KEY),
+                set_={k: stmt.excluded[k] for k in EVALUATION_COLUMNS if k not in _UNIQUE_KEY},
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(_UNIQUE_KEY))
+        with self.engine.begin() as conn:
+            if len(rows) == 1:
+                return int(conn.execute(stmt.values(rows[0])).rowcount)
+            before = conn.execute(sa.select(sa.func.count()).select_from(evaluations_table))
+            n_before = before.scalar()
+            conn.execute(stmt, rows)
+            after = conn.execute(sa.select(sa.func.count()).select_from(evaluations_table))
+            return int(after.scalar() - n_before) if not replace else len(rows)
+
+    def add_evaluation(self, record: Mapping[str, Any], *, replace: bool = False) -> bool:
+        """Insert one evaluation in its own transaction; return False if it was stored already."""
+        return self.add_evaluations([record], replace=replace) == 1
+
+    @staticmethod
+    def _evaluation_row(record: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = set(record) - set(EVALUATION_COLUMNS)
+        if unknown:
+            raise ValueError(
+                f"unknown evaluation field(s) {sorted(unknown)}; accepted: {EVALUATION_COLUMNS}"
+            )
+        row = {k: record.get(k) for k in EVALUATION_COLUMNS}
+        missing = [k for k in (*_UNIQUE_KEY, "config", "status", "origin") if row[k] is None]
+        if missing:
+            raise ValueError(f"evaluation record is missing required field(s) {missing}")
+        if row["status"] not in STATUSES:
+            raise ValueError(f"evaluation status must be one of {STATUSES}, got {row['status']!r}")
+        for key in ("config", "versions", "extra"):
+            if row[key] is not None and not isinstance(row[key], str):
+                row[key] = dumps(row[key])
+        for key in ("cv_score", "cv_score_std", "test_score", "fit_time", "eval_time"):
+            value = row[key]
+            row[key] = None if value is None or not math.isfinite(float(value)) else float(value)
+        row["seed"] = int(row["seed"])
+        row["created_at"] = row["created_at"] or now()
+        return row
+
+    def start_run(self, run_id: str, record: Mapping[str, Any]) -> None:
+        """Record the start of a build run (see ``kb_runs``)."""
+        row = {c.name: record.get(c.name) for c in runs_table.columns}
+        row.update(run_id=run_id, started_at=now(), status="running")
+        with self.engine.begin() as conn:
+            conn.execute(self._insert(runs_table).values(row))
+
+    def finish_run(self, run_id: str, status: str, n_evaluations: int, seconds: float) -> None:
+        """Record how a build run ended."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                runs_table.update()
+                .where(runs_table.c.run_id == run_id)
+                .values(finished_at=now(), status=status, n_evaluations=n_evaluations,
+                        seconds=seconds)
+            )
+
+    # ------------------------------------------------------------------ reads
+    def __len__(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(evaluations_table)).scalar()
+            )
+
+    def done(self, dataset_key: str | None = None) -> dict[tuple[str, str, str, int], str]:
+        """Map ``(dataset_key, space, config_id, seed)`` -> status of stored evaluations."""
+        t = evaluations_table
+        query = sa.select(t.c.dataset_key, t.c.space, t.c.config_id, t.c.seed, t.c.status)
+        if dataset_key is not None:
+            query = query.where(t.c.dataset_key == dataset_key)
+        with self.engine.connect() as conn:
+            return {tuple(r[:4]): r[4] for r in conn.execute(query)}
+
+    def datasets(self) -> pd.DataFrame:
+        """One row per dataset (including those that failed to load), metafeatures as JSON."""
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(sa.select(datasets_table), conn)
+        return frame.astype({"openml_dataset_id": "Int64", "openml_task_id": "Int64",
+                             "n_samples": "Int64", "n_features": "Int64", "n_classes": "Int64"})
+
+    def runs(self) -> pd.DataFrame:
+        """One row per build run."""
+        with self.engine.connect() as conn:
+            return pd.read_sql(sa.select(runs_table), conn)
+
+    def to_frame(self, *, metafeatures: bool = True) -> pd.DataFrame:
+        """All evaluations, one row each: config as JSON, dataset fields and ``mf_*`` columns.
+
+        Parameters
+        ----------
+        metafeatures : bool, default True
+            Add one ``mf_<name>`` float column per meta-feature of the dataset.
+        """
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(
+                sa.select(evaluations_table).order_by(evaluations_table.c.id), conn
+            ).drop(columns="id")
+        for col in ("cv_score", "cv_score_std", "test_score", "fit_time", "eval_time"):
+            frame[col] = frame[col].astype(float)
+        datasets = self.datasets()
+        info = datasets[["dataset_key", "name", "source", "source_id", "openml_dataset_id",
+                         "openml_task_id", "n_samples", "n_features", "n_classes"]]
+        info = info.rename(columns={"name": "dataset_name", "source": "dataset_source"})
+        frame = frame.merge(info, on="dataset_key", how="left")
+        if metafeatures:
+            mf = _metafeature_frame(datasets)
+            frame = frame.merge(mf, left_on="dataset_key", right_index=True, how="left")
+        return frame
+
+    # ------------------------------------------------------------------ parquet
+    def to_parquet(self, path: str | os.PathLike) -> Path:
+        """Write :meth:`to_frame` to a parquet file atomically (temp file + rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            self.to_frame().to_parquet(tmp, index=False)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return path
+
+    @classmethod
+    def from_parquet(
+        cls, path: str | os.PathLike, store: str | os.PathLike = ":memory:"
+    ) -> KnowledgeBase:
+        """Load a parquet export (see :meth:`to_parquet`) into a store (in memory by default)."""
+        try:
+            frame = pd.read_parquet(path)
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            raise ValueError(
+                f"{os.fspath(path)!r} is not a readable knowledge base parquet file: {exc}"
+            ) from exc
+        missing = {"dataset_key", "space", "config_id", "seed", "config", "status"} - set(frame)
+        if missing:
+            raise ValueError(
+                f"{os.fspath(path)!r} lacks knowledge base column(s) {sorted(missing)}"
+            )
+        kb = cls(store)
+        kb.add_frame(frame)
+        return kb
+
+    def add_frame(self, frame: pd.DataFrame) -> int:
+        """Insert rows shaped like :meth:`to_frame` (datasets and evaluations); return new count."""
+        mf_cols = [c for c in frame.columns if c.startswith(MF_PREFIX)]
+        renames = {"dataset_name": "name", "dataset_source": "source"}
+        per_dataset = frame.drop_duplicates("dataset_key").rename(columns=renames)
+        for row in per_dataset.to_dict("records"):
+            mf = {c[len(MF_PREFIX):]: row[c] for c in mf_cols}
+            record = {k: _none_if_na(row.get(k)) for k in DATASET_COLUMNS}
+            record.update(metafeatures=mf or None, status="ok")
+            self.add_dataset(record)
+        cols = [c for c in EVALUATION_COLUMNS if c in frame.columns]
+        records = [
+            {k: _none_if_na(v) for k, v in r.items()} for r in frame[cols].to_dict("records")
+        ]
+        return self.add_evaluations(records)
+
+
+def _none_if_na(value: Any) -> Any:
+    if value is None or (not isinstance(value, str | bytes | list | dict) and pd.isna(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _metafeature_frame(datasets: pd.DataFrame) -> pd.DataFrame:
+    rows = {
+        key: json.loads(text) if isinstance(text, str) else {}
+        for key, text in zip(datasets["dataset_key"], datasets["metafeatures"], strict=True)
+    }
+    mf = pd.DataFrame.from_dict(rows, orient="index", dtype=float)
+    mf.columns = [f"{MF_PREFIX}{c}" for c in mf.columns]
+    return mf

@@ -1,0 +1,117 @@
+"""TabRepo's LightGBM matrix (73 OpenML tasks x 104 configurations) as evaluations."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+from metaopt.kb._design import config_id
+from metaopt.kb._spaces import external_space
+from metaopt.kb._store import KnowledgeBase
+from metaopt.spaces import Param
+
+#: LightGBM as tuned in TabRepo; bounds enclose every published configuration and the
+#: defaults are AutoGluon's (``LightGBM_c1`` is the all-default configuration).
+TABREPO_SPACE = external_space(
+    "tabrepo_lightgbm",
+    (
+        Param("learning_rate", FloatDistribution(5e-3, 0.2, log=True), 0.05),
+        Param("feature_fraction", FloatDistribution(0.4, 1.0), 1.0),
+        Param("min_data_in_leaf", IntDistribution(2, 60, log=True), 20),
+        Param("num_leaves", IntDistribution(16, 255, log=True), 31),
+        Param("extra_trees", CategoricalDistribution((False, True)), False),
+    ),
+    ("classification", "regression"),
+    "TabRepo LightGBM configurations (AutoGluon), precomputed on OpenML tasks",
+)
+_FILES = ("results.csv", "configs.json", "task_metadata.csv")
+_TASKS = {"Supervised Classification": "classification", "Supervised Regression": "regression"}
+# columns of task_metadata.csv that are OpenML qualities (numbers), not task descriptors
+_NOT_QUALITIES = {"tid", "did", "number_samples", "cost_matrix", "source_data",
+                  "source_data_labeled", "target_feature_event", "target_feature_left",
+                  "target_feature_right", "quality_measure", "target_value"}
+
+
+def tabrepo_configs(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
+    """The configurations of ``configs.json``, completed with the defaults, by name."""
+    raw = json.loads((Path(path) / "configs.json").read_text())
+    default = TABREPO_SPACE.default("classification")
+    return {
+        name: TABREPO_SPACE.check_params(
+            {**default, **{k: v for k, v in spec["hyperparameters"].items() if k != "ag_args"}},
+            "classification",
+        )
+        for name, spec in raw.items()
+    }
+
+
+def load_tabrepo(
+    path: str | os.PathLike, kb: KnowledgeBase | None = None
+) -> KnowledgeBase:
+    """Load the TabRepo LightGBM directory into a knowledge base.
+
+    Each (task, configuration) becomes an ``ok`` evaluation of space
+    ``"tabrepo_lightgbm"`` on dataset ``"openml-task/<tid>"``, with ``design_id`` the
+    TabRepo config name (shared by all tasks), ``cv_score = -metric_error`` (TabRepo's
+    error on the task's OpenML split: 1-AUC for binary, log loss for multiclass, RMSE for
+    regression; higher is better after negation), ``fit_time = time_train_s``; the
+    meta-features come from the OpenML qualities in ``task_metadata.csv``.
+
+    Parameters
+    ----------
+    path : path-like
+        Directory with ``results.csv``, ``configs.json`` and ``task_metadata.csv``.
+    kb : KnowledgeBase, optional
+        Store to add to; a new in-memory one by default.
+    """
+    from metaopt import metafeatures
+
+    path = Path(path)
+    missing = [f for f in _FILES if not (path / f).is_file()]
+    if missing:
+        raise ValueError(f"path {os.fspath(path)!r} is not a TabRepo directory: missing {missing}")
+    kb = KnowledgeBase() if kb is None else kb
+    configs = tabrepo_configs(path)
+    meta = pd.read_csv(path / "task_metadata.csv")
+    quality_cols = [c for c in meta.select_dtypes("number").columns if c not in _NOT_QUALITIES]
+    tasks = {}
+    for row in meta.to_dict("records"):
+        task = _TASKS.get(row["task_type"])
+        if task is None:
+            raise ValueError(f"TabRepo task {row['tid']} has unknown task_type {row['task_type']!r}")
+        key = f"openml-task/{int(row['tid'])}"
+        tasks[int(row["tid"])] = (key, task)
+        qualities = {c: row[c] for c in quality_cols if pd.notna(row[c])}
+        kb.add_dataset({
+            "dataset_key": key, "name": row["name"], "source": "tabrepo",
+            "source_id": str(int(row["tid"])), "task": task,
+            "openml_dataset_id": int(row["did"]), "openml_task_id": int(row["tid"]),
+            "n_samples": int(row["NumberOfInstances"]),
+            "n_features": int(row["NumberOfFeatures"]) - 1,
+            "n_classes": int(row["NumberOfClasses"]) if task == "classification" else None,
+            "metafeatures": metafeatures.from_openml_qualities(qualities, task).to_dict(),
+            "status": "ok",
+        })
+    results = pd.read_csv(path / "results.csv")
+    unknown = sorted(set(results["dataset"]) - set(tasks))
+    if unknown:
+        raise ValueError(f"results.csv has tasks without metadata: {unknown[:10]}")
+    records = []
+    for row in results.itertuples(index=False):
+        key, task = tasks[int(row.dataset)]
+        params = configs[row.framework]
+        records.append({
+            "dataset_key": key, "space": TABREPO_SPACE.name, "config_id": config_id(params),
+            "seed": 0, "design_id": row.framework, "config": params, "task": task,
+            "metric": "neg_metric_error", "cv_score": -float(row.metric_error),
+            "fit_time": float(row.time_train_s), "status": "ok", "origin": "tabrepo",
+            "extra": {"problem_type": row.problem_type, "time_infer_s": row.time_infer_s,
+                      "rank": row.rank},
+        })
+    kb.add_evaluations(records)
+    return kb

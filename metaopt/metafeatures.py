@@ -1,0 +1,500 @@
+"""Meta-features: describe a dataset by a fixed-length vector of numbers, fast.
+
+:func:`compute` returns a :class:`pandas.Series` indexed by :data:`FEATURE_NAMES` (always
+the same names in the same order for a given :data:`METAFEATURES_VERSION`). Values are
+interpretable (counts are counts, fractions are in ``[0, 1]``); :func:`to_vector` turns
+them into the scaled vector a meta-model consumes (log counts, signed-log moments).
+
+Four groups, defined one by one in ``docs/metafeatures.md``:
+
+- *simple*: sizes, classes, missing values, categorical columns (computed on all the
+  data; also obtainable from OpenML qualities, see :func:`from_openml_qualities`);
+- *statistical*: skewness, kurtosis, correlations and PCA of the numeric columns;
+- *information-theoretic*: class entropy, attribute entropy, mutual information;
+- *landmarkers*: out-of-fold score of 1-NN, a decision stump, naive Bayes and a linear
+  model.
+
+Statistical, information-theoretic and landmarker features are computed on a subsample
+of at most ``max_rows`` rows (stratified for classification) and ``max_columns`` columns
+(chosen at random, deterministically from ``random_state``), so the cost is bounded
+whatever the size of the data.
+
+Class-based features (``n_classes``, ``majority_class_fraction``,
+``minority_class_fraction``, ``class_imbalance``, ``class_entropy`` and
+``landmark_naive_bayes``) are 0 for regression and ``target_skewness`` is 0 for
+classification: a neutral finite value, read together with ``is_classification``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from metaopt.data import TASK_TYPES, Dataset, validate
+
+__all__ = [
+    "FEATURE_NAMES",
+    "METAFEATURES_VERSION",
+    "SIMPLE_FEATURES",
+    "compute",
+    "compute_dataset",
+    "from_openml_qualities",
+    "to_vector",
+]
+
+METAFEATURES_VERSION = 1
+
+SIMPLE_FEATURES: tuple[str, ...] = (
+    "n_instances",
+    "n_features",
+    "dimensionality",
+    "is_classification",
+    "n_classes",
+    "pct_missing_values",
+    "pct_instances_with_missing",
+    "pct_categorical_features",
+    "max_categories",
+    "majority_class_fraction",
+    "minority_class_fraction",
+    "class_imbalance",
+)
+_STATISTICAL_FEATURES: tuple[str, ...] = (
+    "pct_constant_features",
+    "skewness_mean",
+    "skewness_std",
+    "kurtosis_mean",
+    "kurtosis_std",
+    "correlation_abs_mean",
+    "correlation_abs_max",
+    "pca_fraction_95",
+    "pca_first_component_variance",
+    "target_skewness",
+)
+_INFO_FEATURES: tuple[str, ...] = (
+    "class_entropy",
+    "attribute_entropy_mean",
+    "mutual_information_mean",
+    "mutual_information_max",
+)
+_LANDMARK_FEATURES: tuple[str, ...] = (
+    "landmark_1nn",
+    "landmark_stump",
+    "landmark_naive_bayes",
+    "landmark_linear",
+)
+FEATURE_NAMES: tuple[str, ...] = (
+    SIMPLE_FEATURES + _STATISTICAL_FEATURES + _INFO_FEATURES + _LANDMARK_FEATURES
+)
+
+# to_vector: counts -> log1p, ratio -> log, unbounded moments -> sign(x) * log1p(|x|)
+_LOG1P_FEATURES = frozenset({"n_instances", "n_features", "n_classes", "max_categories"})
+_LOG_FEATURES = frozenset({"dimensionality"})
+_SIGNED_LOG_FEATURES = frozenset(
+    {"skewness_mean", "skewness_std", "kurtosis_mean", "kurtosis_std", "target_skewness"}
+)
+
+_N_BINS = 10  # equal-frequency bins for the information-theoretic features
+_N_FOLDS = 3  # cross-validation folds of the landmarkers
+_MAX_LEVELS = 10  # one-hot columns per categorical feature for the landmarkers
+_R2_CLIP = (-1.0, 1.0)
+
+
+def compute(
+    X,
+    y,
+    task: str | None = None,
+    *,
+    random_state: int | None = 0,
+    max_rows: int = 2000,
+    max_columns: int = 100,
+) -> pd.Series:
+    """Compute the meta-features of a supervised dataset.
+
+    Parameters
+    ----------
+    X : array-like, DataFrame or sparse matrix of shape (n_samples, n_features)
+        Features; strings/objects/bools are categorical, NaN marks a missing value.
+    y : array-like of shape (n_samples,)
+        Target: class labels or real values.
+    task : {"classification", "regression"} or None
+        Inferred from ``y`` when None (see :func:`metaopt.data.infer_task`).
+    random_state : int or None
+        Seed of the row/column subsamples and the landmarker folds; the same seed on
+        the same data gives the identical Series.
+    max_rows : int
+        Rows used for the statistical, information-theoretic and landmarker features.
+    max_columns : int
+        Columns used for the same groups.
+
+    Returns
+    -------
+    pandas.Series
+        Float values indexed by :data:`FEATURE_NAMES`, all finite.
+
+    Raises
+    ------
+    ValueError
+        For invalid data (see :func:`metaopt.data.validate`), fewer than 2 rows, or
+        ``max_rows < 2`` / ``max_columns < 1``.
+    """
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 2:
+        raise ValueError(f"max_rows must be an integer >= 2, got {max_rows!r}")
+    if isinstance(max_columns, bool) or not isinstance(max_columns, int) or max_columns < 1:
+        raise ValueError(f"max_columns must be an integer >= 1, got {max_columns!r}")
+    frame, target, task = validate(X, y, task)
+    if len(frame) < 2:
+        raise ValueError(f"meta-features need at least 2 rows, X has {len(frame)}")
+
+    is_cat_all = np.array([isinstance(dtype, pd.CategoricalDtype) for dtype in frame.dtypes])
+    values = _whole_data(frame, is_cat_all, target, task)
+    sub = Dataset(X=frame, y=target, task=task, name="metafeatures")
+    sub = sub.subsample(max_rows, random_state=random_state)
+    Xs, is_cat = sub.X, is_cat_all
+    if Xs.shape[1] > max_columns:
+        rng = np.random.default_rng(random_state)
+        cols = np.sort(rng.choice(Xs.shape[1], size=max_columns, replace=False))
+        Xs, is_cat = Xs.iloc[:, cols], is_cat[cols]
+    numeric = Xs.loc[:, ~is_cat].to_numpy(dtype=float)
+    y_codes = (
+        np.unique(sub.y.to_numpy(), return_inverse=True)[1].ravel()
+        if task == "classification"
+        else None
+    )
+    values.update(_statistical(target, task, numeric))
+    values.update(_information(Xs, is_cat, numeric, sub.y, y_codes))
+    values.update(_landmarkers(Xs, is_cat, numeric, sub.y, y_codes, task, random_state))
+    return pd.Series([float(values[k]) for k in FEATURE_NAMES], index=list(FEATURE_NAMES))
+
+
+def compute_dataset(dataset: Dataset, **kwargs) -> pd.Series:
+    """Compute the meta-features of a :class:`~metaopt.data.Dataset`.
+
+    Keyword arguments are those of :func:`compute`; the Series is named after the dataset.
+    """
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"dataset must be a metaopt.data.Dataset, got {type(dataset).__name__}")
+    return compute(dataset.X, dataset.y, dataset.task, **kwargs).rename(dataset.name)
+
+
+def from_openml_qualities(qualities: Mapping[str, float], task: str) -> pd.Series:
+    """Fill the simple meta-features from OpenML dataset qualities.
+
+    OpenML counts the target among the features: ``NumberOfFeatures`` and, for
+    classification, ``NumberOfSymbolicFeatures`` include it, so one is subtracted.
+    ``MaxNominalAttDistinctValues`` may also include the (nominal) target, so
+    ``max_categories`` is an upper bound for classification (exact when no feature
+    is nominal: it is then 0). Features the qualities cannot give, and simple features
+    whose qualities are missing, are NaN.
+
+    Parameters
+    ----------
+    qualities : mapping
+        OpenML quality name -> value, e.g. ``openml.datasets.get_dataset(i).qualities``.
+    task : {"classification", "regression"}
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by :data:`FEATURE_NAMES`; NaN outside :data:`SIMPLE_FEATURES`.
+    """
+    if task not in TASK_TYPES:
+        raise ValueError(f"task must be one of {TASK_TYPES}, got {task!r}")
+    if not isinstance(qualities, Mapping):
+        raise TypeError(f"qualities must be a mapping, got {type(qualities).__name__}")
+
+    def q(name: str) -> float:
+        value = qualities.get(name)
+        return np.nan if value is None else float(value)
+
+    is_clf = task == "classification"
+    n = q("NumberOfInstances")
+    p = q("NumberOfFeatures") - 1.0
+    n_symbolic = q("NumberOfSymbolicFeatures") - (1.0 if is_clf else 0.0)
+    majority, minority = q("MajorityClassSize"), q("MinorityClassSize")
+    out = dict.fromkeys(FEATURE_NAMES, np.nan)
+    out.update(
+        n_instances=n,
+        n_features=p,
+        dimensionality=p / n,
+        is_classification=float(is_clf),
+        n_classes=q("NumberOfClasses") if is_clf else 0.0,
+        pct_missing_values=q("NumberOfMissingValues") / (n * p),
+        pct_instances_with_missing=q("NumberOfInstancesWithMissingValues") / n,
+        pct_categorical_features=n_symbolic / p,
+        max_categories=q("MaxNominalAttDistinctValues") if n_symbolic > 0 else 0.0,
+        majority_class_fraction=majority / n if is_clf else 0.0,
+        minority_class_fraction=minority / n if is_clf else 0.0,
+        class_imbalance=1.0 - minority / majority if is_clf else 0.0,
+    )
+    if n_symbolic == 0:  # NaN from a missing MaxNominalAttDistinctValues stays NaN otherwise
+        out["max_categories"] = 0.0
+    return pd.Series([float(out[k]) for k in FEATURE_NAMES], index=list(FEATURE_NAMES))
+
+
+def to_vector(features: pd.Series | pd.DataFrame, *, nan_value: float = 0.0) -> np.ndarray:
+    """Scale meta-features for a model: the array a meta-learner consumes.
+
+    Counts (``n_instances``, ``n_features``, ``n_classes``, ``max_categories``) become
+    ``log1p``, ``dimensionality`` becomes ``log``, skewness/kurtosis summaries become
+    ``sign(x) * log1p(|x|)``; the rest (fractions, entropies, scores) are unchanged.
+    NaN (e.g. from :func:`from_openml_qualities`) is replaced by ``nan_value``.
+
+    Parameters
+    ----------
+    features : Series indexed by feature name, or DataFrame with one row per dataset
+    nan_value : float
+        Value that replaces NaN.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(FEATURE_NAMES),)`` for a Series, ``(n_rows, len(FEATURE_NAMES))``
+        for a DataFrame, columns in :data:`FEATURE_NAMES` order.
+    """
+    frame = features.to_frame().T if isinstance(features, pd.Series) else features
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"features must be a Series or DataFrame, got {type(features).__name__}")
+    missing = [name for name in FEATURE_NAMES if name not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"features lack {len(missing)} meta-feature(s), e.g. {missing[:5]}; "
+            "pass the output of metafeatures.compute"
+        )
+    out = frame.loc[:, list(FEATURE_NAMES)].to_numpy(dtype=float).copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j, name in enumerate(FEATURE_NAMES):
+            if name in _LOG1P_FEATURES:
+                out[:, j] = np.log1p(out[:, j])
+            elif name in _LOG_FEATURES:
+                out[:, j] = np.log(out[:, j])
+            elif name in _SIGNED_LOG_FEATURES:
+                out[:, j] = np.sign(out[:, j]) * np.log1p(np.abs(out[:, j]))
+    out[~np.isfinite(out)] = nan_value
+    return out[0] if isinstance(features, pd.Series) else out
+
+
+# --------------------------------------------------------------------------- groups
+
+
+def _whole_data(X: pd.DataFrame, is_cat: np.ndarray, y: pd.Series, task: str) -> dict[str, float]:
+    """Simple features, ``pct_constant_features`` and ``class_entropy``: all rows and columns."""
+    n, p = X.shape
+    missing = X.isna().to_numpy()
+    n_distinct = X.loc[:, is_cat].nunique().to_numpy()
+    numeric = X.loc[:, ~is_cat].to_numpy(dtype=float)
+    # fmin/fmax skip NaN; an all-NaN column gives NaN and counts as constant
+    spread = np.fmax.reduce(numeric, axis=0) > np.fmin.reduce(numeric, axis=0)
+    out = {
+        "n_instances": n,
+        "n_features": p,
+        "dimensionality": p / n,
+        "is_classification": float(task == "classification"),
+        "pct_missing_values": missing.mean(),
+        "pct_instances_with_missing": missing.any(axis=1).mean(),
+        "pct_categorical_features": is_cat.sum() / p,
+        "max_categories": n_distinct.max(initial=0),
+        "pct_constant_features": ((n_distinct <= 1).sum() + (~spread).sum()) / p,
+        "n_classes": 0.0,
+        "majority_class_fraction": 0.0,
+        "minority_class_fraction": 0.0,
+        "class_imbalance": 0.0,
+        "class_entropy": 0.0,
+    }
+    if task == "classification":
+        counts = y.value_counts().to_numpy()
+        prob = counts / n
+        out.update(
+            n_classes=len(counts),
+            majority_class_fraction=counts.max() / n,
+            minority_class_fraction=counts.min() / n,
+            class_imbalance=1.0 - counts.min() / counts.max(),
+            class_entropy=-(prob * np.log2(prob)).sum(),
+        )
+    return out
+
+
+def _moments(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Skewness and excess kurtosis (biased, as ``scipy.stats``) of non-constant columns."""
+    present = ~np.isnan(a)
+    count = present.sum(axis=0)
+    usable = count >= 2
+    a, present, count = a[:, usable], present[:, usable], count[usable]
+    mean = np.where(present, a, 0.0).sum(axis=0) / count
+    dev = np.where(present, a - mean, 0.0)
+    m2 = (dev**2).sum(axis=0) / count
+    keep = m2 > 1e-12 * np.maximum(1.0, mean**2)  # constant columns have no shape
+    dev, m2, count = dev[:, keep], m2[keep], count[keep]
+    skew = (dev**3).sum(axis=0) / count / m2**1.5
+    kurt = (dev**4).sum(axis=0) / count / m2**2 - 3.0
+    return skew, kurt
+
+
+def _standardized(numeric: np.ndarray) -> np.ndarray:
+    """Mean-impute, drop constant columns, scale to unit variance."""
+    present = ~np.isnan(numeric)
+    count = present.sum(axis=0)
+    mean = np.where(present, numeric, 0.0).sum(axis=0) / np.maximum(count, 1)
+    filled = np.where(np.isnan(numeric), mean, numeric)
+    std = filled.std(axis=0)
+    keep = std > 1e-12 * np.maximum(1.0, np.abs(mean))
+    return (filled[:, keep] - mean[keep]) / std[keep]
+
+
+def _statistical(y: pd.Series, task: str, numeric: np.ndarray) -> dict[str, float]:
+    skew, kurt = _moments(numeric)
+    z = _standardized(numeric)
+    d = z.shape[1]
+    if d >= 2:
+        corr = (z.T @ z) / z.shape[0]
+        upper = np.abs(corr[np.triu_indices(d, k=1)])
+        eig = np.clip(np.linalg.eigvalsh(corr)[::-1], 0.0, None)
+        explained = np.cumsum(eig) / eig.sum()
+        n_95 = int(np.searchsorted(explained, 0.95 - 1e-12)) + 1
+        pca_fraction, first = n_95 / d, eig[0] / eig.sum()
+    else:
+        upper, pca_fraction, first = np.zeros(1), 1.0, 1.0
+    target_skew = 0.0
+    if task == "regression":
+        target_skew_arr = _moments(y.to_numpy(dtype=float)[:, None])[0]
+        target_skew = float(target_skew_arr[0]) if target_skew_arr.size else 0.0
+    return {
+        "skewness_mean": skew.mean() if skew.size else 0.0,
+        "skewness_std": skew.std() if skew.size else 0.0,
+        "kurtosis_mean": kurt.mean() if kurt.size else 0.0,
+        "kurtosis_std": kurt.std() if kurt.size else 0.0,
+        "correlation_abs_mean": upper.mean(),
+        "correlation_abs_max": upper.max(),
+        "pca_fraction_95": pca_fraction,
+        "pca_first_component_variance": first,
+        "target_skewness": target_skew,
+    }
+
+
+def _bin_codes(a: np.ndarray) -> np.ndarray:
+    """Equal-frequency bins (``_N_BINS``) per column; NaN gets a bin of its own."""
+    codes = np.empty(a.shape, dtype=np.int64)
+    for j in range(a.shape[1]):
+        col = a[:, j]
+        nan = np.isnan(col)
+        edges = (
+            np.unique(np.nanquantile(col, np.linspace(0, 1, _N_BINS + 1)[1:-1]))
+            if not nan.all()
+            else np.empty(0)
+        )
+        codes[:, j] = np.where(nan, _N_BINS, np.searchsorted(edges, col, side="right"))
+    return codes
+
+
+def _entropy(codes: np.ndarray) -> float:
+    """Shannon entropy in bits of the empirical distribution of integer codes."""
+    counts = np.bincount(codes)
+    prob = counts[counts > 0] / codes.size
+    return float(-(prob * np.log2(prob)).sum())
+
+
+def _information(
+    Xs: pd.DataFrame,
+    is_cat: np.ndarray,
+    numeric: np.ndarray,
+    y: pd.Series,
+    y_codes: np.ndarray | None,
+) -> dict[str, float]:
+    columns = [_bin_codes(numeric)] if numeric.shape[1] else []
+    for c in Xs.columns[is_cat]:
+        columns.append((Xs[c].cat.codes.to_numpy(dtype=np.int64) + 1)[:, None])
+    codes = np.hstack(columns)
+    target = y_codes if y_codes is not None else _bin_codes(y.to_numpy(dtype=float)[:, None])[:, 0]
+    h_y = _entropy(target)
+    n_target = int(target.max()) + 1
+    h_x = np.array([_entropy(codes[:, j]) for j in range(codes.shape[1])])
+    h_xy = np.array([_entropy(codes[:, j] * n_target + target) for j in range(codes.shape[1])])
+    mi = np.clip(h_x + h_y - h_xy, 0.0, None)
+    return {
+        "attribute_entropy_mean": h_x.mean(),
+        "mutual_information_mean": mi.mean(),
+        "mutual_information_max": mi.max(),
+    }
+
+
+def _landmark_matrix(Xs: pd.DataFrame, is_cat: np.ndarray, numeric: np.ndarray) -> np.ndarray:
+    """Standardized numeric columns (mean-imputed) and one-hot frequent categories."""
+    blocks = [_standardized(numeric)]
+    for c in Xs.columns[is_cat]:
+        codes = Xs[c].cat.codes.to_numpy()
+        levels = pd.Series(codes[codes >= 0]).value_counts().index[:_MAX_LEVELS].to_numpy()
+        blocks.append((codes[:, None] == levels[None, :]).astype(float))
+    return np.hstack(blocks)
+
+
+def _landmarkers(
+    Xs: pd.DataFrame,
+    is_cat: np.ndarray,
+    numeric: np.ndarray,
+    y: pd.Series,
+    y_codes: np.ndarray | None,
+    task: str,
+    random_state: int | None,
+) -> dict[str, float]:
+    Z = _landmark_matrix(Xs, is_cat, numeric)
+    n_splits = min(_N_FOLDS, len(Z))
+    if y_codes is not None:
+        target = y_codes
+        models = {
+            "landmark_1nn": KNeighborsClassifier(n_neighbors=1),
+            "landmark_stump": DecisionTreeClassifier(max_depth=1, random_state=random_state),
+            "landmark_naive_bayes": GaussianNB(),
+            "landmark_linear": LogisticRegression(tol=1e-3),
+        }
+        stratify = np.bincount(y_codes).max() >= n_splits
+    else:
+        target = y.to_numpy(dtype=float)
+        models = {
+            "landmark_1nn": KNeighborsRegressor(n_neighbors=1),
+            "landmark_stump": DecisionTreeRegressor(max_depth=1, random_state=random_state),
+            "landmark_linear": Ridge(alpha=1.0),
+        }
+        stratify = False
+    splitter = (
+        StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+        if stratify
+        else KFold(n_splits, shuffle=True, random_state=random_state)
+    )
+    with warnings.catch_warnings():
+        # a class smaller than the number of folds is fine: its rows land in some folds
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        folds = list(splitter.split(Z, target))
+    if Z.shape[1] == 0:
+        # every column is constant or missing: each model can only predict the prior
+        Z = np.zeros((len(Z), 1))
+        prior = DummyClassifier() if y_codes is not None else DummyRegressor()
+        models = dict.fromkeys(models, prior)
+    out = {"landmark_naive_bayes": 0.0}
+    for name, model in models.items():
+        out[name] = _oof_score(model, Z, target, folds, task)
+    return out
+
+
+def _oof_score(model, Z: np.ndarray, y: np.ndarray, folds: list, task: str) -> float:
+    """Score of the pooled out-of-fold predictions (accuracy, or R^2 clipped to [-1, 1])."""
+    pred = np.empty_like(y)
+    for train, test in folds:
+        if task == "classification" and np.unique(y[train]).size == 1:
+            pred[test] = y[train][0]  # one class seen: every model predicts it
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            pred[test] = model.fit(Z[train], y[train]).predict(Z[test])
+    if task == "classification":
+        return accuracy_score(y, pred)
+    return float(np.clip(r2_score(y, pred), *_R2_CLIP))

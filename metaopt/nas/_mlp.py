@@ -1,0 +1,353 @@
+"""A torch multilayer perceptron as scikit-learn classifier and regressor."""
+
+from __future__ import annotations
+
+import copy
+import numbers
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch import nn
+
+ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
+NORMS = {"none": None, "batchnorm": nn.BatchNorm1d, "layernorm": nn.LayerNorm}
+_PREDICT_BATCH = 8192
+
+
+class _Block(nn.Module):
+    """Linear -> norm -> activation -> dropout, plus the input when ``skip``."""
+
+    def __init__(
+        self, n_in: int, n_out: int, activation: str, dropout: float, norm: str, skip: bool
+    ) -> None:
+        super().__init__()
+        norm_cls = NORMS[norm]
+        self.layers = nn.Sequential(
+            nn.Linear(n_in, n_out),
+            nn.Identity() if norm_cls is None else norm_cls(n_out),
+            ACTIVATIONS[activation](),
+            nn.Dropout(dropout),
+        )
+        self.skip = skip and n_in == n_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.layers(x)
+        return out + x if self.skip else out
+
+
+def build_mlp(
+    n_in: int,
+    n_out: int,
+    n_layers: int,
+    width: int,
+    activation: str = "relu",
+    dropout: float = 0.0,
+    norm: str = "none",
+    skip: bool = False,
+) -> nn.Sequential:
+    """Build ``n_layers`` hidden blocks of ``width`` units and a linear output layer.
+
+    ``skip`` adds residual connections to the hidden blocks after the first (the first
+    changes the width, so it has none).
+    """
+    blocks = [
+        _Block(n_in if i == 0 else width, width, activation, dropout, norm, skip)
+        for i in range(n_layers)
+    ]
+    return nn.Sequential(*blocks, nn.Linear(width if n_layers else n_in, n_out))
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else is passed to torch."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"device must be 'auto' or a torch device, got {device!r}") from err
+
+
+def _standardise(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean = a.mean(axis=0)
+    scale = a.std(axis=0)
+    return mean, np.where(scale > 0, scale, 1.0)
+
+
+class _BaseMLP(BaseEstimator):
+    """Shared fitting code; subclasses define the loss and the target handling."""
+
+    def __init__(
+        self,
+        n_layers: int = 2,
+        width: int = 256,
+        activation: str = "relu",
+        dropout: float = 0.0,
+        norm: str = "none",
+        skip: bool = False,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 1e-4,
+        batch_size: int = 128,
+        max_epochs: int = 100,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        self.n_layers = n_layers
+        self.width = width
+        self.activation = activation
+        self.dropout = dropout
+        self.norm = norm
+        self.skip = skip
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        def check(name: str, ok: bool, accepted: str) -> None:
+            if not ok:
+                raise ValueError(f"{name} must be {accepted}, got {getattr(self, name)!r}")
+
+        def is_int(v) -> bool:
+            return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+        check("n_layers", is_int(self.n_layers) and self.n_layers >= 0, "an int >= 0")
+        check("width", is_int(self.width) and self.width >= 1, "an int >= 1")
+        check("activation", self.activation in ACTIVATIONS, f"one of {list(ACTIVATIONS)}")
+        check(
+            "dropout",
+            isinstance(self.dropout, numbers.Real) and 0 <= self.dropout < 1,
+            "a float in [0, 1)",
+        )
+        check("norm", self.norm in NORMS, f"one of {list(NORMS)}")
+        check("skip", isinstance(self.skip, (bool, np.bool_)), "a bool")
+        check(
+            "learning_rate",
+            isinstance(self.learning_rate, numbers.Real) and self.learning_rate > 0,
+            "a float > 0",
+        )
+        check(
+            "weight_decay",
+            isinstance(self.weight_decay, numbers.Real) and self.weight_decay >= 0,
+            "a float >= 0",
+        )
+        check("batch_size", is_int(self.batch_size) and self.batch_size >= 1, "an int >= 1")
+        check("max_epochs", is_int(self.max_epochs) and self.max_epochs >= 1, "an int >= 1")
+        check(
+            "validation_fraction",
+            isinstance(self.validation_fraction, numbers.Real)
+            and 0 <= self.validation_fraction < 1,
+            "a float in [0, 1)",
+        )
+        check(
+            "n_iter_no_change",
+            is_int(self.n_iter_no_change) and self.n_iter_no_change >= 1,
+            "an int >= 1",
+        )
+
+    # -- subclass hooks ---------------------------------------------------------------
+    def _encode_target(self, y: np.ndarray) -> tuple[torch.Tensor, int]:
+        raise NotImplementedError
+
+    def _loss(self) -> nn.Module:
+        raise NotImplementedError
+
+    # -- training -----------------------------------------------------------------------
+    def fit(self, X, y) -> _BaseMLP:
+        """Train with AdamW, keeping the weights of the best validation epoch.
+
+        A random ``validation_fraction`` of the rows is held out for early stopping
+        (after ``n_iter_no_change`` epochs without improvement); with too few rows for
+        a hold-out, the training loss is monitored instead.
+        """
+        self._check_params()
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        target, n_out = self._encode_target(y)
+        self.x_mean_, self.x_scale_ = _standardise(X)
+        inputs = torch.tensor((X - self.x_mean_) / self.x_scale_, dtype=torch.float32)
+        self.device_ = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        n = len(inputs)
+        order = rng.permutation(n)
+        n_val = int(self.validation_fraction * n)
+        val_idx, train_idx = (
+            (order[:n_val], order[n_val:]) if n - n_val >= 2 else (order[:0], order)
+        )
+        if self.norm == "batchnorm" and len(train_idx) < 2:
+            raise ValueError(f"norm='batchnorm' needs at least 2 training rows, got {n}")
+        cuda = [self.device_] if self.device_.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(int(rng.randint(2**31 - 1)))
+            self._train(inputs, target, n_out, train_idx, val_idx)
+        return self
+
+    def _train(
+        self,
+        inputs: torch.Tensor,
+        target: torch.Tensor,
+        n_out: int,
+        train_idx: np.ndarray,
+        val_idx: np.ndarray,
+    ) -> None:
+        dev = self.device_
+        model = build_mlp(
+            inputs.shape[1],
+            n_out,
+            self.n_layers,
+            self.width,
+            self.activation,
+            float(self.dropout),
+            self.norm,
+            bool(self.skip),
+        ).to(dev)
+        optimiser = torch.optim.AdamW(
+            model.parameters(), lr=float(self.learning_rate), weight_decay=float(self.weight_decay)
+        )
+        loss_fn = self._loss()
+        x_tr, y_tr = inputs[train_idx].to(dev), target[train_idx].to(dev)
+        x_val, y_val = inputs[val_idx].to(dev), target[val_idx].to(dev)
+        batch = min(self.batch_size, len(train_idx))
+        best, best_state, stall = np.inf, None, 0
+        self.loss_curve_, self.validation_loss_curve_ = [], []
+        for _ in range(self.max_epochs):
+            model.train()
+            perm = torch.randperm(len(x_tr), device=dev)
+            epoch_loss = 0.0
+            for start in range(0, len(perm), batch):
+                idx = perm[start : start + batch]
+                if len(idx) < 2 < len(perm):  # a lone row breaks batchnorm; skip it
+                    continue
+                optimiser.zero_grad()
+                loss = loss_fn(model(x_tr[idx]), y_tr[idx])
+                loss.backward()
+                optimiser.step()
+                epoch_loss += float(loss.detach()) * len(idx)
+            self.loss_curve_.append(epoch_loss / len(perm))
+            if len(x_val):
+                model.eval()
+                with torch.no_grad():
+                    self.validation_loss_curve_.append(float(loss_fn(model(x_val), y_val)))
+            monitored = (self.validation_loss_curve_ or self.loss_curve_)[-1]
+            if monitored < best:
+                best, best_state, stall = monitored, copy.deepcopy(model.state_dict()), 0
+            else:
+                stall += 1
+                if stall >= self.n_iter_no_change:
+                    break
+        if best_state is not None:  # None only if every loss was NaN
+            model.load_state_dict(best_state)
+        # float64 inference: a row's prediction must not depend on its batch-mates
+        self.model_ = model.double().eval()
+        self.n_epochs_ = len(self.loss_curve_)
+        self.best_loss_ = float(best)
+
+    def _forward(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        inputs = torch.tensor((X - self.x_mean_) / self.x_scale_, dtype=torch.float64)
+        with torch.no_grad():
+            out = [
+                self.model_(inputs[i : i + _PREDICT_BATCH].to(self.device_)).cpu()
+                for i in range(0, len(inputs), _PREDICT_BATCH)
+            ]
+        return torch.cat(out).numpy()
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Torch MLP classifier (softmax output, cross-entropy loss) with early stopping.
+
+    Parameters
+    ----------
+    n_layers : int, default=2
+        Number of hidden blocks (linear -> norm -> activation -> dropout).
+    width : int, default=256
+        Units per hidden block.
+    activation : {"relu", "gelu", "silu", "tanh"}, default="relu"
+    dropout : float, default=0.0
+    norm : {"none", "batchnorm", "layernorm"}, default="none"
+    skip : bool, default=False
+        Residual connections between hidden blocks.
+    learning_rate, weight_decay : float, default=1e-3, 1e-4
+        AdamW settings.
+    batch_size : int, default=128
+    max_epochs : int, default=100
+    validation_fraction : float, default=0.1
+        Share of rows held out for early stopping (0 monitors the training loss).
+    n_iter_no_change : int, default=10
+        Patience, in epochs.
+    device : str, default="auto"
+        ``"auto"`` uses CUDA when available, else CPU.
+    random_state : int, RandomState or None
+        Seeds the split, the initialisation, shuffling and dropout.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    n_features_in_ : int
+    model_ : torch.nn.Module
+        The trained network (weights of the best monitored epoch), in eval mode and
+        float64 so that a row's prediction does not depend on the other rows.
+    n_epochs_ : int
+    loss_curve_, validation_loss_curve_ : list of float
+    best_loss_ : float
+    """
+
+    def _encode_target(self, y: np.ndarray) -> tuple[torch.Tensor, int]:
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        return torch.tensor(encoder.transform(y), dtype=torch.long), len(self.classes_)
+
+    def _loss(self) -> nn.Module:
+        return nn.CrossEntropyLoss()
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, columns ordered as ``classes_``."""
+        logits = self._forward(X)
+        logits -= logits.max(axis=1, keepdims=True)
+        proba = np.exp(logits)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class label."""
+        logits = self._forward(X)
+        return self.classes_[np.argmax(logits, axis=1)]
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Torch MLP regressor (squared error on the standardised target) with early stopping.
+
+    Parameters are those of :class:`MLPClassifier`.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+    y_mean_, y_scale_ : float
+        Target standardisation, undone in :meth:`predict`.
+    model_ : torch.nn.Module
+    n_epochs_ : int
+    loss_curve_, validation_loss_curve_ : list of float
+    best_loss_ : float
+    """
+
+    def _encode_target(self, y: np.ndarray) -> tuple[torch.Tensor, int]:
+        y = np.asarray(y, dtype=np.float64)
+        self.y_mean_, self.y_scale_ = (float(v) for v in _standardise(y))
+        return torch.tensor((y - self.y_mean_) / self.y_scale_, dtype=torch.float32)[:, None], 1
+
+    def _loss(self) -> nn.Module:
+        return nn.MSELoss()
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted target values."""
+        return self._forward(X)[:, 0] * self.y_scale_ + self.y_mean_

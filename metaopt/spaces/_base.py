@@ -1,0 +1,359 @@
+"""The search-space record: parameters as Optuna distributions, conditions, encoding."""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+    distribution_to_json,
+)
+from optuna.trial import BaseTrial
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
+
+from metaopt.data import TASK_TYPES
+from metaopt.spaces._preprocessing import make_preprocessor
+
+# Bumped whenever a space's parameters, ranges, defaults or encoding change: knowledge
+# bases and meta-models record it, since encoded vectors are only comparable within one.
+SPACES_VERSION = 1
+
+ModelBuilder = Callable[[dict[str, Any], str, "int | None"], BaseEstimator]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One hyperparameter of a search space.
+
+    Parameters
+    ----------
+    name : str
+    distribution : optuna.distributions.BaseDistribution
+        Float, Int or Categorical distribution (``step`` is not used by metaopt spaces).
+    default : Any
+        Default value, normally the library default of the model.
+    condition : (parent, values) or None
+        The parameter is active only when ``params[parent] in values``.
+    tasks : tuple of str
+        Tasks the parameter exists for (e.g. SVR's ``epsilon`` is regression only).
+    task_defaults : mapping
+        Per-task overrides of ``default``.
+    """
+
+    name: str
+    distribution: BaseDistribution
+    default: Any
+    condition: tuple[str, tuple[Any, ...]] | None = None
+    tasks: tuple[str, ...] = TASK_TYPES
+    task_defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_conditional(self) -> bool:
+        """True when the parameter can be inactive: it has a condition or is task-specific."""
+        return self.condition is not None or set(self.tasks) != set(TASK_TYPES)
+
+    def default_for(self, task: str) -> Any:
+        return self.task_defaults.get(task, self.default)
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
+def _same_choice(value: Any, choice: Any) -> bool:
+    # ``True == 1 == 1.0`` in Python: keep booleans apart from numbers.
+    return _is_bool(value) == _is_bool(choice) and value == choice
+
+
+def _describe(dist: BaseDistribution) -> str:
+    if isinstance(dist, CategoricalDistribution):
+        return f"one of {list(dist.choices)}"
+    kind = "int" if isinstance(dist, IntDistribution) else "float"
+    scale = " (log scale)" if dist.log else ""
+    return f"{kind} in [{dist.low}, {dist.high}]{scale}"
+
+
+def _check_value(space: str, name: str, dist: BaseDistribution, value: Any) -> Any:
+    """Return ``value`` with its canonical type, or raise ValueError naming the range."""
+    if isinstance(dist, CategoricalDistribution):
+        for choice in dist.choices:
+            if _same_choice(value, choice):
+                return choice
+        ok = False
+    elif _is_bool(value) or not isinstance(value, numbers.Real):
+        ok = False
+    elif isinstance(dist, IntDistribution):
+        ok = float(value).is_integer() and dist.low <= value <= dist.high
+        value = int(value) if ok else value
+    else:
+        ok = math.isfinite(value) and dist.low <= value <= dist.high
+        value = float(value)
+    if not ok:
+        raise ValueError(f"{space}: parameter {name!r} got {value!r}; accepted: {_describe(dist)}")
+    return value
+
+
+def _unit(dist: FloatDistribution | IntDistribution, value: float) -> float:
+    """Map a numeric value to [0, 1], on a log scale when ``dist.log``."""
+    low, high, v = float(dist.low), float(dist.high), float(value)
+    if dist.log:
+        low, high, v = math.log(low), math.log(high), math.log(v)
+    return 0.0 if high == low else (v - low) / (high - low)
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """A named hyperparameter search space and the estimator it configures.
+
+    Parameters
+    ----------
+    name : str
+        Registry name, e.g. ``"svm"``.
+    params : tuple of Param
+        Parameters in a fixed order; a conditional parameter comes after its parent.
+    build_model : callable
+        ``build_model(params, task, random_state)`` -> unfitted model for the checked,
+        active ``params``.
+    preprocessing : {"scaled", "ordinal", "native"}
+        Which shared preprocessor (:func:`make_preprocessor`) goes before the model.
+    tasks : tuple of str
+        Tasks the space supports.
+    description : str
+        One line for docs and ``repr``.
+    """
+
+    name: str
+    params: tuple[Param, ...]
+    build_model: ModelBuilder = field(repr=False)
+    preprocessing: str = "scaled"
+    tasks: tuple[str, ...] = TASK_TYPES
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        seen: dict[str, Param] = {}
+        for p in self.params:
+            if p.name in seen:
+                raise ValueError(f"{self.name}: parameter {p.name!r} is defined twice")
+            for task in p.tasks:
+                _check_value(self.name, p.name, p.distribution, p.default_for(task))
+            if p.condition is not None:
+                parent, values = p.condition
+                if parent not in seen:
+                    raise ValueError(
+                        f"{self.name}: condition of {p.name!r} names parent {parent!r}, which "
+                        f"must be defined before it; defined so far: {list(seen)}"
+                    )
+                for v in values:
+                    _check_value(self.name, parent, seen[parent].distribution, v)
+            seen[p.name] = p
+
+    # ------------------------------------------------------------------ structure
+    def _check_task(self, task: str) -> None:
+        if task not in self.tasks:
+            raise ValueError(f"{self.name}: task must be one of {self.tasks}, got {task!r}")
+
+    def _params_for(self, task: str) -> list[Param]:
+        self._check_task(task)
+        return [p for p in self.params if task in p.tasks]
+
+    def distributions(self, task: str) -> dict[str, BaseDistribution]:
+        """All parameters of ``task`` (active or not) as a flat dict of distributions."""
+        return {p.name: p.distribution for p in self._params_for(task)}
+
+    @property
+    def conditions(self) -> dict[str, tuple[str, tuple[Any, ...]]]:
+        """``param -> (parent, parent values that activate it)``."""
+        return {p.name: p.condition for p in self.params if p.condition is not None}
+
+    def is_active(self, name: str, params: Mapping[str, Any]) -> bool:
+        """Whether ``name`` is active given the (parent) values in ``params``.
+
+        A parameter whose parent is inactive or missing is inactive. Task membership is
+        not considered here (see :meth:`distributions`).
+        """
+        by_name = {p.name: p for p in self.params}
+        if name not in by_name:
+            raise ValueError(f"{self.name}: unknown parameter {name!r}; accepted: {list(by_name)}")
+        cond = by_name[name].condition
+        if cond is None:
+            return True
+        parent, values = cond
+        return (
+            parent in params
+            and self.is_active(parent, params)
+            and any(_same_choice(params[parent], v) for v in values)
+        )
+
+    def active(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``params`` without the inactive (and unknown) parameters."""
+        return {
+            p.name: params[p.name]
+            for p in self.params
+            if p.name in params and self.is_active(p.name, params)
+        }
+
+    def default(self, task: str) -> dict[str, Any]:
+        """Default configuration for ``task``: every active parameter, library defaults."""
+        values = {p.name: p.default_for(task) for p in self._params_for(task)}
+        return self.active(values)
+
+    # ----------------------------------------------------------------- validation
+    def check_params(self, params: Mapping[str, Any], task: str) -> dict[str, Any]:
+        """Validate ``params`` for ``task`` and return the active ones, canonically typed.
+
+        Raises ``ValueError`` for unknown names, values outside their distribution and
+        missing active parameters. Missing values are *not* filled in: use
+        ``{**space.default(task), **params}`` to start from the defaults. Inactive
+        parameters are validated and then dropped.
+        """
+        if not isinstance(params, Mapping):
+            raise TypeError(f"{self.name}: params must be a mapping, got {type(params).__name__}")
+        dists = self.distributions(task)
+        unknown = [k for k in params if k not in dists]
+        if unknown:
+            raise ValueError(
+                f"{self.name}: unknown parameter(s) {unknown} for task={task!r}; "
+                f"accepted: {list(dists)}"
+            )
+        checked = {k: _check_value(self.name, k, dists[k], params[k]) for k in dists if k in params}
+        missing = [k for k in dists if k not in checked and self.is_active(k, checked)]
+        if missing:
+            raise ValueError(
+                f"{self.name}: missing active parameter(s) {missing} for task={task!r}; "
+                f"accepted ranges: { {k: _describe(dists[k]) for k in missing} }; "
+                "start from space.default(task) to fill them"
+            )
+        return self.active(checked)
+
+    # ------------------------------------------------------------------- sampling
+    def sample(self, trial: BaseTrial, task: str) -> dict[str, Any]:
+        """Sample an active configuration define-by-run with ``trial.suggest_*``."""
+        values: dict[str, Any] = {}
+        for p in self._params_for(task):
+            if not self.is_active(p.name, values):
+                continue
+            d = p.distribution
+            if isinstance(d, CategoricalDistribution):
+                values[p.name] = trial.suggest_categorical(p.name, d.choices)
+            elif isinstance(d, IntDistribution):
+                values[p.name] = trial.suggest_int(p.name, d.low, d.high, log=d.log)
+            else:
+                values[p.name] = trial.suggest_float(p.name, d.low, d.high, log=d.log)
+        return values
+
+    # ------------------------------------------------------------------- building
+    def build(
+        self, params: Mapping[str, Any], task: str, random_state: int | None = None
+    ) -> Pipeline:
+        """Unfitted ``Pipeline(preprocess, model)`` for a complete configuration."""
+        checked = self.check_params(params, task)
+        return Pipeline(
+            [
+                ("preprocess", make_preprocessor(self.preprocessing)),
+                ("model", self.build_model(checked, task, random_state)),
+            ]
+        )
+
+    # ------------------------------------------------------------------- encoding
+    @property
+    def encoded_names(self) -> list[str]:
+        """Names of the :meth:`encode` columns, in order."""
+        names: list[str] = []
+        for p in self.params:
+            d = p.distribution
+            if isinstance(d, CategoricalDistribution):
+                names += [f"{p.name}={c}" for c in d.choices]
+            else:
+                names.append(p.name)
+            if p.is_conditional:
+                names.append(f"{p.name}:active")
+        return names
+
+    @property
+    def n_encoded(self) -> int:
+        return len(self.encoded_names)
+
+    def encode(self, params: Mapping[str, Any]) -> np.ndarray:
+        """Fixed-length float32 vector of a configuration (task-independent layout).
+
+        For each parameter in order: numeric -> one value in [0, 1] (``(v - low) /
+        (high - low)``, on logs when the distribution is log-scaled); categorical ->
+        one-hot over its choices; then, for conditional or task-specific parameters,
+        an ``":active"`` indicator. Inactive or absent conditional parameters encode as
+        zeros. Raises ``ValueError`` for unknown names, invalid values or a missing
+        unconditional parameter.
+        """
+        by_name = {p.name: p for p in self.params}
+        unknown = [k for k in params if k not in by_name]
+        if unknown:
+            raise ValueError(
+                f"{self.name}: unknown parameter(s) {unknown}; accepted: {list(by_name)}"
+            )
+        out: list[float] = []
+        for p in self.params:
+            d = p.distribution
+            present = p.name in params and self.is_active(p.name, params)
+            if not present and not p.is_conditional:
+                raise ValueError(
+                    f"{self.name}: parameter {p.name!r} is required to encode; "
+                    f"accepted: {_describe(d)}"
+                )
+            value = _check_value(self.name, p.name, d, params[p.name]) if present else None
+            if isinstance(d, CategoricalDistribution):
+                out += [float(present and _same_choice(value, c)) for c in d.choices]
+            else:
+                out.append(_unit(d, value) if present else 0.0)
+            if p.is_conditional:
+                out.append(float(present))
+        return np.asarray(out, dtype=np.float32)
+
+    # ---------------------------------------------------------------- serialising
+    def to_json_dict(self) -> dict[str, Any]:
+        """JSON-ready description: per-task distributions, conditions and defaults.
+
+        Each distribution is ``json.loads(optuna.distributions.distribution_to_json(d))``;
+        rebuild it with ``json_to_distribution(json.dumps(entry))``.
+        """
+        return {
+            "name": self.name,
+            "version": SPACES_VERSION,
+            "tasks": list(self.tasks),
+            "distributions": {
+                task: {
+                    k: json.loads(distribution_to_json(d))
+                    for k, d in self.distributions(task).items()
+                }
+                for task in self.tasks
+            },
+            "conditions": {k: [parent, list(v)] for k, (parent, v) in self.conditions.items()},
+            "defaults": {task: self.default(task) for task in self.tasks},
+        }
+
+
+def float_param(
+    name: str, low: float, high: float, default: float, *, log: bool = False, **kwargs: Any
+) -> Param:
+    """Shorthand for a :class:`Param` over a ``FloatDistribution``."""
+    return Param(name, FloatDistribution(low, high, log=log), default, **kwargs)
+
+
+def int_param(
+    name: str, low: int, high: int, default: int, *, log: bool = False, **kwargs: Any
+) -> Param:
+    """Shorthand for a :class:`Param` over an ``IntDistribution``."""
+    return Param(name, IntDistribution(low, high, log=log), default, **kwargs)
+
+
+def cat_param(name: str, choices: tuple[Any, ...], default: Any, **kwargs: Any) -> Param:
+    """Shorthand for a :class:`Param` over a ``CategoricalDistribution``."""
+    return Param(name, CategoricalDistribution(choices), default, **kwargs)

@@ -1,0 +1,98 @@
+"""The one preprocessing builder every search space puts before its model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+
+PREPROCESSING_KINDS = ("scaled", "ordinal", "native")
+# Cap on the columns one categorical feature may produce (one-hot) or codes it may
+# keep (ordinal); rarer categories are grouped into one "infrequent" category.
+MAX_ONEHOT_CATEGORIES = 32
+MAX_ORDINAL_CATEGORIES = 64
+_CATEGORICAL_DTYPES = ["category", "object", "string", "bool"]
+
+
+class ColumnSelector:
+    """Select categorical or numeric columns of a DataFrame, or of a plain array.
+
+    DataFrames delegate to :func:`sklearn.compose.make_column_selector`; a numpy array
+    has no categorical columns, so all its columns are numeric.
+    """
+
+    def __init__(self, categorical: bool) -> None:
+        self.categorical = categorical
+
+    def __call__(self, X) -> list:
+        if isinstance(X, pd.DataFrame):
+            if self.categorical:
+                return make_column_selector(dtype_include=_CATEGORICAL_DTYPES)(X)
+            return make_column_selector(dtype_include="number", dtype_exclude="bool")(X)
+        return [] if self.categorical else list(range(np.shape(X)[1]))
+
+    def __repr__(self) -> str:
+        return f"ColumnSelector(categorical={self.categorical})"
+
+
+def _as_category(X: pd.DataFrame) -> pd.DataFrame:
+    return X.astype("category")
+
+
+def make_preprocessor(kind: str) -> ColumnTransformer:
+    """Column-wise preprocessing for DataFrames from :func:`metaopt.data.validate` or arrays.
+
+    A missing categorical value is a category of its own (the encoders handle NaN),
+    rather than imputed: missingness is often informative, and ``SimpleImputer`` on
+    integer-coded ``category`` columns with NaN silently yields garbage (NaN cast to
+    the minimum int64) with pandas 3.
+
+    Parameters
+    ----------
+    kind : {"scaled", "ordinal", "native"}
+        - ``"scaled"`` (linear, svm, knn, mlp): numeric -> median imputation +
+          standardisation; categorical -> one-hot (unknown categories ignored, at most
+          ``MAX_ONEHOT_CATEGORIES`` columns each).
+        - ``"ordinal"`` (random/extra trees): numeric -> median imputation;
+          categorical -> ordinal codes (unknown -> -1, missing -> -2).
+        - ``"native"`` (histogram gradient boosting): numeric passes through with its
+          NaN; categorical -> ordinal codes (unknown and missing -> NaN) returned as
+          ``category`` columns of a DataFrame, for ``categorical_features="from_dtype"``.
+    """
+    if kind not in PREPROCESSING_KINDS:
+        raise ValueError(f"kind must be one of {PREPROCESSING_KINDS}, got {kind!r}")
+    if kind == "scaled":
+        numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+        categorical = OneHotEncoder(
+            handle_unknown="ignore", max_categories=MAX_ONEHOT_CATEGORIES, sparse_output=False
+        )
+    elif kind == "ordinal":
+        numeric = SimpleImputer(strategy="median")
+        categorical = OrdinalEncoder(
+            handle_unknown="use_encoded_value",
+            unknown_value=-1,
+            encoded_missing_value=-2,
+            max_categories=MAX_ORDINAL_CATEGORIES,
+        )
+    else:
+        numeric = "passthrough"
+        categorical = make_pipeline(
+            OrdinalEncoder(
+                handle_unknown="use_encoded_value",
+                unknown_value=np.nan,
+                encoded_missing_value=np.nan,
+                max_categories=MAX_ORDINAL_CATEGORIES,
+            ),
+            FunctionTransformer(_as_category, feature_names_out="one-to-one"),
+        )
+    transformer = ColumnTransformer(
+        [
+            ("num", numeric, ColumnSelector(categorical=False)),
+            ("cat", categorical, ColumnSelector(categorical=True)),
+        ],
+        verbose_feature_names_out=False,
+    )
+    return transformer.set_output(transform="pandas") if kind == "native" else transformer

@@ -1,0 +1,34 @@
+"""The registry of named search spaces."""
+
+from __future__ import annotations
+
+from metaopt.data import TASK_TYPES
+from metaopt.spaces._base import SearchSpace
+from metaopt.spaces._knn import KNN
+from metaopt.spaces._linear import LINEAR
+from metaopt.spaces._mlp import MLP
+from metaopt.spaces._svm import SVM
+from metaopt.spaces._trees import EXTRA_TREES, HIST_GRADIENT_BOOSTING, RANDOM_FOREST
+
+SPACES: dict[str, SearchSpace] = {
+    s.name: s for s in (HIST_GRADIENT_BOOSTING, RANDOM_FOREST, EXTRA_TREES, LINEAR, SVM, KNN, MLP)
+}
+# Other names a space answers to in get_space (not listed by list_spaces).
+ALIASES: dict[str, str] = {"logistic_regression": "linear"}
+
+
+def list_spaces(task: str | None = None) -> list[str]:
+    """Names of the registered spaces, optionally only those supporting ``task``."""
+    if task is not None and task not in TASK_TYPES:
+        raise ValueError(f"task must be None or one of {TASK_TYPES}, got {task!r}")
+    return [name for name, s in SPACES.items() if task is None or task in s.tasks]
+
+
+def get_space(name: str) -> SearchSpace:
+    """The search space registered as ``name`` (or one of its aliases)."""
+    key = ALIASES.get(name, name)
+    if key not in SPACES:
+        raise ValueError(
+            f"unknown search space {name!r}; accepted: {list(SPACES)} (aliases: {ALIASES})"
+        )
+    return SPACES[key]

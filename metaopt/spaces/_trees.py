@@ -1,0 +1,78 @@
+"""Tree ensembles: histogram gradient boosting, random forest, extra trees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+
+from metaopt.spaces._base import SearchSpace, cat_param, float_param, int_param
+
+
+def _build_hgb(params: dict[str, Any], task: str, random_state: int | None) -> BaseEstimator:
+    cls = (
+        HistGradientBoostingClassifier
+        if task == "classification"
+        else HistGradientBoostingRegressor
+    )
+    return cls(**params, categorical_features="from_dtype", random_state=random_state)
+
+
+HIST_GRADIENT_BOOSTING = SearchSpace(
+    name="hist_gradient_boosting",
+    description="HistGradientBoosting{Classifier,Regressor} with native categorical support",
+    preprocessing="native",
+    params=(
+        float_param("learning_rate", 0.01, 1.0, 0.1, log=True),
+        int_param("max_iter", 16, 512, 100, log=True),
+        int_param("max_leaf_nodes", 4, 256, 31, log=True),
+        int_param("min_samples_leaf", 1, 128, 20, log=True),
+        # the library default 0.0 is outside a log range: 1e-6 stands for "none"
+        float_param("l2_regularization", 1e-6, 10.0, 1e-6, log=True),
+        float_param("max_features", 0.1, 1.0, 1.0),
+        cat_param("early_stopping", (False, True), False),
+    ),
+    build_model=_build_hgb,
+)
+
+
+def _forest_builder(classifier: type, regressor: type):
+    def build(params: dict[str, Any], task: str, random_state: int | None) -> BaseEstimator:
+        cls = classifier if task == "classification" else regressor
+        return cls(**params, random_state=random_state)
+
+    return build
+
+
+def _forest_space(name: str, classifier: type, regressor: type, bootstrap: bool) -> SearchSpace:
+    return SearchSpace(
+        name=name,
+        description=f"{classifier.__name__[:-10]}{{Classifier,Regressor}}",
+        preprocessing="ordinal",
+        params=(
+            int_param("n_estimators", 16, 512, 100, log=True),
+            cat_param(
+                "max_features",
+                ("sqrt", "log2", 0.25, 0.5, 0.75, 1.0),
+                "sqrt",
+                task_defaults={"regression": 1.0},
+            ),
+            int_param("min_samples_leaf", 1, 64, 1, log=True),
+            cat_param("bootstrap", (True, False), bootstrap),
+            # the library default None means 1.0 (a bootstrap sample of n rows)
+            float_param("max_samples", 0.1, 1.0, 1.0, condition=("bootstrap", (True,))),
+        ),
+        build_model=_forest_builder(classifier, regressor),
+    )
+
+
+RANDOM_FOREST = _forest_space("random_forest", RandomForestClassifier, RandomForestRegressor, True)
+EXTRA_TREES = _forest_space("extra_trees", ExtraTreesClassifier, ExtraTreesRegressor, False)

@@ -1,0 +1,101 @@
+"""The runner: failures recorded, time limits, killed workers, resume, load errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from _faulty import FaultySpace
+
+from metaopt.data import DatasetLoadError, from_arrays
+from metaopt.kb import KnowledgeBase, build, plan_configs
+
+
+def _dataset(name="toy", n=60, seed=0, task="classification"):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    y = (X[:, 0] > 0).astype(int) if task == "classification" else X[:, 0] + 0.1
+    ds = from_arrays(X, y, task=task, name=name)
+    return ds
+
+
+class _BrokenRef:
+    key, name, task, source = "broken/missing", "missing", "classification", "test"
+
+    def load(self):
+        raise DatasetLoadError("file /nowhere/missing.tsv.gz not found")
+
+
+FAST = {"cv_folds": 2, "time_limit": 1.0, "max_rows": 1000, "progress": False}
+
+
+def test_failures_timeouts_and_resume(tmp_path):
+    space = FaultySpace("faulty", ("ok", "raise", "sleep"))
+    store = tmp_path / "kb.sqlite"
+    suite = [_dataset("a"), _BrokenRef(), _dataset("b", seed=1, task="regression")]
+    report = build(suite, store, spaces=[space], n_configs=3, n_design=1, n_jobs=2, **FAST)
+    assert (report.n_ok, report.n_failed, report.n_timeout) == (2, 2, 2)
+    assert report.dataset_errors == {"broken/missing": "DatasetLoadError: file "
+                                     "/nowhere/missing.tsv.gz not found"}
+    assert report.n_remaining == 3  # the broken dataset's jobs
+    frame = KnowledgeBase(store).to_frame()
+    by_mode = {json.loads(c)["mode"]: row for c, row in zip(frame["config"],
+                                                           frame.itertuples(), strict=True)}
+    assert by_mode["ok"].status == "ok" and np.isfinite(by_mode["ok"].cv_score)
+    assert by_mode["raise"].status == "failed" and "boom" in by_mode["raise"].error
+    assert "Traceback" in by_mode["raise"].error
+    timeouts = frame[frame["status"] == "timeout"]
+    assert (timeouts["eval_time"] < 5).all()  # SIGALRM stopped the 10 s sleep
+    assert "time limit of 1 s" in timeouts["error"].iloc[0]
+    datasets = KnowledgeBase(store).datasets().set_index("dataset_key")
+    assert datasets.loc["broken/missing", "status"] == "failed"
+    assert json.loads(datasets.loc["sklearn/a" if "sklearn/a" in datasets.index
+                                   else "arrays/a", "metafeatures"])
+
+    again = build(suite, store, spaces=[space], n_configs=3, n_design=1, n_jobs=2, **FAST)
+    assert again.n_new == 0 and again.n_already_done == 6
+    retry = build(suite[:1], store, spaces=[space], n_configs=3, n_design=1,
+                  retry_failed=True, n_jobs=1, **FAST)
+    assert retry.n_already_done == 1 and retry.n_new == 2
+    assert len(KnowledgeBase(store)) == 6
+    runs = KnowledgeBase(store).runs()
+    assert list(runs["status"]) == ["finished"] * 3
+
+
+def test_killed_worker_is_recorded_and_others_finish(tmp_path):
+    space = FaultySpace("killer", ("ok", "kill"))
+    store = tmp_path / "kb.sqlite"
+    report = build([_dataset("a")], store, spaces=[space], n_configs=2, n_design=1, n_jobs=2,
+                   **FAST)
+    frame = KnowledgeBase(store).to_frame()
+    modes = [json.loads(c)["mode"] for c in frame["config"]]
+    assert len(frame) == 2 and report.worker_crashes == 2  # batch, then isolated
+    killed = frame[[m == "kill" for m in modes]]
+    assert (killed["status"] == "failed").all()
+    assert killed["error"].str.contains("worker process died").all()
+    assert (frame[[m == "ok" for m in modes]]["status"] == "ok").all()
+
+
+def test_sequential_backend_and_real_space(tmp_path):
+    kb = KnowledgeBase(tmp_path / "kb.sqlite")
+    report = build([_dataset("a", n=80)], kb, spaces="knn", n_configs=3, n_design=2,
+                   backend="sequential", test_size=0.25, **FAST)
+    assert report.n_ok == 3
+    frame = kb.to_frame()
+    assert frame["test_score"].notna().all()
+    assert list(frame["design_id"][:2]) == ["design-000", "design-001"]
+    expected = plan_configs(__import__("metaopt.spaces", fromlist=["get_space"]).get_space("knn"),
+                            "classification", "arrays/a", n_configs=3, n_design=2, seed=0)
+    assert set(frame["config_id"]) == {c.config_id for c in expected}
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="n_configs must be an int >= 1"):
+        build([], ":memory:", n_configs=0)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        build([], ":memory:", backend="ray")
+    with pytest.raises(ValueError, match="needs scheduler"):
+        build([], ":memory:", backend="dask")
+    with pytest.raises(ValueError, match="shard must be"):
+        build([], ":memory:", shard=(2, 2))

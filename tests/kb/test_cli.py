@@ -1,0 +1,50 @@
+"""End to end on real PMLB data through the CLI: a real SIGINT, then a resume."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from metaopt.kb import KnowledgeBase
+
+ARGS = ["--suite", "pmlb-classification", "--spaces", "knn,linear", "--n-configs", "3",
+        "--limit", "2", "--cv-folds", "2", "--max-rows", "300", "--no-progress"]
+
+
+def _cmd(pmlb_root, store):
+    return [sys.executable, "-m", "metaopt.kb._cli", "build-kb", *ARGS, "--root",
+            str(pmlb_root), "--store", str(store)]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_then_resume(pmlb_root, tmp_path, sig):
+    store = tmp_path / "kb.sqlite"
+    proc = subprocess.Popen(_cmd(pmlb_root, store), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:  # wait for the first results
+        if store.exists() and len(KnowledgeBase(store)) >= 1:
+            break
+        time.sleep(0.2)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=120)
+    n_first = len(KnowledgeBase(store))
+    if proc.returncode == 0:
+        pytest.skip("the build finished before the signal arrived")
+    assert proc.returncode == 128 + sig, err
+    assert f"interrupted by {sig.name}" in err and "run the same command again" in err
+    runs = KnowledgeBase(store).runs()
+    assert list(runs["status"]) == ["interrupted"]
+
+    done = subprocess.run(_cmd(pmlb_root, store), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"{n_first} already stored" in done.stdout
+    frame = KnowledgeBase(store).to_frame()
+    assert len(frame) == 2 * 2 * 3
+    assert not frame.duplicated(["dataset_key", "space", "config_id", "seed"]).any()
+    assert (frame["status"] == "ok").all()
+    assert frame.filter(like="mf_").notna().any(axis=1).all()

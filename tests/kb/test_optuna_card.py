@@ -1,0 +1,76 @@
+"""Optuna studies in and out; the card; the shipped default."""
+
+from __future__ import annotations
+
+import json
+
+import optuna
+import pytest
+
+from metaopt.kb import (
+    KnowledgeBase,
+    export_default,
+    from_optuna_study,
+    load_default,
+    to_optuna,
+    write_card,
+)
+
+
+def _study():
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.RandomSampler(0))
+
+    def objective(trial):
+        x = trial.suggest_float("x", -1, 1)
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        if kind == "b" and x > 0.5:
+            raise optuna.TrialPruned
+        return x**2
+
+    study.optimize(objective, n_trials=12)
+    return study
+
+
+def test_optuna_roundtrip(tmp_path):
+    study = _study()
+    kb = from_optuna_study(study, dataset_key="user/iris", space="mine",
+                           task="classification", metafeatures={"n_rows": 150.0})
+    frame = kb.to_frame()
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(frame) == len(complete)
+    assert frame["cv_score"].max() == pytest.approx(-study.best_value)
+    assert (frame["metric"] == "neg_objective").all() and (frame["mf_n_rows"] == 150).all()
+    names = to_optuna(kb, f"sqlite:///{tmp_path / 'out.db'}")
+    back = optuna.load_study(study_name=names[0], storage=f"sqlite:///{tmp_path / 'out.db'}")
+    assert len(back.trials) == len(complete)
+    assert back.best_value == pytest.approx(-study.best_value)
+    assert back.user_attrs["mf_n_rows"] == 150.0
+
+
+def test_card(tmp_path):
+    kb = KnowledgeBase(tmp_path / "kb.sqlite")
+    kb.start_run("r1", {"host": "h", "machine": json.dumps({"cpu_count": 2}),
+                        "params": json.dumps({"suite": "s", "n_configs": 3}),
+                        "versions": json.dumps({"numpy": "2"})})
+    kb.add_dataset({"dataset_key": "d", "status": "ok", "task": "regression"})
+    kb.add_dataset({"dataset_key": "bad", "status": "failed", "error": "missing file"})
+    kb.add_evaluation({"dataset_key": "d", "space": "s", "config_id": "c", "seed": 0,
+                       "config": {}, "status": "ok", "origin": "metaopt", "eval_time": 3.0})
+    kb.finish_run("r1", "finished", 1, 3.0)
+    parquet = kb.to_parquet(tmp_path / "evaluations.parquet")
+    text = write_card(kb, tmp_path / "CARD.md", parquet=parquet).read_text()
+    for fragment in ("1 evaluations", "h (2 CPUs", "suite=s, n_configs=3", "numpy 2",
+                     "bad: missing file", "evaluations.parquet"):
+        assert fragment in text
+
+
+def test_export_and_load_default(tmp_path, monkeypatch):
+    import metaopt.kb._card as card
+
+    monkeypatch.setattr(card, "DEFAULT_DIR", tmp_path / "_default")
+    with pytest.raises(FileNotFoundError, match="build one with `metaopt build-kb`"):
+        load_default()
+    kb = from_optuna_study(_study(), dataset_key="u/1", space="mine", task="regression")
+    export_default(kb)
+    assert (tmp_path / "_default" / "CARD.md").read_text().startswith("# metaopt knowledge base")
+    assert len(load_default()) == len(kb)

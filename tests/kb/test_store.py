@@ -1,0 +1,128 @@
+"""The store: exactly-once writes, frames, parquet, corrupt files, concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+from metaopt.kb import EVALUATION_COLUMNS, KnowledgeBase
+
+
+def _record(i: int, **kw):
+    return {"dataset_key": "d/1", "space": "s", "config_id": f"c{i}", "seed": 0,
+            "config": {"a": i}, "status": "ok", "origin": "metaopt", "cv_score": i / 10,
+            "task": "classification", **kw}
+
+
+def _dataset(key="d/1", **kw):
+    return {"dataset_key": key, "name": key, "source": "test", "task": "classification",
+            "status": "ok", "metafeatures": {"n_rows": 10.0, "skew": float("nan")}, **kw}
+
+
+def test_exactly_once_and_replace(tmp_path):
+    kb = KnowledgeBase(tmp_path / "kb.sqlite")
+    assert kb.add_evaluation(_record(1))
+    assert not kb.add_evaluation(_record(1, cv_score=0.9))  # same key: ignored
+    assert kb.add_evaluations([_record(1), _record(2), _record(3)]) == 2
+    assert len(kb) == 3
+    assert kb.to_frame()["cv_score"].tolist() == [0.1, 0.2, 0.3]
+    kb.add_evaluation(_record(1, status="failed", cv_score=None, error="x"), replace=True)
+    assert kb.done()[("d/1", "s", "c1", 0)] == "failed"
+    assert len(kb) == 3
+
+
+def test_frame_parquet_roundtrip(tmp_path):
+    kb = KnowledgeBase()
+    kb.add_dataset(_dataset())
+    kb.add_evaluations([_record(i, extra={"fold_scores": [0.1, 0.2]}) for i in range(5)])
+    frame = kb.to_frame()
+    assert list(frame.columns[: len(EVALUATION_COLUMNS)]) == list(EVALUATION_COLUMNS)
+    assert frame["mf_n_rows"].tolist() == [10.0] * 5
+    assert frame["mf_skew"].isna().all()
+    path = kb.to_parquet(tmp_path / "out" / "kb.parquet")
+    back = KnowledgeBase.from_parquet(path).to_frame()
+    cols = [c for c in frame.columns if c != "created_at"]
+    pd.testing.assert_frame_equal(frame[cols], back[cols], check_dtype=False)
+
+
+def test_dataset_update_keeps_known_fields():
+    kb = KnowledgeBase()
+    kb.add_dataset(_dataset(n_samples=10))
+    kb.add_dataset({"dataset_key": "d/1", "source": "yahpo", "status": "ok"})
+    row = kb.datasets().iloc[0]
+    assert row["n_samples"] == 10 and "n_rows" in row["metafeatures"]
+
+
+@pytest.mark.parametrize(
+    ("record", "match"),
+    [(_record(1, status="weird"), "status must be one of"),
+     (_record(1, colour="red"), "unknown evaluation field"),
+     ({"dataset_key": "d", "space": "s"}, "missing required field")],
+)
+def test_bad_records(record, match):
+    with pytest.raises(ValueError, match=match):
+        KnowledgeBase().add_evaluation(record)
+
+
+def test_url_and_bad_dialect(tmp_path):
+    kb = KnowledgeBase(f"sqlite:///{tmp_path / 'u.sqlite'}")
+    kb.add_evaluation(_record(1))
+    assert len(KnowledgeBase(tmp_path / "u.sqlite")) == 1
+    with pytest.raises(ValueError, match="supported: a SQLite path"):
+        KnowledgeBase("mysql://user@localhost/db")
+
+
+def test_corrupt_and_foreign_stores(tmp_path):
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ValueError, match="corrupt or half-written"):
+        KnowledgeBase(garbage)
+
+    good = tmp_path / "good.sqlite"
+    kb = KnowledgeBase(good)
+    kb.add_evaluations([_record(i, error="x" * 5000) for i in range(300)])
+    kb.close()
+    with sqlite3.connect(good) as conn:  # fold the WAL in so the main file holds the data
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = good.read_bytes()
+    half = tmp_path / "half.sqlite"
+    half.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="corrupt or half-written"):
+        KnowledgeBase(half)
+
+    optuna_db = tmp_path / "optuna.db"
+    optuna.create_study(storage=f"sqlite:///{optuna_db}")
+    with pytest.raises(ValueError, match="Optuna storage"):
+        KnowledgeBase(optuna_db)
+
+    bad_parquet = tmp_path / "bad.parquet"
+    bad_parquet.write_bytes(b"PAR1 truncated")
+    with pytest.raises(ValueError, match="not a readable knowledge base parquet"):
+        KnowledgeBase.from_parquet(bad_parquet)
+
+
+def _writer(path, offset):
+    kb = KnowledgeBase(path)
+    for i in range(60):  # overlapping ranges: 0..59 and 30..89
+        kb.add_evaluation(_record(offset + i))
+
+
+def test_two_processes_write_one_sqlite_file(tmp_path):
+    path = tmp_path / "shared.sqlite"
+    KnowledgeBase(path).close()
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(path, off)) for off in (0, 30)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    frame = KnowledgeBase(path).to_frame()
+    assert len(frame) == 90
+    assert not frame.duplicated(["dataset_key", "space", "config_id", "seed"]).any()
+    assert np.isclose(frame["cv_score"].sum(), sum(i / 10 for i in range(90)))

@@ -1,0 +1,101 @@
+"""The torch MLP estimators: scikit-learn API compliance, early stopping, reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification, make_regression
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import threadpool_limits
+
+from metaopt.nas import MLPClassifier, MLPRegressor, build_mlp
+
+FAST = dict(width=32, max_epochs=40, batch_size=32, learning_rate=1e-2, n_iter_no_change=5)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        yield
+    torch.set_num_threads(threads)
+
+
+@parametrize_with_checks([MLPClassifier(**FAST), MLPRegressor(**FAST)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("norm", ["none", "batchnorm", "layernorm"])
+@pytest.mark.parametrize("skip", [False, True])
+def test_build_mlp_shapes_and_skip(norm, skip):
+    net = build_mlp(
+        7, 3, n_layers=3, width=16, activation="gelu", dropout=0.1, norm=norm, skip=skip
+    )
+    assert net(torch.randn(5, 7)).shape == (5, 3)
+    assert [block.skip for block in net[:3]] == [False, skip, skip]  # first block resizes
+    assert build_mlp(4, 1, n_layers=0, width=8)(torch.randn(2, 4)).shape == (2, 1)
+
+
+def test_classifier_learns_and_is_reproducible():
+    X, y = make_classification(300, 8, n_informative=5, n_classes=3, random_state=0)
+    labels = np.array(["a", "b", "c"])[y]
+    fits = [MLPClassifier(**FAST, random_state=7).fit(X, labels) for _ in range(2)]
+    np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
+    assert fits[0].score(X, labels) > 0.85
+    assert list(fits[0].classes_) == ["a", "b", "c"]
+    other = MLPClassifier(**FAST, random_state=8).fit(X, labels)
+    assert not np.array_equal(fits[0].predict_proba(X), other.predict_proba(X))
+
+
+def test_regressor_standardises_target_and_stops_early():
+    X, y = make_regression(300, 5, noise=1.0, random_state=0)
+    model = MLPRegressor(**{**FAST, "max_epochs": 500, "n_iter_no_change": 3}, random_state=0)
+    model.fit(X, 1000 + 50 * y)
+    assert model.score(X, 1000 + 50 * y) > 0.9
+    assert model.n_epochs_ < 500  # early stopping on the validation split
+    assert len(model.validation_loss_curve_) == model.n_epochs_
+    assert model.best_loss_ == pytest.approx(min(model.validation_loss_curve_))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(norm="batchnorm", skip=True, activation="silu", dropout=0.2, n_layers=3),
+        dict(norm="layernorm", activation="tanh", validation_fraction=0.0),
+    ],
+)
+def test_architecture_variants_train(params):
+    X, y = make_regression(64, 4, random_state=0)
+    model = MLPRegressor(**{**FAST, **params}, random_state=0).fit(X, y)
+    assert np.isfinite(model.predict(X)).all()
+    assert model.device_ == torch.device("cpu")
+    if params.get("validation_fraction") == 0.0:
+        assert model.validation_loss_curve_ == []
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "message"),
+    [
+        (
+            "activation",
+            "swish",
+            r"activation must be one of \['relu', 'gelu', 'silu', 'tanh'\], "
+            r"got 'swish'",
+        ),
+        ("norm", "group", r"norm must be one of \['none', 'batchnorm', 'layernorm'\]"),
+        ("width", 0, "width must be an int >= 1, got 0"),
+        ("dropout", 1.0, r"dropout must be a float in \[0, 1\), got 1.0"),
+        ("learning_rate", -1.0, "learning_rate must be a float > 0"),
+        ("validation_fraction", 1.5, "validation_fraction must be a float in"),
+        ("device", "tpu:0", "device must be 'auto' or a torch device, got 'tpu:0'"),
+    ],
+)
+def test_invalid_parameters_raise_in_fit(param, value, message):
+    X, y = make_classification(40, 4, random_state=0)
+    model = MLPClassifier(**{param: value})  # accepted unchanged at construction
+    assert getattr(model, param) == value
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y)

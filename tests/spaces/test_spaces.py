@@ -1,0 +1,395 @@
+"""Search spaces: registry, conditions, validation, encoding, and real fits on PMLB data."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+import torch
+from optuna.distributions import json_to_distribution
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import threadpool_limits
+
+from metaopt.data import validate
+from metaopt.spaces import SPACES_VERSION, SearchSpace, get_space, list_spaces
+from metaopt.spaces._base import cat_param, float_param
+from metaopt.spaces._knn import ClippedKNeighborsClassifier, ClippedKNeighborsRegressor
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+REQUIRED = ["hist_gradient_boosting", "random_forest", "extra_trees", "linear", "svm", "knn", "mlp"]
+TASKS = ["classification", "regression"]
+N_CONFIGS = 20
+# Test-only caps on the parameters that drive fit time; every other value is as sampled.
+CAPS = {"n_estimators": 24, "max_iter": 24, "max_epochs": 10, "width": 64}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """The fits are tiny: thread start-up and oversubscription would dominate."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        yield
+    torch.set_num_threads(threads)
+
+
+def _load(pmlb_root, name: str, task: str, max_category_levels: int = 7):
+    """A PMLB dataset with few-level integer columns as categories and some NaN injected."""
+    df = pd.read_csv(pmlb_root / name / f"{name}.tsv.gz", sep="\t")
+    X = df.drop(columns="target")
+    rng = np.random.default_rng(0)
+    for col in X.columns:
+        if X[col].nunique() <= max_category_levels:
+            X[col] = X[col].astype("category")
+        X.loc[rng.random(len(X)) < 0.03, col] = np.nan
+    return validate(X, df["target"], task)
+
+
+@pytest.fixture(scope="module")
+def datasets(pmlb_root):
+    return {
+        "classification": _load(pmlb_root, "colic", "classification"),
+        "regression": _load(pmlb_root, "195_auto_price", "regression"),
+    }
+
+
+@pytest.fixture(params=REQUIRED)
+def space(request) -> SearchSpace:
+    return get_space(request.param)
+
+
+def _sample_configs(space: SearchSpace, task: str, n: int = N_CONFIGS) -> list[dict]:
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    configs = []
+    for _ in range(n):
+        trial = study.ask()
+        configs.append(space.sample(trial, task))
+        study.tell(trial, 0.0)
+    return configs
+
+
+# --------------------------------------------------------------------------- registry
+def test_registry_lists_required_spaces():
+    assert list_spaces() == REQUIRED
+    assert list_spaces("regression") == REQUIRED
+    assert get_space("logistic_regression") is get_space("linear")
+    for name in REQUIRED:
+        assert get_space(name).name == name
+
+
+def test_registry_rejects_unknown_names():
+    with pytest.raises(ValueError, match=r"unknown search space 'xgb'.*svm"):
+        get_space("xgb")
+    with pytest.raises(ValueError, match="task must be None or one of"):
+        list_spaces("ranking")
+
+
+# -------------------------------------------------------------------------- structure
+def test_structure_defaults_and_json(space):
+    assert space.tasks == ("classification", "regression")
+    names = [p.name for p in space.params]
+    for child, (parent, _) in space.conditions.items():
+        assert names.index(parent) < names.index(child)
+    encoded = space.to_json_dict()
+    assert json.loads(json.dumps(encoded)) == encoded
+    assert encoded["name"] == space.name and encoded["version"] == SPACES_VERSION
+    for task in TASKS:
+        default = space.default(task)
+        assert space.check_params(default, task) == default
+        vec = space.encode(default)
+        assert vec.dtype == np.float32 and vec.shape == (space.n_encoded,)
+        assert len(space.encoded_names) == space.n_encoded
+        assert ((vec >= 0) & (vec <= 1)).all()
+        for name, dist in space.distributions(task).items():
+            entry = encoded["distributions"][task][name]
+            assert json_to_distribution(json.dumps(entry)) == dist
+
+
+def test_library_defaults_where_representable():
+    assert get_space("random_forest").default("classification")["max_features"] == "sqrt"
+    assert get_space("random_forest").default("regression")["max_features"] == 1.0
+    assert get_space("extra_trees").default("regression")["bootstrap"] is False
+    assert "max_samples" not in get_space("extra_trees").default("regression")
+    assert get_space("svm").default("classification") == {"C": 1.0, "kernel": "rbf", "gamma": 0.1}
+    assert get_space("linear").default("regression") == {"penalty": "l2", "alpha": 1.0}
+
+
+def test_malformed_space_definitions_are_rejected():
+    def build(params, task, random_state):
+        raise AssertionError("never built")
+
+    kernel = cat_param("kernel", ("rbf", "linear"), "rbf")
+    with pytest.raises(ValueError, match="'gamma'.*parent 'kernel', which must be defined before"):
+        SearchSpace(
+            "bad",
+            (float_param("gamma", 0.1, 1.0, 0.5, condition=("kernel", ("rbf",))), kernel),
+            build,
+        )
+    with pytest.raises(ValueError, match=r"'kernel' got 'poly'; accepted: one of"):
+        SearchSpace(
+            "bad", (kernel, float_param("g", 0.1, 1.0, 0.5, condition=("kernel", ("poly",)))), build
+        )
+    with pytest.raises(ValueError, match=r"'g' got 2.0; accepted: float in \[0.1, 1.0\]"):
+        SearchSpace("bad", (float_param("g", 0.1, 1.0, 2.0),), build)
+    with pytest.raises(ValueError, match="'kernel' is defined twice"):
+        SearchSpace("bad", (kernel, kernel), build)
+
+
+# ----------------------------------------------------------------- sampling and fitting
+@pytest.mark.filterwarnings("error::FutureWarning", "error::DeprecationWarning")
+@pytest.mark.parametrize("task", TASKS)
+def test_sampled_configs_fit_real_data(space, task, datasets):
+    X, y, _ = datasets[task]
+    stratify = y if task == "classification" else None
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.3, random_state=0, stratify=stratify
+    )
+    configs = _sample_configs(space, task)
+    assert len({json.dumps(c, sort_keys=True) for c in configs}) > N_CONFIGS // 2
+    for params in configs:
+        assert set(params) == set(space.active(params))
+        assert space.check_params(params, task) == params
+        assert space.encode(params).shape == (space.n_encoded,)
+        cheap = {k: min(v, CAPS[k]) if k in CAPS else v for k, v in params.items()}
+        model = clone(space.build(cheap, task, random_state=0))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X_tr, y_tr)
+        pred = model.predict(X_te)
+        assert pred.shape == (len(X_te),)
+        if task == "classification":
+            assert set(pred) <= set(y_tr)
+        else:
+            assert np.isfinite(pred).all()
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_default_configs_fit_numpy_arrays(space, task, pmlb_root):
+    name = "cars1" if task == "classification" else "230_machine_cpu"
+    df = pd.read_csv(pmlb_root / name / f"{name}.tsv.gz", sep="\t")
+    X, y = df.drop(columns="target").to_numpy(dtype=float)[:150], df["target"].to_numpy()[:150]
+    params = {k: min(v, CAPS[k]) if k in CAPS else v for k, v in space.default(task).items()}
+    model = space.build(params, task, random_state=0).fit(X, y)
+    assert model.predict(X).shape == (150,)
+
+
+@pytest.mark.parametrize(
+    ("name", "cheap"),
+    [("random_forest", {"n_estimators": 16}), ("mlp", {"max_epochs": 10, "width": 32})],
+)
+def test_random_state_makes_fits_reproducible(name, cheap, datasets):
+    X, y, _ = datasets["classification"]
+    space = get_space(name)
+    params = {**space.default("classification"), **cheap}
+    probas = [
+        space.build(params, "classification", random_state=3).fit(X, y).predict_proba(X)
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(probas[0], probas[1])
+
+
+@parametrize_with_checks([ClippedKNeighborsClassifier(), ClippedKNeighborsRegressor()])
+def test_knn_wrappers_are_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_knn_clips_n_neighbors_to_training_size(datasets):
+    X, y, _ = datasets["classification"]
+    model = (
+        get_space("knn")
+        .build({"n_neighbors": 64, "weights": "uniform", "p": 2}, "classification")
+        .fit(X[:10], y[:10])
+    )
+    assert model[-1].estimator_.n_neighbors == 10
+    assert model.predict_proba(X[:3]).shape == (3, len(model.classes_))
+
+
+# ------------------------------------------------------------------------- conditions
+def test_conditions_and_activity():
+    svm = get_space("svm")
+    assert svm.conditions["degree"] == ("kernel", ("poly",))
+    linear_cfg = {"C": 2.0, "kernel": "linear", "gamma": 0.5, "degree": 3}
+    assert not svm.is_active("gamma", linear_cfg)
+    assert svm.active(linear_cfg) == {"C": 2.0, "kernel": "linear"}
+    assert svm.check_params(linear_cfg, "classification") == {"C": 2.0, "kernel": "linear"}
+    assert svm.is_active("degree", {"kernel": "poly"})
+    assert not svm.is_active("degree", {})
+    mlp = get_space("mlp")
+    assert not mlp.is_active("skip", {"n_layers": 1})
+    assert mlp.is_active("skip", {"n_layers": 3})
+
+
+def test_sampling_respects_conditions():
+    svm = get_space("svm")
+    for params in _sample_configs(svm, "regression", 40):
+        assert ("gamma" in params) == (params["kernel"] != "linear")
+        assert ("degree" in params) == (params["kernel"] == "poly")
+        assert ("coef0" in params) == (params["kernel"] in ("poly", "sigmoid"))
+        assert "epsilon" in params
+    for params in _sample_configs(svm, "classification", 10):
+        assert "epsilon" not in params
+
+
+# --------------------------------------------------------------------------- encoding
+def test_encoding_layout_and_values():
+    svm = get_space("svm")
+    names = svm.encoded_names
+    assert names[:6] == [
+        "C",
+        "kernel=rbf",
+        "kernel=poly",
+        "kernel=sigmoid",
+        "kernel=linear",
+        "gamma",
+    ]
+    assert "gamma:active" in names and "epsilon:active" in names and "C:active" not in names
+    vec = dict(zip(names, svm.encode({"C": 1.0, "kernel": "linear"}), strict=True))
+    assert vec["C"] == pytest.approx(0.5)  # 1.0 is the log-midpoint of [1e-3, 1e3]
+    assert vec["kernel=linear"] == 1.0 and vec["kernel=rbf"] == 0.0
+    assert vec["gamma"] == 0.0 and vec["gamma:active"] == 0.0
+    assert vec["epsilon:active"] == 0.0
+    full = dict(
+        zip(
+            names,
+            svm.encode(
+                {
+                    "C": 1e3,
+                    "kernel": "poly",
+                    "gamma": 1e-4,
+                    "degree": 5,
+                    "coef0": 0.0,
+                    "epsilon": 0.1,
+                }
+            ),
+            strict=True,
+        )
+    )
+    assert full["C"] == 1.0 and full["gamma"] == 0.0 and full["gamma:active"] == 1.0
+    assert full["degree"] == 1.0 and full["coef0"] == 0.5 and full["epsilon:active"] == 1.0
+    np.testing.assert_array_equal(
+        svm.encode({"kernel": "rbf", "C": 1.0, "gamma": 0.1}),
+        svm.encode({"C": 1.0, "gamma": 0.1, "kernel": "rbf"}),
+    )
+
+
+def test_encoding_of_booleans_and_inactive_children():
+    rf = get_space("random_forest")
+    on = rf.encode({**rf.default("classification")})
+    off = rf.encode({**rf.default("classification"), "bootstrap": False})
+    assert on[rf.encoded_names.index("bootstrap=True")] == 1.0
+    assert off[rf.encoded_names.index("max_samples:active")] == 0.0
+    assert off[rf.encoded_names.index("bootstrap=True")] == 0.0
+
+
+def test_encode_rejects_bad_input():
+    svm = get_space("svm")
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['foo'\]"):
+        svm.encode({"C": 1.0, "kernel": "linear", "foo": 1})
+    with pytest.raises(ValueError, match="'C' is required"):
+        svm.encode({"kernel": "linear"})
+    with pytest.raises(ValueError, match=r"'gamma' got 100.0; accepted: float in \[0.0001, 10.0\]"):
+        svm.encode({"C": 1.0, "kernel": "rbf", "gamma": 100.0})
+
+
+# ---------------------------------------------------------------------- bad parameters
+@pytest.mark.parametrize(
+    ("name", "params", "task", "message"),
+    [
+        (
+            "svm",
+            {"C": 1.0, "kernel": "rbf", "gamma": 0.1, "foo": 3},
+            "classification",
+            r"unknown parameter\(s\) \['foo'\].*accepted: \['C', 'kernel'",
+        ),
+        (
+            "svm",
+            {"C": 1.0, "kernel": "linear", "epsilon": 0.1},
+            "classification",
+            r"unknown parameter\(s\) \['epsilon'\] for task='classification'",
+        ),
+        (
+            "svm",
+            {"C": 1e9, "kernel": "linear"},
+            "classification",
+            r"'C' got 1000000000.0; accepted: float in \[0.001, 1000.0\] \(log scale\)",
+        ),
+        (
+            "svm",
+            {"C": 1.0, "kernel": "cubic"},
+            "classification",
+            r"'kernel' got 'cubic'; accepted: one of \['rbf', 'poly', 'sigmoid', 'linear'\]",
+        ),
+        ("svm", {"C": "big", "kernel": "linear"}, "classification", r"'C' got 'big'"),
+        ("svm", {"C": float("nan"), "kernel": "linear"}, "classification", r"'C' got nan"),
+        (
+            "svm",
+            {"C": 1.0, "kernel": "poly", "gamma": 0.1, "coef0": 0.0},
+            "classification",
+            r"missing active parameter\(s\) \['degree'\].*int in \[2, 5\]",
+        ),
+        (
+            "knn",
+            {"n_neighbors": 2.5, "weights": "uniform", "p": 2},
+            "regression",
+            r"'n_neighbors' got 2.5; accepted: int in \[1, 64\]",
+        ),
+        (
+            "knn",
+            {"n_neighbors": True, "weights": "uniform", "p": 2},
+            "regression",
+            r"'n_neighbors' got True",
+        ),
+        (
+            "random_forest",
+            {**get_space("random_forest").default("regression"), "bootstrap": 1},
+            "regression",
+            r"'bootstrap' got 1; accepted: one of \[True, False\]",
+        ),
+        (
+            "mlp",
+            {**get_space("mlp").default("regression"), "n_layers": 0},
+            "regression",
+            r"'n_layers' got 0; accepted: int in \[1, 4\]",
+        ),
+    ],
+)
+def test_check_params_rejects_bad_input(name, params, task, message):
+    space = get_space(name)
+    with pytest.raises(ValueError, match=message):
+        space.check_params(params, task)
+    with pytest.raises(ValueError, match=message):
+        space.build(params, task)
+
+
+def test_check_params_canonicalises_types_and_rejects_bad_task():
+    knn = get_space("knn")
+    checked = knn.check_params(
+        {"n_neighbors": np.int64(7), "weights": "distance", "p": 1.0}, "regression"
+    )
+    assert checked == {"n_neighbors": 7, "weights": "distance", "p": 1}
+    assert type(checked["n_neighbors"]) is int
+    rf = get_space("extra_trees")  # values read back from a table come as numpy scalars
+    from_table = {**rf.default("regression"), "bootstrap": np.True_, "max_samples": np.float32(0.5)}
+    assert rf.check_params(from_table, "regression")["bootstrap"] is True
+    with pytest.raises(ValueError, match=r"task must be one of .* got 'ranking'"):
+        knn.check_params(checked, "ranking")
+    with pytest.raises(TypeError, match="params must be a mapping"):
+        knn.check_params([("p", 1)], "regression")
+
+
+def test_docs_list_every_space_and_parameter():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "spaces.md").read_text()
+    for name in REQUIRED:
+        space = get_space(name)
+        assert f"`{name}`" in docs and f"`n_encoded = {space.n_encoded}`" in docs
+        for p in space.params:
+            assert f"| `{p.name}` |" in docs

@@ -1,0 +1,296 @@
+"""Tests of metaopt.metafeatures: values against hand computations, edge cases, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import mutual_info_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+from metaopt import metafeatures as mf
+from metaopt.data import from_arrays
+
+pytestmark = pytest.mark.timeout(120)  # nothing hangs
+
+OPENML_IRIS_QUALITIES = {
+    "NumberOfInstances": 150.0,
+    "NumberOfFeatures": 5.0,
+    "NumberOfClasses": 3.0,
+    "NumberOfMissingValues": 0.0,
+    "NumberOfNumericFeatures": 4.0,
+    "NumberOfSymbolicFeatures": 1.0,
+    "MajorityClassSize": 50.0,
+    "MinorityClassSize": 50.0,
+    "NumberOfInstancesWithMissingValues": 0.0,
+    "MaxNominalAttDistinctValues": 3.0,
+}
+
+
+@pytest.fixture(scope="module")
+def iris() -> tuple[np.ndarray, np.ndarray]:
+    return load_iris(return_X_y=True)
+
+
+@pytest.fixture(scope="module")
+def iris_features(iris) -> pd.Series:
+    X, y = iris
+    return mf.compute(X, y, "classification", random_state=0)
+
+
+def _read_pmlb(root, name: str) -> pd.DataFrame:
+    return pd.read_csv(root / name / f"{name}.tsv.gz", sep="\t")
+
+
+def _check_well_formed(values: pd.Series) -> None:
+    assert tuple(values.index) == mf.FEATURE_NAMES
+    assert values.dtype == np.float64
+    bad = values[~np.isfinite(values.to_numpy())]
+    assert bad.empty, f"non-finite meta-features: {bad.to_dict()}"
+    for name in mf.FEATURE_NAMES:
+        if name.startswith(("pct_", "correlation_", "pca_", "landmark_")) or "fraction" in name:
+            lo = -1.0 if name.startswith("landmark_") else 0.0
+            assert lo <= values[name] <= 1.0, (name, values[name])
+
+
+def test_fixed_feature_set(iris_features):
+    assert mf.METAFEATURES_VERSION == 1
+    assert 25 <= len(mf.FEATURE_NAMES) <= 40
+    assert len(set(mf.FEATURE_NAMES)) == len(mf.FEATURE_NAMES)
+    assert mf.FEATURE_NAMES[: len(mf.SIMPLE_FEATURES)] == mf.SIMPLE_FEATURES
+    _check_well_formed(iris_features)
+
+
+def test_iris_matches_hand_computed_values(iris, iris_features):
+    X, y = iris
+    v = iris_features
+    n, p = X.shape
+    assert v["n_instances"] == n and v["n_features"] == p
+    assert v["dimensionality"] == pytest.approx(p / n)
+    assert v["is_classification"] == 1.0 and v["n_classes"] == 3
+    assert v["majority_class_fraction"] == pytest.approx(1 / 3)
+    assert v["class_imbalance"] == 0.0
+    assert v["pct_missing_values"] == 0.0 and v["pct_categorical_features"] == 0.0
+
+    assert v["class_entropy"] == pytest.approx(stats.entropy(np.bincount(y), base=2))
+    skew = stats.skew(X, axis=0)
+    kurt = stats.kurtosis(X, axis=0)
+    assert v["skewness_mean"] == pytest.approx(skew.mean())
+    assert v["skewness_std"] == pytest.approx(skew.std())
+    assert v["kurtosis_mean"] == pytest.approx(kurt.mean())
+    assert v["kurtosis_std"] == pytest.approx(kurt.std())
+    corr = np.abs(np.corrcoef(X, rowvar=False)[np.triu_indices(p, k=1)])
+    assert v["correlation_abs_mean"] == pytest.approx(corr.mean())
+    assert v["correlation_abs_max"] == pytest.approx(corr.max())
+    eig = np.sort(np.linalg.eigvalsh(np.corrcoef(X, rowvar=False)))[::-1]
+    assert v["pca_first_component_variance"] == pytest.approx(eig[0] / eig.sum())
+    n_95 = np.argmax(np.cumsum(eig) / eig.sum() >= 0.95) + 1
+    assert v["pca_fraction_95"] == pytest.approx(n_95 / p)
+
+    # equal-frequency deciles, values on an edge go to the upper bin
+    binned = [
+        np.digitize(col, np.unique(np.quantile(col, np.linspace(0.1, 0.9, 9)))) for col in X.T
+    ]
+    mi = np.array([mutual_info_score(b, y) for b in binned]) / np.log(2)
+    h = np.array([stats.entropy(np.bincount(b), base=2) for b in binned])
+    assert v["mutual_information_mean"] == pytest.approx(mi.mean())
+    assert v["mutual_information_max"] == pytest.approx(mi.max())
+    assert v["attribute_entropy_mean"] == pytest.approx(h.mean())
+
+    # landmarkers: standardized features, 3 stratified shuffled folds seeded like compute
+    Xs = StandardScaler().fit_transform(X)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    expected = {
+        "landmark_1nn": KNeighborsClassifier(n_neighbors=1),
+        "landmark_stump": DecisionTreeClassifier(max_depth=1, random_state=0),
+        "landmark_naive_bayes": GaussianNB(),
+        "landmark_linear": LogisticRegression(tol=1e-3),
+    }
+    for name, model in expected.items():
+        assert v[name] == pytest.approx(cross_val_score(model, Xs, y, cv=cv).mean()), name
+
+
+def test_deterministic_with_subsampling():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 150))
+    y = (X[:, 0] + rng.normal(size=3000) > 0).astype(int)
+    first = mf.compute(X, y, random_state=7, max_rows=500, max_columns=40)
+    second = mf.compute(X, y, random_state=7, max_rows=500, max_columns=40)
+    pd.testing.assert_series_equal(first, second)
+    _check_well_formed(first)
+    assert first["n_instances"] == 3000 and first["n_features"] == 150
+
+
+def test_regression_pmlb(pmlb_root):
+    frame = _read_pmlb(pmlb_root, "227_cpu_small")
+    X, y = frame.drop(columns="target"), frame["target"]
+    v = mf.compute(X, y, "regression")
+    _check_well_formed(v)
+    assert v["is_classification"] == 0.0
+    for name in ("n_classes", "majority_class_fraction", "class_entropy", "landmark_naive_bayes"):
+        assert v[name] == 0.0
+    assert v["target_skewness"] == pytest.approx(stats.skew(y))
+    assert v["n_instances"] == len(frame) and v["n_features"] == X.shape[1]
+    assert v["landmark_linear"] > 0.3  # cpu_small is well explained by a linear model
+
+
+def test_classification_pmlb(pmlb_root):
+    manifest = pd.read_csv(pmlb_root / "manifest.csv").set_index("name")
+    for name in ("hepatitis", "splice"):
+        frame = _read_pmlb(pmlb_root, name)
+        v = mf.compute(frame.drop(columns="target"), frame["target"], "classification")
+        _check_well_formed(v)
+        assert v["n_instances"] == manifest.loc[name, "n_instances"]
+        assert v["n_features"] == manifest.loc[name, "n_features"]
+        assert v["n_classes"] == manifest.loc[name, "n_classes"]
+        assert v["landmark_linear"] > v["majority_class_fraction"] - 0.05
+
+
+def test_categorical_string_and_missing_columns():
+    rng = np.random.default_rng(0)
+    n = 200
+    num = rng.normal(size=n)
+    num[:20] = np.nan
+    X = pd.DataFrame(
+        {
+            "num": num,
+            "color": rng.choice(["red", "green", "blue"], size=n).astype(object),
+            "flag": rng.choice([True, False], size=n),
+            "all_missing": np.full(n, np.nan),
+        }
+    )
+    X.loc[5:9, "color"] = None
+    y = np.where(num > 0, "yes", "no")
+    v = mf.compute(X, y)
+    _check_well_formed(v)
+    assert v["pct_missing_values"] == pytest.approx((20 + 5 + n) / (4 * n))
+    assert v["pct_instances_with_missing"] == 1.0
+    assert v["pct_categorical_features"] == 0.5
+    assert v["max_categories"] == 3
+    assert v["pct_constant_features"] == 0.25  # the all-missing column
+
+
+def test_only_categorical_columns():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.choice(list("xyz"), 300), "b": rng.choice(list("uv"), 300)})
+    y = (X["a"] == "x").astype(int)
+    v = mf.compute(X, y, "classification")
+    _check_well_formed(v)
+    assert v["skewness_mean"] == 0.0 and v["correlation_abs_mean"] == 0.0
+    assert v["landmark_stump"] == 1.0
+
+
+def test_constant_columns():
+    X = np.ones((60, 3))
+    y = np.arange(60) % 2
+    v = mf.compute(X, y, "classification")
+    _check_well_formed(v)
+    assert v["pct_constant_features"] == 1.0
+    assert v["skewness_mean"] == 0.0 and v["correlation_abs_max"] == 0.0
+    assert v["mutual_information_max"] == 0.0
+    reg = mf.compute(X, np.full(60, 3.0), "regression")  # constant target too
+    _check_well_formed(reg)
+
+
+def test_one_row_per_class():
+    X = np.arange(8.0).reshape(4, 2)
+    v = mf.compute(X, ["a", "b", "c", "d"], "classification")
+    _check_well_formed(v)
+    assert v["n_classes"] == 4 and v["minority_class_fraction"] == 0.25
+    assert v["landmark_1nn"] == 0.0  # a test row's class is never in its training folds
+
+
+def test_two_rows():
+    _check_well_formed(mf.compute([[0.0], [1.0]], [0, 1], "classification"))
+    _check_well_formed(mf.compute([[0.0], [1.0]], [0.5, 1.5], "regression"))
+
+
+def test_very_wide():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 5000))
+    v = mf.compute(X, np.arange(10) % 2, "classification")
+    _check_well_formed(v)
+    assert v["n_features"] == 5000 and v["dimensionality"] == 500
+
+
+def test_large_dataset_runs():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100_000, 100))
+    y = (X[:, 0] > 0).astype(int)
+    _check_well_formed(mf.compute(X, y, "classification"))
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "task", "match"),
+    [
+        (np.empty((0, 3)), [], None, "0 rows"),
+        (np.ones((5, 2)), [0, 1, 0], None, "different lengths"),
+        (np.ones((5, 2)), [1, 1, 1, 1, 1], "classification", "at least 2 classes"),
+        (np.ones((3, 2)), [np.nan] * 3, None, "only missing"),
+        ([[1.0, np.inf], [2.0, 3.0]], [0, 1], None, "infinite"),
+        (np.ones((200, 2)), np.linspace(0, 1, 200) + 0.001, "classification", "regression"),
+        (np.ones((1, 2)), [1.0], "regression", "at least 2 rows"),
+        (np.ones((4, 2)), [0, 1, 0, 1], "ranking", "task must be"),
+    ],
+)
+def test_bad_inputs_raise(X, y, task, match):
+    with pytest.raises(ValueError, match=match):
+        mf.compute(X, y, task)
+
+
+@pytest.mark.parametrize("kwargs", [{"max_rows": 1}, {"max_columns": 0}, {"max_rows": 2.5}])
+def test_bad_limits_raise(iris, kwargs):
+    with pytest.raises(ValueError, match="max_"):
+        mf.compute(*iris, **kwargs)
+
+
+def test_compute_dataset(iris, iris_features):
+    ds = from_arrays(*iris, task="classification", name="iris")
+    values = mf.compute_dataset(ds)
+    assert values.name == "iris"
+    pd.testing.assert_series_equal(values, iris_features, check_names=False)
+    with pytest.raises(TypeError, match="Dataset"):
+        mf.compute_dataset(iris)
+
+
+def test_from_openml_qualities_matches_compute(iris_features):
+    v = mf.from_openml_qualities(OPENML_IRIS_QUALITIES, "classification")
+    assert tuple(v.index) == mf.FEATURE_NAMES
+    simple = list(mf.SIMPLE_FEATURES)
+    pd.testing.assert_series_equal(v[simple], iris_features[simple])
+    assert v.drop(simple).isna().all()
+
+
+def test_from_openml_qualities_regression_and_missing_keys():
+    qualities = {"NumberOfInstances": 100, "NumberOfFeatures": 11, "NumberOfSymbolicFeatures": 2}
+    v = mf.from_openml_qualities(qualities, "regression")
+    assert v["n_features"] == 10 and v["pct_categorical_features"] == 0.2
+    assert v["n_classes"] == 0.0 and v["class_imbalance"] == 0.0
+    assert np.isnan(v["pct_missing_values"]) and np.isnan(v["max_categories"])
+    with pytest.raises(ValueError, match="task"):
+        mf.from_openml_qualities(qualities, "clustering")
+
+
+def test_to_vector(iris_features):
+    vec = mf.to_vector(iris_features)
+    assert vec.shape == (len(mf.FEATURE_NAMES),) and np.isfinite(vec).all()
+    index = {name: i for i, name in enumerate(mf.FEATURE_NAMES)}
+    assert vec[index["n_instances"]] == pytest.approx(np.log1p(150))
+    assert vec[index["dimensionality"]] == pytest.approx(np.log(4 / 150))
+    k = iris_features["kurtosis_mean"]
+    assert vec[index["kurtosis_mean"]] == pytest.approx(np.sign(k) * np.log1p(abs(k)))
+    assert vec[index["landmark_1nn"]] == iris_features["landmark_1nn"]
+
+    partial = mf.from_openml_qualities(OPENML_IRIS_QUALITIES, "classification")
+    matrix = mf.to_vector(pd.DataFrame([iris_features, partial]), nan_value=-1.0)
+    assert matrix.shape == (2, len(mf.FEATURE_NAMES))
+    assert (matrix[1, len(mf.SIMPLE_FEATURES) :] == -1.0).all()
+    with pytest.raises(ValueError, match="lack"):
+        mf.to_vector(iris_features.drop("n_instances"))
