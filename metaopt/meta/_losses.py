@@ -68,7 +68,9 @@ def resolve_loss(loss_fn: str | LossFn) -> LossFn:
     """Return the loss callable for a name in :data:`LOSSES` or a ``(pred, target, weight)`` callable."""
     if isinstance(loss_fn, str):
         if loss_fn not in LOSSES:
-            raise ValueError(f"loss_fn={loss_fn!r} is not a known loss; use one of {sorted(LOSSES)} or a callable")
+            raise ValueError(
+                f"loss_fn={loss_fn!r} is not a known loss; use one of {sorted(LOSSES)} or a callable"
+            )
         return LOSSES[loss_fn]
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be a string or a callable, got {type(loss_fn).__name__}")
@@ -88,7 +90,9 @@ def loss_name(loss_fn: str | LossFn) -> str:
     """A JSON-friendly description of a loss for checkpoints."""
     if isinstance(loss_fn, str):
         return loss_fn
-    return f"{getattr(loss_fn, '__module__', '?')}.{getattr(loss_fn, '__qualname__', repr(loss_fn))}"
+    return (
+        f"{getattr(loss_fn, '__module__', '?')}.{getattr(loss_fn, '__qualname__', repr(loss_fn))}"
+    )
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -98,4 +102,6 @@ def resolve_device(device: str | torch.device) -> torch.device:
     try:
         return torch.device(device)
     except (RuntimeError, TypeError) as err:
-        raise ValueError(f"device={device!r} is not a valid device; use 'auto', 'cpu', 'cuda' or 'cuda:N'") from err
+        raise ValueError(
+            f"device={device!r} is not a valid device; use 'auto', 'cpu', 'cuda' or 'cuda:N'"
+        ) from err

@@ -1,0 +1,606 @@
+"""Gradient-based meta-learners on ``torch.func``: MAML, FOMAML, ANIL, Meta-SGD, MAML++, Reptile.
+
+One inner loop serves every learner: parameters are a dict of tensors, the model is
+run with :func:`torch.func.functional_call`, each inner step takes
+:func:`torch.func.grad` of the support loss, and the per-task function is
+:func:`torch.func.vmap`-ed over the task dimension of the meta-batch. Learners differ
+only in *which* parameters adapt (ANIL), *the step size* of each step (Meta-SGD,
+MAML++), *how query losses of the steps are weighted* (MAML++) and *the outer update*
+(Reptile).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.func import functional_call, grad, vmap
+
+from metaopt.meta._losses import LossFn, loss_name, resolve_loss
+from metaopt.meta.tasks import Episodes
+
+Params = dict[str, torch.Tensor]
+
+
+def _lr_key(name: str) -> str:
+    """Parameter names contain dots, which ``nn.ParameterDict`` keys cannot."""
+    return name.replace(".", "-")
+
+
+class GradientLearner(nn.Module):
+    """Base of the gradient-based learners: wrap a model, adapt it on support sets.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The learner network. Its parameters are the meta-learned initialisation.
+    lr : float
+        Inner-loop learning rate (the initial value where it is learned).
+    steps : int
+        Inner gradient steps during meta-training (``adapt`` can override).
+    first_order : bool
+        Drop second-order terms: the inner gradients are treated as constants.
+    loss_fn : str or callable
+        ``"mse"``, ``"cross_entropy"``, ``"pairwise_logistic"`` or a callable
+        ``(pred, target, weight) -> scalar`` for one task.
+    inner_params : sequence of str, optional
+        Names (or module-name prefixes) of the parameters adapted in the inner loop;
+        ``None`` adapts all of them.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        lr: float,
+        steps: int,
+        first_order: bool,
+        loss_fn: str | LossFn,
+        inner_params: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__()
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if not lr > 0:
+            raise ValueError(f"lr must be > 0, got {lr!r}")
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+        self.module = model
+        self.lr = float(lr)
+        self.steps = steps
+        self.first_order = bool(first_order)
+        self.loss_fn = loss_fn
+        self._loss = resolve_loss(loss_fn)
+        self.inner_names = self._select(inner_params)
+        self.iteration = 0
+
+    def _select(self, prefixes: Sequence[str] | None) -> tuple[str, ...]:
+        names = [n for n, _ in self.module.named_parameters()]
+        if not names:
+            raise ValueError("model has no parameters to meta-learn")
+        if prefixes is None:
+            return tuple(names)
+        if isinstance(prefixes, str):
+            prefixes = [prefixes]
+        chosen = tuple(n for n in names if any(n == p or n.startswith(p + ".") for p in prefixes))
+        if not chosen:
+            raise ValueError(
+                f"inner parameters {list(prefixes)} match none of the model's parameters {names}"
+            )
+        return chosen
+
+    # ---- hooks the subclasses override -------------------------------------------------
+    def _step_size(self, name: str, step: int) -> torch.Tensor | float:
+        return self.lr
+
+    def _use_first_order(self) -> bool:
+        return self.first_order
+
+    def _step_weights(self, steps: int) -> list[float] | None:
+        """Weights of the query losses after each inner step; ``None``: only the last."""
+        return None
+
+    def get_config(self) -> dict:
+        """JSON-friendly constructor settings, stored in checkpoints."""
+        return {
+            "lr": self.lr,
+            "steps": self.steps,
+            "first_order": self.first_order,
+            "loss_fn": loss_name(self.loss_fn),
+            "inner_params": list(self.inner_names),
+        }
+
+    # ---- the functional core -------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The un-adapted model (the meta-learned initialisation)."""
+        return self.module(x)
+
+    def _call(self, params: Params, x: torch.Tensor) -> torch.Tensor:
+        return functional_call(self.module, (params, dict(self.module.named_buffers())), (x,))
+
+    def _inner_loop(
+        self,
+        params: Params,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        weight: torch.Tensor,
+        loss: LossFn,
+        steps: int,
+        first_order: bool,
+    ) -> list[Params]:
+        """Adapt ONE task; return the parameters after each step."""
+
+        def support_loss(adapted: Params, frozen: Params) -> torch.Tensor:
+            return loss(self._call({**frozen, **adapted}, x), y, weight)
+
+        trajectory = []
+        fast = params
+        for step in range(steps):
+            adapted = {n: fast[n] for n in self.inner_names}
+            frozen = {n: p for n, p in fast.items() if n not in adapted}
+            if first_order:  # gradients as constants: no graph back to the outer parameters
+                adapted = {n: p.detach() for n, p in adapted.items()}
+                frozen = {n: p.detach() for n, p in frozen.items()}
+            grads = grad(support_loss)(adapted, frozen)
+            fast = {**fast, **{n: fast[n] - self._step_size(n, step) * grads[n] for n in grads}}
+            trajectory.append(fast)
+        return trajectory
+
+    def _task_losses(
+        self,
+        params: Params,
+        support_x: torch.Tensor,
+        support_y: torch.Tensor,
+        support_weight: torch.Tensor,
+        query_x: torch.Tensor,
+        query_y: torch.Tensor,
+        query_weight: torch.Tensor,
+        *,
+        loss: LossFn,
+        steps: int,
+        first_order: bool,
+        with_support: bool,
+    ) -> tuple[torch.Tensor, ...]:
+        """Post-adaptation query loss (the meta-objective) of one task, and its support
+        loss when ``with_support``."""
+        trajectory = self._inner_loop(
+            params, support_x, support_y, support_weight, loss, steps, first_order
+        )
+        step_weights = self._step_weights(steps) or [0.0] * (steps - 1) + [1.0]
+        query = sum(
+            w * loss(self._call(p, query_x), query_y, query_weight)
+            for w, p in zip(step_weights, trajectory, strict=True)
+            if w > 0
+        )
+        if not with_support:
+            return (query,)
+        with torch.no_grad():
+            support = loss(self._call(trajectory[-1], support_x), support_y, support_weight)
+        return query, support
+
+    def _batch_losses(
+        self,
+        support_x: torch.Tensor,
+        support_y: torch.Tensor,
+        query_x: torch.Tensor,
+        query_y: torch.Tensor,
+        *,
+        support_weight: torch.Tensor | None,
+        query_weight: torch.Tensor | None,
+        loss_fn: str | LossFn | None,
+        steps: int | None,
+        vectorize: bool,
+        with_support: bool,
+    ) -> tuple[torch.Tensor, ...]:
+        """Means over tasks of the query loss (and of the support loss when ``with_support``)."""
+        support_weight = _weights(support_x, support_weight, "support")
+        query_weight = _weights(query_x, query_weight, "query")
+        loss, steps = self._resolve(loss_fn, steps)
+        first_order = self._use_first_order()
+
+        def task_fn(params, sx, sy, sw, qx, qy, qw):
+            return self._task_losses(
+                params, sx, sy, sw, qx, qy, qw, loss=loss, steps=steps,
+                first_order=first_order, with_support=with_support,
+            )  # fmt: skip
+
+        tensors = (support_x, support_y, support_weight, query_x, query_y, query_weight)
+        params = dict(self.module.named_parameters())
+        if vectorize:
+            losses = vmap(task_fn, in_dims=(None, 0, 0, 0, 0, 0, 0), randomness="different")(
+                params, *tensors
+            )
+        else:
+            per_task = [
+                task_fn(params, *(t[i] for t in tensors)) for i in range(support_x.shape[0])
+            ]
+            losses = [torch.stack(v) for v in zip(*per_task, strict=True)]
+        return tuple(v.mean() for v in losses)
+
+    def _resolve(self, loss_fn: str | LossFn | None, steps: int | None) -> tuple[LossFn, int]:
+        loss = self._loss if loss_fn is None else resolve_loss(loss_fn)
+        steps = self.steps if steps is None else steps
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+        return loss, steps
+
+    # ---- public API ------------------------------------------------------------------------
+    def meta_loss(
+        self,
+        support_x: torch.Tensor,
+        support_y: torch.Tensor,
+        query_x: torch.Tensor,
+        query_y: torch.Tensor,
+        *,
+        support_weight: torch.Tensor | None = None,
+        query_weight: torch.Tensor | None = None,
+        loss_fn: str | LossFn | None = None,
+        steps: int | None = None,
+        vectorize: bool = True,
+    ) -> torch.Tensor:
+        """Mean over tasks of the post-adaptation query loss; call ``.backward()`` on it.
+
+        Parameters
+        ----------
+        support_x, support_y, query_x, query_y : Tensor
+            ``[tasks, shots, ...]``.
+        support_weight, query_weight : Tensor, optional
+            ``[tasks, shots]`` per-example weights, 0 for padding.
+        loss_fn : str or callable, optional
+            Overrides the learner's ``loss_fn``.
+        steps : int, optional
+            Overrides the learner's number of inner steps.
+        vectorize : bool
+            ``vmap`` over tasks (default); ``False`` loops over tasks in Python with the
+            same per-task function (less memory, slower).
+        """
+        _check_batch(support_x, support_y, query_x, query_y)
+        (query,) = self._batch_losses(
+            support_x, support_y, query_x, query_y, support_weight=support_weight,
+            query_weight=query_weight, loss_fn=loss_fn, steps=steps, vectorize=vectorize,
+            with_support=False,
+        )  # fmt: skip
+        return query
+
+    def adapt(
+        self,
+        support_x: torch.Tensor,
+        support_y: torch.Tensor,
+        *,
+        support_weight: torch.Tensor | None = None,
+        loss_fn: str | LossFn | None = None,
+        steps: int | None = None,
+    ) -> Params:
+        """Adapt to every task of a batch; returns ``{name: [tasks, *param.shape]}``.
+
+        Works under ``torch.no_grad()`` (the inner gradients are still computed). For a
+        single task, pass ``x[None]``.
+        """
+        _check_batch(support_x, support_y)
+        support_weight = _weights(support_x, support_weight, "support")
+        loss, steps = self._resolve(loss_fn, steps)
+        first_order = self._use_first_order()
+
+        def task_fn(params, x, y, w):
+            return self._inner_loop(params, x, y, w, loss, steps, first_order)[-1]
+
+        params = dict(self.module.named_parameters())
+        return vmap(task_fn, in_dims=(None, 0, 0, 0), randomness="different")(
+            params, support_x, support_y, support_weight
+        )
+
+    def predict(self, params: Params, x: torch.Tensor) -> torch.Tensor:
+        """Outputs of the adapted models: ``params`` from :meth:`adapt`, ``x`` ``[tasks, n, ...]``."""
+        return vmap(self._call, randomness="different")(params, x)
+
+    def training_step(self, episodes: Episodes) -> tuple[float, float]:
+        """Accumulate the meta-gradient of one meta-batch into ``.grad``.
+
+        Returns the post-adaptation support (inner) and query (outer) losses.
+        The caller zeroes gradients and steps the outer optimiser.
+        """
+        _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y)
+        query, support = self._batch_losses(
+            episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
+            support_weight=episodes.support_weight, query_weight=episodes.query_weight,
+            loss_fn=None, steps=None, vectorize=True, with_support=True,
+        )  # fmt: skip
+        query.backward()
+        self.iteration += 1
+        return float(support), float(query.detach())
+
+
+def _weights(x: torch.Tensor, weight: torch.Tensor | None, which: str) -> torch.Tensor:
+    """Per-example weights ``[tasks, shots]``: ones when ``weight`` is None, else checked."""
+    dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
+    if weight is None:
+        return torch.ones(x.shape[:2], dtype=dtype, device=x.device)
+    if tuple(weight.shape) != tuple(x.shape[:2]):
+        raise ValueError(
+            f"{which}_weight must have shape [tasks, shots] = {tuple(x.shape[:2])}, got {tuple(weight.shape)}"
+        )
+    return weight.to(dtype)
+
+
+def _check_batch(*tensors: torch.Tensor) -> None:
+    names = ("support_x", "support_y", "query_x", "query_y")
+    for name, t in zip(names, tensors, strict=False):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+        if t.ndim < 2:
+            raise ValueError(f"{name} must be [tasks, shots, ...], got shape {tuple(t.shape)}")
+        if t.shape[0] != tensors[0].shape[0]:
+            raise ValueError(
+                f"{name} has {t.shape[0]} tasks but support_x has {tensors[0].shape[0]}"
+            )
+    for x, y, which in ((0, 1, "support"), (2, 3, "query")):
+        if len(tensors) > y and tensors[x].shape[1] != tensors[y].shape[1]:
+            raise ValueError(
+                f"{which}_x has {tensors[x].shape[1]} shots but {which}_y has {tensors[y].shape[1]}"
+            )
+
+
+class MAML(GradientLearner):
+    """Model-Agnostic Meta-Learning (Finn et al., 2017); ``first_order=True`` is FOMAML.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The network whose initialisation is meta-learned.
+    lr : float
+        Inner-loop learning rate.
+    steps : int
+        Inner gradient steps.
+    first_order : bool
+        First-order approximation (FOMAML).
+    loss_fn : str or callable
+        ``"mse"``, ``"cross_entropy"``, ``"pairwise_logistic"`` or ``(pred, target, weight) -> scalar``.
+
+    Examples
+    --------
+    >>> maml = MAML(net, lr=0.01, steps=1)
+    >>> loss = maml.meta_loss(sx, sy, qx, qy)   # [tasks, shots, ...] tensors
+    >>> loss.backward(); optimizer.step()
+    >>> params = maml.adapt(sx, sy); pred = maml.predict(params, qx)
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        lr: float = 0.01,
+        steps: int = 1,
+        first_order: bool = False,
+        loss_fn: str | LossFn = "mse",
+    ) -> None:
+        super().__init__(model, lr=lr, steps=steps, first_order=first_order, loss_fn=loss_fn)
+
+
+def _last_linear(model: nn.Module) -> str:
+    linears = [name for name, m in model.named_modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError(
+            "head=None needs an nn.Linear in model to use as the head; pass head=[...] names"
+        )
+    return linears[-1]
+
+
+class ANIL(GradientLearner):
+    """Almost No Inner Loop (Raghu et al., 2020): adapt only the head, meta-learn everything.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The network.
+    head : sequence of str, optional
+        Parameter names or module names whose parameters adapt in the inner loop.
+        Default: the last ``nn.Linear`` module.
+    lr, steps, first_order, loss_fn
+        As in :class:`MAML`.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        head: Sequence[str] | None = None,
+        lr: float = 0.01,
+        steps: int = 1,
+        first_order: bool = False,
+        loss_fn: str | LossFn = "mse",
+    ) -> None:
+        if isinstance(model, nn.Module) and head is None:
+            head = [_last_linear(model)]
+        super().__init__(
+            model, lr=lr, steps=steps, first_order=first_order, loss_fn=loss_fn, inner_params=head
+        )
+
+
+class MetaSGD(GradientLearner):
+    """Meta-SGD (Li et al., 2017): learned per-parameter inner learning rates.
+
+    Each adapted parameter has a learning-rate tensor of its own shape in ``lrs``
+    (an ``nn.ParameterDict``), initialised to ``lr`` and trained jointly with the
+    initialisation by the outer optimiser. :meth:`learning_rates` returns them.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The network.
+    lr : float
+        Initial value of every learned learning rate.
+    steps, first_order, loss_fn
+        As in :class:`MAML`.
+    inner_params : sequence of str, optional
+        Parameters adapted (and given learning rates); default all.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        lr: float = 0.01,
+        steps: int = 1,
+        first_order: bool = False,
+        loss_fn: str | LossFn = "mse",
+        inner_params: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(
+            model,
+            lr=lr,
+            steps=steps,
+            first_order=first_order,
+            loss_fn=loss_fn,
+            inner_params=inner_params,
+        )
+        params = dict(model.named_parameters())
+        self.lrs = nn.ParameterDict(
+            {
+                _lr_key(n): nn.Parameter(torch.full_like(params[n].detach(), self.lr))
+                for n in self.inner_names
+            }
+        )
+
+    def _step_size(self, name: str, step: int) -> torch.Tensor:
+        return self.lrs[_lr_key(name)]
+
+    def learning_rates(self) -> dict[str, torch.Tensor]:
+        """The learned inner learning rates, ``{parameter name: tensor of its shape}`` (detached copies)."""
+        return {n: self.lrs[_lr_key(n)].detach().clone() for n in self.inner_names}
+
+
+class MAMLpp(GradientLearner):
+    """MAML++ (Antoniou et al., 2019): the training fixes that apply to any network.
+
+    * **LSLR** -- learned per-layer (per parameter tensor), per-step inner learning rates,
+      ``lrs[name]`` of shape ``[steps]``.
+    * **MSL** -- multi-step loss: the query loss after *every* inner step, weighted;
+      weights start uniform and anneal linearly toward the last step over
+      ``msl_iterations`` outer iterations (non-final weights floor at ``0.03 / steps``).
+    * **DA** -- derivative-order annealing: first-order for the first
+      ``first_order_iterations`` outer iterations, second-order afterwards.
+
+    Per-step batch-norm statistics and the cosine outer schedule of the paper are not
+    included (use a scheduler on the outer optimiser for the latter).
+
+    Parameters
+    ----------
+    model : nn.Module
+        The network.
+    lr : float
+        Initial value of every learned learning rate.
+    steps : int
+        Inner steps; evaluation with more steps reuses the last step's learning rate.
+    first_order : bool
+        Stay first-order throughout.
+    loss_fn : str or callable
+        As in :class:`MAML`.
+    msl_iterations : int
+        Outer iterations over which the multi-step weights anneal; 0 disables MSL.
+    first_order_iterations : int
+        Outer iterations run first-order before switching to second order.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        lr: float = 0.01,
+        steps: int = 5,
+        first_order: bool = False,
+        loss_fn: str | LossFn = "mse",
+        msl_iterations: int = 1000,
+        first_order_iterations: int = 1000,
+    ) -> None:
+        super().__init__(model, lr=lr, steps=steps, first_order=first_order, loss_fn=loss_fn)
+        for name, value in (
+            ("msl_iterations", msl_iterations),
+            ("first_order_iterations", first_order_iterations),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+        self.msl_iterations = msl_iterations
+        self.first_order_iterations = first_order_iterations
+        self.lrs = nn.ParameterDict(
+            {_lr_key(n): nn.Parameter(torch.full((steps,), self.lr)) for n in self.inner_names}
+        )
+
+    def _step_size(self, name: str, step: int) -> torch.Tensor:
+        return self.lrs[_lr_key(name)][min(step, self.steps - 1)]
+
+    def _use_first_order(self) -> bool:
+        return self.first_order or self.iteration < self.first_order_iterations
+
+    def _step_weights(self, steps: int) -> list[float] | None:
+        if self.msl_iterations == 0 or steps == 1 or not self.training:
+            return None
+        progress = min(self.iteration / self.msl_iterations, 1.0)
+        early = max((1.0 - progress) / steps, 0.03 / steps)
+        return [early] * (steps - 1) + [1.0 - early * (steps - 1)]
+
+    def step_weights(self) -> list[float]:
+        """Current multi-step loss weights, one per inner step (last one last)."""
+        return self._step_weights(self.steps) or [0.0] * (self.steps - 1) + [1.0]
+
+    def learning_rates(self) -> dict[str, torch.Tensor]:
+        """Learned per-step learning rates, ``{parameter name: [steps] tensor}`` (detached copies)."""
+        return {n: self.lrs[_lr_key(n)].detach().clone() for n in self.inner_names}
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "msl_iterations": self.msl_iterations,
+            "first_order_iterations": self.first_order_iterations,
+        }
+
+
+class Reptile(GradientLearner):
+    """Reptile (Nichol et al., 2018): move the initialisation toward adapted weights.
+
+    :meth:`training_step` runs ``steps`` plain SGD steps on each task's support set
+    (first-order, ``vmap``-ed over tasks) and writes the *pseudo-gradient*
+    ``theta - mean_t(phi_t)`` into ``.grad``. Stepping the outer optimiser then gives
+    Reptile's own outer update: with ``torch.optim.SGD(lr=epsilon)`` it is exactly
+    ``theta <- theta + epsilon * mean_t(phi_t - theta)``; with Adam it is the Adam
+    variant used in the paper. :meth:`meta_loss` is still the post-adaptation query
+    loss, useful for evaluation (its gradient would be FOMAML's, not Reptile's).
+
+    Parameters
+    ----------
+    model : nn.Module
+        The network.
+    lr : float
+        Inner SGD learning rate.
+    steps : int
+        Inner SGD steps per task (Reptile needs > 1 to differ from joint training).
+    loss_fn : str or callable
+        As in :class:`MAML`.
+    """
+
+    def __init__(
+        self, model: nn.Module, *, lr: float = 0.01, steps: int = 5, loss_fn: str | LossFn = "mse"
+    ) -> None:
+        super().__init__(model, lr=lr, steps=steps, first_order=True, loss_fn=loss_fn)
+
+    def training_step(self, episodes: Episodes) -> tuple[float, float]:
+        """Write the Reptile pseudo-gradient into ``.grad``; returns support and query losses."""
+        _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y)
+        with torch.no_grad():
+            adapted = self.adapt(
+                episodes.support_x, episodes.support_y, support_weight=episodes.support_weight
+            )
+            support_weight = _weights(episodes.support_x, episodes.support_weight, "support")
+            query_weight = _weights(episodes.query_x, episodes.query_weight, "query")
+            losses = [
+                vmap(self._loss)(self.predict(adapted, x), y, w).mean()
+                for x, y, w in (
+                    (episodes.support_x, episodes.support_y, support_weight),
+                    (episodes.query_x, episodes.query_y, query_weight),
+                )
+            ]
+            for name, p in self.module.named_parameters():
+                delta = p - adapted[name].mean(dim=0)
+                p.grad = delta if p.grad is None else p.grad + delta
+        self.iteration += 1
+        return float(losses[0]), float(losses[1])

@@ -1,0 +1,346 @@
+"""The meta-training loop, checkpoints (safetensors + JSON) and the loss history."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from tqdm.auto import tqdm
+
+from metaopt.meta._losses import resolve_device
+from metaopt.meta.tasks import Episodes
+
+_FORMAT = "metaopt.meta/1"
+
+
+class TaskSampler(Protocol):
+    def sample(self, n_tasks: int) -> Episodes: ...
+
+
+def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | None = None) -> Path:
+    """Write ``learner``'s tensors to ``<path>.safetensors`` and its settings to ``<path>.json``.
+
+    Parameters
+    ----------
+    learner : nn.Module
+        A gradient or metric learner (anything with ``state_dict`` and ``get_config``).
+    path : str or Path
+        File stem; the two files are written side by side (directories created).
+    metadata : dict, optional
+        Extra JSON-serialisable data (e.g. the training history).
+
+    Returns
+    -------
+    Path
+        The JSON file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in learner.state_dict().items()}
+    save_file(tensors, str(path.with_suffix(".safetensors")))
+    record = {
+        "format": _FORMAT,
+        "learner": type(learner).__name__,
+        "config": learner.get_config(),
+        "iteration": learner.iteration,
+        "metadata": metadata or {},
+    }
+    json_path = path.with_suffix(".json")
+    json_path.write_text(json.dumps(record, indent=2))
+    return json_path
+
+
+def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
+    """Load a checkpoint written by :func:`save_checkpoint` into an identically built ``learner``.
+
+    Returns the JSON record (``learner``, ``config``, ``iteration``, ``metadata``).
+    Raises ValueError when the checkpoint belongs to another learner class.
+    """
+    path = Path(path)
+    json_path, tensor_path = path.with_suffix(".json"), path.with_suffix(".safetensors")
+    for p in (json_path, tensor_path):
+        if not p.is_file():
+            raise ValueError(f"path={str(path)!r}: checkpoint file {p} does not exist")
+    record = json.loads(json_path.read_text())
+    if record.get("format") != _FORMAT:
+        raise ValueError(
+            f"path={str(path)!r} is not a {_FORMAT} checkpoint (format {record.get('format')!r})"
+        )
+    if record["learner"] != type(learner).__name__:
+        raise ValueError(
+            f"path={str(path)!r} holds a {record['learner']} checkpoint, cannot load it into {type(learner).__name__}"
+        )
+    device = next(iter(learner.state_dict().values())).device
+    learner.load_state_dict(load_file(str(tensor_path), device=str(device)))
+    learner.iteration = int(record["iteration"])
+    return record
+
+
+def _smooth(values: list[float], window: int) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    if window <= 1 or len(values) < window:
+        return values
+    kernel = np.ones(window) / window
+    head = np.cumsum(values[: window - 1]) / np.arange(1, window)
+    return np.concatenate([head, np.convolve(values, kernel, mode="valid")])
+
+
+class MetaTrainer:
+    """Meta-train a learner on a stream of episodes, with early stopping on meta-validation.
+
+    Parameters
+    ----------
+    learner : nn.Module
+        Any learner of :mod:`metaopt.meta` (it provides ``training_step``/``meta_loss``).
+    iterations : int
+        Outer (meta) iterations.
+    meta_batch_size : int
+        Tasks per outer iteration.
+    optimizer : {"adam", "sgd"} or callable
+        Outer optimiser, or ``callable(parameters) -> torch.optim.Optimizer``.
+    lr : float
+        Outer learning rate for the named optimisers.
+    eval_every : int
+        Outer iterations between meta-validation evaluations.
+    valid_tasks_count : int
+        Fixed number of meta-validation episodes, drawn once at the start of ``fit``.
+    patience : int, optional
+        Stop after this many evaluations without improvement; ``None`` never stops early.
+    restore_best : bool
+        At the end, reload the parameters with the best meta-validation loss.
+    checkpoint_dir : str or Path, optional
+        Where ``last`` and ``best`` checkpoints go (safetensors + JSON); ``fit(resume=True)``
+        continues from ``last``.
+    device : str
+        ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"``...
+    seed : int, optional
+        Seeds torch's global generator (initialisation-free randomness such as dropout).
+        Episode streams carry their own seeds.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Attributes
+    ----------
+    history_ : dict of lists
+        ``iteration``, ``inner_loss`` (post-adaptation support loss) and ``outer_loss``
+        (query loss) per outer iteration; ``valid_iteration``, ``valid_loss`` per evaluation.
+    best_iteration_, best_valid_loss_ : int, float
+        Best meta-validation point (``None``/``inf`` without validation tasks).
+    """
+
+    def __init__(
+        self,
+        learner: nn.Module,
+        *,
+        iterations: int = 1000,
+        meta_batch_size: int = 32,
+        optimizer="adam",
+        lr: float = 1e-3,
+        eval_every: int = 100,
+        valid_tasks_count: int = 200,
+        patience: int | None = None,
+        restore_best: bool = True,
+        checkpoint_dir: str | Path | None = None,
+        device: str = "auto",
+        seed: int | None = None,
+        progress: bool = True,
+    ) -> None:
+        if not hasattr(learner, "training_step"):
+            raise TypeError(f"learner must be a metaopt.meta learner, got {type(learner).__name__}")
+        for name, value in (
+            ("iterations", iterations),
+            ("meta_batch_size", meta_batch_size),
+            ("eval_every", eval_every),
+            ("valid_tasks_count", valid_tasks_count),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if patience is not None and (not isinstance(patience, int) or patience < 1):
+            raise ValueError(f"patience must be None or an integer >= 1, got {patience!r}")
+        if not (optimizer in ("adam", "sgd") or callable(optimizer)):
+            raise ValueError(f"optimizer must be 'adam', 'sgd' or a callable, got {optimizer!r}")
+        self.learner = learner
+        self.iterations = iterations
+        self.meta_batch_size = meta_batch_size
+        self.optimizer = optimizer
+        self.lr = lr
+        self.eval_every = eval_every
+        self.valid_tasks_count = valid_tasks_count
+        self.patience = patience
+        self.restore_best = restore_best
+        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
+        self.device = device
+        self.seed = seed
+        self.progress = progress
+
+    def _make_optimizer(self) -> torch.optim.Optimizer:
+        params = [p for p in self.learner.parameters() if p.requires_grad]
+        if self.optimizer == "adam":
+            return torch.optim.Adam(params, lr=self.lr)
+        if self.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=self.lr)
+        return self.optimizer(params)
+
+    def evaluate(self, episodes: Episodes) -> float:
+        """Mean post-adaptation query loss of the learner on ``episodes``."""
+        self.learner.eval()
+        episodes = episodes.to(next(self.learner.parameters()).device)
+        kwargs = {}
+        if episodes.support_weight is not None or episodes.query_weight is not None:
+            kwargs = {
+                "support_weight": episodes.support_weight,
+                "query_weight": episodes.query_weight,
+            }
+        with torch.no_grad():
+            loss = self.learner.meta_loss(
+                episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y, **kwargs
+            )
+        self.learner.train()
+        return float(loss)
+
+    def fit(
+        self,
+        train_tasks: TaskSampler,
+        valid_tasks: TaskSampler | None = None,
+        *,
+        resume: bool = False,
+    ) -> MetaTrainer:
+        """Run the outer loop.
+
+        Parameters
+        ----------
+        train_tasks, valid_tasks : sampler
+            Objects with ``sample(n_tasks) -> Episodes`` (see :mod:`metaopt.meta.tasks`);
+            they should draw from disjoint classes/groups.
+        resume : bool
+            Continue from ``checkpoint_dir/last`` when it exists.
+
+        Returns
+        -------
+        self
+        """
+        if not hasattr(train_tasks, "sample"):
+            raise TypeError(
+                f"train_tasks must have a sample(n_tasks) method, got {type(train_tasks).__name__}"
+            )
+        if resume and self.checkpoint_dir is None:
+            raise ValueError("resume=True needs checkpoint_dir")
+        if self.seed is not None:
+            torch.manual_seed(self.seed)
+        self.device_ = resolve_device(self.device)
+        self.learner.to(self.device_).train()
+        optimizer = self._make_optimizer()
+        self.history_ = {
+            "iteration": [],
+            "inner_loss": [],
+            "outer_loss": [],
+            "valid_iteration": [],
+            "valid_loss": [],
+        }
+        self.best_iteration_, self.best_valid_loss_ = None, math.inf
+        start = 0
+        if resume and (self.checkpoint_dir / "last.json").is_file():
+            record = load_checkpoint(self.learner, self.checkpoint_dir / "last")
+            self.history_ = record["metadata"]["history"]
+            self.best_iteration_ = record["metadata"]["best_iteration"]
+            self.best_valid_loss_ = record["metadata"]["best_valid_loss"]
+            start = len(self.history_["iteration"])
+        best_state = copy.deepcopy(self.learner.state_dict())
+        if resume and self.best_iteration_ is not None:
+            iteration = self.learner.iteration
+            load_checkpoint(self.learner, self.checkpoint_dir / "best")
+            best_state = copy.deepcopy(self.learner.state_dict())
+            load_checkpoint(self.learner, self.checkpoint_dir / "last")
+            self.learner.iteration = iteration
+        valid = None if valid_tasks is None else valid_tasks.sample(self.valid_tasks_count)
+        stale = 0
+        bar = tqdm(
+            range(start, self.iterations),
+            disable=not self.progress,
+            desc=type(self.learner).__name__,
+        )
+        for it in bar:
+            optimizer.zero_grad(set_to_none=True)
+            inner, outer = self.learner.training_step(
+                train_tasks.sample(self.meta_batch_size).to(self.device_)
+            )
+            optimizer.step()
+            for key, value in (("iteration", it + 1), ("inner_loss", inner), ("outer_loss", outer)):
+                self.history_[key].append(value)
+            if (it + 1) % self.eval_every and it + 1 != self.iterations:
+                continue
+            bar.set_postfix(inner=f"{inner:.3g}", outer=f"{outer:.3g}")
+            if valid is not None:
+                loss = self.evaluate(valid)
+                self.history_["valid_iteration"].append(it + 1)
+                self.history_["valid_loss"].append(loss)
+                bar.set_postfix(inner=f"{inner:.3g}", outer=f"{outer:.3g}", valid=f"{loss:.3g}")
+                if loss < self.best_valid_loss_:
+                    self.best_iteration_, self.best_valid_loss_, stale = it + 1, loss, 0
+                    best_state = copy.deepcopy(self.learner.state_dict())
+                    self._save("best")
+                else:
+                    stale += 1
+            self._save("last")
+            if self.patience is not None and stale >= self.patience:
+                break
+        bar.close()
+        if valid is not None and self.restore_best and self.best_iteration_ is not None:
+            self.learner.load_state_dict(best_state)
+        return self
+
+    def _save(self, name: str) -> None:
+        if self.checkpoint_dir is None:
+            return
+        metadata = {
+            "history": self.history_,
+            "best_iteration": self.best_iteration_,
+            "best_valid_loss": self.best_valid_loss_
+            if math.isfinite(self.best_valid_loss_)
+            else None,
+        }
+        save_checkpoint(self.learner, self.checkpoint_dir / name, metadata=metadata)
+
+    def plot_history(self, *, smooth: int = 25, ax=None):
+        """Plot inner (support) and outer (query) losses per iteration, and meta-validation.
+
+        A falling inner loss with a rising outer or validation loss is meta-overfitting.
+
+        Parameters
+        ----------
+        smooth : int
+            Moving-average window over iterations.
+        ax : matplotlib Axes, optional
+            Draw into this axes; default a new figure.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        if not getattr(self, "history_", None) or not self.history_["iteration"]:
+            raise ValueError("no history to plot; call fit() first")
+        if ax is None:
+            from matplotlib.figure import Figure
+
+            fig = Figure(figsize=(7, 4))
+            ax = fig.add_subplot()
+        else:
+            fig = ax.figure
+        h = self.history_
+        ax.plot(h["iteration"], _smooth(h["inner_loss"], smooth), label="inner (support, adapted)")
+        ax.plot(h["iteration"], _smooth(h["outer_loss"], smooth), label="outer (query, adapted)")
+        if h["valid_loss"]:
+            ax.plot(h["valid_iteration"], h["valid_loss"], "o-", label="meta-validation (query)")
+        ax.set_xlabel("outer iteration")
+        ax.set_ylabel("loss")
+        ax.set_yscale("log" if min(h["inner_loss"] + h["outer_loss"]) > 0 else "linear")
+        ax.legend()
+        ax.set_title(f"{type(self.learner).__name__} meta-training")
+        return fig

@@ -1,0 +1,393 @@
+"""Episodic task sampling: N-way K-shot classification and K-shot regression episodes.
+
+Every sampler returns :class:`Episodes`: stacked support and query tensors with a
+leading task dimension, ``[tasks, shots, ...]``, ready for the ``vmap``-ed learners.
+Meta-train / meta-valid / meta-test splits are splits of *tasks* (classes or groups),
+never of rows: see :func:`split_labels`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Episodes:
+    """A meta-batch of tasks, each with a support and a query set.
+
+    Attributes
+    ----------
+    support_x, query_x : Tensor
+        Inputs, ``[tasks, shots, ...]``.
+    support_y, query_y : Tensor
+        Targets, ``[tasks, shots, ...]`` (class indices ``0..n_way-1`` for classification).
+    support_weight, query_weight : Tensor or None
+        Per-example weights ``[tasks, shots]``; 0 marks padding. ``None`` means all ones.
+    """
+
+    support_x: torch.Tensor
+    support_y: torch.Tensor
+    query_x: torch.Tensor
+    query_y: torch.Tensor
+    support_weight: torch.Tensor | None = None
+    query_weight: torch.Tensor | None = None
+
+    @property
+    def n_tasks(self) -> int:
+        return self.support_x.shape[0]
+
+    def to(self, device: torch.device | str) -> Episodes:
+        """Move every tensor to ``device``."""
+        moved = {f.name: getattr(self, f.name) for f in fields(self)}
+        return Episodes(**{k: None if v is None else v.to(device) for k, v in moved.items()})
+
+
+def _as_array(X, name: str, ndim: int | None = None) -> np.ndarray:
+    array = np.asarray(X)
+    if array.size == 0 or array.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape}); it needs at least one row")
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {array.shape}")
+    return array
+
+
+def _check_rows(X: np.ndarray, y: np.ndarray, name: str = "y") -> None:
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but {name} has {y.shape[0]}; they must match")
+
+
+def _check_positive_int(value, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _row_table(owner: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of each value of ``owner`` as a padded ``[values, max_rows]`` table and its mask."""
+    rows = [np.flatnonzero(owner == v) for v in values]
+    width = max(len(r) for r in rows)
+    table = np.zeros((len(rows), width), dtype=np.int64)
+    valid = np.zeros((len(rows), width), dtype=bool)
+    for i, r in enumerate(rows):
+        table[i, : len(r)], valid[i, : len(r)] = r, True
+    return table, valid
+
+
+def _draw_rows(
+    table: np.ndarray, valid: np.ndarray, owners: np.ndarray, count: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``count`` distinct rows of each owner in ``owners`` (any shape), vectorised: random
+    keys, padding pushed last, ``argsort``. Returns ``owners.shape + (count,)`` row indices."""
+    keys = rng.random((*owners.shape, table.shape[1]))
+    keys[~valid[owners]] = np.inf
+    order = np.argsort(keys, axis=-1)[..., :count]
+    return np.take_along_axis(table[owners], order, axis=-1)
+
+
+def split_labels(
+    labels, *, fractions: Sequence[float] = (0.6, 0.2, 0.2), seed: int | None = None
+) -> list[np.ndarray]:
+    """Split the distinct values of ``labels`` (classes or task groups) into disjoint sets.
+
+    Parameters
+    ----------
+    labels : array-like
+        Class labels or group ids; only the distinct values matter.
+    fractions : sequence of float
+        Share of distinct values per split, e.g. meta-train / meta-valid / meta-test.
+        Normalised to sum to 1; every split gets at least one value.
+    seed : int, optional
+        Seed of the shuffle.
+
+    Returns
+    -------
+    list of ndarray
+        One array of distinct label values per fraction, disjoint.
+    """
+    values = np.unique(_as_array(labels, "labels"))
+    fractions = np.asarray(fractions, dtype=float)
+    if fractions.ndim != 1 or len(fractions) == 0 or np.any(fractions <= 0):
+        raise ValueError(
+            f"fractions must be a non-empty sequence of positive numbers, got {fractions.tolist()}"
+        )
+    if len(values) < len(fractions):
+        raise ValueError(
+            f"labels has {len(values)} distinct values, fewer than the {len(fractions)} splits in fractions"
+        )
+    values = np.random.default_rng(seed).permutation(values)
+    sizes = np.maximum(np.floor(fractions / fractions.sum() * len(values)).astype(int), 1)
+    sizes[0] += len(values) - sizes.sum()  # remainder to the first (training) split
+    if sizes[0] < 1:
+        raise ValueError(f"fractions {fractions.tolist()} leave no label for the first split")
+    return np.split(values, np.cumsum(sizes)[:-1])
+
+
+class ClassificationTasks:
+    """N-way K-shot classification episodes from any labelled data.
+
+    Each episode draws ``n_way`` classes, then ``k_shot`` support and ``n_query``
+    query rows per class, without overlap. Labels are re-indexed ``0..n_way-1`` in
+    the order the classes were drawn.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Inputs.
+    y : array-like of shape (n_samples,)
+        Class labels.
+    n_way, k_shot, n_query : int
+        Classes per episode, support rows per class, query rows per class.
+    classes : array-like, optional
+        Restrict episodes to these classes (e.g. one element of :func:`split_labels`).
+    seed : int, optional
+        Seed of the episode stream; the same seed gives the same episodes.
+    dtype : torch.dtype
+        Dtype of the inputs.
+    """
+
+    def __init__(
+        self,
+        X,
+        y,
+        *,
+        n_way: int = 5,
+        k_shot: int = 1,
+        n_query: int = 15,
+        classes=None,
+        seed: int | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        X = _as_array(X, "X")
+        y = _as_array(y, "y", ndim=1)
+        _check_rows(X, y)
+        self.n_way = _check_positive_int(n_way, "n_way", minimum=2)
+        self.k_shot = _check_positive_int(k_shot, "k_shot")
+        self.n_query = _check_positive_int(n_query, "n_query")
+        if classes is not None:
+            classes = np.asarray(classes)
+            unknown = np.setdiff1d(classes, y)
+            if len(unknown):
+                raise ValueError(f"classes contains labels absent from y: {unknown[:5].tolist()}")
+            keep = np.isin(y, classes)
+            X, y = X[keep], y[keep]
+        self.classes_, counts = np.unique(y, return_counts=True)
+        if self.n_way > len(self.classes_):
+            raise ValueError(
+                f"n_way={self.n_way} exceeds the {len(self.classes_)} classes available; "
+                f"use n_way <= {len(self.classes_)}"
+            )
+        need = self.k_shot + self.n_query
+        eligible = counts >= need
+        if eligible.sum() < self.n_way:
+            raise ValueError(
+                f"k_shot + n_query = {self.k_shot} + {self.n_query} = {need} rows per class, but only "
+                f"{int(eligible.sum())} of {len(self.classes_)} classes have that many "
+                f"(smallest class has {counts.min()}); n_way={self.n_way} needs {self.n_way}. "
+                "Lower k_shot or n_query."
+            )
+        self.classes_ = self.classes_[eligible]
+        self._table, self._valid = _row_table(y, self.classes_)
+        self._X = torch.as_tensor(X, dtype=dtype)
+        self._rng = np.random.default_rng(seed)
+
+    def sample(self, n_tasks: int) -> Episodes:
+        """Draw ``n_tasks`` episodes: support ``[n_tasks, n_way * k_shot, ...]``, query ``[n_tasks, n_way * n_query, ...]``."""
+        n_tasks = _check_positive_int(n_tasks, "n_tasks")
+        need = self.k_shot + self.n_query
+        classes = np.argsort(self._rng.random((n_tasks, len(self.classes_))), axis=1)[
+            :, : self.n_way
+        ]
+        picks = _draw_rows(self._table, self._valid, classes, need, self._rng)
+
+        def labels(per_class: int) -> torch.Tensor:
+            return (
+                torch.arange(self.n_way)
+                .repeat_interleave(per_class)
+                .expand(n_tasks, -1)
+                .contiguous()
+            )
+
+        support = torch.as_tensor(picks[:, :, : self.k_shot].reshape(n_tasks, -1))
+        query = torch.as_tensor(picks[:, :, self.k_shot :].reshape(n_tasks, -1))
+        return Episodes(
+            support_x=self._X[support],
+            support_y=labels(self.k_shot),
+            query_x=self._X[query],
+            query_y=labels(self.n_query),
+        )
+
+
+class RegressionTasks:
+    """K-shot regression episodes: each group of rows (e.g. one dataset) is one task.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Inputs.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets.
+    groups : array-like of shape (n_samples,)
+        Task id of every row.
+    k_shot : int or (int, int)
+        Support rows per task, or an inclusive range: each task then draws its own
+        number of support rows and is padded to the maximum with weight 0
+        (``Episodes.support_weight``).
+    n_query : int
+        Query rows per task.
+    tasks : array-like, optional
+        Restrict episodes to these group ids (e.g. one element of :func:`split_labels`).
+        Groups with fewer than ``max(k_shot) + n_query`` rows are skipped (see ``tasks_``).
+    seed : int, optional
+        Seed of the episode stream.
+    dtype : torch.dtype
+        Dtype of inputs and targets.
+    """
+
+    def __init__(
+        self,
+        X,
+        y,
+        groups,
+        *,
+        k_shot: int | tuple[int, int] = 10,
+        n_query: int = 10,
+        tasks=None,
+        seed: int | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        X = _as_array(X, "X")
+        y = _as_array(y, "y")
+        groups = _as_array(groups, "groups", ndim=1)
+        _check_rows(X, y)
+        _check_rows(X, groups, "groups")
+        k_range = (k_shot, k_shot) if np.ndim(k_shot) == 0 else tuple(k_shot)
+        if len(k_range) != 2:
+            raise ValueError(f"k_shot must be an int or a (min, max) pair, got {k_shot!r}")
+        low = _check_positive_int(k_range[0], "k_shot")
+        high = _check_positive_int(k_range[1], "k_shot")
+        if low > high:
+            raise ValueError(f"k_shot range must have min <= max, got {k_shot!r}")
+        self.k_shot = (low, high)
+        self.n_query = _check_positive_int(n_query, "n_query")
+        if tasks is not None:
+            keep = np.isin(groups, np.asarray(tasks))
+            if not keep.any():
+                raise ValueError("tasks selects none of the groups in groups")
+            X, y, groups = X[keep], y[keep], groups[keep]
+        ids, counts = np.unique(groups, return_counts=True)
+        need = high + self.n_query
+        if counts.max() < need:
+            raise ValueError(
+                f"k_shot (max {high}) + n_query ({self.n_query}) = {need} rows per task, but the largest "
+                f"group has {counts.max()}; lower k_shot or n_query"
+            )
+        self.tasks_ = ids[counts >= need]
+        self._table, self._valid = _row_table(groups, self.tasks_)
+        self._X = torch.as_tensor(X, dtype=dtype)
+        self._y = torch.as_tensor(y, dtype=dtype)
+        self._rng = np.random.default_rng(seed)
+
+    def sample(self, n_tasks: int) -> Episodes:
+        """Draw ``n_tasks`` episodes (tasks drawn with replacement, rows without)."""
+        n_tasks = _check_positive_int(n_tasks, "n_tasks")
+        low, high = self.k_shot
+        owners = self._rng.integers(len(self.tasks_), size=n_tasks)
+        picks = _draw_rows(self._table, self._valid, owners, high + self.n_query, self._rng)
+        sizes = self._rng.integers(low, high + 1, size=n_tasks)
+        weight = (np.arange(high) < sizes[:, None]).astype(np.float32)
+        support = torch.as_tensor(picks[:, :high])
+        query = torch.as_tensor(picks[:, high:])
+        return Episodes(
+            support_x=self._X[support],
+            support_y=self._y[support],
+            query_x=self._X[query],
+            query_y=self._y[query],
+            support_weight=None if low == high else torch.as_tensor(weight, dtype=self._X.dtype),
+        )
+
+
+class SinusoidTasks:
+    """Sinusoid regression tasks as in the MAML and Meta-SGD papers.
+
+    ``y = amplitude * sin(x - phase)`` with amplitude in ``[0.1, 5]``, phase in
+    ``[0, pi]`` and ``x`` uniform in ``[-5, 5]``; inputs and targets are ``[.., 1]``.
+
+    Parameters
+    ----------
+    k_shot, n_query : int
+        Support and query points per task.
+    amplitude, phase, x_range : (float, float)
+        Uniform ranges of the task parameters and inputs.
+    seed : int, optional
+        Seed of the task stream.
+    """
+
+    def __init__(
+        self,
+        *,
+        k_shot: int = 10,
+        n_query: int = 10,
+        amplitude: tuple[float, float] = (0.1, 5.0),
+        phase: tuple[float, float] = (0.0, math.pi),
+        x_range: tuple[float, float] = (-5.0, 5.0),
+        seed: int | None = None,
+    ) -> None:
+        self.k_shot = _check_positive_int(k_shot, "k_shot")
+        self.n_query = _check_positive_int(n_query, "n_query")
+        self.amplitude, self.phase, self.x_range = amplitude, phase, x_range
+        self._generator = torch.Generator().manual_seed(
+            int(np.random.default_rng(seed).integers(2**62))
+        )
+
+    def _uniform(self, shape: tuple[int, ...], bounds: tuple[float, float]) -> torch.Tensor:
+        return torch.empty(shape).uniform_(bounds[0], bounds[1], generator=self._generator)
+
+    def sample(self, n_tasks: int) -> Episodes:
+        """Draw ``n_tasks`` sinusoids and their support/query points."""
+        n_tasks = _check_positive_int(n_tasks, "n_tasks")
+        amplitude = self._uniform((n_tasks, 1, 1), self.amplitude)
+        phase = self._uniform((n_tasks, 1, 1), self.phase)
+        x = self._uniform((n_tasks, self.k_shot + self.n_query, 1), self.x_range)
+        y = amplitude * torch.sin(x - phase)
+        k = self.k_shot
+        return Episodes(x[:, :k], y[:, :k], x[:, k:], y[:, k:])
+
+
+def pad_tasks(tasks: Sequence[tuple]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Stack tasks with different numbers of rows, padding with weight 0.
+
+    Parameters
+    ----------
+    tasks : sequence of (X, y)
+        One pair of arrays per task, rows first.
+
+    Returns
+    -------
+    x, y, weight : Tensor
+        ``[tasks, max_rows, ...]`` inputs and targets (padding repeats the first row)
+        and ``[tasks, max_rows]`` weights: 1 for real rows, 0 for padding.
+    """
+    if len(tasks) == 0:
+        raise ValueError("tasks is empty; pass at least one (X, y) pair")
+    xs, ys = [], []
+    for i, (X, y) in enumerate(tasks):
+        X = torch.as_tensor(_as_array(X, f"tasks[{i}] X"), dtype=torch.float32)
+        y = torch.as_tensor(_as_array(y, f"tasks[{i}] y"), dtype=torch.float32)
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(f"tasks[{i}] has {X.shape[0]} rows in X but {y.shape[0]} in y")
+        xs.append(X)
+        ys.append(y)
+    rows = max(x.shape[0] for x in xs)
+    weight = torch.zeros(len(xs), rows)
+    for i, x in enumerate(xs):
+        weight[i, : x.shape[0]] = 1.0
+
+    def pad(t: torch.Tensor) -> torch.Tensor:
+        return torch.cat([t, t[:1].expand(rows - t.shape[0], *t.shape[1:])])
+
+    return torch.stack([pad(x) for x in xs]), torch.stack([pad(y) for y in ys]), weight

@@ -1,0 +1,202 @@
+"""Gradient-based learners: exact meta-gradients, vmap == loop, learned learning rates."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from torch.func import functional_call
+
+from metaopt.meta import ANIL, MAML, MAMLpp, MetaSGD, Reptile, SinusoidTasks, pairwise_logistic_loss
+from metaopt.meta.tasks import Episodes
+
+
+def tiny_net() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(1, 3), nn.Tanh(), nn.Linear(3, 1)).double()
+
+
+@pytest.fixture
+def batch() -> Episodes:
+    ep = SinusoidTasks(k_shot=4, n_query=5, seed=0).sample(3)
+    return Episodes(*(t.double() for t in (ep.support_x, ep.support_y, ep.query_x, ep.query_y)))
+
+
+def meta_grads(learner, ep: Episodes, **kwargs) -> dict[str, torch.Tensor]:
+    learner.zero_grad(set_to_none=True)
+    learner.meta_loss(ep.support_x, ep.support_y, ep.query_x, ep.query_y, **kwargs).backward()
+    return {n: p.grad.clone() for n, p in learner.named_parameters()}
+
+
+def test_second_order_maml_matches_finite_differences(batch):
+    maml = MAML(tiny_net(), lr=0.3, steps=2)
+    grads = meta_grads(maml, batch)
+    eps = 1e-6
+    for name, p in maml.module.named_parameters():
+        numeric = torch.zeros_like(p)
+        for i in range(p.numel()):
+            with torch.no_grad():
+                p.view(-1)[i] += eps
+                plus = maml.meta_loss(
+                    batch.support_x, batch.support_y, batch.query_x, batch.query_y
+                )
+                p.view(-1)[i] -= 2 * eps
+                minus = maml.meta_loss(
+                    batch.support_x, batch.support_y, batch.query_x, batch.query_y
+                )
+                p.view(-1)[i] += eps
+            numeric.view(-1)[i] = (plus - minus) / (2 * eps)
+        torch.testing.assert_close(grads[f"module.{name}"], numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_first_order_is_the_query_gradient_at_the_adapted_weights(batch):
+    second = meta_grads(MAML(tiny_net(), lr=0.3, steps=1), batch)
+    fomaml = MAML(tiny_net(), lr=0.3, steps=1, first_order=True)
+    first = meta_grads(fomaml, batch)
+    assert any(not torch.allclose(first[n], second[n]) for n in first)
+    # FOMAML: mean over tasks of grad_phi L_query(phi), phi the adapted weights
+    adapted = fomaml.adapt(batch.support_x, batch.support_y)
+    expected = {n: torch.zeros_like(p) for n, p in fomaml.module.named_parameters()}
+    for t in range(batch.n_tasks):
+        phi = {n: p[t].detach().requires_grad_() for n, p in adapted.items()}
+        pred = functional_call(fomaml.module, phi, (batch.query_x[t],))
+        loss = (pred - batch.query_y[t]).pow(2).mean() / batch.n_tasks
+        for n, g in zip(phi, torch.autograd.grad(loss, list(phi.values())), strict=True):
+            expected[n] += g
+    for n, g in expected.items():
+        torch.testing.assert_close(first[f"module.{n}"], g)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MAML(tiny_net(), lr=0.1, steps=2),
+        lambda: MAML(tiny_net(), lr=0.1, steps=2, first_order=True),
+        lambda: ANIL(tiny_net(), lr=0.1, steps=2),
+        lambda: MetaSGD(tiny_net(), lr=0.1, steps=2),
+        lambda: MAMLpp(tiny_net(), lr=0.1, steps=3, first_order_iterations=0),
+    ],
+    ids=["maml", "fomaml", "anil", "metasgd", "mamlpp"],
+)
+def test_vmap_and_per_task_loop_give_the_same_meta_gradient(make, batch):
+    learner = make()
+    vmapped = meta_grads(learner, batch)
+    looped = meta_grads(learner, batch, vectorize=False)
+    assert vmapped.keys() == looped.keys()
+    for name in vmapped:
+        torch.testing.assert_close(vmapped[name], looped[name])
+
+
+def test_meta_sgd_learning_rates_are_learned_and_inspectable(batch):
+    msgd = MetaSGD(tiny_net(), lr=0.05)
+    lrs = msgd.learning_rates()
+    assert set(lrs) == {n for n, _ in msgd.module.named_parameters()}
+    for name, p in msgd.module.named_parameters():
+        assert lrs[name].shape == p.shape
+        assert torch.all(lrs[name] == 0.05)
+    grads = meta_grads(msgd, batch)
+    lr_grads = [g for n, g in grads.items() if n.startswith("lrs.")]
+    assert len(lr_grads) == 4 and all(g.abs().sum() > 0 for g in lr_grads)
+    optimizer = torch.optim.SGD(msgd.parameters(), lr=0.1)
+    optimizer.step()
+    assert any(not torch.all(v == 0.05) for v in msgd.learning_rates().values())
+    # first order still trains the learning rates (they scale the constant gradient)
+    fo = MetaSGD(tiny_net(), lr=0.05, first_order=True)
+    assert all(g.abs().sum() > 0 for n, g in meta_grads(fo, batch).items() if n.startswith("lrs."))
+
+
+def test_maml_pp_per_step_learning_rates_and_annealing(batch):
+    pp = MAMLpp(tiny_net(), lr=0.1, steps=3, msl_iterations=10, first_order_iterations=5)
+    assert all(v.shape == (3,) for v in pp.learning_rates().values())
+    assert pp.step_weights() == pytest.approx([1 / 3] * 3)
+    assert pp._use_first_order()
+    grads = meta_grads(pp, batch)
+    assert all(grads[f"lrs.{k}"][:3].abs().sum() > 0 for k in pp.lrs)
+    pp.iteration = 5
+    assert not pp._use_first_order()
+    middle = pp.step_weights()
+    assert middle[0] < 1 / 3 < middle[-1] and sum(middle) == pytest.approx(1.0)
+    pp.iteration = 10
+    assert pp.step_weights() == pytest.approx([0.01, 0.01, 0.98])
+    # derivative-order annealing changes the gradient of the init
+    pp.iteration = 4
+    first = meta_grads(pp, batch)
+    pp.iteration = 5
+    second = meta_grads(pp, batch)
+    assert not torch.allclose(first["module.0.weight"], second["module.0.weight"])
+    pp.training_step(batch)
+    assert pp.iteration == 6
+
+
+def test_anil_adapts_only_the_head(batch):
+    anil = ANIL(tiny_net(), lr=0.5, steps=2)
+    assert anil.inner_names == ("2.weight", "2.bias")
+    adapted = anil.adapt(batch.support_x, batch.support_y)
+    for name, p in anil.module.named_parameters():
+        same = torch.equal(adapted[name], p.detach().expand_as(adapted[name]))
+        assert same == (not name.startswith("2."))
+    grads = meta_grads(anil, batch)
+    assert grads["module.0.weight"].abs().sum() > 0  # the body is still meta-learned
+    with pytest.raises(ValueError, match="match none"):
+        ANIL(tiny_net(), head=["nope"])
+
+
+def test_reptile_pseudo_gradient_points_from_adapted_weights_to_init(batch):
+    reptile = Reptile(tiny_net(), lr=0.1, steps=3)
+    before = {n: p.detach().clone() for n, p in reptile.module.named_parameters()}
+    adapted = reptile.adapt(batch.support_x, batch.support_y)
+    inner, outer = reptile.training_step(batch)
+    assert inner > 0 and outer > 0 and reptile.iteration == 1
+    for name, p in reptile.module.named_parameters():
+        torch.testing.assert_close(p.grad, before[name] - adapted[name].mean(0))
+    torch.optim.SGD(reptile.parameters(), lr=1.0).step()  # epsilon = 1: jump to the mean
+    for name, p in reptile.module.named_parameters():
+        torch.testing.assert_close(p.detach(), adapted[name].mean(0))
+
+
+def test_zero_weight_padding_equals_the_unpadded_task():
+    torch.manual_seed(1)
+    msgd = MetaSGD(nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1)), lr=0.1, steps=2)
+    x, y = torch.randn(1, 7, 2), torch.randn(1, 7)
+    w = torch.tensor([[1.0] * 4 + [0.0] * 3])
+    x_pad = torch.cat([x[:, :4], 100 * torch.randn(1, 3, 2)], dim=1)  # junk in the padding
+    short = msgd.adapt(x[:, :4], y[:, :4])
+    padded = msgd.adapt(x_pad, y, support_weight=w)
+    for name in short:
+        torch.testing.assert_close(short[name], padded[name])
+    # a custom (pred, target, weight) loss in the same path
+    ranked = msgd.adapt(x_pad, y, support_weight=w, loss_fn=pairwise_logistic_loss)
+    assert ranked["2.bias"].shape == (1, 1)
+    qx, qy = torch.randn(1, 5, 2), torch.randn(1, 5)
+    loss = msgd.meta_loss(x_pad, y, qx, qy, support_weight=w, loss_fn="pairwise_logistic")
+    loss.backward()
+    assert all(p.grad is not None for p in msgd.lrs.values())
+
+
+def test_adapt_under_no_grad_and_predict_shapes(batch):
+    maml = MAML(tiny_net(), lr=0.1)
+    with torch.no_grad():
+        params = maml.adapt(batch.support_x, batch.support_y, steps=3)
+        pred = maml.predict(params, batch.query_x)
+    assert pred.shape == batch.query_y.shape
+    assert params["0.weight"].shape == (batch.n_tasks, 3, 1)
+
+
+def test_bad_arguments_name_the_argument(batch):
+    with pytest.raises(TypeError, match="model"):
+        MAML("not a module")
+    with pytest.raises(ValueError, match="lr"):
+        MAML(tiny_net(), lr=0)
+    with pytest.raises(ValueError, match="steps"):
+        MAML(tiny_net(), steps=0)
+    with pytest.raises(ValueError, match="loss_fn"):
+        MAML(tiny_net(), loss_fn="hinge")
+    with pytest.raises(TypeError, match="loss_fn"):
+        MAML(tiny_net(), loss_fn=lambda pred, target: (pred - target).pow(2).mean())
+    maml = MAML(tiny_net())
+    with pytest.raises(ValueError, match="support_weight"):
+        maml.adapt(batch.support_x, batch.support_y, support_weight=torch.ones(2, 2))
+    with pytest.raises(ValueError, match="query_x"):
+        maml.meta_loss(batch.support_x, batch.support_y, batch.query_x[:2], batch.query_y[:2])
+    with pytest.raises(ValueError, match="support_x"):
+        maml.adapt(batch.support_x[0, :, 0], batch.support_y[0, :, 0])

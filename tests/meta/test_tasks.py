@@ -1,0 +1,124 @@
+"""Episodic task sampling: shapes, disjoint splits, reproducibility, input validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+from metaopt.meta import (
+    ClassificationTasks,
+    RegressionTasks,
+    SinusoidTasks,
+    pad_tasks,
+    split_labels,
+)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits(return_X_y=True)
+
+
+def test_classification_episode_shapes_and_labels(digits):
+    X, y = digits
+    ep = ClassificationTasks(X, y, n_way=5, k_shot=3, n_query=4, seed=0).sample(6)
+    assert ep.support_x.shape == (6, 15, 64) and ep.query_x.shape == (6, 20, 64)
+    assert ep.support_y.shape == (6, 15) and ep.query_y.shape == (6, 20)
+    assert ep.support_x.dtype == torch.float32 and ep.support_y.dtype == torch.int64
+    assert torch.equal(ep.support_y[0], torch.arange(5).repeat_interleave(3))
+    # support and query rows never overlap within an episode, and each episode's
+    # relabelled classes are consistent between support and query
+    for t in range(6):
+        s = {tuple(r) for r in ep.support_x[t].tolist()}
+        q = {tuple(r) for r in ep.query_x[t].tolist()}
+        assert len(s & q) <= 1  # digits has a few duplicate rows
+        true = {
+            int(y[np.flatnonzero((X == np.asarray(r)).all(1))[0]])
+            for r in ep.support_x[t, :3].tolist()
+        }
+        assert len(true) == 1
+
+
+def test_class_splits_are_disjoint_and_episodes_respect_them(digits):
+    X, y = digits
+    train, valid, test = split_labels(y, fractions=(0.5, 0.2, 0.3), seed=3)
+    assert len(train) + len(valid) + len(test) == 10
+    assert not (set(train) & set(valid) or set(train) & set(test) or set(valid) & set(test))
+    tasks = ClassificationTasks(X, y, n_way=2, k_shot=1, n_query=1, classes=test, seed=0)
+    assert set(tasks.classes_) == set(test)
+    ep = tasks.sample(20)
+    rows = {tuple(r) for r in X[np.isin(y, test)].astype(np.float32).tolist()}
+    assert all(tuple(r) in rows for r in ep.query_x.reshape(-1, 64).tolist())
+
+
+def test_seeds_reproduce_episodes(digits):
+    X, y = digits
+    a = ClassificationTasks(X, y, seed=7).sample(3)
+    b = ClassificationTasks(X, y, seed=7).sample(3)
+    c = ClassificationTasks(X, y, seed=8).sample(3)
+    assert torch.equal(a.support_x, b.support_x) and torch.equal(a.query_x, b.query_x)
+    assert not torch.equal(a.support_x, c.support_x)
+    assert torch.equal(
+        SinusoidTasks(seed=1).sample(2).query_y, SinusoidTasks(seed=1).sample(2).query_y
+    )
+    assert split_labels(y, seed=2)[0].tolist() == split_labels(y, seed=2)[0].tolist()
+
+
+def test_sinusoid_tasks_follow_the_paper_ranges():
+    ep = SinusoidTasks(k_shot=5, n_query=7, seed=0).sample(500)
+    assert ep.support_x.shape == (500, 5, 1) and ep.query_y.shape == (500, 7, 1)
+    assert ep.support_x.min() >= -5 and ep.support_x.max() <= 5
+    assert ep.query_y.abs().max() <= 5 and ep.query_y.abs().max() > 4.5
+
+
+def test_regression_tasks_with_variable_support_sizes():
+    rng = np.random.default_rng(0)
+    X, y, groups = rng.normal(size=(300, 3)), rng.normal(size=300), np.repeat(np.arange(10), 30)
+    ep = RegressionTasks(X, y, groups, k_shot=(2, 6), n_query=5, seed=0).sample(40)
+    assert ep.support_x.shape == (40, 6, 3) and ep.query_y.shape == (40, 5)
+    counts = ep.support_weight.sum(1)
+    assert counts.min() >= 2 and counts.max() <= 6 and len(set(counts.tolist())) > 1
+    assert torch.all(ep.support_weight[:, :2] == 1)
+    fixed = RegressionTasks(X, y, groups, k_shot=4, n_query=5, tasks=[0, 1], seed=0)
+    assert fixed.sample(3).support_weight is None and set(fixed.tasks_) == {0, 1}
+
+
+def test_pad_tasks_marks_padding_with_zero_weight():
+    x, y, w = pad_tasks([(np.ones((2, 3)), np.ones(2)), (np.zeros((4, 3)), np.zeros(4))])
+    assert x.shape == (2, 4, 3) and y.shape == (2, 4)
+    assert w.tolist() == [[1, 1, 0, 0], [1, 1, 1, 1]]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"k_shot": 200}, "k_shot"),
+        ({"n_way": 11}, "n_way"),
+        ({"n_way": 1}, "n_way"),
+        ({"n_query": 0}, "n_query"),
+    ],
+)
+def test_bad_classification_arguments_raise_value_error_naming_them(digits, kwargs, argument):
+    X, y = digits
+    with pytest.raises(ValueError, match=argument):
+        ClassificationTasks(X, y, **kwargs)
+
+
+def test_bad_data_raises_value_error_naming_the_argument(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="X is empty"):
+        ClassificationTasks(np.empty((0, 4)), np.empty(0))
+    with pytest.raises(ValueError, match="rows"):
+        ClassificationTasks(X, y[:-1])
+    with pytest.raises(ValueError, match="k_shot"):
+        RegressionTasks(X, y, y, k_shot=500, n_query=1)
+    with pytest.raises(ValueError, match="k_shot"):
+        RegressionTasks(X, y, y, k_shot=(5, 2), n_query=1)
+    with pytest.raises(ValueError, match="n_tasks"):
+        SinusoidTasks().sample(0)
+    with pytest.raises(ValueError, match="fractions"):
+        split_labels(y, fractions=(0.5, -1))
+    with pytest.raises(ValueError, match="tasks is empty"):
+        pad_tasks([])

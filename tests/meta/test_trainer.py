@@ -1,0 +1,102 @@
+"""MetaTrainer: history, early stopping, checkpoints (safetensors + JSON), resume, plots."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from metaopt.meta import (
+    MAML,
+    MetaSGD,
+    MetaTrainer,
+    ProtoNet,
+    SinusoidTasks,
+    load_checkpoint,
+    resolve_device,
+    save_checkpoint,
+)
+
+
+def sine_net() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 1))
+
+
+def test_fit_records_history_checkpoints_and_plots(tmp_path):
+    learner = MetaSGD(sine_net(), lr=0.01)
+    trainer = MetaTrainer(
+        learner, iterations=30, meta_batch_size=8, eval_every=10, valid_tasks_count=20,
+        checkpoint_dir=tmp_path, seed=0, progress=False,
+    )  # fmt: skip
+    trainer.fit(SinusoidTasks(k_shot=5, seed=0), SinusoidTasks(k_shot=5, seed=1))
+    h = trainer.history_
+    assert h["iteration"] == list(range(1, 31))
+    assert len(h["inner_loss"]) == len(h["outer_loss"]) == 30
+    assert h["valid_iteration"] == [10, 20, 30] and len(h["valid_loss"]) == 3
+    assert trainer.best_valid_loss_ == min(h["valid_loss"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "best.json", "best.safetensors", "last.json", "last.safetensors",
+    ]  # fmt: skip
+    record = json.loads((tmp_path / "last.json").read_text())
+    assert record["learner"] == "MetaSGD" and record["iteration"] == 30
+    fig = trainer.plot_history()
+    assert isinstance(fig, Figure) and len(fig.axes[0].lines) == 3
+
+
+def test_checkpoint_round_trip_without_pickle(tmp_path):
+    learner = MetaSGD(sine_net(), lr=0.03)
+    with torch.no_grad():
+        for p in learner.parameters():
+            p.add_(torch.randn_like(p))
+    learner.iteration = 7
+    save_checkpoint(learner, tmp_path / "model", metadata={"note": "x"})
+    assert (tmp_path / "model.safetensors").read_bytes()[:8] != b"\x80\x04\x95"  # not a pickle
+    fresh = MetaSGD(sine_net(), lr=0.03)
+    record = load_checkpoint(fresh, tmp_path / "model")
+    assert record["metadata"] == {"note": "x"} and fresh.iteration == 7
+    for (name, a), b in zip(learner.state_dict().items(), fresh.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+    for name, lr in learner.learning_rates().items():
+        assert torch.equal(lr, fresh.learning_rates()[name])
+    with pytest.raises(ValueError, match="MetaSGD checkpoint"):
+        load_checkpoint(MAML(sine_net()), tmp_path / "model")
+    with pytest.raises(ValueError, match="does not exist"):
+        load_checkpoint(fresh, tmp_path / "missing")
+
+
+def test_early_stopping_and_resume(tmp_path):
+    learner = MAML(sine_net(), lr=0.01)
+    trainer = MetaTrainer(
+        learner, iterations=40, meta_batch_size=4, optimizer="sgd", lr=0.0, eval_every=5, valid_tasks_count=10,
+        patience=1, checkpoint_dir=tmp_path, progress=False,
+    )  # fmt: skip
+    trainer.fit(SinusoidTasks(seed=0), SinusoidTasks(seed=1))
+    stopped = len(trainer.history_["iteration"])
+    assert stopped == 10  # lr=0 never improves: patience=1 stops at the 2nd evaluation
+    resumed = MetaTrainer(
+        MAML(sine_net(), lr=0.01), iterations=stopped + 5, meta_batch_size=4, eval_every=100,
+        checkpoint_dir=tmp_path, progress=False,
+    )  # fmt: skip
+    resumed.fit(SinusoidTasks(seed=0), resume=True)
+    assert resumed.history_["iteration"] == list(range(1, stopped + 6))
+    assert resumed.learner.iteration == stopped + 5
+
+
+def test_trainer_validates_arguments():
+    with pytest.raises(TypeError, match="learner"):
+        MetaTrainer(nn.Linear(1, 1))
+    with pytest.raises(ValueError, match="meta_batch_size"):
+        MetaTrainer(ProtoNet(nn.Identity()), meta_batch_size=0)
+    with pytest.raises(ValueError, match="optimizer"):
+        MetaTrainer(ProtoNet(nn.Identity()), optimizer="lbfgs")
+    with pytest.raises(ValueError, match="resume"):
+        MetaTrainer(ProtoNet(nn.Identity()), progress=False).fit(SinusoidTasks(), resume=True)
+    with pytest.raises(ValueError, match="fit"):
+        MetaTrainer(ProtoNet(nn.Identity())).plot_history()
+    with pytest.raises(ValueError, match="device"):
+        resolve_device("tpu:x")
+    assert resolve_device("auto").type in ("cpu", "cuda")
