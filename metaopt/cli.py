@@ -29,6 +29,54 @@ def _register_datasets(subparsers) -> None:
     p.set_defaults(func=_cmd_metafeatures)
 
 
+def _register_suggest(subparsers) -> None:
+    p = subparsers.add_parser(
+        "suggest", help="print warm-start configurations for a dataset, without fitting",
+        description="Warm-start configurations of a search space for a dataset file, with the "
+        "reason for each (nearest known datasets, expected regret). No model is fitted.",
+    )
+    p.add_argument("--data", required=True, help="CSV, TSV (optionally .gz) or parquet file")
+    p.add_argument("--target", required=True, help="name of the target column")
+    p.add_argument("--space", required=True, help="search space with a shipped meta-model")
+    p.add_argument("-n", type=int, default=5, help="number of configurations")
+    p.add_argument("--task", choices=["classification", "regression"])
+    p.add_argument("--meta-model", help="directory of a saved MetaModel (default: shipped)")
+    p.set_defaults(func=_cmd_suggest)
+
+    p = subparsers.add_parser(
+        "demo", help="tune a model on a bundled dataset and explain the meta-learner's choices",
+        description="Tune on scikit-learn's bundled breast-cancer data with MetaSampler: "
+        "prints the meta-features, the nearest known datasets, each trial's source "
+        "(portfolio or adapted ranker) and the result against the default configuration.",
+    )
+    p.add_argument("--space", help="search space (default: hist_gradient_boosting)")
+    p.add_argument("--trials", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_demo)
+
+
+def _cmd_suggest(args) -> int:
+    from metaopt._suggest import suggest
+    from metaopt.data import load_table
+
+    ds = load_table(args.data, args.target, args.task)
+    picks = suggest(ds, space=args.space, n=args.n, meta_model=args.meta_model)
+    print(picks.attrs["summary"])
+    for i, row in enumerate(picks.itertuples(), start=1):
+        print(f"{i}. {row.params}\n   {row.reason}")
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    import optuna
+
+    from metaopt._suggest import run_demo
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    run_demo(space=args.space, n_trials=args.trials, seed=args.seed)
+    return 0
+
+
 def _cmd_suites(args) -> int:
     from metaopt.data import get_suite, list_suites, openml_suites
 
@@ -64,9 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"metaopt {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _register_datasets(subparsers)
+    _register_suggest(subparsers)
     from metaopt.kb._cli import register as register_kb
 
     register_kb(subparsers)
+    from metaopt.benchmark._cli import register as register_benchmark
+
+    register_benchmark(subparsers)
+    from metaopt.ranker._cli import register as register_ranker
+
+    register_ranker(subparsers)
     return parser
 
 

@@ -22,3 +22,30 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def pmlb_root(shared_data: Path) -> Path:
     return shared_data / "pmlb"
+
+
+# A small meta-model trained on real TabRepo data, shared by ranker and sampler tests.
+TABREPO_HELD_OUT = 5  # the last tasks are never trained on: tests evaluate there
+
+
+@pytest.fixture(scope="session")
+def tabrepo_matrix(shared_data):
+    from metaopt.kb import load_tabrepo
+    from metaopt.ranker import PerformanceMatrix
+
+    kb = load_tabrepo(shared_data / "tabrepo-lightgbm")
+    return PerformanceMatrix.from_frame(kb.to_frame(), "tabrepo_lightgbm")
+
+
+@pytest.fixture(scope="session")
+def split(tabrepo_matrix):
+    keys = list(tabrepo_matrix.tasks.index)
+    return keys[:-TABREPO_HELD_OUT], keys[-TABREPO_HELD_OUT:]
+
+
+@pytest.fixture(scope="session")
+def small_meta_model(tabrepo_matrix, split):
+    from metaopt.ranker import ConfigRanker, MetaModel
+
+    ranker = ConfigRanker(n_ensemble=2, iterations=60, hidden=(32, 32), random_state=0)
+    return MetaModel.fit(tabrepo_matrix.subset(split[0]), ranker=ranker, n_warmup=2, n_random=0)

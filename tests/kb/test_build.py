@@ -27,7 +27,7 @@ class _BrokenRef:
         raise DatasetLoadError("file /nowhere/missing.tsv.gz not found")
 
 
-FAST = {"cv_folds": 2, "time_limit": 1.0, "max_rows": 1000, "progress": False}
+FAST = {"cv_folds": 2, "time_limit": 4.0, "max_rows": 1000, "progress": False}
 
 
 def test_failures_timeouts_and_resume(tmp_path):

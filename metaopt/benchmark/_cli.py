@@ -1,0 +1,194 @@
+"""``metaopt benchmark {tabrepo,yahpo,run,report}``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _names(text: str | None) -> list[str] | None:
+    return None if text is None else [x.strip() for x in text.split(",") if x.strip()]
+
+
+def register(subparsers) -> None:
+    """Add the ``benchmark`` subcommand to an argparse subparsers object."""
+    from metaopt.benchmark._surrogate import DEFAULT_METHODS
+
+    p = subparsers.add_parser(
+        "benchmark", help="compare optimizers: surrogate benchmarks and real fits on suites",
+        description="Benchmark hyperparameter optimizers. `tabrepo` and `yahpo` replay "
+        "precomputed or surrogate objectives (seconds per method); `run` tunes real models "
+        "on a dataset suite (resumable), and `report` turns its results into Markdown + PNGs.",
+    )
+    sub = p.add_subparsers(dest="benchmark_command", required=True, metavar="ACTION")
+    methods = ",".join(DEFAULT_METHODS)
+
+    q = sub.add_parser("tabrepo", help="TabRepo LightGBM matrix (HPO-B protocol)")
+    q.add_argument("--train", required=True, help="TabRepo-layout directory to meta-train on")
+    q.add_argument("--test", help="TabRepo-layout directory of test tasks (default: --train)")
+    q.add_argument("--cv", type=int, help="leave-tasks-out K-fold when test is train")
+    q.add_argument("--cv-seed", type=int, default=0)
+    _surrogate_options(q, methods)
+    q.set_defaults(func=_cmd_tabrepo)
+
+    q = sub.add_parser("yahpo", help="YAHPO Gym surrogate scenario")
+    q.add_argument("--scenario", required=True, help="lcbench, rbv2_xgboost, rbv2_rpart, ...")
+    q.add_argument("--data", required=True, help="YAHPO data directory (with splits.json)")
+    q.add_argument("--train-instances", help="comma-separated (default: the train split)")
+    q.add_argument("--test-instances", help="comma-separated (default: the valid split)")
+    q.add_argument("--n-train-configs", type=int, default=256,
+                   help="shared design evaluated on each training instance")
+    q.add_argument("--n-reference", type=int, default=10_000,
+                   help="fixed sample that sets each test instance's best and worst")
+    _surrogate_options(q, methods)
+    q.set_defaults(func=_cmd_yahpo)
+
+    q = sub.add_parser("run", help="tune real models on a suite, one job per "
+                       "(dataset, method, seed, fold); resumable")
+    q.add_argument("--suite", required=True, help="suite name (see `metaopt suites`)")
+    q.add_argument("--root", help="directory of a local suite (e.g. a PMLB copy)")
+    q.add_argument("--cache-dir", help="OpenML cache directory")
+    q.add_argument("--download", action="store_true",
+                   help="allow downloading OpenML tasks missing from the cache")
+    q.add_argument("--methods", default="tpe,random,default",
+                   help="comma-separated: tpe,random,gp,cmaes,flaml,default,metaopt")
+    budget = q.add_mutually_exclusive_group(required=True)
+    budget.add_argument("--budget-trials", type=int, help="trials per job")
+    budget.add_argument("--budget-seconds", type=float, help="seconds of tuning per job")
+    q.add_argument("--seeds", type=int, default=1)
+    q.add_argument("--folds", type=int, default=3, help="outer folds per dataset")
+    q.add_argument("--cv-folds", type=int, default=3, help="inner CV folds")
+    q.add_argument("--spaces", default="all", help="'all' or comma-separated space names")
+    q.add_argument("--max-rows", type=int, help="subsample larger datasets (seeded)")
+    q.add_argument("--time-limit", type=float, default=300.0, help="seconds per trial")
+    q.add_argument("--limit", type=int, help="only the first LIMIT datasets of the suite")
+    q.add_argument("--out", required=True, help="results directory (resumed if it exists)")
+    q.add_argument("--n-jobs", type=int, default=1, help="parallel jobs (-1: all)")
+    q.add_argument("--backend", choices=["loky", "dask"], default="loky")
+    q.add_argument("--scheduler", help="dask scheduler address (with --backend dask)")
+    q.add_argument("--exclude-training-data", action="store_true",
+                   help="skip the datasets the shipped meta-model was trained on")
+    q.add_argument("--training-datasets", metavar="FILE",
+                   help="text file of training dataset keys/names (default: the meta-model's)")
+    q.add_argument("--no-progress", action="store_true")
+    q.set_defaults(func=_cmd_run)
+
+    q = sub.add_parser("report", help="Markdown report and PNG plots of a `run` directory")
+    q.add_argument("--out", required=True, help="the directory of `benchmark run`")
+    q.set_defaults(func=_cmd_report)
+
+
+def _surrogate_options(q, methods: str) -> None:
+    q.add_argument("--methods", default=methods, help=f"comma-separated (default {methods})")
+    q.add_argument("--budgets", default="1,3,5,10,25,50", help="comma-separated budgets")
+    q.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per method and task")
+    q.add_argument("--json", metavar="FILE", help="write the table and curves as JSON")
+    q.add_argument("--curves", metavar="FILE", help="write the tidy curves as CSV")
+    q.add_argument("--plot", metavar="PNG", help="write regret vs budget")
+    q.add_argument("--no-progress", action="store_true")
+
+
+def _finish_surrogate(result, args, title: str) -> int:
+    from metaopt.benchmark._plots import plot_curves
+
+    table = result.table()
+    print(f"mean normalized regret (mean rank) over {result.curves['task'].nunique()} tasks "
+          f"x {args.seeds} seeds; 0 = best configuration of the task, rank 1 = best method")
+    print(table.to_string())
+    for name, reason in result.not_applicable.items():
+        print(f"  {name}: n/a - {reason}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "command": " ".join(sys.argv), "table": table.to_dict(orient="index"),
+            "not_applicable": result.not_applicable,
+            "curves": result.curves.to_dict(orient="records"),
+        }, indent=1, default=str))
+    if args.curves:
+        result.curves.to_csv(args.curves, index=False)
+    if args.plot:
+        print(f"plot: {plot_curves(result.curves, args.plot, methods=result.methods, title=title)}")
+    return 0
+
+
+def _cmd_tabrepo(args) -> int:
+    from metaopt.benchmark._surrogate import tabrepo_benchmark
+
+    result = tabrepo_benchmark(
+        args.train, args.test, cv=args.cv, cv_seed=args.cv_seed, methods=_names(args.methods),
+        budgets=_ints(args.budgets), seeds=args.seeds, progress=not args.no_progress,
+    )
+    where = f"{args.cv}-fold leave-tasks-out CV" if args.cv else f"test {args.test}"
+    return _finish_surrogate(result, args, f"TabRepo LightGBM, {where}")
+
+
+def _cmd_yahpo(args) -> int:
+    from metaopt.benchmark._surrogate import yahpo_benchmark
+
+    result = yahpo_benchmark(
+        args.scenario, args.data, train_instances=_names(args.train_instances),
+        test_instances=_names(args.test_instances), methods=_names(args.methods),
+        budgets=_ints(args.budgets), seeds=args.seeds, n_train_configs=args.n_train_configs,
+        n_reference=args.n_reference, progress=not args.no_progress,
+    )
+    return _finish_surrogate(result, args, f"YAHPO {args.scenario}")
+
+
+def _cmd_run(args) -> int:
+    from metaopt.benchmark._report import final_table
+    from metaopt.benchmark._runner import run
+    from metaopt.data import get_suite
+
+    suite = get_suite(args.suite, root=args.root, cache_dir=args.cache_dir).select(
+        limit=args.limit)
+    start = time.perf_counter()
+    frame = run(
+        suite, args.out, methods=_names(args.methods), budget_trials=args.budget_trials,
+        budget_seconds=args.budget_seconds, seeds=args.seeds, folds=args.folds,
+        cv_folds=args.cv_folds, spaces=args.spaces, max_rows=args.max_rows,
+        time_limit=args.time_limit, n_jobs=args.n_jobs, backend=args.backend,
+        scheduler=args.scheduler, exclude_training_data=args.exclude_training_data,
+        training_datasets=args.training_datasets, cache_dir=args.cache_dir,
+        download=args.download,
+        progress=not args.no_progress,
+    )
+    print(f"{frame['job'].nunique()} jobs in {args.out} ({time.perf_counter() - start:.0f} s)")
+    print(final_table(frame).to_string())
+    print(f"next: metaopt benchmark report --out {args.out}")
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from metaopt.benchmark._report import report
+
+    print(f"wrote {report(args.out)}")
+    return 0
+
+
+def main(argv=None) -> int:
+    """Run the benchmark subcommands alone: ``python -m metaopt.benchmark._cli benchmark ...``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="metaopt")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, OSError, RuntimeError) as exc:
+        print(f"metaopt {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"metaopt {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

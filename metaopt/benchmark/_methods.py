@@ -1,0 +1,300 @@
+"""Methods of the surrogate benchmarks: a small registry and the baselines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+import optuna
+
+from metaopt.benchmark._problem import Problem
+from metaopt.benchmark._samplers import PLUGINS, get_sampler_factory
+from metaopt.ranker._matrix import PerformanceMatrix
+from metaopt.ranker._portfolio import Portfolio
+
+
+class NotApplicable(Exception):
+    """A method cannot run on this benchmark; the message says why (shown as n/a)."""
+
+
+class Method(Protocol):
+    """A hyperparameter optimizer, optionally meta-trained on the training tasks."""
+
+    name: str
+
+    def fit(self, train: PerformanceMatrix) -> None:
+        """Meta-train on the training side (no-op for methods that do not learn)."""
+
+    def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
+        """Spend ``budget`` calls of ``problem.evaluate``; return what was evaluated."""
+
+
+class OptunaMethod:
+    """An Optuna sampler: ask, sample the space define-by-run, evaluate, tell.
+
+    On a finite candidate set the problem snaps each proposal to the nearest
+    not-yet-evaluated candidate, and the sampler is told that candidate's score at the
+    point it proposed.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._make_sampler = get_sampler_factory(name)
+
+    def fit(self, train: PerformanceMatrix) -> None:
+        return None
+
+    def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
+        study = optuna.create_study(direction="maximize",
+                                    sampler=self._make_sampler(problem, seed))
+        for _ in range(budget):
+            trial = study.ask()
+            study.tell(trial, problem.evaluate(problem.space.sample(trial, problem.task)))
+        return problem.history
+
+
+class RandomSearch(OptunaMethod):
+    """Uniform random search: a seeded permutation of a finite candidate set."""
+
+    def __init__(self) -> None:
+        super().__init__("random")
+
+    def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
+        if problem.candidates is None:
+            return super().run(problem, budget, seed)
+        order = np.random.default_rng(seed).permutation(len(problem.candidates))
+        for index in order[:budget]:
+            problem.evaluate(int(index))
+        return problem.history
+
+
+class _FromTraining:
+    """Base of the meta-learned baselines: they propose training configurations."""
+
+    def fit(self, train: PerformanceMatrix) -> None:
+        self.portfolio_ = Portfolio().fit(train)
+
+    def _params(self, columns) -> list[dict]:
+        return [self.portfolio_.params_[c] for c in columns]
+
+    def _check_budget(self, budget: int) -> None:
+        if budget > len(self.portfolio_.params_):
+            raise ValueError(f"budget {budget} exceeds the {len(self.portfolio_.params_)} "
+                             f"training configurations {self.name} proposes from")
+
+
+class GreedyPortfolio(_FromTraining):
+    """The greedy portfolio of the training tasks, in order (Wistuba et al. 2015)."""
+
+    name = "portfolio"
+
+    def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
+        self._check_budget(budget)
+        for params in self.portfolio_.suggest(budget)["params"]:
+            problem.evaluate(params)
+        return problem.history
+
+
+class NearestDatasets(_FromTraining):
+    """auto-sklearn's warm start: the best configuration of each nearest training task.
+
+    Training tasks are visited by distance in standardized meta-feature space; each
+    contributes its best configuration not proposed yet. After a pass over all tasks,
+    the next pass takes each one's next best.
+    """
+
+    name = "knn"
+
+    def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
+        self._check_budget(budget)
+        p = self.portfolio_
+        rows = [p.task_keys_.index(k) for k in p.neighbors(problem.meta_features)["dataset"]]
+        # each task's configurations best first (ties: lower mean regret)
+        ranking = np.lexsort((np.tile(p.regret_.mean(axis=0), (len(rows), 1)),
+                              p.regret_[rows]), axis=1)
+        chosen: list[int] = []
+        for rank in range(ranking.shape[1]):
+            for row in ranking[:, rank]:
+                if len(chosen) < budget and int(row) not in chosen:
+                    chosen.append(int(row))
+        for params in self._params(chosen):
+            problem.evaluate(params)
+        return problem.history
+
+
+class SourceWeighting(_FromTraining):
+    """RGPE/TST-R-style transfer: weight training tasks by agreement with observations.
+
+    A training task's weight is an Epanechnikov kernel of its pairwise ranking loss
+    ``l`` on the configurations evaluated so far (``0.75 (1 - (l / bandwidth)^2)`` for
+    ``l < bandwidth``, else 0; uniform until two evaluations or when every weight is 0).
+    The next configuration is the one with the lowest weighted mean regret.
+    """
+
+    name = "rgpe"
+
+    def __init__(self, bandwidth: float = 0.5) -> None:
+        if not 0 < bandwidth <= 1:
+            raise ValueError(f"bandwidth must be in (0, 1], got {bandwidth!r}")
+        self.bandwidth = bandwidth
+
+    def weights(self, columns: list[int], observed: list[float]) -> np.ndarray:
+        """Weight of each training task given ``observed`` scores of ``columns``."""
+        n_tasks = len(self.portfolio_.task_keys_)
+        if len(columns) < 2:
+            return np.ones(n_tasks)
+        i, j = np.triu_indices(len(columns), k=1)
+        scores = np.asarray(observed)
+        obs = np.sign(scores[i] - scores[j])
+        # regret is lower-better: flip its sign to compare with higher-better scores
+        reg = self.portfolio_.regret_[:, columns]
+        pred = np.sign(reg[:, j] - reg[:, i])
+        loss = (pred != obs[None, :]).mean(axis=1)
+        w = np.where(loss < self.bandwidth, 0.75 * (1 - (loss / self.bandwidth) ** 2), 0.0)
+        return w if w.sum() > 0 else np.ones(n_tasks)
+
+    def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
+        self._check_budget(budget)
+        regret = self.portfolio_.regret_
+        columns: list[int] = []
+        observed: list[float] = []
+        for _ in range(budget):
+            w = self.weights(columns, observed)
+            value = w @ regret / w.sum()
+            value[columns] = np.inf
+            c = int(np.argmin(value))
+            columns.append(c)
+            observed.append(problem.evaluate(self.portfolio_.params_[c]))
+        return problem.history
+
+
+class MetaOpt:
+    """metaopt: greedy portfolio warm start, then the Meta-SGD-adapted ConfigRanker.
+
+    ``algorithm`` selects the ranker's adaptation (``"metasgd"``, ``"maml"``,
+    ``"anil"``, or ``"none"`` for a zero-shot ranker); ``iterations=0`` skips
+    meta-training (the ablation "no meta-training"). Other options go to
+    :class:`~metaopt.ranker.ConfigRanker`.
+    """
+
+    def __init__(self, *, n_warmup: int = 3, exploration: float = 0.5, name: str = "metaopt",
+                 **ranker_options: Any) -> None:
+        self.name = name
+        self.n_warmup, self.exploration = n_warmup, exploration
+        self.ranker_options = ranker_options
+
+    def fit(self, train: PerformanceMatrix) -> None:
+        from metaopt.ranker import ConfigRanker, MetaModel
+
+        self.model_ = MetaModel.fit(train, ranker=ConfigRanker(**self.ranker_options),
+                                    n_warmup=self.n_warmup, exploration=self.exploration)
+
+    def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
+        candidates = (problem.candidates if problem.candidates is not None
+                      else self.model_.candidates(problem.task, seed))
+        observed: list[tuple[dict, float]] = []
+        for _ in range(budget):
+            proposal = self.model_.propose(problem.meta_features, observed,
+                                           candidates=candidates)
+            observed.append((proposal.params, problem.evaluate(proposal.params)))
+        return problem.history
+
+
+class FlamlZeroShot:
+    """FLAML's zero-shot LightGBM portfolio (``flaml.default``), mapped onto TabRepo's space.
+
+    FLAML picks the portfolio of the training task nearest in its four meta-features
+    (instances, features, classes, share of numeric features). Its LightGBM
+    hyperparameters are renamed to TabRepo's (``min_child_samples`` ->
+    ``min_data_in_leaf``, ``colsample_bytree`` -> ``feature_fraction``; clipped to the
+    space, LightGBM's defaults where an entry omits one; ``n_estimators``,
+    ``log_max_bin`` and regularization dropped) and snapped to the candidates. It proposes only as many configurations as its portfolio holds.
+    """
+
+    name = "flaml"
+    _RENAME = {"learning_rate": "learning_rate", "num_leaves": "num_leaves",
+               "min_child_samples": "min_data_in_leaf", "colsample_bytree": "feature_fraction"}
+    # what FLAML's estimator gets for a hyperparameter a portfolio entry omits
+    _LIGHTGBM_DEFAULTS = {"learning_rate": 0.1, "num_leaves": 31, "min_child_samples": 20,
+                          "colsample_bytree": 1.0}
+
+    def fit(self, train: PerformanceMatrix) -> None:
+        if train.space != "tabrepo_lightgbm":
+            raise NotApplicable(f"flaml.default has portfolios for its own LightGBM, XGBoost, "
+                                f"RF and extra-trees spaces only, not {train.space!r}")
+        try:
+            from flaml.default import suggest_config
+        except ImportError as exc:
+            raise NotApplicable("FLAML is not installed (pip install 'flaml[automl]')") from exc
+        self._suggest = suggest_config
+
+    def _flaml_task(self, problem: Problem) -> str:
+        if problem.task == "regression":
+            return "regression"
+        return "binary" if problem.meta_features.get("n_classes") == 2 else "multiclass"
+
+    def _features(self, problem: Problem) -> list[float]:
+        mf = problem.meta_features
+        pct_cat = mf.get("pct_categorical_features")
+        return [mf.get("n_instances"), mf.get("n_features"),
+                mf.get("n_classes") if problem.task == "classification" else 0,
+                1.0 - (0.0 if pct_cat is None or np.isnan(pct_cat) else pct_cat)]
+
+    def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
+        configs = self._suggest(self._flaml_task(problem), None, None, "lgbm",
+                                meta_feature_fn=lambda *a, **k: self._features(problem))
+        dists = problem.space.distributions(problem.task)
+        default = problem.space.default(problem.task)
+        for config in configs[:budget]:
+            params = dict(default)
+            for theirs, ours in self._RENAME.items():
+                low, high = dists[ours].low, dists[ours].high
+                value = config["hyperparameters"].get(theirs, self._LIGHTGBM_DEFAULTS[theirs])
+                value = min(max(value, low), high)
+                params[ours] = type(default[ours])(value)
+            problem.evaluate(params)
+        return problem.history
+
+
+MethodFactory = Callable[..., Method]
+_METHODS: dict[str, MethodFactory] = {
+    "random": RandomSearch,
+    "tpe": lambda: OptunaMethod("tpe"),
+    "gp": lambda: OptunaMethod("gp"),
+    "cmaes": lambda: OptunaMethod("cmaes"),
+    "portfolio": GreedyPortfolio,
+    "knn": NearestDatasets,
+    "rgpe": SourceWeighting,
+    "flaml": FlamlZeroShot,
+    "metaopt": MetaOpt,
+    # ablations of metaopt's ranker
+    "metaopt-maml": lambda: MetaOpt(name="metaopt-maml", algorithm="maml"),
+    "metaopt-anil": lambda: MetaOpt(name="metaopt-anil", algorithm="anil"),
+    "metaopt-zeroshot": lambda: MetaOpt(name="metaopt-zeroshot", algorithm="none"),
+    "metaopt-untrained": lambda: MetaOpt(name="metaopt-untrained", iterations=0),
+}
+
+
+def register_method(name: str, factory: MethodFactory) -> None:
+    """Make ``name`` a method of the surrogate benchmarks: ``factory(**options) -> Method``."""
+    if not callable(factory):
+        raise TypeError(f"factory must be callable, got {type(factory).__name__}")
+    _METHODS[name] = factory
+
+
+def list_methods() -> list[str]:
+    return list(_METHODS)
+
+
+def make_method(name: str, **options: Any) -> Method:
+    """A new instance of the method registered as ``name``."""
+    if name not in _METHODS:
+        if name in PLUGINS:
+            raise ValueError(
+                f"method {name!r} is provided by {PLUGINS[name]} and is not registered yet; "
+                f"register it with metaopt.benchmark.register_method({name!r}, factory)")
+        raise ValueError(f"unknown method {name!r}; accepted: {list(_METHODS)}")
+    method = _METHODS[name](**options)
+    method.name = name
+    return method

@@ -1,0 +1,71 @@
+"""Regret, ranks and their summaries: the numbers both benchmarks report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+def min_max_regret(scores, best: float, worst: float) -> np.ndarray:
+    """Normalized regret of higher-is-better ``scores``: 0 at ``best``, 1 at ``worst``.
+
+    Values are clipped to [0, 1]; a failed evaluation (NaN or -inf) has regret 1, and
+    when ``best == worst`` every finite score has regret 0.
+    """
+    scores = np.asarray(scores, dtype=float)
+    span = best - worst if best > worst else 1.0
+    with np.errstate(invalid="ignore"):
+        regret = (best - scores) / span
+    return np.clip(np.where(np.isfinite(scores), regret, 1.0), 0.0, 1.0)
+
+
+def best_so_far(scores) -> np.ndarray:
+    """Running maximum of higher-is-better ``scores`` (NaN and -inf never improve it)."""
+    scores = np.asarray(scores, dtype=float)
+    return np.fmax.accumulate(np.where(np.isfinite(scores), scores, -np.inf))
+
+
+def add_ranks(frame: pd.DataFrame, within: Sequence[str], value: str = "regret") -> pd.DataFrame:
+    """Add a ``rank`` column: rank of each method's ``value`` (lower is better) within groups.
+
+    Ties share their average rank (1 = best). ``within`` lists the columns that identify
+    one comparison, e.g. ``["task", "seed", "budget"]``.
+    """
+    out = frame.copy()
+    out["rank"] = out.groupby(list(within))[value].rank(method="average")
+    return out
+
+
+def mean_ci(values, confidence: float = 0.95) -> tuple[float, float]:
+    """Mean and half-width of its Student-t confidence interval (0 for one value)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return float("nan"), float("nan")
+    if values.size == 1:
+        return float(values[0]), 0.0
+    sem = values.std(ddof=1) / np.sqrt(values.size)
+    return float(values.mean()), float(sem * stats.t.ppf(0.5 + confidence / 2, values.size - 1))
+
+
+def summary_table(
+    curves: pd.DataFrame, *, x: str = "budget", methods: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Budgets as rows, methods as columns, cells ``"mean regret (mean rank)"``.
+
+    ``curves`` is a tidy frame with columns ``method``, ``x``, ``regret`` and ``rank``;
+    each task counts once (seeds and folds are averaged within a task first). A method
+    without a value at a budget shows ``n/a``.
+    """
+    per_task = curves.groupby(["method", "task", x], sort=False)[["regret", "rank"]].mean()
+    means = per_task.groupby(["method", x]).mean().reset_index()
+    regret = means.pivot(index=x, columns="method", values="regret")
+    rank = means.pivot(index=x, columns="method", values="rank")
+    order = [m for m in (methods or regret.columns) if m in regret.columns]
+    table = regret[order].map("{:.4f}".format) + rank[order].map(" ({:.2f})".format)
+    table = table.where(regret[order].notna(), "n/a")
+    table.columns.name = None
+    return table

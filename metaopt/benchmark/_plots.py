@@ -1,0 +1,70 @@
+"""Plots shared by both benchmarks: curves with confidence bands."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from metaopt.benchmark._metrics import mean_ci
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_curves(
+    curves: pd.DataFrame,
+    path: str | os.PathLike,
+    *,
+    value: str = "regret",
+    x: str = "budget",
+    methods: Sequence[str] | None = None,
+    title: str = "",
+    ylabel: str = "mean normalized regret",
+    limits: tuple[float, float] | None = (0.0, 1.0),
+) -> Path:
+    """Write a PNG of ``value`` vs ``x`` per method: mean over tasks and 95% t-band.
+
+    Seeds and folds are averaged within a task first, so the band reflects tasks; the
+    band is clipped to ``limits`` (the range ``value`` can take).
+    """
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    plt = _pyplot()
+    per_task = curves.groupby(["method", "task", x])[value].mean().reset_index()
+    methods = [m for m in (methods or per_task["method"].unique())
+               if m in set(per_task["method"])]
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    for i, name in enumerate(methods):
+        rows = per_task[per_task["method"] == name]
+        stats = rows.groupby(x)[value].apply(lambda v: pd.Series(mean_ci(v), index=["m", "h"]))
+        stats = stats.unstack()
+        style = "-" if i < 10 else "--"
+        ax.plot(stats.index, stats["m"], style, marker="o", ms=3, label=name)
+        low, high = stats["m"] - stats["h"], stats["m"] + stats["h"]
+        if limits is not None:
+            low, high = low.clip(*limits), high.clip(*limits)
+        ax.fill_between(stats.index, low, high, alpha=0.15)
+    ax.set_xscale("log")
+    ticks = sorted(per_task[x].unique())
+    ax.set_xticks(ticks if len(ticks) <= 12 else ticks[:: len(ticks) // 10 + 1])
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8, ncol=2, framealpha=0.8)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

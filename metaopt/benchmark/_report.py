@@ -1,0 +1,179 @@
+"""``benchmark report``: curves, ranks, critical differences and a Markdown summary."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from metaopt.benchmark._metrics import add_ranks, min_max_regret, summary_table
+from metaopt.benchmark._plots import _pyplot, plot_curves
+from metaopt.benchmark._runner import load_results
+
+_TIE = 1e-6  # test scores closer than this are a tie
+
+
+def _checkpoints(limit: float, integer: bool) -> np.ndarray:
+    if integer:
+        grid = [b for b in (1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 500, 1000) if b < limit]
+        return np.asarray([*grid, int(limit)])
+    return np.unique(np.geomspace(limit / 100, limit, 12).round(3))
+
+
+def curves(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
+    """Incumbent test regret of every job at each budget checkpoint.
+
+    Regret is min-max normalized per (dataset, fold) over the test scores of every
+    incumbent of every method and seed; ranks compare methods on the same dataset,
+    fold, seed and budget. A job contributes at a checkpoint once its incumbent's test
+    score is known (FLAML's only at its end). Columns: ``method, task, fold, seed,
+    budget, test_score, regret, rank``.
+    """
+    trials = frame[frame["status"] != "job_failed"].dropna(subset=["incumbent_test_score"])
+    by_trials = settings.get("budget_trials") is not None
+    x = "trial" if by_trials else "elapsed"
+    grid = _checkpoints(settings["budget_trials"] or settings["budget_seconds"], by_trials)
+    rows = []
+    for (task, method, seed, fold), job in trials.groupby(
+            ["dataset_key", "method", "seed", "fold"], sort=False):
+        job = job.sort_values(x)
+        position = np.searchsorted(job[x].to_numpy(), grid, side="right") - 1
+        # the default method stops after one trial: its incumbent holds for every budget
+        position[grid >= job[x].max()] = len(job) - 1 if by_trials else position[-1]
+        for budget, pos in zip(grid, position, strict=True):
+            if pos >= 0:
+                rows.append({"method": method, "task": task, "fold": fold, "seed": seed,
+                             "budget": budget,
+                             "test_score": float(job["incumbent_test_score"].iloc[pos])})
+    out = pd.DataFrame(rows)
+    bounds = out.groupby(["task", "fold"])["test_score"].agg(["max", "min"])
+    out["regret"] = [
+        float(min_max_regret(score, *bounds.loc[(task, fold)]))
+        for task, fold, score in out[["task", "fold", "test_score"]].itertuples(index=False)
+    ]
+    return add_ranks(out, ["task", "fold", "seed", "budget"])
+
+
+def _final(frame: pd.DataFrame) -> pd.DataFrame:
+    ok = frame[frame["status"] != "job_failed"]
+    return ok.sort_values("trial").groupby("job").tail(1)
+
+
+def final_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per method: mean final test score, trials and time per job, failed jobs."""
+    last = _final(frame)
+    jobs = frame.groupby("job").first()
+    table = last.groupby("method").agg(
+        test_score=("incumbent_test_score", "mean"), trials=("trial", "mean"),
+        seconds=("elapsed", "mean"), jobs=("job", "nunique"))
+    table["failed_jobs"] = (jobs["status"] == "job_failed").groupby(jobs["method"]).sum()
+    return table.fillna({"failed_jobs": 0}).round(4)
+
+
+def win_tie_loss(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per-dataset win/tie/loss of each method (rows) against each peer (columns).
+
+    Compares the mean final test score over folds and seeds.
+    """
+    scores = _final(frame).groupby(["dataset_key", "method"])["incumbent_test_score"].mean()
+    scores = scores.unstack("method")
+    methods = list(scores.columns)
+    table = pd.DataFrame("", index=pd.Index(methods, name="method"), columns=methods)
+    for a in methods:
+        for b in methods:
+            if a != b:
+                diff = (scores[a] - scores[b]).dropna()
+                table.loc[a, b] = (f"{(diff > _TIE).sum()}/{(diff.abs() <= _TIE).sum()}/"
+                                   f"{(diff < -_TIE).sum()}")
+    return table
+
+
+def _cd_diagram(final_regret: pd.DataFrame, path: Path) -> str:
+    """Critical-difference diagram (autorank); returns a Markdown line about it."""
+    try:
+        from autorank import autorank, plot_stats
+    except ImportError:
+        return "Critical-difference diagram: autorank is not installed (`pip install autorank`)."
+    data = final_regret.dropna()
+    if data.shape[0] < 5 or data.shape[1] < 2:
+        return (f"Critical-difference diagram: needs >= 5 datasets and >= 2 methods with "
+                f"results on all of them (have {data.shape[0]} x {data.shape[1]}).")
+    plt = _pyplot()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = autorank(data, alpha=0.05, order="ascending", force_mode="nonparametric")
+        ax = plot_stats(result, allow_insignificant=True)
+    ax.figure.savefig(path, bbox_inches="tight", dpi=120)
+    plt.close(ax.figure)
+    return (f"![critical differences]({path.name})\n\nautorank ({result.omnibus} test, "
+            f"p = {result.pvalue:.3g}; {result.posthoc} post-hoc, alpha 0.05) on per-dataset "
+            "mean final regret; methods joined by a bar are not significantly different.")
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    table = table.reset_index()
+    head = "| " + " | ".join(map(str, table.columns)) + " |"
+    rule = "|" + "---|" * len(table.columns)
+    body = ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+def report(out: str | os.PathLike) -> Path:
+    """Write ``report.md`` and its PNG plots into the ``benchmark run`` directory ``out``."""
+    out = Path(out)
+    settings_file = out / "run.json"
+    if not settings_file.is_file():
+        raise ValueError(f"{os.fspath(out)!r} is not a `benchmark run` directory (no run.json)")
+    settings = json.loads(settings_file.read_text())
+    frame = load_results(out)
+    methods = [m for m in settings["methods"] if m in set(frame["method"])]
+    curve = curves(frame, settings)
+    unit = "trials" if settings.get("budget_trials") else "seconds"
+    plot_curves(curve, out / "regret.png", methods=methods, x="budget",
+                title=f"{settings['suite']}: incumbent test regret", ylabel="normalized regret")
+    plot_curves(curve, out / "rank.png", value="rank", methods=methods,
+                title=f"{settings['suite']}: mean rank (1 = best)", ylabel="mean rank",
+                limits=(1.0, float(len(methods))))
+    final = curve[curve["budget"] == curve["budget"].max()]
+    final_regret = final.groupby(["task", "method"])["regret"].mean().unstack("method")
+    cd_text = _cd_diagram(final_regret[[m for m in methods if m in final_regret]],
+                          out / "cd.png")
+    unseen = settings.get("unseen", {})
+    known = {k: v for k, v in unseen.items() if v is not None}
+    failed = frame[frame["status"] == "job_failed"]
+    lines = [
+        f"# Benchmark: {settings['suite']}", "",
+        f"Budget: {settings.get('budget_trials') or settings.get('budget_seconds')} {unit} per "
+        f"job; {settings['folds']} outer folds, {settings['cv_folds']}-fold inner CV, "
+        f"spaces: {settings['spaces']}; methods: {', '.join(methods)}; "
+        f"{frame['dataset_key'].nunique()} datasets, {frame['job'].nunique()} jobs.", "",
+        "Regret: incumbent's outer-test score, min-max normalized per (dataset, fold) over all "
+        "methods (0 = best seen, 1 = worst); ranks among methods per (dataset, fold, seed, "
+        "budget). Each dataset counts once.", "",
+        f"## Regret and rank vs {unit}", "",
+        "mean normalized regret (mean rank)", "",
+        _markdown(summary_table(curve, methods=methods)), "",
+        "![regret](regret.png)", "", "![rank](rank.png)", "",
+        "## Critical differences (final budget)", "", cd_text, "",
+        "## Win / tie / loss per dataset (row vs column, final test score)", "",
+        _markdown(win_tie_loss(frame)), "",
+        "## Final test score, trials and time per job", "",
+        _markdown(final_table(frame)), "",
+        "## Datasets", "",
+        (f"Unseen by the meta-model: {sum(known.values())} of {len(known)} "
+         f"({', '.join(k for k, v in known.items() if v) or 'none'})."
+         if known else "Unseen by the meta-model: unknown (no list of training datasets)."),
+    ]
+    if settings.get("excluded"):
+        lines.append(f"Excluded as training data: {', '.join(settings['excluded'])}.")
+    if len(failed):
+        lines += ["", "## Failed jobs", ""]
+        lines += [f"- {r.job}: {r.error}" for r in failed.itertuples()]
+    path = out / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -1,0 +1,392 @@
+"""``benchmark run``: tune real models on a suite, one resumable job per
+(dataset, method, seed, fold)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.metrics import get_scorer
+from tqdm.auto import tqdm
+
+from metaopt.benchmark._samplers import get_sampler_factory, quiet_optuna
+from metaopt.kb._build import _backend_context
+from metaopt.kb._design import config_id
+from metaopt.kb._evaluate import DEFAULT_SCORING, Job, _single_threaded, _splitter, evaluate
+
+#: Methods that are not Optuna samplers.
+SPECIAL_METHODS = ("default", "flaml")
+#: Settings a resumed run must share with the run that made ``--out``.
+_FIXED = ("suite", "budget_trials", "budget_seconds", "folds", "cv_folds", "spaces",
+          "max_rows", "time_limit", "split_seed")
+SPACE_KEY = "space"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What every job of a run shares."""
+
+    suite: str
+    budget_trials: int | None
+    budget_seconds: float | None
+    folds: int
+    cv_folds: int
+    spaces: str | tuple[str, ...]
+    max_rows: int | None
+    time_limit: float | None
+    split_seed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchmarkJob:
+    """One (dataset, method, seed, fold) of a run."""
+
+    ref: Any  # a metaopt.data.DatasetRef
+    method: str
+    seed: int
+    fold: int
+
+    @property
+    def name(self) -> str:
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.ref.key)
+        return f"{safe}__{self.method}__s{self.seed}__f{self.fold}"
+
+
+# --------------------------------------------------------------------- one job
+class _PrefixedTrial:
+    """A trial whose parameter names get a prefix (spaces share names, not ranges)."""
+
+    def __init__(self, trial: optuna.Trial, prefix: str) -> None:
+        self._trial, self._prefix = trial, prefix
+
+    def suggest_float(self, name, *args, **kwargs):
+        return self._trial.suggest_float(self._prefix + name, *args, **kwargs)
+
+    def suggest_int(self, name, *args, **kwargs):
+        return self._trial.suggest_int(self._prefix + name, *args, **kwargs)
+
+    def suggest_categorical(self, name, *args, **kwargs):
+        return self._trial.suggest_categorical(self._prefix + name, *args, **kwargs)
+
+
+def suggest_config(trial: optuna.Trial, spaces: Sequence[str], task: str) -> tuple[str, dict]:
+    """Sample a space and its configuration define-by-run, as every Optuna method does.
+
+    The space is the categorical parameter ``"space"``; its parameters are named
+    ``"<space>__<param>"`` (spaces share parameter names with different ranges).
+    Returns ``(space name, params without prefix)``.
+    """
+    from metaopt.spaces import get_space
+
+    name = trial.suggest_categorical(SPACE_KEY, list(spaces))
+    return name, get_space(name).sample(_PrefixedTrial(trial, f"{name}__"), task)
+
+
+def _spaces_for(spaces: str | Sequence[str], task: str) -> list[str]:
+    from metaopt.spaces import get_space, list_spaces
+
+    if spaces == "all":
+        return list_spaces(task)
+    names = [spaces] if isinstance(spaces, str) else list(spaces)
+    return [get_space(n).name for n in names if task in get_space(n).tasks]
+
+
+def _outer_split(dataset, fold: int, settings: Settings):
+    if dataset.splits is not None and fold < len(dataset.splits):
+        return dataset.splits[fold]
+    splits = _splitter(dataset.task, settings.folds, settings.split_seed).split(dataset.X, dataset.y)
+    return list(splits)[fold]
+
+
+def _test_score(space: str, params: dict, task: str, seed: int, data: tuple, scoring: str):
+    """Refit ``params`` on the outer-train part and score it on the outer-test part."""
+    from metaopt.spaces import get_space
+
+    X_tr, y_tr, X_te, y_te = data
+    with _single_threaded(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = get_space(space).build(params, task, random_state=seed).fit(X_tr, y_tr)
+        return float(get_scorer(scoring)(model, X_te, y_te))
+
+
+def _tune_optuna(job: BenchmarkJob, dataset, data, settings: Settings) -> list[dict]:
+    X_tr, y_tr = data[0], data[1]
+    spaces = _spaces_for(settings.spaces, dataset.task)
+    scoring = DEFAULT_SCORING[dataset.task]
+    train = dataclasses.replace(dataset, X=X_tr, y=y_tr, splits=None)
+    if job.method == "default":
+        spaces = ["hist_gradient_boosting"]
+        sampler = optuna.samplers.RandomSampler(seed=job.seed)
+    else:
+        sampler = get_sampler_factory(job.method)(train, job.seed)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    if job.method == "default":
+        from metaopt.spaces import get_space
+
+        default = get_space("hist_gradient_boosting").default(dataset.task)
+        study.enqueue_trial({SPACE_KEY: spaces[0],
+                             **{f"{spaces[0]}__{k}": v for k, v in default.items()}})
+    n_trials = 1 if job.method == "default" else settings.budget_trials
+    start = time.perf_counter()
+    rows: list[dict] = []
+    while (len(rows) < n_trials if n_trials else
+           time.perf_counter() - start < settings.budget_seconds):
+        trial = study.ask()
+        space, params = suggest_config(trial, spaces, dataset.task)
+        record = evaluate(Job(job.ref.key, space, dataset.task, config_id(params), None, params,
+                              job.seed, settings.cv_folds, settings.time_limit, scoring),
+                          X_tr, y_tr)
+        ok = record["status"] == "ok"
+        study.tell(trial, record["cv_score"] if ok else None,
+                   state=None if ok else optuna.trial.TrialState.FAIL)
+        rows.append({"space": space, "params": params, "status": record["status"],
+                     "cv_score": record.get("cv_score"), "eval_time": record["eval_time"],
+                     "elapsed": time.perf_counter() - start, "error": record.get("error")})
+    # refit each incumbent once; every trial row carries its incumbent's test score
+    best, best_score, cache = None, -np.inf, {}
+    for row in rows:
+        if row["status"] == "ok" and row["cv_score"] > best_score:
+            best, best_score = row, row["cv_score"]
+        if best is not None:
+            key = id(best)
+            if key not in cache:
+                cache[key] = _test_score(best["space"], best["params"], dataset.task,
+                                         job.seed, data, scoring)
+            row["incumbent_test_score"] = cache[key]
+    return rows
+
+
+def _tune_flaml(job: BenchmarkJob, dataset, data, settings: Settings) -> list[dict]:
+    try:
+        from flaml import AutoML
+    except ImportError as exc:
+        raise ValueError("method 'flaml' needs FLAML: pip install 'flaml[automl]' "
+                         "(or metaopt[peers])") from exc
+    X_tr, y_tr, X_te, y_te = data
+    scoring = DEFAULT_SCORING[dataset.task]
+    automl = AutoML()
+    budget = ({"max_iter": settings.budget_trials, "time_budget": -1}
+              if settings.budget_trials else {"time_budget": settings.budget_seconds})
+    start = time.perf_counter()
+    with _single_threaded(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        automl.fit(X_tr, y_tr, task=dataset.task, metric=scoring, eval_method="cv",
+                   n_splits=settings.cv_folds, seed=job.seed, n_jobs=1, verbose=0, **budget)
+        test = float(get_scorer(scoring)(automl, X_te, y_te))
+    # config_history: FLAML's successive incumbents, by iteration
+    rows = [{"trial": it + 1, "space": f"flaml_{estimator}", "params": config, "status": "ok",
+             "cv_score": None, "eval_time": None, "elapsed": float(t), "error": None}
+            for it, (estimator, config, t) in automl.config_history.items()]
+    rows[-1].update(cv_score=1 - float(automl.best_loss), elapsed=time.perf_counter() - start,
+                    incumbent_test_score=test,
+                    trial=settings.budget_trials or rows[-1]["trial"])
+    return rows
+
+
+def run_job(job: BenchmarkJob, settings: Settings) -> list[dict]:
+    """Load, split, tune, refit and score one job; every trial as a record.
+
+    A job that fails as a whole (e.g. its dataset cannot be loaded) returns one record
+    with ``status="job_failed"``.
+    """
+    quiet_optuna()
+    base = {"job": job.name, "dataset_key": job.ref.key, "dataset": job.ref.name,
+            "method": job.method, "seed": job.seed, "fold": job.fold}
+    try:
+        dataset = job.ref.load()
+        if settings.max_rows is not None:
+            dataset = dataset.subsample(settings.max_rows, random_state=settings.split_seed)
+        tr, te = _outer_split(dataset, job.fold, settings)
+        data = (dataset.X.iloc[tr], dataset.y.iloc[tr], dataset.X.iloc[te], dataset.y.iloc[te])
+        tune = _tune_flaml if job.method == "flaml" else _tune_optuna
+        rows = tune(job, dataset, data, settings)
+    except Exception as exc:  # a broken job is reported, the others go on
+        return [{**base, "trial": 0, "status": "job_failed",
+                 "error": f"{type(exc).__name__}: {exc}"}]
+    return [{**base, "trial": i + 1, "task": dataset.task, "n_train": len(tr),
+             "n_test": len(te), **row} for i, row in enumerate(rows)]
+
+
+# ------------------------------------------------------------------ the whole run
+def _check_methods(methods: Sequence[str]) -> list[str]:
+    methods = list(methods)
+    if not methods:
+        raise ValueError("methods must name at least one method")
+    for name in methods:
+        if name not in SPECIAL_METHODS:
+            get_sampler_factory(name)  # raises a clear ValueError
+    return methods
+
+
+def _training_set(exclude: bool, path: str | os.PathLike | None) -> set[str] | None:
+    if path is not None:
+        return {line.strip() for line in Path(path).read_text().splitlines() if line.strip()}
+    try:
+        from metaopt.ranker import training_datasets
+    except ImportError:
+        if exclude:
+            raise ValueError("exclude_training_data needs the meta-model's list of training "
+                             "datasets: metaopt.ranker.training_datasets() is not available, "
+                             "pass training_datasets=<text file of keys or names>") from None
+        return None
+    return set(training_datasets())
+
+
+def _check_cache(refs, cache_dir, download: bool) -> None:
+    from metaopt.data import OpenMLSource
+
+    source = OpenMLSource(cache_dir)
+    missing = [r.key.split("/")[-1] for r in refs
+               if r.source == "openml" and not source.is_cached(task_id=int(r.key.split("/")[-1]))]
+    if missing and not download:
+        raise ValueError(
+            f"{len(missing)} OpenML task(s) are not in the cache ({source._cache_label()}): "
+            f"{', '.join(missing)}. Download them once with network access (download=True, "
+            "CLI --download), or pass --cache-dir / --limit")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _settings_file(out: Path, settings: Settings, extra: dict) -> None:
+    path = out / "run.json"
+    current = {**dataclasses.asdict(settings), "spaces": settings.spaces}
+    if path.is_file():
+        previous = json.loads(path.read_text())
+        changed = {k: (previous.get(k), current[k]) for k in _FIXED
+                   if json.dumps(previous.get(k)) != json.dumps(current[k])}
+        if changed:
+            raise ValueError(f"out={os.fspath(out)!r} holds a run with other settings "
+                             f"(previous, now): {changed}; use another directory")
+        methods = previous["methods"] + [m for m in extra["methods"]
+                                         if m not in previous["methods"]]
+        extra = {"methods": methods,
+                 "seeds": max(previous["seeds"], extra["seeds"]),
+                 "unseen": {**previous.get("unseen", {}), **extra["unseen"]},
+                 "excluded": sorted(set(previous.get("excluded", [])) | set(extra["excluded"]))}
+    _write_atomic(path, json.dumps({**current, **extra}, indent=1))
+
+
+def run(
+    suite,
+    out: str | os.PathLike,
+    *,
+    methods: Sequence[str] = ("tpe", "random", "default"),
+    budget_trials: int | None = None,
+    budget_seconds: float | None = None,
+    seeds: int = 1,
+    folds: int = 3,
+    cv_folds: int = 3,
+    spaces: str | Sequence[str] = "all",
+    max_rows: int | None = None,
+    time_limit: float | None = 300.0,
+    split_seed: int = 0,
+    n_jobs: int = 1,
+    backend: str = "loky",
+    scheduler: Any = None,
+    exclude_training_data: bool = False,
+    training_datasets: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    download: bool = False,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Run (or resume) a benchmark of optimizers with real fits on a suite.
+
+    Each (dataset, method, seed, fold) is an independent job: outer split (fold ``f``
+    of a stratified K-fold seeded by ``split_seed``, or the OpenML task's split ``f``),
+    tuning on the outer-train part with inner ``cv_folds``-fold CV for the budget, then
+    the incumbent refit on outer-train and scored on outer-test. Finished jobs are
+    written to ``out/jobs/<job>.jsonl`` (one trial per line) and never rerun.
+
+    Parameters
+    ----------
+    suite : metaopt.data.Suite
+    out : path
+        Results directory; an existing one is resumed (same settings required).
+    methods : list of str
+        Optuna samplers (``tpe``, ``random``, ``gp``, ``cmaes`` and registered ones such
+        as ``metaopt``), ``default`` (HistGradientBoosting defaults, one fit) and ``flaml``.
+    budget_trials, budget_seconds : exactly one
+        Trials per job, or seconds of tuning per job (no new trial starts after it).
+    exclude_training_data : bool
+        Skip the datasets the shipped meta-model was trained on.
+    training_datasets : path, optional
+        Text file of training dataset keys or names (instead of
+        ``metaopt.ranker.training_datasets()``); also marks unseen datasets in the report.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every trial of every finished job of ``out`` (see :func:`load_results`).
+    """
+    if (budget_trials is None) == (budget_seconds is None):
+        raise ValueError("pass exactly one of budget_trials and budget_seconds")
+    if (budget_trials or 1) < 1 or (budget_seconds is not None and budget_seconds <= 0):
+        raise ValueError(f"the budget must be positive, got trials={budget_trials}, "
+                         f"seconds={budget_seconds}")
+    if seeds < 1 or folds < 2 or cv_folds < 2:
+        raise ValueError(f"seeds must be >= 1 and folds, cv_folds >= 2; got seeds={seeds}, "
+                         f"folds={folds}, cv_folds={cv_folds}")
+    methods = _check_methods(methods)
+    quiet_optuna()
+    spaces = spaces if spaces == "all" else tuple(
+        spaces.split(",") if isinstance(spaces, str) else spaces)
+    for task in ("classification", "regression"):
+        _spaces_for(spaces, task)  # unknown space names fail here
+    training = _training_set(exclude_training_data, training_datasets)
+    refs = list(suite)
+    excluded = ([r.key for r in refs if {r.key, r.name} & training]
+                if exclude_training_data else [])
+    refs = [r for r in refs if r.key not in excluded]
+    if not refs:
+        raise ValueError(f"every dataset of suite {suite.name!r} is training data of the "
+                         "meta-model: nothing left to benchmark")
+    _check_cache(refs, cache_dir, download)
+    settings = Settings(suite.name, budget_trials, budget_seconds, folds, cv_folds, spaces,
+                        max_rows, time_limit, split_seed)
+    out = Path(out)
+    (out / "jobs").mkdir(parents=True, exist_ok=True)
+    unseen = {r.key: (None if training is None else not ({r.key, r.name} & training))
+              for r in refs}
+    _settings_file(out, settings, {"methods": methods, "seeds": seeds, "unseen": unseen,
+                                   "excluded": excluded})
+    jobs = [BenchmarkJob(r, m, s, f) for r in refs for f in range(folds)
+            for s in range(seeds) for m in methods]
+    pending = [j for j in jobs if not (out / "jobs" / f"{j.name}.jsonl").is_file()]
+    with _backend_context(backend, scheduler), tqdm(
+            total=len(jobs), initial=len(jobs) - len(pending), disable=not progress,
+            desc=f"benchmark {suite.name}", unit="job") as bar:
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered",
+                            batch_size=1 if backend == "dask" else "auto")
+        for name, rows in parallel(delayed(_named)(j, settings) for j in pending):
+            _write_atomic(out / "jobs" / f"{name}.jsonl",
+                          "".join(json.dumps(r, default=str) + "\n" for r in rows))
+            bar.update()
+    return load_results(out)
+
+
+def _named(job: BenchmarkJob, settings: Settings) -> tuple[str, list[dict]]:
+    return job.name, run_job(job, settings)
+
+
+def load_results(out: str | os.PathLike) -> pd.DataFrame:
+    """Every trial record of the finished jobs in ``out`` (one row per trial)."""
+    files = sorted((Path(out) / "jobs").glob("*.jsonl"))
+    if not files:
+        raise ValueError(f"no finished jobs in {os.fspath(out)!r}: run `benchmark run` first")
+    rows = [json.loads(line) for f in files for line in f.read_text().splitlines()]
+    return pd.DataFrame(rows)

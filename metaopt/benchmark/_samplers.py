@@ -1,0 +1,79 @@
+"""Optuna samplers by name: the built-in optimizers and the ones registered later."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import optuna
+
+#: ``make_sampler(context, seed) -> optuna.samplers.BaseSampler``. ``context`` is the
+#: :class:`~metaopt.data.Dataset` being tuned (``benchmark run``) or the
+#: :class:`~metaopt.benchmark.Problem` (surrogate benchmarks); built-ins ignore it.
+SamplerFactory = Callable[[Any, int], optuna.samplers.BaseSampler]
+
+
+def _random(context: Any, seed: int) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.RandomSampler(seed=seed)
+
+
+def _tpe(context: Any, seed: int) -> optuna.samplers.BaseSampler:
+    # group=True: define-by-run spaces with conditions are modelled per sub-space
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(multivariate=True, group=True, seed=seed)
+
+
+def _gp(context: Any, seed: int) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.GPSampler(seed=seed)
+
+
+def _cmaes(context: Any, seed: int) -> optuna.samplers.BaseSampler:
+    # categorical and conditional parameters go to the independent (random) sampler
+    return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+
+
+_SAMPLERS: dict[str, SamplerFactory] = {
+    "random": _random, "tpe": _tpe, "gp": _gp, "cmaes": _cmaes,
+}
+#: Methods another part of metaopt provides once it is importable.
+PLUGINS = {"metaopt": "metaopt.ranker (portfolio + adapted ranker)"}
+
+
+def register_sampler(name: str, make_sampler: SamplerFactory) -> None:
+    """Make ``name`` usable as a method of :func:`metaopt.benchmark.run`.
+
+    Parameters
+    ----------
+    name : str
+    make_sampler : callable
+        ``make_sampler(dataset, seed) -> optuna.samplers.BaseSampler``; the study then
+        tunes the define-by-run choice of space and its parameters (see
+        :func:`metaopt.benchmark.suggest_config`).
+    """
+    if not callable(make_sampler):
+        raise TypeError(f"make_sampler must be callable, got {type(make_sampler).__name__}")
+    _SAMPLERS[name] = make_sampler
+
+
+def list_samplers() -> list[str]:
+    return list(_SAMPLERS)
+
+
+def get_sampler_factory(name: str) -> SamplerFactory:
+    """The sampler factory registered as ``name``; a clear error for an absent plugin."""
+    if name in _SAMPLERS:
+        return _SAMPLERS[name]
+    if name in PLUGINS:
+        raise ValueError(
+            f"method {name!r} is provided by {PLUGINS[name]} and is not registered yet; "
+            f"register it with metaopt.benchmark.register_sampler({name!r}, make_sampler)"
+        )
+    raise ValueError(f"unknown optimizer {name!r}; accepted: {list(_SAMPLERS)}")
+
+
+def quiet_optuna() -> None:
+    """Silence Optuna's per-trial INFO logs and experimental warnings in benchmarks."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)

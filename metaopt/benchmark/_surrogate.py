@@ -1,0 +1,298 @@
+"""HPO-B-style benchmarks on precomputed (TabRepo) and surrogate (YAHPO) objectives.
+
+Methods are meta-trained on the training tasks only, then each runs on every test
+task for the largest budget; the best-so-far score after ``b`` evaluations gives the
+curve at every budget ``b``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import KFold
+from tqdm.auto import tqdm
+
+from metaopt import metafeatures
+from metaopt.benchmark._methods import NotApplicable, make_method
+from metaopt.benchmark._metrics import add_ranks, best_so_far, min_max_regret, summary_table
+from metaopt.benchmark._problem import Problem
+from metaopt.benchmark._samplers import quiet_optuna
+from metaopt.kb._design import stable_seed
+from metaopt.ranker._matrix import MF_PREFIX, PerformanceMatrix
+
+DEFAULT_BUDGETS = (1, 3, 5, 10, 25, 50)
+DEFAULT_METHODS = ("random", "tpe", "gp", "cmaes", "portfolio", "knn", "rgpe", "flaml")
+
+
+@dataclass
+class TestTask:
+    """How to build a fresh :class:`Problem` for one test task, and its score range."""
+
+    key: str
+    make: Callable[[int], Problem]  # budget -> Problem
+    reference: np.ndarray  # scores that fix the task's best and worst (with all observed)
+
+
+@dataclass
+class SurrogateResult:
+    """Curves of a surrogate benchmark.
+
+    Attributes
+    ----------
+    curves : pandas.DataFrame
+        Tidy: ``method, task, seed, budget, regret, rank`` (regret normalized per task,
+        rank among the methods on the same task, seed and budget; 1 is best).
+    not_applicable : dict
+        ``method -> reason`` for the methods that could not run.
+    """
+
+    curves: pd.DataFrame
+    methods: list[str]
+    not_applicable: dict[str, str] = field(default_factory=dict)
+
+    def table(self) -> pd.DataFrame:
+        """Budgets x methods, ``mean regret (mean rank)``; ``n/a`` for methods that can't run."""
+        table = summary_table(self.curves, methods=self.methods)
+        for name in self.methods:
+            if name not in table.columns:
+                table[name] = "n/a"
+        return table.reindex(columns=self.methods).fillna("n/a")
+
+
+def _check_sizes(budgets: Sequence[int], seeds: int) -> list[int]:
+    budgets = sorted({int(b) for b in budgets})
+    if not budgets or budgets[0] < 1:
+        raise ValueError(f"budgets must be positive integers, got {budgets}")
+    if seeds < 1:
+        raise ValueError(f"seeds must be >= 1, got {seeds}")
+    return budgets
+
+
+def evaluate_methods(
+    splits: Sequence[tuple[PerformanceMatrix, Sequence[TestTask]]],
+    methods: Sequence[str],
+    budgets: Sequence[int],
+    seeds: int,
+    *,
+    progress: bool = True,
+) -> SurrogateResult:
+    """Meta-train each method on each split's training matrix and run it on its test tasks.
+
+    Seeds are ``0 .. seeds-1``; a method's run on a task gets ``stable_seed(seed, task)``
+    so that tasks do not share one random order. A method that raises
+    :class:`NotApplicable` in ``fit`` is reported, not run.
+    """
+    quiet_optuna()
+    budgets = _check_sizes(budgets, seeds)
+    horizon = budgets[-1]
+    traces: list[dict] = []
+    references: dict[str, list[np.ndarray]] = {}
+    not_applicable: dict[str, str] = {}
+    n_runs = len(methods) * sum(len(tasks) for _, tasks in splits) * seeds
+    with tqdm(total=n_runs, disable=not progress, desc="surrogate benchmark") as bar:
+        for train, tasks in splits:
+            for name in methods:
+                method = make_method(name)
+                try:
+                    method.fit(train)
+                except NotApplicable as exc:
+                    not_applicable[name] = str(exc)
+                    bar.update(len(tasks) * seeds)
+                    continue
+                for task in tasks:
+                    references.setdefault(task.key, [task.reference])
+                    for seed in range(seeds):
+                        problem = task.make(horizon)
+                        # a seed per (seed, task): random orders are not shared by tasks
+                        method.run(problem, horizon, stable_seed(seed, task.key))
+                        traces.append({"method": name, "task": task.key, "seed": seed,
+                                       "trace": problem.trace})
+                        references[task.key].append(np.asarray(problem.trace))
+                        bar.update()
+    return SurrogateResult(_curves(traces, references, budgets), list(methods), not_applicable)
+
+
+def _curves(traces: list[dict], references: dict[str, list[np.ndarray]],
+            budgets: list[int]) -> pd.DataFrame:
+    bounds = {}
+    for key, arrays in references.items():
+        values = np.concatenate(arrays)
+        values = values[np.isfinite(values)]
+        bounds[key] = (values.max(), values.min())
+    rows = []
+    for t in traces:
+        regret = min_max_regret(best_so_far(t["trace"]), *bounds[t["task"]])
+        rows += [{"method": t["method"], "task": t["task"], "seed": t["seed"], "budget": b,
+                  "regret": float(regret[b - 1])} for b in budgets if b <= len(regret)]
+    frame = pd.DataFrame(rows, columns=["method", "task", "seed", "budget", "regret"])
+    return add_ranks(frame, ["task", "seed", "budget"])
+
+
+# ------------------------------------------------------------------------ TabRepo
+def _meta_features(row: pd.Series) -> pd.Series:
+    values = {name: row.get(MF_PREFIX + name, np.nan) for name in metafeatures.FEATURE_NAMES}
+    return pd.Series(values, dtype=float)
+
+
+def matrix_tasks(matrix: PerformanceMatrix, space) -> list[TestTask]:
+    """One test task per row of a complete matrix; candidates are its configurations."""
+    params = list(matrix.configs["params"])
+    out = []
+    for i, (key, row) in enumerate(matrix.tasks.iterrows()):
+        scores = np.where(np.isnan(matrix.scores[i]), -np.inf, matrix.scores[i])
+
+        def make(budget: int, key=key, row=row, scores=scores) -> Problem:
+            if budget > len(params):
+                raise ValueError(f"budget {budget} exceeds the {len(params)} candidates")
+            return Problem(key, space, row["task"], _meta_features(row), budget,
+                           candidates=params, scores=scores)
+
+        out.append(TestTask(key, make, scores))
+    return out
+
+
+def load_tabrepo_matrix(path: str | os.PathLike) -> PerformanceMatrix:
+    """The TabRepo-layout directory ``path`` as a :class:`PerformanceMatrix`."""
+    from metaopt.kb import TABREPO_SPACE, load_tabrepo
+
+    with load_tabrepo(path) as kb:
+        return PerformanceMatrix.from_frame(kb.to_frame(), TABREPO_SPACE.name)
+
+
+def task_folds(keys: Sequence[str], cv: int, seed: int = 0) -> list[tuple[list, list]]:
+    """Leave-tasks-out K-fold: ``(train_keys, test_keys)`` per fold, seeded."""
+    if not 2 <= cv <= len(keys):
+        raise ValueError(f"cv must be in [2, {len(keys)}] (the number of tasks), got {cv}")
+    keys = list(keys)
+    folds = KFold(n_splits=cv, shuffle=True, random_state=seed).split(keys)
+    return [([keys[i] for i in tr], [keys[i] for i in te]) for tr, te in folds]
+
+
+def tabrepo_benchmark(
+    train: str | os.PathLike,
+    test: str | os.PathLike | None = None,
+    *,
+    cv: int | None = None,
+    methods: Sequence[str] = DEFAULT_METHODS,
+    budgets: Sequence[int] = DEFAULT_BUDGETS,
+    seeds: int = 5,
+    cv_seed: int = 0,
+    tasks: Sequence[str] | None = None,
+    progress: bool = True,
+) -> SurrogateResult:
+    """Benchmark methods on TabRepo-layout directories.
+
+    Parameters
+    ----------
+    train : path
+        Directory (``results.csv``, ``configs.json``, ``task_metadata.csv``) to
+        meta-train on.
+    test : path, optional
+        Directory of the test tasks (any directory of the same layout). Omit it, or
+        give the same directory, together with ``cv`` for leave-tasks-out CV.
+    cv : int, optional
+        Number of folds of leave-tasks-out cross-validation over ``train``'s tasks.
+    tasks : list of str, optional
+        Restrict the tasks used (keys ``openml-task/<tid>``), e.g. for quick runs.
+    """
+    from metaopt.kb import TABREPO_SPACE
+
+    same = test is None or os.path.realpath(test) == os.path.realpath(train)
+    if same and cv is None:
+        raise ValueError("train and test are the same directory: pass cv=K (leave-tasks-out "
+                         "K-fold) so that no method is tested on a task it trained on")
+    if not same and cv is not None:
+        raise ValueError("cv is only used when test is omitted or the same directory as train")
+    matrix = load_tabrepo_matrix(train)
+    if tasks is not None:
+        matrix = matrix.subset(tasks)
+    if same:
+        splits = [(matrix.subset(tr), matrix_tasks(matrix.subset(te), TABREPO_SPACE))
+                  for tr, te in task_folds(list(matrix.tasks.index), cv, cv_seed)]
+    else:
+        held_out = load_tabrepo_matrix(test)
+        overlap = sorted(set(held_out.tasks.index) & set(matrix.tasks.index))
+        if overlap:
+            raise ValueError(f"test has tasks that are also training tasks: {overlap[:10]}")
+        splits = [(matrix, matrix_tasks(held_out, TABREPO_SPACE))]
+    return evaluate_methods(splits, methods, budgets, seeds, progress=progress)
+
+
+# -------------------------------------------------------------------------- YAHPO
+def _instances(text: Sequence[str] | None) -> list[str] | None:
+    return None if text is None else [str(i) for i in text]
+
+
+def yahpo_benchmark(
+    scenario: str,
+    data: str | os.PathLike,
+    *,
+    train_instances: Sequence[str] | None = None,
+    test_instances: Sequence[str] | None = None,
+    methods: Sequence[str] = DEFAULT_METHODS,
+    budgets: Sequence[int] = DEFAULT_BUDGETS,
+    seeds: int = 5,
+    n_train_configs: int = 256,
+    n_reference: int = 10_000,
+    progress: bool = True,
+) -> SurrogateResult:
+    """Benchmark methods on a YAHPO Gym scenario.
+
+    Meta-training sees a shared Sobol design of ``n_train_configs`` configurations on
+    each training instance (default: the ``train`` split). Test instances default to the
+    ``valid`` split. A test instance's regret is normalized by the best and worst of a
+    fixed Sobol sample of ``n_reference`` configurations together with everything any
+    method evaluated on it.
+    """
+    from metaopt.kb import YahpoBenchmark, load_yahpo
+    from metaopt.kb._design import design
+
+    train_instances, test_instances = _instances(train_instances), _instances(test_instances)
+    train_bench = YahpoBenchmark(scenario, data, split="train")
+    if train_instances is not None:
+        train_bench = YahpoBenchmark(scenario, data, split="train+valid")
+        _restrict(train_bench, train_instances, "train_instances")
+    if test_instances is None:
+        test_bench = YahpoBenchmark(scenario, data, split="valid")
+    else:
+        test_bench = YahpoBenchmark(scenario, data, split="train+valid")
+        if not set(test_instances) <= set(test_bench.instances):
+            test_bench = YahpoBenchmark(scenario, data, split="test")
+        _restrict(test_bench, test_instances, "test_instances")
+    overlap = sorted(set(train_bench.instances) & set(test_bench.instances))
+    if overlap:
+        raise ValueError(f"test_instances overlap train_instances: {overlap}")
+    with load_yahpo(train_bench, n_configs=n_train_configs) as kb:
+        train = PerformanceMatrix.from_frame(kb.to_frame(), train_bench.space.name)
+    # YAHPO instances come without meta-features: unknown (NaN) for every method
+    train = dataclasses.replace(train, tasks=train.tasks.assign(
+        **{MF_PREFIX + name: np.nan for name in metafeatures.FEATURE_NAMES}))
+    space, target = test_bench.space, test_bench.score_target
+    reference_configs = [c.params for c in design(space, "classification", n_reference, seed=0)]
+    no_features = pd.Series(np.nan, index=list(metafeatures.FEATURE_NAMES))
+
+    def objective(instance: str) -> Callable[[list[dict]], np.ndarray]:
+        return lambda configs: test_bench.evaluate(configs, instance)[target].to_numpy()
+
+    tasks = []
+    for instance in test_bench.instances:
+        def make(budget: int, instance=instance) -> Problem:
+            return Problem(f"{scenario}/{instance}", space, "classification", no_features,
+                           budget, objective=objective(instance))
+
+        tasks.append(TestTask(f"{scenario}/{instance}", make,
+                              objective(instance)(reference_configs)))
+    return evaluate_methods([(train, tasks)], methods, budgets, seeds, progress=progress)
+
+
+def _restrict(bench, instances: list[str], name: str) -> None:
+    unknown = sorted(set(instances) - set(bench.instances))
+    if unknown:
+        raise ValueError(f"{name}: unknown or reserved instances {unknown} of "
+                         f"{bench.scenario} (split {bench.split!r})")
+    bench.instances = [i for i in bench.instances if i in set(instances)]

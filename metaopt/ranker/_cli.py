@@ -1,0 +1,43 @@
+"""`metaopt train-meta-model`: fit the portfolio + ranker of each space of a knowledge base."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "train-meta-model", help="meta-train portfolios + rankers from a knowledge base",
+        description="Fit a MetaModel (greedy portfolio + Meta-SGD ConfigRanker) for each search "
+        "space of a knowledge base and save it with a model card. Use --tabrepo DIR to train "
+        "on the TabRepo LightGBM meta-dataset instead.",
+    )
+    p.add_argument("--kb", default="default",
+                   help="knowledge base: SQLite file/URL, parquet export, or 'default'")
+    p.add_argument("--tabrepo", help="TabRepo directory (results.csv, configs.json, ...)")
+    p.add_argument("--spaces", default="all", help="'all' or comma-separated space names")
+    p.add_argument("--out", required=True, help="output directory (one folder per space)")
+    p.add_argument("--min-datasets", type=int, default=5)
+    p.add_argument("--iterations", type=int, default=1000)
+    p.add_argument("--n-ensemble", type=int, default=5)
+    p.add_argument("--algorithm", default="metasgd")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args) -> int:
+    from metaopt.kb import load_tabrepo
+    from metaopt.ranker._train import open_knowledge_base, train_meta_models
+
+    kb = load_tabrepo(args.tabrepo) if args.tabrepo else open_knowledge_base(args.kb)
+    source = f"TabRepo directory {args.tabrepo}" if args.tabrepo else f"knowledge base {args.kb}"
+    written = train_meta_models(
+        kb, args.out, spaces=None if args.spaces == "all" else args.spaces.split(","),
+        min_datasets=args.min_datasets, source=source, progress=not args.no_progress,
+        ranker_options={"iterations": args.iterations, "n_ensemble": args.n_ensemble,
+                        "algorithm": args.algorithm, "random_state": args.seed},
+    )
+    if not written:
+        raise ValueError(f"no space of {source} has {args.min_datasets}+ datasets")
+    for space, directory in written.items():
+        print(f"{space}: {directory}")
+    return 0

@@ -1,0 +1,110 @@
+"""The tasks x configurations view of a knowledge base that meta-models learn from."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+MF_PREFIX = "mf_"
+
+
+@dataclass(frozen=True)
+class PerformanceMatrix:
+    """Scores of shared configurations on many tasks of one search space.
+
+    Attributes
+    ----------
+    space : str
+        Search-space name.
+    tasks : pandas.DataFrame
+        One row per task (index ``dataset_key``): ``task`` type and ``mf_*`` meta-features.
+    configs : pandas.DataFrame
+        One row per configuration (index ``config_id``): ``design_id`` and ``params`` (dict).
+    scores : ndarray of shape (n_tasks, n_configs)
+        Higher is better. NaN where the configuration was not evaluated on the task;
+        ``-inf`` where it was evaluated and failed or timed out.
+    """
+
+    space: str
+    tasks: pd.DataFrame
+    configs: pd.DataFrame
+    scores: np.ndarray
+
+    @classmethod
+    def from_frame(
+        cls, frame: pd.DataFrame, space: str, *, min_coverage: float = 0.5
+    ) -> PerformanceMatrix:
+        """Build from :meth:`metaopt.kb.KnowledgeBase.to_frame` rows of one ``space``.
+
+        Only configurations evaluated on at least ``min_coverage`` of the tasks are kept
+        (the shared design part of a knowledge-base build, or a complete external
+        matrix); seeds are averaged.
+        """
+        rows = frame[frame["space"] == space]
+        if rows.empty:
+            spaces = sorted(frame["space"].unique())
+            raise ValueError(f"space {space!r} has no evaluations; spaces present: {spaces}")
+        score = rows["cv_score"].where(rows["status"] == "ok", -np.inf)
+        table = (
+            rows.assign(_score=score)
+            .groupby(["dataset_key", "config_id"])["_score"].mean()
+            .unstack("config_id")
+        )
+        coverage = table.notna().mean(axis=0)
+        table = table.loc[:, coverage >= min_coverage]
+        if table.shape[1] == 0:
+            raise ValueError(
+                f"no configuration of space {space!r} covers {min_coverage:.0%} of the tasks"
+            )
+        firsts = rows.drop_duplicates("config_id").set_index("config_id")
+        configs = pd.DataFrame({
+            "design_id": firsts.loc[table.columns, "design_id"],
+            "params": [json.loads(c) if isinstance(c, str) else c
+                       for c in firsts.loc[table.columns, "config"]],
+        })
+        mf_cols = [c for c in rows.columns if c.startswith(MF_PREFIX)]
+        tasks = rows.drop_duplicates("dataset_key").set_index("dataset_key")
+        tasks = tasks.loc[table.index, ["task", *mf_cols]]
+        return cls(space, tasks, configs, table.to_numpy(dtype=float))
+
+    @property
+    def n_tasks(self) -> int:
+        return self.scores.shape[0]
+
+    @property
+    def n_configs(self) -> int:
+        return self.scores.shape[1]
+
+    @property
+    def metafeatures(self) -> pd.DataFrame:
+        return self.tasks[[c for c in self.tasks.columns if c.startswith(MF_PREFIX)]]
+
+    def regret(self) -> np.ndarray:
+        """Per-task normalized regret in [0, 1]: 0 the task's best, 1 its worst or failed.
+
+        NaN stays NaN (not evaluated).
+        """
+        return normalized_regret(self.scores)
+
+    def subset(self, tasks) -> PerformanceMatrix:
+        """The matrix restricted to the given task keys (in that order)."""
+        idx = self.tasks.index.get_indexer(list(tasks))
+        if (idx < 0).any():
+            raise ValueError(f"unknown task keys: {[t for t, i in zip(list(tasks), idx, strict=True) if i < 0]}")
+        return PerformanceMatrix(self.space, self.tasks.iloc[idx], self.configs, self.scores[idx])
+
+
+def normalized_regret(scores: np.ndarray) -> np.ndarray:
+    """Row-wise min-max regret of higher-is-better ``scores``; ``-inf`` (failure) -> 1."""
+    scores = np.asarray(scores, dtype=float)
+    finite = np.where(np.isfinite(scores), scores, np.nan)
+    with np.errstate(all="ignore"):
+        best = np.nanmax(finite, axis=1, keepdims=True)
+        worst = np.nanmin(finite, axis=1, keepdims=True)
+        span = np.where(best > worst, best - worst, 1.0)
+        regret = (best - finite) / span
+    regret[np.isneginf(scores)] = 1.0
+    return np.clip(regret, 0.0, 1.0)

@@ -1,0 +1,158 @@
+"""MetaModel: a warm-start portfolio and an adapted ranker for one search space, and the
+policy that turns them into the next configuration to evaluate."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from metaopt.ranker._matrix import PerformanceMatrix
+from metaopt.ranker._portfolio import Portfolio
+from metaopt.ranker._ranker import ConfigRanker
+from metaopt.ranker._spaces import resolve_space
+from metaopt.spaces import SearchSpace
+
+Observation = tuple[Mapping[str, Any], float]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A configuration to evaluate next, and why."""
+
+    params: dict[str, Any]
+    source: str  # "portfolio" or "ranker"
+    reason: str
+    predicted: float | None = None
+
+
+def _key(params: Mapping[str, Any]) -> str:
+    return json.dumps(dict(sorted(params.items())), sort_keys=True, default=str)
+
+
+class MetaModel:
+    """Portfolio + ConfigRanker of one search space.
+
+    The first ``n_warmup`` proposals come from the greedy portfolio (configurations that
+    are good together across the knowledge base); after that the ranker, adapted to the
+    evaluations observed so far, picks the candidate with the highest
+    ``mean + exploration * std`` of its ensemble.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    ranker : ConfigRanker, optional
+        Without it the portfolio order continues (then random candidates).
+    n_warmup : int
+        Portfolio proposals before the ranker takes over.
+    exploration : float
+        Weight of the ensemble's standard deviation.
+    n_random : int
+        Random configurations of the space added to the portfolio's as ranker
+        candidates in continuous spaces.
+    """
+
+    def __init__(self, portfolio: Portfolio, ranker: ConfigRanker | None = None, *,
+                 n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256):
+        self.portfolio = portfolio
+        self.ranker = ranker
+        self.n_warmup = n_warmup
+        self.exploration = exploration
+        self.n_random = n_random
+
+    @property
+    def space(self) -> SearchSpace:
+        return self.ranker.space_ if self.ranker is not None else resolve_space(
+            self.portfolio.space_)
+
+    @classmethod
+    def fit(cls, matrix: PerformanceMatrix, *, ranker: ConfigRanker | None = None,
+            **kwargs) -> MetaModel:
+        """Fit the portfolio and (a copy of the given or a default) ranker on ``matrix``."""
+        portfolio = Portfolio().fit(matrix)
+        ranker = (ranker if ranker is not None else ConfigRanker()).fit(matrix)
+        return cls(portfolio, ranker, **kwargs)
+
+    def candidates(self, task: str, seed: int | None = None) -> list[dict[str, Any]]:
+        """The portfolio's configurations plus ``n_random`` seeded random ones."""
+        space = self.space
+        pool = list(self.portfolio.params_)
+        if self.n_random:
+            sampler = optuna.samplers.RandomSampler(seed=seed)
+            study = optuna.create_study(sampler=sampler)
+            for _ in range(self.n_random):
+                trial = study.ask()
+                pool.append(space.sample(trial, task))
+                study.tell(trial, 0.0)
+        return pool
+
+    def propose(
+        self,
+        meta_features: pd.Series | None,
+        observed: Sequence[Observation],
+        *,
+        candidates: Sequence[Mapping[str, Any]],
+        exclude: Sequence[Mapping[str, Any]] = (),
+    ) -> Proposal:
+        """The next configuration: never one of ``observed`` or ``exclude``.
+
+        Parameters
+        ----------
+        meta_features : Series or None
+        observed : sequence of (params, score)
+            Higher score is better.
+        candidates : sequence of params
+            Where the ranker chooses (e.g. :meth:`candidates`, or a fixed set).
+        exclude : sequence of params
+            Configurations claimed by other workers but not finished.
+        """
+        taken = {_key(p) for p, _ in observed} | {_key(p) for p in exclude}
+        n_seen = len(observed) + len(exclude)
+        if n_seen < self.n_warmup or self.ranker is None:
+            order = self.portfolio.suggest(min(len(self.portfolio.params_), n_seen + 1 + len(
+                taken)), meta_features)
+            for row in order.itertuples():
+                if _key(row.params) not in taken:
+                    return Proposal(dict(row.params), "portfolio",
+                                    f"portfolio pick {row.Index + 1}: expected best-so-far "
+                                    f"regret {row.expected_regret:.3f} over the knowledge base")
+        free = [c for c in candidates if _key(c) not in taken]
+        if not free:
+            raise ValueError("every candidate configuration was already evaluated or claimed")
+        if self.ranker is None:
+            return Proposal(dict(free[0]), "portfolio", "next candidate (no ranker)")
+        mean, std = self.ranker.predict(meta_features, list(observed), free)
+        best = int(np.argmax(mean + self.exploration * std))
+        return Proposal(dict(free[best]), "ranker",
+                        f"ranker adapted on {len(observed)} evaluation(s): predicted "
+                        f"{mean[best]:+.2f} ± {std[best]:.2f} (best of {len(free)})",
+                        predicted=float(mean[best]))
+
+    def save(self, directory: str | Path) -> Path:
+        """``portfolio.json``, ``ranker.json`` + ``ranker.safetensors``, ``policy.json``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.portfolio.save(directory / "portfolio.json")
+        if self.ranker is not None:
+            self.ranker.save(directory / "ranker")
+        (directory / "policy.json").write_text(json.dumps({
+            "n_warmup": self.n_warmup, "exploration": self.exploration,
+            "n_random": self.n_random}, indent=1))
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> MetaModel:
+        directory = Path(directory)
+        if not (directory / "portfolio.json").is_file():
+            raise ValueError(f"{directory} holds no metaopt meta-model (no portfolio.json)")
+        portfolio = Portfolio.load(directory / "portfolio.json")
+        ranker = (ConfigRanker.load(directory / "ranker")
+                  if (directory / "ranker.json").is_file() else None)
+        policy = json.loads((directory / "policy.json").read_text())
+        return cls(portfolio, ranker, **policy)

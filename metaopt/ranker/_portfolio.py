@@ -1,0 +1,168 @@
+"""Warm-start portfolios: configurations that are good together across datasets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from metaopt.ranker._matrix import PerformanceMatrix
+from metaopt.ranker._scaling import MetaFeatureScaler
+
+PORTFOLIO_FORMAT = "metaopt-portfolio/1"
+
+
+def greedy_order(
+    regret: np.ndarray,
+    n: int,
+    *,
+    weights: np.ndarray | None = None,
+    chosen: list[int] | tuple[int, ...] = (),
+) -> list[int]:
+    """Greedily extend ``chosen`` by ``n`` columns minimising expected best-so-far regret.
+
+    Step ``i`` adds the configuration ``c`` that minimises
+    ``sum_t w_t * min(best_t, regret[t, c])``, where ``best_t`` is task ``t``'s best
+    regret among the configurations chosen so far (Wistuba et al. 2015; FLAML's and
+    auto-sklearn 2's portfolios). Ties go to the lower mean regret.
+
+    Parameters
+    ----------
+    regret : ndarray (n_tasks, n_configs), values in [0, 1], no NaN
+    n : int
+        Number of configurations to add.
+    weights : ndarray (n_tasks,), optional
+        Task weights (uniform by default).
+    chosen : sequence of int
+        Columns already chosen (e.g. already evaluated); never chosen again.
+    """
+    n_tasks, n_configs = regret.shape
+    w = np.full(n_tasks, 1.0 / n_tasks) if weights is None else weights / weights.sum()
+    best = regret[:, list(chosen)].min(axis=1) if len(chosen) else np.ones(n_tasks)
+    tie_break = 1e-9 * (w @ regret)
+    order = list(chosen)
+    taken = np.zeros(n_configs, dtype=bool)
+    taken[order] = True
+    for _ in range(min(n, n_configs - len(order))):
+        value = w @ np.minimum(best[:, None], regret) + tie_break
+        value[taken] = np.inf
+        c = int(np.argmin(value))
+        order.append(c)
+        taken[c] = True
+        best = np.minimum(best, regret[:, c])
+    return order[len(chosen):]
+
+
+class Portfolio:
+    """Greedy warm-start portfolio over a knowledge base, optionally per nearest datasets.
+
+    Parameters
+    ----------
+    n_neighbors : int, optional
+        When set and meta-features are given to :meth:`suggest`, the portfolio is built
+        on the ``n_neighbors`` training datasets nearest in standardized meta-feature
+        space (auto-sklearn's meta-learning warm start, made complementary by the greedy
+        criterion). None: one portfolio for every dataset (FLAML zero-shot style).
+
+    Attributes
+    ----------
+    regret_ : ndarray (n_tasks, n_configs)
+        Normalized regret of each configuration on each training dataset.
+    config_ids_, params_ : list
+        The candidate configurations.
+    task_keys_ : list of str
+    """
+
+    def __init__(self, *, n_neighbors: int | None = None):
+        self.n_neighbors = n_neighbors
+
+    def fit(self, matrix: PerformanceMatrix) -> Portfolio:
+        if self.n_neighbors is not None and self.n_neighbors < 1:
+            raise ValueError(f"n_neighbors must be None or >= 1, got {self.n_neighbors!r}")
+        regret = matrix.regret()
+        # a configuration not evaluated on a task is assumed as good as on average elsewhere
+        col_mean = np.nanmean(regret, axis=0)
+        self.regret_ = np.where(np.isnan(regret), col_mean[None, :], regret)
+        self.space_ = matrix.space
+        self.config_ids_ = list(matrix.configs.index)
+        self.params_ = list(matrix.configs["params"])
+        self.task_keys_ = list(matrix.tasks.index)
+        self.task_types_ = list(matrix.tasks["task"])
+        self.scaler_ = MetaFeatureScaler().fit(matrix.metafeatures)
+        self.task_vectors_ = self.scaler_.transform(matrix.metafeatures)
+        return self
+
+    def neighbors(self, meta_features: pd.Series, k: int | None = None) -> pd.DataFrame:
+        """Training datasets by distance to ``meta_features`` (nearest first)."""
+        query = self.scaler_.transform(meta_features)[0]
+        dist = np.linalg.norm(self.task_vectors_ - query, axis=1)
+        order = np.argsort(dist, kind="stable")[: k or len(dist)]
+        return pd.DataFrame({
+            "dataset": [self.task_keys_[i] for i in order], "distance": dist[order],
+        })
+
+    def task_weights(self, meta_features: pd.Series | None) -> np.ndarray:
+        """Uniform, or 1 on the ``n_neighbors`` nearest training datasets and 0 elsewhere."""
+        weights = np.ones(len(self.task_keys_))
+        if meta_features is None or self.n_neighbors is None:
+            return weights
+        near = self.neighbors(meta_features, self.n_neighbors)["dataset"]
+        return np.isin(self.task_keys_, near).astype(float)
+
+    def suggest(self, n: int, meta_features: pd.Series | None = None) -> pd.DataFrame:
+        """The first ``n`` configurations, with why each was chosen.
+
+        Returns a DataFrame with ``config_id``, ``params``, ``expected_regret`` (the mean
+        best-so-far regret over the weighted training datasets once this configuration
+        is added), ``mean_regret`` and ``best_on`` (training datasets where it is best).
+        """
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n!r}")
+        weights = self.task_weights(meta_features)
+        order = greedy_order(self.regret_, n, weights=weights)
+        w = weights / weights.sum()
+        best_so_far = np.minimum.accumulate(self.regret_[:, order], axis=1)
+        rows = []
+        for step, c in enumerate(order):
+            winners = [self.task_keys_[t] for t in np.flatnonzero(
+                (self.regret_[:, c] == 0) & (weights > 0))]
+            rows.append({
+                "config_id": self.config_ids_[c],
+                "params": self.params_[c],
+                "expected_regret": float(w @ best_so_far[:, step]),
+                "mean_regret": float(w @ self.regret_[:, c]),
+                "best_on": winners,
+            })
+        return pd.DataFrame(rows)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the portfolio as one JSON file (data only, no code)."""
+        path = Path(path)
+        path.write_text(json.dumps({
+            "format": PORTFOLIO_FORMAT, "space": self.space_, "n_neighbors": self.n_neighbors,
+            "config_ids": self.config_ids_, "params": self.params_,
+            "task_keys": self.task_keys_, "task_types": self.task_types_,
+            "regret": np.round(self.regret_, 5).tolist(),
+            "task_vectors": np.round(self.task_vectors_, 5).tolist(),
+            "scaler": self.scaler_.to_dict(),
+        }))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Portfolio:
+        data = json.loads(Path(path).read_text())
+        if data.get("format") != PORTFOLIO_FORMAT:
+            raise ValueError(
+                f"{path} is not a metaopt portfolio of format {PORTFOLIO_FORMAT!r} "
+                f"(found {data.get('format')!r})"
+            )
+        self = cls(n_neighbors=data["n_neighbors"])
+        self.space_ = data["space"]
+        self.config_ids_, self.params_ = data["config_ids"], data["params"]
+        self.task_keys_, self.task_types_ = data["task_keys"], data["task_types"]
+        self.regret_ = np.asarray(data["regret"], dtype=float)
+        self.task_vectors_ = np.asarray(data["task_vectors"], dtype=float)
+        self.scaler_ = MetaFeatureScaler.from_dict(data["scaler"])
+        return self

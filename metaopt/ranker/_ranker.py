@@ -1,0 +1,351 @@
+"""ConfigRanker: a surrogate over (meta-features, configuration) adapted by Meta-SGD."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from metaopt._version import __version__
+from metaopt.meta import ANIL, MAML, Episodes, MetaSGD, MetaTrainer, resolve_device
+from metaopt.ranker._matrix import PerformanceMatrix
+from metaopt.ranker._scaling import MetaFeatureScaler
+from metaopt.ranker._spaces import resolve_space
+from metaopt.spaces import SearchSpace
+
+RANKER_FORMAT = "metaopt-ranker/1"
+ALGORITHMS = {"metasgd": MetaSGD, "maml": MAML, "anil": ANIL, "none": None}
+
+
+def rank_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Pairwise logistic (RankNet) loss, pairs weighted by their target gap.
+
+    Only the order of the targets matters to the adaptation, so raw scores of a new
+    dataset (on any scale) can be used as support targets; weighting pairs by
+    ``|target_i - target_j| / max gap`` spends the model on differences that matter.
+    """
+    pred = pred.reshape(target.shape)
+    gap = target[:, None] - target[None, :]
+    gap = torch.where(gap > 0, gap, torch.zeros_like(gap))
+    pair_weight = weight[:, None] * weight[None, :] * gap
+    pair_weight = pair_weight / pair_weight.amax().clamp_min(1e-12)
+    pair_loss = nn.functional.softplus(pred[None, :] - pred[:, None])
+    return (pair_loss * pair_weight).sum() / pair_weight.sum().clamp_min(1e-12)
+
+
+def _mlp(n_in: int, hidden: Sequence[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for width in hidden:
+        layers += [nn.Linear(n_in, width), nn.ReLU()]
+        n_in = width
+    layers.append(nn.Linear(n_in, 1))
+    return nn.Sequential(*layers)
+
+
+class _EpisodeSampler:
+    """Episodes from a performance matrix: a few observed configurations of a task as
+    support, others as query; targets are negated normalized regrets (higher = better)."""
+
+    def __init__(self, features: np.ndarray, target: np.ndarray, valid: np.ndarray,
+                 max_support: int, n_query: int, seed: int):
+        self.features, self.target, self.valid = features, target, valid
+        self.max_support, self.n_query = max_support, n_query
+        self.rng = np.random.default_rng(seed)
+
+    def sample(self, n_tasks: int) -> Episodes:
+        T, C, D = self.features.shape
+        ks, kq = self.max_support, self.n_query
+        sx, qx = np.zeros((n_tasks, ks, D), np.float32), np.zeros((n_tasks, kq, D), np.float32)
+        sy, qy = np.zeros((n_tasks, ks), np.float32), np.zeros((n_tasks, kq), np.float32)
+        sw, qw = np.zeros((n_tasks, ks), np.float32), np.zeros((n_tasks, kq), np.float32)
+        for i, t in enumerate(self.rng.integers(T, size=n_tasks)):
+            cols = self.rng.permutation(np.flatnonzero(self.valid[t]))
+            k = int(self.rng.integers(0, min(ks, len(cols) - 2) + 1))
+            sup, qry = cols[:k], cols[k:k + kq]
+            sx[i, :k], sy[i, :k], sw[i, :k] = self.features[t, sup], self.target[t, sup], 1
+            q = len(qry)
+            qx[i, :q], qy[i, :q], qw[i, :q] = self.features[t, qry], self.target[t, qry], 1
+        return Episodes(*(torch.from_numpy(a) for a in (sx, sy, qx, qy, sw, qw)))
+
+
+class ConfigRanker:
+    """Rank the configurations of a search space for a dataset from a few evaluations.
+
+    A small MLP scores ``(scaled meta-features, encoded configuration)``. It is
+    meta-trained across the datasets of a knowledge base so that a few gradient steps
+    on a new dataset's observed evaluations, with learned per-parameter learning rates
+    (Meta-SGD, default), adapt its ranking. The loss is a pairwise ranking loss, so only
+    the order of scores matters. An ensemble of independently trained members gives an
+    uncertainty for exploration.
+
+    Parameters
+    ----------
+    algorithm : {"metasgd", "maml", "anil", "none"}
+        Meta-learning algorithm of the adaptation; ``"none"`` trains the same network
+        without adaptation (a zero-shot ranker, for ablations).
+    hidden : tuple of int
+        Hidden layer widths.
+    inner_lr : float
+        Inner learning rate (initial value of the learned ones for Meta-SGD).
+    inner_steps : int
+        Adaptation steps.
+    n_ensemble : int
+        Independently initialised and trained members.
+    iterations, meta_batch_size, lr : int, int, float
+        Outer loop: meta-iterations, tasks per meta-batch, Adam learning rate.
+    max_support, n_query : int
+        Episodes show 0..``max_support`` observed configurations and ``n_query`` others.
+    use_metafeatures : bool
+        Feed the dataset's meta-features to the network (else configurations only).
+    device : str
+        ``"auto"`` picks CUDA when available.
+    random_state : int, optional
+    progress : bool
+        Progress bar during meta-training.
+    """
+
+    def __init__(
+        self,
+        *,
+        algorithm: str = "metasgd",
+        hidden: tuple[int, ...] = (64, 64),
+        inner_lr: float = 0.05,
+        inner_steps: int = 2,
+        n_ensemble: int = 5,
+        iterations: int = 1000,
+        meta_batch_size: int = 16,
+        lr: float = 1e-3,
+        max_support: int = 12,
+        n_query: int = 48,
+        use_metafeatures: bool = True,
+        device: str = "auto",
+        random_state: int | None = 0,
+        progress: bool = False,
+    ):
+        self.algorithm = algorithm
+        self.hidden = hidden
+        self.inner_lr = inner_lr
+        self.inner_steps = inner_steps
+        self.n_ensemble = n_ensemble
+        self.iterations = iterations
+        self.meta_batch_size = meta_batch_size
+        self.lr = lr
+        self.max_support = max_support
+        self.n_query = n_query
+        self.use_metafeatures = use_metafeatures
+        self.device = device
+        self.random_state = random_state
+        self.progress = progress
+
+    # ------------------------------------------------------------------ training
+    def _learner(self, n_in: int) -> nn.Module:
+        net = _mlp(n_in, self.hidden)
+        cls = ALGORITHMS[self.algorithm]
+        if cls is None:
+            return MetaSGD(net, lr=self.inner_lr, steps=1, loss_fn=rank_loss)
+        return cls(net, lr=self.inner_lr, steps=self.inner_steps, loss_fn=rank_loss)
+
+    def fit(self, matrix: PerformanceMatrix, space: SearchSpace | None = None) -> ConfigRanker:
+        """Meta-train on every task of ``matrix`` (its space resolved by name if not given)."""
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}, got {self.algorithm!r}")
+        if matrix.n_tasks < 2:
+            raise ValueError(f"need at least 2 training datasets, got {matrix.n_tasks}")
+        self.space_ = space if space is not None else resolve_space(matrix.space)
+        self.scaler_ = MetaFeatureScaler().fit(matrix.metafeatures)
+        configs = np.stack([self.space_.encode(p) for p in matrix.configs["params"]])
+        features = self._features(self.scaler_.transform(matrix.metafeatures), configs)
+        regret = matrix.regret()
+        valid = ~np.isnan(regret)
+        target = -np.nan_to_num(regret, nan=1.0).astype(np.float32)
+        device = resolve_device(self.device)
+        steps = 0 if self.algorithm == "none" else self.inner_steps
+        self.members_: list[nn.Module] = []
+        self.histories_: list[dict] = []
+        seed = 0 if self.random_state is None else self.random_state
+        for m in range(self.n_ensemble):
+            torch.manual_seed(seed * 1000 + m)
+            learner = self._learner(features.shape[-1])
+            sampler = _EpisodeSampler(features, target, valid, self.max_support if steps else 0,
+                                      self.n_query, seed * 1000 + m)
+            if self.iterations > 0:  # 0: no meta-training (an ablation)
+                trainer = MetaTrainer(
+                    learner, iterations=self.iterations, meta_batch_size=self.meta_batch_size,
+                    lr=self.lr, eval_every=max(1, self.iterations // 10), device=str(device),
+                    progress=self.progress,
+                )
+                trainer.fit(sampler)
+                self.histories_.append(trainer.history_)
+            learner.eval()
+            self.members_.append(learner.cpu())
+        self.space_name_ = matrix.space
+        self.task_keys_ = list(matrix.tasks.index)
+        self.n_features_ = features.shape[-1]
+        return self
+
+    def _features(self, mf: np.ndarray, configs: np.ndarray) -> np.ndarray:
+        """``[tasks, configs, features]`` network inputs."""
+        mf = np.atleast_2d(mf).astype(np.float32)
+        configs = configs.astype(np.float32)
+        if not self.use_metafeatures:
+            return np.broadcast_to(configs, (mf.shape[0], *configs.shape)).copy()
+        left = np.broadcast_to(mf[:, None, :], (mf.shape[0], configs.shape[0], mf.shape[1]))
+        right = np.broadcast_to(configs, (mf.shape[0], *configs.shape))
+        return np.concatenate([left, right], axis=-1)
+
+    # ------------------------------------------------------------------ inference
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "members_"):
+            raise ValueError("this ConfigRanker is not fitted yet: call fit() or load()")
+
+    def _encode(self, configs: Sequence[Mapping[str, Any]], what: str) -> np.ndarray:
+        rows = []
+        for i, params in enumerate(configs):
+            try:
+                rows.append(self.space_.encode(params))
+            except (ValueError, TypeError, KeyError) as exc:
+                raise ValueError(f"{what}[{i}] is not a valid {self.space_name_} "
+                                 f"configuration: {exc}") from exc
+        return np.stack(rows) if rows else np.zeros((0, self.space_.n_encoded))
+
+    def predict(
+        self,
+        meta_features: pd.Series | None,
+        observed: Sequence[tuple[Mapping[str, Any], float]],
+        candidates: Sequence[Mapping[str, Any]],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Adapted scores of ``candidates`` (higher = better): ensemble mean and std.
+
+        Parameters
+        ----------
+        meta_features : Series or None
+            Output of :func:`metaopt.metafeatures.compute`; None uses the training mean.
+        observed : sequence of (params, score)
+            Evaluations on this dataset so far, higher score = better (any scale).
+        candidates : sequence of params
+        """
+        self._check_fitted()
+        if len(candidates) == 0:
+            raise ValueError("candidates is empty: nothing to rank")
+        scores = np.array([s for _, s in observed], dtype=float).reshape(-1)
+        if not np.isfinite(scores).all():
+            raise ValueError(f"observed scores must be finite, got {scores[~np.isfinite(scores)]}")
+        mf = (np.zeros((1, len(self.scaler_.mean_))) if meta_features is None
+              else self.scaler_.transform(meta_features))
+        cand = torch.from_numpy(self._features(mf, self._encode(candidates, "candidates")))
+        obs = torch.from_numpy(self._features(mf, self._encode([p for p, _ in observed],
+                                                                "observed")))
+        adapt = len(observed) >= 2 and self.algorithm != "none"
+        if adapt:  # standardized: the ranking loss only sees their order and gaps
+            y = torch.from_numpy(((scores - scores.mean()) / (scores.std() + 1e-12))
+                                 .astype(np.float32))[None]
+        outputs = []
+        with torch.no_grad():
+            for learner in self.members_:
+                if adapt:
+                    params = learner.adapt(obs, y)
+                    pred = learner.predict(params, cand)
+                else:
+                    pred = learner(cand[0])[None]
+                outputs.append(pred.reshape(-1).numpy())
+        outputs = np.stack(outputs)
+        return outputs.mean(axis=0), outputs.std(axis=0)
+
+    def rank(
+        self,
+        meta_features: pd.Series | None,
+        observed: Sequence[tuple[Mapping[str, Any], float]],
+        candidates: Sequence[Mapping[str, Any]],
+    ) -> pd.DataFrame:
+        """Candidates sorted best first, with ``score`` (ensemble mean) and ``std``."""
+        mean, std = self.predict(meta_features, observed, candidates)
+        order = np.argsort(-mean, kind="stable")
+        return pd.DataFrame({"candidate": order, "params": [candidates[i] for i in order],
+                             "score": mean[order], "std": std[order]})
+
+    def suggest(
+        self,
+        meta_features: pd.Series | None,
+        observed: Sequence[tuple[Mapping[str, Any], float]],
+        candidates: Sequence[Mapping[str, Any]],
+        *,
+        exploration: float = 0.5,
+    ) -> int:
+        """Index of the candidate to evaluate next: the highest ``mean + exploration * std``."""
+        mean, std = self.predict(meta_features, observed, candidates)
+        return int(np.argmax(mean + exploration * std))
+
+    def learning_rates(self) -> dict[str, np.ndarray]:
+        """Meta-SGD's learned inner learning rates per parameter, averaged over members."""
+        self._check_fitted()
+        if self.algorithm != "metasgd":
+            raise ValueError(f"learning rates are learned by metasgd only, not {self.algorithm!r}")
+        rates = [m.learning_rates() for m in self.members_]
+        return {k: np.mean([r[k].numpy() for r in rates], axis=0) for k in rates[0]}
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write ``<path>.safetensors`` (weights) and ``<path>.json`` (everything else)."""
+        self._check_fitted()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tensors = {f"member{i}.{k}": v.detach().cpu().contiguous()
+                   for i, m in enumerate(self.members_) for k, v in m.state_dict().items()}
+        save_file(tensors, str(path.with_suffix(".safetensors")))
+        params = {k: getattr(self, k) for k in (
+            "algorithm", "hidden", "inner_lr", "inner_steps", "n_ensemble", "iterations",
+            "meta_batch_size", "lr", "max_support", "n_query", "use_metafeatures",
+            "random_state")}
+        record = {
+            "format": RANKER_FORMAT, "metaopt_version": __version__, "params": params,
+            "space": self.space_.to_json_dict(), "space_name": self.space_name_,
+            "scaler": self.scaler_.to_dict(), "task_keys": self.task_keys_,
+            "n_features": self.n_features_,
+        }
+        path.with_suffix(".json").write_text(json.dumps(record, indent=1))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> ConfigRanker:
+        """Load a ranker written by :meth:`save` (no code is executed: JSON + safetensors)."""
+        path = Path(path)
+        try:
+            record = json.loads(path.with_suffix(".json").read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"cannot read ranker metadata {path.with_suffix('.json')}: {exc}") from exc
+        if record.get("format") != RANKER_FORMAT:
+            raise ValueError(f"{path} is not a {RANKER_FORMAT} model (format "
+                             f"{record.get('format')!r}, written by metaopt "
+                             f"{record.get('metaopt_version')!r})")
+        params = dict(record["params"])
+        params["hidden"] = tuple(params["hidden"])
+        self = cls(**params)
+        self.space_ = resolve_space(record["space_name"], record["space"])
+        self.space_name_ = record["space_name"]
+        self.scaler_ = MetaFeatureScaler.from_dict(record["scaler"])
+        self.task_keys_ = record["task_keys"]
+        self.n_features_ = record["n_features"]
+        try:
+            tensors = load_file(str(path.with_suffix(".safetensors")))
+        except Exception as exc:  # safetensors raises its own error types on corrupt files
+            raise ValueError(f"cannot read ranker weights {path.with_suffix('.safetensors')}: "
+                             f"{exc}") from exc
+        self.members_ = []
+        for i in range(self.n_ensemble):
+            learner = self._learner(self.n_features_)
+            prefix = f"member{i}."
+            state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            try:
+                learner.load_state_dict(state)
+            except RuntimeError as exc:
+                raise ValueError(f"ranker weights in {path} do not match its metadata: {exc}") from exc
+            learner.eval()
+            self.members_.append(learner)
+        return self

@@ -1,0 +1,59 @@
+"""Meta-feature scaling shared by every meta-model: log transforms, then standardization."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from metaopt import metafeatures
+from metaopt.ranker._matrix import MF_PREFIX
+
+
+def as_metafeature_frame(values: pd.Series | pd.DataFrame) -> pd.DataFrame:
+    """Meta-features as one row per dataset, named as in ``metafeatures.FEATURE_NAMES``.
+
+    Accepts the output of :func:`metaopt.metafeatures.compute` (a Series) or knowledge-base
+    columns prefixed ``mf_``.
+    """
+    frame = values.to_frame().T if isinstance(values, pd.Series) else values
+    renamed = {c: c[len(MF_PREFIX):] for c in frame.columns if str(c).startswith(MF_PREFIX)}
+    return frame.rename(columns=renamed)
+
+
+class MetaFeatureScaler:
+    """Standardize :func:`metaopt.metafeatures.to_vector` features over training datasets.
+
+    Unknown values (NaN, e.g. meta-features an external meta-dataset lacks) become 0,
+    the training mean, so they do not move a dataset in any direction.
+    """
+
+    def fit(self, values: pd.DataFrame) -> MetaFeatureScaler:
+        raw = metafeatures.to_vector(as_metafeature_frame(values), nan_value=np.nan)
+        with warnings.catch_warnings():  # all-NaN columns (features a source lacks) are fine
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.mean_ = np.nan_to_num(np.nanmean(raw, axis=0))
+            std = np.nanstd(raw, axis=0)
+        self.scale_ = np.where(np.isfinite(std) & (std > 1e-12), std, 1.0)
+        return self
+
+    def transform(self, values: pd.Series | pd.DataFrame) -> np.ndarray:
+        raw = metafeatures.to_vector(as_metafeature_frame(values), nan_value=np.nan)
+        return np.nan_to_num((raw - self.mean_) / self.scale_, nan=0.0)
+
+    def to_dict(self) -> dict:
+        return {"features": list(metafeatures.FEATURE_NAMES),
+                "mean": self.mean_.tolist(), "scale": self.scale_.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MetaFeatureScaler:
+        if list(data["features"]) != list(metafeatures.FEATURE_NAMES):
+            raise ValueError(
+                "the meta-feature scaler was saved with another meta-feature set "
+                f"({len(data['features'])} features); retrain the meta-model"
+            )
+        scaler = cls()
+        scaler.mean_ = np.asarray(data["mean"], dtype=float)
+        scaler.scale_ = np.asarray(data["scale"], dtype=float)
+        return scaler

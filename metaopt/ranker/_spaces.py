@@ -1,0 +1,62 @@
+"""Find the search space a meta-model was trained on, by name or from its saved JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from optuna.distributions import json_to_distribution
+
+from metaopt.spaces import Param, SearchSpace, get_space, list_spaces
+
+
+def _known_spaces() -> dict[str, SearchSpace]:
+    from metaopt.kb import TABREPO_SPACE
+
+    spaces = {name: get_space(name) for name in list_spaces()}
+    spaces[TABREPO_SPACE.name] = TABREPO_SPACE
+    return spaces
+
+
+def space_from_json(data: dict[str, Any]) -> SearchSpace:
+    """Rebuild an (external, model-less) space from :meth:`SearchSpace.to_json_dict`."""
+    from metaopt.kb._spaces import external_space
+
+    tasks = tuple(data["tasks"])
+    names: list[str] = []
+    for task in tasks:
+        names += [n for n in data["distributions"][task] if n not in names]
+    params = []
+    for name in names:
+        having = tuple(t for t in tasks if name in data["distributions"][t])
+        dist = json_to_distribution(json.dumps(data["distributions"][having[0]][name]))
+        cond = data["conditions"].get(name)
+        params.append(Param(
+            name, dist, data["defaults"][having[0]].get(name, _first(dist)),
+            condition=None if cond is None else (cond[0], tuple(cond[1])), tasks=having,
+        ))
+    return external_space(data["name"], tuple(params), tasks, "restored from a saved model")
+
+
+def _first(dist) -> Any:
+    return dist.choices[0] if hasattr(dist, "choices") else dist.low
+
+
+def resolve_space(name: str, saved: dict[str, Any] | None = None) -> SearchSpace:
+    """The space called ``name``; a saved description must match it, or stands in for it.
+
+    Raises ``ValueError`` when a registered space no longer matches the saved one (the
+    model was trained on another version of it) or when the space is unknown.
+    """
+    known = _known_spaces()
+    if name in known:
+        space = known[name]
+        if saved is not None and space.to_json_dict() != saved:
+            raise ValueError(
+                f"search space {name!r} changed since this model was trained "
+                f"(saved version {saved.get('version')!r}); retrain the model"
+            )
+        return space
+    if saved is not None:
+        return space_from_json(saved)
+    raise ValueError(f"unknown search space {name!r}; known: {sorted(known)}")

@@ -1,0 +1,5 @@
+"""Optuna samplers of metaopt."""
+
+from metaopt.samplers._meta_sampler import MetaSampler
+
+__all__ = ["MetaSampler"]

@@ -1,0 +1,309 @@
+"""MetaSampler: Optuna sampler with meta-learned warm starts and an adapted ranker."""
+
+from __future__ import annotations
+
+import json
+import threading
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.distributions import BaseDistribution, CategoricalDistribution
+from optuna.samplers import BaseSampler, TPESampler
+from optuna.search_space import IntersectionSearchSpace
+from optuna.study import Study, StudyDirection
+from optuna.trial import FrozenTrial, TrialState
+
+from metaopt.data import Dataset, from_arrays
+from metaopt.ranker import MetaModel
+from metaopt.ranker._shipped import load_meta_model, shipped_spaces
+
+_CLAIM = "metaopt:config"  # trial system attribute: the configuration chosen for the trial
+_SOURCE = "metaopt:source"
+
+
+def _python(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _contains(dist: BaseDistribution, value: Any) -> bool:
+    try:
+        return bool(dist._contains(dist.to_internal_repr(value)))
+    except (ValueError, TypeError):
+        return False
+
+
+class MetaSampler(BaseSampler):
+    """Optuna sampler that starts from meta-learned configurations and adapts.
+
+    1. The first ``n_warmup`` trials take the meta-model's portfolio: configurations that
+       are good together across the datasets it was trained on (nearest datasets first
+       when meta-features are known).
+    2. After that, the meta-model's ranker is adapted to the completed trials of this
+       study and the next trial takes its best-ranked untried candidate (with an
+       exploration bonus from the ensemble's disagreement).
+    3. Parameters the meta-model does not know, or values outside the study's
+       distributions, go to ``fallback``.
+
+    Every trial's chosen configuration is written to its system attributes, so several
+    workers sharing one storage (RDB or journal) never take the same configuration.
+
+    Parameters
+    ----------
+    space : str, optional
+        A metaopt search-space name (see :func:`metaopt.spaces.list_spaces`). ``None``
+        infers it from the study's parameters once a trial has completed (the first
+        trial then comes from ``fallback``).
+    dataset : (X, y) or Dataset, optional
+        The data being tuned; its meta-features condition the warm start.
+    meta_features : Series, optional
+        Precomputed :func:`metaopt.metafeatures.compute` output (instead of ``dataset``).
+    task : {"classification", "regression"}, optional
+        Needed with ``meta_features`` to sample candidates; inferred from ``dataset``.
+    meta_model : MetaModel or str, optional
+        Default: the model shipped for ``space``; a path loads a saved one.
+    source_studies : sequence of optuna.Study, optional
+        The user's past studies on other datasets with the same space: their completed
+        trials are added to the knowledge the portfolio draws from.
+    n_warmup : int, optional
+        Portfolio trials before the ranker (default: the meta-model's).
+    fallback : BaseSampler, optional
+        Default ``TPESampler(multivariate=True, seed=seed)``.
+    seed : int, optional
+    """
+
+    def __init__(
+        self,
+        *,
+        space: str | None = None,
+        dataset: Dataset | tuple | None = None,
+        meta_features: pd.Series | None = None,
+        task: str | None = None,
+        meta_model: MetaModel | str | None = None,
+        source_studies: Sequence[Study] | None = None,
+        n_warmup: int | None = None,
+        fallback: BaseSampler | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if dataset is not None and meta_features is not None:
+            raise ValueError("pass dataset or meta_features, not both")
+        self._space_name = space
+        self._dataset = self._as_dataset(dataset)
+        self._meta_features = meta_features
+        self._task = self._dataset.task if self._dataset is not None else task
+        self._meta_model_arg = meta_model
+        self._source_studies = list(source_studies or [])
+        self._n_warmup = n_warmup
+        self._fallback = fallback or TPESampler(multivariate=True, seed=seed)
+        self._seed = seed
+        self._rng = np.random.default_rng(seed)
+        self._intersection = IntersectionSearchSpace(include_pruned=True)
+        self._lock = threading.Lock()
+        self._model: MetaModel | None = None
+        self._candidates: list[dict[str, Any]] | None = None
+        self._disabled = False
+        self._priority: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------------ setup
+    @staticmethod
+    def _as_dataset(dataset) -> Dataset | None:
+        if dataset is None or isinstance(dataset, Dataset):
+            return dataset
+        if not isinstance(dataset, tuple) or len(dataset) != 2:
+            raise ValueError(
+                f"dataset must be (X, y) or a metaopt.data.Dataset, got {type(dataset).__name__}"
+            )
+        return from_arrays(*dataset)
+
+    def _setup(self, study: Study) -> bool:
+        """Load the meta-model once the space is known; False while it is not."""
+        if self._model is not None or self._disabled:
+            return not self._disabled
+        if self._space_name is None:
+            self._space_name = self._infer_space(study)
+            if self._space_name is None:
+                return False
+        model = self._meta_model_arg
+        if isinstance(model, str):
+            model = MetaModel.load(model)
+        self._model = model if model is not None else load_meta_model(self._space_name)
+        if self._n_warmup is not None:
+            self._model.n_warmup = self._n_warmup
+        if self._meta_features is None and self._dataset is not None:
+            from metaopt import metafeatures
+
+            self._meta_features = metafeatures.compute_dataset(self._dataset)
+        if self._task is None:
+            self._task = self._model.portfolio.task_types_[0]
+        self._priority = self._source_warm_starts()
+        self._candidates = self._model.candidates(self._task, seed=self._seed)
+        return True
+
+    def _infer_space(self, study: Study) -> str | None:
+        from metaopt.ranker import resolve_space
+
+        names = set()
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            names |= set(t.params)
+        if not names:
+            return None
+        overlap = {s: len(names & {p.name for p in resolve_space(s).params})
+                   for s in shipped_spaces()}
+        best = max(overlap, key=overlap.get, default=None)
+        if best is None or overlap[best] == 0:
+            warnings.warn(
+                f"MetaSampler: the study's parameters {sorted(names)} match no shipped "
+                f"meta-model {shipped_spaces()}; every trial uses the fallback sampler",
+                stacklevel=3,
+            )
+            self._disabled = True
+            return None
+        return best
+
+    def _source_warm_starts(self) -> list[dict[str, Any]]:
+        """Best configuration of each source study (as the space knows it), best first."""
+        space = self._model.space
+        known = {p.name for p in space.params}
+        defaults = space.default(self._task)
+        found = []
+        for source in self._source_studies:
+            try:
+                best = source.best_trial
+            except ValueError:  # no completed trial
+                continue
+            params = space.active({**defaults, **{k: v for k, v in best.params.items()
+                                                 if k in known}})
+            try:
+                space.encode(params)
+            except ValueError:
+                continue
+            found.append(params)
+        return found
+
+    # ------------------------------------------------------------------ choosing
+    def _observed(self, study: Study) -> tuple[list, list]:
+        """(params, score) of finished trials (higher = better) and configs claimed."""
+        space = self._model.space
+        known = {p.name for p in space.params}
+        sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
+        observed, claimed = [], []
+        defaults = space.default(self._task)
+        for t in study.get_trials(deepcopy=False):
+            raw = t.system_attrs.get(_CLAIM)
+            params = json.loads(raw) if raw else None
+            if t.state == TrialState.COMPLETE and t.value is not None and np.isfinite(t.value):
+                if params is None:  # a trial another sampler or enqueue_trial produced
+                    params = space.active({**defaults, **{k: v for k, v in t.params.items()
+                                                         if k in known}})
+                else:
+                    params = {**params, **{k: v for k, v in t.params.items() if k in params}}
+                try:
+                    space.encode(params)
+                except ValueError:
+                    continue
+                observed.append((params, sign * t.value))
+            elif t.state == TrialState.PRUNED and t.intermediate_values and params:
+                last = t.intermediate_values[max(t.intermediate_values)]
+                if np.isfinite(last):
+                    observed.append((params, sign * last))
+            elif params is not None:  # running, waiting, failed: taken, not informative
+                claimed.append(params)
+        return observed, claimed
+
+    def _config_for(self, study: Study, trial: FrozenTrial) -> dict[str, Any] | None:
+        raw = trial.system_attrs.get(_CLAIM)
+        if raw is not None:
+            return json.loads(raw)
+        if not self._setup(study):
+            return None
+        with self._lock:
+            stored = study._storage.get_trial(trial._trial_id).system_attrs.get(_CLAIM)
+            if stored is not None:
+                return json.loads(stored)
+            observed, claimed = self._observed(study)
+            taken = {json.dumps(p, sort_keys=True, default=str) for p, _ in observed}
+            taken |= {json.dumps(p, sort_keys=True, default=str) for p in claimed}
+            priority = [p for p in self._priority
+                        if json.dumps(p, sort_keys=True, default=str) not in taken]
+            if priority:
+                return self._claim(study, trial, priority[0], "best trial of a source study")
+            try:
+                proposal = self._model.propose(self._meta_features, observed,
+                                               candidates=self._candidates, exclude=claimed)
+            except ValueError:  # every candidate used: let the fallback explore
+                return None
+            return self._claim(study, trial, proposal.params, proposal.reason)
+
+    @staticmethod
+    def _claim(study: Study, trial: FrozenTrial, params: dict, reason: str) -> dict[str, Any]:
+        study._storage.set_trial_system_attr(trial._trial_id, _CLAIM,
+                                             json.dumps(params, default=_python))
+        study._storage.set_trial_system_attr(trial._trial_id, _SOURCE, reason)
+        return params
+
+    # ------------------------------------------------------------------ BaseSampler
+    def reseed_rng(self) -> None:
+        self._rng = np.random.default_rng()
+        self._fallback.reseed_rng()
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        self._raise_error_if_multi_objective(study)
+        return {n: d for n, d in self._intersection.calculate(study).items() if not d.single()}
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if not search_space:
+            return {}
+        config = self._config_for(study, trial) or {}
+        out = {n: _python(config[n]) for n, d in search_space.items()
+               if n in config and _contains(d, config[n])}
+        rest = {n: d for n, d in search_space.items() if n not in out}
+        if rest:
+            out.update(self._fallback.sample_relative(study, trial, rest))
+            for name, dist in rest.items():
+                if name not in out:
+                    out[name] = self._fallback.sample_independent(study, trial, name, dist)
+        return out
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        config = self._config_for(study, trial) or {}
+        if param_name in config and _contains(param_distribution, config[param_name]):
+            value = _python(config[param_name])
+            if isinstance(param_distribution, CategoricalDistribution):
+                return value
+            return type(param_distribution.low)(value) if not isinstance(value, bool) else value
+        return self._fallback.sample_independent(study, trial, param_name, param_distribution)
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self._fallback.before_trial(study, trial)
+
+    def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState,
+                    values: Sequence[float] | None) -> None:
+        self._fallback.after_trial(study, trial, state, values)
+
+    @property
+    def meta_model(self) -> MetaModel | None:
+        """The meta-model in use (``None`` until the space is known)."""
+        return self._model
+
+    def warm_start(self, n: int = 5) -> pd.DataFrame:
+        """The first ``n`` configurations this sampler would propose, with the reasons."""
+        if self._space_name is None:
+            raise ValueError("warm_start needs space= (or a study to infer it from)")
+        study = optuna.create_study()
+        self._setup(study)
+        return self._model.portfolio.suggest(n, self._meta_features)
+
+

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import json
+
+from metaopt.benchmark._cli import main
+
+
+def test_tabrepo_cli_writes_json_and_plot(tabrepo_dir, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    code = main(["benchmark", "tabrepo", "--train", str(tabrepo_dir), "--cv", "5",
+                 "--methods", "random,portfolio", "--budgets", "1,5", "--seeds", "1",
+                 "--json", str(out), "--plot", str(tmp_path / "r.png"), "--no-progress"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "portfolio" in printed and "mean normalized regret" in printed
+    assert set(json.loads(out.read_text())["table"]) == {"1", "5"}
+    assert (tmp_path / "r.png").stat().st_size > 1000
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    code = main(["benchmark", "run", "--suite", "nope", "--budget-trials", "2",
+                 "--out", str(tmp_path)])
+    assert code == 2
+    assert "unknown suite 'nope'" in capsys.readouterr().err

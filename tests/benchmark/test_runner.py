@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from metaopt.benchmark import _runner, final_table, load_results, report, run
+
+SMALL = dict(methods=["random", "tpe", "default"], budget_trials=3, seeds=1, folds=2,
+             cv_folds=2, spaces="linear,knn", max_rows=100, time_limit=None, progress=False)
+
+
+def _scores(out) -> pd.DataFrame:
+    frame = load_results(out)
+    cols = ["job", "trial", "space", "status", "cv_score", "incumbent_test_score"]
+    return frame[cols].sort_values(["job", "trial"]).reset_index(drop=True)
+
+
+def test_dask_and_loky_agree(pmlb_suite, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    run(pmlb_suite, tmp_path / "loky", n_jobs=2, backend="loky", **SMALL)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            run(pmlb_suite, tmp_path / "dask", n_jobs=2, backend="dask", scheduler=client,
+                **SMALL)
+    a, b = _scores(tmp_path / "loky"), _scores(tmp_path / "dask")
+    assert len(a) == 2 * 2 * (3 + 3 + 1)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_interrupt_then_resume_matches_and_skips_finished(pmlb_suite, tmp_path, monkeypatch):
+    reference = run(pmlb_suite, tmp_path / "once", **SMALL)
+    calls = []
+    original = _runner.run_job
+
+    def flaky(job, settings):
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        calls.append(job.name)
+        return original(job, settings)
+
+    monkeypatch.setattr(_runner, "run_job", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        run(pmlb_suite, tmp_path / "twice", **SMALL)
+    assert len(list((tmp_path / "twice" / "jobs").glob("*.jsonl"))) == 5
+    monkeypatch.setattr(_runner, "run_job", original)
+    resumed = []
+    monkeypatch.setattr(_runner, "run_job", lambda j, s: resumed.append(j.name) or original(j, s))
+    run(pmlb_suite, tmp_path / "twice", **SMALL)
+    assert len(resumed) == 12 - 5 and not set(resumed) & set(calls)
+    pd.testing.assert_frame_equal(_scores(tmp_path / "once"), _scores(tmp_path / "twice"))
+    pd.testing.assert_frame_equal(final_table(reference).drop(columns="seconds"),
+                                  final_table(load_results(tmp_path / "twice"))
+                                  .drop(columns="seconds"))
+    # nothing left: a third run does no work
+    resumed.clear()
+    run(pmlb_suite, tmp_path / "twice", **SMALL)
+    assert resumed == []
+
+    path = report(tmp_path / "twice")
+    text = path.read_text()
+    assert "| budget | random | tpe | default |" in text
+    for name in ("regret.png", "rank.png"):
+        assert (tmp_path / "twice" / name).stat().st_size > 1000
+
+
+def test_bad_input(pmlb_suite, tmp_path):
+    from metaopt.data import get_suite
+
+    with pytest.raises(ValueError, match="unknown optimizer 'nope'"):
+        run(pmlb_suite, tmp_path, **{**SMALL, "methods": ["nope"]})
+    with pytest.raises(ValueError, match="'metaopt' is provided by"):
+        run(pmlb_suite, tmp_path, **{**SMALL, "methods": ["metaopt"]})
+    with pytest.raises(ValueError, match="exactly one"):
+        run(pmlb_suite, tmp_path, **{**SMALL, "budget_seconds": 3.0})
+    with pytest.raises(ValueError, match="unknown search space"):
+        run(pmlb_suite, tmp_path, **{**SMALL, "spaces": "nope"})
+    suite = get_suite("openml-cc18").select(limit=3)
+    with pytest.raises(ValueError, match="3 OpenML task\\(s\\) are not in the cache"):
+        run(suite, tmp_path / "o", cache_dir=tmp_path / "empty-cache", **SMALL)
+    listed = tmp_path / "training.txt"
+    listed.write_text("\n".join(r.name for r in pmlb_suite) + "\n")
+    with pytest.raises(ValueError, match="every dataset"):
+        run(pmlb_suite, tmp_path / "x", exclude_training_data=True, training_datasets=listed,
+            **SMALL)
+    with pytest.raises(ValueError, match="not a `benchmark run` directory"):
+        report(tmp_path / "nothing")
+
+
+def test_resume_refuses_other_settings(pmlb_suite, tmp_path):
+    small = {**SMALL, "methods": ["default"]}
+    run(pmlb_suite.select(limit=1), tmp_path, **small)
+    with pytest.raises(ValueError, match="other settings"):
+        run(pmlb_suite.select(limit=1), tmp_path, **{**small, "cv_folds": 3})

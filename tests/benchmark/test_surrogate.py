@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metaopt import metafeatures
+from metaopt.benchmark import (
+    BudgetExhausted,
+    Problem,
+    make_method,
+    register_method,
+    tabrepo_benchmark,
+    yahpo_benchmark,
+)
+from metaopt.benchmark._surrogate import load_tabrepo_matrix, task_folds
+from metaopt.kb import TABREPO_SPACE
+
+
+@pytest.fixture(scope="module")
+def matrix(tabrepo_dir):
+    return load_tabrepo_matrix(tabrepo_dir)
+
+
+def _problem(matrix, budget=3):
+    params = list(matrix.configs["params"])
+    mf = pd.Series(np.nan, index=list(metafeatures.FEATURE_NAMES))
+    return Problem("t", TABREPO_SPACE, "classification", mf, budget,
+                   candidates=params, scores=matrix.scores[0])
+
+
+def test_problem_snaps_to_nearest_unevaluated_and_counts(matrix):
+    problem = _problem(matrix)
+    first = matrix.configs["params"].iloc[7]
+    assert problem.evaluate(first) == matrix.scores[0, 7]
+    problem.evaluate(first)  # same proposal again: snapped to another candidate
+    assert problem.history[0] == 7 and problem.history[1] != 7
+    problem.evaluate(0)
+    with pytest.raises(BudgetExhausted):
+        problem.evaluate(1)
+
+
+def test_portfolio_beats_random_leave_one_task_out(tabrepo_dir, matrix):
+    result = tabrepo_benchmark(tabrepo_dir, cv=matrix.n_tasks, methods=["random", "portfolio"],
+                               budgets=[5], seeds=3, progress=False)
+    regret = result.curves.groupby("method")["regret"].mean()
+    assert regret["portfolio"] < regret["random"] < 0.25
+    assert result.curves["task"].nunique() == matrix.n_tasks
+    assert set(result.curves["rank"]) <= {1.0, 1.5, 2.0}
+
+
+def test_seeded_results_reproduce_and_table_shape(tabrepo_dir, matrix):
+    keys = list(matrix.tasks.index[:12])
+    kwargs = dict(cv=3, methods=["tpe", "knn", "rgpe", "flaml"], budgets=[1, 3, 8], seeds=2,
+                  tasks=keys, progress=False)
+    a, b = tabrepo_benchmark(tabrepo_dir, **kwargs), tabrepo_benchmark(tabrepo_dir, **kwargs)
+    pd.testing.assert_frame_equal(a.curves, b.curves)
+    table = a.table()
+    assert list(table.columns) == ["tpe", "knn", "rgpe", "flaml"]
+    assert list(table.index) == [1, 3, 8]
+    assert table.loc[8, "flaml"] == "n/a" or "(" in table.loc[8, "flaml"]
+    # best-so-far regret never increases with the budget
+    wide = a.curves.pivot_table(index=["method", "task", "seed"], columns="budget",
+                                values="regret")
+    steps = wide.diff(axis=1).iloc[:, 1:]  # NaN where flaml has no value
+    assert (steps.fillna(0) <= 1e-12).all().all()
+
+
+def test_registered_method_is_used(tabrepo_dir, matrix):
+    class First:
+        name = "first"
+
+        def fit(self, train):
+            self.n_train = train.n_tasks
+
+        def run(self, problem, budget, seed):
+            for i in range(budget):
+                problem.evaluate(i)
+            return problem.history
+
+    register_method("first", First)
+    result = tabrepo_benchmark(tabrepo_dir, cv=2, methods=["first"], budgets=[2], seeds=1,
+                               tasks=list(matrix.tasks.index[:4]), progress=False)
+    assert len(result.curves) == 4
+
+
+def test_bad_input(tabrepo_dir):
+    with pytest.raises(ValueError, match="unknown method 'nope'"):
+        make_method("nope")
+    with pytest.raises(ValueError, match="not registered yet"):
+        make_method("metaopt")
+    with pytest.raises(ValueError, match="pass cv"):
+        tabrepo_benchmark(tabrepo_dir, tabrepo_dir, methods=["random"], progress=False)
+    with pytest.raises(ValueError, match="cv must be"):
+        task_folds(["a", "b"], 3)
+
+
+def test_yahpo_small(yahpo_dir):
+    import json
+
+    splits = json.loads((yahpo_dir / "splits.json").read_text())["rbv2_rpart"]
+    result = yahpo_benchmark(
+        "rbv2_rpart", yahpo_dir, train_instances=splits["train"][:4],
+        test_instances=splits["valid"][:2], methods=["random", "portfolio", "rgpe", "flaml"],
+        budgets=[1, 5], seeds=1, n_train_configs=32, n_reference=256, progress=False)
+    assert set(result.curves["method"]) == {"random", "portfolio", "rgpe"}
+    assert "flaml" in result.not_applicable
+    assert result.curves["regret"].between(0, 1).all()
+    with pytest.raises(ValueError, match="overlap"):
+        yahpo_benchmark("rbv2_rpart", yahpo_dir, train_instances=splits["train"][:2],
+                        test_instances=splits["train"][:1], methods=["random"], progress=False)

@@ -1,0 +1,73 @@
+"""Greedy portfolios on a hand-made matrix and on the real TabRepo matrix."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metaopt.ranker import PerformanceMatrix, Portfolio, greedy_order, normalized_regret
+
+
+def test_greedy_order_prefers_complementary_configs():
+    # c0 is good on average; c1 and c2 are each perfect on half of the tasks
+    regret = np.array([[0.3, 0.0, 1.0], [0.3, 0.0, 1.0], [0.3, 1.0, 0.0], [0.3, 1.0, 0.0]])
+    assert greedy_order(regret, 1) == [0]
+    assert greedy_order(regret, 3) == [0, 1, 2]
+    assert greedy_order(regret, 2, chosen=[1]) == [2, 0]  # after c1, c2 covers the rest
+    weights = np.array([1.0, 1.0, 0.0, 0.0])
+    assert greedy_order(regret, 1, weights=weights) == [1]
+
+
+def test_normalized_regret_handles_failures_and_missing():
+    scores = np.array([[0.9, 0.5, -np.inf, np.nan], [1.0, 1.0, 1.0, 1.0]])
+    regret = normalized_regret(scores)
+    assert regret[0, :3].tolist() == [0.0, 1.0, 1.0]
+    assert np.isnan(regret[0, 3])
+    assert regret[1].tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_portfolio_on_tabrepo_beats_random_order(tabrepo_matrix, split):
+    train, test = split
+    portfolio = Portfolio().fit(tabrepo_matrix.subset(train))
+    picks = portfolio.suggest(5)
+    assert list(picks.columns[:3]) == ["config_id", "params", "expected_regret"]
+    assert picks["expected_regret"].is_monotonic_decreasing
+    regret = tabrepo_matrix.subset(test).regret()
+    cols = [list(tabrepo_matrix.configs.index).index(c) for c in picks["config_id"]]
+    best_portfolio = regret[:, cols].min(axis=1).mean()
+    rng = np.random.default_rng(0)
+    best_random = np.mean([regret[:, rng.choice(regret.shape[1], 5, replace=False)].min(axis=1).mean()
+                           for _ in range(200)])
+    assert best_portfolio < best_random
+
+
+def test_nearest_datasets_and_round_trip(tabrepo_matrix, tmp_path):
+    portfolio = Portfolio(n_neighbors=10).fit(tabrepo_matrix)
+    mf = tabrepo_matrix.metafeatures.iloc[0]
+    near = portfolio.neighbors(mf, 3)
+    assert near["dataset"].iloc[0] == tabrepo_matrix.tasks.index[0]
+    assert near["distance"].iloc[0] == pytest.approx(0.0, abs=1e-9)
+    assert portfolio.task_weights(mf).sum() == 10
+    path = portfolio.save(tmp_path / "p.json")
+    loaded = Portfolio.load(path)
+    pd.testing.assert_frame_equal(loaded.suggest(4, mf), portfolio.suggest(4, mf), atol=1e-4)
+    data = json.loads(path.read_text())
+    data["format"] = "something-else"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="not a metaopt portfolio"):
+        Portfolio.load(path)
+
+
+def test_matrix_from_frame_errors(tabrepo_matrix):
+    frame = pd.DataFrame({"space": ["a"], "dataset_key": ["d"], "config_id": ["c"],
+                          "cv_score": [1.0], "status": ["ok"], "design_id": [None],
+                          "config": ["{}"], "task": ["classification"]})
+    with pytest.raises(ValueError, match="space 'b' has no evaluations"):
+        PerformanceMatrix.from_frame(frame, "b")
+    with pytest.raises(ValueError, match="unknown task keys"):
+        tabrepo_matrix.subset(["nope"])
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        Portfolio().fit(tabrepo_matrix).suggest(0)

@@ -1,0 +1,103 @@
+"""ConfigRanker: adaptation on real TabRepo tasks, persistence and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from metaopt.kb import TABREPO_SPACE
+from metaopt.ranker import ConfigRanker, MetaModel
+
+
+def _held_out(tabrepo_matrix, split, i=0):
+    keys = list(tabrepo_matrix.tasks.index)
+    row = keys.index(split[1][i])
+    return tabrepo_matrix.metafeatures.iloc[row], tabrepo_matrix.scores[row]
+
+
+def test_adaptation_improves_ranking_on_unseen_tasks(tabrepo_matrix, split, small_meta_model):
+    ranker = small_meta_model.ranker
+    params = list(tabrepo_matrix.configs["params"])
+    gains = []
+    for i in range(len(split[1])):
+        mf, scores = _held_out(tabrepo_matrix, split, i)
+        rng = np.random.default_rng(i)
+        seen = rng.choice(len(params), 20, replace=False)
+        rest = [j for j in range(len(params)) if j not in set(seen)]
+        observed = [(params[j], scores[j]) for j in seen]
+        zero, _ = ranker.predict(mf, [], [params[j] for j in rest])
+        adapted, _ = ranker.predict(mf, observed, [params[j] for j in rest])
+        truth = scores[rest]
+        gains.append(spearmanr(adapted, truth)[0] - spearmanr(zero, truth)[0])
+    assert np.mean(gains) > 0
+
+
+def test_metasgd_learning_rates_are_learned(small_meta_model):
+    rates = small_meta_model.ranker.learning_rates()
+    assert set(rates) == {"0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"}
+    values = np.concatenate([r.ravel() for r in rates.values()])
+    assert not np.allclose(values, small_meta_model.ranker.inner_lr)  # moved from the init
+
+
+def test_save_load_round_trip_and_tampering(small_meta_model, tabrepo_matrix, split, tmp_path):
+    mf, _ = _held_out(tabrepo_matrix, split)
+    params = list(tabrepo_matrix.configs["params"])
+    observed = [(params[0], 0.1), (params[1], 0.3), (params[2], 0.2)]
+    before = small_meta_model.ranker.predict(mf, observed, params[3:])
+    directory = small_meta_model.save(tmp_path / "model")
+    loaded = MetaModel.load(directory)
+    after = loaded.ranker.predict(mf, observed, params[3:])
+    np.testing.assert_allclose(before[0], after[0], rtol=1e-5, atol=1e-6)
+    # another version's file is refused with a clear message
+    meta = json.loads((directory / "ranker.json").read_text())
+    meta["format"] = "metaopt-ranker/0"
+    (directory / "ranker.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="not a metaopt-ranker/1 model"):
+        ConfigRanker.load(directory / "ranker")
+    meta["format"] = "metaopt-ranker/1"
+    (directory / "ranker.json").write_text(json.dumps(meta))
+    # tampered weights: refused, never executed (safetensors is data only)
+    (directory / "ranker.safetensors").write_bytes(b"\x80\x04cos\nsystem\n" + b"x" * 64)
+    with pytest.raises(ValueError, match="cannot read ranker weights"):
+        ConfigRanker.load(directory / "ranker")
+
+
+def test_bad_inputs(small_meta_model, tabrepo_matrix, split):
+    ranker = small_meta_model.ranker
+    mf, _ = _held_out(tabrepo_matrix, split)
+    good = TABREPO_SPACE.default("classification")
+    with pytest.raises(ValueError, match="candidates is empty"):
+        ranker.predict(mf, [], [])
+    with pytest.raises(ValueError, match=r"observed\[0\] is not a valid tabrepo_lightgbm"):
+        ranker.predict(mf, [({**good, "colour": 1}, 0.5), (good, 0.2)], [good])
+    with pytest.raises(ValueError, match=r"candidates\[0\].*learning_rate"):
+        ranker.predict(mf, [], [{**good, "learning_rate": 7.0}])
+    with pytest.raises(ValueError, match="must be finite"):
+        ranker.predict(mf, [(good, np.nan), (good, 0.1)], [good])
+    with pytest.raises(ValueError, match="not fitted"):
+        ConfigRanker().predict(mf, [], [good])
+    with pytest.raises(ValueError, match="algorithm must be one of"):
+        ConfigRanker(algorithm="magic").fit(tabrepo_matrix)
+
+
+def test_space_the_model_was_not_trained_on():
+    from metaopt.ranker import load_meta_model, resolve_space
+
+    with pytest.raises(ValueError, match="no shipped meta-model for space 'nonexistent'"):
+        load_meta_model("nonexistent")
+    with pytest.raises(ValueError, match="unknown search space"):
+        resolve_space("nonexistent")
+
+
+def test_proposals_never_repeat(small_meta_model, tabrepo_matrix, split):
+    mf, scores = _held_out(tabrepo_matrix, split)
+    params = list(tabrepo_matrix.configs["params"])
+    observed = []
+    for _ in range(8):
+        proposal = small_meta_model.propose(mf, observed, candidates=params)
+        observed.append((proposal.params, scores[params.index(proposal.params)]))
+    assert [o[0] for o in observed[:2]] == small_meta_model.portfolio.suggest(2, mf)["params"].tolist()
+    assert len({json.dumps(p, sort_keys=True) for p, _ in observed}) == 8

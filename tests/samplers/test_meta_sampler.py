@@ -1,0 +1,163 @@
+"""MetaSampler on real TabRepo evaluations, and Optuna's own sampler test suites."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import optuna
+import pytest
+from optuna.testing.pytest_samplers import BasicSamplerTestCase, RelativeSamplerTestCase
+
+from metaopt.kb import TABREPO_SPACE
+from metaopt.samplers import MetaSampler
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+@pytest.fixture
+def objective(tabrepo_matrix, split):
+    """Real TabRepo error of the evaluated configuration nearest to the suggestion."""
+    task = split[1][0]
+    row = list(tabrepo_matrix.tasks.index).index(task)
+    encoded = np.stack([TABREPO_SPACE.encode(p) for p in tabrepo_matrix.configs["params"]])
+    scores = tabrepo_matrix.scores[row]
+
+    def evaluate(trial: optuna.Trial) -> float:
+        params = TABREPO_SPACE.sample(trial, "classification")
+        nearest = np.argmin(np.linalg.norm(encoded - TABREPO_SPACE.encode(params), axis=1))
+        return -float(scores[nearest])  # an error: minimise
+
+    evaluate.best = -float(np.max(scores))
+    return evaluate
+
+
+def make_sampler(model, **kwargs):
+    return MetaSampler(space="tabrepo_lightgbm", meta_model=model, seed=0, **kwargs)
+
+
+def test_warm_start_then_ranker(small_meta_model, objective):
+    study = optuna.create_study(sampler=make_sampler(small_meta_model))
+    study.optimize(objective, n_trials=6)
+    first = small_meta_model.portfolio.suggest(2, None)["params"].tolist()
+    trials = study.trials
+    assert [t.params for t in trials[:2]] == first
+    sources = [t.system_attrs["metaopt:source"] for t in trials]
+    assert sources[0].startswith("portfolio") and sources[-1].startswith("ranker")
+    keys = {str(sorted(t.params.items())) for t in trials}
+    assert len(keys) == len(trials)  # never the same configuration twice
+
+
+def test_same_seed_same_suggestions(small_meta_model, objective):
+    runs = []
+    for _ in range(2):
+        study = optuna.create_study(sampler=make_sampler(small_meta_model))
+        study.optimize(objective, n_trials=5)
+        runs.append([t.params for t in study.trials])
+    assert runs[0] == runs[1]
+
+
+def test_maximize_and_minimize_agree(small_meta_model, objective):
+    def negated(trial):
+        return -objective(trial)
+
+    mins = optuna.create_study(sampler=make_sampler(small_meta_model))
+    mins.optimize(objective, n_trials=4)
+    maxs = optuna.create_study(direction="maximize", sampler=make_sampler(small_meta_model))
+    maxs.optimize(negated, n_trials=4)
+    assert [t.params for t in mins.trials] == [t.params for t in maxs.trials]
+
+
+def test_parallel_threads_take_distinct_configs(small_meta_model, objective):
+    study = optuna.create_study(sampler=make_sampler(small_meta_model, n_warmup=4))
+    study.optimize(objective, n_trials=6, n_jobs=2)
+    keys = [str(sorted(t.params.items())) for t in study.trials]
+    assert len(set(keys)) == len(keys)
+
+
+def test_enqueued_and_failed_trials(small_meta_model, objective):
+    study = optuna.create_study(sampler=make_sampler(small_meta_model))
+    study.enqueue_trial(TABREPO_SPACE.default("classification"))
+
+    def flaky(trial):
+        if trial.number == 1:
+            raise RuntimeError("boom")
+        return objective(trial)
+
+    study.optimize(flaky, n_trials=5, catch=(RuntimeError,))
+    assert study.trials[0].params == TABREPO_SPACE.default("classification")
+    assert study.trials[1].state == optuna.trial.TrialState.FAIL
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) == 4
+
+
+def test_no_overlap_falls_back(small_meta_model):
+    sampler = MetaSampler(meta_model=small_meta_model, seed=0)  # space inferred
+    study = optuna.create_study(sampler=sampler)
+    with pytest.warns(UserWarning, match="match no shipped meta-model"):
+        study.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1) ** 2, n_trials=15)
+    assert study.best_value < 1.0
+
+
+def test_unseen_categorical_choices_and_ranges(small_meta_model):
+    def objective(trial):
+        lr = trial.suggest_float("learning_rate", 0.5, 0.9)  # outside the model's range
+        tree = trial.suggest_categorical("extra_trees", ["yes", "no", "maybe"])
+        return lr + (tree == "maybe")
+
+    study = optuna.create_study(sampler=make_sampler(small_meta_model))
+    study.optimize(objective, n_trials=5)
+    assert all(0.5 <= t.params["learning_rate"] <= 0.9 for t in study.trials)
+
+
+def test_bad_dataset_shape():
+    with pytest.raises(ValueError, match="different lengths"):
+        MetaSampler(space="tabrepo_lightgbm", dataset=(np.ones((5, 2)), np.arange(4)))
+    with pytest.raises(ValueError, match="dataset must be"):
+        MetaSampler(space="tabrepo_lightgbm", dataset=np.ones((5, 2)))
+
+
+def test_two_processes_on_sqlite_take_distinct_warm_starts(tmp_path, small_meta_model):
+    model_dir = small_meta_model.save(tmp_path / "model")
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    optuna.create_study(study_name="s", storage=storage)
+    script = textwrap.dedent(f"""
+        import optuna
+        from metaopt.samplers import MetaSampler
+        from metaopt.kb import TABREPO_SPACE
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        sampler = MetaSampler(space="tabrepo_lightgbm", meta_model={str(model_dir)!r}, n_warmup=6, seed=0)
+        study = optuna.load_study(study_name="s", storage={storage!r}, sampler=sampler)
+        study.optimize(lambda t: TABREPO_SPACE.sample(t, "classification")["learning_rate"], n_trials=3)
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(2)]
+    assert all(p.wait(timeout=300) == 0 for p in procs)
+    study = optuna.load_study(study_name="s", storage=storage)
+    keys = [str(sorted(t.params.items())) for t in study.trials]
+    assert len(keys) == 6 and len(set(keys)) == 6
+
+
+def test_dead_storage_raises_clearly(small_meta_model, tmp_path):
+    with pytest.raises(Exception, match="unable to open database|no such file|Errno"):
+        optuna.create_study(storage=f"sqlite:///{tmp_path / 'missing' / 'x.db'}",
+                            sampler=make_sampler(small_meta_model))
+
+
+@pytest.fixture(scope="module")
+def _model_for_suites(request):
+    return request.getfixturevalue("small_meta_model")
+
+
+class TestOptunaBasic(BasicSamplerTestCase):
+    @pytest.fixture
+    def sampler(self, small_meta_model):
+        warnings.simplefilter("ignore", UserWarning)
+        return lambda: make_sampler(small_meta_model)
+
+
+class TestOptunaRelative(RelativeSamplerTestCase):
+    @pytest.fixture
+    def sampler(self, small_meta_model):
+        return lambda: make_sampler(small_meta_model)
