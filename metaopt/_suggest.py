@@ -14,12 +14,12 @@ from metaopt.data import Dataset, from_arrays
 from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces
 
 
-def _model_for(space: str, meta_model: MetaModel | str | None) -> MetaModel:
+def _model_for(space: str, task: str, meta_model: MetaModel | str | None) -> MetaModel:
     if isinstance(meta_model, MetaModel):
         return meta_model
     if isinstance(meta_model, str):
         return MetaModel.load(meta_model)
-    return load_meta_model(space)
+    return load_meta_model(space, task)
 
 
 def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
@@ -48,7 +48,7 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an integer >= 1, got {n!r}")
     ds = X if isinstance(X, Dataset) else from_arrays(X, y, task=task)
-    model = _model_for(space, meta_model)
+    model = _model_for(space, ds.task, meta_model)
     mf = metafeatures.compute_dataset(ds, random_state=random_state)
     picks = model.portfolio.suggest(min(n, len(model.portfolio.params_)), mf)
     neighbors = model.portfolio.neighbors(mf, 3)
@@ -78,7 +78,7 @@ def run_demo(*, space: str | None = None, n_trials: int = 8, cv: int = 3, seed: 
                       else available[0])
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     ds = from_arrays(X, y, name="breast_cancer (scikit-learn)")
-    model = load_meta_model(space)
+    model = load_meta_model(space, ds.task)
     searched = model.space
     echo(f"metaopt demo: tuning {space} on {ds.name}: {ds.n_samples} rows x {ds.n_features} "
          f"features, {cv}-fold CV accuracy, {n_trials} trials")

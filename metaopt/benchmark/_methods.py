@@ -9,7 +9,7 @@ import numpy as np
 import optuna
 
 from metaopt.benchmark._problem import Problem
-from metaopt.benchmark._samplers import PLUGINS, get_sampler_factory
+from metaopt.benchmark._samplers import get_sampler_factory
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._portfolio import Portfolio
 
@@ -290,10 +290,6 @@ def list_methods() -> list[str]:
 def make_method(name: str, **options: Any) -> Method:
     """A new instance of the method registered as ``name``."""
     if name not in _METHODS:
-        if name in PLUGINS:
-            raise ValueError(
-                f"method {name!r} is provided by {PLUGINS[name]} and is not registered yet; "
-                f"register it with metaopt.benchmark.register_method({name!r}, factory)")
         raise ValueError(f"unknown method {name!r}; accepted: {list(_METHODS)}")
     method = _METHODS[name](**options)
     method.name = name

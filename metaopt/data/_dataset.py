@@ -183,7 +183,8 @@ def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, Ta
             f"X and y have different lengths: X has {frame.shape[0]} rows, y has {len(target)}"
         )
     numeric = frame.select_dtypes(include="number")
-    inf_cols = [c for c in numeric.columns if np.isinf(numeric[c].to_numpy(dtype=float)).any()]
+    inf_mask = np.isinf(numeric.to_numpy(dtype=float)).any(axis=0)
+    inf_cols = list(numeric.columns[inf_mask])
     if inf_cols:
         raise ValueError(
             f"X contains infinite values in column(s) {inf_cols[:10]}; replace them with "

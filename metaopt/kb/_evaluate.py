@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import parallel_config
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import KFold, StratifiedKFold
 from threadpoolctl import threadpool_limits
@@ -89,15 +90,18 @@ def _torch_single_thread() -> None:
 
 @contextmanager
 def _single_threaded() -> Iterator[None]:
-    """One BLAS/OpenMP/torch thread per evaluation: parallelism is across jobs.
+    """One BLAS/OpenMP/torch thread and sequential joblib per evaluation: parallelism is
+    across jobs.
 
     Oversubscribed thread pools made models 5-10x slower when evaluations share the
-    cores. torch's setting is restored if torch was loaded before.
+    cores, and a model's own joblib calls (ColumnTransformer, forests) must not be sent
+    back to the runner's backend (under dask they were lost: "already forgotten").
+    torch's setting is restored if torch was loaded before.
     """
     torch = sys.modules.get("torch")
     previous = torch.get_num_threads() if torch is not None else None
     try:
-        with threadpool_limits(limits=1):
+        with threadpool_limits(limits=1), parallel_config(backend="sequential"):
             yield
     finally:
         if previous is not None:

@@ -35,15 +35,18 @@ class PerformanceMatrix:
 
     @classmethod
     def from_frame(
-        cls, frame: pd.DataFrame, space: str, *, min_coverage: float = 0.5
+        cls, frame: pd.DataFrame, space: str, *, task: str | None = None,
+        min_coverage: float = 0.5,
     ) -> PerformanceMatrix:
         """Build from :meth:`metaopt.kb.KnowledgeBase.to_frame` rows of one ``space``.
 
         Only configurations evaluated on at least ``min_coverage`` of the tasks are kept
         (the shared design part of a knowledge-base build, or a complete external
-        matrix); seeds are averaged.
+        matrix); seeds are averaged. ``task`` keeps only datasets of that task type.
         """
         rows = frame[frame["space"] == space]
+        if task is not None:
+            rows = rows[rows["task"] == task]
         if rows.empty:
             spaces = sorted(frame["space"].unique())
             raise ValueError(f"space {space!r} has no evaluations; spaces present: {spaces}")

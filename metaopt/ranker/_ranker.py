@@ -67,7 +67,7 @@ class _EpisodeSampler:
         sw, qw = np.zeros((n_tasks, ks), np.float32), np.zeros((n_tasks, kq), np.float32)
         for i, t in enumerate(self.rng.integers(T, size=n_tasks)):
             cols = self.rng.permutation(np.flatnonzero(self.valid[t]))
-            k = int(self.rng.integers(0, min(ks, len(cols) - 2) + 1))
+            k = int(self.rng.integers(0, max(0, min(ks, len(cols) - 2)) + 1))
             sup, qry = cols[:k], cols[k:k + kq]
             sx[i, :k], sy[i, :k], sw[i, :k] = self.features[t, sup], self.target[t, sup], 1
             q = len(qry)

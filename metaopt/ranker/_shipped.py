@@ -13,29 +13,44 @@ def _models_root() -> Path:
     return Path(str(resources.files("metaopt").joinpath("_models")))
 
 
-def shipped_spaces() -> list[str]:
-    """Spaces that have a shipped meta-model."""
+def model_name(space: str, task: str | None = None) -> str:
+    """Directory name of a meta-model: ``<space>``, or ``<space>@<task>`` for one task type."""
+    return space if task is None else f"{space}@{task}"
+
+
+def _shipped_models() -> list[str]:
     root = _models_root()
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if (p / "portfolio.json").is_file())
 
 
-def load_meta_model(space: str) -> MetaModel:
-    """The shipped :class:`MetaModel` of ``space``; ``ValueError`` lists what exists."""
-    available = shipped_spaces()
-    if space not in available:
-        raise ValueError(
-            f"no shipped meta-model for space {space!r}; shipped: {available}. Train one with "
-            "MetaModel.fit(PerformanceMatrix.from_frame(kb.to_frame(), space))"
-        )
-    return MetaModel.load(_models_root() / space)
+def shipped_spaces() -> list[str]:
+    """Spaces that have a shipped meta-model (for some task type)."""
+    return sorted({name.split("@")[0] for name in _shipped_models()})
+
+
+def load_meta_model(space: str, task: str | None = None) -> MetaModel:
+    """The shipped :class:`MetaModel` of ``space`` (for ``task`` when models are per task).
+
+    ``ValueError`` lists what exists.
+    """
+    available = _shipped_models()
+    for name in ([model_name(space, task)] if task else []) + [space,
+                 model_name(space, "classification")]:
+        if name in available:
+            return MetaModel.load(_models_root() / name)
+    raise ValueError(
+        f"no shipped meta-model for space {space!r} (task {task!r}); shipped: {available}. "
+        "Train one with `metaopt train-meta-model`"
+    )
 
 
 def training_datasets(space: str | None = None) -> set[str]:
     """Dataset keys the shipped meta-models were trained on (for hold-out checks)."""
     keys: set[str] = set()
-    for name in [space] if space else shipped_spaces():
-        data = json.loads((_models_root() / name / "portfolio.json").read_text())
-        keys.update(data["task_keys"])
+    for name in _shipped_models():
+        if space is None or name.split("@")[0] == space:
+            data = json.loads((_models_root() / name / "portfolio.json").read_text())
+            keys.update(data["task_keys"])
     return keys

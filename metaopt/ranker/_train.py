@@ -13,6 +13,7 @@ from metaopt.kb import KnowledgeBase, library_versions
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._metamodel import MetaModel
 from metaopt.ranker._ranker import ConfigRanker
+from metaopt.ranker._shipped import model_name
 
 
 def open_knowledge_base(source: str | Path) -> KnowledgeBase:
@@ -48,18 +49,30 @@ def train_meta_models(
         raise ValueError(f"spaces {unknown} have no evaluations in the knowledge base; "
                          f"present: {present}")
     written = {}
-    for space in spaces or present:
-        matrix = PerformanceMatrix.from_frame(frame, space)
+    for space, task, matrix in _matrices(frame, spaces or present):
         if matrix.n_tasks < min_datasets:
             continue
         start = time.perf_counter()
         ranker = ConfigRanker(**{"progress": progress, **(ranker_options or {})})
         model = MetaModel.fit(matrix, ranker=ranker)
         seconds = time.perf_counter() - start
-        directory = model.save(Path(out) / space)
+        name = model_name(space, task)
+        directory = model.save(Path(out) / name)
         _write_card(directory, matrix, model, seconds, source)
-        written[space] = directory
+        written[name] = directory
     return written
+
+
+def _matrices(frame, spaces):
+    """One matrix per space, or one per task type where the task types share few
+    configurations (a knowledge-base build designs each task type's separately)."""
+    for space in spaces:
+        whole = PerformanceMatrix.from_frame(frame, space)
+        if np.isnan(whole.scores).mean() <= 0.25:
+            yield space, None, whole
+            continue
+        for task in sorted(frame.loc[frame["space"] == space, "task"].unique()):
+            yield space, task, PerformanceMatrix.from_frame(frame, space, task=task)
 
 
 def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, seconds: float,

@@ -129,7 +129,8 @@ class MetaSampler(BaseSampler):
         model = self._meta_model_arg
         if isinstance(model, str):
             model = MetaModel.load(model)
-        self._model = model if model is not None else load_meta_model(self._space_name)
+        self._model = (model if model is not None
+                       else load_meta_model(self._space_name, self._task))
         if self._n_warmup is not None:
             self._model.n_warmup = self._n_warmup
         if self._meta_features is None and self._dataset is not None:

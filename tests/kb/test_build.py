@@ -46,8 +46,8 @@ def test_failures_timeouts_and_resume(tmp_path):
     assert by_mode["raise"].status == "failed" and "boom" in by_mode["raise"].error
     assert "Traceback" in by_mode["raise"].error
     timeouts = frame[frame["status"] == "timeout"]
-    assert (timeouts["eval_time"] < 5).all()  # SIGALRM stopped the 10 s sleep
-    assert "time limit of 1 s" in timeouts["error"].iloc[0]
+    assert (timeouts["eval_time"] < 8).all()  # SIGALRM stopped the 10 s sleep
+    assert "time limit of 4 s" in timeouts["error"].iloc[0]
     datasets = KnowledgeBase(store).datasets().set_index("dataset_key")
     assert datasets.loc["broken/missing", "status"] == "failed"
     assert json.loads(datasets.loc["sklearn/a" if "sklearn/a" in datasets.index

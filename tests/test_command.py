@@ -1,0 +1,71 @@
+"""The `metaopt` command: version, help, datasets commands, suggest and demo."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+import sys
+
+from metaopt import __version__
+from metaopt.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "metaopt.cli", *args], capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_version_and_help():
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"metaopt {__version__}"
+    out = run("--help")
+    assert out.returncode == 0
+    for command in ("suites", "metafeatures", "suggest", "demo", "build-kb", "benchmark",
+                    "train-meta-model"):
+        assert command in out.stdout
+
+
+def test_suites_and_metafeatures(pmlb_root, tmp_path, capsys):
+    assert main(["suites", "--root", str(pmlb_root)]) == 0
+    assert "openml-cc18" in capsys.readouterr().out
+    data = tmp_path / "iris.csv"
+    with gzip.open(pmlb_root / "iris" / "iris.tsv.gz", "rt") as src:
+        data.write_text(src.read().replace("\t", ","))
+    assert main(["metafeatures", "--data", str(data), "--target", "target"]) == 0
+    out = capsys.readouterr().out
+    assert "150 rows x 4 features" in out and "landmark_1nn" in out
+
+
+def test_user_errors_are_one_line(tmp_path, capsys):
+    assert main(["metafeatures", "--data", str(tmp_path / "none.csv"), "--target", "y"]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "Traceback" not in err
+
+
+def test_suggest_with_a_saved_model(small_meta_model, tmp_path, capsys, shared_data):
+    model_dir = small_meta_model.save(tmp_path / "model")
+    data = tmp_path / "iris.csv"
+    with gzip.open(shared_data / "pmlb" / "iris" / "iris.tsv.gz", "rt") as src:
+        data.write_text(src.read().replace("\t", ","))
+    code = main(["suggest", "--data", str(data), "--target", "target",
+                 "--space", "tabrepo_lightgbm", "-n", "3", "--meta-model", str(model_dir)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.count("expected regret") == 3 and "nearest:" in out
+
+
+def test_console_script_installed():
+    assert shutil.which("metaopt") is not None, "the metaopt entry point is not installed"
+    out = subprocess.run(["metaopt", "--version"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0
+
+
+def test_demo_explains_its_choices(capsys):
+    from metaopt._suggest import run_demo
+
+    study = run_demo(n_trials=4, cv=2)
+    out = capsys.readouterr().out
+    assert "nearest:" in out and "default configuration" in out
+    assert "portfolio pick 1" in out and "ranker adapted on" in out
+    assert len(study.trials) == 4
