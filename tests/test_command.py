@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import gzip
-import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from metaopt import __version__
 from metaopt.cli import main
@@ -29,12 +29,12 @@ def test_version_and_help():
 def test_suites_and_metafeatures(pmlb_root, tmp_path, capsys):
     assert main(["suites", "--root", str(pmlb_root)]) == 0
     assert "openml-cc18" in capsys.readouterr().out
-    data = tmp_path / "iris.csv"
-    with gzip.open(pmlb_root / "iris" / "iris.tsv.gz", "rt") as src:
+    data = tmp_path / "wine.csv"
+    with gzip.open(pmlb_root / "wine_recognition" / "wine_recognition.tsv.gz", "rt") as src:
         data.write_text(src.read().replace("\t", ","))
     assert main(["metafeatures", "--data", str(data), "--target", "target"]) == 0
     out = capsys.readouterr().out
-    assert "150 rows x 4 features" in out and "landmark_1nn" in out
+    assert "178 rows x 13 features" in out and "landmark_1nn" in out
 
 
 def test_user_errors_are_one_line(tmp_path, capsys):
@@ -45,8 +45,8 @@ def test_user_errors_are_one_line(tmp_path, capsys):
 
 def test_suggest_with_a_saved_model(small_meta_model, tmp_path, capsys, shared_data):
     model_dir = small_meta_model.save(tmp_path / "model")
-    data = tmp_path / "iris.csv"
-    with gzip.open(shared_data / "pmlb" / "iris" / "iris.tsv.gz", "rt") as src:
+    data = tmp_path / "wine.csv"
+    with gzip.open(shared_data / "pmlb" / "wine_recognition" / "wine_recognition.tsv.gz", "rt") as src:
         data.write_text(src.read().replace("\t", ","))
     code = main(["suggest", "--data", str(data), "--target", "target",
                  "--space", "tabrepo_lightgbm", "-n", "3", "--meta-model", str(model_dir)])
@@ -56,9 +56,10 @@ def test_suggest_with_a_saved_model(small_meta_model, tmp_path, capsys, shared_d
 
 
 def test_console_script_installed():
-    assert shutil.which("metaopt") is not None, "the metaopt entry point is not installed"
-    out = subprocess.run(["metaopt", "--version"], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0
+    script = Path(sys.executable).parent / "metaopt"  # where pip puts entry points
+    assert script.is_file(), f"the metaopt entry point is not installed at {script}"
+    out = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and __version__ in out.stdout
 
 
 def test_demo_explains_its_choices(capsys):

@@ -171,24 +171,3 @@ def _cmd_report(args) -> int:
 
     print(f"wrote {report(args.out)}")
     return 0
-
-
-def main(argv=None) -> int:
-    """Run the benchmark subcommands alone: ``python -m metaopt.benchmark._cli benchmark ...``."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="metaopt")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except (ValueError, OSError, RuntimeError) as exc:
-        print(f"metaopt {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"metaopt {args.command}: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 
 
@@ -108,22 +107,3 @@ def _cmd_export(args) -> int:
             write_card(kb, args.card, parquet=path)
         print(f"exported {len(kb)} evaluations to {path}")
     return 0
-
-
-def main(argv=None) -> int:
-    """Run the kb subcommands alone: ``python -m metaopt.kb._cli build-kb ...``."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="metaopt")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except (ValueError, OSError) as exc:
-        print(f"metaopt {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    sys.exit(main())

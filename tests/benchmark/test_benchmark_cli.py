@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from metaopt.benchmark._cli import main
+from metaopt.cli import main
 
 
 def test_tabrepo_cli_writes_json_and_plot(tabrepo_dir, tmp_path, capsys):

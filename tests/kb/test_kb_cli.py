@@ -16,7 +16,7 @@ ARGS = ["--suite", "pmlb-classification", "--spaces", "knn,linear", "--n-configs
 
 
 def _cmd(pmlb_root, store):
-    return [sys.executable, "-m", "metaopt.kb._cli", "build-kb", *ARGS, "--root",
+    return [sys.executable, "-m", "metaopt.cli", "build-kb", *ARGS, "--root",
             str(pmlb_root), "--store", str(store)]
 
 
