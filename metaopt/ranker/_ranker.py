@@ -109,6 +109,15 @@ class ConfigRanker:
     random_state : int, optional
     progress : bool
         Progress bar during meta-training.
+
+    Attributes
+    ----------
+    members_ : list of meta-learners
+        The trained ensemble (``metaopt.meta`` learners wrapping the MLP).
+    histories_ : list of dict
+        Each member's :attr:`MetaTrainer.history_` (inner/support and outer/query losses
+        per meta-iteration), to plot and catch meta-overfitting.
+    space_, scaler_ : the search space and the meta-feature scaling.
     """
 
     def __init__(

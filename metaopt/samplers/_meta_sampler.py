@@ -99,7 +99,6 @@ class MetaSampler(BaseSampler):
         self._n_warmup = n_warmup
         self._fallback = fallback or TPESampler(multivariate=True, seed=seed)
         self._seed = seed
-        self._rng = np.random.default_rng(seed)
         self._intersection = IntersectionSearchSpace(include_pruned=True)
         self._lock = threading.Lock()
         self._model: MetaModel | None = None
@@ -247,7 +246,6 @@ class MetaSampler(BaseSampler):
 
     # ------------------------------------------------------------------ BaseSampler
     def reseed_rng(self) -> None:
-        self._rng = np.random.default_rng()
         self._fallback.reseed_rng()
 
     def infer_relative_search_space(
