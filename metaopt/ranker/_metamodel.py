@@ -32,7 +32,8 @@ class Proposal:
     predicted: float | None = None
 
 
-def _key(params: Mapping[str, Any]) -> str:
+def config_key(params: Mapping[str, Any]) -> str:
+    """Canonical text of a configuration, to compare configurations."""
     return json.dumps(dict(sorted(params.items())), sort_keys=True, default=str)
 
 
@@ -112,17 +113,17 @@ class MetaModel:
         exclude : sequence of params
             Configurations claimed by other workers but not finished.
         """
-        taken = {_key(p) for p, _ in observed} | {_key(p) for p in exclude}
+        taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in exclude}
         n_seen = len(observed) + len(exclude)
         if n_seen < self.n_warmup or self.ranker is None:
             order = self.portfolio.suggest(min(len(self.portfolio.params_), n_seen + 1 + len(
                 taken)), meta_features)
             for row in order.itertuples():
-                if _key(row.params) not in taken:
+                if config_key(row.params) not in taken:
                     return Proposal(dict(row.params), "portfolio",
                                     f"portfolio pick {row.Index + 1}: expected best-so-far "
                                     f"regret {row.expected_regret:.3f} over the knowledge base")
-        free = [c for c in candidates if _key(c) not in taken]
+        free = [c for c in candidates if config_key(c) not in taken]
         if not free:
             raise ValueError("every candidate configuration was already evaluated or claimed")
         if self.ranker is None:

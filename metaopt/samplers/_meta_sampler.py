@@ -19,6 +19,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from metaopt.data import Dataset, from_arrays
 from metaopt.ranker import MetaModel
+from metaopt.ranker._metamodel import config_key
 from metaopt.ranker._shipped import load_meta_model, shipped_spaces
 
 _CLAIM = "metaopt:config"  # trial system attribute: the configuration chosen for the trial
@@ -165,44 +166,43 @@ class MetaSampler(BaseSampler):
 
     def _source_warm_starts(self) -> list[dict[str, Any]]:
         """Best configuration of each source study (as the space knows it), best first."""
-        space = self._model.space
-        known = {p.name for p in space.params}
-        defaults = space.default(self._task)
         found = []
         for source in self._source_studies:
             try:
                 best = source.best_trial
             except ValueError:  # no completed trial
                 continue
-            params = space.active({**defaults, **{k: v for k, v in best.params.items()
-                                                 if k in known}})
-            try:
-                space.encode(params)
-            except ValueError:
-                continue
-            found.append(params)
+            params = self._as_config(best.params)
+            if params is not None:
+                found.append(params)
         return found
+
+    def _as_config(self, trial_params: dict[str, Any]) -> dict[str, Any] | None:
+        """A trial's parameters as a complete configuration of the model's space (missing
+        ones at their defaults), or None when the space cannot encode it."""
+        space = self._model.space
+        known = {p.name for p in space.params}
+        params = space.active({**space.default(self._task),
+                               **{k: v for k, v in trial_params.items() if k in known}})
+        try:
+            space.encode(params)
+        except ValueError:
+            return None
+        return params
 
     # ------------------------------------------------------------------ choosing
     def _observed(self, study: Study) -> tuple[list, list]:
         """(params, score) of finished trials (higher = better) and configs claimed."""
-        space = self._model.space
-        known = {p.name for p in space.params}
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
         observed, claimed = [], []
-        defaults = space.default(self._task)
         for t in study.get_trials(deepcopy=False):
             raw = t.system_attrs.get(_CLAIM)
             params = json.loads(raw) if raw else None
             if t.state == TrialState.COMPLETE and t.value is not None and np.isfinite(t.value):
-                if params is None:  # a trial another sampler or enqueue_trial produced
-                    params = space.active({**defaults, **{k: v for k, v in t.params.items()
-                                                         if k in known}})
-                else:
-                    params = {**params, **{k: v for k, v in t.params.items() if k in params}}
-                try:
-                    space.encode(params)
-                except ValueError:
+                # claimed values, overridden by what the objective really used (or the
+                # whole trial when another sampler or enqueue_trial produced it)
+                params = self._as_config({**(params or {}), **t.params})
+                if params is None:
                     continue
                 observed.append((params, sign * t.value))
             elif t.state == TrialState.PRUNED and t.intermediate_values and params:
@@ -224,10 +224,8 @@ class MetaSampler(BaseSampler):
             if stored is not None:
                 return json.loads(stored)
             observed, claimed = self._observed(study)
-            taken = {json.dumps(p, sort_keys=True, default=str) for p, _ in observed}
-            taken |= {json.dumps(p, sort_keys=True, default=str) for p in claimed}
-            priority = [p for p in self._priority
-                        if json.dumps(p, sort_keys=True, default=str) not in taken]
+            taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
+            priority = [p for p in self._priority if config_key(p) not in taken]
             if priority:
                 return self._claim(study, trial, priority[0], "best trial of a source study")
             try:
