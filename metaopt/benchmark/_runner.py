@@ -64,33 +64,18 @@ class BenchmarkJob:
 
 
 # --------------------------------------------------------------------- one job
-class _PrefixedTrial:
-    """A trial whose parameter names get a prefix (spaces share names, not ranges)."""
-
-    def __init__(self, trial: optuna.Trial, prefix: str) -> None:
-        self._trial, self._prefix = trial, prefix
-
-    def suggest_float(self, name, *args, **kwargs):
-        return self._trial.suggest_float(self._prefix + name, *args, **kwargs)
-
-    def suggest_int(self, name, *args, **kwargs):
-        return self._trial.suggest_int(self._prefix + name, *args, **kwargs)
-
-    def suggest_categorical(self, name, *args, **kwargs):
-        return self._trial.suggest_categorical(self._prefix + name, *args, **kwargs)
-
-
 def suggest_config(trial: optuna.Trial, spaces: Sequence[str], task: str) -> tuple[str, dict]:
     """Sample a space and its configuration define-by-run, as every Optuna method does.
 
     The space is the categorical parameter ``"space"``; its parameters are named
-    ``"<space>__<param>"`` (spaces share parameter names with different ranges).
+    ``"<space>__<param>"`` (a :class:`~metaopt.spaces.CombinedSpace`).
     Returns ``(space name, params without prefix)``.
     """
-    from metaopt.spaces import get_space
+    from metaopt.spaces import combine, get_space
 
-    name = trial.suggest_categorical(SPACE_KEY, list(spaces))
-    return name, get_space(name).sample(_PrefixedTrial(trial, f"{name}__"), task)
+    combined = combine([get_space(n) for n in spaces])
+    member, params = combined.member(combined.sample(trial, task))
+    return member.name, params
 
 
 def _spaces_for(spaces: str | Sequence[str], task: str) -> list[str]:

@@ -34,11 +34,19 @@ def _cmaes(context: Any, seed: int) -> optuna.samplers.BaseSampler:
     return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
 
 
+def _metaopt(context: Any, seed: int) -> optuna.samplers.BaseSampler:
+    from metaopt.data import Dataset
+    from metaopt.samplers import MetaSampler
+
+    # the model families come from the study's "space" parameter; the data from context
+    return MetaSampler(dataset=context if isinstance(context, Dataset) else None, seed=seed)
+
+
 _SAMPLERS: dict[str, SamplerFactory] = {
-    "random": _random, "tpe": _tpe, "gp": _gp, "cmaes": _cmaes,
+    "random": _random, "tpe": _tpe, "gp": _gp, "cmaes": _cmaes, "metaopt": _metaopt,
 }
 #: Methods another part of metaopt provides once it is importable.
-PLUGINS = {"metaopt": "metaopt.ranker (portfolio + adapted ranker)"}
+PLUGINS: dict[str, str] = {}
 
 
 def register_sampler(name: str, make_sampler: SamplerFactory) -> None:

@@ -9,6 +9,8 @@ from functools import partial
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
+
 from metaopt.data._dataset import Dataset
 from metaopt.data.sources import LocalSource, OpenMLSource
 
@@ -19,7 +21,8 @@ _LOCAL_SUITES = {"pmlb-classification": "classification", "pmlb-regression": "re
 class DatasetRef:
     """A dataset of a suite, not loaded yet.
 
-    ``key`` is a stable unique id such as ``"openml-task/31"`` or ``"pmlb/adult"``.
+    ``key`` is a stable unique id such as ``"openml-task/31"`` or ``"pmlb/adult"``;
+    ``size`` (rows x columns) is known before loading for local suites with a manifest.
     """
 
     key: str
@@ -27,6 +30,7 @@ class DatasetRef:
     task: str | None
     source: str
     _loader: Callable[[], Dataset] = field(repr=False, compare=False)
+    size: int | None = None
 
     def load(self) -> Dataset:
         """Load the dataset; raises :class:`~metaopt.data.DatasetLoadError` on failure."""
@@ -49,9 +53,17 @@ class Suite:
     def __getitem__(self, i: int) -> DatasetRef:
         return self.refs[i]
 
-    def select(self, limit: int | None = None, names: list[str] | None = None) -> Suite:
-        """The first ``limit`` refs, optionally only those whose name or key is in ``names``."""
+    def select(
+        self, limit: int | None = None, names: list[str] | None = None,
+        smallest_first: bool = False,
+    ) -> Suite:
+        """The first ``limit`` refs, optionally only those whose name or key is in ``names``.
+
+        ``smallest_first`` orders refs by ``size`` (unknown sizes last) before the limit.
+        """
         refs = self.refs
+        if smallest_first:
+            refs = tuple(sorted(refs, key=lambda r: (r.size is None, r.size or 0)))
         if names is not None:
             wanted = set(names)
             unknown = wanted - {r.name for r in refs} - {r.key for r in refs}
@@ -97,9 +109,13 @@ def get_suite(
         source = LocalSource(root)
         table = source.manifest()
         task = _LOCAL_SUITES[name]
-        names = table.loc[table["task"] == task, "name"].tolist()
+        rows = table.loc[table["task"] == task]
+        sizes = (rows["n_instances"] * rows["n_features"] if {"n_instances", "n_features"}
+                 <= set(rows) else [None] * len(rows))
         refs = tuple(
-            DatasetRef(f"pmlb/{n}", n, task, "local", partial(source.load, n, task)) for n in names
+            DatasetRef(f"pmlb/{n}", n, task, "local", partial(source.load, n, task),
+                       None if pd.isna(size) else int(size))
+            for n, size in zip(rows["name"], sizes, strict=True)
         )
         return Suite(name, refs)
     suites = openml_suites()

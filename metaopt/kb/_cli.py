@@ -20,6 +20,8 @@ def register(subparsers) -> None:
     p.add_argument("--n-design", type=int,
                    help="how many of them are shared by all datasets (default: half)")
     p.add_argument("--limit", type=int, help="only the first LIMIT datasets of the suite")
+    p.add_argument("--smallest-first", action="store_true",
+                   help="order datasets by rows x columns (cheapest first) before --limit")
     p.add_argument("--store", default="metaopt-kb.sqlite",
                    help="SQLite file or SQLAlchemy URL (postgresql://...)")
     p.add_argument("--cv-folds", type=int, default=5)
@@ -63,7 +65,7 @@ def _cmd_build(args) -> int:
     from metaopt.data import get_suite
     from metaopt.kb import BuildInterrupted, KnowledgeBase, build
 
-    suite = get_suite(args.suite, root=args.root).select(limit=args.limit)
+    suite = get_suite(args.suite, root=args.root).select(limit=args.limit, smallest_first=args.smallest_first)
     try:
         report = build(
             suite, args.store, spaces=args.spaces, n_configs=args.n_configs,

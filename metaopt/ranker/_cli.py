@@ -13,7 +13,8 @@ def register(subparsers) -> None:
     p.add_argument("--kb", default="default",
                    help="knowledge base: SQLite file/URL, parquet export, or 'default'")
     p.add_argument("--tabrepo", help="TabRepo directory (results.csv, configs.json, ...)")
-    p.add_argument("--spaces", default="all", help="'all' or comma-separated space names")
+    p.add_argument("--spaces", default="all", help="'all' (every space of the knowledge base and their combination "
+                   "'all') or comma-separated space names ('a+b' combines spaces)")
     p.add_argument("--out", required=True, help="output directory (one folder per space)")
     p.add_argument("--min-datasets", type=int, default=5)
     p.add_argument("--iterations", type=int, default=1000)

@@ -44,7 +44,7 @@ class PerformanceMatrix:
         (the shared design part of a knowledge-base build, or a complete external
         matrix); seeds are averaged. ``task`` keeps only datasets of that task type.
         """
-        rows = frame[frame["space"] == space]
+        rows = _rows_of(frame, space)
         if task is not None:
             rows = rows[rows["task"] == task]
         if rows.empty:
@@ -98,6 +98,25 @@ class PerformanceMatrix:
         if (idx < 0).any():
             raise ValueError(f"unknown task keys: {[t for t, i in zip(list(tasks), idx, strict=True) if i < 0]}")
         return PerformanceMatrix(self.space, self.tasks.iloc[idx], self.configs, self.scores[idx])
+
+
+def _rows_of(frame: pd.DataFrame, space: str) -> pd.DataFrame:
+    """Rows of ``space``; for a combined space (``"all"``, ``"a+b"``) the rows of its
+    members, with configurations rewritten as combined ones."""
+    from metaopt.spaces import CombinedSpace, get_space
+
+    try:
+        combined = get_space(space)
+    except ValueError:  # an external space (TabRepo, YAHPO): rows carry its name
+        combined = None
+    if not isinstance(combined, CombinedSpace):
+        return frame[frame["space"] == space]
+    members = {m.name for m in combined.members}
+    rows = frame[frame["space"].isin(members)]
+    configs = [combined.join(member, json.loads(c) if isinstance(c, str) else c)
+               for member, c in zip(rows["space"], rows["config"], strict=True)]
+    return rows.assign(space=space, config=configs,
+                       config_id=rows["space"] + "/" + rows["config_id"].astype(str))
 
 
 def normalized_regret(scores: np.ndarray) -> np.ndarray:

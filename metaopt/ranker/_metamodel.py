@@ -3,6 +3,7 @@ policy that turns them into the next configuration to evaluate."""
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -10,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import optuna
 import pandas as pd
 
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._portfolio import Portfolio
 from metaopt.ranker._ranker import ConfigRanker
 from metaopt.ranker._spaces import resolve_space
-from metaopt.spaces import SearchSpace
+from metaopt.spaces import CombinedSpace, SearchSpace
+from metaopt.spaces._combined import FAMILY
 
 Observation = tuple[Mapping[str, Any], float]
 
@@ -35,6 +36,28 @@ class Proposal:
 def config_key(params: Mapping[str, Any]) -> str:
     """Canonical text of a configuration, to compare configurations."""
     return json.dumps(dict(sorted(params.items())), sort_keys=True, default=str)
+
+
+class _RandomTrial:
+    """Uniform (log-uniform where asked) draws through the ``suggest_*`` calls that
+    :meth:`SearchSpace.sample` makes: random candidates without an Optuna study."""
+
+    def __init__(self, seed: int | None) -> None:
+        self._rng = np.random.default_rng(seed)
+
+    def suggest_categorical(self, name: str, choices):
+        return choices[int(self._rng.integers(len(choices)))]
+
+    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
+        if log:
+            return float(np.exp(self._rng.uniform(np.log(low), np.log(high))))
+        return float(self._rng.uniform(low, high))
+
+    def suggest_int(self, name: str, low: int, high: int, *, log: bool = False) -> int:
+        if log:
+            value = np.exp(self._rng.uniform(np.log(low), np.log(high + 1)))
+            return int(min(max(np.floor(value), low), high))
+        return int(self._rng.integers(low, high + 1))
 
 
 class MetaModel:
@@ -66,11 +89,30 @@ class MetaModel:
         self.n_warmup = n_warmup
         self.exploration = exploration
         self.n_random = n_random
+        self.sampling_space: SearchSpace | None = None  # set by restrict()
 
     @property
     def space(self) -> SearchSpace:
+        """The space the model was trained on (its ranker encodes configurations in it)."""
         return self.ranker.space_ if self.ranker is not None else resolve_space(
             self.portfolio.space_)
+
+    def restrict(self, space: CombinedSpace) -> MetaModel:
+        """This model choosing only among the model families of ``space``.
+
+        The model must be trained on a combination (e.g. ``"all"``) that contains every
+        member of ``space``; its portfolio keeps their configurations and random
+        candidates are drawn from ``space``.
+        """
+        own = self.space
+        names = {m.name for m in space.members}
+        if not isinstance(own, CombinedSpace) or not names <= {m.name for m in own.members}:
+            raise ValueError(f"cannot restrict a model of space {own.name!r} to {space.name!r}: "
+                             "it must be trained on a combination containing every member")
+        model = copy.copy(self)
+        model.portfolio = self.portfolio.restrict(lambda p: p.get(FAMILY) in names)
+        model.sampling_space = space
+        return model
 
     @classmethod
     def fit(cls, matrix: PerformanceMatrix, *, ranker: ConfigRanker | None = None,
@@ -82,16 +124,10 @@ class MetaModel:
 
     def candidates(self, task: str, seed: int | None = None) -> list[dict[str, Any]]:
         """The portfolio's configurations plus ``n_random`` seeded random ones."""
-        space = self.space
-        pool = list(self.portfolio.params_)
-        if self.n_random:
-            sampler = optuna.samplers.RandomSampler(seed=seed)
-            study = optuna.create_study(sampler=sampler)
-            for _ in range(self.n_random):
-                trial = study.ask()
-                pool.append(space.sample(trial, task))
-                study.tell(trial, 0.0)
-        return pool
+        space = self.sampling_space or self.space
+        trial = _RandomTrial(seed)
+        return list(self.portfolio.params_) + [space.sample(trial, task)
+                                                for _ in range(self.n_random)]
 
     def propose(
         self,

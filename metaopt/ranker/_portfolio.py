@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +138,17 @@ class Portfolio:
                 "best_on": winners,
             })
         return pd.DataFrame(rows)
+
+    def restrict(self, keep: Callable[[dict], bool]) -> Portfolio:
+        """A copy choosing only among the configurations whose ``params`` pass ``keep``."""
+        cols = [i for i, p in enumerate(self.params_) if keep(p)]
+        if not cols:
+            raise ValueError("restrict kept no configuration of the portfolio")
+        out = copy.copy(self)
+        out.regret_ = self.regret_[:, cols]
+        out.config_ids_ = [self.config_ids_[i] for i in cols]
+        out.params_ = [self.params_[i] for i in cols]
+        return out
 
     def save(self, path: str | Path) -> Path:
         """Write the portfolio as one JSON file (data only, no code)."""

@@ -48,15 +48,17 @@ def resolve_space(name: str, saved: dict[str, Any] | None = None) -> SearchSpace
     Raises ``ValueError`` when a registered space no longer matches the saved one (the
     model was trained on another version of it) or when the space is unknown.
     """
-    known = _known_spaces()
-    if name in known:
-        space = known[name]
-        if saved is not None and space.to_json_dict() != saved:
-            raise ValueError(
-                f"search space {name!r} changed since this model was trained "
-                f"(saved version {saved.get('version')!r}); retrain the model"
-            )
-        return space
-    if saved is not None:
-        return space_from_json(saved)
-    raise ValueError(f"unknown search space {name!r}; known: {sorted(known)}")
+    space = _known_spaces().get(name)
+    if space is None and (name == "all" or "+" in name):
+        space = get_space(name)  # a combination of registered spaces
+    if space is None:
+        if saved is not None:
+            return space_from_json(saved)
+        raise ValueError(f"unknown search space {name!r}; known: {sorted(_known_spaces())}, "
+                         "'all' or registered names joined by '+'")
+    if saved is not None and space.to_json_dict() != saved:
+        raise ValueError(
+            f"search space {name!r} changed since this model was trained "
+            f"(saved version {saved.get('version')!r}); retrain the model"
+        )
+    return space

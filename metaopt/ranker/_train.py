@@ -14,6 +14,8 @@ from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._metamodel import MetaModel
 from metaopt.ranker._ranker import ConfigRanker
 from metaopt.ranker._shipped import model_name
+from metaopt.spaces import list_spaces
+from metaopt.spaces._registry import ALL
 
 
 def open_knowledge_base(source: str | Path) -> KnowledgeBase:
@@ -39,17 +41,22 @@ def train_meta_models(
 ) -> dict[str, Path]:
     """Fit a :class:`MetaModel` per space of ``kb`` and save it under ``out/<space>/``.
 
+    ``spaces`` defaults to every space of ``kb`` plus, when it holds several registered
+    ones, their combination ``"all"`` (the model family is then a parameter).
     Spaces with fewer than ``min_datasets`` datasets are skipped. Each directory gets a
     ``CARD.md`` and ``card.json``: training data, settings, time, versions.
     """
     frame = kb.to_frame()
     present = sorted(frame["space"].unique())
-    unknown = sorted(set(spaces or []) - set(present))
+    unknown = sorted(s for s in set(spaces or []) - set(present) if not _is_combination(s))
     if unknown:
         raise ValueError(f"spaces {unknown} have no evaluations in the knowledge base; "
-                         f"present: {present}")
+                         f"present: {present} (or a combination: 'all', 'a+b')")
+    if spaces is None:
+        registered = set(present) & set(list_spaces())
+        spaces = present + ([ALL] if len(registered) > 1 else [])
     written = {}
-    for space, task, matrix in _matrices(frame, spaces or present):
+    for space, task, matrix in _matrices(frame, spaces):
         if matrix.n_tasks < min_datasets:
             continue
         start = time.perf_counter()
@@ -63,6 +70,10 @@ def train_meta_models(
     return written
 
 
+def _is_combination(space: str) -> bool:
+    return space == ALL or "+" in space
+
+
 def _matrices(frame, spaces):
     """One matrix per space, or one per task type where the task types share few
     configurations (a knowledge-base build designs each task type's separately)."""
@@ -71,7 +82,7 @@ def _matrices(frame, spaces):
         if np.isnan(whole.scores).mean() <= 0.25:
             yield space, None, whole
             continue
-        for task in sorted(frame.loc[frame["space"] == space, "task"].unique()):
+        for task in sorted(whole.tasks["task"].unique()):
             yield space, task, PerformanceMatrix.from_frame(frame, space, task=task)
 
 

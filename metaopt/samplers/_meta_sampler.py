@@ -21,9 +21,13 @@ from metaopt.data import Dataset, from_arrays
 from metaopt.ranker import MetaModel
 from metaopt.ranker._metamodel import config_key
 from metaopt.ranker._shipped import load_meta_model, shipped_spaces
+from metaopt.spaces import CombinedSpace, combine, get_space, list_spaces
+from metaopt.spaces._combined import FAMILY
+from metaopt.spaces._registry import ALL
 
 _CLAIM = "metaopt:config"  # trial system attribute: the configuration chosen for the trial
 _SOURCE = "metaopt:source"
+_CLAIM_ATTEMPTS = 5
 
 
 def _python(value: Any) -> Any:
@@ -35,6 +39,28 @@ def _contains(dist: BaseDistribution, value: Any) -> bool:
         return bool(dist._contains(dist.to_internal_repr(value)))
     except (ValueError, TypeError):
         return False
+
+
+def _shipped_model(space: str, task: str | None) -> MetaModel:
+    """The shipped model of ``space``, or for a combination of model families without its
+    own, the ``"all"`` model restricted to them."""
+    try:
+        return load_meta_model(space, task)
+    except ValueError:
+        combined = get_space(space) if space == ALL or "+" in space else None
+        if not isinstance(combined, CombinedSpace):
+            raise
+        return load_meta_model(ALL, task).restrict(combined)
+
+
+def _study_families(study: Study) -> list[str] | None:
+    """Choices of the study's ``"space"`` parameter, when they are all registered spaces."""
+    for t in study.get_trials(deepcopy=False):
+        dist = t.distributions.get(FAMILY)
+        if isinstance(dist, CategoricalDistribution):
+            choices = [str(c) for c in dist.choices]
+            return choices if set(choices) <= set(list_spaces()) else None
+    return None
 
 
 class MetaSampler(BaseSampler):
@@ -55,9 +81,13 @@ class MetaSampler(BaseSampler):
     Parameters
     ----------
     space : str, optional
-        A metaopt search-space name (see :func:`metaopt.spaces.list_spaces`). ``None``
-        infers it from the study's parameters once a trial has completed (the first
-        trial then comes from ``fallback``).
+        A metaopt search-space name (see :func:`metaopt.spaces.list_spaces`), or a
+        combination of model families (``"all"``, ``"svm+knn"``; the objective then
+        samples with ``get_space(space).sample(trial, task)``: the family is the
+        parameter ``"space"``, the others are named ``"<family>__<param>"``). ``None``
+        infers it: from the choices of a ``"space"`` parameter as soon as the objective
+        asks for it, else from the study's parameters once a trial has completed (the
+        first trial then comes from ``fallback``).
     dataset : (X, y) or Dataset, optional
         The data being tuned; its meta-features condition the warm start.
     meta_features : Series, optional
@@ -106,6 +136,16 @@ class MetaSampler(BaseSampler):
         self._candidates: list[dict[str, Any]] | None = None
         self._disabled = False
         self._priority: list[dict[str, Any]] = []
+        self._families: list[str] | None = None  # read from a "space" parameter
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_lock"]  # locks do not pickle; a fresh one per process is right
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ setup
     @staticmethod
@@ -122,6 +162,11 @@ class MetaSampler(BaseSampler):
         """Load the meta-model once the space is known; False while it is not."""
         if self._model is not None or self._disabled:
             return not self._disabled
+        if self._space_name is None and self._families:
+            self._space_name = "+".join(self._families)
+            if self._meta_model_arg is None:
+                members = combine([get_space(f) for f in self._families])
+                self._meta_model_arg = _shipped_model(ALL, self._task).restrict(members)
         if self._space_name is None:
             self._space_name = self._infer_space(study)
             if self._space_name is None:
@@ -129,8 +174,8 @@ class MetaSampler(BaseSampler):
         model = self._meta_model_arg
         if isinstance(model, str):
             model = MetaModel.load(model)
-        self._model = (model if model is not None
-                       else load_meta_model(self._space_name, self._task))
+        self._model = model if model is not None else _shipped_model(self._space_name,
+                                                                     self._task)
         if self._n_warmup is not None:
             self._model.n_warmup = self._n_warmup
         if self._meta_features is None and self._dataset is not None:
@@ -140,7 +185,6 @@ class MetaSampler(BaseSampler):
         if self._task is None:
             self._task = self._model.portfolio.task_types_[0]
         self._priority = self._source_warm_starts()
-        self._candidates = self._model.candidates(self._task, seed=self._seed)
         return True
 
     def _infer_space(self, study: Study) -> str | None:
@@ -154,6 +198,9 @@ class MetaSampler(BaseSampler):
         overlap = {s: len(names & {p.name for p in resolve_space(s).params})
                    for s in shipped_spaces()}
         best = max(overlap, key=overlap.get, default=None)
+        if best == ALL:  # the model families this study chooses among
+            families = _study_families(study)
+            best = "+".join(families) if families else ALL
         if best is None or overlap[best] == 0:
             warnings.warn(
                 f"MetaSampler: the study's parameters {sorted(names)} match no shipped "
@@ -223,17 +270,43 @@ class MetaSampler(BaseSampler):
             stored = study._storage.get_trial(trial._trial_id).system_attrs.get(_CLAIM)
             if stored is not None:
                 return json.loads(stored)
-            observed, claimed = self._observed(study)
-            taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
-            priority = [p for p in self._priority if config_key(p) not in taken]
-            if priority:
-                return self._claim(study, trial, priority[0], "best trial of a source study")
-            try:
-                proposal = self._model.propose(self._meta_features, observed,
-                                               candidates=self._candidates, exclude=claimed)
-            except ValueError:  # every candidate used: let the fallback explore
-                return None
-            return self._claim(study, trial, proposal.params, proposal.reason)
+            lost: list[dict[str, Any]] = []
+            for _ in range(_CLAIM_ATTEMPTS):
+                params, reason = self._choose(study, lost)
+                if params is None:
+                    return None
+                self._claim(study, trial, params, reason)
+                # another process may have claimed the same configuration meanwhile:
+                # whoever sees the clash after writing moves on (never both keep it)
+                if not self._clashes(study, trial, params):
+                    return params
+                lost.append(params)
+            return None  # persistent clashes: let the fallback explore
+
+    def _choose(self, study: Study, lost: list) -> tuple[dict[str, Any] | None, str]:
+        observed, claimed = self._observed(study)
+        claimed = claimed + lost
+        taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
+        priority = [p for p in self._priority if config_key(p) not in taken]
+        if priority:
+            return priority[0], "best trial of a source study"
+        if self._candidates is None and len(observed) + len(claimed) >= self._model.n_warmup:
+            self._candidates = self._model.candidates(self._task, seed=self._seed)
+        try:
+            proposal = self._model.propose(self._meta_features, observed,
+                                           candidates=self._candidates or [], exclude=claimed)
+        except ValueError:  # every candidate used: let the fallback explore
+            return None, ""
+        return proposal.params, proposal.reason
+
+    @staticmethod
+    def _clashes(study: Study, trial: FrozenTrial, params: dict[str, Any]) -> bool:
+        key = config_key(params)
+        for other in study.get_trials(deepcopy=False):
+            raw = other.system_attrs.get(_CLAIM)
+            if other._trial_id != trial._trial_id and raw and config_key(json.loads(raw)) == key:
+                return True
+        return False
 
     @staticmethod
     def _claim(study: Study, trial: FrozenTrial, params: dict, reason: str) -> dict[str, Any]:
@@ -275,6 +348,11 @@ class MetaSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
+        if (self._space_name is None and param_name == FAMILY
+                and isinstance(param_distribution, CategoricalDistribution)):
+            choices = [str(c) for c in param_distribution.choices]
+            if set(choices) <= set(list_spaces()):  # the model families of a combination
+                self._families = choices
         config = self._config_for(study, trial) or {}
         if param_name in config and _contains(param_distribution, config[param_name]):
             value = _python(config[param_name])

@@ -157,6 +157,19 @@ class SearchSpace:
                     _check_value(self.name, parent, seen[parent].distribution, v)
             seen[p.name] = p
 
+    def __reduce_ex__(self, protocol):
+        # registered spaces (and their combinations) pickle by name: their model
+        # builders may be closures, and the registry is the one source of truth
+        from metaopt.spaces._registry import get_space
+
+        try:
+            registered = get_space(self.name) == self
+        except (ValueError, TypeError):
+            registered = False
+        if registered:
+            return get_space, (self.name,)
+        return super().__reduce_ex__(protocol)
+
     # ------------------------------------------------------------------ structure
     def _check_task(self, task: str) -> None:
         if task not in self.tasks:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from metaopt.data import TASK_TYPES
 from metaopt.spaces._base import SearchSpace
+from metaopt.spaces._combined import combine
 from metaopt.spaces._knn import KNN
 from metaopt.spaces._linear import LINEAR
 from metaopt.spaces._mlp import MLP
@@ -24,11 +27,24 @@ def list_spaces(task: str | None = None) -> list[str]:
     return [name for name, s in SPACES.items() if task is None or task in s.tasks]
 
 
+ALL = "all"  # every registered space, combined
+
+
+@lru_cache(maxsize=64)
 def get_space(name: str) -> SearchSpace:
-    """The search space registered as ``name`` (or one of its aliases)."""
+    """The search space registered as ``name`` (or one of its aliases).
+
+    ``"all"`` and ``"a+b+..."`` name a :class:`~metaopt.spaces.CombinedSpace` whose
+    parameter ``"space"`` chooses the model family.
+    """
+    if name == ALL:
+        return combine(list(SPACES.values()), name=ALL)
+    if isinstance(name, str) and "+" in name:
+        return combine([get_space(part) for part in name.split("+")])
     key = ALIASES.get(name, name)
     if key not in SPACES:
         raise ValueError(
-            f"unknown search space {name!r}; accepted: {list(SPACES)} (aliases: {ALIASES})"
+            f"unknown search space {name!r}; accepted: {list(SPACES)}, 'all' or names "
+            f"joined by '+' (aliases: {ALIASES})"
         )
     return SPACES[key]

@@ -69,8 +69,6 @@ def test_bad_input(pmlb_suite, tmp_path):
 
     with pytest.raises(ValueError, match="unknown optimizer 'nope'"):
         run(pmlb_suite, tmp_path, **{**SMALL, "methods": ["nope"]})
-    with pytest.raises(ValueError, match="'metaopt' is provided by"):
-        run(pmlb_suite, tmp_path, **{**SMALL, "methods": ["metaopt"]})
     with pytest.raises(ValueError, match="exactly one"):
         run(pmlb_suite, tmp_path, **{**SMALL, "budget_seconds": 3.0})
     with pytest.raises(ValueError, match="unknown search space"):

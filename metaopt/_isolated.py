@@ -1,0 +1,77 @@
+"""Cross-validate a configuration, optionally in a worker process killed when its time is up.
+
+Kept light on imports (scikit-learn and metaopt.spaces only): workers import this
+module to unpickle the function they run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+import numpy as np
+from joblib.externals.loky import ProcessPoolExecutor
+from sklearn.model_selection import cross_validate
+from threadpoolctl import threadpool_limits
+
+
+def cv_score(space, params: dict, task: str, X, y, cv, scoring, fit_params: dict,
+             seed: int | None, n_jobs: int | None) -> tuple[float, float]:
+    """Mean cross-validated score (higher is better) and mean fit time of one config.
+
+    Each fit uses one thread (``n_jobs`` runs folds in parallel): OpenMP pools that
+    share busy cores with other work wait on each other and made fits 100x slower.
+    """
+    model = space.build(params, task, random_state=seed)
+    with threadpool_limits(limits=1):
+        result = cross_validate(model, X, y, cv=cv, scoring=scoring, params=fit_params,
+                                n_jobs=n_jobs, error_score="raise")
+    return float(np.mean(result["test_score"])), float(np.mean(result["fit_time"]))
+
+
+class TrialTimeout(RuntimeError):
+    """An evaluation ran past its time and its worker process was killed."""
+
+
+def _import_models() -> None:
+    import sklearn.ensemble  # noqa: F401
+
+    import metaopt.spaces  # noqa: F401  (the model libraries)
+
+
+def _started() -> ProcessPoolExecutor:
+    executor = ProcessPoolExecutor(max_workers=1)
+    executor.submit(_import_models)  # warm up while the caller does other work
+    return executor
+
+
+class KillableWorker:
+    """One worker process for evaluations, plus a warm spare.
+
+    A signal cannot stop a long call inside compiled code (an SVM or a tree fit), so
+    the only reliable stop is killing the process that runs it. Starting a process and
+    importing scikit-learn takes seconds, so a spare is kept warm to take over at once.
+    Use as a context manager; both processes end on exit.
+    """
+
+    def __enter__(self) -> KillableWorker:
+        self._active, self._spare = _started(), None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for executor in (self._active, self._spare):
+            if executor is not None:
+                executor.shutdown(wait=False, kill_workers=True)
+
+    def call(self, fn: Callable[..., Any], *args: Any, seconds: float) -> Any:
+        """``fn(*args)`` in the worker; :class:`TrialTimeout` after ``seconds``."""
+        future = self._active.submit(fn, *args)
+        if self._spare is None:  # warms up during the first evaluation, not before it
+            self._spare = _started()
+        try:
+            return future.result(timeout=max(seconds, 0.0))
+        except FutureTimeout:
+            self._active.shutdown(wait=False, kill_workers=True)
+            self._active, self._spare = self._spare, _started()
+            raise TrialTimeout(f"evaluation stopped after {seconds:.1f} s (time budget)") from None

@@ -1,0 +1,413 @@
+"""MetaOptClassifier and MetaOptRegressor: a meta-learned search over model families."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+import joblib
+import numpy as np
+import optuna
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.model_selection import check_cv
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    has_fit_parameter,
+    validate_data,
+)
+from threadpoolctl import threadpool_limits
+
+from metaopt._isolated import KillableWorker, TrialTimeout, cv_score
+from metaopt.data import validate
+from metaopt.samplers import MetaSampler
+from metaopt.spaces import SearchSpace, get_space, list_spaces
+from metaopt.spaces._combined import FAMILY
+
+# Sparse input is densified up to this many cells (the families' preprocessing is dense).
+MAX_DENSE_CELLS = 50_000_000
+_SOURCE = "metaopt:source"
+
+
+def _accepts_weights(space: SearchSpace, task: str) -> bool:
+    model = space.build(space.default(task), task).named_steps["model"]
+    # a target-transforming wrapper passes the weights on to its regressor
+    return has_fit_parameter(getattr(model, "regressor", model), "sample_weight")
+
+
+def _member(space: SearchSpace, params: dict) -> tuple[str, dict]:
+    """(family name, its own params) of a configuration of a plain or combined space."""
+    if FAMILY in params and hasattr(space, "member"):
+        member, own = space.member(params)
+        return member.name, own
+    return space.name, dict(params)
+
+
+@contextmanager
+def _optuna_log(verbose: int) -> Iterator[None]:
+    """Optuna's per-trial log only at ``verbose >= 2``; its experimental warnings hidden."""
+    previous = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO if verbose > 1 else optuna.logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            yield
+    finally:
+        optuna.logging.set_verbosity(previous)
+
+
+class _MetaOptSearch(BaseEstimator):
+    """Shared machinery of :class:`MetaOptClassifier` and :class:`MetaOptRegressor`."""
+
+    _task: str
+
+    def __init__(
+        self,
+        *,
+        spaces: str | Sequence[str] = "all",
+        n_trials: int | None = 30,
+        time_budget: float | None = None,
+        cv: Any = 5,
+        scoring: str | None = None,
+        meta_model: Any = None,
+        n_jobs: int | None = None,
+        random_state: int | None = None,
+        verbose: int = 0,
+        storage: str | None = None,
+    ) -> None:
+        self.spaces = spaces
+        self.n_trials = n_trials
+        self.time_budget = time_budget
+        self.cv = cv
+        self.scoring = scoring
+        self.meta_model = meta_model
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+        self.storage = storage
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        tags.input_tags.categorical = True
+        tags.non_deterministic = False
+        return tags
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self, sample_weight) -> SearchSpace:
+        if self.n_trials is None and self.time_budget is None:
+            raise ValueError("set n_trials, time_budget or both; got neither")
+        if self.n_trials is not None and (not isinstance(self.n_trials, (int, np.integer))
+                                          or self.n_trials < 1):
+            raise ValueError(f"n_trials must be a positive int or None, got {self.n_trials!r}")
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ValueError(f"time_budget must be > 0 seconds or None, got {self.time_budget!r}")
+        names = (list_spaces(self._task) if self.spaces == "all"
+                 else [self.spaces] if isinstance(self.spaces, str) else list(self.spaces))
+        if not names:
+            raise ValueError("spaces must name at least one model family")
+        names = [get_space(n).name for n in names]
+        if sample_weight is not None:
+            weighted = [n for n in names if _accepts_weights(get_space(n), self._task)]
+            if not weighted:
+                raise ValueError(f"sample_weight given but no family of {names} accepts it")
+            if len(weighted) < len(names):
+                warnings.warn(f"sample_weight: searching {weighted} only; "
+                              f"{sorted(set(names) - set(weighted))} do not accept weights",
+                              stacklevel=3)
+            names = weighted
+        if len(names) == 1:
+            return get_space(names[0])
+        ordered = [n for n in list_spaces() if n in names]
+        return get_space("all" if ordered == list_spaces() else "+".join(ordered))
+
+    def _validate_X(self, X, reset: bool):
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            return X
+        X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
+                          ensure_all_finite="allow-nan", dtype="numeric")
+        if sp.issparse(X):
+            if np.prod(X.shape) > MAX_DENSE_CELLS:
+                raise ValueError(f"sparse X of shape {X.shape} is too large to densify "
+                                 f"(limit {MAX_DENSE_CELLS:,} cells): the model families' "
+                                 "preprocessing works on dense data")
+            X = X.toarray()
+        return X
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, sample_weight=None):
+        """Search configurations of the model families, then refit the best on all data.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            DataFrames may hold categorical/string columns and missing values.
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+            Passed to every fit (families that cannot take weights are left out).
+
+        Returns
+        -------
+        self
+        """
+        start = time.perf_counter()
+        # with a time budget, trials run in a worker process that can be killed
+        with KillableWorker() if self.time_budget is not None else nullcontext() as worker:
+            return self._fit(X, y, sample_weight, start, worker)
+
+    def _fit(self, X, y, sample_weight, start, worker):
+        X = self._validate_X(X, reset=True)
+        y = column_or_1d(np.asarray(y) if not isinstance(y, pd.Series) else y.to_numpy(),
+                         warn=True)
+        if self._task == "classification":
+            check_classification_targets(y)
+        else:
+            y = check_array(y, ensure_2d=False, dtype="numeric", ensure_all_finite=False,
+                            input_name="y")
+        if len(y) < 2:
+            raise ValueError(f"{type(self).__name__} needs at least 2 samples to "
+                             f"cross-validate, got n_samples = {len(y)}")
+        frame, _, task = validate(X, y, self._task)
+        if self._task == "classification":
+            self.classes_ = np.unique(y)
+        fit_params = {}
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, y, ensure_non_negative=True)
+            if not sample_weight.any():
+                raise ValueError("sample_weight is zero for every sample; "
+                                 "give some samples a positive weight")
+            fit_params = {"model__sample_weight": sample_weight}
+        space = self._check_params(sample_weight)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self))
+
+        from metaopt import metafeatures
+
+        self.meta_features_ = metafeatures.compute(frame, y, task, random_state=0)
+        with _optuna_log(self.verbose):
+            study = self._search(X, y, space, task, cv, fit_params, start, worker)
+        complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        if not complete:
+            failed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.FAIL,))
+            reason = failed[-1].system_attrs.get("fail_reason") if failed else None
+            budget = "" if self.time_budget is None else f" (time_budget={self.time_budget} s)"
+            raise ValueError(f"no configuration could be evaluated within the budget{budget}"
+                             + (f"; last error: {reason}" if reason else
+                                "; give it more time or fewer/cheaper families (spaces=)"))
+        best = study.best_trial
+        self.study_ = study
+        self.space_ = space.name
+        self.best_params_ = dict(best.params)
+        self.best_score_ = float(best.value)
+        self.best_family_, _ = _member(space, best.params)
+        with threadpool_limits(limits=1):
+            self.best_estimator_ = space.build(best.params, task, random_state=self.random_state
+                                               ).fit(X, y, **fit_params)
+        self.warm_start_ = self._history(space, sources_only=True)
+        self.fit_time_ = time.perf_counter() - start
+        return self
+
+    def _search(self, X, y, space, task, cv, fit_params, start, worker) -> optuna.Study:
+        """Create (or resume) the study and run the trials within the budget."""
+        sampler = MetaSampler(space=space.name, meta_features=self.meta_features_, task=task,
+                              meta_model=self.meta_model, seed=self.random_state)
+        study = optuna.create_study(
+            direction="maximize", sampler=sampler, storage=self.storage,
+            study_name=f"metaopt-{task}-{space.name}-{joblib.hash((X, y, fit_params))[:12]}",
+            load_if_exists=self.storage is not None,
+        )
+        deadline = None if self.time_budget is None else start + self.time_budget
+        seed = self.random_state
+
+        def objective(trial: optuna.Trial) -> float:
+            params = space.sample(trial, task)
+            args = (space, params, task, X, y, cv, self.scoring, fit_params, seed, self.n_jobs)
+            if deadline is None:
+                score, fit_time = cv_score(*args)
+            else:
+                # keep time to refit the best: about one fit on all the data
+                fit_times = [t.user_attrs["fit_time"] for t in study.get_trials(deepcopy=False)
+                             if "fit_time" in t.user_attrs]
+                left = deadline - time.perf_counter() - 1.5 * max(fit_times, default=0.0)
+                if left <= 0:
+                    study.stop()
+                    raise optuna.TrialPruned("time budget spent")
+                # the first trial may not take all the time: leave room for a second
+                limit = left if fit_times or trial.number > 0 else left / 2
+                try:
+                    score, fit_time = worker.call(cv_score, *args, seconds=limit)
+                except TrialTimeout as exc:
+                    raise optuna.TrialPruned(str(exc)) from None
+            trial.set_user_attr("fit_time", fit_time)
+            return score
+
+        done = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+        n_left = None if self.n_trials is None else max(self.n_trials - done, 0)
+        if n_left != 0:
+            study.optimize(
+                objective, n_trials=n_left,
+                timeout=None if deadline is None else max(deadline - time.perf_counter(), 0),
+                catch=(Exception,), show_progress_bar=bool(self.verbose),
+            )
+        return study
+
+    # ------------------------------------------------------------------ results
+    def _history(self, space: SearchSpace, sources_only: bool = False) -> pd.DataFrame:
+        rows = []
+        for t in self.study_.get_trials(deepcopy=False):
+            source = t.system_attrs.get(_SOURCE, "")
+            if sources_only and not source.startswith(("portfolio", "best trial")):
+                continue
+            family, params = _member(space, t.params)
+            rows.append({"trial": t.number, "family": family, "state": t.state.name,
+                         "score": t.value, "reason": source or "fallback sampler",
+                         "params": params})
+        return pd.DataFrame(rows, columns=["trial", "family", "state", "score", "reason",
+                                           "params"])
+
+    @property
+    def history_(self) -> pd.DataFrame:
+        """Every trial: family, state, CV score, why it was chosen, its parameters."""
+        check_is_fitted(self)
+        return self._history(get_space(self.space_))
+
+    def summary(self) -> str:
+        """One screen of text: the data, the warm start, the search and the winner."""
+        check_is_fitted(self)
+        history = self.history_
+        done = history[history["state"] == "COMPLETE"]
+        lines = [
+            f"{type(self).__name__}: {len(history)} trials ({len(done)} complete) over "
+            f"{self.space_!r} in {self.fit_time_:.1f} s",
+            f"data: {int(self.meta_features_['n_instances'])} rows x "
+            f"{int(self.meta_features_['n_features'])} features",
+            f"best: {self.best_family_} with CV score {self.best_score_:.4f} "
+            f"(scoring={self.scoring or 'default'})",
+            "", "meta-learned warm start:",
+            *[f"  trial {r.trial}: {r.family:<24} score {r.score:.4f}  {r.reason}"
+              for r in self.warm_start_.itertuples() if r.score is not None],
+            "", "best score per family:",
+            *[f"  {family:<24} {score:.4f} ({n} trials)" for family, score, n in (
+                done.groupby("family")["score"].agg(["max", "size"]).itertuples())],
+        ]
+        return "\n".join(lines)
+
+    def plot_history(self, ax=None):
+        """Best CV score so far vs trial, each trial's score coloured by model family."""
+        import matplotlib.pyplot as plt
+
+        check_is_fitted(self)
+        history = self.history_.dropna(subset=["score"])
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        for family, rows in history.groupby("family"):
+            ax.scatter(rows["trial"], rows["score"], label=family, s=22)
+        ax.step(history["trial"], history["score"].cummax(), where="post", color="black",
+                label="best so far")
+        ax.set_xlabel("trial")
+        ax.set_ylabel(f"CV score ({self.scoring or 'default'})")
+        ax.set_title(f"{type(self).__name__} search")
+        ax.legend(fontsize="small")
+        return ax
+
+    # ------------------------------------------------------------------ predict
+    def _fitted_X(self, X):
+        check_is_fitted(self)
+        return self._validate_X(X, reset=False)
+
+    def predict(self, X) -> np.ndarray:
+        """Predictions of :attr:`best_estimator_`."""
+        X = self._fitted_X(X)
+        return self.best_estimator_.predict(X)
+
+
+def _best_has(method: str):
+    return lambda self: hasattr(self.best_estimator_, method) if hasattr(
+        self, "best_estimator_") else True
+
+
+class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
+    """Classifier that tunes itself: meta-learned warm starts, then an adapted ranker.
+
+    ``fit`` computes the data's meta-features, proposes the configurations the
+    meta-learner expects to be best for data like it (across model families), then
+    samples from its ranker adapted to the scores seen so far (Optuna study with
+    :class:`~metaopt.samplers.MetaSampler`), and refits the best on all the data.
+
+    Parameters
+    ----------
+    spaces : "all", str or list of str
+        Model families to search (names of :func:`metaopt.spaces.list_spaces`).
+    n_trials : int or None
+        Configurations to evaluate (None: until ``time_budget``).
+    time_budget : float or None
+        Seconds for the whole fit, refit included; a trial still running at the end is
+        stopped (its worker process is killed).
+    cv : int, CV splitter or iterable
+        Cross-validation of each configuration (stratified K-fold for an int).
+    scoring : str or callable, optional
+        scikit-learn scorer (default: accuracy).
+    meta_model : MetaModel or str, optional
+        Default: the shipped meta-model of the searched families.
+    n_jobs : int, optional
+        Parallel cross-validation folds.
+    random_state : int, optional
+    verbose : int
+        1: progress bar; 2: also Optuna's log of each trial.
+    storage : str, optional
+        Optuna storage URL (e.g. ``sqlite:///search.db``) to keep the search and resume
+        it: a refit on the same data continues the same study.
+
+    Attributes
+    ----------
+    best_estimator_ : Pipeline
+        The best configuration refitted on all the data.
+    best_params_ : dict
+        Its parameters as the study sampled them (family in ``"space"``).
+    best_family_ : str
+    best_score_ : float
+        Its mean CV score.
+    study_ : optuna.Study
+    meta_features_ : pandas.Series
+    warm_start_ : pandas.DataFrame
+        The trials the meta-learner proposed before any feedback, with its reasons.
+    history_ : pandas.DataFrame
+    classes_ : ndarray
+    n_features_in_ : int
+    feature_names_in_ : ndarray
+        Only when X was a DataFrame with string column names.
+    """
+
+    _task = "classification"
+
+    @available_if(_best_has("predict_proba"))
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of :attr:`best_estimator_` (columns in ``classes_`` order)."""
+        X = self._fitted_X(X)
+        return self.best_estimator_.predict_proba(X)
+
+    @available_if(_best_has("decision_function"))
+    def decision_function(self, X) -> np.ndarray:
+        """Decision function of :attr:`best_estimator_`, where the best family has one."""
+        X = self._fitted_X(X)
+        return self.best_estimator_.decision_function(X)
+
+
+class MetaOptRegressor(RegressorMixin, _MetaOptSearch):
+    """Regressor that tunes itself: meta-learned warm starts, then an adapted ranker.
+
+    Same parameters and attributes as :class:`MetaOptClassifier` (no ``classes_``;
+    ``scoring`` defaults to R²; ``cv`` is plain K-fold).
+    """
+
+    _task = "regression"

@@ -1,0 +1,76 @@
+"""One search space over several model families: the family is a parameter too."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sklearn.pipeline import Pipeline
+
+from metaopt.spaces._base import Param, SearchSpace, cat_param
+
+FAMILY = "space"  # the categorical parameter that picks the member space
+SEP = "__"  # member parameters are named "<member>__<param>"
+
+
+def _no_builder(params, task, random_state):  # CombinedSpace.build delegates instead
+    raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class CombinedSpace(SearchSpace):
+    """Search space whose first parameter, ``"space"``, picks one of ``members``.
+
+    Each member's parameters appear as ``"<member>__<param>"``, active only when
+    ``space`` names that member (and their own conditions hold), so every
+    :class:`SearchSpace` method (sampling, validation, encoding, defaults) works across
+    model families unchanged; :meth:`build` builds the chosen member's pipeline.
+    """
+
+    members: tuple[SearchSpace, ...] = ()
+
+    def member(self, params: Mapping[str, Any]) -> tuple[SearchSpace, dict[str, Any]]:
+        """The chosen member space and its parameters (prefix removed)."""
+        name = params.get(FAMILY)
+        by_name = {m.name: m for m in self.members}
+        if name not in by_name:
+            raise ValueError(f"{self.name}: parameter {FAMILY!r} must be one of "
+                             f"{list(by_name)}, got {name!r}")
+        prefix = f"{name}{SEP}"
+        return by_name[name], {k[len(prefix):]: v for k, v in params.items()
+                               if k.startswith(prefix)}
+
+    def join(self, member: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Combined parameters of a member configuration (the inverse of :meth:`member`)."""
+        return {FAMILY: member, **{f"{member}{SEP}{k}": v for k, v in params.items()}}
+
+    def build(self, params: Mapping[str, Any], task: str,
+              random_state: int | None = None) -> Pipeline:
+        checked = self.check_params(params, task)
+        space, member_params = self.member(checked)
+        return space.build(member_params, task, random_state)
+
+
+def combine(members: Sequence[SearchSpace], name: str | None = None) -> CombinedSpace:
+    """A :class:`CombinedSpace` over ``members`` (tasks: those all members support)."""
+    if not members:
+        raise ValueError("combine needs at least one member space")
+    names = [m.name for m in members]
+    if len(set(names)) != len(names):
+        raise ValueError(f"member spaces must be distinct, got {names}")
+    params: list[Param] = [cat_param(FAMILY, tuple(names), names[0])]
+    for space in members:
+        for p in space.params:
+            parent, values = p.condition or (FAMILY, (space.name,))
+            if p.condition is not None:
+                parent = f"{space.name}{SEP}{parent}"
+            params.append(Param(f"{space.name}{SEP}{p.name}", p.distribution, p.default,
+                                condition=(parent, values), tasks=p.tasks,
+                                task_defaults=p.task_defaults))
+    tasks = tuple(t for t in members[0].tasks if all(t in m.tasks for m in members))
+    return CombinedSpace(
+        name=name or "+".join(names), params=tuple(params), build_model=_no_builder,
+        preprocessing="native", tasks=tasks,
+        description="one of: " + ", ".join(names), members=tuple(members),
+    )

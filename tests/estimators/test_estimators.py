@@ -1,0 +1,186 @@
+"""MetaOptClassifier / MetaOptRegressor: scikit-learn conformity, data handling, budgets."""
+
+from __future__ import annotations
+
+import pickle
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from metaopt import MetaOptClassifier, MetaOptRegressor
+from metaopt.data import LocalSource
+from metaopt.spaces import make_preprocessor
+
+# A search over CV folds is not equivalent to repeating samples: different folds.
+_WEIGHT_EQUIVALENCE = {
+    "check_sample_weight_equivalence_on_dense_data": "CV folds differ from repeated rows",
+    "check_sample_weight_equivalence_on_sparse_data": "CV folds differ from repeated rows",
+}
+
+
+@parametrize_with_checks(
+    [MetaOptClassifier(n_trials=2, spaces="linear", cv=2, random_state=0),
+     MetaOptRegressor(n_trials=2, spaces="linear", cv=2, random_state=0)],
+    expected_failed_checks=lambda est: _WEIGHT_EQUIVALENCE,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def wine(pmlb_root):
+    return LocalSource(pmlb_root).load("wine_recognition", "classification")
+
+
+@pytest.fixture(scope="module")
+def fitted(wine):
+    return MetaOptClassifier(n_trials=5, spaces=["linear", "knn", "random_forest"], cv=3,
+                             random_state=0).fit(wine.X, wine.y)
+
+
+def test_fit_attributes_summary_and_plot(fitted, wine, tmp_path):
+    assert fitted.best_score_ > 0.9
+    assert list(fitted.classes_) == sorted(wine.y.unique())
+    assert fitted.n_features_in_ == wine.X.shape[1]
+    assert list(fitted.feature_names_in_) == list(wine.X.columns)
+    assert len(fitted.study_.trials) == 5
+    assert fitted.best_family_ in {"linear", "knn", "random_forest"}
+    # the warm start comes from the meta-model, with its reasons
+    assert len(fitted.warm_start_) >= 1
+    assert fitted.warm_start_["reason"].str.startswith("portfolio").all()
+    assert fitted.score(wine.X, wine.y) > 0.9
+    text = fitted.summary()
+    assert "best:" in text and "warm start" in text
+    ax = fitted.plot_history()
+    ax.figure.savefig(tmp_path / "history.png")
+    assert (tmp_path / "history.png").stat().st_size > 1000
+
+
+def test_same_seed_same_search(fitted, wine):
+    again = clone(fitted).fit(wine.X, wine.y)
+    assert again.best_params_ == fitted.best_params_
+    np.testing.assert_array_equal(again.predict(wine.X), fitted.predict(wine.X))
+
+
+def test_pickle_and_meta_estimators(fitted, wine):
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict(wine.X), fitted.predict(wine.X))
+    small = MetaOptClassifier(n_trials=1, spaces="linear", cv=2, random_state=0)
+    pipe = make_pipeline(StandardScaler(), small)
+    assert cross_val_score(pipe, wine.X, wine.y, cv=2).mean() > 0.8
+    grid = GridSearchCV(small, {"cv": [2, 3]}, cv=2).fit(wine.X, wine.y)
+    assert grid.best_score_ > 0.8
+
+
+def test_dataframe_with_strings_categories_and_missing_values():
+    rng = np.random.default_rng(0)
+    n = 240
+    colour = rng.choice(["red", "green", "blue"], n)
+    size = pd.Categorical(rng.choice(["S", "M", "L"], n))
+    x = rng.normal(size=n)
+    y = ((colour == "red") ^ (x > 0)).astype(int)
+    X = pd.DataFrame({"colour": colour, "size": size, "x": x})
+    X.loc[::7, "x"] = np.nan
+    X.loc[::11, "colour"] = None
+    model = MetaOptClassifier(n_trials=3, spaces=["hist_gradient_boosting", "linear"], cv=3,
+                              random_state=0).fit(X, y)
+    assert model.score(X, y) > 0.75
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict(X.rename(columns={"x": "z"}))
+
+
+def test_sparse_input_and_sample_weight(wine):
+    X = sp.csr_matrix(wine.X.to_numpy())
+    weights = np.where(wine.y.to_numpy() == wine.y.iloc[0], 2.0, 1.0)
+    with pytest.warns(UserWarning, match="do not accept weights"):
+        model = MetaOptClassifier(n_trials=2, spaces=["linear", "knn"], cv=2,
+                                  random_state=0).fit(X, wine.y, sample_weight=weights)
+    assert model.best_family_ == "linear"
+    assert model.score(X, wine.y) > 0.8
+
+
+def test_regressor_on_real_data(pmlb_root):
+    data = LocalSource(pmlb_root).load("1027_ESL", "regression")
+    model = MetaOptRegressor(n_trials=3, spaces=["linear", "knn"], cv=3,
+                             random_state=0).fit(data.X, data.y)
+    assert model.best_score_ > 0.7  # R^2 of the best configuration
+    assert not hasattr(model, "classes_")
+
+
+def test_time_budget_stops_a_slow_trial():
+    """SVM fits far longer than the budget: trials are killed and fit returns in time."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6000, 40))
+    y = (X[:, :5].sum(axis=1) + rng.normal(size=6000) > 0).astype(int)
+    budget = 15.0
+    model = MetaOptClassifier(n_trials=50, spaces=["linear", "svm"], time_budget=budget,
+                              cv=5, random_state=0)
+    start = time.perf_counter()
+    try:
+        model.fit(X, y)
+    except ValueError as exc:  # on a very busy machine even a linear fit may not finish
+        assert "time_budget=15.0 s" in str(exc)
+    else:
+        assert len(model.study_.trials) < 50
+        assert model.best_score_ > 0.8
+    elapsed = time.perf_counter() - start
+    assert elapsed <= 1.1 * budget + 1.0, elapsed  # 10 % plus the refit's start-up
+
+
+@pytest.mark.parametrize("X, y, match", [
+    (np.ones((5, 2)), np.arange(4), "different lengths"),
+    (np.ones((0, 2)), np.ones(0), "0 sample"),
+    (np.array([[1.0, np.inf], [2.0, 3.0], [1.0, 1.0]]), np.array([0, 1, 0]), "infinity"),
+    (np.ones((6, 2)), np.zeros(6), "at least 2 classes"),
+    (np.ones((6, 2)), np.array([0, 1, np.nan, 0, 1, 0]), "NaN"),
+])
+def test_bad_input(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        MetaOptClassifier(n_trials=1, spaces="linear", cv=2).fit(X, y)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"n_trials": 0}, "n_trials"),
+    ({"n_trials": None, "time_budget": None}, "neither"),
+    ({"time_budget": -1}, "time_budget"),
+    ({"spaces": "no_such_space"}, "unknown search space"),
+])
+def test_bad_parameters(wine, params, match):
+    with pytest.raises(ValueError, match=match):
+        MetaOptClassifier(**{"cv": 2, **params}).fit(wine.X, wine.y)
+
+
+REAL_DATA = ["breast_cancer", "heart_statlog", "australian", "vehicle", "credit_g"]
+
+
+def _held_out_accuracy(pmlb_root, name: str) -> tuple[float, float]:
+    """(MetaOptClassifier with 10 trials, default HistGradientBoosting) on a 30 % test split."""
+    data = LocalSource(pmlb_root).load(name, "classification")
+    X_tr, X_te, y_tr, y_te = train_test_split(data.X, data.y, test_size=0.3, random_state=0,
+                                              stratify=data.y)
+    ours = MetaOptClassifier(n_trials=10, cv=3, random_state=0).fit(X_tr, y_tr).score(X_te, y_te)
+    default = make_pipeline(make_preprocessor("native"), HistGradientBoostingClassifier(
+        random_state=0)).fit(X_tr, y_tr).score(X_te, y_te)
+    return ours, default
+
+
+def test_beats_default_gradient_boosting_small(pmlb_root):
+    ours, default = _held_out_accuracy(pmlb_root, REAL_DATA[0])
+    assert ours >= default, (ours, default)
+
+
+@pytest.mark.slow
+def test_beats_default_gradient_boosting_on_most(pmlb_root):
+    """10 trials beat scikit-learn's default HistGradientBoosting on most of 5 datasets."""
+    results = {name: _held_out_accuracy(pmlb_root, name) for name in REAL_DATA}
+    wins = sum(ours >= default for ours, default in results.values())
+    assert wins >= 3, results
