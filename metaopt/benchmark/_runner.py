@@ -214,17 +214,13 @@ def _check_methods(methods: Sequence[str]) -> list[str]:
     return methods
 
 
-def _training_set(exclude: bool, path: str | os.PathLike | None) -> set[str] | None:
+def _training_set(path: str | os.PathLike | None) -> set[str]:
+    """Dataset keys/names the meta-model was trained on: from ``path`` (one per line) or
+    the shipped models' cards."""
     if path is not None:
         return {line.strip() for line in Path(path).read_text().splitlines() if line.strip()}
-    try:
-        from metaopt.ranker import training_datasets
-    except ImportError:
-        if exclude:
-            raise ValueError("exclude_training_data needs the meta-model's list of training "
-                             "datasets: metaopt.ranker.training_datasets() is not available, "
-                             "pass training_datasets=<text file of keys or names>") from None
-        return None
+    from metaopt.ranker import training_datasets
+
     return set(training_datasets())
 
 
@@ -332,7 +328,7 @@ def run(
         spaces.split(",") if isinstance(spaces, str) else spaces)
     for task in ("classification", "regression"):
         _spaces_for(spaces, task)  # unknown space names fail here
-    training = _training_set(exclude_training_data, training_datasets)
+    training = _training_set(training_datasets)
     refs = list(suite)
     excluded = ([r.key for r in refs if {r.key, r.name} & training]
                 if exclude_training_data else [])
@@ -345,7 +341,7 @@ def run(
                         max_rows, time_limit, split_seed)
     out = Path(out)
     (out / "jobs").mkdir(parents=True, exist_ok=True)
-    unseen = {r.key: (None if training is None else not ({r.key, r.name} & training))
+    unseen = {r.key: not ({r.key, r.name} & training)
               for r in refs}
     _settings_file(out, settings, {"methods": methods, "seeds": seeds, "unseen": unseen,
                                    "excluded": excluded})

@@ -19,7 +19,7 @@ def _table(frame) -> str:
 
 
 def write_card(kb: KnowledgeBase, path: str | os.PathLike,
-               parquet: str | os.PathLike | None = None) -> Path:
+               parquet: str | os.PathLike | None = None, notes: str | None = None) -> Path:
     """Write a Markdown card describing ``kb``: runs, machines, versions, datasets, counts.
 
     Parameters
@@ -29,6 +29,8 @@ def write_card(kb: KnowledgeBase, path: str | os.PathLike,
         Where to write the card (e.g. ``metaopt/kb/_default/CARD.md``).
     parquet : path-like, optional
         The parquet export the card accompanies; its size is reported.
+    notes : str, optional
+        Markdown placed under "How it was built" (the budget, the dataset order...).
     """
     frame = kb.to_frame(metafeatures=False)
     runs = kb.runs()
@@ -40,6 +42,8 @@ def write_card(kb: KnowledgeBase, path: str | os.PathLike,
     if parquet is not None:
         size = Path(parquet).stat().st_size
         lines += [f"File: `{Path(parquet).name}`, {size / 1e6:.2f} MB.", ""]
+    if notes:
+        lines += ["## How it was built", "", notes.strip(), ""]
     if len(runs):
         lines += ["## Build runs", ""]
         shown = runs.assign(
@@ -83,11 +87,12 @@ def _params(params: str | None) -> str:
     return ", ".join(f"{k}={p[k]}" for k in keys if k in p)
 
 
-def export_default(kb: KnowledgeBase, directory: str | os.PathLike | None = None) -> Path:
+def export_default(kb: KnowledgeBase, directory: str | os.PathLike | None = None,
+                   notes: str | None = None) -> Path:
     """Write ``evaluations.parquet`` and ``CARD.md`` of ``kb`` (default: the shipped dir)."""
     directory = Path(DEFAULT_DIR if directory is None else directory)
     parquet = kb.to_parquet(directory / "evaluations.parquet")
-    write_card(kb, directory / "CARD.md", parquet=parquet)
+    write_card(kb, directory / "CARD.md", parquet=parquet, notes=notes)
     return directory
 
 

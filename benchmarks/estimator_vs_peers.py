@@ -1,0 +1,164 @@
+"""MetaOptClassifier vs peers under the same wall-clock budgets, on held-out pmlb data.
+
+For each dataset (classification, not used to train the shipped meta-models), a
+stratified 70/30 split; each method gets ``B`` seconds to fit on the 70 % and is scored
+on the 30 % (accuracy). Methods: metaopt (MetaOptClassifier), Optuna TPE and random
+search over the same combined space (``get_space("all")``, 3-fold CV, each trial
+single-threaded like metaopt's), FLAML ``AutoML`` (when installed) and scikit-learn's
+default HistGradientBoosting. Prints mean accuracy and mean rank per budget; writes a
+CSV and a plot to ``benchmarks/results/``.
+
+    python benchmarks/estimator_vs_peers.py --datasets 20 --budgets 10,30,60
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.pipeline import make_pipeline
+from threadpoolctl import threadpool_limits
+
+from metaopt import MetaOptClassifier
+from metaopt._isolated import cv_score
+from metaopt.data import get_suite
+from metaopt.ranker import training_datasets
+from metaopt.spaces import get_space, make_preprocessor
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PMLB = Path(__file__).resolve().parents[2] / "shared" / "data" / "pmlb"
+
+
+def held_out_datasets(n: int, max_rows: int) -> list:
+    """The first ``n`` pmlb classification datasets (smallest first) the shipped
+    meta-models never saw, with at most ``max_rows`` rows."""
+    seen = training_datasets()
+    suite = get_suite("pmlb-classification", root=PMLB).select(smallest_first=True)
+    picked = []
+    for ref in suite:
+        if ref.key in seen or ref.name == "iris":
+            continue
+        data = ref.load()
+        if 200 <= data.n_samples <= max_rows and data.y.value_counts().min() >= 5:
+            picked.append(data)
+        if len(picked) == n:
+            break
+    return picked
+
+
+def _optuna_search(sampler, X, y, budget: float, seed: int):
+    space = get_space("all")
+    cv = StratifiedKFold(3, shuffle=True, random_state=seed)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+
+    def objective(trial):
+        params = space.sample(trial, "classification")
+        return cv_score(space, params, "classification", X, y, cv, None, {}, seed, None)[0]
+
+    study.optimize(objective, timeout=budget, catch=(Exception,))
+    with threadpool_limits(1):
+        return space.build(study.best_params, "classification", seed).fit(X, y)
+
+
+def fit_method(method: str, X, y, budget: float, seed: int):
+    if method == "metaopt":
+        return MetaOptClassifier(n_trials=None, time_budget=budget, cv=3, random_state=seed).fit(X, y)
+    if method == "tpe":
+        return _optuna_search(optuna.samplers.TPESampler(multivariate=True, group=True, seed=seed),
+                              X, y, budget, seed)
+    if method == "random":
+        return _optuna_search(optuna.samplers.RandomSampler(seed=seed), X, y, budget, seed)
+    if method == "flaml":
+        from flaml import AutoML
+
+        automl = AutoML()
+        automl.fit(X, y, task="classification", metric="accuracy", time_budget=budget,
+                   seed=seed, n_jobs=1, verbose=0)
+        return automl
+    if method == "default":
+        with threadpool_limits(1):
+            return make_pipeline(make_preprocessor("native"),
+                                 HistGradientBoostingClassifier(random_state=seed)).fit(X, y)
+    raise ValueError(f"unknown method {method!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", type=int, default=20)
+    parser.add_argument("--budgets", default="10,30,60")
+    parser.add_argument("--methods", default="metaopt,tpe,random,flaml,default")
+    parser.add_argument("--max-rows", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore")
+    budgets = [float(b) for b in args.budgets.split(",")]
+    methods = args.methods.split(",")
+    if "flaml" in methods:
+        try:
+            import flaml  # noqa: F401
+        except ImportError:
+            print("FLAML not installed (pip install 'flaml[automl]'): skipping it")
+            methods.remove("flaml")
+    datasets = held_out_datasets(args.datasets, args.max_rows)
+    print(f"{len(datasets)} held-out datasets: {', '.join(d.name for d in datasets)}")
+    rows = []
+    for data in datasets:
+        X_tr, X_te, y_tr, y_te = train_test_split(data.X, data.y, test_size=0.3,
+                                                  random_state=args.seed, stratify=data.y)
+        for budget in budgets:
+            for method in methods:
+                if method == "default" and budget != budgets[0]:
+                    continue  # no budget to use
+                start = time.perf_counter()
+                try:
+                    model = fit_method(method, X_tr, y_tr, budget, args.seed)
+                    score = float((model.predict(X_te) == np.asarray(y_te)).mean())
+                except Exception as exc:  # a method failing on a dataset is a result too
+                    print(f"  {data.name} {method} {budget:.0f}s failed: {exc}")
+                    score = np.nan
+                seconds = time.perf_counter() - start
+                rows.append({"dataset": data.name, "budget": budget, "method": method,
+                             "accuracy": score, "seconds": seconds})
+                print(f"  {data.name:<28} {budget:>4.0f}s {method:<8} acc {score:.4f} "
+                      f"({seconds:.1f} s)", flush=True)
+    frame = pd.DataFrame(rows)
+    default = frame[frame["method"] == "default"].drop(columns="budget")
+    frame = pd.concat([frame[frame["method"] != "default"]]
+                      + [default.assign(budget=b) for b in budgets], ignore_index=True)
+    frame["rank"] = frame.groupby(["dataset", "budget"])["accuracy"].rank(ascending=False)
+    RESULTS.mkdir(exist_ok=True)
+    frame.to_csv(RESULTS / "estimator_vs_peers.csv", index=False)
+    table = frame.groupby(["budget", "method"]).agg(
+        accuracy=("accuracy", "mean"), rank=("rank", "mean"), seconds=("seconds", "mean"))
+    print(table.round(4).to_string())
+    _plot(table.reset_index())
+
+
+def _plot(table: pd.DataFrame) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for method, rows in table.groupby("method"):
+        ax.plot(rows["budget"], rows["rank"], marker="o", label=method)
+    ax.set_xlabel("time budget (s)")
+    ax.set_ylabel("mean rank (1 = best)")
+    ax.set_xscale("log")
+    ax.legend()
+    ax.set_title("held-out accuracy rank, pmlb datasets unseen by the meta-models")
+    fig.tight_layout()
+    fig.savefig(RESULTS / "estimator_vs_peers.png", dpi=120)
+
+
+if __name__ == "__main__":
+    main()
