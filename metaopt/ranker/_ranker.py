@@ -40,6 +40,22 @@ def rank_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) ->
     return (pair_loss * pair_weight).sum() / pair_weight.sum().clamp_min(1e-12)
 
 
+# Adaptation sees at most this many times the support sizes of meta-training: beyond
+# that the pairwise loss costs O(n^2) per step and the model is out of its training regime.
+ADAPT_FACTOR = 4
+
+
+def _adaptation_subset(scores: np.ndarray, limit: int) -> np.ndarray:
+    """Indices of the observations to adapt on: all when few, else the best half of
+    ``limit`` plus the most recent others (in their original order)."""
+    n = len(scores)
+    if n <= limit:
+        return np.arange(n)
+    best = np.argsort(-scores, kind="stable")[: limit // 2]
+    recent = [i for i in range(n - 1, -1, -1) if i not in set(best)][: limit - len(best)]
+    return np.sort(np.concatenate([best, np.asarray(recent, dtype=int)]))
+
+
 def _mlp(n_in: int, hidden: Sequence[int]) -> nn.Sequential:
     layers: list[nn.Module] = []
     for width in hidden:
@@ -246,6 +262,8 @@ class ConfigRanker:
         scores = np.array([s for _, s in observed], dtype=float).reshape(-1)
         if not np.isfinite(scores).all():
             raise ValueError(f"observed scores must be finite, got {scores[~np.isfinite(scores)]}")
+        keep = _adaptation_subset(scores, ADAPT_FACTOR * self.max_support)
+        observed, scores = [observed[i] for i in keep], scores[keep]
         mf = (np.zeros((1, len(self.scaler_.mean_))) if meta_features is None
               else self.scaler_.transform(meta_features))
         cand = torch.from_numpy(self._features(mf, self._encode(candidates, "candidates")))

@@ -101,3 +101,12 @@ def test_proposals_never_repeat(small_meta_model, tabrepo_matrix, split):
         observed.append((proposal.params, scores[params.index(proposal.params)]))
     assert [o[0] for o in observed[:2]] == small_meta_model.portfolio.suggest(2, mf)["params"].tolist()
     assert len({json.dumps(p, sort_keys=True) for p, _ in observed}) == 8
+
+
+def test_adaptation_keeps_the_best_and_the_most_recent():
+    from metaopt.ranker._ranker import _adaptation_subset
+
+    scores = np.array([5.0, 1.0, 9.0, 2.0, 8.0, 0.0, 3.0, 4.0])
+    assert list(_adaptation_subset(scores, 100)) == list(range(8))
+    kept = _adaptation_subset(scores, 4)  # best two (2, 4) + two most recent (6, 7)
+    assert list(kept) == [2, 4, 6, 7]
