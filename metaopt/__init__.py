@@ -7,12 +7,23 @@ from metaopt._version import __version__
 # Public names load on first use: `import metaopt.spaces` in a worker process should not
 # pay for torch and Optuna.
 _LAZY = {
+    "ArchitecturePrior": "metaopt.nas",
+    "MetaMLPClassifier": "metaopt.nas",
+    "MetaMLPRegressor": "metaopt.nas",
     "MetaOptClassifier": "metaopt.estimators",
     "MetaOptRegressor": "metaopt.estimators",
     "suggest": "metaopt._suggest",
 }
 
-__all__ = ["MetaOptClassifier", "MetaOptRegressor", "__version__", "suggest"]
+__all__ = [
+    "ArchitecturePrior",
+    "MetaMLPClassifier",
+    "MetaMLPRegressor",
+    "MetaOptClassifier",
+    "MetaOptRegressor",
+    "__version__",
+    "suggest",
+]
 
 
 def __getattr__(name: str):

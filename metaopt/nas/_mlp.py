@@ -62,6 +62,33 @@ def build_mlp(
     return nn.Sequential(*blocks, nn.Linear(width if n_layers else n_in, n_out))
 
 
+def train_epoch(
+    model: nn.Module,
+    optimiser: torch.optim.Optimizer,
+    loss_fn: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+) -> float:
+    """One shuffled pass over ``(x, y)`` in minibatches; returns the mean training loss.
+
+    A trailing minibatch of a single row is skipped (it breaks batchnorm).
+    """
+    model.train()
+    perm = torch.randperm(len(x), device=x.device)
+    total = 0.0
+    for start in range(0, len(perm), batch_size):
+        idx = perm[start : start + batch_size]
+        if len(idx) < 2 < len(perm):  # a lone row breaks batchnorm; skip it
+            continue
+        optimiser.zero_grad()
+        loss = loss_fn(model(x[idx]), y[idx])
+        loss.backward()
+        optimiser.step()
+        total += float(loss.detach()) * len(idx)
+    return total / len(perm)
+
+
 def resolve_device(device: str | torch.device) -> torch.device:
     """``"auto"`` -> CUDA when available, else CPU; anything else is passed to torch."""
     if device == "auto":
@@ -220,19 +247,7 @@ class _BaseMLP(BaseEstimator):
         best, best_state, stall = np.inf, None, 0
         self.loss_curve_, self.validation_loss_curve_ = [], []
         for _ in range(self.max_epochs):
-            model.train()
-            perm = torch.randperm(len(x_tr), device=dev)
-            epoch_loss = 0.0
-            for start in range(0, len(perm), batch):
-                idx = perm[start : start + batch]
-                if len(idx) < 2 < len(perm):  # a lone row breaks batchnorm; skip it
-                    continue
-                optimiser.zero_grad()
-                loss = loss_fn(model(x_tr[idx]), y_tr[idx])
-                loss.backward()
-                optimiser.step()
-                epoch_loss += float(loss.detach()) * len(idx)
-            self.loss_curve_.append(epoch_loss / len(perm))
+            self.loss_curve_.append(train_epoch(model, optimiser, loss_fn, x_tr, y_tr, batch))
             if len(x_val):
                 model.eval()
                 with torch.no_grad():

@@ -1,0 +1,294 @@
+"""Architecture prior vs TPE vs random vs a fixed default: best validation score after
+5 / 10 / 20 MLP architectures, and the cost of one training epoch.
+
+1. **lcbench (surrogate)**: the ``valid`` instances of ``splits.json`` (never trained on),
+   YAHPO's ``val_accuracy`` at the full 52 epochs, ``--repeats`` seeds. The search runs in
+   the prior's native (LCBench) space. Also Hyperband on the surrogate's epoch
+   fidelity: what 30 architectures cost in epochs with pruning.
+2. **pmlb (real training)**: 8 classification datasets that neither the prior (lcbench)
+   nor the knowledge base's ``mlp`` runs contain; at most ``--max-rows`` rows, one
+   stratified 75/25 train/validation split, ``--max-epochs`` epochs with early
+   stopping, no pruning (each architecture is trained fully), accuracy. The search
+   runs in the ``mlp`` space (prior samples translated by ``to_mlp_params``).
+3. Wall time of one epoch of the default MLP on a 10,000 x 50 dataset, CPU.
+
+Methods: ``prior`` = the first 5 architectures drawn from the shipped
+ArchitecturePrior for the dataset's size, then TPE (what MetaMLPClassifier does);
+``tpe`` = Optuna TPE (10 random start-up trials); ``random``; ``default`` = one fixed
+configuration (3 x 256 ReLU, AdamW lr 1e-3, wd 1e-4, batch 128; on lcbench, which has
+no AdamW: 3 x 256, no dropout, the usual SGD lr 0.01 + momentum 0.9, wd 1e-4, batch 128).
+
+    python benchmarks/nas_prior.py                 # everything, ~15 min on 2 CPU cores
+    python benchmarks/nas_prior.py --quick         # 3 pmlb datasets, fewer repeats
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import torch
+from sklearn.model_selection import StratifiedShuffleSplit
+
+from metaopt.data import LocalSource
+from metaopt.nas import LCBENCH_SPACE, ArchitecturePrior, MLPClassifier, task_metafeatures
+from metaopt.nas._search import FoldTrainer, objective
+
+SHARED = Path(os.environ.get("METAOPT_SHARED_DATA",
+                             Path(__file__).resolve().parents[2] / "shared" / "data"))
+PMLB = ["balance_scale", "breast_w", "cmc", "tic_tac_toe", "tokyo1", "vowel", "yeast",
+        "mfeat_zernike"]
+BUDGETS = (5, 10, 20)
+METHODS = ("prior", "tpe", "random", "default")
+N_PRIOR = 5
+DEFAULT_MLP = {"n_layers": 3, "width": 256, "activation": "relu", "dropout": 0.0,
+               "norm": "none", "skip": False, "learning_rate": 1e-3, "weight_decay": 1e-4,
+               "batch_size": 128}
+DEFAULT_LCBENCH = {"num_layers": 3, "max_units": 256, "max_dropout": 0.0,
+                   "learning_rate": 0.01, "momentum": 0.9, "weight_decay": 1e-4,
+                   "batch_size": 128}
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _sampler(method: str, seed: int) -> optuna.samplers.BaseSampler:
+    if method == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=N_PRIOR if method == "prior"
+                                      else 10)
+
+
+def best_so_far(values: list[float]) -> dict[int, float]:
+    """Best value after each budget of :data:`BUDGETS` (the last one if fewer trials)."""
+    arr = np.maximum.accumulate(np.asarray(values, dtype=float))
+    return {k: float(arr[min(k, len(arr)) - 1]) for k in BUDGETS}
+
+
+# ---------------------------------------------------------------------------- lcbench
+def suggest_lcbench(trial: optuna.trial.Trial) -> dict:
+    out = {}
+    for name, d in LCBENCH_SPACE.distributions("classification").items():
+        if isinstance(d, optuna.distributions.IntDistribution):
+            out[name] = trial.suggest_int(name, d.low, d.high, log=d.log)
+        else:
+            out[name] = trial.suggest_float(name, d.low, d.high, log=d.log)
+    return out
+
+
+def lcbench_run(bench, prior: ArchitecturePrior, instance: str, method: str, seed: int,
+                n: int = 20, pruner: optuna.pruners.BasePruner | None = None
+                ) -> tuple[list[float], int]:
+    """Scores of ``n`` architectures on one instance (and epochs used, with a pruner)."""
+    if method == "default":
+        return [float(bench.evaluate(DEFAULT_LCBENCH, instance)["val_accuracy"].iloc[0])], 52
+    study = optuna.create_study(direction="maximize", sampler=_sampler(method, seed),
+                                pruner=pruner or optuna.pruners.NopPruner(),
+                                study_name=f"lcbench-{instance}-{method}-{seed}")
+    if method == "prior":
+        for c in prior.sample(task_metafeatures(instance), N_PRIOR, seed=seed, native=True):
+            study.enqueue_trial(c)
+    epochs = 0
+
+    def run(trial: optuna.trial.Trial) -> float:
+        nonlocal epochs
+        config = suggest_lcbench(trial)
+        if pruner is None:
+            epochs += 52
+            return float(bench.evaluate(config, instance)["val_accuracy"].iloc[0])
+        for epoch in range(1, 53):
+            score = float(bench.evaluate(config, instance, {"epoch": epoch})
+                          ["val_accuracy"].iloc[0])
+            epochs += 1
+            trial.report(score, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return score
+
+    study.optimize(run, n_trials=n)
+    values = [t.value if t.state == optuna.trial.TrialState.COMPLETE else -np.inf
+              for t in study.trials]
+    return values, epochs
+
+
+def lcbench_benchmark(prior: ArchitecturePrior, repeats: int) -> pd.DataFrame:
+    from metaopt.kb import YahpoBenchmark
+
+    bench = YahpoBenchmark("lcbench", SHARED / "yahpo", split="valid")
+    rows = []
+    for instance in bench.instances:
+        for method in METHODS:
+            for seed in range(1 if method == "default" else repeats):
+                values, _ = lcbench_run(bench, prior, instance, method, seed)
+                rows.append({"dataset": instance, "method": method, "seed": seed,
+                             **best_so_far(values)})
+    return pd.DataFrame(rows)
+
+
+def lcbench_hyperband(prior: ArchitecturePrior, repeats: int, n: int = 30) -> pd.DataFrame:
+    """Prior + TPE with Hyperband on the surrogate's epochs vs the same without pruning."""
+    from metaopt.kb import YahpoBenchmark
+
+    bench = YahpoBenchmark("lcbench", SHARED / "yahpo", split="valid")
+    rows = []
+    for instance in bench.instances:
+        for seed in range(repeats):
+            for name, pruner in (("full", None), ("hyperband", optuna.pruners.HyperbandPruner(
+                    min_resource=1, max_resource=52, reduction_factor=3))):
+                values, epochs = lcbench_run(bench, prior, instance, "prior", seed, n, pruner)
+                rows.append({"dataset": instance, "seed": seed, "mode": name,
+                             "best": max(values), "epochs": epochs})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------- pmlb
+def load_pmlb(name: str, max_rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    data = LocalSource(SHARED / "pmlb").load(name)
+    X = pd.get_dummies(data.X, dtype=float).to_numpy(dtype=float)
+    y = pd.factorize(data.y)[0]
+    if len(y) > max_rows:
+        keep = next(StratifiedShuffleSplit(1, train_size=max_rows, random_state=seed)
+                    .split(X, y))[0]
+        X, y = X[keep], y[keep]
+    return X, y
+
+
+def pmlb_run(X: np.ndarray, y: np.ndarray, prior: ArchitecturePrior, method: str,
+             seed: int, max_epochs: int, patience: int) -> tuple[list[float], float]:
+    split = next(StratifiedShuffleSplit(1, test_size=0.25, random_state=seed).split(X, y))
+    trainer = FoldTrainer(X, y, "classification", [split], torch.device("cpu"), seed)
+    start = time.perf_counter()
+    if method == "default":
+        score = trainer.evaluate(DEFAULT_MLP, max_epochs, patience).score
+        return [score], time.perf_counter() - start
+    study = optuna.create_study(direction="maximize", sampler=_sampler(method, seed),
+                                pruner=optuna.pruners.NopPruner())  # default: MedianPruner
+    if method == "prior":
+        mf = {"n_instances": len(y), "n_features": X.shape[1], "n_classes": y.max() + 1}
+        for params in prior.sample(mf, N_PRIOR, seed=seed):
+            params.pop("max_epochs")
+            study.enqueue_trial(params)
+    study.optimize(objective(trainer, "classification", max_epochs, patience),
+                   n_trials=max(BUDGETS))
+    return [t.value for t in study.trials], time.perf_counter() - start
+
+
+def pmlb_benchmark(prior: ArchitecturePrior, names: list[str], max_rows: int,
+                   max_epochs: int, patience: int) -> pd.DataFrame:
+    rows = []
+    for name in names:
+        X, y = load_pmlb(name, max_rows)
+        for method in METHODS:
+            values, seconds = pmlb_run(X, y, prior, method, 0, max_epochs, patience)
+            rows.append({"dataset": name, "method": method, "seed": 0, "seconds": seconds,
+                         **best_so_far(values)})
+            print(f"  {name:14s} {method:8s} "
+                  + " ".join(f"@{k}={v:.3f}" for k, v in best_so_far(values).items())
+                  + f"  {seconds:5.1f}s", flush=True)
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------- epoch time
+def epoch_time(n: int = 10_000, d: int = 50, repeats: int = 3) -> dict[str, float]:
+    """Seconds per epoch of the default MLP (3 x 256, batch 128) on ``n x d``, CPU."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, d))
+    y = (X[:, :5].sum(axis=1) > 0).astype(int)
+    out = {}
+    for epochs in (1, 1 + repeats):
+        params = {**DEFAULT_MLP, "max_epochs": epochs, "validation_fraction": 0.0,
+                  "device": "cpu", "random_state": 0}
+        start = time.perf_counter()
+        MLPClassifier(**params).fit(X, y)
+        out[epochs] = time.perf_counter() - start
+    return {"seconds_per_epoch": (out[1 + repeats] - out[1]) / repeats,
+            "first_fit_1_epoch": out[1], "torch_threads": torch.get_num_threads()}
+
+
+# ---------------------------------------------------------------------------- report
+def summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean best score per method and budget, and mean rank across datasets."""
+    per = frame.groupby(["dataset", "method"])[list(BUDGETS)].mean()
+    mean = per.groupby("method").mean()
+    # the default is one configuration: the same value at every budget
+    ranks = per.groupby("dataset").rank(ascending=False).groupby("method").mean()
+    table = pd.concat({"mean best": mean, "mean rank": ranks}, axis=1)
+    return table.loc[[m for m in METHODS if m in table.index]]
+
+
+def plot(lc: pd.DataFrame | None, pm: pd.DataFrame | None, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    parts = [(t, f) for t, f in (("lcbench valid (surrogate)", lc), ("pmlb (real)", pm))
+             if f is not None]
+    fig, axes = plt.subplots(1, len(parts), figsize=(5.5 * len(parts), 4), squeeze=False)
+    for ax, (title, frame) in zip(axes[0], parts, strict=True):
+        # regret relative to each dataset's best seen value, averaged
+        per = frame.groupby(["dataset", "method"])[list(BUDGETS)].mean()
+        best = per.groupby("dataset").transform("max").max(axis=1)
+        rel = per.rsub(best, axis=0).groupby("method").mean()
+        for method in rel.index:
+            ax.plot(BUDGETS, rel.loc[method], marker="o", label=method)
+        ax.set(title=title, xlabel="architectures evaluated", ylabel="mean gap to best (score)",
+               xticks=BUDGETS)
+        ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeats", type=int, default=10, help="lcbench seeds")
+    parser.add_argument("--datasets", nargs="*", default=None)
+    parser.add_argument("--max-rows", type=int, default=1000)
+    parser.add_argument("--max-epochs", type=int, default=20)
+    parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["lcbench", "pmlb", "epoch"])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    names = args.datasets or (PMLB[:3] if args.quick else PMLB)
+    repeats = 3 if args.quick else args.repeats
+    prior = ArchitecturePrior.default()
+    pd.set_option("display.width", 160)
+    out = Path(args.out)
+    lc = pm = None
+    start = time.perf_counter()
+    if "lcbench" not in args.skip:
+        lc = lcbench_benchmark(prior, repeats)
+        print(f"\n## lcbench valid instances (surrogate val_accuracy %, {repeats} seeds)")
+        print(summary(lc).round(3).to_string())
+        hb = lcbench_hyperband(prior, min(repeats, 3))
+        agg = hb.groupby("mode")[["best", "epochs"]].mean()
+        print("\nprior + TPE, 30 architectures, with and without Hyperband on epochs:")
+        print(agg.round(2).to_string())
+        print(f"[lcbench done in {time.perf_counter() - start:.0f} s]", flush=True)
+    if "pmlb" not in args.skip:
+        print(f"\n## pmlb (real training, <= {args.max_rows} rows, <= {args.max_epochs} "
+              "epochs, hold-out accuracy)")
+        pm = pmlb_benchmark(prior, names, args.max_rows, args.max_epochs, args.patience)
+        print(summary(pm).round(3).to_string())
+        print("seconds per method:", pm.groupby("method")["seconds"].sum().round(0).to_dict())
+    if "epoch" not in args.skip:
+        print("\n## one epoch, 10,000 x 50, 3 x 256 MLP, batch 128, CPU")
+        print({k: round(v, 3) for k, v in epoch_time().items()})
+    if lc is not None or pm is not None:
+        plot(lc, pm, out / "nas_prior.png")
+        for name, frame in (("lcbench", lc), ("pmlb", pm)):
+            if frame is not None:
+                frame.to_csv(out / f"nas_prior_{name}.csv", index=False)
+        print(f"\nwrote {out / 'nas_prior.png'}")
+    print(f"total {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,310 @@
+"""MetaMLPClassifier / MetaMLPRegressor: MLP architecture search with a meta-learned prior."""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from metaopt.nas._mlp import MLPClassifier, MLPRegressor, resolve_device
+from metaopt.nas._prior import ArchitecturePrior
+from metaopt.nas._search import PRUNERS, FoldTrainer, make_pruner, objective
+
+
+@functools.lru_cache(maxsize=1)
+def _default_prior() -> ArchitecturePrior:
+    return ArchitecturePrior.default()
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+class _BaseMetaMLP(BaseEstimator):
+    """Shared search code; subclasses set the task, target encoding and final model."""
+
+    _task = ""
+
+    def __init__(
+        self,
+        n_trials: int | None = 20,
+        time_budget: float | None = None,
+        cv: int | float = 3,
+        max_epochs: int = 50,
+        n_prior_trials: int = 5,
+        prior: ArchitecturePrior | str | os.PathLike | None = "default",
+        pruner: str = "hyperband",
+        n_iter_no_change: int = 8,
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.n_trials = n_trials
+        self.time_budget = time_budget
+        self.cv = cv
+        self.max_epochs = max_epochs
+        self.n_prior_trials = n_prior_trials
+        self.prior = prior
+        self.pruner = pruner
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        def check(name: str, ok: bool, accepted: str) -> None:
+            if not ok:
+                raise ValueError(f"{name} must be {accepted}, got {getattr(self, name)!r}")
+
+        check("n_trials", self.n_trials is None or (_is_int(self.n_trials) and self.n_trials >= 1),
+              "an int >= 1 or None (then time_budget must be set)")
+        check("time_budget", self.time_budget is None or (
+            isinstance(self.time_budget, numbers.Real) and not isinstance(self.time_budget, bool)
+            and self.time_budget > 0), "a number of seconds > 0 or None")
+        if self.n_trials is None and self.time_budget is None:
+            raise ValueError("n_trials and time_budget are both None: the search would not "
+                             "stop; set at least one")
+        check("cv", (_is_int(self.cv) and self.cv >= 2) or (
+            isinstance(self.cv, float) and 0 < self.cv < 1),
+            "an int >= 2 (k-fold) or a float in (0, 1) (one hold-out share)")
+        check("max_epochs", _is_int(self.max_epochs) and self.max_epochs >= 1, "an int >= 1")
+        check("n_prior_trials", _is_int(self.n_prior_trials) and self.n_prior_trials >= 0,
+              "an int >= 0")
+        check("pruner", self.pruner in PRUNERS, f"one of {list(PRUNERS)}")
+        check("n_iter_no_change", _is_int(self.n_iter_no_change) and self.n_iter_no_change >= 1,
+              "an int >= 1")
+        check("verbose", _is_int(self.verbose) and self.verbose >= 0, "an int >= 0")
+
+    def _resolve_prior(self) -> ArchitecturePrior | None:
+        prior = self.prior
+        if prior is None or self.n_prior_trials == 0:
+            return None
+        if isinstance(prior, ArchitecturePrior):
+            return prior
+        if isinstance(prior, str) and prior == "default":
+            return _default_prior()
+        if isinstance(prior, (str, os.PathLike)):
+            return ArchitecturePrior.load(Path(prior))
+        raise TypeError("prior must be 'default', None, an ArchitecturePrior or the path "
+                        f"of a saved one, got {type(prior).__name__}")
+
+    def _splits(self, y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        n = len(y)
+        stratify = self._task == "classification" and np.bincount(y).min() >= (
+            self.cv if _is_int(self.cv) else 2)
+        if _is_int(self.cv):
+            if n < 2 * self.cv:
+                raise ValueError(f"cv={self.cv} needs at least {2 * self.cv} samples, got "
+                                 f"{n} sample(s)")
+            cls = StratifiedKFold if stratify else KFold
+            return list(cls(self.cv, shuffle=True, random_state=seed).split(np.zeros(n), y))
+        n_val = int(round(self.cv * n))
+        if n_val < 1 or n - n_val < 2:
+            raise ValueError(f"cv={self.cv} leaves no validation or fewer than 2 training "
+                             f"rows with {n} sample(s)")
+        if stratify and n_val >= len(np.unique(y)) and n - n_val >= len(np.unique(y)):
+            split = StratifiedShuffleSplit(1, test_size=n_val, random_state=seed)
+        else:
+            split = ShuffleSplit(1, test_size=n_val, random_state=seed)
+        return list(split.split(np.zeros(n), y))
+
+    # ------------------------------------------------------------------ hooks
+    def _encode_target(self, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _final_model(self, **params: Any) -> MLPClassifier | MLPRegressor:
+        raise NotImplementedError
+
+    def _n_classes(self) -> int:
+        return 0
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y) -> _BaseMetaMLP:
+        """Search MLP configurations, then refit the best one on all of ``X, y``.
+
+        The first ``n_prior_trials`` configurations are distinct draws from the prior
+        for this dataset's size; the rest come from Optuna's TPE. Every trial trains
+        on the ``cv`` splits epoch by epoch and reports the mean validation score
+        (accuracy, or R^2) so the pruner stops unpromising ones early. The best trial's
+        configuration is refitted on all rows for its best number of epochs.
+        """
+        self._check_params()
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
+                             y_numeric=self._task == "regression")
+        target = self._encode_target(y)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(2**31 - 1))
+        splits = self._splits(target, seed)
+        self.device_ = resolve_device(self.device)
+        prior = self._resolve_prior()
+        self.meta_features_ = {"n_instances": float(X.shape[0]),
+                               "n_features": float(X.shape[1]),
+                               "n_classes": float(self._n_classes())}
+        trainer = FoldTrainer(X.astype(np.float64), target, self._task, splits,
+                              self.device_, seed)
+        n_startup = 10
+        sampler_seed = seed
+        if prior is not None:
+            n_startup = self.n_prior_trials
+        sampler = optuna.samplers.TPESampler(seed=sampler_seed, n_startup_trials=n_startup)
+        level = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.INFO if self.verbose
+                                     else optuna.logging.WARNING)
+        try:
+            # a fixed name: Hyperband assigns brackets from a hash of the study name
+            study = optuna.create_study(direction="maximize", sampler=sampler,
+                                        pruner=make_pruner(self.pruner, self.max_epochs),
+                                        study_name=f"metaopt-nas-{seed}")
+            if prior is not None:
+                n = self.n_prior_trials if self.n_trials is None else min(
+                    self.n_prior_trials, self.n_trials)
+                for params in prior.sample(self.meta_features_, n, seed=sampler_seed):
+                    params.pop("max_epochs")
+                    study.enqueue_trial(params, user_attrs={"source": "prior"})
+            start = time.perf_counter()
+            study.optimize(objective(trainer, self._task, self.max_epochs,
+                                     self.n_iter_no_change),
+                           n_trials=self.n_trials, timeout=self.time_budget)
+            self.search_time_ = time.perf_counter() - start
+        finally:
+            optuna.logging.set_verbosity(level)
+        done = study.get_trials(deepcopy=False,
+                                states=(optuna.trial.TrialState.COMPLETE,))
+        if not done:
+            raise RuntimeError(f"no trial completed within the budget (n_trials="
+                               f"{self.n_trials}, time_budget={self.time_budget}); raise it")
+        best = study.best_trial
+        self.study_ = study
+        self.best_params_ = dict(best.params)
+        self.best_score_ = float(best.value)
+        self.best_epoch_ = max(1, int(best.user_attrs["best_epoch"]))
+        self.n_epochs_searched_ = int(sum(t.user_attrs.get("epochs", 0)
+                                          for t in study.trials)) * len(splits)
+        self.best_estimator_ = self._final_model(
+            **self.best_params_, max_epochs=self.best_epoch_, validation_fraction=0.0,
+            n_iter_no_change=self.best_epoch_, device=self.device, random_state=seed,
+        ).fit(X, y)
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def _check_X(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    def predict(self, X) -> np.ndarray:
+        """Predictions of :attr:`best_estimator_`."""
+        X = self._check_X(X)
+        return self.best_estimator_.predict(X)
+
+
+_PARAMS_DOC = """
+    Parameters
+    ----------
+    n_trials : int or None, default=20
+        Configurations to try (pruned ones count). None: until ``time_budget``.
+    time_budget : float or None, default=None
+        Seconds for the search (Optuna's ``timeout``; the refit comes on top).
+    cv : int or float, default=3
+        int: k-fold (stratified for classification when every class allows it);
+        float: the share of rows in one validation hold-out.
+    max_epochs : int, default=50
+        Maximum epochs of a trial: the resource of the multi-fidelity pruner.
+    n_prior_trials : int, default=5
+        How many first trials are draws from ``prior`` (0: none, plain TPE).
+    prior : "default", ArchitecturePrior, path or None, default="default"
+        The architecture prior; ``"default"`` is the shipped one
+        (:meth:`ArchitecturePrior.default`), None searches with TPE alone.
+    pruner : {"hyperband", "successive_halving", "none"}, default="hyperband"
+        Optuna pruner on the per-epoch mean validation score.
+    n_iter_no_change : int, default=8
+        Early-stopping patience of a trial, in epochs.
+    device : str, default="auto"
+        ``"auto"`` uses CUDA when available, else CPU.
+    random_state : int, RandomState or None
+        Seeds the splits, the prior's draws, TPE and the training.
+    verbose : int, default=0
+        > 0 shows Optuna's per-trial log.
+"""
+
+_ATTRS_DOC = """
+    best_estimator_ : MLPClassifier or MLPRegressor
+        The best configuration refitted on all rows for its best epoch count.
+    best_params_ : dict
+        Its ``mlp``-space parameters (``max_epochs`` excluded: see ``best_epoch_``).
+    best_score_ : float
+        Its mean validation score during the search.
+    best_epoch_ : int
+    study_ : optuna.Study
+        Every trial; prior draws have the user attribute ``source="prior"``.
+    n_epochs_searched_ : int
+        Epochs trained during the search, summed over trials and folds.
+    search_time_ : float
+    meta_features_ : dict
+        What the prior was conditioned on.
+    n_features_in_ : int
+"""
+
+
+class MetaMLPClassifier(ClassifierMixin, _BaseMetaMLP):
+    __doc__ = ("""Torch MLP classifier whose architecture and training settings are searched
+    with a meta-learned prior, TPE and multi-fidelity pruning; score: accuracy.
+""" + _PARAMS_DOC + """
+    Attributes
+    ----------
+    classes_ : ndarray
+""" + _ATTRS_DOC)
+
+    _task = "classification"
+
+    def _encode_target(self, y: np.ndarray) -> np.ndarray:
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        return encoder.transform(y)
+
+    def _n_classes(self) -> int:
+        return len(self.classes_)
+
+    def _final_model(self, **params: Any) -> MLPClassifier:
+        return MLPClassifier(**params)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of :attr:`best_estimator_`, columns ordered as ``classes_``."""
+        X = self._check_X(X)
+        return self.best_estimator_.predict_proba(X)
+
+
+class MetaMLPRegressor(RegressorMixin, _BaseMetaMLP):
+    __doc__ = ("""Torch MLP regressor whose architecture and training settings are searched
+    with a meta-learned prior, TPE and multi-fidelity pruning; score: R^2.
+
+    The shipped prior was trained on classification tasks: for regression it is
+    conditioned as a one-output problem, an extrapolation (see ``docs/nas.md``).
+""" + _PARAMS_DOC + """
+    Attributes
+    ----------
+""" + _ATTRS_DOC)
+
+    _task = "regression"
+
+    def _encode_target(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y, dtype=np.float64)
+        if not np.isfinite(y).all():
+            raise ValueError("y must be finite: it contains NaN or infinity")
+        return y
+
+    def _final_model(self, **params: Any) -> MLPRegressor:
+        return MLPRegressor(**params)

@@ -1,0 +1,482 @@
+"""ArchitecturePrior: a meta-learned distribution over MLP configurations given a dataset."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from optuna.distributions import CategoricalDistribution, IntDistribution
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from metaopt._version import __version__
+from metaopt.nas._lcbench import (
+    LCBENCH_SPACE,
+    PRIOR_FEATURES,
+    describe_mlp,
+    prior_features,
+    to_mlp_params,
+)
+from metaopt.spaces import SearchSpace
+
+PRIOR_FORMAT = "metaopt-nas-prior/1"
+_JSON, _WEIGHTS = "prior.json", "prior.safetensors"
+
+
+def random_configs(space: SearchSpace, n: int, rng: np.random.Generator,
+                   task: str = "classification") -> list[dict[str, Any]]:
+    """``n`` configurations drawn independently from the space's distributions.
+
+    Uniform (log-uniform where ``log``) per parameter; conditional parameters are drawn
+    only when active. This is the base distribution ``q`` of :class:`ArchitecturePrior`.
+    """
+    dists = space.distributions(task)
+    draws: dict[str, np.ndarray] = {}
+    for name, d in dists.items():
+        if isinstance(d, CategoricalDistribution):
+            draws[name] = rng.integers(len(d.choices), size=n)
+            continue
+        lo, hi = float(d.low), float(d.high)
+        if isinstance(d, IntDistribution):
+            lo, hi = lo - 0.5, hi + 0.5
+        u = rng.random(n)
+        x = (np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo))) if d.log
+             else lo + u * (hi - lo))
+        draws[name] = np.clip(np.rint(x), d.low, d.high) if isinstance(d, IntDistribution) else x
+    out = []
+    for i in range(n):
+        config: dict[str, Any] = {}
+        for name, d in dists.items():
+            if not space.is_active(name, config):
+                continue
+            v = draws[name][i]
+            config[name] = (d.choices[int(v)] if isinstance(d, CategoricalDistribution)
+                            else int(v) if isinstance(d, IntDistribution) else float(v))
+        out.append(config)
+    return out
+
+
+def _encode_numeric(space: SearchSpace, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Vectorised :meth:`SearchSpace.encode` of checked configurations of a space whose
+    parameters are all numeric and unconditional (such as :data:`LCBENCH_SPACE`)."""
+    cols = []
+    for p in space.params:
+        d = p.distribution
+        v = np.array([c[p.name] for c in configs], dtype=float)
+        lo, hi = float(d.low), float(d.high)
+        if d.log:
+            v, lo, hi = np.log(v), math.log(lo), math.log(hi)
+        cols.append((v - lo) / (hi - lo))
+    return np.stack(cols, axis=1).astype(np.float32)
+
+
+def _scorer(n_in: int, hidden: Sequence[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for width in hidden:
+        layers += [nn.Linear(n_in, width), nn.SiLU()]
+        n_in = width
+    layers.append(nn.Linear(n_in, 1))
+    return nn.Sequential(*layers)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _as_frame(meta_features: Any) -> list[Mapping[str, Any]]:
+    if isinstance(meta_features, pd.DataFrame):
+        return [row for _, row in meta_features.iterrows()]
+    return [meta_features]
+
+
+class ArchitecturePrior:
+    """Distribution over MLP configurations conditioned on a dataset's meta-features.
+
+    An energy model over the LCBench parameterisation (:data:`LCBENCH_SPACE`: layers,
+    widest layer, dropout, SGD learning rate, momentum, weight decay, batch size):
+
+    ``p(c | d) = q(c) exp(s(d, c) / T) / Z(d)``
+
+    where ``q`` is the space's uniform / log-uniform sampling distribution, ``s`` a small
+    network of the dataset's meta-features ``d`` (:data:`PRIOR_FEATURES`) and the encoded
+    configuration, and ``T`` a temperature. ``s`` is meta-trained listwise: on each
+    training dataset, the softmax of ``s`` over random configurations is fitted to
+    ``exp(-regret quantile / target_temperature)``, so ``T = 1`` concentrates on about
+    the best ``target_temperature`` share of the space. ``Z`` is estimated on a seeded
+    pool of ``n_pool`` draws from ``q``; sampling is sampling-importance-resampling
+    from a fresh pool (without replacement: Gumbel top-k). Samples are returned as
+    ``mlp``-space configurations (:func:`to_mlp_params`) unless ``native=True``.
+
+    Parameters
+    ----------
+    hidden : tuple of int, default=(64, 64)
+        Hidden widths of the scoring network.
+    n_members : int, default=3
+        Independently initialised scoring networks, averaged.
+    target_temperature : float, default=0.05
+        Sharpness of the training target (share of the best configurations).
+    temperature : float, default=1.0
+        Sampling temperature ``T``; larger is closer to ``q``.
+    n_pool : int, default=4096
+        Size of the pools that estimate ``Z`` and that sampling resamples.
+    iterations : int, default=800
+        Adam steps per member.
+    batch_configs : int, default=256
+        Configurations per dataset in one listwise step.
+    cost_weight : float, default=0.0
+        With training ``costs``: the target's logits lose ``cost_weight`` times the
+        per-dataset standardised log cost, trading a little accuracy for cheaper
+        configurations (e.g. LCBench's training time).
+    lr, weight_decay : float, default=3e-3, 1e-4
+        AdamW settings of the meta-training.
+    random_state : int, default=0
+
+    Attributes
+    ----------
+    members_ : list of torch.nn.Module
+    feature_mean_, feature_scale_ : ndarray
+        Standardisation of the ``log1p`` meta-features.
+    training_ : dict
+        What the prior was trained on (datasets, sizes, losses), saved with it.
+    """
+
+    def __init__(self, *, hidden: tuple[int, ...] = (64, 64), n_members: int = 3,
+                 target_temperature: float = 0.05, temperature: float = 1.0,
+                 n_pool: int = 4096, iterations: int = 800, batch_configs: int = 256,
+                 cost_weight: float = 0.0, lr: float = 3e-3, weight_decay: float = 1e-4, random_state: int = 0) -> None:
+        self.hidden = hidden
+        self.n_members = n_members
+        self.target_temperature = target_temperature
+        self.temperature = temperature
+        self.n_pool = n_pool
+        self.iterations = iterations
+        self.batch_configs = batch_configs
+        self.cost_weight = cost_weight
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.random_state = random_state
+
+    @property
+    def space(self) -> SearchSpace:
+        """The native space of the prior (:data:`LCBENCH_SPACE`)."""
+        return LCBENCH_SPACE
+
+    # ------------------------------------------------------------------ training
+    def fit(self, meta_features: pd.DataFrame, configs: Sequence[Mapping[str, Any]],
+            scores: np.ndarray, *, costs: np.ndarray | None = None,
+            info: Mapping[str, Any] | None = None) -> ArchitecturePrior:
+        """Meta-train on the scores of shared configurations across datasets.
+
+        Parameters
+        ----------
+        meta_features : DataFrame
+            One row per training dataset with the :data:`PRIOR_FEATURES` columns.
+        configs : sequence of dict
+            Native (LCBench) configurations, shared by every dataset; they should be
+            draws from ``q`` (:func:`random_configs`) for ``s`` to be a density ratio.
+        scores : array of shape (n_datasets, n_configs)
+            Higher is better; NaN where not evaluated.
+        costs : array of shape (n_datasets, n_configs), optional
+            Positive costs (e.g. training seconds), used with ``cost_weight``.
+        info : mapping, optional
+            Provenance saved with the prior (e.g. instance ids, surrogate target).
+        """
+        if not isinstance(meta_features, pd.DataFrame):
+            raise TypeError("meta_features must be a DataFrame (one row per dataset), got "
+                            f"{type(meta_features).__name__}")
+        scores = np.asarray(scores, dtype=float)
+        if scores.shape != (len(meta_features), len(configs)):
+            raise ValueError(f"scores must have shape (n_datasets, n_configs) = "
+                             f"({len(meta_features)}, {len(configs)}), got {scores.shape}")
+        if len(meta_features) < 2 or len(configs) < 2:
+            raise ValueError("need at least 2 datasets and 2 configurations, got "
+                             f"{len(meta_features)} and {len(configs)}")
+        if self.target_temperature <= 0 or self.temperature <= 0:
+            raise ValueError("target_temperature and temperature must be > 0, got "
+                             f"{self.target_temperature!r} and {self.temperature!r}")
+        feats = np.stack([prior_features(r) for r in _as_frame(meta_features)])
+        self.feature_mean_ = feats.mean(axis=0)
+        self.feature_scale_ = np.where(feats.std(axis=0) > 1e-9, feats.std(axis=0), 1.0)
+        x_mf = torch.tensor((feats - self.feature_mean_) / self.feature_scale_,
+                            dtype=torch.float32)
+        x_cfg = torch.tensor(self._encode(configs))
+        # per-dataset regret quantile: 0 = the dataset's best configuration, 1 = its worst
+        ranks = pd.DataFrame(scores).rank(axis=1, ascending=False, pct=True).to_numpy()
+        logits_target = -np.nan_to_num(ranks, nan=np.inf) / self.target_temperature
+        if costs is not None and self.cost_weight:
+            costs = np.log(np.asarray(costs, dtype=float))
+            if costs.shape != scores.shape or not np.isfinite(costs[np.isfinite(scores)]).all():
+                raise ValueError(f"costs must be positive with the shape of scores "
+                                 f"{scores.shape}, got {costs.shape}")
+            z = (costs - np.nanmean(costs, axis=1, keepdims=True)) / np.nanstd(
+                costs, axis=1, keepdims=True).clip(1e-9)
+            logits_target = logits_target - self.cost_weight * np.nan_to_num(z)
+        target_logits = torch.tensor(logits_target, dtype=torch.float32)
+        valid = torch.tensor(np.isfinite(scores))
+        self.members_ = []
+        losses = []
+        for m in range(self.n_members):
+            gen = torch.Generator().manual_seed(self.random_state * 1000 + m)
+            torch.manual_seed(self.random_state * 1000 + m)
+            net = _scorer(x_mf.shape[1] + x_cfg.shape[1], self.hidden)
+            opt = torch.optim.AdamW(net.parameters(), lr=self.lr,
+                                    weight_decay=self.weight_decay)
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(self.iterations, 1))
+            k = min(self.batch_configs, len(configs))
+            for _ in range(self.iterations):
+                idx = torch.stack([torch.randperm(len(configs), generator=gen)[:k]
+                                   for _ in range(len(x_mf))])
+                inputs = torch.cat([x_mf[:, None, :].expand(-1, k, -1), x_cfg[idx]], dim=-1)
+                logits = net(inputs)[..., 0]
+                ok = torch.gather(valid, 1, idx)
+                target = torch.softmax(torch.where(ok, torch.gather(target_logits, 1, idx),
+                                                   torch.tensor(-math.inf)), dim=1)
+                logp = torch.log_softmax(logits.masked_fill(~ok, -1e9), dim=1)
+                loss = -(target * logp.masked_fill(~ok, 0.0)).sum(dim=1).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+            losses.append(float(loss.detach()))
+            self.members_.append(net.eval())
+        self.training_ = {"n_datasets": len(meta_features), "n_configs": len(configs),
+                          "datasets": [str(i) for i in meta_features.index],
+                          "final_listwise_loss": losses, **dict(info or {})}
+        self._reset_pool()
+        return self
+
+    # ------------------------------------------------------------------ inference
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "members_"):
+            raise ValueError("this ArchitecturePrior is not fitted: call fit() or load(), or "
+                             "use ArchitecturePrior.default() for the shipped one")
+
+    def _reset_pool(self) -> None:
+        rng = np.random.default_rng(self.random_state)
+        self._pool = random_configs(self.space, self.n_pool, rng)
+        self._pool_x = torch.tensor(_encode_numeric(self.space, self._pool))
+
+    def _encode(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        checked = []
+        for i, c in enumerate(configs):
+            if not isinstance(c, Mapping):
+                raise TypeError(f"configs[{i}] must be a dict, got {type(c).__name__}")
+            try:
+                checked.append(self.space.check_params(c, "classification"))
+            except (ValueError, TypeError) as exc:
+                raise ValueError(
+                    f"configs[{i}] is not a native (LCBench) configuration: {exc}. "
+                    "The prior scores configurations of its native space; mlp-space "
+                    "configurations come out of sample() and cannot be mapped back") from exc
+        if not checked:
+            raise ValueError("configs is empty: nothing to score")
+        return _encode_numeric(self.space, checked)
+
+    def _features(self, meta_features: Any) -> torch.Tensor:
+        feats = (prior_features(meta_features) - self.feature_mean_) / self.feature_scale_
+        return torch.tensor(feats, dtype=torch.float32)
+
+    def _scores(self, meta_features: Any, x_cfg: torch.Tensor) -> np.ndarray:
+        mf = self._features(meta_features)
+        inputs = torch.cat([mf[None, :].expand(len(x_cfg), -1), x_cfg], dim=1)
+        with torch.no_grad():
+            out = torch.stack([net(inputs)[:, 0] for net in self.members_]).mean(dim=0)
+        return out.numpy().astype(np.float64)
+
+    def _temperature(self, temperature: float | None) -> float:
+        t = self.temperature if temperature is None else temperature
+        if not isinstance(t, (int, float)) or not t > 0:
+            raise ValueError(f"temperature must be a float > 0, got {t!r}")
+        return float(t)
+
+    def score(self, meta_features: Mapping[str, Any] | pd.Series,
+              configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """The network's score ``s(d, c)`` of native configurations (higher = better)."""
+        self._check_fitted()
+        return self._scores(meta_features, torch.tensor(self._encode(configs)))
+
+    def log_prob(self, meta_features: Mapping[str, Any] | pd.Series,
+                 configs: Sequence[Mapping[str, Any]], *,
+                 temperature: float | None = None) -> np.ndarray:
+        """``log p(c | d) - log q(c)`` of native (LCBench) configurations.
+
+        The log density relative to the space's uniform / log-uniform sampling
+        distribution ``q``: 0 means "as likely as under random search", +2 means
+        ``e**2`` times as likely. ``Z`` is estimated on the prior's fixed pool.
+        """
+        self._check_fitted()
+        t = self._temperature(temperature)
+        s = self.score(meta_features, configs) / t
+        pool = self._scores(meta_features, self._pool_x) / t
+        log_z = np.logaddexp.reduce(pool) - math.log(len(pool))
+        return s - log_z
+
+    def sample(self, meta_features: Mapping[str, Any] | pd.Series, n: int = 1, *,
+               seed: int | None = None, temperature: float | None = None,
+               native: bool = False) -> list[dict[str, Any]]:
+        """``n`` distinct configurations drawn from the prior for a dataset.
+
+        Parameters
+        ----------
+        meta_features : Series or mapping
+            E.g. :func:`metaopt.metafeatures.compute` of the dataset (the
+            :data:`PRIOR_FEATURES` are used).
+        n : int
+            Number of configurations, at most ``n_pool``.
+        seed : int, optional
+            Seeds the pool and the draw; same seed, same configurations.
+        temperature : float, optional
+            Overrides :attr:`temperature` (-> 0: the best-scored of the pool).
+        native : bool
+            Return LCBench configurations instead of ``mlp``-space ones.
+        """
+        self._check_fitted()
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 1 <= n <= self.n_pool:
+            raise ValueError(f"n must be an int in [1, n_pool={self.n_pool}], got {n!r}")
+        t = self._temperature(temperature)
+        rng = np.random.default_rng(seed)
+        pool = random_configs(self.space, self.n_pool, rng)
+        logits = self._scores(meta_features, torch.tensor(_encode_numeric(self.space, pool))) / t
+        chosen = np.argsort(-(logits + rng.gumbel(size=len(logits))), kind="stable")[:n]
+        picked = [pool[i] for i in chosen]
+        return picked if native else [to_mlp_params(c) for c in picked]
+
+    def describe(self, meta_features: Mapping[str, Any] | pd.Series, n: int = 5, *,
+                 temperature: float | None = None) -> pd.DataFrame:
+        """The ``n`` most likely configurations of the prior's pool for a dataset.
+
+        Returns
+        -------
+        DataFrame
+            ``probability`` (share of the pool's mass at the temperature),
+            ``log_ratio`` (:meth:`log_prob`), ``architecture`` (one readable line),
+            ``params`` (``mlp`` space) and ``lcbench`` (native) per row, best first.
+        """
+        self._check_fitted()
+        t = self._temperature(temperature)
+        logits = self._scores(meta_features, self._pool_x) / t
+        log_z = np.logaddexp.reduce(logits)
+        order = np.argsort(-logits, kind="stable")[:n]
+        mlp = [to_mlp_params(self._pool[i]) for i in order]
+        return pd.DataFrame({
+            "probability": np.exp(logits[order] - log_z),
+            "log_ratio": logits[order] - log_z + math.log(len(logits)),
+            "architecture": [describe_mlp(p) for p in mlp],
+            "params": mlp,
+            "lcbench": [self._pool[i] for i in order],
+        })
+
+    # ------------------------------------------------------------------ persistence
+    def _params(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in (
+            "hidden", "n_members", "target_temperature", "temperature", "n_pool",
+            "iterations", "batch_configs", "cost_weight", "lr", "weight_decay", "random_state")}
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``prior.json`` (settings, scaling, provenance) and ``prior.safetensors``.
+
+        The JSON records the SHA-256 of the weights and the weights' metadata the
+        SHA-256 of the JSON body, so :meth:`load` refuses files changed after saving.
+        """
+        self._check_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        body = {
+            "format": PRIOR_FORMAT, "metaopt_version": __version__,
+            "params": self._params(), "space": self.space.to_json_dict(),
+            "features": list(PRIOR_FEATURES),
+            "feature_mean": self.feature_mean_.tolist(),
+            "feature_scale": self.feature_scale_.tolist(), "training": self.training_,
+        }
+        text = json.dumps(body, indent=1, sort_keys=True)
+        tensors = {f"member{i}.{k}": v.detach().contiguous()
+                   for i, net in enumerate(self.members_) for k, v in net.state_dict().items()}
+        weights = directory / _WEIGHTS
+        save_file(tensors, str(weights), metadata={
+            "format": PRIOR_FORMAT, "json_sha256": hashlib.sha256(text.encode()).hexdigest()})
+        record = {"body": body, "weights_sha256": _sha256(weights)}
+        (directory / _JSON).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ArchitecturePrior:
+        """Load a prior written by :meth:`save` (JSON + safetensors; no code is run).
+
+        Raises ``ValueError`` for a directory without a prior, a file of another format,
+        or files whose checksums no longer match (edited or truncated after saving).
+        """
+        directory = Path(directory)
+        path, weights = directory / _JSON, directory / _WEIGHTS
+        if not path.is_file() or not weights.is_file():
+            raise ValueError(f"{directory} holds no metaopt architecture prior (expected "
+                             f"{_JSON} and {_WEIGHTS})")
+        try:
+            record = json.loads(path.read_text())
+            body = record["body"]
+            fmt = body.get("format")
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError,
+                AttributeError) as exc:
+            raise ValueError(f"{path} is not a metaopt architecture prior: {exc!r}") from exc
+        if fmt != PRIOR_FORMAT:
+            raise ValueError(f"{path} is not a {PRIOR_FORMAT} file (format {fmt!r})")
+        text = json.dumps(body, indent=1, sort_keys=True)
+        if record.get("weights_sha256") != _sha256(weights):
+            raise ValueError(f"{weights} does not match {path} (SHA-256 mismatch): the "
+                             "weights were changed or replaced after saving; refusing to load")
+        try:
+            tensors = load_file(str(weights))
+            from safetensors import safe_open
+
+            with safe_open(str(weights), "pt") as f:
+                meta = f.metadata() or {}
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise ValueError(f"cannot read prior weights {weights}: {exc}") from exc
+        if meta.get("json_sha256") != hashlib.sha256(text.encode()).hexdigest():
+            raise ValueError(f"{path} does not match {weights} (SHA-256 mismatch): the "
+                             "settings were changed after saving; refusing to load")
+        # distributions only: other fields of to_json_dict may grow with metaopt versions
+        saved_space = body.get("space", {}).get("distributions")
+        if saved_space != LCBENCH_SPACE.to_json_dict()["distributions"] or body.get(
+                "features") != list(PRIOR_FEATURES):
+            raise ValueError(f"{path} was trained on another space or meta-feature set; "
+                             "retrain the prior")
+        params = dict(body["params"])
+        params["hidden"] = tuple(params["hidden"])
+        self = cls(**params)
+        self.feature_mean_ = np.asarray(body["feature_mean"], dtype=float)
+        self.feature_scale_ = np.asarray(body["feature_scale"], dtype=float)
+        self.training_ = body["training"]
+        self.members_ = []
+        n_in = len(PRIOR_FEATURES) + LCBENCH_SPACE.n_encoded
+        for i in range(self.n_members):
+            net = _scorer(n_in, self.hidden)
+            prefix = f"member{i}."
+            try:
+                net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items()
+                                     if k.startswith(prefix)})
+            except RuntimeError as exc:
+                raise ValueError(f"prior weights in {weights} do not match {path}: "
+                                 f"{exc}") from exc
+            self.members_.append(net.eval())
+        self._reset_pool()
+        return self
+
+    @classmethod
+    def default(cls) -> ArchitecturePrior:
+        """The prior shipped in ``metaopt/_models/nas_prior`` (see its CARD.md)."""
+        root = resources.files("metaopt").joinpath("_models", "nas_prior")
+        return cls.load(Path(str(root)))
+
+    def __repr__(self) -> str:
+        fitted = (f"fitted on {self.training_.get('n_datasets')} datasets"
+                  if hasattr(self, "members_") else "not fitted")
+        return f"ArchitecturePrior(temperature={self.temperature}, {fitted})"

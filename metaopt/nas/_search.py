@@ -1,0 +1,183 @@
+"""Multi-fidelity evaluation of MLP configurations: train on folds epoch by epoch, report
+the mean validation score to an Optuna trial so a pruner can stop bad ones early."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import optuna
+import torch
+from sklearn.metrics import accuracy_score, r2_score
+from torch import nn
+
+from metaopt.nas._mlp import build_mlp, train_epoch
+from metaopt.spaces import get_space
+
+#: ``mlp``-space parameters the search does not tune: epochs are the fidelity.
+NOT_SEARCHED = ("max_epochs",)
+PRUNERS = ("hyperband", "successive_halving", "none")
+
+
+def search_distributions(task: str) -> dict[str, optuna.distributions.BaseDistribution]:
+    """The ``mlp`` space's distributions for ``task`` without :data:`NOT_SEARCHED`."""
+    return {k: d for k, d in get_space("mlp").distributions(task).items()
+            if k not in NOT_SEARCHED}
+
+
+def suggest_mlp(trial: optuna.trial.BaseTrial, task: str) -> dict[str, Any]:
+    """Define-by-run sampling of the searched ``mlp`` parameters (conditions respected)."""
+    space = get_space("mlp")
+    values: dict[str, Any] = {}
+    for name, d in search_distributions(task).items():
+        if not space.is_active(name, values):
+            continue
+        if isinstance(d, optuna.distributions.CategoricalDistribution):
+            values[name] = trial.suggest_categorical(name, d.choices)
+        elif isinstance(d, optuna.distributions.IntDistribution):
+            values[name] = trial.suggest_int(name, d.low, d.high, log=d.log)
+        else:
+            values[name] = trial.suggest_float(name, d.low, d.high, log=d.log)
+    return values
+
+
+def make_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
+    """``"hyperband"`` (1..max_epochs, factor 3), ``"successive_halving"`` or ``"none"``."""
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_epochs,
+                                              reduction_factor=3)
+    if name == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    raise ValueError(f"pruner must be one of {PRUNERS}, got {name!r}")
+
+
+@dataclass
+class _Fold:
+    x_tr: torch.Tensor
+    y_tr: torch.Tensor
+    x_val: torch.Tensor
+    y_val: np.ndarray
+
+
+@dataclass
+class Evaluation:
+    """Outcome of one configuration: best mean validation score and where it was."""
+
+    score: float
+    best_epoch: int
+    epochs: int  # epochs trained (per fold)
+    curve: list[float]
+    pruned: bool = False
+
+
+class FoldTrainer:
+    """Evaluate MLP configurations on fixed train/validation splits of one dataset.
+
+    Each fold is standardised with its own training rows (and, for regression, the
+    target too); models train with AdamW exactly like :class:`~metaopt.nas.MLPClassifier`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    y : ndarray of shape (n,)
+        Class indices ``0..n_classes-1`` for classification, floats for regression.
+    task : {"classification", "regression"}
+    splits : list of (train_idx, val_idx)
+    device : torch.device
+    seed : int
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, task: str,
+                 splits: list[tuple[np.ndarray, np.ndarray]], device: torch.device,
+                 seed: int) -> None:
+        self.task, self.device, self.seed = task, device, seed
+        self.n_out = int(y.max()) + 1 if task == "classification" else 1
+        self.folds = []
+        for tr, val in splits:
+            mean, scale = X[tr].mean(axis=0), X[tr].std(axis=0)
+            scale = np.where(scale > 0, scale, 1.0)
+            x_tr = torch.tensor((X[tr] - mean) / scale, dtype=torch.float32, device=device)
+            x_val = torch.tensor((X[val] - mean) / scale, dtype=torch.float32, device=device)
+            if task == "classification":
+                y_tr = torch.tensor(y[tr], dtype=torch.long, device=device)
+            else:
+                y_mean, y_scale = y[tr].mean(), y[tr].std() or 1.0
+                y_tr = torch.tensor((y[tr] - y_mean) / y_scale, dtype=torch.float32,
+                                    device=device)[:, None]
+            self.folds.append(_Fold(x_tr, y_tr, x_val, y[val]))
+
+    def _score(self, model: nn.Module, fold: _Fold) -> float:
+        model.eval()
+        with torch.no_grad():
+            out = model(fold.x_val).cpu().numpy()
+        if self.task == "classification":
+            return float(accuracy_score(fold.y_val, out.argmax(axis=1)))
+        if not np.isfinite(out).all():
+            return -1.0
+        return max(float(r2_score(fold.y_val, out[:, 0])), -1.0)  # scale-free: no unscaling
+
+    def evaluate(self, params: Mapping[str, Any], max_epochs: int, patience: int,
+                 report: Callable[[float, int], bool] | None = None) -> Evaluation:
+        """Train ``params`` for up to ``max_epochs`` on every fold, in lockstep.
+
+        After each epoch the mean validation score goes to ``report(score, epoch)``; a
+        ``True`` return stops the training (a pruned trial) -- the exception is the
+        caller's to raise. Training also stops after ``patience`` epochs without a new
+        best mean score.
+        """
+        loss_fn = nn.CrossEntropyLoss() if self.task == "classification" else nn.MSELoss()
+        cuda = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(self.seed)
+            models, optims = [], []
+            for fold in self.folds:
+                model = build_mlp(fold.x_tr.shape[1], self.n_out, int(params["n_layers"]),
+                                  int(params["width"]), params["activation"],
+                                  float(params["dropout"]), params["norm"],
+                                  bool(params.get("skip", False))).to(self.device)
+                models.append(model)
+                optims.append(torch.optim.AdamW(model.parameters(),
+                                                lr=float(params["learning_rate"]),
+                                                weight_decay=float(params["weight_decay"])))
+            best, best_epoch, curve, pruned = -np.inf, 0, [], False
+            for epoch in range(1, max_epochs + 1):
+                scores = []
+                for model, opt, fold in zip(models, optims, self.folds, strict=True):
+                    batch = min(int(params["batch_size"]), len(fold.x_tr))
+                    train_epoch(model, opt, loss_fn, fold.x_tr, fold.y_tr, batch)
+                    scores.append(self._score(model, fold))
+                curve.append(float(np.mean(scores)))
+                if curve[-1] > best:
+                    best, best_epoch = curve[-1], epoch
+                if report is not None and report(curve[-1], epoch):
+                    pruned = True
+                    break
+                if epoch - best_epoch >= patience:
+                    break
+        return Evaluation(float(best), best_epoch, len(curve), curve, pruned)
+
+
+def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int
+              ) -> Callable[[optuna.trial.Trial], float]:
+    """Optuna objective: sample (or take the enqueued) ``mlp`` configuration, train it
+    with pruning, return the best mean validation score (higher is better)."""
+
+    def run(trial: optuna.trial.Trial) -> float:
+        params = suggest_mlp(trial, task)
+
+        def report(score: float, epoch: int) -> bool:
+            trial.report(score, epoch)
+            return trial.should_prune()
+
+        result = trainer.evaluate(params, max_epochs, patience, report)
+        trial.set_user_attr("best_epoch", result.best_epoch)
+        trial.set_user_attr("epochs", result.epochs)
+        if result.pruned:
+            raise optuna.TrialPruned()
+        return result.score
+
+    return run

@@ -1,0 +1,107 @@
+"""MetaMLPClassifier / MetaMLPRegressor: scikit-learn compliance, prior-first search,
+multi-fidelity pruning and clear errors on bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+import pytest
+import torch
+from sklearn.datasets import make_classification, make_regression
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import threadpool_limits
+
+from metaopt.data import LocalSource
+from metaopt.nas import MetaMLPClassifier, MetaMLPRegressor, MLPClassifier
+
+TINY = dict(n_trials=1, cv=2, max_epochs=6, n_prior_trials=1, pruner="none")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def wine(pmlb_root):
+    data = LocalSource(pmlb_root).load("wine_recognition")
+    return data.X.to_numpy(dtype=float), data.y.to_numpy()
+
+
+@parametrize_with_checks([MetaMLPClassifier(**TINY), MetaMLPRegressor(**TINY)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_search_starts_from_the_prior_prunes_and_refits(wine):
+    X, y = wine
+    model = MetaMLPClassifier(n_trials=8, cv=0.3, max_epochs=9, n_prior_trials=3,
+                              n_iter_no_change=4, random_state=0).fit(X, y)
+    trials = model.study_.trials
+    assert [t.user_attrs.get("source") for t in trials[:3]] == ["prior"] * 3
+    assert all("source" not in t.user_attrs for t in trials[3:])
+    states = {t.state for t in trials}
+    assert states <= {optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED}
+    # multi-fidelity: fewer epochs than 8 full trainings
+    assert model.n_epochs_searched_ < 8 * 9
+    assert model.best_score_ > 0.85
+    assert model.score(X, y) > 0.9
+    assert isinstance(model.best_estimator_, MLPClassifier)
+    assert model.best_estimator_.n_epochs_ == model.best_epoch_
+    assert model.best_params_ == model.study_.best_trial.params
+    assert list(model.classes_) == sorted(set(y))
+    assert model.n_features_in_ == X.shape[1]
+    assert model.meta_features_ == {"n_instances": 178.0, "n_features": 13.0, "n_classes": 3.0}
+    proba = model.predict_proba(X[:5])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_without_prior_it_is_plain_tpe():
+    X, y = make_regression(80, 4, noise=0.1, random_state=0)
+    model = MetaMLPRegressor(n_trials=2, cv=2, max_epochs=5, prior=None, random_state=0)
+    model.fit(X, y)
+    assert all("source" not in t.user_attrs for t in model.study_.trials)
+    assert np.isfinite(model.predict(X)).all()
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "message"),
+    [
+        (dict(cv=1), ValueError, r"cv must be an int >= 2 \(k-fold\) or a float in \(0, 1\)"),
+        (dict(cv=1.5), ValueError, "cv must be"),
+        (dict(pruner="median"), ValueError, r"pruner must be one of \['hyperband'"),
+        (dict(n_trials=None), ValueError, "n_trials and time_budget are both None"),
+        (dict(n_trials=0), ValueError, "n_trials must be an int >= 1 or None"),
+        (dict(time_budget=-1), ValueError, "time_budget must be a number of seconds > 0"),
+        (dict(max_epochs=0), ValueError, "max_epochs must be an int >= 1, got 0"),
+        (dict(prior=42), TypeError, "prior must be 'default', None, an ArchitecturePrior"),
+        (dict(prior="/nonexistent/prior"), ValueError, "holds no metaopt architecture prior"),
+        (dict(device="tpu:0"), ValueError, "device must be 'auto' or a torch device"),
+    ],
+)
+def test_invalid_parameters_raise_in_fit(params, error, message):
+    X, y = make_classification(40, 4, random_state=0)
+    model = MetaMLPClassifier(**{**TINY, **params})
+    with pytest.raises(error, match=message):
+        model.fit(X, y)
+
+
+def test_bad_data_gives_clear_errors():
+    X, y = make_classification(40, 4, random_state=0)
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        MetaMLPRegressor(**TINY).fit(X, np.where(np.arange(40) == 3, np.nan, 1.0))
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        MetaMLPClassifier(**TINY).fit(np.where(X > 1, np.nan, X), y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        MetaMLPClassifier(**TINY).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="Unknown label type"):
+        MetaMLPClassifier(**TINY).fit(X, np.linspace(0, 1, 40))
+    with pytest.raises(ValueError, match=r"cv=5 needs at least 10 samples, got 6 sample"):
+        MetaMLPClassifier(**{**TINY, "cv": 5}).fit(X[:6], y[:6])
+    model = MetaMLPClassifier(**TINY, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="X has 3 features, but MetaMLPClassifier is expecting 4"):
+        model.predict(X[:, :3])

@@ -1,0 +1,198 @@
+"""ArchitecturePrior: valid samples that train, a proper density, persistence and refusal
+of tampered files, the LCBench translation and task table."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.datasets import make_classification
+from threadpoolctl import threadpool_limits
+
+from metaopt.nas import (
+    LCBENCH_SPACE,
+    ArchitecturePrior,
+    lcbench_tasks,
+    random_configs,
+    task_metafeatures,
+    to_mlp_params,
+)
+from metaopt.spaces import get_space
+
+SMALL = {"n_instances": 300.0, "n_features": 8.0, "n_classes": 2.0}
+LARGE = {"n_instances": 60000.0, "n_features": 700.0, "n_classes": 10.0}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def prior() -> ArchitecturePrior:
+    return ArchitecturePrior.default()
+
+
+@pytest.fixture(scope="module")
+def toy_prior() -> ArchitecturePrior:
+    """A tiny prior fitted on synthetic scores: small datasets like 1 layer, large 5."""
+    rng = np.random.default_rng(0)
+    configs = random_configs(LCBENCH_SPACE, 300, rng)
+    layers = np.array([c["num_layers"] for c in configs])
+    sizes = np.geomspace(200, 200000, 8)
+    mf = pd.DataFrame({"n_instances": sizes, "n_features": 20.0, "n_classes": 2.0})
+    want = np.where(sizes < 5000, 1, 5)
+    scores = -np.abs(layers[None, :] - want[:, None]) + 0.1 * rng.random((8, 300))
+    return ArchitecturePrior(n_members=1, iterations=150, n_pool=512,
+                             random_state=0).fit(mf, configs, scores)
+
+
+def test_every_sampled_architecture_builds_and_trains_one_step(prior):
+    space = get_space("mlp")
+    X, y = make_classification(40, 6, random_state=0)
+    samples = prior.sample(SMALL, 4, seed=0) + prior.sample(LARGE, 3, seed=1)
+    for params in samples:
+        checked = space.check_params(params, "classification")
+        assert checked == params  # complete, valid, no inactive leftovers
+        model = space.build({**params, "max_epochs": 10}, "classification", random_state=0)
+        model.set_params(model__max_epochs=1).fit(X, y)
+        assert model["model"].n_epochs_ == 1
+        assert np.isfinite(model.predict_proba(X)).all()
+
+
+def test_sampling_is_seeded_distinct_and_native_on_request(prior):
+    first = prior.sample(SMALL, 5, seed=3, native=True)
+    assert first == prior.sample(SMALL, 5, seed=3, native=True)
+    assert first != prior.sample(SMALL, 5, seed=4, native=True)
+    assert len({json.dumps(c, sort_keys=True) for c in first}) == 5
+    for c in first:
+        assert LCBENCH_SPACE.check_params(c, "classification") == c
+    assert prior.sample(SMALL, 5, seed=3) == [to_mlp_params(c) for c in first]
+
+
+def test_log_prob_is_a_density_ratio_that_favours_the_prior_mode(prior):
+    rng = np.random.default_rng(0)
+    rand = random_configs(LCBENCH_SPACE, 2000, rng)
+    log_ratio = prior.log_prob(SMALL, rand, temperature=1.0)
+    assert np.isfinite(log_ratio).all()
+    # E_q[p/q] = 1: the mean density ratio over fresh draws of q is close to 1 (at T = 1;
+    # the shipped T = 0.1 is too sharp for 2000 draws to estimate it)
+    assert np.mean(np.exp(log_ratio)) == pytest.approx(1.0, rel=0.35)
+    top = prior.describe(SMALL, n=3, temperature=1.0)
+    assert list(top.columns) == ["probability", "log_ratio", "architecture", "params",
+                                 "lcbench"]
+    assert top["probability"].is_monotonic_decreasing
+    np.testing.assert_allclose(prior.log_prob(SMALL, list(top["lcbench"]), temperature=1.0),
+                               top["log_ratio"], rtol=1e-5)
+    assert (top["log_ratio"] > np.quantile(log_ratio, 0.95)).all()
+    # a higher temperature flattens the distribution towards random search
+    hot = prior.log_prob(SMALL, rand, temperature=20.0)
+    assert np.std(hot) < np.std(log_ratio) / 10
+
+
+def test_prior_is_conditioned_on_meta_features(toy_prior):
+    small = toy_prior.describe({"n_instances": 300, "n_features": 20, "n_classes": 2}, n=5)
+    large = toy_prior.describe({"n_instances": 150000, "n_features": 20, "n_classes": 2}, n=5)
+    assert [c["num_layers"] for c in small["lcbench"]] == [1] * 5
+    assert [c["num_layers"] for c in large["lcbench"]] == [5] * 5
+    assert all(p["n_layers"] == 4 for p in large["params"])  # 5 LCBench layers -> 4
+
+
+def test_save_load_round_trip(toy_prior, tmp_path):
+    toy_prior.save(tmp_path / "p")
+    loaded = ArchitecturePrior.load(tmp_path / "p")
+    configs = random_configs(LCBENCH_SPACE, 50, np.random.default_rng(1))
+    np.testing.assert_allclose(loaded.log_prob(SMALL, configs), toy_prior.log_prob(SMALL, configs),
+                               rtol=1e-6, atol=1e-6)
+    assert loaded.sample(SMALL, 4, seed=2) == toy_prior.sample(SMALL, 4, seed=2)
+    assert loaded.training_ == toy_prior.training_
+
+
+def test_tampered_or_foreign_files_are_refused(toy_prior, tmp_path):
+    directory = toy_prior.save(tmp_path / "p")
+    weights, meta = directory / "prior.safetensors", directory / "prior.json"
+    good_weights, good_meta = weights.read_bytes(), meta.read_text()
+
+    data = bytearray(good_weights)
+    data[-3] ^= 0xFF  # flip bits in a weight
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="SHA-256 mismatch"):
+        ArchitecturePrior.load(directory)
+    weights.write_bytes(good_weights)
+
+    record = json.loads(good_meta)
+    record["body"]["params"]["temperature"] = 0.01  # edited settings, same weights
+    meta.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="settings were changed"):
+        ArchitecturePrior.load(directory)
+
+    record["body"]["format"] = "someone-else/3"
+    meta.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="is not a metaopt-nas-prior/1 file"):
+        ArchitecturePrior.load(directory)
+
+    meta.write_text("not json at all")
+    with pytest.raises(ValueError, match="is not a metaopt architecture prior"):
+        ArchitecturePrior.load(directory)
+    with pytest.raises(ValueError, match="holds no metaopt architecture prior"):
+        ArchitecturePrior.load(tmp_path / "missing")
+
+
+def test_bad_arguments_give_clear_errors(toy_prior):
+    with pytest.raises(ValueError, match="n_features"):
+        toy_prior.sample({"n_instances": 10, "n_classes": 2}, 2)
+    with pytest.raises(TypeError, match="meta_features must be"):
+        toy_prior.sample([100, 10, 2], 2)
+    with pytest.raises(ValueError, match=r"n must be an int in \[1, n_pool=512\]"):
+        toy_prior.sample(SMALL, 0)
+    with pytest.raises(ValueError, match="temperature must be a float > 0"):
+        toy_prior.sample(SMALL, 2, temperature=0)
+    with pytest.raises(ValueError, match="not a native"):
+        toy_prior.log_prob(SMALL, [get_space("mlp").default("classification")])
+    with pytest.raises(ValueError, match="not fitted"):
+        ArchitecturePrior().sample(SMALL, 1)
+    with pytest.raises(ValueError, match="scores must have shape"):
+        ArchitecturePrior().fit(pd.DataFrame([SMALL, LARGE]), [{}, {}], np.zeros((3, 2)))
+
+
+def test_translation_to_the_mlp_space():
+    params = to_mlp_params({"batch_size": 64, "learning_rate": 0.05, "max_dropout": 0.6,
+                            "max_units": 512, "momentum": 0.9, "num_layers": 5,
+                            "weight_decay": 1e-5})
+    assert params == {"n_layers": 4, "width": 512, "activation": "relu",
+                      "dropout": pytest.approx(0.3), "norm": "none",
+                      "learning_rate": pytest.approx(0.05), "weight_decay": 1e-5,
+                      "batch_size": 64, "max_epochs": 50, "skip": False}
+    assert "skip" not in to_mlp_params({"num_layers": 1})  # inactive below 2 layers
+    with pytest.raises(ValueError, match="num_layers"):
+        to_mlp_params({"num_layers": 9})
+
+
+def test_lcbench_space_and_task_table_match_the_shared_data(shared_data):
+    from metaopt.kb import YahpoBenchmark
+
+    bench = YahpoBenchmark("lcbench", shared_data / "yahpo", split="train")
+    assert LCBENCH_SPACE.to_json_dict() == bench.space.to_json_dict()
+    splits = json.loads((shared_data / "yahpo" / "splits.json").read_text())["lcbench"]
+    tasks = lcbench_tasks()
+    assert sorted(lcbench_tasks("train").index) == sorted(splits["train"])
+    assert sorted(lcbench_tasks("valid").index) == sorted(splits["valid"])
+    # the rows said to come from pmlb copies agree with them
+    with open(shared_data / "pmlb" / "manifest.csv") as f:
+        manifest = {r["openml_did"]: r for r in csv.DictReader(f) if r["openml_did"]}
+    checked = 0
+    for _, row in tasks[tasks["source"] == "pmlb"].iterrows():
+        copy = manifest[str(row["did"])]
+        assert int(copy["n_instances"]) == row["NumberOfInstances"]
+        assert int(copy["n_features"]) + 1 == row["NumberOfFeatures"]
+        checked += 1
+    assert checked >= 5
+    assert task_metafeatures("167161")["n_features"] == 20.0  # credit-g: target removed
