@@ -137,6 +137,7 @@ class MetaSampler(BaseSampler):
         self._disabled = False
         self._priority: list[dict[str, Any]] = []
         self._families: list[str] | None = None  # read from a "space" parameter
+        self._finished: dict[int, tuple[str, Any] | None] = {}  # trial id -> observation
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -243,22 +244,32 @@ class MetaSampler(BaseSampler):
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
         observed, claimed = [], []
         for t in study.get_trials(deepcopy=False):
-            raw = t.system_attrs.get(_CLAIM)
-            params = json.loads(raw) if raw else None
-            if t.state == TrialState.COMPLETE and t.value is not None and np.isfinite(t.value):
-                # claimed values, overridden by what the objective really used (or the
-                # whole trial when another sampler or enqueue_trial produced it)
-                params = self._as_config({**(params or {}), **t.params})
-                if params is None:
-                    continue
-                observed.append((params, sign * t.value))
-            elif t.state == TrialState.PRUNED and t.intermediate_values and params:
-                last = t.intermediate_values[max(t.intermediate_values)]
-                if np.isfinite(last):
-                    observed.append((params, sign * last))
-            elif params is not None:  # running, waiting, failed: taken, not informative
-                claimed.append(params)
+            if t.state.is_finished() and t._trial_id in self._finished:
+                entry = self._finished[t._trial_id]  # a finished trial never changes
+            else:
+                entry = self._observation(t, sign)
+                if t.state.is_finished():
+                    self._finished[t._trial_id] = entry
+            if entry is None:
+                continue
+            kind, value = entry
+            (observed if kind == "observed" else claimed).append(value)
         return observed, claimed
+
+    def _observation(self, t: FrozenTrial, sign: float) -> tuple[str, Any] | None:
+        raw = t.system_attrs.get(_CLAIM)
+        params = json.loads(raw) if raw else None
+        if t.state == TrialState.COMPLETE and t.value is not None and np.isfinite(t.value):
+            # claimed values, overridden by what the objective really used (or the
+            # whole trial when another sampler or enqueue_trial produced it)
+            params = self._as_config({**(params or {}), **t.params})
+            return None if params is None else ("observed", (params, sign * t.value))
+        if t.state == TrialState.PRUNED and t.intermediate_values and params:
+            last = t.intermediate_values[max(t.intermediate_values)]
+            return ("observed", (params, sign * last)) if np.isfinite(last) else None
+        if params is not None:  # running, waiting, failed: taken, not informative
+            return "claimed", params
+        return None
 
     def _config_for(self, study: Study, trial: FrozenTrial) -> dict[str, Any] | None:
         raw = trial.system_attrs.get(_CLAIM)
