@@ -270,7 +270,7 @@ def yahpo_benchmark(
     with load_yahpo(train_bench, n_configs=n_train_configs) as kb:
         train = PerformanceMatrix.from_frame(kb.to_frame(), train_bench.space.name)
     # YAHPO instances come without meta-features: unknown (NaN) for every method
-    train = dataclasses.replace(train, tasks=train.tasks.assign(
+    train = dataclasses.replace(train, search_space=train_bench.space, tasks=train.tasks.assign(
         **{MF_PREFIX + name: np.nan for name in metafeatures.FEATURE_NAMES}))
     space, target = test_bench.space, test_bench.score_target
     reference_configs = [c.params for c in design(space, "classification", n_reference, seed=0)]

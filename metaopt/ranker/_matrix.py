@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,12 +28,16 @@ class PerformanceMatrix:
     scores : ndarray of shape (n_tasks, n_configs)
         Higher is better. NaN where the configuration was not evaluated on the task;
         ``-inf`` where it was evaluated and failed or timed out.
+    search_space : SearchSpace, optional
+        The space object, for spaces that cannot be found by name (YAHPO's, built from
+        the surrogate's files); ``None`` resolves ``space`` by name.
     """
 
     space: str
     tasks: pd.DataFrame
     configs: pd.DataFrame
     scores: np.ndarray
+    search_space: Any = None
 
     @classmethod
     def from_frame(
@@ -97,7 +103,7 @@ class PerformanceMatrix:
         idx = self.tasks.index.get_indexer(list(tasks))
         if (idx < 0).any():
             raise ValueError(f"unknown task keys: {[t for t, i in zip(list(tasks), idx, strict=True) if i < 0]}")
-        return PerformanceMatrix(self.space, self.tasks.iloc[idx], self.configs, self.scores[idx])
+        return dataclasses.replace(self, tasks=self.tasks.iloc[idx], scores=self.scores[idx])
 
 
 def _rows_of(frame: pd.DataFrame, space: str) -> pd.DataFrame:

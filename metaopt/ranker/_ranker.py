@@ -183,7 +183,8 @@ class ConfigRanker:
             raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}, got {self.algorithm!r}")
         if matrix.n_tasks < 2:
             raise ValueError(f"need at least 2 training datasets, got {matrix.n_tasks}")
-        self.space_ = space if space is not None else resolve_space(matrix.space)
+        self.space_ = (space if space is not None else matrix.search_space
+                       or resolve_space(matrix.space))
         self.scaler_ = MetaFeatureScaler().fit(matrix.metafeatures)
         configs = np.stack([self.space_.encode(p) for p in matrix.configs["params"]])
         features = self._features(self.scaler_.transform(matrix.metafeatures), configs)

@@ -108,3 +108,20 @@ def test_yahpo_small(yahpo_dir):
     with pytest.raises(ValueError, match="overlap"):
         yahpo_benchmark("rbv2_rpart", yahpo_dir, train_instances=splits["train"][:2],
                         test_instances=splits["train"][:1], methods=["random"], progress=False)
+
+
+def test_yahpo_metaopt_ranker_trains_on_the_surrogate_space(yahpo_dir):
+    """YAHPO spaces are not registered by name: the matrix carries its space object."""
+    import json
+
+    from metaopt.benchmark import register_method
+    from metaopt.benchmark._methods import MetaOpt
+
+    register_method("metaopt-tiny", lambda: MetaOpt(iterations=5, n_ensemble=1))
+    splits = json.loads((yahpo_dir / "splits.json").read_text())["rbv2_rpart"]
+    result = yahpo_benchmark(
+        "rbv2_rpart", yahpo_dir, train_instances=splits["train"][:4],
+        test_instances=splits["valid"][:1], methods=["metaopt-tiny"], budgets=[1, 5],
+        seeds=1, n_train_configs=32, n_reference=128, progress=False)
+    assert set(result.curves["method"]) == {"metaopt-tiny"}
+    assert result.curves["regret"].between(0, 1).all()
