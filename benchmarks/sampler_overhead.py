@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pandas as pd
+from _threads import single_threaded  # benchmarks/_threads.py, beside this script
 from optuna.distributions import CategoricalDistribution, IntDistribution
 
 from metaopt.samplers import MetaSampler
@@ -201,17 +202,6 @@ def profile(study: optuna.Study, space_name: str, task: str, repeats: int,
         out.write(f"\n=== sorted by {key} ===\n")
         pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(key).print_stats(top)
     return out.getvalue()
-
-
-def single_threaded(threads: int) -> None:
-    """Limit BLAS/OpenMP (threadpoolctl) and torch to ``threads`` for the whole run: on
-    a busy 2-core machine torch's default of one thread per core made the ranker ~6x
-    slower."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=threads)
-    torch.set_num_threads(threads)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pandas as pd
+from _threads import single_threaded  # benchmarks/_threads.py, beside this script
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
 from tqdm.auto import tqdm
@@ -416,17 +417,6 @@ def report(part: str, curves: pd.DataFrame, methods: Sequence[str], out: Path) -
     plot_curves(sub, out / f"sampler_quality_{part}.png", methods=list(methods),
                 title=f"{part}: MetaSampler vs Optuna samplers ({n_tasks} tasks, {n_seeds} seeds)")
     return table
-
-
-def single_threaded(threads: int) -> None:
-    """Limit BLAS/OpenMP (threadpoolctl) and torch to ``threads`` for the whole run: on
-    a busy 2-core machine torch's default of one thread per core made the ranker ~6x
-    slower."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=threads)
-    torch.set_num_threads(threads)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,24 +6,13 @@ from __future__ import annotations
 import numpy as np
 import optuna
 import pytest
-import torch
 from sklearn.datasets import make_classification, make_regression
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from threadpoolctl import threadpool_limits
 
 from metaopt.data import LocalSource
 from metaopt.nas import MetaMLPClassifier, MetaMLPRegressor, MLPClassifier
 
 TINY = dict(n_trials=1, cv=2, max_epochs=6, n_prior_trials=1, pruner="none")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -7,20 +7,10 @@ import pytest
 import torch
 from sklearn.datasets import make_classification, make_regression
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from threadpoolctl import threadpool_limits
 
 from metaopt.nas import MLPClassifier, MLPRegressor, build_mlp
 
 FAST = dict(width=32, max_epochs=40, batch_size=32, learning_rate=1e-2, n_iter_no_change=5)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
 
 
 @parametrize_with_checks([MLPClassifier(**FAST), MLPRegressor(**FAST)])

@@ -9,9 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from sklearn.datasets import make_classification
-from threadpoolctl import threadpool_limits
 
 from metaopt.nas import (
     LCBENCH_SPACE,
@@ -25,15 +23,6 @@ from metaopt.spaces import get_space
 
 SMALL = {"n_instances": 300.0, "n_features": 8.0, "n_classes": 2.0}
 LARGE = {"n_instances": 60000.0, "n_features": 700.0, "n_classes": 10.0}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
