@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from metaopt._version import __version__
+from metaopt.meta.networks import mlp
 from metaopt.nas._lcbench import (
     LCBENCH_SPACE,
     PRIOR_FEATURES,
@@ -77,15 +78,6 @@ def _encode_numeric(space: SearchSpace, configs: Sequence[Mapping[str, Any]]) ->
             v, lo, hi = np.log(v), math.log(lo), math.log(hi)
         cols.append((v - lo) / (hi - lo))
     return np.stack(cols, axis=1).astype(np.float32)
-
-
-def _scorer(n_in: int, hidden: Sequence[int]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for width in hidden:
-        layers += [nn.Linear(n_in, width), nn.SiLU()]
-        n_in = width
-    layers.append(nn.Linear(n_in, 1))
-    return nn.Sequential(*layers)
 
 
 def _sha256(path: Path) -> str:
@@ -227,7 +219,7 @@ class ArchitecturePrior:
         for m in range(self.n_members):
             gen = torch.Generator().manual_seed(self.random_state * 1000 + m)
             torch.manual_seed(self.random_state * 1000 + m)
-            net = _scorer(x_mf.shape[1] + x_cfg.shape[1], self.hidden)
+            net = mlp(x_mf.shape[1] + x_cfg.shape[1], self.hidden, activation=nn.SiLU)
             opt = torch.optim.AdamW(net.parameters(), lr=self.lr,
                                     weight_decay=self.weight_decay)
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(self.iterations, 1))
@@ -366,12 +358,12 @@ class ArchitecturePrior:
         logits = self._scores(meta_features, self._pool_x) / t
         log_z = np.logaddexp.reduce(logits)
         order = np.argsort(-logits, kind="stable")[:n]
-        mlp = [to_mlp_params(self._pool[i]) for i in order]
+        as_mlp = [to_mlp_params(self._pool[i]) for i in order]
         return pd.DataFrame({
             "probability": np.exp(logits[order] - log_z),
             "log_ratio": logits[order] - log_z + math.log(len(logits)),
-            "architecture": [describe_mlp(p) for p in mlp],
-            "params": mlp,
+            "architecture": [describe_mlp(p) for p in as_mlp],
+            "params": as_mlp,
             "lcbench": [self._pool[i] for i in order],
         })
 
@@ -458,7 +450,7 @@ class ArchitecturePrior:
         self.members_ = []
         n_in = len(PRIOR_FEATURES) + LCBENCH_SPACE.n_encoded
         for i in range(self.n_members):
-            net = _scorer(n_in, self.hidden)
+            net = mlp(n_in, self.hidden, activation=nn.SiLU)
             prefix = f"member{i}."
             try:
                 net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items()

@@ -60,6 +60,40 @@ class _RandomTrial:
         return int(self._rng.integers(low, high + 1))
 
 
+class _LocalTrial(_RandomTrial):
+    """Draws near ``center``: numbers move by a Gaussian step of ``scale`` times their
+    (log) range, categories change with probability ``p_change``; parameters that
+    ``center`` lacks (newly active ones) are drawn uniformly."""
+
+    def __init__(self, center: Mapping[str, Any], seed: int | None, *,
+                 scale: float = 0.1, p_change: float = 0.2) -> None:
+        super().__init__(seed)
+        self._center, self._scale, self._p_change = center, scale, p_change
+
+    def suggest_categorical(self, name: str, choices):
+        if name in self._center and self._rng.random() > self._p_change:
+            return self._center[name]
+        return super().suggest_categorical(name, choices)
+
+    def _step(self, name: str, low: float, high: float, log: bool) -> float | None:
+        if name not in self._center:
+            return None
+        to, back = (np.log, np.exp) if log else (float, float)
+        lo, hi = to(low), to(high)
+        moved = to(self._center[name]) + self._rng.normal(0.0, self._scale * (hi - lo))
+        return float(back(np.clip(moved, lo, hi)))
+
+    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
+        value = self._step(name, low, high, log)
+        return super().suggest_float(name, low, high, log=log) if value is None else value
+
+    def suggest_int(self, name: str, low: int, high: int, *, log: bool = False) -> int:
+        value = self._step(name, low, high, log)
+        if value is None:
+            return super().suggest_int(name, low, high, log=log)
+        return int(min(max(round(value), low), high))
+
+
 class MetaModel:
     """Portfolio + ConfigRanker of one search space.
 
@@ -128,6 +162,15 @@ class MetaModel:
         trial = _RandomTrial(seed)
         return list(self.portfolio.params_) + [space.sample(trial, task)
                                                 for _ in range(self.n_random)]
+
+    def neighbours(self, task: str, around: Sequence[Mapping[str, Any]], n: int = 32,
+                   seed: int | None = None) -> list[dict[str, Any]]:
+        """``n`` seeded perturbations of each configuration of ``around``: candidates
+        that refine the best configurations seen so far."""
+        space = self.sampling_space or self.space
+        rng = np.random.default_rng(seed)
+        return [space.sample(_LocalTrial(center, int(rng.integers(2**32))), task)
+                for center in around for _ in range(n)]
 
     def propose(
         self,

@@ -15,6 +15,7 @@ from torch import nn
 
 from metaopt._version import __version__
 from metaopt.meta import ANIL, MAML, Episodes, MetaSGD, MetaTrainer, resolve_device
+from metaopt.meta.networks import mlp
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._scaling import MetaFeatureScaler
 from metaopt.ranker._spaces import resolve_space
@@ -54,15 +55,6 @@ def _adaptation_subset(scores: np.ndarray, limit: int) -> np.ndarray:
     best = np.argsort(-scores, kind="stable")[: limit // 2]
     recent = [i for i in range(n - 1, -1, -1) if i not in set(best)][: limit - len(best)]
     return np.sort(np.concatenate([best, np.asarray(recent, dtype=int)]))
-
-
-def _mlp(n_in: int, hidden: Sequence[int]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for width in hidden:
-        layers += [nn.Linear(n_in, width), nn.ReLU()]
-        n_in = width
-    layers.append(nn.Linear(n_in, 1))
-    return nn.Sequential(*layers)
 
 
 class _EpisodeSampler:
@@ -171,7 +163,7 @@ class ConfigRanker:
 
     # ------------------------------------------------------------------ training
     def _learner(self, n_in: int) -> nn.Module:
-        net = _mlp(n_in, self.hidden)
+        net = mlp(n_in, self.hidden)
         cls = ALGORITHMS[self.algorithm]
         if cls is None:
             return MetaSGD(net, lr=self.inner_lr, steps=1, loss_fn=rank_loss)

@@ -28,6 +28,7 @@ from metaopt.spaces._registry import ALL
 _CLAIM = "metaopt:config"  # trial system attribute: the configuration chosen for the trial
 _SOURCE = "metaopt:source"
 _CLAIM_ATTEMPTS = 5
+_N_REFINED = 3  # incumbents whose neighbours join the candidates
 
 
 def _python(value: Any) -> Any:
@@ -71,7 +72,8 @@ class MetaSampler(BaseSampler):
        when meta-features are known).
     2. After that, the meta-model's ranker is adapted to the completed trials of this
        study and the next trial takes its best-ranked untried candidate (with an
-       exploration bonus from the ensemble's disagreement).
+       exploration bonus from the ensemble's disagreement). Candidates are the
+       portfolio, random configurations and neighbours of the best trials so far.
     3. Parameters the meta-model does not know, or values outside the study's
        distributions, go to ``fallback``.
 
@@ -301,14 +303,25 @@ class MetaSampler(BaseSampler):
         priority = [p for p in self._priority if config_key(p) not in taken]
         if priority:
             return priority[0], "best trial of a source study"
-        if self._candidates is None and len(observed) + len(claimed) >= self._model.n_warmup:
-            self._candidates = self._model.candidates(self._task, seed=self._seed)
+        candidates: list[dict[str, Any]] = []
+        if len(observed) + len(claimed) >= self._model.n_warmup:
+            if self._candidates is None:
+                self._candidates = self._model.candidates(self._task, seed=self._seed)
+            candidates = self._candidates + self._refinements(observed)
         try:
             proposal = self._model.propose(self._meta_features, observed,
-                                           candidates=self._candidates or [], exclude=claimed)
+                                           candidates=candidates, exclude=claimed)
         except ValueError:  # every candidate used: let the fallback explore
             return None, ""
         return proposal.params, proposal.reason
+
+    def _refinements(self, observed: list) -> list[dict[str, Any]]:
+        """Neighbours of the best ``_N_REFINED`` observed configurations (seeded by the
+        number observed): the ranker can refine its incumbents and never runs out of
+        candidates."""
+        best = sorted(observed, key=lambda o: o[1], reverse=True)[:_N_REFINED]
+        seed = None if self._seed is None else self._seed * 100_003 + len(observed)
+        return self._model.neighbours(self._task, [p for p, _ in best], seed=seed)
 
     @staticmethod
     def _clashes(study: Study, trial: FrozenTrial, params: dict[str, Any]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -110,3 +111,19 @@ def test_adaptation_keeps_the_best_and_the_most_recent():
     assert list(_adaptation_subset(scores, 100)) == list(range(8))
     kept = _adaptation_subset(scores, 4)  # best two (2, 4) + two most recent (6, 7)
     assert list(kept) == [2, 4, 6, 7]
+
+
+def test_neighbours_stay_valid_and_close(small_meta_model):
+    space = small_meta_model.space
+    center = small_meta_model.portfolio.params_[0]
+    near = small_meta_model.neighbours("classification", [center], n=50, seed=0)
+    assert len(near) == 50
+    assert near == small_meta_model.neighbours("classification", [center], n=50, seed=0)
+    for params in near:
+        space.check_params(params, "classification")
+    uniform = copy.copy(small_meta_model)
+    uniform.n_random = 50
+    far = uniform.candidates("classification", seed=0)[-50:]
+    dist = [np.abs(space.encode(p) - space.encode(center)).mean() for p in near]
+    rand = [np.abs(space.encode(p) - space.encode(center)).mean() for p in far]
+    assert np.median(dist) < 0.5 * np.median(rand)

@@ -161,3 +161,14 @@ class TestOptunaRelative(RelativeSamplerTestCase):
     @pytest.fixture
     def sampler(self, small_meta_model):
         return lambda: make_sampler(small_meta_model)
+
+
+def test_ranker_refines_beyond_its_candidates(small_meta_model, objective):
+    """With only the portfolio as candidates (n_random=0), the ranker keeps choosing
+    among neighbours of the best trials instead of handing over to the fallback."""
+    n = len(small_meta_model.portfolio.params_) + 4
+    study = optuna.create_study(sampler=make_sampler(small_meta_model))
+    study.optimize(objective, n_trials=n)
+    sources = [t.system_attrs.get("metaopt:source", "fallback") for t in study.trials]
+    assert all(s.startswith(("portfolio", "ranker")) for s in sources), sources
+    assert len({str(sorted(t.params.items())) for t in study.trials}) == n
