@@ -6,7 +6,8 @@ on the 30 % (accuracy). Methods: metaopt (MetaOptClassifier), Optuna TPE and ran
 search over the same combined space (``get_space("all")``, 3-fold CV, each trial
 single-threaded like metaopt's), FLAML ``AutoML`` (when installed) and scikit-learn's
 default HistGradientBoosting. Prints mean accuracy and mean rank per budget; writes a
-CSV and a plot to ``benchmarks/results/``.
+CSV and a plot to ``benchmarks/results/``. Every finished fit is appended to
+``estimator_vs_peers_fits.csv`` at once, so an interrupted run resumes where it stopped.
 
     python benchmarks/estimator_vs_peers.py --datasets 20 --budgets 10,30,60
 """
@@ -34,19 +35,22 @@ from metaopt.spaces import get_space, make_preprocessor
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PMLB = Path(__file__).resolve().parents[2] / "shared" / "data" / "pmlb"
+FITS = RESULTS / "estimator_vs_peers_fits.csv"  # one row per finished fit, appended
 
 
-def held_out_datasets(n: int, max_rows: int) -> list:
-    """The first ``n`` pmlb classification datasets (smallest first) the shipped
-    meta-models never saw, with at most ``max_rows`` rows."""
+def held_out_datasets(n: int, max_rows: int, after: int) -> list:
+    """The first ``n`` pmlb classification datasets (smallest first) after the ``after``
+    smallest ones (the knowledge base's reach, which may grow past the shipped models'
+    training data) that the shipped meta-models never saw; larger ones are subsampled
+    to ``max_rows`` rows."""
     seen = training_datasets()
     suite = get_suite("pmlb-classification", root=PMLB).select(smallest_first=True)
     picked = []
-    for ref in suite:
-        if ref.key in seen or ref.name == "iris":
+    for ref in list(suite)[after:]:
+        if ref.key in seen:
             continue
-        data = ref.load()
-        if 200 <= data.n_samples <= max_rows and data.y.value_counts().min() >= 5:
+        data = ref.load().subsample(max_rows, random_state=0)
+        if data.n_samples >= 200 and data.y.value_counts().min() >= 5:
             picked.append(data)
         if len(picked) == n:
             break
@@ -95,6 +99,8 @@ def main() -> None:
     parser.add_argument("--budgets", default="10,30,60")
     parser.add_argument("--methods", default="metaopt,tpe,random,flaml,default")
     parser.add_argument("--max-rows", type=int, default=5000)
+    parser.add_argument("--after", type=int, default=50,
+                        help="skip the AFTER smallest datasets (the knowledge base's reach)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -107,16 +113,18 @@ def main() -> None:
         except ImportError:
             print("FLAML not installed (pip install 'flaml[automl]'): skipping it")
             methods.remove("flaml")
-    datasets = held_out_datasets(args.datasets, args.max_rows)
+    datasets = held_out_datasets(args.datasets, args.max_rows, args.after)
     print(f"{len(datasets)} held-out datasets: {', '.join(d.name for d in datasets)}")
-    rows = []
+    RESULTS.mkdir(exist_ok=True)
+    done = _finished_fits()  # a rerun resumes: finished fits are kept, never redone
     for data in datasets:
         X_tr, X_te, y_tr, y_te = train_test_split(data.X, data.y, test_size=0.3,
                                                   random_state=args.seed, stratify=data.y)
         for budget in budgets:
             for method in methods:
-                if method == "default" and budget != budgets[0]:
-                    continue  # no budget to use
+                if (method == "default" and budget != budgets[0]) or (
+                        data.name, budget, method) in done:
+                    continue  # no budget to use, or measured by an earlier run
                 start = time.perf_counter()
                 try:
                     model = fit_method(method, X_tr, y_tr, budget, args.seed)
@@ -125,21 +133,30 @@ def main() -> None:
                     print(f"  {data.name} {method} {budget:.0f}s failed: {exc}")
                     score = np.nan
                 seconds = time.perf_counter() - start
-                rows.append({"dataset": data.name, "budget": budget, "method": method,
-                             "accuracy": score, "seconds": seconds})
+                pd.DataFrame([{"dataset": data.name, "budget": budget, "method": method,
+                               "accuracy": score, "seconds": seconds}]).to_csv(
+                    FITS, mode="a", header=not FITS.exists(), index=False)
                 print(f"  {data.name:<28} {budget:>4.0f}s {method:<8} acc {score:.4f} "
                       f"({seconds:.1f} s)", flush=True)
-    frame = pd.DataFrame(rows)
+    frame = pd.read_csv(FITS)
+    frame = frame[frame["dataset"].isin([d.name for d in datasets])
+                  & frame["budget"].isin(budgets) & frame["method"].isin(methods)]
     default = frame[frame["method"] == "default"].drop(columns="budget")
     frame = pd.concat([frame[frame["method"] != "default"]]
                       + [default.assign(budget=b) for b in budgets], ignore_index=True)
     frame["rank"] = frame.groupby(["dataset", "budget"])["accuracy"].rank(ascending=False)
-    RESULTS.mkdir(exist_ok=True)
     frame.to_csv(RESULTS / "estimator_vs_peers.csv", index=False)
     table = frame.groupby(["budget", "method"]).agg(
         accuracy=("accuracy", "mean"), rank=("rank", "mean"), seconds=("seconds", "mean"))
     print(table.round(4).to_string())
     _plot(table.reset_index())
+
+
+def _finished_fits() -> set[tuple[str, float, str]]:
+    if not FITS.exists():
+        return set()
+    fits = pd.read_csv(FITS)
+    return set(zip(fits["dataset"], fits["budget"].astype(float), fits["method"], strict=True))
 
 
 def _plot(table: pd.DataFrame) -> None:
