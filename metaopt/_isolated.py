@@ -6,12 +6,14 @@ module to unpickle the function they run.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import numpy as np
 from joblib.externals.loky import ProcessPoolExecutor
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import cross_validate
 from threadpoolctl import threadpool_limits
 
@@ -22,9 +24,12 @@ def cv_score(space, params: dict, task: str, X, y, cv, scoring, fit_params: dict
 
     Each fit uses one thread (``n_jobs`` runs folds in parallel): OpenMP pools that
     share busy cores with other work wait on each other and made fits 100x slower.
+    A configuration that stops before converging is scored as it is, silently: its
+    iteration limit is one of the hyperparameters searched.
     """
     model = space.build(params, task, random_state=seed)
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
         result = cross_validate(model, X, y, cv=cv, scoring=scoring, params=fit_params,
                                 n_jobs=n_jobs, error_score="raise")
     return float(np.mean(result["test_score"])), float(np.mean(result["fit_time"]))

@@ -11,16 +11,24 @@ from typing import Any
 
 import numpy as np
 import optuna
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from metaopt.nas._mlp import MLPClassifier, MLPRegressor, resolve_device
 from metaopt.nas._prior import ArchitecturePrior
 from metaopt.nas._search import PRUNERS, FoldTrainer, make_pruner, objective
+from metaopt.spaces import make_preprocessor
 
 
 @functools.lru_cache(maxsize=1)
@@ -142,8 +150,14 @@ class _BaseMetaMLP(BaseEstimator):
         configuration is refitted on all rows for its best number of epochs.
         """
         self._check_params()
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
-                             y_numeric=self._task == "regression")
+        X = self._numeric_X(X, reset=True)
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, "
+                             "but the target y is None")
+        numeric = self._task == "regression"
+        y = column_or_1d(check_array(y, ensure_2d=False, dtype="numeric" if numeric else None,
+                                     ensure_all_finite=numeric, input_name="y"), warn=True)
+        check_consistent_length(X, y)
         target = self._encode_target(y)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(2**31 - 1))
@@ -151,7 +165,7 @@ class _BaseMetaMLP(BaseEstimator):
         self.device_ = resolve_device(self.device)
         prior = self._resolve_prior()
         self.meta_features_ = {"n_instances": float(X.shape[0]),
-                               "n_features": float(X.shape[1]),
+                               "n_features": float(self.n_features_in_),
                                "n_classes": float(self._n_classes())}
         trainer = FoldTrainer(X.astype(np.float64), target, self._task, splits,
                               self.device_, seed)
@@ -199,10 +213,34 @@ class _BaseMetaMLP(BaseEstimator):
         ).fit(X, y)
         return self
 
+    def _numeric_X(self, X, reset: bool) -> np.ndarray:
+        """``X`` as the float matrix the MLP trains on: a DataFrame's categorical or
+        string columns one-hot encoded, missing values imputed with the median (fitted
+        once on all rows given to ``fit``), numeric columns standardised."""
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if X.shape[0] == 0 or X.shape[1] == 0:
+                raise ValueError(f"X has shape {X.shape}: it needs rows and columns")
+        else:
+            X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
+                              ensure_all_finite="allow-nan")
+        if reset:
+            self.preprocessor_ = make_preprocessor("scaled").fit(X)
+        numeric = np.asarray(self.preprocessor_.transform(X), dtype=np.float64)
+        if not np.isfinite(numeric).all():
+            raise ValueError("X contains infinite values; replace them with finite values "
+                             "or NaN (NaN is imputed)")
+        return numeric
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
     # ------------------------------------------------------------------ predict
     def _check_X(self, X) -> np.ndarray:
         check_is_fitted(self)
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._numeric_X(X, reset=False)
 
     def predict(self, X) -> np.ndarray:
         """Predictions of :attr:`best_estimator_`."""
@@ -254,6 +292,9 @@ _ATTRS_DOC = """
     search_time_ : float
     meta_features_ : dict
         What the prior was conditioned on.
+    preprocessor_ : ColumnTransformer
+        Standardises numeric columns (median-imputing NaN) and one-hot encodes a
+        DataFrame's categorical or string columns before the MLP.
     n_features_in_ : int
 """
 

@@ -83,8 +83,8 @@ def test_bad_data_gives_clear_errors():
     X, y = make_classification(40, 4, random_state=0)
     with pytest.raises(ValueError, match="Input y contains NaN"):
         MetaMLPRegressor(**TINY).fit(X, np.where(np.arange(40) == 3, np.nan, 1.0))
-    with pytest.raises(ValueError, match="Input X contains NaN"):
-        MetaMLPClassifier(**TINY).fit(np.where(X > 1, np.nan, X), y)
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        MetaMLPClassifier(**TINY).fit(np.where(X > 1, np.inf, X), y)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         MetaMLPClassifier(**TINY).fit(X, y[:-1])
     with pytest.raises(ValueError, match="Unknown label type"):
@@ -94,3 +94,18 @@ def test_bad_data_gives_clear_errors():
     model = MetaMLPClassifier(**TINY, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 features, but MetaMLPClassifier is expecting 4"):
         model.predict(X[:, :3])
+
+
+def test_dataframes_with_categories_and_missing_values(pmlb_root):
+    """Real mixed data: string categories and NaN are one-hot encoded and imputed."""
+    data = LocalSource(pmlb_root).load("colic")
+    X = data.X.iloc[:, :8].astype(float).copy()
+    X.iloc[::7, 0] = np.nan
+    X["site"] = np.where(np.arange(len(X)) % 3 == 0, "north", "south")
+    model = MetaMLPClassifier(**TINY, random_state=0).fit(X, data.y)
+    assert model.n_features_in_ == 9 and list(model.feature_names_in_) == list(X.columns)
+    assert model.preprocessor_.transform(X).shape[1] == 10  # "site" becomes two columns
+    assert model.score(X, data.y) > 0.6
+    assert model.predict_proba(X.iloc[:5]).shape == (5, len(model.classes_))
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict(X.rename(columns={"site": "place"}))
