@@ -70,9 +70,12 @@ def register(subparsers) -> None:
     q.add_argument("--spaces", default="all", help="'all' or comma-separated space names")
     q.add_argument("--max-rows", type=int, help="subsample larger datasets (seeded)")
     q.add_argument("--time-limit", type=float, default=300.0, help="seconds per trial")
-    q.add_argument("--limit", type=int, help="only the first LIMIT datasets of the suite")
+    q.add_argument("--limit", type=int,
+                   help="only the LIMIT smallest datasets of the suite (rows x columns, where "
+                        "known; suite order otherwise): a quick run")
     q.add_argument("--out", required=True, help="results directory (resumed if it exists)")
-    q.add_argument("--n-jobs", type=int, default=1, help="parallel jobs (-1: all)")
+    q.add_argument("--n-jobs", type=int, default=-1,
+                   help="parallel jobs (default -1: one per core; each job is single-threaded)")
     q.add_argument("--backend", choices=["loky", "dask"], default="loky")
     q.add_argument("--scheduler", help="dask scheduler address (with --backend dask)")
     q.add_argument("--exclude-training-data", action="store_true",
@@ -148,7 +151,7 @@ def _cmd_run(args) -> int:
     from metaopt.data import get_suite
 
     suite = get_suite(args.suite, root=args.root, cache_dir=args.cache_dir).select(
-        limit=args.limit)
+        limit=args.limit, smallest_first=args.limit is not None)
     start = time.perf_counter()
     frame = run(
         suite, args.out, methods=_names(args.methods), budget_trials=args.budget_trials,
