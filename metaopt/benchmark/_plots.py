@@ -10,6 +10,9 @@ import pandas as pd
 
 from metaopt.benchmark._metrics import mean_ci
 
+_LINES = ("-", "--", ":", "-.")
+_MARKERS = ("o", "s", "^", "D", "v", "x")
+
 
 def _pyplot():
     import matplotlib
@@ -43,12 +46,18 @@ def plot_curves(
     methods = [m for m in (methods or per_task["method"].unique())
                if m in set(per_task["method"])]
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    drawn: dict[str, pd.Series] = {}
     for i, name in enumerate(methods):
         rows = per_task[per_task["method"] == name]
         stats = rows.groupby(x)[value].apply(lambda v: pd.Series(mean_ci(v), index=["m", "h"]))
         stats = stats.unstack()
-        style = "-" if i < 10 else "--"
-        ax.plot(stats.index, stats["m"], style, marker="o", ms=3, label=name)
+        # a curve identical to one drawn before would hide it: say so in the legend,
+        # and vary dash and marker so overlapping curves stay visible
+        same = [m for m, c in drawn.items() if c.equals(stats["m"])]
+        label = f"{name} (= {same[0]})" if same else name
+        drawn[name] = stats["m"]
+        ax.plot(stats.index, stats["m"], _LINES[i % len(_LINES)],
+                marker=_MARKERS[i % len(_MARKERS)], ms=4, label=label)
         low, high = stats["m"] - stats["h"], stats["m"] + stats["h"]
         if limits is not None:
             low, high = low.clip(*limits), high.clip(*limits)
