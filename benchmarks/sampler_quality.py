@@ -65,7 +65,6 @@ from metaopt.benchmark._samplers import get_sampler_factory, quiet_optuna
 from metaopt.benchmark._surrogate import TestTask, load_tabrepo_matrix, matrix_tasks, task_folds
 from metaopt.kb._design import stable_seed
 from metaopt.ranker import ConfigRanker, MetaModel, PerformanceMatrix, Portfolio
-from metaopt.ranker._matrix import MF_PREFIX
 from metaopt.samplers import MetaSampler
 from metaopt.spaces import SearchSpace
 
@@ -260,17 +259,13 @@ def tabrepo_splits(args) -> list[Split]:
 
 
 def yahpo_splits(args) -> list[Split]:
-    from metaopt.kb import YahpoBenchmark, load_yahpo
+    from metaopt.kb import YahpoBenchmark
     from metaopt.kb._design import design
 
     splits = []
     for scenario in args.yahpo_scenarios.split(","):
         train_bench = YahpoBenchmark(scenario, args.yahpo, split="train")
-        with load_yahpo(train_bench, n_configs=args.n_train_configs) as kb:
-            train = PerformanceMatrix.from_frame(kb.to_frame(), train_bench.space.name)
-        # YAHPO instances have no meta-features: unknown (NaN) for every method
-        train = dataclasses.replace(train, tasks=train.tasks.assign(
-            **{MF_PREFIX + name: np.nan for name in metafeatures.FEATURE_NAMES}))
+        train = PerformanceMatrix.from_yahpo(train_bench, n_configs=args.n_train_configs)
         knowledge = fit_knowledge(train, train_bench.space, args)
         bench = YahpoBenchmark(scenario, args.yahpo, split="valid")
         instances = bench.instances[: args.yahpo_instances or None]

@@ -7,7 +7,6 @@ curve at every budget ``b``.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -249,7 +248,7 @@ def yahpo_benchmark(
     fixed Sobol sample of ``n_reference`` configurations together with everything any
     method evaluated on it.
     """
-    from metaopt.kb import YahpoBenchmark, load_yahpo
+    from metaopt.kb import YahpoBenchmark
     from metaopt.kb._design import design
 
     train_instances, test_instances = _instances(train_instances), _instances(test_instances)
@@ -267,11 +266,7 @@ def yahpo_benchmark(
     overlap = sorted(set(train_bench.instances) & set(test_bench.instances))
     if overlap:
         raise ValueError(f"test_instances overlap train_instances: {overlap}")
-    with load_yahpo(train_bench, n_configs=n_train_configs) as kb:
-        train = PerformanceMatrix.from_frame(kb.to_frame(), train_bench.space.name)
-    # YAHPO instances come without meta-features: unknown (NaN) for every method
-    train = dataclasses.replace(train, search_space=train_bench.space, tasks=train.tasks.assign(
-        **{MF_PREFIX + name: np.nan for name in metafeatures.FEATURE_NAMES}))
+    train = PerformanceMatrix.from_yahpo(train_bench, n_configs=n_train_configs)
     space, target = test_bench.space, test_bench.score_target
     reference_configs = [c.params for c in design(space, "classification", n_reference, seed=0)]
     no_features = pd.Series(np.nan, index=list(metafeatures.FEATURE_NAMES))

@@ -8,11 +8,17 @@ def register(subparsers) -> None:
         "train-meta-model", help="meta-train portfolios + rankers from a knowledge base",
         description="Fit a MetaModel (greedy portfolio + Meta-SGD ConfigRanker) for each search "
         "space of a knowledge base and save it with a model card. Use --tabrepo DIR to train "
-        "on the TabRepo LightGBM meta-dataset instead.",
+        "on the TabRepo LightGBM meta-dataset instead, or --yahpo SCENARIO --yahpo-data DIR "
+        "on a YAHPO Gym surrogate's train instances.",
     )
     p.add_argument("--kb", default="default",
                    help="knowledge base: SQLite file/URL, parquet export, or 'default'")
     p.add_argument("--tabrepo", help="TabRepo directory (results.csv, configs.json, ...)")
+    p.add_argument("--yahpo", metavar="SCENARIO",
+                   help="YAHPO Gym scenario (lcbench, rbv2_xgboost, ...): train on its train split")
+    p.add_argument("--yahpo-data", help="YAHPO data directory (with splits.json), for --yahpo")
+    p.add_argument("--n-configs", type=int, default=256,
+                   help="Sobol configurations evaluated per YAHPO instance")
     p.add_argument("--spaces", default="all", help="'all' (every space of the knowledge base and their combination "
                    "'all') or comma-separated space names ('a+b' combines spaces)")
     p.add_argument("--out", required=True, help="output directory (one folder per space)")
@@ -27,15 +33,29 @@ def register(subparsers) -> None:
 
 def _cmd_train(args) -> int:
     from metaopt.kb import load_tabrepo
-    from metaopt.ranker._train import open_knowledge_base, train_meta_models
+    from metaopt.ranker._train import (
+        open_knowledge_base,
+        train_meta_models,
+        train_yahpo_meta_model,
+    )
 
+    ranker_options = {"iterations": args.iterations, "n_ensemble": args.n_ensemble,
+                      "algorithm": args.algorithm, "random_state": args.seed}
+    if args.yahpo:
+        if not args.yahpo_data:
+            raise ValueError("--yahpo needs --yahpo-data DIR (the YAHPO data directory)")
+        directory = train_yahpo_meta_model(args.yahpo, args.yahpo_data, args.out,
+                                           n_configs=args.n_configs,
+                                           ranker_options=ranker_options,
+                                           progress=not args.no_progress)
+        print(f"{directory.name}: {directory}")
+        return 0
     kb = load_tabrepo(args.tabrepo) if args.tabrepo else open_knowledge_base(args.kb)
     source = f"TabRepo directory {args.tabrepo}" if args.tabrepo else f"knowledge base {args.kb}"
     written = train_meta_models(
         kb, args.out, spaces=None if args.spaces == "all" else args.spaces.split(","),
         min_datasets=args.min_datasets, source=source, progress=not args.no_progress,
-        ranker_options={"iterations": args.iterations, "n_ensemble": args.n_ensemble,
-                        "algorithm": args.algorithm, "random_state": args.seed},
+        ranker_options=ranker_options,
     )
     if not written:
         raise ValueError(f"no space of {source} has {args.min_datasets}+ datasets")

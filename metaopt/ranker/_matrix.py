@@ -79,6 +79,22 @@ class PerformanceMatrix:
         tasks = tasks.loc[table.index, ["task", *mf_cols]]
         return cls(space, tasks, configs, table.to_numpy(dtype=float))
 
+    @classmethod
+    def from_yahpo(cls, benchmark, *, n_configs: int = 256, seed: int = 0) -> PerformanceMatrix:
+        """Evaluate a shared Sobol design of ``n_configs`` configurations on every instance
+        of a :class:`metaopt.kb.YahpoBenchmark` (its split decides which instances).
+
+        YAHPO instances come without meta-features: every ``mf_*`` column is NaN.
+        """
+        from metaopt import metafeatures
+        from metaopt.kb import load_yahpo
+
+        with load_yahpo(benchmark, n_configs=n_configs, seed=seed) as kb:
+            matrix = cls.from_frame(kb.to_frame(), benchmark.space.name)
+        unknown = {MF_PREFIX + name: np.nan for name in metafeatures.FEATURE_NAMES}
+        return dataclasses.replace(matrix, search_space=benchmark.space,
+                                   tasks=matrix.tasks.assign(**unknown))
+
     @property
     def n_tasks(self) -> int:
         return self.scores.shape[0]

@@ -7,6 +7,8 @@ from importlib import resources
 from pathlib import Path
 
 from metaopt.ranker._metamodel import MetaModel
+from metaopt.ranker._spaces import resolve_space
+from metaopt.spaces import SearchSpace
 
 
 def _models_root() -> Path:
@@ -28,6 +30,19 @@ def _shipped_models() -> list[str]:
 def shipped_spaces() -> list[str]:
     """Spaces that have a shipped meta-model (for some task type)."""
     return sorted({name.split("@")[0] for name in _shipped_models()})
+
+
+def shipped_space(space: str) -> SearchSpace:
+    """The search space of a shipped meta-model: a registered space, or the description
+    saved with the model (e.g. a YAHPO scenario's), read as data."""
+    try:
+        return resolve_space(space)
+    except ValueError:
+        names = [n for n in _shipped_models() if n.split("@")[0] == space]
+        if not names:
+            raise
+        saved = json.loads((_models_root() / names[0] / "ranker.json").read_text())["space"]
+        return resolve_space(space, saved)
 
 
 def load_meta_model(space: str, task: str | None = None) -> MetaModel:

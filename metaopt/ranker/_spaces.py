@@ -7,6 +7,7 @@ from typing import Any
 
 from optuna.distributions import json_to_distribution
 
+from metaopt.data import TASK_TYPES
 from metaopt.spaces import Param, SearchSpace, get_space, list_spaces
 
 
@@ -31,9 +32,12 @@ def space_from_json(data: dict[str, Any]) -> SearchSpace:
         having = tuple(t for t in tasks if name in data["distributions"][t])
         dist = json_to_distribution(json.dumps(data["distributions"][having[0]][name]))
         cond = data["conditions"].get(name)
+        # a parameter of every task of the space is not task-specific (no ':active' column
+        # in its encoding), as when the space was declared
         params.append(Param(
             name, dist, data["defaults"][having[0]].get(name, _first(dist)),
-            condition=None if cond is None else (cond[0], tuple(cond[1])), tasks=having,
+            condition=None if cond is None else (cond[0], tuple(cond[1])),
+            tasks=TASK_TYPES if set(having) == set(tasks) else having,
         ))
     return external_space(data["name"], tuple(params), tasks, "restored from a saved model")
 

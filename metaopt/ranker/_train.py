@@ -59,15 +59,43 @@ def train_meta_models(
     for space, task, matrix in _matrices(frame, spaces):
         if matrix.n_tasks < min_datasets:
             continue
-        start = time.perf_counter()
-        ranker = ConfigRanker(**{"progress": progress, **(ranker_options or {})})
-        model = MetaModel.fit(matrix, ranker=ranker)
-        seconds = time.perf_counter() - start
         name = model_name(space, task)
-        directory = model.save(Path(out) / name)
-        _write_card(directory, matrix, model, seconds, source)
-        written[name] = directory
+        written[name] = _fit_and_save(matrix, Path(out) / name, source, ranker_options, progress)
     return written
+
+
+def train_yahpo_meta_model(
+    scenario: str,
+    data: str | Path,
+    out: str | Path,
+    *,
+    n_configs: int = 256,
+    ranker_options: dict | None = None,
+    progress: bool = True,
+) -> Path:
+    """Fit a :class:`MetaModel` on the ``train`` instances of a YAHPO Gym scenario (a
+    shared Sobol design of ``n_configs`` configurations on each) and save it under
+    ``out/yahpo_<scenario>/`` with its card. The ``valid`` instances stay unseen, for
+    validation (``metaopt benchmark yahpo``); the reserved test instances are never read.
+    """
+    from metaopt.kb import YahpoBenchmark
+
+    bench = YahpoBenchmark(scenario, data, split="train")
+    matrix = PerformanceMatrix.from_yahpo(bench, n_configs=n_configs)
+    source = (f"YAHPO Gym {scenario} surrogate ({data}), train split, {n_configs} Sobol "
+              f"configurations per instance, target {bench.score_target}")
+    return _fit_and_save(matrix, Path(out) / bench.space.name, source, ranker_options, progress)
+
+
+def _fit_and_save(matrix: PerformanceMatrix, directory: Path, source: str,
+                  ranker_options: dict | None, progress: bool) -> Path:
+    start = time.perf_counter()
+    ranker = ConfigRanker(**{"progress": progress, **(ranker_options or {})})
+    model = MetaModel.fit(matrix, ranker=ranker)
+    seconds = time.perf_counter() - start
+    directory = model.save(directory)
+    _write_card(directory, matrix, model, seconds, source)
+    return directory
 
 
 def _is_combination(space: str) -> bool:

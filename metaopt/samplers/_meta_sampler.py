@@ -20,7 +20,7 @@ from optuna.trial import FrozenTrial, TrialState
 from metaopt.data import Dataset, from_arrays
 from metaopt.ranker import MetaModel
 from metaopt.ranker._metamodel import config_key
-from metaopt.ranker._shipped import load_meta_model, shipped_spaces
+from metaopt.ranker._shipped import load_meta_model, shipped_space, shipped_spaces
 from metaopt.spaces import CombinedSpace, combine, get_space, list_spaces
 from metaopt.spaces._combined import FAMILY
 from metaopt.spaces._registry import ALL
@@ -191,14 +191,12 @@ class MetaSampler(BaseSampler):
         return True
 
     def _infer_space(self, study: Study) -> str | None:
-        from metaopt.ranker import resolve_space
-
         names = set()
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             names |= set(t.params)
         if not names:
             return None
-        overlap = {s: len(names & {p.name for p in resolve_space(s).params})
+        overlap = {s: len(names & {p.name for p in shipped_space(s).params})
                    for s in shipped_spaces()}
         best = max(overlap, key=overlap.get, default=None)
         if best == ALL:  # the model families this study chooses among

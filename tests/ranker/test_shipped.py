@@ -7,7 +7,7 @@ import json
 import pytest
 
 from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces, training_datasets
-from metaopt.ranker._shipped import _models_root, _shipped_models
+from metaopt.ranker._shipped import _models_root, _shipped_models, shipped_space
 
 
 def test_shipped_models_exist():
@@ -28,3 +28,36 @@ def test_each_shipped_model_loads_and_has_a_card(name):
     assert set(card["datasets"]) <= training_datasets(card["space"])
     first = model.portfolio.suggest(1)["params"][0]
     model.space.encode(first)  # the portfolio's configurations belong to the space
+
+
+def test_train_meta_model_on_yahpo_train_instances(shared_data, tmp_path, capsys):
+    from metaopt.cli import main
+    from metaopt.kb import YahpoBenchmark
+
+    code = main(["train-meta-model", "--yahpo", "lcbench", "--yahpo-data",
+                 str(shared_data / "yahpo"), "--out", str(tmp_path), "--n-configs", "16",
+                 "--iterations", "3", "--n-ensemble", "1", "--no-progress"])
+    assert code == 0 and "yahpo_lcbench" in capsys.readouterr().out
+    model = MetaModel.load(tmp_path / "yahpo_lcbench")
+    card = json.loads((tmp_path / "yahpo_lcbench" / "card.json").read_text())
+    bench = YahpoBenchmark("lcbench", shared_data / "yahpo", split="train")
+    assert sorted(card["datasets"]) == sorted(bench.dataset_key(i) for i in bench.instances)
+    assert card["n_configs"] == 16
+    valid = YahpoBenchmark("lcbench", shared_data / "yahpo", split="valid")
+    assert not {valid.dataset_key(i) for i in valid.instances} & set(card["datasets"])
+    candidates, observed = model.candidates("classification", 0), []
+    for _ in range(model.n_warmup + 2):  # portfolio picks, then the adapted ranker
+        params = model.propose(None, observed, candidates=candidates).params
+        score = valid.evaluate([params], valid.instances[0])[valid.score_target].iloc[0]
+        observed.append((params, float(score)))
+    assert len({json.dumps(p, sort_keys=True) for p, _ in observed}) == len(observed)
+    assert all(set(p) <= {q.name for q in bench.space.params} for p, _ in observed)
+
+
+def test_shipped_space_of_an_unregistered_space():
+    assert shipped_space("tabrepo_lightgbm").name == "tabrepo_lightgbm"
+    for name in _shipped_models():
+        if name.startswith("yahpo_"):
+            assert shipped_space(name).params == MetaModel.load(_models_root() / name).space.params
+    with pytest.raises(ValueError, match="unknown search space"):
+        shipped_space("no_such_space")
