@@ -172,3 +172,21 @@ def test_ranker_refines_beyond_its_candidates(small_meta_model, objective):
     sources = [t.system_attrs.get("metaopt:source", "fallback") for t in study.trials]
     assert all(s.startswith(("portfolio", "ranker")) for s in sources), sources
     assert len({str(sorted(t.params.items())) for t in study.trials}) == n
+
+
+def test_infers_the_shipped_yahpo_model_from_the_parameters(shared_data):
+    from metaopt.kb import YahpoBenchmark
+
+    bench = YahpoBenchmark("lcbench", shared_data / "yahpo", split="valid")
+    instance = bench.instances[0]
+
+    def objective(trial):
+        params = bench.space.sample(trial, "classification")
+        return float(bench.evaluate([params], instance)[bench.score_target].iloc[0])
+
+    sampler = MetaSampler(seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(objective, n_trials=5)
+    assert sampler._space_name == "yahpo_lcbench"
+    reasons = [t.system_attrs.get("metaopt:source", "") for t in study.trials[1:]]
+    assert any("portfolio" in r for r in reasons), reasons
