@@ -33,6 +33,8 @@ def rank_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) ->
     ``|target_i - target_j| / max gap`` spends the model on differences that matter.
     """
     pred = pred.reshape(target.shape)
+    if target.numel() == 0:  # an empty support set (zero-shot training): nothing to rank
+        return pred.sum() * 0.0
     gap = target[:, None] - target[None, :]
     gap = torch.where(gap > 0, gap, torch.zeros_like(gap))
     pair_weight = weight[:, None] * weight[None, :] * gap

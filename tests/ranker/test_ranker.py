@@ -127,3 +127,15 @@ def test_neighbours_stay_valid_and_close(small_meta_model):
     dist = [np.abs(space.encode(p) - space.encode(center)).mean() for p in near]
     rand = [np.abs(space.encode(p) - space.encode(center)).mean() for p in far]
     assert np.median(dist) < 0.5 * np.median(rand)
+
+
+@pytest.mark.parametrize("algorithm", ["maml", "anil", "none"])
+def test_every_algorithm_trains_and_ranks(algorithm, tabrepo_matrix, split):
+    train = tabrepo_matrix.subset(split[0])
+    ranker = ConfigRanker(algorithm=algorithm, iterations=3, n_ensemble=1, progress=False,
+                          random_state=0).fit(train)
+    mf, scores = _held_out(tabrepo_matrix, split)
+    params = list(tabrepo_matrix.configs["params"])
+    observed = [(params[j], scores[j]) for j in range(5)]
+    mean, std = ranker.predict(mf, observed, params[5:])
+    assert mean.shape == std.shape == (len(params) - 5,) and np.isfinite(mean).all()
