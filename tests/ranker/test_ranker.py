@@ -139,3 +139,16 @@ def test_every_algorithm_trains_and_ranks(algorithm, tabrepo_matrix, split):
     observed = [(params[j], scores[j]) for j in range(5)]
     mean, std = ranker.predict(mf, observed, params[5:])
     assert mean.shape == std.shape == (len(params) - 5,) and np.isfinite(mean).all()
+
+
+def test_neighbours_of_a_configuration_on_the_bounds_stay_inside():
+    from metaopt.ranker import load_meta_model
+
+    model = load_meta_model("linear", "classification")
+    space = model.space
+    dists = space.distributions("classification")
+    for edge in ("low", "high"):
+        center = {name: getattr(d, edge) if hasattr(d, "low") else d.choices[0]
+                  for name, d in dists.items()}
+        for params in model.neighbours("classification", [center], n=100, seed=1):
+            space.encode(params)  # raises when exp(log(high)) overshoots high

@@ -190,3 +190,22 @@ def test_infers_the_shipped_yahpo_model_from_the_parameters(shared_data):
     assert sampler._space_name == "yahpo_lcbench"
     reasons = [t.system_attrs.get("metaopt:source", "") for t in study.trials[1:]]
     assert any("portfolio" in r for r in reasons), reasons
+
+
+def test_ranker_proposes_after_the_warm_start_in_the_combined_space():
+    """Every trial after the portfolio comes from the adapted ranker, not the fallback
+    (a neighbour of an incumbent on a log-scale bound used to break the proposal)."""
+    from sklearn.datasets import load_breast_cancer
+
+    from metaopt.spaces import get_space
+
+    X, y = load_breast_cancer(return_X_y=True)
+    space = get_space("all")
+    rng = np.random.default_rng(0)
+    sampler = MetaSampler(space="all", dataset=(X, y), seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(lambda t: (space.sample(t, "classification"), float(rng.random()))[1],
+                   n_trials=8)
+    sources = [t.system_attrs.get("metaopt:source", "fallback") for t in study.trials]
+    assert all(s.startswith("portfolio") for s in sources[:3]), sources
+    assert all(s.startswith("ranker adapted") for s in sources[3:]), sources
