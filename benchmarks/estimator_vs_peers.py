@@ -172,7 +172,7 @@ def _plot(table: pd.DataFrame) -> None:
     ax.set_ylabel("mean rank (1 = best)")
     ax.set_xscale("log")
     ax.legend()
-    ax.set_title("held-out accuracy rank, pmlb datasets unseen by the meta-models")
+    ax.set_title("held-out accuracy rank\npmlb datasets unseen by the meta-models")
     fig.tight_layout()
     fig.savefig(RESULTS / "estimator_vs_peers.png", dpi=120)
 
