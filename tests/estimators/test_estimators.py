@@ -11,7 +11,12 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedKFold,
+    cross_val_score,
+    train_test_split,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -173,9 +178,19 @@ def _held_out_accuracy(pmlb_root, name: str) -> tuple[float, float]:
     return ours, default
 
 
-def test_beats_default_gradient_boosting_small(pmlb_root):
-    ours, default = _held_out_accuracy(pmlb_root, REAL_DATA[0])
-    assert ours >= default, (ours, default)
+def test_cv_score_beats_default_gradient_boosting_on_most(pmlb_root):
+    """The issue's criterion: on 5 pmlb datasets, 10 trials reach a better CV score than
+    the default HistGradientBoosting on the same folds, on most of them (the held-out
+    comparison is the slow test)."""
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    default = make_pipeline(make_preprocessor("native"),
+                            HistGradientBoostingClassifier(random_state=0))
+    results = {}
+    for name in REAL_DATA:
+        data = LocalSource(pmlb_root).load(name, "classification")
+        ours = MetaOptClassifier(n_trials=10, cv=cv, random_state=0).fit(data.X, data.y)
+        results[name] = (ours.best_score_, cross_val_score(default, data.X, data.y, cv=cv).mean())
+    assert sum(ours > theirs for ours, theirs in results.values()) >= 3, results
 
 
 @pytest.mark.slow
