@@ -81,8 +81,8 @@ class _LocalTrial(_RandomTrial):
         to, back = (np.log, np.exp) if log else (float, float)
         lo, hi = to(low), to(high)
         moved = to(self._center[name]) + self._rng.normal(0.0, self._scale * (hi - lo))
-        # clipped again after exp: exp(log(high)) may exceed high by a rounding error
-        return float(np.clip(back(np.clip(moved, lo, hi)), low, high))
+        # clipped after the back-transform: exp(log(high)) may exceed high by a rounding error
+        return float(np.clip(back(moved), low, high))
 
     def suggest_float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
         value = self._step(name, low, high, log)
