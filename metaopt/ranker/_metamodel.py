@@ -28,7 +28,7 @@ class Proposal:
     """A configuration to evaluate next, and why."""
 
     params: dict[str, Any]
-    source: str  # "portfolio" or "ranker"
+    source: str  # "portfolio", "ranker" or "random"
     reason: str
     predicted: float | None = None
 
@@ -101,7 +101,10 @@ class MetaModel:
     The first ``n_warmup`` proposals come from the greedy portfolio (configurations that
     are good together across the knowledge base); after that the ranker, adapted to the
     evaluations observed so far, picks the candidate with the highest
-    ``mean + exploration * std`` of its ensemble.
+    ``mean + exploration * std`` of its ensemble, except that every ``random_every``-th
+    proposal after the warm start is a random untried candidate (interleaved random
+    search as in SMAC: a ranker that is confidently wrong about a region, e.g. a whole
+    model family, still gets to see it).
 
     Parameters
     ----------
@@ -115,15 +118,21 @@ class MetaModel:
     n_random : int
         Random configurations of the space added to the portfolio's as ranker
         candidates in continuous spaces.
+    random_every : int
+        Every ``random_every``-th proposal after the warm start is random (0: never).
     """
 
     def __init__(self, portfolio: Portfolio, ranker: ConfigRanker | None = None, *,
-                 n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256):
+                 n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
+                 random_every: int = 4):
+        if random_every < 0:
+            raise ValueError(f"random_every must be >= 0, got {random_every}")
         self.portfolio = portfolio
         self.ranker = ranker
         self.n_warmup = n_warmup
         self.exploration = exploration
         self.n_random = n_random
+        self.random_every = random_every
         self.sampling_space: SearchSpace | None = None  # set by restrict()
 
     @property
@@ -173,6 +182,13 @@ class MetaModel:
         return [space.sample(_LocalTrial(center, int(rng.integers(2**32))), task)
                 for center in around for _ in range(n)]
 
+    def explores(self, n_seen: int) -> bool:
+        """Whether the proposal after ``n_seen`` evaluated or claimed configurations is
+        a random one (see ``random_every``)."""
+        after = n_seen - self.n_warmup
+        return (self.ranker is not None and self.random_every > 0 and after >= 0
+                and after % self.random_every == self.random_every - 1)
+
     def propose(
         self,
         meta_features: pd.Series | None,
@@ -180,6 +196,7 @@ class MetaModel:
         *,
         candidates: Sequence[Mapping[str, Any]],
         exclude: Sequence[Mapping[str, Any]] = (),
+        seed: int | None = None,
     ) -> Proposal:
         """The next configuration: never one of ``observed`` or ``exclude``.
 
@@ -192,6 +209,8 @@ class MetaModel:
             Where the ranker chooses (e.g. :meth:`candidates`, or a fixed set).
         exclude : sequence of params
             Configurations claimed by other workers but not finished.
+        seed : int, optional
+            Seeds the random proposals (with the number of configurations seen).
         """
         taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in exclude}
         n_seen = len(observed) + len(exclude)
@@ -208,6 +227,12 @@ class MetaModel:
             raise ValueError("every candidate configuration was already evaluated or claimed")
         if self.ranker is None:
             return Proposal(dict(free[0]), "portfolio", "next candidate (no ranker)")
+        if self.explores(n_seen):
+            rng = np.random.default_rng(None if seed is None else [seed, n_seen])
+            pick = free[int(rng.integers(len(free)))]
+            return Proposal(dict(pick), "random",
+                            f"random untried candidate (exploration: every "
+                            f"{self.random_every}th proposal after the warm start)")
         mean, std = self.ranker.predict(meta_features, list(observed), free)
         best = int(np.argmax(mean + self.exploration * std))
         return Proposal(dict(free[best]), "ranker",
@@ -224,7 +249,7 @@ class MetaModel:
             self.ranker.save(directory / "ranker")
         (directory / "policy.json").write_text(json.dumps({
             "n_warmup": self.n_warmup, "exploration": self.exploration,
-            "n_random": self.n_random}, indent=1))
+            "n_random": self.n_random, "random_every": self.random_every}, indent=1))
         return directory
 
     @classmethod

@@ -128,7 +128,7 @@ def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, se
             "meta_batch_size", "lr", "max_support", "n_query", "use_metafeatures",
             "random_state")},
         "policy": {"n_warmup": model.n_warmup, "exploration": model.exploration,
-                   "n_random": model.n_random},
+                   "n_random": model.n_random, "random_every": model.random_every},
         "training_seconds": round(seconds, 1),
         "machine": {"platform": platform.platform(), "python": platform.python_version()},
         "versions": library_versions(),
@@ -145,7 +145,8 @@ def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, se
         f"{ranker.iterations} meta-iterations (batch {ranker.meta_batch_size}, {ranker.inner_steps} "
         f"inner steps, inner lr init {ranker.inner_lr}); pairwise ranking loss.",
         f"- Policy: {model.n_warmup} portfolio warm starts, then the adapted ranker "
-        f"(exploration {model.exploration}).",
+        f"(exploration {model.exploration}; every {model.random_every}th proposal after the "
+        f"warm start random).",
         f"- Training took {seconds:.0f} s on {card['machine']['platform']} "
         f"(Python {card['machine']['python']}), {card['trained_at']}.",
         f"- Versions: {', '.join(f'{k} {v}' for k, v in card['versions'].items())}.",

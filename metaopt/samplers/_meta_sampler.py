@@ -74,6 +74,8 @@ class MetaSampler(BaseSampler):
        study and the next trial takes its best-ranked untried candidate (with an
        exploration bonus from the ensemble's disagreement). Candidates are the
        portfolio, random configurations and neighbours of the best trials so far.
+       Every ``meta_model.random_every``-th trial (default 4th) is instead a random
+       untried portfolio or random candidate.
     3. Parameters the meta-model does not know, or values outside the study's
        distributions, go to ``fallback``.
 
@@ -302,13 +304,17 @@ class MetaSampler(BaseSampler):
         if priority:
             return priority[0], "best trial of a source study"
         candidates: list[dict[str, Any]] = []
-        if len(observed) + len(claimed) >= self._model.n_warmup:
+        n_seen = len(observed) + len(claimed)
+        if n_seen >= self._model.n_warmup:
             if self._candidates is None:
                 self._candidates = self._model.candidates(self._task, seed=self._seed)
-            candidates = self._candidates + self._refinements(observed)
+            candidates = self._candidates
+            if not self._model.explores(n_seen):  # explore away from the incumbents
+                candidates = candidates + self._refinements(observed)
         try:
             proposal = self._model.propose(self._meta_features, observed,
-                                           candidates=candidates, exclude=claimed)
+                                           candidates=candidates, exclude=claimed,
+                                           seed=self._seed)
         except ValueError:  # every candidate used: let the fallback explore
             return None, ""
         return proposal.params, proposal.reason

@@ -104,6 +104,40 @@ def test_proposals_never_repeat(small_meta_model, tabrepo_matrix, split):
     assert len({json.dumps(p, sort_keys=True) for p, _ in observed}) == 8
 
 
+def test_every_fourth_proposal_after_the_warm_start_is_random(small_meta_model, tabrepo_matrix,
+                                                              split):
+    """Interleaved random search: proposals 6, 10, ... (after 2 warm-start picks) are
+    random, reproducible with the seed, and off with ``random_every=0``."""
+    mf, scores = _held_out(tabrepo_matrix, split)
+    params = list(tabrepo_matrix.configs["params"])
+
+    def run(model, seed):
+        observed, sources = [], []
+        for _ in range(11):
+            proposal = model.propose(mf, observed, candidates=params, seed=seed)
+            observed.append((proposal.params, scores[params.index(proposal.params)]))
+            sources.append(proposal.source)
+        return observed, sources
+
+    observed, sources = run(small_meta_model, seed=0)
+    assert sources == ["portfolio"] * 2 + ["ranker"] * 3 + ["random"] + ["ranker"] * 3 + [
+        "random", "ranker"]
+    assert run(small_meta_model, seed=0)[0] == observed
+    assert run(small_meta_model, seed=1)[0][5] != observed[5]
+    never = copy.copy(small_meta_model)
+    never.random_every = 0
+    assert "random" not in run(never, seed=0)[1]
+    with pytest.raises(ValueError, match="random_every must be >= 0"):
+        MetaModel(small_meta_model.portfolio, random_every=-1)
+
+
+def test_policy_round_trips(small_meta_model, tmp_path):
+    model = copy.copy(small_meta_model)
+    model.random_every = 7
+    loaded = MetaModel.load(model.save(tmp_path / "model"))
+    assert (loaded.random_every, loaded.n_warmup, loaded.n_random) == (7, 2, 0)
+
+
 def test_adaptation_keeps_the_best_and_the_most_recent():
     from metaopt.ranker._ranker import _adaptation_subset
 

@@ -45,8 +45,8 @@ def test_warm_start_then_ranker(small_meta_model, objective):
     first = small_meta_model.portfolio.suggest(2, None)["params"].tolist()
     trials = study.trials
     assert [t.params for t in trials[:2]] == first
-    sources = [t.system_attrs["metaopt:source"] for t in trials]
-    assert sources[0].startswith("portfolio") and sources[-1].startswith("ranker")
+    sources = [t.system_attrs["metaopt:source"].split()[0] for t in trials]
+    assert sources == ["portfolio"] * 2 + ["ranker"] * 3 + ["random"]
     keys = {str(sorted(t.params.items())) for t in trials}
     assert len(keys) == len(trials)  # never the same configuration twice
 
@@ -170,7 +170,7 @@ def test_ranker_refines_beyond_its_candidates(small_meta_model, objective):
     study = optuna.create_study(sampler=make_sampler(small_meta_model))
     study.optimize(objective, n_trials=n)
     sources = [t.system_attrs.get("metaopt:source", "fallback") for t in study.trials]
-    assert all(s.startswith(("portfolio", "ranker")) for s in sources), sources
+    assert all(s.startswith(("portfolio", "ranker", "random")) for s in sources), sources
     assert len({str(sorted(t.params.items())) for t in study.trials}) == n
 
 
@@ -208,4 +208,5 @@ def test_ranker_proposes_after_the_warm_start_in_the_combined_space():
                    n_trials=8)
     sources = [t.system_attrs.get("metaopt:source", "fallback") for t in study.trials]
     assert all(s.startswith("portfolio") for s in sources[:3]), sources
-    assert all(s.startswith("ranker adapted") for s in sources[3:]), sources
+    assert sources[6].startswith("random untried"), sources  # the 4th after the warm start
+    assert all(s.startswith("ranker adapted") for s in sources[3:6] + sources[7:]), sources
