@@ -46,7 +46,7 @@ import dataclasses
 import itertools
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +62,13 @@ from metaopt.benchmark import Problem, add_ranks, best_so_far, make_method, min_
 from metaopt.benchmark._metrics import summary_table
 from metaopt.benchmark._plots import plot_curves
 from metaopt.benchmark._samplers import get_sampler_factory, quiet_optuna
-from metaopt.benchmark._surrogate import TestTask, load_tabrepo_matrix, matrix_tasks, task_folds
+from metaopt.benchmark._surrogate import (
+    TestTask,
+    load_tabrepo_matrix,
+    matrix_tasks,
+    task_folds,
+    yahpo_test_tasks,
+)
 from metaopt.kb._design import stable_seed
 from metaopt.ranker import ConfigRanker, MetaModel, PerformanceMatrix, Portfolio
 from metaopt.samplers import MetaSampler
@@ -260,7 +266,6 @@ def tabrepo_splits(args) -> list[Split]:
 
 def yahpo_splits(args) -> list[Split]:
     from metaopt.kb import YahpoBenchmark
-    from metaopt.kb._design import design
 
     splits = []
     for scenario in args.yahpo_scenarios.split(","):
@@ -268,28 +273,10 @@ def yahpo_splits(args) -> list[Split]:
         train = PerformanceMatrix.from_yahpo(train_bench, n_configs=args.n_train_configs)
         knowledge = fit_knowledge(train, train_bench.space, args)
         bench = YahpoBenchmark(scenario, args.yahpo, split="valid")
-        instances = bench.instances[: args.yahpo_instances or None]
-        space, target = bench.space, bench.score_target
-        reference = [c.params for c in design(space, "classification", args.n_reference,
-                                              seed=0)]
-        no_features = pd.Series(np.nan, index=list(metafeatures.FEATURE_NAMES))
-        print(f"  yahpo {scenario}: {knowledge.note}; valid instances {instances} "
-              f"(target {target})", flush=True)
-
-        def objective(instance: str, bench=bench, target=target) -> Callable:
-            return lambda configs: bench.evaluate(configs, instance)[target].to_numpy()
-
-        tasks = []
-        for instance in instances:
-            key = f"{scenario}/{instance}"
-
-            def make(budget: int, key=key, instance=instance, space=space,
-                     no_features=no_features) -> Problem:
-                return Problem(key, space, "classification", no_features, budget,
-                               objective=objective(instance))
-
-            tasks.append(TestTask(key, make, objective(instance)(reference)))
-        splits.append(Split(knowledge, tasks))
+        bench.instances = bench.instances[: args.yahpo_instances or None]
+        print(f"  yahpo {scenario}: {knowledge.note}; valid instances {bench.instances} "
+              f"(target {bench.score_target})", flush=True)
+        splits.append(Split(knowledge, yahpo_test_tasks(bench, args.n_reference)))
     return splits
 
 

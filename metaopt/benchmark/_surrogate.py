@@ -249,7 +249,6 @@ def yahpo_benchmark(
     method evaluated on it.
     """
     from metaopt.kb import YahpoBenchmark
-    from metaopt.kb._design import design
 
     train_instances, test_instances = _instances(train_instances), _instances(test_instances)
     train_bench = YahpoBenchmark(scenario, data, split="train")
@@ -267,22 +266,32 @@ def yahpo_benchmark(
     if overlap:
         raise ValueError(f"test_instances overlap train_instances: {overlap}")
     train = PerformanceMatrix.from_yahpo(train_bench, n_configs=n_train_configs)
-    space, target = test_bench.space, test_bench.score_target
-    reference_configs = [c.params for c in design(space, "classification", n_reference, seed=0)]
+    tasks = yahpo_test_tasks(test_bench, n_reference)
+    return evaluate_methods([(train, tasks)], methods, budgets, seeds, progress=progress)
+
+
+def yahpo_test_tasks(bench, n_reference: int = 10_000) -> list[TestTask]:
+    """One task per instance of the YahpoBenchmark ``bench``: the surrogate's score as
+    objective, a fixed Sobol sample of ``n_reference`` configurations as regret reference."""
+    from metaopt.kb._design import design
+
+    space, target = bench.space, bench.score_target
+    reference = [c.params for c in design(space, "classification", n_reference, seed=0)]
     no_features = pd.Series(np.nan, index=list(metafeatures.FEATURE_NAMES))
 
     def objective(instance: str) -> Callable[[list[dict]], np.ndarray]:
-        return lambda configs: test_bench.evaluate(configs, instance)[target].to_numpy()
+        return lambda configs: bench.evaluate(configs, instance)[target].to_numpy()
 
     tasks = []
-    for instance in test_bench.instances:
-        def make(budget: int, instance=instance) -> Problem:
-            return Problem(f"{scenario}/{instance}", space, "classification", no_features,
-                           budget, objective=objective(instance))
+    for instance in bench.instances:
+        key = f"{bench.scenario}/{instance}"
 
-        tasks.append(TestTask(f"{scenario}/{instance}", make,
-                              objective(instance)(reference_configs)))
-    return evaluate_methods([(train, tasks)], methods, budgets, seeds, progress=progress)
+        def make(budget: int, key=key, instance=instance) -> Problem:
+            return Problem(key, space, "classification", no_features, budget,
+                           objective=objective(instance))
+
+        tasks.append(TestTask(key, make, objective(instance)(reference)))
+    return tasks
 
 
 def _restrict(bench, instances: list[str], name: str) -> None:
