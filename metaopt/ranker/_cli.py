@@ -13,9 +13,10 @@ def register(subparsers) -> None:
     )
     p.add_argument("--kb", default="default",
                    help="knowledge base: SQLite file/URL, parquet export, or 'default'")
-    p.add_argument("--tabrepo", help="TabRepo directory (results.csv, configs.json, ...)")
-    p.add_argument("--yahpo", metavar="SCENARIO",
-                   help="YAHPO Gym scenario (lcbench, rbv2_xgboost, ...): train on its train split")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--tabrepo", help="TabRepo directory (results.csv, configs.json, ...)")
+    source.add_argument("--yahpo", metavar="SCENARIO", help="YAHPO Gym scenario (lcbench, "
+                        "rbv2_xgboost, ...): train on its train split")
     p.add_argument("--yahpo-data", help="YAHPO data directory (with splits.json), for --yahpo")
     p.add_argument("--n-configs", type=int, default=256,
                    help="Sobol configurations evaluated per YAHPO instance")

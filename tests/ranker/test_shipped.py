@@ -61,3 +61,12 @@ def test_shipped_space_of_an_unregistered_space():
             assert shipped_space(name).params == MetaModel.load(_models_root() / name).space.params
     with pytest.raises(ValueError, match="unknown search space"):
         shipped_space("no_such_space")
+
+
+def test_train_meta_model_takes_one_meta_dataset(tmp_path, capsys):
+    from metaopt.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["train-meta-model", "--tabrepo", "dir", "--yahpo", "lcbench", "--out",
+              str(tmp_path)])
+    assert "not allowed with argument" in capsys.readouterr().err
