@@ -47,6 +47,10 @@ PMLB = (
     / "pmlb"
 )
 N_WAY, N_QUERY, TEST_EPISODES = 5, 15, 600
+# MAML / Meta-SGD: 5 inner steps in meta-training, 10 at test, as in the MAML paper's
+# miniImagenet protocol. 2 steps of lr 0.4 did not even fit the support set (86% support
+# accuracy at 5 shots), which is why they used to gain nothing from 5 shots over 1.
+TEST_STEPS = 10
 
 
 def load(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -104,8 +108,8 @@ def learners(n_features: int) -> dict[str, nn.Module]:
         "ProtoNet": ProtoNet(encoder(n_features)),
         "MatchingNet": MatchingNet(encoder(n_features)),
         "RelationNet": RelationNet(rel, embedding_dim=embedding_dim(rel, n_features)),
-        "MAML": MAML(classifier(), lr=0.4, steps=2, loss_fn="cross_entropy"),
-        "Meta-SGD": MetaSGD(classifier(), lr=0.4, steps=2, loss_fn="cross_entropy"),
+        "MAML": MAML(classifier(), lr=0.1, steps=5, loss_fn="cross_entropy"),
+        "Meta-SGD": MetaSGD(classifier(), lr=0.1, steps=5, loss_fn="cross_entropy"),
     }
 
 
@@ -117,7 +121,7 @@ def accuracy(correct: torch.Tensor) -> tuple[float, float]:
 def predict(learner: nn.Module, ep) -> torch.Tensor:
     with torch.no_grad():
         if isinstance(learner, MAML | MetaSGD):
-            params = learner.adapt(ep.support_x, ep.support_y)
+            params = learner.adapt(ep.support_x, ep.support_y, steps=TEST_STEPS)
             return learner.predict(params, ep.query_x).argmax(-1)
         return learner.predict(ep.support_x, ep.support_y, ep.query_x)
 
