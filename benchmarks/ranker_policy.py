@@ -1,0 +1,80 @@
+"""How metaopt's proposal policy should be set, on TabRepo (leave-tasks-out CV).
+
+One Meta-SGD ranker is meta-trained per fold on the training tasks only; every policy
+variant then runs with a copy of it on the fold's held-out tasks, so the variants
+differ only in the policy:
+
+* ``w<k>``     -- ``n_warmup=k`` portfolio picks before the ranker (default 3)
+* ``e<x>``     -- ``exploration=x``: weight of the ensemble's spread (default 0.5)
+* ``r<k>``     -- ``random_every=k``: every k-th proposal after the warm start is
+  random, 0 never (default 4)
+
+    python benchmarks/ranker_policy.py                      # 5-fold CV, budgets up to 10
+    python benchmarks/ranker_policy.py --budgets 1,3,5,10,25,50
+
+Prints mean normalized regret per budget and writes ``results/ranker_policy.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+from pathlib import Path
+
+from metaopt.benchmark._methods import MetaOpt, register_method
+from metaopt.benchmark._surrogate import tabrepo_benchmark
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TABREPO = Path(__file__).resolve().parents[2] / "shared" / "data" / "tabrepo-lightgbm"
+DEFAULT = {"n_warmup": 3, "exploration": 0.5, "random_every": 4}
+VARIANTS = {
+    "default": {},
+    "w1": {"n_warmup": 1}, "w2": {"n_warmup": 2}, "w5": {"n_warmup": 5},
+    "e0": {"exploration": 0.0}, "e1.5": {"exploration": 1.5},
+    "r0": {"random_every": 0},
+}
+
+
+class SharedRanker(MetaOpt):
+    """metaopt with a given policy, reusing the ranker fitted on the same training matrix."""
+
+    fitted: dict[tuple, object] = {}  # training tasks -> MetaModel fitted on them
+
+    def __init__(self, name: str, policy: dict) -> None:
+        super().__init__(name=name)
+        self.policy = policy
+
+    def fit(self, train) -> None:
+        key = tuple(train.tasks.index)
+        if key not in self.fitted:
+            super().fit(train)
+            self.fitted[key] = self.model_
+        self.model_ = copy.copy(self.fitted[key])
+        for key, value in self.policy.items():
+            setattr(self.model_, key, value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(TABREPO), help="TabRepo-layout directory")
+    parser.add_argument("--cv", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--budgets", default="1,3,5,10")
+    parser.add_argument("--out", default=str(RESULTS / "ranker_policy.csv"))
+    args = parser.parse_args()
+    for name, change in VARIANTS.items():
+        register_method(name, lambda name=name, change=change: SharedRanker(
+            name, {**DEFAULT, **change}))
+    result = tabrepo_benchmark(args.data, cv=args.cv, methods=list(VARIANTS),
+                               budgets=[int(b) for b in args.budgets.split(",")],
+                               seeds=args.seeds, progress=True)
+    result.curves.to_csv(args.out, index=False)
+    table = result.curves.groupby(["budget", "method"])["regret"].mean().unstack()
+    print(f"mean normalized regret, {args.cv}-fold leave-tasks-out CV, {args.seeds} seed(s); "
+          f"policy {DEFAULT} unless the variant says otherwise")
+    print(table[list(VARIANTS)].round(4).to_string())
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
