@@ -13,7 +13,10 @@
 3. Wall time of one epoch of the default MLP on a 10,000 x 50 dataset, CPU.
 
 Methods: ``prior`` = the first 5 architectures drawn from the shipped
-ArchitecturePrior for the dataset's size, then TPE (what MetaMLPClassifier does);
+ArchitecturePrior for the dataset's size, then MetaSampler with the shipped meta-model
+of the space (``yahpo_lcbench``; ``mlp@classification``, from the knowledge base's MLP
+runs), adapted to the trials so far (what MetaMLPClassifier does); ``prior+tpe`` = the
+same 5 draws, then TPE (ablation: what the meta-model adds after the prior);
 ``tpe`` = Optuna TPE (10 random start-up trials); ``random``; ``default`` = one fixed
 configuration (3 x 256 ReLU, AdamW lr 1e-3, wd 1e-4, batch 128; on lcbench, which has
 no AdamW: 3 x 256, no dropout, the usual SGD lr 0.01 + momentum 0.9, wd 1e-4, batch 128).
@@ -35,16 +38,18 @@ import pandas as pd
 import torch
 from sklearn.model_selection import StratifiedShuffleSplit
 
+from metaopt import metafeatures
 from metaopt.data import LocalSource
 from metaopt.nas import LCBENCH_SPACE, ArchitecturePrior, MLPClassifier, task_metafeatures
 from metaopt.nas._search import FoldTrainer, objective
+from metaopt.samplers import MetaSampler
 
 SHARED = Path(os.environ.get("METAOPT_SHARED_DATA",
                              Path(__file__).resolve().parents[2] / "shared" / "data"))
 PMLB = ["balance_scale", "breast_w", "cmc", "tic_tac_toe", "tokyo1", "vowel", "yeast",
         "mfeat_zernike"]
 BUDGETS = (5, 10, 20)
-METHODS = ("prior", "tpe", "random", "default")
+METHODS = ("prior", "prior+tpe", "tpe", "random", "default")
 N_PRIOR = 5
 DEFAULT_MLP = {"n_layers": 3, "width": 256, "activation": "relu", "dropout": 0.0,
                "norm": "none", "skip": False, "learning_rate": 1e-3, "weight_decay": 1e-4,
@@ -55,11 +60,16 @@ DEFAULT_LCBENCH = {"num_layers": 3, "max_units": 256, "max_dropout": 0.0,
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def _sampler(method: str, seed: int) -> optuna.samplers.BaseSampler:
+def _sampler(method: str, seed: int, space: str, meta_features: pd.Series | None
+             ) -> optuna.samplers.BaseSampler:
     if method == "random":
         return optuna.samplers.RandomSampler(seed=seed)
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=N_PRIOR if method == "prior"
-                                      else 10)
+    tpe = optuna.samplers.TPESampler(seed=seed, n_startup_trials=10 if method == "tpe"
+                                     else N_PRIOR)
+    if method == "prior":
+        return MetaSampler(space=space, meta_features=meta_features, task="classification",
+                           fallback=tpe, seed=seed)
+    return tpe
 
 
 def best_so_far(values: list[float]) -> dict[int, float]:
@@ -85,10 +95,13 @@ def lcbench_run(bench, prior: ArchitecturePrior, instance: str, method: str, see
     """Scores of ``n`` architectures on one instance (and epochs used, with a pruner)."""
     if method == "default":
         return [float(bench.evaluate(DEFAULT_LCBENCH, instance)["val_accuracy"].iloc[0])], 52
-    study = optuna.create_study(direction="maximize", sampler=_sampler(method, seed),
+    # yahpo_lcbench was meta-trained without meta-features (YAHPO gives none)
+    no_features = pd.Series(np.nan, index=list(metafeatures.FEATURE_NAMES))
+    sampler = _sampler(method, seed, "yahpo_lcbench", no_features)
+    study = optuna.create_study(direction="maximize", sampler=sampler,
                                 pruner=pruner or optuna.pruners.NopPruner(),
                                 study_name=f"lcbench-{instance}-{method}-{seed}")
-    if method == "prior":
+    if method.startswith("prior"):
         for c in prior.sample(task_metafeatures(instance), N_PRIOR, seed=seed, native=True):
             study.enqueue_trial(c)
     epochs = 0
@@ -129,7 +142,7 @@ def lcbench_benchmark(prior: ArchitecturePrior, repeats: int) -> pd.DataFrame:
 
 
 def lcbench_hyperband(prior: ArchitecturePrior, repeats: int, n: int = 30) -> pd.DataFrame:
-    """Prior + TPE with Hyperband on the surrogate's epochs vs the same without pruning."""
+    """``prior`` with Hyperband on the surrogate's epochs vs the same without pruning."""
     from metaopt.kb import YahpoBenchmark
 
     bench = YahpoBenchmark("lcbench", SHARED / "yahpo", split="valid")
@@ -164,9 +177,12 @@ def pmlb_run(X: np.ndarray, y: np.ndarray, prior: ArchitecturePrior, method: str
     if method == "default":
         score = trainer.evaluate(DEFAULT_MLP, max_epochs, patience).score
         return [score], time.perf_counter() - start
-    study = optuna.create_study(direction="maximize", sampler=_sampler(method, seed),
+    meta_features = (metafeatures.compute(X, y, "classification", random_state=0)
+                     if method == "prior" else None)
+    study = optuna.create_study(direction="maximize",
+                                sampler=_sampler(method, seed, "mlp", meta_features),
                                 pruner=optuna.pruners.NopPruner())  # default: MedianPruner
-    if method == "prior":
+    if method.startswith("prior"):
         mf = {"n_instances": len(y), "n_features": X.shape[1], "n_classes": y.max() + 1}
         for params in prior.sample(mf, N_PRIOR, seed=seed):
             params.pop("max_epochs")
@@ -269,7 +285,7 @@ def main() -> None:
         print(summary(lc).round(3).to_string())
         hb = lcbench_hyperband(prior, min(repeats, 3))
         agg = hb.groupby("mode")[["best", "epochs"]].mean()
-        print("\nprior + TPE, 30 architectures, with and without Hyperband on epochs:")
+        print("\nprior (+ MetaSampler), 30 architectures, with and without Hyperband on epochs:")
         print(agg.round(2).to_string())
         print(f"[lcbench done in {time.perf_counter() - start:.0f} s]", flush=True)
     if "pmlb" not in args.skip:

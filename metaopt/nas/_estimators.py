@@ -25,9 +25,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from metaopt import metafeatures
 from metaopt.nas._mlp import MLPClassifier, MLPRegressor, resolve_device
 from metaopt.nas._prior import ArchitecturePrior
 from metaopt.nas._search import PRUNERS, FoldTrainer, make_pruner, objective
+from metaopt.ranker import MetaModel
+from metaopt.samplers import MetaSampler
 from metaopt.spaces import make_preprocessor
 
 
@@ -53,6 +56,7 @@ class _BaseMetaMLP(BaseEstimator):
         max_epochs: int = 50,
         n_prior_trials: int = 5,
         prior: ArchitecturePrior | str | os.PathLike | None = "default",
+        meta_model: MetaModel | str | os.PathLike | None = "default",
         pruner: str = "hyperband",
         n_iter_no_change: int = 8,
         device: str = "auto",
@@ -65,6 +69,7 @@ class _BaseMetaMLP(BaseEstimator):
         self.max_epochs = max_epochs
         self.n_prior_trials = n_prior_trials
         self.prior = prior
+        self.meta_model = meta_model
         self.pruner = pruner
         self.n_iter_no_change = n_iter_no_change
         self.device = device
@@ -109,6 +114,22 @@ class _BaseMetaMLP(BaseEstimator):
         raise TypeError("prior must be 'default', None, an ArchitecturePrior or the path "
                         f"of a saved one, got {type(prior).__name__}")
 
+    def _sampler(self, seed: int, n_startup: int) -> optuna.samplers.BaseSampler:
+        """TPE, or MetaSampler with the ``mlp`` meta-model (TPE for what it does not model)."""
+        tpe = optuna.samplers.TPESampler(seed=seed, n_startup_trials=n_startup)
+        model = self.meta_model
+        if model is None:
+            return tpe
+        if isinstance(model, str) and model == "default":
+            model = None  # MetaSampler loads the shipped mlp@<task> model
+        elif isinstance(model, (str, os.PathLike)):
+            model = MetaModel.load(Path(model))
+        elif not isinstance(model, MetaModel):
+            raise TypeError("meta_model must be 'default', None, a MetaModel or the path of "
+                            f"a saved one, got {type(model).__name__}")
+        return MetaSampler(space="mlp", meta_features=self.meta_features_, task=self._task,
+                           meta_model=model, fallback=tpe, seed=seed)
+
     def _splits(self, y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
         n = len(y)
         stratify = self._task == "classification" and np.bincount(y).min() >= (
@@ -144,13 +165,15 @@ class _BaseMetaMLP(BaseEstimator):
         """Search MLP configurations, then refit the best one on all of ``X, y``.
 
         The first ``n_prior_trials`` configurations are distinct draws from the prior
-        for this dataset's size; the rest come from Optuna's TPE. Every trial trains
+        for this dataset's size; the rest come from ``MetaSampler``, whose ranker adapts
+        to the trials so far (or from TPE, ``meta_model=None``). Every trial trains
         on the ``cv`` splits epoch by epoch and reports the mean validation score
         (accuracy, or R^2) so the pruner stops unpromising ones early. The best trial's
         configuration is refitted on all rows for its best number of epochs.
         """
         self._check_params()
-        X = self._numeric_X(X, reset=True)
+        raw = self._validate_X(X, reset=True)
+        X = self._encode_X(raw, reset=True)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, "
                              "but the target y is None")
@@ -164,16 +187,10 @@ class _BaseMetaMLP(BaseEstimator):
         splits = self._splits(target, seed)
         self.device_ = resolve_device(self.device)
         prior = self._resolve_prior()
-        self.meta_features_ = {"n_instances": float(X.shape[0]),
-                               "n_features": float(self.n_features_in_),
-                               "n_classes": float(self._n_classes())}
+        self.meta_features_ = metafeatures.compute(raw, y, self._task, random_state=0)
         trainer = FoldTrainer(X.astype(np.float64), target, self._task, splits,
                               self.device_, seed)
-        n_startup = 10
-        sampler_seed = seed
-        if prior is not None:
-            n_startup = self.n_prior_trials
-        sampler = optuna.samplers.TPESampler(seed=sampler_seed, n_startup_trials=n_startup)
+        sampler = self._sampler(seed, n_startup=10 if prior is None else self.n_prior_trials)
         level = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.INFO if self.verbose
                                      else optuna.logging.WARNING)
@@ -185,7 +202,7 @@ class _BaseMetaMLP(BaseEstimator):
             if prior is not None:
                 n = self.n_prior_trials if self.n_trials is None else min(
                     self.n_prior_trials, self.n_trials)
-                for params in prior.sample(self.meta_features_, n, seed=sampler_seed):
+                for params in prior.sample(self.meta_features_, n, seed=seed):
                     params.pop("max_epochs")
                     study.enqueue_trial(params, user_attrs={"source": "prior"})
             start = time.perf_counter()
@@ -213,17 +230,20 @@ class _BaseMetaMLP(BaseEstimator):
         ).fit(X, y)
         return self
 
-    def _numeric_X(self, X, reset: bool) -> np.ndarray:
-        """``X`` as the float matrix the MLP trains on: a DataFrame's categorical or
-        string columns one-hot encoded, missing values imputed with the median (fitted
-        once on all rows given to ``fit``), numeric columns standardised."""
+    def _validate_X(self, X, reset: bool) -> pd.DataFrame | np.ndarray:
+        """``X`` checked: a DataFrame as given, anything else as a float array."""
         if isinstance(X, pd.DataFrame):
             validate_data(self, X, reset=reset, skip_check_array=True)
             if X.shape[0] == 0 or X.shape[1] == 0:
                 raise ValueError(f"X has shape {X.shape}: it needs rows and columns")
-        else:
-            X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
-                              ensure_all_finite="allow-nan")
+            return X
+        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
+                             ensure_all_finite="allow-nan")
+
+    def _encode_X(self, X, reset: bool) -> np.ndarray:
+        """Checked ``X`` as the float matrix the MLP trains on: a DataFrame's categorical
+        or string columns one-hot encoded, missing values imputed with the median (fitted
+        once on all rows given to ``fit``), numeric columns standardised."""
         if reset:
             self.preprocessor_ = make_preprocessor("scaled").fit(X)
         numeric = np.asarray(self.preprocessor_.transform(X), dtype=np.float64)
@@ -240,7 +260,7 @@ class _BaseMetaMLP(BaseEstimator):
     # ------------------------------------------------------------------ predict
     def _check_X(self, X) -> np.ndarray:
         check_is_fitted(self)
-        return self._numeric_X(X, reset=False)
+        return self._encode_X(self._validate_X(X, reset=False), reset=False)
 
     def predict(self, X) -> np.ndarray:
         """Predictions of :attr:`best_estimator_`."""
@@ -261,10 +281,15 @@ _PARAMS_DOC = """
     max_epochs : int, default=50
         Maximum epochs of a trial: the resource of the multi-fidelity pruner.
     n_prior_trials : int, default=5
-        How many first trials are draws from ``prior`` (0: none, plain TPE).
+        How many first trials are draws from ``prior`` (0: none; the sampler starts).
     prior : "default", ArchitecturePrior, path or None, default="default"
         The architecture prior; ``"default"`` is the shipped one
-        (:meth:`ArchitecturePrior.default`), None searches with TPE alone.
+        (:meth:`ArchitecturePrior.default`), None: no prior draws.
+    meta_model : "default", MetaModel, path or None, default="default"
+        What proposes the configurations after the prior's draws: ``MetaSampler`` with
+        this ``mlp``-space meta-model (``"default"``: the shipped ``mlp@<task>`` one,
+        trained on the knowledge base's MLP runs), adapted to the trials so far.
+        None: Optuna's TPE.
     pruner : {"hyperband", "successive_halving", "none"}, default="hyperband"
         Optuna pruner on the per-epoch mean validation score.
     n_iter_no_change : int, default=8
@@ -272,7 +297,7 @@ _PARAMS_DOC = """
     device : str, default="auto"
         ``"auto"`` uses CUDA when available, else CPU.
     random_state : int, RandomState or None
-        Seeds the splits, the prior's draws, TPE and the training.
+        Seeds the splits, the prior's draws, the sampler and the training.
     verbose : int, default=0
         > 0 shows Optuna's per-trial log.
 """
@@ -290,8 +315,9 @@ _ATTRS_DOC = """
     n_epochs_searched_ : int
         Epochs trained during the search, summed over trials and folds.
     search_time_ : float
-    meta_features_ : dict
-        What the prior was conditioned on.
+    meta_features_ : pandas.Series
+        The dataset's meta-features (:func:`metaopt.metafeatures.compute`), which the
+        prior (sizes only) and the meta-model are conditioned on.
     preprocessor_ : ColumnTransformer
         Standardises numeric columns (median-imputing NaN) and one-hot encodes a
         DataFrame's categorical or string columns before the MLP.
@@ -301,7 +327,7 @@ _ATTRS_DOC = """
 
 class MetaMLPClassifier(ClassifierMixin, _BaseMetaMLP):
     __doc__ = ("""Torch MLP classifier whose architecture and training settings are searched
-    with a meta-learned prior, TPE and multi-fidelity pruning; score: accuracy.
+    with a meta-learned prior, MetaSampler and multi-fidelity pruning; score: accuracy.
 """ + _PARAMS_DOC + """
     Attributes
     ----------
@@ -330,7 +356,7 @@ class MetaMLPClassifier(ClassifierMixin, _BaseMetaMLP):
 
 class MetaMLPRegressor(RegressorMixin, _BaseMetaMLP):
     __doc__ = ("""Torch MLP regressor whose architecture and training settings are searched
-    with a meta-learned prior, TPE and multi-fidelity pruning; score: R^2.
+    with a meta-learned prior, MetaSampler and multi-fidelity pruning; score: R^2.
 
     The shipped prior was trained on classification tasks: for regression it is
     conditioned as a one-output problem, an extrapolation (see ``docs/nas.md``).

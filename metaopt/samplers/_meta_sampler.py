@@ -266,14 +266,24 @@ class MetaSampler(BaseSampler):
             # whole trial when another sampler or enqueue_trial produced it)
             params = self._as_config({**(params or {}), **t.params})
             return None if params is None else ("observed", (params, sign * t.value))
-        if t.state == TrialState.PRUNED and t.intermediate_values and params:
+        if t.state == TrialState.PRUNED and t.intermediate_values:
+            # its last reported value, at the fidelity where it was stopped
             last = t.intermediate_values[max(t.intermediate_values)]
-            return ("observed", (params, sign * last)) if np.isfinite(last) else None
+            params = self._as_config({**(params or {}), **t.params})
+            if params is not None and np.isfinite(last):
+                return "observed", (params, sign * last)
+            return None
         if params is not None:  # running, waiting, failed: taken, not informative
             return "claimed", params
         return None
 
     def _config_for(self, study: Study, trial: FrozenTrial) -> dict[str, Any] | None:
+        if trial.system_attrs.get("fixed_params"):
+            # enqueued by the user: not claimed; what it leaves open goes to the fallback
+            return None
+        # Optuna's HyperbandPruner shows samplers only the trials of one bracket; the
+        # ranker learns from all of them, and claims must be unique across the study
+        study = getattr(study, "_study", study) if hasattr(study, "_bracket_id") else study
         raw = trial.system_attrs.get(_CLAIM)
         if raw is not None:
             return json.loads(raw)

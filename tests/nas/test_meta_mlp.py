@@ -33,6 +33,8 @@ def test_search_starts_from_the_prior_prunes_and_refits(wine):
     trials = model.study_.trials
     assert [t.user_attrs.get("source") for t in trials[:3]] == ["prior"] * 3
     assert all("source" not in t.user_attrs for t in trials[3:])
+    # after the prior's draws, MetaSampler's ranker, adapted to them, proposes
+    assert trials[3].system_attrs["metaopt:source"].startswith("ranker adapted on 3 evaluation")
     states = {t.state for t in trials}
     assert states <= {optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED}
     # multi-fidelity: fewer epochs than 8 full trainings
@@ -44,17 +46,24 @@ def test_search_starts_from_the_prior_prunes_and_refits(wine):
     assert model.best_params_ == model.study_.best_trial.params
     assert list(model.classes_) == sorted(set(y))
     assert model.n_features_in_ == X.shape[1]
-    assert model.meta_features_ == {"n_instances": 178.0, "n_features": 13.0, "n_classes": 3.0}
+    sizes = model.meta_features_[["n_instances", "n_features", "n_classes"]]
+    assert sizes.tolist() == [178.0, 13.0, 3.0]
+    assert model.meta_features_.notna().sum() > 20  # the full meta-features, not just sizes
     proba = model.predict_proba(X[:5])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
-def test_without_prior_it_is_plain_tpe():
+def test_without_prior_the_meta_model_warm_starts_and_without_both_it_is_tpe():
     X, y = make_regression(80, 4, noise=0.1, random_state=0)
     model = MetaMLPRegressor(n_trials=2, cv=2, max_epochs=5, prior=None, random_state=0)
     model.fit(X, y)
-    assert all("source" not in t.user_attrs for t in model.study_.trials)
+    sources = [t.system_attrs.get("metaopt:source", "") for t in model.study_.trials]
+    assert all(s.startswith("portfolio") for s in sources), sources
     assert np.isfinite(model.predict(X)).all()
+    tpe = MetaMLPRegressor(n_trials=2, cv=2, max_epochs=5, prior=None, meta_model=None,
+                           random_state=0).fit(X, y)
+    assert isinstance(tpe.study_.sampler, optuna.samplers.TPESampler)
+    assert all("metaopt:source" not in t.system_attrs for t in tpe.study_.trials)
 
 
 @pytest.mark.parametrize(
@@ -69,6 +78,7 @@ def test_without_prior_it_is_plain_tpe():
         (dict(max_epochs=0), ValueError, "max_epochs must be an int >= 1, got 0"),
         (dict(prior=42), TypeError, "prior must be 'default', None, an ArchitecturePrior"),
         (dict(prior="/nonexistent/prior"), ValueError, "holds no metaopt architecture prior"),
+        (dict(meta_model=42), TypeError, "meta_model must be 'default', None, a MetaModel"),
         (dict(device="tpu:0"), ValueError, "device must be 'auto' or a torch device"),
     ],
 )

@@ -89,8 +89,54 @@ def test_enqueued_and_failed_trials(small_meta_model, objective):
 
     study.optimize(flaky, n_trials=5, catch=(RuntimeError,))
     assert study.trials[0].params == TABREPO_SPACE.default("classification")
+    assert "metaopt:source" not in study.trials[0].system_attrs  # the user's, not claimed
     assert study.trials[1].state == optuna.trial.TrialState.FAIL
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) == 4
+    # the enqueued trial counts as seen: the warm start goes on with fresh picks
+    keys = [str(sorted(t.params.items())) for t in study.trials if t.state.is_finished()]
+    assert len(set(keys)) == len(keys)
+
+
+def test_hyperband_brackets_do_not_hide_trials(small_meta_model, objective):
+    """Optuna's HyperbandPruner shows a sampler one bracket's trials; MetaSampler still
+    learns from every trial and never proposes a configuration twice."""
+    study = optuna.create_study(sampler=make_sampler(small_meta_model),
+                                pruner=optuna.pruners.HyperbandPruner(1, 9, 3))
+
+    def by_epoch(trial):
+        value = objective(trial)
+        for epoch in range(1, 10):
+            trial.report(value, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return value
+
+    study.optimize(by_epoch, n_trials=8)
+    keys = [str(sorted(t.params.items())) for t in study.trials]
+    assert len(set(keys)) == len(keys)
+    n_warmup = small_meta_model.n_warmup
+    source = study.trials[n_warmup].system_attrs["metaopt:source"]
+    assert source.startswith(f"ranker adapted on {n_warmup} evaluation"), source
+
+
+def test_pruned_trials_count_with_their_last_value(small_meta_model, objective):
+    """Enqueued trials that a pruner stopped still teach the ranker (last reported value)."""
+    study = optuna.create_study(sampler=make_sampler(small_meta_model))
+    n_warmup = small_meta_model.n_warmup
+    for i in range(n_warmup):
+        study.enqueue_trial({**TABREPO_SPACE.default("classification"), "num_leaves": 20 + i})
+
+    def pruned_early(trial):
+        value = objective(trial)
+        if trial.number < n_warmup:
+            trial.report(value, step=1)
+            raise optuna.TrialPruned()
+        return value
+
+    study.optimize(pruned_early, n_trials=n_warmup + 1)
+    assert [t.state for t in study.trials[:n_warmup]] == [optuna.trial.TrialState.PRUNED] * n_warmup
+    source = study.trials[n_warmup].system_attrs["metaopt:source"]
+    assert source.startswith(f"ranker adapted on {n_warmup} evaluation"), source
 
 
 def test_no_overlap_falls_back(small_meta_model):
