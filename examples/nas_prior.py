@@ -1,6 +1,7 @@
 """Architecture prior and MetaMLPClassifier on a real dataset (pmlb wine_recognition).
 
-    python examples/nas_prior.py
+    python examples/nas_prior.py                 # 12 architectures, <= 40 epochs each
+    python examples/nas_prior.py --trials 30 --epochs 60
 
 Shows what the shipped prior proposes for this dataset's size, then searches 12 MLP
 architectures (5 from the prior, then MetaSampler's ranker adapted to them, Hyperband
@@ -9,6 +10,7 @@ pruning on epochs) and reports the held-out accuracy of the refitted best one.
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -24,6 +26,10 @@ SHARED = Path(os.environ.get("METAOPT_SHARED_DATA",
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=40, help="at most, per architecture")
+    args = parser.parse_args()
     data = LocalSource(SHARED / "pmlb").load("wine_recognition")
     X, y = data.X.to_numpy(dtype=float), data.y.to_numpy()
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y,
@@ -36,7 +42,8 @@ def main() -> None:
     print("Most likely architectures for this dataset:")
     print(prior.describe(meta_features, n=5)[["probability", "log_ratio", "architecture"]])
 
-    model = MetaMLPClassifier(n_trials=12, cv=3, max_epochs=40, random_state=0)
+    model = MetaMLPClassifier(n_trials=args.trials, cv=3, max_epochs=args.epochs,
+                              random_state=0)
     model.fit(X_train, y_train)
     # where each architecture came from: the prior, or MetaSampler's adapted ranker
     trials = pd.DataFrame([{
@@ -47,7 +54,7 @@ def main() -> None:
     print(trials.to_string(index=False))
     print(f"best cv accuracy {model.best_score_:.3f} with {model.best_params_}")
     print(f"epochs trained in the search: {model.n_epochs_searched_} "
-          f"(12 full trainings on 3 folds would be {12 * 3 * 40})")
+          f"({args.trials} full trainings on 3 folds would be {args.trials * 3 * args.epochs})")
     print(f"test accuracy {model.score(X_test, y_test):.3f}")
 
 

@@ -1,0 +1,59 @@
+"""Every script in examples/ runs end to end on real data (small budgets) and prints
+what its docstring promises."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run_example(name: str, *args: str, cwd=None, data=None) -> str:
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    if data is not None:
+        env["METAOPT_SHARED_DATA"] = str(data)
+    done = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True,
+                          text=True, timeout=300, cwd=cwd, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_every_example_is_tested():
+    tested = {"estimators.py", "meta_learning.py", "nas_prior.py", "optuna_sampler.py",
+              "warm_start.py"}
+    assert {p.name for p in EXAMPLES.glob("*.py")} == tested
+
+
+def test_meta_learning(tmp_path):
+    out = run_example("meta_learning.py", "--iterations", "60", "--out", str(tmp_path))
+    assert "Meta-SGD  query MSE on 600 unseen tasks" in out
+    assert "learned inner learning rates" in out and "4.bias" in out
+    assert (tmp_path / "history.png").stat().st_size > 0
+    assert (tmp_path / "adaptation.png").stat().st_size > 0
+
+
+def test_warm_start(shared_data):
+    out = run_example("warm_start.py", "--dataset", "wine_recognition", "--space", "knn",
+                      "--evaluations", "4", data=shared_data)
+    assert "nearest known datasets" in out
+    assert "portfolio pick 1" in out and "ranker adapted on 3 evaluation" in out
+
+
+def test_optuna_sampler(shared_data):
+    out = run_example("optuna_sampler.py", "--root", str(shared_data / "pmlb"),
+                      "--dataset", "wine_recognition", "--trials", "3")
+    assert "MetaSampler" in out and "TPE" in out
+
+
+@pytest.mark.parametrize(("name", "args", "expected"), [
+    ("estimators.py", ("--trials", "3"), "held-out accuracy"),
+    ("nas_prior.py", ("--trials", "3", "--epochs", "5"), "test accuracy"),
+])
+def test_estimator_examples(tmp_path, shared_data, name, args, expected):
+    out = run_example(name, *args, cwd=tmp_path, data=shared_data)
+    assert expected in out
