@@ -37,6 +37,7 @@ import pandas as pd
 from _threads import single_threaded  # benchmarks/_threads.py, beside this script
 from optuna.distributions import CategoricalDistribution, IntDistribution
 
+from metaopt._markdown import markdown_table
 from metaopt.samplers import MetaSampler
 from metaopt.spaces import get_space
 
@@ -137,16 +138,6 @@ def measure(space_name: str, task: str, sizes: list[int], repeats: int, seed: in
     return pd.DataFrame(rows), studies
 
 
-def markdown(table: pd.DataFrame, floatfmt: str = "{:.1f}") -> str:
-    """``table`` as a GitHub markdown table (index first), without extra dependencies."""
-    header = [str(table.index.name or "")] + [str(c) for c in table.columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for index, row in table.iterrows():
-        cells = [floatfmt.format(v) if isinstance(v, float) else str(v) for v in row]
-        lines.append("| " + " | ".join([str(index)] + cells) + " |")
-    return "\n".join(lines)
-
-
 def summarize(frame: pd.DataFrame, samplers: list[str]) -> pd.DataFrame:
     stats = frame.groupby(["n_trials", "sampler"])["seconds"].agg(["median", "mean"])
     table = pd.DataFrame(index=sorted(frame["n_trials"].unique()))
@@ -233,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     plot(frame, samplers, args.out / "sampler_overhead.png")
     table = summarize(frame, samplers)
     print()
-    print(markdown(table))
+    print(markdown_table(table, ".1f"))
     largest = sizes[-1]
     ratio = table.loc[largest, "ratio meta/tpe (median)"]
     verdict = "MET" if ratio <= 1.0 else "NOT MET"

@@ -58,6 +58,7 @@ from optuna.trial import TrialState
 from tqdm.auto import tqdm
 
 from metaopt import metafeatures
+from metaopt._markdown import markdown_table
 from metaopt.benchmark import Problem, add_ranks, best_so_far, make_method, min_max_regret
 from metaopt.benchmark._metrics import summary_table
 from metaopt.benchmark._plots import plot_curves
@@ -338,16 +339,6 @@ def pmlb_splits(args) -> list[Split]:
 
 
 # ------------------------------------------------------------------------- reports
-def markdown(table: pd.DataFrame, floatfmt: str = "{:.4f}") -> str:
-    """``table`` as a GitHub markdown table (index first), without extra dependencies."""
-    header = [str(table.index.name or "")] + [str(c) for c in table.columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for index, row in table.iterrows():
-        cells = [floatfmt.format(v) if isinstance(v, float) else str(v) for v in row]
-        lines.append("| " + " | ".join([str(index)] + cells) + " |")
-    return "\n".join(lines)
-
-
 def verdict(curves: pd.DataFrame) -> pd.DataFrame:
     """Per task: MetaSampler's best after EARLY trials vs TPE's best after LATE."""
     best = curves.groupby(["part", "task", "method", "budget"])["best"].mean()
@@ -378,12 +369,12 @@ def report(part: str, curves: pd.DataFrame, methods: Sequence[str], out: Path) -
     n_tasks, n_seeds = sub["task"].nunique(), sub["seed"].nunique()
     print(f"\n## {part}: {n_tasks} task(s) x {n_seeds} seed(s)")
     print("\nMean normalized regret (mean rank; 1 = best) -- lower is better\n")
-    print(markdown(summary_table(sub, methods=methods)))
+    print(markdown_table(summary_table(sub, methods=methods), ".4f"))
     means = sub.groupby(["method", "task", "budget"])["best"].mean().groupby(
         ["method", "budget"]).mean().unstack("method")
     print("\nMean best value (higher is better; raw units averaged over tasks: comparable "
           "only where tasks share a metric)\n")
-    print(markdown(means[[m for m in methods if m in means.columns]]))
+    print(markdown_table(means[[m for m in methods if m in means.columns]], ".4f"))
     seconds = sub.drop_duplicates(["method", "task", "seed"]).groupby("method")["run_seconds"]
     print("\nMean wall seconds per run (all budgets): "
           + ", ".join(f"{m} {seconds.mean()[m]:.1f}" for m in methods if m in seconds.mean()))
@@ -393,7 +384,7 @@ def report(part: str, curves: pd.DataFrame, methods: Sequence[str], out: Path) -
               "(mean over seeds)\n")
         shown = table.drop(columns="part").set_index("task")
         shown["difference"] = shown["difference"].map("{:+.3g}".format)
-        print(markdown(shown))
+        print(markdown_table(shown, ".4f"))
         print(f"\n{part}: MetaSampler@{EARLY} vs TPE@{LATE}: {_counts(table)} -> "
               f"{'MAJORITY' if _wins(table) > len(table) / 2 else 'no majority'} of beats")
     plot_curves(sub, out / f"sampler_quality_{part}.png", methods=list(methods),

@@ -12,6 +12,21 @@ SHARED_DATA = Path(os.environ.get("METAOPT_SHARED_DATA", REPO_ROOT.parent / "sha
 PMLB_ROOT = SHARED_DATA / "pmlb"
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """Torch and BLAS on one thread for a module of tiny fits: on a busy 2-core machine,
+    thread start-up and oversubscribed pools would dominate. Use with
+    ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from metaopt._markdown import markdown_table
 from metaopt.benchmark._metrics import add_ranks, min_max_regret, summary_table
 from metaopt.benchmark._plots import _pyplot, plot_curves
 from metaopt.benchmark._runner import load_results
@@ -115,14 +116,6 @@ def _cd_diagram(final_regret: pd.DataFrame, path: Path) -> str:
             "mean final regret; methods joined by a bar are not significantly different.")
 
 
-def _markdown(table: pd.DataFrame) -> str:
-    table = table.reset_index()
-    head = "| " + " | ".join(map(str, table.columns)) + " |"
-    rule = "|" + "---|" * len(table.columns)
-    body = ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)]
-    return "\n".join([head, rule, *body])
-
-
 def report(out: str | os.PathLike) -> Path:
     """Write ``report.md`` and its PNG plots into the ``benchmark run`` directory ``out``."""
     out = Path(out)
@@ -157,13 +150,13 @@ def report(out: str | os.PathLike) -> Path:
         "budget). Each dataset counts once.", "",
         f"## Regret and rank vs {unit}", "",
         "mean normalized regret (mean rank)", "",
-        _markdown(summary_table(curve, methods=methods)), "",
+        markdown_table(summary_table(curve, methods=methods)), "",
         "![regret](regret.png)", "", "![rank](rank.png)", "",
         "## Critical differences (final budget)", "", cd_text, "",
         "## Win / tie / loss per dataset (row vs column, final test score)", "",
-        _markdown(win_tie_loss(frame)), "",
+        markdown_table(win_tie_loss(frame)), "",
         "## Final test score, trials and time per job", "",
-        _markdown(final_table(frame)), "",
+        markdown_table(final_table(frame)), "",
         "## Datasets", "",
         (f"Unseen by the meta-model: {sum(known.values())} of {len(known)} "
          f"({', '.join(k for k, v in known.items() if v) or 'none'})."

@@ -6,16 +6,10 @@ import json
 import os
 from pathlib import Path
 
+from metaopt._markdown import markdown_table
 from metaopt.kb._store import KnowledgeBase
 
 DEFAULT_DIR = Path(__file__).parent / "_default"
-
-
-def _table(frame) -> str:
-    head = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    rows = ["| " + " | ".join(map(str, r)) + " |" for r in frame.itertuples(index=False)]
-    return "\n".join([head, rule, *rows])
 
 
 def write_card(kb: KnowledgeBase, path: str | os.PathLike,
@@ -51,7 +45,7 @@ def write_card(kb: KnowledgeBase, path: str | os.PathLike,
             hours=(runs["seconds"].fillna(0) / 3600).round(2),
             params=[_params(p) for p in runs["params"]],
         )[["run_id", "started_at", "status", "n_evaluations", "hours", "machine", "params"]]
-        lines += [_table(shown), ""]
+        lines += [markdown_table(shown, index=False), ""]
         versions = sorted({v for v in runs["versions"].dropna()})
         lines += ["Library versions: " + "; ".join(
             ", ".join(f"{k} {x}" for k, x in json.loads(v).items()) for v in versions), ""]
@@ -59,12 +53,12 @@ def write_card(kb: KnowledgeBase, path: str | os.PathLike,
         lines += ["## Evaluations by origin, space and status", ""]
         counts = (frame.groupby(["origin", "space", "status"]).size().unstack(fill_value=0)
                   .reset_index())
-        lines += [_table(counts), ""]
+        lines += [markdown_table(counts, index=False), ""]
         lines += [f"Total evaluation time: {frame['eval_time'].sum() / 3600:.2f} h "
                   f"(fit time per fold, median {frame['fit_time'].median():.3g} s).", ""]
     lines += ["## Datasets", ""]
     shown = datasets[["dataset_key", "source", "task", "n_samples", "n_features", "status"]]
-    lines += [_table(shown.sort_values("dataset_key")), ""]
+    lines += [markdown_table(shown.sort_values("dataset_key"), index=False), ""]
     failed = datasets[datasets["status"] != "ok"]
     if len(failed):
         lines += ["Datasets that failed to load: " + "; ".join(

@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 from scipy.stats import spearmanr
 
+from metaopt._markdown import markdown_table
 from metaopt._version import __version__
 from metaopt.nas._lcbench import LCBENCH_SPACE, lcbench_tasks, task_metafeatures
 from metaopt.nas._prior import ArchitecturePrior, random_configs
@@ -110,16 +111,6 @@ def select_temperature(mf: pd.DataFrame, configs: list[dict[str, Any]], scores: 
     return pd.DataFrame(rows).groupby("temperature")["beaten_by"].mean().to_frame()
 
 
-def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
-    """A GitHub markdown table of ``frame`` (index included), without extra packages."""
-    frame = frame.reset_index()
-    cells = [[format(v, floatfmt) if isinstance(v, (float, np.floating)) else str(v)
-              for v in row] for row in frame.itertuples(index=False)]
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |",
-             "|" + "---|" * len(frame.columns)]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in cells])
-
-
 def write_card(out: Path, prior: ArchitecturePrior, table: pd.DataFrame,
                ablation: pd.DataFrame, seconds: float, command: str) -> None:
     """CARD.md: data, training, validation figures and the command that made the prior."""
@@ -167,12 +158,12 @@ def write_card(out: Path, prior: ArchitecturePrior, table: pd.DataFrame,
         "`time_ratio`: mean surrogate training time of the prior's samples / that of random "
         "configurations.",
         "",
-        markdown_table(table),
+        markdown_table(table, ".3f"),
         "",
         "Ablation, same training without meta-features (every dataset gets the same "
         "features, so the prior is one distribution for all):",
         "",
-        markdown_table(ablation),
+        markdown_table(ablation, ".3f"),
         "",
         "## Limits",
         "- Conditioned on dataset size only; trained on classification; a regression "

@@ -10,13 +10,11 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
-import torch
 from optuna.distributions import json_to_distribution
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from threadpoolctl import threadpool_limits
 
 from metaopt.data import validate
 from metaopt.spaces import SPACES_VERSION, SearchSpace, get_space, list_spaces
@@ -32,14 +30,7 @@ N_CONFIGS = 20
 CAPS = {"n_estimators": 24, "max_iter": 24, "max_epochs": 10, "width": 64}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The fits are tiny: thread start-up and oversubscription would dominate."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny fits: no thread pools
 
 
 def _load(pmlb_root, name: str, task: str, max_category_levels: int = 7):
