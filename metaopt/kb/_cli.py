@@ -19,6 +19,9 @@ def register(subparsers) -> None:
     p.add_argument("--n-configs", type=int, default=16, help="configurations per dataset x space")
     p.add_argument("--n-design", type=int,
                    help="how many of them are shared by all datasets (default: half)")
+    p.add_argument("--datasets", help="only these datasets of the suite: comma-separated "
+                   "names or keys, or @FILE with one per line (e.g. to grow a knowledge base "
+                   "in depth on the datasets it already has)")
     p.add_argument("--limit", type=int, help="only the first LIMIT datasets of the suite")
     p.add_argument("--smallest-first", action="store_true",
                    help="order datasets by rows x columns (cheapest first) before --limit")
@@ -61,11 +64,26 @@ def _shard(text: str | None) -> tuple[int, int] | None:
     return index, count
 
 
+def _dataset_names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    if text.startswith("@"):
+        with open(text[1:], encoding="utf-8") as f:
+            names = [line.strip() for line in f]
+    else:
+        names = [name.strip() for name in text.split(",")]
+    names = [n for n in names if n]
+    if not names:
+        raise ValueError(f"--datasets names no dataset: {text!r}")
+    return names
+
+
 def _cmd_build(args) -> int:
     from metaopt.data import get_suite
     from metaopt.kb import BuildInterrupted, KnowledgeBase, build
 
-    suite = get_suite(args.suite, root=args.root).select(limit=args.limit, smallest_first=args.smallest_first)
+    suite = get_suite(args.suite, root=args.root).select(
+        limit=args.limit, names=_dataset_names(args.datasets), smallest_first=args.smallest_first)
     try:
         report = build(
             suite, args.store, spaces=args.spaces, n_configs=args.n_configs,

@@ -48,3 +48,20 @@ def test_interrupt_then_resume(pmlb_root, tmp_path, sig):
     assert not frame.duplicated(["dataset_key", "space", "config_id", "seed"]).any()
     assert (frame["status"] == "ok").all()
     assert frame.filter(like="mf_").notna().any(axis=1).all()
+
+
+def test_datasets_option_builds_only_the_named_datasets(pmlb_root, tmp_path):
+    names = tmp_path / "datasets.txt"
+    names.write_text("wine_recognition\n\npmlb/iris_bogus\n")
+    store = tmp_path / "kb.sqlite"
+    base = [sys.executable, "-m", "metaopt.cli", "build-kb", "--suite", "pmlb-classification",
+            "--root", str(pmlb_root), "--spaces", "knn", "--n-configs", "2", "--cv-folds", "2",
+            "--max-rows", "200", "--no-progress", "--store", str(store)]
+    bad = subprocess.run([*base, "--datasets", f"@{names}"], capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode != 0 and "names not in suite" in bad.stderr
+    names.write_text("wine_recognition\n\n")
+    done = subprocess.run([*base, "--datasets", f"@{names}"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert set(KnowledgeBase(store).to_frame()["dataset_key"]) == {"pmlb/wine_recognition"}
