@@ -194,10 +194,15 @@ class MetaOpt:
         candidates = (problem.candidates if problem.candidates is not None
                       else self.model_.candidates(problem.task, seed))
         observed: list[tuple[dict, float]] = []
+        failed: list[dict] = []  # tried, never proposed again, but no score to learn from
         for _ in range(budget):
             proposal = self.model_.propose(problem.meta_features, observed,
-                                           candidates=candidates)
-            observed.append((proposal.params, problem.evaluate(proposal.params)))
+                                           candidates=candidates, exclude=failed, seed=seed)
+            score = problem.evaluate(proposal.params)
+            if np.isfinite(score):
+                observed.append((proposal.params, score))
+            else:
+                failed.append(proposal.params)
         return problem.history
 
 

@@ -13,7 +13,7 @@ from metaopt.benchmark import (
     tabrepo_benchmark,
     yahpo_benchmark,
 )
-from metaopt.benchmark._surrogate import load_tabrepo_matrix, task_folds
+from metaopt.benchmark._surrogate import load_tabrepo_matrix, matrix_tasks, task_folds
 from metaopt.kb import TABREPO_SPACE
 
 
@@ -125,3 +125,21 @@ def test_yahpo_metaopt_ranker_trains_on_the_surrogate_space(yahpo_dir):
         seeds=1, n_train_configs=32, n_reference=128, progress=False)
     assert set(result.curves["method"]) == {"metaopt-tiny"}
     assert result.curves["regret"].between(0, 1).all()
+
+
+def test_metaopt_method_skips_failed_configurations_and_is_seeded(tabrepo_matrix, split):
+    """A knowledge-base matrix marks failed fits -inf: metaopt must not learn from them
+    (the ranker refuses non-finite scores) nor propose them again; runs are seeded."""
+    from metaopt.benchmark._methods import MetaOpt
+
+    method = MetaOpt(iterations=5, n_ensemble=1)
+    method.fit(tabrepo_matrix.subset(split[0]))
+    test = tabrepo_matrix.subset(split[1][:1])
+    test.scores[0, ::2] = -np.inf  # every other configuration failed on this task
+    histories = []
+    for _ in range(2):
+        problem = matrix_tasks(test, TABREPO_SPACE)[0].make(12)
+        method.run(problem, 12, seed=3)
+        histories.append(list(problem.history))
+    assert len(histories[0]) == 12 == len(set(map(str, histories[0])))
+    assert histories[0] == histories[1]
