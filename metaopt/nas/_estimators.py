@@ -157,9 +157,6 @@ class _BaseMetaMLP(BaseEstimator):
     def _final_model(self, **params: Any) -> MLPClassifier | MLPRegressor:
         raise NotImplementedError
 
-    def _n_classes(self) -> int:
-        return 0
-
     # ------------------------------------------------------------------ fit
     def fit(self, X, y) -> _BaseMetaMLP:
         """Search MLP configurations, then refit the best one on all of ``X, y``.
@@ -341,9 +338,6 @@ class MetaMLPClassifier(ClassifierMixin, _BaseMetaMLP):
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         return encoder.transform(y)
-
-    def _n_classes(self) -> int:
-        return len(self.classes_)
 
     def _final_model(self, **params: Any) -> MLPClassifier:
         return MLPClassifier(**params)

@@ -261,18 +261,19 @@ class MetaSampler(BaseSampler):
     def _observation(self, t: FrozenTrial, sign: float) -> tuple[str, Any] | None:
         raw = t.system_attrs.get(_CLAIM)
         params = json.loads(raw) if raw else None
+        value = None
         if t.state == TrialState.COMPLETE and t.value is not None and np.isfinite(t.value):
+            value = t.value
+        elif t.state == TrialState.PRUNED and t.intermediate_values:
+            # its last reported value, at the fidelity where it was stopped
+            value = t.intermediate_values[max(t.intermediate_values)]
+            if not np.isfinite(value):
+                return None
+        if value is not None:
             # claimed values, overridden by what the objective really used (or the
             # whole trial when another sampler or enqueue_trial produced it)
-            params = self._as_config({**(params or {}), **t.params})
-            return None if params is None else ("observed", (params, sign * t.value))
-        if t.state == TrialState.PRUNED and t.intermediate_values:
-            # its last reported value, at the fidelity where it was stopped
-            last = t.intermediate_values[max(t.intermediate_values)]
-            params = self._as_config({**(params or {}), **t.params})
-            if params is not None and np.isfinite(last):
-                return "observed", (params, sign * last)
-            return None
+            config = self._as_config({**(params or {}), **t.params})
+            return None if config is None else ("observed", (config, sign * value))
         if params is not None:  # running, waiting, failed: taken, not informative
             return "claimed", params
         return None
