@@ -1,15 +1,17 @@
 """MetaOptClassifier vs peers under the same wall-clock budgets, on held-out pmlb data.
 
-For each dataset (classification, not used to train the shipped meta-models), a
-stratified 70/30 split; each method gets ``B`` seconds to fit on the 70 % and is scored
+For each dataset (classification, not used to train the shipped meta-models) and seed, a
+stratified 70/30 split (the seed picks the split and seeds every method); each method gets ``B`` seconds to fit on the 70 % and is scored
 on the 30 % (accuracy). Methods: metaopt (MetaOptClassifier), Optuna TPE and random
 search over the same combined space (``get_space("all")``, 3-fold CV, each trial
 single-threaded like metaopt's), FLAML ``AutoML`` (when installed) and scikit-learn's
-default HistGradientBoosting. Prints mean accuracy and mean rank per budget; writes a
-CSV and a plot to ``benchmarks/results/``. Every finished fit is appended to
-``estimator_vs_peers_fits.csv`` at once, so an interrupted run resumes where it stopped.
+default HistGradientBoosting. Prints mean accuracy and mean rank per budget (ranks
+within each dataset, seed and budget), and each method's shortest budget against FLAML's
+longest; writes a CSV and a plot to ``benchmarks/results/``. Every finished fit is
+appended to ``estimator_vs_peers_fits.csv`` at once, so an interrupted run resumes where
+it stopped, and processes running different ``--methods`` can share the file.
 
-    python benchmarks/estimator_vs_peers.py --datasets 20 --budgets 10,30,60
+    python benchmarks/estimator_vs_peers.py --datasets 20 --budgets 10,30,60 --seeds 0,1
 """
 
 from __future__ import annotations
@@ -72,8 +74,10 @@ def _optuna_search(sampler, X, y, budget: float, seed: int):
 
 
 def fit_method(method: str, X, y, budget: float, seed: int):
-    if method == "metaopt":
-        return MetaOptClassifier(n_trials=None, time_budget=budget, cv=3, random_state=seed).fit(X, y)
+    if method.startswith("metaopt"):  # "metaopt@DIR": a meta-model saved in DIR
+        meta_model = method.partition("@")[2] or None
+        return MetaOptClassifier(n_trials=None, time_budget=budget, cv=3, random_state=seed,
+                                 meta_model=meta_model).fit(X, y)
     if method == "tpe":
         return _optuna_search(optuna.samplers.TPESampler(multivariate=True, group=True, seed=seed),
                               X, y, budget, seed)
@@ -97,16 +101,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=int, default=20)
     parser.add_argument("--budgets", default="10,30,60")
-    parser.add_argument("--methods", default="metaopt,tpe,random,flaml,default")
+    parser.add_argument("--methods", default="metaopt,tpe,random,flaml,default",
+                        help="comma-separated; metaopt@DIR uses the meta-model saved in DIR")
     parser.add_argument("--max-rows", type=int, default=5000)
     parser.add_argument("--after", type=int, default=50,
                         help="skip the AFTER smallest datasets (the knowledge base's reach)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0", help="comma-separated split/search seeds")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore")
     budgets = [float(b) for b in args.budgets.split(",")]
     methods = args.methods.split(",")
+    seeds = [int(s) for s in args.seeds.split(",")]
     if "flaml" in methods:
         try:
             import flaml  # noqa: F401
@@ -117,46 +123,69 @@ def main() -> None:
     print(f"{len(datasets)} held-out datasets: {', '.join(d.name for d in datasets)}")
     RESULTS.mkdir(exist_ok=True)
     done = _finished_fits()  # a rerun resumes: finished fits are kept, never redone
-    for data in datasets:
-        X_tr, X_te, y_tr, y_te = train_test_split(data.X, data.y, test_size=0.3,
-                                                  random_state=args.seed, stratify=data.y)
-        for budget in budgets:
-            for method in methods:
-                if (method == "default" and budget != budgets[0]) or (
-                        data.name, budget, method) in done:
-                    continue  # no budget to use, or measured by an earlier run
-                start = time.perf_counter()
-                try:
-                    model = fit_method(method, X_tr, y_tr, budget, args.seed)
-                    score = float((model.predict(X_te) == np.asarray(y_te)).mean())
-                except Exception as exc:  # a method failing on a dataset is a result too
-                    print(f"  {data.name} {method} {budget:.0f}s failed: {exc}")
-                    score = np.nan
-                seconds = time.perf_counter() - start
-                pd.DataFrame([{"dataset": data.name, "budget": budget, "method": method,
-                               "accuracy": score, "seconds": seconds}]).to_csv(
-                    FITS, mode="a", header=not FITS.exists(), index=False)
-                print(f"  {data.name:<28} {budget:>4.0f}s {method:<8} acc {score:.4f} "
-                      f"({seconds:.1f} s)", flush=True)
+    for seed in seeds:
+        for data in datasets:
+            _run_dataset(data, seed, budgets, methods, done)
     frame = pd.read_csv(FITS)
-    frame = frame[frame["dataset"].isin([d.name for d in datasets])
+    frame = frame[frame["dataset"].isin([d.name for d in datasets]) & frame["seed"].isin(seeds)
                   & frame["budget"].isin(budgets) & frame["method"].isin(methods)]
     default = frame[frame["method"] == "default"].drop(columns="budget")
     frame = pd.concat([frame[frame["method"] != "default"]]
                       + [default.assign(budget=b) for b in budgets], ignore_index=True)
-    frame["rank"] = frame.groupby(["dataset", "budget"])["accuracy"].rank(ascending=False)
+    frame["rank"] = frame.groupby(["dataset", "seed", "budget"])["accuracy"].rank(ascending=False)
     frame.to_csv(RESULTS / "estimator_vs_peers.csv", index=False)
     table = frame.groupby(["budget", "method"]).agg(
         accuracy=("accuracy", "mean"), rank=("rank", "mean"), seconds=("seconds", "mean"))
+    print(f"{len(seeds)} seed(s); mean over datasets and seeds")
     print(table.round(4).to_string())
+    if "flaml" in methods:
+        print(_against_flaml(frame, min(budgets), max(budgets)).round(4).to_string())
     _plot(table.reset_index())
+
+
+def _against_flaml(frame: pd.DataFrame, short: float, long: float) -> pd.DataFrame:
+    """Each method at the ``short`` budget against FLAML at the ``long`` one: mean
+    accuracy of both and on how many (dataset, seed) splits the method is at least as good."""
+    acc = frame.pivot_table(index=["dataset", "seed"], columns=["method", "budget"],
+                            values="accuracy")
+    flaml = acc[("flaml", long)]
+    rows = {m: {f"acc @{short:.0f}s": acc[(m, short)].mean(),
+                f"flaml @{long:.0f}s": flaml.mean(),
+                "at least as good": f"{int((acc[(m, short)] >= flaml).sum())}/{len(flaml)}"}
+            for m in frame["method"].unique() if m != "flaml"}
+    return pd.DataFrame(rows).T
+
+
+def _run_dataset(data, seed: int, budgets: list, methods: list, done: set) -> None:
+    """Fit every method at every budget on one split of ``data``, appending each result."""
+    X_tr, X_te, y_tr, y_te = train_test_split(data.X, data.y, test_size=0.3,
+                                              random_state=seed, stratify=data.y)
+    for budget in budgets:
+        for method in methods:
+            if (method == "default" and budget != budgets[0]) or (
+                    data.name, seed, budget, method) in done:
+                continue  # no budget to use, or measured by an earlier run
+            start = time.perf_counter()
+            try:
+                model = fit_method(method, X_tr, y_tr, budget, seed)
+                score = float((model.predict(X_te) == np.asarray(y_te)).mean())
+            except Exception as exc:  # a method failing on a dataset is a result too
+                print(f"  {data.name} {method} {budget:.0f}s failed: {exc}")
+                score = np.nan
+            seconds = time.perf_counter() - start
+            pd.DataFrame([{"dataset": data.name, "seed": seed, "budget": budget,
+                           "method": method, "accuracy": score, "seconds": seconds}]).to_csv(
+                FITS, mode="a", header=not FITS.exists(), index=False)
+            print(f"  {data.name:<28} seed {seed} {budget:>4.0f}s {method:<8} acc {score:.4f} "
+                  f"({seconds:.1f} s)", flush=True)
 
 
 def _finished_fits() -> set[tuple[str, float, str]]:
     if not FITS.exists():
         return set()
     fits = pd.read_csv(FITS)
-    return set(zip(fits["dataset"], fits["budget"].astype(float), fits["method"], strict=True))
+    return set(zip(fits["dataset"], fits["seed"], fits["budget"].astype(float), fits["method"],
+                   strict=True))
 
 
 def _plot(table: pd.DataFrame) -> None:
