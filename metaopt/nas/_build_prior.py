@@ -8,6 +8,7 @@ figures of the card come from its ``valid`` instances.
 from __future__ import annotations
 
 import argparse
+import copy
 import platform
 import time
 from collections.abc import Sequence
@@ -81,15 +82,18 @@ def validate(prior: ArchitecturePrior, yahpo_path: str | Path, *, n_repeats: int
     return pd.DataFrame(rows).set_index("instance")
 
 
-def select_temperature(mf: pd.DataFrame, configs: list[dict[str, Any]], scores: np.ndarray,
-                       times: np.ndarray, settings: dict[str, Any], yahpo_path: str | Path,
-                       temperatures: Sequence[float] = (2.0, 1.0, 0.5, 0.25, 0.1),
-                       n_repeats: int = 5, seed: int = 0) -> pd.DataFrame:
-    """2-fold cross-validation over the ``train`` instances of the sampling temperature.
+def select_sampling(mf: pd.DataFrame, configs: list[dict[str, Any]], scores: np.ndarray,
+                    times: np.ndarray, settings: dict[str, Any], yahpo_path: str | Path,
+                    temperatures: Sequence[float] = (2.0, 1.0, 0.5, 0.25, 0.1),
+                    n_repeats: int = 5, seed: int = 0) -> pd.DataFrame:
+    """2-fold cross-validation over the ``train`` instances of the sampling temperature,
+    with and without the hedge (the unconditional half of the mixture).
 
-    A prior is fitted on each half; on every instance of the other half, 5 draws at each
-    temperature are scored by the surrogate. The figure is the share of the 4000 random
-    training configurations that beat the best of the 5 (lower is better), averaged.
+    A hedged prior is fitted on each half; on every instance of the other half, 5 draws
+    per setting are scored by the surrogate (the unhedged setting is the same prior
+    with its unconditional part switched off). The figure is the share of the 4000
+    random training configurations that beat the best of the 5 (lower is better),
+    averaged; the table is indexed by (hedge, temperature).
     """
     from metaopt.kb import YahpoBenchmark
 
@@ -98,21 +102,29 @@ def select_temperature(mf: pd.DataFrame, configs: list[dict[str, Any]], scores: 
     rows = []
     for half in (order[: len(order) // 2], order[len(order) // 2:]):
         rest = np.setdiff1d(order, half)
-        prior = ArchitecturePrior(**settings).fit(mf.iloc[rest], configs, scores[rest],
-                                                  costs=times[rest])
-        for i in half:
-            inst = str(mf.index[i])
-            for t in temperatures:
-                for r in range(n_repeats):
-                    picks = prior.sample(mf.iloc[i], 5, seed=r, temperature=t, native=True)
-                    best = bench.evaluate(picks, inst)[TARGET].max()
-                    rows.append({"temperature": t, "instance": inst,
-                                 "beaten_by": float(np.nanmean(scores[i] > best))})
-    return pd.DataFrame(rows).groupby("temperature")["beaten_by"].mean().to_frame()
+        hedged = ArchitecturePrior(**{**settings, "hedge": True}).fit(
+            mf.iloc[rest], configs, scores[rest], costs=times[rest])
+        for hedge, prior in ((True, hedged), (False, unhedged(hedged))):
+            for i in half:
+                inst = str(mf.index[i])
+                for t in temperatures:
+                    for r in range(n_repeats):
+                        picks = prior.sample(mf.iloc[i], 5, seed=r, temperature=t, native=True)
+                        best = bench.evaluate(picks, inst)[TARGET].max()
+                        rows.append({"hedge": hedge, "temperature": t, "instance": inst,
+                                     "beaten_by": float(np.nanmean(scores[i] > best))})
+    return pd.DataFrame(rows).groupby(["hedge", "temperature"])["beaten_by"].mean().to_frame()
+
+
+def unhedged(prior: ArchitecturePrior) -> ArchitecturePrior:
+    """The same prior without its unconditional part (the dataset's prior alone)."""
+    plain = copy.copy(prior)
+    plain.hedge, plain.flat_members_ = False, []
+    return plain
 
 
 def write_card(out: Path, prior: ArchitecturePrior, table: pd.DataFrame,
-               ablation: pd.DataFrame, seconds: float, command: str) -> None:
+               ablations: dict[str, pd.DataFrame], seconds: float, command: str) -> None:
     """CARD.md: data, training, validation figures and the command that made the prior."""
     tasks = lcbench_tasks("train")
     t = prior.training_
@@ -141,11 +153,17 @@ def write_card(out: Path, prior: ArchitecturePrior, table: pd.DataFrame,
         f"exp(-regret quantile / {prior.target_temperature} - {prior.cost_weight} x "
         "standardised log surrogate training time) (the cost term makes it prefer the "
         "cheaper of equally good configurations).",
-        f"- Final listwise losses: {[round(v, 3) for v in t['final_listwise_loss']]}.",
-        f"- Sampling temperature {prior.temperature}, chosen by 2-fold cross-validation over "
-        "the train instances (a prior fitted on one half, 5 draws on each instance of the "
-        "other half; share of 4000 random configurations beating the best draw, lower is "
-        f"better): {t.get('temperature_selection')}.",
+        f"- Final listwise losses: {[round(v, 3) for v in t['final_listwise_loss']]}"
+        + (f"; unconditional (hedge) networks, the same training with every dataset's "
+           f"meta-features at their mean: "
+           f"{[round(v, 3) for v in t['final_listwise_loss_unconditional']]}"
+           if prior.hedge else "") + ".",
+        f"- Sampling: temperature {prior.temperature}, hedge {prior.hedge} (draws alternate "
+        "between the dataset's prior and the unconditional one), chosen by 2-fold "
+        "cross-validation over the train instances (a prior fitted on one half, 5 draws on "
+        "each instance of the other half; share of 4000 random configurations beating the "
+        f"best draw, lower is better; (hedge, temperature): figure): "
+        f"{t.get('sampling_selection')}.",
         f"- Took {seconds:.0f} s on {platform.platform()} (Python "
         f"{platform.python_version()}), metaopt {__version__}, "
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
@@ -153,18 +171,16 @@ def write_card(out: Path, prior: ArchitecturePrior, table: pd.DataFrame,
         "## Validation (lcbench **valid** instances, surrogate `val_accuracy`, %)",
         "`spearman`: rank correlation of the prior's score with the surrogate on 2000 random "
         "configurations; `*_best_of_5`: mean over 20 seeds of the best of 5 prior samples "
-        f"(T = {prior.temperature}) or 5 random configurations; `prior_top1`: the prior's most likely "
+        f"(T = {prior.temperature}, hedge {prior.hedge}) or 5 random configurations; "
+        "`prior_top1`: the prior's most likely "
         "configuration, `top1_quantile`: share of the 2000 random configurations that beat it; "
         "`time_ratio`: mean surrogate training time of the prior's samples / that of random "
         "configurations.",
         "",
         markdown_table(table, ".3f"),
         "",
-        "Ablation, same training without meta-features (every dataset gets the same "
-        "features, so the prior is one distribution for all):",
-        "",
-        markdown_table(ablation, ".3f"),
-        "",
+        *[line for title, frame in ablations.items()
+          for line in (f"Ablation, {title}:", "", markdown_table(frame, ".3f"), "")],
         "## Limits",
         "- Conditioned on dataset size only; trained on classification; a regression "
         "dataset is read as one-output (extrapolation).",
@@ -200,28 +216,35 @@ def main(argv: Sequence[str] | None = None) -> None:
             "cost": "time", "seed": args.seed}
     settings = dict(iterations=args.iterations, cost_weight=args.cost_weight,
                     random_state=args.seed)
-    selection = select_temperature(mf, configs, scores, times, settings, args.yahpo)
-    temperature = float(selection["beaten_by"].idxmin())
-    info["temperature_selection"] = selection["beaten_by"].round(4).to_dict()
-    prior = ArchitecturePrior(**settings, temperature=temperature).fit(
-        mf, configs, scores, costs=times, info=info)
+    selection = select_sampling(mf, configs, scores, times, settings, args.yahpo)
+    hedge, temperature = selection["beaten_by"].idxmin()
+    info["sampling_selection"] = {f"({h}, {t})": v for (h, t), v in
+                                  selection["beaten_by"].round(4).items()}
+    prior = ArchitecturePrior(**settings, hedge=bool(hedge), temperature=float(temperature)
+                              ).fit(mf, configs, scores, costs=times, info=info)
     seconds = time.perf_counter() - start
-    print("temperature selection (2-fold over train instances):")
+    print("sampling selection (2-fold over train instances):")
     print(selection.round(4))
     table = validate(prior, args.yahpo)
     flat = pd.DataFrame([mf.mean()] * len(mf), index=mf.index)
-    ablation = validate(ArchitecturePrior(**settings, temperature=temperature).fit(
-        flat, configs, scores, costs=times), args.yahpo)
+    ablations = {"the same training without meta-features (every dataset gets the same "
+                 "features, so the prior is one distribution for all)": validate(
+                     ArchitecturePrior(**settings, hedge=False, temperature=prior.temperature
+                                       ).fit(flat, configs, scores, costs=times), args.yahpo)}
+    if prior.hedge:
+        ablations["the dataset's prior alone (no hedge)"] = validate(unhedged(prior),
+                                                                     args.yahpo)
     out = Path(args.out)
     prior.save(out)
     command = ("python -m metaopt.nas._build_prior --yahpo <shared>/data/yahpo --out "
                f"metaopt/_models/nas_prior --n-configs {args.n_configs} --iterations "
                f"{args.iterations} --seed {args.seed} --cost-weight {args.cost_weight}")
-    write_card(out, prior, table, ablation, seconds, command)
+    write_card(out, prior, table, ablations, seconds, command)
     pd.set_option("display.width", 200)
     print(table.round(3))
-    print("without meta-features:")
-    print(ablation.round(3))
+    for title, frame in ablations.items():
+        print(f"{title}:")
+        print(frame.round(3))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from metaopt.nas._lcbench import (
 )
 from metaopt.spaces import SearchSpace
 
-PRIOR_FORMAT = "metaopt-nas-prior/1"
+PRIOR_FORMAT = "metaopt-nas-prior/2"
 _JSON, _WEIGHTS = "prior.json", "prior.safetensors"
 
 
@@ -108,6 +108,12 @@ class ArchitecturePrior:
     from a fresh pool (without replacement: Gumbel top-k). Samples are returned as
     ``mlp``-space configurations (:func:`to_mlp_params`) unless ``native=True``.
 
+    With ``hedge`` (the default) a second, unconditional score ``s0(c)`` is meta-trained
+    on the same data with every dataset's meta-features at their mean, and the prior is
+    the even mixture of ``p(c | d)`` and ``p0(c)``: draws alternate between the two,
+    starting with the dataset's. When the meta-features mislead (few training datasets
+    of that size), half of the draws still follow what is good across all datasets.
+
     Parameters
     ----------
     hidden : tuple of int, default=(64, 64)
@@ -124,6 +130,8 @@ class ArchitecturePrior:
         Adam steps per member.
     batch_configs : int, default=256
         Configurations per dataset in one listwise step.
+    hedge : bool, default=True
+        Mix in the unconditional prior (above).
     cost_weight : float, default=0.0
         With training ``costs``: the target's logits lose ``cost_weight`` times the
         per-dataset standardised log cost, trading a little accuracy for cheaper
@@ -135,6 +143,8 @@ class ArchitecturePrior:
     Attributes
     ----------
     members_ : list of torch.nn.Module
+    flat_members_ : list of torch.nn.Module
+        The unconditional score's networks (empty without ``hedge``).
     feature_mean_, feature_scale_ : ndarray
         Standardisation of the ``log1p`` meta-features.
     training_ : dict
@@ -144,7 +154,8 @@ class ArchitecturePrior:
     def __init__(self, *, hidden: tuple[int, ...] = (64, 64), n_members: int = 3,
                  target_temperature: float = 0.05, temperature: float = 1.0,
                  n_pool: int = 4096, iterations: int = 800, batch_configs: int = 256,
-                 cost_weight: float = 0.0, lr: float = 3e-3, weight_decay: float = 1e-4, random_state: int = 0) -> None:
+                 hedge: bool = True, cost_weight: float = 0.0, lr: float = 3e-3,
+                 weight_decay: float = 1e-4, random_state: int = 0) -> None:
         self.hidden = hidden
         self.n_members = n_members
         self.target_temperature = target_temperature
@@ -152,6 +163,7 @@ class ArchitecturePrior:
         self.n_pool = n_pool
         self.iterations = iterations
         self.batch_configs = batch_configs
+        self.hedge = hedge
         self.cost_weight = cost_weight
         self.lr = lr
         self.weight_decay = weight_decay
@@ -214,18 +226,31 @@ class ArchitecturePrior:
             logits_target = logits_target - self.cost_weight * np.nan_to_num(z)
         target_logits = torch.tensor(logits_target, dtype=torch.float32)
         valid = torch.tensor(np.isfinite(scores))
-        self.members_ = []
-        losses = []
+        self.members_, losses = self._train(x_mf, x_cfg, target_logits, valid, seed=0)
+        self.flat_members_, flat_losses = (
+            self._train(torch.zeros_like(x_mf), x_cfg, target_logits, valid, seed=100)
+            if self.hedge else ([], []))
+        self.training_ = {"n_datasets": len(meta_features), "n_configs": len(configs),
+                          "datasets": [str(i) for i in meta_features.index],
+                          "final_listwise_loss": losses,
+                          "final_listwise_loss_unconditional": flat_losses, **dict(info or {})}
+        self._reset_pool()
+        return self
+
+    def _train(self, x_mf: torch.Tensor, x_cfg: torch.Tensor, target_logits: torch.Tensor,
+               valid: torch.Tensor, seed: int) -> tuple[list[nn.Module], list[float]]:
+        """``n_members`` scoring networks fitted listwise; their final losses."""
+        members, losses = [], []
         for m in range(self.n_members):
-            gen = torch.Generator().manual_seed(self.random_state * 1000 + m)
-            torch.manual_seed(self.random_state * 1000 + m)
+            gen = torch.Generator().manual_seed(self.random_state * 1000 + seed + m)
+            torch.manual_seed(self.random_state * 1000 + seed + m)
             net = mlp(x_mf.shape[1] + x_cfg.shape[1], self.hidden, activation=nn.SiLU)
             opt = torch.optim.AdamW(net.parameters(), lr=self.lr,
                                     weight_decay=self.weight_decay)
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(self.iterations, 1))
-            k = min(self.batch_configs, len(configs))
+            k = min(self.batch_configs, x_cfg.shape[0])
             for _ in range(self.iterations):
-                idx = torch.stack([torch.randperm(len(configs), generator=gen)[:k]
+                idx = torch.stack([torch.randperm(x_cfg.shape[0], generator=gen)[:k]
                                    for _ in range(len(x_mf))])
                 inputs = torch.cat([x_mf[:, None, :].expand(-1, k, -1), x_cfg[idx]], dim=-1)
                 logits = net(inputs)[..., 0]
@@ -239,12 +264,8 @@ class ArchitecturePrior:
                 opt.step()
                 sched.step()
             losses.append(float(loss.detach()))
-            self.members_.append(net.eval())
-        self.training_ = {"n_datasets": len(meta_features), "n_configs": len(configs),
-                          "datasets": [str(i) for i in meta_features.index],
-                          "final_listwise_loss": losses, **dict(info or {})}
-        self._reset_pool()
-        return self
+            members.append(net.eval())
+        return members, losses
 
     # ------------------------------------------------------------------ inference
     def _check_fitted(self) -> None:
@@ -277,12 +298,28 @@ class ArchitecturePrior:
         feats = (prior_features(meta_features) - self.feature_mean_) / self.feature_scale_
         return torch.tensor(feats, dtype=torch.float32)
 
-    def _scores(self, meta_features: Any, x_cfg: torch.Tensor) -> np.ndarray:
+    def _scores(self, meta_features: Any, x_cfg: torch.Tensor, *,
+                unconditional: bool = False) -> np.ndarray:
+        """``s(d, c)``, or ``s0(c)`` (the hedge's networks, fed the mean meta-features)."""
         mf = self._features(meta_features)
+        members = self.members_
+        if unconditional:
+            mf, members = torch.zeros_like(mf), self.flat_members_
         inputs = torch.cat([mf[None, :].expand(len(x_cfg), -1), x_cfg], dim=1)
         with torch.no_grad():
-            out = torch.stack([net(inputs)[:, 0] for net in self.members_]).mean(dim=0)
+            out = torch.stack([net(inputs)[:, 0] for net in members]).mean(dim=0)
         return out.numpy().astype(np.float64)
+
+    def _log_weights(self, meta_features: Any, x_cfg: torch.Tensor, t: float) -> np.ndarray:
+        """Per configuration, ``log p(c | d) - log q(c)`` up to one constant: the
+        mixture's when hedged, each part normalised on the prior's pool."""
+        def normalised(unconditional: bool) -> np.ndarray:
+            pool = self._scores(meta_features, self._pool_x, unconditional=unconditional) / t
+            own = self._scores(meta_features, x_cfg, unconditional=unconditional) / t
+            return own - (np.logaddexp.reduce(pool) - math.log(len(pool)))
+
+        parts = [normalised(False)] + ([normalised(True)] if self.flat_members_ else [])
+        return np.logaddexp.reduce(np.stack(parts), axis=0) - math.log(len(parts))
 
     def _temperature(self, temperature: float | None) -> float:
         t = self.temperature if temperature is None else temperature
@@ -299,7 +336,8 @@ class ArchitecturePrior:
     def log_prob(self, meta_features: Mapping[str, Any] | pd.Series,
                  configs: Sequence[Mapping[str, Any]], *,
                  temperature: float | None = None) -> np.ndarray:
-        """``log p(c | d) - log q(c)`` of native (LCBench) configurations.
+        """``log p(c | d) - log q(c)`` of native (LCBench) configurations (of the
+        mixture when hedged).
 
         The log density relative to the space's uniform / log-uniform sampling
         distribution ``q``: 0 means "as likely as under random search", +2 means
@@ -307,10 +345,7 @@ class ArchitecturePrior:
         """
         self._check_fitted()
         t = self._temperature(temperature)
-        s = self.score(meta_features, configs) / t
-        pool = self._scores(meta_features, self._pool_x) / t
-        log_z = np.logaddexp.reduce(pool) - math.log(len(pool))
-        return s - log_z
+        return self._log_weights(meta_features, torch.tensor(self._encode(configs)), t)
 
     def sample(self, meta_features: Mapping[str, Any] | pd.Series, n: int = 1, *,
                seed: int | None = None, temperature: float | None = None,
@@ -337,8 +372,20 @@ class ArchitecturePrior:
         t = self._temperature(temperature)
         rng = np.random.default_rng(seed)
         pool = random_configs(self.space, self.n_pool, rng)
-        logits = self._scores(meta_features, torch.tensor(_encode_numeric(self.space, pool))) / t
-        chosen = np.argsort(-(logits + rng.gumbel(size=len(logits))), kind="stable")[:n]
+        x = torch.tensor(_encode_numeric(self.space, pool))
+        # one Gumbel top-k order per distribution; draws alternate between them
+        orders = [np.argsort(-(self._scores(meta_features, x) / t
+                               + rng.gumbel(size=len(pool))), kind="stable")]
+        if self.flat_members_:
+            orders.append(np.argsort(-(self._scores(meta_features, x, unconditional=True) / t
+                                       + rng.gumbel(size=len(pool))), kind="stable"))
+        chosen: list[int] = []
+        positions = [0] * len(orders)
+        while len(chosen) < n:
+            which = len(chosen) % len(orders)
+            while orders[which][positions[which]] in chosen:
+                positions[which] += 1
+            chosen.append(int(orders[which][positions[which]]))
         picked = [pool[i] for i in chosen]
         return picked if native else [to_mlp_params(c) for c in picked]
 
@@ -355,7 +402,7 @@ class ArchitecturePrior:
         """
         self._check_fitted()
         t = self._temperature(temperature)
-        logits = self._scores(meta_features, self._pool_x) / t
+        logits = self._log_weights(meta_features, self._pool_x, t)
         log_z = np.logaddexp.reduce(logits)
         order = np.argsort(-logits, kind="stable")[:n]
         as_mlp = [to_mlp_params(self._pool[i]) for i in order]
@@ -371,7 +418,8 @@ class ArchitecturePrior:
     def _params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in (
             "hidden", "n_members", "target_temperature", "temperature", "n_pool",
-            "iterations", "batch_configs", "cost_weight", "lr", "weight_decay", "random_state")}
+            "iterations", "batch_configs", "hedge", "cost_weight", "lr", "weight_decay",
+            "random_state")}
 
     def save(self, directory: str | Path) -> Path:
         """Write ``prior.json`` (settings, scaling, provenance) and ``prior.safetensors``.
@@ -390,8 +438,9 @@ class ArchitecturePrior:
             "feature_scale": self.feature_scale_.tolist(), "training": self.training_,
         }
         text = json.dumps(body, indent=1, sort_keys=True)
-        tensors = {f"member{i}.{k}": v.detach().contiguous()
-                   for i, net in enumerate(self.members_) for k, v in net.state_dict().items()}
+        tensors = {f"{prefix}{i}.{k}": v.detach().contiguous()
+                   for prefix, members in (("member", self.members_), ("flat", self.flat_members_))
+                   for i, net in enumerate(members) for k, v in net.state_dict().items()}
         weights = directory / _WEIGHTS
         save_file(tensors, str(weights), metadata={
             "format": PRIOR_FORMAT, "json_sha256": hashlib.sha256(text.encode()).hexdigest()})
@@ -447,18 +496,24 @@ class ArchitecturePrior:
         self.feature_mean_ = np.asarray(body["feature_mean"], dtype=float)
         self.feature_scale_ = np.asarray(body["feature_scale"], dtype=float)
         self.training_ = body["training"]
-        self.members_ = []
         n_in = len(PRIOR_FEATURES) + LCBENCH_SPACE.n_encoded
-        for i in range(self.n_members):
-            net = mlp(n_in, self.hidden, activation=nn.SiLU)
-            prefix = f"member{i}."
-            try:
-                net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items()
-                                     if k.startswith(prefix)})
-            except RuntimeError as exc:
-                raise ValueError(f"prior weights in {weights} do not match {path}: "
-                                 f"{exc}") from exc
-            self.members_.append(net.eval())
+
+        def networks(prefix: str) -> list[nn.Module]:
+            members = []
+            for i in range(self.n_members):
+                net = mlp(n_in, self.hidden, activation=nn.SiLU)
+                own = f"{prefix}{i}."
+                try:
+                    net.load_state_dict({k[len(own):]: v for k, v in tensors.items()
+                                         if k.startswith(own)})
+                except RuntimeError as exc:
+                    raise ValueError(f"prior weights in {weights} do not match {path}: "
+                                     f"{exc}") from exc
+                members.append(net.eval())
+            return members
+
+        self.members_ = networks("member")
+        self.flat_members_ = networks("flat") if self.hedge else []
         self._reset_pool()
         return self
 

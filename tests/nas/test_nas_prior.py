@@ -30,9 +30,8 @@ def prior() -> ArchitecturePrior:
     return ArchitecturePrior.default()
 
 
-@pytest.fixture(scope="module")
-def toy_prior() -> ArchitecturePrior:
-    """A tiny prior fitted on synthetic scores: small datasets like 1 layer, large 5."""
+def _toy_data():
+    """Synthetic scores: small datasets like 1 layer, large ones 5."""
     rng = np.random.default_rng(0)
     configs = random_configs(LCBENCH_SPACE, 300, rng)
     layers = np.array([c["num_layers"] for c in configs])
@@ -40,8 +39,14 @@ def toy_prior() -> ArchitecturePrior:
     mf = pd.DataFrame({"n_instances": sizes, "n_features": 20.0, "n_classes": 2.0})
     want = np.where(sizes < 5000, 1, 5)
     scores = -np.abs(layers[None, :] - want[:, None]) + 0.1 * rng.random((8, 300))
+    return mf, configs, scores
+
+
+@pytest.fixture(scope="module")
+def toy_prior() -> ArchitecturePrior:
+    """A tiny hedged prior fitted on the synthetic scores."""
     return ArchitecturePrior(n_members=1, iterations=150, n_pool=512,
-                             random_state=0).fit(mf, configs, scores)
+                             random_state=0).fit(*_toy_data())
 
 
 def test_every_sampled_architecture_builds_and_trains_one_step(prior):
@@ -95,6 +100,28 @@ def test_prior_is_conditioned_on_meta_features(toy_prior):
     assert all(p["n_layers"] == 4 for p in large["params"])  # 5 LCBench layers -> 4
 
 
+def test_hedge_alternates_with_the_unconditional_prior(toy_prior):
+    plain = ArchitecturePrior(n_members=1, iterations=150, n_pool=512, random_state=0,
+                              hedge=False).fit(*_toy_data())
+    assert plain.flat_members_ == [] and len(toy_prior.flat_members_) == 1
+    large = {"n_instances": 150000, "n_features": 20, "n_classes": 2}
+    for seed in range(3):
+        hedged = toy_prior.sample(large, 4, seed=seed, temperature=0.1, native=True)
+        alone = plain.sample(large, 4, seed=seed, temperature=0.1, native=True)
+        # odd draws are the dataset's prior (the same networks and Gumbel order)
+        assert [hedged[0], hedged[2]] == alone[:2]
+        assert min(c["num_layers"] for c in alone) >= 4
+    # even draws follow the unconditional prior, which half the datasets pull to 1 layer
+    flat_draws = [c for seed in range(6) for c in toy_prior.sample(
+        large, 6, seed=seed, temperature=0.1, native=True)[1::2]]
+    assert 1 in {c["num_layers"] for c in flat_draws}
+    # the mixture's density: between the dataset's prior and the unconditional one
+    configs = random_configs(LCBENCH_SPACE, 200, np.random.default_rng(5))
+    one_layer = np.array([c["num_layers"] == 1 for c in configs])
+    lp_mix, lp_plain = toy_prior.log_prob(large, configs), plain.log_prob(large, configs)
+    assert lp_mix[one_layer].mean() > lp_plain[one_layer].mean()
+
+
 def test_save_load_round_trip(toy_prior, tmp_path):
     toy_prior.save(tmp_path / "p")
     loaded = ArchitecturePrior.load(tmp_path / "p")
@@ -102,6 +129,7 @@ def test_save_load_round_trip(toy_prior, tmp_path):
     np.testing.assert_allclose(loaded.log_prob(SMALL, configs), toy_prior.log_prob(SMALL, configs),
                                rtol=1e-6, atol=1e-6)
     assert loaded.sample(SMALL, 4, seed=2) == toy_prior.sample(SMALL, 4, seed=2)
+    assert len(loaded.flat_members_) == len(toy_prior.flat_members_) == 1
     assert loaded.training_ == toy_prior.training_
 
 
@@ -125,7 +153,7 @@ def test_tampered_or_foreign_files_are_refused(toy_prior, tmp_path):
 
     record["body"]["format"] = "someone-else/3"
     meta.write_text(json.dumps(record))
-    with pytest.raises(ValueError, match="is not a metaopt-nas-prior/1 file"):
+    with pytest.raises(ValueError, match=r"is not a metaopt-nas-prior/\d+ file"):
         ArchitecturePrior.load(directory)
 
     meta.write_text("not json at all")
