@@ -526,4 +526,4 @@ class ArchitecturePrior:
     def __repr__(self) -> str:
         fitted = (f"fitted on {self.training_.get('n_datasets')} datasets"
                   if hasattr(self, "members_") else "not fitted")
-        return f"ArchitecturePrior(temperature={self.temperature}, {fitted})"
+        return f"ArchitecturePrior(temperature={self.temperature}, hedge={self.hedge}, {fitted})"
