@@ -8,6 +8,8 @@ differ only in the policy:
 * ``e<x>``     -- ``exploration=x``: weight of the ensemble's spread (default 0.5)
 * ``r<k>``     -- ``random_every=k``: every k-th proposal after the warm start is
   random, 0 never (default 4)
+* ``tie``      -- ``random_after_tie=True``: a random proposal after a score that ties
+  an earlier one
 
     python benchmarks/ranker_policy.py                      # 5-fold CV, budgets up to 10
     python benchmarks/ranker_policy.py --budgets 1,3,5,10,25,50
@@ -31,7 +33,7 @@ VARIANTS = {
     "default": {},
     "w1": {"n_warmup": 1}, "w2": {"n_warmup": 2}, "w5": {"n_warmup": 5},
     "e0": {"exploration": 0.0}, "e1.5": {"exploration": 1.5},
-    "r0": {"random_every": 0},
+    "r0": {"random_every": 0}, "tie": {"random_after_tie": True},
 }
 
 

@@ -174,21 +174,25 @@ class MetaOpt:
 
     ``algorithm`` selects the ranker's adaptation (``"metasgd"``, ``"maml"``,
     ``"anil"``, or ``"none"`` for a zero-shot ranker); ``iterations=0`` skips
-    meta-training (the ablation "no meta-training"). Other options go to
+    meta-training (the ablation "no meta-training"); ``n_warmup``, ``exploration`` and
+    ``random_after_tie`` are the :class:`~metaopt.ranker.MetaModel`'s. Other options go to
     :class:`~metaopt.ranker.ConfigRanker`.
     """
 
-    def __init__(self, *, n_warmup: int = 3, exploration: float = 0.5, name: str = "metaopt",
+    def __init__(self, *, n_warmup: int = 3, exploration: float = 0.5,
+                 random_after_tie: bool = False, name: str = "metaopt",
                  **ranker_options: Any) -> None:
         self.name = name
         self.n_warmup, self.exploration = n_warmup, exploration
+        self.random_after_tie = random_after_tie
         self.ranker_options = ranker_options
 
     def fit(self, train: PerformanceMatrix) -> None:
         from metaopt.ranker import ConfigRanker, MetaModel
 
         self.model_ = MetaModel.fit(train, ranker=ConfigRanker(**self.ranker_options),
-                                    n_warmup=self.n_warmup, exploration=self.exploration)
+                                    n_warmup=self.n_warmup, exploration=self.exploration,
+                                    random_after_tie=self.random_after_tie)
 
     def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
         candidates = (problem.candidates if problem.candidates is not None
@@ -278,6 +282,7 @@ _METHODS: dict[str, MethodFactory] = {
     "metaopt-anil": lambda: MetaOpt(name="metaopt-anil", algorithm="anil"),
     "metaopt-zeroshot": lambda: MetaOpt(name="metaopt-zeroshot", algorithm="none"),
     "metaopt-untrained": lambda: MetaOpt(name="metaopt-untrained", iterations=0),
+    "metaopt-tie": lambda: MetaOpt(name="metaopt-tie", random_after_tie=True),
 }
 
 

@@ -120,11 +120,16 @@ class MetaModel:
         candidates in continuous spaces.
     random_every : int
         Every ``random_every``-th proposal after the warm start is random (0: never).
+    random_after_tie : bool
+        After the warm start, when the latest evaluation scored exactly as an earlier one
+        (the mark of a plateau of equivalent configurations, e.g. a linear model's ``C``
+        past saturation), the next proposal is random. Off by default: it is measured
+        (``docs/ranker.md``) but not yet on the estimator benchmark.
     """
 
     def __init__(self, portfolio: Portfolio, ranker: ConfigRanker | None = None, *,
                  n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
-                 random_every: int = 4):
+                 random_every: int = 4, random_after_tie: bool = False):
         if random_every < 0:
             raise ValueError(f"random_every must be >= 0, got {random_every}")
         self.portfolio = portfolio
@@ -133,6 +138,7 @@ class MetaModel:
         self.exploration = exploration
         self.n_random = n_random
         self.random_every = random_every
+        self.random_after_tie = random_after_tie
         self.sampling_space: SearchSpace | None = None  # set by restrict()
 
     @property
@@ -227,18 +233,23 @@ class MetaModel:
             raise ValueError("every candidate configuration was already evaluated or claimed")
         if self.ranker is None:
             return Proposal(dict(free[0]), "portfolio", "next candidate (no ranker)")
-        if self.explores(n_seen):
+        if self.explores(n_seen) or self._after_tie(observed):
             rng = np.random.default_rng(None if seed is None else [seed, n_seen])
             pick = free[int(rng.integers(len(free)))]
-            return Proposal(dict(pick), "random",
-                            f"random untried candidate (exploration: every "
-                            f"{self.random_every}th proposal after the warm start)")
+            why = (f"every {self.random_every}th proposal after the warm start"
+                   if self.explores(n_seen) else "the latest score ties an earlier one")
+            return Proposal(dict(pick), "random", f"random untried candidate (exploration: "
+                                                  f"{why})")
         mean, std = self.ranker.predict(meta_features, list(observed), free)
         best = int(np.argmax(mean + self.exploration * std))
         return Proposal(dict(free[best]), "ranker",
                         f"ranker adapted on {len(observed)} evaluation(s): predicted "
                         f"{mean[best]:+.2f} ± {std[best]:.2f} (best of {len(free)})",
                         predicted=float(mean[best]))
+
+    def _after_tie(self, observed: Sequence[Observation]) -> bool:
+        return (self.random_after_tie and len(observed) > self.n_warmup
+                and any(observed[-1][1] == score for _, score in observed[:-1]))
 
     def save(self, directory: str | Path) -> Path:
         """``portfolio.json``, ``ranker.json`` + ``ranker.safetensors``, ``policy.json``."""
@@ -249,7 +260,8 @@ class MetaModel:
             self.ranker.save(directory / "ranker")
         (directory / "policy.json").write_text(json.dumps({
             "n_warmup": self.n_warmup, "exploration": self.exploration,
-            "n_random": self.n_random, "random_every": self.random_every}, indent=1))
+            "n_random": self.n_random, "random_every": self.random_every,
+            "random_after_tie": self.random_after_tie}, indent=1))
         return directory
 
     @classmethod

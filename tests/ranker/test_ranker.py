@@ -131,11 +131,29 @@ def test_every_fourth_proposal_after_the_warm_start_is_random(small_meta_model, 
         MetaModel(small_meta_model.portfolio, random_every=-1)
 
 
+def test_a_tied_score_makes_the_next_proposal_random(small_meta_model, tabrepo_matrix, split):
+    """With ``random_after_tie``, a score equal to an earlier one (a plateau) is followed
+    by a random proposal; distinct scores leave the ranker in charge."""
+    mf, scores = _held_out(tabrepo_matrix, split)
+    params = list(tabrepo_matrix.configs["params"])
+    observed = [(params[i], float(scores[i])) for i in range(4)]
+    assert len({s for _, s in observed}) == 4
+    model = copy.copy(small_meta_model)
+    model.random_after_tie = True
+    assert model.propose(mf, observed, candidates=params, seed=0).source == "ranker"
+    tied = observed[:3] + [(params[3], observed[0][1])]
+    proposal = model.propose(mf, tied, candidates=params, seed=0)
+    assert proposal.source == "random" and "ties an earlier one" in proposal.reason
+    assert small_meta_model.propose(mf, tied, candidates=params, seed=0).source == "ranker"
+
+
 def test_policy_round_trips(small_meta_model, tmp_path):
     model = copy.copy(small_meta_model)
     model.random_every = 7
+    model.random_after_tie = True
     loaded = MetaModel.load(model.save(tmp_path / "model"))
     assert (loaded.random_every, loaded.n_warmup, loaded.n_random) == (7, 2, 0)
+    assert loaded.random_after_tie
 
 
 def test_adaptation_keeps_the_best_and_the_most_recent():
