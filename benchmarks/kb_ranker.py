@@ -28,8 +28,8 @@ from _threads import single_threaded  # benchmarks/_threads.py, beside this scri
 from metaopt._markdown import markdown_table
 from metaopt.benchmark._methods import make_method, register_method
 from metaopt.benchmark._surrogate import evaluate_methods, matrix_tasks, task_folds
-from metaopt.kb import KnowledgeBase, load_default
 from metaopt.ranker import PerformanceMatrix
+from metaopt.ranker._train import open_knowledge_base
 from metaopt.spaces import get_space
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -73,13 +73,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     single_threaded(args.threads)
-    if args.kb == "default":
-        kb = load_default()
-    elif args.kb.endswith(".parquet"):
-        kb = KnowledgeBase.from_parquet(args.kb)
-    else:
-        kb = KnowledgeBase(args.kb)
-    frame = kb.to_frame()
+    frame = open_knowledge_base(args.kb).to_frame()
     methods = []
     for base in ("metaopt", "portfolio"):
         for suffix, n in (("@10", N_SHIPPED), ("@all", None)):

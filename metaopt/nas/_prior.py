@@ -315,7 +315,8 @@ class ArchitecturePrior:
         mixture's when hedged, each part normalised on the prior's pool."""
         def normalised(unconditional: bool) -> np.ndarray:
             pool = self._scores(meta_features, self._pool_x, unconditional=unconditional) / t
-            own = self._scores(meta_features, x_cfg, unconditional=unconditional) / t
+            own = pool if x_cfg is self._pool_x else self._scores(
+                meta_features, x_cfg, unconditional=unconditional) / t
             return own - (np.logaddexp.reduce(pool) - math.log(len(pool)))
 
         parts = [normalised(False)] + ([normalised(True)] if self.flat_members_ else [])

@@ -233,11 +233,12 @@ class MetaModel:
             raise ValueError("every candidate configuration was already evaluated or claimed")
         if self.ranker is None:
             return Proposal(dict(free[0]), "portfolio", "next candidate (no ranker)")
-        if self.explores(n_seen) or self._after_tie(observed):
+        explore = self.explores(n_seen)
+        if explore or self._after_tie(observed):
             rng = np.random.default_rng(None if seed is None else [seed, n_seen])
             pick = free[int(rng.integers(len(free)))]
-            why = (f"every {self.random_every}th proposal after the warm start"
-                   if self.explores(n_seen) else "the latest score ties an earlier one")
+            why = (f"every {self.random_every}th proposal after the warm start" if explore
+                   else "the latest score ties an earlier one")
             return Proposal(dict(pick), "random", f"random untried candidate (exploration: "
                                                   f"{why})")
         mean, std = self.ranker.predict(meta_features, list(observed), free)
