@@ -1,0 +1,61 @@
+"""How low can a warm-start portfolio go on TabRepo? A bound, not a method.
+
+A greedy portfolio chosen on *all* tasks and scored on the same tasks (in-sample) is
+the best static list of configurations this meta-dataset admits, up to greedy's
+approximation: no method that proposes a fixed order can beat it on average. Printed
+next to the same greedy portfolio under leave-tasks-out K-fold CV (what the
+``portfolio`` method of ``metaopt benchmark tabrepo --cv`` measures). A method below
+the in-sample line at a budget must be adapting to the task's observed scores or
+meta-features, not only ordering configurations well.
+
+    python benchmarks/tabrepo_bounds.py --data ../shared/data/tabrepo-lightgbm
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pandas as pd
+
+from metaopt._markdown import markdown_table
+from metaopt.benchmark._surrogate import load_tabrepo_matrix, task_folds
+from metaopt.ranker._portfolio import greedy_order
+
+
+def best_after(regret: np.ndarray, order: list[int], budgets: list[int]) -> list[float]:
+    """Mean over tasks (rows) of the best regret among the first ``b`` of ``order``."""
+    return [float(regret[:, order[:b]].min(axis=1).mean()) for b in budgets]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="TabRepo-layout directory")
+    parser.add_argument("--budgets", default="1,3,5,10,25,50")
+    parser.add_argument("--cv", type=int, default=5)
+    parser.add_argument("--cv-seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    budgets = [int(b) for b in args.budgets.split(",")]
+
+    matrix = load_tabrepo_matrix(args.data)
+    regret = np.nan_to_num(matrix.regret(), nan=1.0)  # a missing score counts as worst
+    keys = list(matrix.tasks.index)
+    in_sample = best_after(regret, greedy_order(regret, max(budgets)), budgets)
+
+    cv = np.zeros(len(budgets))
+    for train, test in task_folds(keys, args.cv, args.cv_seed):
+        rows_train = [keys.index(k) for k in train]
+        rows_test = [keys.index(k) for k in test]
+        order = greedy_order(regret[rows_train], max(budgets))
+        cv += np.array(best_after(regret[rows_test], order, budgets)) * len(test)
+    cv /= len(keys)
+
+    print(f"{matrix.n_tasks} tasks x {matrix.n_configs} configurations; mean normalized regret")
+    table = pd.DataFrame({"greedy portfolio, in-sample (bound)": in_sample,
+                          f"greedy portfolio, {args.cv}-fold CV": cv},
+                         index=pd.Index(budgets, name="budget"))
+    print(markdown_table(table, ".4f"))
+
+
+if __name__ == "__main__":
+    main()
