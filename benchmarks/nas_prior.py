@@ -7,7 +7,7 @@
    fidelity: what 30 architectures cost in epochs with pruning.
 2. **pmlb (real training)**: 8 classification datasets that neither the prior (lcbench)
    nor the knowledge base's ``mlp`` runs contain; at most ``--max-rows`` rows, one
-   stratified 75/25 train/validation split, ``--max-epochs`` epochs with early
+   stratified 75/25 train/validation split per seed (``--pmlb-seeds``), ``--max-epochs`` epochs with early
    stopping, no pruning (each architecture is trained fully), accuracy. The search
    runs in the ``mlp`` space (prior samples translated by ``to_mlp_params``).
 3. Wall time of one epoch of the default MLP on a 10,000 x 50 dataset, CPU.
@@ -193,15 +193,16 @@ def pmlb_run(X: np.ndarray, y: np.ndarray, prior: ArchitecturePrior, method: str
 
 
 def pmlb_benchmark(prior: ArchitecturePrior, names: list[str], max_rows: int,
-                   max_epochs: int, patience: int) -> pd.DataFrame:
+                   max_epochs: int, patience: int, seeds: list[int]) -> pd.DataFrame:
+    """Every method on every dataset; each seed is a new split, search and prior draw."""
     rows = []
-    for name in names:
+    for name, seed in ((name, seed) for seed in seeds for name in names):
         X, y = load_pmlb(name, max_rows)
         for method in METHODS:
-            values, seconds = pmlb_run(X, y, prior, method, 0, max_epochs, patience)
-            rows.append({"dataset": name, "method": method, "seed": 0, "seconds": seconds,
+            values, seconds = pmlb_run(X, y, prior, method, seed, max_epochs, patience)
+            rows.append({"dataset": name, "method": method, "seed": seed, "seconds": seconds,
                          **best_so_far(values)})
-            print(f"  {name:14s} {method:8s} "
+            print(f"  {name:14s} seed {seed} {method:8s} "
                   + " ".join(f"@{k}={v:.3f}" for k, v in best_so_far(values).items())
                   + f"  {seconds:5.1f}s", flush=True)
     return pd.DataFrame(rows)
@@ -233,6 +234,18 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
     ranks = per.groupby("dataset").rank(ascending=False).groupby("method").mean()
     table = pd.concat({"mean best": mean, "mean rank": ranks}, axis=1)
     return table.loc[[m for m in METHODS if m in table.index]]
+
+
+def goal_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset: ``prior`` at its first budget against ``tpe`` at the last one."""
+    per = frame.groupby(["dataset", "method"])[list(BUDGETS)].mean()
+    table = pd.DataFrame({f"prior @{BUDGETS[0]}": per.xs("prior", level="method")[BUDGETS[0]],
+                          f"tpe @{BUDGETS[-1]}": per.xs("tpe", level="method")[BUDGETS[-1]]})
+    wins = table.iloc[:, 0] >= table.iloc[:, 1]
+    table["prior >= tpe"] = wins.map({True: "yes", False: "no"})
+    table.loc["mean"] = [table.iloc[:, 0].mean(), table.iloc[:, 1].mean(),
+                         f"{int(wins.sum())}/{len(wins)}"]
+    return table
 
 
 def plot(lc: pd.DataFrame | None, pm: pd.DataFrame | None, path: Path) -> None:
@@ -267,6 +280,8 @@ def main() -> None:
     parser.add_argument("--max-rows", type=int, default=1000)
     parser.add_argument("--max-epochs", type=int, default=20)
     parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--pmlb-seeds", default="0",
+                        help="comma-separated pmlb seeds (split, search and prior draws)")
     parser.add_argument("--skip", nargs="*", default=[], choices=["lcbench", "pmlb", "epoch"])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
@@ -291,8 +306,11 @@ def main() -> None:
     if "pmlb" not in args.skip:
         print(f"\n## pmlb (real training, <= {args.max_rows} rows, <= {args.max_epochs} "
               "epochs, hold-out accuracy)")
-        pm = pmlb_benchmark(prior, names, args.max_rows, args.max_epochs, args.patience)
+        seeds = [int(s) for s in args.pmlb_seeds.split(",")]
+        pm = pmlb_benchmark(prior, names, args.max_rows, args.max_epochs, args.patience, seeds)
         print(summary(pm).round(3).to_string())
+        print(f"\nprior @{N_PRIOR} against tpe @{max(BUDGETS)} (mean over {len(seeds)} seeds):")
+        print(goal_table(pm).round(3).to_string())
         print("seconds per method:", pm.groupby("method")["seconds"].sum().round(0).to_dict())
     if "epoch" not in args.skip:
         print("\n## one epoch, 10,000 x 50, 3 x 256 MLP, batch 128, CPU")
