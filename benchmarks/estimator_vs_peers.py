@@ -40,11 +40,11 @@ PMLB = Path(__file__).resolve().parents[2] / "shared" / "data" / "pmlb"
 FITS = RESULTS / "estimator_vs_peers_fits.csv"  # one row per finished fit, appended
 
 
-def held_out_datasets(n: int, max_rows: int, after: int) -> list:
-    """The first ``n`` pmlb classification datasets (smallest first) after the ``after``
-    smallest ones (the knowledge base's reach, which may grow past the shipped models'
-    training data) that the shipped meta-models never saw; larger ones are subsampled
-    to ``max_rows`` rows."""
+def held_out_datasets(n: int, max_rows: int, after: int, offset: int = 0) -> list:
+    """``n`` pmlb classification datasets (smallest first) after the ``after`` smallest
+    ones (the knowledge base's reach, which may grow past the shipped models' training
+    data) that the shipped meta-models never saw, skipping the first ``offset`` such
+    datasets; larger ones are subsampled to ``max_rows`` rows."""
     seen = training_datasets()
     suite = get_suite("pmlb-classification", root=PMLB).select(smallest_first=True)
     picked = []
@@ -54,9 +54,9 @@ def held_out_datasets(n: int, max_rows: int, after: int) -> list:
         data = ref.load().subsample(max_rows, random_state=0)
         if data.n_samples >= 200 and data.y.value_counts().min() >= 5:
             picked.append(data)
-        if len(picked) == n:
+        if len(picked) == offset + n:
             break
-    return picked
+    return picked[offset:]
 
 
 def _optuna_search(sampler, X, y, budget: float, seed: int):
@@ -107,6 +107,10 @@ def main() -> None:
     parser.add_argument("--after", type=int, default=50,
                         help="skip the AFTER smallest datasets (the knowledge base's reach)")
     parser.add_argument("--seeds", default="0", help="comma-separated split/search seeds")
+    parser.add_argument("--offset", type=int, default=0,
+                        help="skip the first OFFSET held-out datasets: --offset 20 is a "
+                             "development split, disjoint from the benchmark's 20, for "
+                             "choosing settings")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore")
@@ -119,7 +123,7 @@ def main() -> None:
         except ImportError:
             print("FLAML not installed (pip install 'flaml[automl]'): skipping it")
             methods.remove("flaml")
-    datasets = held_out_datasets(args.datasets, args.max_rows, args.after)
+    datasets = held_out_datasets(args.datasets, args.max_rows, args.after, args.offset)
     print(f"{len(datasets)} held-out datasets: {', '.join(d.name for d in datasets)}")
     RESULTS.mkdir(exist_ok=True)
     done = _finished_fits()  # a rerun resumes: finished fits are kept, never redone
