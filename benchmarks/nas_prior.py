@@ -5,8 +5,8 @@
    YAHPO's ``val_accuracy`` at the full 52 epochs, ``--repeats`` seeds. The search runs in
    the prior's native (LCBench) space. Also Hyperband on the surrogate's epoch
    fidelity: what 30 architectures cost in epochs with pruning.
-2. **pmlb (real training)**: 8 classification datasets that neither the prior (lcbench)
-   nor the knowledge base's ``mlp`` runs contain; at most ``--max-rows`` rows, one
+2. **pmlb (real training)**: 8 classification datasets that neither the prior's training
+   data (lcbench, its real runs) nor the knowledge base's ``mlp`` runs contain; at most ``--max-rows`` rows, one
    stratified 75/25 train/validation split per seed (``--pmlb-seeds``), ``--max-epochs``
    epochs with early stopping, no pruning (each architecture is trained fully), accuracy. The search
    runs in the ``mlp`` space (prior samples translated by ``to_mlp_params``).
@@ -39,8 +39,8 @@ import torch
 from sklearn.model_selection import StratifiedShuffleSplit
 
 from metaopt import metafeatures
-from metaopt.data import LocalSource
 from metaopt.nas import LCBENCH_SPACE, ArchitecturePrior, MLPClassifier, task_metafeatures
+from metaopt.nas._real_runs import load_table, size_features
 from metaopt.nas._search import FoldTrainer, objective
 from metaopt.samplers import MetaSampler
 
@@ -158,17 +158,6 @@ def lcbench_hyperband(prior: ArchitecturePrior, repeats: int, n: int = 30) -> pd
 
 
 # ---------------------------------------------------------------------------- pmlb
-def load_pmlb(name: str, max_rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    data = LocalSource(SHARED / "pmlb").load(name)
-    X = pd.get_dummies(data.X, dtype=float).to_numpy(dtype=float)
-    y = pd.factorize(data.y)[0]
-    if len(y) > max_rows:
-        keep = next(StratifiedShuffleSplit(1, train_size=max_rows, random_state=seed)
-                    .split(X, y))[0]
-        X, y = X[keep], y[keep]
-    return X, y
-
-
 def pmlb_run(X: np.ndarray, y: np.ndarray, prior: ArchitecturePrior, method: str,
              seed: int, max_epochs: int, patience: int) -> tuple[list[float], float]:
     split = next(StratifiedShuffleSplit(1, test_size=0.25, random_state=seed).split(X, y))
@@ -183,8 +172,7 @@ def pmlb_run(X: np.ndarray, y: np.ndarray, prior: ArchitecturePrior, method: str
                                 sampler=_sampler(method, seed, "mlp", meta_features),
                                 pruner=optuna.pruners.NopPruner())  # default: MedianPruner
     if method.startswith("prior"):
-        mf = {"n_instances": len(y), "n_features": X.shape[1], "n_classes": y.max() + 1}
-        for params in prior.sample(mf, N_PRIOR, seed=seed):
+        for params in prior.sample(size_features(X, y), N_PRIOR, seed=seed):
             params.pop("max_epochs")
             study.enqueue_trial(params)
     study.optimize(objective(trainer, "classification", max_epochs, patience),
@@ -196,7 +184,7 @@ def pmlb_benchmark(prior: ArchitecturePrior, names: list[str], max_rows: int,
                    max_epochs: int, patience: int, seeds: list[int]) -> pd.DataFrame:
     """Every method on every dataset; each seed is a new split, search and prior draw."""
     rows = []
-    data = {name: load_pmlb(name, max_rows) for name in names}
+    data = {name: load_table(SHARED / "pmlb", name, max_rows) for name in names}
     for seed in seeds:
         for name, (X, y) in data.items():
             for method in METHODS:
@@ -287,11 +275,13 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[], choices=["lcbench", "pmlb", "epoch"])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--prior", default=None,
+                        help="directory of another ArchitecturePrior (default: the shipped one)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     names = args.datasets or (PMLB[:3] if args.quick else PMLB)
     repeats = 3 if args.quick else args.repeats
-    prior = ArchitecturePrior.default()
+    prior = ArchitecturePrior.load(args.prior) if args.prior else ArchitecturePrior.default()
     pd.set_option("display.width", 160)
     out = Path(args.out)
     lc = pm = None

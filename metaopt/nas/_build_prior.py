@@ -1,8 +1,10 @@
-"""Train, validate and write the shipped architecture prior from the YAHPO lcbench surrogate.
+"""Train, validate and write the shipped architecture prior from the YAHPO lcbench
+surrogate and real training runs (:mod:`metaopt.nas._real_runs`).
 
-Run ``python -m metaopt.nas._build_prior --yahpo <data>/yahpo --out metaopt/_models/nas_prior``.
-Meta-training uses only the ``train`` instances of ``splits.json``; the validation
-figures of the card come from its ``valid`` instances.
+Run ``python -m metaopt.nas._build_prior --yahpo <data>/yahpo --out metaopt/_models/nas_prior
+--real-runs metaopt/_models/nas_prior/real_runs.csv``. Meta-training uses only the
+``train`` instances of ``splits.json``; the validation figures of the card come from its
+``valid`` instances.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from scipy.special import gammaln
 from scipy.stats import spearmanr
 
 from metaopt._markdown import markdown_table
 from metaopt._version import __version__
 from metaopt.nas._lcbench import LCBENCH_SPACE, lcbench_tasks, task_metafeatures
 from metaopt.nas._prior import ArchitecturePrior, random_configs
+from metaopt.nas._real_runs import config_sha, read_runs, runs_matrix
 
 TARGET = "val_accuracy"
 
@@ -82,38 +86,97 @@ def validate(prior: ArchitecturePrior, yahpo_path: str | Path, *, n_repeats: int
     return pd.DataFrame(rows).set_index("instance")
 
 
-def select_sampling(mf: pd.DataFrame, configs: list[dict[str, Any]], scores: np.ndarray,
-                    times: np.ndarray, settings: dict[str, Any], yahpo_path: str | Path,
-                    temperatures: Sequence[float] = (2.0, 1.0, 0.5, 0.25, 0.1),
-                    n_repeats: int = 5, seed: int = 0) -> pd.DataFrame:
-    """2-fold cross-validation over the ``train`` instances of the sampling temperature,
-    with and without the hedge (the unconditional half of the mixture).
+def with_real_runs(mf: pd.DataFrame, configs: list[dict[str, Any]], scores: np.ndarray,
+                   times: np.ndarray, runs: pd.DataFrame
+                   ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The lcbench training data with the real runs' datasets appended as rows
+    (``pmlb/<name>``; NaN where a dataset's runs did not train a configuration).
 
-    A hedged prior is fitted on each half; on every instance of the other half, 5 draws
-    per setting are scored by the surrogate (the unhedged setting is the same prior
-    with its unconditional part switched off). The figure is the share of the 4000
-    random training configurations that beat the best of the 5 (lower is better),
-    averaged; the table is indexed by (hedge, temperature).
+    The real rows get a constant cost, so no cost preference: their training seconds
+    (a fraction of a second to a few seconds, measured on a shared machine) are
+    recorded but not worth trading accuracy for.
     """
-    from metaopt.kb import YahpoBenchmark
+    real_mf, real_scores = runs_matrix(runs, configs)
+    real_mf.index = [f"pmlb/{name}" for name in real_mf.index]
+    return (pd.concat([mf, real_mf]), np.vstack([scores, real_scores]),
+            np.vstack([times, np.ones_like(real_scores)]))
 
-    bench = YahpoBenchmark("lcbench", yahpo_path, split="train")
-    order = np.random.default_rng(seed).permutation(len(mf))
+
+def random_beaten_by(values: np.ndarray, k: int) -> float:
+    """Expected share of ``values`` beating random search's best of ``k`` of them
+    (drawn without replacement), exactly."""
+    v = np.sort(np.asarray(values, dtype=float))
+    n = len(v)
+    # P(the j-th smallest is the maximum) = C(j-1, k-1) / C(n, k), j = k..n
+    j = np.arange(k, n + 1)
+    p = np.exp(gammaln(j) - gammaln(k) - gammaln(j - k + 1)
+               - (gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)))
+    beaten = np.array([np.mean(v > x) for x in v[k - 1:]])
+    return float(np.sum(p * beaten))
+
+
+def select_training(mf: pd.DataFrame, configs: list[dict[str, Any]], scores: np.ndarray,
+                    times: np.ndarray, runs: pd.DataFrame | None, settings: dict[str, Any],
+                    temperatures: Sequence[float] = (1.0, 0.5, 0.25, 0.1),
+                    n_folds: int = 3, n_repeats: int = 10, seed: int = 0) -> pd.DataFrame:
+    """Cross-validation of the training data (lcbench alone, or with the real runs) and
+    of the sampling (hedge, temperature).
+
+    The lcbench train instances and the real-run datasets are each split into
+    ``n_folds`` folds; fold ``f`` of both is held out together. Hedged priors are fitted
+    on the other folds of the lcbench data alone and of both; every setting takes 5
+    draws (``n_repeats`` seeds) among the configurations a held-out dataset has scores
+    for (``sample(candidates=...)``; the unhedged setting switches the unconditional
+    part off). ``beaten_by``: the share of those configurations that beat the best draw
+    (lower is better), averaged per source; ``mean`` averages the sources and selects.
+    Random search's expected best of 5 and of 20 come last.
+    """
+    sources = {"lcbench": (mf, scores, times)}
+    if runs is not None:
+        real_mf, real_scores = runs_matrix(runs, configs)
+        sources["real runs"] = (real_mf, real_scores, np.ones_like(real_scores))
+    rng = np.random.default_rng(seed)
+    folds = {name: np.array_split(rng.permutation(len(part[0])), n_folds)
+             for name, part in sources.items()}
     rows = []
-    for half in (order[: len(order) // 2], order[len(order) // 2:]):
-        rest = np.setdiff1d(order, half)
-        hedged = ArchitecturePrior(**{**settings, "hedge": True}).fit(
-            mf.iloc[rest], configs, scores[rest], costs=times[rest])
-        for hedge, prior in ((True, hedged), (False, unhedged(hedged))):
-            for i in half:
-                inst = str(mf.index[i])
-                for t in temperatures:
-                    for r in range(n_repeats):
-                        picks = prior.sample(mf.iloc[i], 5, seed=r, temperature=t, native=True)
-                        best = bench.evaluate(picks, inst)[TARGET].max()
-                        rows.append({"hedge": hedge, "temperature": t, "instance": inst,
-                                     "beaten_by": float(np.nanmean(scores[i] > best))})
-    return pd.DataFrame(rows).groupby(["hedge", "temperature"])["beaten_by"].mean().to_frame()
+    for f in range(n_folds):
+        train = {name: (part[0].drop(part[0].index[folds[name][f]]),
+                        *(np.delete(x, folds[name][f], axis=0) for x in part[1:]))
+                 for name, part in sources.items()}
+        options = {"lcbench": ["lcbench"]}
+        if runs is not None:
+            options["lcbench + real runs"] = ["lcbench", "real runs"]
+        for data, parts in options.items():
+            fit_mf = pd.concat([train[p][0] for p in parts])
+            fit_scores = np.vstack([train[p][1] for p in parts])
+            fit_times = np.vstack([train[p][2] for p in parts])
+            prior = ArchitecturePrior(**{**settings, "hedge": True}).fit(
+                fit_mf, configs, fit_scores, costs=fit_times)
+            for source, (src_mf, src_scores, _) in sources.items():
+                for i in folds[source][f]:
+                    evaluated = np.flatnonzero(np.isfinite(src_scores[i]))
+                    values = src_scores[i, evaluated]
+                    position = {config_sha(configs[j]): k for k, j in enumerate(evaluated)}
+                    candidates = [configs[j] for j in evaluated]
+                    for hedge, variant in ((True, prior), (False, unhedged(prior))):
+                        for t in temperatures:
+                            for r in range(n_repeats):
+                                picks = variant.sample(src_mf.iloc[i], 5, seed=r,
+                                                       temperature=t, native=True,
+                                                       candidates=candidates)
+                                best = max(values[position[config_sha(c)]] for c in picks)
+                                rows.append({"data": data, "hedge": hedge, "temperature": t,
+                                             "source": source,
+                                             "beaten_by": float(np.mean(values > best))})
+    table = (pd.DataFrame(rows).groupby(["data", "hedge", "temperature", "source"])
+             ["beaten_by"].mean().unstack("source"))
+    for k in (5, 20):
+        table.loc[(f"random, best of {k}", "-", "-"), :] = np.nan
+        for source, (_, src_scores, _) in sources.items():
+            table.loc[(f"random, best of {k}", "-", "-"), source] = np.mean(
+                [random_beaten_by(v[np.isfinite(v)], k) for v in src_scores])
+    table["mean"] = table[list(sources)].mean(axis=1)
+    return table
 
 
 def unhedged(prior: ArchitecturePrior) -> ArchitecturePrior:
@@ -124,10 +187,13 @@ def unhedged(prior: ArchitecturePrior) -> ArchitecturePrior:
 
 
 def write_card(out: Path, prior: ArchitecturePrior, table: pd.DataFrame,
-               ablations: dict[str, pd.DataFrame], seconds: float, command: str) -> None:
+               ablations: dict[str, pd.DataFrame], selection: pd.DataFrame,
+               seconds: float, command: str) -> None:
     """CARD.md: data, training, validation figures and the command that made the prior."""
     tasks = lcbench_tasks("train")
     t = prior.training_
+    lcbench = [i for i in t["datasets"] if i in tasks.index]
+    real = t.get("real_runs")
     lines = [
         "# Model card: `metaopt.nas.ArchitecturePrior` (shipped default)",
         "",
@@ -136,37 +202,57 @@ def write_card(out: Path, prior: ArchitecturePrior, table: pd.DataFrame,
         "(LCBench: Auto-PyTorch MLPs trained 50 epochs with SGD + momentum on OpenML tasks).",
         "",
         "## Training data",
-        f"- {t['n_datasets']} lcbench **train** instances of `splits.json` (valid and "
+        f"- {len(lcbench)} lcbench **train** instances of `splits.json` (valid and "
         "reserved instances never seen): "
-        + ", ".join(f"{i} ({tasks.loc[i, 'name']})" for i in t["datasets"]) + ".",
+        + ", ".join(f"{i} ({tasks.loc[i, 'name']})" for i in lcbench) + ".",
         f"- {t['n_configs']} configurations drawn at random (seed {t.get('seed')}) from the "
         f"lcbench space, scored by the surrogate's `{TARGET}` at the full fidelity "
         "(epoch 52).",
         "- Meta-features: OpenML sizes from `lcbench_tasks.json` beside this card "
         "(provenance per task there: TabRepo metadata, pmlb copies, or hand-entered "
         "from OpenML).",
+        *([] if not real else [
+            f"- Real training runs (`{real['file']}` beside this card, {real['runs']} runs): "
+            f"the first configurations of the same draws, translated to the `mlp` space "
+            "(`to_mlp_params`) and trained by metaopt's MLP trainer (AdamW, at most 20 "
+            "epochs, early stopping after 5) on one stratified 75/25 hold-out split of "
+            "at most 1000 rows of each of "
+            f"{len(real['datasets'])} pmlb datasets of the default knowledge base: "
+            + ", ".join(real["datasets"]) + ". Score: best hold-out accuracy (no cost "
+            "term: seconds are recorded, not used). Meta-features of these rows: the "
+            "encoded table's size."]),
         "",
         "## Training",
         f"- {prior.n_members} scoring MLPs {list(prior.hidden)}, {prior.iterations} AdamW "
         f"steps each (lr {prior.lr}, cosine), listwise loss: softmax of the score over "
         f"{prior.batch_configs} random configurations per dataset vs "
         f"exp(-regret quantile / {prior.target_temperature} - {prior.cost_weight} x "
-        "standardised log surrogate training time) (the cost term makes it prefer the "
+        "standardised log surrogate training time; none for the real runs) (the "
+        "cost term makes it prefer the "
         "cheaper of equally good configurations).",
         f"- Final listwise losses: {[round(v, 3) for v in t['final_listwise_loss']]}"
         + (f"; unconditional (hedge) networks, the same training with every dataset's "
            f"meta-features at their mean: "
            f"{[round(v, 3) for v in t['final_listwise_loss_unconditional']]}"
            if prior.hedge else "") + ".",
-        f"- Sampling: temperature {prior.temperature}, hedge {prior.hedge} (draws alternate "
-        "between the dataset's prior and the unconditional one), chosen by 2-fold "
-        "cross-validation over the train instances (a prior fitted on one half, 5 draws on "
-        "each instance of the other half; share of 4000 random configurations beating the "
-        f"best draw, lower is better; (hedge, temperature): figure): "
-        f"{t.get('sampling_selection')}.",
+        f"- Training data ({'lcbench and the real runs' if real else 'lcbench alone'}) "
+        f"and sampling (temperature {prior.temperature}, hedge {prior.hedge}"
+        + (": draws alternate between the dataset's prior and the unconditional one"
+           if prior.hedge else "") + ") chosen by cross-validation, below.",
         f"- Took {seconds:.0f} s on {platform.platform()} (Python "
         f"{platform.python_version()}), metaopt {__version__}, "
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        "",
+        "## Selection (3-fold cross-validation over the training datasets)",
+        "The lcbench train instances and the real-run datasets are each split into 3 "
+        "folds, held out together; hedged priors are fitted on the other folds of the "
+        "lcbench data alone and of both. Each setting draws 5 configurations (10 seeds) "
+        "among those a held-out dataset has scores for (4000 on lcbench, 200 for a real "
+        "run); the figure is the share of them that beat the best draw (lower is better), "
+        "averaged per source; `mean` averages the sources and selects. The last rows are "
+        "random search's best of 5 and of 20 among the same configurations.",
+        "",
+        markdown_table(selection, ".4f"),
         "",
         "## Validation (lcbench **valid** instances, surrogate `val_accuracy`, %)",
         "`spearman`: rank correlation of the prior's score with the surrogate on 2000 random "
@@ -207,6 +293,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cost-weight", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--real-runs", help="CSV of real training runs of the same draws "
+                        "(python -m metaopt.nas._real_runs): used when cross-validation "
+                        "over its datasets shows they help, and then to choose the sampling")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
@@ -216,15 +305,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             "cost": "time", "seed": args.seed}
     settings = dict(iterations=args.iterations, cost_weight=args.cost_weight,
                     random_state=args.seed)
-    selection = select_sampling(mf, configs, scores, times, settings, args.yahpo)
-    hedge, temperature = selection["beaten_by"].idxmin()
-    info["sampling_selection"] = {f"({h}, {t})": v for (h, t), v in
-                                  selection["beaten_by"].round(4).items()}
+    runs = read_runs(args.real_runs) if args.real_runs else None
+    selection = select_training(mf, configs, scores, times, runs, settings)
+    print("training data and sampling (3-fold cross-validation):")
+    print(selection.round(4))
+    data, hedge, temperature = selection.iloc[:-2]["mean"].idxmin()
+    if data != "lcbench":
+        mf, scores, times = with_real_runs(mf, configs, scores, times, runs)
+        info["real_runs"] = {"file": Path(args.real_runs).name,
+                             "datasets": sorted(runs["dataset"].unique()), "runs": len(runs)}
     prior = ArchitecturePrior(**settings, hedge=bool(hedge), temperature=float(temperature)
                               ).fit(mf, configs, scores, costs=times, info=info)
     seconds = time.perf_counter() - start
-    print("sampling selection (2-fold over train instances):")
-    print(selection.round(4))
     table = validate(prior, args.yahpo)
     flat = pd.DataFrame([mf.mean()] * len(mf), index=mf.index)
     ablations = {"the same training without meta-features (every dataset gets the same "
@@ -238,8 +330,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     prior.save(out)
     command = ("python -m metaopt.nas._build_prior --yahpo <shared>/data/yahpo --out "
                f"metaopt/_models/nas_prior --n-configs {args.n_configs} --iterations "
-               f"{args.iterations} --seed {args.seed} --cost-weight {args.cost_weight}")
-    write_card(out, prior, table, ablations, seconds, command)
+               f"{args.iterations} --seed {args.seed} --cost-weight {args.cost_weight}"
+               + (f" --real-runs metaopt/_models/nas_prior/{Path(args.real_runs).name}"
+                  if args.real_runs else ""))
+    write_card(out, prior, table, ablations, selection, seconds, command)
     pd.set_option("display.width", 200)
     print(table.round(3))
     for title, frame in ablations.items():

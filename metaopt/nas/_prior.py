@@ -249,9 +249,11 @@ class ArchitecturePrior:
                                     weight_decay=self.weight_decay)
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(self.iterations, 1))
             k = min(self.batch_configs, x_cfg.shape[0])
+            # per dataset, k configurations drawn without replacement, evaluated ones
+            # first (datasets with fewer than k evaluations fill up with masked ones)
+            draw_weights = valid.float() + 1e-6
             for _ in range(self.iterations):
-                idx = torch.stack([torch.randperm(x_cfg.shape[0], generator=gen)[:k]
-                                   for _ in range(len(x_mf))])
+                idx = torch.multinomial(draw_weights, k, generator=gen)
                 inputs = torch.cat([x_mf[:, None, :].expand(-1, k, -1), x_cfg[idx]], dim=-1)
                 logits = net(inputs)[..., 0]
                 ok = torch.gather(valid, 1, idx)
@@ -350,7 +352,8 @@ class ArchitecturePrior:
 
     def sample(self, meta_features: Mapping[str, Any] | pd.Series, n: int = 1, *,
                seed: int | None = None, temperature: float | None = None,
-               native: bool = False) -> list[dict[str, Any]]:
+               native: bool = False,
+               candidates: Sequence[Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
         """``n`` distinct configurations drawn from the prior for a dataset.
 
         Parameters
@@ -366,14 +369,24 @@ class ArchitecturePrior:
             Overrides :attr:`temperature` (-> 0: the best-scored of the pool).
         native : bool
             Return LCBench configurations instead of ``mlp``-space ones.
+        candidates : sequence of dict, optional
+            Native configurations to draw from instead of a fresh pool of ``n_pool``
+            random ones (e.g. the ones already evaluated); they should be draws from
+            ``q`` for the draw to follow the prior.
         """
         self._check_fitted()
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 1 <= n <= self.n_pool:
-            raise ValueError(f"n must be an int in [1, n_pool={self.n_pool}], got {n!r}")
+        size = self.n_pool if candidates is None else len(candidates)
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 1 <= n <= size:
+            raise ValueError(f"n must be an int in [1, {size}] (the pool or the candidates), "
+                             f"got {n!r}")
         t = self._temperature(temperature)
         rng = np.random.default_rng(seed)
-        pool = random_configs(self.space, self.n_pool, rng)
-        x = torch.tensor(_encode_numeric(self.space, pool))
+        if candidates is None:
+            pool = random_configs(self.space, self.n_pool, rng)
+            x = torch.tensor(_encode_numeric(self.space, pool))
+        else:
+            pool = [dict(c) for c in candidates]
+            x = torch.tensor(self._encode(pool))
         # one Gumbel top-k order per distribution; draws alternate between them
         orders = [np.argsort(-(self._scores(meta_features, x) / t
                                + rng.gumbel(size=len(pool))), kind="stable")]

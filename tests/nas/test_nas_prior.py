@@ -168,8 +168,13 @@ def test_bad_arguments_give_clear_errors(toy_prior):
         toy_prior.sample({"n_instances": 10, "n_classes": 2}, 2)
     with pytest.raises(TypeError, match="meta_features must be"):
         toy_prior.sample([100, 10, 2], 2)
-    with pytest.raises(ValueError, match=r"n must be an int in \[1, n_pool=512\]"):
+    with pytest.raises(ValueError, match=r"n must be an int in \[1, 512\]"):
         toy_prior.sample(SMALL, 0)
+    few = random_configs(LCBENCH_SPACE, 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"n must be an int in \[1, 3\]"):
+        toy_prior.sample(SMALL, 4, candidates=few)
+    with pytest.raises(ValueError, match="not a native"):
+        toy_prior.sample(SMALL, 1, candidates=[get_space("mlp").default("classification")])
     with pytest.raises(ValueError, match="temperature must be a float > 0"):
         toy_prior.sample(SMALL, 2, temperature=0)
     with pytest.raises(ValueError, match="not a native"):

@@ -1,0 +1,104 @@
+"""Real training runs for the architecture prior: runs on real pmlb data, resume without
+redoing work, align with the prior's draws, and a prior trains on partial rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metaopt.nas import LCBENCH_SPACE, ArchitecturePrior, random_configs
+from metaopt.nas._build_prior import random_beaten_by, select_training, with_real_runs
+from metaopt.nas._real_runs import build_runs, config_sha, read_runs, runs_matrix
+
+CONFIGS = random_configs(LCBENCH_SPACE, 40, np.random.default_rng(0))
+
+
+@pytest.fixture(scope="module")
+def runs(pmlb_root, tmp_path_factory) -> pd.DataFrame:
+    out = tmp_path_factory.mktemp("runs") / "runs.csv"
+    build_runs(pmlb_root, ["haberman", "new_thyroid"], CONFIGS, out, n_configs=2,
+               max_epochs=3, patience=2)
+    # resuming with more configurations only trains the missing ones
+    return build_runs(pmlb_root, ["haberman", "new_thyroid"], CONFIGS, out, n_configs=3,
+                      max_epochs=3, patience=2)
+
+
+def test_runs_train_real_data_and_resume(runs):
+    assert len(runs) == 6  # 2 datasets x 3 configurations, none twice
+    assert not runs.duplicated(["dataset", "config_index"]).any()
+    assert runs["score"].between(0, 1).all() and (runs["score"] > 0.3).all()
+    sizes = runs.groupby("dataset")[["n_instances", "n_classes"]].first()
+    assert sizes.loc["haberman"].tolist() == [306.0, 2.0]
+    assert sizes.loc["new_thyroid"].tolist() == [215.0, 3.0]
+
+
+def test_runs_align_with_the_draws_they_came_from(runs):
+    mf, scores = runs_matrix(runs, CONFIGS)
+    assert list(mf.index) == ["haberman", "new_thyroid"]
+    assert scores.shape == (2, 40)
+    assert np.isfinite(scores[:, :3]).all() and np.isnan(scores[:, 3:]).all()
+    other = random_configs(LCBENCH_SPACE, 40, np.random.default_rng(1))
+    with pytest.raises(ValueError, match="does not match the training configurations"):
+        runs_matrix(runs, other)
+
+
+def test_a_file_that_is_not_a_runs_file_is_refused(tmp_path):
+    path = tmp_path / "x.csv"
+    pd.DataFrame({"dataset": ["a"], "score": [1.0]}).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="not a real-runs file"):
+        read_runs(path)
+
+
+def test_prior_trains_on_lcbench_like_rows_plus_partial_real_rows(runs):
+    rng = np.random.default_rng(0)
+    mf = pd.DataFrame({"n_instances": [2000.0, 50000.0], "n_features": [20.0, 100.0],
+                       "n_classes": [2.0, 10.0]}, index=["a", "b"])
+    scores, times = rng.random((2, 40)), rng.random((2, 40)) + 0.1
+    all_mf, all_scores, all_times = with_real_runs(mf, CONFIGS, scores, times, runs)
+    assert list(all_mf.index) == ["a", "b", "pmlb/haberman", "pmlb/new_thyroid"]
+    assert all_scores.shape == all_times.shape == (4, 40)
+    assert np.isnan(all_scores[2:, 3:]).all() and (all_times[2:] == 1).all()
+    prior = ArchitecturePrior(n_members=1, iterations=20, n_pool=64, batch_configs=16,
+                              cost_weight=1.0).fit(all_mf, CONFIGS, all_scores,
+                                                   costs=all_times)
+    assert np.isfinite(prior.training_["final_listwise_loss"]).all()
+    # draws among given candidates come from them, seeded
+    picks = prior.sample(all_mf.iloc[2], 3, seed=0, native=True, candidates=CONFIGS[:10])
+    assert all(c in CONFIGS[:10] for c in picks)
+    assert picks == prior.sample(all_mf.iloc[2], 3, seed=0, native=True,
+                                 candidates=CONFIGS[:10])
+
+
+def test_random_beaten_by_is_exact():
+    values = np.array([0.1, 0.5, 0.2, 0.9, 0.7])
+    # best of 2 of 5: every pair equally likely
+    pairs = [(i, j) for i in range(5) for j in range(i + 1, 5)]
+    best = [max(values[i], values[j]) for i, j in pairs]
+    assert random_beaten_by(values, 2) == pytest.approx(
+        np.mean([np.mean(values > b) for b in best]))
+    assert random_beaten_by(values, 5) == 0.0
+    assert random_beaten_by(values, 1) == pytest.approx(np.mean(np.arange(5) / 5))
+
+
+def test_selection_compares_training_data_and_sampling_per_source():
+    rng = np.random.default_rng(1)
+    # synthetic runs: 10 configurations on each of 4 datasets
+    runs = pd.DataFrame([
+        {"dataset": f"d{d}", "config_index": i, "config_sha": config_sha(CONFIGS[i]),
+         "score": rng.random(), "seconds": 1.0, "n_instances": 100.0 * (d + 1),
+         "n_features": 5.0, "n_classes": 2.0} for d in range(4) for i in range(10)])
+    mf = pd.DataFrame({"n_instances": [500.0, 2000.0, 9000.0, 40000.0], "n_features": 20.0,
+                       "n_classes": 2.0}, index=["a", "b", "c", "d"])
+    scores, times = rng.random((4, 40)), rng.random((4, 40)) + 0.1
+    table = select_training(mf, CONFIGS, scores, times, runs,
+                            dict(n_members=1, iterations=3, n_pool=64, batch_configs=8),
+                            temperatures=(1.0,), n_folds=2, n_repeats=2)
+    assert list(table.columns) == ["lcbench", "real runs", "mean"]
+    assert table.index[-2:].get_level_values(0).tolist() == ["random, best of 5",
+                                                             "random, best of 20"]
+    settings = table.iloc[:-2]
+    assert set(settings.index.get_level_values("data")) == {"lcbench", "lcbench + real runs"}
+    assert settings.notna().all().all() and settings.to_numpy().max() <= 1
+    # random search finds more of the best with 20 draws than with 5
+    assert (table.iloc[-1, :2] < table.iloc[-2, :2]).all()
