@@ -32,8 +32,9 @@ from metaopt.nas._search import FoldTrainer
 
 #: The default knowledge base's pmlb classification datasets with at least 150 rows
 #: (smaller hold-out splits rank configurations mostly by noise), without
-#: ``prnn_fglass`` (the same table as ``glass``). None of them is a dataset of
-#: ``benchmarks/nas_prior.py`` or an lcbench ``valid`` task.
+#: ``prnn_fglass`` (the same table as ``glass``), then the pmlb copies of lcbench
+#: ``train`` tasks (mid-sized tables the knowledge base lacks). None of them is a
+#: dataset of ``benchmarks/nas_prior.py`` or an lcbench ``valid`` task.
 REAL_RUN_DATASETS: tuple[str, ...] = (
     "tae", "hayes_roth", "corral", "glass2", "prnn_crabs", "glass", "biomed",
     "new_thyroid", "prnn_synth", "analcatdata_lawsuit", "cleveland_nominal", "haberman",
@@ -41,7 +42,8 @@ REAL_RUN_DATASETS: tuple[str, ...] = (
     "GAMETES_Epistasis_3_Way_20atts_0.2H_EDM_1_1", "GAMETES_Epistasis_2_Way_20atts_0.4H_EDM_1_1",
     "GAMETES_Heterogeneity_20atts_1600_Het_0.4_0.2_50_EDM_2_001",
     "GAMETES_Heterogeneity_20atts_1600_Het_0.4_0.2_75_EDM_2_001",
-    "allhypo", "allhyper", "allrep", "allbp", "agaricus_lepiota", "adult")
+    "allhypo", "allhyper", "allrep", "allbp", "agaricus_lepiota", "adult",
+    "australian", "vehicle", "credit_g", "mfeat_factors", "segmentation", "phoneme")
 RUN_COLUMNS = ("dataset", "config_index", "config_sha", "score", "seconds", "n_instances",
                "n_features", "n_classes")
 
