@@ -199,7 +199,9 @@ def write_card(out: Path, prior: ArchitecturePrior, table: pd.DataFrame,
         "",
         "A distribution over MLP configurations given a dataset's size (`n_instances`, "
         "`n_features`, `n_classes`), meta-learned from the YAHPO Gym `lcbench` surrogate "
-        "(LCBench: Auto-PyTorch MLPs trained 50 epochs with SGD + momentum on OpenML tasks).",
+        "(LCBench: Auto-PyTorch MLPs trained 50 epochs with SGD + momentum on OpenML tasks)"
+        + (" and from real training runs of its draws by metaopt's MLP trainer" if real
+           else "") + ".",
         "",
         "## Training data",
         f"- {len(lcbench)} lcbench **train** instances of `splits.json` (valid and "
@@ -217,7 +219,9 @@ def write_card(out: Path, prior: ArchitecturePrior, table: pd.DataFrame,
             "(`to_mlp_params`) and trained by metaopt's MLP trainer (AdamW, at most 20 "
             "epochs, early stopping after 5) on one stratified 75/25 hold-out split of "
             "at most 1000 rows of each of "
-            f"{len(real['datasets'])} pmlb datasets of the default knowledge base: "
+            f"{len(real['datasets'])} pmlb datasets (knowledge-base classification "
+            "datasets and pmlb copies of lcbench train tasks; `REAL_RUN_DATASETS` of "
+            "`metaopt.nas._real_runs`): "
             + ", ".join(real["datasets"]) + ". Score: best hold-out accuracy (no cost "
             "term: seconds are recorded, not used). Meta-features of these rows: the "
             "encoded table's size."]),
