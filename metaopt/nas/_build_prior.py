@@ -86,20 +86,28 @@ def validate(prior: ArchitecturePrior, yahpo_path: str | Path, *, n_repeats: int
     return pd.DataFrame(rows).set_index("instance")
 
 
-def with_real_runs(mf: pd.DataFrame, configs: list[dict[str, Any]], scores: np.ndarray,
-                   times: np.ndarray, runs: pd.DataFrame
+def real_runs_data(runs: pd.DataFrame, configs: list[dict[str, Any]]
                    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The lcbench training data with the real runs' datasets appended as rows
-    (``pmlb/<name>``; NaN where a dataset's runs did not train a configuration).
+    """The real runs as training rows (``pmlb/<name>``): meta-features, scores (NaN where
+    a dataset's runs did not train a configuration) and costs.
 
-    The real rows get a constant cost, so no cost preference: their training seconds
-    (a fraction of a second to a few seconds, measured on a shared machine) are
-    recorded but not worth trading accuracy for.
+    The costs are constant, so no cost preference: the runs' training seconds (a
+    fraction of a second to a few seconds, measured on a shared machine) are recorded
+    but not worth trading accuracy for.
     """
     real_mf, real_scores = runs_matrix(runs, configs)
     real_mf.index = [f"pmlb/{name}" for name in real_mf.index]
+    return real_mf, real_scores, np.ones_like(real_scores)
+
+
+def with_real_runs(mf: pd.DataFrame, configs: list[dict[str, Any]], scores: np.ndarray,
+                   times: np.ndarray, runs: pd.DataFrame
+                   ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The lcbench training data with the real runs' rows (:func:`real_runs_data`)
+    appended."""
+    real_mf, real_scores, real_costs = real_runs_data(runs, configs)
     return (pd.concat([mf, real_mf]), np.vstack([scores, real_scores]),
-            np.vstack([times, np.ones_like(real_scores)]))
+            np.vstack([times, real_costs]))
 
 
 def random_beaten_by(values: np.ndarray, k: int) -> float:
@@ -133,11 +141,16 @@ def select_training(mf: pd.DataFrame, configs: list[dict[str, Any]], scores: np.
     """
     sources = {"lcbench": (mf, scores, times)}
     if runs is not None:
-        real_mf, real_scores = runs_matrix(runs, configs)
-        sources["real runs"] = (real_mf, real_scores, np.ones_like(real_scores))
+        sources["real runs"] = real_runs_data(runs, configs)
     rng = np.random.default_rng(seed)
     folds = {name: np.array_split(rng.permutation(len(part[0])), n_folds)
              for name, part in sources.items()}
+    # per dataset, once: the configurations it has scores for, and each one's place
+    # among them by fingerprint (sample() returns copies of the candidates)
+    evaluated = {name: [np.flatnonzero(np.isfinite(row)) for row in part[1]]
+                 for name, part in sources.items()}
+    position = {name: [{config_sha(configs[j]): k for k, j in enumerate(idx)} for idx in per_row]
+                for name, per_row in evaluated.items()}
     rows = []
     for f in range(n_folds):
         train = {name: (part[0].drop(part[0].index[folds[name][f]]),
@@ -154,17 +167,17 @@ def select_training(mf: pd.DataFrame, configs: list[dict[str, Any]], scores: np.
                 fit_mf, configs, fit_scores, costs=fit_times)
             for source, (src_mf, src_scores, _) in sources.items():
                 for i in folds[source][f]:
-                    evaluated = np.flatnonzero(np.isfinite(src_scores[i]))
-                    values = src_scores[i, evaluated]
-                    position = {config_sha(configs[j]): k for k, j in enumerate(evaluated)}
-                    candidates = [configs[j] for j in evaluated]
+                    idx = evaluated[source][i]
+                    values = src_scores[i, idx]
+                    candidates = [configs[j] for j in idx]
                     for hedge, variant in ((True, prior), (False, unhedged(prior))):
                         for t in temperatures:
                             for r in range(n_repeats):
                                 picks = variant.sample(src_mf.iloc[i], 5, seed=r,
                                                        temperature=t, native=True,
                                                        candidates=candidates)
-                                best = max(values[position[config_sha(c)]] for c in picks)
+                                best = max(values[position[source][i][config_sha(c)]]
+                                           for c in picks)
                                 rows.append({"data": data, "hedge": hedge, "temperature": t,
                                              "source": source,
                                              "beaten_by": float(np.mean(values > best))})

@@ -81,6 +81,7 @@ def run_dataset(root: str | Path, name: str, configs: Sequence[dict[str, Any]],
     X, y = load_table(root, name, max_rows)
     split = next(StratifiedShuffleSplit(1, test_size=0.25, random_state=seed).split(X, y))
     trainer = FoldTrainer(X, y, "classification", [split], torch.device("cpu"), seed)
+    sizes = size_features(X, y)
     rows = []
     for i in indices:
         start = time.perf_counter()
@@ -89,7 +90,7 @@ def run_dataset(root: str | Path, name: str, configs: Sequence[dict[str, Any]],
         rows.append({"dataset": name, "config_index": int(i),
                      "config_sha": config_sha(configs[i]), "score": score,
                      "seconds": round(time.perf_counter() - start, 3),
-                     **size_features(X, y)})
+                     **sizes})
     return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
 
 
