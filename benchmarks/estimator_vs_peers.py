@@ -1,15 +1,17 @@
 """MetaOptClassifier vs peers under the same wall-clock budgets, on held-out pmlb data.
 
 For each dataset (classification, not used to train the shipped meta-models) and seed, a
-stratified 70/30 split (the seed picks the split and seeds every method); each method gets ``B`` seconds to fit on the 70 % and is scored
-on the 30 % (accuracy). Methods: metaopt (MetaOptClassifier), Optuna TPE and random
-search over the same combined space (``get_space("all")``, 3-fold CV, each trial
-single-threaded like metaopt's), FLAML ``AutoML`` (when installed) and scikit-learn's
-default HistGradientBoosting. Prints mean accuracy and mean rank per budget (ranks
-within each dataset, seed and budget), and each method's shortest budget against FLAML's
-longest; writes a CSV and a plot to ``benchmarks/results/``. Every finished fit is
-appended to ``estimator_vs_peers_fits.csv`` at once, so an interrupted run resumes where
-it stopped, and processes running different ``--methods`` can share the file.
+stratified 70/30 split (the seed picks the split and seeds every method); each method
+gets ``B`` seconds to fit on the 70 % and is scored on the 30 % (accuracy). Methods:
+metaopt (MetaOptClassifier; ``metaopt-ensemble``: with ``ensemble_size=20``), Optuna
+TPE and random search over the same combined space (``get_space("all")``, 3-fold CV,
+each trial single-threaded like metaopt's), FLAML ``AutoML`` (when installed) and
+scikit-learn's default HistGradientBoosting. Prints mean accuracy and mean rank per
+budget (ranks within each dataset, seed and budget), and each method's shortest budget
+against FLAML's longest; writes a CSV and a plot to ``benchmarks/results/``. Every
+finished fit is appended to ``estimator_vs_peers_fits.csv`` at once, so an interrupted
+run resumes where it stopped, and processes running different ``--methods`` can share
+the file.
 
     python benchmarks/estimator_vs_peers.py --datasets 20 --budgets 10,30,60 --seeds 0,1
 """
@@ -74,10 +76,12 @@ def _optuna_search(sampler, X, y, budget: float, seed: int):
 
 
 def fit_method(method: str, X, y, budget: float, seed: int):
-    if method.startswith("metaopt"):  # "metaopt@DIR": a meta-model saved in DIR
-        meta_model = method.partition("@")[2] or None
+    if method.startswith("metaopt"):
+        # "metaopt@DIR": a meta-model saved in DIR; "metaopt-ensemble": ensemble_size=20
+        name, _, meta_model = method.partition("@")
+        ensemble = {"ensemble_size": 20} if name == "metaopt-ensemble" else {}
         return MetaOptClassifier(n_trials=None, time_budget=budget, cv=3, random_state=seed,
-                                 meta_model=meta_model).fit(X, y)
+                                 meta_model=meta_model or None, **ensemble).fit(X, y)
     if method == "tpe":
         return _optuna_search(optuna.samplers.TPESampler(multivariate=True, group=True, seed=seed),
                               X, y, budget, seed)

@@ -15,13 +15,30 @@ import numpy as np
 from joblib.externals.loky import ProcessPoolExecutor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import cross_validate
+from sklearn.utils import _safe_indexing
 from threadpoolctl import threadpool_limits
 
 
+def predictions(model, X, classes: np.ndarray | None) -> np.ndarray:
+    """A fitted model's predicted values (``classes`` None) or class probabilities in
+    ``classes`` order (one-hot predictions from a model without ``predict_proba``)."""
+    if classes is None:
+        return np.asarray(model.predict(X), dtype=float)
+    out = np.zeros((X.shape[0], len(classes)))
+    if hasattr(model, "predict_proba"):
+        out[:, np.searchsorted(classes, model.classes_)] = model.predict_proba(X)
+    else:
+        out[np.arange(len(out)), np.searchsorted(classes, model.predict(X))] = 1.0
+    return out
+
+
 def cv_score(space, params: dict, task: str, X, y, cv, scoring, fit_params: dict,
-             seed: int | None, n_jobs: int | None) -> tuple[float, float]:
+             seed: int | None, n_jobs: int | None, return_predictions: bool = False
+             ) -> tuple[float, float] | tuple[float, float, np.ndarray | None]:
     """Mean cross-validated score (higher is better) and mean fit time of one config.
 
+    With ``return_predictions``, also its out-of-fold :func:`predictions` (None when the
+    splits do not predict every row exactly once).
     Each fit uses one thread (``n_jobs`` runs folds in parallel): OpenMP pools that
     share busy cores with other work wait on each other and made fits 100x slower.
     A configuration that stops before converging is scored as it is, silently: its
@@ -31,8 +48,21 @@ def cv_score(space, params: dict, task: str, X, y, cv, scoring, fit_params: dict
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         result = cross_validate(model, X, y, cv=cv, scoring=scoring, params=fit_params,
-                                n_jobs=n_jobs, error_score="raise")
-    return float(np.mean(result["test_score"])), float(np.mean(result["fit_time"]))
+                                n_jobs=n_jobs, error_score="raise",
+                                return_estimator=return_predictions,
+                                return_indices=return_predictions)
+        score = float(np.mean(result["test_score"]))
+        fit_time = float(np.mean(result["fit_time"]))
+        if not return_predictions:
+            return score, fit_time
+        tests = result["indices"]["test"]
+        if not np.array_equal(np.sort(np.concatenate(tests)), np.arange(len(y))):
+            return score, fit_time, None
+        classes = np.unique(y) if task == "classification" else None
+        out = np.zeros((len(y), len(classes)) if classes is not None else len(y))
+        for fitted, test in zip(result["estimator"], tests, strict=True):
+            out[test] = predictions(fitted, _safe_indexing(X, test), classes)
+    return score, fit_time, out
 
 
 class TrialTimeout(RuntimeError):

@@ -6,6 +6,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from typing import Any
 
 import joblib
@@ -29,6 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from metaopt._isolated import KillableWorker, TrialTimeout, cv_score
 from metaopt.data import validate
+from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.samplers import MetaSampler
 from metaopt.spaces import SearchSpace, get_space, list_spaces
 from metaopt.spaces._combined import FAMILY
@@ -36,6 +38,10 @@ from metaopt.spaces._combined import FAMILY
 # Sparse input is densified up to this many cells (the families' preprocessing is dense).
 MAX_DENSE_CELLS = 50_000_000
 _SOURCE = "metaopt:source"
+# Ensemble selection: out-of-fold predictions kept for this many of the best trials,
+# and time kept at the end to refit about this many of them.
+_ENSEMBLE_CANDIDATES = 30
+_ENSEMBLE_RESERVE = 5
 
 
 def _accepts_weights(space: SearchSpace, task: str) -> bool:
@@ -83,6 +89,7 @@ class _MetaOptSearch(BaseEstimator):
         random_state: int | None = None,
         verbose: int = 0,
         storage: str | None = None,
+        ensemble_size: int = 1,
     ) -> None:
         self.spaces = spaces
         self.n_trials = n_trials
@@ -94,6 +101,7 @@ class _MetaOptSearch(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.storage = storage
+        self.ensemble_size = ensemble_size
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -112,6 +120,10 @@ class _MetaOptSearch(BaseEstimator):
             raise ValueError(f"n_trials must be a positive int or None, got {self.n_trials!r}")
         if self.time_budget is not None and not self.time_budget > 0:
             raise ValueError(f"time_budget must be > 0 seconds or None, got {self.time_budget!r}")
+        if (not isinstance(self.ensemble_size, (int, np.integer))
+                or isinstance(self.ensemble_size, bool) or self.ensemble_size < 1):
+            raise ValueError("ensemble_size must be a positive int (1: no ensemble), "
+                             f"got {self.ensemble_size!r}")
         names = (list_spaces(self._task) if self.spaces == "all"
                  else [self.spaces] if isinstance(self.spaces, str) else list(self.spaces))
         if not names:
@@ -194,8 +206,9 @@ class _MetaOptSearch(BaseEstimator):
         from metaopt import metafeatures
 
         self.meta_features_ = metafeatures.compute(frame, y, task, random_state=0)
+        out_of_fold: dict[int, tuple[float, np.ndarray]] = {}
         with _optuna_log(self.verbose):
-            study = self._search(X, y, space, task, cv, fit_params, start, worker)
+            study = self._search(X, y, space, task, cv, fit_params, start, worker, out_of_fold)
         complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
         if not complete:
             failed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.FAIL,))
@@ -210,15 +223,17 @@ class _MetaOptSearch(BaseEstimator):
         self.best_params_ = dict(best.params)
         self.best_score_ = float(best.value)
         self.best_family_, _ = _member(space, best.params)
-        with threadpool_limits(limits=1):
-            self.best_estimator_ = space.build(best.params, task, random_state=self.random_state
-                                               ).fit(X, y, **fit_params)
+        deadline = None if self.time_budget is None else start + self.time_budget
+        self.best_estimator_, self.ensemble_ = self._refit(
+            X, y, space, task, fit_params, study, out_of_fold, deadline)
         self.warm_start_ = self._history(space, sources_only=True)
         self.fit_time_ = time.perf_counter() - start
         return self
 
-    def _search(self, X, y, space, task, cv, fit_params, start, worker) -> optuna.Study:
-        """Create (or resume) the study and run the trials within the budget."""
+    def _search(self, X, y, space, task, cv, fit_params, start, worker,
+                out_of_fold: dict[int, tuple[float, np.ndarray]]) -> optuna.Study:
+        """Create (or resume) the study and run the trials within the budget; the
+        out-of-fold predictions of the best trials go to ``out_of_fold``."""
         sampler = MetaSampler(space=space.name, meta_features=self.meta_features_, task=task,
                               meta_model=self.meta_model, seed=self.random_state)
         study = optuna.create_study(
@@ -228,27 +243,29 @@ class _MetaOptSearch(BaseEstimator):
         )
         deadline = None if self.time_budget is None else start + self.time_budget
         seed = self.random_state
+        evaluate = partial(cv_score, return_predictions=self.ensemble_size > 1)
 
         def objective(trial: optuna.Trial) -> float:
             params = space.sample(trial, task)
             args = (space, params, task, X, y, cv, self.scoring, fit_params, seed, self.n_jobs)
             if deadline is None:
-                score, fit_time = cv_score(*args)
+                score, fit_time, *oof = evaluate(*args)
             else:
-                # keep time to refit the best: about one fit on all the data
-                fit_times = [t.user_attrs["fit_time"] for t in study.get_trials(deepcopy=False)
-                             if "fit_time" in t.user_attrs]
-                left = deadline - time.perf_counter() - 1.5 * max(fit_times, default=0.0)
+                left = deadline - time.perf_counter() - self._refit_reserve(study)
                 if left <= 0:
                     study.stop()
                     raise optuna.TrialPruned("time budget spent")
                 # the first trial may not take all the time: leave room for a second
-                limit = left if fit_times or trial.number > 0 else left / 2
+                limit = left if trial.number > 0 else left / 2
                 try:
-                    score, fit_time = worker.call(cv_score, *args, seconds=limit)
+                    score, fit_time, *oof = worker.call(evaluate, *args, seconds=limit)
                 except TrialTimeout as exc:
                     raise optuna.TrialPruned(str(exc)) from None
             trial.set_user_attr("fit_time", fit_time)
+            if oof and oof[0] is not None and np.isfinite(score):
+                out_of_fold[trial.number] = (score, oof[0])
+                if len(out_of_fold) > _ENSEMBLE_CANDIDATES:
+                    del out_of_fold[min(out_of_fold, key=lambda n: out_of_fold[n][0])]
             return score
 
         done = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
@@ -260,6 +277,53 @@ class _MetaOptSearch(BaseEstimator):
                 catch=(Exception,), show_progress_bar=bool(self.verbose),
             )
         return study
+
+    def _refit_reserve(self, study: optuna.Study) -> float:
+        """Seconds to keep for the refit: about one fit on all the data of the slowest
+        configuration so far, or of the best few ones when ensembling."""
+        done = [t for t in study.get_trials(deepcopy=False) if "fit_time" in t.user_attrs]
+        slowest = max((t.user_attrs["fit_time"] for t in done), default=0.0)
+        if self.ensemble_size > 1:
+            best = sorted((t for t in done if t.value is not None), key=lambda t: -t.value)
+            slowest = max(slowest, sum(t.user_attrs["fit_time"]
+                                       for t in best[:_ENSEMBLE_RESERVE]))
+        return 1.5 * slowest
+
+    def _refit(self, X, y, space, task, fit_params, study, out_of_fold, deadline):
+        """The best configuration fitted on all the data, then, with ``ensemble_size`` > 1,
+        the others greedy ensemble selection picks from the best trials' out-of-fold
+        predictions, each while the time budget allows one more fit. Returns the model
+        and the table of its members."""
+        best = study.best_trial
+        trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+        # candidates: the better half of the complete trials (a near-constant model can
+        # shift a few borderline rows of the blend and win a round by luck)
+        n_complete = sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials.values())
+        ranked = sorted(out_of_fold, key=lambda n: -out_of_fold[n][0])[:max(n_complete // 2, 1)]
+        counts = np.array([1])
+        if self.ensemble_size > 1 and len(ranked) > 1 and ranked[0] == best.number:
+            classes = getattr(self, "classes_", None)
+            y_true = np.asarray(y) if classes is not None else np.asarray(y, dtype=float)
+            counts = select([out_of_fold[n][1] for n in ranked],
+                            blend_scorer(self.scoring, y_true, classes), self.ensemble_size)
+        else:
+            ranked = [best.number]
+        members, weights, rows = [], [], []
+        with threadpool_limits(limits=1):
+            for i in sorted(np.flatnonzero(counts), key=lambda i: (i != 0, -counts[i])):
+                trial = trials[ranked[i]]
+                if members and deadline is not None and (
+                        time.perf_counter() + 1.5 * trial.user_attrs["fit_time"] > deadline):
+                    continue
+                members.append(space.build(trial.params, task, random_state=self.random_state
+                                           ).fit(X, y, **fit_params))
+                weights.append(counts[i])
+                rows.append({"trial": trial.number, "family": _member(space, trial.params)[0],
+                             "score": trial.value})
+        table = pd.DataFrame(rows).assign(weight=np.asarray(weights) / np.sum(weights))
+        model = (members[0] if len(members) == 1 else
+                 FittedEnsemble(members, weights, getattr(self, "classes_", None)))
+        return model, table
 
     # ------------------------------------------------------------------ results
     def _history(self, space: SearchSpace, sources_only: bool = False) -> pd.DataFrame:
@@ -293,6 +357,10 @@ class _MetaOptSearch(BaseEstimator):
             f"{int(self.meta_features_['n_features'])} features",
             f"best: {self.best_family_} with CV score {self.best_score_:.4f} "
             f"(scoring={self.scoring or 'default'})",
+            *([] if len(self.ensemble_) < 2 else [
+                f"predicting: an ensemble of {len(self.ensemble_)} configurations: "
+                + ", ".join(f"{r.family} (trial {r.trial}) {r.weight:.2f}"
+                            for r in self.ensemble_.itertuples())]),
             "", "meta-learned warm start:",
             *[f"  trial {r.trial}: {r.family:<24} score {r.score:.4f}  {r.reason}"
               for r in self.warm_start_.itertuples() if r.score is not None],
@@ -367,11 +435,21 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
     storage : str, optional
         Optuna storage URL (e.g. ``sqlite:///search.db``) to keep the search and resume
         it: a refit on the same data continues the same study.
+    ensemble_size : int, default=1
+        1: the best configuration alone predicts. More: rounds of greedy ensemble
+        selection (Caruana et al., 2004) over the out-of-fold predictions of the better
+        half of the trials (at most 30); the model that predicts averages the
+        configurations whose average scored best, weighted by how often each was picked.
+        Members are refitted while the time budget allows. Opt-in: on the estimator
+        benchmark it changed mean accuracy by -0.0005 / +0.004 / +0.003 at 10 / 30 / 60 s.
 
     Attributes
     ----------
-    best_estimator_ : Pipeline
-        The best configuration refitted on all the data.
+    best_estimator_ : Pipeline or FittedEnsemble
+        What predicts: the best configuration refitted on all the data, or the
+        weighted average of it and the other members of ``ensemble_``.
+    ensemble_ : pandas.DataFrame
+        Its members: trial, family, CV score, weight (one row without an ensemble).
     best_params_ : dict
         Its parameters as the study sampled them (family in ``"space"``).
     best_family_ : str
@@ -392,7 +470,8 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
 
     @available_if(_best_has("predict_proba"))
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities of :attr:`best_estimator_` (columns in ``classes_`` order)."""
+        """Class probabilities of :attr:`best_estimator_` (columns in ``classes_`` order;
+        an ensemble counts a member without probabilities as a one-hot vote)."""
         X = self._fitted_X(X)
         return self.best_estimator_.predict_proba(X)
 

@@ -194,9 +194,6 @@ def test_cv_score_beats_default_gradient_boosting_on_most(pmlb_root):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
-    "2 of 5 since the fix of incumbent neighbours on log-scale bounds (was 4 of 5): the "
-    "ranker now proposes every trial and stays on one family; see docs/estimators.md"))
 def test_beats_default_gradient_boosting_on_most(pmlb_root):
     """10 trials beat scikit-learn's default HistGradientBoosting on most of 5 datasets."""
     results = {name: _held_out_accuracy(pmlb_root, name) for name in REAL_DATA}

@@ -1,0 +1,116 @@
+"""Ensemble selection over a search's trials, on real data."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import optuna
+import pytest
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import ShuffleSplit, StratifiedKFold
+
+from metaopt import MetaOptClassifier
+from metaopt._isolated import cv_score
+from metaopt.data import LocalSource
+from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
+from metaopt.spaces import get_space
+
+CONFIGS = [("linear", {"C": 1.0}), ("knn", {"n_neighbors": 15}),
+           ("svm", {"C": 1.0}), ("random_forest", {"n_estimators": 50, "min_samples_leaf": 2})]
+
+
+@pytest.fixture(scope="module")
+def vehicle(pmlb_root):
+    data = LocalSource(pmlb_root).load("vehicle", "classification")
+    return data.X.to_numpy(), data.y.to_numpy()
+
+
+def _params(family: str, overrides: dict) -> dict:
+    """A full configuration of ``family`` (random, seeded) with ``overrides``."""
+    trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(0)).ask()
+    return {**get_space(family).sample(trial, "classification"), **overrides}
+
+
+@pytest.fixture(scope="module")
+def out_of_fold(vehicle):
+    X, y = vehicle
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    runs = [cv_score(get_space(f), _params(f, o), "classification", X, y, cv, None, {}, 0,
+                     None, return_predictions=True) for f, o in CONFIGS]
+    return sorted(runs, key=lambda r: -r[0])  # best first, as the search hands them over
+
+
+def test_out_of_fold_predictions(out_of_fold, vehicle):
+    _, y = vehicle
+    classes = np.unique(y)
+    for score, _, oof in out_of_fold:
+        assert oof.shape == (len(y), len(classes))
+        np.testing.assert_allclose(oof.sum(axis=1), 1.0)
+        # the pooled out-of-fold accuracy is the folds' mean accuracy (equal folds)
+        assert accuracy_score(y, classes[oof.argmax(1)]) == pytest.approx(score, abs=0.01)
+    svm = [oof for *_, oof in out_of_fold if set(np.unique(oof)) == {0.0, 1.0}]
+    assert len(svm) == 1  # the SVC (no predict_proba) votes one-hot
+
+
+def test_no_predictions_when_rows_are_not_predicted_once(vehicle):
+    X, y = vehicle
+    *_, oof = cv_score(get_space("linear"), _params("linear", {}), "classification", X, y,
+                       ShuffleSplit(2, test_size=0.3, random_state=0), None, {}, 0, None,
+                       return_predictions=True)
+    assert oof is None
+
+
+def test_selection_never_scores_below_the_best_trial(out_of_fold, vehicle):
+    _, y = vehicle
+    score = blend_scorer(None, y, np.unique(y))
+    candidates = [oof for *_, oof in out_of_fold]
+    counts = select(candidates, score, 20)
+    assert counts[0] >= 1 and 1 <= counts.sum() <= 20
+    blend = sum(c * oof for c, oof in zip(counts, candidates, strict=True)) / counts.sum()
+    assert score(blend) >= score(candidates[0])
+    # the scorer is scikit-learn's: log loss needs probabilities, so the SVC's votes
+    # make a worse blend than the others'
+    log_loss = blend_scorer("neg_log_loss", y, np.unique(y))
+    assert log_loss(candidates[0]) < 0
+    assert select(candidates, score, 1).tolist() == [1, 0, 0, 0]
+
+
+def test_fitted_ensemble_averages_its_members(vehicle):
+    X, y = vehicle
+    classes = np.unique(y)
+    members = [get_space(f).build(_params(f, o), "classification", 0).fit(X, y)
+               for f, o in CONFIGS[1:3]]  # knn (probabilities) and svm (votes)
+    ensemble = FittedEnsemble(members, [3, 1], classes)
+    votes = np.eye(len(classes))[np.searchsorted(classes, members[1].predict(X))]
+    expected = 0.75 * members[0].predict_proba(X) + 0.25 * votes
+    np.testing.assert_allclose(ensemble.predict_proba(X), expected)
+    np.testing.assert_array_equal(ensemble.predict(X), classes[expected.argmax(1)])
+    restored = pickle.loads(pickle.dumps(ensemble))
+    np.testing.assert_array_equal(restored.predict(X), ensemble.predict(X))
+    assert "0.75 x ClippedKNeighborsClassifier" in repr(ensemble)
+
+
+def test_classifier_predicts_with_its_ensemble(vehicle):
+    X, y = vehicle
+    model = MetaOptClassifier(n_trials=8, spaces=["linear", "knn", "random_forest"], cv=3,
+                              random_state=0, ensemble_size=20).fit(X, y)
+    table = model.ensemble_
+    assert table["trial"].iloc[0] == model.study_.best_trial.number
+    assert table["weight"].sum() == pytest.approx(1.0)
+    assert len(table) > 1 and isinstance(model.best_estimator_, FittedEnsemble)
+    assert "an ensemble of" in model.summary()
+    # members come from the better half of the trials, never a near-constant model
+    assert (table["score"] >= model.history_["score"].median()).all()
+    assert model.score(X, y) > 0.75
+    single = MetaOptClassifier(n_trials=8, spaces=["linear", "knn", "random_forest"], cv=3,
+                               random_state=0, ensemble_size=1).fit(X, y)
+    assert len(single.ensemble_) == 1 and single.best_params_ == model.best_params_
+    assert hasattr(single.best_estimator_, "steps")
+
+
+@pytest.mark.parametrize("size", [0, 2.5, True])
+def test_bad_ensemble_size(vehicle, size):
+    X, y = vehicle
+    with pytest.raises(ValueError, match="ensemble_size"):
+        MetaOptClassifier(n_trials=1, cv=2, ensemble_size=size).fit(X, y)
