@@ -233,8 +233,8 @@ def write_card(out: Path, prior: ArchitecturePrior, table: pd.DataFrame,
             "epochs, early stopping after 5) on one stratified 75/25 hold-out split of "
             "at most 1000 rows of each of "
             f"{len(real['datasets'])} pmlb datasets (knowledge-base classification "
-            "datasets and pmlb copies of lcbench train tasks; `REAL_RUN_DATASETS` of "
-            "`metaopt.nas._real_runs`): "
+            "datasets, pmlb copies of lcbench train tasks and pmlb datasets no benchmark "
+            "uses; `REAL_RUN_DATASETS` of `metaopt.nas._real_runs`): "
             + ", ".join(real["datasets"]) + ". Score: best hold-out accuracy (no cost "
             "term: seconds are recorded, not used). Meta-features of these rows: the "
             "encoded table's size."]),
