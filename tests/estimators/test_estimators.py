@@ -34,7 +34,9 @@ _WEIGHT_EQUIVALENCE = {
 
 @parametrize_with_checks(
     [MetaOptClassifier(n_trials=2, spaces="linear", cv=2, random_state=0),
-     MetaOptRegressor(n_trials=2, spaces="linear", cv=2, random_state=0)],
+     MetaOptRegressor(n_trials=2, spaces="linear", cv=2, random_state=0),
+     MetaOptClassifier(n_trials=4, spaces="linear", cv=2, random_state=0, ensemble_size=5),
+     MetaOptRegressor(n_trials=4, spaces="linear", cv=2, random_state=0, ensemble_size=5)],
     expected_failed_checks=lambda est: _WEIGHT_EQUIVALENCE,
 )
 def test_sklearn_compatible(estimator, check):
