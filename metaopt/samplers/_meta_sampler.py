@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
+import time
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -305,6 +307,9 @@ class MetaSampler(BaseSampler):
                 if not self._clashes(study, trial, params):
                     return params
                 lost.append(params)
+                # workers with the same seed choose alike and would clash again in
+                # lockstep: an unseeded pause of up to 50 ms breaks the symmetry
+                time.sleep(random.SystemRandom().uniform(0.0, 0.05))
             return None  # persistent clashes: let the fallback explore
 
     def _choose(self, study: Study, lost: list) -> tuple[dict[str, Any] | None, str]:
