@@ -6,10 +6,11 @@
    the prior's native (LCBench) space. Also Hyperband on the surrogate's epoch
    fidelity: what 30 architectures cost in epochs with pruning.
 2. **pmlb (real training)**: 8 classification datasets that neither the prior's training
-   data (lcbench, its real runs) nor the knowledge base's ``mlp`` runs contain; at most ``--max-rows`` rows, one
-   stratified 75/25 train/validation split per seed (``--pmlb-seeds``), ``--max-epochs``
-   epochs with early stopping, no pruning (each architecture is trained fully), accuracy. The search
-   runs in the ``mlp`` space (prior samples translated by ``to_mlp_params``).
+   data (lcbench, its real runs) nor the knowledge base's ``mlp`` runs contain; at most
+   ``--max-rows`` rows, one stratified 75/25 train/validation split per seed
+   (``--pmlb-seeds``), ``--max-epochs`` epochs with early stopping, no pruning (each
+   architecture is trained fully), accuracy. The search runs in the ``mlp`` space (prior
+   samples translated by ``to_mlp_params``).
 3. Wall time of one epoch of the default MLP on a 10,000 x 50 dataset, CPU.
 
 Methods: ``prior`` = the first 5 architectures drawn from the shipped

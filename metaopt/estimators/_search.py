@@ -300,9 +300,9 @@ class _MetaOptSearch(BaseEstimator):
         # shift a few borderline rows of the blend and win a round by luck)
         n_complete = sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials.values())
         ranked = sorted(out_of_fold, key=lambda n: -out_of_fold[n][0])[:max(n_complete // 2, 1)]
+        classes = getattr(self, "classes_", None)  # None for regression
         counts = np.array([1])
         if self.ensemble_size > 1 and len(ranked) > 1 and ranked[0] == best.number:
-            classes = getattr(self, "classes_", None)
             y_true = np.asarray(y) if classes is not None else np.asarray(y, dtype=float)
             counts = select([out_of_fold[n][1] for n in ranked],
                             blend_scorer(self.scoring, y_true, classes), self.ensemble_size)
@@ -321,8 +321,7 @@ class _MetaOptSearch(BaseEstimator):
                 rows.append({"trial": trial.number, "family": _member(space, trial.params)[0],
                              "score": trial.value})
         table = pd.DataFrame(rows).assign(weight=np.asarray(weights) / np.sum(weights))
-        model = (members[0] if len(members) == 1 else
-                 FittedEnsemble(members, weights, getattr(self, "classes_", None)))
+        model = members[0] if len(members) == 1 else FittedEnsemble(members, weights, classes)
         return model, table
 
     # ------------------------------------------------------------------ results

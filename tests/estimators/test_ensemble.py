@@ -69,10 +69,13 @@ def test_selection_never_scores_below_the_best_trial(out_of_fold, vehicle):
     assert counts[0] >= 1 and 1 <= counts.sum() <= 20
     blend = sum(c * oof for c, oof in zip(counts, candidates, strict=True)) / counts.sum()
     assert score(blend) >= score(candidates[0])
-    # the scorer is scikit-learn's: log loss needs probabilities, so the SVC's votes
-    # make a worse blend than the others'
+    # the scorer is scikit-learn's: log loss needs probabilities, so the SVC's one-hot
+    # votes (confidently wrong on every miss) score far below the probabilistic models
     log_loss = blend_scorer("neg_log_loss", y, np.unique(y))
+    votes = [oof for oof in candidates if set(np.unique(oof)) == {0.0, 1.0}]
+    probabilities = [oof for oof in candidates if set(np.unique(oof)) != {0.0, 1.0}]
     assert log_loss(candidates[0]) < 0
+    assert log_loss(votes[0]) < min(log_loss(oof) for oof in probabilities)
     assert select(candidates, score, 1).tolist() == [1, 0, 0, 0]
 
 
