@@ -18,6 +18,7 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from metaopt.meta._losses import LossFn, loss_name, resolve_loss
+from metaopt.meta._low_rank import low_rank_inner_loop, mlp_layers
 from metaopt.meta.tasks import Episodes
 
 Params = dict[str, torch.Tensor]
@@ -73,6 +74,7 @@ class GradientLearner(nn.Module):
         self.loss_fn = loss_fn
         self._loss = resolve_loss(loss_fn)
         self.inner_names = self._select(inner_params)
+        self._mlp_layers = mlp_layers(model)
         self.iteration = 0
 
     def _select(self, prefixes: Sequence[str] | None) -> tuple[str, ...]:
@@ -164,20 +166,43 @@ class GradientLearner(nn.Module):
     ) -> tuple[torch.Tensor, ...]:
         """Post-adaptation query loss (the meta-objective) of one task, and its support
         loss when ``with_support``."""
-        trajectory = self._inner_loop(
-            params, support_x, support_y, support_weight, loss, steps, first_order
-        )
+        if self._low_rank_applies(support_x, steps):
+            models = low_rank_inner_loop(
+                self._mlp_layers, params, self.inner_names, self._step_size,
+                support_x, support_y, support_weight, loss, steps, first_order,
+            )  # fmt: skip
+            trajectory = [lambda x, m=m: m(x)[0] for m in models]
+        else:
+            trajectory = [
+                lambda x, p=p: self._call(p, x)
+                for p in self._inner_loop(
+                    params, support_x, support_y, support_weight, loss, steps, first_order
+                )
+            ]
         step_weights = self._step_weights(steps) or [0.0] * (steps - 1) + [1.0]
         query = sum(
-            w * loss(self._call(p, query_x), query_y, query_weight)
-            for w, p in zip(step_weights, trajectory, strict=True)
+            w * loss(model(query_x), query_y, query_weight)
+            for w, model in zip(step_weights, trajectory, strict=True)
             if w > 0
         )
         if not with_support:
             return (query,)
         with torch.no_grad():
-            support = loss(self._call(trajectory[-1], support_x), support_y, support_weight)
+            support = loss(trajectory[-1](support_x), support_y, support_weight)
         return query, support
+
+    def _low_rank_applies(self, support_x: torch.Tensor, steps: int) -> bool:
+        """Whether the low-rank inner loop (``_low_rank.py``) gives this task's result:
+        an MLP on ``[shots, features]`` inputs with scalar step sizes."""
+        return (
+            self._mlp_layers is not None
+            and support_x.ndim == 2
+            and all(
+                torch.as_tensor(self._step_size(n, s)).numel() == 1
+                for n in self.inner_names
+                for s in range(steps)
+            )
+        )
 
     def _batch_losses(
         self,

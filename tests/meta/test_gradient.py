@@ -8,6 +8,7 @@ from torch import nn
 from torch.func import functional_call
 
 from metaopt.meta import ANIL, MAML, MAMLpp, MetaSGD, Reptile, SinusoidTasks, pairwise_logistic_loss
+from metaopt.meta._low_rank import low_rank_inner_loop, mlp_layers
 from metaopt.meta.tasks import Episodes
 
 
@@ -200,3 +201,54 @@ def test_bad_arguments_name_the_argument(batch):
         maml.meta_loss(batch.support_x, batch.support_y, batch.query_x[:2], batch.query_y[:2])
     with pytest.raises(ValueError, match="support_x"):
         maml.adapt(batch.support_x[0, :, 0], batch.support_y[0, :, 0])
+
+
+def wide_net() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Linear(1, 32), nn.ReLU(), nn.Sequential(nn.Linear(32, 32), nn.Tanh()), nn.Linear(32, 1)
+    ).double()  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MAML(wide_net(), lr=0.1, steps=2),
+        lambda: MAML(wide_net(), lr=0.1, steps=2, first_order=True),
+        lambda: ANIL(wide_net(), lr=0.1, steps=2),
+        lambda: MAMLpp(wide_net(), lr=0.1, steps=3, first_order_iterations=0),
+    ],
+    ids=["maml", "fomaml", "anil", "mamlpp"],
+)
+def test_low_rank_inner_loop_gives_the_dense_meta_gradient(make, batch):
+    learner = make()
+    assert learner._low_rank_applies(batch.support_x[0], learner.steps)
+    low_rank = meta_grads(learner, batch)
+    learner._mlp_layers = None  # the generic path: dense per-task weights
+    dense = meta_grads(learner, batch)
+    for name in dense:
+        torch.testing.assert_close(low_rank[name], dense[name])
+
+
+def test_low_rank_inner_loop_keeps_factors_not_weight_copies(batch):
+    maml = MAML(wide_net(), lr=0.1, steps=2)
+    models = low_rank_inner_loop(
+        maml._mlp_layers, dict(maml.module.named_parameters()), maml.inner_names,
+        maml._step_size, batch.support_x[0], batch.support_y[0], torch.ones(4).double(),
+        maml._loss, 2, False,
+    )  # fmt: skip
+    # the 32 x 32 layer: two rank-4 steps; the 1 -> 32 and 32 -> 1 layers: dense updates
+    assert [H.shape for H, _ in models[-1].factors["2.0"]] == [(4, 32), (4, 32)]
+    assert set(models[-1].factors) == {"2.0"}
+    assert not MetaSGD(wide_net(), lr=0.1, steps=2)._low_rank_applies(batch.support_x[0], 2)
+
+
+def test_mlp_layers_reads_only_plain_sequential_mlps():
+    net = wide_net()
+    assert [x if isinstance(x, str) else type(x).__name__ for x in mlp_layers(net)] == [
+        "0", "ReLU", "2.0", "Tanh", "3",
+    ]  # fmt: skip
+    assert mlp_layers(nn.Linear(2, 2)) is None
+    assert mlp_layers(nn.Sequential(nn.Linear(2, 4), nn.LayerNorm(4), nn.Linear(4, 1))) is None
+    net[1].register_forward_hook(lambda *args: None)
+    assert mlp_layers(net) is None
