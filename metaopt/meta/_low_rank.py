@@ -38,16 +38,20 @@ Layer = str | nn.Module  # a Linear layer's name, or an activation module
 
 def mlp_layers(model: nn.Module) -> list[Layer] | None:
     """``model`` as a list of Linear layer names and activation modules, in call order;
-    ``None`` unless it is a (nested) ``nn.Sequential`` of exactly those, without hooks."""
+    ``None`` unless it is a (nested) ``nn.Sequential`` of exactly those, without hooks
+    or Linear layers used twice."""
     if not isinstance(model, nn.Sequential):
         return None
     layers: list[Layer] = []
-    for name, module in model.named_modules():
+    # remove_duplicate=False: a module used twice (a shared activation) is run twice
+    for name, module in model.named_modules(remove_duplicate=False):
         if module._forward_hooks or module._forward_pre_hooks:
             return None
         if type(module) is nn.Sequential:
             continue
         if type(module) is nn.Linear:
+            if any(module is model.get_submodule(n) for n in layers if isinstance(n, str)):
+                return None  # a weight shared by two layers: not one factor list per layer
             layers.append(name)
         elif type(module) in ELEMENTWISE:
             layers.append(module)

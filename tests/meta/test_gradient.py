@@ -252,3 +252,9 @@ def test_mlp_layers_reads_only_plain_sequential_mlps():
     assert mlp_layers(nn.Sequential(nn.Linear(2, 4), nn.LayerNorm(4), nn.Linear(4, 1))) is None
     net[1].register_forward_hook(lambda *args: None)
     assert mlp_layers(net) is None
+    shared_linear, shared_act = nn.Linear(4, 4), nn.ReLU()
+    assert mlp_layers(nn.Sequential(shared_linear, nn.ReLU(), shared_linear)) is None
+    twice = nn.Sequential(nn.Linear(1, 4), shared_act, nn.Linear(4, 4), shared_act, nn.Linear(4, 1))
+    assert [x if isinstance(x, str) else "act" for x in mlp_layers(twice)] == [
+        "0", "act", "2", "act", "4",
+    ]  # fmt: skip
