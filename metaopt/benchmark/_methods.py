@@ -170,21 +170,25 @@ class SourceWeighting(_FromTraining):
 
 
 class MetaOpt:
-    """metaopt: greedy portfolio warm start, then the Meta-SGD-adapted ConfigRanker.
+    """metaopt: greedy portfolio warm start, then the Meta-SGD-adapted ConfigRanker,
+    blended with the portfolio's configuration covariance (the shipped TabRepo and
+    YAHPO models' policy).
 
     ``algorithm`` selects the ranker's adaptation (``"metasgd"``, ``"maml"``,
     ``"anil"``, or ``"none"`` for a zero-shot ranker); ``iterations=0`` skips
-    meta-training (the ablation "no meta-training"); ``n_warmup``, ``exploration`` and
-    ``random_after_tie`` are the :class:`~metaopt.ranker.MetaModel`'s. Other options go to
+    meta-training (the ablation "no meta-training"); ``n_warmup``, ``exploration``,
+    ``random_after_tie`` and ``covariance_weight`` (0: the ranker alone) are the
+    :class:`~metaopt.ranker.MetaModel`'s. Other options go to
     :class:`~metaopt.ranker.ConfigRanker`.
     """
 
     def __init__(self, *, n_warmup: int = 3, exploration: float = 0.5,
-                 random_after_tie: bool = False, name: str = "metaopt",
-                 **ranker_options: Any) -> None:
+                 random_after_tie: bool = False, covariance_weight: float = 3.0,
+                 name: str = "metaopt", **ranker_options: Any) -> None:
         self.name = name
         self.n_warmup, self.exploration = n_warmup, exploration
         self.random_after_tie = random_after_tie
+        self.covariance_weight = covariance_weight
         self.ranker_options = ranker_options
 
     def fit(self, train: PerformanceMatrix) -> None:
@@ -192,7 +196,8 @@ class MetaOpt:
 
         self.model_ = MetaModel.fit(train, ranker=ConfigRanker(**self.ranker_options),
                                     n_warmup=self.n_warmup, exploration=self.exploration,
-                                    random_after_tie=self.random_after_tie)
+                                    random_after_tie=self.random_after_tie,
+                                    covariance_weight=self.covariance_weight)
 
     def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
         candidates = (problem.candidates if problem.candidates is not None
@@ -283,6 +288,7 @@ _METHODS: dict[str, MethodFactory] = {
     "metaopt-zeroshot": lambda: MetaOpt(name="metaopt-zeroshot", algorithm="none"),
     "metaopt-untrained": lambda: MetaOpt(name="metaopt-untrained", iterations=0),
     "metaopt-tie": lambda: MetaOpt(name="metaopt-tie", random_after_tie=True),
+    "metaopt-ranker-only": lambda: MetaOpt(name="metaopt-ranker-only", covariance_weight=0.0),
 }
 
 

@@ -28,6 +28,10 @@ def register(subparsers) -> None:
     p.add_argument("--n-ensemble", type=int, default=5)
     p.add_argument("--algorithm", default="metasgd")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--covariance-weight", type=float, default=None,
+                   help="weight of the portfolio's configuration covariance in the policy "
+                   "(MetaModel covariance_weight); default 3 with --tabrepo or --yahpo, where "
+                   "it is measured, else 0")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_train)
 
@@ -42,12 +46,17 @@ def _cmd_train(args) -> int:
 
     ranker_options = {"iterations": args.iterations, "n_ensemble": args.n_ensemble,
                       "algorithm": args.algorithm, "random_state": args.seed}
+    weight = args.covariance_weight
+    if weight is None:
+        weight = 3.0 if args.tabrepo or args.yahpo else 0.0
+    policy_options = {"covariance_weight": weight}
     if args.yahpo:
         if not args.yahpo_data:
             raise ValueError("--yahpo needs --yahpo-data DIR (the YAHPO data directory)")
         directory = train_yahpo_meta_model(args.yahpo, args.yahpo_data, args.out,
                                            n_configs=args.n_configs,
                                            ranker_options=ranker_options,
+                                           policy_options=policy_options,
                                            progress=not args.no_progress)
         print(f"{directory.name}: {directory}")
         return 0
@@ -56,7 +65,7 @@ def _cmd_train(args) -> int:
     written = train_meta_models(
         kb, args.out, spaces=None if args.spaces == "all" else args.spaces.split(","),
         min_datasets=args.min_datasets, source=source, progress=not args.no_progress,
-        ranker_options=ranker_options,
+        ranker_options=ranker_options, policy_options=policy_options,
     )
     if not written:
         raise ValueError(f"no space of {source} has {args.min_datasets}+ datasets")

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from metaopt.ranker._covariance import ConfigCovariance
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._portfolio import Portfolio
 from metaopt.ranker._ranker import ConfigRanker
@@ -95,6 +96,10 @@ class _LocalTrial(_RandomTrial):
         return int(min(max(round(value), low), high))
 
 
+def _standardized(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / (values.std() + 1e-12)
+
+
 class MetaModel:
     """Portfolio + ConfigRanker of one search space.
 
@@ -125,13 +130,23 @@ class MetaModel:
         (the mark of a plateau of equivalent configurations, e.g. a linear model's ``C``
         past saturation), the next proposal is random. Off by default: it is measured
         (``docs/ranker.md``) but not yet on the estimator benchmark.
+    covariance_weight : float
+        With two or more portfolio configurations evaluated, the ranker's standardized
+        ``mean + exploration * std`` is blended with ``covariance_weight`` times the
+        standardized prediction of :class:`ConfigCovariance` (how the portfolio's
+        configurations co-vary across the training datasets) for the portfolio's
+        candidates; 0 turns it off. Off by default; the shipped TabRepo and YAHPO models
+        use 3 (``docs/ranker.md``).
     """
 
     def __init__(self, portfolio: Portfolio, ranker: ConfigRanker | None = None, *,
                  n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
-                 random_every: int = 4, random_after_tie: bool = False):
+                 random_every: int = 4, random_after_tie: bool = False,
+                 covariance_weight: float = 0.0):
         if random_every < 0:
             raise ValueError(f"random_every must be >= 0, got {random_every}")
+        if not covariance_weight >= 0:
+            raise ValueError(f"covariance_weight must be >= 0, got {covariance_weight!r}")
         self.portfolio = portfolio
         self.ranker = ranker
         self.n_warmup = n_warmup
@@ -139,7 +154,9 @@ class MetaModel:
         self.n_random = n_random
         self.random_every = random_every
         self.random_after_tie = random_after_tie
+        self.covariance_weight = covariance_weight
         self.sampling_space: SearchSpace | None = None  # set by restrict()
+        self._covariance: ConfigCovariance | None = None  # built on first use
 
     @property
     def space(self) -> SearchSpace:
@@ -162,6 +179,7 @@ class MetaModel:
         model = copy.copy(self)
         model.portfolio = self.portfolio.restrict(lambda p: p.get(FAMILY) in names)
         model.sampling_space = space
+        model._covariance = None
         return model
 
     @classmethod
@@ -242,11 +260,37 @@ class MetaModel:
             return Proposal(dict(pick), "random", f"random untried candidate (exploration: "
                                                   f"{why})")
         mean, std = self.ranker.predict(meta_features, list(observed), free)
-        best = int(np.argmax(mean + self.exploration * std))
+        value = mean + self.exploration * std
+        prior = self._covariance_scores(observed, free) if self.covariance_weight else None
+        blend = ""
+        if prior is not None:
+            value = _standardized(value) + self.covariance_weight * _standardized(prior)
+            blend = ", blended with the portfolio's covariance across training datasets"
+        best = int(np.argmax(value))
         return Proposal(dict(free[best]), "ranker",
                         f"ranker adapted on {len(observed)} evaluation(s): predicted "
-                        f"{mean[best]:+.2f} ± {std[best]:.2f} (best of {len(free)})",
+                        f"{mean[best]:+.2f} ± {std[best]:.2f} (best of {len(free)}){blend}",
                         predicted=float(mean[best]))
+
+    def _covariance_scores(self, observed: Sequence[Observation],
+                           free: Sequence[Mapping[str, Any]]) -> np.ndarray | None:
+        """Minus the expected regret of the free candidates that are portfolio
+        configurations, given the observed ones (the others get the average); None
+        with fewer than two observed portfolio configurations."""
+        column = {config_key(p): i for i, p in enumerate(self.portfolio.params_)}
+        seen = [(column[config_key(p)], s) for p, s in observed if config_key(p) in column]
+        if len(seen) < 2:
+            return None
+        if self._covariance is None:
+            self._covariance = ConfigCovariance(self.portfolio.regret_)
+        regret = self._covariance.posterior_regret([c for c, _ in seen],
+                                                   np.array([s for _, s in seen]))
+        prior = np.array([-regret[column[k]] if (k := config_key(c)) in column else np.nan
+                          for c in free])
+        known = np.isfinite(prior)
+        if not known.any():
+            return None
+        return np.where(known, prior, prior[known].mean())
 
     def _after_tie(self, observed: Sequence[Observation]) -> bool:
         return (self.random_after_tie and len(observed) > self.n_warmup
@@ -262,7 +306,8 @@ class MetaModel:
         (directory / "policy.json").write_text(json.dumps({
             "n_warmup": self.n_warmup, "exploration": self.exploration,
             "n_random": self.n_random, "random_every": self.random_every,
-            "random_after_tie": self.random_after_tie}, indent=1))
+            "random_after_tie": self.random_after_tie,
+            "covariance_weight": self.covariance_weight}, indent=1))
         return directory
 
     @classmethod

@@ -37,6 +37,7 @@ def train_meta_models(
     min_datasets: int = 5,
     source: str = "",
     ranker_options: dict | None = None,
+    policy_options: dict | None = None,
     progress: bool = True,
 ) -> dict[str, Path]:
     """Fit a :class:`MetaModel` per space of ``kb`` and save it under ``out/<space>/``.
@@ -45,6 +46,7 @@ def train_meta_models(
     ones, their combination ``"all"`` (the model family is then a parameter).
     Spaces with fewer than ``min_datasets`` datasets are skipped. Each directory gets a
     ``CARD.md`` and ``card.json``: training data, settings, time, versions.
+    ``ranker_options`` go to :class:`ConfigRanker`, ``policy_options`` to :class:`MetaModel`.
     """
     frame = kb.to_frame()
     present = sorted(frame["space"].unique())
@@ -60,7 +62,8 @@ def train_meta_models(
         if matrix.n_tasks < min_datasets:
             continue
         name = model_name(space, task)
-        written[name] = _fit_and_save(matrix, Path(out) / name, source, ranker_options, progress)
+        written[name] = _fit_and_save(matrix, Path(out) / name, source, ranker_options,
+                                      policy_options, progress)
     return written
 
 
@@ -71,6 +74,7 @@ def train_yahpo_meta_model(
     *,
     n_configs: int = 256,
     ranker_options: dict | None = None,
+    policy_options: dict | None = None,
     progress: bool = True,
 ) -> Path:
     """Fit a :class:`MetaModel` on the ``train`` instances of a YAHPO Gym scenario (a
@@ -84,14 +88,16 @@ def train_yahpo_meta_model(
     matrix = PerformanceMatrix.from_yahpo(bench, n_configs=n_configs)
     source = (f"YAHPO Gym {scenario} surrogate ({data}), train split, {n_configs} Sobol "
               f"configurations per instance, target {bench.score_target}")
-    return _fit_and_save(matrix, Path(out) / bench.space.name, source, ranker_options, progress)
+    return _fit_and_save(matrix, Path(out) / bench.space.name, source, ranker_options,
+                         policy_options, progress)
 
 
 def _fit_and_save(matrix: PerformanceMatrix, directory: Path, source: str,
-                  ranker_options: dict | None, progress: bool) -> Path:
+                  ranker_options: dict | None, policy_options: dict | None,
+                  progress: bool) -> Path:
     start = time.perf_counter()
     ranker = ConfigRanker(**{"progress": progress, **(ranker_options or {})})
-    model = MetaModel.fit(matrix, ranker=ranker)
+    model = MetaModel.fit(matrix, ranker=ranker, **(policy_options or {}))
     seconds = time.perf_counter() - start
     directory = model.save(directory)
     _write_card(directory, matrix, model, seconds, source)
@@ -128,7 +134,8 @@ def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, se
             "meta_batch_size", "lr", "max_support", "n_query", "use_metafeatures",
             "random_state")},
         "policy": {"n_warmup": model.n_warmup, "exploration": model.exploration,
-                   "n_random": model.n_random, "random_every": model.random_every},
+                   "n_random": model.n_random, "random_every": model.random_every,
+                   "covariance_weight": model.covariance_weight},
         "training_seconds": round(seconds, 1),
         "machine": {"platform": platform.platform(), "python": platform.python_version()},
         "versions": library_versions(),
@@ -146,7 +153,9 @@ def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, se
         f"inner steps, inner lr init {ranker.inner_lr}); pairwise ranking loss.",
         f"- Policy: {model.n_warmup} portfolio warm starts, then the adapted ranker "
         f"(exploration {model.exploration}; every {model.random_every}th proposal after the "
-        f"warm start random).",
+        f"warm start random"
+        + (f"; blended with the portfolio's configuration covariance, weight "
+           f"{model.covariance_weight}" if model.covariance_weight else "") + ").",
         f"- Training took {seconds:.0f} s on {card['machine']['platform']} "
         f"(Python {card['machine']['python']}), {card['trained_at']}.",
         f"- Versions: {', '.join(f'{k} {v}' for k, v in card['versions'].items())}.",

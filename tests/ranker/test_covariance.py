@@ -1,0 +1,74 @@
+"""ConfigCovariance and the MetaModel's blend with it, on real TabRepo tasks."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from metaopt.ranker import MetaModel, normalized_regret
+from metaopt.ranker._covariance import ConfigCovariance
+
+
+def _held_out_regret(tabrepo_matrix, split):
+    rows = [list(tabrepo_matrix.tasks.index).index(k) for k in split[1]]
+    return tabrepo_matrix.scores[rows], tabrepo_matrix.regret()[rows]
+
+
+def test_posterior_predicts_held_out_regret_better_than_the_prior_mean(tabrepo_matrix, split):
+    """Ten evaluated configurations of an unseen task, in its own units (minus the
+    error), move the prediction of the other 94 toward the task's true regret."""
+    covariance = ConfigCovariance(tabrepo_matrix.subset(split[0]).regret())
+    scores, regret = _held_out_regret(tabrepo_matrix, split)
+    gains = []
+    for i, (task_scores, task_regret) in enumerate(zip(scores, regret, strict=True)):
+        seen = list(np.random.default_rng(i).choice(len(task_regret), 10, replace=False))
+        rest = [j for j in range(len(task_regret)) if j not in seen]
+        posterior = covariance.posterior_regret(seen, task_scores[seen])
+        gains.append(spearmanr(posterior[rest], task_regret[rest])[0]
+                     - spearmanr(covariance.mean_[rest], task_regret[rest])[0])
+    assert np.mean(gains) > 0.1
+
+
+def test_posterior_ignores_the_units_of_the_scores(tabrepo_matrix, split):
+    covariance = ConfigCovariance(tabrepo_matrix.subset(split[0]).regret())
+    scores, _ = _held_out_regret(tabrepo_matrix, split)
+    seen = [3, 17, 60, 90]
+    raw = covariance.posterior_regret(seen, scores[0][seen])
+    rescaled = covariance.posterior_regret(seen, 100 * scores[0][seen] - 7)
+    np.testing.assert_allclose(raw, rescaled, atol=1e-6)
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="n_datasets >= 2"):
+        ConfigCovariance(np.zeros((1, 4)))
+    with pytest.raises(ValueError, match="finite"):
+        ConfigCovariance(np.array([[0.0, np.nan], [1.0, 0.0]]))
+    covariance = ConfigCovariance(normalized_regret(np.random.default_rng(0).random((6, 5))))
+    with pytest.raises(ValueError, match="at least two"):
+        covariance.posterior_regret([1], np.array([0.3]))
+    with pytest.raises(ValueError, match="covariance_weight must be >= 0"):
+        MetaModel(None, covariance_weight=-1.0)
+
+
+def test_meta_model_blends_the_covariance_after_two_portfolio_configs(
+        small_meta_model, tabrepo_matrix, split, tmp_path):
+    mf = tabrepo_matrix.metafeatures.iloc[list(tabrepo_matrix.tasks.index).index(split[1][0])]
+    scores, _ = _held_out_regret(tabrepo_matrix, split)
+    params = list(tabrepo_matrix.configs["params"])
+    observed = [(params[i], float(scores[0][i])) for i in (5, 50, 95)]
+    plain = small_meta_model.propose(mf, observed, candidates=params)
+    model = copy.copy(small_meta_model)
+    model.covariance_weight = 3.0
+    blended = model.propose(mf, observed, candidates=params)
+    assert "blended" in blended.reason and "blended" not in plain.reason
+    assert blended.params not in [p for p, _ in observed]
+    # configurations outside the portfolio are not conditioned on: one portfolio
+    # configuration observed is not enough to blend
+    outside = {**params[0], "learning_rate": 0.0123456}
+    single = model.propose(mf, [observed[0], (outside, 0.5)], candidates=params)
+    assert "blended" not in single.reason
+    loaded = MetaModel.load(model.save(tmp_path / "model"))
+    assert loaded.covariance_weight == 3.0
