@@ -1,8 +1,11 @@
 """What each part of metaopt's ranker contributes, on TabRepo (leave-tasks-out CV).
 
-Variants (all start with the same 3 greedy-portfolio picks, then differ in the ranker):
+Variants (all start with the same 3 greedy-portfolio picks, then differ in the ranker;
+all but ``metaopt-ranker-only`` blend it with the portfolio's configuration covariance,
+as the shipped TabRepo model does):
 
 * ``metaopt``           -- Meta-SGD adaptation (learned per-parameter inner learning rates)
+* ``metaopt-ranker-only`` -- the same without the covariance blend
 * ``metaopt-maml``      -- MAML adaptation (one shared inner learning rate, second order)
 * ``metaopt-anil``      -- only the ranker's last layer adapts
 * ``metaopt-zeroshot``  -- no adaptation: the meta-trained ranker never sees the new task's scores
@@ -31,8 +34,8 @@ from metaopt.benchmark._surrogate import load_tabrepo_matrix, tabrepo_benchmark
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TABREPO = Path(__file__).resolve().parents[2] / "shared" / "data" / "tabrepo-lightgbm"
-VARIANTS = ["metaopt", "metaopt-maml", "metaopt-anil", "metaopt-zeroshot",
-            "metaopt-untrained", "portfolio"]
+VARIANTS = ["metaopt", "metaopt-ranker-only", "metaopt-maml", "metaopt-anil",
+            "metaopt-zeroshot", "metaopt-untrained", "portfolio"]
 
 
 def main() -> None:

@@ -171,8 +171,8 @@ class SourceWeighting(_FromTraining):
 
 class MetaOpt:
     """metaopt: greedy portfolio warm start, then the Meta-SGD-adapted ConfigRanker,
-    blended with the portfolio's configuration covariance (the shipped TabRepo and
-    YAHPO models' policy).
+    blended on finite candidate sets with the portfolio's configuration covariance (the
+    shipped TabRepo model's policy).
 
     ``algorithm`` selects the ranker's adaptation (``"metasgd"``, ``"maml"``,
     ``"anil"``, or ``"none"`` for a zero-shot ranker); ``iterations=0`` skips

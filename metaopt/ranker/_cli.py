@@ -30,8 +30,8 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--covariance-weight", type=float, default=None,
                    help="weight of the portfolio's configuration covariance in the policy "
-                   "(MetaModel covariance_weight); default 3 with --tabrepo or --yahpo, where "
-                   "it is measured, else 0")
+                   "(MetaModel covariance_weight); default 3 with --tabrepo, where it is "
+                   "measured, else 0")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_train)
 
@@ -48,7 +48,7 @@ def _cmd_train(args) -> int:
                       "algorithm": args.algorithm, "random_state": args.seed}
     weight = args.covariance_weight
     if weight is None:
-        weight = 3.0 if args.tabrepo or args.yahpo else 0.0
+        weight = 3.0 if args.tabrepo else 0.0
     policy_options = {"covariance_weight": weight}
     if args.yahpo:
         if not args.yahpo_data:

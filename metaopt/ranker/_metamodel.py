@@ -131,12 +131,12 @@ class MetaModel:
         past saturation), the next proposal is random. Off by default: it is measured
         (``docs/ranker.md``) but not yet on the estimator benchmark.
     covariance_weight : float
-        With two or more portfolio configurations evaluated, the ranker's standardized
+        When the candidates are the portfolio's configurations (a finite set, e.g.
+        TabRepo's) and two or more were evaluated, the ranker's standardized
         ``mean + exploration * std`` is blended with ``covariance_weight`` times the
         standardized prediction of :class:`ConfigCovariance` (how the portfolio's
-        configurations co-vary across the training datasets) for the portfolio's
-        candidates; 0 turns it off. Off by default; the shipped TabRepo and YAHPO models
-        use 3 (``docs/ranker.md``).
+        configurations co-vary across the training datasets); 0 turns it off. Off by
+        default; the shipped TabRepo model uses 3 (``docs/ranker.md``).
     """
 
     def __init__(self, portfolio: Portfolio, ranker: ConfigRanker | None = None, *,
@@ -274,23 +274,21 @@ class MetaModel:
 
     def _covariance_scores(self, observed: Sequence[Observation],
                            free: Sequence[Mapping[str, Any]]) -> np.ndarray | None:
-        """Minus the expected regret of the free candidates that are portfolio
-        configurations, given the observed ones (the others get the average); None
-        with fewer than two observed portfolio configurations."""
+        """Minus the expected regret of the free candidates given the observed portfolio
+        configurations. None unless every free candidate is a portfolio configuration
+        (a finite candidate set such as TabRepo's: the covariance knows nothing of other
+        configurations, and ranking known against unknown ones would pull the search
+        onto the portfolio) and at least two portfolio configurations were observed."""
         column = {config_key(p): i for i, p in enumerate(self.portfolio.params_)}
+        keys = [config_key(c) for c in free]
         seen = [(column[config_key(p)], s) for p, s in observed if config_key(p) in column]
-        if len(seen) < 2:
+        if len(seen) < 2 or any(k not in column for k in keys):
             return None
         if self._covariance is None:
             self._covariance = ConfigCovariance(self.portfolio.regret_)
         regret = self._covariance.posterior_regret([c for c, _ in seen],
                                                    np.array([s for _, s in seen]))
-        prior = np.array([-regret[column[k]] if (k := config_key(c)) in column else np.nan
-                          for c in free])
-        known = np.isfinite(prior)
-        if not known.any():
-            return None
-        return np.where(known, prior, prior[known].mean())
+        return -regret[[column[k] for k in keys]]
 
     def _after_tie(self, observed: Sequence[Observation]) -> bool:
         return (self.random_after_tie and len(observed) > self.n_warmup

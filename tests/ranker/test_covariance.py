@@ -70,5 +70,8 @@ def test_meta_model_blends_the_covariance_after_two_portfolio_configs(
     outside = {**params[0], "learning_rate": 0.0123456}
     single = model.propose(mf, [observed[0], (outside, 0.5)], candidates=params)
     assert "blended" not in single.reason
+    # nor is a candidate set with configurations the covariance does not know
+    mixed = model.propose(mf, observed, candidates=[*params, outside])
+    assert "blended" not in mixed.reason
     loaded = MetaModel.load(model.save(tmp_path / "model"))
     assert loaded.covariance_weight == 3.0
