@@ -282,8 +282,8 @@ class MetaModel:
         column = {config_key(p): i for i, p in enumerate(self.portfolio.params_)}
         keys = [config_key(c) for c in free]
         seen = [(column[config_key(p)], s) for p, s in observed if config_key(p) in column]
-        if len(seen) < 2 or any(k not in column for k in keys):
-            return None
+        if len(seen) < 2 or any(k not in column for k in keys) or len(self.portfolio.regret_) < 2:
+            return None  # (a covariance needs two training datasets)
         if self._covariance is None:
             self._covariance = ConfigCovariance(self.portfolio.regret_)
         regret = self._covariance.posterior_regret([c for c, _ in seen],
