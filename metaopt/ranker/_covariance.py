@@ -50,11 +50,11 @@ class ConfigCovariance:
         k_obs = cov[np.ix_(obs, obs)] + NOISE**2 * np.eye(len(obs))
         k_inv = np.linalg.inv(k_obs)
         logdet = np.linalg.slogdet(k_obs)[1]
-        ones = np.ones(len(obs))
+        weights = k_inv.sum(axis=0)  # 1^T K^-1, for the GLS intercept
         best = (-np.inf, 0.0, -1.0)
         for b in -_SLOPES:  # scores fall as regret rises
             r = y - b * mu[obs]
-            a = (ones @ k_inv @ r) / (ones @ k_inv @ ones)
+            a = (weights @ r) / weights.sum()
             res = r - a
             loglik = -0.5 * (res @ k_inv @ res) / b**2 - len(obs) * np.log(abs(b)) - 0.5 * logdet
             if loglik > best[0]:

@@ -156,7 +156,8 @@ class MetaModel:
         self.random_after_tie = random_after_tie
         self.covariance_weight = covariance_weight
         self.sampling_space: SearchSpace | None = None  # set by restrict()
-        self._covariance: ConfigCovariance | None = None  # built on first use
+        # the portfolio's {config key: column} and ConfigCovariance, built on first use
+        self._covariance: tuple[dict[str, int], ConfigCovariance] | None = None
 
     @property
     def space(self) -> SearchSpace:
@@ -279,15 +280,18 @@ class MetaModel:
         (a finite candidate set such as TabRepo's: the covariance knows nothing of other
         configurations, and ranking known against unknown ones would pull the search
         onto the portfolio) and at least two portfolio configurations were observed."""
-        column = {config_key(p): i for i, p in enumerate(self.portfolio.params_)}
+        if len(self.portfolio.regret_) < 2:
+            return None  # a covariance needs two training datasets
+        if self._covariance is None:  # the portfolio is fixed: its keys and covariance too
+            self._covariance = ({config_key(p): i for i, p in enumerate(self.portfolio.params_)},
+                                ConfigCovariance(self.portfolio.regret_))
+        column, covariance = self._covariance
         keys = [config_key(c) for c in free]
-        seen = [(column[config_key(p)], s) for p, s in observed if config_key(p) in column]
-        if len(seen) < 2 or any(k not in column for k in keys) or len(self.portfolio.regret_) < 2:
-            return None  # (a covariance needs two training datasets)
-        if self._covariance is None:
-            self._covariance = ConfigCovariance(self.portfolio.regret_)
-        regret = self._covariance.posterior_regret([c for c, _ in seen],
-                                                   np.array([s for _, s in seen]))
+        seen = [(column[k], s) for p, s in observed if (k := config_key(p)) in column]
+        if len(seen) < 2 or any(k not in column for k in keys):
+            return None
+        regret = covariance.posterior_regret([c for c, _ in seen],
+                                             np.array([s for _, s in seen]))
         return -regret[[column[k] for k in keys]]
 
     def _after_tie(self, observed: Sequence[Observation]) -> bool:
