@@ -162,10 +162,12 @@ class GradientLearner(nn.Module):
         loss: LossFn,
         steps: int,
         first_order: bool,
+        step_weights: torch.Tensor | None,
         with_support: bool,
     ) -> tuple[torch.Tensor, ...]:
         """Post-adaptation query loss (the meta-objective) of one task, and its support
-        loss when ``with_support``."""
+        loss when ``with_support``. ``step_weights`` weights the query losses after each
+        inner step; ``None`` takes the last step's alone."""
         if self._low_rank_applies(support_x, steps):
             models = low_rank_inner_loop(
                 self._mlp_layers, params, self.inner_names, self._step_size,
@@ -179,12 +181,13 @@ class GradientLearner(nn.Module):
                     params, support_x, support_y, support_weight, loss, steps, first_order
                 )
             ]
-        step_weights = self._step_weights(steps) or [0.0] * (steps - 1) + [1.0]
-        query = sum(
-            w * loss(model(query_x), query_y, query_weight)
-            for w, model in zip(step_weights, trajectory, strict=True)
-            if w > 0
-        )
+        if step_weights is None:
+            query = loss(trajectory[-1](query_x), query_y, query_weight)
+        else:
+            query = sum(
+                w * loss(model(query_x), query_y, query_weight)
+                for w, model in zip(step_weights, trajectory, strict=True)
+            )
         if not with_support:
             return (query,)
         with torch.no_grad():
@@ -222,25 +225,38 @@ class GradientLearner(nn.Module):
         support_weight = _weights(support_x, support_weight, "support")
         query_weight = _weights(query_x, query_weight, "query")
         loss, steps = self._resolve(loss_fn, steps)
-        first_order = self._use_first_order()
+        params = dict(self.module.named_parameters())
+        step_weights = self._step_weights(steps)
+        if step_weights is not None:  # a tensor: annealed weights must not recompile the loss
+            step_weights = torch.tensor(step_weights).to(next(iter(params.values())))
+        options = {
+            "loss": loss,
+            "steps": steps,
+            "first_order": self._use_first_order(),
+            "step_weights": step_weights,
+            "with_support": with_support,
+        }
+        tensors = (support_x, support_y, support_weight, query_x, query_y, query_weight)
+        if vectorize:
+            return self._vmapped_losses(params, tensors, **options)
+        per_task = [
+            self._task_losses(params, *(t[i] for t in tensors), **options)
+            for i in range(support_x.shape[0])
+        ]
+        return tuple(torch.stack(v).mean() for v in zip(*per_task, strict=True))
+
+    def _vmapped_losses(
+        self, params: Params, tensors: tuple, **options
+    ) -> tuple[torch.Tensor, ...]:
+        """Means over tasks of :meth:`_task_losses`, ``vmap``-ed over the task dimension
+        (the function :meth:`compile_meta_loss` compiles)."""
 
         def task_fn(params, sx, sy, sw, qx, qy, qw):
-            return self._task_losses(
-                params, sx, sy, sw, qx, qy, qw, loss=loss, steps=steps,
-                first_order=first_order, with_support=with_support,
-            )  # fmt: skip
+            return self._task_losses(params, sx, sy, sw, qx, qy, qw, **options)
 
-        tensors = (support_x, support_y, support_weight, query_x, query_y, query_weight)
-        params = dict(self.module.named_parameters())
-        if vectorize:
-            losses = vmap(task_fn, in_dims=(None, 0, 0, 0, 0, 0, 0), randomness="different")(
-                params, *tensors
-            )
-        else:
-            per_task = [
-                task_fn(params, *(t[i] for t in tensors)) for i in range(support_x.shape[0])
-            ]
-            losses = [torch.stack(v) for v in zip(*per_task, strict=True)]
+        losses = vmap(task_fn, in_dims=(None, 0, 0, 0, 0, 0, 0), randomness="different")(
+            params, *tensors
+        )
         return tuple(v.mean() for v in losses)
 
     def _resolve(self, loss_fn: str | LossFn | None, steps: int | None) -> tuple[LossFn, int]:
@@ -334,6 +350,20 @@ class GradientLearner(nn.Module):
         query.backward()
         self.iteration += 1
         return float(support), float(query.detach())
+
+    def compile_meta_loss(self, **options) -> GradientLearner:
+        """Compile the meta-batch loss (inner loops, query losses, ``vmap``) with
+        :func:`torch.compile`, for :meth:`meta_loss` and :meth:`training_step`; returns self.
+
+        Fuses the many small operations of the inner loops: measured on 2 CPU cores
+        (``benchmarks/meta_speed.py --compile``), 1.3x for 5 second-order steps of a
+        width-256 MLP and 2x first-order. The first call pays the compilation (about a
+        minute on CPU, which needs a C++ compiler); each new episode shape, loss or
+        number of steps compiles again. ``options`` go to :func:`torch.compile`
+        (default ``dynamic=False``). Reptile's outer update does not use this loss.
+        """
+        self._vmapped_losses = torch.compile(self._vmapped_losses, **{"dynamic": False, **options})
+        return self
 
 
 def _weights(x: torch.Tensor, weight: torch.Tensor | None, which: str) -> torch.Tensor:

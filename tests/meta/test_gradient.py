@@ -258,3 +258,18 @@ def test_mlp_layers_reads_only_plain_sequential_mlps():
     assert [x if isinstance(x, str) else "act" for x in mlp_layers(twice)] == [
         "0", "act", "2", "act", "4",
     ]  # fmt: skip
+
+
+def test_compiled_meta_loss_gives_the_same_meta_gradient_and_annealing_does_not_recompile(batch):
+    from torch._dynamo.utils import counters
+
+    torch._dynamo.reset()
+    counters.clear()
+    eager = MAMLpp(tiny_net(), lr=0.3, steps=2, msl_iterations=10)
+    compiled = MAMLpp(tiny_net(), lr=0.3, steps=2, msl_iterations=10).compile_meta_loss()
+    for iteration in range(3):  # the multi-step loss weights change every iteration
+        eager.iteration = compiled.iteration = iteration
+        expected, got = meta_grads(eager, batch), meta_grads(compiled, batch)
+        for name in expected:
+            torch.testing.assert_close(got[name], expected[name], rtol=1e-10, atol=1e-12)
+    assert counters["stats"]["unique_graphs"] == 1
