@@ -63,11 +63,12 @@ def mlp_layers(model: nn.Module) -> list[Layer] | None:
 @dataclass(frozen=True)
 class AdaptedMLP:
     """One task's adapted MLP: its dense parameters plus low-rank weight corrections
-    ``{layer: [(H [shots, in], lr * D [shots, out]) per step]}``."""
+    ``{layer: (H [steps * shots, in], lr * D [steps * shots, out])}``, the steps'
+    factors stacked so that a correction is two matrix products whatever the steps."""
 
     layers: list[Layer]
     params: dict[str, torch.Tensor]
-    factors: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = field(default_factory=dict)
+    factors: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
 
     def __call__(
         self, x: torch.Tensor, probes: dict[str, torch.Tensor] | None = None
@@ -84,7 +85,8 @@ class AdaptedMLP:
             z = nn.functional.linear(
                 h, self.params[item + ".weight"], self.params.get(item + ".bias")
             )
-            for H, D in self.factors.get(item, ()):
+            if item in self.factors:
+                H, D = self.factors[item]
                 z = z - (h @ H.T) @ D
             h = z + probes[item] if probes and item in probes else z
         return h, inputs
@@ -93,7 +95,7 @@ class AdaptedMLP:
         return AdaptedMLP(
             self.layers,
             {n: p.detach() for n, p in self.params.items()},
-            {n: [(H.detach(), D.detach()) for H, D in f] for n, f in self.factors.items()},
+            {n: (H.detach(), D.detach()) for n, (H, D) in self.factors.items()},
         )
 
 
@@ -143,7 +145,11 @@ def low_rank_inner_loop(
             if w not in inner_names:
                 continue
             if name in factored:
-                new_factors[name] = [*new_factors.get(name, ()), (H, step_size(w, step) * D)]
+                D = step_size(w, step) * D
+                if name in new_factors:
+                    H = torch.cat([new_factors[name][0], H])
+                    D = torch.cat([new_factors[name][1], D])
+                new_factors[name] = (H, D)
             else:
                 new_params[w] = new_params[w] - step_size(w, step) * D.T @ H
         model = AdaptedMLP(layers, new_params, new_factors)

@@ -237,8 +237,10 @@ def test_low_rank_inner_loop_keeps_factors_not_weight_copies(batch):
         maml._step_size, batch.support_x[0], batch.support_y[0], torch.ones(4).double(),
         maml._loss, 2, False,
     )  # fmt: skip
-    # the 32 x 32 layer: two rank-4 steps; the 1 -> 32 and 32 -> 1 layers: dense updates
-    assert [H.shape for H, _ in models[-1].factors["2.0"]] == [(4, 32), (4, 32)]
+    # the 32 x 32 layer: two rank-4 steps, stacked; the 1 -> 32 and 32 -> 1 layers: dense
+    H, D = models[-1].factors["2.0"]
+    assert H.shape == D.shape == (8, 32)
+    assert models[0].factors["2.0"][0].shape == (4, 32)
     assert set(models[-1].factors) == {"2.0"}
     assert not MetaSGD(wide_net(), lr=0.1, steps=2)._low_rank_applies(batch.support_x[0], 2)
 
