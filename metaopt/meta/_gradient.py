@@ -355,11 +355,11 @@ class GradientLearner(nn.Module):
         """Compile the meta-batch loss (inner loops, query losses, ``vmap``) with
         :func:`torch.compile`, for :meth:`meta_loss` and :meth:`training_step`; returns self.
 
-        Fuses the many small operations of the inner loops: measured on 2 CPU cores
-        (``benchmarks/meta_speed.py --compile``), 1.3x for 5 second-order steps of a
-        width-256 MLP and 2x first-order. The first call pays the compilation (about a
-        minute on CPU, which needs a C++ compiler); each new episode shape, loss or
-        number of steps compiles again. ``options`` go to :func:`torch.compile`
+        Fuses the many small operations of the inner loops. Measured on CPU
+        (``benchmarks/meta_speed.py --compile``): 2-5x for the sinusoid MLP, 1.7-1.9x for
+        5 first-order steps of a width-256 MLP, no gain with second order or one step
+        there. The first call compiles (seconds to half a minute; a C++ compiler is
+        needed on CPU); each new episode shape, loss or number of steps compiles again. ``options`` go to :func:`torch.compile`
         (default ``dynamic=False``). Reptile's outer update does not use this loss.
         """
         self._vmapped_losses = torch.compile(self._vmapped_losses, **{"dynamic": False, **options})
