@@ -7,10 +7,12 @@
    fidelity: what 30 architectures cost in epochs with pruning.
 2. **pmlb (real training)**: 8 classification datasets that neither the prior's training
    data (lcbench, its real runs) nor the knowledge base's ``mlp`` runs contain; at most
-   ``--max-rows`` rows, one stratified 75/25 train/validation split per seed
-   (``--pmlb-seeds``), ``--max-epochs`` epochs with early stopping, no pruning (each
-   architecture is trained fully), accuracy. The search runs in the ``mlp`` space (prior
-   samples translated by ``to_mlp_params``).
+   ``--max-rows`` rows, per seed (``--pmlb-seeds``) a stratified 25 % test split and a
+   stratified 75/25 train/validation split of the rest, ``--max-epochs`` epochs with
+   early stopping, no pruning (each architecture is trained fully), accuracy. The search
+   sees the validation scores; the test score of its incumbent at each budget is
+   reported beside them. The search runs in the ``mlp`` space (prior samples translated
+   by ``to_mlp_params``).
 3. Wall time of one epoch of the default MLP on a 10,000 x 50 dataset, CPU.
 
 Methods: ``prior`` = the first 5 architectures drawn from the shipped
@@ -42,7 +44,7 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from metaopt import metafeatures
 from metaopt.nas import LCBENCH_SPACE, ArchitecturePrior, MLPClassifier, task_metafeatures
 from metaopt.nas._real_runs import load_table, size_features
-from metaopt.nas._search import FoldTrainer, objective
+from metaopt.nas._search import FoldTrainer, objective, suggest_mlp
 from metaopt.samplers import MetaSampler
 
 SHARED = Path(os.environ.get("METAOPT_SHARED_DATA",
@@ -160,25 +162,47 @@ def lcbench_hyperband(prior: ArchitecturePrior, repeats: int, n: int = 30) -> pd
 
 # ---------------------------------------------------------------------------- pmlb
 def pmlb_run(X: np.ndarray, y: np.ndarray, prior: ArchitecturePrior, method: str,
-             seed: int, max_epochs: int, patience: int) -> tuple[list[float], float]:
-    split = next(StratifiedShuffleSplit(1, test_size=0.25, random_state=seed).split(X, y))
-    trainer = FoldTrainer(X, y, "classification", [split], torch.device("cpu"), seed)
+             seed: int, max_epochs: int, patience: int
+             ) -> tuple[list[float], dict[int, float], float]:
+    """One search: validation scores of its trials, the test score of its incumbent (best
+    validation score so far) at each budget, and the search's seconds."""
+    splitter = StratifiedShuffleSplit(1, test_size=0.25, random_state=seed)
+    dev, test = next(splitter.split(X, y))
+    train, valid = (dev[i] for i in next(splitter.split(X[dev], y[dev])))
+    trainer = FoldTrainer(X, y, "classification", [(train, valid)], torch.device("cpu"), seed)
     start = time.perf_counter()
     if method == "default":
-        score = trainer.evaluate(DEFAULT_MLP, max_epochs, patience).score
-        return [score], time.perf_counter() - start
-    meta_features = (metafeatures.compute(X, y, "classification", random_state=0)
+        result = trainer.evaluate(DEFAULT_MLP, max_epochs, patience)
+        seconds = time.perf_counter() - start
+        score = test_score(X, y, train, test, seed, DEFAULT_MLP, result.best_epoch)
+        return [result.score], dict.fromkeys(BUDGETS, score), seconds
+    meta_features = (metafeatures.compute(X[dev], y[dev], "classification", random_state=0)
                      if method == "prior" else None)
     study = optuna.create_study(direction="maximize",
                                 sampler=_sampler(method, seed, "mlp", meta_features),
                                 pruner=optuna.pruners.NopPruner())  # default: MedianPruner
     if method.startswith("prior"):
-        for params in prior.sample(size_features(X, y), N_PRIOR, seed=seed):
+        for params in prior.sample(size_features(X[dev], y[dev]), N_PRIOR, seed=seed):
             params.pop("max_epochs")
             study.enqueue_trial(params)
     study.optimize(objective(trainer, "classification", max_epochs, patience),
                    n_trials=max(BUDGETS))
-    return [t.value for t in study.trials], time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    values = [t.value for t in study.trials]
+    tests = {}
+    for budget in BUDGETS:
+        best = study.trials[int(np.argmax(values[:budget]))]
+        params = suggest_mlp(optuna.trial.FixedTrial(best.params), "classification")
+        tests[budget] = test_score(X, y, train, test, seed, params, best.user_attrs["best_epoch"])
+    return values, tests, seconds
+
+
+def test_score(X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, seed: int,
+               params: dict, epochs: int) -> float:
+    """Test accuracy of the model the search selected: the same training rows and seed
+    (so the same weights, epoch by epoch), read at its best validation epoch."""
+    tester = FoldTrainer(X, y, "classification", [(train, test)], torch.device("cpu"), seed)
+    return tester.evaluate(params, epochs, patience=epochs).curve[epochs - 1]
 
 
 def pmlb_benchmark(prior: ArchitecturePrior, names: list[str], max_rows: int,
@@ -189,12 +213,15 @@ def pmlb_benchmark(prior: ArchitecturePrior, names: list[str], max_rows: int,
     for seed in seeds:
         for name, (X, y) in data.items():
             for method in METHODS:
-                values, seconds = pmlb_run(X, y, prior, method, seed, max_epochs, patience)
+                values, tests, seconds = pmlb_run(X, y, prior, method, seed, max_epochs,
+                                                  patience)
                 best = best_so_far(values)
                 rows.append({"dataset": name, "method": method, "seed": seed,
-                             "seconds": seconds, **best})
-                print(f"  {name:14s} seed {seed} {method:8s} "
+                             "seconds": seconds, **best,
+                             **{f"test@{k}": v for k, v in tests.items()}})
+                print(f"  {name:14s} seed {seed} {method:9s} "
                       + " ".join(f"@{k}={v:.3f}" for k, v in best.items())
+                      + "  test " + " ".join(f"@{k}={v:.3f}" for k, v in tests.items())
                       + f"  {seconds:5.1f}s", flush=True)
     return pd.DataFrame(rows)
 
@@ -217,9 +244,10 @@ def epoch_time(n: int = 10_000, d: int = 50, repeats: int = 3) -> dict[str, floa
 
 
 # ---------------------------------------------------------------------------- report
-def summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean best score per method and budget, and mean rank across datasets."""
-    per = frame.groupby(["dataset", "method"])[list(BUDGETS)].mean()
+def summary(frame: pd.DataFrame, columns: tuple = BUDGETS) -> pd.DataFrame:
+    """Mean best score per method and budget, and mean rank across datasets (``columns``:
+    the validation scores by default, or the incumbents' ``test@k``)."""
+    per = frame.groupby(["dataset", "method"])[list(columns)].mean()
     mean = per.groupby("method").mean()
     # the default is one configuration: the same value at every budget
     ranks = per.groupby("dataset").rank(ascending=False).groupby("method").mean()
@@ -302,6 +330,8 @@ def main() -> None:
         seeds = [int(s) for s in args.pmlb_seeds.split(",")]
         pm = pmlb_benchmark(prior, names, args.max_rows, args.max_epochs, args.patience, seeds)
         print(summary(pm).round(3).to_string())
+        print("\ntest accuracy of the incumbent (best validation score so far):")
+        print(summary(pm, [f"test@{k}" for k in BUDGETS]).round(3).to_string())
         print(f"\nprior @{BUDGETS[0]} against tpe @{BUDGETS[-1]} "
               f"(mean over {len(seeds)} seeds):")
         print(goal_table(pm).round(3).to_string())
