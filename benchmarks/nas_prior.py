@@ -273,12 +273,15 @@ def plot(lc: pd.DataFrame | None, pm: pd.DataFrame | None, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    parts = [(t, f) for t, f in (("lcbench valid (surrogate)", lc), ("pmlb (real)", pm))
-             if f is not None]
+    test = [f"test@{k}" for k in BUDGETS]
+    parts = [(t, f, c) for t, f, c in (("lcbench valid (surrogate)", lc, list(BUDGETS)),
+                                       ("pmlb (real), validation", pm, list(BUDGETS)),
+                                       ("pmlb (real), test: incumbent", pm, test))
+             if f is not None and set(c) <= set(f.columns)]
     fig, axes = plt.subplots(1, len(parts), figsize=(5.5 * len(parts), 4), squeeze=False)
-    for ax, (title, frame) in zip(axes[0], parts, strict=True):
+    for ax, (title, frame, columns) in zip(axes[0], parts, strict=True):
         # regret relative to each dataset's best seen value, averaged
-        per = frame.groupby(["dataset", "method"])[list(BUDGETS)].mean()
+        per = frame.groupby(["dataset", "method"])[columns].mean()
         best = per.groupby("dataset").transform("max").max(axis=1)
         rel = per.rsub(best, axis=0).groupby("method").mean()
         for method in rel.index:
