@@ -75,6 +75,7 @@ class GradientLearner(nn.Module):
         self._loss = resolve_loss(loss_fn)
         self.inner_names = self._select(inner_params)
         self._mlp_layers = mlp_layers(model)
+        self._compiled_losses = None  # set by compile_meta_loss()
         self.iteration = 0
 
     def _select(self, prefixes: Sequence[str] | None) -> tuple[str, ...]:
@@ -238,7 +239,9 @@ class GradientLearner(nn.Module):
         }
         tensors = (support_x, support_y, support_weight, query_x, query_y, query_weight)
         if vectorize:
-            return self._vmapped_losses(params, tensors, **options)
+            # the compiled function is unbound: a deep copy of the learner runs its own state
+            losses = self._compiled_losses or type(self)._vmapped_losses
+            return losses(self, params, tensors, **options)
         per_task = [
             self._task_losses(params, *(t[i] for t in tensors), **options)
             for i in range(support_x.shape[0])
@@ -362,7 +365,9 @@ class GradientLearner(nn.Module):
         needed on CPU); each new episode shape, loss or number of steps compiles again. ``options`` go to :func:`torch.compile`
         (default ``dynamic=False``). Reptile's outer update does not use this loss.
         """
-        self._vmapped_losses = torch.compile(self._vmapped_losses, **{"dynamic": False, **options})
+        self._compiled_losses = torch.compile(
+            type(self)._vmapped_losses, **{"dynamic": False, **options}
+        )
         return self
 
 

@@ -275,3 +275,18 @@ def test_compiled_meta_loss_gives_the_same_meta_gradient_and_annealing_does_not_
         for name in expected:
             torch.testing.assert_close(got[name], expected[name], rtol=1e-10, atol=1e-12)
     assert counters["stats"]["unique_graphs"] == 1
+
+
+def test_a_deep_copy_of_a_compiled_learner_runs_on_its_own_parameters(batch):
+    import copy
+
+    learner = MetaSGD(tiny_net(), lr=0.3, steps=1).compile_meta_loss()
+    clone = copy.deepcopy(learner)
+    with torch.no_grad():
+        for p in clone.parameters():
+            p.mul_(0.5)  # weights and learned learning rates
+    expected = MetaSGD(tiny_net(), lr=0.3, steps=1)
+    expected.load_state_dict(clone.state_dict())
+    got, want = meta_grads(clone, batch), meta_grads(expected, batch)
+    for name in want:
+        torch.testing.assert_close(got[name], want[name], rtol=1e-10, atol=1e-12)
