@@ -75,7 +75,8 @@ class GradientLearner(nn.Module):
         self._loss = resolve_loss(loss_fn)
         self.inner_names = self._select(inner_params)
         self._mlp_layers = mlp_layers(model)
-        self._compiled_losses = None  # set by compile_meta_loss()
+        self._compile_options: dict | None = None  # set by compile_meta_loss()
+        self._compiled_losses = None  # compiled on first use; not pickled
         self.iteration = 0
 
     def _select(self, prefixes: Sequence[str] | None) -> tuple[str, ...]:
@@ -239,7 +240,11 @@ class GradientLearner(nn.Module):
         }
         tensors = (support_x, support_y, support_weight, query_x, query_y, query_weight)
         if vectorize:
-            # the compiled function is unbound: a deep copy of the learner runs its own state
+            if self._compile_options is not None and self._compiled_losses is None:
+                # unbound, so that a copy of the learner runs on its own state
+                self._compiled_losses = torch.compile(
+                    type(self)._vmapped_losses, **self._compile_options
+                )
             losses = self._compiled_losses or type(self)._vmapped_losses
             return losses(self, params, tensors, **options)
         per_task = [
@@ -365,10 +370,13 @@ class GradientLearner(nn.Module):
         needed on CPU); each new episode shape, loss or number of steps compiles again. ``options`` go to :func:`torch.compile`
         (default ``dynamic=False``). Reptile's outer update does not use this loss.
         """
-        self._compiled_losses = torch.compile(
-            type(self)._vmapped_losses, **{"dynamic": False, **options}
-        )
+        self._compile_options = {"dynamic": False, **options}
+        self._compiled_losses = None
         return self
+
+    def __getstate__(self) -> dict:
+        """Pickles and copies keep the compile options, not the compiled function."""
+        return {**self.__dict__, "_compiled_losses": None}
 
 
 def _weights(x: torch.Tensor, weight: torch.Tensor | None, which: str) -> torch.Tensor:

@@ -277,11 +277,15 @@ def test_compiled_meta_loss_gives_the_same_meta_gradient_and_annealing_does_not_
     assert counters["stats"]["unique_graphs"] == 1
 
 
-def test_a_deep_copy_of_a_compiled_learner_runs_on_its_own_parameters(batch):
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copy_of_a_compiled_learner_runs_on_its_own_parameters(batch, how):
     import copy
+    import pickle
 
     learner = MetaSGD(tiny_net(), lr=0.3, steps=1).compile_meta_loss()
-    clone = copy.deepcopy(learner)
+    meta_grads(learner, batch)  # compiled
+    clone = copy.deepcopy(learner) if how == "deepcopy" else pickle.loads(pickle.dumps(learner))
+    assert clone._compile_options == {"dynamic": False}
     with torch.no_grad():
         for p in clone.parameters():
             p.mul_(0.5)  # weights and learned learning rates
