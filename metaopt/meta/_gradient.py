@@ -365,10 +365,11 @@ class GradientLearner(nn.Module):
 
         Fuses the many small operations of the inner loops. Measured on CPU
         (``benchmarks/meta_speed.py --compile``): 2-5x for the sinusoid MLP, 1.7-1.9x for
-        5 first-order steps of a width-256 MLP, no gain with second order or one step
-        there. The first call compiles (seconds to half a minute; a C++ compiler is
-        needed on CPU); each new episode shape, loss or number of steps compiles again. ``options`` go to :func:`torch.compile`
-        (default ``dynamic=False``). Reptile's outer update does not use this loss.
+        5 first-order steps of a width-256 MLP; for that MLP with second order at most
+        1.1x, and slower with one step. The first call compiles (seconds to half a
+        minute; a C++ compiler is needed on CPU); each new episode shape, loss or number
+        of steps compiles again. ``options`` go to :func:`torch.compile` (default
+        ``dynamic=False``). Reptile's outer update does not use this loss.
         """
         self._compile_options = {"dynamic": False, **options}
         self._compiled_losses = None
