@@ -298,6 +298,14 @@ class MetaModel:
         return (self.random_after_tie and len(observed) > self.n_warmup
                 and any(observed[-1][1] == score for _, score in observed[:-1]))
 
+    @property
+    def policy(self) -> dict[str, Any]:
+        """The proposal settings (constructor keywords), as saved in ``policy.json``."""
+        return {"n_warmup": self.n_warmup, "exploration": self.exploration,
+                "n_random": self.n_random, "random_every": self.random_every,
+                "random_after_tie": self.random_after_tie,
+                "covariance_weight": self.covariance_weight}
+
     def save(self, directory: str | Path) -> Path:
         """``portfolio.json``, ``ranker.json`` + ``ranker.safetensors``, ``policy.json``."""
         directory = Path(directory)
@@ -305,11 +313,7 @@ class MetaModel:
         self.portfolio.save(directory / "portfolio.json")
         if self.ranker is not None:
             self.ranker.save(directory / "ranker")
-        (directory / "policy.json").write_text(json.dumps({
-            "n_warmup": self.n_warmup, "exploration": self.exploration,
-            "n_random": self.n_random, "random_every": self.random_every,
-            "random_after_tie": self.random_after_tie,
-            "covariance_weight": self.covariance_weight}, indent=1))
+        (directory / "policy.json").write_text(json.dumps(self.policy, indent=1))
         return directory
 
     @classmethod
