@@ -189,12 +189,13 @@ def pmlb_run(X: np.ndarray, y: np.ndarray, prior: ArchitecturePrior, method: str
                    n_trials=max(BUDGETS))
     seconds = time.perf_counter() - start
     values = [t.value for t in study.trials]
-    tests = {}
-    for budget in BUDGETS:
-        best = study.trials[int(np.argmax(values[:budget]))]
-        params = suggest_mlp(optuna.trial.FixedTrial(best.params), "classification")
-        tests[budget] = test_score(X, y, train, test, seed, params, best.user_attrs["best_epoch"])
-    return values, tests, seconds
+    incumbents = {budget: int(np.argmax(values[:budget])) for budget in BUDGETS}
+    scores = {}  # one test training per incumbent, however many budgets it holds
+    for i in set(incumbents.values()):
+        params = suggest_mlp(optuna.trial.FixedTrial(study.trials[i].params), "classification")
+        best_epoch = study.trials[i].user_attrs["best_epoch"]
+        scores[i] = test_score(X, y, train, test, seed, params, best_epoch)
+    return values, {budget: scores[i] for budget, i in incumbents.items()}, seconds
 
 
 def test_score(X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, seed: int,
