@@ -175,7 +175,7 @@ class GradientLearner(nn.Module):
                 self._mlp_layers, params, self.inner_names, self._step_size,
                 support_x, support_y, support_weight, loss, steps, first_order,
             )  # fmt: skip
-            trajectory = [lambda x, m=m: m(x)[0] for m in models]
+            trajectory = models
         else:
             trajectory = [
                 lambda x, p=p: self._call(p, x)

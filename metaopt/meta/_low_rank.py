@@ -10,7 +10,10 @@ with ``H`` and ``lr D`` the steps' factors stacked. The shared product ``h W^T``
 matrix product for the whole meta-batch under ``vmap``; the per-task corrections cost
 ``shots x (in + out)`` per row instead of ``in x out``. The values and gradients are
 those of the dense update (a test checks it), with far less memory traffic: a dense
-inner step streams one ``[tasks, out, in]`` weight tensor per layer.
+inner step streams one ``[tasks, out, in]`` weight tensor per layer. The factors ``D``
+are back-propagated by hand through the layers (:meth:`AdaptedMLP.support_gradients`),
+so a second-order meta-gradient differentiates matrix products, not autograd's
+backward graph.
 
 :class:`GradientLearner` uses this path when the model is an ``nn.Sequential`` of
 ``nn.Linear`` layers and element-wise activations, the inputs are ``[shots, features]``
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from torch.func import grad
+from torch.func import grad, jvp
 
 ELEMENTWISE = (
     nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.Softplus,
@@ -60,6 +63,18 @@ def mlp_layers(model: nn.Module) -> list[Layer] | None:
     return layers if any(isinstance(item, str) for item in layers) else None
 
 
+def _activation_and_slope(activation: nn.Module, z: torch.Tensor
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``f(z)`` and the element-wise slope ``f'(z)``. ReLU's slope is a 0/1 mask with no
+    derivative of its own, so it enters the outer backward as a constant; any other
+    element-wise activation's slope comes from forward-mode AD (``jvp``) together with
+    its value, so dropout uses one mask for both."""
+    if type(activation) is nn.ReLU:
+        h = torch.relu(z)
+        return h, (h > 0).to(z.dtype)
+    return jvp(activation, (z,), (torch.ones_like(z),))
+
+
 @dataclass(frozen=True)
 class AdaptedMLP:
     """One task's adapted MLP: its dense parameters plus low-rank weight corrections
@@ -70,26 +85,55 @@ class AdaptedMLP:
     params: dict[str, torch.Tensor]
     factors: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
 
-    def __call__(
-        self, x: torch.Tensor, probes: dict[str, torch.Tensor] | None = None
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Output on ``x`` and each Linear layer's input; ``probes`` are added to the
-        adapted layers' pre-activations (zeros whose gradient is ``dL/dz``)."""
-        inputs = {}
+    def _linear(self, name: str, h: torch.Tensor) -> torch.Tensor:
+        z = nn.functional.linear(h, self.params[name + ".weight"], self.params.get(name + ".bias"))
+        if name in self.factors:
+            H, D = self.factors[name]
+            z = z - (h @ H.T) @ D
+        return z
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
         h = x
         for item in self.layers:
+            h = self._linear(item, h) if isinstance(item, str) else item(h)
+        return h
+
+    def support_gradients(
+        self, x: torch.Tensor, loss: Callable[[torch.Tensor], torch.Tensor], names: list[str]
+    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """``dL/dz`` (pre-activation gradients) and inputs of the Linear layers ``names``.
+
+        Back-propagated by hand: ``dL/dh = dL/dz W_task`` through a Linear layer and
+        ``dL/dz = dL/dh * f'(z)`` through an element-wise activation. The outer backward
+        of a second-order meta-gradient then differentiates these plain products instead
+        of the autograd graph of an inner ``grad``, and ``torch.compile`` fuses them:
+        1.7x the compiled ``grad`` version (5 steps, width-256 MLP, ``meta_speed.py``).
+        """
+        inputs, slopes = {}, []
+        h = x
+        for item in self.layers:
+            if isinstance(item, str):
+                inputs[item] = h
+                h = self._linear(item, h)
+            else:
+                h, slope = _activation_and_slope(item, h)
+                slopes.append(slope)
+        g = grad(loss)(h)
+        deltas = {}
+        first = min(self.layers.index(name) for name in names)
+        for item in reversed(self.layers[first:]):
             if not isinstance(item, str):
-                h = item(h)
+                g = g * slopes.pop()
                 continue
-            inputs[item] = h
-            z = nn.functional.linear(
-                h, self.params[item + ".weight"], self.params.get(item + ".bias")
-            )
+            deltas[item] = g
+            if item == self.layers[first]:
+                break
+            g_in = g @ self.params[item + ".weight"]
             if item in self.factors:
                 H, D = self.factors[item]
-                z = z - (h @ H.T) @ D
-            h = z + probes[item] if probes and item in probes else z
-        return h, inputs
+                g_in = g_in - (g @ D.T) @ H
+            g = g_in
+        return {name: deltas[name] for name in names}, {name: inputs[name] for name in names}
 
     def detached(self) -> AdaptedMLP:
         return AdaptedMLP(
@@ -129,13 +173,7 @@ def low_rank_inner_loop(
     for step in range(steps):
         # first order: the gradient of a detached copy, so the factors are constants
         seen = model.detached() if first_order else model
-
-        def support_loss(probes, seen=seen):
-            out, inputs = seen(x, probes)
-            return loss(out, y, weight), inputs
-
-        probes = {name: x.new_zeros(x.shape[0], shape[name][0]) for name in linear}
-        deltas, inputs = grad(support_loss, has_aux=True)(probes)
+        deltas, inputs = seen.support_gradients(x, lambda out: loss(out, y, weight), linear)
         new_params, new_factors = dict(model.params), dict(model.factors)
         for name in linear:
             D, H = deltas[name], inputs[name]
