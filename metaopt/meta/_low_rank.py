@@ -107,7 +107,7 @@ class AdaptedMLP:
         ``dL/dz = dL/dh * f'(z)`` through an element-wise activation. The outer backward
         of a second-order meta-gradient then differentiates these plain products instead
         of the autograd graph of an inner ``grad``, and ``torch.compile`` fuses them:
-        1.7x the compiled ``grad`` version (5 steps, width-256 MLP, ``meta_speed.py``).
+        1.6-1.7x the compiled ``grad`` version (5 steps, width-256 MLP, ``meta_speed.py``).
         """
         inputs, slopes = {}, []
         h = x
