@@ -39,7 +39,7 @@ import numpy as np
 import optuna
 import pandas as pd
 import torch
-from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
 from metaopt import metafeatures
 from metaopt.nas import LCBENCH_SPACE, ArchitecturePrior, MLPClassifier, task_metafeatures
@@ -161,15 +161,29 @@ def lcbench_hyperband(prior: ArchitecturePrior, repeats: int, n: int = 30) -> pd
 
 
 # ---------------------------------------------------------------------------- pmlb
+def search_splits(X: np.ndarray, y: np.ndarray, seed: int, cv: int
+                  ) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]],
+                             np.ndarray]:
+    """A stratified 25 % test split, and on the rest the search's validation splits
+    (``cv`` >= 2: stratified K-fold, as ``MetaMLPClassifier(cv=K)``; ``cv`` = 1: one
+    75/25 split) and the rows the incumbent is refitted on (all of the rest with K-fold,
+    the split's training rows otherwise). Returns ``(dev, test, splits, fit_rows)``."""
+    splitter = StratifiedShuffleSplit(1, test_size=0.25, random_state=seed)
+    dev, test = next(splitter.split(X, y))
+    if cv == 1:
+        train, valid = (dev[i] for i in next(splitter.split(X[dev], y[dev])))
+        return dev, test, [(train, valid)], train
+    folds = StratifiedKFold(cv, shuffle=True, random_state=seed).split(X[dev], y[dev])
+    return dev, test, [(dev[a], dev[b]) for a, b in folds], dev
+
+
 def pmlb_run(X: np.ndarray, y: np.ndarray, prior: ArchitecturePrior, method: str,
-             seed: int, max_epochs: int, patience: int
+             seed: int, max_epochs: int, patience: int, cv: int
              ) -> tuple[list[float], dict[int, float], float]:
     """One search: validation scores of its trials, the test score of its incumbent (best
     validation score so far) at each budget, and the search's seconds."""
-    splitter = StratifiedShuffleSplit(1, test_size=0.25, random_state=seed)
-    dev, test = next(splitter.split(X, y))
-    train, valid = (dev[i] for i in next(splitter.split(X[dev], y[dev])))
-    trainer = FoldTrainer(X, y, "classification", [(train, valid)], torch.device("cpu"), seed)
+    dev, test, splits, train = search_splits(X, y, seed, cv)
+    trainer = FoldTrainer(X, y, "classification", splits, torch.device("cpu"), seed)
     start = time.perf_counter()
     if method == "default":
         result = trainer.evaluate(DEFAULT_MLP, max_epochs, patience)
@@ -200,14 +214,16 @@ def pmlb_run(X: np.ndarray, y: np.ndarray, prior: ArchitecturePrior, method: str
 
 def test_score(X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, seed: int,
                params: dict, epochs: int) -> float:
-    """Test accuracy of the model the search selected: the same training rows and seed
-    (so the same weights, epoch by epoch), read at its best validation epoch."""
+    """Test accuracy of the model the search selected, trained on ``train`` with the
+    search's seed for its best validation epoch count (with one validation split, the
+    same rows and so the same weights as in the search; with K folds, all of them, as
+    the estimators refit)."""
     tester = FoldTrainer(X, y, "classification", [(train, test)], torch.device("cpu"), seed)
     return tester.evaluate(params, epochs, patience=epochs).curve[epochs - 1]
 
 
 def pmlb_benchmark(prior: ArchitecturePrior, names: list[str], max_rows: int,
-                   max_epochs: int, patience: int, seeds: list[int]) -> pd.DataFrame:
+                   max_epochs: int, patience: int, seeds: list[int], cv: int) -> pd.DataFrame:
     """Every method on every dataset; each seed is a new split, search and prior draw."""
     rows = []
     data = {name: load_table(SHARED / "pmlb", name, max_rows) for name in names}
@@ -215,7 +231,7 @@ def pmlb_benchmark(prior: ArchitecturePrior, names: list[str], max_rows: int,
         for name, (X, y) in data.items():
             for method in METHODS:
                 values, tests, seconds = pmlb_run(X, y, prior, method, seed, max_epochs,
-                                                  patience)
+                                                  patience, cv)
                 best = best_so_far(values)
                 rows.append({"dataset": name, "method": method, "seed": seed,
                              "seconds": seconds, **best,
@@ -305,6 +321,9 @@ def main() -> None:
     parser.add_argument("--patience", type=int, default=5)
     parser.add_argument("--pmlb-seeds", default="0",
                         help="comma-separated pmlb seeds (split, search and prior draws)")
+    parser.add_argument("--cv", type=int, default=3,
+                        help="pmlb validation: K-fold CV of the non-test rows (K >= 2, "
+                             "MetaMLPClassifier's default 3) or 1: one 75/25 split")
     parser.add_argument("--skip", nargs="*", default=[], choices=["lcbench", "pmlb", "epoch"])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
@@ -332,7 +351,8 @@ def main() -> None:
         print(f"\n## pmlb (real training, <= {args.max_rows} rows, <= {args.max_epochs} "
               "epochs, hold-out accuracy)")
         seeds = [int(s) for s in args.pmlb_seeds.split(",")]
-        pm = pmlb_benchmark(prior, names, args.max_rows, args.max_epochs, args.patience, seeds)
+        pm = pmlb_benchmark(prior, names, args.max_rows, args.max_epochs, args.patience, seeds,
+                            args.cv)
         print(summary(pm).round(3).to_string())
         print("\ntest accuracy of the incumbent (best validation score so far):")
         print(summary(pm, [f"test@{k}" for k in BUDGETS]).round(3).to_string())
