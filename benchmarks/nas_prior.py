@@ -7,11 +7,13 @@
    fidelity: what 30 architectures cost in epochs with pruning.
 2. **pmlb (real training)**: 8 classification datasets that neither the prior's training
    data (lcbench, its real runs) nor the knowledge base's ``mlp`` runs contain; at most
-   ``--max-rows`` rows, per seed (``--pmlb-seeds``) a stratified 25 % test split and a
-   stratified 75/25 train/validation split of the rest, ``--max-epochs`` epochs with
-   early stopping, no pruning (each architecture is trained fully), accuracy. The search
-   sees the validation scores; the test score of its incumbent at each budget is
-   reported beside them. The search runs in the ``mlp`` space (prior samples translated
+   ``--max-rows`` rows, per seed (``--pmlb-seeds``) a stratified 25 % test split; the
+   search validates on the rest by stratified ``--cv``-fold CV (default 3, as
+   ``MetaMLPClassifier``; ``--cv 1``: one 75/25 train/validation split), ``--max-epochs``
+   epochs with early stopping, no pruning (each architecture is trained fully),
+   accuracy. The search sees the validation scores; the test score of its incumbent at
+   each budget (refitted on the non-test rows for its best epoch count) is reported
+   beside them. The search runs in the ``mlp`` space (prior samples translated
    by ``to_mlp_params``).
 3. Wall time of one epoch of the default MLP on a 10,000 x 50 dataset, CPU.
 
