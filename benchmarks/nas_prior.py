@@ -367,7 +367,7 @@ def main() -> None:
         print({k: round(v, 3) for k, v in epoch_time().items()})
     if lc is not None or pm is not None:
         plot(lc, pm, out / "nas_prior.png")
-        for name, frame in (("lcbench", lc), ("pmlb", pm)):
+        for name, frame in (("lcbench", lc), (f"pmlb_cv{args.cv}", pm)):
             if frame is not None:
                 frame.to_csv(out / f"nas_prior_{name}.csv", index=False)
         print(f"\nwrote {out / 'nas_prior.png'}")
