@@ -128,8 +128,9 @@ class MetaModel:
     random_after_tie : bool
         After the warm start, when the latest evaluation scored exactly as an earlier one
         (the mark of a plateau of equivalent configurations, e.g. a linear model's ``C``
-        past saturation), the next proposal is random. Off by default: it is measured
-        (``docs/ranker.md``) but not yet on the estimator benchmark.
+        past saturation), the next proposal is random. Off by default: it helps on real
+        fits but did nothing on the estimator benchmark's development datasets
+        (``docs/ranker.md``).
     covariance_weight : float
         When the candidates are the portfolio's configurations (a finite set, e.g.
         TabRepo's) and two or more were evaluated, the ranker's standardized
