@@ -8,7 +8,7 @@ from torch import nn
 from torch.func import functional_call
 
 from metaopt.meta import ANIL, MAML, MAMLpp, MetaSGD, Reptile, SinusoidTasks, pairwise_logistic_loss
-from metaopt.meta._low_rank import low_rank_inner_loop, mlp_layers
+from metaopt.meta._low_rank import _activation_and_slope, low_rank_inner_loop, mlp_layers
 from metaopt.meta.tasks import Episodes
 
 
@@ -243,6 +243,26 @@ def test_low_rank_inner_loop_keeps_factors_not_weight_copies(batch):
     assert models[0].factors["2.0"][0].shape == (4, 32)
     assert set(models[-1].factors) == {"2.0"}
     assert not MetaSGD(wide_net(), lr=0.1, steps=2)._low_rank_applies(batch.support_x[0], 2)
+
+
+@pytest.mark.parametrize("activation", [nn.ReLU(), nn.GELU(), nn.Softplus(), nn.LeakyReLU(0.1)])
+def test_activation_slope_is_the_derivative(activation):
+    z = torch.linspace(-3, 3, 13, dtype=torch.float64).requires_grad_()
+    h, slope = _activation_and_slope(activation, z)
+    (expected,) = torch.autograd.grad(activation(z).sum(), z, create_graph=True)
+    torch.testing.assert_close(h, activation(z))
+    torch.testing.assert_close(slope, expected)
+    if not isinstance(activation, nn.ReLU):  # second order: the slope's own derivative
+        torch.testing.assert_close(torch.autograd.grad(slope.sum(), z)[0],
+                                   torch.autograd.grad(expected.sum(), z)[0])
+
+
+def test_dropout_slope_uses_the_forward_mask():
+    torch.manual_seed(0)
+    z = torch.randn(200, dtype=torch.float64) + 5  # no zeros of its own
+    h, slope = _activation_and_slope(nn.Dropout(0.5).train(), z)
+    assert 0 < int((h == 0).sum()) < 200
+    torch.testing.assert_close(slope, (h != 0).double() * 2.0)
 
 
 def test_mlp_layers_reads_only_plain_sequential_mlps():
