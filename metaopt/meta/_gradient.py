@@ -364,11 +364,11 @@ class GradientLearner(nn.Module):
         :func:`torch.compile`, for :meth:`meta_loss` and :meth:`training_step`; returns self.
 
         Fuses the many small operations of the inner loops. Measured on CPU
-        (``benchmarks/meta_speed.py --compile``): 2-5x for the sinusoid MLP, 1.7-1.9x for
-        5 first-order steps of a width-256 MLP; for that MLP with second order at most
-        1.1x, and slower with one step. The first call compiles (seconds to half a
-        minute; a C++ compiler is needed on CPU); each new episode shape, loss or number
-        of steps compiles again. ``options`` go to :func:`torch.compile` (default
+        (``benchmarks/meta_speed.py --compile``): 2-6x for the sinusoid MLP; for a
+        width-256 MLP 1.5-1.6x with 5 inner steps (first or second order), 1.2-1.4x with
+        one second-order step and slower with one first-order step (0.7-1.0x). The first
+        call compiles (seconds to half a minute; a C++ compiler is needed on CPU); each
+        new episode shape, loss or number of steps compiles again. ``options`` go to :func:`torch.compile` (default
         ``dynamic=False``). Reptile's outer update does not use this loss.
         """
         self._compile_options = {"dynamic": False, **options}
