@@ -54,6 +54,7 @@ SHARED = Path(os.environ.get("METAOPT_SHARED_DATA",
 PMLB = ["balance_scale", "breast_w", "cmc", "tic_tac_toe", "tokyo1", "vowel", "yeast",
         "mfeat_zernike"]
 BUDGETS = (5, 10, 20)
+TEST_COLUMNS = [f"test@{k}" for k in BUDGETS]  # the incumbents' test scores
 METHODS = ("prior", "prior+tpe", "tpe", "random", "default")
 N_PRIOR = 5
 DEFAULT_MLP = {"n_layers": 3, "width": 256, "activation": "relu", "dropout": 0.0,
@@ -292,10 +293,9 @@ def plot(lc: pd.DataFrame | None, pm: pd.DataFrame | None, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    test = [f"test@{k}" for k in BUDGETS]
     parts = [(t, f, c) for t, f, c in (("lcbench valid (surrogate)", lc, list(BUDGETS)),
                                        ("pmlb (real), validation", pm, list(BUDGETS)),
-                                       ("pmlb (real), test: incumbent", pm, test))
+                                       ("pmlb (real), test: incumbent", pm, TEST_COLUMNS))
              if f is not None and set(c) <= set(f.columns)]
     fig, axes = plt.subplots(1, len(parts), figsize=(5.5 * len(parts), 4), squeeze=False)
     for ax, (title, frame, columns) in zip(axes[0], parts, strict=True):
@@ -357,7 +357,7 @@ def main() -> None:
                             args.cv)
         print(summary(pm).round(3).to_string())
         print("\ntest accuracy of the incumbent (best validation score so far):")
-        print(summary(pm, [f"test@{k}" for k in BUDGETS]).round(3).to_string())
+        print(summary(pm, TEST_COLUMNS).round(3).to_string())
         print(f"\nprior @{BUDGETS[0]} against tpe @{BUDGETS[-1]} "
               f"(mean over {len(seeds)} seeds):")
         print(goal_table(pm).round(3).to_string())

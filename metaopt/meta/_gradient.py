@@ -368,8 +368,9 @@ class GradientLearner(nn.Module):
         width-256 MLP 1.5-1.6x with 5 inner steps (first or second order), 1.2-1.4x with
         one second-order step and slower with one first-order step (0.7-1.0x). The first
         call compiles (seconds to half a minute; a C++ compiler is needed on CPU); each
-        new episode shape, loss or number of steps compiles again. ``options`` go to :func:`torch.compile` (default
-        ``dynamic=False``). Reptile's outer update does not use this loss.
+        new episode shape, loss or number of steps compiles again. ``options`` go to
+        :func:`torch.compile` (default ``dynamic=False``). Reptile's outer update does not
+        use this loss.
         """
         self._compile_options = {"dynamic": False, **options}
         self._compiled_losses = None
