@@ -109,7 +109,8 @@ class MetaModel:
     ``mean + exploration * std`` of its ensemble, except that every ``random_every``-th
     proposal after the warm start is a random untried candidate (interleaved random
     search as in SMAC: a ranker that is confidently wrong about a region, e.g. a whole
-    model family, still gets to see it).
+    model family, still gets to see it). In a combined space, ``family_patience`` sets
+    aside the model families that stopped improving the best score.
 
     Parameters
     ----------
@@ -138,14 +139,23 @@ class MetaModel:
         standardized prediction of :class:`ConfigCovariance` (how the portfolio's
         configurations co-vary across the training datasets); 0 turns it off. Off by
         default; the shipped TabRepo model uses 3 (``docs/ranker.md``).
+    family_patience : int
+        In a combined space (configurations carry their model family), a family whose
+        latest ``family_patience`` evaluations all failed to beat the best score seen
+        before them is set aside: the ranker chooses among the other families'
+        candidates while any are left (a search stuck refining one family on a dataset
+        where it is near chance then moves on). 0 (default): off; the shipped
+        ``all@*`` models use 3 (``docs/estimators.md``).
     """
 
     def __init__(self, portfolio: Portfolio, ranker: ConfigRanker | None = None, *,
                  n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
                  random_every: int = 4, random_after_tie: bool = False,
-                 covariance_weight: float = 0.0):
+                 covariance_weight: float = 0.0, family_patience: int = 0):
         if random_every < 0:
             raise ValueError(f"random_every must be >= 0, got {random_every}")
+        if family_patience < 0:
+            raise ValueError(f"family_patience must be >= 0, got {family_patience}")
         if not covariance_weight >= 0:
             raise ValueError(f"covariance_weight must be >= 0, got {covariance_weight!r}")
         self.portfolio = portfolio
@@ -156,6 +166,7 @@ class MetaModel:
         self.random_every = random_every
         self.random_after_tie = random_after_tie
         self.covariance_weight = covariance_weight
+        self.family_patience = family_patience
         self.sampling_space: SearchSpace | None = None  # set by restrict()
         # the portfolio's {config key: column} and ConfigCovariance, built on first use
         self._covariance: tuple[dict[str, int], ConfigCovariance] | None = None
@@ -261,6 +272,13 @@ class MetaModel:
                    else "the latest score ties an earlier one")
             return Proposal(dict(pick), "random", f"random untried candidate (exploration: "
                                                   f"{why})")
+        stale = self.stale_families(observed)
+        fresh = [c for c in free if c.get(FAMILY) not in stale]
+        set_aside = ""
+        if stale and fresh:
+            free = fresh
+            set_aside = (f"; set aside after {self.family_patience} evaluations without "
+                         f"improvement: {', '.join(sorted(stale))}")
         mean, std = self.ranker.predict(meta_features, list(observed), free)
         value = mean + self.exploration * std
         prior = self._covariance_scores(observed, free) if self.covariance_weight else None
@@ -271,7 +289,8 @@ class MetaModel:
         best = int(np.argmax(value))
         return Proposal(dict(free[best]), "ranker",
                         f"ranker adapted on {len(observed)} evaluation(s): predicted "
-                        f"{mean[best]:+.2f} ± {std[best]:.2f} (best of {len(free)}){blend}",
+                        f"{mean[best]:+.2f} ± {std[best]:.2f} (best of {len(free)}){blend}"
+                        f"{set_aside}",
                         predicted=float(mean[best]))
 
     def _covariance_scores(self, observed: Sequence[Observation],
@@ -295,6 +314,21 @@ class MetaModel:
                                              np.array([s for _, s in seen]))
         return -regret[[column[k] for k in keys]]
 
+    def stale_families(self, observed: Sequence[Observation]) -> set[str]:
+        """Model families whose latest ``family_patience`` evaluations (in the order
+        observed) each scored no better than the best before them; empty when off or
+        the configurations carry no family."""
+        if not self.family_patience:
+            return set()
+        best, misses = -np.inf, {}
+        for params, score in observed:
+            family = params.get(FAMILY)
+            if family is None:
+                return set()
+            misses[family] = 0 if score > best else misses.get(family, 0) + 1
+            best = max(best, score)
+        return {f for f, n in misses.items() if n >= self.family_patience}
+
     def _after_tie(self, observed: Sequence[Observation]) -> bool:
         return (self.random_after_tie and len(observed) > self.n_warmup
                 and any(observed[-1][1] == score for _, score in observed[:-1]))
@@ -305,7 +339,8 @@ class MetaModel:
         return {"n_warmup": self.n_warmup, "exploration": self.exploration,
                 "n_random": self.n_random, "random_every": self.random_every,
                 "random_after_tie": self.random_after_tie,
-                "covariance_weight": self.covariance_weight}
+                "covariance_weight": self.covariance_weight,
+                "family_patience": self.family_patience}
 
     def save(self, directory: str | Path) -> Path:
         """``portfolio.json``, ``ranker.json`` + ``ranker.safetensors``, ``policy.json``."""

@@ -151,9 +151,10 @@ def test_policy_round_trips(small_meta_model, tmp_path):
     model = copy.copy(small_meta_model)
     model.random_every = 7
     model.random_after_tie = True
+    model.family_patience = 3
     loaded = MetaModel.load(model.save(tmp_path / "model"))
     assert (loaded.random_every, loaded.n_warmup, loaded.n_random) == (7, 2, 0)
-    assert loaded.random_after_tie
+    assert loaded.random_after_tie and loaded.family_patience == 3
 
 
 def test_adaptation_keeps_the_best_and_the_most_recent():
@@ -204,3 +205,31 @@ def test_neighbours_of_a_configuration_on_the_bounds_stay_inside():
                   for name, d in dists.items()}
         for params in model.neighbours("classification", [center], n=100, seed=1):
             space.encode(params)  # raises when exp(log(high)) overshoots high
+
+
+def test_a_family_that_stops_improving_is_set_aside(pmlb_root):
+    """With ``family_patience``, the shipped combined model leaves a family whose last
+    evaluations did not beat the best score (GAMETES: near-chance random forests) for
+    the other families' candidates; an improvement brings the family back."""
+    from metaopt.data.sources import LocalSource
+    from metaopt.metafeatures import compute_dataset
+    from metaopt.ranker import load_meta_model
+    from metaopt.spaces._combined import FAMILY
+
+    data = LocalSource(pmlb_root).load("GAMETES_Epistasis_2_Way_20atts_0.4H_EDM_1_1")
+    mf = compute_dataset(data)
+    model = copy.copy(load_meta_model("all", "classification"))
+    model.family_patience = 3
+    candidates = model.candidates("classification", seed=0)
+    forests = [c for c in candidates if c[FAMILY] == "random_forest"][:4]
+    stuck = list(zip(forests, [0.53, 0.52, 0.53, 0.50], strict=True))
+    assert model.stale_families(stuck) == {"random_forest"}
+    proposal = model.propose(mf, stuck, candidates=candidates, seed=0)
+    assert proposal.params[FAMILY] != "random_forest"
+    assert "set aside after 3 evaluations without improvement: random_forest" in proposal.reason
+    assert model.stale_families(stuck[:3]) == set()
+    assert model.stale_families(stuck[:3] + [(forests[3], 0.54)]) == set()
+    model.family_patience = 0
+    assert model.stale_families(stuck) == set()
+    with pytest.raises(ValueError, match="family_patience must be >= 0"):
+        MetaModel(model.portfolio, family_patience=-1)
