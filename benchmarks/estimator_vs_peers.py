@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pandas as pd
+from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
@@ -38,7 +39,7 @@ from metaopt.ranker import training_datasets
 from metaopt.spaces import get_space, make_preprocessor
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PMLB = Path(__file__).resolve().parents[2] / "shared" / "data" / "pmlb"
+PMLB = SHARED_DATA / "pmlb"
 FITS = RESULTS / "estimator_vs_peers_fits.csv"  # one row per finished fit, appended
 
 

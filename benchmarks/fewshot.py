@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
 from sklearn.datasets import load_digits
 from torch import nn
 
@@ -47,14 +46,7 @@ from metaopt.meta import (
     split_labels,
 )
 
-PMLB = (
-    Path(
-        os.environ.get(
-            "METAOPT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
-        )
-    )
-    / "pmlb"
-)
+PMLB = SHARED_DATA / "pmlb"
 N_WAY, N_QUERY, TEST_EPISODES = 5, 15, 600
 # MAML / Meta-SGD: 5 inner steps in meta-training, 10 at test, as in the MAML paper's
 # miniImagenet protocol. 2 steps of lr 0.4 did not even fit the support set (86% support

@@ -23,7 +23,7 @@ import dataclasses
 from pathlib import Path
 
 import pandas as pd
-from _threads import single_threaded  # benchmarks/_threads.py, beside this script
+from _common import single_threaded  # benchmarks/_common.py, beside this script
 
 from metaopt._markdown import markdown_table
 from metaopt.benchmark._methods import make_method, register_method

@@ -30,11 +30,11 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from _common import SHARED_DATA  # noqa: E402  (benchmarks/_common.py, beside this script)
 
 from metaopt import metafeatures  # noqa: E402
 from metaopt.data import from_arrays  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 DATASETS = (
     "hepatitis",
     "vote",
@@ -105,7 +105,7 @@ def _fmt(seconds: float, timeout: float) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=REPO_ROOT.parent / "shared" / "data" / "pmlb")
+    parser.add_argument("--root", type=Path, default=SHARED_DATA / "pmlb")
     parser.add_argument("--pymfe-timeout", type=float, default=120.0)
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
     parser.add_argument("--repeats", type=int, default=3, help="runs of ours; the best is shown")

@@ -33,7 +33,6 @@ no AdamW: 3 x 256, no dropout, the usual SGD lr 0.01 + momentum 0.9, wd 1e-4, ba
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
@@ -41,6 +40,7 @@ import numpy as np
 import optuna
 import pandas as pd
 import torch
+from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
 from metaopt import metafeatures
@@ -49,8 +49,6 @@ from metaopt.nas._real_runs import load_table, size_features
 from metaopt.nas._search import FoldTrainer, objective, suggest_mlp
 from metaopt.samplers import MetaSampler
 
-SHARED = Path(os.environ.get("METAOPT_SHARED_DATA",
-                             Path(__file__).resolve().parents[2] / "shared" / "data"))
 PMLB = ["balance_scale", "breast_w", "cmc", "tic_tac_toe", "tokyo1", "vowel", "yeast",
         "mfeat_zernike"]
 BUDGETS = (5, 10, 20)
@@ -136,7 +134,7 @@ def lcbench_run(bench, prior: ArchitecturePrior, instance: str, method: str, see
 def lcbench_benchmark(prior: ArchitecturePrior, repeats: int) -> pd.DataFrame:
     from metaopt.kb import YahpoBenchmark
 
-    bench = YahpoBenchmark("lcbench", SHARED / "yahpo", split="valid")
+    bench = YahpoBenchmark("lcbench", SHARED_DATA / "yahpo", split="valid")
     rows = []
     for instance in bench.instances:
         for method in METHODS:
@@ -151,7 +149,7 @@ def lcbench_hyperband(prior: ArchitecturePrior, repeats: int, n: int = 30) -> pd
     """``prior`` with Hyperband on the surrogate's epochs vs the same without pruning."""
     from metaopt.kb import YahpoBenchmark
 
-    bench = YahpoBenchmark("lcbench", SHARED / "yahpo", split="valid")
+    bench = YahpoBenchmark("lcbench", SHARED_DATA / "yahpo", split="valid")
     rows = []
     for instance in bench.instances:
         for seed in range(repeats):
@@ -229,7 +227,7 @@ def pmlb_benchmark(prior: ArchitecturePrior, names: list[str], max_rows: int,
                    max_epochs: int, patience: int, seeds: list[int], cv: int) -> pd.DataFrame:
     """Every method on every dataset; each seed is a new split, search and prior draw."""
     rows = []
-    data = {name: load_table(SHARED / "pmlb", name, max_rows) for name in names}
+    data = {name: load_table(SHARED_DATA / "pmlb", name, max_rows) for name in names}
     for seed in seeds:
         for name, (X, y) in data.items():
             for method in METHODS:

@@ -27,13 +27,14 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
+from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
 
 from metaopt.benchmark._metrics import add_ranks, summary_table
 from metaopt.benchmark._plots import plot_curves
 from metaopt.benchmark._surrogate import load_tabrepo_matrix, tabrepo_benchmark
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TABREPO = Path(__file__).resolve().parents[2] / "shared" / "data" / "tabrepo-lightgbm"
+TABREPO = SHARED_DATA / "tabrepo-lightgbm"
 VARIANTS = ["metaopt", "metaopt-ranker-only", "metaopt-maml", "metaopt-anil",
             "metaopt-zeroshot", "metaopt-untrained", "portfolio"]
 

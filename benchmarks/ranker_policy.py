@@ -23,11 +23,13 @@ import argparse
 import copy
 from pathlib import Path
 
+from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
+
 from metaopt.benchmark._methods import MetaOpt, register_method
 from metaopt.benchmark._surrogate import tabrepo_benchmark
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TABREPO = Path(__file__).resolve().parents[2] / "shared" / "data" / "tabrepo-lightgbm"
+TABREPO = SHARED_DATA / "tabrepo-lightgbm"
 DEFAULT = {"n_warmup": 3, "exploration": 0.5, "random_every": 4}
 VARIANTS = {
     "default": {},

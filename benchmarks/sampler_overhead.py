@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pandas as pd
-from _threads import single_threaded  # benchmarks/_threads.py, beside this script
+from _common import single_threaded  # benchmarks/_common.py, beside this script
 from optuna.distributions import CategoricalDistribution, IntDistribution
 
 from metaopt._markdown import markdown_table

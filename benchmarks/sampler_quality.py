@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pandas as pd
-from _threads import single_threaded  # benchmarks/_threads.py, beside this script
+from _common import SHARED_DATA, single_threaded  # benchmarks/_common.py, beside this script
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
 from tqdm.auto import tqdm
@@ -76,7 +76,6 @@ from metaopt.samplers import MetaSampler
 from metaopt.spaces import SearchSpace
 
 RESULTS = Path(__file__).resolve().parent / "results"
-DATA = Path("/work/shared/data")
 METHODS = ("metasampler", "tpe", "gp", "cmaes", "cmaes_ws", "random")
 #: the comparison the issue asks for: MetaSampler after EARLY trials vs TPE after LATE
 EARLY, LATE = 10, 50
@@ -403,20 +402,20 @@ def main(argv: list[str] | None = None) -> None:
     group.add_argument("--ranker-members", type=int, default=2)
     group.add_argument("--ranker-iterations", type=int, default=300)
     group = parser.add_argument_group("tabrepo")
-    group.add_argument("--tabrepo", default=str(DATA / "tabrepo-lightgbm"))
+    group.add_argument("--tabrepo", default=str(SHARED_DATA / "tabrepo-lightgbm"))
     group.add_argument("--cv", type=int, default=5, help="leave-tasks-out folds")
     group.add_argument("--cv-seed", type=int, default=0)
     group.add_argument("--tasks-per-fold", type=int, default=2,
                        help="held-out tasks tuned per fold (seeded choice)")
     group = parser.add_argument_group("yahpo")
-    group.add_argument("--yahpo", default=str(DATA / "yahpo"))
+    group.add_argument("--yahpo", default=str(SHARED_DATA / "yahpo"))
     group.add_argument("--yahpo-scenarios", default="lcbench")
     group.add_argument("--yahpo-instances", type=int, default=0,
                        help="first N valid instances per scenario (0: all)")
     group.add_argument("--n-train-configs", type=int, default=128)
     group.add_argument("--n-reference", type=int, default=10_000)
     group = parser.add_argument_group("pmlb (real fits)")
-    group.add_argument("--pmlb", default=str(DATA / "pmlb"))
+    group.add_argument("--pmlb", default=str(SHARED_DATA / "pmlb"))
     group.add_argument("--pmlb-space", default="svm")
     group.add_argument("--datasets", type=int, default=4)
     group.add_argument("--data-seed", type=int, default=0)

@@ -1,6 +1,13 @@
-"""Shared by the benchmark scripts: pin thread pools for a whole run."""
+"""Shared by the benchmark scripts: where the shared data is, and thread pinning."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# the read-only data (pmlb, TabRepo, YAHPO), beside the repository unless set otherwise
+SHARED_DATA = Path(os.environ.get("METAOPT_SHARED_DATA",
+                                  Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def single_threaded(threads: int) -> None:
