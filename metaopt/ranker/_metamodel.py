@@ -144,14 +144,15 @@ class MetaModel:
         latest ``family_patience`` evaluations all failed to beat the best score seen
         before them is set aside: the ranker chooses among the other families'
         candidates while any are left (a search stuck refining one family on a dataset
-        where it is near chance then moves on). 0 (default): off; the shipped
-        ``all@*`` models use 3 (``docs/estimators.md``).
+        where it is near chance then moves on). 0: off. Configurations of a single
+        space carry no family, so it acts only in combined spaces
+        (``docs/estimators.md``).
     """
 
     def __init__(self, portfolio: Portfolio, ranker: ConfigRanker | None = None, *,
                  n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
                  random_every: int = 4, random_after_tie: bool = False,
-                 covariance_weight: float = 0.0, family_patience: int = 0):
+                 covariance_weight: float = 0.0, family_patience: int = 3):
         if random_every < 0:
             raise ValueError(f"random_every must be >= 0, got {random_every}")
         if family_patience < 0:

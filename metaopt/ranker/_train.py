@@ -153,7 +153,10 @@ def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, se
         f"(exploration {model.exploration}; every {model.random_every}th proposal after the "
         f"warm start random"
         + (f"; blended with the portfolio's configuration covariance, weight "
-           f"{model.covariance_weight}" if model.covariance_weight else "") + ").",
+           f"{model.covariance_weight}" if model.covariance_weight else "")
+        + (f"; a model family is set aside after {model.family_patience} evaluations "
+           f"without improvement" if model.family_patience and _is_combination(matrix.space)
+           else "") + ").",
         f"- Training took {seconds:.0f} s on {card['machine']['platform']} "
         f"(Python {card['machine']['python']}), {card['trained_at']}.",
         f"- Versions: {', '.join(f'{k} {v}' for k, v in card['versions'].items())}.",
