@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -90,6 +91,7 @@ class _MetaOptSearch(BaseEstimator):
         verbose: int = 0,
         storage: str | None = None,
         ensemble_size: int = 1,
+        sampler: optuna.samplers.BaseSampler | None = None,
     ) -> None:
         self.spaces = spaces
         self.n_trials = n_trials
@@ -102,6 +104,7 @@ class _MetaOptSearch(BaseEstimator):
         self.verbose = verbose
         self.storage = storage
         self.ensemble_size = ensemble_size
+        self.sampler = sampler
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -205,7 +208,8 @@ class _MetaOptSearch(BaseEstimator):
 
         from metaopt import metafeatures
 
-        self.meta_features_ = metafeatures.compute(frame, y, task, random_state=0)
+        self.meta_features_ = (metafeatures.compute(frame, y, task, random_state=0)
+                               if self.sampler is None else None)
         out_of_fold: dict[int, tuple[float, np.ndarray]] = {}
         with _optuna_log(self.verbose):
             study = self._search(X, y, space, task, cv, fit_params, start, worker, out_of_fold)
@@ -234,8 +238,10 @@ class _MetaOptSearch(BaseEstimator):
                 out_of_fold: dict[int, tuple[float, np.ndarray]]) -> optuna.Study:
         """Create (or resume) the study and run the trials within the budget; the
         out-of-fold predictions of the best trials go to ``out_of_fold``."""
-        sampler = MetaSampler(space=space.name, meta_features=self.meta_features_, task=task,
-                              meta_model=self.meta_model, seed=self.random_state)
+        # a copy: every fit starts from the sampler's state as given
+        sampler = copy.deepcopy(self.sampler) if self.sampler is not None else MetaSampler(
+            space=space.name, meta_features=self.meta_features_, task=task,
+            meta_model=self.meta_model, seed=self.random_state)
         study = optuna.create_study(
             direction="maximize", sampler=sampler, storage=self.storage,
             study_name=f"metaopt-{task}-{space.name}-{joblib.hash((X, y, fit_params))[:12]}",
@@ -353,7 +359,8 @@ class _MetaOptSearch(BaseEstimator):
             f"{type(self).__name__}: {len(history)} trials ({len(done)} complete) over "
             f"{self.space_!r} in {self.fit_time_:.1f} s",
             f"data: {int(self.meta_features_['n_instances'])} rows x "
-            f"{int(self.meta_features_['n_features'])} features",
+            f"{int(self.meta_features_['n_features'])} features" if self.sampler is None
+            else f"data: {self.n_features_in_} features; sampler {type(self.sampler).__name__}",
             f"best: {self.best_family_} with CV score {self.best_score_:.4f} "
             f"(scoring={self.scoring or 'default'})",
             *([] if len(self.ensemble_) < 2 else [
@@ -363,6 +370,7 @@ class _MetaOptSearch(BaseEstimator):
             "", "meta-learned warm start:",
             *[f"  trial {r.trial}: {r.family:<24} score {r.score:.4f}  {r.reason}"
               for r in self.warm_start_.itertuples() if r.score is not None],
+            *(["  none (a sampler of your own)"] if self.sampler is not None else []),
             "", "best score per family:",
             *[f"  {family:<24} {score:.4f} ({n} trials)" for family, score, n in (
                 done.groupby("family")["score"].agg(["max", "size"]).itertuples())],
@@ -426,6 +434,11 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         scikit-learn scorer (default: accuracy).
     meta_model : MetaModel or str, optional
         Default: the shipped meta-model of the searched families.
+    sampler : optuna.samplers.BaseSampler, optional
+        Search with this Optuna sampler instead of :class:`~metaopt.samplers.MetaSampler`
+        (e.g. TPE): the same combined space, CV, time budget and refit, no meta-learning
+        (``meta_features_`` is None and ``warm_start_`` empty). Each fit starts from a
+        copy of it.
     n_jobs : int, optional
         Parallel cross-validation folds.
     random_state : int, optional
@@ -455,7 +468,7 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
     best_score_ : float
         Its mean CV score.
     study_ : optuna.Study
-    meta_features_ : pandas.Series
+    meta_features_ : pandas.Series or None
     warm_start_ : pandas.DataFrame
         The trials the meta-learner proposed before any feedback, with its reasons.
     history_ : pandas.DataFrame

@@ -78,6 +78,24 @@ def test_same_seed_same_search(fitted, wine):
     np.testing.assert_array_equal(again.predict(wine.X), fitted.predict(wine.X))
 
 
+def test_a_sampler_of_your_own(wine):
+    """``sampler=``: the same budgeted search and refit with another Optuna sampler, no
+    meta-learning; the given sampler is copied, so two fits search alike."""
+    import optuna
+
+    tpe = optuna.samplers.TPESampler(seed=0, n_startup_trials=2)
+    model = MetaOptClassifier(n_trials=4, spaces=["linear", "knn"], cv=3, random_state=0,
+                              sampler=tpe)
+    model.fit(wine.X, wine.y)
+    assert model.meta_features_ is None and model.warm_start_.empty
+    assert (model.history_["reason"] == "fallback sampler").all()
+    assert len(model.study_.trials) == 4 and model.score(wine.X, wine.y) > 0.9
+    assert "sampler TPESampler" in model.summary()
+    again = clone(model).fit(wine.X, wine.y)
+    assert again.study_.trials[3].params == model.study_.trials[3].params
+    assert tpe._rng.rng.random() == optuna.samplers.TPESampler(seed=0)._rng.rng.random()
+
+
 def test_pickle_and_meta_estimators(fitted, wine):
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict(wine.X), fitted.predict(wine.X))
