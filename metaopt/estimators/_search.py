@@ -339,7 +339,9 @@ class _MetaOptSearch(BaseEstimator):
                 continue
             family, params = _member(space, t.params)
             rows.append({"trial": t.number, "family": family, "state": t.state.name,
-                         "score": t.value, "reason": source or "fallback sampler",
+                         "score": t.value, "reason": source or (
+                             "fallback sampler" if self.sampler is None
+                             else f"{type(self.sampler).__name__} (sampler=)"),
                          "params": params})
         return pd.DataFrame(rows, columns=["trial", "family", "state", "score", "reason",
                                            "params"])

@@ -88,7 +88,7 @@ def test_a_sampler_of_your_own(wine):
                               sampler=tpe)
     model.fit(wine.X, wine.y)
     assert model.meta_features_ is None and model.warm_start_.empty
-    assert (model.history_["reason"] == "fallback sampler").all()
+    assert (model.history_["reason"] == "TPESampler (sampler=)").all()
     assert len(model.study_.trials) == 4 and model.score(wine.X, wine.y) > 0.9
     assert "sampler TPESampler" in model.summary()
     again = clone(model).fit(wine.X, wine.y)
