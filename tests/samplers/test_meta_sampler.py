@@ -72,10 +72,12 @@ def test_maximize_and_minimize_agree(small_meta_model, objective):
 
 
 def test_parallel_threads_take_distinct_configs(small_meta_model, objective):
+    n_warmup = small_meta_model.n_warmup
     study = optuna.create_study(sampler=make_sampler(small_meta_model, n_warmup=4))
     study.optimize(objective, n_trials=6, n_jobs=2)
     keys = [str(sorted(t.params.items())) for t in study.trials]
     assert len(set(keys)) == len(keys)
+    assert small_meta_model.n_warmup == n_warmup  # n_warmup= sets the sampler's own copy
 
 
 def test_enqueued_and_failed_trials(small_meta_model, objective):
