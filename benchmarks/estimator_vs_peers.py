@@ -16,7 +16,7 @@ finished fit is appended to ``estimator_vs_peers_fits.csv`` at once, so an inter
 run resumes where it stopped, and processes running different ``--methods`` can share
 the file.
 
-    python benchmarks/estimator_vs_peers.py --datasets 20 --budgets 10,30,60 --seeds 0,1
+    python benchmarks/estimator_vs_peers.py --datasets 20 --budgets 10,30,60 --seeds 0,1,2
 """
 
 from __future__ import annotations
