@@ -184,7 +184,7 @@ class MetaSampler(BaseSampler):
             model = MetaModel.load(model)
         self._model = model if model is not None else _shipped_model(self._space_name,
                                                                      self._task)
-        if self._n_warmup is not None:  # on a copy: the given or shipped model is shared
+        if self._n_warmup is not None:  # on a copy: the MetaModel a caller passed stays as it was
             self._model = copy.copy(self._model)
             self._model.n_warmup = self._n_warmup
         if self._meta_features is None and self._dataset is not None:
