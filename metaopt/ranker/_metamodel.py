@@ -147,16 +147,25 @@ class MetaModel:
         where it is near chance then moves on). 0: off. Configurations of a single
         space carry no family, so it acts only in combined spaces
         (``docs/estimators.md``).
+    handoff_after : int
+        After this many configurations evaluated or claimed, the model proposes no
+        more: :class:`~metaopt.samplers.MetaSampler` hands every later trial to its
+        fallback sampler (e.g. TPE), which then learns from all trials so far, the
+        meta-learned ones included (auto-sklearn's meta-learned warm start of SMAC,
+        with the adapted ranker in the middle). 0: never.
     """
 
     def __init__(self, portfolio: Portfolio, ranker: ConfigRanker | None = None, *,
                  n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
                  random_every: int = 4, random_after_tie: bool = False,
-                 covariance_weight: float = 0.0, family_patience: int = 3):
+                 covariance_weight: float = 0.0, family_patience: int = 3,
+                 handoff_after: int = 0):
         if random_every < 0:
             raise ValueError(f"random_every must be >= 0, got {random_every}")
         if family_patience < 0:
             raise ValueError(f"family_patience must be >= 0, got {family_patience}")
+        if handoff_after < 0:
+            raise ValueError(f"handoff_after must be >= 0, got {handoff_after}")
         if not covariance_weight >= 0:
             raise ValueError(f"covariance_weight must be >= 0, got {covariance_weight!r}")
         self.portfolio = portfolio
@@ -168,6 +177,7 @@ class MetaModel:
         self.random_after_tie = random_after_tie
         self.covariance_weight = covariance_weight
         self.family_patience = family_patience
+        self.handoff_after = handoff_after
         self.sampling_space: SearchSpace | None = None  # set by restrict()
         # the portfolio's {config key: column} and ConfigCovariance, built on first use
         self._covariance: tuple[dict[str, int], ConfigCovariance] | None = None
@@ -219,6 +229,11 @@ class MetaModel:
         rng = np.random.default_rng(seed)
         return [space.sample(_LocalTrial(center, int(rng.integers(2**32))), task)
                 for center in around for _ in range(n)]
+
+    def hands_off(self, n_seen: int) -> bool:
+        """Whether the proposal after ``n_seen`` evaluated or claimed configurations
+        belongs to the fallback sampler (see ``handoff_after``)."""
+        return 0 < self.handoff_after <= n_seen
 
     def explores(self, n_seen: int) -> bool:
         """Whether the proposal after ``n_seen`` evaluated or claimed configurations is
@@ -341,7 +356,8 @@ class MetaModel:
                 "n_random": self.n_random, "random_every": self.random_every,
                 "random_after_tie": self.random_after_tie,
                 "covariance_weight": self.covariance_weight,
-                "family_patience": self.family_patience}
+                "family_patience": self.family_patience,
+                "handoff_after": self.handoff_after}
 
     def save(self, directory: str | Path) -> Path:
         """``portfolio.json``, ``ranker.json`` + ``ranker.safetensors``, ``policy.json``."""

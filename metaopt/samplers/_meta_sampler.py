@@ -81,6 +81,9 @@ class MetaSampler(BaseSampler):
        untried portfolio or random candidate.
     3. Parameters the meta-model does not know, or values outside the study's
        distributions, go to ``fallback``.
+    4. With ``meta_model.handoff_after = n`` (off by default), every trial after the
+       first ``n`` goes to ``fallback`` whole: the meta-learned trials become its
+       start-up history.
 
     Every trial's chosen configuration is written to its system attributes, so several
     workers sharing one storage (RDB or journal) never take the same configuration.
@@ -109,7 +112,8 @@ class MetaSampler(BaseSampler):
     n_warmup : int, optional
         Portfolio trials before the ranker (default: the meta-model's).
     fallback : BaseSampler, optional
-        Default ``TPESampler(multivariate=True, seed=seed)``.
+        Default ``TPESampler(multivariate=True, group=True, seed=seed)`` (``group``:
+        each model family of a combined space is its own multivariate group).
     seed : int, optional
     """
 
@@ -135,7 +139,11 @@ class MetaSampler(BaseSampler):
         self._meta_model_arg = meta_model
         self._source_studies = list(source_studies or [])
         self._n_warmup = n_warmup
-        self._fallback = fallback or TPESampler(multivariate=True, seed=seed)
+        if fallback is None:
+            with warnings.catch_warnings():  # Optuna marks multivariate and group experimental
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                fallback = TPESampler(multivariate=True, group=True, seed=seed)
+        self._fallback = fallback
         self._seed = seed
         self._intersection = IntersectionSearchSpace(include_pruned=True)
         self._lock = threading.Lock()
@@ -145,6 +153,7 @@ class MetaSampler(BaseSampler):
         self._priority: list[dict[str, Any]] = []
         self._families: list[str] | None = None  # read from a "space" parameter
         self._finished: dict[int, tuple[str, Any] | None] = {}  # trial id -> observation
+        self._handed_off: set[int] = set()  # ids of trials given whole to the fallback
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -292,7 +301,7 @@ class MetaSampler(BaseSampler):
         raw = trial.system_attrs.get(_CLAIM)
         if raw is not None:
             return json.loads(raw)
-        if not self._setup(study):
+        if trial._trial_id in self._handed_off or not self._setup(study):
             return None
         with self._lock:
             stored = study._storage.get_trial(trial._trial_id).system_attrs.get(_CLAIM)
@@ -369,19 +378,34 @@ class MetaSampler(BaseSampler):
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
         self._raise_error_if_multi_objective(study)
+        # every trial: a stateful fallback (grouped TPE) prepares its own space
+        fallback_space = self._fallback.infer_relative_search_space(study, trial)
+        if self._hands_off(study):
+            self._handed_off.add(trial._trial_id)
+            return fallback_space
         return {n: d for n, d in self._intersection.calculate(study).items() if not d.single()}
+
+    def _hands_off(self, study: Study) -> bool:
+        """Whether the next trial goes whole to the fallback (``handoff_after``)."""
+        if not self._setup(study) or not self._model.handoff_after:
+            return False
+        observed, claimed = self._observed(study)
+        return self._model.hands_off(len(observed) + len(claimed))
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
+        if trial._trial_id in self._handed_off:
+            return self._fallback.sample_relative(study, trial, search_space)
         if not search_space:
             return {}
         config = self._config_for(study, trial) or {}
         out = {n: _python(config[n]) for n, d in search_space.items()
                if n in config and _contains(d, config[n])}
         rest = {n: d for n, d in search_space.items() if n not in out}
-        if rest:
-            out.update(self._fallback.sample_relative(study, trial, rest))
+        if rest:  # a grouped fallback samples its own groups: keep only what is left
+            out.update({n: v for n, v in self._fallback.sample_relative(study, trial, rest).items()
+                        if n in rest})
             for name, dist in rest.items():
                 if name not in out:
                     out[name] = self._fallback.sample_independent(study, trial, name, dist)
