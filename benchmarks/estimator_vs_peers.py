@@ -66,11 +66,13 @@ def held_out_datasets(n: int, max_rows: int, after: int, offset: int = 0) -> lis
 
 def fit_method(method: str, X, y, budget: float, seed: int):
     if method.startswith("metaopt"):
-        # "metaopt@DIR": a meta-model saved in DIR; "metaopt-ensemble": ensemble_size=20
+        # "metaopt@DIR": a meta-model saved in DIR; "metaopt-ensemble": ensemble_size=20;
+        # "metaopt-recheck": recheck=True
         name, _, meta_model = method.partition("@")
-        ensemble = {"ensemble_size": 20} if name == "metaopt-ensemble" else {}
+        options = {"metaopt-ensemble": {"ensemble_size": 20},
+                   "metaopt-recheck": {"recheck": True}}.get(name, {})
         return MetaOptClassifier(n_trials=None, time_budget=budget, cv=3, random_state=seed,
-                                 meta_model=meta_model or None, **ensemble).fit(X, y)
+                                 meta_model=meta_model or None, **options).fit(X, y)
     if method in ("tpe", "random"):
         # the same search as metaopt's (space, CV, killed trials, refit) with Optuna's sampler
         sampler = (optuna.samplers.TPESampler(multivariate=True, group=True, seed=seed)

@@ -258,3 +258,32 @@ def test_ranker_proposes_after_the_warm_start_in_the_combined_space():
     assert all(s.startswith("portfolio") for s in sources[:3]), sources
     assert sources[6].startswith("random untried"), sources  # the 4th after the warm start
     assert all(s.startswith("ranker adapted") for s in sources[3:6] + sources[7:]), sources
+
+
+def test_handoff_gives_later_trials_whole_to_grouped_tpe():
+    """With ``handoff_after``, trials after the first n carry no metaopt claim: the
+    fallback (grouped multivariate TPE) samples them, each family's parameters together."""
+    import copy
+
+    from sklearn.datasets import load_breast_cancer
+
+    from metaopt.ranker import load_meta_model
+    from metaopt.spaces import get_space
+
+    X, y = load_breast_cancer(return_X_y=True)
+    space = get_space("all")
+    model = copy.copy(load_meta_model("all", "classification"))
+    model.handoff_after = 5
+    sampler = MetaSampler(space="all", dataset=(X, y), meta_model=model, seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    rng = np.random.default_rng(0)
+    study.optimize(lambda t: (space.sample(t, "classification"), float(rng.random()))[1],
+                   n_trials=14)
+    sources = [t.system_attrs.get("metaopt:source") for t in study.trials]
+    assert all(s is not None for s in sources[:5]), sources
+    assert all(s is None for s in sources[5:]), sources
+    groups = sampler._fallback._group_decomposed_search_space.calculate(study).search_spaces
+    assert len(groups) > 1  # TPE sees the families as separate groups
+    for t in study.trials[5:]:  # complete configurations of the family TPE chose
+        family = t.params["space"]
+        assert all(k == "space" or k.startswith(f"{family}__") for k in t.params), t.params
