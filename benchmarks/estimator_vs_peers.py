@@ -67,18 +67,19 @@ def held_out_datasets(n: int, max_rows: int, after: int, offset: int = 0) -> lis
 def fit_method(method: str, X, y, budget: float, seed: int):
     if method.startswith("metaopt"):
         # "metaopt@DIR": a meta-model saved in DIR; "metaopt-ensemble": ensemble_size=20;
-        # "metaopt-recheck": recheck=True
+        # "metaopt-norecheck": recheck=False (the policy before 2026-12-02)
         name, _, meta_model = method.partition("@")
         options = {"metaopt-ensemble": {"ensemble_size": 20},
-                   "metaopt-recheck": {"recheck": True}}.get(name, {})
+                   "metaopt-norecheck": {"recheck": False}}.get(name, {})
         return MetaOptClassifier(n_trials=None, time_budget=budget, cv=3, random_state=seed,
                                  meta_model=meta_model or None, **options).fit(X, y)
-    if method in ("tpe", "random"):
-        # the same search as metaopt's (space, CV, killed trials, refit) with Optuna's sampler
-        sampler = (optuna.samplers.TPESampler(multivariate=True, group=True, seed=seed)
-                   if method == "tpe" else optuna.samplers.RandomSampler(seed=seed))
+    if method in ("tpe", "random", "tpe-recheck"):
+        # the same search as metaopt's (space, CV, killed trials, refit) with Optuna's
+        # sampler; a new best is confirmed on a second split only in "tpe-recheck"
+        sampler = (optuna.samplers.RandomSampler(seed=seed) if method == "random" else
+                   optuna.samplers.TPESampler(multivariate=True, group=True, seed=seed))
         return MetaOptClassifier(n_trials=None, time_budget=budget, cv=3, random_state=seed,
-                                 sampler=sampler).fit(X, y)
+                                 sampler=sampler, recheck=method == "tpe-recheck").fit(X, y)
     if method == "flaml":
         from flaml import AutoML
 
