@@ -96,6 +96,23 @@ def test_a_sampler_of_your_own(wine):
     assert tpe._rng.rng.random() == optuna.samplers.TPESampler(seed=0)._rng.rng.random()
 
 
+def test_recheck_confirms_each_new_best_on_a_second_split(fitted, wine):
+    """Every trial that beat the best before it was cross-validated twice and scores
+    the mean; the others once. A fixed list of splits cannot be reshuffled: no recheck."""
+    best = -np.inf
+    for trial in fitted.study_.trials:
+        first, *second = trial.user_attrs.get("cv_scores", [trial.value])
+        if first > best:
+            assert len(second) == 1 and trial.value == pytest.approx((first + second[0]) / 2)
+        else:
+            assert not second
+        best = max(best, trial.value)
+    folds = list(StratifiedKFold(3).split(wine.X, wine.y))
+    once = MetaOptClassifier(n_trials=3, spaces=["linear", "knn"], cv=folds,
+                             random_state=0).fit(wine.X, wine.y)
+    assert not any("cv_scores" in t.user_attrs for t in once.study_.trials)
+
+
 def test_pickle_and_meta_estimators(fitted, wine):
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict(wine.X), fitted.predict(wine.X))
