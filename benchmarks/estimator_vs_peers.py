@@ -3,10 +3,12 @@
 For each dataset (classification, not used to train the shipped meta-models) and seed, a
 stratified 70/30 split (the seed picks the split and seeds every method); each method
 gets ``B`` seconds to fit on the 70 % and is scored on the 30 % (accuracy). Methods:
-metaopt (MetaOptClassifier; ``metaopt-ensemble``: with ``ensemble_size=20``), Optuna
-TPE and random search run by the same search (``MetaOptClassifier(sampler=...)``: the
-combined space, 3-fold CV, single-threaded trials killed at the budget, refit
-included), FLAML ``AutoML`` (when installed) and scikit-learn's default
+metaopt (MetaOptClassifier; ``metaopt-ensemble``: with ``ensemble_size=20``;
+``metaopt-norecheck``: with ``recheck=False``; ``metaopt@DIR``: the meta-model saved in
+DIR), Optuna TPE and random search run by the same search
+(``MetaOptClassifier(sampler=...)``: the combined space, 3-fold CV, single-threaded
+trials killed at the budget, refit included; one score per configuration, as in a plain
+Optuna study; ``tpe-recheck``: TPE with ``recheck=True``), FLAML ``AutoML`` (when installed) and scikit-learn's default
 HistGradientBoosting. Fits by earlier versions of this script, whose TPE and random
 search finished the trial in flight after the budget, are kept in the fits file as
 ``tpe-overrun`` and ``random-overrun``. Prints mean accuracy and mean rank per
