@@ -8,8 +8,8 @@ metaopt (MetaOptClassifier; ``metaopt-ensemble``: with ``ensemble_size=20``;
 DIR), Optuna TPE and random search run by the same search
 (``MetaOptClassifier(sampler=...)``: the combined space, 3-fold CV, single-threaded
 trials killed at the budget, refit included; one score per configuration, as in a plain
-Optuna study; ``tpe-recheck``: TPE with ``recheck=True``), FLAML ``AutoML`` (when installed) and scikit-learn's default
-HistGradientBoosting. Fits by earlier versions of this script, whose TPE and random
+Optuna study; ``tpe-recheck``: TPE with ``recheck=True``), FLAML ``AutoML`` (when
+installed) and scikit-learn's default HistGradientBoosting. Fits by earlier versions of this script, whose TPE and random
 search finished the trial in flight after the budget, are kept in the fits file as
 ``tpe-overrun`` and ``random-overrun``. Prints mean accuracy and mean rank per
 budget (ranks within each dataset, seed and budget), and each method's shortest budget

@@ -61,9 +61,10 @@ def _reshuffled(cv, seed: int | None):
 
 
 def _best_value(study: optuna.Study) -> float:
-    values = [t.value for t in study.get_trials(deepcopy=False,
-                                                states=(optuna.trial.TrialState.COMPLETE,))]
-    return max(values, default=-np.inf)
+    try:
+        return study.best_value
+    except ValueError:  # no complete trial yet
+        return -np.inf
 
 
 def _member(space: SearchSpace, params: dict) -> tuple[str, dict]:

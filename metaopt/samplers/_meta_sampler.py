@@ -378,11 +378,9 @@ class MetaSampler(BaseSampler):
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
         self._raise_error_if_multi_objective(study)
-        # every trial: a stateful fallback (grouped TPE) prepares its own space
-        fallback_space = self._fallback.infer_relative_search_space(study, trial)
         if self._hands_off(study):
             self._handed_off.add(trial._trial_id)
-            return fallback_space
+            return self._fallback.infer_relative_search_space(study, trial)
         return {n: d for n, d in self._intersection.calculate(study).items() if not d.single()}
 
     def _hands_off(self, study: Study) -> bool:
@@ -403,7 +401,10 @@ class MetaSampler(BaseSampler):
         out = {n: _python(config[n]) for n, d in search_space.items()
                if n in config and _contains(d, config[n])}
         rest = {n: d for n, d in search_space.items() if n not in out}
-        if rest:  # a grouped fallback samples its own groups: keep only what is left
+        if rest:
+            # a stateful fallback (grouped TPE) infers its own space first, then samples
+            # its groups: keep only what is left
+            self._fallback.infer_relative_search_space(study, trial)
             out.update({n: v for n, v in self._fallback.sample_relative(study, trial, rest).items()
                         if n in rest})
             for name, dist in rest.items():
