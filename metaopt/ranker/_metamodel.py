@@ -34,9 +34,12 @@ class Proposal:
     predicted: float | None = None
 
 
+_KEY_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def config_key(params: Mapping[str, Any]) -> str:
     """Canonical text of a configuration, to compare configurations."""
-    return json.dumps(dict(sorted(params.items())), sort_keys=True, default=str)
+    return _KEY_ENCODER.encode(dict(params))
 
 
 class _RandomTrial:

@@ -326,10 +326,11 @@ class MetaSampler(BaseSampler):
     def _choose(self, study: Study, lost: list) -> tuple[dict[str, Any] | None, str]:
         observed, claimed = self._observed(study)
         claimed = claimed + lost
-        taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
-        priority = [p for p in self._priority if config_key(p) not in taken]
-        if priority:
-            return priority[0], "best trial of a source study"
+        if self._priority:  # source studies' best trials first, those not taken yet
+            taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
+            priority = [p for p in self._priority if config_key(p) not in taken]
+            if priority:
+                return priority[0], "best trial of a source study"
         candidates: list[dict[str, Any]] = []
         n_seen = len(observed) + len(claimed)
         if n_seen >= self._model.n_warmup:

@@ -7,6 +7,7 @@ import math
 import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,7 @@ class Param:
     tasks: tuple[str, ...] = TASK_TYPES
     task_defaults: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def is_conditional(self) -> bool:
         """True when the parameter can be inactive: it has a condition or is task-specific."""
         return self.condition is not None or set(self.tasks) != set(TASK_TYPES)
@@ -66,8 +67,29 @@ class Param:
         return self.task_defaults.get(task, self.default)
 
 
+_MISSING = object()
+
+
 def _is_bool(value: Any) -> bool:
     return isinstance(value, (bool, np.bool_))
+
+
+def _choice_key(value: Any) -> tuple[bool, Any] | None:
+    """``value`` as a set member that keeps booleans apart from numbers (as
+    :func:`_same_choice`); None for an unhashable value, which matches no choice."""
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return _is_bool(value), value
+
+
+def _switched_on(parent: str | None, values: frozenset, flags: Mapping[str, bool],
+                 params: Mapping[str, Any]) -> bool:
+    """Whether a parameter with this ``parent`` and activating ``values`` (as
+    :func:`_choice_key`) is active, given its parent's activity in ``flags``."""
+    return parent is None or (flags[parent] and parent in params
+                              and _choice_key(params[parent]) in values)
 
 
 def _same_choice(value: Any, choice: Any) -> bool:
@@ -188,32 +210,42 @@ class SearchSpace:
         """``param -> (parent, parent values that activate it)``."""
         return {p.name: p.condition for p in self.params if p.condition is not None}
 
+    @cached_property
+    def _by_name(self) -> dict[str, Param]:
+        return {p.name: p for p in self.params}
+
     def is_active(self, name: str, params: Mapping[str, Any]) -> bool:
         """Whether ``name`` is active given the (parent) values in ``params``.
 
         A parameter whose parent is inactive or missing is inactive. Task membership is
         not considered here (see :meth:`distributions`).
         """
-        by_name = {p.name: p for p in self.params}
-        if name not in by_name:
-            raise ValueError(f"{self.name}: unknown parameter {name!r}; accepted: {list(by_name)}")
-        cond = by_name[name].condition
-        if cond is None:
-            return True
-        parent, values = cond
-        return (
-            parent in params
-            and self.is_active(parent, params)
-            and any(_same_choice(params[parent], v) for v in values)
-        )
+        if name not in self._by_name:
+            raise ValueError(f"{self.name}: unknown parameter {name!r}; "
+                             f"accepted: {list(self._by_name)}")
+        return self._activity(params)[name]
+
+    @cached_property
+    def _activating(self) -> tuple[tuple[str, str | None, frozenset], ...]:
+        """``(name, parent, values of the parent that activate it)`` per parameter, in
+        order; values as :func:`_choice_key`."""
+        return tuple((p.name, None, frozenset()) if p.condition is None else
+                     (p.name, p.condition[0], frozenset(map(_choice_key, p.condition[1])))
+                     for p in self.params)
+
+    def _activity(self, params: Mapping[str, Any]) -> dict[str, bool]:
+        """:meth:`is_active` of every parameter, in one pass (parents come first)."""
+        flags: dict[str, bool] = {}
+        keys = {k: _choice_key(v) for k, v in params.items()}
+        for name, parent, values in self._activating:
+            flags[name] = parent is None or (flags[parent] and keys.get(parent) in values)
+        return flags
 
     def active(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` without the inactive (and unknown) parameters."""
-        return {
-            p.name: params[p.name]
-            for p in self.params
-            if p.name in params and self.is_active(p.name, params)
-        }
+        flags = self._activity(params)
+        return {p.name: params[p.name] for p in self.params
+                if p.name in params and flags[p.name]}
 
     def default(self, task: str) -> dict[str, Any]:
         """Default configuration for ``task``: every active parameter, library defaults."""
@@ -239,7 +271,8 @@ class SearchSpace:
                 f"accepted: {list(dists)}"
             )
         checked = {k: _check_value(self.name, k, dists[k], params[k]) for k in dists if k in params}
-        missing = [k for k in dists if k not in checked and self.is_active(k, checked)]
+        flags = self._activity(checked)
+        missing = [k for k in dists if k not in checked and flags[k]]
         if missing:
             raise ValueError(
                 f"{self.name}: missing active parameter(s) {missing} for task={task!r}; "
@@ -251,9 +284,12 @@ class SearchSpace:
     # ------------------------------------------------------------------- sampling
     def sample(self, trial: BaseTrial, task: str) -> dict[str, Any]:
         """Sample an active configuration define-by-run with ``trial.suggest_*``."""
+        self._check_task(task)
         values: dict[str, Any] = {}
-        for p in self._params_for(task):
-            if not self.is_active(p.name, values):
+        flags: dict[str, bool] = {}  # as _activity, as the values come (parents first)
+        for p, (name, parent, choices) in zip(self.params, self._activating, strict=True):
+            flags[name] = task in p.tasks and _switched_on(parent, choices, flags, values)
+            if not flags[name]:
                 continue
             d = p.distribution
             if isinstance(d, CategoricalDistribution):
@@ -292,9 +328,20 @@ class SearchSpace:
                 names.append(f"{p.name}:active")
         return names
 
-    @property
+    @cached_property
     def n_encoded(self) -> int:
         return len(self.encoded_names)
+
+    @cached_property
+    def _offsets(self) -> tuple[int, ...]:
+        """Start column of each parameter in :meth:`encode` (then its active flag)."""
+        starts, at = [], 0
+        for p in self.params:
+            starts.append(at)
+            d = p.distribution
+            at += (len(d.choices) if isinstance(d, CategoricalDistribution) else 1)
+            at += p.is_conditional
+        return tuple(starts)
 
     def encode(self, params: Mapping[str, Any]) -> np.ndarray:
         """Fixed-length float32 vector of a configuration (task-independent layout).
@@ -306,29 +353,31 @@ class SearchSpace:
         zeros. Raises ``ValueError`` for unknown names, invalid values or a missing
         unconditional parameter.
         """
-        by_name = {p.name: p for p in self.params}
-        unknown = [k for k in params if k not in by_name]
+        unknown = [k for k in params if k not in self._by_name]
         if unknown:
             raise ValueError(
-                f"{self.name}: unknown parameter(s) {unknown}; accepted: {list(by_name)}"
+                f"{self.name}: unknown parameter(s) {unknown}; accepted: {list(self._by_name)}"
             )
-        out: list[float] = []
-        for p in self.params:
+        flags = self._activity(params)
+        out = np.zeros(self.n_encoded, dtype=np.float32)
+        for p, start in zip(self.params, self._offsets, strict=True):
             d = p.distribution
-            present = p.name in params and self.is_active(p.name, params)
-            if not present and not p.is_conditional:
-                raise ValueError(
-                    f"{self.name}: parameter {p.name!r} is required to encode; "
-                    f"accepted: {_describe(d)}"
-                )
-            value = _check_value(self.name, p.name, d, params[p.name]) if present else None
+            if not (p.name in params and flags[p.name]):
+                if not p.is_conditional:
+                    raise ValueError(
+                        f"{self.name}: parameter {p.name!r} is required to encode; "
+                        f"accepted: {_describe(d)}"
+                    )
+                continue  # inactive: zeros, its active flag too
+            value = _check_value(self.name, p.name, d, params[p.name])
             if isinstance(d, CategoricalDistribution):
-                out += [float(present and _same_choice(value, c)) for c in d.choices]
+                out[start + next(i for i, c in enumerate(d.choices) if _same_choice(value, c))] = 1
+                width = len(d.choices)
             else:
-                out.append(_unit(d, value) if present else 0.0)
+                out[start], width = _unit(d, value), 1
             if p.is_conditional:
-                out.append(float(present))
-        return np.asarray(out, dtype=np.float32)
+                out[start + width] = 1.0
+        return out
 
     # ---------------------------------------------------------------- serialising
     def to_json_dict(self) -> dict[str, Any]:
