@@ -219,6 +219,19 @@ def test_conditions_and_activity():
     assert mlp.is_active("skip", {"n_layers": 3})
 
 
+def test_activity_through_nested_conditions_keeps_booleans_apart_from_numbers():
+    # combined space: "random_forest__max_samples" needs space == random_forest AND
+    # bootstrap is True (True == 1 in Python, but 1 is not the choice True)
+    combined = get_space("all")
+    child = "random_forest__max_samples"
+    on = {"space": "random_forest", "random_forest__bootstrap": True}
+    assert combined.is_active(child, on)
+    assert not combined.is_active(child, {**on, "space": "svm"})  # parent inactive
+    assert not combined.is_active(child, {**on, "random_forest__bootstrap": 1})
+    assert not combined.is_active(child, {**on, "random_forest__bootstrap": [True]})
+    assert not combined.is_active(child, {"random_forest__bootstrap": True})  # no family
+
+
 def test_sampling_respects_conditions():
     svm = get_space("svm")
     for params in _sample_configs(svm, "regression", 40):
