@@ -67,9 +67,6 @@ class Param:
         return self.task_defaults.get(task, self.default)
 
 
-_MISSING = object()
-
-
 def _is_bool(value: Any) -> bool:
     return isinstance(value, (bool, np.bool_))
 
@@ -85,11 +82,11 @@ def _choice_key(value: Any) -> tuple[bool, Any] | None:
 
 
 def _switched_on(parent: str | None, values: frozenset, flags: Mapping[str, bool],
-                 params: Mapping[str, Any]) -> bool:
-    """Whether a parameter with this ``parent`` and activating ``values`` (as
-    :func:`_choice_key`) is active, given its parent's activity in ``flags``."""
-    return parent is None or (flags[parent] and parent in params
-                              and _choice_key(params[parent]) in values)
+                 keys: Mapping[str, Any]) -> bool:
+    """Whether a parameter with this ``parent`` and activating ``values`` is active,
+    given its parent's activity in ``flags`` and the set values as ``keys``
+    (:func:`_choice_key`)."""
+    return parent is None or (flags[parent] and keys.get(parent) in values)
 
 
 def _same_choice(value: Any, choice: Any) -> bool:
@@ -238,7 +235,7 @@ class SearchSpace:
         flags: dict[str, bool] = {}
         keys = {k: _choice_key(v) for k, v in params.items()}
         for name, parent, values in self._activating:
-            flags[name] = parent is None or (flags[parent] and keys.get(parent) in values)
+            flags[name] = _switched_on(parent, values, flags, keys)
         return flags
 
     def active(self, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -287,8 +284,9 @@ class SearchSpace:
         self._check_task(task)
         values: dict[str, Any] = {}
         flags: dict[str, bool] = {}  # as _activity, as the values come (parents first)
+        keys: dict[str, Any] = {}
         for p, (name, parent, choices) in zip(self.params, self._activating, strict=True):
-            flags[name] = task in p.tasks and _switched_on(parent, choices, flags, values)
+            flags[name] = task in p.tasks and _switched_on(parent, choices, flags, keys)
             if not flags[name]:
                 continue
             d = p.distribution
@@ -298,6 +296,7 @@ class SearchSpace:
                 values[p.name] = trial.suggest_int(p.name, d.low, d.high, log=d.log)
             else:
                 values[p.name] = trial.suggest_float(p.name, d.low, d.high, log=d.log)
+            keys[name] = _choice_key(values[name])
         return values
 
     # ------------------------------------------------------------------- building
