@@ -1,0 +1,61 @@
+"""MetaSampler's proposals on one pmlb dataset, trial by trial, with the reason for each.
+
+The objective is the pmlb part of ``sampler_quality.py`` (the knowledge base's
+evaluation: 3-fold CV accuracy, at most 1000 rows), so a trace explains that
+benchmark's curves. ``*`` marks a new best.
+
+    python benchmarks/sampler_trace.py --dataset heart_statlog --space svm --trials 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import optuna
+from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
+
+from metaopt.data import LocalSource
+from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate
+from metaopt.ranker._metamodel import config_key
+from metaopt.samplers import MetaSampler
+from metaopt.spaces import get_space
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", required=True, help="pmlb classification dataset")
+    parser.add_argument("--space", default="svm")
+    parser.add_argument("--trials", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pmlb", default=str(SHARED_DATA / "pmlb"))
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+
+    data = LocalSource(args.pmlb).load(args.dataset, "classification").subsample(
+        1000, random_state=0)
+    space = get_space(args.space)
+
+    def objective(trial: optuna.Trial) -> float:
+        params = space.sample(trial, "classification")
+        record = evaluate(Job(f"pmlb/{data.name}", space.name, "classification",
+                              config_key(params), None, params, 0, 3, 30.0,
+                              DEFAULT_SCORING["classification"]), data.X, data.y)
+        return record["cv_score"] if record["status"] == "ok" else float("nan")
+
+    sampler = MetaSampler(space=space.name, dataset=(data.X, data.y), seed=args.seed)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(objective, n_trials=args.trials)
+    best = float("-inf")
+    for trial in study.trials:
+        value = trial.value if trial.value is not None else float("nan")
+        mark = "*" if value > best else " "
+        best = max(best, value)
+        params = {k: round(v, 4) if isinstance(v, float) else v for k, v in trial.params.items()}
+        reason = trial.system_attrs.get("metaopt:source", "")  # why MetaSampler chose it
+        print(f"{trial.number:3d} {mark} {value:.4f} {params} | {reason}")
+
+
+if __name__ == "__main__":
+    main()
