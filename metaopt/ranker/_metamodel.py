@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from metaopt.ranker._covariance import ConfigCovariance
 from metaopt.ranker._matrix import PerformanceMatrix
@@ -156,19 +157,28 @@ class MetaModel:
         fallback sampler (e.g. TPE), which then learns from all trials so far, the
         meta-learned ones included (auto-sklearn's meta-learned warm start of SMAC,
         with the adapted ranker in the middle). 0: never.
+    min_distance : float
+        After the warm start, candidates closer than this to a configuration already
+        evaluated or claimed are left out while farther ones remain. Closeness is the
+        largest coordinate difference of :meth:`SearchSpace.encode` (numbers on their
+        unit, log where log-scaled, range; a different category is 1), so it binds only
+        where every number is close: near copies that tell little new, such as a
+        linear model's ``C`` past saturation. 0: off (the default; ``docs/sampler.md``).
     """
 
     def __init__(self, portfolio: Portfolio, ranker: ConfigRanker | None = None, *,
                  n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
                  random_every: int = 4, random_after_tie: bool = False,
                  covariance_weight: float = 0.0, family_patience: int = 3,
-                 handoff_after: int = 0):
+                 handoff_after: int = 0, min_distance: float = 0.0):
         if random_every < 0:
             raise ValueError(f"random_every must be >= 0, got {random_every}")
         if family_patience < 0:
             raise ValueError(f"family_patience must be >= 0, got {family_patience}")
         if handoff_after < 0:
             raise ValueError(f"handoff_after must be >= 0, got {handoff_after}")
+        if not 0 <= min_distance <= 1:
+            raise ValueError(f"min_distance must be in [0, 1], got {min_distance!r}")
         if not covariance_weight >= 0:
             raise ValueError(f"covariance_weight must be >= 0, got {covariance_weight!r}")
         self.portfolio = portfolio
@@ -181,6 +191,7 @@ class MetaModel:
         self.covariance_weight = covariance_weight
         self.family_patience = family_patience
         self.handoff_after = handoff_after
+        self.min_distance = min_distance
         self.sampling_space: SearchSpace | None = None  # set by restrict()
         # the portfolio's {config key: column} and ConfigCovariance, built on first use
         self._covariance: tuple[dict[str, int], ConfigCovariance] | None = None
@@ -283,6 +294,8 @@ class MetaModel:
             raise ValueError("every candidate configuration was already evaluated or claimed")
         if self.ranker is None:
             return Proposal(dict(free[0]), "portfolio", "next candidate (no ranker)")
+        if self.min_distance:
+            free = self._apart(free, [p for p, _ in observed] + list(exclude)) or free
         explore = self.explores(n_seen)
         if explore or self._after_tie(observed):
             rng = np.random.default_rng(None if seed is None else [seed, n_seen])
@@ -333,6 +346,18 @@ class MetaModel:
                                              np.array([s for _, s in seen]))
         return -regret[[column[k] for k in keys]]
 
+    def _apart(self, candidates: Sequence[Mapping[str, Any]],
+               seen: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The ``candidates`` at least ``min_distance`` from every ``seen`` configuration
+        (largest encoded coordinate difference)."""
+        if not seen:
+            return list(candidates)
+        encode = self.space.encode
+        tree = cKDTree(np.stack([encode(c) for c in seen]))
+        nearest, _ = tree.query(np.stack([encode(c) for c in candidates]), p=np.inf,
+                                distance_upper_bound=self.min_distance)
+        return [c for c, d in zip(candidates, nearest, strict=True) if d >= self.min_distance]
+
     def stale_families(self, observed: Sequence[Observation]) -> set[str]:
         """Model families whose latest ``family_patience`` evaluations (in the order
         observed) each scored no better than the best before them; empty when off or
@@ -360,7 +385,7 @@ class MetaModel:
                 "random_after_tie": self.random_after_tie,
                 "covariance_weight": self.covariance_weight,
                 "family_patience": self.family_patience,
-                "handoff_after": self.handoff_after}
+                "handoff_after": self.handoff_after, "min_distance": self.min_distance}
 
     def save(self, directory: str | Path) -> Path:
         """``portfolio.json``, ``ranker.json`` + ``ranker.safetensors``, ``policy.json``."""

@@ -233,3 +233,39 @@ def test_a_family_that_stops_improving_is_set_aside(pmlb_root):
     assert model.stale_families(stuck) == set()
     with pytest.raises(ValueError, match="family_patience must be >= 0"):
         MetaModel(model.portfolio, family_patience=-1)
+
+
+def test_min_distance_leaves_out_near_copies_of_evaluated_configurations(pmlb_root, tmp_path):
+    """The plateau of docs/sampler.md: after high-C linear SVMs were evaluated, the shipped
+    svm model proposes more of them; with ``min_distance`` no proposal is that close to
+    an evaluated configuration while farther candidates remain."""
+    from metaopt.data.sources import LocalSource
+    from metaopt.metafeatures import compute_dataset
+    from metaopt.ranker import load_meta_model
+
+    mf = compute_dataset(LocalSource(pmlb_root).load("heart_statlog"))
+    model = copy.copy(load_meta_model("svm", "classification"))
+    space = model.space
+    observed = [({"C": 1.0, "kernel": "rbf", "gamma": 0.1}, 0.83),
+                ({"C": 3.94, "kernel": "linear"}, 0.826),
+                ({"C": 9.99, "kernel": "rbf", "gamma": 0.0526}, 0.826)]
+    observed += [({"C": c, "kernel": "linear"}, s)
+                 for c, s in ((553.7, 0.819), (547.0, 0.822), (375.5, 0.83), (1000.0, 0.785))]
+    candidates = model.candidates("classification", seed=0) + [
+        {"C": c, "kernel": "linear"} for c in (400.0, 600.0, 900.0)]
+
+    def distance(params, seen):
+        return min(np.abs(space.encode(params) - space.encode(p)).max() for p, _ in seen)
+
+    assert model.propose(mf, observed, candidates=candidates, seed=0).params["kernel"] == "linear"
+    model.min_distance = 0.05
+    sources = []
+    for seen in (observed, observed[:6]):  # a ranker proposal, then an exploring one
+        proposal = model.propose(mf, seen, candidates=candidates, seed=0)
+        assert distance(proposal.params, seen) >= 0.05
+        sources.append(proposal.source)
+    assert sources == ["ranker", "random"]
+    loaded = MetaModel.load(model.save(tmp_path / "model"))
+    assert loaded.min_distance == 0.05
+    with pytest.raises(ValueError, match=r"min_distance must be in \[0, 1\]"):
+        MetaModel(model.portfolio, min_distance=2.0)
