@@ -291,7 +291,7 @@ def pmlb_datasets(args) -> list[str]:
                         & (manifest["n_features"] <= 40)]
     names = sorted(eligible["name"])
     order = np.random.default_rng(args.data_seed).permutation(len(names))
-    return [names[i] for i in order[: args.datasets]]
+    return [names[i] for i in order[args.pmlb_offset: args.pmlb_offset + args.datasets]]
 
 
 def pmlb_splits(args) -> list[Split]:
@@ -302,11 +302,15 @@ def pmlb_splits(args) -> list[Split]:
     from metaopt.spaces import get_space
 
     space = get_space(args.pmlb_space)
-    shipped = load_meta_model(args.pmlb_space, "classification")
-    # model=None: MetaSampler loads the model shipped for the space itself
-    knowledge = Knowledge(None, shipped.portfolio,
-                          f"shipped {args.pmlb_space} model ({len(shipped.portfolio.task_keys_)}"
-                          " training datasets)")
+    if args.pmlb_meta_model:
+        chosen = MetaModel.load(args.pmlb_meta_model)
+        knowledge = Knowledge(chosen, chosen.portfolio, f"meta-model {args.pmlb_meta_model}")
+    else:
+        shipped = load_meta_model(args.pmlb_space, "classification")
+        # model=None: MetaSampler loads the model shipped for the space itself
+        knowledge = Knowledge(None, shipped.portfolio,
+                              f"shipped {args.pmlb_space} model "
+                              f"({len(shipped.portfolio.task_keys_)} training datasets)")
     source = LocalSource(args.pmlb)
     tasks = []
     names = pmlb_datasets(args)
@@ -419,6 +423,11 @@ def main(argv: list[str] | None = None) -> None:
     group.add_argument("--pmlb-space", default="svm")
     group.add_argument("--datasets", type=int, default=4)
     group.add_argument("--data-seed", type=int, default=0)
+    group.add_argument("--pmlb-offset", type=int, default=0,
+                       help="skip the first OFFSET datasets: --pmlb-offset 10 is a "
+                            "development set, disjoint from the benchmark's 10")
+    group.add_argument("--pmlb-meta-model", default=None,
+                       help="a saved MetaModel directory instead of the shipped model")
     group.add_argument("--cv-folds", type=int, default=3)
     group.add_argument("--max-rows", type=int, default=1000)
     group.add_argument("--time-limit", type=float, default=30.0, help="seconds per evaluation")
