@@ -100,7 +100,7 @@ def fit_knowledge(train: PerformanceMatrix, space: SearchSpace, args) -> Knowled
     ranker = ConfigRanker(n_ensemble=args.ranker_members, iterations=args.ranker_iterations,
                           random_state=0).fit(train, space=space)
     portfolio = Portfolio().fit(train)
-    return Knowledge(MetaModel(portfolio, ranker), portfolio,
+    return Knowledge(MetaModel(portfolio, ranker, min_distance=args.min_distance), portfolio,
                      f"fitted on {train.n_tasks} training tasks x {len(portfolio.params_)} "
                      f"configs ({args.ranker_members} members x {args.ranker_iterations} "
                      "meta-iterations)")
@@ -405,6 +405,8 @@ def main(argv: list[str] | None = None) -> None:
     group = parser.add_argument_group("meta-model fitted on training tasks (tabrepo, yahpo)")
     group.add_argument("--ranker-members", type=int, default=2)
     group.add_argument("--ranker-iterations", type=int, default=300)
+    group.add_argument("--min-distance", type=float, default=0.0,
+                       help="MetaModel(min_distance=...) of these fitted models")
     group = parser.add_argument_group("tabrepo")
     group.add_argument("--tabrepo", default=str(SHARED_DATA / "tabrepo-lightgbm"))
     group.add_argument("--cv", type=int, default=5, help="leave-tasks-out folds")
