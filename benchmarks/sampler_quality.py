@@ -294,9 +294,21 @@ def pmlb_datasets(args) -> list[str]:
     return [names[i] for i in order[args.pmlb_offset: args.pmlb_offset + args.datasets]]
 
 
+def pmlb_score(data, space: SearchSpace, params: dict, cv_folds: int,
+               time_limit: float) -> float:
+    """The knowledge base's evaluation of one configuration on a pmlb dataset (CV score;
+    NaN when the fit fails or runs past ``time_limit`` seconds)."""
+    from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate
+    from metaopt.ranker._metamodel import config_key
+
+    record = evaluate(Job(f"pmlb/{data.name}", space.name, data.task, config_key(params),
+                          None, params, 0, cv_folds, time_limit,
+                          DEFAULT_SCORING[data.task]), data.X, data.y)
+    return record["cv_score"] if record["status"] == "ok" else float("nan")
+
+
 def pmlb_splits(args) -> list[Split]:
     from metaopt.data import LocalSource
-    from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate
     from metaopt.ranker import load_meta_model
     from metaopt.ranker._metamodel import config_key
     from metaopt.spaces import get_space
@@ -325,11 +337,7 @@ def pmlb_splits(args) -> list[Split]:
             for params in configs:
                 key = config_key(params)
                 if key not in cache:
-                    record = evaluate(Job(f"pmlb/{data.name}", space.name, data.task, key, None,
-                                          params, 0, args.cv_folds, args.time_limit,
-                                          DEFAULT_SCORING[data.task]), data.X, data.y)
-                    cache[key] = (record["cv_score"] if record["status"] == "ok"
-                                  else float("nan"))
+                    cache[key] = pmlb_score(data, space, params, args.cv_folds, args.time_limit)
                 out.append(cache[key])
             return np.asarray(out, dtype=float)
 

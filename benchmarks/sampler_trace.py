@@ -14,10 +14,9 @@ import warnings
 
 import optuna
 from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
+from sampler_quality import pmlb_score  # the benchmark's objective, beside this script
 
 from metaopt.data import LocalSource
-from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate
-from metaopt.ranker._metamodel import config_key
 from metaopt.samplers import MetaSampler
 from metaopt.spaces import get_space
 
@@ -37,12 +36,9 @@ def main(argv: list[str] | None = None) -> None:
         1000, random_state=0)
     space = get_space(args.space)
 
-    def objective(trial: optuna.Trial) -> float:
-        params = space.sample(trial, "classification")
-        record = evaluate(Job(f"pmlb/{data.name}", space.name, "classification",
-                              config_key(params), None, params, 0, 3, 30.0,
-                              DEFAULT_SCORING["classification"]), data.X, data.y)
-        return record["cv_score"] if record["status"] == "ok" else float("nan")
+    def objective(trial: optuna.Trial) -> float:  # sampler_quality.py's defaults
+        return pmlb_score(data, space, space.sample(trial, "classification"), cv_folds=3,
+                          time_limit=30.0)
 
     sampler = MetaSampler(space=space.name, dataset=(data.X, data.y), seed=args.seed)
     study = optuna.create_study(direction="maximize", sampler=sampler)
