@@ -178,18 +178,20 @@ class MetaOpt:
     ``"anil"``, or ``"none"`` for a zero-shot ranker); ``iterations=0`` skips
     meta-training (the ablation "no meta-training"); ``n_warmup``, ``exploration``,
     ``n_random`` (0: continuous spaces are searched on the training design only),
-    ``random_after_tie`` and ``covariance_weight`` (0: the ranker alone) are the
-    :class:`~metaopt.ranker.MetaModel`'s. Other options go to
+    ``random_after_tie``, ``covariance_weight`` (0: the ranker alone) and
+    ``min_distance`` are the :class:`~metaopt.ranker.MetaModel`'s. Other options go to
     :class:`~metaopt.ranker.ConfigRanker`.
     """
 
     def __init__(self, *, n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
                  random_after_tie: bool = False, covariance_weight: float = 3.0,
-                 name: str = "metaopt", **ranker_options: Any) -> None:
+                 min_distance: float = 0.0, name: str = "metaopt",
+                 **ranker_options: Any) -> None:
         self.name = name
         self.n_warmup, self.exploration, self.n_random = n_warmup, exploration, n_random
         self.random_after_tie = random_after_tie
         self.covariance_weight = covariance_weight
+        self.min_distance = min_distance
         self.ranker_options = ranker_options
 
     def fit(self, train: PerformanceMatrix) -> None:
@@ -198,7 +200,8 @@ class MetaOpt:
         self.model_ = MetaModel.fit(train, ranker=ConfigRanker(**self.ranker_options),
                                     n_warmup=self.n_warmup, exploration=self.exploration,
                                     n_random=self.n_random, random_after_tie=self.random_after_tie,
-                                    covariance_weight=self.covariance_weight)
+                                    covariance_weight=self.covariance_weight,
+                                    min_distance=self.min_distance)
 
     def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
         candidates = (problem.candidates if problem.candidates is not None
@@ -291,6 +294,7 @@ _METHODS: dict[str, MethodFactory] = {
     "metaopt-tie": lambda: MetaOpt(name="metaopt-tie", random_after_tie=True),
     "metaopt-ranker-only": lambda: MetaOpt(name="metaopt-ranker-only", covariance_weight=0.0),
     "metaopt-design": lambda: MetaOpt(name="metaopt-design", n_random=0),
+    "metaopt-apart": lambda: MetaOpt(name="metaopt-apart", min_distance=0.05),
 }
 
 

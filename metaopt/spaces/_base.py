@@ -332,15 +332,16 @@ class SearchSpace:
         return len(self.encoded_names)
 
     @cached_property
-    def _offsets(self) -> tuple[int, ...]:
-        """Start column of each parameter in :meth:`encode` (then its active flag)."""
-        starts, at = [], 0
+    def _layout(self) -> tuple[tuple[int, int], ...]:
+        """``(start column, value width)`` of each parameter in :meth:`encode`; a
+        conditional parameter's active flag follows its values."""
+        layout, at = [], 0
         for p in self.params:
-            starts.append(at)
             d = p.distribution
-            at += (len(d.choices) if isinstance(d, CategoricalDistribution) else 1)
-            at += p.is_conditional
-        return tuple(starts)
+            width = len(d.choices) if isinstance(d, CategoricalDistribution) else 1
+            layout.append((at, width))
+            at += width + p.is_conditional
+        return tuple(layout)
 
     def encode(self, params: Mapping[str, Any]) -> np.ndarray:
         """Fixed-length float32 vector of a configuration (task-independent layout).
@@ -359,7 +360,7 @@ class SearchSpace:
             )
         flags = self._activity(params)
         out = np.zeros(self.n_encoded, dtype=np.float32)
-        for p, start in zip(self.params, self._offsets, strict=True):
+        for p, (start, width) in zip(self.params, self._layout, strict=True):
             d = p.distribution
             if not (p.name in params and flags[p.name]):
                 if not p.is_conditional:
@@ -371,9 +372,8 @@ class SearchSpace:
             value = _check_value(self.name, p.name, d, params[p.name])
             if isinstance(d, CategoricalDistribution):
                 out[start + next(i for i, c in enumerate(d.choices) if _same_choice(value, c))] = 1
-                width = len(d.choices)
             else:
-                out[start], width = _unit(d, value), 1
+                out[start] = _unit(d, value)
             if p.is_conditional:
                 out[start + width] = 1.0
         return out
