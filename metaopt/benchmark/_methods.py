@@ -179,19 +179,23 @@ class MetaOpt:
     meta-training (the ablation "no meta-training"); ``n_warmup``, ``exploration``,
     ``n_random`` (0: continuous spaces are searched on the training design only),
     ``random_after_tie``, ``covariance_weight`` (0: the ranker alone) and
-    ``min_distance`` are the :class:`~metaopt.ranker.MetaModel`'s. Other options go to
+    ``min_distance`` are the :class:`~metaopt.ranker.MetaModel`'s. ``refine``: on
+    continuous spaces, neighbours of the incumbents join the candidates
+    (:meth:`~metaopt.ranker.MetaModel.refined`, as in
+    :class:`~metaopt.samplers.MetaSampler`). Other options go to
     :class:`~metaopt.ranker.ConfigRanker`.
     """
 
     def __init__(self, *, n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
                  random_after_tie: bool = False, covariance_weight: float = 3.0,
-                 min_distance: float = 0.0, name: str = "metaopt",
+                 min_distance: float = 0.0, refine: bool = False, name: str = "metaopt",
                  **ranker_options: Any) -> None:
         self.name = name
         self.n_warmup, self.exploration, self.n_random = n_warmup, exploration, n_random
         self.random_after_tie = random_after_tie
         self.covariance_weight = covariance_weight
         self.min_distance = min_distance
+        self.refine = refine
         self.ranker_options = ranker_options
 
     def fit(self, train: PerformanceMatrix) -> None:
@@ -204,13 +208,17 @@ class MetaOpt:
                                     min_distance=self.min_distance)
 
     def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
-        candidates = (problem.candidates if problem.candidates is not None
-                      else self.model_.candidates(problem.task, seed))
+        fixed = problem.candidates is not None
+        candidates = problem.candidates if fixed else self.model_.candidates(problem.task, seed)
         observed: list[tuple[dict, float]] = []
         failed: list[dict] = []  # tried, never proposed again, but no score to learn from
         for _ in range(budget):
+            step = candidates
+            if self.refine and not fixed and len(observed) + len(failed) >= self.n_warmup:
+                step = self.model_.refined(problem.task, candidates, observed,
+                                           len(observed) + len(failed), seed=seed)
             proposal = self.model_.propose(problem.meta_features, observed,
-                                           candidates=candidates, exclude=failed, seed=seed)
+                                           candidates=step, exclude=failed, seed=seed)
             score = problem.evaluate(proposal.params)
             if np.isfinite(score):
                 observed.append((proposal.params, score))
@@ -295,6 +303,9 @@ _METHODS: dict[str, MethodFactory] = {
     "metaopt-ranker-only": lambda: MetaOpt(name="metaopt-ranker-only", covariance_weight=0.0),
     "metaopt-design": lambda: MetaOpt(name="metaopt-design", n_random=0),
     "metaopt-apart": lambda: MetaOpt(name="metaopt-apart", min_distance=0.05),
+    "metaopt-refine": lambda: MetaOpt(name="metaopt-refine", refine=True),
+    "metaopt-refine-apart": lambda: MetaOpt(name="metaopt-refine-apart", refine=True,
+                                            min_distance=0.05),
 }
 
 

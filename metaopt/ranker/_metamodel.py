@@ -36,6 +36,7 @@ class Proposal:
 
 
 _KEY_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
+_N_REFINED = 3  # incumbents whose neighbours join the candidates (MetaModel.refined)
 
 
 def config_key(params: Mapping[str, Any]) -> str:
@@ -243,6 +244,19 @@ class MetaModel:
         rng = np.random.default_rng(seed)
         return [space.sample(_LocalTrial(center, int(rng.integers(2**32))), task)
                 for center in around for _ in range(n)]
+
+    def refined(self, task: str, candidates: Sequence[Mapping[str, Any]],
+                observed: Sequence[Observation], n_seen: int,
+                seed: int | None = None) -> list[Mapping[str, Any]]:
+        """``candidates`` plus 32 neighbours of each of the 3 best ``observed``
+        configurations (seeded by ``seed`` and the number observed), unless the proposal
+        after ``n_seen`` is a random one: the ranker can refine its incumbents and never
+        runs out of candidates."""
+        if self.explores(n_seen):
+            return list(candidates)
+        best = sorted(observed, key=lambda o: o[1], reverse=True)[:_N_REFINED]
+        seed = None if seed is None else seed * 100_003 + len(observed)
+        return list(candidates) + self.neighbours(task, [p for p, _ in best], seed=seed)
 
     def hands_off(self, n_seen: int) -> bool:
         """Whether the proposal after ``n_seen`` evaluated or claimed configurations

@@ -31,7 +31,6 @@ from metaopt.spaces._registry import ALL
 _CLAIM = "metaopt:config"  # trial system attribute: the configuration chosen for the trial
 _SOURCE = "metaopt:source"
 _CLAIM_ATTEMPTS = 5
-_N_REFINED = 3  # incumbents whose neighbours join the candidates
 
 
 def _python(value: Any) -> Any:
@@ -336,9 +335,8 @@ class MetaSampler(BaseSampler):
         if n_seen >= self._model.n_warmup:
             if self._candidates is None:
                 self._candidates = self._model.candidates(self._task, seed=self._seed)
-            candidates = self._candidates
-            if not self._model.explores(n_seen):  # explore away from the incumbents
-                candidates = candidates + self._refinements(observed)
+            candidates = self._model.refined(self._task, self._candidates, observed, n_seen,
+                                             seed=self._seed)
         try:
             proposal = self._model.propose(self._meta_features, observed,
                                            candidates=candidates, exclude=claimed,
@@ -346,14 +344,6 @@ class MetaSampler(BaseSampler):
         except ValueError:  # every candidate used: let the fallback explore
             return None, ""
         return proposal.params, proposal.reason
-
-    def _refinements(self, observed: list) -> list[dict[str, Any]]:
-        """Neighbours of the best ``_N_REFINED`` observed configurations (seeded by the
-        number observed): the ranker can refine its incumbents and never runs out of
-        candidates."""
-        best = sorted(observed, key=lambda o: o[1], reverse=True)[:_N_REFINED]
-        seed = None if self._seed is None else self._seed * 100_003 + len(observed)
-        return self._model.neighbours(self._task, [p for p, _ in best], seed=seed)
 
     @staticmethod
     def _clashes(study: Study, trial: FrozenTrial, params: dict[str, Any]) -> bool:

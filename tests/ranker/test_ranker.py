@@ -182,6 +182,26 @@ def test_neighbours_stay_valid_and_close(small_meta_model):
     assert np.median(dist) < 0.5 * np.median(rand)
 
 
+def test_refined_adds_neighbours_of_the_best_unless_exploring(small_meta_model):
+    model = copy.copy(small_meta_model)
+    model.random_every = 4  # with n_warmup=2: the proposal after 5 seen is a random one
+    params = list(model.portfolio.params_)
+    observed = [(params[i], float(i)) for i in range(4)]  # the last ones score best
+    base = params[4:6]
+    refined = model.refined("classification", base, observed, 4, seed=0)
+    assert refined[:2] == base and len(refined) == 2 + 3 * 32
+    assert refined == model.refined("classification", base, observed, 4, seed=0)
+    space = model.space
+    for block, center in zip(range(2, len(refined), 32), (3, 2, 1), strict=True):
+        dist = [np.abs(space.encode(p) - space.encode(params[center])).mean()
+                for p in refined[block:block + 32]]  # neighbours of the best first
+        worst = [np.abs(space.encode(p) - space.encode(params[0])).mean()
+                 for p in refined[block:block + 32]]
+        assert np.median(dist) < np.median(worst)
+    assert model.explores(5)
+    assert model.refined("classification", base, observed, 5, seed=0) == base
+
+
 @pytest.mark.parametrize("algorithm", ["maml", "anil", "none"])
 def test_every_algorithm_trains_and_ranks(algorithm, tabrepo_matrix, split):
     train = tabrepo_matrix.subset(split[0])
