@@ -36,7 +36,8 @@ value, and per task whether MetaSampler's best after 10 trials beats TPE's best 
     python benchmarks/sampler_quality.py --report-only       # tables from the saved CSV
 
 Writes ``benchmarks/results/sampler_quality.csv`` (tidy curves),
-``sampler_quality_verdict.csv`` and ``sampler_quality_<part>.png``.
+``sampler_quality_verdict.csv`` and ``sampler_quality_<part>.png``; the saved rows of
+parts a run does not redo are kept.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ from metaopt.benchmark._surrogate import (
     yahpo_test_tasks,
 )
 from metaopt.kb._design import stable_seed
-from metaopt.ranker import ConfigRanker, MetaModel, PerformanceMatrix, Portfolio
+from metaopt.ranker import ConfigRanker, MetaModel, PerformanceMatrix, Portfolio, load_meta_model
 from metaopt.samplers import MetaSampler
 from metaopt.spaces import SearchSpace
 
@@ -92,7 +93,8 @@ class Knowledge:
 
 
 def fit_knowledge(train: PerformanceMatrix, space: SearchSpace, args) -> Knowledge:
-    """Portfolio + a small Meta-SGD ConfigRanker fitted on ``train`` only.
+    """Portfolio + a small Meta-SGD ConfigRanker fitted on ``train`` only, with the
+    shipped model's ``min_distance`` unless ``--min-distance`` is given.
 
     ``ConfigRanker.fit`` gets the space explicitly: ``MetaModel.fit`` resolves it by name
     and does not know the YAHPO spaces.
@@ -100,7 +102,13 @@ def fit_knowledge(train: PerformanceMatrix, space: SearchSpace, args) -> Knowled
     ranker = ConfigRanker(n_ensemble=args.ranker_members, iterations=args.ranker_iterations,
                           random_state=0).fit(train, space=space)
     portfolio = Portfolio().fit(train)
-    return Knowledge(MetaModel(portfolio, ranker, min_distance=args.min_distance), portfolio,
+    min_distance = args.min_distance
+    if min_distance is None:
+        try:
+            min_distance = load_meta_model(space.name).min_distance
+        except ValueError:  # no shipped model for the space
+            min_distance = 0.0
+    return Knowledge(MetaModel(portfolio, ranker, min_distance=min_distance), portfolio,
                      f"fitted on {train.n_tasks} training tasks x {len(portfolio.params_)} "
                      f"configs ({args.ranker_members} members x {args.ranker_iterations} "
                      "meta-iterations)")
@@ -309,7 +317,6 @@ def pmlb_score(data, space: SearchSpace, params: dict, cv_folds: int,
 
 def pmlb_splits(args) -> list[Split]:
     from metaopt.data import LocalSource
-    from metaopt.ranker import load_meta_model
     from metaopt.ranker._metamodel import config_key
     from metaopt.spaces import get_space
 
@@ -413,8 +420,9 @@ def main(argv: list[str] | None = None) -> None:
     group = parser.add_argument_group("meta-model fitted on training tasks (tabrepo, yahpo)")
     group.add_argument("--ranker-members", type=int, default=2)
     group.add_argument("--ranker-iterations", type=int, default=300)
-    group.add_argument("--min-distance", type=float, default=0.0,
-                       help="MetaModel(min_distance=...) of these fitted models")
+    group.add_argument("--min-distance", type=float, default=None,
+                       help="MetaModel(min_distance=...) of these fitted models (default: the "
+                            "policy of the model shipped for the space, 0 without one)")
     group = parser.add_argument_group("tabrepo")
     group.add_argument("--tabrepo", default=str(SHARED_DATA / "tabrepo-lightgbm"))
     group.add_argument("--cv", type=int, default=5, help="leave-tasks-out folds")
@@ -461,8 +469,13 @@ def main(argv: list[str] | None = None) -> None:
     builders = {"tabrepo": tabrepo_splits, "yahpo": yahpo_splits, "pmlb": pmlb_splits}
     frames, verdicts = [], []
     start = time.perf_counter()
-    saved = pd.read_csv(args.out / "sampler_quality.csv") if args.report_only else None
-    for part in args.parts.split(","):
+    csv = args.out / "sampler_quality.csv"
+    saved = pd.read_csv(csv) if args.report_only else None
+    parts = args.parts.split(",")
+    # the saved curves of parts this run does not redo are kept in the CSV
+    kept = ([pd.read_csv(csv).query("part not in @parts")]
+            if csv.exists() and saved is None else [])
+    for part in parts:
         t0 = time.perf_counter()
         print(f"# {part}", flush=True)
         if saved is not None:
@@ -472,19 +485,23 @@ def main(argv: list[str] | None = None) -> None:
         else:
             curves = run_part(part, builders[part](args), methods, budgets, args.seeds)
             frames.append(curves)
-            pd.concat(frames).to_csv(args.out / "sampler_quality.csv", index=False)
+            pd.concat(kept + frames).to_csv(csv, index=False)
         verdicts.append(report(part, curves, methods, args.out))
         print(f"\n({part} took {time.perf_counter() - t0:.0f} s)", flush=True)
+    verdict_csv = args.out / "sampler_quality_verdict.csv"
+    if verdict_csv.exists():  # as for the curves: other parts' verdicts are kept
+        verdicts.insert(0, pd.read_csv(verdict_csv).query("part not in @parts"))
     table = pd.concat(verdicts)
-    table.to_csv(args.out / "sampler_quality_verdict.csv", index=False)
+    table.to_csv(verdict_csv, index=False)
     if _WarmCmaEs.failures:
         print(f"\ncmaes_ws: {_WarmCmaEs.failures} trial(s) sampled independently (no source "
               "trial matched the search space)")
     if not table.empty:
-        parts = ", ".join(f"{p} {_wins(g)}/{len(g)}" for p, g in table.groupby("part", sort=False))
+        per_part = ", ".join(f"{p} {_wins(g)}/{len(g)}"
+                             for p, g in table.groupby("part", sort=False))
         print(f"\nOverall: MetaSampler@{EARLY} vs TPE@{LATE}: {_counts(table)}; beats per part: "
-              f"{parts} -> goal {'MET' if _wins(table) > len(table) / 2 else 'NOT MET'}")
-    print(f"\nwrote {args.out / 'sampler_quality.csv'}, sampler_quality_verdict.csv and "
+              f"{per_part} -> goal {'MET' if _wins(table) > len(table) / 2 else 'NOT MET'}")
+    print(f"\nwrote {csv}, sampler_quality_verdict.csv and "
           f"sampler_quality_<part>.png ({time.perf_counter() - start:.0f} s in all)")
 
 

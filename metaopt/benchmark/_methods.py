@@ -172,7 +172,9 @@ class SourceWeighting(_FromTraining):
 class MetaOpt:
     """metaopt: greedy portfolio warm start, then the Meta-SGD-adapted ConfigRanker,
     blended on finite candidate sets with the portfolio's configuration covariance (the
-    shipped TabRepo model's policy).
+    shipped TabRepo model's policy); on continuous spaces the candidates include
+    neighbours of the incumbents, and near copies of evaluated configurations are left
+    out (the shipped YAHPO models' policy).
 
     ``algorithm`` selects the ranker's adaptation (``"metasgd"``, ``"maml"``,
     ``"anil"``, or ``"none"`` for a zero-shot ranker); ``iterations=0`` skips
@@ -188,7 +190,7 @@ class MetaOpt:
 
     def __init__(self, *, n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
                  random_after_tie: bool = False, covariance_weight: float = 3.0,
-                 min_distance: float = 0.0, refine: bool = False, name: str = "metaopt",
+                 min_distance: float = 0.05, refine: bool = True, name: str = "metaopt",
                  **ranker_options: Any) -> None:
         self.name = name
         self.n_warmup, self.exploration, self.n_random = n_warmup, exploration, n_random
@@ -302,10 +304,9 @@ _METHODS: dict[str, MethodFactory] = {
     "metaopt-tie": lambda: MetaOpt(name="metaopt-tie", random_after_tie=True),
     "metaopt-ranker-only": lambda: MetaOpt(name="metaopt-ranker-only", covariance_weight=0.0),
     "metaopt-design": lambda: MetaOpt(name="metaopt-design", n_random=0),
-    "metaopt-apart": lambda: MetaOpt(name="metaopt-apart", min_distance=0.05),
-    "metaopt-refine": lambda: MetaOpt(name="metaopt-refine", refine=True),
-    "metaopt-refine-apart": lambda: MetaOpt(name="metaopt-refine-apart", refine=True,
-                                            min_distance=0.05),
+    # the policy before 2026-12-02: no neighbours of the incumbents, near copies allowed
+    "metaopt-norefine": lambda: MetaOpt(name="metaopt-norefine", refine=False,
+                                        min_distance=0.0),
 }
 
 

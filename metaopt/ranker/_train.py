@@ -156,7 +156,9 @@ def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, se
            f"{model.covariance_weight}" if model.covariance_weight else "")
         + (f"; a model family is set aside after {model.family_patience} evaluations "
            f"without improvement" if model.family_patience and _is_combination(matrix.space)
-           else "") + ").",
+           else "")
+        + (f"; after the warm start, candidates within {model.min_distance} of an evaluated "
+           f"configuration are left out" if model.min_distance else "") + ").",
         f"- Training took {seconds:.0f} s on {card['machine']['platform']} "
         f"(Python {card['machine']['python']}), {card['trained_at']}.",
         f"- Versions: {', '.join(f'{k} {v}' for k, v in card['versions'].items())}.",
