@@ -49,6 +49,9 @@ def register(subparsers) -> None:
                    help="shared design evaluated on each training instance")
     q.add_argument("--n-reference", type=int, default=10_000,
                    help="fixed sample that sets each test instance's best and worst")
+    q.add_argument("--cv", type=int, help="leave-instances-out K-fold over the training "
+                   "instances instead of testing on --test-instances")
+    q.add_argument("--cv-seed", type=int, default=0)
     _surrogate_options(q, methods)
     q.set_defaults(func=_cmd_yahpo)
 
@@ -140,9 +143,11 @@ def _cmd_yahpo(args) -> int:
         args.scenario, args.data, train_instances=_names(args.train_instances),
         test_instances=_names(args.test_instances), methods=_names(args.methods),
         budgets=_ints(args.budgets), seeds=args.seeds, n_train_configs=args.n_train_configs,
-        n_reference=args.n_reference, progress=not args.no_progress,
+        n_reference=args.n_reference, cv=args.cv, cv_seed=args.cv_seed,
+        progress=not args.no_progress,
     )
-    return _finish_surrogate(result, args, f"YAHPO {args.scenario}")
+    where = f", {args.cv}-fold leave-instances-out CV over the training instances" if args.cv else ""
+    return _finish_surrogate(result, args, f"YAHPO {args.scenario}{where}")
 
 
 def _cmd_run(args) -> int:

@@ -7,6 +7,7 @@ curve at every budget ``b``.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -238,6 +239,8 @@ def yahpo_benchmark(
     seeds: int = 5,
     n_train_configs: int = 256,
     n_reference: int = 10_000,
+    cv: int | None = None,
+    cv_seed: int = 0,
     progress: bool = True,
 ) -> SurrogateResult:
     """Benchmark methods on a YAHPO Gym scenario.
@@ -246,7 +249,10 @@ def yahpo_benchmark(
     each training instance (default: the ``train`` split). Test instances default to the
     ``valid`` split. A test instance's regret is normalized by the best and worst of a
     fixed Sobol sample of ``n_reference`` configurations together with everything any
-    method evaluated on it.
+    method evaluated on it. With ``cv=K`` (and no ``test_instances``) the test instances
+    are the training instances themselves, by leave-instances-out K-fold
+    (:func:`task_folds`, seeded by ``cv_seed``): settings can be chosen without looking
+    at the valid split.
     """
     from metaopt.kb import YahpoBenchmark
 
@@ -255,6 +261,16 @@ def yahpo_benchmark(
     if train_instances is not None:
         train_bench = YahpoBenchmark(scenario, data, split="train+valid")
         _restrict(train_bench, train_instances, "train_instances")
+    if cv is not None:
+        if test_instances is not None:
+            raise ValueError("cv tests on the training instances: give no test_instances")
+        splits = []
+        for train_keys, test_keys in task_folds(train_bench.instances, cv, cv_seed):
+            fold_train, fold_test = copy.copy(train_bench), copy.copy(train_bench)
+            fold_train.instances, fold_test.instances = train_keys, test_keys
+            splits.append((PerformanceMatrix.from_yahpo(fold_train, n_configs=n_train_configs),
+                           yahpo_test_tasks(fold_test, n_reference)))
+        return evaluate_methods(splits, methods, budgets, seeds, progress=progress)
     if test_instances is None:
         test_bench = YahpoBenchmark(scenario, data, split="valid")
     else:

@@ -110,6 +110,21 @@ def test_yahpo_small(yahpo_dir):
                         test_instances=splits["train"][:1], methods=["random"], progress=False)
 
 
+def test_yahpo_cv_tests_each_training_instance_once(yahpo_dir):
+    import json
+
+    train = json.loads((yahpo_dir / "splits.json").read_text())["rbv2_rpart"]["train"][:6]
+    result = yahpo_benchmark(
+        "rbv2_rpart", yahpo_dir, train_instances=train, cv=3, methods=["random", "portfolio"],
+        budgets=[1, 3], seeds=1, n_train_configs=16, n_reference=64, progress=False)
+    assert sorted(result.curves["task"].unique()) == sorted(f"rbv2_rpart/{i}" for i in train)
+    assert len(result.curves) == 6 * 2 * 2  # each instance tested in one fold only
+    assert result.curves["regret"].between(0, 1).all()
+    with pytest.raises(ValueError, match="no test_instances"):
+        yahpo_benchmark("rbv2_rpart", yahpo_dir, train_instances=train, test_instances=train[:1],
+                        cv=2, methods=["random"], progress=False)
+
+
 def test_yahpo_metaopt_ranker_trains_on_the_surrogate_space(yahpo_dir):
     """YAHPO spaces are not registered by name: the matrix carries its space object."""
     import json
