@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -184,7 +185,7 @@ class MetaOpt:
     ``min_distance`` are the :class:`~metaopt.ranker.MetaModel`'s. ``refine``: on
     continuous spaces, neighbours of the incumbents join the candidates
     (:meth:`~metaopt.ranker.MetaModel.refined`, as in
-    :class:`~metaopt.samplers.MetaSampler`). Other options go to
+    :class:`~metaopt.samplers.MetaSampler`); ``min_distance`` too applies only there. Other options go to
     :class:`~metaopt.ranker.ConfigRanker`.
     """
 
@@ -206,21 +207,25 @@ class MetaOpt:
         self.model_ = MetaModel.fit(train, ranker=ConfigRanker(**self.ranker_options),
                                     n_warmup=self.n_warmup, exploration=self.exploration,
                                     n_random=self.n_random, random_after_tie=self.random_after_tie,
-                                    covariance_weight=self.covariance_weight,
-                                    min_distance=self.min_distance)
+                                    covariance_weight=self.covariance_weight)
 
     def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
         fixed = problem.candidates is not None
-        candidates = problem.candidates if fixed else self.model_.candidates(problem.task, seed)
+        # neighbours and min_distance act on drawn candidates only: a finite set (TabRepo)
+        # keeps every candidate, as the shipped TabRepo model does
+        model = self.model_ if fixed else copy.copy(self.model_)
+        if not fixed:
+            model.min_distance = self.min_distance
+        candidates = problem.candidates if fixed else model.candidates(problem.task, seed)
         observed: list[tuple[dict, float]] = []
         failed: list[dict] = []  # tried, never proposed again, but no score to learn from
         for _ in range(budget):
             step = candidates
             if self.refine and not fixed and len(observed) + len(failed) >= self.n_warmup:
-                step = self.model_.refined(problem.task, candidates, observed,
-                                           len(observed) + len(failed), seed=seed)
-            proposal = self.model_.propose(problem.meta_features, observed,
-                                           candidates=step, exclude=failed, seed=seed)
+                step = model.refined(problem.task, candidates, observed,
+                                     len(observed) + len(failed), seed=seed)
+            proposal = model.propose(problem.meta_features, observed,
+                                     candidates=step, exclude=failed, seed=seed)
             score = problem.evaluate(proposal.params)
             if np.isfinite(score):
                 observed.append((proposal.params, score))
