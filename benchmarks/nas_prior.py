@@ -285,6 +285,11 @@ def goal_table(frame: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _read_rows(path: Path) -> pd.DataFrame:
+    """Saved benchmark rows, with the budget columns ("5", "10", ...) back as integers."""
+    return pd.read_csv(path).rename(columns=lambda c: int(c) if c.isdigit() else c)
+
+
 def plot(lc: pd.DataFrame | None, pm: pd.DataFrame | None, path: Path) -> None:
     import matplotlib
 
@@ -364,11 +369,14 @@ def main() -> None:
         print("\n## one epoch, 10,000 x 50, 3 x 256 MLP, batch 128, CPU")
         print({k: round(v, 3) for k, v in epoch_time().items()})
     if lc is not None or pm is not None:
-        plot(lc, pm, out / "nas_prior.png")
-        for name, frame in (("lcbench", lc), (f"pmlb_cv{args.cv}", pm)):
+        saved = [out / f"nas_prior_{name}.csv" for name in ("lcbench", f"pmlb_cv{args.cv}")]
+        for path, frame in zip(saved, (lc, pm), strict=True):
             if frame is not None:
-                frame.to_csv(out / f"nas_prior_{name}.csv", index=False)
-        print(f"\nwrote {out / 'nas_prior.png'}")
+                frame.to_csv(path, index=False)
+        # a skipped part is plotted from its saved rows, so one part can be re-run alone
+        lc, pm = (_read_rows(path) if path.is_file() else None for path in saved)
+        plot(lc, pm, out / "nas_prior.png")
+        print(f"\nwrote {out / 'nas_prior.png'} and the CSVs beside it")
     print(f"total {time.perf_counter() - start:.0f} s")
 
 
