@@ -185,8 +185,8 @@ class MetaOpt:
     ``min_distance`` are the :class:`~metaopt.ranker.MetaModel`'s. ``refine``: on
     continuous spaces, neighbours of the incumbents join the candidates
     (:meth:`~metaopt.ranker.MetaModel.refined`, as in
-    :class:`~metaopt.samplers.MetaSampler`); ``min_distance`` too applies only there. Other options go to
-    :class:`~metaopt.ranker.ConfigRanker`.
+    :class:`~metaopt.samplers.MetaSampler`); ``min_distance`` too applies only there.
+    Other options go to :class:`~metaopt.ranker.ConfigRanker`.
     """
 
     def __init__(self, *, n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
