@@ -221,7 +221,7 @@ class MetaOpt:
         failed: list[dict] = []  # tried, never proposed again, but no score to learn from
         for _ in range(budget):
             step = candidates
-            if self.refine and not fixed and len(observed) + len(failed) >= self.n_warmup:
+            if self.refine and not fixed:
                 step = model.refined(problem.task, candidates, observed,
                                      len(observed) + len(failed), seed=seed)
             proposal = model.propose(problem.meta_features, observed,

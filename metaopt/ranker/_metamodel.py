@@ -250,9 +250,9 @@ class MetaModel:
                 seed: int | None = None) -> list[Mapping[str, Any]]:
         """``candidates`` plus 32 neighbours of each of the 3 best ``observed``
         configurations (seeded by ``seed`` and the number observed), unless the proposal
-        after ``n_seen`` is a random one: the ranker can refine its incumbents and never
-        runs out of candidates."""
-        if self.explores(n_seen):
+        after ``n_seen`` is a warm-start or random one: the ranker can refine its
+        incumbents and never runs out of candidates."""
+        if n_seen < self.n_warmup or self.explores(n_seen):
             return list(candidates)
         best = sorted(observed, key=lambda o: o[1], reverse=True)[:_N_REFINED]
         seed = None if seed is None else seed * 100_003 + len(observed)

@@ -200,6 +200,7 @@ def test_refined_adds_neighbours_of_the_best_unless_exploring(small_meta_model):
         assert np.median(dist) < np.median(worst)
     assert model.explores(5)
     assert model.refined("classification", base, observed, 5, seed=0) == base
+    assert model.refined("classification", base, observed[:1], 1, seed=0) == base  # warm start
 
 
 @pytest.mark.parametrize("algorithm", ["maml", "anil", "none"])
