@@ -34,6 +34,8 @@ value, and per task whether MetaSampler's best after 10 trials beats TPE's best 
     python benchmarks/sampler_quality.py --parts tabrepo --tasks-per-fold 4 --methods \
         metasampler,tpe,random
     python benchmarks/sampler_quality.py --report-only       # tables from the saved CSV
+    python benchmarks/sampler_quality.py --parts pmlb --pmlb-space knn --pmlb-datasets \
+        monk1,soybean --methods metasampler --pmlb-meta-model DIR --out DEV  # a dev run
 
 Writes ``benchmarks/results/sampler_quality.csv`` (tidy curves),
 ``sampler_quality_verdict.csv`` and ``sampler_quality_<part>.png``; the saved rows of
@@ -289,9 +291,12 @@ def yahpo_splits(args) -> list[Split]:
 
 
 def pmlb_datasets(args) -> list[str]:
-    """``--datasets`` classification datasets no shipped meta-model was trained on."""
+    """``--pmlb-datasets`` if given, else ``--datasets`` classification datasets no
+    shipped meta-model was trained on."""
     from metaopt.ranker import training_datasets
 
+    if args.pmlb_datasets:
+        return args.pmlb_datasets.split(",")
     manifest = pd.read_csv(Path(args.pmlb) / "manifest.csv")
     seen = {k.split("/", 1)[1] for k in training_datasets() if k.startswith("pmlb/")}
     eligible = manifest[(manifest["task"] == "classification") & ~manifest["name"].isin(seen)
@@ -444,6 +449,9 @@ def main(argv: list[str] | None = None) -> None:
     group.add_argument("--pmlb-offset", type=int, default=0,
                        help="skip the first OFFSET datasets: --pmlb-offset 10 is a "
                             "development set, disjoint from the benchmark's 10")
+    group.add_argument("--pmlb-datasets", default=None,
+                       help="comma-separated pmlb names instead of --datasets/--pmlb-offset "
+                            "(e.g. a development set disjoint from every benchmark's)")
     group.add_argument("--pmlb-meta-model", default=None,
                        help="a saved MetaModel directory instead of the shipped model")
     group.add_argument("--cv-folds", type=int, default=3)
