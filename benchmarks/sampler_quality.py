@@ -13,8 +13,9 @@ Three parts, every method on every task with the same budget (``max(--budgets)``
   is fitted on the ``train`` instances of ``splits.json`` (a shared Sobol design of
   ``--n-train-configs`` configurations each); results are on the ``valid`` instances only
   (the reserved test instances are never touched).
-* ``pmlb`` -- real fits: ``--datasets`` pmlb classification datasets that no shipped
-  meta-model was trained on, objective = ``--cv-folds``-fold CV accuracy of the
+* ``pmlb`` -- real fits: ``--datasets`` pmlb datasets of ``--pmlb-task`` (default
+  classification) that no shipped meta-model was trained on, objective =
+  ``--cv-folds``-fold CV score (accuracy; R^2 for regression) of the
   ``--pmlb-space`` pipeline (``metaopt.kb`` ``evaluate``: single-threaded BLAS, a time
   limit per evaluation). MetaSampler uses the model shipped for that space. The CV
   split is the same for every method, so they tune the same objective.
@@ -291,7 +292,7 @@ def yahpo_splits(args) -> list[Split]:
 
 
 def pmlb_datasets(args) -> list[str]:
-    """``--pmlb-datasets`` if given, else ``--datasets`` classification datasets no
+    """``--pmlb-datasets`` if given, else ``--datasets`` datasets of ``--pmlb-task`` no
     shipped meta-model was trained on."""
     from metaopt.ranker import training_datasets
 
@@ -299,7 +300,7 @@ def pmlb_datasets(args) -> list[str]:
         return args.pmlb_datasets.split(",")
     manifest = pd.read_csv(Path(args.pmlb) / "manifest.csv")
     seen = {k.split("/", 1)[1] for k in training_datasets() if k.startswith("pmlb/")}
-    eligible = manifest[(manifest["task"] == "classification") & ~manifest["name"].isin(seen)
+    eligible = manifest[(manifest["task"] == args.pmlb_task) & ~manifest["name"].isin(seen)
                         & manifest["n_instances"].between(150, args.max_rows * 2)
                         & (manifest["n_features"] <= 40)]
     names = sorted(eligible["name"])
@@ -330,7 +331,7 @@ def pmlb_splits(args) -> list[Split]:
         chosen = MetaModel.load(args.pmlb_meta_model)
         knowledge = Knowledge(chosen, chosen.portfolio, f"meta-model {args.pmlb_meta_model}")
     else:
-        shipped = load_meta_model(args.pmlb_space, "classification")
+        shipped = load_meta_model(args.pmlb_space, args.pmlb_task)
         # model=None: MetaSampler loads the model shipped for the space itself
         knowledge = Knowledge(None, shipped.portfolio,
                               f"shipped {args.pmlb_space} model "
@@ -340,7 +341,7 @@ def pmlb_splits(args) -> list[Split]:
     names = pmlb_datasets(args)
     print(f"  pmlb {args.pmlb_space}: {knowledge.note}; datasets {names}", flush=True)
     for name in names:
-        data = source.load(name, "classification").subsample(args.max_rows, random_state=0)
+        data = source.load(name, args.pmlb_task).subsample(args.max_rows, random_state=0)
         features = metafeatures.compute_dataset(data)
         cache: dict[str, float] = {}  # same config, same split, same seed: same score
 
@@ -354,7 +355,7 @@ def pmlb_splits(args) -> list[Split]:
             return np.asarray(out, dtype=float)
 
         def make(budget: int, name=name, features=features, objective=objective) -> Problem:
-            return Problem(f"pmlb/{name}", space, "classification", features, budget,
+            return Problem(f"pmlb/{name}", space, args.pmlb_task, features, budget,
                            objective=objective)
 
         tasks.append(TestTask(f"pmlb/{name}", make, np.array([])))
@@ -444,6 +445,8 @@ def main(argv: list[str] | None = None) -> None:
     group = parser.add_argument_group("pmlb (real fits)")
     group.add_argument("--pmlb", default=str(SHARED_DATA / "pmlb"))
     group.add_argument("--pmlb-space", default="svm")
+    group.add_argument("--pmlb-task", choices=("classification", "regression"),
+                       default="classification")
     group.add_argument("--datasets", type=int, default=4)
     group.add_argument("--data-seed", type=int, default=0)
     group.add_argument("--pmlb-offset", type=int, default=0,
