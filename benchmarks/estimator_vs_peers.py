@@ -1,9 +1,11 @@
-"""MetaOptClassifier vs peers under the same wall-clock budgets, on held-out pmlb data.
+"""MetaOptClassifier / MetaOptRegressor vs peers under the same wall-clock budgets, on
+held-out pmlb data.
 
-For each dataset (classification, not used to train the shipped meta-models) and seed, a
-stratified 70/30 split (the seed picks the split and seeds every method); each method
-gets ``B`` seconds to fit on the 70 % and is scored on the 30 % (accuracy). Methods:
-metaopt (MetaOptClassifier; ``metaopt-ensemble``: with ``ensemble_size=20``;
+For each dataset (of ``--task``, not used to train the shipped meta-models) and seed, a
+70/30 split (stratified for classification; the seed picks the split and seeds every
+method); each method gets ``B`` seconds to fit on the 70 % and is scored on the 30 %
+(accuracy; R^2 for regression). Methods:
+metaopt (MetaOptClassifier / MetaOptRegressor; ``metaopt-ensemble``: with ``ensemble_size=20``;
 ``metaopt-norecheck``: with ``recheck=False``; ``metaopt@DIR``: the meta-model saved in
 DIR), Optuna TPE and random search run by the same search
 (``MetaOptClassifier(sampler=...)``: the combined space, 3-fold CV, single-threaded
@@ -11,14 +13,15 @@ trials killed at the budget, refit included; one score per configuration, as in 
 Optuna study; ``tpe-recheck``: TPE with ``recheck=True``), FLAML ``AutoML`` (when
 installed) and scikit-learn's default HistGradientBoosting. Fits by earlier versions of this script, whose TPE and random
 search finished the trial in flight after the budget, are kept in the fits file as
-``tpe-overrun`` and ``random-overrun``. Prints mean accuracy and mean rank per
+``tpe-overrun`` and ``random-overrun``. Prints the mean test score and mean rank per
 budget (ranks within each dataset, seed and budget), and each method's shortest budget
 against FLAML's longest; writes a CSV and a plot to ``benchmarks/results/``. Every
-finished fit is appended to ``estimator_vs_peers_fits.csv`` at once, so an interrupted
-run resumes where it stopped, and processes running different ``--methods`` can share
-the file.
+finished fit is appended to ``estimator_vs_peers_fits.csv`` (regression:
+``estimator_vs_peers_regression_fits.csv``) at once, so an interrupted run resumes where
+it stopped, and processes running different ``--methods`` can share the file.
 
     python benchmarks/estimator_vs_peers.py --datasets 20 --budgets 10,30,60 --seeds 0,1,2
+    python benchmarks/estimator_vs_peers.py --task regression --datasets 10 --budgets 10,30
 """
 
 from __future__ import annotations
@@ -32,72 +35,84 @@ import numpy as np
 import optuna
 import pandas as pd
 from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from threadpoolctl import threadpool_limits
 
-from metaopt import MetaOptClassifier
+from metaopt import MetaOptClassifier, MetaOptRegressor
 from metaopt.data import get_suite
 from metaopt.ranker import training_datasets
 from metaopt.spaces import make_preprocessor
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PMLB = SHARED_DATA / "pmlb"
-FITS = RESULTS / "estimator_vs_peers_fits.csv"  # one row per finished fit, appended
+#: per task: the estimator, scikit-learn's default model, the test score, FLAML's metric
+TASKS = {"classification": (MetaOptClassifier, HistGradientBoostingClassifier,
+                            accuracy_score, "accuracy"),
+         "regression": (MetaOptRegressor, HistGradientBoostingRegressor, r2_score, "r2")}
 
 
-def held_out_datasets(n: int, max_rows: int, after: int, offset: int = 0) -> list:
-    """``n`` pmlb classification datasets (smallest first) after the ``after`` smallest
+def fits_file(task: str) -> Path:
+    """One row per finished fit, appended (the classification file keeps its old name)."""
+    return RESULTS / ("estimator_vs_peers_fits.csv" if task == "classification"
+                      else f"estimator_vs_peers_{task}_fits.csv")
+
+
+def held_out_datasets(task: str, n: int, max_rows: int, after: int, offset: int = 0) -> list:
+    """``n`` pmlb datasets of ``task`` (smallest first) after the ``after`` smallest
     ones (the knowledge base's reach, which may grow past the shipped models' training
     data) that the shipped meta-models never saw, skipping the first ``offset`` such
     datasets; larger ones are subsampled to ``max_rows`` rows."""
     seen = training_datasets()
-    suite = get_suite("pmlb-classification", root=PMLB).select(smallest_first=True)
+    suite = get_suite(f"pmlb-{task}", root=PMLB).select(smallest_first=True)
     picked = []
     for ref in list(suite)[after:]:
         if ref.key in seen:
             continue
         data = ref.load().subsample(max_rows, random_state=0)
-        if data.n_samples >= 200 and data.y.value_counts().min() >= 5:
+        if data.n_samples >= 200 and (task == "regression" or data.y.value_counts().min() >= 5):
             picked.append(data)
         if len(picked) == offset + n:
             break
     return picked[offset:]
 
 
-def fit_method(method: str, X, y, budget: float, seed: int):
+def fit_method(method: str, task: str, X, y, budget: float, seed: int):
+    estimator, default_model, _, metric = TASKS[task]
     if method.startswith("metaopt"):
         # "metaopt@DIR": a meta-model saved in DIR; "metaopt-ensemble": ensemble_size=20;
         # "metaopt-norecheck": recheck=False (the policy before 2026-12-02)
         name, _, meta_model = method.partition("@")
         options = {"metaopt-ensemble": {"ensemble_size": 20},
                    "metaopt-norecheck": {"recheck": False}}.get(name, {})
-        return MetaOptClassifier(n_trials=None, time_budget=budget, cv=3, random_state=seed,
-                                 meta_model=meta_model or None, **options).fit(X, y)
+        return estimator(n_trials=None, time_budget=budget, cv=3, random_state=seed,
+                         meta_model=meta_model or None, **options).fit(X, y)
     if method in ("tpe", "random", "tpe-recheck"):
         # the same search as metaopt's (space, CV, killed trials, refit) with Optuna's
         # sampler; a new best is confirmed on a second split only in "tpe-recheck"
         sampler = (optuna.samplers.RandomSampler(seed=seed) if method == "random" else
                    optuna.samplers.TPESampler(multivariate=True, group=True, seed=seed))
-        return MetaOptClassifier(n_trials=None, time_budget=budget, cv=3, random_state=seed,
-                                 sampler=sampler, recheck=method == "tpe-recheck").fit(X, y)
+        return estimator(n_trials=None, time_budget=budget, cv=3, random_state=seed,
+                         sampler=sampler, recheck=method == "tpe-recheck").fit(X, y)
     if method == "flaml":
         from flaml import AutoML
 
         automl = AutoML()
-        automl.fit(X, y, task="classification", metric="accuracy", time_budget=budget,
+        automl.fit(X, y, task=task, metric=metric, time_budget=budget,
                    seed=seed, n_jobs=1, verbose=0)
         return automl
     if method == "default":
         with threadpool_limits(1):
             return make_pipeline(make_preprocessor("native"),
-                                 HistGradientBoostingClassifier(random_state=seed)).fit(X, y)
+                                 default_model(random_state=seed)).fit(X, y)
     raise ValueError(f"unknown method {method!r}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", choices=tuple(TASKS), default="classification")
     parser.add_argument("--datasets", type=int, default=20)
     parser.add_argument("--budgets", default="10,30,60")
     parser.add_argument("--methods", default="metaopt,tpe,random,flaml,default",
@@ -122,47 +137,54 @@ def main() -> None:
         except ImportError:
             print("FLAML not installed (pip install 'flaml[automl]'): skipping it")
             methods.remove("flaml")
-    datasets = held_out_datasets(args.datasets, args.max_rows, args.after, args.offset)
+    datasets = held_out_datasets(args.task, args.datasets, args.max_rows, args.after,
+                                 args.offset)
     print(f"{len(datasets)} held-out datasets: {', '.join(d.name for d in datasets)}")
     RESULTS.mkdir(exist_ok=True)
-    done = _finished_fits()  # a rerun resumes: finished fits are kept, never redone
+    fits = fits_file(args.task)
+    done = _finished_fits(fits)  # a rerun resumes: finished fits are kept, never redone
     for seed in seeds:
         for data in datasets:
-            _run_dataset(data, seed, budgets, methods, done)
-    frame = pd.read_csv(FITS)
+            _run_dataset(data, args.task, seed, budgets, methods, done, fits)
+    frame = pd.read_csv(fits)
     frame = frame[frame["dataset"].isin([d.name for d in datasets]) & frame["seed"].isin(seeds)
                   & frame["budget"].isin(budgets) & frame["method"].isin(methods)]
     default = frame[frame["method"] == "default"].drop(columns="budget")
     frame = pd.concat([frame[frame["method"] != "default"]]
                       + [default.assign(budget=b) for b in budgets], ignore_index=True)
-    frame["rank"] = frame.groupby(["dataset", "seed", "budget"])["accuracy"].rank(ascending=False)
-    frame.to_csv(RESULTS / "estimator_vs_peers.csv", index=False)
+    frame["rank"] = frame.groupby(["dataset", "seed", "budget"])["score"].rank(ascending=False)
+    suffix = "" if args.task == "classification" else f"_{args.task}"
+    frame.to_csv(RESULTS / f"estimator_vs_peers{suffix}.csv", index=False)
     table = frame.groupby(["budget", "method"]).agg(
-        accuracy=("accuracy", "mean"), rank=("rank", "mean"), seconds=("seconds", "mean"))
-    print(f"{len(seeds)} seed(s); mean over datasets and seeds")
+        score=("score", "mean"), rank=("rank", "mean"), seconds=("seconds", "mean"))
+    print(f"{len(seeds)} seed(s); mean test {TASKS[args.task][3]} over datasets and seeds")
     print(table.round(4).to_string())
     if "flaml" in methods:
         print(_against_flaml(frame, min(budgets), max(budgets)).round(4).to_string())
-    _plot(table.reset_index())
+    _plot(table.reset_index(), args.task, suffix)
 
 
 def _against_flaml(frame: pd.DataFrame, short: float, long: float) -> pd.DataFrame:
     """Each method at the ``short`` budget against FLAML at the ``long`` one: mean
-    accuracy of both and on how many (dataset, seed) splits the method is at least as good."""
+    test score of both and on how many (dataset, seed) splits the method is at least as good."""
     acc = frame.pivot_table(index=["dataset", "seed"], columns=["method", "budget"],
-                            values="accuracy")
+                            values="score")
     flaml = acc[("flaml", long)]
-    rows = {m: {f"acc @{short:.0f}s": acc[(m, short)].mean(),
+    rows = {m: {f"score @{short:.0f}s": acc[(m, short)].mean(),
                 f"flaml @{long:.0f}s": flaml.mean(),
                 "at least as good": f"{int((acc[(m, short)] >= flaml).sum())}/{len(flaml)}"}
             for m in frame["method"].unique() if m != "flaml"}
     return pd.DataFrame(rows).T
 
 
-def _run_dataset(data, seed: int, budgets: list, methods: list, done: set) -> None:
-    """Fit every method at every budget on one split of ``data``, appending each result."""
+def _run_dataset(data, task: str, seed: int, budgets: list, methods: list, done: set,
+                 fits: Path) -> None:
+    """Fit every method at every budget on one split of ``data``, appending each result
+    to ``fits``."""
+    stratify = data.y if task == "classification" else None
     X_tr, X_te, y_tr, y_te = train_test_split(data.X, data.y, test_size=0.3,
-                                              random_state=seed, stratify=data.y)
+                                              random_state=seed, stratify=stratify)
+    test_score = TASKS[task][2]
     for budget in budgets:
         for method in methods:
             if (method == "default" and budget != budgets[0]) or (
@@ -170,28 +192,28 @@ def _run_dataset(data, seed: int, budgets: list, methods: list, done: set) -> No
                 continue  # no budget to use, or measured by an earlier run
             start = time.perf_counter()
             try:
-                model = fit_method(method, X_tr, y_tr, budget, seed)
-                score = float((model.predict(X_te) == np.asarray(y_te)).mean())
+                model = fit_method(method, task, X_tr, y_tr, budget, seed)
+                score = float(test_score(np.asarray(y_te), model.predict(X_te)))
             except Exception as exc:  # a method failing on a dataset is a result too
                 print(f"  {data.name} {method} {budget:.0f}s failed: {exc}")
                 score = np.nan
             seconds = time.perf_counter() - start
             pd.DataFrame([{"dataset": data.name, "seed": seed, "budget": budget,
-                           "method": method, "accuracy": score, "seconds": seconds}]).to_csv(
-                FITS, mode="a", header=not FITS.exists(), index=False)
-            print(f"  {data.name:<28} seed {seed} {budget:>4.0f}s {method:<8} acc {score:.4f} "
+                           "method": method, "score": score, "seconds": seconds}]).to_csv(
+                fits, mode="a", header=not fits.exists(), index=False)
+            print(f"  {data.name:<28} seed {seed} {budget:>4.0f}s {method:<8} {score:.4f} "
                   f"({seconds:.1f} s)", flush=True)
 
 
-def _finished_fits() -> set[tuple[str, float, str]]:
-    if not FITS.exists():
+def _finished_fits(path: Path) -> set[tuple[str, float, str]]:
+    if not path.exists():
         return set()
-    fits = pd.read_csv(FITS)
+    fits = pd.read_csv(path)
     return set(zip(fits["dataset"], fits["seed"], fits["budget"].astype(float), fits["method"],
                    strict=True))
 
 
-def _plot(table: pd.DataFrame) -> None:
+def _plot(table: pd.DataFrame, task: str, suffix: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -207,9 +229,10 @@ def _plot(table: pd.DataFrame) -> None:
     ax.set_xticks(budgets, [f"{b:g}" for b in budgets])
     ax.minorticks_off()
     ax.legend(ncol=5, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2))
-    ax.set_title("held-out accuracy rank\npmlb datasets unseen by the meta-models")
+    ax.set_title(f"held-out {TASKS[task][3]} rank\npmlb {task} datasets unseen by the "
+                 "meta-models")
     fig.tight_layout()
-    fig.savefig(RESULTS / "estimator_vs_peers.png", dpi=120)
+    fig.savefig(RESULTS / f"estimator_vs_peers{suffix}.png", dpi=120)
 
 
 if __name__ == "__main__":
