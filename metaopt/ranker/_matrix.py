@@ -49,6 +49,9 @@ class PerformanceMatrix:
         Only configurations evaluated on at least ``min_coverage`` of the tasks are kept
         (the shared design part of a knowledge-base build, or a complete external
         matrix); seeds are averaged. ``task`` keeps only datasets of that task type.
+        An R^2 below 0 (no better than predicting the mean; a diverging SVR scores
+        -1e29) counts as 0: R^2 is unbounded below, and one such score would squeeze
+        every other configuration of the task to a min-max regret of about 0.
         """
         rows = _rows_of(frame, space)
         if task is not None:
@@ -57,6 +60,8 @@ class PerformanceMatrix:
             spaces = sorted(frame["space"].unique())
             raise ValueError(f"space {space!r} has no evaluations; spaces present: {spaces}")
         score = rows["cv_score"].where(rows["status"] == "ok", -np.inf)
+        if "metric" in rows:
+            score = score.mask((rows["metric"] == "r2") & np.isfinite(score) & (score < 0), 0.0)
         table = (
             rows.assign(_score=score)
             .groupby(["dataset_key", "config_id"])["_score"].mean()

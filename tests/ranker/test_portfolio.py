@@ -71,3 +71,18 @@ def test_matrix_from_frame_errors(tabrepo_matrix):
         tabrepo_matrix.subset(["nope"])
     with pytest.raises(ValueError, match="n must be >= 1"):
         Portfolio().fit(tabrepo_matrix).suggest(0)
+
+
+def test_matrix_counts_negative_r2_as_zero():
+    """A diverging SVR on the default knowledge base scores R^2 near -1e29 on every
+    regression dataset: counted as 0, it leaves the other configurations their spread."""
+    from metaopt.kb._card import load_default
+
+    frame = load_default().to_frame()
+    svm = frame[(frame["space"] == "svm") & (frame["task"] == "regression")]
+    assert svm["cv_score"].min() < -1e6  # the real runs hold such scores
+    matrix = PerformanceMatrix.from_frame(frame, "svm", task="regression")
+    finite = matrix.scores[np.isfinite(matrix.scores)]
+    assert finite.min() == 0.0 and finite.max() > 0.9
+    assert np.median(matrix.regret()) > 0.05  # min-max regrets spread, not all about 0
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces, training_datasets
@@ -28,6 +29,8 @@ def test_each_shipped_model_loads_and_has_a_card(name):
     assert set(card["datasets"]) <= training_datasets(card["space"])
     first = model.portfolio.suggest(1)["params"][0]
     model.space.encode(first)  # the portfolio's configurations belong to the space
+    # regrets keep their spread (an unbounded score once squeezed a model's to ~0)
+    assert np.median(model.portfolio.regret_) > 0.01
 
 
 def test_train_meta_model_on_yahpo_train_instances(shared_data, tmp_path, capsys):
@@ -52,6 +55,20 @@ def test_train_meta_model_on_yahpo_train_instances(shared_data, tmp_path, capsys
         observed.append((params, float(score)))
     assert len({json.dumps(p, sort_keys=True) for p, _ in observed}) == len(observed)
     assert all(set(p) <= {q.name for q in bench.space.params} for p, _ in observed)
+
+
+def test_train_meta_model_on_the_default_knowledge_base(tmp_path):
+    from metaopt.kb import load_default
+    from metaopt.ranker._train import train_meta_models
+
+    written = train_meta_models(load_default(), tmp_path, spaces=["knn", "all"], progress=False,
+                                ranker_options={"iterations": 2, "n_ensemble": 1})
+    assert set(written) == {"knn@classification", "knn@regression", "all@classification",
+                            "all@regression"}
+    combined = MetaModel.load(written["all@regression"])
+    assert "set aside after 3 evaluations" in (written["all@regression"] / "CARD.md").read_text()
+    # R^2 below 0 counts as 0: a diverging SVR does not squeeze the regrets to ~0
+    assert np.median(combined.portfolio.regret_) > 0.05
 
 
 def test_shipped_space_of_an_unregistered_space():
