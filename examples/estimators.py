@@ -1,11 +1,13 @@
-"""MetaOptClassifier on a real pmlb dataset: fit, summary, plot.
+"""MetaOptClassifier / MetaOptRegressor on a real pmlb dataset: fit, summary, plot.
 
     python examples/estimators.py                       # heart_statlog, 15 trials
     python examples/estimators.py --dataset vehicle --trials 30 --out history.png
+    python examples/estimators.py --task regression     # 560_bodyfat, R^2
 
 Searches model families and their hyperparameters (meta-learned warm start, then
-MetaSampler), refits the best, prints the one-screen summary and the held-out accuracy,
-and writes the search plot (best CV score vs trial, by model family).
+MetaSampler), refits the best, prints the one-screen summary and the held-out accuracy
+(R^2 for regression), and writes the search plot (best CV score vs trial, by model
+family).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import matplotlib
 matplotlib.use("Agg")
 from sklearn.model_selection import train_test_split  # noqa: E402
 
-from metaopt import MetaOptClassifier  # noqa: E402
+from metaopt import MetaOptClassifier, MetaOptRegressor  # noqa: E402
 from metaopt.data import LocalSource  # noqa: E402
 
 SHARED = Path(os.environ.get("METAOPT_SHARED_DATA",
@@ -28,18 +30,24 @@ SHARED = Path(os.environ.get("METAOPT_SHARED_DATA",
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="heart_statlog", help="a pmlb dataset name")
+    parser.add_argument("--task", choices=("classification", "regression"),
+                        default="classification")
+    parser.add_argument("--dataset", help="a pmlb dataset name (default: heart_statlog; "
+                        "560_bodyfat for regression)")
     parser.add_argument("--trials", type=int, default=15)
     parser.add_argument("--out", default="metaopt_history.png")
     args = parser.parse_args()
-    data = LocalSource(SHARED / "pmlb").load(args.dataset, "classification")
+    classify = args.task == "classification"
+    name = args.dataset or ("heart_statlog" if classify else "560_bodyfat")
+    data = LocalSource(SHARED / "pmlb").load(name, args.task)
     X_train, X_test, y_train, y_test = train_test_split(
-        data.X, data.y, test_size=0.3, random_state=0, stratify=data.y)
+        data.X, data.y, test_size=0.3, random_state=0, stratify=data.y if classify else None)
 
-    model = MetaOptClassifier(n_trials=args.trials, cv=3, random_state=0, verbose=1)
+    estimator = MetaOptClassifier if classify else MetaOptRegressor
+    model = estimator(n_trials=args.trials, cv=3, random_state=0, verbose=1)
     model.fit(X_train, y_train)
     print(model.summary())
-    print(f"held-out accuracy: {model.score(X_test, y_test):.4f}")
+    print(f"held-out {'accuracy' if classify else 'R^2'}: {model.score(X_test, y_test):.4f}")
     model.plot_history().figure.savefig(args.out, dpi=120)
     print(f"plot written to {args.out}")
 

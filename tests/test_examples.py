@@ -52,6 +52,7 @@ def test_optuna_sampler(shared_data):
 
 @pytest.mark.parametrize(("name", "args", "expected"), [
     ("estimators.py", ("--trials", "3"), "held-out accuracy"),
+    ("estimators.py", ("--task", "regression", "--trials", "4"), "held-out R^2"),
     ("nas_prior.py", ("--trials", "3", "--epochs", "5"), "test accuracy"),
 ])
 def test_estimator_examples(tmp_path, shared_data, name, args, expected):
