@@ -382,6 +382,13 @@ class _MetaOptSearch(BaseEstimator):
         check_is_fitted(self)
         return self._history(get_space(self.space_))
 
+    @property
+    def _scoring_name(self) -> str:
+        """``scoring`` as given, or the estimator's default (its ``score``)."""
+        if self.scoring is not None:
+            return str(self.scoring)
+        return "accuracy" if is_classifier(self) else "r2"
+
     def summary(self) -> str:
         """One screen of text: the data, the warm start, the search and the winner."""
         check_is_fitted(self)
@@ -394,7 +401,7 @@ class _MetaOptSearch(BaseEstimator):
             f"{int(self.meta_features_['n_features'])} features" if self.sampler is None
             else f"data: {self.n_features_in_} features; sampler {type(self.sampler).__name__}",
             f"best: {self.best_family_} with CV score {self.best_score_:.4f} "
-            f"(scoring={self.scoring or 'default'})",
+            f"(scoring={self._scoring_name})",
             *([] if len(self.ensemble_) < 2 else [
                 f"predicting: an ensemble of {len(self.ensemble_)} configurations: "
                 + ", ".join(f"{r.family} (trial {r.trial}) {r.weight:.2f}"
@@ -422,7 +429,7 @@ class _MetaOptSearch(BaseEstimator):
         ax.step(history["trial"], history["score"].cummax(), where="post", color="black",
                 label="best so far")
         ax.set_xlabel("trial")
-        ax.set_ylabel(f"CV score ({self.scoring or 'default'})")
+        ax.set_ylabel(f"CV score ({self._scoring_name})")
         ax.set_title(f"{type(self).__name__} search")
         ax.legend(fontsize="small")
         return ax

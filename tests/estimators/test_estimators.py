@@ -66,8 +66,9 @@ def test_fit_attributes_summary_and_plot(fitted, wine, tmp_path):
     assert fitted.warm_start_["reason"].str.startswith("portfolio").all()
     assert fitted.score(wine.X, wine.y) > 0.9
     text = fitted.summary()
-    assert "best:" in text and "warm start" in text
+    assert "best:" in text and "warm start" in text and "(scoring=accuracy)" in text
     ax = fitted.plot_history()
+    assert ax.get_ylabel() == "CV score (accuracy)"
     ax.figure.savefig(tmp_path / "history.png")
     assert (tmp_path / "history.png").stat().st_size > 1000
 
@@ -156,6 +157,7 @@ def test_regressor_on_real_data(pmlb_root):
                              random_state=0).fit(data.X, data.y)
     assert model.best_score_ > 0.7  # R^2 of the best configuration
     assert not hasattr(model, "classes_")
+    assert "(scoring=r2)" in model.summary()  # the default scoring, named
 
 
 def test_time_budget_stops_a_slow_trial():
