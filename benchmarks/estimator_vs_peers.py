@@ -43,21 +43,22 @@ from threadpoolctl import threadpool_limits
 
 from metaopt import MetaOptClassifier, MetaOptRegressor
 from metaopt.data import get_suite
+from metaopt.kb import DEFAULT_SCORING
 from metaopt.ranker import training_datasets
 from metaopt.spaces import make_preprocessor
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PMLB = SHARED_DATA / "pmlb"
-#: per task: the estimator, scikit-learn's default model, the test score, FLAML's metric
-TASKS = {"classification": (MetaOptClassifier, HistGradientBoostingClassifier,
-                            accuracy_score, "accuracy"),
-         "regression": (MetaOptRegressor, HistGradientBoostingRegressor, r2_score, "r2")}
+#: per task: the estimator, scikit-learn's default model, the test score
+TASKS = {"classification": (MetaOptClassifier, HistGradientBoostingClassifier, accuracy_score),
+         "regression": (MetaOptRegressor, HistGradientBoostingRegressor, r2_score)}
 
 
-def fits_file(task: str) -> Path:
-    """One row per finished fit, appended (the classification file keeps its old name)."""
-    return RESULTS / ("estimator_vs_peers_fits.csv" if task == "classification"
-                      else f"estimator_vs_peers_{task}_fits.csv")
+def result_path(task: str, kind: str = "") -> Path:
+    """``estimator_vs_peers[_<task>][_<kind>]`` in ``benchmarks/results/`` (the
+    classification files keep their old names); ``kind`` includes the extension."""
+    suffix = "" if task == "classification" else f"_{task}"
+    return RESULTS / f"estimator_vs_peers{suffix}{kind}"
 
 
 def held_out_datasets(task: str, n: int, max_rows: int, after: int, offset: int = 0) -> list:
@@ -80,7 +81,7 @@ def held_out_datasets(task: str, n: int, max_rows: int, after: int, offset: int 
 
 
 def fit_method(method: str, task: str, X, y, budget: float, seed: int):
-    estimator, default_model, _, metric = TASKS[task]
+    estimator, default_model, _ = TASKS[task]
     if method.startswith("metaopt"):
         # "metaopt@DIR": a meta-model saved in DIR; "metaopt-ensemble": ensemble_size=20;
         # "metaopt-norecheck": recheck=False (the policy before 2026-12-02)
@@ -100,7 +101,7 @@ def fit_method(method: str, task: str, X, y, budget: float, seed: int):
         from flaml import AutoML
 
         automl = AutoML()
-        automl.fit(X, y, task=task, metric=metric, time_budget=budget,
+        automl.fit(X, y, task=task, metric=DEFAULT_SCORING[task], time_budget=budget,
                    seed=seed, n_jobs=1, verbose=0)
         return automl
     if method == "default":
@@ -141,7 +142,7 @@ def main() -> None:
                                  args.offset)
     print(f"{len(datasets)} held-out datasets: {', '.join(d.name for d in datasets)}")
     RESULTS.mkdir(exist_ok=True)
-    fits = fits_file(args.task)
+    fits = result_path(args.task, "_fits.csv")
     done = _finished_fits(fits)  # a rerun resumes: finished fits are kept, never redone
     for seed in seeds:
         for data in datasets:
@@ -153,15 +154,14 @@ def main() -> None:
     frame = pd.concat([frame[frame["method"] != "default"]]
                       + [default.assign(budget=b) for b in budgets], ignore_index=True)
     frame["rank"] = frame.groupby(["dataset", "seed", "budget"])["score"].rank(ascending=False)
-    suffix = "" if args.task == "classification" else f"_{args.task}"
-    frame.to_csv(RESULTS / f"estimator_vs_peers{suffix}.csv", index=False)
+    frame.to_csv(result_path(args.task, ".csv"), index=False)
     table = frame.groupby(["budget", "method"]).agg(
         score=("score", "mean"), rank=("rank", "mean"), seconds=("seconds", "mean"))
-    print(f"{len(seeds)} seed(s); mean test {TASKS[args.task][3]} over datasets and seeds")
+    print(f"{len(seeds)} seed(s); mean test {DEFAULT_SCORING[args.task]} over datasets and seeds")
     print(table.round(4).to_string())
     if "flaml" in methods:
         print(_against_flaml(frame, min(budgets), max(budgets)).round(4).to_string())
-    _plot(table.reset_index(), args.task, suffix)
+    _plot(table.reset_index(), args.task)
 
 
 def _against_flaml(frame: pd.DataFrame, short: float, long: float) -> pd.DataFrame:
@@ -213,7 +213,7 @@ def _finished_fits(path: Path) -> set[tuple[str, float, str]]:
                    strict=True))
 
 
-def _plot(table: pd.DataFrame, task: str, suffix: str) -> None:
+def _plot(table: pd.DataFrame, task: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -229,10 +229,10 @@ def _plot(table: pd.DataFrame, task: str, suffix: str) -> None:
     ax.set_xticks(budgets, [f"{b:g}" for b in budgets])
     ax.minorticks_off()
     ax.legend(ncol=5, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2))
-    ax.set_title(f"held-out {TASKS[task][3]} rank\npmlb {task} datasets unseen by the "
+    ax.set_title(f"held-out {DEFAULT_SCORING[task]} rank\npmlb {task} datasets unseen by the "
                  "meta-models")
     fig.tight_layout()
-    fig.savefig(RESULTS / f"estimator_vs_peers{suffix}.png", dpi=120)
+    fig.savefig(result_path(task, ".png"), dpi=120)
 
 
 if __name__ == "__main__":

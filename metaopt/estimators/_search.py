@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits
 from metaopt._isolated import KillableWorker, TrialTimeout, cv_score
 from metaopt.data import validate
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
+from metaopt.kb import DEFAULT_SCORING
 from metaopt.samplers import MetaSampler
 from metaopt.spaces import SearchSpace, get_space, list_spaces
 from metaopt.spaces._combined import FAMILY
@@ -385,9 +386,7 @@ class _MetaOptSearch(BaseEstimator):
     @property
     def _scoring_name(self) -> str:
         """``scoring`` as given, or the estimator's default (its ``score``)."""
-        if self.scoring is not None:
-            return str(self.scoring)
-        return "accuracy" if is_classifier(self) else "r2"
+        return str(self.scoring) if self.scoring is not None else DEFAULT_SCORING[self._task]
 
     def summary(self) -> str:
         """One screen of text: the data, the warm start, the search and the winner."""

@@ -85,4 +85,3 @@ def test_matrix_counts_negative_r2_as_zero():
     finite = matrix.scores[np.isfinite(matrix.scores)]
     assert finite.min() == 0.0 and finite.max() > 0.9
     assert np.median(matrix.regret()) > 0.05  # min-max regrets spread, not all about 0
-
