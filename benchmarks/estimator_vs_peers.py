@@ -6,8 +6,9 @@ For each dataset (of ``--task``, not used to train the shipped meta-models) and 
 method); each method gets ``B`` seconds to fit on the 70 % and is scored on the 30 %
 (accuracy; R^2 for regression). Methods:
 metaopt (MetaOptClassifier / MetaOptRegressor; ``metaopt-ensemble``: with ``ensemble_size=20``;
-``metaopt-norecheck``: with ``recheck=False``; ``metaopt@DIR``: the meta-model saved in
-DIR), Optuna TPE and random search run by the same search
+``metaopt-norecheck``: with ``recheck=False``; ``metaopt-nofloor``: R^2 as a callable
+scorer, so MetaSampler sees diverging fits' R^2 unfloored; ``metaopt@DIR``: the meta-model
+saved in DIR), Optuna TPE and random search run by the same search
 (``MetaOptClassifier(sampler=...)``: the combined space, 3-fold CV, single-threaded
 trials killed at the budget, refit included; one score per configuration, as in a plain
 Optuna study; ``tpe-recheck``: TPE with ``recheck=True``), FLAML ``AutoML`` (when
@@ -36,7 +37,7 @@ import optuna
 import pandas as pd
 from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score, make_scorer, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from threadpoolctl import threadpool_limits
@@ -84,10 +85,13 @@ def fit_method(method: str, task: str, X, y, budget: float, seed: int):
     estimator, default_model, _ = TASKS[task]
     if method.startswith("metaopt"):
         # "metaopt@DIR": a meta-model saved in DIR; "metaopt-ensemble": ensemble_size=20;
-        # "metaopt-norecheck": recheck=False (the policy before 2026-12-02)
+        # "metaopt-norecheck": recheck=False (the policy before 2026-12-02);
+        # "metaopt-nofloor": R^2 as a callable scorer, which MetaSampler does not floor
+        # at 0 (the behaviour before MetaSampler had worst_value)
         name, _, meta_model = method.partition("@")
         options = {"metaopt-ensemble": {"ensemble_size": 20},
-                   "metaopt-norecheck": {"recheck": False}}.get(name, {})
+                   "metaopt-norecheck": {"recheck": False},
+                   "metaopt-nofloor": {"scoring": make_scorer(r2_score)}}.get(name, {})
         return estimator(n_trials=None, time_budget=budget, cv=3, random_state=seed,
                          meta_model=meta_model or None, **options).fit(X, y)
     if method in ("tpe", "random", "tpe-recheck"):

@@ -93,6 +93,7 @@ class Knowledge:
     model: MetaModel | None  # None: MetaSampler loads the model shipped for the space
     portfolio: Portfolio  # its training configurations and regrets (cmaes_ws sources)
     note: str
+    worst_value: float | None = None  # MetaSampler's worst_value (R^2 objectives: 0)
 
 
 def fit_knowledge(train: PerformanceMatrix, space: SearchSpace, args) -> Knowledge:
@@ -140,7 +141,7 @@ def optuna_loop(problem: Problem, sampler: optuna.samplers.BaseSampler, budget: 
 def metasampler(problem: Problem, knowledge: Knowledge, seed: int) -> MetaSampler:
     return MetaSampler(space=problem.space.name, meta_model=knowledge.model,
                        meta_features=_known(problem.meta_features), task=problem.task,
-                       seed=seed)
+                       worst_value=knowledge.worst_value, seed=seed)
 
 
 def _numeric_subsets(space: SearchSpace, task: str, params: dict) -> list[list[str]]:
@@ -336,6 +337,9 @@ def pmlb_splits(args) -> list[Split]:
         knowledge = Knowledge(None, shipped.portfolio,
                               f"shipped {args.pmlb_space} model "
                               f"({len(shipped.portfolio.task_keys_)} training datasets)")
+    if args.pmlb_task == "regression" and args.r2_floor == "on":
+        knowledge.worst_value = 0.0
+        knowledge.note += ", R^2 floored at 0 (worst_value=0)"
     source = LocalSource(args.pmlb)
     tasks = []
     names = pmlb_datasets(args)
@@ -457,6 +461,9 @@ def main(argv: list[str] | None = None) -> None:
                             "(e.g. a development set disjoint from every benchmark's)")
     group.add_argument("--pmlb-meta-model", default=None,
                        help="a saved MetaModel directory instead of the shipped model")
+    group.add_argument("--r2-floor", choices=("on", "off"), default="on",
+                       help="regression: MetaSampler counts R^2 below 0 as 0 (worst_value=0, "
+                            "as MetaOptRegressor does); off: the raw R^2")
     group.add_argument("--cv-folds", type=int, default=3)
     group.add_argument("--max-rows", type=int, default=1000)
     group.add_argument("--time-limit", type=float, default=30.0, help="seconds per evaluation")

@@ -260,7 +260,9 @@ class _MetaOptSearch(BaseEstimator):
         # a copy: every fit starts from the sampler's state as given
         sampler = copy.deepcopy(self.sampler) if self.sampler is not None else MetaSampler(
             space=space.name, meta_features=self.meta_features_, task=task,
-            meta_model=self.meta_model, seed=self.random_state)
+            meta_model=self.meta_model, seed=self.random_state,
+            # R^2 has no lower bound; the shipped models learned it floored at 0
+            worst_value=0.0 if self._scoring_name == "r2" else None)
         study = optuna.create_study(
             direction="maximize", sampler=sampler, storage=self.storage,
             study_name=f"metaopt-{task}-{space.name}-{joblib.hash((X, y, fit_params))[:12]}",

@@ -248,7 +248,10 @@ class ConfigRanker:
         meta_features : Series or None
             Output of :func:`metaopt.metafeatures.compute`; None uses the training mean.
         observed : sequence of (params, score)
-            Evaluations on this dataset so far, higher score = better (any scale).
+            Evaluations on this dataset so far, higher score = better (any scale). The
+            adaptation weighs pairs by their score gaps, so bound outliers first: one
+            diverging fit at -1e29 makes every other gap look like zero (MetaSampler's
+            ``worst_value``).
         candidates : sequence of params
         """
         self._check_fitted()

@@ -113,6 +113,13 @@ class MetaSampler(BaseSampler):
     fallback : BaseSampler, optional
         Default ``TPESampler(multivariate=True, group=True, seed=seed)`` (``group``:
         each model family of a combined space is its own multivariate group).
+    worst_value : float, optional
+        Objective values worse than this count as this for the meta-model (the study
+        keeps the real ones). For metrics without a lower bound, such as R², where one
+        diverging fit can score -1e29: the ranker adapts on the gaps between scores, and
+        one such value makes every other gap look like zero. The shipped regression
+        meta-models were trained on R² floored at 0, so ``worst_value=0.0`` matches them
+        (``MetaOptRegressor`` sets it when it scores by R²).
     seed : int, optional
     """
 
@@ -127,6 +134,7 @@ class MetaSampler(BaseSampler):
         source_studies: Sequence[Study] | None = None,
         n_warmup: int | None = None,
         fallback: BaseSampler | None = None,
+        worst_value: float | None = None,
         seed: int | None = None,
     ) -> None:
         if dataset is not None and meta_features is not None:
@@ -143,6 +151,9 @@ class MetaSampler(BaseSampler):
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 fallback = TPESampler(multivariate=True, group=True, seed=seed)
         self._fallback = fallback
+        if worst_value is not None and not np.isfinite(worst_value):
+            raise ValueError(f"worst_value must be a finite number or None, got {worst_value}")
+        self._worst_value = worst_value
         self._seed = seed
         self._intersection = IntersectionSearchSpace(include_pruned=True)
         self._lock = threading.Lock()
@@ -282,10 +293,13 @@ class MetaSampler(BaseSampler):
             if not np.isfinite(value):
                 return None
         if value is not None:
+            score = sign * value  # higher = better
+            if self._worst_value is not None:
+                score = max(score, sign * self._worst_value)
             # claimed values, overridden by what the objective really used (or the
             # whole trial when another sampler or enqueue_trial produced it)
             config = self._as_config({**(params or {}), **t.params})
-            return None if config is None else ("observed", (config, sign * value))
+            return None if config is None else ("observed", (config, score))
         if params is not None:  # running, waiting, failed: taken, not informative
             return "claimed", params
         return None

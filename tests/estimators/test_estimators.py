@@ -158,6 +158,7 @@ def test_regressor_on_real_data(pmlb_root):
     assert model.best_score_ > 0.7  # R^2 of the best configuration
     assert not hasattr(model, "classes_")
     assert "(scoring=r2)" in model.summary()  # the default scoring, named
+    assert model.study_.sampler._worst_value == 0.0  # a diverging R^2 counts as 0
 
 
 def test_time_budget_stops_a_slow_trial():

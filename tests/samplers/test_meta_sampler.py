@@ -141,6 +141,30 @@ def test_pruned_trials_count_with_their_last_value(small_meta_model, objective):
     assert source.startswith(f"ranker adapted on {n_warmup} evaluation"), source
 
 
+def test_worst_value_bounds_what_the_ranker_sees(small_meta_model, objective):
+    """A diverging evaluation (error 1e29) steers the ranker like one at ``worst_value``
+    would; the study keeps the real value. Without the bound it flattens the ranking."""
+    first = small_meta_model.portfolio.suggest(1, None)["params"].iloc[0]
+
+    def run(first_value, **kwargs):
+        def evaluate(trial):
+            value = objective(trial)
+            return first_value if trial.number == 0 else value
+
+        study = optuna.create_study(sampler=make_sampler(small_meta_model, **kwargs))
+        study.enqueue_trial(first)
+        study.optimize(evaluate, n_trials=8)
+        return study
+
+    diverged = run(1e29, worst_value=1.0)
+    assert diverged.trials[0].value == 1e29
+    at_bound = [t.params for t in run(1.0).trials]
+    assert [t.params for t in diverged.trials] == at_bound
+    assert [t.params for t in run(1e29).trials] != at_bound
+    with pytest.raises(ValueError, match="worst_value must be a finite number"):
+        MetaSampler(space="tabrepo_lightgbm", worst_value=float("nan"))
+
+
 def test_no_overlap_falls_back(small_meta_model):
     sampler = MetaSampler(meta_model=small_meta_model, seed=0)  # space inferred
     study = optuna.create_study(sampler=sampler)
