@@ -26,13 +26,11 @@ from _common import single_threaded  # benchmarks/_common.py, beside this script
 from metaopt._markdown import markdown_table
 from metaopt.benchmark._methods import MetaOpt, register_method
 from metaopt.benchmark._surrogate import evaluate_methods, matrix_tasks, task_folds
-from metaopt.ranker import PerformanceMatrix
+from metaopt.ranker import MetaModel, PerformanceMatrix, load_meta_model
 from metaopt.ranker._train import open_knowledge_base
 from metaopt.spaces import get_space
 
 RESULTS = Path(__file__).resolve().parent / "results"
-#: the shipped knowledge-base models' ranker and policy
-SHIPPED = {"n_ensemble": 3, "iterations": 400, "covariance_weight": 0.0, "random_state": 0}
 VARIANTS = {
     "shipped": {},
     "zeroshot": {"algorithm": "none"},
@@ -42,6 +40,16 @@ VARIANTS = {
     "w5": {"n_warmup": 5},
     "w10": {"n_warmup": 10},
 }
+
+
+def shipped_options(model: MetaModel) -> dict:
+    """``MetaOpt`` options that rebuild the shipped ``model``: its ranker's size and seed
+    and its policy (the other settings are ``ConfigRanker``'s and ``MetaOpt``'s defaults,
+    as in the shipped models)."""
+    ranker = model.ranker
+    return {"n_ensemble": ranker.n_ensemble, "iterations": ranker.iterations,
+            "random_state": ranker.random_state, "n_warmup": model.n_warmup,
+            "exploration": model.exploration, "covariance_weight": model.covariance_weight}
 
 
 def main() -> None:
@@ -58,6 +66,7 @@ def main() -> None:
                         help="CSV of the curves (default: results/kb_policy_<task>.csv)")
     args = parser.parse_args()
     single_threaded(1)
+    shipped = shipped_options(load_meta_model(args.space, args.task))
     methods = []
     for variant in args.variants.split(","):
         if variant in ("portfolio", "random"):
@@ -65,7 +74,7 @@ def main() -> None:
             continue
         if variant not in VARIANTS:
             parser.error(f"unknown variant {variant!r}; accepted: {list(VARIANTS)}")
-        options = {**SHIPPED, **VARIANTS[variant]}
+        options = {**shipped, **VARIANTS[variant]}
         register_method(variant, lambda options=options: MetaOpt(**options))
         methods.append(variant)
     matrix = PerformanceMatrix.from_frame(open_knowledge_base("default").to_frame(),
