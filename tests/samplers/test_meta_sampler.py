@@ -143,7 +143,7 @@ def test_pruned_trials_count_with_their_last_value(small_meta_model, objective):
 
 def test_worst_value_bounds_what_the_ranker_sees(small_meta_model, objective):
     """A diverging evaluation (error 1e29) steers the ranker like one at ``worst_value``
-    would; the study keeps the real value. Without the bound it flattens the ranking."""
+    would; the study keeps the real value. Without the bound the proposals change."""
     first = small_meta_model.portfolio.suggest(1, None)["params"].iloc[0]
 
     def run(first_value, **kwargs):
