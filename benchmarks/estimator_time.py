@@ -38,23 +38,26 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     estimator = MetaOptClassifier if args.task == "classification" else MetaOptRegressor
     rows = []
-    for data in held_out_datasets(args.task, args.datasets, 5000, 50):
+    # estimator_vs_peers.py's defaults: at most 5000 rows, after the 50 smallest
+    for data in held_out_datasets(args.task, args.datasets, max_rows=5000, after=50):
         X_tr, _, y_tr, _ = train_test_split(
             data.X, data.y, test_size=0.3, random_state=args.seed,
             stratify=data.y if args.task == "classification" else None)
         model = estimator(n_trials=None, time_budget=args.budget, cv=3,
                           random_state=args.seed).fit(X_tr, y_tr)
-        trials = [t for t in model.study_.trials if t.datetime_complete is not None]
-        explored = [t for t in trials
-                    if "exploration" in t.system_attrs.get("metaopt:source", "")]
+        seconds = pd.Series({t.number: _seconds(t) for t in model.study_.trials
+                             if t.datetime_complete is not None})
+        history = model.history_.set_index("trial").loc[seconds.index].assign(seconds=seconds)
+        explored = history["reason"].str.contains("exploration")
         # a pruned trial that ran (not one stopped before it started) was killed
-        killed = [t for t in trials if t.state.name == "PRUNED" and _seconds(t) > 0.5]
+        killed = history[(history["state"] == "PRUNED") & (history["seconds"] > 0.5)]
         rows.append({
-            "dataset": data.name, "complete": sum(t.state.name == "COMPLETE" for t in trials),
-            "killed_s": sum(map(_seconds, killed)),
-            "killed": ",".join(t.params.get("space", "?") + "*" * (t in explored)
-                               for t in killed),
-            "exploration_s": sum(map(_seconds, explored)), "fit_s": model.fit_time_,
+            "dataset": data.name, "complete": int((history["state"] == "COMPLETE").sum()),
+            "killed_s": killed["seconds"].sum(),
+            "killed": ",".join(family + "*" * bool(explored[trial])
+                               for trial, family in killed["family"].items()),
+            "exploration_s": history.loc[explored, "seconds"].sum(),
+            "fit_s": model.fit_time_,
         })
         row = rows[-1]
         print(f"{row['dataset']:<24} {row['complete']:3d} complete; killed {row['killed_s']:4.1f} s "
