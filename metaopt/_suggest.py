@@ -70,6 +70,7 @@ def run_demo(*, space: str | None = None, n_trials: int = 8, cv: int = 3, seed: 
     from sklearn.datasets import load_breast_cancer
 
     from metaopt.samplers import MetaSampler
+    from metaopt.samplers._meta_sampler import _SOURCE
 
     available = shipped_spaces()
     if not available:
@@ -101,7 +102,7 @@ def run_demo(*, space: str | None = None, n_trials: int = 8, cv: int = 3, seed: 
         value = score(params)
         study.tell(trial, value)
         frozen = study.trials[-1]
-        echo(f"trial {trial.number}: {value:.4f}  <- {frozen.system_attrs.get('metaopt:source')}")
+        echo(f"trial {trial.number}: {value:.4f}  <- {frozen.system_attrs.get(_SOURCE)}")
     best = study.best_trial
     echo(f"best: {best.value:.4f} (trial {best.number}) vs default {default:.4f}, "
          f"in {time.perf_counter() - started:.0f} s")

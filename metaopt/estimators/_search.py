@@ -34,12 +34,12 @@ from metaopt.data import validate
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.samplers import MetaSampler
+from metaopt.samplers._meta_sampler import _SOURCE
 from metaopt.spaces import SearchSpace, get_space, list_spaces
 from metaopt.spaces._combined import FAMILY
 
 # Sparse input is densified up to this many cells (the families' preprocessing is dense).
 MAX_DENSE_CELLS = 50_000_000
-_SOURCE = "metaopt:source"
 # Ensemble selection: out-of-fold predictions kept for this many of the best trials,
 # and time kept at the end to refit about this many of them.
 _ENSEMBLE_CANDIDATES = 30
