@@ -257,18 +257,21 @@ class _MetaOptSearch(BaseEstimator):
                 out_of_fold: dict[int, tuple[float, np.ndarray]]) -> optuna.Study:
         """Create (or resume) the study and run the trials within the budget; the
         out-of-fold predictions of the best trials go to ``out_of_fold``."""
+        deadline = None if self.time_budget is None else start + self.time_budget
         # a copy: every fit starts from the sampler's state as given
         sampler = copy.deepcopy(self.sampler) if self.sampler is not None else MetaSampler(
             space=space.name, meta_features=self.meta_features_, task=task,
             meta_model=self.meta_model, seed=self.random_state,
             # R^2 has no lower bound; the shipped models learned it floored at 0
-            worst_value=0.0 if self._scoring_name == "r2" else None)
+            worst_value=0.0 if self._scoring_name == "r2" else None,
+            # the meta-model skips configurations that would not finish in time
+            time_budget=None if deadline is None else max(deadline - time.perf_counter(),
+                                                          1e-3))
         study = optuna.create_study(
             direction="maximize", sampler=sampler, storage=self.storage,
             study_name=f"metaopt-{task}-{space.name}-{joblib.hash((X, y, fit_params))[:12]}",
             load_if_exists=self.storage is not None,
         )
-        deadline = None if self.time_budget is None else start + self.time_budget
         seed = self.random_state
         evaluate = partial(cv_score, return_predictions=self.ensemble_size > 1)
         second_cv = _reshuffled(cv, seed) if self.recheck else None

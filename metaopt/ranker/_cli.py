@@ -32,6 +32,9 @@ def register(subparsers) -> None:
                    help="weight of the portfolio's configuration covariance in the policy "
                    "(MetaModel covariance_weight); default 3 with --tabrepo, where it is "
                    "measured, else 0")
+    p.add_argument("--cost-only", action="store_true",
+                   help="only fit the cost models (cost.json) of the knowledge-base "
+                   "meta-models already in --out, from --kb's fit times")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_train)
 
@@ -39,10 +42,19 @@ def register(subparsers) -> None:
 def _cmd_train(args) -> int:
     from metaopt.kb import load_tabrepo
     from metaopt.ranker._train import (
+        add_cost_models,
         open_knowledge_base,
         train_meta_models,
         train_yahpo_meta_model,
     )
+
+    if args.cost_only:
+        written = add_cost_models(open_knowledge_base(args.kb), args.out)
+        if not written:
+            raise ValueError(f"{args.out} holds no knowledge-base meta-model")
+        for name, directory in written.items():
+            print(f"{name}: {directory / 'cost.json'}")
+        return 0
 
     ranker_options = {"iterations": args.iterations, "n_ensemble": args.n_ensemble,
                       "algorithm": args.algorithm, "random_state": args.seed}

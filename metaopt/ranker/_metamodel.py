@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from metaopt.ranker._cost import CostModel
 from metaopt.ranker._covariance import ConfigCovariance
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._portfolio import Portfolio
@@ -171,7 +172,8 @@ class MetaModel:
                  n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
                  random_every: int = 4, random_after_tie: bool = False,
                  covariance_weight: float = 0.0, family_patience: int = 3,
-                 handoff_after: int = 0, min_distance: float = 0.0):
+                 handoff_after: int = 0, min_distance: float = 0.0,
+                 cost: CostModel | None = None, time_fraction: float = 0.5):
         if random_every < 0:
             raise ValueError(f"random_every must be >= 0, got {random_every}")
         if family_patience < 0:
@@ -182,6 +184,8 @@ class MetaModel:
             raise ValueError(f"min_distance must be in [0, 1], got {min_distance!r}")
         if not covariance_weight >= 0:
             raise ValueError(f"covariance_weight must be >= 0, got {covariance_weight!r}")
+        if not 0 <= time_fraction <= 1:
+            raise ValueError(f"time_fraction must be in [0, 1], got {time_fraction!r}")
         self.portfolio = portfolio
         self.ranker = ranker
         self.n_warmup = n_warmup
@@ -193,6 +197,8 @@ class MetaModel:
         self.family_patience = family_patience
         self.handoff_after = handoff_after
         self.min_distance = min_distance
+        self.cost = cost
+        self.time_fraction = time_fraction
         self.sampling_space: SearchSpace | None = None  # set by restrict()
         # the portfolio's {config key: column} and ConfigCovariance, built on first use
         self._covariance: tuple[dict[str, int], ConfigCovariance] | None = None
@@ -278,6 +284,8 @@ class MetaModel:
         candidates: Sequence[Mapping[str, Any]],
         exclude: Sequence[Mapping[str, Any]] = (),
         seed: int | None = None,
+        time_left: float | None = None,
+        timed: Sequence[tuple[Mapping[str, Any], float]] = (),
     ) -> Proposal:
         """The next configuration: never one of ``observed`` or ``exclude``.
 
@@ -292,17 +300,30 @@ class MetaModel:
             Configurations claimed by other workers but not finished.
         seed : int, optional
             Seeds the random proposals (with the number of configurations seen).
+        time_left : float, optional
+            Seconds left for the search: with a ``cost`` model, configurations predicted
+            to take more than ``time_fraction`` of it are skipped while others remain.
+        timed : sequence of (params, seconds)
+            How long the trials of this dataset took, to calibrate the ``cost`` model.
         """
         taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in exclude}
         n_seen = len(observed) + len(exclude)
+
+        def affordable(configs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+            return self._affordable(configs, meta_features, time_left, timed)
+
         if n_seen < self.n_warmup or self.ranker is None:
             order = self.portfolio.suggest(min(len(self.portfolio.params_), n_seen + 1 + len(
                 taken)), meta_features)
-            for row in order.itertuples():
-                if config_key(row.params) not in taken:
+            rows = [r for r in order.itertuples() if config_key(r.params) not in taken]
+            keep, skipped = affordable([r.params for r in rows])
+            keys = {config_key(p) for p in keep}
+            for row in rows:
+                if config_key(row.params) in keys:
                     return Proposal(dict(row.params), "portfolio",
                                     f"portfolio pick {row.Index + 1}: expected best-so-far "
-                                    f"regret {row.expected_regret:.3f} over the knowledge base")
+                                    f"regret {row.expected_regret:.3f} over the knowledge "
+                                    f"base{skipped}")
         free = [c for c in candidates if config_key(c) not in taken]
         if not free:
             raise ValueError("every candidate configuration was already evaluated or claimed")
@@ -310,6 +331,7 @@ class MetaModel:
             return Proposal(dict(free[0]), "portfolio", "next candidate (no ranker)")
         if self.min_distance:
             free = self._apart(free, [p for p, _ in observed] + list(exclude)) or free
+        free, skipped = affordable(free)
         explore = self.explores(n_seen)
         if explore or self._after_tie(observed):
             rng = np.random.default_rng(None if seed is None else [seed, n_seen])
@@ -317,7 +339,7 @@ class MetaModel:
             why = (f"every {self.random_every}th proposal after the warm start" if explore
                    else "the latest score ties an earlier one")
             return Proposal(dict(pick), "random", f"random untried candidate (exploration: "
-                                                  f"{why})")
+                                                  f"{why}){skipped}")
         stale = self.stale_families(observed)
         fresh = [c for c in free if c.get(FAMILY) not in stale]
         set_aside = ""
@@ -336,7 +358,7 @@ class MetaModel:
         return Proposal(dict(free[best]), "ranker",
                         f"ranker adapted on {len(observed)} evaluation(s): predicted "
                         f"{mean[best]:+.2f} ± {std[best]:.2f} (best of {len(free)}){blend}"
-                        f"{set_aside}",
+                        f"{set_aside}{skipped}",
                         predicted=float(mean[best]))
 
     def _covariance_scores(self, observed: Sequence[Observation],
@@ -359,6 +381,26 @@ class MetaModel:
         regret = covariance.posterior_regret([c for c, _ in seen],
                                              np.array([s for _, s in seen]))
         return -regret[[column[k] for k in keys]]
+
+    def _affordable(self, configs: list[dict[str, Any]], meta_features: pd.Series | None,
+                    time_left: float | None, timed: Sequence[tuple[Mapping[str, Any], float]],
+                    ) -> tuple[list[dict[str, Any]], str]:
+        """The ``configs`` predicted to take at most ``time_fraction * time_left`` seconds
+        (all of them without a time limit, a cost model or a prediction; the cheapest
+        one when none fits), and a note for the reason when some were skipped."""
+        if time_left is None or self.cost is None or not self.time_fraction or not configs:
+            return configs, ""
+        seconds = self.cost.predict(meta_features, self.sampling_space or self.space,
+                                    configs, timed)
+        limit = self.time_fraction * max(time_left, 0.0)
+        fits = ~(seconds > limit)  # NaN (no prediction) fits
+        if fits.all():
+            return configs, ""
+        keep = [c for c, f in zip(configs, fits, strict=True) if f]
+        if not keep:
+            keep = [configs[int(np.nanargmin(seconds))]]
+        return keep, (f"; {len(configs) - len(keep)} of {len(configs)} skipped as predicted "
+                      f"to take over {limit:.1f} s of the {time_left:.1f} s left")
 
     def _apart(self, candidates: Sequence[Mapping[str, Any]],
                seen: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -399,15 +441,19 @@ class MetaModel:
                 "random_after_tie": self.random_after_tie,
                 "covariance_weight": self.covariance_weight,
                 "family_patience": self.family_patience,
-                "handoff_after": self.handoff_after, "min_distance": self.min_distance}
+                "handoff_after": self.handoff_after, "min_distance": self.min_distance,
+                "time_fraction": self.time_fraction}
 
     def save(self, directory: str | Path) -> Path:
-        """``portfolio.json``, ``ranker.json`` + ``ranker.safetensors``, ``policy.json``."""
+        """``portfolio.json``, ``ranker.json`` + ``ranker.safetensors``, ``cost.json``,
+        ``policy.json``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.portfolio.save(directory / "portfolio.json")
         if self.ranker is not None:
             self.ranker.save(directory / "ranker")
+        if self.cost is not None:
+            self.cost.save(directory / "cost.json")
         (directory / "policy.json").write_text(json.dumps(self.policy, indent=1))
         return directory
 
@@ -419,5 +465,7 @@ class MetaModel:
         portfolio = Portfolio.load(directory / "portfolio.json")
         ranker = (ConfigRanker.load(directory / "ranker")
                   if (directory / "ranker.json").is_file() else None)
+        cost = (CostModel.load(directory / "cost.json")
+                if (directory / "cost.json").is_file() else None)
         policy = json.loads((directory / "policy.json").read_text())
-        return cls(portfolio, ranker, **policy)
+        return cls(portfolio, ranker, cost=cost, **policy)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from metaopt.kb import KnowledgeBase, library_versions
+from metaopt.ranker._cost import CostModel
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._metamodel import MetaModel
 from metaopt.ranker._ranker import ConfigRanker
@@ -44,9 +45,10 @@ def train_meta_models(
 
     ``spaces`` defaults to every space of ``kb`` plus, when it holds several registered
     ones, their combination ``"all"`` (the model family is then a parameter).
-    Spaces with fewer than ``min_datasets`` datasets are skipped. Each directory gets a
-    ``CARD.md`` and ``card.json``: training data, settings, time, versions.
-    ``ranker_options`` go to :class:`ConfigRanker`, ``policy_options`` to :class:`MetaModel`.
+    Spaces with fewer than ``min_datasets`` datasets are skipped. Each model gets a
+    :class:`CostModel` of its families' fit times, and each directory a ``CARD.md`` and
+    ``card.json``: training data, settings, time, versions. ``ranker_options`` go to
+    :class:`ConfigRanker`, ``policy_options`` to :class:`MetaModel`.
     """
     frame = kb.to_frame()
     present = sorted(frame["space"].unique())
@@ -63,8 +65,35 @@ def train_meta_models(
             continue
         name = model_name(space, task)
         written[name] = _fit_and_save(matrix, Path(out) / name, source, ranker_options,
-                                      policy_options, progress)
+                                      policy_options, progress,
+                                      cost=_cost_model(frame, space, task))
     return written
+
+
+def add_cost_models(kb: KnowledgeBase, models: str | Path) -> dict[str, Path]:
+    """Fit the :class:`CostModel` of every knowledge-base meta-model under ``models``
+    (directories ``<space>`` or ``<space>@<task>`` of registered spaces) from ``kb``'s fit
+    times and write it beside the model as ``cost.json``, leaving the portfolio and the
+    ranker as they are; the cards say so."""
+    frame = kb.to_frame()
+    written = {}
+    for directory in sorted(Path(models).iterdir()):
+        space, _, task = directory.name.partition("@")
+        if not (directory / "portfolio.json").is_file() or (
+                space not in list_spaces() and not _is_combination(space)):
+            continue
+        cost = _cost_model(frame, space, task or None)
+        cost.save(directory / "cost.json")
+        _write_cost_card(directory, cost)
+        written[directory.name] = directory
+    return written
+
+
+def _cost_model(frame, space: str, task: str | None) -> CostModel:
+    """The cost model of ``space``'s model families, from ``frame``'s rows of ``task``."""
+    families = list_spaces() if space == ALL else space.split("+")
+    rows = frame[frame["space"].isin(families)]
+    return CostModel.fit(rows if task is None else rows[rows["task"] == task])
 
 
 def train_yahpo_meta_model(
@@ -94,13 +123,15 @@ def train_yahpo_meta_model(
 
 def _fit_and_save(matrix: PerformanceMatrix, directory: Path, source: str,
                   ranker_options: dict | None, policy_options: dict | None,
-                  progress: bool) -> Path:
+                  progress: bool, cost: CostModel | None = None) -> Path:
     start = time.perf_counter()
     ranker = ConfigRanker(**{"progress": progress, **(ranker_options or {})})
-    model = MetaModel.fit(matrix, ranker=ranker, **(policy_options or {}))
+    model = MetaModel.fit(matrix, ranker=ranker, cost=cost, **(policy_options or {}))
     seconds = time.perf_counter() - start
     directory = model.save(directory)
     _write_card(directory, matrix, model, seconds, source)
+    if cost is not None:
+        _write_cost_card(directory, cost)
     return directory
 
 
@@ -170,3 +201,26 @@ def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, se
         "Validation figures live in `docs/ranker.md` (leave-datasets-out benchmarks).", "",
     ]
     (directory / "CARD.md").write_text("\n".join(lines))
+
+
+def _write_cost_card(directory: Path, cost: CostModel) -> None:
+    """The cost model's section of ``CARD.md`` and entry of ``card.json`` (replacing any
+    earlier one)."""
+    fitted = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    card = json.loads((directory / "card.json").read_text())
+    card["cost"] = {"fitted_at": fitted, "families": {
+        name: {k: spec[k] for k in ("n_rows", "n_datasets", "alpha", "residual_std")}
+        for name, spec in cost.families.items()}}
+    (directory / "card.json").write_text(json.dumps(card, indent=1, default=str))
+    text = (directory / "CARD.md").read_text().split("\n## Cost model\n")[0].rstrip("\n")
+    lines = [
+        "", "## Cost model", "",
+        f"`cost.json`, fitted {fitted} on the knowledge base's fit times (mean seconds per "
+        "fold): per family, a ridge regression of the log fit time on the encoded "
+        "configuration, log rows, features and classes, and configuration x log rows. "
+        "Residual standard deviation in log seconds (in-sample):", "",
+        "| family | evaluations | datasets | residual std |", "|---|---|---|---|",
+        *[f"| {name} | {spec['n_rows']} | {spec['n_datasets']} | {spec['residual_std']:.2f} |"
+          for name, spec in cost.families.items()], "",
+    ]
+    (directory / "CARD.md").write_text(text + "\n" + "\n".join(lines))

@@ -120,6 +120,13 @@ class MetaSampler(BaseSampler):
         one such value makes every other gap look like zero. The shipped regression
         meta-models were trained on R² floored at 0, so ``worst_value=0.0`` matches them
         (``MetaOptRegressor`` sets it when it scores by R²).
+    time_budget : float, optional
+        Seconds the study has, counted from this sampler's first proposal. With it (and
+        a meta-model with a cost model, as the shipped knowledge-base ones are), the
+        meta-model skips configurations predicted to take more than
+        ``meta_model.time_fraction`` (default half) of the time left, calibrating its
+        predictions on how long this study's completed trials took.
+        ``MetaOptClassifier`` / ``MetaOptRegressor`` set it from their ``time_budget``.
     seed : int, optional
     """
 
@@ -135,6 +142,7 @@ class MetaSampler(BaseSampler):
         n_warmup: int | None = None,
         fallback: BaseSampler | None = None,
         worst_value: float | None = None,
+        time_budget: float | None = None,
         seed: int | None = None,
     ) -> None:
         if dataset is not None and meta_features is not None:
@@ -154,6 +162,10 @@ class MetaSampler(BaseSampler):
         if worst_value is not None and not np.isfinite(worst_value):
             raise ValueError(f"worst_value must be a finite number or None, got {worst_value}")
         self._worst_value = worst_value
+        if time_budget is not None and not time_budget > 0:
+            raise ValueError(f"time_budget must be > 0 seconds or None, got {time_budget!r}")
+        self._time_budget = time_budget
+        self._started: float | None = None  # time.monotonic() of the first proposal
         self._seed = seed
         self._intersection = IntersectionSearchSpace(include_pruned=True)
         self._lock = threading.Lock()
@@ -266,8 +278,13 @@ class MetaSampler(BaseSampler):
     # ------------------------------------------------------------------ choosing
     def _observed(self, study: Study) -> tuple[list, list]:
         """(params, score) of finished trials (higher = better) and configs claimed."""
+        observed, claimed, _ = self._history(study)
+        return observed, claimed
+
+    def _history(self, study: Study) -> tuple[list, list, list]:
+        """:meth:`_observed` and the (params, seconds) of the completed trials."""
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
-        observed, claimed = [], []
+        observed, claimed, timed = [], [], []
         for t in study.get_trials(deepcopy=False):
             if t.state.is_finished() and t._trial_id in self._finished:
                 entry = self._finished[t._trial_id]  # a finished trial never changes
@@ -279,7 +296,9 @@ class MetaSampler(BaseSampler):
                 continue
             kind, value = entry
             (observed if kind == "observed" else claimed).append(value)
-        return observed, claimed
+            if kind == "observed" and t.state == TrialState.COMPLETE and t.datetime_complete:
+                timed.append((value[0], (t.datetime_complete - t.datetime_start).total_seconds()))
+        return observed, claimed, timed
 
     def _observation(self, t: FrozenTrial, sign: float) -> tuple[str, Any] | None:
         raw = t.system_attrs.get(_CLAIM)
@@ -336,8 +355,15 @@ class MetaSampler(BaseSampler):
                 time.sleep(random.SystemRandom().uniform(0.0, 0.05))
             return None  # persistent clashes: let the fallback explore
 
+    def _time_left(self) -> float | None:
+        if self._time_budget is None:
+            return None
+        if self._started is None:
+            self._started = time.monotonic()
+        return self._time_budget - (time.monotonic() - self._started)
+
     def _choose(self, study: Study, lost: list) -> tuple[dict[str, Any] | None, str]:
-        observed, claimed = self._observed(study)
+        observed, claimed, timed = self._history(study)
         claimed = claimed + lost
         if self._priority:  # source studies' best trials first, those not taken yet
             taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
@@ -354,7 +380,8 @@ class MetaSampler(BaseSampler):
         try:
             proposal = self._model.propose(self._meta_features, observed,
                                            candidates=candidates, exclude=claimed,
-                                           seed=self._seed)
+                                           seed=self._seed, time_left=self._time_left(),
+                                           timed=timed)
         except ValueError:  # every candidate used: let the fallback explore
             return None, ""
         return proposal.params, proposal.reason

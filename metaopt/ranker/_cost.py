@@ -1,0 +1,139 @@
+"""CostModel: how long a configuration takes to evaluate, learned from a knowledge base's
+fit times and calibrated on the trials of the dataset at hand."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import RidgeCV
+
+from metaopt.spaces import CombinedSpace, SearchSpace, get_space
+
+_FORMAT = "metaopt-cost-model"
+_VERSION = 1
+# meta-features the model reads, each as log(1 + value)
+_SIZE_FEATURES = ("n_instances", "n_features", "n_classes")
+# a family needs this many timed evaluations in the knowledge base to get a model
+_MIN_ROWS = 20
+# seconds of a trial per predicted second of one fit, before any trial was timed
+# (about a 5-fold cross-validation)
+_PRIOR_TRIAL_FACTOR = 5.0
+
+
+class CostModel:
+    """Predicted seconds to evaluate configurations on a dataset.
+
+    Per model family, a ridge regression of the log of the mean fit time per fold on
+    the encoded configuration, the log sizes of the dataset (rows, features, classes)
+    and the products of the configuration's encoding with the log of the rows (a
+    forest's time grows with its trees *and* the rows). :meth:`predict` turns it into
+    seconds of a whole trial: shifted by the median gap between the log durations of
+    the trials timed so far and their predictions (the machine, the cross-validation,
+    the process overhead), or a fixed factor of 5 fits before any.
+
+    Hand-written because the prediction must be data (JSON coefficients, no pickle).
+    """
+
+    def __init__(self, families: Mapping[str, Mapping[str, Any]]) -> None:
+        self.families = {name: dict(spec) for name, spec in families.items()}
+
+    # ------------------------------------------------------------------ training
+    @classmethod
+    def fit(cls, frame: pd.DataFrame) -> CostModel:
+        """Fit on knowledge-base rows (``space``, ``config`` JSON, ``fit_time``, ``status``
+        and the ``mf_*`` meta-features, as :meth:`KnowledgeBase.to_frame` gives them)."""
+        ok = frame[(frame["status"] == "ok") & (frame["fit_time"] > 0)]
+        families = {}
+        for name, rows in ok.groupby("space"):
+            if len(rows) < _MIN_ROWS:
+                continue
+            space = get_space(str(name))
+            encoded = np.stack([space.encode(json.loads(c)) for c in rows["config"]])
+            sizes = np.log1p(rows[[f"mf_{f}" for f in _SIZE_FEATURES]]
+                             .to_numpy(float, na_value=0.0))
+            ridge = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(
+                _features(encoded, sizes), np.log(rows["fit_time"].to_numpy(float)))
+            residual = np.log(rows["fit_time"].to_numpy(float)) - ridge.predict(
+                _features(encoded, sizes))
+            families[str(name)] = {
+                "encoded": space.encoded_names, "coef": ridge.coef_.tolist(),
+                "intercept": float(ridge.intercept_), "alpha": float(ridge.alpha_),
+                "n_rows": len(rows), "n_datasets": int(rows["dataset_key"].nunique()),
+                "residual_std": float(residual.std()),
+            }
+        if not families:
+            raise ValueError(f"no model family has {_MIN_ROWS}+ timed evaluations")
+        return cls(families)
+
+    # ------------------------------------------------------------------ prediction
+    def log_fit_seconds(self, meta_features: Mapping[str, float] | None, space: SearchSpace,
+                        configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Log of the predicted mean fit time per fold of each configuration of ``space``;
+        NaN for a family without a model or without the dataset's sizes."""
+        out = np.full(len(configs), np.nan)
+        if meta_features is None or not configs:
+            return out
+        try:
+            sizes = np.log1p([float(meta_features.get(f, 0.0) or 0.0)
+                              for f in _SIZE_FEATURES])
+        except (TypeError, ValueError):
+            return out
+        members: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
+        for i, params in enumerate(configs):
+            family, own = (space.member(params) if isinstance(space, CombinedSpace)
+                           else (space, params))
+            members.setdefault(family.name, []).append((i, own))
+        for name, items in members.items():
+            spec = self.families.get(name)
+            if spec is None:
+                continue
+            family = get_space(name)
+            encoded = np.stack([family.encode(own) for _, own in items])
+            design = _features(encoded, np.broadcast_to(sizes, (len(items), len(sizes))))
+            out[[i for i, _ in items]] = design @ np.asarray(spec["coef"]) + spec["intercept"]
+        return out
+
+    def predict(self, meta_features: Mapping[str, float] | None, space: SearchSpace,
+                configs: Sequence[Mapping[str, Any]],
+                timed: Sequence[tuple[Mapping[str, Any], float]] = ()) -> np.ndarray:
+        """Predicted seconds of a trial of each configuration (NaN where unknown), calibrated
+        on ``timed``: (configuration, seconds its trial took) of this dataset."""
+        offset = np.log(_PRIOR_TRIAL_FACTOR)
+        if timed:
+            predicted = self.log_fit_seconds(meta_features, space, [c for c, _ in timed])
+            gaps = np.log([max(s, 1e-3) for _, s in timed]) - predicted
+            if np.isfinite(gaps).any():
+                offset = float(np.nanmedian(gaps))
+        return np.exp(self.log_fit_seconds(meta_features, space, configs) + offset)
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps({"format": _FORMAT, "version": _VERSION,
+                                    "size_features": list(_SIZE_FEATURES),
+                                    "families": self.families}, indent=1))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> CostModel:
+        """Read a saved model (plain JSON); a file of another format or version, or one
+        whose families no longer encode as saved, is refused."""
+        data = json.loads(Path(path).read_text())
+        if data.get("format") != _FORMAT or data.get("version") != _VERSION:
+            raise ValueError(f"{path} is not a metaopt cost model of version {_VERSION} "
+                             f"(format {data.get('format')!r}, version {data.get('version')!r})")
+        for name, spec in data["families"].items():
+            if get_space(name).encoded_names != spec["encoded"]:
+                raise ValueError(f"{path}: the search space {name!r} changed since the cost "
+                                 "model was fitted; fit it again")
+        return cls(data["families"])
+
+
+def _features(encoded: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """[configuration, log sizes, configuration x log rows] per row."""
+    return np.hstack([encoded, sizes, encoded * sizes[:, :1]])
