@@ -313,7 +313,10 @@ class MetaModel:
             return self._affordable(configs, meta_features, time_left, timed)
 
         if n_seen < self.n_warmup or self.ranker is None:
-            order = self.portfolio.suggest(min(len(self.portfolio.params_), n_seen + 1 + len(
+            size = len(self.portfolio.params_)
+            # the whole order when a time limit may skip the next picks
+            limited = time_left is not None and self.cost is not None and self.time_fraction
+            order = self.portfolio.suggest(size if limited else min(size, n_seen + 1 + len(
                 taken)), meta_features)
             rows = [r for r in order.itertuples() if config_key(r.params) not in taken]
             keep, skipped = affordable([r.params for r in rows])
@@ -398,7 +401,9 @@ class MetaModel:
             return configs, ""
         keep = [c for c, f in zip(configs, fits, strict=True) if f]
         if not keep:
-            keep = [configs[int(np.nanargmin(seconds))]]
+            return [configs[int(np.nanargmin(seconds))]], (
+                f"; the quickest of {len(configs)}: none predicted to take under {limit:.1f} s "
+                f"of the {time_left:.1f} s left")
         return keep, (f"; {len(configs) - len(keep)} of {len(configs)} skipped as predicted "
                       f"to take over {limit:.1f} s of the {time_left:.1f} s left")
 

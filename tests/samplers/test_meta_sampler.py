@@ -284,6 +284,37 @@ def test_ranker_proposes_after_the_warm_start_in_the_combined_space():
     assert all(s.startswith("ranker adapted") for s in sources[3:6] + sources[7:]), sources
 
 
+def test_time_budget_keeps_proposals_within_the_time_left():
+    """With ``time_budget``, the shipped model's cost model skips what would not finish
+    in half the time left: on breast_cancer, 3 s skip the first portfolio pick, and after a
+    first trial of 2 s (slower than predicted: the predictions are scaled up) and with
+    less time left, more configurations are skipped."""
+    import re
+    import time
+
+    from sklearn.datasets import load_breast_cancer
+
+    from metaopt.spaces import get_space
+
+    X, y = load_breast_cancer(return_X_y=True)
+    space = get_space("all")
+
+    def sources(time_budget):
+        sampler = MetaSampler(space="all", dataset=(X, y), seed=0, time_budget=time_budget)
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        study.optimize(lambda t: (space.sample(t, "classification"), time.sleep(2), 0.5)[2],
+                       n_trials=2)
+        return [t.system_attrs["metaopt:source"] for t in study.trials]
+
+    assert sources(None)[0].startswith("portfolio pick 1:")
+    limited = sources(3.0)
+    assert not limited[0].startswith("portfolio pick 1:"), limited
+    skipped = [int(re.search(r"(\d+) of \d+ skipped", s).group(1)) for s in limited]
+    assert 0 < skipped[0] < skipped[1], limited
+    with pytest.raises(ValueError, match="time_budget"):
+        MetaSampler(space="all", time_budget=0)
+
+
 def test_handoff_gives_later_trials_whole_to_grouped_tpe():
     """With ``handoff_after``, trials after the first n carry no metaopt claim: the
     fallback (grouped multivariate TPE) samples them, each family's parameters together."""
