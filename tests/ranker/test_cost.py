@@ -86,6 +86,7 @@ def test_cost_model_round_trips_and_refuses_other_files(timed_rows, tmp_path):
 def test_proposals_skip_configurations_that_would_not_finish(timed_rows):
     model = load_meta_model("all", "classification")
     assert model.cost is not None  # shipped with the knowledge-base models
+    model.time_fraction = 0.5  # off by default
     space = get_space("all")
     row = timed_rows[timed_rows["mf_n_instances"] > 1000].iloc[0]
     sizes = pd.Series({k[3:]: float(v) for k, v in row.items() if k.startswith("mf_")})

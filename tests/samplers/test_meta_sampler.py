@@ -285,8 +285,8 @@ def test_ranker_proposes_after_the_warm_start_in_the_combined_space():
 
 
 def test_time_budget_keeps_proposals_within_the_time_left():
-    """With ``time_budget``, the shipped model's cost model skips what would not finish
-    in half the time left: on breast_cancer, 3 s skip the first portfolio pick, and after a
+    """With ``time_budget`` and ``time_fraction=0.5``, the shipped model's cost model
+    skips what would not finish in half the time left: on breast_cancer, 3 s skip the first portfolio pick, and after a
     first trial of 2 s (slower than predicted: the predictions are scaled up) and with
     less time left, more configurations are skipped."""
     import re
@@ -294,13 +294,18 @@ def test_time_budget_keeps_proposals_within_the_time_left():
 
     from sklearn.datasets import load_breast_cancer
 
+    from metaopt.ranker import load_meta_model
     from metaopt.spaces import get_space
 
     X, y = load_breast_cancer(return_X_y=True)
     space = get_space("all")
 
+    model = load_meta_model("all", "classification")
+    model.time_fraction = 0.5  # off by default
+
     def sources(time_budget):
-        sampler = MetaSampler(space="all", dataset=(X, y), seed=0, time_budget=time_budget)
+        sampler = MetaSampler(space="all", dataset=(X, y), seed=0, time_budget=time_budget,
+                              meta_model=model)
         study = optuna.create_study(direction="maximize", sampler=sampler)
         study.optimize(lambda t: (space.sample(t, "classification"), time.sleep(2), 0.5)[2],
                        n_trials=2)
