@@ -264,7 +264,7 @@ class _MetaOptSearch(BaseEstimator):
             meta_model=self.meta_model, seed=self.random_state,
             # R^2 has no lower bound; the shipped models learned it floored at 0
             worst_value=0.0 if self._scoring_name == "r2" else None,
-            # the meta-model skips configurations that would not finish in time
+            # a meta-model with time_fraction > 0 skips what would not finish in time
             time_budget=None if deadline is None else max(deadline - time.perf_counter(),
                                                           1e-3))
         study = optuna.create_study(

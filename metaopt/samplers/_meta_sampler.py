@@ -121,10 +121,10 @@ class MetaSampler(BaseSampler):
         meta-models were trained on R² floored at 0, so ``worst_value=0.0`` matches them
         (``MetaOptRegressor`` sets it when it scores by R²).
     time_budget : float, optional
-        Seconds the study has, counted from this sampler's first proposal. With it (and
-        a meta-model with a cost model, as the shipped knowledge-base ones are), the
-        meta-model skips configurations predicted to take more than
-        ``meta_model.time_fraction`` (default half) of the time left, calibrating its
+        Seconds the study has, counted from this sampler's first proposal. With it, a
+        meta-model with a cost model (the shipped knowledge-base ones have one) and
+        ``meta_model.time_fraction > 0`` (default 0, off) skips configurations
+        predicted to take more than that fraction of the time left, calibrating its
         predictions on how long this study's completed trials took.
         ``MetaOptClassifier`` / ``MetaOptRegressor`` set it from their ``time_budget``.
     seed : int, optional
