@@ -56,10 +56,10 @@ class CostModel:
             encoded = np.stack([space.encode(json.loads(c)) for c in rows["config"]])
             sizes = np.log1p(rows[[f"mf_{f}" for f in _SIZE_FEATURES]]
                              .to_numpy(float, na_value=0.0))
-            ridge = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(
-                _features(encoded, sizes), np.log(rows["fit_time"].to_numpy(float)))
-            residual = np.log(rows["fit_time"].to_numpy(float)) - ridge.predict(
-                _features(encoded, sizes))
+            design = _features(encoded, sizes)
+            log_seconds = np.log(rows["fit_time"].to_numpy(float))
+            ridge = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(design, log_seconds)
+            residual = log_seconds - ridge.predict(design)
             families[str(name)] = {
                 "encoded": space.encoded_names, "coef": ridge.coef_.tolist(),
                 "intercept": float(ridge.intercept_), "alpha": float(ridge.alpha_),

@@ -309,8 +309,9 @@ class MetaModel:
         seed : int, optional
             Seeds the random proposals (with the number of configurations seen).
         time_left : float, optional
-            Seconds left for the search: with a ``cost`` model, configurations predicted
-            to take more than ``time_fraction`` of it are skipped while others remain.
+            Seconds left for the search: with a ``cost`` model and ``time_fraction`` > 0,
+            configurations predicted to take more than ``time_fraction`` of it are
+            skipped while others remain.
         timed : sequence of (params, seconds)
             How long the trials of this dataset took, to calibrate the ``cost`` model.
         """
@@ -323,8 +324,7 @@ class MetaModel:
         if n_seen < self.n_warmup or self.ranker is None:
             size = len(self.portfolio.params_)
             # the whole order when a time limit may skip the next picks
-            limited = time_left is not None and self.cost is not None and self.time_fraction
-            order = self.portfolio.suggest(size if limited else min(size, n_seen + 1 + len(
+            order = self.portfolio.suggest(size if self._limits(time_left) else min(size, n_seen + 1 + len(
                 taken)), meta_features)
             rows = [r for r in order.itertuples() if config_key(r.params) not in taken]
             keep, skipped = affordable([r.params for r in rows])
@@ -393,13 +393,17 @@ class MetaModel:
                                              np.array([s for _, s in seen]))
         return -regret[[column[k] for k in keys]]
 
+    def _limits(self, time_left: float | None) -> bool:
+        """Whether proposals made with ``time_left`` keep to a time limit."""
+        return time_left is not None and self.cost is not None and self.time_fraction > 0
+
     def _affordable(self, configs: list[dict[str, Any]], meta_features: pd.Series | None,
                     time_left: float | None, timed: Sequence[tuple[Mapping[str, Any], float]],
                     ) -> tuple[list[dict[str, Any]], str]:
         """The ``configs`` predicted to take at most ``time_fraction * time_left`` seconds
         (all of them without a time limit, a cost model or a prediction; the cheapest
         one when none fits), and a note for the reason when some were skipped."""
-        if time_left is None or self.cost is None or not self.time_fraction or not configs:
+        if not self._limits(time_left) or not configs:
             return configs, ""
         seconds = self.cost.predict(meta_features, self.sampling_space or self.space,
                                     configs, timed)
