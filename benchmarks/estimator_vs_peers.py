@@ -14,7 +14,8 @@ trials killed at the budget, refit included; one score per configuration, as in 
 Optuna study; ``tpe-recheck``: TPE with ``recheck=True``), FLAML ``AutoML`` (when
 installed) and scikit-learn's default HistGradientBoosting. Fits by earlier versions of this script, whose TPE and random
 search finished the trial in flight after the budget, are kept in the fits file as
-``tpe-overrun`` and ``random-overrun``. Prints the mean test score and mean rank per
+``tpe-overrun`` and ``random-overrun``. A ``#LABEL`` suffix (``tpe#warm``) runs the method
+as it is now under a new name, next to the rows of an earlier version. Prints the mean test score and mean rank per
 budget (ranks within each dataset, seed and budget), and each method's shortest budget
 against FLAML's longest; writes a CSV and a plot to ``benchmarks/results/``. Every
 finished fit is appended to ``estimator_vs_peers_fits.csv`` (regression:
@@ -83,6 +84,7 @@ def held_out_datasets(task: str, n: int, max_rows: int, after: int, offset: int 
 
 def fit_method(method: str, task: str, X, y, budget: float, seed: int):
     estimator, default_model, _ = TASKS[task]
+    method = method.partition("#")[0]  # "tpe#LABEL": a rerun of tpe, kept as its own rows
     if method.startswith("metaopt"):
         # "metaopt@DIR": a meta-model saved in DIR; "metaopt-ensemble": ensemble_size=20;
         # "metaopt-norecheck": recheck=False (the policy before 2026-12-02);

@@ -6,8 +6,12 @@ module to unpickle the function they run.
 
 from __future__ import annotations
 
+import atexit
+import os
+import threading
 import warnings
 from collections.abc import Callable
+from concurrent.futures import BrokenExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -76,9 +80,30 @@ def _import_models() -> None:
 
 
 def _started() -> ProcessPoolExecutor:
-    executor = ProcessPoolExecutor(max_workers=1)
+    # an idle worker exits after _IDLE_SECONDS; the next call starts a new one
+    executor = ProcessPoolExecutor(max_workers=1, timeout=_IDLE_SECONDS)
     executor.submit(_import_models)  # warm up while the caller does other work
     return executor
+
+
+def _stop(*executors: ProcessPoolExecutor | None) -> None:
+    for executor in executors:
+        if executor is not None:
+            executor.shutdown(wait=False, kill_workers=True)
+
+
+_IDLE_SECONDS = 300
+# one idle (pid, active, spare) triple kept between searches: a second fit in the same
+# process does not wait seconds for a worker to start and import scikit-learn
+_idle: list[tuple[int, ProcessPoolExecutor, ProcessPoolExecutor | None]] = []
+_idle_lock = threading.Lock()
+
+
+@atexit.register
+def _stop_idle() -> None:
+    with _idle_lock:
+        while _idle:
+            _stop(*_idle.pop()[1:])
 
 
 class KillableWorker:
@@ -86,27 +111,45 @@ class KillableWorker:
 
     A signal cannot stop a long call inside compiled code (an SVM or a tree fit), so
     the only reliable stop is killing the process that runs it. Starting a process and
-    importing scikit-learn takes seconds, so a spare is kept warm to take over at once.
-    Use as a context manager; both processes end on exit.
+    importing scikit-learn takes seconds, so a spare is kept warm to take over at once,
+    and both are kept for the next search in this process (idle workers exit after
+    5 minutes). Use as a context manager.
     """
 
     def __enter__(self) -> KillableWorker:
-        self._active, self._spare = _started(), None
+        with _idle_lock:
+            reused = _idle.pop() if _idle else None
+        if reused is not None and reused[0] != os.getpid():  # inherited through a fork
+            reused = None
+        self._active, self._spare = reused[1:] if reused else (_started(), None)
+        self._running = None
         return self
 
     def __exit__(self, *exc) -> None:
-        for executor in (self._active, self._spare):
-            if executor is not None:
-                executor.shutdown(wait=False, kill_workers=True)
+        if self._running is None or self._running.done():  # idle: keep it for the next search
+            with _idle_lock:
+                if not _idle:
+                    _idle.append((os.getpid(), self._active, self._spare))
+                    return
+        _stop(self._active, self._spare)
 
     def call(self, fn: Callable[..., Any], *args: Any, seconds: float) -> Any:
         """``fn(*args)`` in the worker; :class:`TrialTimeout` after ``seconds``."""
-        future = self._active.submit(fn, *args)
-        if self._spare is None:  # warms up during the first evaluation, not before it
-            self._spare = _started()
         try:
+            future = self._running = self._active.submit(fn, *args)
+            if self._spare is None:  # warms up during the first evaluation, not before it
+                self._spare = _started()
             return future.result(timeout=max(seconds, 0.0))
         except FutureTimeout:
-            self._active.shutdown(wait=False, kill_workers=True)
-            self._active, self._spare = self._spare, _started()
+            self._replace_active()
             raise TrialTimeout(f"evaluation stopped after {seconds:.1f} s (time budget)") from None
+        except BrokenExecutor:  # the worker died (e.g. out of memory): the spare takes over
+            self._replace_active()
+            raise
+
+    def _replace_active(self) -> None:
+        _stop(self._active)
+        self._running = None
+        if self._spare is None:
+            self._spare = _started()
+        self._active, self._spare = self._spare, _started()

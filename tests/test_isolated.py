@@ -1,0 +1,49 @@
+"""The killable worker that runs time-budgeted trials: kept warm between searches."""
+
+import os
+import time
+from concurrent.futures import BrokenExecutor
+
+import pytest
+
+from metaopt import _isolated
+from metaopt._isolated import KillableWorker, TrialTimeout
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def _die() -> None:
+    os._exit(1)
+
+
+def test_a_second_search_reuses_the_warm_workers():
+    with KillableWorker() as worker:
+        first = worker.call(_pid, seconds=60)
+    start = time.perf_counter()
+    with KillableWorker() as worker:
+        assert worker.call(_pid, seconds=60) == first  # the same process, already started
+    assert time.perf_counter() - start < 1.0
+
+
+def test_a_killed_or_dead_worker_is_replaced():
+    with KillableWorker() as worker:
+        first = worker.call(_pid, seconds=60)
+        with pytest.raises(TrialTimeout):
+            worker.call(time.sleep, 30, seconds=0.5)
+        second = worker.call(_pid, seconds=60)
+        assert second != first
+        with pytest.raises(BrokenExecutor):
+            worker.call(_die, seconds=60)
+        assert worker.call(_pid, seconds=60) not in (first, second)
+
+
+def test_workers_interrupted_mid_call_are_not_kept():
+    _isolated._stop_idle()
+    with pytest.raises(KeyboardInterrupt), KillableWorker() as worker:
+        worker.call(_pid, seconds=60)
+        worker._running = worker._active.submit(time.sleep, 30)  # a call still running
+        time.sleep(0.5)
+        raise KeyboardInterrupt
+    assert not _isolated._idle
