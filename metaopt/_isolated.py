@@ -86,10 +86,10 @@ def _started() -> ProcessPoolExecutor:
     return executor
 
 
-def _stop(*executors: ProcessPoolExecutor | None) -> None:
+def _stop(*executors: ProcessPoolExecutor | None, wait: bool = False) -> None:
     for executor in executors:
         if executor is not None:
-            executor.shutdown(wait=False, kill_workers=True)
+            executor.shutdown(wait=wait, kill_workers=True)
 
 
 _IDLE_SECONDS = 300
@@ -103,7 +103,7 @@ _idle_lock = threading.Lock()
 def _stop_idle() -> None:
     with _idle_lock:
         while _idle:
-            _stop(*_idle.pop()[1:])
+            _stop(*_idle.pop()[1:], wait=True)  # no worker outlives the interpreter
 
 
 class KillableWorker:

@@ -1,6 +1,8 @@
 """The killable worker that runs time-budgeted trials: kept warm between searches."""
 
 import os
+import subprocess
+import sys
 import time
 from concurrent.futures import BrokenExecutor
 
@@ -47,3 +49,16 @@ def test_workers_interrupted_mid_call_are_not_kept():
         time.sleep(0.5)
         raise KeyboardInterrupt
     assert not _isolated._idle
+
+
+def test_no_worker_outlives_the_interpreter(tmp_path):
+    script = ("from metaopt._isolated import KillableWorker\n"
+              "import os\n"
+              "with KillableWorker() as worker:\n"
+              "    print(worker.call(os.getpid, seconds=60))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, timeout=120)
+    pid = int(out.stdout.split()[-1])
+    time.sleep(1.0)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the kept worker was stopped at exit
