@@ -12,11 +12,12 @@ saved in DIR), Optuna TPE and random search run by the same search
 (``MetaOptClassifier(sampler=...)``: the combined space, 3-fold CV, single-threaded
 trials killed at the budget, refit included; one score per configuration, as in a plain
 Optuna study; ``tpe-recheck``: TPE with ``recheck=True``), FLAML ``AutoML`` (when
-installed) and scikit-learn's default HistGradientBoosting. Fits by earlier versions of this script, whose TPE and random
-search finished the trial in flight after the budget, are kept in the fits file as
-``tpe-overrun`` and ``random-overrun``. A ``#LABEL`` suffix (``tpe#warm``) runs the method
-as it is now under a new name, next to the rows of an earlier version. Prints the mean test score and mean rank per
-budget (ranks within each dataset, seed and budget), and each method's shortest budget
+installed) and scikit-learn's default HistGradientBoosting. Fits by earlier versions
+of this script, whose TPE and random search finished the trial in flight after the
+budget, are kept in the fits file as ``tpe-overrun`` and ``random-overrun``. A
+``#LABEL`` suffix (``tpe#warm``) runs the method as it is now under a new name, next to
+the rows of an earlier version. Prints the mean test score and mean rank per budget
+(ranks within each dataset, seed and budget), and each method's shortest budget
 against FLAML's longest; writes a CSV and a plot to ``benchmarks/results/``. Every
 finished fit is appended to ``estimator_vs_peers_fits.csv`` (regression:
 ``estimator_vs_peers_regression_fits.csv``) at once, so an interrupted run resumes where

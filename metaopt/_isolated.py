@@ -79,6 +79,9 @@ def _import_models() -> None:
     import metaopt.spaces  # noqa: F401  (the model libraries)
 
 
+_IDLE_SECONDS = 300
+
+
 def _started() -> ProcessPoolExecutor:
     # an idle worker exits after _IDLE_SECONDS; the next call starts a new one
     executor = ProcessPoolExecutor(max_workers=1, timeout=_IDLE_SECONDS)
@@ -92,7 +95,6 @@ def _stop(*executors: ProcessPoolExecutor | None, wait: bool = False) -> None:
             executor.shutdown(wait=wait, kill_workers=True)
 
 
-_IDLE_SECONDS = 300
 # one idle (pid, active, spare) triple kept between searches: a second fit in the same
 # process does not wait seconds for a worker to start and import scikit-learn
 _idle: list[tuple[int, ProcessPoolExecutor, ProcessPoolExecutor | None]] = []
@@ -150,6 +152,4 @@ class KillableWorker:
     def _replace_active(self) -> None:
         _stop(self._active)
         self._running = None
-        if self._spare is None:
-            self._spare = _started()
-        self._active, self._spare = self._spare, _started()
+        self._active, self._spare = self._spare or _started(), _started()

@@ -51,7 +51,7 @@ def test_workers_interrupted_mid_call_are_not_kept():
     assert not _isolated._idle
 
 
-def test_no_worker_outlives_the_interpreter(tmp_path):
+def test_no_worker_outlives_the_interpreter():
     script = ("from metaopt._isolated import KillableWorker\n"
               "import os\n"
               "with KillableWorker() as worker:\n"

@@ -324,8 +324,8 @@ class MetaModel:
         if n_seen < self.n_warmup or self.ranker is None:
             size = len(self.portfolio.params_)
             # the whole order when a time limit may skip the next picks
-            order = self.portfolio.suggest(size if self._limits(time_left) else min(size, n_seen + 1 + len(
-                taken)), meta_features)
+            needed = size if self._limits(time_left) else min(size, n_seen + 1 + len(taken))
+            order = self.portfolio.suggest(needed, meta_features)
             rows = [r for r in order.itertuples() if config_key(r.params) not in taken]
             keep, skipped = affordable([r.params for r in rows])
             keys = {config_key(p) for p in keep}

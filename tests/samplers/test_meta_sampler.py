@@ -286,9 +286,10 @@ def test_ranker_proposes_after_the_warm_start_in_the_combined_space():
 
 def test_time_budget_keeps_proposals_within_the_time_left():
     """With ``time_budget`` and ``time_fraction=0.5``, the shipped model's cost model
-    skips what would not finish in half the time left: on breast_cancer, 3 s skip the first portfolio pick, and after a
-    first trial of 2 s (slower than predicted: the predictions are scaled up) and with
-    less time left, more configurations are skipped."""
+    skips what would not finish in half the time left: on breast_cancer, 3 s skip the
+    first portfolio pick, and after a first trial of 2 s (slower than predicted: the
+    predictions are scaled up) and with less time left, more configurations are
+    skipped."""
     import re
     import time
 
