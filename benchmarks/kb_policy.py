@@ -10,8 +10,7 @@ mean normalized regret per budget. No benchmark or development dataset is used.
 Variants: ``shipped``; ``zeroshot`` (the ranker without adaptation); ``it2000`` (2000
 meta-iterations); ``nomf`` (the ranker without meta-features); ``cov3`` (blended with
 the portfolio's covariance, weight 3, as the TabRepo model); ``w5`` / ``w10`` (5 / 10
-portfolio warm starts); ``gp`` (the ranker corrected by a GP on its residuals);
-``cov3gp`` (both); ``portfolio`` (the greedy portfolio alone); ``random``.
+portfolio warm starts); ``portfolio`` (the greedy portfolio alone); ``random``.
 
     python benchmarks/kb_policy.py --task classification --variants portfolio,shipped,w10
 """
@@ -40,8 +39,6 @@ VARIANTS = {
     "cov3": {"covariance_weight": 3.0},
     "w5": {"n_warmup": 5},
     "w10": {"n_warmup": 10},
-    "gp": {"residual_gp": True},
-    "cov3gp": {"covariance_weight": 3.0, "residual_gp": True},
 }
 
 

@@ -181,8 +181,8 @@ class MetaOpt:
     ``"anil"``, or ``"none"`` for a zero-shot ranker); ``iterations=0`` skips
     meta-training (the ablation "no meta-training"); ``n_warmup``, ``exploration``,
     ``n_random`` (0: continuous spaces are searched on the training design only),
-    ``random_after_tie``, ``covariance_weight`` (0: the ranker alone), ``residual_gp``
-    and ``min_distance`` are the :class:`~metaopt.ranker.MetaModel`'s. ``refine``: on
+    ``random_after_tie``, ``covariance_weight`` (0: the ranker alone) and
+    ``min_distance`` are the :class:`~metaopt.ranker.MetaModel`'s. ``refine``: on
     continuous spaces, neighbours of the incumbents join the candidates
     (:meth:`~metaopt.ranker.MetaModel.refined`, as in
     :class:`~metaopt.samplers.MetaSampler`); ``min_distance`` too applies only there.
@@ -191,15 +191,14 @@ class MetaOpt:
 
     def __init__(self, *, n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
                  random_after_tie: bool = False, covariance_weight: float = 3.0,
-                 min_distance: float = 0.05, refine: bool = True, residual_gp: bool = False,
-                 name: str = "metaopt", **ranker_options: Any) -> None:
+                 min_distance: float = 0.05, refine: bool = True, name: str = "metaopt",
+                 **ranker_options: Any) -> None:
         self.name = name
         self.n_warmup, self.exploration, self.n_random = n_warmup, exploration, n_random
         self.random_after_tie = random_after_tie
         self.covariance_weight = covariance_weight
         self.min_distance = min_distance
         self.refine = refine
-        self.residual_gp = residual_gp
         self.ranker_options = ranker_options
 
     def fit(self, train: PerformanceMatrix) -> None:
@@ -208,8 +207,7 @@ class MetaOpt:
         self.model_ = MetaModel.fit(train, ranker=ConfigRanker(**self.ranker_options),
                                     n_warmup=self.n_warmup, exploration=self.exploration,
                                     n_random=self.n_random, random_after_tie=self.random_after_tie,
-                                    covariance_weight=self.covariance_weight,
-                                    residual_gp=self.residual_gp)
+                                    covariance_weight=self.covariance_weight)
 
     def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
         fixed = problem.candidates is not None
@@ -309,7 +307,6 @@ _METHODS: dict[str, MethodFactory] = {
     "metaopt-zeroshot": lambda: MetaOpt(name="metaopt-zeroshot", algorithm="none"),
     "metaopt-untrained": lambda: MetaOpt(name="metaopt-untrained", iterations=0),
     "metaopt-tie": lambda: MetaOpt(name="metaopt-tie", random_after_tie=True),
-    "metaopt-gp": lambda: MetaOpt(name="metaopt-gp", residual_gp=True),
     "metaopt-ranker-only": lambda: MetaOpt(name="metaopt-ranker-only", covariance_weight=0.0),
     "metaopt-design": lambda: MetaOpt(name="metaopt-design", n_random=0),
     # the policy before 2026-12-02: no neighbours of the incumbents, near copies allowed

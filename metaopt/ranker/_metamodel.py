@@ -19,7 +19,6 @@ from metaopt.ranker._covariance import ConfigCovariance
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._portfolio import Portfolio
 from metaopt.ranker._ranker import ConfigRanker
-from metaopt.ranker._residual import residual_correction
 from metaopt.ranker._spaces import resolve_space
 from metaopt.spaces import CombinedSpace, SearchSpace
 from metaopt.spaces._combined import FAMILY
@@ -175,12 +174,6 @@ class MetaModel:
     time_fraction : float
         See ``cost``. 0: off (the default: on the estimator benchmark, 0.5 doubled the
         trials per fit but lowered the test scores; ``docs/estimators.md``).
-    residual_gp : bool
-        From 3 evaluations on, the ranker's predictions are corrected by a Gaussian
-        process fitted to its residuals on them (:func:`residual_correction`: the ranker
-        as the GP's prior mean), so the dataset's own evaluations move the proposals
-        where the meta-learned adaptation barely does. Off by default
-        (``docs/ranker.md``).
     """
 
     def __init__(self, portfolio: Portfolio, ranker: ConfigRanker | None = None, *,
@@ -188,8 +181,7 @@ class MetaModel:
                  random_every: int = 4, random_after_tie: bool = False,
                  covariance_weight: float = 0.0, family_patience: int = 3,
                  handoff_after: int = 0, min_distance: float = 0.0,
-                 cost: CostModel | None = None, time_fraction: float = 0.0,
-                 residual_gp: bool = False):
+                 cost: CostModel | None = None, time_fraction: float = 0.0):
         if random_every < 0:
             raise ValueError(f"random_every must be >= 0, got {random_every}")
         if family_patience < 0:
@@ -215,7 +207,6 @@ class MetaModel:
         self.min_distance = min_distance
         self.cost = cost
         self.time_fraction = time_fraction
-        self.residual_gp = residual_gp
         self.sampling_space: SearchSpace | None = None  # set by restrict()
         # the portfolio's {config key: column} and ConfigCovariance, built on first use
         self._covariance: tuple[dict[str, int], ConfigCovariance] | None = None
@@ -367,7 +358,7 @@ class MetaModel:
             free = fresh
             set_aside = (f"; set aside after {self.family_patience} evaluations without "
                          f"improvement: {', '.join(sorted(stale))}")
-        mean, std, corrected = self._predict(meta_features, observed, free)
+        mean, std = self.ranker.predict(meta_features, list(observed), free)
         value = mean + self.exploration * std
         prior = self._covariance_scores(observed, free) if self.covariance_weight else None
         blend = ""
@@ -377,26 +368,9 @@ class MetaModel:
         best = int(np.argmax(value))
         return Proposal(dict(free[best]), "ranker",
                         f"ranker adapted on {len(observed)} evaluation(s): predicted "
-                        f"{mean[best]:+.2f} ± {std[best]:.2f} (best of {len(free)}){corrected}"
-                        f"{blend}"
+                        f"{mean[best]:+.2f} ± {std[best]:.2f} (best of {len(free)}){blend}"
                         f"{set_aside}{skipped}",
                         predicted=float(mean[best]))
-
-    def _predict(self, meta_features: pd.Series | None, observed: Sequence[Observation],
-                 free: list[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray, str]:
-        """The adapted ranker's mean and std for ``free``, corrected by the residual GP
-        when it is on and 3 or more configurations were evaluated (then in standardized
-        score units), and a note for the reason."""
-        if not (self.residual_gp and len(observed) >= 3):
-            return (*self.ranker.predict(meta_features, list(observed), free), "")
-        configs = [p for p, _ in observed]
-        mean, std = self.ranker.predict(meta_features, list(observed), free + configs)
-        n, encode = len(free), self.space.encode
-        mean, std = residual_correction(
-            np.array([s for _, s in observed], dtype=float), mean[n:],
-            np.stack([encode(p) for p in configs]), mean[:n], std[:n],
-            np.stack([encode(p) for p in free]))
-        return mean, std, " in standardized units, with a GP on its residuals"
 
     def _covariance_scores(self, observed: Sequence[Observation],
                            free: Sequence[Mapping[str, Any]]) -> np.ndarray | None:
@@ -485,7 +459,7 @@ class MetaModel:
                 "covariance_weight": self.covariance_weight,
                 "family_patience": self.family_patience,
                 "handoff_after": self.handoff_after, "min_distance": self.min_distance,
-                "time_fraction": self.time_fraction, "residual_gp": self.residual_gp}
+                "time_fraction": self.time_fraction}
 
     def save(self, directory: str | Path) -> Path:
         """``portfolio.json``, ``ranker.json`` + ``ranker.safetensors``, ``cost.json``,
