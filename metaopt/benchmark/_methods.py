@@ -12,7 +12,7 @@ import optuna
 from metaopt.benchmark._problem import Problem
 from metaopt.benchmark._samplers import get_sampler_factory
 from metaopt.ranker._matrix import PerformanceMatrix
-from metaopt.ranker._portfolio import Portfolio
+from metaopt.ranker._portfolio import Portfolio, greedy_order
 
 
 class NotApplicable(Exception):
@@ -130,15 +130,20 @@ class SourceWeighting(_FromTraining):
     A training task's weight is an Epanechnikov kernel of its pairwise ranking loss
     ``l`` on the configurations evaluated so far (``0.75 (1 - (l / bandwidth)^2)`` for
     ``l < bandwidth``, else 0; uniform until two evaluations or when every weight is 0).
-    The next configuration is the one with the lowest weighted mean regret.
+    The next configuration is the one with the lowest weighted mean regret. With
+    ``n_warmup`` (``rgpe-warm``: 3, as metaopt), the first picks are the greedy
+    portfolio's.
     """
 
     name = "rgpe"
 
-    def __init__(self, bandwidth: float = 0.5) -> None:
+    def __init__(self, bandwidth: float = 0.5, n_warmup: int = 0) -> None:
         if not 0 < bandwidth <= 1:
             raise ValueError(f"bandwidth must be in (0, 1], got {bandwidth!r}")
+        if n_warmup < 0:
+            raise ValueError(f"n_warmup must be >= 0, got {n_warmup!r}")
         self.bandwidth = bandwidth
+        self.n_warmup = n_warmup
 
     def weights(self, columns: list[int], observed: list[float]) -> np.ndarray:
         """Weight of each training task given ``observed`` scores of ``columns``."""
@@ -158,13 +163,14 @@ class SourceWeighting(_FromTraining):
     def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
         self._check_budget(budget)
         regret = self.portfolio_.regret_
+        warm = greedy_order(regret, min(self.n_warmup, budget))
         columns: list[int] = []
         observed: list[float] = []
-        for _ in range(budget):
+        for step in range(budget):
             w = self.weights(columns, observed)
             value = w @ regret / w.sum()
             value[columns] = np.inf
-            c = int(np.argmin(value))
+            c = warm[step] if step < len(warm) else int(np.argmin(value))
             columns.append(c)
             observed.append(problem.evaluate(self.portfolio_.params_[c]))
         return problem.history
@@ -299,6 +305,7 @@ _METHODS: dict[str, MethodFactory] = {
     "portfolio": GreedyPortfolio,
     "knn": NearestDatasets,
     "rgpe": SourceWeighting,
+    "rgpe-warm": lambda: SourceWeighting(n_warmup=3),
     "flaml": FlamlZeroShot,
     "metaopt": MetaOpt,
     # ablations of metaopt's ranker

@@ -26,7 +26,7 @@ from metaopt.kb._design import stable_seed
 from metaopt.ranker._matrix import MF_PREFIX, PerformanceMatrix
 
 DEFAULT_BUDGETS = (1, 3, 5, 10, 25, 50)
-DEFAULT_METHODS = ("random", "tpe", "gp", "cmaes", "portfolio", "knn", "rgpe", "flaml")
+DEFAULT_METHODS = ("random", "tpe", "gp", "cmaes", "portfolio", "knn", "rgpe", "flaml", "metaopt")
 
 
 @dataclass

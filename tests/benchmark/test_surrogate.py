@@ -66,6 +66,26 @@ def test_seeded_results_reproduce_and_table_shape(tabrepo_dir, matrix):
     assert (steps.fillna(0) <= 1e-12).all().all()
 
 
+def test_source_weighting_after_warm_start_starts_as_the_portfolio(matrix):
+    train = matrix.subset(matrix.tasks.index[2:])
+    params = list(matrix.configs["params"])
+    mf = pd.Series(np.nan, index=list(metafeatures.FEATURE_NAMES))
+    picks = {}
+    for name in ("portfolio", "rgpe", "rgpe-warm"):
+        method = make_method(name)
+        method.fit(train)
+        for task in (0, 1):  # two held-out tasks
+            problem = Problem("t", TABREPO_SPACE, "classification", mf, 6,
+                              candidates=params, scores=matrix.scores[task])
+            method.run(problem, 6, seed=0)
+            picks[name, task] = problem.history
+    assert picks["rgpe-warm", 0][:3] == picks["portfolio", 0][:3] == picks["rgpe-warm", 1][:3]
+    assert picks["rgpe", 0][1:3] != picks["portfolio", 0][1:3]  # weighting from the 2nd pick
+    assert picks["rgpe-warm", 0][3:] != picks["rgpe-warm", 1][3:]  # then each task its own
+    with pytest.raises(ValueError, match="n_warmup"):
+        make_method("rgpe", n_warmup=-1)
+
+
 def test_registered_method_is_used(tabrepo_dir, matrix):
     class First:
         name = "first"
