@@ -36,14 +36,18 @@ def best_after(regret: np.ndarray, order: list[int], budgets: list[int]) -> list
     return [float(regret[:, order[:b]].min(axis=1).mean()) for b in budgets]
 
 
-def nearest_task_oracle(train: np.ndarray, truth: np.ndarray, k: int, warm: list[int],
-                        n: int) -> list[int]:
-    """The first ``n`` picks: ``warm``, then the greedy portfolio of the ``k`` training
-    tasks (rows of ``train``) whose regrets correlate best with ``truth``."""
+def most_similar_first(train: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Rows of ``train`` ordered by the Spearman correlation of their regrets with
+    ``truth``, highest first."""
     similarity = np.array([spearmanr(truth, row)[0] for row in train])
-    nearest = np.argsort(-np.nan_to_num(similarity, nan=-1.0), kind="stable")[:k]
-    rest = greedy_order(train[nearest], n, chosen=warm)
-    return list(warm) + rest
+    return np.argsort(-np.nan_to_num(similarity, nan=-1.0), kind="stable")
+
+
+def nearest_task_oracle(train: np.ndarray, nearest: np.ndarray, warm: list[int],
+                        n: int) -> list[int]:
+    """The first ``n`` picks: ``warm``, then the greedy portfolio of the training tasks
+    (rows of ``train``) at ``nearest``."""
+    return list(warm) + greedy_order(train[nearest], n, chosen=warm)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -74,8 +78,9 @@ def main(argv: list[str] | None = None) -> None:
         cv += np.array(best_after(regret[rows_test], order, budgets)) * len(test)
         for row in rows_test:
             truth = regret[row]
+            ranked = most_similar_first(regret[rows_train], truth)
             for k in neighbours:
-                picks = nearest_task_oracle(regret[rows_train], truth, k, order[:args.warm], n)
+                picks = nearest_task_oracle(regret[rows_train], ranked[:k], order[:args.warm], n)
                 oracle[k] += best_after(truth[None, :], picks, budgets)
     cv /= len(keys)
 

@@ -167,10 +167,13 @@ class SourceWeighting(_FromTraining):
         columns: list[int] = []
         observed: list[float] = []
         for step in range(budget):
-            w = self.weights(columns, observed)
-            value = w @ regret / w.sum()
-            value[columns] = np.inf
-            c = warm[step] if step < len(warm) else int(np.argmin(value))
+            if step < len(warm):
+                c = warm[step]
+            else:
+                w = self.weights(columns, observed)
+                value = w @ regret / w.sum()
+                value[columns] = np.inf
+                c = int(np.argmin(value))
             columns.append(c)
             observed.append(problem.evaluate(self.portfolio_.params_[c]))
         return problem.history
