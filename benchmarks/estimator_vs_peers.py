@@ -5,8 +5,10 @@ For each dataset (of ``--task``, not used to train the shipped meta-models) and 
 70/30 split (stratified for classification; the seed picks the split and seeds every
 method); each method gets ``B`` seconds to fit on the 70 % and is scored on the 30 %
 (accuracy; R^2 for regression). Methods:
-metaopt (MetaOptClassifier / MetaOptRegressor; ``metaopt-ensemble``: with ``ensemble_size=20``;
-``metaopt-norecheck``: with ``recheck=False``; ``metaopt-nofloor``: R^2 as a callable
+metaopt (MetaOptClassifier / MetaOptRegressor, their defaults: the regressor ensembles
+since 2026-12-03, so its earlier ``metaopt`` rows are the best configuration alone;
+``metaopt-ensemble``: with ``ensemble_size=20``; ``metaopt-single``: with
+``ensemble_size=1``; ``metaopt-norecheck``: with ``recheck=False``; ``metaopt-nofloor``: R^2 as a callable
 scorer, so MetaSampler sees diverging fits' R^2 unfloored; ``metaopt@DIR``: the meta-model
 saved in DIR), Optuna TPE and random search run by the same search
 (``MetaOptClassifier(sampler=...)``: the combined space, 3-fold CV, single-threaded
@@ -88,11 +90,13 @@ def fit_method(method: str, task: str, X, y, budget: float, seed: int):
     method = method.partition("#")[0]  # "tpe#LABEL": a rerun of tpe, kept as its own rows
     if method.startswith("metaopt"):
         # "metaopt@DIR": a meta-model saved in DIR; "metaopt-ensemble": ensemble_size=20;
+        # "metaopt-single": ensemble_size=1 (the regressor's default before 2026-12-03);
         # "metaopt-norecheck": recheck=False (the policy before 2026-12-02);
         # "metaopt-nofloor": R^2 as a callable scorer, which MetaSampler does not floor
         # at 0 (the behaviour before MetaSampler had worst_value)
         name, _, meta_model = method.partition("@")
         options = {"metaopt-ensemble": {"ensemble_size": 20},
+                   "metaopt-single": {"ensemble_size": 1},
                    "metaopt-norecheck": {"recheck": False},
                    "metaopt-nofloor": {"scoring": make_scorer(r2_score)}}.get(name, {})
         return estimator(n_trials=None, time_budget=budget, cv=3, random_state=seed,

@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import ShuffleSplit, StratifiedKFold
 
-from metaopt import MetaOptClassifier
+from metaopt import MetaOptClassifier, MetaOptRegressor
 from metaopt._isolated import cv_score
 from metaopt.data import LocalSource
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
@@ -116,7 +116,20 @@ def test_classifier_predicts_with_its_ensemble(vehicle):
     assert hasattr(single.best_estimator_, "steps")
 
 
-@pytest.mark.parametrize("size", [0, 2.5, True])
+def test_auto_ensembles_regression_only(vehicle, pmlb_root):
+    """``ensemble_size="auto"`` (the default): an ensemble for the regressor, whose R²
+    it raised on the benchmark, the best configuration alone for the classifier."""
+    data = LocalSource(pmlb_root).load("560_bodyfat", "regression")
+    options = dict(n_trials=8, spaces=["linear", "knn", "random_forest"], cv=3,
+                   random_state=0, sampler=optuna.samplers.RandomSampler(seed=0))
+    regressor = MetaOptRegressor(**options).fit(data.X, data.y)
+    assert regressor.ensemble_size == "auto"
+    assert len(regressor.ensemble_) > 1 and isinstance(regressor.best_estimator_, FittedEnsemble)
+    classifier = MetaOptClassifier(**options).fit(*vehicle)
+    assert len(classifier.ensemble_) == 1 and hasattr(classifier.best_estimator_, "steps")
+
+
+@pytest.mark.parametrize("size", [0, 2.5, True, "large"])
 def test_bad_ensemble_size(vehicle, size):
     X, y = vehicle
     with pytest.raises(ValueError, match="ensemble_size"):
