@@ -189,7 +189,10 @@ def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, se
            f"without improvement" if model.family_patience and _is_combination(matrix.space)
            else "")
         + (f"; after the warm start, candidates within {model.min_distance} of an evaluated "
-           f"configuration are left out" if model.min_distance else "") + ").",
+           f"configuration are left out" if model.min_distance else "")
+        + (f"; with a time budget, configurations predicted to take more than "
+           f"{model.time_fraction:g} of the time left are skipped" if model.time_fraction
+           else "") + ").",
         f"- Training took {seconds:.0f} s on {card['machine']['platform']} "
         f"(Python {card['machine']['python']}), {card['trained_at']}.",
         f"- Versions: {', '.join(f'{k} {v}' for k, v in card['versions'].items())}.",
