@@ -62,11 +62,15 @@ def test_train_meta_model_on_the_default_knowledge_base(tmp_path):
     from metaopt.ranker._train import train_meta_models
 
     written = train_meta_models(load_default(), tmp_path, spaces=["knn", "all"], progress=False,
-                                ranker_options={"iterations": 2, "n_ensemble": 1})
+                                ranker_options={"iterations": 2, "n_ensemble": 1},
+                                policy_options={"time_fraction": 0.5})
     assert set(written) == {"knn@classification", "knn@regression", "all@classification",
                             "all@regression"}
     combined = MetaModel.load(written["all@regression"])
-    assert "set aside after 3 evaluations" in (written["all@regression"] / "CARD.md").read_text()
+    card = (written["all@regression"] / "CARD.md").read_text()
+    assert "set aside after 3 evaluations" in card
+    assert "more than 0.5 of the time left are skipped" in card
+    assert combined.time_fraction == 0.5  # the policy, as the card states it
     # R^2 below 0 counts as 0: a diverging SVR does not squeeze the regrets to ~0
     assert np.median(combined.portfolio.regret_) > 0.05
 
