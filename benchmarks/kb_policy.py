@@ -10,7 +10,8 @@ mean normalized regret per budget. No benchmark or development dataset is used.
 Variants: ``shipped``; ``zeroshot`` (the ranker without adaptation); ``it2000`` (2000
 meta-iterations); ``nomf`` (the ranker without meta-features); ``cov3`` (blended with
 the portfolio's covariance, weight 3, as the TabRepo model); ``w5`` / ``w10`` (5 / 10
-portfolio warm starts); ``portfolio`` (the greedy portfolio alone); ``random``.
+portfolio warm starts); ``lr0.2`` / ``lr0.5`` / ``lr1`` (Meta-SGD's inner learning
+rates start at 0.2 / 0.5 / 1 instead of 0.05); ``portfolio`` (the greedy portfolio alone); ``random``.
 
     python benchmarks/kb_policy.py --task classification --variants portfolio,shipped,w10
 """
@@ -39,6 +40,9 @@ VARIANTS = {
     "cov3": {"covariance_weight": 3.0},
     "w5": {"n_warmup": 5},
     "w10": {"n_warmup": 10},
+    "lr0.2": {"inner_lr": 0.2},
+    "lr0.5": {"inner_lr": 0.5},
+    "lr1": {"inner_lr": 1.0},
 }
 
 
