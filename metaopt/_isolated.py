@@ -89,10 +89,13 @@ def _started() -> ProcessPoolExecutor:
     return executor
 
 
-def _stop(*executors: ProcessPoolExecutor | None, wait: bool = False) -> None:
+def _stop(*executors: ProcessPoolExecutor | None) -> None:
+    # wait=True: loky's manager thread kills the worker and exits before the executor
+    # drops its internals (about 10 ms); with wait=False the thread could still be
+    # handling the killed worker's exit and crash on them (a TypeError on stderr)
     for executor in executors:
         if executor is not None:
-            executor.shutdown(wait=wait, kill_workers=True)
+            executor.shutdown(wait=True, kill_workers=True)
 
 
 # one idle (pid, active, spare) triple kept between searches: a second fit in the same
@@ -105,7 +108,7 @@ _idle_lock = threading.Lock()
 def _stop_idle() -> None:
     with _idle_lock:
         while _idle:
-            _stop(*_idle.pop()[1:], wait=True)  # no worker outlives the interpreter
+            _stop(*_idle.pop()[1:])  # no worker outlives the interpreter
 
 
 class KillableWorker:
