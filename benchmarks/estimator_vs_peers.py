@@ -19,7 +19,8 @@ of this script, whose TPE and random search finished the trial in flight after t
 budget, are kept in the fits file as ``tpe-overrun`` and ``random-overrun``. A
 ``#LABEL`` suffix (``tpe#warm``) runs the method as it is now under a new name, next to
 the rows of an earlier version. Prints the mean test score and mean rank per budget
-(ranks within each dataset, seed and budget), and each method's shortest budget
+(ranks within each dataset, seed and budget), the first method against each other one
+(paired differences with intervals over datasets), and each method's shortest budget
 against FLAML's longest; writes a CSV and a plot to ``benchmarks/results/``. Every
 finished fit is appended to ``estimator_vs_peers_fits.csv`` (regression:
 ``estimator_vs_peers_regression_fits.csv``) at once, so an interrupted run resumes where
@@ -47,6 +48,7 @@ from sklearn.pipeline import make_pipeline
 from threadpoolctl import threadpool_limits
 
 from metaopt import MetaOptClassifier, MetaOptRegressor
+from metaopt.benchmark import paired_difference, paired_differences
 from metaopt.data import get_suite
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.ranker import training_datasets
@@ -170,20 +172,26 @@ def main() -> None:
         score=("score", "mean"), rank=("rank", "mean"), seconds=("seconds", "mean"))
     print(f"{len(seeds)} seed(s); mean test {DEFAULT_SCORING[args.task]} over datasets and seeds")
     print(table.round(4).to_string())
+    print(f"{methods[0]} against each other method at the same budget (difference of the "
+          "per-dataset means over seeds, 95 % t-interval over datasets; splits won/tied/lost)")
+    print(paired_differences(frame, methods[0], value="score", unit="dataset",
+                             higher_is_better=True).to_string())
     if "flaml" in methods:
-        print(_against_flaml(frame, min(budgets), max(budgets)).round(4).to_string())
+        print(_against_flaml(frame, min(budgets), max(budgets)).to_string())
     _plot(table.reset_index(), args.task)
 
 
 def _against_flaml(frame: pd.DataFrame, short: float, long: float) -> pd.DataFrame:
-    """Each method at the ``short`` budget against FLAML at the ``long`` one: mean
-    test score of both and on how many (dataset, seed) splits the method is at least as good."""
-    acc = frame.pivot_table(index=["dataset", "seed"], columns=["method", "budget"],
-                            values="score")
-    flaml = acc[("flaml", long)]
-    rows = {m: {f"score @{short:.0f}s": acc[(m, short)].mean(),
-                f"flaml @{long:.0f}s": flaml.mean(),
-                "at least as good": f"{int((acc[(m, short)] >= flaml).sum())}/{len(flaml)}"}
+    """Each method at the ``short`` budget against FLAML at the ``long`` one: mean test
+    score of both and the paired difference
+    (:func:`metaopt.benchmark.paired_difference`)."""
+    score = frame.pivot_table(index=["dataset", "seed"], columns=["method", "budget"],
+                              values="score")
+    flaml = score[("flaml", long)]
+    rows = {m: {f"score @{short:.0f}s": f"{score[(m, short)].mean():.4f}",
+                f"flaml @{long:.0f}s": f"{flaml.mean():.4f}",
+                **paired_difference(score[(m, short)], flaml, unit="dataset",
+                                    higher_is_better=True)}
             for m in frame["method"].unique() if m != "flaml"}
     return pd.DataFrame(rows).T
 

@@ -13,7 +13,14 @@ from metaopt.benchmark._methods import (
     make_method,
     register_method,
 )
-from metaopt.benchmark._metrics import add_ranks, best_so_far, mean_ci, min_max_regret
+from metaopt.benchmark._metrics import (
+    add_ranks,
+    best_so_far,
+    mean_ci,
+    min_max_regret,
+    paired_difference,
+    paired_differences,
+)
 from metaopt.benchmark._problem import BudgetExhausted, Problem
 from metaopt.benchmark._report import curves, final_table, report, win_tie_loss
 from metaopt.benchmark._runner import load_results, run, suggest_config
@@ -39,6 +46,8 @@ __all__ = [
     "list_samplers",
     "make_method",
     "mean_ci",
+    "paired_difference",
+    "paired_differences",
     "min_max_regret",
     "register_method",
     "register_sampler",

@@ -112,9 +112,18 @@ def _finish_surrogate(result, args, title: str) -> int:
     print(table.to_string())
     for name, reason in result.not_applicable.items():
         print(f"  {name}: n/a - {reason}")
+    ran = [m for m in result.methods if m in set(result.curves["method"])]
+    paired = result.paired(ran[-1]) if len(ran) > 1 else None
+    if paired is not None:
+        print(f"{ran[-1]} (the last method) against each other one: mean regret difference "
+              f"(negative: {ran[-1]} lower), 95 % t-interval over tasks; (task, seed) runs "
+              "won/tied/lost")
+        print(paired.to_string())
     if args.json:
         Path(args.json).write_text(json.dumps({
             "command": " ".join(sys.argv), "table": table.to_dict(orient="index"),
+            "paired": None if paired is None else
+            {f"{budget} {peer}": row for (budget, peer), row in paired.iterrows()},
             "not_applicable": result.not_applicable,
             "curves": result.curves.to_dict(orient="records"),
         }, indent=1, default=str))

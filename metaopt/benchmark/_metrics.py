@@ -69,3 +69,35 @@ def summary_table(
     table = table.where(regret[order].notna(), "n/a")
     table.columns.name = None
     return table
+
+
+def paired_difference(ours: pd.Series, peer: pd.Series, *, unit: str = "task",
+                      higher_is_better: bool = False) -> dict[str, str]:
+    """``ours - peer`` on the comparisons both have (Series indexed by ``unit`` and,
+    e.g., seed): the mean difference with its 95 % Student-t interval over ``unit``
+    values, each unit's comparisons averaged first (the seeds or splits of one task are
+    not independent), and how many comparisons ``ours`` won / tied / lost."""
+    both = pd.concat({"ours": ours, "peer": peer}, axis=1).dropna()
+    diff = both["ours"] - both["peer"]
+    mean, half = mean_ci(diff.groupby(level=unit).mean())
+    won, lost = (diff > 0).sum(), (diff < 0).sum()
+    if not higher_is_better:
+        won, lost = lost, won
+    return {"difference": f"{mean:+.4f}",
+            "95% interval": f"[{mean - half:+.4f}, {mean + half:+.4f}]",
+            "won/tied/lost": f"{won}/{(diff == 0).sum()}/{lost}"}
+
+
+def paired_differences(frame: pd.DataFrame, ours: str, *, value: str = "regret",
+                       unit: str = "task", within: Sequence[str] = ("seed",),
+                       x: str = "budget", higher_is_better: bool = False) -> pd.DataFrame:
+    """Method ``ours`` against every other method of a tidy ``frame`` (columns
+    ``method``, ``unit``, ``within``, ``x`` and ``value``) at each ``x``: rows
+    ``(x, against)``, columns as :func:`paired_difference`; one comparison is a
+    (``unit``, ``within``) pair. Lower ``value`` is better unless ``higher_is_better``."""
+    wide = frame.pivot_table(index=[unit, *within], columns=["method", x], values=value)
+    rows = {(at, peer): paired_difference(wide[(ours, at)], wide[(peer, at)], unit=unit,
+                                          higher_is_better=higher_is_better)
+            for at in sorted(frame[x].unique()) for peer in frame["method"].unique()
+            if peer != ours and (ours, at) in wide and (peer, at) in wide}
+    return pd.DataFrame(rows).T.rename_axis([x, "against"])

@@ -19,7 +19,13 @@ from tqdm.auto import tqdm
 
 from metaopt import metafeatures
 from metaopt.benchmark._methods import NotApplicable, make_method
-from metaopt.benchmark._metrics import add_ranks, best_so_far, min_max_regret, summary_table
+from metaopt.benchmark._metrics import (
+    add_ranks,
+    best_so_far,
+    min_max_regret,
+    paired_differences,
+    summary_table,
+)
 from metaopt.benchmark._problem import Problem
 from metaopt.benchmark._samplers import quiet_optuna
 from metaopt.kb._design import stable_seed
@@ -62,6 +68,12 @@ class SurrogateResult:
             if name not in table.columns:
                 table[name] = "n/a"
         return table.reindex(columns=self.methods).fillna("n/a")
+
+    def paired(self, ours: str) -> pd.DataFrame:
+        """``ours`` against every other method at each budget: mean regret difference
+        (negative: ``ours`` is lower) with its 95 % interval over tasks, and the (task,
+        seed) runs won / tied / lost (:func:`~metaopt.benchmark.paired_differences`)."""
+        return paired_differences(self.curves, ours)
 
 
 def _check_sizes(budgets: Sequence[int], seeds: int) -> list[int]:

@@ -13,7 +13,10 @@ def test_tabrepo_cli_writes_json_and_plot(tabrepo_dir, tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "portfolio" in printed and "mean normalized regret" in printed
-    assert set(json.loads(out.read_text())["table"]) == {"1", "5"}
+    assert "portfolio (the last method) against each other one" in printed
+    saved = json.loads(out.read_text())
+    assert set(saved["table"]) == {"1", "5"}
+    assert set(saved["paired"]) == {"1 random", "5 random"}
     assert (tmp_path / "r.png").stat().st_size > 1000
 
 

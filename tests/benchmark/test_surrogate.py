@@ -9,6 +9,7 @@ from metaopt.benchmark import (
     BudgetExhausted,
     Problem,
     make_method,
+    paired_difference,
     register_method,
     tabrepo_benchmark,
     yahpo_benchmark,
@@ -47,6 +48,27 @@ def test_portfolio_beats_random_leave_one_task_out(tabrepo_dir, matrix):
     assert regret["portfolio"] < regret["random"] < 0.25
     assert result.curves["task"].nunique() == matrix.n_tasks
     assert set(result.curves["rank"]) <= {1.0, 1.5, 2.0}
+    paired = result.paired("portfolio").loc[(5, "random")]
+    assert float(paired["difference"]) == pytest.approx(regret["portfolio"] - regret["random"],
+                                                       abs=5e-5)
+    low, high = (float(v) for v in paired["95% interval"].strip("[]").split(","))
+    assert low < float(paired["difference"]) < high < 0  # lower regret, beyond the interval
+    won, tied, lost = (int(v) for v in paired["won/tied/lost"].split("/"))
+    assert won + tied + lost == 3 * matrix.n_tasks and won > lost
+
+
+def test_paired_difference_averages_each_unit_first_and_orients_wins():
+    index = pd.MultiIndex.from_tuples([("a", 0), ("a", 1), ("b", 0), ("c", 0)],
+                                      names=["dataset", "seed"])
+    ours = pd.Series([0.9, 0.7, 0.5, 0.6], index=index)
+    peer = pd.Series([0.8, 0.8, 0.5, 0.4], index=index)
+    row = paired_difference(ours, peer, unit="dataset", higher_is_better=True)
+    # per dataset: a (0.1 - 0.1) / 2 = 0, b 0, c 0.2 -> mean 0.0667, t(2) interval
+    half = 4.302653 * np.std([0, 0, 0.2], ddof=1) / np.sqrt(3)
+    assert row["difference"] == "+0.0667"
+    assert row["95% interval"] == f"[{0.2 / 3 - half:+.4f}, {0.2 / 3 + half:+.4f}]"
+    assert row["won/tied/lost"] == "2/1/1"
+    assert paired_difference(ours, peer, unit="dataset")["won/tied/lost"] == "1/1/2"
 
 
 def test_seeded_results_reproduce_and_table_shape(tabrepo_dir, matrix):
