@@ -494,7 +494,9 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         (``meta_features_`` is None and ``warm_start_`` empty). Each fit starts from a
         copy of it.
     n_jobs : int, optional
-        Parallel cross-validation folds.
+        Parallel cross-validation folds. With ``time_budget``, a trial killed at its
+        limit leaves its folds' semaphores to loky, which removes them at exit with a
+        harmless "leaked semlock objects" warning.
     random_state : int, optional
     verbose : int
         1: progress bar; 2: also Optuna's log of each trial.
