@@ -11,14 +11,14 @@ import os
 import threading
 import warnings
 from collections.abc import Callable
-from concurrent.futures import BrokenExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import FIRST_EXCEPTION, BrokenExecutor, Future, wait
 from typing import Any
 
 import numpy as np
+from joblib import Parallel, delayed
 from joblib.externals.loky import ProcessPoolExecutor
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import cross_validate
+from sklearn.model_selection import check_cv, cross_validate
 from sklearn.utils import _safe_indexing
 from threadpoolctl import threadpool_limits
 
@@ -37,36 +37,51 @@ def predictions(model, X, classes: np.ndarray | None) -> np.ndarray:
 
 
 def cv_score(space, params: dict, task: str, X, y, cv, scoring, fit_params: dict,
-             seed: int | None, n_jobs: int | None, return_predictions: bool = False
+             seed: int | None, n_jobs: int | None, return_predictions: bool = False,
+             fold_map: Callable[[Callable, list[tuple]], list] | None = None
              ) -> tuple[float, float] | tuple[float, float, np.ndarray | None]:
     """Mean cross-validated score (higher is better) and mean fit time of one config.
 
     With ``return_predictions``, also its out-of-fold :func:`predictions` (None when the
-    splits do not predict every row exactly once).
-    Each fit uses one thread (``n_jobs`` runs folds in parallel): OpenMP pools that
-    share busy cores with other work wait on each other and made fits 100x slower.
-    A configuration that stops before converging is scored as it is, silently: its
-    iteration limit is one of the hyperparameters searched.
+    splits do not predict every row exactly once). The folds run on ``n_jobs`` joblib
+    workers, or through ``fold_map(fold, argument_tuples)`` when given (a
+    :meth:`KillableWorker.map`). Each fit uses one thread: OpenMP pools that share busy
+    cores with other work wait on each other and made fits 100x slower.
     """
     model = space.build(params, task, random_state=seed)
+    classes = np.unique(y) if task == "classification" else None
+    calls = [(model, X, y, train, test, scoring, fit_params, classes, return_predictions)
+             for train, test in check_cv(cv, y, classifier=classes is not None).split(X, y)]
+    if fold_map is None:
+        folds = Parallel(n_jobs=n_jobs)(delayed(_fold)(*call) for call in calls)
+    else:
+        folds = fold_map(_fold, calls)
+    score = float(np.mean([fold[0] for fold in folds]))
+    fit_time = float(np.mean([fold[1] for fold in folds]))
+    if not return_predictions:
+        return score, fit_time
+    tests = [call[4] for call in calls]
+    if not np.array_equal(np.sort(np.concatenate(tests)), np.arange(len(y))):
+        return score, fit_time, None
+    out = np.zeros((len(y), len(classes)) if classes is not None else len(y))
+    for (*_, fold_predictions), test in zip(folds, tests, strict=True):
+        out[test] = fold_predictions
+    return score, fit_time, out
+
+
+def _fold(model, X, y, train, test, scoring, fit_params: dict, classes,
+          return_predictions: bool) -> tuple[float, float, np.ndarray | None]:
+    """One fold: test score, fit time and (``return_predictions``) the test rows'
+    :func:`predictions`. A configuration that stops before converging is scored as it
+    is, silently: its iteration limit is one of the hyperparameters searched."""
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        result = cross_validate(model, X, y, cv=cv, scoring=scoring, params=fit_params,
-                                n_jobs=n_jobs, error_score="raise",
-                                return_estimator=return_predictions,
-                                return_indices=return_predictions)
-        score = float(np.mean(result["test_score"]))
-        fit_time = float(np.mean(result["fit_time"]))
-        if not return_predictions:
-            return score, fit_time
-        tests = result["indices"]["test"]
-        if not np.array_equal(np.sort(np.concatenate(tests)), np.arange(len(y))):
-            return score, fit_time, None
-        classes = np.unique(y) if task == "classification" else None
-        out = np.zeros((len(y), len(classes)) if classes is not None else len(y))
-        for fitted, test in zip(result["estimator"], tests, strict=True):
-            out[test] = predictions(fitted, _safe_indexing(X, test), classes)
-    return score, fit_time, out
+        result = cross_validate(model, X, y, cv=[(train, test)], scoring=scoring,
+                                params=fit_params, error_score="raise",
+                                return_estimator=return_predictions)
+        fitted = predictions(result["estimator"][0], _safe_indexing(X, test), classes) \
+            if return_predictions else None
+    return float(result["test_score"][0]), float(result["fit_time"][0]), fitted
 
 
 class TrialTimeout(RuntimeError):
@@ -82,25 +97,30 @@ def _import_models() -> None:
 _IDLE_SECONDS = 300
 
 
-def _started() -> ProcessPoolExecutor:
-    # an idle worker exits after _IDLE_SECONDS; the next call starts a new one
-    executor = ProcessPoolExecutor(max_workers=1, timeout=_IDLE_SECONDS)
-    executor.submit(_import_models)  # warm up while the caller does other work
+def _started(processes: int) -> ProcessPoolExecutor:
+    # an idle worker exits after _IDLE_SECONDS; the next call starts a new one. Workers
+    # import the models as they start, while the caller does other work; the one job
+    # that starts them leaves room in loky's call queue (``processes + 1`` jobs) for a
+    # job per worker: a job still waiting for room when the executor is killed crashes
+    # loky's manager thread (a KeyError on stderr)
+    executor = ProcessPoolExecutor(max_workers=processes, timeout=_IDLE_SECONDS,
+                                   initializer=_import_models)
+    executor.submit(int)
     return executor
 
 
 def _stop(*executors: ProcessPoolExecutor | None) -> None:
-    # wait=True: loky's manager thread kills the worker and exits before the executor
+    # wait=True: loky's manager thread kills the workers and exits before the executor
     # drops its internals (about 10 ms); with wait=False the thread could still be
-    # handling the killed worker's exit and crash on them (a TypeError on stderr)
+    # handling a killed worker's exit and crash on them (a TypeError on stderr)
     for executor in executors:
         if executor is not None:
             executor.shutdown(wait=True, kill_workers=True)
 
 
-# one idle (pid, active, spare) triple kept between searches: a second fit in the same
-# process does not wait seconds for a worker to start and import scikit-learn
-_idle: list[tuple[int, ProcessPoolExecutor, ProcessPoolExecutor | None]] = []
+# one idle (pid, processes, active, spare) record kept between searches: a second fit in
+# the same process does not wait seconds for workers to start and import scikit-learn
+_idle: list[tuple[int, int, ProcessPoolExecutor, ProcessPoolExecutor | None]] = []
 _idle_lock = threading.Lock()
 
 
@@ -108,51 +128,78 @@ _idle_lock = threading.Lock()
 def _stop_idle() -> None:
     with _idle_lock:
         while _idle:
-            _stop(*_idle.pop()[1:])  # no worker outlives the interpreter
+            _stop(*_idle.pop()[2:])  # no worker outlives the interpreter
+
+
+def _each(fn: Callable[..., Any], calls: list[tuple]) -> list:
+    return [fn(*args) for args in calls]
 
 
 class KillableWorker:
-    """One worker process for evaluations, plus a warm spare.
+    """``processes`` worker processes for evaluations, plus as many warm spares.
 
     A signal cannot stop a long call inside compiled code (an SVM or a tree fit), so
-    the only reliable stop is killing the process that runs it. Starting a process and
-    importing scikit-learn takes seconds, so a spare is kept warm to take over at once,
+    the only reliable stop is killing the processes that run it. Starting a process and
+    importing scikit-learn takes seconds, so spares are kept warm to take over at once,
     and both are kept for the next search in this process (idle workers exit after
-    5 minutes). Use as a context manager.
+    5 minutes). The parallel folds of one evaluation are calls of :meth:`map`, each in
+    a worker of its own: no worker starts processes of its own, which a kill would
+    leave to loky's resource tracker. Use as a context manager.
     """
+
+    def __init__(self, processes: int = 1) -> None:
+        self.processes = processes
 
     def __enter__(self) -> KillableWorker:
         with _idle_lock:
             reused = _idle.pop() if _idle else None
-        if reused is not None and reused[0] != os.getpid():  # inherited through a fork
+        if reused is not None and reused[:2] != (os.getpid(), self.processes):
+            _stop(*reused[2:])  # inherited through a fork, or of another size
             reused = None
-        self._active, self._spare = reused[1:] if reused else (_started(), None)
-        self._running = None
+        self._active, self._spare = reused[2:] if reused else (_started(self.processes), None)
+        self._running: list[Future] = []
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._running is None or self._running.done():  # idle: keep it for the next search
+        if all(future.done() for future in self._running):  # idle: keep for the next search
             with _idle_lock:
                 if not _idle:
-                    _idle.append((os.getpid(), self._active, self._spare))
+                    _idle.append((os.getpid(), self.processes, self._active, self._spare))
                     return
         _stop(self._active, self._spare)
 
     def call(self, fn: Callable[..., Any], *args: Any, seconds: float) -> Any:
-        """``fn(*args)`` in the worker; :class:`TrialTimeout` after ``seconds``."""
-        try:
-            future = self._running = self._active.submit(fn, *args)
-            if self._spare is None:  # warms up during the first evaluation, not before it
-                self._spare = _started()
-            return future.result(timeout=max(seconds, 0.0))
-        except FutureTimeout:
+        """``fn(*args)`` in a worker; :class:`TrialTimeout` after ``seconds``."""
+        return self.map(fn, [args], seconds=seconds)[0]
+
+    def map(self, fn: Callable[..., Any], calls: list[tuple], *, seconds: float) -> list:
+        """``[fn(*args) for args in calls]``, dealt round-robin to the workers (one
+        submission each: a call queued behind another when the workers are killed made
+        loky's manager thread crash); :class:`TrialTimeout` when they are not all done
+        after ``seconds`` (every worker is then killed). A call's exception is raised
+        once the other workers are done or killed."""
+        hands = [calls[i::self.processes] for i in range(min(self.processes, len(calls)))]
+        self._running = [self._active.submit(_each, fn, hand) for hand in hands]
+        if self._spare is None:  # warms up during the first evaluation, not before it
+            self._spare = _started(self.processes)
+        done, pending = wait(self._running, timeout=max(seconds, 0.0),
+                             return_when=FIRST_EXCEPTION)
+        failed = [future for future in done if future.exception() is not None]
+        if pending:
             self._replace_active()
-            raise TrialTimeout(f"evaluation stopped after {seconds:.1f} s (time budget)") from None
-        except BrokenExecutor:  # the worker died (e.g. out of memory): the spare takes over
-            self._replace_active()
-            raise
+            if not failed:
+                raise TrialTimeout(f"evaluation stopped after {seconds:.1f} s (time budget)")
+        if failed:
+            if isinstance(failed[0].exception(), BrokenExecutor):
+                self._replace_active()  # a worker died (e.g. out of memory): spares take over
+            raise failed[0].exception()
+        results: list = [None] * len(calls)
+        for i, future in enumerate(self._running):
+            results[i::len(hands)] = future.result()
+        return results
 
     def _replace_active(self) -> None:
         _stop(self._active)
-        self._running = None
-        self._active, self._spare = self._spare or _started(), _started()
+        self._running = []
+        self._active, self._spare = self._spare or _started(self.processes), _started(
+            self.processes)

@@ -45,7 +45,7 @@ def test_workers_interrupted_mid_call_are_not_kept():
     _isolated._stop_idle()
     with pytest.raises(KeyboardInterrupt), KillableWorker() as worker:
         worker.call(_pid, seconds=60)
-        worker._running = worker._active.submit(time.sleep, 30)  # a call still running
+        worker._running = [worker._active.submit(time.sleep, 30)]  # a call still running
         time.sleep(0.5)
         raise KeyboardInterrupt
     assert not _isolated._idle
@@ -62,3 +62,35 @@ def test_no_worker_outlives_the_interpreter():
     time.sleep(1.0)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # the kept worker was stopped at exit
+
+
+def test_parallel_folds_are_killed_together_and_leave_nothing_behind():
+    # a 3-fold CV on 2 workers, killed at its limit; loky used to report the semaphores
+    # of a pool that a killed worker had started for its folds as leaked at exit
+    script = ("import os, time\n"
+              "from functools import partial\n"
+              "from metaopt._isolated import KillableWorker, TrialTimeout, cv_score\n"
+              "from metaopt.spaces import get_space\n"
+              "from sklearn.datasets import make_classification\n"
+              "X, y = make_classification(4000, 40, random_state=0)\n"
+              "space = get_space('random_forest')\n"
+              "params = {**space.default('classification'), 'n_estimators': 512,\n"
+              "          'max_features': 1.0}\n"
+              "with KillableWorker(2) as worker:\n"
+              "    pids = worker.map(lambda: (time.sleep(1), os.getpid())[1], [(), ()],\n"
+              "                      seconds=60)\n"
+              "    print(len(set(pids)))\n"
+              "    fast = {**params, 'n_estimators': 16}\n"
+              "    print(cv_score(space, fast, 'classification', X[:300], y[:300], 3, None,\n"
+              "                   {}, 0, 1, fold_map=partial(worker.map, seconds=60)))\n"
+              "    try:\n"
+              "        cv_score(space, params, 'classification', X, y, 3, None, {}, 0, 1,\n"
+              "                 fold_map=partial(worker.map, seconds=1.5))\n"
+              "    except TrialTimeout:\n"
+              "        print('killed')\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, timeout=120)
+    lines = out.stdout.split("\n")
+    assert lines[0] == "2"  # both workers took calls
+    assert lines[2] == "killed"
+    assert "leaked" not in out.stderr, out.stderr

@@ -200,8 +200,9 @@ class _MetaOptSearch(BaseEstimator):
         self
         """
         start = time.perf_counter()
-        # with a time budget, trials run in a worker process that can be killed
-        with KillableWorker() if self.time_budget is not None else nullcontext() as worker:
+        # with a time budget, trials run their folds in worker processes that can be killed
+        with (KillableWorker(joblib.effective_n_jobs(self.n_jobs)) if self.time_budget is not None
+              else nullcontext()) as worker:
             return self._fit(X, y, sample_weight, start, worker)
 
     def _fit(self, X, y, sample_weight, start, worker):
@@ -289,7 +290,7 @@ class _MetaOptSearch(BaseEstimator):
                 raise optuna.TrialPruned("time budget spent")
             # the first trial may not take all the time: leave room for a second
             limit = left if trial.number > 0 else left / 2
-            return worker.call(function, *args, seconds=limit)
+            return function(*args, fold_map=partial(worker.map, seconds=limit))
 
         def objective(trial: optuna.Trial) -> float:
             params = space.sample(trial, task)
@@ -494,9 +495,8 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         (``meta_features_`` is None and ``warm_start_`` empty). Each fit starts from a
         copy of it.
     n_jobs : int, optional
-        Parallel cross-validation folds. With ``time_budget``, a trial killed at its
-        limit leaves its folds' semaphores to loky, which removes them at exit with a
-        harmless "leaked semlock objects" warning.
+        Parallel cross-validation folds (with ``time_budget``: that many killable
+        worker processes, each running its share of a trial's folds).
     random_state : int, optional
     verbose : int
         1: progress bar; 2: also Optuna's log of each trial.
