@@ -172,10 +172,12 @@ def main() -> None:
         score=("score", "mean"), rank=("rank", "mean"), seconds=("seconds", "mean"))
     print(f"{len(seeds)} seed(s); mean test {DEFAULT_SCORING[args.task]} over datasets and seeds")
     print(table.round(4).to_string())
-    print(f"{methods[0]} against each other method at the same budget (difference of the "
-          "per-dataset means over seeds, 95 % t-interval over datasets; splits won/tied/lost)")
-    print(paired_differences(frame, methods[0], value="score", unit="dataset",
-                             higher_is_better=True).to_string())
+    if len(methods) > 1:
+        print(f"{methods[0]} against each other method at the same budget (difference of "
+              "the per-dataset means over seeds, 95 % t-interval over datasets; splits "
+              "won/tied/lost)")
+        print(paired_differences(frame, methods[0], value="score", unit="dataset",
+                                 higher_is_better=True).to_string())
     if "flaml" in methods:
         print(_against_flaml(frame, min(budgets), max(budgets)).to_string())
     _plot(table.reset_index(), args.task)

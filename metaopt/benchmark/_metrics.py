@@ -100,4 +100,6 @@ def paired_differences(frame: pd.DataFrame, ours: str, *, value: str = "regret",
                                           higher_is_better=higher_is_better)
             for at in sorted(frame[x].unique()) for peer in frame["method"].unique()
             if peer != ours and (ours, at) in wide and (peer, at) in wide}
-    return pd.DataFrame(rows).T.rename_axis([x, "against"])
+    index = pd.MultiIndex.from_tuples(list(rows), names=[x, "against"])
+    return pd.DataFrame(list(rows.values()), index=index,
+                        columns=["difference", "95% interval", "won/tied/lost"])

@@ -10,6 +10,7 @@ from metaopt.benchmark import (
     Problem,
     make_method,
     paired_difference,
+    paired_differences,
     register_method,
     tabrepo_benchmark,
     yahpo_benchmark,
@@ -69,6 +70,9 @@ def test_paired_difference_averages_each_unit_first_and_orients_wins():
     assert row["95% interval"] == f"[{0.2 / 3 - half:+.4f}, {0.2 / 3 + half:+.4f}]"
     assert row["won/tied/lost"] == "2/1/1"
     assert paired_difference(ours, peer, unit="dataset")["won/tied/lost"] == "1/1/2"
+    alone = pd.DataFrame({"method": "m", "task": ["a", "b"], "seed": 0, "budget": 5,
+                          "regret": [0.1, 0.2]})
+    assert paired_differences(alone, "m").empty  # nothing to compare with
 
 
 def test_seeded_results_reproduce_and_table_shape(tabrepo_dir, matrix):
