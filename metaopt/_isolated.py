@@ -79,9 +79,9 @@ def _fold(model, X, y, train, test, scoring, fit_params: dict, classes,
         result = cross_validate(model, X, y, cv=[(train, test)], scoring=scoring,
                                 params=fit_params, error_score="raise",
                                 return_estimator=return_predictions)
-        fitted = predictions(result["estimator"][0], _safe_indexing(X, test), classes) \
+        predicted = predictions(result["estimator"][0], _safe_indexing(X, test), classes) \
             if return_predictions else None
-    return float(result["test_score"][0]), float(result["fit_time"][0]), fitted
+    return float(result["test_score"][0]), float(result["fit_time"][0]), predicted
 
 
 class TrialTimeout(RuntimeError):
