@@ -44,6 +44,7 @@ from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
 from metaopt import metafeatures
+from metaopt.benchmark import paired_difference
 from metaopt.nas import LCBENCH_SPACE, ArchitecturePrior, MLPClassifier, task_metafeatures
 from metaopt.nas._real_runs import load_table, size_features
 from metaopt.nas._search import FoldTrainer, objective, suggest_mlp
@@ -364,6 +365,14 @@ def main() -> None:
         print(f"\nprior @{BUDGETS[0]} against tpe @{BUDGETS[-1]} "
               f"(mean over {len(seeds)} seeds):")
         print(goal_table(pm).round(3).to_string())
+        rows = pm.set_index(["dataset", "seed"])
+        for column in (BUDGETS[-1], f"test@{BUDGETS[-1]}"):
+            first = BUDGETS[0] if column == BUDGETS[-1] else f"test@{BUDGETS[0]}"
+            paired = paired_difference(rows[rows["method"] == "prior"][first],
+                                       rows[rows["method"] == "tpe"][column], unit="dataset",
+                                       higher_is_better=True)
+            print(f"paired, prior {first} minus tpe {column}: {paired['difference']}, 95 % "
+                  f"interval over datasets {paired['95% interval']}")
         print("seconds per method:", pm.groupby("method")["seconds"].sum().round(0).to_dict())
     if "epoch" not in args.skip:
         print("\n## one epoch, 10,000 x 50, 3 x 256 MLP, batch 128, CPU")

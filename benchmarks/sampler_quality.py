@@ -63,7 +63,14 @@ from tqdm.auto import tqdm
 
 from metaopt import metafeatures
 from metaopt._markdown import markdown_table
-from metaopt.benchmark import Problem, add_ranks, best_so_far, make_method, min_max_regret
+from metaopt.benchmark import (
+    Problem,
+    add_ranks,
+    best_so_far,
+    make_method,
+    min_max_regret,
+    paired_difference,
+)
 from metaopt.benchmark._metrics import summary_table
 from metaopt.benchmark._plots import plot_curves
 from metaopt.benchmark._samplers import get_sampler_factory, quiet_optuna
@@ -415,6 +422,13 @@ def report(part: str, curves: pd.DataFrame, methods: Sequence[str], out: Path) -
         print(markdown_table(shown, ".4f"))
         print(f"\n{part}: MetaSampler@{EARLY} vs TPE@{LATE}: {_counts(table)} -> "
               f"{'MAJORITY' if _wins(table) > len(table) / 2 else 'no majority'} of beats")
+        runs = sub.set_index(["task", "seed"])
+        paired = paired_difference(
+            runs[(runs["method"] == "metasampler") & (runs["budget"] == EARLY)]["best"],
+            runs[(runs["method"] == "tpe") & (runs["budget"] == LATE)]["best"],
+            higher_is_better=True)
+        print(f"paired over tasks (seeds averaged first): {paired['difference']}, 95 % "
+              f"interval {paired['95% interval']}; runs won/tied/lost {paired['won/tied/lost']}")
     plot_curves(sub, out / f"sampler_quality_{part}.png", methods=list(methods),
                 title=f"{part}: MetaSampler vs Optuna samplers ({n_tasks} tasks, {n_seeds} seeds)")
     return table
