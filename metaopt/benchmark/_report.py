@@ -10,7 +10,12 @@ import numpy as np
 import pandas as pd
 
 from metaopt._markdown import markdown_table
-from metaopt.benchmark._metrics import add_ranks, min_max_regret, summary_table
+from metaopt.benchmark._metrics import (
+    add_ranks,
+    min_max_regret,
+    paired_differences,
+    summary_table,
+)
 from metaopt.benchmark._plots import _pyplot, plot_curves
 from metaopt.benchmark._runner import load_results
 
@@ -153,6 +158,12 @@ def report(out: str | os.PathLike) -> Path:
         markdown_table(summary_table(curve, methods=methods)), "",
         "![regret](regret.png)", "", "![rank](rank.png)", "",
         "## Critical differences (final budget)", "", cd_text, "",
+        f"## {methods[-1]} against each other method (paired regret)", "",
+        f"Mean of {methods[-1]}'s regret minus the other's (negative: {methods[-1]} lower), "
+        "95 % Student-t interval over datasets (folds and seeds of a dataset averaged "
+        "first), and the (dataset, fold, seed) runs won / tied / lost.", "",
+        markdown_table(paired_differences(curve, methods[-1], within=("fold", "seed")))
+        if len(methods) > 1 else "(one method)", "",
         "## Win / tie / loss per dataset (row vs column, final test score)", "",
         markdown_table(win_tie_loss(frame)), "",
         "## Final test score, trials and time per job", "",
