@@ -16,6 +16,22 @@ def _pid() -> int:
     return os.getpid()
 
 
+def _slow_pid() -> int:
+    time.sleep(0.5)  # long enough that each of two calls gets a worker of its own
+    return os.getpid()
+
+
+def _gone(pid: int, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def _die() -> None:
     os._exit(1)
 
@@ -27,6 +43,17 @@ def test_a_second_search_reuses_the_warm_workers():
     with KillableWorker() as worker:
         assert worker.call(_pid, seconds=60) == first  # the same process, already started
     assert time.perf_counter() - start < 1.0
+
+
+def test_kept_workers_are_reused_only_by_a_search_of_the_same_size():
+    with KillableWorker(1) as worker:
+        single = worker.call(_pid, seconds=60)
+    with KillableWorker(2) as worker:  # the kept single worker is stopped, not reused
+        pair = set(worker.map(_slow_pid, [(), ()], seconds=60))
+    assert len(pair) == 2 and single not in pair
+    assert _gone(single)
+    with KillableWorker(2) as worker:
+        assert set(worker.map(_slow_pid, [(), ()], seconds=60)) == pair
 
 
 def test_a_killed_or_dead_worker_is_replaced():
