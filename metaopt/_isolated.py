@@ -1,4 +1,4 @@
-"""Cross-validate a configuration, optionally in a worker process killed when its time is up.
+"""Cross-validate a configuration, optionally in worker processes killed when its time is up.
 
 Kept light on imports (scikit-learn and metaopt.spaces only): workers import this
 module to unpickle the function they run.
