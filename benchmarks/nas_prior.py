@@ -366,12 +366,12 @@ def main() -> None:
               f"(mean over {len(seeds)} seeds):")
         print(goal_table(pm).round(3).to_string())
         rows = pm.set_index(["dataset", "seed"])
-        for column in (BUDGETS[-1], f"test@{BUDGETS[-1]}"):
-            first = BUDGETS[0] if column == BUDGETS[-1] else f"test@{BUDGETS[0]}"
+        for first, last in ((BUDGETS[0], BUDGETS[-1]),
+                            (f"test@{BUDGETS[0]}", f"test@{BUDGETS[-1]}")):
             paired = paired_difference(rows[rows["method"] == "prior"][first],
-                                       rows[rows["method"] == "tpe"][column], unit="dataset",
+                                       rows[rows["method"] == "tpe"][last], unit="dataset",
                                        higher_is_better=True)
-            print(f"paired, prior {first} minus tpe {column}: {paired['difference']}, 95 % "
+            print(f"paired, prior {first} minus tpe {last}: {paired['difference']}, 95 % "
                   f"interval over datasets {paired['95% interval']}")
         print("seconds per method:", pm.groupby("method")["seconds"].sum().round(0).to_dict())
     if "epoch" not in args.skip:

@@ -184,15 +184,15 @@ class KillableWorker:
             self._spare = _started(self.processes)
         done, pending = wait(self._running, timeout=max(seconds, 0.0),
                              return_when=FIRST_EXCEPTION)
-        failed = [future for future in done if future.exception() is not None]
-        if pending:
+        error = next((future.exception() for future in done if future.exception()), None)
+        # calls still running are killed; so are workers after one died (e.g. out of
+        # memory): the spares take over
+        if pending or isinstance(error, BrokenExecutor):
             self._replace_active()
-            if not failed:
-                raise TrialTimeout(f"evaluation stopped after {seconds:.1f} s (time budget)")
-        if failed:
-            if isinstance(failed[0].exception(), BrokenExecutor):
-                self._replace_active()  # a worker died (e.g. out of memory): spares take over
-            raise failed[0].exception()
+        if error is not None:
+            raise error
+        if pending:
+            raise TrialTimeout(f"evaluation stopped after {seconds:.1f} s (time budget)")
         results: list = [None] * len(calls)
         for i, future in enumerate(self._running):
             results[i::len(hands)] = future.result()
