@@ -103,12 +103,13 @@ class FoldTrainer:
             x_tr = torch.tensor((X[tr] - mean) / scale, dtype=torch.float32, device=device)
             x_val = torch.tensor((X[val] - mean) / scale, dtype=torch.float32, device=device)
             if task == "classification":
-                y_tr = torch.tensor(y[tr], dtype=torch.long, device=device)
-            else:
+                y_tr, y_val = torch.tensor(y[tr], dtype=torch.long, device=device), y[val]
+            else:  # both sides standardised alike: R² is unchanged by it
                 y_mean, y_scale = y[tr].mean(), y[tr].std() or 1.0
                 y_tr = torch.tensor((y[tr] - y_mean) / y_scale, dtype=torch.float32,
                                     device=device)[:, None]
-            self.folds.append(_Fold(x_tr, y_tr, x_val, y[val]))
+                y_val = (y[val] - y_mean) / y_scale
+            self.folds.append(_Fold(x_tr, y_tr, x_val, y_val))
 
     def _score(self, model: nn.Module, fold: _Fold) -> float:
         model.eval()
@@ -118,7 +119,7 @@ class FoldTrainer:
             return float(accuracy_score(fold.y_val, out.argmax(axis=1)))
         if not np.isfinite(out).all():
             return -1.0
-        return max(float(r2_score(fold.y_val, out[:, 0])), -1.0)  # scale-free: no unscaling
+        return max(float(r2_score(fold.y_val, out[:, 0])), -1.0)
 
     def evaluate(self, params: Mapping[str, Any], max_epochs: int, patience: int,
                  report: Callable[[float, int], bool] | None = None) -> Evaluation:

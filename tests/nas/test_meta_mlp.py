@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import optuna
 import pytest
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import load_diabetes, make_classification, make_regression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from metaopt.data import LocalSource
@@ -64,6 +64,21 @@ def test_without_prior_the_meta_model_warm_starts_and_without_both_it_is_tpe():
                            random_state=0).fit(X, y)
     assert isinstance(tpe.study_.sampler, optuna.samplers.TPESampler)
     assert all("metaopt:source" not in t.system_attrs for t in tpe.study_.trials)
+
+
+def test_regression_trials_score_r2_in_any_target_units():
+    """Validation R² compares like with like: the same in the target's raw units as in
+    hundredths of them (it once compared standardised predictions with raw targets,
+    so every trial scored the -1 floor and the refit trained one epoch)."""
+    X, y = load_diabetes(return_X_y=True)
+    scores = []
+    for units in (1.0, 0.01):
+        model = MetaMLPRegressor(n_trials=2, cv=2, max_epochs=8, pruner="none",
+                                 random_state=0).fit(X, y * units)
+        scores.append([t.value for t in model.study_.trials])
+    assert min(scores[0]) > 0.2, scores
+    np.testing.assert_allclose(scores[0], scores[1], atol=1e-4)
+    assert model.best_epoch_ > 1
 
 
 @pytest.mark.parametrize(
