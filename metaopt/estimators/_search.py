@@ -272,9 +272,11 @@ class _MetaOptSearch(BaseEstimator):
             # a meta-model with time_fraction > 0 skips what would not finish in time
             time_budget=None if deadline is None else max(deadline - time.perf_counter(),
                                                           1e-3))
+        # a stored search resumes only under the same data, weights, scoring and splits
+        key = joblib.hash((X, y, fit_params, self._scoring_name, cv))[:12]
         study = optuna.create_study(
             direction="maximize", sampler=sampler, storage=self.storage,
-            study_name=f"metaopt-{task}-{space.name}-{joblib.hash((X, y, fit_params))[:12]}",
+            study_name=f"metaopt-{task}-{space.name}-{key}",
             load_if_exists=self.storage is not None,
         )
         seed = self.random_state
@@ -502,7 +504,8 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         1: progress bar; 2: also Optuna's log of each trial.
     storage : str, optional
         Optuna storage URL (e.g. ``sqlite:///search.db``) to keep the search and resume
-        it: a refit on the same data continues the same study.
+        it: a refit on the same data, weights, ``scoring`` and ``cv`` continues the same
+        study (another of them starts a study of its own).
     ensemble_size : int or "auto", default="auto"
         1: the best configuration alone predicts. More: rounds of greedy ensemble
         selection (Caruana et al., 2004) over the out-of-fold predictions of the better

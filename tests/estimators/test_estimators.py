@@ -114,6 +114,20 @@ def test_recheck_confirms_each_new_best_on_a_second_split(fitted, wine):
     assert not any("cv_scores" in t.user_attrs for t in once.study_.trials)
 
 
+def test_storage_resumes_the_same_search_only(wine, tmp_path):
+    """A refit with a larger n_trials continues the stored study; another scoring starts
+    its own (it once resumed it and reported an accuracy as the best log-loss)."""
+    url = f"sqlite:///{tmp_path / 'search.db'}"
+    first = dict(spaces="linear", cv=3, random_state=0, storage=url)
+    MetaOptClassifier(n_trials=2, **first).fit(wine.X, wine.y)
+    resumed = MetaOptClassifier(n_trials=3, **first).fit(wine.X, wine.y)
+    assert len(resumed.study_.trials) == 3
+    log_loss = MetaOptClassifier(n_trials=2, scoring="neg_log_loss", **first).fit(wine.X, wine.y)
+    assert len(log_loss.study_.trials) == 2
+    assert log_loss.best_score_ < 0
+    assert log_loss.study_.study_name != resumed.study_.study_name
+
+
 def test_pickle_and_meta_estimators(fitted, wine):
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict(wine.X), fitted.predict(wine.X))
