@@ -56,6 +56,24 @@ def test_kept_workers_are_reused_only_by_a_search_of_the_same_size():
         assert set(worker.map(_slow_pid, [(), ()], seconds=60)) == pair
 
 
+def _torch_fit_pid() -> int:
+    from sklearn.datasets import load_iris
+
+    from metaopt.nas import MLPClassifier
+
+    MLPClassifier(max_epochs=2, random_state=0).fit(*load_iris(return_X_y=True))
+    return os.getpid()
+
+
+def test_workers_that_preload_torch_survive_the_mlp_family():
+    """Imported by a call, torch grew a worker past loky's memory-leak limit: loky
+    stopped it after every mlp trial (with a warning) and the next one started over."""
+    pytest.importorskip("psutil")  # loky's memory check needs it
+    with KillableWorker(preload=("metaopt.nas",)) as worker:
+        pids = {worker.call(_torch_fit_pid, seconds=120) for _ in range(3)}
+    assert len(pids) == 1
+
+
 def test_a_killed_or_dead_worker_is_replaced():
     with KillableWorker() as worker:
         first = worker.call(_pid, seconds=60)
