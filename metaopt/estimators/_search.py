@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import importlib
+import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -16,6 +19,7 @@ import optuna
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.metrics import get_scorer
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -43,7 +47,15 @@ MAX_DENSE_CELLS = 50_000_000
 # Ensemble selection: out-of-fold predictions kept for this many of the best trials,
 # and time kept at the end to refit about this many of them.
 _ENSEMBLE_CANDIDATES = 30
+# a search stops when its first trials all fail with one error: the data or the
+# settings are at fault, not the configurations
+_SAME_FAILURES = 3
 _ENSEMBLE_RESERVE = 5
+_ERROR = "error"  # user attribute: why a trial failed
+_WARM_UP = "metaopt-import-torch-dynamo"
+# families whose models import a heavy library when built: their workers import it first
+_WORKER_IMPORTS = {"mlp": "metaopt.nas"}
+COMPLETE = optuna.trial.TrialState.COMPLETE
 # ensemble_size="auto": rounds of ensemble selection per task, from the estimator
 # benchmark (docs/estimators.md): averaging gains R² in regression, not accuracy
 _AUTO_ENSEMBLE = {"classification": 1, "regression": 20}
@@ -71,6 +83,19 @@ def _best_value(study: optuna.Study) -> float:
         return -np.inf
 
 
+def _warm_up_torch(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+    """After the first complete trial, import ``torch._dynamo`` in a background thread.
+
+    ``torch.func``'s first gradient imports it (about a second), so the ranker's first
+    adaptation, late in a short budget, would overrun it. Imported while the next trial
+    runs in the workers; not earlier, when it slowed the spare workers' start so much
+    that a 3 s budget completed no trial."""
+    if trial.state == COMPLETE and "torch._dynamo" not in sys.modules and not any(
+            t.name == _WARM_UP for t in threading.enumerate()):
+        threading.Thread(target=importlib.import_module, args=("torch._dynamo",),
+                         name=_WARM_UP, daemon=True).start()
+
+
 def _member(space: SearchSpace, params: dict) -> tuple[str, dict]:
     """(family name, its own params) of a configuration of a plain or combined space."""
     if FAMILY in params and hasattr(space, "member"):
@@ -81,9 +106,12 @@ def _member(space: SearchSpace, params: dict) -> tuple[str, dict]:
 
 @contextmanager
 def _optuna_log(verbose: int) -> Iterator[None]:
-    """Optuna's per-trial log only at ``verbose >= 2``; its experimental warnings hidden."""
+    """Optuna's per-trial log only at ``verbose >= 2``, its failed-trial tracebacks from
+    ``verbose >= 1`` (``fit`` sums failures up in one warning); its experimental warnings
+    hidden."""
     previous = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.INFO if verbose > 1 else optuna.logging.WARNING)
+    optuna.logging.set_verbosity([optuna.logging.ERROR, optuna.logging.WARNING,
+                                  optuna.logging.INFO][min(max(verbose, 0), 2)])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -154,6 +182,8 @@ class _MetaOptSearch(BaseEstimator):
                  else [self.spaces] if isinstance(self.spaces, str) else list(self.spaces))
         if not names:
             raise ValueError("spaces must name at least one model family")
+        if isinstance(self.scoring, str):
+            get_scorer(self.scoring)  # a ValueError that lists the valid names
         names = [get_space(n).name for n in names]
         if sample_weight is not None:
             weighted = [n for n in names if _accepts_weights(get_space(n), self._task)]
@@ -200,12 +230,6 @@ class _MetaOptSearch(BaseEstimator):
         self
         """
         start = time.perf_counter()
-        # with a time budget, trials run their folds in worker processes that can be killed
-        with (KillableWorker(joblib.effective_n_jobs(self.n_jobs)) if self.time_budget is not None
-              else nullcontext()) as worker:
-            return self._fit(X, y, sample_weight, start, worker)
-
-    def _fit(self, X, y, sample_weight, start, worker):
         X = self._validate_X(X, reset=True)
         y = column_or_1d(np.asarray(y) if not isinstance(y, pd.Series) else y.to_numpy(),
                          warn=True)
@@ -229,7 +253,20 @@ class _MetaOptSearch(BaseEstimator):
             fit_params = {"model__sample_weight": sample_weight}
         space = self._check_params(sample_weight)
         cv = check_cv(self.cv, y, classifier=is_classifier(self))
+        with self._workers(space) as worker:
+            self._search_and_refit(X, y, frame, task, space, cv, fit_params, start, worker)
+        return self
 
+    def _workers(self, space: SearchSpace):
+        """With a time budget, trials run their folds in worker processes that can be
+        killed; they start now, while the meta-features are computed."""
+        if self.time_budget is None:
+            return nullcontext()
+        families = [m.name for m in getattr(space, "members", ())] or [space.name]
+        return KillableWorker(joblib.effective_n_jobs(self.n_jobs), preload=tuple(
+            sorted({_WORKER_IMPORTS[f] for f in families if f in _WORKER_IMPORTS})))
+
+    def _search_and_refit(self, X, y, frame, task, space, cv, fit_params, start, worker):
         from metaopt import metafeatures
 
         self.meta_features_ = (metafeatures.compute(frame, y, task, random_state=0)
@@ -237,14 +274,20 @@ class _MetaOptSearch(BaseEstimator):
         out_of_fold: dict[int, tuple[float, np.ndarray]] = {}
         with _optuna_log(self.verbose):
             study = self._search(X, y, space, task, cv, fit_params, start, worker, out_of_fold)
-        complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        complete = study.get_trials(deepcopy=False, states=(COMPLETE,))
+        errors = [t.user_attrs[_ERROR] for t in study.get_trials(deepcopy=False)
+                  if _ERROR in t.user_attrs]
         if not complete:
-            failed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.FAIL,))
-            reason = failed[-1].system_attrs.get("fail_reason") if failed else None
-            budget = "" if self.time_budget is None else f" (time_budget={self.time_budget} s)"
-            raise ValueError(f"no configuration could be evaluated within the budget{budget}"
-                             + (f"; last error: {reason}" if reason else
-                                "; give it more time or fewer/cheaper families (spaces=)"))
+            if errors:
+                raise ValueError(f"every configuration failed ({len(errors)} trials); "
+                                 f"the last error: {errors[-1]}")
+            raise ValueError(f"no configuration could be evaluated within time_budget="
+                             f"{self.time_budget} s; give it more time or fewer/cheaper "
+                             "families (spaces=)")
+        if errors:
+            counts = pd.Series(errors).value_counts()
+            warnings.warn(f"{len(errors)} of {len(study.trials)} trials failed: " + "; ".join(
+                f"{n} x {error}" for error, n in counts.items()), stacklevel=3)
         best = study.best_trial
         self.study_ = study
         self.space_ = space.name
@@ -256,7 +299,6 @@ class _MetaOptSearch(BaseEstimator):
             X, y, space, task, fit_params, study, out_of_fold, deadline)
         self.warm_start_ = self._history(space, sources_only=True)
         self.fit_time_ = time.perf_counter() - start
-        return self
 
     def _search(self, X, y, space, task, cv, fit_params, start, worker,
                 out_of_fold: dict[int, tuple[float, np.ndarray]]) -> optuna.Study:
@@ -282,6 +324,7 @@ class _MetaOptSearch(BaseEstimator):
         seed = self.random_state
         evaluate = partial(cv_score, return_predictions=self._ensemble_rounds > 1)
         second_cv = _reshuffled(cv, seed) if self.recheck else None
+        errors: list[str] = []  # why trials failed, in order
 
         def run(trial: optuna.Trial, function, *args):
             if deadline is None:
@@ -301,6 +344,15 @@ class _MetaOptSearch(BaseEstimator):
                 score, fit_time, *oof = run(trial, evaluate, *args)
             except TrialTimeout as exc:
                 raise optuna.TrialPruned(str(exc)) from None
+            except optuna.TrialPruned:
+                raise
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+                trial.set_user_attr(_ERROR, errors[-1])
+                if (len(errors) >= _SAME_FAILURES and len(set(errors[-_SAME_FAILURES:])) == 1
+                        and not study.get_trials(deepcopy=False, states=(COMPLETE,))):
+                    study.stop()
+                raise
             trial.set_user_attr("fit_time", fit_time)
             if second_cv is not None and score > _best_value(study):
                 # a new best: confirm it on a second, reshuffled split (the mean of both
@@ -317,13 +369,14 @@ class _MetaOptSearch(BaseEstimator):
                     del out_of_fold[min(out_of_fold, key=lambda n: out_of_fold[n][0])]
             return score
 
-        done = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+        done = len(study.get_trials(deepcopy=False, states=(COMPLETE,)))
         n_left = None if self.n_trials is None else max(self.n_trials - done, 0)
         if n_left != 0:
             study.optimize(
                 objective, n_trials=n_left,
                 timeout=None if deadline is None else max(deadline - time.perf_counter(), 0),
                 catch=(Exception,), show_progress_bar=bool(self.verbose),
+                callbacks=[_warm_up_torch] if self.sampler is None else None,
             )
         return study
 
@@ -354,7 +407,7 @@ class _MetaOptSearch(BaseEstimator):
         trials = {t.number: t for t in study.get_trials(deepcopy=False)}
         # candidates: the better half of the complete trials (a near-constant model can
         # shift a few borderline rows of the blend and win a round by luck)
-        n_complete = sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials.values())
+        n_complete = sum(t.state == COMPLETE for t in trials.values())
         ranked = sorted(out_of_fold, key=lambda n: -out_of_fold[n][0])[:max(n_complete // 2, 1)]
         classes = getattr(self, "classes_", None)  # None for regression
         counts = np.array([1])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -199,6 +201,38 @@ def test_time_budget_stops_a_slow_trial(estimator):
     assert elapsed <= 1.1 * budget + 1.0, elapsed  # 10 % plus the refit's start-up
 
 
+def test_a_search_whose_trials_all_fail_alike_stops_with_the_reason(wine):
+    """3 rows of each class cannot be split into 4 stratified folds: every trial fails
+    with that error, the search stops after a few of them (not at the time budget) and
+    the error names the cause."""
+    rows = np.concatenate([np.flatnonzero(wine.y == c)[:3] for c in np.unique(wine.y)])
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"every configuration failed \(3 trials\).*n_splits=4"):
+        MetaOptClassifier(n_trials=None, time_budget=60, cv=4, random_state=0).fit(
+            wine.X.iloc[rows], wine.y.iloc[rows])
+    assert time.perf_counter() - start < 20
+
+
+def test_workers_import_torch_after_the_first_trial_when_the_mlp_family_is_searched():
+    """In a fresh interpreter: the mlp family's workers preload torch (loky stopped and
+    restarted them after every mlp trial otherwise, with a warning), and the first
+    complete trial starts importing torch._dynamo, which the ranker's first adaptation
+    needs (about a second, overrunning short budgets)."""
+    script = (
+        "import sys, threading\n"
+        "from sklearn.datasets import load_iris\n"
+        "from metaopt import MetaOptClassifier\n"
+        "model = MetaOptClassifier(n_trials=2, spaces=['linear', 'mlp'], time_budget=60,\n"
+        "                          cv=2, random_state=0).fit(*load_iris(return_X_y=True))\n"
+        "[t.join() for t in threading.enumerate() if t.name.startswith('metaopt-')]\n"
+        "print('torch._dynamo' in sys.modules, sorted(set(model.history_.family)))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "True ['linear', 'mlp']"
+    assert "worker stopped" not in out.stderr
+
+
 @pytest.mark.parametrize("X, y, match", [
     (np.ones((5, 2)), np.arange(4), "different lengths"),
     (np.ones((0, 2)), np.ones(0), "0 sample"),
@@ -216,6 +250,7 @@ def test_bad_input(X, y, match):
     ({"n_trials": None, "time_budget": None}, "neither"),
     ({"time_budget": -1}, "time_budget"),
     ({"spaces": "no_such_space"}, "unknown search space"),
+    ({"scoring": "acuracy"}, "not a valid scoring value"),  # before any trial runs
 ])
 def test_bad_parameters(wine, params, match):
     with pytest.raises(ValueError, match=match):
