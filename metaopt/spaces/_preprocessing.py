@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
@@ -21,7 +22,10 @@ class ColumnSelector:
     """Select categorical or numeric columns of a DataFrame, or of a plain array.
 
     DataFrames delegate to :func:`sklearn.compose.make_column_selector`; a numpy array
-    has no categorical columns, so all its columns are numeric.
+    has no categorical columns, so all its columns are numeric. Numeric columns without
+    any observed value in the rows being fitted are left out: they carry nothing, the
+    imputer would drop them with a warning at every fit, and histogram gradient
+    boosting fails on them.
     """
 
     def __init__(self, categorical: bool) -> None:
@@ -31,8 +35,13 @@ class ColumnSelector:
         if isinstance(X, pd.DataFrame):
             if self.categorical:
                 return make_column_selector(dtype_include=_CATEGORICAL_DTYPES)(X)
-            return make_column_selector(dtype_include="number", dtype_exclude="bool")(X)
-        return [] if self.categorical else list(range(np.shape(X)[1]))
+            columns = make_column_selector(dtype_include="number", dtype_exclude="bool")(X)
+            return [c for c in columns if X[c].notna().any()]
+        if self.categorical:
+            return []
+        if sp.issparse(X):
+            return list(range(X.shape[1]))
+        return np.flatnonzero(~pd.isna(np.asarray(X)).all(axis=0)).tolist()
 
     def __repr__(self) -> str:
         return f"ColumnSelector(categorical={self.categorical})"

@@ -173,6 +173,28 @@ def test_default_configs_fit_numpy_arrays(space, task, pmlb_root):
     assert model.predict(X).shape == (150,)
 
 
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_default_configs_leave_out_a_column_without_values(space, as_frame, pmlb_root):
+    """A numeric column with no observed value once made histogram gradient boosting
+    fail and the imputers warn at every fit; now every family fits and predicts with
+    it, silently, and the column is ignored."""
+    df = pd.read_csv(pmlb_root / "cars1" / "cars1.tsv.gz", sep="\t")[:150]
+    X, y = df.drop(columns="target"), df["target"].to_numpy()
+    X_empty = X.assign(empty=np.nan)
+    params = {k: min(v, CAPS[k]) if k in CAPS else v
+              for k, v in space.default("classification").items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model = space.build(params, "classification", random_state=0).fit(
+            X_empty if as_frame else X_empty.to_numpy(float), y)
+    plain = space.build(params, "classification", random_state=0).fit(
+        X if as_frame else X.to_numpy(float), y)
+    filled = X_empty.assign(empty=1.0)  # values where training saw none: ignored
+    np.testing.assert_array_equal(
+        model.predict(filled if as_frame else filled.to_numpy(float)),
+        plain.predict(X if as_frame else X.to_numpy(float)))
+
+
 @pytest.mark.parametrize(
     ("name", "cheap"),
     [("random_forest", {"n_estimators": 16}), ("mlp", {"max_epochs": 10, "width": 32})],
