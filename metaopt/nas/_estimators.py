@@ -168,6 +168,7 @@ class _BaseMetaMLP(BaseEstimator):
         (accuracy, or R^2) so the pruner stops unpromising ones early. The best trial's
         configuration is refitted on all rows for its best number of epochs.
         """
+        started = time.perf_counter()
         self._check_params()
         raw = self._validate_X(X, reset=True)
         X = self._encode_X(raw, reset=True)
@@ -203,9 +204,11 @@ class _BaseMetaMLP(BaseEstimator):
                     params.pop("max_epochs")
                     study.enqueue_trial(params, user_attrs={"source": "prior"})
             start = time.perf_counter()
+            deadline = None if self.time_budget is None else started + self.time_budget
             study.optimize(objective(trainer, self._task, self.max_epochs,
-                                     self.n_iter_no_change),
-                           n_trials=self.n_trials, timeout=self.time_budget)
+                                     self.n_iter_no_change, deadline),
+                           n_trials=self.n_trials,
+                           timeout=None if deadline is None else max(deadline - start, 0.0))
             self.search_time_ = time.perf_counter() - start
         finally:
             optuna.logging.set_verbosity(level)
@@ -271,7 +274,10 @@ _PARAMS_DOC = """
     n_trials : int or None, default=20
         Configurations to try (pruned ones count). None: until ``time_budget``.
     time_budget : float or None, default=None
-        Seconds for the search (Optuna's ``timeout``; the refit comes on top).
+        Seconds for the whole ``fit``: a trial still training stops at the last moment
+        that leaves time to refit the best configuration so far (estimated from how long
+        its epochs took; the trial's best score so far counts), and no trial starts
+        after it. One epoch of one trial is the overrun at most.
     cv : int or float, default=3
         int: k-fold (stratified for classification when every class allows it);
         float: the share of rows in one validation hold-out.

@@ -3,6 +3,7 @@ the mean validation score to an Optuna trial so a pruner can stop bad ones early
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,8 @@ class Evaluation:
     epochs: int  # epochs trained (per fold)
     curve: list[float]
     pruned: bool = False
+    seconds: float = 0.0  # wall time of the training, all folds
+    out_of_time: bool = False  # stopped at ``stop_at``
 
 
 class FoldTrainer:
@@ -96,6 +99,8 @@ class FoldTrainer:
                  seed: int) -> None:
         self.task, self.device, self.seed = task, device, seed
         self.n_out = int(y.max()) + 1 if task == "classification" else 1
+        # rows one epoch of all folds trains on, per row of the whole data (a refit's epoch)
+        self.rows_per_epoch = sum(len(tr) for tr, _ in splits) / len(y)
         self.folds = []
         for tr, val in splits:
             mean, scale = X[tr].mean(axis=0), X[tr].std(axis=0)
@@ -122,14 +127,17 @@ class FoldTrainer:
         return max(float(r2_score(fold.y_val, out[:, 0])), -1.0)
 
     def evaluate(self, params: Mapping[str, Any], max_epochs: int, patience: int,
-                 report: Callable[[float, int], bool] | None = None) -> Evaluation:
+                 report: Callable[[float, int], bool] | None = None,
+                 out_of_time: Callable[[float, int, int], bool] | None = None) -> Evaluation:
         """Train ``params`` for up to ``max_epochs`` on every fold, in lockstep.
 
         After each epoch the mean validation score goes to ``report(score, epoch)``; a
         ``True`` return stops the training (a pruned trial) -- the exception is the
         caller's to raise. Training also stops after ``patience`` epochs without a new
-        best mean score.
+        best mean score, and when ``out_of_time(seconds, epochs, best_epoch)`` says so
+        (the best score so far stands).
         """
+        start = time.perf_counter()
         loss_fn = nn.CrossEntropyLoss() if self.task == "classification" else nn.MSELoss()
         cuda = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
@@ -159,13 +167,28 @@ class FoldTrainer:
                     break
                 if epoch - best_epoch >= patience:
                     break
-        return Evaluation(float(best), best_epoch, len(curve), curve, pruned)
+                if out_of_time is not None and out_of_time(
+                        time.perf_counter() - start, epoch, best_epoch):
+                    return Evaluation(float(best), best_epoch, len(curve), curve,
+                                      seconds=time.perf_counter() - start, out_of_time=True)
+        return Evaluation(float(best), best_epoch, len(curve), curve, pruned,
+                          seconds=time.perf_counter() - start)
 
 
-def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int
-              ) -> Callable[[optuna.trial.Trial], float]:
+def refit_seconds(trainer: FoldTrainer, seconds: float, epochs: int, best_epoch: int) -> float:
+    """Estimated wall time of refitting a configuration on all rows for its best number
+    of epochs, from how long its ``epochs`` on the folds took (``seconds``)."""
+    return seconds / max(epochs, 1) / trainer.rows_per_epoch * max(best_epoch, 1)
+
+
+def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
+              deadline: float | None = None) -> Callable[[optuna.trial.Trial], float]:
     """Optuna objective: sample (or take the enqueued) ``mlp`` configuration, train it
-    with pruning, return the best mean validation score (higher is better)."""
+    with pruning, return the best mean validation score (higher is better).
+
+    With a ``deadline`` (a ``time.perf_counter()`` value), training stops in time to
+    refit the best configuration so far before it (its best score so far counts), and
+    a trial that would start with no time left stops the study instead."""
 
     def run(trial: optuna.trial.Trial) -> float:
         params = suggest_mlp(trial, task)
@@ -174,11 +197,29 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int
             trial.report(score, epoch)
             return trial.should_prune()
 
-        result = trainer.evaluate(params, max_epochs, patience, report)
+        def out_of_time(seconds: float, epochs: int, best_epoch: int) -> bool:
+            """Whether the refit of the best configuration so far (this one while no
+            trial is complete) needs the time that is left."""
+            try:
+                best = trial.study.best_trial.user_attrs
+                seconds, epochs, best_epoch = best["seconds"], best["epochs"], best["best_epoch"]
+            except ValueError:  # no complete trial yet
+                pass
+            reserve = refit_seconds(trainer, seconds, epochs, best_epoch) if epochs else 0.0
+            return time.perf_counter() >= deadline - reserve
+
+        if deadline is not None and out_of_time(0.0, 0, 0):
+            trial.study.stop()
+            raise optuna.TrialPruned("time budget spent")
+        result = trainer.evaluate(params, max_epochs, patience, report,
+                                  None if deadline is None else out_of_time)
         trial.set_user_attr("best_epoch", result.best_epoch)
         trial.set_user_attr("epochs", result.epochs)
+        trial.set_user_attr("seconds", result.seconds)
         if result.pruned:
             raise optuna.TrialPruned()
+        if result.out_of_time:
+            trial.set_user_attr("stopped", "time budget")
         return result.score
 
     return run

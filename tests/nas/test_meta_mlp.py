@@ -3,6 +3,8 @@ multi-fidelity pruning and clear errors on bad input."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import optuna
 import pytest
@@ -64,6 +66,22 @@ def test_without_prior_the_meta_model_warm_starts_and_without_both_it_is_tpe():
                            random_state=0).fit(X, y)
     assert isinstance(tpe.study_.sampler, optuna.samplers.TPESampler)
     assert all("metaopt:source" not in t.system_attrs for t in tpe.study_.trials)
+
+
+def test_time_budget_covers_the_whole_fit(pmlb_root):
+    """A trial still training when only the refit's time is left stops (its best score
+    so far counts) and the fit returns within the budget plus about an epoch (it once
+    ran a single 28 s trial against a 4 s budget, then refitted on top)."""
+    data = LocalSource(pmlb_root).load("ring")
+    budget = 6.0
+    start = time.perf_counter()
+    model = MetaMLPClassifier(n_trials=None, time_budget=budget, max_epochs=200,
+                              n_iter_no_change=200, pruner="none", random_state=0)
+    model.fit(data.X, data.y)
+    assert time.perf_counter() - start < 1.1 * budget + 1.0
+    stopped = [t for t in model.study_.trials if t.user_attrs.get("stopped")]
+    assert stopped and stopped[0].state == optuna.trial.TrialState.COMPLETE
+    assert model.best_score_ > 0.8
 
 
 def test_regression_trials_score_r2_in_any_target_units():
