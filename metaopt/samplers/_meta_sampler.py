@@ -20,7 +20,8 @@ from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from metaopt.data import Dataset, from_arrays
+from metaopt.data import TASK_TYPES, Dataset, from_arrays
+from metaopt.metafeatures import FEATURE_NAMES
 from metaopt.ranker import MetaModel
 from metaopt.ranker._metamodel import config_key
 from metaopt.ranker._shipped import load_meta_model, shipped_space, shipped_spaces
@@ -147,6 +148,18 @@ class MetaSampler(BaseSampler):
     ) -> None:
         if dataset is not None and meta_features is not None:
             raise ValueError("pass dataset or meta_features, not both")
+        if task not in (None, *TASK_TYPES):
+            raise ValueError(f"task must be one of {TASK_TYPES} or None, got {task!r}")
+        if space is not None and meta_model is None:
+            shipped_space(space)  # a ValueError naming the known spaces
+        if meta_features is not None:
+            if not isinstance(meta_features, pd.Series):
+                raise TypeError("meta_features must be a pandas Series (the output of "
+                                "metaopt.metafeatures.compute), got "
+                                f"{type(meta_features).__name__}")
+            if not set(meta_features.index) & set(FEATURE_NAMES):
+                warnings.warn("meta_features holds none of the names metaopt.metafeatures."
+                              "compute gives: the warm start cannot use them", stacklevel=2)
         self._space_name = space
         self._dataset = self._as_dataset(dataset)
         self._meta_features = meta_features
@@ -176,6 +189,7 @@ class MetaSampler(BaseSampler):
         self._families: list[str] | None = None  # read from a "space" parameter
         self._finished: dict[int, tuple[str, Any] | None] = {}  # trial id -> observation
         self._handed_off: set[int] = set()  # ids of trials given whole to the fallback
+        self._overlap_checked = False  # a completed trial used the meta-model's parameters
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -225,6 +239,26 @@ class MetaSampler(BaseSampler):
         if self._task is None:
             self._task = self._model.portfolio.task_types_[0]
         self._priority = self._source_warm_starts()
+        return True
+
+    def _objective_uses_space(self, study: Study) -> bool:
+        """False, with a warning and from then on, when the first completed trial set
+        none of the meta-model's parameters: the objective tunes something else, and
+        every trial goes to the fallback (labelled as its own, not as portfolio picks)."""
+        if self._overlap_checked:
+            return True
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            if t.params:
+                self._overlap_checked = True
+                known = {p.name for p in self._model.space.params}
+                if known.isdisjoint(t.params):
+                    warnings.warn(
+                        f"MetaSampler: the objective's parameters {sorted(t.params)} are "
+                        f"none of space {self._space_name!r}'s {sorted(known)}; every "
+                        "trial uses the fallback sampler", stacklevel=4)
+                    self._disabled = True
+                    return False
+                break
         return True
 
     def _infer_space(self, study: Study) -> str | None:
@@ -333,7 +367,8 @@ class MetaSampler(BaseSampler):
         raw = trial.system_attrs.get(_CLAIM)
         if raw is not None:
             return json.loads(raw)
-        if trial._trial_id in self._handed_off or not self._setup(study):
+        if (trial._trial_id in self._handed_off or not self._setup(study)
+                or not self._objective_uses_space(study)):
             return None
         with self._lock:
             stored = study._storage.get_trial(trial._trial_id).system_attrs.get(_CLAIM)

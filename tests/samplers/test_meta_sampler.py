@@ -8,6 +8,7 @@ import textwrap
 import warnings
 
 import numpy as np
+import pandas as pd
 import optuna
 import pytest
 from optuna.testing.pytest_samplers import BasicSamplerTestCase, RelativeSamplerTestCase
@@ -171,6 +172,27 @@ def test_no_overlap_falls_back(small_meta_model):
     with pytest.warns(UserWarning, match="match no shipped meta-model"):
         study.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1) ** 2, n_trials=15)
     assert study.best_value < 1.0
+
+
+def test_a_named_space_the_objective_does_not_use_falls_back(small_meta_model):
+    """The objective tunes ``x`` only: after the first trial the sampler says so and
+    hands every trial to the fallback, instead of labelling them portfolio picks."""
+    study = optuna.create_study(sampler=make_sampler(small_meta_model))
+    with pytest.warns(UserWarning, match=r"objective's parameters \['x'\] are none of"):
+        study.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1) ** 2, n_trials=15)
+    assert all("metaopt:source" not in t.system_attrs for t in study.trials[1:])
+    assert study.best_value < 1.0
+
+
+def test_bad_arguments_fail_at_construction():
+    with pytest.raises(ValueError, match="unknown search space 'nonexistent'"):
+        MetaSampler(space="nonexistent")
+    with pytest.raises(ValueError, match="task must be one of"):
+        MetaSampler(space="random_forest", task="clasification")
+    with pytest.raises(TypeError, match="meta_features must be a pandas Series"):
+        MetaSampler(space="random_forest", meta_features={"n_instances": 100.0})
+    with pytest.warns(UserWarning, match="none of the names"):
+        MetaSampler(space="random_forest", meta_features=pd.Series({"rows": 100.0}))
 
 
 def test_unseen_categorical_choices_and_ranges(small_meta_model):
