@@ -8,8 +8,8 @@ import textwrap
 import warnings
 
 import numpy as np
-import pandas as pd
 import optuna
+import pandas as pd
 import pytest
 from optuna.testing.pytest_samplers import BasicSamplerTestCase, RelativeSamplerTestCase
 
