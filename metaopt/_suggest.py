@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 import optuna
@@ -15,11 +16,13 @@ from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces
 
 
 def _model_for(space: str, task: str, meta_model: MetaModel | str | None) -> MetaModel:
-    if isinstance(meta_model, MetaModel):
-        return meta_model
-    if isinstance(meta_model, str):
-        return MetaModel.load(meta_model)
-    return load_meta_model(space, task)
+    if meta_model is None:
+        return load_meta_model(space, task)
+    model = meta_model if isinstance(meta_model, MetaModel) else MetaModel.load(meta_model)
+    if model.space.name != space:
+        raise ValueError(f"meta_model was trained on space {model.space.name!r}, not "
+                         f"{space!r}: pass space={model.space.name!r} or another model")
+    return model
 
 
 def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
@@ -43,23 +46,32 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
         One row per configuration, best first: ``params``, ``expected_regret`` (mean
         best-so-far normalized regret over the knowledge base after this pick),
         ``best_on`` (known datasets where it was the best configuration) and
-        ``reason``. ``.attrs["neighbors"]`` holds the nearest known datasets.
+        ``reason``. ``.attrs["neighbors"]`` holds the nearest known datasets. Fewer
+        than ``n`` rows (with a warning) when the portfolio holds fewer.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be an integer >= 1, got {n!r}")
     ds = X if isinstance(X, Dataset) else from_arrays(X, y, task=task)
     model = _model_for(space, ds.task, meta_model)
     mf = metafeatures.compute_dataset(ds, random_state=random_state)
-    picks = model.portfolio.suggest(min(n, len(model.portfolio.params_)), mf)
+    size = len(model.portfolio.params_)
+    if n > size:
+        warnings.warn(f"n={n}: the {space} portfolio holds {size} configurations; "
+                      f"suggesting all {size}", stacklevel=2)
+    picks = model.portfolio.suggest(min(n, size), mf)
     neighbors = model.portfolio.neighbors(mf, 3)
     near = ", ".join(f"{d} ({dist:.2f})" for d, dist in neighbors.itertuples(index=False))
+    order = ("the portfolio's order is the same for every dataset" if
+             model.portfolio.n_neighbors is None else
+             f"ordered for its {model.portfolio.n_neighbors} nearest known datasets")
     picks["reason"] = [
         (f"best on {len(b)} known dataset(s), e.g. {', '.join(b[:2])}; " if b else "")
         + f"expected regret {e:.3f} once added"
         for b, e in zip(picks["best_on"], picks["expected_regret"], strict=True)
     ]
     picks.attrs["neighbors"] = neighbors
-    picks.attrs["summary"] = f"{ds.name}: {ds.task}, {ds.n_samples} x {ds.n_features}; nearest: {near}"
+    picks.attrs["summary"] = (f"{ds.name}: {ds.task}, {ds.n_samples} x {ds.n_features}; "
+                              f"nearest: {near}; {order}")
     return picks
 
 
@@ -72,6 +84,8 @@ def run_demo(*, space: str | None = None, n_trials: int = 8, cv: int = 3, seed: 
     from metaopt.samplers import MetaSampler
     from metaopt.samplers._meta_sampler import _SOURCE
 
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+        raise ValueError(f"n_trials must be an integer >= 1, got {n_trials!r}")
     available = shipped_spaces()
     if not available:
         raise RuntimeError("this installation ships no meta-model: reinstall metaopt")

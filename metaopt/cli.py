@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
+from functools import partial
 
 from metaopt._version import __version__
 
@@ -62,6 +64,8 @@ def _cmd_suggest(args) -> int:
     ds = load_table(args.data, args.target, args.task)
     picks = suggest(ds, space=args.space, n=args.n, meta_model=args.meta_model)
     print(picks.attrs["summary"])
+    if args.task is None:
+        print(f"(task {ds.task} inferred from the target column; --task to override)")
     for i, row in enumerate(picks.itertuples(), start=1):
         print(f"{i}. {row.params}\n   {row.reason}")
     return 0
@@ -125,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(command: str, message, category, *_args, **_kwargs) -> None:
+    print(f"metaopt {command}: {category.__name__}: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -132,7 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            # a warning meant for the user reads like the errors: one line, no source
+            warnings.showwarning = partial(_show_warning, args.command)
+            return args.func(args)
     except (ValueError, OSError, RuntimeError) as exc:
         # user errors (bad file, bad option, missing data) get one clear line, not a traceback
         print(f"metaopt {args.command}: error: {exc}", file=sys.stderr)

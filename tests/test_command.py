@@ -53,6 +53,18 @@ def test_suggest_with_a_saved_model(small_meta_model, tmp_path, capsys, shared_d
     out = capsys.readouterr().out
     assert code == 0
     assert out.count("expected regret") == 3 and "nearest:" in out
+    assert "task classification inferred from the target column" in out
+    assert main(["suggest", "--data", str(data), "--target", "target", "--space", "knn",
+                 "--meta-model", str(model_dir)]) == 2  # the model is not knn's
+    assert "trained on space 'tabrepo_lightgbm', not 'knn'" in capsys.readouterr().err
+    size = len(small_meta_model.portfolio.params_)
+    assert main(["suggest", "--data", str(data), "--target", "target", "--task",
+                 "classification", "--space", "tabrepo_lightgbm", "-n", str(size + 5),
+                 "--meta-model", str(model_dir)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.count("expected regret") == size
+    assert f"UserWarning: n={size + 5}: the tabrepo_lightgbm portfolio holds {size}" in captured.err
+    assert "inferred" not in captured.out
 
 
 def test_console_script_installed():
@@ -68,5 +80,8 @@ def test_demo_explains_its_choices(capsys):
     study = run_demo(n_trials=4, cv=2)
     out = capsys.readouterr().out
     assert "nearest:" in out and "default configuration" in out
+    assert "the portfolio's order is the same for every dataset" in out
     assert "portfolio pick 1" in out and "ranker adapted on" in out
     assert len(study.trials) == 4
+    assert main(["demo", "--trials", "0"]) == 2
+    assert "n_trials must be an integer >= 1, got 0" in capsys.readouterr().err

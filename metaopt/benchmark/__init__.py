@@ -6,51 +6,34 @@ models on a dataset suite, one resumable job per (dataset, method, seed, fold), 
 :func:`report` renders its results. Regret and ranks are computed the same way in both.
 """
 
-from metaopt.benchmark._methods import (
-    Method,
-    NotApplicable,
-    list_methods,
-    make_method,
-    register_method,
-)
-from metaopt.benchmark._metrics import (
-    add_ranks,
-    best_so_far,
-    mean_ci,
-    min_max_regret,
-    paired_difference,
-    paired_differences,
-)
-from metaopt.benchmark._problem import BudgetExhausted, Problem
-from metaopt.benchmark._report import curves, final_table, report, win_tie_loss
-from metaopt.benchmark._runner import load_results, run, suggest_config
-from metaopt.benchmark._samplers import list_samplers, register_sampler
-from metaopt.benchmark._surrogate import SurrogateResult, tabrepo_benchmark, yahpo_benchmark
+from metaopt._lazy import lazy_exports
 
-__all__ = [
-    "BudgetExhausted",
-    "Method",
-    "NotApplicable",
-    "Problem",
-    "SurrogateResult",
-    "add_ranks",
-    "curves",
-    "final_table",
-    "load_results",
-    "report",
-    "run",
-    "suggest_config",
-    "win_tie_loss",
-    "best_so_far",
-    "list_methods",
-    "list_samplers",
-    "make_method",
-    "mean_ci",
-    "paired_difference",
-    "paired_differences",
-    "min_max_regret",
-    "register_method",
-    "register_sampler",
-    "tabrepo_benchmark",
-    "yahpo_benchmark",
-]
+_EXPORTS = {
+    "Method": "._methods",
+    "NotApplicable": "._methods",
+    "list_methods": "._methods",
+    "make_method": "._methods",
+    "register_method": "._methods",
+    "add_ranks": "._metrics",
+    "best_so_far": "._metrics",
+    "mean_ci": "._metrics",
+    "min_max_regret": "._metrics",
+    "paired_difference": "._metrics",
+    "paired_differences": "._metrics",
+    "BudgetExhausted": "._problem",
+    "Problem": "._problem",
+    "curves": "._report",
+    "final_table": "._report",
+    "report": "._report",
+    "win_tie_loss": "._report",
+    "load_results": "._runner",
+    "run": "._runner",
+    "suggest_config": "._runner",
+    "list_samplers": "._samplers",
+    "register_sampler": "._samplers",
+    "SurrogateResult": "._surrogate",
+    "tabrepo_benchmark": "._surrogate",
+    "yahpo_benchmark": "._surrogate",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

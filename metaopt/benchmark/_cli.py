@@ -21,7 +21,7 @@ def _names(text: str | None) -> list[str] | None:
 
 def register(subparsers) -> None:
     """Add the ``benchmark`` subcommand to an argparse subparsers object."""
-    from metaopt.benchmark._surrogate import DEFAULT_METHODS
+    from metaopt.benchmark._defaults import DEFAULT_METHODS
 
     p = subparsers.add_parser(
         "benchmark", help="compare optimizers: surrogate benchmarks and real fits on suites",

@@ -18,6 +18,7 @@ from sklearn.model_selection import KFold
 from tqdm.auto import tqdm
 
 from metaopt import metafeatures
+from metaopt.benchmark._defaults import DEFAULT_METHODS
 from metaopt.benchmark._methods import NotApplicable, make_method
 from metaopt.benchmark._metrics import (
     add_ranks,
@@ -32,7 +33,6 @@ from metaopt.kb._design import stable_seed
 from metaopt.ranker._matrix import MF_PREFIX, PerformanceMatrix
 
 DEFAULT_BUDGETS = (1, 3, 5, 10, 25, 50)
-DEFAULT_METHODS = ("random", "tpe", "gp", "cmaes", "portfolio", "knn", "rgpe", "flaml", "metaopt")
 
 
 @dataclass

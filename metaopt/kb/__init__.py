@@ -6,37 +6,32 @@ Optuna studies (:func:`from_optuna_study`) all land in one :class:`KnowledgeBase
 (SQLite or PostgreSQL), exported to parquet for meta-training.
 """
 
-from metaopt.kb._build import BACKENDS, BuildInterrupted, BuildReport, build
-from metaopt.kb._card import export_default, load_default, write_card
-from metaopt.kb._design import PlannedConfig, config_id, design, plan_configs
-from metaopt.kb._evaluate import DEFAULT_SCORING, library_versions
-from metaopt.kb._optuna import from_optuna_study, to_optuna
-from metaopt.kb._store import EVALUATION_COLUMNS, STATUSES, KnowledgeBase
-from metaopt.kb._tabrepo import TABREPO_SPACE, load_tabrepo, tabrepo_configs
-from metaopt.kb._yahpo import YahpoBenchmark, load_yahpo
+from metaopt._lazy import lazy_exports
 
-__all__ = [
-    "BACKENDS",
-    "DEFAULT_SCORING",
-    "EVALUATION_COLUMNS",
-    "STATUSES",
-    "TABREPO_SPACE",
-    "BuildInterrupted",
-    "BuildReport",
-    "KnowledgeBase",
-    "PlannedConfig",
-    "YahpoBenchmark",
-    "build",
-    "config_id",
-    "design",
-    "export_default",
-    "from_optuna_study",
-    "library_versions",
-    "load_default",
-    "load_tabrepo",
-    "load_yahpo",
-    "plan_configs",
-    "tabrepo_configs",
-    "to_optuna",
-    "write_card",
-]
+_EXPORTS = {
+    "BACKENDS": "._build",
+    "BuildInterrupted": "._build",
+    "BuildReport": "._build",
+    "build": "._build",
+    "export_default": "._card",
+    "load_default": "._card",
+    "write_card": "._card",
+    "PlannedConfig": "._design",
+    "config_id": "._design",
+    "design": "._design",
+    "plan_configs": "._design",
+    "DEFAULT_SCORING": "._evaluate",
+    "library_versions": "._evaluate",
+    "from_optuna_study": "._optuna",
+    "to_optuna": "._optuna",
+    "EVALUATION_COLUMNS": "._store",
+    "KnowledgeBase": "._store",
+    "STATUSES": "._store",
+    "TABREPO_SPACE": "._tabrepo",
+    "load_tabrepo": "._tabrepo",
+    "tabrepo_configs": "._tabrepo",
+    "YahpoBenchmark": "._yahpo",
+    "load_yahpo": "._yahpo",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

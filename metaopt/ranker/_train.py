@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import platform
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,7 @@ def train_meta_models(
         name = model_name(space, task)
         written[name] = _fit_and_save(matrix, Path(out) / name, source, ranker_options,
                                       policy_options, progress,
-                                      cost=_cost_model(frame, space, task))
+                                      cost=_optional_cost_model(frame, space, task, name))
     return written
 
 
@@ -87,6 +88,17 @@ def add_cost_models(kb: KnowledgeBase, models: str | Path) -> dict[str, Path]:
         _write_cost_card(directory, cost)
         written[directory.name] = directory
     return written
+
+
+def _optional_cost_model(frame, space: str, task: str | None, name: str) -> CostModel | None:
+    """:func:`_cost_model`, or None with a warning when the knowledge base has too few
+    timed evaluations for one (the meta-model then cannot skip slow configurations)."""
+    try:
+        return _cost_model(frame, space, task)
+    except ValueError as exc:
+        warnings.warn(f"{name}: no cost model ({exc}); the meta-model is saved without "
+                      "one, so time_fraction has no effect", stacklevel=3)
+        return None
 
 
 def _cost_model(frame, space: str, task: str | None) -> CostModel:

@@ -75,6 +75,27 @@ def test_train_meta_model_on_the_default_knowledge_base(tmp_path):
     assert np.median(combined.portfolio.regret_) > 0.05
 
 
+def test_a_knowledge_base_too_small_for_a_cost_model_still_trains(tmp_path):
+    """5 datasets x 3 knn configurations: no family has the 20 timed evaluations a cost
+    model needs; the meta-model is saved without one, with a warning (training used to
+    stop with an error)."""
+    from metaopt.kb import KnowledgeBase, load_default
+    from metaopt.ranker._train import train_meta_models
+
+    frame = load_default().to_frame()
+    rows = frame[(frame["space"] == "knn") & (frame["task"] == "classification")]
+    keys = rows["dataset_key"].drop_duplicates().head(5)
+    rows = rows[rows["dataset_key"].isin(keys)].groupby("dataset_key").head(3)
+    small = KnowledgeBase(tmp_path / "small.sqlite")
+    small.add_frame(rows)
+    with pytest.warns(UserWarning, match="knn: no cost model"):
+        written = train_meta_models(small, tmp_path / "models", progress=False,
+                                    ranker_options={"iterations": 2, "n_ensemble": 1})
+    model = MetaModel.load(written["knn"])
+    assert model.cost is None
+    assert len(model.portfolio.suggest(3, None)) == 3
+
+
 def test_shipped_space_of_an_unregistered_space():
     assert shipped_space("tabrepo_lightgbm").name == "tabrepo_lightgbm"
     for name in _shipped_models():
