@@ -26,6 +26,18 @@ def test_version_and_help():
         assert command in out.stdout
 
 
+def test_help_imports_no_heavy_library():
+    """`metaopt --help` took 3 s importing the knowledge base, the benchmarks and torch
+    to list the commands; the packages now import their public names on first use."""
+    script = ("import sys\nfrom metaopt.cli import build_parser\nbuild_parser()\n"
+              "print(sorted(m for m in ('torch', 'optuna', 'sklearn', 'sqlalchemy')\n"
+              "             if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
 def test_suites_and_metafeatures(pmlb_root, tmp_path, capsys):
     assert main(["suites", "--root", str(pmlb_root)]) == 0
     assert "openml-cc18" in capsys.readouterr().out
