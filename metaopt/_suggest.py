@@ -13,6 +13,7 @@ from sklearn.model_selection import cross_val_score
 from metaopt import metafeatures
 from metaopt.data import Dataset, from_arrays
 from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces
+from metaopt.spaces import list_spaces
 
 
 def _model_for(space: str, task: str, meta_model: MetaModel | str | None) -> MetaModel:
@@ -91,6 +92,9 @@ def run_demo(*, space: str | None = None, n_trials: int = 8, cv: int = 3, seed: 
         raise RuntimeError("this installation ships no meta-model: reinstall metaopt")
     space = space or ("hist_gradient_boosting" if "hist_gradient_boosting" in available
                       else available[0])
+    if space not in list_spaces():
+        raise ValueError(f"the demo tunes one model family of {list_spaces()}, got "
+                         f"space={space!r}")
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     ds = from_arrays(X, y, name="breast_cancer (scikit-learn)")
     model = load_meta_model(space, ds.task)

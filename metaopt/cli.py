@@ -7,6 +7,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from functools import partial
+from pathlib import Path
 
 from metaopt._version import __version__
 
@@ -84,6 +85,8 @@ def _cmd_demo(args) -> int:
 def _cmd_suites(args) -> int:
     from metaopt.data import get_suite, list_suites, openml_suites
 
+    if args.root and not Path(args.root).is_dir():
+        raise ValueError(f"--root must be an existing directory, got {args.root!r}")
     oml = openml_suites()
     for name in list_suites():
         if name in oml:

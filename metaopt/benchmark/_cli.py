@@ -26,7 +26,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "benchmark", help="compare optimizers: surrogate benchmarks and real fits on suites",
         description="Benchmark hyperparameter optimizers. `tabrepo` and `yahpo` replay "
-        "precomputed or surrogate objectives (seconds per method); `run` tunes real models "
+        "precomputed or surrogate objectives without fitting a model (metaopt's own method "
+        "meta-trains per fold: minutes); `run` tunes real models "
         "on a dataset suite (resumable), and `report` turns its results into Markdown + PNGs.",
     )
     sub = p.add_subparsers(dest="benchmark_command", required=True, metavar="ACTION")

@@ -482,7 +482,7 @@ class _MetaOptSearch(BaseEstimator):
               for r in self.warm_start_.itertuples() if r.score is not None],
             *(["  none (a sampler of your own)"] if self.sampler is not None else []),
             "", "best score per family:",
-            *[f"  {family:<24} {score:.4f} ({n} trials)" for family, score, n in (
+            *[f"  {family:<24} {score:.4f} ({n} trial{'s' * (n != 1)})" for family, score, n in (
                 done.groupby("family")["score"].agg(["max", "size"]).itertuples())],
         ]
         return "\n".join(lines)

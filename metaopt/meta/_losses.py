@@ -96,12 +96,17 @@ def loss_name(loss_fn: str | LossFn) -> str:
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` picks CUDA when available, else CPU; anything else goes to :class:`torch.device`."""
+    """``"auto"`` picks CUDA when available, else CPU; anything else goes to
+    :class:`torch.device`, and CUDA only when this torch build sees a GPU."""
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        return torch.device(device)
+        resolved = torch.device(device)
     except (RuntimeError, TypeError) as err:
         raise ValueError(
             f"device={device!r} is not a valid device; use 'auto', 'cpu', 'cuda' or 'cuda:N'"
         ) from err
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r}: no CUDA GPU is available to this torch build "
+                         f"(torch {torch.__version__}); use 'auto' or 'cpu'")
+    return resolved

@@ -26,7 +26,8 @@ from sklearn.utils.validation import (
 )
 
 from metaopt import metafeatures
-from metaopt.nas._mlp import MLPClassifier, MLPRegressor, resolve_device
+from metaopt.meta import resolve_device
+from metaopt.nas._mlp import MLPClassifier, MLPRegressor
 from metaopt.nas._prior import ArchitecturePrior
 from metaopt.nas._search import PRUNERS, FoldTrainer, make_pruner, objective
 from metaopt.ranker import MetaModel

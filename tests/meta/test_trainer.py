@@ -100,3 +100,6 @@ def test_trainer_validates_arguments():
     with pytest.raises(ValueError, match="device"):
         resolve_device("tpu:x")
     assert resolve_device("auto").type in ("cpu", "cuda")
+    if not torch.cuda.is_available():  # a clear error, not torch's bare AssertionError later
+        with pytest.raises(ValueError, match="no CUDA GPU is available"):
+            resolve_device("cuda")

@@ -112,7 +112,7 @@ def test_regression_trials_score_r2_in_any_target_units():
         (dict(prior=42), TypeError, "prior must be 'default', None, an ArchitecturePrior"),
         (dict(prior="/nonexistent/prior"), ValueError, "holds no metaopt architecture prior"),
         (dict(meta_model=42), TypeError, "meta_model must be 'default', None, a MetaModel"),
-        (dict(device="tpu:0"), ValueError, "device must be 'auto' or a torch device"),
+        (dict(device="tpu:0"), ValueError, "device='tpu:0' is not a valid device"),
     ],
 )
 def test_invalid_parameters_raise_in_fit(params, error, message):

@@ -80,7 +80,7 @@ def test_architecture_variants_train(params):
         ("dropout", 1.0, r"dropout must be a float in \[0, 1\), got 1.0"),
         ("learning_rate", -1.0, "learning_rate must be a float > 0"),
         ("validation_fraction", 1.5, "validation_fraction must be a float in"),
-        ("device", "tpu:0", "device must be 'auto' or a torch device, got 'tpu:0'"),
+        ("device", "tpu:0", "device='tpu:0' is not a valid device"),
     ],
 )
 def test_invalid_parameters_raise_in_fit(param, value, message):
