@@ -53,6 +53,12 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     assert main(["metafeatures", "--data", str(tmp_path / "none.csv"), "--target", "y"]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and "Traceback" not in err
+    assert main(["suites", "--root", str(tmp_path / "none")]) == 2
+    captured = capsys.readouterr()
+    assert "--root must be an existing directory" in captured.err and not captured.out
+    assert main(["demo", "--space", "tabrepo_lightgbm"]) == 2
+    captured = capsys.readouterr()
+    assert "the demo tunes one model family" in captured.err and not captured.out
 
 
 def test_suggest_with_a_saved_model(small_meta_model, tmp_path, capsys, shared_data):
