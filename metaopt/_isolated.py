@@ -7,7 +7,6 @@ module to unpickle the function they run.
 from __future__ import annotations
 
 import atexit
-import importlib
 import os
 import threading
 import warnings
@@ -89,26 +88,35 @@ class TrialTimeout(RuntimeError):
     """An evaluation ran past its time and its worker process was killed."""
 
 
-def _import_models(modules: tuple[str, ...]) -> None:
+def _worker_started() -> None:
+    """Initializer of the worker processes: import the model libraries, and turn off
+    loky's memory-leak check. It stops a worker whose memory grew by 300 MB since its
+    first call; the ``mlp`` family's first trial in a worker imports torch, which is
+    more than that, so loky stopped the worker after every mlp trial (with a warning)
+    and the next one imported everything again. These workers need no such check: they
+    are killed at time-outs and exit after 5 idle minutes. (Importing torch up front
+    instead cost every worker start 1.3 s: with ``n_jobs=2`` the four starting processes
+    left a 5 s search no time for a single trial.) A private setting of loky's: a test
+    fails if it goes away."""
     import sklearn.ensemble  # noqa: F401
+    from joblib.externals.loky import process_executor
 
     import metaopt.spaces  # noqa: F401  (the model libraries)
 
-    for module in modules:
-        importlib.import_module(module)
+    process_executor._MAX_MEMORY_LEAK_SIZE = float("inf")
 
 
 _IDLE_SECONDS = 300
 
 
-def _executor(processes: int, preload: tuple[str, ...]) -> ProcessPoolExecutor:
+def _started(processes: int) -> ProcessPoolExecutor:
     # an idle worker exits after _IDLE_SECONDS; the next call starts a new one. Workers
     # import the models as they start, while the caller does other work; the one job
     # that starts them leaves room in loky's call queue (``processes + 1`` jobs) for a
     # job per worker: a job still waiting for room when the executor is killed crashes
     # loky's manager thread (a KeyError on stderr)
     executor = ProcessPoolExecutor(max_workers=processes, timeout=_IDLE_SECONDS,
-                                   initializer=_import_models, initargs=(preload,))
+                                   initializer=_worker_started)
     executor.submit(int)
     return executor
 
@@ -122,11 +130,9 @@ def _stop(*executors: ProcessPoolExecutor | None) -> None:
             executor.shutdown(wait=True, kill_workers=True)
 
 
-# one idle (pid, processes, preload, active, spare) record kept between searches: a second
-# fit in the same process does not wait seconds for workers to start and import
-# scikit-learn
-_idle: list[tuple[int, int, tuple[str, ...], ProcessPoolExecutor,
-                  ProcessPoolExecutor | None]] = []
+# one idle (pid, processes, active, spare) record kept between searches: a second fit in
+# the same process does not wait seconds for workers to start and import scikit-learn
+_idle: list[tuple[int, int, ProcessPoolExecutor, ProcessPoolExecutor | None]] = []
 _idle_lock = threading.Lock()
 
 
@@ -134,7 +140,7 @@ _idle_lock = threading.Lock()
 def _stop_idle() -> None:
     with _idle_lock:
         while _idle:
-            _stop(*_idle.pop()[3:])  # no worker outlives the interpreter
+            _stop(*_idle.pop()[2:])  # no worker outlives the interpreter
 
 
 def _each(fn: Callable[..., Any], calls: list[tuple]) -> list:
@@ -151,25 +157,18 @@ class KillableWorker:
     5 minutes). The parallel folds of one evaluation are calls of :meth:`map`, each in
     a worker of its own: no worker starts processes of its own, which a kill would
     leave to loky's resource tracker. Use as a context manager.
-
-    ``preload`` names modules the calls will import (``metaopt.nas`` for the ``mlp``
-    family: torch): each worker imports them as it starts. Imported by a call instead,
-    torch grows the worker by more than loky's memory-leak limit (300 MB), so loky
-    stopped the worker after every such call, warned, and the next worker imported
-    everything again.
     """
 
-    def __init__(self, processes: int = 1, preload: tuple[str, ...] = ()) -> None:
+    def __init__(self, processes: int = 1) -> None:
         self.processes = processes
-        self.preload = tuple(preload)
 
     def __enter__(self) -> KillableWorker:
         with _idle_lock:
             reused = _idle.pop() if _idle else None
-        if reused is not None and reused[:3] != (os.getpid(), self.processes, self.preload):
-            _stop(*reused[3:])  # inherited through a fork, or of another kind
+        if reused is not None and reused[:2] != (os.getpid(), self.processes):
+            _stop(*reused[2:])  # inherited through a fork, or of another size
             reused = None
-        self._active, self._spare = reused[3:] if reused else (self._started(), None)
+        self._active, self._spare = reused[2:] if reused else (_started(self.processes), None)
         self._running: list[Future] = []
         return self
 
@@ -177,8 +176,7 @@ class KillableWorker:
         if all(future.done() for future in self._running):  # idle: keep for the next search
             with _idle_lock:
                 if not _idle:
-                    _idle.append((os.getpid(), self.processes, self.preload, self._active,
-                                  self._spare))
+                    _idle.append((os.getpid(), self.processes, self._active, self._spare))
                     return
         _stop(self._active, self._spare)
 
@@ -195,7 +193,7 @@ class KillableWorker:
         hands = [calls[i::self.processes] for i in range(min(self.processes, len(calls)))]
         self._running = [self._active.submit(_each, fn, hand) for hand in hands]
         if self._spare is None:  # warms up during the first evaluation, not before it
-            self._spare = self._started()
+            self._spare = _started(self.processes)
         done, pending = wait(self._running, timeout=max(seconds, 0.0),
                              return_when=FIRST_EXCEPTION)
         error = next((future.exception() for future in done if future.exception()), None)
@@ -215,7 +213,5 @@ class KillableWorker:
     def _replace_active(self) -> None:
         _stop(self._active)
         self._running = []
-        self._active, self._spare = self._spare or self._started(), self._started()
-
-    def _started(self) -> ProcessPoolExecutor:
-        return _executor(self.processes, self.preload)
+        self._active, self._spare = self._spare or _started(self.processes), _started(
+            self.processes)

@@ -65,11 +65,11 @@ def _torch_fit_pid() -> int:
     return os.getpid()
 
 
-def test_workers_that_preload_torch_survive_the_mlp_family():
-    """Imported by a call, torch grew a worker past loky's memory-leak limit: loky
+def test_workers_survive_importing_torch_for_the_mlp_family():
+    """Imported by a call, torch grows a worker past loky's memory-leak limit: loky
     stopped it after every mlp trial (with a warning) and the next one started over."""
     pytest.importorskip("psutil")  # loky's memory check needs it
-    with KillableWorker(preload=("metaopt.nas",)) as worker:
+    with KillableWorker() as worker:
         pids = {worker.call(_torch_fit_pid, seconds=120) for _ in range(3)}
     assert len(pids) == 1
 

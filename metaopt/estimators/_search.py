@@ -53,8 +53,6 @@ _SAME_FAILURES = 3
 _ENSEMBLE_RESERVE = 5
 _ERROR = "error"  # user attribute: why a trial failed
 _WARM_UP = "metaopt-import-torch-dynamo"
-# families whose models import a heavy library when built: their workers import it first
-_WORKER_IMPORTS = {"mlp": "metaopt.nas"}
 COMPLETE = optuna.trial.TrialState.COMPLETE
 # ensemble_size="auto": rounds of ensemble selection per task, from the estimator
 # benchmark (docs/estimators.md): averaging gains R² in regression, not accuracy
@@ -253,18 +251,16 @@ class _MetaOptSearch(BaseEstimator):
             fit_params = {"model__sample_weight": sample_weight}
         space = self._check_params(sample_weight)
         cv = check_cv(self.cv, y, classifier=is_classifier(self))
-        with self._workers(space) as worker:
+        with self._workers() as worker:
             self._search_and_refit(X, y, frame, task, space, cv, fit_params, start, worker)
         return self
 
-    def _workers(self, space: SearchSpace):
+    def _workers(self):
         """With a time budget, trials run their folds in worker processes that can be
         killed; they start now, while the meta-features are computed."""
         if self.time_budget is None:
             return nullcontext()
-        families = [m.name for m in getattr(space, "members", ())] or [space.name]
-        return KillableWorker(joblib.effective_n_jobs(self.n_jobs), preload=tuple(
-            sorted({_WORKER_IMPORTS[f] for f in families if f in _WORKER_IMPORTS})))
+        return KillableWorker(joblib.effective_n_jobs(self.n_jobs))
 
     def _search_and_refit(self, X, y, frame, task, space, cv, fit_params, start, worker):
         from metaopt import metafeatures

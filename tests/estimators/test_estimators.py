@@ -213,11 +213,11 @@ def test_a_search_whose_trials_all_fail_alike_stops_with_the_reason(wine):
     assert time.perf_counter() - start < 20
 
 
-def test_workers_import_torch_after_the_first_trial_when_the_mlp_family_is_searched():
-    """In a fresh interpreter: the mlp family's workers preload torch (loky stopped and
-    restarted them after every mlp trial otherwise, with a warning), and the first
-    complete trial starts importing torch._dynamo, which the ranker's first adaptation
-    needs (about a second, overrunning short budgets)."""
+def test_mlp_workers_are_kept_and_torch_dynamo_is_imported_after_the_first_trial():
+    """In a fresh interpreter: the workers that import torch for the mlp family are kept
+    (loky stopped and restarted them after every mlp trial, with a warning), and the
+    first complete trial starts importing torch._dynamo, which the ranker's first
+    adaptation needs (about a second, overrunning short budgets)."""
     script = (
         "import sys, threading\n"
         "from sklearn.datasets import load_iris\n"
