@@ -40,7 +40,8 @@ def main() -> None:
     pd.set_option("display.max_colwidth", 90)
     pd.set_option("display.width", 160)
     print("Most likely architectures for this dataset:")
-    print(prior.describe(meta_features, n=5)[["probability", "log_ratio", "architecture"]])
+    likely = prior.describe(meta_features, n=5)[["probability", "log_ratio", "architecture"]]
+    print(likely.to_string(index=False, float_format="{:.3f}".format, max_colwidth=100))
 
     model = MetaMLPClassifier(n_trials=args.trials, cv=3, max_epochs=args.epochs,
                               random_state=0)

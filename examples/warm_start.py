@@ -40,9 +40,8 @@ def main() -> None:
     pd.set_option("display.max_colwidth", 120)
     pd.set_option("display.width", 200)
 
-    picks = metaopt.suggest(data.X, data.y, space=args.space, n=3)
-    print(f"{args.dataset}: {len(data.y)} rows x {data.X.shape[1]} features ({data.task})")
-    print("nearest known datasets:", picks.attrs["neighbors"].to_dict("records"))
+    picks = metaopt.suggest(data, space=args.space, n=3)
+    print(picks.attrs["summary"])  # the data, its nearest known datasets
     for row in picks.itertuples():
         print(f"\n#{row.Index + 1} {row.reason}\n   {row.params}")
 

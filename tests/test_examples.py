@@ -40,7 +40,7 @@ def test_meta_learning(tmp_path):
 def test_warm_start(shared_data):
     out = run_example("warm_start.py", "--dataset", "wine_recognition", "--space", "knn",
                       "--evaluations", "4", data=shared_data)
-    assert "nearest known datasets" in out
+    assert "wine_recognition: classification, 178 x 13; nearest:" in out
     assert "portfolio pick 1" in out and "ranker adapted on 3 evaluation" in out
 
 
