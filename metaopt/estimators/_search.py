@@ -200,6 +200,9 @@ class _MetaOptSearch(BaseEstimator):
     def _validate_X(self, X, reset: bool):
         if isinstance(X, pd.DataFrame):
             validate_data(self, X, reset=reset, skip_check_array=True)
+            if len(X) == 0:  # scikit-learn's message for arrays
+                raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                                 f"minimum of 1 is required by {type(self).__name__}.")
             return X
         X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
                           ensure_all_finite="allow-nan", dtype="numeric")

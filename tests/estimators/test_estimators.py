@@ -130,6 +130,11 @@ def test_storage_resumes_the_same_search_only(wine, tmp_path):
     assert log_loss.study_.study_name != resumed.study_.study_name
 
 
+def test_predict_on_no_rows_says_so(fitted, wine):
+    with pytest.raises(ValueError, match="Found array with 0 sample"):
+        fitted.predict(wine.X.iloc[:0])  # the imputer's message about features, before
+
+
 def test_pickle_and_meta_estimators(fitted, wine):
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict(wine.X), fitted.predict(wine.X))
