@@ -1,35 +1,20 @@
 """metaopt: hyperparameter optimization that learns from experience."""
 
-from importlib import import_module
-
+from metaopt._lazy import lazy_exports
 from metaopt._version import __version__
 
 # Public names load on first use: `import metaopt.spaces` in a worker process should not
 # pay for torch and Optuna.
-_LAZY = {
-    "ArchitecturePrior": "metaopt.nas",
-    "MetaMLPClassifier": "metaopt.nas",
-    "MetaMLPRegressor": "metaopt.nas",
-    "MetaOptClassifier": "metaopt.estimators",
-    "MetaOptRegressor": "metaopt.estimators",
-    "suggest": "metaopt._suggest",
+_EXPORTS = {
+    "ArchitecturePrior": ".nas",
+    "MetaMLPClassifier": ".nas",
+    "MetaMLPRegressor": ".nas",
+    "MetaOptClassifier": ".estimators",
+    "MetaOptRegressor": ".estimators",
+    "suggest": "._suggest",
 }
-
-__all__ = [
-    "ArchitecturePrior",
-    "MetaMLPClassifier",
-    "MetaMLPRegressor",
-    "MetaOptClassifier",
-    "MetaOptRegressor",
-    "__version__",
-    "suggest",
-]
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'metaopt' has no attribute {name!r}")
+__all__ = ["__version__", *sorted(_EXPORTS)]
+__getattr__ = lazy_exports(__name__, _EXPORTS)[0]
 
 
 def __dir__() -> list[str]:
