@@ -80,9 +80,10 @@ class GradientLearner(nn.Module):
         self.iteration = 0
 
     def _select(self, prefixes: Sequence[str] | None) -> tuple[str, ...]:
-        names = [n for n, _ in self.module.named_parameters()]
+        # frozen parameters (requires_grad=False) are left as they are, in both loops
+        names = [n for n, p in self.module.named_parameters() if p.requires_grad]
         if not names:
-            raise ValueError("model has no parameters to meta-learn")
+            raise ValueError("model has no trainable parameters to meta-learn")
         if prefixes is None:
             return tuple(names)
         if isinstance(prefixes, str):
@@ -398,8 +399,12 @@ def _check_batch(*tensors: torch.Tensor) -> None:
     for name, t in zip(names, tensors, strict=False):
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-        if t.ndim < 2:
-            raise ValueError(f"{name} must be [tasks, shots, ...], got shape {tuple(t.shape)}")
+        if t.ndim < (3 if name.endswith("_x") else 2):
+            raise ValueError(
+                f"{name} must be [tasks, shots, ...]"
+                + (" with a feature dimension" if name.endswith("_x") else "")
+                + f", got shape {tuple(t.shape)}; one task's data needs a leading task "
+                "dimension (t[None])")
         if t.shape[0] != tensors[0].shape[0]:
             raise ValueError(
                 f"{name} has {t.shape[0]} tasks but support_x has {tensors[0].shape[0]}"
@@ -551,6 +556,10 @@ class MAMLpp(GradientLearner):
     * **DA** -- derivative-order annealing: first-order for the first
       ``first_order_iterations`` outer iterations, second-order afterwards.
 
+    Both schedules follow ``iteration``, which :meth:`training_step` (and so
+    :class:`MetaTrainer`) advances; a loop of your own over :meth:`meta_loss` must add 1
+    to it per outer step.
+
     Per-step batch-norm statistics and the cosine outer schedule of the paper are not
     included (use a scheduler on the outer optimiser for the latter).
 
@@ -670,6 +679,8 @@ class Reptile(GradientLearner):
                 )
             ]
             for name, p in self.module.named_parameters():
+                if not p.requires_grad:  # frozen: no pseudo-gradient either
+                    continue
                 delta = p - adapted[name].mean(dim=0)
                 p.grad = delta if p.grad is None else p.grad + delta
         self.iteration += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Protocol
 
@@ -32,7 +33,9 @@ def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | No
     learner : nn.Module
         A gradient or metric learner (anything with ``state_dict`` and ``get_config``).
     path : str or Path
-        File stem; the two files are written side by side (directories created).
+        File stem; the two files are written side by side (directories created). A
+        ``.json`` or ``.safetensors`` ending is taken off; any other dot stays part of the
+        name (``maml_lr0.01`` writes ``maml_lr0.01.json``).
     metadata : dict, optional
         Extra JSON-serialisable data (e.g. the training history).
 
@@ -41,10 +44,10 @@ def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | No
     Path
         The JSON file.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    json_path, tensor_path = _checkpoint_files(path)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in learner.state_dict().items()}
-    save_file(tensors, str(path.with_suffix(".safetensors")))
+    save_file(tensors, str(tensor_path))
     record = {
         "format": _FORMAT,
         "learner": type(learner).__name__,
@@ -52,34 +55,51 @@ def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | No
         "iteration": learner.iteration,
         "metadata": metadata or {},
     }
-    json_path = path.with_suffix(".json")
     json_path.write_text(json.dumps(record, indent=2))
     return json_path
+
+
+def _checkpoint_files(path: str | Path) -> tuple[Path, Path]:
+    """The ``(<stem>.json, <stem>.safetensors)`` pair of a checkpoint path."""
+    path = Path(path)
+    if path.suffix in (".json", ".safetensors"):
+        path = path.with_suffix("")
+    return path.with_name(path.name + ".json"), path.with_name(path.name + ".safetensors")
 
 
 def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
     """Load a checkpoint written by :func:`save_checkpoint` into an identically built ``learner``.
 
     Returns the JSON record (``learner``, ``config``, ``iteration``, ``metadata``).
-    Raises ValueError when the checkpoint belongs to another learner class.
+    Raises ValueError when the checkpoint belongs to another learner class or is damaged;
+    warns when it was saved from a learner built with other settings.
     """
-    path = Path(path)
-    json_path, tensor_path = path.with_suffix(".json"), path.with_suffix(".safetensors")
+    json_path, tensor_path = _checkpoint_files(path)
     for p in (json_path, tensor_path):
         if not p.is_file():
             raise ValueError(f"path={str(path)!r}: checkpoint file {p} does not exist")
-    record = json.loads(json_path.read_text())
-    if record.get("format") != _FORMAT:
+    try:
+        record = json.loads(json_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"path={str(path)!r}: {json_path} is not valid JSON ({exc})") from None
+    if not isinstance(record, dict) or record.get("format") != _FORMAT:
         raise ValueError(
-            f"path={str(path)!r} is not a {_FORMAT} checkpoint (format {record.get('format')!r})"
+            f"path={str(path)!r} is not a {_FORMAT} checkpoint"
         )
+    if not isinstance(record.get("iteration"), int) or "learner" not in record:
+        raise ValueError(f"path={str(path)!r}: {json_path} lacks a learner name or an "
+                         "integer iteration; the file is damaged")
     if record["learner"] != type(learner).__name__:
         raise ValueError(
             f"path={str(path)!r} holds a {record['learner']} checkpoint, cannot load it into {type(learner).__name__}"
         )
+    saved, built = record.get("config"), json.loads(json.dumps(learner.get_config()))
+    if saved != built:
+        warnings.warn(f"path={str(path)!r} was saved from a {record['learner']} built with "
+                      f"{saved}; loading it into one built with {built}", stacklevel=2)
     device = next(iter(learner.state_dict().values())).device
     learner.load_state_dict(load_file(str(tensor_path), device=str(device)))
-    learner.iteration = int(record["iteration"])
+    learner.iteration = record["iteration"]
     return record
 
 

@@ -7,7 +7,15 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from metaopt.meta import ANIL, MAML, MAMLpp, MetaSGD, Reptile, SinusoidTasks, pairwise_logistic_loss
+from metaopt.meta import (
+    ANIL,
+    MAML,
+    MAMLpp,
+    MetaSGD,
+    Reptile,
+    SinusoidTasks,
+    pairwise_logistic_loss,
+)
 from metaopt.meta._low_rank import _activation_and_slope, low_rank_inner_loop, mlp_layers
 from metaopt.meta.tasks import Episodes
 
@@ -201,6 +209,26 @@ def test_bad_arguments_name_the_argument(batch):
         maml.meta_loss(batch.support_x, batch.support_y, batch.query_x[:2], batch.query_y[:2])
     with pytest.raises(ValueError, match="support_x"):
         maml.adapt(batch.support_x[0, :, 0], batch.support_y[0, :, 0])
+    # one task's [shots, features] without the task dimension was read as shots tasks
+    with pytest.raises(ValueError, match=r"support_x must be \[tasks, shots, ...\] with a feature"):
+        maml.meta_loss(batch.support_x[0], batch.support_y[0], batch.query_x[0], batch.query_y[0])
+
+
+@pytest.mark.parametrize("make", [MAML, MetaSGD, Reptile])
+def test_frozen_parameters_stay_as_they_are(make, batch):
+    """A parameter with requires_grad=False was adapted in the inner loop, given a
+    learned learning rate (Meta-SGD) and a pseudo-gradient (Reptile)."""
+    net = tiny_net()
+    net[0].weight.requires_grad_(False)
+    learner = make(net, lr=0.1)
+    assert "0.weight" not in learner.inner_names
+    adapted = learner.adapt(batch.support_x, batch.support_y)
+    assert torch.equal(adapted["0.weight"], net[0].weight.expand_as(adapted["0.weight"]))
+    assert not torch.equal(adapted["2.weight"], net[2].weight.expand_as(adapted["2.weight"]))
+    if make is MetaSGD:
+        assert set(learner.learning_rates()) == set(learner.inner_names)
+    learner.training_step(batch)
+    assert net[0].weight.grad is None
 
 
 def wide_net() -> nn.Module:

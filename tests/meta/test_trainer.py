@@ -68,6 +68,32 @@ def test_checkpoint_round_trip_without_pickle(tmp_path):
         load_checkpoint(fresh, tmp_path / "missing")
 
 
+def test_checkpoint_names_with_dots_settings_and_damage(tmp_path):
+    """`maml_lr0.01` and `maml_lr0.05` both wrote `maml_lr0.json` (the dot was taken for
+    a suffix); a damaged file gave a raw JSONDecodeError or KeyError."""
+    runs = {}
+    for lr in (0.01, 0.05):
+        learner = MAML(sine_net(), lr=lr)
+        with torch.no_grad():
+            learner.module[0].bias.fill_(lr)
+        runs[lr] = save_checkpoint(learner, tmp_path / f"maml_lr{lr}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "maml_lr0.01.json", "maml_lr0.01.safetensors", "maml_lr0.05.json",
+        "maml_lr0.05.safetensors"]
+    fresh = MAML(sine_net(), lr=0.01)
+    load_checkpoint(fresh, tmp_path / "maml_lr0.01")
+    assert torch.all(fresh.module[0].bias == 0.01)
+    load_checkpoint(fresh, runs[0.01])  # the .json path names the same checkpoint
+    with pytest.warns(UserWarning, match="built with"):  # saved with lr 0.05
+        load_checkpoint(fresh, tmp_path / "maml_lr0.05")
+    runs[0.05].write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        load_checkpoint(fresh, tmp_path / "maml_lr0.05")
+    runs[0.05].write_text('{"format": "metaopt.meta/1", "learner": "MAML"}')
+    with pytest.raises(ValueError, match="damaged"):
+        load_checkpoint(fresh, tmp_path / "maml_lr0.05")
+
+
 def test_early_stopping_and_resume(tmp_path):
     learner = MAML(sine_net(), lr=0.01)
     trainer = MetaTrainer(
