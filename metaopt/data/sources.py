@@ -185,6 +185,13 @@ class LocalSource:
     def load(self, name: str, task: str | None = None) -> Dataset:
         """Load dataset ``name``; ``task`` defaults to the manifest's, else inferred."""
         path = self._find_file(name)
+        if task is None:
+            known = self.manifest().set_index("name")["task"].get(name)
+            task = known if isinstance(known, str) else None
+        return self._read(path, name, task)
+
+    def _read(self, path: Path, name: str, task: str | None) -> Dataset:
+        """The dataset in the table file ``path``."""
         try:
             if path.name.endswith(".parquet"):
                 table = pd.read_parquet(path)
@@ -200,9 +207,6 @@ class LocalSource:
         y = table.pop(self.target)
         for col in _categorical_features(path.parent / "metadata.yaml", table.columns):
             table[col] = table[col].astype("category")
-        if task is None:
-            known = self.manifest().set_index("name")["task"].get(name)
-            task = known if isinstance(known, str) else None
         frame, target, task = validate(table, y, task)
         return Dataset(X=frame, y=target, task=task, name=name, source="local", source_id=str(path))
 
@@ -237,11 +241,11 @@ def load_table(path: str | Path, target: str, task: str | None = None) -> Datase
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"data file {str(path)!r} does not exist")
-    source = LocalSource(path.parent, target=target)
     name = _dataset_name(path)
     if name is None:
         raise ValueError(f"data file must end with one of {_TABLE_SUFFIXES}, got {path.name!r}")
-    return source.load(name, task)
+    # this very file: not another format of the same name, a folder, or a manifest entry
+    return LocalSource(path.parent, target=target)._read(path, name, task)
 
 
 __all__ = ["DatasetLoadError", "LocalSource", "OpenMLSource", "load_table"]

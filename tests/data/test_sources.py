@@ -89,6 +89,22 @@ def test_load_table_errors(tmp_path):
         load_table(tmp_path / "nothing.csv", "y")
 
 
+def test_load_table_reads_the_file_it_is_given(tmp_path):
+    """`same.parquet` used to load `same.csv` beside it, `shadow.csv` the file of a
+    folder `shadow/`, and an unrelated manifest.csv broke loading."""
+    pd.DataFrame({"x": [1, 2, 3], "y": [0, 1, 0]}).to_csv(tmp_path / "same.csv", index=False)
+    pd.DataFrame({"x": [1.0, 2.0], "z": [3.0, 4.0], "y": [0.5, 1.5]}).to_parquet(
+        tmp_path / "same.parquet")
+    (tmp_path / "shadow").mkdir()
+    pd.DataFrame({"a": [1, 2], "y": [1, 0]}).to_csv(tmp_path / "shadow" / "shadow.csv",
+                                                  index=False)
+    pd.DataFrame({"b": [5, 6, 7], "y": [1, 0, 1]}).to_csv(tmp_path / "shadow.csv", index=False)
+    pd.DataFrame({"file": ["x"]}).to_csv(tmp_path / "manifest.csv", index=False)
+    assert list(load_table(tmp_path / "same.parquet", "y").X.columns) == ["x", "z"]
+    assert list(load_table(tmp_path / "same.csv", "y").X.columns) == ["x"]
+    assert list(load_table(tmp_path / "shadow.csv", "y").X.columns) == ["b"]
+
+
 def test_suites(pmlb_root, openml_cache):
     assert {"openml-cc18", "amlb-classification", "openml-ctr23", "pmlb-classification"} <= set(list_suites())
     cc18 = get_suite("openml-cc18", cache_dir=openml_cache)
