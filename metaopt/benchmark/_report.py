@@ -35,9 +35,12 @@ def curves(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
     Regret is min-max normalized per (dataset, fold) over the test scores of every
     incumbent of every method and seed; ranks compare methods on the same dataset,
     fold, seed and budget. A job contributes at a checkpoint once its incumbent's test
-    score is known (FLAML's only at its end). Columns: ``method, task, fold, seed,
-    budget, test_score, regret, rank``.
+    score is known (FLAML's only at its end). A job that produced no model at all (every
+    trial failed or ran out of time) has the worst regret, 1, at every checkpoint: left
+    out, it made its method look better. Columns: ``method, task, fold, seed, budget,
+    test_score, regret, rank``.
     """
+    _check_some_model(frame)
     trials = frame[frame["status"] != "job_failed"].dropna(subset=["incumbent_test_score"])
     by_trials = settings.get("budget_trials") is not None
     x = "trial" if by_trials else "elapsed"
@@ -60,7 +63,31 @@ def curves(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
         float(min_max_regret(score, *bounds.loc[(task, fold)]))
         for task, fold, score in out[["task", "fold", "test_score"]].itertuples(index=False)
     ]
-    return add_ranks(out, ["task", "fold", "seed", "budget"])
+    empty = _no_model(frame).groupby("job")[["dataset_key", "method", "seed", "fold"]].first()
+    worst = [{"method": method, "task": task, "fold": fold, "seed": seed, "budget": budget,
+              "test_score": np.nan, "regret": 1.0}
+             for task, method, seed, fold in empty.itertuples(index=False) for budget in grid]
+    return add_ranks(pd.concat([out, pd.DataFrame(worst, columns=out.columns)])
+                     if worst else out, ["task", "fold", "seed", "budget"])
+
+
+def _check_some_model(frame: pd.DataFrame) -> None:
+    """ValueError, with the first job errors, when no job produced a model."""
+    if "incumbent_test_score" in frame and frame["incumbent_test_score"].notna().any():
+        return
+    errors = frame.loc[frame["status"] == "job_failed"].reindex(columns=["job", "error"])
+    errors = errors.drop_duplicates("job")
+    detail = "; ".join(f"{job}: {error}" for job, error in errors.head(3).itertuples(index=False))
+    raise ValueError("no job produced a model (every job failed, or every trial of every "
+                     "job failed or ran out of time): nothing to report"
+                     + (f". Failed jobs: {detail}" if detail else ""))
+
+
+def _no_model(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the jobs that ran but never had an incumbent (no model to test)."""
+    ran = frame[frame["status"] != "job_failed"]
+    has_model = ran.groupby("job")["incumbent_test_score"].transform(lambda s: s.notna().any())
+    return ran[~has_model]
 
 
 def _final(frame: pd.DataFrame) -> pd.DataFrame:
@@ -69,14 +96,16 @@ def _final(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def final_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per method: mean final test score, trials and time per job, failed jobs."""
+    """Per method: mean final test score, trials and time per job, failed jobs and jobs
+    without a model (the test score averages the jobs that have one)."""
     last = _final(frame)
     jobs = frame.groupby("job").first()
     table = last.groupby("method").agg(
         test_score=("incumbent_test_score", "mean"), trials=("trial", "mean"),
         seconds=("elapsed", "mean"), jobs=("job", "nunique"))
     table["failed_jobs"] = (jobs["status"] == "job_failed").groupby(jobs["method"]).sum()
-    return table.fillna({"failed_jobs": 0}).round(4)
+    table["no_model_jobs"] = _no_model(frame).groupby("method")["job"].nunique()
+    return table.fillna({"failed_jobs": 0, "no_model_jobs": 0}).round(4)
 
 
 def win_tie_loss(frame: pd.DataFrame) -> pd.DataFrame:

@@ -92,3 +92,34 @@ def test_resume_refuses_other_settings(pmlb_suite, tmp_path):
     run(pmlb_suite.select(limit=1), tmp_path, **small)
     with pytest.raises(ValueError, match="other settings"):
         run(pmlb_suite.select(limit=1), tmp_path, **{**small, "cv_folds": 3})
+
+
+def _jobs(no_model_fold: int | None) -> pd.DataFrame:
+    """Two methods x two folds of two trials on one dataset; method A scores 0.9, B 0.7,
+    and A's job on ``no_model_fold`` has no incumbent (every trial timed out)."""
+    rows = []
+    for method, score in (("A", 0.9), ("B", 0.7)):
+        for fold in (0, 1):
+            for trial in (1, 2):
+                lost = method == "A" and fold == no_model_fold
+                rows.append({"job": f"d__{method}__s0__f{fold}", "dataset_key": "d",
+                             "method": method, "seed": 0, "fold": fold, "trial": trial,
+                             "elapsed": trial, "status": "timeout" if lost else "ok",
+                             "incumbent_test_score": None if lost else score})
+    return pd.DataFrame(rows)
+
+
+def test_a_job_without_a_model_counts_as_the_worst():
+    """It was left out of the regret and rank (A came out best although one of its two
+    jobs produced nothing) and counted as neither failed nor scored."""
+    from metaopt.benchmark import curves
+
+    settings = {"budget_trials": 2, "budget_seconds": None}
+    final = curves(_jobs(no_model_fold=1), settings).query("budget == 2")
+    means = final.groupby("method")[["regret", "rank"]].mean()
+    assert means.loc["A", "regret"] == 0.5 and means.loc["B", "regret"] == 0.5
+    table = final_table(_jobs(no_model_fold=1))
+    assert table.loc["A", "no_model_jobs"] == 1 and table.loc["B", "no_model_jobs"] == 0
+    everything_lost = _jobs(no_model_fold=None).assign(incumbent_test_score=None)
+    with pytest.raises(ValueError, match="no job produced a model"):
+        curves(everything_lost, settings)
