@@ -152,6 +152,23 @@ def _holdout(dataset, test_size: float | None, seed: int):
         return tuple(train_test_split(idx, test_size=test_size, random_state=seed))
 
 
+def _check_same_data(items, kb: KnowledgeBase, max_rows: int | None) -> None:
+    """ValueError when an in-memory dataset's key is stored for data of another shape: its
+    evaluations would be taken for the stored dataset's and skipped."""
+    stored = kb.datasets().set_index("dataset_key")
+    for item in items:
+        if not isinstance(item, _DatasetItem) or item.key not in stored.index:
+            continue
+        data = item.load()
+        shape = (min(data.n_samples, max_rows or data.n_samples), data.n_features)
+        row = stored.loc[item.key]
+        if row["status"] == "ok" and (row["n_samples"], row["n_features"]) != shape:
+            raise ValueError(
+                f"dataset {item.key!r} is stored with {row['n_samples']} x "
+                f"{row['n_features']} rows x features, this one has {shape[0]} x {shape[1]}: "
+                "give it a name of its own, e.g. from_arrays(X, y, name=...)")
+
+
 def _dataset_record(item, dataset=None, error: str | None = None, mf=None) -> dict[str, Any]:
     record = {"dataset_key": item.key, "name": item.name, "source": item.source,
               "task": item.task, "status": "failed" if error else "ok", "error": error}
@@ -364,7 +381,14 @@ def build(
     scoring = {**DEFAULT_SCORING, **(scoring or {})}
     backend_ctx = _backend_context(backend, scheduler)
     items = [_DatasetItem(x) if hasattr(x, "X") else x for x in suite]
+    keys = [item.key for item in items]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValueError(f"datasets {repeated} appear more than once: each needs a key of "
+                         "its own (source/name); name in-memory data, e.g. "
+                         "from_arrays(X, y, name=...)")
     kb = store if isinstance(store, KnowledgeBase) else KnowledgeBase(store)
+    _check_same_data(items, kb, max_rows)
 
     run_id = uuid.uuid4().hex[:12]
     report = BuildReport(run_id=run_id)

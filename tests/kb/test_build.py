@@ -99,3 +99,20 @@ def test_bad_arguments():
         build([], ":memory:", backend="dask")
     with pytest.raises(ValueError, match="shard must be"):
         build([], ":memory:", shard=(2, 2))
+
+
+def test_two_datasets_under_one_key_are_refused(tmp_path):
+    """Two in-memory datasets with the default name shared the key arrays/user-data: the
+    second one's evaluations were taken as done and silently skipped."""
+    from sklearn.datasets import load_iris, load_wine
+
+    iris = from_arrays(*load_iris(return_X_y=True, as_frame=True))
+    wine = from_arrays(*load_wine(return_X_y=True, as_frame=True))
+    with pytest.raises(ValueError, match="appear more than once"):
+        build([iris, wine], ":memory:", spaces="knn", n_configs=1, **FAST)
+    kb = KnowledgeBase(tmp_path / "kb.sqlite")
+    assert build([iris], kb, spaces="knn", n_configs=1, **FAST).n_ok == 1
+    with pytest.raises(ValueError, match="stored with 150 x 4 .* this one has 178 x 13"):
+        build([wine], kb, spaces="knn", n_configs=1, **FAST)
+    named = from_arrays(*load_wine(return_X_y=True, as_frame=True), name="wine")
+    assert build([named], kb, spaces="knn", n_configs=1, **FAST).n_ok == 1
