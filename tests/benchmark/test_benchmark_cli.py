@@ -25,3 +25,22 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
                  "--out", str(tmp_path)])
     assert code == 2
     assert "unknown suite 'nope'" in capsys.readouterr().err
+
+
+def test_limit_counts_the_datasets_left_after_the_exclusion(pmlb_root, tmp_path, capsys):
+    """--limit was applied before --exclude-training-data, so small limits left nothing
+    ("every dataset ... is training data") although most datasets are unseen."""
+    from metaopt.benchmark import load_results
+    from metaopt.data import get_suite
+
+    smallest = get_suite("pmlb-classification", root=pmlb_root).select(limit=2,
+                                                                       smallest_first=True)
+    listed = tmp_path / "training.txt"
+    listed.write_text("\n".join(r.name for r in smallest) + "\n")
+    code = main(["benchmark", "run", "--suite", "pmlb-classification", "--root", str(pmlb_root),
+                 "--limit", "1", "--exclude-training-data", "--training-datasets", str(listed),
+                 "--methods", "default", "--budget-trials", "1", "--seeds", "1", "--folds", "2",
+                 "--cv-folds", "2", "--out", str(tmp_path / "out"), "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    keys = set(load_results(tmp_path / "out")["dataset_key"])
+    assert len(keys) == 1 and not keys & {r.key for r in smallest}
