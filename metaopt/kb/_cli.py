@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 
 def register(subparsers) -> None:
@@ -84,6 +85,9 @@ def _cmd_build(args) -> int:
 
     suite = get_suite(args.suite, root=args.root).select(
         limit=args.limit, names=_dataset_names(args.datasets), smallest_first=args.smallest_first)
+    if not len(suite):
+        raise ValueError(f"suite {args.suite!r} has no datasets"
+                         + (f" under {args.root}" if args.root else ""))
     try:
         report = build(
             suite, args.store, spaces=args.spaces, n_configs=args.n_configs,
@@ -105,10 +109,18 @@ def _cmd_build(args) -> int:
     return 0
 
 
+def _existing(store: str) -> str:
+    """``store`` when it is a database URL or an existing file: reading commands must not
+    create an empty store from a typo."""
+    if "://" not in store and not Path(store).is_file():
+        raise ValueError(f"no knowledge base at {store!r}")
+    return store
+
+
 def _cmd_info(args) -> int:
     from metaopt.kb import KnowledgeBase
 
-    with KnowledgeBase(args.store) as kb:
+    with KnowledgeBase(_existing(args.store)) as kb:
         frame = kb.to_frame(metafeatures=False)
         datasets = kb.datasets()
         print(f"{kb!r}: {len(frame)} evaluations, {len(datasets)} datasets "
@@ -121,7 +133,7 @@ def _cmd_info(args) -> int:
 def _cmd_export(args) -> int:
     from metaopt.kb import KnowledgeBase, write_card
 
-    with KnowledgeBase(args.store) as kb:
+    with KnowledgeBase(_existing(args.store)) as kb:
         path = kb.to_parquet(args.parquet)
         if args.card:
             write_card(kb, args.card, parquet=path)

@@ -65,3 +65,18 @@ def test_datasets_option_builds_only_the_named_datasets(pmlb_root, tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert set(KnowledgeBase(store).to_frame()["dataset_key"]) == {"pmlb/wine_recognition"}
+
+
+def test_reading_commands_create_no_store_and_an_empty_suite_is_an_error(tmp_path, capsys):
+    """`kb info` / `kb export` on a mistyped path created an empty store and reported 0
+    evaluations; `build-kb` on a directory without datasets finished with 0 new ones."""
+    from metaopt.cli import main
+
+    typo = tmp_path / "typo.sqlite"
+    assert main(["kb", "info", str(typo)]) == 2
+    assert main(["kb", "export", str(typo), str(tmp_path / "out.parquet")]) == 2
+    assert "no knowledge base at" in capsys.readouterr().err and not typo.exists()
+    (tmp_path / "empty").mkdir()
+    assert main(["build-kb", "--suite", "pmlb-classification", "--root",
+                 str(tmp_path / "empty"), "--store", str(tmp_path / "kb.sqlite")]) == 2
+    assert "has no datasets under" in capsys.readouterr().err
