@@ -127,6 +127,10 @@ def _to_frame(X) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
         frame = X.copy()
         frame.columns = [str(c) for c in frame.columns]
+        repeated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+        if repeated:
+            raise ValueError(f"X has repeated column names {repeated[:10]} (as strings): "
+                             "give every column a name of its own")
         return frame.reset_index(drop=True)
     if sparse.issparse(X):
         return pd.DataFrame(X.toarray(), columns=[f"x{i}" for i in range(X.shape[1])])
@@ -170,10 +174,12 @@ def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, Ta
     if X is None or y is None:
         raise ValueError("X and y are required, got None")
     frame = _fix_dtypes(_to_frame(X))
-    target = pd.Series(np.asarray(y).ravel() if not isinstance(y, pd.Series) else y.to_numpy())
-    target.name = getattr(y, "name", None) or "target"
     if np.ndim(y) > 1 and np.shape(y)[1] != 1:
         raise ValueError(f"y must be 1-dimensional, got shape {np.shape(y)}")
+    target = pd.Series(np.asarray(y).ravel() if not isinstance(y, pd.Series) else y.to_numpy())
+    name = y.name if isinstance(y, pd.Series) else (
+        y.columns[0] if isinstance(y, pd.DataFrame) else None)
+    target.name = str(name) if name is not None else "target"
     if frame.shape[0] == 0:
         raise ValueError("X is empty: it has 0 rows")
     if frame.shape[1] == 0:
@@ -212,7 +218,15 @@ def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, Ta
         target = target.astype(float)
         if not np.isfinite(target.to_numpy()).all():
             raise ValueError("y contains infinite values")
+        if target.nunique() < 2:
+            raise ValueError(f"regression needs a target that varies, got the constant "
+                             f"{_plain(target.iloc[0])!r}")
     return frame, target, task
+
+
+def _plain(value):
+    """A numpy scalar as the Python value it holds (``1``, not ``np.int64(1)``)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _check_classification_target(target: pd.Series) -> None:
@@ -220,7 +234,7 @@ def _check_classification_target(target: pd.Series) -> None:
     if n_classes < 2:
         raise ValueError(
             f"classification needs at least 2 classes in y, got {n_classes} "
-            f"(only {target.iloc[0]!r})"
+            f"(only {_plain(target.iloc[0])!r})"
         )
     if ptypes.is_float_dtype(target):
         values = target.to_numpy(dtype=float)
