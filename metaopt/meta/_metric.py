@@ -55,6 +55,11 @@ class MetricLearner(nn.Module):
         one_hot = F.one_hot(support_y.long(), n_way).to(
             support_x.dtype if support_x.is_floating_point() else torch.float32
         )
+        empty = (one_hot.sum(dim=1) == 0).nonzero()
+        if len(empty):  # an empty class would get a prototype at the origin
+            task, label = (int(v) for v in empty[0])
+            raise ValueError(f"task {task}'s support set has no example of class {label}: "
+                             f"each of the {n_way} classes 0..{n_way - 1} needs one")
         return self.embed(support_x), one_hot, self.embed(query_x)
 
     def scores(
@@ -86,6 +91,9 @@ class MetricLearner(nn.Module):
         n_way: int | None = None,
     ) -> torch.Tensor:
         """Mean query loss over the episodes of a batch."""
+        if tuple(query_y.shape) != tuple(query_x.shape[:2]):
+            raise ValueError(f"query_y must be [tasks, queries] = {tuple(query_x.shape[:2])} "
+                             f"class indices, got {tuple(query_y.shape)}")
         return self._loss(self.scores(support_x, support_y, query_x, n_way=n_way), query_y)
 
     def training_step(self, episodes: Episodes) -> tuple[float, float]:

@@ -70,3 +70,21 @@ def test_metric_arguments_are_validated():
         MatchingNet(None)
     with pytest.raises(ValueError, match="support_y"):
         ProtoNet(encoder()).scores(torch.zeros(2, 5, 64), torch.zeros(2, 4), torch.zeros(2, 3, 64))
+
+
+@pytest.mark.parametrize("make", [lambda: ProtoNet(encoder()),
+                                  lambda: RelationNet(encoder(), embedding_dim=32)])
+def test_classes_missing_from_the_support_set_are_refused(make):
+    """Support labels {0, 2, 4} gave classes 1 and 3 a prototype at the origin (and
+    RelationNet predicted them); n_way=7 added empty classes to the loss; a query_y of
+    one task was broadcast over two."""
+    learner = make()
+    x = torch.randn(2, 3, 64)
+    with pytest.raises(ValueError, match="task 0's support set has no example of class 1"):
+        learner.scores(x, torch.tensor([[0, 2, 4], [0, 1, 2]]), x)
+    labels = torch.tensor([[0, 1, 2], [2, 1, 0]])
+    with pytest.raises(ValueError, match="class 3: each of the 7 classes"):
+        learner.scores(x, labels, x, n_way=7)
+    with pytest.raises(ValueError, match=r"query_y must be \[tasks, queries\] = \(2, 3\)"):
+        learner.meta_loss(x, labels, x, labels[:1])
+    assert learner.scores(x, labels, x).shape == (2, 3, 3)
