@@ -9,6 +9,7 @@ never of rows: see :func:`split_labels`.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
@@ -190,6 +191,13 @@ class ClassificationTasks:
                 f"(smallest class has {counts.min()}); n_way={self.n_way} needs {self.n_way}. "
                 "Lower k_shot or n_query."
             )
+        if not eligible.all():
+            short = self.classes_[~eligible][:5].tolist()
+            message = (f"{int((~eligible).sum())} class(es) have fewer than k_shot + n_query "
+                       f"= {need} rows (e.g. {short})")
+            if classes is not None:
+                raise ValueError(f"{message}; they were asked for in classes=")
+            warnings.warn(f"{message}: left out of the episodes", stacklevel=2)
         self.classes_ = self.classes_[eligible]
         self._table, self._valid = _row_table(y, self.classes_)
         self._X = torch.as_tensor(X, dtype=dtype)
