@@ -130,7 +130,7 @@ def test_classes_with_too_few_rows_are_refused_when_asked_for_and_reported_other
     few = np.concatenate([np.flatnonzero(y != 3), np.flatnonzero(y == 3)[:4]])
     with pytest.raises(ValueError, match=r"fewer than k_shot \+ n_query = 6 rows \(e.g. \[3\]\); "
                                          "they were asked for"):
-        ClassificationTasks(X[few], y[few], k_shot=1, n_query=5, classes=[1, 2, 3, 4, 5])
+        ClassificationTasks(X[few], y[few], n_way=2, k_shot=1, n_query=5, classes=[1, 2, 3])
     with pytest.warns(UserWarning, match="left out of the episodes"):
         tasks = ClassificationTasks(X[few], y[few], k_shot=1, n_query=5)
     assert 3 not in tasks.classes_ and len(tasks.classes_) == 9
