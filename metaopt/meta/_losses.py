@@ -29,6 +29,10 @@ def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor)
     ``pred`` is reshaped to ``target``'s shape when they hold the same number of
     values (an ``[n, 1]`` output against an ``[n]`` target).
     """
+    if pred.numel() != target.numel():
+        raise ValueError(
+            f"loss_fn='mse': the model gives {tuple(pred.shape)} outputs for targets of shape "
+            f"{tuple(target.shape)}; class labels need loss_fn='cross_entropy'")
     pred = pred.reshape(target.shape)
     per_example = (pred - target).pow(2).reshape(target.shape[0], -1).mean(dim=1)
     return _weighted_mean(per_example, weight)
@@ -38,6 +42,12 @@ def weighted_cross_entropy(
     pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor
 ) -> torch.Tensor:
     """Cross-entropy of logits ``pred`` ``[n, classes]`` against integer labels ``[n]``."""
+    if target.is_floating_point():
+        raise ValueError(f"loss_fn='cross_entropy' needs integer class labels, got {target.dtype} "
+                         "targets (a regression target needs loss_fn='mse')")
+    if pred.ndim != 2 or pred.shape[-1] < 2:
+        raise ValueError(f"loss_fn='cross_entropy' needs one logit per class ([n, classes], "
+                         f"classes >= 2), the model gives {tuple(pred.shape)}")
     return _weighted_mean(F.cross_entropy(pred, target, reduction="none"), weight)
 
 
@@ -74,8 +84,9 @@ def resolve_loss(loss_fn: str | LossFn) -> LossFn:
         return LOSSES[loss_fn]
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be a string or a callable, got {type(loss_fn).__name__}")
-    try:
-        inspect.signature(loss_fn).bind(None, None, None)
+    try:  # a module's own signature is forward's, not __call__'s (*args, **kwargs)
+        inspect.signature(loss_fn.forward if isinstance(loss_fn, torch.nn.Module)
+                          else loss_fn).bind(None, None, None)
     except TypeError as err:
         raise TypeError(
             "loss_fn must accept three positional arguments (pred, target, weight); "

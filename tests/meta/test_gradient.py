@@ -342,3 +342,22 @@ def test_a_copy_of_a_compiled_learner_runs_on_its_own_parameters(batch, how):
     got, want = meta_grads(clone, batch), meta_grads(expected, batch)
     for name in want:
         torch.testing.assert_close(got[name], want[name], rtol=1e-10, atol=1e-12)
+
+
+def test_a_loss_that_does_not_fit_the_labels_says_which_to_use():
+    """Class labels under the default mse failed deep in torch with a reshape error,
+    float labels under cross-entropy with a gather() dtype error, a one-output network
+    under cross-entropy gave a loss of exactly 0, and nn.MSELoss() passed the
+    signature check."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 5))
+    x, y = torch.randn(2, 10, 4), torch.randint(0, 5, (2, 10))
+    with pytest.raises(ValueError, match="class labels need loss_fn='cross_entropy'"):
+        MAML(net).meta_loss(x, y, x, y)
+    with pytest.raises(ValueError, match="needs integer class labels"):
+        MAML(net, loss_fn="cross_entropy").meta_loss(x, y.float(), x, y.float())
+    with pytest.raises(ValueError, match="one logit per class"):
+        MAML(nn.Linear(4, 1), loss_fn="cross_entropy").meta_loss(x, y, x, y)
+    with pytest.raises(TypeError, match="three positional arguments"):
+        MAML(net, loss_fn=nn.MSELoss())
+    assert MAML(net, loss_fn="cross_entropy").meta_loss(x, y, x, y) > 0
