@@ -63,6 +63,13 @@ class GradientLearner(nn.Module):
         super().__init__()
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        tracking = [name for name, m in model.named_modules()
+                    if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+        if tracking:
+            raise ValueError(
+                f"batch-norm layer(s) {tracking} track running statistics, which torch.func "
+                "cannot update inside the inner loop; build them with "
+                "track_running_stats=False (per-batch statistics, as in MAML's own code)")
         if not lr > 0:
             raise ValueError(f"lr must be > 0, got {lr!r}")
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:

@@ -361,3 +361,16 @@ def test_a_loss_that_does_not_fit_the_labels_says_which_to_use():
     with pytest.raises(TypeError, match="three positional arguments"):
         MAML(net, loss_fn=nn.MSELoss())
     assert MAML(net, loss_fn="cross_entropy").meta_loss(x, y, x, y) > 0
+
+
+def test_batch_norm_must_use_batch_statistics(batch):
+    """Running statistics failed inside torch.func with "mutate a captured Tensor"."""
+    def net(track: bool) -> nn.Module:
+        return nn.Sequential(nn.Linear(1, 8), nn.BatchNorm1d(8, track_running_stats=track),
+                             nn.ReLU(), nn.Linear(8, 1)).double()
+
+    with pytest.raises(ValueError, match="track_running_stats=False"):
+        MAML(net(True))
+    maml = MAML(net(False))
+    assert torch.isfinite(maml.meta_loss(batch.support_x, batch.support_y, batch.query_x,
+                                         batch.query_y))
