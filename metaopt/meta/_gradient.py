@@ -81,10 +81,16 @@ class GradientLearner(nn.Module):
         self.loss_fn = loss_fn
         self._loss = resolve_loss(loss_fn)
         self.inner_names = self._select(inner_params)
-        self._mlp_layers = mlp_layers(model)
         self._compile_options: dict | None = None  # set by compile_meta_loss()
         self._compiled_losses = None  # compiled on first use; not pickled
         self.iteration = 0
+
+    @property
+    def _mlp_layers(self):
+        """The model's layers for the hand-written inner loop, or None; read at every call,
+        so a layer swapped or a hook added after wrapping is seen (it was read once, and
+        training then ran another model than ``adapt`` and ``predict``)."""
+        return mlp_layers(self.module)
 
     def _select(self, prefixes: Sequence[str] | None) -> tuple[str, ...]:
         # frozen parameters (requires_grad=False) are left as they are, in both loops
