@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import signal
@@ -9,6 +10,7 @@ import socket
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -150,6 +152,27 @@ def _holdout(dataset, test_size: float | None, seed: int):
                                       stratify=stratify))
     except ValueError:  # a class too small to stratify
         return tuple(train_test_split(idx, test_size=test_size, random_state=seed))
+
+
+# build settings that change what an evaluation measures
+_MEASURING = ("seed", "cv_folds", "max_rows", "scoring", "test_size", "time_limit")
+
+
+def _warn_other_settings(kb: KnowledgeBase, params: dict[str, Any]) -> None:
+    """Warn when the store's last run measured with other settings: evaluations already
+    stored are kept as they are (a resume skips them), so the store would mix both."""
+    runs = kb.runs()
+    if runs.empty or runs["params"].dropna().empty:
+        return
+    last = json.loads(runs.sort_values("started_at")["params"].dropna().iloc[-1])
+    changed = {k: (last.get(k), params[k]) for k in _MEASURING
+               if k in last and last.get(k) != json.loads(dumps(params[k]))}
+    if changed:
+        warnings.warn(
+            "the store's last run used other settings: " + ", ".join(
+                f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
+            + "; evaluations already stored are kept, not redone with them (use a new "
+            "store to measure with other settings)", stacklevel=3)
 
 
 def _check_same_data(items, kb: KnowledgeBase, max_rows: int | None) -> None:
@@ -417,6 +440,7 @@ def build(
               "n_configs": n_configs, "n_design": n_design, "seed": seed, "cv_folds": cv_folds,
               "time_limit": time_limit, "max_rows": max_rows, "scoring": scoring,
               "test_size": test_size, "n_jobs": n_jobs, "backend": backend, "shard": shard}
+    _warn_other_settings(kb, params)
     machine = {"platform": platform.platform(), "processor": platform.processor(),
                "cpu_count": os.cpu_count(), "python": platform.python_version()}
     kb.start_run(run_id, {"host": socket.gethostname(), "machine": dumps(machine),

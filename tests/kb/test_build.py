@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -116,3 +117,16 @@ def test_two_datasets_under_one_key_are_refused(tmp_path):
         build([wine], kb, spaces="knn", n_configs=1, **FAST)
     named = from_arrays(*load_wine(return_X_y=True, as_frame=True), name="wine")
     assert build([named], kb, spaces="knn", n_configs=1, **FAST).n_ok == 1
+
+
+def test_a_run_with_other_measuring_settings_warns(tmp_path):
+    """Rerunning with another cv_folds reported "0 new, 3 already stored" and nothing
+    else: the stored evaluations are kept as they were measured."""
+    kb = KnowledgeBase(tmp_path / "kb.sqlite")
+    settings = {**FAST, "spaces": "knn", "n_configs": 2}
+    build([_dataset("a")], kb, **settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert build([_dataset("a")], kb, **settings).n_already_done == 2  # same: silent
+    with pytest.warns(UserWarning, match=r"cv_folds 2 -> 3; evaluations already stored"):
+        build([_dataset("a")], kb, **{**settings, "cv_folds": 3})
