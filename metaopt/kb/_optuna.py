@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from optuna.distributions import (
 )
 from optuna.trial import TrialState
 
+from metaopt.data import TASK_TYPES
 from metaopt.kb._design import config_id
 from metaopt.kb._store import KnowledgeBase
 
@@ -68,6 +70,8 @@ def from_optuna_study(
             f"study {study.study_name!r} has {len(study.directions)} objectives; "
             "only single-objective studies can be imported"
         )
+    if task not in TASK_TYPES:
+        raise ValueError(f"task must be one of {TASK_TYPES}, got {task!r}")
     kb = KnowledgeBase() if kb is None else kb
     minimize = study.direction == optuna.study.StudyDirection.MINIMIZE
     name = metric or "objective"
@@ -80,7 +84,9 @@ def from_optuna_study(
         if status is None:
             continue
         score = None
-        if status == "ok":
+        if status == "ok" and not math.isfinite(trial.value):
+            status = "failed"  # an infinite objective is no score to learn from
+        elif status == "ok":
             score = -trial.value if minimize else trial.value
         duration = trial.duration.total_seconds() if trial.duration is not None else None
         records.append({
@@ -90,6 +96,11 @@ def from_optuna_study(
             "eval_time": duration, "status": status, "origin": "optuna",
             "extra": {"study": study.study_name, "trial": trial.number},
         })
+    repeats = len(records) - len({r["config_id"] for r in records})
+    if repeats:
+        warnings.warn(f"{repeats} trial(s) of study {study.study_name!r} repeat the parameters "
+                      "of an earlier one: the knowledge base keeps one evaluation per "
+                      "configuration, the first", stacklevel=2)
     kb.add_evaluations(records)
     return kb
 
@@ -104,6 +115,8 @@ def to_optuna(
 
     Studies are named ``"<dataset_key>::<space>"`` and their user attributes hold the
     dataset's meta-features; ``failed``/``timeout`` evaluations become failed trials.
+    An existing study of that name gets only the evaluations it does not hold yet (by
+    ``config_id``), so writing twice adds nothing.
     Useful for optuna-dashboard. Returns the study names.
 
     Parameters
@@ -127,6 +140,7 @@ def to_optuna(
             value = group[col].iloc[0]
             study.set_user_attr(col, None if math.isnan(value) else float(value))
         study.set_user_attr("task", group["task"].iloc[0])
+        held = {t.user_attrs.get("config_id") for t in study.get_trials(deepcopy=False)}
         study.add_trials([
             optuna.trial.create_trial(
                 params=params, distributions={k: dists[k] for k in params},
@@ -136,6 +150,7 @@ def to_optuna(
                             "test_score": row.test_score, "fit_time": row.fit_time},
             )
             for params, row in zip(configs, group.itertuples(), strict=True)
+            if row.config_id not in held
         ])
         names.append(study.study_name)
     return names

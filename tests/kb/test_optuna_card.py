@@ -45,6 +45,25 @@ def test_optuna_roundtrip(tmp_path):
     assert len(back.trials) == len(complete)
     assert back.best_value == pytest.approx(-study.best_value)
     assert back.user_attrs["mf_n_rows"] == 150.0
+    to_optuna(kb, f"sqlite:///{tmp_path / 'out.db'}")  # again: nothing added (was doubled)
+    assert len(optuna.load_study(study_name=names[0], storage=f"sqlite:///{tmp_path / 'out.db'}")
+               .trials) == len(complete)
+
+
+def test_optuna_import_of_odd_trials():
+    """An infinite objective was stored as ok without a score (to_optuna then failed on
+    NaN), repeated parameters collapsed silently and a task typo was accepted."""
+    study = optuna.create_study(direction="maximize")
+    for params, value in (({"x": 0.1}, 1.0), ({"x": 0.2}, float("inf")), ({"x": 0.1}, 2.0)):
+        study.add_trial(optuna.trial.create_trial(
+            params=params, distributions={"x": optuna.distributions.FloatDistribution(0, 1)},
+            value=value))
+    with pytest.warns(UserWarning, match="1 trial.* repeat the parameters"):
+        kb = from_optuna_study(study, dataset_key="user/d", space="mine", task="regression")
+    frame = kb.to_frame().sort_values("cv_score")
+    assert frame["status"].tolist() == ["ok", "failed"] and frame["cv_score"].iloc[0] == 1.0
+    with pytest.raises(ValueError, match="task must be one of"):
+        from_optuna_study(study, dataset_key="user/d", space="mine", task="regresion")
 
 
 def test_card(tmp_path):
