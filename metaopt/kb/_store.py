@@ -178,7 +178,13 @@ class KnowledgeBase:
             kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
         elif self.dialect == "sqlite":
             kwargs = {"connect_args": {"timeout": 60}}
-        self.engine = sa.create_engine(url, **kwargs)
+        try:
+            self.engine = sa.create_engine(url, **kwargs)
+        except ModuleNotFoundError as exc:  # the database's driver, e.g. psycopg
+            raise ValueError(f"store {sa.engine.make_url(url).render_as_string()!r} needs "
+                             f"the Python package {exc.name!r} (its database driver): "
+                             "pip install it, e.g. `pip install psycopg[binary]` for "
+                             "PostgreSQL") from None
         if self.dialect == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self._open(store)

@@ -126,3 +126,13 @@ def test_two_processes_write_one_sqlite_file(tmp_path):
     assert len(frame) == 90
     assert not frame.duplicated(["dataset_key", "space", "config_id", "seed"]).any()
     assert np.isclose(frame["cv_score"].sum(), sum(i / 10 for i in range(90)))
+
+
+def test_a_database_without_its_driver_names_the_package():
+    """A postgresql:// store without its driver ended in a ModuleNotFoundError traceback."""
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg") or importlib.util.find_spec("psycopg2"):
+        pytest.skip("a PostgreSQL driver is installed here")
+    with pytest.raises(ValueError, match=r"needs the Python package 'psycopg2?'.*u:\*\*\*@"):
+        KnowledgeBase("postgresql://u:secret@localhost/db")
