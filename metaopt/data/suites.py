@@ -105,7 +105,8 @@ def get_suite(
     """
     if name in _LOCAL_SUITES:
         if root is None:
-            raise ValueError(f"suite {name!r} is a local directory suite: pass root=<directory>")
+            raise ValueError(f"suite {name!r} is a local directory suite: pass its directory "
+                             "(root=, or --root on the command line)")
         source = LocalSource(root)
         table = source.manifest()
         task = _LOCAL_SUITES[name]

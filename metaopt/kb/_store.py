@@ -413,6 +413,9 @@ class KnowledgeBase:
         os.close(fd)
         try:
             self.to_frame().to_parquet(tmp, index=False)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # a temp file is private (0600); the export is not
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

@@ -118,7 +118,7 @@ def test_suites(pmlb_root, openml_cache):
     assert [r.key for r in small] == [r.key for r in pmlb][:3]
     assert small[0].load().task == "classification"
     assert len(pmlb.select(names=["iris" if "iris" in [r.name for r in pmlb] else "adult"])) == 1
-    with pytest.raises(ValueError, match="pass root"):
+    with pytest.raises(ValueError, match="pass its directory"):
         get_suite("pmlb-regression")
     with pytest.raises(ValueError, match="unknown suite"):
         get_suite("nope")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
 
 import numpy as np
@@ -45,6 +46,9 @@ def test_frame_parquet_roundtrip(tmp_path):
     assert frame["mf_n_rows"].tolist() == [10.0] * 5
     assert frame["mf_skew"].isna().all()
     path = kb.to_parquet(tmp_path / "out" / "kb.parquet")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not the temp file's private 0600
     back = KnowledgeBase.from_parquet(path).to_frame()
     cols = [c for c in frame.columns if c != "created_at"]
     pd.testing.assert_frame_equal(frame[cols], back[cols], check_dtype=False)
