@@ -11,6 +11,7 @@ from torch import nn
 
 from metaopt.meta import (
     MAML,
+    ClassificationTasks,
     MetaSGD,
     MetaTrainer,
     ProtoNet,
@@ -110,6 +111,31 @@ def test_early_stopping_and_resume(tmp_path):
     resumed.fit(SinusoidTasks(seed=0), resume=True)
     assert resumed.history_["iteration"] == list(range(1, stopped + 6))
     assert resumed.learner.iteration == stopped + 5
+
+
+@pytest.mark.parametrize("make", [lambda: SinusoidTasks(seed=0),
+                                  lambda: ClassificationTasks(*_digits(), n_way=2, seed=0)])
+def test_a_resumed_fit_draws_the_episodes_an_unbroken_one_would(tmp_path, make):
+    """The task stream restarted at a resume: the episodes after it repeated the first."""
+    def trainer(iterations: int, directory) -> MetaTrainer:
+        learner = MAML(nn.Sequential(nn.Linear(64, 2)), loss_fn="cross_entropy") if isinstance(
+            make(), ClassificationTasks) else MAML(sine_net())
+        # plain SGD: no optimiser moments, which a resume restarts
+        return MetaTrainer(learner, iterations=iterations, meta_batch_size=2, eval_every=2,
+                           optimizer="sgd", lr=0.01, checkpoint_dir=directory,
+                           progress=False, seed=0)
+
+    unbroken = trainer(6, tmp_path / "a").fit(make())
+    trainer(3, tmp_path / "b").fit(make())
+    resumed = trainer(6, tmp_path / "b").fit(make(), resume=True)
+    assert resumed.history_["outer_loss"][3:] == pytest.approx(unbroken.history_["outer_loss"][3:])
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).astype("float32"), y
 
 
 def test_trainer_validates_arguments():
