@@ -78,6 +78,9 @@ def register(subparsers) -> None:
                    help="only the LIMIT smallest datasets of the suite (rows x columns, where "
                         "known; suite order otherwise): a quick run")
     q.add_argument("--out", required=True, help="results directory (resumed if it exists)")
+    q.add_argument("--retry-failed", action="store_true",
+                   help="run again the jobs that failed as a whole (e.g. a dataset that "
+                        "could not be loaded); finished jobs are kept otherwise")
     q.add_argument("--n-jobs", type=int, default=-1,
                    help="parallel jobs (default -1: one per core; each job is single-threaded)")
     q.add_argument("--backend", choices=["loky", "dask"], default="loky")
@@ -179,7 +182,7 @@ def _cmd_run(args) -> int:
         time_limit=args.time_limit, n_jobs=args.n_jobs, backend=args.backend,
         scheduler=args.scheduler, exclude_training_data=args.exclude_training_data,
         training_datasets=args.training_datasets, cache_dir=args.cache_dir,
-        download=args.download,
+        download=args.download, retry_failed=args.retry_failed,
         progress=not args.no_progress,
     )
     print(f"{frame['job'].nunique()} jobs in {args.out} ({time.perf_counter() - start:.0f} s)")

@@ -283,6 +283,7 @@ def run(
     training_datasets: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
     download: bool = False,
+    retry_failed: bool = False,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Run (or resume) a benchmark of optimizers with real fits on a suite.
@@ -308,6 +309,9 @@ def run(
     training_datasets : path, optional
         Text file of training dataset keys or names (instead of
         ``metaopt.ranker.training_datasets()``); also marks unseen datasets in the report.
+    retry_failed : bool
+        Run again the jobs that failed as a whole (e.g. a dataset that could not be
+        loaded, since fixed); otherwise every finished job is kept.
 
     Returns
     -------
@@ -330,6 +334,8 @@ def run(
         _spaces_for(spaces, task)  # unknown space names fail here
     training = _training_set(training_datasets)
     refs = list(suite)
+    if not refs:
+        raise ValueError(f"suite {suite.name!r} has no datasets: nothing to benchmark")
     excluded = ([r.key for r in refs if {r.key, r.name} & training]
                 if exclude_training_data else [])
     refs = [r for r in refs if r.key not in excluded]
@@ -347,7 +353,8 @@ def run(
                                    "excluded": excluded})
     jobs = [BenchmarkJob(r, m, s, f) for r in refs for f in range(folds)
             for s in range(seeds) for m in methods]
-    pending = [j for j in jobs if not (out / "jobs" / f"{j.name}.jsonl").is_file()]
+    pending = [j for j in jobs
+               if not _finished(out / "jobs" / f"{j.name}.jsonl", retry_failed)]
     with _backend_context(backend, scheduler), tqdm(
             total=len(jobs), initial=len(jobs) - len(pending), disable=not progress,
             desc=f"benchmark {suite.name}", unit="job") as bar:
@@ -358,6 +365,15 @@ def run(
                           "".join(json.dumps(r, default=str) + "\n" for r in rows))
             bar.update()
     return load_results(out)
+
+
+def _finished(path: Path, retry_failed: bool) -> bool:
+    """Whether a job's results are written (and, with ``retry_failed``, it did not fail
+    as a whole, e.g. on a dataset that could not be loaded)."""
+    if not path.is_file():
+        return False
+    first = path.read_text().split("\n", 1)[0]
+    return not retry_failed or json.loads(first).get("status") != "job_failed"
 
 
 def _named(job: BenchmarkJob, settings: Settings) -> tuple[str, list[dict]]:

@@ -123,3 +123,29 @@ def test_a_job_without_a_model_counts_as_the_worst():
     everything_lost = _jobs(no_model_fold=None).assign(incumbent_test_score=None)
     with pytest.raises(ValueError, match="no job produced a model"):
         curves(everything_lost, settings)
+
+
+def test_retry_failed_runs_again_the_jobs_that_failed_as_a_whole(pmlb_root, tmp_path):
+    """A job whose dataset could not be loaded stayed failed after the file was fixed:
+    its result file counted as finished."""
+    import shutil
+
+    from metaopt.data import get_suite
+
+    suite_dir = tmp_path / "suite"
+    (suite_dir / "wine").mkdir(parents=True)
+    table = pd.read_csv(pmlb_root / "wine_recognition" / "wine_recognition.tsv.gz", sep="\t")
+    table.rename(columns={"target": "label"}).to_csv(suite_dir / "wine" / "wine.csv",
+                                                     index=False)  # no target column
+    pd.DataFrame({"name": ["wine"], "task": ["classification"]}).to_csv(
+        suite_dir / "manifest.csv", index=False)
+    settings = {**SMALL, "methods": ["default"]}
+    suite = get_suite("pmlb-classification", root=suite_dir)
+    first = run(suite, tmp_path / "out", **settings)
+    assert set(first["status"]) == {"job_failed"}
+    table.to_csv(suite_dir / "wine" / "wine.csv", index=False)  # fixed
+    assert set(run(suite, tmp_path / "out", **settings)["status"]) == {"job_failed"}
+    retried = run(suite, tmp_path / "out", retry_failed=True, **settings)
+    assert "job_failed" not in set(retried["status"])
+    assert retried["incumbent_test_score"].notna().all()
+    shutil.rmtree(suite_dir)
