@@ -462,6 +462,10 @@ def build(
                 bar.set_description(f"build-kb {item.name}"[:40])
                 try:
                     dataset = item.load()
+                    if dataset.task == "regression" and dataset.y.nunique() < 2:
+                        raise ValueError(f"the regression target is constant "
+                                         f"({float(dataset.y.iloc[0])}): every configuration "
+                                         "would score the same")
                     if max_rows is not None:
                         dataset = dataset.subsample(max_rows, random_state=seed)
                 except Exception as exc:  # recorded, reported, retried by the next run

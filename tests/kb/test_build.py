@@ -130,3 +130,12 @@ def test_a_run_with_other_measuring_settings_warns(tmp_path):
         assert build([_dataset("a")], kb, **settings).n_already_done == 2  # same: silent
     with pytest.warns(UserWarning, match=r"cv_folds 2 -> 3; evaluations already stored"):
         build([_dataset("a")], kb, **{**settings, "cv_folds": 3})
+
+
+def test_a_constant_regression_target_is_a_dataset_error(tmp_path):
+    """Every configuration scored R² = 1 on it and went into the knowledge base."""
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    flat = from_arrays(X, np.full(40, 2.5), task="regression", name="flat")
+    report = build([flat], ":memory:", spaces="knn", n_configs=2, **FAST)
+    assert report.n_ok == 0
+    assert "regression target is constant" in report.dataset_errors["arrays/flat"]
