@@ -291,6 +291,10 @@ class MetaTrainer:
         start = 0
         if resume and (self.checkpoint_dir / "last.json").is_file():
             record = load_checkpoint(self.learner, self.checkpoint_dir / "last")
+            if "history" not in record["metadata"]:
+                raise ValueError(f"{self.checkpoint_dir / 'last'} was not written by a "
+                                 "MetaTrainer (no history): load it with load_checkpoint "
+                                 "and fit without resume")
             self.history_ = record["metadata"]["history"]
             self.best_iteration_ = record["metadata"]["best_iteration"]
             saved_best = record["metadata"]["best_valid_loss"]  # None: no validation yet

@@ -131,6 +131,14 @@ def test_a_resumed_fit_draws_the_episodes_an_unbroken_one_would(tmp_path, make):
     assert resumed.history_["outer_loss"][3:] == pytest.approx(unbroken.history_["outer_loss"][3:])
 
 
+def test_resume_from_a_bare_checkpoint_says_what_it_lacks(tmp_path):
+    save_checkpoint(MAML(sine_net()), tmp_path / "last")  # not a trainer's: no history
+    trainer = MetaTrainer(MAML(sine_net()), iterations=2, checkpoint_dir=tmp_path,
+                          progress=False)
+    with pytest.raises(ValueError, match="not written by a MetaTrainer"):
+        trainer.fit(SinusoidTasks(seed=0), resume=True)
+
+
 def _digits():
     from sklearn.datasets import load_digits
 
