@@ -158,6 +158,10 @@ def report(out: str | os.PathLike) -> Path:
         raise ValueError(f"{os.fspath(out)!r} is not a `benchmark run` directory (no run.json)")
     settings = json.loads(settings_file.read_text())
     frame = load_results(out)
+    # jobs an earlier run made before --exclude-training-data named their datasets
+    stale = frame["dataset_key"].isin(settings.get("excluded", []))
+    n_stale = frame.loc[stale, "job"].nunique()
+    frame = frame[~stale]
     methods = [m for m in settings["methods"] if m in set(frame["method"])]
     curve = curves(frame, settings)
     unit = "trials" if settings.get("budget_trials") else "seconds"
@@ -203,7 +207,9 @@ def report(out: str | os.PathLike) -> Path:
          if known else "Unseen by the meta-model: unknown (no list of training datasets)."),
     ]
     if settings.get("excluded"):
-        lines.append(f"Excluded as training data: {', '.join(settings['excluded'])}.")
+        lines.append(f"Excluded as training data: {', '.join(settings['excluded'])}"
+                     + (f" (their {n_stale} job(s) from an earlier run are left out of "
+                        "the tables)." if n_stale else "."))
     if len(failed):
         lines += ["", "## Failed jobs", ""]
         lines += [f"- {r.job}: {r.error}" for r in failed.itertuples()]

@@ -149,3 +149,17 @@ def test_retry_failed_runs_again_the_jobs_that_failed_as_a_whole(pmlb_root, tmp_
     assert "job_failed" not in set(retried["status"])
     assert retried["incumbent_test_score"].notna().all()
     shutil.rmtree(suite_dir)
+
+
+def test_report_leaves_out_the_jobs_of_datasets_excluded_later(pmlb_suite, tmp_path):
+    """A rerun with --exclude-training-data into an existing directory listed a dataset
+    as excluded while its earlier jobs were still in every table."""
+    import json
+
+    run(pmlb_suite, tmp_path, **{**SMALL, "methods": ["default"]})
+    settings = json.loads((tmp_path / "run.json").read_text())
+    first = next(iter(pmlb_suite)).key
+    (tmp_path / "run.json").write_text(json.dumps({**settings, "excluded": [first]}))
+    text = report(tmp_path).read_text()
+    assert f"Excluded as training data: {first} (their 2 job(s) from an earlier run" in text
+    assert "1 datasets, 2 jobs" in text
