@@ -404,6 +404,8 @@ def _weights(x: torch.Tensor, weight: torch.Tensor | None, which: str) -> torch.
         raise ValueError(
             f"{which}_weight must have shape [tasks, shots] = {tuple(x.shape[:2])}, got {tuple(weight.shape)}"
         )
+    if (weight < 0).any():
+        raise ValueError(f"{which}_weight must be >= 0 (0 marks padding), got a negative weight")
     return weight.to(dtype)
 
 
@@ -614,9 +616,11 @@ class MAMLpp(GradientLearner):
                 raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
         self.msl_iterations = msl_iterations
         self.first_order_iterations = first_order_iterations
-        self.lrs = nn.ParameterDict(
-            {_lr_key(n): nn.Parameter(torch.full((steps,), self.lr)) for n in self.inner_names}
-        )
+        params = dict(self.module.named_parameters())
+        self.lrs = nn.ParameterDict({  # in each parameter's dtype (a float64 model: float64)
+            _lr_key(n): nn.Parameter(torch.full((steps,), self.lr, dtype=params[n].dtype))
+            for n in self.inner_names
+        })
 
     def _step_size(self, name: str, step: int) -> torch.Tensor:
         return self.lrs[_lr_key(name)][min(step, self.steps - 1)]

@@ -376,3 +376,15 @@ def test_batch_norm_must_use_batch_statistics(batch):
     maml = MAML(net(False))
     assert torch.isfinite(maml.meta_loss(batch.support_x, batch.support_y, batch.query_x,
                                          batch.query_y))
+
+
+def test_negative_weights_are_refused_and_mamlpp_rates_follow_the_model_dtype(batch):
+    """A negative weight gave a loss of -1.3e13; MAML++'s rates stayed float32 on a
+    float64 model."""
+    maml = MAML(tiny_net())
+    weight = torch.ones(batch.support_x.shape[:2], dtype=torch.float64)
+    weight[0, 0] = -1.0
+    with pytest.raises(ValueError, match="support_weight must be >= 0"):
+        maml.adapt(batch.support_x, batch.support_y, support_weight=weight)
+    rates = MAMLpp(tiny_net(), steps=2).learning_rates()
+    assert {r.dtype for r in rates.values()} == {torch.float64}
