@@ -165,14 +165,14 @@ def _cmd_yahpo(args) -> int:
 
 def _cmd_run(args) -> int:
     from metaopt.benchmark._report import final_table
-    from metaopt.benchmark._runner import _training_set, run
+    from metaopt.benchmark._runner import _is_training, _training_set, run
     from metaopt.data import get_suite
 
     suite = get_suite(args.suite, root=args.root, cache_dir=args.cache_dir)
     if args.exclude_training_data and args.limit is not None:
         # --limit counts the datasets left once the training data is excluded
         training = _training_set(args.training_datasets)
-        suite = suite.select(names=[r.key for r in suite.refs if not {r.key, r.name} & training])
+        suite = suite.select(names=[r.key for r in suite.refs if not _is_training(r, training)])
     suite = suite.select(limit=args.limit, smallest_first=args.limit is not None)
     start = time.perf_counter()
     frame = run(

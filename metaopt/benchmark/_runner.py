@@ -224,6 +224,11 @@ def _training_set(path: str | os.PathLike | None) -> set[str]:
     return set(training_datasets())
 
 
+def _is_training(ref, training: set[str]) -> bool:
+    """Whether the meta-model was trained on the dataset ``ref`` (by key or name)."""
+    return bool({ref.key, ref.name} & training)
+
+
 def _check_cache(refs, cache_dir, download: bool) -> None:
     from metaopt.data import OpenMLSource
 
@@ -336,7 +341,7 @@ def run(
     refs = list(suite)
     if not refs:
         raise ValueError(f"suite {suite.name!r} has no datasets: nothing to benchmark")
-    excluded = ([r.key for r in refs if {r.key, r.name} & training]
+    excluded = ([r.key for r in refs if _is_training(r, training)]
                 if exclude_training_data else [])
     refs = [r for r in refs if r.key not in excluded]
     if not refs:
@@ -347,8 +352,7 @@ def run(
                         max_rows, time_limit, split_seed)
     out = Path(out)
     (out / "jobs").mkdir(parents=True, exist_ok=True)
-    unseen = {r.key: not ({r.key, r.name} & training)
-              for r in refs}
+    unseen = {r.key: not _is_training(r, training) for r in refs}
     _settings_file(out, settings, {"methods": methods, "seeds": seeds, "unseen": unseen,
                                    "excluded": excluded})
     jobs = [BenchmarkJob(r, m, s, f) for r in refs for f in range(folds)
@@ -372,8 +376,10 @@ def _finished(path: Path, retry_failed: bool) -> bool:
     as a whole, e.g. on a dataset that could not be loaded)."""
     if not path.is_file():
         return False
-    first = path.read_text().split("\n", 1)[0]
-    return not retry_failed or json.loads(first).get("status") != "job_failed"
+    if not retry_failed:
+        return True
+    with path.open() as lines:  # a failed job is one line; a finished one, one per trial
+        return json.loads(lines.readline()).get("status") != "job_failed"
 
 
 def _named(job: BenchmarkJob, settings: Settings) -> tuple[str, list[dict]]:

@@ -218,7 +218,6 @@ def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, Ta
         target = target.astype(float)
         if not np.isfinite(target.to_numpy()).all():
             raise ValueError("y contains infinite values")
-
     return frame, target, task
 
 

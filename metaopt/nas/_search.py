@@ -74,7 +74,7 @@ class Evaluation:
     curve: list[float]
     pruned: bool = False
     seconds: float = 0.0  # wall time of the training, all folds
-    out_of_time: bool = False  # stopped at ``stop_at``
+    out_of_time: bool = False  # stopped by ``out_of_time`` (the time budget)
 
 
 class FoldTrainer:
