@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import math
@@ -102,28 +101,6 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
     learner.load_state_dict(load_file(str(tensor_path), device=str(device)))
     learner.iteration = record["iteration"]
     return record
-
-
-def _sampler_state(tasks) -> dict | None:
-    """JSON state of the random generator of one of metaopt's task samplers (None for
-    others: their episodes restart from their own state on resume)."""
-    rng = getattr(tasks, "_rng", None)
-    if isinstance(rng, np.random.Generator):
-        return {"numpy": rng.bit_generator.state}
-    generator = getattr(tasks, "_generator", None)
-    if isinstance(generator, torch.Generator):
-        return {"torch": base64.b64encode(generator.get_state().numpy().tobytes()).decode()}
-    return None
-
-
-def _set_sampler_state(tasks, state: dict | None) -> None:
-    if not state:
-        return
-    if "numpy" in state and isinstance(getattr(tasks, "_rng", None), np.random.Generator):
-        tasks._rng.bit_generator.state = state["numpy"]
-    elif "torch" in state and isinstance(getattr(tasks, "_generator", None), torch.Generator):
-        raw = np.frombuffer(base64.b64decode(state["torch"]), dtype=np.uint8).copy()
-        tasks._generator.set_state(torch.from_numpy(raw))
 
 
 def _smooth(values: list[float], window: int) -> np.ndarray:
@@ -301,7 +278,9 @@ class MetaTrainer:
             self.best_valid_loss_ = math.inf if saved_best is None else saved_best
             start = len(self.history_["iteration"])
             # the episodes go on where they stopped instead of repeating the first ones
-            _set_sampler_state(train_tasks, record["metadata"].get("train_tasks_state"))
+            state = record["metadata"].get("train_tasks_state")
+            if state and hasattr(train_tasks, "set_state"):  # a sampler with a stream state
+                train_tasks.set_state(state)
         best_state = copy.deepcopy(self.learner.state_dict())
         if resume and self.best_iteration_ is not None:
             iteration = self.learner.iteration
@@ -356,7 +335,8 @@ class MetaTrainer:
             "best_valid_loss": self.best_valid_loss_
             if math.isfinite(self.best_valid_loss_)
             else None,
-            "train_tasks_state": _sampler_state(self._train_tasks),
+            "train_tasks_state": self._train_tasks.get_state()
+            if hasattr(self._train_tasks, "get_state") else None,
         }
         save_checkpoint(self.learner, self.checkpoint_dir / name, metadata=metadata)
 

@@ -8,6 +8,7 @@ never of rows: see :func:`split_labels`.
 
 from __future__ import annotations
 
+import base64
 import math
 import warnings
 from collections.abc import Sequence
@@ -128,7 +129,20 @@ def split_labels(
     return np.split(values, np.cumsum(sizes)[:-1])
 
 
-class ClassificationTasks:
+class _NumpyStream:
+    """The state of a task stream drawn with ``self._rng``, as JSON data, so a resumed
+    meta-training draws the episodes an unbroken one would."""
+
+    _rng: np.random.Generator
+
+    def get_state(self) -> dict:
+        return {"numpy": self._rng.bit_generator.state}
+
+    def set_state(self, state: dict) -> None:
+        self._rng.bit_generator.state = state["numpy"]
+
+
+class ClassificationTasks(_NumpyStream):
     """N-way K-shot classification episodes from any labelled data.
 
     Each episode draws ``n_way`` classes, then ``k_shot`` support and ``n_query``
@@ -230,7 +244,7 @@ class ClassificationTasks:
         )
 
 
-class RegressionTasks:
+class RegressionTasks(_NumpyStream):
     """K-shot regression episodes: each group of rows (e.g. one dataset) is one task.
 
     Parameters
@@ -351,6 +365,15 @@ class SinusoidTasks:
         self._generator = torch.Generator().manual_seed(
             int(np.random.default_rng(seed).integers(2**62))
         )
+
+    def get_state(self) -> dict:
+        """The task stream's state as JSON data (see :meth:`set_state`)."""
+        return {"torch": base64.b64encode(self._generator.get_state().numpy().tobytes()).decode()}
+
+    def set_state(self, state: dict) -> None:
+        """Continue the task stream from a :meth:`get_state`."""
+        raw = np.frombuffer(base64.b64decode(state["torch"]), dtype=np.uint8).copy()
+        self._generator.set_state(torch.from_numpy(raw))
 
     def _uniform(self, shape: tuple[int, ...], bounds: tuple[float, float]) -> torch.Tensor:
         return torch.empty(shape).uniform_(bounds[0], bounds[1], generator=self._generator)
