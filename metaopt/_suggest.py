@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import time
 import warnings
 
@@ -23,6 +24,10 @@ def _model_for(space: str, task: str, meta_model: MetaModel | str | None) -> Met
     if model.space.name != space:
         raise ValueError(f"meta_model was trained on space {model.space.name!r}, not "
                          f"{space!r}: pass space={model.space.name!r} or another model")
+    trained_on = sorted(set(model.portfolio.task_types_))
+    if task not in trained_on:
+        raise ValueError(f"meta_model was trained on {' and '.join(trained_on)} datasets, "
+                         f"this one is {task}: pass a {task} model")
     return model
 
 
@@ -50,9 +55,12 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
         ``reason``. ``.attrs["neighbors"]`` holds the nearest known datasets. Fewer
         than ``n`` rows (with a warning) when the portfolio holds fewer.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"n must be an integer >= 1, got {n!r}")
+    n = int(n)
     ds = X if isinstance(X, Dataset) else from_arrays(X, y, task=task)
+    if task is not None and task != ds.task:
+        raise ValueError(f"task={task!r}, but the Dataset {ds.name!r} is {ds.task}")
     model = _model_for(space, ds.task, meta_model)
     mf = metafeatures.compute_dataset(ds, random_state=random_state)
     size = len(model.portfolio.params_)
@@ -60,8 +68,12 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
         warnings.warn(f"n={n}: the {space} portfolio holds {size} configurations; "
                       f"suggesting all {size}", stacklevel=2)
     picks = model.portfolio.suggest(min(n, size), mf)
-    neighbors = model.portfolio.neighbors(mf, 3)
-    near = ", ".join(f"{d} ({dist:.2f})" for d, dist in neighbors.itertuples(index=False))
+    if model.portfolio.has_metafeatures:
+        neighbors = model.portfolio.neighbors(mf, 3)
+        near = ", ".join(f"{d} ({dist:.2f})" for d, dist in neighbors.itertuples(index=False))
+    else:  # e.g. YAHPO's instances: every known dataset is at the same distance
+        neighbors = pd.DataFrame({"dataset": [], "distance": []})
+        near = "unknown (the model's training datasets have no meta-features)"
     order = ("the portfolio's order is the same for every dataset" if
              model.portfolio.n_neighbors is None else
              f"ordered for its {model.portfolio.n_neighbors} nearest known datasets")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 
 def register(subparsers) -> None:
@@ -109,18 +108,10 @@ def _cmd_build(args) -> int:
     return 0
 
 
-def _existing(store: str) -> str:
-    """``store`` when it is a database URL or an existing file: reading commands must not
-    create an empty store from a typo."""
-    if "://" not in store and not Path(store).is_file():
-        raise ValueError(f"no knowledge base at {store!r}")
-    return store
-
-
 def _cmd_info(args) -> int:
     from metaopt.kb import KnowledgeBase
 
-    with KnowledgeBase(_existing(args.store)) as kb:
+    with KnowledgeBase.open_existing(args.store) as kb:
         frame = kb.to_frame(metafeatures=False)
         datasets = kb.datasets()
         print(f"{kb!r}: {len(frame)} evaluations, {len(datasets)} datasets "
@@ -133,7 +124,7 @@ def _cmd_info(args) -> int:
 def _cmd_export(args) -> int:
     from metaopt.kb import KnowledgeBase, write_card
 
-    with KnowledgeBase(_existing(args.store)) as kb:
+    with KnowledgeBase.open_existing(args.store) as kb:
         path = kb.to_parquet(args.parquet)
         if args.card:
             write_card(kb, args.card, parquet=path)

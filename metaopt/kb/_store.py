@@ -189,6 +189,14 @@ class KnowledgeBase:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self._open(store)
 
+    @classmethod
+    def open_existing(cls, store: str | os.PathLike) -> KnowledgeBase:
+        """The knowledge base at ``store``, a database URL or an existing file: commands
+        that read must not create an empty store from a typo."""
+        if "://" not in os.fspath(store) and not Path(store).is_file():
+            raise ValueError(f"no knowledge base at {os.fspath(store)!r}")
+        return cls(store)
+
     def __repr__(self) -> str:
         return f"KnowledgeBase({self.engine.url.render_as_string(hide_password=True)!r})"
 
@@ -429,8 +437,8 @@ class KnowledgeBase:
         """Load a parquet export (see :meth:`to_parquet`) into a store (in memory by default)."""
         try:
             frame = pd.read_parquet(path)
-        except FileNotFoundError:
-            raise
+        except FileNotFoundError as exc:
+            raise ValueError(f"no knowledge base parquet file at {os.fspath(path)!r}") from exc
         except Exception as exc:  # pyarrow raises several types for a damaged file
             raise ValueError(
                 f"{os.fspath(path)!r} is not a readable knowledge base parquet file: {exc}"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -14,10 +12,9 @@ import numpy as np
 import pandas as pd
 import torch
 from optuna.distributions import CategoricalDistribution, IntDistribution
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 from torch import nn
 
+from metaopt._model_files import load_checked, member_state, save_checked
 from metaopt._version import __version__
 from metaopt.meta.networks import mlp
 from metaopt.nas._lcbench import (
@@ -78,10 +75,6 @@ def _encode_numeric(space: SearchSpace, configs: Sequence[Mapping[str, Any]]) ->
             v, lo, hi = np.log(v), math.log(lo), math.log(hi)
         cols.append((v - lo) / (hi - lo))
     return np.stack(cols, axis=1).astype(np.float32)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _as_frame(meta_features: Any) -> list[Mapping[str, Any]]:
@@ -451,15 +444,10 @@ class ArchitecturePrior:
             "feature_mean": self.feature_mean_.tolist(),
             "feature_scale": self.feature_scale_.tolist(), "training": self.training_,
         }
-        text = json.dumps(body, indent=1, sort_keys=True)
-        tensors = {f"{prefix}{i}.{k}": v.detach().contiguous()
+        tensors = {f"{prefix}{i}.{k}": v
                    for prefix, members in (("member", self.members_), ("flat", self.flat_members_))
                    for i, net in enumerate(members) for k, v in net.state_dict().items()}
-        weights = directory / _WEIGHTS
-        save_file(tensors, str(weights), metadata={
-            "format": PRIOR_FORMAT, "json_sha256": hashlib.sha256(text.encode()).hexdigest()})
-        record = {"body": body, "weights_sha256": _sha256(weights)}
-        (directory / _JSON).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+        save_checked(directory / _JSON, directory / _WEIGHTS, body, tensors)
         return directory
 
     @classmethod
@@ -471,63 +459,39 @@ class ArchitecturePrior:
         """
         directory = Path(directory)
         path, weights = directory / _JSON, directory / _WEIGHTS
-        if not path.is_file() or not weights.is_file():
-            raise ValueError(f"{directory} holds no metaopt architecture prior (expected "
-                             f"{_JSON} and {_WEIGHTS})")
-        try:
-            record = json.loads(path.read_text())
-            body = record["body"]
-            fmt = body.get("format")
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError,
-                AttributeError) as exc:
-            raise ValueError(f"{path} is not a metaopt architecture prior: {exc!r}") from exc
-        if fmt != PRIOR_FORMAT:
-            raise ValueError(f"{path} is not a {PRIOR_FORMAT} file (format {fmt!r})")
-        text = json.dumps(body, indent=1, sort_keys=True)
-        if record.get("weights_sha256") != _sha256(weights):
-            raise ValueError(f"{weights} does not match {path} (SHA-256 mismatch): the "
-                             "weights were changed or replaced after saving; refusing to load")
-        try:
-            tensors = load_file(str(weights))
-            from safetensors import safe_open
-
-            with safe_open(str(weights), "pt") as f:
-                meta = f.metadata() or {}
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise ValueError(f"cannot read prior weights {weights}: {exc}") from exc
-        if meta.get("json_sha256") != hashlib.sha256(text.encode()).hexdigest():
-            raise ValueError(f"{path} does not match {weights} (SHA-256 mismatch): the "
-                             "settings were changed after saving; refusing to load")
+        body, tensors = load_checked(path, weights, PRIOR_FORMAT, "architecture prior")
         # distributions only: other fields of to_json_dict may grow with metaopt versions
         saved_space = body.get("space", {}).get("distributions")
         if saved_space != LCBENCH_SPACE.to_json_dict()["distributions"] or body.get(
                 "features") != list(PRIOR_FEATURES):
             raise ValueError(f"{path} was trained on another space or meta-feature set; "
                              "retrain the prior")
-        params = dict(body["params"])
-        params["hidden"] = tuple(params["hidden"])
-        self = cls(**params)
+        try:
+            params = dict(body["params"])
+            params["hidden"] = tuple(params["hidden"])
+            self = cls(**params)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path} holds settings this metaopt version does not know: "
+                             f"{exc}") from exc
         self.feature_mean_ = np.asarray(body["feature_mean"], dtype=float)
         self.feature_scale_ = np.asarray(body["feature_scale"], dtype=float)
         self.training_ = body["training"]
         n_in = len(PRIOR_FEATURES) + LCBENCH_SPACE.n_encoded
 
-        def networks(prefix: str) -> list[nn.Module]:
+        def networks(prefix: str, n: int) -> list[nn.Module]:
             members = []
-            for i in range(self.n_members):
+            for state in member_state(tensors, prefix, n, weights):
                 net = mlp(n_in, self.hidden, activation=nn.SiLU)
-                own = f"{prefix}{i}."
                 try:
-                    net.load_state_dict({k[len(own):]: v for k, v in tensors.items()
-                                         if k.startswith(own)})
+                    net.load_state_dict(state)
                 except RuntimeError as exc:
                     raise ValueError(f"prior weights in {weights} do not match {path}: "
                                      f"{exc}") from exc
                 members.append(net.eval())
             return members
 
-        self.members_ = networks("member")
-        self.flat_members_ = networks("flat") if self.hedge else []
+        self.members_ = networks("member", self.n_members)
+        self.flat_members_ = networks("flat", self.n_members if self.hedge else 0)
         self._reset_pool()
         return self
 

@@ -22,16 +22,22 @@ def register(subparsers) -> None:
                    help="Sobol configurations evaluated per YAHPO instance")
     p.add_argument("--spaces", default="all", help="'all' (every space of the knowledge base and their combination "
                    "'all') or comma-separated space names ('a+b' combines spaces)")
-    p.add_argument("--out", required=True, help="output directory (one folder per space)")
+    p.add_argument("--out", required=True, help="output directory: one folder per space, "
+                   "'<space>@<task>' where the task types are designed apart (a knowledge "
+                   "base built by metaopt)")
     p.add_argument("--min-datasets", type=int, default=5)
     p.add_argument("--iterations", type=int, default=1000)
     p.add_argument("--n-ensemble", type=int, default=5)
-    p.add_argument("--algorithm", default="metasgd")
+    p.add_argument("--algorithm", default="metasgd", choices=["metasgd", "maml", "anil", "none"],
+                   help="the ranker's adaptation ('none': zero-shot)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--covariance-weight", type=float, default=None,
                    help="weight of the portfolio's configuration covariance in the policy "
                    "(MetaModel covariance_weight); default 3 with --tabrepo, where it is "
                    "measured, else 0")
+    p.add_argument("--min-distance", type=float, default=0.0,
+                   help="the policy's MetaModel min_distance: leave out candidates this close "
+                   "to an evaluated configuration (the shipped YAHPO models use 0.05)")
     p.add_argument("--cost-only", action="store_true",
                    help="only fit the cost models (cost.json) of the knowledge-base "
                    "meta-models already in --out, from --kb's fit times")
@@ -61,7 +67,7 @@ def _cmd_train(args) -> int:
     weight = args.covariance_weight
     if weight is None:
         weight = 3.0 if args.tabrepo else 0.0
-    policy_options = {"covariance_weight": weight}
+    policy_options = {"covariance_weight": weight, "min_distance": args.min_distance}
     if args.yahpo:
         if not args.yahpo_data:
             raise ValueError("--yahpo needs --yahpo-data DIR (the YAHPO data directory)")

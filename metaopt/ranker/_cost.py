@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import RidgeCV
 
+from metaopt._model_files import read_json
 from metaopt.spaces import CombinedSpace, SearchSpace, get_space
 
 _FORMAT = "metaopt-cost-model"
@@ -123,15 +124,18 @@ class CostModel:
     def load(cls, path: str | Path) -> CostModel:
         """Read a saved model (plain JSON); a file of another format or version, or one
         whose families no longer encode as saved, is refused."""
-        data = json.loads(Path(path).read_text())
+        data = read_json(path, "cost model")
         if data.get("format") != _FORMAT or data.get("version") != _VERSION:
             raise ValueError(f"{path} is not a metaopt cost model of version {_VERSION} "
                              f"(format {data.get('format')!r}, version {data.get('version')!r})")
-        for name, spec in data["families"].items():
-            if get_space(name).encoded_names != spec["encoded"]:
+        families = data.get("families")
+        if not isinstance(families, dict):
+            raise ValueError(f"{path} is not a readable metaopt cost model (no families)")
+        for name, spec in families.items():
+            if get_space(name).encoded_names != spec.get("encoded"):
                 raise ValueError(f"{path}: the search space {name!r} changed since the cost "
                                  "model was fitted; fit it again")
-        return cls(data["families"])
+        return cls(families)
 
 
 def _features(encoded: np.ndarray, sizes: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,15 +74,27 @@ class PerformanceMatrix:
             raise ValueError(
                 f"no configuration of space {space!r} covers {min_coverage:.0%} of the tasks"
             )
+        informative = np.isfinite(table.to_numpy(dtype=float)).any(axis=1)
+        if not informative.all():  # every configuration failed or none was evaluated
+            left_out = list(table.index[~informative])
+            warnings.warn(f"{len(left_out)} dataset(s) of space {space!r} without a "
+                          f"successful evaluation left out: {', '.join(left_out[:5])}",
+                          stacklevel=2)
+            table = table.loc[informative]
+            if table.empty:
+                raise ValueError(f"no dataset of space {space!r} has a successful evaluation")
         firsts = rows.drop_duplicates("config_id").set_index("config_id")
         configs = pd.DataFrame({
             "design_id": firsts.loc[table.columns, "design_id"],
             "params": [json.loads(c) if isinstance(c, str) else c
                        for c in firsts.loc[table.columns, "config"]],
         })
-        mf_cols = [c for c in rows.columns if c.startswith(MF_PREFIX)]
+        from metaopt import metafeatures
+
+        # every meta-feature column, NaN (the scaler's training mean) where a source lacks it
+        mf_cols = [MF_PREFIX + name for name in metafeatures.FEATURE_NAMES]
         tasks = rows.drop_duplicates("dataset_key").set_index("dataset_key")
-        tasks = tasks.loc[table.index, ["task", *mf_cols]]
+        tasks = tasks.reindex(columns=["task", *mf_cols]).loc[table.index]
         return cls(space, tasks, configs, table.to_numpy(dtype=float))
 
     @classmethod
@@ -91,14 +104,11 @@ class PerformanceMatrix:
 
         YAHPO instances come without meta-features: every ``mf_*`` column is NaN.
         """
-        from metaopt import metafeatures
         from metaopt.kb import load_yahpo
 
         with load_yahpo(benchmark, n_configs=n_configs, seed=seed) as kb:
             matrix = cls.from_frame(kb.to_frame(), benchmark.space.name)
-        unknown = {MF_PREFIX + name: np.nan for name in metafeatures.FEATURE_NAMES}
-        return dataclasses.replace(matrix, search_space=benchmark.space,
-                                   tasks=matrix.tasks.assign(**unknown))
+        return dataclasses.replace(matrix, search_space=benchmark.space)
 
     @property
     def n_tasks(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from metaopt.ranker._cost import CostModel
 from metaopt.ranker._covariance import ConfigCovariance
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._portfolio import Portfolio
-from metaopt.ranker._ranker import ConfigRanker
+from metaopt.ranker._ranker import ConfigRanker, observed_scores
 from metaopt.ranker._spaces import resolve_space
 from metaopt.spaces import CombinedSpace, SearchSpace
 from metaopt.spaces._combined import FAMILY
@@ -40,9 +41,19 @@ _KEY_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
 _N_REFINED = 3  # incumbents whose neighbours join the candidates (MetaModel.refined)
 
 
+def _plain(value: Any) -> Any:
+    """``value`` as the Python scalar it stands for: numpy scalars unwrapped, an
+    integral float as an int (the spaces encode 181.0 and 181 alike)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def config_key(params: Mapping[str, Any]) -> str:
     """Canonical text of a configuration, to compare configurations."""
-    return _KEY_ENCODER.encode(dict(params))
+    return _KEY_ENCODER.encode({name: _plain(value) for name, value in params.items()})
 
 
 class _RandomTrial:
@@ -182,18 +193,10 @@ class MetaModel:
                  covariance_weight: float = 0.0, family_patience: int = 3,
                  handoff_after: int = 0, min_distance: float = 0.0,
                  cost: CostModel | None = None, time_fraction: float = 0.0):
-        if random_every < 0:
-            raise ValueError(f"random_every must be >= 0, got {random_every}")
-        if family_patience < 0:
-            raise ValueError(f"family_patience must be >= 0, got {family_patience}")
-        if handoff_after < 0:
-            raise ValueError(f"handoff_after must be >= 0, got {handoff_after}")
-        if not 0 <= min_distance <= 1:
-            raise ValueError(f"min_distance must be in [0, 1], got {min_distance!r}")
-        if not covariance_weight >= 0:
-            raise ValueError(f"covariance_weight must be >= 0, got {covariance_weight!r}")
-        if not 0 <= time_fraction <= 1:
-            raise ValueError(f"time_fraction must be in [0, 1], got {time_fraction!r}")
+        self._check_policy(n_warmup=n_warmup, exploration=exploration, n_random=n_random,
+                           random_every=random_every, family_patience=family_patience,
+                           handoff_after=handoff_after, min_distance=min_distance,
+                           covariance_weight=covariance_weight, time_fraction=time_fraction)
         self.portfolio = portfolio
         self.ranker = ranker
         self.n_warmup = n_warmup
@@ -211,6 +214,27 @@ class MetaModel:
         # the portfolio's {config key: column} and ConfigCovariance, built on first use
         self._covariance: tuple[dict[str, int], ConfigCovariance] | None = None
 
+    @staticmethod
+    def _check_policy(*, n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
+                      random_every: int = 4, family_patience: int = 3, handoff_after: int = 0,
+                      min_distance: float = 0.0, covariance_weight: float = 0.0,
+                      time_fraction: float = 0.0, **_) -> None:
+        """Refuse proposal settings that make no sense (constructor keywords)."""
+        for name, value in (("n_warmup", n_warmup), ("n_random", n_random),
+                            ("random_every", random_every),
+                            ("family_patience", family_patience),
+                            ("handoff_after", handoff_after)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+        if not exploration >= 0:
+            raise ValueError(f"exploration must be >= 0, got {exploration!r}")
+        if not 0 <= min_distance <= 1:
+            raise ValueError(f"min_distance must be in [0, 1], got {min_distance!r}")
+        if not covariance_weight >= 0:
+            raise ValueError(f"covariance_weight must be >= 0, got {covariance_weight!r}")
+        if not 0 <= time_fraction <= 1:
+            raise ValueError(f"time_fraction must be in [0, 1], got {time_fraction!r}")
+
     @property
     def space(self) -> SearchSpace:
         """The space the model was trained on (its ranker encodes configurations in it)."""
@@ -225,6 +249,10 @@ class MetaModel:
         candidates are drawn from ``space``.
         """
         own = self.space
+        if not isinstance(space, CombinedSpace):
+            raise ValueError(f"restrict takes a combination of model families (e.g. "
+                             f"get_space('svm+knn')), got {space.name!r}; a single family's "
+                             "own shipped model is load_meta_model(name, task)")
         names = {m.name for m in space.members}
         if not isinstance(own, CombinedSpace) or not names <= {m.name for m in own.members}:
             raise ValueError(f"cannot restrict a model of space {own.name!r} to {space.name!r}: "
@@ -238,10 +266,14 @@ class MetaModel:
     @classmethod
     def fit(cls, matrix: PerformanceMatrix, *, ranker: ConfigRanker | None = None,
             **kwargs) -> MetaModel:
-        """Fit the portfolio and (a copy of the given or a default) ranker on ``matrix``."""
+        """Fit the portfolio and (a copy of the given or a default) ranker on ``matrix``.
+
+        The settings are checked before any meta-training."""
+        cls._check_policy(**kwargs)
+        ranker = copy.deepcopy(ranker) if ranker is not None else ConfigRanker()
+        ranker._check_settings()
         portfolio = Portfolio().fit(matrix)
-        ranker = (ranker if ranker is not None else ConfigRanker()).fit(matrix)
-        return cls(portfolio, ranker, **kwargs)
+        return cls(portfolio, ranker.fit(matrix), **kwargs)
 
     def candidates(self, task: str, seed: int | None = None) -> list[dict[str, Any]]:
         """The portfolio's configurations plus ``n_random`` seeded random ones."""
@@ -301,7 +333,8 @@ class MetaModel:
         ----------
         meta_features : Series or None
         observed : sequence of (params, score)
-            Higher score is better.
+            Higher score is better; ``-inf`` marks a configuration that failed (never
+            proposed again, not used to adapt the ranker). NaN is refused.
         candidates : sequence of params
             Where the ranker chooses (e.g. :meth:`candidates`, or a fixed set).
         exclude : sequence of params
@@ -315,6 +348,7 @@ class MetaModel:
         timed : sequence of (params, seconds)
             How long the trials of this dataset took, to calibrate the ``cost`` model.
         """
+        self._check_observed(observed)
         taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in exclude}
         n_seen = len(observed) + len(exclude)
 
@@ -358,9 +392,10 @@ class MetaModel:
             free = fresh
             set_aside = (f"; set aside after {self.family_patience} evaluations without "
                          f"improvement: {', '.join(sorted(stale))}")
-        mean, std = self.ranker.predict(meta_features, list(observed), free)
+        succeeded = [(p, s) for p, s in observed if s != -np.inf]
+        mean, std = self.ranker.predict(meta_features, succeeded, free)
         value = mean + self.exploration * std
-        prior = self._covariance_scores(observed, free) if self.covariance_weight else None
+        prior = self._covariance_scores(succeeded, free) if self.covariance_weight else None
         blend = ""
         if prior is not None:
             value = _standardized(value) + self.covariance_weight * _standardized(prior)
@@ -371,6 +406,22 @@ class MetaModel:
                         f"{mean[best]:+.2f} ± {std[best]:.2f} (best of {len(free)}){blend}"
                         f"{set_aside}{skipped}",
                         predicted=float(mean[best]))
+
+    def _check_observed(self, observed: Sequence[Observation]) -> None:
+        """Refuse malformed evaluations, NaN or +inf scores and parameters the model's
+        space does not have, at every proposal (the warm start included; the ranker
+        checks the values of those it adapts on)."""
+        scores = observed_scores(observed)
+        bad = np.isnan(scores) | (scores == np.inf)
+        if bad.any():
+            raise ValueError(f"observed scores must be finite or -inf (a failed "
+                             f"configuration), got {scores[bad]}")
+        known = {p.name for p in self.space.params}
+        for i, (params, _) in enumerate(observed):
+            unknown = [k for k in params if k not in known]
+            if unknown:
+                raise ValueError(f"observed[{i}] is not a valid {self.space.name} "
+                                 f"configuration: unknown parameter(s) {unknown}")
 
     def _covariance_scores(self, observed: Sequence[Observation],
                            free: Sequence[Mapping[str, Any]]) -> np.ndarray | None:
@@ -463,19 +514,30 @@ class MetaModel:
 
     def save(self, directory: str | Path) -> Path:
         """``portfolio.json``, ``ranker.json`` + ``ranker.safetensors``, ``cost.json``,
-        ``policy.json``."""
+        ``policy.json``; files of a part this model lacks are removed from ``directory``
+        (an earlier model's ranker would otherwise be loaded with this portfolio)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.portfolio.save(directory / "portfolio.json")
         if self.ranker is not None:
             self.ranker.save(directory / "ranker")
+        else:
+            for name in ("ranker.json", "ranker.safetensors"):
+                (directory / name).unlink(missing_ok=True)
         if self.cost is not None:
             self.cost.save(directory / "cost.json")
+        else:
+            (directory / "cost.json").unlink(missing_ok=True)
         (directory / "policy.json").write_text(json.dumps(self.policy, indent=1))
         return directory
 
     @classmethod
     def load(cls, directory: str | Path) -> MetaModel:
+        """Load a model written by :meth:`save` (JSON + safetensors; no code is run).
+
+        Raises ``ValueError`` for a directory without a model, files of another metaopt
+        version, and parts that do not belong together (trained on other spaces).
+        """
         directory = Path(directory)
         if not (directory / "portfolio.json").is_file():
             raise ValueError(f"{directory} holds no metaopt meta-model (no portfolio.json)")
@@ -484,5 +546,15 @@ class MetaModel:
                   if (directory / "ranker.json").is_file() else None)
         cost = (CostModel.load(directory / "cost.json")
                 if (directory / "cost.json").is_file() else None)
-        policy = json.loads((directory / "policy.json").read_text())
-        return cls(portfolio, ranker, cost=cost, **policy)
+        if ranker is not None and ranker.space_name_ != portfolio.space_:
+            raise ValueError(f"{directory}: the ranker was trained on space "
+                             f"{ranker.space_name_!r}, the portfolio on {portfolio.space_!r}; "
+                             "the files do not belong together")
+        path = directory / "policy.json"
+        try:
+            policy = json.loads(path.read_text())
+            return cls(portfolio, ranker, cost=cost, **policy)
+        except OSError as exc:
+            raise ValueError(f"cannot read {path}: {exc}") from exc
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise ValueError(f"{path} is not a policy this metaopt version knows: {exc}") from exc

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from metaopt._model_files import read_json
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._scaling import MetaFeatureScaler
 
@@ -94,10 +95,24 @@ class Portfolio:
         self.task_types_ = list(matrix.tasks["task"])
         self.scaler_ = MetaFeatureScaler().fit(matrix.metafeatures)
         self.task_vectors_ = self.scaler_.transform(matrix.metafeatures)
+        if self.n_neighbors is not None and not self.has_metafeatures:
+            raise ValueError("n_neighbors needs meta-features, and the datasets of this "
+                             "matrix have none: use n_neighbors=None")
         return self
+
+    @property
+    def has_metafeatures(self) -> bool:
+        """Whether the training datasets differ in meta-features (YAHPO's have none)."""
+        self._check_fitted()
+        return bool(np.any(self.task_vectors_ != 0))
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "regret_"):
+            raise ValueError("this Portfolio is not fitted yet: call fit() or load()")
 
     def neighbors(self, meta_features: pd.Series, k: int | None = None) -> pd.DataFrame:
         """Training datasets by distance to ``meta_features`` (nearest first)."""
+        self._check_fitted()
         query = self.scaler_.transform(meta_features)[0]
         dist = np.linalg.norm(self.task_vectors_ - query, axis=1)
         order = np.argsort(dist, kind="stable")[: k or len(dist)]
@@ -120,6 +135,7 @@ class Portfolio:
         best-so-far regret over the weighted training datasets once this configuration
         is added), ``mean_regret`` and ``best_on`` (training datasets where it is best).
         """
+        self._check_fitted()
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n!r}")
         weights = self.task_weights(meta_features)
@@ -165,17 +181,22 @@ class Portfolio:
 
     @classmethod
     def load(cls, path: str | Path) -> Portfolio:
-        data = json.loads(Path(path).read_text())
+        """Read a saved portfolio (plain JSON); another format, or missing or garbled
+        fields, is refused with ``ValueError``."""
+        data = read_json(path, "portfolio")
         if data.get("format") != PORTFOLIO_FORMAT:
             raise ValueError(
                 f"{path} is not a metaopt portfolio of format {PORTFOLIO_FORMAT!r} "
                 f"(found {data.get('format')!r})"
             )
-        self = cls(n_neighbors=data["n_neighbors"])
-        self.space_ = data["space"]
-        self.config_ids_, self.params_ = data["config_ids"], data["params"]
-        self.task_keys_, self.task_types_ = data["task_keys"], data["task_types"]
-        self.regret_ = np.asarray(data["regret"], dtype=float)
-        self.task_vectors_ = np.asarray(data["task_vectors"], dtype=float)
-        self.scaler_ = MetaFeatureScaler.from_dict(data["scaler"])
+        try:
+            self = cls(n_neighbors=data["n_neighbors"])
+            self.space_ = data["space"]
+            self.config_ids_, self.params_ = data["config_ids"], data["params"]
+            self.task_keys_, self.task_types_ = data["task_keys"], data["task_types"]
+            self.regret_ = np.asarray(data["regret"], dtype=float)
+            self.task_vectors_ = np.asarray(data["task_vectors"], dtype=float)
+            self.scaler_ = MetaFeatureScaler.from_dict(data["scaler"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path} is not a readable metaopt portfolio: {exc!r}") from exc
         return self

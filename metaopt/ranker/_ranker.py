@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import numbers
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
+from metaopt._model_files import load_checked, member_state, save_checked
 from metaopt._version import __version__
 from metaopt.meta import ANIL, MAML, Episodes, MetaSGD, MetaTrainer, resolve_device
 from metaopt.meta.networks import mlp
@@ -21,8 +21,28 @@ from metaopt.ranker._scaling import MetaFeatureScaler
 from metaopt.ranker._spaces import resolve_space
 from metaopt.spaces import SearchSpace
 
-RANKER_FORMAT = "metaopt-ranker/1"
+RANKER_FORMAT = "metaopt-ranker/2"  # 2: checksummed files (metaopt._model_files)
 ALGORITHMS = {"metasgd": MetaSGD, "maml": MAML, "anil": ANIL, "none": None}
+
+
+def _ranker_files(path: str | Path) -> tuple[Path, Path]:
+    """``<path>.json`` and ``<path>.safetensors``; a suffix naming one of them is dropped."""
+    path = Path(path)
+    if path.suffix in (".json", ".safetensors"):
+        path = path.with_suffix("")
+    return path.with_name(path.name + ".json"), path.with_name(path.name + ".safetensors")
+
+
+def observed_scores(observed: Sequence[tuple[Mapping[str, Any], float]]) -> np.ndarray:
+    """The scores of ``observed`` (pairs of a configuration and its score), checked."""
+    scores = []
+    for i, item in enumerate(observed):
+        if not (isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], Mapping)
+                and isinstance(item[1], numbers.Real)):
+            raise ValueError(f"observed[{i}] must be a (params dict, score number) pair, "
+                             f"got {item!r:.80}")
+        scores.append(float(item[1]))
+    return np.array(scores, dtype=float)
 
 
 def rank_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -117,6 +137,7 @@ class ConfigRanker:
     device : str
         ``"auto"`` picks CUDA when available.
     random_state : int, optional
+        Seeds meta-training (initialisation and episodes); None: a fresh seed each fit.
     progress : bool
         Progress bar during meta-training.
 
@@ -171,10 +192,25 @@ class ConfigRanker:
             return MetaSGD(net, lr=self.inner_lr, steps=1, loss_fn=rank_loss)
         return cls(net, lr=self.inner_lr, steps=self.inner_steps, loss_fn=rank_loss)
 
-    def fit(self, matrix: PerformanceMatrix, space: SearchSpace | None = None) -> ConfigRanker:
-        """Meta-train on every task of ``matrix`` (its space resolved by name if not given)."""
+    def _check_settings(self) -> None:
+        """Refuse settings that cannot train or predict (before any meta-training)."""
         if self.algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}, got {self.algorithm!r}")
+        for name, low in (("n_ensemble", 1), ("iterations", 0), ("inner_steps", 0),
+                          ("meta_batch_size", 1), ("max_support", 0), ("n_query", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if not (len(self.hidden) and all(isinstance(h, numbers.Integral) and h >= 1
+                                         for h in self.hidden)):
+            raise ValueError(f"hidden must be positive layer widths, got {self.hidden!r}")
+        for name in ("inner_lr", "lr"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+
+    def fit(self, matrix: PerformanceMatrix, space: SearchSpace | None = None) -> ConfigRanker:
+        """Meta-train on every task of ``matrix`` (its space resolved by name if not given)."""
+        self._check_settings()
         if matrix.n_tasks < 2:
             raise ValueError(f"need at least 2 training datasets, got {matrix.n_tasks}")
         self.space_ = (space if space is not None else matrix.search_space
@@ -189,7 +225,8 @@ class ConfigRanker:
         steps = 0 if self.algorithm == "none" else self.inner_steps
         self.members_: list[nn.Module] = []
         self.histories_: list[dict] = []
-        seed = 0 if self.random_state is None else self.random_state
+        seed = (int(np.random.SeedSequence().generate_state(1)[0] % 2**31)
+                if self.random_state is None else self.random_state)
         for m in range(self.n_ensemble):
             torch.manual_seed(seed * 1000 + m)
             learner = self._learner(features.shape[-1])
@@ -257,7 +294,7 @@ class ConfigRanker:
         self._check_fitted()
         if len(candidates) == 0:
             raise ValueError("candidates is empty: nothing to rank")
-        scores = np.array([s for _, s in observed], dtype=float).reshape(-1)
+        scores = observed_scores(observed)
         if not np.isfinite(scores).all():
             raise ValueError(f"observed scores must be finite, got {scores[~np.isfinite(scores)]}")
         keep = _adaptation_subset(scores, ADAPT_FACTOR * self.max_support)
@@ -317,60 +354,56 @@ class ConfigRanker:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
-        """Write ``<path>.safetensors`` (weights) and ``<path>.json`` (everything else)."""
+        """Write ``<path>.safetensors`` (weights) and ``<path>.json`` (everything else),
+        each with the other's SHA-256, so :meth:`load` refuses files changed after saving.
+        A ``.json`` or ``.safetensors`` suffix of ``path`` is dropped; others are kept."""
         self._check_fitted()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tensors = {f"member{i}.{k}": v.detach().cpu().contiguous()
+        json_path, weights_path = _ranker_files(path)
+        tensors = {f"member{i}.{k}": v
                    for i, m in enumerate(self.members_) for k, v in m.state_dict().items()}
-        save_file(tensors, str(path.with_suffix(".safetensors")))
         params = {k: getattr(self, k) for k in (
             "algorithm", "hidden", "inner_lr", "inner_steps", "n_ensemble", "iterations",
             "meta_batch_size", "lr", "max_support", "n_query", "use_metafeatures",
             "random_state")}
-        record = {
+        body = {
             "format": RANKER_FORMAT, "metaopt_version": __version__, "params": params,
             "space": self.space_.to_json_dict(), "space_name": self.space_name_,
             "scaler": self.scaler_.to_dict(), "task_keys": self.task_keys_,
             "n_features": self.n_features_,
         }
-        path.with_suffix(".json").write_text(json.dumps(record, indent=1))
-        return path
+        save_checked(json_path, weights_path, body, tensors)
+        return json_path.with_suffix("")
 
     @classmethod
     def load(cls, path: str | Path) -> ConfigRanker:
-        """Load a ranker written by :meth:`save` (no code is executed: JSON + safetensors)."""
-        path = Path(path)
+        """Load a ranker written by :meth:`save` (no code is executed: JSON + safetensors).
+
+        Raises ``ValueError`` for missing files, another format or metaopt version, and
+        files changed after saving (checksums) or holding non-finite weights.
+        """
+        json_path, weights_path = _ranker_files(path)
+        body, tensors = load_checked(json_path, weights_path, RANKER_FORMAT, "ranker")
         try:
-            record = json.loads(path.with_suffix(".json").read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"cannot read ranker metadata {path.with_suffix('.json')}: {exc}") from exc
-        if record.get("format") != RANKER_FORMAT:
-            raise ValueError(f"{path} is not a {RANKER_FORMAT} model (format "
-                             f"{record.get('format')!r}, written by metaopt "
-                             f"{record.get('metaopt_version')!r})")
-        params = dict(record["params"])
-        params["hidden"] = tuple(params["hidden"])
-        self = cls(**params)
-        self.space_ = resolve_space(record["space_name"], record["space"])
-        self.space_name_ = record["space_name"]
-        self.scaler_ = MetaFeatureScaler.from_dict(record["scaler"])
-        self.task_keys_ = record["task_keys"]
-        self.n_features_ = record["n_features"]
-        try:
-            tensors = load_file(str(path.with_suffix(".safetensors")))
-        except Exception as exc:  # safetensors raises its own error types on corrupt files
-            raise ValueError(f"cannot read ranker weights {path.with_suffix('.safetensors')}: "
-                             f"{exc}") from exc
+            params = dict(body["params"])
+            params["hidden"] = tuple(params["hidden"])
+            self = cls(**params)
+            self._check_settings()
+            self.space_ = resolve_space(body["space_name"], body["space"])
+            self.space_name_ = body["space_name"]
+            self.scaler_ = MetaFeatureScaler.from_dict(body["scaler"])
+            self.task_keys_ = body["task_keys"]
+            self.n_features_ = body["n_features"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{json_path} holds settings this metaopt version cannot read: "
+                             f"{exc!r}") from exc
         self.members_ = []
-        for i in range(self.n_ensemble):
+        for state in member_state(tensors, "member", self.n_ensemble, weights_path):
             learner = self._learner(self.n_features_)
-            prefix = f"member{i}."
-            state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
             try:
                 learner.load_state_dict(state)
             except RuntimeError as exc:
-                raise ValueError(f"ranker weights in {path} do not match its metadata: {exc}") from exc
+                raise ValueError(f"ranker weights in {weights_path} do not match its "
+                                 f"metadata: {exc}") from exc
             learner.eval()
             self.members_.append(learner)
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -14,9 +15,14 @@ from metaopt.ranker._matrix import MF_PREFIX
 def as_metafeature_frame(values: pd.Series | pd.DataFrame) -> pd.DataFrame:
     """Meta-features as one row per dataset, named as in ``metafeatures.FEATURE_NAMES``.
 
-    Accepts the output of :func:`metaopt.metafeatures.compute` (a Series) or knowledge-base
-    columns prefixed ``mf_``.
+    Accepts the output of :func:`metaopt.metafeatures.compute` (a Series; a dict of the
+    same names is taken as one) or knowledge-base columns prefixed ``mf_``.
     """
+    if isinstance(values, Mapping):
+        values = pd.Series(values, dtype=float)
+    if not isinstance(values, (pd.Series, pd.DataFrame)):
+        raise TypeError("meta_features must be a pandas Series (metaopt.metafeatures.compute) "
+                        f"or a dict of its names, got {type(values).__name__}")
     frame = values.to_frame().T if isinstance(values, pd.Series) else values
     renamed = {c: c[len(MF_PREFIX):] for c in frame.columns if str(c).startswith(MF_PREFIX)}
     return frame.rename(columns=renamed)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from pathlib import Path
 
+from metaopt._model_files import read_json
 from metaopt.ranker._metamodel import MetaModel
 from metaopt.ranker._spaces import resolve_space
 from metaopt.spaces import SearchSpace
@@ -41,8 +41,8 @@ def shipped_space(space: str) -> SearchSpace:
         names = [n for n in _shipped_models() if n.split("@")[0] == space]
         if not names:
             raise
-        saved = json.loads((_models_root() / names[0] / "ranker.json").read_text())["space"]
-        return resolve_space(space, saved)
+        record = read_json(_models_root() / names[0] / "ranker.json", "ranker")
+        return resolve_space(space, record["body"]["space"])
 
 
 def load_meta_model(space: str, task: str | None = None) -> MetaModel:
@@ -66,6 +66,6 @@ def training_datasets(space: str | None = None) -> set[str]:
     keys: set[str] = set()
     for name in _shipped_models():
         if space is None or name.split("@")[0] == space:
-            data = json.loads((_models_root() / name / "portfolio.json").read_text())
+            data = read_json(_models_root() / name / "portfolio.json", "portfolio")
             keys.update(data["task_keys"])
     return keys

@@ -28,7 +28,7 @@ def open_knowledge_base(source: str | Path) -> KnowledgeBase:
         return load_default()
     if str(source).endswith(".parquet"):
         return KnowledgeBase.from_parquet(source)
-    return KnowledgeBase(source)
+    return KnowledgeBase.open_existing(source)
 
 
 def train_meta_models(
@@ -65,9 +65,11 @@ def train_meta_models(
         if matrix.n_tasks < min_datasets:
             continue
         name = model_name(space, task)
+        # external spaces (TabRepo's) have no model families to time: no cost model
+        cost = (_optional_cost_model(frame, space, task, name)
+                if space in list_spaces() or _is_combination(space) else None)
         written[name] = _fit_and_save(matrix, Path(out) / name, source, ranker_options,
-                                      policy_options, progress,
-                                      cost=_optional_cost_model(frame, space, task, name))
+                                      policy_options, progress, cost=cost)
     return written
 
 

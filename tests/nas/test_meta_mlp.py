@@ -110,7 +110,7 @@ def test_regression_trials_score_r2_in_any_target_units():
         (dict(time_budget=-1), ValueError, "time_budget must be a number of seconds > 0"),
         (dict(max_epochs=0), ValueError, "max_epochs must be an int >= 1, got 0"),
         (dict(prior=42), TypeError, "prior must be 'default', None, an ArchitecturePrior"),
-        (dict(prior="/nonexistent/prior"), ValueError, "holds no metaopt architecture prior"),
+        (dict(prior="/nonexistent/prior"), ValueError, "no metaopt architecture prior at"),
         (dict(meta_model=42), TypeError, "meta_model must be 'default', None, a MetaModel"),
         (dict(device="tpu:0"), ValueError, "device='tpu:0' is not a valid device"),
     ],

@@ -159,7 +159,7 @@ def test_tampered_or_foreign_files_are_refused(toy_prior, tmp_path):
     meta.write_text("not json at all")
     with pytest.raises(ValueError, match="is not a metaopt architecture prior"):
         ArchitecturePrior.load(directory)
-    with pytest.raises(ValueError, match="holds no metaopt architecture prior"):
+    with pytest.raises(ValueError, match="no metaopt architecture prior at"):
         ArchitecturePrior.load(tmp_path / "missing")
 
 

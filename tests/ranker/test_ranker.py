@@ -53,17 +53,79 @@ def test_save_load_round_trip_and_tampering(small_meta_model, tabrepo_matrix, sp
     after = loaded.ranker.predict(mf, observed, params[3:])
     np.testing.assert_allclose(before[0], after[0], rtol=1e-5, atol=1e-6)
     # another version's file is refused with a clear message
-    meta = json.loads((directory / "ranker.json").read_text())
-    meta["format"] = "metaopt-ranker/0"
-    (directory / "ranker.json").write_text(json.dumps(meta))
-    with pytest.raises(ValueError, match="not a metaopt-ranker/1 model"):
+    ranker_json = directory / "ranker.json"
+    good = ranker_json.read_text()
+    meta = json.loads(good)
+    meta["body"]["format"] = "metaopt-ranker/1"
+    ranker_json.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="is not a metaopt-ranker/2 file"):
         ConfigRanker.load(directory / "ranker")
-    meta["format"] = "metaopt-ranker/1"
-    (directory / "ranker.json").write_text(json.dumps(meta))
-    # tampered weights: refused, never executed (safetensors is data only)
-    (directory / "ranker.safetensors").write_bytes(b"\x80\x04cos\nsystem\n" + b"x" * 64)
-    with pytest.raises(ValueError, match="cannot read ranker weights"):
+    # edited settings or weights: refused by the checksums
+    meta["body"]["format"] = "metaopt-ranker/2"
+    meta["body"]["params"]["n_ensemble"] = 1
+    ranker_json.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="settings were changed"):
         ConfigRanker.load(directory / "ranker")
+    ranker_json.write_text(good)
+    weights = directory / "ranker.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-300:] = bytes(b ^ 0xFF for b in data[-300:])  # still a well-formed file
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="weights were changed"):
+        ConfigRanker.load(directory / "ranker")
+    # not safetensors at all (a pickle payload): refused, never executed
+    weights.write_bytes(b"\x80\x04cos\nsystem\n" + b"x" * 64)
+    with pytest.raises(ValueError, match="SHA-256 mismatch"):
+        ConfigRanker.load(directory / "ranker")
+
+
+def test_consistent_files_with_bad_weights_are_refused(small_meta_model, tmp_path):
+    """Files whose checksums agree but whose weights are NaN, or hold another number of
+    members than the settings say (written through the same checked format)."""
+    from metaopt._model_files import load_checked, save_checked
+
+    ranker = small_meta_model.ranker
+    path = ranker.save(tmp_path / "r")
+    body, tensors = load_checked(tmp_path / "r.json", tmp_path / "r.safetensors",
+                                 "metaopt-ranker/2", "ranker")
+    nan = {k: v.clone() for k, v in tensors.items()}
+    nan[next(iter(nan))].fill_(float("nan"))
+    save_checked(tmp_path / "r.json", tmp_path / "r.safetensors", body, nan)
+    with pytest.raises(ValueError, match="non-finite weights"):
+        ConfigRanker.load(path)
+    body["params"]["n_ensemble"] = ranker.n_ensemble - 1
+    save_checked(tmp_path / "r.json", tmp_path / "r.safetensors", body, tensors)
+    with pytest.raises(ValueError, match="do not belong together"):
+        ConfigRanker.load(path)
+
+
+def test_save_paths_with_dots_and_stale_parts(small_meta_model, tmp_path):
+    ranker = small_meta_model.ranker
+    ranker.save(tmp_path / "run_0.5")
+    ranker.save(tmp_path / "run_0.7.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "run_0.5.json", "run_0.5.safetensors", "run_0.7.json", "run_0.7.safetensors"]
+    assert ConfigRanker.load(tmp_path / "run_0.5").task_keys_ == ranker.task_keys_
+    # a portfolio-only model saved over a full one: the old ranker and cost are removed
+    full = small_meta_model.save(tmp_path / "m")
+    MetaModel(small_meta_model.portfolio).save(full)
+    assert MetaModel.load(full).ranker is None
+    assert not (full / "ranker.safetensors").exists()
+
+
+def test_load_refuses_parts_of_other_models(small_meta_model, tmp_path):
+    from metaopt.ranker import load_meta_model
+
+    directory = small_meta_model.save(tmp_path / "m")
+    load_meta_model("svm", "classification").portfolio.save(directory / "portfolio.json")
+    with pytest.raises(ValueError, match="do not belong together"):
+        MetaModel.load(directory)
+    (directory / "portfolio.json").write_text('{"format": "metaopt-portfolio/1"}')
+    with pytest.raises(ValueError, match="portfolio"):
+        MetaModel.load(directory)
+    (directory / "portfolio.json").write_text("[1, 2")
+    with pytest.raises(ValueError, match="cannot read metaopt portfolio"):
+        MetaModel.load(directory)
 
 
 def test_bad_inputs(small_meta_model, tabrepo_matrix, split):
@@ -127,7 +189,7 @@ def test_every_fourth_proposal_after_the_warm_start_is_random(small_meta_model, 
     never = copy.copy(small_meta_model)
     never.random_every = 0
     assert "random" not in run(never, seed=0)[1]
-    with pytest.raises(ValueError, match="random_every must be >= 0"):
+    with pytest.raises(ValueError, match="random_every must be an integer >= 0"):
         MetaModel(small_meta_model.portfolio, random_every=-1)
 
 
@@ -252,7 +314,7 @@ def test_a_family_that_stops_improving_is_set_aside(pmlb_root):
     assert model.stale_families(stuck[:3] + [(forests[3], 0.54)]) == set()
     model.family_patience = 0
     assert model.stale_families(stuck) == set()
-    with pytest.raises(ValueError, match="family_patience must be >= 0"):
+    with pytest.raises(ValueError, match="family_patience must be an integer >= 0"):
         MetaModel(model.portfolio, family_patience=-1)
 
 

@@ -1,0 +1,103 @@
+"""Model files as plain data (loading runs no code): JSON settings, and for networks a
+JSON body and safetensors weights that vouch for each other, so that a file changed
+after saving is refused.
+
+The JSON file of a network holds ``{"body": ..., "weights_sha256": ...}``; the weights' safetensors
+metadata holds the SHA-256 of the JSON body. Written by hand: safetensors checks the
+layout of a file, not whether its numbers or its companion settings were changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
+
+
+def _body_text(body: dict[str, Any]) -> str:
+    return json.dumps(body, indent=1, sort_keys=True)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_json(path: Path, what: str) -> dict[str, Any]:
+    """The JSON object in ``path``; ``ValueError`` naming ``what`` if it is missing,
+    unreadable or not an object."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise ValueError(f"no metaopt {what} at {path}") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read metaopt {what} {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not a metaopt {what} file (a JSON {type(data).__name__})")
+    return data
+
+
+def save_checked(json_path: Path, weights_path: Path, body: dict[str, Any],
+                 tensors: dict[str, torch.Tensor]) -> None:
+    """Write ``tensors`` to ``weights_path`` and ``body`` (with ``body["format"]``) to
+    ``json_path``, each recording the other's checksum."""
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()},
+              str(weights_path), metadata={"format": str(body["format"]),
+                                           "json_sha256": _sha256(_body_text(body).encode())})
+    record = {"body": body, "weights_sha256": _sha256(weights_path.read_bytes())}
+    json_path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+
+def load_checked(json_path: Path, weights_path: Path, fmt: str,
+                 what: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """The body and tensors written by :func:`save_checked` in format ``fmt``.
+
+    Raises ``ValueError`` (naming ``what``, e.g. "ranker") for missing or unreadable
+    files, another format or version, checksums that no longer match and weights that
+    are not finite.
+    """
+    if not json_path.is_file() or not weights_path.is_file():
+        raise ValueError(f"no metaopt {what} at {json_path.with_suffix('')} (expected "
+                         f"{json_path.name} and {weights_path.name})")
+    record = read_json(json_path, what)
+    body = record.get("body")
+    if not isinstance(body, dict):
+        raise ValueError(f"{json_path} is not a metaopt {what} file (no settings body)")
+    found = body.get("format")
+    if found != fmt:
+        raise ValueError(f"{json_path} is not a {fmt} file (format {found!r}, written by "
+                         f"metaopt {body.get('metaopt_version')!r}): another metaopt "
+                         f"version wrote it; retrain or reinstall that version")
+    if record.get("weights_sha256") != _sha256(weights_path.read_bytes()):
+        raise ValueError(f"{weights_path} does not match {json_path} (SHA-256 mismatch): the "
+                         "weights were changed or replaced after saving; refusing to load")
+    try:
+        tensors = load_file(str(weights_path))
+        with safe_open(str(weights_path), "pt") as f:
+            meta = f.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ValueError(f"cannot read {what} weights {weights_path}: {exc}") from exc
+    if meta.get("json_sha256") != _sha256(_body_text(body).encode()):
+        raise ValueError(f"{json_path} does not match {weights_path} (SHA-256 mismatch): the "
+                         "settings were changed after saving; refusing to load")
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not v.isfinite().all()]
+    if bad:
+        raise ValueError(f"{weights_path} holds non-finite weights ({', '.join(bad[:3])})")
+    return body, tensors
+
+
+def member_state(tensors: dict[str, torch.Tensor], prefix: str, n: int,
+                 source: Path) -> list[dict[str, torch.Tensor]]:
+    """The state dicts of members ``{prefix}0.`` .. ``{prefix}{n-1}.``; refuses weights
+    that hold other members."""
+    found = {k[len(prefix):].split(".", 1)[0] for k in tensors if k.startswith(prefix)}
+    if found != {str(i) for i in range(n)}:
+        raise ValueError(f"{source} holds {len(found)} {prefix} network(s), its settings "
+                         f"{n}: the files do not belong together")
+    return [{k[len(f"{prefix}{i}."):]: v for k, v in tensors.items()
+             if k.startswith(f"{prefix}{i}.")} for i in range(n)]
