@@ -49,7 +49,7 @@ def _register_suggest(subparsers) -> None:
     p = subparsers.add_parser(
         "demo", help="tune a model on a bundled dataset and explain the meta-learner's choices",
         description="Tune on scikit-learn's bundled breast-cancer data with MetaSampler: "
-        "prints the meta-features, the nearest known datasets, each trial's source "
+        "prints the nearest known datasets (by meta-features), each trial's source "
         "(portfolio or adapted ranker) and the result against the default configuration.",
     )
     p.add_argument("--space", help="search space (default: hist_gradient_boosting)")

@@ -64,7 +64,8 @@ def register(subparsers) -> None:
     q.add_argument("--download", action="store_true",
                    help="allow downloading OpenML tasks missing from the cache")
     q.add_argument("--methods", default="tpe,random,default",
-                   help="comma-separated: tpe,random,gp,cmaes,flaml,default,metaopt")
+                   help="comma-separated: tpe,random,gp,cmaes,flaml,default,metaopt "
+                   "(default: tpe,random,default)")
     budget = q.add_mutually_exclusive_group(required=True)
     budget.add_argument("--budget-trials", type=int, help="trials per job")
     budget.add_argument("--budget-seconds", type=float, help="seconds of tuning per job")

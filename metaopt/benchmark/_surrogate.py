@@ -216,10 +216,12 @@ def tabrepo_benchmark(
 
     same = test is None or os.path.realpath(test) == os.path.realpath(train)
     if same and cv is None:
-        raise ValueError("train and test are the same directory: pass cv=K (leave-tasks-out "
-                         "K-fold) so that no method is tested on a task it trained on")
+        raise ValueError("train and test are the same directory: pass cv=K (--cv K on the "
+                         "command line: leave-tasks-out K-fold) so that no method is tested "
+                         "on a task it trained on")
     if not same and cv is not None:
-        raise ValueError("cv is only used when test is omitted or the same directory as train")
+        raise ValueError("cv (--cv) is only used when test is omitted or the same directory "
+                         "as train")
     matrix = load_tabrepo_matrix(train)
     if tasks is not None:
         matrix = matrix.subset(tasks)

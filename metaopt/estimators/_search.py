@@ -33,6 +33,7 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import threadpool_limits
 
+from metaopt._fitted import as_fitted_frame, unfitted_on_error
 from metaopt._isolated import KillableWorker, TrialTimeout, cv_score
 from metaopt.data import validate
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
@@ -212,9 +213,10 @@ class _MetaOptSearch(BaseEstimator):
                                  f"(limit {MAX_DENSE_CELLS:,} cells): the model families' "
                                  "preprocessing works on dense data")
             X = X.toarray()
-        return X
+        return X if reset else as_fitted_frame(self, X)
 
     # ------------------------------------------------------------------ fit
+    @unfitted_on_error
     def fit(self, X, y, sample_weight=None):
         """Search configurations of the model families, then refit the best on all data.
 

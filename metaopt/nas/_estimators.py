@@ -26,6 +26,7 @@ from sklearn.utils.validation import (
 )
 
 from metaopt import metafeatures
+from metaopt._fitted import as_fitted_frame, unfitted_on_error
 from metaopt.meta import resolve_device
 from metaopt.nas._mlp import MLPClassifier, MLPRegressor
 from metaopt.nas._prior import ArchitecturePrior
@@ -142,9 +143,10 @@ class _BaseMetaMLP(BaseEstimator):
             cls = StratifiedKFold if stratify else KFold
             return list(cls(self.cv, shuffle=True, random_state=seed).split(np.zeros(n), y))
         n_val = int(round(self.cv * n))
-        if n_val < 1 or n - n_val < 2:
-            raise ValueError(f"cv={self.cv} leaves no validation or fewer than 2 training "
-                             f"rows with {n} sample(s)")
+        min_val = 2 if self._task == "regression" else 1  # R^2 of one row is undefined
+        if n_val < min_val or n - n_val < 2:
+            raise ValueError(f"cv={self.cv} leaves fewer than {min_val} validation or fewer "
+                             f"than 2 training rows with {n} sample(s)")
         if stratify and n_val >= len(np.unique(y)) and n - n_val >= len(np.unique(y)):
             split = StratifiedShuffleSplit(1, test_size=n_val, random_state=seed)
         else:
@@ -159,6 +161,7 @@ class _BaseMetaMLP(BaseEstimator):
         raise NotImplementedError
 
     # ------------------------------------------------------------------ fit
+    @unfitted_on_error
     def fit(self, X, y) -> _BaseMetaMLP:
         """Search MLP configurations, then refit the best one on all of ``X, y``.
 
@@ -186,6 +189,9 @@ class _BaseMetaMLP(BaseEstimator):
         splits = self._splits(target, seed)
         self.device_ = resolve_device(self.device)
         prior = self._resolve_prior()
+        if prior is not None and self.n_prior_trials > prior.n_pool:
+            raise ValueError(f"n_prior_trials={self.n_prior_trials} exceeds the prior's pool "
+                             f"of {prior.n_pool} configurations")
         self.meta_features_ = metafeatures.compute(raw, y, self._task, random_state=0)
         trainer = FoldTrainer(X.astype(np.float64), target, self._task, splits,
                               self.device_, seed)
@@ -238,8 +244,9 @@ class _BaseMetaMLP(BaseEstimator):
             if X.shape[0] == 0 or X.shape[1] == 0:
                 raise ValueError(f"X has shape {X.shape}: it needs rows and columns")
             return X
-        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
-                             ensure_all_finite="allow-nan")
+        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
+                          ensure_all_finite="allow-nan")
+        return X if reset else as_fitted_frame(self, X)
 
     def _encode_X(self, X, reset: bool) -> np.ndarray:
         """Checked ``X`` as the float matrix the MLP trains on: a DataFrame's categorical

@@ -186,8 +186,9 @@ class _BaseMLP(BaseEstimator):
         """Train with AdamW, keeping the weights of the best validation epoch.
 
         A random ``validation_fraction`` of the rows is held out for early stopping
-        (after ``n_iter_no_change`` epochs without improvement); with too few rows for
-        a hold-out, the training loss is monitored instead.
+        (after ``n_iter_no_change`` epochs without improvement); without a hold-out
+        (``validation_fraction=0``, or too few rows) the training loss decides when to
+        stop and the last epoch's weights are kept.
         """
         self._check_params()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
@@ -251,7 +252,10 @@ class _BaseMLP(BaseEstimator):
                 stall += 1
                 if stall >= self.n_iter_no_change:
                     break
-        if best_state is not None:  # None only if every loss was NaN
+        # the best validation epoch's weights; without validation rows the last epoch's
+        # (the lowest training loss, measured with dropout on, is no sign of a better model,
+        # and MetaMLP's refit trains exactly the searched number of epochs)
+        if len(x_val) and best_state is not None:  # None only if every loss was NaN
             model.load_state_dict(best_state)
         # float64 inference: a row's prediction must not depend on its batch-mates
         self.model_ = model.double().eval()
@@ -289,7 +293,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     batch_size : int, default=128
     max_epochs : int, default=100
     validation_fraction : float, default=0.1
-        Share of rows held out for early stopping (0 monitors the training loss).
+        Share of rows held out for early stopping (0: the training loss decides when
+        to stop, and the last epoch's weights are kept).
     n_iter_no_change : int, default=10
         Patience, in epochs.
     device : str, default="auto"

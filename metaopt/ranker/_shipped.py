@@ -40,7 +40,9 @@ def shipped_space(space: str) -> SearchSpace:
     except ValueError:
         names = [n for n in _shipped_models() if n.split("@")[0] == space]
         if not names:
-            raise
+            raise ValueError(f"unknown search space {space!r}; spaces with a shipped "
+                             f"meta-model: {shipped_spaces()}, or registered names joined "
+                             "by '+'") from None
         record = read_json(_models_root() / names[0] / "ranker.json", "ranker")
         return resolve_space(space, record["body"]["space"])
 

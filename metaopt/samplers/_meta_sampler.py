@@ -107,8 +107,8 @@ class MetaSampler(BaseSampler):
     meta_model : MetaModel or str, optional
         Default: the model shipped for ``space``; a path loads a saved one.
     source_studies : sequence of optuna.Study, optional
-        The user's past studies on other datasets with the same space: their completed
-        trials are added to the knowledge the portfolio draws from.
+        The user's past studies on other datasets with the same space: the best trial
+        of each is tried first, before the portfolio's picks.
     n_warmup : int, optional
         Portfolio trials before the ranker (default: the meta-model's).
     fallback : BaseSampler, optional

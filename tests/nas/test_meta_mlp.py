@@ -152,3 +152,28 @@ def test_dataframes_with_categories_and_missing_values(pmlb_root):
     assert model.predict_proba(X.iloc[:5]).shape == (5, len(model.classes_))
     with pytest.raises(ValueError, match="feature names"):
         model.predict(X.rename(columns={"site": "place"}))
+
+
+def test_a_failed_refit_leaves_the_model_unfitted_and_arrays_follow_frames(pmlb_root):
+    """A refit that raised used to keep the new data's preprocessing beside the old model
+    (accuracy 0.95 -> 0.16, silently); an array given to a model fitted on a DataFrame
+    failed with pandas' column-selection error."""
+    from sklearn.exceptions import NotFittedError
+
+    data = LocalSource(pmlb_root).load("new_thyroid")
+    model = MetaMLPClassifier(**TINY, random_state=0).fit(data.X, data.y)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        from_array = model.predict(data.X.to_numpy())
+    np.testing.assert_array_equal(from_array, model.predict(data.X))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        model.fit(data.X * 1000 + 50, np.full(len(data.y), 7))
+    with pytest.raises(NotFittedError):
+        model.predict(data.X)
+
+
+def test_regression_needs_two_validation_rows():
+    X, y = make_regression(400, 3, noise=0.1, random_state=0)
+    with pytest.raises(ValueError, match="fewer than 2 validation"):
+        MetaMLPRegressor(**{**TINY, "cv": 0.002}).fit(X, y)
+    with pytest.raises(ValueError, match="n_prior_trials=5000 exceeds the prior's pool"):
+        MetaMLPRegressor(**{**TINY, "n_prior_trials": 5000}).fit(X, y)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import load_wine, make_classification, make_regression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from metaopt.nas import MLPClassifier, MLPRegressor, build_mlp
@@ -89,3 +89,17 @@ def test_invalid_parameters_raise_in_fit(param, value, message):
     assert getattr(model, param) == value
     with pytest.raises(ValueError, match=message):
         model.fit(X, y)
+
+
+def test_without_validation_rows_the_last_epoch_is_kept():
+    """MetaMLP's refit trains best_epoch_ epochs without validation rows; it used to
+    restore the epoch of the lowest training loss (measured with dropout on), epochs
+    before the one it reported."""
+    X, y = load_wine(return_X_y=True)
+    settings = dict(validation_fraction=0.0, n_iter_no_change=8, learning_rate=0.2,
+                    dropout=0.3, random_state=0)
+    model = MLPClassifier(max_epochs=8, **settings).fit(X, y)
+    lowest = int(np.argmin(model.loss_curve_)) + 1
+    assert lowest < model.n_epochs_ == 8
+    at_lowest = MLPClassifier(max_epochs=lowest, **settings).fit(X, y)
+    assert not np.allclose(model.predict_proba(X), at_lowest.predict_proba(X))

@@ -3,6 +3,7 @@ of tampered files, the LCBench translation and task table."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 
@@ -157,7 +158,7 @@ def test_tampered_or_foreign_files_are_refused(toy_prior, tmp_path):
         ArchitecturePrior.load(directory)
 
     meta.write_text("not json at all")
-    with pytest.raises(ValueError, match="is not a metaopt architecture prior"):
+    with pytest.raises(ValueError, match="cannot read metaopt architecture prior"):
         ArchitecturePrior.load(directory)
     with pytest.raises(ValueError, match="no metaopt architecture prior at"):
         ArchitecturePrior.load(tmp_path / "missing")
@@ -218,3 +219,19 @@ def test_lcbench_space_and_task_table_match_the_shared_data(shared_data):
         checked += 1
     assert checked >= 5
     assert task_metafeatures("167161")["n_features"] == 20.0  # credit-g: target removed
+
+
+def test_hedge_switch_describe_and_settings_checks(toy_prior):
+    configs = random_configs(LCBENCH_SPACE, 3, np.random.default_rng(1))
+    mixed = toy_prior.log_prob(SMALL, configs)
+    unmixed = copy.copy(toy_prior)
+    unmixed.hedge = False  # the switch acts at once, not only after a save and load
+    assert not np.allclose(unmixed.log_prob(SMALL, configs), mixed)
+    with pytest.raises(ValueError, match=r"n must be an int in \[1, "):
+        toy_prior.describe(SMALL, n=-1)
+    with pytest.raises(TypeError, match="configs must be a list of configurations"):
+        toy_prior.log_prob(SMALL, configs[0])
+    assert len(toy_prior.sample(SMALL, 2, temperature=np.float32(0.5))) == 2
+    with pytest.raises(ValueError, match="n_members must be an integer >= 1"):
+        ArchitecturePrior(n_members=0).fit(pd.DataFrame([SMALL, SMALL]), configs,
+                                           np.zeros((2, 3)))

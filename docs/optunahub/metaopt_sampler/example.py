@@ -1,8 +1,9 @@
 """MetaSampler vs multivariate TPE: a cross-validated SVM on scikit-learn's breast cancer data.
 
 The sampler loads the meta-model shipped with metaopt for the ``svm`` space (trained on
-other datasets; see ``metaopt/_models/svm@classification/CARD.md``) and conditions its
-warm start on this dataset's meta-features.
+other datasets; see ``metaopt/_models/svm@classification/CARD.md``): its first picks
+are the portfolio's, the same for every dataset; from the 4th trial its ranker adapts
+to the trials so far and reads this dataset's meta-features.
 
     python example.py            # with metaopt installed; optunahub is optional
 """
