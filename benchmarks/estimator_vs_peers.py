@@ -29,6 +29,7 @@ it stopped, and processes running different ``--methods`` can share the file.
 
     python benchmarks/estimator_vs_peers.py --datasets 20 --budgets 10,30,60 --seeds 0,1,2
     python benchmarks/estimator_vs_peers.py --task regression --datasets 10 --budgets 10,30
+    python benchmarks/estimator_vs_peers.py --pmlb OTHER/pmlb --names a,b,c --budgets 10
 """
 
 from __future__ import annotations
@@ -69,13 +70,25 @@ def result_path(task: str, kind: str = "") -> Path:
     return RESULTS / f"estimator_vs_peers{suffix}{kind}"
 
 
-def held_out_datasets(task: str, n: int, max_rows: int, after: int, offset: int = 0) -> list:
+def held_out_datasets(task: str, n: int, max_rows: int, after: int, offset: int = 0,
+                      pmlb: Path = PMLB, names: list[str] | None = None) -> list:
     """``n`` pmlb datasets of ``task`` (smallest first) after the ``after`` smallest
     ones (the knowledge base's reach, which may grow past the shipped models' training
     data) that the shipped meta-models never saw, skipping the first ``offset`` such
-    datasets; larger ones are subsampled to ``max_rows`` rows."""
+    datasets; or exactly the datasets ``names`` (refused when a shipped meta-model was
+    trained on one); larger ones are subsampled to ``max_rows`` rows."""
     seen = training_datasets()
-    suite = get_suite(f"pmlb-{task}", root=PMLB).select(smallest_first=True)
+    suite = get_suite(f"pmlb-{task}", root=pmlb).select(smallest_first=True)
+    if names:
+        by_name = {ref.name: ref for ref in suite}
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            raise SystemExit(f"not {task} datasets of {pmlb}: {unknown}")
+        trained = [n for n in names if by_name[n].key in seen]
+        if trained:
+            raise SystemExit(f"the shipped meta-models were trained on {trained}: "
+                             "pick datasets they never saw")
+        return [by_name[n].load().subsample(max_rows, random_state=0) for n in names]
     picked = []
     for ref in list(suite)[after:]:
         if ref.key in seen:
@@ -142,6 +155,11 @@ def main() -> None:
                         help="skip the first OFFSET held-out datasets: --offset 20 is a "
                              "development split, disjoint from the benchmark's 20, for "
                              "choosing settings")
+    parser.add_argument("--pmlb", type=Path, default=PMLB,
+                        help="a pmlb-layout directory (<name>/<name>.tsv.gz and a manifest)")
+    parser.add_argument("--names", default=None,
+                        help="comma-separated dataset names to run instead of the selection "
+                             "above (none may be a shipped meta-model's training data)")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore")
@@ -155,7 +173,8 @@ def main() -> None:
             print("FLAML not installed (pip install 'flaml[automl]'): skipping it")
             methods.remove("flaml")
     datasets = held_out_datasets(args.task, args.datasets, args.max_rows, args.after,
-                                 args.offset)
+                                 args.offset, args.pmlb,
+                                 args.names.split(",") if args.names else None)
     print(f"{len(datasets)} held-out datasets: {', '.join(d.name for d in datasets)}")
     RESULTS.mkdir(exist_ok=True)
     fits = result_path(args.task, "_fits.csv")
