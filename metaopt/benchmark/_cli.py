@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -42,7 +43,8 @@ def register(subparsers) -> None:
     q.set_defaults(func=_cmd_tabrepo)
 
     q = sub.add_parser("yahpo", help="YAHPO Gym surrogate scenario")
-    q.add_argument("--scenario", required=True, help="lcbench, rbv2_xgboost, rbv2_rpart, ...")
+    q.add_argument("--scenario", required=True,
+                   help="lcbench, rbv2_xgboost, rbv2_rpart, iaml_glmnet")
     q.add_argument("--data", required=True, help="YAHPO data directory (with splits.json)")
     q.add_argument("--train-instances", help="comma-separated (default: the train split)")
     q.add_argument("--test-instances", help="comma-separated (default: the valid split)")
@@ -108,9 +110,20 @@ def _surrogate_options(q, methods: str) -> None:
     q.add_argument("--no-progress", action="store_true")
 
 
+def _prepare_outputs(args) -> None:
+    """Create the folders of ``--json``, ``--curves`` and ``--plot`` before the run (a
+    missing one used to fail after the whole benchmark, saving nothing)."""
+    for target in (args.json, args.curves, args.plot):
+        if target:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+
+
 def _finish_surrogate(result, args, title: str) -> int:
     from metaopt.benchmark._plots import plot_curves
 
+    if result.curves.empty:
+        raise ValueError("no method could run on these tasks: "
+                         + "; ".join(f"{m}: {r}" for m, r in result.not_applicable.items()))
     table = result.table()
     print(f"mean normalized regret (mean rank) over {result.curves['task'].nunique()} tasks "
           f"x {args.seeds} seeds; 0 = best configuration of the task, rank 1 = best method")
@@ -126,7 +139,7 @@ def _finish_surrogate(result, args, title: str) -> int:
         print(paired.to_string())
     if args.json:
         Path(args.json).write_text(json.dumps({
-            "command": " ".join(sys.argv), "table": table.to_dict(orient="index"),
+            "command": shlex.join(sys.argv), "table": table.to_dict(orient="index"),
             "paired": None if paired is None else
             {f"{budget} {peer}": row for (budget, peer), row in paired.iterrows()},
             "not_applicable": result.not_applicable,
@@ -142,6 +155,7 @@ def _finish_surrogate(result, args, title: str) -> int:
 def _cmd_tabrepo(args) -> int:
     from metaopt.benchmark._surrogate import tabrepo_benchmark
 
+    _prepare_outputs(args)
     result = tabrepo_benchmark(
         args.train, args.test, cv=args.cv, cv_seed=args.cv_seed, methods=_names(args.methods),
         budgets=_ints(args.budgets), seeds=args.seeds, progress=not args.no_progress,
@@ -153,6 +167,7 @@ def _cmd_tabrepo(args) -> int:
 def _cmd_yahpo(args) -> int:
     from metaopt.benchmark._surrogate import yahpo_benchmark
 
+    _prepare_outputs(args)
     result = yahpo_benchmark(
         args.scenario, args.data, train_instances=_names(args.train_instances),
         test_instances=_names(args.test_instances), methods=_names(args.methods),

@@ -151,8 +151,9 @@ class SourceWeighting(_FromTraining):
         if len(columns) < 2:
             return np.ones(n_tasks)
         i, j = np.triu_indices(len(columns), k=1)
-        scores = np.asarray(observed)
-        obs = np.sign(scores[i] - scores[j])
+        scores = np.asarray(observed, dtype=float)
+        with np.errstate(invalid="ignore"):  # two failures (-inf): a tie, not NaN
+            obs = np.nan_to_num(np.sign(scores[i] - scores[j]), nan=0.0)
         # regret is lower-better: flip its sign to compare with higher-better scores
         reg = self.portfolio_.regret_[:, columns]
         pred = np.sign(reg[:, j] - reg[:, i])

@@ -40,13 +40,14 @@ def add_ranks(frame: pd.DataFrame, within: Sequence[str], value: str = "regret")
 
 
 def mean_ci(values, confidence: float = 0.95) -> tuple[float, float]:
-    """Mean and half-width of its Student-t confidence interval (0 for one value)."""
+    """Mean and half-width of its Student-t confidence interval (NaN, undefined, for one
+    value: a single task says nothing about the spread)."""
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
     if values.size == 0:
         return float("nan"), float("nan")
     if values.size == 1:
-        return float(values[0]), 0.0
+        return float(values[0]), float("nan")
     sem = values.std(ddof=1) / np.sqrt(values.size)
     return float(values.mean()), float(sem * stats.t.ppf(0.5 + confidence / 2, values.size - 1))
 
@@ -83,8 +84,10 @@ def paired_difference(ours: pd.Series, peer: pd.Series, *, unit: str = "task",
     won, lost = (diff > 0).sum(), (diff < 0).sum()
     if not higher_is_better:
         won, lost = lost, won
+    interval = (f"[{mean - half:+.4f}, {mean + half:+.4f}]" if np.isfinite(half) else
+                f"n/a ({diff.index.get_level_values(unit).nunique()} {unit})")
     return {"difference": f"{mean:+.4f}",
-            "95% interval": f"[{mean - half:+.4f}, {mean + half:+.4f}]",
+            "95% interval": interval,
             "won/tied/lost": f"{won}/{(diff == 0).sum()}/{lost}"}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -101,6 +102,11 @@ def evaluate_methods(
     """
     quiet_optuna()
     budgets = _check_sizes(budgets, seeds)
+    repeated = sorted({m for m in methods if list(methods).count(m) > 1})
+    if repeated:
+        raise ValueError(f"methods named more than once: {repeated}")
+    for name in methods:  # an unknown name fails now, not after the others have run
+        make_method(name)
     horizon = budgets[-1]
     traces: list[dict] = []
     references: dict[str, list[np.ndarray]] = {}
@@ -139,8 +145,12 @@ def _curves(traces: list[dict], references: dict[str, list[np.ndarray]],
     rows = []
     for t in traces:
         regret = min_max_regret(best_so_far(t["trace"]), *bounds[t["task"]])
+        if not len(regret):
+            continue
+        # a method that ran out of configurations (FLAML's zero-shot list) keeps its best
+        # so far: every cell of a method then covers every task
         rows += [{"method": t["method"], "task": t["task"], "seed": t["seed"], "budget": b,
-                  "regret": float(regret[b - 1])} for b in budgets if b <= len(regret)]
+                  "regret": float(regret[min(b, len(regret)) - 1])} for b in budgets]
     frame = pd.DataFrame(rows, columns=["method", "task", "seed", "budget", "regret"])
     return add_ranks(frame, ["task", "seed", "budget"])
 
@@ -152,28 +162,42 @@ def _meta_features(row: pd.Series) -> pd.Series:
 
 
 def matrix_tasks(matrix: PerformanceMatrix, space) -> list[TestTask]:
-    """One test task per row of a complete matrix; candidates are its configurations."""
+    """One test task per row of a matrix; its candidates are the configurations it has
+    results for (a failed one, ``-inf``, is a candidate that scores worst)."""
     params = list(matrix.configs["params"])
-    out = []
+    out, incomplete = [], []
     for i, (key, row) in enumerate(matrix.tasks.iterrows()):
-        scores = np.where(np.isnan(matrix.scores[i]), -np.inf, matrix.scores[i])
+        has = ~np.isnan(matrix.scores[i])
+        if not has.all():
+            incomplete.append(key)
+        candidates = [p for p, keep in zip(params, has, strict=True) if keep]
+        scores = matrix.scores[i][has]
 
-        def make(budget: int, key=key, row=row, scores=scores) -> Problem:
-            if budget > len(params):
-                raise ValueError(f"budget {budget} exceeds the {len(params)} candidates")
+        def make(budget: int, key=key, row=row, candidates=candidates,
+                 scores=scores) -> Problem:
+            if budget > len(candidates):
+                raise ValueError(f"budget {budget} exceeds the {len(candidates)} candidates "
+                                 f"of {key} (configurations with a result)")
             return Problem(key, space, row["task"], _meta_features(row), budget,
-                           candidates=params, scores=scores)
+                           candidates=candidates, scores=scores)
 
         out.append(TestTask(key, make, scores))
+    if incomplete:
+        warnings.warn(f"{len(incomplete)} test task(s) lack results for some of the "
+                      f"{len(params)} configurations (e.g. {incomplete[0]}): each is run on "
+                      "the configurations it has", stacklevel=2)
     return out
 
 
-def load_tabrepo_matrix(path: str | os.PathLike) -> PerformanceMatrix:
-    """The TabRepo-layout directory ``path`` as a :class:`PerformanceMatrix`."""
+def load_tabrepo_matrix(path: str | os.PathLike, *,
+                        min_coverage: float = 0.5) -> PerformanceMatrix:
+    """The TabRepo-layout directory ``path`` as a :class:`PerformanceMatrix` (the
+    configurations with results on at least ``min_coverage`` of its tasks)."""
     from metaopt.kb import TABREPO_SPACE, load_tabrepo
 
     with load_tabrepo(path) as kb:
-        return PerformanceMatrix.from_frame(kb.to_frame(), TABREPO_SPACE.name)
+        return PerformanceMatrix.from_frame(kb.to_frame(), TABREPO_SPACE.name,
+                                            min_coverage=min_coverage)
 
 
 def task_folds(keys: Sequence[str], cv: int, seed: int = 0) -> list[tuple[list, list]]:
@@ -229,7 +253,8 @@ def tabrepo_benchmark(
         splits = [(matrix.subset(tr), matrix_tasks(matrix.subset(te), TABREPO_SPACE))
                   for tr, te in task_folds(list(matrix.tasks.index), cv, cv_seed)]
     else:
-        held_out = load_tabrepo_matrix(test)
+        # every configuration of a test task counts, however few other test tasks have it
+        held_out = load_tabrepo_matrix(test, min_coverage=0.0)
         overlap = sorted(set(held_out.tasks.index) & set(matrix.tasks.index))
         if overlap:
             raise ValueError(f"test has tasks that are also training tasks: {overlap[:10]}")
@@ -271,6 +296,9 @@ def yahpo_benchmark(
     from metaopt.kb import YahpoBenchmark
 
     train_instances, test_instances = _instances(train_instances), _instances(test_instances)
+    if n_reference < 1 or n_train_configs < 2:
+        raise ValueError(f"n_reference must be >= 1 and n_train_configs >= 2, got "
+                         f"{n_reference} and {n_train_configs}")
     train_bench = YahpoBenchmark(scenario, data, split="train")
     if train_instances is not None:
         train_bench = YahpoBenchmark(scenario, data, split="train+valid")
@@ -285,13 +313,13 @@ def yahpo_benchmark(
             splits.append((PerformanceMatrix.from_yahpo(fold_train, n_configs=n_train_configs),
                            yahpo_test_tasks(fold_test, n_reference)))
         return evaluate_methods(splits, methods, budgets, seeds, progress=progress)
-    if test_instances is None:
-        test_bench = YahpoBenchmark(scenario, data, split="valid")
-    else:
-        test_bench = YahpoBenchmark(scenario, data, split="train+valid")
-        if not set(test_instances) <= set(test_bench.instances):
-            test_bench = YahpoBenchmark(scenario, data, split="test")
-        _restrict(test_bench, test_instances, "test_instances")
+    test_bench = YahpoBenchmark(scenario, data, split="valid")
+    if test_instances is not None:  # any instances of the scenario, reserved ones included
+        unknown = sorted(set(test_instances) - set(test_bench.all_instances))
+        if unknown:
+            raise ValueError(f"test_instances: {unknown} are not instances of {scenario}")
+        test_bench.split = "test_instances"
+        test_bench.instances = [i for i in test_bench.all_instances if i in set(test_instances)]
     overlap = sorted(set(train_bench.instances) & set(test_bench.instances))
     if overlap:
         raise ValueError(f"test_instances overlap train_instances: {overlap}")

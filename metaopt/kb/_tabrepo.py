@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
@@ -30,6 +31,9 @@ TABREPO_SPACE = external_space(
     "TabRepo LightGBM configurations (AutoGluon), precomputed on OpenML tasks",
 )
 _FILES = ("results.csv", "configs.json", "task_metadata.csv")
+_REQUIRED_METADATA = ("tid", "task_type", "NumberOfInstances", "NumberOfFeatures",
+                      "NumberOfClasses")
+_REQUIRED_RESULTS = ("dataset", "framework", "metric_error", "time_train_s")
 _TASKS = {"Supervised Classification": "classification", "Supervised Regression": "regression"}
 # columns of task_metadata.csv that are OpenML qualities (numbers), not task descriptors
 _NOT_QUALITIES = {"tid", "did", "number_samples", "cost_matrix", "source_data",
@@ -41,13 +45,20 @@ def tabrepo_configs(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
     """The configurations of ``configs.json``, completed with the defaults, by name."""
     raw = json.loads((Path(path) / "configs.json").read_text())
     default = TABREPO_SPACE.default("classification")
-    return {
-        name: TABREPO_SPACE.check_params(
-            {**default, **{k: v for k, v in spec["hyperparameters"].items() if k != "ag_args"}},
-            "classification",
-        )
-        for name, spec in raw.items()
-    }
+    configs = {}
+    for name, spec in raw.items():
+        try:
+            given = {k: v for k, v in spec["hyperparameters"].items() if k != "ag_args"}
+            configs[name] = TABREPO_SPACE.check_params({**default, **given}, "classification")
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ValueError(f"{Path(path) / 'configs.json'}: configuration {name!r} is not a "
+                             f"valid {TABREPO_SPACE.name} configuration: {exc}") from exc
+    return configs
+
+
+def _whole(value: Any) -> int | None:
+    """An integer field of the metadata, None where it is missing (NaN)."""
+    return None if pd.isna(value) else int(value)
 
 
 def load_tabrepo(
@@ -78,26 +89,39 @@ def load_tabrepo(
     kb = KnowledgeBase() if kb is None else kb
     configs = tabrepo_configs(path)
     meta = pd.read_csv(path / "task_metadata.csv")
+    absent = [c for c in _REQUIRED_METADATA if c not in meta.columns]
+    if absent:
+        raise ValueError(f"{path / 'task_metadata.csv'} lacks the column(s) {absent}")
+    results = pd.read_csv(path / "results.csv")
+    absent = [c for c in _REQUIRED_RESULTS if c not in results.columns]
+    if absent:
+        raise ValueError(f"{path / 'results.csv'} lacks the column(s) {absent}")
+    unlisted = sorted(set(results["framework"]) - set(configs))
+    if unlisted:
+        raise ValueError(f"results.csv names configurations that configs.json lacks: "
+                         f"{unlisted[:10]}")
     quality_cols = [c for c in meta.select_dtypes("number").columns if c not in _NOT_QUALITIES]
     tasks = {}
     for row in meta.to_dict("records"):
         task = _TASKS.get(row["task_type"])
         if task is None:
             raise ValueError(f"TabRepo task {row['tid']} has unknown task_type {row['task_type']!r}")
+        if pd.isna(row["tid"]):
+            raise ValueError(f"{path / 'task_metadata.csv'} has a row without a task id (tid)")
         key = f"openml-task/{int(row['tid'])}"
         tasks[int(row["tid"])] = (key, task)
         qualities = {c: row[c] for c in quality_cols if pd.notna(row[c])}
+        features = _whole(row["NumberOfFeatures"])
         kb.add_dataset({
-            "dataset_key": key, "name": row["name"], "source": "tabrepo",
+            "dataset_key": key, "name": str(row.get("name", key)), "source": "tabrepo",
             "source_id": str(int(row["tid"])), "task": task,
-            "openml_dataset_id": int(row["did"]), "openml_task_id": int(row["tid"]),
-            "n_samples": int(row["NumberOfInstances"]),
-            "n_features": int(row["NumberOfFeatures"]) - 1,
-            "n_classes": int(row["NumberOfClasses"]) if task == "classification" else None,
+            "openml_dataset_id": _whole(row.get("did")), "openml_task_id": int(row["tid"]),
+            "n_samples": _whole(row["NumberOfInstances"]),
+            "n_features": None if features is None else features - 1,
+            "n_classes": _whole(row["NumberOfClasses"]) if task == "classification" else None,
             "metafeatures": metafeatures.from_openml_qualities(qualities, task).to_dict(),
             "status": "ok",
         })
-    results = pd.read_csv(path / "results.csv")
     unknown = sorted(set(results["dataset"]) - set(tasks))
     if unknown:
         raise ValueError(f"results.csv has tasks without metadata: {unknown[:10]}")
@@ -105,13 +129,17 @@ def load_tabrepo(
     for row in results.itertuples(index=False):
         key, task = tasks[int(row.dataset)]
         params = configs[row.framework]
+        finite = bool(np.isfinite(float(row.metric_error)))
         records.append({
             "dataset_key": key, "space": TABREPO_SPACE.name, "config_id": config_id(params),
             "seed": 0, "design_id": row.framework, "config": params, "task": task,
-            "metric": "neg_metric_error", "cv_score": -float(row.metric_error),
-            "fit_time": float(row.time_train_s), "status": "ok", "origin": "tabrepo",
-            "extra": {"problem_type": row.problem_type, "time_infer_s": row.time_infer_s,
-                      "rank": row.rank},
+            "metric": "neg_metric_error",
+            # a missing or infinite error is a failed evaluation (scores worst)
+            "cv_score": -float(row.metric_error) if finite else None,
+            "fit_time": float(row.time_train_s), "status": "ok" if finite else "failed",
+            "origin": "tabrepo",
+            "extra": {name: getattr(row, name, None)
+                      for name in ("problem_type", "time_infer_s", "rank")},
         })
     kb.add_evaluations(records)
     return kb

@@ -26,7 +26,8 @@ from metaopt.spaces import Param
 
 SPLITS = ("train", "valid", "train+valid", "test")
 #: Target stored as ``cv_score`` per scenario (higher is better).
-SCORE_TARGETS = {"lcbench": "val_accuracy", "rbv2_xgboost": "acc", "rbv2_rpart": "acc"}
+SCORE_TARGETS = {"lcbench": "val_accuracy", "rbv2_xgboost": "acc", "rbv2_rpart": "acc",
+                 "iaml_glmnet": "auc"}  # higher is better
 _DATASET_KEYS = {"lcbench": "openml-task"}  # rbv2/iaml instances are OpenML dataset ids
 
 
@@ -101,11 +102,14 @@ class YahpoBenchmark:
         inst = self._cfg["instance_names"]
         fidelity = set(self._cfg["fidelity_params"])
         specs = {h["name"]: h for h in cs["hyperparameters"]}
-        all_instances = [str(c) for c in specs[inst]["choices"]]
-        chosen = {"train": set(splits["train"]), "valid": set(splits["valid"]),
-                  "train+valid": set(splits["train"]) | set(splits["valid"])}.get(
-            split, set(all_instances) - set(splits["train"]) - set(splits["valid"]))
-        self.instances = [i for i in all_instances if i in chosen]
+        #: every instance of the scenario, whatever the split
+        self.all_instances = [str(c) for c in specs[inst]["choices"]]
+        # ids as strings: a splits.json with integer ids must not put train or valid
+        # instances in the reserved split
+        train, valid = ({str(i) for i in splits.get(part, [])} for part in ("train", "valid"))
+        chosen = {"train": train, "valid": valid, "train+valid": train | valid}.get(
+            split, set(self.all_instances) - train - valid)
+        self.instances = [i for i in self.all_instances if i in chosen]
         conditions = {}
         for c in cs["conditions"]:
             if c["type"] not in ("IN", "EQ"):
