@@ -86,6 +86,11 @@ class GradientLearner(nn.Module):
         self.iteration = 0
 
     @property
+    def _dtype(self) -> torch.dtype:
+        """The dtype of the model's parameters, which the data must share."""
+        return next(self.module.parameters()).dtype
+
+    @property
     def _mlp_layers(self):
         """The model's layers for the hand-written inner loop, or None; read at every call,
         so a layer swapped or a hook added after wrapping is seen (it was read once, and
@@ -318,7 +323,7 @@ class GradientLearner(nn.Module):
             ``vmap`` over tasks (default); ``False`` loops over tasks in Python with the
             same per-task function (less memory, slower).
         """
-        _check_batch(support_x, support_y, query_x, query_y)
+        _check_batch(support_x, support_y, query_x, query_y, dtype=self._dtype)
         (query,) = self._batch_losses(
             support_x, support_y, query_x, query_y, support_weight=support_weight,
             query_weight=query_weight, loss_fn=loss_fn, steps=steps, vectorize=vectorize,
@@ -340,7 +345,7 @@ class GradientLearner(nn.Module):
         Works under ``torch.no_grad()`` (the inner gradients are still computed). For a
         single task, pass ``x[None]``.
         """
-        _check_batch(support_x, support_y)
+        _check_batch(support_x, support_y, dtype=self._dtype)
         support_weight = _weights(support_x, support_weight, "support")
         loss, steps = self._resolve(loss_fn, steps)
         first_order = self._use_first_order()
@@ -355,6 +360,15 @@ class GradientLearner(nn.Module):
 
     def predict(self, params: Params, x: torch.Tensor) -> torch.Tensor:
         """Outputs of the adapted models: ``params`` from :meth:`adapt`, ``x`` ``[tasks, n, ...]``."""
+        n_tasks = next(iter(params.values())).shape[0]
+        if not isinstance(x, torch.Tensor) or x.ndim < 3 or x.shape[0] != n_tasks:
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x must be [tasks, n, ...] with the {n_tasks} task(s) of params, "
+                             f"got {shape}; one task's data needs a leading task "
+                             "dimension (x[None])")
+        if x.is_floating_point() and x.dtype != self._dtype:
+            raise ValueError(f"x is {x.dtype} but the model's parameters are {self._dtype}: "
+                             f"convert one of them (e.g. x.to({self._dtype}))")
         return vmap(self._call, randomness="different")(params, x)
 
     def training_step(self, episodes: Episodes) -> tuple[float, float]:
@@ -363,7 +377,8 @@ class GradientLearner(nn.Module):
         Returns the post-adaptation support (inner) and query (outer) losses.
         The caller zeroes gradients and steps the outer optimiser.
         """
-        _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y)
+        _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
+                     dtype=self._dtype)
         query, support = self._batch_losses(
             episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
             support_weight=episodes.support_weight, query_weight=episodes.query_weight,
@@ -409,7 +424,9 @@ def _weights(x: torch.Tensor, weight: torch.Tensor | None, which: str) -> torch.
     return weight.to(dtype)
 
 
-def _check_batch(*tensors: torch.Tensor) -> None:
+def _check_batch(*tensors: torch.Tensor, dtype: torch.dtype | None = None) -> None:
+    """Types, ``[tasks, shots, ...]`` shapes, matching task / shot counts and feature
+    shapes; with ``dtype`` (the model's), floating inputs of another dtype are refused."""
     names = ("support_x", "support_y", "query_x", "query_y")
     for name, t in zip(names, tensors, strict=False):
         if not isinstance(t, torch.Tensor):
@@ -429,6 +446,13 @@ def _check_batch(*tensors: torch.Tensor) -> None:
             raise ValueError(
                 f"{which}_x has {tensors[x].shape[1]} shots but {which}_y has {tensors[y].shape[1]}"
             )
+    if len(tensors) > 2 and tensors[2].shape[2:] != tensors[0].shape[2:]:
+        raise ValueError(f"query_x has features of shape {tuple(tensors[2].shape[2:])}, "
+                         f"support_x {tuple(tensors[0].shape[2:])}")
+    for name, t in zip(names[::2], tensors[::2], strict=False):
+        if dtype is not None and t.is_floating_point() and t.dtype != dtype:
+            raise ValueError(f"{name} is {t.dtype} but the model's parameters are {dtype}: "
+                             f"convert one of them (e.g. x.to({dtype}))")
 
 
 class MAML(GradientLearner):
@@ -681,7 +705,8 @@ class Reptile(GradientLearner):
 
     def training_step(self, episodes: Episodes) -> tuple[float, float]:
         """Write the Reptile pseudo-gradient into ``.grad``; returns support and query losses."""
-        _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y)
+        _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
+                     dtype=self._dtype)
         with torch.no_grad():
             adapted = self.adapt(
                 episodes.support_x, episodes.support_y, support_weight=episodes.support_weight

@@ -45,6 +45,10 @@ def weighted_cross_entropy(
     if target.is_floating_point():
         raise ValueError(f"loss_fn='cross_entropy' needs integer class labels, got {target.dtype} "
                          "targets (a regression target needs loss_fn='mse')")
+    if target.ndim != 1:
+        raise ValueError(f"loss_fn='cross_entropy' needs one class index per example "
+                         f"([tasks, shots] batched), got labels of shape {tuple(target.shape)} "
+                         "per task")
     if pred.ndim != 2 or pred.shape[-1] < 2:
         raise ValueError(f"loss_fn='cross_entropy' needs one logit per class ([n, classes], "
                          f"classes >= 2), the model gives {tuple(pred.shape)}")

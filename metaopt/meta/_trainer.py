@@ -290,9 +290,13 @@ class MetaTrainer:
             self.learner.iteration = iteration
         self._train_tasks = train_tasks
         valid = None if valid_tasks is None else valid_tasks.sample(self.valid_tasks_count)
-        stale = 0
+        # evaluations without improvement so far (from the history when resuming): a
+        # resumed run stops where an unbroken one would, and one that stopped stays stopped
+        stale = sum(1 for i in self.history_["valid_iteration"]
+                    if self.best_iteration_ is None or i > self.best_iteration_)
+        stopped = self.patience is not None and stale >= self.patience
         bar = tqdm(
-            range(start, self.iterations),
+            range(start, start if stopped else self.iterations),
             disable=not self.progress,
             desc=type(self.learner).__name__,
         )

@@ -297,9 +297,10 @@ class RegressionTasks(_NumpyStream):
         self.k_shot = (low, high)
         self.n_query = _check_positive_int(n_query, "n_query")
         if tasks is not None:
+            unknown = np.setdiff1d(np.asarray(tasks), groups)
+            if unknown.size:
+                raise ValueError(f"tasks contains ids absent from groups: {unknown[:5].tolist()}")
             keep = np.isin(groups, np.asarray(tasks))
-            if not keep.any():
-                raise ValueError("tasks selects none of the groups in groups")
             X, y, groups = X[keep], y[keep], groups[keep]
         ids, counts = np.unique(groups, return_counts=True)
         need = high + self.n_query
@@ -308,6 +309,13 @@ class RegressionTasks(_NumpyStream):
                 f"k_shot (max {high}) + n_query ({self.n_query}) = {need} rows per task, but the largest "
                 f"group has {counts.max()}; lower k_shot or n_query"
             )
+        if (counts < need).any():
+            short = ids[counts < need][:5].tolist()
+            message = (f"{int((counts < need).sum())} group(s) have fewer than k_shot + "
+                       f"n_query = {need} rows (e.g. {short})")
+            if tasks is not None:
+                raise ValueError(f"{message}; they were asked for in tasks=")
+            warnings.warn(f"{message}: left out of the episodes", stacklevel=2)
         self.tasks_ = ids[counts >= need]
         self._table, self._valid = _row_table(groups, self.tasks_)
         self._X = torch.as_tensor(X, dtype=dtype)
@@ -389,13 +397,17 @@ class SinusoidTasks:
         return Episodes(x[:, :k], y[:, :k], x[:, k:], y[:, k:])
 
 
-def pad_tasks(tasks: Sequence[tuple]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def pad_tasks(tasks: Sequence[tuple], dtype: torch.dtype = torch.float32,
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Stack tasks with different numbers of rows, padding with weight 0.
 
     Parameters
     ----------
     tasks : sequence of (X, y)
         One pair of arrays per task, rows first.
+    dtype : torch.dtype
+        Of ``x``, of non-integer targets and of the weights (the model's dtype);
+        integer labels stay int64, as ``"cross_entropy"`` needs.
 
     Returns
     -------
@@ -406,15 +418,20 @@ def pad_tasks(tasks: Sequence[tuple]) -> tuple[torch.Tensor, torch.Tensor, torch
     if len(tasks) == 0:
         raise ValueError("tasks is empty; pass at least one (X, y) pair")
     xs, ys = [], []
+    labels = [np.issubdtype(np.asarray(_as_array(y, f"tasks[{i}] y")).dtype, np.integer)
+              for i, (_, y) in enumerate(tasks)]
+    if any(labels) and not all(labels):
+        raise ValueError("tasks mix integer labels and other targets: pass one kind")
     for i, (X, y) in enumerate(tasks):
-        X = torch.as_tensor(_as_array(X, f"tasks[{i}] X"), dtype=torch.float32)
-        y = torch.as_tensor(_as_array(y, f"tasks[{i}] y"), dtype=torch.float32)
+        X = torch.as_tensor(_as_array(X, f"tasks[{i}] X"), dtype=dtype)
+        y = torch.as_tensor(_as_array(y, f"tasks[{i}] y"),
+                            dtype=torch.int64 if labels[i] else dtype)
         if X.shape[0] != y.shape[0]:
             raise ValueError(f"tasks[{i}] has {X.shape[0]} rows in X but {y.shape[0]} in y")
         xs.append(X)
         ys.append(y)
     rows = max(x.shape[0] for x in xs)
-    weight = torch.zeros(len(xs), rows)
+    weight = torch.zeros(len(xs), rows, dtype=dtype)
     for i, x in enumerate(xs):
         weight[i, : x.shape[0]] = 1.0
 

@@ -388,3 +388,25 @@ def test_negative_weights_are_refused_and_mamlpp_rates_follow_the_model_dtype(ba
         maml.adapt(batch.support_x, batch.support_y, support_weight=weight)
     rates = MAMLpp(tiny_net(), steps=2).learning_rates()
     assert {r.dtype for r in rates.values()} == {torch.float64}
+
+
+def test_wrong_shapes_and_dtypes_are_named():
+    """float64 data for a float32 model, query features of another shape, per-task labels
+    with a trailing dimension and predict without a task dimension used to fail deep
+    inside torch (or, for predict, silently treat rows as tasks)."""
+    torch.manual_seed(0)
+    learner = MAML(nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3)), lr=0.1,
+                   loss_fn="cross_entropy")
+    sx, qx = torch.randn(3, 4, 2), torch.randn(3, 5, 2)
+    sy, qy = torch.randint(0, 3, (3, 4)), torch.randint(0, 3, (3, 5))
+    with pytest.raises(ValueError, match="support_x is torch.float64 but the model's"):
+        learner.meta_loss(sx.double(), sy, qx.double(), qy)
+    with pytest.raises(ValueError, match=r"query_x has features of shape \(1,\)"):
+        learner.meta_loss(sx, sy, qx[..., :1], qy)
+    with pytest.raises(ValueError, match="one class index per example"):
+        learner.meta_loss(sx, sy[..., None], qx, qy[..., None])
+    with torch.no_grad():
+        params = learner.adapt(sx, sy)
+    assert learner.predict(params, qx).shape == (3, 5, 3)
+    with pytest.raises(ValueError, match=r"x must be \[tasks, n, \.\.\.\] with the 3 task"):
+        learner.predict(params, qx[0, :3])

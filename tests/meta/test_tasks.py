@@ -134,3 +134,26 @@ def test_classes_with_too_few_rows_are_refused_when_asked_for_and_reported_other
     with pytest.warns(UserWarning, match="left out of the episodes"):
         tasks = ClassificationTasks(X[few], y[few], k_shot=1, n_query=5)
     assert 3 not in tasks.classes_ and len(tasks.classes_) == 9
+
+
+def test_pad_tasks_keeps_labels_integer_and_takes_the_model_dtype():
+    from metaopt.meta import pad_tasks
+
+    x, y, w = pad_tasks([(np.zeros((3, 2)), np.array([0, 1, 1])), (np.ones((5, 2)), np.arange(5))])
+    assert x.dtype == torch.float32 and y.dtype == torch.int64 and tuple(w.shape) == (2, 5)
+    x, y, w = pad_tasks([(np.zeros((3, 2)), np.zeros(3))], dtype=torch.float64)
+    assert x.dtype == y.dtype == w.dtype == torch.float64
+    with pytest.raises(ValueError, match="mix integer labels"):
+        pad_tasks([(np.zeros((3, 2)), np.array([0, 1, 1])), (np.zeros((2, 2)), np.zeros(2))])
+
+
+def test_regression_tasks_say_which_groups_they_leave_out():
+    X, y = np.zeros((60, 2)), np.zeros(60)
+    groups = np.repeat([0, 1, 2], [40, 15, 5])
+    with pytest.warns(UserWarning, match=r"2 group\(s\) have fewer than .* = 20 rows"):
+        tasks = RegressionTasks(X, y, groups, k_shot=10, n_query=10)
+    assert list(tasks.tasks_) == [0]
+    with pytest.raises(ValueError, match=r"tasks contains ids absent from groups: \[99\]"):
+        RegressionTasks(X, y, groups, k_shot=2, n_query=2, tasks=[0, 99])
+    with pytest.raises(ValueError, match="asked for in tasks="):
+        RegressionTasks(X, y, groups, k_shot=10, n_query=10, tasks=[0, 2])

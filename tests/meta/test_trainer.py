@@ -163,3 +163,22 @@ def test_trainer_validates_arguments():
     if not torch.cuda.is_available():  # a clear error, not torch's bare AssertionError later
         with pytest.raises(ValueError, match="no CUDA GPU is available"):
             resolve_device("cuda")
+
+
+def test_a_resumed_fit_stops_early_where_an_unbroken_one_would(tmp_path):
+    """The count of evaluations without improvement restarted at 0 on a resume: a
+    resumed run trained past the point where an unbroken one stopped."""
+    def trainer(iterations: int, directory) -> MetaTrainer:
+        return MetaTrainer(MAML(sine_net(), lr=0.01), iterations=iterations, meta_batch_size=4,
+                           optimizer="sgd", lr=0.0, eval_every=1, valid_tasks_count=5,
+                           patience=3, checkpoint_dir=directory, progress=False)
+
+    unbroken = trainer(10, tmp_path / "a").fit(SinusoidTasks(seed=0), SinusoidTasks(seed=1))
+    assert len(unbroken.history_["iteration"]) == 4  # lr=0: no improvement after the 1st
+    trainer(3, tmp_path / "b").fit(SinusoidTasks(seed=0), SinusoidTasks(seed=1))
+    resumed = trainer(10, tmp_path / "b").fit(SinusoidTasks(seed=0), SinusoidTasks(seed=1),
+                                              resume=True)
+    assert len(resumed.history_["iteration"]) == 4
+    again = trainer(10, tmp_path / "a").fit(SinusoidTasks(seed=0), SinusoidTasks(seed=1),
+                                            resume=True)
+    assert len(again.history_["iteration"]) == 4  # a run that stopped stays stopped
