@@ -350,7 +350,7 @@ class MetaModel:
         """
         self._check_observed(observed)
         taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in exclude}
-        n_seen = len(observed) + len(exclude)
+        n_seen = len(taken)  # distinct configurations: duplicates must not end the warm start
 
         def affordable(configs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
             return self._affordable(configs, meta_features, time_left, timed)

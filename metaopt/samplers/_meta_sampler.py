@@ -110,7 +110,9 @@ class MetaSampler(BaseSampler):
         The user's past studies on other datasets with the same space: the best trial
         of each is tried first, before the portfolio's picks.
     n_warmup : int, optional
-        Portfolio trials before the ranker (default: the meta-model's).
+        Distinct configurations evaluated or claimed before the ranker takes over
+        (default: the meta-model's); the portfolio's picks fill what other trials of the
+        study (enqueued ones, source studies' best) leave of it.
     fallback : BaseSampler, optional
         Default ``TPESampler(multivariate=True, group=True, seed=seed)`` (``group``:
         each model family of a combined space is its own multivariate group).
@@ -160,12 +162,20 @@ class MetaSampler(BaseSampler):
             if not set(meta_features.index) & set(FEATURE_NAMES):
                 warnings.warn("meta_features holds none of the names metaopt.metafeatures."
                               "compute gives: the warm start cannot use them", stacklevel=2)
+        self._init = {"space": space, "task": task, "meta_model": meta_model}
         self._space_name = space
         self._dataset = self._as_dataset(dataset)
         self._meta_features = meta_features
         self._task = self._dataset.task if self._dataset is not None else task
         self._meta_model_arg = meta_model
         self._source_studies = list(source_studies or [])
+        for i, source in enumerate(self._source_studies):
+            if not isinstance(source, Study):
+                raise TypeError(f"source_studies[{i}] must be an optuna.Study, got "
+                                f"{type(source).__name__}")
+            if len(source.directions) > 1:
+                raise ValueError(f"source_studies[{i}] ({source.study_name!r}) is "
+                                 "multi-objective: its best trial is undefined")
         self._n_warmup = n_warmup
         if fallback is None:
             with warnings.catch_warnings():  # Optuna marks multivariate and group experimental
@@ -182,6 +192,8 @@ class MetaSampler(BaseSampler):
         self._seed = seed
         self._intersection = IntersectionSearchSpace(include_pruned=True)
         self._lock = threading.Lock()
+        self._setup_lock = threading.Lock()
+        self._study_key: tuple | None = None  # the study the per-study state belongs to
         self._model: MetaModel | None = None
         self._candidates: list[dict[str, Any]] | None = None
         self._disabled = False
@@ -193,12 +205,35 @@ class MetaSampler(BaseSampler):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        del state["_lock"]  # locks do not pickle; a fresh one per process is right
+        del state["_lock"], state["_setup_lock"]  # locks do not pickle; fresh ones are right
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.Lock()
+        self._lock, self._setup_lock = threading.Lock(), threading.Lock()
+
+    @staticmethod
+    def _key_of(study: Study) -> tuple:
+        storage = study._storage
+        return (getattr(storage, "url", None) or id(storage), study._study_id)
+
+    def _bind(self, study: Study) -> None:
+        """Start afresh on a study other than the last one: trial ids restart in every
+        storage, so a sampler reused for a second study read the first one's trials
+        from its cache (and its direction, its time-budget clock, its handed-off trials)."""
+        key = self._key_of(getattr(study, "_study", study))
+        if key == self._study_key:
+            return
+        with self._setup_lock:
+            if key == self._study_key:
+                return
+            self._finished, self._handed_off = {}, set()
+            self._started, self._overlap_checked, self._disabled = None, False, False
+            self._model, self._candidates, self._priority, self._families = None, None, [], None
+            self._space_name = self._init["space"]
+            self._task = self._dataset.task if self._dataset is not None else self._init["task"]
+            self._meta_model_arg = self._init["meta_model"]
+            self._study_key = key
 
     # ------------------------------------------------------------------ setup
     @staticmethod
@@ -213,8 +248,15 @@ class MetaSampler(BaseSampler):
 
     def _setup(self, study: Study) -> bool:
         """Load the meta-model once the space is known; False while it is not."""
+        self._bind(study)
         if self._model is not None or self._disabled:
             return not self._disabled
+        with self._setup_lock:  # threads of one study: one setup, published whole
+            if self._model is not None or self._disabled:
+                return not self._disabled
+            return self._load(study)
+
+    def _load(self, study: Study) -> bool:
         if self._space_name is None and self._families:
             self._space_name = "+".join(self._families)
             if self._meta_model_arg is None:
@@ -227,28 +269,29 @@ class MetaSampler(BaseSampler):
         model = self._meta_model_arg
         if isinstance(model, str):
             model = MetaModel.load(model)
-        self._model = model if model is not None else _shipped_model(self._space_name,
-                                                                     self._task)
+        model = model if model is not None else _shipped_model(self._space_name, self._task)
         if self._n_warmup is not None:  # on a copy: the MetaModel a caller passed stays as it was
-            self._model = copy.copy(self._model)
-            self._model.n_warmup = self._n_warmup
+            model = copy.copy(model)
+            model.n_warmup = self._n_warmup
         if self._meta_features is None and self._dataset is not None:
             from metaopt import metafeatures
 
             self._meta_features = metafeatures.compute_dataset(self._dataset)
         if self._task is None:
-            self._task = self._model.portfolio.task_types_[0]
-        self._priority = self._source_warm_starts()
+            self._task = model.portfolio.task_types_[0]
+        self._priority = self._source_warm_starts(model)
+        self._model = model  # last: other threads use the sampler once this is set
         return True
 
     def _objective_uses_space(self, study: Study) -> bool:
-        """False, with a warning and from then on, when the first completed trial set
-        none of the meta-model's parameters: the objective tunes something else, and
+        """False, with a warning and from then on, when the first completed trial it
+        proposed for set none of the meta-model's parameters: the objective tunes something else, and
         every trial goes to the fallback (labelled as its own, not as portfolio picks)."""
         if self._overlap_checked:
             return True
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            if t.params:
+            # a trial this sampler proposed for (foreign or enqueued ones prove nothing)
+            if t.params and t.system_attrs.get(_CLAIM) not in (None, "null"):
                 self._overlap_checked = True
                 known = {p.name for p in self._model.space.params}
                 if known.isdisjoint(t.params):
@@ -283,7 +326,7 @@ class MetaSampler(BaseSampler):
             return None
         return best
 
-    def _source_warm_starts(self) -> list[dict[str, Any]]:
+    def _source_warm_starts(self, model: MetaModel) -> list[dict[str, Any]]:
         """Best configuration of each source study (as the space knows it), best first."""
         found = []
         for source in self._source_studies:
@@ -291,18 +334,22 @@ class MetaSampler(BaseSampler):
                 best = source.best_trial
             except ValueError:  # no completed trial
                 continue
-            params = self._as_config(best.params)
+            params = self._as_config(best.params, model)
             if params is not None:
                 found.append(params)
         return found
 
-    def _as_config(self, trial_params: dict[str, Any]) -> dict[str, Any] | None:
+    def _as_config(self, trial_params: dict[str, Any],
+                   model: MetaModel | None = None) -> dict[str, Any] | None:
         """A trial's parameters as a complete configuration of the model's space (missing
-        ones at their defaults), or None when the space cannot encode it."""
-        space = self._model.space
+        ones at their defaults), or None when the space cannot encode it or the trial set
+        none of its parameters (a foreign trial is not "the default configuration")."""
+        space = (model or self._model).space
         known = {p.name for p in space.params}
-        params = space.active({**space.default(self._task),
-                               **{k: v for k, v in trial_params.items() if k in known}})
+        own = {k: v for k, v in trial_params.items() if k in known}
+        if not own:
+            return None
+        params = space.active({**space.default(self._task), **own})
         try:
             space.encode(params)
         except ValueError:
@@ -315,11 +362,14 @@ class MetaSampler(BaseSampler):
         observed, claimed, _ = self._history(study)
         return observed, claimed
 
-    def _history(self, study: Study) -> tuple[list, list, list]:
-        """:meth:`_observed` and the (params, seconds) of the completed trials."""
+    def _history(self, study: Study, skip: int | None = None) -> tuple[list, list, list]:
+        """:meth:`_observed` (without trial id ``skip``: the trial being chosen for) and
+        the (params, seconds) of the completed trials."""
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
         observed, claimed, timed = [], [], []
         for t in study.get_trials(deepcopy=False):
+            if t._trial_id == skip:
+                continue
             if t.state.is_finished() and t._trial_id in self._finished:
                 entry = self._finished[t._trial_id]  # a finished trial never changes
             else:
@@ -376,7 +426,7 @@ class MetaSampler(BaseSampler):
                 return json.loads(stored)
             lost: list[dict[str, Any]] = []
             for _ in range(_CLAIM_ATTEMPTS):
-                params, reason = self._choose(study, lost)
+                params, reason = self._choose(study, trial, lost)
                 if params is None:
                     return None
                 self._claim(study, trial, params, reason)
@@ -388,7 +438,12 @@ class MetaSampler(BaseSampler):
                 # workers with the same seed choose alike and would clash again in
                 # lockstep: an unseeded pause of up to 50 ms breaks the symmetry
                 time.sleep(random.SystemRandom().uniform(0.0, 0.05))
-            return None  # persistent clashes: let the fallback explore
+            # persistent clashes: withdraw the last claim (its values would otherwise mix
+            # with the fallback's) and let the fallback explore
+            study._storage.set_trial_system_attr(trial._trial_id, _CLAIM, "null")
+            study._storage.set_trial_system_attr(trial._trial_id, _SOURCE,
+                                                 f"fallback: {_CLAIM_ATTEMPTS} claims clashed")
+            return None
 
     def _time_left(self) -> float | None:
         if self._time_budget is None:
@@ -397,8 +452,9 @@ class MetaSampler(BaseSampler):
             self._started = time.monotonic()
         return self._time_budget - (time.monotonic() - self._started)
 
-    def _choose(self, study: Study, lost: list) -> tuple[dict[str, Any] | None, str]:
-        observed, claimed, timed = self._history(study)
+    def _choose(self, study: Study, trial: FrozenTrial,
+                lost: list) -> tuple[dict[str, Any] | None, str]:
+        observed, claimed, timed = self._history(study, skip=trial._trial_id)
         claimed = claimed + lost
         if self._priority:  # source studies' best trials first, those not taken yet
             taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
@@ -406,7 +462,9 @@ class MetaSampler(BaseSampler):
             if priority:
                 return priority[0], "best trial of a source study"
         candidates: list[dict[str, Any]] = []
-        n_seen = len(observed) + len(claimed)
+        # distinct configurations: a clash between workers, a retried trial or a duplicate
+        # claim must not use up the warm start
+        n_seen = len({config_key(p) for p, _ in observed} | {config_key(p) for p in claimed})
         if n_seen >= self._model.n_warmup:
             if self._candidates is None:
                 self._candidates = self._model.candidates(self._task, seed=self._seed)
@@ -426,7 +484,8 @@ class MetaSampler(BaseSampler):
         key = config_key(params)
         for other in study.get_trials(deepcopy=False):
             raw = other.system_attrs.get(_CLAIM)
-            if other._trial_id != trial._trial_id and raw and config_key(json.loads(raw)) == key:
+            claim = json.loads(raw) if raw else None
+            if other._trial_id != trial._trial_id and claim and config_key(claim) == key:
                 return True
         return False
 
@@ -486,6 +545,7 @@ class MetaSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
+        self._bind(study)
         if (self._space_name is None and param_name == FAMILY
                 and isinstance(param_distribution, CategoricalDistribution)):
             choices = [str(c) for c in param_distribution.choices]
@@ -500,6 +560,7 @@ class MetaSampler(BaseSampler):
         return self._fallback.sample_independent(study, trial, param_name, param_distribution)
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self._bind(study)
         self._fallback.before_trial(study, trial)
 
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState,

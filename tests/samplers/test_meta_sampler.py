@@ -370,3 +370,72 @@ def test_handoff_gives_later_trials_whole_to_grouped_tpe():
     for t in study.trials[5:]:  # complete configurations of the family TPE chose
         family = t.params["space"]
         assert all(k == "space" or k.startswith(f"{family}__") for k in t.params), t.params
+
+
+def _svm_score(trial: optuna.Trial) -> float:
+    """A cheap synthetic objective of the svm space (peak: rbf, C=10, gamma=0.01)."""
+    from metaopt.spaces import get_space
+
+    p = get_space("svm").sample(trial, "classification")
+    score = -(np.log10(p["C"]) - 1) ** 2 - (np.log10(p.get("gamma", 0.01)) + 2) ** 2
+    return score + {"rbf": 1.0, "poly": 0.5, "sigmoid": 0.0, "linear": 0.2}[p["kernel"]]
+
+
+def test_a_sampler_reused_for_another_study_starts_afresh():
+    """Trial ids restart in every storage: a reused sampler read the first study's trials
+    (with the other direction) from its cache and repeated its proposals."""
+    sampler = MetaSampler(space="svm", seed=0)
+    optuna.create_study(direction="maximize", sampler=sampler).optimize(_svm_score, n_trials=6)
+    second = optuna.create_study(direction="minimize", sampler=sampler)
+    second.optimize(_svm_score, n_trials=6)
+    fresh = optuna.create_study(direction="minimize", sampler=MetaSampler(space="svm", seed=0))
+    fresh.optimize(_svm_score, n_trials=6)
+    assert [t.params for t in second.trials] == [t.params for t in fresh.trials]
+
+
+def test_a_claim_clash_does_not_use_up_the_warm_start(monkeypatch):
+    """Replays two workers writing the same claim at once: the clash counted three times
+    and ended the portfolio phase before any evaluation."""
+    import metaopt.samplers._meta_sampler as module
+
+    storage = optuna.storages.InMemoryStorage()
+    first = optuna.create_study(study_name="s", storage=storage, direction="maximize",
+                                sampler=MetaSampler(space="svm", seed=0))
+    second = optuna.load_study(study_name="s", storage=storage,
+                               sampler=MetaSampler(space="svm", seed=0))
+    other = first.ask()
+    claim, raced = module.MetaSampler._claim, []
+
+    def racing(study, trial, params, reason):
+        claim(study, trial, params, reason)
+        if not raced:  # the other worker writes the same choice at the same moment
+            raced.append(True)
+            claim(study, study._storage.get_trial(other._trial_id), params, reason)
+        return params
+
+    monkeypatch.setattr(module.MetaSampler, "_claim", staticmethod(racing))
+    trial = second.ask()
+    _svm_score(trial)
+    picks = second.sampler.meta_model.portfolio.suggest(2, None)["params"].tolist()
+    assert trial.params == picks[1]
+    assert storage.get_trial(trial._trial_id).system_attrs["metaopt:source"].startswith(
+        "portfolio pick 2")
+
+
+def test_foreign_trials_are_not_taken_for_the_default_configuration():
+    """A trial that set none of the space's parameters became "the default configuration
+    scored 9.0", and the portfolio then skipped its first pick."""
+    from optuna.distributions import FloatDistribution
+
+    sampler = MetaSampler(space="svm", seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.add_trial(optuna.trial.create_trial(
+        params={"lr": 0.1}, distributions={"lr": FloatDistribution(1e-3, 1.0)}, value=9.0))
+    study.optimize(_svm_score, n_trials=1)
+    first = sampler.meta_model.portfolio.suggest(1, None)["params"].iloc[0]
+    assert study.trials[1].params == first
+    observed, _ = sampler._observed(study)
+    assert [params for params, _ in observed] == [first]  # the foreign trial is left out
+    multi = optuna.create_study(directions=["minimize", "minimize"])
+    with pytest.raises(ValueError, match=r"source_studies\[0\] .* is multi-objective"):
+        MetaSampler(space="svm", source_studies=[multi])
