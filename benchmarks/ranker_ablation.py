@@ -13,17 +13,20 @@ as the shipped TabRepo model does):
 * ``portfolio``         -- no ranker at all: the greedy portfolio, in order
 
 Every variant is meta-trained in each fold on the training tasks only. Each variant's
-curves are appended to ``results/ranker_ablation_curves.csv`` as soon as it finishes,
-so an interrupted run resumes with the next variant. Prints mean normalized regret
+curves are appended to ``results/ranker_ablation_curves.csv`` (``--out``) as soon as it
+finishes, so an interrupted run resumes with the next variant; the settings are kept
+beside it (``.settings.json``), and a run with other settings is refused there (give it
+its own ``--out``). Prints mean normalized regret
 (mean rank among the variants) and writes ``results/ranker_ablation.png``.
 
     python benchmarks/ranker_ablation.py                 # 5-fold CV, 1 seed
-    python benchmarks/ranker_ablation.py --tasks 20      # a quick look
+    python benchmarks/ranker_ablation.py --tasks 20 --out /tmp/quick.csv   # a quick look
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -52,6 +55,16 @@ def main() -> None:
     out = Path(args.out)
     variants = args.variants.split(",")
     budgets = [int(b) for b in args.budgets.split(",")]
+    settings = {"data": Path(args.data).name, "cv": args.cv, "seeds": args.seeds,
+                "budgets": budgets, "tasks": args.tasks}
+    record = out.with_suffix(".settings.json")
+    if out.exists():
+        saved = json.loads(record.read_text()) if record.exists() else None
+        if saved != settings:
+            parser.error(f"{out} holds a run with other settings ({saved}): pass another "
+                         "--out for these")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(settings) + "\n")
     tasks = None
     if args.tasks:
         tasks = list(load_tabrepo_matrix(args.data).tasks.index[: args.tasks])

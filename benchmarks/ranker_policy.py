@@ -4,10 +4,10 @@ One Meta-SGD ranker is meta-trained per fold on the training tasks only; every p
 variant then runs with a copy of it on the fold's held-out tasks, so the variants
 differ only in the policy:
 
-* ``w<k>``     -- ``n_warmup=k`` portfolio picks before the ranker (default 3)
-* ``e<x>``     -- ``exploration=x``: weight of the ensemble's spread (default 0.5)
-* ``r<k>``     -- ``random_every=k``: every k-th proposal after the warm start is
-  random, 0 never (default 4)
+* ``w1``, ``w2``, ``w5`` -- ``n_warmup=k`` portfolio picks before the ranker (default 3)
+* ``e0``, ``e1.5`` -- ``exploration=x``: weight of the ensemble's spread (default 0.5)
+* ``r0``       -- ``random_every=0``: no random proposal after the warm start (default:
+  every 4th)
 * ``tie``      -- ``random_after_tie=True``: a random proposal after a score that ties
   an earlier one
 
@@ -68,6 +68,9 @@ def main() -> None:
                         help=f"comma-separated, of {', '.join(VARIANTS)}")
     parser.add_argument("--out", default=str(RESULTS / "ranker_policy.csv"))
     args = parser.parse_args()
+    unknown = [name for name in args.variants.split(",") if name not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
     variants = {name: VARIANTS[name] for name in args.variants.split(",")}
     for name, change in variants.items():
         register_method(name, lambda name=name, change=change: SharedRanker(

@@ -521,10 +521,14 @@ def main(argv: list[str] | None = None) -> None:
         verdicts.append(report(part, curves, methods, args.out))
         print(f"\n({part} took {time.perf_counter() - t0:.0f} s)", flush=True)
     verdict_csv = args.out / "sampler_quality_verdict.csv"
-    if verdict_csv.exists():  # as for the curves: other parts' verdicts are kept
+    if verdict_csv.exists() and verdict_csv.stat().st_size > 1:
+        # as for the curves: other parts' verdicts are kept (a 1-byte file is an empty
+        # table written by an earlier version)
         verdicts.insert(0, pd.read_csv(verdict_csv).query("part not in @parts"))
-    table = pd.concat(verdicts)
-    table.to_csv(verdict_csv, index=False)
+    verdicts = [v for v in verdicts if not v.empty]  # budgets without 10 and 50: none
+    table = pd.concat(verdicts) if verdicts else pd.DataFrame()
+    if not table.empty:
+        table.to_csv(verdict_csv, index=False)
     if _WarmCmaEs.failures:
         print(f"\ncmaes_ws: {_WarmCmaEs.failures} trial(s) sampled independently (no source "
               "trial matched the search space)")

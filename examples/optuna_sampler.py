@@ -1,6 +1,7 @@
 """MetaSampler vs TPE on a real objective: cross-validated random forest on a PMLB dataset.
 
-Run from the repository root (PMLB copy in ../shared/data/pmlb):
+Run from the repository root (PMLB copy in $METAOPT_SHARED_DATA/pmlb, by default
+../shared/data/pmlb):
     python examples/optuna_sampler.py --dataset credit_g --trials 20
 Prints the best cross-validated accuracy after each number of trials for both samplers.
 """
@@ -8,6 +9,7 @@ Prints the best cross-validated accuracy after each number of trials for both sa
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +23,10 @@ from metaopt.spaces import get_space
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default=str(Path(__file__).resolve().parents[1].parent
-                                              / "shared" / "data" / "pmlb"))
+    shared = os.environ.get("METAOPT_SHARED_DATA",
+                            Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    parser.add_argument("--root", default=str(Path(shared) / "pmlb"),
+                        help="a PMLB copy (default: $METAOPT_SHARED_DATA/pmlb)")
     parser.add_argument("--dataset", default="credit_g")
     parser.add_argument("--space", default="random_forest")
     parser.add_argument("--trials", type=int, default=20)
