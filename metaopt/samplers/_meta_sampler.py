@@ -206,6 +206,7 @@ class MetaSampler(BaseSampler):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_lock"], state["_setup_lock"]  # locks do not pickle; fresh ones are right
+        state["_study_key"] = None  # may hold a storage, which need not pickle
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -214,8 +215,12 @@ class MetaSampler(BaseSampler):
 
     @staticmethod
     def _key_of(study: Study) -> tuple:
+        """An RDB study by its URL; any other by its storage object itself, held in the
+        key (an ``id()`` is reused once a finished study's storage is freed, and a new
+        study then looked like the old one)."""
         storage = study._storage
-        return (getattr(storage, "url", None) or id(storage), study._study_id)
+        url = getattr(getattr(storage, "_backend", storage), "url", None)
+        return (url or storage, study._study_id)
 
     def _bind(self, study: Study) -> None:
         """Start afresh on a study other than the last one: trial ids restart in every
