@@ -41,6 +41,19 @@ def read_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
+def _body_of(record: dict[str, Any], json_path: Path, what: str) -> dict[str, Any]:
+    body = record.get("body")
+    if not isinstance(body, dict):
+        raise ValueError(f"{json_path} is not a metaopt {what} file (no settings body)")
+    return body
+
+
+def read_body(json_path: Path, what: str) -> dict[str, Any]:
+    """The settings body of a JSON file written by :func:`save_checked` (unchecked: what
+    :func:`load_checked` verifies against the weights)."""
+    return _body_of(read_json(json_path, what), json_path, what)
+
+
 def save_checked(json_path: Path, weights_path: Path, body: dict[str, Any],
                  tensors: dict[str, torch.Tensor]) -> None:
     """Write ``tensors`` to ``weights_path`` and ``body`` (with ``body["format"]``) to
@@ -65,9 +78,7 @@ def load_checked(json_path: Path, weights_path: Path, fmt: str,
         raise ValueError(f"no metaopt {what} at {json_path.with_suffix('')} (expected "
                          f"{json_path.name} and {weights_path.name})")
     record = read_json(json_path, what)
-    body = record.get("body")
-    if not isinstance(body, dict):
-        raise ValueError(f"{json_path} is not a metaopt {what} file (no settings body)")
+    body = _body_of(record, json_path, what)
     found = body.get("format")
     if found != fmt:
         raise ValueError(f"{json_path} is not a {fmt} file (format {found!r}, written by "

@@ -319,7 +319,8 @@ def yahpo_benchmark(
         if unknown:
             raise ValueError(f"test_instances: {unknown} are not instances of {scenario}")
         test_bench.split = "test_instances"
-        test_bench.instances = [i for i in test_bench.all_instances if i in set(test_instances)]
+        wanted = set(test_instances)
+        test_bench.instances = [i for i in test_bench.all_instances if i in wanted]
     overlap = sorted(set(train_bench.instances) & set(test_bench.instances))
     if overlap:
         raise ValueError(f"test_instances overlap train_instances: {overlap}")

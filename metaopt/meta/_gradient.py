@@ -366,9 +366,7 @@ class GradientLearner(nn.Module):
             raise ValueError(f"x must be [tasks, n, ...] with the {n_tasks} task(s) of params, "
                              f"got {shape}; one task's data needs a leading task "
                              "dimension (x[None])")
-        if x.is_floating_point() and x.dtype != self._dtype:
-            raise ValueError(f"x is {x.dtype} but the model's parameters are {self._dtype}: "
-                             f"convert one of them (e.g. x.to({self._dtype}))")
+        _check_dtype("x", x, self._dtype)
         return vmap(self._call, randomness="different")(params, x)
 
     def training_step(self, episodes: Episodes) -> tuple[float, float]:
@@ -449,10 +447,16 @@ def _check_batch(*tensors: torch.Tensor, dtype: torch.dtype | None = None) -> No
     if len(tensors) > 2 and tensors[2].shape[2:] != tensors[0].shape[2:]:
         raise ValueError(f"query_x has features of shape {tuple(tensors[2].shape[2:])}, "
                          f"support_x {tuple(tensors[0].shape[2:])}")
-    for name, t in zip(names[::2], tensors[::2], strict=False):
-        if dtype is not None and t.is_floating_point() and t.dtype != dtype:
-            raise ValueError(f"{name} is {t.dtype} but the model's parameters are {dtype}: "
-                             f"convert one of them (e.g. x.to({dtype}))")
+    if dtype is not None:
+        for name, t in zip(names[::2], tensors[::2], strict=False):
+            _check_dtype(name, t, dtype)
+
+
+def _check_dtype(name: str, t: torch.Tensor, dtype: torch.dtype) -> None:
+    """Refuse floating data ``t`` whose dtype is not the model's ``dtype``."""
+    if t.is_floating_point() and t.dtype != dtype:
+        raise ValueError(f"{name} is {t.dtype} but the model's parameters are {dtype}: "
+                         f"convert one of them (e.g. x.to({dtype}))")
 
 
 class MAML(GradientLearner):

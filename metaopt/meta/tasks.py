@@ -17,6 +17,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
+from metaopt._checks import check_int
+
 
 @dataclass(frozen=True)
 class Episodes:
@@ -61,12 +63,6 @@ def _as_array(X, name: str, ndim: int | None = None) -> np.ndarray:
 def _check_rows(X: np.ndarray, y: np.ndarray, name: str = "y") -> None:
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X has {X.shape[0]} rows but {name} has {y.shape[0]}; they must match")
-
-
-def _check_positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _row_table(owner: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -180,9 +176,9 @@ class ClassificationTasks(_NumpyStream):
         X = _as_array(X, "X")
         y = _as_array(y, "y", ndim=1)
         _check_rows(X, y)
-        self.n_way = _check_positive_int(n_way, "n_way", minimum=2)
-        self.k_shot = _check_positive_int(k_shot, "k_shot")
-        self.n_query = _check_positive_int(n_query, "n_query")
+        self.n_way = check_int(n_way, "n_way", minimum=2)
+        self.k_shot = check_int(k_shot, "k_shot")
+        self.n_query = check_int(n_query, "n_query")
         if classes is not None:
             classes = np.asarray(classes)
             unknown = np.setdiff1d(classes, y)
@@ -219,7 +215,7 @@ class ClassificationTasks(_NumpyStream):
 
     def sample(self, n_tasks: int) -> Episodes:
         """Draw ``n_tasks`` episodes: support ``[n_tasks, n_way * k_shot, ...]``, query ``[n_tasks, n_way * n_query, ...]``."""
-        n_tasks = _check_positive_int(n_tasks, "n_tasks")
+        n_tasks = check_int(n_tasks, "n_tasks")
         need = self.k_shot + self.n_query
         classes = np.argsort(self._rng.random((n_tasks, len(self.classes_))), axis=1)[
             :, : self.n_way
@@ -290,12 +286,12 @@ class RegressionTasks(_NumpyStream):
         k_range = (k_shot, k_shot) if np.ndim(k_shot) == 0 else tuple(k_shot)
         if len(k_range) != 2:
             raise ValueError(f"k_shot must be an int or a (min, max) pair, got {k_shot!r}")
-        low = _check_positive_int(k_range[0], "k_shot")
-        high = _check_positive_int(k_range[1], "k_shot")
+        low = check_int(k_range[0], "k_shot")
+        high = check_int(k_range[1], "k_shot")
         if low > high:
             raise ValueError(f"k_shot range must have min <= max, got {k_shot!r}")
         self.k_shot = (low, high)
-        self.n_query = _check_positive_int(n_query, "n_query")
+        self.n_query = check_int(n_query, "n_query")
         if tasks is not None:
             unknown = np.setdiff1d(np.asarray(tasks), groups)
             if unknown.size:
@@ -324,7 +320,7 @@ class RegressionTasks(_NumpyStream):
 
     def sample(self, n_tasks: int) -> Episodes:
         """Draw ``n_tasks`` episodes (tasks drawn with replacement, rows without)."""
-        n_tasks = _check_positive_int(n_tasks, "n_tasks")
+        n_tasks = check_int(n_tasks, "n_tasks")
         low, high = self.k_shot
         owners = self._rng.integers(len(self.tasks_), size=n_tasks)
         picks = _draw_rows(self._table, self._valid, owners, high + self.n_query, self._rng)
@@ -367,8 +363,8 @@ class SinusoidTasks:
         x_range: tuple[float, float] = (-5.0, 5.0),
         seed: int | None = None,
     ) -> None:
-        self.k_shot = _check_positive_int(k_shot, "k_shot")
-        self.n_query = _check_positive_int(n_query, "n_query")
+        self.k_shot = check_int(k_shot, "k_shot")
+        self.n_query = check_int(n_query, "n_query")
         self.amplitude, self.phase, self.x_range = amplitude, phase, x_range
         self._generator = torch.Generator().manual_seed(
             int(np.random.default_rng(seed).integers(2**62))
@@ -388,7 +384,7 @@ class SinusoidTasks:
 
     def sample(self, n_tasks: int) -> Episodes:
         """Draw ``n_tasks`` sinusoids and their support/query points."""
-        n_tasks = _check_positive_int(n_tasks, "n_tasks")
+        n_tasks = check_int(n_tasks, "n_tasks")
         amplitude = self._uniform((n_tasks, 1, 1), self.amplitude)
         phase = self._uniform((n_tasks, 1, 1), self.phase)
         x = self._uniform((n_tasks, self.k_shot + self.n_query, 1), self.x_range)
@@ -418,14 +414,14 @@ def pad_tasks(tasks: Sequence[tuple], dtype: torch.dtype = torch.float32,
     if len(tasks) == 0:
         raise ValueError("tasks is empty; pass at least one (X, y) pair")
     xs, ys = [], []
-    labels = [np.issubdtype(np.asarray(_as_array(y, f"tasks[{i}] y")).dtype, np.integer)
-              for i, (_, y) in enumerate(tasks)]
+    arrays = [(_as_array(X, f"tasks[{i}] X"), _as_array(y, f"tasks[{i}] y"))
+              for i, (X, y) in enumerate(tasks)]
+    labels = [np.issubdtype(y.dtype, np.integer) for _, y in arrays]
     if any(labels) and not all(labels):
         raise ValueError("tasks mix integer labels and other targets: pass one kind")
-    for i, (X, y) in enumerate(tasks):
-        X = torch.as_tensor(_as_array(X, f"tasks[{i}] X"), dtype=dtype)
-        y = torch.as_tensor(_as_array(y, f"tasks[{i}] y"),
-                            dtype=torch.int64 if labels[i] else dtype)
+    for i, (X, y) in enumerate(arrays):
+        X = torch.as_tensor(X, dtype=dtype)
+        y = torch.as_tensor(y, dtype=torch.int64 if labels[i] else dtype)
         if X.shape[0] != y.shape[0]:
             raise ValueError(f"tasks[{i}] has {X.shape[0]} rows in X but {y.shape[0]} in y")
         xs.append(X)

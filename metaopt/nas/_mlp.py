@@ -247,7 +247,9 @@ class _BaseMLP(BaseEstimator):
                     self.validation_loss_curve_.append(float(loss_fn(model(x_val), y_val)))
             monitored = (self.validation_loss_curve_ or self.loss_curve_)[-1]
             if monitored < best:
-                best, best_state, stall = monitored, copy.deepcopy(model.state_dict()), 0
+                # weights worth keeping only when a validation loss judged them
+                best, stall = monitored, 0
+                best_state = copy.deepcopy(model.state_dict()) if len(x_val) else None
             else:
                 stall += 1
                 if stall >= self.n_iter_no_change:
@@ -255,7 +257,7 @@ class _BaseMLP(BaseEstimator):
         # the best validation epoch's weights; without validation rows the last epoch's
         # (the lowest training loss, measured with dropout on, is no sign of a better model,
         # and MetaMLP's refit trains exactly the searched number of epochs)
-        if len(x_val) and best_state is not None:  # None only if every loss was NaN
+        if best_state is not None:  # None without validation rows or if every loss was NaN
             model.load_state_dict(best_state)
         # float64 inference: a row's prediction must not depend on its batch-mates
         self.model_ = model.double().eval()

@@ -15,6 +15,7 @@ import torch
 from optuna.distributions import CategoricalDistribution, IntDistribution
 from torch import nn
 
+from metaopt._checks import check_int
 from metaopt._model_files import load_checked, member_state, save_checked
 from metaopt._version import __version__
 from metaopt.meta.networks import mlp
@@ -202,9 +203,7 @@ class ArchitecturePrior:
             raise ValueError("target_temperature and temperature must be > 0, got "
                              f"{self.target_temperature!r} and {self.temperature!r}")
         for name in ("n_members", "n_pool", "iterations", "batch_configs"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            check_int(getattr(self, name), name)
         feats = np.stack([prior_features(r) for r in _as_frame(meta_features)])
         self.feature_mean_ = feats.mean(axis=0)
         self.feature_scale_ = np.where(feats.std(axis=0) > 1e-9, feats.std(axis=0), 1.0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from metaopt._checks import check_int
+from metaopt._model_files import read_json
 from metaopt.ranker._cost import CostModel
 from metaopt.ranker._covariance import ConfigCovariance
 from metaopt.ranker._matrix import PerformanceMatrix
@@ -224,8 +225,7 @@ class MetaModel:
                             ("random_every", random_every),
                             ("family_patience", family_patience),
                             ("handoff_after", handoff_after)):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+            check_int(value, name, minimum=0)
         if not exploration >= 0:
             raise ValueError(f"exploration must be >= 0, got {exploration!r}")
         if not 0 <= min_distance <= 1:
@@ -551,10 +551,8 @@ class MetaModel:
                              f"{ranker.space_name_!r}, the portfolio on {portfolio.space_!r}; "
                              "the files do not belong together")
         path = directory / "policy.json"
+        policy = read_json(path, "policy")
         try:
-            policy = json.loads(path.read_text())
             return cls(portfolio, ranker, cost=cost, **policy)
-        except OSError as exc:
-            raise ValueError(f"cannot read {path}: {exc}") from exc
-        except (json.JSONDecodeError, TypeError) as exc:
+        except TypeError as exc:
             raise ValueError(f"{path} is not a policy this metaopt version knows: {exc}") from exc

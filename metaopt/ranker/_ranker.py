@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from metaopt._checks import check_int
 from metaopt._model_files import load_checked, member_state, save_checked
 from metaopt._version import __version__
 from metaopt.meta import ANIL, MAML, Episodes, MetaSGD, MetaTrainer, resolve_device
@@ -198,9 +199,7 @@ class ConfigRanker:
             raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}, got {self.algorithm!r}")
         for name, low in (("n_ensemble", 1), ("iterations", 0), ("inner_steps", 0),
                           ("meta_batch_size", 1), ("max_support", 0), ("n_query", 1)):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+            check_int(getattr(self, name), name, minimum=low)
         if not (len(self.hidden) and all(isinstance(h, numbers.Integral) and h >= 1
                                          for h in self.hidden)):
             raise ValueError(f"hidden must be positive layer widths, got {self.hidden!r}")

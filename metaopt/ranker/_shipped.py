@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from metaopt._model_files import read_json
+from metaopt._model_files import read_body, read_json
 from metaopt.ranker._metamodel import MetaModel
 from metaopt.ranker._spaces import resolve_space
 from metaopt.spaces import SearchSpace
@@ -43,8 +43,8 @@ def shipped_space(space: str) -> SearchSpace:
             raise ValueError(f"unknown search space {space!r}; spaces with a shipped "
                              f"meta-model: {shipped_spaces()}, or registered names joined "
                              "by '+'") from None
-        record = read_json(_models_root() / names[0] / "ranker.json", "ranker")
-        return resolve_space(space, record["body"]["space"])
+        body = read_body(_models_root() / names[0] / "ranker.json", "ranker")
+        return resolve_space(space, body["space"])
 
 
 def load_meta_model(space: str, task: str | None = None) -> MetaModel:

@@ -45,6 +45,13 @@ def _contains(dist: BaseDistribution, value: Any) -> bool:
         return False
 
 
+def _claim_of(trial: FrozenTrial) -> dict[str, Any] | None:
+    """The configuration a trial claimed; None when it claimed none, or its claim was
+    withdrawn after clashes (stored as JSON ``null``)."""
+    raw = trial.system_attrs.get(_CLAIM)
+    return json.loads(raw) if raw else None
+
+
 def _shipped_model(space: str, task: str | None) -> MetaModel:
     """The shipped model of ``space``, or for a combination of model families without its
     own, the ``"all"`` model restricted to them."""
@@ -163,11 +170,8 @@ class MetaSampler(BaseSampler):
                 warnings.warn("meta_features holds none of the names metaopt.metafeatures."
                               "compute gives: the warm start cannot use them", stacklevel=2)
         self._init = {"space": space, "task": task, "meta_model": meta_model}
-        self._space_name = space
         self._dataset = self._as_dataset(dataset)
         self._meta_features = meta_features
-        self._task = self._dataset.task if self._dataset is not None else task
-        self._meta_model_arg = meta_model
         self._source_studies = list(source_studies or [])
         for i, source in enumerate(self._source_studies):
             if not isinstance(source, Study):
@@ -188,12 +192,19 @@ class MetaSampler(BaseSampler):
         if time_budget is not None and not time_budget > 0:
             raise ValueError(f"time_budget must be > 0 seconds or None, got {time_budget!r}")
         self._time_budget = time_budget
-        self._started: float | None = None  # time.monotonic() of the first proposal
         self._seed = seed
         self._intersection = IntersectionSearchSpace(include_pruned=True)
         self._lock = threading.Lock()
         self._setup_lock = threading.Lock()
         self._study_key: tuple | None = None  # the study the per-study state belongs to
+        self._reset_study_state()
+
+    def _reset_study_state(self) -> None:
+        """What the sampler learns about one study, as before its first trial."""
+        self._space_name: str | None = self._init["space"]
+        self._task = self._dataset.task if self._dataset is not None else self._init["task"]
+        self._meta_model_arg = self._init["meta_model"]
+        self._started: float | None = None  # time.monotonic() of the first proposal
         self._model: MetaModel | None = None
         self._candidates: list[dict[str, Any]] | None = None
         self._disabled = False
@@ -232,12 +243,7 @@ class MetaSampler(BaseSampler):
         with self._setup_lock:
             if key == self._study_key:
                 return
-            self._finished, self._handed_off = {}, set()
-            self._started, self._overlap_checked, self._disabled = None, False, False
-            self._model, self._candidates, self._priority, self._families = None, None, [], None
-            self._space_name = self._init["space"]
-            self._task = self._dataset.task if self._dataset is not None else self._init["task"]
-            self._meta_model_arg = self._init["meta_model"]
+            self._reset_study_state()
             self._study_key = key
 
     # ------------------------------------------------------------------ setup
@@ -296,7 +302,7 @@ class MetaSampler(BaseSampler):
             return True
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             # a trial this sampler proposed for (foreign or enqueued ones prove nothing)
-            if t.params and t.system_attrs.get(_CLAIM) not in (None, "null"):
+            if t.params and _claim_of(t):
                 self._overlap_checked = True
                 known = {p.name for p in self._model.space.params}
                 if known.isdisjoint(t.params):
@@ -390,8 +396,7 @@ class MetaSampler(BaseSampler):
         return observed, claimed, timed
 
     def _observation(self, t: FrozenTrial, sign: float) -> tuple[str, Any] | None:
-        raw = t.system_attrs.get(_CLAIM)
-        params = json.loads(raw) if raw else None
+        params = _claim_of(t)
         value = None
         if t.state == TrialState.COMPLETE and t.value is not None and np.isfinite(t.value):
             value = t.value
@@ -461,15 +466,15 @@ class MetaSampler(BaseSampler):
                 lost: list) -> tuple[dict[str, Any] | None, str]:
         observed, claimed, timed = self._history(study, skip=trial._trial_id)
         claimed = claimed + lost
+        taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
         if self._priority:  # source studies' best trials first, those not taken yet
-            taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
             priority = [p for p in self._priority if config_key(p) not in taken]
             if priority:
                 return priority[0], "best trial of a source study"
         candidates: list[dict[str, Any]] = []
         # distinct configurations: a clash between workers, a retried trial or a duplicate
         # claim must not use up the warm start
-        n_seen = len({config_key(p) for p, _ in observed} | {config_key(p) for p in claimed})
+        n_seen = len(taken)
         if n_seen >= self._model.n_warmup:
             if self._candidates is None:
                 self._candidates = self._model.candidates(self._task, seed=self._seed)
@@ -488,8 +493,7 @@ class MetaSampler(BaseSampler):
     def _clashes(study: Study, trial: FrozenTrial, params: dict[str, Any]) -> bool:
         key = config_key(params)
         for other in study.get_trials(deepcopy=False):
-            raw = other.system_attrs.get(_CLAIM)
-            claim = json.loads(raw) if raw else None
+            claim = _claim_of(other)
             if other._trial_id != trial._trial_id and claim and config_key(claim) == key:
                 return True
         return False
