@@ -27,6 +27,15 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def file_pair(path: str | Path) -> tuple[Path, Path]:
+    """``<path>.json`` and ``<path>.safetensors``: a ``.json`` or ``.safetensors`` ending of
+    ``path`` is taken off, any other dot stays part of the name."""
+    path = Path(path)
+    if path.suffix in (".json", ".safetensors"):
+        path = path.with_suffix("")
+    return path.with_name(path.name + ".json"), path.with_name(path.name + ".safetensors")
+
+
 def read_json(path: Path, what: str) -> dict[str, Any]:
     """The JSON object in ``path``; ``ValueError`` naming ``what`` if it is missing,
     unreadable or not an object."""

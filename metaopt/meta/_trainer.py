@@ -15,6 +15,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm.auto import tqdm
 
+from metaopt._model_files import file_pair
 from metaopt.meta._losses import resolve_device
 from metaopt.meta.tasks import Episodes
 
@@ -44,7 +45,7 @@ def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | No
     Path
         The JSON file.
     """
-    json_path, tensor_path = _checkpoint_files(path)
+    json_path, tensor_path = file_pair(path)
     json_path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in learner.state_dict().items()}
     save_file(tensors, str(tensor_path))
@@ -59,14 +60,6 @@ def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | No
     return json_path
 
 
-def _checkpoint_files(path: str | Path) -> tuple[Path, Path]:
-    """The ``(<stem>.json, <stem>.safetensors)`` pair of a checkpoint path."""
-    path = Path(path)
-    if path.suffix in (".json", ".safetensors"):
-        path = path.with_suffix("")
-    return path.with_name(path.name + ".json"), path.with_name(path.name + ".safetensors")
-
-
 def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
     """Load a checkpoint written by :func:`save_checkpoint` into an identically built ``learner``.
 
@@ -74,7 +67,7 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
     Raises ValueError when the checkpoint belongs to another learner class or is damaged;
     warns when it was saved from a learner built with other settings.
     """
-    json_path, tensor_path = _checkpoint_files(path)
+    json_path, tensor_path = file_pair(path)
     for p in (json_path, tensor_path):
         if not p.is_file():
             raise ValueError(f"path={str(path)!r}: checkpoint file {p} does not exist")

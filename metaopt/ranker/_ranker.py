@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from metaopt._checks import check_int
-from metaopt._model_files import load_checked, member_state, save_checked
+from metaopt._model_files import file_pair, load_checked, member_state, save_checked
 from metaopt._version import __version__
 from metaopt.meta import ANIL, MAML, Episodes, MetaSGD, MetaTrainer, resolve_device
 from metaopt.meta.networks import mlp
@@ -24,14 +24,6 @@ from metaopt.spaces import SearchSpace
 
 RANKER_FORMAT = "metaopt-ranker/2"  # 2: checksummed files (metaopt._model_files)
 ALGORITHMS = {"metasgd": MetaSGD, "maml": MAML, "anil": ANIL, "none": None}
-
-
-def _ranker_files(path: str | Path) -> tuple[Path, Path]:
-    """``<path>.json`` and ``<path>.safetensors``; a suffix naming one of them is dropped."""
-    path = Path(path)
-    if path.suffix in (".json", ".safetensors"):
-        path = path.with_suffix("")
-    return path.with_name(path.name + ".json"), path.with_name(path.name + ".safetensors")
 
 
 def observed_scores(observed: Sequence[tuple[Mapping[str, Any], float]]) -> np.ndarray:
@@ -357,7 +349,7 @@ class ConfigRanker:
         each with the other's SHA-256, so :meth:`load` refuses files changed after saving.
         A ``.json`` or ``.safetensors`` suffix of ``path`` is dropped; others are kept."""
         self._check_fitted()
-        json_path, weights_path = _ranker_files(path)
+        json_path, weights_path = file_pair(path)
         tensors = {f"member{i}.{k}": v
                    for i, m in enumerate(self.members_) for k, v in m.state_dict().items()}
         params = {k: getattr(self, k) for k in (
@@ -380,7 +372,7 @@ class ConfigRanker:
         Raises ``ValueError`` for missing files, another format or metaopt version, and
         files changed after saving (checksums) or holding non-finite weights.
         """
-        json_path, weights_path = _ranker_files(path)
+        json_path, weights_path = file_pair(path)
         body, tensors = load_checked(json_path, weights_path, RANKER_FORMAT, "ranker")
         try:
             params = dict(body["params"])
