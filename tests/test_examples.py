@@ -25,7 +25,7 @@ def run_example(name: str, *args: str, cwd=None, data=None) -> str:
 
 def test_every_example_is_tested():
     tested = {"estimators.py", "meta_learning.py", "nas_prior.py", "optuna_sampler.py",
-              "warm_start.py"}
+              "own_meta_model.py", "warm_start.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -48,6 +48,19 @@ def test_optuna_sampler(shared_data):
     out = run_example("optuna_sampler.py", "--root", str(shared_data / "pmlb"),
                       "--dataset", "wine_recognition", "--trials", "3")
     assert "MetaSampler" in out and "TPE" in out
+
+
+def test_own_meta_model(tmp_path, shared_data):
+    args = ("--datasets", "5", "--configs", "4", "--iterations", "30", "--trials", "3",
+            "--out", str(tmp_path))
+    out = run_example("own_meta_model.py", *args, data=shared_data)
+    assert "20 new evaluations (20 ok" in out
+    assert "performance matrix: 5 datasets x 4 configurations" in out
+    assert "wine_recognition (not in the knowledge base)" in out
+    assert (tmp_path / "model" / "policy.json").is_file()
+    # a rerun resumes: everything is already stored
+    assert "0 new evaluations (0 ok, 0 failed, 0 timeout)" in run_example(
+        "own_meta_model.py", *args, data=shared_data)
 
 
 @pytest.mark.parametrize(("name", "args", "expected"), [
