@@ -103,6 +103,13 @@ def _member(space: SearchSpace, params: dict) -> tuple[str, dict]:
     return space.name, dict(params)
 
 
+def _outcome(state: str, score: float | None) -> str:
+    """A trial's score, or what became of it when it has none (stopped, failed)."""
+    if score is not None and not pd.isna(score):
+        return f"score {score:.4f}"
+    return {"PRUNED": "stopped: out of time", "FAIL": "failed"}.get(state, state.lower())
+
+
 @contextmanager
 def _optuna_log(verbose: int) -> Iterator[None]:
     """Optuna's per-trial log only at ``verbose >= 2``, its failed-trial tracebacks from
@@ -479,8 +486,8 @@ class _MetaOptSearch(BaseEstimator):
                 + ", ".join(f"{r.family} (trial {r.trial}) {r.weight:.2f}"
                             for r in self.ensemble_.itertuples())]),
             "", "meta-learned warm start:",
-            *[f"  trial {r.trial}: {r.family:<24} score {r.score:.4f}  {r.reason}"
-              for r in self.warm_start_.itertuples() if r.score is not None],
+            *[f"  trial {r.trial}: {r.family:<24} {_outcome(r.state, r.score)}  {r.reason}"
+              for r in self.warm_start_.itertuples()],
             *(["  none (a sampler of your own)"] if self.sampler is not None else []),
             "", "best score per family:",
             *[f"  {family:<24} {score:.4f} ({n} trial{'s' * (n != 1)})" for family, score, n in (

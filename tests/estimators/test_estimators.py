@@ -75,6 +75,16 @@ def test_fit_attributes_summary_and_plot(fitted, wine, tmp_path):
     assert (tmp_path / "history.png").stat().st_size > 1000
 
 
+def test_summary_says_what_became_of_a_warm_start_trial_without_score(fitted):
+    model = pickle.loads(pickle.dumps(fitted))
+    first = model.warm_start_.iloc[0]
+    model.warm_start_ = model.warm_start_.assign(
+        state=["PRUNED", "FAIL", *model.warm_start_["state"][2:]], score=np.nan)
+    text = model.summary()
+    assert f"trial {first.trial}: {first.family:<24} stopped: out of time" in text
+    assert "failed" in text and "score nan" not in text
+
+
 def test_same_seed_same_search(fitted, wine):
     again = clone(fitted).fit(wine.X, wine.y)
     assert again.best_params_ == fitted.best_params_
