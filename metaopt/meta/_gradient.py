@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from metaopt._checks import check_int
 from metaopt.meta._losses import LossFn, loss_name, resolve_loss
 from metaopt.meta._low_rank import low_rank_inner_loop, mlp_layers
 from metaopt.meta.tasks import Episodes
@@ -72,8 +73,7 @@ class GradientLearner(nn.Module):
                 "track_running_stats=False (per-batch statistics, as in MAML's own code)")
         if not lr > 0:
             raise ValueError(f"lr must be > 0, got {lr!r}")
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+        steps = check_int(steps, "steps")
         self.module = model
         self.lr = float(lr)
         self.steps = steps
@@ -288,10 +288,7 @@ class GradientLearner(nn.Module):
 
     def _resolve(self, loss_fn: str | LossFn | None, steps: int | None) -> tuple[LossFn, int]:
         loss = self._loss if loss_fn is None else resolve_loss(loss_fn)
-        steps = self.steps if steps is None else steps
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-        return loss, steps
+        return loss, self.steps if steps is None else check_int(steps, "steps")
 
     # ---- public API ------------------------------------------------------------------------
     def meta_loss(
@@ -636,14 +633,9 @@ class MAMLpp(GradientLearner):
         first_order_iterations: int = 1000,
     ) -> None:
         super().__init__(model, lr=lr, steps=steps, first_order=first_order, loss_fn=loss_fn)
-        for name, value in (
-            ("msl_iterations", msl_iterations),
-            ("first_order_iterations", first_order_iterations),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-        self.msl_iterations = msl_iterations
-        self.first_order_iterations = first_order_iterations
+        self.msl_iterations = check_int(msl_iterations, "msl_iterations", minimum=0)
+        self.first_order_iterations = check_int(first_order_iterations,
+                                                "first_order_iterations", minimum=0)
         params = dict(self.module.named_parameters())
         self.lrs = nn.ParameterDict({  # in each parameter's dtype (a float64 model: float64)
             _lr_key(n): nn.Parameter(torch.full((steps,), self.lr, dtype=params[n].dtype))

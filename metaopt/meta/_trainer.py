@@ -15,6 +15,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm.auto import tqdm
 
+from metaopt._checks import check_int
 from metaopt._model_files import file_pair
 from metaopt.meta._losses import resolve_device
 from metaopt.meta.tasks import Episodes
@@ -167,16 +168,15 @@ class MetaTrainer:
     ) -> None:
         if not hasattr(learner, "training_step"):
             raise TypeError(f"learner must be a metaopt.meta learner, got {type(learner).__name__}")
-        for name, value in (
-            ("iterations", iterations),
-            ("meta_batch_size", meta_batch_size),
-            ("eval_every", eval_every),
-            ("valid_tasks_count", valid_tasks_count),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if patience is not None and (not isinstance(patience, int) or patience < 1):
-            raise ValueError(f"patience must be None or an integer >= 1, got {patience!r}")
+        iterations, meta_batch_size, eval_every, valid_tasks_count = (
+            check_int(value, name) for name, value in (
+                ("iterations", iterations),
+                ("meta_batch_size", meta_batch_size),
+                ("eval_every", eval_every),
+                ("valid_tasks_count", valid_tasks_count),
+            ))
+        if patience is not None:
+            patience = check_int(patience, "patience")
         if not (optimizer in ("adam", "sgd") or callable(optimizer)):
             raise ValueError(f"optimizer must be 'adam', 'sgd' or a callable, got {optimizer!r}")
         self.learner = learner

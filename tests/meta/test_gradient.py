@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -189,6 +190,16 @@ def test_adapt_under_no_grad_and_predict_shapes(batch):
         pred = maml.predict(params, batch.query_x)
     assert pred.shape == batch.query_y.shape
     assert params["0.weight"].shape == (batch.n_tasks, 3, 1)
+
+
+def test_numpy_integers_are_integers_and_bools_are_not(batch):
+    learner = MAMLpp(tiny_net(), steps=np.int64(2), msl_iterations=np.int32(0))
+    assert learner.steps == 2 and learner.msl_iterations == 0
+    assert learner.adapt(batch.support_x, batch.support_y, steps=np.int64(1))
+    with pytest.raises(ValueError, match="first_order_iterations"):
+        MAMLpp(tiny_net(), first_order_iterations=True)
+    with pytest.raises(ValueError, match="steps"):
+        MAML(tiny_net(), steps=1.0)
 
 
 def test_bad_arguments_name_the_argument(batch):

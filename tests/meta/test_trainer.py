@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
@@ -93,6 +94,14 @@ def test_checkpoint_names_with_dots_settings_and_damage(tmp_path):
     runs[0.05].write_text('{"format": "metaopt.meta/1", "learner": "MAML"}')
     with pytest.raises(ValueError, match="damaged"):
         load_checkpoint(fresh, tmp_path / "maml_lr0.05")
+
+
+def test_numpy_integer_settings_are_accepted():
+    trainer = MetaTrainer(MAML(sine_net()), iterations=np.int64(3), meta_batch_size=np.int32(2),
+                          patience=np.int64(1), progress=False)
+    assert (trainer.iterations, trainer.meta_batch_size, trainer.patience) == (3, 2, 1)
+    with pytest.raises(ValueError, match="patience"):
+        MetaTrainer(MAML(sine_net()), patience=0)
 
 
 def test_early_stopping_and_resume(tmp_path):
