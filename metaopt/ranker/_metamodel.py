@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -326,6 +326,7 @@ class MetaModel:
         seed: int | None = None,
         time_left: float | None = None,
         timed: Sequence[tuple[Mapping[str, Any], float]] = (),
+        allowed: Callable[[Mapping[str, Any]], bool] | None = None,
     ) -> Proposal:
         """The next configuration: never one of ``observed`` or ``exclude``.
 
@@ -347,6 +348,10 @@ class MetaModel:
             skipped while others remain.
         timed : sequence of (params, seconds)
             How long the trials of this dataset took, to calibrate the ``cost`` model.
+        allowed : callable, optional
+            Only configurations it accepts are proposed, portfolio picks included (e.g.
+            :class:`~metaopt.samplers.MetaSampler`'s: those inside a study's narrowed
+            distributions).
         """
         self._check_observed(observed)
         taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in exclude}
@@ -357,10 +362,12 @@ class MetaModel:
 
         if n_seen < self.n_warmup or self.ranker is None:
             size = len(self.portfolio.params_)
-            # the whole order when a time limit may skip the next picks
-            needed = size if self._limits(time_left) else min(size, n_seen + 1 + len(taken))
+            # the whole order when a time limit or ``allowed`` may skip the next picks
+            needed = (size if self._limits(time_left) or allowed is not None
+                      else min(size, n_seen + 1 + len(taken)))
             order = self.portfolio.suggest(needed, meta_features)
-            rows = [r for r in order.itertuples() if config_key(r.params) not in taken]
+            rows = [r for r in order.itertuples() if config_key(r.params) not in taken
+                    and (allowed is None or allowed(r.params))]
             keep, skipped = affordable([r.params for r in rows])
             keys = {config_key(p) for p in keep}
             for row in rows:
@@ -369,9 +376,11 @@ class MetaModel:
                                     f"portfolio pick {row.Index + 1}: expected best-so-far "
                                     f"regret {row.expected_regret:.3f} over the knowledge "
                                     f"base{skipped}")
-        free = [c for c in candidates if config_key(c) not in taken]
+        free = [c for c in candidates if config_key(c) not in taken
+                and (allowed is None or allowed(c))]
         if not free:
-            raise ValueError("every candidate configuration was already evaluated or claimed")
+            raise ValueError("every candidate configuration was already evaluated or claimed"
+                             + ("" if allowed is None else ", or is not allowed"))
         if self.ranker is None:
             return Proposal(dict(free[0]), "portfolio", "next candidate (no ranker)")
         if self.min_distance:

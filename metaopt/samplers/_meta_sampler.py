@@ -87,7 +87,9 @@ class MetaSampler(BaseSampler):
        Every ``meta_model.random_every``-th trial (default 4th) is instead a random
        untried portfolio or random candidate.
     3. Parameters the meta-model does not know, or values outside the study's
-       distributions, go to ``fallback``.
+       distributions, go to ``fallback``. Where the study's distributions are narrower
+       than the meta-model's space (as seen in its trials so far), only configurations
+       inside them are proposed.
     4. With ``meta_model.handoff_after = n`` (off by default), every trial after the
        first ``n`` goes to ``fallback`` whole: the meta-learned trials become its
        start-up history.
@@ -462,29 +464,44 @@ class MetaSampler(BaseSampler):
             self._started = time.monotonic()
         return self._time_budget - (time.monotonic() - self._started)
 
+    def _narrowed(self, study: Study) -> dict[str, BaseDistribution]:
+        """The study's distributions (as its trials so far asked for them) that differ
+        from the meta-model's own: an objective narrowing a range or leaving out choices."""
+        space = self._model.sampling_space or self._model.space
+        own = {p.name: p.distribution for p in space.params}
+        asked: dict[str, BaseDistribution] = {}
+        for t in study.get_trials(deepcopy=False):
+            asked.update(t.distributions)
+        return {n: d for n, d in asked.items() if n in own and d != own[n]}
+
     def _choose(self, study: Study, trial: FrozenTrial,
                 lost: list) -> tuple[dict[str, Any] | None, str]:
         observed, claimed, timed = self._history(study, skip=trial._trial_id)
         claimed = claimed + lost
         taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
+        narrowed = self._narrowed(study)
+
+        def allowed(params: dict[str, Any]) -> bool:  # inside the study's distributions
+            return all(_contains(d, params[n]) for n, d in narrowed.items() if n in params)
+
         if self._priority:  # source studies' best trials first, those not taken yet
-            priority = [p for p in self._priority if config_key(p) not in taken]
+            priority = [p for p in self._priority if config_key(p) not in taken
+                        and allowed(p)]
             if priority:
                 return priority[0], "best trial of a source study"
-        candidates: list[dict[str, Any]] = []
         # distinct configurations: a clash between workers, a retried trial or a duplicate
         # claim must not use up the warm start
         n_seen = len(taken)
-        if n_seen >= self._model.n_warmup:
-            if self._candidates is None:
-                self._candidates = self._model.candidates(self._task, seed=self._seed)
-            candidates = self._model.refined(self._task, self._candidates, observed, n_seen,
-                                             seed=self._seed)
+        if self._candidates is None:
+            self._candidates = self._model.candidates(self._task, seed=self._seed)
+        # (in the warm start, the ranker's candidates once no portfolio pick is left)
+        candidates = self._model.refined(self._task, self._candidates, observed, n_seen,
+                                         seed=self._seed)
         try:
             proposal = self._model.propose(self._meta_features, observed,
                                            candidates=candidates, exclude=claimed,
                                            seed=self._seed, time_left=self._time_left(),
-                                           timed=timed)
+                                           timed=timed, allowed=allowed if narrowed else None)
         except ValueError:  # every candidate used: let the fallback explore
             return None, ""
         return proposal.params, proposal.reason

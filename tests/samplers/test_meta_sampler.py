@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -379,6 +380,23 @@ def _svm_score(trial: optuna.Trial) -> float:
     p = get_space("svm").sample(trial, "classification")
     score = -(np.log10(p["C"]) - 1) ** 2 - (np.log10(p.get("gamma", 0.01)) + 2) ** 2
     return score + {"rbf": 1.0, "poly": 0.5, "sigmoid": 0.0, "linear": 0.2}[p["kernel"]]
+
+
+def test_narrowed_distributions_take_whole_configurations_inside_them():
+    """An objective asking for narrower ranges and fewer choices than the space: the
+    sampler used to claim configurations outside them, and the fallback replaced those
+    values at random, so most trials mixed meta-learned and random values."""
+    def narrowed(trial: optuna.Trial) -> float:
+        kernel = trial.suggest_categorical("kernel", ["rbf", "linear"])
+        c = trial.suggest_float("C", 1.0, 100.0, log=True)
+        gamma = trial.suggest_float("gamma", 1e-3, 1e-1, log=True) if kernel == "rbf" else 0.01
+        return -(np.log10(c) - 1) ** 2 - (np.log10(gamma) + 2) ** 2 + (kernel == "rbf")
+
+    study = optuna.create_study(direction="maximize", sampler=MetaSampler(space="svm", seed=0))
+    study.optimize(narrowed, n_trials=8)
+    for t in study.trials[1:]:  # the first trial shows the sampler the distributions
+        claim = json.loads(t.system_attrs["metaopt:config"])
+        assert all(t.params[name] == claim[name] for name in t.params), (t.params, claim)
 
 
 def test_a_sampler_reused_for_another_study_starts_afresh():
