@@ -222,16 +222,27 @@ def _dataset_name(path: Path) -> str | None:
     return None
 
 
-def _categorical_features(metadata: Path, columns) -> list[str]:
+def _read_metadata(metadata: Path) -> dict:
+    """The mapping in a PMLB ``metadata.yaml`` ({} without the file)."""
     if not metadata.is_file():
-        return []
+        return {}
     try:
         meta = yaml.safe_load(metadata.read_text()) or {}
     except yaml.YAMLError as exc:
         raise DatasetLoadError(f"could not parse {metadata}: {exc}") from exc
+    features = (meta.get("features") or []) if isinstance(meta, dict) else None
+    if not isinstance(features, list) or not all(isinstance(f, dict) for f in features):
+        raise DatasetLoadError(
+            f"{metadata} is not PMLB metadata: expected a mapping whose 'features' is a list "
+            "of mappings with 'name' and 'type' (fix or remove the file)"
+        )
+    return meta
+
+
+def _categorical_features(metadata: Path, columns) -> list[str]:
     present = set(columns)
     return [
-        f["name"] for f in meta.get("features") or []
+        f["name"] for f in _read_metadata(metadata).get("features") or []
         if str(f.get("type")).lower() in _CATEGORICAL_TYPES and f.get("name") in present
     ]
 

@@ -122,3 +122,15 @@ def test_suites(pmlb_root, openml_cache):
         get_suite("pmlb-regression")
     with pytest.raises(ValueError, match="unknown suite"):
         get_suite("nope")
+
+
+@pytest.mark.parametrize("text", ["- a list\n", "features:\n  - a string\n", "features: 3\n"])
+def test_malformed_metadata_is_a_load_error(tmp_path, text):
+    """A metadata.yaml that parsed but was not a mapping of feature mappings raised
+    AttributeError (a traceback from the CLI)."""
+    (tmp_path / "toy").mkdir()
+    pd.DataFrame({"a": [1.0, 2, 3, 4], "target": [0, 1, 0, 1]}).to_csv(
+        tmp_path / "toy" / "toy.csv", index=False)
+    (tmp_path / "toy" / "metadata.yaml").write_text(text)
+    with pytest.raises(DatasetLoadError, match="is not PMLB metadata"):
+        LocalSource(tmp_path).load("toy")
