@@ -157,7 +157,7 @@ class LocalSource:
         """One row per dataset: ``name``, ``task`` (None when unknown) and manifest extras."""
         path = self.root / "manifest.csv"
         if path.is_file():
-            table = pd.read_csv(path)
+            table = pd.read_csv(path, dtype={"name": str})  # "1027" is a name, not a number
             missing = {"name", "task"} - set(table.columns)
             if missing:
                 raise ValueError(f"{path} lacks column(s) {sorted(missing)}")

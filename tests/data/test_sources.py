@@ -134,3 +134,17 @@ def test_malformed_metadata_is_a_load_error(tmp_path, text):
     (tmp_path / "toy" / "metadata.yaml").write_text(text)
     with pytest.raises(DatasetLoadError, match="is not PMLB metadata"):
         LocalSource(tmp_path).load("toy")
+
+
+def test_manifest_names_that_look_like_numbers(tmp_path):
+    """Dataset names such as "1" were read from manifest.csv as integers: a suite's
+    datasets then failed to load (TypeError: PosixPath / int)."""
+    for name in ("1", "2"):
+        pd.DataFrame({"a": [1.0, 2, 3, 4], "target": [0, 1, 0, 1]}).to_csv(
+            tmp_path / f"{name}.csv", index=False)
+    (tmp_path / "manifest.csv").write_text("name,task\n1,classification\n2,regression\n")
+    source = LocalSource(tmp_path)
+    assert source.names() == ["1", "2"]
+    assert source.load("2").task == "regression"  # the manifest's task, not inferred
+    suite = get_suite("pmlb-classification", root=tmp_path)
+    assert [r.name for r in suite] == ["1"] and suite[0].load().name == "1"
