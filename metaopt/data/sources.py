@@ -135,7 +135,8 @@ class LocalSource:
     or a single file ``<root>/<name>.<suffix>``. The target column is ``target`` unless
     ``target`` says otherwise. An optional ``manifest.csv`` with columns ``name`` and
     ``task`` (and any others, e.g. ``n_instances``, ``openml_did``) lists the datasets
-    and their task types; without it, datasets are discovered and tasks inferred.
+    and their task types; without it, datasets are discovered and a task is the one
+    their ``metadata.yaml`` gives (PMLB's ``task:``), else inferred when loading.
 
     Parameters
     ----------
@@ -166,7 +167,19 @@ class LocalSource:
                 raise ValueError(f"{path}: unknown task type(s) {sorted(bad)}; use {TASK_TYPES}")
             return table.sort_values("name", kind="stable").reset_index(drop=True)
         names = sorted({_dataset_name(p) for p in self.root.iterdir() if _dataset_name(p)})
-        return pd.DataFrame({"name": names, "task": [None] * len(names)})
+        return pd.DataFrame({"name": names, "task": [self._metadata_task(n) for n in names]})
+
+    def _metadata_task(self, name: str) -> str | None:
+        """The task ``<name>/metadata.yaml`` gives, None without one."""
+        task = _read_metadata(self.root / name / "metadata.yaml").get("task")
+        return task if task in TASK_TYPES else None
+
+    def _known_task(self, name: str) -> str | None:
+        """The task of ``name`` in the manifest (or, without one, its metadata), else None."""
+        if not (self.root / "manifest.csv").is_file():
+            return self._metadata_task(name)
+        known = self.manifest().set_index("name")["task"].get(name)
+        return known if isinstance(known, str) else None
 
     def names(self) -> list[str]:
         return self.manifest()["name"].tolist()
@@ -183,12 +196,9 @@ class LocalSource:
         )
 
     def load(self, name: str, task: str | None = None) -> Dataset:
-        """Load dataset ``name``; ``task`` defaults to the manifest's, else inferred."""
+        """Load dataset ``name``; ``task`` defaults to the known one, else inferred."""
         path = self._find_file(name)
-        if task is None:
-            known = self.manifest().set_index("name")["task"].get(name)
-            task = known if isinstance(known, str) else None
-        return self._read(path, name, task)
+        return self._read(path, name, task or self._known_task(name))
 
     def _read(self, path: Path, name: str, task: str | None) -> Dataset:
         """The dataset in the table file ``path``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -99,7 +100,9 @@ def get_suite(
         ``openml-ctr23`` (OpenML task ids, loaded through :class:`OpenMLSource`), or
         ``pmlb-classification`` / ``pmlb-regression`` (a local directory, ``root``).
     root : str or Path, optional
-        The directory of a local suite (required for the ``pmlb-*`` suites).
+        The directory of a local suite (required for the ``pmlb-*`` suites). A dataset's
+        task comes from the directory's ``manifest.csv``, else from its ``metadata.yaml``;
+        datasets with neither are left out, with a warning.
     cache_dir : str or Path, optional
         OpenML cache directory for the OpenML suites.
     """
@@ -109,6 +112,12 @@ def get_suite(
                              "(root=, or --root on the command line)")
         source = LocalSource(root)
         table = source.manifest()
+        unknown = table.loc[table["task"].isna(), "name"].tolist()
+        if unknown:
+            warnings.warn(
+                f"{len(unknown)} dataset(s) in {root} have no known task and are left out of "
+                f"suite {name!r}, e.g. {unknown[:5]}: give their task in {root}/manifest.csv "
+                "(columns name, task) or as 'task:' in their metadata.yaml", stacklevel=2)
         task = _LOCAL_SUITES[name]
         rows = table.loc[table["task"] == task]
         sizes = (rows["n_instances"] * rows["n_features"] if {"n_instances", "n_features"}

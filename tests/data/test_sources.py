@@ -148,3 +148,22 @@ def test_manifest_names_that_look_like_numbers(tmp_path):
     assert source.load("2").task == "regression"  # the manifest's task, not inferred
     suite = get_suite("pmlb-classification", root=tmp_path)
     assert [r.name for r in suite] == ["1"] and suite[0].load().name == "1"
+
+
+def test_local_suite_without_manifest_reads_metadata_tasks(pmlb_root, tmp_path):
+    """A PMLB copy without manifest.csv gave empty pmlb-* suites, silently."""
+    for name in ("hepatitis", "1027_ESL", "vote"):
+        shutil.copytree(pmlb_root / name, tmp_path / name)
+    pd.DataFrame({"a": [1.0, 2, 3, 4], "target": [0, 1, 0, 1]}).to_csv(
+        tmp_path / "toy.csv", index=False)  # no metadata: task unknown
+    source = LocalSource(tmp_path)
+    tasks = source.manifest().set_index("name")["task"]
+    assert tasks.drop("toy").to_dict() == {
+        "1027_ESL": "regression", "hepatitis": "classification", "vote": "classification"}
+    assert pd.isna(tasks["toy"])
+    with pytest.warns(UserWarning, match=r"1 dataset\(s\) .* no known task .*'toy'"):
+        clf = get_suite("pmlb-classification", root=tmp_path)
+    assert [r.name for r in clf] == ["hepatitis", "vote"]
+    with pytest.warns(UserWarning, match="no known task"):
+        assert [r.name for r in get_suite("pmlb-regression", root=tmp_path)] == ["1027_ESL"]
+    assert source.load("toy").task == "classification"  # inferred
