@@ -72,8 +72,9 @@ class Dataset:
     def subsample(self, max_rows: int, random_state: int | None = 0) -> Dataset:
         """Return a copy with at most ``max_rows`` rows (stratified for classification).
 
-        Every class keeps at least one row. Predefined ``splits`` are dropped because
-        their indices no longer apply.
+        Every class keeps at least one row (with more classes than ``max_rows``, that many
+        classes drawn at random keep one row each). Predefined ``splits`` are dropped
+        because their indices no longer apply.
         """
         if max_rows < 1:
             raise ValueError(f"max_rows must be >= 1, got {max_rows!r}")
@@ -100,14 +101,25 @@ def _subsample_indices(
     if task != "classification":
         return np.sort(rng.choice(n, size=max_rows, replace=False))
     codes = np.unique(y.to_numpy(), return_inverse=True)[1]
-    counts = np.bincount(codes)
-    # proportional allocation, at least one row per class
-    quota = np.maximum(1, np.floor(counts / n * max_rows).astype(int))
+    quota = _class_quota(np.bincount(codes), max_rows, rng)
     chosen = [
-        rng.choice(np.flatnonzero(codes == k), size=min(q, c), replace=False)
-        for k, (q, c) in enumerate(zip(quota, counts, strict=True))
+        rng.choice(np.flatnonzero(codes == k), size=q, replace=False)
+        for k, q in enumerate(quota)
     ]
     return np.sort(np.concatenate(chosen))
+
+
+def _class_quota(counts: np.ndarray, max_rows: int, rng: np.random.Generator) -> np.ndarray:
+    """Rows to draw per class: proportional, at least one each, at most ``max_rows`` in all."""
+    n, k = int(counts.sum()), len(counts)
+    quota = np.minimum(counts, np.maximum(1, np.floor(counts / n * max_rows).astype(int)))
+    if quota.sum() <= max_rows:
+        return quota
+    if k <= max_rows:  # the small classes' one row went over: share out the rest
+        return 1 + np.floor((counts - 1) / (n - k) * (max_rows - k)).astype(int)
+    quota = np.zeros(k, dtype=int)  # more classes than rows: max_rows classes keep one
+    quota[rng.choice(k, size=max_rows, replace=False)] = 1
+    return quota
 
 
 def infer_task(y: pd.Series) -> TaskType:

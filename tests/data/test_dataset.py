@@ -8,7 +8,7 @@ import pytest
 from scipy import sparse
 from sklearn.datasets import load_iris
 
-from metaopt.data import Dataset, from_arrays, infer_task, validate
+from metaopt.data import Dataset, LocalSource, from_arrays, infer_task, validate
 
 
 @pytest.fixture
@@ -116,3 +116,15 @@ def test_subsample_is_stratified_and_seeded(iris):
     assert ds.subsample(1000) is ds
     with pytest.raises(ValueError, match="max_rows"):
         ds.subsample(0)
+
+
+def test_subsample_keeps_at_most_max_rows_with_many_small_classes(pmlb_root):
+    """The one row kept per class came on top of the proportional share: soybean (675
+    rows, 18 classes of 14-92) gave 22 rows for subsample(20) and 18 for subsample(10)."""
+    ds = LocalSource(pmlb_root).load("soybean")
+    small = ds.subsample(20, random_state=0)
+    assert small.n_samples <= 20 and small.y.nunique() == 18
+    tiny = ds.subsample(10, random_state=0)
+    assert tiny.n_samples == 10 and tiny.y.nunique() == 10
+    assert tiny.X.equals(ds.subsample(10, random_state=0).X)
+    assert ds.subsample(300, random_state=0).y.value_counts().max() == 40  # 92 * 300 // 675
