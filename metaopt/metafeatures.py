@@ -324,8 +324,16 @@ def _whole_data(X: pd.DataFrame, is_cat: np.ndarray, y: pd.Series, task: str) ->
     return out
 
 
+def _unit_scaled(a: np.ndarray) -> np.ndarray:
+    """Each column divided by its largest absolute value (NaN kept): moments then do not
+    depend on the unit, and no power of a large value overflows."""
+    peak = np.fmax.reduce(np.abs(a), axis=0)  # all-NaN columns give NaN
+    return a / np.where(peak > 0, peak, 1.0)
+
+
 def _moments(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Skewness and excess kurtosis (biased, as ``scipy.stats``) of non-constant columns."""
+    a = _unit_scaled(a)
     present = ~np.isnan(a)
     count = present.sum(axis=0)
     usable = count >= 2

@@ -141,6 +141,21 @@ def test_regression_pmlb(pmlb_root):
     assert v["landmark_linear"] > 0.3  # cpu_small is well explained by a linear model
 
 
+@pytest.mark.parametrize("scale", [1e-7, 1e80])
+def test_moments_do_not_depend_on_the_unit(pmlb_root, scale):
+    """Columns with a variance under 1e-12 were taken for constant (the skewness and
+    kurtosis of 227_cpu_small in units 1e-7 smaller were those of fewer columns), and
+    fourth powers of values around 1e80 overflowed into NaN kurtoses."""
+    frame = _read_pmlb(pmlb_root, "227_cpu_small")
+    X, y = frame.drop(columns="target"), frame["target"]
+    base = mf.compute(X, y, "regression")
+    scaled = mf.compute(X * scale, y * scale, "regression")
+    _check_well_formed(scaled)
+    moments = ["skewness_mean", "skewness_std", "kurtosis_mean", "kurtosis_std",
+               "target_skewness"]
+    pd.testing.assert_series_equal(scaled[moments], base[moments], rtol=1e-9)
+
+
 def test_classification_pmlb(pmlb_root):
     manifest = pd.read_csv(pmlb_root / "manifest.csv").set_index("name")
     for name in ("hepatitis", "splice"):
