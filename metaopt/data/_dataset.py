@@ -164,8 +164,8 @@ def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
         s = X[col]
         if isinstance(s.dtype, pd.CategoricalDtype):
             out[col] = s
-        elif ptypes.is_bool_dtype(s):
-            out[col] = s.astype("category")
+        elif ptypes.is_bool_dtype(s) or ptypes.infer_dtype(s, skipna=True) == "boolean":
+            out[col] = s.astype("category")  # bools with None/NaN are objects
         elif ptypes.is_numeric_dtype(s):
             out[col] = s.astype(float) if ptypes.is_extension_array_dtype(s) else s
         else:

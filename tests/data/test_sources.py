@@ -167,3 +167,13 @@ def test_local_suite_without_manifest_reads_metadata_tasks(pmlb_root, tmp_path):
     with pytest.warns(UserWarning, match="no known task"):
         assert [r.name for r in get_suite("pmlb-regression", root=tmp_path)] == ["1027_ESL"]
     assert source.load("toy").task == "classification"  # inferred
+
+
+def test_boolean_column_with_missing_values_is_categorical(tmp_path):
+    """A True/False column with a missing cell is read as objects: it became a float
+    column, while the same column without the gap was categorical."""
+    path = tmp_path / "flags.csv"
+    path.write_text("full,gappy,target\nTrue,True,0\nFalse,,1\nTrue,False,0\nFalse,True,1\n")
+    ds = load_table(path, "target")
+    assert ds.categorical_columns == ["full", "gappy"]
+    assert ds.X["gappy"].isna().tolist() == [False, True, False, False]
