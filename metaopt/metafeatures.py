@@ -41,6 +41,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from metaopt._checks import check_int
 from metaopt.data import TASK_TYPES, Dataset, validate
 
 __all__ = [
@@ -148,10 +149,8 @@ def compute(
         For invalid data (see :func:`metaopt.data.validate`), fewer than 2 rows, or
         ``max_rows < 2`` / ``max_columns < 1``.
     """
-    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 2:
-        raise ValueError(f"max_rows must be an integer >= 2, got {max_rows!r}")
-    if isinstance(max_columns, bool) or not isinstance(max_columns, int) or max_columns < 1:
-        raise ValueError(f"max_columns must be an integer >= 1, got {max_columns!r}")
+    max_rows = check_int(max_rows, "max_rows", minimum=2)
+    max_columns = check_int(max_columns, "max_columns")
     frame, target, task = validate(X, y, task)
     if len(frame) < 2:
         raise ValueError(f"meta-features need at least 2 rows, X has {len(frame)}")

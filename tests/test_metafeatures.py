@@ -266,6 +266,18 @@ def test_bad_limits_raise(iris, kwargs):
         mf.compute(*iris, **kwargs)
 
 
+def test_numpy_integer_limits(iris):
+    """max_rows=np.int64(60) (from a numpy array or a config) was refused as not an integer."""
+    X, y = iris
+    pd.testing.assert_series_equal(
+        mf.compute(X, y, max_rows=np.int64(60), max_columns=np.int32(3)),
+        mf.compute(X, y, max_rows=60, max_columns=3))
+    ds = from_arrays(X, y)
+    assert ds.subsample(np.int64(30)).n_samples == 30
+    with pytest.raises(ValueError, match="max_rows must be an integer"):
+        ds.subsample(2.5)
+
+
 def test_compute_dataset(iris, iris_features):
     ds = from_arrays(*iris, task="classification", name="iris")
     values = mf.compute_dataset(ds)

@@ -10,6 +10,8 @@ import pandas as pd
 from pandas.api import types as ptypes
 from scipy import sparse
 
+from metaopt._checks import check_int
+
 TaskType = Literal["classification", "regression"]
 TASK_TYPES: tuple[str, ...] = ("classification", "regression")
 
@@ -76,8 +78,7 @@ class Dataset:
         classes drawn at random keep one row each). Predefined ``splits`` are dropped
         because their indices no longer apply.
         """
-        if max_rows < 1:
-            raise ValueError(f"max_rows must be >= 1, got {max_rows!r}")
+        max_rows = check_int(max_rows, "max_rows")
         if self.n_samples <= max_rows:
             return self
         idx = _subsample_indices(self.y, self.task, max_rows, random_state)
