@@ -170,9 +170,10 @@ def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
         elif ptypes.is_numeric_dtype(s):
             out[col] = s.astype(float) if ptypes.is_extension_array_dtype(s) else s
         else:
-            numeric = pd.to_numeric(s, errors="coerce")
+            # as floats: pyarrow-backed results hold NaN, not a missing value, for a non-number
+            numeric = pd.to_numeric(s, errors="coerce").astype(float)
             if numeric.notna().sum() == s.notna().sum():  # numbers stored as strings
-                out[col] = numeric.astype(float)
+                out[col] = numeric
             else:
                 out[col] = s.astype(str).where(s.notna()).astype("category")
     return pd.DataFrame(out, index=X.index)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from scipy import sparse
 from sklearn.datasets import load_iris
@@ -128,3 +129,17 @@ def test_subsample_keeps_at_most_max_rows_with_many_small_classes(pmlb_root):
     assert tiny.n_samples == 10 and tiny.y.nunique() == 10
     assert tiny.X.equals(ds.subsample(10, random_state=0).X)
     assert ds.subsample(300, random_state=0).y.value_counts().max() == 40  # 92 * 300 // 675
+
+
+def test_pyarrow_backed_strings_are_categorical(pmlb_root):
+    """With dtype_backend="pyarrow" (read_csv, read_parquet), string columns were taken
+    for numbers stored as strings and became all-NaN float columns."""
+    frame = pd.read_csv(pmlb_root / "hepatitis" / "hepatitis.tsv.gz", sep="\t",
+                        dtype_backend="pyarrow")
+    X = frame.drop(columns="target").head(40)
+    X["SEX"] = X["SEX"].map({1: "male", 2: "female"}).astype(pd.ArrowDtype(pa.string()))
+    X["AGE"] = X["AGE"].astype(str).astype(pd.ArrowDtype(pa.string()))  # numbers as text
+    ds = from_arrays(X, frame["target"].head(40))
+    assert ds.categorical_columns == ["SEX"]
+    assert ds.X["SEX"].notna().all() and set(ds.X["SEX"]) == {"male", "female"}
+    assert ds.X["AGE"].dtype == float and ds.X["AGE"].tolist() == frame["AGE"].head(40).tolist()
