@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from metaopt._checks import check_int
 from metaopt.data._dataset import Dataset
 from metaopt.data.sources import LocalSource, OpenMLSource
 
@@ -55,7 +56,7 @@ class Suite:
         return self.refs[i]
 
     def select(
-        self, limit: int | None = None, names: list[str] | None = None,
+        self, limit: int | None = None, names: str | list[str] | None = None,
         smallest_first: bool = False,
     ) -> Suite:
         """The first ``limit`` refs, optionally only those whose name or key is in ``names``.
@@ -66,15 +67,13 @@ class Suite:
         if smallest_first:
             refs = tuple(sorted(refs, key=lambda r: (r.size is None, r.size or 0)))
         if names is not None:
-            wanted = set(names)
+            wanted = {names} if isinstance(names, str) else set(names)  # one name, not letters
             unknown = wanted - {r.name for r in refs} - {r.key for r in refs}
             if unknown:
                 raise ValueError(f"names not in suite {self.name!r}: {sorted(unknown)}")
             refs = tuple(r for r in refs if r.name in wanted or r.key in wanted)
         if limit is not None:
-            if limit < 1:
-                raise ValueError(f"limit must be >= 1, got {limit}")
-            refs = refs[:limit]
+            refs = refs[:check_int(limit, "limit")]
         return Suite(self.name, refs)
 
 

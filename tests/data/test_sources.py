@@ -6,6 +6,7 @@ import shutil
 import time
 
 import pandas as pd
+import numpy as np
 import pytest
 
 from metaopt.data import (
@@ -118,6 +119,11 @@ def test_suites(pmlb_root, openml_cache):
     assert [r.key for r in small] == [r.key for r in pmlb][:3]
     assert small[0].load().task == "classification"
     assert len(pmlb.select(names=["iris" if "iris" in [r.name for r in pmlb] else "adult"])) == 1
+    # one name as a string (it was split into letters: "names not in suite: ['a', ...]")
+    assert [r.name for r in pmlb.select(names="hepatitis")] == ["hepatitis"]
+    assert len(pmlb.select(limit=np.int64(2))) == 2
+    with pytest.raises(ValueError, match="limit must be an integer"):
+        pmlb.select(limit=2.5)
     with pytest.raises(ValueError, match="pass its directory"):
         get_suite("pmlb-regression")
     with pytest.raises(ValueError, match="unknown suite"):
