@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 import time
 
-import pandas as pd
 import numpy as np
+import pandas as pd
 import pytest
 
 from metaopt.data import (
