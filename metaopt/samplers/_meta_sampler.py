@@ -32,6 +32,7 @@ from metaopt.spaces._registry import ALL
 _CLAIM = "metaopt:config"  # trial system attribute: the configuration chosen for the trial
 _SOURCE = "metaopt:source"
 _CLAIM_ATTEMPTS = 5
+_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
 def _python(value: Any) -> Any:
@@ -89,7 +90,8 @@ class MetaSampler(BaseSampler):
     3. Parameters the meta-model does not know, or values outside the study's
        distributions, go to ``fallback``. Where the study's distributions are narrower
        than the meta-model's space (as seen in its trials so far), only configurations
-       inside them are proposed.
+       inside them are proposed; parameters the objective never asks for do not make
+       a configuration new.
     4. With ``meta_model.handoff_after = n`` (off by default), every trial after the
        first ``n`` goes to ``fallback`` whole: the meta-learned trials become its
        start-up history.
@@ -464,29 +466,41 @@ class MetaSampler(BaseSampler):
             self._started = time.monotonic()
         return self._time_budget - (time.monotonic() - self._started)
 
-    def _narrowed(self, study: Study) -> dict[str, BaseDistribution]:
-        """The study's distributions (as its trials so far asked for them) that differ
-        from the meta-model's own: an objective narrowing a range or leaving out choices."""
+    def _allowed(self, study: Study, taken: list[dict[str, Any]]):
+        """What the study's finished trials say a new configuration must be, as a
+        predicate (None: anything): inside the distributions the objective asks for
+        where they are narrower than the meta-model's space, and not the same, on the
+        parameters it asks for, as one of ``taken`` (a parameter it was offered but
+        never asked for, it sets itself: configurations differing only there are one)."""
         space = self._model.sampling_space or self._model.space
         own = {p.name: p.distribution for p in space.params}
         asked: dict[str, BaseDistribution] = {}
-        for t in study.get_trials(deepcopy=False):
+        offered: set[str] = set()
+        for t in study.get_trials(deepcopy=False, states=_FINISHED):
             asked.update(t.distributions)
-        return {n: d for n, d in asked.items() if n in own and d != own[n]}
+            offered.update(_claim_of(t) or ())
+        narrowed = {n: d for n, d in asked.items() if n in own and d != own[n]}
+        unused = offered - set(asked)
+        if not narrowed and not unused:
+            return None
+
+        def used(params: dict[str, Any]) -> str:
+            return config_key({n: v for n, v in params.items() if n not in unused})
+
+        copies = {used(p) for p in taken} if unused else set()
+        return lambda params: (
+            all(_contains(d, params[n]) for n, d in narrowed.items() if n in params)
+            and (not unused or used(params) not in copies))
 
     def _choose(self, study: Study, trial: FrozenTrial,
                 lost: list) -> tuple[dict[str, Any] | None, str]:
         observed, claimed, timed = self._history(study, skip=trial._trial_id)
         claimed = claimed + lost
         taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
-        narrowed = self._narrowed(study)
-
-        def allowed(params: dict[str, Any]) -> bool:  # inside the study's distributions
-            return all(_contains(d, params[n]) for n, d in narrowed.items() if n in params)
-
+        allowed = self._allowed(study, [p for p, _ in observed] + claimed)
         if self._priority:  # source studies' best trials first, those not taken yet
             priority = [p for p in self._priority if config_key(p) not in taken
-                        and allowed(p)]
+                        and (allowed is None or allowed(p))]
             if priority:
                 return priority[0], "best trial of a source study"
         # distinct configurations: a clash between workers, a retried trial or a duplicate
@@ -501,7 +515,7 @@ class MetaSampler(BaseSampler):
             proposal = self._model.propose(self._meta_features, observed,
                                            candidates=candidates, exclude=claimed,
                                            seed=self._seed, time_left=self._time_left(),
-                                           timed=timed, allowed=allowed if narrowed else None)
+                                           timed=timed, allowed=allowed)
         except ValueError:  # every candidate used: let the fallback explore
             return None, ""
         return proposal.params, proposal.reason

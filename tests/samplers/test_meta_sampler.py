@@ -399,6 +399,24 @@ def test_narrowed_distributions_take_whole_configurations_inside_them():
         assert all(t.params[name] == claim[name] for name in t.params), (t.params, claim)
 
 
+def test_parameters_the_objective_never_asks_for_do_not_make_copies_look_new():
+    """An objective tuning 2 of the random forest's 5 parameters: configurations that
+    differed only in the other 3 were proposed as new, and 5 of 12 trials repeated one."""
+    from metaopt.spaces import get_space
+
+    dists = get_space("random_forest").distributions("classification")
+
+    def two_of_five(trial: optuna.Trial) -> float:
+        features = trial._suggest("max_features", dists["max_features"])
+        leaf = trial._suggest("min_samples_leaf", dists["min_samples_leaf"])
+        return -abs(np.log(leaf) - 1) + (features == "sqrt")
+
+    study = optuna.create_study(direction="maximize",
+                                sampler=MetaSampler(space="random_forest", seed=0))
+    study.optimize(two_of_five, n_trials=12)
+    assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 12
+
+
 def test_a_sampler_reused_for_another_study_starts_afresh():
     """Trial ids restart in every storage: a reused sampler read the first study's trials
     (with the other direction) from its cache and repeated its proposals."""
