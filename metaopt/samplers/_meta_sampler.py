@@ -215,6 +215,8 @@ class MetaSampler(BaseSampler):
         self._priority: list[dict[str, Any]] = []
         self._families: list[str] | None = None  # read from a "space" parameter
         self._finished: dict[int, tuple[str, Any] | None] = {}  # trial id -> observation
+        # trial id -> (distributions asked for, parameters claimed) of a finished trial
+        self._asked: dict[int, tuple[dict[str, BaseDistribution], tuple[str, ...]]] = {}
         self._handed_off: set[int] = set()  # ids of trials given whole to the fallback
         self._overlap_checked = False  # a completed trial used the meta-model's parameters
 
@@ -477,8 +479,11 @@ class MetaSampler(BaseSampler):
         asked: dict[str, BaseDistribution] = {}
         offered: set[str] = set()
         for t in study.get_trials(deepcopy=False, states=_FINISHED):
-            asked.update(t.distributions)
-            offered.update(_claim_of(t) or ())
+            if t._trial_id not in self._asked:  # a finished trial never changes
+                self._asked[t._trial_id] = (t.distributions, tuple(_claim_of(t) or ()))
+            distributions, claimed = self._asked[t._trial_id]
+            asked.update(distributions)
+            offered.update(claimed)
         narrowed = {n: d for n, d in asked.items() if n in own and d != own[n]}
         unused = offered - set(asked)
         if not narrowed and not unused:
