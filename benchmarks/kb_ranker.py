@@ -29,8 +29,8 @@ from _common import single_threaded  # benchmarks/_common.py, beside this script
 from metaopt._markdown import markdown_table
 from metaopt.benchmark._methods import make_method, register_method
 from metaopt.benchmark._surrogate import evaluate_methods, matrix_tasks, task_folds
+from metaopt.kb import open_knowledge_base
 from metaopt.ranker import PerformanceMatrix
-from metaopt.ranker._train import open_knowledge_base
 from metaopt.spaces import get_space
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -27,8 +27,8 @@ from scipy.stats import spearmanr
 
 from metaopt._markdown import markdown_table
 from metaopt.benchmark._surrogate import load_tabrepo_matrix
+from metaopt.kb import open_knowledge_base
 from metaopt.ranker import ConfigRanker, PerformanceMatrix, load_meta_model
-from metaopt.ranker._train import open_knowledge_base
 
 
 def correlations(model, matrix: PerformanceMatrix, n_observed: int, repeats: int) -> np.ndarray:

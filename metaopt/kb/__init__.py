@@ -15,6 +15,7 @@ _EXPORTS = {
     "build": "._build",
     "export_default": "._card",
     "load_default": "._card",
+    "open_knowledge_base": "._card",
     "write_card": "._card",
     "PlannedConfig": "._design",
     "config_id": "._design",

@@ -102,3 +102,12 @@ def load_default() -> KnowledgeBase:
             "install it with metaopt.kb.export_default(kb)"
         )
     return KnowledgeBase.from_parquet(path)
+
+
+def open_knowledge_base(source: str | os.PathLike) -> KnowledgeBase:
+    """A knowledge base from a parquet export, a SQLite file/URL, or ``"default"``."""
+    if os.fspath(source) == "default":
+        return load_default()
+    if os.fspath(source).endswith(".parquet"):
+        return KnowledgeBase.from_parquet(source)
+    return KnowledgeBase.open_existing(source)

@@ -44,11 +44,12 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("kb", help="inspect or export a knowledge base")
     sub = p.add_subparsers(dest="kb_command", required=True, metavar="ACTION")
+    store_help = "SQLite file, SQLAlchemy URL, parquet export or 'default' (the shipped one)"
     q = sub.add_parser("info", help="counts by space and status")
-    q.add_argument("store")
+    q.add_argument("store", help=store_help)
     q.set_defaults(func=_cmd_info)
     q = sub.add_parser("export", help="write parquet (and optionally CARD.md)")
-    q.add_argument("store")
+    q.add_argument("store", help=store_help)
     q.add_argument("parquet")
     q.add_argument("--card", help="also write a card (Markdown) here")
     q.set_defaults(func=_cmd_export)
@@ -109,9 +110,9 @@ def _cmd_build(args) -> int:
 
 
 def _cmd_info(args) -> int:
-    from metaopt.kb import KnowledgeBase
+    from metaopt.kb import open_knowledge_base
 
-    with KnowledgeBase.open_existing(args.store) as kb:
+    with open_knowledge_base(args.store) as kb:
         frame = kb.to_frame(metafeatures=False)
         datasets = kb.datasets()
         print(f"{kb!r}: {len(frame)} evaluations, {len(datasets)} datasets "
@@ -122,9 +123,9 @@ def _cmd_info(args) -> int:
 
 
 def _cmd_export(args) -> int:
-    from metaopt.kb import KnowledgeBase, write_card
+    from metaopt.kb import open_knowledge_base, write_card
 
-    with KnowledgeBase.open_existing(args.store) as kb:
+    with open_knowledge_base(args.store) as kb:
         path = kb.to_parquet(args.parquet)
         if args.card:
             write_card(kb, args.card, parquet=path)

@@ -46,10 +46,9 @@ def register(subparsers) -> None:
 
 
 def _cmd_train(args) -> int:
-    from metaopt.kb import load_tabrepo
+    from metaopt.kb import load_tabrepo, open_knowledge_base
     from metaopt.ranker._train import (
         add_cost_models,
-        open_knowledge_base,
         train_meta_models,
         train_yahpo_meta_model,
     )

@@ -20,17 +20,6 @@ from metaopt.spaces import list_spaces
 from metaopt.spaces._registry import ALL
 
 
-def open_knowledge_base(source: str | Path) -> KnowledgeBase:
-    """A knowledge base from a parquet export, a SQLite file/URL, or ``"default"``."""
-    if str(source) == "default":
-        from metaopt.kb import load_default
-
-        return load_default()
-    if str(source).endswith(".parquet"):
-        return KnowledgeBase.from_parquet(source)
-    return KnowledgeBase.open_existing(source)
-
-
 def train_meta_models(
     kb: KnowledgeBase,
     out: str | Path,

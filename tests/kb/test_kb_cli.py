@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from metaopt.kb import KnowledgeBase
+from metaopt.kb import KnowledgeBase, load_default
 
 ARGS = ["--suite", "pmlb-classification", "--spaces", "knn,linear", "--n-configs", "3",
         "--limit", "2", "--cv-folds", "2", "--max-rows", "300", "--no-progress"]
@@ -80,3 +80,18 @@ def test_reading_commands_create_no_store_and_an_empty_suite_is_an_error(tmp_pat
     assert main(["build-kb", "--suite", "pmlb-classification", "--root",
                  str(tmp_path / "empty"), "--store", str(tmp_path / "kb.sqlite")]) == 2
     assert "has no datasets under" in capsys.readouterr().err
+
+
+def test_reading_commands_open_the_default_and_parquet_exports(tmp_path, capsys):
+    """`kb info` / `kb export` called the shipped knowledge base (a parquet export) a
+    corrupt store, and had no name for it; train-meta-model --kb accepted both."""
+    from metaopt.cli import main
+    from metaopt.kb._card import DEFAULT_DIR
+
+    n = len(load_default())
+    for source in ("default", str(DEFAULT_DIR / "evaluations.parquet")):
+        assert main(["kb", "info", source]) == 0
+        assert f": {n} evaluations, " in capsys.readouterr().out
+    out = tmp_path / "copy.parquet"
+    assert main(["kb", "export", "default", str(out)]) == 0
+    assert len(KnowledgeBase.from_parquet(out)) == n
