@@ -140,3 +140,14 @@ def test_a_database_without_its_driver_names_the_package():
         pytest.skip("a PostgreSQL driver is installed here")
     with pytest.raises(ValueError, match=r"'postgresql://u:\*\*\*@localhost/db' needs the Python package"):
         KnowledgeBase("postgresql://u:secret@localhost/db")
+
+
+def test_export_onto_its_own_store_is_refused(tmp_path, monkeypatch):
+    """`metaopt kb export kb.sqlite kb.sqlite` replaced the store by its parquet export."""
+    store = tmp_path / "kb.sqlite"
+    with KnowledgeBase(store) as kb:
+        kb.add_evaluation(_record(1))
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(ValueError, match="own SQLite file"):
+            kb.to_parquet("kb.sqlite")
+    assert len(KnowledgeBase(store)) == 1
