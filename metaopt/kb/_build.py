@@ -136,6 +136,10 @@ def _resolve_spaces(spaces: str | Sequence[Any], task: str) -> list[Any]:
             return list(list_spaces(task))
         spaces = [s.strip() for s in spaces.split(",") if s.strip()]
     resolved = [resolve_space(s) for s in spaces]
+    names = [s.name for s in resolved]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"spaces {repeated} are given more than once: give each space once")
     return [s.name if isinstance(s0, str) else s0
             for s, s0 in zip(resolved, spaces, strict=True) if task in s.tasks]
 

@@ -139,3 +139,14 @@ def test_a_constant_regression_target_is_a_dataset_error(tmp_path):
     report = build([flat], ":memory:", spaces="knn", n_configs=2, **FAST)
     assert report.n_ok == 0
     assert "regression target is constant" in report.dataset_errors["arrays/flat"]
+
+
+def test_a_space_given_twice_is_refused(tmp_path):
+    """`--spaces knn,knn` evaluated every configuration twice and reported the second
+    copies as "stored meanwhile by another runner"."""
+    from metaopt.spaces import get_space
+
+    for spaces in ("knn,knn", ["knn", get_space("knn")]):
+        with pytest.raises(ValueError, match=r"spaces \['knn'\] are given more than once"):
+            build([_dataset("a")], tmp_path / "kb.sqlite", spaces=spaces, n_configs=2, **FAST)
+    assert len(KnowledgeBase(tmp_path / "kb.sqlite")) == 0
