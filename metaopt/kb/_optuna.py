@@ -48,7 +48,9 @@ def from_optuna_study(
     dataset_key : str
         Identifier of the dataset the study tuned on (e.g. ``"openml/31"``).
     space : str
-        Name of the search space (a metaopt space name when the params match one).
+        Name of the search space. A metaopt space name (or alias) checks every trial's
+        params against that space (stored canonically, under the space's own name);
+        give params of another space a name of their own.
     task : {"classification", "regression"}
     kb : KnowledgeBase, optional
         Store to add to; a new in-memory one by default.
@@ -72,12 +74,10 @@ def from_optuna_study(
         )
     if task not in TASK_TYPES:
         raise ValueError(f"task must be one of {TASK_TYPES}, got {task!r}")
+    registered = _registered_space(space)
     kb = KnowledgeBase() if kb is None else kb
     minimize = study.direction == optuna.study.StudyDirection.MINIMIZE
     name = metric or "objective"
-    kb.add_dataset({"dataset_key": dataset_key, "name": dataset_name or dataset_key,
-                    "source": "optuna", "task": task, "status": "ok",
-                    "metafeatures": dict(metafeatures) if metafeatures is not None else None})
     records = []
     for trial in study.get_trials(deepcopy=False):
         status = _STATES.get(trial.state)
@@ -89,9 +89,11 @@ def from_optuna_study(
         elif status == "ok":
             score = -trial.value if minimize else trial.value
         duration = trial.duration.total_seconds() if trial.duration is not None else None
+        params = trial.params if registered is None else _checked_params(
+            registered, trial, task, study.study_name)
         records.append({
-            "dataset_key": dataset_key, "space": space, "config_id": config_id(trial.params),
-            "seed": seed, "config": trial.params, "task": task,
+            "dataset_key": dataset_key, "space": space if registered is None else registered.name,
+            "config_id": config_id(params), "seed": seed, "config": params, "task": task,
             "metric": f"neg_{name}" if minimize else name, "cv_score": score,
             "eval_time": duration, "status": status, "origin": "optuna",
             "extra": {"study": study.study_name, "trial": trial.number},
@@ -101,8 +103,40 @@ def from_optuna_study(
         warnings.warn(f"{repeats} trial(s) of study {study.study_name!r} repeat the parameters "
                       "of an earlier one: the knowledge base keeps one evaluation per "
                       "configuration, the first", stacklevel=2)
+    kb.add_dataset({"dataset_key": dataset_key, "name": dataset_name or dataset_key,
+                    "source": "optuna", "task": task, "status": "ok",
+                    "metafeatures": dict(metafeatures) if metafeatures is not None else None})
     kb.add_evaluations(records)
     return kb
+
+
+def _registered_space(name: str):
+    """The metaopt space registered as ``name``, or None for a space of the user's own."""
+    from metaopt.spaces import get_space
+
+    try:
+        return get_space(name)
+    except ValueError:
+        return None
+
+
+def _checked_params(space, trial: optuna.trial.FrozenTrial, task: str,
+                    study_name: str) -> dict[str, Any]:
+    """``trial``'s params as a configuration of ``space`` (a failed trial may lack some);
+    ValueError if they are not one."""
+    try:
+        if trial.state == TrialState.COMPLETE:
+            return space.check_params(trial.params, task)
+        unknown = sorted(set(trial.params) - set(space.distributions(task)))
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {unknown}")
+        return dict(trial.params)
+    except ValueError as exc:
+        raise ValueError(
+            f"trial {trial.number} of study {study_name!r} is not a configuration of the "
+            f"metaopt search space {space.name!r}: {exc}. Import a study of other "
+            "parameters under a space name of its own"
+        ) from None
 
 
 def to_optuna(

@@ -66,6 +66,34 @@ def test_optuna_import_of_odd_trials():
         from_optuna_study(study, dataset_key="user/d", space="mine", task="regresion")
 
 
+def test_optuna_import_under_a_metaopt_space_checks_the_params():
+    """A study of other parameters filed under "knn" was accepted; training a meta-model
+    on the knowledge base then failed with "knn: unknown parameter(s) ['k']"."""
+    from metaopt.spaces import get_space
+
+    knn = get_space("knn")
+    ours = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(0))
+    ours.optimize(lambda t: float(len(knn.sample(t, "classification"))), n_trials=4)
+    ours.add_trial(optuna.trial.create_trial(  # failed before suggesting every parameter
+        params={"n_neighbors": 3}, state=optuna.trial.TrialState.FAIL,
+        distributions={"n_neighbors": optuna.distributions.IntDistribution(1, 64)}))
+    frame = from_optuna_study(ours, dataset_key="user/d", space="knn",
+                              task="classification").to_frame()
+    assert frame["status"].tolist() == ["ok"] * 4 + ["failed"]
+    assert [json.loads(c) for c in frame["config"]][:4] == [t.params for t in ours.trials[:4]]
+
+    theirs = optuna.create_study(direction="maximize")
+    theirs.optimize(lambda t: t.suggest_int("k", 1, 200) / 200, n_trials=2)
+    kb = KnowledgeBase()
+    with pytest.raises(ValueError, match=r"trial 0 .* not a configuration of the metaopt "
+                       r"search space 'knn'.*unknown parameter\(s\) \['k'\]"):
+        from_optuna_study(theirs, dataset_key="user/d", space="knn", task="classification",
+                          kb=kb)
+    assert len(kb) == 0 and kb.datasets().empty
+    kb = from_optuna_study(theirs, dataset_key="user/d", space="my_knn", task="classification")
+    assert len(kb) == 2
+
+
 def test_card(tmp_path):
     kb = KnowledgeBase(tmp_path / "kb.sqlite")
     kb.start_run("r1", {"host": "h", "machine": json.dumps({"cpu_count": 2}),
