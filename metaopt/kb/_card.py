@@ -75,9 +75,12 @@ def _machine(host: str | None, machine: str | None) -> str:
 
 
 def _params(params: str | None) -> str:
+    """A build run's settings: what was planned, every setting that changes what a score
+    measures, and how it ran."""
+    from metaopt.kb._build import _MEASURING
+
     p = json.loads(params) if params else {}
-    keys = ("suite", "spaces", "n_configs", "n_design", "cv_folds", "time_limit", "max_rows",
-            "seed", "backend", "n_jobs")
+    keys = ("suite", "spaces", "n_configs", "n_design", *_MEASURING, "backend", "n_jobs")
     return ", ".join(f"{k}={p[k]}" for k in keys if k in p)
 
 

@@ -111,6 +111,23 @@ def test_card(tmp_path):
         assert fragment in text
 
 
+def test_card_names_every_measuring_setting(tmp_path):
+    """The build-run table left out test_size and scoring: a card could not tell
+    balanced accuracy on a 25 % holdout from the default accuracy."""
+    import numpy as np
+
+    from metaopt.data import from_arrays
+    from metaopt.kb import build
+
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    kb = KnowledgeBase()
+    build([from_arrays(X, (X[:, 0] > 0).astype(int), task="classification", name="a")], kb,
+          spaces="knn", n_configs=1, cv_folds=2, test_size=0.25, progress=False,
+          scoring={"classification": "balanced_accuracy"})
+    text = write_card(kb, tmp_path / "CARD.md").read_text()
+    assert "test_size=0.25" in text and "'classification': 'balanced_accuracy'" in text
+
+
 def test_export_and_load_default(tmp_path, monkeypatch):
     import metaopt.kb._card as card
 
