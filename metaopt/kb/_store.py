@@ -136,6 +136,14 @@ def _url(store: str | os.PathLike) -> str:
     return f"sqlite:///{Path(text).expanduser().resolve()}"
 
 
+def _prepare_sqlite_file(path: Path, store) -> None:
+    """Create the parent directories of a SQLite store; ValueError if ``path`` is a directory."""
+    if path.is_dir():
+        raise ValueError(f"store {os.fspath(store)!r} is a directory; give the path of a SQLite "
+                         f"file, e.g. {os.fspath(path / 'kb.sqlite')!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout = 60000")
@@ -150,9 +158,9 @@ class KnowledgeBase:
     Parameters
     ----------
     store : str or path-like, default ":memory:"
-        A SQLite file path (created if missing), ``":memory:"``, or an SQLAlchemy URL
-        (``"sqlite:///kb.sqlite"``, ``"postgresql://user@host/db"``) for a store that
-        several machines write at once.
+        A SQLite file path (created, with its directories, if missing), ``":memory:"``,
+        or an SQLAlchemy URL (``"sqlite:///kb.sqlite"``, ``"postgresql://user@host/db"``)
+        for a store that several machines write at once.
 
     Raises
     ------
@@ -177,6 +185,7 @@ class KnowledgeBase:
         if self.dialect == "sqlite" and url.database in (None, "", ":memory:"):
             kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
         elif self.dialect == "sqlite":
+            _prepare_sqlite_file(Path(url.database), store)
             kwargs = {"connect_args": {"timeout": 60}}
         try:
             self.engine = sa.create_engine(url, **kwargs)

@@ -151,3 +151,14 @@ def test_export_onto_its_own_store_is_refused(tmp_path, monkeypatch):
         with pytest.raises(ValueError, match="own SQLite file"):
             kb.to_parquet("kb.sqlite")
     assert len(KnowledgeBase(store)) == 1
+
+
+def test_a_store_in_a_new_directory_is_created_and_a_directory_is_refused(tmp_path):
+    """`--store results/kb.sqlite` without a results/ directory, and a directory given as
+    the store, both failed as "corrupt or half-written file? Move it aside and rebuild"."""
+    store = tmp_path / "results" / "run1" / "kb.sqlite"
+    with KnowledgeBase(store) as kb:
+        kb.add_evaluation(_record(1))
+    assert len(KnowledgeBase(store)) == 1
+    with pytest.raises(ValueError, match="is a directory; give the path of a SQLite file"):
+        KnowledgeBase(tmp_path / "results")
