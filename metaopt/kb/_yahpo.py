@@ -125,6 +125,10 @@ class YahpoBenchmark:
             f"YAHPO Gym {scenario} surrogate",
         )
         self.fidelity = {n: specs[n]["upper"] for n in self._cfg["fidelity_params"]}
+        self._fidelity_space = external_space(
+            f"yahpo_{scenario} fidelity",
+            tuple(_param(specs[n], None) for n in self._cfg["fidelity_params"]),
+            ("classification",), f"YAHPO Gym {scenario} fidelity parameters")
         self.score_target = score_target or SCORE_TARGETS.get(scenario)
         if self.score_target not in self._cfg["y_names"]:
             raise ValueError(f"score_target must be one of {self._cfg['y_names']} for "
@@ -168,7 +172,8 @@ class YahpoBenchmark:
         instance : str
             One of :attr:`instances` (an instance outside this object's split raises).
         fidelity : dict, optional
-            Overrides of :attr:`fidelity` (e.g. ``{"epoch": 10}``).
+            Overrides of :attr:`fidelity` (e.g. ``{"epoch": 10}``), within the
+            scenario's range (the surrogate is not trained beyond it).
 
         Returns
         -------
@@ -183,11 +188,8 @@ class YahpoBenchmark:
             )
         if isinstance(configs, Mapping):
             configs = [configs]
-        fid = {**self.fidelity, **(fidelity or {})}
-        unknown = set(fid) - set(self.fidelity)
-        if unknown:
-            raise ValueError(f"unknown fidelity parameter(s) {sorted(unknown)}; "
-                             f"accepted: {list(self.fidelity)}")
+        fid = self._fidelity_space.check_params({**self.fidelity, **(fidelity or {})},
+                                                "classification")
         rows = [{**self.space.check_params(c, "classification"), **fid,
                  self._cfg["instance_names"]: instance} for c in configs]
         drop = set(self._cfg.get("drop_predict", []))

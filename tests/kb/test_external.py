@@ -54,3 +54,16 @@ def test_load_yahpo_small(shared_data):
     # conditional params: gblinear configs carry no tree params
     for c in map(json.loads, frame["config"]):
         assert ("eta" in c) == (c["booster"] != "gblinear")
+
+
+def test_yahpo_fidelity_outside_its_range_is_refused(shared_data):
+    """lcbench's surrogate answered epoch=0 with 99.8 % validation accuracy, epoch=-10
+    with NaN and epoch=500 by extrapolating: its epochs are 1..52."""
+    bench = YahpoBenchmark("lcbench", shared_data / "yahpo")
+    config, instance = bench.space.default("classification"), bench.instances[0]
+    assert bench.evaluate(config, instance, fidelity={"epoch": 10.0}).notna().all(axis=None)
+    for epoch in (0, -10, 500, 5.5):
+        with pytest.raises(ValueError, match=r"'epoch' got .*; accepted: int in \[1, 52\]"):
+            bench.evaluate(config, instance, fidelity={"epoch": epoch})
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['repl'\]"):
+        bench.evaluate(config, instance, fidelity={"repl": 1})
