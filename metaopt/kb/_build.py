@@ -181,19 +181,26 @@ def _warn_other_settings(kb: KnowledgeBase, params: dict[str, Any]) -> None:
 
 def _check_same_data(items, kb: KnowledgeBase, max_rows: int | None) -> None:
     """ValueError when an in-memory dataset's key is stored for data of another shape: its
-    evaluations would be taken for the stored dataset's and skipped."""
+    evaluations would be taken for the stored dataset's and skipped.
+
+    The stored shape is that of the subsample a run kept (a stratified one may have fewer
+    than ``max_rows`` rows), under this run's ``max_rows`` or an earlier run's.
+    """
     stored = kb.datasets().set_index("dataset_key")
+    limits = {max_rows} | {json.loads(p).get("max_rows") for p in kb.runs()["params"].dropna()}
     for item in items:
         if not isinstance(item, _DatasetItem) or item.key not in stored.index:
             continue
         data = item.load()
-        shape = (min(data.n_samples, max_rows or data.n_samples), data.n_features)
+        shapes = {(data.subsample(m).n_samples if m else data.n_samples, data.n_features)
+                  for m in limits}
         row = stored.loc[item.key]
-        if row["status"] == "ok" and (row["n_samples"], row["n_features"]) != shape:
+        if row["status"] == "ok" and (row["n_samples"], row["n_features"]) not in shapes:
+            n, f = data.n_samples, data.n_features
             raise ValueError(
                 f"dataset {item.key!r} is stored with {row['n_samples']} x "
-                f"{row['n_features']} rows x features, this one has {shape[0]} x {shape[1]}: "
-                "give it a name of its own, e.g. from_arrays(X, y, name=...)")
+                f"{row['n_features']} rows x features, this one has {n} x {f} (before "
+                "subsampling): give it a name of its own, e.g. from_arrays(X, y, name=...)")
 
 
 def _dataset_record(item, dataset=None, error: str | None = None, mf=None) -> dict[str, Any]:

@@ -150,3 +150,21 @@ def test_a_space_given_twice_is_refused(tmp_path):
         with pytest.raises(ValueError, match=r"spaces \['knn'\] are given more than once"):
             build([_dataset("a")], tmp_path / "kb.sqlite", spaces=spaces, n_configs=2, **FAST)
     assert len(KnowledgeBase(tmp_path / "kb.sqlite")) == 0
+
+
+def test_resuming_on_subsampled_in_memory_data_is_not_refused(tmp_path):
+    """The stratified subsample of 100 rows to max_rows=50 keeps 49 (22 + 16 + 11): the
+    identical rerun was refused as another dataset ("stored with 49 x 3 ... this one has
+    50 x 3"), and so was a rerun with a larger max_rows."""
+    X = np.random.default_rng(0).normal(size=(100, 3))
+    ds = from_arrays(X, np.repeat([0, 1, 2], [45, 33, 22]), task="classification", name="a")
+    kb = KnowledgeBase(tmp_path / "kb.sqlite")
+    settings = {**FAST, "spaces": "knn", "n_configs": 2, "max_rows": 50}
+    assert build([ds], kb, **settings).n_ok == 2
+    assert kb.datasets()["n_samples"].tolist() == [49]
+    assert build([ds], kb, **settings).n_already_done == 2
+    with pytest.warns(UserWarning, match="max_rows 50 -> 1000"):
+        assert build([ds], kb, **{**settings, "max_rows": 1000}).n_already_done == 2
+    other = from_arrays(X[:60], np.repeat([0, 1], 30), task="classification", name="a")
+    with pytest.raises(ValueError, match=r"stored with 49 x 3 .* this one has 60 x 3"):
+        build([other], kb, **settings)
