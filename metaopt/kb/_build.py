@@ -169,8 +169,10 @@ def _warn_other_settings(kb: KnowledgeBase, params: dict[str, Any]) -> None:
     if runs.empty or runs["params"].dropna().empty:
         return
     last = json.loads(runs.sort_values("started_at")["params"].dropna().iloc[-1])
+    # (a new seed is not warned about: the seed is part of each evaluation's key, so
+    # every evaluation under it is new, none is skipped)
     changed = {k: (last.get(k), params[k]) for k in _MEASURING
-               if k in last and last.get(k) != json.loads(dumps(params[k]))}
+               if k != "seed" and k in last and last.get(k) != json.loads(dumps(params[k]))}
     if changed:
         warnings.warn(
             "the store's last run used other settings: " + ", ".join(

@@ -130,6 +130,11 @@ def test_a_run_with_other_measuring_settings_warns(tmp_path):
         assert build([_dataset("a")], kb, **settings).n_already_done == 2  # same: silent
     with pytest.warns(UserWarning, match=r"cv_folds 2 -> 3; evaluations already stored"):
         build([_dataset("a")], kb, **{**settings, "cv_folds": 3})
+    # a new seed adds evaluations of its own (the seed is part of their key): no warning
+    # that stored ones are kept (it said so, and the run then added 2 new ones)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert build([_dataset("a")], kb, **{**settings, "cv_folds": 3, "seed": 1}).n_new == 2
 
 
 def test_a_constant_regression_target_is_a_dataset_error(tmp_path):
