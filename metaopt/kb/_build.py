@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import platform
 import signal
@@ -22,6 +23,7 @@ from joblib import Parallel, delayed, parallel_config
 from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
+from metaopt._checks import check_int
 from metaopt.kb._design import plan_configs, stable_seed
 from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate, library_versions, resolve_space
 from metaopt.kb._store import KnowledgeBase, dumps
@@ -403,10 +405,10 @@ def build(
     BuildInterrupted
         On SIGINT/SIGTERM, after the finished evaluations are stored.
     """
-    for name, value, low in (("n_configs", n_configs, 1), ("cv_folds", cv_folds, 2),
-                             ("max_rows", max_rows, 10)):
-        if value is not None and (not isinstance(value, int) or value < low):
-            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    n_configs, cv_folds = check_int(n_configs, "n_configs"), check_int(cv_folds, "cv_folds", 2)
+    max_rows = None if max_rows is None else check_int(max_rows, "max_rows", minimum=10)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a nonzero integer (-1: every core), got {n_jobs!r}")
     if time_limit is not None and time_limit <= 0:
         raise ValueError(f"time_limit must be > 0 seconds or None, got {time_limit!r}")
     if test_size is not None and not 0 < test_size < 1:

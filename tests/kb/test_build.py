@@ -92,8 +92,11 @@ def test_sequential_backend_and_real_space(tmp_path):
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="n_configs must be an int >= 1"):
+    with pytest.raises(ValueError, match="n_configs must be an integer >= 1"):
         build([], ":memory:", n_configs=0)
+    # refused before any dataset is loaded (n_jobs=0 failed once evaluations began)
+    with pytest.raises(ValueError, match="n_jobs must be a nonzero integer"):
+        build([], ":memory:", n_jobs=0)
     with pytest.raises(ValueError, match="backend must be one of"):
         build([], ":memory:", backend="ray")
     with pytest.raises(ValueError, match="needs scheduler"):
