@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import numbers
 import random
 import threading
 import time
@@ -14,7 +15,12 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
-from optuna.distributions import BaseDistribution, CategoricalDistribution
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 from optuna.samplers import BaseSampler, TPESampler
 from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
@@ -32,6 +38,7 @@ from metaopt.spaces._registry import ALL
 _CLAIM = "metaopt:config"  # trial system attribute: the configuration chosen for the trial
 _SOURCE = "metaopt:source"
 _CLAIM_ATTEMPTS = 5
+_OUTSIDE = object()  # a value a distribution cannot take
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
@@ -44,6 +51,19 @@ def _contains(dist: BaseDistribution, value: Any) -> bool:
         return bool(dist._contains(dist.to_internal_repr(value)))
     except (ValueError, TypeError):
         return False
+
+
+def _fitted(dist: BaseDistribution, value: Any) -> Any:
+    """``value`` as ``dist`` takes it (a number inside its range rounded to its step or
+    to an integer), or ``_OUTSIDE`` (another choice, out of range)."""
+    value = _python(value)
+    numeric = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if isinstance(dist, (FloatDistribution, IntDistribution)) and numeric:
+        step = dist.step or (1 if isinstance(dist, IntDistribution) else None)
+        if step and dist.low <= value <= dist.high:
+            value = min(dist.low + round((value - dist.low) / step) * step, dist.high)
+        value = type(dist.low)(value)
+    return value if _contains(dist, value) else _OUTSIDE
 
 
 def _claim_of(trial: FrozenTrial) -> dict[str, Any] | None:
@@ -494,7 +514,8 @@ class MetaSampler(BaseSampler):
 
         copies = {used(p) for p in taken} if unused else set()
         return lambda params: (
-            all(_contains(d, params[n]) for n, d in narrowed.items() if n in params)
+            all(_fitted(d, params[n]) is not _OUTSIDE for n, d in narrowed.items()
+                if n in params)
             and (not unused or used(params) not in copies))
 
     def _choose(self, study: Study, trial: FrozenTrial,
@@ -569,8 +590,8 @@ class MetaSampler(BaseSampler):
         if not search_space:
             return {}
         config = self._config_for(study, trial) or {}
-        out = {n: _python(config[n]) for n, d in search_space.items()
-               if n in config and _contains(d, config[n])}
+        fitted = {n: _fitted(d, config[n]) for n, d in search_space.items() if n in config}
+        out = {n: v for n, v in fitted.items() if v is not _OUTSIDE}
         rest = {n: d for n, d in search_space.items() if n not in out}
         if rest:
             # a stateful fallback (grouped TPE) infers its own space first, then samples
@@ -597,11 +618,10 @@ class MetaSampler(BaseSampler):
             if set(choices) <= set(list_spaces()):  # the model families of a combination
                 self._families = choices
         config = self._config_for(study, trial) or {}
-        if param_name in config and _contains(param_distribution, config[param_name]):
-            value = _python(config[param_name])
-            if isinstance(param_distribution, CategoricalDistribution):
-                return value
-            return type(param_distribution.low)(value) if not isinstance(value, bool) else value
+        value = _fitted(param_distribution, config[param_name]) if param_name in config \
+            else _OUTSIDE
+        if value is not _OUTSIDE:
+            return value
         return self._fallback.sample_independent(study, trial, param_name, param_distribution)
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:

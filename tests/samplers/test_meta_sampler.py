@@ -399,6 +399,24 @@ def test_narrowed_distributions_take_whole_configurations_inside_them():
         assert all(t.params[name] == claim[name] for name in t.params), (t.params, claim)
 
 
+def test_values_between_the_steps_of_a_distribution_are_rounded_to_them():
+    """An objective on a grid (steps of 0.5 in log10 C, integer degrees as a float range):
+    a proposal between two steps went to the fallback, which drew the value at random."""
+    def on_a_grid(trial: optuna.Trial) -> float:
+        kernel = trial.suggest_categorical("kernel", ["rbf", "linear", "poly"])
+        c = trial.suggest_float("C", 0.001, 1000.0, step=0.5)
+        degree = trial.suggest_int("degree", 2, 5, step=1) if kernel == "poly" else 3
+        return -abs(c - 10.0) + (kernel == "rbf") - degree
+
+    study = optuna.create_study(direction="maximize", sampler=MetaSampler(space="svm", seed=0))
+    study.optimize(on_a_grid, n_trials=8)
+    for t in study.trials:
+        claim = json.loads(t.system_attrs["metaopt:config"])
+        assert t.params["kernel"] == claim["kernel"]
+        if claim["C"] >= 0.001:  # in range: the nearest step, not a random value
+            assert abs(t.params["C"] - claim["C"]) <= 0.25 + 1e-9, (t.params, claim)
+
+
 def test_parameters_the_objective_never_asks_for_do_not_make_copies_look_new():
     """An objective tuning 2 of the random forest's 5 parameters: configurations that
     differed only in the other 3 were proposed as new, and 5 of 12 trials repeated one."""
