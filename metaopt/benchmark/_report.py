@@ -35,7 +35,9 @@ def curves(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
     Regret is min-max normalized per (dataset, fold) over the test scores of every
     incumbent of every method and seed; ranks compare methods on the same dataset,
     fold, seed and budget. A job contributes at a checkpoint once its incumbent's test
-    score is known (FLAML's only at its end). A job that produced no model at all (every
+    score is known (FLAML's only at its end); at the last one, the whole budget, every
+    job has its final incumbent, also from a trial still running when ``budget_seconds``
+    ran out. A job that produced no model at all (every
     trial failed or ran out of time) has the worst regret, 1, at every checkpoint: left
     out, it made its method look better. Columns: ``method, task, fold, seed, budget,
     test_score, regret, rank``.
@@ -50,8 +52,9 @@ def curves(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
             ["dataset_key", "method", "seed", "fold"], sort=False):
         job = job.sort_values(x)
         position = np.searchsorted(job[x].to_numpy(), grid, side="right") - 1
-        # the default method stops after one trial: its incumbent holds for every budget
-        position[grid >= job[x].max()] = len(job) - 1 if by_trials else position[-1]
+        # the last checkpoint is the whole budget, so the job's last trial: with
+        # budget_seconds, the trial running when time ran out finishes after it
+        position[-1] = len(job) - 1
         for budget, pos in zip(grid, position, strict=True):
             if pos >= 0:
                 rows.append({"method": method, "task": task, "fold": fold, "seed": seed,

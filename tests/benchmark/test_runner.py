@@ -125,6 +125,21 @@ def test_a_job_without_a_model_counts_as_the_worst():
         curves(everything_lost, settings)
 
 
+def test_a_trial_that_ends_after_budget_seconds_counts_at_the_full_budget():
+    """With --budget-seconds the trial running when time ran out finishes, but the report
+    dropped it: a job whose trials all ended after the budget vanished from the final
+    regret and ranks (in a real run, a whole method's column read n/a)."""
+    from metaopt.benchmark import curves
+
+    late = _jobs(no_model_fold=None).assign(elapsed=lambda f: f["elapsed"] * 0.8)
+    late = late[(late["method"] == "A") | (late["trial"] == 1)]
+    late.loc[late["method"] == "B", "elapsed"] = 2.4  # B's one trial ended after 2 s
+    final = curves(late, {"budget_trials": None, "budget_seconds": 2.0})
+    final = final[final["budget"] == final["budget"].max()]
+    assert final.groupby("method").size().to_dict() == {"A": 2, "B": 2}
+    assert final.groupby("method")["rank"].mean().to_dict() == {"A": 1.0, "B": 2.0}
+
+
 def test_retry_failed_runs_again_the_jobs_that_failed_as_a_whole(pmlb_root, tmp_path):
     """A job whose dataset could not be loaded stayed failed after the file was fixed:
     its result file counted as finished."""
