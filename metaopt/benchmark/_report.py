@@ -89,7 +89,7 @@ def _check_some_model(frame: pd.DataFrame) -> None:
 def _no_model(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of the jobs that ran but never had an incumbent (no model to test)."""
     ran = frame[frame["status"] != "job_failed"]
-    has_model = ran.groupby("job")["incumbent_test_score"].transform(lambda s: s.notna().any())
+    has_model = ran["incumbent_test_score"].notna().groupby(ran["job"]).transform("any")
     return ran[~has_model]
 
 
@@ -106,9 +106,10 @@ def final_table(frame: pd.DataFrame) -> pd.DataFrame:
     table = last.groupby("method").agg(
         test_score=("incumbent_test_score", "mean"), trials=("trial", "mean"),
         seconds=("elapsed", "mean"), jobs=("job", "nunique"))
+    table = table.reindex(jobs["method"].unique())  # methods whose every job failed
     table["failed_jobs"] = (jobs["status"] == "job_failed").groupby(jobs["method"]).sum()
     table["no_model_jobs"] = _no_model(frame).groupby("method")["job"].nunique()
-    return table.fillna({"failed_jobs": 0, "no_model_jobs": 0}).round(4)
+    return table.fillna({"jobs": 0, "failed_jobs": 0, "no_model_jobs": 0}).round(4)
 
 
 def win_tie_loss(frame: pd.DataFrame) -> pd.DataFrame:

@@ -31,6 +31,10 @@ SPECIAL_METHODS = ("default", "flaml")
 _FIXED = ("suite", "budget_trials", "budget_seconds", "folds", "cv_folds", "spaces",
           "max_rows", "time_limit", "split_seed")
 SPACE_KEY = "space"
+#: Columns of a trial record that the record of a failed job, or of a job that never
+#: had an incumbent, lacks (NaN in :func:`load_results`).
+_TRIAL_COLUMNS = ("task", "n_train", "n_test", "space", "params", "cv_score", "eval_time",
+                  "elapsed", "error", "incumbent_test_score")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -387,9 +391,12 @@ def _named(job: BenchmarkJob, settings: Settings) -> tuple[str, list[dict]]:
 
 
 def load_results(out: str | os.PathLike) -> pd.DataFrame:
-    """Every trial record of the finished jobs in ``out`` (one row per trial)."""
+    """Every trial record of the finished jobs in ``out`` (one row per trial; a failed
+    job's one record has NaN trial columns)."""
     files = sorted((Path(out) / "jobs").glob("*.jsonl"))
     if not files:
         raise ValueError(f"no finished jobs in {os.fspath(out)!r}: run `benchmark run` first")
     rows = [json.loads(line) for f in files for line in f.read_text().splitlines()]
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    return frame.reindex(columns=[*frame.columns,
+                                  *(c for c in _TRIAL_COLUMNS if c not in frame)])

@@ -158,6 +158,10 @@ def test_retry_failed_runs_again_the_jobs_that_failed_as_a_whole(pmlb_root, tmp_
     suite = get_suite("pmlb-classification", root=suite_dir)
     first = run(suite, tmp_path / "out", **settings)
     assert set(first["status"]) == {"job_failed"}
+    # the summary `benchmark run` prints was a KeyError when every job had failed
+    summary = final_table(first).loc["default"]
+    assert summary["failed_jobs"] == 2 and summary["jobs"] == 0
+    assert pd.isna(summary["test_score"])
     table.to_csv(suite_dir / "wine" / "wine.csv", index=False)  # fixed
     assert set(run(suite, tmp_path / "out", **settings)["status"]) == {"job_failed"}
     retried = run(suite, tmp_path / "out", retry_failed=True, **settings)
