@@ -59,14 +59,15 @@ def summary_table(
 
     ``curves`` is a tidy frame with columns ``method``, ``x``, ``regret`` and ``rank``;
     each task counts once (seeds and folds are averaged within a task first). A method
-    without a value at a budget shows ``n/a``.
+    without a value at a budget shows ``n/a``, without a rank only its regret.
     """
     per_task = curves.groupby(["method", "task", x], sort=False)[["regret", "rank"]].mean()
     means = per_task.groupby(["method", x]).mean().reset_index()
     regret = means.pivot(index=x, columns="method", values="regret")
     rank = means.pivot(index=x, columns="method", values="rank")
     order = [m for m in (methods or regret.columns) if m in regret.columns]
-    table = regret[order].map("{:.4f}".format) + rank[order].map(" ({:.2f})".format)
+    table = regret[order].map("{:.4f}".format) + rank[order].map(
+        lambda r: f" ({r:.2f})" if np.isfinite(r) else "")
     table = table.where(regret[order].notna(), "n/a")
     table.columns.name = None
     return table

@@ -34,7 +34,8 @@ def curves(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
 
     Regret is min-max normalized per (dataset, fold) over the test scores of every
     incumbent of every method and seed; ranks compare methods on the same dataset,
-    fold, seed and budget. A job contributes at a checkpoint once its incumbent's test
+    fold, seed and budget, where every method ran that dataset, fold and seed (NaN
+    elsewhere). A job contributes at a checkpoint once its incumbent's test
     score is known (FLAML's only at its end); at the last one, the whole budget, every
     job has its final incumbent, also from a trial still running when ``budget_seconds``
     ran out. A job that produced no model at all (every
@@ -70,8 +71,16 @@ def curves(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
     worst = [{"method": method, "task": task, "fold": fold, "seed": seed, "budget": budget,
               "test_score": np.nan, "regret": 1.0}
              for task, method, seed, fold in empty.itertuples(index=False) for budget in grid]
-    return add_ranks(pd.concat([out, pd.DataFrame(worst, columns=out.columns)])
-                     if worst else out, ["task", "fold", "seed", "budget"])
+    out = add_ranks(pd.concat([out, pd.DataFrame(worst, columns=out.columns)])
+                    if worst else out, ["task", "fold", "seed", "budget"])
+    return _rank_complete_only(out)
+
+
+def _rank_complete_only(curve: pd.DataFrame) -> pd.DataFrame:
+    """Rank NaN on the (dataset, fold, seed) that not every method ran (a seed or method
+    added to part of a run, an unfinished run): ranked alone, a method came first."""
+    ran = curve.groupby(["task", "fold", "seed"])["method"].transform("nunique")
+    return curve.assign(rank=curve["rank"].where(ran == curve["method"].nunique()))
 
 
 def _check_some_model(frame: pd.DataFrame) -> None:
@@ -189,7 +198,7 @@ def report(out: str | os.PathLike) -> Path:
         f"{frame['dataset_key'].nunique()} datasets, {frame['job'].nunique()} jobs.", "",
         "Regret: incumbent's outer-test score, min-max normalized per (dataset, fold) over all "
         "methods (0 = best seen, 1 = worst); ranks among methods per (dataset, fold, seed, "
-        "budget). Each dataset counts once.", "",
+        "budget that every method ran). Each dataset counts once.", "",
         f"## Regret and rank vs {unit}", "",
         "mean normalized regret (mean rank)", "",
         markdown_table(summary_table(curve, methods=methods)), "",

@@ -125,6 +125,20 @@ def test_a_job_without_a_model_counts_as_the_worst():
         curves(everything_lost, settings)
 
 
+def test_a_seed_only_some_methods_ran_is_not_ranked():
+    """Adding a seed for one method to a run (a documented resume) ranked that method
+    alone on the new seed, first: B's mean rank went from 2 to 1.5 with the same scores."""
+    from metaopt.benchmark import curves
+
+    jobs = _jobs(no_model_fold=None)
+    extra = jobs[jobs["method"] == "B"].assign(
+        seed=1, job=lambda f: f["job"].str.replace("s0", "s1"))
+    final = curves(pd.concat([jobs, extra]), {"budget_trials": 2, "budget_seconds": None})
+    final = final[final["budget"] == 2]
+    assert final.groupby("method")["rank"].mean().to_dict() == {"A": 1.0, "B": 2.0}
+    assert final.groupby("method")["regret"].mean().to_dict() == {"A": 0.0, "B": 1.0}
+
+
 def test_a_trial_that_ends_after_budget_seconds_counts_at_the_full_budget():
     """With --budget-seconds the trial running when time ran out finishes, but the report
     dropped it: a job whose trials all ended after the budget vanished from the final
