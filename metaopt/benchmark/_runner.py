@@ -254,11 +254,12 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def _settings_file(out: Path, settings: Settings, extra: dict) -> None:
     path = out / "run.json"
-    current = {**dataclasses.asdict(settings), "spaces": settings.spaces}
+    # as read back from JSON: a tuple is a list, and 60 equals 60.0
+    current = json.loads(json.dumps({**dataclasses.asdict(settings), "spaces": settings.spaces}))
     if path.is_file():
         previous = json.loads(path.read_text())
         changed = {k: (previous.get(k), current[k]) for k in _FIXED
-                   if json.dumps(previous.get(k)) != json.dumps(current[k])}
+                   if previous.get(k) != current[k]}
         if changed:
             raise ValueError(f"out={os.fspath(out)!r} holds a run with other settings "
                              f"(previous, now): {changed}; use another directory")

@@ -92,6 +92,9 @@ def test_resume_refuses_other_settings(pmlb_suite, tmp_path):
     run(pmlb_suite.select(limit=1), tmp_path, **small)
     with pytest.raises(ValueError, match="other settings"):
         run(pmlb_suite.select(limit=1), tmp_path, **{**small, "cv_folds": 3})
+    # the same limit as a float (the CLI's --time-limit) was refused as another setting
+    run(pmlb_suite.select(limit=1), tmp_path / "t", **{**small, "time_limit": 60})
+    run(pmlb_suite.select(limit=1), tmp_path / "t", **{**small, "time_limit": 60.0})
 
 
 def _jobs(no_model_fold: int | None) -> pd.DataFrame:
