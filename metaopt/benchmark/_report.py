@@ -175,8 +175,9 @@ def report(out: str | os.PathLike) -> Path:
     stale = frame["dataset_key"].isin(settings.get("excluded", []))
     n_stale = frame.loc[stale, "job"].nunique()
     frame = frame[~stale]
-    methods = [m for m in settings["methods"] if m in set(frame["method"])]
     curve = curves(frame, settings)
+    # a method whose every job failed has no curve (its jobs are listed as failed)
+    methods = [m for m in settings["methods"] if m in set(curve["method"])]
     unit = "trials" if settings.get("budget_trials") else "seconds"
     plot_curves(curve, out / "regret.png", methods=methods, x="budget",
                 title=f"{settings['suite']}: incumbent test regret", ylabel="normalized regret")

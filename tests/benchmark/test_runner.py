@@ -199,3 +199,19 @@ def test_report_leaves_out_the_jobs_of_datasets_excluded_later(pmlb_suite, tmp_p
     text = report(tmp_path).read_text()
     assert f"Excluded as training data: {first} (their 2 job(s) from an earlier run" in text
     assert "1 datasets, 2 jobs" in text
+
+
+def test_report_pairs_the_last_method_that_has_results(pmlb_suite, tmp_path, monkeypatch):
+    """When every job of the last method failed, its paired section was an empty table."""
+    from metaopt.benchmark import _samplers
+
+    def broken(dataset, seed):
+        raise RuntimeError("this sampler is broken")
+
+    monkeypatch.setitem(_samplers._SAMPLERS, "broken", broken)
+    run(pmlb_suite.select(limit=1), tmp_path, **{**SMALL, "methods": ["random", "default",
+                                                                      "broken"]})
+    text = report(tmp_path).read_text()
+    assert "## default against each other method (paired regret)" in text
+    assert "| 3 | random |" in text
+    assert "this sampler is broken" in text  # listed among the failed jobs
