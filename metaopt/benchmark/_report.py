@@ -163,6 +163,19 @@ def _cd_diagram(final_regret: pd.DataFrame, path: Path) -> str:
             "mean final regret; methods joined by a bar are not significantly different.")
 
 
+def _unfinished(frame: pd.DataFrame, settings: dict) -> str:
+    """A sentence on the jobs of the run not finished yet (empty when there are none)."""
+    datasets = set(settings.get("unseen", {})) - set(settings.get("excluded", []))
+    expected = len(datasets) * len(settings["methods"]) * settings["seeds"] * settings["folds"]
+    missing = expected - frame["job"].nunique()
+    if missing <= 0:
+        return ""
+    return (f" **{missing} of the run's {expected} jobs (datasets x methods x seeds x folds) "
+            "have no results**: an interrupted run, or a method or seed added to part of it; "
+            "`benchmark run` with every method and seed finishes them. Until then the methods "
+            "are not compared on the same jobs.")
+
+
 def report(out: str | os.PathLike) -> Path:
     """Write ``report.md`` and its PNG plots into the ``benchmark run`` directory ``out``."""
     out = Path(out)
@@ -196,7 +209,8 @@ def report(out: str | os.PathLike) -> Path:
         f"Budget: {settings.get('budget_trials') or settings.get('budget_seconds')} {unit} per "
         f"job; {settings['folds']} outer folds, {settings['cv_folds']}-fold inner CV, "
         f"spaces: {settings['spaces']}; methods: {', '.join(methods)}; "
-        f"{frame['dataset_key'].nunique()} datasets, {frame['job'].nunique()} jobs.", "",
+        f"{frame['dataset_key'].nunique()} datasets, {frame['job'].nunique()} jobs."
+        + _unfinished(frame, settings), "",
         "Regret: incumbent's outer-test score, min-max normalized per (dataset, fold) over all "
         "methods (0 = best seen, 1 = worst); ranks among methods per (dataset, fold, seed, "
         "budget that every method ran). Each dataset counts once.", "",

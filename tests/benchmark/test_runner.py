@@ -64,6 +64,11 @@ def test_interrupt_then_resume_matches_and_skips_finished(pmlb_suite, tmp_path, 
     assert "| budget | against | difference | 95% interval | won/tied/lost |" in text
     for name in ("regret.png", "rank.png"):
         assert (tmp_path / "twice" / name).stat().st_size > 1000
+    assert "have no results" not in text
+    # a report of an interrupted run said nothing of the jobs it lacks
+    next((tmp_path / "twice" / "jobs").glob("*.jsonl")).unlink()
+    text = report(tmp_path / "twice").read_text()
+    assert "**1 of the run's 12 jobs (datasets x methods x seeds x folds) have no results**" in text
 
 
 def test_bad_input(pmlb_suite, tmp_path):
