@@ -256,7 +256,8 @@ def _settings_file(out: Path, settings: Settings, extra: dict) -> None:
     path = out / "run.json"
     # as read back from JSON: a tuple is a list, and 60 equals 60.0
     current = json.loads(json.dumps({**dataclasses.asdict(settings), "spaces": settings.spaces}))
-    if path.is_file():
+    # a run that finished no job (refused option, killed early) binds no later run
+    if path.is_file() and any((out / "jobs").glob("*.jsonl")):
         previous = json.loads(path.read_text())
         changed = {k: (previous.get(k), current[k]) for k in _FIXED
                    if previous.get(k) != current[k]}
