@@ -220,12 +220,14 @@ def _check_methods(methods: Sequence[str]) -> list[str]:
 
 def _training_set(path: str | os.PathLike | None) -> set[str]:
     """Dataset keys/names the meta-model was trained on: from ``path`` (one per line) or
-    the shipped models' cards."""
+    the card of the shipped ``all`` meta-model, which the ``metaopt`` method uses (the
+    TabRepo and YAHPO models' tasks are no training data of it)."""
     if path is not None:
         return {line.strip() for line in Path(path).read_text().splitlines() if line.strip()}
     from metaopt.ranker import training_datasets
+    from metaopt.spaces._registry import ALL
 
-    return set(training_datasets())
+    return set(training_datasets(ALL))
 
 
 def _is_training(ref, training: set[str]) -> bool:
@@ -316,10 +318,11 @@ def run(
     budget_trials, budget_seconds : exactly one
         Trials per job, or seconds of tuning per job (no new trial starts after it).
     exclude_training_data : bool
-        Skip the datasets the shipped meta-model was trained on.
+        Skip the datasets the shipped ``all`` meta-model (the ``metaopt`` method) was
+        trained on.
     training_datasets : path, optional
         Text file of training dataset keys or names (instead of
-        ``metaopt.ranker.training_datasets()``); also marks unseen datasets in the report.
+        ``metaopt.ranker.training_datasets("all")``); also marks unseen datasets in the report.
     retry_failed : bool
         Run again the jobs that failed as a whole (e.g. a dataset that could not be
         loaded, since fixed); otherwise every finished job is kept.

@@ -92,6 +92,18 @@ def test_bad_input(pmlb_suite, tmp_path):
         report(tmp_path / "nothing")
 
 
+def test_hold_out_is_the_training_data_of_the_all_meta_model(tmp_path):
+    """Tasks only the TabRepo LightGBM model was trained on were skipped by
+    --exclude-training-data (49 of 71 AMLB tasks) and reported as seen, although the
+    `metaopt` method uses the PMLB-trained `all` model."""
+    from metaopt.data import get_suite
+
+    suite = get_suite("openml-cc18").select(names=["openml-task/146820", "openml-task/3"])
+    with pytest.raises(ValueError, match="2 OpenML task\\(s\\) are not in the cache"):
+        run(suite, tmp_path / "o", cache_dir=tmp_path / "empty-cache",
+            exclude_training_data=True, **SMALL)
+
+
 def test_resume_refuses_other_settings(pmlb_suite, tmp_path):
     small = {**SMALL, "methods": ["default"]}
     run(pmlb_suite.select(limit=1), tmp_path, **small)
