@@ -18,15 +18,19 @@ from metaopt.spaces import list_spaces
 
 
 def _model_for(space: str, task: str, meta_model: MetaModel | str | None) -> MetaModel:
+    """The meta-model to suggest from: ``meta_model`` or the shipped one, checked to be
+    of ``space`` and trained on datasets of ``task``."""
     if meta_model is None:
-        return load_meta_model(space, task)
-    model = meta_model if isinstance(meta_model, MetaModel) else MetaModel.load(meta_model)
+        model, which = load_meta_model(space, task), f"the shipped {space} meta-model"
+    else:
+        model = meta_model if isinstance(meta_model, MetaModel) else MetaModel.load(meta_model)
+        which = "meta_model"
     if model.space.name != space:
         raise ValueError(f"meta_model was trained on space {model.space.name!r}, not "
                          f"{space!r}: pass space={model.space.name!r} or another model")
     trained_on = sorted(set(model.portfolio.task_types_))
     if task not in trained_on:
-        raise ValueError(f"meta_model was trained on {' and '.join(trained_on)} datasets, "
+        raise ValueError(f"{which} was trained on {' and '.join(trained_on)} datasets, "
                          f"this one is {task}: pass a {task} model")
     return model
 
@@ -44,7 +48,8 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
     n : int
         Number of configurations.
     meta_model : MetaModel or path, optional
-        Defaults to the shipped one for ``space``.
+        Defaults to the shipped one for ``space``. A model (shipped or not) trained on
+        no dataset of this task type is refused with a ``ValueError``.
 
     Returns
     -------

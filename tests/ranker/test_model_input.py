@@ -138,6 +138,10 @@ def test_suggest_refuses_a_model_of_another_task_type(pmlb_root):
         metaopt.suggest(ds, space="svm", n=2, task="classification")
     picks = metaopt.suggest(ds, space="svm", n=np.int64(2))
     assert len(picks) == 2
+    # the shipped model too: YAHPO's LCBench tasks are all classification
+    with pytest.raises(ValueError, match="the shipped yahpo_lcbench meta-model was trained "
+                                         "on classification datasets, this one is regression"):
+        metaopt.suggest(ds, space="yahpo_lcbench", n=2)
 
 
 def test_suggest_says_when_the_model_knows_no_meta_features(pmlb_root):
