@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -136,6 +137,13 @@ def _show_warning(command: str, message, category, *_args, **_kwargs) -> None:
     print(f"metaopt {command}: {category.__name__}: {message}", file=sys.stderr)
 
 
+def _stdout_closed() -> int:
+    """Exit quietly when our output's reader went away (``metaopt ... | head``): later
+    writes, the interpreter's final flush included, go to the null device."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 141  # 128 + SIGPIPE, what a shell reports for `yes | head`
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -147,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # a warning meant for the user reads like the errors: one line, no source
             warnings.showwarning = partial(_show_warning, args.command)
             return args.func(args)
+    except BrokenPipeError:
+        return _stdout_closed()
     except (ValueError, OSError, RuntimeError) as exc:
         # user errors (bad file, bad option, missing data) get one clear line, not a traceback
         print(f"metaopt {args.command}: error: {exc}", file=sys.stderr)

@@ -61,6 +61,17 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     assert "the demo tunes one model family" in captured.err and not captured.out
 
 
+def test_a_closed_output_pipe_is_no_error():
+    """`metaopt suites | head -1`: the reader leaving early printed "error: [Errno 32]
+    Broken pipe" and exited 2; now the command stops quietly, as a shell tool does."""
+    proc = subprocess.Popen([sys.executable, "-m", "metaopt.cli", "suites"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # before the command writes anything
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141
+    assert err == ""
+
+
 def test_suggest_with_a_saved_model(small_meta_model, tmp_path, capsys, shared_data):
     model_dir = small_meta_model.save(tmp_path / "model")
     data = tmp_path / "wine.csv"
