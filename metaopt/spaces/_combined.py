@@ -53,12 +53,17 @@ class CombinedSpace(SearchSpace):
 
 
 def combine(members: Sequence[SearchSpace], name: str | None = None) -> CombinedSpace:
-    """A :class:`CombinedSpace` over ``members`` (tasks: those all members support)."""
+    """A :class:`CombinedSpace` over single, distinct ``members`` (tasks: those all members
+    support)."""
     if not members:
         raise ValueError("combine needs at least one member space")
     names = [m.name for m in members]
     if len(set(names)) != len(names):
         raise ValueError(f"member spaces must be distinct, got {names}")
+    nested = [m.name for m in members if isinstance(m, CombinedSpace)]
+    if nested:
+        raise ValueError(f"member spaces must be single spaces, got the combination(s) "
+                         f"{nested}: list their members instead")
     params: list[Param] = [cat_param(FAMILY, tuple(names), names[0])]
     for space in members:
         for p in space.params:

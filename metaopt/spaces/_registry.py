@@ -34,17 +34,26 @@ ALL = "all"  # every registered space, combined
 def get_space(name: str) -> SearchSpace:
     """The search space registered as ``name`` (or one of its aliases).
 
-    ``"all"`` and ``"a+b+..."`` name a :class:`~metaopt.spaces.CombinedSpace` whose
-    parameter ``"space"`` chooses the model family.
+    ``"all"`` and ``"a+b+..."`` (registered names, each once) name a
+    :class:`~metaopt.spaces.CombinedSpace` whose parameter ``"space"`` chooses the model
+    family.
     """
     if name == ALL:
         return combine(list(SPACES.values()), name=ALL)
     if isinstance(name, str) and "+" in name:
-        return combine([get_space(part) for part in name.split("+")])
+        return combine([_registered(part, joined=name) for part in name.split("+")])
+    return _registered(name)
+
+
+def _registered(name: str, joined: str | None = None) -> SearchSpace:
+    """The one registered space ``name`` or its alias (a part of ``joined``, if given)."""
     key = ALIASES.get(name, name)
-    if key not in SPACES:
-        raise ValueError(
-            f"unknown search space {name!r}; accepted: {list(SPACES)}, 'all' or names "
-            f"joined by '+' (aliases: {ALIASES})"
-        )
-    return SPACES[key]
+    if key in SPACES:
+        return SPACES[key]
+    if joined is not None and name == ALL:
+        raise ValueError(f"{joined!r}: 'all' already holds every space; use 'all' alone or "
+                         f"join the names of single spaces with '+'")
+    raise ValueError(
+        f"unknown search space {name!r}; accepted: {list(SPACES)}, 'all' or names "
+        f"joined by '+' (aliases: {ALIASES})"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from metaopt.data import validate
-from metaopt.spaces import SPACES_VERSION, SearchSpace, get_space, list_spaces
+from metaopt.spaces import SPACES_VERSION, SearchSpace, combine, get_space, list_spaces
 from metaopt.spaces._base import cat_param, float_param
 from metaopt.spaces._knn import ClippedKNeighborsClassifier, ClippedKNeighborsRegressor
 
@@ -82,6 +83,15 @@ def test_registry_rejects_unknown_names():
         get_space("xgb")
     with pytest.raises(ValueError, match="task must be None or one of"):
         list_spaces("ranking")
+    # 'all' inside a '+' list held svm twice, as 'svm__C' and 'all__svm__C'
+    for name in ("all+svm", "knn+all"):
+        with pytest.raises(ValueError, match=re.escape(f"'{name}': 'all' already holds every space")):
+            get_space(name)
+    with pytest.raises(ValueError, match=r"must be distinct, got \['linear', 'linear'\]"):
+        get_space("linear+logistic_regression")
+    assert [m.name for m in get_space("svm+knn").members] == ["svm", "knn"]
+    with pytest.raises(ValueError, match=r"single spaces, got the combination\(s\) \['all'\]"):
+        combine([get_space("all"), get_space("svm")])
 
 
 # -------------------------------------------------------------------------- structure
