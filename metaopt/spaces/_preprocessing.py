@@ -51,8 +51,18 @@ def _as_category(X: pd.DataFrame) -> pd.DataFrame:
     return X.astype("category")
 
 
+def _dense(X):
+    """A sparse matrix as a dense array: standardising and pandas output need one."""
+    return X.toarray() if sp.issparse(X) else X
+
+
+def _densify() -> FunctionTransformer:
+    return FunctionTransformer(_dense, feature_names_out="one-to-one")
+
+
 def make_preprocessor(kind: str) -> ColumnTransformer:
-    """Column-wise preprocessing for DataFrames from :func:`metaopt.data.validate` or arrays.
+    """Column-wise preprocessing for DataFrames from :func:`metaopt.data.validate`, arrays
+    or sparse matrices (densified where the numeric step needs it: ``"scaled"``, ``"native"``).
 
     A missing categorical value is a category of its own (the encoders handle NaN),
     rather than imputed: missingness is often informative, and ``SimpleImputer`` on
@@ -74,7 +84,7 @@ def make_preprocessor(kind: str) -> ColumnTransformer:
     if kind not in PREPROCESSING_KINDS:
         raise ValueError(f"kind must be one of {PREPROCESSING_KINDS}, got {kind!r}")
     if kind == "scaled":
-        numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+        numeric = make_pipeline(_densify(), SimpleImputer(strategy="median"), StandardScaler())
         categorical = OneHotEncoder(
             handle_unknown="ignore", max_categories=MAX_ONEHOT_CATEGORIES, sparse_output=False
         )
@@ -87,7 +97,7 @@ def make_preprocessor(kind: str) -> ColumnTransformer:
             max_categories=MAX_ORDINAL_CATEGORIES,
         )
     else:
-        numeric = "passthrough"
+        numeric = _densify()
         categorical = make_pipeline(
             OrdinalEncoder(
                 handle_unknown="use_encoded_value",
