@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 PREPROCESSING_KINDS = ("scaled", "ordinal", "native")
 # Cap on the columns one categorical feature may produce (one-hot) or codes it may
@@ -47,6 +49,32 @@ class ColumnSelector:
         return f"ColumnSelector(categorical={self.categorical})"
 
 
+def _mixes_strings(column: pd.Series) -> bool:
+    """Whether the values (or categories) of ``column`` mix strings with other types."""
+    values = (column.cat.categories if isinstance(column.dtype, pd.CategoricalDtype)
+              else column.dropna().unique())
+    return len({isinstance(v, str) for v in values}) > 1
+
+
+class MixedAsStrings(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Categorical columns whose values mix strings with numbers (``1, 2, "unknown"``) as
+    strings, missing values kept: scikit-learn's encoders refuse mixed types. The
+    columns are chosen at fit, so a later batch holding only numbers is converted too."""
+
+    def fit(self, X: pd.DataFrame, y=None) -> MixedAsStrings:
+        """Find the columns that mix strings with other values."""
+        validate_data(self, X, skip_check_array=True)  # names, for get_feature_names_out
+        self.mixed_ = [c for c in X.columns if _mixes_strings(X[c])]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """``X`` with the columns found at fit as strings."""
+        check_is_fitted(self)
+        if not self.mixed_:
+            return X
+        return X.assign(**{c: X[c].astype(str).where(X[c].notna()) for c in self.mixed_})
+
+
 def _as_category(X: pd.DataFrame) -> pd.DataFrame:
     return X.astype("category")
 
@@ -64,10 +92,11 @@ def make_preprocessor(kind: str) -> ColumnTransformer:
     """Column-wise preprocessing for DataFrames from :func:`metaopt.data.validate`, arrays
     or sparse matrices (densified where the numeric step needs it: ``"scaled"``, ``"native"``).
 
-    A missing categorical value is a category of its own (the encoders handle NaN),
-    rather than imputed: missingness is often informative, and ``SimpleImputer`` on
-    integer-coded ``category`` columns with NaN silently yields garbage (NaN cast to
-    the minimum int64) with pandas 3.
+    Categorical columns mixing strings with numbers are encoded as strings
+    (:class:`MixedAsStrings`). A missing categorical value is a category of its own (the
+    encoders handle NaN) rather than imputed: missingness is often informative, and
+    ``SimpleImputer`` on integer-coded ``category`` columns with NaN silently yields
+    garbage (NaN cast to the minimum int64) with pandas 3.
 
     Parameters
     ----------
@@ -110,7 +139,7 @@ def make_preprocessor(kind: str) -> ColumnTransformer:
     transformer = ColumnTransformer(
         [
             ("num", numeric, ColumnSelector(categorical=False)),
-            ("cat", categorical, ColumnSelector(categorical=True)),
+            ("cat", make_pipeline(MixedAsStrings(), categorical), ColumnSelector(categorical=True)),
         ],
         verbose_feature_names_out=False,
     )

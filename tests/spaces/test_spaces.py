@@ -211,6 +211,22 @@ def test_default_configs_leave_out_a_column_without_values(space, as_frame, pmlb
         plain.predict(X if as_frame else X.to_numpy(float)))
 
 
+@pytest.mark.parametrize("dtype", [object, "category"])
+def test_default_configs_fit_a_column_mixing_numbers_and_strings(space, dtype, pmlb_root):
+    """A column holding 1, 2 and "unknown" made every family fail (scikit-learn's encoders
+    refuse mixed types), so MetaOptClassifier failed every trial; it is now encoded as
+    strings, also in a later batch holding only numbers."""
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")[:150]
+    X, y = df.drop(columns="target"), df["target"].to_numpy()
+    X["status"] = pd.Series(([1, 2, "unknown"] * 50)[:len(X)], dtype=dtype)
+    params = {k: min(v, CAPS[k]) if k in CAPS else v
+              for k, v in space.default("classification").items()}
+    model = space.build(params, "classification", random_state=0).fit(X, y)
+    numbers_only = X[X["status"].astype(str) != "unknown"]
+    np.testing.assert_array_equal(model.predict(numbers_only.astype({"status": object})),
+                                  model.predict(X)[numbers_only.index])
+
+
 @pytest.mark.parametrize(
     ("name", "cheap"),
     [("random_forest", {"n_estimators": 16}), ("mlp", {"max_epochs": 10, "width": 32})],
