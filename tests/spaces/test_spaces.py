@@ -227,6 +227,26 @@ def test_default_configs_fit_a_column_mixing_numbers_and_strings(space, dtype, p
                                   model.predict(X)[numbers_only.index])
 
 
+def test_linear_l1_penalty_fits_a_sparse_model(pmlb_root):
+    """The linear space sets only l1_ratio (scikit-learn >= 1.8 semantics): with an older
+    scikit-learn, which pyproject.toml allowed, 'l1' and 'elasticnet' silently fit l2."""
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml")
+                              .read_text())
+    assert "scikit-learn>=1.8" in pyproject["project"]["dependencies"]
+    df = pd.read_csv(pmlb_root / "wine_recognition" / "wine_recognition.tsv.gz", sep="\t")
+    X, y = df.drop(columns="target"), df["target"]
+    zeros = {}
+    for penalty in ("l2", "l1"):
+        model = get_space("linear").build({"penalty": penalty, "C": 0.05}, "classification",
+                                          random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            zeros[penalty] = int((model.fit(X, y)[-1].coef_ == 0).sum())
+    assert zeros["l2"] == 0 and zeros["l1"] > 10, zeros
+
+
 @pytest.mark.parametrize(
     ("name", "cheap"),
     [("random_forest", {"n_estimators": 16}), ("mlp", {"max_epochs": 10, "width": 32})],
