@@ -425,6 +425,7 @@ def build(
         raise ValueError(f"datasets {repeated} appear more than once: each needs a key of "
                          "its own (source/name); name in-memory data, e.g. "
                          "from_arrays(X, y, name=...)")
+    _resolve_spaces(spaces, "classification")  # unknown or repeated names: before the store
     kb = store if isinstance(store, KnowledgeBase) else KnowledgeBase(store)
     _check_same_data(items, kb, max_rows)
 

@@ -157,7 +157,10 @@ def test_a_space_given_twice_is_refused(tmp_path):
     for spaces in ("knn,knn", ["knn", get_space("knn")]):
         with pytest.raises(ValueError, match=r"spaces \['knn'\] are given more than once"):
             build([_dataset("a")], tmp_path / "kb.sqlite", spaces=spaces, n_configs=2, **FAST)
-    assert len(KnowledgeBase(tmp_path / "kb.sqlite")) == 0
+    # refused before the store is created (an empty store file was left behind)
+    with pytest.raises(ValueError, match="nope"):
+        build([_dataset("a")], tmp_path / "new.sqlite", spaces="knn,nope", **FAST)
+    assert not (tmp_path / "kb.sqlite").exists() and not (tmp_path / "new.sqlite").exists()
 
 
 def test_resuming_on_subsampled_in_memory_data_is_not_refused(tmp_path):
