@@ -261,7 +261,8 @@ def load_table(path: str | Path, target: str, task: str | None = None) -> Datase
     """Load one CSV/TSV/parquet file with a named target column (for the CLI)."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"data file {str(path)!r} does not exist")
+        raise ValueError(f"data file {str(path)!r} " + (
+            "is a directory: give one table file in it" if path.is_dir() else "does not exist"))
     name = _dataset_name(path)
     if name is None:
         raise ValueError(f"data file must end with one of {_TABLE_SUFFIXES}, got {path.name!r}")

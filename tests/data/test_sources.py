@@ -88,6 +88,8 @@ def test_load_table_errors(tmp_path):
         load_table(path, "label")
     with pytest.raises(ValueError, match="does not exist"):
         load_table(tmp_path / "nothing.csv", "y")
+    with pytest.raises(ValueError, match="is a directory: give one table file in it"):
+        load_table(tmp_path, "y")  # it said "does not exist"
 
 
 def test_load_table_reads_the_file_it_is_given(tmp_path):
