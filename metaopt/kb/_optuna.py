@@ -103,8 +103,11 @@ def from_optuna_study(
         warnings.warn(f"{repeats} trial(s) of study {study.study_name!r} repeat the parameters "
                       "of an earlier one: the knowledge base keeps one evaluation per "
                       "configuration, the first", stacklevel=2)
-    kb.add_dataset({"dataset_key": dataset_key, "name": dataset_name or dataset_key,
-                    "source": "optuna", "task": task, "status": "ok",
+    # a dataset already stored (e.g. by a build) keeps its name and source (None keeps)
+    new = dataset_key not in set(kb.datasets()["dataset_key"])
+    kb.add_dataset({"dataset_key": dataset_key,
+                    "name": dataset_name or (dataset_key if new else None),
+                    "source": "optuna" if new else None, "task": task, "status": "ok",
                     "metafeatures": dict(metafeatures) if metafeatures is not None else None})
     kb.add_evaluations(records)
     return kb

@@ -66,6 +66,24 @@ def test_optuna_import_of_odd_trials():
         from_optuna_study(study, dataset_key="user/d", space="mine", task="regresion")
 
 
+def test_optuna_import_keeps_a_stored_datasets_name_and_source():
+    """It renamed a dataset a build had stored ('lupus' -> its key) and made it 'optuna'."""
+    kb = KnowledgeBase()
+    kb.add_dataset({"dataset_key": "pmlb/lupus", "name": "lupus", "source": "local",
+                    "task": "classification", "status": "ok", "n_samples": 87})
+    study = optuna.create_study(direction="maximize")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    from_optuna_study(study, dataset_key="pmlb/lupus", space="mine", task="classification",
+                      kb=kb)
+    from_optuna_study(study, dataset_key="user/new", space="mine", task="classification",
+                      kb=kb)
+    rows = kb.datasets().set_index("dataset_key")
+    assert rows.loc["pmlb/lupus", ["name", "source", "n_samples"]].tolist() == [
+        "lupus", "local", 87]
+    assert rows.loc["user/new", ["name", "source"]].tolist() == ["user/new", "optuna"]
+    assert len(kb.to_frame()) == 4
+
+
 def test_optuna_import_under_a_metaopt_space_checks_the_params():
     """A study of other parameters filed under "knn" was accepted; training a meta-model
     on the knowledge base then failed with "knn: unknown parameter(s) ['k']"."""
