@@ -158,13 +158,29 @@ def _to_frame(X) -> pd.DataFrame:
     return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
 
 
+def is_temporal(dtype) -> bool:
+    """Whether ``dtype`` holds datetimes (with or without a time zone) or timedeltas."""
+    return ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype)
+
+
+def temporal_as_seconds(s: pd.Series) -> pd.Series:
+    """A datetime column as seconds since 1970, a timedelta column as seconds; floats,
+    a missing value (NaT) as NaN."""
+    if ptypes.is_timedelta64_dtype(s.dtype):
+        return s.dt.total_seconds()
+    return (s - pd.Timestamp(0, tz=s.dt.tz)).dt.total_seconds()
+
+
 def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
-    """Numeric columns stay numeric; strings/objects/bools become ``category``."""
+    """Numeric columns stay numeric, datetimes and timedeltas become seconds;
+    strings/objects/bools become ``category``."""
     out = {}
     for col in X.columns:
         s = X[col]
         if isinstance(s.dtype, pd.CategoricalDtype):
             out[col] = s
+        elif is_temporal(s.dtype):
+            out[col] = temporal_as_seconds(s)
         elif ptypes.is_bool_dtype(s) or ptypes.infer_dtype(s, skipna=True) == "boolean":
             out[col] = s.astype("category")  # bools with None/NaN are objects
         elif ptypes.is_numeric_dtype(s):

@@ -12,12 +12,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from metaopt.data._dataset import is_temporal, temporal_as_seconds
+
 PREPROCESSING_KINDS = ("scaled", "ordinal", "native")
 # Cap on the columns one categorical feature may produce (one-hot) or codes it may
 # keep (ordinal); rarer categories are grouped into one "infrequent" category.
 MAX_ONEHOT_CATEGORIES = 32
 MAX_ORDINAL_CATEGORIES = 64
 _CATEGORICAL_DTYPES = ["category", "object", "string", "bool"]
+# datetimes and timedeltas are numbers of seconds (_as_numbers)
+_NUMERIC_DTYPES = ["number", "datetime", "datetimetz", "timedelta"]
 
 
 class ColumnSelector:
@@ -37,7 +41,7 @@ class ColumnSelector:
         if isinstance(X, pd.DataFrame):
             if self.categorical:
                 return make_column_selector(dtype_include=_CATEGORICAL_DTYPES)(X)
-            columns = make_column_selector(dtype_include="number", dtype_exclude="bool")(X)
+            columns = make_column_selector(dtype_include=_NUMERIC_DTYPES, dtype_exclude="bool")(X)
             return [c for c in columns if X[c].notna().any()]
         if self.categorical:
             return []
@@ -79,13 +83,24 @@ def _as_category(X: pd.DataFrame) -> pd.DataFrame:
     return X.astype("category")
 
 
-def _dense(X):
-    """A sparse matrix as a dense array: standardising and pandas output need one."""
-    return X.toarray() if sp.issparse(X) else X
+def _as_numbers(X, dense: bool):
+    """A DataFrame's datetime and timedelta columns as seconds (floats); a sparse matrix
+    as a dense array when ``dense`` (standardising and pandas output need one)."""
+    if sp.issparse(X):
+        return X.toarray() if dense else X
+    if not isinstance(X, pd.DataFrame):
+        return X
+    positions = [i for i, dtype in enumerate(X.dtypes) if is_temporal(dtype)]
+    if positions:
+        X = X.copy()
+        for i in positions:
+            X.isetitem(i, temporal_as_seconds(X.iloc[:, i]))
+    return X
 
 
-def _densify() -> FunctionTransformer:
-    return FunctionTransformer(_dense, feature_names_out="one-to-one")
+def _numbers(dense: bool) -> FunctionTransformer:
+    return FunctionTransformer(_as_numbers, kw_args={"dense": dense},
+                               feature_names_out="one-to-one")
 
 
 def make_preprocessor(kind: str) -> ColumnTransformer:
@@ -113,12 +128,13 @@ def make_preprocessor(kind: str) -> ColumnTransformer:
     if kind not in PREPROCESSING_KINDS:
         raise ValueError(f"kind must be one of {PREPROCESSING_KINDS}, got {kind!r}")
     if kind == "scaled":
-        numeric = make_pipeline(_densify(), SimpleImputer(strategy="median"), StandardScaler())
+        numeric = make_pipeline(_numbers(dense=True), SimpleImputer(strategy="median"),
+                                StandardScaler())
         categorical = OneHotEncoder(
             handle_unknown="ignore", max_categories=MAX_ONEHOT_CATEGORIES, sparse_output=False
         )
     elif kind == "ordinal":
-        numeric = SimpleImputer(strategy="median")
+        numeric = make_pipeline(_numbers(dense=False), SimpleImputer(strategy="median"))
         categorical = OrdinalEncoder(
             handle_unknown="use_encoded_value",
             unknown_value=-1,
@@ -126,7 +142,7 @@ def make_preprocessor(kind: str) -> ColumnTransformer:
             max_categories=MAX_ORDINAL_CATEGORIES,
         )
     else:
-        numeric = _densify()
+        numeric = _numbers(dense=True)
         categorical = make_pipeline(
             OrdinalEncoder(
                 handle_unknown="use_encoded_value",

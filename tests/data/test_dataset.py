@@ -131,6 +131,18 @@ def test_subsample_keeps_at_most_max_rows_with_many_small_classes(pmlb_root):
     assert ds.subsample(300, random_state=0).y.value_counts().max() == 40  # 92 * 300 // 675
 
 
+def test_datetimes_and_timedeltas_are_seconds_with_or_without_a_missing_value():
+    """A datetime column became numbers (nanoseconds) without a missing value and a
+    category with one; both are now seconds, NaT as NaN, as the pipelines use them."""
+    when = pd.Series(pd.to_datetime(["1970-01-02", "2000-01-01", None, "2020-06-01"]))
+    took = pd.to_timedelta(["1h", None, "30s", "2D"])
+    X, _, _ = validate(pd.DataFrame({"when": when, "took": took, "x": [1.0, 2, 3, 4]}),
+                       [0, 1, 0, 1])
+    assert X["when"].tolist()[:2] == [86400.0, 946684800.0] and np.isnan(X["when"][2])
+    assert X["took"].tolist()[0] == 3600.0 and np.isnan(X["took"][1])
+    assert X["took"][3] == 2 * 86400.0
+
+
 def test_pyarrow_backed_strings_are_categorical(pmlb_root):
     """With dtype_backend="pyarrow" (read_csv, read_parquet), string columns were taken
     for numbers stored as strings and became all-NaN float columns."""

@@ -227,6 +227,26 @@ def test_default_configs_fit_a_column_mixing_numbers_and_strings(space, dtype, p
                                   model.predict(X)[numbers_only.index])
 
 
+def test_default_configs_use_datetime_and_timedelta_columns_as_seconds(space, pmlb_root):
+    """A datetime column was silently dropped by every family and a timedelta column
+    crashed the scaled and ordinal preprocessing; both are now numbers of seconds, and
+    a model sees the same as from those seconds given as floats (a missing time: NaN)."""
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")[:150]
+    X, y = df[["A2", "A3"]].copy(), df["target"].to_numpy()
+    X["when"] = pd.Timestamp("2020-01-01", tz="UTC") + pd.to_timedelta(y * 40 + np.arange(150), "D")
+    X["took"] = pd.to_timedelta(np.arange(150) % 7, unit="h")
+    X.loc[3, ["when", "took"]] = pd.NaT
+    seconds = X.assign(when=(X["when"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds(),
+                       took=X["took"].dt.total_seconds())
+    params = {k: min(v, CAPS[k]) if k in CAPS else v
+              for k, v in space.default("classification").items()}
+    model = space.build(params, "classification", random_state=0).fit(X, y)
+    names = list(model[:-1].get_feature_names_out()) if hasattr(model, "__getitem__") else []
+    assert not names or {"when", "took"} <= set(names)
+    as_floats = space.build(params, "classification", random_state=0).fit(seconds, y)
+    np.testing.assert_array_equal(model.predict(X), as_floats.predict(seconds))
+
+
 def test_linear_l1_penalty_fits_a_sparse_model(pmlb_root):
     """The linear space sets only l1_ratio (scikit-learn >= 1.8 semantics): with an older
     scikit-learn, which pyproject.toml allowed, 'l1' and 'elasticnet' silently fit l2."""
