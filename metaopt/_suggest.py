@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import time
 import warnings
 
@@ -12,6 +11,7 @@ import pandas as pd
 from sklearn.model_selection import cross_val_score
 
 from metaopt import metafeatures
+from metaopt._checks import check_int
 from metaopt.data import Dataset, from_arrays
 from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces
 from metaopt.spaces import list_spaces
@@ -60,9 +60,7 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
         ``reason``. ``.attrs["neighbors"]`` holds the nearest known datasets. Fewer
         than ``n`` rows (with a warning) when the portfolio holds fewer.
     """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
-    n = int(n)
+    n = check_int(n, "n")
     ds = X if isinstance(X, Dataset) else from_arrays(X, y, task=task)
     if task is not None and task != ds.task:
         raise ValueError(f"task={task!r}, but the Dataset {ds.name!r} is {ds.task}")
@@ -102,8 +100,7 @@ def run_demo(*, space: str | None = None, n_trials: int = 8, cv: int = 3, seed: 
     from metaopt.samplers import MetaSampler
     from metaopt.samplers._meta_sampler import _SOURCE
 
-    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
-        raise ValueError(f"n_trials must be an integer >= 1, got {n_trials!r}")
+    n_trials, seed = check_int(n_trials, "n_trials"), check_int(seed, "seed", minimum=0)
     available = shipped_spaces()
     if not available:
         raise RuntimeError("this installation ships no meta-model: reinstall metaopt")

@@ -114,3 +114,5 @@ def test_demo_explains_its_choices(capsys):
     assert len(study.trials) == 4
     assert main(["demo", "--trials", "0"]) == 2
     assert "n_trials must be an integer >= 1, got 0" in capsys.readouterr().err
+    assert main(["demo", "--seed", "-1"]) == 2  # numpy's message did not name the seed
+    assert "seed must be an integer >= 0, got -1" in capsys.readouterr().err
