@@ -128,7 +128,8 @@ class MetaSampler(BaseSampler):
         parameter ``"space"``, the others are named ``"<family>__<param>"``). ``None``
         infers it: from the choices of a ``"space"`` parameter as soon as the objective
         asks for it, else from the study's parameters once a trial has completed (the
-        first trial then comes from ``fallback``).
+        first trial then comes from ``fallback``; spaces that match equally are named in
+        a warning).
     dataset : (X, y) or Dataset, optional
         The data being tuned; its meta-features condition the warm start.
     meta_features : Series, optional
@@ -361,6 +362,11 @@ class MetaSampler(BaseSampler):
             )
             self._disabled = True
             return None
+        tied = sorted(s for s, n in overlap.items() if n == overlap[best])
+        if len(tied) > 1:  # e.g. extra_trees and random_forest share every parameter
+            warnings.warn(f"MetaSampler: the study's parameters match the shipped meta-models "
+                          f"{tied} equally; using {best!r}: pass space= to choose",
+                          stacklevel=3)
         return best
 
     def _source_warm_starts(self, model: MetaModel) -> list[dict[str, Any]]:

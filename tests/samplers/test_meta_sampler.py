@@ -287,6 +287,21 @@ def test_infers_the_shipped_yahpo_model_from_the_parameters(shared_data):
     assert any("portfolio" in r for r in reasons), reasons
 
 
+def test_an_ambiguous_inferred_space_is_named():
+    """extra_trees and random_forest share every parameter: a forest objective without
+    space= silently became extra_trees."""
+    from metaopt.spaces import get_space
+
+    def forest(trial):
+        params = get_space("random_forest").sample(trial, "classification")
+        return -abs(np.log(params["min_samples_leaf"]) - 1)
+
+    study = optuna.create_study(direction="maximize", sampler=MetaSampler(seed=0))
+    with pytest.warns(UserWarning, match=r"\['extra_trees', 'random_forest'\] equally; "
+                                         r"using 'extra_trees': pass space= to choose"):
+        study.optimize(forest, n_trials=3)
+
+
 def test_ranker_proposes_after_the_warm_start_in_the_combined_space():
     """Every trial after the portfolio comes from the adapted ranker, not the fallback
     (a neighbour of an incumbent on a log-scale bound used to break the proposal)."""
