@@ -66,6 +66,19 @@ def _fitted(dist: BaseDistribution, value: Any) -> Any:
     return value if _contains(dist, value) else _OUTSIDE
 
 
+def _offered(trial: FrozenTrial) -> tuple[str, ...]:
+    """The parameters of a completed trial's claimed configuration when the objective ran
+    that configuration (every value it asked for is the claim's): the ones it did not
+    ask for, it sets itself. Empty otherwise (a trial that failed before asking for
+    everything, or one whose values the fallback changed, which may switch conditions)."""
+    claim = _claim_of(trial)
+    if not claim or trial.state != TrialState.COMPLETE:
+        return ()
+    ran = all(_fitted(trial.distributions[n], claim[n]) == v
+              for n, v in trial.params.items() if n in claim)
+    return tuple(claim) if ran else ()
+
+
 def _claim_of(trial: FrozenTrial) -> dict[str, Any] | None:
     """The configuration a trial claimed; None when it claimed none, or its claim was
     withdrawn after clashes (stored as JSON ``null``)."""
@@ -506,7 +519,7 @@ class MetaSampler(BaseSampler):
         offered: set[str] = set()
         for t in study.get_trials(deepcopy=False, states=_FINISHED):
             if t._trial_id not in self._asked:  # a finished trial never changes
-                self._asked[t._trial_id] = (t.distributions, tuple(_claim_of(t) or ()))
+                self._asked[t._trial_id] = (t.distributions, _offered(t))
             distributions, claimed = self._asked[t._trial_id]
             asked.update(distributions)
             offered.update(claimed)

@@ -414,6 +414,32 @@ def test_narrowed_distributions_take_whole_configurations_inside_them():
         assert all(t.params[name] == claim[name] for name in t.params), (t.params, claim)
 
 
+def test_only_a_configuration_the_objective_ran_tells_which_parameters_it_skips():
+    """A claimed rbf configuration whose kernel the fallback replaced by linear (outside
+    the objective's choices) never reaches gamma: gamma is not a parameter the objective
+    sets itself, so poly configurations differing in gamma must stay distinct."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+    from metaopt.samplers._meta_sampler import _offered
+
+    dists = {"kernel": CategoricalDistribution(["linear", "poly"]),
+             "C": FloatDistribution(0.5, 100.0, step=0.5)}
+
+    def trial(claim, params, state=optuna.trial.TrialState.COMPLETE):
+        return optuna.trial.create_trial(
+            state=state, value=None if state != optuna.trial.TrialState.COMPLETE else 1.0,
+            params=params, distributions={n: dists[n] for n in params},
+            system_attrs={"metaopt:config": json.dumps(claim)})
+
+    replaced = trial({"kernel": "rbf", "C": 1.0, "gamma": 0.1}, {"kernel": "linear", "C": 1.0})
+    assert _offered(replaced) == ()
+    ran = trial({"kernel": "linear", "C": 1.2, "shrinking": True}, {"kernel": "linear", "C": 1.0})
+    assert set(_offered(ran)) == {"kernel", "C", "shrinking"}  # 1.2 on the grid is 1.0
+    failed = trial({"kernel": "poly", "C": 2.0, "degree": 3}, {"kernel": "poly"},
+                   state=optuna.trial.TrialState.FAIL)
+    assert _offered(failed) == ()
+
+
 def test_values_between_the_steps_of_a_distribution_are_rounded_to_them():
     """An objective on a grid (C in steps of 0.5, integer degrees):
     a proposal between two steps went to the fallback, which drew the value at random."""
