@@ -170,8 +170,12 @@ class LocalSource:
         return pd.DataFrame({"name": names, "task": [self._metadata_task(n) for n in names]})
 
     def _metadata_task(self, name: str) -> str | None:
-        """The task ``<name>/metadata.yaml`` gives, None without one."""
-        task = _read_metadata(self.root / name / "metadata.yaml").get("task")
+        """The task ``<name>/metadata.yaml`` gives, None without one (or with a malformed
+        file: listing goes on, and loading that dataset says what is wrong)."""
+        try:
+            task = _read_metadata(self.root / name / "metadata.yaml").get("task")
+        except DatasetLoadError:
+            return None
         return task if task in TASK_TYPES else None
 
     def _known_task(self, name: str) -> str | None:

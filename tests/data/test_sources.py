@@ -144,6 +144,21 @@ def test_malformed_metadata_is_a_load_error(tmp_path, text):
         LocalSource(tmp_path).load("toy")
 
 
+def test_malformed_metadata_does_not_break_the_listing(pmlb_root, tmp_path):
+    """One malformed metadata.yaml in a directory without manifest.csv made listing the
+    source (names, get_suite) fail for every dataset; it is a dataset of unknown task."""
+    shutil.copytree(pmlb_root / "1027_ESL", tmp_path / "1027_ESL")
+    (tmp_path / "toy").mkdir()
+    pd.DataFrame({"a": [1.0, 2, 3, 4], "target": [0, 1, 0, 1]}).to_csv(
+        tmp_path / "toy" / "toy.csv", index=False)
+    (tmp_path / "toy" / "metadata.yaml").write_text("- a list\n")
+    assert LocalSource(tmp_path).names() == ["1027_ESL", "toy"]
+    with pytest.warns(UserWarning, match="no known task .*'toy'"):
+        assert [r.name for r in get_suite("pmlb-regression", root=tmp_path)] == ["1027_ESL"]
+    with pytest.raises(DatasetLoadError, match="is not PMLB metadata"):
+        LocalSource(tmp_path).load("toy")
+
+
 def test_manifest_names_that_look_like_numbers(tmp_path):
     """Dataset names such as "1" were read from manifest.csv as integers: a suite's
     datasets then failed to load (TypeError: PosixPath / int)."""
