@@ -511,8 +511,9 @@ class MetaSampler(BaseSampler):
         """What the study's finished trials say a new configuration must be, as a
         predicate (None: anything): inside the distributions the objective asks for
         where they are narrower than the meta-model's space, and not the same, on the
-        parameters it asks for, as one of ``taken`` (a parameter it was offered but
-        never asked for, it sets itself: configurations differing only there are one)."""
+        parameters it asks for and rounded to their steps, as one of ``taken`` (a
+        parameter it was offered but never asked for, it sets itself: configurations
+        differing only there are one)."""
         space = self._model.sampling_space or self._model.space
         own = {p.name: p.distribution for p in space.params}
         asked: dict[str, BaseDistribution] = {}
@@ -529,13 +530,16 @@ class MetaSampler(BaseSampler):
             return None
 
         def used(params: dict[str, Any]) -> str:
-            return config_key({n: v for n, v in params.items() if n not in unused})
+            """The configuration as the objective takes it (rounded to its steps)."""
+            fitted = {n: _fitted(narrowed[n], v) if n in narrowed else v
+                      for n, v in params.items() if n not in unused}
+            return config_key({n: params[n] if v is _OUTSIDE else v for n, v in fitted.items()})
 
-        copies = {used(p) for p in taken} if unused else set()
+        copies = {used(p) for p in taken}
         return lambda params: (
             all(_fitted(d, params[n]) is not _OUTSIDE for n, d in narrowed.items()
                 if n in params)
-            and (not unused or used(params) not in copies))
+            and used(params) not in copies)
 
     def _choose(self, study: Study, trial: FrozenTrial,
                 lost: list) -> tuple[dict[str, Any] | None, str]:

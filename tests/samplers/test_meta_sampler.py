@@ -458,6 +458,18 @@ def test_values_between_the_steps_of_a_distribution_are_rounded_to_them():
             assert abs(t.params["C"] - claim["C"]) <= 0.25 + 1e-9, (t.params, claim)
 
 
+def test_proposals_rounding_to_an_evaluated_step_are_not_repeated():
+    """On a grid (C in 1, 2, ..., 10), different proposals rounded to the same step:
+    the ranker's picks repeated evaluated configurations (5 distinct in 8 trials)."""
+    def on_a_grid(trial: optuna.Trial) -> float:
+        trial.suggest_categorical("kernel", ["linear"])
+        return -abs(np.log(trial.suggest_float("C", 1.0, 10.0, step=1.0)) - 1)
+
+    study = optuna.create_study(direction="maximize", sampler=MetaSampler(space="svm", seed=0))
+    study.optimize(on_a_grid, n_trials=8)
+    assert len({t.params["C"] for t in study.trials}) == 8
+
+
 def test_parameters_the_objective_never_asks_for_do_not_make_copies_look_new():
     """An objective tuning 2 of the random forest's 5 parameters: configurations that
     differed only in the other 3 were proposed as new, and 5 of 12 trials repeated one."""
