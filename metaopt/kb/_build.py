@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
@@ -188,7 +189,8 @@ def _check_same_data(items, kb: KnowledgeBase, max_rows: int | None) -> None:
     evaluations would be taken for the stored dataset's and skipped.
 
     The stored shape is that of the subsample a run kept (a stratified one may have fewer
-    than ``max_rows`` rows), under this run's ``max_rows`` or an earlier run's.
+    than ``max_rows`` rows), under this run's ``max_rows`` or an earlier run's. A dataset
+    stored without a shape (an imported Optuna study's) is not checked.
     """
     stored = kb.datasets().set_index("dataset_key")
     limits = {max_rows} | {json.loads(p).get("max_rows") for p in kb.runs()["params"].dropna()}
@@ -199,6 +201,8 @@ def _check_same_data(items, kb: KnowledgeBase, max_rows: int | None) -> None:
         shapes = {(data.subsample(m).n_samples if m else data.n_samples, data.n_features)
                   for m in limits}
         row = stored.loc[item.key]
+        if pd.isna(row["n_samples"]):  # stored without data (e.g. from_optuna_study)
+            continue
         if row["status"] == "ok" and (row["n_samples"], row["n_features"]) not in shapes:
             n, f = data.n_samples, data.n_features
             raise ValueError(

@@ -179,3 +179,21 @@ def test_resuming_on_subsampled_in_memory_data_is_not_refused(tmp_path):
     other = from_arrays(X[:60], np.repeat([0, 1], 30), task="classification", name="a")
     with pytest.raises(ValueError, match=r"stored with 49 x 3 .* this one has 60 x 3"):
         build([other], kb, **settings)
+
+
+def test_building_on_a_dataset_of_an_imported_study_is_not_refused():
+    """A dataset first stored by from_optuna_study has no shape: building on its data
+    was refused as another dataset ("stored with <NA> x <NA> rows x features")."""
+    import optuna
+
+    from metaopt.kb import from_optuna_study
+
+    ds = _dataset("a")
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(params={"n_neighbors": 5}, value=0.9, distributions={
+        "n_neighbors": optuna.distributions.IntDistribution(1, 50)}))
+    kb = from_optuna_study(study, dataset_key=f"{ds.source}/{ds.name}", space="study-space",
+                           task=ds.task)
+    assert build([ds], kb, spaces="knn", n_configs=2, **FAST).n_ok == 2
+    assert kb.datasets()[["n_samples", "n_features"]].values.tolist() == [
+        [ds.n_samples, ds.n_features]]
