@@ -60,10 +60,20 @@ def _mixes_strings(column: pd.Series) -> bool:
     return len({isinstance(v, str) for v in values}) > 1
 
 
+def _text(value) -> str:
+    """``value`` as a string, a whole float as the integer it is (``1.0`` -> ``"1"``): a
+    column of numbers with a missing value is float, and its ``1.0`` is the ``1`` seen
+    at fit."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 class MixedAsStrings(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Categorical columns whose values mix strings with numbers (``1, 2, "unknown"``) as
-    strings, missing values kept: scikit-learn's encoders refuse mixed types. The
-    columns are chosen at fit, so a later batch holding only numbers is converted too."""
+    strings (a whole float as its integer), missing values kept: scikit-learn's encoders
+    refuse mixed types. The columns are chosen at fit, so a later batch holding only
+    numbers (floats, with a missing value) is converted alike."""
 
     def fit(self, X: pd.DataFrame, y=None) -> MixedAsStrings:
         """Find the columns that mix strings with other values."""
@@ -76,7 +86,8 @@ class MixedAsStrings(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         if not self.mixed_:
             return X
-        return X.assign(**{c: X[c].astype(str).where(X[c].notna()) for c in self.mixed_})
+        return X.assign(**{c: X[c].astype(object).map(_text, na_action="ignore")
+                           for c in self.mixed_})
 
 
 def _as_category(X: pd.DataFrame) -> pd.DataFrame:

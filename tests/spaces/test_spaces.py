@@ -225,6 +225,11 @@ def test_default_configs_fit_a_column_mixing_numbers_and_strings(space, dtype, p
     numbers_only = X[X["status"].astype(str) != "unknown"]
     np.testing.assert_array_equal(model.predict(numbers_only.astype({"status": object})),
                                   model.predict(X)[numbers_only.index])
+    # numbers with a missing value are floats: 1.0 is the 1 seen at fit, not unknown
+    as_floats = numbers_only.assign(status=numbers_only["status"].astype(object).astype(float))
+    as_floats.loc[as_floats.index[-1], "status"] = np.nan
+    np.testing.assert_array_equal(model[:-1].transform(as_floats)[:-1],
+                                  model[:-1].transform(numbers_only)[:-1])
 
 
 def test_default_configs_use_datetime_and_timedelta_columns_as_seconds(space, pmlb_root):
