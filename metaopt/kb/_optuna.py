@@ -49,8 +49,10 @@ def from_optuna_study(
         Identifier of the dataset the study tuned on (e.g. ``"openml/31"``).
     space : str
         Name of the search space. A metaopt space name (or alias) checks every trial's
-        params against that space (stored canonically, under the space's own name);
-        give params of another space a name of their own.
+        params against that space (stored canonically, under the space's own name; for a
+        combination such as ``"all"`` or ``"svm+knn"``, under the chosen family's name
+        with its own params, as a build stores them); give params of another space a
+        name of their own.
     task : {"classification", "regression"}
     kb : KnowledgeBase, optional
         Store to add to; a new in-memory one by default.
@@ -89,16 +91,16 @@ def from_optuna_study(
         elif status == "ok":
             score = -trial.value if minimize else trial.value
         duration = trial.duration.total_seconds() if trial.duration is not None else None
-        params = trial.params if registered is None else _checked_params(
-            registered, trial, task, study.study_name)
+        stored, params = (space, trial.params) if registered is None else _family_params(
+            registered, _checked_params(registered, trial, task, study.study_name))
         records.append({
-            "dataset_key": dataset_key, "space": space if registered is None else registered.name,
+            "dataset_key": dataset_key, "space": stored,
             "config_id": config_id(params), "seed": seed, "config": params, "task": task,
             "metric": f"neg_{name}" if minimize else name, "cv_score": score,
             "eval_time": duration, "status": status, "origin": "optuna",
             "extra": {"study": study.study_name, "trial": trial.number},
         })
-    repeats = len(records) - len({r["config_id"] for r in records})
+    repeats = len(records) - len({(r["space"], r["config_id"]) for r in records})
     if repeats:
         warnings.warn(f"{repeats} trial(s) of study {study.study_name!r} repeat the parameters "
                       "of an earlier one: the knowledge base keeps one evaluation per "
@@ -121,6 +123,19 @@ def _registered_space(name: str):
         return get_space(name)
     except ValueError:
         return None
+
+
+def _family_params(space, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The space name and params to store: those of the chosen model family for a
+    combination (the knowledge base stores evaluations per family, and training reads a
+    combination from its members' rows), else ``space``'s own."""
+    from metaopt.spaces import CombinedSpace
+    from metaopt.spaces._combined import FAMILY
+
+    if isinstance(space, CombinedSpace) and FAMILY in params:
+        member, own = space.member(params)
+        return member.name, own
+    return space.name, params
 
 
 def _checked_params(space, trial: optuna.trial.FrozenTrial, task: str,

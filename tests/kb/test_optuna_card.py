@@ -112,6 +112,24 @@ def test_optuna_import_under_a_metaopt_space_checks_the_params():
     assert len(kb) == 2
 
 
+def test_optuna_import_of_a_combined_space_is_stored_per_family():
+    """A study of "svm+knn" (the benchmark's Optuna methods sample one) was stored under
+    "svm+knn", and training read none of it: "space 'svm+knn' has no evaluations;
+    spaces present: ['svm+knn']"."""
+    from metaopt.ranker import PerformanceMatrix
+    from metaopt.spaces import get_space
+
+    combined = get_space("svm+knn")
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(0))
+    study.optimize(lambda t: float(len(combined.sample(t, "classification"))), n_trials=6)
+    frame = from_optuna_study(study, dataset_key="user/d", space="svm+knn",
+                              task="classification").to_frame()
+    expected = [combined.member(t.params) for t in study.trials]
+    assert frame["space"].tolist() == [m.name for m, _ in expected]
+    assert [json.loads(c) for c in frame["config"]] == [p for _, p in expected]
+    assert PerformanceMatrix.from_frame(frame, "svm+knn").scores.shape[1] == 6
+
+
 def test_card(tmp_path):
     kb = KnowledgeBase(tmp_path / "kb.sqlite")
     kb.start_run("r1", {"host": "h", "machine": json.dumps({"cpu_count": 2}),
