@@ -201,9 +201,13 @@ class KnowledgeBase:
     @classmethod
     def open_existing(cls, store: str | os.PathLike) -> KnowledgeBase:
         """The knowledge base at ``store``, a database URL or an existing file: commands
-        that read must not create an empty store from a typo."""
-        if "://" not in os.fspath(store) and not Path(store).is_file():
-            raise ValueError(f"no knowledge base at {os.fspath(store)!r}")
+        that read must not create an empty store from a typo (nor, for a SQLite URL,
+        its directories)."""
+        text = os.fspath(store)
+        url = sa.engine.make_url(_url(text))
+        local = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+        if ("://" not in text or local) and not (local and Path(url.database).is_file()):
+            raise ValueError(f"no knowledge base at {text!r}")
         return cls(store)
 
     def __repr__(self) -> str:

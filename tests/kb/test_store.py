@@ -162,3 +162,19 @@ def test_a_store_in_a_new_directory_is_created_and_a_directory_is_refused(tmp_pa
     assert len(KnowledgeBase(store)) == 1
     with pytest.raises(ValueError, match="is a directory; give the path of a SQLite file"):
         KnowledgeBase(tmp_path / "results")
+
+
+def test_reading_a_missing_store_creates_nothing(tmp_path, monkeypatch):
+    """Since stores create their directories, `metaopt kb info sqlite:///typo/kb.sqlite`
+    (open_existing) created typo/ and an empty store, and reported 0 evaluations."""
+    monkeypatch.chdir(tmp_path)
+    for store in ("sqlite:///typo/kb.sqlite", f"sqlite:///{tmp_path}/typo/kb.sqlite",
+                  "typo/kb.sqlite", ":memory:"):
+        with pytest.raises(ValueError, match="no knowledge base at"):
+            KnowledgeBase.open_existing(store)
+    assert not (tmp_path / "typo").exists()
+    with KnowledgeBase(tmp_path / "kb.sqlite") as kb:
+        kb.add_evaluation(_record(1))
+    for store in ("kb.sqlite", "sqlite:///kb.sqlite", f"sqlite:///{tmp_path}/kb.sqlite"):
+        with KnowledgeBase.open_existing(store) as kb:
+            assert len(kb) == 1
