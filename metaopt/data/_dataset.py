@@ -159,15 +159,17 @@ def _to_frame(X) -> pd.DataFrame:
 
 
 def is_temporal(dtype) -> bool:
-    """Whether ``dtype`` holds datetimes (with or without a time zone) or timedeltas."""
-    return ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype)
+    """Whether ``dtype`` holds datetimes (with or without a time zone, dates included) or
+    timedeltas, numpy- or pyarrow-backed."""
+    return getattr(dtype, "kind", None) in ("M", "m")
 
 
 def temporal_as_seconds(s: pd.Series) -> pd.Series:
     """A datetime column as seconds since 1970, a timedelta column as seconds; floats,
     a missing value (NaT) as NaN."""
-    if ptypes.is_timedelta64_dtype(s.dtype):
-        return s.dt.total_seconds()
+    if s.dtype.kind == "m":
+        return s.dt.total_seconds().astype(float)  # pyarrow-backed: a null as NaN
+    s = pd.to_datetime(s)  # pyarrow-backed timestamps and dates as numpy-backed ones
     return (s - pd.Timestamp(0, tz=s.dt.tz)).dt.total_seconds()
 
 

@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
@@ -170,6 +171,28 @@ def test_dataframe_with_strings_categories_and_missing_values():
     assert model.score(X, y) > 0.75
     with pytest.raises(ValueError, match="feature names"):
         model.predict(X.rename(columns={"x": "z"}))
+
+
+def test_pyarrow_backed_datetime_and_timedelta_columns(pmlb_root):
+    """Timestamp, date and duration columns read with dtype_backend="pyarrow" crashed
+    every fit (ArrowInvalid, or float() of a Timedelta); they are seconds, as numpy-backed
+    ones are: the same search, the same predictions."""
+    df = pd.read_csv(pmlb_root / "irish" / "irish.tsv.gz", sep="\t")
+    y = df.pop("target").to_numpy()
+    df["when"] = pd.Timestamp("2020-01-01") + pd.to_timedelta(df.pop("Prestige_score"), "D")
+    df["took"] = pd.to_timedelta(df.pop("DVRT"), unit="s")
+    df.loc[::9, ["when", "took"]] = None
+    arrow = df.convert_dtypes(dtype_backend="pyarrow").assign(
+        day=pd.Series(df["when"].dt.date, dtype=pd.ArrowDtype(pa.date32())))
+    numpy = df.assign(day=df["when"].dt.normalize())
+    assert isinstance(arrow["took"].dtype, pd.ArrowDtype)
+    for spaces in ["linear", "hist_gradient_boosting"]:
+        params = dict(n_trials=2, spaces=spaces, cv=2, random_state=0)
+        on_arrow = MetaOptClassifier(**params).fit(arrow[:300], y[:300])
+        on_numpy = MetaOptClassifier(**params).fit(numpy[:300], y[:300])
+        np.testing.assert_allclose(on_arrow.predict_proba(arrow[300:]),
+                                   on_numpy.predict_proba(numpy[300:]))
+        assert on_arrow.score(arrow[300:], y[300:]) > 0.6
 
 
 def test_sparse_input_and_sample_weight(wine):
