@@ -33,7 +33,7 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import threadpool_limits
 
-from metaopt._fitted import as_fitted_frame, unfitted_on_error
+from metaopt._fitted import as_fitted_frame, unfitted_on_error, with_string_names
 from metaopt._isolated import KillableWorker, TrialTimeout, cv_score
 from metaopt.data import validate
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
@@ -207,6 +207,7 @@ class _MetaOptSearch(BaseEstimator):
 
     def _validate_X(self, X, reset: bool):
         if isinstance(X, pd.DataFrame):
+            X = with_string_names(X)
             validate_data(self, X, reset=reset, skip_check_array=True)
             if len(X) == 0:  # scikit-learn's message for arrays
                 raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a "
@@ -605,7 +606,7 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
     classes_ : ndarray
     n_features_in_ : int
     feature_names_in_ : ndarray
-        Only when X was a DataFrame with string column names.
+        Only when X was a DataFrame: its column names, as strings.
     """
 
     _task = "classification"

@@ -26,7 +26,7 @@ from sklearn.utils.validation import (
 )
 
 from metaopt import metafeatures
-from metaopt._fitted import as_fitted_frame, unfitted_on_error
+from metaopt._fitted import as_fitted_frame, unfitted_on_error, with_string_names
 from metaopt.meta import resolve_device
 from metaopt.nas._mlp import MLPClassifier, MLPRegressor
 from metaopt.nas._prior import ArchitecturePrior
@@ -240,6 +240,7 @@ class _BaseMetaMLP(BaseEstimator):
     def _validate_X(self, X, reset: bool) -> pd.DataFrame | np.ndarray:
         """``X`` checked: a DataFrame as given, anything else as a float array."""
         if isinstance(X, pd.DataFrame):
+            X = with_string_names(X)
             validate_data(self, X, reset=reset, skip_check_array=True)
             if X.shape[0] == 0 or X.shape[1] == 0:
                 raise ValueError(f"X has shape {X.shape}: it needs rows and columns")

@@ -195,6 +195,25 @@ def test_pyarrow_backed_datetime_and_timedelta_columns(pmlb_root):
         assert on_arrow.score(arrow[300:], y[300:]) > 0.6
 
 
+def test_int_column_names_that_are_not_positions(pmlb_root):
+    """A DataFrame with int column names failed every trial: scikit-learn took the names
+    for positions (a string column reached the median imputer) and a column mixing
+    numbers and strings crashed ("keywords must be strings"). Its names are now strings:
+    the same search and predictions as with string names."""
+    data = LocalSource(pmlb_root).load("colic")
+    X = data.X.iloc[:, :6].copy()
+    X["site"] = ["north" if i % 3 == 0 else 5 for i in range(len(X))]
+    named = X.set_axis([str(i) for i in range(6, -1, -1)], axis=1)
+    numbered = X.set_axis(list(range(6, -1, -1)), axis=1)
+    for spaces in ["linear", "hist_gradient_boosting"]:
+        params = dict(n_trials=2, spaces=spaces, cv=2, random_state=0)
+        by_number = MetaOptClassifier(**params).fit(numbered, data.y)
+        by_name = MetaOptClassifier(**params).fit(named, data.y)
+        assert list(by_number.feature_names_in_) == list(named.columns)
+        np.testing.assert_allclose(by_number.predict_proba(numbered),
+                                   by_name.predict_proba(named))
+
+
 def test_sparse_input_and_sample_weight(wine):
     X = sp.csr_matrix(wine.X.to_numpy())
     weights = np.where(wine.y.to_numpy() == wine.y.iloc[0], 2.0, 1.0)

@@ -154,6 +154,19 @@ def test_dataframes_with_categories_and_missing_values(pmlb_root):
         model.predict(X.rename(columns={"site": "place"}))
 
 
+def test_int_column_names_that_are_not_positions(pmlb_root):
+    """Int column names were taken for positions by the preprocessing (a string column
+    reached the median imputer); they are now strings, as with string names."""
+    data = LocalSource(pmlb_root).load("colic")
+    X = data.X.iloc[:, :6].astype(float).assign(
+        site=np.where(np.arange(len(data.X)) % 3 == 0, "north", "south"))
+    numbered = X.set_axis(list(range(6, -1, -1)), axis=1)
+    named = X.set_axis([str(i) for i in range(6, -1, -1)], axis=1)
+    by_number = MetaMLPClassifier(**TINY, random_state=0).fit(numbered, data.y)
+    by_name = MetaMLPClassifier(**TINY, random_state=0).fit(named, data.y)
+    np.testing.assert_allclose(by_number.predict_proba(numbered), by_name.predict_proba(named))
+
+
 def test_a_failed_refit_leaves_the_model_unfitted_and_arrays_follow_frames(pmlb_root):
     """A refit that raised used to keep the new data's preprocessing beside the old model
     (accuracy 0.95 -> 0.16, silently); an array given to a model fitted on a DataFrame
