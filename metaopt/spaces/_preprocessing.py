@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from pandas.api import types as ptypes
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
@@ -90,6 +91,18 @@ class MixedAsStrings(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                            for c in self.mixed_})
 
 
+def _missing_as_nan(X: pd.DataFrame) -> pd.DataFrame:
+    """Object columns with their missing values (``pd.NA``, ``None``) as NaN: the encoders
+    take NaN for a missing value but refuse ``pd.NA`` beside strings or bools."""
+    positions = [i for i, dtype in enumerate(X.dtypes)
+                 if ptypes.is_object_dtype(dtype) and X.iloc[:, i].isna().any()]
+    if positions:
+        X = X.copy()
+        for i in positions:
+            X.isetitem(i, X.iloc[:, i].where(X.iloc[:, i].notna(), np.nan))
+    return X
+
+
 def _as_category(X: pd.DataFrame) -> pd.DataFrame:
     return X.astype("category")
 
@@ -119,8 +132,8 @@ def make_preprocessor(kind: str) -> ColumnTransformer:
     or sparse matrices (densified where the numeric step needs it: ``"scaled"``, ``"native"``).
 
     Categorical columns mixing strings with numbers are encoded as strings
-    (:class:`MixedAsStrings`). A missing categorical value is a category of its own (the
-    encoders handle NaN) rather than imputed: missingness is often informative, and
+    (:class:`MixedAsStrings`). A missing categorical value (NaN, None or ``pd.NA``) is a
+    category of its own (the encoders handle NaN) rather than imputed: missingness is often informative, and
     ``SimpleImputer`` on integer-coded ``category`` columns with NaN silently yields
     garbage (NaN cast to the minimum int64) with pandas 3.
 
@@ -166,7 +179,9 @@ def make_preprocessor(kind: str) -> ColumnTransformer:
     transformer = ColumnTransformer(
         [
             ("num", numeric, ColumnSelector(categorical=False)),
-            ("cat", make_pipeline(MixedAsStrings(), categorical), ColumnSelector(categorical=True)),
+            ("cat", make_pipeline(
+                FunctionTransformer(_missing_as_nan, feature_names_out="one-to-one"),
+                MixedAsStrings(), categorical), ColumnSelector(categorical=True)),
         ],
         verbose_feature_names_out=False,
     )

@@ -214,6 +214,26 @@ def test_int_column_names_that_are_not_positions(pmlb_root):
                                    by_name.predict_proba(named))
 
 
+def test_pd_na_in_object_columns_is_a_missing_value(pmlb_root):
+    """Object columns of strings or bools whose missing values are ``pd.NA`` (e.g. from
+    ``astype(object)`` of nullable columns) failed every trial of every family (the
+    encoders refuse pd.NA); pd.NA is a missing value like None."""
+    data = LocalSource(pmlb_root).load("colic")
+    X = data.X.iloc[:, :6].copy()
+    X["site"] = pd.Series(np.where(np.arange(len(X)) % 3 == 0, "north", "south"), dtype=object)
+    X["flag"] = pd.Series(np.arange(len(X)) % 4 == 0, dtype=object)
+    with_none = X.copy()
+    with_none.loc[::5, ["site", "flag"]] = None
+    with_na = with_none.astype({"site": "string", "flag": "boolean"}).astype(
+        {"site": object, "flag": object})
+    assert with_na["site"][0] is pd.NA and with_na["flag"][0] is pd.NA
+    for spaces in ["linear", "random_forest", "hist_gradient_boosting"]:
+        params = dict(n_trials=1, spaces=spaces, cv=2, random_state=0)
+        on_na = MetaOptClassifier(**params).fit(with_na, data.y)
+        on_none = MetaOptClassifier(**params).fit(with_none, data.y)
+        np.testing.assert_allclose(on_na.predict_proba(with_na), on_none.predict_proba(with_none))
+
+
 def test_sparse_input_and_sample_weight(wine):
     X = sp.csr_matrix(wine.X.to_numpy())
     weights = np.where(wine.y.to_numpy() == wine.y.iloc[0], 2.0, 1.0)
