@@ -173,12 +173,32 @@ def temporal_as_seconds(s: pd.Series) -> pd.Series:
     return (s - pd.Timestamp(0, tz=s.dt.tz)).dt.total_seconds()
 
 
+# what pandas infers for an object column that may hold lists, dicts or other objects
+_MIXED = ("mixed", "mixed-integer", "unknown-array")
+
+
+def _check_usable(s: pd.Series) -> None:
+    """Raise naming the column when its values cannot be features: complex numbers, or
+    containers (lists, dicts, sets, arrays) among the values of an object column."""
+    if ptypes.is_complex_dtype(s.dtype):
+        raise ValueError(f"X column {s.name!r} holds complex numbers; features must be real "
+                         "numbers, strings, bools or dates: drop it or split it (real, imag)")
+    if ptypes.is_object_dtype(s.dtype) and ptypes.infer_dtype(s, skipna=True) in _MIXED:
+        containers = s.dropna()[~s.dropna().map(ptypes.is_scalar)]
+        if len(containers):
+            value = containers.iloc[0]
+            raise ValueError(f"X column {s.name!r} holds {type(value).__name__} values "
+                             f"(e.g. {str(value)[:40]}); features must be numbers, strings, "
+                             "bools or dates: drop the column or convert it")
+
+
 def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
     """Numeric columns stay numeric, datetimes and timedeltas become seconds;
-    strings/objects/bools become ``category``."""
+    strings/objects/bools become ``category``. Unusable columns raise (_check_usable)."""
     out = {}
     for col in X.columns:
         s = X[col]
+        _check_usable(s)
         if isinstance(s.dtype, pd.CategoricalDtype):
             out[col] = s
         elif is_temporal(s.dtype):

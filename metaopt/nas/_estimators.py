@@ -175,14 +175,13 @@ class _BaseMetaMLP(BaseEstimator):
         started = time.perf_counter()
         self._check_params()
         raw = self._validate_X(X, reset=True)
-        X = self._encode_X(raw, reset=True)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, "
                              "but the target y is None")
         numeric = self._task == "regression"
         y = column_or_1d(check_array(y, ensure_2d=False, dtype="numeric" if numeric else None,
                                      ensure_all_finite=numeric, input_name="y"), warn=True)
-        check_consistent_length(X, y)
+        check_consistent_length(raw, y)
         target = self._encode_target(y)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(2**31 - 1))
@@ -192,7 +191,9 @@ class _BaseMetaMLP(BaseEstimator):
         if prior is not None and self.n_prior_trials > prior.n_pool:
             raise ValueError(f"n_prior_trials={self.n_prior_trials} exceeds the prior's pool "
                              f"of {prior.n_pool} configurations")
+        # validates the data too: a column that cannot be a feature is named
         self.meta_features_ = metafeatures.compute(raw, y, self._task, random_state=0)
+        X = self._encode_X(raw, reset=True)
         trainer = FoldTrainer(X.astype(np.float64), target, self._task, splits,
                               self.device_, seed)
         sampler = self._sampler(seed, n_startup=10 if prior is None else self.n_prior_trials)

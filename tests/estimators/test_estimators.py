@@ -316,6 +316,11 @@ def test_mlp_workers_are_kept_and_torch_dynamo_is_imported_after_the_first_trial
     (np.array([[1.0, np.inf], [2.0, 3.0], [1.0, 1.0]]), np.array([0, 1, 0]), "infinity"),
     (np.ones((6, 2)), np.zeros(6), "at least 2 classes"),
     (np.ones((6, 2)), np.array([0, 1, np.nan, 0, 1, 0]), "NaN"),
+    # a column that cannot be a feature failed every trial with "unhashable type: 'dict'"
+    (pd.DataFrame({"x": np.arange(6.0), "tags": [{"k": i} for i in range(6)]}),
+     np.array([0, 1] * 3), "column 'tags' holds dict values"),
+    (pd.DataFrame({"x": np.arange(6.0), "z": np.arange(6) + 1j}), np.array([0, 1] * 3),
+     "column 'z' holds complex numbers"),
 ])
 def test_bad_input(X, y, match):
     with pytest.raises(ValueError, match=match):

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 from sklearn.datasets import load_diabetes, make_classification, make_regression
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -132,6 +133,9 @@ def test_bad_data_gives_clear_errors():
         MetaMLPClassifier(**TINY).fit(X, y[:-1])
     with pytest.raises(ValueError, match="Unknown label type"):
         MetaMLPClassifier(**TINY).fit(X, np.linspace(0, 1, 40))
+    with pytest.raises(ValueError, match="column 'tags' holds list values"):
+        # the preprocessing failed with "unhashable type: 'list'"
+        MetaMLPClassifier(**TINY).fit(pd.DataFrame(X).assign(tags=[[i] for i in range(40)]), y)
     with pytest.raises(ValueError, match=r"cv=5 needs at least 10 samples, got 6 sample"):
         MetaMLPClassifier(**{**TINY, "cv": 5}).fit(X[:6], y[:6])
     model = MetaMLPClassifier(**TINY, random_state=0).fit(X, y)
