@@ -108,17 +108,21 @@ def _as_category(X: pd.DataFrame) -> pd.DataFrame:
 
 
 def _as_numbers(X, dense: bool):
-    """A DataFrame's datetime and timedelta columns as seconds (floats); a sparse matrix
-    as a dense array when ``dense`` (standardising and pandas output need one)."""
+    """A DataFrame's datetime and timedelta columns as seconds (floats); a sparse matrix,
+    or a DataFrame's sparse columns, dense when ``dense`` (standardising, histogram
+    gradient boosting and pandas output need it)."""
     if sp.issparse(X):
         return X.toarray() if dense else X
     if not isinstance(X, pd.DataFrame):
         return X
-    positions = [i for i, dtype in enumerate(X.dtypes) if is_temporal(dtype)]
+    positions = [i for i, dtype in enumerate(X.dtypes)
+                 if is_temporal(dtype) or (dense and isinstance(dtype, pd.SparseDtype))]
     if positions:
         X = X.copy()
         for i in positions:
-            X.isetitem(i, temporal_as_seconds(X.iloc[:, i]))
+            column = X.iloc[:, i]
+            X.isetitem(i, column.sparse.to_dense() if isinstance(column.dtype, pd.SparseDtype)
+                       else temporal_as_seconds(column))
     return X
 
 

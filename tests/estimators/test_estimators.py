@@ -244,6 +244,20 @@ def test_sparse_input_and_sample_weight(wine):
     assert model.score(X, wine.y) > 0.8
 
 
+def test_pandas_sparse_columns(wine):
+    """A DataFrame of sparse columns (DataFrame.sparse.from_spmatrix) failed every trial
+    of the scaled families ("Cannot center sparse matrices") and of gradient boosting;
+    its columns are densified where the numeric step needs it: as the dense frame."""
+    dense = wine.X.astype(float)
+    sparse = pd.DataFrame.sparse.from_spmatrix(sp.csr_matrix(dense.to_numpy()),
+                                               columns=dense.columns)
+    for spaces in ["linear", "hist_gradient_boosting"]:
+        params = dict(n_trials=1, spaces=spaces, cv=2, random_state=0)
+        on_sparse = MetaOptClassifier(**params).fit(sparse, wine.y)
+        on_dense = MetaOptClassifier(**params).fit(dense, wine.y)
+        np.testing.assert_allclose(on_sparse.predict_proba(sparse), on_dense.predict_proba(dense))
+
+
 def test_regressor_on_real_data(pmlb_root):
     data = LocalSource(pmlb_root).load("1027_ESL", "regression")
     model = MetaOptRegressor(n_trials=3, spaces=["linear", "knn"], cv=3,
