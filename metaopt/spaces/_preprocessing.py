@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import scipy.sparse as sp
 from pandas.api import types as ptypes
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
@@ -25,11 +26,22 @@ _CATEGORICAL_DTYPES = ["category", "object", "string", "bool"]
 _NUMERIC_DTYPES = ["number", "datetime", "datetimetz", "timedelta"]
 
 
+def _is_decimal(column: pd.Series) -> bool:
+    """Whether ``column`` holds decimals (``decimal.Decimal`` objects, as SQL drivers
+    return them, or pyarrow ``decimal128``): numbers, as :func:`metaopt.data.validate`
+    takes them, not categories."""
+    if isinstance(column.dtype, pd.ArrowDtype):
+        return pa.types.is_decimal(column.dtype.pyarrow_dtype)
+    return (ptypes.is_object_dtype(column.dtype)
+            and ptypes.infer_dtype(column, skipna=True) == "decimal")
+
+
 class ColumnSelector:
     """Select categorical or numeric columns of a DataFrame, or of a plain array.
 
-    DataFrames delegate to :func:`sklearn.compose.make_column_selector`; a numpy array
-    has no categorical columns, so all its columns are numeric. Numeric columns without
+    DataFrames delegate to :func:`sklearn.compose.make_column_selector`, decimals
+    (:func:`_is_decimal`) being numeric; a numpy array has no categorical columns, so all
+    its columns are numeric. Numeric columns without
     any observed value in the rows being fitted are left out: they carry nothing, the
     imputer would drop them with a warning at every fit, and histogram gradient
     boosting fails on them.
@@ -40,10 +52,13 @@ class ColumnSelector:
 
     def __call__(self, X) -> list:
         if isinstance(X, pd.DataFrame):
+            decimals = [c for c in X.columns if _is_decimal(X[c])]
             if self.categorical:
-                return make_column_selector(dtype_include=_CATEGORICAL_DTYPES)(X)
-            columns = make_column_selector(dtype_include=_NUMERIC_DTYPES, dtype_exclude="bool")(X)
-            return [c for c in columns if X[c].notna().any()]
+                return [c for c in make_column_selector(dtype_include=_CATEGORICAL_DTYPES)(X)
+                        if c not in decimals]
+            numeric = make_column_selector(dtype_include=_NUMERIC_DTYPES, dtype_exclude="bool")(X)
+            return [c for c in X.columns
+                    if (c in numeric or c in decimals) and X[c].notna().any()]
         if self.categorical:
             return []
         if sp.issparse(X):
@@ -108,7 +123,8 @@ def _as_category(X: pd.DataFrame) -> pd.DataFrame:
 
 
 def _as_numbers(X, dense: bool):
-    """A DataFrame's datetime and timedelta columns as seconds (floats); a sparse matrix,
+    """A DataFrame's datetime and timedelta columns as seconds and its decimal columns as
+    floats; a sparse matrix,
     or a DataFrame's sparse columns, dense when ``dense`` (standardising, histogram
     gradient boosting and pandas output need it)."""
     if sp.issparse(X):
@@ -116,13 +132,17 @@ def _as_numbers(X, dense: bool):
     if not isinstance(X, pd.DataFrame):
         return X
     positions = [i for i, dtype in enumerate(X.dtypes)
-                 if is_temporal(dtype) or (dense and isinstance(dtype, pd.SparseDtype))]
+                 if is_temporal(dtype) or _is_decimal(X.iloc[:, i])
+                 or (dense and isinstance(dtype, pd.SparseDtype))]
     if positions:
         X = X.copy()
         for i in positions:
             column = X.iloc[:, i]
-            X.isetitem(i, column.sparse.to_dense() if isinstance(column.dtype, pd.SparseDtype)
-                       else temporal_as_seconds(column))
+            if isinstance(column.dtype, pd.SparseDtype):
+                X.isetitem(i, column.sparse.to_dense())
+            else:
+                X.isetitem(i, temporal_as_seconds(column) if is_temporal(column.dtype)
+                           else column.astype(float))
     return X
 
 
