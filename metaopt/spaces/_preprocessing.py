@@ -40,8 +40,9 @@ class ColumnSelector:
     """Select categorical or numeric columns of a DataFrame, or of a plain array.
 
     DataFrames delegate to :func:`sklearn.compose.make_column_selector`, decimals
-    (:func:`_is_decimal`) being numeric; a numpy array has no categorical columns, so all
-    its columns are numeric. Numeric columns without
+    (:func:`_is_decimal`) being numeric, and give column positions: names may be numbers
+    that are not the positions, which scikit-learn would take for positions. A numpy
+    array has no categorical columns, so all its columns are numeric. Numeric columns without
     any observed value in the rows being fitted are left out: they carry nothing, the
     imputer would drop them with a warning at every fit, and histogram gradient
     boosting fails on them.
@@ -52,13 +53,15 @@ class ColumnSelector:
 
     def __call__(self, X) -> list:
         if isinstance(X, pd.DataFrame):
-            decimals = [c for c in X.columns if _is_decimal(X[c])]
+            by_position = X.set_axis(range(X.shape[1]), axis=1)
+            decimals = {i for i in by_position if _is_decimal(by_position[i])}
             if self.categorical:
-                return [c for c in make_column_selector(dtype_include=_CATEGORICAL_DTYPES)(X)
-                        if c not in decimals]
-            numeric = make_column_selector(dtype_include=_NUMERIC_DTYPES, dtype_exclude="bool")(X)
-            return [c for c in X.columns
-                    if (c in numeric or c in decimals) and X[c].notna().any()]
+                chosen = make_column_selector(dtype_include=_CATEGORICAL_DTYPES)(by_position)
+                return [i for i in chosen if i not in decimals]
+            numeric = set(make_column_selector(dtype_include=_NUMERIC_DTYPES,
+                                               dtype_exclude="bool")(by_position))
+            return [i for i in by_position
+                    if (i in numeric or i in decimals) and by_position[i].notna().any()]
         if self.categorical:
             return []
         if sp.issparse(X):
@@ -94,7 +97,8 @@ class MixedAsStrings(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y=None) -> MixedAsStrings:
         """Find the columns that mix strings with other values."""
         validate_data(self, X, skip_check_array=True)  # names, for get_feature_names_out
-        self.mixed_ = [c for c in X.columns if _mixes_strings(X[c])]
+        # positions: column names may be numbers or repeat
+        self.mixed_ = [i for i in range(X.shape[1]) if _mixes_strings(X.iloc[:, i])]
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -102,8 +106,10 @@ class MixedAsStrings(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         if not self.mixed_:
             return X
-        return X.assign(**{c: X[c].astype(object).map(_text, na_action="ignore")
-                           for c in self.mixed_})
+        X = X.copy()
+        for i in self.mixed_:
+            X.isetitem(i, X.iloc[:, i].astype(object).map(_text, na_action="ignore"))
+        return X
 
 
 def _missing_as_nan(X: pd.DataFrame) -> pd.DataFrame:

@@ -232,6 +232,26 @@ def test_default_configs_fit_a_column_mixing_numbers_and_strings(space, dtype, p
                                   model[:-1].transform(numbers_only)[:-1])
 
 
+@pytest.mark.parametrize("name", [s for s in REQUIRED
+                                  if get_space(s).preprocessing != "native"])
+def test_columns_named_by_numbers_that_are_not_their_positions(name, pmlb_root):
+    """Columns named 7, 3, 5: scikit-learn took the selected names for positions (a
+    wrong column, or none), and the mixed-column step failed ('keywords must be
+    strings'). The native preprocessing (pandas output) needs string names, which the
+    estimators give it (feature_names_in_ as strings)."""
+    space = get_space(name)
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")[:150]
+    named = df[["A2", "A3", "A4"]].astype({"A4": object})
+    named["A4"] = pd.Series(([1, 2, "unknown"] * 50)[:len(named)], dtype=object)
+    numbered = named.set_axis([7, 3, 5], axis=1)
+    params = {k: min(v, CAPS[k]) if k in CAPS else v
+              for k, v in space.default("classification").items()}
+    by_name = space.build(params, "classification", random_state=0).fit(named, df["target"])
+    by_number = space.build(params, "classification", random_state=0).fit(numbered,
+                                                                          df["target"])
+    np.testing.assert_array_equal(by_number.predict(numbered), by_name.predict(named))
+
+
 def test_default_configs_use_datetime_and_timedelta_columns_as_seconds(space, pmlb_root):
     """A datetime column was silently dropped by every family and a timedelta column
     crashed the scaled and ordinal preprocessing; both are now numbers of seconds, and
