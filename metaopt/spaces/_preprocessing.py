@@ -26,21 +26,41 @@ _CATEGORICAL_DTYPES = ["category", "object", "string", "bool"]
 _NUMERIC_DTYPES = ["number", "datetime", "datetimetz", "timedelta"]
 
 
-def _is_decimal(column: pd.Series) -> bool:
-    """Whether ``column`` holds decimals (``decimal.Decimal`` objects, as SQL drivers
-    return them, or pyarrow ``decimal128``): numbers, as :func:`metaopt.data.validate`
-    takes them, not categories."""
-    if isinstance(column.dtype, pd.ArrowDtype):
-        return pa.types.is_decimal(column.dtype.pyarrow_dtype)
-    return (ptypes.is_object_dtype(column.dtype)
-            and ptypes.infer_dtype(column, skipna=True) == "decimal")
+# what pandas infers for an object or text column holding only numbers or number text
+_NUMBER_KINDS = ("decimal", "integer", "floating", "mixed-integer-float", "string")
+
+
+def _is_arrow_decimal(dtype) -> bool:
+    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_decimal(dtype.pyarrow_dtype)
+
+
+def _is_number_column(column: pd.Series) -> bool:
+    """Whether a column pandas does not type as numeric holds only numbers: decimals
+    (``decimal.Decimal`` objects, as SQL drivers return them, or pyarrow ``decimal128``)
+    or numbers as text (``"1.5"``, a CSV read with ``dtype=str``). Numbers, as
+    :func:`metaopt.data.validate` takes them, not categories."""
+    if _is_arrow_decimal(column.dtype):
+        return True
+    if isinstance(column.dtype, pd.CategoricalDtype) or not (
+            ptypes.is_object_dtype(column.dtype) or ptypes.is_string_dtype(column.dtype)):
+        return False
+    present = column.dropna()
+    return (len(present) > 0 and ptypes.infer_dtype(present) in _NUMBER_KINDS
+            and bool(pd.to_numeric(present, errors="coerce").notna().all()))
+
+
+def _as_float(column: pd.Series) -> pd.Series:
+    """A column of :func:`_is_number_column` as floats (text that is no number: NaN)."""
+    if _is_arrow_decimal(column.dtype):
+        return column.astype(float)
+    return pd.to_numeric(column, errors="coerce").astype(float)
 
 
 class ColumnSelector:
     """Select categorical or numeric columns of a DataFrame, or of a plain array.
 
-    DataFrames delegate to :func:`sklearn.compose.make_column_selector`, decimals
-    (:func:`_is_decimal`) being numeric, and give column positions: names may be numbers
+    DataFrames delegate to :func:`sklearn.compose.make_column_selector`, columns of
+    numbers typed as objects or text (:func:`_is_number_column`) being numeric, and give column positions: names may be numbers
     that are not the positions, which scikit-learn would take for positions. A numpy
     array has no categorical columns, so all its columns are numeric. Numeric columns without
     any observed value in the rows being fitted are left out: they carry nothing, the
@@ -54,14 +74,14 @@ class ColumnSelector:
     def __call__(self, X) -> list:
         if isinstance(X, pd.DataFrame):
             by_position = X.set_axis(range(X.shape[1]), axis=1)
-            decimals = {i for i in by_position if _is_decimal(by_position[i])}
+            typed_otherwise = {i for i in by_position if _is_number_column(by_position[i])}
             if self.categorical:
                 chosen = make_column_selector(dtype_include=_CATEGORICAL_DTYPES)(by_position)
-                return [i for i in chosen if i not in decimals]
+                return [i for i in chosen if i not in typed_otherwise]
             numeric = set(make_column_selector(dtype_include=_NUMERIC_DTYPES,
                                                dtype_exclude="bool")(by_position))
             return [i for i in by_position
-                    if (i in numeric or i in decimals) and by_position[i].notna().any()]
+                    if (i in numeric or i in typed_otherwise) and by_position[i].notna().any()]
         if self.categorical:
             return []
         if sp.issparse(X):
@@ -129,16 +149,19 @@ def _as_category(X: pd.DataFrame) -> pd.DataFrame:
 
 
 def _as_numbers(X, dense: bool):
-    """A DataFrame's datetime and timedelta columns as seconds and its decimal columns as
-    floats; a sparse matrix,
+    """A DataFrame's datetime and timedelta columns as seconds and its decimal or number-text
+    columns as floats; a sparse matrix,
     or a DataFrame's sparse columns, dense when ``dense`` (standardising, histogram
     gradient boosting and pandas output need it)."""
     if sp.issparse(X):
         return X.toarray() if dense else X
     if not isinstance(X, pd.DataFrame):
         return X
+    # (every column here was selected as numeric: what pandas does not type as a number
+    # holds decimals or number text; pyarrow decimals are "numeric" with a missing NA)
     positions = [i for i, dtype in enumerate(X.dtypes)
-                 if is_temporal(dtype) or _is_decimal(X.iloc[:, i])
+                 if is_temporal(dtype) or _is_arrow_decimal(dtype)
+                 or not ptypes.is_numeric_dtype(dtype)
                  or (dense and isinstance(dtype, pd.SparseDtype))]
     if positions:
         X = X.copy()
@@ -148,7 +171,7 @@ def _as_numbers(X, dense: bool):
                 X.isetitem(i, column.sparse.to_dense())
             else:
                 X.isetitem(i, temporal_as_seconds(column) if is_temporal(column.dtype)
-                           else column.astype(float))
+                           else _as_float(column))
     return X
 
 

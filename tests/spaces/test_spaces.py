@@ -232,6 +232,23 @@ def test_default_configs_fit_a_column_mixing_numbers_and_strings(space, dtype, p
                                   model[:-1].transform(numbers_only)[:-1])
 
 
+@pytest.mark.parametrize("text", [object, "string"])
+def test_numbers_written_as_text_are_numbers(space, text, pmlb_root):
+    """A CSV read with dtype=str: validate and the meta-features took its columns for
+    numbers, every family one-hot encoded them (at most 32 values each), and held-out R²
+    of a linear model fell from 0.74 to -0.02; now the model is the one of the floats."""
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")[:150]
+    X, y = df[["A2", "A3", "A8"]].round(3), df["target"]
+    as_text = X.astype(text).assign(A3=lambda f: f["A3"].where(f.index != 4, None))
+    params = {k: min(v, CAPS[k]) if k in CAPS else v
+              for k, v in space.default("classification").items()}
+    with_gap = X.assign(A3=X["A3"].where(X.index != 4))
+    floats = space.build(params, "classification", random_state=0).fit(with_gap, y)
+    texts = space.build(params, "classification", random_state=0).fit(as_text, y)
+    assert texts[:-1].transform(as_text[:3]).shape[1] == 3
+    np.testing.assert_array_equal(texts.predict(as_text), floats.predict(with_gap))
+
+
 @pytest.mark.parametrize("name", [s for s in REQUIRED
                                   if get_space(s).preprocessing != "native"])
 def test_columns_named_by_numbers_that_are_not_their_positions(name, pmlb_root):
