@@ -192,7 +192,7 @@ class LocalSource:
         for base in (self.root / name / name, self.root / name):
             for suffix in _TABLE_SUFFIXES:
                 path = base.with_name(base.name + suffix)
-                if path.is_file():
+                if path.is_file() and _dataset_name(path) == name:  # not manifest.csv
                     return path
         raise DatasetLoadError(
             f"dataset {name!r} not found under {self.root} (looked for {name}/{name}.<ext> "

@@ -64,6 +64,8 @@ def test_local_source_reads_pmlb_layout(pmlb_root):
     assert ds.X["age"].dtype == float
     reg = source.load("1027_ESL")
     assert reg.task == "regression" and reg.y.dtype == float
+    with pytest.raises(DatasetLoadError, match="dataset 'manifest' not found"):
+        source.load("manifest")  # it read the manifest as a dataset
 
 
 def test_local_source_without_manifest_and_parquet(tmp_path):
