@@ -192,6 +192,17 @@ def _check_usable(s: pd.Series) -> None:
                              "bools or dates: drop the column or convert it")
 
 
+def holds_numbers(s: pd.Series) -> bool:
+    """Whether an object or text column holds only numbers, number text (``"1.5"``, a
+    CSV read with ``dtype=str``) or missing values: numbers, not categories (bools are
+    categories)."""
+    present = s.dropna()
+    if len(present) and ptypes.infer_dtype(present) == "boolean":
+        return False
+    # as floats: pyarrow-backed results hold NaN, not a missing value, for a non-number
+    return bool(pd.to_numeric(present, errors="coerce").astype(float).notna().all())
+
+
 def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
     """Numeric columns stay numeric, datetimes and timedeltas become seconds;
     strings/objects/bools become ``category``. Unusable columns raise (_check_usable)."""
@@ -207,13 +218,10 @@ def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
             out[col] = s.astype("category")  # bools with None/NaN are objects
         elif ptypes.is_numeric_dtype(s):
             out[col] = s.astype(float) if ptypes.is_extension_array_dtype(s) else s
+        elif holds_numbers(s):  # numbers stored as strings or objects, as floats
+            out[col] = pd.to_numeric(s, errors="coerce").astype(float)
         else:
-            # as floats: pyarrow-backed results hold NaN, not a missing value, for a non-number
-            numeric = pd.to_numeric(s, errors="coerce").astype(float)
-            if numeric.notna().sum() == s.notna().sum():  # numbers stored as strings
-                out[col] = numeric
-            else:
-                out[col] = s.astype(str).where(s.notna()).astype("category")
+            out[col] = s.astype(str).where(s.notna()).astype("category")
     return pd.DataFrame(out, index=X.index)
 
 

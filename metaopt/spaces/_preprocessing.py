@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from metaopt.data._dataset import is_temporal, temporal_as_seconds
+from metaopt.data._dataset import holds_numbers, is_temporal, temporal_as_seconds
 
 PREPROCESSING_KINDS = ("scaled", "ordinal", "native")
 # Cap on the columns one categorical feature may produce (one-hot) or codes it may
@@ -26,27 +26,21 @@ _CATEGORICAL_DTYPES = ["category", "object", "string", "bool"]
 _NUMERIC_DTYPES = ["number", "datetime", "datetimetz", "timedelta"]
 
 
-# what pandas infers for an object or text column holding only numbers or number text
-_NUMBER_KINDS = ("decimal", "integer", "floating", "mixed-integer-float", "string")
-
-
 def _is_arrow_decimal(dtype) -> bool:
     return isinstance(dtype, pd.ArrowDtype) and pa.types.is_decimal(dtype.pyarrow_dtype)
 
 
 def _is_number_column(column: pd.Series) -> bool:
-    """Whether a column pandas does not type as numeric holds only numbers: decimals
+    """Whether a column pandas does not type as numeric holds numbers: decimals
     (``decimal.Decimal`` objects, as SQL drivers return them, or pyarrow ``decimal128``)
-    or numbers as text (``"1.5"``, a CSV read with ``dtype=str``). Numbers, as
-    :func:`metaopt.data.validate` takes them, not categories."""
+    or numbers as text, alone or mixed (:func:`metaopt.data._dataset.holds_numbers`).
+    Numbers, as :func:`metaopt.data.validate` takes them, not categories."""
     if _is_arrow_decimal(column.dtype):
         return True
     if isinstance(column.dtype, pd.CategoricalDtype) or not (
             ptypes.is_object_dtype(column.dtype) or ptypes.is_string_dtype(column.dtype)):
         return False
-    present = column.dropna()
-    return (len(present) > 0 and ptypes.infer_dtype(present) in _NUMBER_KINDS
-            and bool(pd.to_numeric(present, errors="coerce").notna().all()))
+    return holds_numbers(column)
 
 
 def _as_float(column: pd.Series) -> pd.Series:

@@ -249,6 +249,28 @@ def test_numbers_written_as_text_are_numbers(space, text, pmlb_root):
     np.testing.assert_array_equal(texts.predict(as_text), floats.predict(with_gap))
 
 
+def test_preprocessing_takes_for_numbers_the_columns_validate_does(pmlb_root):
+    """validate and the meta-features took numbers mixed with number text or decimals
+    for numbers, the preprocessing one-hot encoded them as categories; an object column
+    with no value was a category there, a column of NaN (dropped) for validate."""
+    import decimal
+
+    from metaopt.spaces._preprocessing import ColumnSelector
+
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")[:150]
+    X = df[["A2", "A3", "A8", "A11", "A4"]].astype(object)
+    X["A2"] = [v if i % 2 else str(v) for i, v in enumerate(df["A2"])]  # 30.83, "58.67"
+    X["A3"] = [decimal.Decimal(str(v)) if i % 2 else v for i, v in enumerate(df["A3"])]
+    X["A8"] = X["A8"].where(X.index % 3 > 0, None)
+    X["A11"] = None
+    X["A4"] = "g" + df["A4"].astype(str)  # a category
+    frame, _, _ = validate(X, df["target"], "classification")
+    assert [c for c in frame if pd.api.types.is_numeric_dtype(frame[c])] == [
+        "A2", "A3", "A8", "A11"]
+    assert ColumnSelector(categorical=False)(X) == [0, 1, 2]  # A11: no value, left out
+    assert ColumnSelector(categorical=True)(X) == [4]
+
+
 @pytest.mark.parametrize("name", [s for s in REQUIRED
                                   if get_space(s).preprocessing != "native"])
 def test_columns_named_by_numbers_that_are_not_their_positions(name, pmlb_root):
