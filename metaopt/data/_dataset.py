@@ -195,9 +195,10 @@ def _check_usable(s: pd.Series) -> None:
 def holds_numbers(s: pd.Series) -> bool:
     """Whether an object or text column holds only numbers, number text (``"1.5"``, a
     CSV read with ``dtype=str``) or missing values: numbers, not categories (bools are
-    categories)."""
+    categories). A first value that is no number ends the check cheaply."""
     present = s.dropna()
-    if len(present) and ptypes.infer_dtype(present) == "boolean":
+    if len(present) and (ptypes.infer_dtype(present) == "boolean"
+                         or pd.isna(pd.to_numeric(present.iloc[:1], errors="coerce")).all()):
         return False
     # as floats: pyarrow-backed results hold NaN, not a missing value, for a non-number
     return bool(pd.to_numeric(present, errors="coerce").astype(float).notna().all())

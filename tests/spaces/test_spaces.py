@@ -271,6 +271,23 @@ def test_preprocessing_takes_for_numbers_the_columns_validate_does(pmlb_root):
     assert ColumnSelector(categorical=True)(X) == [4]
 
 
+def test_selecting_text_columns_parses_one_value_of_a_column_of_words(pmlb_root,
+                                                                      monkeypatch):
+    """Every pipeline fit (every fold of every trial) parsed every value of every text
+    column as a number, twice: 2,000 rows x 500 columns of words took 2.5 s instead of
+    1 s to preprocess. A column's first value that is no number now ends its check."""
+    from metaopt.spaces._preprocessing import ColumnSelector
+
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")
+    X = "v" + df.drop(columns="target").astype(str)
+    parsed = []
+    to_numeric = pd.to_numeric
+    monkeypatch.setattr(pd, "to_numeric", lambda values, **kw: (
+        parsed.append(len(values)), to_numeric(values, **kw))[1])
+    assert ColumnSelector(categorical=True)(X) == list(range(X.shape[1]))
+    assert sum(parsed) <= X.shape[1]
+
+
 @pytest.mark.parametrize("name", [s for s in REQUIRED
                                   if get_space(s).preprocessing != "native"])
 def test_columns_named_by_numbers_that_are_not_their_positions(name, pmlb_root):
