@@ -86,11 +86,12 @@ class ColumnSelector:
         return f"ColumnSelector(categorical={self.categorical})"
 
 
-def _mixes_strings(column: pd.Series) -> bool:
-    """Whether the values (or categories) of ``column`` mix strings with other types."""
+def _holds(column: pd.Series) -> set[bool]:
+    """Whether the values (or categories) of ``column`` are strings (True), other values
+    (False), or both."""
     values = (column.cat.categories if isinstance(column.dtype, pd.CategoricalDtype)
               else column.dropna().unique())
-    return len({isinstance(v, str) for v in values}) > 1
+    return {isinstance(v, str) for v in values}
 
 
 def _text(value) -> str:
@@ -106,23 +107,29 @@ class MixedAsStrings(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Categorical columns whose values mix strings with numbers (``1, 2, "unknown"``) as
     strings (a whole float as its integer), missing values kept: scikit-learn's encoders
     refuse mixed types. The columns are chosen at fit, so a later batch holding only
-    numbers (floats, with a missing value) is converted alike."""
+    numbers (floats, with a missing value) is converted alike; so is a column of strings
+    at fit given as numbers (a batch missing it in every row is floats)."""
 
     def fit(self, X: pd.DataFrame, y=None) -> MixedAsStrings:
-        """Find the columns that mix strings with other values."""
+        """Find the columns that mix strings with other values, and those of strings."""
         validate_data(self, X, skip_check_array=True)  # names, for get_feature_names_out
         # positions: column names may be numbers or repeat
-        self.mixed_ = [i for i in range(X.shape[1]) if _mixes_strings(X.iloc[:, i])]
+        holds = [_holds(X.iloc[:, i]) for i in range(X.shape[1])]
+        self.mixed_ = [i for i, kinds in enumerate(holds) if kinds == {True, False}]
+        self.strings_ = [i for i, kinds in enumerate(holds) if True in kinds]
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """``X`` with the columns found at fit as strings."""
         check_is_fitted(self)
-        if not self.mixed_:
+        convert = [i for i in self.strings_ if i in self.mixed_
+                   or ptypes.is_numeric_dtype(X.dtypes.iloc[i])]
+        if not convert:
             return X
         X = X.copy()
-        for i in self.mixed_:
-            X.isetitem(i, X.iloc[:, i].astype(object).map(_text, na_action="ignore"))
+        for i in convert:
+            X.isetitem(i, X.iloc[:, i].astype(object).map(_text, na_action="ignore")
+                       .astype(object))  # map gives floats when every value is missing
         return X
 
 

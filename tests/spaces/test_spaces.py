@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import warnings
@@ -247,6 +248,24 @@ def test_numbers_written_as_text_are_numbers(space, text, pmlb_root):
     texts = space.build(params, "classification", random_state=0).fit(as_text, y)
     assert texts[:-1].transform(as_text[:3]).shape[1] == 3
     np.testing.assert_array_equal(texts.predict(as_text), floats.predict(with_gap))
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_a_batch_missing_a_text_column_in_every_row_is_predicted(space, mixed, pmlb_root):
+    """pandas reads a column that is empty in every row of a CSV as floats: a column of
+    strings (or mixing strings and numbers) at fit then failed every prediction ('ufunc
+    isnan not supported'); now it is missing, as the same rows as objects."""
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")[:150]
+    words = ("g" + df["A4"].astype(str)).astype(object)
+    X = df[["A2", "A3", "A8"]].assign(A4=words.where(df.index % 5 > 0, df["A4"]) if mixed
+                                      else words)
+    params = {k: min(v, CAPS[k]) if k in CAPS else v
+              for k, v in space.default("classification").items()}
+    model = space.build(params, "classification", random_state=0).fit(X, df["target"])
+    batch = pd.read_csv(io.StringIO(X[:4].assign(A4="").to_csv(index=False)))
+    assert batch["A4"].dtype == float
+    as_objects = batch.astype({"A4": object}).assign(A4=None)
+    np.testing.assert_array_equal(model.predict(batch), model.predict(as_objects))
 
 
 def test_preprocessing_takes_for_numbers_the_columns_validate_does(pmlb_root):
