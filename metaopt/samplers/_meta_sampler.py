@@ -364,9 +364,6 @@ class MetaSampler(BaseSampler):
         overlap = {s: len(names & {p.name for p in shipped_space(s).params})
                    for s in shipped_spaces()}
         best = max(overlap, key=overlap.get, default=None)
-        if best == ALL:  # the model families this study chooses among
-            families = _study_families(study)
-            best = "+".join(families) if families else ALL
         if best is None or overlap[best] == 0:
             warnings.warn(
                 f"MetaSampler: the study's parameters {sorted(names)} match no shipped "
@@ -380,6 +377,9 @@ class MetaSampler(BaseSampler):
             warnings.warn(f"MetaSampler: the study's parameters match the shipped meta-models "
                           f"{tied} equally; using {best!r}: pass space= to choose",
                           stacklevel=3)
+        if best == ALL:  # the model families this study chooses among
+            families = _study_families(study)
+            return "+".join(families) if families else ALL
         return best
 
     def _source_warm_starts(self, model: MetaModel) -> list[dict[str, Any]]:

@@ -302,6 +302,26 @@ def test_an_ambiguous_inferred_space_is_named():
         study.optimize(forest, n_trials=3)
 
 
+def test_infers_the_families_of_a_study_run_by_another_sampler():
+    """A study whose trials chose among svm and knn through a "space" parameter, taken
+    over by MetaSampler(space=None): inferring the space failed every later trial
+    with KeyError: 'svm+knn'."""
+    from metaopt.spaces import combine, get_space
+
+    space = combine([get_space("svm"), get_space("knn")])
+
+    def objective(trial):
+        space.sample(trial, "classification")
+        return 0.5
+
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(objective, n_trials=3)
+    study.sampler = MetaSampler(task="classification", seed=0)
+    study.optimize(objective, n_trials=2)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 5
+    assert study.sampler._space_name == "svm+knn"
+
+
 def test_ranker_proposes_after_the_warm_start_in_the_combined_space():
     """Every trial after the portfolio comes from the adapted ranker, not the fallback
     (a neighbour of an incumbent on a log-scale bound used to break the proposal)."""
