@@ -74,8 +74,10 @@ class ColumnSelector:
                 return [i for i in chosen if i not in typed_otherwise]
             numeric = set(make_column_selector(dtype_include=_NUMERIC_DTYPES,
                                                dtype_exclude="bool")(by_position))
+            # (is_temporal: pyarrow timestamps with a time zone escape select_dtypes)
             return [i for i in by_position
-                    if (i in numeric or i in typed_otherwise) and by_position[i].notna().any()]
+                    if (i in numeric or i in typed_otherwise or is_temporal(by_position[i].dtype))
+                    and by_position[i].notna().any()]
         if self.categorical:
             return []
         if sp.issparse(X):

@@ -327,6 +327,22 @@ def test_columns_named_by_numbers_that_are_not_their_positions(name, pmlb_root):
     np.testing.assert_array_equal(by_number.predict(numbered), by_name.predict(named))
 
 
+def test_a_pyarrow_timestamp_with_a_time_zone_is_a_number(space):
+    """validate took it for seconds, but every family's preprocessing left it out
+    (select_dtypes does not see it as a datetime)."""
+    import pyarrow as pa
+
+    kind = pa.timestamp("s", tz="UTC")
+    when = pd.Series(pa.array([pd.Timestamp("2020-01-01", tz="UTC") + pd.Timedelta(days=d)
+                               for d in range(60)], kind), dtype=pd.ArrowDtype(kind))
+    X = pd.DataFrame({"when": when, "b": np.arange(60.0) % 7})
+    y = (np.arange(60) >= 30).astype(int)
+    params = {k: min(v, CAPS[k]) if k in CAPS else v
+              for k, v in space.default("classification").items()}
+    model = space.build(params, "classification", random_state=0).fit(X, y)
+    assert "when" in model[:-1].get_feature_names_out()
+
+
 def test_default_configs_use_datetime_and_timedelta_columns_as_seconds(space, pmlb_root):
     """A datetime column was silently dropped by every family and a timedelta column
     crashed the scaled and ordinal preprocessing; both are now numbers of seconds, and
