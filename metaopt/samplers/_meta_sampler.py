@@ -59,8 +59,10 @@ def _fitted(dist: BaseDistribution, value: Any) -> Any:
     value = _python(value)
     numeric = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if isinstance(dist, (FloatDistribution, IntDistribution)) and numeric:
+        if not dist.low <= value <= dist.high:  # (int() would pull 3.4 into [1, 3])
+            return _OUTSIDE
         step = dist.step or (1 if isinstance(dist, IntDistribution) else None)
-        if step and dist.low <= value <= dist.high:
+        if step:
             value = min(dist.low + round((value - dist.low) / step) * step, dist.high)
         value = type(dist.low)(value)
     return value if _contains(dist, value) else _OUTSIDE

@@ -434,6 +434,18 @@ def test_narrowed_distributions_take_whole_configurations_inside_them():
         assert all(t.params[name] == claim[name] for name in t.params), (t.params, claim)
 
 
+def test_a_value_is_fitted_to_a_distribution_only_inside_its_range():
+    from optuna.distributions import FloatDistribution, IntDistribution
+
+    from metaopt.samplers._meta_sampler import _OUTSIDE, _fitted
+
+    assert _fitted(IntDistribution(1, 3), 2.6) == 3
+    assert _fitted(IntDistribution(1, 3), 3.4) is _OUTSIDE  # int() made it 3
+    assert _fitted(IntDistribution(1, 31, step=2), 4.0) in (3, 5)
+    assert _fitted(FloatDistribution(0.5, 10.0, step=0.5), 1.2) == 1.0
+    assert _fitted(FloatDistribution(0.5, 10.0, step=0.5), 0.3) is _OUTSIDE
+
+
 def test_only_a_configuration_the_objective_ran_tells_which_parameters_it_skips():
     """A claimed rbf configuration whose kernel the fallback replaced by linear (outside
     the objective's choices) never reaches gamma: gamma is not a parameter the objective
