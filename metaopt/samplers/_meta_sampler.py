@@ -531,17 +531,24 @@ class MetaSampler(BaseSampler):
         if not narrowed and not unused:
             return None
 
-        def used(params: dict[str, Any]) -> str:
-            """The configuration as the objective takes it (rounded to its steps)."""
-            fitted = {n: _fitted(narrowed[n], v) if n in narrowed else v
-                      for n, v in params.items() if n not in unused}
-            return config_key({n: params[n] if v is _OUTSIDE else v for n, v in fitted.items()})
+        def used(params: dict[str, Any], inside: bool) -> str | None:
+            """The key of the configuration as the objective takes it (rounded to its
+            steps, without the parameters it sets itself); None when ``inside`` and a
+            value is outside the objective's distributions (kept as it is otherwise)."""
+            taken_as = {}
+            for name, value in params.items():
+                if name in unused:
+                    continue
+                fitted = _fitted(narrowed[name], value) if name in narrowed else value
+                if fitted is _OUTSIDE:
+                    if inside:
+                        return None
+                    fitted = value
+                taken_as[name] = fitted
+            return config_key(taken_as)
 
-        copies = {used(p) for p in taken}
-        return lambda params: (
-            all(_fitted(d, params[n]) is not _OUTSIDE for n, d in narrowed.items()
-                if n in params)
-            and used(params) not in copies)
+        copies = {used(p, inside=False) for p in taken}
+        return lambda params: (key := used(params, inside=True)) is not None and key not in copies
 
     def _choose(self, study: Study, trial: FrozenTrial,
                 lost: list) -> tuple[dict[str, Any] | None, str]:
