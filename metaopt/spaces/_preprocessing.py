@@ -88,6 +88,17 @@ class ColumnSelector:
         return f"ColumnSelector(categorical={self.categorical})"
 
 
+def _with_columns(X: pd.DataFrame, positions: list[int], convert) -> pd.DataFrame:
+    """``X`` with the columns at ``positions`` replaced by ``convert(column)``: a copy,
+    or ``X`` itself when there are none (by position: names may be numbers or repeat)."""
+    if not positions:
+        return X
+    X = X.copy()
+    for i in positions:
+        X.isetitem(i, convert(X.iloc[:, i]))
+    return X
+
+
 def _holds(column: pd.Series) -> set[bool]:
     """Whether the values (or categories) of ``column`` are strings (True), other values
     (False), or both."""
@@ -126,13 +137,9 @@ class MixedAsStrings(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         convert = [i for i in self.strings_ if i in self.mixed_
                    or ptypes.is_numeric_dtype(X.dtypes.iloc[i])]
-        if not convert:
-            return X
-        X = X.copy()
-        for i in convert:
-            X.isetitem(i, X.iloc[:, i].astype(object).map(_text, na_action="ignore")
-                       .astype(object))  # map gives floats when every value is missing
-        return X
+        # (the last astype: map gives floats when every value is missing)
+        return _with_columns(X, convert, lambda column: column.astype(object).map(
+            _text, na_action="ignore").astype(object))
 
 
 def _missing_as_nan(X: pd.DataFrame) -> pd.DataFrame:
@@ -140,11 +147,7 @@ def _missing_as_nan(X: pd.DataFrame) -> pd.DataFrame:
     take NaN for a missing value but refuse ``pd.NA`` beside strings or bools."""
     positions = [i for i, dtype in enumerate(X.dtypes)
                  if ptypes.is_object_dtype(dtype) and X.iloc[:, i].isna().any()]
-    if positions:
-        X = X.copy()
-        for i in positions:
-            X.isetitem(i, X.iloc[:, i].where(X.iloc[:, i].notna(), np.nan))
-    return X
+    return _with_columns(X, positions, lambda column: column.where(column.notna(), np.nan))
 
 
 def _as_category(X: pd.DataFrame) -> pd.DataFrame:
@@ -166,16 +169,14 @@ def _as_numbers(X, dense: bool):
                  if is_temporal(dtype) or _is_arrow_decimal(dtype)
                  or not ptypes.is_numeric_dtype(dtype)
                  or (dense and isinstance(dtype, pd.SparseDtype))]
-    if positions:
-        X = X.copy()
-        for i in positions:
-            column = X.iloc[:, i]
-            if isinstance(column.dtype, pd.SparseDtype):
-                X.isetitem(i, column.sparse.to_dense())
-            else:
-                X.isetitem(i, temporal_as_seconds(column) if is_temporal(column.dtype)
-                           else _as_float(column))
-    return X
+    return _with_columns(X, positions, _as_number_column)
+
+
+def _as_number_column(column: pd.Series) -> pd.Series:
+    """One column of :func:`_as_numbers`: dense, seconds or floats."""
+    if isinstance(column.dtype, pd.SparseDtype):
+        return column.sparse.to_dense()
+    return temporal_as_seconds(column) if is_temporal(column.dtype) else _as_float(column)
 
 
 def _numbers(dense: bool) -> FunctionTransformer:
