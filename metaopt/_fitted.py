@@ -1,6 +1,5 @@
 """Fitted-state rules shared by metaopt's scikit-learn estimators: a failed ``fit``
-leaves an estimator unfitted, a DataFrame's column names are strings, and an array can
-be given where a DataFrame was fitted."""
+leaves an estimator unfitted, and an array can be given where a DataFrame was fitted."""
 
 from __future__ import annotations
 
@@ -37,12 +36,3 @@ def as_fitted_frame(estimator, X):
     if names is None or isinstance(X, pd.DataFrame):
         return X
     return pd.DataFrame(X, columns=names)
-
-
-def with_string_names(X: pd.DataFrame) -> pd.DataFrame:
-    """``X`` with its column names as strings (``1`` as ``"1"``), as
-    :func:`metaopt.data.validate` names them: the preprocessing selects columns by name,
-    and scikit-learn would take int names for positions."""
-    if all(isinstance(c, str) for c in X.columns):
-        return X
-    return X.set_axis([str(c) for c in X.columns], axis=1)

@@ -136,10 +136,18 @@ def infer_task(y: pd.Series) -> TaskType:
     return "regression"
 
 
+def with_string_names(X: pd.DataFrame) -> pd.DataFrame:
+    """``X`` with its column names as strings (``1`` as ``"1"``), as :func:`validate`
+    names them and metaopt's estimators give them to the preprocessing (scikit-learn
+    would take int names for positions); ``X`` itself when they already are."""
+    if all(isinstance(c, str) for c in X.columns):
+        return X
+    return X.set_axis([str(c) for c in X.columns], axis=1)
+
+
 def _to_frame(X) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
-        frame = X.copy()
-        frame.columns = [str(c) for c in frame.columns]
+        frame = with_string_names(X)
         repeated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
         if repeated:
             raise ValueError(f"X has repeated column names {repeated[:10]} (as strings): "

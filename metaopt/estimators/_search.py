@@ -33,9 +33,10 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import threadpool_limits
 
-from metaopt._fitted import as_fitted_frame, unfitted_on_error, with_string_names
+from metaopt._fitted import as_fitted_frame, unfitted_on_error
 from metaopt._isolated import KillableWorker, TrialTimeout, cv_score
 from metaopt.data import validate
+from metaopt.data._dataset import with_string_names
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.samplers import MetaSampler

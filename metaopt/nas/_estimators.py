@@ -26,7 +26,8 @@ from sklearn.utils.validation import (
 )
 
 from metaopt import metafeatures
-from metaopt._fitted import as_fitted_frame, unfitted_on_error, with_string_names
+from metaopt._fitted import as_fitted_frame, unfitted_on_error
+from metaopt.data._dataset import with_string_names
 from metaopt.meta import resolve_device
 from metaopt.nas._mlp import MLPClassifier, MLPRegressor
 from metaopt.nas._prior import ArchitecturePrior
