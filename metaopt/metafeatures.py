@@ -348,7 +348,13 @@ def _moments(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _standardized(numeric: np.ndarray) -> np.ndarray:
-    """Mean-impute, drop constant columns, scale to unit variance."""
+    """Mean-impute, drop constant columns, scale to unit variance. Columns with values
+    above 1e150 are unit-scaled first (their squares would overflow); the others are left
+    as they are, so their results do not move by a rounding."""
+    huge = np.fmax.reduce(np.abs(numeric), axis=0) > 1e150
+    if huge.any():
+        numeric = numeric.copy()
+        numeric[:, huge] = _unit_scaled(numeric[:, huge])
     present = ~np.isnan(numeric)
     count = present.sum(axis=0)
     mean = np.where(present, numeric, 0.0).sum(axis=0) / np.maximum(count, 1)

@@ -156,6 +156,21 @@ def test_moments_do_not_depend_on_the_unit(pmlb_root, scale):
     pd.testing.assert_series_equal(scaled[moments], base[moments], rtol=1e-9)
 
 
+@pytest.mark.parametrize("scale", [1e160, 1e300])
+def test_correlations_and_landmarkers_survive_huge_values(pmlb_root, scale):
+    """Squares of values above 1e154 overflowed in the standardisation: such a column
+    became all zeros, and the correlations, PCA and landmarkers of 227_cpu_small moved
+    (``correlation_abs_mean`` by 0.3 on iris)."""
+    frame = _read_pmlb(pmlb_root, "227_cpu_small").iloc[:400]
+    X, y = frame.drop(columns="target"), frame["target"]
+    base = mf.compute(X, y, "regression")
+    big = X.copy()
+    big.iloc[:, :3] *= scale
+    scaled = mf.compute(big, y, "regression")
+    _check_well_formed(scaled)
+    pd.testing.assert_series_equal(scaled, base, rtol=1e-6, atol=1e-9)
+
+
 def test_classification_pmlb(pmlb_root):
     manifest = pd.read_csv(pmlb_root / "manifest.csv").set_index("name")
     for name in ("hepatitis", "splice"):
