@@ -7,6 +7,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pandas.api import types as ptypes
 from scipy import sparse
 
@@ -166,19 +167,35 @@ def _to_frame(X) -> pd.DataFrame:
     return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
 
 
+def _is_time_of_day(dtype) -> bool:
+    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_time(dtype.pyarrow_dtype)
+
+
 def is_temporal(dtype) -> bool:
-    """Whether ``dtype`` holds datetimes (with or without a time zone, dates included) or
-    timedeltas, numpy- or pyarrow-backed."""
-    return getattr(dtype, "kind", None) in ("M", "m")
+    """Whether ``dtype`` holds datetimes (with or without a time zone, dates included),
+    timedeltas, times of day or periods, numpy- or pyarrow-backed."""
+    return (getattr(dtype, "kind", None) in ("M", "m") or _is_time_of_day(dtype)
+            or isinstance(dtype, pd.PeriodDtype))
 
 
 def temporal_as_seconds(s: pd.Series) -> pd.Series:
-    """A datetime column as seconds since 1970, a timedelta column as seconds; floats,
-    a missing value (NaT) as NaN."""
+    """A datetime column as seconds since 1970 (a period: its start), a timedelta column
+    as seconds, a time of day as seconds since midnight; floats, a missing value as NaN."""
     if s.dtype.kind == "m":
         return s.dt.total_seconds().astype(float)  # pyarrow-backed: a null as NaN
+    if _is_time_of_day(s.dtype):
+        unit = s.dtype.pyarrow_dtype.unit
+        ticks = pa.array(s).cast(pa.int64() if s.dtype.pyarrow_dtype.bit_width == 64
+                                 else pa.int32())
+        seconds = ticks.to_numpy(zero_copy_only=False).astype(float) / _TICKS_PER_SECOND[unit]
+        return pd.Series(seconds, index=s.index, name=s.name)
+    if isinstance(s.dtype, pd.PeriodDtype):
+        s = s.dt.start_time
     s = pd.to_datetime(s)  # pyarrow-backed timestamps and dates as numpy-backed ones
     return (s - pd.Timestamp(0, tz=s.dt.tz)).dt.total_seconds()
+
+
+_TICKS_PER_SECOND = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
 
 
 # what pandas infers for an object column that may hold lists, dicts or other objects

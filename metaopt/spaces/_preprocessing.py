@@ -22,7 +22,7 @@ PREPROCESSING_KINDS = ("scaled", "ordinal", "native")
 MAX_ONEHOT_CATEGORIES = 32
 MAX_ORDINAL_CATEGORIES = 64
 _CATEGORICAL_DTYPES = ["category", "object", "string", "bool"]
-# datetimes and timedeltas are numbers of seconds (_as_numbers)
+# datetimes, timedeltas, times of day and periods are numbers of seconds (_as_numbers)
 _NUMERIC_DTYPES = ["number", "datetime", "datetimetz", "timedelta"]
 
 
@@ -32,10 +32,12 @@ def _is_arrow_decimal(dtype) -> bool:
 
 def _is_number_column(column: pd.Series) -> bool:
     """Whether a column pandas does not type as numeric holds numbers: decimals
-    (``decimal.Decimal`` objects, as SQL drivers return them, or pyarrow ``decimal128``)
-    or numbers as text, alone or mixed (:func:`metaopt.data._dataset.holds_numbers`).
+    (``decimal.Decimal`` objects, as SQL drivers return them, or pyarrow ``decimal128``),
+    numbers as text, alone or mixed (:func:`metaopt.data._dataset.holds_numbers`), or
+    times (:func:`metaopt.data._dataset.is_temporal`: pyarrow times of day and periods
+    escape ``select_dtypes``, and so do pyarrow timestamps with a time zone).
     Numbers, as :func:`metaopt.data.validate` takes them, not categories."""
-    if _is_arrow_decimal(column.dtype):
+    if _is_arrow_decimal(column.dtype) or is_temporal(column.dtype):
         return True
     if isinstance(column.dtype, pd.CategoricalDtype) or not (
             ptypes.is_object_dtype(column.dtype) or ptypes.is_string_dtype(column.dtype)):
@@ -74,9 +76,7 @@ class ColumnSelector:
                 return [i for i in chosen if i not in typed_otherwise]
             numeric = set(make_column_selector(dtype_include=_NUMERIC_DTYPES,
                                                dtype_exclude="bool")(by_position))
-            # (is_temporal: pyarrow timestamps with a time zone escape select_dtypes)
-            return [i for i in by_position
-                    if (i in numeric or i in typed_otherwise or is_temporal(by_position[i].dtype))
+            return [i for i in by_position if (i in numeric or i in typed_otherwise)
                     and by_position[i].notna().any()]
         if self.categorical:
             return []
@@ -155,7 +155,7 @@ def _as_category(X: pd.DataFrame) -> pd.DataFrame:
 
 
 def _as_numbers(X, dense: bool):
-    """A DataFrame's datetime and timedelta columns as seconds and its decimal or number-text
+    """A DataFrame's temporal columns as seconds and its decimal or number-text
     columns as floats; a sparse matrix,
     or a DataFrame's sparse columns, dense when ``dense`` (standardising, histogram
     gradient boosting and pandas output need it)."""

@@ -143,6 +143,19 @@ def test_datetimes_and_timedeltas_are_seconds_with_or_without_a_missing_value():
     assert X["took"][3] == 2 * 86400.0
 
 
+def test_times_of_day_and_periods_are_seconds():
+    """A pyarrow time of day became a category of ``time`` objects, unlike every other
+    time column; now seconds since midnight (a period: seconds since 1970 at its start)."""
+    import datetime as dt
+
+    at = pd.Series([dt.time(1, 2, 3), None, dt.time(23, 0, 0, 500000), dt.time(0)],
+                   dtype=pd.ArrowDtype(pa.time64("us")), index=[7, 5, 3, 1])
+    month = pd.Series(pd.period_range("1970-01", periods=4, freq="M"), index=at.index)
+    X, _, _ = validate(pd.DataFrame({"at": at, "month": month}), [0, 1, 0, 1])
+    assert X["at"].tolist()[::2] == [3723.0, 82800.5] and np.isnan(X["at"].iloc[1])
+    assert X["month"].tolist()[:2] == [0.0, 31 * 86400.0]
+
+
 def test_pyarrow_backed_strings_are_categorical(pmlb_root):
     """With dtype_backend="pyarrow" (read_csv, read_parquet), string columns were taken
     for numbers stored as strings and became all-NaN float columns."""

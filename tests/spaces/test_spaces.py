@@ -363,6 +363,34 @@ def test_default_configs_use_datetime_and_timedelta_columns_as_seconds(space, pm
     np.testing.assert_array_equal(model.predict(X), as_floats.predict(seconds))
 
 
+def test_times_of_day_and_periods_are_seconds(space, pmlb_root):
+    """A pyarrow time of day with a missing value failed every fit (the encoders got
+    ``time`` objects and NA); both it and a period column are now seconds (since midnight;
+    since 1970 for the period's start), also on rows whose index is not 0..n-1."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")[:150]
+    y = df["target"].to_numpy()
+    minutes = (y * 600 + np.arange(150) * 3) % 1440
+    X = df[["A2"]].copy()
+    X["at"] = pd.Series([dt.time(int(m) // 60, int(m) % 60) for m in minutes],
+                        dtype=pd.ArrowDtype(pa.time64("us")))
+    X["month"] = pd.Series(pd.period_range("2000-01", periods=150, freq="M"))
+    X.loc[3, ["at", "month"]] = None
+    months = X["month"].dt.start_time
+    seconds = X.assign(at=np.where(X.index == 3, np.nan, minutes * 60.0),
+                       month=(months - pd.Timestamp(0)).dt.total_seconds())
+    rows = np.random.default_rng(0).permutation(150)[:120]
+    params = {k: min(v, CAPS[k]) if k in CAPS else v
+              for k, v in space.default("classification").items()}
+    model = space.build(params, "classification", random_state=0).fit(X.iloc[rows], y[rows])
+    as_floats = space.build(params, "classification", random_state=0).fit(
+        seconds.iloc[rows], y[rows])
+    np.testing.assert_array_equal(model.predict(X), as_floats.predict(seconds))
+
+
 def test_linear_l1_penalty_fits_a_sparse_model(pmlb_root):
     """The linear space sets only l1_ratio (scikit-learn >= 1.8 semantics): with an older
     scikit-learn, which pyproject.toml allowed, 'l1' and 'elasticnet' silently fit l2."""
