@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
+import math
+from numbers import Integral
 from typing import Any
 
+import numpy as np
+from sklearn import ensemble
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     ExtraTreesRegressor,
-    HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
 )
 
 from metaopt.spaces._base import SearchSpace, cat_param, float_param, int_param
+
+
+class HistGradientBoostingClassifier(ensemble.HistGradientBoostingClassifier):
+    """scikit-learn's (same name and parameters), except that early stopping watches the
+    training loss when its validation split cannot be stratified (a class of one row, or
+    more classes than validation or training rows), where scikit-learn's fit fails."""
+
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        if not (self.early_stopping is True and fit_params.get("X_val") is None
+                and self.validation_fraction is not None and self._unstratifiable(y)):
+            return super().fit(X, y, sample_weight=sample_weight, **fit_params)
+        given = self.validation_fraction
+        try:  # get_params() stays as given
+            self.validation_fraction = None
+            return super().fit(X, y, sample_weight=sample_weight, **fit_params)
+        finally:
+            self.validation_fraction = given
+
+    def _unstratifiable(self, y) -> bool:
+        counts = np.unique(y, return_counts=True)[1]
+        fraction = self.validation_fraction
+        n_valid = fraction if isinstance(fraction, Integral) else math.ceil(fraction * len(y))
+        return counts.min() < 2 or min(n_valid, len(y) - n_valid) < len(counts)
 
 
 def _build_hgb(params: dict[str, Any], task: str, random_state: int | None) -> BaseEstimator:

@@ -391,6 +391,27 @@ def test_times_of_day_and_periods_are_seconds(space, pmlb_root):
     np.testing.assert_array_equal(model.predict(X), as_floats.predict(seconds))
 
 
+def test_gradient_boosting_early_stopping_with_a_class_of_one_row(pmlb_root):
+    """Early stopping's stratified validation split failed every fit whose training rows
+    held a class of one row (a 2-row class in 3-fold CV) or more classes than validation
+    rows; such a fit now stops on the training loss, and others are as before."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    df = pd.read_csv(pmlb_root / "ecoli" / "ecoli.tsv.gz", sep="\t")
+    rare = df["target"].value_counts().index[-1]
+    df = df.drop(df.index[df["target"] == rare][2:])  # 2 rows of the rarest class left
+    X, y = df.drop(columns="target"), df["target"]
+    space = get_space("hist_gradient_boosting")
+    params = {**space.default("classification"), "early_stopping": True, "max_iter": 50}
+    model = space.build(params, "classification", random_state=0)
+    scores = cross_val_score(model, X, y, cv=StratifiedKFold(3, shuffle=True, random_state=0),
+                             error_score="raise")
+    assert scores.mean() > 0.75
+    common = y.isin(y.value_counts().index[:4])  # 30+ rows each: scikit-learn's own split
+    fitted = model.fit(X[common], y[common])
+    assert fitted[-1].validation_score_.size > 0 and fitted[-1].validation_fraction == 0.1
+
+
 def test_linear_l1_penalty_fits_a_sparse_model(pmlb_root):
     """The linear space sets only l1_ratio (scikit-learn >= 1.8 semantics): with an older
     scikit-learn, which pyproject.toml allowed, 'l1' and 'elasticnet' silently fit l2."""
