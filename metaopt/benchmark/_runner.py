@@ -92,7 +92,9 @@ def _spaces_for(spaces: str | Sequence[str], task: str) -> list[str]:
 
 
 def _outer_split(dataset, fold: int, settings: Settings):
-    if dataset.splits is not None and fold < len(dataset.splits):
+    """Fold ``fold`` of the dataset's own splits (an OpenML task's) when it has at least
+    ``settings.folds`` of them, else of a stratified K-fold: one scheme per dataset."""
+    if dataset.splits is not None and len(dataset.splits) >= settings.folds:
         return dataset.splits[fold]
     splits = _splitter(dataset.task, settings.folds, settings.split_seed).split(dataset.X, dataset.y)
     return list(splits)[fold]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -236,3 +238,27 @@ def test_report_pairs_the_last_method_that_has_results(pmlb_suite, tmp_path, mon
     assert "## default against each other method (paired regret)" in text
     assert "| 3 | random |" in text
     assert "this sampler is broken" in text  # listed among the failed jobs
+
+
+def test_a_task_with_fewer_splits_than_folds_uses_one_scheme(pmlb_root):
+    """A dataset with one predefined split (an OpenML holdout task) run with 3 folds got
+    that holdout as fold 0 and two folds of a K-fold as folds 1-2: overlapping test rows
+    from two schemes. Now every fold comes from the K-fold; with enough predefined splits,
+    every fold is one of them."""
+    import numpy as np
+
+    from metaopt.data.sources import LocalSource
+
+    dataset = LocalSource(pmlb_root).load("breast_w")
+    settings = _runner.Settings(suite="local", budget_trials=5, budget_seconds=None, folds=3,
+                                cv_folds=3, spaces="all", max_rows=None, time_limit=None,
+                                split_seed=0)
+    rows = np.arange(dataset.n_samples)
+    holdout = dataclasses.replace(dataset, splits=[(rows[100:], rows[:100])])
+    tests = [_runner._outer_split(holdout, f, settings)[1] for f in range(3)]
+    assert sum(len(t) for t in tests) == dataset.n_samples
+    assert len(np.unique(np.concatenate(tests))) == dataset.n_samples  # a partition
+    own = [(rows[rows % 4 != i], rows[rows % 4 == i]) for i in range(4)]
+    fourfold = dataclasses.replace(dataset, splits=own)
+    for f in range(3):
+        assert np.array_equal(_runner._outer_split(fourfold, f, settings)[1], own[f][1])
