@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
+from joblib.externals.loky import ProcessPoolExecutor
 from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
@@ -243,7 +244,9 @@ class _Runner:
     n_jobs: int
     retry_failed: bool
     run_id: str
+    backend: str
     batch_size: int | str = "auto"
+    _worker: ProcessPoolExecutor | None = field(default=None, init=False, repr=False)
 
     def run_chunk(self, jobs: list[Job], X, y, holdout) -> None:
         """Evaluate ``jobs`` in parallel; after a worker crash, rerun the rest one by one."""
@@ -264,11 +267,32 @@ class _Runner:
                 self._write(_crash_record(job, f"{type(exc).__name__}: {exc}", crash))
 
     def _consume(self, jobs, X, y, holdout, finished: set, n_jobs: int) -> None:
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=self.batch_size)
-        for record in parallel(delayed(evaluate)(job, X, y, holdout) for job in jobs):
-            finished.add((record["dataset_key"], record["space"], record["config_id"],
-                          record["seed"]))
-            self._write(record)
+        if n_jobs == 1 and self.backend == "loky":
+            # one worker process, not this one: a configuration that kills its process
+            # (out of memory, a crash in native code) is then recorded as failed, where
+            # it ended the build, and a resume evaluated it first again
+            if self._worker is None:
+                self._worker = ProcessPoolExecutor(max_workers=1)
+            records = (self._worker.submit(evaluate, job, X, y, holdout).result()
+                       for job in jobs)
+        else:
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered",
+                                batch_size=self.batch_size)
+            records = parallel(delayed(evaluate)(job, X, y, holdout) for job in jobs)
+        try:
+            for record in records:
+                finished.add((record["dataset_key"], record["space"], record["config_id"],
+                              record["seed"]))
+                self._write(record)
+        except BaseException:
+            self.close()  # the next chunk starts a new worker (this one may be dead)
+            raise
+
+    def close(self) -> None:
+        """Stop the worker process of ``n_jobs=1``, if one was started."""
+        if self._worker is not None:
+            self._worker.shutdown(kill_workers=True)
+            self._worker = None
 
     def _write(self, record: dict[str, Any]) -> None:
         record["run_id"] = self.run_id
@@ -388,8 +412,11 @@ def build(
         Fraction held out for ``test_score``; datasets with predefined splits use their
         first split instead.
     n_jobs : int
-        Parallel workers (``-1``: all cores or all dask workers).
+        Parallel workers (``-1``: all cores or all dask workers). With ``"loky"`` even 1
+        is a worker process, so a configuration that kills its process is recorded as
+        failed and the build goes on.
     backend : {"loky", "dask", "threading", "sequential"}
+        ``"sequential"`` evaluates in this process.
     scheduler : str or distributed.Client, optional
         The dask scheduler address (``backend="dask"`` only).
     retry_failed : bool
@@ -474,7 +501,8 @@ def build(
     ) as bar:
         # joblib's dask backend loses auto-sized batches ("already forgotten"): one job each
         batch_size = 1 if backend == "dask" else "auto"
-        runner = _Runner(kb, report, guard, bar, n_jobs, retry_failed, run_id, batch_size)
+        runner = _Runner(kb, report, guard, bar, n_jobs, retry_failed, run_id, backend,
+                         batch_size)
         try:
             for item, jobs in plans:
                 if not jobs:
@@ -511,6 +539,7 @@ def build(
             raise BuildInterrupted(report, guard.signum or signal.SIGINT) from exc
         finally:
             report.seconds = time.perf_counter() - start
+            runner.close()
             kb.finish_run(run_id, status, report.n_new, report.seconds)
             if store is not kb:
                 kb.close()

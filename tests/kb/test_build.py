@@ -64,11 +64,15 @@ def test_failures_timeouts_and_resume(tmp_path):
     assert list(runs["status"]) == ["finished"] * 3
 
 
-def test_killed_worker_is_recorded_and_others_finish(tmp_path):
+@pytest.mark.parametrize("n_jobs", [2, 1])
+def test_killed_worker_is_recorded_and_others_finish(tmp_path, n_jobs):
+    """With n_jobs=1 (the default) evaluations ran in the build's own process: a
+    configuration that killed it ended the build, and every resume evaluated it first
+    again. They now run in one worker process."""
     space = FaultySpace("killer", ("ok", "kill"))
     store = tmp_path / "kb.sqlite"
-    report = build([_dataset("a")], store, spaces=[space], n_configs=2, n_design=1, n_jobs=2,
-                   **FAST)
+    report = build([_dataset("a")], store, spaces=[space], n_configs=2, n_design=1,
+                   n_jobs=n_jobs, **FAST)
     frame = KnowledgeBase(store).to_frame()
     modes = [json.loads(c)["mode"] for c in frame["config"]]
     assert len(frame) == 2 and report.worker_crashes == 2  # batch, then isolated
