@@ -34,13 +34,12 @@ def curves(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
 
     Regret is min-max normalized per (dataset, fold) over the test scores of every
     incumbent of every method and seed; ranks compare methods on the same dataset,
-    fold, seed and budget, where every method ran that dataset, fold and seed (NaN
-    elsewhere). A job contributes at a checkpoint once its incumbent's test
-    score is known (FLAML's only at its end); at the last one, the whole budget, every
-    job has its final incumbent, also from a trial still running when ``budget_seconds``
-    ran out. A job that produced no model at all (every
-    trial failed or ran out of time) has the worst regret, 1, at every checkpoint: left
-    out, it made its method look better. Columns: ``method, task, fold, seed, budget,
+    fold, seed and budget, where every method has a value (NaN elsewhere). A job
+    contributes at a checkpoint once its incumbent's test score is known (FLAML's only at
+    its end); at the last one, the whole budget, every job has its final incumbent, also
+    from a trial still running when ``budget_seconds`` ran out. A job that produced no
+    model at all (every trial failed or ran out of time) has the worst regret, 1, at every
+    checkpoint: left out, it made its method look better. Columns: ``method, task, fold, seed, budget,
     test_score, regret, rank``.
     """
     _check_some_model(frame)
@@ -77,9 +76,10 @@ def curves(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
 
 
 def _rank_complete_only(curve: pd.DataFrame) -> pd.DataFrame:
-    """Rank NaN on the (dataset, fold, seed) that not every method ran (a seed or method
-    added to part of a run, an unfinished run): ranked alone, a method came first."""
-    ran = curve.groupby(["task", "fold", "seed"])["method"].transform("nunique")
+    """Rank NaN on the (dataset, fold, seed, budget) where not every method has a value
+    (a seed or method added to part of a run, an unfinished run, FLAML before its end):
+    ranked alone, a method came first."""
+    ran = curve.groupby(["task", "fold", "seed", "budget"])["method"].transform("nunique")
     return curve.assign(rank=curve["rank"].where(ran == curve["method"].nunique()))
 
 
@@ -213,7 +213,8 @@ def report(out: str | os.PathLike) -> Path:
         + _unfinished(frame, settings), "",
         "Regret: incumbent's outer-test score, min-max normalized per (dataset, fold) over all "
         "methods (0 = best seen, 1 = worst); ranks among methods per (dataset, fold, seed, "
-        "budget that every method ran). Each dataset counts once.", "",
+        "budget) where every method has an incumbent (FLAML: only at the end). Each "
+        "dataset counts once.", "",
         f"## Regret and rank vs {unit}", "",
         "mean normalized regret (mean rank)", "",
         markdown_table(summary_table(curve, methods=methods)), "",

@@ -262,3 +262,17 @@ def test_a_task_with_fewer_splits_than_folds_uses_one_scheme(pmlb_root):
     fourfold = dataclasses.replace(dataset, splits=own)
     for f in range(3):
         assert np.array_equal(_runner._outer_split(fourfold, f, settings)[1], own[f][1])
+
+
+def test_a_checkpoint_where_a_method_has_no_incumbent_yet_is_not_ranked():
+    """FLAML reports its incumbent only at its end: at earlier checkpoints of a
+    ``random,flaml`` run, random search was ranked alone, first."""
+    from metaopt.benchmark import curves
+
+    jobs = _jobs(no_model_fold=None)
+    only_at_end = jobs[(jobs["method"] == "A") | (jobs["trial"] == jobs["trial"].max())]
+    curve = curves(only_at_end, {"budget_trials": 2, "budget_seconds": None})
+    first = curve[curve["budget"] == 1]
+    assert set(first["method"]) == {"A"} and first["rank"].isna().all()
+    final = curve[curve["budget"] == 2]
+    assert final.groupby("method")["rank"].mean().to_dict() == {"A": 1.0, "B": 2.0}
