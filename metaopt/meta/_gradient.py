@@ -140,7 +140,11 @@ class GradientLearner(nn.Module):
         return self.module(x)
 
     def _call(self, params: Params, x: torch.Tensor) -> torch.Tensor:
-        return functional_call(self.module, (params, dict(self.module.named_buffers())), (x,))
+        # one entry per attribute, tie_weights=False: torch's own weight tying gives a
+        # module used twice two entries, and restores the second with the new tensor
+        slots = {slot: params[name] for slot, name in _parameter_slots(self.module).items()}
+        return functional_call(self.module, (slots, dict(self.module.named_buffers())), (x,),
+                               tie_weights=False)
 
     def _inner_loop(
         self,
@@ -403,6 +407,22 @@ class GradientLearner(nn.Module):
     def __getstate__(self) -> dict:
         """Pickles and copies keep the compile options, not the compiled function."""
         return {**self.__dict__, "_compiled_losses": None}
+
+
+def _parameter_slots(module: nn.Module) -> dict[str, str]:
+    """``{name: name in named_parameters()}`` for every module attribute holding a
+    parameter, once each: a module used twice has one entry, a parameter tied to two
+    modules has two (both naming the tensor ``named_parameters`` gives)."""
+    first: dict[int, str] = {}  # id(parameter) -> its name in named_parameters()
+    slots: dict[str, str] = {}
+    seen: set[tuple[int, str]] = set()
+    for name, p in module.named_parameters(remove_duplicate=False):
+        owner, _, attribute = name.rpartition(".")
+        slot = (id(module.get_submodule(owner)), attribute)
+        if slot not in seen:
+            seen.add(slot)
+            slots[name] = first.setdefault(id(p), name)
+    return slots
 
 
 def _weights(x: torch.Tensor, weight: torch.Tensor | None, which: str) -> torch.Tensor:

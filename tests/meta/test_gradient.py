@@ -421,3 +421,40 @@ def test_wrong_shapes_and_dtypes_are_named():
     assert learner.predict(params, qx).shape == (3, 5, 3)
     with pytest.raises(ValueError, match=r"x must be \[tasks, n, \.\.\.\] with the 3 task"):
         learner.predict(params, qx[0, :3])
+
+
+def hand_meta_loss(forward, params: list[torch.Tensor], ep: Episodes, lr: float, steps: int):
+    """Second-order MAML written out with ``autograd.grad``, one task at a time."""
+    total = 0.0
+    for t in range(ep.n_tasks):
+        fast = params
+        for _ in range(steps):
+            support = (forward(fast, ep.support_x[t]) - ep.support_y[t]).pow(2).mean()
+            grads = torch.autograd.grad(support, fast, create_graph=True)
+            fast = [p - lr * g for p, g in zip(fast, grads, strict=True)]
+        total = total + (forward(fast, ep.query_x[t]) - ep.query_y[t]).pow(2).mean()
+    return total / ep.n_tasks
+
+
+def test_a_module_used_twice_keeps_its_parameters_and_gets_the_meta_gradient(batch):
+    torch.manual_seed(0)
+    first, shared, head = nn.Linear(1, 3), nn.Linear(3, 3), nn.Linear(3, 1)
+    net = nn.Sequential(first, nn.Tanh(), shared, nn.Tanh(), shared, nn.Tanh(), head).double()
+    maml = MAML(net, lr=0.3, steps=2)
+    for _ in range(2):  # the second call crashed: the first left a tensor from inside grad
+        grads = meta_grads(maml, batch)
+    assert all(type(p) is nn.Parameter for p in net.parameters())
+
+    def forward(p, x):
+        h = torch.tanh(nn.functional.linear(x, p[0], p[1]))
+        for _ in range(2):
+            h = torch.tanh(nn.functional.linear(h, p[2], p[3]))
+        return nn.functional.linear(h, p[4], p[5])
+
+    params = [first.weight, first.bias, shared.weight, shared.bias, head.weight, head.bias]
+    expected = torch.autograd.grad(hand_meta_loss(forward, params, batch, 0.3, 2), params)
+    for (name, got), want in zip(grads.items(), expected, strict=True):
+        torch.testing.assert_close(got, want, msg=name)
+    adapted = maml.adapt(batch.support_x, batch.support_y)
+    maml.predict(adapted, batch.query_x)
+    assert all(type(p) is nn.Parameter for p in net.parameters())
