@@ -41,11 +41,12 @@ Layer = str | nn.Module  # a Linear layer's name, or an activation module
 
 def mlp_layers(model: nn.Module) -> list[Layer] | None:
     """``model`` as a list of Linear layer names and activation modules, in call order;
-    ``None`` unless it is a (nested) ``nn.Sequential`` of exactly those, without hooks
-    or Linear layers used twice."""
+    ``None`` unless it is a (nested) ``nn.Sequential`` of exactly those, without hooks,
+    Linear layers used twice or parameters shared by two layers."""
     if not isinstance(model, nn.Sequential):
         return None
     layers: list[Layer] = []
+    own = dict(model.named_parameters())  # a shared parameter under its first name only
     # remove_duplicate=False: a module used twice (a shared activation) is run twice
     for name, module in model.named_modules(remove_duplicate=False):
         if module._forward_hooks or module._forward_pre_hooks:
@@ -53,8 +54,8 @@ def mlp_layers(model: nn.Module) -> list[Layer] | None:
         if type(module) is nn.Sequential:
             continue
         if type(module) is nn.Linear:
-            if any(module is model.get_submodule(n) for n in layers if isinstance(n, str)):
-                return None  # a weight shared by two layers: not one factor list per layer
+            if any(own.get(f"{name}.{n}") is not p for n, p in module.named_parameters()):
+                return None  # a layer used twice or a parameter tied to another layer's
             layers.append(name)
         elif type(module) in ELEMENTWISE:
             layers.append(module)

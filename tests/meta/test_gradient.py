@@ -458,3 +458,23 @@ def test_a_module_used_twice_keeps_its_parameters_and_gets_the_meta_gradient(bat
     adapted = maml.adapt(batch.support_x, batch.support_y)
     maml.predict(adapted, batch.query_x)
     assert all(type(p) is nn.Parameter for p in net.parameters())
+
+
+def test_a_parameter_tied_to_two_layers_gets_the_meta_gradient(batch):
+    torch.manual_seed(0)
+    first, a, b, head = nn.Linear(1, 3), nn.Linear(3, 3), nn.Linear(3, 3), nn.Linear(3, 1)
+    b.weight = a.weight  # tied weight, own bias
+    net = nn.Sequential(first, nn.Tanh(), a, nn.Tanh(), b, nn.Tanh(), head).double()
+    assert mlp_layers(net) is None  # the low-rank loop keeps one factor list per layer
+    grads = meta_grads(MAML(net, lr=0.3, steps=2), batch)
+
+    def forward(p, x):
+        h = torch.tanh(nn.functional.linear(x, p[0], p[1]))
+        h = torch.tanh(nn.functional.linear(h, p[2], p[3]))
+        h = torch.tanh(nn.functional.linear(h, p[2], p[4]))
+        return nn.functional.linear(h, p[5], p[6])
+
+    params = [first.weight, first.bias, a.weight, a.bias, b.bias, head.weight, head.bias]
+    expected = torch.autograd.grad(hand_meta_loss(forward, params, batch, 0.3, 2), params)
+    for (name, got), want in zip(grads.items(), expected, strict=True):
+        torch.testing.assert_close(got, want, msg=name)
