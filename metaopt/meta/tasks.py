@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
+import pandas as pd
 import torch
 
 from metaopt._checks import check_int
@@ -57,6 +58,18 @@ def _as_array(X, name: str, ndim: int | None = None) -> np.ndarray:
         raise ValueError(f"{name} is empty (shape {array.shape}); it needs at least one row")
     if ndim is not None and array.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional, got shape {array.shape}")
+    return array
+
+
+def _labels(values, name: str, ndim: int | None = 1) -> np.ndarray:
+    """Class labels or group ids as an array; ``ValueError`` for missing ones (NaN,
+    None), which no row's label equals: their class drew rows of other classes."""
+    array = _as_array(values, name, ndim)
+    missing = np.asarray(pd.isna(array))
+    if missing.any():
+        raise ValueError(f"{name} has {int(missing.sum())} missing value(s) (NaN or None), the "
+                         f"first at row {int(np.flatnonzero(missing)[0])}; drop those rows "
+                         "or give them a label")
     return array
 
 
@@ -107,7 +120,7 @@ def split_labels(
     list of ndarray
         One array of distinct label values per fraction, disjoint.
     """
-    values = np.unique(_as_array(labels, "labels"))
+    values = np.unique(_labels(labels, "labels", ndim=None))
     fractions = np.asarray(fractions, dtype=float)
     if fractions.ndim != 1 or len(fractions) == 0 or np.any(fractions <= 0):
         raise ValueError(
@@ -174,7 +187,7 @@ class ClassificationTasks(_NumpyStream):
         dtype: torch.dtype = torch.float32,
     ) -> None:
         X = _as_array(X, "X")
-        y = _as_array(y, "y", ndim=1)
+        y = _labels(y, "y")
         _check_rows(X, y)
         self.n_way = check_int(n_way, "n_way", minimum=2)
         self.k_shot = check_int(k_shot, "k_shot")
@@ -280,7 +293,7 @@ class RegressionTasks(_NumpyStream):
     ) -> None:
         X = _as_array(X, "X")
         y = _as_array(y, "y")
-        groups = _as_array(groups, "groups", ndim=1)
+        groups = _labels(groups, "groups")
         _check_rows(X, y)
         _check_rows(X, groups, "groups")
         k_range = (k_shot, k_shot) if np.ndim(k_shot) == 0 else tuple(k_shot)

@@ -157,3 +157,20 @@ def test_regression_tasks_say_which_groups_they_leave_out():
         RegressionTasks(X, y, groups, k_shot=2, n_query=2, tasks=[0, 99])
     with pytest.raises(ValueError, match="asked for in tasks="):
         RegressionTasks(X, y, groups, k_shot=10, n_query=10, tasks=[0, 2])
+
+
+def test_missing_labels_and_groups_are_refused(digits):
+    # a NaN class matched no row (nan != nan): its episodes repeated row 0 of X
+    X, y = digits
+    labels = y.astype(float)
+    labels[y == 3] = np.nan
+    with pytest.raises(ValueError, match=r"y has \d+ missing value\(s\)"):
+        ClassificationTasks(X, labels, n_way=10, k_shot=1, n_query=1)
+    with pytest.raises(ValueError, match="groups has .* missing"):
+        RegressionTasks(X, y, labels, k_shot=5, n_query=5)
+    with pytest.raises(ValueError, match="labels has .* missing"):
+        split_labels(labels)
+    named = np.array([f"digit {v}" for v in y], dtype=object)
+    named[7] = None
+    with pytest.raises(ValueError, match="first at row 7"):
+        ClassificationTasks(X, named)
