@@ -27,6 +27,23 @@ class TaskSampler(Protocol):
     def sample(self, n_tasks: int) -> Episodes: ...
 
 
+def _aliases(state: dict[str, torch.Tensor]) -> dict[str, str]:
+    """``{name: earlier name}`` for the entries of a state dict that are an earlier
+    entry's tensor (a layer used twice, a tied weight), which safetensors refuses to
+    store twice."""
+    first: dict[tuple, str] = {}
+    aliases: dict[str, str] = {}
+    for name, t in state.items():
+        if t.numel() == 0:
+            continue
+        key = (t.device, t.data_ptr(), t.dtype, tuple(t.shape), t.stride())
+        if key in first:
+            aliases[name] = first[key]
+        else:
+            first[key] = name
+    return aliases
+
+
 def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | None = None) -> Path:
     """Write ``learner``'s tensors to ``<path>.safetensors`` and its settings to ``<path>.json``.
 
@@ -48,7 +65,9 @@ def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | No
     """
     json_path, tensor_path = file_pair(path)
     json_path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in learner.state_dict().items()}
+    state = learner.state_dict()
+    aliases = _aliases(state)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in state.items() if k not in aliases}
     save_file(tensors, str(tensor_path))
     record = {
         "format": _FORMAT,
@@ -91,8 +110,12 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
     if saved != built:
         warnings.warn(f"path={str(path)!r} was saved from a {record['learner']} built with "
                       f"{saved}; loading it into one built with {built}", stacklevel=2)
-    device = next(iter(learner.state_dict().values())).device
-    learner.load_state_dict(load_file(str(tensor_path), device=str(device)))
+    state = learner.state_dict()
+    tensors = load_file(str(tensor_path), device=str(next(iter(state.values())).device))
+    for alias, name in _aliases(state).items():  # stored once, under the first name
+        if name in tensors:
+            tensors.setdefault(alias, tensors[name])
+    learner.load_state_dict(tensors)
     learner.iteration = record["iteration"]
     return record
 

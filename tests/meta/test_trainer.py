@@ -191,3 +191,31 @@ def test_a_resumed_fit_stops_early_where_an_unbroken_one_would(tmp_path):
     again = trainer(10, tmp_path / "a").fit(SinusoidTasks(seed=0), SinusoidTasks(seed=1),
                                             resume=True)
     assert len(again.history_["iteration"]) == 4  # a run that stopped stays stopped
+
+
+def shared_layer_net() -> nn.Module:
+    """A layer used twice and a weight tied to another layer's."""
+    torch.manual_seed(0)
+    shared, tied = nn.Linear(16, 16), nn.Linear(16, 16)
+    tied.weight = shared.weight
+    return nn.Sequential(nn.Linear(1, 16), nn.Tanh(), shared, nn.Tanh(), shared, nn.Tanh(),
+                         tied, nn.Tanh(), nn.Linear(16, 1))
+
+
+def test_checkpoints_of_a_model_with_shared_and_tied_layers(tmp_path):
+    # safetensors refused the state dict's second name of one tensor: fit crashed
+    # at the first checkpoint
+    trainer = MetaTrainer(
+        MAML(shared_layer_net(), lr=0.01), iterations=4, meta_batch_size=4, eval_every=2,
+        valid_tasks_count=5, checkpoint_dir=tmp_path, progress=False,
+    )  # fmt: skip
+    trainer.fit(SinusoidTasks(seed=0), SinusoidTasks(seed=1))
+    fresh = shared_layer_net()
+    load_checkpoint(MAML(fresh, lr=0.01), tmp_path / "last")
+    for (name, a), b in zip(trainer.learner.module.state_dict().items(),
+                            fresh.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+    assert fresh[2] is fresh[4] and fresh[6].weight is fresh[2].weight
+    trainer.iterations = 6
+    trainer.fit(SinusoidTasks(seed=0), SinusoidTasks(seed=1), resume=True)
+    assert trainer.history_["iteration"] == list(range(1, 7))
