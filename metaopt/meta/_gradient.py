@@ -190,9 +190,9 @@ class GradientLearner(nn.Module):
         step_weights: torch.Tensor | None,
         with_support: bool,
     ) -> tuple[torch.Tensor, ...]:
-        """Post-adaptation query loss (the meta-objective) of one task, and its support
-        loss when ``with_support``. ``step_weights`` weights the query losses after each
-        inner step; ``None`` takes the last step's alone."""
+        """The meta-objective of one task and, when ``with_support``, its post-adaptation
+        support and query losses. ``step_weights`` weights the query losses after each
+        inner step in the objective; ``None`` takes the last step's alone."""
         if self._low_rank_applies(support_x, steps):
             models = low_rank_inner_loop(
                 self._mlp_layers, params, self.inner_names, self._step_size,
@@ -206,18 +206,17 @@ class GradientLearner(nn.Module):
                     params, support_x, support_y, support_weight, loss, steps, first_order
                 )
             ]
+        weighted = trajectory if step_weights is not None else trajectory[-1:]
+        queries = [loss(model(query_x), query_y, query_weight) for model in weighted]
         if step_weights is None:
-            query = loss(trajectory[-1](query_x), query_y, query_weight)
+            objective = queries[-1]
         else:
-            query = sum(
-                w * loss(model(query_x), query_y, query_weight)
-                for w, model in zip(step_weights, trajectory, strict=True)
-            )
+            objective = sum(w * q for w, q in zip(step_weights, queries, strict=True))
         if not with_support:
-            return (query,)
+            return (objective,)
         with torch.no_grad():
             support = loss(trajectory[-1](support_x), support_y, support_weight)
-        return query, support
+        return objective, support, queries[-1].detach()
 
     def _low_rank_applies(self, support_x: torch.Tensor, steps: int) -> bool:
         """Whether the low-rank inner loop (``_low_rank.py``) gives this task's result:
@@ -246,7 +245,7 @@ class GradientLearner(nn.Module):
         vectorize: bool,
         with_support: bool,
     ) -> tuple[torch.Tensor, ...]:
-        """Means over tasks of the query loss (and of the support loss when ``with_support``)."""
+        """Means over tasks of :meth:`_task_losses`."""
         support_weight = _weights(support_x, support_weight, "support")
         query_weight = _weights(query_x, query_weight, "query")
         loss, steps = self._resolve(loss_fn, steps)
@@ -373,19 +372,20 @@ class GradientLearner(nn.Module):
     def training_step(self, episodes: Episodes) -> tuple[float, float]:
         """Accumulate the meta-gradient of one meta-batch into ``.grad``.
 
-        Returns the post-adaptation support (inner) and query (outer) losses.
+        Returns the post-adaptation support (inner) and query (outer) losses, after the
+        last inner step (for MAML++ too, whose multi-step loss is what is differentiated).
         The caller zeroes gradients and steps the outer optimiser.
         """
         _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
                      dtype=self._dtype)
-        query, support = self._batch_losses(
+        objective, support, query = self._batch_losses(
             episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
             support_weight=episodes.support_weight, query_weight=episodes.query_weight,
             loss_fn=None, steps=None, vectorize=True, with_support=True,
         )  # fmt: skip
-        query.backward()
+        objective.backward()
         self.iteration += 1
-        return float(support), float(query.detach())
+        return float(support), float(query)
 
     def compile_meta_loss(self, **options) -> GradientLearner:
         """Compile the meta-batch loss (inner loops, query losses, ``vmap``) with

@@ -478,3 +478,24 @@ def test_a_parameter_tied_to_two_layers_gets_the_meta_gradient(batch):
     expected = torch.autograd.grad(hand_meta_loss(forward, params, batch, 0.3, 2), params)
     for (name, got), want in zip(grads.items(), expected, strict=True):
         torch.testing.assert_close(got, want, msg=name)
+
+
+def test_mamlpp_training_step_reports_the_post_adaptation_losses(batch):
+    # the outer loss was the multi-step loss (here the mean of the 3 steps' query
+    # losses), not the query loss after the last step that validation reports
+    learner = MAMLpp(tiny_net(), lr=0.3, steps=3, msl_iterations=10)
+    args = (batch.support_x, batch.support_y, batch.query_x, batch.query_y)
+    objective = learner.meta_loss(*args)  # train mode: the multi-step loss
+    expected_grads = torch.autograd.grad(objective, list(learner.parameters()))
+    learner.eval()
+    with torch.no_grad():
+        query = learner.meta_loss(*args)
+        adapted = learner.adapt(batch.support_x, batch.support_y)
+        support = (learner.predict(adapted, batch.support_x) - batch.support_y).pow(2).mean()
+    learner.train()
+    inner, outer = learner.training_step(batch)
+    assert outer == pytest.approx(float(query), rel=1e-12)
+    assert outer != pytest.approx(float(objective), rel=1e-3)
+    assert inner == pytest.approx(float(support), rel=1e-12)
+    for p, want in zip(learner.parameters(), expected_grads, strict=True):
+        torch.testing.assert_close(p.grad, want)
