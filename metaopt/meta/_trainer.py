@@ -129,6 +129,21 @@ def _smooth(values: list[float], window: int) -> np.ndarray:
     return np.concatenate([head, np.convolve(values, kernel, mode="valid")])
 
 
+def _kind(sampler) -> str:
+    return f"{type(sampler).__module__}.{type(sampler).__qualname__}"
+
+
+def _continue_stream(sampler, state: dict, kind: str | None) -> None:
+    """Give ``sampler`` the stream ``state`` a sampler of ``kind`` saved (``None``: a
+    checkpoint older than the kind, taken as the same); one of another kind, whose
+    ``set_state`` cannot read that state, starts from its own."""
+    if kind is None or kind == _kind(sampler):
+        sampler.set_state(state)
+    else:
+        warnings.warn(f"the checkpoint's training episodes came from a {kind}; this "
+                      f"{_kind(sampler)} starts from its own state", stacklevel=3)
+
+
 class MetaTrainer:
     """Meta-train a learner on a stream of episodes, with early stopping on meta-validation.
 
@@ -296,7 +311,7 @@ class MetaTrainer:
             # the episodes go on where they stopped instead of repeating the first ones
             state = record["metadata"].get("train_tasks_state")
             if state and hasattr(train_tasks, "set_state"):  # a sampler with a stream state
-                train_tasks.set_state(state)
+                _continue_stream(train_tasks, state, record["metadata"].get("train_tasks_kind"))
         best_state = copy.deepcopy(self.learner.state_dict())
         if resume and self.best_iteration_ is not None:
             iteration = self.learner.iteration
@@ -357,6 +372,7 @@ class MetaTrainer:
             else None,
             "train_tasks_state": self._train_tasks.get_state()
             if hasattr(self._train_tasks, "get_state") else None,
+            "train_tasks_kind": _kind(self._train_tasks),
         }
         save_checkpoint(self.learner, self.checkpoint_dir / name, metadata=metadata)
 

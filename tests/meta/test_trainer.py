@@ -16,6 +16,7 @@ from metaopt.meta import (
     MetaSGD,
     MetaTrainer,
     ProtoNet,
+    RegressionTasks,
     SinusoidTasks,
     load_checkpoint,
     resolve_device,
@@ -219,3 +220,21 @@ def test_checkpoints_of_a_model_with_shared_and_tied_layers(tmp_path):
     trainer.iterations = 6
     trainer.fit(SinusoidTasks(seed=0), SinusoidTasks(seed=1), resume=True)
     assert trainer.history_["iteration"] == list(range(1, 7))
+
+
+def test_a_run_resumed_with_another_kind_of_sampler_starts_its_stream(tmp_path):
+    # the SinusoidTasks state went to RegressionTasks.set_state: KeyError: 'numpy'
+    def trainer(iterations):
+        return MetaTrainer(MAML(sine_net()), iterations=iterations, meta_batch_size=4,
+                           eval_every=2, checkpoint_dir=tmp_path, progress=False)
+
+    trainer(2).fit(SinusoidTasks(seed=0))
+    rng = np.random.default_rng(0)
+    X, groups = rng.uniform(-5, 5, (200, 1)), np.repeat(np.arange(10), 20)
+    tasks = RegressionTasks(X, np.sin(X[:, 0] + groups), groups, seed=0)
+    fresh = RegressionTasks(X, np.sin(X[:, 0] + groups), groups, seed=0)
+    with pytest.warns(UserWarning, match="came from a metaopt.meta.tasks.SinusoidTasks"):
+        resumed = trainer(4).fit(tasks, resume=True)
+    assert resumed.history_["iteration"] == [1, 2, 3, 4]
+    fresh.sample(4), fresh.sample(4)  # the two resumed iterations' episodes
+    assert tasks.get_state() == fresh.get_state()
