@@ -162,7 +162,9 @@ class ProtoNet(MetricLearner):
         prototypes = _prototypes(support, one_hot)
         if self.distance == "cosine":
             return self.log_scale.exp() * _cosine(query, prototypes)
-        return -torch.cdist(query, prototypes).pow(2)
+        # torch's default for more than 25 rows, |q|^2 + |p|^2 - 2 q.p, cancels away the
+        # distances of embeddings far from the origin
+        return -torch.cdist(query, prototypes, compute_mode="donot_use_mm_for_euclid_dist").pow(2)
 
     def get_config(self) -> dict:
         return {"distance": self.distance}

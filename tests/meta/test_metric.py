@@ -88,3 +88,21 @@ def test_classes_missing_from_the_support_set_are_refused(make):
     with pytest.raises(ValueError, match=r"query_y must be \[tasks, queries\] = \(2, 3\)"):
         learner.meta_loss(x, labels, x, labels[:1])
     assert learner.scores(x, labels, x).shape == (2, 3, 3)
+
+
+def test_euclidean_prototypes_do_not_depend_on_where_the_embeddings_lie():
+    # with more than 25 queries cdist took |q|^2 + |p|^2 - 2 q.p, which cancelled the
+    # distances of embeddings shifted far from the origin: 5-way 5-shot accuracy on
+    # digits shifted by 20000 fell from 0.87 to 0.30
+    X, y = load_digits(return_X_y=True)
+    ep = ClassificationTasks(X, y, n_way=5, k_shot=5, n_query=15, seed=0).sample(20)
+    net = ProtoNet(nn.Identity())
+    near = net.scores(ep.support_x, ep.support_y, ep.query_x)
+    far = net.scores(ep.support_x + 20000.0, ep.support_y, ep.query_x + 20000.0)
+    torch.testing.assert_close(far, near, rtol=1e-3, atol=1.0)  # float32 class means at 2e4
+    for scores in (near, far):
+        assert (scores.argmax(-1) == ep.query_y).float().mean() > 0.8
+    # a hand-computed 2-query example: prototypes (1, 0) and (0, 2)
+    support = torch.tensor([[[0.0, 0.0], [2.0, 0.0], [0.0, 3.0], [0.0, 1.0]]])
+    scores = net.scores(support, torch.tensor([[0, 0, 1, 1]]), torch.tensor([[[1.0, 1.0], [0.0, 0.0]]]))
+    torch.testing.assert_close(scores, torch.tensor([[[-1.0, -2.0], [-1.0, -4.0]]]))
