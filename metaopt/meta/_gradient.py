@@ -18,7 +18,7 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from metaopt._checks import check_int
-from metaopt.meta._losses import LossFn, loss_name, resolve_loss
+from metaopt.meta._losses import LossFn, example_weights, loss_name, resolve_loss
 from metaopt.meta._low_rank import low_rank_inner_loop, mlp_layers
 from metaopt.meta.tasks import Episodes
 
@@ -246,8 +246,8 @@ class GradientLearner(nn.Module):
         with_support: bool,
     ) -> tuple[torch.Tensor, ...]:
         """Means over tasks of :meth:`_task_losses`."""
-        support_weight = _weights(support_x, support_weight, "support")
-        query_weight = _weights(query_x, query_weight, "query")
+        support_weight = example_weights(support_x, support_weight, "support")
+        query_weight = example_weights(query_x, query_weight, "query")
         loss, steps = self._resolve(loss_fn, steps)
         params = dict(self.module.named_parameters())
         step_weights = self._step_weights(steps)
@@ -346,7 +346,7 @@ class GradientLearner(nn.Module):
         single task, pass ``x[None]``.
         """
         _check_batch(support_x, support_y, dtype=self._dtype)
-        support_weight = _weights(support_x, support_weight, "support")
+        support_weight = example_weights(support_x, support_weight, "support")
         loss, steps = self._resolve(loss_fn, steps)
         first_order = self._use_first_order()
 
@@ -423,20 +423,6 @@ def _parameter_slots(module: nn.Module) -> dict[str, str]:
             seen.add(slot)
             slots[name] = first.setdefault(id(p), name)
     return slots
-
-
-def _weights(x: torch.Tensor, weight: torch.Tensor | None, which: str) -> torch.Tensor:
-    """Per-example weights ``[tasks, shots]``: ones when ``weight`` is None, else checked."""
-    dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
-    if weight is None:
-        return torch.ones(x.shape[:2], dtype=dtype, device=x.device)
-    if tuple(weight.shape) != tuple(x.shape[:2]):
-        raise ValueError(
-            f"{which}_weight must have shape [tasks, shots] = {tuple(x.shape[:2])}, got {tuple(weight.shape)}"
-        )
-    if (weight < 0).any():
-        raise ValueError(f"{which}_weight must be >= 0 (0 marks padding), got a negative weight")
-    return weight.to(dtype)
 
 
 def _check_batch(*tensors: torch.Tensor, dtype: torch.dtype | None = None) -> None:
@@ -727,8 +713,8 @@ class Reptile(GradientLearner):
             adapted = self.adapt(
                 episodes.support_x, episodes.support_y, support_weight=episodes.support_weight
             )
-            support_weight = _weights(episodes.support_x, episodes.support_weight, "support")
-            query_weight = _weights(episodes.query_x, episodes.query_weight, "query")
+            support_weight = example_weights(episodes.support_x, episodes.support_weight, "support")
+            query_weight = example_weights(episodes.query_x, episodes.query_weight, "query")
             losses = [
                 vmap(self._loss)(self.predict(adapted, x), y, w).mean()
                 for x, y, w in (

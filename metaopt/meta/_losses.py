@@ -23,6 +23,20 @@ def _weighted_mean(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return (values * weight).sum() / weight.sum().clamp_min(_EPS)
 
 
+def example_weights(x: torch.Tensor, weight: torch.Tensor | None, which: str) -> torch.Tensor:
+    """Per-example weights ``[tasks, shots]``: ones when ``weight`` is None, else checked."""
+    dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
+    if weight is None:
+        return torch.ones(x.shape[:2], dtype=dtype, device=x.device)
+    if tuple(weight.shape) != tuple(x.shape[:2]):
+        raise ValueError(
+            f"{which}_weight must have shape [tasks, shots] = {tuple(x.shape[:2])}, got {tuple(weight.shape)}"
+        )
+    if (weight < 0).any():
+        raise ValueError(f"{which}_weight must be >= 0 (0 marks padding), got a negative weight")
+    return weight.to(dtype)
+
+
 def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Mean squared error, averaged per example then weighted over examples.
 

@@ -4,6 +4,9 @@ All three embed support and query sets with a user-given encoder in one batched 
 (``[tasks * shots, ...]``) and score every query against every class of its episode
 with plain batched tensor ops -- no loop over tasks. Support labels are class indices
 ``0..n_way-1`` as produced by :class:`~metaopt.meta.tasks.ClassificationTasks`.
+Per-example weights (``[tasks, shots]``, 0 for padding, as from
+:func:`~metaopt.meta.tasks.pad_tasks`) weight the support examples in the class
+summaries and the queries in the loss: a padded episode scores as the unpadded one.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from metaopt.meta._losses import _weighted_mean, example_weights
 from metaopt.meta.tasks import Episodes
 
 
@@ -39,28 +43,35 @@ class MetricLearner(nn.Module):
     def _scores(
         self, support: torch.Tensor, one_hot: torch.Tensor, query: torch.Tensor
     ) -> torch.Tensor:
-        """Scores ``[tasks, queries, n_way]`` (higher is more likely) from embeddings."""
+        """Scores ``[tasks, queries, n_way]`` (higher is more likely) from embeddings;
+        ``one_hot`` ``[tasks, shots, n_way]`` holds each support example's weight in the
+        column of its class."""
         raise NotImplementedError
 
-    def _loss(self, scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(scores.flatten(0, 1), labels.flatten())
+    def _loss(self, scores: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor
+              ) -> torch.Tensor:
+        """Weighted mean over the queries ``[tasks, queries]`` of their cross-entropy."""
+        ce = F.cross_entropy(scores.flatten(0, 1), labels.flatten().long(), reduction="none")
+        return _weighted_mean(ce, weight.flatten())
 
     def get_config(self) -> dict:
         """JSON-friendly constructor settings, stored in checkpoints."""
         return {}
 
-    def _episode(self, support_x, support_y, query_x, n_way):
+    def _episode(self, support_x, support_y, query_x, n_way, support_weight):
+        """Support embeddings, their weighted one-hot labels, query embeddings."""
         _check_episode(support_x, support_y, query_x)
         n_way = int(support_y.max()) + 1 if n_way is None else n_way
-        one_hot = F.one_hot(support_y.long(), n_way).to(
-            support_x.dtype if support_x.is_floating_point() else torch.float32
-        )
+        weight = example_weights(support_x, support_weight, "support")
+        one_hot = F.one_hot(support_y.long(), n_way) * weight[..., None]
         empty = (one_hot.sum(dim=1) == 0).nonzero()
         if len(empty):  # an empty class would get a prototype at the origin
             task, label = (int(v) for v in empty[0])
-            raise ValueError(f"task {task}'s support set has no example of class {label}: "
-                             f"each of the {n_way} classes 0..{n_way - 1} needs one")
-        return self.embed(support_x), one_hot, self.embed(query_x)
+            raise ValueError(f"task {task}'s support set has no example of class {label} "
+                             f"with a positive weight: each of the {n_way} classes "
+                             f"0..{n_way - 1} needs one")
+        support = self.embed(support_x)
+        return support, one_hot.to(support.dtype), self.embed(query_x)
 
     def scores(
         self,
@@ -69,17 +80,22 @@ class MetricLearner(nn.Module):
         query_x: torch.Tensor,
         *,
         n_way: int | None = None,
+        support_weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Class scores of the queries, ``[tasks, queries, n_way]``.
 
-        ``n_way`` defaults to ``support_y.max() + 1``.
+        ``n_way`` defaults to ``support_y.max() + 1``; ``support_weight`` ``[tasks,
+        shots]`` weights the support examples (0: padding), default all 1.
         """
-        support, one_hot, query = self._episode(support_x, support_y, query_x, n_way)
+        support, one_hot, query = self._episode(support_x, support_y, query_x, n_way,
+                                                support_weight)
         return self._scores(support, one_hot, query)
 
-    def predict(self, support_x, support_y, query_x, *, n_way: int | None = None) -> torch.Tensor:
+    def predict(self, support_x, support_y, query_x, *, n_way: int | None = None,
+                support_weight: torch.Tensor | None = None) -> torch.Tensor:
         """Predicted class index of every query, ``[tasks, queries]``."""
-        return self.scores(support_x, support_y, query_x, n_way=n_way).argmax(dim=-1)
+        return self.scores(support_x, support_y, query_x, n_way=n_way,
+                           support_weight=support_weight).argmax(dim=-1)
 
     def meta_loss(
         self,
@@ -89,12 +105,17 @@ class MetricLearner(nn.Module):
         query_y: torch.Tensor,
         *,
         n_way: int | None = None,
+        support_weight: torch.Tensor | None = None,
+        query_weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Mean query loss over the episodes of a batch."""
+        """Mean query loss over the episodes of a batch, the queries weighted by
+        ``query_weight`` ``[tasks, queries]`` (0: padding), default all 1."""
         if tuple(query_y.shape) != tuple(query_x.shape[:2]):
             raise ValueError(f"query_y must be [tasks, queries] = {tuple(query_x.shape[:2])} "
                              f"class indices, got {tuple(query_y.shape)}")
-        return self._loss(self.scores(support_x, support_y, query_x, n_way=n_way), query_y)
+        scores = self.scores(support_x, support_y, query_x, n_way=n_way,
+                             support_weight=support_weight)
+        return self._loss(scores, query_y, example_weights(query_x, query_weight, "query"))
 
     def training_step(self, episodes: Episodes) -> tuple[float, float]:
         """Accumulate the gradient of one meta-batch; returns support and query losses.
@@ -104,12 +125,15 @@ class MetricLearner(nn.Module):
         generalisation.
         """
         support, one_hot, query = self._episode(
-            episodes.support_x, episodes.support_y, episodes.query_x, None
+            episodes.support_x, episodes.support_y, episodes.query_x, None,
+            episodes.support_weight,
         )
-        loss = self._loss(self._scores(support, one_hot, query), episodes.query_y)
+        query_weight = example_weights(episodes.query_x, episodes.query_weight, "query")
+        loss = self._loss(self._scores(support, one_hot, query), episodes.query_y, query_weight)
         loss.backward()
         with torch.no_grad():
-            inner = self._loss(self._scores(support, one_hot, support), episodes.support_y)
+            inner = self._loss(self._scores(support, one_hot, support), episodes.support_y,
+                               one_hot.sum(dim=-1))
         self.iteration += 1
         return float(inner), float(loss.detach())
 
@@ -135,8 +159,8 @@ def _cosine(query: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
 
 
 def _prototypes(support: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
-    """Class means ``[tasks, n_way, dim]``."""
-    return one_hot.transpose(1, 2) @ support / one_hot.sum(dim=1).clamp_min(1.0)[..., None]
+    """Weighted class means ``[tasks, n_way, dim]`` (every class has a positive weight)."""
+    return one_hot.transpose(1, 2) @ support / one_hot.sum(dim=1)[..., None]
 
 
 class ProtoNet(MetricLearner):
@@ -188,8 +212,10 @@ class MatchingNet(MetricLearner):
         self.log_scale = nn.Parameter(torch.tensor(math.log(10.0)))
 
     def _scores(self, support, one_hot, query):
-        attention = torch.softmax(self.log_scale.exp() * _cosine(query, support), dim=-1)
-        return torch.log((attention @ one_hot).clamp_min(1e-8))
+        # a support example's weight multiplies its attention (log 0: padding gets none)
+        logits = self.log_scale.exp() * _cosine(query, support) + one_hot.sum(-1).log()[:, None]
+        attention = torch.softmax(logits, dim=-1)
+        return torch.log((attention @ (one_hot > 0).to(one_hot.dtype)).clamp_min(1e-8))
 
 
 class RelationNet(MetricLearner):
@@ -246,8 +272,9 @@ class RelationNet(MetricLearner):
         pairs = torch.cat([classes, query, (classes - query).abs()], dim=-1)
         return self.relation(pairs).squeeze(-1)
 
-    def _loss(self, scores, labels):
-        return F.mse_loss(scores, F.one_hot(labels.long(), scores.shape[-1]).to(scores.dtype))
+    def _loss(self, scores, labels, weight):
+        target = F.one_hot(labels.long(), scores.shape[-1]).to(scores.dtype)
+        return _weighted_mean((scores - target).pow(2).mean(dim=-1), weight)
 
     def get_config(self) -> dict:
         return {"embedding_dim": self.embedding_dim, "hidden": self.hidden}

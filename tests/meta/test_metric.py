@@ -13,8 +13,10 @@ from metaopt.meta import (
     MetaTrainer,
     ProtoNet,
     RelationNet,
+    pad_tasks,
     split_labels,
 )
+from metaopt.meta.tasks import Episodes
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +85,7 @@ def test_classes_missing_from_the_support_set_are_refused(make):
     with pytest.raises(ValueError, match="task 0's support set has no example of class 1"):
         learner.scores(x, torch.tensor([[0, 2, 4], [0, 1, 2]]), x)
     labels = torch.tensor([[0, 1, 2], [2, 1, 0]])
-    with pytest.raises(ValueError, match="class 3: each of the 7 classes"):
+    with pytest.raises(ValueError, match="class 3 with a positive weight: each of the 7 classes"):
         learner.scores(x, labels, x, n_way=7)
     with pytest.raises(ValueError, match=r"query_y must be \[tasks, queries\] = \(2, 3\)"):
         learner.meta_loss(x, labels, x, labels[:1])
@@ -106,3 +108,45 @@ def test_euclidean_prototypes_do_not_depend_on_where_the_embeddings_lie():
     support = torch.tensor([[[0.0, 0.0], [2.0, 0.0], [0.0, 3.0], [0.0, 1.0]]])
     scores = net.scores(support, torch.tensor([[0, 0, 1, 1]]), torch.tensor([[[1.0, 1.0], [0.0, 0.0]]]))
     torch.testing.assert_close(scores, torch.tensor([[[-1.0, -2.0], [-1.0, -4.0]]]))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ProtoNet(encoder()),
+        lambda: ProtoNet(encoder(), distance="cosine"),
+        lambda: MatchingNet(encoder()),
+        lambda: RelationNet(encoder(), embedding_dim=32),
+    ],
+    ids=["proto-euclidean", "proto-cosine", "matching", "relation"],
+)
+def test_padded_episodes_score_as_the_unpadded_ones(make):
+    # the weights of padded episodes were ignored: padding (copies of a task's first
+    # row) counted in the class summaries and the loss; MetaTrainer.evaluate failed
+    # with TypeError (meta_loss took no support_weight)
+    X, y = load_digits(return_X_y=True)
+    ep = ClassificationTasks(X / 16, y, n_way=3, k_shot=3, n_query=4, seed=0).sample(2)
+    keep = [torch.tensor([0, 1, 3, 4, 6]), torch.arange(9)]  # task 0: 2, 2 and 1 shots
+    shown = [torch.tensor([0, 4, 8]), torch.arange(12)]  # task 0: 3 of its 12 queries
+    sx, sy, sw = pad_tasks([(ep.support_x[t, i], ep.support_y[t, i]) for t, i in enumerate(keep)])
+    qx, qy, qw = pad_tasks([(ep.query_x[t, i], ep.query_y[t, i]) for t, i in enumerate(shown)])
+    torch.manual_seed(0)
+    learner = make().double()
+    sx, qx = sx.double(), qx.double()
+    padded = learner.scores(sx, sy, qx, support_weight=sw)
+    loss = learner.meta_loss(sx, sy, qx, qy, support_weight=sw, query_weight=qw).item()
+    alone, total = [], 0.0
+    for t in range(2):  # each task alone, without padding
+        s, s_y = sx[t, : len(keep[t])][None], sy[t, : len(keep[t])][None]
+        q, q_y = qx[t, : len(shown[t])][None], qy[t, : len(shown[t])][None]
+        alone.append(learner.scores(s, s_y, q)[0])
+        total = total + len(shown[t]) * learner.meta_loss(s, s_y, q, q_y)
+    for t in range(2):
+        torch.testing.assert_close(padded[t, : len(shown[t])], alone[t])
+    assert loss == pytest.approx(total.item() / 15)
+    trainer = MetaTrainer(learner, progress=False)
+    episodes = Episodes(sx, sy, qx, qy, support_weight=sw, query_weight=qw)
+    assert trainer.evaluate(episodes) == pytest.approx(loss)
+    learner.zero_grad()
+    _, outer = learner.training_step(episodes)
+    assert outer == pytest.approx(loss)
