@@ -164,7 +164,8 @@ class MetaTrainer:
     valid_tasks_count : int
         Fixed number of meta-validation episodes, drawn once at the start of ``fit``.
     patience : int, optional
-        Stop after this many evaluations without improvement; ``None`` never stops early.
+        Stop after this many evaluations without improvement on ``valid_tasks`` (``fit``
+        warns when it has none); ``None`` never stops early.
     restore_best : bool
         At the end, reload the parameters with the best meta-validation loss.
     checkpoint_dir : str or Path, optional
@@ -240,7 +241,9 @@ class MetaTrainer:
         return self.optimizer(params)
 
     def evaluate(self, episodes: Episodes) -> float:
-        """Mean post-adaptation query loss of the learner on ``episodes``."""
+        """Mean post-adaptation query loss of the learner on ``episodes`` (in eval mode;
+        the learner's mode is restored after)."""
+        was_training = self.learner.training
         self.learner.eval()
         episodes = episodes.to(next(self.learner.parameters()).device)
         kwargs = {}
@@ -253,7 +256,7 @@ class MetaTrainer:
             loss = self.learner.meta_loss(
                 episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y, **kwargs
             )
-        self.learner.train()
+        self.learner.train(was_training)
         return float(loss)
 
     def fit(
@@ -283,6 +286,10 @@ class MetaTrainer:
             )
         if resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir")
+        if self.patience is not None and valid_tasks is None:
+            warnings.warn("patience stops on meta-validation losses, and fit got no "
+                          "valid_tasks: the run goes on for every iteration", UserWarning,
+                          stacklevel=2)
         if self.seed is not None:
             torch.manual_seed(self.seed)
         self.device_ = resolve_device(self.device)

@@ -272,7 +272,8 @@ class RegressionTasks(_NumpyStream):
         Query rows per task.
     tasks : array-like, optional
         Restrict episodes to these group ids (e.g. one element of :func:`split_labels`).
-        Groups with fewer than ``max(k_shot) + n_query`` rows are skipped (see ``tasks_``).
+        A group named here with fewer than ``max(k_shot) + n_query`` rows is refused
+        (ValueError); without ``tasks``, such groups are left out with a warning (see ``tasks_``).
     seed : int, optional
         Seed of the episode stream.
     dtype : torch.dtype

@@ -238,3 +238,18 @@ def test_a_run_resumed_with_another_kind_of_sampler_starts_its_stream(tmp_path):
     assert resumed.history_["iteration"] == [1, 2, 3, 4]
     fresh.sample(4), fresh.sample(4)  # the two resumed iterations' episodes
     assert tasks.get_state() == fresh.get_state()
+
+
+def test_patience_without_validation_warns_and_evaluate_keeps_the_mode():
+    """patience without valid_tasks did nothing, silently (30 of 30 iterations ran with
+    patience=1); evaluate() left a learner the user had put in eval mode in train mode."""
+    trainer = MetaTrainer(MAML(sine_net(), lr=0.01), iterations=4, meta_batch_size=2,
+                          eval_every=2, patience=1, progress=False)
+    with pytest.warns(UserWarning, match="no valid_tasks"):
+        trainer.fit(SinusoidTasks(seed=0))
+    assert len(trainer.history_["iteration"]) == 4
+    episodes = SinusoidTasks(seed=1).sample(3)
+    for training in (False, True):
+        trainer.learner.train(training)
+        loss = trainer.evaluate(episodes)
+        assert np.isfinite(loss) and trainer.learner.training is training
