@@ -56,7 +56,8 @@ class ColumnSelector:
     """Select categorical or numeric columns of a DataFrame, or of a plain array.
 
     DataFrames delegate to :func:`sklearn.compose.make_column_selector`, columns of
-    numbers typed as objects or text (:func:`_is_number_column`) being numeric, and give column positions: names may be numbers
+    numbers typed as objects or text (:func:`_is_number_column`) being numeric and
+    pyarrow string columns (which it does not see) categorical, and give column positions: names may be numbers
     that are not the positions, which scikit-learn would take for positions. A numpy
     array has no categorical columns, so all its columns are numeric. Numeric columns without
     any observed value in the rows being fitted are left out: they carry nothing, the
@@ -72,8 +73,11 @@ class ColumnSelector:
             by_position = X.set_axis(range(X.shape[1]), axis=1)
             typed_otherwise = {i for i in by_position if _is_number_column(by_position[i])}
             if self.categorical:
-                chosen = make_column_selector(dtype_include=_CATEGORICAL_DTYPES)(by_position)
-                return [i for i in chosen if i not in typed_otherwise]
+                chosen = set(make_column_selector(dtype_include=_CATEGORICAL_DTYPES)(by_position))
+                # (is_string_dtype: pyarrow strings, as read_csv(dtype_backend="pyarrow")
+                # gives them, escape select_dtypes)
+                return [i for i in by_position if i not in typed_otherwise and (
+                    i in chosen or ptypes.is_string_dtype(by_position[i].dtype))]
             numeric = set(make_column_selector(dtype_include=_NUMERIC_DTYPES,
                                                dtype_exclude="bool")(by_position))
             return [i for i in by_position if (i in numeric or i in typed_otherwise)

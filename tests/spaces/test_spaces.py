@@ -343,6 +343,23 @@ def test_a_pyarrow_timestamp_with_a_time_zone_is_a_number(space):
     assert "when" in model[:-1].get_feature_names_out()
 
 
+def test_pyarrow_string_columns_are_categories(space, pmlb_root):
+    """read_csv(dtype_backend="pyarrow") gives string[pyarrow] columns, which
+    select_dtypes sees neither as numbers nor as categories: every family silently left
+    them out. They are now encoded as the same strings as objects."""
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")[:150]
+    X = df[["A2", "A3"]].assign(A4="g" + df["A4"].astype(str))
+    arrow = pd.read_csv(io.StringIO(X.to_csv(index=False)), dtype_backend="pyarrow")
+    assert str(arrow["A4"].dtype) == "string[pyarrow]"
+    params = {k: min(v, CAPS[k]) if k in CAPS else v
+              for k, v in space.default("classification").items()}
+    model = space.build(params, "classification", random_state=0).fit(arrow, df["target"])
+    as_objects = space.build(params, "classification", random_state=0).fit(X, df["target"])
+    np.testing.assert_allclose(np.asarray(model[:-1].transform(arrow), dtype=float),
+                               np.asarray(as_objects[:-1].transform(X), dtype=float))
+    np.testing.assert_array_equal(model.predict(arrow), as_objects.predict(X))
+
+
 def test_default_configs_use_datetime_and_timedelta_columns_as_seconds(space, pmlb_root):
     """A datetime column was silently dropped by every family and a timedelta column
     crashed the scaled and ordinal preprocessing; both are now numbers of seconds, and
