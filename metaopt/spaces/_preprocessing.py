@@ -147,11 +147,14 @@ class MixedAsStrings(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
 
 def _missing_as_nan(X: pd.DataFrame) -> pd.DataFrame:
-    """Object columns with their missing values (``pd.NA``, ``None``) as NaN: the encoders
-    take NaN for a missing value but refuse ``pd.NA`` beside strings or bools."""
+    """Object and string columns with their missing values (``pd.NA``, ``None``) as NaN,
+    as objects: the encoders take NaN for a missing value but refuse ``pd.NA`` beside
+    strings or bools (a pandas or pyarrow string column cannot hold NaN)."""
     positions = [i for i, dtype in enumerate(X.dtypes)
-                 if ptypes.is_object_dtype(dtype) and X.iloc[:, i].isna().any()]
-    return _with_columns(X, positions, lambda column: column.where(column.notna(), np.nan))
+                 if (ptypes.is_object_dtype(dtype) or ptypes.is_string_dtype(dtype))
+                 and X.iloc[:, i].isna().any()]
+    return _with_columns(X, positions, lambda column: column.astype(object).where(
+        column.notna(), np.nan))
 
 
 def _as_category(X: pd.DataFrame) -> pd.DataFrame:

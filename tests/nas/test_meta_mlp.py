@@ -158,6 +158,24 @@ def test_dataframes_with_categories_and_missing_values(pmlb_root):
         model.predict(X.rename(columns={"site": "place"}))
 
 
+def test_pyarrow_backed_frames_with_missing_strings(pmlb_root):
+    """A table read with dtype_backend="pyarrow": its string column was silently left
+    out and, holding a missing value, failed the fit. The model is now the one of the
+    same table with numpy floats and objects."""
+    import io
+
+    data = LocalSource(pmlb_root).load("colic")
+    X = data.X.iloc[:, :6].astype(float).assign(
+        site=np.where(np.arange(len(data.X)) % 3 == 0, "north", "south"))
+    X.loc[X.index[::10], "site"] = None
+    arrow = pd.read_csv(io.StringIO(X.to_csv(index=False)), dtype_backend="pyarrow")
+    assert str(arrow["site"].dtype) == "string[pyarrow]" and arrow["site"].isna().any()
+    plain = MetaMLPClassifier(**TINY, random_state=0).fit(X, data.y)
+    model = MetaMLPClassifier(**TINY, random_state=0).fit(arrow, data.y)
+    assert model.preprocessor_.transform(arrow).shape[1] == 6 + 3  # north, south, missing
+    np.testing.assert_allclose(model.predict_proba(arrow), plain.predict_proba(X))
+
+
 def test_int_column_names_that_are_not_positions(pmlb_root):
     """Int column names were taken for positions by the preprocessing (a string column
     reached the median imputer); they are now strings, as with string names."""

@@ -360,6 +360,25 @@ def test_pyarrow_string_columns_are_categories(space, pmlb_root):
     np.testing.assert_array_equal(model.predict(arrow), as_objects.predict(X))
 
 
+@pytest.mark.parametrize("dtype", ["string", "string[pyarrow]"])
+def test_a_missing_value_in_a_string_column_is_a_category(space, dtype, pmlb_root):
+    """A pandas string column (convert_dtypes) holds a missing value as pd.NA, which
+    scikit-learn's encoders refuse beside strings: every family failed ('Encoders require
+    their input argument must be uniformly strings or numbers'). It is now the missing
+    category of the same column as objects."""
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")[:150]
+    X = df[["A2", "A3"]].assign(A4=("g" + df["A4"].astype(str)).where(df.index % 4 > 0))
+    typed = X.astype({"A4": dtype})
+    assert typed["A4"].isna().sum() == X["A4"].isna().sum() > 0
+    params = {k: min(v, CAPS[k]) if k in CAPS else v
+              for k, v in space.default("classification").items()}
+    model = space.build(params, "classification", random_state=0).fit(typed, df["target"])
+    as_objects = space.build(params, "classification", random_state=0).fit(X, df["target"])
+    np.testing.assert_allclose(np.asarray(model[:-1].transform(typed), dtype=float),
+                               np.asarray(as_objects[:-1].transform(X), dtype=float))
+    np.testing.assert_array_equal(model.predict(typed), as_objects.predict(X))
+
+
 def test_default_configs_use_datetime_and_timedelta_columns_as_seconds(space, pmlb_root):
     """A datetime column was silently dropped by every family and a timedelta column
     crashed the scaled and ordinal preprocessing; both are now numbers of seconds, and
