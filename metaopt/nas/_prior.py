@@ -464,6 +464,8 @@ class ArchitecturePrior:
             "features": list(PRIOR_FEATURES),
             "feature_mean": self.feature_mean_.tolist(),
             "feature_scale": self.feature_scale_.tolist(), "training": self.training_,
+            # the hedge's networks, kept when ``hedge`` was switched off after fitting
+            "n_unconditional": len(self.flat_members_),
         }
         tensors = {f"{prefix}{i}.{k}": v
                    for prefix, members in (("member", self.members_), ("flat", self.flat_members_))
@@ -512,7 +514,8 @@ class ArchitecturePrior:
             return members
 
         self.members_ = networks("member", self.n_members)
-        self.flat_members_ = networks("flat", self.n_members if self.hedge else 0)
+        self.flat_members_ = networks("flat", body.get(
+            "n_unconditional", self.n_members if self.hedge else 0))
         self._reset_pool()
         return self
 

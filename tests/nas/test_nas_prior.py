@@ -134,6 +134,27 @@ def test_save_load_round_trip(toy_prior, tmp_path):
     assert loaded.training_ == toy_prior.training_
 
 
+def test_a_prior_saved_with_its_hedge_switched_loads_as_saved(toy_prior, tmp_path):
+    """hedge switched off on a fitted prior (docs/nas.md) was saved with the hedge's
+    networks but a setting of none: load() refused the files ('holds 1 flat
+    network(s), its settings 0'). It now loads unmixed and can be switched back on."""
+    configs = random_configs(LCBENCH_SPACE, 20, np.random.default_rng(1))
+    unmixed = copy.copy(toy_prior)
+    unmixed.hedge = False
+    loaded = ArchitecturePrior.load(unmixed.save(tmp_path / "off"))
+    assert not loaded.hedge
+    np.testing.assert_allclose(loaded.log_prob(SMALL, configs), unmixed.log_prob(SMALL, configs),
+                               rtol=1e-6, atol=1e-6)
+    loaded.hedge = True
+    np.testing.assert_allclose(loaded.log_prob(SMALL, configs),
+                               toy_prior.log_prob(SMALL, configs), rtol=1e-6, atol=1e-6)
+    # and a prior fitted without the hedge, switched on (it has nothing to mix in)
+    plain = ArchitecturePrior(n_members=1, iterations=5, n_pool=64, hedge=False).fit(
+        *_toy_data())
+    plain.hedge = True
+    assert ArchitecturePrior.load(plain.save(tmp_path / "on")).flat_members_ == []
+
+
 def test_tampered_or_foreign_files_are_refused(toy_prior, tmp_path):
     directory = toy_prior.save(tmp_path / "p")
     weights, meta = directory / "prior.safetensors", directory / "prior.json"
