@@ -181,8 +181,6 @@ def is_temporal(dtype) -> bool:
 def temporal_as_seconds(s: pd.Series) -> pd.Series:
     """A datetime column as seconds since 1970 (a period: its start), a timedelta column
     as seconds, a time of day as seconds since midnight; floats, a missing value as NaN."""
-    if s.dtype.kind == "m":
-        return s.dt.total_seconds().astype(float)  # pyarrow-backed: a null as NaN
     if _is_time_of_day(s.dtype):
         unit = s.dtype.pyarrow_dtype.unit
         ticks = pa.array(s).cast(pa.int64() if s.dtype.pyarrow_dtype.bit_width == 64
@@ -191,8 +189,13 @@ def temporal_as_seconds(s: pd.Series) -> pd.Series:
         return pd.Series(seconds, index=s.index, name=s.name)
     if isinstance(s.dtype, pd.PeriodDtype):
         s = s.dt.start_time
-    s = pd.to_datetime(s)  # pyarrow-backed timestamps and dates as numpy-backed ones
-    return (s - pd.Timestamp(0, tz=s.dt.tz)).dt.total_seconds()
+    if s.dtype.kind == "M":
+        s = pd.to_datetime(s)  # dates as timestamps
+        s = s - pd.Timestamp(0, tz=s.dt.tz)
+    if isinstance(s.dtype, pd.ArrowDtype):
+        # pyarrow's total_seconds refuses nanosecond counts above 2**53 (104 days)
+        s = s.astype(s.dtype.numpy_dtype)
+    return s.dt.total_seconds().astype(float)
 
 
 _TICKS_PER_SECOND = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}

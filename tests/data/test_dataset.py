@@ -156,6 +156,23 @@ def test_times_of_day_and_periods_are_seconds():
     assert X["month"].tolist()[:2] == [0.0, 31 * 86400.0]
 
 
+@pytest.mark.parametrize("unit", ["s", "us", "ns"])
+def test_pyarrow_timestamps_and_durations_in_any_unit_are_seconds(unit):
+    """pyarrow's total_seconds refuses nanosecond counts above 2**53: a timestamp[ns]
+    column (a parquet file read with dtype_backend="pyarrow") or a duration[ns] over 104
+    days failed validate and every pipeline ('Integer value 1577836800000000000 not in
+    range'). They are seconds as the numpy-backed columns are."""
+    when = pd.Series(pd.to_datetime(["1970-01-02", "2020-01-01", None]))
+    took = pd.Series(pd.to_timedelta(["1h", "200D", None]))
+    arrow = pd.DataFrame({"when": when.astype(pd.ArrowDtype(pa.timestamp(unit))),
+                          "took": took.astype(pd.ArrowDtype(pa.duration(unit)))})
+    X, _, _ = validate(arrow, [0, 1, 0])
+    expected, _, _ = validate(pd.DataFrame({"when": when, "took": took}), [0, 1, 0])
+    pd.testing.assert_frame_equal(X, expected)
+    assert X["when"].tolist()[:2] == [86400.0, 1577836800.0]
+    assert X["took"].tolist()[:2] == [3600.0, 200 * 86400.0]
+
+
 def test_pyarrow_backed_strings_are_categorical(pmlb_root):
     """With dtype_backend="pyarrow" (read_csv, read_parquet), string columns were taken
     for numbers stored as strings and became all-NaN float columns."""
