@@ -287,7 +287,8 @@ _PARAMS_DOC = """
     time_budget : float or None, default=None
         Seconds for the whole ``fit``: a trial still training stops at the last moment
         that leaves time to refit the best configuration so far (estimated from how long
-        its epochs took; the trial's best score so far counts), and no trial starts
+        its epochs took; the trial's best score so far counts, so once it beats the
+        complete trials its own refit is the one reserved), and no trial starts
         after it. One epoch of one trial is the overrun at most.
     cv : int or float, default=3
         int: k-fold (stratified for classification when every class allows it);

@@ -128,14 +128,15 @@ class FoldTrainer:
 
     def evaluate(self, params: Mapping[str, Any], max_epochs: int, patience: int,
                  report: Callable[[float, int], bool] | None = None,
-                 out_of_time: Callable[[float, int, int], bool] | None = None) -> Evaluation:
+                 out_of_time: Callable[[float, int, int, float], bool] | None = None
+                 ) -> Evaluation:
         """Train ``params`` for up to ``max_epochs`` on every fold, in lockstep.
 
         After each epoch the mean validation score goes to ``report(score, epoch)``; a
         ``True`` return stops the training (a pruned trial) -- the exception is the
         caller's to raise. Training also stops after ``patience`` epochs without a new
-        best mean score, and when ``out_of_time(seconds, epochs, best_epoch)`` says so
-        (the best score so far stands).
+        best mean score, and when ``out_of_time(seconds, epochs, best_epoch, best)`` says
+        so (the best score so far stands).
         """
         start = time.perf_counter()
         loss_fn = nn.CrossEntropyLoss() if self.task == "classification" else nn.MSELoss()
@@ -168,7 +169,7 @@ class FoldTrainer:
                 if epoch - best_epoch >= patience:
                     break
                 if out_of_time is not None and out_of_time(
-                        time.perf_counter() - start, epoch, best_epoch):
+                        time.perf_counter() - start, epoch, best_epoch, best):
                     return Evaluation(float(best), best_epoch, len(curve), curve,
                                       seconds=time.perf_counter() - start, out_of_time=True)
         return Evaluation(float(best), best_epoch, len(curve), curve, pruned,
@@ -197,14 +198,18 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
             trial.report(score, epoch)
             return trial.should_prune()
 
-        def out_of_time(seconds: float, epochs: int, best_epoch: int) -> bool:
-            """Whether the refit of the best configuration so far (this one while no
-            trial is complete) needs the time that is left."""
+        def out_of_time(seconds: float, epochs: int, best_epoch: int,
+                        score: float = -np.inf) -> bool:
+            """Whether the refit of the best configuration so far needs the time that is
+            left: this one's when its best ``score`` so far beats every complete trial
+            (stopped now, it would be the one refitted), else the best complete one's."""
             try:
-                best = trial.study.best_trial.user_attrs
-                seconds, epochs, best_epoch = best["seconds"], best["epochs"], best["best_epoch"]
+                incumbent = trial.study.best_trial
             except ValueError:  # no complete trial yet
-                pass
+                incumbent = None
+            if incumbent is not None and incumbent.value >= score:
+                best = incumbent.user_attrs
+                seconds, epochs, best_epoch = best["seconds"], best["epochs"], best["best_epoch"]
             reserve = refit_seconds(trainer, seconds, epochs, best_epoch) if epochs else 0.0
             return time.perf_counter() >= deadline - reserve
 

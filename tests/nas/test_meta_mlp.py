@@ -9,11 +9,14 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+import torch
 from sklearn.datasets import load_diabetes, make_classification, make_regression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from metaopt.data import LocalSource
 from metaopt.nas import MetaMLPClassifier, MetaMLPRegressor, MLPClassifier
+from metaopt.nas._search import FoldTrainer, objective
+from metaopt.spaces import get_space
 
 TINY = dict(n_trials=1, cv=2, max_epochs=6, n_prior_trials=1, pruner="none")
 
@@ -83,6 +86,31 @@ def test_time_budget_covers_the_whole_fit(pmlb_root):
     stopped = [t for t in model.study_.trials if t.user_attrs.get("stopped")]
     assert stopped and stopped[0].state == optuna.trial.TrialState.COMPLETE
     assert model.best_score_ > 0.8
+
+
+@pytest.mark.parametrize(("incumbent_score", "epochs"), [(0.0, 1), (1.0, 6)])
+def test_time_budget_reserves_the_refit_of_a_trial_that_would_be_the_best(
+        wine, incumbent_score, epochs):
+    """The time left for the refit was the best complete trial's, also while a slower
+    trial that already beat it trained on: it then became the best and its refit ran
+    past the budget (8 s: 16 s with a 3 x 1024 network after a 1 x 16 one). A trial
+    whose best score beats the incumbent now reserves its own refit."""
+    X, y = wine
+    splits = MetaMLPClassifier(cv=2)._splits(y - 1, 0)
+    trainer = FoldTrainer(X, y - 1, "classification", splits, torch.device("cpu"), 0)
+    trainer.rows_per_epoch = 1e-9  # this trial's refit would take far longer than is left
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(  # a fast incumbent: its refit reserves ~0 s
+        params={}, distributions={}, value=incumbent_score,
+        user_attrs={"seconds": 1e-12, "epochs": 1, "best_epoch": 1}))
+    params = {**get_space("mlp").default("classification"), "n_layers": 1, "width": 16}
+    params.pop("max_epochs")
+    study.enqueue_trial(params)
+    deadline = time.perf_counter() + 600
+    study.optimize(objective(trainer, "classification", 6, 6, deadline), n_trials=1)
+    trial = study.trials[-1]
+    assert trial.user_attrs["epochs"] == epochs  # beats 0.0 at once: stops; ties 1.0: trains
+    assert (trial.user_attrs.get("stopped") == "time budget") == (epochs == 1)
 
 
 def test_regression_trials_score_r2_in_any_target_units():
