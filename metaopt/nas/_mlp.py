@@ -14,6 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
+from metaopt._fitted import unfitted_on_error
 from metaopt.meta import resolve_device
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
@@ -182,6 +183,7 @@ class _BaseMLP(BaseEstimator):
         raise NotImplementedError
 
     # -- training -----------------------------------------------------------------------
+    @unfitted_on_error
     def fit(self, X, y) -> _BaseMLP:
         """Train with AdamW, keeping the weights of the best validation epoch.
 

@@ -103,3 +103,18 @@ def test_without_validation_rows_the_last_epoch_is_kept():
     assert lowest < model.n_epochs_ == 8
     at_lowest = MLPClassifier(max_epochs=lowest, **settings).fit(X, y)
     assert not np.allclose(model.predict_proba(X), at_lowest.predict_proba(X))
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_a_failed_refit_leaves_the_model_unfitted(cls):
+    """A refit that raised after the new data's standardisation and classes were set kept
+    them beside the old network: predict then returned the new labels for every row
+    (wine: accuracy 1.0 -> 0.0, silently). It now raises NotFittedError."""
+    from sklearn.exceptions import NotFittedError
+
+    X, y = load_wine(return_X_y=True)
+    model = cls(max_epochs=5, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="needs at least 2 training rows"):
+        model.set_params(norm="batchnorm").fit(X[:1] * 1000 + 50, y[:1] + 10)
+    with pytest.raises(NotFittedError):
+        model.predict(X)
