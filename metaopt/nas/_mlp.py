@@ -75,14 +75,15 @@ def train_epoch(
 ) -> float:
     """One shuffled pass over ``(x, y)`` in minibatches; returns the mean training loss.
 
-    A trailing minibatch of a single row is skipped (it breaks batchnorm).
+    A trailing minibatch of a single row is skipped (it breaks batchnorm); with
+    ``batch_size=1`` every minibatch is one row, and none is skipped.
     """
     model.train()
     perm = torch.randperm(len(x), device=x.device)
     total = 0.0
     for start in range(0, len(perm), batch_size):
         idx = perm[start : start + batch_size]
-        if len(idx) < 2 < len(perm):  # a lone row breaks batchnorm; skip it
+        if len(idx) < 2 < len(perm) and batch_size > 1:  # a lone row breaks batchnorm
             continue
         optimiser.zero_grad()
         loss = loss_fn(model(x[idx]), y[idx])
@@ -162,6 +163,9 @@ class _BaseMLP(BaseEstimator):
             "a float >= 0",
         )
         check("batch_size", is_int(self.batch_size) and self.batch_size >= 1, "an int >= 1")
+        if self.norm == "batchnorm" and self.batch_size == 1:
+            raise ValueError("norm='batchnorm' needs batch_size >= 2 (a single row has no "
+                             "batch statistics), got batch_size=1")
         check("max_epochs", is_int(self.max_epochs) and self.max_epochs >= 1, "an int >= 1")
         check(
             "validation_fraction",
