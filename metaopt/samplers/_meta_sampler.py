@@ -221,19 +221,15 @@ class MetaSampler(BaseSampler):
                 raise ValueError(f"source_studies[{i}] ({source.study_name!r}) is "
                                  "multi-objective: its best trial is undefined")
         self._n_warmup = n_warmup
-        if fallback is None:
-            with warnings.catch_warnings():  # Optuna marks multivariate and group experimental
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                fallback = TPESampler(multivariate=True, group=True, seed=seed)
-        self._fallback = fallback
+        self._seed = seed
+        self._fallback_arg = fallback
+        self._fallback = fallback or self._default_fallback()
         if worst_value is not None and not np.isfinite(worst_value):
             raise ValueError(f"worst_value must be a finite number or None, got {worst_value}")
         self._worst_value = worst_value
         if time_budget is not None and not time_budget > 0:
             raise ValueError(f"time_budget must be > 0 seconds or None, got {time_budget!r}")
         self._time_budget = time_budget
-        self._seed = seed
-        self._intersection = IntersectionSearchSpace(include_pruned=True)
         self._lock = threading.Lock()
         self._setup_lock = threading.Lock()
         self._study_key: tuple | None = None  # the study the per-study state belongs to
@@ -255,6 +251,9 @@ class MetaSampler(BaseSampler):
         self._asked: dict[int, tuple[dict[str, BaseDistribution], tuple[str, ...]]] = {}
         self._handed_off: set[int] = set()  # ids of trials given whole to the fallback
         self._overlap_checked = False  # a completed trial used the meta-model's parameters
+        # Optuna's one-study cache of the relative search space (a second study's trials
+        # were read as new trials of the first one, or refused on an RDB storage)
+        self._intersection = IntersectionSearchSpace(include_pruned=True)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -285,8 +284,16 @@ class MetaSampler(BaseSampler):
         with self._setup_lock:
             if key == self._study_key:
                 return
+            if self._study_key is not None and self._fallback_arg is None:
+                self._fallback = self._default_fallback()  # grouped TPE: one study's too
             self._reset_study_state()
             self._study_key = key
+
+    def _default_fallback(self) -> BaseSampler:
+        """Grouped multivariate TPE, new for each study (its search space is one study's)."""
+        with warnings.catch_warnings():  # Optuna marks multivariate and group experimental
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return TPESampler(multivariate=True, group=True, seed=self._seed)
 
     # ------------------------------------------------------------------ setup
     @staticmethod
@@ -602,6 +609,7 @@ class MetaSampler(BaseSampler):
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
         self._raise_error_if_multi_objective(study)
+        self._bind(study)
         if self._hands_off(study):
             self._handed_off.add(trial._trial_id)
             return self._fallback.infer_relative_search_space(study, trial)

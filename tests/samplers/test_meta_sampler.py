@@ -532,6 +532,27 @@ def test_a_sampler_reused_for_another_study_starts_afresh():
     assert [t.params for t in second.trials] == [t.params for t in fresh.trials]
 
 
+def test_a_sampler_reused_for_another_study_infers_that_studys_search_space(tmp_path):
+    """The relative search space is cached for one study: on an RDB storage a second study
+    failed every trial ("cannot handle multiple studies"); in memory (every study has id
+    0) it kept the first study's space, so a parameter asked as an integer there failed."""
+    sampler = MetaSampler(space="svm", seed=0)
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    optuna.create_study(study_name="a", storage=url, sampler=sampler).optimize(
+        _svm_score, n_trials=3)
+    second = optuna.create_study(study_name="b", storage=url, sampler=sampler)
+    second.optimize(_svm_score, n_trials=2)
+    assert [t.state for t in second.trials] == [optuna.trial.TrialState.COMPLETE] * 2
+
+    def integer_c(trial):
+        return -abs(trial.suggest_int("C", 1, 100) - 10)
+
+    optuna.create_study(sampler=sampler).optimize(_svm_score, n_trials=3)
+    in_memory = optuna.create_study(sampler=sampler)
+    in_memory.optimize(integer_c, n_trials=3)
+    assert [t.state for t in in_memory.trials] == [optuna.trial.TrialState.COMPLETE] * 3
+
+
 def test_a_claim_clash_does_not_use_up_the_warm_start(monkeypatch):
     """Replays two workers writing the same claim at once: the clash counted three times
     and ended the portfolio phase before any evaluation."""
