@@ -26,6 +26,7 @@ from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from metaopt._checks import check_int
 from metaopt.data import TASK_TYPES, Dataset, from_arrays
 from metaopt.metafeatures import FEATURE_NAMES
 from metaopt.ranker import MetaModel
@@ -220,7 +221,8 @@ class MetaSampler(BaseSampler):
             if len(source.directions) > 1:
                 raise ValueError(f"source_studies[{i}] ({source.study_name!r}) is "
                                  "multi-objective: its best trial is undefined")
-        self._n_warmup = n_warmup
+        # the meta-model checks its own n_warmup; this one replaces it on a copy
+        self._n_warmup = None if n_warmup is None else check_int(n_warmup, "n_warmup", 0)
         self._seed = seed
         self._fallback_arg = fallback
         self._fallback = fallback or self._default_fallback()

@@ -194,6 +194,11 @@ def test_bad_arguments_fail_at_construction():
         MetaSampler(space="random_forest", meta_features={"n_instances": 100.0})
     with pytest.warns(UserWarning, match="none of the names"):
         MetaSampler(space="random_forest", meta_features=pd.Series({"rows": 100.0}))
+    # MetaModel refuses these; the sampler set them on its copy unchecked (-1 shifted the
+    # interleaved random proposals, 2.5 gave 3 portfolio picks, "3" failed in trial 0)
+    for n_warmup in (-1, 2.5, "3"):
+        with pytest.raises(ValueError, match="n_warmup must be an integer >= 0"):
+            MetaSampler(space="random_forest", n_warmup=n_warmup)
 
 
 def test_unseen_categorical_choices_and_ranges(small_meta_model):
