@@ -28,6 +28,10 @@ from metaopt.spaces._combined import FAMILY
 Observation = tuple[Mapping[str, Any], float]
 
 
+class CandidatesExhausted(ValueError):
+    """Every candidate configuration was evaluated, claimed or not allowed."""
+
+
 @dataclass(frozen=True)
 class Proposal:
     """A configuration to evaluate next, and why."""
@@ -352,6 +356,9 @@ class MetaModel:
             Only configurations it accepts are proposed, portfolio picks included (e.g.
             :class:`~metaopt.samplers.MetaSampler`'s: those inside a study's narrowed
             distributions).
+
+        Raises :class:`CandidatesExhausted` (a ``ValueError``) when every candidate is
+        observed, excluded or not allowed.
         """
         self._check_observed(observed)
         taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in exclude}
@@ -379,8 +386,9 @@ class MetaModel:
         free = [c for c in candidates if config_key(c) not in taken
                 and (allowed is None or allowed(c))]
         if not free:
-            raise ValueError("every candidate configuration was already evaluated or claimed"
-                             + ("" if allowed is None else ", or is not allowed"))
+            raise CandidatesExhausted("every candidate configuration was already evaluated or "
+                                      "claimed" + ("" if allowed is None else
+                                                   ", or is not allowed"))
         if self.ranker is None:
             return Proposal(dict(free[0]), "portfolio", "next candidate (no ranker)")
         if self.min_distance:

@@ -30,7 +30,7 @@ from metaopt._checks import check_int
 from metaopt.data import TASK_TYPES, Dataset, from_arrays
 from metaopt.metafeatures import FEATURE_NAMES
 from metaopt.ranker import MetaModel
-from metaopt.ranker._metamodel import config_key
+from metaopt.ranker._metamodel import CandidatesExhausted, config_key
 from metaopt.ranker._shipped import load_meta_model, shipped_space, shipped_spaces
 from metaopt.spaces import CombinedSpace, combine, get_space, list_spaces
 from metaopt.spaces._combined import FAMILY
@@ -202,17 +202,10 @@ class MetaSampler(BaseSampler):
             raise ValueError(f"task must be one of {TASK_TYPES} or None, got {task!r}")
         if space is not None and meta_model is None:
             shipped_space(space)  # a ValueError naming the known spaces
-        if meta_features is not None:
-            if not isinstance(meta_features, pd.Series):
-                raise TypeError("meta_features must be a pandas Series (the output of "
-                                "metaopt.metafeatures.compute), got "
-                                f"{type(meta_features).__name__}")
-            if not set(meta_features.index) & set(FEATURE_NAMES):
-                warnings.warn("meta_features holds none of the names metaopt.metafeatures."
-                              "compute gives: the warm start cannot use them", stacklevel=2)
         self._init = {"space": space, "task": task, "meta_model": meta_model}
         self._dataset = self._as_dataset(dataset)
-        self._meta_features = meta_features
+        self._meta_features = None if meta_features is None else self._as_meta_features(
+            meta_features)
         self._source_studies = list(source_studies or [])
         for i, source in enumerate(self._source_studies):
             if not isinstance(source, Study):
@@ -298,6 +291,25 @@ class MetaSampler(BaseSampler):
             return TPESampler(multivariate=True, group=True, seed=self._seed)
 
     # ------------------------------------------------------------------ setup
+    @staticmethod
+    def _as_meta_features(meta_features: pd.Series) -> pd.Series:
+        """``meta_features`` with every name of ``metafeatures.compute`` (a missing one is
+        NaN, which the meta-model reads as unknown; its ranker refused the Series, and
+        every trial after the warm start silently went to the fallback)."""
+        if not isinstance(meta_features, pd.Series):
+            raise TypeError("meta_features must be a pandas Series (the output of "
+                            f"metaopt.metafeatures.compute), got {type(meta_features).__name__}")
+        missing = [name for name in FEATURE_NAMES if name not in meta_features.index]
+        if len(missing) == len(FEATURE_NAMES):
+            warnings.warn("meta_features holds none of the names metaopt.metafeatures."
+                          "compute gives: the warm start cannot use them", stacklevel=3)
+        elif missing:
+            warnings.warn(f"meta_features lacks {len(missing)} of the names metaopt."
+                          f"metafeatures.compute gives ({', '.join(missing[:5])}"
+                          f"{', ...' if len(missing) > 5 else ''}): the meta-model reads "
+                          "them as unknown", stacklevel=3)
+        return meta_features.reindex([*meta_features.index, *missing])
+
     @staticmethod
     def _as_dataset(dataset) -> Dataset | None:
         if dataset is None or isinstance(dataset, Dataset):
@@ -583,7 +595,7 @@ class MetaSampler(BaseSampler):
                                            candidates=candidates, exclude=claimed,
                                            seed=self._seed, time_left=self._time_left(),
                                            timed=timed, allowed=allowed)
-        except ValueError:  # every candidate used: let the fallback explore
+        except CandidatesExhausted:  # let the fallback explore
             return None, ""
         return proposal.params, proposal.reason
 

@@ -201,6 +201,23 @@ def test_bad_arguments_fail_at_construction():
             MetaSampler(space="random_forest", n_warmup=n_warmup)
 
 
+def test_meta_features_lacking_some_names_still_reach_the_ranker():
+    """The ranker refused a Series without every meta-feature, and the sampler read that
+    as 'every candidate used': each trial after the warm start went silently to TPE."""
+    from sklearn.datasets import load_iris
+
+    from metaopt.metafeatures import compute
+
+    features = compute(*load_iris(return_X_y=True, as_frame=True))
+    with pytest.warns(UserWarning, match="lacks 3 of the names"):
+        sampler = MetaSampler(space="svm", meta_features=features.iloc[3:],
+                              task="classification", seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(_svm_score, n_trials=5)
+    sources = [t.system_attrs.get("metaopt:source", "fallback") for t in study.trials]
+    assert [s.split()[0] for s in sources] == ["portfolio"] * 3 + ["ranker"] * 2
+
+
 def test_unseen_categorical_choices_and_ranges(small_meta_model):
     def objective(trial):
         lr = trial.suggest_float("learning_rate", 0.5, 0.9)  # outside the model's range
