@@ -466,14 +466,12 @@ class MetaSampler(BaseSampler):
     def _observation(self, t: FrozenTrial, sign: float) -> tuple[str, Any] | None:
         params = _claim_of(t)
         value = None
-        if t.state == TrialState.COMPLETE and t.value is not None and np.isfinite(t.value):
+        if t.state == TrialState.COMPLETE:
             value = t.value
         elif t.state == TrialState.PRUNED and t.intermediate_values:
             # its last reported value, at the fidelity where it was stopped
             value = t.intermediate_values[max(t.intermediate_values)]
-            if not np.isfinite(value):
-                return None
-        if value is not None:
+        if value is not None and np.isfinite(value):
             score = sign * value  # higher = better
             if self._worst_value is not None:
                 score = max(score, sign * self._worst_value)
@@ -481,7 +479,7 @@ class MetaSampler(BaseSampler):
             # whole trial when another sampler or enqueue_trial produced it)
             config = self._as_config({**(params or {}), **t.params})
             return None if config is None else ("observed", (config, score))
-        if params is not None:  # running, waiting, failed: taken, not informative
+        if params is not None:  # running, waiting, failed, not finite: taken, not informative
             return "claimed", params
         return None
 

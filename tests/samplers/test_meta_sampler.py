@@ -143,6 +143,25 @@ def test_pruned_trials_count_with_their_last_value(small_meta_model, objective):
     assert source.startswith(f"ranker adapted on {n_warmup} evaluation"), source
 
 
+def test_a_trial_pruned_after_a_nan_keeps_its_claim(small_meta_model, objective):
+    """A trial pruned after reporting NaN (a diverged fit) was neither an observation nor
+    a claim: every later trial chose its configuration again, clashed with it and, after
+    5 such trials, went whole to the fallback."""
+    study = optuna.create_study(sampler=make_sampler(small_meta_model))
+
+    def diverging(trial):
+        value = objective(trial)
+        if trial.number < 6:
+            trial.report(float("nan"), step=1)
+            raise optuna.TrialPruned()
+        return value
+
+    study.optimize(diverging, n_trials=7)
+    sources = [t.system_attrs["metaopt:source"] for t in study.trials]
+    assert not [s for s in sources if "clashed" in s], sources
+    assert len({str(sorted(t.params.items())) for t in study.trials}) == 7
+
+
 def test_worst_value_bounds_what_the_ranker_sees(small_meta_model, objective):
     """A diverging evaluation (error 1e29) steers the ranker like one at ``worst_value``
     would; the study keeps the real value. Without the bound the proposals change."""
