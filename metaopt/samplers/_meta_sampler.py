@@ -479,6 +479,9 @@ class MetaSampler(BaseSampler):
             # whole trial when another sampler or enqueue_trial produced it)
             config = self._as_config({**(params or {}), **t.params})
             return None if config is None else ("observed", (config, score))
+        if params is None and t.state.is_finished():
+            # enqueued, added or another sampler's: a failed one must not be proposed again
+            params = self._as_config(t.params)
         if params is not None:  # running, waiting, failed, not finite: taken, not informative
             return "claimed", params
         return None

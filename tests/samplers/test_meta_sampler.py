@@ -101,6 +101,24 @@ def test_enqueued_and_failed_trials(small_meta_model, objective):
     assert len(set(keys)) == len(keys)
 
 
+def test_a_failed_enqueued_configuration_is_not_proposed_again(small_meta_model, objective):
+    """The first portfolio pick, enqueued by the user, crashes: the sampler (which claims
+    only its own trials) used to propose it again as its first pick, and it failed twice."""
+    study = optuna.create_study(sampler=make_sampler(small_meta_model))
+    first = small_meta_model.portfolio.suggest(1, None)["params"][0]
+    study.enqueue_trial(first)
+
+    def crashes_on_first(trial):
+        value = objective(trial)
+        if trial.params == first:
+            raise RuntimeError("this configuration crashes on this data")
+        return value
+
+    study.optimize(crashes_on_first, n_trials=3, catch=(RuntimeError,))
+    states = [t.state for t in study.trials]
+    assert states == [optuna.trial.TrialState.FAIL] + [optuna.trial.TrialState.COMPLETE] * 2
+
+
 def test_hyperband_brackets_do_not_hide_trials(small_meta_model, objective):
     """Optuna's HyperbandPruner shows a sampler one bracket's trials; MetaSampler still
     learns from every trial and never proposes a configuration twice."""
