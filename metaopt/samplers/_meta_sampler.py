@@ -69,6 +69,15 @@ def _fitted(dist: BaseDistribution, value: Any) -> Any:
     return value if _contains(dist, value) else _OUTSIDE
 
 
+def _overlaps(asked: BaseDistribution, own: BaseDistribution) -> bool:
+    """Whether a value of the space's distribution ``own`` fits the objective's ``asked``."""
+    if isinstance(own, CategoricalDistribution):
+        return any(_fitted(asked, choice) is not _OUTSIDE for choice in own.choices)
+    if isinstance(asked, CategoricalDistribution):
+        return any(_fitted(own, choice) is not _OUTSIDE for choice in asked.choices)
+    return asked.low <= own.high and own.low <= asked.high
+
+
 def _offered(trial: FrozenTrial) -> tuple[str, ...]:
     """The parameters of a completed trial's claimed configuration when the objective ran
     that configuration (every value it asked for is the claim's): the ones it did not
@@ -418,6 +427,12 @@ class MetaSampler(BaseSampler):
                 found.append(params)
         return found
 
+    def _in_space(self, trial_params: dict[str, Any]) -> dict[str, Any]:
+        """The parameters whose values the model's space can take (a fallback's value
+        outside it made a claimed trial unreadable: neither observed nor taken)."""
+        own = {p.name: p.distribution for p in self._model.space.params}
+        return {n: v for n, v in trial_params.items() if n not in own or _contains(own[n], v)}
+
     def _as_config(self, trial_params: dict[str, Any],
                    model: MetaModel | None = None) -> dict[str, Any] | None:
         """A trial's parameters as a complete configuration of the model's space (missing
@@ -475,9 +490,11 @@ class MetaSampler(BaseSampler):
             score = sign * value  # higher = better
             if self._worst_value is not None:
                 score = max(score, sign * self._worst_value)
-            # claimed values, overridden by what the objective really used (or the
-            # whole trial when another sampler or enqueue_trial produced it)
-            config = self._as_config({**(params or {}), **t.params})
+            # claimed values, overridden by what the objective really used where the
+            # space can take it (or the whole trial when another sampler or
+            # enqueue_trial produced it)
+            ran = t.params if params is None else self._in_space(t.params)
+            config = self._as_config({**(params or {}), **ran})
             return None if config is None else ("observed", (config, score))
         if params is None and t.state.is_finished():
             # enqueued, added or another sampler's: a failed one must not be proposed again
@@ -549,7 +566,10 @@ class MetaSampler(BaseSampler):
             asked.update(distributions)
             offered.update(claimed)
         narrowed = {n: d for n, d in asked.items() if n in own and d != own[n]}
-        unused = offered - set(asked)
+        # a range or choices sharing no value with the space's: the fallback's to choose
+        foreign = {n for n, d in narrowed.items() if not _overlaps(d, own[n])}
+        narrowed = {n: d for n, d in narrowed.items() if n not in foreign}
+        unused = (offered - set(asked)) | foreign
         if not narrowed and not unused:
             return None
 

@@ -493,6 +493,24 @@ def test_narrowed_distributions_take_whole_configurations_inside_them():
         assert all(t.params[name] == claim[name] for name in t.params), (t.params, claim)
 
 
+def test_a_range_outside_the_space_goes_to_the_fallback_alone():
+    """C asked above the space's [0.001, 1000] and kernel among choices the space lacks:
+    no configuration was inside those, so after trial 0 every trial went whole to the
+    fallback, silently; now only C and kernel do and the ranker learns from the rest."""
+    def outside(trial: optuna.Trial) -> float:
+        c = trial.suggest_float("C", 2000.0, 1e5, log=True)
+        kernel = trial.suggest_categorical("kernel", ["rbf_custom", "laplacian"])
+        gamma = trial.suggest_float("gamma", 1e-4, 10.0, log=True)
+        return -(np.log10(gamma) + 2) ** 2 - np.log10(c) + (kernel == "laplacian")
+
+    study = optuna.create_study(direction="maximize", sampler=MetaSampler(space="svm", seed=0))
+    study.optimize(outside, n_trials=6)
+    sources = [t.system_attrs.get("metaopt:source", "fallback") for t in study.trials]
+    assert [s.split()[0] for s in sources] == ["portfolio"] * 3 + ["ranker"] * 3
+    assert sources[4].startswith("ranker adapted on 4 evaluation"), sources[4]
+    assert len({t.params["gamma"] for t in study.trials}) == 6
+
+
 def test_a_value_is_fitted_to_a_distribution_only_inside_its_range():
     from optuna.distributions import FloatDistribution, IntDistribution
 
