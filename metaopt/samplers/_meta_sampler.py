@@ -330,8 +330,12 @@ class MetaSampler(BaseSampler):
         return from_arrays(*dataset)
 
     def _setup(self, study: Study) -> bool:
-        """Load the meta-model once the space is known; False while it is not."""
+        """Load the meta-model for ``study`` once the space is known; False while it is not."""
         self._bind(study)
+        return self._loaded(study)
+
+    def _loaded(self, study: Study | None) -> bool:
+        """Load the meta-model once the space is known (``study``: where to infer it)."""
         if self._model is not None or self._disabled:
             return not self._disabled
         with self._setup_lock:  # threads of one study: one setup, published whole
@@ -339,7 +343,7 @@ class MetaSampler(BaseSampler):
                 return not self._disabled
             return self._load(study)
 
-    def _load(self, study: Study) -> bool:
+    def _load(self, study: Study | None) -> bool:
         if self._space_name is None and self._families:
             self._space_name = "+".join(self._families)
             if self._meta_model_arg is None:
@@ -713,11 +717,12 @@ class MetaSampler(BaseSampler):
         return self._model
 
     def warm_start(self, n: int = 5) -> pd.DataFrame:
-        """The first ``n`` configurations this sampler would propose, with the reasons."""
+        """The meta-model's first ``n`` portfolio picks, with the reasons (the best trials
+        of ``source_studies`` come before them; a study's own trials are not looked at)."""
         if self._space_name is None:
             raise ValueError("warm_start needs space= (or a study to infer it from)")
-        study = optuna.create_study()
-        self._setup(study)
+        # not bound to a study of its own: the study being run would start afresh after it
+        self._loaded(None)
         return self._model.portfolio.suggest(n, self._meta_features)
 
 

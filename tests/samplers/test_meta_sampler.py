@@ -630,6 +630,27 @@ def test_a_sampler_reused_for_another_study_infers_that_studys_search_space(tmp_
     assert [t.state for t in in_memory.trials] == [optuna.trial.TrialState.COMPLETE] * 3
 
 
+def test_warm_start_during_a_study_does_not_restart_it():
+    """warm_start() bound the sampler to a throwaway study of its own: the study being run
+    then started afresh (its time-budget clock restarted, its fallback reseeded)."""
+    def with_extra(trial):
+        return _svm_score(trial) + trial.suggest_float("extra", 0.0, 1.0)  # the fallback's
+
+    runs, clocks = [], []
+    for peek in (False, True):
+        sampler = MetaSampler(space="svm", seed=0, time_budget=3600)
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        study.optimize(with_extra, n_trials=3)
+        started = sampler._started
+        if peek:
+            assert len(sampler.warm_start(2)) == 2
+        study.optimize(with_extra, n_trials=3)
+        runs.append([t.params for t in study.trials])
+        clocks.append(sampler._started == started)
+    assert runs[0] == runs[1]
+    assert clocks == [True, True]
+
+
 def test_a_claim_clash_does_not_use_up_the_warm_start(monkeypatch):
     """Replays two workers writing the same claim at once: the clash counted three times
     and ended the portfolio phase before any evaluation."""
