@@ -226,6 +226,11 @@ class MetaSampler(BaseSampler):
         # the meta-model checks its own n_warmup; this one replaces it on a copy
         self._n_warmup = None if n_warmup is None else check_int(n_warmup, "n_warmup", 0)
         self._seed = seed
+        if fallback is not None and not isinstance(fallback, BaseSampler):
+            what = (f"the class {fallback.__name__}" if isinstance(fallback, type)
+                    else f"{type(fallback).__name__} {fallback!r}")
+            raise TypeError("fallback must be an Optuna sampler instance, e.g. "
+                            f"optuna.samplers.RandomSampler(seed=0); got {what}")
         self._fallback_arg = fallback
         self._fallback = fallback or self._default_fallback()
         if worst_value is not None and not np.isfinite(worst_value):

@@ -236,6 +236,12 @@ def test_bad_arguments_fail_at_construction():
     for n_warmup in (-1, 2.5, "3"):
         with pytest.raises(ValueError, match="n_warmup must be an integer >= 0"):
             MetaSampler(space="random_forest", n_warmup=n_warmup)
+    # accepted before, then every trial failed ("before_trial() missing 1 required
+    # positional argument" for the class)
+    with pytest.raises(TypeError, match="got the class RandomSampler"):
+        MetaSampler(space="random_forest", fallback=optuna.samplers.RandomSampler)
+    with pytest.raises(TypeError, match="fallback must be an Optuna sampler instance"):
+        MetaSampler(space="random_forest", fallback="tpe")
 
 
 def test_meta_features_lacking_some_names_still_reach_the_ranker():
