@@ -126,7 +126,7 @@ def loss_name(loss_fn: str | LossFn) -> str:
 
 def resolve_device(device: str | torch.device) -> torch.device:
     """``"auto"`` picks CUDA when available, else CPU; anything else goes to
-    :class:`torch.device`, and CUDA only when this torch build sees a GPU."""
+    :class:`torch.device`, and only when this torch build can use it (a GPU for CUDA)."""
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -138,4 +138,10 @@ def resolve_device(device: str | torch.device) -> torch.device:
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r}: no CUDA GPU is available to this torch build "
                          f"(torch {torch.__version__}); use 'auto' or 'cpu'")
+    if resolved.type not in ("cpu", "cuda"):
+        try:  # e.g. "mps" without Apple silicon: refused now, not at the first tensor
+            torch.empty(0, device=resolved)
+        except (RuntimeError, AssertionError) as err:
+            raise ValueError(f"device={device!r} is not available to this torch build "
+                             f"(torch {torch.__version__}); use 'auto' or 'cpu'") from err
     return resolved

@@ -396,7 +396,11 @@ class ArchitecturePrior:
             pool = random_configs(self.space, self.n_pool, rng)
             x = torch.tensor(_encode_numeric(self.space, pool))
         else:
-            pool = [dict(c) for c in candidates]
+            # a configuration given twice is one candidate: the draws are distinct
+            unique = {tuple(sorted(c.items())): dict(c) for c in candidates}
+            pool = list(unique.values())
+            if n > len(pool):
+                raise ValueError(f"n={n} is more than the {len(pool)} distinct candidates")
             x = torch.tensor(self._encode(pool))
         # one Gumbel top-k order per distribution; draws alternate between them
         orders = [np.argsort(-(self._scores(meta_features, x) / t
@@ -444,7 +448,9 @@ class ArchitecturePrior:
 
     # ------------------------------------------------------------------ persistence
     def _params(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in (
+        """The settings, numpy scalars as Python numbers (JSON)."""
+        return {k: np.asarray(getattr(self, k)).item()
+                if isinstance(getattr(self, k), np.generic) else getattr(self, k) for k in (
             "hidden", "n_members", "target_temperature", "temperature", "n_pool",
             "iterations", "batch_configs", "hedge", "cost_weight", "lr", "weight_decay",
             "random_state")}

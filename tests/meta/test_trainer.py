@@ -173,6 +173,10 @@ def test_trainer_validates_arguments():
     if not torch.cuda.is_available():  # a clear error, not torch's bare AssertionError later
         with pytest.raises(ValueError, match="no CUDA GPU is available"):
             resolve_device("cuda")
+    if not torch.backends.mps.is_available():  # was accepted, and failed at the first tensor
+        with pytest.raises(ValueError, match="'mps' is not available"):
+            resolve_device("mps")
+    assert resolve_device("meta").type == "meta"
 
 
 def test_a_resumed_fit_stops_early_where_an_unbroken_one_would(tmp_path):

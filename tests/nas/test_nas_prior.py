@@ -256,3 +256,17 @@ def test_hedge_switch_describe_and_settings_checks(toy_prior):
     with pytest.raises(ValueError, match="n_members must be an integer >= 1"):
         ArchitecturePrior(n_members=0).fit(pd.DataFrame([SMALL, SMALL]), configs,
                                            np.zeros((2, 3)))
+
+
+def test_repeated_candidates_and_a_numpy_temperature(toy_prior, tmp_path):
+    """sample() promises distinct configurations, but a candidate given twice could be
+    drawn twice (4 draws, 3 distinct); a numpy temperature, which sample() takes, made
+    save() fail (not JSON serializable)."""
+    few = random_configs(LCBENCH_SPACE, 3, np.random.default_rng(0))
+    picks = toy_prior.sample(SMALL, 3, seed=0, candidates=few + few[:2], native=True)
+    assert sorted(map(str, picks)) == sorted(map(str, few))
+    with pytest.raises(ValueError, match="more than the 3 distinct candidates"):
+        toy_prior.sample(SMALL, 4, candidates=few + few[:1])
+    warm = copy.copy(toy_prior)
+    warm.temperature = np.float32(0.5)
+    assert ArchitecturePrior.load(warm.save(tmp_path / "t")).temperature == 0.5
