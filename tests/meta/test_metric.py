@@ -34,7 +34,7 @@ def encoder() -> nn.Module:
     return nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 32))
 
 
-@pytest.mark.parametrize(
+EACH_LEARNER = pytest.mark.parametrize(
     "make",
     [
         lambda: ProtoNet(encoder()),
@@ -44,6 +44,9 @@ def encoder() -> nn.Module:
     ],
     ids=["proto-euclidean", "proto-cosine", "matching", "relation"],
 )
+
+
+@EACH_LEARNER
 def test_metric_learners_classify_held_out_digit_classes(make, digit_tasks):
     torch.manual_seed(0)
     train, seen, unseen = digit_tasks
@@ -110,16 +113,7 @@ def test_euclidean_prototypes_do_not_depend_on_where_the_embeddings_lie():
     torch.testing.assert_close(scores, torch.tensor([[[-1.0, -2.0], [-1.0, -4.0]]]))
 
 
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda: ProtoNet(encoder()),
-        lambda: ProtoNet(encoder(), distance="cosine"),
-        lambda: MatchingNet(encoder()),
-        lambda: RelationNet(encoder(), embedding_dim=32),
-    ],
-    ids=["proto-euclidean", "proto-cosine", "matching", "relation"],
-)
+@EACH_LEARNER
 def test_padded_episodes_score_as_the_unpadded_ones(make):
     # the weights of padded episodes were ignored: padding (copies of a task's first
     # row) counted in the class summaries and the loss; MetaTrainer.evaluate failed

@@ -343,6 +343,18 @@ def test_a_pyarrow_timestamp_with_a_time_zone_is_a_number(space):
     assert "when" in model[:-1].get_feature_names_out()
 
 
+def _assert_same_as_objects(space, typed: pd.DataFrame, X: pd.DataFrame, y) -> None:
+    """The capped default configuration transforms and predicts ``typed`` as it does
+    ``X``, the same columns as objects."""
+    params = {k: min(v, CAPS[k]) if k in CAPS else v
+              for k, v in space.default("classification").items()}
+    model = space.build(params, "classification", random_state=0).fit(typed, y)
+    as_objects = space.build(params, "classification", random_state=0).fit(X, y)
+    np.testing.assert_allclose(np.asarray(model[:-1].transform(typed), dtype=float),
+                               np.asarray(as_objects[:-1].transform(X), dtype=float))
+    np.testing.assert_array_equal(model.predict(typed), as_objects.predict(X))
+
+
 def test_pyarrow_string_columns_are_categories(space, pmlb_root):
     """read_csv(dtype_backend="pyarrow") gives string[pyarrow] columns, which
     select_dtypes sees neither as numbers nor as categories: every family silently left
@@ -351,13 +363,7 @@ def test_pyarrow_string_columns_are_categories(space, pmlb_root):
     X = df[["A2", "A3"]].assign(A4="g" + df["A4"].astype(str))
     arrow = pd.read_csv(io.StringIO(X.to_csv(index=False)), dtype_backend="pyarrow")
     assert str(arrow["A4"].dtype) == "string[pyarrow]"
-    params = {k: min(v, CAPS[k]) if k in CAPS else v
-              for k, v in space.default("classification").items()}
-    model = space.build(params, "classification", random_state=0).fit(arrow, df["target"])
-    as_objects = space.build(params, "classification", random_state=0).fit(X, df["target"])
-    np.testing.assert_allclose(np.asarray(model[:-1].transform(arrow), dtype=float),
-                               np.asarray(as_objects[:-1].transform(X), dtype=float))
-    np.testing.assert_array_equal(model.predict(arrow), as_objects.predict(X))
+    _assert_same_as_objects(space, arrow, X, df["target"])
 
 
 @pytest.mark.parametrize("dtype", ["string", "string[pyarrow]"])
@@ -370,13 +376,7 @@ def test_a_missing_value_in_a_string_column_is_a_category(space, dtype, pmlb_roo
     X = df[["A2", "A3"]].assign(A4=("g" + df["A4"].astype(str)).where(df.index % 4 > 0))
     typed = X.astype({"A4": dtype})
     assert typed["A4"].isna().sum() == X["A4"].isna().sum() > 0
-    params = {k: min(v, CAPS[k]) if k in CAPS else v
-              for k, v in space.default("classification").items()}
-    model = space.build(params, "classification", random_state=0).fit(typed, df["target"])
-    as_objects = space.build(params, "classification", random_state=0).fit(X, df["target"])
-    np.testing.assert_allclose(np.asarray(model[:-1].transform(typed), dtype=float),
-                               np.asarray(as_objects[:-1].transform(X), dtype=float))
-    np.testing.assert_array_equal(model.predict(typed), as_objects.predict(X))
+    _assert_same_as_objects(space, typed, X, df["target"])
 
 
 def test_default_configs_use_datetime_and_timedelta_columns_as_seconds(space, pmlb_root):
