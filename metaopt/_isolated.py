@@ -7,16 +7,18 @@ module to unpickle the function they run.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, BrokenExecutor, Future, wait
 from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
 from joblib.externals.loky import ProcessPoolExecutor
+from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv, cross_validate
 from sklearn.utils import _safe_indexing
@@ -36,6 +38,17 @@ def predictions(model, X, classes: np.ndarray | None) -> np.ndarray:
     return out
 
 
+@contextlib.contextmanager
+def fitting() -> Iterator[None]:
+    """Where metaopt fits its pipelines: on one thread (OpenMP pools that share busy
+    cores with other work wait on each other and made fits 100x slower), and with
+    scikit-learn's metadata routing off, which refuses the pipelines' step-prefixed fit
+    parameters (``model__sample_weight``) when a user has turned it on
+    (``sklearn.set_config(enable_metadata_routing=True)``)."""
+    with threadpool_limits(limits=1), config_context(enable_metadata_routing=False):
+        yield
+
+
 def cv_score(space, params: dict, task: str, X, y, cv, scoring, fit_params: dict,
              seed: int | None, n_jobs: int | None, return_predictions: bool = False,
              fold_map: Callable[[Callable, list[tuple]], list] | None = None
@@ -45,8 +58,7 @@ def cv_score(space, params: dict, task: str, X, y, cv, scoring, fit_params: dict
     With ``return_predictions``, also its out-of-fold :func:`predictions` (None when the
     splits do not predict every row exactly once). The folds run on ``n_jobs`` joblib
     workers, or through ``fold_map(fold, argument_tuples)`` when given (a
-    :meth:`KillableWorker.map`). Each fit uses one thread: OpenMP pools that share busy
-    cores with other work wait on each other and made fits 100x slower.
+    :meth:`KillableWorker.map`). Each fold is fitted in :func:`fitting`.
     """
     model = space.build(params, task, random_state=seed)
     classes = np.unique(y) if task == "classification" else None
@@ -74,7 +86,7 @@ def _fold(model, X, y, train, test, scoring, fit_params: dict, classes,
     """One fold: test score, fit time and (``return_predictions``) the test rows'
     :func:`predictions`. A configuration that stops before converging is scored as it
     is, silently: its iteration limit is one of the hyperparameters searched."""
-    with threadpool_limits(limits=1), warnings.catch_warnings():
+    with fitting(), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         result = cross_validate(model, X, y, cv=[(train, test)], scoring=scoring,
                                 params=fit_params, error_score="raise",

@@ -31,10 +31,9 @@ from sklearn.utils.validation import (
     has_fit_parameter,
     validate_data,
 )
-from threadpoolctl import threadpool_limits
 
 from metaopt._fitted import as_fitted_frame, unfitted_on_error
-from metaopt._isolated import KillableWorker, TrialTimeout, cv_score
+from metaopt._isolated import KillableWorker, TrialTimeout, cv_score, fitting
 from metaopt.data import validate
 from metaopt.data._dataset import with_string_names
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
@@ -428,7 +427,7 @@ class _MetaOptSearch(BaseEstimator):
         else:
             ranked = [best.number]
         members, weights, rows = [], [], []
-        with threadpool_limits(limits=1):
+        with fitting():
             for i in sorted(np.flatnonzero(counts), key=lambda i: (i != 0, -counts[i])):
                 trial = trials[ranked[i]]
                 if members and deadline is not None and (

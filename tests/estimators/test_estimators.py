@@ -245,6 +245,30 @@ def test_sparse_input_and_sample_weight(wine):
     assert model.score(X, wine.y) > 0.8
 
 
+def test_sample_weight_with_metadata_routing_on(wine):
+    """With scikit-learn's metadata routing on, every trial failed ("cross_validate.fit
+    got unexpected argument(s) {'model__sample_weight'}"), and with a time budget the
+    refit did: weights reach the same search as with routing off, also when the
+    estimator's own weights are routed to it by cross_validate."""
+    import sklearn
+    from sklearn.model_selection import cross_validate
+
+    weights = np.where(wine.y.to_numpy() == wine.y.iloc[0], 3.0, 1.0)
+    params = dict(n_trials=2, spaces="linear", cv=2, random_state=0)
+    expected = MetaOptClassifier(**params).fit(wine.X, wine.y, sample_weight=weights)
+    with sklearn.config_context(enable_metadata_routing=True):
+        for budget in (None, 60):
+            model = MetaOptClassifier(**params, time_budget=budget).fit(
+                wine.X, wine.y, sample_weight=weights)
+            assert model.history_["score"].tolist() == expected.history_["score"].tolist()
+            np.testing.assert_allclose(model.predict_proba(wine.X),
+                                       expected.predict_proba(wine.X))
+        routed = MetaOptClassifier(**params).set_fit_request(sample_weight=True)
+        scores = cross_validate(routed.set_score_request(sample_weight=False), wine.X,
+                                wine.y, cv=2, params={"sample_weight": weights})
+    assert scores["test_score"].min() > 0.8
+
+
 def test_pandas_sparse_columns(wine):
     """A DataFrame of sparse columns (DataFrame.sparse.from_spmatrix) failed every trial
     of the scaled families ("Cannot center sparse matrices") and of gradient boosting;
