@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
+from sklearn.model_selection._split import GroupsConsumerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -64,6 +65,22 @@ def _accepts_weights(space: SearchSpace, task: str) -> bool:
     model = space.build(space.default(task), task).named_steps["model"]
     # a target-transforming wrapper passes the weights on to its regressor
     return has_fit_parameter(getattr(model, "regressor", model), "sample_weight")
+
+
+def _splitter(cv, X, y, groups, classifier: bool):
+    """``cv`` as scikit-learn checks it; a splitter by groups (``GroupKFold``, ...) as
+    its splits of the data by ``groups``, made once here: the trials split without
+    them."""
+    cv = check_cv(cv, y, classifier=classifier)
+    if isinstance(cv, GroupsConsumerMixin):
+        if groups is None:
+            raise ValueError(f"cv={cv!r} splits by groups: pass them to fit(X, y, "
+                             "groups=...)")
+        return list(cv.split(X, y, groups))
+    if groups is not None:
+        warnings.warn(f"groups are ignored: cv={cv!r} does not split by groups (use a "
+                      "group splitter such as GroupKFold)", UserWarning, stacklevel=4)
+    return cv
 
 
 def _reshuffled(cv, seed: int | None):
@@ -225,7 +242,7 @@ class _MetaOptSearch(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @unfitted_on_error
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Search configurations of the model families, then refit the best on all data.
 
         Parameters
@@ -235,6 +252,10 @@ class _MetaOptSearch(BaseEstimator):
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), optional
             Passed to every fit (families that cannot take weights are left out).
+        groups : array-like of shape (n_samples,), optional
+            Group labels for a ``cv`` that splits by groups (``GroupKFold``,
+            ``LeaveOneGroupOut``, ...): no group is in both a fold's training and test
+            rows. Such a ``cv`` scores each configuration once (no ``recheck``).
 
         Returns
         -------
@@ -263,7 +284,7 @@ class _MetaOptSearch(BaseEstimator):
                                  "give some samples a positive weight")
             fit_params = {"model__sample_weight": sample_weight}
         space = self._check_params(sample_weight)
-        cv = check_cv(self.cv, y, classifier=is_classifier(self))
+        cv = _splitter(self.cv, X, y, groups, classifier=is_classifier(self))
         with self._workers() as worker:
             self._search_and_refit(X, y, frame, task, space, cv, fit_params, start, worker)
         return self
@@ -548,7 +569,8 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         Seconds for the whole fit, refit included; a trial still running at the end is
         stopped (its worker process is killed).
     cv : int, CV splitter or iterable
-        Cross-validation of each configuration (stratified K-fold for an int).
+        Cross-validation of each configuration (stratified K-fold for an int). A
+        splitter by groups (``GroupKFold``, ...) takes them from ``fit``'s ``groups``.
     scoring : str or callable, optional
         scikit-learn scorer (default: accuracy).
     meta_model : MetaModel or str, optional

@@ -269,6 +269,27 @@ def test_sample_weight_with_metadata_routing_on(wine):
     assert scores["test_score"].min() > 0.8
 
 
+def test_group_splitter_with_groups(wine):
+    """cv=GroupKFold failed every trial ("The 'groups' parameter should not be None"):
+    fit had no groups. Now fit(..., groups=) gives each trial the splits by groups: the
+    best CV score is scikit-learn's own on those folds; without groups fit says so."""
+    from sklearn.model_selection import GroupKFold
+    from sklearn.utils import check_random_state
+
+    from metaopt.spaces import get_space
+
+    groups = check_random_state(0).randint(0, 8, len(wine.y))
+    model = MetaOptClassifier(n_trials=2, spaces="linear", cv=GroupKFold(3), random_state=0,
+                              ensemble_size=2).fit(wine.X, wine.y, groups=groups)
+    best = get_space("linear").build(model.best_params_, "classification", random_state=0)
+    expected = cross_val_score(best, wine.X, wine.y, cv=GroupKFold(3), groups=groups)
+    assert model.best_score_ == pytest.approx(expected.mean())
+    with pytest.raises(ValueError, match="splits by groups: pass them"):
+        MetaOptClassifier(n_trials=1, spaces="linear", cv=GroupKFold(3)).fit(wine.X, wine.y)
+    with pytest.warns(UserWarning, match="groups are ignored"):
+        MetaOptClassifier(n_trials=1, spaces="linear", cv=2).fit(wine.X, wine.y, groups=groups)
+
+
 def test_pandas_sparse_columns(wine):
     """A DataFrame of sparse columns (DataFrame.sparse.from_spmatrix) failed every trial
     of the scaled families ("Cannot center sparse matrices") and of gradient boosting;
