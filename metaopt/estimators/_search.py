@@ -215,7 +215,7 @@ class _MetaOptSearch(BaseEstimator):
             if len(weighted) < len(names):
                 warnings.warn(f"sample_weight: searching {weighted} only; "
                               f"{sorted(set(names) - set(weighted))} do not accept weights",
-                              stacklevel=3)
+                              stacklevel=4)  # the caller of fit (and its decorator)
             names = weighted
         if len(names) == 1:
             return get_space(names[0])
@@ -317,7 +317,7 @@ class _MetaOptSearch(BaseEstimator):
         if errors:
             counts = pd.Series(errors).value_counts()
             warnings.warn(f"{len(errors)} of {len(study.trials)} trials failed: " + "; ".join(
-                f"{n} x {error}" for error, n in counts.items()), stacklevel=3)
+                f"{n} x {error}" for error, n in counts.items()), stacklevel=4)
         best = study.best_trial
         self.study_ = study
         self.space_ = space.name

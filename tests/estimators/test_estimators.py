@@ -245,6 +245,26 @@ def test_sparse_input_and_sample_weight(wine):
     assert model.score(X, wine.y) > 0.8
 
 
+def test_fit_warnings_point_at_the_caller(wine):
+    """fit's warnings (families left out, failed trials, ignored groups) pointed at
+    metaopt/_fitted.py, fit's decorator, instead of the line that called fit."""
+    calls = []
+
+    def accuracy_failing_once(estimator, X, y):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a scorer that fails once")
+        return float(np.mean(estimator.predict(X) == y))
+
+    with pytest.warns(UserWarning) as record:
+        MetaOptClassifier(n_trials=2, spaces=["linear", "knn"], cv=2, random_state=0,
+                          scoring=accuracy_failing_once).fit(
+            wine.X, wine.y, sample_weight=np.ones(len(wine.y)), groups=np.ones(len(wine.y)))
+    messages = " ".join(str(w.message) for w in record)
+    assert "do not accept weights" in messages and "1 of 2 trials failed" in messages
+    assert "groups are ignored" in messages
+    assert {w.filename for w in record} == {__file__}
+
 def test_sample_weight_with_metadata_routing_on(wine):
     """With scikit-learn's metadata routing on, every trial failed ("cross_validate.fit
     got unexpected argument(s) {'model__sample_weight'}"), and with a time budget the
