@@ -67,6 +67,33 @@ def _accepts_weights(space: SearchSpace, task: str) -> bool:
     return has_fit_parameter(getattr(model, "regressor", model), "sample_weight")
 
 
+def _predicts_with(space: SearchSpace, methods: tuple[str, ...], task: str) -> bool:
+    """Whether the family's model has one of ``methods`` (SVC has no ``predict_proba``)."""
+    model = space.build(space.default(task), task)
+    return any(hasattr(model, method) for method in methods)
+
+
+def _response_methods(scoring) -> tuple[str, ...]:
+    """The prediction methods a scikit-learn scorer can score (any one will do); empty
+    for the default scoring and for a callable of one's own."""
+    scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
+    method = getattr(scorer, "_response_method", ())
+    return (method,) if isinstance(method, str) else tuple(method)
+
+
+def _families_that(names: list[str], can, setting: str, ability: str) -> list[str]:
+    """The families of ``names`` whose space ``can(space)``: the others are left out with
+    a warning (``setting`` needs ``ability``), and a ValueError says when none is left."""
+    kept = [n for n in names if can(get_space(n))]
+    if not kept:
+        raise ValueError(f"{setting}, but none of the families {names} {ability}")
+    if len(kept) < len(names):
+        warnings.warn(f"{setting}: searching {kept} only; "
+                      f"{sorted(set(names) - set(kept))} do not {ability}",
+                      stacklevel=5)  # the caller of fit (and its decorator)
+    return kept
+
+
 def _splitter(cv, X, y, groups, classifier: bool):
     """``cv`` as scikit-learn checks it; a splitter by groups (``GroupKFold``, ...) as
     its splits of the data by ``groups``, made once here: the trials split without
@@ -209,14 +236,14 @@ class _MetaOptSearch(BaseEstimator):
             get_scorer(self.scoring)  # a ValueError that lists the valid names
         names = [get_space(n).name for n in names]
         if sample_weight is not None:
-            weighted = [n for n in names if _accepts_weights(get_space(n), self._task)]
-            if not weighted:
-                raise ValueError(f"sample_weight given but no family of {names} accepts it")
-            if len(weighted) < len(names):
-                warnings.warn(f"sample_weight: searching {weighted} only; "
-                              f"{sorted(set(names) - set(weighted))} do not accept weights",
-                              stacklevel=4)  # the caller of fit (and its decorator)
-            names = weighted
+            names = _families_that(names, partial(_accepts_weights, task=self._task),
+                                   "sample_weight given", "accept weights")
+        methods = _response_methods(self.scoring)
+        if methods:
+            names = _families_that(names, partial(_predicts_with, methods=methods,
+                                                  task=self._task),
+                                   f"scoring={self._scoring_name!r} needs {' or '.join(methods)}",
+                                   f"have {' or '.join(methods)}")
         if len(names) == 1:
             return get_space(names[0])
         ordered = [n for n in list_spaces() if n in names]
@@ -572,7 +599,8 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         Cross-validation of each configuration (stratified K-fold for an int). A
         splitter by groups (``GroupKFold``, ...) takes them from ``fit``'s ``groups``.
     scoring : str or callable, optional
-        scikit-learn scorer (default: accuracy).
+        scikit-learn scorer (default: accuracy). One of class probabilities
+        (``"neg_log_loss"``, ...) leaves out the families without ``predict_proba``.
     meta_model : MetaModel or str, optional
         Default: the shipped meta-model of the searched families.
     sampler : optuna.samplers.BaseSampler, optional

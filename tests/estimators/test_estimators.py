@@ -310,6 +310,19 @@ def test_group_splitter_with_groups(wine):
         MetaOptClassifier(n_trials=1, spaces="linear", cv=2).fit(wine.X, wine.y, groups=groups)
 
 
+def test_scoring_by_probabilities_leaves_out_svm(wine):
+    """A scorer of probabilities (neg_log_loss, roc_auc_ovr) failed every svm trial
+    (SVC has no predict_proba), spending the budget on the meta-model's svm picks;
+    svm alone failed every trial. svm is left out with a warning, or refused at once."""
+    with pytest.warns(UserWarning, match=r"needs predict_proba: searching \['linear'\] only"):
+        model = MetaOptClassifier(n_trials=2, spaces=["svm", "linear"], cv=2, random_state=0,
+                                  scoring="neg_log_loss").fit(wine.X, wine.y)
+    assert model.space_ == "linear"
+    assert (model.history_["state"] == "COMPLETE").all()
+    with pytest.raises(ValueError, match="none of the families \\['svm'\\] have predict_proba"):
+        MetaOptClassifier(n_trials=2, spaces="svm", scoring="roc_auc_ovr").fit(wine.X, wine.y)
+
+
 def test_pandas_sparse_columns(wine):
     """A DataFrame of sparse columns (DataFrame.sparse.from_spmatrix) failed every trial
     of the scaled families ("Cannot center sparse matrices") and of gradient boosting;
