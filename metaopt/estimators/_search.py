@@ -19,7 +19,7 @@ import optuna
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
-from sklearn.metrics import get_scorer
+from sklearn.metrics import check_scoring, get_scorer
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.model_selection._split import GroupsConsumerMixin
 from sklearn.utils.metaestimators import available_if
@@ -234,6 +234,12 @@ class _MetaOptSearch(BaseEstimator):
             raise ValueError("spaces must name at least one model family")
         if isinstance(self.scoring, str):
             get_scorer(self.scoring)  # a ValueError that lists the valid names
+        elif callable(self.scoring):
+            check_scoring(self, self.scoring)  # a ValueError for a metric function
+        elif self.scoring is not None:
+            raise ValueError("scoring must be one scorer: a name (sklearn.metrics."
+                             "get_scorer_names()) or a callable scorer(estimator, X, y); got "
+                             f"{self.scoring!r} (the search maximises a single score)")
         names = [get_space(n).name for n in names]
         if sample_weight is not None:
             names = _families_that(names, partial(_accepts_weights, task=self._task),

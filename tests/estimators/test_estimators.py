@@ -445,6 +445,9 @@ def test_bad_input(X, y, match):
     ({"time_budget": -1}, "time_budget"),
     ({"spaces": "no_such_space"}, "unknown search space"),
     ({"scoring": "acuracy"}, "not a valid scoring value"),  # before any trial runs
+    # several metrics failed every trial with "KeyError: 'test_score'"
+    ({"scoring": ["accuracy", "f1_macro"]}, "scoring must be one scorer"),
+    ({"scoring": {"acc": "accuracy"}}, "scoring must be one scorer"),
 ])
 def test_bad_parameters(wine, params, match):
     with pytest.raises(ValueError, match=match):
