@@ -223,6 +223,11 @@ class _MetaOptSearch(BaseEstimator):
             raise ValueError(f"n_trials must be a positive int or None, got {self.n_trials!r}")
         if self.time_budget is not None and not self.time_budget > 0:
             raise ValueError(f"time_budget must be > 0 seconds or None, got {self.time_budget!r}")
+        if self.random_state is not None and (
+                not isinstance(self.random_state, (int, np.integer))
+                or isinstance(self.random_state, bool) or not 0 <= self.random_state < 2**32):
+            raise ValueError("random_state must be None or an int in [0, 2**32 - 1] (the "
+                             f"seed of the search and of the models), got {self.random_state!r}")
         if self.ensemble_size != "auto" and (
                 not isinstance(self.ensemble_size, (int, np.integer))
                 or isinstance(self.ensemble_size, bool) or self.ensemble_size < 1):
@@ -618,6 +623,8 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         Parallel cross-validation folds (with ``time_budget``: that many killable
         worker processes, each running its share of a trial's folds).
     random_state : int, optional
+        Seed in [0, 2**32 - 1] of the search, the CV reshuffle and the models: the same
+        seed, the same search and model (a ``RandomState`` instance is refused).
     verbose : int
         1: progress bar; 2: also Optuna's log of each trial.
     storage : str, optional

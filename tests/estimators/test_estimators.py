@@ -448,6 +448,9 @@ def test_bad_input(X, y, match):
     # several metrics failed every trial with "KeyError: 'test_score'"
     ({"scoring": ["accuracy", "f1_macro"]}, "scoring must be one scorer"),
     ({"scoring": {"acc": "accuracy"}}, "scoring must be one scorer"),
+    # numpy's "Cannot cast scalar from dtype('O')" / "Seed must be between ...", unnamed
+    ({"random_state": np.random.RandomState(0)}, "random_state must be None or an int"),
+    ({"random_state": -1}, "random_state must be None or an int"),
 ])
 def test_bad_parameters(wine, params, match):
     with pytest.raises(ValueError, match=match):
