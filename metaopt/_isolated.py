@@ -55,8 +55,9 @@ def cv_score(space, params: dict, task: str, X, y, cv, scoring, fit_params: dict
              ) -> tuple[float, float] | tuple[float, float, np.ndarray | None]:
     """Mean cross-validated score (higher is better) and mean fit time of one config.
 
-    With ``return_predictions``, also its out-of-fold :func:`predictions` (None when the
-    splits do not predict every row exactly once). The folds run on ``n_jobs`` joblib
+    With ``return_predictions``, also its out-of-fold :func:`predictions`: a row's mean
+    over the folds that test it (several with ``RepeatedKFold``), None when some row is
+    in no test fold (``ShuffleSplit``, ``TimeSeriesSplit``). The folds run on ``n_jobs`` joblib
     workers, or through ``fold_map(fold, argument_tuples)`` when given (a
     :meth:`KillableWorker.map`). Each fold is fitted in :func:`fitting`.
     """
@@ -73,12 +74,18 @@ def cv_score(space, params: dict, task: str, X, y, cv, scoring, fit_params: dict
     if not return_predictions:
         return score, fit_time
     tests = [call[4] for call in calls]
-    if not np.array_equal(np.sort(np.concatenate(tests)), np.arange(len(y))):
+    times_tested = tested(tests, len(y))
+    if not times_tested.all():
         return score, fit_time, None
     out = np.zeros((len(y), len(classes)) if classes is not None else len(y))
     for (*_, fold_predictions), test in zip(folds, tests, strict=True):
-        out[test] = fold_predictions
-    return score, fit_time, out
+        out[test] += fold_predictions
+    return score, fit_time, (out.T / times_tested).T
+
+
+def tested(tests: list[np.ndarray], n_rows: int) -> np.ndarray:
+    """How many of the test folds ``tests`` hold each of ``n_rows`` rows."""
+    return np.bincount(np.concatenate(tests), minlength=n_rows)
 
 
 def _fold(model, X, y, train, test, scoring, fit_params: dict, classes,

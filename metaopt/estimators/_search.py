@@ -34,7 +34,7 @@ from sklearn.utils.validation import (
 )
 
 from metaopt._fitted import as_fitted_frame, unfitted_on_error
-from metaopt._isolated import KillableWorker, TrialTimeout, cv_score, fitting
+from metaopt._isolated import KillableWorker, TrialTimeout, cv_score, fitting, tested
 from metaopt.data import validate
 from metaopt.data._dataset import with_string_names
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
@@ -103,7 +103,7 @@ def _splitter(cv, X, y, groups, classifier: bool):
         if groups is None:
             raise ValueError(f"cv={cv!r} splits by groups: pass them to fit(X, y, "
                              "groups=...)")
-        return list(cv.split(X, y, groups))
+        return check_cv(list(cv.split(X, y, groups)))
     if groups is not None:
         warnings.warn(f"groups are ignored: cv={cv!r} does not split by groups (use a "
                       "group splitter such as GroupKFold)", UserWarning, stacklevel=4)
@@ -323,6 +323,12 @@ class _MetaOptSearch(BaseEstimator):
             fit_params = {"model__sample_weight": sample_weight}
         space = self._check_params(sample_weight)
         cv = _splitter(self.cv, X, y, groups, classifier=is_classifier(self))
+        if self._ensemble_rounds > 1 and not tested(
+                [test for _, test in cv.split(X, y)], len(y)).all():
+            warnings.warn(f"ensemble_size={self.ensemble_size!r}: cv={cv!r} leaves rows out "
+                          "of every test fold, so no out-of-fold predictions to select an "
+                          "ensemble from; the best configuration alone predicts (set "
+                          "ensemble_size=1)", UserWarning, stacklevel=3)
         with self._workers() as worker:
             self._search_and_refit(X, y, frame, task, space, cv, fit_params, start, worker)
         return self

@@ -8,7 +8,12 @@ import numpy as np
 import optuna
 import pytest
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import ShuffleSplit, StratifiedKFold
+from sklearn.model_selection import (
+    RepeatedKFold,
+    RepeatedStratifiedKFold,
+    ShuffleSplit,
+    StratifiedKFold,
+)
 
 from metaopt import MetaOptClassifier, MetaOptRegressor
 from metaopt._isolated import cv_score
@@ -59,6 +64,32 @@ def test_no_predictions_when_rows_are_not_predicted_once(vehicle):
                        ShuffleSplit(2, test_size=0.3, random_state=0), None, {}, 0, None,
                        return_predictions=True)
     assert oof is None
+
+
+def test_repeated_folds_give_mean_out_of_fold_predictions(vehicle, pmlb_root):
+    """RepeatedKFold tests each row once per repeat: its out-of-fold predictions were
+    dropped, so an ensemble (the regressor's default) silently became the best trial
+    alone. A row's prediction is now its mean over the repeats; a cv that leaves rows
+    untested (ShuffleSplit) warns that there is no ensemble."""
+    X, y = vehicle
+    cv = RepeatedStratifiedKFold(n_splits=3, n_repeats=2, random_state=0)
+    params = _params("linear", {})
+    *_, oof = cv_score(get_space("linear"), params, "classification", X, y, cv, None, {}, 0,
+                       None, return_predictions=True)
+    expected = np.zeros_like(oof)
+    for train, test in cv.split(X, y):
+        model = get_space("linear").build(params, "classification", 0).fit(X[train], y[train])
+        expected[test] += model.predict_proba(X[test]) / 2
+    np.testing.assert_allclose(oof, expected)
+    data = LocalSource(pmlb_root).load("560_bodyfat", "regression")
+    options = dict(n_trials=6, spaces=["linear", "knn", "random_forest"], random_state=0,
+                   sampler=optuna.samplers.RandomSampler(seed=0))
+    repeated = MetaOptRegressor(cv=RepeatedKFold(n_splits=3, n_repeats=2, random_state=0),
+                                **options).fit(data.X, data.y)
+    assert len(repeated.ensemble_) > 1
+    with pytest.warns(UserWarning, match="leaves rows out of every test fold"):
+        MetaOptRegressor(cv=ShuffleSplit(3, test_size=0.3, random_state=0),
+                         **options).fit(data.X, data.y)
 
 
 def test_selection_never_scores_below_the_best_trial(out_of_fold, vehicle):
