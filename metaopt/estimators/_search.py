@@ -94,11 +94,11 @@ def _families_that(names: list[str], can, setting: str, ability: str) -> list[st
     return kept
 
 
-def _splitter(cv, X, y, groups, classifier: bool):
-    """``cv`` as scikit-learn checks it; a splitter by groups (``GroupKFold``, ...) as
-    its splits of the data by ``groups``, made once here: the trials split without
-    them."""
-    cv = check_cv(cv, y, classifier=classifier)
+def _splitter(cv, X, y, groups, classifier: bool, seed: int | None):
+    """``cv`` as scikit-learn checks it, its shuffle fixed (:func:`_fixed_shuffle`); a
+    splitter by groups (``GroupKFold``, ...) as its splits of the data by ``groups``,
+    made once here: the trials split without them."""
+    cv = _fixed_shuffle(check_cv(cv, y, classifier=classifier), seed)
     if isinstance(cv, GroupsConsumerMixin):
         if groups is None:
             raise ValueError(f"cv={cv!r} splits by groups: pass them to fit(X, y, "
@@ -108,6 +108,20 @@ def _splitter(cv, X, y, groups, classifier: bool):
         warnings.warn(f"groups are ignored: cv={cv!r} does not split by groups (use a "
                       "group splitter such as GroupKFold)", UserWarning, stacklevel=4)
     return cv
+
+
+def _fixed_shuffle(cv, seed: int | None):
+    """``cv``, or a copy with a ``random_state`` drawn from ``seed`` when it shuffles
+    anew at each split (``random_state`` None or a ``RandomState``): every trial then
+    has the same folds, as every candidate of scikit-learn's searches has."""
+    if not getattr(cv, "shuffle", True) or not isinstance(
+            getattr(cv, "random_state", 0), (type(None), np.random.RandomState)):
+        return cv
+    fixed = copy.copy(cv)
+    # not the seed of recheck's reshuffle (_reshuffled), which must give other folds
+    fixed.random_state = int(np.random.default_rng(
+        None if seed is None else [seed, 1]).integers(2**31))
+    return fixed
 
 
 def _reshuffled(cv, seed: int | None):
@@ -322,7 +336,8 @@ class _MetaOptSearch(BaseEstimator):
                                  "give some samples a positive weight")
             fit_params = {"model__sample_weight": sample_weight}
         space = self._check_params(sample_weight)
-        cv = _splitter(self.cv, X, y, groups, classifier=is_classifier(self))
+        cv = _splitter(self.cv, X, y, groups, classifier=is_classifier(self),
+                       seed=self.random_state)
         if self._ensemble_rounds > 1 and not tested(
                 [test for _, test in cv.split(X, y)], len(y)).all():
             warnings.warn(f"ensemble_size={self.ensemble_size!r}: cv={cv!r} leaves rows out "

@@ -323,6 +323,31 @@ def test_scoring_by_probabilities_leaves_out_svm(wine):
         MetaOptClassifier(n_trials=2, spaces="svm", scoring="roc_auc_ovr").fit(wine.X, wine.y)
 
 
+def test_a_shuffling_cv_gives_every_trial_the_same_folds(wine):
+    """cv=StratifiedKFold(shuffle=True) or ShuffleSplit without a random_state split
+    anew for every trial: configurations were compared on different folds (scikit-learn's
+    searches split once for all candidates) and the same random_state gave another
+    search on every fit. Its shuffle is now drawn once per fit, from random_state."""
+    from sklearn.model_selection import ShuffleSplit
+
+    folds = []
+
+    def accuracy(estimator, X, y):
+        folds.append(tuple(X.index))
+        return float(np.mean(estimator.predict(X) == y))
+
+    for cv in (StratifiedKFold(3, shuffle=True), ShuffleSplit(3, test_size=0.3)):
+        searches = []
+        for _ in range(2):
+            folds.clear()
+            model = MetaOptClassifier(n_trials=3, spaces="linear", cv=cv, random_state=0,
+                                      recheck=False, scoring=accuracy).fit(wine.X, wine.y)
+            assert len({tuple(folds[i:i + 3]) for i in range(0, len(folds), 3)}) == 1
+            searches.append(model.history_["score"].tolist())
+        assert searches[0] == searches[1]
+        assert cv.random_state is None  # the estimator's parameter is left as given
+
+
 def test_pandas_sparse_columns(wine):
     """A DataFrame of sparse columns (DataFrame.sparse.from_spmatrix) failed every trial
     of the scaled families ("Cannot center sparse matrices") and of gradient boosting;
