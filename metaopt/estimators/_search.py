@@ -604,6 +604,14 @@ class _MetaOptSearch(BaseEstimator):
         X = self._fitted_X(X)
         return self.best_estimator_.predict(X)
 
+    def score(self, X, y, sample_weight=None) -> float:
+        """The ``scoring`` the search maximised, on ``(X, y)`` (as ``GridSearchCV``'s
+        ``score``); accuracy or R² when ``scoring`` is None."""
+        scorer = check_scoring(self, self.scoring if self.scoring is not None
+                               else self._scoring_name)
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return float(scorer(self, X, y, **weights))
+
 
 def _best_has(method: str):
     return lambda self: hasattr(self.best_estimator_, method) if hasattr(
@@ -694,6 +702,7 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
     """
 
     _task = "classification"
+    score = _MetaOptSearch.score  # before ClassifierMixin's accuracy
 
     @available_if(_best_has("predict_proba"))
     def predict_proba(self, X) -> np.ndarray:
@@ -717,3 +726,4 @@ class MetaOptRegressor(RegressorMixin, _MetaOptSearch):
     """
 
     _task = "regression"
+    score = _MetaOptSearch.score  # before RegressorMixin's R²

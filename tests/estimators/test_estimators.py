@@ -517,3 +517,21 @@ def test_beats_default_gradient_boosting_on_most(pmlb_root):
     results = {name: _held_out_accuracy(pmlb_root, name) for name in REAL_DATA}
     wins = sum(ours >= default for ours, default in results.values())
     assert wins >= 3, results
+
+
+def test_score_is_the_scoring_searched(wine):
+    """score() was accuracy whatever scoring the search maximised (0.99 where
+    neg_log_loss was -0.09); it is now that scoring, as GridSearchCV's score."""
+    from sklearn.metrics import accuracy_score, get_scorer
+
+    X, y = wine.X, wine.y
+    fitted = MetaOptClassifier(spaces="linear", n_trials=2, cv=3, random_state=0,
+                               scoring="neg_log_loss").fit(X, y)
+    assert fitted.score(X, y) < 0
+    assert fitted.score(X, y) == pytest.approx(get_scorer("neg_log_loss")(fitted, X, y))
+    weights = np.where(np.arange(len(y)) % 2, 1.0, 3.0)
+    assert fitted.score(X, y, sample_weight=weights) == pytest.approx(
+        get_scorer("neg_log_loss")(fitted, X, y, sample_weight=weights))
+    default = MetaOptClassifier(spaces="linear", n_trials=2, cv=3, random_state=0).fit(X, y)
+    assert default.score(X, y, sample_weight=weights) == pytest.approx(
+        accuracy_score(y, default.predict(X), sample_weight=weights))
