@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import numbers
 import sys
 import threading
 import time
@@ -233,9 +234,11 @@ class _MetaOptSearch(BaseEstimator):
         if self.n_trials is None and self.time_budget is None:
             raise ValueError("set n_trials, time_budget or both; got neither")
         if self.n_trials is not None and (not isinstance(self.n_trials, (int, np.integer))
-                                          or self.n_trials < 1):
+                                          or isinstance(self.n_trials, bool) or self.n_trials < 1):
             raise ValueError(f"n_trials must be a positive int or None, got {self.n_trials!r}")
-        if self.time_budget is not None and not self.time_budget > 0:
+        if self.time_budget is not None and (
+                not isinstance(self.time_budget, numbers.Real)
+                or isinstance(self.time_budget, bool) or not self.time_budget > 0):
             raise ValueError(f"time_budget must be > 0 seconds or None, got {self.time_budget!r}")
         if self.random_state is not None and (
                 not isinstance(self.random_state, (int, np.integer))

@@ -468,6 +468,8 @@ def test_bad_input(X, y, match):
     ({"n_trials": 0}, "n_trials"),
     ({"n_trials": None, "time_budget": None}, "neither"),
     ({"time_budget": -1}, "time_budget"),
+    ({"n_trials": True}, "n_trials"),  # was taken for 1
+    ({"time_budget": "10"}, "time_budget must be > 0 seconds"),  # was a TypeError
     ({"spaces": "no_such_space"}, "unknown search space"),
     ({"scoring": "acuracy"}, "not a valid scoring value"),  # before any trial runs
     # several metrics failed every trial with "KeyError: 'test_score'"
