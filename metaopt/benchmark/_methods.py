@@ -71,7 +71,8 @@ class RandomSearch(OptunaMethod):
 
 
 class _FromTraining:
-    """Base of the meta-learned baselines: they propose training configurations."""
+    """Base of the meta-learned baselines: they propose training configurations, each
+    at most once; past the last one a run stops and its curve keeps its best so far."""
 
     def fit(self, train: PerformanceMatrix) -> None:
         self.portfolio_ = Portfolio().fit(train)
@@ -79,10 +80,9 @@ class _FromTraining:
     def _params(self, columns) -> list[dict]:
         return [self.portfolio_.params_[c] for c in columns]
 
-    def _check_budget(self, budget: int) -> None:
-        if budget > len(self.portfolio_.params_):
-            raise ValueError(f"budget {budget} exceeds the {len(self.portfolio_.params_)} "
-                             f"training configurations {self.name} proposes from")
+    def _n_picks(self, budget: int) -> int:
+        """How many configurations a run of ``budget`` evaluations proposes."""
+        return min(budget, len(self.portfolio_.params_))
 
 
 class GreedyPortfolio(_FromTraining):
@@ -91,8 +91,7 @@ class GreedyPortfolio(_FromTraining):
     name = "portfolio"
 
     def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
-        self._check_budget(budget)
-        for params in self.portfolio_.suggest(budget)["params"]:
+        for params in self.portfolio_.suggest(self._n_picks(budget))["params"]:
             problem.evaluate(params)
         return problem.history
 
@@ -108,7 +107,7 @@ class NearestDatasets(_FromTraining):
     name = "knn"
 
     def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
-        self._check_budget(budget)
+        n_picks = self._n_picks(budget)
         p = self.portfolio_
         rows = [p.task_keys_.index(k) for k in p.neighbors(problem.meta_features)["dataset"]]
         # each task's configurations best first (ties: lower mean regret)
@@ -117,7 +116,7 @@ class NearestDatasets(_FromTraining):
         chosen: list[int] = []
         for rank in range(ranking.shape[1]):
             for row in ranking[:, rank]:
-                if len(chosen) < budget and int(row) not in chosen:
+                if len(chosen) < n_picks and int(row) not in chosen:
                     chosen.append(int(row))
         for params in self._params(chosen):
             problem.evaluate(params)
@@ -162,12 +161,12 @@ class SourceWeighting(_FromTraining):
         return w if w.sum() > 0 else np.ones(n_tasks)
 
     def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
-        self._check_budget(budget)
+        n_picks = self._n_picks(budget)
         regret = self.portfolio_.regret_
-        warm = greedy_order(regret, min(self.n_warmup, budget))
+        warm = greedy_order(regret, min(self.n_warmup, n_picks))
         columns: list[int] = []
         observed: list[float] = []
-        for step in range(budget):
+        for step in range(n_picks):
             if step < len(warm):
                 c = warm[step]
             else:

@@ -204,3 +204,19 @@ def test_metaopt_method_skips_failed_configurations_and_is_seeded(tabrepo_matrix
         histories.append(list(problem.history))
     assert len(histories[0]) == 12 == len(set(map(str, histories[0])))
     assert histories[0] == histories[1]
+
+
+@pytest.mark.parametrize("name", ["portfolio", "knn", "rgpe", "rgpe-warm"])
+def test_training_config_methods_stop_when_their_configurations_run_out(matrix, name):
+    """YAHPO's training design (--n-train-configs) may hold fewer configurations than the
+    budget: these methods propose each once and stop, as a method that runs out of
+    configurations does (a ValueError ended the whole benchmark)."""
+    import dataclasses
+
+    train = matrix.subset(matrix.tasks.index[2:])
+    train = dataclasses.replace(train, configs=train.configs.iloc[:6], scores=train.scores[:, :6])
+    method = make_method(name)
+    method.fit(train)
+    problem = matrix_tasks(matrix.subset(matrix.tasks.index[:1]), TABREPO_SPACE)[0].make(10)
+    method.run(problem, 10, seed=0)
+    assert sorted(problem.history) == list(range(6))  # every training configuration, once
