@@ -26,7 +26,8 @@ def _tpe(context: Any, seed: int) -> optuna.samplers.BaseSampler:
 
 
 def _gp(context: Any, seed: int) -> optuna.samplers.BaseSampler:
-    return optuna.samplers.GPSampler(seed=seed)
+    # conditional parameters go to the independent (random) sampler, as for CMA-ES
+    return optuna.samplers.GPSampler(seed=seed, warn_independent_sampling=False)
 
 
 def _cmaes(context: Any, seed: int) -> optuna.samplers.BaseSampler:

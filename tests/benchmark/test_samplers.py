@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import logging
+
+import optuna
+import pytest
+
+from metaopt.benchmark._samplers import get_sampler_factory, quiet_optuna
+
+
+@pytest.mark.parametrize("name", ["gp", "cmaes"])
+def test_model_based_samplers_do_not_log_every_independent_parameter(name, caplog):
+    """GP and CMA-ES model only the parameters of every trial; the others (conditional
+    ones: YAHPO's rbv2 spaces, benchmark run's spaces) go to their random sampler by
+    design. gp logged a warning per such parameter per trial, flooding the output."""
+    quiet_optuna()
+    study = optuna.create_study(sampler=get_sampler_factory(name)(None, 0))
+
+    def objective(trial):
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        return trial.suggest_float(f"x_{kind}", 0.0, 1.0)
+
+    optuna.logging.enable_propagation()
+    try:
+        with caplog.at_level(logging.WARNING, logger="optuna"):
+            study.optimize(objective, n_trials=13)
+    finally:
+        optuna.logging.disable_propagation()
+    assert not [r for r in caplog.records if "sampled independently" in r.getMessage()]
