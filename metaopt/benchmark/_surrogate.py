@@ -102,6 +102,9 @@ def evaluate_methods(
     """
     quiet_optuna()
     budgets = _check_sizes(budgets, seeds)
+    if not methods:
+        raise ValueError("methods must name at least one method (--methods: comma-separated, "
+                         f"e.g. {','.join(DEFAULT_METHODS[:3])})")
     repeated = sorted({m for m in methods if list(methods).count(m) > 1})
     if repeated:
         raise ValueError(f"methods named more than once: {repeated}")

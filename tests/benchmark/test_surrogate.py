@@ -138,6 +138,9 @@ def test_bad_input(tabrepo_dir):
         tabrepo_benchmark(tabrepo_dir, tabrepo_dir, methods=["random"], progress=False)
     with pytest.raises(ValueError, match="cv must be"):
         task_folds(["a", "b"], 3)
+    with pytest.raises(ValueError, match="at least one method"):  # --methods ","
+        tabrepo_benchmark(tabrepo_dir, cv=2, methods=[], tasks=["openml-task/2073",
+                          "openml-task/3945"], progress=False)
 
 
 def test_yahpo_small(yahpo_dir):
