@@ -148,8 +148,8 @@ def _curves(traces: list[dict], references: dict[str, list[np.ndarray]],
     rows = []
     for t in traces:
         regret = min_max_regret(best_so_far(t["trace"]), *bounds[t["task"]])
-        if not len(regret):
-            continue
+        if not len(regret):  # no evaluation, no incumbent: the worst regret (as a failure)
+            regret = np.ones(1)
         # a method that ran out of configurations (FLAML's zero-shot list) keeps its best
         # so far: every cell of a method then covers every task
         rows += [{"method": t["method"], "task": t["task"], "seed": t["seed"], "budget": b,

@@ -63,6 +63,35 @@ def test_a_method_that_runs_out_keeps_its_best_so_far(tabrepo_dir, task_ids, tmp
     assert by_budget[25] == by_budget[5]  # nothing new after its last pick
 
 
+def test_a_run_that_evaluates_nothing_has_the_worst_regret(tabrepo_dir, task_ids, tmp_path):
+    """A method that evaluates nothing on a task (no portfolio for its type, say) has no
+    incumbent there: regret 1. Its runs used to be dropped, so its mean averaged only the
+    tasks it tried and it was ranked among fewer methods there."""
+    from metaopt.benchmark import register_method
+
+    class Picky:  # evaluates on the first test task only
+        name = "picky"
+
+        def fit(self, train):
+            pass
+
+        def run(self, problem, budget, seed):
+            if problem.key.endswith(str(task_ids[-3])):
+                for i in range(budget):
+                    problem.evaluate(i)
+            return problem.history
+
+    register_method("picky", Picky)
+    train = _copy(tabrepo_dir, tmp_path / "train", task_ids[:8])
+    test = _copy(tabrepo_dir, tmp_path / "test", task_ids[-3:])
+    result = tabrepo_benchmark(train, test, methods=["random", "picky"], budgets=[1, 3],
+                               seeds=1, progress=False)
+    picky = result.curves[result.curves["method"] == "picky"].set_index(["task", "budget"])
+    assert len(picky) == 3 * 2
+    others = picky.drop(f"openml-task/{task_ids[-3]}", level="task")
+    assert (others["regret"] == 1).all() and (others["rank"] == 2).all()
+
+
 def test_incomplete_test_tasks_run_on_the_configurations_they_have(tabrepo_dir, task_ids,
                                                                    tmp_path):
     """A configuration missing on most test tasks used to be dropped from all of them,
