@@ -252,11 +252,12 @@ def tabrepo_benchmark(
     matrix = load_tabrepo_matrix(train)
     if tasks is not None:
         matrix = matrix.subset(tasks)
+    # every configuration of a test task counts, however few other tasks have it
     if same:
-        splits = [(matrix.subset(tr), matrix_tasks(matrix.subset(te), TABREPO_SPACE))
+        held_out = load_tabrepo_matrix(train, min_coverage=0.0)
+        splits = [(matrix.subset(tr), matrix_tasks(held_out.subset(te), TABREPO_SPACE))
                   for tr, te in task_folds(list(matrix.tasks.index), cv, cv_seed)]
     else:
-        # every configuration of a test task counts, however few other test tasks have it
         held_out = load_tabrepo_matrix(test, min_coverage=0.0)
         overlap = sorted(set(held_out.tasks.index) & set(matrix.tasks.index))
         if overlap:

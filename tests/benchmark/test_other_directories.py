@@ -110,6 +110,39 @@ def test_incomplete_test_tasks_run_on_the_configurations_they_have(tabrepo_dir, 
     assert np.allclose(result.curves["regret"], 0.0)
 
 
+@pytest.mark.filterwarnings("ignore:.*lack results for some:UserWarning")
+def test_cv_test_tasks_keep_configurations_few_tasks_have(tabrepo_dir, task_ids, tmp_path):
+    """In leave-tasks-out CV, a configuration with results on under half of the tasks was
+    dropped from the test tasks too: a test task whose best it is could not evaluate it
+    (a proposal of it snapped to another one), as before the same fix for --test DIR."""
+    from metaopt.benchmark import register_method
+    from metaopt.kb import tabrepo_configs
+
+    data = _copy(tabrepo_dir, tmp_path / "data", task_ids[:6])
+    results = pd.read_csv(data / "results.csv")
+    first = task_ids[0]
+    best = results[results["dataset"] == first].sort_values("metric_error")["framework"].iloc[0]
+    drop = (results["framework"] == best) & (results["dataset"] != first)
+    results[~drop].to_csv(data / "results.csv", index=False)
+    params = tabrepo_configs(data)[best]
+
+    class Best:  # proposes the first task's best configuration
+        name = "best"
+
+        def fit(self, train):
+            pass
+
+        def run(self, problem, budget, seed):
+            problem.evaluate(params)
+            return problem.history
+
+    register_method("best", Best)
+    result = tabrepo_benchmark(data, cv=2, methods=["best"], budgets=[1], seeds=1,
+                               progress=False)
+    curves = result.curves.set_index("task")["regret"]
+    assert curves[f"openml-task/{first}"] == 0.0
+
+
 def test_damaged_tabrepo_files_give_clear_errors(tabrepo_dir, task_ids, tmp_path):
     test = _copy(tabrepo_dir, tmp_path / "t", task_ids[:3])
     meta = pd.read_csv(test / "task_metadata.csv")
