@@ -247,7 +247,9 @@ class FlamlZeroShot:
     """FLAML's zero-shot LightGBM portfolio (``flaml.default``), mapped onto TabRepo's space.
 
     FLAML picks the portfolio of the training task nearest in its four meta-features
-    (instances, features, classes, share of numeric features). Its LightGBM
+    (instances, features, classes, share of numeric features; one a task's metadata
+    lacks is put at FLAML's centre, where it moves no distance, and a missing share of
+    categorical features counts as none). Its LightGBM
     hyperparameters are renamed to TabRepo's (``min_child_samples`` ->
     ``min_data_in_leaf``, ``colsample_bytree`` -> ``feature_fraction``; clipped to the
     space, LightGBM's defaults where an entry omits one; ``n_estimators``,
@@ -266,26 +268,35 @@ class FlamlZeroShot:
             raise NotApplicable(f"flaml.default has portfolios for its own LightGBM, XGBoost, "
                                 f"RF and extra-trees spaces only, not {train.space!r}")
         try:
-            from flaml.default import suggest_config
+            from flaml.default.suggest import load_config_predictor, suggest_config
         except ImportError as exc:
             raise NotApplicable("FLAML is not installed (pip install 'flaml[automl]')") from exc
-        self._suggest = suggest_config
+        self._suggest, self._predictor = suggest_config, load_config_predictor
 
     def _flaml_task(self, problem: Problem) -> str:
         if problem.task == "regression":
             return "regression"
         return "binary" if problem.meta_features.get("n_classes") == 2 else "multiclass"
 
-    def _features(self, problem: Problem) -> list[float]:
+    def _features(self, problem: Problem) -> dict[str, float]:
+        """FLAML's meta-features of the task by name (NaN where its metadata lacks one)."""
         mf = problem.meta_features
-        pct_cat = mf.get("pct_categorical_features")
-        return [mf.get("n_instances"), mf.get("n_features"),
-                mf.get("n_classes") if problem.task == "classification" else 0,
-                1.0 - (0.0 if pct_cat is None or np.isnan(pct_cat) else pct_cat)]
+        pct_cat = mf.get("pct_categorical_features", np.nan)
+        return {"NumberOfInstances": mf.get("n_instances", np.nan),
+                "NumberOfFeatures": mf.get("n_features", np.nan),
+                "NumberOfClasses": mf.get("n_classes", np.nan)
+                if problem.task == "classification" else 0,
+                "PercentageOfNumericFeatures": 1.0 - (0.0 if np.isnan(pct_cat) else pct_cat)}
 
     def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
-        configs = self._suggest(self._flaml_task(problem), None, None, "lgbm",
-                                meta_feature_fn=lambda *a, **k: self._features(problem))
+        predictor = self._predictor("lgbm", self._flaml_task(problem))
+        names = predictor["meta_feature_names"]
+        known = self._features(problem)
+        # FLAML scales by (value - center) / scale: an unknown value at the center is neutral
+        values = [c if np.isnan(known[n]) else known[n]
+                  for n, c in zip(names, predictor["preprocessing"]["center"], strict=True)]
+        configs = self._suggest(self._flaml_task(problem), None, None, predictor,
+                                meta_feature_fn=lambda *a, **k: values)
         dists = problem.space.distributions(problem.task)
         default = problem.space.default(problem.task)
         for config in configs[:budget]:

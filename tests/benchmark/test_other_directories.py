@@ -143,6 +143,21 @@ def test_cv_test_tasks_keep_configurations_few_tasks_have(tabrepo_dir, task_ids,
     assert curves[f"openml-task/{first}"] == 0.0
 
 
+def test_flaml_runs_on_a_task_whose_metadata_lacks_a_size(tabrepo_dir, task_ids, tmp_path):
+    """A test task without NumberOfInstances made FLAML's nearest-neighbour search fail
+    ('Input X contains NaN.', naming neither task nor method), ending the benchmark after
+    the other methods ran. The unknown value now sits at FLAML's centre (no distance)."""
+    train = _copy(tabrepo_dir, tmp_path / "train", task_ids[:8])
+    test = _copy(tabrepo_dir, tmp_path / "test", task_ids[-2:])
+    meta = pd.read_csv(test / "task_metadata.csv")
+    meta.loc[0, "NumberOfInstances"] = np.nan
+    meta.to_csv(test / "task_metadata.csv", index=False)
+    result = tabrepo_benchmark(train, test, methods=["flaml"], budgets=[1, 2], seeds=1,
+                               progress=False)
+    assert result.curves["task"].nunique() == 2
+    assert result.curves["regret"].between(0, 1).all()
+
+
 def test_damaged_tabrepo_files_give_clear_errors(tabrepo_dir, task_ids, tmp_path):
     test = _copy(tabrepo_dir, tmp_path / "t", task_ids[:3])
     meta = pd.read_csv(test / "task_metadata.csv")
