@@ -111,10 +111,14 @@ def _surrogate_options(q, methods: str) -> None:
 
 
 def _prepare_outputs(args) -> None:
-    """Create the folders of ``--json``, ``--curves`` and ``--plot`` before the run (a
-    missing one used to fail after the whole benchmark, saving nothing)."""
-    for target in (args.json, args.curves, args.plot):
+    """Check ``--json``, ``--curves`` and ``--plot`` and create their folders before the
+    run (a missing folder, or a directory given as the file, used to fail after the
+    whole benchmark, saving nothing)."""
+    for option, target in (("--json", args.json), ("--curves", args.curves),
+                           ("--plot", args.plot)):
         if target:
+            if Path(target).is_dir():
+                raise ValueError(f"{option} {target!r} is a directory: give a file path in it")
             Path(target).parent.mkdir(parents=True, exist_ok=True)
 
 

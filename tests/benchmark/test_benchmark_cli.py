@@ -20,6 +20,17 @@ def test_tabrepo_cli_writes_json_and_plot(tabrepo_dir, tmp_path, capsys):
     assert (tmp_path / "r.png").stat().st_size > 1000
 
 
+def test_an_output_that_is_a_directory_is_refused_before_the_run(tmp_path, capsys):
+    """--json DIR ran the whole benchmark, then failed ('Is a directory'), saving nothing
+    (--curves, written after it, neither)."""
+    curves = tmp_path / "c.csv"
+    code = main(["benchmark", "tabrepo", "--train", str(tmp_path / "absent"), "--cv", "2",
+                 "--json", str(tmp_path), "--curves", str(curves), "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--json" in err and "is a directory" in err and not curves.exists()
+
+
 def test_cli_errors_are_one_line(tmp_path, capsys):
     code = main(["benchmark", "run", "--suite", "nope", "--budget-trials", "2",
                  "--out", str(tmp_path)])
