@@ -122,6 +122,20 @@ def _standardized(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / (values.std() + 1e-12)
 
 
+
+def _no_model(directory: Path) -> str:
+    """Why ``directory`` holds no saved model, and what to pass instead: a missing path,
+    or a folder of models such as ``metaopt train-meta-model --out`` writes."""
+    if not directory.is_dir():
+        return (f"meta-model directory {str(directory)!r} "
+                + ("is a file" if directory.exists() else "does not exist"))
+    inside = sorted(p.name for p in directory.iterdir() if (p / "portfolio.json").is_file())
+    if inside:
+        return (f"{directory} holds one meta-model per space, not one model: pass one of "
+                f"its folders, e.g. {str(directory / inside[0])!r} (spaces: {inside})")
+    return f"{directory} holds no metaopt meta-model (no portfolio.json)"
+
+
 class MetaModel:
     """Portfolio + ConfigRanker of one search space.
 
@@ -557,7 +571,7 @@ class MetaModel:
         """
         directory = Path(directory)
         if not (directory / "portfolio.json").is_file():
-            raise ValueError(f"{directory} holds no metaopt meta-model (no portfolio.json)")
+            raise ValueError(_no_model(directory))
         portfolio = Portfolio.load(directory / "portfolio.json")
         ranker = (ConfigRanker.load(directory / "ranker")
                   if (directory / "ranker.json").is_file() else None)

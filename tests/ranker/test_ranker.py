@@ -128,6 +128,22 @@ def test_load_refuses_parts_of_other_models(small_meta_model, tmp_path):
         MetaModel.load(directory)
 
 
+
+def test_load_says_which_folder_to_pass(small_meta_model, tmp_path):
+    """`train-meta-model --out DIR` writes one folder per space: loading DIR itself, or a
+    path that does not exist, says so (both read "holds no metaopt meta-model")."""
+    small_meta_model.save(tmp_path / "models" / "tabrepo_lightgbm")
+    (tmp_path / "models" / "tabrepo_lightgbm" / "ranker").mkdir()
+    with pytest.raises(ValueError, match=r"one meta-model per space.*models/tabrepo_lightgbm"):
+        MetaModel.load(tmp_path / "models")
+    with pytest.raises(ValueError, match="does not exist"):
+        MetaModel.load(tmp_path / "modles")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="is a file"):
+        MetaModel.load(tmp_path / "file")
+    with pytest.raises(ValueError, match="holds no metaopt meta-model"):
+        MetaModel.load(tmp_path / "models" / "tabrepo_lightgbm" / "ranker")
+
 def test_bad_inputs(small_meta_model, tabrepo_matrix, split):
     ranker = small_meta_model.ranker
     mf, _ = _held_out(tabrepo_matrix, split)
