@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from importlib import resources
 from pathlib import Path
 
@@ -53,13 +54,16 @@ def load_meta_model(space: str, task: str | None = None) -> MetaModel:
     ``ValueError`` lists what exists.
     """
     available = _shipped_models()
-    for name in ([model_name(space, task)] if task else []) + [space,
-                 model_name(space, "classification")]:
+    names = [] if "@" in space else [space, model_name(space, "classification")]
+    for name in ([model_name(space, task)] if task else []) + names:
         if name in available:
             return MetaModel.load(_models_root() / name)
+    spaces = shipped_spaces()
+    close = difflib.get_close_matches(space.split("@")[0], spaces, n=1)
     raise ValueError(
-        f"no shipped meta-model for space {space!r} (task {task!r}); shipped: {available}. "
-        "Train one with `metaopt train-meta-model`"
+        f"no shipped meta-model for space {space!r} (task {task!r}); "
+        + (f"did you mean {close[0]!r}? " if close else "")
+        + f"spaces with one: {spaces}. Train one with `metaopt train-meta-model`"
     )
 
 
