@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 
@@ -215,14 +216,27 @@ class LocalSource:
         except Exception as exc:
             raise DatasetLoadError(f"could not read {path}: {type(exc).__name__}: {exc}") from exc
         if self.target not in table.columns:
-            raise DatasetLoadError(
-                f"{path} has no target column {self.target!r} (columns: {list(table.columns)[:10]})"
-            )
+            raise DatasetLoadError(_no_target(path, self.target, list(table.columns)))
         y = table.pop(self.target)
         for col in _categorical_features(path.parent / "metadata.yaml", table.columns):
             table[col] = table[col].astype("category")
         frame, target, task = validate(table, y, task)
         return Dataset(X=frame, y=target, task=task, name=name, source="local", source_id=str(path))
+
+
+
+def _no_target(path: Path, target: str, columns: list) -> str:
+    """The error for a target column ``path`` lacks: the closest column name (case and
+    spaces aside, else by spelling), and the columns, the first and last five of many."""
+    names = [str(c) for c in columns]
+    folded = {n.strip().lower(): n for n in names}
+    close = ([folded[target.strip().lower()]] if target.strip().lower() in folded
+             else difflib.get_close_matches(target, names, n=1))
+    quoted = [repr(n) for n in names]
+    shown = quoted if len(names) <= 10 else [*quoted[:5], "...", *quoted[-5:]]
+    return (f"{path} has no target column {target!r}"
+            + (f"; did you mean {close[0]!r}?" if close else "")
+            + f" ({len(names)} columns: {', '.join(shown)})")
 
 
 def _dataset_name(path: Path) -> str | None:

@@ -94,6 +94,19 @@ def test_load_table_errors(tmp_path):
         load_table(tmp_path, "y")  # it said "does not exist"
 
 
+
+def test_load_table_names_the_target_a_typo_missed(pmlb_root, tmp_path):
+    """credit_g's target is its 21st column: the error listed the first 10 columns only,
+    cut without saying so, and a wrong-case target name got no hint."""
+    path = tmp_path / "credit.csv"
+    pd.read_csv(pmlb_root / "credit_g" / "credit_g.tsv.gz", sep="\t").to_csv(path, index=False)
+    for wrong in ("Target", "target ", "targt"):
+        with pytest.raises(DatasetLoadError, match=r"did you mean 'target'\? \(21 columns: "
+                           r"'checking_status', .*, \.\.\., .*'foreign_worker', 'target'\)"):
+            load_table(path, wrong)
+    with pytest.raises(DatasetLoadError, match=r"no target column 'label' \(21 columns"):
+        load_table(path, "label")
+
 def test_load_table_reads_the_file_it_is_given(tmp_path):
     """`same.parquet` used to load `same.csv` beside it, `shadow.csv` the file of a
     folder `shadow/`, and an unrelated manifest.csv broke loading."""
