@@ -16,9 +16,10 @@ from metaopt._checks import check_int
 TaskType = Literal["classification", "regression"]
 TASK_TYPES: tuple[str, ...] = ("classification", "regression")
 
-# A float target with more distinct values than this (and non-integer values) is
-# continuous: refusing it as a classification target catches a common mistake.
-_MAX_CLASSES_FOR_FLOAT_TARGET = 50
+# A numeric target with more distinct values than this, non-integer ones or more than
+# one per two rows (prices, counts), is continuous: refusing it as a classification
+# target catches a common mistake.
+_MAX_CLASSES_FOR_NUMERIC_TARGET = 50
 
 
 @dataclass(frozen=True)
@@ -322,12 +323,14 @@ def _check_classification_target(target: pd.Series) -> None:
             f"classification needs at least 2 classes in y, got {n_classes} "
             f"(only {_plain(target.iloc[0])!r})"
         )
-    if ptypes.is_float_dtype(target):
+    if ptypes.is_numeric_dtype(target) and not ptypes.is_bool_dtype(target):
         values = target.to_numpy(dtype=float)
         non_integer = not np.all(np.equal(np.mod(values, 1), 0))
-        if non_integer and n_classes > _MAX_CLASSES_FOR_FLOAT_TARGET:
+        mostly_unique = n_classes > len(target) / 2  # most classes would have one row
+        if (non_integer or mostly_unique) and n_classes > _MAX_CLASSES_FOR_NUMERIC_TARGET:
             raise ValueError(
-                f"y looks like a regression target ({n_classes} distinct non-integer values) "
+                f"y looks like a regression target ({n_classes} distinct "
+                f"{'non-integer ' if non_integer else ''}values in {len(target)} rows) "
                 "but task='classification'; pass task='regression'"
             )
 

@@ -67,6 +67,22 @@ def test_regression_target_as_classification_is_refused():
     assert validate(X, y)[2] == "regression"
 
 
+def test_integer_valued_regression_target_as_classification_is_refused(pmlb_root):
+    """195_auto_price's prices are whole numbers, 145 distinct in 159 rows: accepted as
+    145 classes (MetaOptClassifier then failed every trial: too few rows per class)."""
+    table = pd.read_csv(pmlb_root / "195_auto_price" / "195_auto_price.tsv.gz", sep="\t")
+    X, y = table.drop(columns="target"), table["target"]
+    with pytest.raises(ValueError, match=r"looks like a regression target \(145 distinct "
+                       r"values in 159 rows\)"):
+        validate(X, y, "classification")
+    with pytest.raises(ValueError, match="looks like a regression target"):
+        validate(X, y.astype(int), "classification")
+    assert validate(X, y)[2] == "regression"
+    # many integer classes with several rows each stay a classification target
+    labels = np.arange(len(y)) % 60
+    assert validate(X, labels, "classification")[1].nunique() == 60
+
+
 def test_string_labels_as_regression_are_refused():
     with pytest.raises(ValueError, match="numeric target"):
         validate(np.ones((3, 1)), ["a", "b", "a"], "regression")
