@@ -85,7 +85,9 @@ def _cmd_train(args) -> int:
         ranker_options=ranker_options, policy_options=policy_options,
     )
     if not written:
-        raise ValueError(f"no space of {source} has {args.min_datasets}+ datasets")
+        raise ValueError(f"no space of {source} has {args.min_datasets}+ datasets: add "
+                         "datasets (metaopt build-kb --limit, --datasets) or lower "
+                         "--min-datasets")
     for space, directory in written.items():
         print(f"{space}: {directory}")
     return 0

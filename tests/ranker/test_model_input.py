@@ -173,3 +173,7 @@ def test_train_meta_model_command_checks_its_input(tmp_path, shared_data, capsys
     assert code == 0
     policy = json.loads((tmp_path / "t" / "tabrepo_lightgbm" / "policy.json").read_text())
     assert policy["min_distance"] == 0.05
+    # too few datasets for --min-datasets: the error says what to do
+    assert main(["train-meta-model", "--tabrepo", str(shared_data / "tabrepo-lightgbm"),
+                 "--out", str(tmp_path / "few"), "--min-datasets", "100", "--no-progress"]) == 2
+    assert "has 100+ datasets: add datasets" in capsys.readouterr().err
