@@ -160,7 +160,9 @@ class MetaSampler(BaseSampler):
     meta_features : Series, optional
         Precomputed :func:`metaopt.metafeatures.compute` output (instead of ``dataset``).
     task : {"classification", "regression"}, optional
-        Needed with ``meta_features`` to sample candidates; inferred from ``dataset``.
+        Needed with ``meta_features`` to sample candidates; inferred from ``dataset``
+        when None (a target of a few whole values reads as classes: pass
+        ``task="regression"`` to tune a regressor on it).
     meta_model : MetaModel or str, optional
         Default: the model shipped for ``space``; a path loads a saved one.
     source_studies : sequence of optuna.Study, optional
@@ -212,7 +214,7 @@ class MetaSampler(BaseSampler):
         if space is not None and meta_model is None:
             shipped_space(space)  # a ValueError naming the known spaces
         self._init = {"space": space, "task": task, "meta_model": meta_model}
-        self._dataset = self._as_dataset(dataset)
+        self._dataset = self._as_dataset(dataset, task)
         self._meta_features = None if meta_features is None else self._as_meta_features(
             meta_features)
         self._source_studies = list(source_studies or [])
@@ -325,14 +327,20 @@ class MetaSampler(BaseSampler):
         return meta_features.reindex([*meta_features.index, *missing])
 
     @staticmethod
-    def _as_dataset(dataset) -> Dataset | None:
-        if dataset is None or isinstance(dataset, Dataset):
+    def _as_dataset(dataset, task: str | None) -> Dataset | None:
+        """``dataset`` as a Dataset of ``task`` (inferred from ``y`` when None)."""
+        if dataset is None:
+            return None
+        if isinstance(dataset, Dataset):
+            if task is not None and task != dataset.task:
+                raise ValueError(f"task={task!r}, but the Dataset {dataset.name!r} is "
+                                 f"{dataset.task}")
             return dataset
         if not isinstance(dataset, tuple) or len(dataset) != 2:
             raise ValueError(
                 f"dataset must be (X, y) or a metaopt.data.Dataset, got {type(dataset).__name__}"
             )
-        return from_arrays(*dataset)
+        return from_arrays(*dataset, task=task)
 
     def _setup(self, study: Study) -> bool:
         """Load the meta-model for ``study`` once the space is known; False while it is not."""

@@ -279,6 +279,26 @@ def test_bad_dataset_shape():
         MetaSampler(space="tabrepo_lightgbm", dataset=np.ones((5, 2)))
 
 
+
+def test_task_is_the_one_given_with_the_dataset(pmlb_root):
+    """1028_SWD is regression, its target 4 whole values: task="regression" with
+    dataset=(X, y) was ignored (the task inferred from y won), so the classification
+    model's first pick (no epsilon) served an SVR study; now the regression model's."""
+    from metaopt import suggest
+    from metaopt.data import from_arrays
+    from metaopt.spaces import get_space
+
+    table = pd.read_csv(pmlb_root / "1028_SWD" / "1028_SWD.tsv.gz", sep="\t")
+    X, y = table.drop(columns="target"), table["target"]
+    space = get_space("svm")
+    sampler = MetaSampler(space="svm", dataset=(X, y), task="regression", seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(lambda t: (space.sample(t, "regression"), 0.0)[1], n_trials=1)
+    first = suggest(X, y, space="svm", n=1, task="regression").params[0]
+    assert study.trials[0].params == first and "epsilon" in first
+    with pytest.raises(ValueError, match="task='regression', but the Dataset"):
+        MetaSampler(space="svm", dataset=from_arrays(X, y), task="regression")
+
 def test_two_processes_on_sqlite_take_distinct_warm_starts(tmp_path, small_meta_model):
     model_dir = small_meta_model.save(tmp_path / "model")
     storage = f"sqlite:///{tmp_path / 'study.db'}"
