@@ -273,7 +273,8 @@ def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, Ta
     if frame.shape[0] == 0:
         raise ValueError("X is empty: it has 0 rows")
     if frame.shape[1] == 0:
-        raise ValueError(f"X has {frame.shape[0]} rows but 0 columns")
+        raise ValueError(f"X has {frame.shape[0]} rows but 0 columns: give at least one "
+                         "feature column besides the target")
     if frame.shape[0] != len(target):
         raise ValueError(
             f"X and y have different lengths: X has {frame.shape[0]} rows, y has {len(target)}"

@@ -92,6 +92,9 @@ def test_load_table_errors(tmp_path):
         load_table(tmp_path / "nothing.csv", "y")
     with pytest.raises(ValueError, match="is a directory: give one table file in it"):
         load_table(tmp_path, "y")  # it said "does not exist"
+    pd.DataFrame({"y": [1.0, 2.5, 3.7]}).to_csv(tmp_path / "only_y.csv", index=False)
+    with pytest.raises(ValueError, match="0 columns: give at least one feature column besides"):
+        load_table(tmp_path / "only_y.csv", "y")
 
 
 
