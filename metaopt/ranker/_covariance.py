@@ -7,9 +7,10 @@ configurations, the conditional mean predicts the regret of the others: an empir
 Bayes multi-task Gaussian process whose kernel over configurations is learned from the
 knowledge base instead of chosen. Scores come in the user's own units (error, accuracy,
 log loss), so they are related to regret by an unknown affine map ``score = a + b *
-regret`` (``b < 0``), fitted by maximum marginal likelihood: ``a`` in closed form
-(generalised least squares) and ``b`` on a log grid. No library fits this small model
-with a free-form, data-estimated covariance over a finite set, hence the few lines here.
+regret`` (``b < 0``), fitted by maximum marginal likelihood on the standardized scores:
+``a`` in closed form (generalised least squares) and ``b`` on a log grid. No library
+fits this small model with a free-form, data-estimated covariance over a finite set,
+hence the few lines here.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class ConfigCovariance:
         y = np.asarray(scores, dtype=float)
         if len(obs) < 2 or len(obs) != len(y):
             raise ValueError("need at least two observed configurations, one score each")
+        spread = y.std()  # the slope grid is in standardized units, whatever the scores'
+        y = (y - y.mean()) / (spread if spread > 0 else 1.0)
         mu, cov = self.mean_, self.covariance_
         k_obs = cov[np.ix_(obs, obs)] + NOISE**2 * np.eye(len(obs))
         k_inv = np.linalg.inv(k_obs)

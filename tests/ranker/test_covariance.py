@@ -41,6 +41,24 @@ def test_posterior_ignores_the_units_of_the_scores(tabrepo_matrix, split):
     np.testing.assert_allclose(raw, rescaled, atol=1e-6)
 
 
+def test_posterior_ignores_units_far_from_one(tabrepo_matrix):
+    """TabRepo's regression tasks are scored in raw RMSE: on the widest (a span of
+    3.5e5) the predicted regret stayed near [0, 1] only once the scores were divided
+    by 1000; in raw units it ranged from -40 to 30."""
+    span = np.nanmax(tabrepo_matrix.scores, axis=1) - np.nanmin(tabrepo_matrix.scores, axis=1)
+    wide = int(np.argmax(span))
+    assert span[wide] > 1e5
+    others = [i for i in range(tabrepo_matrix.n_tasks) if i != wide]
+    covariance = ConfigCovariance(tabrepo_matrix.regret()[others])
+    seen = [3, 17, 60, 90]
+    scores = tabrepo_matrix.scores[wide, seen]
+    raw = covariance.posterior_regret(seen, scores)
+    for factor in (1e-3, 37.0, 1e-6):
+        np.testing.assert_allclose(covariance.posterior_regret(seen, factor * scores), raw,
+                                   atol=1e-6)
+    assert raw.min() > -0.5 and raw.max() < 1.5
+
+
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="n_datasets >= 2"):
         ConfigCovariance(np.zeros((1, 4)))
