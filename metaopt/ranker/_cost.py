@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.linear_model import RidgeCV
 
 from metaopt._model_files import read_json
+from metaopt.ranker._scaling import as_metafeature_frame
 from metaopt.spaces import CombinedSpace, SearchSpace, get_space
 
 _FORMAT = "metaopt-cost-model"
@@ -75,13 +76,17 @@ class CostModel:
     def log_fit_seconds(self, meta_features: Mapping[str, float] | None, space: SearchSpace,
                         configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Log of the predicted mean fit time per fold of each configuration of ``space``;
-        NaN for a family without a model or without the dataset's sizes."""
+        NaN for a family without a model or without the dataset's sizes.
+
+        ``meta_features`` as the portfolio and the ranker take them: the output of
+        :func:`metaopt.metafeatures.compute`, a dict of its names, or knowledge-base
+        columns prefixed ``mf_``."""
         out = np.full(len(configs), np.nan)
         if meta_features is None or not configs:
             return out
+        row = as_metafeature_frame(meta_features).iloc[0]
         try:
-            sizes = np.log1p([float(meta_features.get(f, 0.0) or 0.0)
-                              for f in _SIZE_FEATURES])
+            sizes = np.log1p([float(row.get(f, np.nan)) for f in _SIZE_FEATURES])
         except (TypeError, ValueError):
             return out
         members: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}

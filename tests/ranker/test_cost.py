@@ -57,6 +57,12 @@ def test_cost_model_calibrates_on_timed_trials(timed_rows):
     np.testing.assert_allclose(slow, 40 * fit)
     # no sizes, or a family without a model: no prediction
     assert np.isnan(model.predict(None, space, configs)).all()
+    # knowledge-base columns (mf_*), as the portfolio and the ranker take them, are the
+    # same dataset: they were read as a dataset of 0 rows, 10x quicker on spambase
+    np.testing.assert_allclose(
+        model.predict(pd.Series(sizes).add_prefix("mf_"), space, configs), prior)
+    # a size that is not given is not taken as 0
+    assert np.isnan(model.predict({"n_features": 10}, space, configs)).all()
     only_knn = CostModel({"knn": model.families["knn"]})
     svm = get_space("svm")
     assert np.isnan(only_knn.predict(sizes, svm, [svm.default("classification")])).all()
