@@ -55,11 +55,15 @@ class PerformanceMatrix:
         every other configuration of the task to a min-max regret of about 0.
         """
         rows = _rows_of(frame, space)
-        if task is not None:
-            rows = rows[rows["task"] == task]
         if rows.empty:
             spaces = sorted(frame["space"].unique())
             raise ValueError(f"space {space!r} has no evaluations; spaces present: {spaces}")
+        if task is not None:
+            tasks = sorted(rows["task"].unique())
+            rows = rows[rows["task"] == task]
+            if rows.empty:
+                raise ValueError(f"space {space!r} has no evaluations of task {task!r}; "
+                                 f"its tasks: {tasks}")
         score = rows["cv_score"].where(rows["status"] == "ok", -np.inf)
         if "metric" in rows:
             score = score.mask((rows["metric"] == "r2") & np.isfinite(score) & (score < 0), 0.0)

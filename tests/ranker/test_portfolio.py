@@ -67,6 +67,10 @@ def test_matrix_from_frame_errors(tabrepo_matrix):
                           "config": ["{}"], "task": ["classification"]})
     with pytest.raises(ValueError, match="space 'b' has no evaluations"):
         PerformanceMatrix.from_frame(frame, "b")
+    # a task the space lacks is named as such (it said the space had no evaluations)
+    with pytest.raises(ValueError, match=r"no evaluations of task 'binary'; its tasks: "
+                                         r"\['classification'\]"):
+        PerformanceMatrix.from_frame(frame, "a", task="binary")
     with pytest.raises(ValueError, match="unknown task keys"):
         tabrepo_matrix.subset(["nope"])
     with pytest.raises(ValueError, match="n must be >= 1"):
