@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from metaopt._checks import check_int
 from metaopt._model_files import read_json
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._scaling import MetaFeatureScaler
@@ -82,8 +83,8 @@ class Portfolio:
         self.n_neighbors = n_neighbors
 
     def fit(self, matrix: PerformanceMatrix) -> Portfolio:
-        if self.n_neighbors is not None and self.n_neighbors < 1:
-            raise ValueError(f"n_neighbors must be None or >= 1, got {self.n_neighbors!r}")
+        if self.n_neighbors is not None:
+            check_int(self.n_neighbors, "n_neighbors (or None)")
         regret = matrix.regret()
         # a configuration not evaluated on a task is assumed as good as on average elsewhere
         col_mean = np.nanmean(regret, axis=0)
@@ -136,8 +137,7 @@ class Portfolio:
         is added), ``mean_regret`` and ``best_on`` (training datasets where it is best).
         """
         self._check_fitted()
-        if n < 1:
-            raise ValueError(f"n must be >= 1, got {n!r}")
+        n = check_int(n, "n")
         weights = self.task_weights(meta_features)
         order = greedy_order(self.regret_, n, weights=weights)
         w = weights / weights.sum()

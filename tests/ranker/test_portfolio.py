@@ -73,8 +73,14 @@ def test_matrix_from_frame_errors(tabrepo_matrix):
         PerformanceMatrix.from_frame(frame, "a", task="binary")
     with pytest.raises(ValueError, match="unknown task keys"):
         tabrepo_matrix.subset(["nope"])
-    with pytest.raises(ValueError, match="n must be >= 1"):
+    with pytest.raises(ValueError, match="n must be an integer >= 1"):
         Portfolio().fit(tabrepo_matrix).suggest(0)
+    # fractional counts were a TypeError deep in the greedy loop, or at suggest time
+    with pytest.raises(ValueError, match="n must be an integer >= 1, got 2.5"):
+        Portfolio().fit(tabrepo_matrix).suggest(2.5)
+    for bad in (2.5, 0, True):
+        with pytest.raises(ValueError, match=r"n_neighbors \(or None\) must be an integer"):
+            Portfolio(n_neighbors=bad).fit(tabrepo_matrix)
 
 
 def test_matrix_counts_negative_r2_as_zero():
