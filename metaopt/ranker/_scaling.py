@@ -32,7 +32,9 @@ class MetaFeatureScaler:
     """Standardize :func:`metaopt.metafeatures.to_vector` features over training datasets.
 
     Unknown values (NaN, e.g. meta-features an external meta-dataset lacks) become 0,
-    the training mean, so they do not move a dataset in any direction.
+    the training mean, so they do not move a dataset in any direction. So does every
+    value of a feature that did not vary over the training datasets (``flat_``: TabRepo
+    lacks the landmarks, say): meta-models trained on it learned nothing of it.
     """
 
     def fit(self, values: pd.DataFrame) -> MetaFeatureScaler:
@@ -41,16 +43,20 @@ class MetaFeatureScaler:
             warnings.simplefilter("ignore", RuntimeWarning)
             self.mean_ = np.nan_to_num(np.nanmean(raw, axis=0))
             std = np.nanstd(raw, axis=0)
-        self.scale_ = np.where(np.isfinite(std) & (std > 1e-12), std, 1.0)
+        self.flat_ = ~(np.isfinite(std) & (std > 1e-12))
+        self.scale_ = np.where(self.flat_, 1.0, std)
         return self
 
     def transform(self, values: pd.Series | pd.DataFrame) -> np.ndarray:
         raw = metafeatures.to_vector(as_metafeature_frame(values), nan_value=np.nan)
-        return np.nan_to_num((raw - self.mean_) / self.scale_, nan=0.0)
+        scaled = np.nan_to_num((raw - self.mean_) / self.scale_, nan=0.0)
+        scaled[:, self.flat_] = 0.0
+        return scaled
 
     def to_dict(self) -> dict:
         return {"features": list(metafeatures.FEATURE_NAMES),
-                "mean": self.mean_.tolist(), "scale": self.scale_.tolist()}
+                "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
+                "flat": self.flat_.tolist()}
 
     @classmethod
     def from_dict(cls, data: dict) -> MetaFeatureScaler:
@@ -62,4 +68,6 @@ class MetaFeatureScaler:
         scaler = cls()
         scaler.mean_ = np.asarray(data["mean"], dtype=float)
         scaler.scale_ = np.asarray(data["scale"], dtype=float)
+        # files written before "flat" was saved mark such features by a scale of exactly 1
+        scaler.flat_ = np.asarray(data.get("flat", scaler.scale_ == 1.0), dtype=bool)
         return scaler

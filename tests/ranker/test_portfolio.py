@@ -95,3 +95,26 @@ def test_matrix_counts_negative_r2_as_zero():
     finite = matrix.scores[np.isfinite(matrix.scores)]
     assert finite.min() == 0.0 and finite.max() > 0.9
     assert np.median(matrix.regret()) > 0.05  # min-max regrets spread, not all about 0
+
+
+def test_meta_features_the_training_datasets_lack_do_not_move_a_dataset(
+        tabrepo_matrix, pmlb_root, tmp_path):
+    """TabRepo has 12 of the 30 meta-features. pmlb's vehicle is TabRepo's task 190146;
+    computed in full, its 18 others passed through the scaler unscaled: it was 5.48 from
+    itself, and the ranker read them through weights it never trained."""
+    from metaopt import metafeatures
+    from metaopt.data.sources import LocalSource
+    from metaopt.ranker import MetaFeatureScaler
+
+    vehicle = LocalSource(pmlb_root).load("vehicle")
+    mf = metafeatures.compute_dataset(vehicle, random_state=0)
+    portfolio = Portfolio().fit(tabrepo_matrix)
+    near = portfolio.neighbors(mf, 1)
+    assert near["dataset"].iloc[0] == "openml-task/190146"
+    assert near["distance"].iloc[0] < 0.01
+    scaler = portfolio.scaler_
+    assert scaler.flat_.sum() == 18 and (scaler.transform(mf)[0, scaler.flat_] == 0).all()
+    # files saved before the flat features were recorded mark them by a scale of 1
+    old = {k: v for k, v in scaler.to_dict().items() if k != "flat"}
+    np.testing.assert_array_equal(MetaFeatureScaler.from_dict(old).transform(mf),
+                                  scaler.transform(mf))
