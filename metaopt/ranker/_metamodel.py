@@ -403,11 +403,11 @@ class MetaModel:
             raise CandidatesExhausted("every candidate configuration was already evaluated or "
                                       "claimed" + ("" if allowed is None else
                                                    ", or is not allowed"))
-        if self.ranker is None:
-            return Proposal(dict(free[0]), "portfolio", "next candidate (no ranker)")
-        if self.min_distance:
+        if self.ranker is not None and self.min_distance:
             free = self._apart(free, [p for p, _ in observed] + list(exclude)) or free
         free, skipped = affordable(free)
+        if self.ranker is None:  # the portfolio is used up: the candidates in their order
+            return Proposal(dict(free[0]), "random", f"next candidate (no ranker){skipped}")
         explore = self.explores(n_seen)
         if explore or self._after_tie(observed):
             rng = np.random.default_rng(None if seed is None else [seed, n_seen])

@@ -116,3 +116,23 @@ def test_proposals_skip_configurations_that_would_not_finish(timed_rows):
     assert first.source == "portfolio" and "the quickest of" in first.reason
     cheapest = model.cost.predict(sizes, space, model.portfolio.params_).min()
     assert model.cost.predict(sizes, space, [first.params])[0] == pytest.approx(cheapest)
+
+
+def test_a_model_without_ranker_keeps_to_the_limit_after_the_portfolio(timed_rows):
+    """Once its portfolio was used up, a ranker-less model proposed the first free
+    candidate whatever its predicted time (8.3 s against a 1 s limit on spambase's
+    sizes), labelled "portfolio" although it is one of the random candidates."""
+    from metaopt.ranker import MetaModel
+
+    shipped = load_meta_model("all", "classification")
+    model = MetaModel(shipped.portfolio, None, cost=shipped.cost, time_fraction=0.5)
+    space = get_space("all")
+    sizes = {"n_instances": 4601, "n_features": 57, "n_classes": 2}
+    candidates = model.candidates("classification", seed=0)
+    observed = [(p, 0.5) for p in model.portfolio.params_]
+    rest = candidates[len(observed):]
+    slow = int(np.argmax(model.cost.predict(sizes, space, rest) > 1.0))
+    observed += [(c, 0.5) for c in rest[:slow]]  # the next free candidate is too slow
+    proposal = model.propose(sizes, observed, candidates=candidates, time_left=2.0)
+    assert model.cost.predict(sizes, space, [proposal.params])[0] <= 1.0
+    assert proposal.source == "random" and "skipped as predicted" in proposal.reason
