@@ -85,10 +85,15 @@ class Portfolio:
     def fit(self, matrix: PerformanceMatrix) -> Portfolio:
         if self.n_neighbors is not None:
             check_int(self.n_neighbors, "n_neighbors (or None)")
+        if matrix.n_tasks == 0:
+            raise ValueError("the matrix has no tasks to build a portfolio on")
         regret = matrix.regret()
-        # a configuration not evaluated on a task is assumed as good as on average elsewhere
-        col_mean = np.nanmean(regret, axis=0)
-        self.regret_ = np.where(np.isnan(regret), col_mean[None, :], regret)
+        # a configuration not evaluated on a task is assumed as good as on average
+        # elsewhere; one that none of the tasks evaluated, as the worst
+        evaluated = ~np.isnan(regret)
+        col_mean = np.divide(np.nansum(regret, axis=0), evaluated.sum(axis=0),
+                             out=np.ones(regret.shape[1]), where=evaluated.any(axis=0))
+        self.regret_ = np.where(evaluated, regret, col_mean[None, :])
         self.space_ = matrix.space
         self.config_ids_ = list(matrix.configs.index)
         self.params_ = list(matrix.configs["params"])

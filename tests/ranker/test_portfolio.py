@@ -118,3 +118,23 @@ def test_meta_features_the_training_datasets_lack_do_not_move_a_dataset(
     old = {k: v for k, v in scaler.to_dict().items() if k != "flat"}
     np.testing.assert_array_equal(MetaFeatureScaler.from_dict(old).transform(mf),
                                   scaler.transform(mf))
+
+
+def test_configurations_none_of_the_tasks_evaluated_count_as_the_worst():
+    """On the knowledge base's two regression datasets that lack one MLP configuration,
+    that configuration (regret NaN everywhere) came first, every expected regret was NaN
+    and the later picks were in index order."""
+    from metaopt.kb._card import load_default
+
+    matrix = PerformanceMatrix.from_frame(load_default().to_frame(), "all", task="regression")
+    missing = np.isnan(matrix.scores)
+    col = int(np.argmax(missing.sum(axis=0)))
+    subset = matrix.subset(matrix.tasks.index[missing[:, col]])
+    portfolio = Portfolio().fit(subset)
+    assert (portfolio.regret_[:, col] == 1.0).all()
+    picks = portfolio.suggest(3)
+    assert matrix.configs.index[col] not in set(picks["config_id"])
+    assert np.isfinite(picks["expected_regret"]).all()
+    np.testing.assert_allclose(picks["expected_regret"].iloc[0], portfolio.regret_.mean(0).min())
+    with pytest.raises(ValueError, match="no tasks"):
+        Portfolio().fit(matrix.subset([]))
