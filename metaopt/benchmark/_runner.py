@@ -216,7 +216,10 @@ def _check_methods(methods: Sequence[str]) -> list[str]:
         raise ValueError("methods must name at least one method")
     for name in methods:
         if name not in SPECIAL_METHODS:
-            get_sampler_factory(name)  # raises a clear ValueError
+            try:
+                get_sampler_factory(name)
+            except ValueError as exc:  # its list of samplers lacks the special methods
+                raise ValueError(f"{exc} (and the methods {list(SPECIAL_METHODS)})") from None
     return methods
 
 

@@ -76,7 +76,8 @@ def test_interrupt_then_resume_matches_and_skips_finished(pmlb_suite, tmp_path, 
 def test_bad_input(pmlb_suite, tmp_path):
     from metaopt.data import get_suite
 
-    with pytest.raises(ValueError, match="unknown optimizer 'nope'"):
+    # the list of accepted names left out 'default' and 'flaml', which run accepts
+    with pytest.raises(ValueError, match=r"unknown optimizer 'nope'.*'default', 'flaml'"):
         run(pmlb_suite, tmp_path, **{**SMALL, "methods": ["nope"]})
     with pytest.raises(ValueError, match="exactly one"):
         run(pmlb_suite, tmp_path, **{**SMALL, "budget_seconds": 3.0})
