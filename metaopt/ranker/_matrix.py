@@ -134,10 +134,14 @@ class PerformanceMatrix:
         return normalized_regret(self.scores)
 
     def subset(self, tasks) -> PerformanceMatrix:
-        """The matrix restricted to the given task keys (in that order)."""
-        idx = self.tasks.index.get_indexer(list(tasks))
+        """The matrix restricted to the given task keys (in that order; each once)."""
+        tasks = list(tasks)
+        repeated = sorted(set(pd.Index(tasks)[pd.Index(tasks).duplicated()]))
+        if repeated:
+            raise ValueError(f"task keys given more than once: {repeated[:10]}")
+        idx = self.tasks.index.get_indexer(tasks)
         if (idx < 0).any():
-            raise ValueError(f"unknown task keys: {[t for t, i in zip(list(tasks), idx, strict=True) if i < 0]}")
+            raise ValueError(f"unknown task keys: {[t for t, i in zip(tasks, idx, strict=True) if i < 0]}")
         return dataclasses.replace(self, tasks=self.tasks.iloc[idx], scores=self.scores[idx])
 
 

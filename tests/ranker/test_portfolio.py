@@ -73,6 +73,10 @@ def test_matrix_from_frame_errors(tabrepo_matrix):
         PerformanceMatrix.from_frame(frame, "a", task="binary")
     with pytest.raises(ValueError, match="unknown task keys"):
         tabrepo_matrix.subset(["nope"])
+    # a key given twice failed in pandas' reindexing, naming no task
+    twice = list(tabrepo_matrix.tasks.index[:2]) * 2
+    with pytest.raises(ValueError, match="given more than once"):
+        tabrepo_matrix.subset(twice)
     with pytest.raises(ValueError, match="n must be an integer >= 1"):
         Portfolio().fit(tabrepo_matrix).suggest(0)
     # fractional counts were a TypeError deep in the greedy loop, or at suggest time
