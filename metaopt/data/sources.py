@@ -234,9 +234,14 @@ def _no_target(path: Path, target: str, columns: list) -> str:
              else difflib.get_close_matches(target, names, n=1))
     quoted = [repr(n) for n in names]
     shown = quoted if len(names) <= 10 else [*quoted[:5], "...", *quoted[-5:]]
+    other_sep = next((sep for sep in (";", "\t", "|") if len(names) == 1 and sep in names[0]),
+                     None)
     return (f"{path} has no target column {target!r}"
             + (f"; did you mean {close[0]!r}?" if close else "")
-            + f" ({len(names)} columns: {', '.join(shown)})")
+            + f" ({len(names)} columns: {', '.join(shown)})"
+            + (f"; its one column holds {other_sep!r}: metaopt reads .csv files separated by "
+               "commas and .tsv files by tabs, so convert the file or rename it"
+               if other_sep else ""))
 
 
 def _dataset_name(path: Path) -> str | None:

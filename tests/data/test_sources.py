@@ -109,6 +109,12 @@ def test_load_table_names_the_target_a_typo_missed(pmlb_root, tmp_path):
             load_table(path, wrong)
     with pytest.raises(DatasetLoadError, match=r"no target column 'label' \(21 columns"):
         load_table(path, "label")
+    # a ';'-separated file reads as one column: the error now says why
+    semicolons = tmp_path / "semicolons.csv"
+    pd.read_csv(path).to_csv(semicolons, index=False, sep=";")
+    with pytest.raises(DatasetLoadError, match=r"its one column holds ';'"):
+        load_table(semicolons, "target")
+
 
 def test_load_table_reads_the_file_it_is_given(tmp_path):
     """`same.parquet` used to load `same.csv` beside it, `shadow.csv` the file of a
