@@ -54,10 +54,10 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
     Returns
     -------
     DataFrame
-        One row per configuration, best first: ``params``, ``expected_regret`` (mean
-        best-so-far normalized regret over the knowledge base after this pick),
-        ``best_on`` (known datasets where it was the best configuration) and
-        ``reason``. ``.attrs["neighbors"]`` holds the nearest known datasets. Fewer
+        One row per configuration, best first: ``config_id``, ``params``,
+        ``expected_regret`` (mean best-so-far normalized regret over the knowledge base
+        after this pick), ``mean_regret`` (this configuration's own mean regret there),
+        ``best_on`` (known datasets where it was the best configuration) and ``reason``. ``.attrs["neighbors"]`` holds the nearest known datasets. Fewer
         than ``n`` rows (with a warning) when the portfolio holds fewer.
     """
     n = check_int(n, "n")
