@@ -236,10 +236,12 @@ class MetaOpt:
             proposal = model.propose(problem.meta_features, observed,
                                      candidates=step, exclude=failed, seed=seed)
             score = problem.evaluate(proposal.params)
+            # the candidate evaluated: a portfolio pick the task lacks snaps to another
+            params = problem.candidates[problem.history[-1]] if fixed else proposal.params
             if np.isfinite(score):
-                observed.append((proposal.params, score))
+                observed.append((params, score))
             else:
-                failed.append(proposal.params)
+                failed.append(params)
         return problem.history
 
 

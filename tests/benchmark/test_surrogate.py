@@ -223,3 +223,34 @@ def test_training_config_methods_stop_when_their_configurations_run_out(matrix, 
     problem = matrix_tasks(matrix.subset(matrix.tasks.index[:1]), TABREPO_SPACE)[0].make(10)
     method.run(problem, 10, seed=0)
     assert sorted(problem.history) == list(range(6))  # every training configuration, once
+
+
+@pytest.mark.filterwarnings("ignore:.*lack results for some:UserWarning")
+def test_metaopt_method_learns_the_candidate_evaluated_not_the_pick_it_snapped(
+        tabrepo_matrix, split):
+    """A test task lacking a portfolio pick evaluates another candidate in its place: the
+    meta-model was told the pick scored that candidate's score (2 of 9 observations on a
+    task lacking the first two picks), and could propose the evaluated one again."""
+    from metaopt.benchmark._methods import MetaOpt
+    from metaopt.ranker._metamodel import config_key
+
+    method = MetaOpt(iterations=5, n_ensemble=1)
+    method.fit(tabrepo_matrix.subset(split[0]))
+    picks = {config_key(p) for p in method.model_.portfolio.suggest(2)["params"]}
+    test = tabrepo_matrix.subset(split[1][:1])
+    lacks = [config_key(p) in picks for p in test.configs["params"]]
+    assert sum(lacks) == 2
+    test.scores[0, lacks] = np.nan  # the task has no result for them
+    problem = matrix_tasks(test, TABREPO_SPACE)[0].make(6)
+    told = []
+    propose = method.model_.propose
+
+    def spy(meta_features, observed, **kwargs):  # what the model adapts on
+        told[:] = observed
+        return propose(meta_features, observed, **kwargs)
+
+    method.model_.propose = spy
+    method.run(problem, 6, seed=0)
+    evaluated = [config_key(problem.candidates[i]) for i in problem.history]
+    assert [config_key(p) for p, _ in told] == evaluated[:len(told)]
+    assert [s for _, s in told] == problem.trace[:len(told)]
