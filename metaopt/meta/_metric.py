@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from metaopt.meta._losses import _weighted_mean, example_weights
+from metaopt.meta._losses import _EPS, example_weights
 from metaopt.meta.tasks import Episodes
 
 
@@ -50,9 +50,9 @@ class MetricLearner(nn.Module):
 
     def _loss(self, scores: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor
               ) -> torch.Tensor:
-        """Weighted mean over the queries ``[tasks, queries]`` of their cross-entropy."""
+        """Mean over tasks of the weighted mean cross-entropy of their queries."""
         ce = F.cross_entropy(scores.flatten(0, 1), labels.flatten().long(), reduction="none")
-        return _weighted_mean(ce, weight.flatten())
+        return _task_mean(ce.reshape(labels.shape), weight)
 
     def get_config(self) -> dict:
         """JSON-friendly constructor settings, stored in checkpoints."""
@@ -152,6 +152,13 @@ def _check_episode(support_x, support_y, query_x) -> None:
         raise ValueError(
             f"query_x has {query_x.shape[0]} tasks but support_x has {support_x.shape[0]}"
         )
+
+
+def _task_mean(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Mean over tasks of each task's weighted mean of ``values`` ``[tasks, queries]``, as
+    the gradient learners average: a task counts once however many real queries it has."""
+    per_task = (values * weight).sum(dim=1) / weight.sum(dim=1).clamp_min(_EPS)
+    return per_task.mean()
 
 
 def _cosine(query: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
@@ -274,7 +281,7 @@ class RelationNet(MetricLearner):
 
     def _loss(self, scores, labels, weight):
         target = F.one_hot(labels.long(), scores.shape[-1]).to(scores.dtype)
-        return _weighted_mean((scores - target).pow(2).mean(dim=-1), weight)
+        return _task_mean((scores - target).pow(2).mean(dim=-1), weight)
 
     def get_config(self) -> dict:
         return {"embedding_dim": self.embedding_dim, "hidden": self.hidden}
