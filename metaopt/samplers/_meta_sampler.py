@@ -31,6 +31,7 @@ from metaopt.data import TASK_TYPES, Dataset, from_arrays
 from metaopt.metafeatures import FEATURE_NAMES
 from metaopt.ranker import MetaModel
 from metaopt.ranker._metamodel import CandidatesExhausted, config_key
+from metaopt.ranker._scaling import as_metafeature_frame
 from metaopt.ranker._shipped import load_meta_model, shipped_space, shipped_spaces
 from metaopt.spaces import CombinedSpace, combine, get_space, list_spaces
 from metaopt.spaces._combined import FAMILY
@@ -158,7 +159,8 @@ class MetaSampler(BaseSampler):
     dataset : (X, y) or Dataset, optional
         The data being tuned; its meta-features condition the warm start.
     meta_features : Series, optional
-        Precomputed :func:`metaopt.metafeatures.compute` output (instead of ``dataset``).
+        Precomputed :func:`metaopt.metafeatures.compute` output (instead of ``dataset``),
+        or knowledge-base columns ``mf_*``.
     task : {"classification", "regression"}, optional
         Needed with ``meta_features`` to sample candidates; inferred from ``dataset``
         when None (a target of a few whole values reads as classes: pass
@@ -311,10 +313,13 @@ class MetaSampler(BaseSampler):
     def _as_meta_features(meta_features: pd.Series) -> pd.Series:
         """``meta_features`` with every name of ``metafeatures.compute`` (a missing one is
         NaN, which the meta-model reads as unknown; its ranker refused the Series, and
-        every trial after the warm start silently went to the fallback)."""
+        every trial after the warm start silently went to the fallback). Knowledge-base
+        columns (``mf_*``, a ``PerformanceMatrix`` row) are read by their bare names, as
+        the meta-model reads them."""
         if not isinstance(meta_features, pd.Series):
             raise TypeError("meta_features must be a pandas Series (the output of "
                             f"metaopt.metafeatures.compute), got {type(meta_features).__name__}")
+        meta_features = as_metafeature_frame(meta_features).iloc[0]
         missing = [name for name in FEATURE_NAMES if name not in meta_features.index]
         if len(missing) == len(FEATURE_NAMES):
             warnings.warn("meta_features holds none of the names metaopt.metafeatures."

@@ -261,6 +261,32 @@ def test_meta_features_lacking_some_names_still_reach_the_ranker():
     assert [s.split()[0] for s in sources] == ["portfolio"] * 3 + ["ranker"] * 2
 
 
+def test_meta_features_as_knowledge_base_columns_reach_the_ranker():
+    """mf_-prefixed meta-features (a PerformanceMatrix row), which the meta-model takes,
+    were warned about as holding no known name and completed with 30 NaN ones beside
+    them: the first trial after the warm start failed ('operands could not be
+    broadcast together with shapes (1,60) (30,)')."""
+    import warnings
+
+    from sklearn.datasets import load_iris
+
+    from metaopt.metafeatures import compute
+
+    features = compute(*load_iris(return_X_y=True, as_frame=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sampler = MetaSampler(space="svm", meta_features=features.add_prefix("mf_"),
+                              task="classification", seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(_svm_score, n_trials=5)
+    sources = [t.system_attrs.get("metaopt:source", "fallback") for t in study.trials]
+    assert [s.split()[0] for s in sources] == ["portfolio"] * 3 + ["ranker"] * 2
+    bare = MetaSampler(space="svm", meta_features=features, task="classification", seed=0)
+    other = optuna.create_study(direction="maximize", sampler=bare)
+    other.optimize(_svm_score, n_trials=5)
+    assert [t.params for t in other.trials] == [t.params for t in study.trials]
+
+
 def test_unseen_categorical_choices_and_ranges(small_meta_model):
     def objective(trial):
         lr = trial.suggest_float("learning_rate", 0.5, 0.9)  # outside the model's range
