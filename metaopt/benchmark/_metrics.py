@@ -98,7 +98,11 @@ def paired_differences(frame: pd.DataFrame, ours: str, *, value: str = "regret",
     """Method ``ours`` against every other method of a tidy ``frame`` (columns
     ``method``, ``unit``, ``within``, ``x`` and ``value``) at each ``x``: rows
     ``(x, against)``, columns as :func:`paired_difference`; one comparison is a
-    (``unit``, ``within``) pair. Lower ``value`` is better unless ``higher_is_better``."""
+    (``unit``, ``within``) pair. Lower ``value`` is better unless ``higher_is_better``.
+    An ``ours`` that is none of the frame's methods raises ``ValueError``."""
+    present = list(frame["method"].unique())
+    if ours not in present:
+        raise ValueError(f"{ours!r} is not among the methods with results: {present}")
     wide = frame.pivot_table(index=[unit, *within], columns=["method", x], values=value)
     rows = {(at, peer): paired_difference(wide[(ours, at)], wide[(peer, at)], unit=unit,
                                           higher_is_better=higher_is_better)

@@ -73,7 +73,11 @@ class SurrogateResult:
     def paired(self, ours: str) -> pd.DataFrame:
         """``ours`` against every other method at each budget: mean regret difference
         (negative: ``ours`` is lower) with its 95 % interval over tasks, and the (task,
-        seed) runs won / tied / lost (:func:`~metaopt.benchmark.paired_differences`)."""
+        seed) runs won / tied / lost (:func:`~metaopt.benchmark.paired_differences`).
+        ``ValueError`` for a method without results (saying why when it could not run)."""
+        if ours in self.not_applicable:
+            raise ValueError(f"{ours!r} has no results: it could not run "
+                             f"({self.not_applicable[ours]})")
         return paired_differences(self.curves, ours)
 
 

@@ -75,6 +75,22 @@ def test_paired_difference_averages_each_unit_first_and_orients_wins():
     assert paired_differences(alone, "m").empty  # nothing to compare with
 
 
+def test_paired_refuses_a_method_without_results():
+    """A mistyped or not-applicable method gave an empty table, as if it had nothing to
+    compare with."""
+    from metaopt.benchmark import SurrogateResult
+
+    curves = pd.DataFrame({"method": ["random", "metaopt"], "task": "a", "seed": 0,
+                           "budget": 5, "regret": [0.3, 0.1], "rank": [2.0, 1.0]})
+    result = SurrogateResult(curves, ["random", "metaopt", "flaml"],
+                             {"flaml": "FLAML is not installed"})
+    assert result.paired("metaopt").loc[(5, "random"), "won/tied/lost"] == "1/0/0"
+    with pytest.raises(ValueError, match=r"'metaopt ' is not among .*\['random', 'metaopt'\]"):
+        result.paired("metaopt ")
+    with pytest.raises(ValueError, match="could not run .FLAML is not installed"):
+        result.paired("flaml")
+
+
 def test_seeded_results_reproduce_and_table_shape(tabrepo_dir, matrix):
     keys = list(matrix.tasks.index[:12])
     kwargs = dict(cv=3, methods=["tpe", "knn", "rgpe", "flaml"], budgets=[1, 3, 8], seeds=2,
