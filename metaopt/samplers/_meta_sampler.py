@@ -79,16 +79,19 @@ def _overlaps(asked: BaseDistribution, own: BaseDistribution) -> bool:
     return asked.low <= own.high and own.low <= asked.high
 
 
-def _offered(trial: FrozenTrial) -> tuple[str, ...]:
+def _offered(trial: FrozenTrial, own: dict[str, BaseDistribution]) -> tuple[str, ...]:
     """The parameters of a completed trial's claimed configuration when the objective ran
-    that configuration (every value it asked for is the claim's): the ones it did not
-    ask for, it sets itself. Empty otherwise (a trial that failed before asking for
-    everything, or one whose values the fallback changed, which may switch conditions)."""
+    that configuration (every value it asked for is the claim's, except where its
+    distribution shares no value with the space's ``own``: the fallback's alone): the
+    ones it did not ask for, it sets itself. Empty otherwise (a trial that failed before
+    asking for everything, or one whose values the fallback changed, which may switch
+    conditions)."""
     claim = _claim_of(trial)
     if not claim or trial.state != TrialState.COMPLETE:
         return ()
     ran = all(_fitted(trial.distributions[n], claim[n]) == v
-              for n, v in trial.params.items() if n in claim)
+              for n, v in trial.params.items()
+              if n in claim and (n not in own or _overlaps(trial.distributions[n], own[n])))
     return tuple(claim) if ran else ()
 
 
@@ -583,7 +586,7 @@ class MetaSampler(BaseSampler):
         offered: set[str] = set()
         for t in study.get_trials(deepcopy=False, states=_FINISHED):
             if t._trial_id not in self._asked:  # a finished trial never changes
-                self._asked[t._trial_id] = (t.distributions, _offered(t))
+                self._asked[t._trial_id] = (t.distributions, _offered(t, own))
             distributions, claimed = self._asked[t._trial_id]
             asked.update(distributions)
             offered.update(claimed)

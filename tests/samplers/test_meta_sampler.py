@@ -592,13 +592,16 @@ def test_only_a_configuration_the_objective_ran_tells_which_parameters_it_skips(
             params=params, distributions={n: dists[n] for n in params},
             system_attrs={"metaopt:config": json.dumps(claim)})
 
+    from metaopt.spaces import get_space
+
+    own = {p.name: p.distribution for p in get_space("svm").params}
     replaced = trial({"kernel": "rbf", "C": 1.0, "gamma": 0.1}, {"kernel": "linear", "C": 1.0})
-    assert _offered(replaced) == ()
+    assert _offered(replaced, own) == ()
     ran = trial({"kernel": "linear", "C": 1.2, "shrinking": True}, {"kernel": "linear", "C": 1.0})
-    assert set(_offered(ran)) == {"kernel", "C", "shrinking"}  # 1.2 on the grid is 1.0
+    assert set(_offered(ran, own)) == {"kernel", "C", "shrinking"}  # 1.2 on the grid is 1.0
     failed = trial({"kernel": "poly", "C": 2.0, "degree": 3}, {"kernel": "poly"},
                    state=optuna.trial.TrialState.FAIL)
-    assert _offered(failed) == ()
+    assert _offered(failed, own) == ()
 
 
 def test_values_between_the_steps_of_a_distribution_are_rounded_to_them():
@@ -647,6 +650,29 @@ def test_parameters_the_objective_never_asks_for_do_not_make_copies_look_new():
                                 sampler=MetaSampler(space="random_forest", seed=0))
     study.optimize(two_of_five, n_trials=12)
     assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 12
+
+
+def test_a_parameter_outside_the_space_does_not_hide_the_ones_never_asked_for():
+    """n_estimators asked in [1000, 2000] (the fallback's alone) beside 2 of the forest's
+    other 4: its value never equals the claim's, so no trial counted as running its
+    claim, the 2 parameters never asked for made copies look new again, and 8 of 16
+    trials repeated the asked values of an earlier one (only the fallback's
+    n_estimators differed)."""
+    from metaopt.spaces import get_space
+
+    dists = get_space("random_forest").distributions("classification")
+
+    def foreign_and_two(trial: optuna.Trial) -> float:
+        trial.suggest_int("n_estimators", 1000, 2000)
+        features = trial._suggest("max_features", dists["max_features"])
+        leaf = trial._suggest("min_samples_leaf", dists["min_samples_leaf"])
+        return -abs(np.log(leaf) - 1.5) + (features == "sqrt")
+
+    study = optuna.create_study(direction="maximize",
+                                sampler=MetaSampler(space="random_forest", seed=0))
+    study.optimize(foreign_and_two, n_trials=16)
+    asked = {(t.params["max_features"], t.params["min_samples_leaf"]) for t in study.trials}
+    assert len(asked) == 16
 
 
 def test_a_sampler_reused_for_another_study_starts_afresh():
