@@ -14,13 +14,27 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 
+def _plain(value: Any) -> Any:
+    """A numpy number or array as the Python value JSON takes (e.g. a setting from a
+    sweep over ``np.arange``)."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def dumps(data: Any, **kwargs: Any) -> str:
+    """``json.dumps`` that writes numpy numbers and arrays as plain numbers and lists."""
+    return json.dumps(data, default=_plain, **kwargs)
+
+
 def _body_text(body: dict[str, Any]) -> str:
-    return json.dumps(body, indent=1, sort_keys=True)
+    return dumps(body, indent=1, sort_keys=True)
 
 
 def _sha256(data: bytes) -> str:
@@ -72,7 +86,7 @@ def save_checked(json_path: Path, weights_path: Path, body: dict[str, Any],
               str(weights_path), metadata={"format": str(body["format"]),
                                            "json_sha256": _sha256(_body_text(body).encode())})
     record = {"body": body, "weights_sha256": _sha256(weights_path.read_bytes())}
-    json_path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    json_path.write_text(dumps(record, indent=1, sort_keys=True) + "\n")
 
 
 def load_checked(json_path: Path, weights_path: Path, fmt: str,

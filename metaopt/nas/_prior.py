@@ -448,9 +448,8 @@ class ArchitecturePrior:
 
     # ------------------------------------------------------------------ persistence
     def _params(self) -> dict[str, Any]:
-        """The settings, numpy scalars as Python numbers (JSON)."""
-        return {k: np.asarray(getattr(self, k)).item()
-                if isinstance(getattr(self, k), np.generic) else getattr(self, k) for k in (
+        """The settings (numpy numbers among them are written as plain ones)."""
+        return {k: getattr(self, k) for k in (
             "hidden", "n_members", "target_temperature", "temperature", "n_pool",
             "iterations", "batch_configs", "hedge", "cost_weight", "lr", "weight_decay",
             "random_state")}

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import RidgeCV
 
-from metaopt._model_files import read_json
+from metaopt._model_files import dumps, read_json
 from metaopt.ranker._scaling import as_metafeature_frame
 from metaopt.spaces import CombinedSpace, SearchSpace, get_space
 
@@ -120,7 +120,7 @@ class CostModel:
     # ------------------------------------------------------------------ files
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        path.write_text(json.dumps({"format": _FORMAT, "version": _VERSION,
+        path.write_text(dumps({"format": _FORMAT, "version": _VERSION,
                                     "size_features": list(_SIZE_FEATURES),
                                     "families": self.families}, indent=1))
         return path

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from metaopt._checks import check_int
-from metaopt._model_files import read_json
+from metaopt._model_files import dumps, read_json
 from metaopt.ranker._cost import CostModel
 from metaopt.ranker._covariance import ConfigCovariance
 from metaopt.ranker._matrix import PerformanceMatrix
@@ -559,7 +559,7 @@ class MetaModel:
             self.cost.save(directory / "cost.json")
         else:
             (directory / "cost.json").unlink(missing_ok=True)
-        (directory / "policy.json").write_text(json.dumps(self.policy, indent=1))
+        (directory / "policy.json").write_text(dumps(self.policy, indent=1))
         return directory
 
     @classmethod

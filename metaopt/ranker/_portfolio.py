@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from metaopt._checks import check_int
-from metaopt._model_files import read_json
+from metaopt._model_files import dumps, read_json
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._scaling import MetaFeatureScaler
 
@@ -174,7 +173,7 @@ class Portfolio:
     def save(self, path: str | Path) -> Path:
         """Write the portfolio as one JSON file (data only, no code)."""
         path = Path(path)
-        path.write_text(json.dumps({
+        path.write_text(dumps({
             "format": PORTFOLIO_FORMAT, "space": self.space_, "n_neighbors": self.n_neighbors,
             "config_ids": self.config_ids_, "params": self.params_,
             "task_keys": self.task_keys_, "task_types": self.task_types_,

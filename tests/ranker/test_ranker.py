@@ -113,6 +113,25 @@ def test_save_paths_with_dots_and_stale_parts(small_meta_model, tmp_path):
     assert not (full / "ranker.safetensors").exists()
 
 
+def test_settings_from_numpy_save(tabrepo_matrix, split, tmp_path):
+    """Settings from a sweep (np.arange gives numpy integers) trained, then saving failed
+    with 'Object of type int64 is not JSON serializable', losing the training."""
+    from metaopt.ranker import Portfolio
+
+    ranker = ConfigRanker(iterations=np.int64(2), n_ensemble=np.int64(1),
+                          hidden=(np.int64(8),), inner_lr=np.float32(0.05))
+    train = tabrepo_matrix.subset(split[0][:8])
+    model = MetaModel.fit(train, ranker=ranker, n_warmup=np.int64(2))
+    model.portfolio = Portfolio(n_neighbors=np.int64(3)).fit(train)
+    back = MetaModel.load(model.save(tmp_path / "m"))
+    assert (back.n_warmup, back.portfolio.n_neighbors) == (2, 3)
+    assert (back.ranker.iterations, back.ranker.hidden) == (2, (8,))
+    candidates = list(train.configs["params"][:5])
+    mf = train.metafeatures.iloc[0]
+    np.testing.assert_allclose(back.ranker.predict(mf, [], candidates)[0],
+                               model.ranker.predict(mf, [], candidates)[0], rtol=1e-6)
+
+
 def test_load_refuses_parts_of_other_models(small_meta_model, tmp_path):
     from metaopt.ranker import load_meta_model
 
