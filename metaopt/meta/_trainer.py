@@ -16,7 +16,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from metaopt._checks import check_int
-from metaopt._model_files import file_pair
+from metaopt._model_files import dumps, file_pair
 from metaopt.meta._losses import resolve_device
 from metaopt.meta.tasks import Episodes
 
@@ -76,7 +76,7 @@ def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | No
         "iteration": learner.iteration,
         "metadata": metadata or {},
     }
-    json_path.write_text(json.dumps(record, indent=2))
+    json_path.write_text(dumps(record, indent=2))
     return json_path
 
 
@@ -106,7 +106,7 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
         raise ValueError(
             f"path={str(path)!r} holds a {record['learner']} checkpoint, cannot load it into {type(learner).__name__}"
         )
-    saved, built = record.get("config"), json.loads(json.dumps(learner.get_config()))
+    saved, built = record.get("config"), json.loads(dumps(learner.get_config()))
     if saved != built:
         warnings.warn(f"path={str(path)!r} was saved from a {record['learner']} built with "
                       f"{saved}; loading it into one built with {built}", stacklevel=2)

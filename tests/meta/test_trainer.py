@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -257,3 +258,31 @@ def test_patience_without_validation_warns_and_evaluate_keeps_the_mode():
         trainer.learner.train(training)
         loss = trainer.evaluate(episodes)
         assert np.isfinite(loss) and trainer.learner.training is training
+
+
+def test_checkpoints_of_a_learner_built_with_numpy_settings(tmp_path):
+    """RelationNet(embedding_dim=np.int64(8)) (a sweep over np.arange): its settings went
+    into the checkpoint's JSON as they were, and MetaTrainer(checkpoint_dir=...) failed at
+    its first evaluation with 'Object of type int64 is not JSON serializable'."""
+    from sklearn.datasets import load_digits
+
+    from metaopt.meta import RelationNet
+
+    X, y = load_digits(return_X_y=True)
+
+    def build():
+        torch.manual_seed(0)
+        return RelationNet(nn.Linear(64, 8), embedding_dim=np.int64(8), hidden=np.int64(16))
+
+    learner = build()
+    MetaTrainer(learner, iterations=4, meta_batch_size=2, eval_every=2, progress=False,
+                checkpoint_dir=tmp_path).fit(
+        ClassificationTasks(X, y, n_way=3, k_shot=2, n_query=2, seed=0),
+        ClassificationTasks(X, y, n_way=3, k_shot=2, n_query=2, seed=1))
+    fresh = build()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same settings: no "built with other settings"
+        record = load_checkpoint(fresh, tmp_path / "last")
+    assert record["config"] == {"embedding_dim": 8, "hidden": 16}
+    for a, b in zip(fresh.state_dict().values(), learner.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b)
