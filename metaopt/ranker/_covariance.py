@@ -47,8 +47,11 @@ class ConfigCovariance:
         y = np.asarray(scores, dtype=float)
         if len(obs) < 2 or len(obs) != len(y):
             raise ValueError("need at least two observed configurations, one score each")
-        spread = y.std()  # the slope grid is in standardized units, whatever the scores'
-        y = (y - y.mean()) / (spread if spread > 0 else 1.0)
+        # the slope grid is in standardized units, whatever the scores'; a spread within
+        # float rounding of the scores' size is a tie, not a gap to be scaled up
+        spread = y.std()
+        tied = spread <= 1e-9 * max(np.abs(y).max(), 1e-300)
+        y = np.zeros_like(y) if tied else (y - y.mean()) / spread
         mu, cov = self.mean_, self.covariance_
         k_obs = cov[np.ix_(obs, obs)] + NOISE**2 * np.eye(len(obs))
         k_inv = np.linalg.inv(k_obs)

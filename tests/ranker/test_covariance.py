@@ -59,6 +59,18 @@ def test_posterior_ignores_units_far_from_one(tabrepo_matrix):
     assert raw.min() > -0.5 and raw.max() < 1.5
 
 
+def test_scores_that_differ_by_rounding_are_a_tie(tabrepo_matrix):
+    """Once scores were standardised, two that differ by 1e-13 were scaled up into a full
+    gap: the posterior equalled that of 0.9 against 0.95, and an exact tie gave a third."""
+    covariance = ConfigCovariance(tabrepo_matrix.regret())
+    tie = covariance.posterior_regret([0, 1], np.array([0.9, 0.9]))
+    for nearly in (0.9 + 1e-13, 0.9 - 1e-13):
+        np.testing.assert_allclose(covariance.posterior_regret([0, 1], np.array([0.9, nearly])),
+                                   tie)
+    gap = covariance.posterior_regret([0, 1], np.array([0.9, 0.95]))
+    assert np.abs(gap - tie).max() > 0.05
+
+
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="n_datasets >= 2"):
         ConfigCovariance(np.zeros((1, 4)))
