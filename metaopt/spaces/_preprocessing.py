@@ -146,13 +146,21 @@ class MixedAsStrings(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             _text, na_action="ignore").astype(object))
 
 
+def _holds_na(dtype) -> bool:
+    """Whether a column of ``dtype`` holds its missing values as ``pd.NA`` or ``None``:
+    objects, pandas or pyarrow strings, and the other pyarrow columns of objects
+    (a ``dictionary``, as a pandas categorical saved to parquet reads back with
+    ``dtype_backend="pyarrow"``; ``binary``)."""
+    return (ptypes.is_object_dtype(dtype) or ptypes.is_string_dtype(dtype)
+            or (isinstance(dtype, pd.ArrowDtype) and dtype.kind == "O"))
+
+
 def _missing_as_nan(X: pd.DataFrame) -> pd.DataFrame:
-    """Object and string columns with their missing values (``pd.NA``, ``None``) as NaN,
+    """Columns of :func:`_holds_na` with their missing values (``pd.NA``, ``None``) as NaN,
     as objects: the encoders take NaN for a missing value but refuse ``pd.NA`` beside
     strings or bools (a pandas or pyarrow string column cannot hold NaN)."""
     positions = [i for i, dtype in enumerate(X.dtypes)
-                 if (ptypes.is_object_dtype(dtype) or ptypes.is_string_dtype(dtype))
-                 and X.iloc[:, i].isna().any()]
+                 if _holds_na(dtype) and X.iloc[:, i].isna().any()]
     return _with_columns(X, positions, lambda column: column.astype(object).where(
         column.notna(), np.nan))
 

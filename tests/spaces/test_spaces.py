@@ -379,6 +379,22 @@ def test_a_missing_value_in_a_string_column_is_a_category(space, dtype, pmlb_roo
     _assert_same_as_objects(space, typed, X, df["target"])
 
 
+def test_a_missing_value_in_a_pyarrow_dictionary_column_is_a_category(space, pmlb_root,
+                                                                      tmp_path):
+    """A pandas categorical saved to parquet reads back with dtype_backend="pyarrow" as a
+    pyarrow dictionary column, its missing value pd.NA: every family failed ('Encoders
+    require their input argument must be uniformly strings or numbers'). It is now the
+    missing category of the same column as objects."""
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")[:150]
+    X = df[["A2", "A3"]].assign(A4=("g" + df["A4"].astype(str)).where(df.index % 4 > 0))
+    X.astype({"A4": "category"}).to_parquet(tmp_path / "crx.parquet")
+    typed = pd.read_parquet(tmp_path / "crx.parquet", dtype_backend="pyarrow")
+    assert str(typed["A4"].dtype).startswith("dictionary<values=string")
+    assert typed["A4"].isna().sum() == X["A4"].isna().sum() > 0
+    _assert_same_as_objects(space, typed, X.astype({"A2": float, "A3": float}),
+                            df["target"])
+
+
 def test_default_configs_use_datetime_and_timedelta_columns_as_seconds(space, pmlb_root):
     """A datetime column was silently dropped by every family and a timedelta column
     crashed the scaled and ordinal preprocessing; both are now numbers of seconds, and
