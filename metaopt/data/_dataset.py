@@ -192,7 +192,9 @@ def temporal_as_seconds(s: pd.Series) -> pd.Series:
         s = s.dt.start_time
     if s.dtype.kind == "M":
         s = pd.to_datetime(s)  # dates as timestamps
-        s = s - pd.Timestamp(0, tz=s.dt.tz)
+        # 1970 in the column's unit: in nanoseconds it would cast dates after 2262
+        # (9999-12-31, a common "no end" date) to nanoseconds, which overflow
+        s = s - pd.Timestamp(0, tz=s.dt.tz).as_unit(s.dt.unit)
     if isinstance(s.dtype, pd.ArrowDtype):
         # pyarrow's total_seconds refuses nanosecond counts above 2**53 (104 days)
         s = s.astype(s.dtype.numpy_dtype)

@@ -189,6 +189,23 @@ def test_pyarrow_timestamps_and_durations_in_any_unit_are_seconds(unit):
     assert X["took"].tolist()[:2] == [3600.0, 200 * 86400.0]
 
 
+@pytest.mark.parametrize("dtype", ["datetime64[s]", pd.ArrowDtype(pa.timestamp("us")),
+                                   pd.ArrowDtype(pa.date32()), "period[D]"])
+def test_dates_after_2262_and_before_1677_are_seconds(dtype):
+    """Dates outside the nanosecond range (9999-12-31, a common "no end" date; pandas and
+    pyarrow hold them in seconds or microseconds) failed validate and every pipeline
+    with OutOfBoundsDatetime: 1970 was subtracted in nanoseconds."""
+    from metaopt.spaces import make_preprocessor
+
+    days = ["9999-12-31", "1500-06-01", "2000-01-01"]
+    when = pd.Series(np.array(days, dtype="datetime64[s]")).astype(dtype)
+    X, _, _ = validate(pd.DataFrame({"until": when}), [0, 1, 0])
+    expected = (np.array(days, dtype="datetime64[s]").astype("int64")).astype(float)
+    np.testing.assert_array_equal(X["until"].to_numpy(), expected)
+    scaled = make_preprocessor("scaled").fit_transform(pd.DataFrame({"until": when}))
+    np.testing.assert_allclose(scaled.ravel(), (expected - expected.mean()) / expected.std())
+
+
 def test_pyarrow_backed_strings_are_categorical(pmlb_root):
     """With dtype_backend="pyarrow" (read_csv, read_parquet), string columns were taken
     for numbers stored as strings and became all-NaN float columns."""
