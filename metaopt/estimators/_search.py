@@ -340,7 +340,7 @@ class _MetaOptSearch(BaseEstimator):
             fit_params = {"model__sample_weight": sample_weight}
         space = self._check_params(sample_weight)
         cv = _splitter(self.cv, X, y, groups, classifier=is_classifier(self),
-                       seed=self.random_state)
+                       seed=self._shuffle_seed(X, y))
         if self._ensemble_rounds > 1 and not tested(
                 [test for _, test in cv.split(X, y)], len(y)).all():
             warnings.warn(f"ensemble_size={self.ensemble_size!r}: cv={cv!r} leaves rows out "
@@ -350,6 +350,14 @@ class _MetaOptSearch(BaseEstimator):
         with self._workers() as worker:
             self._search_and_refit(X, y, frame, task, space, cv, fit_params, start, worker)
         return self
+
+    def _shuffle_seed(self, X, y) -> int | None:
+        """The seed of a shuffling ``cv``'s folds (:func:`_fixed_shuffle`): ``random_state``,
+        or without one, for a search kept in ``storage``, a seed drawn from the data, so
+        that a fit resuming it has its folds, and so finds it (the study's name holds them)."""
+        if self.random_state is not None or self.storage is None:
+            return self.random_state
+        return int(joblib.hash((X, y))[:8], 16)
 
     def _workers(self):
         """With a time budget, trials run their folds in worker processes that can be
@@ -662,7 +670,8 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
     storage : str, optional
         Optuna storage URL (e.g. ``sqlite:///search.db``) to keep the search and resume
         it: a refit on the same data, weights, ``scoring`` and ``cv`` continues the same
-        study (another of them starts a study of its own).
+        study (another of them starts a study of its own). Without ``random_state``, a
+        shuffling ``cv`` then draws its shuffle from the data: the same folds on resuming.
     ensemble_size : int or "auto", default="auto"
         1: the best configuration alone predicts. More: rounds of greedy ensemble
         selection (Caruana et al., 2004) over the out-of-fold predictions of the better

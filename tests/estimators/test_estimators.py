@@ -142,6 +142,19 @@ def test_storage_resumes_the_same_search_only(wine, tmp_path):
     assert log_loss.study_.study_name != resumed.study_.study_name
 
 
+def test_storage_resumes_a_search_with_a_shuffling_cv_and_no_random_state(wine, tmp_path):
+    """Without random_state, a shuffling cv got a new random shuffle at every fit (every
+    trial of one fit has the same folds), so the stored study's name, which holds the
+    folds, changed too: a refit never resumed the search, it started another one. A
+    stored search now draws the shuffle from the data."""
+    url = f"sqlite:///{tmp_path / 'search.db'}"
+    first = dict(spaces="linear", cv=StratifiedKFold(3, shuffle=True), storage=url)
+    stored = MetaOptClassifier(n_trials=2, **first).fit(wine.X, wine.y)
+    resumed = MetaOptClassifier(n_trials=3, **first).fit(wine.X, wine.y)
+    assert resumed.study_.study_name == stored.study_.study_name
+    assert len(resumed.study_.trials) == 3
+
+
 def test_predict_on_no_rows_says_so(fitted, wine):
     with pytest.raises(ValueError, match="Found array with 0 sample"):
         fitted.predict(wine.X.iloc[:0])  # the imputer's message about features, before
