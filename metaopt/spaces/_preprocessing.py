@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -46,10 +49,38 @@ def _is_number_column(column: pd.Series) -> bool:
 
 
 def _as_float(column: pd.Series) -> pd.Series:
-    """A column of :func:`_is_number_column` as floats (text that is no number: NaN)."""
+    """A column of :func:`_is_number_column` as floats (text that is no number: NaN). A
+    later batch holding no number, but dates, times or date text in every row (a
+    datetime column given as objects or read from a CSV): their seconds
+    (:func:`_times_as_seconds`), not NaN in every row."""
     if _is_arrow_decimal(column.dtype):
         return column.astype(float)
-    return pd.to_numeric(column, errors="coerce").astype(float)
+    numbers = pd.to_numeric(column, errors="coerce").astype(float)
+    if numbers.notna().any() or column.isna().all():
+        return numbers
+    seconds = _times_as_seconds(column)
+    return numbers if seconds is None else seconds
+
+
+def _times_as_seconds(column: pd.Series) -> pd.Series | None:
+    """Seconds of a column of objects or text whose present values are all times of day
+    (since midnight), durations or their text (``"10:30:00"``), or dates and date text
+    (since 1970, in UTC), as :func:`metaopt.data._dataset.temporal_as_seconds` gives
+    them; None otherwise."""
+    present = column.dropna()
+    if ptypes.infer_dtype(present) == "time":
+        return present.map(lambda t: t.hour * 3600 + t.minute * 60 + t.second
+                           + t.microsecond / 1e6).astype(float).reindex(column.index)
+    for parse in (pd.to_timedelta, partial(pd.to_datetime, utc=True, format="mixed")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas' notes on inferring the format
+            try:
+                times = parse(present, errors="coerce")
+            except (TypeError, ValueError):
+                continue
+        if times.notna().all():
+            return temporal_as_seconds(times).astype(float).reindex(column.index)
+    return None
 
 
 class ColumnSelector:
