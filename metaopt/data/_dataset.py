@@ -334,7 +334,9 @@ def _check_classification_target(target: pd.Series) -> None:
             raise ValueError(
                 f"y looks like a regression target ({n_classes} distinct "
                 f"{'non-integer ' if non_integer else ''}values in {len(target)} rows) "
-                "but task='classification'; pass task='regression'"
+                "but task='classification'; pass task='regression' (MetaOptRegressor "
+                "for an estimator), or, if they are class labels, give them as strings "
+                "(y.astype(str))"
             )
 
 

@@ -83,6 +83,19 @@ def test_integer_valued_regression_target_as_classification_is_refused(pmlb_root
     assert validate(X, labels, "classification")[1].nunique() == 60
 
 
+def test_many_integer_labels_refused_as_classes_say_how_to_keep_them():
+    """60 integer class labels in 100 rows (identities, one or two rows each) were refused
+    by MetaOptClassifier, which has no task, with 'pass task='regression'' alone, though
+    they are classes (MetaOptClassifier fitted them before that check). The message now
+    names MetaOptRegressor and the way to keep them as classes: strings."""
+    y = np.concatenate([np.repeat(np.arange(10), 5), np.arange(10, 60)])
+    X = np.random.default_rng(0).normal(size=(100, 2))
+    with pytest.raises(ValueError, match=r"MetaOptRegressor for an estimator\), or, if "
+                       r"they are class labels, give them as strings \(y.astype\(str\)\)"):
+        validate(X, y, "classification")
+    assert validate(X, y.astype(str), "classification")[1].nunique() == 60
+
+
 def test_string_labels_as_regression_are_refused():
     with pytest.raises(ValueError, match="numeric target"):
         validate(np.ones((3, 1)), ["a", "b", "a"], "regression")
