@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import numbers
 import os
 import platform
@@ -267,7 +268,7 @@ class _Runner:
                 self._write(_crash_record(job, f"{type(exc).__name__}: {exc}", crash))
 
     def _consume(self, jobs, X, y, holdout, finished: set, n_jobs: int) -> None:
-        if n_jobs == 1 and self.backend == "loky":
+        if n_jobs == 1 and self.backend == "loky" and not _daemonic():
             # one worker process, not this one: a configuration that kills its process
             # (out of memory, a crash in native code) is then recorded as failed, where
             # it ended the build, and a resume evaluated it first again
@@ -306,6 +307,13 @@ class _Runner:
         self.bar.update(1)
         self.bar.set_postfix(failed=self.report.n_failed, timeout=self.report.n_timeout,
                              refresh=False)
+
+
+def _daemonic() -> bool:
+    """Whether this process is daemonic (a ``multiprocessing.Pool`` worker): it cannot
+    start the worker process of ``n_jobs=1``, so it evaluates in itself, as joblib's
+    ``Parallel`` does there."""
+    return bool(multiprocessing.current_process().daemon)
 
 
 def _killed_worker_error() -> type[BaseException]:
@@ -414,7 +422,7 @@ def build(
     n_jobs : int
         Parallel workers (``-1``: all cores or all dask workers). With ``"loky"`` even 1
         is a worker process, so a configuration that kills its process is recorded as
-        failed and the build goes on.
+        failed and the build goes on (not in a daemonic process, which cannot start one).
     backend : {"loky", "dask", "threading", "sequential"}
         ``"sequential"`` evaluates in this process.
     scheduler : str or distributed.Client, optional

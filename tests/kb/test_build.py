@@ -82,6 +82,20 @@ def test_killed_worker_is_recorded_and_others_finish(tmp_path, n_jobs):
     assert (frame[[m == "ok" for m in modes]]["status"] == "ok").all()
 
 
+def _build_here(store) -> int:
+    return build([_dataset("a")], store, spaces="linear", n_configs=2, **FAST).n_ok
+
+
+def test_n_jobs_1_builds_in_a_daemonic_process(tmp_path):
+    """With n_jobs=1 evaluating in a worker process, a build in a multiprocessing.Pool
+    worker (daemonic: it may not start processes) failed at once with 'AssertionError:
+    daemonic processes are not allowed to have children'. It evaluates in that process."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_build_here, (tmp_path / "kb.sqlite",)) == 2
+
+
 def test_sequential_backend_and_real_space(tmp_path):
     kb = KnowledgeBase(tmp_path / "kb.sqlite")
     report = build([_dataset("a", n=80)], kb, spaces="knn", n_configs=3, n_design=2,
