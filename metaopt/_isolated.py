@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import multiprocessing
 import os
 import threading
 import warnings
@@ -182,6 +183,13 @@ class KillableWorker:
         self.processes = processes
 
     def __enter__(self) -> KillableWorker:
+        if multiprocessing.current_process().daemon:
+            raise ValueError(
+                "time_budget runs the trials in worker processes that are killed when "
+                "the time is up, and this process is daemonic (a multiprocessing.Pool "
+                "worker), which may not start processes: fit in a process that may "
+                "(concurrent.futures.ProcessPoolExecutor, joblib), or give n_trials "
+                "without time_budget")
         with _idle_lock:
             reused = _idle.pop() if _idle else None
         if reused is not None and reused[:2] != (os.getpid(), self.processes):

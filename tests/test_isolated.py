@@ -139,3 +139,28 @@ def test_parallel_folds_are_killed_together_and_leave_nothing_behind():
     assert lines[0] == "2"  # both workers took calls
     assert lines[2] == "killed"
     assert "leaked" not in out.stderr, out.stderr
+
+
+def _budgeted_fit_error() -> str:
+    from sklearn.datasets import load_wine
+
+    from metaopt import MetaOptClassifier
+
+    X, y = load_wine(return_X_y=True)
+    try:
+        MetaOptClassifier(spaces="linear", time_budget=5, random_state=0).fit(X, y)
+    except ValueError as exc:
+        return str(exc)
+    return "no error"
+
+
+def test_a_time_budget_in_a_daemonic_process_says_why_it_cannot_run():
+    """In a multiprocessing.Pool worker (daemonic: it may not start processes) a fit with
+    a time_budget failed with 'AssertionError: daemonic processes are not allowed to have
+    children', naming neither the budget nor a remedy."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        error = pool.apply(_budgeted_fit_error)
+    assert "this process is daemonic (a multiprocessing.Pool worker)" in error
+    assert "give n_trials without time_budget" in error
