@@ -634,21 +634,23 @@ def test_proposals_rounding_to_an_evaluated_step_are_not_repeated():
     assert len({t.params["C"] for t in study.trials}) == 8
 
 
-def test_parameters_the_objective_never_asks_for_do_not_make_copies_look_new():
-    """An objective tuning 2 of the random forest's 5 parameters: configurations that
-    differed only in the other 3 were proposed as new, and 5 of 12 trials repeated one."""
+def _two_forest_parameters(trial: optuna.Trial, best_log_leaf: float) -> float:
+    """An objective of 2 of the random forest's 5 parameters, as the space defines them."""
     from metaopt.spaces import get_space
 
     dists = get_space("random_forest").distributions("classification")
+    features = trial._suggest("max_features", dists["max_features"])
+    leaf = trial._suggest("min_samples_leaf", dists["min_samples_leaf"])
+    return -abs(np.log(leaf) - best_log_leaf) + (features == "sqrt")
 
-    def two_of_five(trial: optuna.Trial) -> float:
-        features = trial._suggest("max_features", dists["max_features"])
-        leaf = trial._suggest("min_samples_leaf", dists["min_samples_leaf"])
-        return -abs(np.log(leaf) - 1) + (features == "sqrt")
+
+def test_parameters_the_objective_never_asks_for_do_not_make_copies_look_new():
+    """An objective tuning 2 of the random forest's 5 parameters: configurations that
+    differed only in the other 3 were proposed as new, and 5 of 12 trials repeated one."""
 
     study = optuna.create_study(direction="maximize",
                                 sampler=MetaSampler(space="random_forest", seed=0))
-    study.optimize(two_of_five, n_trials=12)
+    study.optimize(lambda trial: _two_forest_parameters(trial, best_log_leaf=1), n_trials=12)
     assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 12
 
 
@@ -658,15 +660,10 @@ def test_a_parameter_outside_the_space_does_not_hide_the_ones_never_asked_for():
     claim, the 2 parameters never asked for made copies look new again, and 8 of 16
     trials repeated the asked values of an earlier one (only the fallback's
     n_estimators differed)."""
-    from metaopt.spaces import get_space
-
-    dists = get_space("random_forest").distributions("classification")
 
     def foreign_and_two(trial: optuna.Trial) -> float:
         trial.suggest_int("n_estimators", 1000, 2000)
-        features = trial._suggest("max_features", dists["max_features"])
-        leaf = trial._suggest("min_samples_leaf", dists["min_samples_leaf"])
-        return -abs(np.log(leaf) - 1.5) + (features == "sqrt")
+        return _two_forest_parameters(trial, best_log_leaf=1.5)
 
     study = optuna.create_study(direction="maximize",
                                 sampler=MetaSampler(space="random_forest", seed=0))
