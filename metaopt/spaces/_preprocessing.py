@@ -68,9 +68,9 @@ def _times_as_seconds(column: pd.Series) -> pd.Series | None:
     (since 1970, in UTC), as :func:`metaopt.data._dataset.temporal_as_seconds` gives
     them; None otherwise."""
     present = column.dropna()
-    if ptypes.infer_dtype(present) == "time":
-        return present.map(lambda t: t.hour * 3600 + t.minute * 60 + t.second
-                           + t.microsecond / 1e6).astype(float).reindex(column.index)
+    if ptypes.infer_dtype(present) == "time":  # datetime.time objects, as pyarrow times
+        times = present.astype(pd.ArrowDtype(pa.time64("us")))
+        return temporal_as_seconds(times).reindex(column.index)
     for parse in (pd.to_timedelta, partial(pd.to_datetime, utc=True, format="mixed")):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pandas' notes on inferring the format
@@ -88,12 +88,12 @@ class ColumnSelector:
 
     DataFrames delegate to :func:`sklearn.compose.make_column_selector`, columns of
     numbers typed as objects or text (:func:`_is_number_column`) being numeric and
-    pyarrow string columns (which it does not see) categorical, and give column positions: names may be numbers
-    that are not the positions, which scikit-learn would take for positions. A numpy
-    array has no categorical columns, so all its columns are numeric. Numeric columns without
-    any observed value in the rows being fitted are left out: they carry nothing, the
-    imputer would drop them with a warning at every fit, and histogram gradient
-    boosting fails on them.
+    pyarrow string columns (which it does not see) categorical, and give column
+    positions: names may be numbers that are not the positions, which scikit-learn
+    would take for positions. A numpy array has no categorical columns, so all its
+    columns are numeric. Numeric columns without any observed value in the rows being
+    fitted are left out: they carry nothing, the imputer would drop them with a warning
+    at every fit, and histogram gradient boosting fails on them.
     """
 
     def __init__(self, categorical: bool) -> None:
