@@ -104,6 +104,12 @@ def _fold(model, X, y, train, test, scoring, fit_params: dict, classes,
     return float(result["test_score"][0]), float(result["fit_time"][0]), predicted
 
 
+def daemonic() -> bool:
+    """Whether this process is daemonic (a ``multiprocessing.Pool`` worker), which may
+    not start processes of its own."""
+    return bool(multiprocessing.current_process().daemon)
+
+
 class TrialTimeout(RuntimeError):
     """An evaluation ran past its time and its worker process was killed."""
 
@@ -183,7 +189,7 @@ class KillableWorker:
         self.processes = processes
 
     def __enter__(self) -> KillableWorker:
-        if multiprocessing.current_process().daemon:
+        if daemonic():
             raise ValueError(
                 "time_budget runs the trials in worker processes that are killed when "
                 "the time is up, and this process is daemonic (a multiprocessing.Pool "

@@ -19,6 +19,7 @@ from sklearn.model_selection import KFold
 from tqdm.auto import tqdm
 
 from metaopt import metafeatures
+from metaopt._checks import repeated
 from metaopt.benchmark._defaults import DEFAULT_METHODS
 from metaopt.benchmark._methods import NotApplicable, make_method
 from metaopt.benchmark._metrics import (
@@ -109,9 +110,9 @@ def evaluate_methods(
     if not methods:
         raise ValueError("methods must name at least one method (--methods: comma-separated, "
                          f"e.g. {','.join(DEFAULT_METHODS[:3])})")
-    repeated = sorted({m for m in methods if list(methods).count(m) > 1})
-    if repeated:
-        raise ValueError(f"methods named more than once: {repeated}")
+    twice = repeated(methods)
+    if twice:
+        raise ValueError(f"methods named more than once: {twice}")
     for name in methods:  # an unknown name fails now, not after the others have run
         make_method(name)
     horizon = budgets[-1]

@@ -11,7 +11,7 @@ import pyarrow as pa
 from pandas.api import types as ptypes
 from scipy import sparse
 
-from metaopt._checks import check_int
+from metaopt._checks import check_int, repeated
 
 TaskType = Literal["classification", "regression"]
 TASK_TYPES: tuple[str, ...] = ("classification", "regression")
@@ -150,9 +150,9 @@ def with_string_names(X: pd.DataFrame) -> pd.DataFrame:
 def _to_frame(X) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
         frame = with_string_names(X)
-        repeated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-        if repeated:
-            raise ValueError(f"X has repeated column names {repeated[:10]} (as strings): "
+        twice = repeated(frame.columns)
+        if twice:
+            raise ValueError(f"X has repeated column names {twice[:10]} (as strings): "
                              "give every column a name of its own")
         return frame.reset_index(drop=True)
     if sparse.issparse(X):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import numbers
 import os
 import platform
@@ -26,7 +25,8 @@ from joblib.externals.loky import ProcessPoolExecutor
 from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
-from metaopt._checks import check_int
+from metaopt._checks import check_int, repeated
+from metaopt._isolated import daemonic
 from metaopt.kb._design import plan_configs, stable_seed
 from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate, library_versions, resolve_space
 from metaopt.kb._store import KnowledgeBase, dumps
@@ -142,9 +142,9 @@ def _resolve_spaces(spaces: str | Sequence[Any], task: str) -> list[Any]:
         spaces = [s.strip() for s in spaces.split(",") if s.strip()]
     resolved = [resolve_space(s) for s in spaces]
     names = [s.name for s in resolved]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise ValueError(f"spaces {repeated} are given more than once: give each space once")
+    twice = repeated(names)
+    if twice:
+        raise ValueError(f"spaces {twice} are given more than once: give each space once")
     return [s.name if isinstance(s0, str) else s0
             for s, s0 in zip(resolved, spaces, strict=True) if task in s.tasks]
 
@@ -268,10 +268,11 @@ class _Runner:
                 self._write(_crash_record(job, f"{type(exc).__name__}: {exc}", crash))
 
     def _consume(self, jobs, X, y, holdout, finished: set, n_jobs: int) -> None:
-        if n_jobs == 1 and self.backend == "loky" and not _daemonic():
+        if n_jobs == 1 and self.backend == "loky" and not daemonic():
             # one worker process, not this one: a configuration that kills its process
             # (out of memory, a crash in native code) is then recorded as failed, where
-            # it ended the build, and a resume evaluated it first again
+            # it ended the build, and a resume evaluated it first again (a daemonic
+            # process cannot start one: it evaluates in itself, as joblib's Parallel does)
             if self._worker is None:
                 self._worker = ProcessPoolExecutor(max_workers=1)
             records = (self._worker.submit(evaluate, job, X, y, holdout).result()
@@ -307,13 +308,6 @@ class _Runner:
         self.bar.update(1)
         self.bar.set_postfix(failed=self.report.n_failed, timeout=self.report.n_timeout,
                              refresh=False)
-
-
-def _daemonic() -> bool:
-    """Whether this process is daemonic (a ``multiprocessing.Pool`` worker): it cannot
-    start the worker process of ``n_jobs=1``, so it evaluates in itself, as joblib's
-    ``Parallel`` does there."""
-    return bool(multiprocessing.current_process().daemon)
 
 
 def _killed_worker_error() -> type[BaseException]:
@@ -459,9 +453,9 @@ def build(
     backend_ctx = _backend_context(backend, scheduler)
     items = [_DatasetItem(x) if hasattr(x, "X") else x for x in suite]
     keys = [item.key for item in items]
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
-    if repeated:
-        raise ValueError(f"datasets {repeated} appear more than once: each needs a key of "
+    twice = repeated(keys)
+    if twice:
+        raise ValueError(f"datasets {twice} appear more than once: each needs a key of "
                          "its own (source/name); name in-memory data, e.g. "
                          "from_arrays(X, y, name=...)")
     _resolve_spaces(spaces, "classification")  # unknown or repeated names: before the store

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from metaopt._checks import repeated
+
 MF_PREFIX = "mf_"
 
 
@@ -136,9 +138,9 @@ class PerformanceMatrix:
     def subset(self, tasks) -> PerformanceMatrix:
         """The matrix restricted to the given task keys (in that order; each once)."""
         tasks = list(tasks)
-        repeated = sorted(set(pd.Index(tasks)[pd.Index(tasks).duplicated()]))
-        if repeated:
-            raise ValueError(f"task keys given more than once: {repeated[:10]}")
+        twice = repeated(tasks)
+        if twice:
+            raise ValueError(f"task keys given more than once: {twice[:10]}")
         idx = self.tasks.index.get_indexer(tasks)
         if (idx < 0).any():
             raise ValueError(f"unknown task keys: {[t for t, i in zip(tasks, idx, strict=True) if i < 0]}")
