@@ -19,8 +19,12 @@ LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 _EPS = 1e-12
 
 
-def _weighted_mean(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    return (values * weight).sum() / weight.sum().clamp_min(_EPS)
+def weighted_mean(values: torch.Tensor, weight: torch.Tensor, dim: int | None = None
+                  ) -> torch.Tensor:
+    """The mean of ``values`` weighted by ``weight`` (over ``dim``; all when None)."""
+    if dim is None:
+        return (values * weight).sum() / weight.sum().clamp_min(_EPS)
+    return (values * weight).sum(dim=dim) / weight.sum(dim=dim).clamp_min(_EPS)
 
 
 def example_weights(x: torch.Tensor, weight: torch.Tensor | None, which: str) -> torch.Tensor:
@@ -49,7 +53,7 @@ def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor)
             f"{tuple(target.shape)}; class labels need loss_fn='cross_entropy'")
     pred = pred.reshape(target.shape)
     per_example = (pred - target).pow(2).reshape(target.shape[0], -1).mean(dim=1)
-    return _weighted_mean(per_example, weight)
+    return weighted_mean(per_example, weight)
 
 
 def weighted_cross_entropy(
@@ -66,7 +70,7 @@ def weighted_cross_entropy(
     if pred.ndim != 2 or pred.shape[-1] < 2:
         raise ValueError(f"loss_fn='cross_entropy' needs one logit per class ([n, classes], "
                          f"classes >= 2), the model gives {tuple(pred.shape)}")
-    return _weighted_mean(F.cross_entropy(pred, target, reduction="none"), weight)
+    return weighted_mean(F.cross_entropy(pred, target, reduction="none"), weight)
 
 
 def pairwise_logistic_loss(
@@ -82,7 +86,7 @@ def pairwise_logistic_loss(
     pred = pred.reshape(target.shape)
     better = (target[:, None] - target[None, :] > 0).to(pred.dtype)
     pair_weight = weight[:, None] * weight[None, :] * better
-    return _weighted_mean(F.softplus(pred[None, :] - pred[:, None]), pair_weight)
+    return weighted_mean(F.softplus(pred[None, :] - pred[:, None]), pair_weight)
 
 
 LOSSES: dict[str, LossFn] = {

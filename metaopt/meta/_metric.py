@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from metaopt.meta._losses import _EPS, example_weights
+from metaopt.meta._losses import example_weights, weighted_mean
 from metaopt.meta.tasks import Episodes
 
 
@@ -157,8 +157,7 @@ def _check_episode(support_x, support_y, query_x) -> None:
 def _task_mean(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Mean over tasks of each task's weighted mean of ``values`` ``[tasks, queries]``, as
     the gradient learners average: a task counts once however many real queries it has."""
-    per_task = (values * weight).sum(dim=1) / weight.sum(dim=1).clamp_min(_EPS)
-    return per_task.mean()
+    return weighted_mean(values, weight, dim=1).mean()
 
 
 def _cosine(query: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
