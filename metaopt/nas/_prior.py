@@ -26,6 +26,7 @@ from metaopt.nas._lcbench import (
     prior_features,
     to_mlp_params,
 )
+from metaopt.ranker._metamodel import config_key
 from metaopt.spaces import SearchSpace
 
 PRIOR_FORMAT = "metaopt-nas-prior/2"
@@ -397,7 +398,7 @@ class ArchitecturePrior:
             x = torch.tensor(_encode_numeric(self.space, pool))
         else:
             # a configuration given twice is one candidate: the draws are distinct
-            unique = {tuple(sorted(c.items())): dict(c) for c in candidates}
+            unique = {config_key(c): dict(c) for c in candidates}
             pool = list(unique.values())
             if n > len(pool):
                 raise ValueError(f"n={n} is more than the {len(pool)} distinct candidates")
