@@ -12,7 +12,8 @@ from sklearn.model_selection import cross_val_score
 
 from metaopt import metafeatures
 from metaopt._checks import check_int
-from metaopt.data import Dataset, from_arrays
+from metaopt.data import from_arrays
+from metaopt.data._dataset import as_dataset
 from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces
 from metaopt.spaces import list_spaces
 
@@ -57,13 +58,12 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
         One row per configuration, best first: ``config_id``, ``params``,
         ``expected_regret`` (mean best-so-far normalized regret over the knowledge base
         after this pick), ``mean_regret`` (this configuration's own mean regret there),
-        ``best_on`` (known datasets where it was the best configuration) and ``reason``. ``.attrs["neighbors"]`` holds the nearest known datasets. Fewer
-        than ``n`` rows (with a warning) when the portfolio holds fewer.
+        ``best_on`` (known datasets where it was the best configuration) and
+        ``reason``. ``.attrs["neighbors"]`` holds the nearest known datasets. Fewer than
+        ``n`` rows (with a warning) when the portfolio holds fewer.
     """
     n = check_int(n, "n")
-    ds = X if isinstance(X, Dataset) else from_arrays(X, y, task=task)
-    if task is not None and task != ds.task:
-        raise ValueError(f"task={task!r}, but the Dataset {ds.name!r} is {ds.task}")
+    ds = as_dataset(X, y, task)
     model = _model_for(space, ds.task, meta_model)
     mf = metafeatures.compute_dataset(ds, random_state=random_state)
     size = len(model.portfolio.params_)

@@ -347,3 +347,13 @@ def from_arrays(X, y, task: str | None = None, name: str = "user-data") -> Datas
     """
     frame, target, task = validate(X, y, task)
     return Dataset(X=frame, y=target, task=task, name=name, source="arrays")
+
+
+def as_dataset(X, y=None, task: str | None = None) -> Dataset:
+    """``X`` itself when it is a :class:`Dataset` (ValueError when it is not of ``task``,
+    when given), else :func:`from_arrays` of ``X``, ``y`` and ``task``."""
+    if isinstance(X, Dataset):
+        if task is not None and task != X.task:
+            raise ValueError(f"task={task!r}, but the Dataset {X.name!r} is {X.task}")
+        return X
+    return from_arrays(X, y, task=task)

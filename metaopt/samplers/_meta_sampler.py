@@ -27,7 +27,8 @@ from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from metaopt._checks import check_int
-from metaopt.data import TASK_TYPES, Dataset, from_arrays
+from metaopt.data import TASK_TYPES, Dataset
+from metaopt.data._dataset import as_dataset
 from metaopt.metafeatures import FEATURE_NAMES
 from metaopt.ranker import MetaModel
 from metaopt.ranker._metamodel import CandidatesExhausted, config_key
@@ -340,15 +341,12 @@ class MetaSampler(BaseSampler):
         if dataset is None:
             return None
         if isinstance(dataset, Dataset):
-            if task is not None and task != dataset.task:
-                raise ValueError(f"task={task!r}, but the Dataset {dataset.name!r} is "
-                                 f"{dataset.task}")
-            return dataset
+            return as_dataset(dataset, task=task)
         if not isinstance(dataset, tuple) or len(dataset) != 2:
             raise ValueError(
                 f"dataset must be (X, y) or a metaopt.data.Dataset, got {type(dataset).__name__}"
             )
-        return from_arrays(*dataset, task=task)
+        return as_dataset(*dataset, task=task)
 
     def _setup(self, study: Study) -> bool:
         """Load the meta-model for ``study`` once the space is known; False while it is not."""
