@@ -148,7 +148,7 @@ def test_flaml_runs_on_a_task_whose_metadata_lacks_a_size(tabrepo_dir, task_ids,
     ('Input X contains NaN.', naming neither task nor method), ending the benchmark after
     the other methods ran. The unknown value now sits at FLAML's centre (no distance).
     Needs FLAML's zero-shot module, which imports xgboost (``pip install 'flaml[automl]'``,
-    the ``benchmarks`` extra); CI installs FLAML without it."""
+    the ``peers`` extra); CI installs FLAML without it."""
     pytest.importorskip("flaml.default.suggest")
     train = _copy(tabrepo_dir, tmp_path / "train", task_ids[:8])
     test = _copy(tabrepo_dir, tmp_path / "test", task_ids[-2:])
