@@ -125,17 +125,25 @@ def _prepare_outputs(args) -> None:
 def _finish_surrogate(result, args, title: str) -> int:
     from metaopt.benchmark._plots import plot_curves
 
-    if result.curves.empty:
+    if result.curves.empty and not result.interrupted:
         raise ValueError("no method could run on these tasks: "
                          + "; ".join(f"{m}: {r}" for m, r in result.not_applicable.items()))
-    table = result.table()
-    print(f"mean normalized regret (mean rank) over {result.curves['task'].nunique()} tasks "
-          f"x {args.seeds} seeds; 0 = best configuration of the task, rank 1 = best method")
-    print(table.to_string())
+    compared = result.comparable()
+    if result.interrupted:
+        n_runs = len(result.curves.groupby(["method", "task", "seed"]))
+        print(f"interrupted: {n_runs} runs finished; the table compares the (task, seed) "
+              f"runs that every method finished ({len(compared.groupby(['task', 'seed']))}); "
+              "the curves written hold all finished runs")
+    table = paired = None
+    if not compared.empty:
+        table = result.table()
+        print(f"mean normalized regret (mean rank) over {compared['task'].nunique()} tasks "
+              f"x {args.seeds} seeds; 0 = best configuration of the task, rank 1 = best method")
+        print(table.to_string())
+        ran = [m for m in result.methods if m in set(compared["method"])]
+        paired = result.paired(ran[-1]) if len(ran) > 1 else None
     for name, reason in result.not_applicable.items():
         print(f"  {name}: n/a - {reason}")
-    ran = [m for m in result.methods if m in set(result.curves["method"])]
-    paired = result.paired(ran[-1]) if len(ran) > 1 else None
     if paired is not None:
         print(f"{ran[-1]} (the last method) against each other one: mean regret difference "
               f"(negative: {ran[-1]} lower), 95 % t-interval over tasks; (task, seed) runs "
@@ -143,7 +151,7 @@ def _finish_surrogate(result, args, title: str) -> int:
         print(paired.to_string())
     if args.json:
         Path(args.json).write_text(json.dumps({
-            "command": shlex.join(sys.argv), "table": table.to_dict(orient="index"),
+            "command": shlex.join(sys.argv), "table": None if table is None else table.to_dict(orient="index"),
             "paired": None if paired is None else
             {f"{budget} {peer}": row for (budget, peer), row in paired.iterrows()},
             "not_applicable": result.not_applicable,
@@ -151,9 +159,9 @@ def _finish_surrogate(result, args, title: str) -> int:
         }, indent=1, default=str))
     if args.curves:
         result.curves.to_csv(args.curves, index=False)
-    if args.plot:
+    if args.plot and not result.curves.empty:
         print(f"plot: {plot_curves(result.curves, args.plot, methods=result.methods, title=title)}")
-    return 0
+    return 130 if result.interrupted else 0  # the shell's code for Ctrl-C
 
 
 def _cmd_tabrepo(args) -> int:

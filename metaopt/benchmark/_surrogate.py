@@ -57,15 +57,29 @@ class SurrogateResult:
         rank among the methods on the same task, seed and budget; 1 is best).
     not_applicable : dict
         ``method -> reason`` for the methods that could not run.
+    interrupted : bool
+        The run was stopped (Ctrl-C) before its end: ``curves`` holds the runs that
+        finished, and the table and paired comparisons only the (task, seed) runs that
+        every method finished.
     """
 
     curves: pd.DataFrame
     methods: list[str]
     not_applicable: dict[str, str] = field(default_factory=dict)
+    interrupted: bool = False
+
+    def comparable(self) -> pd.DataFrame:
+        """``curves`` restricted to the (task, seed) runs that every method with results
+        finished, ranks recomputed among them: all of ``curves`` unless interrupted."""
+        runs = self.curves.groupby(["task", "seed"])["method"].transform("nunique")
+        every = runs == self.curves["method"].nunique()
+        if every.all():
+            return self.curves
+        return add_ranks(self.curves[every].drop(columns="rank"), ["task", "seed", "budget"])
 
     def table(self) -> pd.DataFrame:
         """Budgets x methods, ``mean regret (mean rank)``; ``n/a`` for methods that can't run."""
-        table = summary_table(self.curves, methods=self.methods)
+        table = summary_table(self.comparable(), methods=self.methods)
         for name in self.methods:
             if name not in table.columns:
                 table[name] = "n/a"
@@ -79,7 +93,7 @@ class SurrogateResult:
         if ours in self.not_applicable:
             raise ValueError(f"{ours!r} has no results: it could not run "
                              f"({self.not_applicable[ours]})")
-        return paired_differences(self.curves, ours)
+        return paired_differences(self.comparable(), ours)
 
 
 def _check_sizes(budgets: Sequence[int], seeds: int) -> list[int]:
@@ -103,7 +117,8 @@ def evaluate_methods(
 
     Seeds are ``0 .. seeds-1``; a method's run on a task gets ``stable_seed(seed, task)``
     so that tasks do not share one random order. A method that raises
-    :class:`NotApplicable` in ``fit`` is reported, not run.
+    :class:`NotApplicable` in ``fit`` is reported, not run. Ctrl-C stops the run and
+    returns the runs finished so far (``interrupted``); the run in flight is lost.
     """
     quiet_optuna()
     budgets = _check_sizes(budgets, seeds)
@@ -120,27 +135,34 @@ def evaluate_methods(
     references: dict[str, list[np.ndarray]] = {}
     not_applicable: dict[str, str] = {}
     n_runs = len(methods) * sum(len(tasks) for _, tasks in splits) * seeds
+    interrupted = False
     with tqdm(total=n_runs, disable=not progress, desc="surrogate benchmark") as bar:
-        for train, tasks in splits:
-            for name in methods:
-                method = make_method(name)
-                try:
-                    method.fit(train)
-                except NotApplicable as exc:
-                    not_applicable[name] = str(exc)
-                    bar.update(len(tasks) * seeds)
-                    continue
-                for task in tasks:
-                    references.setdefault(task.key, [task.reference])
-                    for seed in range(seeds):
-                        problem = task.make(horizon)
-                        # a seed per (seed, task): random orders are not shared by tasks
-                        method.run(problem, horizon, stable_seed(seed, task.key))
-                        traces.append({"method": name, "task": task.key, "seed": seed,
-                                       "trace": problem.trace})
-                        references[task.key].append(np.asarray(problem.trace))
-                        bar.update()
-    return SurrogateResult(_curves(traces, references, budgets), list(methods), not_applicable)
+        try:
+            for train, tasks in splits:
+                for name in methods:
+                    method = make_method(name)
+                    try:
+                        method.fit(train)
+                    except NotApplicable as exc:
+                        not_applicable[name] = str(exc)
+                        bar.update(len(tasks) * seeds)
+                        continue
+                    for task in tasks:
+                        references.setdefault(task.key, [task.reference])
+                        for seed in range(seeds):
+                            problem = task.make(horizon)
+                            # a seed per (seed, task): random orders are not shared by tasks
+                            method.run(problem, horizon, stable_seed(seed, task.key))
+                            traces.append({"method": name, "task": task.key, "seed": seed,
+                                           "trace": problem.trace})
+                            references[task.key].append(np.asarray(problem.trace))
+                            bar.update()
+        except KeyboardInterrupt:
+            interrupted = True
+            warnings.warn(f"interrupted after {len(traces)} of {n_runs} runs: the result "
+                          "holds the finished runs", UserWarning, stacklevel=2)
+    return SurrogateResult(_curves(traces, references, budgets), list(methods),
+                           not_applicable, interrupted)
 
 
 def _curves(traces: list[dict], references: dict[str, list[np.ndarray]],

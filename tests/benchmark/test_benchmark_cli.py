@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+
+from metaopt.benchmark import register_method
 from metaopt.cli import main
 
 
@@ -18,6 +21,42 @@ def test_tabrepo_cli_writes_json_and_plot(tabrepo_dir, tmp_path, capsys):
     assert set(saved["table"]) == {"1", "5"}
     assert set(saved["paired"]) == {"1 random", "5 random"}
     assert (tmp_path / "r.png").stat().st_size > 1000
+
+
+class _StopsOnItsThirdRun:
+    """Evaluates the first configurations, and is interrupted (Ctrl-C) on its third run."""
+
+    def fit(self, train):
+        self.runs = 0
+
+    def run(self, problem, budget, seed):
+        self.runs += 1
+        if self.runs == 3:
+            raise KeyboardInterrupt
+        for i in range(budget):
+            problem.evaluate(i)
+
+
+def test_an_interrupted_run_writes_the_runs_it_finished(tabrepo_dir, tmp_path, capsys):
+    """Ctrl-C in the last method of a long run lost every finished run. Now the curves
+    hold them all, and the table compares the runs that every method finished."""
+    register_method("stops", _StopsOnItsThirdRun)
+    out, curves = tmp_path / "r.json", tmp_path / "c.csv"
+    code = main(["benchmark", "tabrepo", "--train", str(tabrepo_dir), "--cv", "5",
+                 "--methods", "portfolio,stops", "--budgets", "1,2", "--seeds", "1",
+                 "--json", str(out), "--curves", str(curves), "--no-progress"])
+    assert code == 130
+    printed = capsys.readouterr()
+    assert "interrupted after 17 of " in printed.err and "interrupted: 17 runs" in printed.out
+    written = pd.read_csv(curves)
+    runs = written.groupby("method")["task"].nunique()
+    assert runs["stops"] == 2 and runs["portfolio"] > 10  # the first fold's test tasks
+    saved = json.loads(out.read_text())
+    assert saved["table"]["2"]["stops"].startswith("0.")
+    assert len(saved["curves"]) == len(written)
+    ranks = pd.DataFrame(saved["curves"])
+    assert set(ranks.loc[ranks["method"] == "portfolio", "task"]) > set(
+        ranks.loc[ranks["method"] == "stops", "task"])
 
 
 def test_an_output_that_is_a_directory_is_refused_before_the_run(tmp_path, capsys):
