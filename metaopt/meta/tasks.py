@@ -93,11 +93,18 @@ def _draw_rows(
     table: np.ndarray, valid: np.ndarray, owners: np.ndarray, count: int, rng: np.random.Generator
 ) -> np.ndarray:
     """``count`` distinct rows of each owner in ``owners`` (any shape), vectorised: random
-    keys, padding pushed last, ``argsort``. Returns ``owners.shape + (count,)`` row indices."""
+    keys, padding pushed last, the ``count`` smallest keys in increasing order (partitioned
+    first, so a huge class costs one pass, not a sort of all its rows). Returns
+    ``owners.shape + (count,)`` row indices."""
     keys = rng.random((*owners.shape, table.shape[1]))
-    keys[~valid[owners]] = np.inf
-    order = np.argsort(keys, axis=-1)[..., :count]
-    return np.take_along_axis(table[owners], order, axis=-1)
+    keys += ~valid[owners]  # padding + 1: after every row, and distinct (partitions slow on ties)
+    if count < keys.shape[-1]:
+        smallest = np.argpartition(keys, count - 1, axis=-1)[..., :count]
+    else:
+        smallest = np.broadcast_to(np.arange(count), keys.shape).copy()
+    order = np.take_along_axis(
+        smallest, np.argsort(np.take_along_axis(keys, smallest, axis=-1), axis=-1), axis=-1)
+    return table[owners[..., None], order]
 
 
 def split_labels(
