@@ -98,8 +98,15 @@ def _families_that(names: list[str], can, setting: str, ability: str) -> list[st
 def _splitter(cv, X, y, groups, classifier: bool, seed: int | None):
     """``cv`` as scikit-learn checks it, its shuffle fixed (:func:`_fixed_shuffle`); a
     splitter by groups (``GroupKFold``, ...) as its splits of the data by ``groups``,
-    made once here: the trials split without them."""
-    cv = _fixed_shuffle(check_cv(cv, y, classifier=classifier), seed)
+    made once here: the trials split without them. An int (or None) gives a shuffled
+    K-fold: ``recheck``'s second split is shuffled, and on rows in some order (by date,
+    by id) an unshuffled first split would be harder than it, so a rechecked best would
+    hold the mean of a hard and an easy split, out of reach of later trials."""
+    checked = check_cv(cv, y, classifier=classifier)
+    if (cv is None or isinstance(cv, numbers.Integral)) and type(checked) in (
+            KFold, StratifiedKFold):
+        checked = type(checked)(n_splits=checked.n_splits, shuffle=True)
+    cv = _fixed_shuffle(checked, seed)
     if isinstance(cv, GroupsConsumerMixin):
         if groups is None:
             raise ValueError(f"cv={cv!r} splits by groups: pass them to fit(X, y, "
@@ -127,8 +134,10 @@ def _fixed_shuffle(cv, seed: int | None):
 
 def _reshuffled(cv, seed: int | None):
     """A K-fold splitter like ``cv`` with a different shuffle (for ``recheck``); None
-    when ``cv`` is another kind of splitter (groups, time series, fixed iterables)."""
-    if type(cv) not in (KFold, StratifiedKFold):
+    when ``cv`` is another kind of splitter (groups, time series, fixed iterables) or a
+    K-fold without shuffling, which keeps the rows' order on purpose: a shuffled second
+    split would be another protocol, easier on ordered rows."""
+    if type(cv) not in (KFold, StratifiedKFold) or not cv.shuffle:
         return None
     return type(cv)(n_splits=cv.n_splits, shuffle=True,
                     random_state=np.random.default_rng(seed).integers(2**31))
@@ -647,7 +656,8 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         Seconds for the whole fit, refit included; a trial still running at the end is
         stopped (its worker process is killed).
     cv : int, CV splitter or iterable
-        Cross-validation of each configuration (stratified K-fold for an int). A
+        Cross-validation of each configuration (an int: shuffled K-fold, stratified for
+        a classifier, its shuffle drawn from ``random_state``). A
         splitter by groups (``GroupKFold``, ...) takes them from ``fit``'s ``groups``.
     scoring : str or callable, optional
         scikit-learn scorer (default: accuracy). One of class probabilities
@@ -686,9 +696,9 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         A configuration whose CV score beats the best so far is cross-validated again on
         a second, reshuffled K-fold split, and the mean of the two is its score: the
         search keeps a new best only if it holds up. With a few hundred rows the best of
-        many single-split scores is partly the luckiest split. Only for K-fold ``cv``
-        (an int or ``KFold`` / ``StratifiedKFold``); ``False`` scores every
-        configuration once.
+        many single-split scores is partly the luckiest split. Only for a shuffled
+        K-fold ``cv`` (an int, or ``KFold`` / ``StratifiedKFold`` with ``shuffle=True``);
+        ``False`` scores every configuration once.
 
     Attributes
     ----------
