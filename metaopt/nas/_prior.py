@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -184,7 +185,8 @@ class ArchitecturePrior:
             Native (LCBench) configurations, shared by every dataset; they should be
             draws from ``q`` (:func:`random_configs`) for ``s`` to be a density ratio.
         scores : array of shape (n_datasets, n_configs)
-            Higher is better; NaN where not evaluated.
+            Higher is better; NaN where not evaluated. A dataset without any score is
+            left out, with a warning.
         costs : array of shape (n_datasets, n_configs), optional
             Positive costs (e.g. training seconds), used with ``cost_weight``.
         info : mapping, optional
@@ -197,8 +199,17 @@ class ArchitecturePrior:
         if scores.shape != (len(meta_features), len(configs)):
             raise ValueError(f"scores must have shape (n_datasets, n_configs) = "
                              f"({len(meta_features)}, {len(configs)}), got {scores.shape}")
+        scored = np.isfinite(scores).any(axis=1)
+        if not scored.all():  # nothing to learn from (its loss was NaN)
+            warnings.warn(f"{int((~scored).sum())} dataset(s) without any score left out: "
+                          f"{[str(i) for i in meta_features.index[~scored]][:10]}",
+                          UserWarning, stacklevel=2)
+            meta_features, scores = meta_features[scored], scores[scored]
+            if costs is not None:
+                costs = np.asarray(costs, dtype=float)
+                costs = costs[scored] if costs.shape[:1] == scored.shape else costs
         if len(meta_features) < 2 or len(configs) < 2:
-            raise ValueError("need at least 2 datasets and 2 configurations, got "
+            raise ValueError("need at least 2 datasets with scores and 2 configurations, got "
                              f"{len(meta_features)} and {len(configs)}")
         if self.target_temperature <= 0 or self.temperature <= 0:
             raise ValueError("target_temperature and temperature must be > 0, got "

@@ -270,3 +270,21 @@ def test_repeated_candidates_and_a_numpy_temperature(toy_prior, tmp_path):
     warm = copy.copy(toy_prior)
     warm.temperature = np.float32(0.5)
     assert ArchitecturePrior.load(warm.save(tmp_path / "t")).temperature == 0.5
+
+
+def test_a_dataset_without_scores_is_left_out_with_a_warning():
+    """A row of NaN scores made every final loss NaN (the training reported it as is);
+    now it is left out with a warning, and the prior is the one fitted without it."""
+    mf, configs, scores = _toy_data()
+    with_gap = np.vstack([scores[:4], np.full((1, scores.shape[1]), np.nan), scores[4:]])
+    gap_mf = pd.concat([mf.iloc[:4], pd.DataFrame([SMALL]), mf.iloc[4:]], ignore_index=True)
+    settings = dict(n_members=1, iterations=20, n_pool=64, hedge=False, random_state=0)
+    with pytest.warns(UserWarning, match=r"1 dataset\(s\) without any score left out: \['4'\]"):
+        gapped = ArchitecturePrior(**settings).fit(gap_mf, configs, with_gap)
+    plain = ArchitecturePrior(**settings).fit(mf, configs, scores)
+    assert np.isfinite(gapped.training_["final_listwise_loss"]).all()
+    assert gapped.training_["final_listwise_loss"] == plain.training_["final_listwise_loss"]
+    assert gapped.training_["n_datasets"] == 8
+    with pytest.raises(ValueError, match="at least 2 datasets with scores"):
+        ArchitecturePrior(**settings).fit(mf.iloc[:2], configs,
+                                          np.vstack([scores[0], np.full(300, np.nan)]))
