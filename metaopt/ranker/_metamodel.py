@@ -313,12 +313,14 @@ class MetaModel:
                 observed: Sequence[Observation], n_seen: int,
                 seed: int | None = None) -> list[Mapping[str, Any]]:
         """``candidates`` plus 32 neighbours of each of the 3 best ``observed``
-        configurations (seeded by ``seed`` and the number observed), unless the proposal
-        after ``n_seen`` is a warm-start or random one: the ranker can refine its
-        incumbents and never runs out of candidates."""
+        configurations with a finite score (a failed one has none to refine), seeded by
+        ``seed`` and the number observed, unless the proposal after ``n_seen`` is a
+        warm-start or random one: the ranker can refine its incumbents and never runs
+        out of candidates."""
         if n_seen < self.n_warmup or self.explores(n_seen):
             return list(candidates)
-        best = sorted(observed, key=lambda o: o[1], reverse=True)[:_N_REFINED]
+        scored = [o for o in observed if np.isfinite(o[1])]
+        best = sorted(scored, key=lambda o: o[1], reverse=True)[:_N_REFINED]
         seed = None if seed is None else seed * 100_003 + len(observed)
         return list(candidates) + self.neighbours(task, [p for p, _ in best], seed=seed)
 

@@ -303,6 +303,11 @@ def test_refined_adds_neighbours_of_the_best_unless_exploring(small_meta_model):
     assert model.explores(5)
     assert model.refined("classification", base, observed, 5, seed=0) == base
     assert model.refined("classification", base, observed[:1], 1, seed=0) == base  # warm start
+    # failed configurations (-inf) have nothing to refine: neighbours of the one success
+    failed = [(params[0], 0.5), (params[1], -np.inf), (params[2], -np.inf), (params[3], np.nan)]
+    only = model.refined("classification", base, failed, 4, seed=0)
+    assert len(only) == 2 + 32
+    assert only[2:] == model.neighbours("classification", [params[0]], seed=4)
 
 
 @pytest.mark.parametrize("algorithm", ["maml", "anil", "none"])
