@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 
@@ -36,3 +37,23 @@ def as_fitted_frame(estimator, X):
     if names is None or isinstance(X, pd.DataFrame):
         return X
     return pd.DataFrame(X, columns=names)
+
+
+def refuse_text_array(estimator, X) -> None:
+    """A ``ValueError`` that says what to do when ``X`` is an array of text (or objects
+    that are not numbers) and ``estimator`` was fitted on a DataFrame: only a DataFrame
+    can say which columns are categorical (scikit-learn's own message, "could not convert
+    string to float", named neither)."""
+    if getattr(estimator, "feature_names_in_", None) is None or isinstance(
+            X, pd.DataFrame) or not hasattr(X, "__array__"):
+        return
+    array = np.asarray(X)
+    if array.dtype.kind in "OUS":
+        try:
+            array.astype(float)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"X is an array of text or objects, but this {type(estimator).__name__} was "
+                f"fitted on a DataFrame (columns {list(estimator.feature_names_in_)[:10]}): "
+                "pass a DataFrame with those columns, so that its categorical ones are "
+                "read as categories") from None

@@ -34,7 +34,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from metaopt._fitted import as_fitted_frame, unfitted_on_error
+from metaopt._fitted import as_fitted_frame, refuse_text_array, unfitted_on_error
 from metaopt._isolated import KillableWorker, TrialTimeout, cv_score, fitting, tested
 from metaopt.data import validate
 from metaopt.data._dataset import with_string_names
@@ -294,6 +294,8 @@ class _MetaOptSearch(BaseEstimator):
                 raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a "
                                  f"minimum of 1 is required by {type(self).__name__}.")
             return X
+        if not reset:
+            refuse_text_array(self, X)
         X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
                           ensure_all_finite="allow-nan", dtype="numeric")
         if sp.issparse(X):

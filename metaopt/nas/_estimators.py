@@ -26,12 +26,18 @@ from sklearn.utils.validation import (
 )
 
 from metaopt import metafeatures
-from metaopt._fitted import as_fitted_frame, unfitted_on_error
+from metaopt._fitted import as_fitted_frame, refuse_text_array, unfitted_on_error
 from metaopt.data._dataset import with_string_names
 from metaopt.meta import resolve_device
 from metaopt.nas._mlp import MLPClassifier, MLPRegressor
 from metaopt.nas._prior import ArchitecturePrior
-from metaopt.nas._search import PRUNERS, FoldTrainer, make_pruner, objective
+from metaopt.nas._search import (
+    NO_TIME_TO_START,
+    PRUNERS,
+    FoldTrainer,
+    make_pruner,
+    objective,
+)
 from metaopt.ranker import MetaModel
 from metaopt.samplers import MetaSampler
 from metaopt.spaces import make_preprocessor
@@ -45,6 +51,24 @@ def _default_prior() -> ArchitecturePrior:
 def _is_int(v: Any) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
+
+
+def _enqueuer(draws: list[dict], deadline: float | None):
+    """An Optuna callback that enqueues the prior's ``draws`` one at a time, the next
+    when a trial ends and the search goes on: a budget that stops the search leaves no
+    draw waiting in ``study_`` (all enqueued at once, those never run stayed WAITING)."""
+    pending = list(draws)
+
+    def enqueue_next(study: optuna.Study, trial) -> None:
+        if trial is not None and trial.user_attrs.get("stopped") == NO_TIME_TO_START:
+            return  # the objective stopped the search
+        if deadline is not None and time.perf_counter() >= deadline:
+            return  # Optuna's timeout starts no other trial
+        if pending:
+            params = dict(pending.pop(0))
+            params.pop("max_epochs")
+            study.enqueue_trial(params, user_attrs={"source": "prior"})
+    return enqueue_next
 
 class _BaseMetaMLP(BaseEstimator):
     """Shared search code; subclasses set the task, target encoding and final model."""
@@ -206,17 +230,18 @@ class _BaseMetaMLP(BaseEstimator):
             study = optuna.create_study(direction="maximize", sampler=sampler,
                                         pruner=make_pruner(self.pruner, self.max_epochs),
                                         study_name=f"metaopt-nas-{seed}")
+            draws = []
             if prior is not None:
                 n = self.n_prior_trials if self.n_trials is None else min(
                     self.n_prior_trials, self.n_trials)
-                for params in prior.sample(self.meta_features_, n, seed=seed):
-                    params.pop("max_epochs")
-                    study.enqueue_trial(params, user_attrs={"source": "prior"})
-            start = time.perf_counter()
+                draws = prior.sample(self.meta_features_, n, seed=seed)
             deadline = None if self.time_budget is None else started + self.time_budget
+            enqueue_next = _enqueuer(draws, deadline)
+            enqueue_next(study, None)
+            start = time.perf_counter()
             study.optimize(objective(trainer, self._task, self.max_epochs,
                                      self.n_iter_no_change, deadline),
-                           n_trials=self.n_trials,
+                           n_trials=self.n_trials, callbacks=[enqueue_next],
                            timeout=None if deadline is None else max(deadline - start, 0.0))
             self.search_time_ = time.perf_counter() - start
         finally:
@@ -247,6 +272,8 @@ class _BaseMetaMLP(BaseEstimator):
             if X.shape[0] == 0 or X.shape[1] == 0:
                 raise ValueError(f"X has shape {X.shape}: it needs rows and columns")
             return X
+        if not reset:
+            refuse_text_array(self, X)
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
                           ensure_all_finite="allow-nan")
         return X if reset else as_fitted_frame(self, X)

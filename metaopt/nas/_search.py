@@ -182,6 +182,10 @@ def refit_seconds(trainer: FoldTrainer, seconds: float, epochs: int, best_epoch:
     return seconds / max(epochs, 1) / trainer.rows_per_epoch * max(best_epoch, 1)
 
 
+NO_TIME_TO_START = "no time to start"  # the "stopped" user attribute of a trial the
+# time budget ended before it trained (it stops the study)
+
+
 def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
               deadline: float | None = None) -> Callable[[optuna.trial.Trial], float]:
     """Optuna objective: sample (or take the enqueued) ``mlp`` configuration, train it
@@ -215,6 +219,7 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
 
         if deadline is not None and out_of_time(0.0, 0, 0):
             trial.study.stop()
+            trial.set_user_attr("stopped", NO_TIME_TO_START)
             raise optuna.TrialPruned("time budget spent")
         result = trainer.evaluate(params, max_epochs, patience, report,
                                   None if deadline is None else out_of_time)

@@ -204,6 +204,10 @@ def test_dataframe_with_strings_categories_and_missing_values():
     assert model.score(X, y) > 0.75
     with pytest.raises(ValueError, match="feature names"):
         model.predict(X.rename(columns={"x": "z"}))
+    # an array of the same rows cannot say which columns are categories (it failed with
+    # numpy's "could not convert string to float: 'red'")
+    with pytest.raises(ValueError, match=r"fitted on a DataFrame \(columns \['colour'"):
+        model.predict(X.to_numpy())
 
 
 def test_pyarrow_backed_datetime_and_timedelta_columns(pmlb_root):

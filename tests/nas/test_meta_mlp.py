@@ -88,6 +88,17 @@ def test_time_budget_covers_the_whole_fit(pmlb_root):
     assert model.best_score_ > 0.8
 
 
+def test_prior_draws_a_budget_leaves_no_time_for_are_not_left_waiting(wine):
+    """All 5 draws were enqueued before the search: those the budget left no time for
+    stayed in study_ as WAITING trials. Now the next is enqueued when a trial ends."""
+    model = MetaMLPClassifier(n_trials=None, time_budget=4.0, max_epochs=2000,
+                              n_iter_no_change=2000, pruner="none", random_state=0)
+    trials = model.fit(*wine).study_.trials
+    assert 1 <= len(trials) < 5
+    assert [t.user_attrs.get("source") for t in trials] == ["prior"] * len(trials)
+    assert optuna.trial.TrialState.WAITING not in {t.state for t in trials}
+
+
 @pytest.mark.parametrize(("incumbent_score", "epochs"), [(0.0, 1), (1.0, 6)])
 def test_time_budget_reserves_the_refit_of_a_trial_that_would_be_the_best(
         wine, incumbent_score, epochs):
@@ -184,6 +195,8 @@ def test_dataframes_with_categories_and_missing_values(pmlb_root):
     assert model.predict_proba(X.iloc[:5]).shape == (5, len(model.classes_))
     with pytest.raises(ValueError, match="feature names"):
         model.predict(X.rename(columns={"site": "place"}))
+    with pytest.raises(ValueError, match="pass a DataFrame with those columns"):
+        model.predict(X.to_numpy())  # was numpy's "could not convert string to float"
 
 
 def test_pyarrow_backed_frames_with_missing_strings(pmlb_root):
