@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 
 def _plain(value: Any) -> Any:
@@ -37,8 +39,32 @@ def _body_text(body: dict[str, Any]) -> str:
     return dumps(body, indent=1, sort_keys=True)
 
 
-def _sha256(data: bytes) -> str:
+def sha256(data: bytes) -> str:
+    """The SHA-256 of ``data`` as hex digits."""
     return hashlib.sha256(data).hexdigest()
+
+
+def write_files(files: dict[Path, bytes]) -> None:
+    """Write each file's bytes to a temporary file next to it, then rename them all: an
+    interrupted save leaves the earlier files whole (or, between two renames, a pair
+    whose checksums do not match), never a half-written file."""
+    temps: dict[Path, str] = {}
+    try:
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temps[path] = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                               suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temps[path], 0o666 & ~umask)  # a temp file is private (0600)
+        for path, tmp in temps.items():
+            os.replace(tmp, path)
+    finally:
+        for tmp in temps.values():
+            if os.path.exists(tmp):
+                os.remove(tmp)
 
 
 def file_pair(path: str | Path) -> tuple[Path, Path]:
@@ -80,13 +106,13 @@ def read_body(json_path: Path, what: str) -> dict[str, Any]:
 def save_checked(json_path: Path, weights_path: Path, body: dict[str, Any],
                  tensors: dict[str, torch.Tensor]) -> None:
     """Write ``tensors`` to ``weights_path`` and ``body`` (with ``body["format"]``) to
-    ``json_path``, each recording the other's checksum."""
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()},
-              str(weights_path), metadata={"format": str(body["format"]),
-                                           "json_sha256": _sha256(_body_text(body).encode())})
-    record = {"body": body, "weights_sha256": _sha256(weights_path.read_bytes())}
-    json_path.write_text(dumps(record, indent=1, sort_keys=True) + "\n")
+    ``json_path``, each recording the other's checksum (see :func:`write_files`)."""
+    weights = save({k: v.detach().cpu().contiguous() for k, v in tensors.items()},
+                   metadata={"format": str(body["format"]),
+                             "json_sha256": sha256(_body_text(body).encode())})
+    record = {"body": body, "weights_sha256": sha256(weights)}
+    write_files({weights_path: weights,
+                 json_path: (dumps(record, indent=1, sort_keys=True) + "\n").encode()})
 
 
 def load_checked(json_path: Path, weights_path: Path, fmt: str,
@@ -107,7 +133,7 @@ def load_checked(json_path: Path, weights_path: Path, fmt: str,
         raise ValueError(f"{json_path} is not a {fmt} file (format {found!r}, written by "
                          f"metaopt {body.get('metaopt_version')!r}): another metaopt "
                          f"version wrote it; retrain or reinstall that version")
-    if record.get("weights_sha256") != _sha256(weights_path.read_bytes()):
+    if record.get("weights_sha256") != sha256(weights_path.read_bytes()):
         raise ValueError(f"{weights_path} does not match {json_path} (SHA-256 mismatch): the "
                          "weights were changed or replaced after saving; refusing to load")
     try:
@@ -116,7 +142,7 @@ def load_checked(json_path: Path, weights_path: Path, fmt: str,
             meta = f.metadata() or {}
     except (SafetensorError, OSError, ValueError) as exc:
         raise ValueError(f"cannot read {what} weights {weights_path}: {exc}") from exc
-    if meta.get("json_sha256") != _sha256(_body_text(body).encode()):
+    if meta.get("json_sha256") != sha256(_body_text(body).encode()):
         raise ValueError(f"{json_path} does not match {weights_path} (SHA-256 mismatch): the "
                          "settings were changed after saving; refusing to load")
     bad = [k for k, v in tensors.items() if v.is_floating_point() and not v.isfinite().all()]

@@ -11,12 +11,13 @@ from typing import Protocol
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save
 from torch import nn
 from tqdm.auto import tqdm
 
 from metaopt._checks import check_int
-from metaopt._model_files import dumps, file_pair
+from metaopt._model_files import dumps, file_pair, sha256, write_files
 from metaopt.meta._losses import resolve_device
 from metaopt.meta.tasks import Episodes
 
@@ -58,25 +59,29 @@ def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | No
     metadata : dict, optional
         Extra JSON-serialisable data (e.g. the training history).
 
+    The JSON records the SHA-256 of the weights and both files are replaced at once
+    (:func:`~metaopt._model_files.write_files`): an interrupted save leaves the earlier
+    checkpoint, or a pair :func:`load_checkpoint` refuses, never one it loads mixed.
+
     Returns
     -------
     Path
         The JSON file.
     """
     json_path, tensor_path = file_pair(path)
-    json_path.parent.mkdir(parents=True, exist_ok=True)
     state = learner.state_dict()
     aliases = _aliases(state)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in state.items() if k not in aliases}
-    save_file(tensors, str(tensor_path))
+    weights = save({k: v.detach().cpu().contiguous() for k, v in state.items()
+                    if k not in aliases})
     record = {
         "format": _FORMAT,
         "learner": type(learner).__name__,
         "config": learner.get_config(),
         "iteration": learner.iteration,
         "metadata": metadata or {},
+        "weights_sha256": sha256(weights),
     }
-    json_path.write_text(dumps(record, indent=2))
+    write_files({tensor_path: weights, json_path: dumps(record, indent=2).encode()})
     return json_path
 
 
@@ -84,8 +89,10 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
     """Load a checkpoint written by :func:`save_checkpoint` into an identically built ``learner``.
 
     Returns the JSON record (``learner``, ``config``, ``iteration``, ``metadata``).
-    Raises ValueError when the checkpoint belongs to another learner class or is damaged;
-    warns when it was saved from a learner built with other settings.
+    Raises ValueError when the checkpoint belongs to another learner class, is damaged,
+    or its weights are not the ones its JSON was saved with (changed after saving, or a
+    save interrupted between the two files); warns when it was saved from a learner
+    built with other settings.
     """
     json_path, tensor_path = file_pair(path)
     for p in (json_path, tensor_path):
@@ -99,9 +106,11 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
         raise ValueError(
             f"path={str(path)!r} is not a {_FORMAT} checkpoint"
         )
-    if not isinstance(record.get("iteration"), int) or "learner" not in record:
-        raise ValueError(f"path={str(path)!r}: {json_path} lacks a learner name or an "
-                         "integer iteration; the file is damaged")
+    if (not isinstance(record.get("iteration"), int) or "learner" not in record
+            or not isinstance(record.get("weights_sha256"), str)):
+        raise ValueError(f"path={str(path)!r}: {json_path} lacks a learner name, an "
+                         "integer iteration or the weights' SHA-256; the file is damaged "
+                         "(or from a metaopt that did not record the SHA-256)")
     if record["learner"] != type(learner).__name__:
         raise ValueError(
             f"path={str(path)!r} holds a {record['learner']} checkpoint, cannot load it into {type(learner).__name__}"
@@ -110,8 +119,15 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
     if saved != built:
         warnings.warn(f"path={str(path)!r} was saved from a {record['learner']} built with "
                       f"{saved}; loading it into one built with {built}", stacklevel=2)
+    if record["weights_sha256"] != sha256(tensor_path.read_bytes()):
+        raise ValueError(f"path={str(path)!r}: {tensor_path} is not the weights {json_path} "
+                         "was saved with (SHA-256 mismatch: changed after saving, or a save "
+                         "interrupted between the two files); refusing to load")
     state = learner.state_dict()
-    tensors = load_file(str(tensor_path), device=str(next(iter(state.values())).device))
+    try:
+        tensors = load_file(str(tensor_path), device=str(next(iter(state.values())).device))
+    except (SafetensorError, OSError) as exc:
+        raise ValueError(f"path={str(path)!r}: cannot read {tensor_path}: {exc}") from exc
     for alias, name in _aliases(state).items():  # stored once, under the first name
         if name in tensors:
             tensors.setdefault(alias, tensors[name])

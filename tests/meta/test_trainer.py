@@ -286,3 +286,40 @@ def test_checkpoints_of_a_learner_built_with_numpy_settings(tmp_path):
     assert record["config"] == {"embedding_dim": 8, "hidden": 16}
     for a, b in zip(fresh.state_dict().values(), learner.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b)
+
+
+def test_an_interrupted_checkpoint_save_leaves_a_pair_that_belongs_together(tmp_path,
+                                                                             monkeypatch):
+    """A Ctrl-C after the weights of `last` were written but before its JSON left the
+    new weights with the old history, which a resume loaded silently; weights changed
+    after saving or cut short loaded too (or raised a raw SafetensorError)."""
+    import metaopt.meta._trainer as trainer_module
+
+    def trainer(iterations, directory):
+        return MetaTrainer(MAML(sine_net()), iterations=iterations, meta_batch_size=2,
+                           eval_every=2, optimizer="sgd", lr=0.01, checkpoint_dir=directory,
+                           progress=False, seed=0)
+
+    unbroken = trainer(2, tmp_path / "a").fit(SinusoidTasks(seed=0))
+    real, calls = trainer_module.dumps, []
+
+    def interrupted(*args, **kwargs):  # Ctrl-C while the 2nd checkpoint is saved
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "dumps", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        trainer(4, tmp_path / "b").fit(SinusoidTasks(seed=0))
+    monkeypatch.undo()
+    fresh = MAML(sine_net())
+    assert load_checkpoint(fresh, tmp_path / "b" / "last")["iteration"] == 2
+    for name, value in unbroken.learner.state_dict().items():
+        assert torch.equal(fresh.state_dict()[name], value), name
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [
+        "last.json", "last.safetensors"]  # no temporary file left behind
+    weights = tmp_path / "b" / "last.safetensors"
+    weights.write_bytes((tmp_path / "a" / "last.safetensors").read_bytes()[:-8])
+    with pytest.raises(ValueError, match="SHA-256 mismatch"):
+        load_checkpoint(fresh, tmp_path / "b" / "last")
