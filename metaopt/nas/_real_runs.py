@@ -4,8 +4,9 @@ architecture prior's second source of training data, next to the lcbench surroga
 Each configuration is translated to the ``mlp`` space (:func:`to_mlp_params`) and
 trained by :class:`~metaopt.nas._search.FoldTrainer` (AdamW, early stopping) on one
 stratified 75/25 hold-out split of the dataset (at most ``max_rows`` rows); the score is
-the best hold-out accuracy. Runs are appended to a CSV one dataset at a time, so an
-interrupted build resumes where it stopped.
+the best hold-out accuracy. The CSV is rewritten (a temporary file renamed over it) after
+each dataset, so an interrupted build keeps every finished dataset and resumes where it
+stopped.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedShuffleSplit
 from tqdm.auto import tqdm
 
+from metaopt._model_files import write_files
 from metaopt.data import LocalSource
 from metaopt.nas._lcbench import LCBENCH_SPACE, to_mlp_params
 from metaopt.nas._prior import random_configs
@@ -110,8 +112,9 @@ def build_runs(root: str | Path, names: Sequence[str], configs: Sequence[dict[st
                out: str | Path, *, n_configs: int, max_rows: int = 1000,
                max_epochs: int = 20, patience: int = 5, seed: int = 0, n_jobs: int = 1
                ) -> pd.DataFrame:
-    """Run the first ``n_configs`` of ``configs`` on every dataset of ``names``, appending
-    to the CSV ``out``; runs already in it are skipped (resumable). Returns all runs."""
+    """Run the first ``n_configs`` of ``configs`` on every dataset of ``names``, adding
+    each dataset's runs to the CSV ``out`` (replaced whole, never left half-written);
+    runs already in it are skipped (resumable). Returns all runs."""
     out = Path(out)
     done = read_runs(out) if out.is_file() else pd.DataFrame(columns=list(RUN_COLUMNS))
     todo = []
@@ -125,16 +128,26 @@ def build_runs(root: str | Path, names: Sequence[str], configs: Sequence[dict[st
                              max_epochs=max_epochs, patience=patience, seed=seed)
         for name, missing in todo)
     for frame in tqdm(jobs, total=len(todo), desc="real runs (datasets)"):
-        frame.to_csv(out, mode="a", header=not out.is_file(), index=False)
+        done = pd.concat([done, frame], ignore_index=True) if len(done) else frame
+        write_files({out: done.to_csv(index=False).encode()})
     return read_runs(out)
 
 
 def read_runs(path: str | Path) -> pd.DataFrame:
-    """The runs CSV written by :func:`build_runs`, checked."""
-    frame = pd.read_csv(path)
+    """The runs CSV written by :func:`build_runs`, checked: ``ValueError`` for a file that
+    is not one, or whose rows are cut short or garbled."""
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not a readable real-runs file: {exc}") from exc
     missing = set(RUN_COLUMNS) - set(frame.columns)
     if missing:
         raise ValueError(f"{path} is not a real-runs file: missing columns {sorted(missing)}")
+    cut = frame[list(RUN_COLUMNS)].isna().any(axis=1)
+    if cut.any():
+        lines = ", ".join(str(i + 2) for i in np.flatnonzero(cut)[:5])
+        raise ValueError(f"{path} has incomplete runs (line(s) {lines}: a write that was cut "
+                         "short?); delete those lines and run again to redo them")
     return frame
 
 
@@ -163,7 +176,7 @@ def runs_matrix(runs: pd.DataFrame, configs: Sequence[dict[str, Any]]
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pmlb", required=True, help="pmlb data directory")
-    parser.add_argument("--out", required=True, help="runs CSV (appended; resumable)")
+    parser.add_argument("--out", required=True, help="runs CSV (added to; resumable)")
     parser.add_argument("--n-configs", type=int, default=200)
     parser.add_argument("--pool", type=int, default=4000,
                         help="the prior's training draws (the runs use the first n)")

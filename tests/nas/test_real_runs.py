@@ -50,6 +50,22 @@ def test_a_file_that_is_not_a_runs_file_is_refused(tmp_path):
         read_runs(path)
 
 
+def test_a_runs_file_cut_short_is_refused_not_taken_as_done(runs, tmp_path, pmlb_root):
+    """A kill in the middle of an append left a cut last row: it loaded with a NaN score,
+    the resume took that run as done, and glued the next dataset's rows to it."""
+    out = tmp_path / "runs.csv"
+    text = runs.to_csv(index=False)
+    out.write_text(text[:text.rstrip("\n").rfind(",", 0, len(text) - 30)])
+    with pytest.raises(ValueError, match=r"incomplete runs \(line\(s\) 7"):
+        read_runs(out)
+    with pytest.raises(ValueError, match="incomplete runs"):
+        build_runs(pmlb_root, ["haberman", "new_thyroid", "corral"], CONFIGS, out,
+                   n_configs=3, max_epochs=3, patience=2)
+    out.write_text(text + "haberman,3,x,0.5,1,2,3,4new_thyroid,0,x,0.5,1,2,3,4\n")
+    with pytest.raises(ValueError, match="not a readable real-runs file"):
+        read_runs(out)
+
+
 def test_prior_trains_on_lcbench_like_rows_plus_partial_real_rows(runs):
     rng = np.random.default_rng(0)
     mf = pd.DataFrame({"n_instances": [2000.0, 50000.0], "n_features": [20.0, 100.0],
