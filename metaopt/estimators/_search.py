@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib
 import numbers
+import pickle
 import sys
 import threading
 import time
@@ -426,7 +427,7 @@ class _MetaOptSearch(BaseEstimator):
             time_budget=None if deadline is None else max(deadline - time.perf_counter(),
                                                           1e-3))
         # a stored search resumes only under the same data, weights, scoring and splits
-        key = joblib.hash((X, y, fit_params, self._scoring_name, cv))[:12]
+        key = joblib.hash((X, y, fit_params, self._scoring_key, cv))[:12]
         study = optuna.create_study(
             direction="maximize", sampler=sampler, storage=self.storage,
             study_name=f"metaopt-{task}-{space.name}-{key}",
@@ -567,6 +568,18 @@ class _MetaOptSearch(BaseEstimator):
         return self._history(get_space(self.space_))
 
     @property
+    def _scoring_key(self) -> str:
+        """``scoring`` as the study's name knows it: its name, or for a callable the hash
+        of its pickle (the same in every process, where ``str`` holds its address), or,
+        if it cannot be pickled (a lambda, a local function), its ``str``."""
+        if self.scoring is None or isinstance(self.scoring, str):
+            return self._scoring_name
+        try:
+            return joblib.hash(self.scoring)
+        except pickle.PicklingError:
+            return self._scoring_name
+
+    @property
     def _scoring_name(self) -> str:
         """``scoring`` as given, or the estimator's default (its ``score``)."""
         return str(self.scoring) if self.scoring is not None else DEFAULT_SCORING[self._task]
@@ -682,8 +695,11 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
     storage : str, optional
         Optuna storage URL (e.g. ``sqlite:///search.db``) to keep the search and resume
         it: a refit on the same data, weights, ``scoring`` and ``cv`` continues the same
-        study (another of them starts a study of its own). Without ``random_state``, a
-        shuffling ``cv`` then draws its shuffle from the data: the same folds on resuming.
+        study (another of them starts a study of its own; a ``scoring`` callable is
+        known by its pickle, a function by its module and name; one that cannot be
+        pickled, such as a lambda, starts a study each fit).
+        Without ``random_state``, a shuffling ``cv`` then draws its shuffle from the
+        data: the same folds on resuming.
     ensemble_size : int or "auto", default="auto"
         1: the best configuration alone predicts. More: rounds of greedy ensemble
         selection (Caruana et al., 2004) over the out-of-fold predictions of the better

@@ -174,6 +174,29 @@ def test_storage_resumes_a_search_with_a_shuffling_cv_and_no_random_state(wine, 
     assert len(resumed.study_.trials) == 3
 
 
+class BalancedAccuracy:
+    """A scorer object: each instance has an address of its own, as a scoring function
+    has in each process."""
+
+    def __call__(self, estimator, X, y):
+        from sklearn.metrics import balanced_accuracy_score
+
+        return balanced_accuracy_score(y, estimator.predict(X))
+
+
+def test_storage_resumes_a_search_scored_by_a_callable_of_another_process(wine, tmp_path):
+    """The study's name held str(scoring), for a function or object its memory address:
+    a fit in another process never resumed the search."""
+    url = f"sqlite:///{tmp_path / 'search.db'}"
+    first = dict(spaces="linear", cv=3, random_state=0, storage=url, recheck=False)
+    stored = MetaOptClassifier(n_trials=2, scoring=BalancedAccuracy(), **first).fit(wine.X, wine.y)
+    resumed = MetaOptClassifier(n_trials=3, scoring=BalancedAccuracy(), **first).fit(wine.X, wine.y)
+    assert resumed.study_.study_name == stored.study_.study_name
+    assert len(resumed.study_.trials) == 3
+    lam = MetaOptClassifier(n_trials=1, scoring=lambda e, X, y: 0.0, **first).fit(wine.X, wine.y)
+    assert lam.study_.study_name != stored.study_.study_name  # cannot be known again
+
+
 def test_predict_on_no_rows_says_so(fitted, wine):
     with pytest.raises(ValueError, match="Found array with 0 sample"):
         fitted.predict(wine.X.iloc[:0])  # the imputer's message about features, before
