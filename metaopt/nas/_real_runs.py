@@ -114,9 +114,15 @@ def build_runs(root: str | Path, names: Sequence[str], configs: Sequence[dict[st
                ) -> pd.DataFrame:
     """Run the first ``n_configs`` of ``configs`` on every dataset of ``names``, adding
     each dataset's runs to the CSV ``out`` (replaced whole, never left half-written);
-    runs already in it are skipped (resumable). Returns all runs."""
+    runs already in it are skipped (resumable). The training settings go to
+    ``<out stem>.settings.json``: resuming with others, or with other ``configs``, raises
+    ``ValueError``. Returns all runs."""
     out = Path(out)
     done = read_runs(out) if out.is_file() else pd.DataFrame(columns=list(RUN_COLUMNS))
+    if len(done):
+        runs_matrix(done, configs)  # the same draws
+    _check_settings(out, bool(len(done)), {"max_rows": max_rows, "max_epochs": max_epochs,
+                                           "patience": patience, "seed": seed})
     todo = []
     for name in names:
         have = set(done.loc[done["dataset"] == name, "config_index"])
@@ -131,6 +137,20 @@ def build_runs(root: str | Path, names: Sequence[str], configs: Sequence[dict[st
         done = pd.concat([done, frame], ignore_index=True) if len(done) else frame
         write_files({out: done.to_csv(index=False).encode()})
     return read_runs(out)
+
+
+def _check_settings(out: Path, resuming: bool, settings: dict[str, int]) -> None:
+    """``ValueError`` if the runs already in ``out`` were trained with other
+    ``settings``; else record them beside ``out`` (a file older than this record is
+    taken as trained with them)."""
+    path = out.with_suffix(".settings.json")
+    if resuming and path.is_file():
+        previous = json.loads(path.read_text())
+        changed = {k: (previous.get(k), v) for k, v in settings.items() if previous.get(k) != v}
+        if changed:
+            raise ValueError(f"{out} holds runs trained with other settings (previous, now): "
+                             f"{changed}; resume with those, or use another file")
+    write_files({path: json.dumps(settings, indent=1).encode()})
 
 
 def read_runs(path: str | Path) -> pd.DataFrame:

@@ -66,6 +66,22 @@ def test_a_runs_file_cut_short_is_refused_not_taken_as_done(runs, tmp_path, pmlb
         read_runs(out)
 
 
+def test_resuming_with_other_settings_or_draws_is_refused(tmp_path, pmlb_root):
+    """Runs resumed with other training settings were added to the file beside the
+    earlier ones (haberman's rows then held 100 and 306 rows' runs), without a word."""
+    out = tmp_path / "runs.csv"
+    settings = dict(max_epochs=2, patience=1, max_rows=100)
+    build_runs(pmlb_root, ["haberman"], CONFIGS, out, n_configs=1, **settings)
+    with pytest.raises(ValueError, match=r"other settings .*'max_epochs': \(2, 3\)"):
+        build_runs(pmlb_root, ["haberman"], CONFIGS, out, n_configs=2,
+                   **{**settings, "max_epochs": 3})
+    other = random_configs(LCBENCH_SPACE, 40, np.random.default_rng(1))
+    with pytest.raises(ValueError, match="does not match the training configurations"):
+        build_runs(pmlb_root, ["haberman"], other, out, n_configs=2, **settings)
+    runs = build_runs(pmlb_root, ["haberman"], CONFIGS, out, n_configs=2, **settings)
+    assert runs["config_index"].tolist() == [0, 1] and (runs["n_instances"] == 100).all()
+
+
 def test_prior_trains_on_lcbench_like_rows_plus_partial_real_rows(runs):
     rng = np.random.default_rng(0)
     mf = pd.DataFrame({"n_instances": [2000.0, 50000.0], "n_features": [20.0, 100.0],
