@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from metaopt._checks import repeated
+
 
 def _ints(text: str) -> list[int]:
     try:
@@ -113,13 +115,18 @@ def _surrogate_options(q, methods: str) -> None:
 def _prepare_outputs(args) -> None:
     """Check ``--json``, ``--curves`` and ``--plot`` and create their folders before the
     run (a missing folder, or a directory given as the file, used to fail after the
-    whole benchmark, saving nothing)."""
-    for option, target in (("--json", args.json), ("--curves", args.curves),
-                           ("--plot", args.plot)):
-        if target:
-            if Path(target).is_dir():
-                raise ValueError(f"{option} {target!r} is a directory: give a file path in it")
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
+    whole benchmark, saving nothing; one file given twice kept only the last output)."""
+    targets = {option: target for option, target in (
+        ("--json", args.json), ("--curves", args.curves), ("--plot", args.plot)) if target}
+    twice = repeated(Path(t).resolve() for t in targets.values())
+    if twice:
+        options = [o for o, t in targets.items() if Path(t).resolve() in twice]
+        raise ValueError(f"{' and '.join(options)} name the same file {str(twice[0])!r}: "
+                         "each output needs a file of its own")
+    for option, target in targets.items():
+        if Path(target).is_dir():
+            raise ValueError(f"{option} {target!r} is a directory: give a file path in it")
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _finish_surrogate(result, args, title: str) -> int:

@@ -70,6 +70,17 @@ def test_an_output_that_is_a_directory_is_refused_before_the_run(tmp_path, capsy
     assert "--json" in err and "is a directory" in err and not curves.exists()
 
 
+def test_outputs_naming_one_file_are_refused_before_the_run(tmp_path, capsys, monkeypatch):
+    """--json r.json --curves ./r.json ran the benchmark, wrote the JSON and then
+    silently replaced it by the curves' CSV."""
+    monkeypatch.chdir(tmp_path)
+    code = main(["benchmark", "tabrepo", "--train", str(tmp_path / "absent"), "--cv", "2",
+                 "--json", "r.json", "--curves", str(tmp_path / "r.json"), "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--json and --curves name the same file" in err and not (tmp_path / "r.json").exists()
+
+
 def test_cli_errors_are_one_line(tmp_path, capsys):
     code = main(["benchmark", "run", "--suite", "nope", "--budget-trials", "2",
                  "--out", str(tmp_path)])
