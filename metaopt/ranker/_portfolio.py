@@ -203,4 +203,20 @@ class Portfolio:
             self.scaler_ = MetaFeatureScaler.from_dict(data["scaler"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path} is not a readable metaopt portfolio: {exc!r}") from exc
+        self._check_sizes(path)
         return self
+
+    def _check_sizes(self, path) -> None:
+        """``ValueError`` if the loaded parts disagree in size (a file edited or mixed
+        after saving): a configuration would take another's regrets."""
+        sizes = {"regret rows x columns": self.regret_.shape,
+                 "task_keys, task_types": (len(self.task_keys_), len(self.task_types_)),
+                 "config_ids, params": (len(self.config_ids_), len(self.params_)),
+                 "task_vectors": self.task_vectors_.shape,
+                 "scaler features": (len(self.scaler_.mean_),)}
+        n_tasks, n_configs = (self.regret_.shape if self.regret_.ndim == 2 else (-1, -1))
+        if not (sizes["task_keys, task_types"] == (n_tasks, n_tasks)
+                and sizes["config_ids, params"] == (n_configs, n_configs)
+                and sizes["task_vectors"] == (n_tasks, len(self.scaler_.mean_))):
+            raise ValueError(f"{path} is not a consistent metaopt portfolio: its parts "
+                             f"disagree in size ({sizes}); it was changed after saving")

@@ -61,6 +61,19 @@ def test_nearest_datasets_and_round_trip(tabrepo_matrix, tmp_path):
         Portfolio.load(path)
 
 
+def test_a_portfolio_file_whose_parts_disagree_in_size_is_refused(tabrepo_matrix, tmp_path):
+    """A portfolio.json edited after saving (a configuration fewer than regret columns)
+    loaded, and suggest failed with a raw IndexError."""
+    path = Portfolio().fit(tabrepo_matrix).save(tmp_path / "p.json")
+    for field in ("config_ids", "task_keys", "task_vectors"):
+        data = json.loads(path.read_text())
+        data[field] = data[field][:-1]
+        edited = tmp_path / f"{field}.json"
+        edited.write_text(json.dumps(data))
+        with pytest.raises(ValueError, match="parts disagree in size"):
+            Portfolio.load(edited)
+
+
 def test_matrix_from_frame_errors(tabrepo_matrix):
     frame = pd.DataFrame({"space": ["a"], "dataset_key": ["d"], "config_id": ["c"],
                           "cv_score": [1.0], "status": ["ok"], "design_id": [None],
