@@ -25,7 +25,14 @@ def write_card(kb: KnowledgeBase, path: str | os.PathLike,
         The parquet export the card accompanies; its size is reported.
     notes : str, optional
         Markdown placed under "How it was built" (the budget, the dataset order...).
+
+    Raises ``ValueError`` if ``path`` is the knowledge base's SQLite file or ``parquet``,
+    which the card would replace.
     """
+    kb.check_not_own_file(path, "the card")
+    if parquet is not None and Path(parquet).resolve() == Path(path).resolve():
+        raise ValueError(f"the card path {os.fspath(path)!r} is the parquet export's: the "
+                         "card would replace it; give another path (e.g. CARD.md)")
     frame = kb.to_frame(metafeatures=False)
     runs = kb.runs()
     datasets = kb.datasets()

@@ -426,16 +426,22 @@ class KnowledgeBase:
         return frame
 
     # ------------------------------------------------------------------ parquet
+    def check_not_own_file(self, path: str | os.PathLike, what: str) -> None:
+        """``ValueError`` if ``path`` is this knowledge base's own SQLite file, which
+        writing ``what`` there would replace."""
+        database = self.engine.url.database if self.dialect == "sqlite" else None
+        if database and database != ":memory:" and Path(database).resolve() == Path(
+                path).resolve():
+            raise ValueError(f"{os.fspath(path)!r} is the knowledge base's own SQLite file: "
+                             f"{what} would replace the store; give another path")
+
     def to_parquet(self, path: str | os.PathLike) -> Path:
         """Write :meth:`to_frame` to a parquet file atomically (temp file + rename).
 
         Raises ``ValueError`` if ``path`` is this knowledge base's own SQLite file.
         """
         path = Path(path)
-        database = self.engine.url.database if self.dialect == "sqlite" else None
-        if database and database != ":memory:" and Path(database).resolve() == path.resolve():
-            raise ValueError(f"{os.fspath(path)!r} is the knowledge base's own SQLite file: "
-                             "the export would replace the store; give another path")
+        self.check_not_own_file(path, "the export")
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.close(fd)

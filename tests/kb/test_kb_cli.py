@@ -95,3 +95,21 @@ def test_reading_commands_open_the_default_and_parquet_exports(tmp_path, capsys)
     out = tmp_path / "copy.parquet"
     assert main(["kb", "export", "default", str(out)]) == 0
     assert len(KnowledgeBase.from_parquet(out)) == n
+
+
+def test_export_refuses_a_card_that_would_replace_the_store_or_the_export(tmp_path, capsys):
+    """`kb export kb.sqlite out.parquet --card kb.sqlite` wrote the card over the
+    knowledge base itself (then "file is not a database"); --card out.parquet replaced
+    the export; both exited 0."""
+    from metaopt.cli import main
+
+    store = tmp_path / "kb.sqlite"
+    with KnowledgeBase(store) as kb:
+        kb.add_frame(load_default().to_frame().head(20))
+    out = tmp_path / "out.parquet"
+    assert main(["kb", "export", str(store), str(out), "--card", str(store)]) == 2
+    assert "own SQLite file: the card would replace the store" in capsys.readouterr().err
+    assert main(["kb", "export", str(store), str(out), "--card", str(out)]) == 2
+    assert "the card would replace it" in capsys.readouterr().err
+    assert len(KnowledgeBase.open_existing(store)) == 20
+    assert len(KnowledgeBase.from_parquet(out)) == 20
