@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +46,10 @@ class Proposal:
 
 _KEY_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
 _N_REFINED = 3  # incumbents whose neighbours join the candidates (MetaModel.refined)
+# the files of a saved MetaModel, in the order a save moves them in (portfolio.json,
+# whose presence marks a model, last)
+_MODEL_FILES = ("ranker.safetensors", "ranker.json", "cost.json", "policy.json",
+                "portfolio.json")
 
 
 def _plain(value: Any) -> Any:
@@ -551,17 +557,22 @@ class MetaModel:
         (an earlier model's ranker would otherwise be loaded with this portfolio)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.portfolio.save(directory / "portfolio.json")
-        if self.ranker is not None:
-            self.ranker.save(directory / "ranker")
-        else:
-            for name in ("ranker.json", "ranker.safetensors"):
-                (directory / name).unlink(missing_ok=True)
-        if self.cost is not None:
-            self.cost.save(directory / "cost.json")
-        else:
-            (directory / "cost.json").unlink(missing_ok=True)
-        (directory / "policy.json").write_text(dumps(self.policy, indent=1))
+        # every part is written first to a folder beside it, then moved in: an
+        # interrupted save leaves the earlier model whole, not its ranker with this
+        # model's portfolio
+        with tempfile.TemporaryDirectory(dir=directory, prefix=".saving-") as staging:
+            staged = Path(staging)
+            self.portfolio.save(staged / "portfolio.json")
+            if self.ranker is not None:
+                self.ranker.save(staged / "ranker")
+            if self.cost is not None:
+                self.cost.save(staged / "cost.json")
+            (staged / "policy.json").write_text(dumps(self.policy, indent=1))
+            for name in _MODEL_FILES:
+                if (staged / name).is_file():
+                    os.replace(staged / name, directory / name)
+                else:
+                    (directory / name).unlink(missing_ok=True)
         return directory
 
     @classmethod

@@ -113,6 +113,29 @@ def test_save_paths_with_dots_and_stale_parts(small_meta_model, tmp_path):
     assert not (full / "ranker.safetensors").exists()
 
 
+def test_an_interrupted_save_leaves_the_earlier_model_whole(small_meta_model, tmp_path,
+                                                            monkeypatch):
+    """Saving over an earlier model and interrupted after the portfolio was written, the
+    directory held the new portfolio beside the old ranker and policy, and loaded without
+    a word. Parts are now staged, then moved in together."""
+    directory = MetaModel(small_meta_model.portfolio, n_warmup=2).save(tmp_path / "m")
+    before = sorted(p.name for p in directory.iterdir())
+
+    save_ranker = ConfigRanker.save
+
+    def interrupted(self, path):  # after the ranker's files, before the policy's
+        save_ranker(self, path)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ConfigRanker, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        small_meta_model.save(directory)
+    monkeypatch.undo()
+    loaded = MetaModel.load(directory)
+    assert loaded.ranker is None and loaded.n_warmup == 2
+    assert sorted(p.name for p in directory.iterdir()) == before  # no staging folder left
+
+
 def test_settings_from_numpy_save(tabrepo_matrix, split, tmp_path):
     """Settings from a sweep (np.arange gives numpy integers) trained, then saving failed
     with 'Object of type int64 is not JSON serializable', losing the training."""
