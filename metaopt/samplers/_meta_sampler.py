@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import numbers
+import os
 import random
 import threading
 import time
@@ -169,8 +170,9 @@ class MetaSampler(BaseSampler):
         Needed with ``meta_features`` to sample candidates; inferred from ``dataset``
         when None (a target of a few whole values reads as classes: pass
         ``task="regression"`` to tune a regressor on it).
-    meta_model : MetaModel or str, optional
-        Default: the model shipped for ``space``; a path loads a saved one.
+    meta_model : MetaModel, str or path, optional
+        Default: the model shipped for ``space``; a path loads a saved one (at
+        construction, so a wrong path fails there).
     source_studies : sequence of optuna.Study, optional
         The user's past studies on other datasets with the same space: the best trial
         of each is tried first, before the portfolio's picks.
@@ -205,7 +207,7 @@ class MetaSampler(BaseSampler):
         dataset: Dataset | tuple | None = None,
         meta_features: pd.Series | None = None,
         task: str | None = None,
-        meta_model: MetaModel | str | None = None,
+        meta_model: MetaModel | str | os.PathLike | None = None,
         source_studies: Sequence[Study] | None = None,
         n_warmup: int | None = None,
         fallback: BaseSampler | None = None,
@@ -219,6 +221,11 @@ class MetaSampler(BaseSampler):
             raise ValueError(f"task must be one of {TASK_TYPES} or None, got {task!r}")
         if space is not None and meta_model is None:
             shipped_space(space)  # a ValueError naming the known spaces
+        if isinstance(meta_model, (str, os.PathLike)):
+            meta_model = MetaModel.load(meta_model)
+        elif meta_model is not None and not isinstance(meta_model, MetaModel):
+            raise TypeError("meta_model must be a MetaModel or the directory of a saved one, "
+                            f"got {type(meta_model).__name__}")
         self._init = {"space": space, "task": task, "meta_model": meta_model}
         self._dataset = self._as_dataset(dataset, task)
         self._meta_features = None if meta_features is None else self._as_meta_features(
@@ -373,8 +380,6 @@ class MetaSampler(BaseSampler):
             if self._space_name is None:
                 return False
         model = self._meta_model_arg
-        if isinstance(model, str):
-            model = MetaModel.load(model)
         model = model if model is not None else _shipped_model(self._space_name, self._task)
         if self._n_warmup is not None:  # on a copy: the MetaModel a caller passed stays as it was
             model = copy.copy(model)

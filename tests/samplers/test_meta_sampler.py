@@ -244,6 +244,20 @@ def test_bad_arguments_fail_at_construction():
         MetaSampler(space="random_forest", fallback="tpe")
 
 
+def test_meta_model_as_a_path(tmp_path, small_meta_model, objective):
+    """A pathlib.Path was kept unloaded: the first trial failed with "'PosixPath' object
+    has no attribute 'handoff_after'". A wrong path or type now fails at construction."""
+    model_dir = small_meta_model.save(tmp_path / "model")
+    study = optuna.create_study(sampler=make_sampler(model_dir))
+    study.optimize(objective, n_trials=2)
+    first = small_meta_model.portfolio.suggest(2, None)["params"].tolist()
+    assert [t.params for t in study.trials] == first
+    with pytest.raises(ValueError, match="meta-model directory .* does not exist"):
+        make_sampler(tmp_path / "missing")
+    with pytest.raises(TypeError, match="meta_model must be a MetaModel or the directory"):
+        make_sampler(42)
+
+
 def test_meta_features_lacking_some_names_still_reach_the_ranker():
     """The ranker refused a Series without every meta-feature, and the sampler read that
     as 'every candidate used': each trial after the warm start went silently to TPE."""
