@@ -116,6 +116,21 @@ def _shipped_model(space: str, task: str | None) -> MetaModel:
         return load_meta_model(ALL, task).restrict(combined)
 
 
+def _model_for_space(space: str, model: MetaModel) -> MetaModel:
+    """``model`` checked to serve ``space``: a model of that space, or of a combination of
+    model families holding each of ``space``'s, restricted to them (as the shipped ``"all"``
+    model is). A ValueError otherwise."""
+    own = model.space
+    if own.name == space:
+        return model
+    asked = get_space(space) if space == ALL or "+" in space else None
+    members = {m.name for m in getattr(asked, "members", ())}
+    if members and isinstance(own, CombinedSpace) and members <= {m.name for m in own.members}:
+        return model.restrict(asked)
+    raise ValueError(f"meta_model was trained on space {own.name!r}, not {space!r}: pass "
+                     f"space={own.name!r} (or None) or a model of {space!r}")
+
+
 def _study_families(study: Study) -> list[str] | None:
     """Choices of the study's ``"space"`` parameter, when they are all registered spaces."""
     for t in study.get_trials(deepcopy=False):
@@ -172,7 +187,9 @@ class MetaSampler(BaseSampler):
         ``task="regression"`` to tune a regressor on it).
     meta_model : MetaModel, str or path, optional
         Default: the model shipped for ``space``; a path loads a saved one (at
-        construction, so a wrong path fails there).
+        construction, so a wrong path fails there). With ``space``, a model of that
+        space, or of a combination of model families holding each of ``space``'s
+        (restricted to them); a model of another space is refused.
     source_studies : sequence of optuna.Study, optional
         The user's past studies on other datasets with the same space: the best trial
         of each is tried first, before the portfolio's picks.
@@ -226,6 +243,8 @@ class MetaSampler(BaseSampler):
         elif meta_model is not None and not isinstance(meta_model, MetaModel):
             raise TypeError("meta_model must be a MetaModel or the directory of a saved one, "
                             f"got {type(meta_model).__name__}")
+        if space is not None and meta_model is not None:
+            meta_model = _model_for_space(space, meta_model)
         self._init = {"space": space, "task": task, "meta_model": meta_model}
         self._dataset = self._as_dataset(dataset, task)
         self._meta_features = None if meta_features is None else self._as_meta_features(

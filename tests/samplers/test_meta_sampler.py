@@ -258,6 +258,34 @@ def test_meta_model_as_a_path(tmp_path, small_meta_model, objective):
         make_sampler(42)
 
 
+def test_meta_model_of_another_space_is_refused_and_a_combination_restricted():
+    """``space`` was ignored when a ``meta_model`` was given: a model of another space (or
+    an unknown space name) was taken silently, and an ``all`` model served "knn+linear"
+    with its whole portfolio, so its first pick (extra trees) went to the fallback
+    labelled "portfolio pick 1"."""
+    import json
+
+    from sklearn.datasets import load_breast_cancer
+
+    from metaopt.ranker import load_meta_model
+    from metaopt.spaces import get_space
+
+    hgb = load_meta_model("hist_gradient_boosting", "classification")
+    for space in ("svm", "nonexistent"):
+        with pytest.raises(ValueError, match="trained on space 'hist_gradient_boosting', not"):
+            MetaSampler(space=space, meta_model=hgb)
+    X, y = load_breast_cancer(return_X_y=True)
+    space = get_space("knn+linear")
+    sampler = MetaSampler(space=space.name, dataset=(X, y), seed=0,
+                          meta_model=load_meta_model("all", "classification"))
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(lambda t: (space.sample(t, "classification"), 0.5)[1], n_trials=3)
+    claimed = [json.loads(t.system_attrs["metaopt:config"]) for t in study.trials]
+    assert [c["space"] for c in claimed] == [t.params["space"] for t in study.trials]
+    assert [t.system_attrs["metaopt:source"].split(":")[0] for t in study.trials] == [
+        f"portfolio pick {i}" for i in (1, 2, 3)]
+
+
 def test_meta_features_lacking_some_names_still_reach_the_ranker():
     """The ranker refused a Series without every meta-feature, and the sampler read that
     as 'every candidate used': each trial after the warm start went silently to TPE."""
