@@ -595,7 +595,8 @@ class MAMLpp(GradientLearner):
     """MAML++ (Antoniou et al., 2019): the training fixes that apply to any network.
 
     * **LSLR** -- learned per-layer (per parameter tensor), per-step inner learning rates,
-      ``lrs[name]`` of shape ``[steps]``.
+      ``learning_rates()[name]`` of shape ``[steps]`` (stored in ``lrs`` under the
+      name with ``-`` for ``.``).
     * **MSL** -- multi-step loss: the query loss after *every* inner step, weighted;
       weights start uniform and anneal linearly toward the last step over
       ``msl_iterations`` outer iterations (non-final weights floor at ``0.03 / steps``).
