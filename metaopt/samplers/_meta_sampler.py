@@ -131,6 +131,17 @@ def _model_for_space(space: str, model: MetaModel) -> MetaModel:
                      f"space={own.name!r} (or None) or a model of {space!r}")
 
 
+def _task_of(meta_features: pd.Series | None, task: str | None) -> str | None:
+    """``task``, or when it is None, the one ``meta_features`` state
+    (``is_classification``); a ValueError when the two disagree."""
+    flag = None if meta_features is None else meta_features.get("is_classification")
+    stated = {1.0: "classification", 0.0: "regression"}.get(flag) if flag is not None else None
+    if task is not None and stated is not None and task != stated:
+        raise ValueError(f"task={task!r}, but meta_features are of a {stated} dataset "
+                         f"(is_classification={flag:g})")
+    return task or stated
+
+
 def _study_families(study: Study) -> list[str] | None:
     """Choices of the study's ``"space"`` parameter, when they are all registered spaces."""
     for t in study.get_trials(deepcopy=False):
@@ -182,9 +193,10 @@ class MetaSampler(BaseSampler):
         Precomputed :func:`metaopt.metafeatures.compute` output (instead of ``dataset``),
         or knowledge-base columns ``mf_*``.
     task : {"classification", "regression"}, optional
-        Needed with ``meta_features`` to sample candidates; inferred from ``dataset``
-        when None (a target of a few whole values reads as classes: pass
-        ``task="regression"`` to tune a regressor on it).
+        Which of the space's meta-models serves the study. Inferred when None: from
+        ``dataset`` (a target of a few whole values reads as classes: pass
+        ``task="regression"`` to tune a regressor on it), or from ``meta_features``'
+        ``is_classification`` (a ``task`` that contradicts it is refused).
     meta_model : MetaModel, str or path, optional
         Default: the model shipped for ``space``; a path loads a saved one (at
         construction, so a wrong path fails there). With ``space``, a model of that
@@ -245,10 +257,11 @@ class MetaSampler(BaseSampler):
                             f"got {type(meta_model).__name__}")
         if space is not None and meta_model is not None:
             meta_model = _model_for_space(space, meta_model)
-        self._init = {"space": space, "task": task, "meta_model": meta_model}
-        self._dataset = self._as_dataset(dataset, task)
         self._meta_features = None if meta_features is None else self._as_meta_features(
             meta_features)
+        task = _task_of(self._meta_features, task)
+        self._init = {"space": space, "task": task, "meta_model": meta_model}
+        self._dataset = self._as_dataset(dataset, task)
         self._source_studies = list(source_studies or [])
         for i, source in enumerate(self._source_studies):
             if not isinstance(source, Study):

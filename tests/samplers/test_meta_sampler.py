@@ -303,6 +303,29 @@ def test_meta_features_lacking_some_names_still_reach_the_ranker():
     assert [s.split()[0] for s in sources] == ["portfolio"] * 3 + ["ranker"] * 2
 
 
+def test_task_from_meta_features():
+    """Meta-features of a regression dataset without ``task`` got the classification
+    model (svm@classification: its picks had no epsilon, which went to the fallback);
+    the task is read from their is_classification now, and a contradicting one refused."""
+    from sklearn.datasets import load_diabetes
+
+    from metaopt.metafeatures import compute
+    from metaopt.samplers._meta_sampler import _claim_of
+    from metaopt.spaces import get_space
+
+    features = compute(*load_diabetes(return_X_y=True), "regression")
+    space = get_space("svm")
+    sampler = MetaSampler(space="svm", meta_features=features, seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(lambda t: (space.sample(t, "regression"), 0.5)[1], n_trials=2)
+    assert all("epsilon" in _claim_of(t) for t in study.trials)
+    with pytest.raises(ValueError, match="meta_features are of a regression dataset"):
+        MetaSampler(space="svm", meta_features=features, task="classification")
+    with pytest.raises(ValueError, match="meta_features are of a regression dataset"):
+        MetaSampler(space="svm", meta_features=features.add_prefix("mf_"),
+                    task="classification")
+
+
 def test_meta_features_as_knowledge_base_columns_reach_the_ranker():
     """mf_-prefixed meta-features (a PerformanceMatrix row), which the meta-model takes,
     were warned about as holding no known name and completed with 30 NaN ones beside
