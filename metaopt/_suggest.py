@@ -48,9 +48,14 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
         A space with a shipped meta-model (see :func:`metaopt.ranker.shipped_spaces`).
     n : int
         Number of configurations.
+    task : {"classification", "regression"}, optional
+        Inferred from ``y`` when None (a target of a few whole values reads as classes:
+        pass ``task="regression"`` for a regression on it).
     meta_model : MetaModel or path, optional
         Defaults to the shipped one for ``space``. A model (shipped or not) trained on
         no dataset of this task type is refused with a ``ValueError``.
+    random_state : int
+        Seed of the meta-features' subsamples and landmarker folds.
 
     Returns
     -------
@@ -59,7 +64,8 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
         ``expected_regret`` (mean best-so-far normalized regret over the knowledge base
         after this pick), ``mean_regret`` (this configuration's own mean regret there),
         ``best_on`` (known datasets where it was the best configuration) and
-        ``reason``. ``.attrs["neighbors"]`` holds the nearest known datasets. Fewer than
+        ``reason``. ``.attrs["neighbors"]`` holds the nearest known datasets and
+        ``.attrs["summary"]`` one line on the data, them and the picks' order. Fewer than
         ``n`` rows (with a warning) when the portfolio holds fewer.
     """
     n = check_int(n, "n")
