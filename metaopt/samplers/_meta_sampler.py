@@ -35,7 +35,7 @@ from metaopt.ranker import MetaModel
 from metaopt.ranker._metamodel import CandidatesExhausted, config_key
 from metaopt.ranker._scaling import as_metafeature_frame
 from metaopt.ranker._shipped import load_meta_model, shipped_space, shipped_spaces
-from metaopt.spaces import CombinedSpace, combine, get_space, list_spaces
+from metaopt.spaces import CombinedSpace, SearchSpace, combine, get_space, list_spaces
 from metaopt.spaces._combined import FAMILY
 from metaopt.spaces._registry import ALL
 
@@ -116,19 +116,28 @@ def _shipped_model(space: str, task: str | None) -> MetaModel:
         return load_meta_model(ALL, task).restrict(combined)
 
 
-def _model_for_space(space: str, model: MetaModel) -> MetaModel:
-    """``model`` checked to serve ``space``: a model of that space, or of a combination of
-    model families holding each of ``space``'s, restricted to them (as the shipped ``"all"``
-    model is). A ValueError otherwise."""
+def _restricted(model: MetaModel, asked: SearchSpace | None) -> MetaModel | None:
+    """``model`` restricted to the model families of the combination ``asked`` (as the
+    shipped ``"all"`` model is) when it was trained on a combination holding each of them;
+    None otherwise."""
     own = model.space
-    if own.name == space:
-        return model
-    asked = get_space(space) if space == ALL or "+" in space else None
     members = {m.name for m in getattr(asked, "members", ())}
     if members and isinstance(own, CombinedSpace) and members <= {m.name for m in own.members}:
         return model.restrict(asked)
-    raise ValueError(f"meta_model was trained on space {own.name!r}, not {space!r}: pass "
-                     f"space={own.name!r} (or None) or a model of {space!r}")
+    return None
+
+
+def _model_for_space(space: str, model: MetaModel) -> MetaModel:
+    """``model`` checked to serve ``space``: a model of that space, or of a combination of
+    model families holding each of ``space``'s, restricted to them. A ValueError otherwise."""
+    if model.space.name == space:
+        return model
+    restricted = _restricted(model, get_space(space) if space == ALL or "+" in space else None)
+    if restricted is None:
+        raise ValueError(f"meta_model was trained on space {model.space.name!r}, not "
+                         f"{space!r}: pass space={model.space.name!r} (or None) or a model "
+                         f"of {space!r}")
+    return restricted
 
 
 def _task_of(meta_features: pd.Series | None, task: str | None) -> str | None:
@@ -404,9 +413,12 @@ class MetaSampler(BaseSampler):
     def _load(self, study: Study | None) -> bool:
         if self._space_name is None and self._families:
             self._space_name = "+".join(self._families)
+            members = combine([get_space(f) for f in self._families])
             if self._meta_model_arg is None:
-                members = combine([get_space(f) for f in self._families])
                 self._meta_model_arg = _shipped_model(ALL, self._task).restrict(members)
+            else:  # a combined model of the user's, as the shipped one
+                self._meta_model_arg = (_restricted(self._meta_model_arg, members)
+                                        or self._meta_model_arg)
         if self._space_name is None:
             self._space_name = self._infer_space(study)
             if self._space_name is None:

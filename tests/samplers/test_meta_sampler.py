@@ -284,6 +284,13 @@ def test_meta_model_of_another_space_is_refused_and_a_combination_restricted():
     assert [c["space"] for c in claimed] == [t.params["space"] for t in study.trials]
     assert [t.system_attrs["metaopt:source"].split(":")[0] for t in study.trials] == [
         f"portfolio pick {i}" for i in (1, 2, 3)]
+    # the same when the families are inferred from the objective's "space" parameter
+    inferred = MetaSampler(dataset=(X, y), seed=0,
+                           meta_model=load_meta_model("all", "classification"))
+    again = optuna.create_study(direction="maximize", sampler=inferred)
+    again.optimize(lambda t: (space.sample(t, "classification"), 0.5)[1], n_trials=3)
+    claimed = [json.loads(t.system_attrs["metaopt:config"]) for t in again.trials]
+    assert [c["space"] for c in claimed] == [t.params["space"] for t in again.trials]
 
 
 def test_meta_features_lacking_some_names_still_reach_the_ranker():
