@@ -57,11 +57,25 @@ def _contains(dist: BaseDistribution, value: Any) -> bool:
         return False
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _nearest_choice(choices: Sequence[float], value: float) -> Any:
+    """The choice of a numeric grid nearest to ``value`` (on a log scale when all are
+    positive: 40 is nearer 100 than 10), or ``_OUTSIDE`` beyond the grid's ends."""
+    if not min(choices) <= value <= max(choices):
+        return _OUTSIDE
+    scale = np.log if value > 0 and min(choices) > 0 else (lambda x: x)
+    return min(choices, key=lambda choice: abs(scale(choice) - scale(value)))
+
+
 def _fitted(dist: BaseDistribution, value: Any) -> Any:
     """``value`` as ``dist`` takes it (a number inside its range rounded to its step or
-    to an integer), or ``_OUTSIDE`` (another choice, out of range)."""
+    to an integer, or to the nearest choice of a grid of numbers), or ``_OUTSIDE``
+    (another choice, out of range)."""
     value = _python(value)
-    numeric = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    numeric = _is_number(value)
     if isinstance(dist, (FloatDistribution, IntDistribution)) and numeric:
         if not dist.low <= value <= dist.high:  # (int() would pull 3.4 into [1, 3])
             return _OUTSIDE
@@ -69,6 +83,9 @@ def _fitted(dist: BaseDistribution, value: Any) -> Any:
         if step:
             value = min(dist.low + round((value - dist.low) / step) * step, dist.high)
         value = type(dist.low)(value)
+    elif (isinstance(dist, CategoricalDistribution) and numeric
+          and all(_is_number(c) for c in dist.choices)):  # suggest_categorical("C", [1, 10])
+        value = _nearest_choice(dist.choices, value)
     return value if _contains(dist, value) else _OUTSIDE
 
 

@@ -706,6 +706,34 @@ def test_proposals_rounding_to_an_evaluated_step_are_not_repeated():
     assert len({t.params["C"] for t in study.trials}) == 8
 
 
+def test_values_are_fitted_to_the_nearest_choice_of_a_grid_of_numbers():
+    """Numeric parameters asked as categorical grids (n_estimators in 100, 200, 300,
+    500): no proposal was exactly on the grid, so every trial after the warm start went
+    whole to the fallback (no claim), and TPE repeated earlier trials."""
+    from optuna.distributions import CategoricalDistribution
+
+    from metaopt.samplers._meta_sampler import _OUTSIDE, _fitted
+
+    grid = CategoricalDistribution([0.001, 0.01, 0.1, 1.0, 10.0])
+    assert _fitted(grid, 0.04) == 0.1  # nearest on a log scale
+    assert _fitted(grid, 20.0) is _OUTSIDE  # beyond the grid, as beyond a range
+    assert _fitted(CategoricalDistribution(["sqrt", 0.5, 1.0]), 0.75) is _OUTSIDE
+
+    def on_grids(trial: optuna.Trial) -> float:
+        n = trial.suggest_categorical("n_estimators", [100, 200, 300, 500])
+        leaf = trial.suggest_categorical("min_samples_leaf", [1, 2, 4, 8])
+        features = trial.suggest_categorical("max_features", ["sqrt", "log2", 0.5, 1.0])
+        trial.suggest_categorical("bootstrap", [True, False])
+        return -abs(n - 300) / 100 - leaf / 4 + (features == 0.5)
+
+    study = optuna.create_study(direction="maximize",
+                                sampler=MetaSampler(space="random_forest", seed=0))
+    study.optimize(on_grids, n_trials=10)
+    assert all(json.loads(t.system_attrs.get("metaopt:config") or "null")
+               for t in study.trials[1:])  # the first shows the sampler the grids
+    assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 10
+
+
 def _two_forest_parameters(trial: optuna.Trial, best_log_leaf: float) -> float:
     """An objective of 2 of the random forest's 5 parameters, as the space defines them."""
     from metaopt.spaces import get_space
