@@ -588,6 +588,12 @@ class MetaSampler(BaseSampler):
         if params is None and t.state.is_finished():
             # enqueued, added or another sampler's: a failed one must not be proposed again
             params = self._as_config(t.params)
+        elif params is None and (fixed := t.system_attrs.get("fixed_params")):
+            # enqueued, waiting or running: taken once known whole (a parallel worker ran
+            # it a second time); what it leaves open, the fallback sets as it runs
+            given = {**fixed, **t.params}
+            config = self._as_config(given)
+            params = config if config is not None and set(config) <= set(given) else None
         if params is not None:  # running, waiting, failed, not finite: taken, not informative
             return "claimed", params
         return None

@@ -119,6 +119,22 @@ def test_a_failed_enqueued_configuration_is_not_proposed_again(small_meta_model,
     assert states == [optuna.trial.TrialState.FAIL] + [optuna.trial.TrialState.COMPLETE] * 2
 
 
+def test_a_running_enqueued_configuration_is_taken(small_meta_model):
+    """One worker runs the enqueued first portfolio pick while another asks: the
+    sampler saw the enqueued trial only once finished and claimed the same pick."""
+    study = optuna.create_study(sampler=make_sampler(small_meta_model))
+    first = small_meta_model.portfolio.suggest(1, None)["params"][0]
+    study.enqueue_trial(first)
+    running, other = study.ask(), study.ask()
+    assert TABREPO_SPACE.sample(running, "classification") == first
+    assert TABREPO_SPACE.sample(other, "classification") != first
+    # one that leaves parameters open runs another configuration: it takes none
+    study = optuna.create_study(sampler=make_sampler(small_meta_model))
+    study.enqueue_trial({name: first[name] for name in list(first)[:2]})
+    study.ask()
+    assert TABREPO_SPACE.sample(study.ask(), "classification") == first
+
+
 def test_hyperband_brackets_do_not_hide_trials(small_meta_model, objective):
     """Optuna's HyperbandPruner shows a sampler one bracket's trials; MetaSampler still
     learns from every trial and never proposes a configuration twice."""
