@@ -239,8 +239,8 @@ class MetaSampler(BaseSampler):
         Default ``TPESampler(multivariate=True, group=True, seed=seed)`` (``group``:
         each model family of a combined space is its own multivariate group).
     worst_value : float, optional
-        Objective values worse than this count as this for the meta-model (the study
-        keeps the real ones). For metrics without a lower bound, such as R², where one
+        Objective values worse than this, infinite ones too, count as this for the
+        meta-model (the study keeps the real ones). For metrics without a lower bound, such as R², where one
         diverging fit can score -1e29: the ranker adapts on the gaps between scores, and
         one such value makes every other gap look like zero. The shipped regression
         meta-models were trained on R² floored at 0, so ``worst_value=0.0`` matches them
@@ -575,10 +575,10 @@ class MetaSampler(BaseSampler):
         elif t.state == TrialState.PRUNED and t.intermediate_values:
             # its last reported value, at the fidelity where it was stopped
             value = t.intermediate_values[max(t.intermediate_values)]
-        if value is not None and np.isfinite(value):
-            score = sign * value  # higher = better
-            if self._worst_value is not None:
-                score = max(score, sign * self._worst_value)
+        score = None if value is None or np.isnan(value) else sign * value  # higher = better
+        if score is not None and self._worst_value is not None:
+            score = max(score, sign * self._worst_value)  # a diverged fit's -inf too
+        if score is not None and np.isfinite(score):
             # claimed values, overridden by what the objective really used where the
             # space can take it (or the whole trial when another sampler or
             # enqueue_trial produced it)

@@ -215,6 +215,8 @@ def test_worst_value_bounds_what_the_ranker_sees(small_meta_model, objective):
     assert diverged.trials[0].value == 1e29
     at_bound = [t.params for t in run(1.0).trials]
     assert [t.params for t in diverged.trials] == at_bound
+    # an infinite error is worse than the bound too: it was left out, as if not evaluated
+    assert [t.params for t in run(float("inf"), worst_value=1.0).trials] == at_bound
     assert [t.params for t in run(1e29).trials] != at_bound
     with pytest.raises(ValueError, match="worst_value must be a finite number"):
         MetaSampler(space="tabrepo_lightgbm", worst_value=float("nan"))
