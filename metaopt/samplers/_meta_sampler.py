@@ -230,7 +230,8 @@ class MetaSampler(BaseSampler):
         (restricted to them); a model of another space is refused.
     source_studies : sequence of optuna.Study, optional
         The user's past studies on other datasets with the same space: the best trial
-        of each is tried first, before the portfolio's picks.
+        of each is tried first, before the portfolio's picks (a warning names a study
+        whose best trial is no configuration of the space).
     n_warmup : int, optional
         Distinct configurations evaluated or claimed before the ranker takes over
         (default: the meta-model's); the portfolio's picks fill what other trials of the
@@ -512,7 +513,11 @@ class MetaSampler(BaseSampler):
             except ValueError:  # no completed trial
                 continue
             params = self._as_config(best.params, model)
-            if params is not None:
+            if params is None:  # another space's study, or its parameters renamed
+                warnings.warn(f"MetaSampler: the best trial of source study "
+                              f"{source.study_name!r} ({best.params}) is no configuration of "
+                              f"space {self._space_name!r}: it is not tried", stacklevel=2)
+            else:
                 found.append(params)
         return found
 

@@ -890,3 +890,23 @@ def test_foreign_trials_are_not_taken_for_the_default_configuration():
     multi = optuna.create_study(directions=["minimize", "minimize"])
     with pytest.raises(ValueError, match=r"source_studies\[0\] .* is multi-objective"):
         MetaSampler(space="svm", source_studies=[multi])
+
+
+def test_a_source_study_of_other_parameters_is_named():
+    """A source study whose parameters were renamed (svc_C) was dropped silently: the
+    study started from the portfolio as if no source study had been given."""
+    from optuna.distributions import FloatDistribution
+
+    def source(name, param):
+        study = optuna.create_study(study_name=name, direction="maximize")
+        study.add_trial(optuna.trial.create_trial(
+            params={param: 3.0}, distributions={param: FloatDistribution(1e-3, 1e3)},
+            value=0.9))
+        return study
+
+    sampler = MetaSampler(space="svm", seed=0,
+                          source_studies=[source("renamed", "svc_C"), source("same", "C")])
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    with pytest.warns(UserWarning, match="source study 'renamed' .* no configuration of space"):
+        study.optimize(_svm_score, n_trials=1)
+    assert study.trials[0].params["C"] == 3.0
