@@ -114,6 +114,16 @@ def _offered(trial: FrozenTrial, own: dict[str, BaseDistribution]) -> tuple[str,
     return tuple(claim) if ran else ()
 
 
+def _overridden(trial: FrozenTrial, served: set[str]) -> tuple[str, ...]:
+    """The parameters a trial ran with another value than its claim's, though the claim's
+    fitted the distribution asked for, without this sampler serving them (``served``): a
+    sampler wrapping this one (``PartialFixedSampler``) set them."""
+    claim = _claim_of(trial) or {}
+    return tuple(n for n, v in trial.params.items() if n in claim and n not in served
+                 and (fitted := _fitted(trial.distributions[n], claim[n])) is not _OUTSIDE
+                 and fitted != v)
+
+
 def _claim_of(trial: FrozenTrial) -> dict[str, Any] | None:
     """The configuration a trial claimed; None when it claimed none, or its claim was
     withdrawn after clashes (stored as JSON ``null``)."""
@@ -330,9 +340,12 @@ class MetaSampler(BaseSampler):
         self._priority: list[dict[str, Any]] = []
         self._families: list[str] | None = None  # read from a "space" parameter
         self._finished: dict[int, tuple[str, Any] | None] = {}  # trial id -> observation
-        # trial id -> (distributions asked for, parameters claimed) of a finished trial
-        self._asked: dict[int, tuple[dict[str, BaseDistribution], tuple[str, ...]]] = {}
+        # trial id -> (distributions asked for, parameters claimed, parameters set by
+        # another sampler) of a finished trial
+        self._asked: dict[int, tuple[dict[str, BaseDistribution], tuple[str, ...],
+                                     tuple[str, ...]]] = {}
         self._handed_off: set[int] = set()  # ids of trials given whole to the fallback
+        self._served: dict[int, set[str]] = {}  # trial id -> parameters served from its claim
         self._overlap_checked = False  # a completed trial used the meta-model's parameters
         # Optuna's one-study cache of the relative search space (a second study's trials
         # were read as new trials of the first one, or refused on an RDB storage)
@@ -653,23 +666,28 @@ class MetaSampler(BaseSampler):
         predicate (None: anything): inside the distributions the objective asks for
         where they are narrower than the meta-model's space, and not the same, on the
         parameters it asks for and rounded to their steps, as one of ``taken`` (a
-        parameter it was offered but never asked for, it sets itself: configurations
-        differing only there are one)."""
+        parameter it was offered but never asked for, it sets itself, and one a wrapping
+        sampler fixed, that sampler sets: configurations differing only there are one)."""
         space = self._model.sampling_space or self._model.space
         own = {p.name: p.distribution for p in space.params}
         asked: dict[str, BaseDistribution] = {}
         offered: set[str] = set()
+        fixed: set[str] = set()
         for t in study.get_trials(deepcopy=False, states=_FINISHED):
             if t._trial_id not in self._asked:  # a finished trial never changes
-                self._asked[t._trial_id] = (t.distributions, _offered(t, own))
-            distributions, claimed = self._asked[t._trial_id]
+                # (a trial another process sampled for: not known to be overridden)
+                served = self._served.pop(t._trial_id, None)
+                overridden = () if served is None else _overridden(t, served)
+                self._asked[t._trial_id] = (t.distributions, _offered(t, own), overridden)
+            distributions, claimed, overridden = self._asked[t._trial_id]
             asked.update(distributions)
             offered.update(claimed)
+            fixed.update(overridden)
         narrowed = {n: d for n, d in asked.items() if n in own and d != own[n]}
         # a range or choices sharing no value with the space's: the fallback's to choose
         foreign = {n for n, d in narrowed.items() if not _overlaps(d, own[n])}
         narrowed = {n: d for n, d in narrowed.items() if n not in foreign}
-        unused = (offered - set(asked)) | foreign
+        unused = (offered - set(asked)) | foreign | fixed
         if not narrowed and not unused:
             return None
 
@@ -767,6 +785,7 @@ class MetaSampler(BaseSampler):
         config = self._config_for(study, trial) or {}
         fitted = {n: _fitted(d, config[n]) for n, d in search_space.items() if n in config}
         out = {n: v for n, v in fitted.items() if v is not _OUTSIDE}
+        self._served.setdefault(trial._trial_id, set()).update(out)
         rest = {n: d for n, d in search_space.items() if n not in out}
         if rest:
             # a stateful fallback (grouped TPE) infers its own space first, then samples
@@ -796,6 +815,7 @@ class MetaSampler(BaseSampler):
         value = _fitted(param_distribution, config[param_name]) if param_name in config \
             else _OUTSIDE
         if value is not _OUTSIDE:
+            self._served.setdefault(trial._trial_id, set()).add(param_name)
             return value
         return self._fallback.sample_independent(study, trial, param_name, param_distribution)
 

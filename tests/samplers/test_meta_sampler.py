@@ -910,3 +910,17 @@ def test_a_source_study_of_other_parameters_is_named():
     with pytest.warns(UserWarning, match="source study 'renamed' .* no configuration of space"):
         study.optimize(_svm_score, n_trials=1)
     assert study.trials[0].params["C"] == 3.0
+
+
+def test_a_parameter_fixed_by_a_wrapping_sampler_does_not_make_copies_look_new():
+    """PartialFixedSampler fixes C: configurations differing only in C ran as one, and
+    the claims of finished trials (C not as run) came back as proposals that clashed
+    with those trials, 5 times over, in one process: the trial went to the fallback."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.PartialFixedSampler({"C": 1.0}, MetaSampler(space="svm", seed=0))
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(_svm_score, n_trials=14)
+    sources = [t.system_attrs["metaopt:source"] for t in study.trials]
+    assert not [s for s in sources if "clashed" in s], sources
+    assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 14
