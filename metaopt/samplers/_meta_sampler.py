@@ -325,7 +325,7 @@ class MetaSampler(BaseSampler):
         self._time_budget = time_budget
         self._lock = threading.Lock()
         self._setup_lock = threading.Lock()
-        self._study_key: tuple | None = None  # the study the per-study state belongs to
+        self._bound: Study | None = None  # the study the per-study state belongs to
         self._reset_study_state()
 
     def _reset_study_state(self) -> None:
@@ -354,36 +354,30 @@ class MetaSampler(BaseSampler):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_lock"], state["_setup_lock"]  # locks do not pickle; fresh ones are right
-        state["_study_key"] = None  # may hold a storage, which need not pickle
+        state["_bound"] = None  # a study holds a storage, which need not pickle
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock, self._setup_lock = threading.Lock(), threading.Lock()
 
-    @staticmethod
-    def _key_of(study: Study) -> tuple:
-        """An RDB study by its URL; any other by its storage object itself, held in the
-        key (an ``id()`` is reused once a finished study's storage is freed, and a new
-        study then looked like the old one)."""
-        storage = study._storage
-        url = getattr(getattr(storage, "_backend", storage), "url", None)
-        return (url or storage, study._study_id)
-
     def _bind(self, study: Study) -> None:
-        """Start afresh on a study other than the last one: trial ids restart in every
-        storage, so a sampler reused for a second study read the first one's trials
-        from its cache (and its direction, its time-budget clock, its handed-off trials)."""
-        key = self._key_of(getattr(study, "_study", study))
-        if key == self._study_key:
+        """Start afresh on a Study object other than the last one: trial ids restart in
+        every storage, and a study deleted and created again (a notebook cell run again on
+        an SQLite file; or another in-memory ``"sqlite://"`` database) has the same URL and
+        id, so a sampler reused for a second study read the first one's trials from its
+        cache (and its direction, its time-budget clock, its handed-off trials). The
+        object is held, not its ``id()``, which is reused once a finished study is freed."""
+        study = getattr(study, "_study", study)
+        if study is self._bound:
             return
         with self._setup_lock:
-            if key == self._study_key:
+            if study is self._bound:
                 return
-            if self._study_key is not None and self._fallback_arg is None:
+            if self._bound is not None and self._fallback_arg is None:
                 self._fallback = self._default_fallback()  # grouped TPE: one study's too
             self._reset_study_state()
-            self._study_key = key
+            self._bound = study
 
     def _default_fallback(self) -> BaseSampler:
         """Grouped multivariate TPE, new for each study (its search space is one study's)."""

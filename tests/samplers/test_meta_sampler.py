@@ -790,16 +790,37 @@ def test_a_parameter_outside_the_space_does_not_hide_the_ones_never_asked_for():
     assert len(asked) == 16
 
 
-def test_a_sampler_reused_for_another_study_starts_afresh():
+@pytest.mark.parametrize("storage", [None, "sqlite://"])
+def test_a_sampler_reused_for_another_study_starts_afresh(storage):
     """Trial ids restart in every storage: a reused sampler read the first study's trials
-    (with the other direction) from its cache and repeated its proposals."""
+    (with the other direction) from its cache and repeated its proposals. Every
+    in-memory SQLite database ("sqlite://") has the same URL: the second one's study was
+    taken for the first one's, and its scores were read with the first one's sign."""
     sampler = MetaSampler(space="svm", seed=0)
-    optuna.create_study(direction="maximize", sampler=sampler).optimize(_svm_score, n_trials=6)
-    second = optuna.create_study(direction="minimize", sampler=sampler)
+    optuna.create_study(direction="maximize", sampler=sampler,
+                        storage=storage).optimize(_svm_score, n_trials=6)
+    second = optuna.create_study(direction="minimize", sampler=sampler, storage=storage)
     second.optimize(_svm_score, n_trials=6)
     fresh = optuna.create_study(direction="minimize", sampler=MetaSampler(space="svm", seed=0))
     fresh.optimize(_svm_score, n_trials=6)
     assert [t.params for t in second.trials] == [t.params for t in fresh.trials]
+    observed, _ = sampler._observed(second)
+    assert [score for _, score in observed] == [-t.value for t in second.trials]
+
+
+def test_a_study_deleted_and_created_again_starts_afresh(tmp_path):
+    """A notebook cell run again on an SQLite file: the study deleted and created anew
+    under the same name has the same URL and id, and a reused sampler read its trials
+    from the deleted study's cache, with that study's direction."""
+    storage, sampler = f"sqlite:///{tmp_path}/study.db", MetaSampler(space="svm", seed=0)
+    for direction in ("maximize", "minimize"):
+        if direction == "minimize":
+            optuna.delete_study(study_name="cell", storage=storage)
+        study = optuna.create_study(study_name="cell", direction=direction, storage=storage,
+                                    sampler=sampler)
+        study.optimize(_svm_score, n_trials=3)
+    observed, _ = sampler._observed(study)
+    assert [score for _, score in observed] == [-t.value for t in study.trials]
 
 
 def test_a_sampler_reused_for_another_study_infers_that_studys_search_space(tmp_path):
