@@ -43,7 +43,6 @@ _CLAIM = "metaopt:config"  # trial system attribute: the configuration chosen fo
 _SOURCE = "metaopt:source"
 _CLAIM_ATTEMPTS = 5
 _OUTSIDE = object()  # a value a distribution cannot take
-_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
 def _python(value: Any) -> Any:
@@ -656,7 +655,7 @@ class MetaSampler(BaseSampler):
         return self._time_budget - (time.monotonic() - self._started)
 
     def _allowed(self, study: Study, taken: list[dict[str, Any]]):
-        """What the study's finished trials say a new configuration must be, as a
+        """What the study's trials say a new configuration must be, as a
         predicate (None: anything): inside the distributions the objective asks for
         where they are narrower than the meta-model's space, and not the same, on the
         parameters it asks for and rounded to their steps, as one of ``taken`` (a
@@ -667,7 +666,10 @@ class MetaSampler(BaseSampler):
         asked: dict[str, BaseDistribution] = {}
         offered: set[str] = set()
         fixed: set[str] = set()
-        for t in study.get_trials(deepcopy=False, states=_FINISHED):
+        for t in study.get_trials(deepcopy=False):
+            if not t.state.is_finished():  # running (asked in a batch, another worker's)
+                asked.update(t.distributions)
+                continue
             if t._trial_id not in self._asked:  # a finished trial never changes
                 # (a trial another process sampled for: not known to be overridden)
                 served = self._served.pop(t._trial_id, None)

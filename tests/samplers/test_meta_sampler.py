@@ -635,6 +635,21 @@ def test_narrowed_distributions_take_whole_configurations_inside_them():
         assert all(t.params[name] == claim[name] for name in t.params), (t.params, claim)
 
 
+def test_trials_asked_in_a_batch_take_whole_configurations_inside_narrowed_ones():
+    """Four trials asked at once with narrower distributions: only finished trials told
+    the sampler what the objective asks for, so the fourth (the ranker's) claimed C=821
+    and gamma=1.6, outside them, and ran the fallback's values instead."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+    asked = {"kernel": CategoricalDistribution(["rbf", "linear"]),
+             "C": FloatDistribution(1.0, 100.0, log=True),
+             "gamma": FloatDistribution(1e-3, 1e-1, log=True)}
+    study = optuna.create_study(direction="maximize", sampler=MetaSampler(space="svm", seed=0))
+    for trial in [study.ask(asked) for _ in range(4)][1:]:
+        claim = json.loads(study._storage.get_trial(trial._trial_id).system_attrs["metaopt:config"])
+        assert all(trial.params[name] == claim[name] for name in claim), (trial.params, claim)
+
+
 def test_a_range_outside_the_space_goes_to_the_fallback_alone():
     """C asked above the space's [0.001, 1000] and kernel among choices the space lacks:
     no configuration was inside those, so after trial 0 every trial went whole to the
