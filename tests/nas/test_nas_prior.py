@@ -285,6 +285,7 @@ def test_a_dataset_without_scores_is_left_out_with_a_warning():
     assert np.isfinite(gapped.training_["final_listwise_loss"]).all()
     assert gapped.training_["final_listwise_loss"] == plain.training_["final_listwise_loss"]
     assert gapped.training_["n_datasets"] == 8
-    with pytest.raises(ValueError, match="at least 2 datasets with scores"):
+    with pytest.raises(ValueError, match="at least 2 datasets with scores"), pytest.warns(
+            UserWarning, match="left out"):
         ArchitecturePrior(**settings).fit(mf.iloc[:2], configs,
                                           np.vstack([scores[0], np.full(300, np.nan)]))
