@@ -410,9 +410,10 @@ def _bin_codes(a: np.ndarray) -> np.ndarray:
 
 
 def _entropy(codes: np.ndarray) -> float:
-    """Shannon entropy in bits of the empirical distribution of integer codes."""
-    counts = np.bincount(codes)
-    prob = counts[counts > 0] / codes.size
+    """Shannon entropy in bits of the empirical distribution of integer codes. Counted
+    by value, not with ``np.bincount``: the codes of a column with many categories
+    times the number of classes reach billions, counters for each of them."""
+    prob = np.unique(codes, return_counts=True)[1] / codes.size
     return float(-(prob * np.log2(prob)).sum())
 
 

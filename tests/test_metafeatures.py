@@ -257,6 +257,30 @@ def test_large_dataset_runs():
     _check_well_formed(mf.compute(X, y, "classification"))
 
 
+def test_id_column_with_many_classes_stays_small():
+    # an ID-like column (a category per row) times 400 classes: counting its joint codes
+    # with np.bincount took 40,000 x 400 counters (128 MB) for a 2000-row subsample
+    import tracemalloc
+
+    n = 40_000
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"id": [f"u{i}" for i in range(n)], "x": rng.normal(size=n)})
+    y = np.array([f"c{k}" for k in rng.integers(0, 400, n)])
+    tracemalloc.start()
+    try:
+        v = mf.compute(X, y, "classification")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 60e6, f"peak traced memory {peak / 1e6:.0f} MB"
+    _check_well_formed(v)
+    assert v["max_categories"] == n
+    # an ID determines the class: I(id; y) = H(y) on the subsample, H(id) = log2(rows)
+    sub = from_arrays(X, y, "classification").subsample(2000, random_state=0)
+    h_y = stats.entropy(sub.y.value_counts(), base=2)
+    assert v["mutual_information_max"] == pytest.approx(h_y)
+
+
 @pytest.mark.parametrize(
     ("X", "y", "task", "match"),
     [
