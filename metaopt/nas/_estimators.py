@@ -312,11 +312,12 @@ _PARAMS_DOC = """
     n_trials : int or None, default=20
         Configurations to try (pruned ones count). None: until ``time_budget``.
     time_budget : float or None, default=None
-        Seconds for the whole ``fit``: a trial still training stops at the last moment
-        that leaves time to refit the best configuration so far (estimated from how long
-        its epochs took; the trial's best score so far counts, so once it beats the
-        complete trials its own refit is the one reserved), and no trial starts
-        after it. One epoch of one trial is the overrun at most.
+        Seconds for the whole ``fit``: a trial still training stops before an epoch
+        (as long as its others) that would leave too little time to refit the best
+        configuration so far (estimated from how long its epochs took; the trial's best
+        score so far counts, so once it beats the complete trials its own refit is the
+        one reserved), and no trial starts after that. The overrun is what these
+        estimates miss (and a first epoch that alone outlasts the budget).
     cv : int or float, default=3
         int: k-fold (stratified for classification when every class allows it);
         float: the share of rows in one validation hold-out.

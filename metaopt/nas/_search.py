@@ -191,9 +191,10 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
     """Optuna objective: sample (or take the enqueued) ``mlp`` configuration, train it
     with pruning, return the best mean validation score (higher is better).
 
-    With a ``deadline`` (a ``time.perf_counter()`` value), training stops in time to
-    refit the best configuration so far before it (its best score so far counts), and
-    a trial that would start with no time left stops the study instead."""
+    With a ``deadline`` (a ``time.perf_counter()`` value), training stops before an
+    epoch that would leave no time to refit the best configuration so far before it
+    (its best score so far counts), and a trial that would start with no time left
+    stops the study instead."""
 
     def run(trial: optuna.trial.Trial) -> float:
         params = suggest_mlp(trial, task)
@@ -204,9 +205,11 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
 
         def out_of_time(seconds: float, epochs: int, best_epoch: int,
                         score: float = -np.inf) -> bool:
-            """Whether the refit of the best configuration so far needs the time that is
-            left: this one's when its best ``score`` so far beats every complete trial
-            (stopped now, it would be the one refitted), else the best complete one's."""
+            """Whether one more epoch of this trial (as long as its others so far) would
+            leave too little time for the refit of the best configuration so far: this
+            one's when its best ``score`` so far beats every complete trial (stopped now,
+            it would be the one refitted), else the best complete one's."""
+            next_epoch = seconds / epochs if epochs else 0.0
             try:
                 incumbent = trial.study.best_trial
             except ValueError:  # no complete trial yet
@@ -215,7 +218,7 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
                 best = incumbent.user_attrs
                 seconds, epochs, best_epoch = best["seconds"], best["epochs"], best["best_epoch"]
             reserve = refit_seconds(trainer, seconds, epochs, best_epoch) if epochs else 0.0
-            return time.perf_counter() >= deadline - reserve
+            return time.perf_counter() + next_epoch >= deadline - reserve
 
         if deadline is not None and out_of_time(0.0, 0, 0):
             trial.study.stop()

@@ -124,6 +124,40 @@ def test_time_budget_reserves_the_refit_of_a_trial_that_would_be_the_best(
     assert (trial.user_attrs.get("stopped") == "time budget") == (epochs == 1)
 
 
+def test_time_budget_stops_a_trial_before_an_epoch_that_would_overrun_it(wine, monkeypatch):
+    """A trial stopped only once the refit's time was reached, so its last epoch ran past
+    the deadline: a 30 s fit took 39 s on 200,000 rows, where an epoch takes 6-10 s. It
+    now stops before an epoch (as long as its others) that would end after it. On a
+    clock where each fold's epoch takes 1 s: 2 folds, a deadline 2.5 epochs away."""
+    from metaopt.nas import _search
+
+    class Clock:
+        now = 0.0
+
+        def perf_counter(self) -> float:
+            return self.now
+
+    clock = Clock()
+
+    def one_second(*args) -> None:
+        clock.now += 1.0
+
+    monkeypatch.setattr(_search, "time", clock)
+    monkeypatch.setattr(_search, "train_epoch", one_second)
+    X, y = wine
+    splits = MetaMLPClassifier(cv=2)._splits(y - 1, 0)
+    trainer = FoldTrainer(X, y - 1, "classification", splits, torch.device("cpu"), 0)
+    trainer.rows_per_epoch = 1e9  # a refit reserves ~0 s: epochs alone meet the deadline
+    params = {**get_space("mlp").default("classification"), "n_layers": 1, "width": 16}
+    params.pop("max_epochs")
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial(params)
+    study.optimize(objective(trainer, "classification", 50, 50, deadline=5.0), n_trials=1)
+    trial = study.trials[-1]
+    assert trial.user_attrs.get("stopped") == "time budget"
+    assert (trial.user_attrs["epochs"], clock.now) == (2, 4.0)  # not 3 epochs, at 6 s
+
+
 def test_regression_trials_score_r2_in_any_target_units():
     """Validation R² compares like with like: the same in the target's raw units as in
     hundredths of them (it once compared standardised predictions with raw targets,
