@@ -508,6 +508,9 @@ def _oof_score(model, Z: np.ndarray, y: np.ndarray, folds: list, task: str) -> f
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            # many classes in few rows: y was validated as classes, not a regression target
+            warnings.filterwarnings("ignore", message="The number of unique classes is greater",
+                                    category=UserWarning)
             pred[test] = model.fit(Z[train], y[train]).predict(Z[test])
     if task == "classification":
         return accuracy_score(y, pred)

@@ -237,6 +237,21 @@ def test_one_row_per_class():
     assert v["landmark_1nn"] == 0.0  # a test row's class is never in its training folds
 
 
+def test_many_classes_warn_nothing():
+    """With more classes than half a landmarker's training rows (1500 classes in the
+    2000-row subsample), scikit-learn warned 9 times that y could be a regression
+    target, though compute had validated it as classes."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20_000, 3))
+    y = np.array([f"person{k}" for k in rng.integers(0, 1500, 20_000)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = mf.compute(X, y, "classification")
+    assert v["n_classes"] == 1500
+
+
 def test_two_rows():
     _check_well_formed(mf.compute([[0.0], [1.0]], [0, 1], "classification"))
     _check_well_formed(mf.compute([[0.0], [1.0]], [0.5, 1.5], "regression"))
