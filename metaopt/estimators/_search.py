@@ -445,8 +445,9 @@ class _MetaOptSearch(BaseEstimator):
             if left <= 0:
                 study.stop()
                 raise optuna.TrialPruned("time budget spent")
-            # the first trial may not take all the time: leave room for a second
-            limit = left if trial.number > 0 else left / 2
+            # the first trial may not take all the time: leave room for a second, when
+            # n_trials allows one
+            limit = left / 2 if trial.number == 0 and self.n_trials != 1 else left
             return function(*args, fold_map=partial(worker.map, seconds=limit))
 
         def objective(trial: optuna.Trial) -> float:

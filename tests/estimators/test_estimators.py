@@ -474,6 +474,30 @@ def test_time_budget_stops_a_slow_trial(estimator):
     assert elapsed <= 1.1 * budget + 1.0, elapsed  # 10 % plus the refit's start-up
 
 
+@pytest.mark.parametrize(("n_trials", "share"), [(1, 1.0), (2, 0.5)])
+def test_first_trial_gets_half_the_budget_only_when_a_second_may_follow(
+        wine, monkeypatch, n_trials, share):
+    """The first trial was stopped at half the time left "to leave room for a second"
+    even with n_trials=1: a 22 s fit whose one trial needed 13 s failed after 12 s
+    ("no configuration could be evaluated"), half its budget unused."""
+    from metaopt._isolated import KillableWorker
+
+    limits = []
+    original = KillableWorker.map
+
+    def map_recording(self, fn, calls, *, seconds):
+        limits.append(seconds)
+        return original(self, fn, calls, seconds=seconds)
+
+    monkeypatch.setattr(KillableWorker, "map", map_recording)
+    budget = 30.0
+    start = time.perf_counter()
+    MetaOptClassifier(n_trials=n_trials, spaces="linear", time_budget=budget, cv=2,
+                      recheck=False, random_state=0).fit(wine.X, wine.y)
+    assert share * (budget - 10) < limits[0] <= share * budget
+    assert time.perf_counter() - start < budget
+
+
 def test_a_search_whose_trials_all_fail_alike_stops_with_the_reason(wine):
     """3 rows of each class cannot be split into 4 stratified folds: every trial fails
     with that error, the search stops after a few of them (not at the time budget) and
