@@ -51,6 +51,8 @@ MAX_DENSE_CELLS = 50_000_000
 # Ensemble selection: out-of-fold predictions kept for this many of the best trials,
 # and time kept at the end to refit about this many of them.
 _ENSEMBLE_CANDIDATES = 30
+# ... and fewer when theirs (n_rows x n_classes floats each) would take more bytes than this
+_ENSEMBLE_BYTES = 1_000_000_000
 # a search stops when its first trials all fail with one error: the data or the
 # settings are at fault, not the configurations
 _SAME_FAILURES = 3
@@ -142,6 +144,13 @@ def _reshuffled(cv, seed: int | None):
         return None
     return type(cv)(n_splits=cv.n_splits, shuffle=True,
                     random_state=np.random.default_rng(seed).integers(2**31))
+
+
+def _candidates(predictions: np.ndarray) -> int:
+    """How many trials' out-of-fold ``predictions`` ensemble selection keeps:
+    ``_ENSEMBLE_CANDIDATES``, fewer (2 at least) when they would take more than
+    ``_ENSEMBLE_BYTES`` (200,000 rows of 500 classes are 800 MB a trial)."""
+    return max(2, min(_ENSEMBLE_CANDIDATES, _ENSEMBLE_BYTES // max(predictions.nbytes, 1)))
 
 
 def _best_value(study: optuna.Study) -> float:
@@ -478,8 +487,9 @@ class _MetaOptSearch(BaseEstimator):
                     pass  # no time to confirm: the first split's score stands
             if oof and oof[0] is not None and np.isfinite(score):
                 out_of_fold[trial.number] = (score, oof[0])
-                if len(out_of_fold) > _ENSEMBLE_CANDIDATES:
-                    del out_of_fold[min(out_of_fold, key=lambda n: out_of_fold[n][0])]
+                if len(out_of_fold) > _candidates(oof[0]):
+                    # of equal scores the latest goes: the study's best is the earliest
+                    del out_of_fold[min(out_of_fold, key=lambda n: (out_of_fold[n][0], -n))]
             return score
 
         done = len(study.get_trials(deepcopy=False, states=(COMPLETE,)))
@@ -704,7 +714,8 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
     ensemble_size : int or "auto", default="auto"
         1: the best configuration alone predicts. More: rounds of greedy ensemble
         selection (Caruana et al., 2004) over the out-of-fold predictions of the better
-        half of the trials (at most 30); the model that predicts averages the
+        half of the trials (at most 30, fewer when their predictions would take over
+        1 GB); the model that predicts averages the
         configurations whose average scored best, weighted by how often each was picked.
         Members are refitted while the time budget allows. ``"auto"``: 1 for
         :class:`MetaOptClassifier` (on the estimator benchmark 20 rounds changed mean

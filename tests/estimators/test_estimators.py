@@ -498,6 +498,28 @@ def test_first_trial_gets_half_the_budget_only_when_a_second_may_follow(
     assert time.perf_counter() - start < budget
 
 
+def test_ensemble_candidates_fit_in_a_memory_cap(wine, monkeypatch):
+    """Out-of-fold class probabilities of up to 30 trials were kept whatever their size:
+    30 x 77 MB for 30,000 rows of 300 classes (24 GB at 200,000 x 500). Beyond
+    ``_ENSEMBLE_BYTES`` fewer are kept (here 2 trials' worth): selection picks among them."""
+    from metaopt.estimators import _search
+
+    one_trial = len(wine.y) * wine.y.nunique() * 8
+    monkeypatch.setattr(_search, "_ENSEMBLE_BYTES", int(2.5 * one_trial), raising=False)
+    offered = []
+    original = _search.select
+
+    def select_recording(predictions, *args):
+        offered.append(len(predictions))
+        return original(predictions, *args)
+
+    monkeypatch.setattr(_search, "select", select_recording)
+    model = MetaOptClassifier(n_trials=10, spaces=["linear", "knn"], ensemble_size=5, cv=3,
+                              recheck=False, random_state=0).fit(wine.X, wine.y)
+    assert sum(t.state.name == "COMPLETE" for t in model.study_.trials) >= 6
+    assert offered == [2]
+
+
 def test_a_search_whose_trials_all_fail_alike_stops_with_the_reason(wine):
     """3 rows of each class cannot be split into 4 stratified folds: every trial fails
     with that error, the search stops after a few of them (not at the time budget) and
