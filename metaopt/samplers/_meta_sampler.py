@@ -223,7 +223,8 @@ class MetaSampler(BaseSampler):
         first trial then comes from ``fallback``; spaces that match equally are named in
         a warning).
     dataset : (X, y) or Dataset, optional
-        The data being tuned; its meta-features condition the warm start.
+        The data being tuned; its meta-features condition the warm start. Computed at
+        the first proposal, after which the sampler lets go of the data.
     meta_features : Series, optional
         Precomputed :func:`metaopt.metafeatures.compute` output (instead of ``dataset``),
         or knowledge-base columns ``mf_*``.
@@ -296,8 +297,12 @@ class MetaSampler(BaseSampler):
         self._meta_features = None if meta_features is None else self._as_meta_features(
             meta_features)
         task = _task_of(self._meta_features, task)
-        self._init = {"space": space, "task": task, "meta_model": meta_model}
+        # kept until its meta-features are computed (at the first proposal), then dropped:
+        # the sampler held a validated copy of the data for as long as it lived
         self._dataset = self._as_dataset(dataset, task)
+        if self._dataset is not None:
+            task = self._dataset.task
+        self._init = {"space": space, "task": task, "meta_model": meta_model}
         self._source_studies = list(source_studies or [])
         for i, source in enumerate(self._source_studies):
             if not isinstance(source, Study):
@@ -330,7 +335,7 @@ class MetaSampler(BaseSampler):
     def _reset_study_state(self) -> None:
         """What the sampler learns about one study, as before its first trial."""
         self._space_name: str | None = self._init["space"]
-        self._task = self._dataset.task if self._dataset is not None else self._init["task"]
+        self._task = self._init["task"]
         self._meta_model_arg = self._init["meta_model"]
         self._started: float | None = None  # time.monotonic() of the first proposal
         self._model: MetaModel | None = None
@@ -456,6 +461,7 @@ class MetaSampler(BaseSampler):
             from metaopt import metafeatures
 
             self._meta_features = metafeatures.compute_dataset(self._dataset)
+            self._dataset = None
         if self._task is None:
             self._task = model.portfolio.task_types_[0]
         self._priority = self._source_warm_starts(model)

@@ -415,6 +415,29 @@ def test_task_is_the_one_given_with_the_dataset(pmlb_root):
     with pytest.raises(ValueError, match="task='regression', but the Dataset"):
         MetaSampler(space="svm", dataset=from_arrays(X, y), task="regression")
 
+def test_the_data_is_dropped_once_its_meta_features_are_computed(pmlb_root):
+    """dataset=(X, y): the sampler held a validated copy of the data for as long as it
+    lived (pickled with it, 17 MB for 200,000 x 20), though it needs only the meta-features;
+    a second study (a new warm start) still uses them."""
+    import pickle
+
+    from metaopt.spaces import get_space
+
+    table = pd.read_csv(pmlb_root / "churn" / "churn.tsv.gz", sep="\t")
+    X, y = table.drop(columns="target"), table["target"]
+    space = get_space("linear")
+    sampler = MetaSampler(space="linear", dataset=(X, y), seed=0)
+    assert len(pickle.dumps(sampler)) > 700_000  # the data (800 kB), until the first proposal
+    params = []
+    for _ in range(2):
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        study.optimize(lambda t: (space.sample(t, "classification"), 0.0)[1], n_trials=1)
+        params.append(study.trials[0].params)
+        assert len(pickle.dumps(sampler)) < 500_000  # the meta-model, not the data
+    assert params[0] == params[1]  # both studies start from the same portfolio pick
+    assert study.trials[0].system_attrs["metaopt:source"].startswith("portfolio")
+
+
 def test_two_processes_on_sqlite_take_distinct_warm_starts(tmp_path, small_meta_model):
     model_dir = small_meta_model.save(tmp_path / "model")
     storage = f"sqlite:///{tmp_path / 'study.db'}"
