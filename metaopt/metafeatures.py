@@ -291,9 +291,10 @@ def _whole_data(X: pd.DataFrame, is_cat: np.ndarray, y: pd.Series, task: str) ->
     n, p = X.shape
     missing = X.isna().to_numpy()
     n_distinct = X.loc[:, is_cat].nunique().to_numpy()
-    numeric = X.loc[:, ~is_cat].to_numpy(dtype=float)
-    # fmin/fmax skip NaN; an all-NaN column gives NaN and counts as constant
-    spread = np.fmax.reduce(numeric, axis=0) > np.fmin.reduce(numeric, axis=0)
+    numeric = X.loc[:, ~is_cat]
+    # max/min skip NaN; an all-NaN column gives NaN and counts as constant. (In each
+    # column's dtype: not a float64 copy of all the data, twice its size for float32.)
+    spread = (numeric.max() > numeric.min()).to_numpy()
     out = {
         "n_instances": n,
         "n_features": p,

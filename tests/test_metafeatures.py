@@ -272,6 +272,29 @@ def test_large_dataset_runs():
     _check_well_formed(mf.compute(X, y, "classification"))
 
 
+def test_float32_data_is_not_copied_as_float64():
+    """The infinity check of validate and the constant-column check took a float64 copy
+    of all the numbers: compute peaked at 3.4 times the size of float32 data, now 2.6
+    (the validated frame is a copy)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100_000, 50)).astype(np.float32)
+    X[::97, 3] = np.nan
+    y = (X[:, 0] > 0).astype(int)
+    tracemalloc.start()
+    try:
+        v = mf.compute(X, y, "classification")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3.0 * X.nbytes, f"peak {peak / X.nbytes:.1f} x the data"
+    assert v["pct_constant_features"] == 0 and v["pct_missing_values"] == pytest.approx(
+        np.isnan(X).mean())
+    with pytest.raises(ValueError, match=r"infinite values in column\(s\) \['x7'\]"):
+        mf.compute(np.where(np.arange(50) == 7, np.inf, X[:10]).astype(np.float32), y[:10])
+
+
 def test_id_column_with_many_classes_stays_small():
     # an ID-like column (a category per row) times 400 classes: counting its joint codes
     # with np.bincount took 40,000 x 400 counters (128 MB) for a 2000-row subsample
