@@ -1,4 +1,5 @@
-"""Per-task losses with per-example weights, and the shared helpers that resolve them.
+"""Per-task losses with per-example weights, and the shared helpers that resolve them,
+resolve a device and seed torch.
 
 Every loss takes ``(pred, target, weight)`` for ONE task (no task dimension: the
 learners ``vmap`` over tasks) and returns a scalar. ``weight`` has one entry per
@@ -9,7 +10,8 @@ points can be stacked into one meta-batch.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -149,3 +151,16 @@ def resolve_device(device: str | torch.device) -> torch.device:
             raise ValueError(f"device={device!r} is not available to this torch build "
                              f"(torch {torch.__version__}); use 'auto' or 'cpu'") from err
     return resolved
+
+
+@contextmanager
+def seeded(seed: int | None, device: torch.device | None = None) -> Iterator[None]:
+    """torch's global generator (and a CUDA ``device``'s) seeded with ``seed`` inside
+    (None: left as it is), and restored after: metaopt's draws (initialisation,
+    dropout, shuffles) do not move the caller's torch stream, and with a seed do not
+    depend on it."""
+    cuda = [device] if device is not None and device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        if seed is not None:
+            torch.manual_seed(seed)
+        yield

@@ -16,6 +16,7 @@ from torch import nn
 
 from metaopt._fitted import unfitted_on_error
 from metaopt.meta import resolve_device
+from metaopt.meta._losses import seeded
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
 NORMS = {"none": None, "batchnorm": nn.BatchNorm1d, "layernorm": nn.LayerNorm}
@@ -211,9 +212,7 @@ class _BaseMLP(BaseEstimator):
         )
         if self.norm == "batchnorm" and len(train_idx) < 2:
             raise ValueError(f"norm='batchnorm' needs at least 2 training rows, got {n}")
-        cuda = [self.device_] if self.device_.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(int(rng.randint(2**31 - 1)))
+        with seeded(int(rng.randint(2**31 - 1)), self.device_):
             self._train(inputs, target, n_out, train_idx, val_idx)
         return self
 

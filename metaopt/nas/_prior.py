@@ -19,6 +19,7 @@ from torch import nn
 from metaopt._checks import check_int
 from metaopt._model_files import load_checked, member_state, save_checked
 from metaopt._version import __version__
+from metaopt.meta._losses import seeded
 from metaopt.meta.networks import mlp
 from metaopt.nas._lcbench import (
     LCBENCH_SPACE,
@@ -252,8 +253,8 @@ class ArchitecturePrior:
         members, losses = [], []
         for m in range(self.n_members):
             gen = torch.Generator().manual_seed(self.random_state * 1000 + seed + m)
-            torch.manual_seed(self.random_state * 1000 + seed + m)
-            net = mlp(x_mf.shape[1] + x_cfg.shape[1], self.hidden, activation=nn.SiLU)
+            with seeded(self.random_state * 1000 + seed + m):  # not the caller's stream
+                net = mlp(x_mf.shape[1] + x_cfg.shape[1], self.hidden, activation=nn.SiLU)
             opt = torch.optim.AdamW(net.parameters(), lr=self.lr,
                                     weight_decay=self.weight_decay)
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(self.iterations, 1))
@@ -521,7 +522,8 @@ class ArchitecturePrior:
         def networks(prefix: str, n: int) -> list[nn.Module]:
             members = []
             for state in member_state(tensors, prefix, n, weights):
-                net = mlp(n_in, self.hidden, activation=nn.SiLU)
+                with seeded(None):  # initial weights, replaced: not the caller's draws
+                    net = mlp(n_in, self.hidden, activation=nn.SiLU)
                 try:
                     net.load_state_dict(state)
                 except RuntimeError as exc:

@@ -14,6 +14,7 @@ import torch
 from sklearn.metrics import accuracy_score, r2_score
 from torch import nn
 
+from metaopt.meta._losses import seeded
 from metaopt.nas._mlp import build_mlp, train_epoch
 from metaopt.spaces import get_space
 
@@ -140,9 +141,7 @@ class FoldTrainer:
         """
         start = time.perf_counter()
         loss_fn = nn.CrossEntropyLoss() if self.task == "classification" else nn.MSELoss()
-        cuda = [self.device] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(self.seed)
+        with seeded(self.seed, self.device):
             models, optims = [], []
             for fold in self.folds:
                 model = build_mlp(fold.x_tr.shape[1], self.n_out, int(params["n_layers"]),

@@ -16,6 +16,7 @@ from metaopt._checks import check_int
 from metaopt._model_files import file_pair, load_checked, member_state, save_checked
 from metaopt._version import __version__
 from metaopt.meta import ANIL, MAML, Episodes, MetaSGD, MetaTrainer, resolve_device
+from metaopt.meta._losses import seeded
 from metaopt.meta.networks import mlp
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._scaling import MetaFeatureScaler
@@ -219,18 +220,20 @@ class ConfigRanker:
         seed = (int(np.random.SeedSequence().generate_state(1)[0] % 2**31)
                 if self.random_state is None else self.random_state)
         for m in range(self.n_ensemble):
-            torch.manual_seed(seed * 1000 + m)
-            learner = self._learner(features.shape[-1])
-            sampler = _EpisodeSampler(features, target, valid, self.max_support if steps else 0,
-                                      self.n_query, seed * 1000 + m)
-            if self.iterations > 0:  # 0: no meta-training (an ablation)
-                trainer = MetaTrainer(
-                    learner, iterations=self.iterations, meta_batch_size=self.meta_batch_size,
-                    lr=self.lr, eval_every=max(1, self.iterations // 10), device=str(device),
-                    progress=self.progress,
-                )
-                trainer.fit(sampler)
-                self.histories_.append(trainer.history_)
+            with seeded(seed * 1000 + m, device):  # the caller's torch stream stays its own
+                learner = self._learner(features.shape[-1])
+                sampler = _EpisodeSampler(features, target, valid,
+                                          self.max_support if steps else 0, self.n_query,
+                                          seed * 1000 + m)
+                if self.iterations > 0:  # 0: no meta-training (an ablation)
+                    trainer = MetaTrainer(
+                        learner, iterations=self.iterations,
+                        meta_batch_size=self.meta_batch_size, lr=self.lr,
+                        eval_every=max(1, self.iterations // 10), device=str(device),
+                        progress=self.progress,
+                    )
+                    trainer.fit(sampler)
+                    self.histories_.append(trainer.history_)
             learner.eval()
             self.members_.append(learner.cpu())
         self.space_name_ = matrix.space
@@ -389,7 +392,8 @@ class ConfigRanker:
                              f"{exc!r}") from exc
         self.members_ = []
         for state in member_state(tensors, "member", self.n_ensemble, weights_path):
-            learner = self._learner(self.n_features_)
+            with seeded(None):  # initial weights, replaced: no draws from the caller's stream
+                learner = self._learner(self.n_features_)
             try:
                 learner.load_state_dict(state)
             except RuntimeError as exc:

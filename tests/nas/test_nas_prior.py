@@ -134,6 +134,22 @@ def test_save_load_round_trip(toy_prior, tmp_path):
     assert loaded.training_ == toy_prior.training_
 
 
+def test_fit_and_load_leave_the_callers_torch_stream_alone(toy_prior, tmp_path):
+    """fit re-seeded torch's global generator with random_state (the caller's draws after
+    it no longer depended on the caller's seed); load drew initial weights from it."""
+    import torch
+
+    torch.manual_seed(1)
+    expected = torch.rand(3)
+    torch.manual_seed(1)
+    ArchitecturePrior(n_members=1, iterations=2, n_pool=64, random_state=0).fit(*_toy_data())
+    assert torch.equal(torch.rand(3), expected)
+    toy_prior.save(tmp_path / "p")
+    torch.manual_seed(1)
+    ArchitecturePrior.load(tmp_path / "p")
+    assert torch.equal(torch.rand(3), expected)
+
+
 def test_a_prior_saved_with_its_hedge_switched_loads_as_saved(toy_prior, tmp_path):
     """hedge switched off on a fitted prior (docs/nas.md) was saved with the hedge's
     networks but a setting of none: load() refused the files ('holds 1 flat

@@ -345,6 +345,26 @@ def test_every_algorithm_trains_and_ranks(algorithm, tabrepo_matrix, split):
     assert mean.shape == std.shape == (len(params) - 5,) and np.isfinite(mean).all()
 
 
+def test_fit_and_load_leave_the_callers_torch_stream_alone(tabrepo_matrix, split, tmp_path):
+    """A seeded fit re-seeded torch's global generator (every draw of the caller's after
+    it was the same whatever the caller's seed) and a load drew the unused initial weights
+    from it."""
+    import torch
+
+    train = tabrepo_matrix.subset(split[0][:6])
+    torch.manual_seed(1)
+    expected = torch.rand(3)
+    for step in ("fit", "load"):
+        torch.manual_seed(1)
+        if step == "fit":
+            ranker = ConfigRanker(n_ensemble=2, iterations=2, hidden=(8,),
+                                  random_state=0).fit(train)
+            path = ranker.save(tmp_path / "ranker")
+        else:
+            ConfigRanker.load(path)
+        assert torch.equal(torch.rand(3), expected), step
+
+
 def test_neighbours_of_a_configuration_on_the_bounds_stay_inside():
     from metaopt.ranker import load_meta_model
 
