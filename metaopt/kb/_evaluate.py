@@ -11,7 +11,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -81,31 +81,34 @@ def resolve_space(space: Any):
     return space
 
 
-def _torch_single_thread() -> None:
-    """Limit torch (if a model imported it) to one thread; it ignores threadpoolctl."""
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.get_num_threads() != 1:
-        torch.set_num_threads(1)
-
-
 @contextmanager
-def _single_threaded() -> Iterator[None]:
+def _single_threaded() -> Iterator[Callable[[], None]]:
     """One BLAS/OpenMP/torch thread and sequential joblib per evaluation: parallelism is
     across jobs.
 
     Oversubscribed thread pools made models 5-10x slower when evaluations share the
     cores, and a model's own joblib calls (ColumnTransformer, forests) must not be sent
     back to the runner's backend (under dask they were lost: "already forgotten").
-    torch's setting is restored if torch was loaded before.
+    torch is limited now if loaded, else by the function this yields once a model has
+    imported it (threadpoolctl knows only the libraries loaded before), and its setting
+    is restored at exit either way (a sequential build whose mlp model imported torch
+    used to leave the caller's torch on one thread).
     """
-    torch = sys.modules.get("torch")
-    previous = torch.get_num_threads() if torch is not None else None
+    before: list[int] = []  # torch's thread count before the limit
+
+    def limit_torch() -> None:
+        torch = sys.modules.get("torch")
+        if torch is not None and not before:
+            before.append(torch.get_num_threads())
+            torch.set_num_threads(1)
+
+    limit_torch()
     try:
         with threadpool_limits(limits=1), parallel_config(backend="sequential"):
-            yield
+            yield limit_torch
     finally:
-        if previous is not None:
-            torch.set_num_threads(previous)
+        if before:
+            sys.modules["torch"].set_num_threads(before[0])
 
 
 @contextmanager
@@ -176,7 +179,8 @@ def evaluate(
     fit_times: list[float] = []
     test_score = None
     try:
-        with _time_limit(job.time_limit), _single_threaded(), warnings.catch_warnings():
+        with _time_limit(job.time_limit), _single_threaded() as limit_torch, \
+                warnings.catch_warnings():
             warnings.simplefilter("ignore")
             space = resolve_space(job.space)
             scorer = get_scorer(job.scoring)
@@ -184,7 +188,7 @@ def evaluate(
             X_cv, y_cv = X.iloc[train_idx], y.iloc[train_idx]
             for tr, te in _splitter(job.task, job.cv_folds, job.seed).split(X_cv, y_cv):
                 model = space.build(job.params, job.task, random_state=job.seed)
-                _torch_single_thread()
+                limit_torch()  # a model of the mlp space imports torch
                 t0 = time.perf_counter()
                 model.fit(X_cv.iloc[tr], y_cv.iloc[tr])
                 fit_times.append(time.perf_counter() - t0)

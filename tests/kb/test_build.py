@@ -109,6 +109,34 @@ def test_sequential_backend_and_real_space(tmp_path):
     assert set(frame["config_id"]) == {c.config_id for c in expected}
 
 
+def test_torch_first_imported_by_a_model_gets_its_threads_back(tmp_path):
+    """A sequential build whose mlp model was the first to import torch left the caller's
+    torch on one thread: the setting was restored only when torch was loaded before.
+    (A fresh process: in this one torch is loaded, and threadpoolctl restores it.)"""
+    import os
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+import numpy as np
+from metaopt.data import from_arrays
+from metaopt.kb import build
+assert "torch" not in sys.modules
+rng = np.random.default_rng(0)
+X = rng.normal(size=(40, 3))
+build([from_arrays(X, (X[:, 0] > 0).astype(int), name="toy")], {str(tmp_path / "kb.sqlite")!r},
+      spaces="mlp", n_configs=1, cv_folds=2, backend="sequential", progress=False)
+import torch
+print(torch.get_num_threads())
+"""
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["2"]
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="n_configs must be an integer >= 1"):
         build([], ":memory:", n_configs=0)
