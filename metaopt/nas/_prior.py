@@ -137,6 +137,8 @@ class ArchitecturePrior:
     lr, weight_decay : float, default=3e-3, 1e-4
         AdamW settings of the meta-training.
     random_state : int, default=0
+        Seeds the networks and their training draws, and the pool: an integer >= 0
+        (numpy ones too).
 
     Attributes
     ----------
@@ -217,6 +219,7 @@ class ArchitecturePrior:
                              f"{self.target_temperature!r} and {self.temperature!r}")
         for name in ("n_members", "n_pool", "iterations", "batch_configs"):
             check_int(getattr(self, name), name)
+        seed = check_int(self.random_state, "random_state", minimum=0) * 1000
         feats = np.stack([prior_features(r) for r in _as_frame(meta_features)])
         self.feature_mean_ = feats.mean(axis=0)
         self.feature_scale_ = np.where(feats.std(axis=0) > 1e-9, feats.std(axis=0), 1.0)
@@ -236,9 +239,9 @@ class ArchitecturePrior:
             logits_target = logits_target - self.cost_weight * np.nan_to_num(z)
         target_logits = torch.tensor(logits_target, dtype=torch.float32)
         valid = torch.tensor(np.isfinite(scores))
-        self.members_, losses = self._train(x_mf, x_cfg, target_logits, valid, seed=0)
+        self.members_, losses = self._train(x_mf, x_cfg, target_logits, valid, seed)
         self.flat_members_, flat_losses = (
-            self._train(torch.zeros_like(x_mf), x_cfg, target_logits, valid, seed=100)
+            self._train(torch.zeros_like(x_mf), x_cfg, target_logits, valid, seed + 100)
             if self.hedge else ([], []))
         self.training_ = {"n_datasets": len(meta_features), "n_configs": len(configs),
                           "datasets": [str(i) for i in meta_features.index],
@@ -249,11 +252,12 @@ class ArchitecturePrior:
 
     def _train(self, x_mf: torch.Tensor, x_cfg: torch.Tensor, target_logits: torch.Tensor,
                valid: torch.Tensor, seed: int) -> tuple[list[nn.Module], list[float]]:
-        """``n_members`` scoring networks fitted listwise; their final losses."""
+        """``n_members`` scoring networks fitted listwise (seeded ``seed + m``); their
+        final losses."""
         members, losses = [], []
         for m in range(self.n_members):
-            gen = torch.Generator().manual_seed(self.random_state * 1000 + seed + m)
-            with seeded(self.random_state * 1000 + seed + m):  # not the caller's stream
+            gen = torch.Generator().manual_seed(seed + m)
+            with seeded(seed + m):  # not the caller's stream
                 net = mlp(x_mf.shape[1] + x_cfg.shape[1], self.hidden, activation=nn.SiLU)
             opt = torch.optim.AdamW(net.parameters(), lr=self.lr,
                                     weight_decay=self.weight_decay)

@@ -150,6 +150,19 @@ def test_fit_and_load_leave_the_callers_torch_stream_alone(toy_prior, tmp_path):
     assert torch.equal(torch.rand(3), expected)
 
 
+def test_a_numpy_random_state_fits_as_the_same_int():
+    """np.int64(0) (from np.arange) crashed fit with torch's 'TypeError: an integer is
+    required'; None crashed with an unsupported operand for * ."""
+    small = {"n_members": 1, "iterations": 3, "n_pool": 64}
+    plain = ArchitecturePrior(**small, random_state=0).fit(*_toy_data())
+    numpy = ArchitecturePrior(**small, random_state=np.int64(0)).fit(*_toy_data())
+    assert numpy.training_["final_listwise_loss"] == plain.training_["final_listwise_loss"]
+    assert numpy.sample(SMALL, 3, seed=1) == plain.sample(SMALL, 3, seed=1)
+    for bad in (None, -1, np.random.RandomState(0)):
+        with pytest.raises(ValueError, match="random_state must be an integer >= 0"):
+            ArchitecturePrior(**small, random_state=bad).fit(*_toy_data())
+
+
 def test_a_prior_saved_with_its_hedge_switched_loads_as_saved(toy_prior, tmp_path):
     """hedge switched off on a fitted prior (docs/nas.md) was saved with the hedge's
     networks but a setting of none: load() refused the files ('holds 1 flat
