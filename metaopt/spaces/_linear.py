@@ -32,7 +32,10 @@ def _build_linear(params: dict[str, Any], task: str, random_state: int | None) -
     if penalty == "l2":
         model = Ridge(alpha=params["alpha"])
     else:
-        model = ElasticNet(alpha=params["alpha"], l1_ratio=l1_ratio, max_iter=MAX_ITER)
+        # its seed, unused by the cyclic updates, is drawn anyway: from numpy's global
+        # RandomState without one
+        model = ElasticNet(alpha=params["alpha"], l1_ratio=l1_ratio, max_iter=MAX_ITER,
+                           random_state=random_state)
     return TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
 
 

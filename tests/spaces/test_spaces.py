@@ -176,6 +176,31 @@ def test_sampled_configs_fit_real_data(space, task, datasets):
 
 
 @pytest.mark.parametrize("task", TASKS)
+def test_seeded_fits_leave_numpy_global_random_state_alone(space, task, datasets):
+    """A model built with a random_state drew from numpy's global RandomState
+    (ElasticNet, the linear family's l1 / elasticnet regressor, had no seed): fitting
+    MetaOptRegressor(random_state=0) moved the caller's np.random stream."""
+    if (space.name, task) == ("svm", "regression"):
+        pytest.skip("scikit-learn's SVR takes no random_state and draws one it does not use")
+    X, y, _ = datasets[task]
+    configs = [space.default(task)] + _sample_configs(space, task, 6)
+    if space.name == "linear":
+        configs += [{"penalty": p, **({"C": 1.0} if task == "classification" else
+                                      {"alpha": 0.01})} for p in ("l1", "l2")]
+    def global_state():  # of np.random.seed / np.random.rand's legacy generator
+        _, key, pos, *_ = np.random.get_state()  # noqa: NPY002
+        return key.tobytes(), pos
+
+    for params in configs:
+        cheap = {k: min(v, CAPS[k]) if k in CAPS else v for k, v in params.items()}
+        before = global_state()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            space.build(cheap, task, random_state=0).fit(X[:200], y[:200])
+        assert global_state() == before, params
+
+
+@pytest.mark.parametrize("task", TASKS)
 def test_default_configs_fit_numpy_arrays_and_sparse_matrices(space, task, pmlb_root):
     """Sparse input once failed in every family but the forests ("Cannot center sparse
     matrices", or a sparse matrix where gradient boosting wants a DataFrame)."""
