@@ -131,7 +131,8 @@ class ConfigRanker:
     device : str
         ``"auto"`` picks CUDA when available.
     random_state : int, optional
-        Seeds meta-training (initialisation and episodes); None: a fresh seed each fit.
+        Seeds meta-training (initialisation and episodes): an integer >= 0 (numpy ones
+        too; not a RandomState); None: a fresh seed each fit.
     progress : bool
         Progress bar during meta-training.
 
@@ -199,6 +200,8 @@ class ConfigRanker:
         for name in ("inner_lr", "lr"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if self.random_state is not None:  # a seed: no RandomState (members need ints)
+            check_int(self.random_state, "random_state", minimum=0)
 
     def fit(self, matrix: PerformanceMatrix, space: SearchSpace | None = None) -> ConfigRanker:
         """Meta-train on every task of ``matrix`` (its space resolved by name if not given)."""

@@ -365,6 +365,17 @@ def test_fit_and_load_leave_the_callers_torch_stream_alone(tabrepo_matrix, split
         assert torch.equal(torch.rand(3), expected), step
 
 
+def test_a_random_state_that_is_no_seed_is_refused_by_name(tabrepo_matrix, split):
+    """-1, a RandomState or 1.5 failed in the first member's training with numpy's
+    'expected non-negative integer' or 'unsupported operand type(s) for *'."""
+    train = tabrepo_matrix.subset(split[0][:4])
+    for bad in (-1, np.random.RandomState(0), 1.5):
+        with pytest.raises(ValueError, match="random_state must be an integer >= 0"):
+            ConfigRanker(n_ensemble=1, iterations=1, hidden=(8,), random_state=bad).fit(train)
+        with pytest.raises(ValueError, match="random_state must be an integer >= 0"):
+            MetaModel.fit(train, ranker=ConfigRanker(random_state=bad))
+
+
 def test_neighbours_of_a_configuration_on_the_bounds_stay_inside():
     from metaopt.ranker import load_meta_model
 
