@@ -73,7 +73,7 @@ from metaopt.benchmark import (
 )
 from metaopt.benchmark._metrics import summary_table
 from metaopt.benchmark._plots import plot_curves
-from metaopt.benchmark._samplers import get_sampler_factory, quiet_optuna
+from metaopt.benchmark._samplers import get_sampler_factory
 from metaopt.benchmark._surrogate import (
     TestTask,
     load_tabrepo_matrix,
@@ -487,7 +487,6 @@ def main(argv: list[str] | None = None) -> None:
                         help="re-print tables and plots from --out/sampler_quality.csv")
     args = parser.parse_args(argv)
 
-    quiet_optuna()
     # GPSampler/CmaEsSampler warn at every trial of a conditional space (e.g. svm's gamma)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     single_threaded(args.threads)

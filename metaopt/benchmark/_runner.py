@@ -185,13 +185,13 @@ def _tune_flaml(job: BenchmarkJob, dataset, data, settings: Settings) -> list[di
     return rows
 
 
+@quiet_optuna()
 def run_job(job: BenchmarkJob, settings: Settings) -> list[dict]:
     """Load, split, tune, refit and score one job; every trial as a record.
 
     A job that fails as a whole (e.g. its dataset cannot be loaded) returns one record
     with ``status="job_failed"``.
     """
-    quiet_optuna()
     base = {"job": job.name, "dataset_key": job.ref.key, "dataset": job.ref.name,
             "method": job.method, "seed": job.seed, "fold": job.fold}
     try:
@@ -280,6 +280,7 @@ def _settings_file(out: Path, settings: Settings, extra: dict) -> None:
     _write_atomic(path, json.dumps({**current, **extra}, indent=1))
 
 
+@quiet_optuna()
 def run(
     suite,
     out: str | os.PathLike,
@@ -346,7 +347,6 @@ def run(
         raise ValueError(f"seeds must be >= 1 and folds, cv_folds >= 2; got seeds={seeds}, "
                          f"folds={folds}, cv_folds={cv_folds}")
     methods = _check_methods(methods)
-    quiet_optuna()
     spaces = spaces if spaces == "all" else tuple(
         spaces.split(",") if isinstance(spaces, str) else spaces)
     for task in ("classification", "regression"):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import optuna
@@ -82,7 +83,16 @@ def get_sampler_factory(name: str) -> SamplerFactory:
     raise ValueError(f"unknown optimizer {name!r}; accepted: {list(_SAMPLERS)}")
 
 
-def quiet_optuna() -> None:
-    """Silence Optuna's per-trial INFO logs and experimental warnings in benchmarks."""
+@contextmanager
+def quiet_optuna() -> Iterator[None]:
+    """Silence Optuna's per-trial INFO logs and experimental warnings in benchmarks (a
+    decorator too), and restore both after: a benchmark run from Python left the
+    caller's own studies at WARNING and their experimental warnings hidden."""
+    previous = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+            yield
+    finally:
+        optuna.logging.set_verbosity(previous)

@@ -105,6 +105,7 @@ def _check_sizes(budgets: Sequence[int], seeds: int) -> list[int]:
     return budgets
 
 
+@quiet_optuna()
 def evaluate_methods(
     splits: Sequence[tuple[PerformanceMatrix, Sequence[TestTask]]],
     methods: Sequence[str],
@@ -120,7 +121,6 @@ def evaluate_methods(
     :class:`NotApplicable` in ``fit`` is reported, not run. Ctrl-C stops the run and
     returns the runs finished so far (``interrupted``); the run in flight is lost.
     """
-    quiet_optuna()
     budgets = _check_sizes(budgets, seeds)
     if not methods:
         raise ValueError("methods must name at least one method (--methods: comma-separated, "

@@ -13,8 +13,8 @@ def test_model_based_samplers_do_not_log_every_independent_parameter(name, caplo
     """GP and CMA-ES model only the parameters of every trial; the others (conditional
     ones: YAHPO's rbv2 spaces, benchmark run's spaces) go to their random sampler by
     design. gp logged a warning per such parameter per trial, flooding the output."""
-    quiet_optuna()
-    study = optuna.create_study(sampler=get_sampler_factory(name)(None, 0))
+    with quiet_optuna():
+        study = optuna.create_study(sampler=get_sampler_factory(name)(None, 0))
 
     def objective(trial):
         kind = trial.suggest_categorical("kind", ["a", "b"])
@@ -27,3 +27,22 @@ def test_model_based_samplers_do_not_log_every_independent_parameter(name, caplo
     finally:
         optuna.logging.disable_propagation()
     assert not [r for r in caplog.records if "sampled independently" in r.getMessage()]
+
+
+def test_a_benchmark_leaves_the_callers_optuna_settings_alone(shared_data):
+    """quiet_optuna set Optuna's verbosity and a warnings filter for good: a benchmark
+    run from Python left the caller's own studies at WARNING, experimental warnings
+    hidden."""
+    import warnings
+
+    from metaopt.benchmark import tabrepo_benchmark
+
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    filters = list(warnings.filters)
+    try:
+        tabrepo_benchmark(shared_data / "tabrepo-lightgbm", cv=2, methods=["random"],
+                          budgets=[1], seeds=1, progress=False)
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO
+        assert warnings.filters == filters
+    finally:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
