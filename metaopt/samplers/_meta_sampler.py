@@ -264,6 +264,8 @@ class MetaSampler(BaseSampler):
         predictions on how long this study's completed trials took.
         ``MetaOptClassifier`` / ``MetaOptRegressor`` set it from their ``time_budget``.
     seed : int, optional
+        An int in [0, 2**32 - 1]: the same seed, the same suggestions (and a seeded
+        default ``fallback``); None: unseeded.
     """
 
     def __init__(
@@ -313,7 +315,11 @@ class MetaSampler(BaseSampler):
                                  "multi-objective: its best trial is undefined")
         # the meta-model checks its own n_warmup; this one replaces it on a copy
         self._n_warmup = None if n_warmup is None else check_int(n_warmup, "n_warmup", 0)
-        self._seed = seed
+        if seed is not None and not (isinstance(seed, numbers.Integral)
+                                     and not isinstance(seed, bool) and 0 <= seed < 2**32):
+            raise ValueError("seed must be None or an int in [0, 2**32 - 1] (a RandomState is "
+                             f"not a seed), got {seed!r}")
+        self._seed = None if seed is None else int(seed)
         if fallback is not None and not isinstance(fallback, BaseSampler):
             what = (f"the class {fallback.__name__}" if isinstance(fallback, type)
                     else f"{type(fallback).__name__} {fallback!r}")

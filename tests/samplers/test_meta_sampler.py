@@ -260,6 +260,13 @@ def test_bad_arguments_fail_at_construction():
         MetaSampler(space="random_forest", fallback=optuna.samplers.RandomSampler)
     with pytest.raises(TypeError, match="fallback must be an Optuna sampler instance"):
         MetaSampler(space="random_forest", fallback="tpe")
+    # with a fallback of the user's, a RandomState seed was accepted and failed after the
+    # warm start ('unsupported operand type(s) for *'), -1 and 1.5 in trial 0 (numpy's
+    # 'expected non-negative integer' / 'SeedSequence expects int')
+    for seed in (np.random.RandomState(0), -1, 1.5, 2**32):
+        with pytest.raises(ValueError, match="seed must be None or an int in"):
+            MetaSampler(space="random_forest", seed=seed,
+                        fallback=optuna.samplers.RandomSampler(seed=0))
 
 
 def test_meta_model_as_a_path(tmp_path, small_meta_model, objective):
