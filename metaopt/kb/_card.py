@@ -26,13 +26,15 @@ def write_card(kb: KnowledgeBase, path: str | os.PathLike,
     notes : str, optional
         Markdown placed under "How it was built" (the budget, the dataset order...).
 
-    Raises ``ValueError`` if ``path`` is the knowledge base's SQLite file or ``parquet``,
-    which the card would replace.
+    Raises ``ValueError`` if ``path`` is the knowledge base's SQLite file, ``parquet``
+    or the parquet file the knowledge base was read from, which the card would replace.
     """
     kb.check_not_own_file(path, "the card")
-    if parquet is not None and Path(parquet).resolve() == Path(path).resolve():
-        raise ValueError(f"the card path {os.fspath(path)!r} is the parquet export's: the "
-                         "card would replace it; give another path (e.g. CARD.md)")
+    for other, what in ((parquet, "the parquet export's"),
+                        (kb.parquet_source, "the parquet file the knowledge base was read from")):
+        if other is not None and Path(other).resolve() == Path(path).resolve():
+            raise ValueError(f"the card path {os.fspath(path)!r} is {what}: the card would "
+                             "replace it; give another path (e.g. CARD.md)")
     frame = kb.to_frame(metafeatures=False)
     runs = kb.runs()
     datasets = kb.datasets()

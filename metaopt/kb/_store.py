@@ -171,6 +171,7 @@ class KnowledgeBase:
 
     def __init__(self, store: str | os.PathLike = ":memory:") -> None:
         self.url = _url(store)
+        self.parquet_source: Path | None = None  # the export from_parquet read, if any
         try:
             url = sa.engine.make_url(self.url)
         except sa.exc.ArgumentError as exc:
@@ -460,7 +461,8 @@ class KnowledgeBase:
     def from_parquet(
         cls, path: str | os.PathLike, store: str | os.PathLike = ":memory:"
     ) -> KnowledgeBase:
-        """Load a parquet export (see :meth:`to_parquet`) into a store (in memory by default)."""
+        """Load a parquet export (see :meth:`to_parquet`) into a store (in memory by
+        default); ``parquet_source`` remembers the file, which a card must not replace."""
         try:
             frame = pd.read_parquet(path)
         except FileNotFoundError as exc:
@@ -476,6 +478,7 @@ class KnowledgeBase:
             )
         kb = cls(store)
         kb.add_frame(frame)
+        kb.parquet_source = Path(path)
         return kb
 
     def add_frame(self, frame: pd.DataFrame) -> int:

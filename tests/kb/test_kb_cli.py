@@ -113,3 +113,18 @@ def test_export_refuses_a_card_that_would_replace_the_store_or_the_export(tmp_pa
     assert "the card would replace it" in capsys.readouterr().err
     assert len(KnowledgeBase.open_existing(store)) == 20
     assert len(KnowledgeBase.from_parquet(out)) == 20
+
+
+def test_export_refuses_a_card_over_the_parquet_store_it_read(tmp_path, capsys):
+    """`kb export kb.parquet out.parquet --card kb.parquet` replaced the parquet the
+    knowledge base was read from with the card (it was then no parquet file), exit 0."""
+    from metaopt.cli import main
+
+    store = tmp_path / "kb.parquet"
+    load_default().to_parquet(store)
+    n = len(KnowledgeBase.from_parquet(store))
+    assert main(["kb", "export", str(store), str(tmp_path / "out.parquet"),
+                 "--card", str(store)]) == 2
+    assert "the knowledge base was read from: the card would replace it" in (
+        capsys.readouterr().err)
+    assert len(KnowledgeBase.from_parquet(store)) == n
