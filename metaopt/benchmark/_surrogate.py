@@ -69,10 +69,15 @@ class SurrogateResult:
     interrupted: bool = False
 
     def comparable(self) -> pd.DataFrame:
-        """``curves`` restricted to the (task, seed) runs that every method with results
-        finished, ranks recomputed among them: all of ``curves`` unless interrupted."""
+        """``curves`` restricted to the (task, seed) runs that every method that could run
+        (not :attr:`not_applicable`) finished, ranks recomputed among them: all of
+        ``curves`` unless interrupted (a method interrupted before its first run leaves
+        none)."""
+        if not self.interrupted:
+            return self.curves
+        ran = set(self.methods) - set(self.not_applicable)
         runs = self.curves.groupby(["task", "seed"])["method"].transform("nunique")
-        every = runs == self.curves["method"].nunique()
+        every = runs == len(ran)
         if every.all():
             return self.curves
         return add_ranks(self.curves[every].drop(columns="rank"), ["task", "seed", "budget"])

@@ -59,6 +59,24 @@ def test_an_interrupted_run_writes_the_runs_it_finished(tabrepo_dir, tmp_path, c
         ranks.loc[ranks["method"] == "stops", "task"])
 
 
+def test_an_interrupt_before_the_last_method_ran_compares_nothing(tabrepo_dir, tmp_path,
+                                                                   capsys):
+    """Ctrl-C in the first method, before 'portfolio' ran at all: the table ranked the
+    first method alone (rank 1.00 on its 2 runs, 'portfolio' n/a as if it could not run)
+    and said every method had finished those 2 runs."""
+    register_method("stops", _StopsOnItsThirdRun)
+    out, curves = tmp_path / "r.json", tmp_path / "c.csv"
+    code = main(["benchmark", "tabrepo", "--train", str(tabrepo_dir), "--cv", "5",
+                 "--methods", "stops,portfolio", "--budgets", "1,2", "--seeds", "1",
+                 "--json", str(out), "--curves", str(curves), "--no-progress"])
+    assert code == 130
+    printed = capsys.readouterr().out
+    assert "interrupted: 2 runs finished" in printed and "every method finished (0)" in printed
+    assert "mean normalized regret" not in printed
+    assert json.loads(out.read_text())["table"] is None
+    assert len(pd.read_csv(curves).groupby(["method", "task"])) == 2
+
+
 def test_an_output_that_is_a_directory_is_refused_before_the_run(tmp_path, capsys):
     """--json DIR ran the whole benchmark, then failed ('Is a directory'), saving nothing
     (--curves, written after it, neither)."""
