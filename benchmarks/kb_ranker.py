@@ -92,6 +92,8 @@ def main() -> None:
         splits = [(matrix.subset(train), matrix_tasks(matrix.subset(test), get_space(space)))
                   for train, test in task_folds(list(matrix.tasks.index), args.cv)]
         result = evaluate_methods(splits, methods, budgets, args.seeds, progress=False)
+        if result.interrupted:  # Ctrl-C: stop, not the next space with this one cut
+            raise KeyboardInterrupt
         curves.append(result.curves.assign(space=space))
     curves = pd.concat(curves, ignore_index=True)
     curves.to_csv(args.out, index=False)

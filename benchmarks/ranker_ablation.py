@@ -75,6 +75,8 @@ def main() -> None:
             continue
         result = tabrepo_benchmark(args.data, cv=args.cv, methods=[variant], budgets=budgets,
                                    seeds=args.seeds, tasks=tasks)
+        if result.interrupted:  # Ctrl-C: a cut variant is not done; a resume redoes it
+            raise KeyboardInterrupt
         result.curves.drop(columns="rank").to_csv(out, mode="a", header=not out.exists(),
                                                   index=False)
         print(f"{variant}: done", flush=True)
