@@ -107,10 +107,10 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
             f"path={str(path)!r} is not a {_FORMAT} checkpoint"
         )
     if (not isinstance(record.get("iteration"), int) or "learner" not in record
-            or not isinstance(record.get("weights_sha256"), str)):
-        raise ValueError(f"path={str(path)!r}: {json_path} lacks a learner name, an "
-                         "integer iteration or the weights' SHA-256; the file is damaged "
-                         "(or from a metaopt that did not record the SHA-256)")
+            or not isinstance(record.get("weights_sha256", ""), str)):
+        raise ValueError(f"path={str(path)!r}: {json_path} lacks a learner name or an "
+                         "integer iteration, or its weights' SHA-256 is not a string; the "
+                         "file is damaged")
     if record["learner"] != type(learner).__name__:
         raise ValueError(
             f"path={str(path)!r} holds a {record['learner']} checkpoint, cannot load it into {type(learner).__name__}"
@@ -119,7 +119,11 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
     if saved != built:
         warnings.warn(f"path={str(path)!r} was saved from a {record['learner']} built with "
                       f"{saved}; loading it into one built with {built}", stacklevel=2)
-    if record["weights_sha256"] != sha256(tensor_path.read_bytes()):
+    if "weights_sha256" not in record:  # saved before checkpoints recorded it
+        warnings.warn(f"path={str(path)!r} was saved by a metaopt that did not record its "
+                      "weights' SHA-256: they are loaded unchecked (the next save records "
+                      "it)", stacklevel=2)
+    elif record["weights_sha256"] != sha256(tensor_path.read_bytes()):
         raise ValueError(f"path={str(path)!r}: {tensor_path} is not the weights {json_path} "
                          "was saved with (SHA-256 mismatch: changed after saving, or a save "
                          "interrupted between the two files); refusing to load")

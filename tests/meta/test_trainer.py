@@ -323,3 +323,9 @@ def test_an_interrupted_checkpoint_save_leaves_a_pair_that_belongs_together(tmp_
     weights.write_bytes((tmp_path / "a" / "last.safetensors").read_bytes()[:-8])
     with pytest.raises(ValueError, match="SHA-256 mismatch"):
         load_checkpoint(fresh, tmp_path / "b" / "last")
+    # a checkpoint of a metaopt that recorded no SHA-256 still resumes, with a warning
+    record = json.loads((tmp_path / "a" / "last.json").read_text())
+    del record["weights_sha256"]
+    (tmp_path / "a" / "last.json").write_text(json.dumps(record))
+    with pytest.warns(UserWarning, match="did not record its weights' SHA-256"):
+        assert load_checkpoint(MAML(sine_net()), tmp_path / "a" / "last")["iteration"] == 2
