@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -148,6 +149,26 @@ def with_string_names(X: pd.DataFrame) -> pd.DataFrame:
     return X.set_axis([str(c) for c in X.columns], axis=1)
 
 
+def physical_memory() -> int | None:
+    """Bytes of physical memory of this machine; None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_dense_fits(X) -> None:
+    """``ValueError`` for a sparse ``X`` whose dense table would take over half of the
+    machine's memory: metaopt's data checks and meta-features work on dense data, and
+    such a table asked numpy for many GB (a ``MemoryError``, or the OOM killer)."""
+    need, memory = X.shape[0] * X.shape[1] * np.dtype(X.dtype).itemsize, physical_memory()
+    if memory is not None and need > memory / 2:
+        raise ValueError(
+            f"sparse X of shape {X.shape} would take {need / 2**30:.1f} GiB as the dense "
+            f"table metaopt works on, over half of this machine's {memory / 2**30:.1f} GiB: "
+            "give a sample of its rows, or fewer columns")
+
+
 def _to_frame(X) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
         frame = with_string_names(X)
@@ -157,6 +178,7 @@ def _to_frame(X) -> pd.DataFrame:
                              "give every column a name of its own")
         return frame.reset_index(drop=True)
     if sparse.issparse(X):
+        _check_dense_fits(X)
         return pd.DataFrame(X.toarray(), columns=[f"x{i}" for i in range(X.shape[1])])
     arr = np.asarray(X)
     if arr.ndim == 1:

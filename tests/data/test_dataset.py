@@ -248,3 +248,20 @@ def test_pyarrow_backed_strings_are_categorical(pmlb_root):
     assert ds.categorical_columns == ["SEX"]
     assert ds.X["SEX"].notna().all() and set(ds.X["SEX"]) == {"male", "female"}
     assert ds.X["AGE"].dtype == float and ds.X["AGE"].tolist() == frame["AGE"].head(40).tolist()
+
+
+def test_a_sparse_matrix_too_large_to_densify_is_refused_before_it_is(monkeypatch):
+    """A 100k x 50k CSR at 0.1 % density (60 MB) asked numpy for 37 GiB dense (a
+    MemoryError, or the OOM killer where it fits in virtual memory). Over half the
+    machine's memory is now refused first, saying what to do."""
+    import metaopt.data._dataset as dataset_module
+
+    rows = np.arange(100_000)
+    X = sparse.csr_matrix((np.ones(100_000), (rows, rows % 50_000)), shape=(100_000, 50_000))
+    y = np.arange(100_000) % 2
+    monkeypatch.setattr(dataset_module, "physical_memory", lambda: 24 * 2**30)
+    with pytest.raises(ValueError, match=r"would take 37\.3 GiB .* half of this machine's "
+                                         r"24\.0 GiB: give a sample of its rows"):
+        from_arrays(X, y)
+    small = sparse.random(200, 10, density=0.1, random_state=0, format="csr")
+    assert from_arrays(small, np.arange(200) % 2).X.shape == (200, 10)
