@@ -272,22 +272,27 @@ def test_large_dataset_runs():
     _check_well_formed(mf.compute(X, y, "classification"))
 
 
+def _computed_with_peak_memory(X, y):
+    """The meta-features of a classification dataset and the peak memory traced
+    while computing them (bytes)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        return mf.compute(X, y, "classification"), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_float32_data_is_not_copied_as_float64():
     """The infinity check of validate and the constant-column check took a float64 copy
     of all the numbers: compute peaked at 3.4 times the size of float32 data, now 2.6
     (the validated frame is a copy)."""
-    import tracemalloc
-
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100_000, 50)).astype(np.float32)
     X[::97, 3] = np.nan
     y = (X[:, 0] > 0).astype(int)
-    tracemalloc.start()
-    try:
-        v = mf.compute(X, y, "classification")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    v, peak = _computed_with_peak_memory(X, y)
     assert peak < 3.0 * X.nbytes, f"peak {peak / X.nbytes:.1f} x the data"
     assert v["pct_constant_features"] == 0 and v["pct_missing_values"] == pytest.approx(
         np.isnan(X).mean())
@@ -298,18 +303,11 @@ def test_float32_data_is_not_copied_as_float64():
 def test_id_column_with_many_classes_stays_small():
     # an ID-like column (a category per row) times 400 classes: counting its joint codes
     # with np.bincount took 40,000 x 400 counters (128 MB) for a 2000-row subsample
-    import tracemalloc
-
     n = 40_000
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"id": [f"u{i}" for i in range(n)], "x": rng.normal(size=n)})
     y = np.array([f"c{k}" for k in rng.integers(0, 400, n)])
-    tracemalloc.start()
-    try:
-        v = mf.compute(X, y, "classification")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    v, peak = _computed_with_peak_memory(X, y)
     assert peak < 60e6, f"peak traced memory {peak / 1e6:.0f} MB"
     _check_well_formed(v)
     assert v["max_categories"] == n

@@ -35,3 +35,26 @@ def yahpo_dir() -> Path:
     if not (path / "splits.json").is_file():
         pytest.skip("YAHPO data not available")
     return path
+
+
+class _StopsOnItsThirdRun:
+    """Evaluates the first configurations, and is interrupted (Ctrl-C) on its third run."""
+
+    def fit(self, train):
+        self.runs = 0
+
+    def run(self, problem, budget, seed):
+        self.runs += 1
+        if self.runs == 3:
+            raise KeyboardInterrupt
+        for i in range(budget):
+            problem.evaluate(i)
+
+
+@pytest.fixture
+def interrupted_method() -> str:
+    """The name of a registered benchmark method that a Ctrl-C stops on its third run."""
+    from metaopt.benchmark import register_method
+
+    register_method("stops", _StopsOnItsThirdRun)
+    return "stops"

@@ -4,7 +4,6 @@ import json
 
 import pandas as pd
 
-from metaopt.benchmark import register_method
 from metaopt.cli import main
 
 
@@ -23,24 +22,10 @@ def test_tabrepo_cli_writes_json_and_plot(tabrepo_dir, tmp_path, capsys):
     assert (tmp_path / "r.png").stat().st_size > 1000
 
 
-class _StopsOnItsThirdRun:
-    """Evaluates the first configurations, and is interrupted (Ctrl-C) on its third run."""
-
-    def fit(self, train):
-        self.runs = 0
-
-    def run(self, problem, budget, seed):
-        self.runs += 1
-        if self.runs == 3:
-            raise KeyboardInterrupt
-        for i in range(budget):
-            problem.evaluate(i)
-
-
-def test_an_interrupted_run_writes_the_runs_it_finished(tabrepo_dir, tmp_path, capsys):
+def test_an_interrupted_run_writes_the_runs_it_finished(tabrepo_dir, tmp_path, capsys,
+                                                        interrupted_method):
     """Ctrl-C in the last method of a long run lost every finished run. Now the curves
     hold them all, and the table compares the runs that every method finished."""
-    register_method("stops", _StopsOnItsThirdRun)
     out, curves = tmp_path / "r.json", tmp_path / "c.csv"
     code = main(["benchmark", "tabrepo", "--train", str(tabrepo_dir), "--cv", "5",
                  "--methods", "portfolio,stops", "--budgets", "1,2", "--seeds", "1",
@@ -60,11 +45,10 @@ def test_an_interrupted_run_writes_the_runs_it_finished(tabrepo_dir, tmp_path, c
 
 
 def test_an_interrupt_before_the_last_method_ran_compares_nothing(tabrepo_dir, tmp_path,
-                                                                   capsys):
+                                                                   capsys, interrupted_method):
     """Ctrl-C in the first method, before 'portfolio' ran at all: the table ranked the
     first method alone (rank 1.00 on its 2 runs, 'portfolio' n/a as if it could not run)
     and said every method had finished those 2 runs."""
-    register_method("stops", _StopsOnItsThirdRun)
     out, curves = tmp_path / "r.json", tmp_path / "c.csv"
     code = main(["benchmark", "tabrepo", "--train", str(tabrepo_dir), "--cv", "5",
                  "--methods", "stops,portfolio", "--budgets", "1,2", "--seeds", "1",

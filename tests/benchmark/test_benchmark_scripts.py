@@ -7,31 +7,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metaopt.benchmark import register_method
-
 SCRIPTS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-class _StopsOnItsThirdRun:
-    """Evaluates the first configurations, and is interrupted (Ctrl-C) on its third run."""
-
-    def fit(self, train):
-        self.runs = 0
-
-    def run(self, problem, budget, seed):
-        self.runs += 1
-        if self.runs == 3:
-            raise KeyboardInterrupt
-        for i in range(budget):
-            problem.evaluate(i)
-
-
 def test_ranker_ablation_stops_on_ctrl_c_and_redoes_the_cut_variant(tabrepo_dir, tmp_path,
-                                                                     monkeypatch):
+                                                                     monkeypatch,
+                                                                     interrupted_method):
     """tabrepo_benchmark returns the finished runs of an interrupted benchmark: the
     script stored the cut variant's 2 tasks as done ('stops: done'), went on with the
     next variant, and a resume skipped it. Ctrl-C stops it again, the variant unsaved."""
-    register_method("stops", _StopsOnItsThirdRun)
     out = tmp_path / "curves.csv"
     monkeypatch.syspath_prepend(str(SCRIPTS))
     monkeypatch.setattr(sys, "argv", [
