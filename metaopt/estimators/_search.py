@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 import importlib
 import numbers
-import pickle
 import sys
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -436,7 +436,7 @@ class _MetaOptSearch(BaseEstimator):
             time_budget=None if deadline is None else max(deadline - time.perf_counter(),
                                                           1e-3))
         # a stored search resumes only under the same data, weights, scoring and splits
-        key = joblib.hash((X, y, fit_params, self._scoring_key, cv))[:12]
+        key = joblib.hash((X, y, fit_params, self._scoring_key(), cv))[:12]
         study = optuna.create_study(
             direction="maximize", sampler=sampler, storage=self.storage,
             study_name=f"metaopt-{task}-{space.name}-{key}",
@@ -578,17 +578,18 @@ class _MetaOptSearch(BaseEstimator):
         check_is_fitted(self)
         return self._history(get_space(self.space_))
 
-    @property
     def _scoring_key(self) -> str:
         """``scoring`` as the study's name knows it: its name, or for a callable the hash
         of its pickle (the same in every process, where ``str`` holds its address), or,
-        if it cannot be pickled (a lambda, a local function), its ``str``."""
+        if it cannot be pickled (a lambda, a local function, an object holding a lock), a
+        key of this fit alone: its ``str`` can be another scoring's too
+        (``make_scorer(<lambda>)``), whose stored study it then resumed."""
         if self.scoring is None or isinstance(self.scoring, str):
             return self._scoring_name
         try:
             return joblib.hash(self.scoring)
-        except pickle.PicklingError:
-            return self._scoring_name
+        except Exception:  # PicklingError, TypeError, AttributeError: what pickle raises
+            return uuid.uuid4().hex
 
     @property
     def _scoring_name(self) -> str:
@@ -708,7 +709,7 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         it: a refit on the same data, weights, ``scoring`` and ``cv`` continues the same
         study (another of them starts a study of its own; a ``scoring`` callable is
         known by its pickle, a function by its module and name; one that cannot be
-        pickled, such as a lambda, starts a study each fit).
+        pickled, such as a lambda or ``make_scorer`` of one, starts a study each fit).
         Without ``random_state``, a shuffling ``cv`` then draws its shuffle from the
         data: the same folds on resuming.
     ensemble_size : int or "auto", default="auto"

@@ -197,6 +197,37 @@ def test_storage_resumes_a_search_scored_by_a_callable_of_another_process(wine, 
     assert lam.study_.study_name != stored.study_.study_name  # cannot be known again
 
 
+class LockedAccuracy:
+    """A scorer object that cannot be pickled (it holds a lock)."""
+
+    def __init__(self):
+        import threading
+
+        self.lock = threading.Lock()
+
+    def __call__(self, estimator, X, y):
+        with self.lock:
+            return float(np.mean(estimator.predict(X) == y))
+
+
+def test_storage_keeps_scorings_that_cannot_be_pickled_apart(wine, tmp_path):
+    """A scorer that cannot be pickled: one holding a lock failed every fit with pickle's
+    TypeError (storage or not), and make_scorer of two different lambdas, whose str is
+    the same, shared one stored study: the second fit resumed the first's scores."""
+    from sklearn.metrics import make_scorer
+
+    url = f"sqlite:///{tmp_path / 'search.db'}"
+    first = dict(spaces="linear", cv=3, random_state=0, storage=url, recheck=False)
+    locked = MetaOptClassifier(n_trials=1, scoring=LockedAccuracy(), **first).fit(wine.X, wine.y)
+    assert 0 < locked.best_score_ <= 1
+    accuracy = MetaOptClassifier(n_trials=2, scoring=make_scorer(lambda t, p: np.mean(t == p)),
+                                 **first).fit(wine.X, wine.y)
+    errors = MetaOptClassifier(n_trials=2, scoring=make_scorer(lambda t, p: -np.sum(t != p)),
+                               **first).fit(wine.X, wine.y)
+    assert errors.study_.study_name != accuracy.study_.study_name
+    assert len(errors.study_.trials) == 2 and errors.best_score_ <= 0
+
+
 def test_predict_on_no_rows_says_so(fitted, wine):
     with pytest.raises(ValueError, match="Found array with 0 sample"):
         fitted.predict(wine.X.iloc[:0])  # the imputer's message about features, before
