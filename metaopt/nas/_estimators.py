@@ -33,6 +33,7 @@ from metaopt.nas._mlp import MLPClassifier, MLPRegressor
 from metaopt.nas._prior import ArchitecturePrior
 from metaopt.nas._search import (
     NO_TIME_TO_START,
+    OUT_OF_TIME,
     PRUNERS,
     FoldTrainer,
     make_pruner,
@@ -60,7 +61,8 @@ def _enqueuer(draws: list[dict], deadline: float | None):
     pending = list(draws)
 
     def enqueue_next(study: optuna.Study, trial) -> None:
-        if trial is not None and trial.user_attrs.get("stopped") == NO_TIME_TO_START:
+        if trial is not None and trial.user_attrs.get("stopped") in (NO_TIME_TO_START,
+                                                                    OUT_OF_TIME):
             return  # the objective stopped the search
         if deadline is not None and time.perf_counter() >= deadline:
             return  # Optuna's timeout starts no other trial

@@ -181,8 +181,10 @@ def refit_seconds(trainer: FoldTrainer, seconds: float, epochs: int, best_epoch:
     return seconds / max(epochs, 1) / trainer.rows_per_epoch * max(best_epoch, 1)
 
 
-NO_TIME_TO_START = "no time to start"  # the "stopped" user attribute of a trial the
-# time budget ended before it trained (it stops the study)
+# the "stopped" user attribute of a trial the time budget ended before it trained, and
+# of one it stopped training: either stops the study
+NO_TIME_TO_START = "no time to start"
+OUT_OF_TIME = "time budget"
 
 
 def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
@@ -192,8 +194,8 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
 
     With a ``deadline`` (a ``time.perf_counter()`` value), training stops before an
     epoch that would leave no time to refit the best configuration so far before it
-    (its best score so far counts), and a trial that would start with no time left
-    stops the study instead."""
+    (its best score so far counts), and stops the study: the next trial's first epoch
+    would take that time (a trial that would start with no time left stops it too)."""
 
     def run(trial: optuna.trial.Trial) -> float:
         params = suggest_mlp(trial, task)
@@ -231,7 +233,8 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
         if result.pruned:
             raise optuna.TrialPruned()
         if result.out_of_time:
-            trial.set_user_attr("stopped", "time budget")
+            trial.study.stop()
+            trial.set_user_attr("stopped", OUT_OF_TIME)
         return result.score
 
     return run

@@ -158,6 +158,43 @@ def test_time_budget_stops_a_trial_before_an_epoch_that_would_overrun_it(wine, m
     assert (trial.user_attrs["epochs"], clock.now) == (2, 4.0)  # not 3 epochs, at 6 s
 
 
+def test_no_trial_starts_after_one_stopped_for_time(wine, monkeypatch):
+    """A trial stopped before an epoch that would overrun the budget left the study
+    going: the next trial's start check has no epoch in it, so it started in the time
+    left and trained a whole epoch past the deadline (to 6 s against 5 s on a clock where
+    each fold's epoch takes 1 s). The stop now stops the study, and no prior draw is
+    left waiting."""
+    from metaopt.nas import _estimators, _search
+
+    class Clock:
+        now = 0.0
+
+        def perf_counter(self) -> float:
+            return self.now
+
+    clock = Clock()
+
+    def one_second(*args) -> None:
+        clock.now += 1.0
+
+    monkeypatch.setattr(_search, "time", clock)
+    monkeypatch.setattr(_estimators, "time", clock)
+    monkeypatch.setattr(_search, "train_epoch", one_second)
+    X, y = wine
+    splits = MetaMLPClassifier(cv=2)._splits(y - 1, 0)
+    trainer = FoldTrainer(X, y - 1, "classification", splits, torch.device("cpu"), 0)
+    trainer.rows_per_epoch = 1e9  # a refit reserves ~0 s: epochs alone meet the deadline
+    params = {**get_space("mlp").default("classification"), "n_layers": 1, "width": 16}
+    draws = [params, {**params, "width": 32}]
+    study = optuna.create_study(direction="maximize")
+    enqueue_next = _estimators._enqueuer(draws, deadline=5.0)
+    enqueue_next(study, None)
+    study.optimize(objective(trainer, "classification", 50, 50, deadline=5.0), n_trials=2,
+                   callbacks=[enqueue_next])
+    assert [t.user_attrs.get("epochs") for t in study.trials] == [2]
+    assert clock.now == 4.0
+
+
 def test_regression_trials_score_r2_in_any_target_units():
     """Validation R² compares like with like: the same in the target's raw units as in
     hundredths of them (it once compared standardised predictions with raw targets,
