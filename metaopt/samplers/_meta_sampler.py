@@ -523,15 +523,18 @@ class MetaSampler(BaseSampler):
         return best
 
     def _source_warm_starts(self, model: MetaModel) -> list[dict[str, Any]]:
-        """Best configuration of each source study (as the space knows it), best first."""
+        """Best configuration of each source study (as the space knows it, restricted to
+        the families the model samples from), best first."""
         found = []
         for source in self._source_studies:
             try:
                 best = source.best_trial
             except ValueError:  # no completed trial
                 continue
-            params = self._as_config(best.params, model)
-            if params is None:  # another space's study, or its parameters renamed
+            params = self._as_config(best.params, model.sampling_space or model.space)
+            # another space's study, its parameters renamed, or of a family left out of
+            # a combination ("svm" for "knn+linear": claimed, it ran the fallback's values)
+            if params is None:
                 warnings.warn(f"MetaSampler: the best trial of source study "
                               f"{source.study_name!r} ({best.params}) is no configuration of "
                               f"space {self._space_name!r}: it is not tried", stacklevel=2)
@@ -546,11 +549,12 @@ class MetaSampler(BaseSampler):
         return {n: v for n, v in trial_params.items() if n not in own or _contains(own[n], v)}
 
     def _as_config(self, trial_params: dict[str, Any],
-                   model: MetaModel | None = None) -> dict[str, Any] | None:
-        """A trial's parameters as a complete configuration of the model's space (missing
-        ones at their defaults), or None when the space cannot encode it or the trial set
-        none of its parameters (a foreign trial is not "the default configuration")."""
-        space = (model or self._model).space
+                   space: SearchSpace | None = None) -> dict[str, Any] | None:
+        """A trial's parameters as a complete configuration of ``space`` (default: the
+        model's; missing ones at their defaults), or None when the space cannot encode it
+        or the trial set none of its parameters (a foreign trial is not "the default
+        configuration")."""
+        space = space or self._model.space
         known = {p.name for p in space.params}
         own = {k: v for k, v in trial_params.items() if k in known}
         if not own:

@@ -978,6 +978,33 @@ def test_a_source_study_of_other_parameters_is_named():
     assert study.trials[0].params["C"] == 3.0
 
 
+def test_a_source_study_of_a_family_outside_the_combination_is_named():
+    """A source study of "all" whose best trial is an svm, for a study of "knn+linear":
+    the svm configuration was claimed by the first trial ("best trial of a source
+    study"), which ran the fallback's values, without a word. It is named and not tried;
+    a source study's best of a family in the combination is still tried first."""
+    from metaopt.spaces import get_space
+
+    every = get_space("all")
+
+    def source(name, family):
+        study = optuna.create_study(study_name=name, direction="maximize")
+        study.enqueue_trial({"space": family})
+        study.optimize(lambda t: (every.sample(t, "classification"), 0.9)[1], n_trials=1)
+        return study
+
+    space = get_space("knn+linear")
+    sampler = MetaSampler(space=space.name, seed=0,
+                          source_studies=[source("svm", "svm"), source("knn", "knn")])
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    with pytest.warns(UserWarning, match="source study 'svm' .* no configuration of space"):
+        study.optimize(lambda t: (space.sample(t, "classification"), 0.5)[1], n_trials=2)
+    first, second = study.trials
+    assert first.system_attrs["metaopt:source"] == "best trial of a source study"
+    assert first.params["space"] == "knn"
+    assert second.system_attrs["metaopt:source"].startswith("portfolio pick 1")
+
+
 def test_a_parameter_fixed_by_a_wrapping_sampler_does_not_make_copies_look_new():
     """PartialFixedSampler fixes C: configurations differing only in C ran as one, and
     the claims of finished trials (C not as run) came back as proposals that clashed
