@@ -483,8 +483,10 @@ class _MetaOptSearch(BaseEstimator):
                     again, _ = run(trial, cv_score, *args[:5], second_cv, *args[6:])
                     trial.set_user_attr("cv_scores", [score, again])
                     score = (score + again) / 2
-                except TrialTimeout:
-                    pass  # no time to confirm: the first split's score stands
+                except (TrialTimeout, optuna.TrialPruned):
+                    # no time to confirm (none at all once the refit's reserve grew with
+                    # this trial's fit time): the first split's score stands
+                    pass
             if oof and oof[0] is not None and np.isfinite(score):
                 out_of_fold[trial.number] = (score, oof[0])
                 if len(out_of_fold) > _candidates(oof[0]):

@@ -529,6 +529,26 @@ def test_first_trial_gets_half_the_budget_only_when_a_second_may_follow(
     assert time.perf_counter() - start < budget
 
 
+def test_a_new_best_with_no_time_left_to_recheck_keeps_its_score(wine, monkeypatch):
+    """A trial that completed its CV with a new best score was pruned when no time was
+    left for recheck's second split (the refit's reserve grows with the trial's own fit
+    time): its score was lost, and with n_trials=1 the fit failed with "no configuration
+    could be evaluated" (a 4 s fit on 20,000 rows of adult, after 2.7 s). Here the
+    reserve leaves no time once a fit time is known. The first split's score stands."""
+    from metaopt.estimators._search import _MetaOptSearch
+
+    def reserve(self, study):
+        timed = any("fit_time" in t.user_attrs for t in study.get_trials(deepcopy=False))
+        return 1e6 if timed else 0.0  # a refit longer than the budget
+
+    monkeypatch.setattr(_MetaOptSearch, "_refit_reserve", reserve)
+    model = MetaOptClassifier(n_trials=1, spaces="linear", time_budget=60, cv=2,
+                              random_state=0).fit(wine.X, wine.y)
+    trial = model.study_.trials[0]
+    assert trial.state.name == "COMPLETE" and "cv_scores" not in trial.user_attrs
+    assert model.best_score_ > 0.8
+
+
 def test_ensemble_candidates_fit_in_a_memory_cap(wine, monkeypatch):
     """Out-of-fold class probabilities of up to 30 trials were kept whatever their size:
     30 x 77 MB for 30,000 rows of 300 classes (24 GB at 200,000 x 500). Beyond
