@@ -445,6 +445,7 @@ class _MetaOptSearch(BaseEstimator):
         seed = self.random_state
         evaluate = partial(cv_score, return_predictions=self._ensemble_rounds > 1)
         second_cv = _reshuffled(cv, seed) if self.recheck else None
+        n_folds = max(cv.get_n_splits(X, y), 2)
         errors: list[str] = []  # why trials failed, in order
 
         def run(trial: optuna.Trial, function, *args):
@@ -454,9 +455,12 @@ class _MetaOptSearch(BaseEstimator):
             if left <= 0:
                 study.stop()
                 raise optuna.TrialPruned("time budget spent")
-            # the first trial may not take all the time: leave room for a second, when
-            # n_trials allows one
-            limit = left / 2 if trial.number == 0 and self.n_trials != 1 else left
+            limit = left
+            if trial.number == 0:
+                # the first trial may not take all the time: leave room for a second when
+                # n_trials allows one, else for the refit (about one fit on all the rows:
+                # the trial is k fits on (k - 1) / k of them)
+                limit = left / 2 if self.n_trials != 1 else left * (1 - 1 / n_folds)
             return function(*args, fold_map=partial(worker.map, seconds=limit))
 
         def objective(trial: optuna.Trial) -> float:

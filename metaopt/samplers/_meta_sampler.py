@@ -160,6 +160,12 @@ def _model_for_space(space: str, model: MetaModel) -> MetaModel:
         return model
     restricted = _restricted(model, get_space(space) if space == ALL or "+" in space else None)
     if restricted is None:
+        if isinstance(model.space, CombinedSpace) and space in {m.name for m in model.space.members}:
+            raise ValueError(  # e.g. MetaOptClassifier(spaces="knn", meta_model=<all>)
+                f"meta_model was trained on the combination {model.space.name!r}: it serves "
+                f"combinations of its families, not {space!r} alone; give a model of "
+                f"{space!r} (metaopt.ranker.load_meta_model({space!r}, task) is the "
+                "shipped one) or none (the shipped one is the default)")
         raise ValueError(f"meta_model was trained on space {model.space.name!r}, not "
                          f"{space!r}: pass space={model.space.name!r} (or None) or a model "
                          f"of {space!r}")

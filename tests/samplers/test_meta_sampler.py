@@ -299,6 +299,11 @@ def test_meta_model_of_another_space_is_refused_and_a_combination_restricted():
     for space in ("svm", "nonexistent"):
         with pytest.raises(ValueError, match="trained on space 'hist_gradient_boosting', not"):
             MetaSampler(space=space, meta_model=hgb)
+    # one family of a combined model: what to give instead (MetaOptClassifier(spaces="knn",
+    # meta_model=<all>) said "pass space='all'", an argument the estimator does not have)
+    with pytest.raises(ValueError, match=r"serves combinations of its families, not 'knn' "
+                                         r"alone; give a model of 'knn'"):
+        MetaSampler(space="knn", meta_model=load_meta_model("all", "classification"))
     X, y = load_breast_cancer(return_X_y=True)
     space = get_space("knn+linear")
     sampler = MetaSampler(space=space.name, dataset=(X, y), seed=0,
