@@ -29,10 +29,7 @@ def _model_for(space: str, task: str, meta_model: MetaModel | str | None) -> Met
     if model.space.name != space:
         raise ValueError(f"meta_model was trained on space {model.space.name!r}, not "
                          f"{space!r}: pass space={model.space.name!r} or another model")
-    trained_on = sorted(set(model.portfolio.task_types_))
-    if task not in trained_on:
-        raise ValueError(f"{which} was trained on {' and '.join(trained_on)} datasets, "
-                         f"this one is {task}: pass a {task} model")
+    model.check_task(task, which)
     return model
 
 

@@ -265,6 +265,13 @@ class MetaModel:
         return self.ranker.space_ if self.ranker is not None else resolve_space(
             self.portfolio.space_)
 
+    def check_task(self, task: str, which: str = "meta_model") -> None:
+        """A ValueError when the model was trained on no dataset of ``task``."""
+        trained_on = sorted(set(self.portfolio.task_types_))
+        if task not in trained_on:
+            raise ValueError(f"{which} was trained on {' and '.join(trained_on)} datasets, "
+                             f"this one is {task}: pass a {task} model")
+
     def restrict(self, space: CombinedSpace) -> MetaModel:
         """This model choosing only among the model families of ``space``.
 

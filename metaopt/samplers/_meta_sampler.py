@@ -243,7 +243,8 @@ class MetaSampler(BaseSampler):
         Default: the model shipped for ``space``; a path loads a saved one (at
         construction, so a wrong path fails there). With ``space``, a model of that
         space, or of a combination of model families holding each of ``space``'s
-        (restricted to them); a model of another space is refused.
+        (restricted to them); a model of another space, or one trained on no dataset
+        of the study's task (when it is known), is refused.
     source_studies : sequence of optuna.Study, optional
         The user's past studies on other datasets with the same space: the best trial
         of each is tried first, before the portfolio's picks (a warning names a study
@@ -310,6 +311,8 @@ class MetaSampler(BaseSampler):
         self._dataset = self._as_dataset(dataset, task)
         if self._dataset is not None:
             task = self._dataset.task
+        if meta_model is not None and task is not None:
+            meta_model.check_task(task)
         self._init = {"space": space, "task": task, "meta_model": meta_model}
         self._source_studies = list(source_studies or [])
         for i, source in enumerate(self._source_studies):

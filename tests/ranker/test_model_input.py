@@ -177,3 +177,23 @@ def test_train_meta_model_command_checks_its_input(tmp_path, shared_data, capsys
     assert main(["train-meta-model", "--tabrepo", str(shared_data / "tabrepo-lightgbm"),
                  "--out", str(tmp_path / "few"), "--min-datasets", "100", "--no-progress"]) == 2
     assert "has 100+ datasets: add datasets" in capsys.readouterr().err
+
+
+def test_search_refuses_a_model_of_another_task_type(pmlb_root):
+    """MetaSampler and MetaOptRegressor ran a classification model's portfolio (its
+    'linear' picks: LogisticRegression's C and penalty) on a regression study."""
+    from metaopt import MetaOptRegressor
+    from metaopt.data import LocalSource
+    from metaopt.samplers import MetaSampler
+
+    ds = LocalSource(pmlb_root).load("1027_ESL")  # regression
+    linear_classifier = load_meta_model("linear", "classification")
+    match = "trained on classification datasets, this one is regression"
+    with pytest.raises(ValueError, match=match):
+        MetaSampler(space="linear", task="regression", meta_model=linear_classifier)
+    with pytest.raises(ValueError, match=match):
+        MetaSampler(space="linear", dataset=ds, meta_model=linear_classifier)
+    with pytest.raises(ValueError, match=match):
+        MetaOptRegressor(spaces="linear", meta_model=linear_classifier,
+                         n_trials=1).fit(ds.X, ds.y)
+    MetaSampler(space="linear", task="classification", meta_model=linear_classifier)
