@@ -20,8 +20,10 @@ def register(subparsers) -> None:
     p.add_argument("--yahpo-data", help="YAHPO data directory (with splits.json), for --yahpo")
     p.add_argument("--n-configs", type=int, default=256,
                    help="Sobol configurations evaluated per YAHPO instance")
-    p.add_argument("--spaces", default="all", help="'all' (every space of the knowledge base and their combination "
-                   "'all') or comma-separated space names ('a+b' combines spaces)")
+    p.add_argument("--spaces", default="all", help="'all' (every space of the knowledge "
+                   "base and the combination of its model families: 'all' when it has "
+                   "every one, else e.g. 'linear+knn') or comma-separated space names "
+                   "('a+b' combines spaces)")
     p.add_argument("--out", required=True, help="output directory: one folder per space, "
                    "'<space>@<task>' where the task types are designed apart (a knowledge "
                    "base built by metaopt)")

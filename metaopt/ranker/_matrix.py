@@ -66,6 +66,7 @@ class PerformanceMatrix:
             if rows.empty:
                 raise ValueError(f"space {space!r} has no evaluations of task {task!r}; "
                                  f"its tasks: {tasks}")
+        _check_families(rows, space, task)
         score = rows["cv_score"].where(rows["status"] == "ok", -np.inf)
         if "metric" in rows:
             score = score.mask((rows["metric"] == "r2") & np.isfinite(score) & (score < 0), 0.0)
@@ -164,6 +165,24 @@ def _rows_of(frame: pd.DataFrame, space: str) -> pd.DataFrame:
                for member, c in zip(rows["space"], rows["config"], strict=True)]
     return rows.assign(space=space, config=configs,
                        config_id=rows["space"] + "/" + rows["config_id"].astype(str))
+
+
+def _check_families(rows: pd.DataFrame, space: str, task: str | None) -> None:
+    """A ValueError when a model family of the combined ``space`` has none of ``rows``: a
+    model of the combination would rank that family's configurations blind."""
+    from metaopt.spaces import CombinedSpace, get_space
+
+    combined = get_space(space) if space == "all" or "+" in space else None
+    if not isinstance(combined, CombinedSpace):
+        return
+    present = set(rows["config_id"].str.partition("/")[0])
+    missing = [m.name for m in combined.members if m.name not in present]
+    if missing:
+        have = "+".join(m.name for m in combined.members if m.name in present)
+        of_task = f" of task {task!r}" if task else ""
+        raise ValueError(f"combination {space!r}: model families {missing} have no "
+                         f"evaluations{of_task}; evaluate them (metaopt build-kb --spaces) "
+                         f"or train on the families present ({have!r})")
 
 
 def normalized_regret(scores: np.ndarray) -> np.ndarray:

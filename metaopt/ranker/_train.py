@@ -34,7 +34,8 @@ def train_meta_models(
     """Fit a :class:`MetaModel` per space of ``kb`` and save it under ``out/<space>/``.
 
     ``spaces`` defaults to every space of ``kb`` plus, when it holds several registered
-    ones, their combination ``"all"`` (the model family is then a parameter).
+    ones, their combination (the model family is then a parameter): ``"all"`` when it
+    holds every registered family, else e.g. ``"linear+knn"``.
     Spaces with fewer than ``min_datasets`` datasets are skipped. Each model gets a
     :class:`CostModel` of its families' fit times, and each directory a ``CARD.md`` and
     ``card.json``: training data, settings, time, versions. ``ranker_options`` go to
@@ -47,8 +48,7 @@ def train_meta_models(
         raise ValueError(f"spaces {unknown} have no evaluations in the knowledge base; "
                          f"present: {present} (or a combination: 'all', 'a+b')")
     if spaces is None:
-        registered = set(present) & set(list_spaces())
-        spaces = present + ([ALL] if len(registered) > 1 else [])
+        spaces = present + _combination_of(present)
     written = {}
     for space, task, matrix in _matrices(frame, spaces):
         if matrix.n_tasks < min_datasets:
@@ -60,6 +60,15 @@ def train_meta_models(
         written[name] = _fit_and_save(matrix, Path(out) / name, source, ranker_options,
                                       policy_options, progress, cost=cost)
     return written
+
+
+def _combination_of(present: list[str]) -> list[str]:
+    """The combination of the registered families among ``present``, as a one-name list
+    (``"all"`` when every family is there), or none for fewer than two."""
+    families = [s for s in list_spaces() if s in present]
+    if len(families) < 2:
+        return []
+    return [ALL if families == list_spaces() else "+".join(families)]
 
 
 def add_cost_models(kb: KnowledgeBase, models: str | Path) -> dict[str, Path]:
