@@ -15,20 +15,19 @@ from metaopt._checks import check_int
 from metaopt.data import from_arrays
 from metaopt.data._dataset import as_dataset
 from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces
+from metaopt.samplers._meta_sampler import _model_for_space, _shipped_model
 from metaopt.spaces import list_spaces
 
 
 def _model_for(space: str, task: str, meta_model: MetaModel | str | None) -> MetaModel:
-    """The meta-model to suggest from: ``meta_model`` or the shipped one, checked to be
-    of ``space`` and trained on datasets of ``task``."""
+    """The meta-model to suggest from, as :class:`MetaSampler` takes it: ``meta_model``
+    or the shipped one, checked to serve ``space`` (a combination of model families from
+    a combined model) and trained on datasets of ``task``."""
     if meta_model is None:
-        model, which = load_meta_model(space, task), f"the shipped {space} meta-model"
+        model, which = _shipped_model(space, task), f"the shipped {space} meta-model"
     else:
         model = meta_model if isinstance(meta_model, MetaModel) else MetaModel.load(meta_model)
-        which = "meta_model"
-    if model.space.name != space:
-        raise ValueError(f"meta_model was trained on space {model.space.name!r}, not "
-                         f"{space!r}: pass space={model.space.name!r} or another model")
+        model, which = _model_for_space(space, model), "meta_model"
     model.check_task(task, which)
     return model
 
@@ -42,7 +41,8 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
     X : array-like, DataFrame or Dataset
     y : array-like, optional (not needed with a Dataset)
     space : str
-        A space with a shipped meta-model (see :func:`metaopt.ranker.shipped_spaces`).
+        A space with a shipped meta-model (see :func:`metaopt.ranker.shipped_spaces`), or
+        a combination of model families (``"svm+knn"``) served by a combined one.
     n : int
         Number of configurations.
     task : {"classification", "regression"}, optional

@@ -197,3 +197,18 @@ def test_search_refuses_a_model_of_another_task_type(pmlb_root):
         MetaOptRegressor(spaces="linear", meta_model=linear_classifier,
                          n_trials=1).fit(ds.X, ds.y)
     MetaSampler(space="linear", task="classification", meta_model=linear_classifier)
+
+
+def test_suggest_serves_a_combination_as_the_sampler_does(pmlb_root):
+    """suggest refused space='knn+linear' with the shipped 'all' model ("pass space='all'")
+    and, without meta_model, "no shipped meta-model for space 'knn+linear'", although
+    MetaSampler and MetaOptClassifier serve it from that model."""
+    import metaopt
+    from metaopt.data import LocalSource
+
+    ds = LocalSource(pmlb_root).load("wine_recognition")
+    every = load_meta_model("all", "classification")
+    for model in (every, None):
+        picks = metaopt.suggest(ds, space="knn+linear", n=3, meta_model=model)
+        assert len(picks) == 3
+        assert {p["space"] for p in picks["params"]} <= {"knn", "linear"}
