@@ -167,7 +167,7 @@ def _model_for_space(space: str, model: MetaModel) -> MetaModel:
                 f"{space!r} (metaopt.ranker.load_meta_model({space!r}, task) is the "
                 "shipped one) or none (the shipped one is the default)")
         raise ValueError(f"meta_model was trained on space {model.space.name!r}, not "
-                         f"{space!r}: pass space={model.space.name!r} (or None) or a model "
+                         f"{space!r}: search {model.space.name!r} with it or give a model "
                          f"of {space!r}")
     return restricted
 

@@ -299,6 +299,17 @@ def test_meta_model_of_another_space_is_refused_and_a_combination_restricted():
     for space in ("svm", "nonexistent"):
         with pytest.raises(ValueError, match="trained on space 'hist_gradient_boosting', not"):
             MetaSampler(space=space, meta_model=hgb)
+    # the estimators have no space= (MetaOptClassifier: spaces=, MetaMLPClassifier: none),
+    # and the message told them to "pass space='hist_gradient_boosting' (or None)"
+    from metaopt import MetaMLPClassifier, MetaOptClassifier
+
+    X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    for estimator in (MetaOptClassifier(spaces="svm", meta_model=hgb, n_trials=1),
+                      MetaMLPClassifier(meta_model=hgb, n_trials=1)):
+        with pytest.raises(ValueError, match="search 'hist_gradient_boosting' with it or "
+                                             "give a model of") as error:
+            estimator.fit(X, y)
+        assert "space=" not in str(error.value)
     # one family of a combined model: what to give instead (MetaOptClassifier(spaces="knn",
     # meta_model=<all>) said "pass space='all'", an argument the estimator does not have)
     with pytest.raises(ValueError, match=r"serves combinations of its families, not 'knn' "
