@@ -36,7 +36,7 @@ def train_meta_models(
     ``spaces`` defaults to every space of ``kb`` plus, when it holds several registered
     ones, their combination (the model family is then a parameter): ``"all"`` when it
     holds every registered family, else e.g. ``"linear+knn"``.
-    Spaces with fewer than ``min_datasets`` datasets are skipped. Each model gets a
+    Spaces with fewer than ``min_datasets`` datasets are skipped, with a warning. Each model gets a
     :class:`CostModel` of its families' fit times, and each directory a ``CARD.md`` and
     ``card.json``: training data, settings, time, versions. ``ranker_options`` go to
     :class:`ConfigRanker`, ``policy_options`` to :class:`MetaModel`.
@@ -51,9 +51,12 @@ def train_meta_models(
         spaces = present + _combination_of(present)
     written = {}
     for space, task, matrix in _matrices(frame, spaces):
-        if matrix.n_tasks < min_datasets:
-            continue
         name = model_name(space, task)
+        if matrix.n_tasks < min_datasets:
+            warnings.warn(f"{name}: not trained, {matrix.n_tasks} dataset(s) with shared "
+                          f"configurations, fewer than min_datasets={min_datasets}",
+                          stacklevel=2)
+            continue
         # external spaces (TabRepo's) have no model families to time: no cost model
         cost = (_optional_cost_model(frame, space, task, name)
                 if space in list_spaces() or _is_combination(space) else None)

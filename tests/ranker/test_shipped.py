@@ -141,3 +141,24 @@ def test_default_combination_is_of_the_families_the_knowledge_base_has(tmp_path)
                                     ranker_options={"iterations": 2, "n_ensemble": 1})
     assert set(written) == {"knn", "linear", "linear+knn"}
     assert MetaModel.load(written["linear+knn"]).space.name == "linear+knn"
+
+
+def test_a_space_with_too_few_datasets_is_skipped_with_a_warning(tmp_path):
+    """--spaces knn,linear on a knowledge base with linear on 3 datasets wrote only knn,
+    said nothing and exited 0."""
+    from metaopt.kb import KnowledgeBase, load_default
+    from metaopt.ranker._train import train_meta_models
+
+    frame = load_default().to_frame()
+    rows = frame[frame["space"].isin(["knn", "linear"]) & (frame["task"] == "classification")]
+    keys = list(rows["dataset_key"].drop_duplicates().head(5))
+    rows = rows[(rows["space"] == "knn") | rows["dataset_key"].isin(keys[:3])]
+    rows = rows[rows["dataset_key"].isin(keys)].groupby(["dataset_key", "space"]).head(3)
+    small = KnowledgeBase(tmp_path / "small.sqlite")
+    small.add_frame(rows)
+    with pytest.warns(UserWarning) as caught:
+        written = train_meta_models(small, tmp_path / "models", spaces=["knn", "linear"],
+                                    progress=False,
+                                    ranker_options={"iterations": 2, "n_ensemble": 1})
+    assert set(written) == {"knn"}
+    assert any("linear: not trained, 3 dataset(s)" in str(w.message) for w in caught)
