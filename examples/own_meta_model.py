@@ -68,7 +68,7 @@ def main() -> None:
     model = MetaModel.fit(matrix, ranker=ranker)
     model.save(out / "model")
     model = MetaModel.load(out / "model")  # files only: JSON and safetensors, no pickle
-    first = model.portfolio.params_[0]
+    first = model.portfolio.suggest(1, None)["params"].iloc[0]  # the greedy order's first
     print(f"saved to {out / 'model'}; the portfolio's first pick: {first}")
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -58,6 +58,11 @@ def test_own_meta_model(tmp_path, shared_data):
     assert "performance matrix: 5 datasets x 4 configurations" in out
     assert "wine_recognition (not in the knowledge base)" in out
     assert (tmp_path / "model" / "policy.json").is_file()
+    # the first pick printed is the portfolio's (it printed the matrix's first column)
+    from metaopt.ranker import MetaModel
+
+    first = MetaModel.load(tmp_path / "model").portfolio.suggest(1, None)["params"].iloc[0]
+    assert f"the portfolio's first pick: {first}" in out
     # a rerun resumes: everything is already stored
     assert "0 new evaluations (0 ok, 0 failed, 0 timeout)" in run_example(
         "own_meta_model.py", *args, data=shared_data)
