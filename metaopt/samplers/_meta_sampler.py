@@ -224,7 +224,7 @@ class MetaSampler(BaseSampler):
         combination of model families (``"all"``, ``"svm+knn"``; the objective then
         samples with ``get_space(space).sample(trial, task)``: the family is the
         parameter ``"space"``, the others are named ``"<family>__<param>"``). ``None``
-        infers it: from the choices of a ``"space"`` parameter as soon as the objective
+        infers it: the space of a ``meta_model`` of one space, else from the choices of a ``"space"`` parameter as soon as the objective
         asks for it, else from the study's parameters once a trial has completed (the
         first trial then comes from ``fallback``; spaces that match equally are named in
         a warning).
@@ -303,6 +303,8 @@ class MetaSampler(BaseSampler):
                             f"got {type(meta_model).__name__}")
         if space is not None and meta_model is not None:
             meta_model = _model_for_space(space, meta_model)
+        elif meta_model is not None and not isinstance(meta_model.space, CombinedSpace):
+            space = meta_model.space.name  # nothing to infer: the model's own space
         self._meta_features = None if meta_features is None else self._as_meta_features(
             meta_features)
         task = _task_of(self._meta_features, task)

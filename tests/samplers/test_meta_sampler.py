@@ -223,11 +223,36 @@ def test_worst_value_bounds_what_the_ranker_sees(small_meta_model, objective):
 
 
 def test_no_overlap_falls_back(small_meta_model):
-    sampler = MetaSampler(meta_model=small_meta_model, seed=0)  # space inferred
+    sampler = MetaSampler(seed=0)  # space inferred
     study = optuna.create_study(sampler=sampler)
     with pytest.warns(UserWarning, match="match no shipped meta-model"):
         study.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1) ** 2, n_trials=15)
     assert study.best_value < 1.0
+    # a model's own space is not inferred: the objective is found not to use it
+    study = optuna.create_study(sampler=MetaSampler(meta_model=small_meta_model, seed=0))
+    with pytest.warns(UserWarning, match=r"objective's parameters \['x'\] are none of"):
+        study.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1) ** 2, n_trials=15)
+    assert study.best_value < 1.0
+
+
+def test_the_space_of_a_given_model_is_not_inferred():
+    """MetaSampler(meta_model=<a model of one space>) without space inferred the space
+    from the shipped models: the first trial went to the fallback, and an extra_trees
+    model warned "match the shipped meta-models ['extra_trees', 'random_forest']
+    equally ... pass space= to choose"."""
+    from metaopt.ranker import load_meta_model
+    from metaopt.spaces import get_space
+
+    model, space = load_meta_model("extra_trees", "classification"), get_space("extra_trees")
+    study = optuna.create_study(direction="maximize", sampler=MetaSampler(
+        meta_model=model, task="classification", seed=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        study.optimize(lambda t: (space.sample(t, "classification"), 0.5)[1], n_trials=2)
+    first = model.portfolio.suggest(2, None)["params"].tolist()
+    assert [t.system_attrs["metaopt:source"].split(":")[0] for t in study.trials] == [
+        "portfolio pick 1", "portfolio pick 2"]
+    assert [json.loads(t.system_attrs["metaopt:config"]) for t in study.trials] == first
 
 
 def test_a_named_space_the_objective_does_not_use_falls_back(small_meta_model):
