@@ -212,6 +212,8 @@ class KnowledgeBase:
         return cls(store)
 
     def __repr__(self) -> str:
+        if self.parquet_source is not None:  # its store is a copy, e.g. in memory
+            return f"KnowledgeBase.from_parquet({str(self.parquet_source)!r})"
         return f"KnowledgeBase({self.engine.url.render_as_string(hide_password=True)!r})"
 
     def __enter__(self) -> KnowledgeBase:

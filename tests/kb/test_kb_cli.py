@@ -91,7 +91,10 @@ def test_reading_commands_open_the_default_and_parquet_exports(tmp_path, capsys)
     n = len(load_default())
     for source in ("default", str(DEFAULT_DIR / "evaluations.parquet")):
         assert main(["kb", "info", source]) == 0
-        assert f": {n} evaluations, " in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert f": {n} evaluations, " in out
+        # it named the in-memory copy: "KnowledgeBase('sqlite://'): ..."
+        assert out.startswith("KnowledgeBase.from_parquet(") and "evaluations.parquet" in out
     out = tmp_path / "copy.parquet"
     assert main(["kb", "export", "default", str(out)]) == 0
     assert len(KnowledgeBase.from_parquet(out)) == n
