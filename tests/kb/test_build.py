@@ -243,3 +243,19 @@ def test_building_on_a_dataset_of_an_imported_study_is_not_refused():
     assert build([ds], kb, spaces="knn", n_configs=2, **FAST).n_ok == 2
     assert kb.datasets()[["n_samples", "n_features"]].values.tolist() == [
         [ds.n_samples, ds.n_features]]
+
+
+def test_declared_joblib_has_the_unordered_generator():
+    """build, the benchmark runner and the NAS real runs use
+    ``Parallel(return_as="generator_unordered")``, new in joblib 1.4: joblib 1.3, which
+    pyproject.toml allowed, raises a ValueError at the first parallel build."""
+    from pathlib import Path
+
+    import tomllib
+    from packaging.requirements import Requirement
+
+    root = Path(__file__).resolve().parents[2]
+    dependencies = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    joblib = next(Requirement(d) for d in dependencies if Requirement(d).name == "joblib")
+    assert not joblib.specifier.contains("1.3.2"), joblib
+    assert "generator_unordered" in (root / "metaopt" / "kb" / "_build.py").read_text()
