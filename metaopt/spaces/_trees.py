@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn import ensemble
 from sklearn.base import BaseEstimator
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -16,6 +17,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from sklearn.preprocessing import StandardScaler
 
 from metaopt.spaces._base import SearchSpace, cat_param, float_param, int_param
 
@@ -72,8 +74,13 @@ HIST_GRADIENT_BOOSTING = SearchSpace(
 
 def _forest_builder(classifier: type, regressor: type):
     def build(params: dict[str, Any], task: str, random_state: int | None) -> BaseEstimator:
-        cls = classifier if task == "classification" else regressor
-        return cls(**params, random_state=random_state)
+        if task == "classification":
+            return classifier(**params, random_state=random_state)
+        # on the standardised target: scikit-learn's trees stop splitting a node whose
+        # variance is below 2.2e-16 (a target in 1e-9 units) or lost to rounding (a
+        # 1e9 offset), and then predict its mean
+        return TransformedTargetRegressor(regressor=regressor(**params, random_state=random_state),
+                                          transformer=StandardScaler())
 
     return build
 

@@ -538,6 +538,21 @@ def test_linear_l1_penalty_fits_a_sparse_model(pmlb_root):
     assert zeros["l2"] == 0 and zeros["l1"] > 10, zeros
 
 
+@pytest.mark.parametrize("name", ["random_forest", "extra_trees"])
+@pytest.mark.parametrize(("scale", "offset"), [(1e-9, 0.0), (1.0, 1e9)])
+def test_forests_fit_a_target_in_tiny_units_or_far_from_zero(name, scale, offset, pmlb_root):
+    """scikit-learn's trees stop splitting below a target variance of 2.2e-16: on body
+    fat in 1e-9 units, or shifted by 1e9, the forests predicted a constant (R² ~ 0)."""
+    from sklearn.model_selection import cross_val_score
+
+    df = pd.read_csv(pmlb_root / "560_bodyfat" / "560_bodyfat.tsv.gz", sep="\t")
+    X, y = df.drop(columns="target"), df["target"] * scale + offset
+    space = get_space(name)
+    model = space.build({**space.default("regression"), "n_estimators": 16}, "regression",
+                        random_state=0)
+    assert cross_val_score(model, X, y, cv=3, scoring="r2").mean() > 0.9
+
+
 @pytest.mark.parametrize(
     ("name", "cheap"),
     [("random_forest", {"n_estimators": 16}), ("mlp", {"max_epochs": 10, "width": 32})],
