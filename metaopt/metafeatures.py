@@ -473,7 +473,7 @@ def _landmarkers(
         }
         stratify = np.bincount(y_codes).max() >= n_splits
     else:
-        target = y.to_numpy(dtype=float)
+        target = _centred_unit_target(y.to_numpy(dtype=float))
         models = {
             "landmark_1nn": KNeighborsRegressor(n_neighbors=1),
             "landmark_stump": DecisionTreeRegressor(max_depth=1, random_state=random_state),
@@ -498,6 +498,15 @@ def _landmarkers(
     for name, model in models.items():
         out[name] = _oof_score(model, Z, target, folds, task)
     return out
+
+
+def _centred_unit_target(y: np.ndarray) -> np.ndarray:
+    """``y`` centred and scaled to unit variance (a constant one centred): R² does not
+    change, and the stump splits it in any unit (scikit-learn's trees do not split a
+    node whose variance is below 2.2e-16: a target in 1e-9 units, or shifted by 1e9)."""
+    centred = y - y.mean()
+    std = centred.std()
+    return centred / std if std > 0 else centred
 
 
 def _oof_score(model, Z: np.ndarray, y: np.ndarray, folds: list, task: str) -> float:

@@ -156,6 +156,19 @@ def test_moments_do_not_depend_on_the_unit(pmlb_root, scale):
     pd.testing.assert_series_equal(scaled[moments], base[moments], rtol=1e-9)
 
 
+@pytest.mark.parametrize(("scale", "offset"), [(1e-9, 0.0), (1.0, 1e9)])
+def test_landmarkers_do_not_depend_on_the_target_unit_or_offset(pmlb_root, scale, offset):
+    """scikit-learn's trees do not split a target whose variance is under 2.2e-16: the
+    stump of 560_bodyfat in 1e-9 units, or shifted by 1e9, scored R² 0 instead of 0.66."""
+    frame = _read_pmlb(pmlb_root, "560_bodyfat")
+    X, y = frame.drop(columns="target"), frame["target"]
+    base = mf.compute(X, y, "regression")
+    moved = mf.compute(X, y * scale + offset, "regression")
+    landmarks = ["landmark_1nn", "landmark_stump", "landmark_linear"]
+    assert base["landmark_stump"] > 0.5
+    pd.testing.assert_series_equal(moved[landmarks], base[landmarks], rtol=1e-6)
+
+
 @pytest.mark.parametrize("scale", [1e160, 1e300])
 def test_correlations_and_landmarkers_survive_huge_values(pmlb_root, scale):
     """Squares of values above 1e154 overflowed in the standardisation: such a column
