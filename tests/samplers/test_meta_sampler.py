@@ -308,6 +308,27 @@ def test_meta_model_as_a_path(tmp_path, small_meta_model, objective):
         make_sampler(42)
 
 
+
+def test_a_meta_model_of_the_other_task_type_is_refused(pmlb_root):
+    """A model trained on regression datasets only, in a classification search: its
+    portfolio's picks (alpha for a ridge) were replaced by the fallback's C under the
+    reason 'portfolio pick 1', and its ranker adapted to accuracies. ``metaopt.suggest``
+    refused it; MetaSampler and MetaOptClassifier now do too."""
+    from metaopt.estimators import MetaOptClassifier
+    from metaopt.ranker import load_meta_model
+
+    df = pd.read_csv(pmlb_root / "1027_ESL" / "1027_ESL.tsv.gz", sep="\t")
+    X, y = df.drop(columns="target"), df["target"]  # 9 whole values: read as classes
+    ridge = load_meta_model("linear", "regression")
+    message = "trained on regression datasets, this one is classification"
+    with pytest.raises(ValueError, match=message):
+        MetaSampler(space="linear", task="classification", meta_model=ridge)
+    with pytest.raises(ValueError, match=message):
+        MetaSampler(space="linear", dataset=(X, y), meta_model=ridge)
+    with pytest.raises(ValueError, match=message):
+        MetaOptClassifier(spaces="linear", meta_model=ridge, n_trials=2, cv=3).fit(X, y)
+    MetaSampler(space="linear", dataset=(X, y), task="regression", meta_model=ridge)
+
 def test_meta_model_of_another_space_is_refused_and_a_combination_restricted():
     """``space`` was ignored when a ``meta_model`` was given: a model of another space (or
     an unknown space name) was taken silently, and an ``all`` model served "knn+linear"
