@@ -468,6 +468,11 @@ class _MetaOptSearch(BaseEstimator):
             args = (space, params, task, X, y, cv, self.scoring, fit_params, seed, self.n_jobs)
             try:
                 score, fit_time, *oof = run(trial, evaluate, *args)
+                if np.isnan(score):
+                    raise ValueError(f"the CV score ({self._scoring_name}) is NaN: undefined on "
+                                     "some test fold (R² of one row is; use a cv whose test "
+                                     "folds hold 2 rows or more, or another scoring) or "
+                                     "overflowing (squares of a target above 1e154: rescale y)")
             except TrialTimeout as exc:
                 raise optuna.TrialPruned(str(exc)) from None
             except optuna.TrialPruned:

@@ -481,6 +481,19 @@ def test_regressor_on_real_data(pmlb_root):
     assert model.study_.sampler._worst_value == 0.0  # a diverging R^2 counts as 0
 
 
+def test_an_undefined_cv_score_is_named(pmlb_root):
+    """R² of a one-row test fold is NaN: with LeaveOneOut every trial scored NaN, Optuna
+    failed it without a word, and fit said 'no configuration could be evaluated within
+    time_budget=None s; give it more time'."""
+    from sklearn.model_selection import LeaveOneOut
+
+    data = LocalSource(pmlb_root).load("195_auto_price", "regression")
+    model = MetaOptRegressor(n_trials=3, spaces="linear", cv=LeaveOneOut(), random_state=0)
+    with pytest.raises(ValueError, match=r"every configuration failed .* the CV score \(r2\) "
+                                         r"is NaN: undefined on some test fold"):
+        model.fit(data.X[:30], data.y[:30])
+
+
 @pytest.mark.parametrize("estimator", [MetaOptClassifier, MetaOptRegressor])
 def test_time_budget_stops_a_slow_trial(estimator):
     """SVM fits far longer than the budget: trials are killed and fit returns in time
