@@ -170,19 +170,27 @@ def _rows_of(frame: pd.DataFrame, space: str) -> pd.DataFrame:
 def _check_families(rows: pd.DataFrame, space: str, task: str | None) -> None:
     """A ValueError when a model family of the combined ``space`` has none of ``rows``: a
     model of the combination would rank that family's configurations blind."""
-    from metaopt.spaces import CombinedSpace, get_space
-
-    combined = get_space(space) if space == "all" or "+" in space else None
-    if not isinstance(combined, CombinedSpace):
-        return
     present = set(rows["config_id"].str.partition("/")[0])
-    missing = [m.name for m in combined.members if m.name not in present]
+    missing = missing_families(space, present)
     if missing:
-        have = "+".join(m.name for m in combined.members if m.name in present)
+        from metaopt.spaces import list_spaces
+
+        have = "+".join(f for f in list_spaces() if f in present)  # train-meta-model's name
         of_task = f" of task {task!r}" if task else ""
         raise ValueError(f"combination {space!r}: model families {missing} have no "
                          f"evaluations{of_task}; evaluate them (metaopt build-kb --spaces) "
                          f"or train on the families present ({have!r})")
+
+
+def missing_families(space: str, present: set[str]) -> list[str]:
+    """The model families of the combined ``space`` not in ``present`` (none for a
+    single space)."""
+    from metaopt.spaces import CombinedSpace, get_space
+
+    combined = get_space(space) if space == "all" or "+" in space else None
+    if not isinstance(combined, CombinedSpace):
+        return []
+    return [m.name for m in combined.members if m.name not in present]
 
 
 def normalized_regret(scores: np.ndarray) -> np.ndarray:

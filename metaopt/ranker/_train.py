@@ -12,7 +12,7 @@ import numpy as np
 
 from metaopt.kb import KnowledgeBase, library_versions
 from metaopt.ranker._cost import CostModel
-from metaopt.ranker._matrix import PerformanceMatrix
+from metaopt.ranker._matrix import PerformanceMatrix, missing_families
 from metaopt.ranker._metamodel import MetaModel
 from metaopt.ranker._ranker import ConfigRanker
 from metaopt.ranker._shipped import model_name
@@ -36,7 +36,8 @@ def train_meta_models(
     ``spaces`` defaults to every space of ``kb`` plus, when it holds several registered
     ones, their combination (the model family is then a parameter): ``"all"`` when it
     holds every registered family, else e.g. ``"linear+knn"``.
-    Spaces with fewer than ``min_datasets`` datasets are skipped, with a warning. Each model gets a
+    Spaces with fewer than ``min_datasets`` datasets are skipped, with a warning, as is a
+    combination's task type that one of its families has no evaluations of. Each model gets a
     :class:`CostModel` of its families' fit times, and each directory a ``CARD.md`` and
     ``card.json``: training data, settings, time, versions. ``ranker_options`` go to
     :class:`ConfigRanker`, ``policy_options`` to :class:`MetaModel`.
@@ -163,6 +164,11 @@ def _matrices(frame, spaces):
             yield space, None, whole
             continue
         for task in sorted(whole.tasks["task"].unique()):
+            missing = missing_families(space, set(frame.loc[frame["task"] == task, "space"]))
+            if missing:  # e.g. linear evaluated on classification datasets only
+                warnings.warn(f"{model_name(space, task)}: not trained, model families "
+                              f"{missing} have no evaluations of task {task!r}", stacklevel=3)
+                continue
             yield space, task, PerformanceMatrix.from_frame(frame, space, task=task)
 
 

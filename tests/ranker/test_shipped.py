@@ -162,3 +162,31 @@ def test_a_space_with_too_few_datasets_is_skipped_with_a_warning(tmp_path):
                                     ranker_options={"iterations": 2, "n_ensemble": 1})
     assert set(written) == {"knn"}
     assert any("linear: not trained, 3 dataset(s)" in str(w.message) for w in caught)
+
+
+def test_default_combination_skips_a_task_type_some_family_lacks(tmp_path):
+    """knn on classification and regression, linear on classification only: the default
+    'linear+knn' failed on the regression datasets (no linear evaluation) and the run
+    stopped; the combination is now trained on classification, regression skipped with a
+    warning."""
+    import pandas as pd
+
+    from metaopt.kb import KnowledgeBase, load_default
+    from metaopt.ranker._train import train_meta_models
+
+    frame = load_default().to_frame()
+
+    def some(space, task):
+        rows = frame[(frame["space"] == space) & (frame["task"] == task)]
+        keys = rows["dataset_key"].drop_duplicates().head(5)
+        return rows[rows["dataset_key"].isin(keys)].groupby("dataset_key").head(3)
+
+    small = KnowledgeBase(tmp_path / "small.sqlite")
+    small.add_frame(pd.concat([some("knn", "classification"), some("linear", "classification"),
+                               some("knn", "regression")]))
+    with pytest.warns(UserWarning, match=r"linear\+knn@regression: not trained, model "
+                                         r"families \['linear'\] have no evaluations"):
+        written = train_meta_models(small, tmp_path / "models", progress=False,
+                                    ranker_options={"iterations": 2, "n_ensemble": 1})
+    assert "linear+knn@classification" in written
+    assert MetaModel.load(written["linear+knn@classification"]).space.name == "linear+knn"
