@@ -66,7 +66,6 @@ class PerformanceMatrix:
             if rows.empty:
                 raise ValueError(f"space {space!r} has no evaluations of task {task!r}; "
                                  f"its tasks: {tasks}")
-        _check_families(rows, space, task)
         score = rows["cv_score"].where(rows["status"] == "ok", -np.inf)
         if "metric" in rows:
             score = score.mask((rows["metric"] == "r2") & np.isfinite(score) & (score < 0), 0.0)
@@ -81,6 +80,7 @@ class PerformanceMatrix:
             raise ValueError(
                 f"no configuration of space {space!r} covers {min_coverage:.0%} of the tasks"
             )
+        _check_families(table.columns, space, task, min_coverage)
         informative = np.isfinite(table.to_numpy(dtype=float)).any(axis=1)
         if not informative.all():  # every configuration failed or none was evaluated
             left_out = list(table.index[~informative])
@@ -167,19 +167,21 @@ def _rows_of(frame: pd.DataFrame, space: str) -> pd.DataFrame:
                        config_id=rows["space"] + "/" + rows["config_id"].astype(str))
 
 
-def _check_families(rows: pd.DataFrame, space: str, task: str | None) -> None:
-    """A ValueError when a model family of the combined ``space`` has none of ``rows``: a
-    model of the combination would rank that family's configurations blind."""
-    present = set(rows["config_id"].str.partition("/")[0])
+def _check_families(config_ids: pd.Index, space: str, task: str | None,
+                    min_coverage: float) -> None:
+    """A ValueError when a model family of the combined ``space`` has none of the kept
+    ``config_ids``: a model of the combination would rank its configurations blind."""
+    from metaopt.spaces import list_spaces
+
+    present = {str(c).partition("/")[0] for c in config_ids}
     missing = missing_families(space, present)
     if missing:
-        from metaopt.spaces import list_spaces
-
         have = "+".join(f for f in list_spaces() if f in present)  # train-meta-model's name
         of_task = f" of task {task!r}" if task else ""
         raise ValueError(f"combination {space!r}: model families {missing} have no "
-                         f"evaluations{of_task}; evaluate them (metaopt build-kb --spaces) "
-                         f"or train on the families present ({have!r})")
+                         f"configuration evaluated on {min_coverage:.0%} of the datasets"
+                         f"{of_task} (or none at all); evaluate them (metaopt build-kb "
+                         f"--spaces) or train on the families present ({have!r})")
 
 
 def missing_families(space: str, present: set[str]) -> list[str]:

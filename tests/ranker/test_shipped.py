@@ -134,7 +134,8 @@ def test_default_combination_is_of_the_families_the_knowledge_base_has(tmp_path)
     small.add_frame(rows)
     with pytest.raises(ValueError, match=r"families \['hist_gradient_boosting', "
                                          r"'random_forest', 'extra_trees', 'svm', 'mlp'\] "
-                                         r"have no evaluations.*'linear\+knn'"):
+                                         r"have no configuration evaluated.*"
+                                         r"'linear\+knn'"):
         PerformanceMatrix.from_frame(rows, "all")
     with pytest.warns(UserWarning, match="no cost model"):
         written = train_meta_models(small, tmp_path / "models", progress=False,
@@ -190,3 +191,25 @@ def test_default_combination_skips_a_task_type_some_family_lacks(tmp_path):
                                     ranker_options={"iterations": 2, "n_ensemble": 1})
     assert "linear+knn@classification" in written
     assert MetaModel.load(written["linear+knn@classification"]).space.name == "linear+knn"
+
+
+def test_a_combination_refuses_a_family_on_too_few_datasets():
+    """knn on 8 datasets, linear on 2 of them: every linear configuration was dropped
+    (evaluated on under half the datasets), and 'linear+knn' gave a matrix of knn
+    configurations alone, so its model ranked linear blind."""
+    import pandas as pd
+
+    from metaopt.kb import load_default
+
+    frame = load_default().to_frame()
+    rows = frame[frame["task"] == "classification"]
+    keys = rows.loc[rows["space"] == "knn", "dataset_key"].drop_duplicates()
+    keys = keys[keys.isin(rows.loc[rows["space"] == "linear", "dataset_key"])].head(8)
+    knn = rows[(rows["space"] == "knn") & rows["dataset_key"].isin(keys)]
+    linear = rows[(rows["space"] == "linear") & rows["dataset_key"].isin(keys[:2])]
+    with pytest.raises(ValueError, match=r"families \['linear'\] have no configuration "
+                                         r"evaluated on 50% of the datasets.*'knn'"):
+        PerformanceMatrix.from_frame(pd.concat([knn, linear]), "linear+knn")
+    matrix = PerformanceMatrix.from_frame(pd.concat([knn, linear]), "linear+knn",
+                                          min_coverage=0.2)
+    assert {c.split("/")[0] for c in matrix.configs.index} == {"knn", "linear"}
