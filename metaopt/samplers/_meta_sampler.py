@@ -462,9 +462,8 @@ class MetaSampler(BaseSampler):
             members = combine([get_space(f) for f in self._families])
             if self._meta_model_arg is None:
                 self._meta_model_arg = _shipped_model(ALL, self._task).restrict(members)
-            else:  # a combined model of the user's, as the shipped one
-                self._meta_model_arg = (_restricted(self._meta_model_arg, members)
-                                        or self._meta_model_arg)
+            else:  # a combined model of the user's, as the shipped one (or refused)
+                self._meta_model_arg = _model_for_space(self._space_name, self._meta_model_arg)
         if self._space_name is None:
             self._space_name = self._infer_space(study)
             if self._space_name is None:

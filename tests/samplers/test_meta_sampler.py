@@ -1079,3 +1079,36 @@ def test_a_parameter_fixed_by_a_wrapping_sampler_does_not_make_copies_look_new()
     sources = [t.system_attrs["metaopt:source"] for t in study.trials]
     assert not [s for s in sources if "clashed" in s], sources
     assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 14
+
+
+def test_a_combined_model_without_the_studys_families_is_refused(tmp_path):
+    """A user's 'linear+knn' model on a study whose "space" parameter chooses svm or knn
+    (space=None) was used unrestricted: it never proposed svm and skipped its linear
+    picks, while MetaSampler(space='svm+knn', meta_model=it) refused it."""
+    from metaopt.kb import KnowledgeBase, load_default
+    from metaopt.ranker import MetaModel
+    from metaopt.ranker._train import train_meta_models
+    from metaopt.spaces import get_space
+
+    frame = load_default().to_frame()
+    rows = frame[frame["space"].isin(["knn", "linear"]) & (frame["task"] == "classification")]
+    keys = rows["dataset_key"].drop_duplicates().head(5)
+    small = KnowledgeBase(tmp_path / "small.sqlite")
+    small.add_frame(rows[rows["dataset_key"].isin(keys)].groupby(["dataset_key", "space"])
+                    .head(3))
+    with pytest.warns(UserWarning):
+        written = train_meta_models(small, tmp_path / "models", spaces=["linear+knn"],
+                                    progress=False,
+                                    ranker_options={"iterations": 2, "n_ensemble": 1})
+    model = MetaModel.load(written["linear+knn"])
+    study = optuna.create_study(direction="maximize", sampler=MetaSampler(
+        meta_model=model, task="classification", seed=0))
+    svm_knn = get_space("svm+knn")
+    with pytest.raises(ValueError, match="trained on space 'linear\\+knn', not 'svm\\+knn'"):
+        study.optimize(lambda t: (svm_knn.sample(t, "classification"), 0.5)[1], n_trials=2)
+    # the model's own families, in another order: restricted to them, as before
+    knn_linear = get_space("knn+linear")
+    study = optuna.create_study(direction="maximize", sampler=MetaSampler(
+        meta_model=model, task="classification", seed=0))
+    study.optimize(lambda t: (knn_linear.sample(t, "classification"), 0.5)[1], n_trials=2)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 2
