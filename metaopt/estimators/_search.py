@@ -435,6 +435,8 @@ class _MetaOptSearch(BaseEstimator):
             # a meta-model with time_fraction > 0 skips what would not finish in time
             time_budget=None if deadline is None else max(deadline - time.perf_counter(),
                                                           1e-3))
+        if self.sampler is not None and isinstance(sampler, MetaSampler):
+            sampler._serve_task(task)  # else it took its meta-model's task
         # a stored search resumes only under the same data, weights, scoring and splits
         key = joblib.hash((X, y, fit_params, self._scoring_key(), cv))[:12]
         study = optuna.create_study(

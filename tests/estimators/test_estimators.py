@@ -112,6 +112,28 @@ def test_a_sampler_of_your_own(wine):
     assert tpe._rng.rng.random() == optuna.samplers.TPESampler(seed=0)._rng.rng.random()
 
 
+def test_a_meta_sampler_of_your_own_serves_the_estimators_task(pmlb_root):
+    """``sampler=MetaSampler(space="linear")`` (no task) in a regressor: the sampler took
+    its meta-model's task, so the classification model (C picks, accuracies) ran the
+    regression search; a classification meta_model in it was not refused either."""
+    from metaopt.ranker import load_meta_model
+    from metaopt.samplers import MetaSampler
+
+    df = pd.read_csv(pmlb_root / "228_elusage" / "228_elusage.tsv.gz", sep="\t")
+    X, y = df.drop(columns="target"), df["target"]
+    model = MetaOptRegressor(spaces="linear", n_trials=2, cv=3, random_state=0,
+                             sampler=MetaSampler(space="linear", seed=0)).fit(X, y)
+    assert set(model.study_.sampler._model.portfolio.task_types_) == {"regression"}
+    classifier_model = load_meta_model("linear", "classification")
+    for sampler, message in (
+            (MetaSampler(space="linear", meta_model=classifier_model),
+             "the sampler's meta_model was trained on classification datasets"),
+            (MetaSampler(space="linear", task="classification"),
+             "MetaSampler of task='classification', this search is regression")):
+        with pytest.raises(ValueError, match=message):
+            MetaOptRegressor(spaces="linear", n_trials=2, cv=3, sampler=sampler).fit(X, y)
+
+
 def test_recheck_confirms_each_new_best_on_a_second_split(fitted, wine):
     """Every trial that beat the best before it was cross-validated twice and scores
     the mean; the others once. A fixed list of splits cannot be reshuffled: no recheck."""
