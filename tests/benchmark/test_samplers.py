@@ -29,7 +29,6 @@ def test_model_based_samplers_do_not_log_every_independent_parameter(name, caplo
     assert not [r for r in caplog.records if "sampled independently" in r.getMessage()]
 
 
-
 def test_declared_optuna_takes_the_arguments_the_gp_method_passes():
     """The "gp" method builds GPSampler(warn_independent_sampling=False), an argument
     new in optuna 4.5: optuna 4.0-4.4, which pyproject.toml allowed, raised a TypeError
@@ -46,6 +45,7 @@ def test_declared_optuna_takes_the_arguments_the_gp_method_passes():
     assert not pin.specifier.contains("4.4.0"), pin
     assert "warn_independent_sampling" in inspect.signature(optuna.samplers.GPSampler).parameters
     assert isinstance(get_sampler_factory("gp")(None, 0), optuna.samplers.GPSampler)
+
 
 def test_a_benchmark_leaves_the_callers_optuna_settings_alone(shared_data):
     """quiet_optuna set Optuna's verbosity and a warnings filter for good: a benchmark

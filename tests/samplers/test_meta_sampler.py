@@ -308,7 +308,6 @@ def test_meta_model_as_a_path(tmp_path, small_meta_model, objective):
         make_sampler(42)
 
 
-
 def test_a_meta_model_of_the_other_task_type_is_refused(pmlb_root):
     """A model trained on regression datasets only, in a classification search: its
     portfolio's picks (alpha for a ridge) were replaced by the fallback's C under the
@@ -328,6 +327,7 @@ def test_a_meta_model_of_the_other_task_type_is_refused(pmlb_root):
     with pytest.raises(ValueError, match=message):
         MetaOptClassifier(spaces="linear", meta_model=ridge, n_trials=2, cv=3).fit(X, y)
     MetaSampler(space="linear", dataset=(X, y), task="regression", meta_model=ridge)
+
 
 def test_meta_model_of_another_space_is_refused_and_a_combination_restricted():
     """``space`` was ignored when a ``meta_model`` was given: a model of another space (or
@@ -464,7 +464,6 @@ def test_bad_dataset_shape():
         MetaSampler(space="tabrepo_lightgbm", dataset=np.ones((5, 2)))
 
 
-
 def test_task_is_the_one_given_with_the_dataset(pmlb_root):
     """1028_SWD is regression, its target 4 whole values: task="regression" with
     dataset=(X, y) was ignored (the task inferred from y won), so the classification
@@ -483,6 +482,7 @@ def test_task_is_the_one_given_with_the_dataset(pmlb_root):
     assert study.trials[0].params == first and "epsilon" in first
     with pytest.raises(ValueError, match="task='regression', but the Dataset"):
         MetaSampler(space="svm", dataset=from_arrays(X, y), task="regression")
+
 
 def test_the_data_is_dropped_once_its_meta_features_are_computed(pmlb_root):
     """dataset=(X, y): the sampler held a validated copy of the data for as long as it
