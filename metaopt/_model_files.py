@@ -49,6 +49,8 @@ def write_files(files: dict[Path, bytes]) -> None:
     interrupted save leaves the earlier files whole (or, between two renames, a pair
     whose checksums do not match), never a half-written file."""
     temps: dict[Path, str] = {}
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         for path, data in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,8 +58,6 @@ def write_files(files: dict[Path, bytes]) -> None:
                                                suffix=".tmp")
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            umask = os.umask(0)
-            os.umask(umask)
             os.chmod(temps[path], 0o666 & ~umask)  # a temp file is private (0600)
         for path, tmp in temps.items():
             os.replace(tmp, path)

@@ -35,6 +35,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from metaopt._checks import check_seed
 from metaopt._fitted import as_fitted_frame, refuse_text_array, unfitted_on_error
 from metaopt._isolated import KillableWorker, TrialTimeout, cv_score, fitting, tested
 from metaopt.data import validate
@@ -259,11 +260,7 @@ class _MetaOptSearch(BaseEstimator):
                 not isinstance(self.time_budget, numbers.Real)
                 or isinstance(self.time_budget, bool) or not self.time_budget > 0):
             raise ValueError(f"time_budget must be > 0 seconds or None, got {self.time_budget!r}")
-        if self.random_state is not None and (
-                not isinstance(self.random_state, (int, np.integer))
-                or isinstance(self.random_state, bool) or not 0 <= self.random_state < 2**32):
-            raise ValueError("random_state must be None or an int in [0, 2**32 - 1] (the "
-                             f"seed of the search and of the models), got {self.random_state!r}")
+        check_seed(self.random_state, "random_state", "the seed of the search and of the models")
         if self.ensemble_size != "auto" and (
                 not isinstance(self.ensemble_size, (int, np.integer))
                 or isinstance(self.ensemble_size, bool) or self.ensemble_size < 1):

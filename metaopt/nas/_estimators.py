@@ -53,7 +53,6 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
-
 def _enqueuer(draws: list[dict], deadline: float | None):
     """An Optuna callback that enqueues the prior's ``draws`` one at a time, the next
     when a trial ends and the search goes on: a budget that stops the search leaves no
@@ -71,6 +70,7 @@ def _enqueuer(draws: list[dict], deadline: float | None):
             params.pop("max_epochs")
             study.enqueue_trial(params, user_attrs={"source": "prior"})
     return enqueue_next
+
 
 class _BaseMetaMLP(BaseEstimator):
     """Shared search code; subclasses set the task, target encoding and final model."""

@@ -27,7 +27,7 @@ from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from metaopt._checks import check_int
+from metaopt._checks import check_int, check_seed
 from metaopt.data import TASK_TYPES, Dataset
 from metaopt.data._dataset import as_dataset
 from metaopt.metafeatures import FEATURE_NAMES
@@ -326,11 +326,7 @@ class MetaSampler(BaseSampler):
                                  "multi-objective: its best trial is undefined")
         # the meta-model checks its own n_warmup; this one replaces it on a copy
         self._n_warmup = None if n_warmup is None else check_int(n_warmup, "n_warmup", 0)
-        if seed is not None and not (isinstance(seed, numbers.Integral)
-                                     and not isinstance(seed, bool) and 0 <= seed < 2**32):
-            raise ValueError("seed must be None or an int in [0, 2**32 - 1] (a RandomState is "
-                             f"not a seed), got {seed!r}")
-        self._seed = None if seed is None else int(seed)
+        self._seed = check_seed(seed, "seed", "a RandomState is not a seed")
         if fallback is not None and not isinstance(fallback, BaseSampler):
             what = (f"the class {fallback.__name__}" if isinstance(fallback, type)
                     else f"{type(fallback).__name__} {fallback!r}")
@@ -473,8 +469,8 @@ class MetaSampler(BaseSampler):
     def _load(self, study: Study | None) -> bool:
         if self._space_name is None and self._families:
             self._space_name = "+".join(self._families)
-            members = combine([get_space(f) for f in self._families])
             if self._meta_model_arg is None:
+                members = combine([get_space(f) for f in self._families])
                 self._meta_model_arg = _shipped_model(ALL, self._task).restrict(members)
             else:  # a combined model of the user's, as the shipped one (or refused)
                 self._meta_model_arg = _model_for_space(self._space_name, self._meta_model_arg)

@@ -124,55 +124,23 @@ def test_time_budget_reserves_the_refit_of_a_trial_that_would_be_the_best(
     assert (trial.user_attrs.get("stopped") == "time budget") == (epochs == 1)
 
 
-def test_time_budget_stops_a_trial_before_an_epoch_that_would_overrun_it(wine, monkeypatch):
-    """A trial stopped only once the refit's time was reached, so its last epoch ran past
-    the deadline: a 30 s fit took 39 s on 200,000 rows, where an epoch takes 6-10 s. It
-    now stops before an epoch (as long as its others) that would end after it. On a
-    clock where each fold's epoch takes 1 s: 2 folds, a deadline 2.5 epochs away."""
-    from metaopt.nas import _search
+class _Clock:
+    """A ``time`` module stand-in whose clock moves only when an epoch trains."""
 
-    class Clock:
-        now = 0.0
+    now = 0.0
 
-        def perf_counter(self) -> float:
-            return self.now
-
-    clock = Clock()
-
-    def one_second(*args) -> None:
-        clock.now += 1.0
-
-    monkeypatch.setattr(_search, "time", clock)
-    monkeypatch.setattr(_search, "train_epoch", one_second)
-    X, y = wine
-    splits = MetaMLPClassifier(cv=2)._splits(y - 1, 0)
-    trainer = FoldTrainer(X, y - 1, "classification", splits, torch.device("cpu"), 0)
-    trainer.rows_per_epoch = 1e9  # a refit reserves ~0 s: epochs alone meet the deadline
-    params = {**get_space("mlp").default("classification"), "n_layers": 1, "width": 16}
-    params.pop("max_epochs")
-    study = optuna.create_study(direction="maximize")
-    study.enqueue_trial(params)
-    study.optimize(objective(trainer, "classification", 50, 50, deadline=5.0), n_trials=1)
-    trial = study.trials[-1]
-    assert trial.user_attrs.get("stopped") == "time budget"
-    assert (trial.user_attrs["epochs"], clock.now) == (2, 4.0)  # not 3 epochs, at 6 s
+    def perf_counter(self) -> float:
+        return self.now
 
 
-def test_no_trial_starts_after_one_stopped_for_time(wine, monkeypatch):
-    """A trial stopped before an epoch that would overrun the budget left the study
-    going: the next trial's start check has no epoch in it, so it started in the time
-    left and trained a whole epoch past the deadline (to 6 s against 5 s on a clock where
-    each fold's epoch takes 1 s). The stop now stops the study, and no prior draw is
-    left waiting."""
+@pytest.fixture
+def epoch_clock(wine, monkeypatch):
+    """(clock, trainer): a 2-fold FoldTrainer on wine where each fold's epoch takes 1 s
+    of ``clock`` (the NAS search's time), and a refit reserves ~0 s, so epochs alone
+    meet a deadline."""
     from metaopt.nas import _estimators, _search
 
-    class Clock:
-        now = 0.0
-
-        def perf_counter(self) -> float:
-            return self.now
-
-    clock = Clock()
+    clock = _Clock()
 
     def one_second(*args) -> None:
         clock.now += 1.0
@@ -183,7 +151,35 @@ def test_no_trial_starts_after_one_stopped_for_time(wine, monkeypatch):
     X, y = wine
     splits = MetaMLPClassifier(cv=2)._splits(y - 1, 0)
     trainer = FoldTrainer(X, y - 1, "classification", splits, torch.device("cpu"), 0)
-    trainer.rows_per_epoch = 1e9  # a refit reserves ~0 s: epochs alone meet the deadline
+    trainer.rows_per_epoch = 1e9
+    return clock, trainer
+
+
+def test_time_budget_stops_a_trial_before_an_epoch_that_would_overrun_it(epoch_clock):
+    """A trial stopped only once the refit's time was reached, so its last epoch ran past
+    the deadline: a 30 s fit took 39 s on 200,000 rows, where an epoch takes 6-10 s. It
+    now stops before an epoch (as long as its others) that would end after it. On a
+    clock where each fold's epoch takes 1 s: 2 folds, a deadline 2.5 epochs away."""
+    clock, trainer = epoch_clock
+    params = {**get_space("mlp").default("classification"), "n_layers": 1, "width": 16}
+    params.pop("max_epochs")
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial(params)
+    study.optimize(objective(trainer, "classification", 50, 50, deadline=5.0), n_trials=1)
+    trial = study.trials[-1]
+    assert trial.user_attrs.get("stopped") == "time budget"
+    assert (trial.user_attrs["epochs"], clock.now) == (2, 4.0)  # not 3 epochs, at 6 s
+
+
+def test_no_trial_starts_after_one_stopped_for_time(epoch_clock):
+    """A trial stopped before an epoch that would overrun the budget left the study
+    going: the next trial's start check has no epoch in it, so it started in the time
+    left and trained a whole epoch past the deadline (to 6 s against 5 s on a clock where
+    each fold's epoch takes 1 s). The stop now stops the study, and no prior draw is
+    left waiting."""
+    from metaopt.nas import _estimators
+
+    clock, trainer = epoch_clock
     params = {**get_space("mlp").default("classification"), "n_layers": 1, "width": 16}
     draws = [params, {**params, "width": 32}]
     study = optuna.create_study(direction="maximize")
