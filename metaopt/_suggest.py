@@ -15,7 +15,7 @@ from metaopt._checks import check_int
 from metaopt.data import from_arrays
 from metaopt.data._dataset import as_dataset
 from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces
-from metaopt.samplers._meta_sampler import _model_for_space, _shipped_model
+from metaopt.ranker._shipped import model_for_space, shipped_model_for
 from metaopt.spaces import list_spaces
 
 
@@ -24,10 +24,10 @@ def _model_for(space: str, task: str, meta_model: MetaModel | str | None) -> Met
     or the shipped one, checked to serve ``space`` (a combination of model families from
     a combined model) and trained on datasets of ``task``."""
     if meta_model is None:
-        model, which = _shipped_model(space, task), f"the shipped {space} meta-model"
+        model, which = shipped_model_for(space, task), f"the shipped {space} meta-model"
     else:
         model = meta_model if isinstance(meta_model, MetaModel) else MetaModel.load(meta_model)
-        model, which = _model_for_space(space, model), "meta_model"
+        model, which = model_for_space(space, model), "meta_model"
     model.check_task(task, which)
     return model
 

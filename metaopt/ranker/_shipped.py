@@ -9,7 +9,8 @@ from pathlib import Path
 from metaopt._model_files import read_body, read_json
 from metaopt.ranker._metamodel import MetaModel
 from metaopt.ranker._spaces import resolve_space
-from metaopt.spaces import SearchSpace
+from metaopt.spaces import CombinedSpace, SearchSpace, get_space
+from metaopt.spaces._registry import ALL
 
 
 def _models_root() -> Path:
@@ -65,6 +66,53 @@ def load_meta_model(space: str, task: str | None = None) -> MetaModel:
         + (f"did you mean {close[0]!r}? " if close else "")
         + f"spaces with one: {spaces}. Train one with `metaopt train-meta-model`"
     )
+
+
+def _combination(space: str) -> CombinedSpace | None:
+    """The combined space ``space`` names (``"all"``, ``"svm+knn"``), else None."""
+    return get_space(space) if space == ALL or "+" in space else None
+
+
+def shipped_model_for(space: str, task: str | None) -> MetaModel:
+    """The shipped model of ``space``, or for a combination of model families without its
+    own, the ``"all"`` model restricted to them."""
+    try:
+        return load_meta_model(space, task)
+    except ValueError:
+        combined = _combination(space)
+        if not isinstance(combined, CombinedSpace):
+            raise
+        return load_meta_model(ALL, task).restrict(combined)
+
+
+def _restricted(model: MetaModel, asked: SearchSpace | None) -> MetaModel | None:
+    """``model`` restricted to the model families of the combination ``asked`` (as the
+    shipped ``"all"`` model is) when it was trained on a combination holding each of them;
+    None otherwise."""
+    own = model.space
+    members = {m.name for m in getattr(asked, "members", ())}
+    if members and isinstance(own, CombinedSpace) and members <= {m.name for m in own.members}:
+        return model.restrict(asked)
+    return None
+
+
+def model_for_space(space: str, model: MetaModel) -> MetaModel:
+    """``model`` checked to serve ``space``: a model of that space, or of a combination of
+    model families holding each of ``space``'s, restricted to them. A ValueError otherwise."""
+    if model.space.name == space:
+        return model
+    restricted = _restricted(model, _combination(space))
+    if restricted is None:
+        if isinstance(model.space, CombinedSpace) and space in {m.name for m in model.space.members}:
+            raise ValueError(  # e.g. MetaOptClassifier(spaces="knn", meta_model=<all>)
+                f"meta_model was trained on the combination {model.space.name!r}: it serves "
+                f"combinations of its families, not {space!r} alone; give a model of "
+                f"{space!r} (metaopt.ranker.load_meta_model({space!r}, task) is the "
+                "shipped one) or none (the shipped one is the default)")
+        raise ValueError(f"meta_model was trained on space {model.space.name!r}, not "
+                         f"{space!r}: search {model.space.name!r} with it or give a model "
+                         f"of {space!r}")
+    return restricted
 
 
 def training_datasets(space: str | None = None) -> set[str]:

@@ -34,7 +34,12 @@ from metaopt.metafeatures import FEATURE_NAMES
 from metaopt.ranker import MetaModel
 from metaopt.ranker._metamodel import CandidatesExhausted, config_key
 from metaopt.ranker._scaling import as_metafeature_frame
-from metaopt.ranker._shipped import load_meta_model, shipped_space, shipped_spaces
+from metaopt.ranker._shipped import (
+    model_for_space,
+    shipped_model_for,
+    shipped_space,
+    shipped_spaces,
+)
 from metaopt.spaces import CombinedSpace, SearchSpace, combine, get_space, list_spaces
 from metaopt.spaces._combined import FAMILY
 from metaopt.spaces._registry import ALL
@@ -128,48 +133,6 @@ def _claim_of(trial: FrozenTrial) -> dict[str, Any] | None:
     withdrawn after clashes (stored as JSON ``null``)."""
     raw = trial.system_attrs.get(_CLAIM)
     return json.loads(raw) if raw else None
-
-
-def _shipped_model(space: str, task: str | None) -> MetaModel:
-    """The shipped model of ``space``, or for a combination of model families without its
-    own, the ``"all"`` model restricted to them."""
-    try:
-        return load_meta_model(space, task)
-    except ValueError:
-        combined = get_space(space) if space == ALL or "+" in space else None
-        if not isinstance(combined, CombinedSpace):
-            raise
-        return load_meta_model(ALL, task).restrict(combined)
-
-
-def _restricted(model: MetaModel, asked: SearchSpace | None) -> MetaModel | None:
-    """``model`` restricted to the model families of the combination ``asked`` (as the
-    shipped ``"all"`` model is) when it was trained on a combination holding each of them;
-    None otherwise."""
-    own = model.space
-    members = {m.name for m in getattr(asked, "members", ())}
-    if members and isinstance(own, CombinedSpace) and members <= {m.name for m in own.members}:
-        return model.restrict(asked)
-    return None
-
-
-def _model_for_space(space: str, model: MetaModel) -> MetaModel:
-    """``model`` checked to serve ``space``: a model of that space, or of a combination of
-    model families holding each of ``space``'s, restricted to them. A ValueError otherwise."""
-    if model.space.name == space:
-        return model
-    restricted = _restricted(model, get_space(space) if space == ALL or "+" in space else None)
-    if restricted is None:
-        if isinstance(model.space, CombinedSpace) and space in {m.name for m in model.space.members}:
-            raise ValueError(  # e.g. MetaOptClassifier(spaces="knn", meta_model=<all>)
-                f"meta_model was trained on the combination {model.space.name!r}: it serves "
-                f"combinations of its families, not {space!r} alone; give a model of "
-                f"{space!r} (metaopt.ranker.load_meta_model({space!r}, task) is the "
-                "shipped one) or none (the shipped one is the default)")
-        raise ValueError(f"meta_model was trained on space {model.space.name!r}, not "
-                         f"{space!r}: search {model.space.name!r} with it or give a model "
-                         f"of {space!r}")
-    return restricted
 
 
 def _task_of(meta_features: pd.Series | None, task: str | None) -> str | None:
@@ -302,7 +265,7 @@ class MetaSampler(BaseSampler):
             raise TypeError("meta_model must be a MetaModel or the directory of a saved one, "
                             f"got {type(meta_model).__name__}")
         if space is not None and meta_model is not None:
-            meta_model = _model_for_space(space, meta_model)
+            meta_model = model_for_space(space, meta_model)
         elif meta_model is not None and not isinstance(meta_model.space, CombinedSpace):
             space = meta_model.space.name  # nothing to infer: the model's own space
         self._meta_features = None if meta_features is None else self._as_meta_features(
@@ -471,15 +434,15 @@ class MetaSampler(BaseSampler):
             self._space_name = "+".join(self._families)
             if self._meta_model_arg is None:
                 members = combine([get_space(f) for f in self._families])
-                self._meta_model_arg = _shipped_model(ALL, self._task).restrict(members)
+                self._meta_model_arg = shipped_model_for(ALL, self._task).restrict(members)
             else:  # a combined model of the user's, as the shipped one (or refused)
-                self._meta_model_arg = _model_for_space(self._space_name, self._meta_model_arg)
+                self._meta_model_arg = model_for_space(self._space_name, self._meta_model_arg)
         if self._space_name is None:
             self._space_name = self._infer_space(study)
             if self._space_name is None:
                 return False
         model = self._meta_model_arg
-        model = model if model is not None else _shipped_model(self._space_name, self._task)
+        model = model if model is not None else shipped_model_for(self._space_name, self._task)
         if self._n_warmup is not None:  # on a copy: the MetaModel a caller passed stays as it was
             model = copy.copy(model)
             model.n_warmup = self._n_warmup
