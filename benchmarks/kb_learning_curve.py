@@ -1,0 +1,99 @@
+"""Would more datasets in the knowledge base give better warm starts? A learning curve.
+
+For each dataset of a knowledge base (leave one out), a greedy portfolio
+(:class:`metaopt.ranker.Portfolio`, no meta-features) is fitted on ``n`` of the other
+datasets drawn at random, and the held-out dataset's best normalized regret among the
+portfolio's first ``b`` configurations is recorded; ``--draws`` draws per ``n``, the
+mean over datasets and draws printed per ``n`` and ``b``. A curve still falling at
+the largest ``n`` says the knowledge base is short of datasets.
+
+    python benchmarks/kb_learning_curve.py [--kb default] [--space all] [--plot FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from metaopt._markdown import markdown_table
+from metaopt.kb import open_knowledge_base
+from metaopt.ranker import PerformanceMatrix, Portfolio
+
+BUDGETS = (1, 3, 5, 10)
+
+
+def held_out_regret(matrix: PerformanceMatrix, held_out: int, train: np.ndarray,
+                    budgets=BUDGETS) -> list[float]:
+    """Best regret of dataset ``held_out`` among the first ``b`` picks of the portfolio
+    fitted on the datasets ``train``; a configuration it lacks counts as its worst."""
+    keys = matrix.tasks.index
+    portfolio = Portfolio().fit(matrix.subset(keys[train]))
+    picks = portfolio.suggest(max(budgets))["config_id"]
+    regret = pd.Series(matrix.regret()[held_out], index=matrix.configs.index)
+    picked = regret.loc[picks].fillna(1.0).to_numpy()
+    return [float(picked[:b].min()) for b in budgets]
+
+
+def learning_curve(matrix: PerformanceMatrix, sizes: list[int], draws: int,
+                   seed: int = 0) -> pd.DataFrame:
+    """Mean held-out regret per training size (rows) and budget (columns)."""
+    rng = np.random.default_rng(seed)
+    n = matrix.n_tasks
+    rows = {}
+    for size in sizes:
+        results = []
+        for _ in range(draws if size < n - 1 else 1):  # all the others: one draw
+            for t in range(n):
+                others = np.delete(np.arange(n), t)
+                train = np.sort(rng.choice(others, size, replace=False))
+                results.append(held_out_regret(matrix, t, train))
+        rows[size] = np.mean(results, axis=0)
+    return pd.DataFrame.from_dict(rows, orient="index", columns=[f"@{b}" for b in BUDGETS])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kb", default="default", help="knowledge base (see `metaopt kb info`)")
+    parser.add_argument("--space", default="all")
+    parser.add_argument("--tasks", default="classification,regression")
+    parser.add_argument("--sizes", default="5,10,20,30,all")
+    parser.add_argument("--draws", type=int, default=20)
+    parser.add_argument("--plot", default=None, help="write the curves to this PNG")
+    args = parser.parse_args()
+    frame = open_knowledge_base(args.kb).to_frame()
+    curves = {}
+    for task in args.tasks.split(","):
+        with warnings.catch_warnings():  # datasets without a successful evaluation
+            warnings.simplefilter("ignore")
+            matrix = PerformanceMatrix.from_frame(frame, args.space, task=task)
+        n = matrix.n_tasks
+        sizes = sorted({n - 1 if s == "all" else min(int(s), n - 1)
+                        for s in args.sizes.split(",")})
+        curve = learning_curve(matrix, sizes, args.draws)
+        curves[task] = curve
+        print(f"\n{task}: {n} datasets, {matrix.n_configs} configurations of {args.space!r}; "
+              "mean held-out regret of the portfolio's best after b picks")
+        print(markdown_table(curve.rename_axis("training datasets"), ".4f"))
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 3.5), squeeze=False)
+        for ax, (task, curve) in zip(axes[0], curves.items(), strict=True):
+            for column in curve.columns:
+                ax.plot(curve.index, curve[column], marker="o", label=f"best after {column[1:]}")
+            ax.set(title=task, xlabel="training datasets", ylabel="held-out normalized regret")
+            ax.legend()
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=120)
+        plt.close(fig)
+        print(f"\nplot: {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
