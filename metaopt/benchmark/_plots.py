@@ -14,15 +14,6 @@ _LINES = ("-", "--", ":", "-.")
 _MARKERS = ("o", "s", "^", "D", "v", "x")
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_curves(
     curves: pd.DataFrame,
     path: str | os.PathLike,
@@ -37,15 +28,17 @@ def plot_curves(
     """Write a PNG of ``value`` vs ``x`` per method: mean over tasks and 95% t-band.
 
     Seeds and folds are averaged within a task first, so the band reflects tasks; the
-    band is clipped to ``limits`` (the range ``value`` can take).
+    band is clipped to ``limits`` (the range ``value`` can take). Drawn on a figure of
+    its own, not through pyplot: the caller's backend and open figures are left alone.
     """
+    from matplotlib.figure import Figure
     from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-    plt = _pyplot()
     per_task = curves.groupby(["method", "task", x])[value].mean().reset_index()
     methods = [m for m in (methods or per_task["method"].unique())
                if m in set(per_task["method"])]
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    fig = Figure(figsize=(7, 4.5), dpi=120)
+    ax = fig.add_subplot()
     drawn: dict[str, pd.Series] = {}
     for i, name in enumerate(methods):
         rows = per_task[per_task["method"] == name]
@@ -75,5 +68,4 @@ def plot_curves(
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path)
-    plt.close(fig)
     return path

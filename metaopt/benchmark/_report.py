@@ -16,7 +16,7 @@ from metaopt.benchmark._metrics import (
     paired_differences,
     summary_table,
 )
-from metaopt.benchmark._plots import _pyplot, plot_curves
+from metaopt.benchmark._plots import plot_curves
 from metaopt.benchmark._runner import load_results
 
 _TIE = 1e-6  # test scores closer than this are a tie
@@ -149,8 +149,9 @@ def _cd_diagram(final_regret: pd.DataFrame, path: Path) -> str:
     if data.shape[0] < 5 or data.shape[1] < 2:
         return (f"Critical-difference diagram: needs >= 5 datasets and >= 2 methods with "
                 f"results on all of them (have {data.shape[0]} x {data.shape[1]}).")
-    plt = _pyplot()
     import warnings
+
+    import matplotlib.pyplot as plt  # autorank draws with it; the backend stays the caller's
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

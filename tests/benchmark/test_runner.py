@@ -277,3 +277,45 @@ def test_a_checkpoint_where_a_method_has_no_incumbent_yet_is_not_ranked():
     assert set(first["method"]) == {"A"} and first["rank"].isna().all()
     final = curve[curve["budget"] == 2]
     assert final.groupby("method")["rank"].mean().to_dict() == {"A": 1.0, "B": 2.0}
+
+
+@pytest.fixture(scope="module")
+def tabrepo_curves(tabrepo_matrix, split):
+    """Curves of three methods on six real TabRepo tasks (budgets 1 and 5)."""
+    from metaopt.benchmark._surrogate import evaluate_methods, matrix_tasks
+    from metaopt.kb import TABREPO_SPACE
+
+    train, test = split[0][:-6], split[0][-6:]
+    tasks = matrix_tasks(tabrepo_matrix.subset(test), TABREPO_SPACE)
+    return evaluate_methods([(tabrepo_matrix.subset(train), tasks)],
+                            ["random", "tpe", "portfolio"], [1, 5], 1, progress=False).curves
+
+
+def _final_regret(curve: pd.DataFrame) -> pd.DataFrame:
+    final = curve[curve["budget"] == curve["budget"].max()]
+    return final.groupby(["task", "method"])["regret"].mean().unstack("method")
+
+
+def test_plots_leave_the_callers_matplotlib_backend_and_figures_alone(tabrepo_curves,
+                                                                      tmp_path):
+    """The benchmark plots switched the process to the Agg backend (``matplotlib.use``):
+    in a notebook, ``report()`` or ``plot_curves`` left pyplot unable to show figures."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from metaopt.benchmark._plots import plot_curves
+    from metaopt.benchmark._report import _cd_diagram
+
+    previous = matplotlib.get_backend()
+    matplotlib.use("svg")  # stands for the user's (inline, Qt, ...) backend
+    try:
+        mine = plt.figure()
+        plot_curves(tabrepo_curves, tmp_path / "regret.png")
+        text = _cd_diagram(_final_regret(tabrepo_curves), tmp_path / "cd.png")
+        assert matplotlib.get_backend() == "svg"
+        assert plt.get_fignums() == [mine.number]
+    finally:
+        plt.close("all")
+        matplotlib.use(previous)
+    assert (tmp_path / "regret.png").stat().st_size > 1000
+    assert "![critical differences](cd.png)" in text and (tmp_path / "cd.png").is_file()
