@@ -140,7 +140,8 @@ def win_tie_loss(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cd_diagram(final_regret: pd.DataFrame, path: Path) -> str:
-    """Critical-difference diagram (autorank); returns a Markdown line about it."""
+    """Critical-difference diagram (autorank); returns a Markdown line about it (for two
+    methods, autorank's Wilcoxon test has no diagram: the line gives its p-value)."""
     try:
         from autorank import autorank, plot_stats
     except ImportError:
@@ -157,6 +158,11 @@ def _cd_diagram(final_regret: pd.DataFrame, path: Path) -> str:
         warnings.simplefilter("ignore")
         result = autorank(data, alpha=0.05, order="ascending", force_mode="nonparametric")
         ax = plot_stats(result, allow_insignificant=True)
+    if ax is None:  # two methods: a Wilcoxon signed-rank test, which autorank does not draw
+        verdict = "significant" if result.pvalue < result.alpha else "not significant"
+        return (f"Critical-difference diagram: none for two methods. autorank "
+                f"({result.omnibus} signed-rank test, alpha 0.05) on per-dataset mean final "
+                f"regret: p = {result.pvalue:.3g}, the difference is {verdict}.")
     ax.figure.savefig(path, bbox_inches="tight", dpi=120)
     plt.close(ax.figure)
     return (f"![critical differences]({path.name})\n\nautorank ({result.omnibus} test, "

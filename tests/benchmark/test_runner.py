@@ -319,3 +319,17 @@ def test_plots_leave_the_callers_matplotlib_backend_and_figures_alone(tabrepo_cu
         matplotlib.use(previous)
     assert (tmp_path / "regret.png").stat().st_size > 1000
     assert "![critical differences](cd.png)" in text and (tmp_path / "cd.png").is_file()
+
+
+def test_two_methods_get_the_wilcoxon_test_instead_of_a_diagram(tabrepo_curves, tmp_path):
+    """With two methods on >= 5 datasets autorank runs a Wilcoxon test, for which
+    plot_stats draws nothing and returns None: `benchmark report` crashed with
+    AttributeError: 'NoneType' object has no attribute 'figure'."""
+    from metaopt.benchmark._report import _cd_diagram
+
+    pytest.importorskip("autorank")
+    two = _final_regret(tabrepo_curves)[["random", "portfolio"]]
+    text = _cd_diagram(two, tmp_path / "cd.png")
+    assert text.startswith("Critical-difference diagram: none for two methods.")
+    assert "wilcoxon signed-rank test" in text and "p = " in text
+    assert not (tmp_path / "cd.png").exists()
