@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 from pathlib import Path
@@ -154,7 +156,8 @@ def _cd_diagram(final_regret: pd.DataFrame, path: Path) -> str:
 
     import matplotlib.pyplot as plt  # autorank draws with it; the backend stays the caller's
 
-    with warnings.catch_warnings():
+    # autorank prints its test choice and rank table whatever its verbose says
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         result = autorank(data, alpha=0.05, order="ascending", force_mode="nonparametric")
         ax = plot_stats(result, allow_insignificant=True)

@@ -297,7 +297,7 @@ def _final_regret(curve: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_plots_leave_the_callers_matplotlib_backend_and_figures_alone(tabrepo_curves,
-                                                                      tmp_path):
+                                                                      tmp_path, capsys):
     """The benchmark plots switched the process to the Agg backend (``matplotlib.use``):
     in a notebook, ``report()`` or ``plot_curves`` left pyplot unable to show figures."""
     import matplotlib
@@ -319,6 +319,8 @@ def test_plots_leave_the_callers_matplotlib_backend_and_figures_alone(tabrepo_cu
         matplotlib.use(previous)
     assert (tmp_path / "regret.png").stat().st_size > 1000
     assert "![critical differences](cd.png)" in text and (tmp_path / "cd.png").is_file()
+    # autorank's own printout (test choice, a truncated rank table) went to stdout
+    assert capsys.readouterr().out == ""
 
 
 def test_two_methods_get_the_wilcoxon_test_instead_of_a_diagram(tabrepo_curves, tmp_path):
