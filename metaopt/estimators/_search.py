@@ -626,7 +626,8 @@ class _MetaOptSearch(BaseEstimator):
             "", "meta-learned warm start:",
             *[f"  trial {r.trial}: {r.family:<24} {_outcome(r.state, r.score)}  {r.reason}"
               for r in self.warm_start_.itertuples()],
-            *(["  none (a sampler of your own)"] if self.sampler is not None else []),
+            *(["  none" + (" (a sampler of your own)" if self.sampler is not None else "")]
+              if self.warm_start_.empty else []),
             "", "best score per family:",
             *[f"  {family:<24} {score:.4f} ({n} trial{'s' * (n != 1)})" for family, score, n in (
                 done.groupby("family")["score"].agg(["max", "size"]).itertuples())],
@@ -704,8 +705,9 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
     sampler : optuna.samplers.BaseSampler, optional
         Search with this Optuna sampler instead of :class:`~metaopt.samplers.MetaSampler`
         (e.g. TPE): the same combined space, CV, time budget and refit, no meta-learning
-        (``meta_features_`` is None and ``warm_start_`` empty). Each fit starts from a
-        copy of it.
+        (``meta_features_`` is None and ``warm_start_`` empty, unless it is a
+        :class:`~metaopt.samplers.MetaSampler`: its portfolio picks are the warm start).
+        Each fit starts from a copy of it.
     n_jobs : int, optional
         Parallel cross-validation folds (with ``time_budget``: that many killable
         worker processes, each running its share of a trial's folds).

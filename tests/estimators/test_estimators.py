@@ -107,6 +107,7 @@ def test_a_sampler_of_your_own(wine):
     assert (model.history_["reason"] == "TPESampler (sampler=)").all()
     assert len(model.study_.trials) == 4 and model.score(wine.X, wine.y) > 0.9
     assert "sampler TPESampler" in model.summary()
+    assert "warm start:\n  none (a sampler of your own)\n" in model.summary()
     again = clone(model).fit(wine.X, wine.y)
     assert again.study_.trials[3].params == model.study_.trials[3].params
     assert tpe._rng.rng.random() == optuna.samplers.TPESampler(seed=0)._rng.rng.random()
@@ -132,6 +133,19 @@ def test_a_meta_sampler_of_your_own_serves_the_estimators_task(pmlb_root):
              "MetaSampler of task='classification', this search is regression")):
         with pytest.raises(ValueError, match=message):
             MetaOptRegressor(spaces="linear", n_trials=2, cv=3, sampler=sampler).fit(X, y)
+
+
+def test_summary_of_a_meta_sampler_of_your_own_lists_its_warm_start(wine):
+    """``sampler=MetaSampler(...)``: summary() listed its portfolio picks as the warm
+    start, then "none (a sampler of your own)" under them."""
+    from metaopt.samplers import MetaSampler
+
+    model = MetaOptClassifier(n_trials=3, spaces=["linear", "knn"], cv=3, random_state=0,
+                              sampler=MetaSampler(space="linear+knn", seed=0))
+    text = model.fit(wine.X, wine.y).summary()
+    assert len(model.warm_start_) == 3
+    section = text.split("meta-learned warm start:\n")[1].split("\n\n")[0].splitlines()
+    assert len(section) == 3 and all("portfolio pick" in line for line in section)
 
 
 def test_recheck_confirms_each_new_best_on_a_second_split(fitted, wine):
