@@ -59,6 +59,7 @@ _ENSEMBLE_BYTES = 1_000_000_000
 _SAME_FAILURES = 3
 _ENSEMBLE_RESERVE = 5
 _ERROR = "error"  # user attribute: why a trial failed
+_SAMPLED_BY = "sampled_by"  # user attribute: the fit's sampler, for a trial without a reason
 _WARM_UP = "metaopt-import-torch-dynamo"
 COMPLETE = optuna.trial.TrialState.COMPLETE
 # ensemble_size="auto": rounds of ensemble selection per task, from the estimator
@@ -464,6 +465,8 @@ class _MetaOptSearch(BaseEstimator):
 
         def objective(trial: optuna.Trial) -> float:
             params = space.sample(trial, task)
+            # kept with the trial: a fit resuming the stored study may use another sampler
+            trial.set_user_attr(_SAMPLED_BY, self._sampler_label())
             args = (space, params, task, X, y, cv, self.scoring, fit_params, seed, self.n_jobs)
             try:
                 score, fit_time, *oof = run(trial, evaluate, *args)
@@ -575,12 +578,17 @@ class _MetaOptSearch(BaseEstimator):
                 continue
             family, params = _member(space, t.params)
             rows.append({"trial": t.number, "family": family, "state": t.state.name,
-                         "score": t.value, "reason": source or (
-                             "fallback sampler" if self.sampler is None
-                             else f"{type(self.sampler).__name__} (sampler=)"),
+                         "score": t.value, "reason": source or t.user_attrs.get(
+                             _SAMPLED_BY, self._sampler_label()),
                          "params": params})
         return pd.DataFrame(rows, columns=["trial", "family", "state", "score", "reason",
                                            "params"])
+
+    def _sampler_label(self) -> str:
+        """Why a trial without a reason of the MetaSampler's has its configuration."""
+        if self.sampler is None:
+            return "fallback sampler"
+        return f"{type(self.sampler).__name__} (sampler=)"
 
     @property
     def history_(self) -> pd.DataFrame:

@@ -197,6 +197,25 @@ def test_storage_resumes_the_same_search_only(wine, tmp_path):
     assert log_loss.study_.study_name != resumed.study_.study_name
 
 
+def test_history_of_a_resumed_search_says_which_sampler_drew_each_trial(wine, tmp_path):
+    """A fit resuming a stored study with another sampler labelled every earlier trial
+    with its own: random search's trials read "TPESampler (sampler=)", then "fallback
+    sampler" in history_ and summary()."""
+    import optuna
+
+    first = dict(spaces=["linear", "knn"], cv=3, random_state=0,
+                 storage=f"sqlite:///{tmp_path / 'search.db'}")
+    MetaOptClassifier(n_trials=2, sampler=optuna.samplers.RandomSampler(seed=0),
+                      **first).fit(wine.X, wine.y)
+    tpe = MetaOptClassifier(n_trials=3, sampler=optuna.samplers.TPESampler(seed=1), **first)
+    reasons = tpe.fit(wine.X, wine.y).history_["reason"]
+    assert list(reasons) == ["RandomSampler (sampler=)"] * 2 + ["TPESampler (sampler=)"]
+    meta = MetaOptClassifier(n_trials=4, **first).fit(wine.X, wine.y)
+    assert list(meta.history_["reason"][:3]) == list(reasons)
+    assert meta.history_["reason"][3].startswith("ranker adapted on 3 evaluation")
+    assert "warm start:\n  none\n" in meta.summary()
+
+
 def test_storage_resumes_a_search_with_a_shuffling_cv_and_no_random_state(wine, tmp_path):
     """Without random_state, a shuffling cv got a new random shuffle at every fit (every
     trial of one fit has the same folds), so the stored study's name, which holds the
