@@ -126,9 +126,14 @@ def final_table(frame: pd.DataFrame) -> pd.DataFrame:
 def win_tie_loss(frame: pd.DataFrame) -> pd.DataFrame:
     """Per-dataset win/tie/loss of each method (rows) against each peer (columns).
 
-    Compares the mean final test score over folds and seeds.
+    Compares the mean final test score over folds and seeds. A job that produced no
+    model scores worst (``-inf``), as it has the worst regret in :func:`curves`: its
+    method loses the dataset to a peer with a model in every job (two methods that
+    both lack one there are not compared on it).
     """
-    scores = _final(frame).groupby(["dataset_key", "method"])["incumbent_test_score"].mean()
+    final = _final(frame)
+    scores = final["incumbent_test_score"].astype(float).fillna(-np.inf)
+    scores = scores.groupby([final["dataset_key"], final["method"]]).mean()
     scores = scores.unstack("method")
     methods = list(scores.columns)
     table = pd.DataFrame("", index=pd.Index(methods, name="method"), columns=methods)

@@ -152,6 +152,16 @@ def test_a_job_without_a_model_counts_as_the_worst():
         curves(everything_lost, settings)
 
 
+def test_a_job_without_a_model_loses_its_dataset_in_win_tie_loss():
+    """Its method's other folds were compared alone: A (0.9 on fold 0, no model on fold
+    1) beat B (0.7 on both) on the dataset, while the regrets tied them."""
+    from metaopt.benchmark import win_tie_loss
+
+    table = win_tie_loss(_jobs(no_model_fold=1))
+    assert table.loc["A", "B"] == "0/0/1" and table.loc["B", "A"] == "1/0/0"
+    assert win_tie_loss(_jobs(no_model_fold=None)).loc["A", "B"] == "1/0/0"
+
+
 def test_a_seed_only_some_methods_ran_is_not_ranked():
     """Adding a seed for one method to a run (a documented resume) ranked that method
     alone on the new seed, first: B's mean rank went from 2 to 1.5 with the same scores."""
