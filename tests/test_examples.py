@@ -46,8 +46,10 @@ def test_warm_start(shared_data):
 
 def test_optuna_sampler(shared_data):
     out = run_example("optuna_sampler.py", "--root", str(shared_data / "pmlb"),
-                      "--dataset", "wine_recognition", "--trials", "3")
+                      "--dataset", "wine_recognition", "--trials", "4")
     assert "MetaSampler" in out and "TPE" in out
+    # the best after every trial run: 4 is no checkpoint of the table's, but the last
+    assert [line.split()[0] for line in out.splitlines()[2:]] == ["1", "3", "4"]
 
 
 def test_own_meta_model(tmp_path, shared_data):
