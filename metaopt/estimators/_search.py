@@ -620,7 +620,8 @@ class _MetaOptSearch(BaseEstimator):
         history = self.history_
         done = history[history["state"] == "COMPLETE"]
         lines = [
-            f"{type(self).__name__}: {len(history)} trials ({len(done)} complete) over "
+            f"{type(self).__name__}: {len(history)} trial{'s' * (len(history) != 1)} "
+            f"({len(done)} complete) over "
             f"{self.space_!r} in {self.fit_time_:.1f} s",
             f"data: {int(self.meta_features_['n_instances'])} rows x "
             f"{int(self.meta_features_['n_features'])} features" if self.sampler is None
@@ -643,8 +644,12 @@ class _MetaOptSearch(BaseEstimator):
         return "\n".join(lines)
 
     def plot_history(self, ax=None):
-        """Best CV score so far vs trial, each trial's score coloured by model family."""
+        """Best CV score so far vs trial, each trial's score coloured by model family.
+
+        Draws on ``ax`` or on a new pyplot figure, which the caller closes
+        (``plt.close(ax.figure)``) when it draws many in a loop."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         check_is_fitted(self)
         history = self.history_.dropna(subset=["score"])
@@ -655,6 +660,7 @@ class _MetaOptSearch(BaseEstimator):
         ax.step(history["trial"], history["score"].cummax(), where="post", color="black",
                 label="best so far")
         ax.set_xlabel("trial")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(f"CV score ({self._scoring_name})")
         ax.set_title(f"{type(self).__name__} search")
         ax.legend(fontsize="small")

@@ -72,8 +72,11 @@ def test_fit_attributes_summary_and_plot(fitted, wine, tmp_path):
     assert fitted.score(wine.X, wine.y) > 0.9
     text = fitted.summary()
     assert "best:" in text and "warm start" in text and "(scoring=accuracy)" in text
+    assert text.startswith("MetaOptClassifier: 5 trials (5 complete)")
     ax = fitted.plot_history()
     assert ax.get_ylabel() == "CV score (accuracy)"
+    ax.figure.canvas.draw()  # trials are whole numbers: no tick at 0.5
+    assert all(t.get_text().lstrip("−-").isdigit() for t in ax.get_xticklabels() if t.get_text())
     ax.figure.savefig(tmp_path / "history.png")
     assert (tmp_path / "history.png").stat().st_size > 1000
 
