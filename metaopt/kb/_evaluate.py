@@ -118,6 +118,9 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
     SIGALRM needs the main thread of a POSIX process (loky workers and sequential runs);
     elsewhere (dask threads) the caller's checks between folds enforce the limit. A
     signal cannot interrupt a long call in C, so the timeout fires when it returns.
+    A timer of the caller's (``signal.alarm``, ``setitimer``: a watchdog,
+    pytest-timeout) is put back with the time it had left; one due during the
+    evaluation fires as it ends.
     """
     usable = (
         seconds is not None
@@ -132,12 +135,22 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
         raise EvaluationTimeout
 
     previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    start = time.monotonic()
+    callers = signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        _resume_timer(callers, time.monotonic() - start)
+
+
+def _resume_timer(timer: tuple[float, float], elapsed: float) -> None:
+    """Set the real-time timer ``timer`` (``(delay, interval)`` as ``setitimer`` returns
+    it; delay 0: none) again, ``elapsed`` seconds later: at once if it is overdue."""
+    delay, interval = timer
+    if delay > 0:
+        signal.setitimer(signal.ITIMER_REAL, max(delay - elapsed, 1e-6), interval)
 
 
 def _splitter(task: str, n_splits: int, seed: int):

@@ -137,6 +137,35 @@ print(torch.get_num_threads())
     assert out.stdout.split() == ["2"]
 
 
+def test_a_time_limit_puts_back_the_callers_timer():
+    """An evaluation's time limit (a sequential build's) cancelled the caller's real-time
+    timer (signal.alarm, setitimer: a watchdog, pytest-timeout's): it never fired. It is
+    put back with the time it had left, and one due meanwhile fires as the limit ends."""
+    import signal
+    import time
+
+    from metaopt.kb._evaluate import _time_limit
+
+    fired = []
+    handler = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(signum))
+    pytests = signal.setitimer(signal.ITIMER_REAL, 30.0)
+    try:
+        with _time_limit(5.0):
+            time.sleep(0.2)
+        left = signal.getitimer(signal.ITIMER_REAL)[0]
+        signal.setitimer(signal.ITIMER_REAL, 0.1)  # due during the next limit
+        with _time_limit(5.0):
+            time.sleep(0.3)
+        time.sleep(0.05)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, handler)
+        if pytests[0]:
+            signal.setitimer(signal.ITIMER_REAL, *pytests)
+    assert 29 < left < 30
+    assert fired == [signal.SIGALRM]
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="n_configs must be an integer >= 1"):
         build([], ":memory:", n_configs=0)
