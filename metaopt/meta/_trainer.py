@@ -6,6 +6,7 @@ import copy
 import json
 import math
 import warnings
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Protocol
 
@@ -18,7 +19,7 @@ from tqdm.auto import tqdm
 
 from metaopt._checks import check_int
 from metaopt._model_files import dumps, file_pair, sha256, write_files
-from metaopt.meta._losses import resolve_device
+from metaopt.meta._losses import resolve_device, seeded
 from metaopt.meta.tasks import Episodes
 
 _FORMAT = "metaopt.meta/1"
@@ -194,8 +195,11 @@ class MetaTrainer:
     device : str
         ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"``...
     seed : int, optional
-        Seeds torch's global generator (initialisation-free randomness such as dropout).
-        Episode streams carry their own seeds.
+        Seeds torch's global generator for the draws of ``fit`` (initialisation-free
+        randomness such as dropout), and restores it after: the caller's torch stream
+        goes on as if ``fit`` had not run (until 2026-12-05 it was left re-seeded).
+        None: ``fit`` draws from the caller's stream. Episode streams carry their own
+        seeds.
     progress : bool
         Show a tqdm progress bar.
 
@@ -310,9 +314,14 @@ class MetaTrainer:
             warnings.warn("patience stops on meta-validation losses, and fit got no "
                           "valid_tasks: the run goes on for every iteration", UserWarning,
                           stacklevel=2)
-        if self.seed is not None:
-            torch.manual_seed(self.seed)
         self.device_ = resolve_device(self.device)
+        # a seed applies inside fit: the caller's torch stream is left as it was
+        with nullcontext() if self.seed is None else seeded(self.seed, self.device_):
+            return self._fit(train_tasks, valid_tasks, resume)
+
+    def _fit(self, train_tasks: TaskSampler, valid_tasks: TaskSampler | None,
+             resume: bool) -> MetaTrainer:
+        """:meth:`fit`'s outer loop, once its arguments are checked."""
         self.learner.to(self.device_).train()
         optimizer = self._make_optimizer()
         self.history_ = {

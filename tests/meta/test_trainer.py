@@ -129,6 +129,7 @@ def test_early_stopping_and_resume(tmp_path):
 def test_a_resumed_fit_draws_the_episodes_an_unbroken_one_would(tmp_path, make):
     """The task stream restarted at a resume: the episodes after it repeated the first."""
     def trainer(iterations: int, directory) -> MetaTrainer:
+        torch.manual_seed(0)  # the same initial weights (fit no longer re-seeds for them)
         learner = MAML(nn.Sequential(nn.Linear(64, 2)), loss_fn="cross_entropy") if isinstance(
             make(), ClassificationTasks) else MAML(sine_net())
         # plain SGD: no optimiser moments, which a resume restarts
@@ -329,3 +330,27 @@ def test_an_interrupted_checkpoint_save_leaves_a_pair_that_belongs_together(tmp_
     (tmp_path / "a" / "last.json").write_text(json.dumps(record))
     with pytest.warns(UserWarning, match="did not record its weights' SHA-256"):
         assert load_checkpoint(MAML(sine_net()), tmp_path / "a" / "last")["iteration"] == 2
+
+
+def test_seeded_fit_leaves_the_callers_torch_stream():
+    """fit(seed=...) re-seeded torch's global generator and left it so: the caller's
+    draws after it were the trainer seed's. The seed holds inside fit only (its dropout
+    draws repeat), and the caller's stream goes on as if fit had not run."""
+    def fitted() -> dict[str, torch.Tensor]:
+        torch.manual_seed(1)
+        learner = ProtoNet(nn.Sequential(nn.Linear(64, 16), nn.Dropout(0.5)))
+        MetaTrainer(learner, iterations=3, meta_batch_size=2, seed=0, progress=False).fit(
+            ClassificationTasks(*_digits(), n_way=2, seed=0))
+        return {k: v.clone() for k, v in learner.state_dict().items()}
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    first = fitted()
+    torch.manual_seed(123)
+    trainer = MetaTrainer(MetaSGD(sine_net(), lr=0.01), iterations=2, meta_batch_size=2,
+                          seed=0, progress=False)
+    torch.manual_seed(123)
+    trainer.fit(SinusoidTasks(k_shot=5, seed=0))
+    assert torch.equal(torch.rand(3), expected)
+    second = fitted()
+    assert all(torch.equal(first[k], second[k]) for k in first)
