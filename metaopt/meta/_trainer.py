@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import math
@@ -163,6 +164,23 @@ def _continue_stream(sampler, state: dict, kind: str | None) -> None:
     else:
         warnings.warn(f"the checkpoint's training episodes came from a {kind}; this "
                       f"{_kind(sampler)} starts from its own state", stacklevel=3)
+
+
+def _generator_state(device: torch.device) -> str:
+    """torch's generator state that draws on ``device`` (dropout, shuffles), as base64
+    text for a checkpoint's JSON."""
+    state = (torch.cuda.get_rng_state(device) if device.type == "cuda"
+             else torch.get_rng_state())
+    return base64.b64encode(state.numpy().tobytes()).decode("ascii")
+
+
+def _set_generator_state(text: str, device: torch.device) -> None:
+    """Set the generator of ``device`` to a :func:`_generator_state`."""
+    state = torch.frombuffer(bytearray(base64.b64decode(text)), dtype=torch.uint8)
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state, device)
+    else:
+        torch.set_rng_state(state)
 
 
 class MetaTrainer:
@@ -348,6 +366,10 @@ class MetaTrainer:
             state = record["metadata"].get("train_tasks_state")
             if state and hasattr(train_tasks, "set_state"):  # a sampler with a stream state
                 _continue_stream(train_tasks, state, record["metadata"].get("train_tasks_kind"))
+            # and a seeded run's torch draws (dropout) too, instead of the seed's first ones
+            generator = record["metadata"].get("torch_generator")
+            if generator and self.seed is not None:
+                _set_generator_state(generator, self.device_)
         best_state = copy.deepcopy(self.learner.state_dict())
         if resume and self.best_iteration_ is not None:
             iteration = self.learner.iteration
@@ -409,6 +431,8 @@ class MetaTrainer:
             "train_tasks_state": self._train_tasks.get_state()
             if hasattr(self._train_tasks, "get_state") else None,
             "train_tasks_kind": _kind(self._train_tasks),
+            # a seeded run's torch stream is its own (the caller's is not saved)
+            "torch_generator": None if self.seed is None else _generator_state(self.device_),
         }
         save_checkpoint(self.learner, self.checkpoint_dir / name, metadata=metadata)
 

@@ -143,6 +143,26 @@ def test_a_resumed_fit_draws_the_episodes_an_unbroken_one_would(tmp_path, make):
     assert resumed.history_["outer_loss"][3:] == pytest.approx(unbroken.history_["outer_loss"][3:])
 
 
+def test_a_resumed_seeded_fit_draws_the_dropout_an_unbroken_one_would(tmp_path):
+    """A resumed fit(seed=...) started torch's stream at the seed again: a dropout
+    learner's masks after the resume repeated the first iterations', and its losses
+    were not the unbroken run's."""
+    def trainer(iterations: int, directory) -> MetaTrainer:
+        torch.manual_seed(1)
+        learner = ProtoNet(nn.Sequential(nn.Linear(64, 16), nn.Dropout(0.5)))
+        return MetaTrainer(learner, iterations=iterations, meta_batch_size=2, eval_every=2,
+                           optimizer="sgd", lr=0.01, checkpoint_dir=directory,
+                           progress=False, seed=0)
+
+    def tasks() -> ClassificationTasks:
+        return ClassificationTasks(*_digits(), n_way=2, seed=0)
+
+    unbroken = trainer(6, tmp_path / "a").fit(tasks())
+    trainer(3, tmp_path / "b").fit(tasks())
+    resumed = trainer(6, tmp_path / "b").fit(tasks(), resume=True)
+    assert resumed.history_["outer_loss"][3:] == pytest.approx(unbroken.history_["outer_loss"][3:])
+
+
 def test_resume_from_a_bare_checkpoint_says_what_it_lacks(tmp_path):
     save_checkpoint(MAML(sine_net()), tmp_path / "last")  # not a trainer's: no history
     trainer = MetaTrainer(MAML(sine_net()), iterations=2, checkpoint_dir=tmp_path,
