@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -13,6 +16,7 @@ from metaopt.data._dataset import TASK_TYPES, Dataset, infer_task, validate
 
 _TABLE_SUFFIXES = (".tsv.gz", ".tsv", ".csv.gz", ".csv", ".parquet")
 _CATEGORICAL_TYPES = {"categorical", "nominal"}
+_SKIP_PARQUET = "OPENML_SKIP_PARQUET"  # openml reads it at every load
 
 
 class DatasetLoadError(RuntimeError):
@@ -29,7 +33,10 @@ class OpenMLSource:
         directory (a process-wide setting of that package) before every load.
         Files already in the cache are used without network access.
     skip_parquet : bool, default=True
-        Read the ARFF files instead of downloading OpenML's parquet copies.
+        Read the ARFF files instead of downloading OpenML's parquet copies (``openml``'s
+        ``OPENML_SKIP_PARQUET``, set during a load only: until 2026-12-05 it stayed set in
+        ``os.environ``, so the caller's own ``openml`` calls, and a later source with
+        ``skip_parquet=False``, skipped parquet too). False: as ``openml`` decides.
     """
 
     name = "openml"
@@ -38,14 +45,24 @@ class OpenMLSource:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.skip_parquet = skip_parquet
 
-    def _configure(self):
+    @contextmanager
+    def _configured(self) -> Iterator[Any]:
+        """``openml`` with this source's cache directory, and (``skip_parquet``) skipping
+        parquet inside: the caller's environment is as it was after."""
         import openml
 
         if self.cache_dir is not None:
             openml.config.set_root_cache_directory(str(self.cache_dir))
+        before = os.environ.get(_SKIP_PARQUET)
         if self.skip_parquet:
-            os.environ["OPENML_SKIP_PARQUET"] = "true"
-        return openml
+            os.environ[_SKIP_PARQUET] = "true"
+        try:
+            yield openml
+        finally:
+            if before is None:
+                os.environ.pop(_SKIP_PARQUET, None)
+            else:
+                os.environ[_SKIP_PARQUET] = before
 
     def _cache_label(self) -> str:
         if self.cache_dir is not None:
@@ -56,38 +73,38 @@ class OpenMLSource:
 
     def load_dataset(self, dataset_id: int, task: str | None = None) -> Dataset:
         """Load OpenML dataset ``dataset_id`` with its default target."""
-        openml = self._configure()
-        try:
-            oml = openml.datasets.get_dataset(
-                int(dataset_id),
-                download_data=True,
-                download_qualities=False,
-                download_features_meta_data=True,
-            )
-            X, y, _, _ = oml.get_data(target=oml.default_target_attribute)
-        except Exception as exc:  # openml raises requests/OpenML/OS errors alike
-            raise DatasetLoadError(
-                f"could not load OpenML dataset {dataset_id} (cache: {self._cache_label()}): "
-                f"{type(exc).__name__}: {_first_line(exc)}. It is not in the cache and "
-                "OpenML could not be reached; download it once with network access."
-            ) from exc
+        with self._configured() as openml:
+            try:
+                oml = openml.datasets.get_dataset(
+                    int(dataset_id),
+                    download_data=True,
+                    download_qualities=False,
+                    download_features_meta_data=True,
+                )
+                X, y, _, _ = oml.get_data(target=oml.default_target_attribute)
+            except Exception as exc:  # openml raises requests/OpenML/OS errors alike
+                raise DatasetLoadError(
+                    f"could not load OpenML dataset {dataset_id} (cache: {self._cache_label()}): "
+                    f"{type(exc).__name__}: {_first_line(exc)}. It is not in the cache and "
+                    "OpenML could not be reached; download it once with network access."
+                ) from exc
         return self._to_dataset(X, y, task, name=oml.name, dataset_id=int(dataset_id))
 
     def load_task(self, task_id: int) -> Dataset:
         """Load OpenML task ``task_id``: its dataset, target and train/test splits (repeat 0)."""
-        openml = self._configure()
-        try:
-            otask = openml.tasks.get_task(int(task_id), download_splits=True)
-            oml = otask.get_dataset(download_data=True)
-            X, y, _, _ = oml.get_data(target=otask.target_name)
-            n_folds = otask.get_split_dimensions()[1]
-            splits = [otask.get_train_test_split_indices(fold=f) for f in range(n_folds)]
-        except Exception as exc:
-            raise DatasetLoadError(
-                f"could not load OpenML task {task_id} (cache: {self._cache_label()}): "
-                f"{type(exc).__name__}: {_first_line(exc)}. It is not in the cache and "
-                "OpenML could not be reached; download it once with network access."
-            ) from exc
+        with self._configured() as openml:
+            try:
+                otask = openml.tasks.get_task(int(task_id), download_splits=True)
+                oml = otask.get_dataset(download_data=True)
+                X, y, _, _ = oml.get_data(target=otask.target_name)
+                n_folds = otask.get_split_dimensions()[1]
+                splits = [otask.get_train_test_split_indices(fold=f) for f in range(n_folds)]
+            except Exception as exc:
+                raise DatasetLoadError(
+                    f"could not load OpenML task {task_id} (cache: {self._cache_label()}): "
+                    f"{type(exc).__name__}: {_first_line(exc)}. It is not in the cache and "
+                    "OpenML could not be reached; download it once with network access."
+                ) from exc
         task = "regression" if "Regression" in str(otask.task_type) else "classification"
         return self._to_dataset(
             X, y, task, name=oml.name, dataset_id=int(oml.dataset_id),
@@ -96,8 +113,8 @@ class OpenMLSource:
 
     def is_cached(self, *, dataset_id: int | None = None, task_id: int | None = None) -> bool:
         """Whether the cache holds the files for a dataset or task (no network used)."""
-        openml = self._configure()
-        root = Path(openml.config.get_cache_directory())
+        with self._configured() as openml:
+            root = Path(openml.config.get_cache_directory())
         if task_id is not None:
             return (root / "tasks" / str(task_id) / "task.xml").is_file()
         if dataset_id is None:

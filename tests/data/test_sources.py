@@ -40,6 +40,27 @@ def test_openml_dataset_from_offline_cache(openml_cache):
     assert ds.y.nunique() == 5
 
 
+def test_openml_skips_parquet_during_the_load_only(openml_cache, monkeypatch):
+    """skip_parquet set OPENML_SKIP_PARQUET=true in os.environ for good: the caller's own
+    openml calls skipped parquet too, and so did a later skip_parquet=False source."""
+    import os
+
+    import openml
+
+    seen = []
+    get_dataset = openml.datasets.get_dataset
+    monkeypatch.setattr(openml.datasets, "get_dataset", lambda *args, **kwargs: (
+        seen.append(os.environ.get("OPENML_SKIP_PARQUET")), get_dataset(*args, **kwargs))[1])
+    monkeypatch.delenv("OPENML_SKIP_PARQUET", raising=False)
+    OpenMLSource(cache_dir=openml_cache).load_dataset(2)
+    assert "OPENML_SKIP_PARQUET" not in os.environ
+    OpenMLSource(cache_dir=openml_cache, skip_parquet=False).load_dataset(2)
+    monkeypatch.setenv("OPENML_SKIP_PARQUET", "false")  # the caller's own setting
+    OpenMLSource(cache_dir=openml_cache).load_dataset(2)
+    assert os.environ["OPENML_SKIP_PARQUET"] == "false"
+    assert seen == ["true", None, "true"]
+
+
 def test_openml_missing_dataset_fails_fast_and_clearly(openml_cache):
     source = OpenMLSource(cache_dir=openml_cache)
     start = time.perf_counter()
