@@ -136,6 +136,11 @@ def _url(store: str | os.PathLike) -> str:
     return f"sqlite:///{Path(text).expanduser().resolve()}"
 
 
+def _in_memory(url: sa.engine.URL) -> bool:
+    """Whether ``url`` is a SQLite store in memory (one connection's, no file)."""
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
 def _prepare_sqlite_file(path: Path, store) -> None:
     """Create the parent directories of a SQLite store; ValueError if ``path`` is a directory."""
     if path.is_dir():
@@ -183,7 +188,7 @@ class KnowledgeBase:
                 "'sqlite:///...' URL, or 'postgresql://...'"
             )
         kwargs: dict[str, Any] = {}
-        if self.dialect == "sqlite" and url.database in (None, "", ":memory:"):
+        if _in_memory(url):
             kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
         elif self.dialect == "sqlite":
             _prepare_sqlite_file(Path(url.database), store)
@@ -206,7 +211,7 @@ class KnowledgeBase:
         its directories)."""
         text = os.fspath(store)
         url = sa.engine.make_url(_url(text))
-        local = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+        local = url.get_backend_name() == "sqlite" and not _in_memory(url)
         if ("://" not in text or local) and not (local and Path(url.database).is_file()):
             raise ValueError(f"no knowledge base at {text!r}")
         return cls(store)
@@ -215,6 +220,22 @@ class KnowledgeBase:
         if self.parquet_source is not None:  # its store is a copy, e.g. in memory
             return f"KnowledgeBase.from_parquet({str(self.parquet_source)!r})"
         return f"KnowledgeBase({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy or a pickle (for another process) is a handle on the same store, with
+        connections of its own (until 2026-12-05 both failed: "cannot pickle 'module'
+        object"). A store in memory is this handle's alone: refused, with what to do."""
+        if _in_memory(sa.engine.make_url(self.url)):
+            raise TypeError(
+                "a KnowledgeBase in memory cannot be copied or pickled: its data live in "
+                "this handle's connection. Copy them into a file store "
+                "(KnowledgeBase('kb.sqlite').add_frame(kb.to_frame())) and pass that, or "
+                "pass kb.to_parquet(path) and read it with KnowledgeBase.from_parquet")
+        return {"url": self.url, "parquet_source": self.parquet_source}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["url"])
+        self.parquet_source = state["parquet_source"]
 
     def __enter__(self) -> KnowledgeBase:
         return self

@@ -178,3 +178,31 @@ def test_reading_a_missing_store_creates_nothing(tmp_path, monkeypatch):
     for store in ("kb.sqlite", "sqlite:///kb.sqlite", f"sqlite:///{tmp_path}/kb.sqlite"):
         with KnowledgeBase.open_existing(store) as kb:
             assert len(kb) == 1
+
+
+def _count(kb: KnowledgeBase) -> int:
+    return len(kb)
+
+
+def test_a_file_store_pickles_as_a_handle_and_a_memory_one_says_why_not(tmp_path):
+    """Copying or pickling a KnowledgeBase (e.g. to pass it to a joblib worker) failed
+    with "cannot pickle 'module' object"."""
+    import concurrent.futures
+    import copy
+    import pickle
+
+    path = tmp_path / "kb.parquet"
+    kb = KnowledgeBase(tmp_path / "kb.sqlite")
+    kb.add_evaluation(_record(1))
+    copied = copy.deepcopy(kb)
+    copied.add_evaluation(_record(2))
+    assert len(kb) == 2 and copied.url == kb.url  # the same store, not a snapshot
+    kb.to_parquet(path)
+    on_file = KnowledgeBase.from_parquet(path, store=tmp_path / "from-parquet.sqlite")
+    assert pickle.loads(pickle.dumps(on_file)).parquet_source == path
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        assert pool.submit(_count, kb).result(timeout=60) == 2
+    for memory in (KnowledgeBase(), KnowledgeBase.from_parquet(path)):
+        with pytest.raises(TypeError, match="in memory cannot be copied or pickled.*to_parquet"):
+            pickle.dumps(memory)
