@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,8 @@ import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save
+
+from metaopt._files import temp_beside
 
 
 def _plain(value: Any) -> Any:
@@ -49,16 +50,12 @@ def write_files(files: dict[Path, bytes]) -> None:
     interrupted save leaves the earlier files whole (or, between two renames, a pair
     whose checksums do not match), never a half-written file."""
     temps: dict[Path, str] = {}
-    umask = os.umask(0)
-    os.umask(umask)
     try:
         for path, data in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temps[path] = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                               suffix=".tmp")
+            fd, temps[path] = temp_beside(path)
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            os.chmod(temps[path], 0o666 & ~umask)  # a temp file is private (0600)
         for path, tmp in temps.items():
             os.replace(tmp, path)
     finally:

@@ -54,6 +54,25 @@ def test_frame_parquet_roundtrip(tmp_path):
     pd.testing.assert_frame_equal(frame[cols], back[cols], check_dtype=False)
 
 
+def test_atomic_writes_leave_the_process_umask_alone(tmp_path, monkeypatch):
+    """The parquet export and the model files read the umask by setting it to 0 and back:
+    a process-wide setting, so a file another thread created in between was
+    world-writable. Their files still get a plain file's permissions."""
+    from metaopt._model_files import write_files
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    calls = []
+    monkeypatch.setattr(os, "umask", lambda mask: calls.append(mask) or umask)
+    kb = KnowledgeBase()
+    kb.add_evaluation(_record(1))
+    written = [kb.to_parquet(tmp_path / "kb.parquet"), tmp_path / "model.json"]
+    write_files({written[1]: b"{}"})
+    assert calls == []
+    assert [p.stat().st_mode & 0o777 for p in written] == [0o666 & ~umask] * 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kb.parquet", "model.json"]
+
+
 def test_dataset_update_keeps_known_fields():
     kb = KnowledgeBase()
     kb.add_dataset(_dataset(n_samples=10))
