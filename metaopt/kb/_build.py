@@ -498,7 +498,9 @@ def build(
     stored_datasets = kb.datasets().set_index("dataset_key")
     n_pending = sum(len(jobs) for _, jobs in plans)
     status = "crashed"
-    with _StopGuard() as guard, backend_ctx, tqdm(
+    # catch_warnings: evaluations on threads (backend="threading") each swap the
+    # process-wide warnings filters, in any order; the caller's are restored after them
+    with _StopGuard() as guard, backend_ctx, warnings.catch_warnings(), tqdm(
         total=n_pending, unit="eval", desc="build-kb", disable=not progress, smoothing=0.05
     ) as bar:
         # joblib's dask backend loses auto-sized batches ("already forgotten"): one job each
