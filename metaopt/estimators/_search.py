@@ -197,7 +197,7 @@ def _optuna_log(verbose: int) -> Iterator[None]:
     hidden."""
     previous = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity([optuna.logging.ERROR, optuna.logging.WARNING,
-                                  optuna.logging.INFO][min(max(verbose, 0), 2)])
+                                  optuna.logging.INFO][min(verbose, 2)])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -262,6 +262,8 @@ class _MetaOptSearch(BaseEstimator):
                 or isinstance(self.time_budget, bool) or not self.time_budget > 0):
             raise ValueError(f"time_budget must be > 0 seconds or None, got {self.time_budget!r}")
         check_seed(self.random_state, "random_state", "the seed of the search and of the models")
+        if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:  # as sklearn's
+            raise ValueError(f"verbose must be an int >= 0 or a bool, got {self.verbose!r}")
         if self.ensemble_size != "auto" and (
                 not isinstance(self.ensemble_size, (int, np.integer))
                 or isinstance(self.ensemble_size, bool) or self.ensemble_size < 1):
@@ -728,8 +730,8 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
     random_state : int, optional
         Seed in [0, 2**32 - 1] of the search, the CV reshuffle and the models: the same
         seed, the same search and model (a ``RandomState`` instance is refused).
-    verbose : int
-        1: progress bar; 2: also Optuna's log of each trial.
+    verbose : int >= 0 or bool, default=0
+        1 (True): progress bar; 2: also Optuna's log of each trial.
     storage : str, optional
         Optuna storage URL (e.g. ``sqlite:///search.db``) to keep the search and resume
         it: a refit on the same data, weights, ``scoring`` and ``cv`` continues the same

@@ -707,6 +707,10 @@ def test_bad_input(X, y, match):
     # numpy's "Cannot cast scalar from dtype('O')" / "Seed must be between ...", unnamed
     ({"random_state": np.random.RandomState(0)}, "random_state must be None or an int"),
     ({"random_state": -1}, "random_state must be None or an int"),
+    # a TypeError ("list indices must be integers") after the meta-features
+    ({"verbose": 0.5}, "verbose must be an int >= 0 or a bool, got 0.5"),
+    ({"verbose": None}, "verbose must be an int >= 0 or a bool, got None"),
+    ({"verbose": -1}, "verbose must be an int >= 0"),  # was taken for 0
 ])
 def test_bad_parameters(wine, params, match):
     with pytest.raises(ValueError, match=match):
