@@ -426,6 +426,13 @@ class _MetaOptSearch(BaseEstimator):
         """Create (or resume) the study and run the trials within the budget; the
         out-of-fold predictions of the best trials go to ``out_of_fold``."""
         deadline = None if self.time_budget is None else start + self.time_budget
+        seed = self.random_state
+        second_cv = _reshuffled(cv, seed) if self.recheck else None
+        # the folds made once, as every trial has the same (a cv that cannot split the
+        # data fails here, not in every trial): scikit-learn's warning about them (a class
+        # with fewer rows than folds) was shown again at every trial
+        folds, second_folds = (None if c is None else list(c.split(X, y))
+                               for c in (cv, second_cv))
         # a copy: every fit starts from the sampler's state as given
         sampler = copy.deepcopy(self.sampler) if self.sampler is not None else MetaSampler(
             space=space.name, meta_features=self.meta_features_, task=task,
@@ -444,9 +451,7 @@ class _MetaOptSearch(BaseEstimator):
             study_name=f"metaopt-{task}-{space.name}-{key}",
             load_if_exists=self.storage is not None,
         )
-        seed = self.random_state
         evaluate = partial(cv_score, return_predictions=self._ensemble_rounds > 1)
-        second_cv = _reshuffled(cv, seed) if self.recheck else None
         n_folds = max(cv.get_n_splits(X, y), 2)
         errors: list[str] = []  # why trials failed, in order
 
@@ -469,7 +474,8 @@ class _MetaOptSearch(BaseEstimator):
             params = space.sample(trial, task)
             # kept with the trial: a fit resuming the stored study may use another sampler
             trial.set_user_attr(_SAMPLED_BY, self._sampler_label())
-            args = (space, params, task, X, y, cv, self.scoring, fit_params, seed, self.n_jobs)
+            args = (space, params, task, X, y, folds, self.scoring, fit_params, seed,
+                    self.n_jobs)
             try:
                 score, fit_time, *oof = run(trial, evaluate, *args)
                 if np.isnan(score):
@@ -489,11 +495,11 @@ class _MetaOptSearch(BaseEstimator):
                     study.stop()
                 raise
             trial.set_user_attr("fit_time", fit_time)
-            if second_cv is not None and score > _best_value(study):
+            if second_folds is not None and score > _best_value(study):
                 # a new best: confirm it on a second, reshuffled split (the mean of both
                 # counts), so a lucky split does not win the search
                 try:
-                    again, _ = run(trial, cv_score, *args[:5], second_cv, *args[6:])
+                    again, _ = run(trial, cv_score, *args[:5], second_folds, *args[6:])
                     trial.set_user_attr("cv_scores", [score, again])
                     score = (score + again) / 2
                 except (TrialTimeout, optuna.TrialPruned):
