@@ -42,11 +42,15 @@ def predictions(model, X, classes: np.ndarray | None) -> np.ndarray:
 @contextlib.contextmanager
 def fitting() -> Iterator[None]:
     """Where metaopt fits its pipelines: on one thread (OpenMP pools that share busy
-    cores with other work wait on each other and made fits 100x slower), and with
+    cores with other work wait on each other and made fits 100x slower), with
     scikit-learn's metadata routing off, which refuses the pipelines' step-prefixed fit
     parameters (``model__sample_weight``) when a user has turned it on
-    (``sklearn.set_config(enable_metadata_routing=True)``)."""
-    with threadpool_limits(limits=1), config_context(enable_metadata_routing=False):
+    (``sklearn.set_config(enable_metadata_routing=True)``), and without convergence
+    warnings: a configuration that stops before converging is scored and refitted as it
+    is, its iteration limit being one of the hyperparameters searched."""
+    with threadpool_limits(limits=1), config_context(enable_metadata_routing=False), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
         yield
 
 
@@ -92,10 +96,8 @@ def tested(tests: list[np.ndarray], n_rows: int) -> np.ndarray:
 def _fold(model, X, y, train, test, scoring, fit_params: dict, classes,
           return_predictions: bool) -> tuple[float, float, np.ndarray | None]:
     """One fold: test score, fit time and (``return_predictions``) the test rows'
-    :func:`predictions`. A configuration that stops before converging is scored as it
-    is, silently: its iteration limit is one of the hyperparameters searched."""
-    with fitting(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    :func:`predictions`."""
+    with fitting():
         result = cross_validate(model, X, y, cv=[(train, test)], scoring=scoring,
                                 params=fit_params, error_score="raise",
                                 return_estimator=return_predictions)

@@ -511,6 +511,22 @@ def test_a_warning_about_the_folds_is_shown_once_not_once_per_trial(wine):
     shown = [w for w in record if "least populated class" in str(w.message)]
     assert 1 <= len(shown) <= 2
 
+
+def test_the_refit_of_a_configuration_that_stops_early_is_silent_as_its_trials(pmlb_root):
+    """Trials score a configuration that stops before converging silently (its
+    iteration limit is searched), but refitting the best one printed scikit-learn's
+    ConvergenceWarning after a verbose=0 fit (saga on vehicle)."""
+    import optuna
+
+    data = LocalSource(pmlb_root).load("vehicle", "classification")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = MetaOptClassifier(n_trials=8, spaces="linear", cv=3, random_state=0,
+                                  sampler=optuna.samplers.RandomSampler(seed=0)
+                                  ).fit(data.X, data.y)
+    assert model.best_params_["penalty"] == "l1"  # saga
+    assert [str(w.message) for w in record] == []
+
 def test_pandas_sparse_columns(wine):
     """A DataFrame of sparse columns (DataFrame.sparse.from_spmatrix) failed every trial
     of the scaled families ("Cannot center sparse matrices") and of gradient boosting;
