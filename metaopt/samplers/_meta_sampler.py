@@ -211,7 +211,8 @@ class MetaSampler(BaseSampler):
     source_studies : sequence of optuna.Study, optional
         The user's past studies on other datasets with the same space: the best trial
         of each is tried first, before the portfolio's picks (a warning names a study
-        whose best trial is no configuration of the space).
+        whose best trial is no configuration of the space, or that has no completed
+        trial).
     n_warmup : int, optional
         Distinct configurations evaluated or claimed before the ranker takes over
         (default: the meta-model's); the portfolio's picks fill what other trials of the
@@ -512,7 +513,9 @@ class MetaSampler(BaseSampler):
         for source in self._source_studies:
             try:
                 best = source.best_trial
-            except ValueError:  # no completed trial
+            except ValueError:  # no completed trial (a mistyped name loads an empty study)
+                warnings.warn(f"MetaSampler: source study {source.study_name!r} has no "
+                              "completed trial: nothing of it is tried", stacklevel=2)
                 continue
             params = self._as_config(best.params, model.sampling_space or model.space)
             # another space's study, its parameters renamed, or of a family left out of

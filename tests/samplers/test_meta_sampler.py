@@ -1040,6 +1040,18 @@ def test_a_source_study_of_other_parameters_is_named():
     assert study.trials[0].params["C"] == 3.0
 
 
+
+def test_a_source_study_without_a_completed_trial_is_named():
+    """A source study loaded under a mistyped name (a new, empty study) or whose trials
+    all failed was skipped without a word: the study started from the portfolio as if
+    no source study had been given."""
+    empty = optuna.create_study(study_name="mistyped", direction="maximize")
+    sampler = MetaSampler(space="svm", seed=0, source_studies=[empty])
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    with pytest.warns(UserWarning, match="source study 'mistyped' has no completed trial"):
+        study.optimize(_svm_score, n_trials=1)
+    assert study.trials[0].system_attrs["metaopt:source"].startswith("portfolio pick 1")
+
 def test_a_source_study_of_a_family_outside_the_combination_is_named():
     """A source study of "all" whose best trial is an svm, for a study of "knn+linear":
     the svm configuration was claimed by the first trial ("best trial of a source
