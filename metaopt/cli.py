@@ -74,12 +74,11 @@ def _cmd_suggest(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    import optuna
-
     from metaopt._suggest import run_demo
+    from metaopt.benchmark._samplers import quiet_optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    run_demo(space=args.space, n_trials=args.trials, seed=args.seed)
+    with quiet_optuna():  # the demo's lines without Optuna's per-trial log, restored after
+        run_demo(space=args.space, n_trials=args.trials, seed=args.seed)
     return 0
 
 

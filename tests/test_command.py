@@ -103,6 +103,24 @@ def test_console_script_installed():
     assert out.returncode == 0 and __version__ in out.stdout
 
 
+
+def test_demo_leaves_optunas_verbosity_as_it_was(capsys):
+    """main(["demo"]) set Optuna's verbosity to WARNING for the rest of the process (also
+    when it then refused its arguments): a notebook's or test session's later studies
+    lost their per-trial log."""
+    import optuna
+
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    try:
+        assert main(["demo", "--space", "linear", "--trials", "1"]) == 0
+        assert "trial 0:" in capsys.readouterr().out
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO
+        assert main(["demo", "--trials", "0"]) == 2
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO
+    finally:
+        optuna.logging.set_verbosity(before)
+
 def test_demo_explains_its_choices(capsys):
     from metaopt._suggest import run_demo
 
