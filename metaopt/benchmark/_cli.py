@@ -136,16 +136,20 @@ def _finish_surrogate(result, args, title: str) -> int:
         raise ValueError("no method could run on these tasks: "
                          + "; ".join(f"{m}: {r}" for m, r in result.not_applicable.items()))
     compared = result.comparable()
+    n_compared, n_tasks = len(compared.groupby(["task", "seed"])), compared["task"].nunique()
     if result.interrupted:
         n_runs = len(result.curves.groupby(["method", "task", "seed"]))
         print(f"interrupted: {n_runs} runs finished; the table compares the (task, seed) "
-              f"runs that every method finished ({len(compared.groupby(['task', 'seed']))}); "
+              f"runs that every method finished ({n_compared}); "
               "the curves written hold all finished runs")
     table = paired = None
     if not compared.empty:
         table = result.table()
-        print(f"mean normalized regret (mean rank) over {compared['task'].nunique()} tasks "
-              f"x {args.seeds} seeds; 0 = best configuration of the task, rank 1 = best method")
+        # an interrupt may leave a task with some of its seeds only
+        over = (f"{n_tasks} tasks x {args.seeds} seeds" if n_compared == n_tasks * args.seeds
+                else f"{n_compared} (task, seed) runs of {n_tasks} tasks")
+        print(f"mean normalized regret (mean rank) over {over}; 0 = best configuration of "
+              "the task, rank 1 = best method")
         print(table.to_string())
         ran = [m for m in result.methods if m in set(compared["method"])]
         paired = result.paired(ran[-1]) if len(ran) > 1 else None

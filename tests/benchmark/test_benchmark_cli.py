@@ -44,6 +44,19 @@ def test_an_interrupted_run_writes_the_runs_it_finished(tabrepo_dir, tmp_path, c
         ranks.loc[ranks["method"] == "stops", "task"])
 
 
+def test_an_interrupt_within_a_tasks_seeds_says_how_many_runs_are_compared(
+        tabrepo_dir, capsys, interrupted_method):
+    """Ctrl-C in the last method after 2 of a task's 3 seeds: the table compares those 2
+    runs, but its header said "over 1 tasks x 3 seeds"."""
+    code = main(["benchmark", "tabrepo", "--train", str(tabrepo_dir), "--cv", "5",
+                 "--methods", "portfolio,stops", "--budgets", "1,2", "--seeds", "3",
+                 "--no-progress"])
+    assert code == 130
+    printed = capsys.readouterr().out
+    assert "every method finished (2)" in printed
+    assert "regret (mean rank) over 2 (task, seed) runs of 1 tasks;" in printed
+
+
 def test_an_interrupt_before_the_last_method_ran_compares_nothing(tabrepo_dir, tmp_path,
                                                                    capsys, interrupted_method):
     """Ctrl-C in the first method, before 'portfolio' ran at all: the table ranked the
