@@ -165,6 +165,7 @@ def test_a_time_limit_puts_back_the_callers_timer():
     assert 29 < left < 30
     assert fired == [signal.SIGALRM]
 
+
 def test_a_threading_build_leaves_the_callers_warnings_filters_as_they_were(tmp_path):
     """Each evaluation ignores warnings in warnings.catch_warnings(), which saves and
     restores the process-wide filters: on two threads at once they were restored out of
