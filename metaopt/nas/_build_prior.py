@@ -14,7 +14,7 @@ import copy
 import platform
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -258,7 +258,7 @@ def write_card(out: Path, prior: ArchitecturePrior, table: pd.DataFrame,
            if prior.hedge else "") + ") chosen by cross-validation, below.",
         f"- Took {seconds:.0f} s on {platform.platform()} (Python "
         f"{platform.python_version()}), metaopt {__version__}, "
-        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
         "",
         "## Selection (3-fold cross-validation over the training datasets)",
         "The lcbench train instances and the real-run datasets are each split into 3 "

@@ -34,9 +34,9 @@ def test_declared_optuna_takes_the_arguments_the_gp_method_passes():
     new in optuna 4.5: optuna 4.0-4.4, which pyproject.toml allowed, raised a TypeError
     when a benchmark started it."""
     import inspect
+    import tomllib
     from pathlib import Path
 
-    import tomllib
     from packaging.requirements import Requirement
 
     root = Path(__file__).resolve().parents[2]

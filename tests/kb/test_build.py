@@ -298,9 +298,9 @@ def test_declared_joblib_has_the_unordered_generator():
     """build, the benchmark runner and the NAS real runs use
     ``Parallel(return_as="generator_unordered")``, new in joblib 1.4: joblib 1.3, which
     pyproject.toml allowed, raises a ValueError at the first parallel build."""
+    import tomllib
     from pathlib import Path
 
-    import tomllib
     from packaging.requirements import Requirement
 
     root = Path(__file__).resolve().parents[2]
