@@ -10,7 +10,7 @@ import numpy as np
 import optuna
 
 from metaopt.benchmark._problem import Problem
-from metaopt.benchmark._samplers import get_sampler_factory
+from metaopt.benchmark._samplers import get_sampler_factory, missing_package
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._portfolio import Portfolio, greedy_order
 
@@ -44,7 +44,9 @@ class OptunaMethod:
         self._make_sampler = get_sampler_factory(name)
 
     def fit(self, train: PerformanceMatrix) -> None:
-        return None
+        missing = missing_package(self.name)
+        if missing:
+            raise NotApplicable(missing)
 
     def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
         study = optuna.create_study(direction="maximize",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import import_module
 from typing import Any
 
 import optuna
@@ -47,6 +48,9 @@ def _metaopt(context: Any, seed: int) -> optuna.samplers.BaseSampler:
 _SAMPLERS: dict[str, SamplerFactory] = {
     "random": _random, "tpe": _tpe, "gp": _gp, "cmaes": _cmaes, "metaopt": _metaopt,
 }
+#: Built-in samplers that need a package metaopt does not require (Optuna imports it only
+#: at the sampler's first suggestion).
+_PACKAGES: dict[SamplerFactory, str] = {_cmaes: "cmaes"}
 #: Methods another part of metaopt provides once it is importable.
 PLUGINS: dict[str, str] = {}
 
@@ -81,6 +85,19 @@ def get_sampler_factory(name: str) -> SamplerFactory:
             f"register it with metaopt.benchmark.register_sampler({name!r}, make_sampler)"
         )
     raise ValueError(f"unknown optimizer {name!r}; accepted: {list(_SAMPLERS)}")
+
+
+def missing_package(name: str) -> str | None:
+    """Why sampler ``name`` cannot run here (a package it needs is not installed), or None."""
+    package = _PACKAGES.get(get_sampler_factory(name))
+    if package is None:
+        return None
+    try:
+        import_module(package)
+    except ImportError:
+        return (f"method {name!r} needs the {package} package, which is not installed: "
+                f"pip install {package} (or 'metaopt[peers]')")
+    return None
 
 
 @contextmanager

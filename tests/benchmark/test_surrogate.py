@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,6 +108,18 @@ def test_seeded_results_reproduce_and_table_shape(tabrepo_dir, matrix):
                                 values="regret")
     steps = wide.diff(axis=1).iloc[:, 1:]  # NaN where flaml has no value
     assert (steps.fillna(0) <= 1e-12).all().all()
+
+
+def test_cmaes_without_its_package_is_not_applicable(tabrepo_dir, matrix, monkeypatch):
+    """The default methods include cmaes, whose package only the peers and dev extras
+    install: without it, Optuna's CmaEsSampler raised ModuleNotFoundError at its first
+    suggestion, ending the whole benchmark with a traceback and the finished runs lost.
+    It is now n/a, with what to install, and the other methods' results are kept."""
+    monkeypatch.setitem(sys.modules, "cmaes", None)  # `import cmaes` raises ImportError
+    result = tabrepo_benchmark(tabrepo_dir, cv=2, methods=["random", "cmaes"], budgets=[1, 3],
+                               seeds=1, tasks=list(matrix.tasks.index[:6]), progress=False)
+    assert "pip install cmaes" in result.not_applicable["cmaes"]
+    assert set(result.curves["method"]) == {"random"} and len(result.curves) == 12
 
 
 def test_source_weighting_after_warm_start_starts_as_the_portfolio(matrix):
