@@ -211,13 +211,14 @@ def temporal_as_seconds(s: pd.Series) -> pd.Series:
                                  else pa.int32())
         seconds = ticks.to_numpy(zero_copy_only=False).astype(float) / _TICKS_PER_SECOND[unit]
         return pd.Series(seconds, index=s.index, name=s.name)
+    # dates after 2262 (9999-12-31, a common "no end" date) overflow nanoseconds, which
+    # pandas 2 converts pyarrow timestamps and period starts to: each in its own unit
     if isinstance(s.dtype, pd.PeriodDtype):
-        s = s.dt.start_time
+        return _period_start_seconds(s)
+    if isinstance(s.dtype, pd.ArrowDtype) and s.dtype.kind == "M":
+        return _arrow_epoch_seconds(s)
     if s.dtype.kind == "M":
-        s = pd.to_datetime(s)  # dates as timestamps
-        # 1970 in the column's unit: in nanoseconds it would cast dates after 2262
-        # (9999-12-31, a common "no end" date) to nanoseconds, which overflow
-        s = s - pd.Timestamp(0, tz=s.dt.tz).as_unit(s.dt.unit)
+        s = s - pd.Timestamp(0, tz=s.dt.tz).as_unit(s.dt.unit)  # 1970 in the column's unit
     if isinstance(s.dtype, pd.ArrowDtype):
         # pyarrow's total_seconds refuses nanosecond counts above 2**53 (104 days)
         s = s.astype(s.dtype.numpy_dtype)
@@ -225,6 +226,23 @@ def temporal_as_seconds(s: pd.Series) -> pd.Series:
 
 
 _TICKS_PER_SECOND = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+
+
+def _arrow_epoch_seconds(s: pd.Series) -> pd.Series:
+    """A pyarrow timestamp or date column as seconds since 1970 (UTC), from its ticks."""
+    unit = s.dtype.pyarrow_dtype.unit if pa.types.is_timestamp(s.dtype.pyarrow_dtype) else "s"
+    ticks = pa.array(s).cast(pa.timestamp(unit, tz=getattr(s.dtype.pyarrow_dtype, "tz", None)))
+    ticks = ticks.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(float)
+    return pd.Series(ticks / _TICKS_PER_SECOND[unit], index=s.index, name=s.name)
+
+
+def _period_start_seconds(s: pd.Series) -> pd.Series:
+    """Each period's start as seconds since 1970, from its ordinal in microseconds (in
+    nanoseconds for nanosecond periods, which are within their range)."""
+    nano = isinstance(s.dtype.freq, pd.offsets.Nano)
+    ticks = s.array.asfreq(pd.offsets.Nano() if nano else pd.offsets.Micro(), how="start")
+    seconds = np.where(s.isna(), np.nan, ticks.asi8 / _TICKS_PER_SECOND["ns" if nano else "us"])
+    return pd.Series(seconds, index=s.index, name=s.name)
 
 
 # what pandas infers for an object column that may hold lists, dicts or other objects

@@ -220,11 +220,14 @@ def test_pyarrow_timestamps_and_durations_in_any_unit_are_seconds(unit):
 
 
 @pytest.mark.parametrize("dtype", ["datetime64[s]", pd.ArrowDtype(pa.timestamp("us")),
-                                   pd.ArrowDtype(pa.date32()), "period[D]"])
+                                   pd.ArrowDtype(pa.timestamp("us", tz="UTC")),
+                                   pd.ArrowDtype(pa.date32()), "period[D]", "period[h]"])
 def test_dates_after_2262_and_before_1677_are_seconds(dtype):
     """Dates outside the nanosecond range (9999-12-31, a common "no end" date; pandas and
     pyarrow hold them in seconds or microseconds) failed validate and every pipeline
-    with OutOfBoundsDatetime: 1970 was subtracted in nanoseconds."""
+    with OutOfBoundsDatetime: 1970 was subtracted in nanoseconds. With pandas 2 (which
+    pyproject.toml allows) pyarrow dates and timestamps and period starts still failed:
+    pandas 2 converts them to nanoseconds."""
     from metaopt.spaces import make_preprocessor
 
     days = ["9999-12-31", "1500-06-01", "2000-01-01"]
