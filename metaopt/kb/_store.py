@@ -142,6 +142,12 @@ def _in_memory(url: sa.engine.URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
+def _shown(store: str | os.PathLike) -> str:
+    """``store`` as messages show it: a URL with its password masked."""
+    text = os.fspath(store)
+    return sa.engine.make_url(text).render_as_string() if "://" in text else text
+
+
 def _prepare_sqlite_file(path: Path, store) -> None:
     """Create the parent directories of a SQLite store; ValueError if ``path`` is a directory."""
     if path.is_dir():
@@ -185,7 +191,7 @@ class KnowledgeBase:
         self.dialect = url.get_backend_name()
         if self.dialect not in ("sqlite", "postgresql"):
             raise ValueError(
-                f"store URL {self.url!r} uses {self.dialect!r}; supported: a SQLite path or "
+                f"store URL {_shown(store)!r} uses {self.dialect!r}; supported: a SQLite path or "
                 "'sqlite:///...' URL, or 'postgresql://...'"
             )
         kwargs: dict[str, Any] = {}
@@ -197,7 +203,7 @@ class KnowledgeBase:
         try:
             self.engine = sa.create_engine(url, **kwargs)
         except ModuleNotFoundError as exc:  # the database's driver, e.g. psycopg
-            raise ValueError(f"store {sa.engine.make_url(url).render_as_string()!r} needs "
+            raise ValueError(f"store {_shown(store)!r} needs "
                              f"the Python package {exc.name!r} (its database driver): "
                              "pip install it, e.g. `pip install psycopg[binary]` for "
                              "PostgreSQL") from None
@@ -266,7 +272,7 @@ class KnowledgeBase:
                         else ""
                     )
                     raise ValueError(
-                        f"store {os.fspath(store)!r} is a database without metaopt knowledge "
+                        f"store {_shown(store)!r} is a database without metaopt knowledge "
                         f"base tables{hint}; give a new file or an existing knowledge base"
                     )
                 for table in _metadata.sorted_tables:
@@ -285,14 +291,14 @@ class KnowledgeBase:
         except sa.exc.DatabaseError as exc:
             self.engine.dispose()
             raise ValueError(
-                f"store {os.fspath(store)!r} cannot be opened as a knowledge base "
+                f"store {_shown(store)!r} cannot be opened as a knowledge base "
                 f"(corrupt or half-written file?): {exc.orig or exc}. Move it aside and "
                 "rebuild, or restore it from a parquet export (KnowledgeBase.from_parquet)"
             ) from exc
         if version != SCHEMA_VERSION:
             self.engine.dispose()
             raise ValueError(
-                f"store {os.fspath(store)!r} has schema version {version!r}; this metaopt "
+                f"store {_shown(store)!r} has schema version {version!r}; this metaopt "
                 f"reads version {SCHEMA_VERSION!r}"
             )
 

@@ -161,6 +161,19 @@ def test_a_database_without_its_driver_names_the_package():
         KnowledgeBase("postgresql://u:secret@localhost/db")
 
 
+def test_messages_mask_the_password_of_a_store_url():
+    """The password of a store URL was printed whole (logs, tracebacks) when the store
+    could not be opened, had another schema or dialect; only the missing-driver message
+    and repr masked it."""
+    with pytest.raises(ValueError, match=r"'mysql://u:\*\*\*@localhost/db' uses 'mysql'") as info:
+        KnowledgeBase("mysql://u:secret@localhost/db")
+    assert "secret" not in str(info.value)
+    pytest.importorskip("psycopg")  # a server that cannot be reached (port 1)
+    with pytest.raises(ValueError, match="cannot be opened as a knowledge base") as info:
+        KnowledgeBase("postgresql+psycopg://u:secret@127.0.0.1:1/db")
+    assert "secret" not in str(info.value) and "u:***@" in str(info.value)
+
+
 def test_export_onto_its_own_store_is_refused(tmp_path, monkeypatch):
     """`metaopt kb export kb.sqlite kb.sqlite` replaced the store by its parquet export."""
     store = tmp_path / "kb.sqlite"
