@@ -137,6 +137,10 @@ def _url(store: str | os.PathLike) -> str:
     return f"sqlite:///{Path(text).expanduser().resolve()}"
 
 
+#: the pip package of a database driver SQLAlchemy imports, where the names differ
+_DRIVER_WHEELS = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary"}
+
+
 def _in_memory(url: sa.engine.URL) -> bool:
     """Whether ``url`` is a SQLite store in memory (one connection's, no file)."""
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
@@ -203,10 +207,10 @@ class KnowledgeBase:
         try:
             self.engine = sa.create_engine(url, **kwargs)
         except ModuleNotFoundError as exc:  # the database's driver, e.g. psycopg
+            wheel = _DRIVER_WHEELS.get(exc.name, exc.name)
             raise ValueError(f"store {_shown(store)!r} needs "
                              f"the Python package {exc.name!r} (its database driver): "
-                             "pip install it, e.g. `pip install psycopg[binary]` for "
-                             "PostgreSQL") from None
+                             f"`pip install {wheel}`") from None
         if self.dialect == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self._open(store)
@@ -290,11 +294,12 @@ class KnowledgeBase:
                 ).scalar()
         except sa.exc.DatabaseError as exc:
             self.engine.dispose()
-            raise ValueError(
-                f"store {_shown(store)!r} cannot be opened as a knowledge base "
-                f"(corrupt or half-written file?): {exc.orig or exc}. Move it aside and "
-                "rebuild, or restore it from a parquet export (KnowledgeBase.from_parquet)"
-            ) from exc
+            advice = ("(corrupt or half-written file?): {}. Move it aside and rebuild, or "
+                      "restore it from a parquet export (KnowledgeBase.from_parquet)"
+                      if self.dialect == "sqlite" else
+                      "(server down or unreachable, wrong credentials or database name?): {}")
+            raise ValueError(f"store {_shown(store)!r} cannot be opened as a knowledge base "
+                             + advice.format(exc.orig or exc)) from exc
         if version != SCHEMA_VERSION:
             self.engine.dispose()
             raise ValueError(

@@ -159,6 +159,9 @@ def test_a_database_without_its_driver_names_the_package():
         pytest.skip("a PostgreSQL driver is installed here")
     with pytest.raises(ValueError, match=r"'postgresql://u:\*\*\*@localhost/db' needs the Python package"):
         KnowledgeBase("postgresql://u:secret@localhost/db")
+    # the pip package of the driver SQLAlchemy asked for, not another PostgreSQL driver
+    with pytest.raises(ValueError, match=r"'psycopg2' .*`pip install psycopg2-binary`"):
+        KnowledgeBase("postgresql+psycopg2://u:secret@localhost/db")
 
 
 def test_messages_mask_the_password_of_a_store_url():
@@ -172,6 +175,9 @@ def test_messages_mask_the_password_of_a_store_url():
     with pytest.raises(ValueError, match="cannot be opened as a knowledge base") as info:
         KnowledgeBase("postgresql+psycopg://u:secret@127.0.0.1:1/db")
     assert "secret" not in str(info.value) and "u:***@" in str(info.value)
+    assert "server down or unreachable" in str(info.value)  # not "corrupt file? rebuild"
+    assert "rebuild" not in str(info.value)
+
 
 
 def test_export_onto_its_own_store_is_refused(tmp_path, monkeypatch):
