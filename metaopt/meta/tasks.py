@@ -138,11 +138,18 @@ def split_labels(
             f"labels has {len(values)} distinct values, fewer than the {len(fractions)} splits in fractions"
         )
     values = np.random.default_rng(seed).permutation(values)
-    sizes = np.maximum(np.floor(fractions / fractions.sum() * len(values)).astype(int), 1)
-    sizes[0] += len(values) - sizes.sum()  # remainder to the first (training) split
-    if sizes[0] < 1:
-        raise ValueError(f"fractions {fractions.tolist()} leave no label for the first split")
-    return np.split(values, np.cumsum(sizes)[:-1])
+    return np.split(values, np.cumsum(_split_sizes(fractions, len(values)))[:-1])
+
+
+def _split_sizes(fractions: np.ndarray, n: int) -> np.ndarray:
+    """``n`` values shared in proportion to ``fractions``, at least one each: the
+    remainder goes to the first (training) split, and the values that raising small
+    splits to one take beyond ``n`` come from the largest ones."""
+    sizes = np.maximum(np.floor(fractions / fractions.sum() * n).astype(int), 1)
+    while sizes.sum() > n:
+        sizes[np.argmax(sizes)] -= 1
+    sizes[0] += n - sizes.sum()
+    return sizes
 
 
 class _NumpyStream:

@@ -53,6 +53,16 @@ def test_class_splits_are_disjoint_and_episodes_respect_them(digits):
     assert all(tuple(r) in rows for r in ep.query_x.reshape(-1, 64).tolist())
 
 
+def test_split_labels_gives_every_split_a_value_whenever_there_are_enough():
+    # 4 values in 3 splits: the two small fractions round up to one value each, which
+    # used to leave none for the first split and raise although (1, 1, 2) fits
+    sizes = [len(s) for s in split_labels(np.arange(4), fractions=(0.01, 0.01, 0.98), seed=0)]
+    assert sizes == [1, 1, 2]
+    sizes = [len(s) for s in split_labels(np.arange(10), fractions=(0.05, 0.05, 0.05, 0.85))]
+    assert sizes == [1, 1, 1, 7]
+    assert [len(s) for s in split_labels(np.arange(10), fractions=(0.5, 0.2, 0.3))] == [5, 2, 3]
+
+
 def test_seeds_reproduce_episodes(digits):
     X, y = digits
     a = ClassificationTasks(X, y, seed=7).sample(3)
