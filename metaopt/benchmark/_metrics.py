@@ -13,12 +13,15 @@ def min_max_regret(scores, best: float, worst: float) -> np.ndarray:
     """Normalized regret of higher-is-better ``scores``: 0 at ``best``, 1 at ``worst``.
 
     Values are clipped to [0, 1]; a failed evaluation (NaN or -inf) has regret 1, and
-    when ``best == worst`` every finite score has regret 0.
+    when ``best == worst`` every finite score has regret 0. ``best < worst`` (the two
+    swapped) raises ``ValueError``.
     """
+    if best < worst:
+        raise ValueError(f"best must be >= worst (higher is better), got best={best!r}, "
+                         f"worst={worst!r}")
     scores = np.asarray(scores, dtype=float)
-    span = best - worst if best > worst else 1.0
-    with np.errstate(invalid="ignore"):
-        regret = (best - scores) / span
+    with np.errstate(invalid="ignore", divide="ignore"):
+        regret = (best - scores) / (best - worst) if best > worst else np.zeros_like(scores)
     return np.clip(np.where(np.isfinite(scores), regret, 1.0), 0.0, 1.0)
 
 

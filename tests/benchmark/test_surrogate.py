@@ -11,6 +11,7 @@ from metaopt.benchmark import (
     BudgetExhausted,
     Problem,
     make_method,
+    min_max_regret,
     paired_difference,
     paired_differences,
     register_method,
@@ -75,6 +76,15 @@ def test_paired_difference_averages_each_unit_first_and_orients_wins():
     alone = pd.DataFrame({"method": "m", "task": ["a", "b"], "seed": 0, "budget": 5,
                           "regret": [0.1, 0.2]})
     assert paired_differences(alone, "m").empty  # nothing to compare with
+
+
+def test_min_max_regret_as_documented_at_equal_and_swapped_bounds():
+    scores = [0.5, 0.8, 0.9, np.nan, -np.inf]
+    assert min_max_regret(scores, best=0.8, worst=0.6).tolist() == [1.0, 0.0, 0.0, 1.0, 1.0]
+    # best == worst: every finite score 0 (a score below used to get best - score, 0.3)
+    assert min_max_regret(scores, best=0.8, worst=0.8).tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="best must be >= worst"):
+        min_max_regret(scores, best=0.6, worst=0.8)  # swapped: silently 0.1 and 0 before
 
 
 def test_paired_refuses_a_method_without_results():
