@@ -119,7 +119,7 @@ class ConfigRanker:
     inner_lr : float
         Inner learning rate (initial value of the learned ones for Meta-SGD).
     inner_steps : int
-        Adaptation steps.
+        Adaptation steps, at least 1 (unused with ``"none"``).
     n_ensemble : int
         Independently initialised and trained members.
     iterations, meta_batch_size, lr : int, int, float
@@ -191,7 +191,7 @@ class ConfigRanker:
         """Refuse settings that cannot train or predict (before any meta-training)."""
         if self.algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}, got {self.algorithm!r}")
-        for name, low in (("n_ensemble", 1), ("iterations", 0), ("inner_steps", 0),
+        for name, low in (("n_ensemble", 1), ("iterations", 0), ("inner_steps", 1),
                           ("meta_batch_size", 1), ("max_support", 0), ("n_query", 1)):
             check_int(getattr(self, name), name, minimum=low)
         if not (len(self.hidden) and all(isinstance(h, numbers.Integral) and h >= 1

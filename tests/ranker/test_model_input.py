@@ -74,6 +74,9 @@ def test_settings_are_checked_before_meta_training(tabrepo_matrix, split):
         ConfigRanker(n_ensemble=0).fit(matrix)
     with pytest.raises(ValueError, match="iterations must be an integer >= 0"):
         ConfigRanker(iterations=-3).fit(matrix)
+    # passed the check, then failed in the first member with "steps must be ... >= 1"
+    with pytest.raises(ValueError, match="inner_steps must be an integer >= 1"):
+        ConfigRanker(inner_steps=0).fit(matrix)
     with pytest.raises(ValueError, match="covariance_weight must be >= 0"):
         MetaModel.fit(matrix, ranker=ConfigRanker(iterations=10 ** 9), covariance_weight=-1)
 
