@@ -269,7 +269,9 @@ def tabrepo_benchmark(
     cv : int, optional
         Number of folds of leave-tasks-out cross-validation over ``train``'s tasks.
     tasks : list of str, optional
-        Restrict the tasks used (keys ``openml-task/<tid>``), e.g. for quick runs.
+        Restrict the tasks used (keys ``openml-task/<tid>``), e.g. for quick runs. With a
+        separate ``test``, keys of either directory restrict that directory's tasks; one
+        whose tasks none of them names is used whole.
     """
     from metaopt.kb import TABREPO_SPACE
 
@@ -282,20 +284,34 @@ def tabrepo_benchmark(
         raise ValueError("cv (--cv) is only used when test is omitted or the same directory "
                          "as train")
     matrix = load_tabrepo_matrix(train)
-    if tasks is not None:
-        matrix = matrix.subset(tasks)
     # every configuration of a test task counts, however few other tasks have it
     if same:
+        if tasks is not None:
+            matrix = matrix.subset(tasks)
         held_out = load_tabrepo_matrix(train, min_coverage=0.0)
         splits = [(matrix.subset(tr), matrix_tasks(held_out.subset(te), TABREPO_SPACE))
                   for tr, te in task_folds(list(matrix.tasks.index), cv, cv_seed)]
     else:
         held_out = load_tabrepo_matrix(test, min_coverage=0.0)
+        if tasks is not None:
+            matrix, held_out = _named_tasks(list(tasks), matrix, held_out)
         overlap = sorted(set(held_out.tasks.index) & set(matrix.tasks.index))
         if overlap:
             raise ValueError(f"test has tasks that are also training tasks: {overlap[:10]}")
         splits = [(matrix, matrix_tasks(held_out, TABREPO_SPACE))]
     return evaluate_methods(splits, methods, budgets, seeds, progress=progress)
+
+
+def _named_tasks(tasks: list[str], train: PerformanceMatrix, test: PerformanceMatrix
+                 ) -> tuple[PerformanceMatrix, PerformanceMatrix]:
+    """``train`` and ``test`` restricted to the keys of ``tasks`` each holds, a matrix
+    holding none of them whole; ``ValueError`` for keys of neither."""
+    unknown = [t for t in tasks if t not in train.tasks.index and t not in test.tasks.index]
+    if unknown:
+        raise ValueError(f"tasks names keys of neither train nor test: {unknown[:10]}")
+    return tuple(
+        matrix.subset(named) if (named := [t for t in tasks if t in matrix.tasks.index])
+        else matrix for matrix in (train, test))
 
 
 # -------------------------------------------------------------------------- YAHPO

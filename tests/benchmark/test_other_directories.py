@@ -233,3 +233,19 @@ def test_yahpo_splits_with_integer_ids_and_any_test_instances(yahpo_dir, tmp_pat
         yahpo_benchmark("rbv2_rpart", tmp_path, train_instances=train,
                         test_instances=[valid[0], "nosuch"], methods=["random"],
                         progress=False)
+
+
+def test_tasks_restrict_the_test_directory_too(tabrepo_dir, task_ids, tmp_path):
+    """``tasks`` with a separate test directory used to restrict the training tasks only:
+    every test task ran (no quick run), and a test task's key was 'unknown'."""
+    train = _copy(tabrepo_dir, tmp_path / "train", task_ids[:8])
+    test = _copy(tabrepo_dir, tmp_path / "test", task_ids[-4:])
+    keys = [f"openml-task/{t}" for t in (task_ids[0], task_ids[1], task_ids[-1])]
+    options = {"methods": ["random"], "budgets": [1, 3], "seeds": 1, "progress": False}
+    result = tabrepo_benchmark(train, test, tasks=keys, **options)
+    assert sorted(result.curves["task"].unique()) == [keys[-1]]
+    # keys of the training directory only: every test task, as before
+    result = tabrepo_benchmark(train, test, tasks=keys[:2], **options)
+    assert result.curves["task"].nunique() == 4
+    with pytest.raises(ValueError, match="keys of neither train nor test"):
+        tabrepo_benchmark(train, test, tasks=["openml-task/1"], **options)
