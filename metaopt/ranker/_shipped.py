@@ -59,10 +59,15 @@ def load_meta_model(space: str, task: str | None = None) -> MetaModel:
     for name in ([model_name(space, task)] if task else []) + names:
         if name in available:
             return MetaModel.load(_models_root() / name)
+    raise _no_shipped_model(space, f" (task {task!r})")
+
+
+def _no_shipped_model(space: str, detail: str = "") -> ValueError:
+    """The error for a ``space`` without a shipped meta-model, naming those with one."""
     spaces = shipped_spaces()
-    close = difflib.get_close_matches(space.split("@")[0], spaces, n=1)
-    raise ValueError(
-        f"no shipped meta-model for space {space!r} (task {task!r}); "
+    close = difflib.get_close_matches(str(space).split("@")[0], spaces, n=1)
+    return ValueError(
+        f"no shipped meta-model for space {space!r}{detail}; "
         + (f"did you mean {close[0]!r}? " if close else "")
         + f"spaces with one: {spaces}. Train one with `metaopt train-meta-model`"
     )
@@ -116,7 +121,10 @@ def model_for_space(space: str, model: MetaModel) -> MetaModel:
 
 
 def training_datasets(space: str | None = None) -> set[str]:
-    """Dataset keys the shipped meta-models were trained on (for hold-out checks)."""
+    """Dataset keys the shipped meta-models (of ``space``, when given) were trained on
+    (for hold-out checks); ``ValueError`` for a space without a shipped meta-model."""
+    if space is not None and space not in shipped_spaces():
+        raise _no_shipped_model(space)
     keys: set[str] = set()
     for name in _shipped_models():
         if space is None or name.split("@")[0] == space:

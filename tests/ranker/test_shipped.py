@@ -39,6 +39,14 @@ def test_each_shipped_model_loads_and_has_a_card(name):
     assert np.median(model.portfolio.regret_) > 0.01
 
 
+def test_training_datasets_refuses_a_space_without_a_shipped_model():
+    # a typo used to give an empty set: every dataset then passed as unseen
+    assert training_datasets("random_forest") and training_datasets() >= training_datasets("all")
+    with pytest.raises(ValueError, match="no shipped meta-model for space 'random-forest'; "
+                                         "did you mean 'random_forest'"):
+        training_datasets("random-forest")
+
+
 def test_train_meta_model_on_yahpo_train_instances(shared_data, tmp_path, capsys):
     from metaopt.cli import main
     from metaopt.kb import YahpoBenchmark
