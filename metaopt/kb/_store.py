@@ -340,10 +340,11 @@ class KnowledgeBase:
     def add_evaluations(
         self, records: Iterable[Mapping[str, Any]], *, replace: bool = False
     ) -> int:
-        """Insert evaluation records in one transaction; return how many were new.
+        """Insert evaluation records in one transaction; return how many were written.
 
         A record whose ``(dataset_key, space, config_id, seed)`` is already stored is
-        skipped (``replace=False``) or overwrites the stored one (``replace=True``).
+        skipped (``replace=False``: the count is of new records) or overwrites the stored
+        one (``replace=True``: every record is written and counted).
         """
         rows = [self._evaluation_row(r) for r in records]
         if not rows:
@@ -366,7 +367,8 @@ class KnowledgeBase:
             return int(after.scalar() - n_before) if not replace else len(rows)
 
     def add_evaluation(self, record: Mapping[str, Any], *, replace: bool = False) -> bool:
-        """Insert one evaluation in its own transaction; return False if it was stored already."""
+        """Insert one evaluation in its own transaction; return whether it was written
+        (False: stored already and kept, ``replace=False``)."""
         return self.add_evaluations([record], replace=replace) == 1
 
     @staticmethod

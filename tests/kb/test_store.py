@@ -32,9 +32,11 @@ def test_exactly_once_and_replace(tmp_path):
     assert kb.add_evaluations([_record(1), _record(2), _record(3)]) == 2
     assert len(kb) == 3
     assert kb.to_frame()["cv_score"].tolist() == [0.1, 0.2, 0.3]
-    kb.add_evaluation(_record(1, status="failed", cv_score=None, error="x"), replace=True)
+    assert kb.add_evaluation(_record(1, status="failed", cv_score=None, error="x"), replace=True)
     assert kb.done()[("d/1", "s", "c1", 0)] == "failed"
     assert len(kb) == 3
+    # replace=True counts what it wrote, overwritten records included (as documented)
+    assert kb.add_evaluations([_record(2), _record(3), _record(4)], replace=True) == 3
 
 
 def test_frame_parquet_roundtrip(tmp_path):
