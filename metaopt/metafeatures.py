@@ -231,13 +231,12 @@ def from_openml_qualities(qualities: Mapping[str, float], task: str) -> pd.Serie
         pct_missing_values=q("NumberOfMissingValues") / (n * p),
         pct_instances_with_missing=q("NumberOfInstancesWithMissingValues") / n,
         pct_categorical_features=n_symbolic / p,
-        max_categories=q("MaxNominalAttDistinctValues") if n_symbolic > 0 else 0.0,
+        # no nominal feature: 0; an unknown count (NaN) is no reason to claim none
+        max_categories=0.0 if n_symbolic <= 0 else q("MaxNominalAttDistinctValues"),
         majority_class_fraction=majority / n if is_clf else 0.0,
         minority_class_fraction=minority / n if is_clf else 0.0,
         class_imbalance=1.0 - minority / majority if is_clf else 0.0,
     )
-    if n_symbolic == 0:  # NaN from a missing MaxNominalAttDistinctValues stays NaN otherwise
-        out["max_categories"] = 0.0
     return pd.Series([float(out[k]) for k in FEATURE_NAMES], index=list(FEATURE_NAMES))
 
 

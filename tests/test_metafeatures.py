@@ -389,6 +389,12 @@ def test_from_openml_qualities_regression_and_missing_keys():
     assert v["n_features"] == 10 and v["pct_categorical_features"] == 0.2
     assert v["n_classes"] == 0.0 and v["class_imbalance"] == 0.0
     assert np.isnan(v["pct_missing_values"]) and np.isnan(v["max_categories"])
+    # without NumberOfSymbolicFeatures, max_categories used to be 0 ("no nominal
+    # feature"), even when MaxNominalAttDistinctValues gave 10
+    unknown = {"NumberOfInstances": 100, "NumberOfFeatures": 11}
+    v = mf.from_openml_qualities({**unknown, "MaxNominalAttDistinctValues": 10}, "regression")
+    assert v["max_categories"] == 10 and np.isnan(v["pct_categorical_features"])
+    assert np.isnan(mf.from_openml_qualities(unknown, "classification")["max_categories"])
     with pytest.raises(ValueError, match="task"):
         mf.from_openml_qualities(qualities, "clustering")
 
