@@ -141,6 +141,9 @@ def resolve_device(device: str | torch.device) -> torch.device:
         raise ValueError(
             f"device={device!r} is not a valid device; use 'auto', 'cpu', 'cuda' or 'cuda:N'"
         ) from err
+    if resolved.type == "meta":  # shapes only: training would fail at its first value
+        raise ValueError(f"device={device!r} holds no data, so nothing can be trained on it; "
+                         "use 'auto', 'cpu' or 'cuda'")
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r}: no CUDA GPU is available to this torch build "
                          f"(torch {torch.__version__}); use 'auto' or 'cpu'")
