@@ -393,8 +393,12 @@ def from_arrays(X, y, task: str | None = None, name: str = "user-data") -> Datas
 
 def as_dataset(X, y=None, task: str | None = None) -> Dataset:
     """``X`` itself when it is a :class:`Dataset` (ValueError when it is not of ``task``,
-    when given), else :func:`from_arrays` of ``X``, ``y`` and ``task``."""
+    when given, or when a ``y`` is given too), else :func:`from_arrays` of ``X``, ``y``
+    and ``task``."""
     if isinstance(X, Dataset):
+        if y is not None:  # which target was meant? the Dataset's was taken silently
+            raise ValueError(f"the Dataset {X.name!r} carries its target: pass y=None, or "
+                             "X and y as arrays")
         if task is not None and task != X.task:
             raise ValueError(f"task={task!r}, but the Dataset {X.name!r} is {X.task}")
         return X

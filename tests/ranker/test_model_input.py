@@ -139,6 +139,8 @@ def test_suggest_refuses_a_model_of_another_task_type(pmlb_root):
         metaopt.suggest(ds, space="svm", n=2, meta_model=svm_classifier)
     with pytest.raises(ValueError, match="task='classification', but the Dataset"):
         metaopt.suggest(ds, space="svm", n=2, task="classification")
+    with pytest.raises(ValueError, match="carries its target: pass y=None"):  # was ignored
+        metaopt.suggest(ds, ds.y.to_numpy()[::-1], space="svm", n=2)
     picks = metaopt.suggest(ds, space="svm", n=np.int64(2))
     assert len(picks) == 2
     # the shipped model too: YAHPO's LCBench tasks are all classification
