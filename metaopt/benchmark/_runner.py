@@ -323,6 +323,23 @@ def run(
         as ``metaopt``), ``default`` (HistGradientBoosting defaults, one fit) and ``flaml``.
     budget_trials, budget_seconds : exactly one
         Trials per job, or seconds of tuning per job (no new trial starts after it).
+    seeds : int
+        Seeds ``0 .. seeds-1`` per method, dataset and fold.
+    folds : int
+        Outer folds per dataset (an OpenML task's own splits when it has as many).
+    cv_folds : int
+        Inner CV folds scoring each trial.
+    spaces : "all" or list of str
+        Model families every method searches (comma-separated or a list).
+    max_rows : int, optional
+        Subsample larger datasets (seeded) to this many rows.
+    time_limit : float, optional
+        Seconds per trial; a trial past it is stopped and counts as failed.
+    split_seed : int
+        Seed of the outer K-fold splits.
+    n_jobs, backend, scheduler
+        Jobs run in parallel (each single-threaded) with joblib's ``"loky"``, or with
+        ``"dask"`` on the cluster at ``scheduler``.
     exclude_training_data : bool
         Skip the datasets the shipped ``all`` meta-model (the ``metaopt`` method) was
         trained on.
@@ -332,6 +349,13 @@ def run(
     retry_failed : bool
         Run again the jobs that failed as a whole (e.g. a dataset that could not be
         loaded, since fixed); otherwise every finished job is kept.
+    cache_dir : path, optional
+        OpenML cache directory of the suite's OpenML tasks.
+    download : bool
+        Allow downloading OpenML tasks missing from the cache; otherwise the run is
+        refused before it starts, naming them.
+    progress : bool
+        Show a progress bar over the jobs.
 
     Returns
     -------

@@ -272,6 +272,23 @@ def tabrepo_benchmark(
         Restrict the tasks used (keys ``openml-task/<tid>``), e.g. for quick runs. With a
         separate ``test``, keys of either directory restrict that directory's tasks; one
         whose tasks none of them names is used whole.
+    methods : list of str
+        Names of :func:`metaopt.benchmark.list_methods` (default: the nine of the issue; one
+        that cannot run here (FLAML not installed, no meta-features...) is listed in
+        ``not_applicable`` of the result instead).
+    budgets : list of int
+        Evaluations after which each method's best is recorded; every run lasts
+        ``max(budgets)`` evaluations.
+    seeds : int
+        Runs per (method, task), each seeded ``stable_seed(seed, task)``.
+    cv_seed : int
+        Seed of the assignment of tasks to the ``cv`` folds.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    SurrogateResult
     """
     from metaopt.kb import TABREPO_SPACE
 
@@ -344,6 +361,37 @@ def yahpo_benchmark(
     are the training instances themselves, by leave-instances-out K-fold
     (:func:`task_folds`, seeded by ``cv_seed``): settings can be chosen without looking
     at the valid split.
+
+    Parameters
+    ----------
+    scenario : str
+        ``lcbench``, ``rbv2_xgboost``, ``rbv2_rpart`` (a scenario of ``data``).
+    data : path
+        YAHPO Gym data directory (the scenario's ONNX surrogate, its ``splits.json``).
+    train_instances, test_instances : list of str, optional
+        Instances to meta-train on and to test on; the reserved ``test`` split is used
+        only when named here.
+    n_train_configs, n_reference : int
+        Sizes of the training design and of the reference sample (above).
+    cv : int, optional
+        Leave-instances-out folds over the training instances (above).
+    methods : list of str
+        Names of :func:`metaopt.benchmark.list_methods` (default: the nine of the issue; one
+        that cannot run here (FLAML not installed, no meta-features...) is listed in
+        ``not_applicable`` of the result instead).
+    budgets : list of int
+        Evaluations after which each method's best is recorded; every run lasts
+        ``max(budgets)`` evaluations.
+    seeds : int
+        Runs per (method, task), each seeded ``stable_seed(seed, task)``.
+    cv_seed : int
+        Seed of the assignment of tasks to the ``cv`` folds.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    SurrogateResult
     """
     from metaopt.kb import YahpoBenchmark
 
