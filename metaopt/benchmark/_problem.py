@@ -92,7 +92,9 @@ class Problem:
         return score
 
     def snap(self, params: Mapping[str, Any]) -> int:
-        """Index of the not-yet-evaluated candidate nearest to ``params`` (encoded space)."""
+        """Index of the not-yet-evaluated candidate nearest to ``params`` (encoded space);
+        once every candidate is evaluated, candidate 0 (a run longer than the candidate
+        set then repeats evaluations, which do not change its best)."""
         dist = np.linalg.norm(self._encoded - self.space.encode(params), axis=1)
         dist[list(self._evaluated)] = np.inf
         return int(np.argmin(dist))
