@@ -166,17 +166,25 @@ def _continue_stream(sampler, state: dict, kind: str | None) -> None:
                       f"{_kind(sampler)} starts from its own state", stacklevel=3)
 
 
-def _generator_state(device: torch.device) -> str:
+def _generator_state(device: torch.device) -> dict[str, str]:
     """torch's generator state that draws on ``device`` (dropout, shuffles), as base64
-    text for a checkpoint's JSON."""
+    text for a checkpoint's JSON, with the kind of device it is of."""
     state = (torch.cuda.get_rng_state(device) if device.type == "cuda"
              else torch.get_rng_state())
-    return base64.b64encode(state.numpy().tobytes()).decode("ascii")
+    return {"device": device.type,
+            "state": base64.b64encode(state.numpy().tobytes()).decode("ascii")}
 
 
-def _set_generator_state(text: str, device: torch.device) -> None:
-    """Set the generator of ``device`` to a :func:`_generator_state`."""
-    state = torch.frombuffer(bytearray(base64.b64decode(text)), dtype=torch.uint8)
+def _set_generator_state(saved: dict[str, str], device: torch.device) -> None:
+    """Set the generator of ``device`` to a :func:`_generator_state`; one of another kind
+    of device (a run on CUDA resumed on a machine without) cannot be: its draws restart
+    from the seed, with a warning."""
+    if saved.get("device") != device.type:
+        warnings.warn(f"the checkpoint holds the torch generator of a run on "
+                      f"{saved.get('device')!r}, and this one runs on {device.type!r}: its "
+                      "draws (dropout) restart from the seed", UserWarning, stacklevel=4)
+        return
+    state = torch.frombuffer(bytearray(base64.b64decode(saved["state"])), dtype=torch.uint8)
     if device.type == "cuda":
         torch.cuda.set_rng_state(state, device)
     else:

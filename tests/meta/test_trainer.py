@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import warnings
 
@@ -161,6 +162,27 @@ def test_a_resumed_seeded_fit_draws_the_dropout_an_unbroken_one_would(tmp_path):
     trainer(3, tmp_path / "b").fit(tasks())
     resumed = trainer(6, tmp_path / "b").fit(tasks(), resume=True)
     assert resumed.history_["outer_loss"][3:] == pytest.approx(unbroken.history_["outer_loss"][3:])
+
+
+def test_a_checkpoint_of_a_cuda_run_resumes_on_the_cpu(tmp_path):
+    """A seeded run's 'last' checkpoint of a CUDA machine holds the CUDA generator's
+    state (16 bytes), which torch.set_rng_state of a machine without CUDA refused
+    ("Expected a CPUGeneratorImplState of size 5056"): the resume failed. It goes on,
+    its draws from the seed, with a warning."""
+    def trainer(iterations: int) -> MetaTrainer:
+        return MetaTrainer(MAML(sine_net()), iterations=iterations, meta_batch_size=2,
+                           checkpoint_dir=tmp_path, progress=False, seed=0, device="cpu")
+
+    trainer(2).fit(SinusoidTasks(seed=0))
+    record = json.loads((tmp_path / "last.json").read_text())
+    assert record["metadata"]["torch_generator"]["device"] == "cpu"
+    cuda_state = torch.tensor([0, 4], dtype=torch.int64).view(torch.uint8)  # seed, offset
+    record["metadata"]["torch_generator"] = {
+        "device": "cuda", "state": base64.b64encode(cuda_state.numpy().tobytes()).decode()}
+    (tmp_path / "last.json").write_text(json.dumps(record))
+    with pytest.warns(UserWarning, match="generator of a run on 'cuda'.*restart from the seed"):
+        resumed = trainer(4).fit(SinusoidTasks(seed=0), resume=True)
+    assert resumed.history_["iteration"] == [1, 2, 3, 4]
 
 
 def test_resume_from_a_bare_checkpoint_says_what_it_lacks(tmp_path):
