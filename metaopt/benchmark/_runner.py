@@ -23,7 +23,14 @@ from tqdm.auto import tqdm
 from metaopt.benchmark._samplers import get_sampler_factory, quiet_optuna
 from metaopt.kb._build import _backend_context
 from metaopt.kb._design import config_id
-from metaopt.kb._evaluate import DEFAULT_SCORING, Job, _single_threaded, _splitter, evaluate
+from metaopt.kb._evaluate import (
+    DEFAULT_SCORING,
+    Job,
+    _single_threaded,
+    _splitter,
+    callers_threads,
+    evaluate,
+)
 
 #: Methods that are not Optuna samplers.
 SPECIAL_METHODS = ("default", "flaml")
@@ -397,7 +404,7 @@ def run(
             for s in range(seeds) for m in methods]
     pending = [j for j in jobs
                if not _finished(out / "jobs" / f"{j.name}.jsonl", retry_failed)]
-    with _backend_context(backend, scheduler), tqdm(
+    with _backend_context(backend, scheduler), callers_threads(), tqdm(
             total=len(jobs), initial=len(jobs) - len(pending), disable=not progress,
             desc=f"benchmark {suite.name}", unit="job") as bar:
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered",

@@ -28,7 +28,14 @@ from tqdm.auto import tqdm
 from metaopt._checks import check_int, repeated
 from metaopt._isolated import daemonic
 from metaopt.kb._design import plan_configs, stable_seed
-from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate, library_versions, resolve_space
+from metaopt.kb._evaluate import (
+    DEFAULT_SCORING,
+    Job,
+    callers_threads,
+    evaluate,
+    library_versions,
+    resolve_space,
+)
 from metaopt.kb._store import KnowledgeBase, dumps
 
 BACKENDS = ("loky", "dask", "threading", "sequential")
@@ -498,9 +505,10 @@ def build(
     stored_datasets = kb.datasets().set_index("dataset_key")
     n_pending = sum(len(jobs) for _, jobs in plans)
     status = "crashed"
-    # catch_warnings: evaluations on threads (backend="threading") each swap the
-    # process-wide warnings filters, in any order; the caller's are restored after them
-    with _StopGuard() as guard, backend_ctx, warnings.catch_warnings(), tqdm(
+    # catch_warnings, callers_threads: evaluations on threads (backend="threading") each
+    # swap the process-wide warnings filters and thread limits, in any order; the
+    # caller's are restored after them
+    with _StopGuard() as guard, backend_ctx, warnings.catch_warnings(), callers_threads(), tqdm(
         total=n_pending, unit="eval", desc="build-kb", disable=not progress, smoothing=0.05
     ) as bar:
         # joblib's dask backend loses auto-sized batches ("already forgotten"): one job each

@@ -167,23 +167,30 @@ def test_a_time_limit_puts_back_the_callers_timer():
 
 
 def test_a_threading_build_leaves_the_callers_warnings_filters_as_they_were(tmp_path):
-    """Each evaluation ignores warnings in warnings.catch_warnings(), which saves and
-    restores the process-wide filters: on two threads at once they were restored out of
-    order, and the build returned with an "ignore" filter in front of the caller's, so
-    every later warning of the caller was hidden."""
+    """Each evaluation ignores warnings in warnings.catch_warnings(), and limits BLAS to
+    one thread with threadpool_limits, which save and restore process-wide settings: on
+    two threads at once they were restored out of order, and the build returned with an
+    "ignore" filter in front of the caller's, so every later warning of the caller was
+    hidden, and with the caller's BLAS on one thread."""
     from sklearn.datasets import load_breast_cancer, load_iris
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     suite = [from_arrays(*load(return_X_y=True, as_frame=True), name=load.__name__)
              for load in (load_breast_cancer, load_iris)]
-    with warnings.catch_warnings():
-        warnings.resetwarnings()
-        before = list(warnings.filters)
-        report = build(suite, tmp_path / "kb.sqlite", spaces=["linear", "knn"], n_configs=12,
-                       n_jobs=2, backend="threading", **FAST)
-        assert report.n_ok == 48
-        assert warnings.filters == before
-        with pytest.warns(UserWarning, match="still shown"):
-            warnings.warn("still shown", UserWarning, stacklevel=1)
+    callers = threadpool_limits(limits=2)  # as set by a caller, not a context
+    try:
+        with warnings.catch_warnings():
+            warnings.resetwarnings()
+            before = list(warnings.filters)
+            report = build(suite, tmp_path / "kb.sqlite", spaces=["linear", "knn"],
+                           n_configs=12, n_jobs=2, backend="threading", **FAST)
+            assert report.n_ok == 48
+            assert warnings.filters == before
+            with pytest.warns(UserWarning, match="still shown"):
+                warnings.warn("still shown", UserWarning, stacklevel=1)
+        assert {lib["num_threads"] for lib in threadpool_info()} == {2}
+    finally:
+        callers.restore_original_limits()
 
 
 def test_bad_arguments():
