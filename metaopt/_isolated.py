@@ -10,6 +10,7 @@ import atexit
 import contextlib
 import multiprocessing
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -52,6 +53,22 @@ def fitting() -> Iterator[None]:
             warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         yield
+
+
+@contextlib.contextmanager
+def callers_threads() -> Iterator[None]:
+    """The caller's BLAS/OpenMP thread limits and torch thread count, put back at exit:
+    evaluations on threads (joblib's ``"threading"`` backend) each set and restore them
+    (:func:`fitting`, the knowledge base's evaluations), process-wide and in any order,
+    and left the caller's BLAS on one thread."""
+    torch = sys.modules.get("torch")
+    before = None if torch is None else torch.get_num_threads()
+    with threadpool_limits(limits=None):  # restores the limits it found
+        try:
+            yield
+        finally:
+            if before is not None:
+                torch.set_num_threads(before)
 
 
 def cv_score(space, params: dict, task: str, X, y, cv, scoring, fit_params: dict,

@@ -20,17 +20,11 @@ from joblib import Parallel, delayed
 from sklearn.metrics import get_scorer
 from tqdm.auto import tqdm
 
+from metaopt._isolated import callers_threads
 from metaopt.benchmark._samplers import get_sampler_factory, quiet_optuna
 from metaopt.kb._build import _backend_context
 from metaopt.kb._design import config_id
-from metaopt.kb._evaluate import (
-    DEFAULT_SCORING,
-    Job,
-    _single_threaded,
-    _splitter,
-    callers_threads,
-    evaluate,
-)
+from metaopt.kb._evaluate import DEFAULT_SCORING, Job, _single_threaded, _splitter, evaluate
 
 #: Methods that are not Optuna samplers.
 SPECIAL_METHODS = ("default", "flaml")

@@ -37,7 +37,14 @@ from sklearn.utils.validation import (
 
 from metaopt._checks import check_seed
 from metaopt._fitted import as_fitted_frame, refuse_text_array, unfitted_on_error
-from metaopt._isolated import KillableWorker, TrialTimeout, cv_score, fitting, tested
+from metaopt._isolated import (
+    KillableWorker,
+    TrialTimeout,
+    callers_threads,
+    cv_score,
+    fitting,
+    tested,
+)
 from metaopt.data import validate
 from metaopt.data._dataset import with_string_names
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
@@ -368,7 +375,9 @@ class _MetaOptSearch(BaseEstimator):
                           "of every test fold, so no out-of-fold predictions to select an "
                           "ensemble from; the best configuration alone predicts (set "
                           "ensemble_size=1)", UserWarning, stacklevel=3)
-        with self._workers() as worker:
+        # callers_threads: folds on threads (joblib's "threading" backend) each set and
+        # restore the process-wide thread limits, in any order
+        with self._workers() as worker, callers_threads():
             self._search_and_refit(X, y, frame, task, space, cv, fit_params, start, worker)
         return self
 

@@ -26,16 +26,9 @@ from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
 from metaopt._checks import check_int, repeated
-from metaopt._isolated import daemonic
+from metaopt._isolated import callers_threads, daemonic
 from metaopt.kb._design import plan_configs, stable_seed
-from metaopt.kb._evaluate import (
-    DEFAULT_SCORING,
-    Job,
-    callers_threads,
-    evaluate,
-    library_versions,
-    resolve_space,
-)
+from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate, library_versions, resolve_space
 from metaopt.kb._store import KnowledgeBase, dumps
 
 BACKENDS = ("loky", "dask", "threading", "sequential")

@@ -112,22 +112,6 @@ def _single_threaded() -> Iterator[Callable[[], None]]:
 
 
 @contextmanager
-def callers_threads() -> Iterator[None]:
-    """The caller's BLAS/OpenMP thread limits and torch thread count, put back at exit:
-    evaluations on threads (``backend="threading"``) each set and restore them in
-    :func:`_single_threaded`, process-wide and in any order, and left the caller's
-    BLAS on one thread."""
-    torch = sys.modules.get("torch")
-    before = None if torch is None else torch.get_num_threads()
-    with threadpool_limits(limits=None):  # restores the limits it found
-        try:
-            yield
-        finally:
-            if before is not None:
-                torch.set_num_threads(before)
-
-
-@contextmanager
 def _time_limit(seconds: float | None) -> Iterator[None]:
     """Raise :class:`EvaluationTimeout` after ``seconds`` via SIGALRM when possible.
 

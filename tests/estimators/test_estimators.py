@@ -512,6 +512,24 @@ def test_a_warning_about_the_folds_is_shown_once_not_once_per_trial(wine):
     assert 1 <= len(shown) <= 2
 
 
+def test_folds_on_threads_leave_the_callers_blas_threads(pmlb_root):
+    """Each fold limits BLAS to one thread (threadpool_limits, in fitting()) and restores
+    it, process-wide: folds on two threads at once (n_jobs=2 under joblib's threading
+    backend) restored it out of order, and the fit left the caller's BLAS on one thread."""
+    from joblib import parallel_config
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    callers = threadpool_limits(limits=2)  # as set by a caller, not a context
+    try:
+        data = LocalSource(pmlb_root).load("breast_cancer", "classification")
+        with parallel_config(backend="threading"):
+            MetaOptClassifier(n_trials=3, cv=4, n_jobs=2, random_state=0,
+                              ensemble_size=1).fit(data.X, data.y)
+        assert {lib["num_threads"] for lib in threadpool_info()} == {2}
+    finally:
+        callers.restore_original_limits()
+
+
 def test_the_refit_of_a_configuration_that_stops_early_is_silent_as_its_trials(pmlb_root):
     """Trials score a configuration that stops before converging silently (its
     iteration limit is searched), but refitting the best one printed scikit-learn's
