@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,34 @@ class DatasetLoadError(RuntimeError):
     """A dataset could not be loaded (missing file, no network, bad format)."""
 
 
+# loads skipping parquet in flight (on threads, e.g. benchmark.run's), and the caller's
+# OPENML_SKIP_PARQUET before the first of them
+_skipping = {"loads": 0, "before": None}
+_skipping_lock = threading.Lock()
+
+
+@contextmanager
+def _skipping_parquet() -> Iterator[None]:
+    """``OPENML_SKIP_PARQUET=true`` inside, the caller's value (or its absence) put back
+    when the last of the loads in flight ends: each putting back its own, loads on
+    threads restored it out of order (one unset it under another, left it set after)."""
+    with _skipping_lock:
+        if not _skipping["loads"]:
+            _skipping["before"] = os.environ.get(_SKIP_PARQUET)
+        _skipping["loads"] += 1
+        os.environ[_SKIP_PARQUET] = "true"
+    try:
+        yield
+    finally:
+        with _skipping_lock:
+            _skipping["loads"] -= 1
+            if not _skipping["loads"]:
+                if _skipping["before"] is None:
+                    os.environ.pop(_SKIP_PARQUET, None)
+                else:
+                    os.environ[_SKIP_PARQUET] = _skipping["before"]
+
+
 class OpenMLSource:
     """Datasets and tasks from OpenML, through the ``openml`` package and its cache.
 
@@ -34,9 +63,10 @@ class OpenMLSource:
         Files already in the cache are used without network access.
     skip_parquet : bool, default=True
         Read the ARFF files instead of downloading OpenML's parquet copies (``openml``'s
-        ``OPENML_SKIP_PARQUET``, set during a load only: until 2026-12-05 it stayed set in
-        ``os.environ``, so the caller's own ``openml`` calls, and a later source with
-        ``skip_parquet=False``, skipped parquet too). False: as ``openml`` decides.
+        ``OPENML_SKIP_PARQUET``, set only while loads run, on any thread: until 2026-12-05
+        it stayed set in ``os.environ``, so the caller's own ``openml`` calls, and a later
+        source with ``skip_parquet=False``, skipped parquet too). False: as ``openml``
+        decides.
     """
 
     name = "openml"
@@ -53,16 +83,8 @@ class OpenMLSource:
 
         if self.cache_dir is not None:
             openml.config.set_root_cache_directory(str(self.cache_dir))
-        before = os.environ.get(_SKIP_PARQUET)
-        if self.skip_parquet:
-            os.environ[_SKIP_PARQUET] = "true"
-        try:
+        with _skipping_parquet() if self.skip_parquet else nullcontext():
             yield openml
-        finally:
-            if before is None:
-                os.environ.pop(_SKIP_PARQUET, None)
-            else:
-                os.environ[_SKIP_PARQUET] = before
 
     def _cache_label(self) -> str:
         if self.cache_dir is not None:

@@ -61,6 +61,48 @@ def test_openml_skips_parquet_during_the_load_only(openml_cache, monkeypatch):
     assert seen == ["true", None, "true"]
 
 
+def test_openml_loads_on_threads_skip_parquet_until_the_last_ends(openml_cache, monkeypatch):
+    """Each load put back the OPENML_SKIP_PARQUET it found: loads on two threads
+    (benchmark.run(backend="threading")) restored it out of order, so the first to end
+    unset it under the second, which then read parquet, and the second set it again for
+    good. The variable is set while any load is in flight, and then put back."""
+    import os
+    import threading
+
+    import openml
+
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+    get_dataset = openml.datasets.get_dataset
+
+    def load(*args, **kwargs):
+        if threading.current_thread().name == "first":
+            first_in.set()
+            second_in.wait(10)
+        else:
+            second_in.set()
+            first_out.wait(10)  # the first load has ended: the second is still loading
+            seen["second"] = os.environ.get("OPENML_SKIP_PARQUET")
+        return get_dataset(*args, **kwargs)
+
+    def first():
+        source.load_dataset(2)
+        first_out.set()
+
+    monkeypatch.setattr(openml.datasets, "get_dataset", load)
+    monkeypatch.delenv("OPENML_SKIP_PARQUET", raising=False)
+    source = OpenMLSource(cache_dir=openml_cache)
+    threads = [threading.Thread(target=first, name="first"),
+               threading.Thread(target=source.load_dataset, args=(2,), name="second")]
+    threads[0].start()
+    first_in.wait(10)
+    threads[1].start()
+    for thread in threads:
+        thread.join(30)
+    assert seen == {"second": "true"}
+    assert "OPENML_SKIP_PARQUET" not in os.environ
+
+
 def test_openml_missing_dataset_fails_fast_and_clearly(openml_cache):
     source = OpenMLSource(cache_dir=openml_cache)
     start = time.perf_counter()
