@@ -10,6 +10,8 @@ from typing import Any
 
 import optuna
 
+from metaopt._shared import optuna_verbosity
+
 #: ``make_sampler(context, seed) -> optuna.samplers.BaseSampler``. ``context`` is the
 #: :class:`~metaopt.data.Dataset` being tuned (``benchmark run``) or the
 #: :class:`~metaopt.benchmark.Problem` (surrogate benchmarks); built-ins ignore it.
@@ -105,11 +107,6 @@ def quiet_optuna() -> Iterator[None]:
     """Silence Optuna's per-trial INFO logs and experimental warnings in benchmarks (a
     decorator too), and restore both after: a benchmark run from Python left the
     caller's own studies at WARNING and their experimental warnings hidden."""
-    previous = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-            yield
-    finally:
-        optuna.logging.set_verbosity(previous)
+    with optuna_verbosity.holding(optuna.logging.WARNING), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        yield

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from metaopt._shared import SharedSetting
 from metaopt.data._dataset import TASK_TYPES, Dataset, infer_task, validate
 
 _TABLE_SUFFIXES = (".tsv.gz", ".tsv", ".csv.gz", ".csv", ".parquet")
@@ -24,32 +24,15 @@ class DatasetLoadError(RuntimeError):
     """A dataset could not be loaded (missing file, no network, bad format)."""
 
 
-# loads skipping parquet in flight (on threads, e.g. benchmark.run's), and the caller's
-# OPENML_SKIP_PARQUET before the first of them
-_skipping = {"loads": 0, "before": None}
-_skipping_lock = threading.Lock()
+def _set_skip_parquet(value: str | None) -> None:
+    if value is None:
+        os.environ.pop(_SKIP_PARQUET, None)
+    else:
+        os.environ[_SKIP_PARQUET] = value
 
 
-@contextmanager
-def _skipping_parquet() -> Iterator[None]:
-    """``OPENML_SKIP_PARQUET=true`` inside, the caller's value (or its absence) put back
-    when the last of the loads in flight ends: each putting back its own, loads on
-    threads restored it out of order (one unset it under another, left it set after)."""
-    with _skipping_lock:
-        if not _skipping["loads"]:
-            _skipping["before"] = os.environ.get(_SKIP_PARQUET)
-        _skipping["loads"] += 1
-        os.environ[_SKIP_PARQUET] = "true"
-    try:
-        yield
-    finally:
-        with _skipping_lock:
-            _skipping["loads"] -= 1
-            if not _skipping["loads"]:
-                if _skipping["before"] is None:
-                    os.environ.pop(_SKIP_PARQUET, None)
-                else:
-                    os.environ[_SKIP_PARQUET] = _skipping["before"]
+#: set while loads run, on any thread; the caller's value, or its absence, put back after
+_skip_parquet = SharedSetting(lambda: os.environ.get(_SKIP_PARQUET), _set_skip_parquet)
 
 
 class OpenMLSource:
@@ -83,7 +66,7 @@ class OpenMLSource:
 
         if self.cache_dir is not None:
             openml.config.set_root_cache_directory(str(self.cache_dir))
-        with _skipping_parquet() if self.skip_parquet else nullcontext():
+        with _skip_parquet.holding("true") if self.skip_parquet else nullcontext():
             yield openml
 
     def _cache_label(self) -> str:

@@ -45,6 +45,7 @@ from metaopt._isolated import (
     fitting,
     tested,
 )
+from metaopt._shared import optuna_verbosity
 from metaopt.data import validate
 from metaopt.data._dataset import with_string_names
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
@@ -202,15 +203,10 @@ def _optuna_log(verbose: int) -> Iterator[None]:
     """Optuna's per-trial log only at ``verbose >= 2``, its failed-trial tracebacks from
     ``verbose >= 1`` (``fit`` sums failures up in one warning); its experimental warnings
     hidden."""
-    previous = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity([optuna.logging.ERROR, optuna.logging.WARNING,
-                                  optuna.logging.INFO][min(verbose, 2)])
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            yield
-    finally:
-        optuna.logging.set_verbosity(previous)
+    level = [optuna.logging.ERROR, optuna.logging.WARNING, optuna.logging.INFO][min(verbose, 2)]
+    with optuna_verbosity.holding(level), warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        yield
 
 
 class _MetaOptSearch(BaseEstimator):

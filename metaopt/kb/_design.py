@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import math
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ from optuna.distributions import (
 )
 from scipy.stats import qmc
 
+from metaopt._shared import optuna_verbosity
 from metaopt.kb._store import dumps
 
 
@@ -149,11 +149,6 @@ def _sobol(n: int, d: int, seed: int) -> np.ndarray:
         return sobol.random(n)
 
 
-@contextmanager
 def _quiet_optuna():
-    previous = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        yield
-    finally:
-        optuna.logging.set_verbosity(previous)
+    """Optuna at WARNING inside, the caller's level after (:data:`optuna_verbosity`)."""
+    return optuna_verbosity.holding(optuna.logging.WARNING)

@@ -27,6 +27,7 @@ from sklearn.utils.validation import (
 
 from metaopt import metafeatures
 from metaopt._fitted import as_fitted_frame, refuse_text_array, unfitted_on_error
+from metaopt._shared import optuna_verbosity
 from metaopt.data._dataset import with_string_names
 from metaopt.meta import resolve_device
 from metaopt.nas._mlp import MLPClassifier, MLPRegressor
@@ -224,10 +225,8 @@ class _BaseMetaMLP(BaseEstimator):
         trainer = FoldTrainer(X.astype(np.float64), target, self._task, splits,
                               self.device_, seed)
         sampler = self._sampler(seed, n_startup=10 if prior is None else self.n_prior_trials)
-        level = optuna.logging.get_verbosity()
-        optuna.logging.set_verbosity(optuna.logging.INFO if self.verbose
-                                     else optuna.logging.WARNING)
-        try:
+        with optuna_verbosity.holding(optuna.logging.INFO if self.verbose
+                                      else optuna.logging.WARNING):
             # a fixed name: Hyperband assigns brackets from a hash of the study name
             study = optuna.create_study(direction="maximize", sampler=sampler,
                                         pruner=make_pruner(self.pruner, self.max_epochs),
@@ -246,8 +245,6 @@ class _BaseMetaMLP(BaseEstimator):
                            n_trials=self.n_trials, callbacks=[enqueue_next],
                            timeout=None if deadline is None else max(deadline - start, 0.0))
             self.search_time_ = time.perf_counter() - start
-        finally:
-            optuna.logging.set_verbosity(level)
         done = study.get_trials(deepcopy=False,
                                 states=(optuna.trial.TrialState.COMPLETE,))
         if not done:

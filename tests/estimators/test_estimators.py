@@ -530,6 +530,47 @@ def test_folds_on_threads_leave_the_callers_blas_threads(pmlb_root):
         callers.restore_original_limits()
 
 
+def test_searches_on_threads_put_back_the_callers_optuna_verbosity():
+    """Each search set Optuna's log level and put back the one it found: two on threads
+    at once (cross_val_score(MetaOptClassifier(...), n_jobs=2) under joblib's threading
+    backend) restored it out of order, so the second ran with the caller's INFO log
+    once the first ended, and left ERROR behind it for good."""
+    import threading
+
+    import optuna
+
+    from metaopt.estimators._search import _optuna_log
+
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen = []
+
+    def first():
+        with _optuna_log(0):
+            first_in.set()
+            second_in.wait(10)
+        first_out.set()
+
+    def second():
+        with _optuna_log(0):
+            second_in.set()
+            first_out.wait(10)  # the first search has ended, the second still runs
+            seen.append(optuna.logging.get_verbosity())
+
+    callers = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    try:
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        threads[0].start()
+        first_in.wait(10)
+        threads[1].start()
+        for thread in threads:
+            thread.join(30)
+        assert seen == [optuna.logging.ERROR]  # verbose=0's level
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO
+    finally:
+        optuna.logging.set_verbosity(callers)
+
+
 def test_the_refit_of_a_configuration_that_stops_early_is_silent_as_its_trials(pmlb_root):
     """Trials score a configuration that stops before converging silently (its
     iteration limit is searched), but refitting the best one printed scikit-learn's
