@@ -476,12 +476,14 @@ class _MetaOptSearch(BaseEstimator):
             return function(*args, fold_map=partial(worker.map, seconds=limit))
 
         def objective(trial: optuna.Trial) -> float:
-            params = space.sample(trial, task)
             # kept with the trial: a fit resuming the stored study may use another sampler
             trial.set_user_attr(_SAMPLED_BY, self._sampler_label())
-            args = (space, params, task, X, y, folds, self.scoring, fit_params, seed,
-                    self.n_jobs)
             try:
+                # a sampler that raises (a GridSampler whose grid lacks a parameter) fails
+                # the trial as a fit that raises does: counted and named below
+                params = space.sample(trial, task)
+                args = (space, params, task, X, y, folds, self.scoring, fit_params, seed,
+                        self.n_jobs)
                 score, fit_time, *oof = run(trial, evaluate, *args)
                 if np.isnan(score):
                     raise ValueError(f"the CV score ({self._scoring_name}) is NaN: undefined on "

@@ -117,6 +117,21 @@ def test_a_sampler_of_your_own(wine):
     assert tpe._rng.rng.random() == optuna.samplers.TPESampler(seed=0)._rng.rng.random()
 
 
+def test_a_sampler_that_raises_stops_the_search_with_its_error(wine):
+    """A ``sampler=`` that raises while suggesting (a GridSampler whose grid names the
+    combined space's ``linear__C`` where ``spaces="linear"`` asks for ``C``): its error
+    was not recorded, every trial ran, and fit blamed the time budget ("no configuration
+    could be evaluated within time_budget=None s")."""
+    import optuna
+
+    grid = optuna.samplers.GridSampler({"linear__penalty": ["l2"],
+                                        "linear__C": [0.01, 0.1, 1.0, 10.0, 100.0]})
+    model = MetaOptClassifier(n_trials=50, spaces="linear", cv=3, sampler=grid)
+    with pytest.raises(ValueError, match=r"every configuration failed \(3 trials\); the "
+                       r"last error: ValueError: The parameter name, penalty, is not found"):
+        model.fit(wine.X, wine.y)
+
+
 def test_a_meta_sampler_of_your_own_serves_the_estimators_task(pmlb_root):
     """``sampler=MetaSampler(space="linear")`` (no task) in a regressor: the sampler took
     its meta-model's task, so the classification model (C picks, accuracies) ran the
