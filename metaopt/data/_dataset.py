@@ -298,6 +298,20 @@ def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=X.index)
 
 
+def check_target_present(y) -> None:
+    """A ``ValueError`` when the 1-d ``y`` holds missing values (NaN, None or ``pd.NA``):
+    scikit-learn's checks of class labels sort them first and fail on a missing one
+    beside strings with a ``TypeError`` that names neither ("boolean value of NA is
+    ambiguous", "'<' not supported between 'NoneType' and 'str'")."""
+    n_missing = int(pd.isna(pd.Series(y, copy=False)).sum())
+    if n_missing == len(y):
+        raise ValueError("y contains only missing values (NaN)")
+    if n_missing:
+        raise ValueError(
+            f"y contains {n_missing} missing value(s) (NaN); drop those rows before fitting"
+        )
+
+
 def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, TaskType]:
     """Check and normalise a supervised problem; raise ``ValueError`` naming what is wrong.
 
@@ -331,13 +345,7 @@ def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, Ta
             f"X contains infinite values in column(s) {inf_cols[:10]}; replace them with "
             "finite values or NaN (NaN is imputed)"
         )
-    n_missing = int(target.isna().sum())
-    if n_missing == len(target):
-        raise ValueError("y contains only missing values (NaN)")
-    if n_missing:
-        raise ValueError(
-            f"y contains {n_missing} missing value(s) (NaN); drop those rows before fitting"
-        )
+    check_target_present(target)
     if task is None:
         task = infer_task(target)
     if task not in TASK_TYPES:

@@ -47,7 +47,7 @@ from metaopt._isolated import (
 )
 from metaopt._shared import optuna_verbosity
 from metaopt.data import validate
-from metaopt.data._dataset import with_string_names
+from metaopt.data._dataset import check_target_present, with_string_names
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.samplers import MetaSampler
@@ -344,6 +344,7 @@ class _MetaOptSearch(BaseEstimator):
         X = self._validate_X(X, reset=True)
         y = column_or_1d(np.asarray(y) if not isinstance(y, pd.Series) else y.to_numpy(),
                          warn=True)
+        check_target_present(y)
         if self._task == "classification":
             check_classification_targets(y)
         else:

@@ -28,7 +28,7 @@ from sklearn.utils.validation import (
 from metaopt import metafeatures
 from metaopt._fitted import as_fitted_frame, refuse_text_array, unfitted_on_error
 from metaopt._shared import optuna_verbosity
-from metaopt.data._dataset import with_string_names
+from metaopt.data._dataset import check_target_present, with_string_names
 from metaopt.meta import resolve_device
 from metaopt.nas._mlp import MLPClassifier, MLPRegressor
 from metaopt.nas._prior import ArchitecturePrior
@@ -209,6 +209,7 @@ class _BaseMetaMLP(BaseEstimator):
         numeric = self._task == "regression"
         y = column_or_1d(check_array(y, ensure_2d=False, dtype="numeric" if numeric else None,
                                      ensure_all_finite=numeric, input_name="y"), warn=True)
+        check_target_present(y)
         check_consistent_length(raw, y)
         target = self._encode_target(y)
         rng = check_random_state(self.random_state)

@@ -798,6 +798,32 @@ def test_bad_input(X, y, match):
         MetaOptClassifier(n_trials=1, spaces="linear", cv=2).fit(X, y)
 
 
+# class labels with one missing, in the dtypes pandas and pyarrow give them
+MISSING_LABEL = {
+    "string": lambda y: y.map("c{}".format).astype("string").mask(y.index == 3),
+    "pyarrow string": lambda y: y.map("c{}".format).astype("string[pyarrow]").mask(
+        y.index == 3),
+    "object None": lambda y: y.map("c{}".format).astype(object).mask(y.index == 3, None),
+    "categorical": lambda y: pd.Series(pd.Categorical(y.map("c{}".format).mask(y.index == 3))),
+    "boolean": lambda y: (y == y.iloc[0]).astype("boolean").mask(y.index == 3),
+}
+
+
+@pytest.mark.parametrize("labels", MISSING_LABEL)
+def test_a_missing_class_label_is_named(wine, labels):
+    """A missing label beside strings failed with scikit-learn's TypeError ("boolean value
+    of NA is ambiguous", "'<' not supported between instances of 'NoneType' and 'str'";
+    "Unknown label type: unknown" for booleans), which named neither y nor the cause."""
+    from metaopt.nas import MetaMLPClassifier
+
+    y = MISSING_LABEL[labels](wine.y)
+    for model in (MetaOptClassifier(n_trials=1, spaces="linear", cv=2),
+                  MetaMLPClassifier(n_trials=1, max_epochs=1)):
+        with pytest.raises(ValueError, match=r"y contains 1 missing value\(s\) \(NaN\); "
+                                             "drop those rows"):
+            model.fit(wine.X, y)
+
+
 @pytest.mark.parametrize("params, match", [
     ({"n_trials": 0}, "n_trials"),
     ({"n_trials": None, "time_budget": None}, "neither"),
