@@ -1,5 +1,6 @@
 """Fitted-state rules shared by metaopt's scikit-learn estimators: a failed ``fit``
-leaves an estimator unfitted, and an array can be given where a DataFrame was fitted."""
+leaves an estimator unfitted, and an array can be given where a DataFrame was fitted
+(or an array of numpy's variable-width text)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,13 @@ def refuse_text_array(estimator, X) -> None:
                 f"fitted on a DataFrame (columns {list(estimator.feature_names_in_)[:10]}): "
                 "pass a DataFrame with those columns, so that its categorical ones are "
                 "read as categories") from None
+
+
+def without_string_dtype(values):
+    """``values`` as an array of objects when it is a numpy ``StringDType`` array (numpy
+    2's variable-width text; its missing value, if any, stays missing), as it is
+    otherwise: scikit-learn's checks of X and y fail on one with a ``TypeError`` that
+    names neither ("dtype argument must be a NumPy dtype")."""
+    if isinstance(getattr(values, "dtype", None), np.dtypes.StringDType):
+        return np.asarray(values).astype(object)
+    return values

@@ -36,7 +36,12 @@ from sklearn.utils.validation import (
 )
 
 from metaopt._checks import check_seed
-from metaopt._fitted import as_fitted_frame, refuse_text_array, unfitted_on_error
+from metaopt._fitted import (
+    as_fitted_frame,
+    refuse_text_array,
+    unfitted_on_error,
+    without_string_dtype,
+)
 from metaopt._isolated import (
     KillableWorker,
     TrialTimeout,
@@ -307,6 +312,7 @@ class _MetaOptSearch(BaseEstimator):
                 raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a "
                                  f"minimum of 1 is required by {type(self).__name__}.")
             return X
+        X = without_string_dtype(X)
         if not reset:
             refuse_text_array(self, X)
         X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
@@ -342,6 +348,7 @@ class _MetaOptSearch(BaseEstimator):
         """
         start = time.perf_counter()
         X = self._validate_X(X, reset=True)
+        y = without_string_dtype(y)
         y = column_or_1d(np.asarray(y) if not isinstance(y, pd.Series) else y.to_numpy(),
                          warn=True)
         check_target_present(y)
@@ -698,7 +705,7 @@ class _MetaOptSearch(BaseEstimator):
         scorer = check_scoring(self, self.scoring if self.scoring is not None
                                else self._scoring_name)
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return float(scorer(self, X, y, **weights))
+        return float(scorer(self, X, without_string_dtype(y), **weights))
 
 
 def _best_has(method: str):

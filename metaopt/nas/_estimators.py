@@ -26,7 +26,12 @@ from sklearn.utils.validation import (
 )
 
 from metaopt import metafeatures
-from metaopt._fitted import as_fitted_frame, refuse_text_array, unfitted_on_error
+from metaopt._fitted import (
+    as_fitted_frame,
+    refuse_text_array,
+    unfitted_on_error,
+    without_string_dtype,
+)
 from metaopt._shared import optuna_verbosity
 from metaopt.data._dataset import check_target_present, with_string_names
 from metaopt.meta import resolve_device
@@ -207,7 +212,8 @@ class _BaseMetaMLP(BaseEstimator):
             raise ValueError(f"{type(self).__name__} requires y to be passed, "
                              "but the target y is None")
         numeric = self._task == "regression"
-        y = column_or_1d(check_array(y, ensure_2d=False, dtype="numeric" if numeric else None,
+        y = column_or_1d(check_array(without_string_dtype(y), ensure_2d=False,
+                                     dtype="numeric" if numeric else None,
                                      ensure_all_finite=numeric, input_name="y"), warn=True)
         check_target_present(y)
         check_consistent_length(raw, y)
@@ -272,6 +278,7 @@ class _BaseMetaMLP(BaseEstimator):
             if X.shape[0] == 0 or X.shape[1] == 0:
                 raise ValueError(f"X has shape {X.shape}: it needs rows and columns")
             return X
+        X = without_string_dtype(X)
         if not reset:
             refuse_text_array(self, X)
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
@@ -304,6 +311,11 @@ class _BaseMetaMLP(BaseEstimator):
         """Predictions of :attr:`best_estimator_`."""
         X = self._check_X(X)
         return self.best_estimator_.predict(X)
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy (classifier) or R² (regressor) on ``(X, y)``, as scikit-learn's."""
+        mixin = ClassifierMixin if self._task == "classification" else RegressorMixin
+        return mixin.score(self, X, without_string_dtype(y), sample_weight=sample_weight)
 
 
 _PARAMS_DOC = """
@@ -378,6 +390,7 @@ class MetaMLPClassifier(ClassifierMixin, _BaseMetaMLP):
 """ + _ATTRS_DOC)
 
     _task = "classification"
+    score = _BaseMetaMLP.score  # before ClassifierMixin's: y may be StringDType text
 
     def _encode_target(self, y: np.ndarray) -> np.ndarray:
         check_classification_targets(y)
@@ -406,6 +419,7 @@ class MetaMLPRegressor(RegressorMixin, _BaseMetaMLP):
 """ + _ATTRS_DOC)
 
     _task = "regression"
+    score = _BaseMetaMLP.score  # before RegressorMixin's: y may be StringDType text
 
     def _encode_target(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y, dtype=np.float64)

@@ -798,6 +798,32 @@ def test_bad_input(X, y, match):
         MetaOptClassifier(n_trials=1, spaces="linear", cv=2).fit(X, y)
 
 
+def test_numpy_string_dtype_arrays(wine):
+    """numpy 2's variable-width text (``StringDType``) as labels, as numbers in X, and as
+    text where a DataFrame was fitted: scikit-learn's checks failed on it with "dtype
+    argument must be a NumPy dtype, but it is a <class 'numpy.dtypes.StringDType'>"."""
+    from metaopt.nas import MetaMLPClassifier
+
+    text = np.dtypes.StringDType()
+    X = wine.X.to_numpy(dtype=float)
+    labels = wine.y.map("c{}".format).to_numpy(dtype=object)
+    for model in (MetaOptClassifier(n_trials=1, spaces="linear", cv=2, random_state=0),
+                  MetaMLPClassifier(n_trials=1, max_epochs=2, random_state=0)):
+        expected = clone(model).fit(X, labels).predict(X)
+        fitted = model.fit(X.astype(str).astype(text), labels.astype(text))
+        assert list(fitted.classes_) == sorted(set(labels))
+        np.testing.assert_array_equal(fitted.predict(X.astype(str).astype(text)), expected)
+        assert fitted.score(X, labels.astype(text)) == fitted.score(X, labels)
+        missing = labels.astype(np.dtypes.StringDType(na_object=None))
+        missing[3] = None
+        with pytest.raises(ValueError, match=r"y contains 1 missing value"):
+            clone(model).fit(X, missing)
+        with_text = wine.X.assign(size=np.where(X[:, 0] > np.median(X[:, 0]), "big", "small"))
+        frame = clone(model).fit(with_text, labels)
+        with pytest.raises(ValueError, match="X is an array of text or objects"):
+            frame.predict(with_text.to_numpy().astype(str).astype(text))
+
+
 # class labels with one missing, in the dtypes pandas and pyarrow give them
 MISSING_LABEL = {
     "string": lambda y: y.map("c{}".format).astype("string").mask(y.index == 3),
