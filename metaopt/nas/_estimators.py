@@ -212,7 +212,10 @@ class _BaseMetaMLP(BaseEstimator):
             raise ValueError(f"{type(self).__name__} requires y to be passed, "
                              "but the target y is None")
         numeric = self._task == "regression"
-        y = column_or_1d(check_array(without_string_dtype(y), ensure_2d=False,
+        # a Series as its values: scikit-learn keeps a pyarrow decimal one as Decimal
+        # objects, which the meta-features then refused as a target that is no number
+        y = y.to_numpy() if isinstance(y, pd.Series) else without_string_dtype(y)
+        y = column_or_1d(check_array(y, ensure_2d=False,
                                      dtype="numeric" if numeric else None,
                                      ensure_all_finite=numeric, input_name="y"), warn=True)
         check_target_present(y)

@@ -249,6 +249,23 @@ def test_bad_data_gives_clear_errors():
         model.predict(X[:, :3])
 
 
+def test_pandas_extension_targets_are_read_as_their_values(pmlb_root):
+    """A pyarrow decimal target (parquet, SQL) was refused by the regressor as "no numeric
+    target, got dtype object (e.g. Decimal('6.00'))": scikit-learn keeps it as Decimal
+    objects; MetaOptRegressor took it. Nullable int and boolean labels gave the classifier
+    float classes (0., 1.), where MetaOptClassifier keeps ints and bools."""
+    import pyarrow as pa
+
+    data = LocalSource(pmlb_root).load("1027_ESL", "regression")
+    decimal = data.y.astype(pd.ArrowDtype(pa.decimal128(20, 2)))
+    model = MetaMLPRegressor(**TINY, random_state=0).fit(data.X, decimal)
+    expected = MetaMLPRegressor(**TINY, random_state=0).fit(data.X, data.y).predict(data.X)
+    np.testing.assert_allclose(model.predict(data.X), expected)
+    labels = data.y > data.y.median()
+    for y, dtype in [(labels.astype("boolean"), bool), (labels.astype("Int64"), np.int64)]:
+        assert MetaMLPClassifier(**TINY).fit(data.X, y).classes_.dtype == dtype
+
+
 def test_dataframes_with_categories_and_missing_values(pmlb_root):
     """Real mixed data: string categories and NaN are one-hot encoded and imputed."""
     data = LocalSource(pmlb_root).load("colic")
