@@ -56,7 +56,7 @@ from metaopt.data._dataset import check_target_present, with_string_names
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.samplers import MetaSampler
-from metaopt.samplers._meta_sampler import _SOURCE
+from metaopt.samplers._meta_sampler import _SOURCE, check_sampler
 from metaopt.spaces import SearchSpace, get_space, list_spaces
 from metaopt.spaces._combined import FAMILY
 
@@ -159,6 +159,19 @@ def _reshuffled(cv, seed: int | None):
         return None
     return type(cv)(n_splits=cv.n_splits, shuffle=True,
                     random_state=np.random.default_rng(seed).integers(2**31))
+
+
+def _copy_of(sampler: optuna.samplers.BaseSampler) -> optuna.samplers.BaseSampler:
+    """A deep copy of ``sampler``, where each fit starts (so two fits search alike); a
+    ValueError saying so when it cannot be copied (Optuna's ``NSGAIISampler`` holds a
+    thread lock: pickle's "cannot pickle '_thread.lock' object" named neither)."""
+    try:
+        return copy.deepcopy(sampler)
+    except Exception as exc:  # TypeError, PicklingError: what copying an object raises
+        raise ValueError(f"sampler={type(sampler).__name__} cannot be copied ({exc}), and "
+                         "each fit starts from a copy of it, so that fits with the same "
+                         "sampler search alike: pass another sampler (TPESampler, "
+                         "RandomSampler, CmaEsSampler, GPSampler, ...)") from exc
 
 
 def _candidates(predictions: np.ndarray) -> int:
@@ -290,6 +303,8 @@ class _MetaOptSearch(BaseEstimator):
                              "get_scorer_names()) or a callable scorer(estimator, X, y); got "
                              f"{self.scoring!r} (the search maximises a single score)")
         names = [get_space(n).name for n in names]
+        if self.sampler is not None:
+            check_sampler(self.sampler, "sampler")
         if sample_weight is not None:
             names = _families_that(names, partial(_accepts_weights, task=self._task),
                                    "sample_weight given", "accept weights")
@@ -447,7 +462,7 @@ class _MetaOptSearch(BaseEstimator):
         folds, second_folds = (None if c is None else list(c.split(X, y))
                                for c in (cv, second_cv))
         # a copy: every fit starts from the sampler's state as given
-        sampler = copy.deepcopy(self.sampler) if self.sampler is not None else MetaSampler(
+        sampler = _copy_of(self.sampler) if self.sampler is not None else MetaSampler(
             space=space.name, meta_features=self.meta_features_, task=task,
             meta_model=self.meta_model, seed=self.random_state,
             # R^2 has no lower bound; the shipped models learned it floored at 0

@@ -156,6 +156,16 @@ def _study_families(study: Study) -> list[str] | None:
     return None
 
 
+def check_sampler(sampler: Any, name: str) -> None:
+    """A ``TypeError`` naming ``name`` when ``sampler`` is no Optuna sampler instance (a
+    class, a name such as ``"tpe"``)."""
+    if not isinstance(sampler, BaseSampler):
+        what = (f"the class {sampler.__name__}" if isinstance(sampler, type)
+                else f"{type(sampler).__name__} {sampler!r}")
+        raise TypeError(f"{name} must be an Optuna sampler instance, e.g. "
+                        f"optuna.samplers.RandomSampler(seed=0); got {what}")
+
+
 class MetaSampler(BaseSampler):
     """Optuna sampler that starts from meta-learned configurations and adapts.
 
@@ -291,11 +301,8 @@ class MetaSampler(BaseSampler):
         # the meta-model checks its own n_warmup; this one replaces it on a copy
         self._n_warmup = None if n_warmup is None else check_int(n_warmup, "n_warmup", 0)
         self._seed = check_seed(seed, "seed", "a RandomState is not a seed")
-        if fallback is not None and not isinstance(fallback, BaseSampler):
-            what = (f"the class {fallback.__name__}" if isinstance(fallback, type)
-                    else f"{type(fallback).__name__} {fallback!r}")
-            raise TypeError("fallback must be an Optuna sampler instance, e.g. "
-                            f"optuna.samplers.RandomSampler(seed=0); got {what}")
+        if fallback is not None:
+            check_sampler(fallback, "fallback")
         self._fallback_arg = fallback
         self._fallback = fallback or self._default_fallback()
         if worst_value is not None and not np.isfinite(worst_value):

@@ -132,6 +132,25 @@ def test_a_sampler_that_raises_stops_the_search_with_its_error(wine):
         model.fit(wine.X, wine.y)
 
 
+def test_a_sampler_that_is_no_sampler_or_cannot_be_copied_is_named(wine):
+    """``sampler="tpe"`` or the class ``TPESampler`` failed mid-fit with Optuna's
+    "'str' object has no attribute 'before_trial'" / "before_trial() missing 1 required
+    positional argument"; ``NSGAIISampler()``, which holds a thread lock, with
+    "cannot pickle '_thread.lock' object" from the copy each fit starts from."""
+    import optuna
+
+    for sampler, what in [("tpe", "got str 'tpe'"), (optuna.samplers.TPESampler,
+                                                      "got the class TPESampler")]:
+        with pytest.raises(TypeError, match=f"sampler must be an Optuna sampler instance, "
+                                            f"e.g. .*; {what}"):
+            MetaOptClassifier(n_trials=1, spaces="linear", cv=2, sampler=sampler).fit(
+                wine.X, wine.y)
+    with pytest.raises(ValueError, match=r"sampler=NSGAIISampler cannot be copied \(cannot "
+                                         r"pickle '_thread.lock' object\), and each fit"):
+        MetaOptClassifier(n_trials=1, spaces="linear", cv=2,
+                          sampler=optuna.samplers.NSGAIISampler(seed=0)).fit(wine.X, wine.y)
+
+
 def test_a_meta_sampler_of_your_own_serves_the_estimators_task(pmlb_root):
     """``sampler=MetaSampler(space="linear")`` (no task) in a regressor: the sampler took
     its meta-model's task, so the classification model (C picks, accuracies) ran the
