@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,9 +148,15 @@ def _in_memory(url: sa.engine.URL) -> bool:
 
 
 def _shown(store: str | os.PathLike) -> str:
-    """``store`` as messages show it: a URL with its password masked."""
+    """``store`` as messages show it: a URL with its password masked (also one that
+    SQLAlchemy cannot parse)."""
     text = os.fspath(store)
-    return sa.engine.make_url(text).render_as_string() if "://" in text else text
+    if "://" not in text:
+        return text
+    try:
+        return sa.engine.make_url(text).render_as_string()
+    except (sa.exc.ArgumentError, ValueError):
+        return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", text)
 
 
 def _prepare_sqlite_file(path: Path, store) -> None:
@@ -190,8 +197,8 @@ class KnowledgeBase:
         self.parquet_source: Path | None = None  # the export from_parquet read, if any
         try:
             url = sa.engine.make_url(self.url)
-        except sa.exc.ArgumentError as exc:
-            raise ValueError(f"store {os.fspath(store)!r} is not a valid path or URL: {exc}") from exc
+        except (sa.exc.ArgumentError, ValueError) as exc:  # ValueError: a port not a number
+            raise ValueError(f"store {_shown(store)!r} is not a valid path or URL: {exc}") from None
         self.dialect = url.get_backend_name()
         if self.dialect not in ("sqlite", "postgresql"):
             raise ValueError(

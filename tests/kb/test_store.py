@@ -173,6 +173,11 @@ def test_messages_mask_the_password_of_a_store_url():
     with pytest.raises(ValueError, match=r"'mysql://u:\*\*\*@localhost/db' uses 'mysql'") as info:
         KnowledgeBase("mysql://u:secret@localhost/db")
     assert "secret" not in str(info.value)
+    # a URL SQLAlchemy cannot parse (a port that is no number) failed with int()'s message
+    with pytest.raises(ValueError, match=r"'postgresql://u:\*\*\*@host:nan/db' is not a "
+                                         "valid path or URL") as info:
+        KnowledgeBase("postgresql://u:secret@host:nan/db")
+    assert "secret" not in str(info.value)
     pytest.importorskip("psycopg")  # a server that cannot be reached (port 1)
     with pytest.raises(ValueError, match="cannot be opened as a knowledge base") as info:
         KnowledgeBase("postgresql+psycopg://u:secret@127.0.0.1:1/db")
