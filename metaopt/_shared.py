@@ -18,24 +18,27 @@ class SharedSetting:
     def __init__(self, get: Callable[[], Any], set_: Callable[[Any], None]) -> None:
         self._get, self._set = get, set_
         self._lock = threading.Lock()
-        self._users = 0
+        self._held: dict[object, Any] = {}  # the running calls' values, in order of start
         self._callers: Any = None
 
     @contextmanager
     def holding(self, value: Any) -> Iterator[None]:
-        """The setting at ``value`` inside (the latest call's while several run)."""
+        """The setting at ``value`` inside (the latest running call's while several run:
+        when one ends, the latest of those still running is put back, so a call nested
+        in another on the same thread leaves the outer one's value)."""
+        mine = object()  # its own key: other calls may hold equal values
         with self._lock:
-            if not self._users:
+            if not self._held:
                 self._callers = self._get()
-            self._users += 1
             self._set(value)
+            self._held[mine] = value
         try:
             yield
         finally:
             with self._lock:
-                self._users -= 1
-                if not self._users:
-                    self._set(self._callers)
+                del self._held[mine]
+                self._set(next(reversed(self._held.values())) if self._held
+                          else self._callers)
 
 
 def _set_optuna_verbosity(level: int) -> None:

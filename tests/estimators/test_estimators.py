@@ -605,6 +605,27 @@ def test_searches_on_threads_put_back_the_callers_optuna_verbosity():
         optuna.logging.set_verbosity(callers)
 
 
+def test_a_search_inside_a_benchmarks_quiet_optuna_leaves_its_level(wine):
+    """A search nested in another holder of Optuna's level on the same thread (a fit
+    inside the benchmarks' quiet_optuna) left its own level (verbose=0: ERROR) for the
+    rest of the outer one, not the outer one's WARNING."""
+    import optuna
+
+    from metaopt.benchmark._samplers import quiet_optuna
+
+    callers = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    try:
+        with quiet_optuna():
+            MetaOptClassifier(n_trials=2, spaces="linear", cv=3, random_state=0,
+                              sampler=optuna.samplers.RandomSampler(seed=0)
+                              ).fit(wine.X, wine.y)
+            assert optuna.logging.get_verbosity() == optuna.logging.WARNING
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO
+    finally:
+        optuna.logging.set_verbosity(callers)
+
+
 def test_the_refit_of_a_configuration_that_stops_early_is_silent_as_its_trials(pmlb_root):
     """Trials score a configuration that stops before converging silently (its
     iteration limit is searched), but refitting the best one printed scikit-learn's
