@@ -129,9 +129,11 @@ def split_labels(
     """
     values = np.unique(_labels(labels, "labels", ndim=None))
     fractions = np.asarray(fractions, dtype=float)
-    if fractions.ndim != 1 or len(fractions) == 0 or np.any(fractions <= 0):
+    if fractions.ndim != 1 or len(fractions) == 0 or not np.all(
+            np.isfinite(fractions) & (fractions > 0)):
         raise ValueError(
-            f"fractions must be a non-empty sequence of positive numbers, got {fractions.tolist()}"
+            "fractions must be a non-empty sequence of positive finite numbers, got "
+            f"{fractions.tolist()}"
         )
     if len(values) < len(fractions):
         raise ValueError(

@@ -130,6 +130,10 @@ def test_bad_data_raises_value_error_naming_the_argument(digits):
         SinusoidTasks().sample(0)
     with pytest.raises(ValueError, match="fractions"):
         split_labels(y, fractions=(0.5, -1))
+    for fractions in [(np.nan, 0.2, 0.2), (0.6, np.nan, 0.2), (np.inf, 1, 1)]:
+        # NaN and inf passed the check, giving (8, 1, 1) of 10 labels without a word
+        with pytest.raises(ValueError, match="positive finite numbers"):
+            split_labels(y, fractions=fractions)
     with pytest.raises(ValueError, match="tasks is empty"):
         pad_tasks([])
 
