@@ -14,8 +14,11 @@ def min_max_regret(scores, best: float, worst: float) -> np.ndarray:
 
     Values are clipped to [0, 1]; a failed evaluation (NaN or -inf) has regret 1, and
     when ``best == worst`` every finite score has regret 0. ``best < worst`` (the two
-    swapped) raises ``ValueError``.
+    swapped) and a bound that is no finite number raise ``ValueError``.
     """
+    if not (np.isfinite(best) and np.isfinite(worst)):
+        raise ValueError(f"best and worst must be finite numbers (the range of finite "
+                         f"scores), got best={best!r}, worst={worst!r}")
     if best < worst:
         raise ValueError(f"best must be >= worst (higher is better), got best={best!r}, "
                          f"worst={worst!r}")

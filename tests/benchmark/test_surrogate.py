@@ -85,6 +85,10 @@ def test_min_max_regret_as_documented_at_equal_and_swapped_bounds():
     assert min_max_regret(scores, best=0.8, worst=0.8).tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]
     with pytest.raises(ValueError, match="best must be >= worst"):
         min_max_regret(scores, best=0.6, worst=0.8)  # swapped: silently 0.1 and 0 before
+    for best, worst in [(np.nan, 0.6), (0.8, np.nan), (0.8, -np.inf), (np.inf, 0.6)]:
+        # a NaN bound gave every score regret 0, a perfect result, without a word
+        with pytest.raises(ValueError, match="must be finite numbers"):
+            min_max_regret(scores, best=best, worst=worst)
 
 
 def test_paired_refuses_a_method_without_results():
