@@ -150,7 +150,8 @@ def resolve_device(device: str | torch.device) -> torch.device:
     if resolved.type not in ("cpu", "cuda"):
         try:  # e.g. "mps" without Apple silicon: refused now, not at the first tensor
             torch.empty(0, device=resolved)
-        except (RuntimeError, AssertionError) as err:
+        # ImportError: a device type whose torch module this build lacks ("hpu")
+        except (RuntimeError, AssertionError, ImportError) as err:
             raise ValueError(f"device={device!r} is not available to this torch build "
                              f"(torch {torch.__version__}); use 'auto' or 'cpu'") from err
     return resolved

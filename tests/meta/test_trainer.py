@@ -222,6 +222,9 @@ def test_trainer_validates_arguments():
             resolve_device("mps")
     with pytest.raises(ValueError, match="holds no data"):  # failed at the first .item()
         resolve_device("meta")
+    if not hasattr(torch, "hpu"):  # was "ModuleNotFoundError: No module named 'torch.hpu'"
+        with pytest.raises(ValueError, match="'hpu' is not available"):
+            resolve_device("hpu")
 
 
 def test_a_resumed_fit_stops_early_where_an_unbroken_one_would(tmp_path):
