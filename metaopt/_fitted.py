@@ -62,9 +62,12 @@ def refuse_text_array(estimator, X) -> None:
 
 def without_string_dtype(values):
     """``values`` as an array of objects when it is a numpy ``StringDType`` array (numpy
-    2's variable-width text; its missing value, if any, stays missing), as it is
-    otherwise: scikit-learn's checks of X and y fail on one with a ``TypeError`` that
-    names neither ("dtype argument must be a NumPy dtype")."""
-    if isinstance(getattr(values, "dtype", None), np.dtypes.StringDType):
-        return np.asarray(values).astype(object)
+    2's variable-width text; its missing value, if any, NaN: scikit-learn reads a
+    ``pd.NA`` one as no number), as it is otherwise: scikit-learn's checks of X and y
+    fail on one with a ``TypeError`` that names neither ("dtype argument must be a NumPy
+    dtype")."""
+    if not isinstance(getattr(values, "dtype", None), np.dtypes.StringDType):
+        return values
+    values = np.asarray(values).astype(object)
+    values[pd.isna(values)] = np.nan
     return values

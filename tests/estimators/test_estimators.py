@@ -858,6 +858,14 @@ def test_numpy_string_dtype_arrays(wine):
         missing[3] = None
         with pytest.raises(ValueError, match=r"y contains 1 missing value"):
             clone(model).fit(X, missing)
+        # a missing number as pd.NA (numpy's na_object for pandas) failed in scikit-learn's
+        # check with "float() argument must be a string or a real number, not 'NAType'"
+        numbers = X.astype(str).astype(np.dtypes.StringDType(na_object=pd.NA))
+        numbers[3, 2] = pd.NA
+        with_nan = X.copy()
+        with_nan[3, 2] = np.nan
+        np.testing.assert_array_equal(clone(model).fit(numbers, labels).predict(X),
+                                      clone(model).fit(with_nan, labels).predict(X))
         with_text = wine.X.assign(size=np.where(X[:, 0] > np.median(X[:, 0]), "big", "small"))
         frame = clone(model).fit(with_text, labels)
         with pytest.raises(ValueError, match="X is an array of text or objects"):
