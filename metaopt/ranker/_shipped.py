@@ -122,9 +122,13 @@ def model_for_space(space: str, model: MetaModel) -> MetaModel:
 
 def training_datasets(space: str | None = None) -> set[str]:
     """Dataset keys the shipped meta-models (of ``space``, when given) were trained on
-    (for hold-out checks); ``ValueError`` for a space without a shipped meta-model."""
+    (for hold-out checks): a combination of model families without its own model
+    (``"svm+knn"``) is served by the ``"all"`` one (:func:`shipped_model_for`), so has its
+    keys; ``ValueError`` for a space without a shipped meta-model."""
     if space is not None and space not in shipped_spaces():
-        raise _no_shipped_model(space)
+        if _combination(space) is None:
+            raise _no_shipped_model(space)
+        space = ALL
     keys: set[str] = set()
     for name in _shipped_models():
         if space is None or name.split("@")[0] == space:

@@ -45,6 +45,9 @@ def test_training_datasets_refuses_a_space_without_a_shipped_model():
     with pytest.raises(ValueError, match="no shipped meta-model for space 'random-forest'; "
                                          "did you mean 'random_forest'"):
         training_datasets("random-forest")
+    # a combination is served by the "all" model (suggest, MetaOptClassifier): it was
+    # refused as a space without a model, "did you mean 'svm'? ... Train one"
+    assert training_datasets("svm+knn") == training_datasets("all")
 
 
 def test_train_meta_model_on_yahpo_train_instances(shared_data, tmp_path, capsys):
