@@ -375,19 +375,8 @@ def yahpo_benchmark(
         Sizes of the training design and of the reference sample (above).
     cv : int, optional
         Leave-instances-out folds over the training instances (above).
-    methods : list of str
-        Names of :func:`metaopt.benchmark.list_methods` (default: the nine of the issue; one
-        that cannot run here (FLAML not installed, no meta-features...) is listed in
-        ``not_applicable`` of the result instead).
-    budgets : list of int
-        Evaluations after which each method's best is recorded; every run lasts
-        ``max(budgets)`` evaluations.
-    seeds : int
-        Runs per (method, task), each seeded ``stable_seed(seed, task)``.
-    cv_seed : int
-        Seed of the assignment of tasks to the ``cv`` folds.
-    progress : bool
-        Show a progress bar.
+    methods, budgets, seeds, cv_seed, progress
+        As in :func:`tabrepo_benchmark`.
 
     Returns
     -------
