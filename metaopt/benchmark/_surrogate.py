@@ -164,8 +164,10 @@ def evaluate_methods(
                             bar.update()
         except KeyboardInterrupt:
             interrupted = True
-            warnings.warn(f"interrupted after {len(traces)} of {n_runs} runs: the result "
-                          "holds the finished runs", UserWarning, stacklevel=2)
+            # "of at most": the count includes the runs of methods that turn out not
+            # applicable in a split not reached yet
+            warnings.warn(f"interrupted after {len(traces)} finished runs (of at most "
+                          f"{n_runs}): the result holds them", UserWarning, stacklevel=2)
     return SurrogateResult(_curves(traces, references, budgets), list(methods),
                            not_applicable, interrupted)
 

@@ -32,7 +32,7 @@ def test_an_interrupted_run_writes_the_runs_it_finished(tabrepo_dir, tmp_path, c
                  "--json", str(out), "--curves", str(curves), "--no-progress"])
     assert code == 130
     printed = capsys.readouterr()
-    assert "interrupted after 17 of " in printed.err and "interrupted: 17 runs" in printed.out
+    assert "interrupted after 17 finished runs (of at most " in printed.err and "interrupted: 17 runs" in printed.out
     written = pd.read_csv(curves)
     runs = written.groupby("method")["task"].nunique()
     assert runs["stops"] == 2 and runs["portfolio"] > 10  # the first fold's test tasks
