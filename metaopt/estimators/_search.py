@@ -455,12 +455,12 @@ class _MetaOptSearch(BaseEstimator):
         out-of-fold predictions of the best trials go to ``out_of_fold``."""
         deadline = None if self.time_budget is None else start + self.time_budget
         seed = self.random_state
-        second_cv = _reshuffled(cv, seed) if self.recheck else None
         # the folds made once, as every trial has the same (a cv that cannot split the
         # data fails here, not in every trial): scikit-learn's warning about them (a class
         # with fewer rows than folds) was shown again at every trial
-        folds, second_folds = (None if c is None else list(c.split(X, y))
-                               for c in (cv, second_cv))
+        folds = list(cv.split(X, y))
+        second_cv = _reshuffled(cv, seed) if self.recheck else None  # None: not rechecked
+        second_folds = None if second_cv is None else list(second_cv.split(X, y))
         # a copy: every fit starts from the sampler's state as given
         sampler = _copy_of(self.sampler) if self.sampler is not None else MetaSampler(
             space=space.name, meta_features=self.meta_features_, task=task,
@@ -480,7 +480,7 @@ class _MetaOptSearch(BaseEstimator):
             load_if_exists=self.storage is not None,
         )
         evaluate = partial(cv_score, return_predictions=self._ensemble_rounds > 1)
-        n_folds = max(cv.get_n_splits(X, y), 2)
+        n_folds = max(len(folds), 2)
         errors: list[str] = []  # why trials failed, in order
 
         def run(trial: optuna.Trial, function, *args):
