@@ -107,9 +107,13 @@ def _optional_cost_model(frame, space: str, task: str | None, name: str) -> Cost
 
 def _cost_model(frame, space: str, task: str | None) -> CostModel:
     """The cost model of ``space``'s model families, from ``frame``'s rows of ``task``."""
-    families = list_spaces() if space == ALL else space.split("+")
-    rows = frame[frame["space"].isin(families)]
+    rows = frame[frame["space"].isin(_families(space))]
     return CostModel.fit(rows if task is None else rows[rows["task"] == task])
+
+
+def _families(space: str) -> list[str]:
+    """The model families (the knowledge base's spaces) of ``space``, a combination or not."""
+    return list_spaces() if space == ALL else space.split("+")
 
 
 def train_yahpo_meta_model(
@@ -156,20 +160,33 @@ def _is_combination(space: str) -> bool:
 
 
 def _matrices(frame, spaces):
-    """One matrix per space, or one per task type where the task types share few
-    configurations (a knowledge-base build designs each task type's separately)."""
+    """One matrix per space, or one per task type where :func:`_task_types_apart`."""
     for space in spaces:
-        whole = PerformanceMatrix.from_frame(frame, space)
-        if np.isnan(whole.scores).mean() <= 0.25:
-            yield space, None, whole
+        rows = frame[frame["space"].isin(_families(space))]
+        if not _task_types_apart(rows):
+            yield space, None, PerformanceMatrix.from_frame(frame, space)
             continue
-        for task in sorted(whole.tasks["task"].unique()):
+        for task in sorted(rows["task"].unique()):
             missing = missing_families(space, set(frame.loc[frame["task"] == task, "space"]))
             if missing:  # e.g. linear evaluated on classification datasets only
                 warnings.warn(f"{model_name(space, task)}: not trained, model families "
                               f"{missing} have no evaluations of task {task!r}", stacklevel=3)
                 continue
             yield space, task, PerformanceMatrix.from_frame(frame, space, task=task)
+
+
+def _task_types_apart(rows) -> bool:
+    """Whether the task types of ``rows`` need a model each: scored on different
+    metrics (accuracy, R^2), or evaluated on different configurations (a knowledge-base
+    build designs each task type's apart). TabRepo's tasks share both, and one model
+    serves them all."""
+    if rows["task"].nunique() <= 1:
+        return False
+    by_task = rows.groupby("task")
+    if "metric" in rows and by_task["metric"].agg(frozenset).nunique() > 1:
+        return True
+    configs = list(by_task["config_id"].agg(frozenset))
+    return len(frozenset.intersection(*configs)) < 0.5 * min(map(len, configs))
 
 
 def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, seconds: float,
