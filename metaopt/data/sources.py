@@ -120,8 +120,11 @@ class OpenMLSource:
         """Whether the cache holds the files for a dataset or task (no network used)."""
         with self._configured() as openml:
             root = Path(openml.config.get_cache_directory())
-        if task_id is not None:
-            return (root / "tasks" / str(task_id) / "task.xml").is_file()
+        if task_id is not None:  # load_task needs the task, its splits and its dataset
+            folder = root / "tasks" / str(task_id)
+            source = _task_dataset_id(folder / "task.xml")
+            return (source is not None and (folder / "datasplits.arff").is_file()
+                    and self.is_cached(dataset_id=source))
         if dataset_id is None:
             raise ValueError("pass dataset_id or task_id")
         folder = root / "datasets" / str(dataset_id)
@@ -138,6 +141,18 @@ class OpenMLSource:
             source_id=str(task_id if task_id is not None else dataset_id),
             openml_dataset_id=dataset_id, openml_task_id=task_id, splits=splits,
         )
+
+
+def _task_dataset_id(task_xml: Path) -> int | None:
+    """The dataset id an OpenML ``task.xml`` names, or None (no file, or unreadable)."""
+    import xml.etree.ElementTree as ElementTree
+
+    try:
+        root = ElementTree.parse(task_xml).getroot()
+    except (OSError, ElementTree.ParseError):
+        return None
+    ids = [e.text for e in root.iter() if e.tag.endswith("}data_set_id") and e.text]
+    return int(ids[0]) if ids and ids[0].strip().isdigit() else None
 
 
 def _openml_task(y: pd.Series) -> str:

@@ -116,6 +116,31 @@ def test_openml_missing_dataset_fails_fast_and_clearly(openml_cache):
     assert source.is_cached(dataset_id=2) and not source.is_cached(dataset_id=3)
 
 
+def test_a_task_is_cached_only_with_its_splits_and_its_dataset(openml_cache):
+    """is_cached(task_id=) used to look at task.xml alone, so a task whose splits or
+    dataset had never been downloaded counted as cached and load_task then failed."""
+    source = OpenMLSource(cache_dir=openml_cache)
+    folder = openml_cache / "org" / "openml" / "www" / "tasks" / "59"
+    folder.mkdir(parents=True)
+
+    def task_xml(dataset_id):
+        (folder / "task.xml").write_text(
+            '<oml:task xmlns:oml="http://openml.org/openml"><oml:task_id>59</oml:task_id>'
+            '<oml:input name="source_data"><oml:data_set>'
+            f'<oml:data_set_id>{dataset_id}</oml:data_set_id>'
+            '<oml:target_feature>class</oml:target_feature></oml:data_set></oml:input>'
+            '</oml:task>')
+
+    task_xml(2)
+    assert not source.is_cached(task_id=59)  # no splits
+    (folder / "datasplits.arff").write_text("@relation splits\n")
+    assert source.is_cached(task_id=59)
+    task_xml(3)  # a dataset not in the cache
+    assert not source.is_cached(task_id=59)
+    (folder / "task.xml").write_text("<oml:task")  # truncated download
+    assert not source.is_cached(task_id=59)
+
+
 def test_local_source_reads_pmlb_layout(pmlb_root):
     source = LocalSource(pmlb_root)
     manifest = source.manifest()
