@@ -60,14 +60,17 @@ def refuse_text_array(estimator, X) -> None:
                 "read as categories") from None
 
 
-def without_string_dtype(values):
-    """``values`` as an array of objects when it is a numpy ``StringDType`` array (numpy
-    2's variable-width text; its missing value, if any, NaN: scikit-learn reads a
-    ``pd.NA`` one as no number), as it is otherwise: scikit-learn's checks of X and y
-    fail on one with a ``TypeError`` that names neither ("dtype argument must be a NumPy
-    dtype")."""
-    if not isinstance(getattr(values, "dtype", None), np.dtypes.StringDType):
+def checkable_array(values):
+    """``values`` as scikit-learn's checks of X and y can read them: a numpy
+    ``StringDType`` array (numpy 2's variable-width text) as an array of objects, and a
+    missing value in an array of objects (``pd.NA``, ``None``) as NaN, the missing value
+    a DataFrame's would become; anything else as it is. The checks fail on the first with
+    a ``TypeError`` that names neither ("dtype argument must be a NumPy dtype"), and read
+    ``pd.NA`` as no number ("float() argument must be ... not 'NAType'")."""
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtypes.StringDType):
+        values = np.asarray(values).astype(object)
+    elif not (isinstance(values, np.ndarray) and values.dtype.kind == "O"):
         return values
-    values = np.asarray(values).astype(object)
-    values[pd.isna(values)] = np.nan
-    return values
+    missing = pd.isna(values)
+    return np.where(missing, np.nan, values) if missing.any() else values

@@ -38,9 +38,9 @@ from sklearn.utils.validation import (
 from metaopt._checks import check_seed
 from metaopt._fitted import (
     as_fitted_frame,
+    checkable_array,
     refuse_text_array,
     unfitted_on_error,
-    without_string_dtype,
 )
 from metaopt._isolated import (
     KillableWorker,
@@ -327,7 +327,7 @@ class _MetaOptSearch(BaseEstimator):
                 raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a "
                                  f"minimum of 1 is required by {type(self).__name__}.")
             return X
-        X = without_string_dtype(X)
+        X = checkable_array(X)
         if not reset:
             refuse_text_array(self, X)
         X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
@@ -363,7 +363,7 @@ class _MetaOptSearch(BaseEstimator):
         """
         start = time.perf_counter()
         X = self._validate_X(X, reset=True)
-        y = without_string_dtype(y)
+        y = checkable_array(y)
         y = column_or_1d(np.asarray(y) if not isinstance(y, pd.Series) else y.to_numpy(),
                          warn=True)
         check_target_present(y)
@@ -720,7 +720,7 @@ class _MetaOptSearch(BaseEstimator):
         scorer = check_scoring(self, self.scoring if self.scoring is not None
                                else self._scoring_name)
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return float(scorer(self, X, without_string_dtype(y), **weights))
+        return float(scorer(self, X, checkable_array(y), **weights))
 
 
 def _best_has(method: str):

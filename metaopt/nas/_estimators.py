@@ -28,9 +28,9 @@ from sklearn.utils.validation import (
 from metaopt import metafeatures
 from metaopt._fitted import (
     as_fitted_frame,
+    checkable_array,
     refuse_text_array,
     unfitted_on_error,
-    without_string_dtype,
 )
 from metaopt._shared import optuna_verbosity
 from metaopt.data._dataset import check_target_present, with_string_names
@@ -214,7 +214,7 @@ class _BaseMetaMLP(BaseEstimator):
         numeric = self._task == "regression"
         # a Series as its values: scikit-learn keeps a pyarrow decimal one as Decimal
         # objects, which the meta-features then refused as a target that is no number
-        y = y.to_numpy() if isinstance(y, pd.Series) else without_string_dtype(y)
+        y = y.to_numpy() if isinstance(y, pd.Series) else checkable_array(y)
         y = column_or_1d(check_array(y, ensure_2d=False,
                                      dtype="numeric" if numeric else None,
                                      ensure_all_finite=numeric, input_name="y"), warn=True)
@@ -281,7 +281,7 @@ class _BaseMetaMLP(BaseEstimator):
             if X.shape[0] == 0 or X.shape[1] == 0:
                 raise ValueError(f"X has shape {X.shape}: it needs rows and columns")
             return X
-        X = without_string_dtype(X)
+        X = checkable_array(X)
         if not reset:
             refuse_text_array(self, X)
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
@@ -318,7 +318,7 @@ class _BaseMetaMLP(BaseEstimator):
     def score(self, X, y, sample_weight=None) -> float:
         """Accuracy (classifier) or R² (regressor) on ``(X, y)``, as scikit-learn's."""
         mixin = ClassifierMixin if self._task == "classification" else RegressorMixin
-        return mixin.score(self, X, without_string_dtype(y), sample_weight=sample_weight)
+        return mixin.score(self, X, checkable_array(y), sample_weight=sample_weight)
 
 
 _PARAMS_DOC = """

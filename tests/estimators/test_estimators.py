@@ -866,6 +866,12 @@ def test_numpy_string_dtype_arrays(wine):
         with_nan[3, 2] = np.nan
         np.testing.assert_array_equal(clone(model).fit(numbers, labels).predict(X),
                                       clone(model).fit(with_nan, labels).predict(X))
+        # the same in an array of objects, which scikit-learn's check also read as no number
+        as_objects = X.astype(object)
+        as_objects[3, 2] = pd.NA
+        np.testing.assert_array_equal(clone(model).fit(as_objects, labels).predict(X),
+                                      clone(model).fit(with_nan, labels).predict(X))
+        assert as_objects[3, 2] is pd.NA  # the caller's array is left as it was
         with_text = wine.X.assign(size=np.where(X[:, 0] > np.median(X[:, 0]), "big", "small"))
         frame = clone(model).fit(with_text, labels)
         with pytest.raises(ValueError, match="X is an array of text or objects"):
