@@ -7,7 +7,15 @@ portfolio's first ``b`` configurations is recorded; ``--draws`` draws per ``n``,
 mean over datasets and draws printed per ``n`` and ``b``. A curve still falling at
 the largest ``n`` says the knowledge base is short of datasets.
 
+``--groups-from REF`` asks whether datasets added to a knowledge base help as much as
+the curve promises: the datasets of ``--kb`` that ``REF`` also holds are the
+"reference" group, the others "added", and each held-out dataset of either group gets
+the portfolio fitted on the other reference datasets, on the other added ones, on both,
+and on as many of the larger group as the smaller one holds (10 draws).
+
     python benchmarks/kb_learning_curve.py [--kb default] [--space all] [--plot FILE]
+    python benchmarks/kb_learning_curve.py --kb builds/kb-growth/evaluations.parquet \
+        --groups-from default
 """
 
 from __future__ import annotations
@@ -54,6 +62,28 @@ def learning_curve(matrix: PerformanceMatrix, sizes: list[int], draws: int,
     return pd.DataFrame.from_dict(rows, orient="index", columns=[f"@{b}" for b in BUDGETS])
 
 
+def transfer_table(matrix: PerformanceMatrix, reference: np.ndarray, draws: int = 10,
+                   seed: int = 0) -> pd.DataFrame:
+    """Mean held-out regret per held-out group and training set (rows) and budget
+    (columns); ``reference`` marks the reference datasets, the rest are "added"."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for t in range(matrix.n_tasks):
+        others = np.delete(np.arange(matrix.n_tasks), t)
+        pools = {"reference": others[reference[others]], "added": others[~reference[others]]}
+        size = min(len(pool) for pool in pools.values())
+        held_out = "reference" if reference[t] else "added"
+        trainings = [(f"all {name}", pool) for name, pool in pools.items()]
+        trainings.append(("all others", others))
+        trainings += [(f"{size} {name}", np.sort(rng.choice(pool, size, replace=False)))
+                      for _ in range(draws) for name, pool in pools.items() if len(pool) > size]
+        rows += [(held_out, name, *held_out_regret(matrix, t, train))
+                 for name, train in trainings]
+    table = pd.DataFrame(rows, columns=["held out", "trained on",
+                                        *[f"@{b}" for b in BUDGETS]])
+    return table.groupby(["held out", "trained on"]).mean()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", default="default", help="knowledge base (see `metaopt kb info`)")
@@ -62,14 +92,26 @@ def main() -> None:
     parser.add_argument("--sizes", default="5,10,20,30,all")
     parser.add_argument("--draws", type=int, default=20)
     parser.add_argument("--plot", default=None, help="write the curves to this PNG")
+    parser.add_argument("--groups-from", default=None, metavar="REF",
+                        help="a knowledge base whose datasets are the reference group: print "
+                             "how the others transfer to them and back, instead of the curve")
     args = parser.parse_args()
     frame = open_knowledge_base(args.kb).to_frame()
+    if args.groups_from:
+        reference = set(open_knowledge_base(args.groups_from).to_frame()["dataset_key"])
     curves = {}
     for task in args.tasks.split(","):
         with warnings.catch_warnings():  # datasets without a successful evaluation
             warnings.simplefilter("ignore")
             matrix = PerformanceMatrix.from_frame(frame, args.space, task=task)
         n = matrix.n_tasks
+        if args.groups_from:
+            in_reference = matrix.tasks.index.isin(list(reference))
+            print(f"\n{task}: {in_reference.sum()} reference datasets, {n - in_reference.sum()} "
+                  f"added, {matrix.n_configs} configurations of {args.space!r}; mean held-out "
+                  "regret of the portfolio's best after b picks")
+            print(markdown_table(transfer_table(matrix, in_reference), ".4f"))
+            continue
         sizes = sorted({n - 1 if s == "all" else min(int(s), n - 1)
                         for s in args.sizes.split(",")})
         curve = learning_curve(matrix, sizes, args.draws)
@@ -77,7 +119,7 @@ def main() -> None:
         print(f"\n{task}: {n} datasets, {matrix.n_configs} configurations of {args.space!r}; "
               "mean held-out regret of the portfolio's best after b picks")
         print(markdown_table(curve.rename_axis("training datasets"), ".4f"))
-    if args.plot:
+    if args.plot and curves:
         import matplotlib
 
         matplotlib.use("Agg")
