@@ -24,3 +24,62 @@ def test_ranker_ablation_stops_on_ctrl_c_and_redoes_the_cut_variant(tabrepo_dir,
     with pytest.raises(KeyboardInterrupt), pytest.warns(UserWarning, match="interrupted"):
         runpy.run_path(str(SCRIPTS / "ranker_ablation.py"), run_name="__main__")
     assert set(pd.read_csv(out)["method"]) == {"portfolio"}
+
+
+def test_kb_learning_curve_groups_the_datasets_by_a_reference_knowledge_base(
+        tmp_path, monkeypatch, capsys):
+    """--groups-from: the default knowledge base's knn datasets, 12 of its classification
+    ones as the reference group. Held out from the reference group and trained on all the
+    other reference datasets, the portfolio is the learning curve's on a knowledge base
+    holding the reference datasets alone (all others, one draw)."""
+    import numpy as np
+
+    from metaopt.kb import load_default
+    from metaopt.ranker import PerformanceMatrix
+
+    frame = load_default().to_frame()
+    knn = frame[(frame["space"] == "knn") & (frame["task"] == "classification")]
+    reference_keys = sorted(knn["dataset_key"].unique())[:12]
+    reference = knn[knn["dataset_key"].isin(reference_keys)]
+    reference.to_parquet(tmp_path / "reference.parquet")
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    monkeypatch.setattr(sys, "argv", [
+        "kb_learning_curve.py", "--space", "knn", "--tasks", "classification",
+        "--groups-from", str(tmp_path / "reference.parquet"), "--draws", "2"])
+    runpy.run_path(str(SCRIPTS / "kb_learning_curve.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "12 reference datasets" in out
+    rows = {tuple(cell.strip() for cell in line.strip("|").split("|")[:2]):
+            [float(v) for v in line.strip("|").split("|")[2:]]
+            for line in out.splitlines() if line.startswith("| reference") or
+            line.startswith("| added")}
+    assert set(rows) == {("added", "all added"), ("added", "all reference"),
+                         ("added", "all others"), ("added", "12 added"),
+                         ("reference", "all added"), ("reference", "all reference"),
+                         ("reference", "all others"), ("reference", "11 added")}
+    assert all(0 <= v <= 1 for values in rows.values() for v in values)
+    import kb_learning_curve
+
+    alone = PerformanceMatrix.from_frame(reference, "knn")
+    curve = kb_learning_curve.learning_curve(alone, [alone.n_tasks - 1], draws=1)
+    np.testing.assert_allclose(rows[("reference", "all reference")],
+                               curve.iloc[0].to_numpy(), atol=5e-5)
+
+
+def test_kb_learning_curve_compares_nearest_neighbour_portfolios(monkeypatch, capsys):
+    """--neighbors: a portfolio of the k nearest training datasets; with k = all the
+    others it is the global portfolio, pick for pick, and with fewer it differs."""
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    monkeypatch.setattr(sys, "argv", [
+        "kb_learning_curve.py", "--space", "knn", "--tasks", "regression",
+        "--neighbors", "5,31"])
+    runpy.run_path(str(SCRIPTS / "kb_learning_curve.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "32 datasets" in out
+    rows = {line.strip("|").split("|")[0].strip(): [c.strip() for c in
+                                                    line.strip("|").split("|")[1:]]
+            for line in out.splitlines() if line.startswith(("| all", "| 5 ", "| 31 "))}
+    assert set(rows) == {"all (global)", "5 nearest", "31 nearest"}
+    assert rows["31 nearest"] == rows["all (global)"]
+    assert rows["all (global)"][-1] == "0 / 0"
+    assert rows["5 nearest"][:-1] != rows["all (global)"][:-1]
