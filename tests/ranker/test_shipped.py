@@ -101,10 +101,11 @@ def test_every_family_gets_a_model_per_task_type(tmp_path):
     from metaopt.kb import load_default
     from metaopt.ranker._train import train_meta_models
 
-    frame = load_default().to_frame()
+    kb = load_default()
+    frame = kb.to_frame()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no dataset left out
-        written = train_meta_models(load_default(), tmp_path, spaces=["extra_trees"],
+        written = train_meta_models(kb, tmp_path, spaces=["extra_trees"],
                                     progress=False,
                                     ranker_options={"iterations": 2, "n_ensemble": 1})
     assert set(written) == {"extra_trees@classification", "extra_trees@regression"}
