@@ -14,12 +14,14 @@ from optuna.distributions import (
     CategoricalDistribution,
     FloatDistribution,
     IntDistribution,
+    distribution_to_json,
+    json_to_distribution,
 )
 from optuna.trial import TrialState
 
 from metaopt.data import TASK_TYPES
 from metaopt.kb._design import config_id
-from metaopt.kb._store import KnowledgeBase
+from metaopt.kb._store import KnowledgeBase, merge_distributions
 
 _STATES = {TrialState.COMPLETE: "ok", TrialState.FAIL: "failed"}
 
@@ -52,7 +54,9 @@ def from_optuna_study(
         params against that space (stored canonically, under the space's own name; for a
         combination such as ``"all"`` or ``"svm+knn"``, under the chosen family's name
         with its own params, as a build stores them); give params of another space a
-        name of their own.
+        name of their own: the trials' distributions are then stored with the
+        evaluations, so meta-models can be trained on that space (every trial must give
+        a parameter the same distribution).
     task : {"classification", "regression"}
     kb : KnowledgeBase, optional
         Store to add to; a new in-memory one by default.
@@ -77,14 +81,15 @@ def from_optuna_study(
     if task not in TASK_TYPES:
         raise ValueError(f"task must be one of {TASK_TYPES}, got {task!r}")
     registered = _registered_space(space)
+    trials = [t for t in study.get_trials(deepcopy=False) if t.state in _STATES]
     kb = KnowledgeBase() if kb is None else kb
+    if registered is None:  # before any evaluation is written
+        kb.add_distributions(space, _distributions(space, trials, study.study_name))
     minimize = study.direction == optuna.study.StudyDirection.MINIMIZE
     name = metric or "objective"
     records = []
-    for trial in study.get_trials(deepcopy=False):
-        status = _STATES.get(trial.state)
-        if status is None:
-            continue
+    for trial in trials:
+        status = _STATES[trial.state]
         score = None
         if status == "ok" and not math.isfinite(trial.value):
             status = "failed"  # an infinite objective is no score to learn from
@@ -123,6 +128,20 @@ def _registered_space(name: str):
         return get_space(name)
     except ValueError:
         return None
+
+
+def _distributions(space: str, trials, study_name: str) -> dict[str, Any]:
+    """The trials' distributions of a space of the user's own, as JSON objects;
+    ValueError if two trials disagree on one or the name reads as a combination."""
+    if "+" in space or "@" in space:
+        raise ValueError(f"space name {space!r}: '+' joins metaopt spaces and '@' names a "
+                         "meta-model's task type; give a space of your own a name without them")
+    known: dict[str, Any] = {}
+    for trial in trials:
+        new = {k: json.loads(distribution_to_json(d)) for k, d in trial.distributions.items()}
+        known = merge_distributions(known, new, f"trial {trial.number} of study "
+                                    f"{study_name!r}", "earlier trials give")
+    return known
 
 
 def _family_params(space, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -177,15 +196,18 @@ def to_optuna(
     storage : str or optuna storage
         E.g. ``"sqlite:///studies.db"``; existing studies of the same name are extended.
     distributions : mapping space -> {param: distribution}, optional
-        Distributions of each space's params; inferred from the observed values when
-        absent (numbers: their observed range; anything else: categorical).
+        Distributions of each space's params; else those stored with an imported study's
+        space, or inferred from the observed values (numbers: their observed range;
+        anything else: categorical).
     """
     frame = kb.to_frame()
     mf_cols = [c for c in frame.columns if c.startswith("mf_")]
     names = []
     for (dataset_key, space), group in frame.groupby(["dataset_key", "space"], sort=True):
         configs = [json.loads(c) for c in group["config"]]
-        dists = dict((distributions or {}).get(space) or _infer_distributions(configs))
+        stored = {k: json_to_distribution(json.dumps(v))
+                  for k, v in frame.attrs.get("distributions", {}).get(space, {}).items()}
+        dists = dict((distributions or {}).get(space) or stored or _infer_distributions(configs))
         study = optuna.create_study(storage=storage, study_name=f"{dataset_key}::{space}",
                                     direction="maximize", load_if_exists=True)
         for col in mf_cols:

@@ -1,10 +1,17 @@
-"""Search spaces of external meta-datasets: distributions and encoding, no model."""
+"""Search spaces of external meta-datasets and of users' Optuna studies: distributions
+and encoding, no model."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from optuna.distributions import BaseDistribution, CategoricalDistribution, json_to_distribution
+
+from metaopt.data import TASK_TYPES
 from metaopt.spaces import Param, SearchSpace
+from metaopt.spaces._base import _choice_key
 
 
 def external_space(
@@ -24,3 +31,47 @@ def external_space(
 
     return SearchSpace(name=name, params=params, build_model=_no_model, tasks=tasks,
                        description=description)
+
+
+def first_value(dist: BaseDistribution) -> Any:
+    """A distribution's first choice or its low end (the default of a restored parameter)."""
+    return dist.choices[0] if isinstance(dist, CategoricalDistribution) else dist.low
+
+
+def custom_space(name: str, distributions: Mapping[str, Mapping[str, Any]],
+                 configs: Iterable[Mapping[str, Any]]) -> SearchSpace:
+    """The space of a user's own parameters (imported Optuna studies): their stored
+    distributions (JSON, as ``optuna.distributions.distribution_to_json``); a parameter
+    missing from some of ``configs`` (the successful ones) is conditional on the earlier
+    categorical parameter whose values tell when it is set (ValueError if none does)."""
+    dists = {k: json_to_distribution(json.dumps(v)) for k, v in distributions.items()}
+    configs = list(configs)
+    counts = {k: sum(k in c for c in configs) for k in dists}
+    params: list[Param] = []
+    for k in sorted(dists, key=lambda k: -counts[k]):  # a parent is set at least as often
+        condition = None if counts[k] == len(configs) else _condition(name, k, params, configs)
+        params.append(Param(k, dists[k], first_value(dists[k]), condition=condition))
+    return external_space(name, tuple(params), TASK_TYPES,
+                          "the parameters of imported Optuna studies")
+
+
+def _condition(space: str, name: str, earlier: list[Param],
+               configs: list[Mapping[str, Any]]) -> tuple[str, tuple[Any, ...]]:
+    """``(parent, values)``: the first categorical parameter of ``earlier`` that is set
+    wherever ``name`` is and whose values with ``name`` never occur without it."""
+    having = [c for c in configs if name in c]
+    for parent in earlier:
+        if not isinstance(parent.distribution, CategoricalDistribution) or any(
+                parent.name not in c for c in having):
+            continue
+        on = {_choice_key(c[parent.name]) for c in having}
+        off = {_choice_key(c[parent.name]) for c in configs
+               if parent.name in c and name not in c}
+        if not on & off:
+            return parent.name, tuple(v for v in parent.distribution.choices
+                                      if _choice_key(v) in on)
+    raise ValueError(
+        f"space {space!r}: parameter {name!r} is set in {len(having)} of {len(configs)} "
+        "successful evaluations, and no categorical parameter's value tells when: a "
+        "parameter that some trials leave out must depend on a categorical one "
+        "(`if trial.suggest_categorical(...) == ...`)")

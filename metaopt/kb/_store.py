@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from optuna.distributions import json_to_distribution
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
@@ -28,6 +29,7 @@ from metaopt._files import temp_beside
 SCHEMA_VERSION = "1"
 STATUSES: tuple[str, ...] = ("ok", "failed", "timeout")
 MF_PREFIX = "mf_"
+SPACE_KEY = "space:"  # kb_meta key of a user's space: its parameters' Optuna distributions
 
 _metadata = sa.MetaData()
 
@@ -127,6 +129,24 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def merge_distributions(known: Mapping[str, Any], new: Mapping[str, Any], what: str,
+                        before: str) -> dict[str, Any]:
+    """``known`` with ``new``'s parameters added (distributions as JSON objects of
+    ``optuna.distributions.distribution_to_json``); ValueError if one differs, naming
+    ``what`` gave ``new`` and ``before`` the other."""
+    for name, dist in new.items():
+        if name in known and known[name] != dist:
+            raise ValueError(
+                f"parameter {name!r}: {what} gives {_distribution(dist)}, {before} "
+                f"{_distribution(known[name])}; a search space has one distribution per "
+                "parameter: import such trials under a space name of their own")
+    return {**known, **new}
+
+
+def _distribution(data: Mapping[str, Any]) -> str:
+    return repr(json_to_distribution(json.dumps(data)))
 
 
 def _url(store: str | os.PathLike) -> str:
@@ -344,6 +364,33 @@ class KnowledgeBase:
         with self.engine.begin() as conn:
             conn.execute(stmt)
 
+    def add_distributions(self, space: str, distributions: Mapping[str, Any]) -> None:
+        """Record the Optuna distributions of the parameters of ``space``, a space of
+        the user's own (:func:`merge_distributions` with those stored)."""
+        if not distributions:
+            return
+        key = SPACE_KEY + space
+        if len(key) > _meta_table.c.key.type.length:
+            raise ValueError(f"space name {space!r} is too long for a space of your own: "
+                             f"at most {_meta_table.c.key.type.length - len(SPACE_KEY)} "
+                             "characters")
+        where = _meta_table.c.key == key
+        with self.engine.begin() as conn:
+            text = conn.execute(sa.select(_meta_table.c.value).where(where)).scalar()
+            merged = merge_distributions(json.loads(text or "{}"), distributions,
+                                         f"the import into space {space!r}",
+                                         "the knowledge base holds")
+            stmt = self._insert(_meta_table).values(key=key, value=dumps(merged))
+            conn.execute(stmt.on_conflict_do_update(index_elements=["key"],
+                                                    set_={"value": stmt.excluded.value}))
+
+    def distributions(self) -> dict[str, dict[str, Any]]:
+        """``space -> {param: distribution JSON}`` of the spaces of the user's own."""
+        query = sa.select(_meta_table).where(_meta_table.c.key.startswith(SPACE_KEY))
+        with self.engine.connect() as conn:
+            return {key[len(SPACE_KEY):]: json.loads(value)
+                    for key, value in conn.execute(query)}
+
     def add_evaluations(
         self, records: Iterable[Mapping[str, Any]], *, replace: bool = False
     ) -> int:
@@ -449,6 +496,9 @@ class KnowledgeBase:
     def to_frame(self, *, metafeatures: bool = True) -> pd.DataFrame:
         """All evaluations, one row each: config as JSON, dataset fields and ``mf_*`` columns.
 
+        ``attrs["distributions"]`` holds :meth:`distributions` when there are any (kept
+        by a parquet export and :meth:`add_frame`).
+
         Parameters
         ----------
         metafeatures : bool, default True
@@ -468,6 +518,8 @@ class KnowledgeBase:
         if metafeatures:
             mf = _metafeature_frame(datasets)
             frame = frame.merge(mf, left_on="dataset_key", right_index=True, how="left")
+        if distributions := self.distributions():
+            frame.attrs["distributions"] = distributions
         return frame
 
     # ------------------------------------------------------------------ parquet
@@ -523,7 +575,10 @@ class KnowledgeBase:
         return kb
 
     def add_frame(self, frame: pd.DataFrame) -> int:
-        """Insert rows shaped like :meth:`to_frame` (datasets and evaluations); return new count."""
+        """Insert rows shaped like :meth:`to_frame` (datasets, evaluations, distributions);
+        return the new evaluations' count."""
+        for space, distributions in frame.attrs.get("distributions", {}).items():
+            self.add_distributions(space, distributions)
         mf_cols = [c for c in frame.columns if c.startswith(MF_PREFIX)]
         renames = {"dataset_name": "name", "dataset_source": "source"}
         per_dataset = frame.drop_duplicates("dataset_key").rename(columns=renames)

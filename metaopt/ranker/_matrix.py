@@ -33,7 +33,8 @@ class PerformanceMatrix:
         ``-inf`` where it was evaluated and failed or timed out.
     search_space : SearchSpace, optional
         The space object, for spaces that cannot be found by name (YAHPO's, built from
-        the surrogate's files); ``None`` resolves ``space`` by name.
+        the surrogate's files; an imported Optuna study's, from the distributions the
+        frame carries); ``None`` resolves ``space`` by name.
     """
 
     space: str
@@ -60,6 +61,7 @@ class PerformanceMatrix:
         if rows.empty:
             spaces = sorted(frame["space"].unique())
             raise ValueError(f"space {space!r} has no evaluations; spaces present: {spaces}")
+        search_space = _custom_space(frame, rows, space)
         if task is not None:
             tasks = sorted(rows["task"].unique())
             rows = rows[rows["task"] == task]
@@ -102,7 +104,7 @@ class PerformanceMatrix:
         mf_cols = [MF_PREFIX + name for name in metafeatures.FEATURE_NAMES]
         tasks = rows.drop_duplicates("dataset_key").set_index("dataset_key")
         tasks = tasks.reindex(columns=["task", *mf_cols]).loc[table.index]
-        return cls(space, tasks, configs, table.to_numpy(dtype=float))
+        return cls(space, tasks, configs, table.to_numpy(dtype=float), search_space)
 
     @classmethod
     def from_yahpo(cls, benchmark, *, n_configs: int = 256, seed: int = 0) -> PerformanceMatrix:
@@ -165,6 +167,18 @@ def _rows_of(frame: pd.DataFrame, space: str) -> pd.DataFrame:
                for member, c in zip(rows["space"], rows["config"], strict=True)]
     return rows.assign(space=space, config=configs,
                        config_id=rows["space"] + "/" + rows["config_id"].astype(str))
+
+
+def _custom_space(frame: pd.DataFrame, rows: pd.DataFrame, space: str):
+    """The space of a user's own parameters whose distributions ``frame`` carries (an
+    imported Optuna study's, :meth:`KnowledgeBase.to_frame`), else None."""
+    from metaopt.kb._spaces import custom_space
+
+    stored = frame.attrs.get("distributions", {}).get(space)
+    if stored is None:
+        return None
+    ok = rows.loc[rows["status"] == "ok", "config"]
+    return custom_space(space, stored, [json.loads(c) if isinstance(c, str) else c for c in ok])
 
 
 def _check_families(config_ids: pd.Index, space: str, task: str | None,

@@ -21,7 +21,7 @@ def _known_spaces() -> dict[str, SearchSpace]:
 
 def space_from_json(data: dict[str, Any]) -> SearchSpace:
     """Rebuild an (external, model-less) space from :meth:`SearchSpace.to_json_dict`."""
-    from metaopt.kb._spaces import external_space
+    from metaopt.kb._spaces import external_space, first_value
 
     tasks = tuple(data["tasks"])
     names: list[str] = []
@@ -35,15 +35,11 @@ def space_from_json(data: dict[str, Any]) -> SearchSpace:
         # a parameter of every task of the space is not task-specific (no ':active' column
         # in its encoding), as when the space was declared
         params.append(Param(
-            name, dist, data["defaults"][having[0]].get(name, _first(dist)),
+            name, dist, data["defaults"][having[0]].get(name, first_value(dist)),
             condition=None if cond is None else (cond[0], tuple(cond[1])),
             tasks=TASK_TYPES if set(having) == set(tasks) else having,
         ))
     return external_space(data["name"], tuple(params), tasks, "restored from a saved model")
-
-
-def _first(dist) -> Any:
-    return dist.choices[0] if hasattr(dist, "choices") else dist.low
 
 
 def resolve_space(name: str, saved: dict[str, Any] | None = None) -> SearchSpace:

@@ -174,3 +174,75 @@ def test_export_and_load_default(tmp_path, monkeypatch):
     export_default(kb)
     assert (tmp_path / "_default" / "CARD.md").read_text().startswith("# metaopt knowledge base")
     assert len(load_default()) == len(kb)
+
+
+def _trials(study, *rows):
+    """Add complete trials ``(params, distributions, value)`` to ``study``."""
+    for params, dists, value in rows:
+        study.add_trial(optuna.trial.create_trial(params=params, distributions=dists,
+                                                  value=value))
+    return study
+
+
+def test_optuna_import_of_a_space_of_ones_own_keeps_its_distributions(tmp_path):
+    """Only the values were stored: no space could be rebuilt to train a meta-model on
+    ("unknown search space 'mine'"). The distributions now go with the evaluations, into
+    a parquet export and back, and to_optuna gives them back."""
+    from metaopt.ranker import PerformanceMatrix
+
+    study = _study()
+    kb = from_optuna_study(study, dataset_key="user/d", space="mine", task="regression")
+    expected = {k: json.loads(optuna.distributions.distribution_to_json(d))
+                for k, d in study.trials[0].distributions.items()}
+    assert kb.distributions() == {"mine": expected}
+    back = KnowledgeBase.from_parquet(kb.to_parquet(tmp_path / "kb.parquet"))
+    assert back.distributions() == {"mine": expected}
+    space = PerformanceMatrix.from_frame(back.to_frame(), "mine").search_space
+    assert space.distributions("regression") == study.trials[0].distributions
+    names = to_optuna(back, f"sqlite:///{tmp_path / 'out.db'}")
+    out = optuna.load_study(study_name=names[0], storage=f"sqlite:///{tmp_path / 'out.db'}")
+    assert out.trials[0].distributions == study.trials[0].distributions
+
+
+def test_optuna_import_refuses_trials_that_disagree_on_a_distribution():
+    small, large = (optuna.distributions.IntDistribution(1, n) for n in (30, 50))
+    study = _trials(optuna.create_study(study_name="knn-runs"),
+                    ({"k": 3}, {"k": small}, 0.5), ({"k": 40}, {"k": large}, 0.6))
+    kb = KnowledgeBase()
+    with pytest.raises(ValueError, match=r"parameter 'k': trial 1 of study 'knn-runs' gives "
+                       r"IntDistribution\(high=50.*earlier trials give IntDistribution\("
+                       r"high=30.*under a space name of their own"):
+        from_optuna_study(study, dataset_key="u/1", space="mine", task="regression", kb=kb)
+    assert len(kb) == 0 and kb.datasets().empty and kb.distributions() == {}
+    first = _trials(optuna.create_study(), ({"k": 3}, {"k": small}, 0.5))
+    from_optuna_study(first, dataset_key="u/1", space="mine", task="regression", kb=kb)
+    second = _trials(optuna.create_study(), ({"k": 40}, {"k": large}, 0.6))
+    with pytest.raises(ValueError, match="the import into space 'mine' gives IntDistribution"
+                       r"\(high=50.*the knowledge base holds IntDistribution\(high=30"):
+        from_optuna_study(second, dataset_key="u/2", space="mine", task="regression", kb=kb)
+    assert len(kb) == 1
+    with pytest.raises(ValueError, match="'\\+' joins metaopt spaces"):
+        from_optuna_study(first, dataset_key="u/1", space="my+knn", task="regression")
+
+
+def test_a_parameter_some_trials_leave_out_depends_on_a_categorical_one():
+    from metaopt.ranker import PerformanceMatrix
+
+    kernel = optuna.distributions.CategoricalDistribution(["linear", "rbf"])
+    gamma, c = (optuna.distributions.FloatDistribution(1e-3, 1, log=True) for _ in range(2))
+    study = _trials(optuna.create_study(),
+                    ({"kernel": "rbf", "gamma": 0.1, "C": 0.5},
+                     {"kernel": kernel, "gamma": gamma, "C": c}, 0.5),
+                    ({"kernel": "linear", "C": 0.2}, {"kernel": kernel, "C": c}, 0.6))
+    frame = from_optuna_study(study, dataset_key="u/1", space="mine",
+                              task="regression").to_frame()
+    space = PerformanceMatrix.from_frame(frame, "mine").search_space
+    assert space.conditions == {"gamma": ("kernel", ("rbf",))}
+    assert space.encode({"kernel": "linear", "C": 0.2}).tolist()[-2:] == [0.0, 0.0]
+    study = _trials(optuna.create_study(), ({"x": 0.1}, {"x": gamma}, 0.5),
+                    ({"x": 0.1, "y": 0.2}, {"x": gamma, "y": gamma}, 0.6))
+    frame = from_optuna_study(study, dataset_key="u/1", space="mine",
+                              task="regression").to_frame()
+    with pytest.raises(ValueError, match="'y' is set in 1 of 2 successful evaluations, and "
+                       "no categorical parameter's value tells when"):
+        PerformanceMatrix.from_frame(frame, "mine")

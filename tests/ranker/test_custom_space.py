@@ -1,0 +1,59 @@
+"""Meta-models of a user's own parameters: Optuna studies -> knowledge base -> MetaSampler."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+from sklearn.model_selection import cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+
+from metaopt.data import LocalSource
+from metaopt.kb import KnowledgeBase, from_optuna_study
+from metaopt.metafeatures import compute_dataset
+from metaopt.ranker import MetaModel
+from metaopt.ranker._train import train_meta_models
+from metaopt.samplers import MetaSampler
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def _knn_study(data, sampler) -> optuna.Study:
+    """A study of parameters that are no metaopt space's (a range and a name of the user's)."""
+    X = data.X.to_numpy(dtype=float)
+
+    def objective(trial):
+        model = KNeighborsClassifier(n_neighbors=trial.suggest_int("n_neighbors", 1, 50, log=True),
+                                     weights=trial.suggest_categorical("weights",
+                                                                       ["uniform", "distance"]))
+        return cross_val_score(model, X, data.y, cv=3).mean()
+
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(objective, n_trials=6)
+    return study
+
+
+def test_a_meta_model_of_imported_studies_serves_a_meta_sampler(pmlb_root, tmp_path):
+    """Training on studies imported under a space of the user's own failed: "unknown
+    search space 'my_knn'" (only the values were stored, not their distributions)."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    source = LocalSource(pmlb_root)
+    kb = KnowledgeBase(tmp_path / "kb.sqlite")
+    for name in ("wine_recognition", "heart_statlog", "glass"):
+        data = source.load(name, "classification")
+        # the same seeded random start on every dataset: configurations shared across
+        # datasets, which is what a meta-model learns from
+        study = _knn_study(data, optuna.samplers.RandomSampler(seed=0))
+        from_optuna_study(study, dataset_key=f"pmlb/{name}", space="my_knn",
+                          task="classification", kb=kb, metafeatures=compute_dataset(data))
+    written = train_meta_models(kb, tmp_path / "models", min_datasets=3, progress=False,
+                                ranker_options={"iterations": 5, "n_ensemble": 1})
+    model = MetaModel.load(written["my_knn"])
+    assert model.space.name == "my_knn" and model.space.n_encoded == 3
+
+    data = source.load("ecoli", "classification")
+    study = _knn_study(data, MetaSampler(meta_model=written["my_knn"],
+                                         dataset=(data.X, data.y), seed=0))
+    for trial in study.trials:  # the meta-model's configurations, whole and valid
+        assert trial.system_attrs["metaopt:source"].split()[0] in ("portfolio", "ranker",
+                                                                   "random")
+        assert trial.params == model.space.check_params(trial.params, "classification")
