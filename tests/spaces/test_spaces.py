@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from optuna.distributions import json_to_distribution
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -23,6 +24,7 @@ from metaopt.data import validate
 from metaopt.spaces import SPACES_VERSION, SearchSpace, combine, get_space, list_spaces
 from metaopt.spaces._base import cat_param, float_param
 from metaopt.spaces._knn import ClippedKNeighborsClassifier, ClippedKNeighborsRegressor
+from metaopt.spaces._preprocessing import MedianImputer, make_preprocessor
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -495,6 +497,55 @@ def test_times_of_day_and_periods_are_seconds(space, pmlb_root):
     as_floats = space.build(params, "classification", random_state=0).fit(
         seconds.iloc[rows], y[rows])
     np.testing.assert_array_equal(model.predict(X), as_floats.predict(seconds))
+
+
+def _churn_with_missing(pmlb_root) -> pd.DataFrame:
+    """churn's 5000 rows (numpy takes medians of 600 rows or more otherwise than
+    SimpleImputer does) with NaN in every other column and one column all NaN."""
+    X = pd.read_csv(pmlb_root / "churn" / "churn.tsv.gz", sep="\t").drop(columns="target")
+    rng = np.random.default_rng(0)
+    for col in X.columns[::2]:
+        X.loc[rng.random(len(X)) < 0.05, col] = np.nan
+    return X.assign(empty=np.nan)
+
+
+@pytest.mark.parametrize("form", ["frame", "array", "csr"])
+def test_median_imputer_imputes_as_simple_imputer(form, pmlb_root):
+    X = _churn_with_missing(pmlb_root)
+    X = {"frame": X, "array": X.to_numpy(float), "csr": sp.csr_matrix(X.to_numpy(float))}[form]
+    ours, theirs = MedianImputer(), SimpleImputer(strategy="median")
+    if form == "frame":
+        ours, theirs = ours.set_output(transform="pandas"), theirs.set_output(transform="pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the empty column: dropped
+        got, expected = ours.fit(X[:4000]).transform(X), theirs.fit(X[:4000]).transform(X)
+    np.testing.assert_array_equal(ours.imputer_.statistics_, theirs.statistics_)
+    if form == "frame":
+        pd.testing.assert_frame_equal(got, expected)
+    elif form == "csr":
+        assert sp.issparse(got)
+        got, expected = got.toarray(), expected.toarray()
+    assert got.shape == (X.shape[0], X.shape[1] - 1)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(ours.get_feature_names_out(), theirs.get_feature_names_out())
+
+
+@pytest.mark.parametrize("kind", ["scaled", "ordinal"])
+@pytest.mark.parametrize("form", ["frame", "csr"])
+def test_preprocessing_imputes_as_simple_imputer_did(kind, form, pmlb_root):
+    X = _churn_with_missing(pmlb_root)
+    X = X.astype({"state": "category"}) if form == "frame" else sp.csr_matrix(X.to_numpy(float))
+    before = make_preprocessor(kind).set_params(num__medianimputer=SimpleImputer(strategy="median"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a sparse empty column: dropped
+        outputs = [pre.fit(X[:4000]).transform(X[4000:]) for pre in (make_preprocessor(kind), before)]
+    got, expected = (out.toarray() if sp.issparse(out) else out for out in outputs)
+    np.testing.assert_array_equal(got, expected)
+
+
+@parametrize_with_checks([MedianImputer()])
+def test_median_imputer_is_sklearn_compatible(estimator, check):
+    check(estimator)
 
 
 def test_gradient_boosting_early_stopping_with_a_class_of_one_row(pmlb_root):
