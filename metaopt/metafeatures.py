@@ -340,7 +340,9 @@ def _moments(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = np.where(present, a, 0.0).sum(axis=0) / count
     dev = np.where(present, a - mean, 0.0)
     m2 = (dev**2).sum(axis=0) / count
-    keep = m2 > 1e-12 * np.maximum(1.0, mean**2)  # constant columns have no shape
+    # constant columns have no shape; a spread of 1e-12 of the mean and above is no
+    # rounding noise (a target in 1e9 + [0, 50], 1e-8 of its mean, read constant at 1e-6)
+    keep = m2 > 1e-24 * np.maximum(1.0, mean**2)
     dev, m2, count = dev[:, keep], m2[keep], count[keep]
     skew = (dev**3).sum(axis=0) / count / m2**1.5
     kurt = (dev**4).sum(axis=0) / count / m2**2 - 3.0

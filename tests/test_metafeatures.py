@@ -156,6 +156,19 @@ def test_moments_do_not_depend_on_the_unit(pmlb_root, scale):
     pd.testing.assert_series_equal(scaled[moments], base[moments], rtol=1e-9)
 
 
+def test_moments_do_not_depend_on_an_offset(pmlb_root):
+    """A target shifted by 1e9 (its spread 1e-8 of its mean) was taken for constant: its
+    skewness read 0."""
+    frame = _read_pmlb(pmlb_root, "560_bodyfat")
+    X, y = frame.drop(columns="target"), frame["target"]
+    base = mf.compute(X, y, "regression")
+    moved = mf.compute(X + 1e9, y + 1e9, "regression")
+    moments = ["skewness_mean", "skewness_std", "kurtosis_mean", "kurtosis_std",
+               "target_skewness"]
+    assert abs(base["target_skewness"]) > 0.1
+    pd.testing.assert_series_equal(moved[moments], base[moments], rtol=1e-4)
+
+
 @pytest.mark.parametrize(("scale", "offset"), [(1e-9, 0.0), (1.0, 1e9)])
 def test_landmarkers_do_not_depend_on_the_target_unit_or_offset(pmlb_root, scale, offset):
     """scikit-learn's trees do not split a target whose variance is under 2.2e-16: the
