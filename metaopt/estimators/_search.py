@@ -55,7 +55,7 @@ from metaopt.data import validate
 from metaopt.data._dataset import check_target_present, with_string_names
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
-from metaopt.samplers import MetaSampler
+from metaopt.samplers import MetaSampler, mark_interrupted
 from metaopt.samplers._meta_sampler import _SOURCE, check_sampler
 from metaopt.spaces import SearchSpace, get_space, list_spaces
 from metaopt.spaces._combined import FAMILY
@@ -74,6 +74,9 @@ _ENSEMBLE_RESERVE = 5
 _ERROR = "error"  # user attribute: why a trial failed
 _SAMPLED_BY = "sampled_by"  # user attribute: the fit's sampler, for a trial without a reason
 _WARM_UP = "metaopt-import-torch-dynamo"
+# a stored search's trials beat every this many seconds; a trial silent for twice as
+# long belonged to a dead process: it fails, and a resumed search runs it again
+_HEARTBEAT_SECONDS = 10
 COMPLETE = optuna.trial.TrialState.COMPLETE
 # ensemble_size="auto": rounds of ensemble selection per task, from the estimator
 # benchmark (docs/estimators.md): averaging gains R² in regression, not accuracy
@@ -159,6 +162,21 @@ def _reshuffled(cv, seed: int | None):
         return None
     return type(cv)(n_splits=cv.n_splits, shuffle=True,
                     random_state=np.random.default_rng(seed).integers(2**31))
+
+
+def _resumable(url: Any) -> Any:
+    """The storage at URL ``url`` with heartbeats: the next search on it fails a trial
+    whose process died and runs its configuration again, once (twice dead, the
+    configuration may be what kills it). None and storage objects (the caller's own
+    settings) are returned as they are."""
+    if not isinstance(url, str):
+        return url
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            url, heartbeat_interval=_HEARTBEAT_SECONDS,
+            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                max_retry=1))
 
 
 def _copy_of(sampler: optuna.samplers.BaseSampler) -> optuna.samplers.BaseSampler:
@@ -475,7 +493,7 @@ class _MetaOptSearch(BaseEstimator):
         # a stored search resumes only under the same data, weights, scoring and splits
         key = joblib.hash((X, y, fit_params, self._scoring_key(), cv))[:12]
         study = optuna.create_study(
-            direction="maximize", sampler=sampler, storage=self.storage,
+            direction="maximize", sampler=sampler, storage=_resumable(self.storage),
             study_name=f"metaopt-{task}-{space.name}-{key}",
             load_if_exists=self.storage is not None,
         )
@@ -489,6 +507,7 @@ class _MetaOptSearch(BaseEstimator):
             left = deadline - time.perf_counter() - self._refit_reserve(study)
             if left <= 0:
                 study.stop()
+                mark_interrupted(study, trial, "time budget spent")
                 raise optuna.TrialPruned("time budget spent")
             limit = left
             if trial.number == 0:
@@ -514,7 +533,11 @@ class _MetaOptSearch(BaseEstimator):
                                      "folds hold 2 rows or more, or another scoring) or "
                                      "overflowing (squares of a target above 1e154: rescale y)")
             except TrialTimeout as exc:
+                mark_interrupted(study, trial, str(exc))
                 raise optuna.TrialPruned(str(exc)) from None
+            except KeyboardInterrupt:
+                mark_interrupted(study, trial, "KeyboardInterrupt")
+                raise
             except optuna.TrialPruned:
                 raise
             except Exception as exc:
@@ -724,8 +747,17 @@ class _MetaOptSearch(BaseEstimator):
 
 
 def _best_has(method: str):
-    return lambda self: hasattr(self.best_estimator_, method) if hasattr(
-        self, "best_estimator_") else True
+    """``available_if`` check: unfitted, any family may win; fitted, an AttributeError
+    that names the best model and how to get the method (scikit-learn raises its own,
+    which says only that the estimator has no such attribute, from this one)."""
+    def check(self) -> bool:
+        if not hasattr(self, "best_estimator_") or hasattr(self.best_estimator_, method):
+            return True
+        raise AttributeError(
+            f"this {type(self).__name__}'s best model ({type(self.best_estimator_[-1]).__name__}) "
+            f"has no {method}: to search only families that have it, pass a scoring that "
+            "needs it (such as 'neg_log_loss' for predict_proba) or spaces= without it")
+    return check
 
 
 class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
@@ -775,7 +807,9 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         known by its pickle, a function by its module and name; one that cannot be
         pickled, such as a lambda or ``make_scorer`` of one, starts a study each fit).
         Without ``random_state``, a shuffling ``cv`` then draws its shuffle from the
-        data: the same folds on resuming.
+        data: the same folds on resuming. Nothing is lost to an interruption: the trials
+        that ``time_budget`` or Ctrl-C stopped, and those of a process that died (no
+        heartbeat for 20 s), run again when the search resumes.
     ensemble_size : int or "auto", default="auto"
         1: the best configuration alone predicts. More: rounds of greedy ensemble
         selection (Caruana et al., 2004) over the out-of-fold predictions of the better

@@ -1,5 +1,5 @@
 """Optuna samplers of metaopt."""
 
-from metaopt.samplers._meta_sampler import MetaSampler
+from metaopt.samplers._meta_sampler import MetaSampler, mark_interrupted
 
-__all__ = ["MetaSampler"]
+__all__ = ["MetaSampler", "mark_interrupted"]

@@ -46,6 +46,7 @@ from metaopt.spaces._registry import ALL
 
 _CLAIM = "metaopt:config"  # trial system attribute: the configuration chosen for the trial
 _SOURCE = "metaopt:source"
+_INTERRUPTED = "metaopt:interrupted"  # trial system attribute: what stopped it from outside
 _CLAIM_ATTEMPTS = 5
 _OUTSIDE = object()  # a value a distribution cannot take
 
@@ -133,6 +134,17 @@ def _claim_of(trial: FrozenTrial) -> dict[str, Any] | None:
     withdrawn after clashes (stored as JSON ``null``)."""
     raw = trial.system_attrs.get(_CLAIM)
     return json.loads(raw) if raw else None
+
+
+def mark_interrupted(study: Study, trial: FrozenTrial | optuna.Trial,
+                     reason: str = "interrupted") -> None:
+    """Mark a running trial as stopped from outside (a time budget, Ctrl-C) rather than
+    by its configuration: once it has failed or been pruned without a score, a
+    :class:`MetaSampler` of a later run proposes its configuration again instead of
+    counting it as taken. (The trials of a dead process: Optuna's
+    ``RetryFailedTrialCallback`` as an RDB storage's ``heartbeat_stale_trial_callback``
+    runs them again.)"""
+    study._storage.set_trial_system_attr(trial._trial_id, _INTERRUPTED, reason)
 
 
 def _task_of(meta_features: pd.Series | None, task: str | None) -> str | None:
@@ -347,6 +359,7 @@ class MetaSampler(BaseSampler):
         self._asked: dict[int, tuple[dict[str, BaseDistribution], tuple[str, ...],
                                      tuple[str, ...]]] = {}
         self._handed_off: set[int] = set()  # ids of trials given whole to the fallback
+        self._run_here: set[int] = set()  # ids of trials this sampler started
         self._served: dict[int, set[str]] = {}  # trial id -> parameters served from its claim
         self._overlap_checked = False  # a completed trial used the meta-model's parameters
         # Optuna's one-study cache of the relative search space (a second study's trials
@@ -577,7 +590,10 @@ class MetaSampler(BaseSampler):
                 entry = self._finished[t._trial_id]  # a finished trial never changes
             else:
                 entry = self._observation(t, sign)
-                if t.state.is_finished():
+                # a dead process's trial is failed first and marked after (the storage's
+                # heartbeat callback): not cached until marked
+                if t.state.is_finished() and (t.state != TrialState.FAIL
+                                              or _INTERRUPTED in t.system_attrs):
                     self._finished[t._trial_id] = entry
             if entry is None:
                 continue
@@ -596,6 +612,8 @@ class MetaSampler(BaseSampler):
             # its last reported value, at the fidelity where it was stopped
             value = t.intermediate_values[max(t.intermediate_values)]
         score = None if value is None or np.isnan(value) else sign * value  # higher = better
+        if self._released(t):
+            return None
         if score is not None and self._worst_value is not None:
             score = max(score, sign * self._worst_value)  # a diverged fit's -inf too
         if score is not None and np.isfinite(score):
@@ -743,12 +761,20 @@ class MetaSampler(BaseSampler):
             return None, ""
         return proposal.params, proposal.reason
 
-    @staticmethod
-    def _clashes(study: Study, trial: FrozenTrial, params: dict[str, Any]) -> bool:
+    def _released(self, t: FrozenTrial) -> bool:
+        """Whether trial ``t`` was stopped from outside, without a score, in an earlier
+        run (:func:`mark_interrupted`): its configuration is free to be tried again. In
+        the run that stopped it, it stays taken: a time budget would stop it again."""
+        return (_INTERRUPTED in t.system_attrs and t._trial_id not in self._run_here
+                and (t.state == TrialState.FAIL
+                     or t.state == TrialState.PRUNED and not t.intermediate_values))
+
+    def _clashes(self, study: Study, trial: FrozenTrial, params: dict[str, Any]) -> bool:
         key = config_key(params)
         for other in study.get_trials(deepcopy=False):
             claim = _claim_of(other)
-            if other._trial_id != trial._trial_id and claim and config_key(claim) == key:
+            if (other._trial_id != trial._trial_id and claim and config_key(claim) == key
+                    and not self._released(other)):
                 return True
         return False
 
@@ -826,6 +852,7 @@ class MetaSampler(BaseSampler):
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         self._bind(study)
+        self._run_here.add(trial._trial_id)
         self._fallback.before_trial(study, trial)
 
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import decimal
 import pickle
+import re
 import subprocess
 import sys
+import textwrap
 import time
 import warnings
 
 import numpy as np
+import optuna
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -30,6 +33,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from metaopt import MetaOptClassifier, MetaOptRegressor
 from metaopt.data import LocalSource
 from metaopt.spaces import make_preprocessor
+
+COMPLETE, FAIL, PRUNED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL,
+                          optuna.trial.TrialState.PRUNED)
 
 # A search over CV folds is not equivalent to repeating samples: different folds.
 _WEIGHT_EQUIVALENCE = {
@@ -252,6 +258,91 @@ def test_history_of_a_resumed_search_says_which_sampler_drew_each_trial(wine, tm
     assert list(meta.history_["reason"][:3]) == list(reasons)
     assert meta.history_["reason"][3].startswith("ranker adapted on 3 evaluation")
     assert "warm start:\n  none\n" in meta.summary()
+
+
+def _stopped_and_resumed(X, y, url):
+    """The trials of a stored search of 3, once resumed: the second was stopped."""
+    settings = dict(spaces="linear", cv=3, random_state=0, storage=url, recheck=False)
+    trials = MetaOptClassifier(n_trials=3, **settings).fit(X, y).study_.trials
+    stopped = trials[1]
+    # its configuration ran again (it was taken for good: the resumed search skipped it)
+    assert trials[2].state == COMPLETE and trials[2].params == stopped.params
+    return trials
+
+
+def test_trials_stopped_by_ctrl_c_or_the_time_budget_run_again_on_resume(wine, tmp_path,
+                                                                          monkeypatch):
+    import metaopt.estimators._search as search
+
+    real = search.cv_score
+    calls = []
+
+    def ctrl_c_on_the_second(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    url = f"sqlite:///{tmp_path / 'ctrl_c.db'}"
+    monkeypatch.setattr(search, "cv_score", ctrl_c_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        MetaOptClassifier(n_trials=3, spaces="linear", cv=3, random_state=0, storage=url,
+                          recheck=False).fit(wine.X, wine.y)
+    monkeypatch.setattr(search, "cv_score", real)
+    stopped = _stopped_and_resumed(wine.X, wine.y, url)[1]
+    assert stopped.state == FAIL and stopped.system_attrs["metaopt:interrupted"]
+
+    url = f"sqlite:///{tmp_path / 'budget.db'}"
+    with monkeypatch.context() as patch:  # the time left is spent after the first trial
+        patch.setattr(MetaOptClassifier, "_refit_reserve",
+                      lambda self, study: 1e9 if len(study.trials) > 1 else 0.0)
+        MetaOptClassifier(n_trials=3, time_budget=60, spaces="linear", cv=3, random_state=0,
+                          storage=url, recheck=False).fit(wine.X, wine.y)
+    stopped = _stopped_and_resumed(wine.X, wine.y, url)[1]
+    assert stopped.state == PRUNED and stopped.system_attrs["metaopt:interrupted"]
+
+
+def test_the_trial_of_a_killed_process_runs_again_on_resume(wine, pmlb_root, tmp_path,
+                                                            monkeypatch):
+    """A process killed mid-trial leaves the trial RUNNING, and its configuration was
+    taken for good; once its heartbeat is stale, the resumed search fails it and runs
+    its configuration again."""
+    import metaopt.estimators._search as search
+
+    url = f"sqlite:///{tmp_path / 'killed.db'}"
+    script = textwrap.dedent(f"""
+        import time
+        import metaopt.estimators._search as search
+        from metaopt import MetaOptClassifier
+        from metaopt.data import LocalSource
+
+        search._HEARTBEAT_SECONDS = 1
+        wine = LocalSource({str(pmlb_root)!r}).load("wine_recognition", "classification")
+        real, calls = search.cv_score, []
+
+        def hangs_on_the_second(*args, **kwargs):
+            calls.append(args)
+            if len(calls) == 2:
+                print("running", flush=True)
+                time.sleep(600)
+            return real(*args, **kwargs)
+
+        search.cv_score = hangs_on_the_second
+        MetaOptClassifier(n_trials=3, spaces="linear", cv=3, random_state=0,
+                          storage={url!r}, recheck=False).fit(wine.X, wine.y)
+    """)
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                               text=True)
+    try:
+        assert process.stdout.readline().strip() == "running"
+    finally:
+        process.kill()
+        process.wait()
+    monkeypatch.setattr(search, "_HEARTBEAT_SECONDS", 1)
+    time.sleep(2.5)  # stale after twice the heartbeat
+    trials = _stopped_and_resumed(wine.X, wine.y, url)
+    assert trials[1].state == FAIL
+    assert optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(trials[2]) == 1
 
 
 def test_storage_resumes_a_search_with_a_shuffling_cv_and_no_random_state(wine, tmp_path):
@@ -504,6 +595,18 @@ def test_scoring_by_probabilities_leaves_out_svm(wine):
     assert (model.history_["state"] == "COMPLETE").all()
     with pytest.raises(ValueError, match="none of the families \\['svm'\\] have predict_proba"):
         MetaOptClassifier(n_trials=2, spaces="svm", scoring="roc_auc_ovr").fit(wine.X, wine.y)
+
+
+def test_a_best_model_without_probabilities_says_how_to_get_them(wine):
+    """Fitted with an SVC as its best model, the estimator has no predict_proba (so
+    soft voting or stacking fails); the error named only the attribute."""
+    model = MetaOptClassifier(n_trials=1, spaces="svm", cv=2, random_state=0).fit(wine.X, wine.y)
+    assert not hasattr(model, "predict_proba") and hasattr(model, "decision_function")
+    with pytest.raises(AttributeError) as raised:
+        model.predict_proba(wine.X)
+    # scikit-learn's available_if raises its own message from ours (in the traceback)
+    assert re.search(r"best model \(SVC\) has no predict_proba: .*'neg_log_loss'",
+                     str(raised.value.__cause__))
 
 
 def test_a_shuffling_cv_gives_every_trial_the_same_folds(wine):

@@ -135,6 +135,40 @@ def test_a_running_enqueued_configuration_is_taken(small_meta_model):
     assert TABREPO_SPACE.sample(study.ask(), "classification") == first
 
 
+def test_an_interrupted_trial_is_taken_in_its_run_and_free_in_the_next(small_meta_model,
+                                                                         objective):
+    """Ctrl-C fails the trial running the first portfolio pick. It counted as taken for
+    good, so a resumed study never ran that configuration; marked interrupted, a later
+    sampler (a resumed run) proposes it again, while the run that stopped it does not."""
+    from metaopt.samplers import mark_interrupted
+
+    study = optuna.create_study(sampler=make_sampler(small_meta_model))
+    first = small_meta_model.portfolio.suggest(1, None)["params"][0]
+
+    def stopped_by_ctrl_c(trial):
+        objective(trial)
+        mark_interrupted(study, trial)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(stopped_by_ctrl_c, n_trials=1)
+    assert study.trials[0].params == first
+    assert study.trials[0].state == optuna.trial.TrialState.FAIL
+    study.optimize(objective, n_trials=1)  # the same run: still taken
+    assert study.trials[1].params != first
+    resumed = optuna.load_study(study_name=study.study_name, storage=study._storage,
+                                sampler=make_sampler(small_meta_model))
+    resumed.optimize(objective, n_trials=1)
+    assert resumed.trials[2].params == first
+    # unmarked, a failure is the configuration's own: never proposed again
+    unmarked = optuna.create_study(sampler=make_sampler(small_meta_model))
+    unmarked.optimize(lambda t: objective(t) / 0, n_trials=1, catch=(ZeroDivisionError,))
+    again = optuna.load_study(study_name=unmarked.study_name, storage=unmarked._storage,
+                              sampler=make_sampler(small_meta_model))
+    again.optimize(objective, n_trials=1)
+    assert again.trials[1].params != first
+
+
 def test_hyperband_brackets_do_not_hide_trials(small_meta_model, objective):
     """Optuna's HyperbandPruner shows a sampler one bracket's trials; MetaSampler still
     learns from every trial and never proposes a configuration twice."""
