@@ -1,6 +1,6 @@
 """Fitted-state rules shared by metaopt's scikit-learn estimators: a failed ``fit``
-leaves an estimator unfitted, and an array can be given where a DataFrame was fitted
-(or an array of numpy's variable-width text)."""
+leaves an estimator unfitted, an array can be given where a DataFrame was fitted
+(or an array of numpy's variable-width text), and sparse input is made dense."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+
+# Sparse input is densified up to this many cells (the models' preprocessing is dense).
+MAX_DENSE_CELLS = 50_000_000
 
 
 def unfitted_on_error(fit: Callable) -> Callable:
@@ -74,3 +78,14 @@ def checkable_array(values):
         return values
     missing = pd.isna(values)
     return np.where(missing, np.nan, values) if missing.any() else values
+
+
+def densified(X, trains_on: str):
+    """``X``, made dense when sparse; a ValueError beyond ``MAX_DENSE_CELLS`` cells,
+    saying that ``trains_on`` (what needs dense data) does."""
+    if not sp.issparse(X):
+        return X
+    if np.prod(X.shape) > MAX_DENSE_CELLS:
+        raise ValueError(f"sparse X of shape {X.shape} is too large to densify (limit "
+                         f"{MAX_DENSE_CELLS:,} cells): {trains_on} on dense data")
+    return X.toarray()

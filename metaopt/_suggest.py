@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.model_selection import cross_val_score
 
 from metaopt import metafeatures
-from metaopt._checks import check_int
+from metaopt._checks import check_int, check_seed
 from metaopt.data import from_arrays
 from metaopt.data._dataset import as_dataset
 from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces
@@ -33,7 +33,8 @@ def _model_for(space: str, task: str, meta_model: MetaModel | str | None) -> Met
 
 
 def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
-            meta_model: MetaModel | str | None = None, random_state: int = 0) -> pd.DataFrame:
+            meta_model: MetaModel | str | None = None,
+            random_state: int | None = 0) -> pd.DataFrame:
     """Warm-start configurations of ``space`` for a dataset, without fitting any model.
 
     Parameters
@@ -51,7 +52,7 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
     meta_model : MetaModel or path, optional
         Defaults to the shipped one for ``space``. A model (shipped or not) trained on
         no dataset of this task type is refused with a ``ValueError``.
-    random_state : int
+    random_state : int or None
         Seed of the meta-features' subsamples and landmarker folds.
 
     Returns
@@ -65,7 +66,12 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
         ``.attrs["summary"]`` one line on the data, them and the picks' order. Fewer than
         ``n`` rows (with a warning) when the portfolio holds fewer.
     """
+    if not isinstance(space, str):
+        raise TypeError("space must be a str (a space name, or model families joined by "
+                        f"'+', e.g. 'svm+knn'), got {space!r}")
     n = check_int(n, "n")
+    random_state = check_seed(random_state, "random_state",
+                              "the seed of the meta-features' subsamples and landmarker folds")
     ds = as_dataset(X, y, task)
     model = _model_for(space, ds.task, meta_model)
     mf = metafeatures.compute_dataset(ds, random_state=random_state)

@@ -19,7 +19,6 @@ import joblib
 import numpy as np
 import optuna
 import pandas as pd
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.metrics import check_scoring, get_scorer
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
@@ -39,6 +38,7 @@ from metaopt._checks import check_seed
 from metaopt._fitted import (
     as_fitted_frame,
     checkable_array,
+    densified,
     refuse_text_array,
     unfitted_on_error,
 )
@@ -60,8 +60,6 @@ from metaopt.samplers._meta_sampler import _SOURCE, check_sampler
 from metaopt.spaces import SearchSpace, get_space, list_spaces
 from metaopt.spaces._combined import FAMILY
 
-# Sparse input is densified up to this many cells (the families' preprocessing is dense).
-MAX_DENSE_CELLS = 50_000_000
 # Ensemble selection: out-of-fold predictions kept for this many of the best trials,
 # and time kept at the end to refit about this many of them.
 _ENSEMBLE_CANDIDATES = 30
@@ -350,12 +348,7 @@ class _MetaOptSearch(BaseEstimator):
             refuse_text_array(self, X)
         X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
                           ensure_all_finite="allow-nan", dtype="numeric")
-        if sp.issparse(X):
-            if np.prod(X.shape) > MAX_DENSE_CELLS:
-                raise ValueError(f"sparse X of shape {X.shape} is too large to densify "
-                                 f"(limit {MAX_DENSE_CELLS:,} cells): the model families' "
-                                 "preprocessing works on dense data")
-            X = X.toarray()
+        X = densified(X, "the model families' preprocessing works")
         return X if reset else as_fitted_frame(self, X)
 
     # ------------------------------------------------------------------ fit

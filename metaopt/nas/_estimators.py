@@ -29,6 +29,7 @@ from metaopt import metafeatures
 from metaopt._fitted import (
     as_fitted_frame,
     checkable_array,
+    densified,
     refuse_text_array,
     unfitted_on_error,
 )
@@ -134,7 +135,8 @@ class _BaseMetaMLP(BaseEstimator):
         check("pruner", self.pruner in PRUNERS, f"one of {list(PRUNERS)}")
         check("n_iter_no_change", _is_int(self.n_iter_no_change) and self.n_iter_no_change >= 1,
               "an int >= 1")
-        check("verbose", _is_int(self.verbose) and self.verbose >= 0, "an int >= 0")
+        check("verbose", isinstance(self.verbose, numbers.Integral) and self.verbose >= 0,
+              "an int >= 0 or a bool")
 
     def _resolve_prior(self) -> ArchitecturePrior | None:
         prior = self.prior
@@ -215,10 +217,10 @@ class _BaseMetaMLP(BaseEstimator):
         # a Series as its values: scikit-learn keeps a pyarrow decimal one as Decimal
         # objects, which the meta-features then refused as a target that is no number
         y = y.to_numpy() if isinstance(y, pd.Series) else checkable_array(y)
-        y = column_or_1d(check_array(y, ensure_2d=False,
-                                     dtype="numeric" if numeric else None,
-                                     ensure_all_finite=numeric, input_name="y"), warn=True)
+        y = column_or_1d(y, warn=True)
         check_target_present(y)
+        y = check_array(y, ensure_2d=False, dtype="numeric" if numeric else None,
+                        ensure_all_finite=numeric, input_name="y")
         check_consistent_length(raw, y)
         target = self._encode_target(y)
         rng = check_random_state(self.random_state)
@@ -258,8 +260,8 @@ class _BaseMetaMLP(BaseEstimator):
         done = study.get_trials(deepcopy=False,
                                 states=(optuna.trial.TrialState.COMPLETE,))
         if not done:
-            raise RuntimeError(f"no trial completed within the budget (n_trials="
-                               f"{self.n_trials}, time_budget={self.time_budget}); raise it")
+            raise ValueError(f"no trial completed within the budget (n_trials="
+                             f"{self.n_trials}, time_budget={self.time_budget}); raise it")
         best = study.best_trial
         self.study_ = study
         self.best_params_ = dict(best.params)
@@ -274,7 +276,8 @@ class _BaseMetaMLP(BaseEstimator):
         return self
 
     def _validate_X(self, X, reset: bool) -> pd.DataFrame | np.ndarray:
-        """``X`` checked: a DataFrame as given, anything else as a float array."""
+        """``X`` checked: a DataFrame as given, anything else (a sparse matrix densified, as
+        MetaOptClassifier does) as a float array."""
         if isinstance(X, pd.DataFrame):
             X = with_string_names(X)
             validate_data(self, X, reset=reset, skip_check_array=True)
@@ -284,8 +287,9 @@ class _BaseMetaMLP(BaseEstimator):
         X = checkable_array(X)
         if not reset:
             refuse_text_array(self, X)
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
-                          ensure_all_finite="allow-nan")
+        X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
+                          dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
+        X = densified(X, "the MLP trains")
         return X if reset else as_fitted_frame(self, X)
 
     def _encode_X(self, X, reset: bool) -> np.ndarray:
@@ -303,6 +307,7 @@ class _BaseMetaMLP(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
         return tags
 
     # ------------------------------------------------------------------ predict
@@ -356,8 +361,8 @@ _PARAMS_DOC = """
         ``"auto"`` uses CUDA when available, else CPU.
     random_state : int, RandomState or None
         Seeds the splits, the prior's draws, the sampler and the training.
-    verbose : int, default=0
-        > 0 shows Optuna's per-trial log.
+    verbose : int or bool, default=0
+        > 0 (or True) shows Optuna's per-trial log.
 """
 
 _ATTRS_DOC = """

@@ -31,6 +31,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from metaopt import MetaOptClassifier, MetaOptRegressor
+from metaopt.nas import MetaMLPClassifier
 from metaopt.data import LocalSource
 from metaopt.spaces import make_preprocessor
 
@@ -517,6 +518,13 @@ def test_sparse_input_and_sample_weight(wine):
                                   random_state=0).fit(X, wine.y, sample_weight=weights)
     assert model.best_family_ == "linear"
     assert model.score(X, wine.y) > 0.8
+
+
+@pytest.mark.parametrize("make", [MetaOptClassifier, MetaMLPClassifier])
+def test_sparse_input_too_large_to_densify_is_refused(make):
+    huge = sp.csr_matrix((5_000_000, 11))  # no stored value: free to build
+    with pytest.raises(ValueError, match=r"too large to densify \(limit 50,000,000 cells\)"):
+        make(n_trials=1).fit(huge, np.arange(5_000_000) % 2)
 
 
 def test_fit_warnings_point_at_the_caller(wine):

@@ -231,7 +231,7 @@ def test_invalid_parameters_raise_in_fit(params, error, message):
 
 def test_bad_data_gives_clear_errors():
     X, y = make_classification(40, 4, random_state=0)
-    with pytest.raises(ValueError, match="Input y contains NaN"):
+    with pytest.raises(ValueError, match=r"y contains 1 missing value\(s\) \(NaN\); drop"):
         MetaMLPRegressor(**TINY).fit(X, np.where(np.arange(40) == 3, np.nan, 1.0))
     with pytest.raises(ValueError, match="Input X contains infinity"):
         MetaMLPClassifier(**TINY).fit(np.where(X > 1, np.inf, X), y)
@@ -337,3 +337,20 @@ def test_regression_needs_two_validation_rows():
         MetaMLPRegressor(**{**TINY, "cv": 0.002}).fit(X, y)
     with pytest.raises(ValueError, match="n_prior_trials=5000 exceeds the prior's pool"):
         MetaMLPRegressor(**{**TINY, "n_prior_trials": 5000}).fit(X, y)
+
+
+def test_input_the_main_estimator_takes(wine):
+    """As MetaOptClassifier: ``verbose=True`` (was "verbose must be an int >= 0") and a
+    sparse X (was scikit-learn's "Sparse data was passed for X, but dense data is
+    required") are accepted; a budget no trial completes in is a ValueError (was a
+    RuntimeError)."""
+    from scipy import sparse
+
+    X, y = wine
+    dense = MetaMLPClassifier(**TINY, random_state=0).fit(X, y)
+    model = MetaMLPClassifier(**TINY, random_state=0, verbose=True).fit(sparse.csr_matrix(X), y)
+    np.testing.assert_allclose(model.predict_proba(sparse.csc_matrix(X)), dense.predict_proba(X))
+    with pytest.raises(ValueError, match="verbose must be an int >= 0 or a bool, got -1"):
+        MetaMLPClassifier(**{**TINY, "verbose": -1}).fit(X, y)
+    with pytest.raises(ValueError, match="no trial completed within the budget"):
+        MetaMLPClassifier(**{**TINY, "time_budget": 1e-9}).fit(X, y)
