@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import importlib
 import numbers
+import os
+import socket
 import sys
 import threading
 import time
@@ -19,6 +21,8 @@ import joblib
 import numpy as np
 import optuna
 import pandas as pd
+import sqlalchemy
+from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.metrics import check_scoring, get_scorer
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
@@ -72,9 +76,13 @@ _ENSEMBLE_RESERVE = 5
 _ERROR = "error"  # user attribute: why a trial failed
 _SAMPLED_BY = "sampled_by"  # user attribute: the fit's sampler, for a trial without a reason
 _WARM_UP = "metaopt-import-torch-dynamo"
-# a stored search's trials beat every this many seconds; a trial silent for twice as
-# long belonged to a dead process: it fails, and a resumed search runs it again
+# A stored search's trials beat every _HEARTBEAT_SECONDS; a trial silent for
+# _GRACE_SECONDS belonged to a dead process (on another host: this host's dead ones are
+# found at once by their process id), so it fails, and a search runs it again. A process
+# paused for longer (Ctrl-Z, a laptop asleep) finds its trial failed and stops.
 _HEARTBEAT_SECONDS = 10
+_GRACE_SECONDS = 120
+_PROCESS = "metaopt:process"  # trial system attribute: "host:pid" of the process running it
 COMPLETE = optuna.trial.TrialState.COMPLETE
 # ensemble_size="auto": rounds of ensemble selection per task, from the estimator
 # benchmark (docs/estimators.md): averaging gains R² in regression, not accuracy
@@ -163,18 +171,64 @@ def _reshuffled(cv, seed: int | None):
 
 
 def _resumable(url: Any) -> Any:
-    """The storage at URL ``url`` with heartbeats: the next search on it fails a trial
-    whose process died and runs its configuration again, once (twice dead, the
-    configuration may be what kills it). None and storage objects (the caller's own
-    settings) are returned as they are."""
-    if not isinstance(url, str):
+    """The storage at URL ``url`` with heartbeats: a search on it fails a trial whose
+    process (on another host) has been silent for ``_GRACE_SECONDS`` and runs it again
+    (:func:`_retry`). None, in-memory SQLite (one process; a heartbeat thread would get
+    a database of its own) and storage objects (the caller's own settings) are returned
+    as they are."""
+    if not isinstance(url, str) or _in_memory(url):
         return url
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.storages.RDBStorage(
-            url, heartbeat_interval=_HEARTBEAT_SECONDS,
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                max_retry=1))
+            url, heartbeat_interval=_HEARTBEAT_SECONDS, grace_period=_GRACE_SECONDS,
+            heartbeat_stale_trial_callback=_retry())
+
+
+def _retry() -> optuna.storages.RetryHeartbeatStaleTrialCallback:
+    """Optuna's callback that runs a dead process's trial again, once (twice dead, the
+    configuration may be what kills it)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+
+
+def _in_memory(url: str) -> bool:
+    parsed = sqlalchemy.engine.make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
+def _this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _fail_dead_trials(study: optuna.Study) -> None:
+    """Fail the running trials of this host's processes that are gone (a fit killed or
+    crashed) and run each again, once, as the heartbeat does for other hosts' after its
+    grace period: a search resumed at once runs them. POSIX only (elsewhere the heartbeat
+    alone): a trial of a live process or of another host is left alone."""
+    if os.name != "posix":
+        return
+    host = socket.gethostname()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        owner_host, _, pid = str(trial.system_attrs.get(_PROCESS, "")).rpartition(":")
+        if owner_host != host or not pid.isdigit() or _alive(int(pid)):
+            continue
+        try:
+            if study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
+                _retry()(study, study._storage.get_trial(trial._trial_id))
+        except optuna.exceptions.UpdateFinishedTrialError:
+            pass  # another process failed it first (and retried it)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
 
 
 def _copy_of(sampler: optuna.samplers.BaseSampler) -> optuna.samplers.BaseSampler:
@@ -494,23 +548,34 @@ class _MetaOptSearch(BaseEstimator):
         n_folds = max(len(folds), 2)
         errors: list[str] = []  # why trials failed, in order
 
+        started: list[int] = []  # numbers of the trials this fit ran
+
         def run(trial: optuna.Trial, function, *args):
             if deadline is None:
                 return function(*args)
             left = deadline - time.perf_counter() - self._refit_reserve(study)
             if left <= 0:
                 study.stop()
-                mark_interrupted(study, trial, "time budget spent")
                 raise optuna.TrialPruned("time budget spent")
             limit = left
-            if trial.number == 0:
-                # the first trial may not take all the time: leave room for a second when
-                # n_trials allows one, else for the refit (about one fit on all the rows:
-                # the trial is k fits on (k - 1) / k of them)
-                limit = left / 2 if self.n_trials != 1 else left * (1 - 1 / n_folds)
+            if trial.number == started[0]:
+                # the fit's first trial may not take all the time: leave room for a second
+                # when n_trials allows one, else for the refit (about one fit on all the
+                # rows: the trial is k fits on (k - 1) / k of them)
+                limit = left / 2 if n_left != 1 else left * (1 - 1 / n_folds)
             return function(*args, fold_map=partial(worker.map, seconds=limit))
 
         def objective(trial: optuna.Trial) -> float:
+            started.append(trial.number)
+            if self.storage is not None:
+                study._storage.set_trial_system_attr(trial._trial_id, _PROCESS, _this_process())
+            try:
+                return evaluate_trial(trial)
+            except KeyboardInterrupt:  # the user's, not the configuration's: run it again
+                mark_interrupted(study, trial, "KeyboardInterrupt")
+                raise
+
+        def evaluate_trial(trial: optuna.Trial) -> float:
             # kept with the trial: a fit resuming the stored study may use another sampler
             trial.set_user_attr(_SAMPLED_BY, self._sampler_label())
             try:
@@ -526,12 +591,12 @@ class _MetaOptSearch(BaseEstimator):
                                      "folds hold 2 rows or more, or another scoring) or "
                                      "overflowing (squares of a target above 1e154: rescale y)")
             except TrialTimeout as exc:
-                mark_interrupted(study, trial, str(exc))
+                # too slow for the time it got: it stays taken (given it again, a resumed
+                # search spent its whole budget on it, fit after fit)
                 raise optuna.TrialPruned(str(exc)) from None
-            except KeyboardInterrupt:
-                mark_interrupted(study, trial, "KeyboardInterrupt")
-                raise
             except optuna.TrialPruned:
+                # the budget was spent before it ran: a resumed search runs it
+                mark_interrupted(study, trial, "time budget spent")
                 raise
             except Exception as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
@@ -559,6 +624,8 @@ class _MetaOptSearch(BaseEstimator):
                     del out_of_fold[min(out_of_fold, key=lambda n: (out_of_fold[n][0], -n))]
             return score
 
+        if self.storage is not None:
+            _fail_dead_trials(study)
         done = len(study.get_trials(deepcopy=False, states=(COMPLETE,)))
         n_left = None if self.n_trials is None else max(self.n_trials - done, 0)
         if n_left != 0:
@@ -746,10 +813,15 @@ def _best_has(method: str):
     def check(self) -> bool:
         if not hasattr(self, "best_estimator_") or hasattr(self.best_estimator_, method):
             return True
-        raise AttributeError(
-            f"this {type(self).__name__}'s best model ({type(self.best_estimator_[-1]).__name__}) "
-            f"has no {method}: to search only families that have it, pass a scoring that "
-            "needs it (such as 'neg_log_loss' for predict_proba) or spaces= without it")
+        model = self.best_estimator_
+        if isinstance(model, FittedEnsemble):
+            raise AttributeError(f"this {type(self).__name__} predicts with an ensemble, "
+                                 f"which has no {method}: pass ensemble_size=1")
+        advice = ("pass a scoring that needs probabilities (such as 'neg_log_loss'), which "
+                  "searches only families that have them, or spaces= without this family"
+                  if method == "predict_proba" else "pass spaces= without this family")
+        raise AttributeError(f"this {type(self).__name__}'s best model "
+                             f"({type(model[-1]).__name__}) has no {method}: {advice}")
     return check
 
 
@@ -800,9 +872,12 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         known by its pickle, a function by its module and name; one that cannot be
         pickled, such as a lambda or ``make_scorer`` of one, starts a study each fit).
         Without ``random_state``, a shuffling ``cv`` then draws its shuffle from the
-        data: the same folds on resuming. Nothing is lost to an interruption: the trials
-        that ``time_budget`` or Ctrl-C stopped, and those of a process that died (no
-        heartbeat for 20 s), run again when the search resumes.
+        data: the same folds on resuming. Nothing is lost to an interruption: a trial
+        stopped by Ctrl-C or that ``time_budget`` left no time to run, or left running
+        by a process that died, is free to run again when the search resumes (a dead
+        process of this host is seen at once; of another host, after 2 minutes without
+        a heartbeat). A trial that overran the time it got stays taken. A storage
+        object, rather than a URL, is used as given.
     ensemble_size : int or "auto", default="auto"
         1: the best configuration alone predicts. More: rounds of greedy ensemble
         selection (Caruana et al., 2004) over the out-of-fold predictions of the better

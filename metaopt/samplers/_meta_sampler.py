@@ -140,11 +140,14 @@ def mark_interrupted(study: Study, trial: FrozenTrial | optuna.Trial,
                      reason: str = "interrupted") -> None:
     """Mark a running trial as stopped from outside (a time budget, Ctrl-C) rather than
     by its configuration: once it has failed or been pruned without a score, a
-    :class:`MetaSampler` of a later run proposes its configuration again instead of
-    counting it as taken. (The trials of a dead process: Optuna's
-    ``RetryFailedTrialCallback`` as an RDB storage's ``heartbeat_stale_trial_callback``
-    runs them again.)"""
-    study._storage.set_trial_system_attr(trial._trial_id, _INTERRUPTED, reason)
+    :class:`MetaSampler` of a later run no longer counts its configuration as taken (the
+    warm start's picks come back in their order; the ranker may propose it again). The
+    mark names the trial, so a copy of it (Optuna's retry of a trial copies its
+    attributes) marks nothing. (The trials of a dead process: Optuna's
+    ``RetryHeartbeatStaleTrialCallback`` as an RDB storage's
+    ``heartbeat_stale_trial_callback`` runs them again.)"""
+    study._storage.set_trial_system_attr(trial._trial_id, _INTERRUPTED,
+                                         {"trial": trial.number, "reason": reason})
 
 
 def _task_of(meta_features: pd.Series | None, task: str | None) -> str | None:
@@ -590,10 +593,7 @@ class MetaSampler(BaseSampler):
                 entry = self._finished[t._trial_id]  # a finished trial never changes
             else:
                 entry = self._observation(t, sign)
-                # a dead process's trial is failed first and marked after (the storage's
-                # heartbeat callback): not cached until marked
-                if t.state.is_finished() and (t.state != TrialState.FAIL
-                                              or _INTERRUPTED in t.system_attrs):
+                if t.state.is_finished():
                     self._finished[t._trial_id] = entry
             if entry is None:
                 continue
@@ -765,7 +765,9 @@ class MetaSampler(BaseSampler):
         """Whether trial ``t`` was stopped from outside, without a score, in an earlier
         run (:func:`mark_interrupted`): its configuration is free to be tried again. In
         the run that stopped it, it stays taken: a time budget would stop it again."""
-        return (_INTERRUPTED in t.system_attrs and t._trial_id not in self._run_here
+        mark = t.system_attrs.get(_INTERRUPTED)
+        return (isinstance(mark, dict) and mark.get("trial") == t.number
+                and t._trial_id not in self._run_here
                 and (t.state == TrialState.FAIL
                      or t.state == TrialState.PRUNED and not t.intermediate_values))
 

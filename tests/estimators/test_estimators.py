@@ -31,8 +31,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from metaopt import MetaOptClassifier, MetaOptRegressor
-from metaopt.nas import MetaMLPClassifier
 from metaopt.data import LocalSource
+from metaopt.nas import MetaMLPClassifier
 from metaopt.spaces import make_preprocessor
 
 COMPLETE, FAIL, PRUNED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL,
@@ -261,55 +261,75 @@ def test_history_of_a_resumed_search_says_which_sampler_drew_each_trial(wine, tm
     assert "warm start:\n  none\n" in meta.summary()
 
 
-def _stopped_and_resumed(X, y, url):
-    """The trials of a stored search of 3, once resumed: the second was stopped."""
-    settings = dict(spaces="linear", cv=3, random_state=0, storage=url, recheck=False)
-    trials = MetaOptClassifier(n_trials=3, **settings).fit(X, y).study_.trials
-    stopped = trials[1]
-    # its configuration ran again (it was taken for good: the resumed search skipped it)
-    assert trials[2].state == COMPLETE and trials[2].params == stopped.params
-    return trials
+def _resumed(X, y, url, recheck=False):
+    """The trials of a stored search of 3 configurations, resumed."""
+    return MetaOptClassifier(n_trials=3, spaces="linear", cv=3, random_state=0, storage=url,
+                             recheck=recheck).fit(X, y).study_.trials
 
 
-def test_trials_stopped_by_ctrl_c_or_the_time_budget_run_again_on_resume(wine, tmp_path,
-                                                                          monkeypatch):
+def _raising_on_call(monkeypatch, n, exception):
+    """Make the n-th CV evaluation of the estimators raise ``exception``."""
     import metaopt.estimators._search as search
 
-    real = search.cv_score
-    calls = []
+    real, calls = search.cv_score, []
 
-    def ctrl_c_on_the_second(*args, **kwargs):
+    def evaluate(*args, **kwargs):
         calls.append(args)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
+        if len(calls) == n:
+            raise exception
         return real(*args, **kwargs)
 
-    url = f"sqlite:///{tmp_path / 'ctrl_c.db'}"
-    monkeypatch.setattr(search, "cv_score", ctrl_c_on_the_second)
-    with pytest.raises(KeyboardInterrupt):
-        MetaOptClassifier(n_trials=3, spaces="linear", cv=3, random_state=0, storage=url,
-                          recheck=False).fit(wine.X, wine.y)
-    monkeypatch.setattr(search, "cv_score", real)
-    stopped = _stopped_and_resumed(wine.X, wine.y, url)[1]
-    assert stopped.state == FAIL and stopped.system_attrs["metaopt:interrupted"]
+    monkeypatch.setattr(search, "cv_score", evaluate)
 
-    url = f"sqlite:///{tmp_path / 'budget.db'}"
+
+@pytest.mark.parametrize("recheck", [False, True])
+def test_a_trial_stopped_by_ctrl_c_runs_again_on_resume(wine, tmp_path, monkeypatch, recheck):
+    """Ctrl-C fails the trial and its configuration was taken for good: the resumed
+    search skipped it. With recheck, the second call is the first trial's confirmation
+    of its new best (once outside the handler: not marked, lost)."""
+    url = f"sqlite:///{tmp_path / 'ctrl_c.db'}"
+    with monkeypatch.context() as patch:
+        _raising_on_call(patch, 2, KeyboardInterrupt)
+        with pytest.raises(KeyboardInterrupt):
+            _resumed(wine.X, wine.y, url, recheck)
+    trials = _resumed(wine.X, wine.y, url, recheck)
+    stopped = trials[0 if recheck else 1]
+    assert stopped.state == FAIL
+    assert stopped.system_attrs["metaopt:interrupted"]["reason"] == "KeyboardInterrupt"
+    again = trials[stopped.number + 1]
+    assert again.state == COMPLETE and again.params == stopped.params
+
+
+def test_the_time_budget_frees_a_trial_it_never_ran_not_one_too_slow(wine, tmp_path,
+                                                                      monkeypatch):
+    """A trial the spent budget stopped before it ran runs when the search resumes; one
+    that overran the time it got stays taken (given it again, a resumed search spent its
+    whole budget on it, fit after fit)."""
+    from metaopt._isolated import TrialTimeout
+
+    url = f"sqlite:///{tmp_path / 'spent.db'}"
     with monkeypatch.context() as patch:  # the time left is spent after the first trial
         patch.setattr(MetaOptClassifier, "_refit_reserve",
                       lambda self, study: 1e9 if len(study.trials) > 1 else 0.0)
         MetaOptClassifier(n_trials=3, time_budget=60, spaces="linear", cv=3, random_state=0,
                           storage=url, recheck=False).fit(wine.X, wine.y)
-    stopped = _stopped_and_resumed(wine.X, wine.y, url)[1]
-    assert stopped.state == PRUNED and stopped.system_attrs["metaopt:interrupted"]
+    trials = _resumed(wine.X, wine.y, url)
+    assert trials[1].state == PRUNED and trials[1].system_attrs["metaopt:interrupted"]
+    assert trials[2].state == COMPLETE and trials[2].params == trials[1].params
+
+    url = f"sqlite:///{tmp_path / 'too_slow.db'}"
+    with monkeypatch.context() as patch:
+        _raising_on_call(patch, 2, TrialTimeout("evaluation stopped after 1.0 s"))
+        _resumed(wine.X, wine.y, url)
+    trials = _resumed(wine.X, wine.y, url)
+    assert trials[1].state == PRUNED and "metaopt:interrupted" not in trials[1].system_attrs
+    assert all(t.params != trials[1].params for t in trials[2:])
 
 
-def test_the_trial_of_a_killed_process_runs_again_on_resume(wine, pmlb_root, tmp_path,
-                                                            monkeypatch):
+def test_the_trial_of_a_killed_process_runs_again_on_resume(wine, pmlb_root, tmp_path):
     """A process killed mid-trial leaves the trial RUNNING, and its configuration was
-    taken for good; once its heartbeat is stale, the resumed search fails it and runs
-    its configuration again."""
-    import metaopt.estimators._search as search
-
+    taken for good. A search resumed at once on the same host fails it (its process is
+    gone) and runs its configuration again, with Optuna's retry."""
     url = f"sqlite:///{tmp_path / 'killed.db'}"
     script = textwrap.dedent(f"""
         import time
@@ -317,7 +337,6 @@ def test_the_trial_of_a_killed_process_runs_again_on_resume(wine, pmlb_root, tmp
         from metaopt import MetaOptClassifier
         from metaopt.data import LocalSource
 
-        search._HEARTBEAT_SECONDS = 1
         wine = LocalSource({str(pmlb_root)!r}).load("wine_recognition", "classification")
         real, calls = search.cv_score, []
 
@@ -339,11 +358,22 @@ def test_the_trial_of_a_killed_process_runs_again_on_resume(wine, pmlb_root, tmp
     finally:
         process.kill()
         process.wait()
-    monkeypatch.setattr(search, "_HEARTBEAT_SECONDS", 1)
-    time.sleep(2.5)  # stale after twice the heartbeat
-    trials = _stopped_and_resumed(wine.X, wine.y, url)
+    trials = _resumed(wine.X, wine.y, url)
     assert trials[1].state == FAIL
-    assert optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(trials[2]) == 1
+    assert trials[2].state == COMPLETE and trials[2].params == trials[1].params
+    assert trials[2].system_attrs["failed_trial"] == 1  # Optuna's retry of it
+
+
+def test_only_a_storage_url_of_a_database_gets_heartbeats():
+    """An in-memory SQLite URL got heartbeats too: the heartbeat thread opened a database
+    of its own, without tables, and printed a traceback at every trial."""
+    from metaopt.estimators._search import _resumable
+
+    assert _resumable("sqlite:///:memory:") == "sqlite:///:memory:"
+    assert _resumable("sqlite://") == "sqlite://"
+    storage = optuna.storages.InMemoryStorage()
+    assert _resumable(storage) is storage  # the caller's own settings
+    assert _resumable(None) is None
 
 
 def test_storage_resumes_a_search_with_a_shuffling_cv_and_no_random_state(wine, tmp_path):
@@ -615,6 +645,13 @@ def test_a_best_model_without_probabilities_says_how_to_get_them(wine):
     # scikit-learn's available_if raises its own message from ours (in the traceback)
     assert re.search(r"best model \(SVC\) has no predict_proba: .*'neg_log_loss'",
                      str(raised.value.__cause__))
+    ensemble = MetaOptClassifier(n_trials=4, spaces=["linear", "knn"], cv=2, random_state=0,
+                                 ensemble_size=5).fit(wine.X, wine.y)
+    assert len(ensemble.ensemble_) == 2
+    with pytest.raises(AttributeError) as raised:
+        ensemble.decision_function(wine.X)
+    assert "ensemble, which has no decision_function: pass ensemble_size=1" in str(
+        raised.value.__cause__)
 
 
 def test_a_shuffling_cv_gives_every_trial_the_same_folds(wine):

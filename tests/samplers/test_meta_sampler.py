@@ -160,6 +160,17 @@ def test_an_interrupted_trial_is_taken_in_its_run_and_free_in_the_next(small_met
                                 sampler=make_sampler(small_meta_model))
     resumed.optimize(objective, n_trials=1)
     assert resumed.trials[2].params == first
+    # a copy of the mark (Optuna's retry of a trial copies its attributes) marks nothing
+    copy = optuna.trial.create_trial(
+        state=optuna.trial.TrialState.FAIL, params=first,
+        distributions=study.trials[0].distributions,
+        system_attrs={k: study.trials[0].system_attrs[k]
+                      for k in ("metaopt:interrupted", "metaopt:config")})
+    copied = optuna.create_study()
+    copied.add_trials([study.trials[0], copy])
+    copied.sampler = make_sampler(small_meta_model)
+    copied.optimize(objective, n_trials=1)
+    assert copied.trials[2].params != first
     # unmarked, a failure is the configuration's own: never proposed again
     unmarked = optuna.create_study(sampler=make_sampler(small_meta_model))
     unmarked.optimize(lambda t: objective(t) / 0, n_trials=1, catch=(ZeroDivisionError,))
