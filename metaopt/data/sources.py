@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -254,12 +255,26 @@ class LocalSource:
             raise DatasetLoadError(f"could not read {path}: {type(exc).__name__}: {exc}") from exc
         if self.target not in table.columns:
             raise DatasetLoadError(_no_target(path, self.target, list(table.columns)))
+        table = _without_saved_index(table, path)
         y = table.pop(self.target)
         for col in _categorical_features(path.parent / "metadata.yaml", table.columns):
             table[col] = table[col].astype("category")
         frame, target, task = validate(table, y, task)
         return Dataset(X=frame, y=target, task=task, name=name, source="local", source_id=str(path))
 
+
+
+def _without_saved_index(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``table`` without a first column that is a saved pandas index (``to_csv`` without
+    ``index=False``: named ``Unnamed: 0`` when read back, holding 0, 1, ..., n - 1), with a
+    warning: row numbers are no feature."""
+    first = table.columns[0] if len(table.columns) else None
+    if first != "Unnamed: 0" or not table[first].equals(pd.Series(range(len(table)))):
+        return table
+    warnings.warn(f"{path}: its first column, unnamed, holds the row numbers 0 to "
+                  f"{len(table) - 1} (a saved pandas index): not used as a feature",
+                  stacklevel=4)
+    return table.drop(columns=first)
 
 
 def _no_target(path: Path, target: str, columns: list) -> str:

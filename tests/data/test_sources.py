@@ -186,6 +186,19 @@ def test_load_table_errors(tmp_path):
 
 
 
+def test_load_table_drops_a_saved_pandas_index(pmlb_root, tmp_path):
+    """A CSV written by to_csv without index=False held the row numbers as a feature
+    (column 'Unnamed: 0'), which metaopt suggest and its meta-features used."""
+    table = pd.read_csv(pmlb_root / "credit_g" / "credit_g.tsv.gz", sep="\t")
+    table.to_csv(tmp_path / "with_index.csv")
+    with pytest.warns(UserWarning, match=r"row numbers 0 to 999 \(a saved pandas index\)"):
+        ds = load_table(tmp_path / "with_index.csv", "target")
+    assert list(ds.X.columns) == list(table.columns.drop("target"))
+    # an unnamed first column of other values is data: kept
+    table.set_index(table.index + 1).to_csv(tmp_path / "numbered_from_1.csv")
+    assert "Unnamed: 0" in load_table(tmp_path / "numbered_from_1.csv", "target").X.columns
+
+
 def test_load_table_names_the_target_a_typo_missed(pmlb_root, tmp_path):
     """credit_g's target is its 21st column: the error listed the first 10 columns only,
     cut without saying so, and a wrong-case target name got no hint."""
