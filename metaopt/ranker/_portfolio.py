@@ -72,7 +72,10 @@ class Portfolio:
     Attributes
     ----------
     regret_ : ndarray (n_tasks, n_configs)
-        Normalized regret of each configuration on each training dataset.
+        Normalized regret of each configuration on each training dataset (where it was
+        not evaluated, its mean regret elsewhere).
+    evaluated_ : ndarray of bool (n_tasks, n_configs)
+        Where the regret was measured, not imputed.
     config_ids_, params_ : list
         The candidate configurations.
     task_keys_ : list of str
@@ -93,6 +96,7 @@ class Portfolio:
         col_mean = np.divide(np.nansum(regret, axis=0), evaluated.sum(axis=0),
                              out=np.ones(regret.shape[1]), where=evaluated.any(axis=0))
         self.regret_ = np.where(evaluated, regret, col_mean[None, :])
+        self.evaluated_ = evaluated
         self.space_ = matrix.space
         self.config_ids_ = list(matrix.configs.index)
         self.params_ = list(matrix.configs["params"])
@@ -149,7 +153,7 @@ class Portfolio:
         rows = []
         for step, c in enumerate(order):
             winners = [self.task_keys_[t] for t in np.flatnonzero(
-                (self.regret_[:, c] == 0) & (weights > 0))]
+                (self.regret_[:, c] == 0) & self.evaluated_[:, c] & (weights > 0))]
             rows.append({
                 "config_id": self.config_ids_[c],
                 "params": self.params_[c],
@@ -165,7 +169,7 @@ class Portfolio:
         if not cols:
             raise ValueError("restrict kept no configuration of the portfolio")
         out = copy.copy(self)
-        out.regret_ = self.regret_[:, cols]
+        out.regret_, out.evaluated_ = self.regret_[:, cols], self.evaluated_[:, cols]
         out.config_ids_ = [self.config_ids_[i] for i in cols]
         out.params_ = [self.params_[i] for i in cols]
         return out
@@ -178,6 +182,9 @@ class Portfolio:
             "config_ids": self.config_ids_, "params": self.params_,
             "task_keys": self.task_keys_, "task_types": self.task_types_,
             "regret": np.round(self.regret_, 5).tolist(),
+            # [task, configuration] of the regrets imputed (absent: none)
+            **({"unevaluated": np.argwhere(~self.evaluated_).tolist()}
+               if not self.evaluated_.all() else {}),
             "task_vectors": np.round(self.task_vectors_, 5).tolist(),
             "scaler": self.scaler_.to_dict(),
         }))
@@ -199,9 +206,12 @@ class Portfolio:
             self.config_ids_, self.params_ = data["config_ids"], data["params"]
             self.task_keys_, self.task_types_ = data["task_keys"], data["task_types"]
             self.regret_ = np.asarray(data["regret"], dtype=float)
+            self.evaluated_ = np.ones(self.regret_.shape, dtype=bool)
+            for task, config in data.get("unevaluated", []):
+                self.evaluated_[task, config] = False
             self.task_vectors_ = np.asarray(data["task_vectors"], dtype=float)
             self.scaler_ = MetaFeatureScaler.from_dict(data["scaler"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ValueError(f"{path} is not a readable metaopt portfolio: {exc!r}") from exc
         self._check_sizes(path)
         return self

@@ -155,3 +155,22 @@ def test_configurations_none_of_the_tasks_evaluated_count_as_the_worst():
     np.testing.assert_allclose(picks["expected_regret"].iloc[0], portfolio.regret_.mean(0).min())
     with pytest.raises(ValueError, match="no tasks"):
         Portfolio().fit(matrix.subset([]))
+
+
+def test_best_on_names_only_datasets_that_evaluated_the_configuration(tmp_path):
+    """A configuration evaluated on one dataset, where it was best, has an imputed regret
+    of 0 on the others: it was reported as best on every dataset, also after saving."""
+    scores = np.array([[0.9, 0.5, np.nan], [0.2, 0.8, 0.1], [0.3, 0.4, 0.6]])
+    from metaopt.metafeatures import FEATURE_NAMES
+
+    tasks = pd.DataFrame({"task": ["classification"] * 3}, index=["a", "b", "c"]).reindex(
+        columns=["task", *(f"mf_{name}" for name in FEATURE_NAMES)])  # meta-features NaN
+    configs = pd.DataFrame({"params": [{"x": i} for i in range(3)]}, index=["p", "q", "r"])
+    sparse = Portfolio().fit(PerformanceMatrix("toy", tasks, configs, scores))
+    picks = sparse.suggest(3).set_index("config_id")
+    assert picks.loc["p", "best_on"] == ["a"]  # imputed 0 on b, not measured there
+    assert picks.loc["r", "best_on"] == ["c"]
+    again = Portfolio.load(sparse.save(tmp_path / "portfolio.json"))
+    pd.testing.assert_frame_equal(again.suggest(3), sparse.suggest(3))
+    assert again.restrict(lambda p: p["x"] != 1).evaluated_.tolist() == [
+        [True, False], [True, True], [True, True]]
