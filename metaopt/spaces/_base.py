@@ -122,6 +122,12 @@ def _check_value(space: str, name: str, dist: BaseDistribution, value: Any) -> A
     return value
 
 
+def _is_missing(value: Any) -> bool:
+    """None or NaN: how tables of configurations (YAHPO's, TabRepo's) leave out an inactive
+    parameter."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _unit(dist: FloatDistribution | IntDistribution, value: float) -> float:
     """Map a numeric value to [0, 1], on a log scale when ``dist.log``."""
     low, high, v = float(dist.low), float(dist.high), float(value)
@@ -350,8 +356,8 @@ class SearchSpace:
         (high - low)``, on logs when the distribution is log-scaled); categorical ->
         one-hot over its choices; then, for conditional or task-specific parameters,
         an ``":active"`` indicator. Inactive or absent conditional parameters encode as
-        zeros. Raises ``ValueError`` for unknown names, invalid values or a missing
-        unconditional parameter.
+        zeros. Raises ``ValueError`` for unknown names, invalid values (of an inactive
+        parameter too, unless None or NaN) or a missing unconditional parameter.
         """
         unknown = [k for k in params if k not in self._by_name]
         if unknown:
@@ -368,6 +374,8 @@ class SearchSpace:
                         f"{self.name}: parameter {p.name!r} is required to encode; "
                         f"accepted: {_describe(d)}"
                     )
+                if p.name in params and not _is_missing(params[p.name]):
+                    _check_value(self.name, p.name, d, params[p.name])  # unused, yet valid
                 continue  # inactive: zeros, its active flag too
             value = _check_value(self.name, p.name, d, params[p.name])
             if isinstance(d, CategoricalDistribution):

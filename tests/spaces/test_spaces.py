@@ -733,6 +733,13 @@ def test_encode_rejects_bad_input():
         svm.encode({"kernel": "linear"})
     with pytest.raises(ValueError, match=r"'gamma' got 100.0; accepted: float in \[0.0001, 10.0\]"):
         svm.encode({"C": 1.0, "kernel": "rbf", "gamma": 100.0})
+    # inactive (a linear kernel has no gamma), an invalid value was accepted silently
+    with pytest.raises(ValueError, match=r"'gamma' got 'banana'"):
+        svm.encode({"C": 1.0, "kernel": "linear", "gamma": "banana"})
+    linear = svm.encode({"C": 1.0, "kernel": "linear"})
+    for left_out in (None, float("nan"), 0.5):  # how tables of configurations leave it out
+        np.testing.assert_array_equal(
+            svm.encode({"C": 1.0, "kernel": "linear", "gamma": left_out}), linear)
 
 
 # ---------------------------------------------------------------------- bad parameters
