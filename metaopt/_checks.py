@@ -32,3 +32,15 @@ def check_seed(value: Any, name: str, what: str) -> int | None:
 def repeated(values: Iterable) -> list:
     """The values that occur more than once in ``values``, sorted (for error messages)."""
     return sorted(v for v, n in Counter(values).items() if n > 1)
+
+
+def check_n_jobs(n_jobs: Any) -> None:
+    """``ValueError`` unless ``n_jobs`` is a nonzero integer (before any work starts)."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a nonzero integer (-1: every core), got {n_jobs!r}")
+
+
+def check_time_limit(time_limit: Any) -> None:
+    """``ValueError`` unless ``time_limit`` is None or positive seconds."""
+    if time_limit is not None and time_limit <= 0:
+        raise ValueError(f"time_limit must be > 0 seconds or None, got {time_limit!r}")

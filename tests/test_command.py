@@ -134,3 +134,31 @@ def test_demo_explains_its_choices(capsys):
     assert "n_trials must be an integer >= 1, got 0" in capsys.readouterr().err
     assert main(["demo", "--seed", "-1"]) == 2  # numpy's message did not name the seed
     assert "seed must be an integer >= 0, got -1" in capsys.readouterr().err
+
+
+def test_train_meta_model_checks_its_arguments_before_training(tmp_path, capsys):
+    """--out naming a file trained every model, then failed with "[Errno 20] Not a
+    directory: 'FILE/knn'"; --min-datasets 1 let a space of one dataset into training
+    ("need at least 2 training datasets, got 1"); --cost-only with a missing --out said
+    "[Errno 2] No such file or directory"."""
+    from metaopt.kb import KnowledgeBase, load_default
+
+    frame = load_default().to_frame()
+    frame = frame[(frame["space"] == "knn") & (frame["task"] == "classification")]
+    store = tmp_path / "kb.sqlite"
+    with KnowledgeBase(store) as kb:
+        kb.add_frame(frame[frame["dataset_key"].isin(frame["dataset_key"].unique()[:3])])
+    (tmp_path / "file").write_text("x")
+    base = ["train-meta-model", "--kb", str(store), "--iterations", "2", "--n-ensemble", "1",
+            "--min-datasets", "2", "--no-progress"]
+    for options, message in (
+            (["--out", str(tmp_path / "file")], "is a file: give a directory"),
+            (["--out", str(tmp_path / "file" / "models")], "is a file, not a folder"),
+            (["--out", str(tmp_path / "m"), "--min-datasets", "1"],
+             "min_datasets must be an integer >= 2, got 1"),
+            (["--out", str(tmp_path / "none"), "--cost-only"],
+             "holds no knowledge-base meta-model")):
+        assert main([*base, *options]) == 2, options
+        err = capsys.readouterr().err
+        assert message in err and "Errno" not in err, options
+    assert not (tmp_path / "m").exists()

@@ -116,6 +116,8 @@ def _prepare_outputs(args) -> None:
     """Check ``--json``, ``--curves`` and ``--plot`` and create their folders before the
     run (a missing folder, or a directory given as the file, used to fail after the
     whole benchmark, saving nothing; one file given twice kept only the last output)."""
+    from metaopt.kb._store import check_writable
+
     targets = {option: target for option, target in (
         ("--json", args.json), ("--curves", args.curves), ("--plot", args.plot)) if target}
     twice = repeated(Path(t).resolve() for t in targets.values())
@@ -124,9 +126,7 @@ def _prepare_outputs(args) -> None:
         raise ValueError(f"{' and '.join(options)} name the same file {str(twice[0])!r}: "
                          "each output needs a file of its own")
     for option, target in targets.items():
-        if Path(target).is_dir():
-            raise ValueError(f"{option} {target!r} is a directory: give a file path in it")
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        check_writable(target, option).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _finish_surrogate(result, args, title: str) -> int:
@@ -214,16 +214,22 @@ def _cmd_run(args) -> int:
         suite = suite.select(names=[r.key for r in suite.refs if not _is_training(r, training)])
     suite = suite.select(limit=args.limit, smallest_first=args.limit is not None)
     start = time.perf_counter()
-    frame = run(
-        suite, args.out, methods=_names(args.methods), budget_trials=args.budget_trials,
-        budget_seconds=args.budget_seconds, seeds=args.seeds, folds=args.folds,
-        cv_folds=args.cv_folds, spaces=args.spaces, max_rows=args.max_rows,
-        time_limit=args.time_limit, n_jobs=args.n_jobs, backend=args.backend,
-        scheduler=args.scheduler, exclude_training_data=args.exclude_training_data,
-        training_datasets=args.training_datasets, cache_dir=args.cache_dir,
-        download=args.download, retry_failed=args.retry_failed,
-        progress=not args.no_progress,
-    )
+    try:
+        frame = run(
+            suite, args.out, methods=_names(args.methods), budget_trials=args.budget_trials,
+            budget_seconds=args.budget_seconds, seeds=args.seeds, folds=args.folds,
+            cv_folds=args.cv_folds, spaces=args.spaces, max_rows=args.max_rows,
+            time_limit=args.time_limit, n_jobs=args.n_jobs, backend=args.backend,
+            scheduler=args.scheduler, exclude_training_data=args.exclude_training_data,
+            training_datasets=args.training_datasets, cache_dir=args.cache_dir,
+            download=args.download, retry_failed=args.retry_failed,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        n = len(list((Path(args.out) / "jobs").glob("*.jsonl")))
+        print(f"metaopt benchmark run: interrupted: {n} finished job(s) kept in {args.out}; "
+              "run the same command again to resume", file=sys.stderr)
+        return 130
     print(f"{frame['job'].nunique()} jobs in {args.out} ({time.perf_counter() - start:.0f} s)")
     print(final_table(frame).to_string())
     print(f"next: metaopt benchmark report --out {args.out}")

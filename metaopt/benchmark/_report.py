@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from metaopt.benchmark._metrics import (
     summary_table,
 )
 from metaopt.benchmark._plots import plot_curves
-from metaopt.benchmark._runner import load_results
+from metaopt.benchmark._runner import load_results, read_settings
 
 _TIE = 1e-6  # test scores closer than this are a tie
 
@@ -197,7 +196,7 @@ def report(out: str | os.PathLike) -> Path:
     settings_file = out / "run.json"
     if not settings_file.is_file():
         raise ValueError(f"{os.fspath(out)!r} is not a `benchmark run` directory (no run.json)")
-    settings = json.loads(settings_file.read_text())
+    settings = read_settings(settings_file)
     frame = load_results(out)
     # jobs an earlier run made before --exclude-training-data named their datasets
     stale = frame["dataset_key"].isin(settings.get("excluded", []))

@@ -20,6 +20,7 @@ from joblib import Parallel, delayed
 from sklearn.metrics import get_scorer
 from tqdm.auto import tqdm
 
+from metaopt._checks import check_int, check_n_jobs, check_time_limit
 from metaopt._isolated import callers_threads
 from metaopt.benchmark._samplers import get_sampler_factory, quiet_optuna
 from metaopt.kb._build import _backend_context
@@ -260,13 +261,27 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def read_settings(path: Path) -> dict:
+    """The settings in a run's ``run.json``; ``ValueError`` naming the file when it does
+    not hold them (json's own message named no file)."""
+    try:
+        settings = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is damaged ({exc}): restore it or use another "
+                         "directory") from None
+    read = {"suite", "methods", "seeds", "folds", "cv_folds", "spaces"}  # by a report
+    if not isinstance(settings, dict) or not read <= set(settings):
+        raise ValueError(f"{path} holds no `benchmark run` settings")
+    return settings
+
+
 def _settings_file(out: Path, settings: Settings, extra: dict) -> None:
     path = out / "run.json"
     # as read back from JSON: a tuple is a list, and 60 equals 60.0
     current = json.loads(json.dumps({**dataclasses.asdict(settings), "spaces": settings.spaces}))
     # a run that finished no job (refused option, killed early) binds no later run
     if path.is_file() and any((out / "jobs").glob("*.jsonl")):
-        previous = json.loads(path.read_text())
+        previous = read_settings(path)
         changed = {k: (previous.get(k), current[k]) for k in _FIXED
                    if previous.get(k) != current[k]}
         if changed:
@@ -365,12 +380,17 @@ def run(
     """
     if (budget_trials is None) == (budget_seconds is None):
         raise ValueError("pass exactly one of budget_trials and budget_seconds")
-    if (budget_trials or 1) < 1 or (budget_seconds is not None and budget_seconds <= 0):
+    if (budget_trials is not None and budget_trials < 1) or (
+            budget_seconds is not None and budget_seconds <= 0):
         raise ValueError(f"the budget must be positive, got trials={budget_trials}, "
                          f"seconds={budget_seconds}")
     if seeds < 1 or folds < 2 or cv_folds < 2:
         raise ValueError(f"seeds must be >= 1 and folds, cv_folds >= 2; got seeds={seeds}, "
                          f"folds={folds}, cv_folds={cv_folds}")
+    if max_rows is not None:
+        check_int(max_rows, "max_rows", minimum=10)
+    check_n_jobs(n_jobs)
+    check_time_limit(time_limit)
     methods = _check_methods(methods)
     spaces = spaces if spaces == "all" else tuple(
         spaces.split(",") if isinstance(spaces, str) else spaces)
@@ -431,7 +451,13 @@ def load_results(out: str | os.PathLike) -> pd.DataFrame:
     files = sorted((Path(out) / "jobs").glob("*.jsonl"))
     if not files:
         raise ValueError(f"no finished jobs in {os.fspath(out)!r}: run `benchmark run` first")
-    rows = [json.loads(line) for f in files for line in f.read_text().splitlines()]
+    rows = []
+    for f in files:
+        try:
+            rows += [json.loads(line) for line in f.read_text().splitlines()]
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{f} is damaged ({exc}): delete it, and `benchmark run` "
+                             "runs that job again") from None
     frame = pd.DataFrame(rows)
     return frame.reindex(columns=[*frame.columns,
                                   *(c for c in _TRIAL_COLUMNS if c not in frame)])

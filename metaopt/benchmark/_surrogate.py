@@ -19,7 +19,7 @@ from sklearn.model_selection import KFold
 from tqdm.auto import tqdm
 
 from metaopt import metafeatures
-from metaopt._checks import repeated
+from metaopt._checks import check_seed, repeated
 from metaopt.benchmark._defaults import DEFAULT_METHODS
 from metaopt.benchmark._methods import NotApplicable, make_method
 from metaopt.benchmark._metrics import (
@@ -241,6 +241,7 @@ def task_folds(keys: Sequence[str], cv: int, seed: int = 0) -> list[tuple[list, 
     """Leave-tasks-out K-fold: ``(train_keys, test_keys)`` per fold, seeded."""
     if not 2 <= cv <= len(keys):
         raise ValueError(f"cv must be in [2, {len(keys)}] (the number of tasks), got {cv}")
+    check_seed(seed, "cv_seed", "the assignment of tasks to folds")
     keys = list(keys)
     folds = KFold(n_splits=cv, shuffle=True, random_state=seed).split(keys)
     return [([keys[i] for i in tr], [keys[i] for i in te]) for tr, te in folds]
@@ -334,7 +335,11 @@ def _named_tasks(tasks: list[str], train: PerformanceMatrix, test: PerformanceMa
 
 
 # -------------------------------------------------------------------------- YAHPO
-def _instances(text: Sequence[str] | None) -> list[str] | None:
+def _instances(text: Sequence[str] | None, name: str) -> list[str] | None:
+    """Instance ids as strings; ``ValueError`` naming ``name`` when none is given."""
+    if text is not None and not len(text):
+        raise ValueError(f"{name} names no instance: give instance ids, or none for the "
+                         "default split")
     return None if text is None else [str(i) for i in text]
 
 
@@ -386,7 +391,8 @@ def yahpo_benchmark(
     """
     from metaopt.kb import YahpoBenchmark
 
-    train_instances, test_instances = _instances(train_instances), _instances(test_instances)
+    train_instances = _instances(train_instances, "train_instances")
+    test_instances = _instances(test_instances, "test_instances")
     if n_reference < 1 or n_train_configs < 2:
         raise ValueError(f"n_reference must be >= 1 and n_train_configs >= 2, got "
                          f"{n_reference} and {n_train_configs}")

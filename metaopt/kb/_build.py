@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import numbers
 import os
 import platform
 import signal
@@ -25,7 +24,7 @@ from joblib.externals.loky import ProcessPoolExecutor
 from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
-from metaopt._checks import check_int, repeated
+from metaopt._checks import check_int, check_n_jobs, check_seed, check_time_limit, repeated
 from metaopt._isolated import callers_threads, daemonic
 from metaopt.kb._design import plan_configs, stable_seed
 from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate, library_versions, resolve_space
@@ -140,6 +139,8 @@ def _resolve_spaces(spaces: str | Sequence[Any], task: str) -> list[Any]:
         if spaces == "all":
             return list(list_spaces(task))
         spaces = [s.strip() for s in spaces.split(",") if s.strip()]
+    if not spaces:
+        raise ValueError("spaces names no search space: give 'all' or space names")
     resolved = [resolve_space(s) for s in spaces]
     names = [s.name for s in resolved]
     twice = repeated(names)
@@ -298,13 +299,13 @@ class _Runner:
 
     def _write(self, record: dict[str, Any]) -> None:
         record["run_id"] = self.run_id
-        with self.guard.writing():
-            inserted = self.kb.add_evaluation(record, replace=self.retry_failed)
-        if inserted:
-            name = {"ok": "n_ok", "failed": "n_failed", "timeout": "n_timeout"}[record["status"]]
-            setattr(self.report, name, getattr(self.report, name) + 1)
-        else:
-            self.report.n_duplicates += 1
+        with self.guard.writing():  # counted inside: a signal meanwhile stops after it
+            if self.kb.add_evaluation(record, replace=self.retry_failed):
+                name = {"ok": "n_ok", "failed": "n_failed",
+                        "timeout": "n_timeout"}[record["status"]]
+                setattr(self.report, name, getattr(self.report, name) + 1)
+            else:
+                self.report.n_duplicates += 1
         self.bar.update(1)
         self.bar.set_postfix(failed=self.report.n_failed, timeout=self.report.n_timeout,
                              refresh=False)
@@ -440,15 +441,16 @@ def build(
     """
     n_configs, cv_folds = check_int(n_configs, "n_configs"), check_int(cv_folds, "cv_folds", 2)
     max_rows = None if max_rows is None else check_int(max_rows, "max_rows", minimum=10)
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
-        raise ValueError(f"n_jobs must be a nonzero integer (-1: every core), got {n_jobs!r}")
-    if time_limit is not None and time_limit <= 0:
-        raise ValueError(f"time_limit must be > 0 seconds or None, got {time_limit!r}")
+    check_n_jobs(n_jobs)
+    check_time_limit(time_limit)
+    seed = check_seed(seed, "seed", "the design, the CV splits and the models")
     if test_size is not None and not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
     if shard is not None and not (len(shard) == 2 and 0 <= shard[0] < shard[1]):
         raise ValueError(f"shard must be (index, count) with 0 <= index < count, got {shard!r}")
     n_design = (n_configs + 1) // 2 if n_design is None else n_design
+    if not 0 <= n_design <= n_configs:  # before the store is made
+        raise ValueError(f"n_design must be in [0, n_configs={n_configs}], got {n_design}")
     scoring = {**DEFAULT_SCORING, **(scoring or {})}
     backend_ctx = _backend_context(backend, scheduler)
     items = [_DatasetItem(x) if hasattr(x, "X") else x for x in suite]

@@ -79,10 +79,23 @@ def _dataset_names(text: str | None) -> list[str] | None:
     return names
 
 
+def _check_export(text: str, what: str) -> None:
+    """Check ``text`` as where to write a parquet export: ``.parquet`` is how
+    ``kb info``, ``kb export`` and ``train-meta-model --kb`` tell one from a SQLite store."""
+    from metaopt.kb._store import check_writable
+
+    check_writable(text, what)
+    if not text.endswith(".parquet"):
+        raise ValueError(f"{what} {text!r} must end in .parquet (how `metaopt kb info` and "
+                         "`--kb` tell a parquet export from a SQLite store)")
+
+
 def _cmd_build(args) -> int:
     from metaopt.data import get_suite
     from metaopt.kb import BuildInterrupted, KnowledgeBase, build
 
+    if args.export:  # before the build, not after it
+        _check_export(args.export, "--export")
     suite = get_suite(args.suite, root=args.root).select(
         limit=args.limit, names=_dataset_names(args.datasets), smallest_first=args.smallest_first)
     if not len(suite):
@@ -124,7 +137,11 @@ def _cmd_info(args) -> int:
 
 def _cmd_export(args) -> int:
     from metaopt.kb import open_knowledge_base, write_card
+    from metaopt.kb._store import check_writable
 
+    _check_export(args.parquet, "the parquet export")
+    if args.card:
+        check_writable(args.card, "--card")
     with open_knowledge_base(args.store) as kb:
         path = kb.to_parquet(args.parquet)
         if args.card:

@@ -179,12 +179,28 @@ def _shown(store: str | os.PathLike) -> str:
         return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", text)
 
 
+def check_writable(path: str | os.PathLike, what: str, *, directory: bool = False) -> Path:
+    """``path`` as a Path, checked as where to write a file (with ``directory``, a
+    folder): ``ValueError`` naming ``what`` when a directory (a file) is there already,
+    or a folder on its way is a file (``mkdir`` said only "File exists")."""
+    path = Path(path)
+    if path.exists() and path.is_dir() != directory:
+        raise ValueError(f"{what} {os.fspath(path)!r} is "
+                         + ("a file: give a directory" if directory else
+                            "a directory: give a file path in it"))
+    parent = next(p for p in path.parents if p.exists())
+    if not parent.is_dir():
+        raise ValueError(f"{what} {os.fspath(path)!r}: {os.fspath(parent)!r} is a file, "
+                         "not a folder")
+    return path
+
+
 def _prepare_sqlite_file(path: Path, store) -> None:
     """Create the parent directories of a SQLite store; ValueError if ``path`` is a directory."""
     if path.is_dir():
         raise ValueError(f"store {os.fspath(store)!r} is a directory; give the path of a SQLite "
                          f"file, e.g. {os.fspath(path / 'kb.sqlite')!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(path, "store").parent.mkdir(parents=True, exist_ok=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -535,9 +551,10 @@ class KnowledgeBase:
     def to_parquet(self, path: str | os.PathLike) -> Path:
         """Write :meth:`to_frame` to a parquet file atomically (temp file + rename).
 
-        Raises ``ValueError`` if ``path`` is this knowledge base's own SQLite file.
+        Raises ``ValueError`` if ``path`` is this knowledge base's own SQLite file, a
+        directory, or under a file.
         """
-        path = Path(path)
+        path = check_writable(path, "the parquet export")
         self.check_not_own_file(path, "the export")
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = temp_beside(path)

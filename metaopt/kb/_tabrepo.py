@@ -43,7 +43,13 @@ _NOT_QUALITIES = {"tid", "did", "number_samples", "cost_matrix", "source_data",
 
 def tabrepo_configs(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
     """The configurations of ``configs.json``, completed with the defaults, by name."""
-    raw = json.loads((Path(path) / "configs.json").read_text())
+    file = Path(path) / "configs.json"
+    try:
+        raw = json.loads(file.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{file} is not valid JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{file} holds no configurations by name (a JSON object)")
     default = TABREPO_SPACE.default("classification")
     configs = {}
     for name, spec in raw.items():
@@ -51,9 +57,20 @@ def tabrepo_configs(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
             given = {k: v for k, v in spec["hyperparameters"].items() if k != "ag_args"}
             configs[name] = TABREPO_SPACE.check_params({**default, **given}, "classification")
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
-            raise ValueError(f"{Path(path) / 'configs.json'}: configuration {name!r} is not a "
+            raise ValueError(f"{file}: configuration {name!r} is not a "
                              f"valid {TABREPO_SPACE.name} configuration: {exc}") from exc
     return configs
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """``path``'s rows; ``ValueError`` naming the file when it has none or is no CSV."""
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not a readable CSV file: {exc}") from None
+    if frame.empty:
+        raise ValueError(f"{path} has no rows")
+    return frame
 
 
 def _whole(value: Any) -> int | None:
@@ -88,11 +105,11 @@ def load_tabrepo(
         raise ValueError(f"path {os.fspath(path)!r} is not a TabRepo directory: missing {missing}")
     kb = KnowledgeBase() if kb is None else kb
     configs = tabrepo_configs(path)
-    meta = pd.read_csv(path / "task_metadata.csv")
+    meta = _read_csv(path / "task_metadata.csv")
     absent = [c for c in _REQUIRED_METADATA if c not in meta.columns]
     if absent:
         raise ValueError(f"{path / 'task_metadata.csv'} lacks the column(s) {absent}")
-    results = pd.read_csv(path / "results.csv")
+    results = _read_csv(path / "results.csv")
     absent = [c for c in _REQUIRED_RESULTS if c not in results.columns]
     if absent:
         raise ValueError(f"{path / 'results.csv'} lacks the column(s) {absent}")

@@ -49,14 +49,16 @@ def register(subparsers) -> None:
 
 def _cmd_train(args) -> int:
     from metaopt.kb import load_tabrepo, open_knowledge_base
+    from metaopt.kb._store import check_writable
     from metaopt.ranker._train import (
         add_cost_models,
         train_meta_models,
         train_yahpo_meta_model,
     )
 
+    out = check_writable(args.out, "--out", directory=True)  # before training, not after
     if args.cost_only:
-        written = add_cost_models(open_knowledge_base(args.kb), args.out)
+        written = add_cost_models(open_knowledge_base(args.kb), out) if out.is_dir() else {}
         if not written:
             raise ValueError(f"{args.out} holds no knowledge-base meta-model")
         for name, directory in written.items():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from metaopt._checks import check_int
 from metaopt.kb import KnowledgeBase, library_versions
 from metaopt.ranker._cost import CostModel
 from metaopt.ranker._matrix import PerformanceMatrix, missing_families
@@ -42,6 +43,7 @@ def train_meta_models(
     ``card.json``: training data, settings, time, versions. ``ranker_options`` go to
     :class:`ConfigRanker`, ``policy_options`` to :class:`MetaModel`.
     """
+    min_datasets = check_int(min_datasets, "min_datasets", 2)  # a ranker needs 2 to train
     frame = kb.to_frame()
     present = sorted(frame["space"].unique())
     unknown = sorted(s for s in set(spaces or []) - set(present) if not _is_combination(s))

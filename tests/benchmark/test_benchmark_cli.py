@@ -120,3 +120,90 @@ def test_limit_counts_the_datasets_left_after_the_exclusion(pmlb_root, tmp_path,
     assert code == 0, capsys.readouterr().err
     keys = set(load_results(tmp_path / "out")["dataset_key"])
     assert len(keys) == 1 and not keys & {r.key for r in smallest}
+
+
+def _run_args(pmlb_root, out) -> list[str]:
+    return ["benchmark", "run", "--suite", "pmlb-classification", "--root", str(pmlb_root),
+            "--limit", "1", "--methods", "default", "--folds", "2", "--cv-folds", "2",
+            "--n-jobs", "1", "--out", str(out), "--no-progress"]
+
+
+def test_run_refuses_bad_budgets_and_limits_before_it_starts(pmlb_root, tmp_path, capsys):
+    """--budget-trials 0 passed the check: the run went through the whole suite, every
+    job failing with "TypeError: '<' not supported between instances of 'float' and
+    'NoneType'"; --max-rows 0 failed every job, --time-limit 0 timed out every trial, and
+    --n-jobs 0 failed in joblib ("n_jobs == 0 in Parallel has no meaning") after --out
+    was made."""
+    out = tmp_path / "out"
+    for options, message in ((["--budget-trials", "0"], "the budget must be positive"),
+                             (["--max-rows", "0"], "max_rows must be an integer >= 10"),
+                             (["--time-limit", "0"], "time_limit must be > 0 seconds"),
+                             (["--n-jobs", "0"], "n_jobs must be a nonzero integer")):
+        assert main([*_run_args(pmlb_root, out), "--budget-trials", "1", *options]) == 2
+        assert message in capsys.readouterr().err, options
+        assert not out.exists()
+
+
+def test_an_interrupted_run_says_how_to_resume(pmlb_root, tmp_path, capsys, monkeypatch):
+    """Ctrl-C printed only "metaopt benchmark: interrupted", not that the finished jobs
+    are kept nor how to go on."""
+    from metaopt.benchmark import _runner
+
+    original = _runner.run_job
+    calls = []
+
+    def stops_on_the_second(job, settings):
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(job)
+        return original(job, settings)
+
+    monkeypatch.setattr(_runner, "run_job", stops_on_the_second)
+    out = tmp_path / "out"
+    assert main([*_run_args(pmlb_root, out), "--budget-trials", "1"]) == 130
+    err = capsys.readouterr().err
+    assert f"interrupted: 1 finished job(s) kept in {out}" in err
+    assert "run the same command again to resume" in err
+
+
+def test_output_paths_under_a_file_are_refused_before_the_run(tmp_path, capsys):
+    """--json FILE/r.json ran the whole benchmark, then failed ("[Errno 17] File exists")."""
+    (tmp_path / "file").write_text("x")
+    code = main(["benchmark", "tabrepo", "--train", str(tmp_path / "absent"), "--cv", "2",
+                 "--json", str(tmp_path / "file" / "r.json"), "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("metaopt benchmark: error: --json ") and "is a file, not a folder" in err
+
+
+def test_empty_instance_lists_and_a_negative_cv_seed_are_named(tabrepo_dir, tmp_path, capsys):
+    """--test-instances ',' ended with "no method could run on these tasks: ", an empty
+    --train-instances with "space 'yahpo_lcbench' has no evaluations"; --cv-seed -1 with
+    numpy's "Seed must be between 0 and 2**32 - 1"."""
+    for option in ("--train-instances", "--test-instances"):
+        assert main(["benchmark", "yahpo", "--scenario", "lcbench", "--data", str(tmp_path),
+                     option, ",", "--no-progress"]) == 2
+        assert f"{option.strip('-').replace('-', '_')} names no instance" in (
+            capsys.readouterr().err)
+    assert main(["benchmark", "tabrepo", "--train", str(tabrepo_dir), "--cv", "2",
+                 "--cv-seed", "-1", "--methods", "random", "--no-progress"]) == 2
+    assert "cv_seed must be None or an int in [0, 2**32 - 1]" in capsys.readouterr().err
+
+
+def test_damaged_run_files_are_named(pmlb_root, tmp_path, capsys):
+    """A damaged run.json or job file made `benchmark report` fail with json's bare
+    "Expecting value: line 1 column 1 (char 0)", naming no file; a run.json holding a
+    list, with a traceback."""
+    out = tmp_path / "out"
+    assert main([*_run_args(pmlb_root, out), "--budget-trials", "1"]) == 0
+    job = next((out / "jobs").glob("*.jsonl"))
+    settings = (out / "run.json").read_text()
+    for path, text in ((out / "run.json", "garbage"), (out / "run.json", "[]"),
+                       (job, '{"job": tru')):
+        original = path.read_text()
+        path.write_text(text)
+        assert main(["benchmark", "report", "--out", str(out)]) == 2
+        assert str(path) in capsys.readouterr().err
+        path.write_text(original)
+    assert (out / "run.json").read_text() == settings
+    assert main(["benchmark", "report", "--out", str(out)]) == 0

@@ -5,6 +5,7 @@ out of configurations, YAHPO splits with integer ids, outputs in new folders."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -174,6 +175,22 @@ def test_damaged_tabrepo_files_give_clear_errors(tabrepo_dir, task_ids, tmp_path
     (test / "configs.json").write_text(json.dumps(configs))
     with pytest.raises(ValueError, match="configurations that configs.json lacks"):
         load_tabrepo(test)
+
+
+def test_unreadable_tabrepo_files_are_named(tabrepo_dir, task_ids, tmp_path):
+    """A configs.json that is no JSON failed with "Expecting property name enclosed in
+    double quotes: line 1 column 2 (char 1)", an empty results.csv with "No columns to
+    parse from file", one with a header only with "space 'tabrepo_lightgbm' has no
+    evaluations": none named the file."""
+    test = _copy(tabrepo_dir, tmp_path / "t", task_ids[:2])
+    header = (test / "results.csv").read_text().splitlines()[0] + "\n"
+    for name, text in (("configs.json", "{not json"), ("configs.json", "[]"),
+                       ("results.csv", ""), ("results.csv", header)):
+        original = (test / name).read_text()
+        (test / name).write_text(text)
+        with pytest.raises(ValueError, match=re.escape(str(test / name))):
+            load_tabrepo(test)
+        (test / name).write_text(original)
 
 
 def test_a_missing_error_is_a_failed_evaluation(tabrepo_dir, task_ids, tmp_path):

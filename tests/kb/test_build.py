@@ -315,3 +315,23 @@ def test_declared_joblib_has_the_unordered_generator():
     joblib = next(Requirement(d) for d in dependencies if Requirement(d).name == "joblib")
     assert not joblib.specifier.contains("1.3.2"), joblib
     assert "generator_unordered" in (root / "metaopt" / "kb" / "_build.py").read_text()
+
+
+def test_a_result_written_as_a_signal_arrives_is_counted():
+    """A SIGINT during a result's write stopped the build after the write but before the
+    count: "39 new evaluations ..., 1 not run" with 40 stored."""
+    import signal
+
+    from tqdm import tqdm
+
+    from metaopt.kb._build import BuildReport, _Runner, _StopGuard
+
+    kb = KnowledgeBase()
+    report = BuildReport(run_id="r", n_planned=1)
+    guard = _StopGuard()
+    guard.signum = signal.SIGINT  # arrived while the write was protected
+    runner = _Runner(kb, report, guard, tqdm(disable=True), 1, False, "r", "sequential")
+    with pytest.raises(KeyboardInterrupt):
+        runner._write({"dataset_key": "d", "space": "knn", "config_id": "c", "seed": 0,
+                       "config": {}, "status": "ok", "origin": "metaopt"})
+    assert len(kb) == 1 and report.n_ok == 1 and report.n_remaining == 0

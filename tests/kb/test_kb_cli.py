@@ -131,3 +131,45 @@ def test_export_refuses_a_card_over_the_parquet_store_it_read(tmp_path, capsys):
     assert "the knowledge base was read from: the card would replace it" in (
         capsys.readouterr().err)
     assert len(KnowledgeBase.from_parquet(store)) == n
+
+
+def test_build_refuses_bad_settings_before_it_makes_the_store(pmlb_root, tmp_path, capsys):
+    """--seed -1 stored every evaluation as failed ("Seed must be between 0 and 2**32 - 1")
+    and exited 0; --spaces '' built nothing and exited 0; --n-design above --n-configs
+    was refused after an empty store was made; an --export under a file failed after the
+    whole build ("[Errno 17] File exists"), one not ending in .parquet was written but
+    `kb info` could not read it."""
+    from metaopt.cli import main
+
+    store = tmp_path / "kb.sqlite"
+    (tmp_path / "file").write_text("x")
+    base = ["build-kb", "--suite", "pmlb-classification", "--root", str(pmlb_root), "--limit",
+            "1", "--spaces", "linear", "--n-configs", "2", "--cv-folds", "2", "--no-progress",
+            "--store", str(store)]
+    for options, message in (
+            (["--seed", "-1"], "seed must be None or an int in [0, 2**32 - 1]"),
+            (["--spaces", ""], "spaces names no search space"),
+            (["--n-design", "3"], "n_design must be in [0, n_configs=2], got 3"),
+            (["--export", str(tmp_path / "file" / "kb.parquet")], "is a file, not a folder"),
+            (["--export", str(tmp_path / "kb.csv")], "must end in .parquet")):
+        assert main([*base, *options]) == 2, options
+        assert message in capsys.readouterr().err, options
+        assert not store.exists(), options
+
+
+def test_export_checks_its_path_first(tmp_path, capsys):
+    """`kb export kb.sqlite DIR` failed with "[Errno 21] Is a directory: '.DIR.3caf833d.tmp'
+    -> 'DIR'", under a file with "[Errno 17] File exists", and `kb export kb.sqlite
+    kb.csv` wrote parquet that `kb info kb.csv` then called a corrupt store."""
+    from metaopt.cli import main
+
+    store = tmp_path / "kb.sqlite"
+    with KnowledgeBase(store) as kb:
+        kb.add_frame(load_default().to_frame().head(5))
+    (tmp_path / "file").write_text("x")
+    for target, message in ((tmp_path, "is a directory: give a file path"),
+                            (tmp_path / "file" / "kb.parquet", "is a file, not a folder"),
+                            (tmp_path / "kb.csv", "must end in .parquet")):
+        assert main(["kb", "export", str(store), str(target)]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "kb.csv").exists()
