@@ -116,6 +116,9 @@ def _cmd_build(args) -> int:
     print(f"metaopt build-kb: {report.summary()}")
     for key, error in report.dataset_errors.items():
         print(f"  dataset {key} failed to load: {error}", file=sys.stderr)
+    if len(report.dataset_errors) == len(suite):  # nothing could be built: a failure
+        print("metaopt build-kb: no dataset of the suite could be loaded", file=sys.stderr)
+        return 1
     if args.export:
         with KnowledgeBase(args.store) as kb:
             print(f"exported {len(kb)} evaluations to {kb.to_parquet(args.export)}")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import pandas as pd
 import pytest
 
 from metaopt.kb import KnowledgeBase, load_default
@@ -155,6 +156,24 @@ def test_build_refuses_bad_settings_before_it_makes_the_store(pmlb_root, tmp_pat
         assert main([*base, *options]) == 2, options
         assert message in capsys.readouterr().err, options
         assert not store.exists(), options
+
+
+def test_a_build_whose_every_dataset_fails_to_load_exits_1(pmlb_root, tmp_path, capsys):
+    """It exited 0, as a build that evaluated something does."""
+    from metaopt.cli import main
+
+    root = tmp_path / "pmlb"
+    (root / "saheart").mkdir(parents=True)
+    (root / "saheart" / "saheart.tsv.gz").write_bytes(b"not gzip")
+    manifest = pd.read_csv(pmlb_root / "manifest.csv")
+    manifest[manifest["name"] == "saheart"].to_csv(root / "manifest.csv", index=False)
+    args = ["build-kb", "--suite", "pmlb-classification", "--root", str(root), "--spaces",
+            "linear", "--n-configs", "2", "--cv-folds", "2", "--no-progress", "--store",
+            str(tmp_path / "kb.sqlite")]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "dataset pmlb/saheart failed to load" in err
+    assert "no dataset of the suite could be loaded" in err
 
 
 def test_export_checks_its_path_first(tmp_path, capsys):
