@@ -162,6 +162,18 @@ def _url(store: str | os.PathLike) -> str:
 _DRIVER_WHEELS = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary"}
 
 
+def _holds_no_tables(url: sa.engine.URL) -> bool:
+    """Whether the SQLite file at ``url`` is an empty database (a 0-byte file too); a file
+    that is no database at all is left to the store's own error."""
+    engine = sa.create_engine(url)
+    try:
+        return not sa.inspect(engine).get_table_names()
+    except sa.exc.DatabaseError:
+        return False
+    finally:
+        engine.dispose()
+
+
 def _in_memory(url: sa.engine.URL) -> bool:
     """Whether ``url`` is a SQLite store in memory (one connection's, no file)."""
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
@@ -268,6 +280,8 @@ class KnowledgeBase:
         local = url.get_backend_name() == "sqlite" and not _in_memory(url)
         if ("://" not in text or local) and not (local and Path(url.database).is_file()):
             raise ValueError(f"no knowledge base at {text!r}")
+        if local and _holds_no_tables(url):  # opening would create them: a read that writes
+            raise ValueError(f"{text!r} is an empty SQLite database, not a knowledge base")
         return cls(store)
 
     def __repr__(self) -> str:

@@ -77,6 +77,10 @@ def test_reading_commands_create_no_store_and_an_empty_suite_is_an_error(tmp_pat
     assert main(["kb", "info", str(typo)]) == 2
     assert main(["kb", "export", str(typo), str(tmp_path / "out.parquet")]) == 2
     assert "no knowledge base at" in capsys.readouterr().err and not typo.exists()
+    typo.touch()  # an empty file: `kb info` added the store's tables to it
+    assert main(["kb", "info", str(typo)]) == 2
+    assert "is an empty SQLite database, not a knowledge base" in capsys.readouterr().err
+    assert typo.stat().st_size == 0
     (tmp_path / "empty").mkdir()
     assert main(["build-kb", "--suite", "pmlb-classification", "--root",
                  str(tmp_path / "empty"), "--store", str(tmp_path / "kb.sqlite")]) == 2
