@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import shlex
+import signal
 import sys
 import time
 from pathlib import Path
 
 from metaopt._checks import repeated
+from metaopt._signals import StopGuard
 
 
 def _ints(text: str) -> list[int]:
@@ -214,22 +216,24 @@ def _cmd_run(args) -> int:
         suite = suite.select(names=[r.key for r in suite.refs if not _is_training(r, training)])
     suite = suite.select(limit=args.limit, smallest_first=args.limit is not None)
     start = time.perf_counter()
-    try:
-        frame = run(
-            suite, args.out, methods=_names(args.methods), budget_trials=args.budget_trials,
-            budget_seconds=args.budget_seconds, seeds=args.seeds, folds=args.folds,
-            cv_folds=args.cv_folds, spaces=args.spaces, max_rows=args.max_rows,
-            time_limit=args.time_limit, n_jobs=args.n_jobs, backend=args.backend,
-            scheduler=args.scheduler, exclude_training_data=args.exclude_training_data,
-            training_datasets=args.training_datasets, cache_dir=args.cache_dir,
-            download=args.download, retry_failed=args.retry_failed,
-            progress=not args.no_progress,
-        )
-    except KeyboardInterrupt:
-        n = len(list((Path(args.out) / "jobs").glob("*.jsonl")))
-        print(f"metaopt benchmark run: interrupted: {n} finished job(s) kept in {args.out}; "
-              "run the same command again to resume", file=sys.stderr)
-        return 130
+    # SIGTERM too (a scheduler's stop): a job's results are written whole or not at all
+    with StopGuard() as guard:
+        try:
+            frame = run(
+                suite, args.out, methods=_names(args.methods), budget_trials=args.budget_trials,
+                budget_seconds=args.budget_seconds, seeds=args.seeds, folds=args.folds,
+                cv_folds=args.cv_folds, spaces=args.spaces, max_rows=args.max_rows,
+                time_limit=args.time_limit, n_jobs=args.n_jobs, backend=args.backend,
+                scheduler=args.scheduler, exclude_training_data=args.exclude_training_data,
+                training_datasets=args.training_datasets, cache_dir=args.cache_dir,
+                download=args.download, retry_failed=args.retry_failed,
+                progress=not args.no_progress,
+            )
+        except KeyboardInterrupt:
+            n = len(list((Path(args.out) / "jobs").glob("*.jsonl")))
+            print(f"metaopt benchmark run: interrupted: {n} finished job(s) kept in "
+                  f"{args.out}; run the same command again to resume", file=sys.stderr)
+            return 128 + int(guard.signum or signal.SIGINT)
     print(f"{frame['job'].nunique()} jobs in {args.out} ({time.perf_counter() - start:.0f} s)")
     print(final_table(frame).to_string())
     print(f"next: metaopt benchmark report --out {args.out}")

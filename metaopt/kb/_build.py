@@ -7,11 +7,10 @@ import os
 import platform
 import signal
 import socket
-import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from tqdm.auto import tqdm
 
 from metaopt._checks import check_int, check_n_jobs, check_seed, check_time_limit, repeated
 from metaopt._isolated import callers_threads, daemonic
+from metaopt._signals import StopGuard
 from metaopt.kb._design import plan_configs, stable_seed
 from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate, library_versions, resolve_space
 from metaopt.kb._store import KnowledgeBase, dumps
@@ -96,40 +96,6 @@ class _DatasetItem:
 
     def load(self):
         return self._dataset
-
-
-class _StopGuard:
-    """Turn SIGINT/SIGTERM into KeyboardInterrupt, but never in the middle of a write."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._critical = False
-        self._previous: dict[int, Any] = {}
-
-    def _handle(self, signum, frame) -> None:
-        self.signum = signum
-        if not self._critical:
-            raise KeyboardInterrupt
-
-    def __enter__(self) -> _StopGuard:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        self._critical = True
-        try:
-            yield
-        finally:
-            self._critical = False
-        if self.signum is not None:
-            raise KeyboardInterrupt
 
 
 def _resolve_spaces(spaces: str | Sequence[Any], task: str) -> list[Any]:
@@ -241,7 +207,7 @@ def _metafeatures(dataset, seed: int) -> tuple[dict | None, str | None]:
 class _Runner:
     kb: KnowledgeBase
     report: BuildReport
-    guard: _StopGuard
+    guard: StopGuard
     bar: Any
     n_jobs: int
     retry_failed: bool
@@ -503,7 +469,7 @@ def build(
     # catch_warnings, callers_threads: evaluations on threads (backend="threading") each
     # swap the process-wide warnings filters and thread limits, in any order; the
     # caller's are restored after them
-    with _StopGuard() as guard, backend_ctx, warnings.catch_warnings(), callers_threads(), tqdm(
+    with StopGuard() as guard, backend_ctx, warnings.catch_warnings(), callers_threads(), tqdm(
         total=n_pending, unit="eval", desc="build-kb", disable=not progress, smoothing=0.05
     ) as bar:
         # joblib's dask backend loses auto-sized batches ("already forgotten"): one job each

@@ -166,6 +166,30 @@ def test_an_interrupted_run_says_how_to_resume(pmlb_root, tmp_path, capsys, monk
     assert "run the same command again to resume" in err
 
 
+def test_a_run_stopped_by_sigterm_keeps_its_jobs_and_says_so(pmlb_root, tmp_path, capsys,
+                                                            monkeypatch):
+    """SIGTERM (a job scheduler's stop) killed the run without a word."""
+    import os
+    import signal
+
+    from metaopt.benchmark import _runner
+
+    original = _runner.run_job
+    calls = []
+
+    def terminated_on_the_second(job, settings):
+        if calls:
+            os.kill(os.getpid(), signal.SIGTERM)
+        calls.append(job)
+        return original(job, settings)
+
+    monkeypatch.setattr(_runner, "run_job", terminated_on_the_second)
+    out = tmp_path / "out"
+    assert main([*_run_args(pmlb_root, out), "--budget-trials", "1"]) == 128 + signal.SIGTERM
+    assert f"interrupted: 1 finished job(s) kept in {out}" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # given back
+
+
 def test_output_paths_under_a_file_are_refused_before_the_run(tmp_path, capsys):
     """--json FILE/r.json ran the whole benchmark, then failed ("[Errno 17] File exists")."""
     (tmp_path / "file").write_text("x")

@@ -324,11 +324,12 @@ def test_a_result_written_as_a_signal_arrives_is_counted():
 
     from tqdm import tqdm
 
-    from metaopt.kb._build import BuildReport, _Runner, _StopGuard
+    from metaopt._signals import StopGuard
+    from metaopt.kb._build import BuildReport, _Runner
 
     kb = KnowledgeBase()
     report = BuildReport(run_id="r", n_planned=1)
-    guard = _StopGuard()
+    guard = StopGuard()
     guard.signum = signal.SIGINT  # arrived while the write was protected
     runner = _Runner(kb, report, guard, tqdm(disable=True), 1, False, "r", "sequential")
     with pytest.raises(KeyboardInterrupt):

@@ -1,0 +1,44 @@
+"""SIGINT and SIGTERM as KeyboardInterrupt, for long commands that keep what they
+finished (a knowledge-base build, a benchmark run)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+class StopGuard:
+    """Turn SIGINT/SIGTERM into KeyboardInterrupt, but never in the middle of a write."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._critical = False
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum, frame) -> None:
+        self.signum = signum
+        if not self._critical:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> StopGuard:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        self._critical = True
+        try:
+            yield
+        finally:
+            self._critical = False
+        if self.signum is not None:
+            raise KeyboardInterrupt
