@@ -59,6 +59,7 @@ from metaopt.data import validate
 from metaopt.data._dataset import check_target_present, with_string_names
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
+from metaopt.kb._store import in_memory
 from metaopt.samplers import MetaSampler, mark_interrupted
 from metaopt.samplers._meta_sampler import _SOURCE, check_sampler
 from metaopt.spaces import SearchSpace, get_space, list_spaces
@@ -176,7 +177,7 @@ def _resumable(url: Any) -> Any:
     (:func:`_retry`). None, in-memory SQLite (one process; a heartbeat thread would get
     a database of its own) and storage objects (the caller's own settings) are returned
     as they are."""
-    if not isinstance(url, str) or _in_memory(url):
+    if not isinstance(url, str) or in_memory(sqlalchemy.engine.make_url(url)):
         return url
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -191,11 +192,6 @@ def _retry() -> optuna.storages.RetryHeartbeatStaleTrialCallback:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
-
-
-def _in_memory(url: str) -> bool:
-    parsed = sqlalchemy.engine.make_url(url)
-    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
 def _this_process() -> str:

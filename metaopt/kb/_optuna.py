@@ -15,13 +15,12 @@ from optuna.distributions import (
     FloatDistribution,
     IntDistribution,
     distribution_to_json,
-    json_to_distribution,
 )
 from optuna.trial import TrialState
 
 from metaopt.data import TASK_TYPES
 from metaopt.kb._design import config_id
-from metaopt.kb._store import KnowledgeBase, merge_distributions
+from metaopt.kb._store import KnowledgeBase, as_distributions, merge_distributions
 
 _STATES = {TrialState.COMPLETE: "ok", TrialState.FAIL: "failed"}
 
@@ -202,12 +201,13 @@ def to_optuna(
     """
     frame = kb.to_frame()
     mf_cols = [c for c in frame.columns if c.startswith("mf_")]
+    stored = {space: as_distributions(dists)
+              for space, dists in frame.attrs.get("distributions", {}).items()}
     names = []
     for (dataset_key, space), group in frame.groupby(["dataset_key", "space"], sort=True):
         configs = [json.loads(c) for c in group["config"]]
-        stored = {k: json_to_distribution(json.dumps(v))
-                  for k, v in frame.attrs.get("distributions", {}).get(space, {}).items()}
-        dists = dict((distributions or {}).get(space) or stored or _infer_distributions(configs))
+        dists = dict((distributions or {}).get(space) or stored.get(space)
+                     or _infer_distributions(configs))
         study = optuna.create_study(storage=storage, study_name=f"{dataset_key}::{space}",
                                     direction="maximize", load_if_exists=True)
         for col in mf_cols:

@@ -3,13 +3,13 @@ and encoding, no model."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from optuna.distributions import BaseDistribution, CategoricalDistribution, json_to_distribution
+from optuna.distributions import BaseDistribution, CategoricalDistribution
 
 from metaopt.data import TASK_TYPES
+from metaopt.kb._store import as_distributions
 from metaopt.spaces import Param, SearchSpace
 from metaopt.spaces._base import _choice_key
 
@@ -44,7 +44,7 @@ def custom_space(name: str, distributions: Mapping[str, Mapping[str, Any]],
     distributions (JSON, as ``optuna.distributions.distribution_to_json``); a parameter
     missing from some of ``configs`` (the successful ones) is conditional on the earlier
     categorical parameter whose values tell when it is set (ValueError if none does)."""
-    dists = {k: json_to_distribution(json.dumps(v)) for k, v in distributions.items()}
+    dists = as_distributions(distributions)
     configs = list(configs)
     counts = {k: sum(k in c for c in configs) for k in dists}
     params: list[Param] = []

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from optuna.distributions import json_to_distribution
+from optuna.distributions import BaseDistribution, json_to_distribution
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
@@ -149,6 +149,11 @@ def _distribution(data: Mapping[str, Any]) -> str:
     return repr(json_to_distribution(json.dumps(data)))
 
 
+def as_distributions(stored: Mapping[str, Mapping[str, Any]]) -> dict[str, BaseDistribution]:
+    """Stored distributions (JSON objects, by parameter) as Optuna's."""
+    return {name: json_to_distribution(json.dumps(data)) for name, data in stored.items()}
+
+
 def _url(store: str | os.PathLike) -> str:
     text = os.fspath(store)
     if "://" in text:
@@ -174,7 +179,7 @@ def _holds_no_tables(url: sa.engine.URL) -> bool:
         engine.dispose()
 
 
-def _in_memory(url: sa.engine.URL) -> bool:
+def in_memory(url: sa.engine.URL) -> bool:
     """Whether ``url`` is a SQLite store in memory (one connection's, no file)."""
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
@@ -254,7 +259,7 @@ class KnowledgeBase:
                 "'sqlite:///...' URL, or 'postgresql://...'"
             )
         kwargs: dict[str, Any] = {}
-        if _in_memory(url):
+        if in_memory(url):
             kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
         elif self.dialect == "sqlite":
             _prepare_sqlite_file(Path(url.database), store)
@@ -277,7 +282,7 @@ class KnowledgeBase:
         its directories)."""
         text = os.fspath(store)
         url = sa.engine.make_url(_url(text))
-        local = url.get_backend_name() == "sqlite" and not _in_memory(url)
+        local = url.get_backend_name() == "sqlite" and not in_memory(url)
         if ("://" not in text or local) and not (local and Path(url.database).is_file()):
             raise ValueError(f"no knowledge base at {text!r}")
         if local and _holds_no_tables(url):  # opening would create them: a read that writes
@@ -293,7 +298,7 @@ class KnowledgeBase:
         """A copy or a pickle (for another process) is a handle on the same store, with
         connections of its own (until 2026-12-05 both failed: "cannot pickle 'module'
         object"). A store in memory is this handle's alone: refused, with what to do."""
-        if _in_memory(sa.engine.make_url(self.url)):
+        if in_memory(sa.engine.make_url(self.url)):
             raise TypeError(
                 "a KnowledgeBase in memory cannot be copied or pickled: its data live in "
                 "this handle's connection. Copy them into a file store "

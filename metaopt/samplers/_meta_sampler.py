@@ -764,7 +764,7 @@ class MetaSampler(BaseSampler):
     def _released(self, t: FrozenTrial) -> bool:
         """Whether trial ``t`` was stopped from outside, without a score, in an earlier
         run (:func:`mark_interrupted`): its configuration is free to be tried again. In
-        the run that stopped it, it stays taken: a time budget would stop it again."""
+        the run that stopped it, it stays taken."""
         mark = t.system_attrs.get(_INTERRUPTED)
         return (isinstance(mark, dict) and mark.get("trial") == t.number
                 and t._trial_id not in self._run_here
