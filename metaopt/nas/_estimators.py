@@ -18,6 +18,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
+    _check_sample_weight,
     check_array,
     check_consistent_length,
     check_is_fitted,
@@ -197,7 +198,7 @@ class _BaseMetaMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @unfitted_on_error
-    def fit(self, X, y) -> _BaseMetaMLP:
+    def fit(self, X, y, sample_weight=None) -> _BaseMetaMLP:
         """Search MLP configurations, then refit the best one on all of ``X, y``.
 
         The first ``n_prior_trials`` configurations are distinct draws from the prior
@@ -206,6 +207,9 @@ class _BaseMetaMLP(BaseEstimator):
         on the ``cv`` splits epoch by epoch and reports the mean validation score
         (accuracy, or R^2) so the pruner stops unpromising ones early. The best trial's
         configuration is refitted on all rows for its best number of epochs.
+        ``sample_weight`` weights each row's training loss, in the search and the refit
+        (the validation scores are unweighted, as in scikit-learn's searches and
+        :class:`~metaopt.MetaOptClassifier`).
         """
         started = time.perf_counter()
         self._check_params()
@@ -222,6 +226,11 @@ class _BaseMetaMLP(BaseEstimator):
         y = check_array(y, ensure_2d=False, dtype="numeric" if numeric else None,
                         ensure_all_finite=numeric, input_name="y")
         check_consistent_length(raw, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, y, ensure_non_negative=True)
+            if not sample_weight.any():
+                raise ValueError("sample_weight is zero for every sample; give some "
+                                 "samples a positive weight")
         target = self._encode_target(y)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(2**31 - 1))
@@ -235,7 +244,7 @@ class _BaseMetaMLP(BaseEstimator):
         self.meta_features_ = metafeatures.compute(raw, y, self._task, random_state=0)
         X = self._encode_X(raw, reset=True)
         trainer = FoldTrainer(X.astype(np.float64), target, self._task, splits,
-                              self.device_, seed)
+                              self.device_, seed, sample_weight)
         sampler = self._sampler(seed, n_startup=10 if prior is None else self.n_prior_trials)
         with optuna_verbosity.holding(optuna.logging.INFO if self.verbose
                                       else optuna.logging.WARNING):
@@ -272,7 +281,7 @@ class _BaseMetaMLP(BaseEstimator):
         self.best_estimator_ = self._final_model(
             **self.best_params_, max_epochs=self.best_epoch_, validation_fraction=0.0,
             n_iter_no_change=self.best_epoch_, device=self.device, random_state=seed,
-        ).fit(X, y)
+        ).fit(X, y, sample_weight=sample_weight)
         return self
 
     def _validate_X(self, X, reset: bool) -> pd.DataFrame | np.ndarray:

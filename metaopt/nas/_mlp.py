@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from torch import nn
 
 from metaopt._fitted import unfitted_on_error
@@ -66,6 +66,32 @@ def build_mlp(
     return nn.Sequential(*blocks, nn.Linear(width if n_layers else n_in, n_out))
 
 
+def row_losses(loss_fn: nn.Module, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """One loss per row from ``loss_fn`` built with ``reduction="none"``."""
+    losses = loss_fn(out, y)
+    return losses.reshape(len(losses), -1).mean(dim=1)
+
+
+def weighted_mean(losses: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    """The mean of per-row ``losses``, weighted by ``weight`` when given (and not all 0)."""
+    if weight is None or not bool(weight.sum() > 0):
+        return losses.mean()
+    return (losses * weight).sum() / weight.sum()
+
+
+def unit_mean_weights(weight: np.ndarray | None, rows: np.ndarray,
+                      device: torch.device) -> torch.Tensor | None:
+    """``weight[rows]`` scaled to mean 1 (a minibatch's mean weighted loss is then an
+    unbiased estimate of the weighted mean over all rows), or None without weights."""
+    if weight is None:
+        return None
+    w = np.asarray(weight, dtype=np.float64)[rows]
+    if not w.sum() > 0:
+        raise ValueError("sample_weight is zero on every training row of a split; give "
+                         "more samples a positive weight")
+    return torch.tensor(w / w.mean(), dtype=torch.float32, device=device)
+
+
 def train_epoch(
     model: nn.Module,
     optimiser: torch.optim.Optimizer,
@@ -73,11 +99,14 @@ def train_epoch(
     x: torch.Tensor,
     y: torch.Tensor,
     batch_size: int,
+    weight: torch.Tensor | None = None,
 ) -> float:
     """One shuffled pass over ``(x, y)`` in minibatches; returns the mean training loss.
 
-    A trailing minibatch of a single row is skipped (it breaks batchnorm); with
-    ``batch_size=1`` every minibatch is one row, and none is skipped.
+    ``loss_fn`` has ``reduction="none"``; ``weight`` (one per row, mean 1:
+    :func:`unit_mean_weights`) weights the rows' losses. A trailing minibatch of a single
+    row is skipped (it breaks batchnorm); with ``batch_size=1`` every minibatch is one
+    row, and none is skipped.
     """
     model.train()
     perm = torch.randperm(len(x), device=x.device)
@@ -87,7 +116,8 @@ def train_epoch(
         if len(idx) < 2 < len(perm) and batch_size > 1:  # a lone row breaks batchnorm
             continue
         optimiser.zero_grad()
-        loss = loss_fn(model(x[idx]), y[idx])
+        losses = row_losses(loss_fn, model(x[idx]), y[idx])
+        loss = losses.mean() if weight is None else (losses * weight[idx]).mean()
         loss.backward()
         optimiser.step()
         total += float(loss.detach()) * len(idx)
@@ -189,16 +219,22 @@ class _BaseMLP(BaseEstimator):
 
     # -- training -----------------------------------------------------------------------
     @unfitted_on_error
-    def fit(self, X, y) -> _BaseMLP:
+    def fit(self, X, y, sample_weight=None) -> _BaseMLP:
         """Train with AdamW, keeping the weights of the best validation epoch.
 
         A random ``validation_fraction`` of the rows is held out for early stopping
         (after ``n_iter_no_change`` epochs without improvement); without a hold-out
         (``validation_fraction=0``, or too few rows) the training loss decides when to
-        stop and the last epoch's weights are kept.
+        stop and the last epoch's weights are kept. ``sample_weight`` weights each row's
+        loss, in training and in the early-stopping validation loss.
         """
         self._check_params()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            if not sample_weight.any():
+                raise ValueError("sample_weight is zero for every sample; give some "
+                                 "samples a positive weight")
         target, n_out = self._encode_target(y)
         self.x_mean_, self.x_scale_ = _standardise(X)
         inputs = torch.tensor((X - self.x_mean_) / self.x_scale_, dtype=torch.float32)
@@ -213,7 +249,7 @@ class _BaseMLP(BaseEstimator):
         if self.norm == "batchnorm" and len(train_idx) < 2:
             raise ValueError(f"norm='batchnorm' needs at least 2 training rows, got {n}")
         with seeded(int(rng.randint(2**31 - 1)), self.device_):
-            self._train(inputs, target, n_out, train_idx, val_idx)
+            self._train(inputs, target, n_out, train_idx, val_idx, sample_weight)
         return self
 
     def _train(
@@ -223,6 +259,7 @@ class _BaseMLP(BaseEstimator):
         n_out: int,
         train_idx: np.ndarray,
         val_idx: np.ndarray,
+        sample_weight: np.ndarray | None,
     ) -> None:
         dev = self.device_
         model = build_mlp(
@@ -241,15 +278,20 @@ class _BaseMLP(BaseEstimator):
         loss_fn = self._loss()
         x_tr, y_tr = inputs[train_idx].to(dev), target[train_idx].to(dev)
         x_val, y_val = inputs[val_idx].to(dev), target[val_idx].to(dev)
+        w_tr = unit_mean_weights(sample_weight, train_idx, dev)
+        w_val = None if sample_weight is None else torch.tensor(
+            sample_weight[val_idx], dtype=torch.float32, device=dev)
         batch = min(self.batch_size, len(train_idx))
         best, best_state, stall = np.inf, None, 0
         self.loss_curve_, self.validation_loss_curve_ = [], []
         for _ in range(self.max_epochs):
-            self.loss_curve_.append(train_epoch(model, optimiser, loss_fn, x_tr, y_tr, batch))
+            self.loss_curve_.append(
+                train_epoch(model, optimiser, loss_fn, x_tr, y_tr, batch, w_tr))
             if len(x_val):
                 model.eval()
                 with torch.no_grad():
-                    self.validation_loss_curve_.append(float(loss_fn(model(x_val), y_val)))
+                    losses = row_losses(loss_fn, model(x_val), y_val)
+                    self.validation_loss_curve_.append(float(weighted_mean(losses, w_val)))
             monitored = (self.validation_loss_curve_ or self.loss_curve_)[-1]
             if monitored < best:
                 # weights worth keeping only when a validation loss judged them
@@ -328,7 +370,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return torch.tensor(encoder.transform(y), dtype=torch.long), len(self.classes_)
 
     def _loss(self) -> nn.Module:
-        return nn.CrossEntropyLoss()
+        return nn.CrossEntropyLoss(reduction="none")
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns ordered as ``classes_``."""
@@ -365,7 +407,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return torch.tensor((y - self.y_mean_) / self.y_scale_, dtype=torch.float32)[:, None], 1
 
     def _loss(self) -> nn.Module:
-        return nn.MSELoss()
+        return nn.MSELoss(reduction="none")
 
     def predict(self, X) -> np.ndarray:
         """Predicted target values."""

@@ -15,7 +15,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from torch import nn
 
 from metaopt.meta._losses import seeded
-from metaopt.nas._mlp import build_mlp, train_epoch
+from metaopt.nas._mlp import build_mlp, train_epoch, unit_mean_weights
 from metaopt.spaces import get_space
 
 #: ``mlp``-space parameters the search does not tune: epochs are the fidelity.
@@ -63,6 +63,7 @@ class _Fold:
     y_tr: torch.Tensor
     x_val: torch.Tensor
     y_val: np.ndarray
+    w_tr: torch.Tensor | None  # training rows' weights, mean 1 (None: unweighted)
 
 
 @dataclass
@@ -82,7 +83,9 @@ class FoldTrainer:
     """Evaluate MLP configurations on fixed train/validation splits of one dataset.
 
     Each fold is standardised with its own training rows (and, for regression, the
-    target too); models train with AdamW exactly like :class:`~metaopt.nas.MLPClassifier`.
+    target too); models train with AdamW exactly like :class:`~metaopt.nas.MLPClassifier`,
+    their losses weighted by ``sample_weight`` when given (the validation scores are
+    not, as in scikit-learn's searches).
 
     Parameters
     ----------
@@ -93,11 +96,12 @@ class FoldTrainer:
     splits : list of (train_idx, val_idx)
     device : torch.device
     seed : int
+    sample_weight : ndarray of shape (n,), optional
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, task: str,
                  splits: list[tuple[np.ndarray, np.ndarray]], device: torch.device,
-                 seed: int) -> None:
+                 seed: int, sample_weight: np.ndarray | None = None) -> None:
         self.task, self.device, self.seed = task, device, seed
         self.n_out = int(y.max()) + 1 if task == "classification" else 1
         # rows one epoch of all folds trains on, per row of the whole data (a refit's epoch)
@@ -115,7 +119,8 @@ class FoldTrainer:
                 y_tr = torch.tensor((y[tr] - y_mean) / y_scale, dtype=torch.float32,
                                     device=device)[:, None]
                 y_val = (y[val] - y_mean) / y_scale
-            self.folds.append(_Fold(x_tr, y_tr, x_val, y_val))
+            self.folds.append(_Fold(x_tr, y_tr, x_val, y_val,
+                                    unit_mean_weights(sample_weight, tr, device)))
 
     def _score(self, model: nn.Module, fold: _Fold) -> float:
         model.eval()
@@ -140,7 +145,8 @@ class FoldTrainer:
         so (the best score so far stands).
         """
         start = time.perf_counter()
-        loss_fn = nn.CrossEntropyLoss() if self.task == "classification" else nn.MSELoss()
+        loss_fn = (nn.CrossEntropyLoss if self.task == "classification" else nn.MSELoss)(
+            reduction="none")
         with seeded(self.seed, self.device):
             models, optims = [], []
             for fold in self.folds:
@@ -157,7 +163,7 @@ class FoldTrainer:
                 scores = []
                 for model, opt, fold in zip(models, optims, self.folds, strict=True):
                     batch = min(int(params["batch_size"]), len(fold.x_tr))
-                    train_epoch(model, opt, loss_fn, fold.x_tr, fold.y_tr, batch)
+                    train_epoch(model, opt, loss_fn, fold.x_tr, fold.y_tr, batch, fold.w_tr)
                     scores.append(self._score(model, fold))
                 curve.append(float(np.mean(scores)))
                 if curve[-1] > best:

@@ -13,7 +13,16 @@ from metaopt.nas import MLPClassifier, MLPRegressor, build_mlp
 FAST = dict(width=32, max_epochs=40, batch_size=32, learning_rate=1e-2, n_iter_no_change=5)
 
 
-@parametrize_with_checks([MLPClassifier(**FAST), MLPRegressor(**FAST)])
+# Minibatch training is not equivalent to repeating rows: a repeated row adds
+# minibatches to an epoch and moves the random validation split.
+WEIGHT_EQUIVALENCE = {
+    f"check_sample_weight_equivalence_on_{kind}_data": "an epoch's minibatches and the "
+    "validation split differ from those of repeated rows" for kind in ("dense", "sparse")
+}
+
+
+@parametrize_with_checks([MLPClassifier(**FAST), MLPRegressor(**FAST)],
+                         expected_failed_checks=lambda est: WEIGHT_EQUIVALENCE)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -130,3 +139,44 @@ def test_batch_size_one_trains_on_every_row():
     assert model.score(X, y) > 0.9
     with pytest.raises(ValueError, match="norm='batchnorm' needs batch_size >= 2"):
         MLPClassifier(batch_size=1, norm="batchnorm").fit(X, y)
+
+
+def _half_mislabelled():
+    """Wine with a shuffled half of its labels rotated to the next class."""
+    X, y = load_wine(return_X_y=True)
+    wrong = np.random.default_rng(0).permutation(len(y))[: len(y) // 2]
+    noisy = y.copy()
+    noisy[wrong] = (y[wrong] + 1) % 3
+    weights = np.ones(len(y))
+    weights[wrong] = 0.0
+    return X, y, noisy, weights
+
+
+def test_sample_weight_zero_leaves_rows_out_and_scale_does_not_matter():
+    X, y, noisy, weights = _half_mislabelled()
+    weighted = MLPClassifier(**FAST, random_state=0).fit(X, noisy, sample_weight=weights)
+    plain = MLPClassifier(**FAST, random_state=0).fit(X, noisy)
+    assert weighted.score(X, y) > 0.9  # learned from the correctly labelled half alone
+    assert weighted.score(X, y) > plain.score(X, y) + 0.2
+    scaled = MLPClassifier(**FAST, random_state=0).fit(X, noisy, sample_weight=7 * weights)
+    np.testing.assert_allclose(scaled.predict_proba(X), weighted.predict_proba(X),
+                               atol=1e-6)
+
+
+def test_sample_weight_weights_the_regression_loss():
+    X, y = make_regression(300, 5, noise=1.0, random_state=0)
+    shifted = y + np.where(np.arange(300) % 2 == 0, 500.0, 0.0)  # even rows corrupted
+    weights = (np.arange(300) % 2).astype(float)
+    model = MLPRegressor(**FAST, random_state=0).fit(X, shifted, sample_weight=weights)
+    assert model.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize("weights, message", [
+    (np.zeros(178), "zero for every sample|at least one non-zero"),  # scikit-learn < / >= 1.9
+    (-np.ones(178), "Negative values in data passed to `sample_weight`"),
+    (np.ones(5), r"sample_weight.shape == \(5,\), expected \(178,\)"),
+])
+def test_bad_sample_weight_is_refused(weights, message):
+    X, y = load_wine(return_X_y=True)
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier(**FAST).fit(X, y, sample_weight=weights)
