@@ -26,7 +26,7 @@ from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.metrics import check_scoring, get_scorer
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
-from sklearn.model_selection._split import GroupsConsumerMixin
+from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -135,7 +135,7 @@ def _splitter(cv, X, y, groups, classifier: bool, seed: int | None):
             KFold, StratifiedKFold):
         checked = type(checked)(n_splits=checked.n_splits, shuffle=True)
     cv = _fixed_shuffle(checked, seed)
-    if isinstance(cv, GroupsConsumerMixin):
+    if _splits_by_groups(cv):
         if groups is None:
             raise ValueError(f"cv={cv!r} splits by groups: pass them to fit(X, y, "
                              "groups=...)")
@@ -144,6 +144,14 @@ def _splitter(cv, X, y, groups, classifier: bool, seed: int | None):
         warnings.warn(f"groups are ignored: cv={cv!r} does not split by groups (use a "
                       "group splitter such as GroupKFold)", UserWarning, stacklevel=4)
     return cv
+
+
+def _splits_by_groups(cv) -> bool:
+    """Whether ``cv``'s ``split`` requests ``groups``, as scikit-learn's metadata routing
+    tells it (``GroupKFold``, ``LeaveOneGroupOut``, ... and their subclasses, or a
+    splitter declaring ``__metadata_request__split = {"groups": True}``); ``KFold``,
+    ``ShuffleSplit`` or a list of splits do not."""
+    return bool(get_routing_for_object(cv).consumes("split", ["groups"]))
 
 
 def _fixed_shuffle(cv, seed: int | None):

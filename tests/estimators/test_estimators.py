@@ -622,6 +622,61 @@ def test_group_splitter_with_groups(wine):
         MetaOptClassifier(n_trials=1, spaces="linear", cv=2).fit(wine.X, wine.y, groups=groups)
 
 
+def _group_splitters():
+    from sklearn import model_selection as ms
+
+    class ByHalves(ms.BaseCrossValidator):
+        """A user's splitter by groups that says so through metadata routing alone."""
+
+        __metadata_request__split = {"groups": True}
+
+        def get_n_splits(self, X=None, y=None, groups=None):
+            return 2
+
+        def _iter_test_indices(self, X=None, y=None, groups=None):
+            groups = np.asarray(groups)
+            yield np.flatnonzero(groups < 4)
+            yield np.flatnonzero(groups >= 4)
+
+    class MyGroupKFold(ms.GroupKFold):
+        pass
+
+    return [ms.GroupKFold(2), ms.StratifiedGroupKFold(2), ms.LeaveOneGroupOut(),
+            ms.LeavePGroupsOut(2), ms.GroupShuffleSplit(2, random_state=0),
+            MyGroupKFold(2), ByHalves()]
+
+
+@pytest.mark.parametrize("cv", _group_splitters(), ids=lambda cv: type(cv).__name__)
+def test_splitters_by_groups_are_told_by_their_metadata_request(cv):
+    """Group splitters were told by scikit-learn's private GroupsConsumerMixin, which a
+    splitter declaring groups through metadata routing (ByHalves) does not inherit: its
+    groups were ignored and every trial failed. Now the public metadata routing tells."""
+    from metaopt.estimators._search import _splitter
+
+    X, y = np.zeros((16, 1)), np.tile([0, 1], 8)
+    groups = np.repeat(np.arange(8), 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        folds = list(_splitter(cv, X, y, groups, classifier=True, seed=0).split(X, y))
+    assert folds and all(not set(groups[train]) & set(groups[test]) for train, test in folds)
+    with pytest.raises(ValueError, match="splits by groups: pass them"):
+        _splitter(cv, X, y, None, classifier=True, seed=0)
+
+
+@pytest.mark.parametrize("cv", [KFold(2), StratifiedKFold(2), "shuffle", "list"])
+def test_other_splitters_do_not_split_by_groups(cv):
+    from sklearn.model_selection import ShuffleSplit
+
+    from metaopt.estimators._search import _splitter
+
+    X, y = np.zeros((16, 1)), np.tile([0, 1], 8)
+    cv = {"shuffle": ShuffleSplit(2, random_state=0),
+          "list": [(np.arange(8), np.arange(8, 16))]}.get(cv, cv)
+    assert len(list(_splitter(cv, X, y, None, classifier=True, seed=0).split(X, y))) >= 1
+    with pytest.warns(UserWarning, match="groups are ignored"):
+        _splitter(cv, X, y, np.repeat(np.arange(8), 2), classifier=True, seed=0)
+
+
 def test_scoring_by_probabilities_leaves_out_svm(wine):
     """A scorer of probabilities (neg_log_loss, roc_auc_ovr) failed every svm trial
     (SVC has no predict_proba), spending the budget on the meta-model's svm picks;
