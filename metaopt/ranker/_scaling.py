@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -39,10 +38,12 @@ class MetaFeatureScaler:
 
     def fit(self, values: pd.DataFrame) -> MetaFeatureScaler:
         raw = metafeatures.to_vector(as_metafeature_frame(values), nan_value=np.nan)
-        with warnings.catch_warnings():  # all-NaN columns (features a source lacks) are fine
-            warnings.simplefilter("ignore", RuntimeWarning)
-            self.mean_ = np.nan_to_num(np.nanmean(raw, axis=0))
-            std = np.nanstd(raw, axis=0)
+        # columns all NaN (features a source lacks) get mean 0 and scale 1, without
+        # np.nanmean's warning (silencing it with warnings.catch_warnings is not thread-safe)
+        observed = ~np.isnan(raw).all(axis=0)
+        self.mean_, std = np.zeros(raw.shape[1]), np.zeros(raw.shape[1])
+        self.mean_[observed] = np.nanmean(raw[:, observed], axis=0)
+        std[observed] = np.nanstd(raw[:, observed], axis=0)
         self.flat_ = ~(np.isfinite(std) & (std > 1e-12))
         self.scale_ = np.where(self.flat_, 1.0, std)
         return self

@@ -246,9 +246,14 @@ class MedianImputer(TransformerMixin, BaseEstimator):
         if sp.issparse(X):
             self.imputer_.fit(X)
             return self
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # columns all NaN: median NaN
+        # a column without an observed value has median NaN; np.nanmedian would warn
+        # about it, and silencing that (warnings.catch_warnings) is not thread-safe
+        observed = ~np.isnan(X).all(axis=0)
+        if observed.all():
             medians = np.nanmedian(X, axis=0, keepdims=True)
+        else:
+            medians = np.full((1, X.shape[1]), np.nan)
+            medians[:, observed] = np.nanmedian(X[:, observed], axis=0)
         names = getattr(self, "feature_names_in_", None)
         self.imputer_.fit(medians if names is None else pd.DataFrame(medians, columns=names))
         return self

@@ -835,3 +835,29 @@ def test_docs_list_every_space_and_parameter():
         assert f"`{name}`" in docs and f"`n_encoded = {space.n_encoded}`" in docs
         for p in space.params:
             assert f"| `{p.name}` |" in docs
+
+
+def test_median_imputer_on_threads_leaves_the_warning_filters_alone(pmlb_root):
+    """fit silenced numpy's all-NaN warning with warnings.catch_warnings, which is not
+    thread-safe: fits on threads (n_jobs threads, the knowledge base's threading
+    backend) left an "ignore RuntimeWarning" filter behind for the whole process."""
+    import threading
+
+    X = _churn_with_missing(pmlb_root).to_numpy(float)[:300]
+    before = list(warnings.filters)
+
+    def fit_many():
+        for _ in range(100):
+            MedianImputer().fit(X)
+
+    threads = [threading.Thread(target=fit_many) for _ in range(8)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        after = list(warnings.filters)[1:]  # without the test's own "always"
+    assert after == before
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert np.isnan(MedianImputer().fit(X).imputer_.statistics_[-1])  # the empty column
