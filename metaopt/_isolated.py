@@ -57,13 +57,15 @@ def fitting() -> Iterator[None]:
 
 @contextlib.contextmanager
 def callers_threads() -> Iterator[None]:
-    """The caller's BLAS/OpenMP thread limits and torch thread count, put back at exit:
-    evaluations on threads (joblib's ``"threading"`` backend) each set and restore them
-    (:func:`fitting`, the knowledge base's evaluations), process-wide and in any order,
-    and left the caller's BLAS on one thread."""
+    """The caller's BLAS/OpenMP thread limits, torch thread count and warnings filters,
+    put back at exit: evaluations on threads (joblib's ``"threading"`` backend) each set
+    and restore them (:func:`fitting`, the knowledge base's evaluations), process-wide
+    and in any order, and left the caller's BLAS on one thread and convergence warnings
+    ignored."""
     torch = sys.modules.get("torch")
     before = None if torch is None else torch.get_num_threads()
-    with threadpool_limits(limits=None):  # restores the limits it found
+    # restore the limits and the filters they found
+    with threadpool_limits(limits=None), warnings.catch_warnings():
         try:
             yield
         finally:

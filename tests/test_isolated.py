@@ -164,3 +164,28 @@ def test_a_time_budget_in_a_daemonic_process_says_why_it_cannot_run():
         error = pool.apply(_budgeted_fit_error)
     assert "this process is daemonic (a multiprocessing.Pool worker)" in error
     assert "give n_trials without time_budget" in error
+
+
+def test_fits_on_threads_leave_the_callers_warnings_filters():
+    """fitting() ignores convergence warnings with warnings.catch_warnings, which swaps
+    the process-wide filters: fits on threads at once (joblib's threading backend) put
+    them back out of order and left an "ignore ConvergenceWarning" filter behind, unless
+    the caller's callers_threads() restores them."""
+    import threading
+    import warnings
+
+    from metaopt._isolated import callers_threads, fitting
+
+    def fit_many():
+        for _ in range(60):
+            with fitting():
+                time.sleep(0)
+
+    before = list(warnings.filters)
+    with callers_threads():
+        threads = [threading.Thread(target=fit_many) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert warnings.filters == before

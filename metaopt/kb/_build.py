@@ -466,10 +466,10 @@ def build(
     stored_datasets = kb.datasets().set_index("dataset_key")
     n_pending = sum(len(jobs) for _, jobs in plans)
     status = "crashed"
-    # catch_warnings, callers_threads: evaluations on threads (backend="threading") each
-    # swap the process-wide warnings filters and thread limits, in any order; the
-    # caller's are restored after them
-    with StopGuard() as guard, backend_ctx, warnings.catch_warnings(), callers_threads(), tqdm(
+    # callers_threads: evaluations on threads (backend="threading") each swap the
+    # process-wide warnings filters and thread limits, in any order; the caller's are
+    # restored after them
+    with StopGuard() as guard, backend_ctx, callers_threads(), tqdm(
         total=n_pending, unit="eval", desc="build-kb", disable=not progress, smoothing=0.05
     ) as bar:
         # joblib's dask backend loses auto-sized batches ("already forgotten"): one job each
