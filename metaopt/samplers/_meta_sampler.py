@@ -111,8 +111,8 @@ def _offered(trial: FrozenTrial, own: dict[str, BaseDistribution]) -> tuple[str,
     asking for everything, or one whose values the fallback changed, which may switch
     conditions)."""
     claim = _claim_of(trial)
-    if not claim or trial.state != TrialState.COMPLETE:
-        return ()
+    if not claim or trial.state != TrialState.COMPLETE or own.keys().isdisjoint(trial.params):
+        return ()  # (one that set none of the space's parameters never ran its claim)
     ran = all(_fitted(trial.distributions[n], claim[n]) == v
               for n, v in trial.params.items()
               if n in claim and (n not in own or _overlaps(trial.distributions[n], own[n])))
@@ -352,6 +352,7 @@ class MetaSampler(BaseSampler):
         self._meta_model_arg = self._init["meta_model"]
         self._started: float | None = None  # time.monotonic() of the first proposal
         self._model: MetaModel | None = None
+        self._known: set[str] = set()  # the names of the meta-model's parameters
         self._candidates: list[dict[str, Any]] | None = None
         self._disabled = False
         self._priority: list[dict[str, Any]] = []
@@ -365,6 +366,7 @@ class MetaSampler(BaseSampler):
         self._run_here: set[int] = set()  # ids of trials this sampler started
         self._served: dict[int, set[str]] = {}  # trial id -> parameters served from its claim
         self._overlap_checked = False  # a completed trial used the meta-model's parameters
+        self._foreign_warned = False  # warned that the objective sets none of them
         # Optuna's one-study cache of the relative search space (a second study's trials
         # were read as new trials of the first one, or refused on an RDB storage)
         self._intersection = IntersectionSearchSpace(include_pruned=True)
@@ -478,29 +480,38 @@ class MetaSampler(BaseSampler):
         if self._task is None:
             self._task = model.portfolio.task_types_[0]
         self._priority = self._source_warm_starts(model)
+        self._known = {p.name for p in model.space.params}
         self._model = model  # last: other threads use the sampler once this is set
         return True
 
     def _objective_uses_space(self, study: Study) -> bool:
-        """False, with a warning and from then on, when the first completed trial it
-        proposed for set none of the meta-model's parameters: the objective tunes something else, and
-        every trial goes to the fallback (labelled as its own, not as portfolio picks)."""
+        """False while the completed trials it proposed for set none of the meta-model's
+        parameters, and no completed trial set one (with a warning, once): the objective
+        tunes something else, and the trial goes to the fallback (labelled as its own,
+        not as a portfolio pick). True for good once a completed trial sets one: a
+        conditional objective (``suggest_categorical("classifier", ["svm", "knn"])``)
+        whose first trial took the other branch used to hand every later trial to the
+        fallback."""
         if self._overlap_checked:
             return True
+        known = {p.name for p in self._model.space.params}
+        proposed_for = None
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            # a trial this sampler proposed for (foreign or enqueued ones prove nothing)
-            if t.params and _claim_of(t):
+            if not known.isdisjoint(t.params):
                 self._overlap_checked = True
-                known = {p.name for p in self._model.space.params}
-                if known.isdisjoint(t.params):
-                    warnings.warn(
-                        f"MetaSampler: the objective's parameters {sorted(t.params)} are "
-                        f"none of space {self._space_name!r}'s {sorted(known)}; every "
-                        "trial uses the fallback sampler", stacklevel=4)
-                    self._disabled = True
-                    return False
-                break
-        return True
+                return True
+            # a trial this sampler proposed for (foreign or enqueued ones prove nothing)
+            if proposed_for is None and t.params and _claim_of(t):
+                proposed_for = t
+        if proposed_for is None:
+            return True
+        if not self._foreign_warned:
+            self._foreign_warned = True
+            warnings.warn(
+                f"MetaSampler: the objective's parameters {sorted(proposed_for.params)} are "
+                f"none of space {self._space_name!r}'s {sorted(known)}; trials use the "
+                "fallback sampler until one sets a parameter of the space", stacklevel=4)
+        return False
 
     def _infer_space(self, study: Study) -> str | None:
         names = set()
@@ -613,6 +624,8 @@ class MetaSampler(BaseSampler):
             value = t.intermediate_values[max(t.intermediate_values)]
         score = None if value is None or np.isnan(value) else sign * value  # higher = better
         if self._released(t):
+            return None
+        if params is not None and self._unread(t):
             return None
         if score is not None and self._worst_value is not None:
             score = max(score, sign * self._worst_value)  # a diverged fit's -inf too
@@ -771,12 +784,18 @@ class MetaSampler(BaseSampler):
                 and (t.state == TrialState.FAIL
                      or t.state == TrialState.PRUNED and not t.intermediate_values))
 
+    def _unread(self, t: FrozenTrial) -> bool:
+        """Whether trial ``t`` finished without setting any of the space's parameters (a
+        conditional objective's other branch, a failure before its first suggestion): its
+        claim never ran, so it is neither scored (its value went to the claim) nor taken."""
+        return t.state.is_finished() and self._known.isdisjoint(t.params)
+
     def _clashes(self, study: Study, trial: FrozenTrial, params: dict[str, Any]) -> bool:
         key = config_key(params)
         for other in study.get_trials(deepcopy=False):
             claim = _claim_of(other)
             if (other._trial_id != trial._trial_id and claim and config_key(claim) == key
-                    and not self._released(other)):
+                    and not self._released(other) and not self._unread(other)):
                 return True
         return False
 

@@ -1169,3 +1169,44 @@ def test_a_combined_model_without_the_studys_families_is_refused(tmp_path):
         meta_model=model, task="classification", seed=0))
     study.optimize(lambda t: (knn_linear.sample(t, "classification"), 0.5)[1], n_trials=2)
     assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 2
+
+
+def test_a_conditional_objective_whose_first_trial_took_the_other_branch(pmlb_root):
+    """``classifier`` in {svm, knn}, space="svm": the first trial took the knn branch, so
+    the sampler warned that the objective's parameters are none of the svm space's and
+    handed every later trial to the fallback, svm trials included (3 of 4 seeds). Now
+    the svm trials get the meta-model's configurations once one has run; a knn trial's
+    claim is neither scored (its accuracy went to an svm configuration it never ran)
+    nor taken."""
+    from sklearn.model_selection import cross_val_score
+
+    from metaopt.data import LocalSource
+    from metaopt.spaces import get_space
+
+    ds = LocalSource(pmlb_root).load("heart_statlog")
+    spaces = {"svm": get_space("svm"), "knn": get_space("knn")}
+
+    def objective(trial: optuna.Trial) -> float:
+        name = trial.suggest_categorical("classifier", ["svm", "knn"])
+        params = spaces[name].sample(trial, "classification")
+        model = spaces[name].build(params, "classification", random_state=0)
+        return float(cross_val_score(model, ds.X, ds.y, cv=3).mean())
+
+    sampler = MetaSampler(space="svm", dataset=ds, seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(objective, n_trials=10)
+    assert study.trials[0].params["classifier"] == "knn"  # the case of the report
+    assert sum("are none of space 'svm'" in str(w.message) for w in caught) == 1
+    svm_trials = [t for t in study.trials if t.params["classifier"] == "svm"]
+    first_svm = svm_trials[0].number
+    later = [t for t in svm_trials if t.number > first_svm]
+    assert later and all("metaopt:source" in t.system_attrs for t in later)
+    # the first portfolio pick, claimed by the knn trial, is run by an svm trial
+    first_pick = sampler.meta_model.portfolio.suggest(1, None)["params"].iloc[0]
+    ran = [{k: v for k, v in t.params.items() if k != "classifier"} for t in later]
+    assert first_pick in ran
+    observed, claimed = sampler._observed(study)
+    assert sorted(s for _, s in observed) == sorted(t.value for t in svm_trials)
+    assert claimed == []
