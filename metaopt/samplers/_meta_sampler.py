@@ -367,6 +367,7 @@ class MetaSampler(BaseSampler):
         self._served: dict[int, set[str]] = {}  # trial id -> parameters served from its claim
         self._overlap_checked = False  # a completed trial used the meta-model's parameters
         self._foreign_warned = False  # warned that the objective sets none of them
+        self._task_settled = False  # the task given, or read from a parameter of one task
         # Optuna's one-study cache of the relative search space (a second study's trials
         # were read as new trials of the first one, or refused on an RDB storage)
         self._intersection = IntersectionSearchSpace(include_pruned=True)
@@ -512,6 +513,52 @@ class MetaSampler(BaseSampler):
                 f"none of space {self._space_name!r}'s {sorted(known)}; trials use the "
                 "fallback sampler until one sets a parameter of the space", stacklevel=4)
         return False
+
+    def _match_task(self, study: Study) -> None:
+        """Without a task (no ``task``, ``dataset`` nor ``meta_features``) the sampler
+        serves its meta-model's first, classification: once the objective asks for a
+        parameter of the other task only (``epsilon`` of an SVR, ``alpha`` of a ridge),
+        serve that task's meta-model instead, with a warning. A regression study got the
+        classification warm start and ranker silently (its ``epsilon`` or ``alpha`` always
+        the fallback's)."""
+        if self._task_settled:
+            return
+        if self._init["task"] is not None:
+            self._task_settled = True
+            return
+        exclusive = {p.name: p.tasks[0] for p in self._model.space.params if len(p.tasks) == 1}
+        if not exclusive:  # (random forests: nothing tells the tasks apart)
+            self._task_settled = True
+            return
+        for t in study.get_trials(deepcopy=False):
+            asked = [n for n in t.distributions if n in exclusive]
+            if not asked:
+                continue
+            self._task_settled = True
+            task = exclusive[asked[0]]
+            if task == self._task:
+                return
+            given = self._init["meta_model"]
+            try:
+                if given is not None:
+                    given.check_task(task, "the sampler's meta_model")
+            except ValueError as error:
+                warnings.warn(f"MetaSampler: the objective asks for {asked[0]!r}, a "
+                              f"parameter of {task}, but {error}", stacklevel=5)
+                return
+            warnings.warn(f"MetaSampler: the objective asks for {asked[0]!r}, a parameter "
+                          f"of {task}: the sampler serves the {task} meta-model from now on "
+                          f"(pass task={task!r} to start with it)", stacklevel=5)
+            with self._setup_lock:  # the old model serves other threads until replaced
+                self._task = task
+                self._meta_model_arg = given
+                if self._init["space"] is None:
+                    self._space_name = None  # inferred again (the families' model, of task)
+                self._finished.clear()  # observations read with the other task's defaults
+                self._asked.clear()
+                self._candidates = None
+                self._load(study)
+            return
 
     def _infer_space(self, study: Study) -> str | None:
         names = set()
@@ -666,6 +713,7 @@ class MetaSampler(BaseSampler):
             stored = study._storage.get_trial(trial._trial_id).system_attrs.get(_CLAIM)
             if stored is not None:
                 return json.loads(stored)
+            self._match_task(study)
             lost: list[dict[str, Any]] = []
             for _ in range(_CLAIM_ATTEMPTS):
                 params, reason = self._choose(study, trial, lost)

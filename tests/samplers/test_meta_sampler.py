@@ -1210,3 +1210,39 @@ def test_a_conditional_objective_whose_first_trial_took_the_other_branch(pmlb_ro
     observed, claimed = sampler._observed(study)
     assert sorted(s for _, s in observed) == sorted(t.value for t in svm_trials)
     assert claimed == []
+
+
+def test_a_regression_objective_without_task_gets_the_regression_model(pmlb_root):
+    """space="svm" without task, dataset or meta_features served the classification
+    meta-model to an SVR objective, silently: its portfolio picks had no epsilon (the
+    fallback's, every trial) and its ranker was trained on accuracies. Once the objective
+    asks for epsilon (regression only), the regression model serves the study."""
+    from sklearn.model_selection import cross_val_score
+
+    from metaopt.data import LocalSource
+    from metaopt.ranker import load_meta_model
+    from metaopt.spaces import get_space
+
+    ds = LocalSource(pmlb_root).load("229_pwLinear")
+    space = get_space("svm")
+
+    def objective(trial: optuna.Trial) -> float:
+        params = space.sample(trial, "regression")
+        model = space.build(params, "regression", random_state=0)
+        return float(cross_val_score(model, ds.X, ds.y, cv=3).mean())
+
+    sampler = MetaSampler(space="svm", seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    with pytest.warns(UserWarning, match="asks for 'epsilon', a parameter of regression"):
+        study.optimize(objective, n_trials=4)
+    regression = load_meta_model("svm", "regression").portfolio.suggest(2, None)
+    assert [t.params for t in study.trials[1:3]] == regression["params"].tolist()
+    assert all("epsilon" in json.loads(t.system_attrs["metaopt:config"])
+               for t in study.trials[1:])
+    # a task given is kept, and nothing is said
+    given = optuna.create_study(direction="maximize", sampler=MetaSampler(
+        space="svm", task="regression", seed=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        given.optimize(objective, n_trials=2)
+    assert [t.params for t in given.trials] == regression["params"].tolist()
