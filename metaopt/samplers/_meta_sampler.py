@@ -861,7 +861,13 @@ class MetaSampler(BaseSampler):
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        self._raise_error_if_multi_objective(study)
+        if study._is_multi_objective():
+            raise ValueError(
+                f"MetaSampler cannot be used for a multi-objective study "
+                f"({len(study.directions)} directions): its meta-models rank configurations "
+                "by one score. Use a sampler of several objectives (optuna.samplers."
+                "TPESampler or NSGAIISampler), or optimize one objective (a single "
+                "direction=), with the others in trial.set_user_attr")
         self._bind(study)
         if self._hands_off(study):
             self._handed_off.add(trial._trial_id)

@@ -1246,3 +1246,12 @@ def test_a_regression_objective_without_task_gets_the_regression_model(pmlb_root
         warnings.simplefilter("error")
         given.optimize(objective, n_trials=2)
     assert [t.params for t in given.trials] == regression["params"].tolist()
+
+
+def test_a_multi_objective_study_is_refused_with_what_to_do():
+    """Optuna's own message said only that MetaSampler cannot be used."""
+    study = optuna.create_study(directions=["maximize", "minimize"],
+                                sampler=MetaSampler(space="svm", seed=0))
+    with pytest.raises(ValueError, match=r"multi-objective study \(2 directions\).*"
+                                         r"TPESampler or NSGAIISampler"):
+        study.optimize(lambda t: (_svm_score(t), 1.0), n_trials=1)
