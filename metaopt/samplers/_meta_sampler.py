@@ -216,7 +216,7 @@ class MetaSampler(BaseSampler):
         asks for it, else from the study's parameters once a trial has completed (the
         first trial then comes from ``fallback``; spaces that match equally are named in
         a warning).
-    dataset : (X, y) or Dataset, optional
+    dataset : (X, y), [X, y] or Dataset, optional
         The data being tuned; its meta-features condition the warm start. Computed at
         the first proposal, after which the sampler lets go of the data.
     meta_features : Series, optional
@@ -436,7 +436,7 @@ class MetaSampler(BaseSampler):
             return None
         if isinstance(dataset, Dataset):
             return as_dataset(dataset, task=task)
-        if not isinstance(dataset, tuple) or len(dataset) != 2:
+        if not isinstance(dataset, (tuple, list)) or len(dataset) != 2:  # [X, y] too
             raise ValueError(
                 f"dataset must be (X, y) or a metaopt.data.Dataset, got {type(dataset).__name__}"
             )

@@ -1255,3 +1255,21 @@ def test_a_multi_objective_study_is_refused_with_what_to_do():
     with pytest.raises(ValueError, match=r"multi-objective study \(2 directions\).*"
                                          r"TPESampler or NSGAIISampler"):
         study.optimize(lambda t: (_svm_score(t), 1.0), n_trials=1)
+
+
+def test_dataset_as_a_list_of_x_and_y(pmlb_root):
+    """dataset=[X, y] was refused ("must be (X, y) ..., got list")."""
+    from metaopt.data import LocalSource
+
+    ds = LocalSource(pmlb_root).load("heart_statlog")
+    listed = MetaSampler(space="svm", dataset=[ds.X, ds.y], seed=0)
+    paired = MetaSampler(space="svm", dataset=(ds.X, ds.y), seed=0)
+    runs = []
+    for sampler in (listed, paired):
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        study.optimize(_svm_score, n_trials=4)
+        runs.append([t.params for t in study.trials])
+    assert runs[0] == runs[1]
+    pd.testing.assert_series_equal(listed._meta_features, paired._meta_features)
+    with pytest.raises(ValueError, match="dataset must be"):
+        MetaSampler(space="svm", dataset=[ds.X])
