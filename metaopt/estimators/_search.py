@@ -24,7 +24,7 @@ import pandas as pd
 import sqlalchemy
 from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
-from sklearn.metrics import check_scoring, get_scorer
+from sklearn.metrics import check_scoring, get_scorer, r2_score
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.metaestimators import available_if
@@ -94,6 +94,16 @@ def _accepts_weights(space: SearchSpace, task: str) -> bool:
     model = space.build(space.default(task), task).named_steps["model"]
     # a target-transforming wrapper passes the weights on to its regressor
     return has_fit_parameter(getattr(model, "regressor", model), "sample_weight")
+
+
+def _scores_r2(scoring) -> bool:
+    """Whether ``scoring`` is plain R²: ``"r2"``, or a scorer of ``r2_score`` without
+    options (``get_scorer("r2")``, ``make_scorer(r2_score)``; scikit-learn keeps a
+    scorer's function, sign and options in private attributes)."""
+    if isinstance(scoring, str):
+        return scoring == "r2"
+    return (getattr(scoring, "_score_func", None) is r2_score
+            and getattr(scoring, "_sign", None) == 1 and getattr(scoring, "_kwargs", None) == {})
 
 
 def _predicts_with(space: SearchSpace, methods: tuple[str, ...], task: str) -> bool:
@@ -535,7 +545,7 @@ class _MetaOptSearch(BaseEstimator):
             space=space.name, meta_features=self.meta_features_, task=task,
             meta_model=self.meta_model, seed=self.random_state,
             # R^2 has no lower bound; the shipped models learned it floored at 0
-            worst_value=0.0 if self._scoring_name == "r2" else None,
+            worst_value=0.0 if _scores_r2(self.scoring or self._scoring_name) else None,
             # a meta-model with time_fraction > 0 skips what would not finish in time
             time_budget=None if deadline is None else max(deadline - time.perf_counter(),
                                                           1e-3))

@@ -887,6 +887,20 @@ def test_regressor_on_real_data(pmlb_root):
     assert model.study_.sampler._worst_value == 0.0  # a diverging R^2 counts as 0
 
 
+def test_r2_as_a_scorer_object_is_floored_as_the_name_is(pmlb_root):
+    """scoring=get_scorer("r2") or make_scorer(r2_score) is the default R²: the sampler
+    floors it at 0 as the shipped models learned it (only the name "r2" was)."""
+    from sklearn.metrics import get_scorer, make_scorer, mean_squared_error, r2_score
+
+    data = LocalSource(pmlb_root).load("1027_ESL", "regression")
+    params = dict(n_trials=1, spaces="linear", cv=2, random_state=0, ensemble_size=1)
+    for scoring, floor in ((get_scorer("r2"), 0.0), (make_scorer(r2_score), 0.0),
+                           (make_scorer(r2_score, force_finite=False), None),
+                           (make_scorer(mean_squared_error, greater_is_better=False), None)):
+        model = MetaOptRegressor(scoring=scoring, **params).fit(data.X[:200], data.y[:200])
+        assert model.study_.sampler._worst_value == floor, scoring
+
+
 def test_an_undefined_cv_score_is_named(pmlb_root):
     """R² of a one-row test fold is NaN: with LeaveOneOut every trial scored NaN, Optuna
     failed it without a word, and fit said 'no configuration could be evaluated within
