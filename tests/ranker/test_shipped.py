@@ -155,6 +155,38 @@ def test_train_meta_model_takes_one_meta_dataset(tmp_path, capsys):
     assert "not allowed with argument" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("options", "message"), [
+    (["--tabrepo", "dir", "--kb", "default"], "--kb: not used with --tabrepo"),
+    (["--yahpo", "lcbench", "--yahpo-data", "dir", "--kb", "my.sqlite", "--spaces", "knn",
+      "--min-datasets", "3"], "--kb, --spaces, --min-datasets: not used with --yahpo"),
+    (["--tabrepo", "dir", "--yahpo-data", "dir", "--n-configs", "256"],
+     "--yahpo-data, --n-configs: not used with --tabrepo"),
+    (["--yahpo-data", "dir"], "--yahpo-data: only with --yahpo"),
+    (["--kb", "default", "--n-configs", "64"], "--n-configs: only with --yahpo"),
+    (["--cost-only", "--tabrepo", "dir"], "--tabrepo: not used with --cost-only"),
+    (["--cost-only", "--yahpo", "lcbench", "--spaces", "knn"],
+     "--yahpo, --spaces: not used with --cost-only"),
+    (["--cost-only", "--iterations", "2", "--seed", "0"],
+     "--iterations, --seed: not used with --cost-only"),
+    (["--yahpo", "lcbench"], "--yahpo needs --yahpo-data DIR"),
+])
+def test_train_meta_model_refuses_the_options_it_would_ignore(tmp_path, capsys, options,
+                                                              message):
+    """--kb (default 'default') was silently ignored with --tabrepo or --yahpo, as were
+    --yahpo-data and --n-configs without --yahpo, --spaces and --min-datasets with
+    --yahpo, and --tabrepo, --yahpo or any training option with --cost-only: the
+    command now refuses them, on one line naming them, before any work."""
+    from metaopt.cli import main
+
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_:
+        main(["train-meta-model", *options, "--out", str(out), "--no-progress"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"metaopt train-meta-model: error: {message}" in err and "Traceback" not in err
+    assert not out.exists()
+
+
 def test_default_combination_is_of_the_families_the_knowledge_base_has(tmp_path):
     """A knowledge base of knn and linear trained an 'all' model over all seven families:
     its ranker, blind to the other five, proposed extra_trees in 8 of 16 trials."""
