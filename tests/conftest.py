@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,18 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def pmlb_root(shared_data: Path) -> Path:
     return shared_data / "pmlb"
+
+
+@pytest.fixture
+def openml_cache(shared_data, tmp_path, monkeypatch):
+    """A writable copy of the real OpenML cache (dataset 2, anneal; no task), one retry."""
+    # openml writes pickles beside the files it reads: work on a copy
+    cache = tmp_path / "openml-cache"
+    shutil.copytree(shared_data / "openml-cache", cache)
+    import openml
+
+    monkeypatch.setattr(openml.config, "connection_n_retries", 1)
+    return cache
 
 
 # A small meta-model trained on real TabRepo data, shared by ranker and sampler tests.

@@ -15,6 +15,8 @@ def register(subparsers) -> None:
     )
     p.add_argument("--suite", required=True, help="suite name (see `metaopt suites`)")
     p.add_argument("--root", help="directory of a local suite (e.g. a PMLB copy)")
+    p.add_argument("--cache-dir", help="OpenML cache directory, for an OpenML suite "
+                   "(default: openml's own; tasks cached there load without network)")
     p.add_argument("--spaces", default="all", help="'all' or comma-separated space names")
     p.add_argument("--n-configs", type=int, default=16, help="configurations per dataset x space")
     p.add_argument("--n-design", type=int,
@@ -96,7 +98,7 @@ def _cmd_build(args) -> int:
 
     if args.export:  # before the build, not after it
         _check_export(args.export, "--export")
-    suite = get_suite(args.suite, root=args.root).select(
+    suite = get_suite(args.suite, root=args.root, cache_dir=args.cache_dir).select(
         limit=args.limit, names=_dataset_names(args.datasets), smallest_first=args.smallest_first)
     if not len(suite):
         raise ValueError(f"suite {args.suite!r} has no datasets"

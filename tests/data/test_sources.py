@@ -19,17 +19,6 @@ from metaopt.data import (
 )
 
 
-@pytest.fixture
-def openml_cache(shared_data, tmp_path, monkeypatch):
-    # openml writes pickles beside the files it reads: work on a copy
-    cache = tmp_path / "openml-cache"
-    shutil.copytree(shared_data / "openml-cache", cache)
-    import openml
-
-    monkeypatch.setattr(openml.config, "connection_n_retries", 1)
-    return cache
-
-
 def test_openml_dataset_from_offline_cache(openml_cache):
     ds = OpenMLSource(cache_dir=openml_cache).load_dataset(2)
     assert ds.name == "anneal"

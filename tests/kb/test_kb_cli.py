@@ -87,6 +87,26 @@ def test_reading_commands_create_no_store_and_an_empty_suite_is_an_error(tmp_pat
     assert "has no datasets under" in capsys.readouterr().err
 
 
+def test_build_kb_reads_openml_suites_from_cache_dir(openml_cache, tmp_path, capsys):
+    """build-kb loads an OpenML suite's tasks but had no --cache-dir (benchmark run has
+    one): it could only use openml's own cache. The real cache copy holds no task, so
+    the load fails offline, naming the directory it was given."""
+    from metaopt.cli import main
+
+    assert "--cache-dir" in subprocess.run(
+        [sys.executable, "-m", "metaopt.cli", "build-kb", "--help"], capture_output=True,
+        text=True, timeout=120).stdout
+    store = tmp_path / "kb.sqlite"
+    assert main(["build-kb", "--suite", "openml-cc18", "--limit", "1", "--spaces", "knn",
+                 "--n-configs", "1", "--cache-dir", str(openml_cache), "--store",
+                 str(store), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert f"could not load OpenML task 3 (cache: {openml_cache})" in err
+    datasets = KnowledgeBase(store).datasets()
+    assert datasets["dataset_key"].tolist() == ["openml-task/3"]
+    assert (datasets["status"] != "ok").all()
+
+
 def test_reading_commands_open_the_default_and_parquet_exports(tmp_path, capsys):
     """`kb info` / `kb export` called the shipped knowledge base (a parquet export) a
     corrupt store, and had no name for it; train-meta-model --kb accepted both."""
