@@ -208,7 +208,9 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
 
         def report(score: float, epoch: int) -> bool:
             trial.report(score, epoch)
-            return trial.should_prune()
+            # a trial that trained every epoch is complete: pruned there (max_epochs on
+            # a Hyperband rung: 1, 3, 9, 27), it saved nothing and could not be the best
+            return epoch < max_epochs and trial.should_prune()
 
         def out_of_time(seconds: float, epochs: int, best_epoch: int,
                         score: float = -np.inf) -> bool:

@@ -384,3 +384,33 @@ def test_sample_weight_reaches_the_search_and_the_refit(wine):
         search = MetaOptClassifier(n_trials=1, spaces="mlp", cv=2, random_state=0).fit(
             X, noisy, sample_weight=weights)
     assert search.best_family_ == "mlp" and search.score(X, y) > 0.85
+
+
+class _PruneFrom(optuna.pruners.BasePruner):
+    """Prunes every trial once it has reported ``step``."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def prune(self, study, trial) -> bool:
+        return (trial.last_step or 0) >= self.step
+
+
+@pytest.mark.parametrize("max_epochs", [1, 3])
+def test_a_trial_that_trained_every_epoch_is_not_pruned(wine, max_epochs):
+    """A trial that reached max_epochs was still asked whether to prune: with max_epochs
+    a power of 3 (a Hyperband rung), fully trained trials were marked PRUNED and could
+    not be the best (wine, max_epochs=3, seed 0: a pruned trial's 0.978 lost to 0.977).
+    The last epoch's score is reported, and the trial completes."""
+    X, y = wine
+    splits = [(np.arange(0, 178, 2), np.arange(1, 178, 2))]
+    trainer = FoldTrainer(X, y - 1, "classification", splits, torch.device("cpu"), 0)
+    params = {**get_space("mlp").default("classification"), "n_layers": 1, "width": 16}
+    params.pop("max_epochs")
+    study = optuna.create_study(direction="maximize", pruner=_PruneFrom(max_epochs))
+    study.enqueue_trial(params)
+    study.optimize(objective(trainer, "classification", max_epochs, 50), n_trials=1)
+    trial = study.trials[-1]
+    assert trial.state == optuna.trial.TrialState.COMPLETE
+    assert trial.user_attrs["epochs"] == max_epochs
+    assert max(trial.intermediate_values) == max_epochs
