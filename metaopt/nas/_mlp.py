@@ -217,6 +217,12 @@ class _BaseMLP(BaseEstimator):
     def _loss(self) -> nn.Module:
         raise NotImplementedError
 
+    def _holdout(self, order: np.ndarray, target: torch.Tensor,
+                 n_val: int) -> tuple[np.ndarray, np.ndarray]:
+        """The early-stopping rows and the training rows: the first ``n_val`` of the
+        random ``order``, and the rest."""
+        return order[:n_val], order[n_val:]
+
     # -- training -----------------------------------------------------------------------
     @unfitted_on_error
     def fit(self, X, y, sample_weight=None) -> _BaseMLP:
@@ -244,7 +250,7 @@ class _BaseMLP(BaseEstimator):
         order = rng.permutation(n)
         n_val = int(self.validation_fraction * n)
         val_idx, train_idx = (
-            (order[:n_val], order[n_val:]) if n - n_val >= 2 else (order[:0], order)
+            self._holdout(order, target, n_val) if n - n_val >= 2 else (order[:0], order)
         )
         if self.norm == "batchnorm" and len(train_idx) < 2:
             raise ValueError(f"norm='batchnorm' needs at least 2 training rows, got {n}")
@@ -342,8 +348,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     batch_size : int, default=128
     max_epochs : int, default=100
     validation_fraction : float, default=0.1
-        Share of rows held out for early stopping (0: the training loss decides when
-        to stop, and the last epoch's weights are kept).
+        Share of rows held out for early stopping, stratified by class for the
+        classifier (0: the training loss decides when to stop, and the last epoch's
+        weights are kept).
     n_iter_no_change : int, default=10
         Patience, in epochs.
     device : str, default="auto"
@@ -371,6 +378,26 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _loss(self) -> nn.Module:
         return nn.CrossEntropyLoss(reduction="none")
+
+    def _holdout(self, order: np.ndarray, target: torch.Tensor,
+                 n_val: int) -> tuple[np.ndarray, np.ndarray]:
+        """Stratified, as scikit-learn's MLPClassifier: each class gives its share of the
+        ``n_val`` early-stopping rows (largest remainders first), the first of its rows in
+        the random ``order``, and never its last row (a class held out entirely would
+        never be trained on; then fewer rows are held out)."""
+        codes = target.numpy()
+        counts = np.bincount(codes)
+        exact = n_val * counts / len(codes)
+        quota = np.minimum(np.floor(exact).astype(int), counts - 1)
+        while quota.sum() < n_val and (spare := quota < counts - 1).any():
+            quota[np.argmax(np.where(spare, exact - quota, -np.inf))] += 1
+        ranked = codes[order]
+        rank = np.empty(len(order), dtype=int)  # each row's place among its class's
+        for c in range(len(counts)):
+            rows = ranked == c
+            rank[rows] = np.arange(rows.sum())
+        held = rank < quota[ranked]
+        return order[held], order[~held]
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns ordered as ``classes_``."""

@@ -180,3 +180,24 @@ def test_bad_sample_weight_is_refused(weights, message):
     X, y = load_wine(return_X_y=True)
     with pytest.raises(ValueError, match=message):
         MLPClassifier(**FAST).fit(X, y, sample_weight=weights)
+
+
+def test_the_early_stopping_rows_are_stratified(monkeypatch):
+    """The validation rows were a random 10 %: on 200 rows with 10 of the rare class,
+    about a third of the seeds held out none of it (early stopping blind to it), and a
+    class of one row was held out, never trained on, in about one seed in ten. scikit-learn's
+    MLPClassifier stratifies; so does this one, and a class's last row always trains."""
+    splits = []
+
+    def spy(self, inputs, target, n_out, train_idx, val_idx, sample_weight):
+        splits.append((target.numpy()[train_idx], target.numpy()[val_idx]))
+        self.loss_curve_ = []
+
+    monkeypatch.setattr(MLPClassifier, "_train", spy)
+    X = np.random.default_rng(0).normal(size=(201, 3))
+    y = np.r_[np.zeros(190), np.ones(10), 2]
+    for seed in range(20):
+        MLPClassifier(validation_fraction=0.1, random_state=seed).fit(X, y)
+    for train, val in splits:
+        assert np.bincount(val.astype(int), minlength=3).tolist() == [19, 1, 0]
+        assert np.bincount(train.astype(int)).tolist() == [171, 9, 1]
