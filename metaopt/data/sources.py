@@ -36,15 +36,32 @@ def _set_skip_parquet(value: str | None) -> None:
 _skip_parquet = SharedSetting(lambda: os.environ.get(_SKIP_PARQUET), _set_skip_parquet)
 
 
+def _openml_root_cache() -> str:
+    import openml
+
+    return openml.config.get_config_as_dict()["cachedir"]
+
+
+def _set_openml_root_cache(root: str) -> None:
+    import openml
+
+    openml.config.set_root_cache_directory(root)
+
+
+#: ``openml``'s root cache directory, set while loads run, the caller's put back after
+_root_cache = SharedSetting(_openml_root_cache, _set_openml_root_cache)
+
+
 class OpenMLSource:
     """Datasets and tasks from OpenML, through the ``openml`` package and its cache.
 
     Parameters
     ----------
     cache_dir : str or Path, optional
-        Root of the OpenML cache. When given it is set as ``openml``'s root cache
-        directory (a process-wide setting of that package) before every load.
-        Files already in the cache are used without network access.
+        Root of the OpenML cache. When given it is ``openml``'s root cache directory (a
+        process-wide setting of that package) while loads run, and the caller's after
+        (until 2026-12-05 it stayed set). Files already in the cache are used without
+        network access.
     skip_parquet : bool, default=True
         Read the ARFF files instead of downloading OpenML's parquet copies (``openml``'s
         ``OPENML_SKIP_PARQUET``, set only while loads run, on any thread: until 2026-12-05
@@ -62,12 +79,12 @@ class OpenMLSource:
     @contextmanager
     def _configured(self) -> Iterator[Any]:
         """``openml`` with this source's cache directory, and (``skip_parquet``) skipping
-        parquet inside: the caller's environment is as it was after."""
+        parquet inside: the caller's settings are as they were after."""
         import openml
 
-        if self.cache_dir is not None:
-            openml.config.set_root_cache_directory(str(self.cache_dir))
-        with _skip_parquet.holding("true") if self.skip_parquet else nullcontext():
+        with (_root_cache.holding(str(self.cache_dir)) if self.cache_dir is not None
+              else nullcontext()), \
+                (_skip_parquet.holding("true") if self.skip_parquet else nullcontext()):
             yield openml
 
     def _cache_label(self) -> str:

@@ -29,6 +29,18 @@ def test_openml_dataset_from_offline_cache(openml_cache):
     assert ds.y.nunique() == 5
 
 
+def test_openml_cache_dir_is_set_during_the_load_only(openml_cache):
+    """cache_dir stayed openml's root cache directory after the load: the caller's own
+    openml calls then read and wrote another cache than their own."""
+    import openml
+
+    callers = openml.config.get_config_as_dict()["cachedir"]
+    source = OpenMLSource(cache_dir=openml_cache)
+    assert source.load_dataset(2).name == "anneal"
+    assert source.is_cached(dataset_id=2)
+    assert openml.config.get_config_as_dict()["cachedir"] == callers != str(openml_cache)
+
+
 def test_openml_skips_parquet_during_the_load_only(openml_cache, monkeypatch):
     """skip_parquet set OPENML_SKIP_PARQUET=true in os.environ for good: the caller's own
     openml calls skipped parquet too, and so did a later skip_parquet=False source."""
