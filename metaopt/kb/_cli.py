@@ -71,8 +71,12 @@ def _dataset_names(text: str | None) -> list[str] | None:
     if text is None:
         return None
     if text.startswith("@"):
-        with open(text[1:], encoding="utf-8") as f:
-            names = [line.strip() for line in f]
+        try:
+            with open(text[1:], encoding="utf-8") as f:
+                names = [line.strip() for line in f]
+        except (OSError, UnicodeDecodeError) as error:
+            raise ValueError(f"--datasets {text}: cannot read the list of datasets: "
+                             f"{error}") from None
     else:
         names = [name.strip() for name in text.split(",")]
     names = [n for n in names if n]

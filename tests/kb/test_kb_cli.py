@@ -68,6 +68,19 @@ def test_datasets_option_builds_only_the_named_datasets(pmlb_root, tmp_path):
     assert set(KnowledgeBase(store).to_frame()["dataset_key"]) == {"pmlb/wine_recognition"}
 
 
+def test_an_unreadable_datasets_file_is_named_with_its_option(pmlb_root, tmp_path, capsys):
+    """--datasets @FILE with a missing file said only "[Errno 2] No such file or
+    directory: 'names.txt'", not which option named it."""
+    from metaopt.cli import main
+
+    missing = tmp_path / "names.txt"
+    code = main(["build-kb", "--suite", "pmlb-classification", "--root", str(pmlb_root),
+                 "--datasets", f"@{missing}", "--store", str(tmp_path / "kb.sqlite")])
+    err = capsys.readouterr().err
+    assert code == 2 and f"--datasets @{missing}: cannot read the list of datasets" in err
+    assert not (tmp_path / "kb.sqlite").exists()
+
+
 def test_reading_commands_create_no_store_and_an_empty_suite_is_an_error(tmp_path, capsys):
     """`kb info` / `kb export` on a mistyped path created an empty store and reported 0
     evaluations; `build-kb` on a directory without datasets finished with 0 new ones."""
