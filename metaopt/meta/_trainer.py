@@ -137,9 +137,32 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
     for alias, name in _aliases(state).items():  # stored once, under the first name
         if name in tensors:
             tensors.setdefault(alias, tensors[name])
+    # checked before loading: torch's load_state_dict copies the tensors that fit before it
+    # raises for those that do not, which left a learner half overwritten
+    _check_fits(tensors, state, path, record)
     learner.load_state_dict(tensors)
     learner.iteration = record["iteration"]
     return record
+
+
+def _check_fits(tensors: dict[str, torch.Tensor], state: dict[str, torch.Tensor],
+                path: str | Path, record: dict) -> None:
+    """ValueError naming the tensors of a checkpoint that do not fit the learner's own
+    (missing, extra, another shape), before any is copied into it."""
+    missing = [k for k in state if k not in tensors]
+    extra = [k for k in tensors if k not in state]
+    shapes = [f"{k} {tuple(tensors[k].shape)} saved, {tuple(v.shape)} here"
+              for k, v in state.items() if k in tensors and tensors[k].shape != v.shape]
+    if not (missing or extra or shapes):
+        return
+    problems = [f"{what}: {', '.join(names[:5])}{', ...' if len(names) > 5 else ''}"
+                for what, names in (("missing from the checkpoint", missing),
+                                    ("not in this learner", extra),
+                                    ("other shapes", shapes)) if names]
+    raise ValueError(
+        f"path={str(path)!r} holds the weights of a {record['learner']} whose model is built "
+        f"differently from this one ({'; '.join(problems)}); the learner is left unchanged. "
+        f"Build the model as the saved one was (settings saved: {record.get('config')})")
 
 
 def _smooth(values: list[float], window: int) -> np.ndarray:
