@@ -73,6 +73,24 @@ def _labels(values, name: str, ndim: int | None = 1) -> np.ndarray:
     return array
 
 
+def _numeric(array: np.ndarray, name: str) -> np.ndarray:
+    """``array`` as numbers, refusing non-numeric values and NaN or infinite ones, which
+    would make every loss of an episode that draws their row NaN, with no error."""
+    if array.dtype.kind not in "biuf":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be numeric, got values of dtype {array.dtype}; "
+                             "encode its non-numeric columns first") from None
+    if array.dtype.kind == "f":
+        bad = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
+        if bad.any():
+            raise ValueError(f"{name} has {int(bad.sum())} row(s) with a NaN or infinite value, "
+                             f"the first row {int(np.flatnonzero(bad)[0])}; impute those "
+                             "values or drop those rows")
+    return array
+
+
 def _check_rows(X: np.ndarray, y: np.ndarray, name: str = "y") -> None:
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X has {X.shape[0]} rows but {name} has {y.shape[0]}; they must match")
@@ -202,7 +220,7 @@ class ClassificationTasks(_NumpyStream):
         seed: int | None = None,
         dtype: torch.dtype = torch.float32,
     ) -> None:
-        X = _as_array(X, "X")
+        X = _numeric(_as_array(X, "X"), "X")
         y = _labels(y, "y")
         _check_rows(X, y)
         self.n_way = check_int(n_way, "n_way", minimum=2)
@@ -239,7 +257,7 @@ class ClassificationTasks(_NumpyStream):
             warnings.warn(f"{message}: left out of the episodes", stacklevel=2)
         self.classes_ = self.classes_[eligible]
         self._table, self._valid = _row_table(y, self.classes_)
-        self._X = torch.as_tensor(X, dtype=dtype)
+        self._X = torch.tensor(X, dtype=dtype)  # a copy: pandas' arrays are read-only
         self._rng = np.random.default_rng(seed)
 
     def sample(self, n_tasks: int) -> Episodes:
@@ -308,8 +326,8 @@ class RegressionTasks(_NumpyStream):
         seed: int | None = None,
         dtype: torch.dtype = torch.float32,
     ) -> None:
-        X = _as_array(X, "X")
-        y = _as_array(y, "y")
+        X = _numeric(_as_array(X, "X"), "X")
+        y = _numeric(_as_array(y, "y"), "y")
         groups = _labels(groups, "groups")
         _check_rows(X, y)
         _check_rows(X, groups, "groups")
@@ -344,8 +362,8 @@ class RegressionTasks(_NumpyStream):
             warnings.warn(f"{message}: left out of the episodes", stacklevel=2)
         self.tasks_ = ids[counts >= need]
         self._table, self._valid = _row_table(groups, self.tasks_)
-        self._X = torch.as_tensor(X, dtype=dtype)
-        self._y = torch.as_tensor(y, dtype=dtype)
+        self._X = torch.tensor(X, dtype=dtype)  # copies: pandas' arrays are read-only
+        self._y = torch.tensor(y, dtype=dtype)
         self._rng = np.random.default_rng(seed)
 
     def sample(self, n_tasks: int) -> Episodes:
@@ -444,14 +462,15 @@ def pad_tasks(tasks: Sequence[tuple], dtype: torch.dtype = torch.float32,
     if len(tasks) == 0:
         raise ValueError("tasks is empty; pass at least one (X, y) pair")
     xs, ys = [], []
-    arrays = [(_as_array(X, f"tasks[{i}] X"), _as_array(y, f"tasks[{i}] y"))
+    arrays = [(_numeric(_as_array(X, f"tasks[{i}] X"), f"tasks[{i}] X"),
+               _numeric(_as_array(y, f"tasks[{i}] y"), f"tasks[{i}] y"))
               for i, (X, y) in enumerate(tasks)]
     labels = [np.issubdtype(y.dtype, np.integer) for _, y in arrays]
     if any(labels) and not all(labels):
         raise ValueError("tasks mix integer labels and other targets: pass one kind")
     for i, (X, y) in enumerate(arrays):
-        X = torch.as_tensor(X, dtype=dtype)
-        y = torch.as_tensor(y, dtype=torch.int64 if labels[i] else dtype)
+        X = torch.tensor(X, dtype=dtype)  # copies: pandas' arrays are read-only
+        y = torch.tensor(y, dtype=torch.int64 if labels[i] else dtype)
         if X.shape[0] != y.shape[0]:
             raise ValueError(f"tasks[{i}] has {X.shape[0]} rows in X but {y.shape[0]} in y")
         xs.append(X)

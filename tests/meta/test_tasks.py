@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -188,6 +190,40 @@ def test_missing_labels_and_groups_are_refused(digits):
     named[7] = None
     with pytest.raises(ValueError, match="first at row 7"):
         ClassificationTasks(X, named)
+
+
+def test_nan_and_non_numeric_inputs_are_refused_naming_the_row(digits):
+    """A NaN in X (or in a regression target) was sampled as it was: every loss of an
+    episode drawing its row was NaN, and the meta-gradient poisoned the model."""
+    X, y = digits
+    X = X.copy()
+    X[12, 5] = np.nan
+    with pytest.raises(ValueError, match="X has 1 row.* NaN or infinite.* first row 12"):
+        ClassificationTasks(X, y, n_way=5, k_shot=1, n_query=1)
+    X[12, 5] = np.inf
+    with pytest.raises(ValueError, match="X has 1 row.*first row 12"):
+        RegressionTasks(X, y, y % 3, k_shot=2, n_query=2)
+    target = y.astype(float)
+    target[40] = np.nan
+    with pytest.raises(ValueError, match="y has 1 row.*first row 40"):
+        RegressionTasks(digits[0], target, y % 3, k_shot=2, n_query=2)
+    with pytest.raises(ValueError, match=r"tasks\[1\] X has 1 row"):
+        pad_tasks([(digits[0][:3], y[:3]), (X[10:14], y[10:14])])
+    mixed = np.array([["1.5", "red"], ["2.0", "blue"]] * 10, dtype=object)
+    with pytest.raises(ValueError, match="X must be numeric.*object"):
+        ClassificationTasks(mixed, np.arange(20) % 2, n_way=2, k_shot=1, n_query=1)
+
+
+def test_a_read_only_array_from_pandas_is_taken_without_a_warning(digits):
+    """torch warned that it does not support non-writable arrays (pandas' copy-on-write
+    arrays are read-only) when the sampler took X as it was."""
+    X, y = digits
+    X = X.astype(np.float32)
+    X.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ClassificationTasks(X, y, n_way=5, k_shot=1, n_query=1).sample(1)
+        RegressionTasks(X, X[:, 10], y, k_shot=2, n_query=2).sample(1)
 
 
 def test_rows_drawn_are_those_of_a_full_shuffle_without_its_cost():
