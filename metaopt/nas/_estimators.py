@@ -6,6 +6,7 @@ import functools
 import numbers
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -170,14 +171,20 @@ class _BaseMetaMLP(BaseEstimator):
 
     def _splits(self, y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
         n = len(y)
-        stratify = self._task == "classification" and np.bincount(y).min() >= (
-            self.cv if _is_int(self.cv) else 2)
+        counts = np.bincount(y) if self._task == "classification" else np.zeros(1, int)
+        stratify = counts.min() >= (self.cv if _is_int(self.cv) else 2)
         if _is_int(self.cv):
             if n < 2 * self.cv:
                 raise ValueError(f"cv={self.cv} needs at least {2 * self.cv} samples, got "
                                  f"{n} sample(s)")
-            cls = StratifiedKFold if stratify else KFold
-            return list(cls(self.cv, shuffle=True, random_state=seed).split(np.zeros(n), y))
+            # stratified as scikit-learn's cv=k when a class has fewer rows than folds
+            # (it warns; only that class spreads unevenly): the others stay balanced
+            cls = StratifiedKFold if counts.max() >= self.cv else KFold
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "The least populated class",
+                                        UserWarning)
+                return list(cls(self.cv, shuffle=True, random_state=seed).split(
+                    np.zeros(n), y))
         n_val = int(round(self.cv * n))
         min_val = 2 if self._task == "regression" else 1  # R^2 of one row is undefined
         if n_val < min_val or n - n_val < 2:
@@ -348,7 +355,8 @@ _PARAMS_DOC = """
         one reserved), and no trial starts after that. The overrun is what these
         estimates miss (and a first epoch that alone outlasts the budget).
     cv : int or float, default=3
-        int: k-fold (stratified for classification when every class allows it);
+        int: k-fold (stratified for classification; a class with fewer rows than
+        folds is missing from some);
         float: the share of rows in one validation hold-out.
     max_epochs : int, default=50
         Maximum epochs of a trial: the resource of the multi-fidelity pruner.

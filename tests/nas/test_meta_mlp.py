@@ -414,3 +414,16 @@ def test_a_trial_that_trained_every_epoch_is_not_pruned(wine, max_epochs):
     assert trial.state == optuna.trial.TrialState.COMPLETE
     assert trial.user_attrs["epochs"] == max_epochs
     assert max(trial.intermediate_values) == max_epochs
+
+
+def test_k_folds_stay_stratified_when_a_class_has_fewer_rows_than_folds():
+    """One class of 2 rows with cv=3 made every class's folds unstratified: on 180 / 18 /
+    2 rows the 18 fell 7 / 7 / 4 into the validation folds (seed 0). scikit-learn's cv=3 stays
+    stratified (it warns): so do these folds, silently."""
+    y = np.r_[np.zeros(180, int), np.ones(18, int), 2, 2]
+    for seed in range(5):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            splits = MetaMLPClassifier(cv=3)._splits(y, seed)
+        assert [np.bincount(y[val], minlength=3)[:2].tolist() for _, val in splits] == [
+            [60, 6]] * 3
