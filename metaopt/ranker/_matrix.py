@@ -16,6 +16,25 @@ from metaopt._checks import repeated
 MF_PREFIX = "mf_"
 
 
+def check_matrix(matrix: Any, who: str) -> None:
+    """A ``TypeError`` saying how to build a :class:`PerformanceMatrix` when ``who``
+    (e.g. ``"ConfigRanker.fit"``) got something else, such as a knowledge base or its
+    ``to_frame()``."""
+    if isinstance(matrix, PerformanceMatrix):
+        return
+    spaces = ""
+    if isinstance(matrix, pd.DataFrame):
+        source = "frame"
+        if "space" in matrix.columns:
+            spaces = f" (spaces in this frame: {sorted(map(str, matrix['space'].unique()))})"
+    else:
+        source = "kb.to_frame()" if hasattr(matrix, "to_frame") else "frame"
+    raise TypeError(
+        f"{who} takes a PerformanceMatrix (the tasks x configurations of one search space), "
+        f"got {type(matrix).__name__}: build it with "
+        f"PerformanceMatrix.from_frame({source}, space){spaces}")
+
+
 @dataclass(frozen=True)
 class PerformanceMatrix:
     """Scores of shared configurations on many tasks of one search space.

@@ -20,7 +20,7 @@ from metaopt._checks import check_int
 from metaopt._model_files import dumps, read_json
 from metaopt.ranker._cost import CostModel
 from metaopt.ranker._covariance import ConfigCovariance
-from metaopt.ranker._matrix import PerformanceMatrix
+from metaopt.ranker._matrix import PerformanceMatrix, check_matrix
 from metaopt.ranker._portfolio import Portfolio
 from metaopt.ranker._ranker import ConfigRanker, observed_scores
 from metaopt.ranker._spaces import resolve_space
@@ -299,7 +299,10 @@ class MetaModel:
             **kwargs) -> MetaModel:
         """Fit the portfolio and (a copy of the given or a default) ranker on ``matrix``.
 
-        The settings are checked before any meta-training."""
+        ``matrix`` is a :class:`PerformanceMatrix` (from a knowledge base ``kb``:
+        ``PerformanceMatrix.from_frame(kb.to_frame(), space)``). The settings are checked
+        before any meta-training."""
+        check_matrix(matrix, "MetaModel.fit")
         cls._check_policy(**kwargs)
         ranker = copy.deepcopy(ranker) if ranker is not None else ConfigRanker()
         ranker._check_settings()

@@ -11,7 +11,7 @@ import pandas as pd
 
 from metaopt._checks import check_int
 from metaopt._model_files import dumps, read_json
-from metaopt.ranker._matrix import PerformanceMatrix
+from metaopt.ranker._matrix import PerformanceMatrix, check_matrix
 from metaopt.ranker._scaling import MetaFeatureScaler
 
 PORTFOLIO_FORMAT = "metaopt-portfolio/1"
@@ -85,6 +85,9 @@ class Portfolio:
         self.n_neighbors = n_neighbors
 
     def fit(self, matrix: PerformanceMatrix) -> Portfolio:
+        """Build the portfolio on every task of ``matrix`` (a :class:`PerformanceMatrix`:
+        ``PerformanceMatrix.from_frame(kb.to_frame(), space)``)."""
+        check_matrix(matrix, "Portfolio.fit")
         if self.n_neighbors is not None:
             check_int(self.n_neighbors, "n_neighbors (or None)")
         if matrix.n_tasks == 0:

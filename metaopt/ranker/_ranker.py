@@ -18,7 +18,7 @@ from metaopt._version import __version__
 from metaopt.meta import ANIL, MAML, Episodes, MetaSGD, MetaTrainer, resolve_device
 from metaopt.meta._losses import seeded
 from metaopt.meta.networks import mlp
-from metaopt.ranker._matrix import PerformanceMatrix
+from metaopt.ranker._matrix import PerformanceMatrix, check_matrix
 from metaopt.ranker._scaling import MetaFeatureScaler
 from metaopt.ranker._spaces import resolve_space
 from metaopt.spaces import SearchSpace
@@ -204,7 +204,11 @@ class ConfigRanker:
             check_int(self.random_state, "random_state", minimum=0)
 
     def fit(self, matrix: PerformanceMatrix, space: SearchSpace | None = None) -> ConfigRanker:
-        """Meta-train on every task of ``matrix`` (its space resolved by name if not given)."""
+        """Meta-train on every task of ``matrix`` (its space resolved by name if not given).
+
+        ``matrix`` is a :class:`PerformanceMatrix`: from a knowledge base ``kb``,
+        ``PerformanceMatrix.from_frame(kb.to_frame(), space)``."""
+        check_matrix(matrix, "ConfigRanker.fit")
         self._check_settings()
         if matrix.n_tasks < 2:
             raise ValueError(f"need at least 2 training datasets, got {matrix.n_tasks}")
