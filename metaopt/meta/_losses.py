@@ -98,6 +98,37 @@ LOSSES: dict[str, LossFn] = {
 }
 
 
+_WRAP = ("a loss of (pred, target) takes the per-example weights (0: padding) as in "
+         "lambda pred, target, weight: (F.l1_loss(pred, target, reduction='none')"
+         ".reshape(len(weight), -1).mean(1) * weight).sum() / weight.sum()")
+
+# torch's losses with a built-in equivalent, which also takes the per-example weights
+_TORCH_LOSSES = {"cross_entropy": "cross_entropy", "CrossEntropyLoss": "cross_entropy",
+                 "mse_loss": "mse", "MSELoss": "mse"}
+
+
+def _refuse_torch_loss(loss_fn) -> None:
+    """TypeError for torch's own losses (``F.cross_entropy``, ``nn.CrossEntropyLoss()``,
+    ...), learn2learn's usual ones: their third positional argument is not metaopt's
+    per-example weights (``F.cross_entropy`` takes them for class weights, ``F.mse_loss``
+    for ``size_average``), so they failed with torch's errors about those, or a module
+    with the signature check's "too many positional arguments"."""
+    if isinstance(loss_fn, torch.nn.modules.loss._Loss):
+        name = type(loss_fn).__name__
+        shown = f"nn.{name}()"
+    elif getattr(loss_fn, "__module__", None) == "torch.nn.functional":
+        name = getattr(loss_fn, "__name__", "")
+        shown = f"F.{name}"
+    else:
+        return
+    builtin = _TORCH_LOSSES.get(name)
+    use = (f"use loss_fn={builtin!r}, the same loss (its mean) taking the weights"
+           if builtin else _WRAP)
+    raise TypeError(f"loss_fn={shown} is torch's loss of (input, target), and metaopt "
+                    "calls loss_fn with three positional arguments (pred, target, weight), "
+                    f"one weight per example; {use}")
+
+
 def resolve_loss(loss_fn: str | LossFn) -> LossFn:
     """Return the loss callable for a name in :data:`LOSSES` or a ``(pred, target, weight)`` callable."""
     if isinstance(loss_fn, str):
@@ -108,13 +139,14 @@ def resolve_loss(loss_fn: str | LossFn) -> LossFn:
         return LOSSES[loss_fn]
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be a string or a callable, got {type(loss_fn).__name__}")
+    _refuse_torch_loss(loss_fn)
     try:  # a module's own signature is forward's, not __call__'s (*args, **kwargs)
         inspect.signature(loss_fn.forward if isinstance(loss_fn, torch.nn.Module)
                           else loss_fn).bind(None, None, None)
     except TypeError as err:
         raise TypeError(
             "loss_fn must accept three positional arguments (pred, target, weight); "
-            f"{loss_fn!r} does not ({err})"
+            f"{loss_fn!r} does not ({err}); {_WRAP}"
         ) from None
     except ValueError:  # builtins without a signature: trust the caller
         pass

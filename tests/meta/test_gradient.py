@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
@@ -374,6 +375,30 @@ def test_a_loss_that_does_not_fit_the_labels_says_which_to_use():
     with pytest.raises(TypeError, match="three positional arguments"):
         MAML(net, loss_fn=nn.MSELoss())
     assert MAML(net, loss_fn="cross_entropy").meta_loss(x, y, x, y) > 0
+
+
+def test_torch_losses_of_learn2learn_code_say_which_loss_to_use():
+    """learn2learn's F.cross_entropy / nn.CrossEntropyLoss(): the function passed the
+    signature check and failed at the first call with torch's error about class weights
+    (it took the per-example weights for them; F.mse_loss for size_average), the module
+    with "too many positional arguments"."""
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 5))
+    for loss, builtin in ((F.cross_entropy, "cross_entropy"),
+                          (nn.CrossEntropyLoss(), "cross_entropy"),
+                          (F.mse_loss, "mse"), (nn.MSELoss(), "mse")):
+        with pytest.raises(TypeError, match=f"torch's loss.*use loss_fn='{builtin}'"):
+            MAML(net, loss_fn=loss)
+    with pytest.raises(TypeError, match="torch's loss.*lambda pred, target, weight"):
+        MAML(net, loss_fn=F.l1_loss)
+    with pytest.raises(TypeError, match="three positional.*lambda pred, target, weight"):
+        MAML(net, loss_fn=lambda pred, target: F.l1_loss(pred, target))
+    # the wrapped form the message gives runs and takes the weights
+    def wrapped(pred, target, weight):
+        per_example = F.l1_loss(pred, target, reduction="none").reshape(len(weight), -1).mean(1)
+        return (per_example * weight).sum() / weight.sum()
+
+    x, y = torch.randn(2, 6, 4), torch.randn(2, 6, 5)
+    assert MAML(net, loss_fn=wrapped).meta_loss(x, y, x, y) > 0
 
 
 def test_batch_norm_must_use_batch_statistics(batch):
