@@ -399,6 +399,9 @@ class SinusoidTasks:
         Uniform ranges of the task parameters and inputs.
     seed : int, optional
         Seed of the task stream.
+    dtype : torch.dtype
+        Dtype of inputs and targets (the model's: a float64 model needs float64 tasks).
+        The tasks drawn are the same for every dtype.
     """
 
     def __init__(
@@ -410,9 +413,14 @@ class SinusoidTasks:
         phase: tuple[float, float] = (0.0, math.pi),
         x_range: tuple[float, float] = (-5.0, 5.0),
         seed: int | None = None,
+        dtype: torch.dtype = torch.float32,
     ) -> None:
         self.k_shot = check_int(k_shot, "k_shot")
         self.n_query = check_int(n_query, "n_query")
+        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise ValueError(f"dtype must be a floating torch dtype such as torch.float64, "
+                             f"got {dtype!r}")
+        self.dtype = dtype
         self.amplitude, self.phase, self.x_range = amplitude, phase, x_range
         self._generator = torch.Generator().manual_seed(
             int(np.random.default_rng(seed).integers(2**62))
@@ -433,9 +441,10 @@ class SinusoidTasks:
     def sample(self, n_tasks: int) -> Episodes:
         """Draw ``n_tasks`` sinusoids and their support/query points."""
         n_tasks = check_int(n_tasks, "n_tasks")
-        amplitude = self._uniform((n_tasks, 1, 1), self.amplitude)
-        phase = self._uniform((n_tasks, 1, 1), self.phase)
-        x = self._uniform((n_tasks, self.k_shot + self.n_query, 1), self.x_range)
+        # drawn in float32 whatever the dtype: the same tasks for every dtype
+        amplitude, phase, x = (self._uniform(shape, bounds).to(self.dtype) for shape, bounds in (
+            ((n_tasks, 1, 1), self.amplitude), ((n_tasks, 1, 1), self.phase),
+            ((n_tasks, self.k_shot + self.n_query, 1), self.x_range)))
         y = amplitude * torch.sin(x - phase)
         k = self.k_shot
         return Episodes(x[:, :k], y[:, :k], x[:, k:], y[:, k:])

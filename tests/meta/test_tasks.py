@@ -85,6 +85,27 @@ def test_sinusoid_tasks_follow_the_paper_ranges():
     assert ep.query_y.abs().max() <= 5 and ep.query_y.abs().max() > 4.5
 
 
+def test_sinusoid_tasks_in_the_model_dtype_train_a_float64_learner():
+    """SinusoidTasks had no dtype, unlike the other samplers: a float64 learner could not
+    be meta-trained on them (MetaTrainer's episodes were refused as float32)."""
+    from torch import nn
+
+    from metaopt.meta import MAML, MetaTrainer
+
+    single = SinusoidTasks(k_shot=5, seed=0).sample(3)
+    double = SinusoidTasks(k_shot=5, seed=0, dtype=torch.float64).sample(3)
+    assert double.support_x.dtype == double.query_y.dtype == torch.float64
+    assert torch.equal(double.support_x.float(), single.support_x)  # the same tasks
+    torch.testing.assert_close(double.query_y.float(), single.query_y)
+    torch.manual_seed(0)
+    learner = MAML(nn.Sequential(nn.Linear(1, 8), nn.ReLU(), nn.Linear(8, 1)).double())
+    MetaTrainer(learner, iterations=2, meta_batch_size=2, valid_tasks_count=2,
+                progress=False).fit(SinusoidTasks(dtype=torch.float64, seed=0),
+                                    SinusoidTasks(dtype=torch.float64, seed=1))
+    with pytest.raises(ValueError, match="dtype must be a floating"):
+        SinusoidTasks(dtype=torch.int64)
+
+
 def test_regression_tasks_with_variable_support_sizes():
     rng = np.random.default_rng(0)
     X, y, groups = rng.normal(size=(300, 3)), rng.normal(size=300), np.repeat(np.arange(10), 30)
