@@ -22,7 +22,7 @@ from metaopt.ranker._cost import CostModel
 from metaopt.ranker._covariance import ConfigCovariance
 from metaopt.ranker._matrix import PerformanceMatrix, check_matrix
 from metaopt.ranker._portfolio import Portfolio
-from metaopt.ranker._ranker import ConfigRanker, observed_scores
+from metaopt.ranker._ranker import ConfigRanker, as_configs, observed_scores
 from metaopt.ranker._spaces import resolve_space
 from metaopt.spaces import CombinedSpace, SearchSpace
 from metaopt.spaces._combined import FAMILY
@@ -333,6 +333,7 @@ class MetaModel:
         ``seed`` and the number observed, unless the proposal after ``n_seen`` is a
         warm-start or random one: the ranker can refine its incumbents and never runs
         out of candidates."""
+        candidates = as_configs(candidates, "candidates", self.sampling_space or self.space)
         if n_seen < self.n_warmup or self.explores(n_seen):
             return list(candidates)
         scored = [o for o in observed if np.isfinite(o[1])]
@@ -372,9 +373,11 @@ class MetaModel:
         observed : sequence of (params, score)
             Higher score is better; ``-inf`` marks a configuration that failed (never
             proposed again, not used to adapt the ranker). NaN is refused.
-        candidates : sequence of params
-            Where the ranker chooses (e.g. :meth:`candidates`, or a fixed set).
-        exclude : sequence of params
+        candidates : sequence of params, or DataFrame
+            Where the ranker chooses (e.g. :meth:`candidates`, or a fixed set). A
+            DataFrame gives its ``params`` column, else one configuration per row
+            (missing values are inactive parameters).
+        exclude : sequence of params, or DataFrame
             Configurations claimed by other workers but not finished.
         seed : int, optional
             Seeds the random proposals (with the number of configurations seen).
@@ -393,6 +396,9 @@ class MetaModel:
         observed, excluded or not allowed.
         """
         self._check_observed(observed)
+        space = self.sampling_space or self.space
+        candidates = as_configs(candidates, "candidates", space)
+        exclude = as_configs(exclude, "exclude", space)
         taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in exclude}
         n_seen = len(taken)  # distinct configurations: duplicates must not end the warm start
 

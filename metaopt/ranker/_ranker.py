@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from optuna.distributions import IntDistribution
 from torch import nn
 
 from metaopt._checks import check_int
@@ -27,8 +28,60 @@ RANKER_FORMAT = "metaopt-ranker/2"  # 2: checksummed files (metaopt._model_files
 ALGORITHMS = {"metasgd": MetaSGD, "maml": MAML, "anil": ANIL, "none": None}
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, numbers.Real) and not isinstance(value, bool)
+                             and np.isnan(float(value)))
+
+
+def _row_config(row: Mapping[str, Any], space: SearchSpace | None) -> dict[str, Any]:
+    """A table row as a configuration: missing values (inactive parameters) left out,
+    numpy scalars as Python ones, an integer parameter's whole float (a column of
+    integers with missing values reads as floats) as an int."""
+    ints = set() if space is None else {
+        p.name for p in space.params if isinstance(p.distribution, IntDistribution)}
+    config = {}
+    for name, value in row.items():
+        if _missing(value):
+            continue
+        if isinstance(value, np.generic):
+            value = value.item()
+        if (name in ints and isinstance(value, float) and value.is_integer()):
+            value = int(value)
+        config[str(name)] = value
+    return config
+
+
+def as_configs(configs: Any, what: str, space: SearchSpace | None = None,
+               ) -> list[Mapping[str, Any]]:
+    """``configs`` as a list of configurations (parameter dicts). Also taken: a
+    DataFrame, by its ``params`` column when it has one (as :meth:`Portfolio.suggest`
+    and :meth:`ConfigRanker.rank` return) or else one configuration per row (missing
+    values are inactive parameters), and any iterable of dicts. One dict alone, or
+    anything else, is refused with a ``TypeError`` naming ``what``."""
+    if isinstance(configs, pd.DataFrame):
+        if "params" in configs.columns:
+            return list(configs["params"])
+        return [_row_config(row, space) for row in configs.to_dict("records")]
+    if isinstance(configs, Mapping):
+        raise TypeError(f"{what} must be a list of configurations (params dicts), got one "
+                        f"dict: pass [{what}] for a single one")
+    if isinstance(configs, (str, bytes)) or not hasattr(configs, "__iter__"):
+        raise TypeError(f"{what} must be a list of configurations (params dicts) or a "
+                        f"DataFrame of them, got {type(configs).__name__}")
+    configs = list(configs)
+    for i, config in enumerate(configs):
+        if not isinstance(config, Mapping):
+            raise TypeError(f"{what}[{i}] must be a configuration (a params dict), got "
+                            f"{type(config).__name__} {config!r:.80}")
+    return configs
+
+
 def observed_scores(observed: Sequence[tuple[Mapping[str, Any], float]]) -> np.ndarray:
     """The scores of ``observed`` (pairs of a configuration and its score), checked."""
+    if isinstance(observed, (pd.DataFrame, Mapping)):
+        raise ValueError(f"observed must be a list of (params dict, score number) pairs, "
+                         f"got {type(observed).__name__}: e.g. "
+                         "list(zip(frame['params'], frame['score']))")
     scores = []
     for i, item in enumerate(observed):
         if not (isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], Mapping)
@@ -290,9 +343,12 @@ class ConfigRanker:
             adaptation weighs pairs by their score gaps, so bound outliers first: one
             diverging fit at -1e29 makes every other gap look like zero (MetaSampler's
             ``worst_value``).
-        candidates : sequence of params
+        candidates : sequence of params, or DataFrame
+            A DataFrame gives its ``params`` column (as :meth:`rank` and
+            :meth:`Portfolio.suggest` return), else one configuration per row.
         """
         self._check_fitted()
+        candidates = as_configs(candidates, "candidates", self.space_)
         if len(candidates) == 0:
             raise ValueError("candidates is empty: nothing to rank")
         scores = observed_scores(observed)
@@ -327,7 +383,10 @@ class ConfigRanker:
         observed: Sequence[tuple[Mapping[str, Any], float]],
         candidates: Sequence[Mapping[str, Any]],
     ) -> pd.DataFrame:
-        """Candidates sorted best first, with ``score`` (ensemble mean) and ``std``."""
+        """Candidates sorted best first, with ``candidate`` (their position in
+        ``candidates``), ``params``, ``score`` (ensemble mean) and ``std``."""
+        self._check_fitted()
+        candidates = as_configs(candidates, "candidates", self.space_)
         mean, std = self.predict(meta_features, observed, candidates)
         order = np.argsort(-mean, kind="stable")
         return pd.DataFrame({"candidate": order, "params": [candidates[i] for i in order],

@@ -3,7 +3,6 @@ candidates in other containers, bad files and paths, readable reasons."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -32,3 +31,52 @@ def test_fit_on_a_knowledge_base_says_how_to_build_the_matrix(tabrepo_kb, fit):
     with pytest.raises(TypeError, match=r"got DataFrame: .*from_frame\(frame, space\) "
                        r"\(spaces in this frame: \['tabrepo_lightgbm'\]\)"):
         fit(tabrepo_kb.to_frame())
+
+
+@pytest.fixture(scope="module")
+def svm_model():
+    from metaopt.ranker import load_meta_model
+
+    return load_meta_model("svm", "classification")
+
+
+def test_candidates_as_a_dataframe(svm_model):
+    """A DataFrame of candidates (one row per configuration, as pd.DataFrame(configs)
+    makes, or the params column of rank() / Portfolio.suggest()) failed with
+    "'str' object has no attribute 'items'"."""
+    configs = svm_model.candidates("classification", seed=0)[:40]
+    observed = [(configs[0], 0.9), (configs[1], 0.7), (configs[2], 0.8), (configs[3], 0.6)]
+    ranker = svm_model.ranker
+    frame = pd.DataFrame(configs[4:])  # inactive parameters are NaN; degree reads as float
+    assert frame["degree"].dtype == float
+    expected = ranker.rank(None, observed, configs[4:])
+    ranked = ranker.rank(None, observed, frame)
+    assert list(ranked["candidate"]) == list(expected["candidate"])
+    assert list(ranked["params"]) == list(expected["params"])  # NaN left out
+    degrees = [p["degree"] for p in ranked["params"] if "degree" in p]
+    assert degrees and all(type(d) is int for d in degrees)  # not 3.0
+    assert list(ranker.rank(None, observed, expected)["params"]) == list(expected["params"])
+    assert ranker.suggest(None, observed, frame) == ranker.suggest(None, observed, configs[4:])
+    pick = svm_model.propose(None, observed, candidates=frame, seed=0)
+    assert pick == svm_model.propose(None, observed, candidates=configs[4:], seed=0)
+    refined = svm_model.refined("classification", frame, observed, len(observed), seed=0)
+    assert refined[:len(configs) - 4] == configs[4:]
+    excluded = svm_model.propose(None, observed, candidates=configs[4:], seed=0,
+                                 exclude=pd.DataFrame([pick.params]))
+    assert excluded.params != pick.params
+
+
+def test_candidates_of_the_wrong_kind_are_named(svm_model):
+    configs = svm_model.candidates("classification", seed=0)[:8]
+    ranker = svm_model.ranker
+    with pytest.raises(TypeError, match=r"got one dict: pass \[candidates\]"):
+        ranker.rank(None, [], configs[0])
+    with pytest.raises(TypeError, match=r"candidates\[1\] must be a configuration"):
+        ranker.rank(None, [], [configs[0], "C=1"])
+    assert len(ranker.rank(None, [], (c for c in configs))) == 8  # a generator is read once
+    with pytest.raises(TypeError, match=r"got one dict"):
+        svm_model.propose(None, [], candidates=configs[0])
+    observed = pd.DataFrame({"params": configs[:2], "score": [0.9, 0.8]})
+    with pytest.raises(ValueError, match=r"observed must be a list of \(params dict, score "
+                       r"number\) pairs, got DataFrame"):
+        ranker.rank(None, observed, configs)
