@@ -425,6 +425,20 @@ class MetaTrainer:
             inner, outer = self.learner.training_step(
                 train_tasks.sample(self.meta_batch_size).to(self.device_)
             )
+            if not (math.isfinite(inner) and math.isfinite(outer)):
+                # its meta-gradient is not finite either: one step would make every
+                # parameter NaN, and the run went on to its end on NaN losses
+                inner_lr = getattr(self.learner, "lr", None)
+                rates = ("the outer learning rate" if inner_lr is None else
+                         f"the inner learning rate (the learner's lr={inner_lr}) or the "
+                         "outer one")
+                warnings.warn(
+                    f"meta-training diverged at iteration {it + 1}: the post-adaptation "
+                    f"losses are {inner} (support) and {outer} (query); it stopped without "
+                    f"taking that step, at the parameters of iteration {it}. Lower {rates}",
+                    RuntimeWarning, stacklevel=3)
+                self._save("last")
+                break
             optimizer.step()
             for key, value in (("iteration", it + 1), ("inner_loss", inner), ("outer_loss", outer)):
                 self.history_[key].append(value)

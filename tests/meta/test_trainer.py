@@ -120,6 +120,26 @@ def test_checkpoint_names_with_dots_settings_and_damage(tmp_path):
         load_checkpoint(fresh, tmp_path / "maml_lr0.05")
 
 
+def test_a_diverging_run_stops_with_a_warning_before_its_nan_step(tmp_path):
+    """An inner lr of 50 made the first losses inf: the NaN meta-gradient was stepped,
+    every parameter became NaN and the run went on to its last iteration on NaN losses,
+    without a word."""
+    learner = MAML(sine_net(), lr=0.01, steps=3)
+    trainer = MetaTrainer(learner, iterations=40, meta_batch_size=4, eval_every=5,
+                          valid_tasks_count=4, checkpoint_dir=tmp_path, progress=False)
+    trainer.fit(SinusoidTasks(seed=0), SinusoidTasks(seed=1))  # a sane run first
+    before = {k: v.clone() for k, v in learner.state_dict().items()}
+    learner.lr = 50.0
+    with pytest.warns(RuntimeWarning, match=r"diverged at iteration 1: .* inf .*"
+                                            r"lr=50\.0\) or the outer one"):
+        trainer.fit(SinusoidTasks(seed=0), SinusoidTasks(seed=1))
+    assert trainer.history_["iteration"] == []
+    for name, value in learner.state_dict().items():
+        assert torch.equal(value, before[name]), name
+    assert json.loads((tmp_path / "last.json").read_text())["metadata"]["history"][
+        "iteration"] == []
+
+
 def test_numpy_integer_settings_are_accepted():
     trainer = MetaTrainer(MAML(sine_net()), iterations=np.int64(3), meta_batch_size=np.int32(2),
                           patience=np.int64(1), progress=False)
