@@ -36,7 +36,8 @@ class CandidatesExhausted(ValueError):
 
 @dataclass(frozen=True)
 class Proposal:
-    """A configuration to evaluate next, and why."""
+    """A configuration to evaluate next, and why. ``predicted`` is the ranker's score of
+    a ranker pick: higher is better, on the ranker's own scale (not the objective's)."""
 
     params: dict[str, Any]
     source: str  # "portfolio", "ranker" or "random"
@@ -456,10 +457,12 @@ class MetaModel:
             value = _standardized(value) + self.covariance_weight * _standardized(prior)
             blend = ", blended with the portfolio's covariance across training datasets"
         best = int(np.argmax(value))
+        failed = len(observed) - len(succeeded)
+        failed = f", {failed} failed one(s) left out" if failed else ""
         return Proposal(dict(free[best]), "ranker",
-                        f"ranker adapted on {len(observed)} evaluation(s): predicted "
-                        f"{mean[best]:+.2f} ± {std[best]:.2f} (best of {len(free)}){blend}"
-                        f"{set_aside}{skipped}",
+                        f"ranker {self.ranker.adaptation(len(succeeded))}{failed}: predicted "
+                        f"{mean[best]:+.2f} ± {std[best]:.2f} on its relative scale (best of "
+                        f"{len(free)}){blend}{set_aside}{skipped}",
                         predicted=float(mean[best]))
 
     def _check_observed(self, observed: Sequence[Observation]) -> None:

@@ -377,6 +377,20 @@ class ConfigRanker:
         outputs = np.stack(outputs)
         return outputs.mean(axis=0), outputs.std(axis=0)
 
+    def adaptation(self, n_observed: int) -> str:
+        """What :meth:`predict` does with ``n_observed`` finite evaluations, in words
+        (for a proposal's reason): ``"adapted on 5 evaluation(s)"``, or why not."""
+        if self.algorithm == "none":
+            return "not adapted (a zero-shot ranker, algorithm='none')"
+        if n_observed < 2:
+            return (f"not adapted ({n_observed} successful evaluation(s); it adapts from 2 "
+                    "on)")
+        limit = ADAPT_FACTOR * self.max_support
+        if n_observed > limit:
+            return (f"adapted on {limit} evaluation(s) (the best and the latest of "
+                    f"{n_observed})")
+        return f"adapted on {n_observed} evaluation(s)"
+
     def rank(
         self,
         meta_features: pd.Series | None,

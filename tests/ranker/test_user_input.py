@@ -3,6 +3,9 @@ candidates in other containers, bad files and paths, readable reasons."""
 
 from __future__ import annotations
 
+import copy
+
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -80,3 +83,28 @@ def test_candidates_of_the_wrong_kind_are_named(svm_model):
     with pytest.raises(ValueError, match=r"observed must be a list of \(params dict, score "
                        r"number\) pairs, got DataFrame"):
         ranker.rank(None, observed, configs)
+
+
+def test_the_reason_counts_the_evaluations_the_ranker_adapted_on(small_meta_model,
+                                                                 tabrepo_matrix):
+    """Failed evaluations were counted as adapted on: with 4 failures and no success the
+    reason read "ranker adapted on 4 evaluation(s)" though the ranker adapted on none."""
+    params = list(tabrepo_matrix.configs["params"])
+    failed = [(p, -np.inf) for p in params[:4]]
+    pick = small_meta_model.propose(None, failed, candidates=params, seed=1)
+    assert pick.source == "ranker"
+    assert pick.reason.startswith("ranker not adapted (0 successful evaluation(s); it adapts "
+                                  "from 2 on), 4 failed one(s) left out: predicted "), pick.reason
+    assert "on its relative scale" in pick.reason
+    mixed = failed[:1] + [(params[5], 0.3), (params[6], 0.2), (params[7], 0.1)]
+    reason = small_meta_model.propose(None, mixed, candidates=params, seed=1).reason
+    assert reason.startswith("ranker adapted on 3 evaluation(s), 1 failed one(s) left out: ")
+    many = [(p, float(i % 7)) for i, p in enumerate(params[:60])]
+    assert not any(small_meta_model.explores(n) for n in (4, 60))
+    reason = small_meta_model.propose(None, many, candidates=params, seed=1).reason
+    limit = 4 * small_meta_model.ranker.max_support
+    assert reason.startswith(f"ranker adapted on {limit} evaluation(s) (the best and the "
+                             "latest of 60): "), reason
+    zero_shot = copy.copy(small_meta_model.ranker)
+    zero_shot.algorithm = "none"
+    assert zero_shot.adaptation(5) == "not adapted (a zero-shot ranker, algorithm='none')"
