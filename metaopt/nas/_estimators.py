@@ -293,8 +293,11 @@ class _BaseMetaMLP(BaseEstimator):
 
     def _validate_X(self, X, reset: bool) -> pd.DataFrame | np.ndarray:
         """``X`` checked: a DataFrame as given, anything else (a sparse matrix densified, as
-        MetaOptClassifier does) as a float array."""
-        if isinstance(X, pd.DataFrame):
+        MetaOptClassifier does) as a float array; so is a DataFrame given to an estimator
+        fitted on an array (scikit-learn's warning says so once; the preprocessor's own,
+        fitted on the array, repeated it)."""
+        if isinstance(X, pd.DataFrame) and (
+                reset or getattr(self, "feature_names_in_", None) is not None):
             X = with_string_names(X)
             validate_data(self, X, reset=reset, skip_check_array=True)
             if X.shape[0] == 0 or X.shape[1] == 0:

@@ -427,3 +427,17 @@ def test_k_folds_stay_stratified_when_a_class_has_fewer_rows_than_folds():
             splits = MetaMLPClassifier(cv=3)._splits(y, seed)
         assert [np.bincount(y[val], minlength=3)[:2].tolist() for _, val in splits] == [
             [60, 6]] * 3
+
+
+def test_a_frame_after_fitting_on_an_array_warns_once():
+    """Fitted on an array, predict on a DataFrame warned twice: scikit-learn's warning,
+    and the same from the internal SimpleImputer, a part the user never built."""
+    X, y = make_classification(60, 4, random_state=0)
+    model = MetaMLPClassifier(**TINY, random_state=0).fit(X, y)
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        predicted = model.predict(frame)
+    assert [str(w.message) for w in caught] == [
+        "X has feature names, but MetaMLPClassifier was fitted without feature names"]
+    np.testing.assert_array_equal(predicted, model.predict(X))
