@@ -138,16 +138,21 @@ class MetricLearner(nn.Module):
         return float(inner), float(loss.detach())
 
 
+_ONE_TASK = ("; one task's data needs a leading task dimension (support_x[None], "
+             "support_y[None], query_x[None])")
+
+
 def _check_episode(support_x, support_y, query_x) -> None:
     for name, t in (("support_x", support_x), ("support_y", support_y), ("query_x", query_x)):
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
         if t.ndim < 2:
-            raise ValueError(f"{name} must be [tasks, shots, ...], got shape {tuple(t.shape)}")
+            raise ValueError(f"{name} must be [tasks, shots, ...], got shape {tuple(t.shape)}"
+                             f"{_ONE_TASK}")
     if support_y.ndim != 2 or support_y.shape != support_x.shape[:2]:
         raise ValueError(
-            f"support_y must be [tasks, shots] = {tuple(support_x.shape[:2])} class indices, got {tuple(support_y.shape)}"
-        )
+            f"support_y must be [tasks, shots] = {tuple(support_x.shape[:2])} class indices, "
+            f"got {tuple(support_y.shape)}")
     if query_x.shape[0] != support_x.shape[0]:
         raise ValueError(
             f"query_x has {query_x.shape[0]} tasks but support_x has {support_x.shape[0]}"
