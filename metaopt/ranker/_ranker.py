@@ -92,6 +92,12 @@ def observed_scores(observed: Sequence[tuple[Mapping[str, Any], float]]) -> np.n
     return np.array(scores, dtype=float)
 
 
+def _in_directory(path: str | Path) -> Path:
+    """``path``, or ``path/ranker`` when ``path`` is a directory (a MetaModel's, or any)."""
+    path = Path(path)
+    return path / "ranker" if path.is_dir() else path
+
+
 def rank_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Pairwise logistic (RankNet) loss, pairs weighted by their target gap.
 
@@ -430,9 +436,11 @@ class ConfigRanker:
     def save(self, path: str | Path) -> Path:
         """Write ``<path>.safetensors`` (weights) and ``<path>.json`` (everything else),
         each with the other's SHA-256, so :meth:`load` refuses files changed after saving.
-        A ``.json`` or ``.safetensors`` suffix of ``path`` is dropped; others are kept."""
+        A ``.json`` or ``.safetensors`` suffix of ``path`` is dropped; others are kept. An
+        existing directory gets ``ranker.json`` and ``ranker.safetensors`` inside it (as
+        in a saved :class:`MetaModel`)."""
         self._check_fitted()
-        json_path, weights_path = file_pair(path)
+        json_path, weights_path = file_pair(_in_directory(path))
         tensors = {f"member{i}.{k}": v
                    for i, m in enumerate(self.members_) for k, v in m.state_dict().items()}
         params = {k: getattr(self, k) for k in (
@@ -453,9 +461,10 @@ class ConfigRanker:
         """Load a ranker written by :meth:`save` (no code is executed: JSON + safetensors).
 
         Raises ``ValueError`` for missing files, another format or metaopt version, and
-        files changed after saving (checksums) or holding non-finite weights.
+        files changed after saving (checksums) or holding non-finite weights. A
+        directory is read as ``<directory>/ranker`` (a saved :class:`MetaModel`'s ranker).
         """
-        json_path, weights_path = file_pair(path)
+        json_path, weights_path = file_pair(_in_directory(path))
         body, tensors = load_checked(json_path, weights_path, RANKER_FORMAT, "ranker")
         try:
             params = dict(body["params"])

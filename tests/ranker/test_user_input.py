@@ -108,3 +108,18 @@ def test_the_reason_counts_the_evaluations_the_ranker_adapted_on(small_meta_mode
     zero_shot = copy.copy(small_meta_model.ranker)
     zero_shot.algorithm = "none"
     assert zero_shot.adaptation(5) == "not adapted (a zero-shot ranker, algorithm='none')"
+
+
+def test_a_ranker_saved_into_a_directory_lands_inside_it(small_meta_model, tmp_path):
+    """save(existing_dir) wrote <dir>.json and <dir>.safetensors beside the directory."""
+    ranker = small_meta_model.ranker
+    folder = tmp_path / "models"
+    folder.mkdir()
+    assert ranker.save(folder) == folder / "ranker"
+    assert sorted(p.name for p in folder.iterdir()) == ["ranker.json", "ranker.safetensors"]
+    assert not (tmp_path / "models.json").exists()
+    loaded = ConfigRanker.load(folder)
+    assert loaded.task_keys_ == ranker.task_keys_
+    # a saved MetaModel's folder gives its ranker
+    model_dir = small_meta_model.save(tmp_path / "model")
+    assert ConfigRanker.load(model_dir).task_keys_ == ranker.task_keys_
