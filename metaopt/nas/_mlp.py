@@ -382,20 +382,22 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _holdout(self, order: np.ndarray, target: torch.Tensor,
                  n_val: int) -> tuple[np.ndarray, np.ndarray]:
         """Stratified, as scikit-learn's MLPClassifier: each class gives its share of the
-        ``n_val`` early-stopping rows (largest remainders first), the first of its rows in
-        the random ``order``, and never its last row (a class held out entirely would
-        never be trained on; then fewer rows are held out)."""
-        codes = target.numpy()
-        counts = np.bincount(codes)
-        exact = n_val * counts / len(codes)
+        ``n_val`` early-stopping rows (largest remainders first, ties to the class met
+        first in the random ``order``), the first of its rows in ``order``, and never its
+        last row (a class held out entirely would never be trained on; then fewer rows
+        are held out)."""
+        ranked = target.numpy()[order]
+        counts = np.bincount(ranked)
+        by_class = np.argsort(ranked, kind="stable")  # positions in order, class by class
+        starts = np.cumsum(counts) - counts
+        rank = np.empty(len(order), dtype=int)  # each row's place among its class's
+        rank[by_class] = np.arange(len(order)) - np.repeat(starts, counts)
+        met = np.argsort(by_class[starts])  # the classes in the order first met
+        exact = n_val * counts / len(order)
         quota = np.minimum(np.floor(exact).astype(int), counts - 1)
         while quota.sum() < n_val and (spare := quota < counts - 1).any():
-            quota[np.argmax(np.where(spare, exact - quota, -np.inf))] += 1
-        ranked = codes[order]
-        rank = np.empty(len(order), dtype=int)  # each row's place among its class's
-        for c in range(len(counts)):
-            rows = ranked == c
-            rank[rows] = np.arange(rows.sum())
+            gap = np.where(spare, exact - quota, -np.inf)[met]
+            quota[met[np.argmax(gap)]] += 1
         held = rank < quota[ranked]
         return order[held], order[~held]
 

@@ -201,3 +201,21 @@ def test_the_early_stopping_rows_are_stratified(monkeypatch):
     for train, val in splits:
         assert np.bincount(val.astype(int), minlength=3).tolist() == [19, 1, 0]
         assert np.bincount(train.astype(int)).tolist() == [171, 9, 1]
+
+
+def test_the_classes_that_give_the_last_early_stopping_rows_are_drawn_at_random(monkeypatch):
+    """With 50 classes of 2 rows, 10 % held out is 10 rows from 10 classes: they were
+    always the 10 first labels (ties went to the lowest class index)."""
+    held = []
+
+    def spy(self, inputs, target, n_out, train_idx, val_idx, sample_weight):
+        held.append(set(target.numpy()[val_idx].tolist()))
+        self.loss_curve_ = []
+
+    monkeypatch.setattr(MLPClassifier, "_train", spy)
+    X = np.random.default_rng(0).normal(size=(100, 3))
+    y = np.repeat(np.arange(50), 2)
+    for seed in range(3):
+        MLPClassifier(random_state=seed).fit(X, y)
+    assert all(len(h) == 10 for h in held)
+    assert held[0] != set(range(10)) and held[0] != held[1]
