@@ -420,7 +420,11 @@ class ConfigRanker:
         *,
         exploration: float = 0.5,
     ) -> int:
-        """Index of the candidate to evaluate next: the highest ``mean + exploration * std``."""
+        """Index of the candidate to evaluate next: the highest ``mean + exploration * std``
+        (``exploration`` >= 0)."""
+        if not (isinstance(exploration, numbers.Real) and exploration >= 0):
+            raise ValueError(f"exploration must be a number >= 0 (the weight of the "
+                             f"ensemble's std), got {exploration!r}")
         mean, std = self.predict(meta_features, observed, candidates)
         return int(np.argmax(mean + exploration * std))
 

@@ -123,3 +123,13 @@ def test_a_ranker_saved_into_a_directory_lands_inside_it(small_meta_model, tmp_p
     # a saved MetaModel's folder gives its ranker
     model_dir = small_meta_model.save(tmp_path / "model")
     assert ConfigRanker.load(model_dir).task_keys_ == ranker.task_keys_
+
+
+@pytest.mark.parametrize("exploration", [-1.0, float("nan"), "0.5", None])
+def test_suggest_refuses_an_exploration_that_is_no_weight(small_meta_model, tabrepo_matrix,
+                                                          exploration):
+    """A NaN exploration silently picked candidate 0 and a negative one favoured the
+    candidates the ensemble is least sure of."""
+    params = list(tabrepo_matrix.configs["params"])[:6]
+    with pytest.raises(ValueError, match="exploration must be a number >= 0"):
+        small_meta_model.ranker.suggest(None, [], params, exploration=exploration)
