@@ -178,8 +178,12 @@ class Portfolio:
         return out
 
     def save(self, path: str | Path) -> Path:
-        """Write the portfolio as one JSON file (data only, no code)."""
+        """Write the portfolio as one JSON file (data only, no code); an existing
+        directory gets ``portfolio.json`` inside it (as in a saved MetaModel)."""
+        self._check_fitted()
         path = Path(path)
+        if path.is_dir():
+            path = path / "portfolio.json"
         path.write_text(dumps({
             "format": PORTFOLIO_FORMAT, "space": self.space_, "n_neighbors": self.n_neighbors,
             "config_ids": self.config_ids_, "params": self.params_,
@@ -196,7 +200,10 @@ class Portfolio:
     @classmethod
     def load(cls, path: str | Path) -> Portfolio:
         """Read a saved portfolio (plain JSON); another format, or missing or garbled
-        fields, is refused with ``ValueError``."""
+        fields, is refused with ``ValueError``. A directory is read as
+        ``<directory>/portfolio.json`` (a saved MetaModel's portfolio)."""
+        if Path(path).is_dir():
+            path = Path(path) / "portfolio.json"
         data = read_json(path, "portfolio")
         if data.get("format") != PORTFOLIO_FORMAT:
             raise ValueError(

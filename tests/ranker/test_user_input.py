@@ -133,3 +133,15 @@ def test_suggest_refuses_an_exploration_that_is_no_weight(small_meta_model, tabr
     params = list(tabrepo_matrix.configs["params"])[:6]
     with pytest.raises(ValueError, match="exploration must be a number >= 0"):
         small_meta_model.ranker.suggest(None, [], params, exploration=exploration)
+
+
+
+def test_portfolio_save_paths(small_meta_model, tmp_path):
+    """An unfitted Portfolio's save failed with "'Portfolio' object has no attribute
+    'space_'", and Portfolio.save(directory) with IsADirectoryError."""
+    with pytest.raises(ValueError, match="Portfolio is not fitted"):
+        Portfolio().save(tmp_path / "p.json")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    assert small_meta_model.portfolio.save(folder) == folder / "portfolio.json"
+    assert Portfolio.load(folder).config_ids_ == small_meta_model.portfolio.config_ids_
