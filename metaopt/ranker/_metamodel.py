@@ -575,6 +575,9 @@ class MetaModel:
         ``policy.json``; files of a part this model lacks are removed from ``directory``
         (an earlier model's ranker would otherwise be loaded with this portfolio)."""
         directory = Path(directory)
+        if directory.exists() and not directory.is_dir():
+            raise ValueError(f"a MetaModel is saved as a directory of files, and "
+                             f"{str(directory)!r} is a file: pass a directory path")
         directory.mkdir(parents=True, exist_ok=True)
         # every part is written first to a folder beside it, then moved in: an
         # interrupted save leaves the earlier model whole, not its ranker with this

@@ -145,3 +145,13 @@ def test_portfolio_save_paths(small_meta_model, tmp_path):
     folder.mkdir()
     assert small_meta_model.portfolio.save(folder) == folder / "portfolio.json"
     assert Portfolio.load(folder).config_ids_ == small_meta_model.portfolio.config_ids_
+
+
+def test_a_meta_model_saved_onto_a_file_is_refused_clearly(small_meta_model, tmp_path):
+    """MetaModel.save onto an existing file failed with FileExistsError from mkdir."""
+    afile = tmp_path / "model.json"
+    afile.write_text("{}")
+    with pytest.raises(ValueError, match=r"saved as a directory of files, and .*model\.json' "
+                       "is a file"):
+        small_meta_model.save(afile)
+    assert afile.read_text() == "{}"
