@@ -14,13 +14,16 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from torch import nn
 
-from metaopt._fitted import unfitted_on_error
+from metaopt._fitted import densified, unfitted_on_error
 from metaopt.meta import resolve_device
 from metaopt.meta._losses import seeded
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
 NORMS = {"none": None, "batchnorm": nn.BatchNorm1d, "layernorm": nn.LayerNorm}
 _PREDICT_BATCH = 8192
+# sparse input (e.g. a OneHotEncoder's) is accepted, as by scikit-learn's MLPs, and
+# densified: the inputs are standardised
+_SPARSE = ("csr", "csc", "coo")
 
 
 class _Block(nn.Module):
@@ -210,6 +213,11 @@ class _BaseMLP(BaseEstimator):
             "an int >= 1",
         )
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     # -- subclass hooks ---------------------------------------------------------------
     def _encode_target(self, y: np.ndarray) -> tuple[torch.Tensor, int]:
         raise NotImplementedError
@@ -235,7 +243,8 @@ class _BaseMLP(BaseEstimator):
         loss, in training and in the early-stopping validation loss.
         """
         self._check_params()
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        X, y = validate_data(self, X, y, accept_sparse=_SPARSE, dtype=[np.float64, np.float32])
+        X = densified(X, f"{type(self).__name__} trains")
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
             if not sample_weight.any():
@@ -319,7 +328,9 @@ class _BaseMLP(BaseEstimator):
 
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, X, accept_sparse=_SPARSE, dtype=[np.float64, np.float32],
+                          reset=False)
+        X = densified(X, f"{type(self).__name__} predicts")
         inputs = torch.tensor((X - self.x_mean_) / self.x_scale_, dtype=torch.float64)
         with torch.no_grad():
             out = [

@@ -219,3 +219,23 @@ def test_the_classes_that_give_the_last_early_stopping_rows_are_drawn_at_random(
         MLPClassifier(random_state=seed).fit(X, y)
     assert all(len(h) == 10 for h in held)
     assert held[0] != set(range(10)) and held[0] != held[1]
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_sparse_input_as_a_one_hot_encoder_gives_it(cls):
+    """make_pipeline(OneHotEncoder(), MLPClassifier()) raised 'Sparse data was passed for
+    X, but dense data is required', where scikit-learn's MLPClassifier trains. Sparse
+    input is densified: the same model as on the dense array."""
+    import scipy.sparse as sp
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    X = rng.choice(["a", "b", "c"], size=(120, 3))
+    y = (X[:, 0] == "a").astype(int)
+    pipe = make_pipeline(OneHotEncoder(), cls(max_epochs=20, random_state=0)).fit(X, y)
+    assert pipe.score(X, y) > 0.9
+    dense = OneHotEncoder(sparse_output=False).fit_transform(X)
+    model = cls(max_epochs=3, random_state=0)
+    on_sparse = model.fit(sp.csr_matrix(dense), y).predict(sp.csc_matrix(dense))
+    np.testing.assert_allclose(on_sparse, model.fit(dense, y).predict(dense), rtol=1e-12)
