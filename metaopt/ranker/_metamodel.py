@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -429,7 +429,10 @@ class MetaModel:
                                       "claimed" + ("" if allowed is None else
                                                    ", or is not allowed"))
         if self.ranker is not None and self.min_distance:
-            free = self._apart(free, [p for p, _ in observed] + list(exclude)) or free
+            try:
+                free = self._apart(free, [p for p, _ in observed] + list(exclude)) or free
+            except ValueError as exc:
+                self._name_invalid(exc, observed, exclude, candidates)
         free, skipped = affordable(free)
         if self.ranker is None:  # the portfolio is used up: the candidates in their order
             return Proposal(dict(free[0]), "random", f"next candidate (no ranker){skipped}")
@@ -449,7 +452,10 @@ class MetaModel:
             set_aside = (f"; set aside after {self.family_patience} evaluations without "
                          f"improvement: {', '.join(sorted(stale))}")
         succeeded = [(p, s) for p, s in observed if s != -np.inf]
-        mean, std = self.ranker.predict(meta_features, succeeded, free)
+        try:
+            mean, std = self.ranker.predict(meta_features, succeeded, free)
+        except ValueError as exc:  # named by its place among the free or successful ones
+            self._name_invalid(exc, observed, exclude, candidates)
         value = mean + self.exploration * std
         prior = self._covariance_scores(succeeded, free) if self.covariance_weight else None
         blend = ""
@@ -480,6 +486,23 @@ class MetaModel:
             if unknown:
                 raise ValueError(f"observed[{i}] is not a valid {self.space.name} "
                                  f"configuration: unknown parameter(s) {unknown}")
+
+    def _name_invalid(self, exc: ValueError, observed: Sequence[Observation],
+                      exclude: Sequence[Mapping[str, Any]],
+                      candidates: Sequence[Mapping[str, Any]]) -> NoReturn:
+        """Raise ``exc`` again, or a ValueError naming the first configuration the space
+        cannot encode by its place in the caller's ``observed``, ``exclude`` or
+        ``candidates`` (the proposal works on filtered lists, whose positions are not the
+        caller's)."""
+        for what, configs in (("observed", [p for p, _ in observed]), ("exclude", exclude),
+                              ("candidates", candidates)):
+            for i, params in enumerate(configs):
+                try:
+                    self.space.encode(params)
+                except (ValueError, TypeError, KeyError) as bad:
+                    raise ValueError(f"{what}[{i}] is not a valid {self.space.name} "
+                                     f"configuration: {bad}") from exc
+        raise exc
 
     def _covariance_scores(self, observed: Sequence[Observation],
                            free: Sequence[Mapping[str, Any]]) -> np.ndarray | None:

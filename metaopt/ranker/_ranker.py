@@ -322,13 +322,17 @@ class ConfigRanker:
         if not hasattr(self, "members_"):
             raise ValueError("this ConfigRanker is not fitted yet: call fit() or load()")
 
-    def _encode(self, configs: Sequence[Mapping[str, Any]], what: str) -> np.ndarray:
+    def _encode(self, configs: Sequence[Mapping[str, Any]], what: str,
+                index: Sequence[int] | None = None) -> np.ndarray:
+        """Encoded ``configs``; a bad one is named ``what[i]`` with ``i`` its position, or
+        ``index[position]`` (its place in the caller's list when ``configs`` is a subset)."""
         rows = []
         for i, params in enumerate(configs):
             try:
                 rows.append(self.space_.encode(params))
             except (ValueError, TypeError, KeyError) as exc:
-                raise ValueError(f"{what}[{i}] is not a valid {self.space_name_} "
+                at = i if index is None else int(index[i])
+                raise ValueError(f"{what}[{at}] is not a valid {self.space_name_} "
                                  f"configuration: {exc}") from exc
         return np.stack(rows) if rows else np.zeros((0, self.space_.n_encoded))
 
@@ -366,7 +370,7 @@ class ConfigRanker:
               else self.scaler_.transform(meta_features))
         cand = torch.from_numpy(self._features(mf, self._encode(candidates, "candidates")))
         obs = torch.from_numpy(self._features(mf, self._encode([p for p, _ in observed],
-                                                                "observed")))
+                                                                "observed", keep)))
         adapt = len(observed) >= 2 and self.algorithm != "none"
         if adapt:  # standardized: the ranking loss only sees their order and gaps
             y = torch.from_numpy(((scores - scores.mean()) / (scores.std() + 1e-12))

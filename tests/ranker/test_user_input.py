@@ -155,3 +155,31 @@ def test_a_meta_model_saved_onto_a_file_is_refused_clearly(small_meta_model, tmp
                        "is a file"):
         small_meta_model.save(afile)
     assert afile.read_text() == "{}"
+
+
+def test_an_invalid_observation_is_named_by_its_place_in_the_callers_list(svm_model,
+                                                                          small_meta_model,
+                                                                          tabrepo_matrix):
+    """After a failed evaluation (left out before adapting) or past the adaptation's
+    limit, a bad configuration was named by its place in the filtered list, or (with
+    min_distance, as the shipped svm model) not named at all: "svm: parameter 'C' got
+    1000000.0"."""
+    configs = svm_model.candidates("classification", seed=0)[:30]
+    bad = {"C": 1e6, "kernel": "rbf", "gamma": 0.1}
+    observed = [(configs[0], -np.inf), (configs[1], 0.8), (configs[2], 0.7), (bad, 0.5)]
+    assert svm_model.min_distance > 0
+    with pytest.raises(ValueError, match=r"^observed\[3\] is not a valid svm configuration: "
+                       r"svm: parameter 'C' got 1000000\.0"):
+        svm_model.propose(None, observed, candidates=configs, seed=0)
+    no_distance = copy.copy(svm_model)
+    no_distance.min_distance = 0.0
+    with pytest.raises(ValueError, match=r"^observed\[3\] is not a valid svm"):
+        no_distance.propose(None, observed, candidates=configs, seed=0)
+    with pytest.raises(ValueError, match=r"^candidates\[31\] is not a valid svm"):
+        no_distance.propose(None, observed[:3], candidates=configs + [configs[3], bad], seed=0)
+    # the ranker alone: past its adaptation limit it keeps the best and the latest
+    params = list(tabrepo_matrix.configs["params"])
+    many = [(p, float(i)) for i, p in enumerate(params[:60])]
+    many[55] = ({**params[55], "num_leaves": -3}, 55.0)
+    with pytest.raises(ValueError, match=r"^observed\[55\] is not a valid"):
+        small_meta_model.ranker.predict(None, many, params[60:])
