@@ -220,7 +220,8 @@ class MetaModel:
                  handoff_after: int = 0, min_distance: float = 0.0,
                  cost: CostModel | None = None, time_fraction: float = 0.0):
         self._check_policy(n_warmup=n_warmup, exploration=exploration, n_random=n_random,
-                           random_every=random_every, family_patience=family_patience,
+                           random_every=random_every, random_after_tie=random_after_tie,
+                           family_patience=family_patience,
                            handoff_after=handoff_after, min_distance=min_distance,
                            covariance_weight=covariance_weight, time_fraction=time_fraction)
         self.portfolio = portfolio
@@ -242,10 +243,13 @@ class MetaModel:
 
     @staticmethod
     def _check_policy(*, n_warmup: int = 3, exploration: float = 0.5, n_random: int = 256,
-                      random_every: int = 4, family_patience: int = 3, handoff_after: int = 0,
+                      random_every: int = 4, random_after_tie: bool = False,
+                      family_patience: int = 3, handoff_after: int = 0,
                       min_distance: float = 0.0, covariance_weight: float = 0.0,
                       time_fraction: float = 0.0, **_) -> None:
         """Refuse proposal settings that make no sense (constructor keywords)."""
+        if not isinstance(random_after_tie, (bool, np.bool_)):  # "no" in a policy.json is true
+            raise ValueError(f"random_after_tie must be True or False, got {random_after_tie!r}")
         for name, value in (("n_warmup", n_warmup), ("n_random", n_random),
                             ("random_every", random_every),
                             ("family_patience", family_patience),

@@ -183,3 +183,16 @@ def test_an_invalid_observation_is_named_by_its_place_in_the_callers_list(svm_mo
     many[55] = ({**params[55], "num_leaves": -3}, 55.0)
     with pytest.raises(ValueError, match=r"^observed\[55\] is not a valid"):
         small_meta_model.ranker.predict(None, many, params[60:])
+
+
+def test_random_after_tie_must_be_a_bool(small_meta_model, tmp_path):
+    """random_after_tie="no" (e.g. in an edited policy.json) was taken as on."""
+    with pytest.raises(ValueError, match="random_after_tie must be True or False, got 'no'"):
+        MetaModel(small_meta_model.portfolio, random_after_tie="no")
+    directory = small_meta_model.save(tmp_path / "model")
+    policy = directory / "policy.json"
+    policy.write_text(policy.read_text().replace('"random_after_tie": false',
+                                                 '"random_after_tie": "no"'))
+    with pytest.raises(ValueError, match="random_after_tie must be True or False"):
+        MetaModel.load(directory)
+    assert MetaModel(small_meta_model.portfolio, random_after_tie=np.bool_(True)).random_after_tie
