@@ -65,7 +65,9 @@ def load_meta_model(space: str, task: str | None = None) -> MetaModel:
 def _no_shipped_model(space: str, detail: str = "") -> ValueError:
     """The error for a ``space`` without a shipped meta-model, naming those with one."""
     spaces = shipped_spaces()
-    close = difflib.get_close_matches(str(space).split("@")[0], spaces, n=1)
+    asked = str(space).split("@")[0]
+    close = ([s for s in spaces if s.lower() == asked.lower().strip()]  # 'SVM', ' svm'
+             or difflib.get_close_matches(asked.lower(), spaces, n=1))
     return ValueError(
         f"no shipped meta-model for space {space!r}{detail}; "
         + (f"did you mean {close[0]!r}? " if close else "")
