@@ -629,7 +629,8 @@ class MetaModel:
         """Load a model written by :meth:`save` (JSON + safetensors; no code is run).
 
         Raises ``ValueError`` for a directory without a model, files of another metaopt
-        version, and parts that do not belong together (trained on other spaces).
+        version, parts that do not belong together (trained on other spaces) and portfolio
+        configurations outside the space.
         """
         directory = Path(directory)
         if not (directory / "portfolio.json").is_file():
@@ -646,6 +647,20 @@ class MetaModel:
         path = directory / "policy.json"
         policy = read_json(path, "policy")
         try:
-            return cls(portfolio, ranker, cost=cost, **policy)
+            model = cls(portfolio, ranker, cost=cost, **policy)
         except TypeError as exc:
             raise ValueError(f"{path} is not a policy this metaopt version knows: {exc}") from exc
+        model._check_portfolio(directory / "portfolio.json")
+        return model
+
+    def _check_portfolio(self, path: Path) -> None:
+        """A ValueError when a portfolio configuration is none of the space's (a
+        portfolio.json edited after saving: it would be proposed as it is)."""
+        space = self.space
+        for i, params in enumerate(self.portfolio.params_):
+            try:
+                space.encode(params)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                raise ValueError(f"{path}: configuration {i} ({self.portfolio.config_ids_[i]}) "
+                                 f"is not a valid {space.name} configuration ({exc}); the file "
+                                 "was changed after saving") from exc

@@ -196,3 +196,27 @@ def test_random_after_tie_must_be_a_bool(small_meta_model, tmp_path):
     with pytest.raises(ValueError, match="random_after_tie must be True or False"):
         MetaModel.load(directory)
     assert MetaModel(small_meta_model.portfolio, random_after_tie=np.bool_(True)).random_after_tie
+
+
+def test_a_portfolio_edited_to_hold_an_invalid_configuration_is_refused(tmp_path):
+    """portfolio.json (plain JSON, no checksum) edited to C=5e6 loaded, and the model's
+    first proposal was that configuration, outside the space."""
+    import json
+    import shutil
+
+    from metaopt.ranker._shipped import _models_root
+
+    directory = tmp_path / "svm"
+    shutil.copytree(_models_root() / "svm@classification", directory)
+    path = directory / "portfolio.json"
+    data = json.loads(path.read_text())
+    data["params"][0]["C"] = 5e6
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"portfolio\.json: configuration 0 \(\w+\) is not a "
+                       r"valid svm configuration \(svm: parameter 'C' got 5000000\.0.*changed "
+                       "after saving"):
+        MetaModel.load(directory)
+    data["params"][0] = "C=1"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="configuration 0 .* is not a valid svm"):
+        MetaModel.load(directory)
