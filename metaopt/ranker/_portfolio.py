@@ -123,11 +123,14 @@ class Portfolio:
             raise ValueError("this Portfolio is not fitted yet: call fit() or load()")
 
     def neighbors(self, meta_features: pd.Series, k: int | None = None) -> pd.DataFrame:
-        """Training datasets by distance to ``meta_features`` (nearest first)."""
+        """Training datasets by distance to ``meta_features`` (nearest first): the ``k``
+        nearest (an int >= 1), or all of them when ``k`` is None."""
         self._check_fitted()
+        if k is not None:
+            k = check_int(k, "k (or None: every training dataset)")
         query = self.scaler_.transform(meta_features)[0]
         dist = np.linalg.norm(self.task_vectors_ - query, axis=1)
-        order = np.argsort(dist, kind="stable")[: k or len(dist)]
+        order = np.argsort(dist, kind="stable")[: len(dist) if k is None else k]
         return pd.DataFrame({
             "dataset": [self.task_keys_[i] for i in order], "distance": dist[order],
         })

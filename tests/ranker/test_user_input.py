@@ -220,3 +220,15 @@ def test_a_portfolio_edited_to_hold_an_invalid_configuration_is_refused(tmp_path
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="configuration 0 .* is not a valid svm"):
         MetaModel.load(directory)
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5])
+def test_neighbors_refuses_a_count_that_is_no_count(small_meta_model, tabrepo_matrix, k):
+    """k=0 gave every training dataset and k=-1 all but the farthest, silently."""
+    portfolio = small_meta_model.portfolio
+    mf = tabrepo_matrix.metafeatures.iloc[-1]
+    assert len(portfolio.neighbors(mf, 2)) == 2
+    assert len(portfolio.neighbors(mf)) == len(portfolio.task_keys_)
+    with pytest.raises(ValueError, match=r"k \(or None: every training dataset\) must be an "
+                       "integer >= 1"):
+        portfolio.neighbors(mf, k)
