@@ -25,8 +25,7 @@ import sqlalchemy
 from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.metrics import check_scoring, get_scorer, r2_score
-from sklearn.model_selection import KFold, StratifiedKFold, check_cv
-from sklearn.utils.metadata_routing import get_routing_for_object
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -55,6 +54,7 @@ from metaopt._isolated import (
     tested,
 )
 from metaopt._shared import optuna_verbosity
+from metaopt._splits import checked_splitter
 from metaopt.data import validate
 from metaopt.data._dataset import check_target_present, with_string_names
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
@@ -131,51 +131,6 @@ def _families_that(names: list[str], can, setting: str, ability: str) -> list[st
                       f"{sorted(set(names) - set(kept))} do not {ability}",
                       stacklevel=5)  # the caller of fit (and its decorator)
     return kept
-
-
-def _splitter(cv, X, y, groups, classifier: bool, seed: int | None):
-    """``cv`` as scikit-learn checks it, its shuffle fixed (:func:`_fixed_shuffle`); a
-    splitter by groups (``GroupKFold``, ...) as its splits of the data by ``groups``,
-    made once here: the trials split without them. An int (or None) gives a shuffled
-    K-fold: ``recheck``'s second split is shuffled, and on rows in some order (by date,
-    by id) an unshuffled first split would be harder than it, so a rechecked best would
-    hold the mean of a hard and an easy split, out of reach of later trials."""
-    checked = check_cv(cv, y, classifier=classifier)
-    if (cv is None or isinstance(cv, numbers.Integral)) and type(checked) in (
-            KFold, StratifiedKFold):
-        checked = type(checked)(n_splits=checked.n_splits, shuffle=True)
-    cv = _fixed_shuffle(checked, seed)
-    if _splits_by_groups(cv):
-        if groups is None:
-            raise ValueError(f"cv={cv!r} splits by groups: pass them to fit(X, y, "
-                             "groups=...)")
-        return check_cv(list(cv.split(X, y, groups)))
-    if groups is not None:
-        warnings.warn(f"groups are ignored: cv={cv!r} does not split by groups (use a "
-                      "group splitter such as GroupKFold)", UserWarning, stacklevel=4)
-    return cv
-
-
-def _splits_by_groups(cv) -> bool:
-    """Whether ``cv``'s ``split`` requests ``groups``, as scikit-learn's metadata routing
-    tells it (``GroupKFold``, ``LeaveOneGroupOut``, ... and their subclasses, or a
-    splitter declaring ``__metadata_request__split = {"groups": True}``); ``KFold``,
-    ``ShuffleSplit`` or a list of splits do not."""
-    return bool(get_routing_for_object(cv).consumes("split", ["groups"]))
-
-
-def _fixed_shuffle(cv, seed: int | None):
-    """``cv``, or a copy with a ``random_state`` drawn from ``seed`` when it shuffles
-    anew at each split (``random_state`` None or a ``RandomState``): every trial then
-    has the same folds, as every candidate of scikit-learn's searches has."""
-    if not getattr(cv, "shuffle", True) or not isinstance(
-            getattr(cv, "random_state", 0), (type(None), np.random.RandomState)):
-        return cv
-    fixed = copy.copy(cv)
-    # not the seed of recheck's reshuffle (_reshuffled), which must give other folds
-    fixed.random_state = int(np.random.default_rng(
-        None if seed is None else [seed, 1]).integers(2**31))
-    return fixed
 
 
 def _reshuffled(cv, seed: int | None):
@@ -465,7 +420,7 @@ class _MetaOptSearch(BaseEstimator):
                                  "give some samples a positive weight")
             fit_params = {"model__sample_weight": sample_weight}
         space = self._check_params(sample_weight)
-        cv = _splitter(self.cv, X, y, groups, classifier=is_classifier(self),
+        cv = checked_splitter(self.cv, X, y, groups, classifier=is_classifier(self),
                        seed=self._shuffle_seed(X, y))
         if self._ensemble_rounds > 1 and not tested(
                 [test for _, test in cv.split(X, y)], len(y)).all():
@@ -480,7 +435,7 @@ class _MetaOptSearch(BaseEstimator):
         return self
 
     def _shuffle_seed(self, X, y) -> int | None:
-        """The seed of a shuffling ``cv``'s folds (:func:`_fixed_shuffle`): ``random_state``,
+        """The seed of a shuffling ``cv``'s folds (:func:`metaopt._splits.fixed_shuffle`): ``random_state``,
         or without one, for a search kept in ``storage``, a seed drawn from the data, so
         that a fit resuming it has its folds, and so finds it (the study's name holds them)."""
         if self.random_state is not None or self.storage is None:

@@ -36,6 +36,7 @@ from metaopt._fitted import (
     unfitted_on_error,
 )
 from metaopt._shared import optuna_verbosity
+from metaopt._splits import checked_splitter
 from metaopt.data._dataset import check_target_present, with_string_names
 from metaopt.meta import resolve_device
 from metaopt.nas._mlp import MLPClassifier, MLPRegressor
@@ -60,6 +61,13 @@ def _default_prior() -> ArchitecturePrior:
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_splitter(cv: Any) -> bool:
+    """A scikit-learn CV splitter (``split`` and ``get_n_splits``) or an iterable of
+    splits, as ``check_cv`` takes them."""
+    return (hasattr(cv, "split") and hasattr(cv, "get_n_splits")) or (
+        hasattr(cv, "__iter__") and not isinstance(cv, (str, bytes)))
 
 
 def _enqueuer(draws: list[dict], deadline: float | None):
@@ -129,8 +137,9 @@ class _BaseMetaMLP(BaseEstimator):
             raise ValueError("n_trials and time_budget are both None: the search would not "
                              "stop; set at least one")
         check("cv", (_is_int(self.cv) and self.cv >= 2) or (
-            isinstance(self.cv, float) and 0 < self.cv < 1),
-            "an int >= 2 (k-fold) or a float in (0, 1) (one hold-out share)")
+            isinstance(self.cv, float) and 0 < self.cv < 1) or _is_splitter(self.cv),
+            "an int >= 2 (k-fold), a float in (0, 1) (one hold-out share), a scikit-learn "
+            "CV splitter or an iterable of (train, validation) index arrays")
         check("max_epochs", _is_int(self.max_epochs) and self.max_epochs >= 1, "an int >= 1")
         check("n_prior_trials", _is_int(self.n_prior_trials) and self.n_prior_trials >= 0,
               "an int >= 0")
@@ -169,8 +178,15 @@ class _BaseMetaMLP(BaseEstimator):
         return MetaSampler(space="mlp", meta_features=self.meta_features_, task=self._task,
                            meta_model=model, fallback=tpe, seed=seed)
 
-    def _splits(self, y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _splits(self, y: np.ndarray, seed: int,
+                groups=None) -> list[tuple[np.ndarray, np.ndarray]]:
         n = len(y)
+        if _is_splitter(self.cv):
+            return self._given_splits(y, seed, groups)
+        if groups is not None:
+            warnings.warn(f"groups are ignored: cv={self.cv!r} does not split by groups "
+                          "(use a group splitter such as GroupKFold)", UserWarning,
+                          stacklevel=4)  # the caller of fit (and its decorator)
         counts = np.bincount(y) if self._task == "classification" else np.zeros(1, int)
         stratify = counts.min() >= (self.cv if _is_int(self.cv) else 2)
         if _is_int(self.cv):
@@ -196,6 +212,24 @@ class _BaseMetaMLP(BaseEstimator):
             split = ShuffleSplit(1, test_size=n_val, random_state=seed)
         return list(split.split(np.zeros(n), y))
 
+    def _given_splits(self, y: np.ndarray, seed: int,
+                      groups) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The splits of a ``cv`` splitter or iterable, each checked to leave training and
+        validation rows (at least 2 to train on; 2 to validate R², 1 accuracy)."""
+        rows = np.zeros((len(y), 1))
+        cv = checked_splitter(self.cv, rows, y, groups, self._task == "classification",
+                              seed, stacklevel=6)
+        splits = [(np.asarray(train), np.asarray(val)) for train, val in cv.split(rows, y)]
+        min_val = 2 if self._task == "regression" else 1
+        for i, (train, val) in enumerate(splits):
+            if len(train) < 2 or len(val) < min_val:
+                raise ValueError(f"cv={self.cv!r}: split {i} has {len(train)} training and "
+                                 f"{len(val)} validation rows; every split needs at least 2 "
+                                 f"and {min_val}")
+        if not splits:
+            raise ValueError(f"cv={self.cv!r} gives no split")
+        return splits
+
     # ------------------------------------------------------------------ hooks
     def _encode_target(self, y: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -205,7 +239,7 @@ class _BaseMetaMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @unfitted_on_error
-    def fit(self, X, y, sample_weight=None) -> _BaseMetaMLP:
+    def fit(self, X, y, sample_weight=None, groups=None) -> _BaseMetaMLP:
         """Search MLP configurations, then refit the best one on all of ``X, y``.
 
         The first ``n_prior_trials`` configurations are distinct draws from the prior
@@ -216,7 +250,8 @@ class _BaseMetaMLP(BaseEstimator):
         configuration is refitted on all rows for its best number of epochs.
         ``sample_weight`` weights each row's training loss, in the search and the refit
         (the validation scores are unweighted, as in scikit-learn's searches and
-        :class:`~metaopt.MetaOptClassifier`).
+        :class:`~metaopt.MetaOptClassifier`). ``groups``: the group labels of a ``cv``
+        that splits by groups (``GroupKFold``, ...).
         """
         started = time.perf_counter()
         self._check_params()
@@ -241,7 +276,7 @@ class _BaseMetaMLP(BaseEstimator):
         target = self._encode_target(y)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(2**31 - 1))
-        splits = self._splits(target, seed)
+        splits = self._splits(target, seed, groups)
         self.device_ = resolve_device(self.device)
         prior = self._resolve_prior()
         if prior is not None and self.n_prior_trials > prior.n_pool:
@@ -357,10 +392,14 @@ _PARAMS_DOC = """
         score so far counts, so once it beats the complete trials its own refit is the
         one reserved), and no trial starts after that. The overrun is what these
         estimates miss (and a first epoch that alone outlasts the budget).
-    cv : int or float, default=3
+    cv : int, float, CV splitter or iterable, default=3
         int: k-fold (stratified for classification; a class with fewer rows than
         folds is missing from some);
-        float: the share of rows in one validation hold-out.
+        float: the share of rows in one validation hold-out;
+        a scikit-learn splitter (``KFold(5)``, ``GroupKFold(3)`` with ``fit``'s
+        ``groups``, ``TimeSeriesSplit()``, ...) or an iterable of (train, validation)
+        index arrays: those splits (one that shuffles anew at each call is seeded from
+        ``random_state``).
     max_epochs : int, default=50
         Maximum epochs of a trial: the resource of the multi-fidelity pruner.
     n_prior_trials : int, default=5

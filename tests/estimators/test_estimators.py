@@ -651,7 +651,7 @@ def test_splitters_by_groups_are_told_by_their_metadata_request(cv):
     """Group splitters were told by scikit-learn's private GroupsConsumerMixin, which a
     splitter declaring groups through metadata routing (ByHalves) does not inherit: its
     groups were ignored and every trial failed. Now the public metadata routing tells."""
-    from metaopt.estimators._search import _splitter
+    from metaopt._splits import checked_splitter as _splitter
 
     X, y = np.zeros((16, 1)), np.tile([0, 1], 8)
     groups = np.repeat(np.arange(8), 2)
@@ -667,7 +667,7 @@ def test_splitters_by_groups_are_told_by_their_metadata_request(cv):
 def test_other_splitters_do_not_split_by_groups(cv):
     from sklearn.model_selection import ShuffleSplit
 
-    from metaopt.estimators._search import _splitter
+    from metaopt._splits import checked_splitter as _splitter
 
     X, y = np.zeros((16, 1)), np.tile([0, 1], 8)
     cv = {"shuffle": ShuffleSplit(2, random_state=0),

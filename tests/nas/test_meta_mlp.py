@@ -216,7 +216,7 @@ def test_regression_trials_score_r2_in_any_target_units():
 @pytest.mark.parametrize(
     ("params", "error", "message"),
     [
-        (dict(cv=1), ValueError, r"cv must be an int >= 2 \(k-fold\) or a float in \(0, 1\)"),
+        (dict(cv=1), ValueError, r"cv must be an int >= 2 \(k-fold\), a float in \(0, 1\)"),
         (dict(cv=1.5), ValueError, "cv must be"),
         (dict(pruner="median"), ValueError, r"pruner must be one of \['hyperband'"),
         (dict(n_trials=None), ValueError, "n_trials and time_budget are both None"),
@@ -441,3 +441,32 @@ def test_a_frame_after_fitting_on_an_array_warns_once():
     assert [str(w.message) for w in caught] == [
         "X has feature names, but MetaMLPClassifier was fitted without feature names"]
     np.testing.assert_array_equal(predicted, model.predict(X))
+
+
+def test_cv_takes_scikit_learn_splitters_and_groups(wine):
+    """cv was an int or a float only: a GroupKFold, a TimeSeriesSplit or fixed splits
+    were refused ("cv must be an int >= 2 ... or a float")."""
+    from sklearn.model_selection import GroupKFold, TimeSeriesSplit
+
+    X, y = wine
+    groups = np.arange(len(y)) % 6
+    params = dict(n_trials=2, max_epochs=4, n_prior_trials=1, pruner="none", random_state=0)
+    by_groups = MetaMLPClassifier(cv=GroupKFold(3), **params).fit(X, y, groups=groups)
+    assert by_groups.n_epochs_searched_ == 3 * sum(t.user_attrs["epochs"]
+                                                   for t in by_groups.study_.trials)
+    with pytest.raises(ValueError, match="splits by groups: pass them"):
+        MetaMLPClassifier(cv=GroupKFold(3), **params).fit(X, y)
+    fixed = [(np.arange(0, 178, 2), np.arange(1, 178, 2))]
+    one = MetaMLPClassifier(cv=fixed, **params).fit(X, y)
+    assert one.n_epochs_searched_ == sum(t.user_attrs["epochs"] for t in one.study_.trials)
+    assert MetaMLPClassifier(cv=TimeSeriesSplit(2), **params).fit(X, y).score(X, y) > 0.5
+    with pytest.warns(UserWarning, match="groups are ignored") as caught:
+        MetaMLPClassifier(cv=3, **params).fit(X, y, groups=groups)
+    assert caught[0].filename == __file__  # points at the caller of fit
+    with pytest.warns(UserWarning, match="groups are ignored") as caught:
+        MetaMLPClassifier(cv=TimeSeriesSplit(2), **params).fit(X, y, groups=groups)
+    assert caught[0].filename == __file__
+    with pytest.raises(ValueError, match=r"split 0 has 177 training and 1 validation rows"):
+        MetaMLPRegressor(cv=[(np.arange(1, 178), np.arange(1))], **params).fit(X, y * 1.0)
+    with pytest.raises(ValueError, match="cv must be an int >= 2.*CV splitter"):
+        MetaMLPClassifier(cv="folds", **params).fit(X, y)
