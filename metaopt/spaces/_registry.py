@@ -34,14 +34,16 @@ ALL = "all"  # every registered space, combined
 def get_space(name: str) -> SearchSpace:
     """The search space registered as ``name`` (or one of its aliases).
 
-    ``"all"`` and ``"a+b+..."`` (registered names, each once) name a
-    :class:`~metaopt.spaces.CombinedSpace` whose parameter ``"space"`` chooses the model
-    family.
+    ``"all"`` and ``"a+b+..."`` (registered names, each once; spaces around them are
+    ignored) name a :class:`~metaopt.spaces.CombinedSpace` whose parameter ``"space"``
+    chooses the model family.
     """
+    if isinstance(name, str):
+        name = name.strip()  # "svm + knn" as "svm+knn"
     if name == ALL:
         return combine(list(SPACES.values()), name=ALL)
     if isinstance(name, str) and "+" in name:
-        return combine([_registered(part, joined=name) for part in name.split("+")])
+        return combine([_registered(part.strip(), joined=name) for part in name.split("+")])
     return _registered(name)
 
 

@@ -82,6 +82,12 @@ def test_registry_lists_required_spaces():
         assert get_space(name).name == name
 
 
+def test_registry_ignores_spaces_around_names():
+    """"svm + knn" failed with "unknown search space 'svm '"."""
+    assert get_space("svm + knn").name == get_space("svm+knn").name
+    assert get_space(" knn ") is get_space("knn") and get_space(" all").name == "all"
+
+
 def test_registry_rejects_unknown_names():
     with pytest.raises(ValueError, match=r"unknown search space 'xgb'.*svm"):
         get_space("xgb")
