@@ -326,6 +326,17 @@ class _BaseMLP(BaseEstimator):
         self.n_epochs_ = len(self.loss_curve_)
         self.best_loss_ = float(best)
 
+    def __getstate__(self) -> dict:
+        """The fitted network pickled on the CPU: one fitted on a GPU unpickles on a
+        machine without one (torch refused it: "Attempting to deserialize object on a
+        CUDA device"); the unpickled model predicts on the CPU."""
+        state = super().__getstate__()
+        device = state.get("device_")
+        if "model_" in state and device is not None and device.type != "cpu":
+            state = {**state, "model_": copy.deepcopy(self.model_).cpu(),
+                     "device_": torch.device("cpu")}
+        return state
+
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=_SPARSE, dtype=[np.float64, np.float32],

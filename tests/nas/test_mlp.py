@@ -239,3 +239,20 @@ def test_sparse_input_as_a_one_hot_encoder_gives_it(cls):
     model = cls(max_epochs=3, random_state=0)
     on_sparse = model.fit(sp.csr_matrix(dense), y).predict(sp.csc_matrix(dense))
     np.testing.assert_allclose(on_sparse, model.fit(dense, y).predict(dense), rtol=1e-12)
+
+
+def test_a_model_fitted_on_another_device_is_pickled_on_the_cpu():
+    """A model fitted on a GPU pickled its CUDA tensors, which torch refuses to unpickle
+    on a machine without one. (No GPU here: the device is stood in for.)"""
+    import pickle
+
+    X, y = load_wine(return_X_y=True)
+    model = MLPClassifier(**FAST, random_state=0).fit(X, y)
+    expected = model.predict_proba(X)
+    model.device_ = torch.device("cuda")  # as fitted on a GPU (its tensors stay here)
+    state = model.__getstate__()
+    assert state["device_"] == torch.device("cpu") and state["model_"] is not model.model_
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.device_ == torch.device("cpu")
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    assert model.device_ == torch.device("cuda")  # the fitted model itself is unchanged
