@@ -251,3 +251,25 @@ def test_a_file_store_pickles_as_a_handle_and_a_memory_one_says_why_not(tmp_path
     for memory in (KnowledgeBase(), KnowledgeBase.from_parquet(path)):
         with pytest.raises(TypeError, match="in memory cannot be copied or pickled.*to_parquet"):
             pickle.dumps(memory)
+
+
+def test_a_batch_counts_only_its_own_new_evaluations_beside_another_writer(tmp_path):
+    """add_evaluations counted the table before and after its insert: the rows another
+    writer stored in between were counted as this batch's (4 processes storing the same
+    400 evaluations were told 1180 were new)."""
+    import sqlalchemy as sa
+
+    path = tmp_path / "shared.sqlite"
+    kb, other = KnowledgeBase(path), KnowledgeBase(path)
+    kb.add_evaluation(_record(0))
+
+    done = []
+
+    def meanwhile(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("INSERT") and not done:
+            done.append(True)
+            other.add_evaluations([_record(1), _record(5), _record(6)])  # c1 is in the batch
+
+    sa.event.listen(kb.engine, "before_cursor_execute", meanwhile)
+    assert kb.add_evaluations([_record(0), _record(1), _record(2), _record(3)]) == 2
+    assert len(kb) == 6
