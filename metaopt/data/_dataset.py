@@ -23,9 +23,15 @@ TASK_TYPES: tuple[str, ...] = ("classification", "regression")
 _MAX_CLASSES_FOR_NUMERIC_TARGET = 50
 
 
-@dataclass(frozen=True)
+# eq=False: two datasets are equal when they are the same object, and hash by identity
+# (the generated __eq__ compared the frames elementwise: "The truth value of a DataFrame
+# is ambiguous"; and a dataset could be no set member or dict key: "unhashable type")
+@dataclass(frozen=True, eq=False)
 class Dataset:
     """A validated supervised learning problem.
+
+    Datasets compare by identity (``a == b`` only when ``a is b``) and are hashable, so
+    they can key a dict or fill a set; compare their ``X`` and ``y`` for their data.
 
     Attributes
     ----------

@@ -268,3 +268,14 @@ def test_a_sparse_matrix_too_large_to_densify_is_refused_before_it_is(monkeypatc
         from_arrays(X, y)
     small = sparse.random(200, 10, density=0.1, random_state=0, format="csr")
     assert from_arrays(small, np.arange(200) % 2).X.shape == (200, 10)
+
+
+def test_datasets_compare_by_identity_and_key_a_dict(iris):
+    """Comparing two datasets raised "The truth value of a DataFrame is ambiguous", and a
+    dataset could not key a dict or fill a set ("unhashable type: 'DataFrame'")."""
+    X, y = iris
+    a, b = from_arrays(X, y, name="iris"), from_arrays(X, y, name="iris")
+    assert a == a and a != b and not (a == b)
+    results = {a: 1, b: 2}
+    assert results[a] == 1 and len({a, b, a}) == 2
+    assert b in [a, b] and [a, b].index(b) == 1
