@@ -600,7 +600,7 @@ class KnowledgeBase:
             raise ValueError(
                 f"{os.fspath(path)!r} is not a readable knowledge base parquet file: {exc}"
             ) from exc
-        missing = {"dataset_key", "space", "config_id", "seed", "config", "status"} - set(frame)
+        missing = {*_UNIQUE_KEY, "config", "status", "origin"} - set(frame)
         if missing:
             raise ValueError(
                 f"{os.fspath(path)!r} lacks knowledge base column(s) {sorted(missing)}"

@@ -273,3 +273,16 @@ def test_a_batch_counts_only_its_own_new_evaluations_beside_another_writer(tmp_p
     sa.event.listen(kb.engine, "before_cursor_execute", meanwhile)
     assert kb.add_evaluations([_record(0), _record(1), _record(2), _record(3)]) == 2
     assert len(kb) == 6
+
+
+def test_a_parquet_file_without_the_origin_column_says_so(tmp_path):
+    """A parquet file lacking `origin` (required of every evaluation) passed the column
+    check and failed on its first row with "evaluation record is missing required
+    field(s) ['origin']", which named neither the file nor a column."""
+    kb = KnowledgeBase()
+    kb.add_evaluations([_record(1), _record(2)])
+    path = tmp_path / "old.parquet"
+    kb.to_frame().drop(columns="origin").to_parquet(path)
+    with pytest.raises(ValueError, match=r"old.parquet' lacks knowledge base column\(s\) "
+                                         r"\['origin'\]"):
+        KnowledgeBase.from_parquet(path)
