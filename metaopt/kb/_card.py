@@ -117,9 +117,21 @@ def load_default() -> KnowledgeBase:
 
 
 def open_knowledge_base(source: str | os.PathLike) -> KnowledgeBase:
-    """A knowledge base from a parquet export, a SQLite file/URL, or ``"default"``."""
+    """A knowledge base from a parquet export (a ``.parquet`` path, or a file that is
+    parquet whatever its name), a SQLite file/URL, or ``"default"``."""
     if os.fspath(source) == "default":
         return load_default()
-    if os.fspath(source).endswith(".parquet"):
+    if os.fspath(source).endswith(".parquet") or _is_parquet(source):
         return KnowledgeBase.from_parquet(source)
     return KnowledgeBase.open_existing(source)
+
+
+def _is_parquet(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a file that starts as parquet does: an export named ``kb.pq``
+    or ``KB.PARQUET`` was opened as SQLite, "corrupt or half-written file? ... Move it
+    aside and rebuild"."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(4) == b"PAR1"
+    except OSError:  # a URL, a directory, no such file: not parquet
+        return False

@@ -12,6 +12,7 @@ from metaopt.kb import (
     export_default,
     from_optuna_study,
     load_default,
+    open_knowledge_base,
     to_optuna,
     write_card,
 )
@@ -246,3 +247,14 @@ def test_a_parameter_some_trials_leave_out_depends_on_a_categorical_one():
     with pytest.raises(ValueError, match="'y' is set in 1 of 2 successful evaluations, and "
                        "no categorical parameter's value tells when"):
         PerformanceMatrix.from_frame(frame, "mine")
+
+
+@pytest.mark.parametrize("name", ["kb.pq", "KB.PARQUET", "export"])
+def test_a_parquet_export_of_another_name_opens(tmp_path, name):
+    """A parquet export not named .parquet was opened as SQLite: "cannot be opened as a
+    knowledge base (corrupt or half-written file?) ... Move it aside and rebuild"."""
+    kb = from_optuna_study(_study(), dataset_key="u/1", space="mine", task="regression")
+    path = kb.to_parquet(tmp_path / "kb.parquet").rename(tmp_path / name)
+    opened = open_knowledge_base(path)
+    assert len(opened) == len(kb) and opened.parquet_source == path
+    assert len(open_knowledge_base(str(path))) == len(kb)
