@@ -318,14 +318,35 @@ def check_target_present(y) -> None:
         )
 
 
+def _check_same_row_order(X, y) -> None:
+    """``ValueError`` when ``X`` and ``y`` are pandas objects holding the same row labels
+    in another order (``y`` kept from before a shuffle or sort of ``X``): rows are paired
+    by position, as scikit-learn pairs them, so each row silently got another's target."""
+    if not (isinstance(X, pd.DataFrame) and isinstance(y, pd.Series | pd.DataFrame)):
+        return
+    rows, targets = X.index, y.index
+    if (len(rows) != len(targets) or rows.equals(targets) or not rows.is_unique
+            or not targets.is_unique or not targets.isin(rows).all()):
+        return
+    first = next(i for i, (a, b) in enumerate(zip(rows, targets, strict=True)) if a != b)
+    raise ValueError(
+        f"X and y hold the same row labels in another order (row {first}: X's is "
+        f"{_plain(rows[first])!r}, y's {_plain(targets[first])!r}); rows are paired by "
+        "position, so each row would get another row's target: align y first, "
+        "y = y.loc[X.index] (or pass y.to_numpy() if the order is right)")
+
+
 def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, TaskType]:
     """Check and normalise a supervised problem; raise ``ValueError`` naming what is wrong.
 
     NaN in X is allowed (metaopt's pipelines impute it); infinite values, missing
-    targets, a single class and mismatched lengths are not.
+    targets, a single class and mismatched lengths are not. Rows are paired by position;
+    a DataFrame ``X`` and a pandas ``y`` holding the same row labels in another order
+    are refused (the targets would go to the wrong rows).
     """
     if X is None or y is None:
         raise ValueError("X and y are required, got None")
+    _check_same_row_order(X, y)
     frame = _fix_dtypes(_to_frame(X))
     if np.ndim(y) > 1 and np.shape(y)[1] != 1:
         raise ValueError(f"y must be 1-dimensional, got shape {np.shape(y)}")

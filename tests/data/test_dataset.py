@@ -279,3 +279,24 @@ def test_datasets_compare_by_identity_and_key_a_dict(iris):
     results = {a: 1, b: 2}
     assert results[a] == 1 and len({a, b, a}) == 2
     assert b in [a, b] and [a, b].index(b) == 1
+
+
+def test_a_target_in_another_row_order_than_X_is_refused(pmlb_root):
+    """X shuffled (or sorted) after y was taken from the same table: from_arrays paired
+    them by position and every row silently got another row's target (real data)."""
+    from metaopt import metafeatures
+
+    table = LocalSource(pmlb_root).load("analcatdata_aids")
+    frame = table.X.assign(target=table.y)
+    X, y = frame.drop(columns="target"), frame["target"]
+    shuffled = X.sample(frac=1, random_state=0)
+    with pytest.raises(ValueError, match=r"same row labels in another order .*y.loc\[X.index\]"):
+        from_arrays(shuffled, y)
+    with pytest.raises(ValueError, match="same row labels in another order"):
+        metafeatures.compute(shuffled, y.to_frame())
+    aligned = from_arrays(shuffled, y.loc[shuffled.index])
+    assert aligned.y.tolist() == y.loc[shuffled.index].tolist()
+    # position is the pairing otherwise: equal labels, other labels, arrays
+    assert from_arrays(X, y).y.tolist() == y.tolist()
+    assert from_arrays(shuffled, y.reset_index(drop=True).set_axis(range(100, 100 + len(y))))
+    assert from_arrays(shuffled, y.to_numpy()).y.tolist() == y.tolist()
