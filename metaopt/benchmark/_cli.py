@@ -166,7 +166,7 @@ def _finish_surrogate(result, args, title: str) -> int:
         Path(args.json).write_text(json.dumps({
             "command": shlex.join(sys.argv), "table": None if table is None else table.to_dict(orient="index"),
             "paired": None if paired is None else
-            {f"{budget} {peer}": row for (budget, peer), row in paired.iterrows()},
+            {f"{budget} {peer}": row.to_dict() for (budget, peer), row in paired.iterrows()},
             "not_applicable": result.not_applicable,
             "curves": result.curves.to_dict(orient="records"),
         }, indent=1, default=str))

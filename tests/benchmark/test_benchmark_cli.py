@@ -19,6 +19,9 @@ def test_tabrepo_cli_writes_json_and_plot(tabrepo_dir, tmp_path, capsys):
     saved = json.loads(out.read_text())
     assert set(saved["table"]) == {"1", "5"}
     assert set(saved["paired"]) == {"1 random", "5 random"}
+    # each comparison's fields, not the text of a pandas Series ("Name: (1, random)...")
+    assert set(saved["paired"]["5 random"]) == {"difference", "95% interval", "won/tied/lost"}
+    assert saved["paired"]["5 random"]["difference"].startswith(("+", "-"))
     assert (tmp_path / "r.png").stat().st_size > 1000
 
 
