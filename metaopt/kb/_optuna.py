@@ -80,7 +80,15 @@ def from_optuna_study(
     if task not in TASK_TYPES:
         raise ValueError(f"task must be one of {TASK_TYPES}, got {task!r}")
     registered = _registered_space(space)
-    trials = [t for t in study.get_trials(deepcopy=False) if t.state in _STATES]
+    every = study.get_trials(deepcopy=False)
+    trials = [t for t in every if t.state in _STATES]
+    if not trials:  # the dataset is still recorded, with its meta-features
+        states = sorted({t.state.name.lower() for t in every})
+        warnings.warn(f"study {study.study_name!r} has no complete or failed trial "
+                      + (f"(its {len(every)} trial(s) are {' or '.join(states)})" if every
+                         else "(it has no trial)")
+                      + ": no evaluation imported; run it first (study.optimize)",
+                      stacklevel=2)
     kb = KnowledgeBase() if kb is None else kb
     if registered is None:  # before any evaluation is written
         kb.add_distributions(space, _distributions(space, trials, study.study_name))

@@ -258,3 +258,19 @@ def test_a_parquet_export_of_another_name_opens(tmp_path, name):
     opened = open_knowledge_base(path)
     assert len(opened) == len(kb) and opened.parquet_source == path
     assert len(open_knowledge_base(str(path))) == len(kb)
+
+
+def test_importing_a_study_without_a_finished_trial_warns():
+    """A study with no trial, or only pruned ones, imported nothing, silently."""
+    with pytest.warns(UserWarning, match=r"no complete or failed trial \(it has no trial\)"):
+        kb = from_optuna_study(optuna.create_study(), dataset_key="u/1", space="mine",
+                               task="regression")
+    assert len(kb) == 0
+    def objective(trial):
+        trial.suggest_float("x", 0, 1)
+        raise optuna.TrialPruned
+
+    pruned = optuna.create_study()
+    pruned.optimize(objective, n_trials=2)
+    with pytest.warns(UserWarning, match=r"its 2 trial\(s\) are pruned\): no evaluation"):
+        from_optuna_study(pruned, dataset_key="u/2", space="mine", task="regression", kb=kb)
