@@ -141,6 +141,7 @@ def evaluate_methods(
     not_applicable: dict[str, str] = {}
     n_runs = len(methods) * sum(len(tasks) for _, tasks in splits) * seeds
     interrupted = False
+    short: set[str] = set()  # test tasks with fewer configurations than the horizon
     with tqdm(total=n_runs, disable=not progress, desc="surrogate benchmark") as bar:
         try:
             for train, tasks in splits:
@@ -156,8 +157,10 @@ def evaluate_methods(
                         references.setdefault(task.key, [task.reference])
                         for seed in range(seeds):
                             problem = task.make(horizon)
+                            if problem.budget < horizon:
+                                short.add(task.key)
                             # a seed per (seed, task): random orders are not shared by tasks
-                            method.run(problem, horizon, stable_seed(seed, task.key))
+                            method.run(problem, problem.budget, stable_seed(seed, task.key))
                             traces.append({"method": name, "task": task.key, "seed": seed,
                                            "trace": problem.trace})
                             references[task.key].append(np.asarray(problem.trace))
@@ -168,6 +171,11 @@ def evaluate_methods(
             # applicable in a split not reached yet
             warnings.warn(f"interrupted after {len(traces)} finished runs (of at most "
                           f"{n_runs}): the result holds them", UserWarning, stacklevel=2)
+    if short:
+        warnings.warn(f"{len(short)} test task(s) have fewer configurations than the largest "
+                      f"budget {horizon} (e.g. {sorted(short)[0]}): their runs end once every "
+                      "configuration is evaluated, and keep their best at larger budgets",
+                      UserWarning, stacklevel=2)
     return SurrogateResult(_curves(traces, references, budgets), list(methods),
                            not_applicable, interrupted)
 
@@ -212,11 +220,11 @@ def matrix_tasks(matrix: PerformanceMatrix, space) -> list[TestTask]:
 
         def make(budget: int, key=key, row=row, candidates=candidates,
                  scores=scores) -> Problem:
-            if budget > len(candidates):
-                raise ValueError(f"budget {budget} exceeds the {len(candidates)} candidates "
-                                 f"of {key} (configurations with a result)")
-            return Problem(key, space, row["task"], _meta_features(row), budget,
-                           candidates=candidates, scores=scores)
+            # a task with fewer configurations than the budget: a run ends once it has
+            # evaluated them all (its best is then the task's best)
+            return Problem(key, space, row["task"], _meta_features(row),
+                           min(budget, len(candidates)), candidates=candidates,
+                           scores=scores)
 
         out.append(TestTask(key, make, scores))
     if incomplete:

@@ -112,6 +112,28 @@ def test_incomplete_test_tasks_run_on_the_configurations_they_have(tabrepo_dir, 
 
 
 @pytest.mark.filterwarnings("ignore:.*lack results for some:UserWarning")
+def test_a_test_task_with_fewer_configurations_than_the_budget(tabrepo_dir, task_ids,
+                                                               tmp_path):
+    """A test task with results for 30 configurations and a largest budget of 50 stopped
+    the whole benchmark ("budget 50 exceeds the 30 candidates"). Its runs now end once
+    every configuration is evaluated (its best found: regret 0) and keep it at 50."""
+    train = _copy(tabrepo_dir, tmp_path / "train", task_ids[:8])
+    test = _copy(tabrepo_dir, tmp_path / "test", task_ids[-2:])
+    results = pd.read_csv(test / "results.csv")
+    short = task_ids[-2]
+    keep = results["framework"].isin(results["framework"].unique()[:30])
+    results[keep | (results["dataset"] != short)].to_csv(test / "results.csv", index=False)
+    with pytest.warns(UserWarning, match=rf"1 test task\(s\) have fewer configurations "
+                                         rf"than the largest budget 50 \(e.g. openml-task/{short}\)"):
+        result = tabrepo_benchmark(train, test, methods=["random", "portfolio"],
+                                   budgets=[5, 30, 50], seeds=1, progress=False)
+    curves = result.curves.set_index(["method", "task", "budget"])["regret"]
+    assert curves[("random", f"openml-task/{short}", 30)] == 0.0
+    assert curves[("random", f"openml-task/{short}", 50)] == 0.0
+    assert len(result.curves) == 2 * 2 * 3
+
+
+@pytest.mark.filterwarnings("ignore:.*lack results for some:UserWarning")
 def test_cv_test_tasks_keep_configurations_few_tasks_have(tabrepo_dir, task_ids, tmp_path):
     """In leave-tasks-out CV, a configuration with results on under half of the tasks was
     dropped from the test tasks too: a test task whose best it is could not evaluate it
