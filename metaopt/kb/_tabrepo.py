@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,31 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _task_ids(frame: pd.DataFrame, column: str, file: Path) -> pd.Series:
+    """``frame[column]`` as OpenML task ids (integers); ``ValueError`` naming the file and
+    the first values that are none (a name, a fraction, an empty cell)."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() | (values != values.round())
+    if bad.any():
+        shown = frame.loc[bad, column].drop_duplicates().head(5).tolist()
+        raise ValueError(f"{file}: column {column!r} must hold OpenML task ids (integers), "
+                         f"got {shown}")
+    return values.astype("int64")
+
+
+def _repeated(frame: pd.DataFrame, columns: list[str], file: Path) -> None:
+    """``ValueError`` when rows of ``frame`` share ``columns`` (which one would count?)."""
+    twice = frame[frame.duplicated(columns, keep=False)]
+    if len(twice):
+        first = ", ".join(f"{k}={v!r}" for k, v in twice[columns].to_dict("records")[0].items())
+        raise ValueError(f"{file} has {len(twice)} rows that repeat a {', '.join(columns)} "
+                         f"({first}, ...): give one row each")
+
+
+# results.csv's problem_type for each task type of task_metadata.csv
+_PROBLEM_TYPES = {"classification": {"binary", "multiclass"}, "regression": {"regression"}}
+
+
 def _whole(value: Any) -> int | None:
     """An integer field of the metadata, None where it is missing (NaN)."""
     return None if pd.isna(value) else int(value)
@@ -109,10 +135,16 @@ def load_tabrepo(
     absent = [c for c in _REQUIRED_METADATA if c not in meta.columns]
     if absent:
         raise ValueError(f"{path / 'task_metadata.csv'} lacks the column(s) {absent}")
+    if meta["tid"].isna().any():
+        raise ValueError(f"{path / 'task_metadata.csv'} has a row without a task id (tid)")
+    meta["tid"] = _task_ids(meta, "tid", path / "task_metadata.csv")
+    _repeated(meta, ["tid"], path / "task_metadata.csv")
     results = _read_csv(path / "results.csv")
     absent = [c for c in _REQUIRED_RESULTS if c not in results.columns]
     if absent:
         raise ValueError(f"{path / 'results.csv'} lacks the column(s) {absent}")
+    results["dataset"] = _task_ids(results, "dataset", path / "results.csv")
+    _repeated(results, ["dataset", "framework"], path / "results.csv")
     unlisted = sorted(set(results["framework"]) - set(configs))
     if unlisted:
         raise ValueError(f"results.csv names configurations that configs.json lacks: "
@@ -123,8 +155,6 @@ def load_tabrepo(
         task = _TASKS.get(row["task_type"])
         if task is None:
             raise ValueError(f"TabRepo task {row['tid']} has unknown task_type {row['task_type']!r}")
-        if pd.isna(row["tid"]):
-            raise ValueError(f"{path / 'task_metadata.csv'} has a row without a task id (tid)")
         key = f"openml-task/{int(row['tid'])}"
         tasks[int(row["tid"])] = (key, task)
         qualities = {c: row[c] for c in quality_cols if pd.notna(row[c])}
@@ -142,6 +172,18 @@ def load_tabrepo(
     unknown = sorted(set(results["dataset"]) - set(tasks))
     if unknown:
         raise ValueError(f"results.csv has tasks without metadata: {unknown[:10]}")
+    if "problem_type" in results.columns:  # binary/multiclass/regression, as the metadata?
+        for tid, kind in results.dropna(subset=["problem_type"]).groupby(
+                "dataset")["problem_type"].unique().items():
+            wrong = sorted(set(kind) - _PROBLEM_TYPES[tasks[tid][1]])
+            if wrong:
+                raise ValueError(f"{path / 'results.csv'}: task {tid} has problem_type "
+                                 f"{wrong} but task_metadata.csv makes it a {tasks[tid][1]} "
+                                 f"task; expected {sorted(_PROBLEM_TYPES[tasks[tid][1]])}")
+    idle = sorted(set(tasks) - set(results["dataset"]))
+    if idle:
+        warnings.warn(f"task_metadata.csv lists {len(idle)} task(s) without results in "
+                      f"results.csv, left out: {idle[:10]}", UserWarning, stacklevel=2)
     records = []
     for row in results.itertuples(index=False):
         key, task = tasks[int(row.dataset)]

@@ -199,6 +199,46 @@ def test_damaged_tabrepo_files_give_clear_errors(tabrepo_dir, task_ids, tmp_path
         load_tabrepo(test)
 
 
+def test_ambiguous_tabrepo_rows_are_refused(tabrepo_dir, task_ids, tmp_path):
+    """A task's results given twice (other errors), a task id given twice in the metadata,
+    task ids that are names, and a problem_type the metadata contradicts all loaded
+    silently (one of the two rows was kept; "invalid literal for int()" naming no file);
+    a task listed in the metadata without results vanished without a word."""
+    data = _copy(tabrepo_dir, tmp_path / "t", task_ids[:3])
+    results = pd.read_csv(data / "results.csv")
+    meta = pd.read_csv(data / "task_metadata.csv")
+    first = task_ids[0]
+
+    def write(r=results, m=meta):
+        r.to_csv(data / "results.csv", index=False)
+        m.to_csv(data / "task_metadata.csv", index=False)
+
+    again = results[results["dataset"] == first].assign(metric_error=lambda f: f.metric_error + 1)
+    write(r=pd.concat([results, again]))
+    with pytest.raises(ValueError, match=r"results.csv has 208 rows that repeat a dataset, "
+                                         rf"framework \(dataset={first}, framework='LightGBM_"):
+        load_tabrepo(data)
+    write(m=pd.concat([meta, meta.iloc[:1]]))
+    with pytest.raises(ValueError, match=r"task_metadata.csv has 2 rows that repeat a tid "
+                                         rf"\(tid={first}, ...\): give one row each"):
+        load_tabrepo(data)
+    write(r=results.assign(dataset="t" + results["dataset"].astype(str)))
+    with pytest.raises(ValueError, match=r"results.csv: column 'dataset' must hold OpenML "
+                                         r"task ids \(integers\), got \['t\d+'"):
+        load_tabrepo(data)
+    kind = results["problem_type"].where(results["dataset"] != first, "regression")
+    write(r=results.assign(problem_type=kind))
+    with pytest.raises(ValueError, match=rf"task {first} has problem_type \['regression'\] "
+                                         "but task_metadata.csv makes it a classification"):
+        load_tabrepo(data)
+    write(r=results[results["dataset"] != first])
+    with pytest.warns(UserWarning, match=rf"lists 1 task\(s\) without results in "
+                                         rf"results.csv, left out: \[{first}\]"):
+        assert len(load_tabrepo(data).to_frame()["dataset_key"].unique()) == 2
+    write()
+    assert len(load_tabrepo(data).to_frame()) == 3 * 104
+
+
 def test_unreadable_tabrepo_files_are_named(tabrepo_dir, task_ids, tmp_path):
     """A configs.json that is no JSON failed with "Expecting property name enclosed in
     double quotes: line 1 column 2 (char 1)", an empty results.csv with "No columns to
