@@ -251,6 +251,8 @@ def to_vector(features: pd.Series | pd.DataFrame, *, nan_value: float = 0.0) -> 
     Parameters
     ----------
     features : Series indexed by feature name, or DataFrame with one row per dataset
+        (columns named as in :data:`FEATURE_NAMES`, or ``mf_<name>`` as in
+        :meth:`metaopt.kb.KnowledgeBase.to_frame`, whose are then the ones read)
     nan_value : float
         Value that replaces NaN.
 
@@ -263,6 +265,11 @@ def to_vector(features: pd.Series | pd.DataFrame, *, nan_value: float = 0.0) -> 
     frame = features.to_frame().T if isinstance(features, pd.Series) else features
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"features must be a Series or DataFrame, got {type(features).__name__}")
+    # a knowledge base's to_frame() names them mf_<name> (that frame was refused: "features
+    # lack 28 meta-feature(s)"); its n_features and n_classes are the dataset's fields
+    prefixed = [f"mf_{name}" for name in FEATURE_NAMES]
+    if set(prefixed) <= set(frame.columns):
+        frame = frame.loc[:, prefixed].set_axis(list(FEATURE_NAMES), axis=1)
     missing = [name for name in FEATURE_NAMES if name not in frame.columns]
     if missing:
         raise ValueError(

@@ -428,3 +428,21 @@ def test_to_vector(iris_features):
     assert (matrix[1, len(mf.SIMPLE_FEATURES) :] == -1.0).all()
     with pytest.raises(ValueError, match="lack"):
         mf.to_vector(iris_features.drop("n_instances"))
+
+
+def test_to_vector_reads_a_knowledge_base_frame(pmlb_root):
+    """The mf_<name> columns of KnowledgeBase.to_frame() were refused: "features lack 28
+    meta-feature(s)" (real data: a pmlb dataset's meta-features through a store); its
+    n_features and n_classes columns are the dataset's fields, not the meta-features."""
+    from metaopt.data import LocalSource
+    from metaopt.kb import KnowledgeBase
+
+    values = mf.compute_dataset(LocalSource(pmlb_root).load("analcatdata_aids"))
+    kb = KnowledgeBase()
+    kb.add_dataset({"dataset_key": "pmlb/analcatdata_aids", "status": "ok",
+                    "metafeatures": values})
+    kb.add_evaluation({"dataset_key": "pmlb/analcatdata_aids", "space": "s", "seed": 0,
+                       "config_id": "c", "config": {}, "status": "ok", "origin": "metaopt"})
+    frame = kb.to_frame()
+    np.testing.assert_array_equal(mf.to_vector(frame), mf.to_vector(values)[None, :])
+    assert mf.to_vector(frame.iloc[0]).shape == (len(mf.FEATURE_NAMES),)
