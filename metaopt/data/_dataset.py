@@ -189,8 +189,10 @@ def _to_frame(X) -> pd.DataFrame:
     arr = np.asarray(X)
     if arr.ndim == 1:
         raise ValueError(
-            f"X must be 2-dimensional (n_samples, n_features), got a 1-d array of shape "
-            f"{arr.shape}; use X.reshape(-1, 1) for a single feature"
+            f"X must be 2-dimensional (n_samples, n_features), got a 1-d "
+            f"{'Series' if isinstance(X, pd.Series) else 'array'} of shape {arr.shape}; use "
+            f"{'X.to_frame()' if isinstance(X, pd.Series) else 'X.reshape(-1, 1)'} for a "
+            "single feature"
         )
     if arr.ndim != 2:
         raise ValueError(f"X must be 2-dimensional (n_samples, n_features), got shape {arr.shape}")

@@ -300,3 +300,13 @@ def test_a_target_in_another_row_order_than_X_is_refused(pmlb_root):
     assert from_arrays(X, y).y.tolist() == y.tolist()
     assert from_arrays(shuffled, y.reset_index(drop=True).set_axis(range(100, 100 + len(y))))
     assert from_arrays(shuffled, y.to_numpy()).y.tolist() == y.tolist()
+
+
+def test_a_series_as_X_is_told_to_frame(iris):
+    """A Series X (one feature) was told "use X.reshape(-1, 1)", which a Series lacks."""
+    X, y = iris
+    with pytest.raises(ValueError, match=r"1-d Series of shape \(150,\); use X.to_frame\(\)"):
+        from_arrays(X["sepal length (cm)"], y)
+    assert from_arrays(X["sepal length (cm)"].to_frame(), y).n_features == 1
+    with pytest.raises(ValueError, match=r"1-d array .*X.reshape\(-1, 1\)"):
+        from_arrays(X["sepal length (cm)"].to_numpy(), y)
