@@ -408,6 +408,10 @@ def yahpo_benchmark(
     if train_instances is not None:
         train_bench = YahpoBenchmark(scenario, data, split="train+valid")
         _restrict(train_bench, train_instances, "train_instances")
+    elif not train_bench.instances:
+        raise ValueError(f"{os.fspath(data)}/splits.json gives {scenario} no train "
+                         "instances: list them there or give train_instances "
+                         "(--train-instances)")
     if cv is not None:
         if test_instances is not None:
             raise ValueError("cv tests on the training instances: give no test_instances")
@@ -426,6 +430,10 @@ def yahpo_benchmark(
         test_bench.split = "test_instances"
         wanted = set(test_instances)
         test_bench.instances = [i for i in test_bench.all_instances if i in wanted]
+    elif not test_bench.instances:
+        raise ValueError(f"{os.fspath(data)}/splits.json gives {scenario} no valid "
+                         "instances: list them there or give test_instances "
+                         "(--test-instances)")
     overlap = sorted(set(train_bench.instances) & set(test_bench.instances))
     if overlap:
         raise ValueError(f"test_instances overlap train_instances: {overlap}")

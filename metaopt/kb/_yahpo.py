@@ -106,7 +106,15 @@ class YahpoBenchmark:
         self.all_instances = [str(c) for c in specs[inst]["choices"]]
         # ids as strings: a splits.json with integer ids must not put train or valid
         # instances in the reserved split
-        train, valid = ({str(i) for i in splits.get(part, [])} for part in ("train", "valid"))
+        train, valid = (self._split_ids(splits, part, splits_file) for part in ("train", "valid"))
+        strangers = sorted((train | valid) - set(self.all_instances))
+        if strangers:
+            raise ValueError(f"{os.fspath(splits_file)!r}: {scenario}'s train/valid splits "
+                             f"name instances the scenario lacks: {strangers[:10]}")
+        shared = sorted(train & valid)
+        if shared:
+            raise ValueError(f"{os.fspath(splits_file)!r}: {scenario}'s train and valid "
+                             f"splits share instances {shared[:10]}")
         chosen = {"train": train, "valid": valid, "train+valid": train | valid}.get(
             split, set(self.all_instances) - train - valid)
         self.instances = [i for i in self.all_instances if i in chosen]
@@ -134,6 +142,18 @@ class YahpoBenchmark:
             raise ValueError(f"score_target must be one of {self._cfg['y_names']} for "
                              f"{scenario!r}, got {self.score_target!r}")
         self._session = None
+
+    @staticmethod
+    def _split_ids(splits: Any, part: str, file: Path) -> set[str]:
+        """The instance ids of ``splits[part]`` as strings (none without the entry)."""
+        if not isinstance(splits, dict):
+            raise ValueError(f"{os.fspath(file)!r}: a scenario's entry must map 'train' and "
+                             f"'valid' to lists of instance ids, got {type(splits).__name__}")
+        ids = splits.get(part, [])
+        if not isinstance(ids, list):
+            raise ValueError(f"{os.fspath(file)!r}: {part!r} must be a list of instance ids, "
+                             f"got {type(ids).__name__}")
+        return {str(i) for i in ids}
 
     def __repr__(self) -> str:
         return (f"YahpoBenchmark({self.scenario!r}, split={self.split!r}, "

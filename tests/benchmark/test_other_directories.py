@@ -314,6 +314,41 @@ def test_yahpo_splits_with_integer_ids_and_any_test_instances(yahpo_dir, tmp_pat
                         progress=False)
 
 
+def test_yahpo_splits_that_do_not_fit_the_scenario_are_refused(yahpo_dir, tmp_path):
+    """A splits.json naming an instance the scenario lacks dropped it silently; one whose
+    train and valid splits share an instance failed with "test_instances overlap
+    train_instances" though none was given; an empty valid split failed with "no method
+    could run on these tasks: ", and a missing train split with "space 'yahpo_lcbench'
+    has no evaluations"; a comma-separated string was read character by character."""
+    splits = json.loads((yahpo_dir / "splits.json").read_text())["rbv2_rpart"]
+    (tmp_path / "rbv2_rpart").symlink_to(yahpo_dir / "rbv2_rpart")
+    options = dict(methods=["random"], budgets=[1], seeds=1, n_train_configs=16,
+                   n_reference=32, progress=False)
+
+    def run(**entry):
+        (tmp_path / "splits.json").write_text(json.dumps({"rbv2_rpart": {**splits, **entry}}))
+        return yahpo_benchmark("rbv2_rpart", tmp_path, **options)
+
+    with pytest.raises(ValueError, match=r"rbv2_rpart's train/valid splits name instances "
+                                         r"the scenario lacks: \['424242'\]"):
+        run(valid=[*splits["valid"], "424242"])
+    with pytest.raises(ValueError, match=r"rbv2_rpart's train and valid splits share "
+                                         rf"instances \['{splits['train'][0]}'\]"):
+        run(valid=[*splits["valid"], splits["train"][0]])
+    with pytest.raises(ValueError, match="gives rbv2_rpart no valid instances: list them "
+                                         r"there or give test_instances \(--test-instances\)"):
+        run(valid=[])
+    with pytest.raises(ValueError, match="gives rbv2_rpart no train instances"):
+        run(train=[])
+    with pytest.raises(ValueError, match="'train' must be a list of instance ids, got str"):
+        run(train=",".join(splits["train"]))
+    # an empty valid split is no obstacle when the test instances are named
+    (tmp_path / "splits.json").write_text(json.dumps({"rbv2_rpart": {**splits, "valid": []}}))
+    result = yahpo_benchmark("rbv2_rpart", tmp_path, test_instances=splits["valid"][:1],
+                             **options)
+    assert result.curves["task"].nunique() == 1
+
+
 def test_tasks_restrict_the_test_directory_too(tabrepo_dir, task_ids, tmp_path):
     """``tasks`` with a separate test directory used to restrict the training tasks only:
     every test task ran (no quick run), and a test task's key was 'unknown'."""
