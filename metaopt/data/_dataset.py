@@ -140,7 +140,8 @@ def infer_task(y: pd.Series) -> TaskType:
         return "classification"
     as_float = values.to_numpy(dtype=float)
     n_unique = len(np.unique(as_float))
-    is_integer = bool(np.all(np.equal(np.mod(as_float, 1), 0)))
+    with np.errstate(invalid="ignore"):  # inf: not an integer (validate then says why)
+        is_integer = bool(np.all(np.equal(np.mod(as_float, 1), 0)))
     if is_integer and n_unique <= max(2, min(20, len(values) // 5)):
         return "classification"
     return "regression"
@@ -407,7 +408,8 @@ def _check_classification_target(target: pd.Series) -> None:
         )
     if ptypes.is_numeric_dtype(target) and not ptypes.is_bool_dtype(target):
         values = target.to_numpy(dtype=float)
-        non_integer = not np.all(np.equal(np.mod(values, 1), 0))
+        with np.errstate(invalid="ignore"):  # inf is no integer
+            non_integer = not np.all(np.equal(np.mod(values, 1), 0))
         mostly_unique = n_classes > len(target) / 2  # most classes would have one row
         if (non_integer or mostly_unique) and n_classes > _MAX_CLASSES_FOR_NUMERIC_TARGET:
             raise ValueError(

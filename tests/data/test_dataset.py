@@ -310,3 +310,18 @@ def test_a_series_as_X_is_told_to_frame(iris):
     assert from_arrays(X["sepal length (cm)"].to_frame(), y).n_features == 1
     with pytest.raises(ValueError, match=r"1-d array .*X.reshape\(-1, 1\)"):
         from_arrays(X["sepal length (cm)"].to_numpy(), y)
+
+
+@pytest.mark.parametrize("task", [None, "regression"])
+def test_an_infinite_target_is_refused_without_a_numpy_warning(iris, task):
+    """The refusal of an infinite y came after numpy's "RuntimeWarning: invalid value
+    encountered in mod", from the guess of the task."""
+    import warnings
+
+    X, _ = iris
+    y = np.linspace(0.5, 2.5, len(X))
+    y[3] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="y contains infinite values"):
+            from_arrays(X, y, task=task)
