@@ -22,14 +22,17 @@ budget, are kept in the fits file as ``tpe-overrun`` and ``random-overrun``. A
 the rows of an earlier version. Prints the mean test score and mean rank per budget
 (ranks within each dataset, seed and budget), the first method against each other one
 (paired differences with intervals over datasets), and each method's shortest budget
-against FLAML's longest; writes a CSV and a plot to ``benchmarks/results/``. Every
-finished fit is appended to ``estimator_vs_peers_fits.csv`` (regression:
-``estimator_vs_peers_regression_fits.csv``) at once, so an interrupted run resumes where
-it stopped, and processes running different ``--methods`` can share the file.
+against FLAML's longest; writes a CSV and a plot to ``--out`` (default
+``benchmarks/results/``, the published results: give another folder for a run on other
+data). Every finished fit is appended to ``estimator_vs_peers_fits.csv`` there
+(regression: ``estimator_vs_peers_regression_fits.csv``) at once, so an interrupted run
+resumes where it stopped, and processes running different ``--methods`` can share the
+file.
 
     python benchmarks/estimator_vs_peers.py --datasets 20 --budgets 10,30,60 --seeds 0,1,2
     python benchmarks/estimator_vs_peers.py --task regression --datasets 10 --budgets 10,30
-    python benchmarks/estimator_vs_peers.py --pmlb OTHER/pmlb --names a,b,c --budgets 10
+    python benchmarks/estimator_vs_peers.py --pmlb OTHER/pmlb --names a,b,c --budgets 10 \
+        --out OTHER/results
 """
 
 from __future__ import annotations
@@ -63,11 +66,12 @@ TASKS = {"classification": (MetaOptClassifier, HistGradientBoostingClassifier, a
          "regression": (MetaOptRegressor, HistGradientBoostingRegressor, r2_score)}
 
 
-def result_path(task: str, kind: str = "") -> Path:
-    """``estimator_vs_peers[_<task>][_<kind>]`` in ``benchmarks/results/`` (the
-    classification files keep their old names); ``kind`` includes the extension."""
+def result_path(task: str, kind: str = "", out: Path = RESULTS) -> Path:
+    """``estimator_vs_peers[_<task>][_<kind>]`` in ``out`` (``benchmarks/results/`` by
+    default; the classification files keep their old names); ``kind`` includes the
+    extension."""
     suffix = "" if task == "classification" else f"_{task}"
-    return RESULTS / f"estimator_vs_peers{suffix}{kind}"
+    return Path(out) / f"estimator_vs_peers{suffix}{kind}"
 
 
 def held_out_datasets(task: str, n: int, max_rows: int, after: int, offset: int = 0,
@@ -160,6 +164,9 @@ def main() -> None:
     parser.add_argument("--names", default=None,
                         help="comma-separated dataset names to run instead of the selection "
                              "above (none may be a shipped meta-model's training data)")
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help="folder of the fits (resumed), CSV and plot (default: "
+                             "benchmarks/results, the published results)")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore")
@@ -176,8 +183,10 @@ def main() -> None:
                                  args.offset, args.pmlb,
                                  args.names.split(",") if args.names else None)
     print(f"{len(datasets)} held-out datasets: {', '.join(d.name for d in datasets)}")
-    RESULTS.mkdir(exist_ok=True)
-    fits = result_path(args.task, "_fits.csv")
+    if args.out.exists() and not args.out.is_dir():
+        raise SystemExit(f"--out {args.out} is a file, not a folder")
+    args.out.mkdir(parents=True, exist_ok=True)
+    fits = result_path(args.task, "_fits.csv", args.out)
     done = _finished_fits(fits)  # a rerun resumes: finished fits are kept, never redone
     for seed in seeds:
         for data in datasets:
@@ -189,7 +198,7 @@ def main() -> None:
     frame = pd.concat([frame[frame["method"] != "default"]]
                       + [default.assign(budget=b) for b in budgets], ignore_index=True)
     frame["rank"] = frame.groupby(["dataset", "seed", "budget"])["score"].rank(ascending=False)
-    frame.to_csv(result_path(args.task, ".csv"), index=False)
+    frame.to_csv(result_path(args.task, ".csv", args.out), index=False)
     table = frame.groupby(["budget", "method"]).agg(
         score=("score", "mean"), rank=("rank", "mean"), seconds=("seconds", "mean"))
     print(f"{len(seeds)} seed(s); mean test {DEFAULT_SCORING[args.task]} over datasets and seeds")
@@ -202,7 +211,7 @@ def main() -> None:
                                  higher_is_better=True).to_string())
     if "flaml" in methods:
         print(_against_flaml(frame, min(budgets), max(budgets)).to_string())
-    _plot(table.reset_index(), args.task)
+    _plot(table.reset_index(), args.task, args.out)
 
 
 def _against_flaml(frame: pd.DataFrame, short: float, long: float) -> pd.DataFrame:
@@ -256,7 +265,7 @@ def _finished_fits(path: Path) -> set[tuple[str, float, str]]:
                    strict=True))
 
 
-def _plot(table: pd.DataFrame, task: str) -> None:
+def _plot(table: pd.DataFrame, task: str, out: Path = RESULTS) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -275,7 +284,7 @@ def _plot(table: pd.DataFrame, task: str) -> None:
     ax.set_title(f"held-out {DEFAULT_SCORING[task]} rank\npmlb {task} datasets unseen by the "
                  "meta-models")
     fig.tight_layout()
-    fig.savefig(result_path(task, ".png"), dpi=120)
+    fig.savefig(result_path(task, ".png", out), dpi=120)
 
 
 if __name__ == "__main__":

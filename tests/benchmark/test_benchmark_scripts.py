@@ -83,3 +83,40 @@ def test_kb_learning_curve_compares_nearest_neighbour_portfolios(monkeypatch, ca
     assert rows["31 nearest"] == rows["all (global)"]
     assert rows["all (global)"][-1] == "0 / 0"
     assert rows["5 nearest"][:-1] != rows["all (global)"][:-1]
+
+
+def test_estimator_vs_peers_writes_a_run_on_other_data_into_out(tmp_path, monkeypatch, capsys):
+    """A run on another pmlb-layout directory appended its fits to the published
+    benchmarks/results/estimator_vs_peers_fits.csv and overwrote the published CSV and
+    plot with its own datasets (no option said where to write). --out now takes them."""
+    import shutil
+
+    shared = SCRIPTS.parents[1] / "shared" / "data" / "pmlb"
+    if not shared.is_dir():
+        shared = Path("/work/shared/data/pmlb")
+    if not (shared / "wine_recognition").is_dir():
+        pytest.skip("PMLB data not available")
+    pmlb = tmp_path / "pmlb"
+    for name in ("wine_recognition", "balance_scale"):
+        shutil.copytree(shared / name, pmlb / name)
+    published = {p: p.stat().st_mtime_ns for p in (SCRIPTS / "results").glob("estimator_vs_peers*")}
+    out = tmp_path / "new" / "results"
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    argv = ["estimator_vs_peers.py", "--pmlb", str(pmlb), "--names",
+            "wine_recognition,balance_scale", "--methods", "default", "--budgets", "1",
+            "--out", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    runpy.run_path(str(SCRIPTS / "estimator_vs_peers.py"), run_name="__main__")
+    assert "2 held-out datasets: wine_recognition, balance_scale" in capsys.readouterr().out
+    fits = pd.read_csv(out / "estimator_vs_peers_fits.csv")
+    assert sorted(fits["dataset"]) == ["balance_scale", "wine_recognition"]
+    assert fits["score"].between(0, 1).all()
+    assert (out / "estimator_vs_peers.csv").is_file() and (out / "estimator_vs_peers.png").is_file()
+    assert {p: p.stat().st_mtime_ns
+            for p in (SCRIPTS / "results").glob("estimator_vs_peers*")} == published
+    # a rerun resumes from --out: nothing is fitted again
+    runpy.run_path(str(SCRIPTS / "estimator_vs_peers.py"), run_name="__main__")
+    assert len(pd.read_csv(out / "estimator_vs_peers_fits.csv")) == 2
+    monkeypatch.setattr(sys, "argv", [*argv[:-1], str(out / "estimator_vs_peers.csv")])
+    with pytest.raises(SystemExit, match="is a file, not a folder"):
+        runpy.run_path(str(SCRIPTS / "estimator_vs_peers.py"), run_name="__main__")
