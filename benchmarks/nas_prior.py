@@ -45,6 +45,7 @@ from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
 from metaopt import metafeatures
 from metaopt.benchmark import paired_difference
+from metaopt.data import DatasetLoadError, LocalSource
 from metaopt.nas import LCBENCH_SPACE, ArchitecturePrior, MLPClassifier, task_metafeatures
 from metaopt.nas._real_runs import load_table, size_features
 from metaopt.nas._search import FoldTrainer, objective, suggest_mlp
@@ -224,6 +225,24 @@ def test_score(X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray
     return tester.evaluate(params, epochs, patience=epochs).curve[epochs - 1]
 
 
+def check_datasets(root: Path, names: list[str]) -> None:
+    """``SystemExit`` before any run when a dataset of ``names`` is not in ``root`` (or
+    cannot be loaded) or is no classification dataset: a regression target was read as
+    classes (one per distinct value), which failed deep in the split or, with few
+    distinct values, ran as a classification."""
+    if not names:
+        raise SystemExit("--datasets names no dataset")
+    try:
+        source = LocalSource(root)
+        tasks = {name: source.load(name).task for name in names}
+    except (ValueError, DatasetLoadError) as exc:
+        raise SystemExit(f"--datasets: {exc}") from None
+    other = [name for name, task in tasks.items() if task != "classification"]
+    if other:
+        raise SystemExit(f"--datasets: {other} in {root} are not classification datasets "
+                         "(the MLP searches here are classifiers)")
+
+
 def pmlb_benchmark(prior: ArchitecturePrior, names: list[str], max_rows: int,
                    max_epochs: int, patience: int, seeds: list[int], cv: int) -> pd.DataFrame:
     """Every method on every dataset; each seed is a new split, search and prior draw."""
@@ -341,7 +360,9 @@ def main() -> None:
                         help="directory of another ArchitecturePrior (default: the shipped one)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    names = args.datasets or (PMLB[:3] if args.quick else PMLB)
+    names = (PMLB[:3] if args.quick else PMLB) if args.datasets is None else args.datasets
+    if "pmlb" not in args.skip:
+        check_datasets(SHARED_DATA / "pmlb", names)
     repeats = 3 if args.quick else args.repeats
     prior = ArchitecturePrior.load(args.prior) if args.prior else ArchitecturePrior.default()
     pd.set_option("display.width", 160)

@@ -85,20 +85,25 @@ def test_kb_learning_curve_compares_nearest_neighbour_portfolios(monkeypatch, ca
     assert rows["5 nearest"][:-1] != rows["all (global)"][:-1]
 
 
-def test_estimator_vs_peers_writes_a_run_on_other_data_into_out(tmp_path, monkeypatch, capsys):
-    """A run on another pmlb-layout directory appended its fits to the published
-    benchmarks/results/estimator_vs_peers_fits.csv and overwrote the published CSV and
-    plot with its own datasets (no option said where to write). --out now takes them."""
+def _pmlb_copy(target: Path, names: tuple[str, ...]) -> Path:
+    """A pmlb-layout directory (no manifest) of the real datasets ``names``."""
     import shutil
 
     shared = SCRIPTS.parents[1] / "shared" / "data" / "pmlb"
     if not shared.is_dir():
         shared = Path("/work/shared/data/pmlb")
-    if not (shared / "wine_recognition").is_dir():
+    if not all((shared / name).is_dir() for name in names):
         pytest.skip("PMLB data not available")
-    pmlb = tmp_path / "pmlb"
-    for name in ("wine_recognition", "balance_scale"):
-        shutil.copytree(shared / name, pmlb / name)
+    for name in names:
+        shutil.copytree(shared / name, target / name)
+    return target
+
+
+def test_estimator_vs_peers_writes_a_run_on_other_data_into_out(tmp_path, monkeypatch, capsys):
+    """A run on another pmlb-layout directory appended its fits to the published
+    benchmarks/results/estimator_vs_peers_fits.csv and overwrote the published CSV and
+    plot with its own datasets (no option said where to write). --out now takes them."""
+    pmlb = _pmlb_copy(tmp_path / "pmlb", ("wine_recognition", "balance_scale"))
     published = {p: p.stat().st_mtime_ns for p in (SCRIPTS / "results").glob("estimator_vs_peers*")}
     out = tmp_path / "new" / "results"
     monkeypatch.syspath_prepend(str(SCRIPTS))
@@ -120,3 +125,22 @@ def test_estimator_vs_peers_writes_a_run_on_other_data_into_out(tmp_path, monkey
     monkeypatch.setattr(sys, "argv", [*argv[:-1], str(out / "estimator_vs_peers.csv")])
     with pytest.raises(SystemExit, match="is a file, not a folder"):
         runpy.run_path(str(SCRIPTS / "estimator_vs_peers.py"), run_name="__main__")
+
+
+def test_nas_prior_refuses_datasets_it_cannot_use_before_running(tmp_path, monkeypatch):
+    """--datasets with a regression dataset read its target as classes and failed deep in
+    scikit-learn's split ("The least populated classes in y have only 1 member"), after
+    the runs before it; an unknown name failed with a traceback. Both now stop first."""
+    _pmlb_copy(tmp_path / "pmlb", ("analcatdata_aids", "192_vineyard"))
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    import _common
+
+    monkeypatch.setattr(_common, "SHARED_DATA", tmp_path)
+    for names, message in ((["analcatdata_aids", "192_vineyard"],
+                            r"\['192_vineyard'\] in .* are not classification datasets"),
+                           (["nosuch"], "--datasets: dataset 'nosuch' not found under")):
+        monkeypatch.setattr(sys, "argv", ["nas_prior.py", "--skip", "lcbench", "epoch",
+                                          "--datasets", *names, "--out", str(tmp_path / "o")])
+        with pytest.raises(SystemExit, match=message):
+            runpy.run_path(str(SCRIPTS / "nas_prior.py"), run_name="__main__")
+    assert not (tmp_path / "o" / "nas_prior_pmlb_cv3.csv").exists()
