@@ -134,9 +134,11 @@ def _holdout(dataset, test_size: float | None, seed: int):
 _MEASURING = ("seed", "cv_folds", "max_rows", "scoring", "test_size", "time_limit")
 
 
-def _warn_other_settings(kb: KnowledgeBase, params: dict[str, Any]) -> None:
+def _warn_other_settings(kb: KnowledgeBase, params: dict[str, Any],
+                         retry_failed: bool) -> None:
     """Warn when the store's last run measured with other settings: evaluations already
-    stored are kept as they are (a resume skips them), so the store would mix both."""
+    stored are kept as they are (a resume skips them; ``retry_failed`` redoes the failed
+    and timed-out ones), so the store would mix both."""
     runs = kb.runs()
     if runs.empty or runs["params"].dropna().empty:
         return
@@ -149,8 +151,10 @@ def _warn_other_settings(kb: KnowledgeBase, params: dict[str, Any]) -> None:
         warnings.warn(
             "the store's last run used other settings: " + ", ".join(
                 f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
-            + "; evaluations already stored are kept, not redone with them (use a new "
-            "store to measure with other settings)", stacklevel=3)
+            + "; evaluations already stored are kept, not redone with them"
+            + (" (but the failed and timed-out ones, which retry_failed redoes)"
+               if retry_failed else "")
+            + " (use a new store to measure with other settings)", stacklevel=3)
 
 
 def _check_same_data(items, kb: KnowledgeBase, max_rows: int | None) -> None:
@@ -457,7 +461,7 @@ def build(
               "n_configs": n_configs, "n_design": n_design, "seed": seed, "cv_folds": cv_folds,
               "time_limit": time_limit, "max_rows": max_rows, "scoring": scoring,
               "test_size": test_size, "n_jobs": n_jobs, "backend": backend, "shard": shard}
-    _warn_other_settings(kb, params)
+    _warn_other_settings(kb, params, retry_failed)
     machine = {"platform": platform.platform(), "processor": platform.processor(),
                "cpu_count": os.cpu_count(), "python": platform.python_version()}
     kb.start_run(run_id, {"host": socket.gethostname(), "machine": dumps(machine),

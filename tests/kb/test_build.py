@@ -233,13 +233,19 @@ def test_a_run_with_other_measuring_settings_warns(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert build([_dataset("a")], kb, **settings).n_already_done == 2  # same: silent
-    with pytest.warns(UserWarning, match=r"cv_folds 2 -> 3; evaluations already stored"):
+    with pytest.warns(UserWarning, match=r"cv_folds 2 -> 3; evaluations already stored") \
+            as caught:
         build([_dataset("a")], kb, **{**settings, "cv_folds": 3})
+    assert "retry_failed" not in str(caught[0].message)
     # a new seed adds evaluations of its own (the seed is part of their key): no warning
     # that stored ones are kept (it said so, and the run then added 2 new ones)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert build([_dataset("a")], kb, **{**settings, "cv_folds": 3, "seed": 1}).n_new == 2
+    # with retry_failed the failed and timed-out ones are redone: it said they were not
+    with pytest.warns(UserWarning, match=r"not redone with them \(but the failed and "
+                      r"timed-out ones, which retry_failed redoes\)"):
+        build([_dataset("a")], kb, **settings, retry_failed=True)
 
 
 def test_a_constant_regression_target_is_a_dataset_error(tmp_path):
