@@ -64,10 +64,11 @@ class PerformanceMatrix:
 
     @classmethod
     def from_frame(
-        cls, frame: pd.DataFrame, space: str, *, task: str | None = None,
+        cls, frame: pd.DataFrame, space: str | None = None, *, task: str | None = None,
         min_coverage: float = 0.5,
     ) -> PerformanceMatrix:
-        """Build from :meth:`metaopt.kb.KnowledgeBase.to_frame` rows of one ``space``.
+        """Build from :meth:`metaopt.kb.KnowledgeBase.to_frame` rows of one ``space``
+        (None: the frame's only one).
 
         Only configurations evaluated on at least ``min_coverage`` of the tasks are kept
         (the shared design part of a knowledge-base build, or a complete external
@@ -76,6 +77,12 @@ class PerformanceMatrix:
         -1e29) counts as 0: R^2 is unbounded below, and one such score would squeeze
         every other configuration of the task to a min-max regret of about 0.
         """
+        if space is None:
+            spaces = sorted(frame["space"].unique()) if "space" in frame else []
+            if len(spaces) != 1:
+                raise ValueError(f"the frame holds {len(spaces)} spaces {spaces}: name one "
+                                 "(space=...)")
+            space = spaces[0]
         rows = _rows_of(frame, space)
         if rows.empty:
             spaces = sorted(frame["space"].unique())

@@ -174,3 +174,18 @@ def test_best_on_names_only_datasets_that_evaluated_the_configuration(tmp_path):
     pd.testing.assert_frame_equal(again.suggest(3), sparse.suggest(3))
     assert again.restrict(lambda p: p["x"] != 1).evaluated_.tolist() == [
         [True, False], [True, True], [True, True]]
+
+
+def test_matrix_from_a_frame_of_one_space_needs_no_space_name():
+    """space was required even when the frame held only that space."""
+    from metaopt.kb import load_default
+
+    frame = load_default().to_frame()
+    knn = frame[frame["space"] == "knn"]
+    implied = PerformanceMatrix.from_frame(knn, task="classification")
+    named = PerformanceMatrix.from_frame(knn, "knn", task="classification")
+    assert implied.space == "knn"
+    pd.testing.assert_frame_equal(implied.tasks, named.tasks)
+    np.testing.assert_array_equal(implied.regret(), named.regret())
+    with pytest.raises(ValueError, match=r"the frame holds \d+ spaces .*name one"):
+        PerformanceMatrix.from_frame(frame)
