@@ -357,6 +357,23 @@ def pmlb_score(data, space: SearchSpace, params: dict, cv_folds: int,
     return record["cv_score"] if record["status"] == "ok" else float("nan")
 
 
+def _load_pmlb(source, name: str, task: str):
+    """Dataset ``name`` of ``source``; ``SystemExit`` when it is missing or unreadable, or
+    is not a ``task`` dataset (its manifest, metadata or target says otherwise: a
+    classification dataset given with ``--pmlb-task regression`` was tuned as a
+    regression on its class labels)."""
+    from metaopt.data import DatasetLoadError
+
+    try:
+        data = source.load(name)
+    except (DatasetLoadError, ValueError) as exc:
+        raise SystemExit(f"--pmlb-datasets: {exc}") from None
+    if data.task != task:
+        raise SystemExit(f"--pmlb-datasets: {name!r} in {source.root} is a {data.task} "
+                         f"dataset, not {task} (--pmlb-task)")
+    return data
+
+
 def pmlb_splits(args) -> list[Split]:
     from metaopt.data import LocalSource
     from metaopt.ranker._metamodel import config_key
@@ -380,7 +397,7 @@ def pmlb_splits(args) -> list[Split]:
     names = pmlb_datasets(args)
     print(f"  pmlb {args.pmlb_space}: {knowledge.note}; datasets {names}", flush=True)
     for name in names:
-        data = source.load(name, args.pmlb_task).subsample(args.max_rows, random_state=0)
+        data = _load_pmlb(source, name, args.pmlb_task).subsample(args.max_rows, random_state=0)
         features = metafeatures.compute_dataset(data)
         cache: dict[str, float] = {}  # same config, same split, same seed: same score
 

@@ -144,3 +144,21 @@ def test_nas_prior_refuses_datasets_it_cannot_use_before_running(tmp_path, monke
         with pytest.raises(SystemExit, match=message):
             runpy.run_path(str(SCRIPTS / "nas_prior.py"), run_name="__main__")
     assert not (tmp_path / "o" / "nas_prior_pmlb_cv3.csv").exists()
+
+
+def test_sampler_quality_refuses_a_dataset_of_the_other_task(tmp_path, monkeypatch):
+    """--pmlb-task regression with a classification dataset of another directory tuned a
+    regression on its class labels, silently; an unknown name ended in a traceback."""
+    pmlb = _pmlb_copy(tmp_path / "pmlb", ("wine_recognition",))
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    import sampler_quality
+
+    argv = ["--parts", "pmlb", "--pmlb", str(pmlb), "--pmlb-space", "linear",
+            "--methods", "random", "--budgets", "5", "--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit, match=r"'wine_recognition' in .* is a classification "
+                                         r"dataset, not regression \(--pmlb-task\)"):
+        sampler_quality.main([*argv, "--pmlb-datasets", "wine_recognition",
+                              "--pmlb-task", "regression"])
+    with pytest.raises(SystemExit, match="--pmlb-datasets: dataset 'nosuch' not found"):
+        sampler_quality.main([*argv, "--pmlb-datasets", "nosuch"])
+    assert not (tmp_path / "out" / "sampler_quality.csv").exists()
