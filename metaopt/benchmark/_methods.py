@@ -348,6 +348,8 @@ def register_method(name: str, factory: MethodFactory) -> None:
 
 
 def list_methods() -> list[str]:
+    """The names of the surrogate benchmarks' methods, built-in and registered with
+    :func:`register_method`, in registration order."""
     return list(_METHODS)
 
 

@@ -74,6 +74,8 @@ def register_sampler(name: str, make_sampler: SamplerFactory) -> None:
 
 
 def list_samplers() -> list[str]:
+    """The names of the Optuna methods of :func:`metaopt.benchmark.run` (real fits),
+    built-in and registered with :func:`register_sampler`, in registration order."""
     return list(_SAMPLERS)
 
 

@@ -84,6 +84,8 @@ def openml_suites() -> dict[str, dict]:
 
 
 def list_suites() -> list[str]:
+    """The names :func:`get_suite` accepts, sorted: the OpenML suites and the local ones
+    (``pmlb-classification``, ``pmlb-regression``, which need ``root=``)."""
     return sorted([*openml_suites(), *_LOCAL_SUITES])
 
 
