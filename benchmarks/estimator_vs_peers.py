@@ -285,6 +285,7 @@ def _plot(table: pd.DataFrame, task: str, out: Path = RESULTS) -> None:
                  "meta-models")
     fig.tight_layout()
     fig.savefig(result_path(task, ".png", out), dpi=120)
+    plt.close(fig)  # run in a process that goes on (tests, a notebook): not left open
 
 
 if __name__ == "__main__":
