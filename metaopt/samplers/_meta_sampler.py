@@ -368,6 +368,7 @@ class MetaSampler(BaseSampler):
         self._overlap_checked = False  # a completed trial used the meta-model's parameters
         self._foreign_warned = False  # warned that the objective sets none of them
         self._task_settled = False  # the task given, or read from a parameter of one task
+        self._task_scan = 0  # the trials before it are finished and told no task (_match_task)
         # Optuna's one-study cache of the relative search space (a second study's trials
         # were read as new trials of the first one, or refused on an RDB storage)
         self._intersection = IntersectionSearchSpace(include_pruned=True)
@@ -495,7 +496,7 @@ class MetaSampler(BaseSampler):
         fallback."""
         if self._overlap_checked:
             return True
-        known = {p.name for p in self._model.space.params}
+        known = self._known
         proposed_for = None
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             if not known.isdisjoint(t.params):
@@ -520,7 +521,8 @@ class MetaSampler(BaseSampler):
         parameter of the other task only (``epsilon`` of an SVR, ``alpha`` of a ridge),
         serve that task's meta-model instead, with a warning. A regression study got the
         classification warm start and ranker silently (its ``epsilon`` or ``alpha`` always
-        the fallback's)."""
+        the fallback's). Each call reads only the trials it has not yet seen finished (a
+        suggestion stays O(1) here, at any number of trials)."""
         if self._task_settled:
             return
         if self._init["task"] is not None:
@@ -530,9 +532,13 @@ class MetaSampler(BaseSampler):
         if not exclusive:  # (random forests: nothing tells the tasks apart)
             self._task_settled = True
             return
-        for t in study.get_trials(deepcopy=False):
+        trials = study.get_trials(deepcopy=False)
+        for i in range(self._task_scan, len(trials)):
+            t = trials[i]
             asked = [n for n in t.distributions if n in exclusive]
             if not asked:
+                if i == self._task_scan and t.state.is_finished():  # it asks for no more
+                    self._task_scan += 1
                 continue
             self._task_settled = True
             task = exclusive[asked[0]]

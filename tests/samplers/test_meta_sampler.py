@@ -1248,6 +1248,35 @@ def test_a_regression_objective_without_task_gets_the_regression_model(pmlb_root
     assert [t.params for t in given.trials] == regression["params"].tolist()
 
 
+def test_the_task_is_read_from_new_trials_only(pmlb_root):
+    """Without a task, each suggestion looked for a parameter of one task in every trial of
+    the study (O(n) per suggestion, n trials); the finished trials already read are now
+    skipped, and a later trial asking for one still switches the task."""
+    from sklearn.model_selection import cross_val_score
+
+    from metaopt.data import LocalSource
+    from metaopt.spaces import get_space
+
+    ds = LocalSource(pmlb_root).load("229_pwLinear")
+    space = get_space("svm")
+
+    def regression(trial: optuna.Trial) -> float:
+        params = space.sample(trial, "regression")
+        model = space.build(params, "regression", random_state=0)
+        return float(cross_val_score(model, ds.X, ds.y, cv=3).mean())
+
+    sampler = MetaSampler(space="svm", seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a classification objective: nothing to say
+        study.optimize(lambda t: _svm_score(t), n_trials=3)
+    assert sampler._task == "classification" and not sampler._task_settled
+    assert sampler._task_scan == 2  # the trials finished before the last suggestion
+    with pytest.warns(UserWarning, match="asks for 'epsilon', a parameter of regression"):
+        study.optimize(regression, n_trials=2)
+    assert sampler._task == "regression"
+
+
 def test_a_multi_objective_study_is_refused_with_what_to_do():
     """Optuna's own message said only that MetaSampler cannot be used."""
     study = optuna.create_study(directions=["maximize", "minimize"],
