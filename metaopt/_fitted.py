@@ -1,6 +1,7 @@
 """Fitted-state rules shared by metaopt's scikit-learn estimators: a failed ``fit``
 leaves an estimator unfitted, an array can be given where a DataFrame was fitted
-(or an array of numpy's variable-width text), and sparse input is made dense."""
+(or an array of numpy's variable-width text), sparse input is made dense, and sample
+weights are checked alike."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.utils.validation import _check_sample_weight
 
 # Sparse input is densified up to this many cells (the models' preprocessing is dense).
 MAX_DENSE_CELLS = 50_000_000
@@ -89,3 +91,15 @@ def densified(X, trains_on: str):
         raise ValueError(f"sparse X of shape {X.shape} is too large to densify (limit "
                          f"{MAX_DENSE_CELLS:,} cells): {trains_on} on dense data")
     return X.toarray()
+
+
+def checked_sample_weight(sample_weight, X):
+    """``sample_weight`` as scikit-learn checks it (one finite weight >= 0 per row of
+    ``X``), None when not given; a ValueError when every weight is 0 (no row would count)."""
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+    if not sample_weight.any():
+        raise ValueError("sample_weight is zero for every sample; give some samples a "
+                         "positive weight")
+    return sample_weight

@@ -33,9 +33,15 @@ def checked_splitter(cv, X, y, groups, classifier: bool, seed: int | None,
                              "groups=...)")
         return check_cv(list(cv.split(X, y, groups)))
     if groups is not None:
-        warnings.warn(f"groups are ignored: cv={cv!r} does not split by groups (use a "
-                      "group splitter such as GroupKFold)", UserWarning, stacklevel=stacklevel)
+        warn_groups_ignored(cv, stacklevel)
     return cv
+
+
+def warn_groups_ignored(cv, stacklevel: int) -> None:
+    """The warning that ``fit``'s ``groups`` are ignored by ``cv``, which does not split
+    by groups; ``stacklevel`` counted from the caller of this function."""
+    warnings.warn(f"groups are ignored: cv={cv!r} does not split by groups (use a group "
+                  "splitter such as GroupKFold)", UserWarning, stacklevel=stacklevel + 1)
 
 
 def splits_by_groups(cv) -> bool:

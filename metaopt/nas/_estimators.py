@@ -19,7 +19,6 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_array,
     check_consistent_length,
     check_is_fitted,
@@ -31,12 +30,13 @@ from metaopt import metafeatures
 from metaopt._fitted import (
     as_fitted_frame,
     checkable_array,
+    checked_sample_weight,
     densified,
     refuse_text_array,
     unfitted_on_error,
 )
 from metaopt._shared import optuna_verbosity
-from metaopt._splits import checked_splitter
+from metaopt._splits import checked_splitter, warn_groups_ignored
 from metaopt.data._dataset import check_target_present, with_string_names
 from metaopt.meta import resolve_device
 from metaopt.nas._mlp import MLPClassifier, MLPRegressor
@@ -183,10 +183,8 @@ class _BaseMetaMLP(BaseEstimator):
         n = len(y)
         if _is_splitter(self.cv):
             return self._given_splits(y, seed, groups)
-        if groups is not None:
-            warnings.warn(f"groups are ignored: cv={self.cv!r} does not split by groups "
-                          "(use a group splitter such as GroupKFold)", UserWarning,
-                          stacklevel=4)  # the caller of fit (and its decorator)
+        if groups is not None:  # (stacklevel: the caller of fit, and its decorator)
+            warn_groups_ignored(self.cv, stacklevel=4)
         counts = np.bincount(y) if self._task == "classification" else np.zeros(1, int)
         stratify = counts.min() >= (self.cv if _is_int(self.cv) else 2)
         if _is_int(self.cv):
@@ -268,11 +266,7 @@ class _BaseMetaMLP(BaseEstimator):
         y = check_array(y, ensure_2d=False, dtype="numeric" if numeric else None,
                         ensure_all_finite=numeric, input_name="y")
         check_consistent_length(raw, y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, y, ensure_non_negative=True)
-            if not sample_weight.any():
-                raise ValueError("sample_weight is zero for every sample; give some "
-                                 "samples a positive weight")
+        sample_weight = checked_sample_weight(sample_weight, y)
         target = self._encode_target(y)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(2**31 - 1))

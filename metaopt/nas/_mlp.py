@@ -11,10 +11,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-from metaopt._fitted import densified, unfitted_on_error
+from metaopt._fitted import checked_sample_weight, densified, unfitted_on_error
 from metaopt.meta import resolve_device
 from metaopt.meta._losses import seeded
 
@@ -245,11 +245,7 @@ class _BaseMLP(BaseEstimator):
         self._check_params()
         X, y = validate_data(self, X, y, accept_sparse=_SPARSE, dtype=[np.float64, np.float32])
         X = densified(X, f"{type(self).__name__} trains")
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
-            if not sample_weight.any():
-                raise ValueError("sample_weight is zero for every sample; give some "
-                                 "samples a positive weight")
+        sample_weight = checked_sample_weight(sample_weight, X)
         target, n_out = self._encode_target(y)
         self.x_mean_, self.x_scale_ = _standardise(X)
         inputs = torch.tensor((X - self.x_mean_) / self.x_scale_, dtype=torch.float32)

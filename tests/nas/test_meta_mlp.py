@@ -386,6 +386,20 @@ def test_sample_weight_reaches_the_search_and_the_refit(wine):
     assert search.best_family_ == "mlp" and search.score(X, y) > 0.85
 
 
+@pytest.mark.parametrize("weights, message", [
+    (np.zeros(178), "zero for every sample|at least one non-zero"),  # scikit-learn < / >= 1.9
+    (-np.ones(178), "Negative values in data passed to `sample_weight`"),
+])
+def test_bad_sample_weight_is_refused_as_by_the_mlp(wine, weights, message):
+    """MetaMLP checks its weights as MLPClassifier does (one shared check), before any
+    trial runs."""
+    X, y = wine
+    model = MetaMLPClassifier(n_trials=1, cv=2, max_epochs=1, n_prior_trials=0)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y, sample_weight=weights)
+    assert not hasattr(model, "study_")
+
+
 class _PruneFrom(optuna.pruners.BasePruner):
     """Prunes every trial once it has reported ``step``."""
 
