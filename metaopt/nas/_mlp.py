@@ -368,7 +368,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     validation_fraction : float, default=0.1
         Share of rows held out for early stopping, stratified by class for the
         classifier (0: the training loss decides when to stop, and the last epoch's
-        weights are kept).
+        weights are kept). Stratified since 2026-12-05 (before, the first rows of a
+        random order): a classifier fitted with the same ``random_state`` holds out
+        other rows than in earlier versions, and trains to another model.
     n_iter_no_change : int, default=10
         Patience, in epochs.
     device : str, default="auto"
