@@ -113,7 +113,9 @@ def _refuse_torch_loss(loss_fn) -> None:
     per-example weights (``F.cross_entropy`` takes them for class weights, ``F.mse_loss``
     for ``size_average``), so they failed with torch's errors about those, or a module
     with the signature check's "too many positional arguments"."""
-    if isinstance(loss_fn, torch.nn.modules.loss._Loss):
+    # torch's own classes and functions by their module: a user's subclass (a forward of
+    # (pred, target, weight)) is the user's loss, and torch's _Loss base is private
+    if type(loss_fn).__module__ == "torch.nn.modules.loss":
         name = type(loss_fn).__name__
         shown = f"nn.{name}()"
     elif getattr(loss_fn, "__module__", None) == "torch.nn.functional":

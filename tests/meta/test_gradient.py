@@ -400,6 +400,14 @@ def test_torch_losses_of_learn2learn_code_say_which_loss_to_use():
     x, y = torch.randn(2, 6, 4), torch.randn(2, 6, 5)
     assert MAML(net, loss_fn=wrapped).meta_loss(x, y, x, y) > 0
 
+    # a user's subclass of a torch loss that takes the weights is the user's own loss
+    class WeightedMSE(nn.MSELoss):
+        def forward(self, pred, target, weight):
+            per_example = super().forward(pred, target).reshape(len(weight), -1).mean(1)
+            return (per_example * weight).sum() / weight.sum()
+
+    assert MAML(net, loss_fn=WeightedMSE(reduction="none")).meta_loss(x, y, x, y) > 0
+
 
 def test_batch_norm_must_use_batch_statistics(batch):
     """Running statistics failed inside torch.func with "mutate a captured Tensor"."""
