@@ -1,4 +1,5 @@
-"""Shared by the benchmark scripts: where the shared data is, and thread pinning."""
+"""Shared by the benchmark scripts: where the shared data is, thread pinning, and
+loading a named dataset of the task a script runs."""
 
 from __future__ import annotations
 
@@ -19,3 +20,20 @@ def single_threaded(threads: int) -> None:
 
     threadpool_limits(limits=threads)
     torch.set_num_threads(threads)
+
+
+def load_of_task(source, name: str, task: str, option: str, why: str = ""):
+    """Dataset ``name`` of ``source`` (a :class:`metaopt.data.LocalSource`); ``SystemExit``
+    naming ``option`` when it is missing or unreadable, or is not a ``task`` dataset (its
+    manifest, metadata or target says otherwise: a dataset of the other task was tuned
+    on a target read as the wrong kind). ``why``: said after the task in that message."""
+    from metaopt.data import DatasetLoadError
+
+    try:
+        data = source.load(name)
+    except (DatasetLoadError, ValueError) as exc:
+        raise SystemExit(f"{option}: {exc}") from None
+    if data.task != task:
+        raise SystemExit(f"{option}: {name!r} in {source.root} is a {data.task} dataset, "
+                         f"not {task}{why}")
+    return data

@@ -40,12 +40,12 @@ import numpy as np
 import optuna
 import pandas as pd
 import torch
-from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
+from _common import SHARED_DATA, load_of_task  # benchmarks/_common.py, beside this script
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
 from metaopt import metafeatures
 from metaopt.benchmark import paired_difference
-from metaopt.data import DatasetLoadError, LocalSource
+from metaopt.data import LocalSource
 from metaopt.nas import LCBENCH_SPACE, ArchitecturePrior, MLPClassifier, task_metafeatures
 from metaopt.nas._real_runs import load_table, size_features
 from metaopt.nas._search import FoldTrainer, objective, suggest_mlp
@@ -232,15 +232,10 @@ def check_datasets(root: Path, names: list[str]) -> None:
     distinct values, ran as a classification."""
     if not names:
         raise SystemExit("--datasets names no dataset")
-    try:
-        source = LocalSource(root)
-        tasks = {name: source.load(name).task for name in names}
-    except (ValueError, DatasetLoadError) as exc:
-        raise SystemExit(f"--datasets: {exc}") from None
-    other = [name for name, task in tasks.items() if task != "classification"]
-    if other:
-        raise SystemExit(f"--datasets: {other} in {root} are not classification datasets "
-                         "(the MLP searches here are classifiers)")
+    source = LocalSource(root)
+    for name in names:
+        load_of_task(source, name, "classification", "--datasets",
+                     " (the MLP searches here are classifiers)")
 
 
 def pmlb_benchmark(prior: ArchitecturePrior, names: list[str], max_rows: int,

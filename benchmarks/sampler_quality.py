@@ -57,7 +57,11 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pandas as pd
-from _common import SHARED_DATA, single_threaded  # benchmarks/_common.py, beside this script
+from _common import (  # benchmarks/_common.py, beside this script
+    SHARED_DATA,
+    load_of_task,
+    single_threaded,
+)
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
 from tqdm.auto import tqdm
@@ -357,23 +361,6 @@ def pmlb_score(data, space: SearchSpace, params: dict, cv_folds: int,
     return record["cv_score"] if record["status"] == "ok" else float("nan")
 
 
-def _load_pmlb(source, name: str, task: str):
-    """Dataset ``name`` of ``source``; ``SystemExit`` when it is missing or unreadable, or
-    is not a ``task`` dataset (its manifest, metadata or target says otherwise: a
-    classification dataset given with ``--pmlb-task regression`` was tuned as a
-    regression on its class labels)."""
-    from metaopt.data import DatasetLoadError
-
-    try:
-        data = source.load(name)
-    except (DatasetLoadError, ValueError) as exc:
-        raise SystemExit(f"--pmlb-datasets: {exc}") from None
-    if data.task != task:
-        raise SystemExit(f"--pmlb-datasets: {name!r} in {source.root} is a {data.task} "
-                         f"dataset, not {task} (--pmlb-task)")
-    return data
-
-
 def pmlb_splits(args) -> list[Split]:
     from metaopt.data import LocalSource
     from metaopt.ranker._metamodel import config_key
@@ -397,7 +384,9 @@ def pmlb_splits(args) -> list[Split]:
     names = pmlb_datasets(args)
     print(f"  pmlb {args.pmlb_space}: {knowledge.note}; datasets {names}", flush=True)
     for name in names:
-        data = _load_pmlb(source, name, args.pmlb_task).subsample(args.max_rows, random_state=0)
+        # a dataset of the other task was tuned on a target read as that task's
+        data = load_of_task(source, name, args.pmlb_task, "--pmlb-datasets",
+                            " (--pmlb-task)").subsample(args.max_rows, random_state=0)
         features = metafeatures.compute_dataset(data)
         cache: dict[str, float] = {}  # same config, same split, same seed: same score
 

@@ -137,7 +137,8 @@ def test_nas_prior_refuses_datasets_it_cannot_use_before_running(tmp_path, monke
 
     monkeypatch.setattr(_common, "SHARED_DATA", tmp_path)
     for names, message in ((["analcatdata_aids", "192_vineyard"],
-                            r"\['192_vineyard'\] in .* are not classification datasets"),
+                            r"'192_vineyard' in .* is a regression dataset, not "
+                            r"classification \(the MLP searches here are classifiers\)"),
                            (["nosuch"], "--datasets: dataset 'nosuch' not found under")):
         monkeypatch.setattr(sys, "argv", ["nas_prior.py", "--skip", "lcbench", "epoch",
                                           "--datasets", *names, "--out", str(tmp_path / "o")])
