@@ -240,6 +240,24 @@ def from_openml_qualities(qualities: Mapping[str, float], task: str) -> pd.Serie
     return pd.Series([float(out[k]) for k in FEATURE_NAMES], index=list(FEATURE_NAMES))
 
 
+#: the prefix of the meta-feature columns of a knowledge base's ``to_frame()``
+MF_PREFIX = "mf_"
+
+
+def by_bare_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its ``mf_<name>`` columns (:meth:`metaopt.kb.KnowledgeBase.to_frame`,
+    a ``PerformanceMatrix``'s tasks) named ``<name>``, as in :data:`FEATURE_NAMES`. Such a
+    frame also holds the dataset's fields ``n_features`` and ``n_classes`` under the bare
+    names: the meta-features take their place (renamed beside them, each was a column
+    twice, and 32 features were read where there are 30)."""
+    renamed = {c: str(c)[len(MF_PREFIX):] for c in frame.columns
+               if str(c).startswith(MF_PREFIX)}
+    if not renamed:
+        return frame
+    shadowed = [name for name in renamed.values() if name in frame.columns]
+    return frame.drop(columns=shadowed).rename(columns=renamed)
+
+
 def to_vector(features: pd.Series | pd.DataFrame, *, nan_value: float = 0.0) -> np.ndarray:
     """Scale meta-features for a model: the array a meta-learner consumes.
 
@@ -266,10 +284,8 @@ def to_vector(features: pd.Series | pd.DataFrame, *, nan_value: float = 0.0) -> 
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"features must be a Series or DataFrame, got {type(features).__name__}")
     # a knowledge base's to_frame() names them mf_<name> (that frame was refused: "features
-    # lack 28 meta-feature(s)"); its n_features and n_classes are the dataset's fields
-    prefixed = [f"mf_{name}" for name in FEATURE_NAMES]
-    if set(prefixed) <= set(frame.columns):
-        frame = frame.loc[:, prefixed].set_axis(list(FEATURE_NAMES), axis=1)
+    # lack 28 meta-feature(s)")
+    frame = by_bare_names(frame)
     missing = [name for name in FEATURE_NAMES if name not in frame.columns]
     if missing:
         raise ValueError(

@@ -446,3 +446,11 @@ def test_to_vector_reads_a_knowledge_base_frame(pmlb_root):
     frame = kb.to_frame()
     np.testing.assert_array_equal(mf.to_vector(frame), mf.to_vector(values)[None, :])
     assert mf.to_vector(frame.iloc[0]).shape == (len(mf.FEATURE_NAMES),)
+    # the meta-models' scaling reads it alike: its mf_ columns renamed beside the dataset's
+    # n_features and n_classes made each a column twice (32 features, a broadcast error)
+    from metaopt.ranker import load_meta_model
+    from metaopt.ranker._scaling import as_metafeature_frame
+
+    assert not as_metafeature_frame(frame).columns.duplicated().any()
+    scaler = load_meta_model("svm", "classification").portfolio.scaler_
+    np.testing.assert_array_equal(scaler.transform(frame.iloc[0]), scaler.transform(values))

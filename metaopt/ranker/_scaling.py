@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from metaopt import metafeatures
-from metaopt.ranker._matrix import MF_PREFIX
 
 
 def as_metafeature_frame(values: pd.Series | pd.DataFrame) -> pd.DataFrame:
@@ -23,8 +22,7 @@ def as_metafeature_frame(values: pd.Series | pd.DataFrame) -> pd.DataFrame:
         raise TypeError("meta_features must be a pandas Series (metaopt.metafeatures.compute) "
                         f"or a dict of its names, got {type(values).__name__}")
     frame = values.to_frame().T if isinstance(values, pd.Series) else values
-    renamed = {c: c[len(MF_PREFIX):] for c in frame.columns if str(c).startswith(MF_PREFIX)}
-    return frame.rename(columns=renamed)
+    return metafeatures.by_bare_names(frame)
 
 
 class MetaFeatureScaler:
