@@ -1212,15 +1212,11 @@ def test_a_conditional_objective_whose_first_trial_took_the_other_branch(pmlb_ro
     assert claimed == []
 
 
-def test_a_regression_objective_without_task_gets_the_regression_model(pmlb_root):
-    """space="svm" without task, dataset or meta_features served the classification
-    meta-model to an SVR objective, silently: its portfolio picks had no epsilon (the
-    fallback's, every trial) and its ranker was trained on accuracies. Once the objective
-    asks for epsilon (regression only), the regression model serves the study."""
+def _svr_objective(pmlb_root):
+    """An objective of the svm space on a regression dataset (it asks for epsilon)."""
     from sklearn.model_selection import cross_val_score
 
     from metaopt.data import LocalSource
-    from metaopt.ranker import load_meta_model
     from metaopt.spaces import get_space
 
     ds = LocalSource(pmlb_root).load("229_pwLinear")
@@ -1231,6 +1227,17 @@ def test_a_regression_objective_without_task_gets_the_regression_model(pmlb_root
         model = space.build(params, "regression", random_state=0)
         return float(cross_val_score(model, ds.X, ds.y, cv=3).mean())
 
+    return objective
+
+
+def test_a_regression_objective_without_task_gets_the_regression_model(pmlb_root):
+    """space="svm" without task, dataset or meta_features served the classification
+    meta-model to an SVR objective, silently: its portfolio picks had no epsilon (the
+    fallback's, every trial) and its ranker was trained on accuracies. Once the objective
+    asks for epsilon (regression only), the regression model serves the study."""
+    from metaopt.ranker import load_meta_model
+
+    objective = _svr_objective(pmlb_root)
     sampler = MetaSampler(space="svm", seed=0)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     with pytest.warns(UserWarning, match="asks for 'epsilon', a parameter of regression"):
@@ -1252,19 +1259,7 @@ def test_the_task_is_read_from_new_trials_only(pmlb_root):
     """Without a task, each suggestion looked for a parameter of one task in every trial of
     the study (O(n) per suggestion, n trials); the finished trials already read are now
     skipped, and a later trial asking for one still switches the task."""
-    from sklearn.model_selection import cross_val_score
-
-    from metaopt.data import LocalSource
-    from metaopt.spaces import get_space
-
-    ds = LocalSource(pmlb_root).load("229_pwLinear")
-    space = get_space("svm")
-
-    def regression(trial: optuna.Trial) -> float:
-        params = space.sample(trial, "regression")
-        model = space.build(params, "regression", random_state=0)
-        return float(cross_val_score(model, ds.X, ds.y, cv=3).mean())
-
+    regression = _svr_objective(pmlb_root)
     sampler = MetaSampler(space="svm", seed=0)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     with warnings.catch_warnings():
