@@ -359,6 +359,12 @@ class _MetaOptSearch(BaseEstimator):
         return get_space("all" if ordered == list_spaces() else "+".join(ordered))
 
     def _validate_X(self, X, reset: bool):
+        if isinstance(X, pd.DataFrame) and not reset and not hasattr(self, "feature_names_in_"):
+            # fitted on an array: scikit-learn's warning that X has feature names, then
+            # X as the array the models were fitted on (their preprocessing warned again,
+            # "X has feature names, but SimpleImputer was fitted without feature names")
+            validate_data(self, X, reset=False, skip_check_array=True)
+            X = X.to_numpy()
         if isinstance(X, pd.DataFrame):
             X = with_string_names(X)
             validate_data(self, X, reset=reset, skip_check_array=True)

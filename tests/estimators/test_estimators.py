@@ -479,6 +479,20 @@ def test_dataframe_with_strings_categories_and_missing_values():
         model.predict(X.to_numpy())
 
 
+def test_a_dataframe_given_where_an_array_was_fitted_warns_once(wine):
+    """Fitted on an array, predicting on a DataFrame gave scikit-learn's warning and then
+    the models' imputer's, which the user never made ("X has feature names, but
+    SimpleImputer was fitted without feature names"); HistGradientBoosting gives one."""
+    model = MetaOptClassifier(n_trials=1, spaces="linear", cv=2, random_state=0).fit(
+        wine.X.to_numpy(), wine.y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        predicted = model.predict(wine.X)
+    assert [str(w.message) for w in caught] == [
+        "X has feature names, but MetaOptClassifier was fitted without feature names"]
+    np.testing.assert_array_equal(predicted, model.predict(wine.X.to_numpy()))
+
+
 def test_pyarrow_backed_datetime_and_timedelta_columns(pmlb_root):
     """Timestamp, date and duration columns read with dtype_backend="pyarrow" crashed
     every fit (ArrowInvalid, or float() of a Timedelta); they are seconds, as numpy-backed
