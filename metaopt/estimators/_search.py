@@ -37,7 +37,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from metaopt._checks import check_seed
+from metaopt._checks import check_n_jobs, check_seed
 from metaopt._fitted import (
     as_fitted_frame,
     checkable_array,
@@ -329,6 +329,15 @@ class _MetaOptSearch(BaseEstimator):
                 or isinstance(self.ensemble_size, bool) or self.ensemble_size < 1):
             raise ValueError("ensemble_size must be 'auto' or a positive int (1: no "
                              f"ensemble), got {self.ensemble_size!r}")
+        if self.n_jobs is not None:
+            check_n_jobs(self.n_jobs)  # 2.5 ran, 0 failed every trial with joblib's error
+        if not isinstance(self.recheck, (bool, np.bool_)):  # "no" and None were taken as bools
+            raise ValueError(f"recheck must be True or False, got {self.recheck!r}")
+        if not (isinstance(self.spaces, str) or (
+                isinstance(self.spaces, Sequence) and all(isinstance(n, str) for n in self.spaces))):
+            raise ValueError("spaces must be 'all', a family name or a list of them "
+                             f"({list_spaces(self._task)}), got {self.spaces!r}")
+        self._check_storage()
         names = (list_spaces(self._task) if self.spaces == "all"
                  else [self.spaces] if isinstance(self.spaces, str) else list(self.spaces))
         if not names:
@@ -357,6 +366,21 @@ class _MetaOptSearch(BaseEstimator):
             return get_space(names[0])
         ordered = [n for n in list_spaces() if n in names]
         return get_space("all" if ordered == list_spaces() else "+".join(ordered))
+
+    def _check_storage(self) -> None:
+        """A ValueError naming ``storage`` when it is no Optuna storage nor a database URL
+        (an int failed with "'int' object has no attribute 'create_new_study'", text with
+        SQLAlchemy's "Could not parse SQLAlchemy URL")."""
+        if self.storage is None or isinstance(self.storage, optuna.storages.BaseStorage):
+            return
+        try:
+            if isinstance(self.storage, str):
+                sqlalchemy.engine.make_url(self.storage)
+                return
+        except sqlalchemy.exc.ArgumentError:
+            pass
+        raise ValueError("storage must be None, a database URL (e.g. 'sqlite:///search.db') "
+                         f"or an Optuna storage, got {self.storage!r}")
 
     def _validate_X(self, X, reset: bool):
         if isinstance(X, pd.DataFrame) and not reset and not hasattr(self, "feature_names_in_"):
@@ -514,11 +538,16 @@ class _MetaOptSearch(BaseEstimator):
             sampler._serve_task(task)  # else it took its meta-model's task
         # a stored search resumes only under the same data, weights, scoring and splits
         key = joblib.hash((X, y, fit_params, self._scoring_key(), cv))[:12]
-        study = optuna.create_study(
-            direction="maximize", sampler=sampler, storage=_resumable(self.storage),
-            study_name=f"metaopt-{task}-{space.name}-{key}",
-            load_if_exists=self.storage is not None,
-        )
+        try:
+            study = optuna.create_study(
+                direction="maximize", sampler=sampler, storage=_resumable(self.storage),
+                study_name=f"metaopt-{task}-{space.name}-{key}",
+                load_if_exists=self.storage is not None,
+            )
+        except (sqlalchemy.exc.SQLAlchemyError, ImportError) as exc:
+            # SQLAlchemy's "unable to open database file", "Can't load plugin" named
+            # neither the parameter nor the URL
+            raise ValueError(f"storage={self.storage!r} could not be opened: {exc}") from exc
         evaluate = partial(cv_score, return_predictions=self._ensemble_rounds > 1)
         n_folds = max(len(folds), 2)
         errors: list[str] = []  # why trials failed, in order

@@ -1180,6 +1180,18 @@ def test_a_missing_class_label_is_named(wine, labels):
     ({"verbose": 0.5}, "verbose must be an int >= 0 or a bool, got 0.5"),
     ({"verbose": None}, "verbose must be an int >= 0 or a bool, got None"),
     ({"verbose": -1}, "verbose must be an int >= 0"),  # was taken for 0
+    # ran (2.5), or failed every trial with joblib's "n_jobs == 0 in Parallel"
+    ({"n_jobs": 2.5}, r"n_jobs must be a nonzero integer \(-1: every core\), got 2.5"),
+    ({"n_jobs": 0}, "n_jobs must be a nonzero integer"),
+    ({"recheck": "no"}, "recheck must be True or False, got 'no'"),  # was taken for True
+    ({"recheck": None}, "recheck must be True or False, got None"),
+    ({"spaces": 3}, "spaces must be 'all', a family name or a list of them"),  # TypeError
+    # "'int' object has no attribute 'create_new_study'", SQLAlchemy's "Could not parse
+    # SQLAlchemy URL", "unable to open database file": none named storage
+    ({"storage": 3}, "storage must be None, a database URL"),
+    ({"storage": "search.db"}, r"storage must be None, a database URL .* got 'search.db'"),
+    ({"storage": "sqlite:////no/such/dir/search.db"},
+     r"storage='sqlite:////no/such/dir/search.db' could not be opened: .*unable to open"),
 ])
 def test_bad_parameters(wine, params, match):
     with pytest.raises(ValueError, match=match):
