@@ -523,6 +523,13 @@ class _MetaOptSearch(BaseEstimator):
         # data fails here, not in every trial): scikit-learn's warning about them (a class
         # with fewer rows than folds) was shown again at every trial
         folds = list(cv.split(X, y))
+        if self._task == "regression" and _scores_r2(self.scoring or self._scoring_name) and (
+                min(len(test) for _, test in folds) < 2):
+            # every trial failed with this, after scikit-learn's warning for every fold
+            # (90 of them for 3 trials of LeaveOneOut on 30 rows)
+            raise ValueError(f"cv={cv!r} has a test fold of one row, on which R² is "
+                             "undefined: use a cv whose test folds hold 2 rows or more, or "
+                             "another scoring (e.g. 'neg_mean_squared_error')")
         second_cv = _reshuffled(cv, seed) if self.recheck else None  # None: not rechecked
         second_folds = None if second_cv is None else list(second_cv.split(X, y))
         # a copy: every fit starts from the sampler's state as given
