@@ -39,7 +39,7 @@ _skip_parquet = SharedSetting(lambda: os.environ.get(_SKIP_PARQUET), _set_skip_p
 def _openml_root_cache() -> str:
     import openml
 
-    return openml.config.get_config_as_dict()["cachedir"]
+    return str(openml.config.get_config_as_dict()["cachedir"])
 
 
 def _set_openml_root_cache(root: str) -> None:

@@ -152,7 +152,7 @@ def _warn_other_settings(kb: KnowledgeBase, params: dict[str, Any],
             "the store's last run used other settings: " + ", ".join(
                 f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
             + "; evaluations already stored are kept, not redone with them"
-            + (" (but the failed and timed-out ones, which retry_failed redoes)"
+            + (", except the failed and timed-out ones, which retry_failed redoes"
                if retry_failed else "")
             + " (use a new store to measure with other settings)", stacklevel=3)
 

@@ -243,8 +243,8 @@ def test_a_run_with_other_measuring_settings_warns(tmp_path):
         warnings.simplefilter("error")
         assert build([_dataset("a")], kb, **{**settings, "cv_folds": 3, "seed": 1}).n_new == 2
     # with retry_failed the failed and timed-out ones are redone: it said they were not
-    with pytest.warns(UserWarning, match=r"not redone with them \(but the failed and "
-                      r"timed-out ones, which retry_failed redoes\)"):
+    with pytest.warns(UserWarning, match=r"not redone with them, except the failed and "
+                      r"timed-out ones, which retry_failed redoes \(use a new store"):
         build([_dataset("a")], kb, **settings, retry_failed=True)
 
 
