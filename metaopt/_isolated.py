@@ -48,10 +48,15 @@ def fitting() -> Iterator[None]:
     parameters (``model__sample_weight``) when a user has turned it on
     (``sklearn.set_config(enable_metadata_routing=True)``), and without convergence
     warnings: a configuration that stops before converging is scored and refitted as it
-    is, its iteration limit being one of the hyperparameters searched."""
+    is, its iteration limit being one of the hyperparameters searched. So with a forest's
+    fractional ``max_samples``, a searched value: on a small fold scikit-learn warns that
+    it draws few bootstrap rows, once per fold and trial (30 times on 30 rows with
+    ``LeaveOneOut``), about a setting the user never made."""
     with threadpool_limits(limits=1), config_context(enable_metadata_routing=False), \
             warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", "Using the fractional value max_samples",
+                                UserWarning)
         yield
 
 

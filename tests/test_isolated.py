@@ -189,3 +189,28 @@ def test_fits_on_threads_leave_the_callers_warnings_filters():
         for thread in threads:
             thread.join()
     assert warnings.filters == before
+
+
+def test_fits_are_silent_about_a_searched_fractional_max_samples():
+    """A forest's max_samples is searched: on small folds scikit-learn warned, once per
+    fold and trial, that the fraction draws few bootstrap rows (30 times on 30 rows with
+    LeaveOneOut), about a setting the user never made."""
+    import warnings
+
+    import numpy as np
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestClassifier
+
+    from metaopt._isolated import fitting
+
+    X, y = load_iris(return_X_y=True)
+    rows = np.r_[0:10, 50:60, 100:110]
+    forest = RandomForestClassifier(n_estimators=5, max_samples=0.2, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        forest.fit(X[rows], y[rows])  # outside a search: scikit-learn's warning
+        assert any("fractional value max_samples" in str(w.message) for w in caught)
+        caught.clear()
+        with fitting():
+            forest.fit(X[rows], y[rows])
+    assert not caught
