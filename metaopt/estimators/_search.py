@@ -29,7 +29,6 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_array,
     check_is_fitted,
     column_or_1d,
@@ -41,6 +40,7 @@ from metaopt._checks import check_n_jobs, check_seed
 from metaopt._fitted import (
     as_fitted_frame,
     checkable_array,
+    checked_sample_weight,
     densified,
     refuse_text_array,
     unfitted_on_error,
@@ -445,16 +445,11 @@ class _MetaOptSearch(BaseEstimator):
         frame, _, task = validate(X, y, self._task)
         if self._task == "classification":
             self.classes_ = np.unique(y)
-        fit_params = {}
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, y, ensure_non_negative=True)
-            if not sample_weight.any():
-                raise ValueError("sample_weight is zero for every sample; "
-                                 "give some samples a positive weight")
-            fit_params = {"model__sample_weight": sample_weight}
+        sample_weight = checked_sample_weight(sample_weight, y)
+        fit_params = {} if sample_weight is None else {"model__sample_weight": sample_weight}
         space = self._check_params(sample_weight)
         cv = checked_splitter(self.cv, X, y, groups, classifier=is_classifier(self),
-                       seed=self._shuffle_seed(X, y))
+                              seed=self._shuffle_seed(X, y))
         if self._ensemble_rounds > 1 and not tested(
                 [test for _, test in cv.split(X, y)], len(y)).all():
             warnings.warn(f"ensemble_size={self.ensemble_size!r}: cv={cv!r} leaves rows out "
