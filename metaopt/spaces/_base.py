@@ -262,7 +262,8 @@ class SearchSpace:
         Raises ``ValueError`` for unknown names, values outside their distribution and
         missing active parameters. Missing values are *not* filled in: use
         ``{**space.default(task), **params}`` to start from the defaults. Inactive
-        parameters are validated and then dropped.
+        parameters are validated and then dropped; None or NaN is accepted for them (how
+        ``study.trials_dataframe()`` shows a parameter a trial did not suggest).
         """
         if not isinstance(params, Mapping):
             raise TypeError(f"{self.name}: params must be a mapping, got {type(params).__name__}")
@@ -273,9 +274,16 @@ class SearchSpace:
                 f"{self.name}: unknown parameter(s) {unknown} for task={task!r}; "
                 f"accepted: {list(dists)}"
             )
-        checked = {k: _check_value(self.name, k, dists[k], params[k]) for k in dists if k in params}
+        # None or NaN leaves a parameter out (as in Optuna's trials_dataframe() and other
+        # tables of configurations): fine when inactive, refused when active
+        left_out = [k for k in dists if k in params and _is_missing(params[k])]
+        checked = {k: _check_value(self.name, k, dists[k], params[k])
+                   for k in dists if k in params and k not in left_out}
         flags = self._activity(checked)
-        missing = [k for k in dists if k not in checked and flags[k]]
+        for k in left_out:
+            if flags[k]:
+                _check_value(self.name, k, dists[k], params[k])  # raises, naming the range
+        missing = [k for k in dists if k not in checked and k not in left_out and flags[k]]
         if missing:
             raise ValueError(
                 f"{self.name}: missing active parameter(s) {missing} for task={task!r}; "

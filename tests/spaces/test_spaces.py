@@ -867,3 +867,20 @@ def test_median_imputer_on_threads_leaves_the_warning_filters_alone(pmlb_root):
     assert after == before
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
     assert np.isnan(MedianImputer().fit(X).imputer_.statistics_[-1])  # the empty column
+
+
+def test_build_accepts_none_or_nan_for_inactive_parameters_as_in_trials_dataframe():
+    """A row of study.trials_dataframe() has NaN for every parameter its trial did not
+    suggest; build refused it ("'degree' got nan") although encode accepted it."""
+    svm = get_space("svm")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(lambda t: svm.sample(t, "classification")["C"], n_trials=12)
+    rows = study.trials_dataframe(attrs=("params",)).rename(columns=lambda c: c[7:])
+    assert rows.isna().any().any()  # some trials left parameters out
+    for trial, (_, row) in zip(study.trials, rows.iterrows(), strict=True):
+        assert svm.check_params(row.to_dict(), "classification") == trial.params
+    for left_out in (None, float("nan")):
+        assert svm.check_params({"C": 1.0, "kernel": "linear", "gamma": left_out},
+                                "classification") == {"C": 1.0, "kernel": "linear"}
+    with pytest.raises(ValueError, match=r"'gamma' got None; accepted: float"):
+        svm.check_params({"C": 1.0, "kernel": "rbf", "gamma": None}, "classification")
