@@ -40,7 +40,8 @@ class Param:
     ----------
     name : str
     distribution : optuna.distributions.BaseDistribution
-        Float, Int or Categorical distribution (``step`` is not used by metaopt spaces).
+        Float, Int or Categorical distribution. A ``step`` is honoured by :meth:`SearchSpace.sample`
+        and :meth:`SearchSpace.check_params` (the registered spaces use none).
     default : Any
         Default value, normally the library default of the model.
     condition : (parent, values) or None
@@ -99,7 +100,8 @@ def _describe(dist: BaseDistribution) -> str:
         return f"one of {list(dist.choices)}"
     kind = "int" if isinstance(dist, IntDistribution) else "float"
     scale = " (log scale)" if dist.log else ""
-    return f"{kind} in [{dist.low}, {dist.high}]{scale}"
+    step = f" in steps of {dist.step}" if dist.step not in (None, 1) else ""
+    return f"{kind} in [{dist.low}, {dist.high}]{step}{scale}"
 
 
 def _check_value(space: str, name: str, dist: BaseDistribution, value: Any) -> Any:
@@ -112,14 +114,23 @@ def _check_value(space: str, name: str, dist: BaseDistribution, value: Any) -> A
     elif _is_bool(value) or not isinstance(value, numbers.Real):
         ok = False
     elif isinstance(dist, IntDistribution):
-        ok = float(value).is_integer() and dist.low <= value <= dist.high
+        ok = (float(value).is_integer() and dist.low <= value <= dist.high
+              and (value - dist.low) % dist.step == 0)
         value = int(value) if ok else value
     else:
-        ok = math.isfinite(value) and dist.low <= value <= dist.high
+        ok = math.isfinite(value) and dist.low <= value <= dist.high and _on_step(dist, value)
         value = float(value)
     if not ok:
         raise ValueError(f"{space}: parameter {name!r} got {value!r}; accepted: {_describe(dist)}")
     return value
+
+
+def _on_step(dist: FloatDistribution, value: float) -> bool:
+    """Whether ``value`` is ``low + k * step`` (up to rounding, as Optuna's own grid)."""
+    if dist.step is None:
+        return True
+    k = (value - dist.low) / dist.step
+    return math.isclose(k, round(k), rel_tol=0, abs_tol=1e-8)
 
 
 def _is_missing(value: Any) -> bool:
@@ -307,9 +318,10 @@ class SearchSpace:
             if isinstance(d, CategoricalDistribution):
                 values[p.name] = trial.suggest_categorical(p.name, d.choices)
             elif isinstance(d, IntDistribution):
-                values[p.name] = trial.suggest_int(p.name, d.low, d.high, log=d.log)
+                values[p.name] = trial.suggest_int(p.name, d.low, d.high, step=d.step, log=d.log)
             else:
-                values[p.name] = trial.suggest_float(p.name, d.low, d.high, log=d.log)
+                values[p.name] = trial.suggest_float(p.name, d.low, d.high, step=d.step,
+                                                     log=d.log)
             keys[name] = _choice_key(values[name])
         return values
 

@@ -884,3 +884,34 @@ def test_build_accepts_none_or_nan_for_inactive_parameters_as_in_trials_datafram
                                 "classification") == {"C": 1.0, "kernel": "linear"}
     with pytest.raises(ValueError, match=r"'gamma' got None; accepted: float"):
         svm.check_params({"C": 1.0, "kernel": "rbf", "gamma": None}, "classification")
+
+
+def test_own_space_honours_the_step_of_its_distributions():
+    """A user's space with stepped distributions: sample ignored the step (k=7 from
+    IntDistribution(2, 10, step=2)) and check_params accepted values off it."""
+    from optuna.distributions import FloatDistribution, IntDistribution
+    from sklearn.linear_model import Ridge
+
+    from metaopt.spaces import Param
+
+    space = SearchSpace(
+        name="stepped_ridge",
+        params=(Param("alpha", FloatDistribution(0.0, 1.0, step=0.25), 0.5),
+                Param("k", IntDistribution(2, 10, step=2), 4)),
+        build_model=lambda params, task, random_state: Ridge(alpha=params["alpha"]),
+        tasks=("regression",),
+    )
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    sampled = []
+    study.optimize(lambda t: sampled.append(space.sample(t, "regression")) or 0.0, n_trials=20)
+    assert {p["k"] for p in sampled} <= {2, 4, 6, 8, 10}
+    assert {p["alpha"] for p in sampled} <= {0.0, 0.25, 0.5, 0.75, 1.0}
+    assert space.check_params({"alpha": 0.75, "k": 10.0}, "regression") == {"alpha": 0.75, "k": 10}
+    with pytest.raises(ValueError, match=r"'k' got 3; accepted: int in \[2, 10\] in steps of 2"):
+        space.check_params({"alpha": 0.5, "k": 3}, "regression")
+    with pytest.raises(ValueError, match=r"'alpha' got 0.3; accepted: float in \[0.0, 1.0\] in "
+                                         r"steps of 0.25"):
+        space.check_params({"alpha": 0.3, "k": 4}, "regression")
+    # the registered spaces have no step: their ints still take every value
+    assert get_space("svm").check_params({"C": 1.0, "kernel": "poly", "gamma": 0.1, "degree": 3,
+                                          "coef0": 0.0}, "classification")["degree"] == 3
