@@ -78,3 +78,13 @@ def test_own_meta_model(tmp_path, shared_data):
 def test_estimator_examples(tmp_path, shared_data, name, args, expected):
     out = run_example(name, *args, cwd=tmp_path, data=shared_data)
     assert expected in out
+    if name == "estimators.py":  # the plot lands where the docstring says: the working dir
+        assert (tmp_path / "metaopt_history.png").stat().st_size > 0
+        assert "plot written to metaopt_history.png" in out
+
+
+def test_missing_data_is_named(tmp_path):
+    done = subprocess.run([sys.executable, str(EXAMPLES / "estimators.py")], text=True,
+                          capture_output=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "METAOPT_SHARED_DATA": str(tmp_path / "none")})
+    assert done.returncode == 1 and "set METAOPT_SHARED_DATA" in done.stderr
