@@ -30,7 +30,6 @@ def list_spaces(task: str | None = None) -> list[str]:
 ALL = "all"  # every registered space, combined
 
 
-@lru_cache(maxsize=64)
 def get_space(name: str) -> SearchSpace:
     """The search space registered as ``name`` (or one of its aliases).
 
@@ -38,11 +37,21 @@ def get_space(name: str) -> SearchSpace:
     ignored) name a :class:`~metaopt.spaces.CombinedSpace` whose parameter ``"space"``
     chooses the model family.
     """
-    if isinstance(name, str):
-        name = name.strip()  # "svm + knn" as "svm+knn"
+    if not isinstance(name, str):  # a list failed with "unhashable type: 'list'"
+        hint = (f" (a list of names: {'+'.join(map(str, name))!r})"
+                if isinstance(name, (list, tuple)) else
+                "; a SearchSpace is used as it is" if isinstance(name, SearchSpace) else "")
+        raise TypeError(f"get_space takes a space's name, a str, got "
+                        f"{type(name).__name__}{hint}")
+    # "svm + knn" as "svm+knn" (the same cached object)
+    return _get_space("+".join(part.strip() for part in name.split("+")))
+
+
+@lru_cache(maxsize=64)
+def _get_space(name: str) -> SearchSpace:
     if name == ALL:
         return combine(list(SPACES.values()), name=ALL)
-    if isinstance(name, str) and "+" in name:
+    if "+" in name:
         return combine([_registered(part.strip(), joined=name) for part in name.split("+")])
     return _registered(name)
 

@@ -915,3 +915,16 @@ def test_own_space_honours_the_step_of_its_distributions():
     # the registered spaces have no step: their ints still take every value
     assert get_space("svm").check_params({"C": 1.0, "kernel": "poly", "gamma": 0.1, "degree": 3,
                                           "coef0": 0.0}, "classification")["degree"] == 3
+
+
+def test_get_space_of_no_name_says_it_takes_a_str():
+    """A list of names failed with "unhashable type: 'list'"."""
+    with pytest.raises(TypeError, match=r"takes a space's name, a str, got list \(a list of "
+                                        r"names: 'svm\+knn'\)"):
+        get_space(["svm", "knn"])
+    with pytest.raises(TypeError, match="got SearchSpace; a SearchSpace is used as it is"):
+        get_space(get_space("svm"))
+    with pytest.raises(TypeError, match="got NoneType"):
+        get_space(None)
+    assert get_space(" svm + knn ") is get_space("svm+knn")
+
