@@ -67,6 +67,11 @@ class Param:
     def default_for(self, task: str) -> Any:
         return self.task_defaults.get(task, self.default)
 
+    def __hash__(self) -> int:
+        # the generated hash failed on the task_defaults dict (so did a space's, and a
+        # space as a dict key or an lru_cache argument); equal records share these fields
+        return hash((self.name, self.distribution, self.condition, self.tasks))
+
 
 def _is_bool(value: Any) -> bool:
     return isinstance(value, (bool, np.bool_))

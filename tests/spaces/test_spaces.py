@@ -928,3 +928,12 @@ def test_get_space_of_no_name_says_it_takes_a_str():
         get_space(None)
     assert get_space(" svm + knn ") is get_space("svm+knn")
 
+
+def test_spaces_and_params_are_hashable():
+    """Frozen records whose hash failed ("unhashable type: 'dict'", the task_defaults):
+    a space could not key a dict nor be an lru_cache argument."""
+    rf, svm = get_space("random_forest"), get_space("svm")
+    assert len({rf, svm, get_space("all"), get_space("random_forest")}) == 3
+    assert hash(rf.params[1]) == hash(get_space("extra_trees").params[1])
+    own = SearchSpace(name="my_svm", params=svm.params, build_model=svm.build_model)
+    assert own != svm and {own, svm} == {svm, own}
