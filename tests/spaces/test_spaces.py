@@ -937,3 +937,29 @@ def test_spaces_and_params_are_hashable():
     assert hash(rf.params[1]) == hash(get_space("extra_trees").params[1])
     own = SearchSpace(name="my_svm", params=svm.params, build_model=svm.build_model)
     assert own != svm and {own, svm} == {svm, own}
+
+
+def test_docs_own_space_snippet_runs():
+    """docs/spaces.md said nothing on how to define a space of one's own."""
+    import pickle
+    import sys
+    import types
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "spaces.md").read_text()
+    code = docs.split("<!-- own-space -->\n```python\n", 1)[1].split("```", 1)[0]
+    module = types.ModuleType("own_space_snippet")
+    sys.modules[module.__name__] = module  # its build_model pickles by reference
+    try:
+        exec(compile(code, "docs/spaces.md", "exec"), module.__dict__)
+        both, space = module.both, module.my_space
+        assert both.tasks == ("regression",)
+        X = np.random.default_rng(0).normal(size=(40, 3))
+        y = X @ [1.0, 2.0, 0.0]
+        assert module.model.fit(X, y).score(X, y) > 0.5
+        params = space.sample(optuna.trial.FixedTrial({"kind": "lasso", "alpha": 0.1}),
+                              "regression")
+        fitted = pickle.loads(pickle.dumps(space.build(params, "regression").fit(X, y)))
+        assert fitted.named_steps["model"].__class__.__name__ == "Lasso"
+        assert pickle.loads(pickle.dumps(space)) == space
+    finally:
+        del sys.modules[module.__name__]
