@@ -83,8 +83,9 @@ def test_estimator_examples(tmp_path, shared_data, name, args, expected):
         assert "plot written to metaopt_history.png" in out
 
 
-def test_missing_data_is_named(tmp_path):
-    done = subprocess.run([sys.executable, str(EXAMPLES / "estimators.py")], text=True,
+@pytest.mark.parametrize("name", ["estimators.py", "nas_prior.py"])
+def test_missing_data_is_named(tmp_path, name):
+    done = subprocess.run([sys.executable, str(EXAMPLES / name)], text=True,
                           capture_output=True, timeout=120, cwd=tmp_path,
                           env={**os.environ, "METAOPT_SHARED_DATA": str(tmp_path / "none")})
     assert done.returncode == 1 and "set METAOPT_SHARED_DATA" in done.stderr
