@@ -1,6 +1,6 @@
 """Warm starts without a single fit, then the meta-model's ranker adapting to real results.
 
-    python examples/warm_start.py                                  # pmlb credit_g
+    python examples/warm_start.py                                  # pmlb credit_g, ~8 s
     python examples/warm_start.py --dataset vehicle --space extra_trees --evaluations 6
 
 1. ``metaopt.suggest``: the shipped meta-model's first configurations of ``--space`` for
@@ -9,16 +9,22 @@
 2. ``MetaModel.propose``: evaluate configurations by 3-fold cross-validation one at a
    time; after the warm start, the Meta-SGD ranker adapts to the scores seen so far and
    picks the next one (every 4th pick is a random one, for exploration).
+   One line per evaluation: its CV score, where it came from (portfolio, ranker or
+   random) and why; then the best configuration found.
 The same loop runs inside ``MetaSampler`` and ``MetaOptClassifier``.
+
+Data: the pmlb copy in ``$METAOPT_SHARED_DATA/pmlb`` (by default ``../shared/data/pmlb``
+beside the repository), one ``<name>/<name>.tsv.gz`` per dataset, as in PMLB's
+``datasets/`` folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
-import pandas as pd
 from sklearn.model_selection import cross_val_score
 
 import metaopt
@@ -30,15 +36,21 @@ SHARED = Path(os.environ.get("METAOPT_SHARED_DATA",
                              Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
+def pmlb_root() -> Path:
+    root = SHARED / "pmlb"
+    if not root.is_dir():
+        sys.exit(f"no pmlb data at {root}: set METAOPT_SHARED_DATA to the folder that "
+                 "holds pmlb/ (one <name>/<name>.tsv.gz per dataset, as in PMLB's datasets/)")
+    return root
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="credit_g", help="a pmlb dataset name")
     parser.add_argument("--space", default="hist_gradient_boosting")
     parser.add_argument("--evaluations", type=int, default=8)
     args = parser.parse_args()
-    data = LocalSource(SHARED / "pmlb").load(args.dataset)
-    pd.set_option("display.max_colwidth", 120)
-    pd.set_option("display.width", 200)
+    data = LocalSource(pmlb_root()).load(args.dataset)
 
     picks = metaopt.suggest(data, space=args.space, n=3)
     print(picks.attrs["summary"])  # the data, its nearest known datasets
