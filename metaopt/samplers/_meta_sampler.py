@@ -283,6 +283,11 @@ class MetaSampler(BaseSampler):
             raise ValueError("pass dataset or meta_features, not both")
         if task not in (None, *TASK_TYPES):
             raise ValueError(f"task must be one of {TASK_TYPES} or None, got {task!r}")
+        if space is not None and not isinstance(space, str):
+            raise TypeError("space must be the name of a space with a meta-model (a str, "
+                            f"e.g. 'svm' or 'svm+knn') or None, got {type(space).__name__}: "
+                            "a space of your own has no meta-model (train one with "
+                            "`metaopt train-meta-model` and pass meta_model=)")
         if space is not None and meta_model is None:
             shipped_space(space)  # a ValueError naming the known spaces
         if isinstance(meta_model, (str, os.PathLike)):

@@ -1297,3 +1297,14 @@ def test_dataset_as_a_list_of_x_and_y(pmlb_root):
     pd.testing.assert_series_equal(listed._meta_features, paired._meta_features)
     with pytest.raises(ValueError, match="dataset must be"):
         MetaSampler(space="svm", dataset=[ds.X])
+
+
+def test_a_space_object_instead_of_a_name_is_refused_with_what_to_pass():
+    """MetaSampler(space=get_space("svm")) failed with "argument of type 'SearchSpace' is
+    not iterable"."""
+    from metaopt.spaces import get_space
+
+    with pytest.raises(TypeError, match=r"space must be the name of a space with a "
+                                        r"meta-model \(a str, e.g. 'svm'"):
+        MetaSampler(space=get_space("svm"))
+    assert MetaSampler(space="svm") is not None
