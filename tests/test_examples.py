@@ -83,7 +83,8 @@ def test_estimator_examples(tmp_path, shared_data, name, args, expected):
         assert "plot written to metaopt_history.png" in out
 
 
-@pytest.mark.parametrize("name", ["estimators.py", "nas_prior.py", "warm_start.py", "own_meta_model.py"])
+@pytest.mark.parametrize("name", ["estimators.py", "nas_prior.py", "warm_start.py",
+                                  "own_meta_model.py", "optuna_sampler.py"])
 def test_missing_data_is_named(tmp_path, name):
     done = subprocess.run([sys.executable, str(EXAMPLES / name)], text=True,
                           capture_output=True, timeout=120, cwd=tmp_path,
