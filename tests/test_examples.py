@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+OPTUNAHUB_EXAMPLE = EXAMPLES.parent / "docs" / "optunahub" / "metaopt_sampler" / "example.py"
 
 
 def run_example(name: str, *args: str, cwd=None, data=None) -> str:
@@ -90,3 +91,12 @@ def test_missing_data_is_named(tmp_path, name):
                           capture_output=True, timeout=120, cwd=tmp_path,
                           env={**os.environ, "METAOPT_SHARED_DATA": str(tmp_path / "none")})
     assert done.returncode == 1 and "set METAOPT_SHARED_DATA" in done.stderr
+
+
+def test_optunahub_example(tmp_path):
+    # the OptunaHub package's example.py (no data needed), run from another directory
+    out = run_example(str(OPTUNAHUB_EXAMPLE), cwd=tmp_path)
+    assert "first warm-start configurations:" in out
+    assert "#3: ranker adapted on 3 evaluation(s)" in out
+    assert [line.split()[0] for line in out.splitlines()[-5:]] == ["1", "3", "5", "10", "20"]
+    assert not any(tmp_path.iterdir())  # it writes nothing

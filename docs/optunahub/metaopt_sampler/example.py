@@ -5,7 +5,12 @@ other datasets; see ``metaopt/_models/svm@classification/CARD.md``): its first p
 are the portfolio's, the same for every dataset; from the 4th trial its ranker adapts
 to the trials so far and reads this dataset's meta-features.
 
-    python example.py            # with metaopt installed; optunahub is optional
+    python example.py            # with metaopt installed; optunahub is optional; ~7 s
+
+Prints the first three warm-start configurations, why each of the first five
+MetaSampler trials was chosen, and the best CV accuracy of both samplers after 1, 3, 5,
+10 and 20 trials (MetaSampler ahead from the first trial here: one dataset, one seed).
+No files are written and no data is downloaded.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-import pandas as pd
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
@@ -45,7 +49,7 @@ def objective(trial: optuna.Trial) -> float:
 
 if __name__ == "__main__":
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    meta = MetaSampler(space=SPACE, dataset=(X, pd.Series(y)), seed=SEED)
+    meta = MetaSampler(space=SPACE, dataset=(X, y), seed=SEED)
     print("first warm-start configurations:")
     print(meta.warm_start(3)[["params", "expected_regret"]].to_string())
 
@@ -62,5 +66,5 @@ if __name__ == "__main__":
 
     print("\nbest 3-fold CV accuracy so far")
     print(f"{'trials':>6} " + " ".join(f"{n:>12}" for n in curves))
-    for k in (1, 3, 5, 10, 20):
+    for k in sorted({1, 3, 5, 10, 20, N_TRIALS} & set(range(1, N_TRIALS + 1))):
         print(f"{k:>6} " + " ".join(f"{c[k - 1]:>12.4f}" for c in curves.values()))
