@@ -78,16 +78,27 @@ class _RandomTrial:
     def suggest_categorical(self, name: str, choices):
         return choices[int(self._rng.integers(len(choices)))]
 
-    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
+    def suggest_float(self, name: str, low: float, high: float, *,
+                      step: float | None = None, log: bool = False) -> float:
         if log:
             return float(np.exp(self._rng.uniform(np.log(low), np.log(high))))
-        return float(self._rng.uniform(low, high))
+        return _on_grid(float(self._rng.uniform(low, high)), low, high, step)
 
-    def suggest_int(self, name: str, low: int, high: int, *, log: bool = False) -> int:
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1,
+                    log: bool = False) -> int:
         if log:
             value = np.exp(self._rng.uniform(np.log(low), np.log(high + 1)))
             return int(min(max(np.floor(value), low), high))
-        return int(self._rng.integers(low, high + 1))
+        return int(_on_grid(self._rng.integers(low, high + 1), low, high, step))
+
+
+def _on_grid(value: float, low: float, high: float, step: float | None) -> float:
+    """``value`` moved to the nearest ``low + k * step`` within ``[low, high]`` (a
+    distribution's ``step``; None or 1 for an int: as it is)."""
+    if step is None or step == 1:
+        return value
+    k = min(round((value - low) / step), int((high - low) // step))
+    return type(low)(low + k * step)
 
 
 class _LocalTrial(_RandomTrial):
@@ -114,15 +125,19 @@ class _LocalTrial(_RandomTrial):
         # clipped after the back-transform: exp(log(high)) may exceed high by a rounding error
         return float(np.clip(back(moved), low, high))
 
-    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
-        value = self._step(name, low, high, log)
-        return super().suggest_float(name, low, high, log=log) if value is None else value
-
-    def suggest_int(self, name: str, low: int, high: int, *, log: bool = False) -> int:
+    def suggest_float(self, name: str, low: float, high: float, *,
+                      step: float | None = None, log: bool = False) -> float:
         value = self._step(name, low, high, log)
         if value is None:
-            return super().suggest_int(name, low, high, log=log)
-        return int(min(max(round(value), low), high))
+            return super().suggest_float(name, low, high, step=step, log=log)
+        return _on_grid(value, low, high, step)
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1,
+                    log: bool = False) -> int:
+        value = self._step(name, low, high, log)
+        if value is None:
+            return super().suggest_int(name, low, high, step=step, log=log)
+        return int(_on_grid(min(max(round(value), low), high), low, high, step))
 
 
 def _standardized(values: np.ndarray) -> np.ndarray:

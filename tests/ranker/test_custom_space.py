@@ -57,3 +57,33 @@ def test_a_meta_model_of_imported_studies_serves_a_meta_sampler(pmlb_root, tmp_p
         assert trial.system_attrs["metaopt:source"].split()[0] in ("portfolio", "ranker",
                                                                    "random")
         assert trial.params == model.space.check_params(trial.params, "classification")
+
+
+def test_candidates_of_a_space_with_steps_are_on_its_grid():
+    """SearchSpace.sample passes a distribution's step since 2026-12-05: the meta-model's
+    own random and local candidate draws refused it (TypeError: unexpected keyword
+    argument 'step') and every MetaSampler proposal failed."""
+    from optuna.distributions import FloatDistribution, IntDistribution
+    from sklearn.linear_model import Ridge
+
+    from metaopt.ranker._metamodel import _LocalTrial, _RandomTrial
+    from metaopt.spaces import Param, SearchSpace, get_space
+
+    space = SearchSpace(
+        name="stepped_ridge",
+        params=(Param("alpha", FloatDistribution(0.0, 1.0, step=0.25), 0.5),
+                Param("k", IntDistribution(2, 10, step=2), 4)),
+        build_model=lambda params, task, random_state: Ridge(alpha=params["alpha"]),
+        tasks=("regression",),
+    )
+    drawn = [space.sample(_RandomTrial(seed), "regression") for seed in range(30)]
+    drawn += [space.sample(_LocalTrial({"alpha": 0.5, "k": 6}, seed, scale=0.5), "regression")
+              for seed in range(30)]
+    assert {d["k"] for d in drawn} <= {2, 4, 6, 8, 10} and len({d["k"] for d in drawn}) > 2
+    assert {d["alpha"] for d in drawn} <= {0.0, 0.25, 0.5, 0.75, 1.0}
+    for d in drawn:
+        assert space.check_params(d, "regression") == d
+    # a registered space (no step) draws as before: ints take every value
+    knn = get_space("knn")
+    ks = {knn.sample(_RandomTrial(seed), "classification")["n_neighbors"] for seed in range(60)}
+    assert any(k % 2 for k in ks) and any(k % 2 == 0 for k in ks)
