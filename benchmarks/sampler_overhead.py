@@ -56,15 +56,16 @@ class _RecordingTrial:
         self.distributions[name] = CategoricalDistribution(choices)
         return choices[int(self.rng.integers(len(choices)))]
 
-    def suggest_int(self, name, low, high, *, log=False):
-        self.distributions[name] = IntDistribution(low, high, log=log)
+    def suggest_int(self, name, low, high, *, step=1, log=False):  # (no registered space steps)
+        self.distributions[name] = IntDistribution(low, high, log=log, step=step)
         if log:
             value = int(np.floor(np.exp(self.rng.uniform(np.log(low), np.log(high + 1)))))
             return min(max(value, low), high)
         return int(self.rng.integers(low, high + 1))
 
-    def suggest_float(self, name, low, high, *, log=False):
-        self.distributions[name] = optuna.distributions.FloatDistribution(low, high, log=log)
+    def suggest_float(self, name, low, high, *, step=None, log=False):
+        self.distributions[name] = optuna.distributions.FloatDistribution(low, high, log=log,
+                                                                          step=step)
         if log:
             return float(np.exp(self.rng.uniform(np.log(low), np.log(high))))
         return float(self.rng.uniform(low, high))
