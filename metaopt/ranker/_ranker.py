@@ -23,14 +23,10 @@ from metaopt.ranker._matrix import PerformanceMatrix, check_matrix
 from metaopt.ranker._scaling import MetaFeatureScaler
 from metaopt.ranker._spaces import resolve_space
 from metaopt.spaces import SearchSpace
+from metaopt.spaces._base import is_missing
 
 RANKER_FORMAT = "metaopt-ranker/2"  # 2: checksummed files (metaopt._model_files)
 ALGORITHMS = {"metasgd": MetaSGD, "maml": MAML, "anil": ANIL, "none": None}
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, numbers.Real) and not isinstance(value, bool)
-                             and np.isnan(float(value)))
 
 
 def _row_config(row: Mapping[str, Any], space: SearchSpace | None) -> dict[str, Any]:
@@ -41,7 +37,7 @@ def _row_config(row: Mapping[str, Any], space: SearchSpace | None) -> dict[str, 
         p.name for p in space.params if isinstance(p.distribution, IntDistribution)}
     config = {}
     for name, value in row.items():
-        if _missing(value):
+        if is_missing(value):
             continue
         if isinstance(value, np.generic):
             value = value.item()

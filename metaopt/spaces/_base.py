@@ -138,7 +138,7 @@ def _on_step(dist: FloatDistribution, value: float) -> bool:
     return math.isclose(k, round(k), rel_tol=0, abs_tol=1e-8)
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
     """None or NaN: how tables of configurations (YAHPO's, TabRepo's) leave out an inactive
     parameter."""
     return value is None or (isinstance(value, float) and math.isnan(value))
@@ -292,7 +292,7 @@ class SearchSpace:
             )
         # None or NaN leaves a parameter out (as in Optuna's trials_dataframe() and other
         # tables of configurations): fine when inactive, refused when active
-        left_out = [k for k in dists if k in params and _is_missing(params[k])]
+        left_out = [k for k in dists if k in params and is_missing(params[k])]
         checked = {k: _check_value(self.name, k, dists[k], params[k])
                    for k in dists if k in params and k not in left_out}
         flags = self._activity(checked)
@@ -399,7 +399,7 @@ class SearchSpace:
                         f"{self.name}: parameter {p.name!r} is required to encode; "
                         f"accepted: {_describe(d)}"
                     )
-                if p.name in params and not _is_missing(params[p.name]):
+                if p.name in params and not is_missing(params[p.name]):
                     _check_value(self.name, p.name, d, params[p.name])  # unused, yet valid
                 continue  # inactive: zeros, its active flag too
             value = _check_value(self.name, p.name, d, params[p.name])
