@@ -521,8 +521,8 @@ class _MetaOptSearch(BaseEstimator):
         # data fails here, not in every trial): scikit-learn's warning about them (a class
         # with fewer rows than folds) was shown again at every trial
         folds = list(cv.split(X, y))
-        if self._task == "regression" and _scores_r2(self.scoring or self._scoring_name) and (
-                min(len(test) for _, test in folds) < 2):
+        r2 = _scores_r2(self.scoring or self._scoring_name)
+        if self._task == "regression" and r2 and min(len(test) for _, test in folds) < 2:
             # every trial failed with this, after scikit-learn's warning for every fold
             # (90 of them for 3 trials of LeaveOneOut on 30 rows)
             raise ValueError(f"cv={cv!r} has a test fold of one row, on which R² is "
@@ -535,7 +535,7 @@ class _MetaOptSearch(BaseEstimator):
             space=space.name, meta_features=self.meta_features_, task=task,
             meta_model=self.meta_model, seed=self.random_state,
             # R^2 has no lower bound; the shipped models learned it floored at 0
-            worst_value=0.0 if _scores_r2(self.scoring or self._scoring_name) else None,
+            worst_value=0.0 if r2 else None,
             # a meta-model with time_fraction > 0 skips what would not finish in time
             time_budget=None if deadline is None else max(deadline - time.perf_counter(),
                                                           1e-3))
