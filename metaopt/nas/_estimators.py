@@ -186,7 +186,6 @@ class _BaseMetaMLP(BaseEstimator):
         if groups is not None:  # (stacklevel: the caller of fit, and its decorator)
             warn_groups_ignored(self.cv, stacklevel=4)
         counts = np.bincount(y) if self._task == "classification" else np.zeros(1, int)
-        stratify = counts.min() >= (self.cv if _is_int(self.cv) else 2)
         if _is_int(self.cv):
             if n < 2 * self.cv:
                 raise ValueError(f"cv={self.cv} needs at least {2 * self.cv} samples, got "
@@ -200,15 +199,20 @@ class _BaseMetaMLP(BaseEstimator):
                 return list(cls(self.cv, shuffle=True, random_state=seed).split(
                     np.zeros(n), y))
         n_val = int(round(self.cv * n))
-        min_val = 2 if self._task == "regression" else 1  # R^2 of one row is undefined
+        min_val = self._min_validation_rows()
         if n_val < min_val or n - n_val < 2:
             raise ValueError(f"cv={self.cv} leaves fewer than {min_val} validation or fewer "
                              f"than 2 training rows with {n} sample(s)")
-        if stratify and n_val >= len(np.unique(y)) and n - n_val >= len(np.unique(y)):
+        n_classes = len(np.unique(y))
+        if counts.min() >= 2 and n_val >= n_classes and n - n_val >= n_classes:
             split = StratifiedShuffleSplit(1, test_size=n_val, random_state=seed)
         else:
             split = ShuffleSplit(1, test_size=n_val, random_state=seed)
         return list(split.split(np.zeros(n), y))
+
+    def _min_validation_rows(self) -> int:
+        """Rows a validation split needs: 2 for R² (undefined on one row), 1 for accuracy."""
+        return 2 if self._task == "regression" else 1
 
     def _given_splits(self, y: np.ndarray, seed: int,
                       groups) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -218,7 +222,7 @@ class _BaseMetaMLP(BaseEstimator):
         cv = checked_splitter(self.cv, rows, y, groups, self._task == "classification",
                               seed, stacklevel=6)
         splits = [(np.asarray(train), np.asarray(val)) for train, val in cv.split(rows, y)]
-        min_val = 2 if self._task == "regression" else 1
+        min_val = self._min_validation_rows()
         for i, (train, val) in enumerate(splits):
             if len(train) < 2 or len(val) < min_val:
                 raise ValueError(f"cv={self.cv!r}: split {i} has {len(train)} training and "
