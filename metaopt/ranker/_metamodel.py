@@ -321,7 +321,8 @@ class MetaModel:
 
         ``matrix`` is a :class:`PerformanceMatrix` (from a knowledge base ``kb``:
         ``PerformanceMatrix.from_frame(kb.to_frame(), space)``). The settings are checked
-        before any meta-training."""
+        before any meta-training, which shows the ranker's progress bars (pass
+        ``ranker=ConfigRanker(progress=False)`` for none)."""
         check_matrix(matrix, "MetaModel.fit")
         cls._check_policy(**kwargs)
         ranker = copy.deepcopy(ranker) if ranker is not None else ConfigRanker()

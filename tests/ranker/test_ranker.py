@@ -451,3 +451,17 @@ def test_min_distance_leaves_out_near_copies_of_evaluated_configurations(pmlb_ro
     assert loaded.min_distance == 0.05
     with pytest.raises(ValueError, match=r"min_distance must be in \[0, 1\]"):
         MetaModel(model.portfolio, min_distance=2.0)
+
+
+def test_fit_shows_a_bar_per_member_by_default(tabrepo_matrix, split, capsys):
+    """Meta-training (minutes on a knowledge base) was silent by default, and progress=True
+    showed one bar per ensemble member without saying which member it counted."""
+    train = tabrepo_matrix.subset(split[0][:4])
+    ranker = ConfigRanker(n_ensemble=2, iterations=4, hidden=(8,), random_state=0).fit(train)
+    err = capsys.readouterr().err
+    for m in (1, 2):
+        assert f"tabrepo_lightgbm (classification): member {m}/2:" in err and "4/4" in err
+    assert [len(h["iteration"]) for h in ranker.histories_] == [4, 4]
+    ConfigRanker(n_ensemble=2, iterations=4, hidden=(8,), random_state=0,
+                 progress=False).fit(train)
+    assert capsys.readouterr().err == ""
