@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 import warnings
@@ -25,12 +26,42 @@ def _register_datasets(subparsers) -> None:
         "metafeatures", help="compute the meta-features of a CSV/TSV/parquet file",
         description="Compute metaopt's meta-features of one dataset file and print them.",
     )
+    _add_data_options(p)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_metafeatures)
+
+
+def _add_data_options(p) -> None:
+    """The options naming a table file's data, as each command that reads one takes them."""
     p.add_argument("--data", required=True, help="CSV, TSV (optionally .gz) or parquet file")
     p.add_argument("--target", required=True, help="name of the target column")
     p.add_argument("--task", choices=["classification", "regression"],
                    help="task type (inferred from the target when omitted)")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_cmd_metafeatures)
+    p.add_argument("--drop", nargs="+", action="extend", metavar="COL",
+                   help="columns that are no feature, such as a row id (a column that "
+                   "looks like one is warned about, not dropped)")
+
+
+def _load(args):
+    """The dataset of ``--data``/``--target``/``--task``, without the ``--drop`` columns."""
+    from dataclasses import replace
+
+    from metaopt.data import load_table
+
+    ds = load_table(args.data, args.target, args.task)
+    if not args.drop:
+        return ds
+    columns = list(ds.X.columns)
+    for name in args.drop:
+        if name == args.target:
+            raise ValueError(f"--drop {name}: that is the target column (--target)")
+        if name not in columns:
+            close = difflib.get_close_matches(name, columns, n=1)
+            raise ValueError(f"--drop {name}: {args.data} has no column {name!r}"
+                             + (f"; did you mean {close[0]!r}?" if close else ""))
+    if set(args.drop) >= set(columns):
+        raise ValueError(f"--drop leaves no feature column of {args.data}")
+    return replace(ds, X=ds.X.drop(columns=list(dict.fromkeys(args.drop))))
 
 
 def _register_suggest(subparsers) -> None:
@@ -39,11 +70,9 @@ def _register_suggest(subparsers) -> None:
         description="Warm-start configurations of a search space for a dataset file, with the "
         "reason for each (nearest known datasets, expected regret). No model is fitted.",
     )
-    p.add_argument("--data", required=True, help="CSV, TSV (optionally .gz) or parquet file")
-    p.add_argument("--target", required=True, help="name of the target column")
+    _add_data_options(p)
     p.add_argument("--space", required=True, help="search space with a shipped meta-model")
     p.add_argument("-n", type=int, default=5, help="number of configurations")
-    p.add_argument("--task", choices=["classification", "regression"])
     p.add_argument("--meta-model", help="directory of a saved MetaModel (default: shipped)")
     p.set_defaults(func=_cmd_suggest)
 
@@ -61,9 +90,8 @@ def _register_suggest(subparsers) -> None:
 
 def _cmd_suggest(args) -> int:
     from metaopt._suggest import suggest
-    from metaopt.data import load_table
 
-    ds = load_table(args.data, args.target, args.task)
+    ds = _load(args)  # suggest warns about a column that looks like a row id
     picks = suggest(ds, space=args.space, n=args.n, meta_model=args.meta_model)
     print(picks.attrs["summary"])
     if args.task is None:
@@ -101,9 +129,10 @@ def _cmd_suites(args) -> int:
 
 def _cmd_metafeatures(args) -> int:
     from metaopt import metafeatures
-    from metaopt.data import load_table
+    from metaopt._suggest import warn_id_columns
 
-    ds = load_table(args.data, args.target, args.task)
+    ds = _load(args)
+    warn_id_columns(ds)
     values = metafeatures.compute(ds.X, ds.y, ds.task, random_state=args.seed)
     print(f"{ds.name}: {ds.task}, {ds.n_samples} rows x {ds.n_features} features")
     print(values.to_string())

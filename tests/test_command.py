@@ -165,3 +165,31 @@ def test_train_meta_model_checks_its_arguments_before_training(tmp_path, capsys)
     err = capsys.readouterr().err
     assert "holds no knowledge-base meta-model" in err and "Errno" not in err
     assert not (tmp_path / "m").exists()
+
+
+def test_drop_a_row_id_column(pmlb_root, tmp_path, capsys):
+    """`metaopt suggest` and `metaopt metafeatures` counted backache's 'id' column (1 to
+    180, one per row) as a feature, with no warning and no way to leave it out."""
+    data = tmp_path / "backache.csv"
+    with gzip.open(pmlb_root / "backache" / "backache.tsv.gz", "rt") as src:
+        data.write_text(src.read().replace("\t", ","))
+    base = ["--data", str(data), "--target", "target"]
+    assert main(["suggest", *base, "--space", "knn", "-n", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "180 x 32" in captured.out
+    assert ("metaopt suggest: UserWarning: backache: column 'id' (180 distinct whole numbers "
+            "from 1 to 180, named like an id) looks like a row identifier") in captured.err
+    assert "--drop id on the command line" in captured.err
+    assert main(["suggest", *base, "--space", "knn", "-n", "1", "--drop", "id"]) == 0
+    captured = capsys.readouterr()
+    assert "180 x 31" in captured.out and "row identifier" not in captured.err
+    assert main(["metafeatures", *base]) == 0
+    assert "looks like a row identifier" in capsys.readouterr().err
+    assert main(["metafeatures", *base, "--drop", "id", "col_2"]) == 0
+    captured = capsys.readouterr()
+    assert "180 rows x 30 features" in captured.out and not captured.err
+    for drop, message in (("idd", f"--drop idd: {data} has no column 'idd'; did you mean 'id'?"),
+                          ("target", "--drop target: that is the target column (--target)")):
+        assert main(["metafeatures", *base, "--drop", drop]) == 2
+        captured = capsys.readouterr()
+        assert message in captured.err and not captured.out

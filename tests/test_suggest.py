@@ -1,7 +1,11 @@
-"""metaopt.suggest: clear errors for arguments of the wrong kind."""
+"""metaopt.suggest: clear errors for arguments of the wrong kind, and a warning for
+a column that looks like a row id."""
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import pytest
 
 import metaopt
@@ -34,3 +38,27 @@ def test_a_space_name_in_other_case_gets_a_suggestion(wine):
         metaopt.suggest(wine.X, wine.y, space="SVM")
     with pytest.raises(ValueError, match=r"did you mean 'random_forest'\?"):
         metaopt.suggest(wine.X, wine.y, space="Random_Forests")
+
+
+def test_a_column_that_looks_like_a_row_id_is_warned_about(pmlb_root, wine):
+    """backache's first column, 'id', numbers its rows 1 to 180: suggest counted it as a
+    feature (n_features and its statistics), so the nearest datasets and picks were off,
+    without a word. It is kept (a year can be a feature) but warned about, with how to
+    drop it; a string id and an unnamed row count too, and no real feature is named."""
+    backache = LocalSource(pmlb_root).load("backache")
+    with pytest.warns(UserWarning, match=r"backache: column 'id' \(180 distinct whole "
+                      r"numbers from 1 to 180, named like an id\) looks like a row "
+                      r"identifier.*X\.drop\(columns=\['id'\]\) in Python, --drop id "):
+        picks = metaopt.suggest(backache, space="knn", n=1)
+    assert "180 x 32" in picks.attrs["summary"]
+    X = wine.X.assign(PassengerId=[f"p{i}" for i in range(len(wine.X))],
+                      row=np.arange(len(wine.X), 0, -1))
+    with pytest.warns(UserWarning, match=r"columns 'PassengerId' \(178 distinct strings, "
+                      r"named like an id\); 'row' \(178 distinct whole numbers from 1 to "
+                      r"178\) look like row identifiers.*--drop PassengerId row on"):
+        metaopt.suggest(X, wine.y, space="knn", n=1)
+    for X, y in ((backache.X.drop(columns="id"), backache.y), (wine.X, wine.y)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            metaopt.suggest(X, y, space="knn", n=1)
+        assert not [w for w in caught if "row identifier" in str(w.message)]
