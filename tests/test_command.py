@@ -193,3 +193,19 @@ def test_drop_a_row_id_column(pmlb_root, tmp_path, capsys):
         assert main(["metafeatures", *base, "--drop", drop]) == 2
         captured = capsys.readouterr()
         assert message in captured.err and not captured.out
+
+
+def test_build_kb_refuses_the_other_kind_of_suites_option(pmlb_root, tmp_path, capsys):
+    """`build-kb --cache-dir DIR` with a local (PMLB) suite built from --root and never
+    looked at DIR, without a word; --root with an OpenML suite was as silently unused."""
+    store = tmp_path / "kb.sqlite"
+    quick = ["--limit", "1", "--spaces", "knn", "--n-configs", "1", "--cv-folds", "2",
+             "--max-rows", "100", "--no-progress", "--store", str(store)]
+    assert main(["build-kb", "--suite", "pmlb-classification", "--root", str(pmlb_root),
+                 "--cache-dir", str(tmp_path / "cache"), *quick]) == 2
+    captured = capsys.readouterr()
+    assert ("--cache-dir: not used with suite 'pmlb-classification' (a local directory "
+            "suite, read from --root") in captured.err and not captured.out
+    assert main(["build-kb", "--suite", "openml-cc18", "--root", str(pmlb_root), *quick]) == 2
+    assert "--root: not used with suite 'openml-cc18' (an OpenML suite" in capsys.readouterr().err
+    assert not store.exists()
