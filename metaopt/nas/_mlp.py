@@ -6,12 +6,13 @@ import copy
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
 from metaopt._fitted import checked_sample_weight, densified, unfitted_on_error
@@ -243,8 +244,15 @@ class _BaseMLP(BaseEstimator):
         loss, in training and in the early-stopping validation loss.
         """
         self._check_params()
-        X, y = validate_data(self, X, y, accept_sparse=_SPARSE, dtype=[np.float64, np.float32])
+        # y as scikit-learn's MLPs take it: 2-D accepted here, a column (n, 1) raveled
+        # with scikit-learn's warning; a subclass decides whether it takes more columns
+        X, y = validate_data(self, X, y, accept_sparse=_SPARSE, dtype=[np.float64, np.float32],
+                             multi_output=True)
         X = densified(X, f"{type(self).__name__} trains")
+        if sp.issparse(y):
+            y = y.toarray()
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         sample_weight = checked_sample_weight(sample_weight, X)
         target, n_out = self._encode_target(y)
         self.x_mean_, self.x_scale_ = _standardise(X)
@@ -391,6 +399,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     """
 
     def _encode_target(self, y: np.ndarray) -> tuple[torch.Tensor, int]:
+        if y.ndim == 2:
+            raise ValueError(
+                f"MLPClassifier takes one label per row, got y of shape {y.shape}: "
+                "multilabel and multi-output classification are not supported; fit one "
+                "classifier per column (sklearn.multioutput.MultiOutputClassifier"
+                "(MLPClassifier())) or use sklearn.neural_network.MLPClassifier")
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
@@ -439,10 +453,19 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     Parameters are those of :class:`MLPClassifier`.
 
+    ``y`` of shape (n_samples, n_outputs) is multi-output regression, as with
+    scikit-learn's ``MLPRegressor``: one output unit per column, each column standardised
+    on its own, the loss the mean squared error over all of them, and :meth:`predict`
+    returns (n_samples, n_outputs). A single column, (n_samples, 1), is taken as a 1-D
+    ``y`` (with scikit-learn's ``DataConversionWarning``) and predicted as (n_samples,).
+    Multi-output since 2026-12-05; before, a 2-D ``y`` raised "y should be a 1d array".
+
     Attributes
     ----------
     n_features_in_ : int
-    y_mean_, y_scale_ : float
+    n_outputs_ : int
+        Number of target columns (1 for a 1-D ``y``).
+    y_mean_, y_scale_ : float, or ndarray of shape (n_outputs,) for a 2-D ``y``
         Target standardisation, undone in :meth:`predict`.
     model_ : torch.nn.Module
     n_epochs_ : int
@@ -450,14 +473,25 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     best_loss_ : float
     """
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
     def _encode_target(self, y: np.ndarray) -> tuple[torch.Tensor, int]:
         y = np.asarray(y, dtype=np.float64)
-        self.y_mean_, self.y_scale_ = (float(v) for v in _standardise(y))
-        return torch.tensor((y - self.y_mean_) / self.y_scale_, dtype=torch.float32)[:, None], 1
+        self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+        self.y_mean_, self.y_scale_ = _standardise(y)  # per column
+        if y.ndim == 1:
+            self.y_mean_, self.y_scale_ = float(self.y_mean_), float(self.y_scale_)
+        target = (y - self.y_mean_) / self.y_scale_
+        return torch.tensor(target.reshape(len(y), -1), dtype=torch.float32), self.n_outputs_
 
     def _loss(self) -> nn.Module:
         return nn.MSELoss(reduction="none")
 
     def predict(self, X) -> np.ndarray:
-        """Predicted target values."""
-        return self._forward(X)[:, 0] * self.y_scale_ + self.y_mean_
+        """Predicted target values: (n_samples,) when fitted on a 1-D ``y`` (or a single
+        column), else (n_samples, n_outputs)."""
+        pred = self._forward(X) * self.y_scale_ + self.y_mean_
+        return pred[:, 0] if np.ndim(self.y_mean_) == 0 else pred

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_wine, make_classification, make_regression
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from metaopt.nas import MLPClassifier, MLPRegressor, build_mlp
@@ -256,3 +257,70 @@ def test_a_model_fitted_on_another_device_is_pickled_on_the_cpu():
     assert restored.device_ == torch.device("cpu")
     np.testing.assert_array_equal(restored.predict_proba(X), expected)
     assert model.device_ == torch.device("cuda")  # the fitted model itself is unchanged
+
+
+def _auto_price(shared_data):
+    """pmlb's autoPrice (159 cars, real): price, city and highway mpg as three targets of
+    very different scales (about 1e4 and 30), the other 13 columns as features."""
+    import pandas as pd
+    from sklearn.model_selection import train_test_split
+
+    table = pd.read_csv(shared_data / "pmlb" / "207_autoPrice" / "207_autoPrice.tsv.gz",
+                        sep="\t")
+    targets = ["target", "city-mpg", "highway-mpg"]
+    X, Y = table.drop(columns=targets).to_numpy(), table[targets].to_numpy()
+    return train_test_split(X, Y, test_size=0.3, random_state=0)
+
+
+MULTI = dict(width=32, max_epochs=200, batch_size=32, learning_rate=3e-3,
+             n_iter_no_change=20, weight_decay=1e-2)
+
+
+def test_the_regressor_fits_several_targets_at_once(shared_data):
+    """A 2-D y, which scikit-learn's MLPRegressor takes, raised 'y should be a 1d array'.
+    Now one output unit per column, each column standardised on its own (price, 1e4,
+    does not drown the mpg columns), as good as one single-output fit per column; R² is
+    scikit-learn's uniform average; a column y is a 1-D y, as for scikit-learn."""
+    from sklearn.metrics import r2_score
+
+    X_tr, X_te, Y_tr, Y_te = _auto_price(shared_data)
+    model = MLPRegressor(**MULTI, random_state=0).fit(X_tr, Y_tr)
+    assert model.n_outputs_ == 3 and model.model_[-1].out_features == 3
+    np.testing.assert_allclose(model.y_mean_, Y_tr.mean(axis=0))
+    np.testing.assert_allclose(model.y_scale_, Y_tr.std(axis=0))
+    pred = model.predict(X_te)
+    assert pred.shape == Y_te.shape and pred.dtype == np.float64
+    per_column = r2_score(Y_te, pred, multioutput="raw_values")
+    assert model.score(X_te, Y_te) == pytest.approx(per_column.mean())
+    single = [r2_score(Y_te[:, j], MLPRegressor(**MULTI, random_state=0)
+                       .fit(X_tr, Y_tr[:, j]).predict(X_te)) for j in range(3)]
+    assert per_column.min() > 0.6 and per_column.mean() > np.mean(single) - 0.1
+
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        column = MLPRegressor(**FAST, random_state=0).fit(X_tr, Y_tr[:, :1])
+    flat = MLPRegressor(**FAST, random_state=0).fit(X_tr, Y_tr[:, 0])
+    assert column.n_outputs_ == 1 and column.predict(X_te).shape == (len(X_te),)
+    np.testing.assert_array_equal(column.predict(X_te), flat.predict(X_te))
+
+
+def test_sample_weight_weights_every_output(shared_data):
+    """With a 2-D y, a row of weight 0 is left out of every output's loss."""
+    X_tr, X_te, Y_tr, Y_te = _auto_price(shared_data)
+    corrupt = np.arange(len(Y_tr)) % 2 == 0
+    shifted = Y_tr + np.where(corrupt, 3.0, 0.0)[:, None] * Y_tr.std(axis=0)
+    weights = (~corrupt).astype(float)
+    weighted = MLPRegressor(**MULTI, random_state=0).fit(X_tr, shifted, sample_weight=weights)
+    plain = MLPRegressor(**MULTI, random_state=0).fit(X_tr, shifted)
+    assert weighted.score(X_te, Y_te) > 0.5 > plain.score(X_te, Y_te)
+
+
+def test_the_classifier_refuses_a_multilabel_y_and_says_so():
+    """A 2-D y raised scikit-learn's 'y should be a 1d array', which did not say that
+    multilabel is unsupported nor what to use instead."""
+    X, y = load_wine(return_X_y=True)
+    labels = np.column_stack([y == 0, y == 1]).astype(int)
+    with pytest.raises(ValueError, match=r"got y of shape \(178, 2\): multilabel and "
+                       "multi-output classification are not supported.*MultiOutputClassifier"):
+        MLPClassifier(**FAST).fit(X, labels)
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        assert MLPClassifier(max_epochs=2).fit(X, y[:, None]).predict(X).shape == (178,)
