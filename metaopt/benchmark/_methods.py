@@ -215,7 +215,9 @@ class MetaOpt:
     def fit(self, train: PerformanceMatrix) -> None:
         from metaopt.ranker import ConfigRanker, MetaModel
 
-        self.model_ = MetaModel.fit(train, ranker=ConfigRanker(**self.ranker_options),
+        # the runner's bar counts the jobs: no bar per ranker member inside it
+        ranker = ConfigRanker(**{"progress": False, **self.ranker_options})
+        self.model_ = MetaModel.fit(train, ranker=ranker,
                                     n_warmup=self.n_warmup, exploration=self.exploration,
                                     n_random=self.n_random, random_after_tie=self.random_after_tie,
                                     covariance_weight=self.covariance_weight)

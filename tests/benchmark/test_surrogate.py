@@ -235,6 +235,15 @@ def test_yahpo_metaopt_ranker_trains_on_the_surrogate_space(yahpo_dir):
     assert result.curves["regret"].between(0, 1).all()
 
 
+def test_metaopt_method_trains_without_a_bar_of_its_own(tabrepo_matrix, split, capsys):
+    """The runner's bar counts the jobs; the ranker's per-member bars (on by default)
+    printed inside it, even with --no-progress."""
+    from metaopt.benchmark._methods import MetaOpt
+
+    MetaOpt(iterations=5, n_ensemble=1).fit(tabrepo_matrix.subset(split[0]))
+    assert capsys.readouterr().err == ""
+
+
 def test_metaopt_method_skips_failed_configurations_and_is_seeded(tabrepo_matrix, split):
     """A knowledge-base matrix marks failed fits -inf: metaopt must not learn from them
     (the ranker refuses non-finite scores) nor propose them again; runs are seeded."""
