@@ -27,6 +27,7 @@ _EXPORTS = {
     "to_optuna": "._optuna",
     "EVALUATION_COLUMNS": "._store",
     "KnowledgeBase": "._store",
+    "MetaFeaturesVersionWarning": "._store",
     "STATUSES": "._store",
     "TABREPO_SPACE": "._tabrepo",
     "load_tabrepo": "._tabrepo",

@@ -28,7 +28,7 @@ from metaopt._isolated import callers_threads, daemonic
 from metaopt._signals import StopGuard
 from metaopt.kb._design import plan_configs, stable_seed
 from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate, library_versions, resolve_space
-from metaopt.kb._store import KnowledgeBase, dumps
+from metaopt.kb._store import KnowledgeBase, dumps, mixed_metafeatures
 
 BACKENDS = ("loky", "dask", "threading", "sequential")
 
@@ -182,6 +182,29 @@ def _check_same_data(items, kb: KnowledgeBase, max_rows: int | None) -> None:
                 f"dataset {item.key!r} is stored with {row['n_samples']} x "
                 f"{row['n_features']} rows x features, this one has {n} x {f} (before "
                 "subsampling): give it a name of its own, e.g. from_arrays(X, y, name=...)")
+
+
+def _has_metafeatures(stored: pd.DataFrame, key: str) -> bool:
+    """Whether dataset ``key`` is stored (``kb.datasets()`` by key) loaded, with meta-features."""
+    return bool(key in stored.index and stored.loc[key, "status"] == "ok"
+                and stored.loc[key, "metafeatures"])
+
+
+def _check_metafeatures_version(kb: KnowledgeBase, keys: list[str]) -> None:
+    """ValueError before the run when it would compute meta-features (of this metaopt's
+    version) for datasets of ``keys`` in a store whose meta-features are of another:
+    ``add_dataset`` would refuse them, in the middle of the run."""
+    from metaopt.metafeatures import METAFEATURES_VERSION
+
+    version = kb.metafeatures_version()
+    if version in (None, METAFEATURES_VERSION):
+        return
+    stored = kb.datasets().set_index("dataset_key")
+    new = [key for key in keys if not _has_metafeatures(stored, key)]
+    if new:
+        raise ValueError(f"{len(new)} dataset(s) of this build need meta-features "
+                         f"({', '.join(new[:3])}{', ...' if len(new) > 3 else ''}): "
+                         + mixed_metafeatures(version, METAFEATURES_VERSION))
 
 
 def _dataset_record(item, dataset=None, error: str | None = None, mf=None) -> dict[str, Any]:
@@ -455,6 +478,7 @@ def build(
                 else:
                     jobs.append(job)
         plans.append((item, jobs))
+    _check_metafeatures_version(kb, [item.key for item, jobs in plans if jobs])
 
     params = {"suite": getattr(suite, "name", None), "datasets": [i.key for i in items],
               "spaces": spaces if isinstance(spaces, str) else [getattr(s, "name", s) for s in spaces],
@@ -501,9 +525,7 @@ def build(
                     bar.total -= len(jobs)
                     bar.refresh()
                     continue
-                known = item.key in stored_datasets.index and stored_datasets.loc[
-                    item.key, "status"] == "ok" and stored_datasets.loc[item.key, "metafeatures"]
-                if not known:
+                if not _has_metafeatures(stored_datasets, item.key):
                     mf, mf_error = _metafeatures(dataset, seed)
                     with guard.writing():
                         kb.add_dataset(_dataset_record(item, dataset, mf_error, mf) | {

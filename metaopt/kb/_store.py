@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,18 @@ SCHEMA_VERSION = "1"
 STATUSES: tuple[str, ...] = ("ok", "failed", "timeout")
 MF_PREFIX = "mf_"
 SPACE_KEY = "space:"  # kb_meta key of a user's space: its parameters' Optuna distributions
+#: kb_meta key (and ``to_frame().attrs`` key) of the stored meta-features'
+#: ``metaopt.metafeatures.METAFEATURES_VERSION``, written with the first ones stored
+MF_VERSION_KEY = "metafeatures_version"
+#: the version of the meta-features of a store or a frame that does not say (written until
+#: 2026-12-05): METAFEATURES_VERSION was 1 from its introduction, with the store, until then
+LEGACY_MF_VERSION = 1
+
+
+class MetaFeaturesVersionWarning(UserWarning):
+    """A knowledge base's meta-features are of another ``METAFEATURES_VERSION`` than the
+    ones this metaopt computes for a dataset (make it an error with
+    ``warnings.simplefilter("error", MetaFeaturesVersionWarning)``)."""
 
 _metadata = sa.MetaData()
 
@@ -373,11 +386,15 @@ class KnowledgeBase:
         return (sqlite if self.dialect == "sqlite" else postgresql).insert(table)
 
     # ------------------------------------------------------------------ writes
-    def add_dataset(self, record: Mapping[str, Any]) -> None:
+    def add_dataset(self, record: Mapping[str, Any], *,
+                    metafeatures_version: int | None = None) -> None:
         """Insert or update one dataset row (key ``dataset_key``; see ``DATASET_COLUMNS``).
 
         On update, fields given as None keep their stored value (so an external source
         without meta-features does not erase them); ``status`` and ``error`` are replaced.
+        The record's meta-features are of ``metafeatures_version`` (default: this
+        metaopt's ``METAFEATURES_VERSION``); ``ValueError`` if the store holds meta-features
+        of another version, which one store must not mix.
         """
         row = {k: record.get(k) for k in DATASET_COLUMNS}
         if not row["dataset_key"]:
@@ -397,7 +414,38 @@ class KnowledgeBase:
             },
         )
         with self.engine.begin() as conn:
+            if row["metafeatures"] is not None:
+                self._claim_metafeatures_version(conn, metafeatures_version)
             conn.execute(stmt)
+
+    def _claim_metafeatures_version(self, conn, version: int | None) -> None:
+        """Record ``version`` as the store's meta-features' if it has none yet; ValueError
+        if it has another."""
+        if version is None:
+            version = _current_metafeatures_version()
+        stored = self._metafeatures_version(conn)
+        if stored is None:  # the first meta-features (another writer may be first)
+            conn.execute(self._insert(_meta_table).values(key=MF_VERSION_KEY, value=str(version))
+                         .on_conflict_do_nothing())
+            stored = self._metafeatures_version(conn)
+        if stored != version:
+            raise ValueError(mixed_metafeatures(stored, version))
+
+    def metafeatures_version(self) -> int | None:
+        """The ``METAFEATURES_VERSION`` of the stored meta-features (None: none stored).
+        A store written before it was recorded holds version ``LEGACY_MF_VERSION``."""
+        with self.engine.connect() as conn:
+            return self._metafeatures_version(conn)
+
+    @staticmethod
+    def _metafeatures_version(conn) -> int | None:
+        value = conn.execute(sa.select(_meta_table.c.value)
+                             .where(_meta_table.c.key == MF_VERSION_KEY)).scalar()
+        if value is not None:
+            return int(value)
+        has_any = conn.execute(sa.select(datasets_table.c.dataset_key)
+                               .where(datasets_table.c.metafeatures.is_not(None)).limit(1))
+        return LEGACY_MF_VERSION if has_any.first() is not None else None
 
     def add_distributions(self, space: str, distributions: Mapping[str, Any]) -> None:
         """Record the Optuna distributions of the parameters of ``space``, a space of
@@ -531,14 +579,36 @@ class KnowledgeBase:
     def to_frame(self, *, metafeatures: bool = True) -> pd.DataFrame:
         """All evaluations, one row each: config as JSON, dataset fields and ``mf_*`` columns.
 
-        ``attrs["distributions"]`` holds :meth:`distributions` when there are any (kept
-        by a parquet export and :meth:`add_frame`).
+        ``attrs["distributions"]`` holds :meth:`distributions` when there are any, and
+        ``attrs["metafeatures_version"]`` the ``mf_*`` columns' :meth:`metafeatures_version`
+        (both kept by a parquet export and :meth:`add_frame`).
 
         Parameters
         ----------
         metafeatures : bool, default True
             Add one ``mf_<name>`` float column per meta-feature of the dataset.
+
+        Warns
+        -----
+        MetaFeaturesVersionWarning
+            If the meta-features are of another ``METAFEATURES_VERSION`` than this
+            metaopt's: compared with a dataset's computed now (nearest datasets,
+            meta-models, portfolios, ``MetaSampler``) they would mix two definitions.
         """
+        frame = self._frame(metafeatures)
+        version = frame.attrs.get(MF_VERSION_KEY)
+        if version is not None and version != (current := _current_metafeatures_version()):
+            warnings.warn(
+                f"the knowledge base's meta-features are of version {version}, this metaopt "
+                f"computes version {current} "
+                "(metaopt.metafeatures.METAFEATURES_VERSION): a dataset's meta-features "
+                "compared with them (nearest datasets, meta-models, portfolios, MetaSampler) "
+                "mix two definitions. Rebuild the knowledge base with this metaopt (a new "
+                f"store), or use the metaopt whose meta-features are of version {version}",
+                MetaFeaturesVersionWarning, stacklevel=2)
+        return frame
+
+    def _frame(self, metafeatures: bool) -> pd.DataFrame:
         with self.engine.connect() as conn:
             frame = pd.read_sql(
                 sa.select(evaluations_table).order_by(evaluations_table.c.id), conn
@@ -555,6 +625,8 @@ class KnowledgeBase:
             frame = frame.merge(mf, left_on="dataset_key", right_index=True, how="left")
         if distributions := self.distributions():
             frame.attrs["distributions"] = distributions
+        if metafeatures and (version := self.metafeatures_version()) is not None:
+            frame.attrs[MF_VERSION_KEY] = version
         return frame
 
     # ------------------------------------------------------------------ parquet
@@ -579,7 +651,8 @@ class KnowledgeBase:
         fd, tmp = temp_beside(path)
         os.close(fd)
         try:
-            self.to_frame().to_parquet(tmp, index=False)
+            # (no warning: the export keeps their version)
+            self._frame(metafeatures=True).to_parquet(tmp, index=False)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -612,17 +685,24 @@ class KnowledgeBase:
 
     def add_frame(self, frame: pd.DataFrame) -> int:
         """Insert rows shaped like :meth:`to_frame` (datasets, evaluations, distributions);
-        return the new evaluations' count."""
+        return the new evaluations' count.
+
+        Its meta-features are of ``attrs["metafeatures_version"]``, or
+        ``LEGACY_MF_VERSION`` for a frame that does not say (:meth:`add_dataset`).
+        """
         for space, distributions in frame.attrs.get("distributions", {}).items():
             self.add_distributions(space, distributions)
+        version = int(frame.attrs.get(MF_VERSION_KEY, LEGACY_MF_VERSION))
         mf_cols = [c for c in frame.columns if c.startswith(MF_PREFIX)]
         renames = {"dataset_name": "name", "dataset_source": "source"}
         per_dataset = frame.drop_duplicates("dataset_key").rename(columns=renames)
         for row in per_dataset.to_dict("records"):
             mf = {c[len(MF_PREFIX):]: row[c] for c in mf_cols}
             record = {k: _none_if_na(row.get(k)) for k in DATASET_COLUMNS}
-            record.update(metafeatures=mf or None, status="ok")
-            self.add_dataset(record)
+            # a dataset stored without meta-features has NaN columns beside others': none
+            record.update(metafeatures=None if pd.isna(list(mf.values())).all() else mf,
+                          status="ok")
+            self.add_dataset(record, metafeatures_version=version)
         cols = [c for c in EVALUATION_COLUMNS if c in frame.columns]
         records = [
             {k: _none_if_na(v) for k, v in r.items()} for r in frame[cols].to_dict("records")
@@ -634,6 +714,21 @@ def _none_if_na(value: Any) -> Any:
     if value is None or (not isinstance(value, str | bytes | list | dict) and pd.isna(value)):
         return None
     return value.item() if isinstance(value, np.generic) else value
+
+
+def mixed_metafeatures(stored: int, version: int) -> str:
+    """Why meta-features of ``version`` cannot join a store's of version ``stored``."""
+    return (f"the knowledge base holds meta-features of version {stored} "
+            f"(metaopt.metafeatures.METAFEATURES_VERSION), these are of version {version}: "
+            "one store mixing them would compare datasets described by two definitions. "
+            "Store them in a new knowledge base (a new build), or use the metaopt whose "
+            f"meta-features are of version {stored}")
+
+
+def _current_metafeatures_version() -> int:
+    from metaopt.metafeatures import METAFEATURES_VERSION  # (imports scikit-learn)
+
+    return METAFEATURES_VERSION
 
 
 def _metafeature_frame(datasets: pd.DataFrame) -> pd.DataFrame:

@@ -342,3 +342,48 @@ def test_a_result_written_as_a_signal_arrives_is_counted():
         runner._write({"dataset_key": "d", "space": "knn", "config_id": "c", "seed": 0,
                        "config": {}, "status": "ok", "origin": "metaopt"})
     assert len(kb) == 1 and report.n_ok == 1 and report.n_remaining == 0
+
+
+def test_meta_features_of_another_version_are_refused_and_read_with_a_warning(
+        pmlb_root, tmp_path, monkeypatch):
+    """The store did not record METAFEATURES_VERSION: after a bump, a build added datasets
+    described by the new definitions beside the old ones, and the ranker, the portfolio and
+    MetaSampler compared a user's dataset (new definitions) with them, silently."""
+    import sqlite3
+
+    from metaopt import metafeatures
+    from metaopt.data import get_suite
+    from metaopt.kb import MetaFeaturesVersionWarning
+
+    suite = get_suite("pmlb-classification", root=pmlb_root).select(smallest_first=True)
+    two, third = suite.select(limit=2), suite.refs[2:3]
+    path = tmp_path / "kb.sqlite"
+    kb = KnowledgeBase(path)
+    settings = {**FAST, "spaces": "knn"}
+    assert build(two, kb, n_configs=1, **settings).n_ok == 2
+    assert kb.metafeatures_version() == metafeatures.METAFEATURES_VERSION
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert kb.to_frame().attrs["metafeatures_version"] == metafeatures.METAFEATURES_VERSION
+
+    monkeypatch.setattr(metafeatures, "METAFEATURES_VERSION",
+                        metafeatures.METAFEATURES_VERSION + 1)  # the definitions change
+    with pytest.warns(MetaFeaturesVersionWarning, match="meta-features are of version 1, "
+                      "this metaopt computes version 2"):
+        kb.to_frame()
+    n_runs = len(kb.runs())
+    with pytest.raises(ValueError, match=r"1 dataset\(s\) of this build need meta-features "
+                       r"\(pmlb/.*holds meta-features of version 1 .* of version 2"):
+        build(third, kb, n_configs=1, **settings)
+    assert len(kb) == 2 and len(kb.runs()) == n_runs  # refused before the run
+    # growing the stored datasets in depth computes no meta-features: allowed
+    assert build(two, kb, n_configs=2, **settings).n_ok == 2
+    with pytest.raises(ValueError, match="holds meta-features of version 1"):
+        kb.add_dataset({"dataset_key": "x/y", "status": "ok", "metafeatures": {"a": 1.0}})
+    kb.close()
+
+    # a store written before the version was recorded holds version 1 (never bumped)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM kb_meta WHERE key = 'metafeatures_version'")
+    assert KnowledgeBase(path).metafeatures_version() == 1
+    assert KnowledgeBase().metafeatures_version() is None  # none stored: none to mix

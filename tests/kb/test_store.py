@@ -286,3 +286,28 @@ def test_a_parquet_file_without_the_origin_column_says_so(tmp_path):
     with pytest.raises(ValueError, match=r"old.parquet' lacks knowledge base column\(s\) "
                                          r"\['origin'\]"):
         KnowledgeBase.from_parquet(path)
+
+
+def test_meta_features_of_another_version_are_not_added_to_a_store(tmp_path):
+    from metaopt.kb import MetaFeaturesVersionWarning
+
+    kb = KnowledgeBase()
+    kb.add_dataset(_dataset(), metafeatures_version=1)
+    kb.add_dataset({"dataset_key": "y/1", "status": "ok"})  # without meta-features: fine
+    with pytest.raises(ValueError, match="holds meta-features of version 1 .* these are of "
+                       "version 2"):
+        kb.add_dataset(_dataset("d/2"), metafeatures_version=2)
+    kb.add_evaluation(_record(1))
+    frame = kb.to_frame()
+    assert frame.attrs["metafeatures_version"] == 1
+    frame.attrs["metafeatures_version"] = 2  # e.g. an export of a later metaopt
+    with pytest.raises(ValueError, match="these are of version 2"):
+        kb.add_frame(frame)
+    later = KnowledgeBase()
+    assert later.add_frame(frame) == 1  # into a new store: its version goes with it
+    assert later.metafeatures_version() == 2
+    export = later.to_parquet(tmp_path / "later.parquet")  # no warning: it keeps the version
+    assert KnowledgeBase.from_parquet(export).metafeatures_version() == 2
+    with pytest.warns(MetaFeaturesVersionWarning, match="of version 2, this metaopt "
+                      "computes version 1"):
+        later.to_frame()
