@@ -642,6 +642,13 @@ class KnowledgeBase:
     def to_parquet(self, path: str | os.PathLike) -> Path:
         """Write :meth:`to_frame` to a parquet file atomically (temp file + rename).
 
+        The file's metadata (``attrs`` of the frame :meth:`from_parquet` reads) also holds
+        the build history: ``"runs"``, the rows of :meth:`runs`, and ``"datasets"``, the
+        rows of :meth:`datasets` (status, load error, ``updated_at``; the meta-features of
+        a dataset without evaluations, which has no row to hold them), so a store read
+        back keeps its builds and the datasets that failed to load. Only the store's own
+        creation time (``kb_meta``) is not kept: the store read back is a new one.
+
         Raises ``ValueError`` if ``path`` is this knowledge base's own SQLite file, a
         directory, or under a file.
         """
@@ -651,8 +658,12 @@ class KnowledgeBase:
         fd, tmp = temp_beside(path)
         os.close(fd)
         try:
-            # (no warning: the export keeps their version)
-            self._frame(metafeatures=True).to_parquet(tmp, index=False)
+            frame = self._frame(metafeatures=True)  # (no warning: it keeps their version)
+            datasets = self.datasets()
+            datasets.loc[datasets["dataset_key"].isin(frame["dataset_key"]),
+                         "metafeatures"] = None  # in the frame's mf_* columns
+            frame.attrs.update(runs=_records(self.runs()), datasets=_records(datasets))
+            frame.to_parquet(tmp, index=False)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -684,8 +695,8 @@ class KnowledgeBase:
         return kb
 
     def add_frame(self, frame: pd.DataFrame) -> int:
-        """Insert rows shaped like :meth:`to_frame` (datasets, evaluations, distributions);
-        return the new evaluations' count.
+        """Insert rows shaped like :meth:`to_frame` (datasets, evaluations, distributions;
+        a parquet export's build runs and dataset rows); return the new evaluations' count.
 
         Its meta-features are of ``attrs["metafeatures_version"]``, or
         ``LEGACY_MF_VERSION`` for a frame that does not say (:meth:`add_dataset`).
@@ -703,6 +714,13 @@ class KnowledgeBase:
             record.update(metafeatures=None if pd.isna(list(mf.values())).all() else mf,
                           status="ok")
             self.add_dataset(record, metafeatures_version=version)
+        for record in frame.attrs.get("datasets", []):  # status, error, those without rows
+            self.add_dataset(record, metafeatures_version=version)
+        if runs := frame.attrs.get("runs"):
+            rows = [{c.name: r.get(c.name) for c in runs_table.columns} for r in runs]
+            with self.engine.begin() as conn:  # a run stored already is kept
+                conn.execute(self._insert(runs_table).on_conflict_do_nothing(
+                    index_elements=["run_id"]), rows)
         cols = [c for c in EVALUATION_COLUMNS if c in frame.columns]
         records = [
             {k: _none_if_na(v) for k, v in r.items()} for r in frame[cols].to_dict("records")
@@ -729,6 +747,11 @@ def _current_metafeatures_version() -> int:
     from metaopt.metafeatures import METAFEATURES_VERSION  # (imports scikit-learn)
 
     return METAFEATURES_VERSION
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame``'s rows as JSON-able dicts (None for a missing value)."""
+    return [{k: _none_if_na(v) for k, v in r.items()} for r in frame.to_dict("records")]
 
 
 def _metafeature_frame(datasets: pd.DataFrame) -> pd.DataFrame:

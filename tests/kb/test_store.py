@@ -288,6 +288,45 @@ def test_a_parquet_file_without_the_origin_column_says_so(tmp_path):
         KnowledgeBase.from_parquet(path)
 
 
+class _Missing:
+    key, name, task, source = "broken/missing", "missing", "classification", "test"
+
+    def load(self):
+        from metaopt.data import DatasetLoadError
+
+        raise DatasetLoadError("file /nowhere/missing.tsv.gz not found")
+
+
+def test_a_parquet_export_keeps_the_build_history(pmlb_root, tmp_path):
+    """The export kept evaluations and meta-features only: read back, the knowledge base
+    had no build runs (its card no settings, machines or versions; a build into it no
+    warning of other settings) and had forgotten the datasets that failed to load."""
+    from metaopt.data import get_suite
+    from metaopt.kb import build, write_card
+
+    two = get_suite("pmlb-classification", root=pmlb_root).select(limit=2,
+                                                                   smallest_first=True)
+    kb = KnowledgeBase(tmp_path / "kb.sqlite")
+    settings = {"spaces": "knn", "cv_folds": 2, "max_rows": 1000, "progress": False}
+    build([*two, _Missing()], kb, n_configs=1, **settings)
+    build(two, kb, n_configs=2, **settings)
+    back = KnowledgeBase.from_parquet(kb.to_parquet(tmp_path / "kb.parquet"))
+    assert len(back.runs()) == 2
+    pd.testing.assert_frame_equal(back.runs(), kb.runs())
+    by_key = ["dataset_key"]
+    pd.testing.assert_frame_equal(back.datasets().sort_values(by_key, ignore_index=True),
+                                  kb.datasets().sort_values(by_key, ignore_index=True))
+    assert back.datasets().set_index("dataset_key").loc["broken/missing", "status"] == "failed"
+    assert back.metafeatures_version() == kb.metafeatures_version() == 1
+    card = write_card(back, tmp_path / "CARD.md").read_text()
+    assert "## Build runs" in card and "Datasets that failed to load: broken/missing" in card
+    # read back into a store that has one of the runs: kept, once
+    again = KnowledgeBase(tmp_path / "again.sqlite")
+    again.add_frame(pd.read_parquet(tmp_path / "kb.parquet"))
+    again.add_frame(pd.read_parquet(tmp_path / "kb.parquet"))
+    assert again.runs()["run_id"].tolist() == kb.runs()["run_id"].tolist()
+
+
 def test_meta_features_of_another_version_are_not_added_to_a_store(tmp_path):
     from metaopt.kb import MetaFeaturesVersionWarning
 
