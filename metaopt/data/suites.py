@@ -89,6 +89,26 @@ def list_suites() -> list[str]:
     return sorted([*openml_suites(), *_LOCAL_SUITES])
 
 
+def _check_suite_arguments(
+    name: str, root, cache_dir, *, root_name: str = "root", cache_dir_name: str = "cache_dir"
+) -> None:
+    """Refuse ``cache_dir`` with a local suite and ``root`` with an OpenML one: the suite
+    would not use it (a forgotten argument or the wrong suite, silently ignored until
+    2026-12-05). The CLIs call it before any work with their options' names
+    (``--root``, ``--cache-dir``)."""
+    oml = openml_suites()
+    if name in _LOCAL_SUITES and cache_dir is not None:
+        raise ValueError(
+            f"{cache_dir_name}: not used with suite {name!r} (a local directory suite, read "
+            f"from {root_name}; {cache_dir_name} is openml's cache, used by the OpenML suites "
+            f"only: {', '.join(sorted(oml))})")
+    if name in oml and root is not None:
+        raise ValueError(
+            f"{root_name}: not used with suite {name!r} (an OpenML suite, loaded through "
+            f"openml's cache: {cache_dir_name} sets it; {root_name} is the directory of a "
+            f"local suite, used by {', '.join(sorted(_LOCAL_SUITES))} only)")
+
+
 def get_suite(
     name: str, root: str | Path | None = None, *, cache_dir: str | Path | None = None
 ) -> Suite:
@@ -106,7 +126,14 @@ def get_suite(
         datasets with neither are left out, with a warning.
     cache_dir : str or Path, optional
         OpenML cache directory for the OpenML suites.
+
+    Raises
+    ------
+    ValueError
+        For an unknown suite, a local suite without ``root``, and an argument the suite
+        would not use: ``cache_dir`` with a local suite, ``root`` with an OpenML one.
     """
+    _check_suite_arguments(name, root, cache_dir)
     if name in _LOCAL_SUITES:
         if root is None:
             raise ValueError(f"suite {name!r} is a local directory suite: pass its directory "

@@ -96,28 +96,14 @@ def _check_export(text: str, what: str) -> None:
                          "`--kb` tell a parquet export from a SQLite store)")
 
 
-def _check_suite_options(args) -> None:
-    """Refuse --cache-dir with a local suite and --root with an OpenML one: the suite
-    would not use it (a typo'd suite name or a forgotten option, silently ignored)."""
-    from metaopt.data import list_suites, openml_suites
-
-    if args.suite not in list_suites():
-        return  # get_suite says which suites there are
-    if args.suite in openml_suites():
-        if args.root:
-            raise ValueError(f"--root: not used with suite {args.suite!r} (an OpenML suite, "
-                             "loaded through openml's cache: --cache-dir sets it)")
-    elif args.cache_dir:
-        raise ValueError(f"--cache-dir: not used with suite {args.suite!r} (a local "
-                         "directory suite, read from --root; --cache-dir is openml's cache, "
-                         "for an OpenML suite)")
-
-
 def _cmd_build(args) -> int:
     from metaopt.data import get_suite
+    from metaopt.data.suites import _check_suite_arguments
     from metaopt.kb import BuildInterrupted, KnowledgeBase, build
 
-    _check_suite_options(args)
+    # --cache-dir with a local suite, --root with an OpenML one: refused before any work
+    _check_suite_arguments(args.suite, args.root, args.cache_dir, root_name="--root",
+                           cache_dir_name="--cache-dir")
     if args.export:  # before the build, not after it
         _check_export(args.export, "--export")
     suite = get_suite(args.suite, root=args.root, cache_dir=args.cache_dir).select(

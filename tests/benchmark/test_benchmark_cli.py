@@ -125,6 +125,27 @@ def test_limit_counts_the_datasets_left_after_the_exclusion(pmlb_root, tmp_path,
     assert len(keys) == 1 and not keys & {r.key for r in smallest}
 
 
+def test_run_refuses_the_other_kind_of_suites_option(pmlb_root, tmp_path, capsys):
+    """`benchmark run --cache-dir DIR` with a local (PMLB) suite ran from --root and never
+    looked at DIR, without a word; --root with an OpenML suite was as silently unused."""
+    out = tmp_path / "out"
+    common = ["--limit", "1", "--methods", "default", "--budget-trials", "1", "--folds", "2",
+              "--cv-folds", "2", "--n-jobs", "1", "--out", str(out), "--no-progress"]
+    assert main(["benchmark", "run", "--suite", "pmlb-classification", "--root",
+                 str(pmlb_root), "--cache-dir", str(tmp_path / "cache"), *common]) == 2
+    captured = capsys.readouterr()
+    assert ("metaopt benchmark: error: --cache-dir: not used with suite "
+            "'pmlb-classification' (a local directory suite, read from --root; --cache-dir "
+            "is openml's cache, used by the OpenML suites only") in captured.err
+    assert not captured.out
+    assert main(["benchmark", "run", "--suite", "openml-cc18", "--root", str(pmlb_root),
+                 *common]) == 2
+    assert ("--root: not used with suite 'openml-cc18' (an OpenML suite, loaded through "
+            "openml's cache: --cache-dir sets it; --root is the directory of a local suite"
+            ) in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "cache").exists()
+
+
 def _run_args(pmlb_root, out) -> list[str]:
     return ["benchmark", "run", "--suite", "pmlb-classification", "--root", str(pmlb_root),
             "--limit", "1", "--methods", "default", "--folds", "2", "--cv-folds", "2",

@@ -258,6 +258,26 @@ def test_suites(pmlb_root, openml_cache):
         get_suite("nope")
 
 
+def test_get_suite_refuses_an_argument_the_suite_would_not_use(pmlb_root, openml_cache):
+    """get_suite("pmlb-classification", root=..., cache_dir=...) read root and never looked
+    at cache_dir, and get_suite("openml-cc18", root=...) ignored root, without a word."""
+    with pytest.raises(ValueError, match=r"^cache_dir: not used with suite 'pmlb-classific"
+                       r"ation' \(a local directory suite, read from root; cache_dir is "
+                       r"openml's cache, used by the OpenML suites only: amlb-classification"):
+        get_suite("pmlb-classification", root=pmlb_root, cache_dir=openml_cache)
+    with pytest.raises(ValueError, match="^cache_dir: not used with suite 'pmlb-regression'"):
+        get_suite("pmlb-regression", cache_dir=openml_cache)  # before "pass its directory"
+    for name in ("openml-cc18", "amlb-classification", "openml-ctr23"):
+        with pytest.raises(ValueError, match=rf"^root: not used with suite '{name}' \(an "
+                           "OpenML suite, loaded through openml's cache: cache_dir sets it; "
+                           "root is the directory of a local suite, used by "
+                           "pmlb-classification, pmlb-regression only"):
+            get_suite(name, root=pmlb_root, cache_dir=openml_cache)
+    # each with its own argument, as before
+    assert len(get_suite("openml-cc18", cache_dir=openml_cache)) == 72
+    assert len(get_suite("pmlb-classification", root=pmlb_root)) > 0
+
+
 @pytest.mark.parametrize("text", ["- a list\n", "features:\n  - a string\n", "features: 3\n"])
 def test_malformed_metadata_is_a_load_error(tmp_path, text):
     """A metadata.yaml that parsed but was not a mapping of feature mappings raised
