@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 
 def check_int(value: Any, name: str, minimum: int = 1) -> int:
     """``value`` as an int when it is an integer (numpy ones too, not bool) of at least
@@ -44,3 +46,28 @@ def check_time_limit(time_limit: Any) -> None:
     """``ValueError`` unless ``time_limit`` is None or positive seconds."""
     if time_limit is not None and time_limit <= 0:
         raise ValueError(f"time_limit must be > 0 seconds or None, got {time_limit!r}")
+
+
+def check_label_types(y: Any) -> None:
+    """``ValueError`` when the class labels ``y`` (1-d) mix strings with other types, e.g.
+    ``["a", 1]``: scikit-learn's rule for labels ("Mix of label input types (string and
+    number)"), which its checks apply between two label arrays but not within one, so
+    such a ``y`` reached a sort and failed there with numpy's "'<' not supported between
+    instances of 'int' and 'str'" (or scikit-learn's "Unknown label type: unknown")."""
+    values = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+    if values.dtype != object:  # numbers, or text of one dtype
+        return
+    values = values.ravel()
+    is_text = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
+    if is_text.all() or not is_text.any():
+        return
+    text, others = values[is_text][0], values[~is_text]
+    other = others[0].item() if isinstance(others[0], np.generic) else others[0]  # not np.int64(1)
+    kind = "number" if all(isinstance(v, numbers.Number) for v in others) else "non-string"
+    types = ", ".join(sorted({type(v).__name__ for v in others}))
+    raise ValueError(
+        f"Mix of label input types (string and {kind}) in y: {int(is_text.sum())} label(s) "
+        f"are strings (e.g. {text!r}), {len(others)} are {types} (e.g. {other!r}), so the "
+        "classes cannot be sorted; give every label one type, e.g. y.astype(str) (1 and "
+        "'1' are then one class)"
+    )

@@ -361,6 +361,25 @@ def test_bad_inputs_raise(X, y, task, match):
         mf.compute(X, y, task)
 
 
+@pytest.mark.parametrize("task", [None, "classification"])
+@pytest.mark.parametrize("entry", ["compute", "suggest"])
+def test_class_labels_mixing_strings_and_numbers_are_named(pmlb_root, entry, task):
+    """Labels mixing strings and numbers (an object column) failed in the subsample's
+    sort with numpy's "'<' not supported between instances of 'int' and 'str'"."""
+    from metaopt import suggest
+    from metaopt.data import LocalSource
+
+    wine = LocalSource(pmlb_root).load("wine_recognition")
+    y = wine.y.astype(object).where(wine.y != 1, "one")
+    run = {"compute": lambda y: mf.compute(wine.X, y, task),
+           "suggest": lambda y: suggest(wine.X, y, space="linear", n=1, task=task)}[entry]
+    with pytest.raises(ValueError, match=r"Mix of label input types \(string and number\) in "
+                                         r"y: 59 label\(s\) are strings \(e\.g\. 'one'\), "
+                                         r"119 are int \(e\.g\. 2\).* y\.astype\(str\)"):
+        run(y)
+    assert len(run(y.astype(str))) > 0  # the fix the message gives works
+
+
 @pytest.mark.parametrize("kwargs", [{"max_rows": 1}, {"max_columns": 0}, {"max_rows": 2.5}])
 def test_bad_limits_raise(iris, kwargs):
     with pytest.raises(ValueError, match="max_"):

@@ -12,7 +12,7 @@ import pyarrow as pa
 from pandas.api import types as ptypes
 from scipy import sparse
 
-from metaopt._checks import check_int, repeated
+from metaopt._checks import check_int, check_label_types, repeated
 
 TaskType = Literal["classification", "regression"]
 TASK_TYPES: tuple[str, ...] = ("classification", "regression")
@@ -400,6 +400,7 @@ def _plain(value):
 
 
 def _check_classification_target(target: pd.Series) -> None:
+    check_label_types(target)
     n_classes = target.nunique()
     if n_classes < 2:
         raise ValueError(

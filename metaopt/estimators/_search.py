@@ -36,7 +36,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from metaopt._checks import check_n_jobs, check_seed
+from metaopt._checks import check_label_types, check_n_jobs, check_seed
 from metaopt._fitted import (
     as_fitted_frame,
     checkable_array,
@@ -435,6 +435,7 @@ class _MetaOptSearch(BaseEstimator):
                          warn=True)
         check_target_present(y)
         if self._task == "classification":
+            check_label_types(y)
             check_classification_targets(y)
         else:
             y = check_array(y, ensure_2d=False, dtype="numeric", ensure_all_finite=False,

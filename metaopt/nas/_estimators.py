@@ -27,6 +27,7 @@ from sklearn.utils.validation import (
 )
 
 from metaopt import metafeatures
+from metaopt._checks import check_label_types
 from metaopt._fitted import (
     as_fitted_frame,
     checkable_array,
@@ -459,6 +460,7 @@ class MetaMLPClassifier(ClassifierMixin, _BaseMetaMLP):
     score = _BaseMetaMLP.score  # before ClassifierMixin's: y may be StringDType text
 
     def _encode_target(self, y: np.ndarray) -> np.ndarray:
+        check_label_types(y)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_

@@ -96,6 +96,49 @@ def test_many_integer_labels_refused_as_classes_say_how_to_keep_them():
     assert validate(X, y.astype(str), "classification")[1].nunique() == 60
 
 
+# the validated paths to a Dataset: a classification task given, or inferred
+MIXED_LABEL_ENTRIES = {
+    "from_arrays": lambda X, y: from_arrays(X, y),
+    "validate": lambda X, y: validate(X, y, "classification"),
+}
+
+
+@pytest.mark.parametrize("entry", MIXED_LABEL_ENTRIES)
+@pytest.mark.parametrize("labels", [
+    lambda y: y.where(y != 1, "one").to_numpy(dtype=object),  # a string first
+    lambda y: y.astype(object).where(y != 3, "three"),  # a number first, in a Series
+    lambda y: pd.Series(pd.Categorical(y.astype(object).where(y != 2, "two"))),
+], ids=["object array", "object Series", "categorical"])
+def test_class_labels_mixing_strings_and_numbers_are_refused(pmlb_root, entry, labels):
+    """Labels mixing strings and numbers made a Dataset whose classes, subsample and
+    meta-features then failed with numpy's "'<' not supported between instances of
+    'int' and 'str'"; they are refused where the Dataset is built, saying how to fix."""
+    wine = LocalSource(pmlb_root).load("wine_recognition")
+    build = MIXED_LABEL_ENTRIES[entry]
+    y = labels(wine.y)
+    with pytest.raises(ValueError, match=r"Mix of label input types \(string and number\) in "
+                                         r"y: .* y\.astype\(str\)"):
+        build(wine.X, y)
+    fixed = pd.Series(y).astype(str)
+    built = build(wine.X, fixed)
+    ds = built if isinstance(built, Dataset) else Dataset(*built, name="wine")
+    assert sorted(ds.classes) == sorted(fixed.unique())
+    assert set(ds.subsample(30).y) == set(fixed)  # each class keeps a row
+
+
+def test_label_types_of_one_kind_pass():
+    """Only a mix of strings with other types is refused: numbers of several types, or
+    strings of several (numpy's and Python's), are one kind of label."""
+    from metaopt._checks import check_label_types
+
+    for y in (np.array([1, 2.5, np.int64(3), True], dtype=object),
+              np.array(["a", np.str_("b")], dtype=object), np.array([1, 2]), ["a", "b"]):
+        check_label_types(y)
+    with pytest.raises(ValueError, match=r"\(string and non-string\) in y: 1 label\(s\) "
+                       r"are strings \(e\.g\. 'a'\), 2 are bytes, int \(e\.g\. b'b'\)"):
+        check_label_types(np.array(["a", b"b", 3], dtype=object))
+
+
 def test_string_labels_as_regression_are_refused():
     with pytest.raises(ValueError, match="numeric target"):
         validate(np.ones((3, 1)), ["a", "b", "a"], "regression")

@@ -1195,6 +1195,35 @@ def test_a_missing_class_label_is_named(wine, labels):
             model.fit(wine.X, y)
 
 
+# class labels that mix strings and numbers, in the forms numpy and pandas give them
+MIXED_LABELS = {
+    # numpy's "'<' not supported between instances of 'int' and 'str'"
+    "object array, string first": lambda y: y.where(y != 1, "one").to_numpy(dtype=object),
+    # scikit-learn's "Unknown label type: unknown"
+    "object array, number first": lambda y: y.where(y != 3, "three").to_numpy(dtype=object),
+    "object Series": lambda y: y.astype(object).where(y != 2, "two"),
+    "categorical": lambda y: pd.Series(pd.Categorical(y.astype(object).where(y != 2, "two"))),
+}
+
+
+@pytest.mark.parametrize("labels", MIXED_LABELS)
+@pytest.mark.parametrize("model", [MetaOptClassifier(n_trials=1, spaces="linear", cv=2),
+                                   MetaMLPClassifier(n_trials=1, max_epochs=1)],
+                         ids=lambda model: type(model).__name__)
+def test_class_labels_mixing_strings_and_numbers_are_named(wine, labels, model):
+    """Labels mixing strings and numbers failed deep in the fit with numpy's TypeError
+    ("'<' not supported between instances of 'int' and 'str'") or scikit-learn's "Unknown
+    label type: unknown", which said neither what was wrong nor how to fix it."""
+    y = MIXED_LABELS[labels](wine.y)
+    with pytest.raises(ValueError, match=r"Mix of label input types \(string and number\) in "
+                                         r"y: .* give every label one type, e\.g\. "
+                                         r"y\.astype\(str\)"):
+        clone(model).fit(wine.X, y)
+    # the fix the message gives works
+    fitted = clone(model).fit(wine.X, pd.Series(y).astype(str))
+    assert sorted(fitted.classes_) == sorted(pd.Series(y).astype(str).unique())
+
+
 @pytest.mark.parametrize("params, match", [
     ({"n_trials": 0}, "n_trials"),
     ({"n_trials": None, "time_budget": None}, "neither"),
