@@ -25,8 +25,8 @@ def run_example(name: str, *args: str, cwd=None, data=None) -> str:
 
 
 def test_every_example_is_tested():
-    tested = {"estimators.py", "meta_learning.py", "nas_prior.py", "optuna_sampler.py",
-              "own_meta_model.py", "warm_start.py"}
+    tested = {"estimators.py", "few_shot.py", "meta_learning.py", "nas_prior.py",
+              "optuna_sampler.py", "own_meta_model.py", "warm_start.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -36,6 +36,15 @@ def test_meta_learning(tmp_path):
     assert "learned inner learning rates" in out and "4.bias" in out
     assert (tmp_path / "history.png").stat().st_size > 0
     assert (tmp_path / "adaptation.png").stat().st_size > 0
+
+
+def test_few_shot(tmp_path):
+    out = run_example("few_shot.py", "--shots", "1", "--iterations", "12", "--out", str(tmp_path))
+    assert "5-way 1-shot" in out and "1-NN (raw pixels)" in out
+    for name in ("ProtoNet", "MatchingNet", "RelationNet"):
+        assert f"  {name}" in out and (tmp_path / name / "best.json").is_file()
+    assert "ProtoNet reloaded from" in out and "queries of a new episode right" in out
+    assert (tmp_path / "few_shot.png").stat().st_size > 0
 
 
 def test_warm_start(shared_data):
