@@ -249,8 +249,9 @@ class MetaTrainer:
         goes on as if ``fit`` had not run (until 2026-12-05 it was left re-seeded).
         None: ``fit`` draws from the caller's stream. Episode streams carry their own
         seeds.
-    progress : bool
-        Show a tqdm progress bar.
+    progress : bool or str
+        Show a tqdm progress bar, named by the learner's class, or by this string
+        (e.g. ``"member 2/5"`` when several learners train one after another).
 
     Attributes
     ----------
@@ -276,7 +277,7 @@ class MetaTrainer:
         checkpoint_dir: str | Path | None = None,
         device: str = "auto",
         seed: int | None = None,
-        progress: bool = True,
+        progress: bool | str = True,
     ) -> None:
         if not hasattr(learner, "training_step"):
             raise TypeError(f"learner must be a metaopt.meta learner, got {type(learner).__name__}")
@@ -418,7 +419,7 @@ class MetaTrainer:
         bar = tqdm(
             range(start, start if stopped else self.iterations),
             disable=not self.progress,
-            desc=type(self.learner).__name__,
+            desc=self.progress if isinstance(self.progress, str) else type(self.learner).__name__,
         )
         for it in bar:
             optimizer.zero_grad(set_to_none=True)

@@ -12,7 +12,6 @@ import pandas as pd
 import torch
 from optuna.distributions import IntDistribution
 from torch import nn
-from tqdm.auto import tqdm
 
 from metaopt._checks import check_int
 from metaopt._model_files import file_pair, load_checked, member_state, save_checked
@@ -153,36 +152,6 @@ class _EpisodeSampler:
             q = len(qry)
             qx[i, :q], qy[i, :q], qw[i, :q] = self.features[t, qry], self.target[t, qry], 1
         return Episodes(*(torch.from_numpy(a) for a in (sx, sy, qx, qy, sw, qw)))
-
-
-class _MemberProgress:
-    """One ensemble member's meta-training bar, named by the member ("member 2/5"), which
-    MetaTrainer's own bar (named by its learner) cannot be. It stands for the episode
-    sampler the trainer draws from: each draw moves the bar to the iterations the trainer
-    has finished, with its losses at every evaluation point as MetaTrainer's bar shows
-    them; :meth:`close` sets it where training stopped (a diverged run stops early)."""
-
-    def __init__(self, sampler: _EpisodeSampler, trainer: MetaTrainer, desc: str,
-                 show: bool):
-        self.sampler, self.trainer = sampler, trainer
-        self.bar = tqdm(total=trainer.iterations, desc=desc, disable=not show)
-
-    def sample(self, n_tasks: int) -> Episodes:
-        self._advance()
-        return self.sampler.sample(n_tasks)
-
-    def _advance(self) -> None:
-        history = getattr(self.trainer, "history_", None)  # set when fit starts
-        done = len(history["iteration"]) if history else 0
-        if done > self.bar.n:
-            self.bar.update(done - self.bar.n)
-            if done % self.trainer.eval_every == 0 or done == self.trainer.iterations:
-                self.bar.set_postfix(inner=f"{history['inner_loss'][-1]:.3g}",
-                                     outer=f"{history['outer_loss'][-1]:.3g}")
-
-    def close(self) -> None:
-        self._advance()
-        self.bar.close()
 
 
 class ConfigRanker:
@@ -326,19 +295,13 @@ class ConfigRanker:
                                           self.max_support if steps else 0, self.n_query,
                                           seed * 1000 + m)
                 if self.iterations > 0:  # 0: no meta-training (an ablation)
-                    trainer = MetaTrainer(  # its own bar cannot name the member: ours does
+                    trainer = MetaTrainer(
                         learner, iterations=self.iterations,
                         meta_batch_size=self.meta_batch_size, lr=self.lr,
                         eval_every=max(1, self.iterations // 10), device=str(device),
-                        progress=False,
+                        progress=self.progress and f"{what}member {m + 1}/{self.n_ensemble}",
                     )
-                    progress = _MemberProgress(
-                        sampler, trainer, f"{what}member {m + 1}/{self.n_ensemble}",
-                        self.progress)
-                    try:
-                        trainer.fit(progress)
-                    finally:
-                        progress.close()
+                    trainer.fit(sampler)
                     self.histories_.append(trainer.history_)
             learner.eval()
             self.members_.append(learner.cpu())

@@ -140,6 +140,16 @@ def test_a_diverging_run_stops_with_a_warning_before_its_nan_step(tmp_path):
         "iteration"] == []
 
 
+@pytest.mark.parametrize(("progress", "shown"), [(True, "MAML: 100%"),
+                                                 ("member 2/3", "member 2/3: 100%"),
+                                                 (False, None)])
+def test_the_progress_bar_is_named_by_the_learner_or_the_given_string(capsys, progress, shown):
+    MetaTrainer(MAML(sine_net()), iterations=3, meta_batch_size=2,
+                progress=progress).fit(SinusoidTasks(k_shot=5, seed=0))
+    err = capsys.readouterr().err
+    assert (shown in err) if shown else err == ""
+
+
 def test_numpy_integer_settings_are_accepted():
     trainer = MetaTrainer(MAML(sine_net()), iterations=np.int64(3), meta_batch_size=np.int32(2),
                           patience=np.int64(1), progress=False)
