@@ -366,7 +366,9 @@ def run(
         Run again the jobs that failed as a whole (e.g. a dataset that could not be
         loaded, since fixed); otherwise every finished job is kept.
     cache_dir : path, optional
-        OpenML cache directory of the suite's OpenML tasks.
+        OpenML cache directory of the suite's OpenML tasks (pass the suite's own, as given
+        to :func:`~metaopt.data.get_suite`). Only for an OpenML suite: with a local one
+        (``pmlb-*``) it is refused before any work, as ``get_suite`` refuses it.
     download : bool
         Allow downloading OpenML tasks missing from the cache; otherwise the run is
         refused before it starts, naming them.
@@ -378,6 +380,10 @@ def run(
     pandas.DataFrame
         Every trial of every finished job of ``out`` (see :func:`load_results`).
     """
+    from metaopt.data.suites import _check_suite_arguments
+
+    # cache_dir with a local suite would be unused: refused before any work
+    _check_suite_arguments(suite.name, None, cache_dir)
     if (budget_trials is None) == (budget_seconds is None):
         raise ValueError("pass exactly one of budget_trials and budget_seconds")
     if (budget_trials is not None and budget_trials < 1) or (

@@ -95,6 +95,25 @@ def test_bad_input(pmlb_suite, tmp_path):
         report(tmp_path / "nothing")
 
 
+def test_run_refuses_openml_arguments_with_a_local_suite(pmlb_suite, tmp_path):
+    """run(pmlb_suite, out, cache_dir=DIR) read the suite from its root and never looked at
+    DIR, without a word (get_suite refuses cache_dir= for a local suite since 9283186)."""
+    suite = pmlb_suite.select(limit=1)
+    small = {**SMALL, "methods": ["default"], "budget_trials": 1}
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    with pytest.raises(ValueError, match=r"^cache_dir: not used with suite 'pmlb-classific"
+                       r"ation' \(a local directory suite, read from root; cache_dir is "
+                       r"openml's cache, used by the OpenML suites only: amlb-classification"):
+        run(suite, out, cache_dir=cache, **small)
+    assert not out.exists() and not cache.exists()  # refused before any work
+    # an OpenML suite still takes it (here: refused later, for its uncached tasks)
+    from metaopt.data import get_suite
+
+    with pytest.raises(ValueError, match=r"1 OpenML task\(s\) are not in the cache"):
+        run(get_suite("openml-cc18", cache_dir=cache).select(limit=1), out, cache_dir=cache,
+            **small)
+
+
 def test_hold_out_is_the_training_data_of_the_all_meta_model(tmp_path):
     """Tasks only the TabRepo LightGBM model was trained on were skipped by
     --exclude-training-data (49 of 71 AMLB tasks) and reported as seen, although the
