@@ -68,7 +68,8 @@ def register(subparsers) -> None:
     q.add_argument("--root", help="directory of a local suite (e.g. a PMLB copy)")
     q.add_argument("--cache-dir", help="OpenML cache directory, for an OpenML suite")
     q.add_argument("--download", action="store_true",
-                   help="allow downloading OpenML tasks missing from the cache")
+                   help="allow downloading OpenML tasks missing from the cache, for an "
+                   "OpenML suite")
     q.add_argument("--methods", default="tpe,random,default",
                    help="comma-separated: tpe,random,gp,cmaes,flaml,default,metaopt "
                    "(default: tpe,random,default)")
@@ -206,13 +207,14 @@ def _cmd_yahpo(args) -> int:
 
 def _cmd_run(args) -> int:
     from metaopt.benchmark._report import final_table
-    from metaopt.benchmark._runner import _is_training, _training_set, run
+    from metaopt.benchmark._runner import _check_download, _is_training, _training_set, run
     from metaopt.data import get_suite
     from metaopt.data.suites import _check_suite_arguments
 
     # --cache-dir with a local suite, --root with an OpenML one: refused before any work
     _check_suite_arguments(args.suite, args.root, args.cache_dir, root_name="--root",
                            cache_dir_name="--cache-dir")
+    _check_download(args.suite, args.download, download_name="--download", root_name="--root")
     suite = get_suite(args.suite, root=args.root, cache_dir=args.cache_dir)
     if args.exclude_training_data and args.limit is not None:
         # --limit counts the datasets left once the training data is excluded

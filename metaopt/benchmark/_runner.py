@@ -242,6 +242,22 @@ def _is_training(ref, training: set[str]) -> bool:
     return bool({ref.key, ref.name} & training)
 
 
+def _check_download(
+    suite_name: str, download: bool, *, download_name: str = "download", root_name: str = "root"
+) -> None:
+    """Refuse ``download`` with a local suite: only OpenML tasks are ever downloaded (it
+    was silently unused until 2026-12-05). The counterpart of ``cache_dir``'s rule in
+    :func:`metaopt.data.suites._check_suite_arguments`, worded the same; the CLI calls it
+    before any work with its option's names (``--download``, ``--root``)."""
+    from metaopt.data.suites import _LOCAL_SUITES, openml_suites
+
+    if download and suite_name in _LOCAL_SUITES:
+        raise ValueError(
+            f"{download_name}: not used with suite {suite_name!r} (a local directory suite, "
+            f"read from {root_name}; {download_name} fetches the tasks missing from openml's "
+            f"cache, used by the OpenML suites only: {', '.join(sorted(openml_suites()))})")
+
+
 def _check_cache(refs, cache_dir, download: bool) -> None:
     from metaopt.data import OpenMLSource
 
@@ -371,7 +387,8 @@ def run(
         (``pmlb-*``) it is refused before any work, as ``get_suite`` refuses it.
     download : bool
         Allow downloading OpenML tasks missing from the cache; otherwise the run is
-        refused before it starts, naming them.
+        refused before it starts, naming them. Only for an OpenML suite: ``True`` with a
+        local one is refused before any work.
     progress : bool
         Show a progress bar over the jobs.
 
@@ -382,8 +399,9 @@ def run(
     """
     from metaopt.data.suites import _check_suite_arguments
 
-    # cache_dir with a local suite would be unused: refused before any work
+    # cache_dir / download with a local suite would be unused: refused before any work
     _check_suite_arguments(suite.name, None, cache_dir)
+    _check_download(suite.name, download)
     if (budget_trials is None) == (budget_seconds is None):
         raise ValueError("pass exactly one of budget_trials and budget_seconds")
     if (budget_trials is not None and budget_trials < 1) or (

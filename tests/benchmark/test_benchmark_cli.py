@@ -146,6 +146,22 @@ def test_run_refuses_the_other_kind_of_suites_option(pmlb_root, tmp_path, capsys
     assert not out.exists() and not (tmp_path / "cache").exists()
 
 
+def test_run_refuses_download_with_a_local_suite(pmlb_root, tmp_path, capsys):
+    """`benchmark run --download` with a local (PMLB) suite ran from --root and downloaded
+    nothing, without a word: only OpenML tasks are downloaded."""
+    out = tmp_path / "out"
+    assert main(["benchmark", "run", "--suite", "pmlb-classification", "--root",
+                 str(pmlb_root), "--download", "--limit", "1", "--methods", "default",
+                 "--budget-trials", "1", "--folds", "2", "--cv-folds", "2", "--n-jobs", "1",
+                 "--out", str(out), "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert ("metaopt benchmark: error: --download: not used with suite "
+            "'pmlb-classification' (a local directory suite, read from --root; --download "
+            "fetches the tasks missing from openml's cache, used by the OpenML suites only: "
+            "amlb-classification, openml-cc18, openml-ctr23)") in captured.err
+    assert not captured.out and not out.exists()
+
+
 def _run_args(pmlb_root, out) -> list[str]:
     return ["benchmark", "run", "--suite", "pmlb-classification", "--root", str(pmlb_root),
             "--limit", "1", "--methods", "default", "--folds", "2", "--cv-folds", "2",

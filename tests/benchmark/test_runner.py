@@ -97,7 +97,8 @@ def test_bad_input(pmlb_suite, tmp_path):
 
 def test_run_refuses_openml_arguments_with_a_local_suite(pmlb_suite, tmp_path):
     """run(pmlb_suite, out, cache_dir=DIR) read the suite from its root and never looked at
-    DIR, without a word (get_suite refuses cache_dir= for a local suite since 9283186)."""
+    DIR, and download=True downloaded nothing, without a word (get_suite refuses cache_dir=
+    for a local suite since 9283186)."""
     suite = pmlb_suite.select(limit=1)
     small = {**SMALL, "methods": ["default"], "budget_trials": 1}
     out, cache = tmp_path / "out", tmp_path / "cache"
@@ -105,8 +106,14 @@ def test_run_refuses_openml_arguments_with_a_local_suite(pmlb_suite, tmp_path):
                        r"ation' \(a local directory suite, read from root; cache_dir is "
                        r"openml's cache, used by the OpenML suites only: amlb-classification"):
         run(suite, out, cache_dir=cache, **small)
+    with pytest.raises(ValueError, match=r"^download: not used with suite 'pmlb-classifica"
+                       r"tion' \(a local directory suite, read from root; download fetches "
+                       r"the tasks missing from openml's cache, used by the OpenML suites "
+                       r"only: amlb-classification, openml-cc18, openml-ctr23\)$"):
+        run(suite, out, download=True, **small)
     assert not out.exists() and not cache.exists()  # refused before any work
-    # an OpenML suite still takes it (here: refused later, for its uncached tasks)
+    # an OpenML suite still takes both (here: refused later, for its uncached tasks)
+    _runner._check_download("openml-cc18", True)
     from metaopt.data import get_suite
 
     with pytest.raises(ValueError, match=r"1 OpenML task\(s\) are not in the cache"):
