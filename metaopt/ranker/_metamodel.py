@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from metaopt._checks import check_int
-from metaopt._model_files import dumps, read_json
+from metaopt._model_files import dumps, read_json, warn_metafeatures_version
 from metaopt.ranker._cost import CostModel
 from metaopt.ranker._covariance import ConfigCovariance
 from metaopt.ranker._matrix import PerformanceMatrix, check_matrix
@@ -278,6 +278,12 @@ class MetaModel:
             raise ValueError(f"covariance_weight must be >= 0, got {covariance_weight!r}")
         if not 0 <= time_fraction <= 1:
             raise ValueError(f"time_fraction must be in [0, 1], got {time_fraction!r}")
+
+    @property
+    def metafeatures_version(self) -> int:
+        """The ``metaopt.metafeatures.METAFEATURES_VERSION`` of the meta-features the
+        model was trained on (its knowledge base's)."""
+        return self.portfolio.metafeatures_version_
 
     @property
     def space(self) -> SearchSpace:
@@ -645,14 +651,17 @@ class MetaModel:
         """Load a model written by :meth:`save` (JSON + safetensors; no code is run).
 
         Raises ``ValueError`` for a directory without a model, files of another metaopt
-        version, parts that do not belong together (trained on other spaces) and portfolio
-        configurations outside the space.
+        version, parts that do not belong together (trained on other spaces or on
+        meta-features of other versions) and portfolio configurations outside the space.
+        Warns ``MetaFeaturesVersionWarning`` (``metaopt.kb``) when it was trained on
+        meta-features of another ``METAFEATURES_VERSION`` than this metaopt's (files that
+        do not say, the shipped models' among them, are of version 1).
         """
         directory = Path(directory)
         if not (directory / "portfolio.json").is_file():
             raise ValueError(_no_model(directory))
-        portfolio = Portfolio.load(directory / "portfolio.json")
-        ranker = (ConfigRanker.load(directory / "ranker")
+        portfolio, _ = Portfolio._read(directory / "portfolio.json")
+        ranker = (ConfigRanker._read(directory / "ranker")[0]
                   if (directory / "ranker.json").is_file() else None)
         cost = (CostModel.load(directory / "cost.json")
                 if (directory / "cost.json").is_file() else None)
@@ -660,6 +669,11 @@ class MetaModel:
             raise ValueError(f"{directory}: the ranker was trained on space "
                              f"{ranker.space_name_!r}, the portfolio on {portfolio.space_!r}; "
                              "the files do not belong together")
+        if ranker is not None and ranker.metafeatures_version_ != portfolio.metafeatures_version_:
+            raise ValueError(f"{directory}: the ranker was trained on meta-features of version "
+                             f"{ranker.metafeatures_version_}, the portfolio on version "
+                             f"{portfolio.metafeatures_version_}; the files do not belong "
+                             "together")
         path = directory / "policy.json"
         policy = read_json(path, "policy")
         try:
@@ -667,6 +681,7 @@ class MetaModel:
         except TypeError as exc:
             raise ValueError(f"{path} is not a policy this metaopt version knows: {exc}") from exc
         model._check_portfolio(directory / "portfolio.json")
+        warn_metafeatures_version(model.metafeatures_version, directory, "meta-model")
         return model
 
     def _check_portfolio(self, path: Path) -> None:

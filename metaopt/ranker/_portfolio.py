@@ -10,7 +10,14 @@ import numpy as np
 import pandas as pd
 
 from metaopt._checks import check_int
-from metaopt._model_files import dumps, read_json
+from metaopt._model_files import (
+    MF_VERSION_FIELD,
+    dumps,
+    fitted_metafeatures_version,
+    read_json,
+    read_metafeatures_version,
+    warn_metafeatures_version,
+)
 from metaopt.ranker._matrix import PerformanceMatrix, check_matrix
 from metaopt.ranker._scaling import MetaFeatureScaler
 
@@ -79,6 +86,10 @@ class Portfolio:
     config_ids_, params_ : list
         The candidate configurations.
     task_keys_ : list of str
+    metafeatures_version_ : int
+        The ``metaopt.metafeatures.METAFEATURES_VERSION`` of the training datasets'
+        meta-features (the knowledge base's; saved, and a :meth:`load` of another
+        version than this metaopt's warns ``MetaFeaturesVersionWarning``).
     """
 
     def __init__(self, *, n_neighbors: int | None = None):
@@ -106,6 +117,7 @@ class Portfolio:
         self.task_keys_ = list(matrix.tasks.index)
         self.task_types_ = list(matrix.tasks["task"])
         self.scaler_ = MetaFeatureScaler().fit(matrix.metafeatures)
+        self.metafeatures_version_ = fitted_metafeatures_version(matrix)
         self.task_vectors_ = self.scaler_.transform(matrix.metafeatures)
         if self.n_neighbors is not None and not self.has_metafeatures:
             raise ValueError("n_neighbors needs meta-features, and the datasets of this "
@@ -197,6 +209,7 @@ class Portfolio:
                if not self.evaluated_.all() else {}),
             "task_vectors": np.round(self.task_vectors_, 5).tolist(),
             "scaler": self.scaler_.to_dict(),
+            MF_VERSION_FIELD: self.metafeatures_version_,
         }))
         return path
 
@@ -204,8 +217,21 @@ class Portfolio:
     def load(cls, path: str | Path) -> Portfolio:
         """Read a saved portfolio (plain JSON); another format, or missing or garbled
         fields, is refused with ``ValueError``. A directory is read as
-        ``<directory>/portfolio.json`` (a saved MetaModel's portfolio)."""
-        if Path(path).is_dir():
+        ``<directory>/portfolio.json`` (a saved MetaModel's portfolio).
+
+        Warns ``MetaFeaturesVersionWarning`` (``metaopt.kb``) when it was trained on
+        meta-features of another ``METAFEATURES_VERSION`` than this metaopt's (a file
+        that does not say is of version 1)."""
+        self, path = cls._read(path)
+        warn_metafeatures_version(self.metafeatures_version_, path, "portfolio")
+        return self
+
+    @classmethod
+    def _read(cls, path: str | Path) -> tuple[Portfolio, Path]:
+        """:meth:`load` without its version warning (a MetaModel warns once for its
+        parts), and the file read."""
+        path = Path(path)
+        if path.is_dir():
             path = Path(path) / "portfolio.json"
         data = read_json(path, "portfolio")
         if data.get("format") != PORTFOLIO_FORMAT:
@@ -226,8 +252,9 @@ class Portfolio:
             self.scaler_ = MetaFeatureScaler.from_dict(data["scaler"])
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ValueError(f"{path} is not a readable metaopt portfolio: {exc!r}") from exc
+        self.metafeatures_version_ = read_metafeatures_version(data, path, "portfolio")
         self._check_sizes(path)
-        return self
+        return self, path
 
     def _check_sizes(self, path) -> None:
         """``ValueError`` if the loaded parts disagree in size (a file edited or mixed

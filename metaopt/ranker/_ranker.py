@@ -14,7 +14,16 @@ from optuna.distributions import IntDistribution
 from torch import nn
 
 from metaopt._checks import check_int
-from metaopt._model_files import file_pair, load_checked, member_state, save_checked
+from metaopt._model_files import (
+    MF_VERSION_FIELD,
+    file_pair,
+    fitted_metafeatures_version,
+    load_checked,
+    member_state,
+    read_metafeatures_version,
+    save_checked,
+    warn_metafeatures_version,
+)
 from metaopt._version import __version__
 from metaopt.meta import ANIL, MAML, Episodes, MetaSGD, MetaTrainer, resolve_device
 from metaopt.meta._losses import seeded
@@ -204,6 +213,10 @@ class ConfigRanker:
         Each member's :attr:`MetaTrainer.history_` (inner/support and outer/query losses
         per meta-iteration), to plot and catch meta-overfitting.
     space_, scaler_ : the search space and the meta-feature scaling.
+    metafeatures_version_ : int
+        The ``metaopt.metafeatures.METAFEATURES_VERSION`` of the training datasets'
+        meta-features (the knowledge base's; saved, and a :meth:`load` of another
+        version than this metaopt's warns ``MetaFeaturesVersionWarning``).
     """
 
     def __init__(
@@ -275,6 +288,7 @@ class ConfigRanker:
         self.space_ = (space if space is not None else matrix.search_space
                        or resolve_space(matrix.space))
         self.scaler_ = MetaFeatureScaler().fit(matrix.metafeatures)
+        self.metafeatures_version_ = fitted_metafeatures_version(matrix)
         configs = np.stack([self.space_.encode(p) for p in matrix.configs["params"]])
         features = self._features(self.scaler_.transform(matrix.metafeatures), configs)
         regret = matrix.regret()
@@ -462,7 +476,7 @@ class ConfigRanker:
             "format": RANKER_FORMAT, "metaopt_version": __version__, "params": params,
             "space": self.space_.to_json_dict(), "space_name": self.space_name_,
             "scaler": self.scaler_.to_dict(), "task_keys": self.task_keys_,
-            "n_features": self.n_features_,
+            "n_features": self.n_features_, MF_VERSION_FIELD: self.metafeatures_version_,
         }
         save_checked(json_path, weights_path, body, tensors)
         return json_path.with_suffix("")
@@ -474,7 +488,18 @@ class ConfigRanker:
         Raises ``ValueError`` for missing files, another format or metaopt version, and
         files changed after saving (checksums) or holding non-finite weights. A
         directory is read as ``<directory>/ranker`` (a saved :class:`MetaModel`'s ranker).
+        Warns ``MetaFeaturesVersionWarning`` (``metaopt.kb``) when it was trained on
+        meta-features of another ``METAFEATURES_VERSION`` than this metaopt's (a file
+        that does not say is of version 1).
         """
+        self, json_path = cls._read(path)
+        warn_metafeatures_version(self.metafeatures_version_, json_path, "ranker")
+        return self
+
+    @classmethod
+    def _read(cls, path: str | Path) -> tuple[ConfigRanker, Path]:
+        """:meth:`load` without its version warning (a MetaModel warns once for its
+        parts), and the JSON file read."""
         json_path, weights_path = file_pair(_in_directory(path))
         body, tensors = load_checked(json_path, weights_path, RANKER_FORMAT, "ranker")
         try:
@@ -490,6 +515,7 @@ class ConfigRanker:
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{json_path} holds settings this metaopt version cannot read: "
                              f"{exc!r}") from exc
+        self.metafeatures_version_ = read_metafeatures_version(body, json_path, "ranker")
         self.members_ = []
         for state in member_state(tensors, "member", self.n_ensemble, weights_path):
             with seeded(None):  # initial weights, replaced: no draws from the caller's stream
@@ -501,4 +527,4 @@ class ConfigRanker:
                                  f"metadata: {exc}") from exc
             learner.eval()
             self.members_.append(learner)
-        return self
+        return self, json_path

@@ -1,0 +1,79 @@
+"""Saved meta-models record the METAFEATURES_VERSION of their training meta-features: one
+trained before a bump compared a new dataset's meta-features (new definitions) with its
+training datasets' (old ones) without a word."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import warnings
+
+import pytest
+
+import metaopt.metafeatures
+from metaopt.kb import MetaFeaturesVersionWarning
+from metaopt.ranker import ConfigRanker, MetaModel, Portfolio, load_meta_model
+
+
+@pytest.fixture
+def bumped(monkeypatch):
+    """This metaopt computing meta-features of version 2 (a bump after the models)."""
+    monkeypatch.setattr(metaopt.metafeatures, "METAFEATURES_VERSION", 2)
+
+
+def test_a_model_records_its_knowledge_bases_version_and_warns_when_loaded_after_a_bump(
+        small_meta_model, tmp_path, monkeypatch):
+    directory = small_meta_model.save(tmp_path / "model")
+    with warnings.catch_warnings():  # the same version: silent
+        warnings.simplefilter("error")
+        MetaModel.load(directory)
+    monkeypatch.setattr(metaopt.metafeatures, "METAFEATURES_VERSION", 2)
+    with pytest.warns(MetaFeaturesVersionWarning) as caught:
+        model = MetaModel.load(directory)
+    assert len(caught) == 1  # once for the model, not once per part
+    message = str(caught[0].message)
+    assert "version 1" in message and "version 2" in message and "Retrain" in message
+    assert caught[0].filename == __file__
+    assert model.metafeatures_version == small_meta_model.metafeatures_version == 1
+    assert json.loads((directory / "portfolio.json").read_text())["metafeatures_version"] == 1
+    assert json.loads((directory / "ranker.json").read_text())["body"][
+        "metafeatures_version"] == 1
+    for cls, path in ((Portfolio, directory), (ConfigRanker, directory)):
+        with pytest.warns(MetaFeaturesVersionWarning, match="trained on meta-features of "
+                                                            "version 1"):
+            assert cls.load(path).metafeatures_version_ == 1
+
+
+def test_the_version_fitted_is_the_knowledge_bases_else_this_metaopts(tabrepo_matrix, bumped):
+    """A knowledge base built before the bump (its frame's attrs say 1) gives a model of
+    version 1; a frame that does not say holds meta-features computed now."""
+    assert tabrepo_matrix.tasks.attrs["metafeatures_version"] == 1
+    assert Portfolio().fit(tabrepo_matrix).metafeatures_version_ == 1
+    unsaid = dataclasses.replace(tabrepo_matrix, tasks=tabrepo_matrix.tasks.copy())
+    unsaid.tasks.attrs.clear()
+    assert Portfolio().fit(unsaid).metafeatures_version_ == 2
+
+
+def test_files_that_do_not_say_are_of_version_1(tmp_path, monkeypatch):
+    """The shipped models (and a user's older files) record no version: version 1, silent
+    now, and warned about after a bump."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_meta_model("knn", "classification")
+    monkeypatch.setattr(metaopt.metafeatures, "METAFEATURES_VERSION", 2)
+    with pytest.warns(MetaFeaturesVersionWarning, match="version 1"):
+        model = load_meta_model("knn", "classification")
+    assert model.metafeatures_version == 1
+
+
+def test_a_garbled_or_mismatched_version_is_refused(small_meta_model, tmp_path):
+    directory = small_meta_model.save(tmp_path / "model")
+    path = directory / "portfolio.json"
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "metafeatures_version": "one"}))
+    with pytest.raises(ValueError, match="metafeatures_version is 'one', not a version"):
+        Portfolio.load(path)
+    path.write_text(json.dumps({**data, "metafeatures_version": 2}))
+    with pytest.raises(ValueError, match="ranker was trained on meta-features of version 1, "
+                                         "the portfolio on version 2"):
+        MetaModel.load(directory)
