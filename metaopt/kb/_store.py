@@ -314,9 +314,11 @@ class KnowledgeBase:
         if in_memory(sa.engine.make_url(self.url)):
             raise TypeError(
                 "a KnowledgeBase in memory cannot be copied or pickled: its data live in "
-                "this handle's connection. Copy them into a file store "
-                "(KnowledgeBase('kb.sqlite').add_frame(kb.to_frame())) and pass that, or "
-                "pass kb.to_parquet(path) and read it with KnowledgeBase.from_parquet")
+                "this handle's connection. Copy it, build runs and failed datasets "
+                "included, into a new file store and pass that: "
+                "`KnowledgeBase.from_parquet(kb.to_parquet('kb.parquet'), "
+                "store='kb.sqlite')`; or pass the file kb.to_parquet(path) writes and read "
+                "it with KnowledgeBase.from_parquet(path) where it is used")
         return {"url": self.url, "parquet_source": self.parquet_source}
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -327,6 +327,39 @@ def test_a_parquet_export_keeps_the_build_history(pmlb_root, tmp_path):
     assert again.runs()["run_id"].tolist() == kb.runs()["run_id"].tolist()
 
 
+def test_the_copy_an_unpicklable_knowledge_base_recommends_keeps_its_history(
+        pmlb_root, tmp_path, monkeypatch):
+    """Pickling a knowledge base in memory recommended copying it with
+    ``add_frame(kb.to_frame())``, which drops the build runs and the datasets that failed
+    to load: the recipe the error gives must copy the whole knowledge base."""
+    import pickle
+    import re
+
+    from metaopt.data import get_suite
+    from metaopt.kb import build
+
+    two = get_suite("pmlb-classification", root=pmlb_root).select(limit=2,
+                                                                   smallest_first=True)
+    kb = KnowledgeBase()
+    build([*two, _Missing()], kb, spaces="knn", n_configs=1, cv_folds=2, max_rows=1000,
+          progress=False)
+    with pytest.raises(TypeError) as refused:
+        pickle.dumps(kb)
+    recipe = re.findall(r"`([^`]+)`", str(refused.value))
+    assert recipe, f"no recipe in {refused.value}"
+    monkeypatch.chdir(tmp_path)
+    eval(recipe[0], {"kb": kb, "KnowledgeBase": KnowledgeBase})  # noqa: S307 (our message)
+    copied = pickle.loads(pickle.dumps(KnowledgeBase.open_existing("kb.sqlite")))
+    assert len(copied) == len(kb) > 0
+    pd.testing.assert_frame_equal(copied.runs(), kb.runs())
+    by_key = ["dataset_key"]
+    pd.testing.assert_frame_equal(copied.datasets().sort_values(by_key, ignore_index=True),
+                                  kb.datasets().sort_values(by_key, ignore_index=True))
+    assert copied.datasets().set_index("dataset_key").loc["broken/missing", "status"] == "failed"
+    assert copied.metafeatures_version() == kb.metafeatures_version() == 1
+    pd.testing.assert_frame_equal(copied.to_frame(), kb.to_frame())
+
+
 def test_meta_features_of_another_version_are_not_added_to_a_store(tmp_path):
     from metaopt.kb import MetaFeaturesVersionWarning
 
