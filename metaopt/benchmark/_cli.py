@@ -215,6 +215,7 @@ def _cmd_run(args) -> int:
     _check_suite_arguments(args.suite, args.root, args.cache_dir, root_name="--root",
                            cache_dir_name="--cache-dir")
     _check_download(args.suite, args.download, download_name="--download", root_name="--root")
+    # the suite keeps --cache-dir: run loads its tasks and looks for missing ones there
     suite = get_suite(args.suite, root=args.root, cache_dir=args.cache_dir)
     if args.exclude_training_data and args.limit is not None:
         # --limit counts the datasets left once the training data is excluded
@@ -231,8 +232,7 @@ def _cmd_run(args) -> int:
                 cv_folds=args.cv_folds, spaces=args.spaces, max_rows=args.max_rows,
                 time_limit=args.time_limit, n_jobs=args.n_jobs, backend=args.backend,
                 scheduler=args.scheduler, exclude_training_data=args.exclude_training_data,
-                training_datasets=args.training_datasets, cache_dir=args.cache_dir,
-                download=args.download, retry_failed=args.retry_failed,
+                training_datasets=args.training_datasets, download=args.download, retry_failed=args.retry_failed,
                 progress=not args.no_progress,
             )
         except KeyboardInterrupt:

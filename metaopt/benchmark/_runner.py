@@ -268,7 +268,8 @@ def _check_cache(refs, cache_dir, download: bool) -> None:
         raise ValueError(
             f"{len(missing)} OpenML task(s) are not in the cache ({source._cache_label()}): "
             f"{', '.join(missing)}. Download them once with network access (download=True, "
-            "CLI --download), or pass --cache-dir / --limit")
+            "CLI --download), or build the suite with the cache directory that holds them "
+            "(get_suite(..., cache_dir=), CLI --cache-dir), or select fewer (--limit)")
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -382,9 +383,13 @@ def run(
         Run again the jobs that failed as a whole (e.g. a dataset that could not be
         loaded, since fixed); otherwise every finished job is kept.
     cache_dir : path, optional
-        OpenML cache directory of the suite's OpenML tasks (pass the suite's own, as given
-        to :func:`~metaopt.data.get_suite`). Only for an OpenML suite: with a local one
-        (``pmlb-*``) it is refused before any work, as ``get_suite`` refuses it.
+        Deprecated: the suite's OpenML cache directory (``suite.cache_dir``, the one
+        given to :func:`~metaopt.data.get_suite`) is where its tasks load from, and where
+        the run looks for the ones missing from the cache. Another directory (or any
+        with a local suite, ``pmlb-*``) is refused before any work; the suite's own, however
+        spelled, is accepted with a ``FutureWarning``. Until 2026-12-05 the run looked
+        for the tasks here (openml's own cache by default) while they loaded from the
+        suite's.
     download : bool
         Allow downloading OpenML tasks missing from the cache; otherwise the run is
         refused before it starts, naming them. Only for an OpenML suite: ``True`` with a
@@ -397,10 +402,16 @@ def run(
     pandas.DataFrame
         Every trial of every finished job of ``out`` (see :func:`load_results`).
     """
-    from metaopt.data.suites import _check_suite_arguments
+    from metaopt.data.suites import _check_cache_dir
 
-    # cache_dir / download with a local suite would be unused: refused before any work
-    _check_suite_arguments(suite.name, None, cache_dir)
+    # cache_dir other than the suite's (any, with a local suite) / download with a local
+    # suite: refused before any work
+    if cache_dir is not None:
+        _check_cache_dir(suite, cache_dir)
+        warnings.warn("run(cache_dir=) is deprecated: the suite's OpenML cache directory "
+                      "(get_suite(..., cache_dir=), suite.cache_dir) is used; leave it out",
+                      FutureWarning, stacklevel=3)  # 3: past quiet_optuna's wrapper
+    cache_dir = _check_cache_dir(suite, None)  # the suite's: where its tasks load from
     _check_download(suite.name, download)
     if (budget_trials is None) == (budget_seconds is None):
         raise ValueError("pass exactly one of budget_trials and budget_seconds")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -41,10 +42,16 @@ class DatasetRef:
 
 @dataclass(frozen=True)
 class Suite:
-    """An ordered collection of :class:`DatasetRef`."""
+    """An ordered collection of :class:`DatasetRef`.
+
+    ``cache_dir`` is the OpenML cache directory its OpenML tasks load from: the one
+    :func:`get_suite` was given (None: openml's own cache, and for a local suite).
+    :func:`metaopt.benchmark.run` looks there for the tasks missing from the cache.
+    """
 
     name: str
     refs: tuple[DatasetRef, ...]
+    cache_dir: Path | None = field(default=None, kw_only=True)
 
     def __iter__(self) -> Iterator[DatasetRef]:
         return iter(self.refs)
@@ -74,7 +81,7 @@ class Suite:
             refs = tuple(r for r in refs if r.name in wanted or r.key in wanted)
         if limit is not None:
             refs = refs[:check_int(limit, "limit")]
-        return Suite(self.name, refs)
+        return replace(self, refs=refs)  # the same cache_dir
 
 
 def openml_suites() -> dict[str, dict]:
@@ -109,6 +116,29 @@ def _check_suite_arguments(
             f"local suite, used by {', '.join(sorted(_LOCAL_SUITES))} only)")
 
 
+def _check_cache_dir(suite: Suite, cache_dir) -> Path | None:
+    """The OpenML cache directory ``suite``'s tasks load from, ``suite.cache_dir`` (the
+    one :func:`get_suite` was given; None: openml's own), for a caller also given a
+    ``cache_dir``: None, or the same directory however spelled. Another one is refused,
+    as any is with a local suite (:func:`_check_suite_arguments`): until 2026-12-05
+    ``benchmark.run`` looked for the missing tasks in its own ``cache_dir`` (openml's own
+    cache by default) while they loaded from the suite's."""
+    own = getattr(suite, "cache_dir", None)
+    if cache_dir is None:
+        return own
+    _check_suite_arguments(suite.name, None, cache_dir)
+    # openml takes the directory as given (no ~ expansion): compared as it will be used
+    if own is None or Path(cache_dir).resolve() != Path(own).resolve():
+        where = ("openml's own cache (the suite was built without cache_dir)"
+                 if own is None else repr(os.fspath(own)))
+        raise ValueError(
+            f"cache_dir={os.fspath(cache_dir)!r} is not the OpenML cache of suite "
+            f"{suite.name!r}, which loads its tasks from {where}: build the suite with the "
+            f"cache directory (get_suite({suite.name!r}, cache_dir=...)) and leave "
+            "cache_dir out: the suite's is used")
+    return own
+
+
 def get_suite(
     name: str, root: str | Path | None = None, *, cache_dir: str | Path | None = None
 ) -> Suite:
@@ -125,7 +155,9 @@ def get_suite(
         task comes from the directory's ``manifest.csv``, else from its ``metadata.yaml``;
         datasets with neither are left out, with a warning.
     cache_dir : str or Path, optional
-        OpenML cache directory for the OpenML suites.
+        OpenML cache directory for the OpenML suites (default: openml's own). The suite
+        keeps it (``Suite.cache_dir``): its tasks load from there, and
+        :func:`metaopt.benchmark.run` looks there for the tasks missing from the cache.
 
     Raises
     ------
@@ -166,4 +198,4 @@ def get_suite(
                    partial(source.load_task, tid))
         for tid in spec["task_ids"]
     )
-    return Suite(name, refs)
+    return Suite(name, refs, cache_dir=source.cache_dir)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pandas as pd
 import pytest
@@ -83,9 +84,9 @@ def test_bad_input(pmlb_suite, tmp_path):
         run(pmlb_suite, tmp_path, **{**SMALL, "budget_seconds": 3.0})
     with pytest.raises(ValueError, match="unknown search space"):
         run(pmlb_suite, tmp_path, **{**SMALL, "spaces": "nope"})
-    suite = get_suite("openml-cc18").select(limit=3)
+    suite = get_suite("openml-cc18", cache_dir=tmp_path / "empty-cache").select(limit=3)
     with pytest.raises(ValueError, match="3 OpenML task\\(s\\) are not in the cache"):
-        run(suite, tmp_path / "o", cache_dir=tmp_path / "empty-cache", **SMALL)
+        run(suite, tmp_path / "o", **SMALL)
     listed = tmp_path / "training.txt"
     listed.write_text("\n".join(r.name for r in pmlb_suite) + "\n")
     with pytest.raises(ValueError, match="every dataset"):
@@ -117,8 +118,7 @@ def test_run_refuses_openml_arguments_with_a_local_suite(pmlb_suite, tmp_path):
     from metaopt.data import get_suite
 
     with pytest.raises(ValueError, match=r"1 OpenML task\(s\) are not in the cache"):
-        run(get_suite("openml-cc18", cache_dir=cache).select(limit=1), out, cache_dir=cache,
-            **small)
+        run(get_suite("openml-cc18", cache_dir=cache).select(limit=1), out, **small)
 
 
 def test_hold_out_is_the_training_data_of_the_all_meta_model(tmp_path):
@@ -127,10 +127,10 @@ def test_hold_out_is_the_training_data_of_the_all_meta_model(tmp_path):
     `metaopt` method uses the PMLB-trained `all` model."""
     from metaopt.data import get_suite
 
-    suite = get_suite("openml-cc18").select(names=["openml-task/146820", "openml-task/3"])
+    suite = get_suite("openml-cc18", cache_dir=tmp_path / "empty-cache").select(
+        names=["openml-task/146820", "openml-task/3"])
     with pytest.raises(ValueError, match="2 OpenML task\\(s\\) are not in the cache"):
-        run(suite, tmp_path / "o", cache_dir=tmp_path / "empty-cache",
-            exclude_training_data=True, **SMALL)
+        run(suite, tmp_path / "o", exclude_training_data=True, **SMALL)
 
 
 def test_resume_refuses_other_settings(pmlb_suite, tmp_path):
@@ -371,3 +371,63 @@ def test_two_methods_get_the_wilcoxon_test_instead_of_a_diagram(tabrepo_curves, 
     assert text.startswith("Critical-difference diagram: none for two methods.")
     assert "wilcoxon signed-rank test" in text and "p = " in text
     assert not (tmp_path / "cd.png").exists()
+
+
+def _cache_task(cache, task_id: int, dataset_id: int = 2) -> None:
+    """Files of OpenML task ``task_id`` in ``cache`` for ``OpenMLSource.is_cached``: its
+    task.xml (naming ``dataset_id``, anneal: the real cache copy holds that dataset) and
+    its splits. No genuine task is cached for the tests: the task is not loadable."""
+    folder = cache / "org" / "openml" / "www" / "tasks" / str(task_id)
+    folder.mkdir(parents=True)
+    (folder / "task.xml").write_text(
+        f'<oml:task xmlns:oml="http://openml.org/openml"><oml:task_id>{task_id}'
+        '</oml:task_id><oml:input name="source_data"><oml:data_set><oml:data_set_id>'
+        f'{dataset_id}</oml:data_set_id><oml:target_feature>class</oml:target_feature>'
+        '</oml:data_set></oml:input></oml:task>')
+    (folder / "datasplits.arff").write_text("@relation splits\n")
+
+
+def test_run_checks_the_cache_the_suite_loads_from(openml_cache, tmp_path, monkeypatch):
+    """get_suite("openml-cc18", cache_dir=X) then run(suite, out) looked for the tasks in
+    openml's own cache, not in X, and refused to start although X held them all; with
+    run(..., cache_dir=Y) it checked Y and loaded from X. run now checks the suite's cache
+    (Suite.cache_dir) and refuses another one."""
+    import openml
+
+    from metaopt.data import DatasetLoadError, OpenMLSource, get_suite
+
+    # openml's own cache is elsewhere, and empty
+    monkeypatch.setattr(openml.config, "_root_cache_directory", tmp_path / "openml-default")
+    loaded = []
+
+    def load_task(self, task_id):  # where the jobs load from (the task is not loadable)
+        loaded.append((self.cache_dir, task_id))
+        raise DatasetLoadError(f"task {task_id} loaded from {self.cache_dir}")
+
+    monkeypatch.setattr(OpenMLSource, "load_task", load_task)
+    _cache_task(openml_cache, 3)
+    suite = get_suite("openml-cc18", cache_dir=openml_cache).select(names="openml-task/3")
+    small = {**SMALL, "methods": ["default"], "budget_trials": 1}
+    frame = run(suite, tmp_path / "out", **small)  # refused: "1 OpenML task(s) are not ..."
+    assert loaded == [(openml_cache, 3)] * 2  # one job per fold, from the cache checked
+    assert frame["status"].tolist() == ["job_failed"] * 2
+    assert f"task 3 loaded from {openml_cache}" in frame["error"].iloc[0]
+
+    # another cache than the suite's: refused before any work, naming both
+    other, out = tmp_path / "other-cache", tmp_path / "out2"
+    with pytest.raises(ValueError, match=rf"^cache_dir={re.escape(repr(str(other)))} is not "
+                       "the OpenML cache of suite 'openml-cc18', which loads its tasks from "
+                       rf"{re.escape(repr(str(openml_cache)))}"):
+        run(suite, out, cache_dir=other, **small)
+    with pytest.raises(ValueError, match=rf"^cache_dir={re.escape(repr(str(other)))} is not "
+                       "the OpenML cache of suite 'openml-cc18', which loads its tasks from "
+                       "openml's own cache"):
+        run(get_suite("openml-cc18").select(limit=1), out, cache_dir=other, **small)
+    assert not out.exists() and not other.exists() and len(loaded) == 2
+    # the suite's own (however spelled): deprecated, as it is the suite's anyway
+    loaded.clear()
+    with pytest.warns(FutureWarning, match=r"run\(cache_dir=\) is deprecated") as record:
+        run(suite, out, cache_dir=f"{openml_cache.parent}/../{openml_cache.parent.name}/"
+            f"{openml_cache.name}", **small)
+    assert record[0].filename == __file__  # the caller's line
+    assert loaded == [(openml_cache, 3)] * 2

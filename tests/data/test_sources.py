@@ -278,6 +278,23 @@ def test_get_suite_refuses_an_argument_the_suite_would_not_use(pmlb_root, openml
     assert len(get_suite("pmlb-classification", root=pmlb_root)) > 0
 
 
+def test_a_suite_keeps_the_cache_directory_it_was_built_with(pmlb_root, openml_cache):
+    """A suite did not say which OpenML cache its tasks load from, so benchmark.run
+    looked for them in another one (openml's own, or its own cache_dir=)."""
+    from metaopt.data.suites import Suite
+
+    cc18 = get_suite("openml-cc18", cache_dir=str(openml_cache))
+    assert cc18.cache_dir == openml_cache  # a Path
+    selected = cc18.select(limit=2, names=["openml-task/3", "openml-task/6", "task-11"],
+                           smallest_first=True)
+    assert [r.key for r in selected] == ["openml-task/3", "openml-task/6"]
+    assert selected.cache_dir == openml_cache
+    assert get_suite("openml-cc18").cache_dir is None  # openml's own cache
+    assert get_suite("pmlb-classification", root=pmlb_root).select(limit=1).cache_dir is None
+    assert Suite("mine", cc18.refs[:1]).cache_dir is None  # as it was built before
+    assert Suite("mine", (), cache_dir=openml_cache) != Suite("mine", ())
+
+
 @pytest.mark.parametrize("text", ["- a list\n", "features:\n  - a string\n", "features: 3\n"])
 def test_malformed_metadata_is_a_load_error(tmp_path, text):
     """A metadata.yaml that parsed but was not a mapping of feature mappings raised
