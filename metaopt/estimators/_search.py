@@ -36,7 +36,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from metaopt._checks import check_label_types, check_n_jobs, check_seed
+from metaopt._checks import check_label_types, check_n_jobs, check_one_target, check_seed
 from metaopt._fitted import (
     as_fitted_frame,
     checkable_array,
@@ -417,6 +417,9 @@ class _MetaOptSearch(BaseEstimator):
         X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
             DataFrames may hold categorical/string columns and missing values.
         y : array-like of shape (n_samples,)
+            One target: a regressor refuses several columns (fit one search per
+            target with ``sklearn.multioutput.MultiOutputRegressor``); a single column,
+            (n_samples, 1), is raveled with scikit-learn's ``DataConversionWarning``.
         sample_weight : array-like of shape (n_samples,), optional
             Passed to every fit (families that cannot take weights are left out).
         groups : array-like of shape (n_samples,), optional
@@ -431,6 +434,8 @@ class _MetaOptSearch(BaseEstimator):
         start = time.perf_counter()
         X = self._validate_X(X, reset=True)
         y = checkable_array(y)
+        if self._task == "regression":  # several targets: say what to do instead
+            check_one_target(y, type(self).__name__)
         y = column_or_1d(np.asarray(y) if not isinstance(y, pd.Series) else y.to_numpy(),
                          warn=True)
         check_target_present(y)

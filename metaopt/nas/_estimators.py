@@ -27,7 +27,7 @@ from sklearn.utils.validation import (
 )
 
 from metaopt import metafeatures
-from metaopt._checks import check_label_types
+from metaopt._checks import check_label_types, check_one_target
 from metaopt._fitted import (
     as_fitted_frame,
     checkable_array,
@@ -266,6 +266,10 @@ class _BaseMetaMLP(BaseEstimator):
         # a Series as its values: scikit-learn keeps a pyarrow decimal one as Decimal
         # objects, which the meta-features then refused as a target that is no number
         y = y.to_numpy() if isinstance(y, pd.Series) else checkable_array(y)
+        if numeric:  # several targets: say what to do instead
+            check_one_target(y, type(self).__name__, alternative=(
+                ", or train one network on all of them, without a search, with "
+                "metaopt.nas.MLPRegressor, which takes a 2-D y"))
         y = column_or_1d(y, warn=True)
         check_target_present(y)
         y = check_array(y, ensure_2d=False, dtype="numeric" if numeric else None,
@@ -481,6 +485,11 @@ class MetaMLPRegressor(RegressorMixin, _BaseMetaMLP):
 
     The shipped prior was trained on classification tasks: for regression it is
     conditioned as a one-output problem, an extrapolation (see ``docs/nas.md``).
+
+    One target: a 2-D ``y`` of several columns is refused (fit one search per target
+    with ``sklearn.multioutput.MultiOutputRegressor``, or one network on all of them with
+    :class:`~metaopt.nas.MLPRegressor`); a (n_samples, 1) ``y`` is raveled with
+    scikit-learn's ``DataConversionWarning``.
 """ + _PARAMS_DOC + """
     Attributes
     ----------

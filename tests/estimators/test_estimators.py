@@ -901,6 +901,43 @@ def test_regressor_on_real_data(pmlb_root):
     assert model.study_.sampler._worst_value == 0.0  # a diverging R^2 counts as 0
 
 
+def test_several_targets_are_refused_saying_what_fits_them():
+    """A y of 3 targets (linnerud) got scikit-learn's "y should be a 1d array, got an
+    array of shape (20, 3) instead": the regressor says it takes one target column and
+    names MultiOutputRegressor, which does fit one search per target. One column is a
+    1-D y with scikit-learn's warning, as before."""
+    from sklearn.datasets import load_linnerud
+    from sklearn.exceptions import DataConversionWarning
+    from sklearn.multioutput import MultiOutputRegressor
+
+    X, Y = load_linnerud(return_X_y=True)
+    params = dict(n_trials=2, spaces="linear", cv=2, random_state=0)
+    message = (re.escape("MetaOptRegressor takes one target column, got y of shape (20, 3) "
+                         "(3 targets): multi-output regression is not supported")
+               + r".*sklearn\.multioutput\.MultiOutputRegressor\(MetaOptRegressor\(")
+    for y in (Y, pd.DataFrame(Y, columns=["Weight", "Waist", "Pulse"]), Y.tolist()):
+        with pytest.raises(ValueError, match=message):
+            MetaOptRegressor(**params).fit(X, y)
+    alone = [MetaOptRegressor(**params).fit(X, Y[:, j]).predict(X) for j in range(3)]
+    with pytest.warns(DataConversionWarning, match="A column-vector y was passed"):
+        column = MetaOptRegressor(**params).fit(X, Y[:, :1])
+    np.testing.assert_allclose(column.predict(X), alone[0])
+    # not tagged multi-output, so scikit-learn's checks do not give it several targets
+    tags = MetaOptRegressor().__sklearn_tags__().target_tags
+    assert tags.single_output and not tags.multi_output
+    # what the message offers: one search per target, predicting all of them
+    model = clone(MultiOutputRegressor(MetaOptRegressor(**params))).fit(X, Y)
+    assert model.predict(X).shape == (20, 3)
+    for j, search in enumerate(model.estimators_):
+        assert isinstance(search, MetaOptRegressor) and len(search.study_.trials) == 2
+        np.testing.assert_allclose(model.predict(X)[:, j], alone[j])
+    # the default families too (ensemble "auto"), and frames: names kept, one fit each
+    X, Y = load_linnerud(return_X_y=True, as_frame=True)
+    model = MultiOutputRegressor(MetaOptRegressor(n_trials=2, random_state=0)).fit(X, Y)
+    assert model.predict(X).shape == (20, 3)
+    assert [list(m.feature_names_in_) for m in model.estimators_] == [list(X.columns)] * 3
+
+
 def test_r2_as_a_scorer_object_is_floored_as_the_name_is(pmlb_root):
     """scoring=get_scorer("r2") or make_scorer(r2_score) is the default R²: the sampler
     floors it at 0 as the shipped models learned it (only the name "r2" was)."""

@@ -15,7 +15,7 @@ from sklearn.datasets import load_diabetes, make_classification, make_regression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from metaopt.data import LocalSource
-from metaopt.nas import MetaMLPClassifier, MetaMLPRegressor, MLPClassifier
+from metaopt.nas import MetaMLPClassifier, MetaMLPRegressor, MLPClassifier, MLPRegressor
 from metaopt.nas._search import FoldTrainer, objective
 from metaopt.spaces import get_space
 
@@ -254,6 +254,34 @@ def test_bad_data_gives_clear_errors():
     model = MetaMLPClassifier(**TINY, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 features, but MetaMLPClassifier is expecting 4"):
         model.predict(X[:, :3])
+
+
+def test_several_targets_are_refused_saying_what_fits_them():
+    """A y of 3 targets (linnerud) got scikit-learn's "y should be a 1d array, got an
+    array of shape (20, 3) instead": the regressor says it takes one target column and
+    names what does take several (MultiOutputRegressor: one search per target;
+    MLPRegressor: one network, since 5b8d95e), both of which work. One column is a 1-D y
+    with scikit-learn's warning, as before."""
+    from sklearn.datasets import load_linnerud
+    from sklearn.exceptions import DataConversionWarning
+    from sklearn.multioutput import MultiOutputRegressor
+
+    X, Y = load_linnerud(return_X_y=True)
+    with pytest.raises(ValueError, match=(
+            r"MetaMLPRegressor takes one target column, got y of shape \(20, 3\) \(3 "
+            r"targets\).*sklearn\.multioutput\.MultiOutputRegressor\(MetaMLPRegressor\(.*"
+            r"metaopt\.nas\.MLPRegressor, which takes a 2-D y")):
+        MetaMLPRegressor(**TINY).fit(X, pd.DataFrame(Y))
+    tags = MetaMLPRegressor().__sklearn_tags__().target_tags
+    assert tags.single_output and not tags.multi_output
+    alone = MetaMLPRegressor(**TINY, random_state=0).fit(X, Y[:, 0]).predict(X)
+    with pytest.warns(DataConversionWarning, match="A column-vector y was passed"):
+        column = MetaMLPRegressor(**TINY, random_state=0).fit(X, Y[:, :1])
+    np.testing.assert_allclose(column.predict(X), alone)
+    model = MultiOutputRegressor(MetaMLPRegressor(**TINY, random_state=0)).fit(X, Y)
+    assert model.predict(X).shape == (20, 3)
+    np.testing.assert_allclose(model.predict(X)[:, 0], alone)
+    assert MLPRegressor(max_epochs=3, random_state=0).fit(X, Y).predict(X).shape == (20, 3)
 
 
 def test_pandas_extension_targets_are_read_as_their_values(pmlb_root):
