@@ -73,21 +73,25 @@ def check_label_types(y: Any) -> None:
     )
 
 
-def check_one_target(y: Any, estimator: str, alternative: str = "") -> None:
+def check_one_target(y: Any, estimator: str, task: str, alternative: str = "") -> None:
     """``ValueError`` when ``y`` holds several target columns (shape (n, k), k > 1): the
-    regressor ``estimator`` (its class name) searches for one target, so the message says
-    so and that ``sklearn.multioutput.MultiOutputRegressor`` fits one search per target
-    (``alternative``, if given, is appended: another way to fit several). scikit-learn's
-    own check said only "y should be a 1d array, got an array of shape (n, k) instead".
-    A single column, (n, 1), passes: scikit-learn's ``column_or_1d(y, warn=True)`` then
-    ravels it with its ``DataConversionWarning``."""
+    ``estimator`` (its class name) searches for one target of ``task``
+    (``"classification"`` or ``"regression"``), so the message says so and that
+    scikit-learn's ``MultiOutputClassifier`` / ``MultiOutputRegressor`` fits one search per
+    target (``alternative``, if given, is appended: another way to fit several).
+    scikit-learn's own check said only "y should be a 1d array, got an array of shape
+    (n, k) instead". A single column, (n, 1), passes: scikit-learn's
+    ``column_or_1d(y, warn=True)`` then ravels it with its ``DataConversionWarning``."""
     shape = getattr(y, "shape", None)
     if shape is None:
         shape = np.shape(np.asarray(y, dtype=object))
     if len(shape) != 2 or shape[1] <= 1:
         return
+    what, wrapper = (("multilabel and multi-output classification", "MultiOutputClassifier")
+                     if task == "classification" else
+                     ("multi-output regression", "MultiOutputRegressor"))
     raise ValueError(
         f"{estimator} takes one target column, got y of shape {tuple(shape)} ({shape[1]} "
-        "targets): multi-output regression is not supported. Fit one search per target "
-        f"with sklearn.multioutput.MultiOutputRegressor({estimator}(...)), which predicts "
+        f"targets): {what} is not supported. Fit one search per target "
+        f"with sklearn.multioutput.{wrapper}({estimator}(...)), which predicts "
         f"all {shape[1]} columns{alternative}")

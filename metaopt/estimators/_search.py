@@ -434,8 +434,7 @@ class _MetaOptSearch(BaseEstimator):
         start = time.perf_counter()
         X = self._validate_X(X, reset=True)
         y = checkable_array(y)
-        if self._task == "regression":  # several targets: say what to do instead
-            check_one_target(y, type(self).__name__)
+        check_one_target(y, type(self).__name__, self._task)  # several: say what to do
         y = column_or_1d(np.asarray(y) if not isinstance(y, pd.Series) else y.to_numpy(),
                          warn=True)
         check_target_present(y)

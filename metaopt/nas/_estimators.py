@@ -266,10 +266,10 @@ class _BaseMetaMLP(BaseEstimator):
         # a Series as its values: scikit-learn keeps a pyarrow decimal one as Decimal
         # objects, which the meta-features then refused as a target that is no number
         y = y.to_numpy() if isinstance(y, pd.Series) else checkable_array(y)
-        if numeric:  # several targets: say what to do instead
-            check_one_target(y, type(self).__name__, alternative=(
-                ", or train one network on all of them, without a search, with "
-                "metaopt.nas.MLPRegressor, which takes a 2-D y"))
+        # several targets: say what to do instead
+        check_one_target(y, type(self).__name__, self._task, alternative=(
+            ", or train one network on all of them, without a search, with "
+            "metaopt.nas.MLPRegressor, which takes a 2-D y") if numeric else "")
         y = column_or_1d(y, warn=True)
         check_target_present(y)
         y = check_array(y, ensure_2d=False, dtype="numeric" if numeric else None,

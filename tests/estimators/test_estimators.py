@@ -938,6 +938,22 @@ def test_several_targets_are_refused_saying_what_fits_them():
     assert [list(m.feature_names_in_) for m in model.estimators_] == [list(X.columns)] * 3
 
 
+@pytest.mark.parametrize("estimator", [
+    MetaOptClassifier(n_trials=2, spaces="linear", cv=2, random_state=0),
+    MetaMLPClassifier(n_trials=1, max_epochs=2, random_state=0)])
+def test_several_labels_per_row_are_refused_saying_what_fits_them(wine, estimator):
+    """A y of two label columns (multi-output classification) got scikit-learn's "y
+    should be a 1d array": the classifiers say they take one and name
+    MultiOutputClassifier, as the regressors name MultiOutputRegressor."""
+    two = pd.DataFrame({"cultivar": wine.y, "is_first": wine.y == wine.y.iloc[0]})
+    name = type(estimator).__name__
+    with pytest.raises(ValueError, match=re.escape(
+            f"{name} takes one target column, got y of shape ({len(two)}, 2) (2 targets): "
+            "multilabel and multi-output classification is not supported. Fit one search "
+            f"per target with sklearn.multioutput.MultiOutputClassifier({name}(...))")):
+        clone(estimator).fit(wine.X, two)
+
+
 def test_r2_as_a_scorer_object_is_floored_as_the_name_is(pmlb_root):
     """scoring=get_scorer("r2") or make_scorer(r2_score) is the default R²: the sampler
     floors it at 0 as the shipped models learned it (only the name "r2" was)."""
