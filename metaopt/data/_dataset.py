@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from typing import Literal
@@ -285,9 +286,42 @@ def holds_numbers(s: pd.Series) -> bool:
     return bool(pd.to_numeric(present, errors="coerce").astype(float).notna().all())
 
 
+def _date_values(s: pd.Series) -> pd.Series:
+    """``s`` with the values that are no text, date or datetime as missing (bools and
+    numbers among dates: ``pd.to_datetime`` would read numbers as epochs)."""
+    values = s.astype(object)
+    return values.where(np.fromiter((isinstance(v, (str, dt.date)) for v in values), bool,
+                                    len(values)))
+
+
+def holds_dates(s: pd.Series) -> bool:
+    """Whether an object or text column holds only dates: ISO 8601 date or datetime
+    text (``"2021-07-17"``, ``"2021-07-17 10:30:00"``, ``"2021-07-17T10:30:00+02:00"``: what
+    ``to_csv``, databases and JSON write, so a CSV read without ``parse_dates``), or
+    ``datetime.date`` / ``datetime.datetime`` objects (``.dt.date``), or missing values,
+    and no numbers (:func:`holds_numbers` comes first: ``"2021"`` is a number). Dates,
+    not categories: their seconds (:func:`dates_as_seconds`). Other date text
+    (``"07/17/2021"``: month or day first?) stays text. A first value that is no date
+    ends the check cheaply."""
+    present = s.dropna()
+    if not len(present) or pd.isna(dates_as_seconds(present.iloc[:1])).all():
+        return False
+    return bool(ptypes.infer_dtype(present) in ("string", "date", "datetime")
+                and dates_as_seconds(present).notna().all())
+
+
+def dates_as_seconds(s: pd.Series) -> pd.Series:
+    """The dates of :func:`holds_dates` as seconds since 1970 (UTC; a time zone given in
+    the text or the object is converted, none is taken as UTC, as for a datetime column),
+    floats; a value that is no ISO 8601 date, date or datetime is a missing value (NaN)."""
+    times = pd.to_datetime(_date_values(s), format="ISO8601", utc=True, errors="coerce")
+    return temporal_as_seconds(pd.Series(times, index=s.index, name=s.name))
+
+
 def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
-    """Numeric columns stay numeric, datetimes and timedeltas become seconds;
-    strings/objects/bools become ``category``. Unusable columns raise (_check_usable)."""
+    """Numeric columns stay numeric, datetimes and timedeltas become seconds, and so do
+    ISO 8601 date text and date objects (:func:`holds_dates`); other strings/objects and
+    bools become ``category``. Unusable columns raise (_check_usable)."""
     out = {}
     for col in X.columns:
         s = X[col]
@@ -302,6 +336,8 @@ def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
             out[col] = s.astype(float) if ptypes.is_extension_array_dtype(s) else s
         elif holds_numbers(s):  # numbers stored as strings or objects, as floats
             out[col] = pd.to_numeric(s, errors="coerce").astype(float)
+        elif holds_dates(s):  # date text (a CSV read without parse_dates), date objects
+            out[col] = dates_as_seconds(s)
         else:
             out[col] = s.astype(str).where(s.notna()).astype("category")
     return pd.DataFrame(out, index=X.index)

@@ -17,7 +17,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
 
-from metaopt.data._dataset import holds_numbers, is_temporal, temporal_as_seconds
+from metaopt.data._dataset import (
+    dates_as_seconds,
+    holds_dates,
+    holds_numbers,
+    is_temporal,
+    temporal_as_seconds,
+)
 
 PREPROCESSING_KINDS = ("scaled", "ordinal", "native")
 # Cap on the columns one categorical feature may produce (one-hot) or codes it may
@@ -36,30 +42,33 @@ def _is_arrow_decimal(dtype) -> bool:
 def _is_number_column(column: pd.Series) -> bool:
     """Whether a column pandas does not type as numeric holds numbers: decimals
     (``decimal.Decimal`` objects, as SQL drivers return them, or pyarrow ``decimal128``),
-    numbers as text, alone or mixed (:func:`metaopt.data._dataset.holds_numbers`), or
+    numbers as text, alone or mixed (:func:`metaopt.data._dataset.holds_numbers`),
     times (:func:`metaopt.data._dataset.is_temporal`: pyarrow times of day and periods
-    escape ``select_dtypes``, and so do pyarrow timestamps with a time zone).
+    escape ``select_dtypes``, and so do pyarrow timestamps with a time zone), or ISO 8601
+    date text and date objects (:func:`metaopt.data._dataset.holds_dates`).
     Numbers, as :func:`metaopt.data.validate` takes them, not categories."""
     if _is_arrow_decimal(column.dtype) or is_temporal(column.dtype):
         return True
     if isinstance(column.dtype, pd.CategoricalDtype) or not (
             ptypes.is_object_dtype(column.dtype) or ptypes.is_string_dtype(column.dtype)):
         return False
-    return holds_numbers(column)
+    return holds_numbers(column) or holds_dates(column)
 
 
 def _as_float(column: pd.Series) -> pd.Series:
     """A column of :func:`_is_number_column` as floats (text that is no number: NaN). A
-    later batch holding no number, but dates, times or date text in every row (a
-    datetime column given as objects or read from a CSV): their seconds
-    (:func:`_times_as_seconds`), not NaN in every row."""
+    column holding no number, but dates, times or date text in every row (a datetime
+    column given as objects or read from a CSV): their seconds
+    (:func:`_times_as_seconds`), not NaN in every row; else, dates in some rows (ISO 8601
+    text or date objects; a date column with a value that is none): their seconds, the
+    other rows NaN (:func:`metaopt.data._dataset.dates_as_seconds`)."""
     if _is_arrow_decimal(column.dtype):
         return column.astype(float)
     numbers = pd.to_numeric(column, errors="coerce").astype(float)
     if numbers.notna().any() or column.isna().all():
         return numbers
     seconds = _times_as_seconds(column)
-    return numbers if seconds is None else seconds
+    return dates_as_seconds(column) if seconds is None else seconds
 
 
 def _times_as_seconds(column: pd.Series) -> pd.Series | None:

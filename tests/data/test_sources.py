@@ -200,6 +200,30 @@ def test_load_table_drops_a_saved_pandas_index(pmlb_root, tmp_path):
     assert "Unnamed: 0" in load_table(tmp_path / "numbered_from_1.csv", "target").X.columns
 
 
+def test_load_table_reads_a_csv_date_column_as_the_parquet_one(pmlb_root, tmp_path):
+    """A CSV's date column (text: pandas parses no dates unless told) was a category per
+    date, 625 of them on credit_g, so `metaopt suggest --data credit.csv` computed other
+    meta-features (max_categories 625 instead of 10, other landmarks) and nearest
+    datasets than for the same table as parquet or as the DataFrame it was written from.
+    ISO 8601 date text is now the seconds a datetime column is."""
+    from metaopt import metafeatures
+
+    table = pd.read_csv(pmlb_root / "credit_g" / "credit_g.tsv.gz", sep="\t")
+    days = np.random.default_rng(0).integers(0, 1000, len(table))
+    table.insert(0, "applied", pd.Timestamp("2020-01-01") + pd.to_timedelta(days, "D"))
+    table.insert(1, "signed", table["applied"].dt.tz_localize("Europe/Paris")
+                 + pd.to_timedelta(days % 24, "h"))
+    table.loc[::7, ["applied", "signed"]] = pd.NaT
+    table.to_csv(tmp_path / "credit.csv", index=False)
+    table.to_parquet(tmp_path / "credit.parquet")
+    csv = load_table(tmp_path / "credit.csv", "target")
+    parquet = load_table(tmp_path / "credit.parquet", "target")
+    assert csv.categorical_columns == parquet.categorical_columns == []
+    pd.testing.assert_frame_equal(csv.X, parquet.X, check_dtype=False)
+    pd.testing.assert_series_equal(metafeatures.compute(csv.X, csv.y, csv.task),
+                                   metafeatures.compute(parquet.X, parquet.y, parquet.task))
+
+
 def test_load_table_names_the_target_a_typo_missed(pmlb_root, tmp_path):
     """credit_g's target is its 21st column: the error listed the first 10 columns only,
     cut without saying so, and a wrong-case target name got no hint."""

@@ -477,6 +477,27 @@ def test_times_given_later_as_objects_or_text_are_the_seconds_seen_at_fit(space,
         np.testing.assert_array_equal(model.predict(later), model.predict(X))
 
 
+def test_date_text_and_date_objects_at_fit_are_the_seconds_of_the_datetimes(space,
+                                                                           pmlb_root):
+    """A date column read from a CSV without parse_dates (ISO 8601 text), or given as
+    ``.dt.date`` objects, was a category per date at fit (one-hot: the 32 most frequent
+    dates and "infrequent"), so the model saw hardly any of it and predicted other
+    classes than from the same table with a datetime column. Now the same seconds, a
+    time zone in the text converted to UTC."""
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")[:150]
+    y = df["target"].to_numpy()
+    X = df[["A2"]].astype(float).assign(
+        when=pd.Timestamp("2020-01-01") + pd.to_timedelta(y * 400 + np.arange(150), "D"),
+        at=pd.Timestamp("2020-01-01", tz="Europe/Paris")
+        + pd.to_timedelta(y * 9 + np.arange(150), "h"))
+    X.loc[3, ["when", "at"]] = pd.NaT
+    as_text = pd.read_csv(io.StringIO(X.to_csv(index=False)))
+    assert all(pd.api.types.is_string_dtype(as_text[c]) for c in ("when", "at"))
+    as_objects = X.assign(when=X["when"].dt.date)
+    for later in (as_text, as_objects):
+        _assert_same_as_objects(space, later, X, y)
+
+
 def test_times_of_day_and_periods_are_seconds(space, pmlb_root):
     """A pyarrow time of day with a missing value failed every fit (the encoders got
     ``time`` objects and NA); both it and a period column are now seconds (since midnight;
