@@ -40,6 +40,9 @@ def _add_data_options(p) -> None:
     p.add_argument("--drop", nargs="+", action="extend", metavar="COL",
                    help="columns that are no feature, such as a row id (a column that "
                    "looks like one is warned about, not dropped)")
+    p.add_argument("--na-values", nargs="+", action="extend", metavar="TEXT",
+                   help="text that marks a missing value, such as '?', besides pandas' own "
+                   "('', 'NA', 'n/a', 'null', ...)")
 
 
 def _load(args):
@@ -48,7 +51,7 @@ def _load(args):
 
     from metaopt.data import load_table
 
-    ds = load_table(args.data, args.target, args.task)
+    ds = load_table(args.data, args.target, args.task, na_values=args.na_values)
     if not args.drop:
         return ds
     columns = list(ds.X.columns)

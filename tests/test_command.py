@@ -209,3 +209,24 @@ def test_build_kb_refuses_the_other_kind_of_suites_option(pmlb_root, tmp_path, c
     assert main(["build-kb", "--suite", "openml-cc18", "--root", str(pmlb_root), *quick]) == 2
     assert "--root: not used with suite 'openml-cc18' (an OpenML suite" in capsys.readouterr().err
     assert not store.exists()
+
+
+def test_na_values_makes_a_missing_value_marker_missing(pmlb_root, tmp_path, capsys):
+    """A CSV writing its missing values as '?' had its numeric columns read as text
+    categories by `metaopt suggest` / `metaopt metafeatures`, without a word and with no
+    way to say what '?' is: they warn now, naming --na-values, which reads them missing."""
+    data = tmp_path / "credit_g.csv"
+    with gzip.open(pmlb_root / "credit_g" / "credit_g.tsv.gz", "rt") as src:
+        rows = [line.split("\t") for line in src.read().splitlines()]
+    age = rows[0].index("age")
+    for row in rows[1::9]:
+        row[age] = "?"
+    data.write_text("\n".join(",".join(row) for row in rows))
+    base = ["metafeatures", "--data", str(data), "--target", "target"]
+    assert main(base) == 0
+    captured = capsys.readouterr()
+    assert ("metaopt metafeatures: UserWarning: X column 'age' ('?' in 112 of 1000 rows) "
+            "holds numbers but for a few text values") in captured.err
+    assert "--na-values '?' on the command line" in captured.err
+    assert main([*base, "--na-values", "?"]) == 0
+    assert not capsys.readouterr().err

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shlex
+import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -318,11 +320,49 @@ def dates_as_seconds(s: pd.Series) -> pd.Series:
     return temporal_as_seconds(pd.Series(times, index=s.index, name=s.name))
 
 
+_MAX_MARKERS = 3  # distinct text values among numbers that may be missing-value markers
+
+
+def numbers_but_for(s: pd.Series) -> pd.Series | None:
+    """The text values, with their counts, of a text column that holds numbers but for
+    at most ``_MAX_MARKERS`` distinct text values making up less than half of its values
+    (``"?"``, ``"-"``, ``"unknown"``: a missing-value marker pandas does not know, as in
+    UCI and ARFF files); None for another column. Such a column is text, a category per
+    value: what it holds is guessed by no one, only warned about (:func:`_fix_dtypes`).
+    Its first 100 values decide cheaply that a column of words is none."""
+    present = s.dropna()
+    if not len(present) or pd.to_numeric(present.iloc[:100], errors="coerce").isna().mean() >= 0.5:
+        return None
+    others = present[pd.isna(pd.to_numeric(present, errors="coerce").astype(float))]
+    counts = others.astype(str).value_counts()
+    if not 0 < len(counts) <= _MAX_MARKERS or len(others) * 2 >= len(present):
+        return None
+    return counts
+
+
+def _warn_numbers_as_text(found: dict) -> None:
+    """Warn about the columns of :func:`numbers_but_for`, naming their text values and
+    how to make them missing."""
+    listed = ", ".join(
+        f"{col!r} (" + ", ".join(f"{v!r} in {n}" for v, n in counts.items())
+        + f" of {total} rows)" for col, (counts, total) in found.items())
+    several = len(found) > 1
+    markers = list(dict.fromkeys(v for counts, _ in found.values() for v in counts.index))
+    warnings.warn(
+        f"X column{'s' if several else ''} {listed} hold{'' if several else 's'} numbers but "
+        f"for a few text values, so {'they are' if several else 'it is'} read as text: a "
+        "category per value (one-hot or ordinal encoded on the most frequent ones), not "
+        "numbers. If those values mark missing values, make them missing: "
+        f"X.replace({markers!r}, np.nan) in Python (or pd.read_csv(..., "
+        f"na_values={markers!r})), --na-values {shlex.join(markers)} on the command line",
+        UserWarning, stacklevel=4)
+
+
 def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
     """Numeric columns stay numeric, datetimes and timedeltas become seconds, and so do
     ISO 8601 date text and date objects (:func:`holds_dates`); other strings/objects and
     bools become ``category``. Unusable columns raise (_check_usable)."""
-    out = {}
+    out, numbers_as_text = {}, {}
     for col in X.columns:
         s = X[col]
         _check_usable(s)
@@ -339,7 +379,12 @@ def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
         elif holds_dates(s):  # date text (a CSV read without parse_dates), date objects
             out[col] = dates_as_seconds(s)
         else:
+            markers = numbers_but_for(s)
+            if markers is not None:
+                numbers_as_text[col] = markers, int(s.notna().sum())
             out[col] = s.astype(str).where(s.notna()).astype("category")
+    if numbers_as_text:
+        _warn_numbers_as_text(numbers_as_text)
     return pd.DataFrame(out, index=X.index)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from pandas.api import types as ptypes
 
 from metaopt._shared import SharedSetting
 from metaopt.data._dataset import TASK_TYPES, Dataset, infer_task, validate
@@ -260,14 +261,16 @@ class LocalSource:
         path = self._find_file(name)
         return self._read(path, name, task or self._known_task(name))
 
-    def _read(self, path: Path, name: str, task: str | None) -> Dataset:
-        """The dataset in the table file ``path``."""
+    def _read(self, path: Path, name: str, task: str | None,
+              na_values: list[str] | None = None) -> Dataset:
+        """The dataset in the table file ``path``; the text ``na_values`` (besides pandas'
+        own, ``""``, ``"NA"``, ``"n/a"``, ...) are missing values."""
         try:
             if path.name.endswith(".parquet"):
-                table = pd.read_parquet(path)
+                table = _text_as_missing(pd.read_parquet(path), na_values)
             else:
                 sep = "\t" if ".tsv" in path.name else ","
-                table = pd.read_csv(path, sep=sep)
+                table = pd.read_csv(path, sep=sep, na_values=na_values)
         except Exception as exc:
             raise DatasetLoadError(f"could not read {path}: {type(exc).__name__}: {exc}") from exc
         if self.target not in table.columns:
@@ -279,6 +282,15 @@ class LocalSource:
         frame, target, task = validate(table, y, task)
         return Dataset(X=frame, y=target, task=task, name=name, source="local", source_id=str(path))
 
+
+
+def _text_as_missing(table: pd.DataFrame, na_values: list[str] | None) -> pd.DataFrame:
+    """``table`` with the ``na_values`` in its text columns missing, as ``read_csv``'s
+    ``na_values`` makes them (a parquet file's text columns)."""
+    for col in table.columns if na_values else ():
+        if ptypes.is_object_dtype(table[col]) or ptypes.is_string_dtype(table[col]):
+            table[col] = table[col].mask(table[col].isin(na_values))
+    return table
 
 
 def _without_saved_index(table: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -349,8 +361,11 @@ def _categorical_features(metadata: Path, columns) -> list[str]:
     ]
 
 
-def load_table(path: str | Path, target: str, task: str | None = None) -> Dataset:
-    """Load one CSV/TSV/parquet file with a named target column (for the CLI)."""
+def load_table(path: str | Path, target: str, task: str | None = None,
+               na_values: list[str] | None = None) -> Dataset:
+    """Load one CSV/TSV/parquet file with a named target column (for the CLI); the text
+    ``na_values`` (e.g. ``["?"]``, besides pandas' own ``""``, ``"NA"``, ``"n/a"``, ...)
+    are missing values, in every column."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"data file {str(path)!r} " + (
@@ -359,7 +374,7 @@ def load_table(path: str | Path, target: str, task: str | None = None) -> Datase
     if name is None:
         raise ValueError(f"data file must end with one of {_TABLE_SUFFIXES}, got {path.name!r}")
     # this very file: not another format of the same name, a folder, or a manifest entry
-    return LocalSource(path.parent, target=target)._read(path, name, task)
+    return LocalSource(path.parent, target=target)._read(path, name, task, na_values)
 
 
 __all__ = ["DatasetLoadError", "LocalSource", "OpenMLSource", "load_table"]

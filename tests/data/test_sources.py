@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -222,6 +223,42 @@ def test_load_table_reads_a_csv_date_column_as_the_parquet_one(pmlb_root, tmp_pa
     pd.testing.assert_frame_equal(csv.X, parquet.X, check_dtype=False)
     pd.testing.assert_series_equal(metafeatures.compute(csv.X, csv.y, csv.task),
                                    metafeatures.compute(parquet.X, parquet.y, parquet.task))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_numbers_with_a_missing_value_marker_are_warned_about_and_na_values_reads_them(
+        suffix, pmlb_root, tmp_path):
+    """credit_g with its missing values written as '?' (as UCI and ARFF files have them):
+    every column became text, a category per value (pct_categorical_features 1.0
+    instead of 0.0, max_categories 879 instead of 0), without a word. validate now warns, naming the columns, the marker and how to
+    make it missing, and load_table(na_values=...) (the CLI's --na-values) reads the
+    file as the one with empty cells."""
+    from metaopt import metafeatures
+
+    table = pd.read_csv(pmlb_root / "credit_g" / "credit_g.tsv.gz", sep="\t")
+    gaps = np.random.default_rng(0).random(table.shape) < 0.05
+    gaps[:, list(table.columns).index("target")] = False
+    with_gaps = table.mask(gaps)
+    marked = with_gaps.astype(object).where(~gaps, "?")
+    marked[["duration", "age"]] = marked[["duration", "age"]].astype(str)  # parquet: one type
+    if suffix == ".csv":
+        marked.to_csv(tmp_path / f"marked{suffix}", index=False)
+    else:
+        marked.astype(str).to_parquet(tmp_path / f"marked{suffix}")
+    with pytest.warns(UserWarning, match=r"X columns 'checking_status' \('\?' in \d+ of 1000 "
+                      r"rows\), .*'age' .* hold numbers but for a few text values, .*"
+                      r"X.replace\(\['\?'\], np.nan\) .*--na-values '\?' on the command"):
+        marked_ds = load_table(tmp_path / f"marked{suffix}", "target")
+    assert "age" in marked_ds.categorical_columns
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read = load_table(tmp_path / f"marked{suffix}", "target", na_values=["?"])
+    with_gaps.to_csv(tmp_path / "gaps.csv", index=False)
+    expected = load_table(tmp_path / "gaps.csv", "target")
+    assert read.categorical_columns == expected.categorical_columns == []
+    pd.testing.assert_frame_equal(read.X, expected.X, check_dtype=False)
+    pd.testing.assert_series_equal(metafeatures.compute(read.X, read.y, read.task),
+                                   metafeatures.compute(expected.X, expected.y, expected.task))
 
 
 def test_load_table_names_the_target_a_typo_missed(pmlb_root, tmp_path):
