@@ -395,10 +395,11 @@ def check_target_present(y) -> None:
     ambiguous", "'<' not supported between 'NoneType' and 'str'")."""
     n_missing = int(pd.isna(pd.Series(y, copy=False)).sum())
     if n_missing == len(y):
-        raise ValueError("y contains only missing values (NaN)")
+        raise ValueError("y contains only missing values (NaN, None or pd.NA)")
     if n_missing:
         raise ValueError(
-            f"y contains {n_missing} missing value(s) (NaN); drop those rows before fitting"
+            f"y contains {n_missing} missing value(s) (NaN, None or pd.NA); drop those rows "
+            "before fitting"
         )
 
 

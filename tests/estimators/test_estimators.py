@@ -1243,8 +1243,8 @@ def test_a_missing_class_label_is_named(wine, labels):
     y = MISSING_LABEL[labels](wine.y)
     for model in (MetaOptClassifier(n_trials=1, spaces="linear", cv=2),
                   MetaMLPClassifier(n_trials=1, max_epochs=1)):
-        with pytest.raises(ValueError, match=r"y contains 1 missing value\(s\) \(NaN\); "
-                                             "drop those rows"):
+        with pytest.raises(ValueError, match=r"y contains 1 missing value\(s\) \(NaN, None or "
+                                             r"pd\.NA\); drop those rows"):
             model.fit(wine.X, y)
 
 
