@@ -11,12 +11,13 @@ import numpy as np
 import optuna
 import pandas as pd
 from pandas.api import types as ptypes
+from scipy import sparse
 from sklearn.model_selection import cross_val_score
 
 from metaopt import metafeatures
 from metaopt._checks import check_int, check_seed
 from metaopt.data import from_arrays
-from metaopt.data._dataset import Dataset, as_dataset
+from metaopt.data._dataset import Dataset, as_dataset, validate_sparse
 from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces
 from metaopt.ranker._shipped import model_for_space, shipped_model_for
 from metaopt.spaces import list_spaces
@@ -148,10 +149,19 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
     n = check_int(n, "n")
     random_state = check_seed(random_state, "random_state",
                               "the seed of the meta-features' subsamples and landmarker folds")
-    ds = as_dataset(X, y, task)
-    model = _model_for(space, ds.task, meta_model)
-    warn_id_columns(ds)
-    mf = metafeatures.compute_dataset(ds, random_state=random_state)
+    if sparse.issparse(X):
+        # kept sparse: the meta-features make their row and column sample dense, not
+        # the whole table (a TF-IDF matrix's can take many GB); no column of it is an id
+        _, target, task = validate_sparse(X, y, task)
+        model = _model_for(space, task, meta_model)
+        name, (n_rows, n_columns) = "user-data", X.shape  # from_arrays's name
+        mf = metafeatures.compute(X, target, task, random_state=random_state).rename(name)
+    else:
+        ds = as_dataset(X, y, task)
+        task, name, n_rows, n_columns = ds.task, ds.name, ds.n_samples, ds.n_features
+        model = _model_for(space, task, meta_model)
+        warn_id_columns(ds)
+        mf = metafeatures.compute_dataset(ds, random_state=random_state)
     size = len(model.portfolio.params_)
     if n > size:
         warnings.warn(f"n={n}: the {space} portfolio holds {size} configurations; "
@@ -172,7 +182,7 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
         for b, e in zip(picks["best_on"], picks["expected_regret"], strict=True)
     ]
     picks.attrs["neighbors"] = neighbors
-    picks.attrs["summary"] = (f"{ds.name}: {ds.task}, {ds.n_samples} x {ds.n_features}; "
+    picks.attrs["summary"] = (f"{name}: {task}, {n_rows} x {n_columns}; "
                               f"nearest: {near}; {order}")
     return picks
 

@@ -62,3 +62,26 @@ def test_a_column_that_looks_like_a_row_id_is_warned_about(pmlb_root, wine):
             warnings.simplefilter("always")
             metaopt.suggest(X, y, space="knn", n=1)
         assert not [w for w in caught if "row identifier" in str(w.message)]
+
+
+def test_a_sparse_matrix_is_not_made_dense_whole(pmlb_root):
+    """suggest made a sparse X dense (a 50,000 x 100,000 TF-IDF matrix was refused as
+    37 GiB); its meta-features now look at a dense sample of it only."""
+    import tracemalloc
+
+    from scipy import sparse
+
+    wine = LocalSource(pmlb_root).load("wine_recognition")
+    X = sparse.hstack([sparse.csr_matrix(wine.X.to_numpy(float))] * 2
+                      + [sparse.csr_matrix((len(wine.y), 40_000))]).tocsr()  # 57 MB dense
+    dense = metaopt.suggest(X.toarray(), wine.y, space="all", n=3)  # loads the meta-model
+    tracemalloc.start()
+    try:
+        picks = metaopt.suggest(X, wine.y, space="all", n=3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < X.shape[0] * X.shape[1] * 8 / 10
+    assert picks.attrs["summary"] == dense.attrs["summary"]
+    assert picks.attrs["summary"].startswith("user-data: classification, 178 x 40026;")
+    assert list(picks["config_id"]) == list(dense["config_id"])

@@ -90,10 +90,9 @@ class Dataset:
         classes drawn at random keep one row each). Predefined ``splits`` are dropped
         because their indices no longer apply.
         """
-        max_rows = check_int(max_rows, "max_rows")
-        if self.n_samples <= max_rows:
+        idx = subsample_rows(self.y, self.task, max_rows, random_state)
+        if idx is None:
             return self
-        idx = _subsample_indices(self.y, self.task, max_rows, random_state)
         return Dataset(
             X=self.X.iloc[idx].reset_index(drop=True),
             y=self.y.iloc[idx].reset_index(drop=True),
@@ -104,6 +103,16 @@ class Dataset:
             openml_dataset_id=self.openml_dataset_id,
             openml_task_id=self.openml_task_id,
         )
+
+
+def subsample_rows(y: pd.Series, task: str, max_rows: int,
+                   random_state: int | None = 0) -> np.ndarray | None:
+    """The rows of :meth:`Dataset.subsample` for the target ``y``: sorted indices of at
+    most ``max_rows`` rows (stratified for classification), None when all rows are kept."""
+    max_rows = check_int(max_rows, "max_rows")
+    if len(y) <= max_rows:
+        return None
+    return _subsample_indices(y, task, max_rows, random_state)
 
 
 def _subsample_indices(
@@ -433,30 +442,65 @@ def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, Ta
         raise ValueError("X and y are required, got None")
     _check_same_row_order(X, y)
     frame = _fix_dtypes(_to_frame(X))
+    target = _target_of_shape(y, frame.shape)
+    # column by column, in its own dtype: a float64 copy of all the numbers at once took
+    # as much memory again as X (float32 data: twice as much)
+    _refuse_infinite([c for c, column in frame.select_dtypes(include="floating").items()
+                      if np.isinf(column.to_numpy()).any()])
+    target, task = _checked_target(target, task)
+    return frame, target, task
+
+
+def validate_sparse(X, y, task: str | None = None
+                    ) -> tuple[sparse.csr_matrix, pd.Series, TaskType]:
+    """:func:`validate` for a sparse ``X``, kept sparse: the same checks and messages,
+    ``X`` returned as a CSR matrix (its columns are those :func:`validate` names
+    ``x0``, ``x1``, ...). For callers that look at a sample of the rows and columns, such
+    as the meta-features: the dense table of a TF-IDF matrix can take many GB."""
+    if y is None:
+        raise ValueError("X and y are required, got None")
+    X = sparse.csr_matrix(X)
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"sparse X must hold numbers, got dtype {X.dtype}")
+    target = _target_of_shape(y, X.shape)
+    if X.dtype.kind == "f":
+        _refuse_infinite([f"x{c}" for c in np.unique(X.indices[np.isinf(X.data)])])
+    target, task = _checked_target(target, task)
+    return X, target, task
+
+
+def _refuse_infinite(columns: list) -> None:
+    if columns:
+        raise ValueError(
+            f"X contains infinite values in column(s) {columns[:10]}; replace them with "
+            "finite values or NaN (NaN is imputed)"
+        )
+
+
+def _target_of_shape(y, shape: tuple[int, int]) -> pd.Series:
+    """The target ``y`` as a Series, checked to be one column and to fit an ``X`` of
+    ``shape`` (which must have rows and columns)."""
     if np.ndim(y) > 1 and np.shape(y)[1] != 1:
         raise ValueError(f"y must be 1-dimensional, got shape {np.shape(y)}")
     target = pd.Series(np.asarray(y).ravel() if not isinstance(y, pd.Series) else y.to_numpy())
     name = y.name if isinstance(y, pd.Series) else (
         y.columns[0] if isinstance(y, pd.DataFrame) else None)
     target.name = str(name) if name is not None else "target"
-    if frame.shape[0] == 0:
+    if shape[0] == 0:
         raise ValueError("X is empty: it has 0 rows")
-    if frame.shape[1] == 0:
-        raise ValueError(f"X has {frame.shape[0]} rows but 0 columns: give at least one "
+    if shape[1] == 0:
+        raise ValueError(f"X has {shape[0]} rows but 0 columns: give at least one "
                          "feature column besides the target")
-    if frame.shape[0] != len(target):
+    if shape[0] != len(target):
         raise ValueError(
-            f"X and y have different lengths: X has {frame.shape[0]} rows, y has {len(target)}"
+            f"X and y have different lengths: X has {shape[0]} rows, y has {len(target)}"
         )
-    # column by column, in its own dtype: a float64 copy of all the numbers at once took
-    # as much memory again as X (float32 data: twice as much)
-    inf_cols = [c for c, column in frame.select_dtypes(include="floating").items()
-                if np.isinf(column.to_numpy()).any()]
-    if inf_cols:
-        raise ValueError(
-            f"X contains infinite values in column(s) {inf_cols[:10]}; replace them with "
-            "finite values or NaN (NaN is imputed)"
-        )
+    return target
+
+
+def _checked_target(target: pd.Series, task: str | None) -> tuple[pd.Series, TaskType]:
+    """:func:`validate`'s checks of the values of ``target``: it and the task (given, or
+    inferred from it)."""
     check_target_present(target)
     if task is None:
         task = infer_task(target)
@@ -473,7 +517,7 @@ def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, Ta
         target = target.astype(float)
         if not np.isfinite(target.to_numpy()).all():
             raise ValueError("y contains infinite values")
-    return frame, target, task
+    return target, task
 
 
 def _plain(value):
