@@ -3,15 +3,15 @@ undefined). The sampler snippet used X and y without defining them."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from _snippets import python_snippets
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+BLOCKS = [code for _, code in python_snippets(README)]
 
 
 def test_the_readme_has_python_snippets():
