@@ -500,9 +500,14 @@ class _MetaOptSearch(BaseEstimator):
             if errors:
                 raise ValueError(f"every configuration failed ({len(errors)} trials); "
                                  f"the last error: {errors[-1]}")
-            raise ValueError(f"no configuration could be evaluated within time_budget="
-                             f"{self.time_budget} s; give it more time or fewer/cheaper "
-                             "families (spaces=)")
+            folds = [len(train) for train, _ in cv.split(X, y)]
+            holdout = "StratifiedShuffleSplit" if task == "classification" else "ShuffleSplit"
+            raise ValueError(
+                f"no configuration could be evaluated within time_budget={self.time_budget} s "
+                f"(a trial fits {len(folds)} fold(s) of about {int(np.mean(folds)):,} training "
+                "rows each, one after another); give it more time, fewer or cheaper families "
+                f"(spaces=), one hold-out split (cv={holdout}(n_splits=1, test_size=0.2)) or "
+                "a sample of the rows")
         if errors:
             counts = pd.Series(errors).value_counts()
             warnings.warn(f"{len(errors)} of {len(study.trials)} trials failed: " + "; ".join(

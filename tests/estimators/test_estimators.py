@@ -989,6 +989,25 @@ def test_an_undefined_cv_score_is_named(pmlb_root):
     assert len(model.study_.trials) == 3
 
 
+def test_a_budget_no_trial_fits_in_says_how_big_a_trial_is(wine, monkeypatch):
+    """On a 494,000-row table a 60 s budget saw no 5-fold trial finish, and fit said only
+    'give it more time or fewer/cheaper families': it now says what a trial fits and
+    names a single hold-out split and sampling the rows."""
+    from metaopt._isolated import KillableWorker, TrialTimeout
+
+    def map_timing_out(self, fn, calls, *, seconds):
+        raise TrialTimeout(f"evaluation stopped after {seconds:.1f} s (time budget)")
+
+    monkeypatch.setattr(KillableWorker, "map", map_timing_out)
+    model = MetaOptClassifier(n_trials=2, spaces="linear", time_budget=5, cv=4, random_state=0)
+    with pytest.raises(ValueError, match=re.escape(
+            "no configuration could be evaluated within time_budget=5 s (a trial fits 4 "
+            "fold(s) of about 133 training rows each, one after another); give it more time, "
+            "fewer or cheaper families (spaces=), one hold-out split (cv=StratifiedShuffleSplit"
+            "(n_splits=1, test_size=0.2)) or a sample of the rows")):
+        model.fit(wine.X, wine.y)
+
+
 @pytest.mark.parametrize("estimator", [MetaOptClassifier, MetaOptRegressor])
 def test_time_budget_stops_a_slow_trial(estimator):
     """SVM fits far longer than the budget: trials are killed and fit returns in time
