@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import logging
 import numbers
 import os
 import socket
@@ -256,6 +257,59 @@ def _outcome(state: str, score: float | None) -> str:
     if score is not None and not pd.isna(score):
         return f"score {score:.4f}"
     return {"PRUNED": "stopped: out of time", "FAIL": "failed"}.get(state, state.lower())
+
+
+def _seconds(value: float) -> str:
+    """Seconds as a progress bar shows them: one decimal, none when whole (``30``,
+    ``7.5``; Optuna's bar showed the time left as it came, ``7.611171412994736``)."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+class _Progress:
+    """The search's progress bar (``verbose >= 1``), an Optuna callback updated after
+    each trial, as Optuna's own bar. With ``n_trials``, trials done of them; with a
+    ``time_budget`` too, seconds since ``fit`` started of the budget after them
+    (``12.3/30 s``); with a ``time_budget`` alone, the bar is those seconds. Optuna's bar
+    showed the seconds of the search alone of the time left when it began, unrounded:
+    ``4.21/7.611171412994736 seconds`` for an 8 s budget (or ``00:05/00:05`` for 6 s).
+    Optuna's log (tracebacks, ``verbose=2``'s trials) is written above the bar."""
+
+    def __init__(self, n_trials: int | None, budget: float | None, start: float) -> None:
+        from tqdm.auto import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        self._budget, self._start = budget, start
+        if n_trials is None:
+            self._bar = tqdm(total=budget, initial=self._elapsed(), bar_format=(
+                "{desc}{percentage:3.0f}%|{bar}| {n:.1f}/" + _seconds(budget) + " s"))
+        else:
+            self._bar = tqdm(total=n_trials, unit="trial")
+            self._show_time()
+        self._log = logging_redirect_tqdm(loggers=[logging.getLogger("optuna")])
+        self._log.__enter__()
+
+    def _elapsed(self) -> float:
+        return min(time.perf_counter() - self._start, self._budget)
+
+    def _show_time(self) -> None:
+        if self._budget is not None:
+            self._bar.set_postfix_str(f"{self._elapsed():.1f}/{_seconds(self._budget)} s",
+                                      refresh=False)
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        best = _best_value(study)
+        if np.isfinite(best):
+            self._bar.set_description(f"Best trial: {study.best_trial.number}. "
+                                      f"Best value: {best:.4f}", refresh=False)
+        if self._bar.unit == "trial":
+            self._show_time()
+            self._bar.update(1)
+        else:
+            self._bar.update(self._elapsed() - self._bar.n)
+
+    def close(self) -> None:
+        self._log.__exit__(None, None, None)
+        self._bar.close()
 
 
 @contextmanager
@@ -667,12 +721,18 @@ class _MetaOptSearch(BaseEstimator):
         done = len(study.get_trials(deepcopy=False, states=(COMPLETE,)))
         n_left = None if self.n_trials is None else max(self.n_trials - done, 0)
         if n_left != 0:
-            study.optimize(
-                objective, n_trials=n_left,
-                timeout=None if deadline is None else max(deadline - time.perf_counter(), 0),
-                catch=(Exception,), show_progress_bar=bool(self.verbose),
-                callbacks=[warm_up] if self.sampler is None else None,
-            )
+            progress = _Progress(n_left, self.time_budget, start) if self.verbose else None
+            try:
+                study.optimize(
+                    objective, n_trials=n_left,
+                    timeout=None if deadline is None else max(deadline - time.perf_counter(), 0),
+                    catch=(Exception,), callbacks=[
+                        *([warm_up] if self.sampler is None else []),
+                        *([progress] if progress is not None else [])],
+                )
+            finally:
+                if progress is not None:
+                    progress.close()
         return study
 
     @property

@@ -1418,3 +1418,21 @@ def test_the_validated_copy_of_x_is_not_kept_through_the_search(pmlb_root, monke
     model = MetaOptClassifier(n_trials=1, spaces="linear", cv=2, random_state=0).fit(X, data.y)
     assert alive == [False]
     assert model.meta_features_["n_instances"] == len(X)
+
+
+@pytest.mark.parametrize(("n_trials", "budget", "shown"), [(2, 30, "30"), (None, 4.5, "4.5")])
+def test_the_progress_bar_counts_seconds_of_the_budget(wine, capsys, n_trials, budget, shown):
+    """verbose=1 with a time_budget: Optuna's bar showed the seconds of the search of the
+    time left when it began, unrounded ("4.21/7.611171412994736 seconds" for 8 s, or
+    "00:05/00:05" for 6 s alone); now seconds since fit of the budget, one decimal."""
+    MetaOptClassifier(n_trials=n_trials, time_budget=budget, spaces="linear", cv=2,
+                      random_state=0, verbose=1).fit(wine.X, wine.y)
+    bar = capsys.readouterr().err.replace("\r", "\n")
+    times = re.findall(r"(\S+)/(\S+) s\b", bar)
+    assert times, bar
+    assert all(re.fullmatch(r"\d+\.\d", done) and total == shown for done, total in times), bar
+    assert "seconds" not in bar
+    if n_trials is not None:
+        assert re.search(r"\| 2/2 \[.*, \d+\.\d/30 s\]", bar), bar
+    else:
+        assert "00:" not in bar and re.search(r"%\|.*\| \d+\.\d/4\.5 s$", bar, re.M), bar
