@@ -62,7 +62,7 @@ from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.kb._store import in_memory
 from metaopt.samplers import MetaSampler, mark_interrupted
-from metaopt.samplers._meta_sampler import _SOURCE, check_sampler
+from metaopt.samplers._meta_sampler import _INTERRUPTED, _SOURCE, check_sampler
 from metaopt.spaces import SearchSpace, get_space, list_spaces
 from metaopt.spaces._combined import FAMILY
 
@@ -77,6 +77,7 @@ _SAME_FAILURES = 3
 _ENSEMBLE_RESERVE = 5
 _ERROR = "error"  # user attribute: why a trial failed
 _SAMPLED_BY = "sampled_by"  # user attribute: the fit's sampler, for a trial without a reason
+_NO_TIME = "time budget spent"  # why a trial that the budget left no time to start stopped
 _WARM_UP = "metaopt-import-torch-dynamo"
 # ... started only when another trial will run for about this long (the import takes
 # about a second of the main process, where the refit runs)
@@ -252,11 +253,27 @@ def _member(space: SearchSpace, params: dict) -> tuple[str, dict]:
     return space.name, dict(params)
 
 
-def _outcome(state: str, score: float | None) -> str:
-    """A trial's score, or what became of it when it has none (stopped, failed)."""
+def _outcome(state: str, score: float | None, interrupted: str | None = None) -> str:
+    """A trial's score, or what became of it when it has none: not run (the time budget
+    was spent before it started: ``interrupted`` is ``_NO_TIME``), interrupted (Ctrl-C),
+    stopped (it ran past the time it got), failed. A trial that never ran was said to
+    be "stopped: out of time" until 2026-12-05."""
     if score is not None and not pd.isna(score):
         return f"score {score:.4f}"
+    if interrupted == _NO_TIME:
+        return "not run: the time budget was spent before it started"
+    if interrupted is not None:
+        return f"interrupted ({interrupted}) before it finished"
     return {"PRUNED": "stopped: out of time", "FAIL": "failed"}.get(state, state.lower())
+
+
+def _interruptions(study: optuna.Study) -> dict[int, str]:
+    """Trial number -> what stopped it from outside (``mark_interrupted``'s reason: the
+    time budget before it started, Ctrl-C); a retried trial's copy of the mark, which
+    names the original trial, is not its own."""
+    marks = ((t.number, t.system_attrs.get(_INTERRUPTED)) for t in study.get_trials(deepcopy=False))
+    return {n: mark["reason"] for n, mark in marks
+            if isinstance(mark, dict) and mark.get("trial") == n}
 
 
 def _seconds(value: float) -> str:
@@ -632,7 +649,7 @@ class _MetaOptSearch(BaseEstimator):
             left = deadline - time.perf_counter() - self._refit_reserve(study)
             if left <= 0:
                 study.stop()
-                raise optuna.TrialPruned("time budget spent")
+                raise optuna.TrialPruned(_NO_TIME)
             limit = left
             if trial.number == started[0] and n_left != 1:
                 # the fit's first trial may not take all the time: leave room for a second
@@ -677,7 +694,7 @@ class _MetaOptSearch(BaseEstimator):
                 raise optuna.TrialPruned(str(exc)) from None
             except optuna.TrialPruned:
                 # the budget was spent before it ran: a resumed search runs it
-                mark_interrupted(study, trial, "time budget spent")
+                mark_interrupted(study, trial, _NO_TIME)
                 raise
             except Exception as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
@@ -838,6 +855,7 @@ class _MetaOptSearch(BaseEstimator):
         check_is_fitted(self)
         history = self.history_
         done = history[history["state"] == "COMPLETE"]
+        interrupted = _interruptions(self.study_)
         lines = [
             f"{type(self).__name__}: {len(history)} trial{'s' * (len(history) != 1)} "
             f"({len(done)} complete) over "
@@ -852,7 +870,8 @@ class _MetaOptSearch(BaseEstimator):
                 + ", ".join(f"{r.family} (trial {r.trial}) {r.weight:.2f}"
                             for r in self.ensemble_.itertuples())]),
             "", "meta-learned warm start:",
-            *[f"  trial {r.trial}: {r.family:<24} {_outcome(r.state, r.score)}  {r.reason}"
+            *[f"  trial {r.trial}: {r.family:<24} "
+              f"{_outcome(r.state, r.score, interrupted.get(r.trial))}  {r.reason}"
               for r in self.warm_start_.itertuples()],
             *(["  none" + (" (a sampler of your own)" if self.sampler is not None else "")]
               if self.warm_start_.empty else []),

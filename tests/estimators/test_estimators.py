@@ -1436,3 +1436,25 @@ def test_the_progress_bar_counts_seconds_of_the_budget(wine, capsys, n_trials, b
         assert re.search(r"\| 2/2 \[.*, \d+\.\d/30 s\]", bar), bar
     else:
         assert "00:" not in bar and re.search(r"%\|.*\| \d+\.\d/4\.5 s$", bar, re.M), bar
+
+
+def test_summary_says_a_trial_the_budget_left_no_time_to_start_never_ran(wine, monkeypatch):
+    """A trial created when the time left was the refit's reserve is pruned before it
+    runs; summary() said "stopped: out of time", as of a trial killed mid-fit."""
+    import metaopt.estimators._search as search_module
+
+    reserve = search_module._MetaOptSearch._refit_reserve
+
+    def no_time_after_the_first(self, study):  # the first trial's fit time: all the rest
+        known = any("fit_time" in t.user_attrs for t in study.get_trials(deepcopy=False))
+        return 1e9 if known else reserve(self, study)
+
+    monkeypatch.setattr(search_module._MetaOptSearch, "_refit_reserve", no_time_after_the_first)
+    model = MetaOptClassifier(n_trials=3, time_budget=60, spaces="linear", cv=2,
+                              recheck=False, random_state=0).fit(wine.X, wine.y)
+    assert [t.state for t in model.study_.trials] == [COMPLETE, PRUNED]
+    assert list(model.warm_start_["trial"][:2]) == [0, 1]
+    text = model.summary()
+    assert re.search(r"trial 1: linear +not run: the time budget was spent before it "
+                     r"started  portfolio", text), text
+    assert "stopped: out of time" not in text
