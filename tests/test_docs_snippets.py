@@ -16,15 +16,10 @@ the numbers the text gives. A traceback names the page and the block's line.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
-from _snippets import python_snippets
+from _snippets import program, python_snippets, run
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [*sorted((ROOT / "docs").glob("*.md")),
@@ -153,43 +148,27 @@ FULL_CHECKS = {
         """,
 }
 
-RUNNER = """
-import json, sys
-namespace = {"__name__": "__main__"}
-for name, code in json.load(open(sys.argv[1])):
-    exec(compile(code, name, "exec"), namespace)
-"""
-
 
 def _program(page: Path, budgets: bool, shared: Path) -> list[tuple[str, str]]:
     """(name for tracebacks, code) to run in order for ``page``."""
     name = _name(page)
-    paths = (f"PMLB = {str(shared / 'pmlb')!r}\nTABREPO = {str(shared / 'tabrepo-lightgbm')!r}\n"
-             f"DOCS = {str(ROOT / 'docs')!r}\n")
-    program = []
-    for index, (line, code) in enumerate(python_snippets(page)):
-        if (name, index) in PRELUDES:
-            program.append((f"<prelude of {name} block {index}>",
-                            paths + textwrap.dedent(PRELUDES[name, index])))
-        if budgets:
-            for old, new in BUDGETS.get((name, index), []):
-                assert old in code, f"{name} block {index} (line {line}) no longer holds {old!r}"
-                code = code.replace(old, new)
-        program.append((f"{name} block {index} (line {line})", "\n" * (line - 1) + code))
-        checks = [CHECKS.get((name, index), "")]
-        checks += [] if budgets else [FULL_CHECKS.get((name, index), "")]
-        program.append((f"<checks of {name} block {index}>", textwrap.dedent("".join(checks))))
-    return program
+
+    def of_page(table):
+        return {index: value for (where, index), value in table.items() if where == name}
+
+    checks = {index: CHECKS.get((name, index), "")
+              + ("" if budgets else FULL_CHECKS.get((name, index), ""))
+              for index in range(len(python_snippets(page)))}
+    return program(page, name, variables={"PMLB": str(shared / "pmlb"),
+                                          "TABREPO": str(shared / "tabrepo-lightgbm"),
+                                          "DOCS": str(ROOT / "docs")},
+                   preludes=of_page(PRELUDES), replacements=of_page(BUDGETS) if budgets else {},
+                   checks=checks)
 
 
 def _run(page: Path, tmp_path: Path, budgets: bool, shared: Path) -> None:
-    program = tmp_path.parent / f"{tmp_path.name}_program.json"  # not in the reader's folder
-    program.write_text(json.dumps(_program(page, budgets, shared)))
-    env = {**os.environ, "MPLBACKEND": "Agg",
-           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    done = subprocess.run([sys.executable, "-c", RUNNER, str(program)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=500)
-    assert done.returncode == 0, done.stderr[-4000:]
+    run(_program(page, budgets, shared), tmp_path,
+        tmp_path.parent / f"{tmp_path.name}_program.json")  # not in the reader's folder
 
 
 SLOW = {"docs/estimators.md", "docs/meta.md", "docs/nas.md",
