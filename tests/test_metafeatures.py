@@ -513,3 +513,26 @@ def test_sparse_input_is_made_dense_only_for_its_sample(pmlb_root):
     assert v["n_features"] == 3600 and v["pct_constant_features"] == 3421 / 3600
     assert v["pct_missing_values"] == pytest.approx(np.isnan(X.data).sum() / (dense_bytes / 8))
     assert peak < dense_bytes / 10, f"peak {peak / dense_bytes:.2f} x the dense table"
+
+
+def test_of_validated_data_the_same_values_without_validating_again(pmlb_root, monkeypatch):
+    """_compute_validated (MetaOptClassifier.fit's, of the frame it validated) gives
+    compute's values, of a dense table with a categorical column and of a sparse one."""
+    from metaopt.data import LocalSource, validate
+    from metaopt.data._dataset import validate_sparse
+
+    data = LocalSource(pmlb_root).load("breast")
+    dense = validate(data.X, data.y, "classification")
+    X, y = _sparse_dna(pmlb_root)
+    matrix = validate_sparse(X, y, "classification")
+    expected = [mf.compute(data.X, data.y, "classification"),
+                mf.compute(X, y, "classification")]
+
+    def refused(*args, **kwargs):
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(mf, "validate", refused)
+    monkeypatch.setattr(mf, "validate_sparse", refused)
+    for validated, values in zip([dense, matrix], expected, strict=True):
+        pd.testing.assert_series_equal(mf._compute_validated(*validated), values,
+                                       check_exact=True)
