@@ -207,14 +207,15 @@ def _cmd_yahpo(args) -> int:
 
 def _cmd_run(args) -> int:
     from metaopt.benchmark._report import final_table
-    from metaopt.benchmark._runner import _check_download, _is_training, _training_set, run
+    from metaopt.benchmark._runner import _is_training, _training_set, run
     from metaopt.data import get_suite
     from metaopt.data.suites import _check_suite_arguments
 
-    # --cache-dir with a local suite, --root with an OpenML one: refused before any work
-    _check_suite_arguments(args.suite, args.root, args.cache_dir, root_name="--root",
-                           cache_dir_name="--cache-dir")
-    _check_download(args.suite, args.download, download_name="--download", root_name="--root")
+    # --cache-dir or --download with a local suite, --root with an OpenML one: refused
+    # before any work
+    _check_suite_arguments(args.suite, args.root, args.cache_dir, args.download,
+                           root_name="--root", cache_dir_name="--cache-dir",
+                           download_name="--download")
     # the suite keeps --cache-dir: run loads its tasks and looks for missing ones there
     suite = get_suite(args.suite, root=args.root, cache_dir=args.cache_dir)
     if args.exclude_training_data and args.limit is not None:
@@ -232,7 +233,8 @@ def _cmd_run(args) -> int:
                 cv_folds=args.cv_folds, spaces=args.spaces, max_rows=args.max_rows,
                 time_limit=args.time_limit, n_jobs=args.n_jobs, backend=args.backend,
                 scheduler=args.scheduler, exclude_training_data=args.exclude_training_data,
-                training_datasets=args.training_datasets, download=args.download, retry_failed=args.retry_failed,
+                training_datasets=args.training_datasets, download=args.download,
+                retry_failed=args.retry_failed,
                 progress=not args.no_progress,
             )
         except KeyboardInterrupt:

@@ -242,22 +242,6 @@ def _is_training(ref, training: set[str]) -> bool:
     return bool({ref.key, ref.name} & training)
 
 
-def _check_download(
-    suite_name: str, download: bool, *, download_name: str = "download", root_name: str = "root"
-) -> None:
-    """Refuse ``download`` with a local suite: only OpenML tasks are ever downloaded (it
-    was silently unused until 2026-12-05). The counterpart of ``cache_dir``'s rule in
-    :func:`metaopt.data.suites._check_suite_arguments`, worded the same; the CLI calls it
-    before any work with its option's names (``--download``, ``--root``)."""
-    from metaopt.data.suites import _LOCAL_SUITES, openml_suites
-
-    if download and suite_name in _LOCAL_SUITES:
-        raise ValueError(
-            f"{download_name}: not used with suite {suite_name!r} (a local directory suite, "
-            f"read from {root_name}; {download_name} fetches the tasks missing from openml's "
-            f"cache, used by the OpenML suites only: {', '.join(sorted(openml_suites()))})")
-
-
 def _check_cache(refs, cache_dir, download: bool) -> None:
     from metaopt.data import OpenMLSource
 
@@ -387,9 +371,7 @@ def run(
         given to :func:`~metaopt.data.get_suite`) is where its tasks load from, and where
         the run looks for the ones missing from the cache. Another directory (or any
         with a local suite, ``pmlb-*``) is refused before any work; the suite's own, however
-        spelled, is accepted with a ``FutureWarning``. Until 2026-12-05 the run looked
-        for the tasks here (openml's own cache by default) while they loaded from the
-        suite's.
+        spelled, is accepted with a ``FutureWarning``.
     download : bool
         Allow downloading OpenML tasks missing from the cache; otherwise the run is
         refused before it starts, naming them. Only for an OpenML suite: ``True`` with a
@@ -402,7 +384,7 @@ def run(
     pandas.DataFrame
         Every trial of every finished job of ``out`` (see :func:`load_results`).
     """
-    from metaopt.data.suites import _check_cache_dir
+    from metaopt.data.suites import _check_cache_dir, _check_suite_arguments
 
     # cache_dir other than the suite's (any, with a local suite) / download with a local
     # suite: refused before any work
@@ -411,8 +393,8 @@ def run(
         warnings.warn("run(cache_dir=) is deprecated: the suite's OpenML cache directory "
                       "(get_suite(..., cache_dir=), suite.cache_dir) is used; leave it out",
                       FutureWarning, stacklevel=3)  # 3: past quiet_optuna's wrapper
-    cache_dir = _check_cache_dir(suite, None)  # the suite's: where its tasks load from
-    _check_download(suite.name, download)
+    cache_dir = getattr(suite, "cache_dir", None)  # where its tasks load from
+    _check_suite_arguments(suite.name, None, None, download)
     if (budget_trials is None) == (budget_seconds is None):
         raise ValueError("pass exactly one of budget_trials and budget_seconds")
     if (budget_trials is not None and budget_trials < 1) or (

@@ -97,18 +97,22 @@ def list_suites() -> list[str]:
 
 
 def _check_suite_arguments(
-    name: str, root, cache_dir, *, root_name: str = "root", cache_dir_name: str = "cache_dir"
+    name: str, root, cache_dir, download: bool = False, *, root_name: str = "root",
+    cache_dir_name: str = "cache_dir", download_name: str = "download",
 ) -> None:
-    """Refuse ``cache_dir`` with a local suite and ``root`` with an OpenML one: the suite
-    would not use it (a forgotten argument or the wrong suite, silently ignored until
-    2026-12-05). The CLIs call it before any work with their options' names
-    (``--root``, ``--cache-dir``)."""
+    """Refuse ``cache_dir`` or ``download`` with a local suite and ``root`` with an
+    OpenML one: the suite would not use them. The CLIs call it before any work with
+    their options' names (``--root``, ``--cache-dir``, ``--download``)."""
     oml = openml_suites()
-    if name in _LOCAL_SUITES and cache_dir is not None:
-        raise ValueError(
-            f"{cache_dir_name}: not used with suite {name!r} (a local directory suite, read "
-            f"from {root_name}; {cache_dir_name} is openml's cache, used by the OpenML suites "
-            f"only: {', '.join(sorted(oml))})")
+    if name in _LOCAL_SUITES:
+        for given, option, use in ((cache_dir is not None, cache_dir_name, "is openml's cache"),
+                                   (download, download_name,
+                                    "fetches the tasks missing from openml's cache")):
+            if given:
+                raise ValueError(
+                    f"{option}: not used with suite {name!r} (a local directory suite, read "
+                    f"from {root_name}; {option} {use}, used by the OpenML suites only: "
+                    f"{', '.join(sorted(oml))})")
     if name in oml and root is not None:
         raise ValueError(
             f"{root_name}: not used with suite {name!r} (an OpenML suite, loaded through "
@@ -116,16 +120,10 @@ def _check_suite_arguments(
             f"local suite, used by {', '.join(sorted(_LOCAL_SUITES))} only)")
 
 
-def _check_cache_dir(suite: Suite, cache_dir) -> Path | None:
-    """The OpenML cache directory ``suite``'s tasks load from, ``suite.cache_dir`` (the
-    one :func:`get_suite` was given; None: openml's own), for a caller also given a
-    ``cache_dir``: None, or the same directory however spelled. Another one is refused,
-    as any is with a local suite (:func:`_check_suite_arguments`): until 2026-12-05
-    ``benchmark.run`` looked for the missing tasks in its own ``cache_dir`` (openml's own
-    cache by default) while they loaded from the suite's."""
+def _check_cache_dir(suite: Suite, cache_dir) -> None:
+    """Refuse a ``cache_dir`` other than ``suite.cache_dir`` (the one :func:`get_suite`
+    was given; None: openml's own), however spelled, and any with a local suite."""
     own = getattr(suite, "cache_dir", None)
-    if cache_dir is None:
-        return own
     _check_suite_arguments(suite.name, None, cache_dir)
     # openml takes the directory as given (no ~ expansion): compared as it will be used
     if own is None or Path(cache_dir).resolve() != Path(own).resolve():
@@ -136,7 +134,6 @@ def _check_cache_dir(suite: Suite, cache_dir) -> Path | None:
             f"{suite.name!r}, which loads its tasks from {where}: build the suite with the "
             f"cache directory (get_suite({suite.name!r}, cache_dir=...)) and leave "
             "cache_dir out: the suite's is used")
-    return own
 
 
 def get_suite(

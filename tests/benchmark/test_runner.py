@@ -114,8 +114,10 @@ def test_run_refuses_openml_arguments_with_a_local_suite(pmlb_suite, tmp_path):
         run(suite, out, download=True, **small)
     assert not out.exists() and not cache.exists()  # refused before any work
     # an OpenML suite still takes both (here: refused later, for its uncached tasks)
-    _runner._check_download("openml-cc18", True)
     from metaopt.data import get_suite
+    from metaopt.data.suites import _check_suite_arguments
+
+    _check_suite_arguments("openml-cc18", None, None, download=True)
 
     with pytest.raises(ValueError, match=r"1 OpenML task\(s\) are not in the cache"):
         run(get_suite("openml-cc18", cache_dir=cache).select(limit=1), out, **small)
