@@ -22,11 +22,12 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save
 
 from metaopt._files import temp_beside
-
-#: the field of a model file (a ranker's settings body, a portfolio's JSON) holding the
-#: ``metaopt.metafeatures.METAFEATURES_VERSION`` of the meta-features it was trained on;
-#: the same key as the knowledge base's (``kb_meta``, ``to_frame().attrs``)
-MF_VERSION_FIELD = "metafeatures_version"
+from metaopt._mf_version import (
+    LEGACY_MF_VERSION,
+    MF_VERSION_KEY,
+    MetaFeaturesVersionWarning,
+    current_metafeatures_version,
+)
 
 
 def _plain(value: Any) -> Any:
@@ -167,34 +168,24 @@ def member_state(tensors: dict[str, torch.Tensor], prefix: str, n: int,
 
 
 # ---------------------------------------------------------------- meta-features version
-def _current_metafeatures_version() -> int:
-    from metaopt.metafeatures import METAFEATURES_VERSION
-
-    return METAFEATURES_VERSION
-
-
 def fitted_metafeatures_version(matrix: Any) -> int:
     """The ``METAFEATURES_VERSION`` of the meta-features a model fitted on ``matrix`` (a
     ``PerformanceMatrix``) learns from: the knowledge base's, which
     ``KnowledgeBase.to_frame()`` puts in ``attrs["metafeatures_version"]`` and pandas
     carries into the matrix's ``tasks``; this metaopt's for a frame that does not say
     (meta-features computed by the user, or none)."""
-    from metaopt.kb._store import MF_VERSION_KEY
-
     version = getattr(getattr(matrix, "tasks", None), "attrs", {}).get(MF_VERSION_KEY)
-    return _current_metafeatures_version() if version is None else int(version)
+    return current_metafeatures_version() if version is None else int(version)
 
 
 def read_metafeatures_version(data: dict[str, Any], path: Path | str, what: str) -> int:
-    """The ``METAFEATURES_VERSION`` a saved model's ``data`` records; a file written
-    before it was recorded (every file until 2026-12-05, the shipped models' too) holds
-    version 1, the only one there has been. ``ValueError`` if it is not a version."""
-    from metaopt.kb._store import LEGACY_MF_VERSION
-
-    version = data.get(MF_VERSION_FIELD, LEGACY_MF_VERSION)
+    """The ``METAFEATURES_VERSION`` a saved model's ``data`` records (a file that does
+    not say, as the shipped models', holds ``LEGACY_MF_VERSION``). ``ValueError`` if it
+    is not a version."""
+    version = data.get(MF_VERSION_KEY, LEGACY_MF_VERSION)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ValueError(f"{path} is not a readable metaopt {what}: its "
-                         f"{MF_VERSION_FIELD} is {version!r}, not a version number")
+                         f"{MF_VERSION_KEY} is {version!r}, not a version number")
     return version
 
 
@@ -202,11 +193,9 @@ def warn_metafeatures_version(version: int, path: Path | str, what: str,
                               stacklevel: int = 3) -> None:
     """``MetaFeaturesVersionWarning`` when the saved ``what`` at ``path`` was trained on
     meta-features of another version than this metaopt computes for a dataset."""
-    current = _current_metafeatures_version()
+    current = current_metafeatures_version()
     if version == current:
         return
-    from metaopt.kb._store import MetaFeaturesVersionWarning
-
     warnings.warn(
         f"the {what} at {path} was trained on meta-features of version {version}, this "
         f"metaopt computes version {current} (metaopt.metafeatures.METAFEATURES_VERSION): "

@@ -26,23 +26,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
 from metaopt._files import temp_beside
+from metaopt._mf_version import (
+    LEGACY_MF_VERSION,
+    MF_VERSION_KEY,
+    MetaFeaturesVersionWarning,
+    current_metafeatures_version,
+)
 
 SCHEMA_VERSION = "1"
 STATUSES: tuple[str, ...] = ("ok", "failed", "timeout")
 MF_PREFIX = "mf_"
 SPACE_KEY = "space:"  # kb_meta key of a user's space: its parameters' Optuna distributions
-#: kb_meta key (and ``to_frame().attrs`` key) of the stored meta-features'
-#: ``metaopt.metafeatures.METAFEATURES_VERSION``, written with the first ones stored
-MF_VERSION_KEY = "metafeatures_version"
-#: the version of the meta-features of a store or a frame that does not say (written until
-#: 2026-12-05): METAFEATURES_VERSION was 1 from its introduction, with the store, until then
-LEGACY_MF_VERSION = 1
-
-
-class MetaFeaturesVersionWarning(UserWarning):
-    """A knowledge base's meta-features are of another ``METAFEATURES_VERSION`` than the
-    ones this metaopt computes for a dataset (make it an error with
-    ``warnings.simplefilter("error", MetaFeaturesVersionWarning)``)."""
 
 _metadata = sa.MetaData()
 
@@ -424,7 +418,7 @@ class KnowledgeBase:
         """Record ``version`` as the store's meta-features' if it has none yet; ValueError
         if it has another."""
         if version is None:
-            version = _current_metafeatures_version()
+            version = current_metafeatures_version()
         stored = self._metafeatures_version(conn)
         if stored is None:  # the first meta-features (another writer may be first)
             conn.execute(self._insert(_meta_table).values(key=MF_VERSION_KEY, value=str(version))
@@ -599,7 +593,7 @@ class KnowledgeBase:
         """
         frame = self._frame(metafeatures)
         version = frame.attrs.get(MF_VERSION_KEY)
-        if version is not None and version != (current := _current_metafeatures_version()):
+        if version is not None and version != (current := current_metafeatures_version()):
             warnings.warn(
                 f"the knowledge base's meta-features are of version {version}, this metaopt "
                 f"computes version {current} "
@@ -743,12 +737,6 @@ def mixed_metafeatures(stored: int, version: int) -> str:
             "one store mixing them would compare datasets described by two definitions. "
             "Store them in a new knowledge base (a new build), or use the metaopt whose "
             f"meta-features are of version {stored}")
-
-
-def _current_metafeatures_version() -> int:
-    from metaopt.metafeatures import METAFEATURES_VERSION  # (imports scikit-learn)
-
-    return METAFEATURES_VERSION
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

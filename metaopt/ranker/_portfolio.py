@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from metaopt._checks import check_int
+from metaopt._mf_version import MF_VERSION_KEY
 from metaopt._model_files import (
-    MF_VERSION_FIELD,
     dumps,
     fitted_metafeatures_version,
     read_json,
@@ -209,7 +209,7 @@ class Portfolio:
                if not self.evaluated_.all() else {}),
             "task_vectors": np.round(self.task_vectors_, 5).tolist(),
             "scaler": self.scaler_.to_dict(),
-            MF_VERSION_FIELD: self.metafeatures_version_,
+            MF_VERSION_KEY: self.metafeatures_version_,
         }))
         return path
 

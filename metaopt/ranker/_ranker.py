@@ -14,8 +14,8 @@ from optuna.distributions import IntDistribution
 from torch import nn
 
 from metaopt._checks import check_int
+from metaopt._mf_version import MF_VERSION_KEY
 from metaopt._model_files import (
-    MF_VERSION_FIELD,
     file_pair,
     fitted_metafeatures_version,
     load_checked,
@@ -476,7 +476,7 @@ class ConfigRanker:
             "format": RANKER_FORMAT, "metaopt_version": __version__, "params": params,
             "space": self.space_.to_json_dict(), "space_name": self.space_name_,
             "scaler": self.scaler_.to_dict(), "task_keys": self.task_keys_,
-            "n_features": self.n_features_, MF_VERSION_FIELD: self.metafeatures_version_,
+            "n_features": self.n_features_, MF_VERSION_KEY: self.metafeatures_version_,
         }
         save_checked(json_path, weights_path, body, tensors)
         return json_path.with_suffix("")
