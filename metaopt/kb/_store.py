@@ -718,10 +718,7 @@ class KnowledgeBase:
                 conn.execute(self._insert(runs_table).on_conflict_do_nothing(
                     index_elements=["run_id"]), rows)
         cols = [c for c in EVALUATION_COLUMNS if c in frame.columns]
-        records = [
-            {k: _none_if_na(v) for k, v in r.items()} for r in frame[cols].to_dict("records")
-        ]
-        return self.add_evaluations(records)
+        return self.add_evaluations(_records(frame[cols]))
 
 
 def _none_if_na(value: Any) -> Any:
