@@ -297,6 +297,16 @@ class _Missing:
         raise DatasetLoadError("file /nowhere/missing.tsv.gz not found")
 
 
+def _assert_same_history(copy: KnowledgeBase, kb: KnowledgeBase) -> None:
+    """``copy`` holds ``kb``'s build runs and dataset rows, its failed dataset among them."""
+    pd.testing.assert_frame_equal(copy.runs(), kb.runs())
+    by_key = ["dataset_key"]
+    pd.testing.assert_frame_equal(copy.datasets().sort_values(by_key, ignore_index=True),
+                                  kb.datasets().sort_values(by_key, ignore_index=True))
+    assert copy.datasets().set_index("dataset_key").loc["broken/missing", "status"] == "failed"
+    assert copy.metafeatures_version() == kb.metafeatures_version() == 1
+
+
 def test_a_parquet_export_keeps_the_build_history(pmlb_root, tmp_path):
     """The export kept evaluations and meta-features only: read back, the knowledge base
     had no build runs (its card no settings, machines or versions; a build into it no
@@ -312,12 +322,7 @@ def test_a_parquet_export_keeps_the_build_history(pmlb_root, tmp_path):
     build(two, kb, n_configs=2, **settings)
     back = KnowledgeBase.from_parquet(kb.to_parquet(tmp_path / "kb.parquet"))
     assert len(back.runs()) == 2
-    pd.testing.assert_frame_equal(back.runs(), kb.runs())
-    by_key = ["dataset_key"]
-    pd.testing.assert_frame_equal(back.datasets().sort_values(by_key, ignore_index=True),
-                                  kb.datasets().sort_values(by_key, ignore_index=True))
-    assert back.datasets().set_index("dataset_key").loc["broken/missing", "status"] == "failed"
-    assert back.metafeatures_version() == kb.metafeatures_version() == 1
+    _assert_same_history(back, kb)
     card = write_card(back, tmp_path / "CARD.md").read_text()
     assert "## Build runs" in card and "Datasets that failed to load: broken/missing" in card
     # read back into a store that has one of the runs: kept, once
@@ -351,12 +356,7 @@ def test_the_copy_an_unpicklable_knowledge_base_recommends_keeps_its_history(
     eval(recipe[0], {"kb": kb, "KnowledgeBase": KnowledgeBase})  # noqa: S307 (our message)
     copied = pickle.loads(pickle.dumps(KnowledgeBase.open_existing("kb.sqlite")))
     assert len(copied) == len(kb) > 0
-    pd.testing.assert_frame_equal(copied.runs(), kb.runs())
-    by_key = ["dataset_key"]
-    pd.testing.assert_frame_equal(copied.datasets().sort_values(by_key, ignore_index=True),
-                                  kb.datasets().sort_values(by_key, ignore_index=True))
-    assert copied.datasets().set_index("dataset_key").loc["broken/missing", "status"] == "failed"
-    assert copied.metafeatures_version() == kb.metafeatures_version() == 1
+    _assert_same_history(copied, kb)
     pd.testing.assert_frame_equal(copied.to_frame(), kb.to_frame())
 
 
