@@ -288,8 +288,11 @@ class _BaseMetaMLP(BaseEstimator):
         # validates the data too: a column that cannot be a feature is named
         self.meta_features_ = metafeatures.compute(raw, y, self._task, random_state=0)
         X = self._encode_X(raw, reset=True)
-        trainer = FoldTrainer(X.astype(np.float64), target, self._task, splits,
-                              self.device_, seed, sample_weight)
+        del raw  # (the caller's X, or a DataFrame's: no longer needed here)
+        # X itself (float64 already: .astype(np.float64) was a second full copy, 400 MB on
+        # 1,000,000 x 50); each fold keeps float32 tensors of its standardised rows
+        trainer = FoldTrainer(X, target, self._task, splits, self.device_, seed,
+                              sample_weight)
         sampler = self._sampler(seed, n_startup=10 if prior is None else self.n_prior_trials)
         with optuna_verbosity.holding(optuna.logging.INFO if self.verbose
                                       else optuna.logging.WARNING):
@@ -311,6 +314,7 @@ class _BaseMetaMLP(BaseEstimator):
                            n_trials=self.n_trials, callbacks=[enqueue_next],
                            timeout=None if deadline is None else max(deadline - start, 0.0))
             self.search_time_ = time.perf_counter() - start
+        del trainer  # its folds' tensors (600 MB on 1,000,000 x 50) are not the refit's
         done = study.get_trials(deepcopy=False,
                                 states=(optuna.trial.TrialState.COMPLETE,))
         if not done:
@@ -353,9 +357,13 @@ class _BaseMetaMLP(BaseEstimator):
         """Checked ``X`` as the float matrix the MLP trains on: a DataFrame's categorical
         or string columns one-hot encoded, missing values imputed with the median (fitted
         once on all rows given to ``fit``), numeric columns standardised."""
-        if reset:
-            self.preprocessor_ = make_preprocessor("scaled").fit(X)
-        numeric = np.asarray(self.preprocessor_.transform(X), dtype=np.float64)
+        if reset:  # fitted and applied in one pass (fit alone transformed every row too:
+            # 0.7 s and 400 MB more on 1,000,000 x 50); the same numbers as fit + transform
+            self.preprocessor_ = make_preprocessor("scaled")
+            numeric = self.preprocessor_.fit_transform(X)
+        else:
+            numeric = self.preprocessor_.transform(X)
+        numeric = np.asarray(numeric, dtype=np.float64)
         if not np.isfinite(numeric).all():
             raise ValueError("X contains infinite values; replace them with finite values "
                              "or NaN (NaN is imputed)")

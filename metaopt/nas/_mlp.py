@@ -256,7 +256,9 @@ class _BaseMLP(BaseEstimator):
         sample_weight = checked_sample_weight(sample_weight, X)
         target, n_out = self._encode_target(y)
         self.x_mean_, self.x_scale_ = _standardise(X)
-        inputs = torch.tensor((X - self.x_mean_) / self.x_scale_, dtype=torch.float32)
+        inputs = (X - self.x_mean_)  # in place from here: one float64 copy of X, not two
+        inputs /= self.x_scale_
+        inputs = torch.from_numpy(inputs.astype(np.float32))
         self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         n = len(inputs)

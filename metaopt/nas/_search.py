@@ -57,6 +57,14 @@ def make_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
     raise ValueError(f"pruner must be one of {PRUNERS}, got {name!r}")
 
 
+def _standardised_tensor(x: np.ndarray, mean: np.ndarray, scale: np.ndarray,
+                         device: torch.device) -> torch.Tensor:
+    """``(x - mean) / scale`` as float32 on ``device``; ``x`` (a copy) is overwritten."""
+    x -= mean
+    x /= scale
+    return torch.from_numpy(x.astype(np.float32, copy=False)).to(device)
+
+
 @dataclass
 class _Fold:
     x_tr: torch.Tensor
@@ -108,10 +116,12 @@ class FoldTrainer:
         self.rows_per_epoch = sum(len(tr) for tr, _ in splits) / len(y)
         self.folds = []
         for tr, val in splits:
-            mean, scale = X[tr].mean(axis=0), X[tr].std(axis=0)
+            # one copy of the fold's rows, standardised in place (as (X[tr] - mean) / scale,
+            # which made three: 1.6 GB more at the peak on 1,000,000 x 50)
+            x_tr, x_val = X[tr], X[val]
+            mean, scale = x_tr.mean(axis=0), x_tr.std(axis=0)
             scale = np.where(scale > 0, scale, 1.0)
-            x_tr = torch.tensor((X[tr] - mean) / scale, dtype=torch.float32, device=device)
-            x_val = torch.tensor((X[val] - mean) / scale, dtype=torch.float32, device=device)
+            x_tr, x_val = (_standardised_tensor(x, mean, scale, device) for x in (x_tr, x_val))
             if task == "classification":
                 y_tr, y_val = torch.tensor(y[tr], dtype=torch.long, device=device), y[val]
             else:  # both sides standardised alike: R² is unchanged by it
