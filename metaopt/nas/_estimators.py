@@ -289,10 +289,15 @@ class _BaseMetaMLP(BaseEstimator):
         self.meta_features_ = metafeatures.compute(raw, y, self._task, random_state=0)
         X = self._encode_X(raw, reset=True)
         del raw  # (the caller's X, or a DataFrame's: no longer needed here)
+        say = self._progress(started)
+        say(f"{X.shape[0]:,} x {X.shape[1]} preprocessed")
         # X itself (float64 already: .astype(np.float64) was a second full copy, 400 MB on
         # 1,000,000 x 50); each fold keeps float32 tensors of its standardised rows
         trainer = FoldTrainer(X, target, self._task, splits, self.device_, seed,
                               sample_weight)
+        trainer.progress = None if not self.verbose else (
+            lambda message: say(f"trial {len(study.trials) - 1}: {message}"))
+        say(f"{len(splits)} fold(s) ready")
         sampler = self._sampler(seed, n_startup=10 if prior is None else self.n_prior_trials)
         with optuna_verbosity.holding(optuna.logging.INFO if self.verbose
                                       else optuna.logging.WARNING):
@@ -327,11 +332,26 @@ class _BaseMetaMLP(BaseEstimator):
         self.best_epoch_ = max(1, int(best.user_attrs["best_epoch"]))
         self.n_epochs_searched_ = int(sum(t.user_attrs.get("epochs", 0)
                                           for t in study.trials)) * len(splits)
+        # the refit stops on time too, within an epoch if need be (its weights so far)
+        left = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+        say(f"refitting trial {best.number} on {len(X):,} rows for {self.best_epoch_} "
+            f"epoch(s)" + ("" if left is None else f", {left:.1f} s left"))
         self.best_estimator_ = self._final_model(
             **self.best_params_, max_epochs=self.best_epoch_, validation_fraction=0.0,
             n_iter_no_change=self.best_epoch_, device=self.device, random_state=seed,
+            time_budget=left,
         ).fit(X, y, sample_weight=sample_weight)
+        say("refit done" + (" (stopped by the time budget)"
+                            if self.best_estimator_.out_of_time_ else ""))
         return self
+
+    def _progress(self, started: float):
+        """``say(message)``: with ``verbose``, prints it with the seconds since ``started``."""
+        def say(message: str) -> None:
+            if self.verbose:
+                print(f"[{type(self).__name__}] {time.perf_counter() - started:6.1f} s: "
+                      f"{message}", flush=True)
+        return say
 
     def _validate_X(self, X, reset: bool) -> pd.DataFrame | np.ndarray:
         """``X`` checked: a DataFrame as given, anything else (a sparse matrix densified, as

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import numbers
+import time
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,6 +24,8 @@ from metaopt.meta._losses import seeded
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
 NORMS = {"none": None, "batchnorm": nn.BatchNorm1d, "layernorm": nn.LayerNorm}
 _PREDICT_BATCH = 8192
+#: minibatches between two looks at a deadline within an epoch (:func:`train_epoch`)
+STOP_CHECK_EVERY = 4
 # sparse input (e.g. a OneHotEncoder's) is accepted, as by scikit-learn's MLPs, and
 # densified: the inputs are standardised
 _SPARSE = ("csr", "csc", "coo")
@@ -104,18 +108,27 @@ def train_epoch(
     y: torch.Tensor,
     batch_size: int,
     weight: torch.Tensor | None = None,
+    stop: Callable[[int], bool] | None = None,
+    check_every: int = STOP_CHECK_EVERY,
 ) -> float:
     """One shuffled pass over ``(x, y)`` in minibatches; returns the mean training loss.
 
     ``loss_fn`` has ``reduction="none"``; ``weight`` (one per row, mean 1:
     :func:`unit_mean_weights`) weights the rows' losses. A trailing minibatch of a single
     row is skipped (it breaks batchnorm); with ``batch_size=1`` every minibatch is one
-    row, and none is skipped.
+    row, and none is skipped. ``stop(rows_done)`` is asked every ``check_every``
+    minibatches (after the first ``check_every``: a pass trains at least those);
+    ``True`` ends the pass there (a deadline within an epoch), and the mean loss is then
+    over the rows trained. Without it (or while it says ``False``) the pass is the same
+    as before it existed: it draws no random numbers.
     """
     model.train()
     perm = torch.randperm(len(x), device=x.device)
-    total = 0.0
-    for start in range(0, len(perm), batch_size):
+    total, seen = 0.0, 0
+    for n_batch, start in enumerate(range(0, len(perm), batch_size)):
+        if (stop is not None and n_batch and n_batch % check_every == 0
+                and stop(start)):
+            return total / max(seen, 1)
         idx = perm[start : start + batch_size]
         if len(idx) < 2 < len(perm) and batch_size > 1:  # a lone row breaks batchnorm
             continue
@@ -125,6 +138,7 @@ def train_epoch(
         loss.backward()
         optimiser.step()
         total += float(loss.detach()) * len(idx)
+        seen += len(idx)
     return total / len(perm)
 
 
@@ -153,6 +167,7 @@ class _BaseMLP(BaseEstimator):
         n_iter_no_change: int = 10,
         device: str = "auto",
         random_state: int | np.random.RandomState | None = None,
+        time_budget: float | None = None,
     ) -> None:
         self.n_layers = n_layers
         self.width = width
@@ -168,6 +183,7 @@ class _BaseMLP(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.random_state = random_state
+        self.time_budget = time_budget
 
     def _check_params(self) -> None:
         def check(name: str, ok: bool, accepted: str) -> None:
@@ -213,6 +229,13 @@ class _BaseMLP(BaseEstimator):
             is_int(self.n_iter_no_change) and self.n_iter_no_change >= 1,
             "an int >= 1",
         )
+        check(
+            "time_budget",
+            self.time_budget is None or (
+                isinstance(self.time_budget, numbers.Real)
+                and not isinstance(self.time_budget, bool) and self.time_budget > 0),
+            "a number of seconds > 0 or None",
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -243,6 +266,7 @@ class _BaseMLP(BaseEstimator):
         stop and the last epoch's weights are kept. ``sample_weight`` weights each row's
         loss, in training and in the early-stopping validation loss.
         """
+        started = time.perf_counter()
         self._check_params()
         # y as scikit-learn's MLPs take it: 2-D accepted here, a column (n, 1) raveled
         # with scikit-learn's warning; a subclass decides whether it takes more columns
@@ -270,6 +294,8 @@ class _BaseMLP(BaseEstimator):
         if self.norm == "batchnorm" and len(train_idx) < 2:
             raise ValueError(f"norm='batchnorm' needs at least 2 training rows, got {n}")
         with seeded(int(rng.randint(2**31 - 1)), self.device_):
+            # (when time_budget's seconds are up: _train's signature stays as it was)
+            self._deadline = None if self.time_budget is None else started + self.time_budget
             self._train(inputs, target, n_out, train_idx, val_idx, sample_weight)
         return self
 
@@ -283,6 +309,7 @@ class _BaseMLP(BaseEstimator):
         sample_weight: np.ndarray | None,
     ) -> None:
         dev = self.device_
+        deadline = getattr(self, "_deadline", None)
         model = build_mlp(
             inputs.shape[1],
             n_out,
@@ -305,9 +332,11 @@ class _BaseMLP(BaseEstimator):
         batch = min(self.batch_size, len(train_idx))
         best, best_state, stall = np.inf, None, 0
         self.loss_curve_, self.validation_loss_curve_ = [], []
+        self.out_of_time_ = False
+        stop = None if deadline is None else self._stopper(deadline)
         for _ in range(self.max_epochs):
             self.loss_curve_.append(
-                train_epoch(model, optimiser, loss_fn, x_tr, y_tr, batch, w_tr))
+                train_epoch(model, optimiser, loss_fn, x_tr, y_tr, batch, w_tr, stop))
             if len(x_val):
                 model.eval()
                 with torch.no_grad():
@@ -322,6 +351,9 @@ class _BaseMLP(BaseEstimator):
                 stall += 1
                 if stall >= self.n_iter_no_change:
                     break
+            if deadline is not None and time.perf_counter() >= deadline:
+                self.out_of_time_ = True  # (an epoch cut short counts as one)
+                break
         # the best validation epoch's weights; without validation rows the last epoch's
         # (the lowest training loss, measured with dropout on, is no sign of a better model,
         # and MetaMLP's refit trains exactly the searched number of epochs)
@@ -331,6 +363,13 @@ class _BaseMLP(BaseEstimator):
         self.model_ = model.double().eval()
         self.n_epochs_ = len(self.loss_curve_)
         self.best_loss_ = float(best)
+
+    @staticmethod
+    def _stopper(deadline: float) -> Callable[[int], bool]:
+        """``train_epoch``'s ``stop``: whether the ``deadline`` has passed."""
+        def stop(rows_done: int) -> bool:
+            return time.perf_counter() >= deadline
+        return stop
 
     def __getstate__(self) -> dict:
         """The fitted network pickled on the CPU: one fitted on a GPU unpickles on a
@@ -387,6 +426,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         ``"auto"`` uses CUDA when available, else CPU.
     random_state : int, RandomState or None
         Seeds the split, the initialisation, shuffling and dropout.
+    time_budget : float or None, default=None
+        Seconds for ``fit``: once they are spent the training stops, also within an
+        epoch (it looks every few minibatches), keeping the best validation epoch's
+        weights so far, or the current ones without a hold-out (``out_of_time_``).
+        None: no limit (the training is then exactly as without this parameter).
 
     Attributes
     ----------
@@ -398,6 +442,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     n_epochs_ : int
     loss_curve_, validation_loss_curve_ : list of float
     best_loss_ : float
+    out_of_time_ : bool
+        Whether ``time_budget`` stopped the training.
     """
 
     def _encode_target(self, y: np.ndarray) -> tuple[torch.Tensor, int]:

@@ -512,3 +512,88 @@ def test_cv_takes_scikit_learn_splitters_and_groups(wine):
         MetaMLPRegressor(cv=[(np.arange(1, 178), np.arange(1))], **params).fit(X, y * 1.0)
     with pytest.raises(ValueError, match="cv must be an int >= 2.*CV splitter"):
         MetaMLPClassifier(cv="folds", **params).fit(X, y)
+
+
+@pytest.fixture
+def minibatch_clock(monkeypatch):
+    """A clock of the NAS modules that moves 1 s per training minibatch (and only then)."""
+    from metaopt.nas import _estimators, _mlp, _search
+
+    clock = _Clock()
+    row_losses = _mlp.row_losses
+
+    def timed_row_losses(*args):
+        clock.now += 1.0
+        return row_losses(*args)
+
+    for module in (_estimators, _mlp, _search):
+        monkeypatch.setattr(module, "time", clock, raising=False)
+    monkeypatch.setattr(_mlp, "row_losses", timed_row_losses)
+    return clock
+
+
+def test_a_deadline_within_the_first_epoch_stops_the_trial_there(wine, minibatch_clock):
+    """The deadline was looked at only between epochs: on 1,000,000 x 50 the first epoch
+    of 3 folds (18 s) ran whole against a 30 s budget with 20 s left. It is now looked
+    at every STOP_CHECK_EVERY minibatches: the trial stops within its first epoch and
+    is scored by the folds trained so far. 2 folds of 89 rows, batch 16: 6 minibatches a
+    fold's epoch, 12 s on this clock; deadline 9 s."""
+    clock = minibatch_clock
+    X, y = wine
+    splits = MetaMLPClassifier(cv=2)._splits(y - 1, 0)
+    trainer = FoldTrainer(X, y - 1, "classification", splits, torch.device("cpu"), 0)
+    trainer.rows_per_epoch = 1e9  # a refit reserves ~0 s
+    params = {**get_space("mlp").default("classification"), "n_layers": 1, "width": 16,
+              "batch_size": 16}
+    params.pop("max_epochs")
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial(params)
+    study.optimize(objective(trainer, "classification", 50, 50, deadline=9.0), n_trials=1)
+    trial = study.trials[-1]
+    assert trial.state == optuna.trial.TrialState.COMPLETE
+    assert trial.user_attrs["stopped"] == "time budget"
+    assert trial.user_attrs["epochs"] == trial.user_attrs["best_epoch"] == 1
+    assert clock.now == 10.0  # fold 1's 6 minibatches, fold 2's first 4 (not 12 s)
+    assert 0.0 <= trial.value <= 1.0
+
+
+def test_the_refit_stops_on_time_and_the_search_copies_x_once(wine, minibatch_clock,
+                                                             monkeypatch, capsys):
+    """On 1,000,000 x 50 with time_budget=30: the refit trained its whole epoch (13.6 s,
+    9 s left: 41 s in all), the trainer took a float64 copy of X (X.astype, 400 MB) and
+    its fold tensors (600 MB) lived through the refit; verbose=1 said nothing for 20 s
+    at a time. Now the refit stops on time too (here its estimate is ~0 s, so the search
+    trains to the deadline), the search's X is the refit's, the trainer is gone when
+    the refit starts, and progress is told within epochs."""
+    import weakref
+
+    from metaopt.nas import _estimators
+
+    clock = minibatch_clock
+    seen = {}
+
+    class Recorded(_estimators.FoldTrainer):
+        def __init__(self, X, *args, **kwargs):
+            super().__init__(X, *args, **kwargs)
+            self.rows_per_epoch = 1e9  # the refit's estimate: ~0 s, too little
+            seen["search X"], seen["trainer"] = X, weakref.ref(self)
+
+    class RecordedMLP(MLPClassifier):
+        def fit(self, X, y, sample_weight=None):
+            seen["refit X"], seen["trainer alive"] = X, seen["trainer"]() is not None
+            return super().fit(X, y, sample_weight)
+
+    monkeypatch.setattr(_estimators, "FoldTrainer", Recorded)
+    monkeypatch.setattr(MetaMLPClassifier, "_final_model",
+                        lambda self, **params: RecordedMLP(**params))
+    budget = 40.0
+    model = MetaMLPClassifier(n_trials=None, time_budget=budget, cv=2, max_epochs=50,
+                              n_iter_no_change=50, pruner="none", verbose=1,
+                              random_state=0).fit(*wine)
+    # the search and the refit each look every 4 minibatches of 1 s
+    assert budget <= clock.now <= budget + 8
+    assert model.best_estimator_.out_of_time_
+    assert np.shares_memory(seen["search X"], seen["refit X"])
+    assert not seen["trainer alive"]
+    out = capsys.readouterr().out
+    assert "fold 1/2" in out and "refitting trial" in out

@@ -91,6 +91,7 @@ def test_architecture_variants_train(params):
         ("learning_rate", -1.0, "learning_rate must be a float > 0"),
         ("validation_fraction", 1.5, "validation_fraction must be a float in"),
         ("device", "tpu:0", "device='tpu:0' is not a valid device"),
+        ("time_budget", 0, "time_budget must be a number of seconds > 0 or None"),
     ],
 )
 def test_invalid_parameters_raise_in_fit(param, value, message):
@@ -324,3 +325,52 @@ def test_the_classifier_refuses_a_multilabel_y_and_says_so():
         MLPClassifier(**FAST).fit(X, labels)
     with pytest.warns(DataConversionWarning, match="column-vector y"):
         assert MLPClassifier(max_epochs=2).fit(X, y[:, None]).predict(X).shape == (178,)
+
+
+class _StepClock:
+    """A ``time`` module stand-in whose clock moves 1 s per training minibatch."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+def test_time_budget_stops_the_training_within_an_epoch(monkeypatch):
+    """MetaMLP's refit (an MLPClassifier of its best epoch count, no hold-out) ran its
+    epochs to the end whatever the budget: 13.6 s for 9 s left on 1,000,000 x 50, its one
+    epoch 1,000,000 rows. ``time_budget`` now stops it within an epoch, every
+    STOP_CHECK_EVERY minibatches, keeping the weights so far. On a clock where each
+    minibatch takes 1 s: 5 s of budget, 50 minibatches an epoch."""
+    from metaopt.nas import _mlp
+
+    clock, counted = _StepClock(), []
+
+    def timed_row_losses(*args):
+        clock.now += 1.0
+        counted.append(1)
+        return row_losses(*args)
+
+    row_losses = _mlp.row_losses
+    monkeypatch.setattr(_mlp, "time", clock, raising=False)
+    monkeypatch.setattr(_mlp, "row_losses", timed_row_losses)
+    X, y = make_classification(500, 5, random_state=0)
+    model = MLPClassifier(width=8, batch_size=10, max_epochs=3, validation_fraction=0.0,
+                          time_budget=5.0, random_state=0).fit(X, y)
+    assert _mlp.STOP_CHECK_EVERY == 4
+    assert len(counted) == 8  # checked after 4 (4 s) and 8 (8 s >= 5 s), of 3 x 50
+    assert model.out_of_time_ and model.n_epochs_ == 1
+    assert model.predict(X).shape == (500,)
+    # no budget, or one not reached: the very same training (no random number drawn)
+    counted.clear()
+    free = MLPClassifier(width=8, batch_size=10, max_epochs=3, validation_fraction=0.0,
+                         random_state=0).fit(X, y)
+    clock.now = 0.0
+    roomy = MLPClassifier(width=8, batch_size=10, max_epochs=3, validation_fraction=0.0,
+                          time_budget=1e6, random_state=0).fit(X, y)
+    assert len(counted) == 2 * 150 and not roomy.out_of_time_
+    assert roomy.loss_curve_ == free.loss_curve_
+    for a, b in zip(roomy.model_.parameters(), free.model_.parameters(), strict=True):
+        assert torch.equal(a, b)
+
