@@ -238,7 +238,8 @@ def test_invalid_parameters_raise_in_fit(params, error, message):
 
 def test_bad_data_gives_clear_errors():
     X, y = make_classification(40, 4, random_state=0)
-    with pytest.raises(ValueError, match=r"y contains 1 missing value\(s\) \(NaN\); drop"):
+    with pytest.raises(ValueError, match=r"y contains 1 missing value\(s\) \(NaN, None or "
+                                         r"pd\.NA\); drop"):
         MetaMLPRegressor(**TINY).fit(X, np.where(np.arange(40) == 3, np.nan, 1.0))
     with pytest.raises(ValueError, match="Input X contains infinity"):
         MetaMLPClassifier(**TINY).fit(np.where(X > 1, np.inf, X), y)
