@@ -49,11 +49,9 @@ def check_time_limit(time_limit: Any) -> None:
 
 
 def check_label_types(y: Any) -> None:
-    """``ValueError`` when the class labels ``y`` (1-d) mix strings with other types, e.g.
-    ``["a", 1]``: scikit-learn's rule for labels ("Mix of label input types (string and
-    number)"), which its checks apply between two label arrays but not within one, so
-    such a ``y`` reached a sort and failed there with numpy's "'<' not supported between
-    instances of 'int' and 'str'" (or scikit-learn's "Unknown label type: unknown")."""
+    """``ValueError`` when the class labels ``y`` (1-d) mix strings with other types
+    (``["a", 1]``): scikit-learn's "Mix of label input types (string and number)" rule,
+    which its checks apply between two label arrays but not within one."""
     values = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
     if values.dtype != object:  # numbers, or text of one dtype
         return
@@ -74,14 +72,10 @@ def check_label_types(y: Any) -> None:
 
 
 def check_one_target(y: Any, estimator: str, task: str, alternative: str = "") -> None:
-    """``ValueError`` when ``y`` holds several target columns (shape (n, k), k > 1): the
-    ``estimator`` (its class name) searches for one target of ``task``
-    (``"classification"`` or ``"regression"``), so the message says so and that
-    scikit-learn's ``MultiOutputClassifier`` / ``MultiOutputRegressor`` fits one search per
-    target (``alternative``, if given, is appended: another way to fit several).
-    scikit-learn's own check said only "y should be a 1d array, got an array of shape
-    (n, k) instead". A single column, (n, 1), passes: scikit-learn's
-    ``column_or_1d(y, warn=True)`` then ravels it with its ``DataConversionWarning``."""
+    """``ValueError`` when ``y`` holds several target columns (shape (n, k), k > 1),
+    naming ``estimator`` (a class name) and scikit-learn's ``MultiOutputClassifier`` or
+    ``MultiOutputRegressor`` (by ``task``); ``alternative``, another way to fit several,
+    is appended. A single column, (n, 1), passes (``column_or_1d`` ravels it)."""
     shape = getattr(y, "shape", None)
     if shape is None:
         shape = np.shape(np.asarray(y, dtype=object))

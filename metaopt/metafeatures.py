@@ -154,7 +154,7 @@ def compute(
     max_rows = check_int(max_rows, "max_rows", minimum=2)
     max_columns = check_int(max_columns, "max_columns")
     # only a sparse X's subsample is made dense: a TF-IDF matrix's dense table can take
-    # many GB (50,000 x 11,804 one-hot columns: 9.8 GB at its peak, 20 s)
+    # many GB
     data, target, task = (validate_sparse if sparse.issparse(X) else validate)(X, y, task)
     return _compute_validated(data, target, task, random_state=random_state,
                               max_rows=max_rows, max_columns=max_columns)
@@ -170,9 +170,8 @@ def _compute_validated(
     max_columns: int = 100,
 ) -> pd.Series:
     """:func:`compute` of what :func:`~metaopt.data.validate` (a DataFrame) or
-    ``validate_sparse`` (a CSR matrix) returned, without validating it again: for a
-    caller that has validated the data already, such as ``MetaOptClassifier.fit``
-    (validating a 1,000,000 x 50 table again took 0.1-0.7 s and a copy of it)."""
+    ``validate_sparse`` (a CSR matrix) returned, without validating it again (for a
+    caller that has validated the data already, such as ``MetaOptClassifier.fit``)."""
     if sparse.issparse(data):
         matrix = data
         is_cat_all = np.zeros(matrix.shape[1], dtype=bool)

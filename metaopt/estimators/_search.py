@@ -256,8 +256,7 @@ def _member(space: SearchSpace, params: dict) -> tuple[str, dict]:
 def _outcome(state: str, score: float | None, interrupted: str | None = None) -> str:
     """A trial's score, or what became of it when it has none: not run (the time budget
     was spent before it started: ``interrupted`` is ``_NO_TIME``), interrupted (Ctrl-C),
-    stopped (it ran past the time it got), failed. A trial that never ran was said to
-    be "stopped: out of time" until 2026-12-05."""
+    stopped (it ran past the time it got), failed."""
     if score is not None and not pd.isna(score):
         return f"score {score:.4f}"
     if interrupted == _NO_TIME:
@@ -277,8 +276,7 @@ def _interruptions(study: optuna.Study) -> dict[int, str]:
 
 
 def _seconds(value: float) -> str:
-    """Seconds as a progress bar shows them: one decimal, none when whole (``30``,
-    ``7.5``; Optuna's bar showed the time left as it came, ``7.611171412994736``)."""
+    """Seconds as a progress bar shows them: one decimal, none when whole (``30``, ``7.5``)."""
     return f"{value:.1f}".removesuffix(".0")
 
 
@@ -286,9 +284,7 @@ class _Progress:
     """The search's progress bar (``verbose >= 1``), an Optuna callback updated after
     each trial, as Optuna's own bar. With ``n_trials``, trials done of them; with a
     ``time_budget`` too, seconds since ``fit`` started of the budget after them
-    (``12.3/30 s``); with a ``time_budget`` alone, the bar is those seconds. Optuna's bar
-    showed the seconds of the search alone of the time left when it began, unrounded:
-    ``4.21/7.611171412994736 seconds`` for an 8 s budget (or ``00:05/00:05`` for 6 s).
+    (``12.3/30 s``); with a ``time_budget`` alone, the bar is those seconds.
     Optuna's log (tracebacks, ``verbose=2``'s trials) is written above the bar."""
 
     def __init__(self, n_trials: int | None, budget: float | None, start: float) -> None:
@@ -537,13 +533,12 @@ class _MetaOptSearch(BaseEstimator):
         with self._workers() as worker, callers_threads():
             from metaopt import metafeatures
 
-            # of the frame validated above: compute validated it again (0.1-0.7 s and a
-            # copy of X on a 1,000,000 x 50 table) until 2026-12-05
+            # of the frame validated above (compute would validate X again)
             self.meta_features_ = (metafeatures._compute_validated(frame, target, task,
                                                                    random_state=0)
                                    if self.sampler is None else None)
-            # the validated frame is a copy of X, needed for the meta-features only: kept
-            # through the search, it held 400 MB more of a 1,000,000 x 50 X until the end
+            # the validated frame, a copy of X, is for the meta-features only: not kept
+            # through the search
             del frame, target
             self._search_and_refit(X, y, task, space, cv, fit_params, start, worker)
         return self

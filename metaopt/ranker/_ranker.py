@@ -202,8 +202,7 @@ class ConfigRanker:
         the space and the member (``"knn (classification): member 2/5"``), with its
         support and query losses. On by default, as for the library's other long
         work (``MetaTrainer``, ``build_kb``, ``train_meta_models``): meta-training
-        the default size on a full knowledge base takes minutes. Until 2026-12-05 it
-        was off by default and the bars did not say which member they counted.
+        the default size on a full knowledge base takes minutes.
 
     Attributes
     ----------
