@@ -152,10 +152,11 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
     if sparse.issparse(X):
         # kept sparse: the meta-features make their row and column sample dense, not
         # the whole table (a TF-IDF matrix's can take many GB); no column of it is an id
-        _, target, task = validate_sparse(X, y, task)
+        matrix, target, task = validate_sparse(X, y, task)
         model = _model_for(space, task, meta_model)
-        name, (n_rows, n_columns) = "user-data", X.shape  # from_arrays's name
-        mf = metafeatures.compute(X, target, task, random_state=random_state).rename(name)
+        name, (n_rows, n_columns) = "user-data", matrix.shape  # from_arrays's name
+        mf = metafeatures._compute_validated(matrix, target, task,
+                                             random_state=random_state).rename(name)
     else:
         ds = as_dataset(X, y, task)
         task, name, n_rows, n_columns = ds.task, ds.name, ds.n_samples, ds.n_features
