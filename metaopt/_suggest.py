@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import re
-import shlex
 import time
 import warnings
 
 import numpy as np
 import optuna
 import pandas as pd
-from pandas.api import types as ptypes
 from scipy import sparse
 from sklearn.model_selection import cross_val_score
 
 from metaopt import metafeatures
 from metaopt._checks import check_int, check_seed
 from metaopt.data import from_arrays
-from metaopt.data._dataset import Dataset, as_dataset, validate_sparse
+from metaopt.data._dataset import as_dataset, validate_sparse
+from metaopt.data._ids import warn_id_columns
 from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces
 from metaopt.ranker._shipped import model_for_space, shipped_model_for
 from metaopt.spaces import list_spaces
@@ -34,72 +32,6 @@ def _model_for(space: str, task: str, meta_model: MetaModel | str | None) -> Met
         model, which = model_for_space(space, model), "meta_model"
     model.check_task(task, which)
     return model
-
-
-# a column's name reads as an id when its last word is one of these (PassengerId,
-# customer_id, BookID) or its first one of the last three (ID_code, index_no)
-_ID_WORDS = frozenset({"id", "ids", "idx", "index", "key", "uuid", "guid"})
-_MIN_ROWS_FOR_ID = 10  # on fewer rows, every value of a column being distinct says little
-
-
-def _named_like_an_id(name: str) -> bool:
-    words = [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)]
-    return bool(words) and (words[-1] in _ID_WORDS or words[0] in {"id", "idx", "index"})
-
-
-def _id_evidence(column: pd.Series, name: str) -> str | None:
-    """Why ``column`` looks like a row identifier, or None: every value distinct (none
-    missing), whole numbers or strings, and named like an id or whole numbers that
-    cover a range without a gap (1, 2, ..., n in any order)."""
-    n = len(column)
-    if n < _MIN_ROWS_FOR_ID or column.isna().any():
-        return None
-    values = (column.astype(column.cat.categories.dtype)
-              if isinstance(column.dtype, pd.CategoricalDtype) else column)
-    if ptypes.is_bool_dtype(values):
-        return None
-    if ptypes.is_numeric_dtype(values):
-        numbers = values.to_numpy(dtype=float)
-        if not (np.isfinite(numbers).all() and (numbers == np.round(numbers)).all()):
-            return None
-        what, low, high = "whole numbers", numbers.min(), numbers.max()
-        gapless = high - low == n - 1
-    elif ptypes.is_object_dtype(values) or ptypes.is_string_dtype(values):
-        what, gapless = "strings", False
-    else:  # dates, intervals: not what an id column is read as
-        return None
-    named = _named_like_an_id(name)
-    if not (named or gapless) or values.nunique() != n:
-        return None
-    return (f"{n} distinct {what}" + (f" from {low:.0f} to {high:.0f}" if gapless else "")
-            + (", named like an id" if named else ""))
-
-
-def id_like_columns(X: pd.DataFrame) -> dict[str, str]:
-    """The columns of ``X`` that look like row identifiers (a ``PassengerId``, an ``id``
-    of 1 to n), each with why; see :func:`_id_evidence`."""
-    evidence = {str(c): _id_evidence(X[c], str(c)) for c in X.columns}
-    return {c: why for c, why in evidence.items() if why is not None}
-
-
-def warn_id_columns(ds: Dataset, stacklevel: int = 2) -> None:
-    """Warn, naming them and how to drop them, about the columns of ``ds`` that look
-    like row identifiers: as features they skew the meta-features (the number of
-    features and their statistics), hence the nearest datasets and the suggestions.
-    They are kept: a year or a running count can be a real feature."""
-    found = id_like_columns(ds.X)
-    if not found:
-        return
-    names = list(found)
-    listed = "; ".join(f"{c!r} ({why})" for c, why in found.items())
-    which = ("columns {} look like row identifiers, which as features skew" if len(names) > 1
-             else "column {} looks like a row identifier, which as a feature skews")
-    warnings.warn(
-        f"{ds.name}: {which.format(listed)} the meta-features (the number of features and "
-        "their statistics) and with them the nearest datasets and the suggestions; if "
-        f"{'they are' if len(names) > 1 else 'it is one'}, drop {'them' if len(names) > 1 else 'it'}: "
-        f"X.drop(columns={names!r}) in Python, --drop {shlex.join(names)} on the command line",
-        stacklevel=stacklevel + 1)
 
 
 def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,

@@ -132,7 +132,7 @@ def _cmd_suites(args) -> int:
 
 def _cmd_metafeatures(args) -> int:
     from metaopt import metafeatures
-    from metaopt._suggest import warn_id_columns
+    from metaopt.data._ids import warn_id_columns
 
     ds = _load(args)
     warn_id_columns(ds)
