@@ -146,8 +146,10 @@ class FoldTrainer:
         #: ``progress(message)``: told every :data:`PROGRESS_EVERY` seconds within an epoch
         self.progress: Callable[[str], None] | None = None
         self.n_out = int(y.max()) + 1 if task == "classification" else 1
-        # rows one epoch of all folds trains on, per row of the whole data (a refit's epoch)
-        self.rows_per_epoch = sum(len(tr) for tr, _ in splits) / len(y)
+        # rows one epoch of all folds trains on, and per row of the whole data (a refit's
+        # epoch)
+        self.rows_per_fold_epoch = sum(len(tr) for tr, _ in splits)
+        self.rows_per_epoch = self.rows_per_fold_epoch / len(y)
         self.folds = []
         for tr, val in splits:
             # one copy of the fold's rows, standardised in place (as (X[tr] - mean) / scale,
@@ -192,7 +194,6 @@ class FoldTrainer:
         """
         start = time.perf_counter()
         self.next_progress = start + PROGRESS_EVERY
-        self.rows_per_fold_epoch = sum(len(fold.x_tr) for fold in self.folds)
         watch = out_of_time is not None or self.progress is not None
         loss_fn = (nn.CrossEntropyLoss if self.task == "classification" else nn.MSELoss)(
             reduction="none")
@@ -256,7 +257,7 @@ def refit_seconds(trainer: FoldTrainer, seconds: float, epochs: int, best_epoch:
     1,000,000 x 50, which the estimate once missed)."""
     per_epoch = seconds / epochs if epochs > 0 else 0.0
     return (per_epoch / trainer.rows_per_epoch * max(best_epoch, 1)
-            + getattr(trainer, "refit_setup_seconds", 0.0))
+            + trainer.refit_setup_seconds)
 
 
 # the "stopped" user attribute of a trial the time budget ended before it trained, and
