@@ -386,15 +386,15 @@ def run(
     """
     from metaopt.data.suites import _check_cache_dir, _check_suite_arguments
 
-    # cache_dir other than the suite's (any, with a local suite) / download with a local
-    # suite: refused before any work
+    # cache_dir or download with a local suite, a cache_dir other than the suite's:
+    # refused before any work
+    _check_suite_arguments(suite.name, None, cache_dir, download)
     if cache_dir is not None:
         _check_cache_dir(suite, cache_dir)
         warnings.warn("run(cache_dir=) is deprecated: the suite's OpenML cache directory "
                       "(get_suite(..., cache_dir=), suite.cache_dir) is used; leave it out",
                       FutureWarning, stacklevel=3)  # 3: past quiet_optuna's wrapper
     cache_dir = getattr(suite, "cache_dir", None)  # where its tasks load from
-    _check_suite_arguments(suite.name, None, None, download)
     if (budget_trials is None) == (budget_seconds is None):
         raise ValueError("pass exactly one of budget_trials and budget_seconds")
     if (budget_trials is not None and budget_trials < 1) or (

@@ -122,9 +122,9 @@ def _check_suite_arguments(
 
 def _check_cache_dir(suite: Suite, cache_dir) -> None:
     """Refuse a ``cache_dir`` other than ``suite.cache_dir`` (the one :func:`get_suite`
-    was given; None: openml's own), however spelled, and any with a local suite."""
+    was given; None: openml's own), however spelled (a local suite's is refused first,
+    by :func:`_check_suite_arguments`)."""
     own = getattr(suite, "cache_dir", None)
-    _check_suite_arguments(suite.name, None, cache_dir)
     # openml takes the directory as given (no ~ expansion): compared as it will be used
     if own is None or Path(cache_dir).resolve() != Path(own).resolve():
         where = ("openml's own cache (the suite was built without cache_dir)"
