@@ -1139,6 +1139,15 @@ def test_a_search_whose_trials_all_fail_alike_stops_with_the_reason(wine):
     assert time.perf_counter() - start < 20
 
 
+def _run_fresh(script: str) -> subprocess.CompletedProcess:
+    """``script`` run in a fresh interpreter (what a process has imported is the point),
+    which must succeed."""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out
+
+
 def test_mlp_workers_are_kept_and_torch_dynamo_is_imported_after_the_first_trial():
     """In a fresh interpreter: the workers that import torch for the mlp family are kept
     (loky stopped and restarted them after every mlp trial, with a warning), and the
@@ -1152,9 +1161,7 @@ def test_mlp_workers_are_kept_and_torch_dynamo_is_imported_after_the_first_trial
         "                          cv=2, random_state=0).fit(*load_iris(return_X_y=True))\n"
         "[t.join() for t in threading.enumerate() if t.name.startswith('metaopt-')]\n"
         "print('torch._dynamo' in sys.modules, sorted(set(model.history_.family)))\n")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
+    out = _run_fresh(script)
     assert out.stdout.strip() == "True ['linear', 'mlp']"
     assert "worker stopped" not in out.stderr
 
@@ -1178,10 +1185,7 @@ def test_torch_dynamo_is_not_imported_beside_the_refit():
         "                          random_state=0).fit(X, y)\n"
         "[t.join() for t in threading.enumerate() if t.name.startswith('metaopt-')]\n"
         "print('torch._dynamo' in sys.modules, len(model.history_))\n")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip() == "False 1"
+    assert _run_fresh(script).stdout.strip() == "False 1"
 
 
 @pytest.mark.parametrize("X, y, match", [
