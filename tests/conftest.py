@@ -77,3 +77,21 @@ def small_meta_model(tabrepo_matrix, split):
 
     ranker = ConfigRanker(n_ensemble=2, iterations=60, hidden=(32, 32), random_state=0)
     return MetaModel.fit(tabrepo_matrix.subset(split[0]), ranker=ranker, n_warmup=2, n_random=0)
+
+
+@pytest.fixture
+def stepped_space():
+    """A user's regression space with stepped distributions: alpha in [0, 1] in steps of
+    0.25, k in [2, 10] in steps of 2."""
+    from optuna.distributions import FloatDistribution, IntDistribution
+    from sklearn.linear_model import Ridge
+
+    from metaopt.spaces import Param, SearchSpace
+
+    return SearchSpace(
+        name="stepped_ridge",
+        params=(Param("alpha", FloatDistribution(0.0, 1.0, step=0.25), 0.5),
+                Param("k", IntDistribution(2, 10, step=2), 4)),
+        build_model=lambda params, task, random_state: Ridge(alpha=params["alpha"]),
+        tasks=("regression",),
+    )

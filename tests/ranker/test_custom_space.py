@@ -59,23 +59,14 @@ def test_a_meta_model_of_imported_studies_serves_a_meta_sampler(pmlb_root, tmp_p
         assert trial.params == model.space.check_params(trial.params, "classification")
 
 
-def test_candidates_of_a_space_with_steps_are_on_its_grid():
+def test_candidates_of_a_space_with_steps_are_on_its_grid(stepped_space):
     """SearchSpace.sample passes a distribution's step since 2026-12-05: the meta-model's
     own random and local candidate draws refused it (TypeError: unexpected keyword
     argument 'step') and every MetaSampler proposal failed."""
-    from optuna.distributions import FloatDistribution, IntDistribution
-    from sklearn.linear_model import Ridge
-
     from metaopt.ranker._metamodel import _LocalTrial, _RandomTrial
-    from metaopt.spaces import Param, SearchSpace, get_space
+    from metaopt.spaces import get_space
 
-    space = SearchSpace(
-        name="stepped_ridge",
-        params=(Param("alpha", FloatDistribution(0.0, 1.0, step=0.25), 0.5),
-                Param("k", IntDistribution(2, 10, step=2), 4)),
-        build_model=lambda params, task, random_state: Ridge(alpha=params["alpha"]),
-        tasks=("regression",),
-    )
+    space = stepped_space
     drawn = [space.sample(_RandomTrial(seed), "regression") for seed in range(30)]
     drawn += [space.sample(_LocalTrial({"alpha": 0.5, "k": 6}, seed, scale=0.5), "regression")
               for seed in range(30)]

@@ -907,21 +907,10 @@ def test_build_accepts_none_or_nan_for_inactive_parameters_as_in_trials_datafram
         svm.check_params({"C": 1.0, "kernel": "rbf", "gamma": None}, "classification")
 
 
-def test_own_space_honours_the_step_of_its_distributions():
+def test_own_space_honours_the_step_of_its_distributions(stepped_space):
     """A user's space with stepped distributions: sample ignored the step (k=7 from
     IntDistribution(2, 10, step=2)) and check_params accepted values off it."""
-    from optuna.distributions import FloatDistribution, IntDistribution
-    from sklearn.linear_model import Ridge
-
-    from metaopt.spaces import Param
-
-    space = SearchSpace(
-        name="stepped_ridge",
-        params=(Param("alpha", FloatDistribution(0.0, 1.0, step=0.25), 0.5),
-                Param("k", IntDistribution(2, 10, step=2), 4)),
-        build_model=lambda params, task, random_state: Ridge(alpha=params["alpha"]),
-        tasks=("regression",),
-    )
+    space = stepped_space
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     sampled = []
     study.optimize(lambda t: sampled.append(space.sample(t, "regression")) or 0.0, n_trials=20)
