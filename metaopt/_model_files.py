@@ -168,13 +168,14 @@ def member_state(tensors: dict[str, torch.Tensor], prefix: str, n: int,
 
 
 # ---------------------------------------------------------------- meta-features version
-def fitted_metafeatures_version(matrix: Any) -> int:
-    """The ``METAFEATURES_VERSION`` of the meta-features a model fitted on ``matrix`` (a
-    ``PerformanceMatrix``) learns from: the knowledge base's, which
+def fitted_metafeatures_version(data: Any) -> int:
+    """The ``METAFEATURES_VERSION`` of the meta-features a model fitted on ``data`` (a
+    ``PerformanceMatrix``, or knowledge-base rows) learns from: the knowledge base's, which
     ``KnowledgeBase.to_frame()`` puts in ``attrs["metafeatures_version"]`` and pandas
-    carries into the matrix's ``tasks``; this metaopt's for a frame that does not say
-    (meta-features computed by the user, or none)."""
-    version = getattr(getattr(matrix, "tasks", None), "attrs", {}).get(MF_VERSION_KEY)
+    carries into its rows and the matrix's ``tasks``; this metaopt's for a frame that does
+    not say (meta-features computed by the user, or none)."""
+    frame = data if hasattr(data, "attrs") else getattr(data, "tasks", None)
+    version = getattr(frame, "attrs", {}).get(MF_VERSION_KEY)
     return current_metafeatures_version() if version is None else int(version)
 
 

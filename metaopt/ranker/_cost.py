@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import RidgeCV
 
-from metaopt._model_files import dumps, read_json
+from metaopt._mf_version import MF_VERSION_KEY, current_metafeatures_version
+from metaopt._model_files import (
+    dumps,
+    fitted_metafeatures_version,
+    read_json,
+    read_metafeatures_version,
+    warn_metafeatures_version,
+)
 from metaopt.ranker._scaling import as_metafeature_frame
 from metaopt.spaces import CombinedSpace, SearchSpace, get_space
 
@@ -39,16 +46,22 @@ class CostModel:
     the process overhead), or a fixed factor of 5 fits before any.
 
     Hand-written because the prediction must be data (JSON coefficients, no pickle).
+    ``metafeatures_version`` is the ``METAFEATURES_VERSION`` of the sizes it was fitted
+    on (None: this metaopt's).
     """
 
-    def __init__(self, families: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, families: Mapping[str, Mapping[str, Any]],
+                 metafeatures_version: int | None = None) -> None:
         self.families = {name: dict(spec) for name, spec in families.items()}
+        self.metafeatures_version = (current_metafeatures_version()
+                                     if metafeatures_version is None else metafeatures_version)
 
     # ------------------------------------------------------------------ training
     @classmethod
     def fit(cls, frame: pd.DataFrame) -> CostModel:
         """Fit on knowledge-base rows (``space``, ``config`` JSON, ``fit_time``, ``status``
-        and the ``mf_*`` meta-features, as :meth:`KnowledgeBase.to_frame` gives them)."""
+        and the ``mf_*`` meta-features, as :meth:`KnowledgeBase.to_frame` gives them, with
+        their version in ``attrs``)."""
         ok = frame[(frame["status"] == "ok") & (frame["fit_time"] > 0)]
         families = {}
         for name, rows in ok.groupby("space"):
@@ -70,7 +83,7 @@ class CostModel:
             }
         if not families:
             raise ValueError(f"no model family has {_MIN_ROWS}+ timed evaluations")
-        return cls(families)
+        return cls(families, fitted_metafeatures_version(frame))
 
     # ------------------------------------------------------------------ prediction
     def log_fit_seconds(self, meta_features: Mapping[str, float] | None, space: SearchSpace,
@@ -122,13 +135,24 @@ class CostModel:
         path = Path(path)
         path.write_text(dumps({"format": _FORMAT, "version": _VERSION,
                                     "size_features": list(_SIZE_FEATURES),
-                                    "families": self.families}, indent=1))
+                                    "families": self.families,
+                                    MF_VERSION_KEY: self.metafeatures_version}, indent=1))
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> CostModel:
         """Read a saved model (plain JSON); a file of another format or version, or one
-        whose families no longer encode as saved, is refused."""
+        whose families no longer encode as saved, is refused. Warns
+        ``MetaFeaturesVersionWarning`` (``metaopt.kb``) when it was fitted on meta-features
+        of another ``METAFEATURES_VERSION`` than this metaopt's (a file that does not say
+        is of version 1)."""
+        self = cls._read(path)
+        warn_metafeatures_version(self.metafeatures_version, path, "cost model")
+        return self
+
+    @classmethod
+    def _read(cls, path: str | Path) -> CostModel:
+        """:meth:`load` without its version warning (:meth:`MetaModel.load` warns of it)."""
         data = read_json(path, "cost model")
         if data.get("format") != _FORMAT or data.get("version") != _VERSION:
             raise ValueError(f"{path} is not a metaopt cost model of version {_VERSION} "
@@ -140,7 +164,7 @@ class CostModel:
             if get_space(name).encoded_names != spec.get("encoded"):
                 raise ValueError(f"{path}: the search space {name!r} changed since the cost "
                                  "model was fitted; fit it again")
-        return cls(families)
+        return cls(families, read_metafeatures_version(data, path, "cost model"))
 
 
 def _features(encoded: np.ndarray, sizes: np.ndarray) -> np.ndarray:

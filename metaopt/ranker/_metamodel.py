@@ -655,7 +655,8 @@ class MetaModel:
         meta-features of other versions) and portfolio configurations outside the space.
         Warns ``MetaFeaturesVersionWarning`` (``metaopt.kb``) when it was trained on
         meta-features of another ``METAFEATURES_VERSION`` than this metaopt's (files that
-        do not say, the shipped models' among them, are of version 1).
+        do not say, the shipped models' among them, are of version 1), and again for a
+        ``cost.json`` of yet another version.
         """
         directory = Path(directory)
         if not (directory / "portfolio.json").is_file():
@@ -663,7 +664,7 @@ class MetaModel:
         portfolio, _ = Portfolio._read(directory / "portfolio.json")
         ranker = (ConfigRanker._read(directory / "ranker")[0]
                   if (directory / "ranker.json").is_file() else None)
-        cost = (CostModel.load(directory / "cost.json")
+        cost = (CostModel._read(directory / "cost.json")
                 if (directory / "cost.json").is_file() else None)
         if ranker is not None and ranker.space_name_ != portfolio.space_:
             raise ValueError(f"{directory}: the ranker was trained on space "
@@ -682,6 +683,10 @@ class MetaModel:
             raise ValueError(f"{path} is not a policy this metaopt version knows: {exc}") from exc
         model._check_portfolio(directory / "portfolio.json")
         warn_metafeatures_version(model.metafeatures_version, directory, "meta-model")
+        if cost is not None and cost.metafeatures_version != model.metafeatures_version:
+            # fitted apart (add_cost_models): warned of on its own
+            warn_metafeatures_version(cost.metafeatures_version, directory / "cost.json",
+                                      "cost model")
         return model
 
     def _check_portfolio(self, path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import warnings
 
 import pytest
@@ -13,6 +14,8 @@ import pytest
 import metaopt.metafeatures
 from metaopt.kb import MetaFeaturesVersionWarning
 from metaopt.ranker import ConfigRanker, MetaModel, Portfolio, load_meta_model
+from metaopt.ranker._cost import CostModel
+from metaopt.ranker._shipped import _models_root
 
 
 @pytest.fixture
@@ -77,3 +80,62 @@ def test_a_garbled_or_mismatched_version_is_refused(small_meta_model, tmp_path):
     with pytest.raises(ValueError, match="ranker was trained on meta-features of version 1, "
                                          "the portfolio on version 2"):
         MetaModel.load(directory)
+
+
+@pytest.fixture(scope="module")
+def knn_rows():
+    from metaopt.kb import load_default
+
+    frame = load_default().to_frame()
+    return frame[(frame["space"] == "knn") & (frame["task"] == "classification")]
+
+
+def test_a_cost_model_records_its_knowledge_bases_version(knn_rows, tmp_path, monkeypatch):
+    """cost.json, fitted on the knowledge base's sizes (mf_n_instances...), said nothing
+    of their version: a bump went unnoticed where the portfolio's and ranker's warned."""
+    assert knn_rows.attrs["metafeatures_version"] == 1
+    cost = CostModel.fit(knn_rows)
+    path = cost.save(tmp_path / "cost.json")
+    assert json.loads(path.read_text())["metafeatures_version"] == 1
+    with warnings.catch_warnings():  # the same version: silent
+        warnings.simplefilter("error")
+        assert CostModel.load(path).metafeatures_version == 1
+    monkeypatch.setattr(metaopt.metafeatures, "METAFEATURES_VERSION", 2)
+    with pytest.warns(MetaFeaturesVersionWarning, match=r"the cost model at .*cost\.json was "
+                                                        "trained on meta-features of version 1"):
+        assert CostModel.load(path).metafeatures_version == 1
+    unsaid = knn_rows.copy()
+    unsaid.attrs.clear()  # sizes computed now: this metaopt's version
+    assert CostModel.fit(unsaid).metafeatures_version == 2
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "metafeatures_version": "one"}))
+    with pytest.raises(ValueError, match="metafeatures_version is 'one', not a version"):
+        CostModel.load(path)
+
+
+def test_a_cost_json_that_does_not_say_is_of_version_1(monkeypatch):
+    """The shipped cost.json files record no version: version 1, silent now."""
+    path = _models_root() / "knn@classification" / "cost.json"
+    assert "metafeatures_version" not in json.loads(path.read_text())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert CostModel.load(path).metafeatures_version == 1
+    monkeypatch.setattr(metaopt.metafeatures, "METAFEATURES_VERSION", 2)
+    with pytest.warns(MetaFeaturesVersionWarning, match="version 1"):
+        CostModel.load(path)
+
+
+def test_a_meta_model_warns_of_a_cost_model_of_another_version(tmp_path, monkeypatch):
+    """A cost.json fitted apart (add_cost_models) on meta-features of another version
+    than the model's is warned of on its own; one of the model's, once for the model."""
+    directory = shutil.copytree(_models_root() / "knn@classification", tmp_path / "knn")
+    path = directory / "cost.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "metafeatures_version": 2}))
+    with pytest.warns(MetaFeaturesVersionWarning) as caught:
+        model = MetaModel.load(directory)
+    assert len(caught) == 1 and "the cost model at" in str(caught[0].message)
+    assert (model.metafeatures_version, model.cost.metafeatures_version) == (1, 2)
+    monkeypatch.setattr(metaopt.metafeatures, "METAFEATURES_VERSION", 2)
+    with pytest.warns(MetaFeaturesVersionWarning) as caught:
+        MetaModel.load(directory)
+    assert len(caught) == 1 and "the meta-model at" in str(caught[0].message)
