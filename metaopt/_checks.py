@@ -71,11 +71,14 @@ def check_label_types(y: Any) -> None:
     )
 
 
-def check_one_target(y: Any, estimator: str, task: str, alternative: str = "") -> None:
+def check_one_target(y: Any, estimator: str, task: str, alternative: str = "",
+                     fit: str = "search") -> None:
     """``ValueError`` when ``y`` holds several target columns (shape (n, k), k > 1),
     naming ``estimator`` (a class name) and scikit-learn's ``MultiOutputClassifier`` or
-    ``MultiOutputRegressor`` (by ``task``); ``alternative``, another way to fit several,
-    is appended. A single column, (n, 1), passes (``column_or_1d`` ravels it)."""
+    ``MultiOutputRegressor`` (by ``task``), which runs one ``fit`` (what one fit of
+    ``estimator`` is: ``"search"``, ``"network"``) per target; ``alternative``, another
+    way to fit several, is appended. A single column, (n, 1), passes (``column_or_1d``
+    ravels it)."""
     shape = getattr(y, "shape", None)
     if shape is None:
         shape = np.shape(np.asarray(y, dtype=object))
@@ -86,6 +89,6 @@ def check_one_target(y: Any, estimator: str, task: str, alternative: str = "") -
                      ("multi-output regression", "MultiOutputRegressor"))
     raise ValueError(
         f"{estimator} takes one target column, got y of shape {tuple(shape)} ({shape[1]} "
-        f"targets): {what} is not supported. Fit one search per target "
+        f"targets): {what} is not supported. Fit one {fit} per target "
         f"with sklearn.multioutput.{wrapper}({estimator}(...)), which predicts "
         f"all {shape[1]} columns{alternative}")

@@ -17,6 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
+from metaopt._checks import check_one_target
 from metaopt._fitted import checked_sample_weight, densified, unfitted_on_error
 from metaopt.meta import resolve_device
 from metaopt.meta._losses import seeded
@@ -447,12 +448,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     """
 
     def _encode_target(self, y: np.ndarray) -> tuple[torch.Tensor, int]:
-        if y.ndim == 2:
-            raise ValueError(
-                f"MLPClassifier takes one label per row, got y of shape {y.shape}: "
-                "multilabel and multi-output classification are not supported; fit one "
-                "classifier per column (sklearn.multioutput.MultiOutputClassifier"
-                "(MLPClassifier())) or use sklearn.neural_network.MLPClassifier")
+        check_one_target(y, type(self).__name__, "classification", fit="network",
+                         alternative=", or train one network on all of them with "
+                         "sklearn.neural_network.MLPClassifier, which takes a 2-D y of 0/1 "
+                         "labels (multilabel)")
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_

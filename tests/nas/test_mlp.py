@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -317,12 +319,23 @@ def test_sample_weight_weights_every_output(shared_data):
 
 def test_the_classifier_refuses_a_multilabel_y_and_says_so():
     """A 2-D y raised scikit-learn's 'y should be a 1d array', which did not say that
-    multilabel is unsupported nor what to use instead."""
+    multilabel is unsupported nor what to use instead. The refusal is worded as the
+    other estimators' (metaopt._checks.check_one_target), and what it offers works."""
+    from sklearn.multioutput import MultiOutputClassifier
+    from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
+
     X, y = load_wine(return_X_y=True)
     labels = np.column_stack([y == 0, y == 1]).astype(int)
-    with pytest.raises(ValueError, match=r"got y of shape \(178, 2\): multilabel and "
-                       "multi-output classification are not supported.*MultiOutputClassifier"):
+    with pytest.raises(ValueError, match=re.escape(
+            "MLPClassifier takes one target column, got y of shape (178, 2) (2 targets): "
+            "multilabel and multi-output classification is not supported. Fit one network "
+            "per target with sklearn.multioutput.MultiOutputClassifier(MLPClassifier(...)), "
+            "which predicts all 2 columns, or train one network on all of them with "
+            "sklearn.neural_network.MLPClassifier, which takes a 2-D y of 0/1 labels")):
         MLPClassifier(**FAST).fit(X, labels)
+    assert MultiOutputClassifier(MLPClassifier(**FAST)).fit(X, labels).predict(X).shape \
+        == (178, 2)
+    assert SklearnMLPClassifier(max_iter=5).fit(X, labels).predict(X).shape == (178, 2)
     with pytest.warns(DataConversionWarning, match="column-vector y"):
         assert MLPClassifier(max_epochs=2).fit(X, y[:, None]).predict(X).shape == (178,)
 
