@@ -14,7 +14,8 @@ DEFAULT_DIR = Path(__file__).parent / "_default"
 
 def write_card(kb: KnowledgeBase, path: str | os.PathLike,
                parquet: str | os.PathLike | None = None, notes: str | None = None) -> Path:
-    """Write a Markdown card describing ``kb``: runs, machines, versions, datasets, counts.
+    """Write a Markdown card describing ``kb``: runs, machines, versions (its meta-features'
+    ``METAFEATURES_VERSION`` among them), datasets, counts.
 
     Parameters
     ----------
@@ -42,6 +43,8 @@ def write_card(kb: KnowledgeBase, path: str | os.PathLike,
              f"{len(frame)} evaluations of {frame['config_id'].nunique()} configurations on "
              f"{frame['dataset_key'].nunique()} datasets, {frame['space'].nunique()} search "
              "spaces.", ""]
+    if (version := kb.metafeatures_version()) is not None:
+        lines += [f"Meta-features: version {version} (`METAFEATURES_VERSION`).", ""]
     if parquet is not None:
         size = Path(parquet).stat().st_size
         lines += [f"File: `{Path(parquet).name}`, {size / 1e6:.2f} MB.", ""]

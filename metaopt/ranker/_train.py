@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from metaopt._checks import check_int
+from metaopt._mf_version import MF_VERSION_KEY
+from metaopt._model_files import read_metafeatures_version, warn_metafeatures_version
 from metaopt.kb import KnowledgeBase, library_versions
 from metaopt.ranker._cost import CostModel
 from metaopt.ranker._matrix import PerformanceMatrix, missing_families
@@ -81,7 +83,9 @@ def add_cost_models(kb: KnowledgeBase, models: str | Path) -> dict[str, Path]:
     """Fit the :class:`CostModel` of every knowledge-base meta-model under ``models``
     (directories ``<space>`` or ``<space>@<task>`` of registered spaces) from ``kb``'s fit
     times and write it beside the model as ``cost.json``, leaving the portfolio and the
-    ranker as they are; the cards say so."""
+    ranker as they are; the cards say so. Warns ``MetaFeaturesVersionWarning`` when a
+    model's card records meta-features of another version than ``kb``'s and this
+    metaopt's (retrain it rather)."""
     frame = kb.to_frame()
     written = {}
     for directory in sorted(Path(models).iterdir()):
@@ -208,6 +212,7 @@ def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, se
         "training_seconds": round(seconds, 1),
         "machine": {"platform": platform.platform(), "python": platform.python_version()},
         "versions": library_versions(),
+        MF_VERSION_KEY: model.metafeatures_version,
         "trained_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
     (directory / "card.json").write_text(json.dumps(card, indent=1, default=str))
@@ -235,7 +240,8 @@ def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, se
            else "") + ").",
         f"- Training took {seconds:.0f} s on {card['machine']['platform']} "
         f"(Python {card['machine']['python']}), {card['trained_at']}.",
-        f"- Versions: {', '.join(f'{k} {v}' for k, v in card['versions'].items())}.",
+        f"- Versions: {', '.join(f'{k} {v}' for k, v in card['versions'].items())}; "
+        f"meta-features version {model.metafeatures_version} (`METAFEATURES_VERSION`).",
         "", "## First portfolio configurations", "",
         "| # | expected regret | params |", "|---|---|---|",
         *[f"| {i + 1} | {r.expected_regret:.3f} | `{json.dumps(r.params)}` |"
@@ -248,19 +254,25 @@ def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, se
 
 def _write_cost_card(directory: Path, cost: CostModel) -> None:
     """The cost model's section of ``CARD.md`` and entry of ``card.json`` (replacing any
-    earlier one)."""
+    earlier one); warns when ``cost``'s meta-features version is not the model's and the
+    model's is not this metaopt's (a card that does not say is of version 1)."""
     fitted = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     card = json.loads((directory / "card.json").read_text())
-    card["cost"] = {"fitted_at": fitted, "families": {
-        name: {k: spec[k] for k in ("n_rows", "n_datasets", "alpha", "residual_std")}
-        for name, spec in cost.families.items()}}
+    version = read_metafeatures_version(card, directory / "card.json", "meta-model card")
+    if cost.metafeatures_version != version:  # a cost model added to an older model
+        warn_metafeatures_version(version, directory, "meta-model", stacklevel=4)
+    card["cost"] = {
+        "fitted_at": fitted, MF_VERSION_KEY: cost.metafeatures_version, "families": {
+            name: {k: spec[k] for k in ("n_rows", "n_datasets", "alpha", "residual_std")}
+            for name, spec in cost.families.items()}}
     (directory / "card.json").write_text(json.dumps(card, indent=1, default=str))
     text = (directory / "CARD.md").read_text().split("\n## Cost model\n")[0].rstrip("\n")
     lines = [
         "", "## Cost model", "",
         f"`cost.json`, fitted {fitted} on the knowledge base's fit times (mean seconds per "
-        "fold): per family, a ridge regression of the log fit time on the encoded "
-        "configuration, log rows, features and classes, and configuration x log rows. "
+        f"fold) and sizes (meta-features version {cost.metafeatures_version}): per family, "
+        "a ridge regression of the log fit time on the encoded configuration, log rows, "
+        "features and classes, and configuration x log rows. "
         "Residual standard deviation in log seconds (in-sample):", "",
         "| family | evaluations | datasets | residual std |", "|---|---|---|---|",
         *[f"| {name} | {spec['n_rows']} | {spec['n_datasets']} | {spec['residual_std']:.2f} |"

@@ -148,6 +148,17 @@ def test_card(tmp_path):
         assert fragment in text
 
 
+def test_card_states_the_metafeatures_version(tmp_path):
+    """The card named the library versions of a build, not its meta-features' version."""
+    kb = KnowledgeBase()
+    kb.add_dataset({"dataset_key": "d", "status": "ok", "task": "regression"})
+    assert "Meta-features" not in write_card(kb, tmp_path / "CARD.md").read_text()  # none
+    kb.add_dataset({"dataset_key": "e", "status": "ok", "task": "regression",
+                    "metafeatures": {"n_instances": 10}}, metafeatures_version=1)
+    text = write_card(kb, tmp_path / "CARD.md").read_text()
+    assert "Meta-features: version 1 (`METAFEATURES_VERSION`)." in text
+
+
 def test_card_names_every_measuring_setting(tmp_path):
     """The build-run table left out test_size and scoring: a card could not tell
     balanced accuracy on a 25 % holdout from the default accuracy."""

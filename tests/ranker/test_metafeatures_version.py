@@ -139,3 +139,48 @@ def test_a_meta_model_warns_of_a_cost_model_of_another_version(tmp_path, monkeyp
     with pytest.warns(MetaFeaturesVersionWarning) as caught:
         MetaModel.load(directory)
     assert len(caught) == 1 and "the meta-model at" in str(caught[0].message)
+
+
+def _small_kb(rows, path, version):
+    """A store of 5 datasets' knn evaluations (enough for a cost model), their
+    meta-features said to be of ``version``."""
+    from metaopt.kb import KnowledgeBase
+
+    rows = rows[rows["dataset_key"].isin(rows["dataset_key"].drop_duplicates().head(5))]
+    rows.attrs["metafeatures_version"] = version
+    kb = KnowledgeBase(path)
+    kb.add_frame(rows)
+    return kb
+
+
+def test_the_training_card_records_the_version(knn_rows, tmp_path, monkeypatch):
+    """card.json and CARD.md said which library versions trained a model, not which
+    meta-features; add_cost_models put a cost model of a bumped knowledge base beside a
+    model of the old one without a word."""
+    from metaopt.ranker._train import add_cost_models, train_meta_models
+
+    written = train_meta_models(_small_kb(knn_rows, tmp_path / "v1.sqlite", 1),
+                                tmp_path / "models", progress=False,
+                                ranker_options={"iterations": 2, "n_ensemble": 1})
+    directory = written["knn"]
+    card = json.loads((directory / "card.json").read_text())
+    assert card["metafeatures_version"] == card["cost"]["metafeatures_version"] == 1
+    text = (directory / "CARD.md").read_text()
+    assert "meta-features version 1 (`METAFEATURES_VERSION`)" in text
+    assert "and sizes (meta-features version 1)" in text
+    del card["metafeatures_version"]  # a card that does not say (the shipped ones): 1
+    (directory / "card.json").write_text(json.dumps(card))
+    monkeypatch.setattr(metaopt.metafeatures, "METAFEATURES_VERSION", 2)
+    bumped_kb = _small_kb(knn_rows, tmp_path / "v2.sqlite", 2)
+    with pytest.warns(MetaFeaturesVersionWarning, match="the meta-model at .* was trained on "
+                                                        "meta-features of version 1") as caught:
+        add_cost_models(bumped_kb, tmp_path / "models")
+    assert len(caught) == 1 and caught[0].filename == __file__
+    card = json.loads((directory / "card.json").read_text())
+    assert "metafeatures_version" not in card and card["cost"]["metafeatures_version"] == 2
+    assert "and sizes (meta-features version 2)" in (directory / "CARD.md").read_text()
+    card["metafeatures_version"] = 2  # the card of a model retrained on it: silent
+    (directory / "card.json").write_text(json.dumps(card))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        add_cost_models(bumped_kb, tmp_path / "models")
