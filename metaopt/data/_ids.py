@@ -1,6 +1,6 @@
 """Columns that look like row identifiers (a ``PassengerId``, an ``id`` of 1 to n),
 warned about where a user's table is described (``metaopt.suggest``, the CLI's
-``metafeatures``)."""
+``metafeatures``, ``MetaSampler(dataset=...)``)."""
 
 from __future__ import annotations
 
@@ -60,12 +60,20 @@ def id_like_columns(X: pd.DataFrame) -> dict[str, str]:
     return {c: why for c, why in evidence.items() if why is not None}
 
 
-def warn_id_columns(ds: Dataset, stacklevel: int = 2) -> None:
-    """Warn, naming them and how to drop them, about the columns of ``ds`` that look
-    like row identifiers: as features they skew the meta-features (the number of
-    features and their statistics), hence the nearest datasets and the suggestions.
-    They are kept: a year or a running count can be a real feature."""
-    found = id_like_columns(ds.X)
+# how to drop the columns, with their names as a list ({columns}) and as shell words ({words})
+_PYTHON_OR_CLI = "X.drop(columns={columns}) in Python, --drop {words} on the command line"
+
+
+def warn_id_columns(data: Dataset | pd.DataFrame, stacklevel: int = 2, *,
+                    name: str | None = None, drop: str = _PYTHON_OR_CLI) -> None:
+    """Warn, naming them and how to drop them, about the columns of ``data`` (a Dataset,
+    or a validated ``X`` of a table called ``name``) that look like row identifiers: as
+    features they skew the meta-features (the number of features and their statistics),
+    hence the nearest datasets and the suggestions. They are kept: a year or a running
+    count can be a real feature. ``drop`` says how to drop them where the warning is
+    given (see ``_PYTHON_OR_CLI``)."""
+    X, name = (data.X, data.name) if isinstance(data, Dataset) else (data, name)
+    found = id_like_columns(X)
     if not found:
         return
     names = list(found)
@@ -73,8 +81,8 @@ def warn_id_columns(ds: Dataset, stacklevel: int = 2) -> None:
     which = ("columns {} look like row identifiers, which as features skew" if len(names) > 1
              else "column {} looks like a row identifier, which as a feature skews")
     warnings.warn(
-        f"{ds.name}: {which.format(listed)} the meta-features (the number of features and "
+        f"{name}: {which.format(listed)} the meta-features (the number of features and "
         "their statistics) and with them the nearest datasets and the suggestions; if "
         f"{'they are' if len(names) > 1 else 'it is one'}, drop {'them' if len(names) > 1 else 'it'}: "
-        f"X.drop(columns={names!r}) in Python, --drop {shlex.join(names)} on the command line",
+        + drop.format(columns=repr(names), words=shlex.join(names)),
         stacklevel=stacklevel + 1)

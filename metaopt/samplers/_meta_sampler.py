@@ -30,6 +30,7 @@ from optuna.trial import FrozenTrial, TrialState
 from metaopt._checks import check_int, check_seed
 from metaopt.data import TASK_TYPES, Dataset
 from metaopt.data._dataset import as_dataset
+from metaopt.data._ids import warn_id_columns
 from metaopt.metafeatures import FEATURE_NAMES
 from metaopt.ranker import MetaModel
 from metaopt.ranker._metamodel import CandidatesExhausted, config_key
@@ -218,7 +219,10 @@ class MetaSampler(BaseSampler):
         a warning).
     dataset : (X, y), [X, y] or Dataset, optional
         The data being tuned; its meta-features condition the warm start. Computed at
-        the first proposal, after which the sampler lets go of the data.
+        the first proposal, after which the sampler lets go of the data. A column of
+        ``X`` that looks like a row identifier (every value distinct, named like an id
+        or numbering the rows 1 to n) is warned about, as by :func:`metaopt.suggest`:
+        it would skew the meta-features; drop it from ``X`` before passing it.
     meta_features : Series, optional
         Precomputed :func:`metaopt.metafeatures.compute` output (instead of ``dataset``),
         or knowledge-base columns ``mf_*``.
@@ -307,6 +311,8 @@ class MetaSampler(BaseSampler):
         self._dataset = self._as_dataset(dataset, task)
         if self._dataset is not None:
             task = self._dataset.task
+            warn_id_columns(self._dataset,
+                            drop="X.drop(columns={columns}) before passing X to MetaSampler")
         if meta_model is not None and task is not None:
             meta_model.check_task(task)
         self._init = {"space": space, "task": task, "meta_model": meta_model}

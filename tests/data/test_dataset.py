@@ -368,3 +368,16 @@ def test_an_infinite_target_is_refused_without_a_numpy_warning(iris, task):
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="y contains infinite values"):
             from_arrays(X, y, task=task)
+
+
+def test_row_id_columns_of_a_validated_frame_are_warned_about_with_a_name(pmlb_root):
+    """warn_id_columns takes a validated X with the name of what is given it, and the
+    words of how to drop the columns there (an estimator's fit: neither a Dataset nor
+    suggest's Python-or-command-line advice)."""
+    from metaopt.data._ids import warn_id_columns
+
+    backache = LocalSource(pmlb_root).load("backache")
+    with pytest.warns(UserWarning, match=r"^MetaOptClassifier: column 'id' \(180 distinct "
+                      r".*drop it: X\.drop\(columns=\['id'\]\) before fit$"):
+        warn_id_columns(backache.X, name="MetaOptClassifier",
+                        drop="X.drop(columns={columns}) before fit")

@@ -1308,3 +1308,23 @@ def test_a_space_object_instead_of_a_name_is_refused_with_what_to_pass():
                                         r"meta-model \(a str, e.g. 'svm'"):
         MetaSampler(space=get_space("svm"))
     assert MetaSampler(space="svm") is not None
+
+
+def test_a_column_that_looks_like_a_row_id_is_warned_about(pmlb_root):
+    """backache's first column, 'id', numbers its rows 1 to 180: MetaSampler(dataset=...)
+    counted it as a feature of the meta-features (the nearest datasets, the warm start)
+    without a word, where metaopt.suggest warns. It warns the same way at construction,
+    pointing at the caller's line and saying to drop the column from X first."""
+    from metaopt.data import LocalSource
+
+    backache = LocalSource(pmlb_root).load("backache")
+    id_warning = (r"column 'id' \(180 distinct whole numbers from 1 to 180, named like an "
+                  r"id\) looks like a row identifier.*drop it: X\.drop\(columns=\['id'\]\) "
+                  r"before passing X to MetaSampler")
+    for dataset, name in (((backache.X, backache.y), "user-data"), (backache, "backache")):
+        with pytest.warns(UserWarning, match=f"{name}: {id_warning}") as caught:
+            MetaSampler(space="knn", dataset=dataset, seed=0)
+        assert [w.filename for w in caught if "row identifier" in str(w.message)] == [__file__]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning once it is dropped
+        MetaSampler(space="knn", dataset=(backache.X.drop(columns=["id"]), backache.y), seed=0)
