@@ -282,6 +282,33 @@ class MedianImputer(TransformerMixin, BaseEstimator):
         return tags
 
 
+def _names_as_strings(X):
+    """``X`` as the column steps take it: a DataFrame whose names are not all strings
+    (``[0, 1, "color"]``, which scikit-learn refuses, or ``[7, 3, 5]``) named as
+    scikit-learn names columns it reads by position, ``x0, x1, ...``; ``X`` itself
+    otherwise."""
+    if isinstance(X, pd.DataFrame) and not all(isinstance(c, str) for c in X.columns):
+        return X.set_axis([f"x{i}" for i in range(X.shape[1])], axis=1)
+    return X
+
+
+class ColumnTransformerByPosition(ColumnTransformer):
+    """A ``ColumnTransformer`` that reads a DataFrame whose names are not all strings by
+    position, at fit and later (:func:`_names_as_strings`), ``feature_names_in_`` being
+    set only when they are, as scikit-learn sets it: scikit-learn refuses names mixing
+    ints and strings, and its pandas output failed on int names."""
+
+    def fit_transform(self, X, y=None, **params):
+        named = _names_as_strings(X)
+        Xt = super().fit_transform(named, y, **params)
+        if named is not X:
+            del self.feature_names_in_  # not the user's names
+        return Xt
+
+    def transform(self, X, **params):
+        return super().transform(_names_as_strings(X), **params)
+
+
 def make_preprocessor(kind: str) -> ColumnTransformer:
     """Column-wise preprocessing for DataFrames from :func:`metaopt.data.validate`, arrays
     or sparse matrices (densified where the numeric step needs it: ``"scaled"``, ``"native"``).
@@ -330,7 +357,7 @@ def make_preprocessor(kind: str) -> ColumnTransformer:
             ),
             FunctionTransformer(_as_category, feature_names_out="one-to-one"),
         )
-    transformer = ColumnTransformer(
+    transformer = ColumnTransformerByPosition(
         [
             ("num", numeric, ColumnSelector(categorical=False)),
             ("cat", make_pipeline(

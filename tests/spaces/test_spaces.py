@@ -340,13 +340,12 @@ def test_selecting_text_columns_parses_one_value_of_a_column_of_words(pmlb_root,
     assert sum(parsed) <= X.shape[1]
 
 
-@pytest.mark.parametrize("name", [s for s in REQUIRED
-                                  if get_space(s).preprocessing != "native"])
+@pytest.mark.parametrize("name", REQUIRED)
 def test_columns_named_by_numbers_that_are_not_their_positions(name, pmlb_root):
     """Columns named 7, 3, 5: scikit-learn took the selected names for positions (a
     wrong column, or none), and the mixed-column step failed ('keywords must be
-    strings'). The native preprocessing (pandas output) needs string names, which the
-    estimators give it (feature_names_in_ as strings)."""
+    strings'); the native preprocessing (pandas output) failed until 2026-12-05
+    ('input_features is not equal to feature_names_in_')."""
     space = get_space(name)
     df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")[:150]
     named = df[["A2", "A3", "A4"]].astype({"A4": object})
@@ -358,6 +357,31 @@ def test_columns_named_by_numbers_that_are_not_their_positions(name, pmlb_root):
     by_number = space.build(params, "classification", random_state=0).fit(numbered,
                                                                           df["target"])
     np.testing.assert_array_equal(by_number.predict(numbered), by_name.predict(named))
+
+
+def test_columns_named_by_ints_and_strings_are_read_by_position(space, pmlb_root):
+    """crx from load_table with two columns renamed 0 and 1 (names [0, 1, "A3", ...]):
+    every family failed in scikit-learn ('Feature names are only supported if all input
+    features have string names'), with its default configuration and with the one
+    metaopt.suggest puts first. The columns are now read by position, so the model is
+    the one fitted on the string names; feature_names_in_ is set only when all names
+    are strings, as scikit-learn sets it."""
+    import metaopt
+    from metaopt.data import load_table
+
+    ds = load_table(pmlb_root / "crx" / "crx.tsv.gz", target="target")
+    X, y = ds.X[:150], ds.y[:150]
+    mixed = X.set_axis([0, 1, *X.columns[2:]], axis=1)
+    first = metaopt.suggest(mixed, y, space=space.name, n=1)["params"].iloc[0]
+    for params in (space.default("classification"), first):
+        params = {k: min(v, CAPS[k]) if k in CAPS else v for k, v in params.items()}
+        by_name = space.build(params, "classification", random_state=0).fit(X, y)
+        model = space.build(params, "classification", random_state=0).fit(mixed, y)
+        assert list(by_name.feature_names_in_) == list(X.columns)
+        assert not hasattr(model, "feature_names_in_") and model.n_features_in_ == X.shape[1]
+        np.testing.assert_array_equal(model.predict(mixed), by_name.predict(X))
+        if hasattr(model, "predict_proba"):
+            np.testing.assert_allclose(model.predict_proba(mixed), by_name.predict_proba(X))
 
 
 def test_a_pyarrow_timestamp_with_a_time_zone_is_a_number(space):
