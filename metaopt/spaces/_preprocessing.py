@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-from functools import partial
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -57,11 +54,11 @@ def _is_number_column(column: pd.Series) -> bool:
 
 def _as_float(column: pd.Series) -> pd.Series:
     """A column of :func:`_is_number_column` as floats (text that is no number: NaN). A
-    column holding no number, but dates, times or date text in every row (a datetime
-    column given as objects or read from a CSV): their seconds
-    (:func:`_times_as_seconds`), not NaN in every row; else, dates in some rows (ISO 8601
-    text or date objects; a date column with a value that is none): their seconds, the
-    other rows NaN (:func:`metaopt.data._dataset.dates_as_seconds`)."""
+    column holding no number, but times of day or durations in every row (a time column
+    given as objects or read from a CSV): their seconds (:func:`_times_as_seconds`), not
+    NaN in every row; else dates (ISO 8601 text or date objects): their seconds, a value
+    that is none NaN, as :func:`metaopt.data.validate` parses them
+    (:func:`metaopt.data._dataset.dates_as_seconds`), in every batch alike."""
     if _is_arrow_decimal(column.dtype):
         return column.astype(float)
     numbers = pd.to_numeric(column, errors="coerce").astype(float)
@@ -73,22 +70,18 @@ def _as_float(column: pd.Series) -> pd.Series:
 
 def _times_as_seconds(column: pd.Series) -> pd.Series | None:
     """Seconds of a column of objects or text whose present values are all times of day
-    (since midnight), durations or their text (``"10:30:00"``), or dates and date text
-    (since 1970, in UTC), as :func:`metaopt.data._dataset.temporal_as_seconds` gives
-    them; None otherwise."""
+    (since midnight), durations or their text (``"10:30:00"``), as
+    :func:`metaopt.data._dataset.temporal_as_seconds` gives them; None otherwise."""
     present = column.dropna()
     if ptypes.infer_dtype(present) == "time":  # datetime.time objects, as pyarrow times
         times = present.astype(pd.ArrowDtype(pa.time64("us")))
         return temporal_as_seconds(times).reindex(column.index)
-    for parse in (pd.to_timedelta, partial(pd.to_datetime, utc=True, format="mixed")):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pandas' notes on inferring the format
-            try:
-                times = parse(present, errors="coerce")
-            except (TypeError, ValueError):
-                continue
-        if times.notna().all():
-            return temporal_as_seconds(times).astype(float).reindex(column.index)
+    try:
+        durations = pd.to_timedelta(present, errors="coerce")
+    except (TypeError, ValueError):  # dates, or other objects
+        return None
+    if durations.notna().all():
+        return temporal_as_seconds(durations).astype(float).reindex(column.index)
     return None
 
 

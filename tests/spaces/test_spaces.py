@@ -522,6 +522,33 @@ def test_date_text_and_date_objects_at_fit_are_the_seconds_of_the_datetimes(spac
         _assert_same_as_objects(space, later, X, y)
 
 
+@pytest.mark.parametrize("kind", ["scaled", "ordinal", "native"])
+def test_date_text_is_parsed_as_validate_parses_it_in_every_batch(kind, pmlb_root):
+    """A column of ISO 8601 date text at fit is read by validate's parser (ISO 8601) in
+    every batch: the same text gives the numbers it gave at fit, and date text that is no
+    ISO 8601 date in a later batch ("07/08/2021": July or August?) is a missing date, as
+    validate and a batch holding other text made it. Until 2026-12-05 a batch whose every
+    value pandas could guess a date from (format="mixed") took it for one, month first
+    ("07/08/2021") or day first ("13/07/2021"), so a row's numbers hung on its batch."""
+    from metaopt.data._dataset import dates_as_seconds
+
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")[:150]
+    days = pd.Timestamp("2021-01-01") + pd.to_timedelta(np.arange(150) * 3, "D")
+    X = df[["A2", "A3"]].astype(float).assign(when=days.strftime("%Y-%m-%d"))
+    preprocess = make_preprocessor(kind).fit(X)
+    at_fit = np.asarray(preprocess.transform(X), dtype=float)[:20]
+    later = X[:20].copy()
+    later.loc[[5, 12], "when"] = days[[5, 12]].strftime("%m/%d/%Y")  # 01/16/2021, 02/06/2021
+    missing = later.assign(when=later["when"].where(~later.index.isin([5, 12])))
+    got = np.asarray(preprocess.transform(later), dtype=float)
+    np.testing.assert_array_equal(got, np.asarray(preprocess.transform(missing), dtype=float))
+    iso = ~later.index.isin([5, 12])
+    np.testing.assert_array_equal(got[iso], at_fit[iso])
+    if kind == "native":  # the seconds themselves, unscaled and unimputed
+        np.testing.assert_array_equal(preprocess.transform(later)["when"],
+                                      dates_as_seconds(later["when"]))
+
+
 def test_times_of_day_and_periods_are_seconds(space, pmlb_root):
     """A pyarrow time of day with a missing value failed every fit (the encoders got
     ``time`` objects and NA); both it and a period column are now seconds (since midnight;
