@@ -9,7 +9,7 @@ metaopt (MetaOptClassifier / MetaOptRegressor, their defaults: the regressor ens
 since 2026-12-03, so its earlier ``metaopt`` rows are the best configuration alone;
 ``metaopt-ensemble``: with ``ensemble_size=20``; ``metaopt-single``: with
 ``ensemble_size=1``; ``metaopt-norecheck``: with ``recheck=False``; ``metaopt-njobs2``:
-with ``n_jobs=2``; ``metaopt-nofloor``: R^2 as a callable
+with ``n_jobs=2``; ``metaopt-allrows``: with ``search_rows=None``; ``metaopt-nofloor``: R^2 as a callable
 scorer, so MetaSampler sees diverging fits' R^2 unfloored; ``metaopt@DIR``: the meta-model
 saved in DIR), Optuna TPE and random search run by the same search
 (``MetaOptClassifier(sampler=...)``: the combined space, 3-fold CV, single-threaded
@@ -114,13 +114,15 @@ def fit_method(method: str, task: str, X, y, budget: float, seed: int):
         # "metaopt-norecheck": recheck=False (the policy before 2026-12-02);
         # "metaopt-nofloor": R^2 as a callable scorer, which MetaSampler does not floor
         # at 0 (the behaviour before MetaSampler had worst_value); "metaopt-njobs2": n_jobs=2
-        # (parallel folds; every other method fits with n_jobs=1)
+        # (parallel folds; every other method fits with n_jobs=1); "metaopt-allrows":
+        # search_rows=None, trials on every row (the behaviour before 2026-12-05)
         name, _, meta_model = method.partition("@")
         options = {"metaopt-ensemble": {"ensemble_size": 20},
                    "metaopt-single": {"ensemble_size": 1},
                    "metaopt-norecheck": {"recheck": False},
                    "metaopt-nofloor": {"scoring": make_scorer(r2_score)},
-                   "metaopt-njobs2": {"n_jobs": 2}}.get(name, {})
+                   "metaopt-njobs2": {"n_jobs": 2},
+                   "metaopt-allrows": {"search_rows": None}}.get(name, {})
         return estimator(n_trials=None, time_budget=budget, cv=3, random_state=seed,
                          meta_model=meta_model or None, **options).fit(X, y)
     if method in ("tpe", "random", "tpe-recheck"):

@@ -15,6 +15,7 @@ import uuid
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -27,10 +28,12 @@ from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.metrics import check_scoring, get_scorer, r2_score
 from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.utils import _safe_indexing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
+    check_consistent_length,
     check_is_fitted,
     column_or_1d,
     has_fit_parameter,
@@ -57,7 +60,7 @@ from metaopt._isolated import (
 from metaopt._shared import optuna_verbosity
 from metaopt._splits import checked_splitter
 from metaopt.data import validate
-from metaopt.data._dataset import check_target_present, with_string_names
+from metaopt.data._dataset import check_target_present, subsample_rows, with_string_names
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.kb._store import in_memory
@@ -93,6 +96,49 @@ COMPLETE = optuna.trial.TrialState.COMPLETE
 # ensemble_size="auto": rounds of ensemble selection per task, from the estimator
 # benchmark (docs/estimators.md): averaging gains R² in regression, not accuracy
 _AUTO_ENSEMBLE = {"classification": 1, "regression": 20}
+# search_rows="auto" with a time budget: the trials see this many rows per second of
+# budget, at least _AUTO_ROWS_MIN. The estimator benchmark's 10 s fits on tables of up
+# to 5,000 rows ran enough trials to win it: 500 rows per second keeps that ratio, so a
+# budget allows about as many trials whatever the table's size
+_AUTO_ROWS_PER_SECOND = 500
+_AUTO_ROWS_MIN = 10_000
+# fit time grows as rows ** exponent: 1 for most families; libsvm's kernel SVM is
+# quadratic or worse
+_FIT_TIME_EXPONENT = {"svm": 2.0}
+
+
+def _grown_sample(rows: np.ndarray, n_rows: int, n_total: int, seed: int | None) -> np.ndarray:
+    """Sorted indices of ``n_rows`` of ``n_total`` rows: the sample ``rows`` and as many
+    more drawn at random from the others."""
+    others = np.setdiff1d(np.arange(n_total), rows, assume_unique=True)
+    extra = np.random.default_rng(seed).choice(others, n_rows - len(rows), replace=False)
+    return np.sort(np.concatenate([rows, extra]))
+
+
+def _weights(sample_weight: np.ndarray | None) -> dict:
+    """The pipelines' fit parameters for ``sample_weight``."""
+    return {} if sample_weight is None else {"model__sample_weight": sample_weight}
+
+
+@dataclass(frozen=True)
+class _SearchData:
+    """Rows of ``fit``'s data: all of them (``rows`` None) or those at ``rows``."""
+
+    X: Any
+    y: np.ndarray
+    fit_params: dict
+    groups: Any
+    rows: np.ndarray | None
+
+    @classmethod
+    def of(cls, X, y, sample_weight, groups, rows: np.ndarray | None) -> _SearchData:
+        if rows is not None:
+            if groups is not None:
+                check_consistent_length(y, groups)
+                groups = _safe_indexing(groups, rows)
+            X, y = _safe_indexing(X, rows), y[rows]
+            sample_weight = None if sample_weight is None else sample_weight[rows]
+        return cls(X, y, _weights(sample_weight), groups, rows)
 
 
 def _accepts_weights(space: SearchSpace, task: str) -> bool:
@@ -357,6 +403,7 @@ class _MetaOptSearch(BaseEstimator):
         ensemble_size: int | str = "auto",
         sampler: optuna.samplers.BaseSampler | None = None,
         recheck: bool = True,
+        search_rows: int | str | None = "auto",
     ) -> None:
         self.spaces = spaces
         self.n_trials = n_trials
@@ -371,6 +418,7 @@ class _MetaOptSearch(BaseEstimator):
         self.ensemble_size = ensemble_size
         self.sampler = sampler
         self.recheck = recheck
+        self.search_rows = search_rows
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -403,6 +451,11 @@ class _MetaOptSearch(BaseEstimator):
             check_n_jobs(self.n_jobs)  # 2.5 ran, 0 failed every trial with joblib's error
         if not isinstance(self.recheck, (bool, np.bool_)):  # "no" and None were taken as bools
             raise ValueError(f"recheck must be True or False, got {self.recheck!r}")
+        if self.search_rows not in ("auto", None) and (
+                not isinstance(self.search_rows, (int, np.integer))
+                or isinstance(self.search_rows, bool) or self.search_rows < 2):
+            raise ValueError("search_rows must be 'auto', None or an int >= 2, got "
+                             f"{self.search_rows!r}")
         if not (isinstance(self.spaces, str) or (
                 isinstance(self.spaces, Sequence) and all(isinstance(n, str) for n in self.spaces))):
             raise ValueError("spaces must be 'all', a family name or a list of them "
@@ -518,12 +571,14 @@ class _MetaOptSearch(BaseEstimator):
         if self._task == "classification":
             self.classes_ = np.unique(y)
         sample_weight = checked_sample_weight(sample_weight, y)
-        fit_params = {} if sample_weight is None else {"model__sample_weight": sample_weight}
         space = self._check_params(sample_weight)
-        cv = checked_splitter(self.cv, X, y, groups, classifier=is_classifier(self),
-                              seed=self._shuffle_seed(X, y))
+        seed = self._shuffle_seed(X, y)
+        rows = self._search_sample(y, seed)
+        search = _SearchData.of(X, y, sample_weight, groups, rows)
+        cv = checked_splitter(self.cv, search.X, search.y, search.groups,
+                              classifier=is_classifier(self), seed=seed)
         if self._ensemble_rounds > 1 and not tested(
-                [test for _, test in cv.split(X, y)], len(y)).all():
+                [test for _, test in cv.split(search.X, search.y)], len(search.y)).all():
             warnings.warn(f"ensemble_size={self.ensemble_size!r}: cv={cv!r} leaves rows out "
                           "of every test fold, so no out-of-fold predictions to select an "
                           "ensemble from; the best configuration alone predicts (set "
@@ -540,8 +595,20 @@ class _MetaOptSearch(BaseEstimator):
             # the validated frame, a copy of X, is for the meta-features only: not kept
             # through the search
             del frame, target
-            self._search_and_refit(X, y, task, space, cv, fit_params, start, worker)
+            self._search_and_refit(X, y, sample_weight, search, task, space, cv, start,
+                                   worker)
         return self
+
+    def _search_sample(self, y, seed: int | None) -> np.ndarray | None:
+        """The rows the trials cross-validate on (``search_rows``), None for all."""
+        limit = self.search_rows
+        if limit == "auto":
+            limit = None if self.time_budget is None else max(
+                _AUTO_ROWS_MIN, int(_AUTO_ROWS_PER_SECOND * self.time_budget))
+        if limit is None:
+            return None
+        # stratified for a classifier, every class kept
+        return subsample_rows(pd.Series(y), self._task, int(limit), seed)
 
     def _shuffle_seed(self, X, y) -> int | None:
         """The seed of a shuffling ``cv``'s folds (:func:`metaopt._splits.fixed_shuffle`): ``random_state``,
@@ -558,10 +625,19 @@ class _MetaOptSearch(BaseEstimator):
             return nullcontext()
         return KillableWorker(joblib.effective_n_jobs(self.n_jobs))
 
-    def _search_and_refit(self, X, y, task, space, cv, fit_params, start, worker):
+    def _search_and_refit(self, X, y, sample_weight, search: _SearchData, task, space, cv,
+                          start, worker):
         out_of_fold: dict[int, tuple[float, np.ndarray]] = {}
+        # the folds made once, as every trial has the same (a cv that cannot split the
+        # data fails here, not in every trial): scikit-learn's warning about them (a class
+        # with fewer rows than folds) was shown again at every trial
+        folds = list(cv.split(search.X, search.y))
+        fold_rows = float(np.mean([len(train) for train, _ in folds]))
+        # a fit on all the rows is this many times a fold's (1: as assumed without sampling)
+        growth = 1.0 if search.rows is None else len(y) / fold_rows
         with _optuna_log(self.verbose):
-            study = self._search(X, y, space, task, cv, fit_params, start, worker, out_of_fold)
+            study = self._search(search.X, search.y, space, task, cv, folds, search.fit_params,
+                                 start, worker, out_of_fold, growth)
         complete = study.get_trials(deepcopy=False, states=(COMPLETE,))
         errors = [t.user_attrs[_ERROR] for t in study.get_trials(deepcopy=False)
                   if _ERROR in t.user_attrs]
@@ -569,14 +645,13 @@ class _MetaOptSearch(BaseEstimator):
             if errors:
                 raise ValueError(f"every configuration failed ({len(errors)} trials); "
                                  f"the last error: {errors[-1]}")
-            folds = [len(train) for train, _ in cv.split(X, y)]
             holdout = "StratifiedShuffleSplit" if task == "classification" else "ShuffleSplit"
             raise ValueError(
                 f"no configuration could be evaluated within time_budget={self.time_budget} s "
-                f"(a trial fits {len(folds)} fold(s) of about {int(np.mean(folds)):,} training "
+                f"(a trial fits {len(folds)} fold(s) of about {int(fold_rows):,} training "
                 "rows each, one after another); give it more time, fewer or cheaper families "
                 f"(spaces=), one hold-out split (cv={holdout}(n_splits=1, test_size=0.2)) or "
-                "a sample of the rows")
+                f"fewer rows to the trials (search_rows=, now {len(search.y):,})")
         if errors:
             counts = pd.Series(errors).value_counts()
             warnings.warn(f"{len(errors)} of {len(study.trials)} trials failed: " + "; ".join(
@@ -587,22 +662,31 @@ class _MetaOptSearch(BaseEstimator):
         self.best_params_ = dict(best.params)
         self.best_score_ = float(best.value)
         self.best_family_, _ = _member(space, best.params)
+        self.search_rows_, self._n_rows = len(search.y), len(y)
         deadline = None if self.time_budget is None else start + self.time_budget
+        refit = self._refit_data(X, y, sample_weight, search, best, fold_rows, deadline)
+        self.refit_rows_ = len(refit.y)
+        if self.refit_rows_ < len(y):
+            warnings.warn(
+                f"time_budget={self.time_budget} s left time to refit the best configuration "
+                f"on {self.refit_rows_:,} of the {len(y):,} rows (the trials saw "
+                f"{self.search_rows_:,}); give more time to fit on all of them",
+                UserWarning, stacklevel=4)
         self.best_estimator_, self.ensemble_ = self._refit(
-            X, y, space, task, fit_params, study, out_of_fold, deadline)
+            refit.X, refit.y, search.y, space, task, refit.fit_params, study, out_of_fold,
+            deadline, len(refit.y) / fold_rows if search.rows is not None else 1.0)
         self.warm_start_ = self._history(space, sources_only=True)
         self.fit_time_ = time.perf_counter() - start
 
-    def _search(self, X, y, space, task, cv, fit_params, start, worker,
-                out_of_fold: dict[int, tuple[float, np.ndarray]]) -> optuna.Study:
+    def _search(self, X, y, space, task, cv, folds, fit_params, start, worker,
+                out_of_fold: dict[int, tuple[float, np.ndarray]],
+                growth: float) -> optuna.Study:
         """Create (or resume) the study and run the trials within the budget; the
-        out-of-fold predictions of the best trials go to ``out_of_fold``."""
+        out-of-fold predictions of the best trials go to ``out_of_fold``. ``folds``: the
+        splits of ``cv``, made once. ``growth``: a
+        fit on all of ``fit``'s rows over a fold's, for the time kept for the refit."""
         deadline = None if self.time_budget is None else start + self.time_budget
         seed = self.random_state
-        # the folds made once, as every trial has the same (a cv that cannot split the
-        # data fails here, not in every trial): scikit-learn's warning about them (a class
-        # with fewer rows than folds) was shown again at every trial
-        folds = list(cv.split(X, y))
         r2 = _scores_r2(self.scoring or self._scoring_name)
         if self._task == "regression" and r2 and min(len(test) for _, test in folds) < 2:
             # every trial failed with this, after scikit-learn's warning for every fold
@@ -641,10 +725,17 @@ class _MetaOptSearch(BaseEstimator):
 
         started: list[int] = []  # numbers of the trials this fit ran
 
+        def reserve() -> float:
+            if growth == 1.0:
+                return self._refit_reserve(study)
+            # after a search on a sample: a refit on all the rows may take longer than
+            # the budget; the refit takes as many as half the budget has time for
+            return min(self._refit_reserve(study) * growth, self.time_budget / 2)
+
         def run(trial: optuna.Trial, function, *args):
             if deadline is None:
                 return function(*args)
-            left = deadline - time.perf_counter() - self._refit_reserve(study)
+            left = deadline - time.perf_counter() - reserve()
             if left <= 0:
                 study.stop()
                 raise optuna.TrialPruned(_NO_TIME)
@@ -726,8 +817,8 @@ class _MetaOptSearch(BaseEstimator):
             # and a 10 s fit 12 s)
             if n_left is not None and len(started) >= n_left:
                 return
-            if deadline is not None and (deadline - time.perf_counter()
-                                         - self._refit_reserve(study) < _WARM_UP_SECONDS):
+            if deadline is not None and (deadline - time.perf_counter() - reserve()
+                                         < _WARM_UP_SECONDS):
                 return
             _warm_up_torch(study, trial)
 
@@ -768,11 +859,29 @@ class _MetaOptSearch(BaseEstimator):
                                        for t in best[:_ENSEMBLE_RESERVE]))
         return 1.5 * slowest
 
-    def _refit(self, X, y, space, task, fit_params, study, out_of_fold, deadline):
-        """The best configuration fitted on all the data, then, with ``ensemble_size`` > 1,
+    def _refit_data(self, X, y, sample_weight, search: _SearchData, best, fold_rows: float,
+                    deadline: float | None) -> _SearchData:
+        """The rows to refit on: all of them, or after a search on a sample, as many as
+        the time left allows one fit of the best configuration (its fold fit time grown
+        by ``_FIT_TIME_EXPONENT``, with the refit reserve's margin), the sample at least."""
+        n_rows = len(y)
+        if search.rows is not None and deadline is not None:
+            per_fold = 1.5 * best.user_attrs["fit_time"]
+            left = max(deadline - time.perf_counter(), 0.0)
+            exponent = _FIT_TIME_EXPONENT.get(self.best_family_, 1.0)
+            if per_fold > 0:
+                n_rows = min(n_rows, max(len(search.y), int(
+                    fold_rows * (left / per_fold) ** (1 / exponent))))
+        rows = None if n_rows == len(y) else _grown_sample(search.rows, n_rows, len(y),
+                                                            self.random_state)
+        return _SearchData.of(X, y, sample_weight, None, rows)
+
+    def _refit(self, X, y, y_search, space, task, fit_params, study, out_of_fold, deadline,
+               growth: float):
+        """The best configuration fitted on ``X``, ``y``, then, with ``ensemble_size`` > 1,
         the others greedy ensemble selection picks from the best trials' out-of-fold
-        predictions, each while the time budget allows one more fit. Returns the model
-        and the table of its members."""
+        predictions (of ``y_search``), each while the time budget allows one more fit
+        (``growth`` times a fold's). Returns the model and the table of its members."""
         best = study.best_trial
         trials = {t.number: t for t in study.get_trials(deepcopy=False)}
         # candidates: the better half of the complete trials (a near-constant model can
@@ -782,7 +891,8 @@ class _MetaOptSearch(BaseEstimator):
         classes = getattr(self, "classes_", None)  # None for regression
         counts = np.array([1])
         if self._ensemble_rounds > 1 and len(ranked) > 1 and ranked[0] == best.number:
-            y_true = np.asarray(y) if classes is not None else np.asarray(y, dtype=float)
+            y_true = np.asarray(y_search) if classes is not None else np.asarray(y_search,
+                                                                                 dtype=float)
             counts = select([out_of_fold[n][1] for n in ranked],
                             blend_scorer(self.scoring, y_true, classes), self._ensemble_rounds)
         else:
@@ -792,7 +902,8 @@ class _MetaOptSearch(BaseEstimator):
             for i in sorted(np.flatnonzero(counts), key=lambda i: (i != 0, -counts[i])):
                 trial = trials[ranked[i]]
                 if members and deadline is not None and (
-                        time.perf_counter() + 1.5 * trial.user_attrs["fit_time"] > deadline):
+                        time.perf_counter() + 1.5 * trial.user_attrs["fit_time"] * growth
+                        > deadline):
                     continue
                 members.append(space.build(trial.params, task, random_state=self.random_state
                                            ).fit(X, y, **fit_params))
@@ -861,6 +972,11 @@ class _MetaOptSearch(BaseEstimator):
             f"data: {int(self.meta_features_['n_instances'])} rows x "
             f"{int(self.meta_features_['n_features'])} features" if self.sampler is None
             else f"data: {self.n_features_in_} features; sampler {type(self.sampler).__name__}",
+            *([] if self.search_rows_ == self.refit_rows_ == self._n_rows else [
+                f"rows: the trials cross-validated on a sample of {self.search_rows_:,}; "
+                f"the best was refitted on {self.refit_rows_:,}"
+                + (f" of {self._n_rows:,} (time budget)" if self.refit_rows_ < self._n_rows
+                   else " (all)")]),
             f"best: {self.best_family_} with CV score {self.best_score_:.4f} "
             f"(scoring={self._scoring_name})",
             *([] if len(self.ensemble_) < 2 else [
@@ -1011,11 +1127,18 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         many single-split scores is partly the luckiest split. Only for a shuffled
         K-fold ``cv`` (an int, or ``KFold`` / ``StratifiedKFold`` with ``shuffle=True``);
         ``False`` scores every configuration once.
+    search_rows : int, "auto" or None, default="auto"
+        Rows the trials cross-validate on: a table with more is searched on a random
+        sample (stratified for a classifier, every class kept), and the best is refitted
+        on all the rows, or with ``time_budget`` on as many as the time left allows
+        (never fewer than the sample; a warning says so). ``"auto"``: with
+        ``time_budget``, 500 rows per second of it, at least 10,000; without, all rows.
+        None: all rows.
 
     Attributes
     ----------
     best_estimator_ : Pipeline or FittedEnsemble
-        What predicts: the best configuration refitted on all the data, or the
+        What predicts: the best configuration refitted on the data (``refit_rows_``), or the
         weighted average of it and the other members of ``ensemble_``.
     ensemble_ : pandas.DataFrame
         Its members: trial, family, CV score, weight (one row without an ensemble).
@@ -1029,6 +1152,8 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
     warm_start_ : pandas.DataFrame
         The trials the meta-learner proposed before any feedback, with its reasons.
     history_ : pandas.DataFrame
+    search_rows_, refit_rows_ : int
+        Rows the trials cross-validated on, and rows the final fit saw.
     classes_ : ndarray
     n_features_in_ : int
     feature_names_in_ : ndarray

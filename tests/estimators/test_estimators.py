@@ -992,7 +992,7 @@ def test_an_undefined_cv_score_is_named(pmlb_root):
 def test_a_budget_no_trial_fits_in_says_how_big_a_trial_is(wine, monkeypatch):
     """On a 494,000-row table a 60 s budget saw no 5-fold trial finish, and fit said only
     'give it more time or fewer/cheaper families': it now says what a trial fits and
-    names a single hold-out split and sampling the rows."""
+    names a single hold-out split and fewer rows to the trials."""
     from metaopt._isolated import KillableWorker, TrialTimeout
 
     def map_timing_out(self, fn, calls, *, seconds):
@@ -1004,7 +1004,8 @@ def test_a_budget_no_trial_fits_in_says_how_big_a_trial_is(wine, monkeypatch):
             "no configuration could be evaluated within time_budget=5 s (a trial fits 4 "
             "fold(s) of about 133 training rows each, one after another); give it more time, "
             "fewer or cheaper families (spaces=), one hold-out split (cv=StratifiedShuffleSplit"
-            "(n_splits=1, test_size=0.2)) or a sample of the rows")):
+            "(n_splits=1, test_size=0.2)) or fewer rows to the trials (search_rows=, now "
+            "178)")):
         model.fit(wine.X, wine.y)
 
 
