@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import shlex
@@ -32,6 +33,11 @@ _MAX_CLASSES_FOR_NUMERIC_TARGET = 50
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """A validated supervised learning problem.
+
+    ``X``, ``y`` and ``task`` are checked and normalised by :func:`validate` when the
+    Dataset is built, by a loader or by hand (``task=None`` is inferred from ``y``):
+    a ``ValueError`` names what is wrong (a missing target, ``y`` of another length than
+    ``X``, no rows, a text target for regression).
 
     Datasets compare by identity (``a == b`` only when ``a is b``) and are hashable, so
     they can key a dict or fill a set; compare their ``X`` and ``y`` for their data.
@@ -66,6 +72,16 @@ class Dataset:
     openml_task_id: int | None = None
     splits: list[tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        # one validation, here, for the loaders and a Dataset built by hand alike: by hand
+        # it was taken as given, and a NaN target, a y shorter than X or a text target for
+        # regression failed later and deep inside (knowledge-base evaluations failing with
+        # "Input y contains NaN" or "unsupported operand type(s) for /: 'str' and 'int'",
+        # or scoring X's rows against other rows' targets without a word)
+        X, y, task = validate(self.X, self.y, self.task)
+        for attr, value in (("X", X), ("y", y), ("task", task)):
+            object.__setattr__(self, attr, value)
+
     @property
     def n_samples(self) -> int:
         return int(self.X.shape[0])
@@ -93,16 +109,13 @@ class Dataset:
         idx = subsample_rows(self.y, self.task, max_rows, random_state)
         if idx is None:
             return self
-        return Dataset(
-            X=self.X.iloc[idx].reset_index(drop=True),
-            y=self.y.iloc[idx].reset_index(drop=True),
-            task=self.task,
-            name=self.name,
-            source=self.source,
-            source_id=self.source_id,
-            openml_dataset_id=self.openml_dataset_id,
-            openml_task_id=self.openml_task_id,
-        )
+        # rows of validated data, not validated again: a subsample of many classes, one
+        # row each, would read as a regression target
+        part = copy.copy(self)
+        for attr, value in (("X", self.X.iloc[idx].reset_index(drop=True)),
+                            ("y", self.y.iloc[idx].reset_index(drop=True)), ("splits", None)):
+            object.__setattr__(part, attr, value)
+        return part
 
 
 def subsample_rows(y: pd.Series, task: str, max_rows: int,
@@ -553,8 +566,7 @@ def from_arrays(X, y, task: str | None = None, name: str = "user-data") -> Datas
 
     ``task`` is inferred from ``y`` when None (see :func:`infer_task`).
     """
-    frame, target, task = validate(X, y, task)
-    return Dataset(X=frame, y=target, task=task, name=name, source="arrays")
+    return Dataset(X=X, y=y, task=task, name=name, source="arrays")
 
 
 def as_dataset(X, y=None, task: str | None = None) -> Dataset:

@@ -15,7 +15,7 @@ import yaml
 from pandas.api import types as ptypes
 
 from metaopt._shared import SharedSetting
-from metaopt.data._dataset import TASK_TYPES, Dataset, infer_task, validate
+from metaopt.data._dataset import TASK_TYPES, Dataset, infer_task
 
 _TABLE_SUFFIXES = (".tsv.gz", ".tsv", ".csv.gz", ".csv", ".parquet")
 _CATEGORICAL_TYPES = {"categorical", "nominal"}
@@ -154,9 +154,8 @@ class OpenMLSource:
     def _to_dataset(self, X, y, task, *, name, dataset_id, task_id=None, splits=None) -> Dataset:
         if y is None:
             raise DatasetLoadError(f"OpenML dataset {dataset_id} ({name}) has no default target")
-        frame, target, task = validate(X, y, task or _openml_task(y))
-        return Dataset(
-            X=frame, y=target, task=task, name=name, source="openml",
+        return Dataset(  # validated there
+            X=X, y=y, task=task or _openml_task(y), name=name, source="openml",
             source_id=str(task_id if task_id is not None else dataset_id),
             openml_dataset_id=dataset_id, openml_task_id=task_id, splits=splits,
         )
@@ -279,8 +278,8 @@ class LocalSource:
         y = table.pop(self.target)
         for col in _categorical_features(path.parent / "metadata.yaml", table.columns):
             table[col] = table[col].astype("category")
-        frame, target, task = validate(table, y, task)
-        return Dataset(X=frame, y=target, task=task, name=name, source="local", source_id=str(path))
+        # validated by the Dataset
+        return Dataset(X=table, y=y, task=task, name=name, source="local", source_id=str(path))
 
 
 

@@ -381,3 +381,64 @@ def test_row_id_columns_of_a_validated_frame_are_warned_about_with_a_name(pmlb_r
                       r".*drop it: X\.drop\(columns=\['id'\]\) before fit$"):
         warn_id_columns(backache.X, name="MetaOptClassifier",
                         drop="X.drop(columns={columns}) before fit")
+
+
+HAND_BUILT_MISTAKES = {  # (X, y, task) of wine (classification) or 1027_ESL (regression)
+    "missing target": (lambda w, r: (w.X, w.y.where(w.y.index != 3), "classification"),
+                       r"y contains 1 missing value\(s\)"),
+    "y shorter than X": (lambda w, r: (w.X, w.y.iloc[:-5], "classification"),
+                         r"X and y have different lengths: X has 178 rows, y has 173"),
+    "no rows": (lambda w, r: (w.X.iloc[:0], w.y.iloc[:0], "classification"),
+                r"X is empty: it has 0 rows"),
+    "text target for regression": (lambda w, r: (r.X, r.y.astype(str), "regression"),
+                                   r"task='regression' needs a numeric target"),
+}
+
+
+@pytest.mark.parametrize("mistake", HAND_BUILT_MISTAKES)
+def test_a_dataset_built_by_hand_is_validated_where_it_is_built(pmlb_root, mistake):
+    """Dataset(...) by hand took its data as given: its meta-features refused it only
+    when computed (MetaSampler(dataset=...): in the study's first trial), build's
+    evaluations failed with sklearn's or numpy's words ("Input y contains NaN",
+    "unsupported operand type(s) for /: 'str' and 'int'") or, for a y shorter than X,
+    scored rows against other rows' targets without a word. It is refused where it is
+    built, saying what is wrong, as the loaders refuse it."""
+    from metaopt.samplers import MetaSampler
+
+    source = LocalSource(pmlb_root)
+    wine, esl = source.load("wine_recognition"), source.load("1027_ESL")
+    make, match = HAND_BUILT_MISTAKES[mistake]
+    X, y, task = make(wine, esl)
+    with pytest.raises(ValueError, match=match):
+        Dataset(X=X, y=y, task=task, name="by-hand")
+    with pytest.raises(ValueError, match=match):  # as (X, y), as before
+        MetaSampler(space="knn", dataset=(X, y), task=task)
+
+
+def test_a_dataset_built_by_hand_is_normalised_as_a_loaded_one(pmlb_root):
+    """A numpy X and y made a Dataset whose classes and subsample failed with
+    "'numpy.ndarray' object has no attribute 'to_numpy'"; they are a frame and a Series,
+    as the loaders make them, and the same data by hand is the loaded Dataset."""
+    wine = LocalSource(pmlb_root).load("wine_recognition")
+    arrays = Dataset(X=wine.X.to_numpy(), y=wine.y.to_numpy(), task="classification",
+                     name="wine")
+    assert list(arrays.classes) == [1, 2, 3] and arrays.subsample(30).y.nunique() == 3
+    assert list(arrays.X.columns) == [f"x{i}" for i in range(13)]
+    frame = Dataset(X=wine.X, y=wine.y, task="classification", name="wine")
+    pd.testing.assert_frame_equal(frame.X, wine.X)
+    pd.testing.assert_series_equal(frame.y, wine.y)
+
+
+def test_loading_validates_once(pmlb_root, monkeypatch):
+    """The loaders validated their data, then built the Dataset: now the Dataset's own
+    check is the only one (a second one cost 16 ms on kddcup's 494,020 x 41), and a
+    subsample, rows of validated data, is not checked again."""
+    from metaopt.data import _dataset
+
+    calls = []
+    checked = _dataset.validate
+    monkeypatch.setattr(_dataset, "validate", lambda *a: calls.append(1) or checked(*a))
+    wine = LocalSource(pmlb_root).load("wine_recognition")
+    from_arrays(wine.X, wine.y)
+    wine.subsample(30)
+    assert len(calls) == 2
