@@ -5,11 +5,15 @@ import subprocess
 import sys
 import time
 from concurrent.futures import BrokenExecutor
+from functools import partial
 
+import numpy as np
+import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from metaopt import _isolated
-from metaopt._isolated import KillableWorker, TrialTimeout
+from metaopt._isolated import KillableWorker, TrialTimeout, cv_score
 
 
 def _pid() -> int:
@@ -84,6 +88,120 @@ def test_a_killed_or_dead_worker_is_replaced():
         with pytest.raises(BrokenExecutor):
             worker.call(_die, seconds=60)
         assert worker.call(_pid, seconds=60) not in (first, second)
+
+
+_unpickled = 0  # in a worker: how many _Counted it unpickled
+
+
+def _unpickle(values):
+    global _unpickled
+    _unpickled += 1
+    return _Counted(values)
+
+
+class _Counted:
+    """Values that count their pickling (in the caller) and unpickling (in a worker)."""
+
+    pickled = 0
+
+    def __init__(self, values):
+        self.values = values
+
+    def __reduce__(self):
+        _Counted.pickled += 1
+        return _unpickle, (self.values,)
+
+
+def _seen(data: _Counted, offset: float) -> tuple[int, float, int, list[str]]:
+    time.sleep(0.2)  # long enough that each of two calls gets a worker of its own
+    return os.getpid(), float(data.values.sum()) + offset, _unpickled, list(_isolated._loaded)
+
+
+def test_a_search_sends_its_data_to_each_worker_once():
+    """Every trial pickled X, y and the fit parameters to its workers again (1.3-4 s a
+    trial for a 400 MB X). Shared, they are written once; each worker reads them at its
+    first call, a worker that replaced a killed one too, and keeps one search's only."""
+    _isolated._stop_idle()
+    data = _Counted(np.arange(10.0))
+    with KillableWorker(2) as worker:
+        worker.share(data)
+        seen = [row for _ in range(3) for row in worker.map(_seen, [(data, 0), (data, 1)],
+                                                            seconds=60)]
+        worker.share(data)  # the same object: not written again
+        assert _Counted.pickled == 1
+        assert {total for _, total, *_ in seen} == {45.0, 46.0}
+        assert len({pid for pid, *_ in seen}) == 2
+        assert {count for _, _, count, _ in seen} == {1}  # one unpickling per worker
+        with pytest.raises(TrialTimeout):
+            worker.call(time.sleep, 30, seconds=0.5)
+        pid, total, count, first = worker.call(_seen, data, 0, seconds=60)
+        assert pid not in {pid for pid, *_ in seen} and (total, count) == (45.0, 1)
+        assert _Counted.pickled == 1
+    assert not os.path.exists(first[0])  # removed at the end of the search
+    with KillableWorker(2) as worker:  # the next search, in the kept workers
+        other = _Counted(np.ones(3))
+        worker.share(other)
+        seen = worker.map(_seen, [(other, 0), (other, 0)], seconds=60)
+    assert {total for _, total, *_ in seen} == {3.0}
+    assert max(count for _, _, count, _ in seen) == 2  # the worker that read the first
+    caches = {tuple(cache) for *_, cache in seen}
+    assert len(caches) == 1 and len(caches.pop()) == 1  # this search's objects only
+    assert first[0] not in seen[0][3]
+
+
+def test_without_room_for_the_file_the_data_goes_with_every_call(monkeypatch):
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_isolated.joblib, "dump", full)
+    _Counted.pickled = 0
+    data = _Counted(np.arange(4.0))
+    with KillableWorker() as worker:
+        worker.share(data)
+        assert [worker.call(_seen, data, 0, seconds=60)[1] for _ in range(2)] == [6.0, 6.0]
+    assert _Counted.pickled == 2
+
+
+def _mixed_tables(wine) -> list:
+    frame = wine.X.copy()
+    frame["band"] = pd.cut(frame.iloc[:, 0], 3, labels=["low", "mid", "high"])
+    frame["name"] = frame.iloc[:, 1].round().astype(int).map("n{}".format)
+    return [frame, sp.csr_matrix(wine.X.to_numpy())]
+
+
+def test_shared_tables_of_every_kind_score_as_in_process(pmlb_root):
+    """A DataFrame with categorical and string columns and a sparse matrix, read by the
+    workers from the shared file (numeric parts memory-mapped, read-only), score as the
+    same tables fitted in this process do."""
+    from metaopt.data import LocalSource
+    from metaopt.spaces import get_space
+
+    wine = LocalSource(pmlb_root).load("wine_recognition", "classification")
+    y, weights = wine.y.to_numpy(), {"model__sample_weight": np.linspace(1, 2, len(wine.y))}
+    space = get_space("linear")
+    params = space.default("classification")
+    with KillableWorker() as worker:
+        for X in _mixed_tables(wine):
+            worker.share(X, y, weights)
+            shared = cv_score(space, params, "classification", X, y, 3, None, weights, 0, 1,
+                              fold_map=partial(worker.map, seconds=60))
+            local = cv_score(space, params, "classification", X, y, 3, None, weights, 0, 1)
+            assert shared[0] == pytest.approx(local[0])
+
+
+def test_a_budgeted_fit_writes_its_data_once(pmlb_root, monkeypatch):
+    from metaopt import MetaOptClassifier
+    from metaopt.data import LocalSource
+
+    wine = LocalSource(pmlb_root).load("wine_recognition", "classification")
+    written = []
+    dump = _isolated.joblib.dump
+    monkeypatch.setattr(_isolated.joblib, "dump",
+                        lambda value, path: written.append(path) or dump(value, path))
+    model = MetaOptClassifier(n_trials=4, spaces="linear", time_budget=60, cv=3,
+                              random_state=0).fit(wine.X, wine.y)
+    assert len(model.study_.trials) == 4 and len(written) == 1
+    assert not os.path.exists(written[0])  # removed after the search
 
 
 def test_workers_interrupted_mid_call_are_not_kept():

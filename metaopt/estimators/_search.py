@@ -735,6 +735,7 @@ class _MetaOptSearch(BaseEstimator):
         def run(trial: optuna.Trial, function, *args):
             if deadline is None:
                 return function(*args)
+            worker.share(X, y, fit_params)  # to each worker once, not with every trial
             left = deadline - time.perf_counter() - reserve()
             if left <= 0:
                 study.stop()
