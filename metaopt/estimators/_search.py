@@ -14,6 +14,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
+from concurrent.futures import BrokenExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
@@ -61,6 +62,7 @@ from metaopt._shared import optuna_verbosity
 from metaopt._splits import checked_splitter
 from metaopt.data import validate
 from metaopt.data._dataset import check_target_present, subsample_rows, with_string_names
+from metaopt.data._ids import warn_id_columns
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.kb._store import in_memory
@@ -79,12 +81,14 @@ _ENSEMBLE_BYTES = 1_000_000_000
 _SAME_FAILURES = 3
 _ENSEMBLE_RESERVE = 5
 _ERROR = "error"  # user attribute: why a trial failed
+_ERROR_SHOWN = 100  # characters of it summary() shows
 _SAMPLED_BY = "sampled_by"  # user attribute: the fit's sampler, for a trial without a reason
 _NO_TIME = "time budget spent"  # why a trial that the budget left no time to start stopped
 _WARM_UP = "metaopt-import-torch-dynamo"
 # ... started only when another trial will run for about this long (the import takes
 # about a second of the main process, where the refit runs)
 _WARM_UP_SECONDS = 2.0
+_TICK_SECONDS = 0.5  # the progress bar's seconds move this often while a trial runs
 # A stored search's trials beat every _HEARTBEAT_SECONDS; a trial silent for
 # _GRACE_SECONDS belonged to a dead process (on another host: this host's dead ones are
 # found at once by their process id), so it fails, and a search runs it again. A process
@@ -299,16 +303,29 @@ def _member(space: SearchSpace, params: dict) -> tuple[str, dict]:
     return space.name, dict(params)
 
 
-def _outcome(state: str, score: float | None, interrupted: str | None = None) -> str:
+def _error_text(exc: Exception) -> str:
+    """Why a trial failed, in a line: loky's words for a worker process that died
+    (three sentences on segmentation faults and memory) said in a few."""
+    if isinstance(exc, BrokenExecutor):
+        return (f"{type(exc).__name__}: the worker process running its folds died (killed "
+                "by the system, e.g. out of memory, or crashed)")
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _outcome(state: str, score: float | None, interrupted: str | None = None,
+             error: str | None = None) -> str:
     """A trial's score, or what became of it when it has none: not run (the time budget
     was spent before it started: ``interrupted`` is ``_NO_TIME``), interrupted (Ctrl-C),
-    stopped (it ran past the time it got), failed."""
+    stopped (it ran past the time it got), failed (with the start of its ``error``)."""
     if score is not None and not pd.isna(score):
         return f"score {score:.4f}"
     if interrupted == _NO_TIME:
         return "not run: the time budget was spent before it started"
     if interrupted is not None:
         return f"interrupted ({interrupted}) before it finished"
+    if state == "FAIL" and error:
+        return "failed: " + (error if len(error) <= _ERROR_SHOWN else
+                             error[:_ERROR_SHOWN - 3].rstrip() + "...")
     return {"PRUNED": "stopped: out of time", "FAIL": "failed"}.get(state, state.lower())
 
 
@@ -331,7 +348,9 @@ class _Progress:
     each trial, as Optuna's own bar. With ``n_trials``, trials done of them; with a
     ``time_budget`` too, seconds since ``fit`` started of the budget after them
     (``12.3/30 s``); with a ``time_budget`` alone, the bar is those seconds.
-    Optuna's log (tracebacks, ``verbose=2``'s trials) is written above the bar."""
+    Optuna's log (tracebacks, ``verbose=2``'s trials) is written above the bar. With a
+    ``time_budget`` the seconds also move while a trial runs (every ``_TICK_SECONDS``,
+    from a thread of the bar's own)."""
 
     def __init__(self, n_trials: int | None, budget: float | None, start: float) -> None:
         from tqdm.auto import tqdm
@@ -346,6 +365,16 @@ class _Progress:
             self._show_time()
         self._log = logging_redirect_tqdm(loggers=[logging.getLogger("optuna")])
         self._log.__enter__()
+        self._lock, self._closed = threading.Lock(), threading.Event()
+        if budget is not None:
+            threading.Thread(target=self._tick, name="metaopt-progress", daemon=True).start()
+
+    def _tick(self) -> None:
+        while not self._closed.wait(_TICK_SECONDS):
+            with self._lock:
+                if not self._closed.is_set():
+                    self._move_time()
+                    self._bar.refresh()
 
     def _elapsed(self) -> float:
         return min(time.perf_counter() - self._start, self._budget)
@@ -355,20 +384,28 @@ class _Progress:
             self._bar.set_postfix_str(f"{self._elapsed():.1f}/{_seconds(self._budget)} s",
                                       refresh=False)
 
-    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        best = _best_value(study)
-        if np.isfinite(best):
-            self._bar.set_description(f"Best trial: {study.best_trial.number}. "
-                                      f"Best value: {best:.4f}", refresh=False)
+    def _move_time(self) -> None:
+        """The seconds shown: the postfix of a bar of trials, or the bar itself."""
         if self._bar.unit == "trial":
             self._show_time()
-            self._bar.update(1)
         else:
             self._bar.update(self._elapsed() - self._bar.n)
 
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        best = _best_value(study)
+        with self._lock:
+            if np.isfinite(best):
+                self._bar.set_description(f"Best trial: {study.best_trial.number}. "
+                                          f"Best value: {best:.4f}", refresh=False)
+            self._move_time()
+            if self._bar.unit == "trial":
+                self._bar.update(1)
+
     def close(self) -> None:
-        self._log.__exit__(None, None, None)
-        self._bar.close()
+        with self._lock:
+            self._closed.set()
+            self._log.__exit__(None, None, None)
+            self._bar.close()
 
 
 @contextmanager
@@ -588,10 +625,15 @@ class _MetaOptSearch(BaseEstimator):
         with self._workers() as worker, callers_threads():
             from metaopt import metafeatures
 
-            # of the frame validated above (compute would validate X again)
-            self.meta_features_ = (metafeatures._compute_validated(frame, target, task,
-                                                                   random_state=0)
-                                   if self.sampler is None else None)
+            self.meta_features_ = None
+            if self.sampler is None:
+                # as metaopt.suggest: an id column skews the warm start (it is kept)
+                warn_id_columns(frame, stacklevel=3, name=type(self).__name__, drop=(
+                    "X.drop(columns={columns}) before fit" if isinstance(X, pd.DataFrame)
+                    else "remove {columns} (x<i> is column i of X) before fit"))
+                # of the frame validated above (compute would validate X again)
+                self.meta_features_ = metafeatures._compute_validated(frame, target, task,
+                                                                      random_state=0)
             # the validated frame, a copy of X, is for the meta-features only: not kept
             # through the search
             del frame, target
@@ -787,7 +829,7 @@ class _MetaOptSearch(BaseEstimator):
                 mark_interrupted(study, trial, _NO_TIME)
                 raise
             except Exception as exc:
-                errors.append(f"{type(exc).__name__}: {exc}")
+                errors.append(_error_text(exc))
                 trial.set_user_attr(_ERROR, errors[-1])
                 if (len(errors) >= _SAME_FAILURES and len(set(errors[-_SAME_FAILURES:])) == 1
                         and not study.get_trials(deepcopy=False, states=(COMPLETE,))):
@@ -966,6 +1008,8 @@ class _MetaOptSearch(BaseEstimator):
         history = self.history_
         done = history[history["state"] == "COMPLETE"]
         interrupted = _interruptions(self.study_)
+        errors = {t.number: t.user_attrs[_ERROR]
+                  for t in self.study_.get_trials(deepcopy=False) if _ERROR in t.user_attrs}
         lines = [
             f"{type(self).__name__}: {len(history)} trial{'s' * (len(history) != 1)} "
             f"({len(done)} complete) over "
@@ -986,7 +1030,8 @@ class _MetaOptSearch(BaseEstimator):
                             for r in self.ensemble_.itertuples())]),
             "", "meta-learned warm start:",
             *[f"  trial {r.trial}: {r.family:<24} "
-              f"{_outcome(r.state, r.score, interrupted.get(r.trial))}  {r.reason}"
+              f"{_outcome(r.state, r.score, interrupted.get(r.trial), errors.get(r.trial))}"
+              f"  {r.reason}"
               for r in self.warm_start_.itertuples()],
             *(["  none" + (" (a sampler of your own)" if self.sampler is not None else "")]
               if self.warm_start_.empty else []),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import os
 import pickle
 import re
 import subprocess
@@ -1487,3 +1488,68 @@ def test_fit_validates_the_data_once_for_the_same_meta_features(pmlb_root, monke
     model.fit(data.X, data.y)
     assert calls == ["DataFrame"]
     pd.testing.assert_series_equal(model.meta_features_, expected, check_exact=True)
+
+
+def test_the_bar_counts_seconds_while_a_trial_runs(wine, capsys, monkeypatch):
+    """The bar's seconds moved only when a trial ended: on a large table it stood still
+    for the whole of a 40 s trial. They now move while it runs."""
+    from metaopt.estimators import _search as search_module
+
+    cv_score = search_module.cv_score
+
+    def slow(*args, **kwargs):
+        time.sleep(2.5)
+        return cv_score(*args, **kwargs)
+
+    monkeypatch.setattr(search_module, "cv_score", slow)
+    MetaOptClassifier(n_trials=1, time_budget=30, spaces="linear", cv=2, random_state=0,
+                      verbose=1).fit(wine.X, wine.y)
+    bar = capsys.readouterr().err.replace("\r", "\n")
+    shown = [float(done) for done in re.findall(r"(\d+\.\d)/30 s", bar)]
+    assert len(shown) >= 4, bar  # about every 0.5 s of the 2.5 s trial
+    assert shown == sorted(shown), bar
+
+
+def test_summary_says_why_a_trial_failed(fitted):
+    model = pickle.loads(pickle.dumps(fitted))
+    first = model.warm_start_.iloc[0]
+    model.warm_start_ = model.warm_start_.assign(
+        state=["FAIL", *model.warm_start_["state"][1:]], score=np.nan)
+    # the in-memory study's own record of the trial (its error as a failed trial keeps it)
+    model.study_.get_trials(deepcopy=False)[first.trial].user_attrs["error"] = (
+        "ValueError: " + "x" * 200)
+    line = next(li for li in model.summary().splitlines() if li.startswith(f"  trial {first.trial}:"))
+    assert f"failed: ValueError: {'x' * 85}..." in line, line
+
+
+def test_a_trial_whose_worker_process_dies_says_so(wine):
+    """A worker killed by the system (out of memory) or crashing: loky's three sentences on
+    segmentation faults became "the worker process running its folds died"."""
+    model = MetaOptClassifier(n_trials=1, time_budget=60, spaces="linear", cv=2,
+                              random_state=0, scoring=lambda est, X, y: os._exit(3))
+    with pytest.raises(ValueError, match=re.escape(
+            "every configuration failed (1 trials); the last error: TerminatedWorkerError: "
+            "the worker process running its folds died (killed by the system, e.g. out of "
+            "memory, or crashed)")):
+        model.fit(wine.X, wine.y)
+
+
+@pytest.mark.parametrize("frame", [True, False])
+def test_an_id_column_is_warned_about_as_suggest_does(pmlb_root, frame):
+    """backache's first column numbers its rows 1..180: the estimators warn, as
+    metaopt.suggest does, at the caller's line; a search with a sampler of one's own
+    (no meta-features) does not."""
+    data = LocalSource(pmlb_root).load("backache")
+    X = data.X if frame else data.X.to_numpy(dtype=float)
+    with pytest.warns(UserWarning, match="looks like a row identifier") as record:
+        MetaOptClassifier(n_trials=1, spaces="linear", cv=2, random_state=0).fit(X, data.y)
+    said = [w for w in record if "row identifier" in str(w.message)]
+    assert len(said) == 1 and said[0].filename == __file__
+    assert str(said[0].message).startswith("MetaOptClassifier: column ")
+    assert str(said[0].message).endswith(
+        "X.drop(columns=['id']) before fit" if frame
+        else "remove ['x0'] (x<i> is column i of X) before fit")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "column .* looks like a row identifier")
+        MetaOptClassifier(n_trials=1, spaces="linear", cv=2, random_state=0,
+                          sampler=optuna.samplers.RandomSampler(seed=0)).fit(X, data.y)
