@@ -22,7 +22,7 @@ from optuna.distributions import (
     FloatDistribution,
     IntDistribution,
 )
-from optuna.samplers import BaseSampler, TPESampler
+from optuna.samplers import BaseSampler, PartialFixedSampler, TPESampler
 from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
@@ -788,6 +788,13 @@ class MetaSampler(BaseSampler):
         # a range or choices sharing no value with the space's: the fallback's to choose
         foreign = {n for n, d in narrowed.items() if not _overlaps(d, own[n])}
         narrowed = {n: d for n, d in narrowed.items() if n not in foreign}
+        for name, value in self._pinned(study).items():
+            if name in own and isinstance(own[name], CategoricalDistribution) \
+                    and _contains(own[name], value):  # its conditional parameters follow
+                narrowed[name] = CategoricalDistribution([value])
+                fixed.discard(name)
+            else:  # a number: configurations differing only there run as one
+                fixed.add(name)
         unused = (offered - set(asked)) | foreign | fixed
         if not narrowed and not unused:
             return None
@@ -810,6 +817,14 @@ class MetaSampler(BaseSampler):
 
         copies = {used(p, inside=False) for p in taken}
         return lambda params: (key := used(params, inside=True)) is not None and key not in copies
+
+    def _pinned(self, study: Study) -> dict[str, Any]:
+        """The values a ``PartialFixedSampler`` wrapping this sampler sets (read from the
+        study's sampler: Optuna gives the wrapped sampler no other sign of them)."""
+        outer = study.sampler
+        if isinstance(outer, PartialFixedSampler) and outer._base_sampler is self:
+            return dict(outer._fixed_params)
+        return {}
 
     def _choose(self, study: Study, trial: FrozenTrial,
                 lost: list) -> tuple[dict[str, Any] | None, str]:

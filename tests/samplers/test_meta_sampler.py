@@ -1138,6 +1138,22 @@ def test_a_parameter_fixed_by_a_wrapping_sampler_does_not_make_copies_look_new()
     assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 14
 
 
+def test_a_choice_fixed_by_a_wrapping_sampler_narrows_the_proposals():
+    """PartialFixedSampler fixes kernel='rbf': the sampler kept claiming linear SVMs (no
+    gamma), so each trial ran the claim's C with the fallback's random gamma. Now it
+    proposes rbf configurations only, from the first trial, and each runs whole."""
+    from metaopt.samplers._meta_sampler import _claim_of
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.PartialFixedSampler({"kernel": "rbf"},
+                                                      MetaSampler(space="svm", seed=0))
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(_svm_score, n_trials=8)
+    for t in study.trials:
+        assert _claim_of(t) == t.params, (t.number, _claim_of(t), t.params)
+
+
 def test_a_combined_model_without_the_studys_families_is_refused(tmp_path):
     """A user's 'linear+knn' model on a study whose "space" parameter chooses svm or knn
     (space=None) was used unrestricted: it never proposed svm and skipped its linear
