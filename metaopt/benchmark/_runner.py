@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import numbers
 import os
 import re
 import time
@@ -397,13 +399,15 @@ def run(
     cache_dir = getattr(suite, "cache_dir", None)  # where its tasks load from
     if (budget_trials is None) == (budget_seconds is None):
         raise ValueError("pass exactly one of budget_trials and budget_seconds")
-    if (budget_trials is not None and budget_trials < 1) or (
-            budget_seconds is not None and budget_seconds <= 0):
-        raise ValueError(f"the budget must be positive, got trials={budget_trials}, "
-                         f"seconds={budget_seconds}")
-    if seeds < 1 or folds < 2 or cv_folds < 2:
-        raise ValueError(f"seeds must be >= 1 and folds, cv_folds >= 2; got seeds={seeds}, "
-                         f"folds={folds}, cv_folds={cv_folds}")
+    if budget_trials is not None:
+        check_int(budget_trials, "budget_trials")
+    # nan ran no trial, inf never stopped
+    elif not (isinstance(budget_seconds, numbers.Real) and 0 < budget_seconds < math.inf):
+        raise ValueError("budget_seconds must be a finite number of seconds > 0, got "
+                         f"{budget_seconds!r}")
+    for name, value, minimum in (("seeds", seeds, 1), ("folds", folds, 2),
+                                 ("cv_folds", cv_folds, 2)):
+        check_int(value, name, minimum)
     if max_rows is not None:
         check_int(max_rows, "max_rows", minimum=10)
     check_n_jobs(n_jobs)

@@ -175,7 +175,7 @@ def test_run_refuses_bad_budgets_and_limits_before_it_starts(pmlb_root, tmp_path
     --n-jobs 0 failed in joblib ("n_jobs == 0 in Parallel has no meaning") after --out
     was made."""
     out = tmp_path / "out"
-    for options, message in ((["--budget-trials", "0"], "the budget must be positive"),
+    for options, message in ((["--budget-trials", "0"], "budget_trials must be an integer >= 1"),
                              (["--max-rows", "0"], "max_rows must be an integer >= 10"),
                              (["--time-limit", "0"], "time_limit must be > 0 seconds"),
                              (["--n-jobs", "0"], "n_jobs must be a nonzero integer")):
