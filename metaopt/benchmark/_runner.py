@@ -22,7 +22,7 @@ from joblib import Parallel, delayed
 from sklearn.metrics import get_scorer
 from tqdm.auto import tqdm
 
-from metaopt._checks import check_int, check_n_jobs, check_time_limit
+from metaopt._checks import check_int, check_n_jobs, check_time_limit, repeated
 from metaopt._isolated import callers_threads
 from metaopt.benchmark._samplers import get_sampler_factory, quiet_optuna
 from metaopt.kb._build import _backend_context
@@ -214,10 +214,15 @@ def run_job(job: BenchmarkJob, settings: Settings) -> list[dict]:
 
 
 # ------------------------------------------------------------------ the whole run
-def _check_methods(methods: Sequence[str]) -> list[str]:
-    methods = list(methods)
+def _check_methods(methods: str | Sequence[str]) -> list[str]:
+    """The method names (a list, or one comma-separated string), each known and once."""
+    methods = ([m.strip() for m in methods.split(",") if m.strip()]
+               if isinstance(methods, str) else list(methods))
     if not methods:
         raise ValueError("methods must name at least one method")
+    twice = repeated(methods)
+    if twice:
+        raise ValueError(f"methods name {', '.join(map(repr, twice))} more than once")
     for name in methods:
         if name not in SPECIAL_METHODS:
             try:
@@ -337,9 +342,10 @@ def run(
     suite : metaopt.data.Suite
     out : path
         Results directory; an existing one is resumed (same settings required).
-    methods : list of str
-        Optuna samplers (``tpe``, ``random``, ``gp``, ``cmaes`` and registered ones such
-        as ``metaopt``), ``default`` (HistGradientBoosting defaults, one fit) and ``flaml``.
+    methods : list of str, or str
+        Comma-separated or a list, each once: Optuna samplers (``tpe``, ``random``,
+        ``gp``, ``cmaes`` and registered ones such as ``metaopt``), ``default``
+        (HistGradientBoosting defaults, one fit) and ``flaml``.
     budget_trials, budget_seconds : exactly one
         Trials per job, or seconds of tuning per job (no new trial starts after it).
     seeds : int

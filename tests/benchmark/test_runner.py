@@ -453,3 +453,15 @@ def test_budgets_and_counts_must_be_whole_or_finite(pmlb_suite, tmp_path):
         with pytest.raises(ValueError, match=f"^{message}"):
             run(pmlb_suite, out, **{**SMALL, **bad})
     assert not out.exists()
+
+
+def test_methods_as_one_string_and_repeated_methods(pmlb_suite, tmp_path):
+    """methods="tpe" was read letter by letter ("unknown optimizer 't'"), and
+    methods=["tpe", "tpe"] (--methods tpe,tpe) ran, listing tpe twice in run.json."""
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match=r"^methods name 'tpe' more than once"):
+        run(pmlb_suite, out, **{**SMALL, "methods": ["tpe", "random", "tpe"]})
+    assert not out.exists()
+    small = {**SMALL, "budget_trials": 1}
+    frame = run(pmlb_suite.select(limit=1), out, **{**small, "methods": "random, default"})
+    assert set(frame["method"]) == {"random", "default"}
