@@ -130,6 +130,14 @@ def _overridden(trial: FrozenTrial, served: set[str]) -> tuple[str, ...]:
                  and fitted != v)
 
 
+def _violation(trial: FrozenTrial) -> float:
+    """The sum of a trial's positive constraint values (``trial.set_constraint``, or a
+    ``constraints_func`` of the fallback); 0 when it is feasible or has none."""
+    constraints = (trial.constraints.values() if hasattr(trial, "constraints")  # optuna 5
+                   else trial.system_attrs.get("constraints") or ())
+    return float(sum(v for v in constraints if v > 0))
+
+
 def _claim_of(trial: FrozenTrial) -> dict[str, Any] | None:
     """The configuration a trial claimed; None when it claimed none, or its claim was
     withdrawn after clashes (stored as JSON ``null``)."""
@@ -660,7 +668,7 @@ class MetaSampler(BaseSampler):
         """:meth:`_observed` (without trial id ``skip``: the trial being chosen for) and
         the (params, seconds) of the completed trials."""
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
-        observed, claimed, timed = [], [], []
+        observed, claimed, timed, infeasible = [], [], [], []
         for t in study.get_trials(deepcopy=False):
             if t._trial_id == skip:
                 continue
@@ -673,9 +681,17 @@ class MetaSampler(BaseSampler):
             if entry is None:
                 continue
             kind, value = entry
-            (observed if kind == "observed" else claimed).append(value)
-            if kind == "observed" and t.state == TrialState.COMPLETE and t.datetime_complete:
+            {"observed": observed, "infeasible": infeasible}.get(kind, claimed).append(value)
+            if kind != "claimed" and t.state == TrialState.COMPLETE and t.datetime_complete:
                 timed.append((value[0], (t.datetime_complete - t.datetime_start).total_seconds()))
+        # an infeasible trial scores below every trial by their range (before any
+        # feasible one, by how far from feasible it is): its value is no result to keep
+        if infeasible and observed:
+            scores = [score for _, score in observed] + [score for _, score, _ in infeasible]
+            below = min(scores) - (max(scores) - min(scores) or 1.0)
+            observed += [(config, below) for config, _, _ in infeasible]
+        else:
+            observed += [(config, -violation) for config, _, violation in infeasible]
         return observed, claimed, timed
 
     def _observation(self, t: FrozenTrial, sign: float) -> tuple[str, Any] | None:
@@ -699,7 +715,11 @@ class MetaSampler(BaseSampler):
             # enqueue_trial produced it)
             ran = t.params if params is None else self._in_space(t.params)
             config = self._as_config({**(params or {}), **ran})
-            return None if config is None else ("observed", (config, score))
+            if config is None:
+                return None
+            violation = _violation(t)
+            return ("infeasible", (config, score, violation)) if violation \
+                else ("observed", (config, score))
         if params is None and t.state.is_finished():
             # enqueued, added or another sampler's: a failed one must not be proposed again
             params = self._as_config(t.params)
