@@ -79,7 +79,7 @@ def register(subparsers) -> None:
     q.add_argument("--seeds", type=int, default=1)
     q.add_argument("--folds", type=int, default=3, help="outer folds per dataset")
     q.add_argument("--cv-folds", type=int, default=3, help="inner CV folds")
-    q.add_argument("--spaces", default="all", help="'all' or comma-separated space names")
+    q.add_argument("--spaces", default="all", help="'all' or space names, comma-separated (or joined by '+'), each once")
     q.add_argument("--max-rows", type=int, help="subsample larger datasets (seeded)")
     q.add_argument("--time-limit", type=float, default=300.0, help="seconds per trial")
     q.add_argument("--limit", type=int,

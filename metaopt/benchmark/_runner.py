@@ -95,6 +95,25 @@ def _spaces_for(spaces: str | Sequence[str], task: str) -> list[str]:
     return [get_space(n).name for n in names if task in get_space(n).tasks]
 
 
+def _check_spaces(spaces: str | Sequence[str]) -> str | tuple[str, ...]:
+    """``"all"``, or the single spaces named (comma-separated or a list, each name a
+    space or spaces joined by '+'), each once: a repeated one failed every job."""
+    from metaopt.spaces import CombinedSpace, get_space
+
+    if spaces == "all":
+        return spaces
+    members = []
+    for name in spaces.split(",") if isinstance(spaces, str) else spaces:
+        space = get_space(name)  # unknown names fail here
+        members += space.members if isinstance(space, CombinedSpace) else [space]
+    names = tuple(m.name for m in members)
+    twice = repeated(names)
+    if twice:
+        raise ValueError(f"spaces name {', '.join(map(repr, twice))} more than once "
+                         f"(spaces={spaces!r})")
+    return names
+
+
 def _outer_split(dataset, fold: int, settings: Settings):
     """Fold ``fold`` of the dataset's own splits (an OpenML task's) when it has at least
     ``settings.folds`` of them, else of a stratified K-fold: one scheme per dataset."""
@@ -355,7 +374,8 @@ def run(
     cv_folds : int
         Inner CV folds scoring each trial.
     spaces : "all" or list of str
-        Model families every method searches (comma-separated or a list).
+        Model families every method searches (comma-separated or a list; names joined
+        by '+' count as their members), each once.
     max_rows : int, optional
         Subsample larger datasets (seeded) to this many rows.
     time_limit : float, optional
@@ -419,10 +439,7 @@ def run(
     check_n_jobs(n_jobs)
     check_time_limit(time_limit)
     methods = _check_methods(methods)
-    spaces = spaces if spaces == "all" else tuple(
-        spaces.split(",") if isinstance(spaces, str) else spaces)
-    for task in ("classification", "regression"):
-        _spaces_for(spaces, task)  # unknown space names fail here
+    spaces = _check_spaces(spaces)
     training = _training_set(training_datasets)
     refs = list(suite)
     if not refs:

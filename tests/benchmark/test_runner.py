@@ -465,3 +465,19 @@ def test_methods_as_one_string_and_repeated_methods(pmlb_suite, tmp_path):
     small = {**SMALL, "budget_trials": 1}
     frame = run(pmlb_suite.select(limit=1), out, **{**small, "methods": "random, default"})
     assert set(frame["method"]) == {"random", "default"}
+
+
+def test_spaces_joined_by_plus_run_and_repeated_spaces_are_refused(pmlb_suite, tmp_path):
+    """spaces="linear+knn" (the '+' form get_space and its error message offer) and
+    "svm,svm" or "all,svm" passed the check, then every Optuna job failed ("member spaces
+    must be single spaces" / "... must be distinct")."""
+    out = tmp_path / "out"
+    for spaces in ("svm,svm", "all,svm", ["knn", "linear+knn"]):
+        with pytest.raises(ValueError, match=r"^spaces name 'knn|svm' more than once"):
+            run(pmlb_suite, out, **{**SMALL, "spaces": spaces})
+    assert not out.exists()
+    small = {**SMALL, "methods": ["random"], "budget_trials": 2}
+    frame = run(pmlb_suite.select(limit=1), out, **{**small, "spaces": "linear + knn"})
+    assert (frame["status"] == "ok").all() and set(frame["space"]) <= {"linear", "knn"}
+    # the same spaces, however written, are the same setting on a resume
+    run(pmlb_suite.select(limit=1), out, **{**small, "spaces": ["linear", "knn"]})
