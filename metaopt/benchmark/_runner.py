@@ -9,6 +9,7 @@ import math
 import numbers
 import os
 import re
+import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -282,6 +283,24 @@ def _check_cache(refs, cache_dir, download: bool) -> None:
             "(get_suite(..., cache_dir=), CLI --cache-dir), or select fewer (--limit)")
 
 
+def _prepare_out(out: str | os.PathLike) -> Path:
+    """``out`` with its ``jobs`` folder made; ``ValueError`` naming it when it is empty,
+    a file, or cannot be written (found before any job, not at the first job's end)."""
+    from metaopt.kb._store import check_writable
+
+    if not os.fspath(out):  # an unset shell variable: the current directory
+        raise ValueError("out must name a directory, got ''")
+    out = check_writable(out, "out", directory=True)
+    try:
+        (out / "jobs").mkdir(parents=True, exist_ok=True)
+        for folder in (out, out / "jobs"):
+            tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise ValueError(f"out={os.fspath(out)!r} is not writable ({exc.strerror}): give a "
+                         "directory you can write to") from None
+    return out
+
+
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text)
@@ -453,8 +472,7 @@ def run(
     _check_cache(refs, cache_dir, download)
     settings = Settings(suite.name, budget_trials, budget_seconds, folds, cv_folds, spaces,
                         max_rows, time_limit, split_seed)
-    out = Path(out)
-    (out / "jobs").mkdir(parents=True, exist_ok=True)
+    out = _prepare_out(out)
     unseen = {r.key: not _is_training(r, training) for r in refs}
     _settings_file(out, settings, {"methods": methods, "seeds": seeds, "unseen": unseen,
                                    "excluded": excluded})

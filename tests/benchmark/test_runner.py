@@ -481,3 +481,30 @@ def test_spaces_joined_by_plus_run_and_repeated_spaces_are_refused(pmlb_suite, t
     assert (frame["status"] == "ok").all() and set(frame["space"]) <= {"linear", "knn"}
     # the same spaces, however written, are the same setting on a resume
     run(pmlb_suite.select(limit=1), out, **{**small, "spaces": ["linear", "knn"]})
+
+
+def test_an_output_that_is_no_writable_directory_is_refused_before_any_work(
+        pmlb_suite, tmp_path, monkeypatch):
+    """out=FILE failed with "[Errno 20] Not a directory: 'FILE/jobs'", out="" (an unset
+    shell variable) wrote into the current directory, and a read-only out failed with
+    "[Errno 30] Read-only file system: 'out/jobs'" or, on a resume, once the first job
+    had run."""
+    import tempfile
+
+    small = {**SMALL, "methods": ["default"], "budget_trials": 1}
+    (tmp_path / "file").write_text("x")
+    for out, message in ((tmp_path / "file", r"out '.*file' is a file: give a directory"),
+                         (tmp_path / "file" / "sub", r"out '.*sub': '.*file' is a file"),
+                         ("", r"out must name a directory, got ''")):
+        with pytest.raises(ValueError, match=f"^{message}"):
+            run(pmlb_suite, out, **small)
+
+    def read_only(*args, **kwargs):  # as a read-only file system says (root writes anyway)
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"^out='ro' is not writable \(Read-only file "
+                       r"system\): give a directory you can write to$"):
+        run(pmlb_suite, "ro", **small)
+    assert not (tmp_path / "ro" / "run.json").exists()
