@@ -190,6 +190,28 @@ def _unfinished(frame: pd.DataFrame, settings: dict) -> str:
             "are not compared on the same jobs.")
 
 
+def _jobs_by(values: pd.Series, jobs: pd.Series) -> str:
+    """"A (n jobs), B (m jobs)": the jobs per value, most first."""
+    counts = jobs.groupby(values).nunique().sort_values(ascending=False)
+    return " and ".join(f"{value} ({n} job{'s' * (n > 1)})" for value, n in counts.items())
+
+
+def _provenance(frame: pd.DataFrame) -> str:
+    """Which metaopt versions, and which meta-model for the ``metaopt`` method, made the
+    results (job files of before 2026-12-05 do not say)."""
+    versions = frame["metaopt_version"].map("metaopt {}".format, na_action="ignore")
+    text = f"Produced by {_jobs_by(versions.fillna('an unknown version'), frame['job'])}."
+    if versions.nunique(dropna=False) > 1:
+        text += " Jobs of different versions are compared."
+    if versions.isna().any():
+        text += " Job files without a version were written before 2026-12-05."
+    models = frame.loc[frame["method"] == "metaopt"]
+    if not models.empty:
+        text += (" The `metaopt` method's meta-model: "
+                 + _jobs_by(models["meta_model"].fillna("unknown"), models["job"]) + ".")
+    return text
+
+
 def report(out: str | os.PathLike) -> Path:
     """Write ``report.md`` and its PNG plots into the ``benchmark run`` directory ``out``."""
     out = Path(out)
@@ -225,6 +247,7 @@ def report(out: str | os.PathLike) -> Path:
         f"spaces: {settings['spaces']}; methods: {', '.join(methods)}; "
         f"{frame['dataset_key'].nunique()} datasets, {frame['job'].nunique()} jobs."
         + _unfinished(frame, settings), "",
+        _provenance(frame), "",
         "Regret: incumbent's outer-test score, min-max normalized per (dataset, fold) over all "
         "methods (0 = best seen, 1 = worst); ranks among methods per (dataset, fold, seed, "
         "budget) where every method has an incumbent (FLAML: only at the end). Each "

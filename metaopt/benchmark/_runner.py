@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from metaopt._checks import check_int, check_n_jobs, check_time_limit, repeated
 from metaopt._isolated import callers_threads
+from metaopt._version import __version__
 from metaopt.benchmark._samplers import get_sampler_factory, quiet_optuna
 from metaopt.kb._build import _backend_context
 from metaopt.kb._design import config_id
@@ -36,10 +37,12 @@ SPECIAL_METHODS = ("default", "flaml")
 _FIXED = ("suite", "budget_trials", "budget_seconds", "folds", "cv_folds", "spaces",
           "max_rows", "time_limit", "split_seed")
 SPACE_KEY = "space"
-#: Columns of a trial record that the record of a failed job, or of a job that never
-#: had an incumbent, lacks (NaN in :func:`load_results`).
+#: Columns of a trial record that the record of a failed job, of a job that never had an
+#: incumbent, of a method other than ``metaopt`` (``meta_model``) or of a job written
+#: before 2026-12-05 (``metaopt_version``, ``meta_model``) lacks (NaN in
+#: :func:`load_results`).
 _TRIAL_COLUMNS = ("task", "n_train", "n_test", "space", "params", "cv_score", "eval_time",
-                  "elapsed", "error", "incumbent_test_score")
+                  "elapsed", "error", "incumbent_test_score", "metaopt_version", "meta_model")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,6 +212,17 @@ def _tune_flaml(job: BenchmarkJob, dataset, data, settings: Settings) -> list[di
     return rows
 
 
+def _meta_model(task: str) -> str:
+    """The shipped meta-model the ``metaopt`` method uses for ``task`` (the ``all`` one,
+    restricted to the spaces searched), named with its training time from its card."""
+    from metaopt.ranker._shipped import _models_root, model_name
+    from metaopt.spaces._registry import ALL
+
+    name = model_name(ALL, task)
+    card = json.loads((_models_root() / name / "card.json").read_text())
+    return f"{name}, trained {card['trained_at']}"
+
+
 @quiet_optuna()
 def run_job(job: BenchmarkJob, settings: Settings) -> list[dict]:
     """Load, split, tune, refit and score one job; every trial as a record.
@@ -217,7 +231,8 @@ def run_job(job: BenchmarkJob, settings: Settings) -> list[dict]:
     with ``status="job_failed"``.
     """
     base = {"job": job.name, "dataset_key": job.ref.key, "dataset": job.ref.name,
-            "method": job.method, "seed": job.seed, "fold": job.fold}
+            "method": job.method, "seed": job.seed, "fold": job.fold,
+            "metaopt_version": __version__}
     try:
         dataset = job.ref.load()
         if settings.max_rows is not None:
@@ -226,6 +241,8 @@ def run_job(job: BenchmarkJob, settings: Settings) -> list[dict]:
         data = (dataset.X.iloc[tr], dataset.y.iloc[tr], dataset.X.iloc[te], dataset.y.iloc[te])
         tune = _tune_flaml if job.method == "flaml" else _tune_optuna
         rows = tune(job, dataset, data, settings)
+        if job.method == "metaopt":
+            base["meta_model"] = _meta_model(dataset.task)
     except Exception as exc:  # a broken job is reported, the others go on
         return [{**base, "trial": 0, "status": "job_failed",
                  "error": f"{type(exc).__name__}: {exc}"}]

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import metaopt
 from metaopt.benchmark import _runner, final_table, load_results, report, run
 
 SMALL = dict(methods=["random", "tpe", "default"], budget_trials=3, seeds=1, folds=2,
@@ -508,3 +510,32 @@ def test_an_output_that_is_no_writable_directory_is_refused_before_any_work(
                        r"system\): give a directory you can write to$"):
         run(pmlb_suite, "ro", **small)
     assert not (tmp_path / "ro" / "run.json").exists()
+
+
+def test_results_and_report_say_which_metaopt_and_meta_model_made_them(pmlb_suite, tmp_path):
+    """Neither the job files nor the report said which metaopt version, nor which
+    meta-model the `metaopt` method used, produced them: results of several versions
+    mixed in one directory could not be told apart."""
+    import json
+
+    from metaopt import __version__
+
+    out = tmp_path / "out"
+    small = {**SMALL, "methods": ["random", "metaopt"], "budget_trials": 1}
+    frame = run(pmlb_suite.select(limit=1), out, **small)
+    assert (frame["metaopt_version"] == __version__).all()
+    card = json.loads((Path(metaopt.__file__).parent / "_models" / "all@classification"
+                       / "card.json").read_text())
+    model = f"all@classification, trained {card['trained_at']}"
+    assert (frame.loc[frame["method"] == "metaopt", "meta_model"] == model).all()
+    assert frame.loc[frame["method"] == "random", "meta_model"].isna().all()
+    # a job file of an older version, without the fields
+    old = next((out / "jobs").glob("*random*f0.jsonl"))
+    old.write_text("".join(json.dumps({k: v for k, v in json.loads(line).items()
+                                       if k != "metaopt_version"}) + "\n"
+                           for line in old.read_text().splitlines()))
+    text = report(out).read_text()
+    assert (f"Produced by metaopt {__version__} (3 jobs) and an unknown version (1 job). "
+            "Jobs of different versions are compared. Job files without a version were "
+            "written before 2026-12-05.") in text
+    assert f"The `metaopt` method's meta-model: {model} (2 jobs)." in text
