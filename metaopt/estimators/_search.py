@@ -58,10 +58,17 @@ from metaopt._isolated import (
     fitting,
     tested,
 )
+from metaopt._rows import (
+    check_search_rows,
+    refit_rows_warning,
+    refit_sample,
+    sampled_reserve,
+    search_sample,
+)
 from metaopt._shared import optuna_verbosity
 from metaopt._splits import checked_splitter
 from metaopt.data import validate
-from metaopt.data._dataset import check_target_present, subsample_rows, with_string_names
+from metaopt.data._dataset import check_target_present, with_string_names
 from metaopt.data._ids import warn_id_columns
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
@@ -100,23 +107,9 @@ COMPLETE = optuna.trial.TrialState.COMPLETE
 # ensemble_size="auto": rounds of ensemble selection per task, from the estimator
 # benchmark (docs/estimators.md): averaging gains R² in regression, not accuracy
 _AUTO_ENSEMBLE = {"classification": 1, "regression": 20}
-# search_rows="auto" with a time budget: the trials see this many rows per second of
-# budget, at least _AUTO_ROWS_MIN. The estimator benchmark's 10 s fits on tables of up
-# to 5,000 rows ran enough trials to win it: 500 rows per second keeps that ratio, so a
-# budget allows about as many trials whatever the table's size
-_AUTO_ROWS_PER_SECOND = 500
-_AUTO_ROWS_MIN = 10_000
 # fit time grows as rows ** exponent: 1 for most families; libsvm's kernel SVM is
 # quadratic or worse
 _FIT_TIME_EXPONENT = {"svm": 2.0}
-
-
-def _grown_sample(rows: np.ndarray, n_rows: int, n_total: int, seed: int | None) -> np.ndarray:
-    """Sorted indices of ``n_rows`` of ``n_total`` rows: the sample ``rows`` and as many
-    more drawn at random from the others."""
-    others = np.setdiff1d(np.arange(n_total), rows, assume_unique=True)
-    extra = np.random.default_rng(seed).choice(others, n_rows - len(rows), replace=False)
-    return np.sort(np.concatenate([rows, extra]))
 
 
 def _weights(sample_weight: np.ndarray | None) -> dict:
@@ -488,11 +481,7 @@ class _MetaOptSearch(BaseEstimator):
             check_n_jobs(self.n_jobs)  # 2.5 ran, 0 failed every trial with joblib's error
         if not isinstance(self.recheck, (bool, np.bool_)):  # "no" and None were taken as bools
             raise ValueError(f"recheck must be True or False, got {self.recheck!r}")
-        if self.search_rows not in ("auto", None) and (
-                not isinstance(self.search_rows, (int, np.integer))
-                or isinstance(self.search_rows, bool) or self.search_rows < 2):
-            raise ValueError("search_rows must be 'auto', None or an int >= 2, got "
-                             f"{self.search_rows!r}")
+        check_search_rows(self.search_rows)
         if not (isinstance(self.spaces, str) or (
                 isinstance(self.spaces, Sequence) and all(isinstance(n, str) for n in self.spaces))):
             raise ValueError("spaces must be 'all', a family name or a list of them "
@@ -643,14 +632,7 @@ class _MetaOptSearch(BaseEstimator):
 
     def _search_sample(self, y, seed: int | None) -> np.ndarray | None:
         """The rows the trials cross-validate on (``search_rows``), None for all."""
-        limit = self.search_rows
-        if limit == "auto":
-            limit = None if self.time_budget is None else max(
-                _AUTO_ROWS_MIN, int(_AUTO_ROWS_PER_SECOND * self.time_budget))
-        if limit is None:
-            return None
-        # stratified for a classifier, every class kept
-        return subsample_rows(pd.Series(y), self._task, int(limit), seed)
+        return search_sample(y, self._task, self.search_rows, self.time_budget, seed)
 
     def _shuffle_seed(self, X, y) -> int | None:
         """The seed of a shuffling ``cv``'s folds (:func:`metaopt._splits.fixed_shuffle`): ``random_state``,
@@ -709,11 +691,8 @@ class _MetaOptSearch(BaseEstimator):
         refit = self._refit_data(X, y, sample_weight, search, best, fold_rows, deadline)
         self.refit_rows_ = len(refit.y)
         if self.refit_rows_ < len(y):
-            warnings.warn(
-                f"time_budget={self.time_budget} s left time to refit the best configuration "
-                f"on {self.refit_rows_:,} of the {len(y):,} rows (the trials saw "
-                f"{self.search_rows_:,}); give more time to fit on all of them",
-                UserWarning, stacklevel=4)
+            warnings.warn(refit_rows_warning(self.time_budget, self.refit_rows_, len(y),
+                                             self.search_rows_), UserWarning, stacklevel=4)
         self.best_estimator_, self.ensemble_ = self._refit(
             refit.X, refit.y, search.y, space, task, refit.fit_params, study, out_of_fold,
             deadline, len(refit.y) / fold_rows if search.rows is not None else 1.0)
@@ -772,7 +751,7 @@ class _MetaOptSearch(BaseEstimator):
                 return self._refit_reserve(study)
             # after a search on a sample: a refit on all the rows may take longer than
             # the budget; the refit takes as many as half the budget has time for
-            return min(self._refit_reserve(study) * growth, self.time_budget / 2)
+            return sampled_reserve(self._refit_reserve(study) * growth, self.time_budget)
 
         def run(trial: optuna.Trial, function, *args):
             if deadline is None:
@@ -907,16 +886,12 @@ class _MetaOptSearch(BaseEstimator):
         """The rows to refit on: all of them, or after a search on a sample, as many as
         the time left allows one fit of the best configuration (its fold fit time grown
         by ``_FIT_TIME_EXPONENT``, with the refit reserve's margin), the sample at least."""
-        n_rows = len(y)
+        rows = None
         if search.rows is not None and deadline is not None:
-            per_fold = 1.5 * best.user_attrs["fit_time"]
-            left = max(deadline - time.perf_counter(), 0.0)
-            exponent = _FIT_TIME_EXPONENT.get(self.best_family_, 1.0)
-            if per_fold > 0:
-                n_rows = min(n_rows, max(len(search.y), int(
-                    fold_rows * (left / per_fold) ** (1 / exponent))))
-        rows = None if n_rows == len(y) else _grown_sample(search.rows, n_rows, len(y),
-                                                            self.random_state)
+            rows = refit_sample(search.rows, len(y), fold_rows, 1.5 * best.user_attrs["fit_time"],
+                                max(deadline - time.perf_counter(), 0.0),
+                                _FIT_TIME_EXPONENT.get(self.best_family_, 1.0),
+                                self.random_state)
         return _SearchData.of(X, y, sample_weight, None, rows)
 
     def _refit(self, X, y, y_search, space, task, fit_params, study, out_of_fold, deadline,

@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
@@ -36,6 +36,7 @@ from metaopt._fitted import (
     refuse_text_array,
     unfitted_on_error,
 )
+from metaopt._rows import check_search_rows, refit_rows_warning, refit_sample, search_sample
 from metaopt._shared import optuna_verbosity
 from metaopt._splits import checked_splitter, warn_groups_ignored
 from metaopt.data._dataset import (
@@ -54,6 +55,7 @@ from metaopt.nas._search import (
     FoldTrainer,
     make_pruner,
     objective,
+    refit_seconds,
 )
 from metaopt.ranker import MetaModel
 from metaopt.samplers import MetaSampler
@@ -67,6 +69,11 @@ def _default_prior() -> ArchitecturePrior:
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _rows_of(a: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray | None:
+    """``a[rows]``; ``a`` itself for every row (``rows`` None) or without ``a``."""
+    return a if rows is None or a is None else a[rows]
 
 
 def _is_splitter(cv: Any) -> bool:
@@ -114,6 +121,7 @@ class _BaseMetaMLP(BaseEstimator):
         device: str = "auto",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
+        search_rows: int | str | None = "auto",
     ) -> None:
         self.n_trials = n_trials
         self.time_budget = time_budget
@@ -127,6 +135,7 @@ class _BaseMetaMLP(BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.search_rows = search_rows
 
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
@@ -154,6 +163,7 @@ class _BaseMetaMLP(BaseEstimator):
               "an int >= 1")
         check("verbose", isinstance(self.verbose, numbers.Integral) and self.verbose >= 0,
               "an int >= 0 or a bool")
+        check_search_rows(self.search_rows)
 
     def _resolve_prior(self) -> ArchitecturePrior | None:
         prior = self.prior
@@ -248,14 +258,16 @@ class _BaseMetaMLP(BaseEstimator):
     # ------------------------------------------------------------------ fit
     @unfitted_on_error
     def fit(self, X, y, sample_weight=None, groups=None) -> _BaseMetaMLP:
-        """Search MLP configurations, then refit the best one on all of ``X, y``.
+        """Search MLP configurations, then refit the best one on ``X, y``.
 
         The first ``n_prior_trials`` configurations are distinct draws from the prior
         for this dataset's size; the rest come from ``MetaSampler``, whose ranker adapts
         to the trials so far (or from TPE, ``meta_model=None``). Every trial trains
         on the ``cv`` splits epoch by epoch and reports the mean validation score
         (accuracy, or R^2) so the pruner stops unpromising ones early. The best trial's
-        configuration is refitted on all rows for its best number of epochs.
+        configuration is refitted on all rows for its best number of epochs. With
+        ``search_rows``, the trials train on a sample of the rows, and with a
+        ``time_budget`` the refit on as many as the time left allows.
         ``sample_weight`` weights each row's training loss, in the search and the refit
         (the validation scores are unweighted, as in scikit-learn's searches and
         :class:`~metaopt.MetaOptClassifier`). ``groups``: the group labels of a ``cv``
@@ -284,7 +296,12 @@ class _BaseMetaMLP(BaseEstimator):
         target = self._encode_target(y)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(2**31 - 1))
-        splits = self._splits(target, seed, groups)
+        # the rows the trials see: all, or a sample (stratified for a classifier)
+        rows = search_sample(target, self._task, self.search_rows, self.time_budget, seed)
+        if rows is not None and groups is not None:
+            check_consistent_length(target, groups)
+            groups = _safe_indexing(groups, rows)
+        splits = self._splits(_rows_of(target, rows), seed, groups)
         self.device_ = resolve_device(self.device)
         prior = self._resolve_prior()
         if prior is not None and self.n_prior_trials > prior.n_pool:
@@ -297,8 +314,10 @@ class _BaseMetaMLP(BaseEstimator):
         say(f"{X.shape[0]:,} x {X.shape[1]} preprocessed")
         # X itself (float64 already: .astype(np.float64) was a second full copy, 400 MB on
         # 1,000,000 x 50); each fold keeps float32 tensors of its standardised rows
-        trainer = FoldTrainer(X, target, self._task, splits, self.device_, seed,
-                              sample_weight)
+        if rows is not None:
+            say(f"the trials train on a sample of {len(rows):,} rows")
+        trainer = FoldTrainer(_rows_of(X, rows), _rows_of(target, rows), self._task, splits,
+                              self.device_, seed, _rows_of(sample_weight, rows))
         trainer.progress = None if not self.verbose else (
             lambda message: say(f"trial {len(study.trials) - 1}: {message}"))
         say(f"{len(splits)} fold(s) ready")
@@ -319,17 +338,33 @@ class _BaseMetaMLP(BaseEstimator):
             enqueue_next(study, None)
             start = time.perf_counter()
             study.optimize(objective(trainer, self._task, self.max_epochs,
-                                     self.n_iter_no_change, deadline),
+                                     self.n_iter_no_change, deadline,
+                                     None if rows is None else len(y), self.time_budget),
                            n_trials=self.n_trials, callbacks=[enqueue_next],
                            timeout=None if deadline is None else max(deadline - start, 0.0))
             self.search_time_ = time.perf_counter() - start
-        del trainer  # its folds' tensors (600 MB on 1,000,000 x 50) are not the refit's
         done = study.get_trials(deepcopy=False,
                                 states=(optuna.trial.TrialState.COMPLETE,))
         if not done:
             raise ValueError(f"no trial completed within the budget (n_trials="
-                             f"{self.n_trials}, time_budget={self.time_budget}); raise it")
+                             f"{self.n_trials}, time_budget={self.time_budget}); raise it, "
+                             f"or give fewer rows to the trials (search_rows=, now "
+                             f"{trainer.n_rows:,})")
         best = study.best_trial
+        refit_rows = None  # every row
+        if rows is not None and deadline is not None:
+            # as many as the time left allows a refit of the best (its epochs on the
+            # sample, per row)
+            attrs = best.user_attrs
+            refit_rows = refit_sample(rows, len(y), len(rows), refit_seconds(
+                trainer, attrs["seconds"], attrs["epochs"], attrs["best_epoch"]),
+                max(deadline - time.perf_counter(), 0.0), seed=seed)
+        del trainer  # its folds' tensors (600 MB on 1,000,000 x 50) are not the refit's
+        self.search_rows_ = len(y) if rows is None else len(rows)
+        self.refit_rows_ = len(y) if refit_rows is None else len(refit_rows)
+        if self.refit_rows_ < len(y):
+            warnings.warn(refit_rows_warning(self.time_budget, self.refit_rows_, len(y),
+                                             self.search_rows_), UserWarning, stacklevel=3)
         self.study_ = study
         self.best_params_ = dict(best.params)
         self.best_score_ = float(best.value)
@@ -338,13 +373,14 @@ class _BaseMetaMLP(BaseEstimator):
                                           for t in study.trials)) * len(splits)
         # the refit stops on time too, within an epoch if need be (its weights so far)
         left = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
-        say(f"refitting trial {best.number} on {len(X):,} rows for {self.best_epoch_} "
-            f"epoch(s)" + ("" if left is None else f", {left:.1f} s left"))
+        say(f"refitting trial {best.number} on {self.refit_rows_:,} rows for "
+            f"{self.best_epoch_} epoch(s)" + ("" if left is None else f", {left:.1f} s left"))
         self.best_estimator_ = self._final_model(
             **self.best_params_, max_epochs=self.best_epoch_, validation_fraction=0.0,
             n_iter_no_change=self.best_epoch_, device=self.device, random_state=seed,
             time_budget=left,
-        ).fit(X, y, sample_weight=sample_weight)
+        ).fit(_rows_of(X, refit_rows), _rows_of(y, refit_rows),
+              sample_weight=_rows_of(sample_weight, refit_rows))
         say("refit done" + (" (stopped by the time budget)"
                             if self.best_estimator_.out_of_time_ else ""))
         return self
@@ -474,11 +510,20 @@ _PARAMS_DOC = """
         Seeds the splits, the prior's draws, the sampler and the training.
     verbose : int or bool, default=0
         > 0 (or True) shows Optuna's per-trial log.
+    search_rows : int, "auto" or None, default="auto"
+        Rows the trials train and validate on, as in
+        :class:`~metaopt.MetaOptClassifier`: a table with more is searched on a random
+        sample (stratified for a classifier, every class kept), and the best is refitted
+        on all the rows, or with ``time_budget`` on as many as the time left allows (its
+        epochs' time on the sample, per row; never fewer than the sample; a warning says
+        so). ``"auto"``: with ``time_budget``, 500 rows per second of it, at least
+        10,000; without, all rows. None: all rows.
 """
 
 _ATTRS_DOC = """
     best_estimator_ : MLPClassifier or MLPRegressor
-        The best configuration refitted on all rows for its best epoch count.
+        The best configuration refitted (on ``refit_rows_`` rows) for its best epoch
+        count.
     best_params_ : dict
         Its ``mlp``-space parameters (``max_epochs`` excluded: see ``best_epoch_``).
     best_score_ : float
@@ -489,6 +534,8 @@ _ATTRS_DOC = """
     n_epochs_searched_ : int
         Epochs trained during the search, summed over trials and folds.
     search_time_ : float
+    search_rows_, refit_rows_ : int
+        Rows the trials trained and validated on, and rows the refit trained on.
     meta_features_ : pandas.Series
         The dataset's meta-features (:func:`metaopt.metafeatures.compute`), which the
         prior (sizes only) and the meta-model are conditioned on.

@@ -14,6 +14,7 @@ import torch
 from sklearn.metrics import accuracy_score, r2_score
 from torch import nn
 
+from metaopt._rows import sampled_reserve
 from metaopt.meta._losses import seeded
 from metaopt.nas._mlp import build_mlp, train_epoch, unit_mean_weights
 from metaopt.spaces import get_space
@@ -146,6 +147,7 @@ class FoldTrainer:
         #: ``progress(message)``: told every :data:`PROGRESS_EVERY` seconds within an epoch
         self.progress: Callable[[str], None] | None = None
         self.n_out = int(y.max()) + 1 if task == "classification" else 1
+        self.n_rows = len(y)
         # rows one epoch of all folds trains on, and per row of the whole data (a refit's
         # epoch)
         self.rows_per_fold_epoch = sum(len(tr) for tr, _ in splits)
@@ -252,15 +254,17 @@ class FoldTrainer:
                           seconds=time.perf_counter() - start)
 
 
-def refit_seconds(trainer: FoldTrainer, seconds: float, epochs: int, best_epoch: int) -> float:
-    """Estimated wall time of refitting a configuration on all rows for its best number
-    of epochs (at least one), from how long its ``epochs`` on the folds took
-    (``seconds``; ``epochs`` may count a part of one), plus the refit's own
-    standardisation and copies of all rows (as long as one fold's took: 1.3 s on
-    1,000,000 x 50, which the estimate once missed)."""
+def refit_seconds(trainer: FoldTrainer, seconds: float, epochs: int, best_epoch: int,
+                  rows: int | None = None) -> float:
+    """Estimated wall time of refitting a configuration on the trainer's rows (or on
+    ``rows`` rows: the time is per row) for its best number of epochs (at least one), from
+    how long its ``epochs`` on the folds took (``seconds``; ``epochs`` may count a part of
+    one), plus the refit's own standardisation and copies of the rows (as long as one
+    fold's took: 1.3 s on 1,000,000 x 50, which the estimate once missed)."""
     per_epoch = seconds / epochs if epochs > 0 else 0.0
-    return (per_epoch / trainer.rows_per_epoch * max(best_epoch, 1)
-            + trainer.refit_setup_seconds)
+    estimate = (per_epoch / trainer.rows_per_epoch * max(best_epoch, 1)
+                + trainer.refit_setup_seconds)
+    return estimate if rows is None else estimate * rows / trainer.n_rows
 
 
 # the "stopped" user attribute of a trial the time budget ended before it trained, and
@@ -270,14 +274,17 @@ OUT_OF_TIME = "time budget"
 
 
 def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
-              deadline: float | None = None) -> Callable[[optuna.trial.Trial], float]:
+              deadline: float | None = None, refit_rows: int | None = None,
+              time_budget: float | None = None) -> Callable[[optuna.trial.Trial], float]:
     """Optuna objective: sample (or take the enqueued) ``mlp`` configuration, train it
     with pruning, return the best mean validation score (higher is better).
 
     With a ``deadline`` (a ``time.perf_counter()`` value), training stops before an
     epoch that would leave no time to refit the best configuration so far before it
     (its best score so far counts), and stops the study: the next trial's first epoch
-    would take that time (a trial that would start with no time left stops it too)."""
+    would take that time (a trial that would start with no time left stops it too).
+    ``refit_rows``: the trainer has a sample of the rows and the refit this many, its
+    time then kept at most half the ``time_budget`` (:func:`metaopt._rows.sampled_reserve`)."""
 
     def run(trial: optuna.trial.Trial) -> float:
         params = suggest_mlp(trial, task)
@@ -304,7 +311,10 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
             if incumbent is not None and incumbent.value >= score:
                 best = incumbent.user_attrs
                 seconds, epochs, best_epoch = best["seconds"], best["epochs"], best["best_epoch"]
-            reserve = refit_seconds(trainer, seconds, epochs, best_epoch) if epochs else 0.0
+            reserve = refit_seconds(trainer, seconds, epochs, best_epoch,
+                                    refit_rows) if epochs else 0.0
+            if refit_rows is not None:
+                reserve = sampled_reserve(reserve, time_budget)
             return time.perf_counter() + next_epoch >= deadline - reserve
 
         if deadline is not None and out_of_time(0.0, 0, 0):

@@ -1,0 +1,70 @@
+"""``search_rows``: the rows a time-budgeted search's trials see, and the rows its refit
+takes (``MetaOptClassifier`` / ``MetaOptRegressor`` and ``MetaMLPClassifier`` /
+``MetaMLPRegressor``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from metaopt.data._dataset import subsample_rows
+
+# search_rows="auto" with a time budget: the trials see this many rows per second of
+# budget, at least AUTO_ROWS_MIN. The estimator benchmark's 10 s fits on tables of up
+# to 5,000 rows ran enough trials to win it: 500 rows per second keeps that ratio, so a
+# budget allows about as many trials whatever the table's size
+AUTO_ROWS_PER_SECOND = 500
+AUTO_ROWS_MIN = 10_000
+
+
+def check_search_rows(search_rows) -> None:
+    """Refuse a ``search_rows`` that is not ``"auto"``, None or an int >= 2."""
+    if search_rows not in ("auto", None) and (
+            not isinstance(search_rows, (int, np.integer))
+            or isinstance(search_rows, bool) or search_rows < 2):
+        raise ValueError("search_rows must be 'auto', None or an int >= 2, got "
+                         f"{search_rows!r}")
+
+
+def search_sample(y, task: str, search_rows, time_budget: float | None,
+                  seed: int | None) -> np.ndarray | None:
+    """Sorted indices of the rows the trials see (stratified for a classifier, every
+    class kept: :func:`~metaopt.data._dataset.subsample_rows`), None for all of them."""
+    limit = search_rows
+    if limit == "auto":
+        limit = None if time_budget is None else max(
+            AUTO_ROWS_MIN, int(AUTO_ROWS_PER_SECOND * time_budget))
+    if limit is None:
+        return None
+    return subsample_rows(pd.Series(y), task, int(limit), seed)
+
+
+def sampled_reserve(seconds: float, time_budget: float) -> float:
+    """The refit's reserve while the trials run on a sample: ``seconds``, a fit on all
+    the rows, at most half the budget (the refit then takes as many as it has time for)."""
+    return min(seconds, time_budget / 2)
+
+
+def refit_sample(sample: np.ndarray, n_total: int, rows: float, seconds: float,
+                 left: float, exponent: float = 1.0, seed: int | None = None
+                 ) -> np.ndarray | None:
+    """Sorted indices of the rows to refit on after a search on ``sample``: as many of
+    the ``n_total`` as ``left`` seconds allow, a fit on ``rows`` rows taking ``seconds``
+    (growing as rows ** ``exponent``), never fewer than the sample, which they hold, and
+    more drawn at random; None for all of them."""
+    n_rows = n_total
+    if seconds > 0:
+        n_rows = min(n_total, max(len(sample), int(rows * (left / seconds) ** (1 / exponent))))
+    if n_rows == n_total:
+        return None
+    others = np.setdiff1d(np.arange(n_total), sample, assume_unique=True)
+    extra = np.random.default_rng(seed).choice(others, n_rows - len(sample), replace=False)
+    return np.sort(np.concatenate([sample, extra]))
+
+
+def refit_rows_warning(time_budget: float, refit_rows: int, n_rows: int,
+                       search_rows: int) -> str:
+    """What the warning of a refit on fewer than all the rows says."""
+    return (f"time_budget={time_budget} s left time to refit the best configuration "
+            f"on {refit_rows:,} of the {n_rows:,} rows (the trials saw "
+            f"{search_rows:,}); give more time to fit on all of them")
