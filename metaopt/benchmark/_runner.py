@@ -395,6 +395,8 @@ def run(
     Parameters
     ----------
     suite : metaopt.data.Suite
+        From :func:`~metaopt.data.get_suite` (a name alone is refused with a
+        ``TypeError``).
     out : path
         Results directory; an existing one is resumed (same settings required).
     methods : list of str, or str
@@ -448,8 +450,18 @@ def run(
     pandas.DataFrame
         Every trial of every finished job of ``out`` (see :func:`load_results`).
     """
-    from metaopt.data.suites import _check_cache_dir, _check_suite_arguments
+    from metaopt.data.suites import (
+        _LOCAL_SUITES,
+        Suite,
+        _check_cache_dir,
+        _check_suite_arguments,
+    )
 
+    if not isinstance(suite, Suite):  # a name failed with "'str' object has no attribute"
+        how = (f" get_suite({suite!r}{', root=...' if suite in _LOCAL_SUITES else ''}) "
+               "gives it," if isinstance(suite, str) else "")
+        raise TypeError(f"suite must be a metaopt.data.Suite:{how} got the "
+                        f"{type(suite).__name__} {suite!r}")
     # cache_dir or download with a local suite, a cache_dir other than the suite's:
     # refused before any work
     _check_suite_arguments(suite.name, None, cache_dir, download)

@@ -539,3 +539,13 @@ def test_results_and_report_say_which_metaopt_and_meta_model_made_them(pmlb_suit
             "Jobs of different versions are compared. Job files without a version were "
             "written before 2026-12-05.") in text
     assert f"The `metaopt` method's meta-model: {model} (2 jobs)." in text
+
+
+def test_a_suite_name_instead_of_a_suite_says_how_to_get_one(tmp_path):
+    """run("pmlb-classification", out) failed with "AttributeError: 'str' object has no
+    attribute 'name'"."""
+    with pytest.raises(TypeError, match=r"^suite must be a metaopt\.data\.Suite: "
+                       r"get_suite\('pmlb-classification', root=\.\.\.\) gives it, got the "
+                       r"str 'pmlb-classification'$"):
+        run("pmlb-classification", tmp_path / "out", **SMALL)
+    assert not (tmp_path / "out").exists()
