@@ -710,11 +710,13 @@ class MetaSampler(BaseSampler):
         if score is not None and self._worst_value is not None:
             score = max(score, sign * self._worst_value)  # a diverged fit's -inf too
         if score is not None and np.isfinite(score):
-            # claimed values, overridden by what the objective really used where the
-            # space can take it (or the whole trial when another sampler or
-            # enqueue_trial produced it)
-            ran = t.params if params is None else self._in_space(t.params)
-            config = self._as_config({**(params or {}), **ran})
+            # what the objective used (the whole trial when another sampler or
+            # enqueue_trial produced it); the claim's value where the space cannot take
+            # it; the space's default for a parameter never asked for, which the
+            # objective set itself (the claim's value never ran)
+            ran = t.params if params is None else {
+                **{n: v for n, v in params.items() if n in t.params}, **self._in_space(t.params)}
+            config = self._as_config(ran)
             if config is None:
                 return None
             violation = _violation(t)

@@ -1173,6 +1173,29 @@ def test_infeasible_trials_score_below_every_feasible_one():
     assert max(infeasible) < min(feasible), observed
 
 
+def test_parameters_never_asked_for_are_observed_at_their_defaults():
+    """An objective tuning 2 of the random forest's 5 parameters (the rest as scikit-learn
+    sets them): the ranker was told the claim's n_estimators, bootstrap and max_samples,
+    which never ran; it now sees the space's defaults, as for an enqueued trial."""
+    from metaopt.spaces import get_space
+
+    space = get_space("random_forest")
+    own = space.distributions("classification")
+
+    def subset(trial: optuna.Trial) -> float:
+        leaf = trial._suggest("min_samples_leaf", own["min_samples_leaf"])
+        features = trial._suggest("max_features", own["max_features"])
+        return -np.log(leaf) + (features == "sqrt")
+
+    sampler = MetaSampler(space="random_forest", seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(subset, n_trials=5)
+    default = space.default("classification")
+    for params, _ in sampler._observed(study)[0]:
+        assert {n: params.get(n) for n in ("n_estimators", "bootstrap", "max_samples")} == {
+            n: default[n] for n in ("n_estimators", "bootstrap", "max_samples")}, params
+
+
 def test_a_combined_model_without_the_studys_families_is_refused(tmp_path):
     """A user's 'linear+knn' model on a study whose "space" parameter chooses svm or knn
     (space=None) was used unrestricted: it never proposed svm and skipped its linear
