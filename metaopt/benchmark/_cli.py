@@ -62,8 +62,14 @@ def register(subparsers) -> None:
     _surrogate_options(q, methods)
     q.set_defaults(func=_cmd_yahpo)
 
-    q = sub.add_parser("run", help="tune real models on a suite, one job per "
-                       "(dataset, method, seed, fold); resumable")
+    q = sub.add_parser(
+        "run", help="tune real models on a suite, one job per (dataset, method, seed, fold); "
+        "resumable",
+        description="Tune real models on a dataset suite: each (dataset, method, seed, outer "
+        "fold) is a job that tunes on the outer-train part, scoring trials by inner CV, and "
+        "scores each incumbent on the outer-test part. Finished jobs are kept in --out: the "
+        "same command resumes an interrupted run, and more methods or seeds can be added. "
+        "Then `metaopt benchmark report --out DIR`.")
     q.add_argument("--suite", required=True, help="suite name (see `metaopt suites`)")
     q.add_argument("--root", help="directory of a local suite (e.g. a PMLB copy)")
     q.add_argument("--cache-dir", help="OpenML cache directory, for an OpenML suite")
@@ -76,12 +82,14 @@ def register(subparsers) -> None:
     budget = q.add_mutually_exclusive_group(required=True)
     budget.add_argument("--budget-trials", type=int, help="trials per job")
     budget.add_argument("--budget-seconds", type=float, help="seconds of tuning per job")
-    q.add_argument("--seeds", type=int, default=1)
-    q.add_argument("--folds", type=int, default=3, help="outer folds per dataset")
-    q.add_argument("--cv-folds", type=int, default=3, help="inner CV folds")
+    q.add_argument("--seeds", type=int, default=1,
+                   help="seeds 0..SEEDS-1 per (dataset, method, fold) (default 1)")
+    q.add_argument("--folds", type=int, default=3, help="outer folds per dataset (default 3)")
+    q.add_argument("--cv-folds", type=int, default=3,
+                   help="inner CV folds scoring each trial (default 3)")
     q.add_argument("--spaces", default="all", help="'all' or space names, comma-separated (or joined by '+'), each once")
     q.add_argument("--max-rows", type=int, help="subsample larger datasets (seeded)")
-    q.add_argument("--time-limit", type=float, default=300.0, help="seconds per trial")
+    q.add_argument("--time-limit", type=float, default=300.0, help="seconds per trial (default 300)")
     q.add_argument("--limit", type=int,
                    help="only the LIMIT smallest datasets of the suite (rows x columns, where "
                         "known; suite order otherwise): a quick run")
@@ -97,7 +105,7 @@ def register(subparsers) -> None:
                    help="skip the datasets the shipped meta-model was trained on")
     q.add_argument("--training-datasets", metavar="FILE",
                    help="text file of training dataset keys/names (default: the meta-model's)")
-    q.add_argument("--no-progress", action="store_true")
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
     q.set_defaults(func=_cmd_run)
 
     q = sub.add_parser("report", help="Markdown report and PNG plots of a `run` directory")

@@ -271,3 +271,20 @@ def test_damaged_run_files_are_named(pmlb_root, tmp_path, capsys):
         path.write_text(original)
     assert (out / "run.json").read_text() == settings
     assert main(["benchmark", "report", "--out", str(out)]) == 0
+
+
+def test_run_help_describes_every_option_and_its_default(capsys):
+    """`benchmark run --help` had no description, --seeds and --no-progress no help, and
+    left out the defaults of --seeds, --folds, --cv-folds and --time-limit."""
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["benchmark", "run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "Tune real models on a dataset suite" in text
+    for expected in ("--seeds SEEDS seeds 0..SEEDS-1 per (dataset, method, fold) (default 1)",
+                     "--folds FOLDS outer folds per dataset (default 3)",
+                     "--cv-folds CV_FOLDS inner CV folds scoring each trial (default 3)",
+                     "--time-limit TIME_LIMIT seconds per trial (default 300)",
+                     "--no-progress no progress bar"):
+        assert expected in text, expected
