@@ -214,7 +214,7 @@ def _cmd_yahpo(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from metaopt.benchmark._report import final_table
+    from metaopt.benchmark._report import final_table, final_table_legend
     from metaopt.benchmark._runner import _is_training, _training_set, run
     from metaopt.data import get_suite
     from metaopt.data.suites import _check_suite_arguments
@@ -252,6 +252,7 @@ def _cmd_run(args) -> int:
             return 128 + int(guard.signum or signal.SIGINT)
     print(f"{frame['job'].nunique()} jobs in {args.out} ({time.perf_counter() - start:.0f} s)")
     print(final_table(frame).to_string())
+    print(final_table_legend(frame))
     print(f"next: metaopt benchmark report --out {args.out}")
     return 0
 

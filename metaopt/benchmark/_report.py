@@ -19,6 +19,7 @@ from metaopt.benchmark._metrics import (
 )
 from metaopt.benchmark._plots import plot_curves
 from metaopt.benchmark._runner import load_results, read_settings
+from metaopt.kb._evaluate import DEFAULT_SCORING
 
 _TIE = 1e-6  # test scores closer than this are a tie
 
@@ -119,7 +120,24 @@ def final_table(frame: pd.DataFrame) -> pd.DataFrame:
     table = table.reindex(jobs["method"].unique())  # methods whose every job failed
     table["failed_jobs"] = (jobs["status"] == "job_failed").groupby(jobs["method"]).sum()
     table["no_model_jobs"] = _no_model(frame).groupby("method")["job"].nunique()
-    return table.fillna({"jobs": 0, "failed_jobs": 0, "no_model_jobs": 0}).round(4)
+    counts = {"jobs": int, "failed_jobs": int, "no_model_jobs": int}
+    return table.fillna(dict.fromkeys(counts, 0)).astype(counts).round(4)
+
+
+_METRIC_NAMES = {"accuracy": "accuracy", "r2": "R²"}
+
+
+def final_table_legend(frame: pd.DataFrame) -> str:
+    """What the columns of :func:`final_table` are (the test metric from the tasks)."""
+    tasks = sorted(frame["task"].dropna().unique())
+    names = [_METRIC_NAMES.get(DEFAULT_SCORING[t], DEFAULT_SCORING[t]) for t in tasks]
+    if len(tasks) > 1:
+        names = [f"{name} ({task})" for name, task in zip(names, tasks, strict=True)]
+    metric = " / ".join(names)
+    return (f"test_score: mean final outer-test {metric or 'score'} of the jobs with a "
+            "model; trials and seconds (of tuning, refits not counted): mean per job; jobs: "
+            "jobs that ran; failed_jobs: jobs that failed as a whole; no_model_jobs: jobs "
+            "that ran but where no trial gave a model.")
 
 
 def win_tie_loss(frame: pd.DataFrame) -> pd.DataFrame:
@@ -265,7 +283,7 @@ def report(out: str | os.PathLike) -> Path:
         if len(methods) > 1 else "(one method)", "",
         "## Win / tie / loss per dataset (row vs column, final test score)", "",
         markdown_table(win_tie_loss(frame)), "",
-        "## Final test score, trials and time per job", "",
+        "## Final test score, trials and time per job", "", final_table_legend(frame), "",
         markdown_table(final_table(frame)), "",
         "## Datasets", "",
         (f"Unseen by the meta-model: {sum(known.values())} of {len(known)} "

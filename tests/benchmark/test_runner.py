@@ -549,3 +549,23 @@ def test_a_suite_name_instead_of_a_suite_says_how_to_get_one(tmp_path):
                        r"str 'pmlb-classification'$"):
         run("pmlb-classification", tmp_path / "out", **SMALL)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_final_table_says_what_its_columns_are(pmlb_suite, tmp_path):
+    """Neither the report nor `benchmark run` said that test_score is accuracy (R² for
+    regression) nor what seconds measure, and the job counts read 0.0 (floats)."""
+    from metaopt.benchmark._report import final_table_legend
+
+    frame = run(pmlb_suite.select(limit=1), tmp_path,
+                **{**SMALL, "methods": ["default"], "budget_trials": 1})
+    table = final_table(frame)
+    for column in ("jobs", "failed_jobs", "no_model_jobs"):
+        assert pd.api.types.is_integer_dtype(table[column]), column
+    legend = final_table_legend(frame)
+    assert legend.startswith("test_score: mean final outer-test accuracy of the jobs "
+                             "with a model;")
+    assert final_table_legend(frame.assign(task="regression")).startswith(
+        "test_score: mean final outer-test R² of")
+    text = report(tmp_path).read_text()
+    assert f"{legend}\n\n| method | test_score |" in text
+    assert "| default | " in text and " | 2 | 0 | 0 |" in text
