@@ -986,6 +986,12 @@ class MetaSampler(BaseSampler):
 
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState,
                     values: Sequence[float] | None) -> None:
+        source = trial.system_attrs.get(_SOURCE)
+        if source and _claim_of(trial) and self._known and self._known.isdisjoint(trial.params):
+            # another branch of a conditional objective: the label said it ran the claim
+            study._storage.set_trial_system_attr(
+                trial._trial_id, _SOURCE, f"not run (the trial set none of the space's "
+                f"parameters): {source}")
         self._fallback.after_trial(study, trial, state, values)
 
     @property

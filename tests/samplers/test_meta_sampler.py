@@ -1235,7 +1235,7 @@ def test_a_conditional_objective_whose_first_trial_took_the_other_branch(pmlb_ro
     handed every later trial to the fallback, svm trials included (3 of 4 seeds). Now
     the svm trials get the meta-model's configurations once one has run; a knn trial's
     claim is neither scored (its accuracy went to an svm configuration it never ran)
-    nor taken."""
+    nor taken, and its label says it did not run (it read as a portfolio pick)."""
     from sklearn.model_selection import cross_val_score
 
     from metaopt.data import LocalSource
@@ -1268,6 +1268,10 @@ def test_a_conditional_objective_whose_first_trial_took_the_other_branch(pmlb_ro
     observed, claimed = sampler._observed(study)
     assert sorted(s for _, s in observed) == sorted(t.value for t in svm_trials)
     assert claimed == []
+    # a knn trial's label said it ran its claim ("portfolio pick 1")
+    for t in study.trials:
+        if t.params["classifier"] == "knn" and "metaopt:source" in t.system_attrs:
+            assert t.system_attrs["metaopt:source"].startswith("not run"), t.system_attrs
 
 
 def _svr_objective(pmlb_root):
