@@ -23,12 +23,14 @@ def plot_curves(
     methods: Sequence[str] | None = None,
     title: str = "",
     ylabel: str = "mean normalized regret",
+    xlabel: str | None = None,
     limits: tuple[float, float] | None = (0.0, 1.0),
 ) -> Path:
     """Write a PNG of ``value`` vs ``x`` per method: mean over tasks and 95% t-band.
 
     Seeds and folds are averaged within a task first, so the band reflects tasks; the
-    band is clipped to ``limits`` (the range ``value`` can take). Drawn on a figure of
+    band is clipped to ``limits`` (the range ``value`` can take); ``xlabel`` defaults to
+    ``x``. Drawn on a figure of
     its own, not through pyplot: the caller's backend and open figures are left alone.
     """
     from matplotlib.figure import Figure
@@ -60,7 +62,7 @@ def plot_curves(
     ax.set_xticks(ticks if len(ticks) <= 12 else ticks[:: len(ticks) // 10 + 1])
     ax.xaxis.set_major_formatter(ScalarFormatter())
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel(x.replace("_", " "))
+    ax.set_xlabel(xlabel or x.replace("_", " "))
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, which="major", alpha=0.3)

@@ -246,9 +246,9 @@ def report(out: str | os.PathLike) -> Path:
     # a method whose every job failed has no curve (its jobs are listed as failed)
     methods = [m for m in settings["methods"] if m in set(curve["method"])]
     unit = "trials" if settings.get("budget_trials") else "seconds"
-    plot_curves(curve, out / "regret.png", methods=methods, x="budget",
+    plot_curves(curve, out / "regret.png", methods=methods, x="budget", xlabel=unit,
                 title=f"{settings['suite']}: incumbent test regret", ylabel="normalized regret")
-    plot_curves(curve, out / "rank.png", value="rank", methods=methods,
+    plot_curves(curve, out / "rank.png", value="rank", methods=methods, xlabel=unit,
                 title=f"{settings['suite']}: mean rank (1 = best)", ylabel="mean rank",
                 limits=(1.0, float(len(methods))))
     final = curve[curve["budget"] == curve["budget"].max()]

@@ -569,3 +569,21 @@ def test_the_final_table_says_what_its_columns_are(pmlb_suite, tmp_path):
     text = report(tmp_path).read_text()
     assert f"{legend}\n\n| method | test_score |" in text
     assert "| default | " in text and " | 2 | 0 | 0 |" in text
+
+
+def test_report_plots_name_the_budgets_unit(pmlb_suite, tmp_path, monkeypatch):
+    """regret.png and rank.png labelled their x axis "budget", not trials or seconds."""
+    from matplotlib.figure import Figure
+
+    labels = {}
+    save = Figure.savefig
+
+    def savefig(fig, path, *args, **kwargs):
+        labels[Path(path).name] = fig.axes[0].get_xlabel()
+        return save(fig, path, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    small = {**SMALL, "methods": ["random", "default"], "budget_trials": 2}
+    run(pmlb_suite.select(limit=1), tmp_path, **small)
+    report(tmp_path)
+    assert labels == {"regret.png": "trials", "rank.png": "trials"}
