@@ -250,9 +250,16 @@ def _cmd_run(args) -> int:
             print(f"metaopt benchmark run: interrupted: {n} finished job(s) kept in "
                   f"{args.out}; run the same command again to resume", file=sys.stderr)
             return 128 + int(guard.signum or signal.SIGINT)
-    print(f"{frame['job'].nunique()} jobs in {args.out} ({time.perf_counter() - start:.0f} s)")
+    n_jobs, ran = frame["job"].nunique(), frame.attrs["jobs_run"]
+    print(f"{n_jobs} jobs in {args.out}: {ran} run now, {n_jobs - ran} kept from an earlier "
+          f"run ({time.perf_counter() - start:.0f} s)")
     print(final_table(frame).to_string())
     print(final_table_legend(frame))
+    failed = frame.loc[frame["status"] == "job_failed", ["job", "error"]]
+    if len(failed):
+        print(f"{len(failed)} job{'s' * (len(failed) > 1)} failed as a whole, such as "
+              f"{failed['job'].iloc[0]}: {failed['error'].iloc[0]}; `metaopt benchmark "
+              "report` lists them, and --retry-failed runs them again once the cause is fixed")
     print(f"next: metaopt benchmark report --out {args.out}")
     return 0
 

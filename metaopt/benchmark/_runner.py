@@ -448,7 +448,8 @@ def run(
     Returns
     -------
     pandas.DataFrame
-        Every trial of every finished job of ``out`` (see :func:`load_results`).
+        Every trial of every finished job of ``out`` (see :func:`load_results`);
+        ``attrs["jobs_run"]``: how many of them this call ran (the others were kept).
     """
     from metaopt.data.suites import (
         _LOCAL_SUITES,
@@ -518,7 +519,9 @@ def run(
             _write_atomic(out / "jobs" / f"{name}.jsonl",
                           "".join(json.dumps(r, default=str) + "\n" for r in rows))
             bar.update()
-    return load_results(out)
+    frame = load_results(out)
+    frame.attrs["jobs_run"] = len(pending)
+    return frame
 
 
 def _finished(path: Path, retry_failed: bool) -> bool:

@@ -288,3 +288,29 @@ def test_run_help_describes_every_option_and_its_default(capsys):
                      "--time-limit TIME_LIMIT seconds per trial (default 300)",
                      "--no-progress no progress bar"):
         assert expected in text, expected
+
+
+def test_run_says_how_many_jobs_ran_now_and_why_jobs_failed(pmlb_root, tmp_path, capsys,
+                                                             monkeypatch):
+    """The closing line counted every job of --out ("2 jobs in out"), also those kept
+    from an earlier run, and jobs that failed as a whole showed only as a count."""
+    from metaopt.benchmark import _runner
+
+    split = _runner._outer_split
+
+    def fold_1_fails(dataset, fold, settings):
+        if fold == 1:
+            raise ValueError("n_splits=2 cannot be greater than the number of members")
+        return split(dataset, fold, settings)
+
+    monkeypatch.setattr(_runner, "_outer_split", fold_1_fails)
+    out = tmp_path / "out"
+    assert main([*_run_args(pmlb_root, out), "--budget-trials", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert f"2 jobs in {out}: 2 run now, 0 kept from an earlier run" in printed
+    job = "pmlb_analcatdata_happiness__default__s0__f1"
+    assert (f"1 job failed as a whole, such as {job}: ValueError: n_splits=2 cannot be "
+            "greater than the number of members; `metaopt benchmark report` lists them, and "
+            "--retry-failed runs them again once the cause is fixed") in printed
+    assert main([*_run_args(pmlb_root, out), "--budget-trials", "1"]) == 0
+    assert f"2 jobs in {out}: 0 run now, 2 kept from an earlier run" in capsys.readouterr().out
