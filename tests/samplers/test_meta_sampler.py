@@ -1156,8 +1156,9 @@ def test_a_choice_fixed_by_a_wrapping_sampler_narrows_the_proposals():
 
 def test_infeasible_trials_score_below_every_feasible_one():
     """trial.set_constraint (or a constraints_func of the fallback): the ranker took an
-    infeasible trial's value as it was, so it chased an infeasible incumbent (on sonar,
-    80 of 102 trials after the warm start broke C <= 1; now 65)."""
+    infeasible trial's value as it was, so it chased an infeasible incumbent (svm space
+    on sonar, heart_statlog and breast_w: 80 of 102 trials after the warm start broke
+    C <= 1; now 65)."""
     def constrained(trial: optuna.Trial) -> float:
         score = _svm_score(trial)
         trial.set_constraint("C_at_most_1", trial.params["C"] - 1.0)
