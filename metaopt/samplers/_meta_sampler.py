@@ -531,7 +531,9 @@ class MetaSampler(BaseSampler):
             warnings.warn(
                 f"MetaSampler: the objective's parameters {sorted(proposed_for.params)} are "
                 f"none of space {self._space_name!r}'s {sorted(known)}; trials use the "
-                "fallback sampler until one sets a parameter of the space", stacklevel=4)
+                "fallback sampler until one sets a parameter of the space (the meta-model "
+                "knows parameters by these names only: metaopt.spaces.get_space("
+                f"{self._space_name!r}).sample(trial, task) asks for them)", stacklevel=4)
         return False
 
     def _match_task(self, study: Study) -> None:
@@ -597,7 +599,9 @@ class MetaSampler(BaseSampler):
         if best is None or overlap[best] == 0:
             warnings.warn(
                 f"MetaSampler: the study's parameters {sorted(names)} match no shipped "
-                f"meta-model {shipped_spaces()}; every trial uses the fallback sampler",
+                f"meta-model {shipped_spaces()}; every trial uses the fallback sampler (a "
+                "meta-model knows parameters by its space's names only: metaopt.spaces."
+                "get_space(name).sample(trial, task) asks for them)",
                 stacklevel=3,
             )
             self._disabled = True
