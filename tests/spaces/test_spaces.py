@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -619,6 +620,38 @@ def test_preprocessing_imputes_as_simple_imputer_did(kind, form, pmlb_root):
         outputs = [pre.fit(X[:4000]).transform(X[4000:]) for pre in (make_preprocessor(kind), before)]
     got, expected = (out.toarray() if sp.issparse(out) else out for out in outputs)
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(("kind", "copies"), [("scaled", 2.5), ("ordinal", 1.5)])
+@pytest.mark.parametrize("form", ["array", "frame"])
+def test_preprocessing_of_a_large_table_copies_it_once(kind, copies, form, pmlb_root):
+    """Fitting the scaled preprocessing of an array took 3.1 times its memory, the
+    ordinal one 2.3 times, and transforming a table 2 to 3 times: the selected columns
+    were copied by the imputer, then by the scaler, then stacked. The imputer and the
+    scaler now work in place on one copy, which is the output (the scaler's fit still
+    takes a temporary); the caller's X, an array or a DataFrame whose memory pandas
+    shares with the columns selected, is left as it was."""
+    X = _churn_with_missing(pmlb_root).drop(columns="empty")
+    X = X.iloc[np.random.default_rng(0).integers(0, len(X), 200_000)].reset_index(drop=True)
+    X = X.to_numpy() if form == "array" else X.astype(float)
+    before, size = X.copy(), X.shape[0] * X.shape[1] * 8
+    preprocess = make_preprocessor(kind)
+    tracemalloc.start()
+    try:
+        fitted = preprocess.fit_transform(X)
+        fit_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        again = preprocess.transform(X)
+        transform_peak = tracemalloc.get_traced_memory()[1] - fitted.nbytes
+    finally:
+        tracemalloc.stop()
+    assert fit_peak < copies * size
+    assert transform_peak < 1.5 * size
+    np.testing.assert_array_equal(fitted, again)
+    if form == "array":
+        np.testing.assert_array_equal(X, before)
+    else:
+        pd.testing.assert_frame_equal(X, before, check_exact=True)
 
 
 @parametrize_with_checks([MedianImputer()])
