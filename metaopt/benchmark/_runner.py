@@ -510,9 +510,13 @@ def run(
             for s in range(seeds) for m in methods]
     pending = [j for j in jobs
                if not _finished(out / "jobs" / f"{j.name}.jsonl", retry_failed)]
-    with _backend_context(backend, scheduler), callers_threads(), tqdm(
-            total=len(jobs), initial=len(jobs) - len(pending), disable=not progress,
-            desc=f"benchmark {suite.name}", unit="job") as bar:
+    with _backend_context(backend, scheduler), callers_threads(), warnings.catch_warnings(), \
+            tqdm(total=len(jobs), initial=len(jobs) - len(pending), disable=not progress,
+                 desc=f"benchmark {suite.name}", unit="job") as bar:
+        # loky restarts a worker whose memory grew by 300 MB after a job (torch and a
+        # meta-model loaded), losing nothing, and warns of "a memory leak"
+        warnings.filterwarnings("ignore", "A worker stopped while some jobs were given",
+                                UserWarning)
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered",
                             batch_size=1 if backend == "dask" else "auto")
         for name, rows in parallel(delayed(_named)(j, settings) for j in pending):

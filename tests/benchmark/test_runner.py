@@ -587,3 +587,25 @@ def test_report_plots_name_the_budgets_unit(pmlb_suite, tmp_path, monkeypatch):
     run(pmlb_suite.select(limit=1), tmp_path, **small)
     report(tmp_path)
     assert labels == {"regret.png": "trials", "rank.png": "trials"}
+
+
+def test_a_restarted_worker_is_not_reported_as_a_memory_leak(pmlb_suite, tmp_path,
+                                                             monkeypatch, recwarn):
+    """loky restarts a worker whose memory grew by 300 MB after a job (a `metaopt` job
+    imports torch and loads the meta-model), losing nothing, and warned "A worker stopped
+    while some jobs were given to the executor. This can be caused by a too short worker
+    timeout or by a memory leak." in the middle of `benchmark run`."""
+    import warnings
+
+    original = _runner.run_job
+
+    def restarts(job, settings):  # what loky's executor warns in the parent process
+        warnings.warn("A worker stopped while some jobs were given to the executor. This "
+                      "can be caused by a too short worker timeout or by a memory leak.",
+                      UserWarning, stacklevel=1)
+        return original(job, settings)
+
+    monkeypatch.setattr(_runner, "run_job", restarts)
+    run(pmlb_suite.select(limit=1), tmp_path, n_jobs=1,
+        **{**SMALL, "methods": ["default"], "budget_trials": 1})
+    assert not [w for w in recwarn if "A worker stopped" in str(w.message)]
