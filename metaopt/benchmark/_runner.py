@@ -274,6 +274,9 @@ def _training_set(path: str | os.PathLike | None) -> set[str]:
     the card of the shipped ``all`` meta-model, which the ``metaopt`` method uses (the
     TabRepo and YAHPO models' tasks are no training data of it)."""
     if path is not None:
+        if not Path(path).is_file():
+            raise ValueError(f"training_datasets={os.fspath(path)!r} is no file: give a text "
+                             "file of dataset keys or names, one a line")
         return {line.strip() for line in Path(path).read_text().splitlines() if line.strip()}
     from metaopt.ranker import training_datasets
     from metaopt.spaces._registry import ALL

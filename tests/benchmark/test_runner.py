@@ -609,3 +609,12 @@ def test_a_restarted_worker_is_not_reported_as_a_memory_leak(pmlb_suite, tmp_pat
     run(pmlb_suite.select(limit=1), tmp_path, n_jobs=1,
         **{**SMALL, "methods": ["default"], "budget_trials": 1})
     assert not [w for w in recwarn if "A worker stopped" in str(w.message)]
+
+
+def test_a_missing_training_datasets_file_is_named(pmlb_suite, tmp_path):
+    """It failed with "[Errno 2] No such file or directory: '...'", not naming the option."""
+    missing = tmp_path / "training.txt"
+    with pytest.raises(ValueError, match=rf"^training_datasets={re.escape(repr(str(missing)))}"
+                       r" is no file: give a text file of dataset keys or names, one a line"):
+        run(pmlb_suite, tmp_path / "out", training_datasets=missing, **SMALL)
+    assert not (tmp_path / "out").exists()
