@@ -296,8 +296,11 @@ def _check_cache(refs, cache_dir, download: bool) -> None:
     missing = [r.key.split("/")[-1] for r in refs
                if r.source == "openml" and not source.is_cached(task_id=int(r.key.split("/")[-1]))]
     if missing and not download:
+        absent = ("" if cache_dir is None or Path(cache_dir).is_dir() else
+                  ", a directory that does not exist")  # a misspelt --cache-dir
         raise ValueError(
-            f"{len(missing)} OpenML task(s) are not in the cache ({source._cache_label()}): "
+            f"{len(missing)} OpenML task(s) are not in the cache ({source._cache_label()}"
+            f"{absent}): "
             f"{', '.join(missing)}. Download them once with network access (download=True, "
             "CLI --download), or build the suite with the cache directory that holds them "
             "(get_suite(..., cache_dir=), CLI --cache-dir), or select fewer (--limit)")

@@ -618,3 +618,15 @@ def test_a_missing_training_datasets_file_is_named(pmlb_suite, tmp_path):
                        r" is no file: give a text file of dataset keys or names, one a line"):
         run(pmlb_suite, tmp_path / "out", training_datasets=missing, **SMALL)
     assert not (tmp_path / "out").exists()
+
+
+def test_an_openml_cache_that_does_not_exist_is_said_to_be_missing(tmp_path):
+    """A misspelt --cache-dir listed every task of the suite as missing from it, without
+    saying the directory itself does not exist."""
+    from metaopt.data import get_suite
+
+    cache = tmp_path / "openml-cahce"
+    suite = get_suite("openml-cc18", cache_dir=cache).select(limit=2)
+    with pytest.raises(ValueError, match=rf"^2 OpenML task\(s\) are not in the cache "
+                       rf"\({re.escape(str(cache))}, a directory that does not exist\): 3, 6\."):
+        run(suite, tmp_path / "out", **SMALL)
