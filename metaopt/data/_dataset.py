@@ -383,31 +383,35 @@ def _warn_numbers_as_text(found: dict) -> None:
 def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
     """Numeric columns stay numeric, datetimes and timedeltas become seconds, and so do
     ISO 8601 date text and date objects (:func:`holds_dates`); other strings/objects and
-    bools become ``category``. Unusable columns raise (_check_usable)."""
-    out, numbers_as_text = {}, {}
-    for col in X.columns:
-        s = X[col]
+    bools become ``category``. Unusable columns raise (_check_usable). The columns kept
+    as they are are ``X``'s, not copies (pandas' copy-on-write: a write to either frame
+    copies the column first); copying them all took as much memory again as X."""
+    fixed, numbers_as_text = X.copy(deep=False), {}
+    for i, (col, s) in enumerate(X.items()):
         _check_usable(s)
         if isinstance(s.dtype, pd.CategoricalDtype):
-            out[col] = s
-        elif is_temporal(s.dtype):
-            out[col] = temporal_as_seconds(s)
+            continue
+        if is_temporal(s.dtype):
+            column = temporal_as_seconds(s)
         elif ptypes.is_bool_dtype(s) or ptypes.infer_dtype(s, skipna=True) == "boolean":
-            out[col] = s.astype("category")  # bools with None/NaN are objects
+            column = s.astype("category")  # bools with None/NaN are objects
         elif ptypes.is_numeric_dtype(s):
-            out[col] = s.astype(float) if ptypes.is_extension_array_dtype(s) else s
+            if not ptypes.is_extension_array_dtype(s):
+                continue
+            column = s.astype(float)
         elif holds_numbers(s):  # numbers stored as strings or objects, as floats
-            out[col] = pd.to_numeric(s, errors="coerce").astype(float)
+            column = pd.to_numeric(s, errors="coerce").astype(float)
         elif holds_dates(s):  # date text (a CSV read without parse_dates), date objects
-            out[col] = dates_as_seconds(s)
+            column = dates_as_seconds(s)
         else:
             markers = numbers_but_for(s)
             if markers is not None:
                 numbers_as_text[col] = markers, int(s.notna().sum())
-            out[col] = s.astype(str).where(s.notna()).astype("category")
+            column = s.astype(str).where(s.notna()).astype("category")
+        fixed.isetitem(i, column)
     if numbers_as_text:
         _warn_numbers_as_text(numbers_as_text)
-    return pd.DataFrame(out, index=X.index)
+    return fixed
 
 
 def check_target_present(y) -> None:
