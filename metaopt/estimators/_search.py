@@ -90,6 +90,8 @@ _ENSEMBLE_RESERVE = 5
 _ERROR = "error"  # user attribute: why a trial failed
 _ERROR_SHOWN = 100  # characters of it summary() shows
 _SAMPLED_BY = "sampled_by"  # user attribute: the fit's sampler, for a trial without a reason
+_DEFAULT_FIRST = ("the default configuration, first: the search samples the rows of a "
+                  "table larger than the knowledge base's")
 _NO_TIME = "time budget spent"  # why a trial that the budget left no time to start stopped
 _WARM_UP = "metaopt-import-torch-dynamo"
 # ... started only when another trial will run for about this long (the import takes
@@ -786,7 +788,8 @@ class _MetaOptSearch(BaseEstimator):
 
         def evaluate_trial(trial: optuna.Trial) -> float:
             # kept with the trial: a fit resuming the stored study may use another sampler
-            trial.set_user_attr(_SAMPLED_BY, self._sampler_label())
+            if _SAMPLED_BY not in trial.user_attrs:
+                trial.set_user_attr(_SAMPLED_BY, self._sampler_label())
             try:
                 # a sampler that raises (a GridSampler whose grid lacks a parameter) fails
                 # the trial as a fit that raises does: counted and named below
@@ -846,6 +849,11 @@ class _MetaOptSearch(BaseEstimator):
 
         if self.storage is not None:
             _fail_dead_trials(study)
+        if growth != 1.0 and self.sampler is None and not study.trials:
+            # a table the search samples is beyond the knowledge base's reach (its
+            # evaluations are of at most 2,000 rows): the library's defaults, made for
+            # any size, go first
+            study.enqueue_trial(space.default(task), user_attrs={_SAMPLED_BY: _DEFAULT_FIRST})
         done = len(study.get_trials(deepcopy=False, states=(COMPLETE,)))
         n_left = None if self.n_trials is None else max(self.n_trials - done, 0)
         if n_left != 0:
@@ -937,7 +945,8 @@ class _MetaOptSearch(BaseEstimator):
         rows = []
         for t in self.study_.get_trials(deepcopy=False):
             source = t.system_attrs.get(_SOURCE, "")
-            if sources_only and not source.startswith(("portfolio", "best trial")):
+            if sources_only and not (source.startswith(("portfolio", "best trial"))
+                                     or t.user_attrs.get(_SAMPLED_BY) == _DEFAULT_FIRST):
                 continue
             family, params = _member(space, t.params)
             rows.append({"trial": t.number, "family": family, "state": t.state.name,

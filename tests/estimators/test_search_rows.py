@@ -9,6 +9,7 @@ import warnings
 from types import SimpleNamespace
 
 import numpy as np
+import optuna
 import pytest
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -16,6 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from metaopt import MetaOptClassifier, MetaOptRegressor
 from metaopt.data import LocalSource
 from metaopt.estimators import _search
+from metaopt.spaces import get_space
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +174,24 @@ def test_a_stored_search_on_a_sample_resumes(magic, tmp_path, random_state):
     resumed = MetaOptClassifier(n_trials=3, **settings).fit(magic.X, magic.y)
     assert resumed.study_.study_name == first.study_.study_name
     assert len(resumed.study_.trials) == 3
+
+
+def test_a_sampled_search_tries_the_default_configuration_first(magic):
+    """The knowledge base's evaluations are of at most 2,000 rows: a search that samples
+    a larger table starts from the library's defaults (histogram gradient boosting's
+    for every family), then the portfolio's picks."""
+    model = MetaOptClassifier(n_trials=2, cv=3, random_state=0, search_rows=600,
+                              recheck=False).fit(magic.X, magic.y)
+    first = model.warm_start_.iloc[0]
+    assert (first.trial, first.family, first.params) == (
+        0, "hist_gradient_boosting", get_space("hist_gradient_boosting").default(
+            "classification"))
+    assert first.reason.startswith("the default configuration, first")
+    assert model.warm_start_["reason"].iloc[1].startswith("portfolio pick 1")
+    rows = np.random.default_rng(0).choice(len(magic.y), 600, replace=False)
+    unsampled = MetaOptClassifier(n_trials=1, cv=3, random_state=0).fit(
+        magic.X.iloc[rows], magic.y.iloc[rows])
+    assert unsampled.warm_start_["reason"].iloc[0].startswith("portfolio pick 1")
+    own = MetaOptClassifier(n_trials=1, cv=3, random_state=0, search_rows=600,
+                            sampler=optuna.samplers.RandomSampler(seed=0)).fit(magic.X, magic.y)
+    assert own.history_["reason"].iloc[0] == "RandomSampler (sampler=)"
