@@ -131,11 +131,13 @@ class ColumnSelector:
 
 
 def _with_columns(X: pd.DataFrame, positions: list[int], convert) -> pd.DataFrame:
-    """``X`` with the columns at ``positions`` replaced by ``convert(column)``: a copy,
-    or ``X`` itself when there are none (by position: names may be numbers or repeat)."""
+    """``X`` with the columns at ``positions`` replaced by ``convert(column)``: a new
+    frame sharing the other columns with ``X`` (pandas' copy-on-write: a write to either
+    frame copies the column first), or ``X`` itself when there are none (by position:
+    names may be numbers or repeat)."""
     if not positions:
         return X
-    X = X.copy()
+    X = X.copy(deep=False)  # (a deep copy copied every column: 400 MB for 1,000,000 x 50)
     for i in positions:
         X.isetitem(i, convert(X.iloc[:, i]))
     return X

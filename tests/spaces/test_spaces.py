@@ -654,6 +654,25 @@ def test_preprocessing_of_a_large_table_copies_it_once(kind, copies, form, pmlb_
         pd.testing.assert_frame_equal(X, before, check_exact=True)
 
 
+@pytest.mark.parametrize(("kind", "copies"), [("ordinal", 1.5), ("native", 0.5)])
+def test_converting_a_date_column_copies_no_other_column(kind, copies, pmlb_root):
+    """A column to convert (dates as seconds, number text as floats) copied the whole
+    numeric frame before: the numeric preprocessing took one copy more of the table."""
+    X = _churn_with_missing(pmlb_root).drop(columns="empty")
+    X = X.iloc[np.random.default_rng(0).integers(0, len(X), 200_000)].reset_index(drop=True)
+    X = X.astype(float).assign(when=pd.Timestamp("2026-01-01") + pd.to_timedelta(
+        np.arange(len(X)), "min"))
+    before, size = X.copy(), X.shape[0] * X.shape[1] * 8
+    tracemalloc.start()
+    try:
+        make_preprocessor(kind).fit_transform(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < copies * size
+    pd.testing.assert_frame_equal(X, before, check_exact=True)
+
+
 @parametrize_with_checks([MedianImputer()])
 def test_median_imputer_is_sklearn_compatible(estimator, check):
     check(estimator)
