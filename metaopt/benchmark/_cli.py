@@ -217,7 +217,7 @@ def _cmd_run(args) -> int:
     from metaopt.benchmark._report import final_table, final_table_legend
     from metaopt.benchmark._runner import _is_training, _training_set, run
     from metaopt.data import get_suite
-    from metaopt.data.suites import _check_suite_arguments
+    from metaopt.data.suites import _LOCAL_SUITES, _check_suite_arguments
 
     # --cache-dir or --download with a local suite, --root with an OpenML one: refused
     # before any work
@@ -226,6 +226,11 @@ def _cmd_run(args) -> int:
                            download_name="--download")
     # the suite keeps --cache-dir: run loads its tasks and looks for missing ones there
     suite = get_suite(args.suite, root=args.root, cache_dir=args.cache_dir)
+    if args.root and not len(suite):  # a typo, or the PMLB copy's parent
+        raise ValueError(f"--root {args.root!r} holds no {_LOCAL_SUITES[args.suite]} dataset "
+                         f"of suite {args.suite!r}: give a PMLB-style directory (a folder "
+                         "NAME/ with NAME.tsv.gz per dataset, or a manifest.csv with columns "
+                         "name, task)")
     if args.exclude_training_data and args.limit is not None:
         # --limit counts the datasets left once the training data is excluded
         training = _training_set(args.training_datasets)

@@ -314,3 +314,15 @@ def test_run_says_how_many_jobs_ran_now_and_why_jobs_failed(pmlb_root, tmp_path,
             "--retry-failed runs them again once the cause is fixed") in printed
     assert main([*_run_args(pmlb_root, out), "--budget-trials", "1"]) == 0
     assert f"2 jobs in {out}: 0 run now, 2 kept from an earlier run" in capsys.readouterr().out
+
+
+def test_a_root_without_datasets_is_named(tmp_path, capsys):
+    """--root of a directory holding no dataset of the suite (a typo, the parent of the
+    PMLB copy) said only "suite 'pmlb-classification' has no datasets"."""
+    out = tmp_path / "out"
+    assert main([*_run_args(tmp_path, out), "--budget-trials", "1"]) == 2
+    err = capsys.readouterr().err
+    assert (f"--root {str(tmp_path)!r} holds no classification dataset of suite "
+            "'pmlb-classification': give a PMLB-style directory (a folder NAME/ with "
+            "NAME.tsv.gz per dataset, or a manifest.csv with columns name, task)") in err
+    assert not out.exists()
