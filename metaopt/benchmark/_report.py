@@ -165,7 +165,9 @@ def win_tie_loss(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _cd_diagram(final_regret: pd.DataFrame, path: Path) -> str:
     """Critical-difference diagram (autorank); returns a Markdown line about it (for two
-    methods, autorank's Wilcoxon test has no diagram: the line gives its p-value)."""
+    methods, autorank's Wilcoxon test has no diagram: the line gives its p-value). Without
+    a diagram, an earlier report's ``path`` is removed."""
+    path.unlink(missing_ok=True)
     try:
         from autorank import autorank, plot_stats
     except ImportError:

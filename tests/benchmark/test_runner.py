@@ -630,3 +630,13 @@ def test_an_openml_cache_that_does_not_exist_is_said_to_be_missing(tmp_path):
     with pytest.raises(ValueError, match=rf"^2 OpenML task\(s\) are not in the cache "
                        rf"\({re.escape(str(cache))}, a directory that does not exist\): 3, 6\."):
         run(suite, tmp_path / "out", **SMALL)
+
+
+def test_a_report_without_a_diagram_removes_an_earlier_one(pmlb_suite, tmp_path):
+    """cd.png of an earlier report stayed beside a report that draws none (fewer than 5
+    datasets, or two methods), looking like the current diagram."""
+    run(pmlb_suite, tmp_path, **{**SMALL, "methods": ["random", "default"],
+                                 "budget_trials": 1})
+    (tmp_path / "cd.png").write_bytes(b"an earlier report's diagram")
+    assert "![critical differences]" not in report(tmp_path).read_text()
+    assert not (tmp_path / "cd.png").exists()
