@@ -87,9 +87,11 @@ def register(subparsers) -> None:
     q.add_argument("--folds", type=int, default=3, help="outer folds per dataset (default 3)")
     q.add_argument("--cv-folds", type=int, default=3,
                    help="inner CV folds scoring each trial (default 3)")
-    q.add_argument("--spaces", default="all", help="'all' or space names, comma-separated (or joined by '+'), each once")
+    q.add_argument("--spaces", default="all",
+                   help="'all' or space names, comma-separated (or joined by '+'), each once")
     q.add_argument("--max-rows", type=int, help="subsample larger datasets (seeded)")
-    q.add_argument("--time-limit", type=float, default=300.0, help="seconds per trial (default 300)")
+    q.add_argument("--time-limit", type=float, default=300.0,
+                   help="seconds per trial (default 300)")
     q.add_argument("--limit", type=int,
                    help="only the LIMIT smallest datasets of the suite (rows x columns, where "
                         "known; suite order otherwise): a quick run")

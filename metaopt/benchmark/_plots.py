@@ -30,8 +30,8 @@ def plot_curves(
 
     Seeds and folds are averaged within a task first, so the band reflects tasks; the
     band is clipped to ``limits`` (the range ``value`` can take); ``xlabel`` defaults to
-    ``x``. Drawn on a figure of
-    its own, not through pyplot: the caller's backend and open figures are left alone.
+    ``x``. Drawn on a figure of its own, not through pyplot: the caller's backend and open
+    figures are left alone.
     """
     from matplotlib.figure import Figure
     from matplotlib.ticker import NullFormatter, ScalarFormatter
