@@ -274,10 +274,9 @@ class KillableWorker:
         """Send ``objects`` (a search's X, y and fit parameters) to the workers once: in
         the calls of :meth:`map` they stand for their place in a file, written now, that
         each worker reads at its first call (a worker started after a kill too) and keeps
-        until the next search's (numeric arrays memory-mapped: the workers share one copy).
-        Until 2026-12-05 every trial pickled them to the workers again (1.3-4 s for a
-        400 MB table). With the objects shared already (the same ones, not equal ones),
-        nothing to do."""
+        until the next search's (numeric arrays memory-mapped: the workers share one copy;
+        without room for the file, they go with every call). With the objects shared
+        already (the same ones, not equal ones), nothing to do."""
         if len(objects) == len(self._objects) and all(
                 a is b for a, b in zip(objects, self._objects, strict=True)):
             return
