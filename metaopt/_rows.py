@@ -36,6 +36,11 @@ def search_sample(y, task: str, search_rows, time_budget: float | None,
             AUTO_ROWS_MIN, int(AUTO_ROWS_PER_SECOND * time_budget))
     if limit is None:
         return None
+    n_classes = len(np.unique(y)) if task == "classification" else 0
+    if n_classes > limit and len(y) > limit:
+        raise ValueError(f"search_rows={limit} is fewer than the {n_classes} classes of y: "
+                         "a sample keeps a row of each; give search_rows >= "
+                         f"{n_classes} or None")
     return subsample_rows(pd.Series(y), task, int(limit), seed)
 
 

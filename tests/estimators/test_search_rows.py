@@ -195,3 +195,12 @@ def test_a_sampled_search_tries_the_default_configuration_first(magic):
     own = MetaOptClassifier(n_trials=1, cv=3, random_state=0, search_rows=600,
                             sampler=optuna.samplers.RandomSampler(seed=0)).fit(magic.X, magic.y)
     assert own.history_["reason"].iloc[0] == "RandomSampler (sampler=)"
+
+
+def test_search_rows_fewer_than_the_classes_is_refused_by_name():
+    # a sample cannot keep every class: sklearn's "n_splits=2 cannot be greater than
+    # the number of members in each class" said nothing of search_rows
+    X = np.random.default_rng(0).normal(size=(600, 3))
+    y = np.repeat(np.arange(30), 20)
+    with pytest.raises(ValueError, match="search_rows=10 is fewer than the 30 classes"):
+        MetaOptClassifier(search_rows=10, n_trials=1, spaces="linear", cv=2).fit(X, y)
