@@ -73,11 +73,9 @@ class Dataset:
     splits: list[tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        # one validation, here, for the loaders and a Dataset built by hand alike: by hand
-        # it was taken as given, and a NaN target, a y shorter than X or a text target for
-        # regression failed later and deep inside (knowledge-base evaluations failing with
-        # "Input y contains NaN" or "unsupported operand type(s) for /: 'str' and 'int'",
-        # or scoring X's rows against other rows' targets without a word)
+        # one validation, here, for the loaders and a Dataset built by hand alike, so that
+        # a NaN target, a y shorter than X or a text target for regression is refused where
+        # the Dataset is built, with a message naming it, not deep inside an evaluation
         X, y, task = validate(self.X, self.y, self.task)
         for attr, value in (("X", X), ("y", y), ("task", task)):
             object.__setattr__(self, attr, value)
@@ -385,7 +383,7 @@ def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
     ISO 8601 date text and date objects (:func:`holds_dates`); other strings/objects and
     bools become ``category``. Unusable columns raise (_check_usable). The columns kept
     as they are are ``X``'s, not copies (pandas' copy-on-write: a write to either frame
-    copies the column first); copying them all took as much memory again as X."""
+    copies the column first), so that columns needing no change cost no memory."""
     fixed, numbers_as_text = X.copy(deep=False), {}
     for i, (col, s) in enumerate(X.items()):
         _check_usable(s)

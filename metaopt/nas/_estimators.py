@@ -416,9 +416,9 @@ class _BaseMetaMLP(BaseEstimator):
     def _meta_features(self, X, y: np.ndarray) -> pd.Series:
         """The meta-features of the checked ``X`` and ``y``. A DataFrame is validated (a
         column that cannot be a feature is named); an array, which scikit-learn has
-        checked, is not validated again, only its target: validate copied it twice (0.8 GB,
-        0.9 s on 1,000,000 x 50). Its frame is one copy, column by column as validate lays
-        it out: the meta-features of a row subsample then have the same bits."""
+        checked, is not validated again, only its target: validate would copy it twice.
+        Its frame is one copy, column by column as validate lays it out: the meta-features
+        of a row subsample then have the same bits."""
         if isinstance(X, pd.DataFrame):
             return metafeatures.compute(X, y, self._task, random_state=0)
         frame = pd.DataFrame(np.asfortranarray(X), columns=[f"x{i}" for i in range(

@@ -154,10 +154,9 @@ class FoldTrainer:
         self.rows_per_epoch = self.rows_per_fold_epoch / len(y)
         self.folds = []
         for tr, val in splits:
-            # one copy of the fold's rows, standardised in place (as (X[tr] - mean) / scale,
-            # which made three: 1.6 GB more at the peak on 1,000,000 x 50); the validation
-            # rows copied once the training rows are float32 (with both copies alive
-            # while std made its temporary: 130 MB more at the peak)
+            # one copy of the fold's rows, standardised in place ((X[tr] - mean) / scale
+            # would make three); the validation rows are copied only once the training rows
+            # are float32, so that both float64 copies are not alive beside std's temporary
             x_tr = X[tr]
             mean, scale = x_tr.mean(axis=0), x_tr.std(axis=0)
             scale = np.where(scale > 0, scale, 1.0)
