@@ -38,9 +38,10 @@ def search_sample(y, task: str, search_rows, time_budget: float | None,
         return None
     n_classes = len(np.unique(y)) if task == "classification" else 0
     if n_classes > limit and len(y) > limit:
-        raise ValueError(f"search_rows={limit} is fewer than the {n_classes} classes of y: "
-                         "a sample keeps a row of each; give search_rows >= "
-                         f"{n_classes} or None")
+        given = (f"search_rows='auto' ({limit} rows for time_budget={time_budget} s)"
+                 if search_rows == "auto" else f"search_rows={limit}")
+        raise ValueError(f"{given} is fewer than the {n_classes} classes of y: a sample "
+                         f"keeps a row of each; give search_rows >= {n_classes} or None")
     return subsample_rows(pd.Series(y), task, int(limit), seed)
 
 

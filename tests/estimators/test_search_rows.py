@@ -14,7 +14,7 @@ import pytest
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from metaopt import MetaOptClassifier, MetaOptRegressor
+from metaopt import MetaOptClassifier, MetaOptRegressor, _rows
 from metaopt.data import LocalSource
 from metaopt.estimators import _search
 from metaopt.spaces import get_space
@@ -204,3 +204,13 @@ def test_search_rows_fewer_than_the_classes_is_refused_by_name():
     y = np.repeat(np.arange(30), 20)
     with pytest.raises(ValueError, match="search_rows=10 is fewer than the 30 classes"):
         MetaOptClassifier(search_rows=10, n_trials=1, spaces="linear", cv=2).fit(X, y)
+
+
+def test_auto_search_rows_fewer_than_the_classes_names_the_budget(monkeypatch):
+    monkeypatch.setattr(_rows, "AUTO_ROWS_MIN", 5)
+    monkeypatch.setattr(_rows, "AUTO_ROWS_PER_SECOND", 2)
+    X = np.random.default_rng(0).normal(size=(600, 3))
+    y = np.repeat(np.arange(30), 20)
+    with pytest.raises(ValueError, match=re.escape(
+            "search_rows='auto' (10 rows for time_budget=5 s) is fewer than the 30 classes")):
+        MetaOptClassifier(time_budget=5, spaces="linear", cv=2).fit(X, y)
