@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections import Counter
 from collections.abc import Iterable
@@ -43,9 +44,12 @@ def check_n_jobs(n_jobs: Any) -> None:
 
 
 def check_time_limit(time_limit: Any) -> None:
-    """``ValueError`` unless ``time_limit`` is None or positive seconds."""
-    if time_limit is not None and time_limit <= 0:
-        raise ValueError(f"time_limit must be > 0 seconds or None, got {time_limit!r}")
+    """``ValueError`` unless ``time_limit`` is None or a finite number of seconds > 0
+    (nan and inf are not limits)."""
+    if time_limit is not None and not (
+            isinstance(time_limit, numbers.Real) and 0 < time_limit < math.inf):
+        raise ValueError("time_limit must be a finite number of seconds > 0 or None, got "
+                         f"{time_limit!r}")
 
 
 def check_label_types(y: Any) -> None:

@@ -173,11 +173,13 @@ def test_run_refuses_bad_budgets_and_limits_before_it_starts(pmlb_root, tmp_path
     job failing with "TypeError: '<' not supported between instances of 'float' and
     'NoneType'"; --max-rows 0 failed every job, --time-limit 0 timed out every trial, and
     --n-jobs 0 failed in joblib ("n_jobs == 0 in Parallel has no meaning") after --out
-    was made."""
+    was made; --time-limit nan and inf were accepted."""
     out = tmp_path / "out"
+    time_limit = "time_limit must be a finite number of seconds > 0 or None, got "
     for options, message in ((["--budget-trials", "0"], "budget_trials must be an integer >= 1"),
                              (["--max-rows", "0"], "max_rows must be an integer >= 10"),
-                             (["--time-limit", "0"], "time_limit must be > 0 seconds"),
+                             *((["--time-limit", t], f"{time_limit}{float(t)!r}")
+                               for t in ("0", "-1", "nan", "inf")),
                              (["--n-jobs", "0"], "n_jobs must be a nonzero integer")):
         assert main([*_run_args(pmlb_root, out), "--budget-trials", "1", *options]) == 2
         assert message in capsys.readouterr().err, options
