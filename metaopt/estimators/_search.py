@@ -469,8 +469,9 @@ class _MetaOptSearch(BaseEstimator):
             raise ValueError(f"n_trials must be a positive int or None, got {self.n_trials!r}")
         if self.time_budget is not None and (
                 not isinstance(self.time_budget, numbers.Real)
-                or isinstance(self.time_budget, bool) or not self.time_budget > 0):
-            raise ValueError(f"time_budget must be > 0 seconds or None, got {self.time_budget!r}")
+                or isinstance(self.time_budget, bool) or not 0 < self.time_budget < np.inf):
+            raise ValueError("time_budget must be > 0 seconds and finite, or None (no limit), "
+                             f"got {self.time_budget!r}")
         check_seed(self.random_state, "random_state", "the seed of the search and of the models")
         if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:  # as sklearn's
             raise ValueError(f"verbose must be an int >= 0 or a bool, got {self.verbose!r}")

@@ -147,7 +147,7 @@ class _BaseMetaMLP(BaseEstimator):
               "an int >= 1 or None (then time_budget must be set)")
         check("time_budget", self.time_budget is None or (
             isinstance(self.time_budget, numbers.Real) and not isinstance(self.time_budget, bool)
-            and self.time_budget > 0), "a number of seconds > 0 or None")
+            and 0 < self.time_budget < np.inf), "a number of seconds > 0 and finite, or None")
         if self.n_trials is None and self.time_budget is None:
             raise ValueError("n_trials and time_budget are both None: the search would not "
                              "stop; set at least one")

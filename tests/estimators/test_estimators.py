@@ -1308,6 +1308,9 @@ def test_class_labels_mixing_strings_and_numbers_are_named(wine, labels, model):
     ({"time_budget": -1}, "time_budget"),
     ({"n_trials": True}, "n_trials"),  # was taken for 1
     ({"time_budget": "10"}, "time_budget must be > 0 seconds"),  # was a TypeError
+    # search_rows="auto" failed with "cannot convert float infinity to integer"
+    ({"time_budget": float("inf")}, r"time_budget must be > 0 seconds and finite, or None "
+                                    r"\(no limit\), got inf"),
     ({"spaces": "no_such_space"}, "unknown search space"),
     ({"scoring": "acuracy"}, "not a valid scoring value"),  # before any trial runs
     # several metrics failed every trial with "KeyError: 'test_score'"
