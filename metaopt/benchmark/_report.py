@@ -18,7 +18,7 @@ from metaopt.benchmark._metrics import (
     summary_table,
 )
 from metaopt.benchmark._plots import plot_curves
-from metaopt.benchmark._runner import load_results, read_settings
+from metaopt.benchmark._runner import PEER_LIBRARIES, load_results, read_settings
 from metaopt.kb._evaluate import DEFAULT_SCORING
 
 _TIE = 1e-6  # test scores closer than this are a tie
@@ -216,9 +216,10 @@ def _jobs_by(values: pd.Series, jobs: pd.Series) -> str:
     return " and ".join(f"{value} ({n} job{'s' * (n > 1)})" for value, n in counts.items())
 
 
-def _provenance(frame: pd.DataFrame) -> str:
-    """Which metaopt versions, and which meta-model for the ``metaopt`` method, made the
-    results (job files of before 2026-12-05 do not say)."""
+def _provenance(frame: pd.DataFrame, methods: list[str]) -> str:
+    """Which metaopt versions, which meta-model for the ``metaopt`` method and which
+    library versions for the peer ``methods`` made the results (job files of before
+    2026-12-05 do not say)."""
     versions = frame["metaopt_version"].map("metaopt {}".format, na_action="ignore")
     text = f"Produced by {_jobs_by(versions.fillna('an unknown version'), frame['job'])}."
     if versions.nunique(dropna=False) > 1:
@@ -229,6 +230,14 @@ def _provenance(frame: pd.DataFrame) -> str:
     if not models.empty:
         text += (" The `metaopt` method's meta-model: "
                  + _jobs_by(models["meta_model"].fillna("unknown"), models["job"]) + ".")
+    peers = []
+    for method in (m for m in methods if m in PEER_LIBRARIES):
+        jobs = frame.loc[frame["method"] == method]
+        if not jobs.empty:
+            peers.append(f"`{method}`: "
+                         + _jobs_by(jobs["peer_version"].fillna("unknown"), jobs["job"]))
+    if peers:
+        text += " Peer methods' libraries: " + "; ".join(peers) + "."
     return text
 
 
@@ -267,7 +276,7 @@ def report(out: str | os.PathLike) -> Path:
         f"spaces: {settings['spaces']}; methods: {', '.join(methods)}; "
         f"{frame['dataset_key'].nunique()} datasets, {frame['job'].nunique()} jobs."
         + _unfinished(frame, settings), "",
-        _provenance(frame), "",
+        _provenance(frame, settings["methods"]), "",
         "Regret: incumbent's outer-test score, min-max normalized per (dataset, fold) over all "
         "methods (0 = best seen, 1 = worst); ranks among methods per (dataset, fold, seed, "
         "budget) where every method has an incumbent (FLAML: only at the end). Each "

@@ -13,6 +13,8 @@ import tempfile
 import time
 import warnings
 from collections.abc import Sequence
+from contextlib import suppress
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +39,18 @@ SPECIAL_METHODS = ("default", "flaml")
 _FIXED = ("suite", "budget_trials", "budget_seconds", "folds", "cv_folds", "spaces",
           "max_rows", "time_limit", "split_seed")
 SPACE_KEY = "space"
+#: The libraries a peer method's results depend on, whose versions its jobs record
+#: (``peer_version``): FLAML and the learners it tunes, Optuna's built-in samplers (and
+#: the packages CMA-ES and GP compute with).
+PEER_LIBRARIES = {"flaml": ("flaml", "lightgbm", "xgboost"), "random": ("optuna",),
+                  "tpe": ("optuna",), "gp": ("optuna", "torch"), "cmaes": ("optuna", "cmaes")}
 #: Columns of a trial record that the record of a failed job, of a job that never had an
-#: incumbent, of a method other than ``metaopt`` (``meta_model``) or of a job written
-#: before 2026-12-05 (``metaopt_version``, ``meta_model``) lacks (NaN in
-#: :func:`load_results`).
+#: incumbent, of a method other than ``metaopt`` (``meta_model``) or a peer
+#: (``peer_version``), or of a job written before 2026-12-05 (``metaopt_version``,
+#: ``meta_model``, ``peer_version``) lacks (NaN in :func:`load_results`).
 _TRIAL_COLUMNS = ("task", "n_train", "n_test", "space", "params", "cv_score", "eval_time",
-                  "elapsed", "error", "incumbent_test_score", "metaopt_version", "meta_model")
+                  "elapsed", "error", "incumbent_test_score", "metaopt_version", "meta_model",
+                  "peer_version")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,6 +231,16 @@ def _meta_model(task: str) -> str:
     return f"{name}, trained {card['trained_at']}"
 
 
+def _peer_version(method: str) -> str | None:
+    """The installed versions of peer ``method``'s libraries (``"optuna 4.1.0, cmaes
+    0.11.1"``); None for metaopt's own methods."""
+    found = []
+    for package in PEER_LIBRARIES.get(method, ()):
+        with suppress(PackageNotFoundError):  # e.g. FLAML without xgboost
+            found.append(f"{package} {version(package)}")
+    return ", ".join(found) or None
+
+
 @quiet_optuna()
 def run_job(job: BenchmarkJob, settings: Settings) -> list[dict]:
     """Load, split, tune, refit and score one job; every trial as a record.
@@ -233,6 +251,8 @@ def run_job(job: BenchmarkJob, settings: Settings) -> list[dict]:
     base = {"job": job.name, "dataset_key": job.ref.key, "dataset": job.ref.name,
             "method": job.method, "seed": job.seed, "fold": job.fold,
             "metaopt_version": __version__}
+    if peer := _peer_version(job.method):
+        base["peer_version"] = peer
     try:
         dataset = job.ref.load()
         if settings.max_rows is not None:

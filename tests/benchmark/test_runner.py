@@ -640,3 +640,36 @@ def test_a_report_without_a_diagram_removes_an_earlier_one(pmlb_suite, tmp_path)
     (tmp_path / "cd.png").write_bytes(b"an earlier report's diagram")
     assert "![critical differences]" not in report(tmp_path).read_text()
     assert not (tmp_path / "cd.png").exists()
+
+
+def test_peer_jobs_and_the_report_say_which_library_versions_made_them(pmlb_suite, tmp_path):
+    """A peer method's job files and the report said nothing of the library that ran
+    it: results of two FLAML or Optuna versions could not be told apart."""
+    from importlib.metadata import version
+
+    out = tmp_path / "out"
+    small = {**SMALL, "methods": ["tpe", "default", "random"], "budget_trials": 1}
+    frame = run(pmlb_suite.select(limit=1), out, **small)
+    optuna = f"optuna {version('optuna')}"
+    assert (frame.loc[frame["method"] != "default", "peer_version"] == optuna).all()
+    assert frame.loc[frame["method"] == "default", "peer_version"].isna().all()
+    # run order, and a job file of before the field
+    old = next((out / "jobs").glob("*random*f0.jsonl"))
+    old.write_text(old.read_text().replace(f', "peer_version": "{optuna}"', ""))
+    assert (f"Peer methods' libraries: `tpe`: {optuna} (2 jobs); `random`: {optuna} "
+            "(1 job) and unknown (1 job).") in report(out).read_text()
+
+
+@pytest.mark.parametrize("method, libraries", [("flaml", ("flaml", "lightgbm", "xgboost")),
+                                               ("cmaes", ("optuna", "cmaes"))])
+def test_a_peer_from_an_optional_library_records_its_version(pmlb_suite, tmp_path, method,
+                                                              libraries):
+    from importlib.metadata import version
+
+    pytest.importorskip(libraries[0])
+    pytest.importorskip(libraries[1])
+    small = {**SMALL, "methods": [method], "budget_trials": 2, "folds": 2}
+    frame = run(pmlb_suite.select(limit=1), tmp_path / "out", **small)
+    assert (frame["status"] != "job_failed").all()
+    assert frame["peer_version"].str.startswith(
+        f"{libraries[0]} {version(libraries[0])}, {libraries[1]} {version(libraries[1])}").all()
