@@ -217,7 +217,7 @@ def _cmd_yahpo(args) -> int:
 
 def _cmd_run(args) -> int:
     from metaopt.benchmark._report import final_table, final_table_legend
-    from metaopt.benchmark._runner import _is_training, _training_set, run
+    from metaopt.benchmark._runner import _is_training, _training_set, read_settings, run
     from metaopt.data import get_suite
     from metaopt.data.suites import _LOCAL_SUITES, _check_suite_arguments
 
@@ -260,7 +260,7 @@ def _cmd_run(args) -> int:
     n_jobs, ran = frame["job"].nunique(), frame.attrs["jobs_run"]
     print(f"{n_jobs} jobs in {args.out}: {ran} run now, {n_jobs - ran} kept from an earlier "
           f"run ({time.perf_counter() - start:.0f} s)")
-    print(final_table(frame).to_string())
+    print(final_table(frame, read_settings(Path(args.out) / "run.json")["methods"]).to_string())
     print(final_table_legend(frame))
     failed = frame.loc[frame["status"] == "job_failed", ["job", "error"]]
     if len(failed):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -109,15 +110,23 @@ def _final(frame: pd.DataFrame) -> pd.DataFrame:
     return ok.sort_values("trial").groupby("job").tail(1)
 
 
-def final_table(frame: pd.DataFrame) -> pd.DataFrame:
+def _in_order(present, methods: Sequence[str] | None) -> list[str]:
+    """The ``present`` methods, those in ``methods`` (a run's order) first."""
+    present, methods = list(present), list(methods or ())
+    return [m for m in methods if m in present] + [m for m in present if m not in methods]
+
+
+def final_table(frame: pd.DataFrame, methods: Sequence[str] | None = None) -> pd.DataFrame:
     """Per method: mean final test score, trials and time per job, failed jobs and jobs
-    without a model (the test score averages the jobs that have one)."""
+    without a model (the test score averages the jobs that have one). Rows in the order
+    of ``methods`` (the run's), then any other method."""
     last = _final(frame)
     jobs = frame.groupby("job").first()
     table = last.groupby("method").agg(
         test_score=("incumbent_test_score", "mean"), trials=("trial", "mean"),
         seconds=("elapsed", "mean"), jobs=("job", "nunique"))
-    table = table.reindex(jobs["method"].unique())  # methods whose every job failed
+    # methods whose every job failed too
+    table = table.reindex(_in_order(jobs["method"].unique(), methods))
     table["failed_jobs"] = (jobs["status"] == "job_failed").groupby(jobs["method"]).sum()
     table["no_model_jobs"] = _no_model(frame).groupby("method")["job"].nunique()
     counts = {"jobs": int, "failed_jobs": int, "no_model_jobs": int}
@@ -140,8 +149,9 @@ def final_table_legend(frame: pd.DataFrame) -> str:
             "that ran but where no trial gave a model.")
 
 
-def win_tie_loss(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per-dataset win/tie/loss of each method (rows) against each peer (columns).
+def win_tie_loss(frame: pd.DataFrame, methods: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per-dataset win/tie/loss of each method (rows) against each peer (columns), in
+    the order of ``methods`` (the run's), then any other method.
 
     Compares the mean final test score over folds and seeds. A job that produced no
     model scores worst (``-inf``), as it has the worst regret in :func:`curves`: its
@@ -152,10 +162,10 @@ def win_tie_loss(frame: pd.DataFrame) -> pd.DataFrame:
     scores = final["incumbent_test_score"].astype(float).fillna(-np.inf)
     scores = scores.groupby([final["dataset_key"], final["method"]]).mean()
     scores = scores.unstack("method")
-    methods = list(scores.columns)
-    table = pd.DataFrame("", index=pd.Index(methods, name="method"), columns=methods)
-    for a in methods:
-        for b in methods:
+    order = _in_order(scores.columns, methods)
+    table = pd.DataFrame("", index=pd.Index(order, name="method"), columns=order)
+    for a in order:
+        for b in order:
             if a != b:
                 diff = (scores[a] - scores[b]).dropna()
                 table.loc[a, b] = (f"{(diff > _TIE).sum()}/{(diff.abs() <= _TIE).sum()}/"
@@ -256,6 +266,8 @@ def report(out: str | os.PathLike) -> Path:
     curve = curves(frame, settings)
     # a method whose every job failed has no curve (its jobs are listed as failed)
     methods = [m for m in settings["methods"] if m in set(curve["method"])]
+    # in the run's order, as the paired differences list the other methods
+    curve = curve.sort_values("method", key=lambda m: m.map(methods.index), kind="stable")
     unit = "trials" if settings.get("budget_trials") else "seconds"
     plot_curves(curve, out / "regret.png", methods=methods, x="budget", xlabel=unit,
                 title=f"{settings['suite']}: incumbent test regret", ylabel="normalized regret")
@@ -293,9 +305,9 @@ def report(out: str | os.PathLike) -> Path:
         markdown_table(paired_differences(curve, methods[-1], within=("fold", "seed")))
         if len(methods) > 1 else "(one method)", "",
         "## Win / tie / loss per dataset (row vs column, final test score)", "",
-        markdown_table(win_tie_loss(frame)), "",
+        markdown_table(win_tie_loss(frame, settings["methods"])), "",
         "## Final test score, trials and time per job", "", final_table_legend(frame), "",
-        markdown_table(final_table(frame)), "",
+        markdown_table(final_table(frame, settings["methods"])), "",
         "## Datasets", "",
         (f"Unseen by the meta-model: {sum(known.values())} of {len(known)} "
          f"({', '.join(k for k, v in known.items() if v) or 'none'})."

@@ -673,3 +673,24 @@ def test_a_peer_from_an_optional_library_records_its_version(pmlb_suite, tmp_pat
     assert (frame["status"] != "job_failed").all()
     assert frame["peer_version"].str.startswith(
         f"{libraries[0]} {version(libraries[0])}, {libraries[1]} {version(libraries[1])}").all()
+
+
+def test_every_table_of_the_report_lists_the_methods_in_run_order(pmlb_suite, tmp_path):
+    """The final table, the win/tie/loss table and the paired differences listed them
+    alphabetically, the regret table in the run's order."""
+    from metaopt.benchmark import win_tie_loss
+
+    order = ["tpe", "default", "random"]
+    small = {**SMALL, "methods": order, "budget_trials": 1}
+    frame = run(pmlb_suite.select(limit=1), tmp_path, **small)
+    assert list(final_table(frame, order).index) == order
+    assert list(win_tie_loss(frame, order).index) == order
+    assert list(win_tie_loss(frame, order).columns) == order
+    sections = report(tmp_path).read_text().split("\n## ")
+    regret = next(s for s in sections if s.startswith("Regret and rank"))
+    assert "| budget | tpe | default | random |" in regret
+    paired = next(s for s in sections if s.startswith("random against"))
+    assert re.findall(r"^\| 1 \| (\w+) ", paired, flags=re.MULTILINE) == ["tpe", "default"]
+    for title in ("Win / tie / loss", "Final test score"):
+        text = next(s for s in sections if s.startswith(title))
+        assert re.findall(r"^\| (\w+) ", text, flags=re.MULTILINE) == ["method", *order]
