@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import check_consistent_length
 
 from metaopt.data._dataset import subsample_rows
 
@@ -15,6 +17,20 @@ from metaopt.data._dataset import subsample_rows
 # budget allows about as many trials whatever the table's size
 AUTO_ROWS_PER_SECOND = 500
 AUTO_ROWS_MIN = 10_000
+
+
+def rows_of(a, rows: np.ndarray | None):
+    """``a`` at ``rows`` (an array, DataFrame or list, as scikit-learn indexes them);
+    ``a`` itself for every row (``rows`` None) or without ``a``."""
+    return a if rows is None or a is None else _safe_indexing(a, rows)
+
+
+def sampled_groups(groups, y, rows: np.ndarray | None):
+    """``fit``'s ``groups`` at ``rows``, refused when they are not one per row of ``y``
+    (their rows would be others than ``y``'s)."""
+    if rows is not None and groups is not None:
+        check_consistent_length(y, groups)
+    return rows_of(groups, rows)
 
 
 def check_search_rows(search_rows) -> None:

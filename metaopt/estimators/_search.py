@@ -29,12 +29,10 @@ from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.metrics import check_scoring, get_scorer, r2_score
 from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.utils import _safe_indexing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
-    check_consistent_length,
     check_is_fitted,
     column_or_1d,
     has_fit_parameter,
@@ -62,6 +60,8 @@ from metaopt._rows import (
     check_search_rows,
     refit_rows_warning,
     refit_sample,
+    rows_of,
+    sampled_groups,
     sampled_reserve,
     search_sample,
 )
@@ -131,13 +131,8 @@ class _SearchData:
 
     @classmethod
     def of(cls, X, y, sample_weight, groups, rows: np.ndarray | None) -> _SearchData:
-        if rows is not None:
-            if groups is not None:
-                check_consistent_length(y, groups)
-                groups = _safe_indexing(groups, rows)
-            X, y = _safe_indexing(X, rows), y[rows]
-            sample_weight = None if sample_weight is None else sample_weight[rows]
-        return cls(X, y, _weights(sample_weight), groups, rows)
+        return cls(rows_of(X, rows), rows_of(y, rows), _weights(rows_of(sample_weight, rows)),
+                   sampled_groups(groups, y, rows), rows)
 
 
 def _accepts_weights(space: SearchSpace, task: str) -> bool:
@@ -606,8 +601,12 @@ class _MetaOptSearch(BaseEstimator):
         search = _SearchData.of(X, y, sample_weight, groups, rows)
         cv = checked_splitter(self.cv, search.X, search.y, search.groups,
                               classifier=is_classifier(self), seed=seed)
+        # the folds made once, as every trial has the same (a cv that cannot split the
+        # data fails here, not in every trial): scikit-learn's warning about them (a class
+        # with fewer rows than folds) was shown again at every trial
+        folds = list(cv.split(search.X, search.y))
         if self._ensemble_rounds > 1 and not tested(
-                [test for _, test in cv.split(search.X, search.y)], len(search.y)).all():
+                [test for _, test in folds], len(search.y)).all():
             warnings.warn(f"ensemble_size={self.ensemble_size!r}: cv={cv!r} leaves rows out "
                           "of every test fold, so no out-of-fold predictions to select an "
                           "ensemble from; the best configuration alone predicts (set "
@@ -629,8 +628,8 @@ class _MetaOptSearch(BaseEstimator):
             # the validated frame, a copy of X, is for the meta-features only: not kept
             # through the search
             del frame, target
-            self._search_and_refit(X, y, sample_weight, search, task, space, cv, start,
-                                   worker)
+            self._search_and_refit(X, y, sample_weight, search, task, space, cv, folds,
+                                   start, worker)
         return self
 
     def _search_sample(self, y, seed: int | None) -> np.ndarray | None:
@@ -653,12 +652,8 @@ class _MetaOptSearch(BaseEstimator):
         return KillableWorker(joblib.effective_n_jobs(self.n_jobs))
 
     def _search_and_refit(self, X, y, sample_weight, search: _SearchData, task, space, cv,
-                          start, worker):
+                          folds, start, worker):
         out_of_fold: dict[int, tuple[float, np.ndarray]] = {}
-        # the folds made once, as every trial has the same (a cv that cannot split the
-        # data fails here, not in every trial): scikit-learn's warning about them (a class
-        # with fewer rows than folds) was shown again at every trial
-        folds = list(cv.split(search.X, search.y))
         fold_rows = float(np.mean([len(train) for train, _ in folds]))
         # a fit on all the rows is this many times a fold's (1: as assumed without sampling)
         growth = 1.0 if search.rows is None else len(y) / fold_rows
@@ -759,7 +754,6 @@ class _MetaOptSearch(BaseEstimator):
         def run(trial: optuna.Trial, function, *args):
             if deadline is None:
                 return function(*args)
-            worker.share(X, y, fit_params)  # to each worker once, not with every trial
             left = deadline - time.perf_counter() - reserve()
             if left <= 0:
                 study.stop()
@@ -858,6 +852,8 @@ class _MetaOptSearch(BaseEstimator):
         done = len(study.get_trials(deepcopy=False, states=(COMPLETE,)))
         n_left = None if self.n_trials is None else max(self.n_trials - done, 0)
         if n_left != 0:
+            if deadline is not None:
+                worker.share(X, y, fit_params)  # to each worker once, not with every trial
             progress = _Progress(n_left, self.time_budget, start) if self.verbose else None
             try:
                 study.optimize(

@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
@@ -36,7 +36,14 @@ from metaopt._fitted import (
     refuse_text_array,
     unfitted_on_error,
 )
-from metaopt._rows import check_search_rows, refit_rows_warning, refit_sample, search_sample
+from metaopt._rows import (
+    check_search_rows,
+    refit_rows_warning,
+    refit_sample,
+    rows_of,
+    sampled_groups,
+    search_sample,
+)
 from metaopt._shared import optuna_verbosity
 from metaopt._splits import checked_splitter, warn_groups_ignored
 from metaopt.data._dataset import (
@@ -69,11 +76,6 @@ def _default_prior() -> ArchitecturePrior:
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-
-def _rows_of(a: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray | None:
-    """``a[rows]``; ``a`` itself for every row (``rows`` None) or without ``a``."""
-    return a if rows is None or a is None else a[rows]
 
 
 def _is_splitter(cv: Any) -> bool:
@@ -298,10 +300,7 @@ class _BaseMetaMLP(BaseEstimator):
         seed = int(rng.randint(2**31 - 1))
         # the rows the trials see: all, or a sample (stratified for a classifier)
         rows = search_sample(target, self._task, self.search_rows, self.time_budget, seed)
-        if rows is not None and groups is not None:
-            check_consistent_length(target, groups)
-            groups = _safe_indexing(groups, rows)
-        splits = self._splits(_rows_of(target, rows), seed, groups)
+        splits = self._splits(rows_of(target, rows), seed, sampled_groups(groups, target, rows))
         self.device_ = resolve_device(self.device)
         prior = self._resolve_prior()
         if prior is not None and self.n_prior_trials > prior.n_pool:
@@ -316,8 +315,8 @@ class _BaseMetaMLP(BaseEstimator):
         # 1,000,000 x 50); each fold keeps float32 tensors of its standardised rows
         if rows is not None:
             say(f"the trials train on a sample of {len(rows):,} rows")
-        trainer = FoldTrainer(_rows_of(X, rows), _rows_of(target, rows), self._task, splits,
-                              self.device_, seed, _rows_of(sample_weight, rows))
+        trainer = FoldTrainer(rows_of(X, rows), rows_of(target, rows), self._task, splits,
+                              self.device_, seed, rows_of(sample_weight, rows))
         trainer.progress = None if not self.verbose else (
             lambda message: say(f"trial {len(study.trials) - 1}: {message}"))
         say(f"{len(splits)} fold(s) ready")
@@ -379,8 +378,8 @@ class _BaseMetaMLP(BaseEstimator):
             **self.best_params_, max_epochs=self.best_epoch_, validation_fraction=0.0,
             n_iter_no_change=self.best_epoch_, device=self.device, random_state=seed,
             time_budget=left,
-        ).fit(_rows_of(X, refit_rows), _rows_of(y, refit_rows),
-              sample_weight=_rows_of(sample_weight, refit_rows))
+        ).fit(rows_of(X, refit_rows), rows_of(y, refit_rows),
+              sample_weight=rows_of(sample_weight, refit_rows))
         say("refit done" + (" (stopped by the time budget)"
                             if self.best_estimator_.out_of_time_ else ""))
         return self
