@@ -845,12 +845,15 @@ class MetaSampler(BaseSampler):
         return lambda params: (key := used(params, inside=True)) is not None and key not in copies
 
     def _pinned(self, study: Study) -> dict[str, Any]:
-        """The values a ``PartialFixedSampler`` wrapping this sampler sets (read from the
-        study's sampler: Optuna gives the wrapped sampler no other sign of them)."""
-        outer = study.sampler
-        if isinstance(outer, PartialFixedSampler) and outer._base_sampler is self:
-            return dict(outer._fixed_params)
-        return {}
+        """The values the ``PartialFixedSampler``s wrapping this sampler set (read from the
+        study's sampler: Optuna gives the wrapped sampler no other sign of them); of
+        nested ones, the outer wins a name both fix, as it answers first."""
+        pinned: dict[str, Any] = {}
+        sampler = study.sampler
+        while isinstance(sampler, PartialFixedSampler):
+            pinned = {**sampler._fixed_params, **pinned}
+            sampler = sampler._base_sampler
+        return pinned if sampler is self else {}
 
     def _choose(self, study: Study, trial: FrozenTrial,
                 lost: list) -> tuple[dict[str, Any] | None, str]:

@@ -1157,6 +1157,25 @@ def test_a_choice_fixed_by_a_wrapping_sampler_narrows_the_proposals():
         assert _claim_of(t) == t.params, (t.number, _claim_of(t), t.params)
 
 
+def test_a_choice_fixed_by_an_inner_wrapping_sampler_narrows_the_proposals_too():
+    """Two PartialFixedSamplers around the sampler (C outside, kernel='rbf' inside): only
+    the outer one's values were read, so the claims were linear SVMs that ran as rbf with
+    the fallback's gamma. Every wrapper is read now (the outer wins a name both fix, as
+    it answers first): rbf claims that run whole."""
+    from metaopt.samplers._meta_sampler import _claim_of
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        inner = optuna.samplers.PartialFixedSampler({"kernel": "rbf", "C": 5.0},
+                                                    MetaSampler(space="svm", seed=0))
+        sampler = optuna.samplers.PartialFixedSampler({"C": 2.0}, inner)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(_svm_score, n_trials=6)
+    for t in study.trials:
+        claim = {**_claim_of(t), "C": 2.0}  # a fixed number: the claim's C is not run
+        assert t.params["C"] == 2.0 and claim == t.params, (t.number, claim, t.params)
+
+
 def test_infeasible_trials_score_below_every_feasible_one():
     """trial.set_constraint (or a constraints_func of the fallback): the ranker took an
     infeasible trial's value as it was, so it chased an infeasible incumbent (svm space
