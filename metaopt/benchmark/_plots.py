@@ -25,12 +25,14 @@ def plot_curves(
     ylabel: str = "mean normalized regret",
     xlabel: str | None = None,
     limits: tuple[float, float] | None = (0.0, 1.0),
+    full_axis: bool = False,
 ) -> Path:
     """Write a PNG of ``value`` vs ``x`` per method: mean over tasks and 95% t-band.
 
     Seeds and folds are averaged within a task first, so the band reflects tasks; the
-    band is clipped to ``limits`` (the range ``value`` can take); ``xlabel`` defaults to
-    ``x``. Drawn on a figure of its own, not through pyplot: the caller's backend and open
+    band is clipped to ``limits`` (the range ``value`` can take), and with ``full_axis``
+    the y axis spans them (mean ranks: zoomed to the data, 2.2 against 2.8 of 5 methods
+    looked as far apart as first and last); ``xlabel`` defaults to ``x``. Drawn on a figure of its own, not through pyplot: the caller's backend and open
     figures are left alone.
     """
     from matplotlib.figure import Figure
@@ -64,6 +66,9 @@ def plot_curves(
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel or x.replace("_", " "))
     ax.set_ylabel(ylabel)
+    if full_axis and limits is not None:
+        pad = 0.03 * (limits[1] - limits[0])
+        ax.set_ylim(limits[0] - pad, limits[1] + pad)
     ax.set_title(title)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, ncol=2, framealpha=0.8)

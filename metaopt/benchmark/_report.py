@@ -273,7 +273,7 @@ def report(out: str | os.PathLike) -> Path:
                 title=f"{settings['suite']}: incumbent test regret", ylabel="normalized regret")
     plot_curves(curve, out / "rank.png", value="rank", methods=methods, xlabel=unit,
                 title=f"{settings['suite']}: mean rank (1 = best)", ylabel="mean rank",
-                limits=(1.0, float(len(methods))))
+                limits=(1.0, float(len(methods))), full_axis=True)
     final = curve[curve["budget"] == curve["budget"].max()]
     final_regret = final.groupby(["task", "method"])["regret"].mean().unstack("method")
     cd_text = _cd_diagram(final_regret[[m for m in methods if m in final_regret]],

@@ -575,11 +575,12 @@ def test_report_plots_name_the_budgets_unit(pmlb_suite, tmp_path, monkeypatch):
     """regret.png and rank.png labelled their x axis "budget", not trials or seconds."""
     from matplotlib.figure import Figure
 
-    labels = {}
+    labels, spans = {}, {}
     save = Figure.savefig
 
     def savefig(fig, path, *args, **kwargs):
         labels[Path(path).name] = fig.axes[0].get_xlabel()
+        spans[Path(path).name] = fig.axes[0].get_ylim()
         return save(fig, path, *args, **kwargs)
 
     monkeypatch.setattr(Figure, "savefig", savefig)
@@ -587,6 +588,9 @@ def test_report_plots_name_the_budgets_unit(pmlb_suite, tmp_path, monkeypatch):
     run(pmlb_suite.select(limit=1), tmp_path, **small)
     report(tmp_path)
     assert labels == {"regret.png": "trials", "rank.png": "trials"}
+    # the rank axis spans first to last (it zoomed to the data, so a small gap looked large)
+    low, high = spans["rank.png"]
+    assert 0.9 < low <= 1.0 and 2.0 <= high < 2.1, spans["rank.png"]
 
 
 def test_a_restarted_worker_is_not_reported_as_a_memory_leak(pmlb_suite, tmp_path,
