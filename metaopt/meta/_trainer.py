@@ -8,6 +8,7 @@ import json
 import math
 import warnings
 from contextlib import nullcontext
+from dataclasses import fields
 from pathlib import Path
 from typing import Protocol
 
@@ -423,21 +424,16 @@ class MetaTrainer:
         )
         for it in bar:
             optimizer.zero_grad(set_to_none=True)
-            inner, outer = self.learner.training_step(
-                train_tasks.sample(self.meta_batch_size).to(self.device_)
-            )
+            episodes = train_tasks.sample(self.meta_batch_size).to(self.device_)
+            inner, outer = self.learner.training_step(episodes)
             if not (math.isfinite(inner) and math.isfinite(outer)):
                 # its meta-gradient is not finite either: one step would make every
                 # parameter NaN, and the run went on to its end on NaN losses
-                inner_lr = getattr(self.learner, "lr", None)
-                rates = ("the outer learning rate" if inner_lr is None else
-                         f"the inner learning rate (the learner's lr={inner_lr}) or the "
-                         "outer one")
                 warnings.warn(
                     f"meta-training diverged at iteration {it + 1}: the post-adaptation "
                     f"losses are {inner} (support) and {outer} (query); it stopped without "
-                    f"taking that step, at the parameters of iteration {it}. Lower {rates}",
-                    RuntimeWarning, stacklevel=3)
+                    f"taking that step, at the parameters of iteration {it}. "
+                    f"{self._divergence_cause(episodes)}", RuntimeWarning, stacklevel=3)
                 self._save("last")
                 break
             optimizer.step()
@@ -464,6 +460,20 @@ class MetaTrainer:
         if valid is not None and self.restore_best and self.best_iteration_ is not None:
             self.learner.load_state_dict(best_state)
         return self
+
+    def _divergence_cause(self, episodes: Episodes) -> str:
+        """What to change after a non-finite loss: the data when the episodes hold NaN
+        or infinite values (a learning rate cannot fix those), else the learning rates."""
+        bad = [f.name for f in fields(episodes)
+               if isinstance(t := getattr(episodes, f.name), torch.Tensor)
+               and t.is_floating_point() and not torch.isfinite(t).all()]
+        if bad:
+            return (f"The episodes hold NaN or infinite values (in {', '.join(bad)}): "
+                    "remove them from the data the sampler draws from")
+        inner_lr = getattr(self.learner, "lr", None)
+        return "Lower " + ("the outer learning rate" if inner_lr is None else
+                           f"the inner learning rate (the learner's lr={inner_lr}) or the "
+                           "outer one")
 
     def _save(self, name: str) -> None:
         if self.checkpoint_dir is None:

@@ -140,6 +140,35 @@ def test_a_diverging_run_stops_with_a_warning_before_its_nan_step(tmp_path):
         "iteration"] == []
 
 
+class _WithNaN:
+    """Episodes of ``tasks`` with one NaN in ``field``, as a sampler of one's own may draw."""
+
+    def __init__(self, tasks, field):
+        self.tasks, self.field = tasks, field
+
+    def sample(self, n_tasks):
+        episodes = self.tasks.sample(n_tasks)
+        getattr(episodes, self.field)[0, 0] = float("nan")
+        return episodes
+
+
+@pytest.mark.parametrize(("learner", "tasks", "field"), [
+    (MAML(sine_net()), SinusoidTasks(seed=0), "query_y"),
+    (ProtoNet(sine_net()), ClassificationTasks(np.arange(40.0)[:, None], np.arange(40) % 4,
+                                               n_way=2, k_shot=2, n_query=2, seed=0),
+     "support_x"),
+], ids=["MAML", "ProtoNet"])
+def test_a_nan_in_the_episodes_is_named_as_the_cause_not_the_learning_rates(learner, tasks,
+                                                                            field):
+    """A NaN in the data made the warning say 'Lower the inner learning rate ... or the
+    outer one', which cannot help."""
+    with pytest.warns(RuntimeWarning, match=rf"diverged at iteration 1: .*hold NaN or "
+                                            rf"infinite values \(in {field}\)") as record:
+        MetaTrainer(learner, iterations=3, meta_batch_size=2,
+                    progress=False).fit(_WithNaN(tasks, field))
+    assert "Lower" not in str(record[0].message)
+
+
 @pytest.mark.parametrize(("progress", "shown"), [(True, "MAML: 100%"),
                                                  ("member 2/3", "member 2/3: 100%"),
                                                  (False, None)])
