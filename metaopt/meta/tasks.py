@@ -91,6 +91,15 @@ def _numeric(array: np.ndarray, name: str) -> np.ndarray:
     return array
 
 
+def _float_dtype(dtype) -> torch.dtype:
+    """``dtype`` if it is a floating torch dtype (the model's); an integer one would
+    truncate the data without a word (pixels in [0, 1] to 0 and 1)."""
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise ValueError(f"dtype must be a floating torch dtype such as torch.float64, "
+                         f"got {dtype!r}")
+    return dtype
+
+
 def _check_rows(X: np.ndarray, y: np.ndarray, name: str = "y") -> None:
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X has {X.shape[0]} rows but {name} has {y.shape[0]}; they must match")
@@ -205,7 +214,7 @@ class ClassificationTasks(_NumpyStream):
     seed : int, optional
         Seed of the episode stream; the same seed gives the same episodes.
     dtype : torch.dtype
-        Dtype of the inputs.
+        Floating dtype of the inputs (the model's).
     """
 
     def __init__(
@@ -220,6 +229,7 @@ class ClassificationTasks(_NumpyStream):
         seed: int | None = None,
         dtype: torch.dtype = torch.float32,
     ) -> None:
+        dtype = _float_dtype(dtype)
         X = _numeric(_as_array(X, "X"), "X")
         y = _labels(y, "y")
         _check_rows(X, y)
@@ -311,7 +321,7 @@ class RegressionTasks(_NumpyStream):
     seed : int, optional
         Seed of the episode stream.
     dtype : torch.dtype
-        Dtype of inputs and targets.
+        Floating dtype of inputs and targets (the model's).
     """
 
     def __init__(
@@ -326,6 +336,7 @@ class RegressionTasks(_NumpyStream):
         seed: int | None = None,
         dtype: torch.dtype = torch.float32,
     ) -> None:
+        dtype = _float_dtype(dtype)
         X = _numeric(_as_array(X, "X"), "X")
         y = _numeric(_as_array(y, "y"), "y")
         groups = _labels(groups, "groups")
@@ -417,10 +428,7 @@ class SinusoidTasks:
     ) -> None:
         self.k_shot = check_int(k_shot, "k_shot")
         self.n_query = check_int(n_query, "n_query")
-        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-            raise ValueError(f"dtype must be a floating torch dtype such as torch.float64, "
-                             f"got {dtype!r}")
-        self.dtype = dtype
+        self.dtype = _float_dtype(dtype)
         self.amplitude, self.phase, self.x_range = amplitude, phase, x_range
         self._generator = torch.Generator().manual_seed(
             int(np.random.default_rng(seed).integers(2**62))
@@ -470,6 +478,7 @@ def pad_tasks(tasks: Sequence[tuple], dtype: torch.dtype = torch.float32,
     """
     if len(tasks) == 0:
         raise ValueError("tasks is empty; pass at least one (X, y) pair")
+    dtype = _float_dtype(dtype)
     xs, ys = [], []
     arrays = [(_numeric(_as_array(X, f"tasks[{i}] X"), f"tasks[{i}] X"),
                _numeric(_as_array(y, f"tasks[{i}] y"), f"tasks[{i}] y"))

@@ -267,3 +267,16 @@ def test_rows_drawn_are_those_of_a_full_shuffle_without_its_cost():
         assert np.array_equal(drawn, expected)
         assert all(len(set(r)) == count and set(r) <= set(np.flatnonzero(y == y[r[0]]))
                    for r in drawn.reshape(-1, count))
+
+
+@pytest.mark.parametrize("make", [
+    lambda X, y, dtype: ClassificationTasks(X, y, dtype=dtype),
+    lambda X, y, dtype: RegressionTasks(X, X[:, 0], y, k_shot=2, n_query=2, dtype=dtype),
+    lambda X, y, dtype: pad_tasks([(X, y)], dtype=dtype),
+], ids=["ClassificationTasks", "RegressionTasks", "pad_tasks"])
+def test_an_integer_dtype_is_refused_not_truncating_the_data(digits, make):
+    """dtype=torch.int64 turned load_digits' pixels in [0, 1] into 0 and 1 (and a
+    regression target into its integer part) without a word; SinusoidTasks refused it."""
+    X, y = digits
+    with pytest.raises(ValueError, match="dtype must be a floating torch dtype"):
+        make(X[:200] / 16, y[:200], torch.int64)
