@@ -396,6 +396,19 @@ class RegressionTasks(_NumpyStream):
         )
 
 
+def _range(bounds, name: str) -> tuple[float, float]:
+    """``bounds`` as a ``(low, high)`` pair of finite floats with ``low <= high``; torch
+    refused a reversed or NaN pair only at the first ``sample``, in its own words."""
+    try:
+        low, high = (float(v) for v in bounds)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (low, high) pair of numbers, got {bounds!r}") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+        raise ValueError(f"{name} must be a (low, high) pair of finite numbers with "
+                         f"low <= high, got {bounds!r}")
+    return low, high
+
+
 class SinusoidTasks:
     """Sinusoid regression tasks as in the MAML and Meta-SGD papers.
 
@@ -429,7 +442,9 @@ class SinusoidTasks:
         self.k_shot = check_int(k_shot, "k_shot")
         self.n_query = check_int(n_query, "n_query")
         self.dtype = _float_dtype(dtype)
-        self.amplitude, self.phase, self.x_range = amplitude, phase, x_range
+        self.amplitude, self.phase, self.x_range = (
+            _range(value, name) for name, value in (
+                ("amplitude", amplitude), ("phase", phase), ("x_range", x_range)))
         self._generator = torch.Generator().manual_seed(
             int(np.random.default_rng(seed).integers(2**62))
         )

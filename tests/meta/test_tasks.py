@@ -280,3 +280,15 @@ def test_an_integer_dtype_is_refused_not_truncating_the_data(digits, make):
     X, y = digits
     with pytest.raises(ValueError, match="dtype must be a floating torch dtype"):
         make(X[:200] / 16, y[:200], torch.int64)
+
+
+@pytest.mark.parametrize(("name", "bounds"), [
+    ("amplitude", (5.0, 0.1)), ("phase", (float("nan"), 1.0)), ("x_range", (-5.0, float("inf"))),
+    ("amplitude", (1.0,)), ("x_range", "ab"),
+])
+def test_sinusoid_ranges_are_checked_when_built(name, bounds):
+    """A reversed or NaN range was taken, and the first sample() failed with torch's
+    'uniform_ expects to return a [from, to) range' or 'from is out of bounds'."""
+    with pytest.raises(ValueError, match=rf"^{name} must be a \(low, high\) pair"):
+        SinusoidTasks(**{name: bounds})
+    assert SinusoidTasks(amplitude=(1, 1), seed=0).sample(2).support_x.shape == (2, 10, 1)
