@@ -18,7 +18,13 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from metaopt._checks import check_int
-from metaopt.meta._losses import LossFn, example_weights, loss_name, resolve_loss
+from metaopt.meta._losses import (
+    LossFn,
+    check_rate,
+    example_weights,
+    loss_name,
+    resolve_loss,
+)
 from metaopt.meta._low_rank import low_rank_inner_loop, mlp_layers
 from metaopt.meta.tasks import Episodes
 
@@ -71,11 +77,10 @@ class GradientLearner(nn.Module):
                 f"batch-norm layer(s) {tracking} track running statistics, which torch.func "
                 "cannot update inside the inner loop; build them with "
                 "track_running_stats=False (per-batch statistics, as in MAML's own code)")
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0, got {lr!r}")
+        lr = check_rate(lr, "lr")
         steps = check_int(steps, "steps")
         self.module = model
-        self.lr = float(lr)
+        self.lr = lr
         self.steps = steps
         self.first_order = bool(first_order)
         self.loss_fn = loss_fn

@@ -10,6 +10,7 @@ points can be stacked into one meta-batch.
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -41,6 +42,19 @@ def example_weights(x: torch.Tensor, weight: torch.Tensor | None, which: str) ->
     if (weight < 0).any():
         raise ValueError(f"{which}_weight must be >= 0 (0 marks padding), got a negative weight")
     return weight.to(dtype)
+
+
+def check_rate(value, name: str, *, zero: bool = False) -> float:
+    """``value`` as a float when it is a finite number > 0 (>= 0 with ``zero``: a
+    learning rate); ``ValueError`` naming ``name`` otherwise."""
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = math.nan
+    if isinstance(value, (str, bool)) or not (rate >= 0 if zero else rate > 0) or rate == math.inf:
+        raise ValueError(f"{name} must be a finite number {'>=' if zero else '>'} 0, "
+                         f"got {value!r}")
+    return rate
 
 
 def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:

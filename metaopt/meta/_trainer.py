@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from metaopt._checks import check_int
 from metaopt._model_files import dumps, file_pair, sha256, write_files
-from metaopt.meta._losses import resolve_device, seeded
+from metaopt.meta._losses import check_rate, resolve_device, seeded
 from metaopt.meta.tasks import Episodes
 
 _FORMAT = "metaopt.meta/1"
@@ -293,6 +293,8 @@ class MetaTrainer:
             patience = check_int(patience, "patience")
         if not (optimizer in ("adam", "sgd") or callable(optimizer)):
             raise ValueError(f"optimizer must be 'adam', 'sgd' or a callable, got {optimizer!r}")
+        if not callable(optimizer):  # a callable builds its optimiser with its own rate
+            lr = check_rate(lr, "lr", zero=True)  # 0, as torch's: trains nothing (tests)
         self.learner = learner
         self.iterations = iterations
         self.meta_batch_size = meta_batch_size

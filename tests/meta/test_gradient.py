@@ -226,6 +226,16 @@ def test_bad_arguments_name_the_argument(batch):
         maml.meta_loss(batch.support_x[0], batch.support_y[0], batch.query_x[0], batch.query_y[0])
 
 
+@pytest.mark.parametrize("lr", [float("inf"), "0.1", True, None])
+@pytest.mark.parametrize("make", [MAML, MetaSGD, MAMLpp, Reptile])
+def test_an_inner_lr_must_be_a_finite_positive_number(make, lr):
+    """lr=inf was taken (the first step made every loss NaN), lr='0.1' failed with
+    "'>' not supported between instances of 'str' and 'int'"."""
+    with pytest.raises(ValueError, match=r"^lr must be a finite number > 0, got "):
+        make(tiny_net(), lr=lr)
+    assert make(tiny_net(), lr=torch.tensor(0.05)).lr == pytest.approx(0.05)
+
+
 @pytest.mark.parametrize("make", [MAML, MetaSGD, Reptile])
 def test_frozen_parameters_stay_as_they_are(make, batch):
     """A parameter with requires_grad=False was adapted in the inner loop, given a

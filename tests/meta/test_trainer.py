@@ -140,6 +140,16 @@ def test_a_diverging_run_stops_with_a_warning_before_its_nan_step(tmp_path):
         "iteration"] == []
 
 
+@pytest.mark.parametrize("lr", [-1.0, float("nan"), float("inf"), "1e-3"])
+def test_the_outer_lr_is_checked_when_the_trainer_is_built(lr):
+    """lr=-1 or nan failed only in fit, with torch's 'Invalid learning rate: -1'; inf
+    was taken and made the parameters NaN at the first step."""
+    with pytest.raises(ValueError, match=r"^lr must be a finite number >= 0, got "):
+        MetaTrainer(MAML(sine_net()), lr=lr)
+    # a callable builds its optimiser with its own rate: lr is not read
+    MetaTrainer(MAML(sine_net()), lr=None, optimizer=lambda p: torch.optim.SGD(p, lr=0.1))
+
+
 class _WithNaN:
     """Episodes of ``tasks`` with one NaN in ``field``, as a sampler of one's own may draw."""
 
