@@ -118,10 +118,6 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
         raise ValueError(
             f"path={str(path)!r} holds a {record['learner']} checkpoint, cannot load it into {type(learner).__name__}"
         )
-    saved, built = record.get("config"), json.loads(dumps(learner.get_config()))
-    if saved != built:
-        warnings.warn(f"path={str(path)!r} was saved from a {record['learner']} built with "
-                      f"{saved}; loading it into one built with {built}", stacklevel=2)
     if "weights_sha256" not in record:  # saved before checkpoints recorded it
         warnings.warn(f"path={str(path)!r} was saved by a metaopt that did not record its "
                       "weights' SHA-256: they are loaded unchecked (the next save records "
@@ -141,6 +137,11 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
     # checked before loading: torch's load_state_dict copies the tensors that fit before it
     # raises for those that do not, which left a learner half overwritten
     _check_fits(tensors, state, path, record)
+    # after the check: a learner that cannot take the weights gets the error alone
+    saved, built = record.get("config"), json.loads(dumps(learner.get_config()))
+    if saved != built:
+        warnings.warn(f"path={str(path)!r} was saved from a {record['learner']} built with "
+                      f"{saved}; loading it into one built with {built}", stacklevel=2)
     learner.load_state_dict(tensors)
     learner.iteration = record["iteration"]
     return record
