@@ -420,7 +420,8 @@ class MetaModel:
             distributions).
 
         Raises :class:`CandidatesExhausted` (a ``ValueError``) when every candidate is
-        observed, excluded or not allowed.
+        observed, excluded or not allowed, and a ``ValueError`` when ``candidates`` is
+        empty once the warm start is over (the warm start does not use them).
         """
         self._check_observed(observed)
         space = self.sampling_space or self.space
@@ -448,6 +449,12 @@ class MetaModel:
                                     f"portfolio pick {row.Index + 1}: expected best-so-far "
                                     f"regret {row.expected_regret:.3f} over the knowledge "
                                     f"base{skipped}")
+        if not candidates:
+            raise ValueError(
+                f"candidates is empty: this proposal is no portfolio pick (the warm start's "
+                f"{self.n_warmup} are over, or the picks are taken), so it is one of the "
+                "candidates: pass the configurations to choose among, e.g. "
+                "model.candidates(task)")
         free = [c for c in candidates if config_key(c) not in taken
                 and (allowed is None or allowed(c))]
         if not free:

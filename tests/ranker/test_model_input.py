@@ -53,6 +53,17 @@ def test_failed_evaluations_are_never_proposed_again_nor_adapted_on(small_meta_m
         small_meta_model.propose(None, [({"foo": 1}, 0.5)], candidates=params)
 
 
+def test_an_empty_candidate_set_after_the_warm_start_is_named(small_meta_model,
+                                                             tabrepo_matrix):
+    """Once the warm start was over, candidates=[] raised CandidatesExhausted "every
+    candidate configuration was already evaluated or claimed": nothing was."""
+    params = list(tabrepo_matrix.configs["params"])
+    assert small_meta_model.propose(None, [], candidates=[]).source == "portfolio"
+    observed = [(params[0], 0.3), (params[1], 0.2)]  # n_warmup=2: the warm start is over
+    with pytest.raises(ValueError, match=r"candidates is empty: .*model\.candidates\(task\)"):
+        small_meta_model.propose(None, observed, candidates=[])
+
+
 def test_malformed_observations_and_meta_features(small_meta_model, tabrepo_matrix):
     ranker = small_meta_model.ranker
     params = list(tabrepo_matrix.configs["params"])
