@@ -191,6 +191,17 @@ def _continue_stream(sampler, state: dict, kind: str | None) -> None:
                       f"{_kind(sampler)} starts from its own state", stacklevel=3)
 
 
+def _sample(sampler: TaskSampler, n_tasks: int, name: str) -> Episodes:
+    """``sampler.sample(n_tasks)``, which must be :class:`Episodes`: a learn2learn-style
+    ``(x, y)`` tuple failed with "'tuple' object has no attribute 'to'"."""
+    episodes = sampler.sample(n_tasks)
+    if not isinstance(episodes, Episodes):
+        raise TypeError(f"{name}.sample({n_tasks}) returned a {type(episodes).__name__}; it "
+                        "must return metaopt.meta.Episodes(support_x, support_y, query_x, "
+                        "query_y), each [tasks, shots, ...]")
+    return episodes
+
+
 def _generator_state(device: torch.device) -> dict[str, str]:
     """torch's generator state that draws on ``device`` (dropout, shuffles), as base64
     text for a checkpoint's JSON, with the kind of device it is of."""
@@ -358,10 +369,10 @@ class MetaTrainer:
         -------
         self
         """
-        if not hasattr(train_tasks, "sample"):
-            raise TypeError(
-                f"train_tasks must have a sample(n_tasks) method, got {type(train_tasks).__name__}"
-            )
+        for name, sampler in (("train_tasks", train_tasks), ("valid_tasks", valid_tasks)):
+            if sampler is not None and not hasattr(sampler, "sample"):
+                raise TypeError(f"{name} must have a sample(n_tasks) method, got "
+                                f"{type(sampler).__name__}")
         if resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir")
         if self.patience is not None and valid_tasks is None:
@@ -414,7 +425,8 @@ class MetaTrainer:
             load_checkpoint(self.learner, self.checkpoint_dir / "last")
             self.learner.iteration = iteration
         self._train_tasks = train_tasks
-        valid = None if valid_tasks is None else valid_tasks.sample(self.valid_tasks_count)
+        valid = (None if valid_tasks is None
+                 else _sample(valid_tasks, self.valid_tasks_count, "valid_tasks"))
         # evaluations without improvement so far (from the history when resuming): a
         # resumed run stops where an unbroken one would, and one that stopped stays stopped
         stale = sum(1 for i in self.history_["valid_iteration"]
@@ -427,7 +439,7 @@ class MetaTrainer:
         )
         for it in bar:
             optimizer.zero_grad(set_to_none=True)
-            episodes = train_tasks.sample(self.meta_batch_size).to(self.device_)
+            episodes = _sample(train_tasks, self.meta_batch_size, "train_tasks").to(self.device_)
             inner, outer = self.learner.training_step(episodes)
             if not (math.isfinite(inner) and math.isfinite(outer)):
                 # its meta-gradient is not finite either: one step would make every

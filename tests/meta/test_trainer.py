@@ -155,6 +155,28 @@ def test_the_outer_lr_is_checked_when_the_trainer_is_built(lr):
     MetaTrainer(MAML(sine_net()), lr=None, optimizer=lambda p: torch.optim.SGD(p, lr=0.1))
 
 
+class _Pairs:
+    """A sampler of (x, y) pairs, as learn2learn's TaskDataset gives, not Episodes."""
+
+    def sample(self, n_tasks):
+        episodes = SinusoidTasks(seed=0).sample(n_tasks)
+        return episodes.support_x, episodes.support_y
+
+
+@pytest.mark.parametrize("which", ["train_tasks", "valid_tasks"])
+def test_a_sampler_must_give_episodes(which):
+    """A sampler of tuples failed with "'tuple' object has no attribute 'to'", and a
+    valid_tasks without a sample method with "'list' object has no attribute 'sample'"."""
+    trainer = MetaTrainer(MAML(sine_net()), iterations=2, meta_batch_size=2, progress=False)
+    samplers = {"train_tasks": SinusoidTasks(seed=0), "valid_tasks": SinusoidTasks(seed=1)}
+    with pytest.raises(TypeError, match=rf"^{which}\.sample\(\d+\) returned a tuple; it must "
+                                        r"return metaopt\.meta\.Episodes"):
+        trainer.fit(**{**samplers, which: _Pairs()})
+    with pytest.raises(TypeError, match=rf"^{which} must have a sample\(n_tasks\) method, got "
+                                        "list"):
+        trainer.fit(**{**samplers, which: [1, 2]})
+
+
 class _WithNaN:
     """Episodes of ``tasks`` with one NaN in ``field``, as a sampler of one's own may draw."""
 
