@@ -515,7 +515,7 @@ class MetaTrainer:
         Parameters
         ----------
         smooth : int
-            Moving-average window over iterations.
+            Moving-average window over iterations (1: none).
         ax : matplotlib Axes, optional
             Draw into this axes; default a new figure.
 
@@ -523,8 +523,12 @@ class MetaTrainer:
         -------
         matplotlib.figure.Figure
         """
-        if not getattr(self, "history_", None) or not self.history_["iteration"]:
+        smooth = check_int(smooth, "smooth")
+        if not hasattr(self, "history_"):
             raise ValueError("no history to plot; call fit() first")
+        if not self.history_["iteration"]:  # it said "call fit() first" after a fit too
+            raise ValueError("no history to plot: fit() stopped before its first iteration "
+                             "(see its warning)")
         if ax is None:
             from matplotlib.figure import Figure
 

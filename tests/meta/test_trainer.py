@@ -155,6 +155,25 @@ def test_the_outer_lr_is_checked_when_the_trainer_is_built(lr):
     MetaTrainer(MAML(sine_net()), lr=None, optimizer=lambda p: torch.optim.SGD(p, lr=0.1))
 
 
+def test_plot_history_says_why_it_has_nothing_to_plot_and_checks_smooth():
+    """After a fit that diverged at its first iteration it said 'call fit() first'; a
+    smooth of 2.5 failed inside numpy, and -3 was taken."""
+    trainer = MetaTrainer(MAML(sine_net(), lr=1e30), iterations=3, meta_batch_size=2,
+                          progress=False)
+    with pytest.raises(ValueError, match="call fit"):
+        trainer.plot_history()
+    with pytest.warns(RuntimeWarning, match="diverged at iteration 1"):
+        trainer.fit(SinusoidTasks(seed=0))
+    with pytest.raises(ValueError, match="fit\\(\\) stopped before its first iteration"):
+        trainer.plot_history()
+    trainer.learner.lr = 0.01
+    trainer.fit(SinusoidTasks(seed=0))
+    for smooth in (2.5, -3, 0):
+        with pytest.raises(ValueError, match=f"smooth must be an integer >= 1, got {smooth}"):
+            trainer.plot_history(smooth=smooth)
+    assert isinstance(trainer.plot_history(smooth=1), Figure)
+
+
 class _Pairs:
     """A sampler of (x, y) pairs, as learn2learn's TaskDataset gives, not Episodes."""
 
