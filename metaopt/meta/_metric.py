@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from metaopt._checks import check_int
 from metaopt.meta._losses import example_weights, weighted_mean
 from metaopt.meta.tasks import Episodes
 
@@ -262,11 +263,14 @@ class RelationNet(MetricLearner):
         hidden: int = 64,
     ) -> None:
         super().__init__(encoder)
+        # a float failed inside torch, hidden=0 built an empty layer (with torch's warnings)
+        hidden = check_int(hidden, "hidden")
+        if embedding_dim is not None:
+            embedding_dim = check_int(embedding_dim, "embedding_dim")
         if relation is None:
-            if embedding_dim is None or embedding_dim < 1:
-                raise ValueError(
-                    f"embedding_dim must be a positive int when relation is None, got {embedding_dim!r}"
-                )
+            if embedding_dim is None:
+                raise ValueError("embedding_dim must be an integer >= 1 when relation is None, "
+                                 "got None")
             relation = nn.Sequential(
                 nn.Linear(3 * embedding_dim, hidden), nn.ReLU(), nn.Linear(hidden, 1), nn.Sigmoid()
             )

@@ -71,6 +71,12 @@ def test_metric_arguments_are_validated():
         ProtoNet(encoder(), distance="manhattan")
     with pytest.raises(ValueError, match="embedding_dim"):
         RelationNet(encoder())
+    # embedding_dim=2.5 failed inside torch; hidden=0 built an empty relation layer
+    for kwargs, name in (({"embedding_dim": 2.5}, "embedding_dim"),
+                         ({"embedding_dim": 0}, "embedding_dim"),
+                         ({"embedding_dim": 8, "hidden": 0}, "hidden")):
+        with pytest.raises(ValueError, match=f"^{name} must be an integer >= 1"):
+            RelationNet(encoder(), **kwargs)
     with pytest.raises(TypeError, match="encoder"):
         MatchingNet(None)
     with pytest.raises(ValueError, match="support_y"):
