@@ -74,6 +74,18 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _numbers(frame: pd.DataFrame, column: str, file: Path) -> pd.Series:
+    """``frame[column]`` as numbers, NaN where a cell is empty; ``ValueError`` naming the
+    file, the column and the first cells that hold something else (a word)."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() & frame[column].notna()
+    if bad.any():
+        shown = frame.loc[bad, column].drop_duplicates().head(5).tolist()
+        raise ValueError(f"{file}: column {column!r} must hold numbers (an empty cell where "
+                         f"unknown), got {shown}")
+    return values
+
+
 def _task_ids(frame: pd.DataFrame, column: str, file: Path) -> pd.Series:
     """``frame[column]`` as OpenML task ids (integers); ``ValueError`` naming the file and
     the first values that are none (a name, a fraction, an empty cell)."""
@@ -138,12 +150,17 @@ def load_tabrepo(
     if meta["tid"].isna().any():
         raise ValueError(f"{path / 'task_metadata.csv'} has a row without a task id (tid)")
     meta["tid"] = _task_ids(meta, "tid", path / "task_metadata.csv")
+    for column in ("did", *_REQUIRED_METADATA[2:]):
+        if column in meta.columns:
+            meta[column] = _numbers(meta, column, path / "task_metadata.csv")
     _repeated(meta, ["tid"], path / "task_metadata.csv")
     results = _read_csv(path / "results.csv")
     absent = [c for c in _REQUIRED_RESULTS if c not in results.columns]
     if absent:
         raise ValueError(f"{path / 'results.csv'} lacks the column(s) {absent}")
     results["dataset"] = _task_ids(results, "dataset", path / "results.csv")
+    for column in _REQUIRED_RESULTS[2:]:
+        results[column] = _numbers(results, column, path / "results.csv")
     _repeated(results, ["dataset", "framework"], path / "results.csv")
     unlisted = sorted(set(results["framework"]) - set(configs))
     if unlisted:
