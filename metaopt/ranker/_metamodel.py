@@ -434,6 +434,7 @@ class MetaModel:
             return self._affordable(configs, meta_features, time_left, timed)
 
         if n_seen < self.n_warmup or self.ranker is None:
+            self._check_values(observed)  # after the warm start, the ranker encodes them
             size = len(self.portfolio.params_)
             # the whole order when a time limit or ``allowed`` may skip the next picks
             needed = (size if self._limits(time_left) or allowed is not None
@@ -519,6 +520,18 @@ class MetaModel:
             if unknown:
                 raise ValueError(f"observed[{i}] is not a valid {self.space.name} "
                                  f"configuration: unknown parameter(s) {unknown}")
+
+    def _check_values(self, observed: Sequence[Observation]) -> None:
+        """Refuse a successful evaluation whose values the space cannot take (out of
+        range, an unknown choice), as the ranker does with those it adapts on."""
+        for i, (params, score) in enumerate(observed):
+            if score == -np.inf:
+                continue
+            try:
+                self.space.encode(params)
+            except (ValueError, TypeError, KeyError) as exc:
+                raise ValueError(f"observed[{i}] is not a valid {self.space.name} "
+                                 f"configuration: {exc}") from exc
 
     def _name_invalid(self, exc: ValueError, observed: Sequence[Observation],
                       exclude: Sequence[Mapping[str, Any]],

@@ -53,6 +53,19 @@ def test_failed_evaluations_are_never_proposed_again_nor_adapted_on(small_meta_m
         small_meta_model.propose(None, [({"foo": 1}, 0.5)], candidates=params)
 
 
+def test_an_observed_value_the_space_cannot_take_is_refused_in_the_warm_start(
+        small_meta_model, tabrepo_matrix):
+    """A value out of range or an unknown choice passed the warm start's proposals and
+    was refused only at the first ranker proposal, for data given from the first call."""
+    params = list(tabrepo_matrix.configs["params"])
+    name, value = next((k, v) for k, v in params[0].items() if isinstance(v, float))
+    bad = {**params[0], name: 1e30}
+    with pytest.raises(ValueError, match=rf"observed\[1\] is not a valid .*'{name}'"):
+        small_meta_model.propose(None, [(bad, -np.inf), (bad, 0.5)], candidates=params)
+    # a failed one is not adapted on, so not checked (as after the warm start)
+    small_meta_model.propose(None, [(bad, -np.inf)], candidates=params)
+
+
 def test_an_empty_candidate_set_after_the_warm_start_is_named(small_meta_model,
                                                              tabrepo_matrix):
     """Once the warm start was over, candidates=[] raised CandidatesExhausted "every
