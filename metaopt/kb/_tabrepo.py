@@ -36,6 +36,7 @@ _REQUIRED_METADATA = ("tid", "task_type", "NumberOfInstances", "NumberOfFeatures
                       "NumberOfClasses")
 _REQUIRED_RESULTS = ("dataset", "framework", "metric_error", "time_train_s")
 _TASKS = {"Supervised Classification": "classification", "Supervised Regression": "regression"}
+_TASKS_READ = {name.casefold(): task for name, task in _TASKS.items()}  # any case, spaces
 # columns of task_metadata.csv that are OpenML qualities (numbers), not task descriptors
 _NOT_QUALITIES = {"tid", "did", "number_samples", "cost_matrix", "source_data",
                   "source_data_labeled", "target_feature_event", "target_feature_left",
@@ -162,16 +163,18 @@ def load_tabrepo(
     for column in _REQUIRED_RESULTS[2:]:
         results[column] = _numbers(results, column, path / "results.csv")
     _repeated(results, ["dataset", "framework"], path / "results.csv")
-    unlisted = sorted(set(results["framework"]) - set(configs))
+    unlisted = sorted(set(results["framework"]) - set(configs), key=str)
     if unlisted:
-        raise ValueError(f"results.csv names configurations that configs.json lacks: "
-                         f"{unlisted[:10]}")
+        raise ValueError(f"{path / 'results.csv'} names {len(unlisted)} configurations that "
+                         f"configs.json lacks: {unlisted[:10]}; add their hyperparameters to "
+                         f"{path / 'configs.json'} or remove their rows")
     quality_cols = [c for c in meta.select_dtypes("number").columns if c not in _NOT_QUALITIES]
     tasks = {}
     for row in meta.to_dict("records"):
-        task = _TASKS.get(row["task_type"])
+        task = _TASKS_READ.get(str(row["task_type"]).strip().casefold())
         if task is None:
-            raise ValueError(f"TabRepo task {row['tid']} has unknown task_type {row['task_type']!r}")
+            raise ValueError(f"{path / 'task_metadata.csv'}: task {row['tid']} has unknown "
+                             f"task_type {row['task_type']!r}; expected one of {list(_TASKS)}")
         key = f"openml-task/{int(row['tid'])}"
         tasks[int(row["tid"])] = (key, task)
         qualities = {c: row[c] for c in quality_cols if pd.notna(row[c])}
@@ -188,7 +191,10 @@ def load_tabrepo(
         })
     unknown = sorted(set(results["dataset"]) - set(tasks))
     if unknown:
-        raise ValueError(f"results.csv has tasks without metadata: {unknown[:10]}")
+        raise ValueError(f"{path / 'results.csv'} has {len(unknown)} task(s) that "
+                         f"task_metadata.csv lacks: {unknown[:10]}; add a row for each to "
+                         f"{path / 'task_metadata.csv'} (with at least the columns "
+                         f"{list(_REQUIRED_METADATA)}) or remove their results")
     if "problem_type" in results.columns:  # binary/multiclass/regression, as the metadata?
         for tid, kind in results.dropna(subset=["problem_type"]).groupby(
                 "dataset")["problem_type"].unique().items():

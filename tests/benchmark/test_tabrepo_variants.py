@@ -54,3 +54,30 @@ def test_cells_that_are_no_numbers_are_named(data):
             load_tabrepo(target)
     _write(target, _with(results, "time_train_s", np.nan), meta)  # empty: unknown, fine
     assert len(load_tabrepo(target).to_frame()) == 3 * 104
+
+
+def test_what_one_file_lacks_is_named_with_what_to_do(data):
+    """A task without metadata, a configuration configs.json lacks and an unknown task
+    type were refused naming neither the file's path nor the remedy ("results.csv has tasks
+    without metadata: [...]"); a task type in other case or with spaces was unknown."""
+    target, results, meta = data
+    first = meta["tid"][0]
+    _write(target, results, meta.iloc[1:])
+    with pytest.raises(ValueError, match=re.escape(
+            f"{target / 'results.csv'} has 1 task(s) that task_metadata.csv lacks: [{first}]; "
+            f"add a row for each to {target / 'task_metadata.csv'}")):
+        load_tabrepo(target)
+    extra = results.iloc[:1].assign(framework="LightGBM_r999")
+    _write(target, pd.concat([results, extra, extra.assign(framework=np.nan)]), meta)
+    with pytest.raises(ValueError, match=re.escape(
+            f"{target / 'results.csv'} names 2 configurations that configs.json lacks: "
+            f"['LightGBM_r999', nan]; add their hyperparameters to {target / 'configs.json'} "
+            "or remove their rows")):
+        load_tabrepo(target)
+    _write(target, results, _with(meta, "task_type", "Supervised Clustering"))
+    with pytest.raises(ValueError, match=re.escape(
+            f"{target / 'task_metadata.csv'}: task {first} has unknown task_type "
+            "'Supervised Clustering'; expected one of ['Supervised Classification'")):
+        load_tabrepo(target)
+    _write(target, results, _with(meta, "task_type", meta["task_type"][0].lower() + " "))
+    assert len(load_tabrepo(target).to_frame()) == 3 * 104
