@@ -96,6 +96,13 @@ def test_suggest_with_a_saved_model(small_meta_model, tmp_path, capsys, shared_d
     assert "inferred" not in captured.out
 
 
+def test_python_m_metaopt_runs_the_command():
+    """`python -m metaopt` failed: "No module named metaopt.__main__"."""
+    out = subprocess.run([sys.executable, "-m", "metaopt", "--version"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0 and __version__ in out.stdout, out.stderr
+
+
 def test_console_script_installed():
     script = Path(sys.executable).parent / "metaopt"  # where pip puts entry points
     assert script.is_file(), f"the metaopt entry point is not installed at {script}"
