@@ -328,6 +328,15 @@ def _interruptions(study: optuna.Study) -> dict[int, str]:
             if isinstance(mark, dict) and mark.get("trial") == n}
 
 
+def _plot_floor(scores: pd.Series) -> float:
+    """The lowest score :meth:`plot_history` shows: scores below 10 times the spread of
+    the better three quarters (from their lowest to the best) under them are outliers,
+    drawn at this edge; -inf when there are none."""
+    low, top = scores.quantile(0.25), scores.max()
+    floor = low - 10 * ((top - low) or 0.01 * max(abs(top), 1.0))
+    return floor if scores.min() < floor else -np.inf
+
+
 def _seconds(value: float) -> str:
     """Seconds as a progress bar shows them: one decimal, none when whole (``30``, ``7.5``)."""
     return f"{value:.1f}".removesuffix(".0")
@@ -1034,8 +1043,20 @@ class _MetaOptSearch(BaseEstimator):
         history = self.history_.dropna(subset=["score"])
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4))
+        floor = _plot_floor(history["score"])
+        low = history["score"] < floor
         for family, rows in history.groupby("family"):
-            ax.scatter(rows["trial"], rows["score"], label=family, s=22)
+            below = low[rows.index]
+            dots = ax.scatter(rows["trial"][~below], rows["score"][~below], label=family, s=22)
+            # far below the others, at the bottom edge: scores of a diverging fit
+            # (R² of -8000 among 0.95s) flattened every other one into a line
+            ax.scatter(rows["trial"][below], np.full(below.sum(), floor), marker="v", s=30,
+                       color=dots.get_facecolor()[0])
+        if low.any():
+            top = history["score"].max()
+            ax.set_ylim(floor - 0.05 * (top - floor), top + 0.05 * (top - floor))
+            ax.scatter([], [], marker="v", color="grey", label=(
+                f"{low.sum()} lower, at the edge (lowest {history['score'].min():.4g})"))
         ax.step(history["trial"], history["score"].cummax(), where="post", color="black",
                 label="best so far")
         ax.set_xlabel("trial")

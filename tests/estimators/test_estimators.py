@@ -90,6 +90,29 @@ def test_fit_attributes_summary_and_plot(fitted, wine, tmp_path):
     assert (tmp_path / "history.png").stat().st_size > 1000
 
 
+def test_plot_history_draws_a_far_lower_score_at_the_edge(fitted):
+    """One diverging trial (an R² of -8340 among 0.95s, an SVM on ``560_bodyfat``) set the
+    y-axis: every other score was a flat line at its top. It is drawn at the bottom
+    edge, and the legend gives its score."""
+    model = pickle.loads(pickle.dumps(fitted))
+    trials = model.study_.get_trials()
+    worst = trials[-1].number
+    model.study_ = optuna.create_study(direction="maximize")
+    model.study_.add_trials([optuna.trial.create_trial(
+        params=t.params, distributions=t.distributions, system_attrs=t.system_attrs,
+        value=-8340.0 if t.number == worst else t.value) for t in trials])
+    scores = [t.value for t in trials if t.number != worst]
+    ax = model.plot_history()
+    bottom, top = ax.get_ylim()
+    assert min(scores) - 0.5 < bottom < min(scores) and top > max(scores)
+    edge = [c.get_offsets() for c in ax.collections
+            if np.any(c.get_offsets()[:, 1] < min(scores))]
+    assert len(edge) == 1 and edge[0].tolist() == [[worst, pytest.approx(bottom, abs=0.1)]]
+    assert "1 lower, at the edge (lowest -8340)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = fitted.plot_history().get_legend().get_texts()  # none so far below: no such entry
+    assert not any("at the edge" in t.get_text() for t in legend)
+
+
 def test_summary_says_what_became_of_a_warm_start_trial_without_score(fitted):
     model = pickle.loads(pickle.dumps(fitted))
     first = model.warm_start_.iloc[0]
