@@ -99,13 +99,20 @@ def _task_ids(frame: pd.DataFrame, column: str, file: Path) -> pd.Series:
     return values.astype("int64")
 
 
-def _repeated(frame: pd.DataFrame, columns: list[str], file: Path) -> None:
-    """``ValueError`` when rows of ``frame`` share ``columns`` (which one would count?)."""
+def _one_row_each(frame: pd.DataFrame, columns: list[str], file: Path) -> pd.DataFrame:
+    """``frame`` with rows copied whole kept once (a warning says how many); ``ValueError``
+    when rows still share ``columns`` (which one would count?)."""
+    copies = frame.duplicated()
+    if copies.any():
+        warnings.warn(f"{file} repeats {copies.sum()} row(s) exactly: each is read once",
+                      UserWarning, stacklevel=3)
+        frame = frame[~copies]
     twice = frame[frame.duplicated(columns, keep=False)]
     if len(twice):
         first = ", ".join(f"{k}={v!r}" for k, v in twice[columns].to_dict("records")[0].items())
         raise ValueError(f"{file} has {len(twice)} rows that repeat a {', '.join(columns)} "
-                         f"({first}, ...): give one row each")
+                         f"({first}, ...) with other values: give one row each")
+    return frame
 
 
 # results.csv's problem_type for each task type of task_metadata.csv
@@ -154,7 +161,7 @@ def load_tabrepo(
     for column in ("did", *_REQUIRED_METADATA[2:]):
         if column in meta.columns:
             meta[column] = _numbers(meta, column, path / "task_metadata.csv")
-    _repeated(meta, ["tid"], path / "task_metadata.csv")
+    meta = _one_row_each(meta, ["tid"], path / "task_metadata.csv")
     results = _read_csv(path / "results.csv")
     absent = [c for c in _REQUIRED_RESULTS if c not in results.columns]
     if absent:
@@ -162,7 +169,7 @@ def load_tabrepo(
     results["dataset"] = _task_ids(results, "dataset", path / "results.csv")
     for column in _REQUIRED_RESULTS[2:]:
         results[column] = _numbers(results, column, path / "results.csv")
-    _repeated(results, ["dataset", "framework"], path / "results.csv")
+    results = _one_row_each(results, ["dataset", "framework"], path / "results.csv")
     unlisted = sorted(set(results["framework"]) - set(configs), key=str)
     if unlisted:
         raise ValueError(f"{path / 'results.csv'} names {len(unlisted)} configurations that "

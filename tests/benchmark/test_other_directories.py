@@ -218,9 +218,10 @@ def test_ambiguous_tabrepo_rows_are_refused(tabrepo_dir, task_ids, tmp_path):
     with pytest.raises(ValueError, match=r"results.csv has 208 rows that repeat a dataset, "
                                          rf"framework \(dataset={first}, framework='LightGBM_"):
         load_tabrepo(data)
-    write(m=pd.concat([meta, meta.iloc[:1]]))
+    write(m=pd.concat([meta, meta.iloc[:1].assign(NumberOfInstances=1)]))
     with pytest.raises(ValueError, match=r"task_metadata.csv has 2 rows that repeat a tid "
-                                         rf"\(tid={first}, ...\): give one row each"):
+                                         rf"\(tid={first}, ...\) with other values: give "
+                                         "one row each"):
         load_tabrepo(data)
     write(r=results.assign(dataset="t" + results["dataset"].astype(str)))
     with pytest.raises(ValueError, match=r"results.csv: column 'dataset' must hold OpenML "

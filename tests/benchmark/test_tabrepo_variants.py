@@ -81,3 +81,20 @@ def test_what_one_file_lacks_is_named_with_what_to_do(data):
         load_tabrepo(target)
     _write(target, results, _with(meta, "task_type", meta["task_type"][0].lower() + " "))
     assert len(load_tabrepo(target).to_frame()) == 3 * 104
+
+
+def test_rows_copied_whole_are_read_once(data):
+    """Rows given twice with the same values (files joined twice) were refused like rows
+    that disagree; they are read once, with a warning. Rows that disagree still fail."""
+    target, results, meta = data
+    _write(target, pd.concat([results, results.iloc[:5]]), pd.concat([meta, meta.iloc[:1]]))
+    with pytest.warns(UserWarning, match=r"repeats \d row\(s\) exactly") as record:
+        frame = load_tabrepo(target).to_frame()
+    assert sorted(str(w.message) for w in record) == [
+        f"{target / 'results.csv'} repeats 5 row(s) exactly: each is read once",
+        f"{target / 'task_metadata.csv'} repeats 1 row(s) exactly: each is read once"]
+    assert len(frame) == 3 * 104
+    _write(target, pd.concat([results, results.iloc[:1].assign(metric_error=9.0)]), meta)
+    with pytest.raises(ValueError, match=r"results.csv has 2 rows that repeat a dataset, "
+                                         r"framework .* with other values: give one row each"):
+        load_tabrepo(target)
