@@ -66,7 +66,7 @@ def plot_curves(
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel or x.replace("_", " "))
     ax.set_ylabel(ylabel)
-    if full_axis and limits is not None:
+    if full_axis and limits is not None and limits[1] > limits[0]:
         pad = 0.03 * (limits[1] - limits[0])
         ax.set_ylim(limits[0] - pad, limits[1] + pad)
     ax.set_title(title)
