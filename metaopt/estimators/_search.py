@@ -851,6 +851,7 @@ class _MetaOptSearch(BaseEstimator):
                 return
             _warm_up_torch(study, trial)
 
+        self._n_earlier = len(study.trials)  # of earlier fits of a stored search
         if self.storage is not None:
             _fail_dead_trials(study)
         if growth != 1.0 and self.sampler is None and not study.trials:
@@ -928,6 +929,15 @@ class _MetaOptSearch(BaseEstimator):
             counts = select([out_of_fold[n][1] for n in ranked],
                             blend_scorer(self.scoring, y_true, classes), self._ensemble_rounds)
         else:
+            if self._ensemble_rounds > 1 and best.number < self._n_earlier and n_complete > 1:
+                # a resumed search's refit was one model where the first fit's was an
+                # ensemble, and nothing said so
+                warnings.warn(
+                    f"ensemble_size={self.ensemble_size!r}: the best configuration (trial "
+                    f"{best.number}) is from an earlier fit of the search kept in storage, "
+                    "and out-of-fold predictions are not stored, so it alone predicts, "
+                    "without an ensemble (set ensemble_size=1, or fit without storage "
+                    "to ensemble)", UserWarning, stacklevel=5)
             ranked = [best.number]
         members, weights, rows = [], [], []
         with fitting():

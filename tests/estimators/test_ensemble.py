@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import optuna
@@ -165,3 +166,20 @@ def test_bad_ensemble_size(vehicle, size):
     X, y = vehicle
     with pytest.raises(ValueError, match="ensemble_size"):
         MetaOptClassifier(n_trials=1, cv=2, ensemble_size=size).fit(X, y)
+
+
+def test_a_resumed_search_says_its_best_cannot_be_ensembled(pmlb_root, tmp_path):
+    """The refit of a stored search resumed (the same script run again) was one model
+    where the first fit's was an ensemble, and nothing said so: an earlier fit's
+    out-of-fold predictions are not stored."""
+    data = LocalSource(pmlb_root).load("560_bodyfat", "regression")
+    search = dict(n_trials=4, cv=3, random_state=0,
+                  storage=f"sqlite:///{tmp_path / 'search.db'}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing to say: an ensemble of this fit's trials
+        first = MetaOptRegressor(**search).fit(data.X, data.y)
+    assert len(first.ensemble_) > 1
+    with pytest.warns(UserWarning, match=r"ensemble_size='auto': the best configuration \(trial "
+                      rf"{first.study_.best_trial.number}\) is from an earlier fit .* it alone"):
+        again = MetaOptRegressor(**search).fit(data.X, data.y)
+    assert len(again.ensemble_) == 1 and len(again.study_.trials) == 4
