@@ -191,6 +191,11 @@ def in_memory(url: sa.engine.URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
+def _is_text_table(path: str | None) -> bool:
+    """Whether ``path`` is named as a CSV or TSV table (gzipped or not), as a dataset is."""
+    return str(path).lower().endswith((".csv", ".tsv", ".csv.gz", ".tsv.gz"))
+
+
 def _shown(store: str | os.PathLike) -> str:
     """``store`` as messages show it: a URL with its password masked (also one that
     SQLAlchemy cannot parse)."""
@@ -369,6 +374,12 @@ class KnowledgeBase:
                       "restore it from a parquet export (KnowledgeBase.from_parquet)"
                       if self.dialect == "sqlite" else
                       "(server down or unreachable, wrong credentials or database name?): {}")
+            if self.dialect == "sqlite" and _is_text_table(self.engine.url.database):
+                raise ValueError(
+                    f"store {_shown(store)!r} is a data table, not a knowledge base (a SQLite "
+                    "file, a database URL or a parquet export): to build one from your "
+                    "tables, give a new path such as kb.sqlite (`metaopt build-kb --store "
+                    "kb.sqlite`, metaopt.kb.build)") from exc
             raise ValueError(f"store {_shown(store)!r} cannot be opened as a knowledge base "
                              + advice.format(exc.orig or exc)) from exc
         if version != SCHEMA_VERSION:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import sqlite3
 
 import numpy as np
@@ -11,7 +12,7 @@ import optuna
 import pandas as pd
 import pytest
 
-from metaopt.kb import EVALUATION_COLUMNS, KnowledgeBase
+from metaopt.kb import EVALUATION_COLUMNS, KnowledgeBase, open_knowledge_base
 
 
 def _record(i: int, **kw):
@@ -196,6 +197,21 @@ def test_export_onto_its_own_store_is_refused(tmp_path, monkeypatch):
         with pytest.raises(ValueError, match="own SQLite file"):
             kb.to_parquet("kb.sqlite")
     assert len(KnowledgeBase(store)) == 1
+
+
+def test_a_data_table_given_as_the_store_is_named_one(tmp_path, pmlb_root):
+    """A dataset's CSV or TSV given where a knowledge base goes (`metaopt kb info
+    data.csv`, `build-kb --store data.tsv.gz`) was called "corrupt or half-written file?
+    ... Move it aside and rebuild"."""
+    table = tmp_path / "labor.tsv.gz"
+    shutil.copy(pmlb_root / "labor" / "labor.tsv.gz", table)
+    pd.read_csv(table, sep="\t").to_csv(tmp_path / "labor.csv", index=False)
+    for path in (table, tmp_path / "labor.csv"):
+        with pytest.raises(ValueError, match=r"is a data table, not a knowledge base .*"
+                                             r"give a new path such as kb\.sqlite"):
+            KnowledgeBase(path)
+        with pytest.raises(ValueError, match="is a data table"):
+            open_knowledge_base(path)
 
 
 def test_a_store_in_a_new_directory_is_created_and_a_directory_is_refused(tmp_path):
