@@ -266,6 +266,9 @@ class GradientLearner(nn.Module):
             "with_support": with_support,
         }
         tensors = (support_x, support_y, support_weight, query_x, query_y, query_weight)
+        if vectorize and not options["first_order"] and _norm_weights(self.module) & set(
+                self.inner_names):
+            vectorize = False  # vmap gets their second-order meta-gradient wrong
         if vectorize:
             if self._compile_options is not None and self._compiled_losses is None:
                 # unbound, so that a copy of the learner runs on its own state
@@ -326,7 +329,9 @@ class GradientLearner(nn.Module):
             Overrides the learner's number of inner steps.
         vectorize : bool
             ``vmap`` over tasks (default); ``False`` loops over tasks in Python with the
-            same per-task function (less memory, slower).
+            same per-task function (less memory, slower). A second-order loss that adapts
+            the weight of a LayerNorm or batch/instance-norm layer always loops: ``vmap``
+            gets its meta-gradient wrong (a torch bug).
         """
         _check_batch(support_x, support_y, query_x, query_y, dtype=self._dtype)
         (query,) = self._batch_losses(
@@ -428,6 +433,18 @@ def _parameter_slots(module: nn.Module) -> dict[str, str]:
             seen.add(slot)
             slots[name] = first.setdefault(id(p), name)
     return slots
+
+
+def _norm_weights(module: nn.Module) -> set[str]:
+    """Names of the weights of ``module``'s affine LayerNorm, batch-norm and
+    instance-norm layers. torch's ``vmap`` rule for the backward of these layers gets the
+    gradient of their input wrong when their weight differs per task
+    (pytorch/functorch#534, open in torch 2.13): a second-order meta-gradient through an
+    adapted one was off by up to a few percent (float64, against finite differences and
+    the loop over tasks, which is right), so it runs in the loop."""
+    return {f"{name}.weight" if name else "weight" for name, m in module.named_modules()
+            if isinstance(m, nn.LayerNorm | nn.modules.batchnorm._NormBase)
+            and getattr(m, "weight", None) is not None}
 
 
 def _check_batch(*tensors: torch.Tensor, dtype: torch.dtype | None = None) -> None:
