@@ -1008,8 +1008,12 @@ class _MetaOptSearch(BaseEstimator):
         history = self.history_
         done = history[history["state"] == "COMPLETE"]
         interrupted = _interruptions(self.study_)
-        errors = {t.number: t.user_attrs[_ERROR]
-                  for t in self.study_.get_trials(deepcopy=False) if _ERROR in t.user_attrs}
+        trials = self.study_.get_trials(deepcopy=False)
+        errors = {t.number: t.user_attrs[_ERROR] for t in trials if _ERROR in t.user_attrs}
+        for t in trials:  # Optuna's retry of a trial whose process died (it said "failed")
+            if "failed_trial" in t.system_attrs:
+                errors.setdefault(t.system_attrs["failed_trial"], "its process died (killed or "
+                                  f"crashed); run again as trial {t.number}")
         lines = [
             f"{type(self).__name__}: {len(history)} trial{'s' * (len(history) != 1)} "
             f"({len(done)} complete) over "

@@ -382,10 +382,15 @@ def test_the_trial_of_a_killed_process_runs_again_on_resume(wine, pmlb_root, tmp
     finally:
         process.kill()
         process.wait()
-    trials = _resumed(wine.X, wine.y, url)
+    resumed = MetaOptClassifier(n_trials=3, spaces="linear", cv=3, random_state=0,
+                                storage=url, recheck=False).fit(wine.X, wine.y)
+    trials = resumed.study_.trials
     assert trials[1].state == FAIL
     assert trials[2].state == COMPLETE and trials[2].params == trials[1].params
     assert trials[2].system_attrs["failed_trial"] == 1  # Optuna's retry of it
+    # summary() said only "failed"
+    assert re.search(r"trial 1: linear +failed: its process died \(killed or crashed\); run "
+                     "again as trial 2", resumed.summary())
 
 
 def test_only_a_storage_url_of_a_database_gets_heartbeats():
