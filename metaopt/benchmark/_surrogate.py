@@ -241,8 +241,11 @@ def load_tabrepo_matrix(path: str | os.PathLike, *,
     from metaopt.kb import TABREPO_SPACE, load_tabrepo
 
     with load_tabrepo(path) as kb:
-        return PerformanceMatrix.from_frame(kb.to_frame(), TABREPO_SPACE.name,
-                                            min_coverage=min_coverage)
+        try:
+            return PerformanceMatrix.from_frame(kb.to_frame(), TABREPO_SPACE.name,
+                                                min_coverage=min_coverage)
+        except ValueError as exc:  # e.g. no task with a metric_error: which directory?
+            raise ValueError(f"{os.fspath(path)}: {exc}") from None
 
 
 def task_folds(keys: Sequence[str], cv: int, seed: int = 0) -> list[tuple[list, list]]:

@@ -98,3 +98,16 @@ def test_rows_copied_whole_are_read_once(data):
     with pytest.raises(ValueError, match=r"results.csv has 2 rows that repeat a dataset, "
                                          r"framework .* with other values: give one row each"):
         load_tabrepo(target)
+
+
+def test_a_directory_without_any_result_is_named(data):
+    """A test directory whose every metric_error is empty (all failed) stopped the
+    benchmark with "no dataset of space 'tabrepo_lightgbm' has a successful evaluation",
+    not saying whether the train or the test directory was meant."""
+    from metaopt.benchmark._surrogate import load_tabrepo_matrix
+
+    target, results, meta = data
+    _write(target, results.assign(metric_error=np.nan), meta)
+    with pytest.warns(UserWarning, match="without a successful evaluation left out"), \
+            pytest.raises(ValueError, match=re.escape(f"{target}: no dataset of space")):
+        load_tabrepo_matrix(target, min_coverage=0.0)
