@@ -1164,6 +1164,9 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         study (another of them starts a study of its own; a ``scoring`` callable is
         known by its pickle, a function by its module and name; one that cannot be
         pickled, such as a lambda or ``make_scorer`` of one, starts a study each fit).
+        ``n_trials`` counts the stored complete trials: the same fit again completes
+        an interrupted search, or refits a complete one without a trial; a larger
+        ``n_trials`` runs the difference.
         Without ``random_state``, a shuffling ``cv`` then draws its shuffle from the
         data: the same folds on resuming. Nothing is lost to an interruption: a trial
         stopped by Ctrl-C or that ``time_budget`` left no time to run, or left running

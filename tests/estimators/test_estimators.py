@@ -258,6 +258,9 @@ def test_storage_resumes_the_same_search_only(wine, tmp_path):
     url = f"sqlite:///{tmp_path / 'search.db'}"
     first = dict(spaces="linear", cv=3, random_state=0, storage=url)
     MetaOptClassifier(n_trials=2, **first).fit(wine.X, wine.y)
+    # n_trials counts the stored trials (as docs/estimators.md and README.md say): the
+    # same fit again runs none
+    assert len(MetaOptClassifier(n_trials=2, **first).fit(wine.X, wine.y).study_.trials) == 2
     resumed = MetaOptClassifier(n_trials=3, **first).fit(wine.X, wine.y)
     assert len(resumed.study_.trials) == 3
     log_loss = MetaOptClassifier(n_trials=2, scoring="neg_log_loss", **first).fit(wine.X, wine.y)
