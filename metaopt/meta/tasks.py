@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from metaopt._checks import check_int
+from metaopt._checks import check_int, check_label_types
 
 
 @dataclass(frozen=True)
@@ -63,13 +63,19 @@ def _as_array(X, name: str, ndim: int | None = None) -> np.ndarray:
 
 def _labels(values, name: str, ndim: int | None = 1) -> np.ndarray:
     """Class labels or group ids as an array; ``ValueError`` for missing ones (NaN,
-    None), which no row's label equals: their class drew rows of other classes."""
+    None), which no row's label equals: their class drew rows of other classes, and for
+    strings mixed with numbers, which numpy cannot sort ("'<' not supported between
+    instances of 'int' and 'str'")."""
     array = _as_array(values, name, ndim)
     missing = np.asarray(pd.isna(array))
     if missing.any():
         raise ValueError(f"{name} has {int(missing.sum())} missing value(s) (NaN or None), the "
                          f"first at row {int(np.flatnonzero(missing)[0])}; drop those rows "
                          "or give them a label")
+    try:
+        check_label_types(array)
+    except ValueError as err:  # its message names y
+        raise ValueError(str(err).replace(" in y:", f" in {name}:", 1)) from None
     return array
 
 

@@ -292,3 +292,18 @@ def test_sinusoid_ranges_are_checked_when_built(name, bounds):
     with pytest.raises(ValueError, match=rf"^{name} must be a \(low, high\) pair"):
         SinusoidTasks(**{name: bounds})
     assert SinusoidTasks(amplitude=(1, 1), seed=0).sample(2).support_x.shape == (2, 10, 1)
+
+
+@pytest.mark.parametrize(("make", "name"), [
+    (lambda X, y: split_labels(y), "labels"),
+    (lambda X, y: ClassificationTasks(X, y, n_way=2, k_shot=2, n_query=2), "y"),
+    (lambda X, y: RegressionTasks(X, X[:, 0], y, k_shot=2, n_query=2), "groups"),
+], ids=["split_labels", "ClassificationTasks", "RegressionTasks"])
+def test_labels_mixing_strings_and_numbers_are_refused_by_name(digits, make, name):
+    """numpy could not sort them: "TypeError: '<' not supported between instances of
+    'int' and 'str'"."""
+    X, y = digits
+    mixed = np.array([v if v < 5 else f"digit {v}" for v in y[:200]], dtype=object)
+    with pytest.raises(ValueError, match=rf"^Mix of label input types \(string and number\) "
+                                         rf"in {name}:"):
+        make(X[:200], mixed)
