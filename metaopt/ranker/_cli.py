@@ -134,8 +134,9 @@ def _cmd_train(args, parser) -> int:
         ranker_options=ranker_options, policy_options=policy_options,
     )
     if not written:
-        raise ValueError(f"no space of {source} has {args.min_datasets}+ datasets: add "
-                         "datasets (metaopt build-kb --limit, --datasets) or lower "
+        raise ValueError(f"no space of {source} has {args.min_datasets}+ datasets that share "
+                         "configurations: add datasets (metaopt build-kb --limit, --datasets; "
+                         "the shared design, --n-design, is what they share) or lower "
                          "--min-datasets")
     for space, directory in written.items():
         print(f"{space}: {directory}")

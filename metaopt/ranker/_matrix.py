@@ -109,12 +109,22 @@ class PerformanceMatrix:
                 f"no configuration of space {space!r} covers {min_coverage:.0%} of the tasks"
             )
         _check_families(table.columns, space, task, min_coverage)
-        informative = np.isfinite(table.to_numpy(dtype=float)).any(axis=1)
+        values = table.to_numpy(dtype=float)
+        informative = np.isfinite(values).any(axis=1)
         if not informative.all():  # every configuration failed or none was evaluated
-            left_out = list(table.index[~informative])
-            warnings.warn(f"{len(left_out)} dataset(s) of space {space!r} without a "
-                          f"successful evaluation left out: {', '.join(left_out[:5])}",
-                          stacklevel=2)
+            unshared = list(table.index[np.isnan(values).all(axis=1)])
+            failed = [k for k in table.index[~informative] if k not in unshared]
+            if failed:
+                warnings.warn(f"{len(failed)} dataset(s) of space {space!r} without a "
+                              f"successful evaluation left out: {', '.join(failed[:5])}",
+                              stacklevel=2)
+            if unshared:
+                warnings.warn(
+                    f"{len(unshared)} dataset(s) of space {space!r} left out: they evaluated "
+                    f"none of the {table.shape[1]} configuration(s) evaluated on "
+                    f"{min_coverage:.0%}+ of the datasets, e.g. {', '.join(unshared[:5])}; "
+                    "evaluate the same configurations on every dataset (metaopt build-kb "
+                    "--n-design: a design shared by all datasets)", stacklevel=2)
             table = table.loc[informative]
             if table.empty:
                 raise ValueError(f"no dataset of space {space!r} has a successful evaluation")

@@ -152,6 +152,25 @@ def test_matrix_leaves_out_datasets_without_a_successful_evaluation(tabrepo_matr
     assert matrix.n_tasks == tabrepo_matrix.n_tasks - 1
 
 
+def test_matrix_says_a_dataset_left_out_evaluated_no_shared_configuration(shared_data):
+    """A dataset that evaluated none of the shared configurations (a build without a
+    shared design) was left out "without a successful evaluation", all of its evaluations
+    successful; and train-meta-model then said to add datasets, not shared ones."""
+    from metaopt.kb import load_tabrepo
+    from metaopt.ranker import PerformanceMatrix
+
+    frame = load_tabrepo(shared_data / "tabrepo-lightgbm").to_frame()
+    first = frame["dataset_key"].iloc[0]
+    own = frame["dataset_key"] == first
+    frame.loc[own, "config_id"] = "own-" + frame.loc[own, "config_id"]  # none shared
+    with pytest.warns(UserWarning, match=rf"1 dataset\(s\) of space 'tabrepo_lightgbm' left "
+                                         rf"out: they evaluated none of the .*{first}.*"
+                                         "--n-design") as caught:
+        matrix = PerformanceMatrix.from_frame(frame, "tabrepo_lightgbm")
+    assert not any("without a successful evaluation" in str(w.message) for w in caught)
+    assert first not in matrix.tasks.index
+
+
 def test_suggest_refuses_a_model_of_another_task_type(pmlb_root):
     import metaopt
     from metaopt.data import LocalSource
@@ -205,7 +224,7 @@ def test_train_meta_model_command_checks_its_input(tmp_path, shared_data, capsys
     # too few datasets for --min-datasets: the error says what to do
     assert main(["train-meta-model", "--tabrepo", str(shared_data / "tabrepo-lightgbm"),
                  "--out", str(tmp_path / "few"), "--min-datasets", "100", "--no-progress"]) == 2
-    assert "has 100+ datasets: add datasets" in capsys.readouterr().err
+    assert "has 100+ datasets that share configurations: add datasets" in capsys.readouterr().err
 
 
 def test_search_refuses_a_model_of_another_task_type(pmlb_root):
