@@ -512,6 +512,11 @@ def pad_tasks(tasks: Sequence[tuple], dtype: torch.dtype = torch.float32,
         y = torch.tensor(y, dtype=torch.int64 if labels[i] else dtype)
         if X.shape[0] != y.shape[0]:
             raise ValueError(f"tasks[{i}] has {X.shape[0]} rows in X but {y.shape[0]} in y")
+        for name, t, first in (("X", X, xs), ("y", y, ys)):  # torch.stack's error named none
+            if first and t.shape[1:] != first[0].shape[1:]:
+                raise ValueError(f"tasks[{i}] {name} has rows of shape {tuple(t.shape[1:])}, "
+                                 f"tasks[0] {name} {tuple(first[0].shape[1:])}; every task's "
+                                 "must match")
         xs.append(X)
         ys.append(y)
     rows = max(x.shape[0] for x in xs)

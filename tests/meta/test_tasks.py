@@ -307,3 +307,13 @@ def test_labels_mixing_strings_and_numbers_are_refused_by_name(digits, make, nam
     with pytest.raises(ValueError, match=rf"^Mix of label input types \(string and number\) "
                                          rf"in {name}:"):
         make(X[:200], mixed)
+
+
+def test_pad_tasks_names_a_task_whose_rows_have_another_shape():
+    """torch.stack failed with 'stack expects each tensor to be equal size, but got
+    [4, 2] at entry 0 and [4, 3] at entry 1'."""
+    with pytest.raises(ValueError, match=r"^tasks\[1\] X has rows of shape \(3,\), tasks\[0\] X "
+                                         r"\(2,\)"):
+        pad_tasks([(np.zeros((3, 2)), np.zeros(3)), (np.zeros((4, 3)), np.zeros(4))])
+    with pytest.raises(ValueError, match=r"^tasks\[1\] y has rows of shape \(2,\), tasks\[0\] y"):
+        pad_tasks([(np.zeros((3, 2)), np.zeros(3)), (np.zeros((4, 2)), np.zeros((4, 2)))])
