@@ -999,8 +999,11 @@ class _MetaOptSearch(BaseEstimator):
 
     @property
     def _scoring_name(self) -> str:
-        """``scoring`` as given, or the estimator's default (its ``score``)."""
-        return str(self.scoring) if self.scoring is not None else DEFAULT_SCORING[self._task]
+        """``scoring`` as given (a function by its name: its ``str`` holds its address,
+        ``<function my_score at 0x7f...>``), or the estimator's default (its ``score``)."""
+        if self.scoring is None:
+            return DEFAULT_SCORING[self._task]
+        return getattr(self.scoring, "__qualname__", None) or str(self.scoring)
 
     def summary(self) -> str:
         """One screen of text: the data, the warm start, the search and the winner."""

@@ -1427,6 +1427,21 @@ def test_score_is_the_scoring_searched(wine):
         accuracy_score(y, default.predict(X), sample_weight=weights))
 
 
+def balanced_accuracy(estimator, X, y):
+    from sklearn.metrics import balanced_accuracy_score
+
+    return balanced_accuracy_score(y, estimator.predict(X))
+
+
+def test_summary_and_plot_name_a_scoring_function(wine):
+    """A scoring function was shown as its str, which holds its address:
+    "(scoring=<function balanced_accuracy at 0x7f1a231a7c40>)"."""
+    fitted = MetaOptClassifier(spaces="linear", n_trials=1, cv=3, random_state=0,
+                               scoring=balanced_accuracy).fit(wine.X, wine.y)
+    assert "(scoring=balanced_accuracy)\n" in fitted.summary()
+    assert fitted.plot_history().get_ylabel() == "CV score (balanced_accuracy)"
+
+
 def test_the_validated_copy_of_x_is_not_kept_through_the_search(pmlb_root, monkeypatch):
     """fit's validated frame (a copy of X, for the meta-features) was kept alive until
     the refit: on a 1,000,000 x 50 X (kddcup rows) the process held 1.28 GB through the
