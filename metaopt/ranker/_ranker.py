@@ -379,7 +379,11 @@ class ConfigRanker:
             raise ValueError("candidates is empty: nothing to rank")
         scores = observed_scores(observed)
         if not np.isfinite(scores).all():
-            raise ValueError(f"observed scores must be finite, got {scores[~np.isfinite(scores)]}")
+            bad = [i for i, ok in enumerate(np.isfinite(scores)) if not ok]
+            raise ValueError(
+                f"observed scores must be finite, got {scores[bad]} at observed{bad[:5]}: "
+                "leave out failed or unscored evaluations (MetaModel.propose takes -inf "
+                "for a failed one and leaves it out of the adaptation itself)")
         keep = _adaptation_subset(scores, ADAPT_FACTOR * self.max_support)
         observed, scores = [observed[i] for i in keep], scores[keep]
         mf = (np.zeros((1, len(self.scaler_.mean_))) if meta_features is None

@@ -66,6 +66,18 @@ def test_an_observed_value_the_space_cannot_take_is_refused_in_the_warm_start(
     small_meta_model.propose(None, [(bad, -np.inf)], candidates=params)
 
 
+def test_a_ranker_says_what_to_do_with_a_score_that_is_not_finite(small_meta_model,
+                                                                 tabrepo_matrix):
+    """ConfigRanker.predict said only "observed scores must be finite, got [-inf]", while
+    MetaModel.propose takes -inf for a failed configuration."""
+    params = list(tabrepo_matrix.configs["params"])
+    for score in (-np.inf, np.nan):
+        with pytest.raises(ValueError, match=r"got \[.*\] at observed\[1\]: leave out failed "
+                                             r"or unscored evaluations \(MetaModel\.propose"):
+            small_meta_model.ranker.rank(None, [(params[0], 0.5), (params[1], score)],
+                                         params[2:5])
+
+
 def test_an_empty_candidate_set_after_the_warm_start_is_named(small_meta_model,
                                                              tabrepo_matrix):
     """Once the warm start was over, candidates=[] raised CandidatesExhausted "every
