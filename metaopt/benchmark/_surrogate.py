@@ -329,6 +329,11 @@ def tabrepo_benchmark(
         overlap = sorted(set(held_out.tasks.index) & set(matrix.tasks.index))
         if overlap:
             raise ValueError(f"test has tasks that are also training tasks: {overlap[:10]}")
+        unseen = sorted(set(held_out.tasks["task"]) - set(matrix.tasks["task"]))
+        if unseen:
+            warnings.warn(f"test has {' and '.join(unseen)} tasks but train has none: the "
+                          "methods meta-trained on train see a task type they never saw",
+                          UserWarning, stacklevel=2)
         splits = [(matrix, matrix_tasks(held_out, TABREPO_SPACE))]
     return evaluate_methods(splits, methods, budgets, seeds, progress=progress)
 

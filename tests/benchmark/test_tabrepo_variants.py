@@ -111,3 +111,24 @@ def test_a_directory_without_any_result_is_named(data):
     with pytest.warns(UserWarning, match="without a successful evaluation left out"), \
             pytest.raises(ValueError, match=re.escape(f"{target}: no dataset of space")):
         load_tabrepo_matrix(target, min_coverage=0.0)
+
+
+def test_a_test_task_type_that_train_lacks_is_warned(tabrepo_dir, tmp_path):
+    """Regression test tasks after training on classification tasks only ran without a
+    word, though every meta-trained method then extrapolates."""
+    from metaopt.benchmark import tabrepo_benchmark
+
+    results = pd.read_csv(tabrepo_dir / "results.csv")
+    meta = pd.read_csv(tabrepo_dir / "task_metadata.csv")
+    kind = results.groupby("dataset")["problem_type"].first()
+    dirs = {}
+    for name, tasks in (("train", kind.index[kind != "regression"][:4]),
+                        ("test", kind.index[kind == "regression"][:1])):
+        dirs[name] = tmp_path / name
+        dirs[name].mkdir()
+        shutil.copy(tabrepo_dir / "configs.json", dirs[name] / "configs.json")
+        _write(dirs[name], results[results["dataset"].isin(tasks)], meta[meta["tid"].isin(tasks)])
+    with pytest.warns(UserWarning, match="test has regression tasks but train has none"):
+        result = tabrepo_benchmark(dirs["train"], dirs["test"], methods=["portfolio"],
+                                   budgets=[1, 2], seeds=1, progress=False)
+    assert result.curves["task"].nunique() == 1
