@@ -74,7 +74,8 @@ def _register_suggest(subparsers) -> None:
         "reason for each (nearest known datasets, expected regret). No model is fitted.",
     )
     _add_data_options(p)
-    p.add_argument("--space", required=True, help="search space with a shipped meta-model")
+    p.add_argument("--space", help="search space with a shipped meta-model, or one --meta-model "
+                   "serves (default with --meta-model: the model's)")
     p.add_argument("-n", type=int, default=5, help="number of configurations")
     p.add_argument("--meta-model", help="directory of a saved MetaModel (default: shipped)")
     p.set_defaults(func=_cmd_suggest)
@@ -93,9 +94,17 @@ def _register_suggest(subparsers) -> None:
 
 def _cmd_suggest(args) -> int:
     from metaopt._suggest import suggest
+    from metaopt.ranker import MetaModel, shipped_spaces
 
+    space, model = args.space, args.meta_model
+    if space is None:
+        if model is None:
+            raise ValueError(f"give --space, one of {shipped_spaces()} (spaces with a shipped "
+                             "meta-model), or --meta-model DIR to use that model's")
+        model = MetaModel.load(model)
+        space = model.space.name
     ds = _load(args)  # suggest warns about a column that looks like a row id
-    picks = suggest(ds, space=args.space, n=args.n, meta_model=args.meta_model)
+    picks = suggest(ds, space=space, n=args.n, meta_model=model)
     print(picks.attrs["summary"])
     if args.task is None:
         print(f"(task {ds.task} inferred from the target column; --task to override)")

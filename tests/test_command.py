@@ -94,6 +94,12 @@ def test_suggest_with_a_saved_model(small_meta_model, tmp_path, capsys, shared_d
     assert captured.out.count("expected regret") == size
     assert f"UserWarning: n={size + 5}: the tabrepo_lightgbm portfolio holds {size}" in captured.err
     assert "inferred" not in captured.out
+    # without --space: the model's (it was required, also with --meta-model)
+    assert main(["suggest", "--data", str(data), "--target", "target", "-n", "2",
+                 "--meta-model", str(model_dir)]) == 0
+    assert capsys.readouterr().out.count("expected regret") == 2
+    assert main(["suggest", "--data", str(data), "--target", "target"]) == 2
+    assert "give --space, one of [" in capsys.readouterr().err
 
 
 def test_python_m_metaopt_runs_the_command():
