@@ -382,6 +382,13 @@ class _BaseMetaMLP(BaseEstimator):
               sample_weight=rows_of(sample_weight, refit_rows))
         say("refit done" + (" (stopped by the time budget)"
                             if self.best_estimator_.out_of_time_ else ""))
+        if self.best_estimator_.out_of_time_:
+            warnings.warn(
+                f"time_budget={self.time_budget} s stopped the refit of the best "
+                f"configuration after {self.best_estimator_.n_epochs_} of its "
+                f"{self.best_epoch_} epoch(s), the last perhaps in part: the model may be "
+                "less trained than best_score_ suggests; give more time", UserWarning,
+                stacklevel=3)
         return self
 
     def _progress(self, started: float):
@@ -473,7 +480,8 @@ _PARAMS_DOC = """
         configuration so far (estimated from how long its epochs took; the trial's best
         score so far counts, so once it beats the complete trials its own refit is the
         one reserved), and no trial starts after that. The overrun is what these
-        estimates miss (and a first epoch that alone outlasts the budget).
+        estimates miss (and a first epoch that alone outlasts the budget). A refit the
+        budget stops keeps its weights so far, with a warning.
     cv : int, float, CV splitter or iterable, default=3
         int: k-fold (stratified for classification; a class with fewer rows than
         folds is missing from some: since 2026-12-05, as scikit-learn's ``cv=k``; before,

@@ -79,6 +79,24 @@ def test_without_prior_the_meta_model_warm_starts_and_without_both_it_is_tpe():
     assert all("metaopt:source" not in t.system_attrs for t in tpe.study_.trials)
 
 
+def test_a_refit_the_time_budget_stops_warns(pmlb_root, monkeypatch):
+    """A refit cut by the time budget (here none of it is reserved for the refit) kept
+    its weights so far without a word: a model less trained than best_score_ says. It
+    now warns, as a refit on fewer rows does."""
+    from metaopt.nas import _search
+
+    monkeypatch.setattr(_search, "refit_seconds", lambda *args, **kwargs: 0.0)
+    data = LocalSource(pmlb_root).load("197_cpu_act")
+    model = MetaMLPRegressor(n_trials=None, time_budget=2.0, n_prior_trials=1,
+                             max_epochs=1000, n_iter_no_change=1000, pruner="none",
+                             random_state=0)
+    with pytest.warns(UserWarning, match=r"time_budget=2.0 s stopped the refit of the best "
+                      r"configuration after \d+ of its \d+ epoch") as caught:
+        model.fit(data.X[:500], data.y[:500])
+    assert model.best_estimator_.out_of_time_
+    assert {w.filename for w in caught if "stopped the refit" in str(w.message)} == {__file__}
+
+
 def test_time_budget_covers_the_whole_fit(pmlb_root):
     """A trial still training when only the refit's time is left stops (its best score
     so far counts) and the fit returns within the budget plus about an epoch (it once
