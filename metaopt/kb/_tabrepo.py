@@ -172,7 +172,7 @@ def load_tabrepo(
     results = _one_row_each(results, ["dataset", "framework"], path / "results.csv")
     unlisted = sorted(set(results["framework"]) - set(configs), key=str)
     if unlisted:
-        raise ValueError(f"{path / 'results.csv'} names {len(unlisted)} configurations that "
+        raise ValueError(f"{path / 'results.csv'} names {len(unlisted)} configuration(s) that "
                          f"configs.json lacks: {unlisted[:10]}; add their hyperparameters to "
                          f"{path / 'configs.json'} or remove their rows")
     quality_cols = [c for c in meta.select_dtypes("number").columns if c not in _NOT_QUALITIES]

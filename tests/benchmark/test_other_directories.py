@@ -195,7 +195,7 @@ def test_damaged_tabrepo_files_give_clear_errors(tabrepo_dir, task_ids, tmp_path
     configs = json.loads((test / "configs.json").read_text())
     configs.pop("LightGBM_r5")
     (test / "configs.json").write_text(json.dumps(configs))
-    with pytest.raises(ValueError, match="configurations that configs.json lacks"):
+    with pytest.raises(ValueError, match=r"configuration\(s\) that configs.json lacks"):
         load_tabrepo(test)
 
 

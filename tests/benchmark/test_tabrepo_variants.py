@@ -70,7 +70,7 @@ def test_what_one_file_lacks_is_named_with_what_to_do(data):
     extra = results.iloc[:1].assign(framework="LightGBM_r999")
     _write(target, pd.concat([results, extra, extra.assign(framework=np.nan)]), meta)
     with pytest.raises(ValueError, match=re.escape(
-            f"{target / 'results.csv'} names 2 configurations that configs.json lacks: "
+            f"{target / 'results.csv'} names 2 configuration(s) that configs.json lacks: "
             f"['LightGBM_r999', nan]; add their hyperparameters to {target / 'configs.json'} "
             "or remove their rows")):
         load_tabrepo(target)
