@@ -108,9 +108,17 @@ def model_for_space(space: str, model: MetaModel) -> MetaModel:
     model families holding each of ``space``'s, restricted to them. A ValueError otherwise."""
     if model.space.name == space:
         return model
-    restricted = _restricted(model, _combination(space))
+    asked = _combination(space)
+    restricted = _restricted(model, asked)
     if restricted is None:
-        if isinstance(model.space, CombinedSpace) and space in {m.name for m in model.space.members}:
+        own = {m.name for m in getattr(model.space, "members", ())}
+        if own and isinstance(asked, CombinedSpace):
+            missing = [m.name for m in asked.members if m.name not in own]
+            raise ValueError(
+                f"meta_model was trained on the combination {model.space.name!r}, which "
+                f"lacks {missing} of {space!r}: leave them out of the space, or give a model "
+                "trained on them (metaopt train-meta-model on a knowledge base that has them)")
+        if isinstance(model.space, CombinedSpace) and space in own:
             raise ValueError(  # e.g. MetaOptClassifier(spaces="knn", meta_model=<all>)
                 f"meta_model was trained on the combination {model.space.name!r}: it serves "
                 f"combinations of its families, not {space!r} alone; give a model of "

@@ -187,7 +187,7 @@ def test_train_meta_model_refuses_the_options_it_would_ignore(tmp_path, capsys, 
     assert not out.exists()
 
 
-def test_default_combination_is_of_the_families_the_knowledge_base_has(tmp_path):
+def test_default_combination_is_of_the_families_the_knowledge_base_has(tmp_path, pmlb_root):
     """A knowledge base of knn and linear trained an 'all' model over all seven families:
     its ranker, blind to the other five, proposed extra_trees in 8 of 16 trials."""
     from metaopt.kb import KnowledgeBase, load_default
@@ -209,6 +209,15 @@ def test_default_combination_is_of_the_families_the_knowledge_base_has(tmp_path)
                                     ranker_options={"iterations": 2, "n_ensemble": 1})
     assert set(written) == {"knn", "linear", "linear+knn"}
     assert MetaModel.load(written["linear+knn"]).space.name == "linear+knn"
+    # a combination with a family the model lacks: named (it said "give a model of
+    # 'svm+knn'", not why this one would not do)
+    import metaopt
+    from metaopt.data import LocalSource
+
+    ds = LocalSource(pmlb_root).load("wine_recognition")
+    with pytest.raises(ValueError, match=r"combination 'linear\+knn', which lacks \['svm'\] "
+                                         r"of 'svm\+knn': leave them out"):
+        metaopt.suggest(ds, space="svm+knn", meta_model=written["linear+knn"])
 
 
 def test_a_space_with_too_few_datasets_is_skipped_with_a_warning(tmp_path):
