@@ -53,6 +53,7 @@ from metaopt.data._dataset import (
     with_string_names,
 )
 from metaopt.meta import resolve_device
+from metaopt.nas._lcbench import describe_mlp
 from metaopt.nas._mlp import MLPClassifier, MLPRegressor
 from metaopt.nas._prior import ArchitecturePrior
 from metaopt.nas._search import (
@@ -390,6 +391,43 @@ class _BaseMetaMLP(BaseEstimator):
                 "less trained than best_score_ suggests; give more time", UserWarning,
                 stacklevel=3)
         return self
+
+    def summary(self) -> str:
+        """One screen of text: the data, the search's trials and the refitted best."""
+        check_is_fitted(self)
+        trials = self.study_.get_trials(deepcopy=False)
+        states = pd.Series([t.state.name.lower() for t in trials]).value_counts()
+        best, refit = self.study_.best_trial, self.best_estimator_
+        n_rows = int(self.meta_features_["n_instances"])
+
+        def source(t) -> str:  # the prior, MetaSampler's reason, or TPE's
+            return (t.user_attrs.get("source") or t.system_attrs.get("metaopt:source")
+                    or "tpe")
+
+        lines = [
+            f"{type(self).__name__}: {len(trials)} trial(s) ("
+            + ", ".join(f"{n} {state}" for state, n in states.items())
+            + f") in {self.search_time_:.1f} s, {self.n_epochs_searched_} epoch(s) over "
+            "the folds",
+            f"data: {n_rows:,} rows x {self.n_features_in_} features"
+            + (f", {len(self.classes_)} classes" if self._task == "classification" else ""),
+            *([] if self.search_rows_ == n_rows else [
+                f"rows: the trials saw a sample of {self.search_rows_:,}"]),
+            f"best: trial {best.number} ({source(best)}), CV "
+            f"{'accuracy' if self._task == 'classification' else 'R²'} "
+            f"{self.best_score_:.4f} at epoch {self.best_epoch_}: "
+            f"{describe_mlp(self.best_params_)}",
+            f"refit: {refit.n_epochs_} epoch(s) on {self.refit_rows_:,} rows"
+            + (" (stopped by the time budget)" if refit.out_of_time_ else ""),
+            "", "trials: state, epochs, best mean validation score (pruned: the last), "
+            "source",
+            *[f"  {t.number:>3}  {t.state.name:<8} {t.user_attrs.get('epochs', 0):>4}  "
+              + ("      -" if t.value is None else f"{t.value:7.4f}") + f"  {source(t)}"
+              + (f"; stopped: {t.user_attrs['stopped']}" if "stopped" in t.user_attrs
+                 else "")
+              for t in trials],
+        ]
+        return "\n".join(lines)
 
     def _progress(self, started: float):
         """``say(message)``: with ``verbose``, prints it with the seconds since ``started``."""

@@ -66,6 +66,23 @@ def test_search_starts_from_the_prior_prunes_and_refits(wine):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
+def test_summary_says_what_the_search_did(wine):
+    """MetaOptClassifier has summary(); the MetaMLP estimators had none (AttributeError)."""
+    X, y = wine
+    model = MetaMLPClassifier(n_trials=3, max_epochs=4, n_prior_trials=2,
+                              random_state=0).fit(X, y)
+    lines = model.summary().splitlines()
+    best = model.study_.best_trial
+    assert lines[0].startswith("MetaMLPClassifier: 3 trial(s) (")
+    assert lines[1] == "data: 178 rows x 13 features, 3 classes"
+    assert lines[2].startswith(f"best: trial {best.number} (")
+    assert f"CV accuracy {model.best_score_:.4f} at epoch {model.best_epoch_}: " in lines[2]
+    assert lines[3] == f"refit: {model.best_epoch_} epoch(s) on 178 rows"
+    rows = lines[-3:]
+    assert [r.split()[0] for r in rows] == ["0", "1", "2"]
+    assert [r.split()[-1] for r in rows[:2]] == ["prior", "prior"]
+
+
 def test_without_prior_the_meta_model_warm_starts_and_without_both_it_is_tpe():
     X, y = make_regression(80, 4, noise=0.1, random_state=0)
     model = MetaMLPRegressor(n_trials=2, cv=2, max_epochs=5, prior=None, random_state=0)
