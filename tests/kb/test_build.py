@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import warnings
 
 import numpy as np
@@ -387,3 +388,29 @@ def test_meta_features_of_another_version_are_refused_and_read_with_a_warning(
         conn.execute("DELETE FROM kb_meta WHERE key = 'metafeatures_version'")
     assert KnowledgeBase(path).metafeatures_version() == 1
     assert KnowledgeBase().metafeatures_version() is None  # none stored: none to mix
+
+
+class _SlowToLoad(FaultySpace):
+    """Its first build takes 1 s, as the imports of a fresh worker's first evaluation do."""
+
+    loaded = False
+
+    def build(self, params, task, random_state=None):
+        if not _SlowToLoad.loaded:
+            _SlowToLoad.loaded = True
+            time.sleep(1.0)
+        return super().build(params, task, random_state)
+
+
+def test_a_time_limit_does_not_count_a_fresh_workers_imports(pmlb_root):
+    """The limit started before the space, the scorer and the model's modules were
+    loaded: a fresh worker's first evaluation paid 0.35 s of imports (more on a busy
+    machine) within it, and one stopped inside an import was recorded 'failed'."""
+    from metaopt.data import LocalSource
+    from metaopt.kb._evaluate import Job, evaluate
+
+    ds = LocalSource(pmlb_root).load("lupus")
+    job = Job("pmlb/lupus", _SlowToLoad("slow", ("ok",)), "classification", "c0", None,
+              {"mode": "ok"}, 0, 2, 0.5, "accuracy")
+    record = evaluate(job, ds.X, ds.y)
+    assert record["status"] == "ok", record.get("error")
