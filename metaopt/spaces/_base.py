@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from optuna.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -96,8 +97,10 @@ def _switched_on(parent: str | None, values: frozenset, flags: Mapping[str, bool
 
 
 def _same_choice(value: Any, choice: Any) -> bool:
-    # ``True == 1 == 1.0`` in Python: keep booleans apart from numbers.
-    return _is_bool(value) == _is_bool(choice) and value == choice
+    # ``True == 1 == 1.0`` in Python: keep booleans apart from numbers; a missing value
+    # (``pd.NA == choice`` is neither True nor False) is no choice, unless None is one
+    return value is choice or (_is_bool(value) == _is_bool(choice) and not is_missing(value)
+                               and value == choice)
 
 
 def _describe(dist: BaseDistribution) -> str:
@@ -139,9 +142,10 @@ def _on_step(dist: FloatDistribution, value: float) -> bool:
 
 
 def is_missing(value: Any) -> bool:
-    """None or NaN: how tables of configurations (YAHPO's, TabRepo's) leave out an inactive
+    """None, NaN (a numpy float's too) or ``pd.NA``: how tables of configurations (YAHPO's,
+    TabRepo's, a ``trials_dataframe()`` after ``convert_dtypes()``) leave out an inactive
     parameter."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return pd.api.types.is_scalar(value) and bool(pd.isna(value))
 
 
 def _unit(dist: FloatDistribution | IntDistribution, value: float) -> float:
@@ -278,7 +282,7 @@ class SearchSpace:
         Raises ``ValueError`` for unknown names, values outside their distribution and
         missing active parameters. Missing values are *not* filled in: use
         ``{**space.default(task), **params}`` to start from the defaults. Inactive
-        parameters are validated and then dropped; None or NaN is accepted for them (how
+        parameters are validated and then dropped; None, NaN or pd.NA is accepted for them (how
         ``study.trials_dataframe()`` shows a parameter a trial did not suggest).
         """
         if not isinstance(params, Mapping):

@@ -1010,6 +1010,26 @@ def test_build_accepts_none_or_nan_for_inactive_parameters_as_in_trials_datafram
         svm.check_params({"C": 1.0, "kernel": "rbf", "gamma": None}, "classification")
 
 
+
+def test_build_accepts_pd_na_for_inactive_parameters_of_a_nullable_trials_dataframe():
+    """``trials_dataframe().convert_dtypes()`` (or a CSV read back with nullable dtypes)
+    holds ``pd.NA`` where a trial suggested nothing, a float32 column ``np.float32`` NaN:
+    both were refused ("'degree' got <NA>"), and ``pd.NA`` for a choice failed in
+    ``bool(pd.NA == 'rbf')``."""
+    svm = get_space("svm")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(lambda t: svm.sample(t, "classification")["C"], n_trials=12)
+    rows = study.trials_dataframe(attrs=("params",)).rename(columns=lambda c: c[7:])
+    nullable = rows.convert_dtypes()
+    assert nullable.isna().any().any() and str(nullable["degree"].dtype) == "Int64"
+    for trial, (_, row) in zip(study.trials, nullable.iterrows(), strict=True):
+        assert svm.check_params(dict(row), "classification") == trial.params
+    for left_out in (pd.NA, np.float32("nan")):
+        assert svm.check_params({"C": 1.0, "kernel": "linear", "gamma": left_out},
+                                "classification") == {"C": 1.0, "kernel": "linear"}
+    with pytest.raises(ValueError, match=r"'kernel' got <NA>; accepted: one of"):
+        svm.check_params({"C": 1.0, "kernel": pd.NA}, "classification")
+
 def test_own_space_honours_the_step_of_its_distributions(stepped_space):
     """A user's space with stepped distributions: sample ignored the step (k=7 from
     IntDistribution(2, 10, step=2)) and check_params accepted values off it."""
