@@ -103,6 +103,12 @@ def _same_choice(value: Any, choice: Any) -> bool:
                                and value == choice)
 
 
+def _takes_none(dist: BaseDistribution) -> bool:
+    """Whether None is a choice of ``dist`` (``max_depth=None``): a missing value (NaN, as
+    ``trials_dataframe()`` shows it) is then that choice, not a parameter left out."""
+    return isinstance(dist, CategoricalDistribution) and any(c is None for c in dist.choices)
+
+
 def _describe(dist: BaseDistribution) -> str:
     if isinstance(dist, CategoricalDistribution):
         return f"one of {list(dist.choices)}"
@@ -115,6 +121,8 @@ def _describe(dist: BaseDistribution) -> str:
 def _check_value(space: str, name: str, dist: BaseDistribution, value: Any) -> Any:
     """Return ``value`` with its canonical type, or raise ValueError naming the range."""
     if isinstance(dist, CategoricalDistribution):
+        if is_missing(value) and _takes_none(dist):
+            return None
         for choice in dist.choices:
             if _same_choice(value, choice):
                 return choice
@@ -296,7 +304,8 @@ class SearchSpace:
             )
         # None or NaN leaves a parameter out (as in Optuna's trials_dataframe() and other
         # tables of configurations): fine when inactive, refused when active
-        left_out = [k for k in dists if k in params and is_missing(params[k])]
+        left_out = [k for k in dists if k in params and is_missing(params[k])
+                    and not _takes_none(dists[k])]
         checked = {k: _check_value(self.name, k, dists[k], params[k])
                    for k in dists if k in params and k not in left_out}
         flags = self._activity(checked)

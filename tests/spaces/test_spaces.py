@@ -1096,3 +1096,34 @@ def test_docs_own_space_snippet_runs():
         assert pickle.loads(pickle.dumps(space)) == space
     finally:
         del sys.modules[module.__name__]
+
+
+def _build_tree(params, task, random_state):  # module level: the space pickles
+    from sklearn.tree import DecisionTreeClassifier
+
+    return DecisionTreeClassifier(**params, random_state=random_state)
+
+
+def test_own_space_keeps_a_none_choice_also_from_trials_dataframe(datasets):
+    """None is a choice of many scikit-learn parameters (``max_depth=None``): check_params
+    dropped it as a parameter left out, so build failed with KeyError 'max_depth' for the
+    default and every trial that sampled it; ``trials_dataframe()`` shows it as NaN."""
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    from metaopt.spaces import Param
+
+    space = SearchSpace(name="tree", params=(
+        Param("max_depth", CategoricalDistribution((None, 2, 8)), None),
+        Param("min_samples_leaf", IntDistribution(1, 10), 1),
+    ), build_model=_build_tree, preprocessing="ordinal", tasks=("classification",))
+    X, y, _ = datasets["classification"]
+    assert space.check_params(space.default("classification"), "classification") == {
+        "max_depth": None, "min_samples_leaf": 1}
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(lambda t: space.build(space.sample(t, "classification"), "classification",
+                                         random_state=0).fit(X, y).score(X, y), n_trials=10)
+    assert {t.params["max_depth"] for t in study.trials} == {None, 2, 8}
+    rows = study.trials_dataframe(attrs=("params",)).rename(columns=lambda c: c[7:])
+    for trial, (_, row) in zip(study.trials, rows.iterrows(), strict=True):
+        assert space.check_params(row.to_dict(), "classification") == trial.params
+    assert space.encode({"max_depth": float("nan"), "min_samples_leaf": 1})[0] == 1
