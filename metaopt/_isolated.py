@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import glob
 import multiprocessing
 import os
 import sys
 import tempfile
 import threading
+import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -144,7 +146,7 @@ class TrialTimeout(RuntimeError):
     """An evaluation ran past its time and its worker process was killed."""
 
 
-def _worker_started() -> None:
+def _worker_started(parent: int) -> None:
     """Initializer of the worker processes: import the model libraries, and turn off
     loky's memory-leak check. It stops a worker whose memory grew by 300 MB since its
     first call; the ``mlp`` family's first trial in a worker imports torch, which is
@@ -153,13 +155,28 @@ def _worker_started() -> None:
     are killed at time-outs and exit after 5 idle minutes. (Importing torch up front
     instead cost every worker start 1.3 s: with ``n_jobs=2`` the four starting processes
     left a 5 s search no time for a single trial.) A private setting of loky's: a test
-    fails if it goes away."""
+    fails if it goes away. ``parent``: the process that starts it (:func:`_exit_with`)."""
     import sklearn.ensemble  # noqa: F401
     from joblib.externals.loky import process_executor
 
     import metaopt.spaces  # noqa: F401  (the model libraries)
 
     process_executor._MAX_MEMORY_LEAK_SIZE = float("inf")
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """In a worker: exit once ``parent``, the process it runs evaluations for, is gone
+    (``kill -9`` runs none of its exit handlers; it may be gone before the worker has
+    imported its libraries), and remove the files of the data it shared
+    (:meth:`KillableWorker.share`). Orphans finished their fits, then idled for 5
+    minutes, and the file stayed in the temporary directory for good."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), f"metaopt-{parent}-*.pkl")):
+        with contextlib.suppress(OSError):  # another worker's removed it
+            os.remove(path)
+    os._exit(1)
 
 
 _IDLE_SECONDS = 300
@@ -172,7 +189,7 @@ def _started(processes: int) -> ProcessPoolExecutor:
     # job per worker: a job still waiting for room when the executor is killed crashes
     # loky's manager thread (a KeyError on stderr)
     executor = ProcessPoolExecutor(max_workers=processes, timeout=_IDLE_SECONDS,
-                                   initializer=_worker_started)
+                                   initializer=_worker_started, initargs=(os.getpid(),))
     executor.submit(int)
     return executor
 

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import optuna
@@ -394,6 +395,58 @@ def test_the_trial_of_a_killed_process_runs_again_on_resume(wine, pmlb_root, tmp
     # summary() said only "failed"
     assert re.search(r"trial 1: linear +failed: its process died \(killed or crashed\); run "
                      "again as trial 2", resumed.summary())
+
+
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
+                           text=True).stdout.split()
+    return [int(child) for child in found]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ps --ppid, /proc")
+def test_the_workers_of_a_killed_fit_exit_and_remove_its_data(wine, pmlb_root, tmp_path):
+    """kill -9 of a time-budgeted fit left its worker processes running their fits,
+    then idle for 5 minutes, and the file of the data shared with them in the temporary
+    directory for good."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    script = textwrap.dedent(f"""
+        import pathlib
+        import tempfile
+        import time
+        from metaopt import MetaOptClassifier
+        from metaopt.data import LocalSource
+
+        wine = LocalSource({str(pmlb_root)!r}).load("wine_recognition", "classification")
+
+        def slow(estimator, X, y):  # in a worker
+            pathlib.Path(tempfile.gettempdir(), "scoring").touch()
+            time.sleep(600)
+
+        MetaOptClassifier(n_trials=None, time_budget=900, spaces="linear", cv=3,
+                          scoring=slow, random_state=0).fit(wine.X, wine.y)
+    """)
+    process = subprocess.Popen([sys.executable, "-c", script],
+                               env={**os.environ, "TMPDIR": str(temporary)})
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (temporary / "scoring").exists():
+            time.sleep(0.5)  # until a worker runs the trial's first fold
+        workers = [pid for pid in _children(process.pid)
+                   if "LokyProcess" in Path(f"/proc/{pid}/cmdline").read_text()]
+        assert list(temporary.glob("metaopt-*.pkl")) and workers
+    finally:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 15
+    alive = workers
+    while time.monotonic() < deadline and alive:
+        time.sleep(0.5)
+        alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    for pid in alive:  # not left sleeping when the test fails
+        os.kill(pid, 9)
+    assert not alive
+    assert not list(temporary.glob("metaopt-*.pkl"))
 
 
 def test_only_a_storage_url_of_a_database_gets_heartbeats():
