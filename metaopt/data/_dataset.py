@@ -457,7 +457,7 @@ def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, Ta
         raise ValueError("X and y are required, got None")
     _check_same_row_order(X, y)
     frame = _fix_dtypes(_to_frame(X))
-    target = _target_of_shape(y, frame.shape)
+    target = _target_of_shape(y, frame.shape, frame.columns)
     # column by column, in its own dtype: a float64 copy of all the numbers at once took
     # as much memory again as X (float32 data: twice as much)
     _refuse_infinite([c for c, column in frame.select_dtypes(include="floating").items()
@@ -492,9 +492,14 @@ def _refuse_infinite(columns: list) -> None:
         )
 
 
-def _target_of_shape(y, shape: tuple[int, int]) -> pd.Series:
+def _target_of_shape(y, shape: tuple[int, int], columns=()) -> pd.Series:
     """The target ``y`` as a Series, checked to be one column and to fit an ``X`` of
-    ``shape`` (which must have rows and columns)."""
+    ``shape`` (which must have rows and columns) and ``columns``."""
+    if np.ndim(y) == 0:  # a column's name, as a DataFrame-first API would take it
+        column = (f": to use a column of X as the target, pass X.drop(columns={y!r}) as X "
+                  f"and X[{y!r}] as y" if isinstance(y, str) and y in columns else "")
+        raise ValueError(f"y must hold one target per row of X, got the "
+                         f"{type(y).__name__} {y!r}{column}")
     if np.ndim(y) > 1 and np.shape(y)[1] != 1:
         raise ValueError(f"y must be 1-dimensional, got shape {np.shape(y)}")
     target = pd.Series(np.asarray(y).ravel() if not isinstance(y, pd.Series) else y.to_numpy())
@@ -546,7 +551,7 @@ def _check_classification_target(target: pd.Series) -> None:
     if n_classes < 2:
         raise ValueError(
             f"classification needs at least 2 classes in y, got {n_classes} "
-            f"(only {_plain(target.iloc[0])!r})"
+            f"(every row's target is {_plain(target.iloc[0])!r})"
         )
     if ptypes.is_numeric_dtype(target) and not ptypes.is_bool_dtype(target):
         values = target.to_numpy(dtype=float)

@@ -55,8 +55,25 @@ def test_repeated_columns_constant_targets_and_target_frames():
         validate(X.set_axis([0, "0"], axis=1), [0, 1, 0])
     _, y, _ = validate(X.set_axis(["a", "b"], axis=1), pd.DataFrame({"name": [0, 1, 0]}))
     assert y.name == "name"
-    with pytest.raises(ValueError, match=r"\(only 1\)"):
+    with pytest.raises(ValueError, match=r"got 1 \(every row's target is 1\)"):
         validate(X.set_axis(["a", "b"], axis=1), np.array([1, 1, 1]), "classification")
+
+
+def test_a_column_name_given_as_y_is_refused_saying_how_to_pass_the_column(pmlb_root):
+    """metaopt.suggest(df, "target"): the name of the target column as y failed with "X
+    and y have different lengths: X has 699 rows, y has 1"."""
+    from metaopt.data import LocalSource
+
+    frame = LocalSource(pmlb_root).load("breast_w").X
+    with pytest.raises(ValueError, match=r"y must hold one target per row of X, got the "
+                       r"str 'Clump_Thickness': to use a column of X as the target, pass "
+                       r"X\.drop\(columns='Clump_Thickness'\) as X and "
+                       r"X\['Clump_Thickness'\] as y"):
+        validate(frame, "Clump_Thickness")
+    for y in (3, "target"):  # not a column of X
+        with pytest.raises(ValueError, match=rf"y must hold one target per row of X, got "
+                           rf"the {type(y).__name__} {y!r}$"):
+            validate(frame, y)
 
 
 def test_regression_target_as_classification_is_refused():
