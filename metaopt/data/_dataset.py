@@ -17,6 +17,7 @@ from pandas.api import types as ptypes
 from scipy import sparse
 
 from metaopt._checks import check_int, check_label_types, repeated
+from metaopt._warnings import warn
 
 TaskType = Literal["classification", "regression"]
 TASK_TYPES: tuple[str, ...] = ("classification", "regression")
@@ -463,7 +464,23 @@ def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, Ta
     _refuse_infinite([c for c, column in frame.select_dtypes(include="floating").items()
                       if np.isinf(column.to_numpy()).any()])
     target, task = _checked_target(target, task)
+    _warn_target_in_X(frame, target)
     return frame, target, task
+
+
+def _warn_target_in_X(frame: pd.DataFrame, target: pd.Series) -> None:
+    """Warn about the columns of ``frame`` that hold the target itself (a table passed
+    whole as X, target column included): a model fitted with one predicts from the
+    answer, and its cross-validated scores are near perfect."""
+    values = target.to_numpy()
+    head = min(len(values), 100)  # most columns differ in their first rows: cheap
+    same = [c for c, column in frame.items() if column.dtype == target.dtype
+            and np.array_equal(column.to_numpy()[:head], values[:head])
+            and np.array_equal(column.to_numpy(), values)]
+    if same:
+        warn(f"column(s) {same} of X hold y itself: a model fitted with them predicts from "
+             f"the answer (cross-validated scores near perfect); drop them from X, e.g. "
+             f"X.drop(columns={same!r})")
 
 
 def validate_sparse(X, y, task: str | None = None

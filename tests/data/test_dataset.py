@@ -495,3 +495,22 @@ def test_validate_copies_no_column_it_keeps(pmlb_root, form):
         np.testing.assert_array_equal(X, before)
         X[5:10] = -2.0
     pd.testing.assert_frame_equal(frame.iloc[5:], validated.iloc[5:], check_exact=True)
+
+
+def test_a_target_left_in_X_is_warned_about(pmlb_root):
+    """breast_w passed whole as X with its target: accepted without a word, so a search
+    scored near-perfect models that read the answer. The warning names the column and
+    points at the caller's line; a table without it validates silently."""
+    import warnings
+
+    from metaopt.data import LocalSource
+
+    data = LocalSource(pmlb_root).load("breast_w")
+    whole = data.X.assign(target=data.y.to_numpy())
+    with pytest.warns(UserWarning, match=r"column\(s\) \['target'\] of X hold y itself.*"
+                      r"X\.drop\(columns=\['target'\]\)") as said:
+        validate(whole, data.y)
+    assert [w.filename for w in said] == [__file__]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        validate(data.X, data.y)
