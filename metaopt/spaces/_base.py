@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
 from metaopt.data import TASK_TYPES
-from metaopt.spaces._preprocessing import make_preprocessor
+from metaopt.spaces._preprocessing import PREPROCESSING_KINDS, make_preprocessor
 
 # Bumped whenever a space's parameters, ranges, defaults or encoding change: knowledge
 # bases and meta-models record it, since encoded vectors are only comparable within one.
@@ -156,6 +156,12 @@ def is_missing(value: Any) -> bool:
     return pd.api.types.is_scalar(value) and bool(pd.isna(value))
 
 
+def _check_tasks(space: str, what: str, tasks: Any) -> None:
+    if not (isinstance(tasks, tuple) and tasks and set(tasks) <= set(TASK_TYPES)):
+        raise ValueError(f"{space}: {what} must be a non-empty tuple of {TASK_TYPES}, "
+                         f"got {tasks!r}")
+
+
 def _unit(dist: FloatDistribution | IntDistribution, value: float) -> float:
     """Map a numeric value to [0, 1], on a log scale when ``dist.log``."""
     low, high, v = float(dist.low), float(dist.high), float(value)
@@ -193,10 +199,22 @@ class SearchSpace:
     description: str = ""
 
     def __post_init__(self) -> None:
+        # (a mistyped preprocessing failed only in build; tasks=("clf",) or a str, and a
+        # condition's values as a str, whose letters were taken for its values, were used)
+        if self.preprocessing not in PREPROCESSING_KINDS:
+            raise ValueError(f"{self.name}: preprocessing must be one of "
+                             f"{PREPROCESSING_KINDS}, got {self.preprocessing!r}")
+        _check_tasks(self.name, "tasks", self.tasks)
         seen: dict[str, Param] = {}
         for p in self.params:
             if p.name in seen:
                 raise ValueError(f"{self.name}: parameter {p.name!r} is defined twice")
+            _check_tasks(self.name, f"tasks of {p.name!r}", p.tasks)
+            if p.condition is not None and not (
+                    isinstance(p.condition, tuple) and len(p.condition) == 2
+                    and isinstance(p.condition[1], (tuple, list))):
+                raise ValueError(f"{self.name}: condition of {p.name!r} must be (parent, tuple "
+                                 f"of the parent's values), got {p.condition!r}")
             for task in p.tasks:
                 _check_value(self.name, p.name, p.distribution, p.default_for(task))
             if p.condition is not None:

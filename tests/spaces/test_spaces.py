@@ -1127,3 +1127,23 @@ def test_own_space_keeps_a_none_choice_also_from_trials_dataframe(datasets):
     for trial, (_, row) in zip(study.trials, rows.iterrows(), strict=True):
         assert space.check_params(row.to_dict(), "classification") == trial.params
     assert space.encode({"max_depth": float("nan"), "min_samples_leaf": 1})[0] == 1
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"preprocessing": "standard"}, r"preprocessing must be one of \('scaled', 'ordinal', "
+                                    r"'native'\), got 'standard'"),
+    ({"tasks": ("clf",)}, r"tasks must be a non-empty tuple of \('classification', "
+                          r"'regression'\), got \('clf',\)"),
+    ({"tasks": "regression"}, r"tasks must be a non-empty tuple of .*, got 'regression'"),
+    ({"condition": ("penalty", "l1")}, r"condition of 'alpha' must be \(parent, tuple of the "
+                                       r"parent's values\), got \('penalty', 'l1'\)"),
+])
+def test_own_space_is_checked_when_made(kwargs, message):
+    """A mistyped preprocessing failed only in build; tasks=("clf",) or "regression" (its
+    substrings were tasks) and a condition's values as a str (its letters were the values:
+    "got 'l'") were taken."""
+    condition = kwargs.pop("condition", None)
+    params = (cat_param("penalty", ("l1", "l2"), "l1"),
+              float_param("alpha", 0.1, 1.0, 0.5, condition=condition))
+    with pytest.raises(ValueError, match=rf"^mine: {message}$"):
+        SearchSpace(name="mine", params=params, build_model=_build_tree, **kwargs)
