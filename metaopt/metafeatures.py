@@ -42,7 +42,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from metaopt._checks import check_int
+from metaopt._checks import check_int, check_seed
 from metaopt.data import TASK_TYPES, Dataset, validate
 from metaopt.data._dataset import subsample_rows, validate_sparse
 
@@ -133,8 +133,8 @@ def compute(
     task : {"classification", "regression"} or None
         Inferred from ``y`` when None (see :func:`metaopt.data.infer_task`).
     random_state : int or None
-        Seed of the row/column subsamples and the landmarker folds; the same seed on
-        the same data gives the identical Series.
+        Seed (in [0, 2**32 - 1]) of the row/column subsamples and the landmarker folds; the
+        same seed on the same data gives the identical Series.
     max_rows : int
         Rows used for the statistical, information-theoretic and landmarker features.
     max_columns : int
@@ -148,11 +148,15 @@ def compute(
     Raises
     ------
     ValueError
-        For invalid data (see :func:`metaopt.data.validate`), fewer than 2 rows, or
-        ``max_rows < 2`` / ``max_columns < 1``.
+        For invalid data (see :func:`metaopt.data.validate`), fewer than 2 rows,
+        ``max_rows < 2`` / ``max_columns < 1``, or a ``random_state`` that is no seed.
     """
     max_rows = check_int(max_rows, "max_rows", minimum=2)
     max_columns = check_int(max_columns, "max_columns")
+    # (numpy's and scikit-learn's words before: "expected non-negative integer", "Seed must
+    # be between 0 and 2**32 - 1", "Generator(PCG64) ... cannot be used to seed")
+    random_state = check_seed(random_state, "random_state",
+                              "the seed of the meta-features' subsamples and landmarker folds")
     # only a sparse X's subsample is made dense: a TF-IDF matrix's dense table can take
     # many GB
     data, target, task = (validate_sparse if sparse.issparse(X) else validate)(X, y, task)

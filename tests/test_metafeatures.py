@@ -536,3 +536,19 @@ def test_of_validated_data_the_same_values_without_validating_again(pmlb_root, m
     for validated, values in zip([dense, matrix], expected, strict=True):
         pd.testing.assert_series_equal(mf._compute_validated(*validated), values,
                                        check_exact=True)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "0", True, np.random.default_rng(0),
+                                  np.random.RandomState(0)])
+def test_a_random_state_that_is_no_seed_is_named(pmlb_root, seed):
+    """Refused in numpy's or scikit-learn's words: "expected non-negative integer", "Seed
+    must be between 0 and 2**32 - 1", "Generator(PCG64) ... cannot be used to seed a
+    numpy.random.RandomState instance" (dna: 180 columns, so the column subsample is drawn);
+    True and a RandomState were taken, the Series then depending on the RandomState's
+    state."""
+    frame = _read_pmlb(pmlb_root, "dna").iloc[:300]
+    X, y = frame.drop(columns="target"), frame["target"]
+    with pytest.raises(ValueError, match=r"^random_state must be None or an int in \[0, "
+                                         r"2\*\*32 - 1\] \(the seed of the meta-features'"):
+        mf.compute(X, y, random_state=seed)
+    assert mf.compute(X, y, random_state=np.int64(3)).equals(mf.compute(X, y, random_state=3))
