@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import warnings
@@ -77,7 +78,11 @@ class Suite:
             wanted = {names} if isinstance(names, str) else set(names)  # one name, not letters
             unknown = wanted - {r.name for r in refs} - {r.key for r in refs}
             if unknown:
-                raise ValueError(f"names not in suite {self.name!r}: {sorted(unknown)}")
+                known = [r.name for r in refs]
+                close = {u: difflib.get_close_matches(u, known, n=1) for u in sorted(unknown)}
+                hints = "; ".join(f"{u!r}: did you mean {c[0]!r}?" for u, c in close.items() if c)
+                raise ValueError(f"names not in suite {self.name!r}: {sorted(unknown)}"
+                                 + (f" ({hints})" if hints else ""))
             refs = tuple(r for r in refs if r.name in wanted or r.key in wanted)
         if limit is not None:
             refs = refs[:check_int(limit, "limit")]

@@ -310,6 +310,11 @@ def test_suites(pmlb_root, openml_cache):
     assert len(pmlb.select(names=["iris" if "iris" in [r.name for r in pmlb] else "adult"])) == 1
     # one name as a string (it was split into letters: "names not in suite: ['a', ...]")
     assert [r.name for r in pmlb.select(names="hepatitis")] == ["hepatitis"]
+    # a misspelt name gets the nearest one (build-kb --datasets said only which failed)
+    with pytest.raises(ValueError, match=r"names not in suite 'pmlb-classification': "
+                       r"\['hepatitus', 'zzzzzz'\] \('hepatitus': did you mean "
+                       r"'hepatitis'\?\)$"):
+        pmlb.select(names=["hepatitus", "zzzzzz"])
     assert len(pmlb.select(limit=np.int64(2))) == 2
     with pytest.raises(ValueError, match="limit must be an integer"):
         pmlb.select(limit=2.5)
