@@ -195,10 +195,14 @@ def _holds_na(dtype) -> bool:
             or (isinstance(dtype, pd.ArrowDtype) and dtype.kind == "O"))
 
 
-def _missing_as_nan(X: pd.DataFrame) -> pd.DataFrame:
+def _missing_as_nan(X) -> pd.DataFrame:
     """Columns of :func:`_holds_na` with their missing values (``pd.NA``, ``None``) as NaN,
     as objects: the encoders take NaN for a missing value but refuse ``pd.NA`` beside
-    strings or bools (a pandas or pyarrow string column cannot hold NaN)."""
+    strings or bools (a pandas or pyarrow string column cannot hold NaN). An array (the
+    categorical columns of a later batch given as ``X.to_numpy()``, as SHAP and LIME give
+    it) is read as a DataFrame of objects, by position as scikit-learn reads it."""
+    if not isinstance(X, pd.DataFrame):
+        X = pd.DataFrame(X, dtype=object)
     positions = [i for i, dtype in enumerate(X.dtypes)
                  if _holds_na(dtype) and X.iloc[:, i].isna().any()]
     return _with_columns(X, positions, lambda column: column.astype(object).where(

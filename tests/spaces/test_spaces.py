@@ -1147,3 +1147,19 @@ def test_own_space_is_checked_when_made(kwargs, message):
               float_param("alpha", 0.1, 1.0, 0.5, condition=condition))
     with pytest.raises(ValueError, match=rf"^mine: {message}$"):
         SearchSpace(name="mine", params=params, build_model=_build_tree, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["hist_gradient_boosting", "random_forest", "svm"])
+def test_a_model_fitted_on_categories_predicts_an_array_by_position(name, datasets):
+    """Fitted on a DataFrame with categorical columns, ``predict(X.to_numpy())`` (as SHAP's
+    and LIME's explainers call it) failed with "'numpy.ndarray' object has no attribute
+    'dtypes'"; scikit-learn reads an array by position, with a warning."""
+    X, y, _ = datasets["classification"]
+    assert (X.dtypes == "category").any()
+    space = get_space(name)
+    model = space.build(space.default("classification"), "classification",
+                        random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "X does not have valid feature names")
+        by_position = model.predict(X.to_numpy())
+    np.testing.assert_array_equal(by_position, model.predict(X))
