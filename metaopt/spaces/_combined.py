@@ -74,6 +74,9 @@ def combine(members: Sequence[SearchSpace], name: str | None = None) -> Combined
                                 condition=(parent, values), tasks=p.tasks,
                                 task_defaults=p.task_defaults))
     tasks = tuple(t for t in members[0].tasks if all(t in m.tasks for m in members))
+    if not tasks:
+        raise ValueError("member spaces share no task: " + ", ".join(
+            f"{m.name} {m.tasks}" for m in members))
     return CombinedSpace(
         name=name or "+".join(names), params=tuple(params), build_model=_no_builder,
         preprocessing="native", tasks=tasks,

@@ -1163,3 +1163,15 @@ def test_a_model_fitted_on_categories_predicts_an_array_by_position(name, datase
         warnings.filterwarnings("ignore", "X does not have valid feature names")
         by_position = model.predict(X.to_numpy())
     np.testing.assert_array_equal(by_position, model.predict(X))
+
+
+def test_combining_spaces_without_a_common_task_names_their_tasks():
+    """The combination of a classification-only and a regression-only space was made with
+    no task, and every method then refused every task ("task must be one of ()")."""
+    def only(task):
+        return SearchSpace(name=task[:3], params=(cat_param("k", ("x", "y"), "x"),),
+                           build_model=_build_tree, tasks=(task,))
+
+    with pytest.raises(ValueError, match=r"^member spaces share no task: cla "
+                                         r"\('classification',\), reg \('regression',\)$"):
+        combine([only("classification"), only("regression")])
