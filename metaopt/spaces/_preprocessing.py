@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from metaopt._warnings import warn
 from metaopt.data._dataset import (
     dates_as_seconds,
     holds_dates,
@@ -238,9 +239,36 @@ def _as_number_column(column: pd.Series) -> pd.Series:
     return temporal_as_seconds(column) if is_temporal(column.dtype) else _as_float(column)
 
 
-def _numbers(dense: bool) -> FunctionTransformer:
-    return FunctionTransformer(_as_numbers, kw_args={"dense": dense},
-                               feature_names_out="one-to-one")
+class _Numbers(FunctionTransformer):
+    """:func:`_as_numbers` as a step, which warns when a later batch holds text that is
+    no number in a column typed as numbers at fit (read as missing, then imputed, as
+    number text is at fit)."""
+
+    def fit(self, X, y=None):
+        super().fit(X, y)
+        self.typed_as_numbers_ = (X.dtypes.map(ptypes.is_numeric_dtype).to_numpy()
+                                  if isinstance(X, pd.DataFrame) else None)
+        return self
+
+    def transform(self, X):
+        out = super().transform(X)
+        if isinstance(X, pd.DataFrame) and self.typed_as_numbers_ is not None:
+            for i, was in enumerate(self.typed_as_numbers_):
+                if was and not ptypes.is_numeric_dtype(X.dtypes.iloc[i]) \
+                        and not is_temporal(X.dtypes.iloc[i]):
+                    _warn_text_read_as_missing(X.columns[i], X.iloc[:, i], out.iloc[:, i])
+        return out
+
+
+def _warn_text_read_as_missing(name, given: pd.Series, read: pd.Series) -> None:
+    lost = given[given.notna().to_numpy() & read.isna().to_numpy()]
+    if len(lost):
+        warn(f"column {name!r} held {len(lost)} value(s) that are no number (e.g. "
+             f"{lost.iloc[0]!r}), read as missing: it held numbers at fit")
+
+
+def _numbers(dense: bool) -> _Numbers:
+    return _Numbers(_as_numbers, kw_args={"dense": dense}, feature_names_out="one-to-one")
 
 
 class MedianImputer(TransformerMixin, BaseEstimator):

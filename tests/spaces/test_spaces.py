@@ -284,6 +284,29 @@ def test_numbers_written_as_text_are_numbers(space, text, pmlb_root):
     np.testing.assert_array_equal(texts.predict(as_text), floats.predict(with_gap))
 
 
+def test_text_that_is_no_number_in_a_number_column_of_a_later_batch_is_warned_about(
+        space, pmlb_root):
+    """A column of numbers at fit holding 'oops' in a later batch was read as missing and
+    imputed without a word (scikit-learn's own pipelines fail on it). It still is, with a
+    warning naming the column and the value; numbers as text and missing values are read
+    silently, as at fit."""
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")[:150]
+    X = df[["A2", "A3", "A8"]]
+    params = {k: min(v, CAPS[k]) if k in CAPS else v
+              for k, v in space.default("classification").items()}
+    model = space.build(params, "classification", random_state=0).fit(X, df["target"])
+    batch = X[:4].astype(object)
+    batch.iloc[0, 1] = "oops"
+    with pytest.warns(UserWarning, match=r"^column 'A3' held 1 value\(s\) that are no "
+                      r"number \(e\.g\. 'oops'\), read as missing") as said:
+        predicted = model.predict(batch)
+    assert [w.filename for w in said] == [__file__]
+    np.testing.assert_array_equal(predicted, model.predict(batch.replace("oops", np.nan)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(X[:4].astype(str).assign(A8=None))
+
+
 @pytest.mark.parametrize("mixed", [False, True])
 def test_a_batch_missing_a_text_column_in_every_row_is_predicted(space, mixed, pmlb_root):
     """pandas reads a column that is empty in every row of a CSV as floats: a column of
