@@ -32,6 +32,8 @@ from sklearn.model_selection import check_cv, cross_validate
 from sklearn.utils import _safe_indexing
 from threadpoolctl import threadpool_limits
 
+from metaopt._signals import pid_alive
+
 
 def predictions(model, X, classes: np.ndarray | None) -> np.ndarray:
     """A fitted model's predicted values (``classes`` None) or class probabilities in
@@ -179,6 +181,18 @@ def _exit_with(parent: int) -> None:
     os._exit(1)
 
 
+def _remove_orphaned(directory: str) -> None:
+    """Remove the files of shared data (:meth:`KillableWorker.share`) in ``directory``
+    whose process is gone without removing them, its workers with it: loky kills a
+    worker's whole process tree (a ``cross_val_score(n_jobs=2)`` whose other fit
+    raised), so none of them was left to remove the file, and it stayed for good."""
+    for path in glob.glob(os.path.join(directory, "metaopt-*-*.pkl")):
+        pid = os.path.basename(path).split("-")[1]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            with contextlib.suppress(OSError):  # another process's removed it, or not ours
+                os.remove(path)
+
+
 _IDLE_SECONDS = 300
 
 
@@ -298,6 +312,7 @@ class KillableWorker:
                 a is b for a, b in zip(objects, self._objects, strict=True)):
             return
         self._unshare()
+        _remove_orphaned(tempfile.gettempdir())
         # a new name for each: a worker knows a search's objects by their file's name
         self._path = os.path.join(tempfile.gettempdir(),
                                   f"metaopt-{os.getpid()}-{uuid.uuid4().hex}.pkl")

@@ -449,6 +449,31 @@ def test_the_workers_of_a_killed_fit_exit_and_remove_its_data(wine, pmlb_root, t
     assert not list(temporary.glob("metaopt-*.pkl"))
 
 
+def test_a_search_removes_the_data_files_of_fits_killed_with_their_workers(tmp_path,
+                                                                          monkeypatch):
+    """loky kills a worker's whole process tree (cross_val_score(n_jobs=2) of a
+    time-budgeted fit, whose other fit raised): no process was left to remove the fit's
+    data file, and it stayed in the temporary directory for good. The next search
+    removes those of processes that are gone."""
+    import tempfile
+
+    from metaopt._isolated import KillableWorker
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)
+    (tmp_path / f"metaopt-{dead}-0123.pkl").write_bytes(b"X")
+    (tmp_path / f"metaopt-{os.getpid()}-4567.pkl").write_bytes(b"X")  # a live process's
+    worker = KillableWorker(1)  # no worker started: share writes the file only
+    worker.share(np.arange(3.0))
+    try:
+        names = {path.name for path in tmp_path.glob("metaopt-*.pkl")}
+        assert f"metaopt-{dead}-0123.pkl" not in names
+        assert f"metaopt-{os.getpid()}-4567.pkl" in names and len(names) == 2
+    finally:
+        worker._unshare()
+
+
 def test_only_a_storage_url_of_a_database_gets_heartbeats():
     """An in-memory SQLite URL got heartbeats too: the heartbeat thread opened a database
     of its own, without tables, and printed a traceback at every trial."""
