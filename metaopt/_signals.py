@@ -1,8 +1,9 @@
 """SIGINT and SIGTERM as KeyboardInterrupt, for long commands that keep what they
-finished (a knowledge-base build, a benchmark run)."""
+finished (a knowledge-base build, a benchmark run); whether a process still runs."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -42,3 +43,14 @@ class StopGuard:
             self._critical = False
         if self.signum is not None:
             raise KeyboardInterrupt
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine with id ``pid`` exists (another user's too)."""
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True

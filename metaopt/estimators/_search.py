@@ -66,6 +66,7 @@ from metaopt._rows import (
     search_sample,
 )
 from metaopt._shared import optuna_verbosity
+from metaopt._signals import pid_alive
 from metaopt._splits import checked_splitter
 from metaopt.data import validate
 from metaopt.data._dataset import check_target_present, with_string_names
@@ -226,23 +227,13 @@ def _fail_dead_trials(study: optuna.Study) -> None:
     host = socket.gethostname()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         owner_host, _, pid = str(trial.system_attrs.get(_PROCESS, "")).rpartition(":")
-        if owner_host != host or not pid.isdigit() or _alive(int(pid)):
+        if owner_host != host or not pid.isdigit() or pid_alive(int(pid)):
             continue
         try:
             if study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
                 _retry()(study, study._storage.get_trial(trial._trial_id))
         except optuna.exceptions.UpdateFinishedTrialError:
             pass  # another process failed it first (and retried it)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's
-        return True
-    return True
 
 
 def _copy_of(sampler: optuna.samplers.BaseSampler) -> optuna.samplers.BaseSampler:

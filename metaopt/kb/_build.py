@@ -487,7 +487,8 @@ def build(
               "test_size": test_size, "n_jobs": n_jobs, "backend": backend, "shard": shard}
     _warn_other_settings(kb, params, retry_failed)
     machine = {"platform": platform.platform(), "processor": platform.processor(),
-               "cpu_count": os.cpu_count(), "python": platform.python_version()}
+               "cpu_count": os.cpu_count(), "python": platform.python_version(),
+               "pid": os.getpid()}  # a run of a process that died reads "crashed"
     kb.start_run(run_id, {"host": socket.gethostname(), "machine": dumps(machine),
                           "params": dumps(params), "versions": dumps(library_versions())})
     start = time.perf_counter()

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import socket
 import warnings
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from metaopt._mf_version import (
     MetaFeaturesVersionWarning,
     current_metafeatures_version,
 )
+from metaopt._signals import pid_alive
 
 SCHEMA_VERSION = "1"
 STATUSES: tuple[str, ...] = ("ok", "failed", "timeout")
@@ -579,9 +581,20 @@ class KnowledgeBase:
                              "n_samples": "Int64", "n_features": "Int64", "n_classes": "Int64"})
 
     def runs(self) -> pd.DataFrame:
-        """One row per build run."""
+        """One row per build run; a ``running`` run of this host whose process is gone
+        (killed, as by SIGKILL, which no handler sees) reads ``crashed``."""
         with self.engine.connect() as conn:
-            return pd.read_sql(sa.select(runs_table), conn)
+            runs = pd.read_sql(sa.select(runs_table), conn)
+        here = socket.gethostname()
+
+        def died(host: str | None, machine: str | None) -> bool:
+            pid = json.loads(machine).get("pid") if machine else None
+            return host == here and isinstance(pid, int) and not pid_alive(pid)
+
+        gone = [status == "running" and died(host, machine) for status, host, machine
+                in zip(runs["status"], runs["host"], runs["machine"], strict=True)]
+        runs.loc[gone, "status"] = "crashed"
+        return runs
 
     def to_frame(self, *, metafeatures: bool = True) -> pd.DataFrame:
         """All evaluations, one row each: config as JSON, dataset fields and ``mf_*`` columns.

@@ -399,3 +399,27 @@ def test_meta_features_of_another_version_are_not_added_to_a_store(tmp_path):
     with pytest.warns(MetaFeaturesVersionWarning, match="of version 2, this metaopt "
                       "computes version 1"):
         later.to_frame()
+
+
+def test_a_run_whose_process_died_reads_as_crashed(tmp_path):
+    """A build killed with SIGKILL (or a crash of the machine's process) left its run
+    'running' in runs() and the knowledge-base card for good; a run of this host whose
+    process is gone now reads 'crashed'. A live process's run, another host's and one
+    recorded without a process id (older builds) read as stored."""
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    kb = KnowledgeBase(tmp_path / "kb.sqlite")
+    here = socket.gethostname()
+    for run_id, host, machine in (("killed", here, {"pid": dead.pid}),
+                                  ("live", here, {"pid": os.getpid()}),
+                                  ("elsewhere", "another-host", {"pid": dead.pid}),
+                                  ("older", here, {"cpu_count": 2})):
+        kb.start_run(run_id, {"host": host, "machine": json.dumps(machine)})
+    status = kb.runs().set_index("run_id")["status"].to_dict()
+    assert status == {"killed": "crashed", "live": "running", "elsewhere": "running",
+                      "older": "running"}
