@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from metaopt._mf_version import (
     MetaFeaturesVersionWarning,
     current_metafeatures_version,
 )
+from metaopt._warnings import warn
 
 
 def _plain(value: Any) -> Any:
@@ -190,18 +190,17 @@ def read_metafeatures_version(data: dict[str, Any], path: Path | str, what: str)
     return version
 
 
-def warn_metafeatures_version(version: int, path: Path | str, what: str,
-                              stacklevel: int = 3) -> None:
+def warn_metafeatures_version(version: int, path: Path | str, what: str) -> None:
     """``MetaFeaturesVersionWarning`` when the saved ``what`` at ``path`` was trained on
     meta-features of another version than this metaopt computes for a dataset."""
     current = current_metafeatures_version()
     if version == current:
         return
-    warnings.warn(
+    warn(
         f"the {what} at {path} was trained on meta-features of version {version}, this "
         f"metaopt computes version {current} (metaopt.metafeatures.METAFEATURES_VERSION): "
         "it compares a dataset's meta-features with its training datasets' under two "
         "definitions. Retrain it on a knowledge base rebuilt with this metaopt (metaopt "
         "build-kb into a new store, then metaopt train-meta-model), or use the metaopt "
         f"whose meta-features are of version {version}",
-        MetaFeaturesVersionWarning, stacklevel=stacklevel)
+        MetaFeaturesVersionWarning)

@@ -5,23 +5,21 @@ from __future__ import annotations
 
 import copy
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils.metadata_routing import get_routing_for_object
 
+from metaopt._warnings import warn
 
-def checked_splitter(cv, X, y, groups, classifier: bool, seed: int | None,
-                     stacklevel: int = 4):
+
+def checked_splitter(cv, X, y, groups, classifier: bool, seed: int | None):
     """``cv`` as scikit-learn checks it, its shuffle fixed (:func:`fixed_shuffle`); a
     splitter by groups (``GroupKFold``, ...) as its splits of the data by ``groups``,
     made once here: the trials split without them. An int (or None) gives a shuffled
     K-fold: ``recheck``'s second split is shuffled, and on rows in some order (by date,
     by id) an unshuffled first split would be harder than it, so a rechecked best would
-    hold the mean of a hard and an easy split, out of reach of later trials.
-    ``stacklevel``: where the warning that ``groups`` are ignored points (the caller of
-    ``fit``)."""
+    hold the mean of a hard and an easy split, out of reach of later trials."""
     checked = check_cv(cv, y, classifier=classifier)
     if (cv is None or isinstance(cv, numbers.Integral)) and type(checked) in (
             KFold, StratifiedKFold):
@@ -33,15 +31,15 @@ def checked_splitter(cv, X, y, groups, classifier: bool, seed: int | None,
                              "groups=...)")
         return check_cv(list(cv.split(X, y, groups)))
     if groups is not None:
-        warn_groups_ignored(cv, stacklevel)
+        warn_groups_ignored(cv)
     return cv
 
 
-def warn_groups_ignored(cv, stacklevel: int) -> None:
+def warn_groups_ignored(cv) -> None:
     """The warning that ``fit``'s ``groups`` are ignored by ``cv``, which does not split
-    by groups; ``stacklevel`` counted from the caller of this function."""
-    warnings.warn(f"groups are ignored: cv={cv!r} does not split by groups (use a group "
-                  "splitter such as GroupKFold)", UserWarning, stacklevel=stacklevel + 1)
+    by groups."""
+    warn(f"groups are ignored: cv={cv!r} does not split by groups (use a group "
+         "splitter such as GroupKFold)", UserWarning)
 
 
 def splits_by_groups(cv) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import warnings
 
 import numpy as np
 import optuna
@@ -13,6 +12,7 @@ from sklearn.model_selection import cross_val_score
 
 from metaopt import metafeatures
 from metaopt._checks import check_int, check_seed
+from metaopt._warnings import warn
 from metaopt.data import from_arrays
 from metaopt.data._dataset import as_dataset, validate_sparse
 from metaopt.data._ids import warn_id_columns
@@ -97,8 +97,8 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
         mf = metafeatures.compute_dataset(ds, random_state=random_state)
     size = len(model.portfolio.params_)
     if n > size:
-        warnings.warn(f"n={n}: the {space} portfolio holds {size} configurations; "
-                      f"suggesting all {size}", stacklevel=2)
+        warn(f"n={n}: the {space} portfolio holds {size} configurations; "
+             f"suggesting all {size}")
     picks = model.portfolio.suggest(min(n, size), mf)
     if model.portfolio.has_metafeatures:
         neighbors = model.portfolio.neighbors(mf, 3)

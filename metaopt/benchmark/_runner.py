@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from metaopt._checks import check_int, check_n_jobs, check_time_limit, repeated
 from metaopt._isolated import callers_threads
 from metaopt._version import __version__
+from metaopt._warnings import warn
 from metaopt.benchmark._samplers import get_sampler_factory, quiet_optuna
 from metaopt.kb._build import _backend_context
 from metaopt.kb._design import config_id
@@ -494,9 +495,9 @@ def run(
     _check_suite_arguments(suite.name, None, cache_dir, download)
     if cache_dir is not None:
         _check_cache_dir(suite, cache_dir)
-        warnings.warn("run(cache_dir=) is deprecated: the suite's OpenML cache directory "
-                      "(get_suite(..., cache_dir=), suite.cache_dir) is used; leave it out",
-                      FutureWarning, stacklevel=3)  # 3: past quiet_optuna's wrapper
+        warn("run(cache_dir=) is deprecated: the suite's OpenML cache directory "
+             "(get_suite(..., cache_dir=), suite.cache_dir) is used; leave it out",
+             FutureWarning)
     cache_dir = getattr(suite, "cache_dir", None)  # where its tasks load from
     if (budget_trials is None) == (budget_seconds is None):
         raise ValueError("pass exactly one of budget_trials and budget_seconds")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import os
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +19,7 @@ from tqdm.auto import tqdm
 
 from metaopt import metafeatures
 from metaopt._checks import check_seed, repeated
+from metaopt._warnings import warn
 from metaopt.benchmark._defaults import DEFAULT_METHODS
 from metaopt.benchmark._methods import NotApplicable, make_method
 from metaopt.benchmark._metrics import (
@@ -169,13 +169,13 @@ def evaluate_methods(
             interrupted = True
             # "of at most": the count includes the runs of methods that turn out not
             # applicable in a split not reached yet
-            warnings.warn(f"interrupted after {len(traces)} finished runs (of at most "
-                          f"{n_runs}): the result holds them", UserWarning, stacklevel=2)
+            warn(f"interrupted after {len(traces)} finished runs (of at most "
+                 f"{n_runs}): the result holds them", UserWarning)
     if short:
-        warnings.warn(f"{len(short)} test task(s) have fewer configurations than the largest "
-                      f"budget {horizon} (e.g. {sorted(short)[0]}): their runs end once every "
-                      "configuration is evaluated, and keep their best at larger budgets",
-                      UserWarning, stacklevel=2)
+        warn(f"{len(short)} test task(s) have fewer configurations than the largest "
+             f"budget {horizon} (e.g. {sorted(short)[0]}): their runs end once every "
+             "configuration is evaluated, and keep their best at larger budgets",
+             UserWarning)
     return SurrogateResult(_curves(traces, references, budgets), list(methods),
                            not_applicable, interrupted)
 
@@ -228,9 +228,9 @@ def matrix_tasks(matrix: PerformanceMatrix, space) -> list[TestTask]:
 
         out.append(TestTask(key, make, scores))
     if incomplete:
-        warnings.warn(f"{len(incomplete)} test task(s) lack results for some of the "
-                      f"{len(params)} configurations (e.g. {incomplete[0]}): each is run on "
-                      "the configurations it has", stacklevel=2)
+        warn(f"{len(incomplete)} test task(s) lack results for some of the "
+             f"{len(params)} configurations (e.g. {incomplete[0]}): each is run on "
+             "the configurations it has")
     return out
 
 
@@ -331,9 +331,9 @@ def tabrepo_benchmark(
             raise ValueError(f"test has tasks that are also training tasks: {overlap[:10]}")
         unseen = sorted(set(held_out.tasks["task"]) - set(matrix.tasks["task"]))
         if unseen:
-            warnings.warn(f"test has {' and '.join(unseen)} tasks but train has none: the "
-                          "methods meta-trained on train see a task type they never saw",
-                          UserWarning, stacklevel=2)
+            warn(f"test has {' and '.join(unseen)} tasks but train has none: the "
+                 "methods meta-trained on train see a task type they never saw",
+                 UserWarning)
         splits = [(matrix, matrix_tasks(held_out, TABREPO_SPACE))]
     return evaluate_methods(splits, methods, budgets, seeds, progress=progress)
 

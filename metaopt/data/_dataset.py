@@ -6,7 +6,6 @@ import copy
 import datetime as dt
 import os
 import shlex
-import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -369,14 +368,14 @@ def _warn_numbers_as_text(found: dict) -> None:
         + f" of {total} rows)" for col, (counts, total) in found.items())
     several = len(found) > 1
     markers = list(dict.fromkeys(v for counts, _ in found.values() for v in counts.index))
-    warnings.warn(
+    warn(
         f"X column{'s' if several else ''} {listed} hold{'' if several else 's'} numbers but "
         f"for a few text values, so {'they are' if several else 'it is'} read as text: a "
         "category per value (one-hot or ordinal encoded on the most frequent ones), not "
         "numbers. If those values mark missing values, make them missing: "
         f"X.replace({markers!r}, np.nan) in Python (or pd.read_csv(..., "
         f"na_values={markers!r})), --na-values {shlex.join(markers)} on the command line",
-        UserWarning, stacklevel=4)
+        UserWarning)
 
 
 def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 import shlex
-import warnings
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from metaopt._warnings import warn
 from metaopt.data._dataset import Dataset
 
 # a column's name reads as an id when its last word is one of these (PassengerId,
@@ -64,8 +64,8 @@ def id_like_columns(X: pd.DataFrame) -> dict[str, str]:
 _PYTHON_OR_CLI = "X.drop(columns={columns}) in Python, --drop {words} on the command line"
 
 
-def warn_id_columns(data: Dataset | pd.DataFrame, stacklevel: int = 2, *,
-                    name: str | None = None, drop: str = _PYTHON_OR_CLI) -> None:
+def warn_id_columns(data: Dataset | pd.DataFrame, *, name: str | None = None,
+                    drop: str = _PYTHON_OR_CLI) -> None:
     """Warn, naming them and how to drop them, about the columns of ``data`` (a Dataset,
     or a validated ``X`` of a table called ``name``) that look like row identifiers: as
     features they skew the meta-features (the number of features and their statistics),
@@ -80,9 +80,8 @@ def warn_id_columns(data: Dataset | pd.DataFrame, stacklevel: int = 2, *,
     listed = "; ".join(f"{c!r} ({why})" for c, why in found.items())
     which = ("columns {} look like row identifiers, which as features skew" if len(names) > 1
              else "column {} looks like a row identifier, which as a feature skews")
-    warnings.warn(
+    warn(
         f"{name}: {which.format(listed)} the meta-features (the number of features and "
         "their statistics) and with them the nearest datasets and the suggestions; if "
         f"{'they are' if len(names) > 1 else 'it is one'}, drop {'them' if len(names) > 1 else 'it'}: "
-        + drop.format(columns=repr(names), words=shlex.join(names)),
-        stacklevel=stacklevel + 1)
+        + drop.format(columns=repr(names), words=shlex.join(names)))

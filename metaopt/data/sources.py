@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -15,6 +14,7 @@ import yaml
 from pandas.api import types as ptypes
 
 from metaopt._shared import SharedSetting
+from metaopt._warnings import warn
 from metaopt.data._dataset import TASK_TYPES, Dataset, infer_task
 
 _TABLE_SUFFIXES = (".tsv.gz", ".tsv", ".csv.gz", ".csv", ".parquet")
@@ -299,9 +299,8 @@ def _without_saved_index(table: pd.DataFrame, path: Path) -> pd.DataFrame:
     first = table.columns[0] if len(table.columns) else None
     if first != "Unnamed: 0" or not table[first].equals(pd.Series(range(len(table)))):
         return table
-    warnings.warn(f"{path}: its first column, unnamed, holds the row numbers 0 to "
-                  f"{len(table) - 1} (a saved pandas index): not used as a feature",
-                  stacklevel=4)
+    warn(f"{path}: its first column, unnamed, holds the row numbers 0 to "
+         f"{len(table) - 1} (a saved pandas index): not used as a feature")
     return table.drop(columns=first)
 
 

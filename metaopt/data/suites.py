@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -15,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from metaopt._checks import check_int
+from metaopt._warnings import warn
 from metaopt.data._dataset import Dataset
 from metaopt.data.sources import LocalSource, OpenMLSource
 
@@ -176,10 +176,10 @@ def get_suite(
         table = source.manifest()
         unknown = table.loc[table["task"].isna(), "name"].tolist()
         if unknown:
-            warnings.warn(
+            warn(
                 f"{len(unknown)} dataset(s) in {root} have no known task and are left out of "
                 f"suite {name!r}, e.g. {unknown[:5]}: give their task in {root}/manifest.csv "
-                "(columns name, task) or as 'task:' in their metadata.yaml", stacklevel=2)
+                "(columns name, task) or as 'task:' in their metadata.yaml")
         task = _LOCAL_SUITES[name]
         rows = table.loc[table["task"] == task]
         sizes = (rows["n_instances"] * rows["n_features"] if {"n_instances", "n_features"}

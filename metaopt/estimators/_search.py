@@ -68,6 +68,7 @@ from metaopt._rows import (
 from metaopt._shared import optuna_verbosity
 from metaopt._signals import pid_alive
 from metaopt._splits import checked_splitter
+from metaopt._warnings import warn
 from metaopt.data import validate
 from metaopt.data._dataset import check_target_present, with_string_names
 from metaopt.data._ids import warn_id_columns
@@ -173,9 +174,8 @@ def _families_that(names: list[str], can, setting: str, ability: str) -> list[st
     if not kept:
         raise ValueError(f"{setting}, but none of the families {names} {ability}")
     if len(kept) < len(names):
-        warnings.warn(f"{setting}: searching {kept} only; "
-                      f"{sorted(set(names) - set(kept))} do not {ability}",
-                      stacklevel=5)  # the caller of fit (and its decorator)
+        warn(f"{setting}: searching {kept} only; "
+             f"{sorted(set(names) - set(kept))} do not {ability}")
     return kept
 
 
@@ -607,10 +607,10 @@ class _MetaOptSearch(BaseEstimator):
         folds = list(cv.split(search.X, search.y))
         if self._ensemble_rounds > 1 and not tested(
                 [test for _, test in folds], len(search.y)).all():
-            warnings.warn(f"ensemble_size={self.ensemble_size!r}: cv={cv!r} leaves rows out "
-                          "of every test fold, so no out-of-fold predictions to select an "
-                          "ensemble from; the best configuration alone predicts (set "
-                          "ensemble_size=1)", UserWarning, stacklevel=3)
+            warn(f"ensemble_size={self.ensemble_size!r}: cv={cv!r} leaves rows out "
+                 "of every test fold, so no out-of-fold predictions to select an "
+                 "ensemble from; the best configuration alone predicts (set "
+                 "ensemble_size=1)", UserWarning)
         # callers_threads: folds on threads (joblib's "threading" backend) each set and
         # restore the process-wide thread limits, in any order
         with self._workers() as worker, callers_threads():
@@ -619,7 +619,7 @@ class _MetaOptSearch(BaseEstimator):
             self.meta_features_ = None
             if self.sampler is None:
                 # as metaopt.suggest: an id column skews the warm start (it is kept)
-                warn_id_columns(frame, stacklevel=3, name=type(self).__name__, drop=(
+                warn_id_columns(frame, name=type(self).__name__, drop=(
                     "X.drop(columns={columns}) before fit" if isinstance(X, pd.DataFrame)
                     else "remove {columns} (x<i> is column i of X) before fit"))
                 # of the frame validated above (compute would validate X again)
@@ -676,8 +676,8 @@ class _MetaOptSearch(BaseEstimator):
                 f"fewer rows to the trials (search_rows=, now {len(search.y):,})")
         if errors:
             counts = pd.Series(errors).value_counts()
-            warnings.warn(f"{len(errors)} of {len(study.trials)} trials failed: " + "; ".join(
-                f"{n} x {error}" for error, n in counts.items()), stacklevel=4)
+            warn(f"{len(errors)} of {len(study.trials)} trials failed: " + "; ".join(
+                f"{n} x {error}" for error, n in counts.items()))
         best = study.best_trial
         self.study_ = study
         self.space_ = space.name
@@ -689,8 +689,8 @@ class _MetaOptSearch(BaseEstimator):
         refit = self._refit_data(X, y, sample_weight, search, best, fold_rows, deadline)
         self.refit_rows_ = len(refit.y)
         if self.refit_rows_ < len(y):
-            warnings.warn(refit_rows_warning(self.time_budget, self.refit_rows_, len(y),
-                                             self.search_rows_), UserWarning, stacklevel=4)
+            warn(refit_rows_warning(self.time_budget, self.refit_rows_, len(y),
+                                    self.search_rows_), UserWarning)
         self.best_estimator_, self.ensemble_ = self._refit(
             refit.X, refit.y, search.y, space, task, refit.fit_params, study, out_of_fold,
             deadline, len(refit.y) / fold_rows if search.rows is not None else 1.0)
@@ -923,12 +923,12 @@ class _MetaOptSearch(BaseEstimator):
             if self._ensemble_rounds > 1 and best.number < self._n_earlier and n_complete > 1:
                 # a resumed search's refit was one model where the first fit's was an
                 # ensemble, and nothing said so
-                warnings.warn(
+                warn(
                     f"ensemble_size={self.ensemble_size!r}: the best configuration (trial "
                     f"{best.number}) is from an earlier fit of the search kept in storage, "
                     "and out-of-fold predictions are not stored, so it alone predicts, "
                     "without an ensemble (set ensemble_size=1, or fit without storage "
-                    "to ensemble)", UserWarning, stacklevel=5)
+                    "to ensemble)", UserWarning)
             ranked = [best.number]
         members, weights, rows = [], [], []
         with fitting():

@@ -9,7 +9,6 @@ import signal
 import socket
 import time
 import uuid
-import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from tqdm.auto import tqdm
 from metaopt._checks import check_int, check_n_jobs, check_seed, check_time_limit, repeated
 from metaopt._isolated import callers_threads, daemonic
 from metaopt._signals import StopGuard
+from metaopt._warnings import warn
 from metaopt.kb._design import plan_configs, stable_seed
 from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate, library_versions, resolve_space
 from metaopt.kb._store import KnowledgeBase, dumps, mixed_metafeatures
@@ -148,13 +148,13 @@ def _warn_other_settings(kb: KnowledgeBase, params: dict[str, Any],
     changed = {k: (last.get(k), params[k]) for k in _MEASURING
                if k != "seed" and k in last and last.get(k) != json.loads(dumps(params[k]))}
     if changed:
-        warnings.warn(
+        warn(
             "the store's last run used other settings: " + ", ".join(
                 f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
             + "; evaluations already stored are kept, not redone with them"
             + (", except the failed and timed-out ones, which retry_failed redoes"
                if retry_failed else "")
-            + " (use a new store to measure with other settings)", stacklevel=3)
+            + " (use a new store to measure with other settings)")
 
 
 def _check_same_data(items, kb: KnowledgeBase, max_rows: int | None) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +17,7 @@ from optuna.distributions import (
 )
 from optuna.trial import TrialState
 
+from metaopt._warnings import warn
 from metaopt.data import TASK_TYPES
 from metaopt.kb._design import config_id
 from metaopt.kb._store import KnowledgeBase, as_distributions, merge_distributions
@@ -84,11 +84,10 @@ def from_optuna_study(
     trials = [t for t in every if t.state in _STATES]
     if not trials:  # the dataset is still recorded, with its meta-features
         states = sorted({t.state.name.lower() for t in every})
-        warnings.warn(f"study {study.study_name!r} has no complete or failed trial "
-                      + (f"(its {len(every)} trial(s) are {' or '.join(states)})" if every
+        warn(f"study {study.study_name!r} has no complete or failed trial "
+             + (f"(its {len(every)} trial(s) are {' or '.join(states)})" if every
                          else "(it has no trial)")
-                      + ": no evaluation imported; run it first (study.optimize)",
-                      stacklevel=2)
+             + ": no evaluation imported; run it first (study.optimize)")
     kb = KnowledgeBase() if kb is None else kb
     if registered is None:  # before any evaluation is written
         kb.add_distributions(space, _distributions(space, trials, study.study_name))
@@ -114,9 +113,9 @@ def from_optuna_study(
         })
     repeats = len(records) - len({(r["space"], r["config_id"]) for r in records})
     if repeats:
-        warnings.warn(f"{repeats} trial(s) of study {study.study_name!r} repeat the parameters "
-                      "of an earlier one: the knowledge base keeps one evaluation per "
-                      "configuration, the first", stacklevel=2)
+        warn(f"{repeats} trial(s) of study {study.study_name!r} repeat the parameters "
+             "of an earlier one: the knowledge base keeps one evaluation per "
+             "configuration, the first")
     # a dataset already stored (e.g. by a build) keeps its name and source (None keeps)
     new = dataset_key not in set(kb.datasets()["dataset_key"])
     kb.add_dataset({"dataset_key": dataset_key,

@@ -13,7 +13,6 @@ import math
 import os
 import re
 import socket
-import warnings
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +33,7 @@ from metaopt._mf_version import (
     current_metafeatures_version,
 )
 from metaopt._signals import pid_alive
+from metaopt._warnings import warn
 
 SCHEMA_VERSION = "1"
 STATUSES: tuple[str, ...] = ("ok", "failed", "timeout")
@@ -618,14 +618,14 @@ class KnowledgeBase:
         frame = self._frame(metafeatures)
         version = frame.attrs.get(MF_VERSION_KEY)
         if version is not None and version != (current := current_metafeatures_version()):
-            warnings.warn(
+            warn(
                 f"the knowledge base's meta-features are of version {version}, this metaopt "
                 f"computes version {current} "
                 "(metaopt.metafeatures.METAFEATURES_VERSION): a dataset's meta-features "
                 "compared with them (nearest datasets, meta-models, portfolios, MetaSampler) "
                 "mix two definitions. Rebuild the knowledge base with this metaopt (a new "
                 f"store), or use the metaopt whose meta-features are of version {version}",
-                MetaFeaturesVersionWarning, stacklevel=2)
+                MetaFeaturesVersionWarning)
         return frame
 
     def _frame(self, metafeatures: bool) -> pd.DataFrame:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import numpy as np
 import pandas as pd
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
+from metaopt._warnings import warn
 from metaopt.kb._design import config_id
 from metaopt.kb._spaces import external_space
 from metaopt.kb._store import KnowledgeBase
@@ -104,8 +104,8 @@ def _one_row_each(frame: pd.DataFrame, columns: list[str], file: Path) -> pd.Dat
     when rows still share ``columns`` (which one would count?)."""
     copies = frame.duplicated()
     if copies.any():
-        warnings.warn(f"{file} repeats {copies.sum()} row(s) exactly: each is read once",
-                      UserWarning, stacklevel=3)
+        warn(f"{file} repeats {copies.sum()} row(s) exactly: each is read once",
+             UserWarning)
         frame = frame[~copies]
     twice = frame[frame.duplicated(columns, keep=False)]
     if len(twice):
@@ -212,8 +212,8 @@ def load_tabrepo(
                                  f"task; expected {sorted(_PROBLEM_TYPES[tasks[tid][1]])}")
     idle = sorted(set(tasks) - set(results["dataset"]))
     if idle:
-        warnings.warn(f"task_metadata.csv lists {len(idle)} task(s) without results in "
-                      f"results.csv, left out: {idle[:10]}", UserWarning, stacklevel=2)
+        warn(f"task_metadata.csv lists {len(idle)} task(s) without results in "
+             f"results.csv, left out: {idle[:10]}", UserWarning)
     records = []
     for row in results.itertuples(index=False):
         key, task = tasks[int(row.dataset)]

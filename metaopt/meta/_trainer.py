@@ -6,7 +6,6 @@ import base64
 import copy
 import json
 import math
-import warnings
 from contextlib import nullcontext
 from dataclasses import fields
 from pathlib import Path
@@ -21,6 +20,7 @@ from tqdm.auto import tqdm
 
 from metaopt._checks import check_int
 from metaopt._model_files import dumps, file_pair, sha256, write_files
+from metaopt._warnings import warn
 from metaopt.meta._losses import check_rate, resolve_device, seeded
 from metaopt.meta.tasks import Episodes
 
@@ -119,9 +119,9 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
             f"path={str(path)!r} holds a {record['learner']} checkpoint, cannot load it into {type(learner).__name__}"
         )
     if "weights_sha256" not in record:  # saved before checkpoints recorded it
-        warnings.warn(f"path={str(path)!r} was saved by a metaopt that did not record its "
-                      "weights' SHA-256: they are loaded unchecked (the next save records "
-                      "it)", stacklevel=2)
+        warn(f"path={str(path)!r} was saved by a metaopt that did not record its "
+             "weights' SHA-256: they are loaded unchecked (the next save records "
+             "it)")
     elif record["weights_sha256"] != sha256(tensor_path.read_bytes()):
         raise ValueError(f"path={str(path)!r}: {tensor_path} is not the weights {json_path} "
                          "was saved with (SHA-256 mismatch: changed after saving, or a save "
@@ -140,8 +140,8 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
     # after the check: a learner that cannot take the weights gets the error alone
     saved, built = record.get("config"), json.loads(dumps(learner.get_config()))
     if saved != built:
-        warnings.warn(f"path={str(path)!r} was saved from a {record['learner']} built with "
-                      f"{saved}; loading it into one built with {built}", stacklevel=2)
+        warn(f"path={str(path)!r} was saved from a {record['learner']} built with "
+             f"{saved}; loading it into one built with {built}")
     learner.load_state_dict(tensors)
     learner.iteration = record["iteration"]
     return record
@@ -187,8 +187,8 @@ def _continue_stream(sampler, state: dict, kind: str | None) -> None:
     if kind is None or kind == _kind(sampler):
         sampler.set_state(state)
     else:
-        warnings.warn(f"the checkpoint's training episodes came from a {kind}; this "
-                      f"{_kind(sampler)} starts from its own state", stacklevel=3)
+        warn(f"the checkpoint's training episodes came from a {kind}; this "
+             f"{_kind(sampler)} starts from its own state")
 
 
 def _sample(sampler: TaskSampler, n_tasks: int, name: str) -> Episodes:
@@ -216,9 +216,9 @@ def _set_generator_state(saved: dict[str, str], device: torch.device) -> None:
     of device (a run on CUDA resumed on a machine without) cannot be: its draws restart
     from the seed, with a warning."""
     if saved.get("device") != device.type:
-        warnings.warn(f"the checkpoint holds the torch generator of a run on "
-                      f"{saved.get('device')!r}, and this one runs on {device.type!r}: its "
-                      "draws (dropout) restart from the seed", UserWarning, stacklevel=4)
+        warn(f"the checkpoint holds the torch generator of a run on "
+             f"{saved.get('device')!r}, and this one runs on {device.type!r}: its "
+             "draws (dropout) restart from the seed", UserWarning)
         return
     state = torch.frombuffer(bytearray(base64.b64decode(saved["state"])), dtype=torch.uint8)
     if device.type == "cuda":
@@ -376,9 +376,8 @@ class MetaTrainer:
         if resume and self.checkpoint_dir is None:
             raise ValueError("resume=True needs checkpoint_dir")
         if self.patience is not None and valid_tasks is None:
-            warnings.warn("patience stops on meta-validation losses, and fit got no "
-                          "valid_tasks: the run goes on for every iteration", UserWarning,
-                          stacklevel=2)
+            warn("patience stops on meta-validation losses, and fit got no "
+                 "valid_tasks: the run goes on for every iteration", UserWarning)
         self.device_ = resolve_device(self.device)
         # a seed applies inside fit: the caller's torch stream is left as it was
         with nullcontext() if self.seed is None else seeded(self.seed, self.device_):
@@ -444,11 +443,11 @@ class MetaTrainer:
             if not (math.isfinite(inner) and math.isfinite(outer)):
                 # its meta-gradient is not finite either: one step would make every
                 # parameter NaN, and the run went on to its end on NaN losses
-                warnings.warn(
+                warn(
                     f"meta-training diverged at iteration {it + 1}: the post-adaptation "
                     f"losses are {inner} (support) and {outer} (query); it stopped without "
                     f"taking that step, at the parameters of iteration {it}. "
-                    f"{self._divergence_cause(episodes)}", RuntimeWarning, stacklevel=3)
+                    f"{self._divergence_cause(episodes)}", RuntimeWarning)
                 self._save("last")
                 break
             optimizer.step()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
@@ -19,6 +18,7 @@ import pandas as pd
 import torch
 
 from metaopt._checks import check_int, check_label_types
+from metaopt._warnings import warn
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,7 @@ class ClassificationTasks(_NumpyStream):
                        f"= {need} rows (e.g. {short})")
             if classes is not None:
                 raise ValueError(f"{message}; they were asked for in classes=")
-            warnings.warn(f"{message}: left out of the episodes", stacklevel=2)
+            warn(f"{message}: left out of the episodes")
         self.classes_ = self.classes_[eligible]
         self._table, self._valid = _row_table(y, self.classes_)
         self._X = torch.tensor(X, dtype=dtype)  # a copy: pandas' arrays are read-only
@@ -376,7 +376,7 @@ class RegressionTasks(_NumpyStream):
                        f"n_query = {need} rows (e.g. {short})")
             if tasks is not None:
                 raise ValueError(f"{message}; they were asked for in tasks=")
-            warnings.warn(f"{message}: left out of the episodes", stacklevel=2)
+            warn(f"{message}: left out of the episodes")
         self.tasks_ = ids[counts >= need]
         self._table, self._valid = _row_table(groups, self.tasks_)
         self._X = torch.tensor(X, dtype=dtype)  # copies: pandas' arrays are read-only

@@ -46,6 +46,7 @@ from metaopt._rows import (
 )
 from metaopt._shared import optuna_verbosity
 from metaopt._splits import checked_splitter, warn_groups_ignored
+from metaopt._warnings import warn
 from metaopt.data._dataset import (
     _checked_target,
     _target_of_shape,
@@ -202,8 +203,8 @@ class _BaseMetaMLP(BaseEstimator):
         n = len(y)
         if _is_splitter(self.cv):
             return self._given_splits(y, seed, groups)
-        if groups is not None:  # (stacklevel: the caller of fit, and its decorator)
-            warn_groups_ignored(self.cv, stacklevel=4)
+        if groups is not None:
+            warn_groups_ignored(self.cv)
         counts = np.bincount(y) if self._task == "classification" else np.zeros(1, int)
         if _is_int(self.cv):
             if n < 2 * self.cv:
@@ -239,7 +240,7 @@ class _BaseMetaMLP(BaseEstimator):
         validation rows (at least 2 to train on; 2 to validate R², 1 accuracy)."""
         rows = np.zeros((len(y), 1))
         cv = checked_splitter(self.cv, rows, y, groups, self._task == "classification",
-                              seed, stacklevel=6)
+                              seed)
         splits = [(np.asarray(train), np.asarray(val)) for train, val in cv.split(rows, y)]
         min_val = self._min_validation_rows()
         for i, (train, val) in enumerate(splits):
@@ -363,8 +364,8 @@ class _BaseMetaMLP(BaseEstimator):
         self.search_rows_ = len(y) if rows is None else len(rows)
         self.refit_rows_ = len(y) if refit_rows is None else len(refit_rows)
         if self.refit_rows_ < len(y):
-            warnings.warn(refit_rows_warning(self.time_budget, self.refit_rows_, len(y),
-                                             self.search_rows_), UserWarning, stacklevel=3)
+            warn(refit_rows_warning(self.time_budget, self.refit_rows_, len(y),
+                                    self.search_rows_), UserWarning)
         self.study_ = study
         self.best_params_ = dict(best.params)
         self.best_score_ = float(best.value)
@@ -384,12 +385,11 @@ class _BaseMetaMLP(BaseEstimator):
         say("refit done" + (" (stopped by the time budget)"
                             if self.best_estimator_.out_of_time_ else ""))
         if self.best_estimator_.out_of_time_:
-            warnings.warn(
+            warn(
                 f"time_budget={self.time_budget} s stopped the refit of the best "
                 f"configuration after {self.best_estimator_.n_epochs_} of its "
                 f"{self.best_epoch_} epoch(s), the last perhaps in part: the model may be "
-                "less trained than best_score_ suggests; give more time", UserWarning,
-                stacklevel=3)
+                "less trained than best_score_ suggests; give more time", UserWarning)
         return self
 
     def summary(self) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -19,6 +18,7 @@ from torch import nn
 from metaopt._checks import check_int
 from metaopt._model_files import load_checked, member_state, save_checked
 from metaopt._version import __version__
+from metaopt._warnings import warn
 from metaopt.meta._losses import seeded
 from metaopt.meta.networks import mlp
 from metaopt.nas._lcbench import (
@@ -204,9 +204,9 @@ class ArchitecturePrior:
                              f"({len(meta_features)}, {len(configs)}), got {scores.shape}")
         scored = np.isfinite(scores).any(axis=1)
         if not scored.all():  # nothing to learn from (its loss was NaN)
-            warnings.warn(f"{int((~scored).sum())} dataset(s) without any score left out: "
-                          f"{[str(i) for i in meta_features.index[~scored]][:10]}",
-                          UserWarning, stacklevel=2)
+            warn(f"{int((~scored).sum())} dataset(s) without any score left out: "
+                 f"{[str(i) for i in meta_features.index[~scored]][:10]}",
+                 UserWarning)
             meta_features, scores = meta_features[scored], scores[scored]
             if costs is not None:
                 costs = np.asarray(costs, dtype=float)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from metaopt._checks import repeated
+from metaopt._warnings import warn
 
 MF_PREFIX = "mf_"
 
@@ -115,16 +115,15 @@ class PerformanceMatrix:
             unshared = list(table.index[np.isnan(values).all(axis=1)])
             failed = [k for k in table.index[~informative] if k not in unshared]
             if failed:
-                warnings.warn(f"{len(failed)} dataset(s) of space {space!r} without a "
-                              f"successful evaluation left out: {', '.join(failed[:5])}",
-                              stacklevel=2)
+                warn(f"{len(failed)} dataset(s) of space {space!r} without a "
+                     f"successful evaluation left out: {', '.join(failed[:5])}")
             if unshared:
-                warnings.warn(
+                warn(
                     f"{len(unshared)} dataset(s) of space {space!r} left out: they evaluated "
                     f"none of the {table.shape[1]} configuration(s) evaluated on "
                     f"{min_coverage:.0%}+ of the datasets, e.g. {', '.join(unshared[:5])}; "
                     "evaluate the same configurations on every dataset (metaopt build-kb "
-                    "--n-design: a design shared by all datasets)", stacklevel=2)
+                    "--n-design: a design shared by all datasets)")
             table = table.loc[informative]
             if table.empty:
                 raise ValueError(f"no dataset of space {space!r} has a successful evaluation")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import platform
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import numpy as np
 from metaopt._checks import check_int
 from metaopt._mf_version import MF_VERSION_KEY
 from metaopt._model_files import read_metafeatures_version, warn_metafeatures_version
+from metaopt._warnings import warn
 from metaopt.kb import KnowledgeBase, library_versions
 from metaopt.ranker._cost import CostModel
 from metaopt.ranker._matrix import PerformanceMatrix, missing_families
@@ -58,9 +58,8 @@ def train_meta_models(
     for space, task, matrix in _matrices(frame, spaces):
         name = model_name(space, task)
         if matrix.n_tasks < min_datasets:
-            warnings.warn(f"{name}: not trained, {matrix.n_tasks} dataset(s) with shared "
-                          f"configurations, fewer than min_datasets={min_datasets}",
-                          stacklevel=2)
+            warn(f"{name}: not trained, {matrix.n_tasks} dataset(s) with shared "
+                 f"configurations, fewer than min_datasets={min_datasets}")
             continue
         # external spaces (TabRepo's) have no model families to time: no cost model
         cost = (_optional_cost_model(frame, space, task, name)
@@ -106,8 +105,8 @@ def _optional_cost_model(frame, space: str, task: str | None, name: str) -> Cost
     try:
         return _cost_model(frame, space, task)
     except ValueError as exc:
-        warnings.warn(f"{name}: no cost model ({exc}); the meta-model is saved without "
-                      "one, so time_fraction has no effect", stacklevel=3)
+        warn(f"{name}: no cost model ({exc}); the meta-model is saved without "
+             "one, so time_fraction has no effect")
         return None
 
 
@@ -175,8 +174,8 @@ def _matrices(frame, spaces):
         for task in sorted(rows["task"].unique()):
             missing = missing_families(space, set(frame.loc[frame["task"] == task, "space"]))
             if missing:  # e.g. linear evaluated on classification datasets only
-                warnings.warn(f"{model_name(space, task)}: not trained, model families "
-                              f"{missing} have no evaluations of task {task!r}", stacklevel=3)
+                warn(f"{model_name(space, task)}: not trained, model families "
+                     f"{missing} have no evaluations of task {task!r}")
                 continue
             yield space, task, PerformanceMatrix.from_frame(frame, space, task=task)
 
@@ -260,7 +259,7 @@ def _write_cost_card(directory: Path, cost: CostModel) -> None:
     card = json.loads((directory / "card.json").read_text())
     version = read_metafeatures_version(card, directory / "card.json", "meta-model card")
     if cost.metafeatures_version != version:  # a cost model added to an older model
-        warn_metafeatures_version(version, directory, "meta-model", stacklevel=4)
+        warn_metafeatures_version(version, directory, "meta-model")
     card["cost"] = {
         "fitted_at": fitted, MF_VERSION_KEY: cost.metafeatures_version, "families": {
             name: {k: spec[k] for k in ("n_rows", "n_datasets", "alpha", "residual_std")}

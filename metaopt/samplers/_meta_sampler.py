@@ -28,6 +28,7 @@ from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from metaopt._checks import check_int, check_seed
+from metaopt._warnings import warn
 from metaopt.data import TASK_TYPES, Dataset
 from metaopt.data._dataset import as_dataset
 from metaopt.data._ids import warn_id_columns
@@ -440,13 +441,13 @@ class MetaSampler(BaseSampler):
         meta_features = as_metafeature_frame(meta_features).iloc[0]
         missing = [name for name in FEATURE_NAMES if name not in meta_features.index]
         if len(missing) == len(FEATURE_NAMES):
-            warnings.warn("meta_features holds none of the names metaopt.metafeatures."
-                          "compute gives: the warm start cannot use them", stacklevel=3)
+            warn("meta_features holds none of the names metaopt.metafeatures."
+                 "compute gives: the warm start cannot use them")
         elif missing:
-            warnings.warn(f"meta_features lacks {len(missing)} of the names metaopt."
-                          f"metafeatures.compute gives ({', '.join(missing[:5])}"
-                          f"{', ...' if len(missing) > 5 else ''}): the meta-model reads "
-                          "them as unknown", stacklevel=3)
+            warn(f"meta_features lacks {len(missing)} of the names metaopt."
+                 f"metafeatures.compute gives ({', '.join(missing[:5])}"
+                 f"{', ...' if len(missing) > 5 else ''}): the meta-model reads "
+                 "them as unknown")
         return meta_features.reindex([*meta_features.index, *missing])
 
     @staticmethod
@@ -528,12 +529,12 @@ class MetaSampler(BaseSampler):
             return True
         if not self._foreign_warned:
             self._foreign_warned = True
-            warnings.warn(
+            warn(
                 f"MetaSampler: the objective's parameters {sorted(proposed_for.params)} are "
                 f"none of space {self._space_name!r}'s {sorted(known)}; trials use the "
                 "fallback sampler until one sets a parameter of the space (the meta-model "
                 "knows parameters by these names only: metaopt.spaces.get_space("
-                f"{self._space_name!r}).sample(trial, task) asks for them)", stacklevel=4)
+                f"{self._space_name!r}).sample(trial, task) asks for them)")
         return False
 
     def _match_task(self, study: Study) -> None:
@@ -570,12 +571,12 @@ class MetaSampler(BaseSampler):
                 if given is not None:
                     given.check_task(task, "the sampler's meta_model")
             except ValueError as error:
-                warnings.warn(f"MetaSampler: the objective asks for {asked[0]!r}, a "
-                              f"parameter of {task}, but {error}", stacklevel=5)
+                warn(f"MetaSampler: the objective asks for {asked[0]!r}, a "
+                     f"parameter of {task}, but {error}")
                 return
-            warnings.warn(f"MetaSampler: the objective asks for {asked[0]!r}, a parameter "
-                          f"of {task}: the sampler serves the {task} meta-model from now on "
-                          f"(pass task={task!r} to start with it)", stacklevel=5)
+            warn(f"MetaSampler: the objective asks for {asked[0]!r}, a parameter "
+                 f"of {task}: the sampler serves the {task} meta-model from now on "
+                 f"(pass task={task!r} to start with it)")
             with self._setup_lock:  # the old model serves other threads until replaced
                 self._task = task
                 self._meta_model_arg = given
@@ -597,20 +598,17 @@ class MetaSampler(BaseSampler):
                    for s in shipped_spaces()}
         best = max(overlap, key=overlap.get, default=None)
         if best is None or overlap[best] == 0:
-            warnings.warn(
+            warn(
                 f"MetaSampler: the study's parameters {sorted(names)} match no shipped "
                 f"meta-model {shipped_spaces()}; every trial uses the fallback sampler (a "
                 "meta-model knows parameters by its space's names only: metaopt.spaces."
-                "get_space(name).sample(trial, task) asks for them)",
-                stacklevel=3,
-            )
+                "get_space(name).sample(trial, task) asks for them)")
             self._disabled = True
             return None
         tied = sorted(s for s, n in overlap.items() if n == overlap[best])
         if len(tied) > 1:  # e.g. extra_trees and random_forest share every parameter
-            warnings.warn(f"MetaSampler: the study's parameters match the shipped meta-models "
-                          f"{tied} equally; using {best!r}: pass space= to choose",
-                          stacklevel=3)
+            warn(f"MetaSampler: the study's parameters match the shipped meta-models "
+                 f"{tied} equally; using {best!r}: pass space= to choose")
         if best == ALL:  # the model families this study chooses among
             families = _study_families(study)
             return "+".join(families) if families else ALL
@@ -624,16 +622,16 @@ class MetaSampler(BaseSampler):
             try:
                 best = source.best_trial
             except ValueError:  # no completed trial (a mistyped name loads an empty study)
-                warnings.warn(f"MetaSampler: source study {source.study_name!r} has no "
-                              "completed trial: nothing of it is tried", stacklevel=2)
+                warn(f"MetaSampler: source study {source.study_name!r} has no "
+                     "completed trial: nothing of it is tried")
                 continue
             params = self._as_config(best.params, model.sampling_space or model.space)
             # another space's study, its parameters renamed, or of a family left out of
             # a combination ("svm" for "knn+linear": claimed, it ran the fallback's values)
             if params is None:
-                warnings.warn(f"MetaSampler: the best trial of source study "
-                              f"{source.study_name!r} ({best.params}) is no configuration of "
-                              f"space {self._space_name!r}: it is not tried", stacklevel=2)
+                warn(f"MetaSampler: the best trial of source study "
+                     f"{source.study_name!r} ({best.params}) is no configuration of "
+                     f"space {self._space_name!r}: it is not tried")
             else:
                 found.append(params)
         return found

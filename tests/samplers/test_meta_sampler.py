@@ -268,16 +268,20 @@ def test_worst_value_bounds_what_the_ranker_sees(small_meta_model, objective):
 
 
 def test_no_overlap_falls_back(small_meta_model):
+    """The warnings name the user's study.optimize line (they named Optuna's, which
+    called the sampler)."""
     sampler = MetaSampler(seed=0)  # space inferred
     study = optuna.create_study(sampler=sampler)
-    with pytest.warns(UserWarning, match=r"match no shipped meta-model .*get_space\(name\)"):
+    with pytest.warns(UserWarning, match=r"match no shipped meta-model .*get_space\(name\)") as said:
         study.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1) ** 2, n_trials=15)
     assert study.best_value < 1.0
+    assert {w.filename for w in said if "MetaSampler" in str(w.message)} == {__file__}
     # a model's own space is not inferred: the objective is found not to use it
     study = optuna.create_study(sampler=MetaSampler(meta_model=small_meta_model, seed=0))
-    with pytest.warns(UserWarning, match=r"objective's parameters \['x'\] are none of"):
+    with pytest.warns(UserWarning, match=r"objective's parameters \['x'\] are none of") as said:
         study.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1) ** 2, n_trials=15)
     assert study.best_value < 1.0
+    assert {w.filename for w in said if "objective's parameters" in str(w.message)} == {__file__}
 
 
 def test_the_space_of_a_given_model_is_not_inferred():
