@@ -20,9 +20,17 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
     library's, as in a worker thread)."""
     frame, level = sys._getframe(1), 2  # stacklevel 2: the caller of this function
     while frame.f_back is not None and _library(frame):
-        frame, level = frame.f_back, level + 1
+        frame = frame.f_back
+        level += not _bootstrap(frame)  # warnings.warn does not count those
     warnings.warn(message, category, stacklevel=level)
 
 
 def _library(frame) -> bool:
     return frame.f_globals.get("__name__", "").partition(".")[0] in _LIBRARIES
+
+
+def _bootstrap(frame) -> bool:
+    """Whether ``frame`` is importlib's bootstrap, which ``warnings.warn`` skips when it
+    counts ``stacklevel`` (a warning under an import named a line past the user's)."""
+    name = frame.f_code.co_filename
+    return "importlib" in name and "_bootstrap" in name

@@ -1,0 +1,29 @@
+"""metaopt._warnings.warn: the warning names the user's line."""
+
+import importlib.util
+import sys
+import warnings
+
+from metaopt._warnings import warn
+
+
+def test_a_warning_under_an_import_names_the_users_line(tmp_path):
+    """warnings.warn skips the frames of importlib's bootstrap when it counts stacklevel,
+    and warn counted them: a warning of a metaopt module run by an import named a line
+    past the user's (off the stack: 'sys', line 1)."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("from metaopt._warnings import warn\nwarn('probe')\n")
+    spec = importlib.util.spec_from_file_location("metaopt._probe", probe)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = sys._getframe().f_lineno + 1
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    assert [(w.filename, w.lineno) for w in caught] == [(__file__, line)]
+
+
+def test_a_warning_names_the_first_frame_outside_metaopt():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = sys._getframe().f_lineno + 1
+        warn("here")
+    assert [(w.filename, w.lineno) for w in caught] == [(__file__, line)]
