@@ -52,10 +52,11 @@ def check_time_limit(time_limit: Any) -> None:
                          f"{time_limit!r}")
 
 
-def check_label_types(y: Any) -> None:
+def check_label_types(y: Any, name: str = "y") -> None:
     """``ValueError`` when the class labels ``y`` (1-d) mix strings with other types
     (``["a", 1]``): scikit-learn's "Mix of label input types (string and number)" rule,
-    which its checks apply between two label arrays but not within one."""
+    which its checks apply between two label arrays but not within one. ``name``: what
+    the message calls ``y``."""
     values = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
     if values.dtype != object:  # numbers, or text of one dtype
         return
@@ -68,7 +69,7 @@ def check_label_types(y: Any) -> None:
     kind = "number" if all(isinstance(v, numbers.Number) for v in others) else "non-string"
     types = ", ".join(sorted({type(v).__name__ for v in others}))
     raise ValueError(
-        f"Mix of label input types (string and {kind}) in y: {int(is_text.sum())} label(s) "
+        f"Mix of label input types (string and {kind}) in {name}: {int(is_text.sum())} label(s) "
         f"are strings (e.g. {text!r}), {len(others)} are {types} (e.g. {other!r}), so the "
         "classes cannot be sorted; give every label one type, e.g. y.astype(str) (1 and "
         "'1' are then one class)"

@@ -72,10 +72,7 @@ def _labels(values, name: str, ndim: int | None = 1) -> np.ndarray:
         raise ValueError(f"{name} has {int(missing.sum())} missing value(s) (NaN or None), the "
                          f"first at row {int(np.flatnonzero(missing)[0])}; drop those rows "
                          "or give them a label")
-    try:
-        check_label_types(array)
-    except ValueError as err:  # its message names y
-        raise ValueError(str(err).replace(" in y:", f" in {name}:", 1)) from None
+    check_label_types(array, name)
     return array
 
 
