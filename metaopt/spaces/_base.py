@@ -157,9 +157,9 @@ def is_missing(value: Any) -> bool:
 
 
 def _check_tasks(space: str, what: str, tasks: Any) -> None:
-    if not (isinstance(tasks, tuple) and tasks and set(tasks) <= set(TASK_TYPES)):
-        raise ValueError(f"{space}: {what} must be a non-empty tuple of {TASK_TYPES}, "
-                         f"got {tasks!r}")
+    if not (isinstance(tasks, (tuple, list)) and tasks and set(tasks) <= set(TASK_TYPES)):
+        raise ValueError(f"{space}: {what} must be a non-empty tuple (or list) of "
+                         f"{TASK_TYPES}, got {tasks!r}")
 
 
 def _unit(dist: FloatDistribution | IntDistribution, value: float) -> float:
@@ -205,11 +205,13 @@ class SearchSpace:
             raise ValueError(f"{self.name}: preprocessing must be one of "
                              f"{PREPROCESSING_KINDS}, got {self.preprocessing!r}")
         _check_tasks(self.name, "tasks", self.tasks)
+        object.__setattr__(self, "tasks", tuple(self.tasks))  # a list as written, kept as one
         seen: dict[str, Param] = {}
         for p in self.params:
             if p.name in seen:
                 raise ValueError(f"{self.name}: parameter {p.name!r} is defined twice")
             _check_tasks(self.name, f"tasks of {p.name!r}", p.tasks)
+            object.__setattr__(p, "tasks", tuple(p.tasks))  # hashed with the parameter
             if p.condition is not None and not (
                     isinstance(p.condition, tuple) and len(p.condition) == 2
                     and isinstance(p.condition[1], (tuple, list))):

@@ -1155,9 +1155,10 @@ def test_own_space_keeps_a_none_choice_also_from_trials_dataframe(datasets):
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"preprocessing": "standard"}, r"preprocessing must be one of \('scaled', 'ordinal', "
                                     r"'native'\), got 'standard'"),
-    ({"tasks": ("clf",)}, r"tasks must be a non-empty tuple of \('classification', "
-                          r"'regression'\), got \('clf',\)"),
-    ({"tasks": "regression"}, r"tasks must be a non-empty tuple of .*, got 'regression'"),
+    ({"tasks": ("clf",)}, r"tasks must be a non-empty tuple \(or list\) of "
+                          r"\('classification', 'regression'\), got \('clf',\)"),
+    ({"tasks": "regression"}, r"tasks must be a non-empty tuple \(or list\) of .*, got "
+                              r"'regression'"),
     ({"condition": ("penalty", "l1")}, r"condition of 'alpha' must be \(parent, tuple of the "
                                        r"parent's values\), got \('penalty', 'l1'\)"),
 ])
@@ -1170,6 +1171,18 @@ def test_own_space_is_checked_when_made(kwargs, message):
               float_param("alpha", 0.1, 1.0, 0.5, condition=condition))
     with pytest.raises(ValueError, match=rf"^mine: {message}$"):
         SearchSpace(name="mine", params=params, build_model=_build_tree, **kwargs)
+
+
+def test_own_space_takes_its_tasks_as_a_list():
+    """tasks=["classification"], as a user may write it, was refused by the check above
+    when it came (a tuple only)."""
+    params = (cat_param("penalty", ("l1", "l2"), "l1", tasks=["classification"]),)
+    space = SearchSpace(name="mine", params=params, build_model=_build_tree,
+                        tasks=["classification"])
+    assert space.tasks == ("classification",) and space.params[0].tasks == ("classification",)
+    assert space.default("classification") == {"penalty": "l1"}
+    with pytest.raises(ValueError, match="task must be one of"):
+        space.default("regression")
 
 
 @pytest.mark.parametrize("name", ["hist_gradient_boosting", "random_forest", "svm"])
