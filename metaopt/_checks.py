@@ -71,8 +71,8 @@ def check_label_types(y: Any, name: str = "y") -> None:
     raise ValueError(
         f"Mix of label input types (string and {kind}) in {name}: {int(is_text.sum())} label(s) "
         f"are strings (e.g. {text!r}), {len(others)} are {types} (e.g. {other!r}), so the "
-        "classes cannot be sorted; give every label one type, e.g. y.astype(str) (1 and "
-        "'1' are then one class)"
+        f"classes cannot be sorted; give every label one type, e.g. {name}.astype(str) (1 "
+        "and '1' are then one class)"
     )
 
 

@@ -305,7 +305,7 @@ def test_labels_mixing_strings_and_numbers_are_refused_by_name(digits, make, nam
     X, y = digits
     mixed = np.array([v if v < 5 else f"digit {v}" for v in y[:200]], dtype=object)
     with pytest.raises(ValueError, match=rf"^Mix of label input types \(string and number\) "
-                                         rf"in {name}:"):
+                                         rf"in {name}:.* e\.g\. {name}\.astype\(str\)"):
         make(X[:200], mixed)
 
 
