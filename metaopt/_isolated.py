@@ -11,6 +11,7 @@ import contextlib
 import glob
 import multiprocessing
 import os
+import socket
 import sys
 import tempfile
 import threading
@@ -175,19 +176,26 @@ def _exit_with(parent: int) -> None:
     minutes, and the file stayed in the temporary directory for good."""
     while os.getppid() == parent:
         time.sleep(1.0)
-    for path in glob.glob(os.path.join(tempfile.gettempdir(), f"metaopt-{parent}-*.pkl")):
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), _data_file(parent, "*"))):
         with contextlib.suppress(OSError):  # another worker's removed it
             os.remove(path)
     os._exit(1)
+
+
+def _data_file(pid: int | str, key: str) -> str:
+    """The name of a search's shared data file (a glob pattern for ``"*"``): the process
+    that wrote it and its host, whose process ids these are."""
+    return f"metaopt-{pid}@{glob.escape(socket.gethostname())}-{key}.pkl"
 
 
 def _remove_orphaned(directory: str) -> None:
     """Remove the files of shared data (:meth:`KillableWorker.share`) in ``directory``
     whose process is gone without removing them, its workers with it: loky kills a
     worker's whole process tree (a ``cross_val_score(n_jobs=2)`` whose other fit
-    raised), so none of them was left to remove the file, and it stayed for good."""
-    for path in glob.glob(os.path.join(directory, "metaopt-*-*.pkl")):
-        pid = os.path.basename(path).split("-")[1]
+    raised), so none of them was left to remove the file, and it stayed for good. Only
+    this host's files: a temporary directory shared with other machines holds theirs."""
+    for path in glob.glob(os.path.join(directory, _data_file("*", "*"))):
+        pid = os.path.basename(path).removeprefix("metaopt-").partition("@")[0]
         if pid.isdigit() and not pid_alive(int(pid)):
             with contextlib.suppress(OSError):  # another process's removed it, or not ours
                 os.remove(path)
@@ -315,7 +323,7 @@ class KillableWorker:
         _remove_orphaned(tempfile.gettempdir())
         # a new name for each: a worker knows a search's objects by their file's name
         self._path = os.path.join(tempfile.gettempdir(),
-                                  f"metaopt-{os.getpid()}-{uuid.uuid4().hex}.pkl")
+                                  _data_file(os.getpid(), uuid.uuid4().hex))
         try:
             joblib.dump(objects, self._path)
         except OSError:  # no room in the temporary directory: they go with every call

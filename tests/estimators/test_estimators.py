@@ -6,6 +6,7 @@ import decimal
 import os
 import pickle
 import re
+import socket
 import subprocess
 import sys
 import textwrap
@@ -454,7 +455,8 @@ def test_a_search_removes_the_data_files_of_fits_killed_with_their_workers(tmp_p
     """loky kills a worker's whole process tree (cross_val_score(n_jobs=2) of a
     time-budgeted fit, whose other fit raised): no process was left to remove the fit's
     data file, and it stayed in the temporary directory for good. The next search
-    removes those of processes that are gone."""
+    removes those of this host's processes that are gone (not another host's, in a
+    temporary directory shared with it)."""
     import tempfile
 
     from metaopt._isolated import KillableWorker
@@ -462,14 +464,18 @@ def test_a_search_removes_the_data_files_of_fits_killed_with_their_workers(tmp_p
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                               capture_output=True, text=True).stdout)
-    (tmp_path / f"metaopt-{dead}-0123.pkl").write_bytes(b"X")
-    (tmp_path / f"metaopt-{os.getpid()}-4567.pkl").write_bytes(b"X")  # a live process's
+    here = socket.gethostname()
+    (tmp_path / f"metaopt-{dead}@{here}-0123.pkl").write_bytes(b"X")
+    (tmp_path / f"metaopt-{os.getpid()}@{here}-4567.pkl").write_bytes(b"X")  # a live one's
+    # another host's, in a temporary directory shared with it: its process ids are not ours
+    (tmp_path / f"metaopt-{dead}@other-{here}-89ab.pkl").write_bytes(b"X")
     worker = KillableWorker(1)  # no worker started: share writes the file only
     worker.share(np.arange(3.0))
     try:
         names = {path.name for path in tmp_path.glob("metaopt-*.pkl")}
-        assert f"metaopt-{dead}-0123.pkl" not in names
-        assert f"metaopt-{os.getpid()}-4567.pkl" in names and len(names) == 2
+        assert f"metaopt-{dead}@{here}-0123.pkl" not in names
+        assert {f"metaopt-{os.getpid()}@{here}-4567.pkl",
+                f"metaopt-{dead}@other-{here}-89ab.pkl"} < names and len(names) == 3
     finally:
         worker._unshare()
 
