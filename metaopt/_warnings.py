@@ -26,7 +26,8 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
 
 
 def _library(frame) -> bool:
-    return frame.f_globals.get("__name__", "").partition(".")[0] in _LIBRARIES
+    name = frame.f_globals.get("__name__")  # absent, or None, in code run by exec
+    return isinstance(name, str) and name.partition(".")[0] in _LIBRARIES
 
 
 def _bootstrap(frame) -> bool:

@@ -27,3 +27,13 @@ def test_a_warning_names_the_first_frame_outside_metaopt():
         line = sys._getframe().f_lineno + 1
         warn("here")
     assert [(w.filename, w.lineno) for w in caught] == [(__file__, line)]
+
+
+def test_code_whose_globals_name_no_module_is_the_users():
+    """exec'd code may have __name__ None in its globals: warn failed on it
+    ('NoneType' object has no attribute 'partition'); such code is the user's."""
+    code = compile("warn('from exec')", "<user code>", "exec")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(code, {"__name__": None, "warn": warn})
+    assert [w.filename for w in caught] == ["<user code>"]
