@@ -1246,7 +1246,8 @@ def test_a_combined_model_without_the_studys_families_is_refused(tmp_path):
     study = optuna.create_study(direction="maximize", sampler=MetaSampler(
         meta_model=model, task="classification", seed=0))
     svm_knn = get_space("svm+knn")
-    with pytest.raises(ValueError, match="trained on space 'linear\\+knn', not 'svm\\+knn'"):
+    with pytest.raises(ValueError, match=r"trained on the combination 'linear\+knn', which "
+                                         r"lacks \['svm'\] of 'svm\+knn'"):
         study.optimize(lambda t: (svm_knn.sample(t, "classification"), 0.5)[1], n_trials=2)
     # the model's own families, in another order: restricted to them, as before
     knn_linear = get_space("knn+linear")
