@@ -167,6 +167,34 @@ def _response_methods(scoring) -> tuple[str, ...]:
     return (method,) if isinstance(method, str) else tuple(method)
 
 
+def _check_scores(scoring, y: np.ndarray, classes: np.ndarray | None, name: str) -> None:
+    """A ValueError before any trial when the scikit-learn scorer ``scoring`` cannot
+    score ``y`` (``"f1"`` or ``"average_precision"`` of labels without 1, ``"roc_auc"`` of
+    three classes, ``"neg_mean_squared_log_error"`` of negative targets): every trial
+    failed with it, three of them before the search stopped. Scored on predictions of
+    every class (classification) or of the mean (regression); a callable of one's own is
+    not tried."""
+    scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
+    if not hasattr(scorer, "_score_func"):
+        return
+    y, blend = (y, np.full(len(y), np.mean(y))) if classes is None else (
+        classes, np.eye(len(classes)))
+    try:
+        with warnings.catch_warnings():  # ill-defined scores: a trial's concern
+            warnings.simplefilter("ignore")
+            blend_scorer(scorer, y, classes)(blend)
+    except ValueError as exc:
+        fix = ""
+        if classes is not None and "pos_label" in str(exc):
+            options = "".join(f", {k}={v!r}" for k, v in scorer._kwargs.items())
+            method = scorer._response_method
+            fix = (f"; name the positive class, e.g. make_scorer({scorer._score_func.__name__}"
+                   f"{options}, pos_label={classes.tolist()[-1]!r}"
+                   + ("" if method == "predict" else f", response_method={method!r}")
+                   + ("" if scorer._sign > 0 else ", greater_is_better=False") + ")")
+        raise ValueError(f"scoring={name!r} cannot score this y: {exc}{fix}") from exc
+
+
 def _families_that(names: list[str], can, setting: str, ability: str) -> list[str]:
     """The families of ``names`` whose space ``can(space)``: the others are left out with
     a warning (``setting`` needs ``ability``), and a ValueError says when none is left."""
@@ -596,6 +624,8 @@ class _MetaOptSearch(BaseEstimator):
             self.classes_ = np.unique(y)
         sample_weight = checked_sample_weight(sample_weight, y)
         space = self._check_params(sample_weight)
+        _check_scores(self.scoring, y, self.classes_ if self._task == "classification" else None,
+                      self._scoring_name)
         seed = self._shuffle_seed(X, y)
         rows = self._search_sample(y, seed)
         search = _SearchData.of(X, y, sample_weight, groups, rows)

@@ -1,0 +1,58 @@
+"""Estimators on the data a demanding user brings: imbalanced classes, string labels,
+heavy-tailed targets, and the scorers for them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score, make_scorer
+
+from metaopt import MetaOptClassifier, MetaOptRegressor
+from metaopt.data import LocalSource
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture(scope="module")
+def churn(pmlb_root):
+    """pmlb ``churn`` (5,000 rows, 14 % positives), labels "no" / "yes"."""
+    data = LocalSource(pmlb_root).load("churn", "classification")
+    return data.X.drop(columns="phone number"), np.where(data.y == 1, "yes", "no")
+
+
+@pytest.mark.parametrize("scoring, fix", [
+    ("f1", "make_scorer(f1_score, average='binary', pos_label='yes')"),
+    ("average_precision", "make_scorer(average_precision_score, pos_label='yes', "
+                          "response_method=('decision_function', 'predict_proba'))"),
+])
+def test_a_scorer_without_pos_label_is_refused_before_any_trial(churn, scoring, fix):
+    """``scoring="f1"`` of labels "no" / "yes" failed every trial with scikit-learn's
+    "pos_label=1 is not a valid label", three of them (the whole fitting of each) before
+    the search stopped, without saying how to name the positive class."""
+    X, y = churn
+    with pytest.raises(ValueError) as raised:
+        MetaOptClassifier(n_trials=3, cv=3, random_state=0, scoring=scoring).fit(X, y)
+    assert str(raised.value).startswith(f"scoring={scoring!r} cannot score this y: "
+                                        "pos_label=1 is not a valid label")
+    assert str(raised.value).endswith(f"name the positive class, e.g. {fix}")
+    assert raised.value.__cause__ is not None  # refused before the search, not by it
+    assert "every configuration failed" not in str(raised.value)
+    scorer = make_scorer(f1_score, pos_label="yes")  # the fix works
+    model = MetaOptClassifier(n_trials=1, cv=3, spaces="linear", random_state=0,
+                              scoring=scorer).fit(X, y)
+    assert 0 < model.best_score_ <= 1
+
+
+def test_a_scorer_that_cannot_score_the_target_is_refused_before_any_trial(pmlb_root):
+    """``"roc_auc"`` of three classes and ``"neg_mean_squared_log_error"`` of targets
+    below -1 failed every trial, three before the search stopped."""
+    source = LocalSource(pmlb_root)
+    wine = source.load("wine_recognition", "classification")
+    with pytest.raises(ValueError, match=r"scoring='roc_auc' cannot score this y: "
+                       r"multi_class must be in \('ovo', 'ovr'\)$"):
+        MetaOptClassifier(n_trials=3, cv=3, scoring="roc_auc").fit(wine.X, wine.y)
+    crime = source.load("1089_USCrime", "regression")
+    with pytest.raises(ValueError, match="scoring='neg_mean_squared_log_error' cannot score "
+                       "this y: Mean Squared Logarithmic Error cannot be used when targets"):
+        MetaOptRegressor(n_trials=3, cv=3, scoring="neg_mean_squared_log_error").fit(
+            crime.X, -crime.y)
