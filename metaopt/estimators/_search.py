@@ -167,22 +167,44 @@ def _response_methods(scoring) -> tuple[str, ...]:
     return (method,) if isinstance(method, str) else tuple(method)
 
 
-def _check_scores(scoring, y: np.ndarray, classes: np.ndarray | None, name: str) -> None:
+def _check_scores(scoring, y: np.ndarray, folds: list, classes: np.ndarray | None,
+                  name: str) -> None:
     """A ValueError before any trial when the scikit-learn scorer ``scoring`` cannot
     score ``y`` (``"f1"`` or ``"average_precision"`` of labels without 1, ``"roc_auc"`` of
-    three classes, ``"neg_mean_squared_log_error"`` of negative targets): every trial
-    failed with it, three of them before the search stopped. Scored on predictions of
-    every class (classification) or of the mean (regression); a callable of one's own is
-    not tried."""
+    three classes, ``"neg_mean_squared_log_error"`` of negative targets) or a test fold of
+    ``folds`` that lacks a class (``"roc_auc"`` of a fold without positives is NaN): every
+    trial failed with it, three of them before the search stopped. Scored on predictions
+    of every class (classification) or of the mean (regression); a callable of one's own
+    is not tried."""
     scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
     if not hasattr(scorer, "_score_func"):
         return
-    y, blend = (y, np.full(len(y), np.mean(y))) if classes is None else (
-        classes, np.eye(len(classes)))
+    if classes is None:
+        _score_or_refuse(scorer, y, np.full(len(y), np.mean(y)), None, name)
+        return
+    one_hot = np.eye(len(classes))
+    _score_or_refuse(scorer, classes, one_hot, classes, name)
+    for i, (_, test) in enumerate(folds):
+        held = np.unique(y[test])
+        if len(held) < len(classes):
+            missing = np.setdiff1d(classes, held).tolist()
+            more = f" nor of {len(missing) - 1} other classes" if len(missing) > 1 else ""
+            _score_or_refuse(
+                scorer, held, one_hot[np.searchsorted(classes, held)], classes, name,
+                f" on test fold {i} of {len(folds)}, which holds no row of class "
+                f"{missing[0]!r} (of {np.sum(y == missing[0])} in all){more}",
+                "; it needs every class in every test fold: use fewer folds, or another "
+                "scoring")
+
+
+def _score_or_refuse(scorer, y: np.ndarray, blend: np.ndarray, classes: np.ndarray | None,
+                     name: str, where: str = "", advice: str = "") -> None:
+    """Score ``blend`` of ``y`` with ``scorer``; a ValueError naming ``scoring`` if it
+    raises or is NaN, ``where`` saying on what, ``advice`` what to do."""
     try:
         with warnings.catch_warnings():  # ill-defined scores: a trial's concern
             warnings.simplefilter("ignore")
-            blend_scorer(scorer, y, classes)(blend)
+            nan = np.isnan(blend_scorer(scorer, y, classes)(blend))
     except ValueError as exc:
         fix = ""
         if classes is not None and "pos_label" in str(exc):
@@ -192,7 +214,10 @@ def _check_scores(scoring, y: np.ndarray, classes: np.ndarray | None, name: str)
                    f"{options}, pos_label={classes.tolist()[-1]!r}"
                    + ("" if method == "predict" else f", response_method={method!r}")
                    + ("" if scorer._sign > 0 else ", greater_is_better=False") + ")")
-        raise ValueError(f"scoring={name!r} cannot score this y: {exc}{fix}") from exc
+        raise ValueError(f"scoring={name!r} cannot score this y{where}: {exc}{fix}{advice}"
+                         ) from exc
+    if nan:
+        raise ValueError(f"scoring={name!r} is undefined (NaN){where}{advice}")
 
 
 def _families_that(names: list[str], can, setting: str, ability: str) -> list[str]:
@@ -624,8 +649,6 @@ class _MetaOptSearch(BaseEstimator):
             self.classes_ = np.unique(y)
         sample_weight = checked_sample_weight(sample_weight, y)
         space = self._check_params(sample_weight)
-        _check_scores(self.scoring, y, self.classes_ if self._task == "classification" else None,
-                      self._scoring_name)
         seed = self._shuffle_seed(X, y)
         rows = self._search_sample(y, seed)
         search = _SearchData.of(X, y, sample_weight, groups, rows)
@@ -635,6 +658,9 @@ class _MetaOptSearch(BaseEstimator):
         # data fails here, not in every trial): scikit-learn's warning about them (a class
         # with fewer rows than folds) was shown again at every trial
         folds = list(cv.split(search.X, search.y))
+        _check_scores(self.scoring, search.y, folds,
+                      self.classes_ if self._task == "classification" else None,
+                      self._scoring_name)
         if self._ensemble_rounds > 1 and not tested(
                 [test for _, test in folds], len(search.y)).all():
             warn(f"ensemble_size={self.ensemble_size!r}: cv={cv!r} leaves rows out "

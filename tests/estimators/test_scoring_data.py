@@ -56,3 +56,28 @@ def test_a_scorer_that_cannot_score_the_target_is_refused_before_any_trial(pmlb_
                        "this y: Mean Squared Logarithmic Error cannot be used when targets"):
         MetaOptRegressor(n_trials=3, cv=3, scoring="neg_mean_squared_log_error").fit(
             crime.X, -crime.y)
+
+
+def test_a_scorer_undefined_on_a_test_fold_without_a_class_is_refused(churn, pmlb_root):
+    """A class with fewer rows than folds leaves test folds without it: ``"roc_auc"`` of
+    3 positives in 5 folds was NaN on them, and three trials failed with a message about
+    R² of one row and squares of a target above 1e154; ``"roc_auc_ovr"`` of a class of
+    2 rows failed them with "Number of classes in y_true not equal to the number of
+    columns in 'y_score'"."""
+    X, y = churn
+    rows = np.r_[np.flatnonzero(y == "no")[:300], np.flatnonzero(y == "yes")[:3]]
+    with pytest.raises(ValueError, match=r"^scoring='roc_auc' is undefined \(NaN\) on test "
+                       r"fold \d of 5, which holds no row of class 'yes' \(of 3 in all\); it "
+                       "needs every class in every test fold: use fewer folds, or another "
+                       "scoring$"):
+        MetaOptClassifier(n_trials=3, scoring="roc_auc").fit(X.iloc[rows], y[rows])
+    model = MetaOptClassifier(n_trials=1, spaces="linear", scoring="balanced_accuracy",
+                              random_state=0).fit(X.iloc[rows], y[rows])  # defined there
+    assert model.history_["state"].eq("COMPLETE").all()
+    wine = LocalSource(pmlb_root).load("wine_recognition", "classification")
+    rows = np.r_[np.flatnonzero(wine.y != 1), np.flatnonzero(wine.y == 1)[:2]]
+    with pytest.raises(ValueError, match=r"^scoring='roc_auc_ovr' cannot score this y on "
+                       r"test fold \d of 3, which holds no row of class 1 \(of 2 in all\): "
+                       "Number of classes in y_true not equal"):
+        MetaOptClassifier(n_trials=3, cv=3, scoring="roc_auc_ovr").fit(
+            wine.X.iloc[rows], wine.y.iloc[rows])
