@@ -346,13 +346,19 @@ def _error_text(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _score_text(score: float) -> str:
+    """A score to 4 decimals, or to 4 significant digits where decimals show none of it
+    (an MSE of 1e-7 read -0.0000) or too many (a percentage error of 1e15)."""
+    return f"{score:.4f}" if score == 0 or 1e-3 <= abs(score) < 1e6 else f"{score:.4g}"
+
+
 def _outcome(state: str, score: float | None, interrupted: str | None = None,
              error: str | None = None) -> str:
     """A trial's score, or what became of it when it has none: not run (the time budget
     was spent before it started: ``interrupted`` is ``_NO_TIME``), interrupted (Ctrl-C),
     stopped (it ran past the time it got), failed (with the start of its ``error``)."""
     if score is not None and not pd.isna(score):
-        return f"score {score:.4f}"
+        return f"score {_score_text(score)}"
     if interrupted == _NO_TIME:
         return "not run: the time budget was spent before it started"
     if interrupted is not None:
@@ -439,7 +445,7 @@ class _Progress:
         with self._lock:
             if np.isfinite(best):
                 self._bar.set_description(f"Best trial: {study.best_trial.number}. "
-                                          f"Best value: {best:.4f}", refresh=False)
+                                          f"Best value: {_score_text(best)}", refresh=False)
             self._move_time()
             if self._bar.unit == "trial":
                 self._bar.update(1)
@@ -1076,7 +1082,7 @@ class _MetaOptSearch(BaseEstimator):
                 f"the best was refitted on {self.refit_rows_:,}"
                 + (f" of {self._n_rows:,} (time budget)" if self.refit_rows_ < self._n_rows
                    else " (all)")]),
-            f"best: {self.best_family_} with CV score {self.best_score_:.4f} "
+            f"best: {self.best_family_} with CV score {_score_text(self.best_score_)} "
             f"(scoring={self._scoring_name})",
             *([] if len(self.ensemble_) < 2 else [
                 f"predicting: an ensemble of {len(self.ensemble_)} configurations: "
@@ -1090,7 +1096,7 @@ class _MetaOptSearch(BaseEstimator):
             *(["  none" + (" (a sampler of your own)" if self.sampler is not None else "")]
               if self.warm_start_.empty else []),
             "", "best score per family:",
-            *[f"  {family:<24} {score:.4f} ({n} trial{'s' * (n != 1)})" for family, score, n in (
+            *[f"  {family:<24} {_score_text(score)} ({n} trial{'s' * (n != 1)})" for family, score, n in (
                 done.groupby("family")["score"].agg(["max", "size"]).itertuples())],
         ]
         return "\n".join(lines)

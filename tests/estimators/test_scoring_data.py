@@ -81,3 +81,17 @@ def test_a_scorer_undefined_on_a_test_fold_without_a_class_is_refused(churn, pml
                        "Number of classes in y_true not equal"):
         MetaOptClassifier(n_trials=3, cv=3, scoring="roc_auc_ovr").fit(
             wine.X.iloc[rows], wine.y.iloc[rows])
+
+
+def test_summary_shows_scores_of_any_scale(pmlb_root):
+    """``summary()`` gave scores to 4 decimals: the mean squared errors of a target of
+    thousandths (``1028_SWD`` / 1000, MSE about 4e-7) all read -0.0000, best and worst
+    alike, and a percentage error of 1e15 read -893167463358887.0000."""
+    data = LocalSource(pmlb_root).load("1028_SWD", "regression")
+    model = MetaOptRegressor(n_trials=2, cv=3, spaces=["linear", "knn"], random_state=0,
+                             scoring="neg_mean_squared_error").fit(data.X, data.y / 1000)
+    text = model.summary()
+    assert "0.0000" not in text
+    assert f"with CV score {model.best_score_:.4g} (scoring=neg_mean_squared_error)" in text
+    for score in model.history_["score"]:
+        assert f"score {score:.4g}  " in text
