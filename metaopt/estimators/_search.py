@@ -856,9 +856,13 @@ class _MetaOptSearch(BaseEstimator):
                 score, fit_time, *oof = run(trial, evaluate, *args)
                 if np.isnan(score):
                     raise ValueError(f"the CV score ({self._scoring_name}) is NaN: undefined on "
-                                     "some test fold (R² of one row is; use a cv whose test "
-                                     "folds hold 2 rows or more, or another scoring) or "
-                                     "overflowing (squares of a target above 1e154: rescale y)")
+                                     "some test fold " + (
+                                         "(ROC AUC of a fold without one of the classes is; "
+                                         "use fewer folds, or another scoring)"
+                                         if task == "classification" else
+                                         "(R² of one row is; use a cv whose test folds hold "
+                                         "2 rows or more, or another scoring) or overflowing "
+                                         "(squares of a target above 1e154: rescale y)"))
             except TrialTimeout as exc:
                 # too slow for the time it got: it stays taken (given it again, a resumed
                 # search spent its whole budget on it, fit after fit)

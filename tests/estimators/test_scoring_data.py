@@ -95,3 +95,20 @@ def test_summary_shows_scores_of_any_scale(pmlb_root):
     assert f"with CV score {model.best_score_:.4g} (scoring=neg_mean_squared_error)" in text
     for score in model.history_["score"]:
         assert f"score {score:.4g}  " in text
+
+
+def test_a_nan_score_of_a_classifier_is_explained_for_classes(churn):
+    """A scoring function of one's own (not tried before the search) that is NaN on a
+    test fold without positives failed the classifier's trials with a message about R²
+    of one row and squares of a target above 1e154."""
+    from sklearn.metrics import roc_auc_score
+
+    def auc(estimator, X, y):
+        return roc_auc_score(y, estimator.predict_proba(X)[:, 1])
+
+    X, y = churn
+    rows = np.r_[np.flatnonzero(y == "no")[:300], np.flatnonzero(y == "yes")[:3]]
+    with pytest.raises(ValueError, match=r"the CV score \(\S*auc\) is NaN: undefined on some "
+                       r"test fold \(ROC AUC of a fold without one of the classes is; use "
+                       r"fewer folds, or another scoring\)$"), pytest.warns(UserWarning):
+        MetaOptClassifier(n_trials=3, spaces="linear", scoring=auc).fit(X.iloc[rows], y[rows])
