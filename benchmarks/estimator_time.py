@@ -4,7 +4,8 @@ On the held-out datasets and 70 % splits of ``estimator_vs_peers.py``, one fit p
 dataset with ``time_budget=B``; prints per fit the complete trials, the seconds of the
 trial killed at the budget (and its family; ``*`` marks an exploration proposal) and
 the seconds of the exploration proposals (every 4th after the warm start), and writes
-them to ``benchmarks/results/estimator_time_<task>.csv``.
+them to ``estimator_time_<task>.csv`` in ``--out`` (default ``benchmarks/results``,
+the published file: give another directory to keep it).
 
     python benchmarks/estimator_time.py --task regression --budget 30 --seed 0
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from pathlib import Path
 
 import optuna
 import pandas as pd
@@ -33,6 +35,8 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=10)
     parser.add_argument("--budget", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help="directory of the CSV (default: benchmarks/results)")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.filterwarnings("ignore")
@@ -64,7 +68,8 @@ def main() -> None:
               f"({row['killed'] or '-'}); exploration {row['exploration_s']:4.1f} s; "
               f"fit {row['fit_s']:.1f} s", flush=True)
     table = pd.DataFrame(rows)
-    table.to_csv(RESULTS / f"estimator_time_{args.task}.csv", index=False)
+    args.out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out / f"estimator_time_{args.task}.csv", index=False)
     print(table[["complete", "killed_s", "exploration_s", "fit_s"]].describe()
           .loc[["mean", "min", "max"]].round(1).to_string())
 
