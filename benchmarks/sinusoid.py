@@ -6,7 +6,7 @@ learner: MLP 1-40-40-1 with ReLU; one inner step at test time; K = 5, 10, 20 sho
 on 600 test tasks (100 query points each) with 95% intervals, next to the published
 numbers.
 
-    python benchmarks/sinusoid.py --quick            # a couple of minutes
+    python benchmarks/sinusoid.py --quick            # about 15 s
     python benchmarks/sinusoid.py --iterations 5000  # longer, closer to the papers
 """
 
