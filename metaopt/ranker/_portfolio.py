@@ -18,6 +18,7 @@ from metaopt._model_files import (
     read_metafeatures_version,
     warn_metafeatures_version,
 )
+from metaopt._warnings import warn
 from metaopt.ranker._matrix import PerformanceMatrix, check_matrix
 from metaopt.ranker._scaling import MetaFeatureScaler
 
@@ -122,6 +123,9 @@ class Portfolio:
         if self.n_neighbors is not None and not self.has_metafeatures:
             raise ValueError("n_neighbors needs meta-features, and the datasets of this "
                              "matrix have none: use n_neighbors=None")
+        if self.n_neighbors is not None and self.n_neighbors >= matrix.n_tasks:
+            warn(f"n_neighbors={self.n_neighbors} is not less than the {matrix.n_tasks} "
+                 "training datasets: every one is a neighbour, as with n_neighbors=None")
         return self
 
     @property

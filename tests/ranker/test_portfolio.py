@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -98,6 +99,19 @@ def test_matrix_from_frame_errors(tabrepo_matrix):
     for bad in (2.5, 0, True):
         with pytest.raises(ValueError, match=r"n_neighbors \(or None\) must be an integer"):
             Portfolio(n_neighbors=bad).fit(tabrepo_matrix)
+
+
+def test_more_neighbours_than_training_datasets_is_warned_about(tabrepo_matrix):
+    """Portfolio(n_neighbors=30) on 6 datasets took all 6 as neighbours, a global
+    portfolio, without a word."""
+    six = tabrepo_matrix.subset(list(tabrepo_matrix.tasks.index[:6]))
+    with pytest.warns(UserWarning, match=r"^n_neighbors=30 is not less than the 6 training "
+                      r"datasets: every one is a neighbour, as with n_neighbors=None") as said:
+        Portfolio(n_neighbors=30).fit(six)
+    assert [w.filename for w in said] == [__file__]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Portfolio(n_neighbors=5).fit(six)
 
 
 def test_matrix_counts_negative_r2_as_zero():
