@@ -90,7 +90,7 @@ def observed_scores(observed: Sequence[tuple[Mapping[str, Any], float]]) -> np.n
     scores = []
     for i, item in enumerate(observed):
         if not (isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], Mapping)
-                and isinstance(item[1], numbers.Real)):
+                and isinstance(item[1], numbers.Real) and not isinstance(item[1], bool)):
             raise ValueError(f"observed[{i}] must be a (params dict, score number) pair, "
                              f"got {item!r:.80}")
         scores.append(float(item[1]))

@@ -96,6 +96,9 @@ def test_malformed_observations_and_meta_features(small_meta_model, tabrepo_matr
         ranker.predict(None, [params[0], params[1]], params[2:4])
     with pytest.raises(ValueError, match=r"observed\[1\] must be"):
         ranker.predict(None, [(params[0], 0.1), (params[1], "0.5")], params[2:4])
+    # a bool is no score (True was taken as 1.0: a success flag read as a perfect score)
+    with pytest.raises(ValueError, match=r"observed\[1\] must be .* got .*True"):
+        ranker.predict(None, [(params[0], 0.1), (params[1], True)], params[2:4])
     as_dict = tabrepo_matrix.metafeatures.iloc[0].rename(lambda c: c[3:]).to_dict()
     as_series = pd.Series(as_dict)
     np.testing.assert_allclose(ranker.predict(as_dict, [], params[:4])[0],
