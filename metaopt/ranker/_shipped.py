@@ -9,7 +9,7 @@ from pathlib import Path
 from metaopt._model_files import read_body, read_json
 from metaopt.ranker._metamodel import MetaModel
 from metaopt.ranker._spaces import resolve_space
-from metaopt.spaces import CombinedSpace, SearchSpace, get_space
+from metaopt.spaces import CombinedSpace, SearchSpace, get_space, list_spaces
 from metaopt.spaces._registry import ALL
 
 
@@ -124,9 +124,13 @@ def model_for_space(space: str, model: MetaModel) -> MetaModel:
                 f"combinations of its families, not {space!r} alone; give a model of "
                 f"{space!r} (metaopt.ranker.load_meta_model({space!r}, task) is the "
                 "shipped one) or none (the shipped one is the default)")
+        known = [*list_spaces(), model.space.name]
+        close = difflib.get_close_matches(space, known, n=1)
+        unknown = ("" if space in known else " (no space of metaopt has that name"
+                   + (f"; did you mean {close[0]!r}?)" if close else ")"))
         raise ValueError(f"meta_model was trained on space {model.space.name!r}, not "
-                         f"{space!r}: search {model.space.name!r} with it or give a model "
-                         f"of {space!r}")
+                         f"{space!r}{unknown}: search {model.space.name!r} with it or give a "
+                         f"model of {space!r}")
     return restricted
 
 

@@ -232,3 +232,15 @@ def test_neighbors_refuses_a_count_that_is_no_count(small_meta_model, tabrepo_ma
     with pytest.raises(ValueError, match=r"k \(or None: every training dataset\) must be an "
                        "integer >= 1"):
         portfolio.neighbors(mf, k)
+
+
+def test_a_space_name_no_space_has_is_named_so_with_the_nearest(small_meta_model):
+    """metaopt suggest --space knnn --meta-model <a knn model> said "give a model of
+    'knnn'", a space that does not exist; it now says so and names the nearest."""
+    from metaopt.ranker._shipped import model_for_space
+
+    with pytest.raises(ValueError, match=r"not 'tabrepo_lightgbmm' \(no space of metaopt has "
+                       r"that name; did you mean 'tabrepo_lightgbm'\?\): search"):
+        model_for_space("tabrepo_lightgbmm", small_meta_model)
+    with pytest.raises(ValueError, match=r"trained on space 'tabrepo_lightgbm', not 'knn': "):
+        model_for_space("knn", small_meta_model)
