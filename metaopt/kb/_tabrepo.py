@@ -79,11 +79,8 @@ def _numbers(frame: pd.DataFrame, column: str, file: Path) -> pd.Series:
     """``frame[column]`` as numbers, NaN where a cell is empty; ``ValueError`` naming the
     file, the column and the first cells that hold something else (a word)."""
     values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values.isna() & frame[column].notna()
-    if bad.any():
-        shown = frame.loc[bad, column].drop_duplicates().head(5).tolist()
-        raise ValueError(f"{file}: column {column!r} must hold numbers (an empty cell where "
-                         f"unknown), got {shown}")
+    _refuse_cells(frame, column, values.isna() & frame[column].notna(), file,
+                  "numbers (an empty cell where unknown)")
     return values
 
 
@@ -91,12 +88,18 @@ def _task_ids(frame: pd.DataFrame, column: str, file: Path) -> pd.Series:
     """``frame[column]`` as OpenML task ids (integers); ``ValueError`` naming the file and
     the first values that are none (a name, a fraction, an empty cell)."""
     values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values.isna() | (values != values.round())
+    _refuse_cells(frame, column, values.isna() | (values != values.round()), file,
+                  "OpenML task ids (integers)")
+    return values.astype("int64")
+
+
+def _refuse_cells(frame: pd.DataFrame, column: str, bad: pd.Series, file: Path,
+                  what: str) -> None:
+    """``ValueError`` naming ``file``, ``column`` and its first ``bad`` cells, which are no
+    ``what``."""
     if bad.any():
         shown = frame.loc[bad, column].drop_duplicates().head(5).tolist()
-        raise ValueError(f"{file}: column {column!r} must hold OpenML task ids (integers), "
-                         f"got {shown}")
-    return values.astype("int64")
+        raise ValueError(f"{file}: column {column!r} must hold {what}, got {shown}")
 
 
 def _one_row_each(frame: pd.DataFrame, columns: list[str], file: Path) -> pd.DataFrame:
