@@ -100,7 +100,7 @@ def _cmd_suggest(args) -> int:
     if space is None:
         if model is None:
             raise ValueError(f"give --space, one of {shipped_spaces()} (spaces with a shipped "
-                             "meta-model), or --meta-model DIR to use that model's")
+                             "meta-model), or --meta-model DIR to use that model's space")
         model = MetaModel.load(model)
         space = model.space.name
     ds = _load(args)  # suggest warns about a column that looks like a row id
