@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from torch import nn
 
+__all__ = ["mlp"]
+
 
 def mlp(n_in: int, hidden: Sequence[int], n_out: int = 1,
         activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
