@@ -209,7 +209,10 @@ def _to_frame(X) -> pd.DataFrame:
         return frame.reset_index(drop=True)
     if sparse.issparse(X):
         _check_dense_fits(X)
-        return pd.DataFrame(X.toarray(), columns=[f"x{i}" for i in range(X.shape[1])])
+        # the dense table is ours: not copied again into the frame (in column order, as
+        # pandas lays out a frame's columns; scipy gets there through a CSC copy of X)
+        return pd.DataFrame(X.toarray(order="F"), columns=[f"x{i}" for i in range(X.shape[1])],
+                            copy=False)
     arr = np.asarray(X)
     if arr.ndim == 1:
         raise ValueError(

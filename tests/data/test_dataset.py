@@ -514,3 +514,23 @@ def test_a_target_left_in_X_is_warned_about(pmlb_root):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         validate(data.X, data.y)
+
+
+def test_validate_densifies_a_sparse_matrix_once(pmlb_root):
+    """The dense table of a sparse X was copied again into the frame: a peak of twice
+    its size."""
+    import tracemalloc
+
+    from sklearn.preprocessing import OneHotEncoder
+
+    df = pd.read_csv(pmlb_root / "crx" / "crx.tsv.gz", sep="\t")
+    X = OneHotEncoder().fit_transform(df.drop(columns="target"))  # 690 x 1176, 1% filled
+    y = df["target"].to_numpy()
+    tracemalloc.start()
+    try:
+        frame = validate(X, y)[0]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * X.shape[0] * X.shape[1] * 8
+    np.testing.assert_array_equal(frame.to_numpy(), X.toarray())
