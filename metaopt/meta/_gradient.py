@@ -24,6 +24,8 @@ from metaopt.meta._losses import (
     example_weights,
     loss_name,
     resolve_loss,
+    seeded,
+    weighted_cross_entropy,
 )
 from metaopt.meta._low_rank import low_rank_inner_loop, mlp_layers
 from metaopt.meta.tasks import Episodes
@@ -254,6 +256,7 @@ class GradientLearner(nn.Module):
         support_weight = example_weights(support_x, support_weight, "support")
         query_weight = example_weights(query_x, query_weight, "query")
         loss, steps = self._resolve(loss_fn, steps)
+        self._check_labels(loss, support_x, support_y, query_y)
         params = dict(self.module.named_parameters())
         step_weights = self._step_weights(steps)
         if step_weights is not None:  # a tensor: annealed weights must not recompile the loss
@@ -282,6 +285,26 @@ class GradientLearner(nn.Module):
             for i in range(support_x.shape[0])
         ]
         return tuple(torch.stack(v).mean() for v in zip(*per_task, strict=True))
+
+    def _check_labels(self, loss: LossFn, x: torch.Tensor, *labels: torch.Tensor) -> None:
+        """ValueError for class labels outside ``0..n-1`` of the model's ``n`` outputs
+        under the built-in cross-entropy, before ``vmap``, inside which torch's index error
+        names neither: one reduction per label tensor and a forward pass of one task."""
+        if (loss is not weighted_cross_entropy
+                or any(y.is_floating_point() or not y.numel() for y in labels)):
+            return  # the loss's own checks refuse floating labels
+        low = min(int(y.min()) for y in labels)
+        high = max(int(y.max()) for y in labels)
+        with torch.no_grad(), seeded(None, x.device):  # its dropout draws are given back
+            out = self.module(x[0])
+        n = out.shape[-1]  # other shapes (one logit) are the loss's own error
+        if out.ndim == 2 and n >= 2 and (low < 0 or high >= n):
+            raise ValueError(
+                f"loss_fn='cross_entropy' needs class labels 0..{n - 1}, one per output of "
+                f"the model ({n} outputs), got labels from {low} to {high}; "
+                f"remap them to 0..{n - 1}, e.g. with sklearn's LabelEncoder, or sample "
+                "episodes with ClassificationTasks, which labels each episode's classes "
+                "0..n_way-1")
 
     def _vmapped_losses(
         self, params: Params, tensors: tuple, **options
@@ -358,6 +381,7 @@ class GradientLearner(nn.Module):
         _check_batch(support_x, support_y, dtype=self._dtype)
         support_weight = example_weights(support_x, support_weight, "support")
         loss, steps = self._resolve(loss_fn, steps)
+        self._check_labels(loss, support_x, support_y)
         first_order = self._use_first_order()
 
         def task_fn(params, x, y, w):
@@ -732,6 +756,7 @@ class Reptile(GradientLearner):
         """Write the Reptile pseudo-gradient into ``.grad``; returns support and query losses."""
         _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
                      dtype=self._dtype)
+        self._check_labels(self._loss, episodes.support_x, episodes.query_y)
         with torch.no_grad():
             adapted = self.adapt(
                 episodes.support_x, episodes.support_y, support_weight=episodes.support_weight

@@ -387,6 +387,40 @@ def test_a_loss_that_does_not_fit_the_labels_says_which_to_use():
     assert MAML(net, loss_fn="cross_entropy").meta_loss(x, y, x, y) > 0
 
 
+def test_class_labels_beyond_the_outputs_are_named_before_vmap():
+    """Digit rows labelled 5..9 for a 5-output network (raw labels, not the episode's
+    0..n-1), labels 1..5 or a negative one failed inside vmap with torch's "index 5 is
+    out of bounds for dimension 2 with size 5"; now a ValueError names the labels, the
+    outputs and the remap, in every entry point."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    upper = y >= 5
+    x = torch.tensor(X[upper][:40] / 16.0, dtype=torch.float32).reshape(4, 10, 64)
+    raw = torch.tensor(y[upper][:40]).reshape(4, 10)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(64, 8), nn.ReLU(), nn.Linear(8, 5))
+    for labels, shown in ((raw, "from 5 to 9"), (raw - 4, "from 1 to 5"),
+                          (raw - 6, "from -1 to 3")):
+        message = rf"class labels 0\.\.4, one per output of the model \(5 outputs\), got " \
+                  rf"labels {shown}; remap them.*LabelEncoder"
+        for make in (MAML, MetaSGD, ANIL):
+            learner = make(net, loss_fn="cross_entropy")
+            with pytest.raises(ValueError, match=message):
+                learner.meta_loss(x, labels, x, labels)
+            with pytest.raises(ValueError, match=message):
+                learner.training_step(Episodes(x, labels, x, labels))
+            with pytest.raises(ValueError, match=message):
+                learner.adapt(x, labels)
+            with pytest.raises(ValueError, match="class labels 0..4"):  # the query's alone
+                learner.meta_loss(x, labels.clamp(0, 4), x, labels)
+        for support, query in ((labels, labels.clamp(0, 4)), (labels.clamp(0, 4), labels)):
+            with pytest.raises(ValueError, match="class labels 0..4"):
+                Reptile(net, loss_fn="cross_entropy").training_step(
+                    Episodes(x, support, x, query))
+    assert MAML(net, loss_fn="cross_entropy").meta_loss(x, raw - 5, x, raw - 5) > 0
+
+
 def test_torch_losses_of_learn2learn_code_say_which_loss_to_use():
     """learn2learn's F.cross_entropy / nn.CrossEntropyLoss(): the function passed the
     signature check and failed at the first call with torch's error about class weights
