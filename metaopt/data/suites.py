@@ -102,12 +102,13 @@ def list_suites() -> list[str]:
 
 
 def _check_suite_arguments(
-    name: str, root, cache_dir, download: bool = False, *, root_name: str = "root",
-    cache_dir_name: str = "cache_dir", download_name: str = "download",
+    name: str, root, cache_dir, download: bool = False, *, target: str | None = None,
+    root_name: str = "root", cache_dir_name: str = "cache_dir",
+    download_name: str = "download", target_name: str = "target",
 ) -> None:
-    """Refuse ``cache_dir`` or ``download`` with a local suite and ``root`` with an
-    OpenML one: the suite would not use them. The CLIs call it before any work with
-    their options' names (``--root``, ``--cache-dir``, ``--download``)."""
+    """Refuse ``cache_dir`` or ``download`` with a local suite and ``root`` or ``target``
+    with an OpenML one: the suite would not use them. The CLIs call it before any work
+    with their options' names (``--root``, ``--cache-dir``, ``--download``, ``--target``)."""
     oml = openml_suites()
     if name in _LOCAL_SUITES:
         for given, option, use in ((cache_dir is not None, cache_dir_name, "is openml's cache"),
@@ -123,6 +124,11 @@ def _check_suite_arguments(
             f"{root_name}: not used with suite {name!r} (an OpenML suite, loaded through "
             f"openml's cache: {cache_dir_name} sets it; {root_name} is the directory of a "
             f"local suite, used by {', '.join(sorted(_LOCAL_SUITES))} only)")
+    if name in oml and target is not None:
+        raise ValueError(
+            f"{target_name}: not used with suite {name!r} (an OpenML suite: each task names "
+            f"its target; {target_name} names the target column of a local suite's tables, "
+            f"used by {', '.join(sorted(_LOCAL_SUITES))} only)")
 
 
 def _check_cache_dir(suite: Suite, cache_dir) -> None:
@@ -142,7 +148,8 @@ def _check_cache_dir(suite: Suite, cache_dir) -> None:
 
 
 def get_suite(
-    name: str, root: str | Path | None = None, *, cache_dir: str | Path | None = None
+    name: str, root: str | Path | None = None, *, cache_dir: str | Path | None = None,
+    target: str | None = None,
 ) -> Suite:
     """A suite by name.
 
@@ -160,19 +167,23 @@ def get_suite(
         OpenML cache directory for the OpenML suites (default: openml's own). The suite
         keeps it (``Suite.cache_dir``): its tasks load from there, and
         :func:`metaopt.benchmark.run` looks there for the tasks missing from the cache.
+    target : str, optional
+        The target column of a local suite's tables (default: ``target``, PMLB's); a
+        table without it fails to load, naming the closest column.
 
     Raises
     ------
     ValueError
         For an unknown suite, a local suite without ``root``, and an argument the suite
-        would not use: ``cache_dir`` with a local suite, ``root`` with an OpenML one.
+        would not use: ``cache_dir`` with a local suite, ``root`` or ``target`` with an
+        OpenML one.
     """
-    _check_suite_arguments(name, root, cache_dir)
+    _check_suite_arguments(name, root, cache_dir, target=target)
     if name in _LOCAL_SUITES:
         if root is None:
             raise ValueError(f"suite {name!r} is a local directory suite: pass its directory "
                              "(root=, or --root on the command line)")
-        source = LocalSource(root)
+        source = LocalSource(root, target="target" if target is None else target)
         table = source.manifest()
         unknown = table.loc[table["task"].isna(), "name"].tolist()
         if unknown:

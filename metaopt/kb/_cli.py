@@ -15,6 +15,8 @@ def register(subparsers) -> None:
     )
     p.add_argument("--suite", required=True, help="suite name (see `metaopt suites`)")
     p.add_argument("--root", help="directory of a local suite (e.g. a PMLB copy)")
+    p.add_argument("--target", metavar="COL", help="name of the target column of a local "
+                   "suite's tables (default: target, PMLB's)")
     p.add_argument("--cache-dir", help="OpenML cache directory, for an OpenML suite "
                    "(default: openml's own; tasks cached there load without network)")
     p.add_argument("--spaces", default="all", help="'all' or comma-separated space names")
@@ -101,12 +103,15 @@ def _cmd_build(args) -> int:
     from metaopt.data.suites import _check_suite_arguments
     from metaopt.kb import BuildInterrupted, KnowledgeBase, build
 
-    # --cache-dir with a local suite, --root with an OpenML one: refused before any work
-    _check_suite_arguments(args.suite, args.root, args.cache_dir, root_name="--root",
-                           cache_dir_name="--cache-dir")
+    # --cache-dir with a local suite, --root or --target with an OpenML one: refused
+    # before any work
+    _check_suite_arguments(args.suite, args.root, args.cache_dir, target=args.target,
+                           root_name="--root", cache_dir_name="--cache-dir",
+                           target_name="--target")
     if args.export:  # before the build, not after it
         _check_export(args.export, "--export")
-    suite = get_suite(args.suite, root=args.root, cache_dir=args.cache_dir).select(
+    suite = get_suite(args.suite, root=args.root, cache_dir=args.cache_dir,
+                      target=args.target).select(
         limit=args.limit, names=_dataset_names(args.datasets), smallest_first=args.smallest_first)
     if not len(suite):
         raise ValueError(f"suite {args.suite!r} has no datasets"

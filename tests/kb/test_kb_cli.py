@@ -229,3 +229,30 @@ def test_export_checks_its_path_first(tmp_path, capsys):
         assert main(["kb", "export", str(store), str(target)]) == 2
         assert message in capsys.readouterr().err
     assert not (tmp_path / "kb.csv").exists()
+
+
+def test_build_kb_target_names_the_target_column_of_your_own_tables(pmlb_root, tmp_path,
+                                                                    capsys):
+    """A local suite's target column was always `target`: tables whose target is named
+    otherwise could only be built through the Python API."""
+    from metaopt.cli import main
+
+    root = tmp_path / "tables"
+    root.mkdir()
+    table = pd.read_csv(pmlb_root / "analcatdata_aids" / "analcatdata_aids.tsv.gz", sep="\t")
+    table.rename(columns={"target": "label"}).to_csv(root / "aids.csv", index=False)
+    pd.DataFrame({"name": ["aids"], "task": ["classification"]}).to_csv(
+        root / "manifest.csv", index=False)
+    store = tmp_path / "kb.sqlite"
+    args = ["build-kb", "--suite", "pmlb-classification", "--root", str(root), "--spaces",
+            "knn", "--n-configs", "2", "--cv-folds", "2", "--no-progress", "--store",
+            str(store)]
+    assert main([*args, "--target", "lable"]) == 1
+    assert "has no target column 'lable'; did you mean 'label'?" in capsys.readouterr().err
+    assert main([*args, "--target", "label"]) == 0
+    frame = KnowledgeBase(store).to_frame()
+    assert set(frame["dataset_key"]) == {"pmlb/aids"} and (frame["status"] == "ok").all()
+    assert len(frame) == 2 and frame["n_features"].eq(table.shape[1] - 1).all()
+    assert main(["build-kb", "--suite", "openml-cc18", "--target", "label", "--store",
+                 str(tmp_path / "other.sqlite")]) == 2
+    assert "--target: not used with suite 'openml-cc18'" in capsys.readouterr().err
