@@ -979,6 +979,12 @@ class _MetaOptSearch(BaseEstimator):
         n_complete = sum(t.state == COMPLETE for t in trials.values())
         ranked = sorted(out_of_fold, key=lambda n: -out_of_fold[n][0])[:max(n_complete // 2, 1)]
         classes = getattr(self, "classes_", None)  # None for regression
+        if classes is not None and set(_response_methods(self.scoring)) - {"predict"}:
+            # a scoring of decision values or probabilities (roc_auc, average_precision):
+            # a model without predict_proba (SVC) would be blended as one-hot votes, which
+            # rank rows far worse than its decision values
+            ranked = [n for n in ranked if _predicts_with(
+                get_space(_member(space, trials[n].params)[0]), ("predict_proba",), task)]
         counts = np.array([1])
         if self._ensemble_rounds > 1 and len(ranked) > 1 and ranked[0] == best.number:
             y_true = np.asarray(y_search) if classes is not None else np.asarray(y_search,

@@ -183,3 +183,19 @@ def test_a_resumed_search_says_its_best_cannot_be_ensembled(pmlb_root, tmp_path)
                       rf"{first.study_.best_trial.number}\) is from an earlier fit .* it alone"):
         again = MetaOptRegressor(**search).fit(data.X, data.y)
     assert len(again.ensemble_) == 1 and len(again.study_.trials) == 4
+
+
+def test_no_svm_votes_in_an_ensemble_scored_on_decision_values(pmlb_root):
+    """With a scoring of decision values or probabilities (``roc_auc``) an SVC, which has
+    no ``predict_proba``, was blended as one-hot votes: breast_w's SVC search became an
+    ensemble of 2 SVCs' votes (held-out ROC AUC 0.97, the best SVC alone 0.99). SVCs are
+    no candidates then: the best predicts alone, with its ``decision_function``."""
+    data = LocalSource(pmlb_root).load("breast_w", "classification")
+    X, y = data.X.to_numpy(), data.y.to_numpy()
+    model = MetaOptClassifier(spaces=["svm"], n_trials=8, cv=3, scoring="roc_auc",
+                              ensemble_size=20, random_state=0).fit(X, y)
+    assert len(model.ensemble_) == 1 and hasattr(model.best_estimator_, "steps")
+    assert not hasattr(model, "predict_proba")
+    decision = model.decision_function(X)
+    np.testing.assert_array_equal(model.predict(X), model.classes_[(decision > 0).astype(int)])
+    assert model.score(X, y) >= model.best_score_
