@@ -8,6 +8,7 @@ import json
 import math
 from contextlib import nullcontext
 from dataclasses import fields
+from itertools import zip_longest
 from pathlib import Path
 from typing import Protocol
 
@@ -48,6 +49,15 @@ def _aliases(state: dict[str, torch.Tensor]) -> dict[str, str]:
     return aliases
 
 
+def _architecture(learner: nn.Module) -> list[str]:
+    """The learner's modules, one line each (name, class, settings): what tells apart two
+    architectures whose parameters have the same names and shapes (a ReLU and a Tanh
+    MLP). Parameter containers are left out: their text holds dtypes and devices."""
+    return [f"{name or '.'}: {type(m).__name__}({m.extra_repr()})"
+            for name, m in learner.named_modules()
+            if not isinstance(m, nn.ParameterDict | nn.ParameterList)]
+
+
 def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | None = None) -> Path:
     """Write ``learner``'s tensors to ``<path>.safetensors`` and its settings to ``<path>.json``.
 
@@ -79,6 +89,7 @@ def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | No
     record = {
         "format": _FORMAT,
         "learner": type(learner).__name__,
+        "architecture": _architecture(learner),
         "config": learner.get_config(),
         "iteration": learner.iteration,
         "metadata": metadata or {},
@@ -91,11 +102,12 @@ def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | No
 def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
     """Load a checkpoint written by :func:`save_checkpoint` into an identically built ``learner``.
 
-    Returns the JSON record (``learner``, ``config``, ``iteration``, ``metadata``).
-    Raises ValueError when the checkpoint belongs to another learner class, is damaged,
-    or its weights are not the ones its JSON was saved with (changed after saving, or a
-    save interrupted between the two files); warns when it was saved from a learner
-    built with other settings.
+    Returns the JSON record (``learner``, ``architecture``, ``config``, ``iteration``,
+    ``metadata``). Raises ValueError when the checkpoint belongs to another learner class
+    or another architecture (other layers, even with parameters of the same names and
+    shapes), is damaged, or its weights are not the ones its JSON was saved with (changed
+    after saving, or a save interrupted between the two files); warns when it was saved
+    from a learner built with other settings.
     """
     json_path, tensor_path = file_pair(path)
     for p in (json_path, tensor_path):
@@ -110,10 +122,11 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
             f"path={str(path)!r} is not a {_FORMAT} checkpoint"
         )
     if (not isinstance(record.get("iteration"), int) or "learner" not in record
-            or not isinstance(record.get("weights_sha256", ""), str)):
+            or not isinstance(record.get("weights_sha256", ""), str)
+            or not isinstance(record.get("architecture", []), list)):
         raise ValueError(f"path={str(path)!r}: {json_path} lacks a learner name or an "
-                         "integer iteration, or its weights' SHA-256 is not a string; the "
-                         "file is damaged")
+                         "integer iteration, or its weights' SHA-256 is not a string, or "
+                         "its architecture not a list; the file is damaged")
     if record["learner"] != type(learner).__name__:
         raise ValueError(
             f"path={str(path)!r} holds a {record['learner']} checkpoint, cannot load it into {type(learner).__name__}"
@@ -137,6 +150,7 @@ def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
     # checked before loading: torch's load_state_dict copies the tensors that fit before it
     # raises for those that do not, which left a learner half overwritten
     _check_fits(tensors, state, path, record)
+    _check_architecture(learner, path, record)
     # after the check: a learner that cannot take the weights gets the error alone
     saved, built = record.get("config"), json.loads(dumps(learner.get_config()))
     if saved != built:
@@ -165,6 +179,25 @@ def _check_fits(tensors: dict[str, torch.Tensor], state: dict[str, torch.Tensor]
         f"path={str(path)!r} holds the weights of a {record['learner']} whose model is built "
         f"differently from this one ({'; '.join(problems)}); the learner is left unchanged. "
         f"Build the model as the saved one was (settings saved: {record.get('config')})")
+
+
+def _check_architecture(learner: nn.Module, path: str | Path, record: dict) -> None:
+    """ValueError naming the first module where the checkpoint's architecture and the
+    learner's differ; a warning for a checkpoint that recorded none."""
+    if "architecture" not in record:
+        warn(f"path={str(path)!r} was saved by a metaopt that did not record its "
+             "architecture: it loads unchecked against this learner's layers (the next "
+             "save records it)")
+        return
+    for saved, here in zip_longest(record["architecture"], _architecture(learner),
+                                   fillvalue="nothing"):
+        if saved != here:
+            raise ValueError(
+                f"path={str(path)!r} holds a {record['learner']} of another architecture "
+                f"than this {type(learner).__name__}, with parameters of the same names and "
+                f"shapes: {saved!r} there, {here!r} here; the learner is left unchanged. "
+                "Build the model as the saved one was (its layers are the 'architecture' "
+                "of the checkpoint's JSON)")
 
 
 def _smooth(values: list[float], window: int) -> np.ndarray:

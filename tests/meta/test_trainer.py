@@ -99,6 +99,40 @@ def test_a_checkpoint_of_another_architecture_leaves_the_learner_unchanged(tmp_p
             load_checkpoint(deeper, tmp_path / "narrow")
 
 
+def test_a_checkpoint_refuses_another_architecture_of_the_same_parameter_shapes(tmp_path):
+    """A ReLU MLP's checkpoint loaded silently into a Tanh MLP (the same parameter names
+    and shapes), and a ProtoNet's into one of another encoder: the JSON records the
+    layers, and the load refuses, naming both, and leaves the learner unchanged."""
+    def net(activation) -> nn.Module:
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(1, 16), activation(), nn.Linear(16, 1))
+
+    save_checkpoint(MetaSGD(net(nn.ReLU)), tmp_path / "relu")
+    tanh = MetaSGD(net(nn.Tanh))
+    with torch.no_grad():
+        tanh.module[0].bias.fill_(3.0)
+    with pytest.raises(ValueError, match=r"holds a MetaSGD of another architecture than this "
+                                         r"MetaSGD.*'module\.1: ReLU\(\)' there, "
+                                         r"'module\.1: Tanh\(\)' here.*left unchanged"):
+        load_checkpoint(tanh, tmp_path / "relu")
+    assert torch.all(tanh.module[0].bias == 3.0)
+    save_checkpoint(ProtoNet(nn.Sequential(nn.Linear(64, 8), nn.ReLU())), tmp_path / "proto")
+    with pytest.raises(ValueError, match=r"'encoder\.1: ReLU\(\)' there, "
+                                         r"'encoder\.1: ELU\(alpha=1\.0\)' here"):
+        load_checkpoint(ProtoNet(nn.Sequential(nn.Linear(64, 8), nn.ELU())), tmp_path / "proto")
+    # the same architecture in another dtype loads (the learning rates' text shows dtypes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_checkpoint(MetaSGD(net(nn.ReLU).double()), tmp_path / "relu")
+    # a checkpoint of a metaopt that recorded no architecture loads, with a warning
+    record = json.loads((tmp_path / "relu.json").read_text())
+    del record["architecture"]
+    (tmp_path / "relu.json").write_text(json.dumps(record))
+    with pytest.warns(UserWarning, match="did not record its architecture"):
+        load_checkpoint(tanh, tmp_path / "relu")
+    assert torch.equal(tanh.module[0].bias, net(nn.ReLU)[0].bias)
+
+
 def test_checkpoint_names_with_dots_settings_and_damage(tmp_path):
     """`maml_lr0.01` and `maml_lr0.05` both wrote `maml_lr0.json` (the dot was taken for
     a suffix); a damaged file gave a raw JSONDecodeError or KeyError."""
