@@ -955,10 +955,13 @@ class MetaSampler(BaseSampler):
         if rest:
             # a stateful fallback (grouped TPE) infers its own space first, then samples
             # its groups: keep only what is left
-            self._fallback.infer_relative_search_space(study, trial)
+            relative = self._fallback.infer_relative_search_space(study, trial)
             out.update({n: v for n, v in self._fallback.sample_relative(study, trial, rest).items()
                         if n in rest})
-            for name, dist in rest.items():
+            # one that samples nothing relatively (BruteForceSampler, RandomSampler) takes
+            # each parameter as the objective asks for it, after the ones asked before:
+            # BruteForceSampler's grid is a tree in that order
+            for name, dist in rest.items() if relative else ():
                 if name not in out:
                     out[name] = self._fallback.sample_independent(study, trial, name, dist)
         return out

@@ -1418,3 +1418,30 @@ def test_a_column_that_looks_like_a_row_id_is_warned_about(pmlb_root):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no warning once it is dropped
         MetaSampler(space="knn", dataset=(backache.X.drop(columns=["id"]), backache.y), seed=0)
+
+
+def test_a_brute_force_fallback_samples_what_is_asked_after_the_models_parameters():
+    """BruteForceSampler enumerates its grid as a tree in the order the objective asks for
+    the parameters. The parameters the meta-model leaves (here "scaler", asked after
+    knn's, and "n_quantiles" under one of its values) went to it at the trial's first
+    suggestion, before any was asked: "param_name mismatch: scaler != n_neighbors"
+    failed the second trial, and BruteForceSampler then stopped the study."""
+    def objective(trial: optuna.Trial) -> float:
+        k = trial.suggest_int("n_neighbors", 1, 64, log=True)
+        weights = trial.suggest_categorical("weights", ["uniform", "distance"])
+        p = trial.suggest_categorical("p", [1, 2])
+        scaler = trial.suggest_categorical("scaler", ["std", "minmax", "quantile"])
+        q = trial.suggest_int("n_quantiles", 10, 100, step=30) if scaler == "quantile" else 0
+        return -abs(np.log(k / 8)) + (weights == "distance") + p + q / 100
+
+    with warnings.catch_warnings():  # BruteForceSampler is experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        brute_force = optuna.samplers.BruteForceSampler(seed=0)
+    sampler = MetaSampler(space="knn", task="classification", n_warmup=2, seed=0,
+                          fallback=brute_force)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(objective, n_trials=8)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 8
+    assert any(t.params["scaler"] == "quantile" for t in study.trials)
+    assert all(t.system_attrs["metaopt:source"].startswith(("portfolio", "ranker", "random"))
+               for t in study.trials)
