@@ -461,10 +461,11 @@ def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, Ta
     _check_same_row_order(X, y)
     frame = _fix_dtypes(_to_frame(X))
     target = _target_of_shape(y, frame.shape, frame.columns)
-    # column by column, in its own dtype: a float64 copy of all the numbers at once took
-    # as much memory again as X (float32 data: twice as much)
-    _refuse_infinite([c for c, column in frame.select_dtypes(include="floating").items()
-                      if np.isinf(column.to_numpy()).any()])
+    largest = largest_magnitudes(frame)
+    _refuse_infinite(list(largest.index[np.isinf(largest)]))
+    message = too_large_message(largest)
+    if message:
+        warn(message, UserWarning)
     target, task = _checked_target(target, task)
     _warn_target_in_X(frame, target)
     return frame, target, task
@@ -501,6 +502,38 @@ def validate_sparse(X, y, task: str | None = None
         _refuse_infinite([f"x{c}" for c in np.unique(X.indices[np.isinf(X.data)])])
     target, task = _checked_target(target, task)
     return X, target, task
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_SQUARE_MAX = float(np.sqrt(np.finfo(np.float64).max))  # beyond it, x**2 overflows
+
+
+def largest_magnitudes(X: pd.DataFrame) -> pd.Series:
+    """The largest absolute value of each float column of ``X``, missing values
+    ignored: inf for a column holding an infinite value, NaN for one of missing values."""
+    # column by column, in its own dtype, with no temporary column: a float64 copy of all
+    # the numbers at once took as much memory again as X (float32 data: twice as much)
+    values = {c: column.to_numpy(dtype=float, na_value=np.nan)
+              if ptypes.is_extension_array_dtype(column) else column.to_numpy()
+              for c, column in X.select_dtypes(include="floating").items()}
+    return pd.Series({c: max(np.fmax.reduce(v), -np.fmin.reduce(v)) for c, v in values.items()},
+                     dtype=float)
+
+
+def too_large_message(largest: pd.Series) -> str | None:
+    """What goes wrong with the columns whose :func:`largest_magnitudes` are finite but
+    beyond float32's range, and how to rescale them; None when there is none."""
+    big = largest[np.isfinite(largest) & (largest > _FLOAT32_MAX)].sort_values(ascending=False)
+    if big.empty:
+        return None
+    column, value = big.index[0], big.iloc[0]
+    squares = (f", and past {_SQUARE_MAX:.1e} for float64 arithmetic (squared or summed "
+               "while standardised, they overflow to inf, then NaN)"
+               if value > _SQUARE_MAX else "")
+    return (f"X column(s) {', '.join(f'{c!r} (up to {v:.3g})' for c, v in big.iloc[:10].items())} "
+            f"hold finite values too large for float32 (beyond {_FLOAT32_MAX:.1e}: tree models "
+            f"cast X to it){squares}; models see them as infinite or missing: rescale, e.g. "
+            f"X[{column!r}] / 1e{int(np.floor(np.log10(value)))}")
 
 
 def _refuse_infinite(columns: list) -> None:

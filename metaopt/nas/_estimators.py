@@ -51,6 +51,8 @@ from metaopt.data._dataset import (
     _checked_target,
     _target_of_shape,
     check_target_present,
+    largest_magnitudes,
+    too_large_message,
     with_string_names,
 )
 from metaopt.meta import resolve_device
@@ -481,8 +483,13 @@ class _BaseMetaMLP(BaseEstimator):
             numeric = self.preprocessor_.transform(X)
         numeric = np.asarray(numeric, dtype=np.float64)
         if not np.isfinite(numeric).all():
-            raise ValueError("X contains infinite values; replace them with finite values "
-                             "or NaN (NaN is imputed)")
+            # finite values too large to standardise overflow to inf: say which
+            largest = largest_magnitudes(X if isinstance(X, pd.DataFrame) else pd.DataFrame(
+                X, columns=[f"x{i}" for i in range(X.shape[1])], copy=False))
+            raise ValueError(
+                (not np.isinf(largest).any() and too_large_message(largest))
+                or "X contains infinite values; replace them with finite values or NaN "
+                   "(NaN is imputed)")
         return numeric
 
     def __sklearn_tags__(self):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -534,3 +536,25 @@ def test_validate_densifies_a_sparse_matrix_once(pmlb_root):
         tracemalloc.stop()
     assert peak < 1.5 * X.shape[0] * X.shape[1] * 8
     np.testing.assert_array_equal(frame.to_numpy(), X.toarray())
+
+
+def test_finite_values_too_large_for_float32_are_warned_about_by_column(pmlb_root):
+    """Finite values beyond float32's range became inf in a tree's float32 copy, and past
+    1.3e154 inf then NaN when standardised: a model failed with "infinite values" or
+    "Input X contains NaN". The warning names the column, its largest value and a
+    rescaling; a genuinely infinite value is refused as before."""
+    df = pd.read_csv(pmlb_root / "228_elusage" / "228_elusage.tsv.gz", sep="\t")
+    X, y = df.drop(columns="target"), df["target"]
+    huge = X.assign(average_temperature=X["average_temperature"] * 1e306)
+    with pytest.warns(UserWarning, match=(
+            r"X column\(s\) 'average_temperature' \(up to 7\.9e\+307\) hold finite values too "
+            r"large for float32 .* past 1\.3e\+154 for float64 arithmetic .* rescale, e\.g\. "
+            r"X\['average_temperature'\] / 1e307$")):
+        validate(huge, y)
+    with pytest.warns(UserWarning, match=r"\(up to 7\.9e\+39\) .*tree models cast X to it\); "):
+        validate(X.assign(average_temperature=X["average_temperature"] * 1e38), y)
+    with pytest.raises(ValueError, match=r"infinite values in column\(s\) \['month'\]"):
+        validate(huge.assign(month=np.inf), y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        validate(X.astype({"average_temperature": "float32"}) * 1e30, y)

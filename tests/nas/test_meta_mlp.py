@@ -320,6 +320,22 @@ def test_bad_data_gives_clear_errors():
         model.predict(X[:, :3])
 
 
+
+def test_finite_values_too_large_to_standardise_are_named_not_called_infinite(pmlb_root):
+    """Finite values past 1.3e154 overflow to inf when standardised: the fit failed with
+    "X contains infinite values" (warned about by validate too, with numpy's overflow
+    warnings); it names the column, its largest value and a rescaling."""
+    data = LocalSource(pmlb_root).load("228_elusage", "regression")
+    X = data.X.assign(average_temperature=data.X["average_temperature"] * 1e306)
+    for given, column in [(X, "average_temperature"), (X.to_numpy(), "x0")]:
+        with pytest.raises(ValueError, match=(
+                rf"X column\(s\) '{column}' \(up to 7\.9e\+307\) hold finite values .* "
+                rf"rescale, e\.g\. X\['{column}'\] / 1e307")), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            MetaMLPRegressor(**TINY).fit(given, data.y)
+    with pytest.raises(ValueError, match="X contains infinite values"):
+        MetaMLPRegressor(**TINY).fit(X.assign(month=np.inf), data.y)
+
 def test_several_targets_are_refused_saying_what_fits_them():
     """A y of 3 targets (linnerud) got scikit-learn's "y should be a 1d array, got an
     array of shape (20, 3) instead": the regressor says it takes one target column and
