@@ -11,7 +11,8 @@ MAML++), *how query losses of the steps are weighted* (MAML++) and *the outer up
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -279,7 +280,8 @@ class GradientLearner(nn.Module):
                     type(self)._vmapped_losses, **self._compile_options
                 )
             losses = self._compiled_losses or type(self)._vmapped_losses
-            return losses(self, params, tensors, **options)
+            with _recurrent_layers_named(self.module):
+                return losses(self, params, tensors, **options)
         per_task = [
             self._task_losses(params, *(t[i] for t in tensors), **options)
             for i in range(support_x.shape[0])
@@ -352,9 +354,10 @@ class GradientLearner(nn.Module):
             Overrides the learner's number of inner steps.
         vectorize : bool
             ``vmap`` over tasks (default); ``False`` loops over tasks in Python with the
-            same per-task function (less memory, slower). A second-order loss that adapts
-            the weight of a LayerNorm or batch/instance-norm layer always loops: ``vmap``
-            gets its meta-gradient wrong (a torch bug).
+            same per-task function (less memory, slower; and models with recurrent layers,
+            ``nn.GRU`` / ``nn.LSTM`` / ``nn.RNN``, which ``vmap`` cannot run). A
+            second-order loss that adapts the weight of a LayerNorm or batch/instance-norm
+            layer always loops: ``vmap`` gets its meta-gradient wrong (a torch bug).
         """
         _check_batch(support_x, support_y, query_x, query_y, dtype=self._dtype)
         (query,) = self._batch_losses(
@@ -372,11 +375,13 @@ class GradientLearner(nn.Module):
         support_weight: torch.Tensor | None = None,
         loss_fn: str | LossFn | None = None,
         steps: int | None = None,
+        vectorize: bool = True,
     ) -> Params:
         """Adapt to every task of a batch; returns ``{name: [tasks, *param.shape]}``.
 
         Works under ``torch.no_grad()`` (the inner gradients are still computed). For a
-        single task, pass ``x[None]``.
+        single task, pass ``x[None]``. ``vectorize=False`` loops over tasks instead of
+        ``vmap`` (as in :meth:`meta_loss`).
         """
         _check_batch(support_x, support_y, dtype=self._dtype)
         support_weight = example_weights(support_x, support_weight, "support")
@@ -388,12 +393,19 @@ class GradientLearner(nn.Module):
             return self._inner_loop(params, x, y, w, loss, steps, first_order)[-1]
 
         params = dict(self.module.named_parameters())
-        return vmap(task_fn, in_dims=(None, 0, 0, 0), randomness="different")(
-            params, support_x, support_y, support_weight
-        )
+        if not vectorize:
+            adapted = [task_fn(params, x, y, w)
+                       for x, y, w in zip(support_x, support_y, support_weight, strict=True)]
+            return {n: torch.stack([a[n] for a in adapted]) for n in params}
+        with _recurrent_layers_named(self.module):
+            return vmap(task_fn, in_dims=(None, 0, 0, 0), randomness="different")(
+                params, support_x, support_y, support_weight
+            )
 
-    def predict(self, params: Params, x: torch.Tensor) -> torch.Tensor:
-        """Outputs of the adapted models: ``params`` from :meth:`adapt`, ``x`` ``[tasks, n, ...]``."""
+    def predict(self, params: Params, x: torch.Tensor, *, vectorize: bool = True
+                ) -> torch.Tensor:
+        """Outputs of the adapted models: ``params`` from :meth:`adapt`, ``x`` ``[tasks, n, ...]``
+        (``vectorize=False``: a loop over tasks instead of ``vmap``)."""
         n_tasks = next(iter(params.values())).shape[0]
         if not isinstance(x, torch.Tensor) or x.ndim < 3 or x.shape[0] != n_tasks:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
@@ -401,21 +413,27 @@ class GradientLearner(nn.Module):
                              f"got {shape}; one task's data needs a leading task "
                              "dimension (x[None])")
         _check_dtype("x", x, self._dtype)
-        return vmap(self._call, randomness="different")(params, x)
+        if not vectorize:
+            return torch.stack([self._call({n: p[i] for n, p in params.items()}, x[i])
+                                for i in range(n_tasks)])
+        with _recurrent_layers_named(self.module):
+            return vmap(self._call, randomness="different")(params, x)
 
-    def training_step(self, episodes: Episodes) -> tuple[float, float]:
+    def training_step(self, episodes: Episodes, *, vectorize: bool = True
+                      ) -> tuple[float, float]:
         """Accumulate the meta-gradient of one meta-batch into ``.grad``.
 
         Returns the post-adaptation support (inner) and query (outer) losses, after the
         last inner step (for MAML++ too, whose multi-step loss is what is differentiated).
-        The caller zeroes gradients and steps the outer optimiser.
+        The caller zeroes gradients and steps the outer optimiser. ``vectorize`` as in
+        :meth:`meta_loss`.
         """
         _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
                      dtype=self._dtype)
         objective, support, query = self._batch_losses(
             episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
             support_weight=episodes.support_weight, query_weight=episodes.query_weight,
-            loss_fn=None, steps=None, vectorize=True, with_support=True,
+            loss_fn=None, steps=None, vectorize=vectorize, with_support=True,
         )  # fmt: skip
         objective.backward()
         self.iteration += 1
@@ -457,6 +475,24 @@ def _parameter_slots(module: nn.Module) -> dict[str, str]:
             seen.add(slot)
             slots[name] = first.setdefault(id(p), name)
     return slots
+
+
+@contextmanager
+def _recurrent_layers_named(module: nn.Module) -> Iterator[None]:
+    """torch's ``vmap`` cannot run recurrent layers (``nn.GRU`` failed with "output with
+    shape [shots, hidden] doesn't match the broadcast shape [tasks, shots, hidden]"): a
+    RuntimeError under ``vmap`` of a model that has one is a ValueError naming the layers
+    and the loop."""
+    try:
+        yield
+    except RuntimeError as err:
+        recurrent = [name for name, m in module.named_modules() if isinstance(m, nn.RNNBase)]
+        if not recurrent:
+            raise
+        raise ValueError(
+            f"the model's recurrent layer(s) {recurrent} cannot run under vmap over tasks "
+            f"({err}); loop over the tasks instead: vectorize=False in meta_loss, adapt, "
+            "predict and training_step, or MetaTrainer(..., vectorize=False)") from err
 
 
 def _norm_weights(module: nn.Module) -> set[str]:
@@ -752,19 +788,20 @@ class Reptile(GradientLearner):
     ) -> None:
         super().__init__(model, lr=lr, steps=steps, first_order=True, loss_fn=loss_fn)
 
-    def training_step(self, episodes: Episodes) -> tuple[float, float]:
-        """Write the Reptile pseudo-gradient into ``.grad``; returns support and query losses."""
+    def training_step(self, episodes: Episodes, *, vectorize: bool = True
+                      ) -> tuple[float, float]:
+        """Write the Reptile pseudo-gradient into ``.grad``; returns support and query
+        losses. ``vectorize`` as in :meth:`meta_loss`."""
         _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
                      dtype=self._dtype)
         self._check_labels(self._loss, episodes.support_x, episodes.query_y)
         with torch.no_grad():
-            adapted = self.adapt(
-                episodes.support_x, episodes.support_y, support_weight=episodes.support_weight
-            )
+            adapted = self.adapt(episodes.support_x, episodes.support_y,
+                                 support_weight=episodes.support_weight, vectorize=vectorize)
             support_weight = example_weights(episodes.support_x, episodes.support_weight, "support")
             query_weight = example_weights(episodes.query_x, episodes.query_weight, "query")
             losses = [
-                vmap(self._loss)(self.predict(adapted, x), y, w).mean()
+                vmap(self._loss)(self.predict(adapted, x, vectorize=vectorize), y, w).mean()
                 for x, y, w in (
                     (episodes.support_x, episodes.support_y, support_weight),
                     (episodes.query_x, episodes.query_y, query_weight),

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from metaopt._checks import check_int
 from metaopt._model_files import dumps, file_pair, sha256, write_files
 from metaopt._warnings import warn
+from metaopt.meta._gradient import GradientLearner
 from metaopt.meta._losses import check_rate, resolve_device, seeded
 from metaopt.meta.tasks import Episodes
 
@@ -298,6 +299,11 @@ class MetaTrainer:
     progress : bool or str
         Show a tqdm progress bar, named by the learner's class, or by this string
         (e.g. ``"member 2/5"`` when several learners train one after another).
+    vectorize : bool
+        A gradient learner ``vmap``-s over the tasks of a meta-batch (default); ``False``
+        loops over them in Python (less peak memory, slower), which models with
+        recurrent layers (``nn.GRU``, ``nn.LSTM``) need: ``vmap`` cannot run those.
+        Metric learners embed without ``vmap`` either way.
 
     Attributes
     ----------
@@ -324,6 +330,7 @@ class MetaTrainer:
         device: str = "auto",
         seed: int | None = None,
         progress: bool | str = True,
+        vectorize: bool = True,
     ) -> None:
         if not hasattr(learner, "training_step"):
             raise TypeError(f"learner must be a metaopt.meta learner, got {type(learner).__name__}")
@@ -353,6 +360,14 @@ class MetaTrainer:
         self.device = device
         self.seed = seed
         self.progress = progress
+        self.vectorize = vectorize
+
+    def _loop(self) -> dict:
+        """``vectorize=False`` for a gradient learner's calls when asked (metric
+        learners have no ``vmap`` to leave)."""
+        if self.vectorize or not isinstance(self.learner, GradientLearner):
+            return {}
+        return {"vectorize": False}
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         params = [p for p in self.learner.parameters() if p.requires_grad]
@@ -376,8 +391,8 @@ class MetaTrainer:
             }
         with torch.no_grad():
             loss = self.learner.meta_loss(
-                episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y, **kwargs
-            )
+                episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
+                **kwargs, **self._loop())
         self.learner.train(was_training)
         return float(loss)
 
@@ -472,7 +487,7 @@ class MetaTrainer:
         for it in bar:
             optimizer.zero_grad(set_to_none=True)
             episodes = _sample(train_tasks, self.meta_batch_size, "train_tasks").to(self.device_)
-            inner, outer = self.learner.training_step(episodes)
+            inner, outer = self.learner.training_step(episodes, **self._loop())
             if not (math.isfinite(inner) and math.isfinite(outer)):
                 # its meta-gradient is not finite either: one step would make every
                 # parameter NaN, and the run went on to its end on NaN losses

@@ -152,6 +152,24 @@ def test_anil_adapts_only_the_head(batch):
         ANIL(tiny_net(), head=["nope"])
 
 
+@pytest.mark.parametrize("make", [lambda: MetaSGD(tiny_net(), lr=0.1, steps=2),
+                                  lambda: Reptile(tiny_net(), lr=0.1, steps=3)],
+                         ids=["metasgd", "reptile"])
+def test_the_loop_over_tasks_adapts_predicts_and_trains_as_vmap(make, batch):
+    """adapt, predict and training_step had no loop over tasks (MetaTrainer could not
+    train a model vmap cannot run); vectorize=False gives vmap's results."""
+    results = {}
+    for vectorize in (True, False):
+        learner = make()
+        params = learner.adapt(batch.support_x, batch.support_y, vectorize=vectorize)
+        pred = learner.predict(params, batch.query_x, vectorize=vectorize)
+        losses = learner.training_step(batch, vectorize=vectorize)
+        results[vectorize] = (params, pred, losses,
+                              {n: p.grad for n, p in learner.named_parameters()})
+    for vmapped, looped in zip(results[True], results[False], strict=True):
+        torch.testing.assert_close(vmapped, looped)
+
+
 def test_reptile_pseudo_gradient_points_from_adapted_weights_to_init(batch):
     reptile = Reptile(tiny_net(), lr=0.1, steps=3)
     before = {n: p.detach().clone() for n, p in reptile.module.named_parameters()}

@@ -15,6 +15,7 @@ from torch import nn
 from metaopt.meta import (
     MAML,
     ClassificationTasks,
+    Episodes,
     MetaSGD,
     MetaTrainer,
     ProtoNet,
@@ -361,6 +362,54 @@ def test_resume_from_a_bare_checkpoint_says_what_it_lacks(tmp_path):
                           progress=False)
     with pytest.raises(ValueError, match="not written by a MetaTrainer"):
         trainer.fit(SinusoidTasks(seed=0), resume=True)
+
+
+class _GRUNet(nn.Module):
+    """A recurrent regressor: the last hidden state of a GRU, through a linear head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gru, self.head = nn.GRU(1, 8, batch_first=True), nn.Linear(8, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.gru(x)[0][:, -1])
+
+
+class _SineSequences:
+    """Sinusoid tasks, each x read as a sequence of 3 equal steps."""
+
+    def __init__(self, seed: int) -> None:
+        self.tasks = SinusoidTasks(k_shot=5, n_query=5, seed=seed)
+
+    def sample(self, n_tasks: int) -> Episodes:
+        ep = self.tasks.sample(n_tasks)
+        return Episodes(ep.support_x[:, :, None].expand(-1, -1, 3, -1), ep.support_y,
+                        ep.query_x[:, :, None].expand(-1, -1, 3, -1), ep.query_y)
+
+
+def test_a_recurrent_learner_meta_trains_with_the_loop_over_tasks():
+    """MetaTrainer always vmapped over tasks, which cannot run a GRU (torch's "output
+    with shape [5, 8] doesn't match the broadcast shape [4, 5, 8]"): the error now names
+    the layer and vectorize=False, with which it meta-trains."""
+    def trainer(**kwargs) -> MetaTrainer:
+        torch.manual_seed(0)
+        return MetaTrainer(MAML(_GRUNet(), lr=0.05), iterations=30, meta_batch_size=4,
+                           lr=0.01, eval_every=10, valid_tasks_count=8, seed=0,
+                           progress=False, **kwargs)
+
+    with pytest.raises(ValueError, match=r"recurrent layer\(s\) \['gru'\] cannot run under "
+                                         r"vmap.*MetaTrainer\(\.\.\., vectorize=False\)"):
+        trainer().fit(_SineSequences(0))
+    looped = trainer(vectorize=False)
+    before = {n: p.detach().clone() for n, p in looped.learner.named_parameters()}
+    looped.fit(_SineSequences(0), _SineSequences(1))
+    valid = looped.history_["valid_loss"]
+    assert len(valid) == 3 and valid[-1] < 0.9 * valid[0]
+    assert all(not torch.equal(p, before[n]) for n, p in looped.learner.named_parameters())
+    # metric learners never vmap: the option changes nothing for them
+    MetaTrainer(ProtoNet(nn.Sequential(nn.Linear(64, 8))), iterations=2, meta_batch_size=2,
+                vectorize=False, progress=False).fit(
+        ClassificationTasks(*_digits(), n_way=2, seed=0))
 
 
 def _digits():
