@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -218,6 +219,25 @@ def _dataset_record(item, dataset=None, error: str | None = None, mf=None) -> di
             n_classes=None if dataset.classes is None else len(dataset.classes),
         )
     return record
+
+
+def content_hash(dataset) -> str:
+    """A hash of a dataset's values, features and target, whatever its rows' order and
+    its columns' names: the same data stored under two keys hash the same."""
+    rows = pd.util.hash_pandas_object(pd.concat([dataset.X, dataset.y], axis=1), index=False)
+    return hashlib.sha256(np.sort(rows.to_numpy()).tobytes()).hexdigest()[:32]
+
+
+def _warn_same_content(key: str, content: str, known: dict[str, str]) -> None:
+    """Warn when dataset ``key`` holds the data of another key of the store (``known``:
+    key -> content hash): one dataset under two keys counts twice in meta-training and
+    leaks between the folds of its cross-validation."""
+    others = [other for other, value in known.items() if value == content and other != key]
+    if others:
+        warn(f"dataset {key!r} holds the same data as {', '.join(map(repr, others))}, "
+             "stored already under another key: the knowledge base counts that dataset "
+             "twice (twice the weight in meta-training, and a meta-model's cross-validation "
+             "tests on data it trained on); leave one key out of the build (--datasets)")
 
 
 def _metafeatures(dataset, seed: int) -> tuple[dict | None, str | None]:
@@ -493,6 +513,7 @@ def build(
                           "params": dumps(params), "versions": dumps(library_versions())})
     start = time.perf_counter()
     stored_datasets = kb.datasets().set_index("dataset_key")
+    hashes = stored_datasets["content_hash"].dropna().to_dict()
     n_pending = sum(len(jobs) for _, jobs in plans)
     status = "crashed"
     # callers_threads: evaluations on threads (backend="threading") each swap the
@@ -516,6 +537,7 @@ def build(
                         raise ValueError(f"the regression target is constant "
                                          f"({float(dataset.y.iloc[0])}): every configuration "
                                          "would score the same")
+                    content = content_hash(dataset)  # of the data, not the subsample
                     if max_rows is not None:
                         dataset = dataset.subsample(max_rows, random_state=seed)
                 except Exception as exc:  # recorded, reported, retried by the next run
@@ -526,11 +548,14 @@ def build(
                     bar.total -= len(jobs)
                     bar.refresh()
                     continue
+                _warn_same_content(item.key, content, hashes)
+                hashes[item.key] = content
+                record = {"dataset_key": item.key, "status": "ok", "content_hash": content}
                 if not _has_metafeatures(stored_datasets, item.key):
                     mf, mf_error = _metafeatures(dataset, seed)
-                    with guard.writing():
-                        kb.add_dataset(_dataset_record(item, dataset, mf_error, mf) | {
-                            "status": "ok"})
+                    record |= _dataset_record(item, dataset, mf_error, mf) | {"status": "ok"}
+                with guard.writing():  # (a stored row keeps its fields: add_dataset)
+                    kb.add_dataset(record)
                 runner.run_chunk(jobs, dataset.X, dataset.y, _holdout(dataset, test_size, seed))
             status = "finished"
         except KeyboardInterrupt as exc:

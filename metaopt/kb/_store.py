@@ -66,6 +66,8 @@ datasets_table = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),  # ok / failed (to load)
     sa.Column("error", sa.Text),
     sa.Column("updated_at", sa.String(32)),
+    # the data's own hash (build's content_hash), to tell one dataset under two keys
+    sa.Column("content_hash", sa.String(64)),
 )
 
 evaluations_table = sa.Table(
@@ -359,6 +361,7 @@ class KnowledgeBase:
                     )
                 for table in _metadata.sorted_tables:
                     conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
+                _add_missing_columns(conn)
                 conn.execute(
                     self._insert(_meta_table).values(key="schema_version", value=SCHEMA_VERSION)
                     .on_conflict_do_nothing()
@@ -743,6 +746,19 @@ class KnowledgeBase:
                     index_elements=["run_id"]), rows)
         cols = [c for c in EVALUATION_COLUMNS if c in frame.columns]
         return self.add_evaluations(_records(frame[cols]))
+
+
+def _add_missing_columns(conn) -> None:
+    """Add the nullable columns a store made by an earlier metaopt lacks (its rows read
+    them as missing)."""
+    inspector = sa.inspect(conn)
+    for table in _metadata.sorted_tables:
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(
+                    f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
 
 
 def _none_if_na(value: Any) -> Any:

@@ -414,3 +414,38 @@ def test_a_time_limit_does_not_count_a_fresh_workers_imports(pmlb_root):
               {"mode": "ok"}, 0, 2, 0.5, "accuracy")
     record = evaluate(job, ds.X, ds.y)
     assert record["status"] == "ok", record.get("error")
+
+
+def test_a_dataset_already_stored_under_another_key_is_warned_about(pmlb_root, tmp_path):
+    """One dataset under two keys (as pmlb/197_cpu_act and pmlb/573_cpu_act are) entered
+    a knowledge base twice without a word: counted twice in meta-training."""
+    import pandas as pd
+
+    from metaopt.data import get_suite
+
+    root = tmp_path / "tables"
+    root.mkdir()
+    table = pd.read_csv(pmlb_root / "analcatdata_aids" / "analcatdata_aids.tsv.gz", sep="\t")
+    table.to_csv(root / "aids.csv", index=False)
+    # the same data: rows shuffled, features renamed
+    table.sample(frac=1, random_state=0).rename(columns=lambda c: c if c == "target"
+                                                else f"x_{c}").to_csv(root / "copy.csv",
+                                                                      index=False)
+    pd.read_csv(pmlb_root / "haberman" / "haberman.tsv.gz", sep="\t").to_csv(
+        root / "other.csv", index=False)
+    pd.DataFrame({"name": ["aids", "copy", "other"], "task": ["classification"] * 3}).to_csv(
+        root / "manifest.csv", index=False)
+    suite = get_suite("pmlb-classification", root)
+    store = tmp_path / "kb.sqlite"
+    settings = {"spaces": "knn", "n_configs": 1, "backend": "sequential", **FAST}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build(suite.select(names=["aids", "other"]), store, **settings)
+        assert not caught
+        build(suite, store, **settings)  # a later build adds the copy
+    assert [str(w.message)[:60] for w in caught] == [
+        "dataset 'pmlb/copy' holds the same data as 'pmlb/aids', stor"]
+    hashes = KnowledgeBase(store).datasets().set_index("dataset_key")["content_hash"]
+    assert hashes["pmlb/copy"] == hashes["pmlb/aids"] != hashes["pmlb/other"]
+    back = KnowledgeBase.from_parquet(KnowledgeBase(store).to_parquet(tmp_path / "kb.parquet"))
+    assert back.datasets().set_index("dataset_key")["content_hash"].equals(hashes)

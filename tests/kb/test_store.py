@@ -423,3 +423,16 @@ def test_a_run_whose_process_died_reads_as_crashed(tmp_path):
     status = kb.runs().set_index("run_id")["status"].to_dict()
     assert status == {"killed": "crashed", "live": "running", "elsewhere": "running",
                       "older": "running"}
+
+
+def test_a_store_of_an_earlier_metaopt_gains_the_new_dataset_column(tmp_path):
+    """A store made before datasets had a content hash opens, its rows without one."""
+    store = tmp_path / "kb.sqlite"
+    with KnowledgeBase(store) as kb:
+        kb.add_dataset({"dataset_key": "pmlb/iris", "status": "ok"})
+    with sqlite3.connect(store) as conn:
+        conn.execute("ALTER TABLE kb_datasets DROP COLUMN content_hash")
+    with KnowledgeBase(store) as kb:
+        datasets = kb.datasets()
+    assert datasets["content_hash"].isna().all() and list(datasets["dataset_key"]) == [
+        "pmlb/iris"]
