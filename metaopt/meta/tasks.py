@@ -20,6 +20,9 @@ import torch
 from metaopt._checks import check_int, check_label_types
 from metaopt._warnings import warn
 
+__all__ = ["ClassificationTasks", "Episodes", "RegressionTasks", "SinusoidTasks", "pad_tasks",
+           "split_labels"]
+
 
 @dataclass(frozen=True)
 class Episodes:
