@@ -598,7 +598,10 @@ def _centred_unit_target(y: np.ndarray) -> np.ndarray:
 
 
 def _oof_score(model, Z: np.ndarray, y: np.ndarray, folds: list, task: str) -> float:
-    """Score of the pooled out-of-fold predictions (accuracy, or R^2 clipped to [-1, 1])."""
+    """Score of the pooled out-of-fold predictions (accuracy, or R^2 clipped to [-1, 1];
+    0, as for predicting the mean, for a constant target: r2_score calls its fit perfect)."""
+    if task == "regression" and not np.ptp(y):
+        return 0.0
     pred = np.empty_like(y)
     for train, test in folds:
         if task == "classification" and np.unique(y[train]).size == 1:

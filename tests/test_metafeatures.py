@@ -255,6 +255,20 @@ def test_constant_columns():
     _check_well_formed(reg)
 
 
+def test_landmarkers_of_a_constant_regression_target_are_0_not_perfect(pmlb_root):
+    """Every model predicts a constant target exactly, which r2_score scores 1.0: the
+    landmarkers said the data was perfectly predictable. They are 0 (the R^2 of predicting
+    the mean); another target keeps its scores."""
+    df = pd.read_csv(pmlb_root / "228_elusage" / "228_elusage.tsv.gz", sep="\t")
+    X = df.drop(columns="target")
+    landmarkers = ["landmark_1nn", "landmark_stump", "landmark_naive_bayes", "landmark_linear"]
+    for constant in (X, np.ones((len(X), 2))):  # informative columns, or none
+        v = mf.compute(constant, np.full(len(X), 0.1), "regression")
+        _check_well_formed(v)
+        assert (v[landmarkers] == 0.0).all(), v[landmarkers].to_dict()
+    assert mf.compute(X, df["target"], "regression")["landmark_linear"] > 0.5
+
+
 def test_one_row_per_class():
     X = np.arange(8.0).reshape(4, 2)
     v = mf.compute(X, ["a", "b", "c", "d"], "classification")
