@@ -298,6 +298,7 @@ class KillableWorker:
             reused = None
         self._active, self._spare = reused[2:] if reused else (_started(self.processes), None)
         self._running: list[Future] = []
+        self._up: Future | None = None  # of ready(): a call done by the active workers
         return self
 
     def __exit__(self, *exc) -> None:
@@ -336,6 +337,14 @@ class KillableWorker:
                 os.remove(self._path)
         self._objects, self._path = (), None
 
+    def ready(self, seconds: float) -> None:
+        """Wait, at most ``seconds``, until the workers have started (a process start and
+        the import of the model libraries: seconds on a busy machine), so that a call's
+        time counts from then."""
+        if self._up is None:
+            self._up = self._active.submit(int)
+        wait([self._up], timeout=max(seconds, 0.0))
+
     def call(self, fn: Callable[..., Any], *args: Any, seconds: float) -> Any:
         """``fn(*args)`` in a worker; :class:`TrialTimeout` after ``seconds``."""
         return self.map(fn, [args], seconds=seconds)[0]
@@ -371,6 +380,6 @@ class KillableWorker:
 
     def _replace_active(self) -> None:
         _stop(self._active)
-        self._running = []
+        self._running, self._up = [], None
         self._active, self._spare = self._spare or _started(self.processes), _started(
             self.processes)
