@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 import numbers
@@ -29,7 +30,7 @@ from metaopt._checks import check_int, check_n_jobs, check_time_limit, repeated
 from metaopt._isolated import callers_threads
 from metaopt._version import __version__
 from metaopt._warnings import warn
-from metaopt.benchmark._samplers import get_sampler_factory, quiet_optuna
+from metaopt.benchmark._samplers import get_sampler_factory, list_samplers, quiet_optuna
 from metaopt.kb._build import _backend_context
 from metaopt.kb._design import config_id
 from metaopt.kb._evaluate import DEFAULT_SCORING, Job, _single_threaded, _splitter, evaluate
@@ -286,7 +287,10 @@ def _check_methods(methods: str | Sequence[str]) -> list[str]:
             try:
                 get_sampler_factory(name)
             except ValueError as exc:  # its list of samplers lacks the special methods
-                raise ValueError(f"{exc} (and the methods {list(SPECIAL_METHODS)})") from None
+                known = [*list_samplers(), *SPECIAL_METHODS]
+                close = difflib.get_close_matches(name.lower(), known, n=1)  # 'TPE', 'tpee'
+                raise ValueError(f"{exc} (and the methods {list(SPECIAL_METHODS)})"
+                                 + (f"; did you mean {close[0]!r}?" if close else "")) from None
     return methods
 
 

@@ -82,6 +82,10 @@ def test_bad_input(pmlb_suite, tmp_path):
     # the list of accepted names left out 'default' and 'flaml', which run accepts
     with pytest.raises(ValueError, match=r"unknown optimizer 'nope'.*'default', 'flaml'"):
         run(pmlb_suite, tmp_path, **{**SMALL, "methods": ["nope"]})
+    # a misspelt or capitalised method named no close one
+    for typo, meant in (("tpee", "tpe"), ("TPE", "tpe"), ("defualt", "default")):
+        with pytest.raises(ValueError, match=f"did you mean '{meant}'"):
+            run(pmlb_suite, tmp_path, **{**SMALL, "methods": f"random,{typo}"})
     with pytest.raises(ValueError, match="exactly one"):
         run(pmlb_suite, tmp_path, **{**SMALL, "budget_seconds": 3.0})
     with pytest.raises(ValueError, match="unknown search space"):
