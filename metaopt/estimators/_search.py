@@ -289,12 +289,28 @@ def _fail_dead_trials(study: optuna.Study) -> None:
             pass  # another process failed it first (and retried it)
 
 
+_LOCKS = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
+
+
+def _fresh_locks(sampler: optuna.samplers.BaseSampler, memo: dict[int, Any]) -> dict[int, Any]:
+    """``memo`` for ``copy.deepcopy`` giving the copy a new lock for each thread lock of
+    ``sampler`` and of the samplers it holds (Optuna's ``NSGAIISampler`` and
+    ``NSGAIIISampler`` hold one, as a ``MetaSampler``'s fallback too; a lock cannot be
+    copied)."""
+    for value in getattr(sampler, "__dict__", {}).values():
+        if type(value) in _LOCKS:
+            memo[id(value)] = _LOCKS[type(value)]()
+        elif isinstance(value, optuna.samplers.BaseSampler):
+            _fresh_locks(value, memo)
+    return memo
+
+
 def _copy_of(sampler: optuna.samplers.BaseSampler) -> optuna.samplers.BaseSampler:
-    """A deep copy of ``sampler``, where each fit starts (so two fits search alike); a
-    ValueError saying so when it cannot be copied (Optuna's ``NSGAIISampler`` holds a
-    thread lock: pickle's "cannot pickle '_thread.lock' object" named neither)."""
+    """A deep copy of ``sampler`` (with locks of its own), where each fit starts (so two
+    fits search alike); a ValueError saying so when it cannot be copied (pickle's "cannot
+    pickle '_io.TextIOWrapper' object" named neither)."""
     try:
-        return copy.deepcopy(sampler)
+        return copy.deepcopy(sampler, _fresh_locks(sampler, {}))
     except Exception as exc:  # TypeError, PicklingError: what copying an object raises
         raise ValueError(f"sampler={type(sampler).__name__} cannot be copied ({exc}), and "
                          "each fit starts from a copy of it, so that fits with the same "

@@ -36,6 +36,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from metaopt import MetaOptClassifier, MetaOptRegressor
 from metaopt.data import LocalSource
 from metaopt.nas import MetaMLPClassifier
+from metaopt.samplers import MetaSampler
 from metaopt.spaces import make_preprocessor
 
 COMPLETE, FAIL, PRUNED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL,
@@ -165,11 +166,11 @@ def test_a_sampler_that_raises_stops_the_search_with_its_error(wine):
         model.fit(wine.X, wine.y)
 
 
-def test_a_sampler_that_is_no_sampler_or_cannot_be_copied_is_named(wine):
+def test_a_sampler_that_is_no_sampler_or_cannot_be_copied_is_named(wine, tmp_path):
     """``sampler="tpe"`` or the class ``TPESampler`` failed mid-fit with Optuna's
     "'str' object has no attribute 'before_trial'" / "before_trial() missing 1 required
-    positional argument"; ``NSGAIISampler()``, which holds a thread lock, with
-    "cannot pickle '_thread.lock' object" from the copy each fit starts from."""
+    positional argument"; a sampler holding an open file, with "cannot pickle
+    '_io.TextIOWrapper' object" from the copy each fit starts from."""
     import optuna
 
     for sampler, what in [("tpe", "got str 'tpe'"), (optuna.samplers.TPESampler,
@@ -178,10 +179,40 @@ def test_a_sampler_that_is_no_sampler_or_cannot_be_copied_is_named(wine):
                                             f"e.g. .*; {what}"):
             MetaOptClassifier(n_trials=1, spaces="linear", cv=2, sampler=sampler).fit(
                 wine.X, wine.y)
-    with pytest.raises(ValueError, match=r"sampler=NSGAIISampler cannot be copied \(cannot "
-                                         r"pickle '_thread.lock' object\), and each fit"):
-        MetaOptClassifier(n_trials=1, spaces="linear", cv=2,
-                          sampler=optuna.samplers.NSGAIISampler(seed=0)).fit(wine.X, wine.y)
+
+    class Logged(optuna.samplers.RandomSampler):
+        def __init__(self, log):
+            super().__init__(seed=0)
+            self.log = log
+
+    with open(tmp_path / "log", "w") as log, pytest.raises(
+            ValueError, match=r"sampler=Logged cannot be copied \(cannot pickle "
+                              r"'_io.TextIOWrapper' object\), and each fit"):
+        MetaOptClassifier(n_trials=1, spaces="linear", cv=2, sampler=Logged(log)).fit(
+            wine.X, wine.y)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: optuna.samplers.GPSampler(seed=0),
+    lambda: optuna.samplers.CmaEsSampler(seed=0),
+    lambda: optuna.samplers.QMCSampler(seed=0),
+    lambda: optuna.samplers.NSGAIISampler(seed=0),
+    lambda: optuna.samplers.NSGAIIISampler(seed=0),
+    lambda: MetaSampler(space="linear", fallback=optuna.samplers.NSGAIISampler(seed=0)),
+], ids=["gp", "cmaes", "qmc", "nsga2", "nsga3", "meta-nsga2"])
+def test_optuna_samplers_search(make, wine):
+    """Optuna's samplers as ``sampler=``: NSGAIISampler and NSGAIIISampler, which hold a
+    thread lock (also as a MetaSampler's fallback), were refused ("cannot be copied
+    (cannot pickle '_thread.lock' object)"); each fit's copy now gets a lock of its own,
+    and two fits with one sampler search alike."""
+    with warnings.catch_warnings():  # GPSampler and QMCSampler are experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = make()
+    model = MetaOptClassifier(n_trials=2, spaces="linear", cv=2, random_state=0,
+                              sampler=sampler)
+    runs = [[t.params for t in model.fit(wine.X, wine.y).study_.trials] for _ in range(2)]
+    assert len(runs[0]) == 2 and runs[0] == runs[1]
+    assert type(model.study_.sampler) is type(sampler) and model.study_.sampler is not sampler
 
 
 def test_a_meta_sampler_of_your_own_serves_the_estimators_task(pmlb_root):
@@ -189,7 +220,6 @@ def test_a_meta_sampler_of_your_own_serves_the_estimators_task(pmlb_root):
     its meta-model's task, so the classification model (C picks, accuracies) ran the
     regression search; a classification meta_model in it was not refused either."""
     from metaopt.ranker import load_meta_model
-    from metaopt.samplers import MetaSampler
 
     df = pd.read_csv(pmlb_root / "228_elusage" / "228_elusage.tsv.gz", sep="\t")
     X, y = df.drop(columns="target"), df["target"]
@@ -209,8 +239,6 @@ def test_a_meta_sampler_of_your_own_serves_the_estimators_task(pmlb_root):
 def test_summary_of_a_meta_sampler_of_your_own_lists_its_warm_start(wine):
     """``sampler=MetaSampler(...)``: summary() listed its portfolio picks as the warm
     start, then "none (a sampler of your own)" under them."""
-    from metaopt.samplers import MetaSampler
-
     model = MetaOptClassifier(n_trials=3, spaces=["linear", "knn"], cv=3, random_state=0,
                               sampler=MetaSampler(space="linear+knn", seed=0))
     text = model.fit(wine.X, wine.y).summary()
