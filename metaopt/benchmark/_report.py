@@ -207,17 +207,37 @@ def _cd_diagram(final_regret: pd.DataFrame, path: Path) -> str:
             "mean final regret; methods joined by a bar are not significantly different.")
 
 
-def _unfinished(frame: pd.DataFrame, settings: dict) -> str:
+def _missing(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
+    """The (dataset_key, method, seed, fold) of the run's jobs without results yet."""
+    datasets = sorted(set(settings.get("unseen", {})) - set(settings.get("excluded", [])))
+    expected = pd.MultiIndex.from_product(
+        [datasets, settings["methods"], range(settings["seeds"]), range(settings["folds"])],
+        names=["dataset_key", "method", "seed", "fold"])
+    return expected.difference(pd.MultiIndex.from_frame(frame[list(expected.names)]),
+                               sort=False).to_frame(index=False)
+
+
+def _unfinished(missing: pd.DataFrame, settings: dict) -> str:
     """A sentence on the jobs of the run not finished yet (empty when there are none)."""
+    if missing.empty:
+        return ""
     datasets = set(settings.get("unseen", {})) - set(settings.get("excluded", []))
     expected = len(datasets) * len(settings["methods"]) * settings["seeds"] * settings["folds"]
-    missing = expected - frame["job"].nunique()
-    if missing <= 0:
-        return ""
-    return (f" **{missing} of the run's {expected} jobs (datasets x methods x seeds x folds) "
-            "have no results**: an interrupted run, or a method or seed added to part of it; "
-            "`benchmark run` with every method and seed finishes them. Until then the methods "
-            "are not compared on the same jobs.")
+    return (f" **{len(missing)} of the run's {expected} jobs (datasets x methods x seeds x "
+            "folds) have no results** (listed under Unfinished jobs): an interrupted run, or "
+            "a method or seed added to part of it; `benchmark run` with every method and seed "
+            "finishes them. Until then the methods are not compared on the same jobs.")
+
+
+def _unfinished_list(missing: pd.DataFrame) -> list[str]:
+    """Markdown lines naming, per dataset, the method, seed and folds of each job
+    without results."""
+    lines = []
+    for dataset, jobs in missing.groupby("dataset_key", sort=False):
+        runs = [f"{method} seed {seed} fold{'s' * (len(f) > 1)} {', '.join(map(str, f['fold']))}"
+                for (method, seed), f in jobs.groupby(["method", "seed"], sort=False)]
+        lines.append(f"- {dataset}: {'; '.join(runs)}")
+    return lines
 
 
 def _jobs_by(values: pd.Series, jobs: pd.Series) -> str:
@@ -264,6 +284,7 @@ def report(out: str | os.PathLike) -> Path:
     n_stale = frame.loc[stale, "job"].nunique()
     frame = frame[~stale]
     curve = curves(frame, settings)
+    missing = _missing(frame, settings)
     # a method whose every job failed has no curve (its jobs are listed as failed)
     methods = [m for m in settings["methods"] if m in set(curve["method"])]
     # in the run's order, as the paired differences list the other methods
@@ -287,7 +308,7 @@ def report(out: str | os.PathLike) -> Path:
         f"job; {settings['folds']} outer folds, {settings['cv_folds']}-fold inner CV, "
         f"spaces: {settings['spaces']}; methods: {', '.join(methods)}; "
         f"{frame['dataset_key'].nunique()} datasets, {frame['job'].nunique()} jobs."
-        + _unfinished(frame, settings), "",
+        + _unfinished(missing, settings), "",
         _provenance(frame, settings["methods"]), "",
         "Regret: incumbent's outer-test score, min-max normalized per (dataset, fold) over all "
         "methods (0 = best seen, 1 = worst); ranks among methods per (dataset, fold, seed, "
@@ -317,6 +338,10 @@ def report(out: str | os.PathLike) -> Path:
         lines.append(f"Excluded as training data: {', '.join(settings['excluded'])}"
                      + (f" (their {n_stale} job(s) from an earlier run are left out of "
                         "the tables)." if n_stale else "."))
+    if len(missing):
+        lines += ["", "## Unfinished jobs", "",
+                  "Jobs of the run without results, per dataset (method, seed, outer folds):",
+                  "", *_unfinished_list(missing)]
     if len(failed):
         lines += ["", "## Failed jobs", ""]
         lines += [f"- {r.job}: {r.error}" for r in failed.itertuples()]

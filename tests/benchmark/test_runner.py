@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -71,9 +72,15 @@ def test_interrupt_then_resume_matches_and_skips_finished(pmlb_suite, tmp_path, 
         assert (tmp_path / "twice" / name).stat().st_size > 1000
     assert "have no results" not in text
     # a report of an interrupted run said nothing of the jobs it lacks
-    next((tmp_path / "twice" / "jobs").glob("*.jsonl")).unlink()
+    gone = next((tmp_path / "twice" / "jobs").glob("*.jsonl"))
+    job = json.loads(gone.read_text().splitlines()[0])
+    gone.unlink()
     text = report(tmp_path / "twice").read_text()
     assert "**1 of the run's 12 jobs (datasets x methods x seeds x folds) have no results**" in text
+    # ... nor which: the report names the dataset, method, seed and fold
+    assert text.endswith(f"## Unfinished jobs\n\nJobs of the run without results, per dataset "
+                         f"(method, seed, outer folds):\n\n- {job['dataset_key']}: "
+                         f"{job['method']} seed {job['seed']} fold {job['fold']}\n")
 
 
 def test_bad_input(pmlb_suite, tmp_path):
