@@ -121,6 +121,30 @@ def _offered(trial: FrozenTrial, own: dict[str, BaseDistribution]) -> tuple[str,
     return tuple(claim) if ran else ()
 
 
+def _branches(trial: FrozenTrial) -> dict[str, tuple[tuple[tuple[str, Any], ...],
+                                                    BaseDistribution]]:
+    """Each distribution a trial asked for, with its branch: the choices it had taken
+    before asking for it (what a define-by-run objective's range for it can depend on,
+    numbers aside)."""
+    branches, before = {}, ()
+    for name, dist in trial.distributions.items():
+        branches[name] = (before, dist)
+        if isinstance(dist, CategoricalDistribution):
+            before += ((name, trial.params[name]),)
+    return branches
+
+
+def _fits(by_branch: dict[tuple, BaseDistribution | None], params: dict[str, Any],
+          value: Any) -> list[Any] | None:
+    """``value`` as the distributions asked for in the branch of ``params`` take it (those
+    asked in any branch when no branch agrees with ``params``), where it is inside them;
+    None when they share no value with the space's (None): the fallback's to choose."""
+    dists = [d for branch, d in by_branch.items()
+             if all(params.get(n, v) == v for n, v in branch)] or list(by_branch.values())
+    fits = [f for d in dists if d is not None and (f := _fitted(d, value)) is not _OUTSIDE]
+    return fits if fits or None not in dists else None
+
+
 def _overridden(trial: FrozenTrial, served: set[str]) -> tuple[str, ...]:
     """The parameters a trial ran with another value than its claim's, though the claim's
     fitted the distribution asked for, without this sampler serving them (``served``): a
@@ -378,10 +402,9 @@ class MetaSampler(BaseSampler):
         self._priority: list[dict[str, Any]] = []
         self._families: list[str] | None = None  # read from a "space" parameter
         self._finished: dict[int, tuple[str, Any] | None] = {}  # trial id -> observation
-        # trial id -> (distributions asked for, parameters claimed, parameters set by
-        # another sampler) of a finished trial
-        self._asked: dict[int, tuple[dict[str, BaseDistribution], tuple[str, ...],
-                                     tuple[str, ...]]] = {}
+        # trial id -> (distributions asked for, with their branches (_branches),
+        # parameters claimed, parameters set by another sampler) of a finished trial
+        self._asked: dict[int, tuple[dict[str, tuple], tuple[str, ...], tuple[str, ...]]] = {}
         self._handed_off: set[int] = set()  # ids of trials given whole to the fallback
         self._run_here: set[int] = set()  # ids of trials this sampler started
         self._served: dict[int, set[str]] = {}  # trial id -> parameters served from its claim
@@ -786,40 +809,42 @@ class MetaSampler(BaseSampler):
     def _allowed(self, study: Study, taken: list[dict[str, Any]]):
         """What the study's trials say a new configuration must be, as a
         predicate (None: anything): inside the distributions the objective asks for
-        where they are narrower than the meta-model's space, and not the same, on the
+        where they are narrower than the meta-model's space (in its branch, when they
+        depend on choices asked before them), and not the same, on the
         parameters it asks for and rounded to their steps, as one of ``taken`` (a
         parameter it was offered but never asked for, it sets itself, and one a wrapping
         sampler fixed, that sampler sets: configurations differing only there are one)."""
         space = self._model.sampling_space or self._model.space
         own = {p.name: p.distribution for p in space.params}
-        asked: dict[str, BaseDistribution] = {}
+        asked: dict[str, dict[tuple, BaseDistribution]] = {}  # name -> branch -> asked
         offered: set[str] = set()
         fixed: set[str] = set()
         for t in study.get_trials(deepcopy=False):
             if not t.state.is_finished():  # running (asked in a batch, another worker's)
-                asked.update(t.distributions)
-                continue
-            if t._trial_id not in self._asked:  # a finished trial never changes
-                # (a trial another process sampled for: not known to be overridden)
-                served = self._served.pop(t._trial_id, None)
-                overridden = () if served is None else _overridden(t, served)
-                self._asked[t._trial_id] = (t.distributions, _offered(t, own), overridden)
-            distributions, claimed, overridden = self._asked[t._trial_id]
-            asked.update(distributions)
+                branches, claimed, overridden = _branches(t), (), ()
+            else:
+                if t._trial_id not in self._asked:  # a finished trial never changes
+                    # (a trial another process sampled for: not known to be overridden)
+                    served = self._served.pop(t._trial_id, None)
+                    overridden = () if served is None else _overridden(t, served)
+                    self._asked[t._trial_id] = (_branches(t), _offered(t, own), overridden)
+                branches, claimed, overridden = self._asked[t._trial_id]
+            for name, (branch, dist) in branches.items():
+                asked.setdefault(name, {})[branch] = dist
             offered.update(claimed)
             fixed.update(overridden)
-        narrowed = {n: d for n, d in asked.items() if n in own and d != own[n]}
-        # a range or choices sharing no value with the space's: the fallback's to choose
-        foreign = {n for n, d in narrowed.items() if not _overlaps(d, own[n])}
-        narrowed = {n: d for n, d in narrowed.items() if n not in foreign}
+        # a range or choices sharing no value with the space's (None): the fallback's
+        narrowed = {n: {b: d if _overlaps(d, own[n]) else None for b, d in by_branch.items()}
+                    for n, by_branch in asked.items()
+                    if n in own and any(d != own[n] for d in by_branch.values())}
         for name, value in self._pinned(study).items():
             if name in own and isinstance(own[name], CategoricalDistribution) \
                     and _contains(own[name], value):  # its conditional parameters follow
-                narrowed[name] = CategoricalDistribution([value])
+                narrowed[name] = {(): CategoricalDistribution([value])}
                 fixed.discard(name)
             else:  # a number: configurations differing only there run as one
                 fixed.add(name)
-        unused = (offered - set(asked)) | foreign | fixed
+        unused = (offered - set(asked)) | fixed
         if not narrowed and not unused:
             return None
 
@@ -831,12 +856,14 @@ class MetaSampler(BaseSampler):
             for name, value in params.items():
                 if name in unused:
                     continue
-                fitted = _fitted(narrowed[name], value) if name in narrowed else value
-                if fitted is _OUTSIDE:
+                fits = _fits(narrowed[name], params, value) if name in narrowed else [value]
+                if fits is None:  # the fallback's in this branch
+                    continue
+                if not fits:
                     if inside:
                         return None
-                    fitted = value
-                taken_as[name] = fitted
+                    fits = [value]
+                taken_as[name] = fits[0]
             return config_key(taken_as)
 
         copies = {used(p, inside=False) for p in taken}

@@ -1445,3 +1445,29 @@ def test_a_brute_force_fallback_samples_what_is_asked_after_the_models_parameter
     assert any(t.params["scaler"] == "quantile" for t in study.trials)
     assert all(t.system_attrs["metaopt:source"].startswith(("portfolio", "ranker", "random"))
                for t in study.trials)
+
+
+def test_a_range_that_depends_on_a_branch_is_read_per_branch():
+    """``n_neighbors`` from 1 to 8 with uniform weights, from 16 to 64 with distance ones
+    (the same name, another distribution per branch): the sampler read the range last
+    asked for as the objective's, so it claimed uniform configurations with 26 or 56
+    neighbours and distance ones with 3 or 4, which the fallback replaced at random (5 of
+    20 trials mixed). The first trial of each branch shows the sampler its range."""
+    ranges = {"uniform": (1, 8), "distance": (16, 64)}
+
+    def objective(trial: optuna.Trial) -> float:
+        weights = trial.suggest_categorical("weights", list(ranges))
+        k = trial.suggest_int("n_neighbors", *ranges[weights], log=True)
+        p = trial.suggest_categorical("p", [1, 2])
+        return -abs(np.log(k / (4 if weights == "uniform" else 30))) + p
+
+    sampler = MetaSampler(space="knn", task="classification", n_warmup=2, seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(objective, n_trials=20)
+    seen = set()
+    for t in study.trials:
+        claim = json.loads(t.system_attrs["metaopt:config"])
+        if t.params["weights"] in seen:
+            assert all(t.params[name] == claim[name] for name in t.params), (t.params, claim)
+        seen.add(t.params["weights"])
+    assert seen == set(ranges)
