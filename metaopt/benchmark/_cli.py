@@ -92,6 +92,9 @@ def register(subparsers) -> None:
     q.add_argument("--max-rows", type=int, help="subsample larger datasets (seeded)")
     q.add_argument("--time-limit", type=float, default=300.0,
                    help="seconds per trial (default 300)")
+    q.add_argument("--datasets",
+                   help="only these datasets of the suite: comma-separated names or keys, or "
+                        "@FILE with one per line (before --limit)")
     q.add_argument("--limit", type=int,
                    help="only the LIMIT smallest datasets of the suite (rows x columns, where "
                         "known; suite order otherwise): a quick run")
@@ -220,6 +223,7 @@ def _cmd_run(args) -> int:
     from metaopt.benchmark._runner import _is_training, _training_set, read_settings, run
     from metaopt.data import get_suite
     from metaopt.data.suites import _LOCAL_SUITES, _check_suite_arguments
+    from metaopt.kb._cli import _dataset_names
 
     # --cache-dir or --download with a local suite, --root with an OpenML one: refused
     # before any work
@@ -233,6 +237,8 @@ def _cmd_run(args) -> int:
                          f"of suite {args.suite!r}: give a PMLB-style directory (a folder "
                          "NAME/ with NAME.tsv.gz per dataset, or a manifest.csv with columns "
                          "name, task)")
+    if args.datasets is not None:  # unknown names are refused, with the close ones
+        suite = suite.select(names=_dataset_names(args.datasets))
     if args.exclude_training_data and args.limit is not None:
         # --limit counts the datasets left once the training data is excluded
         training = _training_set(args.training_datasets)

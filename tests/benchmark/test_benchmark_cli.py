@@ -328,3 +328,22 @@ def test_a_root_without_datasets_is_named(tmp_path, capsys):
             "'pmlb-classification': give a PMLB-style directory (a folder NAME/ with "
             "NAME.tsv.gz per dataset, or a manifest.csv with columns name, task)") in err
     assert not out.exists()
+
+
+def test_run_takes_named_datasets(pmlb_root, tmp_path, capsys):
+    """`benchmark run` had no --datasets (build-kb has it): only the --limit smallest
+    datasets of a suite could be chosen."""
+    from metaopt.benchmark import load_results
+
+    out = tmp_path / "out"
+    args = ["benchmark", "run", "--suite", "pmlb-classification", "--root", str(pmlb_root),
+            "--methods", "default", "--budget-trials", "1", "--folds", "2", "--cv-folds", "2",
+            "--n-jobs", "1", "--out", str(out), "--no-progress"]
+    assert main([*args, "--datasets", "lupus,irsh"]) == 2
+    assert ("names not in suite 'pmlb-classification': ['irsh'] ('irsh': did you mean "
+            "'irish'?)") in capsys.readouterr().err
+    assert not out.exists()
+    listed = tmp_path / "names.txt"
+    listed.write_text("lupus\npmlb/analcatdata_aids\n")
+    assert main([*args, "--datasets", f"@{listed}", "--limit", "1"]) == 0
+    assert set(load_results(out)["dataset_key"]) == {"pmlb/analcatdata_aids"}  # the smaller
