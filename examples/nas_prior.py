@@ -5,10 +5,11 @@
 
 Prints the 5 architectures the shipped prior finds most likely for this dataset's
 meta-features, then searches ``--trials`` MLP architectures by 3-fold CV on 70 % of the
-data (5 from the prior, then MetaSampler's ranker adapted to them, Hyperband pruning on
-epochs): one row per trial with where it came from, the epochs it trained and its CV
-accuracy (for a pruned trial: at the epoch it was stopped). Ends with the epochs the
-pruning saved and the accuracy of the refitted best architecture on the held-out 30 %.
+data (5 drawn from the prior, then MetaSampler's ranker adapted to them, Hyperband
+pruning on epochs) and prints the search's summary: the best trial, then one row per
+trial with its epochs, its CV accuracy (for a pruned trial: at the epoch it was stopped)
+and where it came from. Ends with the epochs the pruning saved and the accuracy of the
+refitted best architecture on the held-out 30 %.
 
 Data: the pmlb copy in ``$METAOPT_SHARED_DATA/pmlb`` (by default ``../shared/data/pmlb``
 beside the repository), one ``<name>/<name>.tsv.gz`` per dataset, as in PMLB's
@@ -52,24 +53,17 @@ def main() -> None:
 
     prior = ArchitecturePrior.default()
     meta_features = compute(X_train, y_train, "classification")
-    print("Most likely architectures for this dataset:")
+    print("Most likely architectures for this dataset (the search's first 5 trials are "
+          "draws from this distribution):")
     likely = prior.describe(meta_features, n=5)[["probability", "log_ratio", "architecture"]]
     print(likely.to_string(index=False, float_format="{:.3f}".format, max_colwidth=100))
 
     model = MetaMLPClassifier(n_trials=args.trials, cv=3, max_epochs=args.epochs,
                               random_state=0)
     model.fit(X_train, y_train)
-    # where each architecture came from: the prior, MetaSampler's adapted ranker, or a
-    # random candidate (the start of its reason: the part before ":" or "(")
-    print(f"\n{'trial':>5}  {'state':8}  {'epochs':>6}  {'cv accuracy':>11}  source")
-    for t in model.study_.trials:
-        source = t.user_attrs.get("source") or t.system_attrs.get("metaopt:source", "")
-        score = "-" if t.value is None else f"{t.value:.3f}"  # None: the trial failed
-        print(f"{t.number:>5}  {t.state.name:8}  {t.user_attrs.get('epochs', 0):>6}  "
-              f"{score:>11}  {source.split(':')[0].split(' (')[0]}")
-    print(f"best cv accuracy {model.best_score_:.3f} with {model.best_params_}")
-    print(f"epochs trained in the search: {model.n_epochs_searched_} "
-          f"({args.trials} full trainings on 3 folds would be {args.trials * 3 * args.epochs})")
+    print(f"\n{model.summary()}")
+    print(f"pruning: {model.n_epochs_searched_} epochs trained, against "
+          f"{args.trials * 3 * args.epochs} for {args.trials} full trainings on 3 folds")
     print(f"test accuracy {model.score(X_test, y_test):.3f}")
 
 

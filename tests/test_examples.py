@@ -91,6 +91,8 @@ def test_estimator_examples(tmp_path, shared_data, name, args, expected):
     if name == "estimators.py":  # the plot lands where the docstring says: the working dir
         assert (tmp_path / "metaopt_history.png").stat().st_size > 0
         assert "plot written to metaopt_history.png" in out
+    else:  # the estimator's summary, one row per trial
+        assert "MetaMLPClassifier: 3 trial(s)" in out and "trials: state, epochs" in out
 
 
 @pytest.mark.parametrize("name", ["estimators.py", "nas_prior.py", "warm_start.py",
