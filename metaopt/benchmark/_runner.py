@@ -14,7 +14,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Sequence
-from contextlib import suppress
+from contextlib import closing, suppress
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -548,12 +548,17 @@ def run(
         # meta-model loaded), losing nothing, and warns of "a memory leak"
         warnings.filterwarnings("ignore", "A worker stopped while some jobs were given",
                                 UserWarning)
+        # on Ctrl-C, joblib warns of the jobs in flight it cancels, which the caller counts
+        warnings.filterwarnings("ignore", ".* (cancelled|not used)\\. You could benefit",
+                                UserWarning)
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered",
                             batch_size=1 if backend == "dask" else "auto")
-        for name, rows in parallel(delayed(_named)(j, settings) for j in pending):
-            _write_atomic(out / "jobs" / f"{name}.jsonl",
-                          "".join(json.dumps(r, default=str) + "\n" for r in rows))
-            bar.update()
+        # closed here, within the filter, not when the interrupt's traceback is collected
+        with closing(parallel(delayed(_named)(j, settings) for j in pending)) as results:
+            for name, rows in results:
+                _write_atomic(out / "jobs" / f"{name}.jsonl",
+                              "".join(json.dumps(r, default=str) + "\n" for r in rows))
+                bar.update()
     frame = load_results(out)
     frame.attrs["jobs_run"] = len(pending)
     return frame

@@ -83,6 +83,29 @@ def test_interrupt_then_resume_matches_and_skips_finished(pmlb_suite, tmp_path, 
                          f"{job['method']} seed {job['seed']} fold {job['fold']}\n")
 
 
+def test_an_interrupt_leaves_no_joblib_warning(pmlb_suite, tmp_path, monkeypatch):
+    """Ctrl-C while jobs ran in parallel printed joblib's "UserWarning: 4 tasks which were
+    still being processed by the workers have been cancelled. You could benefit from
+    adjusting the input task iterator..." after the run's own message."""
+    import gc
+    import warnings
+
+    original = _runner._write_atomic
+
+    def interrupted(path, text):
+        if path.parent.name == "jobs":
+            raise KeyboardInterrupt
+        original(path, text)
+
+    monkeypatch.setattr(_runner, "_write_atomic", interrupted)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(KeyboardInterrupt):
+            run(pmlb_suite, tmp_path, **{**SMALL, "n_jobs": 2})
+        gc.collect()  # the run's generator of results, when nothing closed it
+    assert not [str(w.message) for w in caught if "joblib" in w.filename], caught
+
+
 def test_bad_input(pmlb_suite, tmp_path):
     from metaopt.data import get_suite
 
