@@ -158,7 +158,8 @@ def main() -> None:
     print(f"\nProtoNet reloaded from {out / 'ProtoNet' / 'best'}.json (iteration "
           f"{record['iteration']}): {correct} of {episode.query_y.numel()} queries of a new "
           f"episode right")
-    print(f"wrote {out / 'few_shot.png'}")
+    print(f"wrote {out / 'few_shot.png'} and the checkpoints (best and last) in "
+          + ", ".join(str(out / name) for name in learners()))
 
 
 if __name__ == "__main__":

@@ -85,7 +85,8 @@ def main() -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(out / "adaptation.png", dpi=110)
-    print(f"\nwrote {out / 'history.png'} and {out / 'adaptation.png'}")
+    print(f"\nwrote {out / 'history.png'}, {out / 'adaptation.png'} and the checkpoints "
+          f"(best and last) in {out / 'MAML'} and {out / 'Meta-SGD'}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ def test_meta_learning(tmp_path):
     assert "learned inner learning rates" in out and "4.bias" in out
     assert (tmp_path / "history.png").stat().st_size > 0
     assert (tmp_path / "adaptation.png").stat().st_size > 0
+    assert f"checkpoints (best and last) in {tmp_path / 'MAML'} and {tmp_path / 'Meta-SGD'}" in out
 
 
 def test_few_shot(tmp_path):
@@ -45,6 +46,7 @@ def test_few_shot(tmp_path):
         assert f"  {name}" in out and (tmp_path / name / "best.json").is_file()
     assert "ProtoNet reloaded from" in out and "queries of a new episode right" in out
     assert (tmp_path / "few_shot.png").stat().st_size > 0
+    assert f"checkpoints (best and last) in {tmp_path / 'ProtoNet'}, " in out
 
 
 def test_warm_start(shared_data):
