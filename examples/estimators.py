@@ -5,7 +5,8 @@
     python examples/estimators.py --task regression     # 560_bodyfat, R^2
 
 Searches model families and their hyperparameters (meta-learned warm start, then
-MetaSampler) by 3-fold CV on 70 % of the data, with a progress bar, and refits the best.
+MetaSampler) by 3-fold CV on 70 % of the data, with a progress bar, and refits the best
+(MetaOptRegressor, by default: an ensemble selected from the trials, named in the summary).
 Prints the one-screen summary (the warm-start picks, the best score per model family)
 and the accuracy on the held-out 30 % (R^2 for regression), and writes the search plot
 (CV score per trial, coloured by model family, with the best so far) to ``--out``:
