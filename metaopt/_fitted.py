@@ -11,7 +11,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from metaopt.data._dataset import with_string_names
 
 # Sparse input is densified up to this many cells (the models' preprocessing is dense).
 MAX_DENSE_CELLS = 50_000_000
@@ -35,15 +37,35 @@ def unfitted_on_error(fit: Callable) -> Callable:
     return wrapper
 
 
+def checked_frame(estimator, X: pd.DataFrame, reset: bool) -> pd.DataFrame:
+    """scikit-learn's checks of the DataFrame ``X`` (``feature_names_in_`` set at fit
+    only when its names are all strings, then compared) and ``X`` named as ``estimator``'s
+    models are fitted: its names as strings. Names that are not all strings (``[0, 1,
+    2]``, ``[0, "color"]``, which scikit-learn refuses) are positions, as metaopt's
+    pipelines read them: at fit, and later in a frame of any names."""
+    by_name = all(isinstance(c, str) for c in X.columns)
+    validate_data(estimator, X if by_name else X.set_axis(range(X.shape[1]), axis=1),
+                  reset=reset, skip_check_array=True)
+    if reset:
+        X = with_string_names(X)
+        estimator._fitted_columns = X.columns
+        return X
+    return X.set_axis(estimator._fitted_columns, axis=1)
+
+
+def fitted_on_frame(estimator) -> bool:
+    """Whether ``estimator`` was fitted on a DataFrame (:func:`checked_frame`)."""
+    return getattr(estimator, "_fitted_columns", None) is not None
+
+
 def as_fitted_frame(estimator, X):
     """``X`` (already checked) as a DataFrame of the columns ``estimator`` was fitted on,
     when it was fitted on a DataFrame and ``X`` is an array; as scikit-learn's own
     estimators do, such input is accepted after scikit-learn's warning that ``X`` has no
     feature names (the preprocessing selects columns by name)."""
-    names = getattr(estimator, "feature_names_in_", None)
-    if names is None or isinstance(X, pd.DataFrame):
+    if not fitted_on_frame(estimator) or isinstance(X, pd.DataFrame):
         return X
-    return pd.DataFrame(X, columns=names)
+    return pd.DataFrame(X, columns=estimator._fitted_columns)
 
 
 def refuse_text_array(estimator, X) -> None:
@@ -51,8 +73,8 @@ def refuse_text_array(estimator, X) -> None:
     that are not numbers) and ``estimator`` was fitted on a DataFrame: only a DataFrame
     can say which columns are categorical (scikit-learn's own message, "could not convert
     string to float", named neither)."""
-    if getattr(estimator, "feature_names_in_", None) is None or isinstance(
-            X, pd.DataFrame) or not hasattr(X, "__array__"):
+    if not fitted_on_frame(estimator) or isinstance(X, pd.DataFrame) or not hasattr(
+            X, "__array__"):
         return
     array = np.asarray(X)
     if array.dtype.kind in "OUS":
@@ -61,7 +83,7 @@ def refuse_text_array(estimator, X) -> None:
         except (TypeError, ValueError):
             raise ValueError(
                 f"X is an array of text or objects, but this {type(estimator).__name__} was "
-                f"fitted on a DataFrame (columns {list(estimator.feature_names_in_)[:10]}): "
+                f"fitted on a DataFrame (columns {list(estimator._fitted_columns)[:10]}): "
                 "pass a DataFrame with those columns, so that its categorical ones are "
                 "read as categories") from None
 

@@ -43,8 +43,10 @@ from metaopt._checks import check_label_types, check_n_jobs, check_one_target, c
 from metaopt._fitted import (
     as_fitted_frame,
     checkable_array,
+    checked_frame,
     checked_sample_weight,
     densified,
+    fitted_on_frame,
     refuse_text_array,
     unfitted_on_error,
 )
@@ -70,7 +72,7 @@ from metaopt._signals import pid_alive
 from metaopt._splits import checked_splitter
 from metaopt._warnings import warn
 from metaopt.data import validate
-from metaopt.data._dataset import check_target_present, with_string_names
+from metaopt.data._dataset import check_target_present
 from metaopt.data._ids import warn_id_columns
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
@@ -605,21 +607,22 @@ class _MetaOptSearch(BaseEstimator):
                          f"or an Optuna storage, got {self.storage!r}")
 
     def _validate_X(self, X, reset: bool):
-        if isinstance(X, pd.DataFrame) and not reset and not hasattr(self, "feature_names_in_"):
+        if isinstance(X, pd.DataFrame) and not reset and not fitted_on_frame(self):
             # fitted on an array: scikit-learn's warning that X has feature names, then
             # X as the array the models were fitted on (their preprocessing warned again,
             # "X has feature names, but SimpleImputer was fitted without feature names")
             validate_data(self, X, reset=False, skip_check_array=True)
             X = X.to_numpy()
         if isinstance(X, pd.DataFrame):
-            X = with_string_names(X)
-            validate_data(self, X, reset=reset, skip_check_array=True)
+            X = checked_frame(self, X, reset)
             if len(X) == 0:  # scikit-learn's message for arrays
                 raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a "
                                  f"minimum of 1 is required by {type(self).__name__}.")
             return X
         X = checkable_array(X)
-        if not reset:
+        if reset:
+            self._fitted_columns = None
+        else:
             refuse_text_array(self, X)
         X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
                           ensure_all_finite="allow-nan", dtype="numeric")
@@ -1308,7 +1311,9 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
     classes_ : ndarray
     n_features_in_ : int
     feature_names_in_ : ndarray
-        Only when X was a DataFrame: its column names, as strings.
+        Only when X was a DataFrame whose column names are all strings, as scikit-learn
+        sets it; a DataFrame of other names (``[0, 1, 2]``, ``[0, "color"]``) is read by
+        position.
     """
 
     _task = "classification"

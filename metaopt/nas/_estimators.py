@@ -31,8 +31,10 @@ from metaopt._checks import check_label_types, check_one_target
 from metaopt._fitted import (
     as_fitted_frame,
     checkable_array,
+    checked_frame,
     checked_sample_weight,
     densified,
+    fitted_on_frame,
     refuse_text_array,
     unfitted_on_error,
 )
@@ -53,7 +55,6 @@ from metaopt.data._dataset import (
     check_target_present,
     largest_magnitudes,
     too_large_message,
-    with_string_names,
 )
 from metaopt.meta import resolve_device
 from metaopt.nas._lcbench import describe_mlp
@@ -444,15 +445,15 @@ class _BaseMetaMLP(BaseEstimator):
         MetaOptClassifier does) as a float array; so is a DataFrame given to an estimator
         fitted on an array (scikit-learn's warning says so once; the preprocessor's own,
         fitted on the array, repeated it)."""
-        if isinstance(X, pd.DataFrame) and (
-                reset or getattr(self, "feature_names_in_", None) is not None):
-            X = with_string_names(X)
-            validate_data(self, X, reset=reset, skip_check_array=True)
+        if isinstance(X, pd.DataFrame) and (reset or fitted_on_frame(self)):
+            X = checked_frame(self, X, reset)
             if X.shape[0] == 0 or X.shape[1] == 0:
                 raise ValueError(f"X has shape {X.shape}: it needs rows and columns")
             return X
         X = checkable_array(X)
-        if not reset:
+        if reset:
+            self._fitted_columns = None
+        else:
             refuse_text_array(self, X)
         X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
                           dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")

@@ -659,23 +659,36 @@ def test_pyarrow_backed_datetime_and_timedelta_columns(pmlb_root):
         assert on_arrow.score(arrow[300:], y[300:]) > 0.6
 
 
-def test_int_column_names_that_are_not_positions(pmlb_root):
+@pytest.mark.parametrize("estimator", [
+    MetaOptClassifier(n_trials=2, spaces="linear", cv=2, random_state=0),
+    MetaOptClassifier(n_trials=2, spaces="hist_gradient_boosting", cv=2, random_state=0),
+    MetaMLPClassifier(n_trials=1, cv=2, max_epochs=3, n_prior_trials=1, random_state=0)])
+def test_int_column_names_that_are_not_positions(pmlb_root, estimator):
     """A DataFrame with int column names failed every trial: scikit-learn took the names
     for positions (a string column reached the median imputer) and a column mixing
-    numbers and strings crashed ("keywords must be strings"). Its names are now strings:
-    the same search and predictions as with string names."""
+    numbers and strings crashed ("keywords must be strings"): the same search and
+    predictions as with string names. As scikit-learn's estimators, they set no
+    feature_names_in_ for int names, nor for names mixing ints and strings (which
+    scikit-learn refuses: these are read by position, as metaopt's pipelines read
+    them): it held the names as strings, and an array or a frame of other int names
+    was then warned about or refused."""
     data = LocalSource(pmlb_root).load("colic")
     X = data.X.iloc[:, :6].copy()
     X["site"] = ["north" if i % 3 == 0 else 5 for i in range(len(X))]
     named = X.set_axis([str(i) for i in range(6, -1, -1)], axis=1)
-    numbered = X.set_axis(list(range(6, -1, -1)), axis=1)
-    for spaces in ["linear", "hist_gradient_boosting"]:
-        params = dict(n_trials=2, spaces=spaces, cv=2, random_state=0)
-        by_number = MetaOptClassifier(**params).fit(numbered, data.y)
-        by_name = MetaOptClassifier(**params).fit(named, data.y)
-        assert list(by_number.feature_names_in_) == list(named.columns)
-        np.testing.assert_allclose(by_number.predict_proba(numbered),
-                                   by_name.predict_proba(named))
+    by_name = clone(estimator).fit(named, data.y)
+    expected = by_name.predict_proba(named)
+    for names in [list(range(6, -1, -1)), [6, 5, *named.columns[2:]]]:
+        given = X.set_axis(names, axis=1)
+        model = clone(estimator).fit(given, data.y)
+        assert not hasattr(model, "feature_names_in_") and model.n_features_in_ == 7
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for later in (given, X.set_axis(range(7), axis=1)):  # read by position
+                np.testing.assert_allclose(model.predict_proba(later), expected)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        np.testing.assert_allclose(by_name.predict_proba(X.set_axis(range(7), axis=1)),
+                                   expected)
 
 
 def test_pd_na_in_object_columns_is_a_missing_value(pmlb_root):
