@@ -807,8 +807,9 @@ class _MetaOptSearch(BaseEstimator):
                                                           1e-3))
         if self.sampler is not None and isinstance(sampler, MetaSampler):
             sampler._serve_task(task)  # else it took its meta-model's task
-        # a stored search resumes only under the same data, weights, scoring and splits
-        key = joblib.hash((X, y, fit_params, self._scoring_key(), cv))[:12]
+        # a stored search resumes only under the same data, weights, scoring, splits and
+        # settings of a trial (its families are in the name; n_trials is how far to go)
+        key = joblib.hash((X, y, fit_params, self._scoring_key(), cv, self._trial_settings()))[:12]
         try:
             study = optuna.create_study(
                 direction="maximize", sampler=sampler, storage=_resumable(self.storage),
@@ -941,6 +942,11 @@ class _MetaOptSearch(BaseEstimator):
             study.enqueue_trial(space.default(task), user_attrs={_SAMPLED_BY: _DEFAULT_FIRST})
         done = len(study.get_trials(deepcopy=False, states=(COMPLETE,)))
         n_left = None if self.n_trials is None else max(self.n_trials - done, 0)
+        if self.n_trials is not None and done > self.n_trials:
+            warn(f"n_trials={self.n_trials}, and the search kept in storage has {done} "
+                 f"complete trials: none runs, and the best of all {done} is refitted "
+                 "(n_trials counts the stored trials; another storage, or study, for a "
+                 "search of its own)")
         if n_left != 0:
             if deadline is not None:
                 worker.share(X, y, fit_params)  # to each worker once, not with every trial
@@ -1069,6 +1075,13 @@ class _MetaOptSearch(BaseEstimator):
         """Every trial: family, state, CV score, why it was chosen, its parameters."""
         check_is_fitted(self)
         return self._history(get_space(self.space_))
+
+    def _trial_settings(self) -> tuple:
+        """The settings that make a stored search's trials what they are, beyond data,
+        scoring and splits: ``time_budget`` (the time each trial gets: one stopped under 5 s
+        stays taken) and ``recheck`` (its score: one split or the mean of two)."""
+        budget = None if self.time_budget is None else float(self.time_budget)
+        return budget, bool(self.recheck)
 
     def _scoring_key(self) -> str:
         """``scoring`` as the study's name knows it: its name, or for a callable the hash
@@ -1249,10 +1262,11 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         1 (True): progress bar; 2: also Optuna's log of each trial.
     storage : str, optional
         Optuna storage URL (e.g. ``sqlite:///search.db``) to keep the search and resume
-        it: a refit on the same data, weights, ``scoring`` and ``cv`` continues the same
-        study (another of them starts a study of its own; a ``scoring`` callable is
-        known by its pickle, a function by its module and name; one that cannot be
-        pickled, such as a lambda or ``make_scorer`` of one, starts a study each fit).
+        it: a refit on the same data, weights, ``scoring``, ``cv``, ``spaces``,
+        ``time_budget`` and ``recheck`` continues the same study (another of them starts
+        a study of its own; a ``scoring`` callable is known by its pickle, a function by
+        its module and name; one that cannot be pickled, such as a lambda or
+        ``make_scorer`` of one, starts a study each fit).
         ``n_trials`` counts the stored complete trials: the same fit again completes
         an interrupted search, or refits a complete one without a trial; a larger
         ``n_trials`` runs the difference.

@@ -364,13 +364,13 @@ def test_the_time_budget_frees_a_trial_it_never_ran_not_one_too_slow(wine, tmp_p
     whole budget on it, fit after fit)."""
     from metaopt._isolated import TrialTimeout
 
-    url = f"sqlite:///{tmp_path / 'spent.db'}"
+    budgeted = dict(n_trials=3, time_budget=60, spaces="linear", cv=3, random_state=0,
+                    storage=f"sqlite:///{tmp_path / 'spent.db'}", recheck=False)
     with monkeypatch.context() as patch:  # the time left is spent after the first trial
         patch.setattr(MetaOptClassifier, "_refit_reserve",
                       lambda self, study: 1e9 if len(study.trials) > 1 else 0.0)
-        MetaOptClassifier(n_trials=3, time_budget=60, spaces="linear", cv=3, random_state=0,
-                          storage=url, recheck=False).fit(wine.X, wine.y)
-    trials = _resumed(wine.X, wine.y, url)
+        MetaOptClassifier(**budgeted).fit(wine.X, wine.y)
+    trials = MetaOptClassifier(**budgeted).fit(wine.X, wine.y).study_.trials
     assert trials[1].state == PRUNED and trials[1].system_attrs["metaopt:interrupted"]
     assert trials[2].state == COMPLETE and trials[2].params == trials[1].params
 
