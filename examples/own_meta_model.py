@@ -114,6 +114,9 @@ def main() -> None:
     print(f"{'trials':>6} " + " ".join(f"{n:>10}" for n in curves))
     for k in range(1, args.trials + 1):
         print(f"{k:>6} " + " ".join(f"{c[k - 1]:>10.4f}" for c in curves.values()))
+    print(f"a toy meta-model ({matrix.n_tasks} datasets x {matrix.n_configs} configurations), "
+          "one dataset, one seed: the workflow, not a comparison with TPE (docs/sampler.md, "
+          "Benchmarks, has one)")
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ def test_own_meta_model(tmp_path, shared_data):
     assert "20 new evaluations (20 ok" in out
     assert "performance matrix: 5 datasets x 4 configurations" in out
     assert "wine_recognition (not in the knowledge base)" in out
+    assert "a toy meta-model (5 datasets x 4 configurations)" in out
     assert (tmp_path / "model" / "policy.json").is_file()
     # the first pick printed is the portfolio's (it printed the matrix's first column)
     from metaopt.ranker import MetaModel
