@@ -26,17 +26,20 @@ def plot_curves(
     xlabel: str | None = None,
     limits: tuple[float, float] | None = (0.0, 1.0),
     full_axis: bool = False,
+    over: str = "tasks",
 ) -> Path:
     """Write a PNG of ``value`` vs ``x`` per method: mean over tasks and 95% t-band.
 
     Seeds and folds are averaged within a task first, so the band reflects tasks; the
     band is clipped to ``limits`` (the range ``value`` can take), and with ``full_axis``
     the y axis spans them (mean ranks: zoomed to the data, 2.2 against 2.8 of 5 methods
-    looked as far apart as first and last); ``xlabel`` defaults to ``x``. Drawn on a
+    looked as far apart as first and last); ``xlabel`` defaults to ``x``; the legend
+    names the band, a 95 % interval over ``over`` (what the ``task`` column holds). Drawn on a
     figure of its own, not through pyplot: the caller's backend and open figures are
     left alone.
     """
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
     from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     per_task = curves.groupby(["method", "task", x])[value].mean().reset_index()
@@ -45,6 +48,7 @@ def plot_curves(
     fig = Figure(figsize=(7, 4.5), dpi=120)
     ax = fig.add_subplot()
     drawn: dict[str, pd.Series] = {}
+    banded = False
     for i, name in enumerate(methods):
         rows = per_task[per_task["method"] == name]
         stats = rows.groupby(x)[value].apply(lambda v: pd.Series(mean_ci(v), index=["m", "h"]))
@@ -60,6 +64,7 @@ def plot_curves(
         if limits is not None:
             low, high = low.clip(*limits), high.clip(*limits)
         ax.fill_between(stats.index, low, high, alpha=0.15)
+        banded |= bool(stats["h"].notna().any())
     ax.set_xscale("log")
     ticks = sorted(per_task[x].unique())
     ax.set_xticks(ticks if len(ticks) <= 12 else ticks[:: len(ticks) // 10 + 1])
@@ -72,7 +77,11 @@ def plot_curves(
         ax.set_ylim(limits[0] - pad, limits[1] + pad)
     ax.set_title(title)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, ncol=2, framealpha=0.8)
+    handles, labels = ax.get_legend_handles_labels()
+    if banded:  # what the shading is: nothing else said it
+        handles.append(Patch(color="grey", alpha=0.3))
+        labels.append(f"shaded: 95 % interval over {over}")
+    ax.legend(handles, labels, fontsize=8, ncol=2, framealpha=0.8)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path)

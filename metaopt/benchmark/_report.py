@@ -291,10 +291,11 @@ def report(out: str | os.PathLike) -> Path:
     curve = curve.sort_values("method", key=lambda m: m.map(methods.index), kind="stable")
     unit = "trials" if settings.get("budget_trials") else "seconds"
     plot_curves(curve, out / "regret.png", methods=methods, x="budget", xlabel=unit,
-                title=f"{settings['suite']}: incumbent test regret", ylabel="normalized regret")
+                title=f"{settings['suite']}: incumbent test regret", ylabel="normalized regret",
+                over="datasets")
     plot_curves(curve, out / "rank.png", value="rank", methods=methods, xlabel=unit,
                 title=f"{settings['suite']}: mean rank (1 = best)", ylabel="mean rank",
-                limits=(1.0, float(len(methods))), full_axis=True)
+                limits=(1.0, float(len(methods))), full_axis=True, over="datasets")
     final = curve[curve["budget"] == curve["budget"].max()]
     final_regret = final.groupby(["task", "method"])["regret"].mean().unstack("method")
     cd_text = _cd_diagram(final_regret[[m for m in methods if m in final_regret]],

@@ -732,3 +732,25 @@ def test_every_table_of_the_report_lists_the_methods_in_run_order(pmlb_suite, tm
     for title in ("Win / tie / loss", "Final test score"):
         text = next(s for s in sections if s.startswith(title))
         assert re.findall(r"^\| (\w+) ", text, flags=re.MULTILINE) == ["method", *order]
+
+
+def test_plot_legend_says_what_the_shading_is(tmp_path, monkeypatch):
+    """The shaded band of regret.png and rank.png was in no legend or caption: a reader
+    could not tell it is a 95 % interval, nor over what."""
+    from matplotlib.figure import Figure
+
+    from metaopt.benchmark._plots import plot_curves
+
+    saved = []
+    monkeypatch.setattr(Figure, "savefig", lambda fig, path, **kw: saved.append(fig))
+    curves = pd.DataFrame([{"method": m, "task": t, "budget": b, "regret": r}
+                           for m, r in (("tpe", 0.2), ("default", 0.6))
+                           for t, shift in (("a", 0.0), ("b", 0.1), ("c", 0.3))
+                           for b in (1, 3)
+                           for r in [r + shift]])
+    methods = ["tpe", "default"]
+    plot_curves(curves, tmp_path / "regret.png", methods=methods, over="datasets")
+    plot_curves(curves[curves["task"] == "a"], tmp_path / "one.png", methods=methods)  # no band
+    legends = [[t.get_text() for t in fig.axes[0].get_legend().get_texts()] for fig in saved]
+    assert legends == [["tpe", "default", "shaded: 95 % interval over datasets"],
+                       ["tpe", "default"]]
