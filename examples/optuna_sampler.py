@@ -71,6 +71,7 @@ def main() -> None:
     for k in sorted({1, 3, 5, 10, 15, 20, 30, 50, args.trials}):  # the last one too
         if k <= args.trials:
             print(f"{k:>6} " + " ".join(f"{c[k - 1]:>12.4f}" for c in curves.values()))
+    print("one dataset, one seed: an illustration, not a benchmark (docs/sampler.md has one)")
 
 
 if __name__ == "__main__":
