@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 
 def check_int(value: Any, name: str, minimum: int = 1) -> int:
@@ -74,6 +75,24 @@ def check_label_types(y: Any, name: str = "y") -> None:
         f"classes cannot be sorted; give every label one type, e.g. {name}.astype(str) (1 "
         "and '1' are then one class)"
     )
+
+
+def check_numeric_target(y: Any, estimator: str) -> None:
+    """``ValueError`` when a regressor's target ``y`` holds text that is no number
+    (``"yes"``, ``"a"``), naming ``estimator`` (a class name) and its classifier, which
+    such labels are for (scikit-learn's "dtype='numeric' is not compatible with arrays
+    of bytes/strings" named neither)."""
+    values = (y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)).ravel()
+    if values.dtype.kind not in "OSU":
+        return
+    present = pd.notna(values)
+    text = values[present & pd.isna(pd.to_numeric(pd.Series(values), errors="coerce")).to_numpy()]
+    if len(text):
+        examples = ", ".join(repr(v.item() if isinstance(v, np.generic) else v)
+                             for v in pd.unique(text)[:3])
+        raise ValueError(
+            f"{estimator} needs a numeric target, but y holds text that is no number "
+            f"({examples}): for classes, use {estimator.replace('Regressor', 'Classifier')}")
 
 
 def check_one_target(y: Any, estimator: str, task: str, alternative: str = "",

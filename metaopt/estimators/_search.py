@@ -39,7 +39,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from metaopt._checks import check_label_types, check_n_jobs, check_one_target, check_seed
+from metaopt._checks import (
+    check_label_types,
+    check_n_jobs,
+    check_numeric_target,
+    check_one_target,
+    check_seed,
+)
 from metaopt._fitted import (
     as_fitted_frame,
     checkable_array,
@@ -664,6 +670,7 @@ class _MetaOptSearch(BaseEstimator):
             check_label_types(y)
             check_classification_targets(y)
         else:
+            check_numeric_target(y, type(self).__name__)
             y = check_array(y, ensure_2d=False, dtype="numeric", ensure_all_finite=False,
                             input_name="y")
         if len(y) < 2:

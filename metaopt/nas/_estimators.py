@@ -27,7 +27,7 @@ from sklearn.utils.validation import (
 )
 
 from metaopt import metafeatures
-from metaopt._checks import check_label_types, check_one_target
+from metaopt._checks import check_label_types, check_numeric_target, check_one_target
 from metaopt._fitted import (
     as_fitted_frame,
     checkable_array,
@@ -296,6 +296,8 @@ class _BaseMetaMLP(BaseEstimator):
             "metaopt.nas.MLPRegressor, which takes a 2-D y") if numeric else "")
         y = column_or_1d(y, warn=True)
         check_target_present(y)
+        if numeric:
+            check_numeric_target(y, type(self).__name__)
         y = check_array(y, ensure_2d=False, dtype="numeric" if numeric else None,
                         ensure_all_finite=numeric, input_name="y")
         check_consistent_length(raw, y)

@@ -1095,6 +1095,27 @@ def test_several_targets_are_refused_saying_what_fits_them():
     assert [list(m.feature_names_in_) for m in model.estimators_] == [list(X.columns)] * 3
 
 
+def test_a_text_target_of_a_regressor_names_the_classifier(pmlb_root):
+    """A regressor given class labels (colic's "yes" / "no" outcome) said scikit-learn's
+    "dtype='numeric' is not compatible with arrays of bytes/strings", naming neither the
+    regressor nor what takes such a target; numbers written as text still fit."""
+    from metaopt.nas import MetaMLPRegressor
+
+    data = LocalSource(pmlb_root).load("colic")
+    X = data.X
+    text = np.where(data.y.to_numpy() == data.y.iloc[0], "yes", "no")
+    for cls, classifier in ((MetaOptRegressor, "MetaOptClassifier"),
+                            (MetaMLPRegressor, "MetaMLPClassifier")):
+        for y in (text, pd.Series(text, dtype="category")):
+            with pytest.raises(ValueError, match=re.escape(
+                    f"{cls.__name__} needs a numeric target, but y holds text that is no "
+                    f"number ('yes', 'no'): for classes, use {classifier}")):
+                cls(n_trials=1).fit(X, y)
+    numbers_as_text = pd.Series(data.y.astype(float).astype(str).to_numpy(), dtype=object)
+    model = MetaOptRegressor(n_trials=1, spaces="linear", cv=2, random_state=0)
+    assert model.fit(X, numbers_as_text).predict(X).dtype.kind == "f"
+
+
 @pytest.mark.parametrize("estimator", [
     MetaOptClassifier(n_trials=2, spaces="linear", cv=2, random_state=0),
     MetaMLPClassifier(n_trials=1, max_epochs=2, random_state=0)])
