@@ -242,7 +242,9 @@ def _cmd_run(args) -> int:
     if args.exclude_training_data and args.limit is not None:
         # --limit counts the datasets left once the training data is excluded
         training = _training_set(args.training_datasets)
-        suite = suite.select(names=[r.key for r in suite.refs if not _is_training(r, training)])
+        unseen = [r.key for r in suite.refs if not _is_training(r, training)]
+        if unseen:  # none: run() says every dataset is training data
+            suite = suite.select(names=unseen)
     suite = suite.select(limit=args.limit, smallest_first=args.limit is not None)
     start = time.perf_counter()
     # SIGTERM too (a scheduler's stop): a job's results are written whole or not at all

@@ -347,3 +347,20 @@ def test_run_takes_named_datasets(pmlb_root, tmp_path, capsys):
     listed.write_text("lupus\npmlb/analcatdata_aids\n")
     assert main([*args, "--datasets", f"@{listed}", "--limit", "1"]) == 0
     assert set(load_results(out)["dataset_key"]) == {"pmlb/analcatdata_aids"}  # the smaller
+
+
+def test_a_limit_after_excluding_every_dataset_says_why_nothing_is_left(pmlb_root, tmp_path,
+                                                                        capsys):
+    """With --limit, --exclude-training-data leaving no dataset said "suite ... has no
+    datasets: nothing to benchmark", not that they are all training data."""
+    listed = tmp_path / "training.txt"
+    listed.write_text("lupus\nanalcatdata_aids\n")
+    out = tmp_path / "out"
+    assert main(["benchmark", "run", "--suite", "pmlb-classification", "--root",
+                 str(pmlb_root), "--datasets", "lupus,analcatdata_aids", "--limit", "1",
+                 "--exclude-training-data", "--training-datasets", str(listed),
+                 "--methods", "default", "--budget-trials", "1", "--out", str(out),
+                 "--no-progress"]) == 2
+    assert ("every dataset of suite 'pmlb-classification' is training data of the "
+            "meta-model: nothing left to benchmark") in capsys.readouterr().err
+    assert not out.exists()
