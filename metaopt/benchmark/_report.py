@@ -303,12 +303,16 @@ def report(out: str | os.PathLike) -> Path:
     unseen = settings.get("unseen", {})
     known = {k: v for k, v in unseen.items() if v is not None}
     failed = frame[frame["status"] == "job_failed"]
+    # "all", or the names (a list in run.json, once printed as "['linear', 'knn']")
+    spaces = settings["spaces"] if isinstance(settings["spaces"], str) else ", ".join(
+        settings["spaces"])
+    n_datasets = frame["dataset_key"].nunique()
     lines = [
         f"# Benchmark: {settings['suite']}", "",
         f"Budget: {settings.get('budget_trials') or settings.get('budget_seconds')} {unit} per "
         f"job; {settings['folds']} outer folds, {settings['cv_folds']}-fold inner CV, "
-        f"spaces: {settings['spaces']}; methods: {', '.join(methods)}; "
-        f"{frame['dataset_key'].nunique()} datasets, {frame['job'].nunique()} jobs."
+        f"spaces: {spaces}; methods: {', '.join(methods)}; "
+        f"{n_datasets} dataset{'s' * (n_datasets > 1)}, {frame['job'].nunique()} jobs."
         + _unfinished(missing, settings), "",
         _provenance(frame, settings["methods"]), "",
         "Regret: incumbent's outer-test score, min-max normalized per (dataset, fold) over all "

@@ -66,6 +66,8 @@ def test_interrupt_then_resume_matches_and_skips_finished(pmlb_suite, tmp_path, 
     path = report(tmp_path / "twice")
     text = path.read_text()
     assert "| budget | random | tpe | default |" in text
+    # the spaces read as a Python list ("spaces: ['linear', 'knn']")
+    assert "spaces: linear, knn; methods: random, tpe, default; 2 datasets, 12 jobs." in text
     assert "## default against each other method (paired regret)" in text
     assert "| budget | against | difference | 95% interval | won/tied/lost |" in text
     for name in ("regret.png", "rank.png"):
