@@ -88,7 +88,8 @@ def register(subparsers) -> None:
     q.add_argument("--cv-folds", type=int, default=3,
                    help="inner CV folds scoring each trial (default 3)")
     q.add_argument("--spaces", default="all",
-                   help="'all' or space names, comma-separated (or joined by '+'), each once")
+                   help="'all' or space names, comma-separated (or joined by '+'), each once "
+                        "(default all)")
     q.add_argument("--max-rows", type=int, help="subsample larger datasets (seeded)")
     q.add_argument("--time-limit", type=float, default=300.0,
                    help="seconds per trial (default 300)")
@@ -104,7 +105,9 @@ def register(subparsers) -> None:
                         "could not be loaded); finished jobs are kept otherwise")
     q.add_argument("--n-jobs", type=int, default=-1,
                    help="parallel jobs (default -1: one per core; each job is single-threaded)")
-    q.add_argument("--backend", choices=["loky", "dask"], default="loky")
+    q.add_argument("--backend", choices=["loky", "dask"], default="loky",
+                   help="run the jobs with joblib's loky processes or on a dask cluster "
+                        "(default loky)")
     q.add_argument("--scheduler", help="dask scheduler address (with --backend dask)")
     q.add_argument("--exclude-training-data", action="store_true",
                    help="skip the datasets the shipped meta-model was trained on")

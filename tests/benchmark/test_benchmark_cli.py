@@ -288,7 +288,9 @@ def test_run_help_describes_every_option_and_its_default(capsys):
                      "--folds FOLDS outer folds per dataset (default 3)",
                      "--cv-folds CV_FOLDS inner CV folds scoring each trial (default 3)",
                      "--time-limit TIME_LIMIT seconds per trial (default 300)",
-                     "--no-progress no progress bar"):
+                     "--no-progress no progress bar",
+                     # --backend had no help, --spaces no default
+                     "dask cluster (default loky)", "each once (default all)"):
         assert expected in text, expected
 
 
