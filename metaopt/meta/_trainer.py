@@ -584,8 +584,12 @@ class MetaTrainer:
         else:
             fig = ax.figure
         h = self.history_
-        ax.plot(h["iteration"], _smooth(h["inner_loss"], smooth), label="inner (support, adapted)")
-        ax.plot(h["iteration"], _smooth(h["outer_loss"], smooth), label="outer (query, adapted)")
+        # metric learners do not adapt: their support loss classifies the support points
+        # against the support set itself
+        adapted = ", adapted" if isinstance(self.learner, GradientLearner) else ""
+        ax.plot(h["iteration"], _smooth(h["inner_loss"], smooth),
+                label=f"inner (support{adapted})")
+        ax.plot(h["iteration"], _smooth(h["outer_loss"], smooth), label=f"outer (query{adapted})")
         if h["valid_loss"]:
             ax.plot(h["valid_iteration"], h["valid_loss"], "o-", label="meta-validation (query)")
         ax.set_xlabel("outer iteration")

@@ -51,6 +51,18 @@ def test_fit_records_history_checkpoints_and_plots(tmp_path):
     assert record["learner"] == "MetaSGD" and record["iteration"] == 30
     fig = trainer.plot_history()
     assert isinstance(fig, Figure) and len(fig.axes[0].lines) == 3
+    assert [line.get_label() for line in fig.axes[0].lines] == [
+        "inner (support, adapted)", "outer (query, adapted)", "meta-validation (query)"]
+
+
+def test_plot_history_of_a_metric_learner_does_not_say_adapted():
+    """A ProtoNet adapts nothing: its support loss classifies the support points against
+    the support set. The legend said "(support, adapted)" / "(query, adapted)"."""
+    trainer = MetaTrainer(ProtoNet(nn.Sequential(nn.Linear(64, 16), nn.ReLU())),
+                          iterations=3, meta_batch_size=2, seed=0, progress=False)
+    trainer.fit(ClassificationTasks(*_digits(), n_way=3, k_shot=2, seed=0))
+    labels = [line.get_label() for line in trainer.plot_history().axes[0].lines]
+    assert labels == ["inner (support)", "outer (query)"]
 
 
 def test_checkpoint_round_trip_without_pickle(tmp_path):
