@@ -298,7 +298,7 @@ def test_report_leaves_out_the_jobs_of_datasets_excluded_later(pmlb_suite, tmp_p
     (tmp_path / "run.json").write_text(json.dumps({**settings, "excluded": [first]}))
     text = report(tmp_path).read_text()
     assert f"Excluded as training data: {first} (their 2 job(s) from an earlier run" in text
-    assert "1 datasets, 2 jobs" in text
+    assert "1 dataset, 2 jobs" in text
 
 
 def test_report_pairs_the_last_method_that_has_results(pmlb_suite, tmp_path, monkeypatch):
