@@ -89,11 +89,8 @@ class OpenMLSource:
             yield openml
 
     def _cache_label(self) -> str:
-        if self.cache_dir is not None:
-            return str(self.cache_dir)
-        import openml
-
-        return openml.config.get_cache_directory()
+        """The root cache directory loads use, as ``cache_dir`` (CLI ``--cache-dir``) takes it."""
+        return str(self.cache_dir) if self.cache_dir is not None else _openml_root_cache()
 
     def load_dataset(self, dataset_id: int, task: str | None = None) -> Dataset:
         """Load OpenML dataset ``dataset_id`` with its default target."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 import warnings
@@ -116,6 +117,35 @@ def test_openml_missing_dataset_fails_fast_and_clearly(openml_cache):
     with pytest.raises(DatasetLoadError, match="OpenML task 31"):
         source.load_task(31)
     assert source.is_cached(dataset_id=2) and not source.is_cached(dataset_id=3)
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Every HTTP request fails at once, as on a machine without network; the number
+    of attempts is counted."""
+    import requests
+
+    attempts = []
+
+    def unreachable(session, request, **kwargs):
+        attempts.append(request.url)
+        raise requests.exceptions.ConnectionError(f"Failed to resolve {request.url}")
+
+    monkeypatch.setattr(requests.Session, "send", unreachable)
+    return attempts
+
+
+def test_the_default_cache_is_named_as_cache_dir_takes_it(openml_cache, offline, monkeypatch):
+    """Without cache_dir, a load error and benchmark.run's missing-task list named
+    openml's cache as <root>/org/openml/www: given back as cache_dir (--cache-dir),
+    that folder holds nothing."""
+    import openml
+
+    monkeypatch.setattr(openml.config, "_root_cache_directory", openml_cache)
+    with pytest.raises(DatasetLoadError, match=rf"\(cache: {re.escape(str(openml_cache))}\)"):
+        OpenMLSource().load_dataset(3)
+    assert OpenMLSource()._cache_label() == str(openml_cache)
+    assert OpenMLSource().load_dataset(2).name == "anneal"  # the folder cache_dir takes
 
 
 def test_a_task_is_cached_only_with_its_splits_and_its_dataset(openml_cache):
