@@ -104,11 +104,7 @@ class OpenMLSource:
                 )
                 X, y, _, _ = oml.get_data(target=oml.default_target_attribute)
             except Exception as exc:  # openml raises requests/OpenML/OS errors alike
-                raise DatasetLoadError(
-                    f"could not load OpenML dataset {dataset_id} (cache: {self._cache_label()}): "
-                    f"{type(exc).__name__}: {_first_line(exc)}. It is not in the cache and "
-                    "OpenML could not be reached; download it once with network access."
-                ) from exc
+                raise self._load_error("dataset", int(dataset_id), exc) from exc
         return self._to_dataset(X, y, task, name=oml.name, dataset_id=int(dataset_id))
 
     def load_task(self, task_id: int) -> Dataset:
@@ -121,16 +117,34 @@ class OpenMLSource:
                 n_folds = otask.get_split_dimensions()[1]
                 splits = [otask.get_train_test_split_indices(fold=f) for f in range(n_folds)]
             except Exception as exc:
-                raise DatasetLoadError(
-                    f"could not load OpenML task {task_id} (cache: {self._cache_label()}): "
-                    f"{type(exc).__name__}: {_first_line(exc)}. It is not in the cache and "
-                    "OpenML could not be reached; download it once with network access."
-                ) from exc
+                raise self._load_error("task", int(task_id), exc) from exc
         task = "regression" if "Regression" in str(otask.task_type) else "classification"
         return self._to_dataset(
             X, y, task, name=oml.name, dataset_id=int(oml.dataset_id),
             task_id=int(task_id), splits=splits,
         )
+
+    def _load_error(self, kind: str, item_id: int, exc: Exception) -> DatasetLoadError:
+        """Why OpenML ``kind`` (``"dataset"``, ``"task"``) ``item_id`` did not load: not
+        cached and no network (and where to point the cache), or OpenML's own error; and
+        whether the other kind of that id is cached (task ids are no dataset ids)."""
+        text = f"could not load OpenML {kind} {item_id} (cache: {self._cache_label()}): "
+        cause = f"{type(exc).__name__}: {_first_line(exc)}"
+        if _unreachable(exc) and not self.is_cached(**{f"{kind}_id": item_id}):
+            files = f"org/openml/www/{kind}s/{item_id}/" + (
+                " and its dataset's datasets/<id>/" if kind == "task" else "")
+            text += (
+                "it is not in the cache and OpenML could not be reached. Download it once "
+                "with network access, or point the cache at the root of a copy that holds "
+                f"{files} (OpenMLSource(cache_dir=...), get_suite(..., cache_dir=...), "
+                f"CLI --cache-dir) ({cause})")
+        else:
+            text += cause
+        other = "dataset" if kind == "task" else "task"
+        if self.is_cached(**{f"{other}_id": item_id}):
+            text += (f". OpenML {other} {item_id} is in the cache: load_{other}({item_id}) "
+                     f"loads it (a {kind} id is not a {other} id)")
+        return DatasetLoadError(text)
 
     def is_cached(self, *, dataset_id: int | None = None, task_id: int | None = None) -> bool:
         """Whether the cache holds the files for a dataset or task (no network used)."""
@@ -168,6 +182,17 @@ def _task_dataset_id(task_xml: Path) -> int | None:
         return None
     ids = [e.text for e in root.iter() if e.tag.endswith("}data_set_id") and e.text]
     return int(ids[0]) if ids and ids[0].strip().isdigit() else None
+
+
+def _unreachable(exc: BaseException | None) -> bool:
+    """Whether a connection error (no network, OpenML down) is among ``exc``'s causes."""
+    import requests
+
+    while exc is not None:
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _openml_task(y: pd.Series) -> str:

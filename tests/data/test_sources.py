@@ -148,6 +148,39 @@ def test_the_default_cache_is_named_as_cache_dir_takes_it(openml_cache, offline,
     assert OpenMLSource().load_dataset(2).name == "anneal"  # the folder cache_dir takes
 
 
+def test_an_uncached_id_offline_says_why_and_where_to_point_the_cache(
+        openml_cache, offline, monkeypatch):
+    """Every failed load said "It is not in the cache and OpenML could not be reached",
+    even for an id OpenML does not know, and not how to give metaopt a cache that holds
+    the files; load_task(2) did not say that dataset 2 was cached."""
+    import requests
+
+    source = OpenMLSource(cache_dir=openml_cache)
+    with pytest.raises(DatasetLoadError) as err:
+        source.load_dataset(3)
+    message = str(err.value)
+    assert message.startswith(f"could not load OpenML dataset 3 (cache: {openml_cache}): it "
+                              "is not in the cache and OpenML could not be reached")
+    assert "datasets/3/" in message and "--cache-dir" in message and "cache_dir=" in message
+    assert "ConnectionError" in message
+    with pytest.raises(DatasetLoadError, match=r"OpenML task 2 .*could not be reached.* "
+                       r"OpenML dataset 2 is in the cache: load_dataset\(2\) loads it"):
+        source.load_task(2)
+    assert offline  # no request got through
+
+    def no_such_dataset(session, request, **kwargs):  # OpenML's answer to an unknown id
+        response = requests.Response()
+        response.status_code, response.url = 412, request.url
+        response._content = (b'<oml:error xmlns:oml="http://openml.org/openml"><oml:code>111'
+                             b'</oml:code><oml:message>Unknown dataset</oml:message></oml:error>')
+        return response
+
+    monkeypatch.setattr(requests.Session, "send", no_such_dataset)
+    with pytest.raises(DatasetLoadError) as err:
+        source.load_dataset(999999999)
+    assert "Unknown dataset" in str(err.value) and "could not be reached" not in str(err.value)
+
+
 def test_a_task_is_cached_only_with_its_splits_and_its_dataset(openml_cache):
     """is_cached(task_id=) used to look at task.xml alone, so a task whose splits or
     dataset had never been downloaded counted as cached and load_task then failed."""
