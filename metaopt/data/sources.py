@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -53,6 +54,25 @@ def _set_openml_root_cache(root: str) -> None:
 _root_cache = SharedSetting(_openml_root_cache, _set_openml_root_cache)
 
 
+def _openml_attempts() -> int:
+    import openml
+
+    return openml.config.connection_n_retries
+
+
+def _set_openml_attempts(n: int) -> None:
+    import openml
+
+    openml.config.connection_n_retries = n
+
+
+#: ``openml``'s attempts per request (retries, with pauses of 1, 2, ... s, included)
+_attempts = SharedSetting(_openml_attempts, _set_openml_attempts)
+#: set when a load found OpenML unreachable, cleared when one downloads again: meanwhile
+#: loads try OpenML once, without ``openml``'s retries
+_unreachable_seen = threading.Event()
+
+
 class OpenMLSource:
     """Datasets and tasks from OpenML, through the ``openml`` package and its cache.
 
@@ -62,7 +82,9 @@ class OpenMLSource:
         Root of the OpenML cache. When given it is ``openml``'s root cache directory (a
         process-wide setting of that package) while loads run, and the caller's after
         (until 2026-12-05 it stayed set). Files already in the cache are used without
-        network access.
+        network access. Once a load has found OpenML unreachable, later ones (of any
+        source, in this process) try it once, without ``openml``'s retries, until one
+        downloads.
     skip_parquet : bool, default=True
         Read the ARFF files instead of downloading OpenML's parquet copies (``openml``'s
         ``OPENML_SKIP_PARQUET``, set only while loads run, on any thread: until 2026-12-05
@@ -92,32 +114,42 @@ class OpenMLSource:
         """The root cache directory loads use, as ``cache_dir`` (CLI ``--cache-dir``) takes it."""
         return str(self.cache_dir) if self.cache_dir is not None else _openml_root_cache()
 
+    @contextmanager
+    def _loading(self, kind: str, item_id: int) -> Iterator[Any]:
+        """:meth:`_configured` for loading OpenML ``kind`` ``item_id``: any failure a
+        :class:`DatasetLoadError`; one attempt only while OpenML is known unreachable."""
+        cached = self.is_cached(**{f"{kind}_id": item_id})
+        with self._configured() as openml, \
+                (_attempts.holding(1) if _unreachable_seen.is_set() else nullcontext()):
+            try:
+                yield openml
+            except Exception as exc:  # openml raises requests/OpenML/OS errors alike
+                if _unreachable(exc):
+                    _unreachable_seen.set()
+                raise self._load_error(kind, item_id, exc) from exc
+        if not cached:  # downloaded: OpenML is reachable
+            _unreachable_seen.clear()
+
     def load_dataset(self, dataset_id: int, task: str | None = None) -> Dataset:
         """Load OpenML dataset ``dataset_id`` with its default target."""
-        with self._configured() as openml:
-            try:
-                oml = openml.datasets.get_dataset(
-                    int(dataset_id),
-                    download_data=True,
-                    download_qualities=False,
-                    download_features_meta_data=True,
-                )
-                X, y, _, _ = oml.get_data(target=oml.default_target_attribute)
-            except Exception as exc:  # openml raises requests/OpenML/OS errors alike
-                raise self._load_error("dataset", int(dataset_id), exc) from exc
+        with self._loading("dataset", int(dataset_id)) as openml:
+            oml = openml.datasets.get_dataset(
+                int(dataset_id),
+                download_data=True,
+                download_qualities=False,
+                download_features_meta_data=True,
+            )
+            X, y, _, _ = oml.get_data(target=oml.default_target_attribute)
         return self._to_dataset(X, y, task, name=oml.name, dataset_id=int(dataset_id))
 
     def load_task(self, task_id: int) -> Dataset:
         """Load OpenML task ``task_id``: its dataset, target and train/test splits (repeat 0)."""
-        with self._configured() as openml:
-            try:
-                otask = openml.tasks.get_task(int(task_id), download_splits=True)
-                oml = otask.get_dataset(download_data=True)
-                X, y, _, _ = oml.get_data(target=otask.target_name)
-                n_folds = otask.get_split_dimensions()[1]
-                splits = [otask.get_train_test_split_indices(fold=f) for f in range(n_folds)]
-            except Exception as exc:
-                raise self._load_error("task", int(task_id), exc) from exc
+        with self._loading("task", int(task_id)) as openml:
+            otask = openml.tasks.get_task(int(task_id), download_splits=True)
+            oml = otask.get_dataset(download_data=True)
+            X, y, _, _ = oml.get_data(target=otask.target_name)
+            n_folds = otask.get_split_dimensions()[1]
+            splits = [otask.get_train_test_split_indices(fold=f) for f in range(n_folds)]
         task = "regression" if "Regression" in str(otask.task_type) else "classification"
         return self._to_dataset(
             X, y, task, name=oml.name, dataset_id=int(oml.dataset_id),

@@ -181,6 +181,52 @@ def test_an_uncached_id_offline_says_why_and_where_to_point_the_cache(
     assert "Unknown dataset" in str(err.value) and "could not be reached" not in str(err.value)
 
 
+def test_once_openml_is_found_unreachable_loads_try_it_once(
+        openml_cache, shared_data, offline, monkeypatch, tmp_path):
+    """Each uncached id, offline, waited for openml's retries (5 attempts, 10 s of
+    pauses): a build of the 72 tasks of openml-cc18 took 12 minutes to fail."""
+    import threading
+    from pathlib import PurePosixPath
+    from urllib.parse import urlparse
+
+    import openml
+    import requests
+
+    from metaopt.data import sources
+
+    monkeypatch.setattr(sources, "_unreachable_seen", threading.Event(), raising=False)
+    monkeypatch.setattr(openml.config, "connection_n_retries", 3)  # the caller's policy
+    monkeypatch.setattr(openml._api_calls, "_human_delay", lambda n: 0)
+    source = OpenMLSource(cache_dir=openml_cache)
+    with pytest.raises(DatasetLoadError, match="could not be reached"):
+        source.load_dataset(3)
+    assert len(offline) == 3  # openml's retries, the first time
+    for load in (OpenMLSource(cache_dir=tmp_path).load_dataset, source.load_task):
+        with pytest.raises(DatasetLoadError, match="could not be reached"):
+            load(31)
+    assert len(offline) == 5  # then one attempt each, from any source
+    assert openml.config.connection_n_retries == 3
+    assert source.load_dataset(2).name == "anneal"  # from the cache: OpenML still unknown
+    with pytest.raises(DatasetLoadError):
+        source.load_dataset(4)
+    assert len(offline) == 6
+
+    files = shared_data / "openml-cache" / "org" / "openml" / "www" / "datasets" / "2"
+
+    def serve_dataset_2(session, request, **kwargs):  # the network is back
+        path = PurePosixPath(urlparse(request.url).path)
+        response = requests.Response()
+        response.status_code, response.url = 200, request.url
+        name = ("dataset.arff" if "download" in path.parts
+                else "features.xml" if "features" in path.parts else "description.xml")
+        response._content = (files / name).read_bytes()
+        return response
+
+    monkeypatch.setattr(requests.Session, "send", serve_dataset_2)
+    assert OpenMLSource(cache_dir=tmp_path / "empty").load_dataset(2).name == "anneal"
+    assert not sources._unreachable_seen.is_set()  # retries as openml's policy says again
+
+
 def test_a_task_is_cached_only_with_its_splits_and_its_dataset(openml_cache):
     """is_cached(task_id=) used to look at task.xml alone, so a task whose splits or
     dataset had never been downloaded counted as cached and load_task then failed."""
