@@ -137,7 +137,7 @@ class OpenMLSource:
                 int(dataset_id),
                 download_data=True,
                 download_qualities=False,
-                download_features_meta_data=True,
+                download_features_meta_data=False,  # get_data needs description and data only
             )
             X, y, _, _ = oml.get_data(target=oml.default_target_attribute)
         return self._to_dataset(X, y, task, name=oml.name, dataset_id=int(dataset_id))

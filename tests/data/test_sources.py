@@ -227,6 +227,21 @@ def test_once_openml_is_found_unreachable_loads_try_it_once(
     assert not sources._unreachable_seen.is_set()  # retries as openml's policy says again
 
 
+def test_a_dataset_cached_without_its_feature_metadata_loads_offline(openml_cache, offline):
+    """load_dataset asked openml for features.xml, which openml.datasets.get_dataset(i,
+    download_data=True) does not fetch: a dataset is_cached called cached failed
+    offline, and openml then deleted its cached files."""
+    folder = openml_cache / "org" / "openml" / "www" / "datasets" / "2"
+    for name in ("features.xml", "qualities.xml"):
+        (folder / name).unlink()
+    source = OpenMLSource(cache_dir=openml_cache)
+    assert source.is_cached(dataset_id=2)
+    ds = source.load_dataset(2)
+    assert (ds.name, ds.task, ds.X.shape, len(ds.categorical_columns)) == (
+        "anneal", "classification", (898, 38), 32)
+    assert offline == [] and (folder / "dataset.arff").is_file()
+
+
 def test_a_task_is_cached_only_with_its_splits_and_its_dataset(openml_cache):
     """is_cached(task_id=) used to look at task.xml alone, so a task whose splits or
     dataset had never been downloaded counted as cached and load_task then failed."""
