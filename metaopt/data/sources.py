@@ -145,6 +145,10 @@ class OpenMLSource:
     def load_task(self, task_id: int) -> Dataset:
         """Load OpenML task ``task_id``: its dataset, target and train/test splits (repeat 0)."""
         with self._loading("task", int(task_id)) as openml:
+            # its dataset first: get_task deletes the task's cached files when a part fails
+            dataset_id = self._task_dataset_id(int(task_id))
+            if dataset_id is not None:
+                openml.datasets.get_dataset(dataset_id, download_data=True)
             otask = openml.tasks.get_task(int(task_id), download_splits=True)
             oml = otask.get_dataset(download_data=True)
             X, y, _, _ = oml.get_data(target=otask.target_name)
@@ -163,8 +167,10 @@ class OpenMLSource:
         text = f"could not load OpenML {kind} {item_id} (cache: {self._cache_label()}): "
         cause = f"{type(exc).__name__}: {_first_line(exc)}"
         if _unreachable(exc) and not self.is_cached(**{f"{kind}_id": item_id}):
-            files = f"org/openml/www/{kind}s/{item_id}/" + (
-                " and its dataset's datasets/<id>/" if kind == "task" else "")
+            files = f"org/openml/www/{kind}s/{item_id}/"
+            if kind == "task":
+                dataset_id = self._task_dataset_id(item_id)
+                files += f" and datasets/{'<id>' if dataset_id is None else dataset_id}/"
             text += (
                 "it is not in the cache and OpenML could not be reached. Download it once "
                 "with network access, or point the cache at the root of a copy that holds "
@@ -178,14 +184,20 @@ class OpenMLSource:
                      f"loads it (a {kind} id is not a {other} id)")
         return DatasetLoadError(text)
 
+    def _task_dataset_id(self, task_id: int) -> int | None:
+        """The dataset of task ``task_id``, from its cached ``task.xml`` (None: not cached)."""
+        with self._configured() as openml:
+            root = Path(openml.config.get_cache_directory())
+        return _task_dataset_id(root / "tasks" / str(task_id) / "task.xml")
+
     def is_cached(self, *, dataset_id: int | None = None, task_id: int | None = None) -> bool:
         """Whether the cache holds the files for a dataset or task (no network used)."""
         with self._configured() as openml:
             root = Path(openml.config.get_cache_directory())
         if task_id is not None:  # load_task needs the task, its splits and its dataset
-            folder = root / "tasks" / str(task_id)
-            source = _task_dataset_id(folder / "task.xml")
-            return (source is not None and (folder / "datasplits.arff").is_file()
+            source = self._task_dataset_id(task_id)
+            return (source is not None
+                    and (root / "tasks" / str(task_id) / "datasplits.arff").is_file()
                     and self.is_cached(dataset_id=source))
         if dataset_id is None:
             raise ValueError("pass dataset_id or task_id")

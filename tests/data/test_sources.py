@@ -267,6 +267,31 @@ def test_a_task_is_cached_only_with_its_splits_and_its_dataset(openml_cache):
     assert not source.is_cached(task_id=59)
 
 
+def test_a_task_whose_dataset_is_not_cached_keeps_its_cached_files(openml_cache, offline):
+    """openml.tasks.get_task deletes the task's cache folder when anything inside fails:
+    a task copied into the cache without its dataset lost its task.xml and splits to an
+    offline load_task."""
+    folder = openml_cache / "org" / "openml" / "www" / "tasks" / "59"
+    folder.mkdir(parents=True)
+    (folder / "task.xml").write_text(  # as OpenML serves it, less the optional parts
+        '<oml:task xmlns:oml="http://openml.org/openml"><oml:task_id>59</oml:task_id>'
+        '<oml:task_type_id>1</oml:task_type_id>'
+        '<oml:task_type>Supervised Classification</oml:task_type>'
+        '<oml:input name="source_data"><oml:data_set><oml:data_set_id>3</oml:data_set_id>'
+        '<oml:target_feature>class</oml:target_feature></oml:data_set></oml:input>'
+        '<oml:input name="estimation_procedure"><oml:estimation_procedure><oml:id>1</oml:id>'
+        '<oml:type>crossvalidation</oml:type><oml:data_splits_url>https://api.openml.org/'
+        'api_splits/get/59/Task_59_splits.arff</oml:data_splits_url>'
+        '<oml:parameter name="number_repeats">1</oml:parameter>'
+        '<oml:parameter name="number_folds">10</oml:parameter></oml:estimation_procedure>'
+        '</oml:input></oml:task>')
+    (folder / "datasplits.arff").write_text("@relation splits\n")
+    with pytest.raises(DatasetLoadError, match=r"OpenML task 59 .*could not be reached.*"
+                       r"holds org/openml/www/tasks/59/ and datasets/3/ "):
+        OpenMLSource(cache_dir=openml_cache).load_task(59)
+    assert sorted(p.name for p in folder.iterdir()) == ["datasplits.arff", "task.xml"]
+
+
 def test_local_source_reads_pmlb_layout(pmlb_root):
     source = LocalSource(pmlb_root)
     manifest = source.manifest()
