@@ -82,14 +82,17 @@ class Dataset:
 
     @property
     def n_samples(self) -> int:
+        """Number of rows of ``X``."""
         return int(self.X.shape[0])
 
     @property
     def n_features(self) -> int:
+        """Number of columns of ``X``."""
         return int(self.X.shape[1])
 
     @property
     def categorical_columns(self) -> list[str]:
+        """Names of the ``category`` columns of ``X``."""
         return [c for c in self.X.columns if isinstance(self.X[c].dtype, pd.CategoricalDtype)]
 
     @property
@@ -103,6 +106,17 @@ class Dataset:
         Every class keeps at least one row (with more classes than ``max_rows``, that many
         classes drawn at random keep one row each). Predefined ``splits`` are dropped
         because their indices no longer apply.
+
+        Parameters
+        ----------
+        max_rows : int
+            Most rows kept; a dataset no larger is returned as is.
+        random_state : int or None, default=0
+            Seeds which rows are kept.
+
+        Returns
+        -------
+        Dataset
         """
         idx = subsample_rows(self.y, self.task, max_rows, random_state)
         if idx is None:
@@ -157,7 +171,17 @@ def _class_quota(counts: np.ndarray, max_rows: int, rng: np.random.Generator) ->
 
 
 def infer_task(y: pd.Series) -> TaskType:
-    """Guess the task from the target: non-numeric or few integer values -> classification."""
+    """Guess the task from the target: non-numeric or few integer values -> classification.
+
+    Parameters
+    ----------
+    y : pandas.Series
+        The target (missing values are ignored).
+
+    Returns
+    -------
+    {"classification", "regression"}
+    """
     values = y.dropna()
     if not ptypes.is_numeric_dtype(values) or ptypes.is_bool_dtype(values):
         return "classification"
@@ -455,6 +479,19 @@ def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, Ta
     targets, a single class and mismatched lengths are not. Rows are paired by position;
     a DataFrame ``X`` and a pandas ``y`` holding the same row labels in another order
     are refused (the targets would go to the wrong rows).
+
+    Parameters
+    ----------
+    X : array-like, DataFrame or sparse matrix of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    task : {"classification", "regression"} or None, default=None
+        Inferred from ``y`` when None (see :func:`infer_task`).
+
+    Returns
+    -------
+    X : pandas.DataFrame
+    y : pandas.Series
+    task : {"classification", "regression"}
     """
     if X is None or y is None:
         raise ValueError("X and y are required, got None")
@@ -623,7 +660,18 @@ def _check_classification_target(target: pd.Series) -> None:
 def from_arrays(X, y, task: str | None = None, name: str = "user-data") -> Dataset:
     """Build a validated :class:`Dataset` from arrays, DataFrames or sparse matrices.
 
-    ``task`` is inferred from ``y`` when None (see :func:`infer_task`).
+    Parameters
+    ----------
+    X : array-like, DataFrame or sparse matrix of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    task : {"classification", "regression"} or None, default=None
+        Inferred from ``y`` when None (see :func:`infer_task`).
+    name : str, default="user-data"
+        The dataset's :attr:`Dataset.name`.
+
+    Returns
+    -------
+    Dataset
     """
     return Dataset(X=X, y=y, task=task, name=name, source="arrays")
 

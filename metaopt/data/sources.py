@@ -131,7 +131,18 @@ class OpenMLSource:
             _unreachable_seen.clear()
 
     def load_dataset(self, dataset_id: int, task: str | None = None) -> Dataset:
-        """Load OpenML dataset ``dataset_id`` with its default target."""
+        """Load OpenML dataset ``dataset_id`` with its default target.
+
+        Parameters
+        ----------
+        dataset_id : int
+        task : {"classification", "regression"} or None, default=None
+            None: classification for a categorical target, else inferred from it.
+
+        Returns
+        -------
+        Dataset
+        """
         with self._loading("dataset", int(dataset_id)) as openml:
             oml = openml.datasets.get_dataset(
                 int(dataset_id),
@@ -191,7 +202,19 @@ class OpenMLSource:
         return _task_dataset_id(root / "tasks" / str(task_id) / "task.xml")
 
     def is_cached(self, *, dataset_id: int | None = None, task_id: int | None = None) -> bool:
-        """Whether the cache holds the files for a dataset or task (no network used)."""
+        """Whether the cache holds the files for a dataset or task (no network used).
+
+        Parameters
+        ----------
+        dataset_id : int, optional
+        task_id : int, optional
+            Checked instead of ``dataset_id`` when given: the task, its splits and its
+            dataset. One of the two is required.
+
+        Returns
+        -------
+        bool
+        """
         with self._configured() as openml:
             root = Path(openml.config.get_cache_directory())
         if task_id is not None:  # load_task needs the task, its splits and its dataset
@@ -308,6 +331,7 @@ class LocalSource:
         return known if isinstance(known, str) else None
 
     def names(self) -> list[str]:
+        """The ``name`` column of :meth:`manifest`."""
         return self.manifest()["name"].tolist()
 
     def _find_file(self, name: str) -> Path:
@@ -427,9 +451,24 @@ def _categorical_features(metadata: Path, columns) -> list[str]:
 
 def load_table(path: str | Path, target: str, task: str | None = None,
                na_values: list[str] | None = None) -> Dataset:
-    """Load one CSV/TSV/parquet file with a named target column (for the CLI); the text
-    ``na_values`` (e.g. ``["?"]``, besides pandas' own ``""``, ``"NA"``, ``"n/a"``, ...)
-    are missing values, in every column."""
+    """Load one CSV/TSV/parquet file with a named target column (for the CLI).
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.tsv.gz``, ``.tsv``, ``.csv.gz``, ``.csv`` or ``.parquet`` file.
+    target : str
+        Name of the target column.
+    task : {"classification", "regression"} or None, default=None
+        Inferred from the target when None.
+    na_values : list of str, optional
+        Text read as missing values in every column (e.g. ``["?"]``), besides pandas' own
+        ``""``, ``"NA"``, ``"n/a"``, ...
+
+    Returns
+    -------
+    Dataset
+    """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"data file {str(path)!r} " + (

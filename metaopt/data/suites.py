@@ -25,8 +25,20 @@ _LOCAL_SUITES = {"pmlb-classification": "classification", "pmlb-regression": "re
 class DatasetRef:
     """A dataset of a suite, not loaded yet.
 
-    ``key`` is a stable unique id such as ``"openml-task/31"`` or ``"pmlb/adult"``;
-    ``size`` (rows x columns) is known before loading for local suites with a manifest.
+    Parameters
+    ----------
+    key : str
+        Stable unique id such as ``"openml-task/31"`` or ``"pmlb/adult"``.
+    name : str
+        The dataset's name.
+    task : {"classification", "regression"} or None
+        None when not known before loading.
+    source : str
+        ``"openml"`` or ``"local"``.
+    _loader : callable
+        Returns the :class:`~metaopt.data.Dataset` (called by :meth:`load`).
+    size : int or None, default=None
+        Rows x columns, known before loading for local suites with a manifest.
     """
 
     key: str
@@ -45,9 +57,14 @@ class DatasetRef:
 class Suite:
     """An ordered collection of :class:`DatasetRef`.
 
-    ``cache_dir`` is the OpenML cache directory its OpenML tasks load from: the one
-    :func:`get_suite` was given (None: openml's own cache, and for a local suite).
-    :func:`metaopt.benchmark.run` looks there for the tasks missing from the cache.
+    Parameters
+    ----------
+    name : str
+    refs : tuple of DatasetRef
+    cache_dir : Path or None, default=None
+        The OpenML cache directory its OpenML tasks load from: the one :func:`get_suite`
+        was given (None: openml's own cache, and for a local suite).
+        :func:`metaopt.benchmark.run` looks there for the tasks missing from the cache.
     """
 
     name: str
@@ -170,6 +187,10 @@ def get_suite(
     target : str, optional
         The target column of a local suite's tables (default: ``target``, PMLB's); a
         table without it fails to load, naming the closest column.
+
+    Returns
+    -------
+    Suite
 
     Raises
     ------
