@@ -154,7 +154,16 @@ class OpenMLSource:
         return self._to_dataset(X, y, task, name=oml.name, dataset_id=int(dataset_id))
 
     def load_task(self, task_id: int) -> Dataset:
-        """Load OpenML task ``task_id``: its dataset, target and train/test splits (repeat 0)."""
+        """Load an OpenML task: its dataset, target and train/test splits (repeat 0).
+
+        Parameters
+        ----------
+        task_id : int
+
+        Returns
+        -------
+        Dataset
+        """
         with self._loading("task", int(task_id)) as openml:
             # its dataset first: get_task deletes the task's cached files when a part fails
             dataset_id = self._task_dataset_id(int(task_id))
@@ -346,7 +355,19 @@ class LocalSource:
         )
 
     def load(self, name: str, task: str | None = None) -> Dataset:
-        """Load dataset ``name``; ``task`` defaults to the known one, else inferred."""
+        """Load a dataset of the directory.
+
+        Parameters
+        ----------
+        name : str
+            One of :meth:`names`.
+        task : {"classification", "regression"} or None, default=None
+            None: the task the manifest or metadata gives, else inferred from the target.
+
+        Returns
+        -------
+        Dataset
+        """
         path = self._find_file(name)
         return self._read(path, name, task or self._known_task(name))
 

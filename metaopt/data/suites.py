@@ -86,7 +86,19 @@ class Suite:
     ) -> Suite:
         """The first ``limit`` refs, optionally only those whose name or key is in ``names``.
 
-        ``smallest_first`` orders refs by ``size`` (unknown sizes last) before the limit.
+        Parameters
+        ----------
+        limit : int, optional
+            Most refs kept (None: all).
+        names : str or list of str, optional
+            Names or keys of the refs kept; an unknown one raises ``ValueError``.
+        smallest_first : bool, default=False
+            Order refs by ``size`` (unknown sizes last) before the limit.
+
+        Returns
+        -------
+        Suite
+            With the same ``cache_dir``.
         """
         refs = self.refs
         if smallest_first:

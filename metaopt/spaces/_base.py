@@ -66,6 +66,12 @@ class Param:
         return self.condition is not None or set(self.tasks) != set(TASK_TYPES)
 
     def default_for(self, task: str) -> Any:
+        """The default for a task: its entry in ``task_defaults``, else ``default``.
+
+        Parameters
+        ----------
+        task : {"classification", "regression"}
+        """
         return self.task_defaults.get(task, self.default)
 
     def __hash__(self) -> int:
@@ -253,7 +259,16 @@ class SearchSpace:
         return [p for p in self.params if task in p.tasks]
 
     def distributions(self, task: str) -> dict[str, BaseDistribution]:
-        """All parameters of ``task`` (active or not) as a flat dict of distributions."""
+        """All parameters of ``task`` (active or not) as a flat dict of distributions.
+
+        Parameters
+        ----------
+        task : {"classification", "regression"}
+
+        Returns
+        -------
+        dict of str to optuna.distributions.BaseDistribution
+        """
         return {p.name: p.distribution for p in self._params_for(task)}
 
     @property
@@ -270,6 +285,17 @@ class SearchSpace:
 
         A parameter whose parent is inactive or missing is inactive. Task membership is
         not considered here (see :meth:`distributions`).
+
+        Parameters
+        ----------
+        name : str
+            A parameter of the space.
+        params : mapping
+            A (partial) configuration.
+
+        Returns
+        -------
+        bool
         """
         if name not in self._by_name:
             raise ValueError(f"{self.name}: unknown parameter {name!r}; "
@@ -293,13 +319,32 @@ class SearchSpace:
         return flags
 
     def active(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """``params`` without the inactive (and unknown) parameters."""
+        """``params`` without the inactive (and unknown) parameters.
+
+        Parameters
+        ----------
+        params : mapping
+            A configuration.
+
+        Returns
+        -------
+        dict
+        """
         flags = self._activity(params)
         return {p.name: params[p.name] for p in self.params
                 if p.name in params and flags[p.name]}
 
     def default(self, task: str) -> dict[str, Any]:
-        """Default configuration for ``task``: every active parameter, library defaults."""
+        """Default configuration for ``task``: every active parameter, library defaults.
+
+        Parameters
+        ----------
+        task : {"classification", "regression"}
+
+        Returns
+        -------
+        dict
+        """
         values = {p.name: p.default_for(task) for p in self._params_for(task)}
         return self.active(values)
 
@@ -312,6 +357,16 @@ class SearchSpace:
         ``{**space.default(task), **params}`` to start from the defaults. Inactive
         parameters are validated and then dropped; None, NaN or pd.NA is accepted for them (how
         ``study.trials_dataframe()`` shows a parameter a trial did not suggest).
+
+        Parameters
+        ----------
+        params : mapping
+            A configuration.
+        task : {"classification", "regression"}
+
+        Returns
+        -------
+        dict
         """
         if not isinstance(params, Mapping):
             raise TypeError(f"{self.name}: params must be a mapping, got {type(params).__name__}")
@@ -343,7 +398,18 @@ class SearchSpace:
 
     # ------------------------------------------------------------------- sampling
     def sample(self, trial: BaseTrial, task: str) -> dict[str, Any]:
-        """Sample an active configuration define-by-run with ``trial.suggest_*``."""
+        """Sample an active configuration define-by-run with ``trial.suggest_*``.
+
+        Parameters
+        ----------
+        trial : optuna.trial.BaseTrial
+        task : {"classification", "regression"}
+            Parameters of other tasks are not sampled.
+
+        Returns
+        -------
+        dict
+        """
         self._check_task(task)
         values: dict[str, Any] = {}
         flags: dict[str, bool] = {}  # as _activity, as the values come (parents first)
@@ -367,7 +433,20 @@ class SearchSpace:
     def build(
         self, params: Mapping[str, Any], task: str, random_state: int | None = None
     ) -> Pipeline:
-        """Unfitted ``Pipeline(preprocess, model)`` for a complete configuration."""
+        """Unfitted ``Pipeline(preprocess, model)`` for a complete configuration.
+
+        Parameters
+        ----------
+        params : mapping
+            The configuration, checked with :meth:`check_params`.
+        task : {"classification", "regression"}
+        random_state : int or None, default=None
+            Passed to ``build_model`` (the model's seed).
+
+        Returns
+        -------
+        sklearn.pipeline.Pipeline
+        """
         checked = self.check_params(params, task)
         return Pipeline(
             [
@@ -416,6 +495,15 @@ class SearchSpace:
         an ``":active"`` indicator. Inactive or absent conditional parameters encode as
         zeros. Raises ``ValueError`` for unknown names, invalid values (of an inactive
         parameter too, unless None or NaN) or a missing unconditional parameter.
+
+        Parameters
+        ----------
+        params : mapping
+            The configuration.
+
+        Returns
+        -------
+        ndarray of shape (n_encoded,)
         """
         unknown = [k for k in params if k not in self._by_name]
         if unknown:

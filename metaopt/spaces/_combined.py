@@ -31,7 +31,18 @@ class CombinedSpace(SearchSpace):
     members: tuple[SearchSpace, ...] = ()
 
     def member(self, params: Mapping[str, Any]) -> tuple[SearchSpace, dict[str, Any]]:
-        """The chosen member space and its parameters (prefix removed)."""
+        """The chosen member space and its parameters (prefix removed).
+
+        Parameters
+        ----------
+        params : mapping
+            A configuration of this space.
+
+        Returns
+        -------
+        space : SearchSpace
+        member_params : dict
+        """
         name = params.get(FAMILY)
         by_name = {m.name: m for m in self.members}
         if name not in by_name:
@@ -42,7 +53,19 @@ class CombinedSpace(SearchSpace):
                                if k.startswith(prefix)}
 
     def join(self, member: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Combined parameters of a member configuration (the inverse of :meth:`member`)."""
+        """Combined parameters of a member configuration (the inverse of :meth:`member`).
+
+        Parameters
+        ----------
+        member : str
+            Name of the member space.
+        params : mapping
+            A configuration of that member.
+
+        Returns
+        -------
+        dict
+        """
         return {FAMILY: member, **{f"{member}{SEP}{k}": v for k, v in params.items()}}
 
     def build(self, params: Mapping[str, Any], task: str,
@@ -54,7 +77,18 @@ class CombinedSpace(SearchSpace):
 
 def combine(members: Sequence[SearchSpace], name: str | None = None) -> CombinedSpace:
     """A :class:`CombinedSpace` over single, distinct ``members`` (tasks: those all members
-    support)."""
+    support).
+
+    Parameters
+    ----------
+    members : sequence of SearchSpace
+    name : str, optional
+        Default: the members' names joined by ``+``.
+
+    Returns
+    -------
+    CombinedSpace
+    """
     if not members:
         raise ValueError("combine needs at least one member space")
     names = [m.name for m in members]

@@ -381,6 +381,11 @@ def make_preprocessor(kind: str) -> ColumnTransformer:
         - ``"native"`` (histogram gradient boosting): numeric passes through with its
           NaN; categorical -> ordinal codes (unknown and missing -> NaN) returned as
           ``category`` columns of a DataFrame, for ``categorical_features="from_dtype"``.
+
+    Returns
+    -------
+    sklearn.compose.ColumnTransformer
+        Unfitted.
     """
     if kind not in PREPROCESSING_KINDS:
         raise ValueError(f"kind must be one of {PREPROCESSING_KINDS}, got {kind!r}")

@@ -21,7 +21,17 @@ ALIASES: dict[str, str] = {"logistic_regression": "linear"}
 
 
 def list_spaces(task: str | None = None) -> list[str]:
-    """Names of the registered spaces, optionally only those supporting ``task``."""
+    """Names of the registered spaces.
+
+    Parameters
+    ----------
+    task : {"classification", "regression"} or None, default=None
+        Only the spaces supporting it (None: all).
+
+    Returns
+    -------
+    list of str
+    """
     if task is not None and task not in TASK_TYPES:
         raise ValueError(f"task must be None or one of {TASK_TYPES}, got {task!r}")
     return [name for name, s in SPACES.items() if task is None or task in s.tasks]
@@ -31,11 +41,19 @@ ALL = "all"  # every registered space, combined
 
 
 def get_space(name: str) -> SearchSpace:
-    """The search space registered as ``name`` (or one of its aliases).
+    """The search space registered under a name.
 
-    ``"all"`` and ``"a+b+..."`` (registered names, each once; spaces around them are
-    ignored) name a :class:`~metaopt.spaces.CombinedSpace` whose parameter ``"space"``
-    chooses the model family.
+    Parameters
+    ----------
+    name : str
+        A registered name or alias. ``"all"`` and ``"a+b+..."`` (registered names, each
+        once; spaces around them are ignored) name a
+        :class:`~metaopt.spaces.CombinedSpace` whose parameter ``"space"`` chooses the
+        model family.
+
+    Returns
+    -------
+    SearchSpace
     """
     if not isinstance(name, str):  # a list failed with "unhashable type: 'list'"
         hint = (f" (a list of names: {'+'.join(map(str, name))!r})"
