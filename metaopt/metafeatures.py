@@ -219,7 +219,16 @@ def _compute_validated(
 def compute_dataset(dataset: Dataset, **kwargs) -> pd.Series:
     """Compute the meta-features of a :class:`~metaopt.data.Dataset`.
 
-    Keyword arguments are those of :func:`compute`; the Series is named after the dataset.
+    Parameters
+    ----------
+    dataset : Dataset
+    **kwargs
+        Keyword arguments of :func:`compute`.
+
+    Returns
+    -------
+    pandas.Series
+        Named after the dataset.
     """
     if not isinstance(dataset, Dataset):
         raise TypeError(f"dataset must be a metaopt.data.Dataset, got {type(dataset).__name__}")

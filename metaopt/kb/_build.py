@@ -35,7 +35,15 @@ BACKENDS = ("loky", "dask", "threading", "sequential")
 
 
 class BuildInterrupted(KeyboardInterrupt):
-    """A build stopped by SIGINT/SIGTERM; finished evaluations are stored (``report``)."""
+    """A build stopped by SIGINT/SIGTERM; finished evaluations are stored (``report``).
+
+    Parameters
+    ----------
+    report : BuildReport
+        What the build did until it stopped.
+    signum : int
+        The signal that stopped it.
+    """
 
     def __init__(self, report: BuildReport, signum: int) -> None:
         super().__init__(
@@ -48,7 +56,27 @@ class BuildInterrupted(KeyboardInterrupt):
 
 @dataclass
 class BuildReport:
-    """What one :func:`build` call did."""
+    """What one :func:`build` call did.
+
+    Parameters
+    ----------
+    run_id : str
+        Id of the run in the store's runs table.
+    n_planned : int, default=0
+        Evaluations planned.
+    n_already_done : int, default=0
+        Planned evaluations already stored, not run.
+    n_ok, n_failed, n_timeout : int, default=0
+        Evaluations this run stored, by status.
+    n_duplicates : int, default=0
+        Evaluations run here but stored meanwhile by another runner.
+    worker_crashes : int, default=0
+        Worker processes that died.
+    dataset_errors : dict of str to str
+        Why a dataset failed to load, by dataset key.
+    seconds : float, default=0.0
+        Duration of the build.
+    """
 
     run_id: str
     n_planned: int = 0
@@ -68,9 +96,11 @@ class BuildReport:
 
     @property
     def n_remaining(self) -> int:
+        """Planned evaluations neither stored before nor by this run."""
         return self.n_planned - self.n_already_done - self.n_new - self.n_duplicates
 
     def summary(self) -> str:
+        """One line of the counts (the CLI prints it)."""
         text = (
             f"{self.n_new} new evaluations ({self.n_ok} ok, {self.n_failed} failed, "
             f"{self.n_timeout} timeout) in {self.seconds:.1f} s, {self.n_already_done} "

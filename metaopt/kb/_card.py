@@ -27,8 +27,16 @@ def write_card(kb: KnowledgeBase, path: str | os.PathLike,
     notes : str, optional
         Markdown placed under "How it was built" (the budget, the dataset order...).
 
-    Raises ``ValueError`` if ``path`` is the knowledge base's SQLite file, ``parquet``
-    or the parquet file the knowledge base was read from, which the card would replace.
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is the knowledge base's SQLite file, ``parquet`` or the parquet file
+        the knowledge base was read from, which the card would replace.
     """
     kb.check_not_own_file(path, "the card")
     for other, what in ((parquet, "the parquet export's"),
@@ -98,7 +106,21 @@ def _params(params: str | None) -> str:
 
 def export_default(kb: KnowledgeBase, directory: str | os.PathLike | None = None,
                    notes: str | None = None) -> Path:
-    """Write ``evaluations.parquet`` and ``CARD.md`` of ``kb`` (default: the shipped dir)."""
+    """Write ``evaluations.parquet`` and ``CARD.md`` of a knowledge base.
+
+    Parameters
+    ----------
+    kb : KnowledgeBase
+    directory : path-like, optional
+        Where to write them (default: the shipped knowledge base's directory).
+    notes : str, optional
+        Passed to :func:`write_card`.
+
+    Returns
+    -------
+    Path
+        ``directory``.
+    """
     directory = Path(DEFAULT_DIR if directory is None else directory)
     parquet = kb.to_parquet(directory / "evaluations.parquet")
     write_card(kb, directory / "CARD.md", parquet=parquet, notes=notes)
@@ -120,8 +142,18 @@ def load_default() -> KnowledgeBase:
 
 
 def open_knowledge_base(source: str | os.PathLike) -> KnowledgeBase:
-    """A knowledge base from a parquet export (a ``.parquet`` path, or a file that is
-    parquet whatever its name), a SQLite file/URL, or ``"default"``."""
+    """Open a knowledge base.
+
+    Parameters
+    ----------
+    source : str or path-like
+        A parquet export (a ``.parquet`` path, or a file that is parquet whatever its
+        name), a SQLite file/URL, or ``"default"`` (the shipped one).
+
+    Returns
+    -------
+    KnowledgeBase
+    """
     if os.fspath(source) == "default":
         return load_default()
     if os.fspath(source).endswith(".parquet") or _is_parquet(source):

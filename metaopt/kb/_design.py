@@ -31,7 +31,17 @@ from metaopt.kb._store import dumps
 
 @dataclass(frozen=True)
 class PlannedConfig:
-    """One configuration to evaluate: its stable id, design id (or None) and params."""
+    """One configuration to evaluate.
+
+    Parameters
+    ----------
+    config_id : str
+        Stable id (:func:`config_id`).
+    design_id : str or None
+        ``design-000``, ... for a configuration of the shared :func:`design`, else None.
+    params : dict
+        The configuration.
+    """
 
     config_id: str
     design_id: str | None
@@ -39,7 +49,17 @@ class PlannedConfig:
 
 
 def config_id(params: dict[str, Any]) -> str:
-    """Stable id of a configuration: 16 hex chars of the SHA-256 of its canonical JSON."""
+    """Stable id of a configuration: 16 hex chars of the SHA-256 of its canonical JSON.
+
+    Parameters
+    ----------
+    params : dict
+        The configuration.
+
+    Returns
+    -------
+    str
+    """
     return hashlib.sha256(dumps(params).encode()).hexdigest()[:16]
 
 
@@ -77,6 +97,19 @@ def design(space, task: str, n: int, *, seed: int = 0) -> list[PlannedConfig]:
 
     Ids are ``design-000`` (the default), ``design-001``, ...; duplicates (possible in
     small discrete spaces) are dropped, so fewer than ``n`` may be returned.
+
+    Parameters
+    ----------
+    space : SearchSpace
+    task : {"classification", "regression"}
+    n : int
+        Number of points, the default included.
+    seed : int, default=0
+        Seeds the Sobol points (with the space's name and the task).
+
+    Returns
+    -------
+    list of PlannedConfig
     """
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
@@ -116,7 +149,25 @@ def random_configs(
 def plan_configs(
     space, task: str, dataset_key: str, *, n_configs: int, n_design: int, seed: int
 ) -> list[PlannedConfig]:
-    """Design part (shared across datasets) + random part (per dataset) for one space."""
+    """Design part (shared across datasets) + random part (per dataset) for one space.
+
+    Parameters
+    ----------
+    space : SearchSpace
+    task : {"classification", "regression"}
+    dataset_key : str
+        Seeds the random part, with ``seed`` and the space's name.
+    n_configs : int
+        Total number of configurations (at least 1).
+    n_design : int
+        How many of them come from the shared :func:`design` (0 to ``n_configs``).
+    seed : int
+        Seeds the design and the random part.
+
+    Returns
+    -------
+    list of PlannedConfig
+    """
     if n_configs < 1:
         raise ValueError(f"n_configs must be >= 1, got {n_configs}")
     if not 0 <= n_design <= n_configs:

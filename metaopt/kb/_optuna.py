@@ -194,7 +194,7 @@ def to_optuna(
     dataset's meta-features; ``failed``/``timeout`` evaluations become failed trials.
     An existing study of that name gets only the evaluations it does not hold yet (by
     ``config_id``), so writing twice adds nothing.
-    Useful for optuna-dashboard. Returns the study names.
+    Useful for optuna-dashboard.
 
     Parameters
     ----------
@@ -205,6 +205,11 @@ def to_optuna(
         Distributions of each space's params; else those stored with an imported study's
         space, or inferred from the observed values (numbers: their observed range;
         anything else: categorical).
+
+    Returns
+    -------
+    list of str
+        The study names.
     """
     frame = kb.to_frame()
     mf_cols = [c for c in frame.columns if c.startswith("mf_")]

@@ -293,9 +293,18 @@ class KnowledgeBase:
 
     @classmethod
     def open_existing(cls, store: str | os.PathLike) -> KnowledgeBase:
-        """The knowledge base at ``store``, a database URL or an existing file: commands
-        that read must not create an empty store from a typo (nor, for a SQLite URL,
-        its directories)."""
+        """An existing knowledge base: commands that read must not create an empty store
+        from a typo (nor, for a SQLite URL, its directories).
+
+        Parameters
+        ----------
+        store : str or path-like
+            A database URL or an existing SQLite file.
+
+        Returns
+        -------
+        KnowledgeBase
+        """
         text = os.fspath(store)
         url = sa.engine.make_url(_url(text))
         local = url.get_backend_name() == "sqlite" and not in_memory(url)
@@ -400,13 +409,19 @@ class KnowledgeBase:
     # ------------------------------------------------------------------ writes
     def add_dataset(self, record: Mapping[str, Any], *,
                     metafeatures_version: int | None = None) -> None:
-        """Insert or update one dataset row (key ``dataset_key``; see ``DATASET_COLUMNS``).
+        """Insert or update one dataset row.
 
         On update, fields given as None keep their stored value (so an external source
         without meta-features does not erase them); ``status`` and ``error`` are replaced.
-        The record's meta-features are of ``metafeatures_version`` (default: this
-        metaopt's ``METAFEATURES_VERSION``); ``ValueError`` if the store holds meta-features
-        of another version, which one store must not mix.
+
+        Parameters
+        ----------
+        record : mapping
+            The row (key ``dataset_key``; see ``DATASET_COLUMNS``).
+        metafeatures_version : int, optional
+            Version of the record's meta-features (default: this metaopt's
+            ``METAFEATURES_VERSION``); ``ValueError`` if the store holds meta-features of
+            another version, which one store must not mix.
         """
         row = {k: record.get(k) for k in DATASET_COLUMNS}
         if not row["dataset_key"]:
@@ -460,8 +475,15 @@ class KnowledgeBase:
         return LEGACY_MF_VERSION if has_any.first() is not None else None
 
     def add_distributions(self, space: str, distributions: Mapping[str, Any]) -> None:
-        """Record the Optuna distributions of the parameters of ``space``, a space of
-        the user's own (:func:`merge_distributions` with those stored)."""
+        """Record the Optuna distributions of the parameters of a space of the user's own
+        (:func:`merge_distributions` with those stored).
+
+        Parameters
+        ----------
+        space : str
+            The space's name.
+        distributions : mapping of str to optuna.distributions.BaseDistribution
+        """
         if not distributions:
             return
         key = SPACE_KEY + space
@@ -489,11 +511,20 @@ class KnowledgeBase:
     def add_evaluations(
         self, records: Iterable[Mapping[str, Any]], *, replace: bool = False
     ) -> int:
-        """Insert evaluation records in one transaction; return how many were written.
+        """Insert evaluation records in one transaction.
 
-        A record whose ``(dataset_key, space, config_id, seed)`` is already stored is
-        skipped (``replace=False``: the count is of new records) or overwrites the stored
-        one (``replace=True``: every record is written and counted).
+        Parameters
+        ----------
+        records : iterable of mapping
+            Evaluation rows (see ``EVALUATION_COLUMNS``).
+        replace : bool, default=False
+            A record whose ``(dataset_key, space, config_id, seed)`` is already stored is
+            skipped (False) or overwrites the stored one (True).
+
+        Returns
+        -------
+        int
+            How many were written: the new records (``replace=False``), else all.
         """
         rows = [self._evaluation_row(r) for r in records]
         if not rows:
@@ -516,8 +547,20 @@ class KnowledgeBase:
             return len(conn.execute(stmt.returning(evaluations_table.c.id), rows).all())
 
     def add_evaluation(self, record: Mapping[str, Any], *, replace: bool = False) -> bool:
-        """Insert one evaluation in its own transaction; return whether it was written
-        (False: stored already and kept, ``replace=False``)."""
+        """Insert one evaluation in its own transaction.
+
+        Parameters
+        ----------
+        record : mapping
+            An evaluation row (see ``EVALUATION_COLUMNS``).
+        replace : bool, default=False
+            Overwrite a stored evaluation of the same key (see :meth:`add_evaluations`).
+
+        Returns
+        -------
+        bool
+            Whether it was written (False: stored already and kept, ``replace=False``).
+        """
         return self.add_evaluations([record], replace=replace) == 1
 
     @staticmethod
@@ -544,14 +587,32 @@ class KnowledgeBase:
         return row
 
     def start_run(self, run_id: str, record: Mapping[str, Any]) -> None:
-        """Record the start of a build run (see ``kb_runs``)."""
+        """Record the start of a build run (see ``kb_runs``).
+
+        Parameters
+        ----------
+        run_id : str
+        record : mapping
+            Other columns of the run (host, machine, versions...).
+        """
         row = {c.name: record.get(c.name) for c in runs_table.columns}
         row.update(run_id=run_id, started_at=now(), status="running")
         with self.engine.begin() as conn:
             conn.execute(self._insert(runs_table).values(row))
 
     def finish_run(self, run_id: str, status: str, n_evaluations: int, seconds: float) -> None:
-        """Record how a build run ended."""
+        """Record how a build run ended.
+
+        Parameters
+        ----------
+        run_id : str
+        status : str
+            E.g. ``"finished"``, ``"interrupted"``, ``"crashed"``.
+        n_evaluations : int
+            Evaluations the run stored.
+        seconds : float
+            Duration of the run.
+        """
         with self.engine.begin() as conn:
             conn.execute(
                 runs_table.update()
@@ -568,7 +629,17 @@ class KnowledgeBase:
             )
 
     def done(self, dataset_key: str | None = None) -> dict[tuple[str, str, str, int], str]:
-        """Map ``(dataset_key, space, config_id, seed)`` -> status of stored evaluations."""
+        """Map ``(dataset_key, space, config_id, seed)`` -> status of stored evaluations.
+
+        Parameters
+        ----------
+        dataset_key : str, optional
+            Only the evaluations of this dataset (None: all).
+
+        Returns
+        -------
+        dict
+        """
         t = evaluations_table
         query = sa.select(t.c.dataset_key, t.c.space, t.c.config_id, t.c.seed, t.c.status)
         if dataset_key is not None:
@@ -617,6 +688,10 @@ class KnowledgeBase:
             If the meta-features are of another ``METAFEATURES_VERSION`` than this
             metaopt's: compared with a dataset's computed now (nearest datasets,
             meta-models, portfolios, ``MetaSampler``) they would mix two definitions.
+
+        Returns
+        -------
+        pandas.DataFrame
         """
         frame = self._frame(metafeatures)
         version = frame.attrs.get(MF_VERSION_KEY)
@@ -654,8 +729,15 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ parquet
     def check_not_own_file(self, path: str | os.PathLike, what: str) -> None:
-        """``ValueError`` if ``path`` is this knowledge base's own SQLite file, which
-        writing ``what`` there would replace."""
+        """``ValueError`` if ``path`` is this knowledge base's own SQLite file.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where a file is to be written.
+        what : str
+            The file to be written, named in the error.
+        """
         database = self.engine.url.database if self.dialect == "sqlite" else None
         if database and database != ":memory:" and Path(database).resolve() == Path(
                 path).resolve():
@@ -674,6 +756,14 @@ class KnowledgeBase:
 
         Raises ``ValueError`` if ``path`` is this knowledge base's own SQLite file, a
         directory, or under a file.
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        Path
         """
         path = check_writable(path, "the parquet export")
         self.check_not_own_file(path, "the export")
@@ -697,8 +787,20 @@ class KnowledgeBase:
     def from_parquet(
         cls, path: str | os.PathLike, store: str | os.PathLike = ":memory:"
     ) -> KnowledgeBase:
-        """Load a parquet export (see :meth:`to_parquet`) into a store (in memory by
-        default); ``parquet_source`` remembers the file, which a card must not replace."""
+        """Load a parquet export (see :meth:`to_parquet`) into a store; ``parquet_source``
+        remembers the file, which a card must not replace.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The parquet file.
+        store : str or path-like, default=":memory:"
+            The store to fill (a database URL or SQLite file).
+
+        Returns
+        -------
+        KnowledgeBase
+        """
         try:
             frame = pd.read_parquet(path)
         except FileNotFoundError as exc:
@@ -719,10 +821,18 @@ class KnowledgeBase:
 
     def add_frame(self, frame: pd.DataFrame) -> int:
         """Insert rows shaped like :meth:`to_frame` (datasets, evaluations, distributions;
-        a parquet export's build runs and dataset rows); return the new evaluations' count.
+        a parquet export's build runs and dataset rows).
 
-        Its meta-features are of ``attrs["metafeatures_version"]``, or
-        ``LEGACY_MF_VERSION`` for a frame that does not say (:meth:`add_dataset`).
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Its meta-features are of ``attrs["metafeatures_version"]``, or
+            ``LEGACY_MF_VERSION`` for a frame that does not say (:meth:`add_dataset`).
+
+        Returns
+        -------
+        int
+            The count of new evaluations.
         """
         for space, distributions in frame.attrs.get("distributions", {}).items():
             self.add_distributions(space, distributions)

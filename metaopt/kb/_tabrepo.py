@@ -44,7 +44,17 @@ _NOT_QUALITIES = {"tid", "did", "number_samples", "cost_matrix", "source_data",
 
 
 def tabrepo_configs(path: str | os.PathLike) -> dict[str, dict[str, Any]]:
-    """The configurations of ``configs.json``, completed with the defaults, by name."""
+    """The configurations of ``configs.json``, completed with the defaults, by name.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The directory holding ``configs.json``.
+
+    Returns
+    -------
+    dict of str to dict
+    """
     file = Path(path) / "configs.json"
     try:
         raw = json.loads(file.read_text())
@@ -145,6 +155,10 @@ def load_tabrepo(
         Directory with ``results.csv``, ``configs.json`` and ``task_metadata.csv``.
     kb : KnowledgeBase, optional
         Store to add to; a new in-memory one by default.
+
+    Returns
+    -------
+    KnowledgeBase
     """
     from metaopt import metafeatures
 

@@ -221,7 +221,17 @@ class YahpoBenchmark:
         return pd.DataFrame(self._run(x_cat, x_cont), columns=self.targets)
 
     def dataset_key(self, instance: str) -> str:
-        """The knowledge base key of an instance (``openml-task/<id>`` or ``openml-dataset/<id>``)."""
+        """The knowledge base key of an instance (``openml-task/<id>`` or ``openml-dataset/<id>``).
+
+        Parameters
+        ----------
+        instance : str
+            One of :attr:`instances`.
+
+        Returns
+        -------
+        str
+        """
         return f"{_DATASET_KEYS.get(self.scenario, 'openml-dataset')}/{instance}"
 
 
@@ -239,6 +249,22 @@ def load_yahpo(
     instance; the rest is random per instance, exactly as in :func:`build`. Scores are
     the surrogate's :attr:`~YahpoBenchmark.score_target` at full fidelity; every target is
     kept in ``extra``. Space name ``"yahpo_<scenario>"``, origin ``"yahpo"``.
+
+    Parameters
+    ----------
+    benchmark : YahpoBenchmark
+    n_configs : int, default=64
+        Configurations per instance.
+    n_design : int, optional
+        How many of them are shared by every instance (default: all).
+    seed : int, default=0
+        Seeds the configurations; stored as the evaluations' ``seed``.
+    kb : KnowledgeBase, optional
+        Store to add to; a new in-memory one by default.
+
+    Returns
+    -------
+    KnowledgeBase
     """
     kb = KnowledgeBase() if kb is None else kb
     n_design = n_configs if n_design is None else n_design
