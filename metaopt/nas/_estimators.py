@@ -14,6 +14,7 @@ import numpy as np
 import optuna
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
@@ -272,9 +273,11 @@ class _BaseMetaMLP(BaseEstimator):
         to the trials so far (or from TPE, ``meta_model=None``). Every trial trains
         on the ``cv`` splits epoch by epoch and reports the mean validation score
         (accuracy, or R^2) so the pruner stops unpromising ones early. The best trial's
-        configuration is refitted on all rows for its best number of epochs. With
-        ``search_rows``, the trials train on a sample of the rows, and with a
-        ``time_budget`` the refit on as many as the time left allows.
+        configuration is refitted on all rows for its best number of epochs; a refit far
+        below the trial's CV score on its own training rows (or with a training loss not
+        finite) is followed by one with another seed, then by the next-best trial's, with
+        a warning (``refits_``). With ``search_rows``, the trials train on a sample of
+        the rows, and with a ``time_budget`` the refit on as many as the time left allows.
         ``sample_weight`` weights each row's training loss, in the search and the refit
         (the validation scores are unweighted, as in scikit-learn's searches and
         :class:`~metaopt.MetaOptClassifier`). ``groups``: the group labels of a ``cv``
@@ -372,23 +375,11 @@ class _BaseMetaMLP(BaseEstimator):
             warn(refit_rows_warning(self.time_budget, self.refit_rows_, len(y),
                                     self.search_rows_), UserWarning)
         self.study_ = study
-        self.best_params_ = dict(best.params)
-        self.best_score_ = float(best.value)
-        self.best_epoch_ = max(1, int(best.user_attrs["best_epoch"]))
         self.n_epochs_searched_ = int(sum(t.user_attrs.get("epochs", 0)
                                           for t in study.trials)) * len(splits)
-        # the refit stops on time too, within an epoch if need be (its weights so far)
-        left = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
-        say(f"refitting trial {best.number} on {self.refit_rows_:,} rows for "
-            f"{self.best_epoch_} epoch(s)" + ("" if left is None else f", {left:.1f} s left"))
-        self.best_estimator_ = self._final_model(
-            **self.best_params_, max_epochs=self.best_epoch_, validation_fraction=0.0,
-            n_iter_no_change=self.best_epoch_, device=self.device, random_state=seed,
-            time_budget=left,
-        ).fit(rows_of(X, refit_rows), rows_of(y, refit_rows),
-              sample_weight=rows_of(sample_weight, refit_rows))
-        say("refit done" + (" (stopped by the time budget)"
-                            if self.best_estimator_.out_of_time_ else ""))
+        self._refit(sorted(done, key=lambda t: t.value, reverse=True), rows_of(X, refit_rows),
+                    rows_of(y, refit_rows), rows_of(sample_weight, refit_rows), seed,
+                    deadline, say)
         if self.best_estimator_.out_of_time_:
             warn(
                 f"time_budget={self.time_budget} s stopped the refit of the best "
@@ -397,13 +388,104 @@ class _BaseMetaMLP(BaseEstimator):
                 "less trained than best_score_ suggests; give more time", UserWarning)
         return self
 
+    def _refit(self, ranked: list, X: np.ndarray, y: np.ndarray,
+               sample_weight: np.ndarray | None, seed: int, deadline: float | None,
+               say) -> None:
+        """Refit the best of the ``ranked`` complete trials on ``X, y`` for its best epoch
+        count. A refit that failed (a training loss not finite, or a score on its own
+        training rows far below its trial's CV score) is followed by one with another seed,
+        then by the next-best trial's, while time is left; the first healthy one is kept,
+        else the one that scores best on its training rows, with a warning."""
+        check = self._score_rows(len(y), seed)
+        chance = (0.0 if self._task == "regression"
+                  else float(pd.Series(y[check]).value_counts(normalize=True).iloc[0]))
+        self.refits_, models = [], []
+        for trial, random_state in [(ranked[0], seed), (ranked[0], seed + 1),
+                                    *[(t, seed) for t in ranked[1:2]]]:
+            # the refit stops on time too, within an epoch if need be (its weights so far)
+            left = None if deadline is None else deadline - time.perf_counter()
+            if models and left is not None and left < self.refits_[-1]["seconds"]:
+                break  # no time for another refit
+            left = None if left is None else max(left, 1e-3)
+            epochs = max(1, int(trial.user_attrs["best_epoch"]))
+            say(f"refitting trial {trial.number} on {len(y):,} rows for {epochs} epoch(s)"
+                + ("" if random_state == seed else " with another seed")
+                + ("" if left is None else f", {left:.1f} s left"))
+            started = time.perf_counter()
+            model = self._final_model(
+                **trial.params, max_epochs=epochs, validation_fraction=0.0,
+                n_iter_no_change=epochs, device=self.device, random_state=random_state,
+                time_budget=left,
+            ).fit(X, y, sample_weight=sample_weight)
+            score = self._training_score(model, X[check], y[check])
+            healthy = bool(np.isfinite(model.loss_curve_).all()) and (
+                score >= trial.value - max(0.25 * (trial.value - chance), 0.05))
+            models.append((model, trial))
+            self.refits_.append(dict(
+                trial=trial.number, random_state=random_state, epochs=model.n_epochs_,
+                seconds=time.perf_counter() - started, train_loss=model.loss_curve_[-1],
+                folds_train_loss=trial.user_attrs.get("train_loss", np.nan),
+                train_score=score, cv_score=float(trial.value), healthy=healthy))
+            say("refit done" + (" (stopped by the time budget)" if model.out_of_time_ else "")
+                + ("" if healthy else f": failed, training score {score:.4f}"))
+            if healthy:
+                break
+        kept = len(models) - 1 if healthy else int(np.argmax(
+            [r["train_score"] for r in self.refits_]))
+        for i, refit in enumerate(self.refits_):
+            refit["kept"] = i == kept
+        self.best_estimator_, trial = models[kept]
+        self.best_params_ = dict(trial.params)
+        self.best_score_ = float(trial.value)
+        self.best_epoch_ = max(1, int(trial.user_attrs["best_epoch"]))
+        if len(models) > 1 or not healthy:
+            warn(self._failed_refit_message(kept, chance), UserWarning)
+
+    def _score_rows(self, n: int, seed: int) -> slice | np.ndarray:
+        """The refit rows a refit is scored on: all, or a random 10,000 of more."""
+        return (slice(None) if n <= 10_000
+                else np.sort(np.random.default_rng(seed).choice(n, 10_000, replace=False)))
+
+    def _training_score(self, model, X: np.ndarray, y: np.ndarray) -> float:
+        """``model``'s accuracy or R² on its training rows ``X, y``, as the search scores
+        (R² at least -1; -1 for predictions that are not finite)."""
+        pred = model.predict(X)
+        if self._task == "classification":
+            return float(accuracy_score(y, pred))
+        return max(float(r2_score(y, pred)), -1.0) if np.isfinite(pred).all() else -1.0
+
+    def _failed_refit_message(self, kept: int, chance: float) -> str:
+        """What the refits of :meth:`_refit` did, for its warning."""
+        metric = "accuracy" if self._task == "classification" else "R²"
+        first = self.refits_[0]
+        tried = "; ".join(
+            f"trial {r['trial']} (CV {r['cv_score']:.4f}) with random_state="
+            f"{r['random_state']}: {r['train_score']:.4f}"
+            + ("" if np.isfinite(r["train_loss"]) else ", training loss not finite")
+            for r in self.refits_)
+        kept_refit = self.refits_[kept]
+        return (
+            f"the refit of the best configuration (trial {first['trial']}, CV {metric} "
+            f"{first['cv_score']:.4f}) failed: its {metric} on its own training rows is far "
+            f"below its CV score (an unstable or cut training). Each refit's (a constant "
+            f"prediction scores {chance:.4f}): {tried}. Kept the refit of trial "
+            f"{kept_refit['trial']} with random_state={kept_refit['random_state']}"
+            + (" (best_params_, best_score_ and best_epoch_ are its)"
+               if kept_refit["trial"] != first["trial"] else "")
+            + ("" if kept_refit["healthy"] else
+               ": no refit came near its CV score, the model may be far worse than "
+               "best_score_") + "; refits_ lists them")
+
     def summary(self) -> str:
         """One screen of text: the data, the search's trials and the refitted best."""
         check_is_fitted(self)
         trials = self.study_.get_trials(deepcopy=False)
         states = pd.Series([t.state.name.lower() for t in trials]).value_counts()
-        best, refit = self.study_.best_trial, self.best_estimator_
+        refit = self.best_estimator_
+        refitted = next(r for r in self.refits_ if r["kept"])
+        best = trials[refitted["trial"]]
         n_rows = int(self.meta_features_["n_instances"])
+        metric = "accuracy" if self._task == "classification" else "R²"
 
         def source(t) -> str:  # the prior, MetaSampler's reason, or TPE's
             return (t.user_attrs.get("source") or t.system_attrs.get("metaopt:source")
@@ -418,12 +500,16 @@ class _BaseMetaMLP(BaseEstimator):
             + (f", {len(self.classes_)} classes" if self._task == "classification" else ""),
             *([] if self.search_rows_ == n_rows else [
                 f"rows: the trials saw a sample of {self.search_rows_:,}"]),
-            f"best: trial {best.number} ({source(best)}), CV "
-            f"{'accuracy' if self._task == 'classification' else 'R²'} "
-            f"{self.best_score_:.4f} at epoch {self.best_epoch_}: "
-            f"{describe_mlp(self.best_params_)}",
+            f"best: trial {best.number} ({source(best)}), CV {metric} {self.best_score_:.4f} "
+            f"at epoch {self.best_epoch_}: {describe_mlp(self.best_params_)}",
             f"refit: {refit.n_epochs_} epoch(s) on {self.refit_rows_:,} rows"
-            + (" (stopped by the time budget)" if refit.out_of_time_ else ""),
+            + (" (stopped by the time budget)" if refit.out_of_time_ else "")
+            + f", training loss {refitted['train_loss']:.4g} (the folds' "
+            f"{refitted['folds_train_loss']:.4g} at that epoch), {metric} on its training "
+            f"rows {refitted['train_score']:.4f}"
+            + ("" if len(self.refits_) == 1 else
+               f"; {len(self.refits_)} refits, {sum(not r['healthy'] for r in self.refits_)}"
+               " failed (refits_)"),
             "", "trials: state, epochs, best mean validation score (pruned: the last), "
             "source",
             *[f"  {t.number:>3}  {t.state.name:<8} {t.user_attrs.get('epochs', 0):>4}  "
@@ -576,9 +662,15 @@ _ATTRS_DOC = """
         The best configuration refitted (on ``refit_rows_`` rows) for its best epoch
         count.
     best_params_ : dict
-        Its ``mlp``-space parameters (``max_epochs`` excluded: see ``best_epoch_``).
+        Its ``mlp``-space parameters (``max_epochs`` excluded: see ``best_epoch_``): the
+        best trial's, unless its refits failed and the next-best one's was kept.
     best_score_ : float
         Its mean validation score during the search.
+    refits_ : list of dict
+        Each refit: ``trial``, ``random_state``, ``epochs``, ``seconds``, ``train_loss``
+        (its last epoch's) and ``folds_train_loss`` (the trial's folds' at that epoch),
+        ``train_score`` (on its own training rows), ``cv_score``, ``healthy``, ``kept``.
+        One, unless a refit failed (see ``fit``).
     best_epoch_ : int
     study_ : optuna.Study
         Every trial; prior draws have the user attribute ``source="prior"``.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -117,6 +117,7 @@ class Evaluation:
     pruned: bool = False
     seconds: float = 0.0  # wall time of the epochs, all folds (not building the models)
     out_of_time: bool = False  # stopped by ``out_of_time`` (the time budget)
+    train_losses: list[float] = field(default_factory=list)  # mean over folds, per epoch
 
 
 class FoldTrainer:
@@ -212,20 +213,20 @@ class FoldTrainer:
                 optims.append(torch.optim.AdamW(model.parameters(),
                                                 lr=float(params["learning_rate"]),
                                                 weight_decay=float(params["weight_decay"])))
-            best, best_epoch, curve, pruned = -np.inf, 0, [], False
+            best, best_epoch, curve, pruned, losses = -np.inf, 0, [], False, []
             # the epochs' seconds (the next epoch's and the refit's estimates) start here,
             # after building the models: ~1 s on 1M x 50, and a process's first optimiser
             # imports torch._dynamo (2-3 s), not a cost of every epoch
             trained = time.perf_counter()
             for epoch in range(1, max_epochs + 1):
-                scores, rows_before = [], 0
+                scores, fold_losses, rows_before = [], [], 0
                 for k, (model, opt, fold) in enumerate(zip(models, optims, self.folds,
                                                            strict=True)):
                     batch = min(int(params["batch_size"]), len(fold.x_tr))
                     stop = _EpochStop(self, trained, epoch, k, rows_before, best_epoch,
                                       best, out_of_time) if watch else None
-                    train_epoch(model, opt, loss_fn, fold.x_tr, fold.y_tr, batch, fold.w_tr,
-                                stop)
+                    fold_losses.append(train_epoch(model, opt, loss_fn, fold.x_tr, fold.y_tr,
+                                                   batch, fold.w_tr, stop))
                     rows_before += len(fold.x_tr)
                     if stop is not None and stop.cut:
                         # the deadline came within the epoch: the best epoch so far stands;
@@ -241,6 +242,7 @@ class FoldTrainer:
                                           out_of_time=True)
                     scores.append(self._score(model, fold))
                 curve.append(float(np.mean(scores)))
+                losses.append(float(np.mean(fold_losses)))
                 if curve[-1] > best:
                     best, best_epoch = curve[-1], epoch
                 if report is not None and report(curve[-1], epoch):
@@ -251,9 +253,10 @@ class FoldTrainer:
                 if out_of_time is not None and out_of_time(
                         time.perf_counter() - trained, epoch, best_epoch, best):
                     return Evaluation(float(best), best_epoch, len(curve), curve,
-                                      seconds=time.perf_counter() - trained, out_of_time=True)
+                                      seconds=time.perf_counter() - trained, out_of_time=True,
+                                      train_losses=losses)
         return Evaluation(float(best), best_epoch, len(curve), curve, pruned,
-                          seconds=time.perf_counter() - trained)
+                          seconds=time.perf_counter() - trained, train_losses=losses)
 
 
 def refit_seconds(trainer: FoldTrainer, seconds: float, epochs: int, best_epoch: int,
@@ -328,6 +331,8 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
         trial.set_user_attr("best_epoch", result.best_epoch)
         trial.set_user_attr("epochs", result.epochs)
         trial.set_user_attr("seconds", result.seconds)
+        if 0 < result.best_epoch <= len(result.train_losses):  # (a refit compares its own)
+            trial.set_user_attr("train_loss", result.train_losses[result.best_epoch - 1])
         if result.pruned:
             raise optuna.TrialPruned()
         if result.out_of_time:

@@ -16,6 +16,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from metaopt.data import LocalSource
 from metaopt.nas import MetaMLPClassifier, MetaMLPRegressor, MLPClassifier, MLPRegressor
+from metaopt.nas._prior import ArchitecturePrior
 from metaopt.nas._search import FoldTrainer, objective
 from metaopt.spaces import get_space
 
@@ -77,10 +78,77 @@ def test_summary_says_what_the_search_did(wine):
     assert lines[1] == "data: 178 rows x 13 features, 3 classes"
     assert lines[2].startswith(f"best: trial {best.number} (")
     assert f"CV accuracy {model.best_score_:.4f} at epoch {model.best_epoch_}: " in lines[2]
-    assert lines[3] == f"refit: {model.best_epoch_} epoch(s) on 178 rows"
+    refit = model.best_estimator_
+    assert lines[3] == (
+        f"refit: {model.best_epoch_} epoch(s) on 178 rows, training loss "
+        f"{refit.loss_curve_[-1]:.4g} (the folds' {best.user_attrs['train_loss']:.4g} at "
+        f"that epoch), accuracy on its training rows {model.score(X, y):.4f}")
+    assert [r["kept"] for r in model.refits_] == [True]
     rows = lines[-3:]
     assert [r.split()[0] for r in rows] == ["0", "1", "2"]
     assert [r.split()[-1] for r in rows[:2]] == ["prior", "prior"]
+
+
+class _Configs(ArchitecturePrior):
+    """A prior that draws the given configurations, in order."""
+
+    def __init__(self, *configs):
+        self.configs, self.n_pool = configs, len(configs)
+
+    def sample(self, meta_features, n, seed=0):
+        return [dict(c, max_epochs=1) for c in self.configs[:n]]
+
+
+#: trains unstably on credit_g: a learning rate of 0.1, no normalisation, 256-row batches
+UNSTABLE = dict(n_layers=3, width=256, activation="relu", dropout=0.0, norm="none",
+                skip=False, learning_rate=0.1, weight_decay=1e-6, batch_size=256)
+SLOW = dict(UNSTABLE, n_layers=1, width=16, learning_rate=1e-4, batch_size=64)
+
+
+@pytest.fixture(scope="module")
+def credit_g(pmlb_root):
+    data = LocalSource(pmlb_root).load("credit_g")  # 70 % of its rows are one class
+    return data.X, data.y
+
+
+def test_a_failed_refit_is_refitted_with_another_seed_and_said(credit_g):
+    """The unstable configuration scored CV accuracy 0.712, and its refit predicted the
+    minority class on every row (0.30 on its own training rows), silently. A refit far
+    below its CV score on its own training rows is now retried with another seed (0.74
+    here), with a warning; ``refits_`` and ``summary()`` say what happened."""
+    X, y = credit_g
+    model = MetaMLPClassifier(n_trials=1, n_prior_trials=1, prior=_Configs(UNSTABLE),
+                              max_epochs=6, n_iter_no_change=6, pruner="none", random_state=0)
+    with pytest.warns(UserWarning, match=r"the refit of the best configuration \(trial 0, "
+                      r"CV accuracy 0\.71\d\d\) failed: .* Kept the refit of trial 0 with "
+                      r"random_state=\d+; refits_ lists them"):
+        model.fit(X, y)
+    first, second = model.refits_
+    assert not first["healthy"] and first["train_score"] < 0.35 and not first["kept"]
+    assert second["healthy"] and second["kept"]
+    assert second["random_state"] == first["random_state"] + 1
+    assert model.score(X, y) == second["train_score"] > 0.73
+    assert "; 2 refits, 1 failed (refits_)" in model.summary().splitlines()[3]
+
+
+def test_a_failed_refit_falls_back_to_the_next_best_trial(credit_g):
+    """The unstable best trial (CV accuracy 0.712) refitted to 0.56 and 0.30 with two
+    seeds: the next-best trial's refit (0.67) is kept, and best_params_ and best_score_
+    are its."""
+    X, y = credit_g
+    model = MetaMLPClassifier(n_trials=2, n_prior_trials=2, prior=_Configs(UNSTABLE, SLOW),
+                              max_epochs=6, n_iter_no_change=6, pruner="none",
+                              random_state=4)
+    with pytest.warns(UserWarning, match=r"\(trial 0, CV accuracy 0\.7120\) failed: .*Kept "
+                      r"the refit of trial 1 with random_state=\d+ \(best_params_, "
+                      r"best_score_ and best_epoch_ are its\)"):
+        model.fit(X, y)
+    assert [(r["trial"], r["healthy"]) for r in model.refits_] == [
+        (0, False), (0, False), (1, True)]
+    trial = model.study_.trials[1]
+    assert model.best_params_ == trial.params and model.best_score_ == trial.value
+    assert model.summary().splitlines()[2].startswith("best: trial 1 (prior), CV accuracy")
+    assert model.score(X, y) > 0.66
 
 
 def test_without_prior_the_meta_model_warm_starts_and_without_both_it_is_tpe():
@@ -184,8 +252,9 @@ def epoch_clock(wine, monkeypatch):
 
     clock = _Clock()
 
-    def one_second(*args) -> None:
+    def one_second(*args) -> float:  # an epoch's mean training loss, as train_epoch's
         clock.now += 1.0
+        return 0.0
 
     monkeypatch.setattr(_search, "time", clock)
     monkeypatch.setattr(_estimators, "time", clock)
