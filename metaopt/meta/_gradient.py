@@ -144,7 +144,17 @@ class GradientLearner(nn.Module):
 
     # ---- the functional core -------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The un-adapted model (the meta-learned initialisation)."""
+        """The un-adapted model (the meta-learned initialisation).
+
+        Parameters
+        ----------
+        x : Tensor
+            A batch of inputs of the module.
+
+        Returns
+        -------
+        Tensor
+        """
         return self.module(x)
 
     def _call(self, params: Params, x: torch.Tensor) -> torch.Tensor:
@@ -358,6 +368,11 @@ class GradientLearner(nn.Module):
             ``nn.GRU`` / ``nn.LSTM`` / ``nn.RNN``, which ``vmap`` cannot run). A
             second-order loss that adapts the weight of a LayerNorm or batch/instance-norm
             layer always loops: ``vmap`` gets its meta-gradient wrong (a torch bug).
+
+        Returns
+        -------
+        Tensor
+            A scalar.
         """
         _check_batch(support_x, support_y, query_x, query_y, dtype=self._dtype)
         (query,) = self._batch_losses(
@@ -377,11 +392,28 @@ class GradientLearner(nn.Module):
         steps: int | None = None,
         vectorize: bool = True,
     ) -> Params:
-        """Adapt to every task of a batch; returns ``{name: [tasks, *param.shape]}``.
+        """Adapt to every task of a batch.
 
         Works under ``torch.no_grad()`` (the inner gradients are still computed). For a
-        single task, pass ``x[None]``. ``vectorize=False`` loops over tasks instead of
-        ``vmap`` (as in :meth:`meta_loss`).
+        single task, pass ``x[None]``.
+
+        Parameters
+        ----------
+        support_x, support_y : Tensor
+            ``[tasks, shots, ...]``.
+        support_weight : Tensor, optional
+            ``[tasks, shots]`` per-example weights, 0 for padding.
+        loss_fn : str or callable, optional
+            Overrides the learner's ``loss_fn``.
+        steps : int, optional
+            Overrides the learner's number of inner steps.
+        vectorize : bool, default=True
+            ``False`` loops over tasks instead of ``vmap`` (as in :meth:`meta_loss`).
+
+        Returns
+        -------
+        dict of str to Tensor
+            ``{name: [tasks, *param.shape]}``.
         """
         _check_batch(support_x, support_y, dtype=self._dtype)
         support_weight = example_weights(support_x, support_weight, "support")
@@ -404,8 +436,22 @@ class GradientLearner(nn.Module):
 
     def predict(self, params: Params, x: torch.Tensor, *, vectorize: bool = True
                 ) -> torch.Tensor:
-        """Outputs of the adapted models: ``params`` from :meth:`adapt`, ``x`` ``[tasks, n, ...]``
-        (``vectorize=False``: a loop over tasks instead of ``vmap``)."""
+        """Outputs of the adapted models.
+
+        Parameters
+        ----------
+        params : dict of str to Tensor
+            From :meth:`adapt`.
+        x : Tensor
+            ``[tasks, n, ...]``.
+        vectorize : bool, default=True
+            ``False`` loops over tasks instead of ``vmap``.
+
+        Returns
+        -------
+        Tensor
+            ``[tasks, n, ...]``.
+        """
         n_tasks = next(iter(params.values())).shape[0]
         if not isinstance(x, torch.Tensor) or x.ndim < 3 or x.shape[0] != n_tasks:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
@@ -423,10 +469,19 @@ class GradientLearner(nn.Module):
                       ) -> tuple[float, float]:
         """Accumulate the meta-gradient of one meta-batch into ``.grad``.
 
-        Returns the post-adaptation support (inner) and query (outer) losses, after the
-        last inner step (for MAML++ too, whose multi-step loss is what is differentiated).
-        The caller zeroes gradients and steps the outer optimiser. ``vectorize`` as in
-        :meth:`meta_loss`.
+        The caller zeroes gradients and steps the outer optimiser.
+
+        Parameters
+        ----------
+        episodes : Episodes
+        vectorize : bool, default=True
+            As in :meth:`meta_loss`.
+
+        Returns
+        -------
+        support_loss, query_loss : float
+            The post-adaptation support (inner) and query (outer) losses, after the last
+            inner step (for MAML++ too, whose multi-step loss is what is differentiated).
         """
         _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
                      dtype=self._dtype)
@@ -441,16 +496,25 @@ class GradientLearner(nn.Module):
 
     def compile_meta_loss(self, **options) -> GradientLearner:
         """Compile the meta-batch loss (inner loops, query losses, ``vmap``) with
-        :func:`torch.compile`, for :meth:`meta_loss` and :meth:`training_step`; returns self.
+        :func:`torch.compile`, for :meth:`meta_loss` and :meth:`training_step`.
 
         Fuses the many small operations of the inner loops. Measured on CPU
         (``benchmarks/meta_speed.py --compile``): 2-6x for the sinusoid MLP; for a
         width-256 MLP 1.5-1.6x with 5 inner steps (first or second order), 1.2-1.4x with
         one second-order step and slower with one first-order step (0.7-1.0x). The first
         call compiles (seconds to half a minute; a C++ compiler is needed on CPU); each
-        new episode shape, loss or number of steps compiles again. ``options`` go to
-        :func:`torch.compile` (default ``dynamic=False``). Reptile's outer update does not
-        use this loss.
+        new episode shape, loss or number of steps compiles again. Reptile's outer update
+        does not use this loss.
+
+        Parameters
+        ----------
+        **options
+            Keyword arguments of :func:`torch.compile` (default ``dynamic=False``).
+
+        Returns
+        -------
+        GradientLearner
+            self.
         """
         self._compile_options = {"dynamic": False, **options}
         self._compiled_losses = None
@@ -790,8 +854,18 @@ class Reptile(GradientLearner):
 
     def training_step(self, episodes: Episodes, *, vectorize: bool = True
                       ) -> tuple[float, float]:
-        """Write the Reptile pseudo-gradient into ``.grad``; returns support and query
-        losses. ``vectorize`` as in :meth:`meta_loss`."""
+        """Write the Reptile pseudo-gradient into ``.grad``.
+
+        Parameters
+        ----------
+        episodes : Episodes
+        vectorize : bool, default=True
+            As in :meth:`meta_loss`.
+
+        Returns
+        -------
+        support_loss, query_loss : float
+        """
         _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
                      dtype=self._dtype)
         self._check_labels(self._loss, episodes.support_x, episodes.query_y)

@@ -60,8 +60,20 @@ def check_rate(value, name: str, *, zero: bool = False) -> float:
 def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Mean squared error, averaged per example then weighted over examples.
 
-    ``pred`` is reshaped to ``target``'s shape when they hold the same number of
-    values (an ``[n, 1]`` output against an ``[n]`` target).
+    Parameters
+    ----------
+    pred : Tensor
+        Reshaped to ``target``'s shape when they hold the same number of values (an
+        ``[n, 1]`` output against an ``[n]`` target).
+    target : Tensor
+        ``[n, ...]``.
+    weight : Tensor
+        ``[n]`` per-example weights.
+
+    Returns
+    -------
+    Tensor
+        A scalar.
     """
     if pred.numel() != target.numel():
         raise ValueError(
@@ -75,7 +87,22 @@ def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor)
 def weighted_cross_entropy(
     pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor
 ) -> torch.Tensor:
-    """Cross-entropy of logits ``pred`` ``[n, classes]`` against integer labels ``[n]``."""
+    """Weighted mean cross-entropy of logits against integer labels.
+
+    Parameters
+    ----------
+    pred : Tensor
+        ``[n, classes]`` logits.
+    target : Tensor
+        ``[n]`` integer labels.
+    weight : Tensor
+        ``[n]`` per-example weights.
+
+    Returns
+    -------
+    Tensor
+        A scalar.
+    """
     if target.is_floating_point():
         raise ValueError(f"loss_fn='cross_entropy' needs integer class labels, got {target.dtype} "
                          "targets (a regression target needs loss_fn='mse')")
@@ -98,6 +125,20 @@ def pairwise_logistic_loss(
     Only the order of the targets matters, which suits scores that are not on a
     common scale across tasks (e.g. validation scores of configurations on different
     datasets).
+
+    Parameters
+    ----------
+    pred : Tensor
+        Predicted scores, reshaped to ``target``'s shape.
+    target : Tensor
+        ``[n]`` true scores.
+    weight : Tensor
+        ``[n]`` per-example weights.
+
+    Returns
+    -------
+    Tensor
+        A scalar.
     """
     pred = pred.reshape(target.shape)
     better = (target[:, None] - target[None, :] > 0).to(pred.dtype)
@@ -179,8 +220,18 @@ def loss_name(loss_fn: str | LossFn) -> str:
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` picks CUDA when available, else CPU; anything else goes to
-    :class:`torch.device`, and only when this torch build can use it (a GPU for CUDA)."""
+    """The torch device to train on.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"`` picks CUDA when available, else CPU; anything else goes to
+        :class:`torch.device`, and only when this torch build can use it (a GPU for CUDA).
+
+    Returns
+    -------
+    torch.device
+    """
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:

@@ -23,7 +23,13 @@ from metaopt.meta.tasks import Episodes
 
 
 class MetricLearner(nn.Module):
-    """Base of the metric learners: embed, score queries against classes, classify."""
+    """Base of the metric learners: embed, score queries against classes, classify.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Maps a batch of inputs to embeddings.
+    """
 
     def __init__(self, encoder: nn.Module) -> None:
         super().__init__()
@@ -33,12 +39,33 @@ class MetricLearner(nn.Module):
         self.iteration = 0
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Encode ``[tasks, shots, ...]`` inputs to ``[tasks, shots, dim]``."""
+        """Encode inputs with the encoder.
+
+        Parameters
+        ----------
+        x : Tensor
+            ``[tasks, shots, ...]``.
+
+        Returns
+        -------
+        Tensor
+            ``[tasks, shots, dim]``.
+        """
         tasks, shots = x.shape[:2]
         return self.encoder(x.reshape(tasks * shots, *x.shape[2:])).reshape(tasks, shots, -1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Same as :meth:`embed`."""
+        """Same as :meth:`embed`.
+
+        Parameters
+        ----------
+        x : Tensor
+            ``[tasks, shots, ...]``.
+
+        Returns
+        -------
+        Tensor
+        """
         return self.embed(x)
 
     def _scores(
@@ -83,10 +110,25 @@ class MetricLearner(nn.Module):
         n_way: int | None = None,
         support_weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Class scores of the queries, ``[tasks, queries, n_way]``.
+        """Class scores of the queries.
 
-        ``n_way`` defaults to ``support_y.max() + 1``; ``support_weight`` ``[tasks,
-        shots]`` weights the support examples (0: padding), default all 1.
+        Parameters
+        ----------
+        support_x : Tensor
+            ``[tasks, shots, ...]``.
+        support_y : Tensor
+            ``[tasks, shots]`` class indices.
+        query_x : Tensor
+            ``[tasks, queries, ...]``.
+        n_way : int, optional
+            Number of classes; default ``support_y.max() + 1``.
+        support_weight : Tensor, optional
+            ``[tasks, shots]`` weights of the support examples (0: padding), default all 1.
+
+        Returns
+        -------
+        Tensor
+            ``[tasks, queries, n_way]``.
         """
         support, one_hot, query = self._episode(support_x, support_y, query_x, n_way,
                                                 support_weight)
@@ -94,7 +136,19 @@ class MetricLearner(nn.Module):
 
     def predict(self, support_x, support_y, query_x, *, n_way: int | None = None,
                 support_weight: torch.Tensor | None = None) -> torch.Tensor:
-        """Predicted class index of every query, ``[tasks, queries]``."""
+        """Predicted class index of every query, ``[tasks, queries]``.
+
+        Parameters
+        ----------
+        support_x, support_y, query_x : Tensor
+        n_way : int, optional
+        support_weight : Tensor, optional
+            As in :meth:`scores`.
+
+        Returns
+        -------
+        Tensor
+        """
         return self.scores(support_x, support_y, query_x, n_way=n_way,
                            support_weight=support_weight).argmax(dim=-1)
 
@@ -109,8 +163,24 @@ class MetricLearner(nn.Module):
         support_weight: torch.Tensor | None = None,
         query_weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Mean query loss over the episodes of a batch, the queries weighted by
-        ``query_weight`` ``[tasks, queries]`` (0: padding), default all 1."""
+        """Mean query loss over the episodes of a batch.
+
+        Parameters
+        ----------
+        support_x, support_y, query_x : Tensor
+        n_way : int, optional
+        support_weight : Tensor, optional
+            As in :meth:`scores`.
+        query_y : Tensor
+            ``[tasks, queries]`` class indices.
+        query_weight : Tensor, optional
+            ``[tasks, queries]`` weights of the queries (0: padding), default all 1.
+
+        Returns
+        -------
+        Tensor
+            A scalar.
+        """
         if tuple(query_y.shape) != tuple(query_x.shape[:2]):
             raise ValueError(f"query_y must be [tasks, queries] = {tuple(query_x.shape[:2])} "
                              f"class indices, got {tuple(query_y.shape)}")
@@ -119,11 +189,18 @@ class MetricLearner(nn.Module):
         return self._loss(scores, query_y, example_weights(query_x, query_weight, "query"))
 
     def training_step(self, episodes: Episodes) -> tuple[float, float]:
-        """Accumulate the gradient of one meta-batch; returns support and query losses.
+        """Accumulate the gradient of one meta-batch.
 
-        The support loss classifies the support points themselves against their
-        episode's classes: it falls with fitting, while the query loss shows
-        generalisation.
+        Parameters
+        ----------
+        episodes : Episodes
+
+        Returns
+        -------
+        support_loss, query_loss : float
+            The support loss classifies the support points themselves against their
+            episode's classes: it falls with fitting, while the query loss shows
+            generalisation.
         """
         support, one_hot, query = self._episode(
             episodes.support_x, episodes.support_y, episodes.query_x, None,

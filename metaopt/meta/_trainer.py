@@ -62,6 +62,10 @@ def _architecture(learner: nn.Module) -> list[str]:
 def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | None = None) -> Path:
     """Write ``learner``'s tensors to ``<path>.safetensors`` and its settings to ``<path>.json``.
 
+    The JSON records the SHA-256 of the weights and both files are replaced at once
+    (:func:`~metaopt._model_files.write_files`): an interrupted save leaves the earlier
+    checkpoint, or a pair :func:`load_checkpoint` refuses, never one it loads mixed.
+
     Parameters
     ----------
     learner : nn.Module
@@ -72,10 +76,6 @@ def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | No
         name (``maml_lr0.01`` writes ``maml_lr0.01.json``).
     metadata : dict, optional
         Extra JSON-serialisable data (e.g. the training history).
-
-    The JSON records the SHA-256 of the weights and both files are replaced at once
-    (:func:`~metaopt._model_files.write_files`): an interrupted save leaves the earlier
-    checkpoint, or a pair :func:`load_checkpoint` refuses, never one it loads mixed.
 
     Returns
     -------
@@ -103,12 +103,24 @@ def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | No
 def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
     """Load a checkpoint written by :func:`save_checkpoint` into an identically built ``learner``.
 
-    Returns the JSON record (``learner``, ``architecture``, ``config``, ``iteration``,
-    ``metadata``). Raises ValueError when the checkpoint belongs to another learner class
-    or another architecture (other layers, even with parameters of the same names and
-    shapes), is damaged, or its weights are not the ones its JSON was saved with (changed
-    after saving, or a save interrupted between the two files); warns when it was saved
-    from a learner built with other settings.
+    Raises ValueError when the checkpoint belongs to another learner class or another
+    architecture (other layers, even with parameters of the same names and shapes), is
+    damaged, or its weights are not the ones its JSON was saved with (changed after
+    saving, or a save interrupted between the two files); warns when it was saved from a
+    learner built with other settings.
+
+    Parameters
+    ----------
+    learner : nn.Module
+        Receives the weights.
+    path : str or Path
+        The stem given to :func:`save_checkpoint` (or either of its two files).
+
+    Returns
+    -------
+    dict
+        The JSON record (``learner``, ``architecture``, ``config``, ``iteration``,
+        ``metadata``).
     """
     json_path, tensor_path = file_pair(path)
     for p in (json_path, tensor_path):
@@ -378,8 +390,17 @@ class MetaTrainer:
         return self.optimizer(params)
 
     def evaluate(self, episodes: Episodes) -> float:
-        """Mean post-adaptation query loss of the learner on ``episodes`` (in eval mode;
-        the learner's mode is restored after)."""
+        """Mean post-adaptation query loss of the learner (in eval mode; the learner's
+        mode is restored after).
+
+        Parameters
+        ----------
+        episodes : Episodes
+
+        Returns
+        -------
+        float
+        """
         was_training = self.learner.training
         self.learner.eval()
         episodes = episodes.to(next(self.learner.parameters()).device)

@@ -47,10 +47,20 @@ class Episodes:
 
     @property
     def n_tasks(self) -> int:
+        """Number of tasks of the meta-batch."""
         return self.support_x.shape[0]
 
     def to(self, device: torch.device | str) -> Episodes:
-        """Move every tensor to ``device``."""
+        """Move every tensor to a device.
+
+        Parameters
+        ----------
+        device : torch.device or str
+
+        Returns
+        -------
+        Episodes
+        """
         moved = {f.name: getattr(self, f.name) for f in fields(self)}
         return Episodes(**{k: None if v is None else v.to(device) for k, v in moved.items()})
 
@@ -194,9 +204,16 @@ class _NumpyStream:
     _rng: np.random.Generator
 
     def get_state(self) -> dict:
+        """The task stream's state as JSON data (see :meth:`set_state`)."""
         return {"numpy": self._rng.bit_generator.state}
 
     def set_state(self, state: dict) -> None:
+        """Continue the task stream from a :meth:`get_state`.
+
+        Parameters
+        ----------
+        state : dict
+        """
         self._rng.bit_generator.state = state["numpy"]
 
 
@@ -277,7 +294,17 @@ class ClassificationTasks(_NumpyStream):
         self._rng = np.random.default_rng(seed)
 
     def sample(self, n_tasks: int) -> Episodes:
-        """Draw ``n_tasks`` episodes: support ``[n_tasks, n_way * k_shot, ...]``, query ``[n_tasks, n_way * n_query, ...]``."""
+        """Draw episodes.
+
+        Parameters
+        ----------
+        n_tasks : int
+
+        Returns
+        -------
+        Episodes
+            Support ``[n_tasks, n_way * k_shot, ...]``, query ``[n_tasks, n_way * n_query, ...]``.
+        """
         n_tasks = check_int(n_tasks, "n_tasks")
         need = self.k_shot + self.n_query
         classes = np.argsort(self._rng.random((n_tasks, len(self.classes_))), axis=1)[
@@ -384,7 +411,16 @@ class RegressionTasks(_NumpyStream):
         self._rng = np.random.default_rng(seed)
 
     def sample(self, n_tasks: int) -> Episodes:
-        """Draw ``n_tasks`` episodes (tasks drawn with replacement, rows without)."""
+        """Draw episodes (tasks drawn with replacement, rows without).
+
+        Parameters
+        ----------
+        n_tasks : int
+
+        Returns
+        -------
+        Episodes
+        """
         n_tasks = check_int(n_tasks, "n_tasks")
         low, high = self.k_shot
         owners = self._rng.integers(len(self.tasks_), size=n_tasks)
@@ -460,7 +496,12 @@ class SinusoidTasks:
         return {"torch": base64.b64encode(self._generator.get_state().numpy().tobytes()).decode()}
 
     def set_state(self, state: dict) -> None:
-        """Continue the task stream from a :meth:`get_state`."""
+        """Continue the task stream from a :meth:`get_state`.
+
+        Parameters
+        ----------
+        state : dict
+        """
         raw = np.frombuffer(base64.b64decode(state["torch"]), dtype=np.uint8).copy()
         self._generator.set_state(torch.from_numpy(raw))
 
@@ -468,7 +509,16 @@ class SinusoidTasks:
         return torch.empty(shape).uniform_(bounds[0], bounds[1], generator=self._generator)
 
     def sample(self, n_tasks: int) -> Episodes:
-        """Draw ``n_tasks`` sinusoids and their support/query points."""
+        """Draw sinusoids and their support/query points.
+
+        Parameters
+        ----------
+        n_tasks : int
+
+        Returns
+        -------
+        Episodes
+        """
         n_tasks = check_int(n_tasks, "n_tasks")
         # drawn in float32 whatever the dtype: the same tasks for every dtype
         amplitude, phase, x = (self._uniform(shape, bounds).to(self.dtype) for shape, bounds in (
