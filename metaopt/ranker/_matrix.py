@@ -67,15 +67,27 @@ class PerformanceMatrix:
         cls, frame: pd.DataFrame, space: str | None = None, *, task: str | None = None,
         min_coverage: float = 0.5,
     ) -> PerformanceMatrix:
-        """Build from :meth:`metaopt.kb.KnowledgeBase.to_frame` rows of one ``space``
-        (None: the frame's only one).
+        """Build from :meth:`metaopt.kb.KnowledgeBase.to_frame` rows of one space.
 
-        Only configurations evaluated on at least ``min_coverage`` of the tasks are kept
-        (the shared design part of a knowledge-base build, or a complete external
-        matrix); seeds are averaged. ``task`` keeps only datasets of that task type.
-        An R^2 below 0 (no better than predicting the mean; a diverging SVR scores
+        Seeds are averaged. An R^2 below 0 (no better than predicting the mean; a diverging SVR scores
         -1e29) counts as 0: R^2 is unbounded below, and one such score would squeeze
         every other configuration of the task to a min-max regret of about 0.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+        space : str, optional
+            The space's name (None: the frame's only one).
+        task : {"classification", "regression"}, optional
+            Keep only datasets of that task type.
+        min_coverage : float, default=0.5
+            Only configurations evaluated on at least this fraction of the tasks are kept
+            (the shared design part of a knowledge-base build, or a complete external
+            matrix).
+
+        Returns
+        -------
+        PerformanceMatrix
         """
         if space is None:
             spaces = sorted(frame["space"].unique()) if "space" in frame else []
@@ -143,10 +155,22 @@ class PerformanceMatrix:
 
     @classmethod
     def from_yahpo(cls, benchmark, *, n_configs: int = 256, seed: int = 0) -> PerformanceMatrix:
-        """Evaluate a shared Sobol design of ``n_configs`` configurations on every instance
-        of a :class:`metaopt.kb.YahpoBenchmark` (its split decides which instances).
+        """Evaluate a shared Sobol design on every instance of a YAHPO benchmark.
 
         YAHPO instances come without meta-features: every ``mf_*`` column is NaN.
+
+        Parameters
+        ----------
+        benchmark : metaopt.kb.YahpoBenchmark
+            Its split decides which instances.
+        n_configs : int, default=256
+            Size of the design.
+        seed : int, default=0
+            Seeds the design (see :func:`metaopt.kb.load_yahpo`).
+
+        Returns
+        -------
+        PerformanceMatrix
         """
         from metaopt.kb import load_yahpo
 
@@ -156,14 +180,17 @@ class PerformanceMatrix:
 
     @property
     def n_tasks(self) -> int:
+        """Number of tasks (rows of ``scores``)."""
         return self.scores.shape[0]
 
     @property
     def n_configs(self) -> int:
+        """Number of configurations (columns of ``scores``)."""
         return self.scores.shape[1]
 
     @property
     def metafeatures(self) -> pd.DataFrame:
+        """The ``mf_*`` columns of ``tasks``."""
         return self.tasks[[c for c in self.tasks.columns if c.startswith(MF_PREFIX)]]
 
     def regret(self) -> np.ndarray:
@@ -174,7 +201,17 @@ class PerformanceMatrix:
         return normalized_regret(self.scores)
 
     def subset(self, tasks) -> PerformanceMatrix:
-        """The matrix restricted to the given task keys (in that order; each once)."""
+        """The matrix restricted to some tasks.
+
+        Parameters
+        ----------
+        tasks : iterable of str
+            Task keys, each once; the rows come in that order.
+
+        Returns
+        -------
+        PerformanceMatrix
+        """
         tasks = list(tasks)
         twice = repeated(tasks)
         if twice:
@@ -245,7 +282,18 @@ def missing_families(space: str, present: set[str]) -> list[str]:
 
 
 def normalized_regret(scores: np.ndarray) -> np.ndarray:
-    """Row-wise min-max regret of higher-is-better ``scores``; ``-inf`` (failure) -> 1."""
+    """Row-wise min-max regret of higher-is-better scores.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_tasks, n_configs)
+        NaN: not evaluated; ``-inf``: a failure, regret 1.
+
+    Returns
+    -------
+    ndarray of shape (n_tasks, n_configs)
+        In [0, 1], NaN where ``scores`` is NaN.
+    """
     scores = np.asarray(scores, dtype=float)
     finite = np.where(np.isfinite(scores), scores, np.nan)
     with np.errstate(all="ignore"):

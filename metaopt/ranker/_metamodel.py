@@ -36,8 +36,20 @@ class CandidatesExhausted(ValueError):
 
 @dataclass(frozen=True)
 class Proposal:
-    """A configuration to evaluate next, and why. ``predicted`` is the ranker's score of
-    a ranker pick: higher is better, on the ranker's own scale (not the objective's)."""
+    """A configuration to evaluate next, and why.
+
+    Parameters
+    ----------
+    params : dict
+        The configuration.
+    source : {"portfolio", "ranker", "random"}
+        What chose it.
+    reason : str
+        Why, in words.
+    predicted : float or None, default=None
+        The ranker's score of a ranker pick: higher is better, on the ranker's own scale
+        (not the objective's).
+    """
 
     params: dict[str, Any]
     source: str  # "portfolio", "ranker" or "random"
@@ -292,7 +304,14 @@ class MetaModel:
             self.portfolio.space_)
 
     def check_task(self, task: str, which: str = "meta_model") -> None:
-        """A ValueError when the model was trained on no dataset of ``task``."""
+        """A ValueError when the model was trained on no dataset of ``task``.
+
+        Parameters
+        ----------
+        task : {"classification", "regression"}
+        which : str, default="meta_model"
+            The model's name in the error.
+        """
         trained_on = sorted(set(self.portfolio.task_types_))
         if task not in trained_on:
             raise ValueError(f"{which} was trained on {' and '.join(trained_on)} datasets, "
@@ -304,6 +323,15 @@ class MetaModel:
         The model must be trained on a combination (e.g. ``"all"``) that contains every
         member of ``space``; its portfolio keeps their configurations and random
         candidates are drawn from ``space``.
+
+        Parameters
+        ----------
+        space : CombinedSpace
+
+        Returns
+        -------
+        MetaModel
+            A copy.
         """
         own = self.space
         if not isinstance(space, CombinedSpace):
@@ -323,12 +351,25 @@ class MetaModel:
     @classmethod
     def fit(cls, matrix: PerformanceMatrix, *, ranker: ConfigRanker | None = None,
             **kwargs) -> MetaModel:
-        """Fit the portfolio and (a copy of the given or a default) ranker on ``matrix``.
+        """Fit the portfolio and a ranker on ``matrix``.
 
-        ``matrix`` is a :class:`PerformanceMatrix` (from a knowledge base ``kb``:
-        ``PerformanceMatrix.from_frame(kb.to_frame(), space)``). The settings are checked
-        before any meta-training, which shows the ranker's progress bars (pass
-        ``ranker=ConfigRanker(progress=False)`` for none)."""
+        The settings are checked before any meta-training.
+
+        Parameters
+        ----------
+        matrix : PerformanceMatrix
+            From a knowledge base ``kb``: ``PerformanceMatrix.from_frame(kb.to_frame(),
+            space)``.
+        ranker : ConfigRanker, optional
+            A copy of it is fitted (default: ``ConfigRanker()``, which shows progress
+            bars; pass ``ranker=ConfigRanker(progress=False)`` for none).
+        **kwargs
+            The other parameters of :class:`MetaModel`.
+
+        Returns
+        -------
+        MetaModel
+        """
         check_matrix(matrix, "MetaModel.fit")
         cls._check_policy(**kwargs)
         ranker = copy.deepcopy(ranker) if ranker is not None else ConfigRanker()
@@ -337,7 +378,18 @@ class MetaModel:
         return cls(portfolio, ranker.fit(matrix), **kwargs)
 
     def candidates(self, task: str, seed: int | None = None) -> list[dict[str, Any]]:
-        """The portfolio's configurations plus ``n_random`` seeded random ones."""
+        """The portfolio's configurations plus ``n_random`` seeded random ones.
+
+        Parameters
+        ----------
+        task : {"classification", "regression"}
+        seed : int, optional
+            Seeds the random ones.
+
+        Returns
+        -------
+        list of dict
+        """
         space = self.sampling_space or self.space
         trial = _RandomTrial(seed)
         return list(self.portfolio.params_) + [space.sample(trial, task)
@@ -345,8 +397,22 @@ class MetaModel:
 
     def neighbours(self, task: str, around: Sequence[Mapping[str, Any]], n: int = 32,
                    seed: int | None = None) -> list[dict[str, Any]]:
-        """``n`` seeded perturbations of each configuration of ``around``: candidates
-        that refine the best configurations seen so far."""
+        """Seeded perturbations of configurations: candidates that refine the best
+        configurations seen so far.
+
+        Parameters
+        ----------
+        task : {"classification", "regression"}
+        around : sequence of params
+            The configurations perturbed.
+        n : int, default=32
+            Perturbations of each.
+        seed : int, optional
+
+        Returns
+        -------
+        list of dict
+        """
         space = self.sampling_space or self.space
         rng = np.random.default_rng(seed)
         return [space.sample(_LocalTrial(center, int(rng.integers(2**32))), task)
@@ -356,10 +422,24 @@ class MetaModel:
                 observed: Sequence[Observation], n_seen: int,
                 seed: int | None = None) -> list[Mapping[str, Any]]:
         """``candidates`` plus 32 neighbours of each of the 3 best ``observed``
-        configurations with a finite score (a failed one has none to refine), seeded by
-        ``seed`` and the number observed, unless the proposal after ``n_seen`` is a
-        warm-start or random one: the ranker can refine its incumbents and never runs
-        out of candidates."""
+        configurations with a finite score (a failed one has none to refine), unless the
+        proposal after ``n_seen`` is a warm-start or random one: the ranker can refine its
+        incumbents and never runs out of candidates.
+
+        Parameters
+        ----------
+        task : {"classification", "regression"}
+        candidates : sequence of params, or DataFrame
+        observed : sequence of (params, score)
+        n_seen : int
+            Configurations evaluated or claimed so far.
+        seed : int, optional
+            Seeds the neighbours, with the number observed.
+
+        Returns
+        -------
+        list of params
+        """
         candidates = as_configs(candidates, "candidates", self.sampling_space or self.space)
         if n_seen < self.n_warmup or self.explores(n_seen):
             return list(candidates)
@@ -369,13 +449,32 @@ class MetaModel:
         return list(candidates) + self.neighbours(task, [p for p, _ in best], seed=seed)
 
     def hands_off(self, n_seen: int) -> bool:
-        """Whether the proposal after ``n_seen`` evaluated or claimed configurations
-        belongs to the fallback sampler (see ``handoff_after``)."""
+        """Whether the next proposal belongs to the fallback sampler (see
+        ``handoff_after``).
+
+        Parameters
+        ----------
+        n_seen : int
+            Configurations evaluated or claimed so far.
+
+        Returns
+        -------
+        bool
+        """
         return 0 < self.handoff_after <= n_seen
 
     def explores(self, n_seen: int) -> bool:
-        """Whether the proposal after ``n_seen`` evaluated or claimed configurations is
-        a random one (see ``random_every``)."""
+        """Whether the next proposal is a random one (see ``random_every``).
+
+        Parameters
+        ----------
+        n_seen : int
+            Configurations evaluated or claimed so far.
+
+        Returns
+        -------
+        bool
+        """
         after = n_seen - self.n_warmup
         return (self.ranker is not None and self.random_every > 0 and after >= 0
                 and after % self.random_every == self.random_every - 1)
@@ -419,9 +518,17 @@ class MetaModel:
             :class:`~metaopt.samplers.MetaSampler`'s: those inside a study's narrowed
             distributions).
 
-        Raises :class:`CandidatesExhausted` (a ``ValueError``) when every candidate is
-        observed, excluded or not allowed, and a ``ValueError`` when ``candidates`` is
-        empty once the warm start is over (the warm start does not use them).
+        Returns
+        -------
+        Proposal
+
+        Raises
+        ------
+        CandidatesExhausted
+            A ``ValueError``, when every candidate is observed, excluded or not allowed.
+        ValueError
+            When ``candidates`` is empty once the warm start is over (the warm start does
+            not use them).
         """
         self._check_observed(observed)
         space = self.sampling_space or self.space
@@ -610,9 +717,19 @@ class MetaModel:
         return [c for c, d in zip(candidates, nearest, strict=True) if d >= self.min_distance]
 
     def stale_families(self, observed: Sequence[Observation]) -> set[str]:
-        """Model families whose latest ``family_patience`` evaluations (in the order
-        observed) each scored no better than the best before them; empty when off or
-        the configurations carry no family."""
+        """Model families whose latest ``family_patience`` evaluations each scored no
+        better than the best before them; empty when off or the configurations carry no
+        family.
+
+        Parameters
+        ----------
+        observed : sequence of (params, score)
+            In the order observed.
+
+        Returns
+        -------
+        set of str
+        """
         if not self.family_patience:
             return set()
         best, misses = -np.inf, {}
@@ -640,9 +757,20 @@ class MetaModel:
                 "time_fraction": self.time_fraction}
 
     def save(self, directory: str | Path) -> Path:
-        """``portfolio.json``, ``ranker.json`` + ``ranker.safetensors``, ``cost.json``,
-        ``policy.json``; files of a part this model lacks are removed from ``directory``
-        (an earlier model's ranker would otherwise be loaded with this portfolio)."""
+        """Write ``portfolio.json``, ``ranker.json`` + ``ranker.safetensors``,
+        ``cost.json``, ``policy.json``; files of a part this model lacks are removed from
+        ``directory`` (an earlier model's ranker would otherwise be loaded with this
+        portfolio).
+
+        Parameters
+        ----------
+        directory : str or Path
+            Created if missing.
+
+        Returns
+        -------
+        Path
+        """
         directory = Path(directory)
         if directory.exists() and not directory.is_dir():
             raise ValueError(f"a MetaModel is saved as a directory of files, and "
@@ -677,6 +805,14 @@ class MetaModel:
         meta-features of another ``METAFEATURES_VERSION`` than this metaopt's (files that
         do not say, the shipped models' among them, are of version 1), and again for a
         ``cost.json`` of yet another version.
+
+        Parameters
+        ----------
+        directory : str or Path
+
+        Returns
+        -------
+        MetaModel
         """
         directory = Path(directory)
         if not (directory / "portfolio.json").is_file():

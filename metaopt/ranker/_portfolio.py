@@ -48,6 +48,11 @@ def greedy_order(
         Task weights (uniform by default).
     chosen : sequence of int
         Columns already chosen (e.g. already evaluated); never chosen again.
+
+    Returns
+    -------
+    list of int
+        The columns added, in order.
     """
     n_tasks, n_configs = regret.shape
     w = np.full(n_tasks, 1.0 / n_tasks) if weights is None else weights / weights.sum()
@@ -97,8 +102,19 @@ class Portfolio:
         self.n_neighbors = n_neighbors
 
     def fit(self, matrix: PerformanceMatrix) -> Portfolio:
-        """Build the portfolio on every task of ``matrix`` (a :class:`PerformanceMatrix`:
-        ``PerformanceMatrix.from_frame(kb.to_frame(), space)``)."""
+        """Build the portfolio on every task of ``matrix``.
+
+        Parameters
+        ----------
+        matrix : PerformanceMatrix
+            From a knowledge base ``kb``: ``PerformanceMatrix.from_frame(kb.to_frame(),
+            space)``.
+
+        Returns
+        -------
+        Portfolio
+            self.
+        """
         check_matrix(matrix, "Portfolio.fit")
         if self.n_neighbors is not None:
             check_int(self.n_neighbors, "n_neighbors (or None)")
@@ -139,8 +155,19 @@ class Portfolio:
             raise ValueError("this Portfolio is not fitted yet: call fit() or load()")
 
     def neighbors(self, meta_features: pd.Series, k: int | None = None) -> pd.DataFrame:
-        """Training datasets by distance to ``meta_features`` (nearest first): the ``k``
-        nearest (an int >= 1), or all of them when ``k`` is None."""
+        """Training datasets by distance to a dataset's meta-features, nearest first.
+
+        Parameters
+        ----------
+        meta_features : pandas.Series
+        k : int, optional
+            The ``k`` nearest (``k`` >= 1); None: all.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``dataset`` and ``distance``.
+        """
         self._check_fitted()
         if k is not None:
             k = check_int(k, "k (or None: every training dataset)")
@@ -152,7 +179,18 @@ class Portfolio:
         })
 
     def task_weights(self, meta_features: pd.Series | None) -> np.ndarray:
-        """Uniform, or 1 on the ``n_neighbors`` nearest training datasets and 0 elsewhere."""
+        """Weights of the training datasets: uniform, or 1 on the ``n_neighbors`` nearest
+        and 0 elsewhere.
+
+        Parameters
+        ----------
+        meta_features : pandas.Series or None
+            None: uniform.
+
+        Returns
+        -------
+        ndarray of shape (n_training_datasets,)
+        """
         weights = np.ones(len(self.task_keys_))
         if meta_features is None or self.n_neighbors is None:
             return weights
@@ -162,9 +200,18 @@ class Portfolio:
     def suggest(self, n: int, meta_features: pd.Series | None = None) -> pd.DataFrame:
         """The first ``n`` configurations, with why each was chosen.
 
-        Returns a DataFrame with ``config_id``, ``params``, ``expected_regret`` (the mean
-        best-so-far regret over the weighted training datasets once this configuration
-        is added), ``mean_regret`` and ``best_on`` (training datasets where it is best).
+        Parameters
+        ----------
+        n : int
+        meta_features : pandas.Series, optional
+            Weights the training datasets (:meth:`task_weights`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``config_id``, ``params``, ``expected_regret`` (the mean best-so-far
+            regret over the weighted training datasets once this configuration is added),
+            ``mean_regret`` and ``best_on`` (training datasets where it is best).
         """
         self._check_fitted()
         n = check_int(n, "n")
@@ -186,7 +233,17 @@ class Portfolio:
         return pd.DataFrame(rows)
 
     def restrict(self, keep: Callable[[dict], bool]) -> Portfolio:
-        """A copy choosing only among the configurations whose ``params`` pass ``keep``."""
+        """A copy choosing only among some configurations.
+
+        Parameters
+        ----------
+        keep : callable
+            ``keep(params)`` is True for a configuration kept.
+
+        Returns
+        -------
+        Portfolio
+        """
         cols = [i for i, p in enumerate(self.params_) if keep(p)]
         if not cols:
             raise ValueError("restrict kept no configuration of the portfolio")
@@ -197,8 +254,19 @@ class Portfolio:
         return out
 
     def save(self, path: str | Path) -> Path:
-        """Write the portfolio as one JSON file (data only, no code); an existing
-        directory gets ``portfolio.json`` inside it (as in a saved MetaModel)."""
+        """Write the portfolio as one JSON file (data only, no code).
+
+        Parameters
+        ----------
+        path : str or Path
+            An existing directory gets ``portfolio.json`` inside it (as in a saved
+            MetaModel).
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
         self._check_fitted()
         path = Path(path)
         if path.is_dir():
@@ -225,7 +293,16 @@ class Portfolio:
 
         Warns ``MetaFeaturesVersionWarning`` (``metaopt.kb``) when it was trained on
         meta-features of another ``METAFEATURES_VERSION`` than this metaopt's (a file
-        that does not say is of version 1)."""
+        that does not say is of version 1).
+
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        Portfolio
+        """
         self, path = cls._read(path)
         warn_metafeatures_version(self.metafeatures_version_, path, "portfolio")
         return self

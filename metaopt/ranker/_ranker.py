@@ -109,6 +109,20 @@ def rank_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) ->
     Only the order of the targets matters to the adaptation, so raw scores of a new
     dataset (on any scale) can be used as support targets; weighting pairs by
     ``|target_i - target_j| / max gap`` spends the model on differences that matter.
+
+    Parameters
+    ----------
+    pred : Tensor
+        Predicted scores, reshaped to ``target``'s shape.
+    target : Tensor
+        ``[n]`` true scores, higher is better.
+    weight : Tensor
+        ``[n]`` per-example weights.
+
+    Returns
+    -------
+    Tensor
+        A scalar.
     """
     pred = pred.reshape(target.shape)
     if target.numel() == 0:  # an empty support set (zero-shot training): nothing to rank
@@ -276,10 +290,21 @@ class ConfigRanker:
             check_int(self.random_state, "random_state", minimum=0)
 
     def fit(self, matrix: PerformanceMatrix, space: SearchSpace | None = None) -> ConfigRanker:
-        """Meta-train on every task of ``matrix`` (its space resolved by name if not given).
+        """Meta-train on every task of ``matrix``.
 
-        ``matrix`` is a :class:`PerformanceMatrix`: from a knowledge base ``kb``,
-        ``PerformanceMatrix.from_frame(kb.to_frame(), space)``."""
+        Parameters
+        ----------
+        matrix : PerformanceMatrix
+            From a knowledge base ``kb``: ``PerformanceMatrix.from_frame(kb.to_frame(),
+            space)``.
+        space : SearchSpace, optional
+            The configurations' space (default: the matrix's, else resolved by name).
+
+        Returns
+        -------
+        ConfigRanker
+            self.
+        """
         check_matrix(matrix, "ConfigRanker.fit")
         self._check_settings()
         if matrix.n_tasks < 2:
@@ -372,6 +397,10 @@ class ConfigRanker:
         candidates : sequence of params, or DataFrame
             A DataFrame gives its ``params`` column (as :meth:`rank` and
             :meth:`Portfolio.suggest` return), else one configuration per row.
+
+        Returns
+        -------
+        mean, std : ndarray of shape (n_candidates,)
         """
         self._check_fitted()
         candidates = as_configs(candidates, "candidates", self.space_)
@@ -408,8 +437,19 @@ class ConfigRanker:
         return outputs.mean(axis=0), outputs.std(axis=0)
 
     def adaptation(self, n_observed: int) -> str:
-        """What :meth:`predict` does with ``n_observed`` finite evaluations, in words
-        (for a proposal's reason): ``"adapted on 5 evaluation(s)"``, or why not."""
+        """What :meth:`predict` does with some finite evaluations, in words (for a
+        proposal's reason).
+
+        Parameters
+        ----------
+        n_observed : int
+            Number of finite evaluations.
+
+        Returns
+        -------
+        str
+            ``"adapted on 5 evaluation(s)"``, or why not.
+        """
         if self.algorithm == "none":
             return "not adapted (a zero-shot ranker, algorithm='none')"
         if n_observed < 2:
@@ -427,8 +467,19 @@ class ConfigRanker:
         observed: Sequence[tuple[Mapping[str, Any], float]],
         candidates: Sequence[Mapping[str, Any]],
     ) -> pd.DataFrame:
-        """Candidates sorted best first, with ``candidate`` (their position in
-        ``candidates``), ``params``, ``score`` (ensemble mean) and ``std``."""
+        """Candidates sorted best first.
+
+        Parameters
+        ----------
+        meta_features, observed, candidates
+            As in :meth:`predict`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``candidate`` (the position in ``candidates``), ``params``, ``score``
+            (ensemble mean) and ``std``.
+        """
         self._check_fitted()
         candidates = as_configs(candidates, "candidates", self.space_)
         mean, std = self.predict(meta_features, observed, candidates)
@@ -444,8 +495,19 @@ class ConfigRanker:
         *,
         exploration: float = 0.5,
     ) -> int:
-        """Index of the candidate to evaluate next: the highest ``mean + exploration * std``
-        (``exploration`` >= 0)."""
+        """Index of the candidate to evaluate next: the highest ``mean + exploration * std``.
+
+        Parameters
+        ----------
+        meta_features, observed, candidates
+            As in :meth:`predict`.
+        exploration : float, default=0.5
+            Weight (>= 0) of the ensemble's std.
+
+        Returns
+        -------
+        int
+        """
         if not (isinstance(exploration, numbers.Real) and exploration >= 0):
             raise ValueError(f"exploration must be a number >= 0 (the weight of the "
                              f"ensemble's std), got {exploration!r}")
@@ -466,7 +528,17 @@ class ConfigRanker:
         each with the other's SHA-256, so :meth:`load` refuses files changed after saving.
         A ``.json`` or ``.safetensors`` suffix of ``path`` is dropped; others are kept. An
         existing directory gets ``ranker.json`` and ``ranker.safetensors`` inside it (as
-        in a saved :class:`MetaModel`)."""
+        in a saved :class:`MetaModel`).
+
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        Path
+            The stem of the two files.
+        """
         self._check_fitted()
         json_path, weights_path = file_pair(_in_directory(path))
         tensors = {f"member{i}.{k}": v
@@ -494,6 +566,15 @@ class ConfigRanker:
         Warns ``MetaFeaturesVersionWarning`` (``metaopt.kb``) when it was trained on
         meta-features of another ``METAFEATURES_VERSION`` than this metaopt's (a file
         that does not say is of version 1).
+
+        Parameters
+        ----------
+        path : str or Path
+            As given to :meth:`save` (or either file, or the directory).
+
+        Returns
+        -------
+        ConfigRanker
         """
         self, json_path = cls._read(path)
         warn_metafeatures_version(self.metafeatures_version_, json_path, "ranker")

@@ -35,6 +35,18 @@ class MetaFeatureScaler:
     """
 
     def fit(self, values: pd.DataFrame) -> MetaFeatureScaler:
+        """Learn each feature's mean and scale.
+
+        Parameters
+        ----------
+        values : pandas.DataFrame
+            Meta-features of the training datasets, one row each.
+
+        Returns
+        -------
+        MetaFeatureScaler
+            self.
+        """
         raw = metafeatures.to_vector(as_metafeature_frame(values), nan_value=np.nan)
         # columns all NaN (features a source lacks) get mean 0 and scale 1, without
         # np.nanmean's warning (silencing it with warnings.catch_warnings is not thread-safe)
@@ -47,18 +59,41 @@ class MetaFeatureScaler:
         return self
 
     def transform(self, values: pd.Series | pd.DataFrame) -> np.ndarray:
+        """Standardized feature vectors.
+
+        Parameters
+        ----------
+        values : pandas.Series or pandas.DataFrame
+            Meta-features of one dataset, or of one per row.
+
+        Returns
+        -------
+        ndarray of shape (n_datasets, n_features)
+        """
         raw = metafeatures.to_vector(as_metafeature_frame(values), nan_value=np.nan)
         scaled = np.nan_to_num((raw - self.mean_) / self.scale_, nan=0.0)
         scaled[:, self.flat_] = 0.0
         return scaled
 
     def to_dict(self) -> dict:
+        """JSON data for :meth:`from_dict`."""
         return {"features": list(metafeatures.FEATURE_NAMES),
                 "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
                 "flat": self.flat_.tolist()}
 
     @classmethod
     def from_dict(cls, data: dict) -> MetaFeatureScaler:
+        """The scaler :meth:`to_dict` described; ``ValueError`` if it was saved with
+        another meta-feature set.
+
+        Parameters
+        ----------
+        data : dict
+
+        Returns
+        -------
+        MetaFeatureScaler
+        """
         if list(data["features"]) != list(metafeatures.FEATURE_NAMES):
             raise ValueError(
                 "the meta-feature scaler was saved with another meta-feature set "

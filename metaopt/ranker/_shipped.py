@@ -50,9 +50,18 @@ def shipped_space(space: str) -> SearchSpace:
 
 
 def load_meta_model(space: str, task: str | None = None) -> MetaModel:
-    """The shipped :class:`MetaModel` of ``space`` (for ``task`` when models are per task).
+    """The shipped :class:`MetaModel` of a space; ``ValueError`` lists what exists.
 
-    ``ValueError`` lists what exists.
+    Parameters
+    ----------
+    space : str
+        One of :func:`shipped_spaces`.
+    task : {"classification", "regression"}, optional
+        The task's model when models are per task (None: the classification one).
+
+    Returns
+    -------
+    MetaModel
     """
     available = _shipped_models()
     names = [] if "@" in space else [space, model_name(space, "classification")]
@@ -135,10 +144,20 @@ def model_for_space(space: str, model: MetaModel) -> MetaModel:
 
 
 def training_datasets(space: str | None = None) -> set[str]:
-    """Dataset keys the shipped meta-models (of ``space``, when given) were trained on
-    (for hold-out checks): a combination of model families without its own model
-    (``"svm+knn"``) is served by the ``"all"`` one (:func:`shipped_model_for`), so has its
-    keys; ``ValueError`` for a space without a shipped meta-model."""
+    """Dataset keys the shipped meta-models were trained on (for hold-out checks).
+
+    Parameters
+    ----------
+    space : str, optional
+        Only the models of this space (None: all). A combination of model families
+        without its own model (``"svm+knn"``) is served by the ``"all"`` one
+        (:func:`shipped_model_for`), so has its keys; ``ValueError`` for a space without a
+        shipped meta-model.
+
+    Returns
+    -------
+    set of str
+    """
     if space is not None and space not in shipped_spaces():
         if _combination(space) is None:
             raise _no_shipped_model(space)

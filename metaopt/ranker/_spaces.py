@@ -47,6 +47,17 @@ def resolve_space(name: str, saved: dict[str, Any] | None = None) -> SearchSpace
 
     Raises ``ValueError`` when a registered space no longer matches the saved one (the
     model was trained on another version of it) or when the space is unknown.
+
+    Parameters
+    ----------
+    name : str
+        A registered space, ``"all"`` or registered names joined by ``+``.
+    saved : dict, optional
+        The space's JSON description saved with a model (``SearchSpace.to_json_dict``).
+
+    Returns
+    -------
+    SearchSpace
     """
     space = _known_spaces().get(name)
     if space is None and (name == "all" or "+" in name):
