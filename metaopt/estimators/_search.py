@@ -1157,8 +1157,16 @@ class _MetaOptSearch(BaseEstimator):
     def plot_history(self, ax=None):
         """Best CV score so far vs trial, each trial's score coloured by model family.
 
-        Draws on ``ax`` or on a new pyplot figure, which the caller closes
-        (``plt.close(ax.figure)``) when it draws many in a loop."""
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw (default: a new pyplot figure, which the caller closes with
+            ``plt.close(ax.figure)`` when it draws many in a loop).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
 
@@ -1195,13 +1203,33 @@ class _MetaOptSearch(BaseEstimator):
         return self._validate_X(X, reset=False)
 
     def predict(self, X) -> np.ndarray:
-        """Predictions of :attr:`best_estimator_`."""
+        """Predictions of :attr:`best_estimator_`.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         X = self._fitted_X(X)
         return self.best_estimator_.predict(X)
 
     def score(self, X, y, sample_weight=None) -> float:
         """The ``scoring`` the search maximised, on ``(X, y)`` (as ``GridSearchCV``'s
-        ``score``); accuracy or R² when ``scoring`` is None."""
+        ``score``); accuracy or R² when ``scoring`` is None.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        float
+        """
         scorer = check_scoring(self, self.scoring if self.scoring is not None
                                else self._scoring_name)
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}

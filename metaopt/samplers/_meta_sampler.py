@@ -179,7 +179,16 @@ def mark_interrupted(study: Study, trial: FrozenTrial | optuna.Trial,
     mark names the trial, so a copy of it (Optuna's retry of a trial copies its
     attributes) marks nothing. (The trials of a dead process: Optuna's
     ``RetryHeartbeatStaleTrialCallback`` as an RDB storage's
-    ``heartbeat_stale_trial_callback`` runs them again.)"""
+    ``heartbeat_stale_trial_callback`` runs them again.)
+
+    Parameters
+    ----------
+    study : optuna.Study
+    trial : optuna.Trial or optuna.trial.FrozenTrial
+        The running trial.
+    reason : str, default="interrupted"
+        Stored with the mark.
+    """
     study._storage.set_trial_system_attr(trial._trial_id, _INTERRUPTED,
                                          {"trial": trial.number, "reason": reason})
 
@@ -1035,8 +1044,19 @@ class MetaSampler(BaseSampler):
         return self._model
 
     def warm_start(self, n: int = 5) -> pd.DataFrame:
-        """The meta-model's first ``n`` portfolio picks, with the reasons (the best trials
-        of ``source_studies`` come before them; a study's own trials are not looked at)."""
+        """The meta-model's first portfolio picks, with the reasons (the best trials of
+        ``source_studies`` come before them; a study's own trials are not looked at).
+
+        Parameters
+        ----------
+        n : int, default=5
+            Number of picks.
+
+        Returns
+        -------
+        pandas.DataFrame
+            As :meth:`metaopt.ranker.Portfolio.suggest`.
+        """
         if self._space_name is None:
             raise ValueError("warm_start needs space= (or a study to infer it from)")
         # not bound to a study of its own: the study being run would start afresh after it
