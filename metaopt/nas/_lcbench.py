@@ -77,7 +77,17 @@ def lcbench_tasks(split: str | None = None) -> pd.DataFrame:
 
 
 def task_metafeatures(task_id: str) -> pd.Series:
-    """The :data:`PRIOR_FEATURES` of an LCBench task (named as in ``metaopt.metafeatures``)."""
+    """The :data:`PRIOR_FEATURES` of an LCBench task (named as in ``metaopt.metafeatures``).
+
+    Parameters
+    ----------
+    task_id : str
+        An LCBench train/valid task (:func:`lcbench_tasks`).
+
+    Returns
+    -------
+    pandas.Series
+    """
     tasks = lcbench_tasks()
     task_id = str(task_id)
     if task_id not in tasks.index:
@@ -138,6 +148,17 @@ def to_mlp_params(config: Mapping[str, Any], *, max_epochs: int = LCBENCH_EPOCHS
     draws on pmlb copies of four lcbench *train* datasets (vehicle, credit_g,
     australian, segmentation; <= 1000 rows, 20 epochs): mean hold-out accuracy of the
     draws 0.825 / 0.847 / 0.861 (``docs/nas.md``). The benchmark datasets were not used.
+
+    Parameters
+    ----------
+    config : mapping
+        An LCBench configuration (missing parameters: their defaults).
+    max_epochs : int, default=50
+        The ``max_epochs`` of the result (LCBench's epochs by default).
+
+    Returns
+    -------
+    dict
     """
     c = LCBENCH_SPACE.check_params({**LCBENCH_SPACE.default("classification"), **config},
                                    "classification")

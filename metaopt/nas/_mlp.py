@@ -65,8 +65,24 @@ def build_mlp(
 ) -> nn.Sequential:
     """Build ``n_layers`` hidden blocks of ``width`` units and a linear output layer.
 
-    ``skip`` adds residual connections to the hidden blocks after the first (the first
-    changes the width, so it has none).
+    Parameters
+    ----------
+    n_in, n_out : int
+        Numbers of inputs and outputs.
+    n_layers : int
+        Hidden blocks (linear -> norm -> activation -> dropout).
+    width : int
+        Units of each hidden block.
+    activation : {"relu", "gelu", "silu", "tanh"}, default="relu"
+    dropout : float, default=0.0
+    norm : {"none", "batchnorm", "layernorm"}, default="none"
+    skip : bool, default=False
+        Residual connections in the hidden blocks after the first (the first changes the
+        width, so it has none).
+
+    Returns
+    -------
+    nn.Sequential
     """
     blocks = [
         _Block(n_in if i == 0 else width, width, activation, dropout, norm, skip)
@@ -264,8 +280,19 @@ class _BaseMLP(BaseEstimator):
         A random ``validation_fraction`` of the rows is held out for early stopping
         (after ``n_iter_no_change`` epochs without improvement); without a hold-out
         (``validation_fraction=0``, or too few rows) the training loss decides when to
-        stop and the last epoch's weights are kept. ``sample_weight`` weights each row's
-        loss, in training and in the early-stopping validation loss.
+        stop and the last epoch's weights are kept.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Several columns only for :class:`MLPRegressor`.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights each row's loss, in training and in the early-stopping validation loss.
+
+        Returns
+        -------
+        self
         """
         started = time.perf_counter()
         self._check_params()
@@ -483,14 +510,32 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return order[held], order[~held]
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, columns ordered as ``classes_``."""
+        """Class probabilities, columns ordered as ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
         logits = self._forward(X)
         logits -= logits.max(axis=1, keepdims=True)
         proba = np.exp(logits)
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
-        """Most probable class label."""
+        """Most probable class label.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         logits = self._forward(X)
         return self.classes_[np.argmax(logits, axis=1)]
 
@@ -538,7 +583,16 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return nn.MSELoss(reduction="none")
 
     def predict(self, X) -> np.ndarray:
-        """Predicted target values: (n_samples,) when fitted on a 1-D ``y`` (or a single
-        column), else (n_samples, n_outputs)."""
+        """Predicted target values.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            (n_samples,) when fitted on a 1-D ``y`` (or a single column).
+        """
         pred = self._forward(X) * self.y_scale_ + self.y_mean_
         return pred[:, 0] if np.ndim(self.y_mean_) == 0 else pred

@@ -41,6 +41,17 @@ def random_configs(space: SearchSpace, n: int, rng: np.random.Generator,
 
     Uniform (log-uniform where ``log``) per parameter; conditional parameters are drawn
     only when active. This is the base distribution ``q`` of :class:`ArchitecturePrior`.
+
+    Parameters
+    ----------
+    space : SearchSpace
+    n : int
+    rng : numpy.random.Generator
+    task : {"classification", "regression"}, default="classification"
+
+    Returns
+    -------
+    list of dict
     """
     dists = space.distributions(task)
     draws: dict[str, np.ndarray] = {}
@@ -194,6 +205,11 @@ class ArchitecturePrior:
             Positive costs (e.g. training seconds), used with ``cost_weight``.
         info : mapping, optional
             Provenance saved with the prior (e.g. instance ids, surrogate target).
+
+        Returns
+        -------
+        ArchitecturePrior
+            self.
         """
         if not isinstance(meta_features, pd.DataFrame):
             raise TypeError("meta_features must be a DataFrame (one row per dataset), got "
@@ -355,7 +371,19 @@ class ArchitecturePrior:
 
     def score(self, meta_features: Mapping[str, Any] | pd.Series,
               configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """The network's score ``s(d, c)`` of native configurations (higher = better)."""
+        """The network's score ``s(d, c)`` of native configurations (higher = better).
+
+        Parameters
+        ----------
+        meta_features : Series or mapping
+            As in :meth:`sample`.
+        configs : sequence of dict
+            Native (LCBench) configurations.
+
+        Returns
+        -------
+        ndarray of shape (n_configs,)
+        """
         self._check_fitted()
         return self._scores(meta_features, torch.tensor(self._encode(configs)))
 
@@ -373,6 +401,19 @@ class ArchitecturePrior:
         shipped prior at its T = 0.25, the mean of ``exp(log_prob)`` over five batches of
         20,000 fresh draws from ``q`` was 0.67-1.05 (not 1); 0.97-0.99 at T = 1.
         Compare values within a dataset and temperature.
+
+        Parameters
+        ----------
+        meta_features : Series or mapping
+            As in :meth:`sample`.
+        configs : sequence of dict
+            Native (LCBench) configurations.
+        temperature : float, optional
+            Overrides :attr:`temperature`.
+
+        Returns
+        -------
+        ndarray of shape (n_configs,)
         """
         self._check_fitted()
         t = self._temperature(temperature)
@@ -401,6 +442,10 @@ class ArchitecturePrior:
             Native configurations to draw from instead of a fresh pool of ``n_pool``
             random ones (e.g. the ones already evaluated); they should be draws from
             ``q`` for the draw to follow the prior.
+
+        Returns
+        -------
+        list of dict
         """
         self._check_fitted()
         size = self.n_pool if candidates is None else len(candidates)
@@ -439,6 +484,15 @@ class ArchitecturePrior:
                  temperature: float | None = None) -> pd.DataFrame:
         """The ``n`` most likely configurations of the prior's pool for a dataset.
 
+        Parameters
+        ----------
+        meta_features : Series or mapping
+            As in :meth:`sample`.
+        n : int, default=5
+            At most ``n_pool``.
+        temperature : float, optional
+            Overrides :attr:`temperature`.
+
         Returns
         -------
         DataFrame
@@ -476,6 +530,15 @@ class ArchitecturePrior:
 
         The JSON records the SHA-256 of the weights and the weights' metadata the
         SHA-256 of the JSON body, so :meth:`load` refuses files changed after saving.
+
+        Parameters
+        ----------
+        directory : str or Path
+            Created if missing.
+
+        Returns
+        -------
+        Path
         """
         self._check_fitted()
         directory = Path(directory)
@@ -501,6 +564,14 @@ class ArchitecturePrior:
 
         Raises ``ValueError`` for a directory without a prior, a file of another format,
         or files whose checksums no longer match (edited or truncated after saving).
+
+        Parameters
+        ----------
+        directory : str or Path
+
+        Returns
+        -------
+        ArchitecturePrior
         """
         directory = Path(directory)
         path, weights = directory / _JSON, directory / _WEIGHTS
