@@ -25,10 +25,28 @@ class Method(Protocol):
     name: str
 
     def fit(self, train: PerformanceMatrix) -> None:
-        """Meta-train on the training side (no-op for methods that do not learn)."""
+        """Meta-train on the training side (no-op for methods that do not learn).
+
+        Parameters
+        ----------
+        train : PerformanceMatrix
+        """
 
     def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
-        """Spend ``budget`` calls of ``problem.evaluate``; return what was evaluated."""
+        """Spend ``budget`` calls of ``problem.evaluate``.
+
+        Parameters
+        ----------
+        problem : Problem
+        budget : int
+        seed : int
+            Seeds the method's random choices.
+
+        Returns
+        -------
+        list of int or dict
+            What was evaluated: candidate indices or parameter dicts.
+        """
 
 
 class OptunaMethod:
@@ -343,7 +361,14 @@ _METHODS: dict[str, MethodFactory] = {
 
 
 def register_method(name: str, factory: MethodFactory) -> None:
-    """Make ``name`` a method of the surrogate benchmarks: ``factory(**options) -> Method``."""
+    """Make ``name`` a method of the surrogate benchmarks.
+
+    Parameters
+    ----------
+    name : str
+    factory : callable
+        ``factory(**options) -> Method``.
+    """
     if not callable(factory):
         raise TypeError(f"factory must be callable, got {type(factory).__name__}")
     _METHODS[name] = factory
@@ -356,7 +381,19 @@ def list_methods() -> list[str]:
 
 
 def make_method(name: str, **options: Any) -> Method:
-    """A new instance of the method registered as ``name``."""
+    """A new instance of the method registered as ``name``.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`list_methods`.
+    **options
+        Passed to the method's factory.
+
+    Returns
+    -------
+    Method
+    """
     if name not in _METHODS:
         raise ValueError(f"unknown method {name!r}; accepted: {list(_METHODS)}")
     method = _METHODS[name](**options)

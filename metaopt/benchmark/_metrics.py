@@ -15,6 +15,16 @@ def min_max_regret(scores, best: float, worst: float) -> np.ndarray:
     Values are clipped to [0, 1]; a failed evaluation (NaN or -inf) has regret 1, and
     when ``best == worst`` every finite score has regret 0. ``best < worst`` (the two
     swapped) and a bound that is no finite number raise ``ValueError``.
+
+    Parameters
+    ----------
+    scores : array-like
+    best, worst : float
+        The range of finite scores.
+
+    Returns
+    -------
+    ndarray
     """
     if not (np.isfinite(best) and np.isfinite(worst)):
         raise ValueError(f"best and worst must be finite numbers (the range of finite "
@@ -29,7 +39,17 @@ def min_max_regret(scores, best: float, worst: float) -> np.ndarray:
 
 
 def best_so_far(scores) -> np.ndarray:
-    """Running maximum of higher-is-better ``scores`` (NaN and -inf never improve it)."""
+    """Running maximum of higher-is-better scores.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n,)
+        NaN and -inf never improve the maximum.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+    """
     scores = np.asarray(scores, dtype=float)
     return np.fmax.accumulate(np.where(np.isfinite(scores), scores, -np.inf))
 
@@ -37,8 +57,21 @@ def best_so_far(scores) -> np.ndarray:
 def add_ranks(frame: pd.DataFrame, within: Sequence[str], value: str = "regret") -> pd.DataFrame:
     """Add a ``rank`` column: rank of each method's ``value`` (lower is better) within groups.
 
-    Ties share their average rank (1 = best). ``within`` lists the columns that identify
-    one comparison, e.g. ``["task", "seed", "budget"]``.
+    Ties share their average rank (1 = best).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Tidy, one row per method and comparison.
+    within : sequence of str
+        The columns that identify one comparison, e.g. ``["task", "seed", "budget"]``.
+    value : str, default="regret"
+        The column ranked.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``frame`` with the ``rank`` column.
     """
     out = frame.copy()
     out["rank"] = out.groupby(list(within))[value].rank(method="average")
@@ -47,7 +80,18 @@ def add_ranks(frame: pd.DataFrame, within: Sequence[str], value: str = "regret")
 
 def mean_ci(values, confidence: float = 0.95) -> tuple[float, float]:
     """Mean and half-width of its Student-t confidence interval (NaN, undefined, for one
-    value: a single task says nothing about the spread)."""
+    value: a single task says nothing about the spread).
+
+    Parameters
+    ----------
+    values : array-like
+        Non-finite values are left out.
+    confidence : float, default=0.95
+
+    Returns
+    -------
+    mean, half_width : float
+    """
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
     if values.size == 0:
@@ -81,10 +125,25 @@ def summary_table(
 
 def paired_difference(ours: pd.Series, peer: pd.Series, *, unit: str = "task",
                       higher_is_better: bool = False) -> dict[str, str]:
-    """``ours - peer`` on the comparisons both have (Series indexed by ``unit`` and,
-    e.g., seed): the mean difference with its 95 % Student-t interval over ``unit``
-    values, each unit's comparisons averaged first (the seeds or splits of one task are
-    not independent), and how many comparisons ``ours`` won / tied / lost."""
+    """``ours - peer`` on the comparisons both have: the mean difference with its 95 %
+    Student-t interval over ``unit`` values, each unit's comparisons averaged first (the
+    seeds or splits of one task are not independent), and how many comparisons ``ours``
+    won / tied / lost.
+
+    Parameters
+    ----------
+    ours, peer : pandas.Series
+        Indexed by ``unit`` and, e.g., seed.
+    unit : str, default="task"
+        The index level the interval is over.
+    higher_is_better : bool, default=False
+        Whether a higher value wins.
+
+    Returns
+    -------
+    dict of str to str
+        ``difference``, ``95% interval`` and ``won/tied/lost``, formatted.
+    """
     both = pd.concat({"ours": ours, "peer": peer}, axis=1).dropna()
     diff = both["ours"] - both["peer"]
     mean, half = mean_ci(diff.groupby(level=unit).mean())
@@ -101,11 +160,32 @@ def paired_difference(ours: pd.Series, peer: pd.Series, *, unit: str = "task",
 def paired_differences(frame: pd.DataFrame, ours: str, *, value: str = "regret",
                        unit: str = "task", within: Sequence[str] = ("seed",),
                        x: str = "budget", higher_is_better: bool = False) -> pd.DataFrame:
-    """Method ``ours`` against every other method of a tidy ``frame`` (columns
-    ``method``, ``unit``, ``within``, ``x`` and ``value``) at each ``x``: rows
-    ``(x, against)``, columns as :func:`paired_difference`; one comparison is a
-    (``unit``, ``within``) pair. Lower ``value`` is better unless ``higher_is_better``.
-    An ``ours`` that is none of the frame's methods raises ``ValueError``."""
+    """Method ``ours`` against every other method at each ``x``; one comparison is a
+    (``unit``, ``within``) pair. An ``ours`` that is none of the frame's methods raises
+    ``ValueError``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Tidy: columns ``method``, ``unit``, ``within``, ``x`` and ``value``.
+    ours : str
+        A method of ``frame``.
+    value : str, default="regret"
+        The column compared.
+    unit : str, default="task"
+        The column the intervals are over (see :func:`paired_difference`).
+    within : sequence of str, default=("seed",)
+        The columns that, with ``unit``, identify one comparison.
+    x : str, default="budget"
+        The column of the checkpoints.
+    higher_is_better : bool, default=False
+        Whether a higher ``value`` is better.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``(x, against)``, columns as :func:`paired_difference`.
+    """
     present = list(frame["method"].unique())
     if ours not in present:
         raise ValueError(f"{ours!r} is not among the methods with results: {present}")

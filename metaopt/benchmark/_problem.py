@@ -67,10 +67,22 @@ class Problem:
 
     @property
     def remaining(self) -> int:
+        """Calls of :meth:`evaluate` left in the budget."""
         return self.budget - len(self.trace)
 
     def evaluate(self, config: int | Mapping[str, Any]) -> float:
-        """Score one configuration (a candidate index or a parameter dict); counts one call."""
+        """Score one configuration; counts one call.
+
+        Parameters
+        ----------
+        config : int or mapping
+            A candidate index, or a parameter dict (snapped to a candidate when the space
+            is finite).
+
+        Returns
+        -------
+        float
+        """
         if self.remaining <= 0:
             raise BudgetExhausted(f"budget of {self.budget} evaluations exhausted on {self.key}")
         if self.candidates is None:
@@ -92,12 +104,32 @@ class Problem:
         return score
 
     def snap(self, params: Mapping[str, Any]) -> int:
-        """Index of the not-yet-evaluated candidate nearest to ``params`` (encoded space);
-        once every candidate is evaluated, candidate 0 (a run longer than the candidate
-        set then repeats evaluations, which do not change its best)."""
+        """Index of the not-yet-evaluated candidate nearest to a configuration (encoded
+        space); once every candidate is evaluated, candidate 0 (a run longer than the
+        candidate set then repeats evaluations, which do not change its best).
+
+        Parameters
+        ----------
+        params : mapping
+
+        Returns
+        -------
+        int
+        """
         dist = np.linalg.norm(self._encoded - self.space.encode(params), axis=1)
         dist[list(self._evaluated)] = np.inf
         return int(np.argmin(dist))
 
     def is_evaluated(self, index: int) -> bool:
+        """Whether a candidate was evaluated.
+
+        Parameters
+        ----------
+        index : int
+            The candidate's index.
+
+        Returns
+        -------
+        bool
+        """
         return index in self._evaluated

@@ -42,8 +42,19 @@ def curves(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:
     its end); at the last one, the whole budget, every job has its final incumbent, also
     from a trial still running when ``budget_seconds`` ran out. A job that produced no
     model at all (every trial failed or ran out of time) has the worst regret, 1, at every
-    checkpoint: left out, it made its method look better. Columns: ``method, task, fold, seed, budget,
-    test_score, regret, rank``.
+    checkpoint: left out, it made its method look better.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Trial records, as :func:`load_results` returns.
+    settings : dict
+        The run's settings (its ``run.json``): the budget gives the checkpoints.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``method, task, fold, seed, budget, test_score, regret, rank``.
     """
     _check_some_model(frame)
     trials = frame[frame["status"] != "job_failed"].dropna(subset=["incumbent_test_score"])
@@ -118,8 +129,19 @@ def _in_order(present, methods: Sequence[str] | None) -> list[str]:
 
 def final_table(frame: pd.DataFrame, methods: Sequence[str] | None = None) -> pd.DataFrame:
     """Per method: mean final test score, trials and time per job, failed jobs and jobs
-    without a model (the test score averages the jobs that have one). Rows in the order
-    of ``methods`` (the run's), then any other method."""
+    without a model (the test score averages the jobs that have one).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Trial records, as :func:`load_results` returns.
+    methods : sequence of str, optional
+        The order of the rows (the run's), then any other method.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     last = _final(frame)
     jobs = frame.groupby("job").first()
     table = last.groupby("method").agg(
@@ -150,13 +172,23 @@ def final_table_legend(frame: pd.DataFrame) -> str:
 
 
 def win_tie_loss(frame: pd.DataFrame, methods: Sequence[str] | None = None) -> pd.DataFrame:
-    """Per-dataset win/tie/loss of each method (rows) against each peer (columns), in
-    the order of ``methods`` (the run's), then any other method.
+    """Per-dataset win/tie/loss of each method (rows) against each peer (columns).
 
     Compares the mean final test score over folds and seeds. A job that produced no
     model scores worst (``-inf``), as it has the worst regret in :func:`curves`: its
     method loses the dataset to a peer with a model in every job (two methods that
     both lack one there are not compared on it).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Trial records, as :func:`load_results` returns.
+    methods : sequence of str, optional
+        The order of the rows and columns (the run's), then any other method.
+
+    Returns
+    -------
+    pandas.DataFrame
     """
     final = _final(frame)
     scores = final["incumbent_test_score"].astype(float).fillna(-np.inf)
@@ -272,7 +304,18 @@ def _provenance(frame: pd.DataFrame, methods: list[str]) -> str:
 
 
 def report(out: str | os.PathLike) -> Path:
-    """Write ``report.md`` and its PNG plots into the ``benchmark run`` directory ``out``."""
+    """Write ``report.md`` and its PNG plots into a ``benchmark run`` directory.
+
+    Parameters
+    ----------
+    out : str or path-like
+        The directory (holding ``run.json`` and ``jobs/``).
+
+    Returns
+    -------
+    Path
+        ``report.md``.
+    """
     out = Path(out)
     settings_file = out / "run.json"
     if not settings_file.is_file():

@@ -91,7 +91,20 @@ def suggest_config(trial: optuna.Trial, spaces: Sequence[str], task: str) -> tup
 
     The space is the categorical parameter ``"space"``; its parameters are named
     ``"<space>__<param>"`` (a :class:`~metaopt.spaces.CombinedSpace`).
-    Returns ``(space name, params without prefix)``.
+
+    Parameters
+    ----------
+    trial : optuna.Trial
+    spaces : sequence of str
+        Names of the spaces to choose from.
+    task : {"classification", "regression"}
+
+    Returns
+    -------
+    space : str
+        The space's name.
+    params : dict
+        Its parameters, without the prefix.
     """
     from metaopt.spaces import combine, get_space
 
@@ -580,8 +593,18 @@ def _named(job: BenchmarkJob, settings: Settings) -> tuple[str, list[dict]]:
 
 
 def load_results(out: str | os.PathLike) -> pd.DataFrame:
-    """Every trial record of the finished jobs in ``out`` (one row per trial; a failed
-    job's one record has NaN trial columns)."""
+    """Every trial record of the finished jobs of a ``benchmark run`` directory.
+
+    Parameters
+    ----------
+    out : str or path-like
+        The directory (its ``jobs/*.jsonl``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per trial; a failed job's one record has NaN trial columns.
+    """
     files = sorted((Path(out) / "jobs").glob("*.jsonl"))
     if not files:
         raise ValueError(f"no finished jobs in {os.fspath(out)!r}: run `benchmark run` first")

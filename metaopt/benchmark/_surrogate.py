@@ -55,6 +55,8 @@ class SurrogateResult:
     curves : pandas.DataFrame
         Tidy: ``method, task, seed, budget, regret, rank`` (regret normalized per task,
         rank among the methods on the same task, seed and budget; 1 is best).
+    methods : list of str
+        Names of the methods compared (those in ``not_applicable`` included).
     not_applicable : dict
         ``method -> reason`` for the methods that could not run.
     interrupted : bool
@@ -94,7 +96,17 @@ class SurrogateResult:
         """``ours`` against every other method at each budget: mean regret difference
         (negative: ``ours`` is lower) with its 95 % interval over tasks, and the (task,
         seed) runs won / tied / lost (:func:`~metaopt.benchmark.paired_differences`).
-        ``ValueError`` for a method without results (saying why when it could not run)."""
+        ``ValueError`` for a method without results (saying why when it could not run).
+
+        Parameters
+        ----------
+        ours : str
+            A method's name.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         if ours in self.not_applicable:
             raise ValueError(f"{ours!r} has no results: it could not run "
                              f"({self.not_applicable[ours]})")
