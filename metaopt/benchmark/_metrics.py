@@ -90,7 +90,8 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float]:
 
     Returns
     -------
-    mean, half_width : float
+    mean : float
+    half_width : float
     """
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]

@@ -682,16 +682,16 @@ class KnowledgeBase:
         metafeatures : bool, default True
             Add one ``mf_<name>`` float column per meta-feature of the dataset.
 
+        Returns
+        -------
+        pandas.DataFrame
+
         Warns
         -----
         MetaFeaturesVersionWarning
             If the meta-features are of another ``METAFEATURES_VERSION`` than this
             metaopt's: compared with a dataset's computed now (nearest datasets,
             meta-models, portfolios, ``MetaSampler``) they would mix two definitions.
-
-        Returns
-        -------
-        pandas.DataFrame
         """
         frame = self._frame(metafeatures)
         version = frame.attrs.get(MF_VERSION_KEY)

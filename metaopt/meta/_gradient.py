@@ -479,9 +479,11 @@ class GradientLearner(nn.Module):
 
         Returns
         -------
-        support_loss, query_loss : float
-            The post-adaptation support (inner) and query (outer) losses, after the last
-            inner step (for MAML++ too, whose multi-step loss is what is differentiated).
+        support_loss : float
+            The post-adaptation support (inner) loss, after the last inner step (for
+            MAML++ too, whose multi-step loss is what is differentiated).
+        query_loss : float
+            The post-adaptation query (outer) loss.
         """
         _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
                      dtype=self._dtype)
@@ -864,7 +866,8 @@ class Reptile(GradientLearner):
 
         Returns
         -------
-        support_loss, query_loss : float
+        support_loss : float
+        query_loss : float
         """
         _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
                      dtype=self._dtype)

@@ -168,11 +168,12 @@ class MetricLearner(nn.Module):
         Parameters
         ----------
         support_x, support_y, query_x : Tensor
-        n_way : int, optional
-        support_weight : Tensor, optional
             As in :meth:`scores`.
         query_y : Tensor
             ``[tasks, queries]`` class indices.
+        n_way : int, optional
+        support_weight : Tensor, optional
+            As in :meth:`scores`.
         query_weight : Tensor, optional
             ``[tasks, queries]`` weights of the queries (0: padding), default all 1.
 
@@ -197,10 +198,11 @@ class MetricLearner(nn.Module):
 
         Returns
         -------
-        support_loss, query_loss : float
-            The support loss classifies the support points themselves against their
-            episode's classes: it falls with fitting, while the query loss shows
-            generalisation.
+        support_loss : float
+            Of the support points themselves classified against their episode's classes:
+            it falls with fitting.
+        query_loss : float
+            Shows generalisation.
         """
         support, one_hot, query = self._episode(
             episodes.support_x, episodes.support_y, episodes.query_x, None,

@@ -400,7 +400,8 @@ class ConfigRanker:
 
         Returns
         -------
-        mean, std : ndarray of shape (n_candidates,)
+        mean : ndarray of shape (n_candidates,)
+        std : ndarray of shape (n_candidates,)
         """
         self._check_fitted()
         candidates = as_configs(candidates, "candidates", self.space_)
