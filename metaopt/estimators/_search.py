@@ -1371,13 +1371,31 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
     @available_if(_best_has("predict_proba"))
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities of :attr:`best_estimator_` (columns in ``classes_`` order;
-        an ensemble counts a member without probabilities as a one-hot vote)."""
+        an ensemble counts a member without probabilities as a one-hot vote).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
         X = self._fitted_X(X)
         return self.best_estimator_.predict_proba(X)
 
     @available_if(_best_has("decision_function"))
     def decision_function(self, X) -> np.ndarray:
-        """Decision function of :attr:`best_estimator_`, where the best family has one."""
+        """Decision function of :attr:`best_estimator_`, where the best family has one.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
+        """
         X = self._fitted_X(X)
         return self.best_estimator_.decision_function(X)
 

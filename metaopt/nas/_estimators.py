@@ -282,6 +282,21 @@ class _BaseMetaMLP(BaseEstimator):
         (the validation scores are unweighted, as in scikit-learn's searches and
         :class:`~metaopt.MetaOptClassifier`). ``groups``: the group labels of a ``cv``
         that splits by groups (``GroupKFold``, ...).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            DataFrames may hold categorical/string columns and missing values.
+        y : array-like of shape (n_samples,)
+            Class labels (classifier) or numeric targets (regressor).
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights of the rows' training losses.
+        groups : array-like of shape (n_samples,), optional
+            Group labels for a ``cv`` that splits by groups.
+
+        Returns
+        -------
+        self
         """
         started = time.perf_counter()
         self._check_params()
@@ -593,12 +608,32 @@ class _BaseMetaMLP(BaseEstimator):
         return self._encode_X(self._validate_X(X, reset=False), reset=False)
 
     def predict(self, X) -> np.ndarray:
-        """Predictions of :attr:`best_estimator_`."""
+        """Predictions of :attr:`best_estimator_`.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         X = self._check_X(X)
         return self.best_estimator_.predict(X)
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Accuracy (classifier) or R² (regressor) on ``(X, y)``, as scikit-learn's."""
+        """Accuracy (classifier) or R² (regressor) on ``(X, y)``, as scikit-learn's.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        float
+        """
         mixin = ClassifierMixin if self._task == "classification" else RegressorMixin
         return mixin.score(self, X, checkable_array(y), sample_weight=sample_weight)
 
@@ -712,7 +747,16 @@ class MetaMLPClassifier(ClassifierMixin, _BaseMetaMLP):
         return MLPClassifier(**params)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities of :attr:`best_estimator_`, columns ordered as ``classes_``."""
+        """Class probabilities of :attr:`best_estimator_`, columns ordered as ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
         X = self._check_X(X)
         return self.best_estimator_.predict_proba(X)
 
