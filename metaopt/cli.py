@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -173,6 +174,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# library parameters that an option of another name sets: parameter -> the option's dest
+_PARAMETER_DESTS = {"random_state": "seed", "n_trials": "trials", "store": "kb"}
+
+
+def _subcommand(parser: argparse.ArgumentParser, args) -> argparse.ArgumentParser:
+    """The (sub)subparser that parsed ``args``, e.g. that of ``benchmark run``."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None))
+            if chosen is not None:
+                return _subcommand(chosen, args)
+    return parser
+
+
+def _in_flags(message: str, parser: argparse.ArgumentParser) -> str:
+    """``message`` with the Python parameter names it leads with (``budget_trials must
+    ...``, ``out='x' ...``) or holds (``n_train_configs``) replaced by the options of
+    ``parser`` that set them: the library speaks Python, the command its flags."""
+    flags = {action.dest: max(action.option_strings, key=len)
+             for action in parser._actions if action.option_strings}
+    flags |= {name: flags[dest] for name, dest in _PARAMETER_DESTS.items()
+              if dest in flags and name not in flags}
+    leading = "|".join(map(re.escape, flags))
+    message = re.sub(rf"^({leading})(?= must | names? |=|: | '| \[)",
+                     lambda m: flags[m[1]], message)
+    # elsewhere only snake_case names, which prose does not use
+    inner = "|".join(re.escape(name) for name in flags if "_" in name)
+    return re.sub(rf"(?<![\w'\"./-])({inner})(?![\w'\"])", lambda m: flags[m[1]],
+                  message) if inner else message
+
+
 def _show_warning(command: str, message, category, *_args, **_kwargs) -> None:
     print(f"metaopt {command}: {category.__name__}: {message}", file=sys.stderr)
 
@@ -199,7 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _stdout_closed()
     except (ValueError, OSError, RuntimeError) as exc:
         # user errors (bad file, bad option, missing data) get one clear line, not a traceback
-        print(f"metaopt {args.command}: error: {exc}", file=sys.stderr)
+        print(f"metaopt {args.command}: error: {_in_flags(str(exc), _subcommand(parser, args))}",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"metaopt {args.command}: interrupted", file=sys.stderr)

@@ -144,9 +144,9 @@ def test_demo_explains_its_choices(capsys):
     assert "portfolio pick 1" in out and "ranker adapted on" in out
     assert len(study.trials) == 4
     assert main(["demo", "--trials", "0"]) == 2
-    assert "n_trials must be an integer >= 1, got 0" in capsys.readouterr().err
+    assert "error: --trials must be an integer >= 1, got 0" in capsys.readouterr().err
     assert main(["demo", "--seed", "-1"]) == 2  # numpy's message did not name the seed
-    assert "seed must be an integer >= 0, got -1" in capsys.readouterr().err
+    assert "error: --seed must be an integer >= 0, got -1" in capsys.readouterr().err
 
 
 def test_train_meta_model_checks_its_arguments_before_training(tmp_path, capsys):
@@ -168,7 +168,7 @@ def test_train_meta_model_checks_its_arguments_before_training(tmp_path, capsys)
             (["--out", str(tmp_path / "file")], "is a file: give a directory"),
             (["--out", str(tmp_path / "file" / "models")], "is a file, not a folder"),
             (["--out", str(tmp_path / "m"), "--min-datasets", "1"],
-             "min_datasets must be an integer >= 2, got 1")):
+             "--min-datasets must be an integer >= 2, got 1")):
         assert main([*base, *options]) == 2, options
         err = capsys.readouterr().err
         assert message in err and "Errno" not in err, options
@@ -243,3 +243,48 @@ def test_na_values_makes_a_missing_value_marker_missing(pmlb_root, tmp_path, cap
     assert "--na-values '?' on the command line" in captured.err
     assert main([*base, "--na-values", "?"]) == 0
     assert not capsys.readouterr().err
+
+
+def test_errors_name_the_flag_not_the_python_parameter(pmlb_root, tmp_path, capsys):
+    """`benchmark run --budget-trials 0` said "budget_trials must be ...", `--seeds -1`
+    "seeds must be ...", `demo --trials 0` "n_trials must be ...": the library's
+    parameter names, not the options typed."""
+    data = str(pmlb_root / "wine_recognition" / "wine_recognition.tsv.gz")
+    run_ = ["benchmark", "run", "--suite", "pmlb-classification", "--root", str(pmlb_root),
+            "--limit", "1", "--out", str(tmp_path / "out"), "--no-progress"]
+    missing = str(tmp_path / "none.txt")
+    for args, message in (
+            ([*run_, "--budget-trials", "0"],
+             "metaopt benchmark: error: --budget-trials must be an integer >= 1, got 0\n"),
+            ([*run_, "--budget-trials", "1", "--seeds", "-1"],
+             "error: --seeds must be an integer >= 1, got -1\n"),
+            ([*run_, "--budget-trials", "1", "--exclude-training-data",
+              "--training-datasets", missing], f"error: --training-datasets={missing!r} is no"),
+            # a parameter inside the message
+            (["benchmark", "yahpo", "--scenario", "lcbench", "--data", str(tmp_path),
+              "--n-train-configs", "1"],
+             "error: --n-reference must be >= 1 and --n-train-configs >= 2, got 10000 and 1"),
+            (["suggest", "--data", data, "--target", "target", "--space", "linear", "-n", "0"],
+             "error: -n must be an integer >= 1, got 0"),
+            # parameters that an option of another name sets
+            (["demo", "--trials", "0"], "error: --trials must be an integer >= 1, got 0"),
+            (["metafeatures", "--data", data, "--target", "target", "--seed", "-1"],
+             "error: --seed must be None or an int in [0, 2**32 - 1]"),
+            # prose that starts with an option's name is left alone
+            (["metafeatures", "--data", missing, "--target", "y"], "error: data file "),
+            (["benchmark", "tabrepo", "--train", str(tmp_path)],
+             "error: train and test are the same directory: pass cv=K (--cv K on")):
+        assert main(args) == 2, args
+        assert message in capsys.readouterr().err, args
+
+
+def test_store_errors_name_the_kb_option_of_train_meta_model():
+    from metaopt.cli import _in_flags, _subcommand, build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["train-meta-model", "--kb", "x", "--out", "m"])
+    message = "store 'x' needs the Python package 'psycopg'"
+    assert _in_flags(message, _subcommand(parser, args)) == (
+        "--kb 'x' needs the Python package 'psycopg'")
+    args = parser.parse_args(["kb", "info", "x"])  # a positional keeps its name
+    assert _in_flags(message, _subcommand(parser, args)) == message
