@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shlex
 import signal
@@ -14,10 +15,12 @@ from metaopt._signals import StopGuard
 
 
 def _ints(text: str) -> list[int]:
+    """An option's comma-separated integers (an argparse ``type``: errors name the option)."""
     try:
         return [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise ValueError(f"expected comma-separated integers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}") from None
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -123,7 +126,8 @@ def register(subparsers) -> None:
 
 def _surrogate_options(q, methods: str) -> None:
     q.add_argument("--methods", default=methods, help=f"comma-separated (default {methods})")
-    q.add_argument("--budgets", default="1,3,5,10,25,50", help="comma-separated budgets")
+    q.add_argument("--budgets", type=_ints, default="1,3,5,10,25,50",
+                   help="comma-separated budgets")
     q.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per method and task")
     q.add_argument("--json", metavar="FILE", help="write the table and curves as JSON")
     q.add_argument("--curves", metavar="FILE", help="write the tidy curves as CSV")
@@ -200,7 +204,7 @@ def _cmd_tabrepo(args) -> int:
     _prepare_outputs(args)
     result = tabrepo_benchmark(
         args.train, args.test, cv=args.cv, cv_seed=args.cv_seed, methods=_names(args.methods),
-        budgets=_ints(args.budgets), seeds=args.seeds, progress=not args.no_progress,
+        budgets=args.budgets, seeds=args.seeds, progress=not args.no_progress,
     )
     where = f"{args.cv}-fold leave-tasks-out CV" if args.cv else f"test {args.test}"
     return _finish_surrogate(result, args, f"TabRepo LightGBM, {where}")
@@ -213,7 +217,7 @@ def _cmd_yahpo(args) -> int:
     result = yahpo_benchmark(
         args.scenario, args.data, train_instances=_names(args.train_instances),
         test_instances=_names(args.test_instances), methods=_names(args.methods),
-        budgets=_ints(args.budgets), seeds=args.seeds, n_train_configs=args.n_train_configs,
+        budgets=args.budgets, seeds=args.seeds, n_train_configs=args.n_train_configs,
         n_reference=args.n_reference, cv=args.cv, cv_seed=args.cv_seed,
         progress=not args.no_progress,
     )

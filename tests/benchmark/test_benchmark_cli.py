@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from metaopt.cli import main
 
@@ -240,6 +241,18 @@ def test_output_paths_under_a_file_are_refused_before_the_run(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("metaopt benchmark: error: --json ") and "is a file, not a folder" in err
+
+
+def test_budgets_that_are_no_integers_name_the_option(tmp_path, capsys):
+    """`--budgets 1,x` said "error: expected comma-separated integers, got '1,x'",
+    naming no option."""
+    for command in (["tabrepo", "--train", str(tmp_path)],
+                    ["yahpo", "--scenario", "lcbench", "--data", str(tmp_path)]):
+        with pytest.raises(SystemExit) as exit_:
+            main(["benchmark", *command, "--budgets", "1,x"])
+        assert exit_.value.code == 2
+        assert (f"metaopt benchmark {command[0]}: error: argument --budgets: expected "
+                "comma-separated integers, got '1,x'") in capsys.readouterr().err
 
 
 def test_empty_instance_lists_and_a_negative_cv_seed_are_named(tabrepo_dir, tmp_path, capsys):
