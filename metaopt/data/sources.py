@@ -143,15 +143,16 @@ class OpenMLSource:
         -------
         Dataset
         """
-        with self._loading("dataset", int(dataset_id)) as openml:
+        dataset_id = _openml_id(dataset_id, "dataset")
+        with self._loading("dataset", dataset_id) as openml:
             oml = openml.datasets.get_dataset(
-                int(dataset_id),
+                dataset_id,
                 download_data=True,
                 download_qualities=False,
                 download_features_meta_data=False,  # get_data needs description and data only
             )
             X, y, _, _ = oml.get_data(target=oml.default_target_attribute)
-        return self._to_dataset(X, y, task, name=oml.name, dataset_id=int(dataset_id))
+        return self._to_dataset(X, y, task, name=oml.name, dataset_id=dataset_id)
 
     def load_task(self, task_id: int) -> Dataset:
         """Load an OpenML task: its dataset, target and train/test splits (repeat 0).
@@ -164,12 +165,13 @@ class OpenMLSource:
         -------
         Dataset
         """
-        with self._loading("task", int(task_id)) as openml:
+        task_id = _openml_id(task_id, "task")
+        with self._loading("task", task_id) as openml:
             # its dataset first: get_task deletes the task's cached files when a part fails
-            dataset_id = self._task_dataset_id(int(task_id))
+            dataset_id = self._task_dataset_id(task_id)
             if dataset_id is not None:
                 openml.datasets.get_dataset(dataset_id, download_data=True)
-            otask = openml.tasks.get_task(int(task_id), download_splits=True)
+            otask = openml.tasks.get_task(task_id, download_splits=True)
             oml = otask.get_dataset(download_data=True)
             X, y, _, _ = oml.get_data(target=otask.target_name)
             n_folds = otask.get_split_dimensions()[1]
@@ -177,7 +179,7 @@ class OpenMLSource:
         task = "regression" if "Regression" in str(otask.task_type) else "classification"
         return self._to_dataset(
             X, y, task, name=oml.name, dataset_id=int(oml.dataset_id),
-            task_id=int(task_id), splits=splits,
+            task_id=task_id, splits=splits,
         )
 
     def _load_error(self, kind: str, item_id: int, exc: Exception) -> DatasetLoadError:
@@ -246,6 +248,17 @@ class OpenMLSource:
             source_id=str(task_id if task_id is not None else dataset_id),
             openml_dataset_id=dataset_id, openml_task_id=task_id, splits=splits,
         )
+
+
+def _openml_id(value: Any, kind: str) -> int:
+    """``value`` as the id of an OpenML ``kind`` (``"dataset"``, ``"task"``): a
+    ValueError saying what the id is when it is no integer, such as a name."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        example = "2 for anneal" if kind == "dataset" else "3, a task of openml-cc18"
+        raise ValueError(f"{kind}_id must be an integer, OpenML's id of the {kind} (e.g. "
+                         f"{example}), got {value!r}") from None
 
 
 def _task_dataset_id(task_xml: Path) -> int | None:

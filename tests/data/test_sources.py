@@ -119,6 +119,20 @@ def test_openml_missing_dataset_fails_fast_and_clearly(openml_cache):
     assert source.is_cached(dataset_id=2) and not source.is_cached(dataset_id=3)
 
 
+def test_a_name_for_an_openml_id_is_a_clear_error(openml_cache, offline):
+    """load_dataset("anneal") raised int()'s "invalid literal for int() with base 10:
+    'anneal'"."""
+    source = OpenMLSource(cache_dir=openml_cache)
+    with pytest.raises(ValueError, match=r"^dataset_id must be an integer, OpenML's id of "
+                       r"the dataset \(e\.g\. 2 for anneal\), got 'anneal'$"):
+        source.load_dataset("anneal")
+    with pytest.raises(ValueError, match=r"^task_id must be an integer, OpenML's id of the "
+                       r"task \(e\.g\. 3, a task of openml-cc18\), got None$"):
+        source.load_task(None)
+    assert source.load_dataset("2").openml_dataset_id == 2  # an id's text loads it
+    assert not offline  # from the cache
+
+
 @pytest.fixture
 def offline(monkeypatch):
     """Every HTTP request fails at once, as on a machine without network; the number
