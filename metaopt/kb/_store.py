@@ -200,6 +200,15 @@ def _is_text_table(path: str | None) -> bool:
     return str(path).lower().endswith((".csv", ".tsv", ".csv.gz", ".tsv.gz"))
 
 
+def _parsed_url(store: str | os.PathLike) -> sa.engine.URL:
+    """The SQLAlchemy URL of ``store`` (a path or URL); a ValueError naming it when it
+    is neither."""
+    try:
+        return sa.engine.make_url(_url(store))
+    except (sa.exc.ArgumentError, ValueError) as exc:  # ValueError: a port not a number
+        raise ValueError(f"store {_shown(store)!r} is not a valid path or URL: {exc}") from None
+
+
 def _shown(store: str | os.PathLike) -> str:
     """``store`` as messages show it: a URL with its password masked (also one that
     SQLAlchemy cannot parse)."""
@@ -264,10 +273,7 @@ class KnowledgeBase:
     def __init__(self, store: str | os.PathLike = ":memory:") -> None:
         self.url = _url(store)
         self.parquet_source: Path | None = None  # the export from_parquet read, if any
-        try:
-            url = sa.engine.make_url(self.url)
-        except (sa.exc.ArgumentError, ValueError) as exc:  # ValueError: a port not a number
-            raise ValueError(f"store {_shown(store)!r} is not a valid path or URL: {exc}") from None
+        url = _parsed_url(store)
         self.dialect = url.get_backend_name()
         if self.dialect not in ("sqlite", "postgresql"):
             raise ValueError(
@@ -306,7 +312,7 @@ class KnowledgeBase:
         KnowledgeBase
         """
         text = os.fspath(store)
-        url = sa.engine.make_url(_url(text))
+        url = _parsed_url(text)
         local = url.get_backend_name() == "sqlite" and not in_memory(url)
         if ("://" not in text or local) and not (local and Path(url.database).is_file()):
             raise ValueError(f"no knowledge base at {text!r}")

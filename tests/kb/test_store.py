@@ -179,6 +179,11 @@ def test_messages_mask_the_password_of_a_store_url():
                                          "valid path or URL") as info:
         KnowledgeBase("postgresql://u:secret@host:nan/db")
     assert "secret" not in str(info.value)
+    # so did opening one to read (`metaopt kb info URL`, `train-meta-model --kb URL`)
+    with pytest.raises(ValueError, match=r"'postgresql://u:\*\*\*@host:nan/db' is not a "
+                                         "valid path or URL") as info:
+        KnowledgeBase.open_existing("postgresql://u:secret@host:nan/db")
+    assert "secret" not in str(info.value)
     pytest.importorskip("psycopg")  # a server that cannot be reached (port 1)
     with pytest.raises(ValueError, match="cannot be opened as a knowledge base") as info:
         KnowledgeBase("postgresql+psycopg://u:secret@127.0.0.1:1/db")
