@@ -205,8 +205,8 @@ def _in_flags(message: str, parser: argparse.ArgumentParser) -> str:
                   message) if inner else message
 
 
-def _show_warning(command: str, message, category, *_args, **_kwargs) -> None:
-    print(f"metaopt {command}: {category.__name__}: {message}", file=sys.stderr)
+def _show_warning(prog: str, message, category, *_args, **_kwargs) -> None:
+    print(f"{prog}: {category.__name__}: {message}", file=sys.stderr)
 
 
 def _stdout_closed() -> int:
@@ -222,20 +222,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    command = _subcommand(parser, args)  # its prog is the path typed, as in argparse's errors
     try:
         with warnings.catch_warnings():
             # a warning meant for the user reads like the errors: one line, no source
-            warnings.showwarning = partial(_show_warning, args.command)
+            warnings.showwarning = partial(_show_warning, command.prog)
             return args.func(args)
     except BrokenPipeError:
         return _stdout_closed()
     except (ValueError, OSError, RuntimeError) as exc:
         # user errors (bad file, bad option, missing data) get one clear line, not a traceback
-        print(f"metaopt {args.command}: error: {_in_flags(str(exc), _subcommand(parser, args))}",
-              file=sys.stderr)
+        print(f"{command.prog}: error: {_in_flags(str(exc), command)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"metaopt {args.command}: interrupted", file=sys.stderr)
+        print(f"{command.prog}: interrupted", file=sys.stderr)
         return 130
 
 

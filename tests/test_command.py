@@ -255,7 +255,7 @@ def test_errors_name_the_flag_not_the_python_parameter(pmlb_root, tmp_path, caps
     missing = str(tmp_path / "none.txt")
     for args, message in (
             ([*run_, "--budget-trials", "0"],
-             "metaopt benchmark: error: --budget-trials must be an integer >= 1, got 0\n"),
+             "metaopt benchmark run: error: --budget-trials must be an integer >= 1, got 0\n"),
             ([*run_, "--budget-trials", "1", "--seeds", "-1"],
              "error: --seeds must be an integer >= 1, got -1\n"),
             ([*run_, "--budget-trials", "1", "--exclude-training-data",
@@ -288,3 +288,19 @@ def test_store_errors_name_the_kb_option_of_train_meta_model():
         "--kb 'x' needs the Python package 'psycopg'")
     args = parser.parse_args(["kb", "info", "x"])  # a positional keeps its name
     assert _in_flags(message, _subcommand(parser, args)) == message
+
+
+def test_library_errors_name_the_command_path_typed(pmlb_root, tmp_path, capsys):
+    """`benchmark run --budget-trials 0` said "metaopt benchmark: error: ..." and `kb info`
+    "metaopt kb: error: ...", while argparse's own errors name "metaopt benchmark run"."""
+    data = str(pmlb_root / "wine_recognition" / "wine_recognition.tsv.gz")
+    typo = tmp_path / "typo.sqlite"
+    for args, prefix in (
+            (["benchmark", "run", "--suite", "pmlb-classification", "--root", str(pmlb_root),
+              "--limit", "1", "--out", str(tmp_path / "out"), "--budget-trials", "0"],
+             "metaopt benchmark run: error: --budget-trials must be"),
+            (["kb", "info", str(typo)], "metaopt kb info: error: no knowledge base at"),
+            (["suggest", "--data", data, "--target", "target", "--space", "linear", "-n", "0"],
+             "metaopt suggest: error: -n must be")):
+        assert main(args) == 2, args
+        assert capsys.readouterr().err.startswith(prefix), args

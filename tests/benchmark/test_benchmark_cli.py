@@ -135,7 +135,7 @@ def test_run_refuses_the_other_kind_of_suites_option(pmlb_root, tmp_path, capsys
     assert main(["benchmark", "run", "--suite", "pmlb-classification", "--root",
                  str(pmlb_root), "--cache-dir", str(tmp_path / "cache"), *common]) == 2
     captured = capsys.readouterr()
-    assert ("metaopt benchmark: error: --cache-dir: not used with suite "
+    assert ("metaopt benchmark run: error: --cache-dir: not used with suite "
             "'pmlb-classification' (a local directory suite, read from --root; --cache-dir "
             "is openml's cache, used by the OpenML suites only") in captured.err
     assert not captured.out
@@ -156,7 +156,7 @@ def test_run_refuses_download_with_a_local_suite(pmlb_root, tmp_path, capsys):
                  "--budget-trials", "1", "--folds", "2", "--cv-folds", "2", "--n-jobs", "1",
                  "--out", str(out), "--no-progress"]) == 2
     captured = capsys.readouterr()
-    assert ("metaopt benchmark: error: --download: not used with suite "
+    assert ("metaopt benchmark run: error: --download: not used with suite "
             "'pmlb-classification' (a local directory suite, read from --root; --download "
             "fetches the tasks missing from openml's cache, used by the OpenML suites only: "
             "amlb-classification, openml-cc18, openml-ctr23)") in captured.err
@@ -240,7 +240,8 @@ def test_output_paths_under_a_file_are_refused_before_the_run(tmp_path, capsys):
                  "--json", str(tmp_path / "file" / "r.json"), "--no-progress"])
     assert code == 2
     err = capsys.readouterr().err
-    assert err.startswith("metaopt benchmark: error: --json ") and "is a file, not a folder" in err
+    assert err.startswith("metaopt benchmark tabrepo: error: --json ")
+    assert "is a file, not a folder" in err
 
 
 def test_budgets_that_are_no_integers_name_the_option(tmp_path, capsys):
