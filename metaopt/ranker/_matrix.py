@@ -64,7 +64,7 @@ class PerformanceMatrix:
 
     @classmethod
     def from_frame(
-        cls, frame: pd.DataFrame, space: str | None = None, *, task: str | None = None,
+        cls, frame: pd.DataFrame, space: Any = None, *, task: str | None = None,
         min_coverage: float = 0.5,
     ) -> PerformanceMatrix:
         """Build from :meth:`metaopt.kb.KnowledgeBase.to_frame` rows of one space.
@@ -76,8 +76,10 @@ class PerformanceMatrix:
         Parameters
         ----------
         frame : pandas.DataFrame
-        space : str, optional
-            The space's name (None: the frame's only one).
+        space : str or SearchSpace, optional
+            The space's name (None: the frame's only one), or the space itself: one of
+            your own, whose evaluations ``metaopt.kb.build(..., spaces=[space])`` stored
+            under its name.
         task : {"classification", "regression"}, optional
             Keep only datasets of that task type.
         min_coverage : float, default=0.5
@@ -89,17 +91,22 @@ class PerformanceMatrix:
         -------
         PerformanceMatrix
         """
-        if space is None:
+        from metaopt.spaces import SearchSpace
+
+        given = space if isinstance(space, SearchSpace) else None
+        if given is not None:
+            space = given.name
+        elif space is None:
             spaces = sorted(frame["space"].unique()) if "space" in frame else []
             if len(spaces) != 1:
                 raise ValueError(f"the frame holds {len(spaces)} spaces {spaces}: name one "
                                  "(space=...)")
             space = spaces[0]
-        rows = _rows_of(frame, space)
+        rows = _rows_of(frame, given or space)
         if rows.empty:
             spaces = sorted(frame["space"].unique())
             raise ValueError(f"space {space!r} has no evaluations; spaces present: {spaces}")
-        search_space = _custom_space(frame, rows, space)
+        search_space = given or _custom_space(frame, rows, space)
         if task is not None:
             tasks = sorted(rows["task"].unique())
             rows = rows[rows["task"] == task]
@@ -120,7 +127,7 @@ class PerformanceMatrix:
             raise ValueError(
                 f"no configuration of space {space!r} covers {min_coverage:.0%} of the tasks"
             )
-        _check_families(table.columns, space, task, min_coverage)
+        _check_families(table.columns, given or space, task, min_coverage)
         values = table.to_numpy(dtype=float)
         informative = np.isfinite(values).any(axis=1)
         if not informative.all():  # every configuration failed or none was evaluated
@@ -222,17 +229,13 @@ class PerformanceMatrix:
         return dataclasses.replace(self, tasks=self.tasks.iloc[idx], scores=self.scores[idx])
 
 
-def _rows_of(frame: pd.DataFrame, space: str) -> pd.DataFrame:
-    """Rows of ``space``; for a combined space (``"all"``, ``"a+b"``) the rows of its
-    members, with configurations rewritten as combined ones."""
-    from metaopt.spaces import CombinedSpace, get_space
-
-    try:
-        combined = get_space(space)
-    except ValueError:  # an external space (TabRepo, YAHPO): rows carry its name
-        combined = None
-    if not isinstance(combined, CombinedSpace):
-        return frame[frame["space"] == space]
+def _rows_of(frame: pd.DataFrame, space: Any) -> pd.DataFrame:
+    """Rows of ``space`` (a name or a space object); for a combined space (``"all"``,
+    ``"a+b"``) the rows of its members, with configurations rewritten as combined ones."""
+    combined = _combined(space)
+    if combined is None:
+        return frame[frame["space"] == getattr(space, "name", space)]
+    space = combined.name
     members = {m.name for m in combined.members}
     rows = frame[frame["space"].isin(members)]
     configs = [combined.join(member, json.loads(c) if isinstance(c, str) else c)
@@ -253,7 +256,7 @@ def _custom_space(frame: pd.DataFrame, rows: pd.DataFrame, space: str):
     return custom_space(space, stored, [json.loads(c) if isinstance(c, str) else c for c in ok])
 
 
-def _check_families(config_ids: pd.Index, space: str, task: str | None,
+def _check_families(config_ids: pd.Index, space: Any, task: str | None,
                     min_coverage: float) -> None:
     """A ValueError when a model family of the combined ``space`` has none of the kept
     ``config_ids``: a model of the combination would rank its configurations blind."""
@@ -264,21 +267,31 @@ def _check_families(config_ids: pd.Index, space: str, task: str | None,
     if missing:
         have = "+".join(f for f in list_spaces() if f in present)  # train-meta-model's name
         of_task = f" of task {task!r}" if task else ""
-        raise ValueError(f"combination {space!r}: model families {missing} have no "
+        raise ValueError(f"combination {getattr(space, 'name', space)!r}: model families {missing} have no "
                          f"configuration evaluated on {min_coverage:.0%} of the datasets"
                          f"{of_task} (or none at all); evaluate them (metaopt build-kb "
                          f"--spaces) or train on the families present ({have!r})")
 
 
-def missing_families(space: str, present: set[str]) -> list[str]:
-    """The model families of the combined ``space`` not in ``present`` (none for a
-    single space)."""
+def _combined(space: Any):
+    """The :class:`~metaopt.spaces.CombinedSpace` that ``space`` (a name or a space
+    object) is, else None (a single space; an external one such as TabRepo's)."""
     from metaopt.spaces import CombinedSpace, get_space
 
-    combined = get_space(space) if space == "all" or "+" in space else None
-    if not isinstance(combined, CombinedSpace):
-        return []
-    return [m.name for m in combined.members if m.name not in present]
+    if isinstance(space, str):
+        try:
+            space = get_space(space)
+        except ValueError:  # an external space (TabRepo, YAHPO): rows carry its name
+            return None
+    return space if isinstance(space, CombinedSpace) else None
+
+
+def missing_families(space: Any, present: set[str]) -> list[str]:
+    """The model families of the combined ``space`` (a name or a space object) not in
+    ``present`` (none for a single space)."""
+    combined = _combined(space)
+    return [] if combined is None else [m.name for m in combined.members
+                                        if m.name not in present]
 
 
 def normalized_regret(scores: np.ndarray) -> np.ndarray:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import optuna
 import pytest
+from optuna.distributions import IntDistribution
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.tree import DecisionTreeClassifier
 
-from metaopt.data import LocalSource
-from metaopt.kb import KnowledgeBase, from_optuna_study
+from metaopt.data import LocalSource, get_suite
+from metaopt.kb import KnowledgeBase, build, from_optuna_study
 from metaopt.metafeatures import compute_dataset
-from metaopt.ranker import MetaModel
+from metaopt.ranker import ConfigRanker, MetaModel, PerformanceMatrix
 from metaopt.ranker._train import train_meta_models
 from metaopt.samplers import MetaSampler
+from metaopt.spaces import Param, SearchSpace
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -78,3 +81,45 @@ def test_candidates_of_a_space_with_steps_are_on_its_grid(stepped_space):
     knn = get_space("knn")
     ks = {knn.sample(_RandomTrial(seed), "classification")["n_neighbors"] for seed in range(60)}
     assert any(k % 2 for k in ks) and any(k % 2 == 0 for k in ks)
+
+
+def _tree(params, task, random_state):
+    return DecisionTreeClassifier(**params, random_state=random_state)
+
+
+TREE = SearchSpace(
+    name="my_tree",
+    params=(Param("max_depth", IntDistribution(1, 8), 3),
+            Param("min_samples_leaf", IntDistribution(1, 32, log=True), 1)),
+    build_model=_tree, preprocessing="ordinal", tasks=("classification",))
+
+
+@pytest.fixture(scope="module")
+def tree_kb(pmlb_root, tmp_path_factory):
+    """A knowledge base of TREE built as docs/spaces.md says: kb.build(spaces=[space])."""
+    suite = get_suite("pmlb-classification", root=pmlb_root)
+    refs = [r for r in suite if r.name in ("wine_recognition", "heart_statlog", "glass",
+                                           "ecoli")]
+    kb = KnowledgeBase(tmp_path_factory.mktemp("kb") / "kb.sqlite")
+    build(refs, kb, spaces=[TREE], n_configs=4, n_design=4, cv_folds=2, time_limit=30,
+          max_rows=300, backend="sequential", progress=False)
+    return kb
+
+
+def test_a_meta_model_of_a_built_space_of_ones_own(tree_kb, pmlb_root, tmp_path):
+    """PerformanceMatrix.from_frame took only a name, and MetaModel.fit then failed for a
+    space that kb.build evaluated from its object: "unknown search space 'my_tree'"."""
+    matrix = PerformanceMatrix.from_frame(tree_kb.to_frame(), TREE)
+    assert matrix.n_tasks == 4 and matrix.search_space is TREE
+    model = MetaModel.fit(matrix, ranker=ConfigRanker(iterations=5, n_ensemble=1,
+                                                      random_state=0, progress=False))
+    model.save(tmp_path / "model")
+    model = MetaModel.load(tmp_path / "model")
+    assert model.space.to_json_dict() == TREE.to_json_dict()
+
+    data = LocalSource(pmlb_root).load("monk2", "classification")
+    study = optuna.create_study(direction="maximize", sampler=MetaSampler(
+        meta_model=tmp_path / "model", dataset=(data.X, data.y), seed=0))
+    study.optimize(lambda t: TREE.sample(t, "classification")["max_depth"], n_trials=2)
+    picks = model.portfolio.suggest(2, compute_dataset(data))["params"]
+    assert [t.params for t in study.trials] == list(picks)
