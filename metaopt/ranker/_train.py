@@ -19,6 +19,7 @@ from metaopt.ranker._matrix import PerformanceMatrix, missing_families
 from metaopt.ranker._metamodel import MetaModel
 from metaopt.ranker._ranker import ConfigRanker
 from metaopt.ranker._shipped import model_name
+from metaopt.ranker._spaces import _known_spaces
 from metaopt.spaces import list_spaces
 from metaopt.spaces._registry import ALL
 
@@ -54,6 +55,7 @@ def train_meta_models(
                          f"present: {present} (or a combination: 'all', 'a+b')")
     if spaces is None:
         spaces = present + _combination_of(present)
+    _check_described(frame, spaces)
     written = {}
     for space, task, matrix in _matrices(frame, spaces):
         name = model_name(space, task)
@@ -158,6 +160,24 @@ def _fit_and_save(matrix: PerformanceMatrix, directory: Path, source: str,
     if cost is not None:
         _write_cost_card(directory, cost)
     return directory
+
+
+def _check_described(frame, spaces: list[str]) -> None:
+    """A ValueError, before any training, naming the spaces of ``frame`` that are no
+    registered space and whose distributions it does not carry (a SearchSpace of the
+    user's own that ``kb.build`` evaluated: the store holds its evaluations only)."""
+    stored = frame.attrs.get("distributions", {})
+    unknown = [s for s in spaces
+               if not (s in _known_spaces() or _is_combination(s) or s in stored)]
+    if unknown:
+        others = [s for s in spaces if s not in unknown]
+        raise ValueError(
+            f"the knowledge base's spaces {unknown} are no metaopt space and it holds only "
+            "their evaluations (a SearchSpace of your own that kb.build evaluated): train their "
+            "meta-model in Python with the space object, MetaModel.fit("
+            "PerformanceMatrix.from_frame(kb.to_frame(), space)) (docs/spaces.md, 'Your own "
+            "space')" + (f"; train the others with --spaces (spaces=): {','.join(others)}"
+                         if others else ""))
 
 
 def _is_combination(space: str) -> bool:

@@ -123,3 +123,14 @@ def test_a_meta_model_of_a_built_space_of_ones_own(tree_kb, pmlb_root, tmp_path)
     study.optimize(lambda t: TREE.sample(t, "classification")["max_depth"], n_trials=2)
     picks = model.portfolio.suggest(2, compute_dataset(data))["params"]
     assert [t.params for t in study.trials] == list(picks)
+
+
+def test_train_meta_models_names_a_built_space_it_cannot_rebuild(tree_kb, tmp_path):
+    """metaopt train-meta-model on a knowledge base of a SearchSpace of one's own (built,
+    not imported: no distributions stored) failed after any other space's training with
+    "unknown search space 'my_tree'", not saying what to do."""
+    with pytest.raises(ValueError, match=r"spaces \['my_tree'\] are no metaopt space.*"
+                                         r"PerformanceMatrix.from_frame\(kb.to_frame\(\), "
+                                         r"space\)"):
+        train_meta_models(tree_kb, tmp_path / "models", min_datasets=3, progress=False)
+    assert not (tmp_path / "models").exists()  # before any work
