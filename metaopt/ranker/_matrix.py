@@ -125,8 +125,11 @@ class PerformanceMatrix:
         table = table.loc[:, coverage >= min_coverage]
         if table.shape[1] == 0:
             raise ValueError(
-                f"no configuration of space {space!r} covers {min_coverage:.0%} of the tasks"
-            )
+                f"no configuration of space {space!r} was evaluated on {min_coverage:.0%} "
+                f"of its {table.shape[0]} datasets: a meta-model learns from configurations "
+                "shared across datasets; evaluate the same ones on every dataset (the shared "
+                "design: kb.build(..., n_design=...), metaopt build-kb --n-design; for Optuna "
+                "studies, the same seeded start-up or study.enqueue_trial)")
         _check_families(table.columns, given or space, task, min_coverage)
         values = table.to_numpy(dtype=float)
         informative = np.isfinite(values).any(axis=1)

@@ -134,3 +134,17 @@ def test_train_meta_models_names_a_built_space_it_cannot_rebuild(tree_kb, tmp_pa
                                          r"space\)"):
         train_meta_models(tree_kb, tmp_path / "models", min_datasets=3, progress=False)
     assert not (tmp_path / "models").exists()  # before any work
+
+
+def test_a_knowledge_base_without_shared_configurations_says_how_to_share(pmlb_root,
+                                                                          tmp_path):
+    """A build without a shared design (n_design=0) gave "no configuration of space
+    'my_tree' covers 50% of the tasks", not what to do."""
+    suite = get_suite("pmlb-classification", root=pmlb_root)
+    refs = [r for r in suite if r.name in ("wine_recognition", "glass", "ecoli")]
+    kb = KnowledgeBase(tmp_path / "kb.sqlite")
+    build(refs, kb, spaces=[TREE], n_configs=2, n_design=0, cv_folds=2, max_rows=300,
+          backend="sequential", progress=False)
+    with pytest.raises(ValueError, match=r"evaluated on 50% of its 3 datasets.*"
+                                         r"n_design=.*--n-design"):
+        PerformanceMatrix.from_frame(kb.to_frame(), TREE)
