@@ -309,6 +309,12 @@ class ConfigRanker:
         self._check_settings()
         if matrix.n_tasks < 2:
             raise ValueError(f"need at least 2 training datasets, got {matrix.n_tasks}")
+        if matrix.n_configs < 2:
+            raise ValueError(
+                f"need at least 2 configurations shared by the training datasets, got "
+                f"{matrix.n_configs}: the ranker learns from their order on each dataset; "
+                "evaluate more of them on every dataset (the shared design: "
+                "kb.build(..., n_design=...), metaopt build-kb --n-design)")
         self.space_ = (space if space is not None else matrix.search_space
                        or resolve_space(matrix.space))
         self.scaler_ = MetaFeatureScaler().fit(matrix.metafeatures)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import optuna
 import pytest
 from optuna.distributions import IntDistribution
@@ -148,3 +150,15 @@ def test_a_knowledge_base_without_shared_configurations_says_how_to_share(pmlb_r
     with pytest.raises(ValueError, match=r"evaluated on 50% of its 3 datasets.*"
                                          r"n_design=.*--n-design"):
         PerformanceMatrix.from_frame(kb.to_frame(), TREE)
+
+
+def test_a_ranker_needs_two_shared_configurations(tree_kb):
+    """A build with n_design=1 shares one configuration: the ranker, which learns from
+    the order of configurations on a dataset, was meta-trained on no pair at all and
+    MetaModel.fit gave no sign of it."""
+    matrix = PerformanceMatrix.from_frame(tree_kb.to_frame(), TREE)
+    one = dataclasses.replace(matrix, configs=matrix.configs.iloc[:1],
+                              scores=matrix.scores[:, :1])
+    with pytest.raises(ValueError, match=r"at least 2 configurations shared .* got 1.*"
+                                         r"--n-design"):
+        MetaModel.fit(one, ranker=ConfigRanker(iterations=5, n_ensemble=1, progress=False))
