@@ -18,10 +18,10 @@ from metaopt.data._dataset import as_dataset, validate_sparse
 from metaopt.data._ids import warn_id_columns
 from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces
 from metaopt.ranker._shipped import model_for_space, shipped_model_for
-from metaopt.spaces import list_spaces
+from metaopt.spaces import SearchSpace, list_spaces
 
 
-def _model_for(space: str, task: str, meta_model: MetaModel | str | None) -> MetaModel:
+def _model_for(space, task: str, meta_model: MetaModel | str | None) -> MetaModel:
     """The meta-model to suggest from, as :class:`MetaSampler` takes it: ``meta_model``
     or the shipped one, checked to serve ``space`` (a combination of model families from
     a combined model) and trained on datasets of ``task``."""
@@ -34,7 +34,7 @@ def _model_for(space: str, task: str, meta_model: MetaModel | str | None) -> Met
     return model
 
 
-def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
+def suggest(X, y=None, *, space: str | SearchSpace, n: int = 5, task: str | None = None,
             meta_model: MetaModel | str | None = None,
             random_state: int | None = 0) -> pd.DataFrame:
     """Warm-start configurations of ``space`` for a dataset, without fitting any model.
@@ -43,9 +43,11 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
     ----------
     X : array-like, DataFrame or Dataset
     y : array-like, optional (not needed with a Dataset)
-    space : str
+    space : str or SearchSpace
         A space with a shipped meta-model (see :func:`metaopt.ranker.shipped_spaces`), or
-        a combination of model families (``"svm+knn"``) served by a combined one.
+        a combination of model families (``"svm+knn"``) served by a combined one; with
+        ``meta_model``, the space it was trained on, by name or as the object (one of
+        your own).
     n : int
         Number of configurations.
     task : {"classification", "regression"}, optional
@@ -75,9 +77,10 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
         ``.attrs["summary"]`` one line on the data, them and the picks' order. Fewer than
         ``n`` rows (with a warning) when the portfolio holds fewer.
     """
-    if not isinstance(space, str):
+    if not (isinstance(space, str) or isinstance(space, SearchSpace) and meta_model is not None):
         raise TypeError("space must be a str (a space name, or model families joined by "
-                        f"'+', e.g. 'svm+knn'), got {space!r}")
+                        f"'+', e.g. 'svm+knn'), or with meta_model= the space it was trained "
+                        f"on, got {type(space).__name__}")
     n = check_int(n, "n")
     random_state = check_seed(random_state, "random_state",
                               "the seed of the meta-features' subsamples and landmarker folds")
@@ -95,6 +98,7 @@ def suggest(X, y=None, *, space: str, n: int = 5, task: str | None = None,
         model = _model_for(space, task, meta_model)
         warn_id_columns(ds)
         mf = metafeatures.compute_dataset(ds, random_state=random_state)
+    space = getattr(space, "name", space)
     size = len(model.portfolio.params_)
     if n > size:
         warn(f"n={n}: the {space} portfolio holds {size} configurations; "

@@ -112,9 +112,18 @@ def _restricted(model: MetaModel, asked: SearchSpace | None) -> MetaModel | None
     return None
 
 
-def model_for_space(space: str, model: MetaModel) -> MetaModel:
+def model_for_space(space: str | SearchSpace, model: MetaModel) -> MetaModel:
     """``model`` checked to serve ``space``: a model of that space, or of a combination of
-    model families holding each of ``space``'s, restricted to them. A ValueError otherwise."""
+    model families holding each of ``space``'s, restricted to them. A ValueError otherwise.
+    A space object (one of the user's own) must also be the space the model serves."""
+    if isinstance(space, SearchSpace):
+        served = model_for_space(space.name, model)
+        if served.space.to_json_dict() != space.to_json_dict():
+            raise ValueError(
+                f"meta_model was trained on another space {space.name!r} than the one given "
+                "(their parameters, ranges, conditions or defaults differ): give the space "
+                "it was trained on, or retrain it on this one")
+        return served
     if model.space.name == space:
         return model
     asked = _combination(space)

@@ -329,11 +329,14 @@ class MetaSampler(BaseSampler):
             raise ValueError("pass dataset or meta_features, not both")
         if task not in (None, *TASK_TYPES):
             raise ValueError(f"task must be one of {TASK_TYPES} or None, got {task!r}")
-        if space is not None and not isinstance(space, str):
+        if not isinstance(space, (str, type(None))) and not (
+                isinstance(space, SearchSpace) and meta_model is not None):
             raise TypeError("space must be the name of a space with a meta-model (a str, "
-                            f"e.g. 'svm' or 'svm+knn') or None, got {type(space).__name__}: "
-                            "a space of your own has no meta-model (train one with "
-                            "`metaopt train-meta-model` and pass meta_model=)")
+                            f"e.g. 'svm' or 'svm+knn'), None, or with meta_model= the space "
+                            f"it was trained on, got {type(space).__name__}"
+                            + (": a space object goes with meta_model= only (a model "
+                               "trained on it: docs/spaces.md, 'Your own space'), a metaopt "
+                               "space by its name" if isinstance(space, SearchSpace) else ""))
         if space is not None and meta_model is None:
             shipped_space(space)  # a ValueError naming the known spaces
         if isinstance(meta_model, (str, os.PathLike)):
@@ -343,6 +346,7 @@ class MetaSampler(BaseSampler):
                             f"got {type(meta_model).__name__}")
         if space is not None and meta_model is not None:
             meta_model = model_for_space(space, meta_model)
+            space = getattr(space, "name", space)
         elif meta_model is not None and not isinstance(meta_model.space, CombinedSpace):
             space = meta_model.space.name  # nothing to infer: the model's own space
         self._meta_features = None if meta_features is None else self._as_meta_features(

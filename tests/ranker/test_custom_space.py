@@ -162,3 +162,28 @@ def test_a_ranker_needs_two_shared_configurations(tree_kb):
     with pytest.raises(ValueError, match=r"at least 2 configurations shared .* got 1.*"
                                          r"--n-design"):
         MetaModel.fit(one, ranker=ConfigRanker(iterations=5, n_ensemble=1, progress=False))
+
+
+def test_suggest_and_meta_sampler_take_the_space_object_with_its_model(tree_kb, pmlb_root,
+                                                                       tmp_path):
+    """metaopt.suggest(space=TREE, meta_model=...) was a TypeError printing the whole
+    space, MetaSampler(space=TREE, meta_model=...) one saying to pass meta_model=."""
+    import metaopt
+
+    matrix = PerformanceMatrix.from_frame(tree_kb.to_frame(), TREE)
+    MetaModel.fit(matrix, ranker=ConfigRanker(iterations=5, n_ensemble=1, random_state=0,
+                                              progress=False)).save(tmp_path / "model")
+    data = LocalSource(pmlb_root).load("monk2", "classification")
+    picks = metaopt.suggest(data.X, data.y, space=TREE, n=2, meta_model=tmp_path / "model")
+    by_name = metaopt.suggest(data.X, data.y, space="my_tree", n=2,
+                              meta_model=tmp_path / "model")
+    assert list(picks["params"]) == list(by_name["params"])
+    sampler = MetaSampler(space=TREE, meta_model=tmp_path / "model", dataset=(data.X, data.y))
+    assert sampler is not None
+    wider = SearchSpace(name="my_tree", params=(Param("max_depth", IntDistribution(1, 16), 3),
+                                                TREE.params[1]),
+                        build_model=_tree, tasks=("classification",))
+    with pytest.raises(ValueError, match="trained on another space 'my_tree' than the one"):
+        MetaSampler(space=wider, meta_model=tmp_path / "model")
+    with pytest.raises(TypeError, match="a space object goes with meta_model= only"):
+        MetaSampler(space=TREE)
