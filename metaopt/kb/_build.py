@@ -10,6 +10,7 @@ import signal
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -76,6 +77,8 @@ class BuildReport:
         Why a dataset failed to load, by dataset key.
     seconds : float, default=0.0
         Duration of the build.
+    errors : collections.Counter
+        The last line of each error of the evaluations this run stored as ``failed``.
     """
 
     run_id: str
@@ -88,6 +91,7 @@ class BuildReport:
     worker_crashes: int = 0
     dataset_errors: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    errors: Counter = field(default_factory=Counter)
 
     @property
     def n_new(self) -> int:
@@ -114,6 +118,9 @@ class BuildReport:
             text += f", {len(self.dataset_errors)} dataset(s) failed to load: " + ", ".join(
                 self.dataset_errors
             )
+        if self.errors:
+            (error, count), = self.errors.most_common(1)
+            text += f"; most frequent error ({count} of {self.n_failed} failed): {error}"
         return text
 
 
@@ -347,6 +354,9 @@ class _Runner:
                 name = {"ok": "n_ok", "failed": "n_failed",
                         "timeout": "n_timeout"}[record["status"]]
                 setattr(self.report, name, getattr(self.report, name) + 1)
+                if record["status"] == "failed":
+                    lines = str(record.get("error") or "").strip().splitlines()
+                    self.report.errors[lines[-1][:200] if lines else "no message"] += 1
             else:
                 self.report.n_duplicates += 1
         self.bar.update(1)
