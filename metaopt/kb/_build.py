@@ -146,12 +146,31 @@ def _resolve_spaces(spaces: str | Sequence[Any], task: str) -> list[Any]:
     if not spaces:
         raise ValueError("spaces names no search space: give 'all' or space names")
     resolved = [resolve_space(s) for s in spaces]
+    for space in resolved:
+        _check_own_name(space)
     names = [s.name for s in resolved]
     twice = repeated(names)
     if twice:
         raise ValueError(f"spaces {twice} are given more than once: give each space once")
     return [s.name if isinstance(s0, str) else s0
             for s, s0 in zip(resolved, spaces, strict=True) if task in s.tasks]
+
+
+def _check_own_name(space) -> None:
+    """A ValueError for a space object of the user's own under the name of a metaopt
+    space (registered, an alias, ``"all"`` or a combination): its evaluations would be
+    stored, and trained on, as that space's."""
+    from metaopt.spaces import get_space
+
+    try:
+        known = get_space(space.name)
+    except ValueError:  # no metaopt space's name
+        return
+    if known.to_json_dict() != space.to_json_dict():
+        raise ValueError(
+            f"space {space.name!r} of your own has the name of a metaopt space "
+            f"(get_space({space.name!r})): its evaluations would be stored, and trained on, "
+            f"as that space's; name it apart (e.g. 'my_{space.name.replace('+', '_')}')")
 
 
 def _holdout(dataset, test_size: float | None, seed: int):

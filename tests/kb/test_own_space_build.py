@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from optuna.distributions import IntDistribution
 
@@ -35,3 +37,21 @@ def test_the_summary_names_the_most_frequent_error(two, tmp_path):
     assert report.n_failed == 4
     assert report.summary().endswith(
         "; most frequent error (4 of 4 failed): RuntimeError: my builder is broken")
+
+
+def _tree(params, task, random_state):
+    from sklearn.tree import DecisionTreeClassifier
+
+    return DecisionTreeClassifier(**params, random_state=random_state)
+
+
+@pytest.mark.parametrize("name", ["svm", "logistic_regression", "all", "svm+knn"])
+def test_a_space_of_ones_own_named_as_a_metaopt_space_is_refused(two, tmp_path, name):
+    """Its evaluations were stored under the metaopt space's name, beside (and mistaken
+    for) that space's: training then read them as its configurations."""
+    store = tmp_path / "kb.sqlite"
+    with pytest.raises(ValueError, match=re.escape(f"space {name!r} of your own has the name "
+                                                   "of a metaopt space") + ".*name it apart"):
+        build(two, store, spaces=[_space(name, _tree)], n_configs=1, cv_folds=2,
+              backend="sequential", progress=False)
+    assert not store.exists()  # before the store is made
