@@ -218,6 +218,11 @@ class SearchSpace:
                 raise ValueError(f"{self.name}: parameter {p.name!r} is defined twice")
             _check_tasks(self.name, f"tasks of {p.name!r}", p.tasks)
             object.__setattr__(p, "tasks", tuple(p.tasks))  # hashed with the parameter
+            if not isinstance(p.distribution, BaseDistribution):
+                raise TypeError(f"{self.name}: the distribution of {p.name!r} must be an "
+                                "optuna.distributions one (FloatDistribution(low, high, "
+                                "log=...), IntDistribution, CategoricalDistribution), got "
+                                f"{type(p.distribution).__name__} {p.distribution!r}")
             if p.condition is not None and not (
                     isinstance(p.condition, tuple) and len(p.condition) == 2
                     and isinstance(p.condition[1], (tuple, list))):
