@@ -149,6 +149,27 @@ def test_demo_explains_its_choices(capsys):
     assert "error: --seed must be an integer >= 0, got -1" in capsys.readouterr().err
 
 
+def test_demo_fits_on_one_thread(monkeypatch, capsys):
+    """The demo's cross-validation ran HistGradientBoosting on every OpenMP thread: with
+    a core busy elsewhere the threads waited on each other, and `metaopt demo` took
+    80-310 s on the 2-core VM instead of 3 s. Its fits now run on one thread."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import metaopt._suggest as demo
+
+    threads = []
+
+    def recording(*args, **kwargs):
+        threads.append({pool["user_api"]: pool["num_threads"] for pool in threadpool_info()})
+        return [0.5, 0.5]
+
+    monkeypatch.setattr(demo, "cross_val_score", recording)
+    with threadpool_limits(limits=2):  # as on a 2-core machine, whatever runs the tests
+        demo.run_demo(n_trials=2, cv=2)
+    assert len(threads) == 3  # the default configuration and 2 trials
+    assert all(set(pools.values()) == {1} for pools in threads)
+
+
 def test_train_meta_model_checks_its_arguments_before_training(tmp_path, capsys):
     """--out naming a file trained every model, then failed with "[Errno 20] Not a
     directory: 'FILE/knn'"; --min-datasets 1 let a space of one dataset into training
