@@ -45,7 +45,7 @@ def register(subparsers) -> None:
     q.add_argument("--train", required=True, help="TabRepo-layout directory to meta-train on")
     q.add_argument("--test", help="TabRepo-layout directory of test tasks (default: --train)")
     q.add_argument("--cv", type=int, help="leave-tasks-out K-fold when test is train")
-    q.add_argument("--cv-seed", type=int, default=0)
+    q.add_argument("--cv-seed", type=int, help="seed of --cv's fold assignment (default 0)")
     _surrogate_options(q, methods)
     q.set_defaults(func=_cmd_tabrepo)
 
@@ -61,7 +61,7 @@ def register(subparsers) -> None:
                    help="fixed sample that sets each test instance's best and worst")
     q.add_argument("--cv", type=int, help="leave-instances-out K-fold over the training "
                    "instances instead of testing on --test-instances")
-    q.add_argument("--cv-seed", type=int, default=0)
+    q.add_argument("--cv-seed", type=int, help="seed of --cv's fold assignment (default 0)")
     _surrogate_options(q, methods)
     q.set_defaults(func=_cmd_yahpo)
 
@@ -198,12 +198,22 @@ def _finish_surrogate(result, args, title: str) -> int:
     return 130 if result.interrupted else 0  # the shell's code for Ctrl-C
 
 
+def _cv_seed(args) -> int:
+    """``--cv-seed`` (default 0), refused without ``--cv``, whose folds it sets."""
+    if args.cv_seed is None:
+        return 0
+    if args.cv is None:
+        raise ValueError("--cv-seed sets the fold assignment of --cv: give --cv K too "
+                         "(without it there are no folds)")
+    return args.cv_seed
+
+
 def _cmd_tabrepo(args) -> int:
     from metaopt.benchmark._surrogate import tabrepo_benchmark
 
     _prepare_outputs(args)
     result = tabrepo_benchmark(
-        args.train, args.test, cv=args.cv, cv_seed=args.cv_seed, methods=_names(args.methods),
+        args.train, args.test, cv=args.cv, cv_seed=_cv_seed(args), methods=_names(args.methods),
         budgets=args.budgets, seeds=args.seeds, progress=not args.no_progress,
     )
     where = f"{args.cv}-fold leave-tasks-out CV" if args.cv else f"test {args.test}"
@@ -218,7 +228,7 @@ def _cmd_yahpo(args) -> int:
         args.scenario, args.data, train_instances=_names(args.train_instances),
         test_instances=_names(args.test_instances), methods=_names(args.methods),
         budgets=args.budgets, seeds=args.seeds, n_train_configs=args.n_train_configs,
-        n_reference=args.n_reference, cv=args.cv, cv_seed=args.cv_seed,
+        n_reference=args.n_reference, cv=args.cv, cv_seed=_cv_seed(args),
         progress=not args.no_progress,
     )
     where = f", {args.cv}-fold leave-instances-out CV over the training instances" if args.cv else ""

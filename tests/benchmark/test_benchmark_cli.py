@@ -267,6 +267,11 @@ def test_empty_instance_lists_and_a_negative_cv_seed_are_named(tabrepo_dir, tmp_
     assert main(["benchmark", "tabrepo", "--train", str(tabrepo_dir), "--cv", "2",
                  "--cv-seed", "-1", "--methods", "random", "--no-progress"]) == 2
     assert "--cv-seed must be None or an int in [0, 2**32 - 1]" in capsys.readouterr().err
+    # without --cv there are no folds to seed: it was accepted and ignored
+    assert main(["benchmark", "tabrepo", "--train", str(tabrepo_dir), "--cv-seed", "3",
+                 "--methods", "random", "--no-progress"]) == 2
+    assert ("metaopt benchmark tabrepo: error: --cv-seed sets the fold assignment of --cv: "
+            "give --cv K too") in capsys.readouterr().err
 
 
 def test_damaged_run_files_are_named(pmlb_root, tmp_path, capsys):
