@@ -41,6 +41,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from threadpoolctl import threadpool_limits
 
 from metaopt._checks import check_int, check_seed
 from metaopt.data import TASK_TYPES, Dataset, validate
@@ -592,8 +593,11 @@ def _landmarkers(
         prior = DummyClassifier() if y_codes is not None else DummyRegressor()
         models = dict.fromkeys(models, prior)
     out = {"landmark_naive_bayes": 0.0}
-    for name, model in models.items():
-        out[name] = _oof_score(model, Z, target, folds, task)
+    # one OpenMP/BLAS thread for these small fits (at most max_rows rows): with a core
+    # busy elsewhere, the 1-NN's threads waited on each other (4x slower on satimage)
+    with threadpool_limits(limits=1):
+        for name, model in models.items():
+            out[name] = _oof_score(model, Z, target, folds, task)
     return out
 
 
