@@ -157,7 +157,7 @@ def run_demo(*, space: str | None = None, n_trials: int = 8, cv: int = 3, seed: 
     def score(params) -> float:
         estimator = searched.build(params, ds.task, random_state=seed)
         # one OpenMP/BLAS thread: with a core busy elsewhere, HistGradientBoosting's
-        # threads waited on each other, and 4 trials took 80-270 s instead of 2-4
+        # threads waited on each other, and 4 trials took 84-111 s instead of 4
         with threadpool_limits(limits=1):
             return float(np.mean(cross_val_score(estimator, ds.X, ds.y, cv=cv)))
 

@@ -151,8 +151,8 @@ def test_demo_explains_its_choices(capsys):
 
 def test_demo_fits_on_one_thread(monkeypatch, capsys):
     """The demo's cross-validation ran HistGradientBoosting on every OpenMP thread: with
-    a core busy elsewhere the threads waited on each other, and `metaopt demo` took
-    80-310 s on the 2-core VM instead of 3 s. Its fits now run on one thread."""
+    a core busy elsewhere the threads waited on each other, and `metaopt demo --trials 4`
+    took 84-111 s on the 2-core VM instead of 4 s. Its fits now run on one thread."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
     import metaopt._suggest as demo
