@@ -14,7 +14,6 @@ import numpy as np
 import optuna
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
@@ -69,6 +68,7 @@ from metaopt.nas._search import (
     make_pruner,
     objective,
     refit_seconds,
+    search_score,
 )
 from metaopt.ranker import MetaModel
 from metaopt.samplers import MetaSampler
@@ -462,12 +462,8 @@ class _BaseMetaMLP(BaseEstimator):
                 else np.sort(np.random.default_rng(seed).choice(n, 10_000, replace=False)))
 
     def _training_score(self, model, X: np.ndarray, y: np.ndarray) -> float:
-        """``model``'s accuracy or R² on its training rows ``X, y``, as the search scores
-        (R² at least -1; -1 for predictions that are not finite)."""
-        pred = model.predict(X)
-        if self._task == "classification":
-            return float(accuracy_score(y, pred))
-        return max(float(r2_score(y, pred)), -1.0) if np.isfinite(pred).all() else -1.0
+        """``model``'s score on its training rows ``X, y``, as the search scores."""
+        return search_score(self._task, y, model.predict(X))
 
     def _failed_refit_message(self, kept: int, chance: float) -> str:
         """What the refits of :meth:`_refit` did, for its warning."""

@@ -46,6 +46,16 @@ def suggest_mlp(trial: optuna.trial.BaseTrial, task: str) -> dict[str, Any]:
     return values
 
 
+def search_score(task: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """What a trial scores: accuracy, or R² of at least -1 (-1 for predictions that are
+    not finite)."""
+    if task == "classification":
+        return float(accuracy_score(y_true, y_pred))
+    if not np.isfinite(y_pred).all():
+        return -1.0
+    return max(float(r2_score(y_true, y_pred)), -1.0)
+
+
 def make_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
     """``"hyperband"`` (1..max_epochs, factor 3), ``"successive_halving"`` or ``"none"``."""
     if name == "hyperband":
@@ -179,11 +189,8 @@ class FoldTrainer:
         model.eval()
         with torch.no_grad():
             out = model(fold.x_val).cpu().numpy()
-        if self.task == "classification":
-            return float(accuracy_score(fold.y_val, out.argmax(axis=1)))
-        if not np.isfinite(out).all():
-            return -1.0
-        return max(float(r2_score(fold.y_val, out[:, 0])), -1.0)
+        pred = out.argmax(axis=1) if self.task == "classification" else out[:, 0]
+        return search_score(self.task, fold.y_val, pred)
 
     def evaluate(self, params: Mapping[str, Any], max_epochs: int, patience: int,
                  report: Callable[[float, int], bool] | None = None,
