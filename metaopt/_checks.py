@@ -12,6 +12,12 @@ import numpy as np
 import pandas as pd
 
 
+def python_value(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (``1``, not ``np.int64(1)``), for
+    messages and JSON; anything else as it is."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def check_int(value: Any, name: str, minimum: int = 1) -> int:
     """``value`` as an int when it is an integer (numpy ones too, not bool) of at least
     ``minimum``; ``ValueError`` naming ``name`` otherwise."""
@@ -66,7 +72,7 @@ def check_label_types(y: Any, name: str = "y") -> None:
     if is_text.all() or not is_text.any():
         return
     text, others = values[is_text][0], values[~is_text]
-    other = others[0].item() if isinstance(others[0], np.generic) else others[0]  # not np.int64(1)
+    other = python_value(others[0])
     kind = "number" if all(isinstance(v, numbers.Number) for v in others) else "non-string"
     types = ", ".join(sorted({type(v).__name__ for v in others}))
     raise ValueError(
@@ -88,8 +94,7 @@ def check_numeric_target(y: Any, estimator: str) -> None:
     present = pd.notna(values)
     text = values[present & pd.isna(pd.to_numeric(pd.Series(values), errors="coerce")).to_numpy()]
     if len(text):
-        examples = ", ".join(repr(v.item() if isinstance(v, np.generic) else v)
-                             for v in pd.unique(text)[:3])
+        examples = ", ".join(repr(python_value(v)) for v in pd.unique(text)[:3])
         raise ValueError(
             f"{estimator} needs a numeric target, but y holds text that is no number "
             f"({examples}): for classes, use {estimator.replace('Regressor', 'Classifier')}")

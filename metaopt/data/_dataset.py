@@ -15,7 +15,7 @@ import pyarrow as pa
 from pandas.api import types as ptypes
 from scipy import sparse
 
-from metaopt._checks import check_int, check_label_types, repeated
+from metaopt._checks import check_int, check_label_types, python_value, repeated
 from metaopt._warnings import warn
 
 TaskType = Literal["classification", "regression"]
@@ -467,7 +467,7 @@ def _check_same_row_order(X, y) -> None:
     first = next(i for i, (a, b) in enumerate(zip(rows, targets, strict=True)) if a != b)
     raise ValueError(
         f"X and y hold the same row labels in another order (row {first}: X's is "
-        f"{_plain(rows[first])!r}, y's {_plain(targets[first])!r}); rows are paired by "
+        f"{python_value(rows[first])!r}, y's {python_value(targets[first])!r}); rows are paired by "
         "position, so each row would get another row's target: align y first, "
         "y = y.loc[X.index] (or pass y.to_numpy() if the order is right)")
 
@@ -629,18 +629,13 @@ def _checked_target(target: pd.Series, task: str | None) -> tuple[pd.Series, Tas
     return target, task
 
 
-def _plain(value):
-    """A numpy scalar as the Python value it holds (``1``, not ``np.int64(1)``)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _check_classification_target(target: pd.Series) -> None:
     check_label_types(target)
     n_classes = target.nunique()
     if n_classes < 2:
         raise ValueError(
             f"classification needs at least 2 classes in y, got {n_classes} "
-            f"(every row's target is {_plain(target.iloc[0])!r})"
+            f"(every row's target is {python_value(target.iloc[0])!r})"
         )
     if ptypes.is_numeric_dtype(target) and not ptypes.is_bool_dtype(target):
         values = target.to_numpy(dtype=float)

@@ -27,7 +27,7 @@ from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from metaopt._checks import check_int, check_seed
+from metaopt._checks import check_int, check_seed, python_value
 from metaopt._warnings import warn
 from metaopt.data import TASK_TYPES, Dataset
 from metaopt.data._dataset import as_dataset
@@ -51,10 +51,6 @@ _SOURCE = "metaopt:source"
 _INTERRUPTED = "metaopt:interrupted"  # trial system attribute: what stopped it from outside
 _CLAIM_ATTEMPTS = 5
 _OUTSIDE = object()  # a value a distribution cannot take
-
-
-def _python(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _contains(dist: BaseDistribution, value: Any) -> bool:
@@ -81,7 +77,7 @@ def _fitted(dist: BaseDistribution, value: Any) -> Any:
     """``value`` as ``dist`` takes it (a number inside its range rounded to its step or
     to an integer, or to the nearest choice of a grid of numbers), or ``_OUTSIDE``
     (another choice, out of range)."""
-    value = _python(value)
+    value = python_value(value)
     numeric = _is_number(value)
     if isinstance(dist, (FloatDistribution, IntDistribution)) and numeric:
         if not dist.low <= value <= dist.high:  # (int() would pull 3.4 into [1, 3])
@@ -949,7 +945,7 @@ class MetaSampler(BaseSampler):
     @staticmethod
     def _claim(study: Study, trial: FrozenTrial, params: dict, reason: str) -> dict[str, Any]:
         study._storage.set_trial_system_attr(trial._trial_id, _CLAIM,
-                                             json.dumps(params, default=_python))
+                                             json.dumps(params, default=python_value))
         study._storage.set_trial_system_attr(trial._trial_id, _SOURCE, reason)
         return params
 
