@@ -50,13 +50,15 @@ def check_n_jobs(n_jobs: Any) -> None:
         raise ValueError(f"n_jobs must be a nonzero integer (-1: every core), got {n_jobs!r}")
 
 
-def check_time_limit(time_limit: Any) -> None:
-    """``ValueError`` unless ``time_limit`` is None or a finite number of seconds > 0
-    (nan and inf are not limits)."""
-    if time_limit is not None and not (
-            isinstance(time_limit, numbers.Real) and 0 < time_limit < math.inf):
-        raise ValueError("time_limit must be a finite number of seconds > 0 or None, got "
-                         f"{time_limit!r}")
+def check_seconds(value: Any, name: str, allow_none: bool = True) -> None:
+    """``ValueError`` naming ``name`` unless ``value`` is a finite number of seconds > 0
+    (numpy ones too; not a bool, nan or inf), or None when ``allow_none``."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not (isinstance(value, numbers.Real)
+                                       and 0 < value < math.inf):
+        raise ValueError(f"{name} must be a finite number of seconds > 0"
+                         f"{' or None' if allow_none else ''}, got {python_value(value)!r}")
 
 
 def check_label_types(y: Any, name: str = "y") -> None:

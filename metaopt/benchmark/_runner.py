@@ -6,8 +6,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
-import math
-import numbers
 import os
 import re
 import tempfile
@@ -26,7 +24,7 @@ from joblib import Parallel, delayed
 from sklearn.metrics import get_scorer
 from tqdm.auto import tqdm
 
-from metaopt._checks import check_int, check_n_jobs, check_time_limit, repeated
+from metaopt._checks import check_int, check_n_jobs, check_seconds, repeated
 from metaopt._isolated import callers_threads
 from metaopt._version import __version__
 from metaopt._warnings import warn
@@ -520,17 +518,15 @@ def run(
         raise ValueError("pass exactly one of budget_trials and budget_seconds")
     if budget_trials is not None:
         check_int(budget_trials, "budget_trials")
-    # nan ran no trial, inf never stopped
-    elif not (isinstance(budget_seconds, numbers.Real) and 0 < budget_seconds < math.inf):
-        raise ValueError("budget_seconds must be a finite number of seconds > 0, got "
-                         f"{budget_seconds!r}")
+    else:  # nan ran no trial, inf never stopped
+        check_seconds(budget_seconds, "budget_seconds", allow_none=False)
     for name, value, minimum in (("seeds", seeds, 1), ("folds", folds, 2),
                                  ("cv_folds", cv_folds, 2)):
         check_int(value, name, minimum)
     if max_rows is not None:
         check_int(max_rows, "max_rows", minimum=10)
     check_n_jobs(n_jobs)
-    check_time_limit(time_limit)
+    check_seconds(time_limit, "time_limit")
     methods = _check_methods(methods)
     spaces = _check_spaces(spaces)
     training = _training_set(training_datasets)

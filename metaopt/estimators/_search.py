@@ -44,6 +44,7 @@ from metaopt._checks import (
     check_n_jobs,
     check_numeric_target,
     check_one_target,
+    check_seconds,
     check_seed,
 )
 from metaopt._fitted import (
@@ -545,11 +546,7 @@ class _MetaOptSearch(BaseEstimator):
         if self.n_trials is not None and (not isinstance(self.n_trials, (int, np.integer))
                                           or isinstance(self.n_trials, bool) or self.n_trials < 1):
             raise ValueError(f"n_trials must be a positive int or None, got {self.n_trials!r}")
-        if self.time_budget is not None and (
-                not isinstance(self.time_budget, numbers.Real)
-                or isinstance(self.time_budget, bool) or not 0 < self.time_budget < np.inf):
-            raise ValueError("time_budget must be > 0 seconds and finite, or None (no limit), "
-                             f"got {self.time_budget!r}")
+        check_seconds(self.time_budget, "time_budget")
         check_seed(self.random_state, "random_state", "the seed of the search and of the models")
         if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:  # as sklearn's
             raise ValueError(f"verbose must be an int >= 0 or a bool, got {self.verbose!r}")

@@ -24,7 +24,7 @@ from joblib.externals.loky import ProcessPoolExecutor
 from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
-from metaopt._checks import check_int, check_n_jobs, check_seed, check_time_limit, repeated
+from metaopt._checks import check_int, check_n_jobs, check_seconds, check_seed, repeated
 from metaopt._isolated import callers_threads, daemonic
 from metaopt._signals import StopGuard
 from metaopt._warnings import warn
@@ -514,7 +514,7 @@ def build(
     n_configs, cv_folds = check_int(n_configs, "n_configs"), check_int(cv_folds, "cv_folds", 2)
     max_rows = None if max_rows is None else check_int(max_rows, "max_rows", minimum=10)
     check_n_jobs(n_jobs)
-    check_time_limit(time_limit)
+    check_seconds(time_limit, "time_limit")
     seed = check_seed(seed, "seed", "the design, the CV splits and the models")
     if test_size is not None and not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")

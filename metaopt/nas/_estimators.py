@@ -27,7 +27,12 @@ from sklearn.utils.validation import (
 )
 
 from metaopt import metafeatures
-from metaopt._checks import check_label_types, check_numeric_target, check_one_target
+from metaopt._checks import (
+    check_label_types,
+    check_numeric_target,
+    check_one_target,
+    check_seconds,
+)
 from metaopt._fitted import (
     as_fitted_frame,
     checkable_array,
@@ -153,9 +158,7 @@ class _BaseMetaMLP(BaseEstimator):
 
         check("n_trials", self.n_trials is None or (_is_int(self.n_trials) and self.n_trials >= 1),
               "an int >= 1 or None (then time_budget must be set)")
-        check("time_budget", self.time_budget is None or (
-            isinstance(self.time_budget, numbers.Real) and not isinstance(self.time_budget, bool)
-            and 0 < self.time_budget < np.inf), "a number of seconds > 0 and finite, or None")
+        check_seconds(self.time_budget, "time_budget")
         if self.n_trials is None and self.time_budget is None:
             raise ValueError("n_trials and time_budget are both None: the search would not "
                              "stop; set at least one")

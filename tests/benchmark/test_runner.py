@@ -475,8 +475,8 @@ def test_run_checks_the_cache_the_suite_loads_from(openml_cache, tmp_path, monke
 
 def test_budgets_and_counts_must_be_whole_or_finite(pmlb_suite, tmp_path):
     """budget_seconds=nan ran every Optuna job with no trial (an empty job file each) and
-    inf never ended; budget_trials=1.5 ran 2 trials and True 1; seeds=1.5 failed in
-    range()."""
+    inf never ended; budget_trials=1.5 ran 2 trials and True 1, budget_seconds=True and
+    time_limit=True 1 s; seeds=1.5 failed in range()."""
     out = tmp_path / "out"
     for bad, message in (({"budget_trials": 1.5}, r"budget_trials must be an integer >= 1, "
                           r"got 1\.5"),
@@ -484,7 +484,9 @@ def test_budgets_and_counts_must_be_whole_or_finite(pmlb_suite, tmp_path):
                          ({"budget_trials": 0}, r"budget_trials must be an integer >= 1"),
                          *(({"budget_trials": None, "budget_seconds": s},
                             rf"budget_seconds must be a finite number of seconds > 0, got {s}")
-                           for s in (float("nan"), float("inf"), 0.0, -1.0)),
+                           for s in (float("nan"), float("inf"), 0.0, -1.0, True)),
+                         ({"time_limit": True}, r"time_limit must be a finite number of "
+                          r"seconds > 0 or None, got True"),
                          ({"seeds": 1.5}, r"seeds must be an integer >= 1, got 1\.5"),
                          ({"folds": 1}, r"folds must be an integer >= 2, got 1"),
                          ({"cv_folds": 2.0}, r"cv_folds must be an integer >= 2, got 2\.0")):

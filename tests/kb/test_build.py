@@ -206,6 +206,10 @@ def test_bad_arguments():
         build([], ":memory:", backend="dask")
     with pytest.raises(ValueError, match="shard must be"):
         build([], ":memory:", shard=(2, 2))
+    # True was taken for a limit of 1 s
+    with pytest.raises(ValueError, match=r"^time_limit must be a finite number of seconds > 0 "
+                                         r"or None, got True$"):
+        build([], ":memory:", time_limit=True)
 
 
 def test_two_datasets_under_one_key_are_refused(tmp_path):

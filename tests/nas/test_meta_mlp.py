@@ -350,10 +350,11 @@ def test_regression_trials_score_r2_in_any_target_units():
         (dict(pruner="median"), ValueError, r"pruner must be one of \['hyperband'"),
         (dict(n_trials=None), ValueError, "n_trials and time_budget are both None"),
         (dict(n_trials=0), ValueError, "n_trials must be an int >= 1 or None"),
-        (dict(time_budget=-1), ValueError, "time_budget must be a number of seconds > 0"),
+        (dict(time_budget=-1), ValueError,
+         "time_budget must be a finite number of seconds > 0 or None, got -1"),
         # search_rows="auto" failed with "cannot convert float infinity to integer"
         (dict(time_budget=float("inf")), ValueError,
-         "time_budget must be a number of seconds > 0 and finite, or None, got inf"),
+         "time_budget must be a finite number of seconds > 0 or None, got inf"),
         (dict(max_epochs=0), ValueError, "max_epochs must be an int >= 1, got 0"),
         (dict(prior=42), TypeError, "prior must be 'default', None, an ArchitecturePrior"),
         (dict(prior="/nonexistent/prior"), ValueError, "no metaopt architecture prior at"),
