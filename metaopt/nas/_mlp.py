@@ -17,7 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
-from metaopt._checks import check_one_target
+from metaopt._checks import check_one_target, check_seconds
 from metaopt._fitted import checked_sample_weight, densified, unfitted_on_error
 from metaopt.meta import resolve_device
 from metaopt.meta._losses import seeded
@@ -246,13 +246,7 @@ class _BaseMLP(BaseEstimator):
             is_int(self.n_iter_no_change) and self.n_iter_no_change >= 1,
             "an int >= 1",
         )
-        check(
-            "time_budget",
-            self.time_budget is None or (
-                isinstance(self.time_budget, numbers.Real)
-                and not isinstance(self.time_budget, bool) and self.time_budget > 0),
-            "a number of seconds > 0 or None",
-        )
+        check_seconds(self.time_budget, "time_budget")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -93,7 +93,9 @@ def test_architecture_variants_train(params):
         ("learning_rate", -1.0, "learning_rate must be a float > 0"),
         ("validation_fraction", 1.5, "validation_fraction must be a float in"),
         ("device", "tpu:0", "device='tpu:0' is not a valid device"),
-        ("time_budget", 0, "time_budget must be a number of seconds > 0 or None"),
+        ("time_budget", 0, "time_budget must be a finite number of seconds > 0 or None, got 0"),
+        # inf was taken as no limit, unlike MetaMLP*'s time_budget
+        ("time_budget", float("inf"), "time_budget must be a finite number of seconds > 0"),
     ],
 )
 def test_invalid_parameters_raise_in_fit(param, value, message):
