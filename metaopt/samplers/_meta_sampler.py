@@ -27,7 +27,7 @@ from optuna.search_space import IntersectionSearchSpace
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from metaopt._checks import check_int, check_seed, python_value
+from metaopt._checks import check_int, check_seconds, check_seed, python_value
 from metaopt._warnings import warn
 from metaopt.data import TASK_TYPES, Dataset
 from metaopt.data._dataset import as_dataset
@@ -376,8 +376,7 @@ class MetaSampler(BaseSampler):
         if worst_value is not None and not np.isfinite(worst_value):
             raise ValueError(f"worst_value must be a finite number or None, got {worst_value}")
         self._worst_value = worst_value
-        if time_budget is not None and not time_budget > 0:
-            raise ValueError(f"time_budget must be > 0 seconds or None, got {time_budget!r}")
+        check_seconds(time_budget, "time_budget")
         self._time_budget = time_budget
         self._lock = threading.Lock()
         self._setup_lock = threading.Lock()

@@ -344,6 +344,11 @@ def test_bad_arguments_fail_at_construction():
         with pytest.raises(ValueError, match="seed must be None or an int in"):
             MetaSampler(space="random_forest", seed=seed,
                         fallback=optuna.samplers.RandomSampler(seed=0))
+    # inf and True were accepted (True as 1 s), "10" failed with "'>' not supported"
+    for time_budget, shown in ((0, "0"), (float("inf"), "inf"), (True, "True"), ("10", "'10'")):
+        with pytest.raises(ValueError, match=r"^time_budget must be a finite number of seconds "
+                                             rf"> 0 or None, got {shown}$"):
+            MetaSampler(space="random_forest", time_budget=time_budget)
 
 
 def test_meta_model_as_a_path(tmp_path, small_meta_model, objective):
