@@ -14,6 +14,7 @@ _EXPORTS = {
     "list_methods": "._methods",
     "make_method": "._methods",
     "register_method": "._methods",
+    "REGRET_RANGE": "._metrics",
     "add_ranks": "._metrics",
     "best_so_far": "._metrics",
     "mean_ci": "._metrics",

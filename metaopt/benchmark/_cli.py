@@ -180,8 +180,8 @@ def _finish_surrogate(result, args, title: str) -> int:
         print(f"  {name}: n/a - {reason}")
     if paired is not None:
         print(f"{ran[-1]} (the last method) against each other one: mean regret difference "
-              f"(negative: {ran[-1]} lower), 95 % t-interval over tasks; (task, seed) runs "
-              "won/tied/lost")
+              f"(negative: {ran[-1]} lower), 95 % t-interval over tasks (clipped to "
+              "[-1, 1], the range of a regret difference); (task, seed) runs won/tied/lost")
         print(paired.to_string())
     if args.json:
         Path(args.json).write_text(json.dumps({

@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+#: The range of :func:`min_max_regret`, the ``bounds`` of a paired regret difference.
+REGRET_RANGE = (0.0, 1.0)
+
 
 def min_max_regret(scores, best: float, worst: float) -> np.ndarray:
     """Normalized regret of higher-is-better ``scores``: 0 at ``best``, 1 at ``worst``.
@@ -125,11 +128,18 @@ def summary_table(
 
 
 def paired_difference(ours: pd.Series, peer: pd.Series, *, unit: str = "task",
-                      higher_is_better: bool = False) -> dict[str, str]:
+                      higher_is_better: bool = False,
+                      bounds: tuple[float, float] | None = None) -> dict[str, str]:
     """``ours - peer`` on the comparisons both have: the mean difference with its 95 %
     Student-t interval over ``unit`` values, each unit's comparisons averaged first (the
     seeds or splits of one task are not independent), and how many comparisons ``ours``
     won / tied / lost.
+
+    With few units the t-interval can pass the values a difference can take (3 tasks:
+    4.3 standard errors each side); given the ``bounds`` of the values compared, it is
+    clipped to ``[low - high, high - low]`` and says so
+    (``"[-1.0000, +0.4120] (clipped to [-1, 1])"``). The true mean difference lies in
+    that range, so the clipped interval covers it exactly when the t-interval does.
 
     Parameters
     ----------
@@ -139,19 +149,30 @@ def paired_difference(ours: pd.Series, peer: pd.Series, *, unit: str = "task",
         The index level the interval is over.
     higher_is_better : bool, default=False
         Whether a higher value wins.
+    bounds : (float, float), optional
+        The lowest and highest value ``ours`` and ``peer`` can take: :data:`REGRET_RANGE`
+        for normalized regret, ``(0, 1)`` for accuracy, ``(-inf, 1)`` for R² (no
+        clipping: its differences are unbounded). None: the interval is not clipped.
 
     Returns
     -------
     dict of str to str
         ``difference``, ``95% interval`` and ``won/tied/lost``, formatted.
     """
+    if bounds is not None and not bounds[0] <= bounds[1]:
+        raise ValueError(f"bounds must be (lowest, highest) value, got {bounds[0]} and "
+                         f"{bounds[1]}")
     both = pd.concat({"ours": ours, "peer": peer}, axis=1).dropna()
     diff = both["ours"] - both["peer"]
     mean, half = mean_ci(diff.groupby(level=unit).mean())
     won, lost = (diff > 0).sum(), (diff < 0).sum()
     if not higher_is_better:
         won, lost = lost, won
-    interval = (f"[{mean - half:+.4f}, {mean + half:+.4f}]" if np.isfinite(half) else
+    reach = np.inf if bounds is None else bounds[1] - bounds[0]  # |difference| <= reach
+    low, high = max(mean - half, -reach), min(mean + half, reach)
+    clipped = (f" (clipped to [{-reach:g}, {reach:g}])"
+               if mean + half > reach or mean - half < -reach else "")
+    interval = (f"[{low:+.4f}, {high:+.4f}]{clipped}" if np.isfinite(half) else
                 f"n/a ({diff.index.get_level_values(unit).nunique()} {unit})")
     return {"difference": f"{mean:+.4f}",
             "95% interval": interval,
@@ -160,7 +181,8 @@ def paired_difference(ours: pd.Series, peer: pd.Series, *, unit: str = "task",
 
 def paired_differences(frame: pd.DataFrame, ours: str, *, value: str = "regret",
                        unit: str = "task", within: Sequence[str] = ("seed",),
-                       x: str = "budget", higher_is_better: bool = False) -> pd.DataFrame:
+                       x: str = "budget", higher_is_better: bool = False,
+                       bounds: tuple[float, float] | None = None) -> pd.DataFrame:
     """Method ``ours`` against every other method at each ``x``; one comparison is a
     (``unit``, ``within``) pair. An ``ours`` that is none of the frame's methods raises
     ``ValueError``.
@@ -181,6 +203,9 @@ def paired_differences(frame: pd.DataFrame, ours: str, *, value: str = "regret",
         The column of the checkpoints.
     higher_is_better : bool, default=False
         Whether a higher ``value`` is better.
+    bounds : (float, float), optional
+        The range of ``value``, which the intervals are clipped to the differences of
+        (see :func:`paired_difference`): :data:`REGRET_RANGE` for regret.
 
     Returns
     -------
@@ -192,7 +217,8 @@ def paired_differences(frame: pd.DataFrame, ours: str, *, value: str = "regret",
         raise ValueError(f"{ours!r} is not among the methods with results: {present}")
     wide = frame.pivot_table(index=[unit, *within], columns=["method", x], values=value)
     rows = {(at, peer): paired_difference(wide[(ours, at)], wide[(peer, at)], unit=unit,
-                                          higher_is_better=higher_is_better)
+                                          higher_is_better=higher_is_better,
+                                          bounds=bounds)
             for at in sorted(frame[x].unique()) for peer in frame["method"].unique()
             if peer != ours and (ours, at) in wide and (peer, at) in wide}
     index = pd.MultiIndex.from_tuples(list(rows), names=[x, "against"])

@@ -13,6 +13,7 @@ import pandas as pd
 
 from metaopt._markdown import markdown_table
 from metaopt.benchmark._metrics import (
+    REGRET_RANGE,
     add_ranks,
     min_max_regret,
     paired_differences,
@@ -370,8 +371,10 @@ def report(out: str | os.PathLike) -> Path:
         f"## {methods[-1]} against each other method (paired regret)", "",
         f"Mean of {methods[-1]}'s regret minus the other's (negative: {methods[-1]} lower), "
         "95 % Student-t interval over datasets (folds and seeds of a dataset averaged "
-        "first), and the (dataset, fold, seed) runs won / tied / lost.", "",
-        markdown_table(paired_differences(curve, methods[-1], within=("fold", "seed")))
+        "first; clipped to [-1, 1], the range of a regret difference, where it is wider), "
+        "and the (dataset, fold, seed) runs won / tied / lost.", "",
+        markdown_table(paired_differences(curve, methods[-1], within=("fold", "seed"),
+                                          bounds=REGRET_RANGE))
         if len(methods) > 1 else "(one method)", "",
         "## Win / tie / loss per dataset (row vs column, final test score)", "",
         markdown_table(win_tie_loss(frame, settings["methods"])), "",

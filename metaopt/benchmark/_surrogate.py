@@ -23,6 +23,7 @@ from metaopt._warnings import warn
 from metaopt.benchmark._defaults import DEFAULT_METHODS
 from metaopt.benchmark._methods import NotApplicable, make_method
 from metaopt.benchmark._metrics import (
+    REGRET_RANGE,
     add_ranks,
     best_so_far,
     min_max_regret,
@@ -94,7 +95,8 @@ class SurrogateResult:
 
     def paired(self, ours: str) -> pd.DataFrame:
         """``ours`` against every other method at each budget: mean regret difference
-        (negative: ``ours`` is lower) with its 95 % interval over tasks, and the (task,
+        (negative: ``ours`` is lower) with its 95 % interval over tasks (clipped to
+        [-1, 1], the range of a regret difference), and the (task,
         seed) runs won / tied / lost (:func:`~metaopt.benchmark.paired_differences`).
         ``ValueError`` for a method without results (saying why when it could not run).
 
@@ -110,7 +112,7 @@ class SurrogateResult:
         if ours in self.not_applicable:
             raise ValueError(f"{ours!r} has no results: it could not run "
                              f"({self.not_applicable[ours]})")
-        return paired_differences(self.comparable(), ours)
+        return paired_differences(self.comparable(), ours, bounds=REGRET_RANGE)
 
 
 def _check_sizes(budgets: Sequence[int], seeds: int) -> list[int]:
