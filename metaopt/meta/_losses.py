@@ -258,12 +258,17 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 @contextmanager
 def seeded(seed: int | None, device: torch.device | None = None) -> Iterator[None]:
-    """torch's global generator (and a CUDA ``device``'s) seeded with ``seed`` inside
-    (None: left as it is), and restored after: metaopt's draws (initialisation,
-    dropout, shuffles) do not move the caller's torch stream, and with a seed do not
-    depend on it."""
-    cuda = [device] if device is not None and device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
+    """torch's CPU generator (and an accelerator ``device``'s, e.g. a GPU) seeded with
+    ``seed`` inside (None: left as it is), and restored after: metaopt's draws
+    (initialisation, dropout, shuffles) do not move the caller's torch stream, and with a
+    seed do not depend on it. The generators of other devices are left alone
+    (``torch.manual_seed`` would re-seed every GPU, and only these are restored)."""
+    accelerator = device is not None and device.type not in ("cpu", "meta")
+    with torch.random.fork_rng(devices=[device] if accelerator else [],
+                               device_type=device.type if accelerator else None):
         if seed is not None:
-            torch.manual_seed(seed)
+            torch.default_generator.manual_seed(seed)
+            if accelerator:
+                with torch.accelerator.device_index(device.index):
+                    torch.get_device_module(device.type).manual_seed(seed)
         yield

@@ -303,8 +303,9 @@ class MetaTrainer:
     device : str
         ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"``...
     seed : int, optional
-        Seeds torch's global generator for the draws of ``fit`` (initialisation-free
-        randomness such as dropout), and restores it after: the caller's torch stream
+        Seeds torch's CPU generator and the training device's for the draws of ``fit``
+        (initialisation-free randomness such as dropout), and restores them after
+        (other GPUs' generators are left alone): the caller's torch stream
         goes on as if ``fit`` had not run (until 2026-12-05 it was left re-seeded).
         None: ``fit`` draws from the caller's stream. Episode streams carry their own
         seeds.
