@@ -8,6 +8,7 @@ import difflib
 import json
 import os
 import re
+import socket
 import tempfile
 import time
 import warnings
@@ -26,6 +27,7 @@ from tqdm.auto import tqdm
 
 from metaopt._checks import check_int, check_n_jobs, check_seconds, repeated
 from metaopt._isolated import callers_threads
+from metaopt._signals import pid_alive
 from metaopt._version import __version__
 from metaopt._warnings import warn
 from metaopt.benchmark._samplers import get_sampler_factory, list_samplers, quiet_optuna
@@ -39,6 +41,8 @@ SPECIAL_METHODS = ("default", "flaml")
 _FIXED = ("suite", "budget_trials", "budget_seconds", "folds", "cv_folds", "spaces",
           "max_rows", "time_limit", "split_seed")
 SPACE_KEY = "space"
+#: The name of :func:`_write_atomic`'s temporary file of run.json or a job's file.
+_TEMP_NAME = re.compile(r".+\.jsonl?\.(?P<pid>\d+)\.(?P<host>.+)\.tmp")
 #: The libraries a peer method's results depend on, whose versions its jobs record
 #: (``peer_version``): FLAML and the learners it tunes, Optuna's built-in samplers (and
 #: the packages CMA-ES and GP compute with).
@@ -361,9 +365,26 @@ def _prepare_out(out: str | os.PathLike) -> Path:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    """Write ``path`` whole or not at all, through a temporary file named after its
+    writer, ``<name>.<pid>.<host>.tmp``: two runs on one directory never share one, and
+    :func:`_remove_stale_temp` tells a killed writer's from a live one's."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{socket.gethostname()}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def _remove_stale_temp(out: Path) -> None:
+    """Delete the temporary files :func:`_write_atomic` left in ``out`` and ``out/jobs``
+    when its process was killed (SIGKILL, a lost machine) between writing and renaming:
+    those of a process of this machine that is gone. Another machine's (a shared
+    directory) and a live process's, possibly a run writing now, are kept."""
+    here = socket.gethostname()
+    for folder in (out, out / "jobs"):
+        for tmp in folder.glob("*.tmp"):
+            owner = _TEMP_NAME.fullmatch(tmp.name)
+            if owner and owner["host"] == here and not pid_alive(int(owner["pid"])):
+                with suppress(FileNotFoundError):  # another run removed it first
+                    tmp.unlink()
 
 
 def read_settings(path: Path) -> dict:
@@ -543,6 +564,7 @@ def run(
     settings = Settings(suite.name, budget_trials, budget_seconds, folds, cv_folds, spaces,
                         max_rows, time_limit, split_seed)
     out = _prepare_out(out)
+    _remove_stale_temp(out)
     unseen = {r.key: not _is_training(r, training) for r in refs}
     _settings_file(out, settings, {"methods": methods, "seeds": seeds, "unseen": unseen,
                                    "excluded": excluded})
