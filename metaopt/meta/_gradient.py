@@ -792,8 +792,8 @@ class MAMLpp(GradientLearner):
         self.first_order_iterations = check_int(first_order_iterations,
                                                 "first_order_iterations", minimum=0)
         params = dict(self.module.named_parameters())
-        self.lrs = nn.ParameterDict({  # in each parameter's dtype (a float64 model: float64)
-            _lr_key(n): nn.Parameter(torch.full((steps,), self.lr, dtype=params[n].dtype))
+        self.lrs = nn.ParameterDict({  # each parameter's dtype and device (as Meta-SGD's)
+            _lr_key(n): nn.Parameter(params[n].new_full((steps,), self.lr))
             for n in self.inner_names
         })
 

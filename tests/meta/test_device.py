@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import torch
 
+from metaopt.meta import MAMLpp, MetaSGD
 from metaopt.meta._losses import seeded
+from metaopt.meta.networks import mlp
 
 
 def test_a_seed_leaves_the_gpu_generators_alone(monkeypatch):
@@ -23,3 +25,12 @@ def test_a_seed_leaves_the_gpu_generators_alone(monkeypatch):
     assert torch.equal(drawn, expected)  # the CPU draws are the seed's
     assert torch.equal(torch.get_rng_state(), before)  # and the caller's stream restored
     assert calls == []
+
+
+def test_maml_pp_learning_rates_are_built_beside_the_model():
+    # they were built on the CPU whatever the model's device: MAMLpp(net.cuda()) held
+    # its learned rates on the CPU (Meta-SGD's were on the GPU)
+    net = mlp(2, [4]).to("meta")
+    for learner in (MAMLpp(net, steps=2), MetaSGD(net)):
+        assert {p.device.type for p in learner.parameters()} == {"meta"}
+
