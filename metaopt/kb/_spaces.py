@@ -33,6 +33,25 @@ def external_space(
                        description=description)
 
 
+def parents_first(params: Iterable[Param], *, by_name: bool = False) -> tuple[Param, ...]:
+    """``params`` (sorted by name with ``by_name``), each conditional one moved after its
+    parent. A saved model's JSON sorts the names: ``by_name`` is the order a space of
+    one's own is restored in, and trained in, so that both encode a configuration alike."""
+    params = sorted(params, key=lambda p: p.name) if by_name else list(params)
+    named = {p.name: p for p in params}
+    order: dict[str, Param] = {}
+
+    def add(param: Param) -> None:
+        if param.name not in order:
+            if param.condition is not None:
+                add(named[param.condition[0]])
+            order[param.name] = param
+
+    for param in params:
+        add(param)
+    return tuple(order.values())
+
+
 def first_value(dist: BaseDistribution) -> Any:
     """A distribution's first choice or its low end (the default of a restored parameter)."""
     return dist.choices[0] if isinstance(dist, CategoricalDistribution) else dist.low
@@ -51,7 +70,7 @@ def custom_space(name: str, distributions: Mapping[str, Mapping[str, Any]],
     for k in sorted(dists, key=lambda k: -counts[k]):  # a parent is set at least as often
         condition = None if counts[k] == len(configs) else _condition(name, k, params, configs)
         params.append(Param(k, dists[k], first_value(dists[k]), condition=condition))
-    return external_space(name, tuple(params), TASK_TYPES,
+    return external_space(name, parents_first(params, by_name=True), TASK_TYPES,
                           "the parameters of imported Optuna studies")
 
 

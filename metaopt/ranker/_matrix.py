@@ -91,9 +91,10 @@ class PerformanceMatrix:
         -------
         PerformanceMatrix
         """
+        from metaopt.ranker._spaces import as_restored
         from metaopt.spaces import SearchSpace
 
-        given = space if isinstance(space, SearchSpace) else None
+        given = as_restored(space) if isinstance(space, SearchSpace) else None
         if given is not None:
             space = given.name
         elif space is None:

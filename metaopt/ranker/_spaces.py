@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 from optuna.distributions import json_to_distribution
 
 from metaopt.data import TASK_TYPES
-from metaopt.spaces import Param, SearchSpace, get_space, list_spaces
+from metaopt.spaces import CombinedSpace, Param, SearchSpace, get_space, list_spaces
 
 
 def _known_spaces() -> dict[str, SearchSpace]:
@@ -21,7 +22,7 @@ def _known_spaces() -> dict[str, SearchSpace]:
 
 def space_from_json(data: dict[str, Any]) -> SearchSpace:
     """Rebuild an (external, model-less) space from :meth:`SearchSpace.to_json_dict`."""
-    from metaopt.kb._spaces import external_space, first_value
+    from metaopt.kb._spaces import external_space, first_value, parents_first
 
     tasks = tuple(data["tasks"])
     names: list[str] = []
@@ -39,7 +40,20 @@ def space_from_json(data: dict[str, Any]) -> SearchSpace:
             condition=None if cond is None else (cond[0], tuple(cond[1])),
             tasks=TASK_TYPES if set(having) == set(tasks) else having,
         ))
-    return external_space(data["name"], tuple(params), tasks, "restored from a saved model")
+    return external_space(data["name"], parents_first(params), tasks,
+                          "restored from a saved model")
+
+
+def as_restored(space: SearchSpace) -> SearchSpace:
+    """``space`` with its parameters in the order a saved model restores it in (its JSON
+    sorts their names) when it is no known space (one of the user's own): the encoding a
+    ranker learns is then the one it is loaded with."""
+    from metaopt.kb._spaces import parents_first
+
+    if space.name in _known_spaces() or isinstance(space, CombinedSpace):
+        return space
+    params = parents_first(space.params, by_name=True)
+    return space if params == space.params else dataclasses.replace(space, params=params)
 
 
 def resolve_space(name: str, saved: dict[str, Any] | None = None) -> SearchSpace:

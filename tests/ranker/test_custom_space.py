@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import optuna
 import pytest
 from optuna.distributions import IntDistribution
@@ -187,3 +188,18 @@ def test_suggest_and_meta_sampler_take_the_space_object_with_its_model(tree_kb, 
         MetaSampler(space=wider, meta_model=tmp_path / "model")
     with pytest.raises(TypeError, match="a space object goes with meta_model= only"):
         MetaSampler(space=TREE)
+
+
+def test_a_saved_meta_model_encodes_configurations_as_trained(tree_kb, tmp_path):
+    """A saved model restores a space of one's own from JSON whose parameter names are
+    sorted: one declared in another order (min_samples_leaf first) was trained on one
+    encoding and loaded with another, so the ranker scored permuted inputs."""
+    backwards = dataclasses.replace(TREE, params=TREE.params[::-1])
+    matrix = PerformanceMatrix.from_frame(tree_kb.to_frame(), backwards)
+    model = MetaModel.fit(matrix, ranker=ConfigRanker(iterations=5, n_ensemble=1,
+                                                      random_state=0, progress=False))
+    model.save(tmp_path / "model")
+    loaded = MetaModel.load(tmp_path / "model")
+    for params in matrix.configs["params"]:
+        np.testing.assert_array_equal(loaded.ranker.space_.encode(params),
+                                      model.ranker.space_.encode(params))
