@@ -271,7 +271,7 @@ class GradientLearner(nn.Module):
         params = dict(self.module.named_parameters())
         step_weights = self._step_weights(steps)
         if step_weights is not None:  # a tensor: annealed weights must not recompile the loss
-            step_weights = torch.tensor(step_weights).to(next(iter(params.values())))
+            step_weights = next(iter(params.values())).new_tensor(step_weights)
         options = {
             "loss": loss,
             "steps": steps,

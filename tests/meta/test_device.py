@@ -3,9 +3,11 @@ touches, where and in which dtype learners build their own tensors."""
 
 from __future__ import annotations
 
+import pytest
 import torch
+from torch import nn
 
-from metaopt.meta import MAMLpp, MetaSGD
+from metaopt.meta import MAMLpp, MetaSGD, SinusoidTasks
 from metaopt.meta._losses import seeded
 from metaopt.meta.networks import mlp
 
@@ -34,3 +36,18 @@ def test_maml_pp_learning_rates_are_built_beside_the_model():
     for learner in (MAMLpp(net, steps=2), MetaSGD(net)):
         assert {p.device.type for p in learner.parameters()} == {"meta"}
 
+
+def test_maml_pp_step_weights_keep_a_float64_models_precision():
+    # the multi-step loss weights went through float32 (torch.tensor's default dtype)
+    # before the model's: 1/3 lost its digits past the 8th in a float64 model
+    ep = SinusoidTasks(k_shot=4, n_query=5, seed=0, dtype=torch.float64).sample(3)
+    torch.manual_seed(0)
+    learner = MAMLpp(mlp(1, [3], activation=nn.Tanh).double(), lr=0.1, steps=3)
+    data = (ep.support_x, ep.support_y, ep.query_x, ep.query_y)
+    weights = learner.step_weights()
+    assert weights == pytest.approx([1 / 3] * 3)
+    combined = learner.meta_loss(*data)
+    learner.eval()  # no multi-step loss: the query loss after the last of `steps` steps
+    alone = [learner.meta_loss(*data, steps=s) for s in (1, 2, 3)]
+    torch.testing.assert_close(combined, sum(w * q for w, q in zip(weights, alone, strict=True)),
+                               rtol=1e-14, atol=0)
