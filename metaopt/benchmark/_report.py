@@ -257,9 +257,10 @@ def _unfinished(missing: pd.DataFrame, settings: dict) -> str:
     datasets = set(settings.get("unseen", {})) - set(settings.get("excluded", []))
     expected = len(datasets) * len(settings["methods"]) * settings["seeds"] * settings["folds"]
     return (f" **{len(missing)} of the run's {expected} jobs (datasets x methods x seeds x "
-            "folds) have no results** (listed under Unfinished jobs): an interrupted run, or "
-            "a method or seed added to part of it; `benchmark run` with every method and seed "
-            "finishes them. Until then the methods are not compared on the same jobs.")
+            "folds) have no results** (listed under Unfinished jobs): a run interrupted or "
+            "still running (the files do not tell which), or a method or seed added to part "
+            "of it; `benchmark run` with every method and seed finishes them. Until then the "
+            "methods are not compared on the same jobs.")
 
 
 def _unfinished_list(missing: pd.DataFrame) -> list[str]:
