@@ -141,11 +141,13 @@ def train_epoch(
     """
     model.train()
     perm = torch.randperm(len(x), device=x.device)
-    total, seen = 0.0, 0
+    # the minibatches' losses stay on x's device until the pass ends: reading each one
+    # made the CPU wait for a GPU at every minibatch
+    losses_kept, sizes = [], []
     for n_batch, start in enumerate(range(0, len(perm), batch_size)):
         if (stop is not None and n_batch and n_batch % check_every == 0
                 and stop(start)):
-            return total / max(seen, 1)
+            return _mean_loss(losses_kept, sizes, max(sum(sizes), 1))
         idx = perm[start : start + batch_size]
         if len(idx) < 2 < len(perm) and batch_size > 1:  # a lone row breaks batchnorm
             continue
@@ -154,9 +156,18 @@ def train_epoch(
         loss = losses.mean() if weight is None else (losses * weight[idx]).mean()
         loss.backward()
         optimiser.step()
-        total += float(loss.detach()) * len(idx)
-        seen += len(idx)
-    return total / len(perm)
+        losses_kept.append(loss.detach())
+        sizes.append(len(idx))
+    return _mean_loss(losses_kept, sizes, len(perm))
+
+
+def _mean_loss(losses: list[torch.Tensor], sizes: list[int], rows: int) -> float:
+    """``sum(loss * size) / rows`` over minibatches, their losses read from the device at
+    once, and added up in order (as Python floats)."""
+    total = 0.0
+    for loss, size in zip(torch.stack(losses).tolist() if losses else [], sizes, strict=True):
+        total += loss * size
+    return total / rows
 
 
 def _standardise(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
