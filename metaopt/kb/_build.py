@@ -31,6 +31,7 @@ from metaopt._warnings import warn
 from metaopt.kb._design import plan_configs, stable_seed
 from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate, library_versions, resolve_space
 from metaopt.kb._store import KnowledgeBase, dumps, mixed_metafeatures
+from metaopt.spaces import SearchSpace
 
 BACKENDS = ("loky", "dask", "threading", "sequential")
 
@@ -156,17 +157,22 @@ def _resolve_spaces(spaces: str | Sequence[Any], task: str) -> list[Any]:
             for s, s0 in zip(resolved, spaces, strict=True) if task in s.tasks]
 
 
-def _check_own_name(space) -> None:
-    """A ValueError for a space object of the user's own under the name of a metaopt
-    space (registered, an alias, ``"all"`` or a combination): its evaluations would be
-    stored, and trained on, as that space's."""
+def _metaopt_space(name: str):
+    """The metaopt space called ``name`` (registered, an alias, ``"all"`` or a
+    combination), else None."""
     from metaopt.spaces import get_space
 
     try:
-        known = get_space(space.name)
+        return get_space(name)
     except ValueError:  # no metaopt space's name
-        return
-    if known.to_json_dict() != space.to_json_dict():
+        return None
+
+
+def _check_own_name(space) -> None:
+    """A ValueError for a space object of the user's own under the name of a metaopt
+    space: its evaluations would be stored, and trained on, as that space's."""
+    known = _metaopt_space(space.name)
+    if known is not None and known.to_json_dict() != space.to_json_dict():
         raise ValueError(
             f"space {space.name!r} of your own has the name of a metaopt space "
             f"(get_space({space.name!r})): its evaluations would be stored, and trained on, "
@@ -465,7 +471,9 @@ def build(
     store : path, URL or KnowledgeBase
         Where results go (SQLite file by default, or a PostgreSQL URL).
     spaces : "all", "a,b" or list of names / space objects
-        Spaces not supporting a dataset's task are skipped for it.
+        Spaces not supporting a dataset's task are skipped for it. The store records the
+        description (``to_json_dict()``) of each ``SearchSpace`` of your own, from which
+        training rebuilds it; ``ValueError`` if it holds another one under that name.
     n_configs : int
         Configurations per (dataset, space).
     n_design : int, optional
@@ -535,6 +543,9 @@ def build(
     _resolve_spaces(spaces, "classification")  # unknown or repeated names: before the store
     kb = store if isinstance(store, KnowledgeBase) else KnowledgeBase(store)
     _check_same_data(items, kb, max_rows)
+    for space in [] if isinstance(spaces, str) else spaces:  # what training rebuilds
+        if isinstance(space, SearchSpace) and _metaopt_space(space.name) is None:
+            kb.add_space_description(space.to_json_dict())
 
     run_id = uuid.uuid4().hex[:12]
     report = BuildReport(run_id=run_id)

@@ -39,6 +39,8 @@ SCHEMA_VERSION = "1"
 STATUSES: tuple[str, ...] = ("ok", "failed", "timeout")
 MF_PREFIX = "mf_"
 SPACE_KEY = "space:"  # kb_meta key of a user's space: its parameters' Optuna distributions
+# kb_meta key of a user's space that kb.build evaluated: its SearchSpace.to_json_dict()
+SPACE_JSON_KEY = "space_json:"
 
 _metadata = sa.MetaData()
 
@@ -163,6 +165,15 @@ def _distribution(data: Mapping[str, Any]) -> str:
 def as_distributions(stored: Mapping[str, Mapping[str, Any]]) -> dict[str, BaseDistribution]:
     """Stored distributions (JSON objects, by parameter) as Optuna's."""
     return {name: json_to_distribution(json.dumps(data)) for name, data in stored.items()}
+
+
+def _space_key(prefix: str, space: str) -> str:
+    """The ``kb_meta`` key ``<prefix><space>``; ValueError if the column cannot hold it."""
+    limit = _meta_table.c.key.type.length
+    if len(prefix + space) > limit:
+        raise ValueError(f"space name {space!r} is too long for a space of your own: "
+                         f"at most {limit - len(prefix)} characters")
+    return prefix + space
 
 
 def _url(store: str | os.PathLike) -> str:
@@ -492,11 +503,7 @@ class KnowledgeBase:
         """
         if not distributions:
             return
-        key = SPACE_KEY + space
-        if len(key) > _meta_table.c.key.type.length:
-            raise ValueError(f"space name {space!r} is too long for a space of your own: "
-                             f"at most {_meta_table.c.key.type.length - len(SPACE_KEY)} "
-                             "characters")
+        key = _space_key(SPACE_KEY, space)
         where = _meta_table.c.key == key
         with self.engine.begin() as conn:
             text = conn.execute(sa.select(_meta_table.c.value).where(where)).scalar()
@@ -509,10 +516,46 @@ class KnowledgeBase:
 
     def distributions(self) -> dict[str, dict[str, Any]]:
         """``space -> {param: distribution JSON}`` of the spaces of the user's own."""
-        query = sa.select(_meta_table).where(_meta_table.c.key.startswith(SPACE_KEY))
+        return self._meta_json(SPACE_KEY)
+
+    def add_space_description(self, description: Mapping[str, Any]) -> None:
+        """Record the description of a space of the user's own that :func:`~metaopt.kb.build`
+        evaluates, from which a meta-model's training rebuilds the space.
+
+        Parameters
+        ----------
+        description : mapping
+            ``SearchSpace.to_json_dict()``. ``ValueError`` if the store holds another
+            description under its name (a changed space): one space's evaluations would
+            be trained on as another's. Its ``version`` (metaopt's) is not compared.
+        """
+        name = description["name"]
+        key = _space_key(SPACE_JSON_KEY, name)
+        new = json.loads(dumps(description))
+        with self.engine.begin() as conn:  # another writer may be first
+            conn.execute(self._insert(_meta_table).values(key=key, value=dumps(new))
+                         .on_conflict_do_nothing())
+            stored = json.loads(conn.execute(sa.select(_meta_table.c.value)
+                                             .where(_meta_table.c.key == key)).scalar())
+        changed = [k for k in sorted(new.keys() | stored.keys())
+                   if k != "version" and new.get(k) != stored.get(k)]
+        if changed:
+            raise ValueError(
+                f"space {name!r} is not the one the knowledge base holds evaluations of "
+                f"under that name: its {', '.join(changed)} differ; the evaluations of both "
+                "would be trained on as one space's. Name the changed space apart (e.g. "
+                f"'{name}_2') or build it into a new store")
+
+    def space_descriptions(self) -> dict[str, dict[str, Any]]:
+        """``space -> SearchSpace.to_json_dict()`` of the spaces of the user's own that
+        :func:`~metaopt.kb.build` evaluated."""
+        return self._meta_json(SPACE_JSON_KEY)
+
+    def _meta_json(self, prefix: str) -> dict[str, Any]:
+        """``name -> JSON value`` of the ``kb_meta`` keys ``<prefix><name>``."""
+        query = sa.select(_meta_table).where(_meta_table.c.key.startswith(prefix))
         with self.engine.connect() as conn:
-            return {key[len(SPACE_KEY):]: json.loads(value)
-                    for key, value in conn.execute(query)}
+            return {key[len(prefix):]: json.loads(value) for key, value in conn.execute(query)}
 
     def add_evaluations(
         self, records: Iterable[Mapping[str, Any]], *, replace: bool = False
@@ -679,7 +722,8 @@ class KnowledgeBase:
     def to_frame(self, *, metafeatures: bool = True) -> pd.DataFrame:
         """All evaluations, one row each: config as JSON, dataset fields and ``mf_*`` columns.
 
-        ``attrs["distributions"]`` holds :meth:`distributions` when there are any, and
+        ``attrs["distributions"]`` holds :meth:`distributions` and
+        ``attrs["space_descriptions"]`` :meth:`space_descriptions` when there are any, and
         ``attrs["metafeatures_version"]`` the ``mf_*`` columns' :meth:`metafeatures_version`
         (both kept by a parquet export and :meth:`add_frame`).
 
@@ -729,6 +773,8 @@ class KnowledgeBase:
             frame = frame.merge(mf, left_on="dataset_key", right_index=True, how="left")
         if distributions := self.distributions():
             frame.attrs["distributions"] = distributions
+        if descriptions := self.space_descriptions():
+            frame.attrs["space_descriptions"] = descriptions
         if metafeatures and (version := self.metafeatures_version()) is not None:
             frame.attrs[MF_VERSION_KEY] = version
         return frame
@@ -826,8 +872,8 @@ class KnowledgeBase:
         return kb
 
     def add_frame(self, frame: pd.DataFrame) -> int:
-        """Insert rows shaped like :meth:`to_frame` (datasets, evaluations, distributions;
-        a parquet export's build runs and dataset rows).
+        """Insert rows shaped like :meth:`to_frame` (datasets, evaluations, distributions,
+        space descriptions; a parquet export's build runs and dataset rows).
 
         Parameters
         ----------
@@ -842,6 +888,8 @@ class KnowledgeBase:
         """
         for space, distributions in frame.attrs.get("distributions", {}).items():
             self.add_distributions(space, distributions)
+        for description in frame.attrs.get("space_descriptions", {}).values():
+            self.add_space_description(description)
         version = int(frame.attrs.get(MF_VERSION_KEY, LEGACY_MF_VERSION))
         mf_cols = [c for c in frame.columns if c.startswith(MF_PREFIX)]
         renames = {"dataset_name": "name", "dataset_source": "source"}

@@ -52,8 +52,8 @@ class PerformanceMatrix:
         ``-inf`` where it was evaluated and failed or timed out.
     search_space : SearchSpace, optional
         The space object, for spaces that cannot be found by name (YAHPO's, built from
-        the surrogate's files; an imported Optuna study's, from the distributions the
-        frame carries); ``None`` resolves ``space`` by name.
+        the surrogate's files; a space of your own, from the description or the
+        distributions the frame carries); ``None`` resolves ``space`` by name.
     """
 
     space: str
@@ -77,9 +77,9 @@ class PerformanceMatrix:
         ----------
         frame : pandas.DataFrame
         space : str or SearchSpace, optional
-            The space's name (None: the frame's only one), or the space itself: one of
-            your own, whose evaluations ``metaopt.kb.build(..., spaces=[space])`` stored
-            under its name.
+            The space's name (None: the frame's only one), or the space itself. A space
+            of your own that ``metaopt.kb.build(..., spaces=[space])`` evaluated is
+            rebuilt from the description the store keeps (``attrs["space_descriptions"]``).
         task : {"classification", "regression"}, optional
             Keep only datasets of that task type.
         min_coverage : float, default=0.5
@@ -249,10 +249,15 @@ def _rows_of(frame: pd.DataFrame, space: Any) -> pd.DataFrame:
 
 
 def _custom_space(frame: pd.DataFrame, rows: pd.DataFrame, space: str):
-    """The space of a user's own parameters whose distributions ``frame`` carries (an
-    imported Optuna study's, :meth:`KnowledgeBase.to_frame`), else None."""
+    """The space of the user's own that ``frame`` describes (one ``kb.build`` evaluated)
+    or whose distributions it carries (an imported Optuna study's; both kept by
+    :meth:`KnowledgeBase.to_frame`), else None."""
     from metaopt.kb._spaces import custom_space
+    from metaopt.ranker._spaces import space_from_json
 
+    described = frame.attrs.get("space_descriptions", {}).get(space)
+    if described is not None:
+        return space_from_json(described, "restored from a knowledge base")
     stored = frame.attrs.get("distributions", {}).get(space)
     if stored is None:
         return None

@@ -20,7 +20,8 @@ def _known_spaces() -> dict[str, SearchSpace]:
     return spaces
 
 
-def space_from_json(data: dict[str, Any]) -> SearchSpace:
+def space_from_json(data: dict[str, Any],
+                    description: str = "restored from a saved model") -> SearchSpace:
     """Rebuild an (external, model-less) space from :meth:`SearchSpace.to_json_dict`."""
     from metaopt.kb._spaces import external_space, first_value, parents_first
 
@@ -40,8 +41,7 @@ def space_from_json(data: dict[str, Any]) -> SearchSpace:
             condition=None if cond is None else (cond[0], tuple(cond[1])),
             tasks=TASK_TYPES if set(having) == set(tasks) else having,
         ))
-    return external_space(data["name"], parents_first(params), tasks,
-                          "restored from a saved model")
+    return external_space(data["name"], parents_first(params), tasks, description)
 
 
 def as_restored(space: SearchSpace) -> SearchSpace:

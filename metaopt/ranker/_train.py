@@ -164,17 +164,20 @@ def _fit_and_save(matrix: PerformanceMatrix, directory: Path, source: str,
 
 def _check_described(frame, spaces: list[str]) -> None:
     """A ValueError, before any training, naming the spaces of ``frame`` that are no
-    registered space and whose distributions it does not carry (a SearchSpace of the
-    user's own that ``kb.build`` evaluated: the store holds its evaluations only)."""
-    stored = frame.attrs.get("distributions", {})
+    registered space and that it neither describes nor carries distributions of (a
+    SearchSpace of the user's own that an earlier metaopt's ``kb.build`` evaluated,
+    recording its evaluations only)."""
+    stored = frame.attrs.get("distributions", {}) | frame.attrs.get("space_descriptions", {})
     unknown = [s for s in spaces
                if not (s in _known_spaces() or _is_combination(s) or s in stored)]
     if unknown:
         others = [s for s in spaces if s not in unknown]
         raise ValueError(
             f"the knowledge base's spaces {unknown} are no metaopt space and it holds only "
-            "their evaluations (a SearchSpace of your own that kb.build evaluated): train their "
-            "meta-model in Python with the space object, MetaModel.fit("
+            "their evaluations (a SearchSpace of your own that an earlier metaopt's kb.build "
+            "evaluated): record the space in the store, KnowledgeBase(store)"
+            ".add_space_description(space.to_json_dict()), or train its meta-model in "
+            "Python with the space object, MetaModel.fit("
             "PerformanceMatrix.from_frame(kb.to_frame(), space)) (docs/spaces.md, 'Your own "
             "space')" + (f"; train the others with --spaces (spaces=): {','.join(others)}"
                          if others else ""))

@@ -7,11 +7,13 @@ import dataclasses
 import numpy as np
 import optuna
 import pytest
-from optuna.distributions import IntDistribution
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.tree import DecisionTreeClassifier
 
+from metaopt._suggest import suggest
+from metaopt.cli import main
 from metaopt.data import LocalSource, get_suite
 from metaopt.kb import KnowledgeBase, build, from_optuna_study
 from metaopt.metafeatures import compute_dataset
@@ -128,15 +130,77 @@ def test_a_meta_model_of_a_built_space_of_ones_own(tree_kb, pmlb_root, tmp_path)
     assert [t.params for t in study.trials] == list(picks)
 
 
+def _pruned_tree(params, task, random_state):
+    return DecisionTreeClassifier(ccp_alpha=params.get("ccp_alpha", 0.0),
+                                  max_depth=params["max_depth"], random_state=random_state)
+
+
+def _pruned(high: float = 0.05) -> SearchSpace:
+    """A tiny space of one's own with a condition: ccp_alpha only when pruning."""
+    return SearchSpace(
+        name="my_pruned_tree",
+        params=(Param("max_depth", IntDistribution(1, 8), 3),
+                Param("prune", CategoricalDistribution((False, True)), False),
+                Param("ccp_alpha", FloatDistribution(1e-4, high, log=True), 1e-3,
+                      condition=("prune", (True,)))),
+        build_model=_pruned_tree, tasks=("classification",))
+
+
+def test_train_meta_model_rebuilds_a_built_space_from_the_store(pmlb_root, tmp_path, capsys):
+    """The store kept only a built space's evaluations: `metaopt train-meta-model` refused
+    it ("no metaopt space ... holds only their evaluations") and from_frame without the
+    space object had no space to rebuild. The build now records its to_json_dict()."""
+    space = _pruned()
+    suite = get_suite("pmlb-classification", root=pmlb_root)
+    refs = [r for r in suite if r.name in ("wine_recognition", "glass", "ecoli")]
+    store = tmp_path / "kb.sqlite"
+    build(refs, store, spaces=[space], n_configs=3, n_design=3, cv_folds=2, max_rows=200,
+          backend="sequential", progress=False)
+    with KnowledgeBase(store) as kb:
+        assert kb.space_descriptions() == {space.name: space.to_json_dict()}
+        back = KnowledgeBase.from_parquet(kb.to_parquet(tmp_path / "kb.parquet"))
+        assert back.space_descriptions() == kb.space_descriptions()  # the export keeps it
+        matrix = PerformanceMatrix.from_frame(back.to_frame())  # no space object given
+    assert matrix.search_space.to_json_dict() == space.to_json_dict()
+
+    out = tmp_path / "models"
+    assert main(["train-meta-model", "--kb", str(store), "--out", str(out),
+                 "--min-datasets", "3", "--iterations", "5", "--n-ensemble", "1",
+                 "--no-progress"]) == 0, capsys.readouterr().err
+    assert MetaModel.load(out / space.name).space.to_json_dict() == space.to_json_dict()
+    data = LocalSource(pmlb_root).load("monk2", "classification")
+    picks = suggest(data, space=space, n=2, meta_model=out / space.name)
+    sampler = MetaSampler(meta_model=out / space.name, dataset=(data.X, data.y), seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(lambda t: space.sample(t, "classification")["max_depth"], n_trials=2)
+    assert [t.params for t in study.trials] == list(picks["params"])
+
+    with pytest.raises(ValueError, match=r"space 'my_pruned_tree' is not the one the "
+                                         r"knowledge base holds .* its distributions differ"):
+        build(refs, store, spaces=[_pruned(high=0.1)], n_configs=3, n_design=3, cv_folds=2,
+              max_rows=200, backend="sequential", progress=False)
+    with KnowledgeBase(store) as kb:  # kept as it was: no run, the first description
+        assert len(kb.runs()) == 1
+        assert kb.space_descriptions() == {space.name: space.to_json_dict()}
+
+
 def test_train_meta_models_names_a_built_space_it_cannot_rebuild(tree_kb, tmp_path):
-    """metaopt train-meta-model on a knowledge base of a SearchSpace of one's own (built,
-    not imported: no distributions stored) failed after any other space's training with
-    "unknown search space 'my_tree'", not saying what to do."""
+    """A store of a SearchSpace of one's own built by an earlier metaopt (no description,
+    no distributions): train-meta-model failed after any other space's training with
+    "unknown search space 'my_tree'"; it says how to record the space or train without."""
+    kb = KnowledgeBase.from_parquet(tree_kb.to_parquet(tmp_path / "kb.parquet"))
+    with kb.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM kb_meta WHERE key LIKE 'space_json:%'")
     with pytest.raises(ValueError, match=r"spaces \['my_tree'\] are no metaopt space.*"
+                                         r"add_space_description\(space.to_json_dict\(\)\).*"
                                          r"PerformanceMatrix.from_frame\(kb.to_frame\(\), "
                                          r"space\)"):
-        train_meta_models(tree_kb, tmp_path / "models", min_datasets=3, progress=False)
+        train_meta_models(kb, tmp_path / "models", min_datasets=3, progress=False)
     assert not (tmp_path / "models").exists()  # before any work
+    kb.add_space_description(TREE.to_json_dict())  # as the message says
+    assert list(train_meta_models(kb, tmp_path / "models", min_datasets=3, progress=False,
+                                  ranker_options={"iterations": 5, "n_ensemble": 1})) == [
+        "my_tree"]
 
 
 def test_a_knowledge_base_without_shared_configurations_says_how_to_share(pmlb_root,
