@@ -395,7 +395,7 @@ def make_method(name: str, **options: Any) -> Method:
     Method
     """
     if name not in _METHODS:
-        raise ValueError(f"unknown method {name!r}; accepted: {list(_METHODS)}")
+        raise ValueError(f"unknown method {name!r}; accepted: {', '.join(_METHODS)}")
     method = _METHODS[name](**options)
     method.name = name
     return method

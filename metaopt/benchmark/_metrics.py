@@ -214,7 +214,8 @@ def paired_differences(frame: pd.DataFrame, ours: str, *, value: str = "regret",
     """
     present = list(frame["method"].unique())
     if ours not in present:
-        raise ValueError(f"{ours!r} is not among the methods with results: {present}")
+        raise ValueError(f"{ours!r} is not among the methods with results: "
+                         f"{', '.join(present)}")
     wide = frame.pivot_table(index=[unit, *within], columns=["method", x], values=value)
     rows = {(at, peer): paired_difference(wide[(ours, at)], wide[(peer, at)], unit=unit,
                                           higher_is_better=higher_is_better,

@@ -304,7 +304,7 @@ def _check_methods(methods: str | Sequence[str]) -> list[str]:
             except ValueError as exc:  # its list of samplers lacks the special methods
                 known = [*list_samplers(), *SPECIAL_METHODS]
                 close = difflib.get_close_matches(name.lower(), known, n=1)  # 'TPE', 'tpee'
-                raise ValueError(f"{exc} (and the methods {list(SPECIAL_METHODS)})"
+                raise ValueError(f"{exc} (and the methods {', '.join(SPECIAL_METHODS)})"
                                  + (f"; did you mean {close[0]!r}?" if close else "")) from None
     return methods
 
@@ -401,6 +401,14 @@ def read_settings(path: Path) -> dict:
     return settings
 
 
+def _setting(value: Any) -> str:
+    """A setting of ``run.json`` as the command line writes it: names comma-separated,
+    None (no limit, the other budget) as ``unset``."""
+    if value is None:
+        return "unset"
+    return ",".join(value) if isinstance(value, list) else str(value)
+
+
 def _settings_file(out: Path, settings: Settings, extra: dict) -> None:
     path = out / "run.json"
     # as read back from JSON: a tuple is a list, and 60 equals 60.0
@@ -408,11 +416,11 @@ def _settings_file(out: Path, settings: Settings, extra: dict) -> None:
     # a run that finished no job (refused option, killed early) binds no later run
     if path.is_file() and any((out / "jobs").glob("*.jsonl")):
         previous = read_settings(path)
-        changed = {k: (previous.get(k), current[k]) for k in _FIXED
-                   if previous.get(k) != current[k]}
+        changed = [f"{k} {_setting(previous.get(k))} (now {_setting(current[k])})"
+                   for k in _FIXED if previous.get(k) != current[k]]
         if changed:
-            raise ValueError(f"out={os.fspath(out)!r} holds a run with other settings "
-                             f"(previous, now): {changed}; use another directory")
+            raise ValueError(f"out={os.fspath(out)!r} holds a run with other settings: "
+                             f"{'; '.join(changed)}; use another directory")
         methods = previous["methods"] + [m for m in extra["methods"]
                                          if m not in previous["methods"]]
         extra = {"methods": methods,

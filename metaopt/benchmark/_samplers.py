@@ -88,7 +88,7 @@ def get_sampler_factory(name: str) -> SamplerFactory:
             f"method {name!r} is provided by {PLUGINS[name]} and is not registered yet; "
             f"register it with metaopt.benchmark.register_sampler({name!r}, make_sampler)"
         )
-    raise ValueError(f"unknown optimizer {name!r}; accepted: {list(_SAMPLERS)}")
+    raise ValueError(f"unknown optimizer {name!r}; accepted: {', '.join(_SAMPLERS)}")
 
 
 def missing_package(name: str) -> str | None:

@@ -118,7 +118,8 @@ class SurrogateResult:
 def _check_sizes(budgets: Sequence[int], seeds: int) -> list[int]:
     budgets = sorted({int(b) for b in budgets})
     if not budgets or budgets[0] < 1:
-        raise ValueError(f"budgets must be positive integers, got {budgets}")
+        raise ValueError("budgets must be positive integers, got "
+                         + (", ".join(map(str, budgets)) or "none"))
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
     return budgets
@@ -146,7 +147,7 @@ def evaluate_methods(
                          f"e.g. {','.join(DEFAULT_METHODS[:3])})")
     twice = repeated(methods)
     if twice:
-        raise ValueError(f"methods named more than once: {twice}")
+        raise ValueError(f"methods name {', '.join(map(repr, twice))} more than once")
     for name in methods:  # an unknown name fails now, not after the others have run
         make_method(name)
     horizon = budgets[-1]
@@ -342,7 +343,8 @@ def tabrepo_benchmark(
             matrix, held_out = _named_tasks(list(tasks), matrix, held_out)
         overlap = sorted(set(held_out.tasks.index) & set(matrix.tasks.index))
         if overlap:
-            raise ValueError(f"test has tasks that are also training tasks: {overlap[:10]}")
+            raise ValueError("test has tasks that are also training tasks: "
+                             + _first_ten(overlap))
         unseen = sorted(set(held_out.tasks["task"]) - set(matrix.tasks["task"]))
         if unseen:
             warn(f"test has {' and '.join(unseen)} tasks but train has none: the "
@@ -352,13 +354,19 @@ def tabrepo_benchmark(
     return evaluate_methods(splits, methods, budgets, seeds, progress=progress)
 
 
+def _first_ten(keys: list[str]) -> str:
+    """Up to ten task keys, comma-separated, saying how many more there are."""
+    more = f" and {len(keys) - 10} more" if len(keys) > 10 else ""
+    return ", ".join(keys[:10]) + more
+
+
 def _named_tasks(tasks: list[str], train: PerformanceMatrix, test: PerformanceMatrix
                  ) -> tuple[PerformanceMatrix, PerformanceMatrix]:
     """``train`` and ``test`` restricted to the keys of ``tasks`` each holds, a matrix
     holding none of them whole; ``ValueError`` for keys of neither."""
     unknown = [t for t in tasks if t not in train.tasks.index and t not in test.tasks.index]
     if unknown:
-        raise ValueError(f"tasks names keys of neither train nor test: {unknown[:10]}")
+        raise ValueError("tasks names keys of neither train nor test: " + _first_ten(unknown))
     return tuple(
         matrix.subset(named) if (named := [t for t in tasks if t in matrix.tasks.index])
         else matrix for matrix in (train, test))
@@ -448,7 +456,8 @@ def yahpo_benchmark(
     if test_instances is not None:  # any instances of the scenario, reserved ones included
         unknown = sorted(set(test_instances) - set(test_bench.all_instances))
         if unknown:
-            raise ValueError(f"test_instances: {unknown} are not instances of {scenario}")
+            raise ValueError(f"test_instances names no instance of {scenario}: "
+                             f"{', '.join(unknown)}")
         test_bench.split = "test_instances"
         wanted = set(test_instances)
         test_bench.instances = [i for i in test_bench.all_instances if i in wanted]
@@ -458,7 +467,7 @@ def yahpo_benchmark(
                          "(--test-instances)")
     overlap = sorted(set(train_bench.instances) & set(test_bench.instances))
     if overlap:
-        raise ValueError(f"test_instances overlap train_instances: {overlap}")
+        raise ValueError(f"test_instances overlap train_instances: {', '.join(overlap)}")
     train = PerformanceMatrix.from_yahpo(train_bench, n_configs=n_train_configs)
     tasks = yahpo_test_tasks(test_bench, n_reference)
     return evaluate_methods([(train, tasks)], methods, budgets, seeds, progress=progress)
@@ -491,6 +500,6 @@ def yahpo_test_tasks(bench, n_reference: int = 10_000) -> list[TestTask]:
 def _restrict(bench, instances: list[str], name: str) -> None:
     unknown = sorted(set(instances) - set(bench.instances))
     if unknown:
-        raise ValueError(f"{name}: unknown or reserved instances {unknown} of "
+        raise ValueError(f"{name}: unknown or reserved instances {', '.join(unknown)} of "
                          f"{bench.scenario} (split {bench.split!r})")
     bench.instances = [i for i in bench.instances if i in set(instances)]

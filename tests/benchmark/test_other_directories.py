@@ -276,10 +276,13 @@ def test_outputs_go_into_new_folders_and_bad_method_lists_fail_first(tabrepo_dir
                  "--methods", "random,portfolio", "--budgets", "1,3", "--seeds", "1",
                  "--json", str(out), "--no-progress"])
     assert code == 0 and set(json.loads(out.read_text())["table"]) == {"1", "3"}
-    for methods, message in (("random,nosuch", "unknown method 'nosuch'"),
-                             ("random,portfolio,random", "more than once")):
+    # the lists read as Python's: "accepted: ['random', ...]", "once: ['random']", "[0, 5]"
+    for options, message in (
+            (["--methods", "random,nosuch"], "unknown method 'nosuch'; accepted: random, "),
+            (["--methods", "random,portfolio,random"], "name 'random' more than once"),
+            (["--budgets", "0,5"], "--budgets must be positive integers, got 0, 5\n")):
         assert main(["benchmark", "tabrepo", "--train", str(train), "--test", str(test),
-                     "--methods", methods, "--no-progress"]) == 2
+                     *options, "--no-progress"]) == 2
         assert message in capsys.readouterr().err
 
 
@@ -309,7 +312,7 @@ def test_yahpo_splits_with_integer_ids_and_any_test_instances(yahpo_dir, tmp_pat
                              methods=["random"], budgets=[1], seeds=1, n_train_configs=16,
                              n_reference=32, progress=False)
     assert result.curves["task"].nunique() == 2
-    with pytest.raises(ValueError, match=r"\['nosuch'\] are not instances of rbv2_rpart"):
+    with pytest.raises(ValueError, match=r"test_instances names no instance of rbv2_rpart: nosuch$"):
         yahpo_benchmark("rbv2_rpart", tmp_path, train_instances=train,
                         test_instances=[valid[0], "nosuch"], methods=["random"],
                         progress=False)

@@ -112,7 +112,8 @@ def test_bad_input(pmlb_suite, tmp_path):
     from metaopt.data import get_suite
 
     # the list of accepted names left out 'default' and 'flaml', which run accepts
-    with pytest.raises(ValueError, match=r"unknown optimizer 'nope'.*'default', 'flaml'"):
+    with pytest.raises(ValueError, match=r"unknown optimizer 'nope'; accepted: random, tpe.* \(and the methods "
+                       r"default, flaml\)$"):
         run(pmlb_suite, tmp_path, **{**SMALL, "methods": ["nope"]})
     # a misspelt or capitalised method named no close one
     for typo, meant in (("tpee", "tpe"), ("TPE", "tpe"), ("defualt", "default")):
@@ -176,8 +177,11 @@ def test_hold_out_is_the_training_data_of_the_all_meta_model(tmp_path):
 def test_resume_refuses_other_settings(pmlb_suite, tmp_path):
     small = {**SMALL, "methods": ["default"]}
     run(pmlb_suite.select(limit=1), tmp_path, **small)
-    with pytest.raises(ValueError, match="other settings"):
-        run(pmlb_suite.select(limit=1), tmp_path, **{**small, "cv_folds": 3})
+    # it read "(previous, now): {'cv_folds': (2, 3), 'spaces': (['linear', 'knn'], 'all')}"
+    with pytest.raises(ValueError, match=r"other settings: cv_folds 2 \(now 3\); spaces "
+                       r"linear,knn \(now all\); max_rows 100 \(now unset\); use another"):
+        run(pmlb_suite.select(limit=1), tmp_path,
+            **{**small, "cv_folds": 3, "spaces": "all", "max_rows": None})
     # a run refused before its first job (here n_jobs=0) bound the directory to its settings
     with pytest.raises(ValueError, match="n_jobs must be a nonzero integer"):
         run(pmlb_suite.select(limit=1), tmp_path / "n", **small, n_jobs=0)
