@@ -42,23 +42,28 @@ class Dataset:
     Datasets compare by identity (``a == b`` only when ``a is b``) and are hashable, so
     they can key a dict or fill a set; compare their ``X`` and ``y`` for their data.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
-    X : pandas.DataFrame
-        Features with proper dtypes: numeric columns as floats/ints, categorical
-        columns as ``category`` (strings and objects are converted).
-    y : pandas.Series
-        Target. Class labels (any hashable) for classification, floats for regression.
-    task : {"classification", "regression"}
+    X : array-like, DataFrame or sparse matrix of shape (n_samples, n_features)
+        Features, kept as a DataFrame with proper dtypes: numeric columns as
+        floats/ints, categorical columns as ``category`` (strings and objects are
+        converted).
+    y : array-like of shape (n_samples,)
+        Target, kept as a Series: class labels (any hashable) for classification,
+        floats for regression.
+    task : {"classification", "regression"} or None
+        None: inferred from ``y`` (the attribute holds the task found).
     name : str
         Human-readable name, unique within its source.
-    source : str
+    source : str, default="arrays"
         Where it came from: ``"openml"``, ``"local"`` or ``"arrays"``.
-    source_id : str or None
+    source_id : str or None, default=None
         Identifier within the source (OpenML dataset id, file path, ...).
-    openml_dataset_id, openml_task_id : int or None
+    openml_dataset_id, openml_task_id : int or None, default=None
         OpenML identifiers when known.
-    splits : list of (train_idx, test_idx) or None
+    splits : list of (train_idx, test_idx) or None, default=None
         Predefined resampling splits (e.g. the folds of an OpenML task).
     """
 

@@ -1109,7 +1109,12 @@ class _MetaOptSearch(BaseEstimator):
         return getattr(self.scoring, "__qualname__", None) or str(self.scoring)
 
     def summary(self) -> str:
-        """One screen of text: the data, the warm start, the search and the winner."""
+        """One screen of text: the data, the warm start, the search and the winner.
+
+        Returns
+        -------
+        str
+        """
         check_is_fitted(self)
         history = self.history_
         done = history[history["state"] == "COMPLETE"]
@@ -1262,22 +1267,23 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
 
     Parameters
     ----------
-    spaces : "all", str or list of str
+    spaces : "all", str or list of str, default="all"
         Model families to search (names of :func:`metaopt.spaces.list_spaces`).
-    n_trials : int or None
+    n_trials : int or None, default=30
         Configurations to evaluate (None: until ``time_budget``).
-    time_budget : float or None
+    time_budget : float or None, default=None
         Seconds for the whole fit, refit included; a trial still running at the end is
         stopped (its worker process is killed).
-    cv : int, CV splitter or iterable
+    cv : int, CV splitter or iterable, default=5
         Cross-validation of each configuration (an int: shuffled K-fold, stratified for
         a classifier, its shuffle drawn from ``random_state``). A
         splitter by groups (``GroupKFold``, ...) takes them from ``fit``'s ``groups``.
     scoring : str or callable, optional
         scikit-learn scorer (default: accuracy). One of class probabilities
         (``"neg_log_loss"``, ...) leaves out the families without ``predict_proba``.
-    meta_model : MetaModel or str, optional
-        Default: the shipped meta-model of the searched families.
+    meta_model : MetaModel, str or path, optional
+        The meta-model of the warm start and the ranker (a path: the directory of a saved
+        one). Default: the shipped meta-model of the searched families.
     sampler : optuna.samplers.BaseSampler, optional
         Search with this Optuna sampler instead of :class:`~metaopt.samplers.MetaSampler`
         (e.g. TPE): the same combined space, CV, time budget and refit, no meta-learning
@@ -1292,7 +1298,7 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         seed, the same search and model (a ``RandomState`` instance is refused).
     verbose : int >= 0 or bool, default=0
         1 (True): progress bar; 2: also Optuna's log of each trial.
-    storage : str, optional
+    storage : str or optuna.storages.BaseStorage, optional
         Optuna storage URL (e.g. ``sqlite:///search.db``) to keep the search and resume
         it: a refit on the same data, weights, ``scoring``, ``cv``, ``spaces``,
         ``time_budget`` and ``recheck`` continues the same study (another of them starts
@@ -1400,8 +1406,108 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
 class MetaOptRegressor(RegressorMixin, _MetaOptSearch):
     """Regressor that tunes itself: meta-learned warm starts, then an adapted ranker.
 
-    Same parameters and attributes as :class:`MetaOptClassifier` (no ``classes_``;
-    ``scoring`` defaults to R²; ``cv`` is plain K-fold).
+    ``fit`` computes the data's meta-features, proposes the configurations the
+    meta-learner expects to be best for data like it (across model families), then
+    samples from its ranker adapted to the scores seen so far (Optuna study with
+    :class:`~metaopt.samplers.MetaSampler`), and refits the best on all the data (by
+    default an ensemble of the best: ``ensemble_size``).
+
+    Parameters
+    ----------
+    spaces : "all", str or list of str, default="all"
+        Model families to search (names of :func:`metaopt.spaces.list_spaces`).
+    n_trials : int or None, default=30
+        Configurations to evaluate (None: until ``time_budget``).
+    time_budget : float or None, default=None
+        Seconds for the whole fit, refit included; a trial still running at the end is
+        stopped (its worker process is killed).
+    cv : int, CV splitter or iterable, default=5
+        Cross-validation of each configuration (an int: shuffled K-fold, its shuffle
+        drawn from ``random_state``). A splitter by groups (``GroupKFold``, ...) takes
+        them from ``fit``'s ``groups``. Scored by R², every test fold needs 2 rows or
+        more (``LeaveOneOut`` is refused).
+    scoring : str or callable, optional
+        scikit-learn scorer (default: R², ``"r2"``), e.g. ``"neg_mean_absolute_error"``.
+    meta_model : MetaModel, str or path, optional
+        The meta-model of the warm start and the ranker (a path: the directory of a saved
+        one). Default: the shipped meta-model of the searched families.
+    sampler : optuna.samplers.BaseSampler, optional
+        Search with this Optuna sampler instead of :class:`~metaopt.samplers.MetaSampler`
+        (e.g. TPE): the same combined space, CV, time budget and refit, no meta-learning
+        (``meta_features_`` is None and ``warm_start_`` empty, unless it is a
+        :class:`~metaopt.samplers.MetaSampler`: its portfolio picks are the warm start).
+        Each fit starts from a copy of it.
+    n_jobs : int, optional
+        Parallel cross-validation folds (with ``time_budget``: that many killable
+        worker processes, each running its share of a trial's folds).
+    random_state : int, optional
+        Seed in [0, 2**32 - 1] of the search, the CV reshuffle and the models: the same
+        seed, the same search and model (a ``RandomState`` instance is refused).
+    verbose : int >= 0 or bool, default=0
+        1 (True): progress bar; 2: also Optuna's log of each trial.
+    storage : str or optuna.storages.BaseStorage, optional
+        Optuna storage URL (e.g. ``sqlite:///search.db``) to keep the search and resume
+        it: a refit on the same data, weights, ``scoring``, ``cv``, ``spaces``,
+        ``time_budget`` and ``recheck`` continues the same study (another of them starts
+        a study of its own; a ``scoring`` callable is known by its pickle, a function by
+        its module and name; one that cannot be pickled, such as a lambda or
+        ``make_scorer`` of one, starts a study each fit).
+        ``n_trials`` counts the stored complete trials: the same fit again completes
+        an interrupted search, or refits a complete one without a trial; a larger
+        ``n_trials`` runs the difference.
+        Without ``random_state``, a shuffling ``cv`` then draws its shuffle from the
+        data: the same folds on resuming. Nothing is lost to an interruption: a trial
+        stopped by Ctrl-C or that ``time_budget`` left no time to run, or left running
+        by a process that died, is free to run again when the search resumes (a dead
+        process of this host is seen at once; of another host, after 2 minutes without
+        a heartbeat). A trial that overran the time it got stays taken. A storage
+        object, rather than a URL, is used as given.
+    ensemble_size : int or "auto", default="auto"
+        1: the best configuration alone predicts. More: rounds of greedy ensemble
+        selection (Caruana et al., 2004) over the out-of-fold predictions of the better
+        half of the trials (at most 30, fewer when their predictions would take over
+        1 GB); the model that predicts averages the configurations whose average
+        scored best, weighted by how often each was picked. Members are refitted while
+        the time budget allows. ``"auto"``: 20 (averaging raised test R² clearly on the
+        estimator benchmark; see ``docs/estimators.md``).
+    recheck : bool, default=True
+        A configuration whose CV score beats the best so far is cross-validated again on
+        a second, reshuffled K-fold split, and the mean of the two is its score: the
+        search keeps a new best only if it holds up. With a few hundred rows the best of
+        many single-split scores is partly the luckiest split. Only for a shuffled
+        K-fold ``cv`` (an int, or ``KFold`` with ``shuffle=True``); ``False`` scores
+        every configuration once.
+    search_rows : int, "auto" or None, default="auto"
+        Rows the trials cross-validate on: a table with more is searched on a random
+        sample, and the best is refitted on all the rows, or with ``time_budget`` on as
+        many as the time left allows (never fewer than the sample; a warning says so).
+        ``"auto"``: with ``time_budget``, 500 rows per second of it, at least 10,000;
+        without, all rows. None: all rows.
+
+    Attributes
+    ----------
+    best_estimator_ : Pipeline or FittedEnsemble
+        What predicts: the best configuration refitted on the data (``refit_rows_``), or the
+        weighted average of it and the other members of ``ensemble_``.
+    ensemble_ : pandas.DataFrame
+        Its members: trial, family, CV score, weight (one row without an ensemble).
+    best_params_ : dict
+        Its parameters as the study sampled them (family in ``"space"``).
+    best_family_ : str
+    best_score_ : float
+        Its mean CV score.
+    study_ : optuna.Study
+    meta_features_ : pandas.Series or None
+    warm_start_ : pandas.DataFrame
+        The trials the meta-learner proposed before any feedback, with its reasons.
+    history_ : pandas.DataFrame
+    search_rows_, refit_rows_ : int
+        Rows the trials cross-validated on, and rows the final fit saw.
+    n_features_in_ : int
+    feature_names_in_ : ndarray
+        Only when X was a DataFrame whose column names are all strings, as scikit-learn
+        sets it; a DataFrame of other names (``[0, 1, 2]``, ``[0, "color"]``) is read by
+        position.
     """
 
     _task = "regression"

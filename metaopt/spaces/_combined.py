@@ -26,6 +26,28 @@ class CombinedSpace(SearchSpace):
     ``space`` names that member (and their own conditions hold), so every
     :class:`SearchSpace` method (sampling, validation, encoding, defaults) works across
     model families unchanged; :meth:`build` builds the chosen member's pipeline.
+    Made by :func:`combine` (and :func:`~metaopt.spaces.get_space` for ``"all"`` or
+    names joined by ``+``), which fills every field.
+
+    Parameters
+    ----------
+    name : str
+        Registry name, e.g. ``"svm+knn"`` (:func:`combine`'s default: the members' names
+        joined by ``+``).
+    params : tuple of Param
+        ``"space"`` (a categorical over the members' names, default the first), then
+        each member's parameters as ``"<member>__<param>"``, conditional on ``space``.
+    build_model : callable
+        Not called: :meth:`build` builds the chosen member's pipeline.
+    preprocessing : {"scaled", "ordinal", "native"}, default="scaled"
+        Not used by :meth:`build`, which puts the chosen member's own before its model
+        (:func:`combine` sets ``"native"``).
+    tasks : tuple of str, default=("classification", "regression")
+        Tasks the space supports (:func:`combine`: those all members support).
+    description : str, default=""
+        One line for docs and ``repr`` (:func:`combine`: ``"one of: "`` and the names).
+    members : tuple of SearchSpace, default=()
+        The single spaces ``"space"`` picks from, by name.
     """
 
     members: tuple[SearchSpace, ...] = ()
