@@ -85,7 +85,7 @@ from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.kb._store import in_memory
 from metaopt.samplers import MetaSampler, mark_interrupted
-from metaopt.samplers._meta_sampler import _INTERRUPTED, _SOURCE, check_sampler
+from metaopt.samplers._meta_sampler import _INTERRUPTED, _SOURCE, check_sampler, serve_task
 from metaopt.spaces import SearchSpace, get_space, list_spaces
 from metaopt.spaces._combined import FAMILY
 
@@ -810,7 +810,7 @@ class _MetaOptSearch(BaseEstimator):
             time_budget=None if deadline is None else max(deadline - time.perf_counter(),
                                                           1e-3))
         if self.sampler is not None and isinstance(sampler, MetaSampler):
-            sampler._serve_task(task)  # else it took its meta-model's task
+            serve_task(sampler, task)  # else it took its meta-model's task
         # a stored search resumes only under the same data, weights, scoring, splits and
         # settings of a trial (its families are in the name; n_trials is how far to go)
         key = joblib.hash((X, y, fit_params, self._scoring_key(), cv, self._trial_settings()))[:12]

@@ -220,6 +220,22 @@ def check_sampler(sampler: Any, name: str) -> None:
                         f"optuna.samplers.RandomSampler(seed=0); got {what}")
 
 
+def serve_task(sampler: MetaSampler, task: str) -> None:
+    """Make a user's ``sampler`` serve a search of ``task`` (for the estimators, which
+    know the task; a sampler told no task takes its meta-model's first). A ValueError
+    when the sampler was given another task, or a meta-model trained on no dataset of
+    it."""
+    given = sampler._init["task"]
+    if given not in (None, task):
+        raise ValueError(f"sampler is a MetaSampler of task={given!r}, this search is "
+                         f"{task}: pass task={task!r} (or None)")
+    if sampler._init["meta_model"] is not None:
+        sampler._init["meta_model"].check_task(task, "the sampler's meta_model")
+    sampler._init["task"] = task
+    if sampler._model is None:  # else its study's state is reset on the next study
+        sampler._task = task
+
+
 class MetaSampler(BaseSampler):
     """Optuna sampler that starts from meta-learned configurations and adapts.
 
@@ -382,20 +398,6 @@ class MetaSampler(BaseSampler):
         self._setup_lock = threading.Lock()
         self._bound: Study | None = None  # the study the per-study state belongs to
         self._reset_study_state()
-
-    def _serve_task(self, task: str) -> None:
-        """Serve searches of ``task`` (an estimator's, which knows it; without a task the
-        sampler takes its meta-model's first). A ValueError when the sampler was given
-        another task or a meta-model trained on no dataset of it."""
-        given = self._init["task"]
-        if given not in (None, task):
-            raise ValueError(f"sampler is a MetaSampler of task={given!r}, this search is "
-                             f"{task}: pass task={task!r} (or None)")
-        if self._init["meta_model"] is not None:
-            self._init["meta_model"].check_task(task, "the sampler's meta_model")
-        self._init["task"] = task
-        if self._model is None:  # else its study's state is reset on the next study
-            self._task = task
 
     def _reset_study_state(self) -> None:
         """What the sampler learns about one study, as before its first trial."""

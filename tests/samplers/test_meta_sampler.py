@@ -386,6 +386,34 @@ def test_a_meta_model_of_the_other_task_type_is_refused(pmlb_root):
     MetaSampler(space="linear", dataset=(X, y), task="regression", meta_model=ridge)
 
 
+def test_serve_task_sets_the_task_of_a_sampler_given_none():
+    """``serve_task`` (used by the estimators, which know the task) makes a sampler of no
+    task serve that task's meta-model, and refuses a sampler of another task or with a
+    meta-model trained on none of its datasets."""
+    from metaopt.ranker import load_meta_model
+    from metaopt.samplers._meta_sampler import serve_task
+    from metaopt.spaces import get_space
+
+    space = get_space("linear")
+
+    def task_served(sampler) -> set[str]:
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        study.optimize(lambda t: (space.sample(t, "regression"), 0.5)[1], n_trials=1)
+        return set(sampler._model.portfolio.task_types_)
+
+    assert task_served(MetaSampler(space="linear", seed=0)) == {"classification"}
+    sampler = MetaSampler(space="linear", seed=0)
+    serve_task(sampler, "regression")
+    assert task_served(sampler) == {"regression"}
+    serve_task(sampler, "regression")  # the same task again: nothing to refuse
+    with pytest.raises(ValueError, match="MetaSampler of task='regression', this search "
+                                         "is classification"):
+        serve_task(sampler, "classification")
+    with pytest.raises(ValueError, match="the sampler's meta_model was trained on regression"):
+        serve_task(MetaSampler(space="linear", meta_model=load_meta_model(
+            "linear", "regression")), "classification")
+
+
 def test_meta_model_of_another_space_is_refused_and_a_combination_restricted():
     """``space`` was ignored when a ``meta_model`` was given: a model of another space (or
     an unknown space name) was taken silently, and an ``all`` model served "knn+linear"
