@@ -322,7 +322,13 @@ class LocalSource:
         self.target = target
 
     def manifest(self) -> pd.DataFrame:
-        """One row per dataset: ``name``, ``task`` (None when unknown) and manifest extras."""
+        """One row per dataset: ``name``, ``task`` (None when unknown) and manifest extras.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Sorted by ``name``.
+        """
         path = self.root / "manifest.csv"
         if path.is_file():
             table = pd.read_csv(path, dtype={"name": str})  # "1027" is a name, not a number
@@ -353,7 +359,12 @@ class LocalSource:
         return known if isinstance(known, str) else None
 
     def names(self) -> list[str]:
-        """The ``name`` column of :meth:`manifest`."""
+        """The ``name`` column of :meth:`manifest`.
+
+        Returns
+        -------
+        list of str
+        """
         return self.manifest()["name"].tolist()
 
     def _find_file(self, name: str) -> Path:

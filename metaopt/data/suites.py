@@ -49,7 +49,12 @@ class DatasetRef:
     size: int | None = None
 
     def load(self) -> Dataset:
-        """Load the dataset; raises :class:`~metaopt.data.DatasetLoadError` on failure."""
+        """Load the dataset; raises :class:`~metaopt.data.DatasetLoadError` on failure.
+
+        Returns
+        -------
+        Dataset
+        """
         return self._loader()
 
 
@@ -119,14 +124,25 @@ class Suite:
 
 
 def openml_suites() -> dict[str, dict]:
-    """The OpenML suites metaopt knows by name: ``{name: {openml_suite_id, task_type, task_ids}}``."""
+    """The OpenML suites metaopt knows by name.
+
+    Returns
+    -------
+    dict of str to dict
+        ``{name: {"openml_suite_id": ..., "task_type": ..., "task_ids": [...]}}``.
+    """
     text = resources.files("metaopt.data").joinpath("suites.json").read_text()
     return {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
 
 
 def list_suites() -> list[str]:
     """The names :func:`get_suite` accepts, sorted: the OpenML suites and the local ones
-    (``pmlb-classification``, ``pmlb-regression``, which need ``root=``)."""
+    (``pmlb-classification``, ``pmlb-regression``, which need ``root=``).
+
+    Returns
+    -------
+    list of str
+    """
     return sorted([*openml_suites(), *_LOCAL_SUITES])
 
 

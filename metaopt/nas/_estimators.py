@@ -491,7 +491,12 @@ class _BaseMetaMLP(BaseEstimator):
                "best_score_") + "; refits_ lists them")
 
     def summary(self) -> str:
-        """One screen of text: the data, the search's trials and the refitted best."""
+        """One screen of text: the data, the search's trials and the refitted best.
+
+        Returns
+        -------
+        str
+        """
         check_is_fitted(self)
         trials = self.study_.get_trials(deepcopy=False)
         states = pd.Series([t.state.name.lower() for t in trials]).value_counts()

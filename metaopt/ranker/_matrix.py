@@ -39,7 +39,10 @@ def check_matrix(matrix: Any, who: str) -> None:
 class PerformanceMatrix:
     """Scores of shared configurations on many tasks of one search space.
 
-    Attributes
+    Usually built by :meth:`from_frame`; each parameter is kept as the attribute of the
+    same name.
+
+    Parameters
     ----------
     space : str
         Search-space name.
@@ -50,7 +53,7 @@ class PerformanceMatrix:
     scores : ndarray of shape (n_tasks, n_configs)
         Higher is better. NaN where the configuration was not evaluated on the task;
         ``-inf`` where it was evaluated and failed or timed out.
-    search_space : SearchSpace, optional
+    search_space : SearchSpace or None, default=None
         The space object, for spaces that cannot be found by name (YAHPO's, built from
         the surrogate's files; a space of your own, from the description or the
         distributions the frame carries); ``None`` resolves ``space`` by name.
@@ -208,6 +211,10 @@ class PerformanceMatrix:
         """Per-task normalized regret in [0, 1]: 0 the task's best, 1 its worst or failed.
 
         NaN stays NaN (not evaluated).
+
+        Returns
+        -------
+        ndarray of shape (n_tasks, n_configs)
         """
         return normalized_regret(self.scores)
 

@@ -76,7 +76,13 @@ class MetaFeatureScaler:
         return scaled
 
     def to_dict(self) -> dict:
-        """JSON data for :meth:`from_dict`."""
+        """JSON data for :meth:`from_dict`.
+
+        Returns
+        -------
+        dict
+            Keys ``features`` (the meta-feature names), ``mean``, ``scale`` and ``flat``.
+        """
         return {"features": list(metafeatures.FEATURE_NAMES),
                 "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
                 "flat": self.flat_.tolist()}

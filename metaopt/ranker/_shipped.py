@@ -30,7 +30,13 @@ def _shipped_models() -> list[str]:
 
 
 def shipped_spaces() -> list[str]:
-    """Spaces that have a shipped meta-model (for some task type)."""
+    """Spaces that have a shipped meta-model (for some task type).
+
+    Returns
+    -------
+    list of str
+        Sorted.
+    """
     return sorted({name.split("@")[0] for name in _shipped_models()})
 
 

@@ -71,6 +71,10 @@ class Param:
         Parameters
         ----------
         task : {"classification", "regression"}
+
+        Returns
+        -------
+        Any
         """
         return self.task_defaults.get(task, self.default)
 
@@ -543,6 +547,12 @@ class SearchSpace:
 
         Each distribution is ``json.loads(optuna.distributions.distribution_to_json(d))``;
         rebuild it with ``json_to_distribution(json.dumps(entry))``.
+
+        Returns
+        -------
+        dict
+            Keys ``name``, ``version``, ``tasks``, ``distributions`` and ``defaults``
+            (``{task: {param: ...}}``), ``conditions`` (``{param: [parent, values]}``).
         """
         return {
             "name": self.name,
