@@ -30,7 +30,7 @@ from metaopt.meta._losses import seeded
 from metaopt.meta.networks import mlp
 from metaopt.ranker._matrix import PerformanceMatrix, check_matrix
 from metaopt.ranker._scaling import MetaFeatureScaler
-from metaopt.ranker._spaces import resolve_space
+from metaopt.ranker._spaces import in_trained_order, resolve_space
 from metaopt.spaces import SearchSpace
 from metaopt.spaces._base import is_missing
 
@@ -557,6 +557,7 @@ class ConfigRanker:
         body = {
             "format": RANKER_FORMAT, "metaopt_version": __version__, "params": params,
             "space": self.space_.to_json_dict(), "space_name": self.space_name_,
+            "param_order": [p.name for p in self.space_.params],  # the encoding's order
             "scaler": self.scaler_.to_dict(), "task_keys": self.task_keys_,
             "n_features": self.n_features_, MF_VERSION_KEY: self.metafeatures_version_,
         }
@@ -598,7 +599,8 @@ class ConfigRanker:
             params["hidden"] = tuple(params["hidden"])
             self = cls(**params)
             self._check_settings()
-            self.space_ = resolve_space(body["space_name"], body["space"])
+            self.space_ = in_trained_order(resolve_space(body["space_name"], body["space"]),
+                                           body.get("param_order"))
             self.space_name_ = body["space_name"]
             self.scaler_ = MetaFeatureScaler.from_dict(body["scaler"])
             self.task_keys_ = body["task_keys"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from metaopt._model_files import read_body, read_json
 from metaopt.ranker._metamodel import MetaModel
-from metaopt.ranker._spaces import resolve_space
+from metaopt.ranker._spaces import in_trained_order, resolve_space
 from metaopt.spaces import CombinedSpace, SearchSpace, get_space, list_spaces
 from metaopt.spaces._registry import ALL
 
@@ -52,7 +52,7 @@ def shipped_space(space: str) -> SearchSpace:
                              f"meta-model: {shipped_spaces()}, or registered names joined "
                              "by '+'") from None
         body = read_body(_models_root() / names[0] / "ranker.json", "ranker")
-        return resolve_space(space, body["space"])
+        return in_trained_order(resolve_space(space, body["space"]), body.get("param_order"))
 
 
 def load_meta_model(space: str, task: str | None = None) -> MetaModel:

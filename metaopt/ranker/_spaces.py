@@ -56,6 +56,25 @@ def as_restored(space: SearchSpace) -> SearchSpace:
     return space if params == space.params else dataclasses.replace(space, params=params)
 
 
+def in_trained_order(space: SearchSpace, order: list[str] | None) -> SearchSpace:
+    """``space`` with its parameters in ``order``, the order a model was trained on (its
+    encoding's column order); None (a file from before models recorded it) leaves it.
+
+    Raises ``ValueError`` when ``order`` names other parameters, or is another order of a
+    combination of spaces (which cannot be reordered).
+    """
+    if order is None or [p.name for p in space.params] == order:
+        return space
+    by_name = {p.name: p for p in space.params}
+    if sorted(by_name) != sorted(order):
+        raise ValueError(f"the model was trained on parameters {order}, its space "
+                         f"{space.name!r} has {list(by_name)}")
+    if isinstance(space, CombinedSpace):
+        raise ValueError(f"the model was trained on space {space.name!r} with its parameters "
+                         "in another order; retrain the model")
+    return dataclasses.replace(space, params=tuple(by_name[n] for n in order))
+
+
 def resolve_space(name: str, saved: dict[str, Any] | None = None) -> SearchSpace:
     """The space called ``name``; a saved description must match it, or stands in for it.
 

@@ -267,3 +267,22 @@ def test_a_saved_meta_model_encodes_configurations_as_trained(tree_kb, tmp_path)
     for params in matrix.configs["params"]:
         np.testing.assert_array_equal(loaded.ranker.space_.encode(params),
                                       model.ranker.space_.encode(params))
+
+
+def test_a_saved_ranker_restores_the_parameter_order_it_was_trained_on(tree_kb, tmp_path):
+    """A ranker fitted on an external space given explicitly (as the YAHPO models are:
+    plain parameters first, then the conditional ones) was loaded with the order its
+    saved JSON restores, names sorted: the shipped yahpo_rbv2_xgboost model ranked
+    permuted inputs."""
+    matrix = PerformanceMatrix.from_frame(tree_kb.to_frame(), TREE)
+    backwards = dataclasses.replace(TREE, params=TREE.params[::-1])
+    ranker = ConfigRanker(iterations=5, n_ensemble=1, random_state=0,
+                          progress=False).fit(matrix, space=backwards)
+    ranker.save(tmp_path / "ranker")
+    loaded = ConfigRanker.load(tmp_path / "ranker")
+    assert [p.name for p in loaded.space_.params] == [p.name for p in backwards.params]
+    configs = list(matrix.configs["params"])
+    observed = [(configs[0], 0.8), (configs[1], 0.6)]
+    for a, b in zip(loaded.predict(None, observed, configs[2:]),
+                    ranker.predict(None, observed, configs[2:]), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -7,6 +7,8 @@ import pytest
 
 from metaopt.kb import TABREPO_SPACE, YahpoBenchmark
 from metaopt.kb._design import design
+from metaopt.ranker import load_meta_model
+from metaopt.ranker._shipped import shipped_space
 from metaopt.ranker._spaces import space_from_json
 
 
@@ -23,3 +25,14 @@ def test_yahpo_space_round_trips_through_json(shared_data, scenario):
 def test_tabrepo_space_round_trips_through_json():
     restored = space_from_json(TABREPO_SPACE.to_json_dict())
     assert restored.encoded_names == TABREPO_SPACE.encoded_names
+
+
+@pytest.mark.parametrize("scenario", ["lcbench", "rbv2_xgboost"])
+def test_shipped_yahpo_models_encode_as_their_scenario(shared_data, scenario):
+    """The rbv2_xgboost ranker was trained with YAHPO's order (unconditional parameters
+    first); its file, written with sorted keys, restored them sorted by name, so the
+    shipped model read permuted inputs."""
+    space = YahpoBenchmark(scenario, shared_data / "yahpo", split="train").space
+    model = load_meta_model(f"yahpo_{scenario}")
+    assert model.space.encoded_names == space.encoded_names
+    assert shipped_space(f"yahpo_{scenario}").encoded_names == space.encoded_names
