@@ -52,7 +52,10 @@ def _load(args):
 
     from metaopt.data import load_table
 
-    ds = load_table(args.data, args.target, args.task, na_values=args.na_values)
+    try:
+        ds = load_table(args.data, args.target, args.task, na_values=args.na_values)
+    except ValueError as exc:
+        raise ValueError(_as_table(str(exc), args)) from exc
     if not args.drop:
         return ds
     columns = list(ds.X.columns)
@@ -66,6 +69,24 @@ def _load(args):
     if set(args.drop) >= set(columns):
         raise ValueError(f"--drop leaves no feature column of {args.data}")
     return replace(ds, X=ds.X.drop(columns=list(dict.fromkeys(args.drop))))
+
+
+def _as_table(message: str, args) -> str:
+    """A message of the library's checks of ``X`` and ``y`` as one about the table
+    ``--data`` and its ``--target`` column."""
+    for pattern, replacement in (
+            (r"^X is empty: it has 0 rows$", f"{args.data} has no data rows"),
+            (r"^X has \d+ rows but 0 columns: give at least one feature column besides "
+             r"the target$", f"{args.data} has no column besides the target column "
+             f"{args.target!r}: it needs at least one feature column"),
+            (r" \(NaN, None or pd\.NA\)", " (empty cells or NA)"),
+            (r" \(MetaOptRegressor for an estimator\), or, if they are class labels, give "
+             r"them as strings \(y\.astype\(str\)\)", ""),
+            (r"\btask='(classification|regression)'", None),
+            (r"\by\b", f"the target column {args.target!r}")):
+        message = re.sub(pattern, lambda m, text=replacement:
+                         f"--task {m[1]}" if text is None else text, message)
+    return message
 
 
 def _register_suggest(subparsers) -> None:

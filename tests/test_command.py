@@ -325,3 +325,33 @@ def test_library_errors_name_the_command_path_typed(pmlb_root, tmp_path, capsys)
              "metaopt suggest: error: -n must be")):
         assert main(args) == 2, args
         assert capsys.readouterr().err.startswith(prefix), args
+
+
+def test_table_errors_name_the_file_and_target_column(pmlb_root, tmp_path, capsys):
+    """The checks of a --data table spoke of the Python arguments X and y ("X is empty:
+    it has 0 rows", "y contains only missing values (NaN, None or pd.NA)", "pass
+    task='regression' (MetaOptRegressor for an estimator) ... (y.astype(str))")."""
+    with gzip.open(pmlb_root / "wine_recognition" / "wine_recognition.tsv.gz", "rt") as src:
+        lines = src.read().replace("\t", ",").splitlines()
+    header = lines[0]
+    tables = {"header.csv": [header],
+              "target_only.csv": ["target"] + [line.split(",")[0] for line in lines[1:]],
+              "no_target.csv": [header] + [",".join([""] + line.split(",")[1:])
+                                           for line in lines[1:]],
+              "wine.csv": lines}
+    for name, rows in tables.items():
+        (tmp_path / name).write_text("\n".join(rows) + "\n")
+    for name, options, message in (
+            ("header.csv", [], "header.csv has no data rows\n"),
+            ("target_only.csv", [], "target_only.csv has no column besides the target column "
+             "'target': it needs at least one feature column\n"),
+            ("no_target.csv", [], "error: the target column 'target' contains only missing "
+             "values (empty cells or NA)\n"),
+            ("wine.csv", ["--target", "1", "--task", "classification"],
+             "error: the target column '1' looks like a regression target (126 distinct "
+             "non-integer values in 178 rows) but --task classification; pass --task "
+             "regression\n")):
+        data = str(tmp_path / name)
+        assert main(["metafeatures", "--data", data, "--target", "target", *options]) == 2
+        err = capsys.readouterr().err
+        assert err.endswith(message), err
