@@ -226,8 +226,25 @@ def _in_flags(message: str, parser: argparse.ArgumentParser) -> str:
                   message) if inner else message
 
 
-def _show_warning(prog: str, message, category, *_args, **_kwargs) -> None:
-    print(f"{prog}: {category.__name__}: {message}", file=sys.stderr)
+# Python in the library's messages, in a command's words: a list of names, an option
+# that cannot be None, numpy's seed range
+_PYTHON_WORDING = (
+    (re.compile(r"\[('[^'\n]*'(?:, '[^'\n]*')*)\]"), r"\1"),
+    (re.compile(r"(?<=must be )None or |,? or None(?=, got )"), ""),
+    (re.compile(r"\ban int\b"), "an integer"),
+    (re.compile(r"2\*\*32 - 1"), str(2**32 - 1)),
+)
+
+
+def _plain(message: str) -> str:
+    """``message`` without the Python wording of :data:`_PYTHON_WORDING`."""
+    for pattern, replacement in _PYTHON_WORDING:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+def _show_warning(prog: str, message, *_args, **_kwargs) -> None:
+    print(f"{prog}: warning: {_plain(str(message))}", file=sys.stderr)
 
 
 def _stdout_closed() -> int:
@@ -253,7 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _stdout_closed()
     except (ValueError, OSError, RuntimeError) as exc:
         # user errors (bad file, bad option, missing data) get one clear line, not a traceback
-        print(f"{command.prog}: error: {_in_flags(str(exc), command)}", file=sys.stderr)
+        print(f"{command.prog}: error: {_plain(_in_flags(str(exc), command))}",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{command.prog}: interrupted", file=sys.stderr)

@@ -92,14 +92,14 @@ def test_suggest_with_a_saved_model(small_meta_model, tmp_path, capsys, shared_d
                  "--meta-model", str(model_dir)]) == 0
     captured = capsys.readouterr()
     assert captured.out.count("expected regret") == size
-    assert f"UserWarning: n={size + 5}: the tabrepo_lightgbm portfolio holds {size}" in captured.err
+    assert f"warning: n={size + 5}: the tabrepo_lightgbm portfolio holds {size}" in captured.err
     assert "inferred" not in captured.out
     # without --space: the model's (it was required, also with --meta-model)
     assert main(["suggest", "--data", str(data), "--target", "target", "-n", "2",
                  "--meta-model", str(model_dir)]) == 0
     assert capsys.readouterr().out.count("expected regret") == 2
     assert main(["suggest", "--data", str(data), "--target", "target"]) == 2
-    assert "give --space, one of [" in capsys.readouterr().err
+    assert "give --space, one of 'all', " in capsys.readouterr().err
 
 
 def test_python_m_metaopt_runs_the_command():
@@ -211,7 +211,7 @@ def test_drop_a_row_id_column(pmlb_root, tmp_path, capsys):
     assert main(["suggest", *base, "--space", "knn", "-n", "1"]) == 0
     captured = capsys.readouterr()
     assert "180 x 32" in captured.out
-    assert ("metaopt suggest: UserWarning: backache: column 'id' (180 distinct whole numbers "
+    assert ("metaopt suggest: warning: backache: column 'id' (180 distinct whole numbers "
             "from 1 to 180, named like an id) looks like a row identifier") in captured.err
     assert "--drop id on the command line" in captured.err
     assert main(["suggest", *base, "--space", "knn", "-n", "1", "--drop", "id"]) == 0
@@ -259,7 +259,7 @@ def test_na_values_makes_a_missing_value_marker_missing(pmlb_root, tmp_path, cap
     base = ["metafeatures", "--data", str(data), "--target", "target"]
     assert main(base) == 0
     captured = capsys.readouterr()
-    assert ("metaopt metafeatures: UserWarning: X column 'age' ('?' in 112 of 1000 rows) "
+    assert ("metaopt metafeatures: warning: X column 'age' ('?' in 112 of 1000 rows) "
             "holds numbers but for a few text values") in captured.err
     assert "--na-values '?' on the command line" in captured.err
     assert main([*base, "--na-values", "?"]) == 0
@@ -290,7 +290,7 @@ def test_errors_name_the_flag_not_the_python_parameter(pmlb_root, tmp_path, caps
             # parameters that an option of another name sets
             (["demo", "--trials", "0"], "error: --trials must be an integer >= 1, got 0"),
             (["metafeatures", "--data", data, "--target", "target", "--seed", "-1"],
-             "error: --seed must be None or an int in [0, 2**32 - 1]"),
+             "error: --seed must be an integer in [0, 4294967295]"),
             # prose that starts with an option's name is left alone
             (["metafeatures", "--data", missing, "--target", "y"], "error: data file "),
             (["benchmark", "tabrepo", "--train", str(tmp_path)],
@@ -355,3 +355,23 @@ def test_table_errors_name_the_file_and_target_column(pmlb_root, tmp_path, capsy
         assert main(["metafeatures", "--data", data, "--target", "target", *options]) == 2
         err = capsys.readouterr().err
         assert err.endswith(message), err
+
+
+def test_messages_have_no_python_lists_none_or_warning_classes(pmlb_root, tmp_path, capsys):
+    """Errors and warnings showed Python: "known suites: ['amlb-classification', ...]",
+    "--time-limit must be ... > 0 or None" (an option is never None), "metaopt suites:
+    UserWarning: ..."."""
+    assert main(["build-kb", "--suite", "pmlb", "--store", str(tmp_path / "kb.sqlite")]) == 2
+    assert capsys.readouterr().err.endswith(
+        "error: unknown suite 'pmlb'; known suites: 'amlb-classification', 'openml-cc18', "
+        "'openml-ctr23', 'pmlb-classification', 'pmlb-regression'\n")
+    assert main(["build-kb", "--suite", "pmlb-classification", "--root", str(pmlb_root),
+                 "--time-limit", "-1", "--store", str(tmp_path / "kb.sqlite")]) == 2
+    assert capsys.readouterr().err.endswith(
+        "error: --time-limit must be a finite number of seconds > 0, got -1.0\n")
+    (tmp_path / "a.csv").write_text("x,target\n1,0\n")  # a table of no known task
+    assert main(["suites", "--root", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert (f"metaopt suites: warning: 1 dataset(s) in {tmp_path} have no known task and are "
+            "left out of suite 'pmlb-classification', e.g. 'a': give") in err
+    assert "UserWarning" not in err and "[" not in err

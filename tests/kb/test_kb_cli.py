@@ -185,7 +185,7 @@ def test_build_refuses_bad_settings_before_it_makes_the_store(pmlb_root, tmp_pat
             "1", "--spaces", "linear", "--n-configs", "2", "--cv-folds", "2", "--no-progress",
             "--store", str(store)]
     for options, message in (
-            (["--seed", "-1"], "--seed must be None or an int in [0, 2**32 - 1]"),
+            (["--seed", "-1"], "--seed must be an integer in [0, 4294967295]"),
             (["--spaces", ""], "--spaces names no search space"),
             (["--n-design", "3"], "--n-design must be in [0, --n-configs=2], got 3"),
             (["--export", str(tmp_path / "file" / "kb.parquet")], "is a file, not a folder"),
