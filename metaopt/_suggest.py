@@ -141,8 +141,8 @@ def run_demo(*, space: str | None = None, n_trials: int = 8, cv: int = 3, seed: 
     space = space or ("hist_gradient_boosting" if "hist_gradient_boosting" in available
                       else available[0])
     if space not in list_spaces():
-        raise ValueError(f"the demo tunes one model family of {list_spaces()}, got "
-                         f"space={space!r}")
+        raise ValueError(f"space must be one model family ({', '.join(list_spaces())}) "
+                         f"for the demo, got {space!r}")
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     ds = from_arrays(X, y, name="breast_cancer (scikit-learn)")
     model = load_meta_model(space, ds.task)

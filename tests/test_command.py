@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +60,8 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     assert "--root must be an existing directory" in captured.err and not captured.out
     assert main(["demo", "--space", "tabrepo_lightgbm"]) == 2
     captured = capsys.readouterr()
-    assert "the demo tunes one model family" in captured.err and not captured.out
+    assert ("--space must be one model family (hist_gradient_boosting, random_forest, "
+            in captured.err and not captured.out)
 
 
 def test_a_closed_output_pipe_is_no_error():
@@ -375,3 +378,50 @@ def test_messages_have_no_python_lists_none_or_warning_classes(pmlb_root, tmp_pa
     assert (f"metaopt suites: warning: 1 dataset(s) in {tmp_path} have no known task and are "
             "left out of suite 'pmlb-classification', e.g. 'a': give") in err
     assert "UserWarning" not in err and "[" not in err
+
+
+def test_damaged_inputs_are_named_without_python_reprs(pmlb_root, tmp_path, capsys):
+    """A file of no table suffix, an unknown demo space or an alias, and a meta-model's
+    damaged files said "one of ('.tsv.gz', ...)", "of ['hist_gradient_boosting', ...], got
+    space='foo'", "(aliases: {'logistic_regression': 'linear'})", "KeyError('n_neighbors')",
+    "MetaModel.__init__() got an unexpected keyword argument", "(format None, version
+    None)", and "n_warmup must be ..." without the file."""
+    import metaopt
+
+    data = str(pmlb_root / "wine_recognition" / "wine_recognition.tsv.gz")
+    model = tmp_path / "model"
+    shutil.copytree(Path(metaopt.__file__).parent / "_models" / "knn@classification", model)
+    portfolio = json.loads((model / "portfolio.json").read_text())
+    damages = (("portfolio.json", {k: v for k, v in portfolio.items() if k != "n_neighbors"},
+                "portfolio.json is not a readable metaopt portfolio: no field 'n_neighbors'"),
+               ("policy.json", {"n_warmup": 3, "warmup": 1},
+                "policy.json is not a policy this metaopt version knows: unknown setting "
+                "'warmup'"),
+               ("policy.json", {"n_warmup": -1},
+                "policy.json: n_warmup must be an integer >= 0, got -1"),
+               ("cost.json", {"families": {}},
+                "cost.json is not a metaopt cost model of version 1 (it names no format or "
+                "version)"))
+    for name, content, message in damages:
+        saved = (model / name).read_text()
+        (model / name).write_text(json.dumps(content))
+        assert main(["suggest", "--data", data, "--target", "target", "--meta-model",
+                     str(model)]) == 2
+        assert capsys.readouterr().err.endswith(f"{model / message}\n"), name
+        (model / name).write_text(saved)
+    script = tmp_path / "wine.txt"
+    script.write_text("x")
+    for args, message in (
+            (["metafeatures", "--data", str(script), "--target", "target"],
+             f"error: data file {str(script)!r} must end in .tsv.gz, .tsv, .csv.gz, .csv or "
+             ".parquet\n"),
+            (["demo", "--space", "hgb"], "error: --space must be one model family ("
+             "hist_gradient_boosting, random_forest, extra_trees, linear, svm, knn, mlp) for "
+             "the demo, got 'hgb'\n"),
+            (["build-kb", "--suite", "pmlb-classification", "--root", str(pmlb_root), "--store",
+              str(tmp_path / "kb.sqlite"), "--spaces", "hgb"],
+             "error: unknown search space 'hgb'; accepted: 'hist_gradient_boosting', "
+             "'random_forest', 'extra_trees', 'linear', 'svm', 'knn', 'mlp', 'all' or names "
+             "joined by '+' (also 'logistic_regression' for 'linear')\n")):
+        assert main(args) == 2, args
+        assert capsys.readouterr().err.endswith(message), args

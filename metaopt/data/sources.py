@@ -520,7 +520,8 @@ def load_table(path: str | Path, target: str, task: str | None = None,
             "is a directory: give one table file in it" if path.is_dir() else "does not exist"))
     name = _dataset_name(path)
     if name is None:
-        raise ValueError(f"data file must end with one of {_TABLE_SUFFIXES}, got {path.name!r}")
+        raise ValueError(f"data file {str(path)!r} must end in {', '.join(_TABLE_SUFFIXES[:-1])}"
+                         f" or {_TABLE_SUFFIXES[-1]}")
     # this very file: not another format of the same name, a folder, or a manifest entry
     return LocalSource(path.parent, target=target)._read(path, name, task, na_values)
 

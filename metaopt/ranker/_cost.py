@@ -155,8 +155,10 @@ class CostModel:
         """:meth:`load` without its version warning (:meth:`MetaModel.load` warns of it)."""
         data = read_json(path, "cost model")
         if data.get("format") != _FORMAT or data.get("version") != _VERSION:
-            raise ValueError(f"{path} is not a metaopt cost model of version {_VERSION} "
-                             f"(format {data.get('format')!r}, version {data.get('version')!r})")
+            raise ValueError(f"{path} is not a metaopt cost model of version {_VERSION} ("
+                             + (", ".join(f"{key} {data[key]!r}" for key in ("format", "version")
+                                          if data.get(key) is not None)
+                                or "it names no format or version") + ")")
         families = data.get("families")
         if not isinstance(families, dict):
             raise ValueError(f"{path} is not a readable metaopt cost model (no families)")

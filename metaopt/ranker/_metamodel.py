@@ -835,8 +835,12 @@ class MetaModel:
         policy = read_json(path, "policy")
         try:
             model = cls(portfolio, ranker, cost=cost, **policy)
-        except TypeError as exc:
-            raise ValueError(f"{path} is not a policy this metaopt version knows: {exc}") from exc
+        except TypeError as exc:  # a key that is no MetaModel parameter
+            raise ValueError(f"{path} is not a policy this metaopt version knows: " + str(exc)
+                             .replace("MetaModel.__init__() got an unexpected keyword argument",
+                                      "unknown setting")) from exc
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from exc
         model._check_portfolio(directory / "portfolio.json")
         warn_metafeatures_version(model.metafeatures_version, directory, "meta-model")
         if cost is not None and cost.metafeatures_version != model.metafeatures_version:

@@ -332,7 +332,9 @@ class Portfolio:
             self.task_vectors_ = np.asarray(data["task_vectors"], dtype=float)
             self.scaler_ = MetaFeatureScaler.from_dict(data["scaler"])
         except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise ValueError(f"{path} is not a readable metaopt portfolio: {exc!r}") from exc
+            raise ValueError(f"{path} is not a readable metaopt portfolio: "
+                             + (f"no field {exc}" if isinstance(exc, KeyError) else str(exc))
+                             ) from exc
         self.metafeatures_version_ = read_metafeatures_version(data, path, "portfolio")
         self._check_sizes(path)
         return self, path

@@ -83,6 +83,6 @@ def _registered(name: str, joined: str | None = None) -> SearchSpace:
         raise ValueError(f"{joined!r}: 'all' already holds every space; use 'all' alone or "
                          f"join the names of single spaces with '+'")
     raise ValueError(
-        f"unknown search space {name!r}; accepted: {list(SPACES)}, 'all' or names "
-        f"joined by '+' (aliases: {ALIASES})"
+        f"unknown search space {name!r}; accepted: {', '.join(map(repr, SPACES))}, 'all' or "
+        f"names joined by '+' (also {', '.join(f'{a!r} for {b!r}' for a, b in ALIASES.items())})"
     )
