@@ -66,6 +66,9 @@ def _shard(text: str | None) -> tuple[int, int] | None:
         index, count = (int(x) for x in text.split("/"))
     except ValueError:
         raise ValueError(f"--shard must be INDEX/COUNT like 0/4, got {text!r}") from None
+    if not 0 <= index < count:
+        raise ValueError(f"--shard {text}: INDEX/COUNT needs 0 <= INDEX < COUNT, like 0/4 "
+                         "to 3/4")
     return index, count
 
 
@@ -146,7 +149,7 @@ def _cmd_info(args) -> int:
     with open_knowledge_base(args.store) as kb:
         frame = kb.to_frame(metafeatures=False)
         datasets = kb.datasets()
-        print(f"{kb!r}: {len(frame)} evaluations, {len(datasets)} datasets "
+        print(f"{args.store}: {len(frame)} evaluations, {len(datasets)} datasets "
               f"({int((datasets['status'] != 'ok').sum())} failed to load)")
         if len(frame):
             print(frame.groupby(["space", "status"]).size().unstack(fill_value=0).to_string())

@@ -131,8 +131,9 @@ def test_reading_commands_open_the_default_and_parquet_exports(tmp_path, capsys)
         assert main(["kb", "info", source]) == 0
         out = capsys.readouterr().out
         assert f": {n} evaluations, " in out
-        # it named the in-memory copy: "KnowledgeBase('sqlite://'): ..."
-        assert out.startswith("KnowledgeBase.from_parquet(") and "evaluations.parquet" in out
+        # it named the in-memory copy: "KnowledgeBase('sqlite://'): ...", then the Python
+        # repr "KnowledgeBase.from_parquet('...'): ..."; now the store as typed
+        assert out.startswith(f"{source}: {n} evaluations, ")
     out = tmp_path / "copy.parquet"
     assert main(["kb", "export", "default", str(out)]) == 0
     assert len(KnowledgeBase.from_parquet(out)) == n
@@ -186,6 +187,8 @@ def test_build_refuses_bad_settings_before_it_makes_the_store(pmlb_root, tmp_pat
             "--store", str(store)]
     for options, message in (
             (["--seed", "-1"], "--seed must be an integer in [0, 4294967295]"),
+            # it said "must be (index, count) with 0 <= index < count, got (2, 2)"
+            (["--shard", "2/2"], "--shard 2/2: INDEX/COUNT needs 0 <= INDEX < COUNT, like 0/4 to 3/4"),
             (["--spaces", ""], "--spaces names no search space"),
             (["--n-design", "3"], "--n-design must be in [0, --n-configs=2], got 3"),
             (["--export", str(tmp_path / "file" / "kb.parquet")], "is a file, not a folder"),
