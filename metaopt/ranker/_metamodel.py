@@ -818,8 +818,9 @@ class MetaModel:
         if not (directory / "portfolio.json").is_file():
             raise ValueError(_no_model(directory))
         portfolio, _ = Portfolio._read(directory / "portfolio.json")
-        ranker = (ConfigRanker._read(directory / "ranker")[0]
-                  if (directory / "ranker.json").is_file() else None)
+        # either file of the pair means a ranker: one without the other is damage
+        has_ranker = any((directory / f"ranker.{ext}").is_file() for ext in ("json", "safetensors"))
+        ranker = ConfigRanker._read(directory / "ranker")[0] if has_ranker else None
         cost = (CostModel._read(directory / "cost.json")
                 if (directory / "cost.json").is_file() else None)
         if ranker is not None and ranker.space_name_ != portfolio.space_:

@@ -79,6 +79,17 @@ def test_save_load_round_trip_and_tampering(small_meta_model, tabrepo_matrix, sp
         ConfigRanker.load(directory / "ranker")
 
 
+@pytest.mark.parametrize("lost", ["ranker.json", "ranker.safetensors"])
+def test_a_model_directory_missing_half_of_its_ranker_is_refused(small_meta_model, tmp_path,
+                                                                 lost):
+    """A directory with ranker.safetensors but no ranker.json loaded quietly as a model
+    without a ranker (its warm start only)."""
+    directory = small_meta_model.save(tmp_path / "model")
+    (directory / lost).unlink()
+    with pytest.raises(ValueError, match=lost.replace(".", r"\.")):
+        MetaModel.load(directory)
+
+
 def test_consistent_files_with_bad_weights_are_refused(small_meta_model, tmp_path):
     """Files whose checksums agree but whose weights are NaN, or hold another number of
     members than the settings say (written through the same checked format)."""
