@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import os
 import re
 import sys
@@ -100,6 +101,9 @@ def _register_suggest(subparsers) -> None:
                    "serves (default with --meta-model: the model's)")
     p.add_argument("-n", type=int, default=5, help="number of configurations")
     p.add_argument("--meta-model", help="directory of a saved MetaModel (default: shipped)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON document (the configurations, each with its reason "
+                   "and expected regret) instead of text")
     p.set_defaults(func=_cmd_suggest)
 
     p = subparsers.add_parser(
@@ -115,6 +119,7 @@ def _register_suggest(subparsers) -> None:
 
 
 def _cmd_suggest(args) -> int:
+    from metaopt._checks import python_value
     from metaopt._suggest import suggest
     from metaopt.ranker import MetaModel, shipped_spaces
 
@@ -127,6 +132,13 @@ def _cmd_suggest(args) -> int:
         space = model.space.name
     ds = _load(args)  # suggest warns about a column that looks like a row id
     picks = suggest(ds, space=space, n=args.n, meta_model=model)
+    if args.json:
+        columns = ["params", "reason", "expected_regret", "mean_regret", "best_on"]
+        print(json.dumps({"summary": picks.attrs["summary"], "task": ds.task,
+                          "task_inferred": args.task is None,
+                          "configurations": picks[columns].to_dict("records")},
+                         indent=1, default=python_value))
+        return 0
     print(picks.attrs["summary"])
     if args.task is None:
         print(f"(task {ds.task} inferred from the target column; --task to override)")

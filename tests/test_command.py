@@ -105,6 +105,30 @@ def test_suggest_with_a_saved_model(small_meta_model, tmp_path, capsys, shared_d
     assert "give --space, one of 'all', " in capsys.readouterr().err
 
 
+def test_suggest_json_is_one_document_of_the_same_picks(small_meta_model, tmp_path, capsys,
+                                                        shared_data):
+    """`--json`: the configurations, reasons and regrets as JSON (parsable by other tools),
+    the same as the text output lists."""
+    model_dir = small_meta_model.save(tmp_path / "model")
+    data = tmp_path / "wine.csv"
+    with gzip.open(shared_data / "pmlb" / "wine_recognition" / "wine_recognition.tsv.gz", "rt") as src:
+        data.write_text(src.read().replace("\t", ","))
+    command = ["suggest", "--data", str(data), "--target", "target", "-n", "3",
+               "--meta-model", str(model_dir)]
+    assert main(command) == 0
+    text = capsys.readouterr().out
+    assert main([*command, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["task"] == "classification" and document["task_inferred"]
+    assert document["summary"] in text
+    picks = document["configurations"]
+    assert len(picks) == 3
+    for i, pick in enumerate(picks, start=1):
+        assert f"{i}. {pick['params']}" in text and pick["reason"] in text
+        assert 0 <= pick["expected_regret"] <= pick["mean_regret"] + 1e-12
+        assert all(isinstance(key, str) for key in pick["best_on"])
+
+
 def test_python_m_metaopt_runs_the_command():
     """`python -m metaopt` failed: "No module named metaopt.__main__"."""
     out = subprocess.run([sys.executable, "-m", "metaopt", "--version"], capture_output=True,
