@@ -448,11 +448,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     batch_size : int, default=128
     max_epochs : int, default=100
     validation_fraction : float, default=0.1
-        Share of rows held out for early stopping, stratified by class for the
-        classifier (0: the training loss decides when to stop, and the last epoch's
-        weights are kept). Stratified since 2026-12-05 (before, the first rows of a
-        random order): a classifier fitted with the same ``random_state`` holds out
-        other rows than in earlier versions, and trains to another model.
+        Share of rows held out for early stopping, drawn at random and stratified by
+        class, each class keeping at least one training row (0: the training loss
+        decides when to stop, and the last epoch's weights are kept).
     n_iter_no_change : int, default=10
         Patience, in epochs.
     device : str, default="auto"
@@ -548,14 +546,47 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Torch MLP regressor (squared error on the standardised target) with early stopping.
 
-    Parameters are those of :class:`MLPClassifier`.
-
     ``y`` of shape (n_samples, n_outputs) is multi-output regression, as with
     scikit-learn's ``MLPRegressor``: one output unit per column, each column standardised
     on its own, the loss the mean squared error over all of them, and :meth:`predict`
     returns (n_samples, n_outputs). A single column, (n_samples, 1), is taken as a 1-D
     ``y`` (with scikit-learn's ``DataConversionWarning``) and predicted as (n_samples,).
-    Multi-output since 2026-12-05; before, a 2-D ``y`` raised "y should be a 1d array".
+
+    Parameters
+    ----------
+    n_layers : int, default=2
+        Number of hidden blocks (linear -> norm -> activation -> dropout).
+    width : int, default=256
+        Units per hidden block.
+    activation : {"relu", "gelu", "silu", "tanh"}, default="relu"
+    dropout : float, default=0.0
+        In [0, 1).
+    norm : {"none", "batchnorm", "layernorm"}, default="none"
+    skip : bool, default=False
+        Residual connections between hidden blocks.
+    learning_rate : float, default=1e-3
+        AdamW learning rate.
+    weight_decay : float, default=1e-4
+        AdamW weight decay.
+    batch_size : int, default=128
+        Rows per minibatch (all the training rows when fewer).
+    max_epochs : int, default=100
+        Most epochs; early stopping or ``time_budget`` may end the training sooner.
+    validation_fraction : float, default=0.1
+        Share of rows held out at random for early stopping on the validation mean
+        squared error (0: the training loss decides when to stop, and the last epoch's
+        weights are kept).
+    n_iter_no_change : int, default=10
+        Patience, in epochs.
+    device : str, default="auto"
+        ``"auto"`` uses CUDA when available, else CPU.
+    random_state : int, RandomState or None, default=None
+        Seeds the split, the initialisation, shuffling and dropout.
+    time_budget : float or None, default=None
+        Seconds for ``fit``: once they are spent the training stops, also within an
+        epoch (it looks every few minibatches), keeping the best validation epoch's
+        weights so far, or the current ones without a hold-out (``out_of_time_``).
+        None: no limit (the training is then exactly as without this parameter).
 
     Attributes
     ----------
@@ -568,6 +599,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     n_epochs_ : int
     loss_curve_, validation_loss_curve_ : list of float
     best_loss_ : float
+    out_of_time_ : bool
+        Whether ``time_budget`` stopped the training.
     """
 
     def __sklearn_tags__(self):
