@@ -20,7 +20,16 @@ class NotApplicable(Exception):
 
 
 class Method(Protocol):
-    """A hyperparameter optimizer, optionally meta-trained on the training tasks."""
+    """A hyperparameter optimizer, optionally meta-trained on the training tasks.
+
+    A protocol: a method is any object with ``name``, :meth:`fit` and :meth:`run`,
+    made by the factory given to :func:`register_method`.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        None accepted: a protocol is not instantiated (``TypeError``).
+    """
 
     name: str
 
@@ -376,7 +385,13 @@ def register_method(name: str, factory: MethodFactory) -> None:
 
 def list_methods() -> list[str]:
     """The names of the surrogate benchmarks' methods, built-in and registered with
-    :func:`register_method`, in registration order."""
+    :func:`register_method`, in registration order.
+
+    Returns
+    -------
+    list of str
+        The names :func:`make_method` accepts.
+    """
     return list(_METHODS)
 
 

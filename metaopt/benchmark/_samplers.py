@@ -75,7 +75,14 @@ def register_sampler(name: str, make_sampler: SamplerFactory) -> None:
 
 def list_samplers() -> list[str]:
     """The names of the Optuna methods of :func:`metaopt.benchmark.run` (real fits),
-    built-in and registered with :func:`register_sampler`, in registration order."""
+    built-in and registered with :func:`register_sampler`, in registration order.
+
+    Returns
+    -------
+    list of str
+        Names for :func:`metaopt.benchmark.run`'s ``methods``, besides ``default`` and
+        ``flaml``.
+    """
     return list(_SAMPLERS)
 
 

@@ -51,16 +51,18 @@ class TestTask:
 class SurrogateResult:
     """Curves of a surrogate benchmark.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     curves : pandas.DataFrame
         Tidy: ``method, task, seed, budget, regret, rank`` (regret normalized per task,
         rank among the methods on the same task, seed and budget; 1 is best).
     methods : list of str
         Names of the methods compared (those in ``not_applicable`` included).
-    not_applicable : dict
+    not_applicable : dict of str to str, default={}
         ``method -> reason`` for the methods that could not run.
-    interrupted : bool
+    interrupted : bool, default=False
         The run was stopped (Ctrl-C) before its end: ``curves`` holds the runs that
         finished, and the table and paired comparisons only the (task, seed) runs that
         every method finished.
@@ -75,7 +77,13 @@ class SurrogateResult:
         """``curves`` restricted to the (task, seed) runs that every method that could run
         (not :attr:`not_applicable`) finished, ranks recomputed among them: all of
         ``curves`` unless interrupted (a method interrupted before its first run leaves
-        none)."""
+        none).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns of ``curves``.
+        """
         if not self.interrupted:
             return self.curves
         ran = set(self.methods) - set(self.not_applicable)
@@ -86,7 +94,14 @@ class SurrogateResult:
         return add_ranks(self.curves[every].drop(columns="rank"), ["task", "seed", "budget"])
 
     def table(self) -> pd.DataFrame:
-        """Budgets x methods, ``mean regret (mean rank)``; ``n/a`` for methods that can't run."""
+        """Budgets x methods, ``mean regret (mean rank)``; ``n/a`` for methods that can't run.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by budget, one column per method of ``methods`` in their order, cells
+            text (each task counts once: its seeds are averaged first).
+        """
         table = summary_table(self.comparable(), methods=self.methods)
         for name in self.methods:
             if name not in table.columns:

@@ -105,7 +105,15 @@ class BuildReport:
         return self.n_planned - self.n_already_done - self.n_new - self.n_duplicates
 
     def summary(self) -> str:
-        """One line of the counts (the CLI prints it)."""
+        """One line of the counts (the CLI prints it).
+
+        Returns
+        -------
+        str
+            New evaluations (ok, failed, timeout), seconds, already stored and not run;
+            then, when there are any, duplicates, worker crashes, datasets that failed to
+            load and the most frequent error.
+        """
         text = (
             f"{self.n_new} new evaluations ({self.n_ok} ok, {self.n_failed} failed, "
             f"{self.n_timeout} timeout) in {self.seconds:.1f} s, {self.n_already_done} "

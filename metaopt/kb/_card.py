@@ -131,6 +131,12 @@ def load_default() -> KnowledgeBase:
     """The knowledge base shipped with metaopt (``metaopt/kb/_default``), in memory.
 
     Its ``CARD.md`` says what was run, how, where and with which library versions.
+
+    Returns
+    -------
+    KnowledgeBase
+        Read from the shipped ``evaluations.parquet``; ``FileNotFoundError`` when it is
+        missing.
     """
     path = DEFAULT_DIR / "evaluations.parquet"
     if not path.is_file():

@@ -476,8 +476,14 @@ class KnowledgeBase:
             raise ValueError(mixed_metafeatures(stored, version))
 
     def metafeatures_version(self) -> int | None:
-        """The ``METAFEATURES_VERSION`` of the stored meta-features (None: none stored).
-        A store written before it was recorded holds version ``LEGACY_MF_VERSION``."""
+        """The ``METAFEATURES_VERSION`` of the stored meta-features.
+
+        Returns
+        -------
+        int or None
+            The recorded version; ``LEGACY_MF_VERSION`` for a store that holds
+            meta-features without a recorded version; None when none are stored.
+        """
         with self.engine.connect() as conn:
             return self._metafeatures_version(conn)
 
@@ -515,7 +521,14 @@ class KnowledgeBase:
                                                     set_={"value": stmt.excluded.value}))
 
     def distributions(self) -> dict[str, dict[str, Any]]:
-        """``space -> {param: distribution JSON}`` of the spaces of the user's own."""
+        """The Optuna distributions of the spaces of the user's own.
+
+        Returns
+        -------
+        dict of str to dict
+            ``{space: {param: distribution}}``, each distribution the JSON object of
+            ``optuna.distributions.distribution_to_json``; empty when there are none.
+        """
         return self._meta_json(SPACE_KEY)
 
     def add_space_description(self, description: Mapping[str, Any]) -> None:
@@ -547,8 +560,14 @@ class KnowledgeBase:
                 f"'{name}_2') or build it into a new store")
 
     def space_descriptions(self) -> dict[str, dict[str, Any]]:
-        """``space -> SearchSpace.to_json_dict()`` of the spaces of the user's own that
-        :func:`~metaopt.kb.build` evaluated."""
+        """The descriptions of the spaces of the user's own that :func:`~metaopt.kb.build`
+        evaluated.
+
+        Returns
+        -------
+        dict of str to dict
+            ``{space: SearchSpace.to_json_dict()}``; empty when there are none.
+        """
         return self._meta_json(SPACE_JSON_KEY)
 
     def _meta_json(self, prefix: str) -> dict[str, Any]:
@@ -697,15 +716,31 @@ class KnowledgeBase:
             return {tuple(r[:4]): r[4] for r in conn.execute(query)}
 
     def datasets(self) -> pd.DataFrame:
-        """One row per dataset (including those that failed to load), metafeatures as JSON."""
+        """One row per dataset, including those that failed to load.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns of ``DATASET_COLUMNS``: ``metafeatures`` as JSON text, ``status``
+            ``"ok"`` or ``"failed"`` (with its ``error``), the ids and sizes as ``Int64``.
+        """
         with self.engine.connect() as conn:
             frame = pd.read_sql(sa.select(datasets_table), conn)
         return frame.astype({"openml_dataset_id": "Int64", "openml_task_id": "Int64",
                              "n_samples": "Int64", "n_features": "Int64", "n_classes": "Int64"})
 
     def runs(self) -> pd.DataFrame:
-        """One row per build run; a ``running`` run of this host whose process is gone
-        (killed, as by SIGKILL, which no handler sees) reads ``crashed``."""
+        """One row per build run.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The ``kb_runs`` table: ``run_id``, ``started_at``, ``finished_at``, ``status``
+            (``running``, ``finished``, ``interrupted`` or ``crashed``), ``host``,
+            ``machine`` and ``params`` (JSON), ``versions``, ``n_evaluations``,
+            ``seconds``. A ``running`` run of this host whose process is gone (killed, as
+            by SIGKILL, which no handler sees) reads ``crashed``.
+        """
         with self.engine.connect() as conn:
             runs = pd.read_sql(sa.select(runs_table), conn)
         here = socket.gethostname()

@@ -133,7 +133,14 @@ class GradientLearner(nn.Module):
         return None
 
     def get_config(self) -> dict:
-        """JSON-friendly constructor settings, stored in checkpoints."""
+        """JSON-friendly constructor settings, stored in checkpoints.
+
+        Returns
+        -------
+        dict
+            ``lr``, ``steps``, ``first_order``, ``loss_fn`` (its name), ``inner_params``
+            (the adapted parameters' names), and a subclass's own settings.
+        """
         return {
             "lr": self.lr,
             "steps": self.steps,
@@ -735,7 +742,13 @@ class MetaSGD(GradientLearner):
         return self.lrs[_lr_key(name)]
 
     def learning_rates(self) -> dict[str, torch.Tensor]:
-        """The learned inner learning rates, ``{parameter name: tensor of its shape}`` (detached copies)."""
+        """The learned inner learning rates (detached copies).
+
+        Returns
+        -------
+        dict of str to Tensor
+            ``{parameter name: tensor of the parameter's shape}``, one per adapted parameter.
+        """
         return {n: self.lrs[_lr_key(n)].detach().clone() for n in self.inner_names}
 
 
@@ -811,11 +824,23 @@ class MAMLpp(GradientLearner):
         return [early] * (steps - 1) + [1.0 - early * (steps - 1)]
 
     def step_weights(self) -> list[float]:
-        """Current multi-step loss weights, one per inner step (last one last)."""
+        """Current multi-step loss weights, one per inner step (last one last).
+
+        Returns
+        -------
+        list of float
+            ``steps`` weights summing to 1.
+        """
         return self._step_weights(self.steps) or [0.0] * (self.steps - 1) + [1.0]
 
     def learning_rates(self) -> dict[str, torch.Tensor]:
-        """Learned per-step learning rates, ``{parameter name: [steps] tensor}`` (detached copies)."""
+        """Learned per-step learning rates (detached copies).
+
+        Returns
+        -------
+        dict of str to Tensor
+            ``{parameter name: tensor of shape [steps]}``, one per adapted parameter.
+        """
         return {n: self.lrs[_lr_key(n)].detach().clone() for n in self.inner_names}
 
     def get_config(self) -> dict:

@@ -83,7 +83,13 @@ class MetricLearner(nn.Module):
         return _task_mean(ce.reshape(labels.shape), weight)
 
     def get_config(self) -> dict:
-        """JSON-friendly constructor settings, stored in checkpoints."""
+        """JSON-friendly constructor settings, stored in checkpoints.
+
+        Returns
+        -------
+        dict
+            The subclass's own settings (empty for a learner without any).
+        """
         return {}
 
     def _episode(self, support_x, support_y, query_x, n_way, support_weight):

@@ -28,13 +28,18 @@ __all__ = ["ClassificationTasks", "Episodes", "RegressionTasks", "SinusoidTasks"
 class Episodes:
     """A meta-batch of tasks, each with a support and a query set.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
-    support_x, query_x : Tensor
-        Inputs, ``[tasks, shots, ...]``.
-    support_y, query_y : Tensor
-        Targets, ``[tasks, shots, ...]`` (class indices ``0..n_way-1`` for classification).
-    support_weight, query_weight : Tensor or None
+    support_x : Tensor
+        Support inputs, ``[tasks, shots, ...]``.
+    support_y : Tensor
+        Support targets, ``[tasks, shots, ...]`` (class indices ``0..n_way-1`` for
+        classification).
+    query_x, query_y : Tensor
+        Query inputs and targets, laid out as the support's.
+    support_weight, query_weight : Tensor or None, default=None
         Per-example weights ``[tasks, shots]``; 0 marks padding. ``None`` means all ones.
     """
 
@@ -204,7 +209,13 @@ class _NumpyStream:
     _rng: np.random.Generator
 
     def get_state(self) -> dict:
-        """The task stream's state as JSON data (see :meth:`set_state`)."""
+        """The task stream's state as JSON data (see :meth:`set_state`).
+
+        Returns
+        -------
+        dict
+            ``{"numpy": ...}``: the state of the stream's numpy bit generator.
+        """
         return {"numpy": self._rng.bit_generator.state}
 
     def set_state(self, state: dict) -> None:
@@ -492,7 +503,13 @@ class SinusoidTasks:
         )
 
     def get_state(self) -> dict:
-        """The task stream's state as JSON data (see :meth:`set_state`)."""
+        """The task stream's state as JSON data (see :meth:`set_state`).
+
+        Returns
+        -------
+        dict
+            ``{"torch": ...}``: the stream's torch generator state, base64-encoded.
+        """
         return {"torch": base64.b64encode(self._generator.get_state().numpy().tobytes()).decode()}
 
     def set_state(self, state: dict) -> None:

@@ -522,7 +522,13 @@ class ConfigRanker:
         return int(np.argmax(mean + exploration * std))
 
     def learning_rates(self) -> dict[str, np.ndarray]:
-        """Meta-SGD's learned inner learning rates per parameter, averaged over members."""
+        """Meta-SGD's learned inner learning rates per parameter, averaged over members.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``{parameter name: array of the parameter's shape}``.
+        """
         self._check_fitted()
         if self.algorithm != "metasgd":
             raise ValueError(f"learning rates are learned by metasgd only, not {self.algorithm!r}")
