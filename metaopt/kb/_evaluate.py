@@ -91,8 +91,8 @@ def _single_threaded() -> Iterator[Callable[[], None]]:
     back to the runner's backend (under dask they were lost: "already forgotten").
     torch is limited now if loaded, else by the function this yields once a model has
     imported it (threadpoolctl knows only the libraries loaded before), and its setting
-    is restored at exit either way (a sequential build whose mlp model imported torch
-    used to leave the caller's torch on one thread).
+    is restored at exit either way (a sequential build whose mlp model imports torch
+    leaves the caller's torch with its own thread count).
     """
     before: list[int] = []  # torch's thread count before the limit
 

@@ -338,8 +338,8 @@ class KnowledgeBase:
 
     def __getstate__(self) -> dict[str, Any]:
         """A copy or a pickle (for another process) is a handle on the same store, with
-        connections of its own (until 2026-12-05 both failed: "cannot pickle 'module'
-        object"). A store in memory is this handle's alone: refused, with what to do."""
+        connections of its own. A store in memory is this handle's alone: refused, with
+        what to do."""
         if in_memory(sa.engine.make_url(self.url)):
             raise TypeError(
                 "a KnowledgeBase in memory cannot be copied or pickled: its data live in "

@@ -306,7 +306,7 @@ class MetaTrainer:
         Seeds torch's CPU generator and the training device's for the draws of ``fit``
         (initialisation-free randomness such as dropout), and restores them after
         (other GPUs' generators are left alone): the caller's torch stream
-        goes on as if ``fit`` had not run (until 2026-12-05 it was left re-seeded).
+        goes on as if ``fit`` had not run.
         None: ``fit`` draws from the caller's stream. Episode streams carry their own
         seeds.
     progress : bool or str

@@ -656,9 +656,8 @@ _PARAMS_DOC = """
         estimates miss (and a first epoch that alone outlasts the budget). A refit the
         budget stops keeps its weights so far, with a warning.
     cv : int, float, CV splitter or iterable, default=3
-        int: k-fold (stratified for classification; a class with fewer rows than
-        folds is missing from some: since 2026-12-05, as scikit-learn's ``cv=k``; before,
-        such data was split unstratified, so its folds differ from earlier versions');
+        int: k-fold (stratified for classification, as scikit-learn's ``cv=k``; a class
+        with fewer rows than folds is missing from some);
         float: the share of rows in one validation hold-out;
         a scikit-learn splitter (``KFold(5)``, ``GroupKFold(3)`` with ``fit``'s
         ``groups``, ``TimeSeriesSplit()``, ...) or an iterable of (train, validation)

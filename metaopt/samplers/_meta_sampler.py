@@ -545,8 +545,8 @@ class MetaSampler(BaseSampler):
         tunes something else, and the trial goes to the fallback (labelled as its own,
         not as a portfolio pick). True for good once a completed trial sets one: a
         conditional objective (``suggest_categorical("classifier", ["svm", "knn"])``)
-        whose first trial took the other branch used to hand every later trial to the
-        fallback."""
+        whose first trial took the other branch gets the meta-model's proposals
+        once a trial has taken its branch."""
         if self._overlap_checked:
             return True
         known = self._known
