@@ -240,7 +240,7 @@ def _cmd_run(args) -> int:
     from metaopt.benchmark._runner import _is_training, _training_set, read_settings, run
     from metaopt.data import get_suite
     from metaopt.data.suites import _LOCAL_SUITES, _check_suite_arguments
-    from metaopt.kb._cli import _dataset_names
+    from metaopt.kb._cli import _select_datasets
 
     # --cache-dir or --download with a local suite, --root with an OpenML one: refused
     # before any work
@@ -254,8 +254,7 @@ def _cmd_run(args) -> int:
                          f"of suite {args.suite!r}: give a PMLB-style directory (a folder "
                          "NAME/ with NAME.tsv.gz per dataset, or a manifest.csv with columns "
                          "name, task)")
-    if args.datasets is not None:  # unknown names are refused, with the close ones
-        suite = suite.select(names=_dataset_names(args.datasets))
+    suite = _select_datasets(suite, args.datasets)  # unknown names refused, with close ones
     if args.exclude_training_data and args.limit is not None:
         # --limit counts the datasets left once the training data is excluded
         training = _training_set(args.training_datasets)

@@ -114,8 +114,10 @@ class Suite:
             if unknown:
                 known = [r.name for r in refs]
                 close = {u: difflib.get_close_matches(u, known, n=1) for u in sorted(unknown)}
-                hints = "; ".join(f"{u!r}: did you mean {c[0]!r}?" for u, c in close.items() if c)
-                raise ValueError(f"names not in suite {self.name!r}: {sorted(unknown)}"
+                hints = "; ".join((f"{u!r}: " if len(unknown) > 1 else "")
+                                  + f"did you mean {c[0]!r}?" for u, c in close.items() if c)
+                raise ValueError(f"suite {self.name!r} has no dataset{'s' * (len(unknown) > 1)}"
+                                 f" named {', '.join(map(repr, close))}"
                                  + (f" ({hints})" if hints else ""))
             refs = tuple(r for r in refs if r.name in wanted or r.key in wanted)
         if limit is not None:

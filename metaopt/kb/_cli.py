@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from metaopt.data.suites import Suite
 
 
 def register(subparsers) -> None:
@@ -72,9 +76,11 @@ def _shard(text: str | None) -> tuple[int, int] | None:
     return index, count
 
 
-def _dataset_names(text: str | None) -> list[str] | None:
+def _select_datasets(suite: Suite, text: str | None) -> Suite:
+    """The datasets of ``suite`` that ``--datasets TEXT`` names (all for None): names or
+    keys, comma-separated or one a line of ``@FILE``."""
     if text is None:
-        return None
+        return suite
     if text.startswith("@"):
         try:
             with open(text[1:], encoding="utf-8") as f:
@@ -87,7 +93,10 @@ def _dataset_names(text: str | None) -> list[str] | None:
     names = [n for n in names if n]
     if not names:
         raise ValueError(f"--datasets names no dataset: {text!r}")
-    return names
+    try:
+        return suite.select(names=names)
+    except ValueError as error:  # a name not in the suite
+        raise ValueError(f"--datasets {text}: {error}") from None
 
 
 def _check_export(text: str, what: str) -> None:
@@ -113,9 +122,9 @@ def _cmd_build(args) -> int:
                            target_name="--target")
     if args.export:  # before the build, not after it
         _check_export(args.export, "--export")
-    suite = get_suite(args.suite, root=args.root, cache_dir=args.cache_dir,
-                      target=args.target).select(
-        limit=args.limit, names=_dataset_names(args.datasets), smallest_first=args.smallest_first)
+    suite = _select_datasets(get_suite(args.suite, root=args.root, cache_dir=args.cache_dir,
+                                       target=args.target), args.datasets).select(
+        limit=args.limit, smallest_first=args.smallest_first)
     if not len(suite):
         raise ValueError(f"suite {args.suite!r} has no datasets"
                          + (f" under {args.root}" if args.root else ""))

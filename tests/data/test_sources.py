@@ -474,10 +474,14 @@ def test_suites(pmlb_root, openml_cache):
     # one name as a string (it was split into letters: "names not in suite: ['a', ...]")
     assert [r.name for r in pmlb.select(names="hepatitis")] == ["hepatitis"]
     # a misspelt name gets the nearest one (build-kb --datasets said only which failed)
-    with pytest.raises(ValueError, match=r"names not in suite 'pmlb-classification': "
-                       r"\['hepatitus', 'zzzzzz'\] \('hepatitus': did you mean "
+    # it said "names not in suite 'pmlb-classification': ['hepatitus', 'zzzzzz'] (...)"
+    with pytest.raises(ValueError, match=r"^suite 'pmlb-classification' has no datasets "
+                       r"named 'hepatitus', 'zzzzzz' \('hepatitus': did you mean "
                        r"'hepatitis'\?\)$"):
         pmlb.select(names=["hepatitus", "zzzzzz"])
+    with pytest.raises(ValueError, match=r"^suite 'pmlb-classification' has no dataset "
+                       r"named 'hepatitus' \(did you mean 'hepatitis'\?\)$"):
+        pmlb.select(names="hepatitus")
     assert len(pmlb.select(limit=np.int64(2))) == 2
     with pytest.raises(ValueError, match="limit must be an integer"):
         pmlb.select(limit=2.5)

@@ -60,7 +60,8 @@ def test_datasets_option_builds_only_the_named_datasets(pmlb_root, tmp_path):
             "--max-rows", "200", "--no-progress", "--store", str(store)]
     bad = subprocess.run([*base, "--datasets", f"@{names}"], capture_output=True, text=True,
                          timeout=120)
-    assert bad.returncode != 0 and "names not in suite" in bad.stderr
+    assert bad.returncode != 0 and (f"--datasets @{names}: suite 'pmlb-classification' has "
+                                    "no dataset named 'pmlb/iris_bogus'") in bad.stderr
     names.write_text("wine_recognition\n\n")
     done = subprocess.run([*base, "--datasets", f"@{names}"], capture_output=True, text=True,
                           timeout=120)
