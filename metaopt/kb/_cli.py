@@ -85,9 +85,12 @@ def _select_datasets(suite: Suite, text: str | None) -> Suite:
         try:
             with open(text[1:], encoding="utf-8") as f:
                 names = [line.strip() for line in f]
-        except (OSError, UnicodeDecodeError) as error:
+        except FileNotFoundError:
+            raise ValueError(f"--datasets {text}: file {text[1:]} not found") from None
+        except (OSError, UnicodeDecodeError) as error:  # a directory, no permission, binary
+            reason = error.strerror if isinstance(error, OSError) else error
             raise ValueError(f"--datasets {text}: cannot read the list of datasets: "
-                             f"{error}") from None
+                             f"{reason}") from None
     else:
         names = [name.strip() for name in text.split(",")]
     names = [n for n in names if n]

@@ -71,14 +71,19 @@ def test_datasets_option_builds_only_the_named_datasets(pmlb_root, tmp_path):
 
 def test_an_unreadable_datasets_file_is_named_with_its_option(pmlb_root, tmp_path, capsys):
     """--datasets @FILE with a missing file said only "[Errno 2] No such file or
-    directory: 'names.txt'", not which option named it."""
+    directory: 'names.txt'", not which option named it; then "--datasets @FILE: cannot
+    read the list of datasets: [Errno 2] ...": that the file is not there, in words."""
     from metaopt.cli import main
 
     missing = tmp_path / "names.txt"
     code = main(["build-kb", "--suite", "pmlb-classification", "--root", str(pmlb_root),
                  "--datasets", f"@{missing}", "--store", str(tmp_path / "kb.sqlite")])
     err = capsys.readouterr().err
-    assert code == 2 and f"--datasets @{missing}: cannot read the list of datasets" in err
+    assert code == 2 and err.endswith(f"error: --datasets @{missing}: file {missing} not found\n")
+    assert main(["build-kb", "--suite", "pmlb-classification", "--root", str(pmlb_root),
+                 "--datasets", f"@{tmp_path}", "--store", str(tmp_path / "kb.sqlite")]) == 2
+    assert capsys.readouterr().err.endswith(
+        f"error: --datasets @{tmp_path}: cannot read the list of datasets: Is a directory\n")
     assert not (tmp_path / "kb.sqlite").exists()
 
 
