@@ -102,6 +102,11 @@ def _select_datasets(suite: Suite, text: str | None) -> Suite:
         raise ValueError(f"--datasets {text}: {error}") from None
 
 
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural but for 1: "1 dataset", "16 evaluations"."""
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def _check_export(text: str, what: str) -> None:
     """Check ``text`` as where to write a parquet export: ``.parquet`` is how
     ``kb info``, ``kb export`` and ``train-meta-model --kb`` tell one from a SQLite store."""
@@ -151,7 +156,7 @@ def _cmd_build(args) -> int:
         return 1
     if args.export:
         with KnowledgeBase(args.store) as kb:
-            print(f"exported {len(kb)} evaluations to {kb.to_parquet(args.export)}")
+            print(f"exported {_count(len(kb), 'evaluation')} to {kb.to_parquet(args.export)}")
     return 0
 
 
@@ -161,7 +166,8 @@ def _cmd_info(args) -> int:
     with open_knowledge_base(args.store) as kb:
         frame = kb.to_frame(metafeatures=False)
         datasets = kb.datasets()
-        print(f"{args.store}: {len(frame)} evaluations, {len(datasets)} datasets "
+        print(f"{args.store}: {_count(len(frame), 'evaluation')}, "
+              f"{_count(len(datasets), 'dataset')} "
               f"({int((datasets['status'] != 'ok').sum())} failed to load)")
         if len(frame):
             print(frame.groupby(["space", "status"]).size().unstack(fill_value=0).to_string())
@@ -179,5 +185,5 @@ def _cmd_export(args) -> int:
         path = kb.to_parquet(args.parquet)
         if args.card:
             write_card(kb, args.card, parquet=path)
-        print(f"exported {len(kb)} evaluations to {path}")
+        print(f"exported {_count(len(kb), 'evaluation')} to {path}")
     return 0

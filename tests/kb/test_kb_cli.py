@@ -145,6 +145,21 @@ def test_reading_commands_open_the_default_and_parquet_exports(tmp_path, capsys)
     assert len(KnowledgeBase.from_parquet(out)) == n
 
 
+def test_info_and_export_count_one_in_the_singular(tmp_path, capsys):
+    """`kb info` of a store of one evaluation said "1 evaluations, 1 datasets", and `kb
+    export` "exported 1 evaluations"."""
+    from metaopt.cli import main
+    from metaopt.kb._card import DEFAULT_DIR
+
+    one = tmp_path / "one.parquet"
+    pd.read_parquet(DEFAULT_DIR / "evaluations.parquet").iloc[:1].to_parquet(one)
+    assert main(["kb", "info", str(one)]) == 0
+    assert capsys.readouterr().out.startswith(
+        f"{one}: 1 evaluation, 1 dataset (0 failed to load)\n")
+    assert main(["kb", "export", str(one), str(tmp_path / "copy.parquet")]) == 0
+    assert capsys.readouterr().out == f"exported 1 evaluation to {tmp_path / 'copy.parquet'}\n"
+
+
 def test_export_refuses_a_card_that_would_replace_the_store_or_the_export(tmp_path, capsys):
     """`kb export kb.sqlite out.parquet --card kb.sqlite` wrote the card over the
     knowledge base itself (then "file is not a database"); --card out.parquet replaced
