@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from metaopt.data.suites import Suite
+    from metaopt.kb import KnowledgeBase
 
 
 def register(subparsers) -> None:
@@ -102,6 +105,20 @@ def _select_datasets(suite: Suite, text: str | None) -> Suite:
         raise ValueError(f"--datasets {text}: {error}") from None
 
 
+def _open(store: str) -> KnowledgeBase:
+    """:func:`open_knowledge_base` of ``store``; a missing one spelt like ``default``
+    (``Default``, ``defualt``) gets that keyword suggested."""
+    from metaopt.kb import open_knowledge_base
+
+    try:
+        return open_knowledge_base(store)
+    except ValueError as error:
+        if os.path.exists(store) or not difflib.get_close_matches(store.lower(), ["default"],
+                                                                  cutoff=0.8):
+            raise
+        raise ValueError(f"{error}; did you mean 'default' (the shipped knowledge base)?") from None
+
+
 def _count(n: int, noun: str) -> str:
     """``n`` and ``noun``, plural but for 1: "1 dataset", "16 evaluations"."""
     return f"{n} {noun}{'s' * (n != 1)}"
@@ -161,9 +178,7 @@ def _cmd_build(args) -> int:
 
 
 def _cmd_info(args) -> int:
-    from metaopt.kb import open_knowledge_base
-
-    with open_knowledge_base(args.store) as kb:
+    with _open(args.store) as kb:
         frame = kb.to_frame(metafeatures=False)
         datasets = kb.datasets()
         print(f"{args.store}: {_count(len(frame), 'evaluation')}, "
@@ -175,13 +190,13 @@ def _cmd_info(args) -> int:
 
 
 def _cmd_export(args) -> int:
-    from metaopt.kb import open_knowledge_base, write_card
+    from metaopt.kb import write_card
     from metaopt.kb._store import check_writable
 
     _check_export(args.parquet, "the parquet export")
     if args.card:
         check_writable(args.card, "--card")
-    with open_knowledge_base(args.store) as kb:
+    with _open(args.store) as kb:
         path = kb.to_parquet(args.parquet)
         if args.card:
             write_card(kb, args.card, parquet=path)

@@ -106,6 +106,20 @@ def test_reading_commands_create_no_store_and_an_empty_suite_is_an_error(tmp_pat
     assert "has no datasets under" in capsys.readouterr().err
 
 
+def test_a_misspelt_default_gets_the_keyword_suggested(tmp_path, capsys):
+    """`kb info Default` said only "no knowledge base at 'Default'", not that the keyword
+    is `default`; a path of no such likeness gets no suggestion."""
+    from metaopt.cli import main
+
+    for command in (["info", "Default"], ["export", "defualt", str(tmp_path / "x.parquet")]):
+        assert main(["kb", *command]) == 2
+        assert capsys.readouterr().err.endswith(
+            f"error: no knowledge base at {command[1]!r}; did you mean 'default' (the shipped "
+            "knowledge base)?\n")
+    assert main(["kb", "info", str(tmp_path / "kb.sqlite")]) == 2
+    assert "did you mean" not in capsys.readouterr().err
+
+
 def test_build_kb_reads_openml_suites_from_cache_dir(openml_cache, tmp_path, capsys):
     """build-kb loads an OpenML suite's tasks but had no --cache-dir (benchmark run has
     one): it could only use openml's own cache. The real cache copy holds no task, so
