@@ -449,3 +449,17 @@ def test_damaged_inputs_are_named_without_python_reprs(pmlb_root, tmp_path, caps
              "joined by '+' (also 'logistic_regression' for 'linear')\n")):
         assert main(args) == 2, args
         assert capsys.readouterr().err.endswith(message), args
+
+
+def test_an_empty_table_file_is_called_empty(tmp_path, capsys):
+    """A CSV of 0 bytes (or of blank lines, or an empty .tsv.gz) said pandas' "could not
+    read FILE: EmptyDataError: No columns to parse from file"."""
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "blank.csv").write_text("\n\n")
+    with gzip.open(tmp_path / "empty.tsv.gz", "wb"):
+        pass
+    for name in ("empty.csv", "blank.csv", "empty.tsv.gz"):
+        data = tmp_path / name
+        assert main(["metafeatures", "--data", str(data), "--target", "target"]) == 2
+        assert capsys.readouterr().err == (f"metaopt metafeatures: error: {data} is empty: it "
+                                           "has no header row and no data rows\n")

@@ -405,6 +405,9 @@ class LocalSource:
             else:
                 sep = "\t" if ".tsv" in path.name else ","
                 table = pd.read_csv(path, sep=sep, na_values=na_values)
+        except pd.errors.EmptyDataError:  # pandas: "No columns to parse from file"
+            raise DatasetLoadError(f"{path} is empty: it has no header row and no data "
+                                   "rows") from None
         except Exception as exc:
             raise DatasetLoadError(f"could not read {path}: {type(exc).__name__}: {exc}") from exc
         if self.target not in table.columns:
