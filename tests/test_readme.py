@@ -134,7 +134,8 @@ CHECKS = {
 # ... and at the README's own budgets
 FULL_CHECKS = {
     0: """
-        assert len(model.history_) == 20
+        # 20 trials, unless the 60 s budget ends the search first (a loaded machine)
+        assert len(model.history_) == 20 or model.fit_time_ > 0.9 * 60, model.fit_time_
         """,
     2: """
         assert len(study.trials) == 20
