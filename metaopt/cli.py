@@ -53,10 +53,13 @@ def _load(args):
 
     from metaopt.data import load_table
 
-    try:
-        ds = load_table(args.data, args.target, args.task, na_values=args.na_values)
-    except ValueError as exc:
-        raise ValueError(_as_table(str(exc), args)) from exc
+    with warnings.catch_warnings():  # its warnings too, in the words of the table
+        show = warnings.showwarning
+        warnings.showwarning = lambda message, *rest: show(_as_table(str(message), args), *rest)
+        try:
+            ds = load_table(args.data, args.target, args.task, na_values=args.na_values)
+        except ValueError as exc:
+            raise ValueError(_as_table(str(exc), args)) from exc
     if not args.drop:
         return ds
     columns = list(ds.X.columns)
@@ -74,7 +77,7 @@ def _load(args):
 
 def _as_table(message: str, args) -> str:
     """A message of the library's checks of ``X`` and ``y`` as one about the table
-    ``--data`` and its ``--target`` column."""
+    ``--data``, its columns and its ``--target`` column."""
     for pattern, replacement in (
             (r"^X is empty: it has 0 rows$", f"{args.data} has no data rows"),
             (r"^X has \d+ rows but 0 columns: give at least one feature column besides "
@@ -83,10 +86,15 @@ def _as_table(message: str, args) -> str:
             (r" \(NaN, None or pd\.NA\)", " (empty cells or NA)"),
             (r" \(MetaOptRegressor for an estimator\), or, if they are class labels, give "
              r"them as strings \(y\.astype\(str\)\)", ""),
-            (r"\btask='(classification|regression)'", None),
-            (r"\by\b", f"the target column {args.target!r}")):
-        message = re.sub(pattern, lambda m, text=replacement:
-                         f"--task {m[1]}" if text is None else text, message)
+            (r"\btask='(classification|regression)'", lambda m: f"--task {m[1]}"),
+            (r"^X (columns?) ", lambda m: f"{args.data}: {m[1]} "),
+            (r": X\.replace\(.*\) in Python \(or pd\.read_csv\(.*\)\), (--na-values .*) on the "
+             r"command line$", lambda m: f" with {m[1]}"),
+            # y, not a column 'y' nor a value of --na-values
+            (r"(?<!')\by\b(?!')", lambda m: m[0] if "--na-values " in m.string[:m.start()]
+             else f"the target column {args.target!r}")):
+        message = re.sub(pattern, replacement if callable(replacement)
+                         else lambda _, text=replacement: text, message)
     return message
 
 

@@ -286,11 +286,24 @@ def test_na_values_makes_a_missing_value_marker_missing(pmlb_root, tmp_path, cap
     base = ["metafeatures", "--data", str(data), "--target", "target"]
     assert main(base) == 0
     captured = capsys.readouterr()
-    assert ("metaopt metafeatures: warning: X column 'age' ('?' in 112 of 1000 rows) "
-            "holds numbers but for a few text values") in captured.err
-    assert "--na-values '?' on the command line" in captured.err
+    # it said "X column 'age' ...: X.replace(['?'], np.nan) in Python (or pd.read_csv(...,
+    # na_values=['?'])), --na-values '?' on the command line": the file has columns, not X
+    assert captured.err.startswith(
+        f"metaopt metafeatures: warning: {data}: column 'age' ('?' in 112 of 1000 rows) "
+        "holds numbers but for a few text values, so it is read as text")
+    assert captured.err.endswith(
+        "If those values mark missing values, make them missing with --na-values '?'\n")
     assert main([*base, "--na-values", "?"]) == 0
     assert not capsys.readouterr().err
+    # a column 'y' and a marker y are no target column (y is the Python target)
+    rows[0][age] = "y"
+    for row in rows[1::9]:
+        row[age] = "y"
+    data.write_text("\n".join(",".join(row) for row in rows))
+    assert main(base) == 0
+    err = capsys.readouterr().err
+    assert f"{data}: column 'y' ('y' in 112 of 1000 rows)" in err
+    assert err.endswith("make them missing with --na-values y\n")
 
 
 def test_errors_name_the_flag_not_the_python_parameter(pmlb_root, tmp_path, capsys):
