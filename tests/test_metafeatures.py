@@ -128,6 +128,22 @@ def test_deterministic_with_subsampling():
     assert first["n_instances"] == 3000 and first["n_features"] == 150
 
 
+@pytest.mark.parametrize(("name", "task"), [("hepatitis", "classification"),
+                                          ("560_bodyfat", "regression")])
+def test_row_order_moves_only_the_landmarkers_under_max_rows(pmlb_root, name, task):
+    """docs/metafeatures.md: on a table of at most max_rows rows, only the landmarkers
+    (their seeded folds) depend on the order of the rows; statistical sums may move by
+    a rounding."""
+    frame = _read_pmlb(pmlb_root, name)
+    shuffled = frame.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    base, moved = (mf.compute(f.drop(columns="target"), f["target"], task)
+                   for f in (frame, shuffled))
+    exact = list(mf.SIMPLE_FEATURES + mf._INFO_FEATURES)
+    pd.testing.assert_series_equal(moved[exact], base[exact], rtol=0, atol=0)
+    statistical = list(mf._STATISTICAL_FEATURES)
+    pd.testing.assert_series_equal(moved[statistical], base[statistical], rtol=1e-12)
+
+
 def test_regression_pmlb(pmlb_root):
     frame = _read_pmlb(pmlb_root, "227_cpu_small")
     X, y = frame.drop(columns="target"), frame["target"]
