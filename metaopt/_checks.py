@@ -85,18 +85,24 @@ def check_label_types(y: Any, name: str = "y") -> None:
     )
 
 
+def text_not_numbers(y: Any) -> str:
+    """Up to three distinct values of ``y`` (1-d) that are text but no number, quoted
+    (``"'yes', 'no'"``); ``""`` when there is none."""
+    values = (y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)).ravel()
+    if values.dtype.kind not in "OSU":
+        return ""
+    present = pd.notna(values)
+    text = values[present & pd.isna(pd.to_numeric(pd.Series(values), errors="coerce")).to_numpy()]
+    return ", ".join(repr(python_value(v)) for v in pd.unique(text)[:3])
+
+
 def check_numeric_target(y: Any, estimator: str) -> None:
     """``ValueError`` when a regressor's target ``y`` holds text that is no number
     (``"yes"``, ``"a"``), naming ``estimator`` (a class name) and its classifier, which
     such labels are for (scikit-learn's "dtype='numeric' is not compatible with arrays
     of bytes/strings" named neither)."""
-    values = (y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)).ravel()
-    if values.dtype.kind not in "OSU":
-        return
-    present = pd.notna(values)
-    text = values[present & pd.isna(pd.to_numeric(pd.Series(values), errors="coerce")).to_numpy()]
-    if len(text):
-        examples = ", ".join(repr(python_value(v)) for v in pd.unique(text)[:3])
+    examples = text_not_numbers(y)
+    if examples:
         raise ValueError(
             f"{estimator} needs a numeric target, but y holds text that is no number "
             f"({examples}): for classes, use {estimator.replace('Regressor', 'Classifier')}")

@@ -397,6 +397,24 @@ def test_table_errors_name_the_file_and_target_column(pmlb_root, tmp_path, capsy
         assert err.endswith(message), err
 
 
+def test_a_text_target_for_regression_says_what_it_holds(pmlb_root, tmp_path, capsys):
+    """--task regression of a target of words said "needs a numeric target, got dtype str
+    (e.g. 'yes')": a pandas dtype, not what the column holds."""
+    with gzip.open(pmlb_root / "wine_recognition" / "wine_recognition.tsv.gz", "rt") as src:
+        rows = [line.split("\t") for line in src.read().splitlines()]
+    target = rows[0].index("target")
+    for row in rows[1:]:
+        row[target] = {"1": "yes", "2": "no", "3": "maybe"}[row[target]]
+    data = tmp_path / "wine.csv"
+    data.write_text("\n".join(",".join(row) for row in rows))
+    assert main(["metafeatures", "--data", str(data), "--target", "target",
+                 "--task", "regression"]) == 2
+    assert capsys.readouterr().err.endswith(
+        "error: --task regression needs a numeric target, but the target column 'target' "
+        "holds text values such as 'yes', 'no', 'maybe'; use --task classification for "
+        "labels\n")
+
+
 def test_messages_have_no_python_lists_none_or_warning_classes(pmlb_root, tmp_path, capsys):
     """Errors and warnings showed Python: "known suites: ['amlb-classification', ...]",
     "--time-limit must be ... > 0 or None" (an option is never None), "metaopt suites:

@@ -15,7 +15,13 @@ import pyarrow as pa
 from pandas.api import types as ptypes
 from scipy import sparse
 
-from metaopt._checks import check_int, check_label_types, python_value, repeated
+from metaopt._checks import (
+    check_int,
+    check_label_types,
+    python_value,
+    repeated,
+    text_not_numbers,
+)
 from metaopt._warnings import warn
 
 TaskType = Literal["classification", "regression"]
@@ -624,14 +630,23 @@ def _checked_target(target: pd.Series, task: str | None) -> tuple[pd.Series, Tas
         _check_classification_target(target)
     else:
         if not ptypes.is_numeric_dtype(target) or ptypes.is_bool_dtype(target):
-            raise ValueError(
-                f"task='regression' needs a numeric target, got dtype {target.dtype} "
-                f"(e.g. {target.iloc[0]!r}); use task='classification' for labels"
-            )
+            raise ValueError(f"task='regression' needs a numeric target, but y holds "
+                             f"{_held(target)}; use task='classification' for labels")
         target = target.astype(float)
         if not np.isfinite(target.to_numpy()).all():
             raise ValueError("y contains infinite values")
     return target, task
+
+
+def _held(target: pd.Series) -> str:
+    """What a target of no numbers holds, in words: "text values such as 'yes', 'no'"."""
+    if ptypes.is_bool_dtype(target):
+        return "true/false values"
+    text = text_not_numbers(target)
+    first = python_value(target.dropna().iloc[0])
+    return (f"text values such as {text}" if text
+            else f"numbers written as text (e.g. {first!r})" if isinstance(first, str)
+            else f"{type(first).__name__} values (e.g. {first!r})")
 
 
 def _check_classification_target(target: pd.Series) -> None:

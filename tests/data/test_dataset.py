@@ -409,8 +409,17 @@ HAND_BUILT_MISTAKES = {  # (X, y, task) of wine (classification) or 1027_ESL (re
                          r"X and y have different lengths: X has 178 rows, y has 173"),
     "no rows": (lambda w, r: (w.X.iloc[:0], w.y.iloc[:0], "classification"),
                 r"X is empty: it has 0 rows"),
+    # it said "got dtype str (e.g. '6.0')"
     "text target for regression": (lambda w, r: (r.X, r.y.astype(str), "regression"),
-                                   r"task='regression' needs a numeric target"),
+                                   r"task='regression' needs a numeric target, but y holds "
+                                   r"numbers written as text \(e\.g\. '6\.0'\)"),
+    "labels for regression": (lambda w, r: (w.X, w.y.map({1: "yes", 2: "no", 3: "maybe"}),
+                                            "regression"),
+                              r"task='regression' needs a numeric target, but y holds text "
+                              r"values such as 'yes', 'no', 'maybe'; use task='classification' "
+                              r"for labels$"),
+    "true/false for regression": (lambda w, r: (r.X, r.y > 4, "regression"),
+                                  r"but y holds true/false values; use"),
 }
 
 
