@@ -30,7 +30,7 @@ from metaopt._signals import StopGuard
 from metaopt._warnings import warn
 from metaopt.kb._design import plan_configs, stable_seed
 from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate, library_versions, resolve_space
-from metaopt.kb._store import KnowledgeBase, dumps, mixed_metafeatures
+from metaopt.kb._store import KnowledgeBase, counted, dumps, mixed_metafeatures
 from metaopt.spaces import SearchSpace
 
 BACKENDS = ("loky", "dask", "threading", "sequential")
@@ -115,16 +115,16 @@ class BuildReport:
             load and the most frequent error.
         """
         text = (
-            f"{self.n_new} new evaluations ({self.n_ok} ok, {self.n_failed} failed, "
+            f"{counted(self.n_new, 'new evaluation')} ({self.n_ok} ok, {self.n_failed} failed, "
             f"{self.n_timeout} timeout) in {self.seconds:.1f} s, {self.n_already_done} "
             f"already stored, {self.n_remaining} not run"
         )
         if self.n_duplicates:
             text += f", {self.n_duplicates} stored meanwhile by another runner"
         if self.worker_crashes:
-            text += f", {self.worker_crashes} worker crash(es)"
+            text += f", {counted(self.worker_crashes, 'worker crash', 'worker crashes')}"
         if self.dataset_errors:
-            text += f", {len(self.dataset_errors)} dataset(s) failed to load: " + ", ".join(
+            text += f", {counted(len(self.dataset_errors), 'dataset')} failed to load: " + ", ".join(
                 self.dataset_errors
             )
         if self.errors:

@@ -119,11 +119,6 @@ def _open(store: str) -> KnowledgeBase:
         raise ValueError(f"{error}; did you mean 'default' (the shipped knowledge base)?") from None
 
 
-def _count(n: int, noun: str) -> str:
-    """``n`` and ``noun``, plural but for 1: "1 dataset", "16 evaluations"."""
-    return f"{n} {noun}{'s' * (n != 1)}"
-
-
 def _check_export(text: str, what: str) -> None:
     """Check ``text`` as where to write a parquet export: ``.parquet`` is how
     ``kb info``, ``kb export`` and ``train-meta-model --kb`` tell one from a SQLite store."""
@@ -139,6 +134,7 @@ def _cmd_build(args) -> int:
     from metaopt.data import get_suite
     from metaopt.data.suites import _check_suite_arguments
     from metaopt.kb import BuildInterrupted, KnowledgeBase, build
+    from metaopt.kb._store import counted
 
     # --cache-dir with a local suite, --root or --target with an OpenML one: refused
     # before any work
@@ -173,16 +169,18 @@ def _cmd_build(args) -> int:
         return 1
     if args.export:
         with KnowledgeBase(args.store) as kb:
-            print(f"exported {_count(len(kb), 'evaluation')} to {kb.to_parquet(args.export)}")
+            print(f"exported {counted(len(kb), 'evaluation')} to {kb.to_parquet(args.export)}")
     return 0
 
 
 def _cmd_info(args) -> int:
+    from metaopt.kb._store import counted
+
     with _open(args.store) as kb:
         frame = kb.to_frame(metafeatures=False)
         datasets = kb.datasets()
-        print(f"{args.store}: {_count(len(frame), 'evaluation')}, "
-              f"{_count(len(datasets), 'dataset')} "
+        print(f"{args.store}: {counted(len(frame), 'evaluation')}, "
+              f"{counted(len(datasets), 'dataset')} "
               f"({int((datasets['status'] != 'ok').sum())} failed to load)")
         if len(frame):
             print(frame.groupby(["space", "status"]).size().unstack(fill_value=0).to_string())
@@ -191,7 +189,7 @@ def _cmd_info(args) -> int:
 
 def _cmd_export(args) -> int:
     from metaopt.kb import write_card
-    from metaopt.kb._store import check_writable
+    from metaopt.kb._store import check_writable, counted
 
     _check_export(args.parquet, "the parquet export")
     if args.card:
@@ -200,5 +198,5 @@ def _cmd_export(args) -> int:
         path = kb.to_parquet(args.parquet)
         if args.card:
             write_card(kb, args.card, parquet=path)
-        print(f"exported {_count(len(kb), 'evaluation')} to {path}")
+        print(f"exported {counted(len(kb), 'evaluation')} to {path}")
     return 0

@@ -349,6 +349,22 @@ def test_a_result_written_as_a_signal_arrives_is_counted():
     assert len(kb) == 1 and report.n_ok == 1 and report.n_remaining == 0
 
 
+def test_the_summary_counts_one_in_the_singular():
+    """build-kb's summary said "1 new evaluations", "1 worker crash(es)", "1 dataset(s)
+    failed to load", as kb info said "1 evaluations" before."""
+    from metaopt.kb._build import BuildReport
+
+    one = BuildReport(run_id="r", n_planned=2, n_ok=1, worker_crashes=1,
+                      dataset_errors={"test/missing": "file not found"})
+    assert one.summary() == ("1 new evaluation (1 ok, 0 failed, 0 timeout) in 0.0 s, 0 already "
+                             "stored, 1 not run, 1 worker crash, 1 dataset failed to load: "
+                             "test/missing")
+    two = BuildReport(run_id="r", n_planned=2, n_ok=2, worker_crashes=2,
+                      dataset_errors={"a": "x", "b": "y"})
+    assert two.summary().startswith("2 new evaluations (2 ok, ")
+    assert ", 2 worker crashes, 2 datasets failed to load: a, b" in two.summary()
+
+
 def test_meta_features_of_another_version_are_refused_and_read_with_a_warning(
         pmlb_root, tmp_path, monkeypatch):
     """The store did not record METAFEATURES_VERSION: after a bump, a build added datasets
