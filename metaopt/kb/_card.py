@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from pathlib import Path
@@ -159,12 +160,25 @@ def open_knowledge_base(source: str | os.PathLike) -> KnowledgeBase:
     Returns
     -------
     KnowledgeBase
+
+    Raises
+    ------
+    ValueError
+        If there is no such store; one spelt like ``"default"`` (``"Default"``,
+        ``"defualt"``) gets that keyword suggested.
     """
-    if os.fspath(source) == "default":
+    text = os.fspath(source)
+    if text == "default":
         return load_default()
-    if os.fspath(source).endswith(".parquet") or _is_parquet(source):
+    if text.endswith(".parquet") or _is_parquet(source):
         return KnowledgeBase.from_parquet(source)
-    return KnowledgeBase.open_existing(source)
+    try:
+        return KnowledgeBase.open_existing(source)
+    except ValueError as error:
+        if os.path.exists(text) or not difflib.get_close_matches(text.lower(), ["default"],
+                                                                 cutoff=0.8):
+            raise
+        raise ValueError(f"{error}; did you mean 'default' (the shipped knowledge base)?") from None
 
 
 def _is_parquet(path: str | os.PathLike) -> bool:

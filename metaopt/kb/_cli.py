@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
-import os
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from metaopt.data.suites import Suite
-    from metaopt.kb import KnowledgeBase
 
 
 def register(subparsers) -> None:
@@ -105,20 +102,6 @@ def _select_datasets(suite: Suite, text: str | None) -> Suite:
         raise ValueError(f"--datasets {text}: {error}") from None
 
 
-def _open(store: str) -> KnowledgeBase:
-    """:func:`open_knowledge_base` of ``store``; a missing one spelt like ``default``
-    (``Default``, ``defualt``) gets that keyword suggested."""
-    from metaopt.kb import open_knowledge_base
-
-    try:
-        return open_knowledge_base(store)
-    except ValueError as error:
-        if os.path.exists(store) or not difflib.get_close_matches(store.lower(), ["default"],
-                                                                  cutoff=0.8):
-            raise
-        raise ValueError(f"{error}; did you mean 'default' (the shipped knowledge base)?") from None
-
-
 def _check_export(text: str, what: str) -> None:
     """Check ``text`` as where to write a parquet export: ``.parquet`` is how
     ``kb info``, ``kb export`` and ``train-meta-model --kb`` tell one from a SQLite store."""
@@ -174,9 +157,10 @@ def _cmd_build(args) -> int:
 
 
 def _cmd_info(args) -> int:
+    from metaopt.kb import open_knowledge_base
     from metaopt.kb._store import counted
 
-    with _open(args.store) as kb:
+    with open_knowledge_base(args.store) as kb:
         frame = kb.to_frame(metafeatures=False)
         datasets = kb.datasets()
         print(f"{args.store}: {counted(len(frame), 'evaluation')}, "
@@ -188,13 +172,13 @@ def _cmd_info(args) -> int:
 
 
 def _cmd_export(args) -> int:
-    from metaopt.kb import write_card
+    from metaopt.kb import open_knowledge_base, write_card
     from metaopt.kb._store import check_writable, counted
 
     _check_export(args.parquet, "the parquet export")
     if args.card:
         check_writable(args.card, "--card")
-    with _open(args.store) as kb:
+    with open_knowledge_base(args.store) as kb:
         path = kb.to_parquet(args.parquet)
         if args.card:
             write_card(kb, args.card, parquet=path)

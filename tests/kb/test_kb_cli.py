@@ -106,16 +106,23 @@ def test_reading_commands_create_no_store_and_an_empty_suite_is_an_error(tmp_pat
     assert "has no datasets under" in capsys.readouterr().err
 
 
-def test_a_misspelt_default_gets_the_keyword_suggested(tmp_path, capsys):
+def test_a_misspelt_default_gets_the_keyword_suggested(tmp_path, capsys, monkeypatch):
     """`kb info Default` said only "no knowledge base at 'Default'", not that the keyword
-    is `default`; a path of no such likeness gets no suggestion."""
+    is `default`; a path of no such likeness gets no suggestion. `train-meta-model --kb
+    Default` and Python's open_knowledge_base('Default') had no suggestion at all."""
     from metaopt.cli import main
+    from metaopt.kb import open_knowledge_base
 
-    for command in (["info", "Default"], ["export", "defualt", str(tmp_path / "x.parquet")]):
-        assert main(["kb", *command]) == 2
+    monkeypatch.chdir(tmp_path)
+    for command in (["kb", "info", "Default"], ["kb", "export", "defualt", "x.parquet"],
+                    ["train-meta-model", "--kb", "DEFAULT", "--out", "m"]):
+        assert main(command) == 2
         assert capsys.readouterr().err.endswith(
-            f"error: no knowledge base at {command[1]!r}; did you mean 'default' (the shipped "
+            f"error: no knowledge base at {command[2]!r}; did you mean 'default' (the shipped "
             "knowledge base)?\n")
+    with pytest.raises(ValueError, match=r"^no knowledge base at 'Default'; did you mean "
+                       r"'default' \(the shipped knowledge base\)\?$"):
+        open_knowledge_base("Default")
     assert main(["kb", "info", str(tmp_path / "kb.sqlite")]) == 2
     assert "did you mean" not in capsys.readouterr().err
 
