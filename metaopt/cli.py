@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import difflib
+import ast
 import json
 import os
 import re
+import shlex
 import sys
 import warnings
 from collections.abc import Sequence
@@ -49,30 +50,25 @@ def _add_data_options(p) -> None:
 
 def _load(args):
     """The dataset of ``--data``/``--target``/``--task``, without the ``--drop`` columns."""
-    from dataclasses import replace
-
     from metaopt.data import load_table
 
+    shown = []
     with warnings.catch_warnings():  # its warnings too, in the words of the table
         show = warnings.showwarning
-        warnings.showwarning = lambda message, *rest: show(_as_table(str(message), args), *rest)
+
+        def show_as_table(message, *rest):
+            shown.append(str(message))
+            show(_as_table(str(message), args), *rest)
+
+        warnings.showwarning = show_as_table
         try:
-            ds = load_table(args.data, args.target, args.task, na_values=args.na_values)
+            ds = load_table(args.data, args.target, args.task, na_values=args.na_values,
+                            drop=args.drop)
         except ValueError as exc:
             raise ValueError(_as_table(str(exc), args)) from exc
-    if not args.drop:
-        return ds
-    columns = list(ds.X.columns)
-    for name in args.drop:
-        if name == args.target:
-            raise ValueError(f"--drop {name}: that is the target column (--target)")
-        if name not in columns:
-            close = difflib.get_close_matches(name, columns, n=1)
-            raise ValueError(f"--drop {name}: {args.data} has no column {name!r}"
-                             + (f"; did you mean {close[0]!r}?" if close else ""))
-    if set(args.drop) >= set(columns):
-        raise ValueError(f"--drop leaves no feature column of {args.data}")
-    return replace(ds, X=ds.X.drop(columns=list(dict.fromkeys(args.drop))))
+    for message in shown:  # not again, in Python's words, when a later step checks the data
+        warnings.filterwarnings("ignore", re.escape(message) + r"\Z")
+    return ds
 
 
 def _as_table(message: str, args) -> str:
@@ -90,12 +86,42 @@ def _as_table(message: str, args) -> str:
             (r"^X (columns?) ", lambda m: f"{args.data}: {m[1]} "),
             (r": X\.replace\(.*\) in Python \(or pd\.read_csv\(.*\)\), (--na-values .*) on the "
              r"command line$", lambda m: f" with {m[1]}"),
+            # values beyond float32's range
+            (r"^X column\(s\) (.*) hold finite values", lambda m: f"{args.data}: "
+             + _columns(m[1].count(" (up to "), m[1]) + " finite values"),
+            (r"tree models cast X to it", "tree models cast the features to it"),
+            (r": rescale, e\.g\. X\[(.*)\] / (1e\d+)$",
+             lambda m: f": rescale them in {args.data}, e.g. divide column {m[1]} by {m[2]}"),
+            # a copy of the target among the features
+            (r"^column\(s\) (\[.*\]) of X hold y itself: a model fitted with them (.*); drop "
+             r"them from X, e\.g\. X\.drop\(columns=\[.*\]\)$",
+             lambda m: _held(args.data, ast.literal_eval(m[1]), f"y itself: a model fitted with "
+                             f"{{it}} {m[2]}; drop {{it}} with --drop {{words}}")),
+            (r"^X contains infinite values in column\(s\) (\[.*\]); replace them with finite "
+             r"values or NaN \(NaN is imputed\)$",
+             lambda m: _held(args.data, ast.literal_eval(m[1]), "infinite values; replace them "
+                             f"in {args.data} with finite values or empty cells (empty cells "
+                             "are imputed), or drop {it} with --drop {words}")),
+            (r"^drop\b", "--drop"),
             # y, not a column 'y' nor a value of --na-values
             (r"(?<!')\by\b(?!')", lambda m: m[0] if "--na-values " in m.string[:m.start()]
              else f"the target column {args.target!r}")):
         message = re.sub(pattern, replacement if callable(replacement)
                          else lambda _, text=replacement: text, message)
     return message
+
+
+def _columns(count: int, listed: str) -> str:
+    """``"column 'a' holds"`` or ``"columns 'a', 'b' hold"``, the ``count`` columns ``listed``."""
+    return f"column {listed} holds" if count == 1 else f"columns {listed} hold"
+
+
+def _held(data: str, names: list, rest: str) -> str:
+    """``"DATA: column 'a' holds REST"`` (or ``"columns 'a', 'b' hold"``), ``{it}`` in ``rest``
+    the column(s), ``{words}`` their names as ``--drop`` takes them."""
+    return (f"{data}: {_columns(len(names), ', '.join(map(repr, names)))} "
+            + rest.format(it="it" if len(names) == 1 else "them",
+                          words=shlex.join(map(str, names))))
 
 
 def _register_suggest(subparsers) -> None:

@@ -249,11 +249,50 @@ def test_drop_a_row_id_column(pmlb_root, tmp_path, capsys):
     assert main(["metafeatures", *base, "--drop", "id", "col_2"]) == 0
     captured = capsys.readouterr()
     assert "180 rows x 30 features" in captured.out and not captured.err
-    for drop, message in (("idd", f"--drop idd: {data} has no column 'idd'; did you mean 'id'?"),
-                          ("target", "--drop target: that is the target column (--target)")):
-        assert main(["metafeatures", *base, "--drop", drop]) == 2
+    for drop, message in (
+            (["idd"], f"--drop names 'idd', not a column of {data}; did you mean 'id'?"),
+            (["target"], "--drop names the target column 'target': it is no feature"),
+            (["id", *(f"col_{i}" for i in range(2, 33))],
+             f"--drop names every feature column of {data}: leave at least one")):
+        assert main(["metafeatures", *base, "--drop", *drop]) == 2
         captured = capsys.readouterr()
-        assert message in captured.err and not captured.out
+        assert captured.err.endswith(f"error: {message}\n") and not captured.out
+
+
+def test_checks_of_the_features_speak_of_the_file_and_drop_works_before_them(
+        pmlb_root, tmp_path, capsys):
+    """Three of the library's checks of X read as Python in the command ("X column(s)
+    'big' ... rescale, e.g. X['big'] / 1e301", "column(s) ['copy'] of X hold the target
+    column 'target' itself ... X.drop(columns=['copy'])", "X contains infinite values in
+    column(s) ['3', '9']") and ran before --drop, so dropping the column did not help; the
+    warnings came twice, the second in Python's words (the meta-features checked X again)."""
+    import pandas as pd
+
+    table = pd.read_csv(pmlb_root / "wine_recognition" / "wine_recognition.tsv.gz", sep="\t")
+    cases = (
+        ("big", {"big": table["1"] * 1e300},
+         "warning: {data}: column 'big' (up to 1.48e+301) holds finite values too large for "
+         "float32 (beyond 3.4e+38: tree models cast the features to it), and past 1.3e+154 for "
+         "float64 arithmetic (squared or summed while standardised, they overflow to inf, then "
+         "NaN); models see them as infinite or missing: rescale them in {data}, e.g. divide "
+         "column 'big' by 1e301\n", ["big"]),
+        ("copy", {"copy of target": table["target"]},
+         "warning: {data}: column 'copy of target' holds the target column 'target' itself: a "
+         "model fitted with it predicts from the answer (cross-validated scores near perfect); "
+         "drop it with --drop 'copy of target'\n", ["copy of target"]),
+        ("inf", {"3": table["3"].where(table.index != 3, float("inf")),
+                 "9": table["9"].where(table.index != 5, float("-inf"))},
+         "error: {data}: columns '3', '9' hold infinite values; replace them in {data} with "
+         "finite values or empty cells (empty cells are imputed), or drop them with --drop 3 9\n",
+         ["3", "9"]))
+    for name, columns, message, drop in cases:
+        data = tmp_path / f"{name}.csv"
+        table.assign(**columns).to_csv(data, index=False)
+        base = ["metafeatures", "--data", str(data), "--target", "target"]
+        assert main(base) == (2 if message.startswith("error") else 0)
+        assert capsys.readouterr().err == f"metaopt metafeatures: {message.format(data=data)}"
+        assert main([*base, "--drop", *drop]) == 0
+        assert not capsys.readouterr().err
 
 
 def test_build_kb_refuses_the_other_kind_of_suites_option(pmlb_root, tmp_path, capsys):

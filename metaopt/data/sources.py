@@ -396,9 +396,10 @@ class LocalSource:
         return self._read(path, name, task or self._known_task(name))
 
     def _read(self, path: Path, name: str, task: str | None,
-              na_values: list[str] | None = None) -> Dataset:
-        """The dataset in the table file ``path``; the text ``na_values`` (besides pandas'
-        own, ``""``, ``"NA"``, ``"n/a"``, ...) are missing values."""
+              na_values: list[str] | None = None, drop: list[str] | None = None) -> Dataset:
+        """The dataset in the table file ``path``, without the columns ``drop``; the text
+        ``na_values`` (besides pandas' own, ``""``, ``"NA"``, ``"n/a"``, ...) are missing
+        values."""
         try:
             if path.name.endswith(".parquet"):
                 table = _text_as_missing(pd.read_parquet(path), na_values)
@@ -414,11 +415,28 @@ class LocalSource:
             raise DatasetLoadError(_no_target(path, self.target, list(table.columns)))
         table = _without_saved_index(table, path)
         y = table.pop(self.target)
+        if drop:
+            table = _without(table, drop, path, self.target)
         for col in _categorical_features(path.parent / "metadata.yaml", table.columns):
             table[col] = table[col].astype("category")
         # validated by the Dataset
         return Dataset(X=table, y=y, task=task, name=name, source="local", source_id=str(path))
 
+
+
+def _without(table: pd.DataFrame, drop: list[str], path: Path, target: str) -> pd.DataFrame:
+    """``table`` (the features of ``path``) without the columns ``drop``, each one of them,
+    and not all of them."""
+    for name in drop:
+        if name == target:
+            raise ValueError(f"drop names the target column {name!r}: it is no feature")
+        if name not in table.columns:
+            close = difflib.get_close_matches(name, [str(c) for c in table.columns], n=1)
+            raise ValueError(f"drop names {name!r}, not a column of {path}"
+                             + (f"; did you mean {close[0]!r}?" if close else ""))
+    if set(drop) >= set(table.columns):
+        raise ValueError(f"drop names every feature column of {path}: leave at least one")
+    return table.drop(columns=list(dict.fromkeys(drop)))
 
 
 def _text_as_missing(table: pd.DataFrame, na_values: list[str] | None) -> pd.DataFrame:
@@ -498,7 +516,7 @@ def _categorical_features(metadata: Path, columns) -> list[str]:
 
 
 def load_table(path: str | Path, target: str, task: str | None = None,
-               na_values: list[str] | None = None) -> Dataset:
+               na_values: list[str] | None = None, drop: list[str] | None = None) -> Dataset:
     """Load one CSV/TSV/parquet file with a named target column (for the CLI).
 
     Parameters
@@ -512,6 +530,8 @@ def load_table(path: str | Path, target: str, task: str | None = None,
     na_values : list of str, optional
         Text read as missing values in every column (e.g. ``["?"]``), besides pandas' own
         ``""``, ``"NA"``, ``"n/a"``, ...
+    drop : list of str, optional
+        Columns that are no feature (a row id), left out before the table is checked.
 
     Returns
     -------
@@ -526,7 +546,7 @@ def load_table(path: str | Path, target: str, task: str | None = None,
         raise ValueError(f"data file {str(path)!r} must end in {', '.join(_TABLE_SUFFIXES[:-1])}"
                          f" or {_TABLE_SUFFIXES[-1]}")
     # this very file: not another format of the same name, a folder, or a manifest entry
-    return LocalSource(path.parent, target=target)._read(path, name, task, na_values)
+    return LocalSource(path.parent, target=target)._read(path, name, task, na_values, drop)
 
 
 __all__ = ["DatasetLoadError", "LocalSource", "OpenMLSource", "load_table"]
