@@ -523,7 +523,8 @@ def test_damaged_inputs_are_named_without_python_reprs(pmlb_root, tmp_path, caps
 
 def test_an_empty_table_file_is_called_empty(tmp_path, capsys):
     """A CSV of 0 bytes (or of blank lines, or an empty .tsv.gz) said pandas' "could not
-    read FILE: EmptyDataError: No columns to parse from file"."""
+    read FILE: EmptyDataError: No columns to parse from file"; a .parquet file of 0 bytes
+    pyarrow's "could not read FILE: ArrowInvalid: ... Parquet file size is 0 bytes"."""
     (tmp_path / "empty.csv").write_bytes(b"")
     (tmp_path / "blank.csv").write_text("\n\n")
     with gzip.open(tmp_path / "empty.tsv.gz", "wb"):
@@ -533,3 +534,8 @@ def test_an_empty_table_file_is_called_empty(tmp_path, capsys):
         assert main(["metafeatures", "--data", str(data), "--target", "target"]) == 2
         assert capsys.readouterr().err == (f"metaopt metafeatures: error: {data} is empty: it "
                                            "has no header row and no data rows\n")
+    data = tmp_path / "empty.parquet"
+    data.write_bytes(b"")
+    assert main(["metafeatures", "--data", str(data), "--target", "target"]) == 2
+    assert capsys.readouterr().err == (f"metaopt metafeatures: error: {data} is empty: a "
+                                       "parquet file of 0 bytes holds no table\n")

@@ -400,6 +400,9 @@ class LocalSource:
         """The dataset in the table file ``path``, without the columns ``drop``; the text
         ``na_values`` (besides pandas' own, ``""``, ``"NA"``, ``"n/a"``, ...) are missing
         values."""
+        # pyarrow: "Could not open Parquet input source ...: Parquet file size is 0 bytes"
+        if path.name.endswith(".parquet") and path.stat().st_size == 0:
+            raise DatasetLoadError(f"{path} is empty: a parquet file of 0 bytes holds no table")
         try:
             if path.name.endswith(".parquet"):
                 table = _text_as_missing(pd.read_parquet(path), na_values)
