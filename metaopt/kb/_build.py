@@ -30,7 +30,13 @@ from metaopt._signals import StopGuard
 from metaopt._warnings import warn
 from metaopt.kb._design import plan_configs, stable_seed
 from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate, library_versions, resolve_space
-from metaopt.kb._store import KnowledgeBase, counted, dumps, mixed_metafeatures
+from metaopt.kb._store import (
+    KnowledgeBase,
+    counted,
+    dumps,
+    mixed_metafeatures,
+    process_start,
+)
 from metaopt.spaces import SearchSpace
 
 BACKENDS = ("loky", "dask", "threading", "sequential")
@@ -587,6 +593,9 @@ def build(
     machine = {"platform": platform.platform(), "processor": platform.processor(),
                "cpu_count": os.cpu_count(), "python": platform.python_version(),
                "pid": os.getpid()}  # a run of a process that died reads "crashed"
+    started = process_start(os.getpid())
+    if started is not None:  # so does one whose pid a new process took (Linux)
+        machine["pid_start"] = started
     kb.start_run(run_id, {"host": socket.gethostname(), "machine": dumps(machine),
                           "params": dumps(params), "versions": dumps(library_versions())})
     start = time.perf_counter()

@@ -132,6 +132,19 @@ def dumps(value: Any) -> str:
     return json.dumps(_jsonable(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
+def process_start(pid: int) -> int | None:
+    """When process ``pid`` of this machine started, in clock ticks since boot (field 22 of
+    Linux's ``/proc/PID/stat``): a process that took the id of a dead one started later.
+    None where there is no ``/proc`` or no such process."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            stat = file.read()
+    except OSError:
+        return None
+    # after the command name, in parentheses and of any characters, fields 3, 4, ...
+    return int(stat[stat.rindex(b")") + 1:].split()[22 - 3])
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` and ``noun``, plural (``plural``, else ``noun + "s"``) but for 1: "1 dataset",
     "16 evaluations", "2 worker crashes"."""
@@ -745,15 +758,23 @@ class KnowledgeBase:
             (``running``, ``finished``, ``interrupted`` or ``crashed``), ``host``,
             ``machine`` and ``params`` (JSON), ``versions``, ``n_evaluations``,
             ``seconds``. A ``running`` run of this host whose process is gone (killed, as
-            by SIGKILL, which no handler sees) reads ``crashed``.
+            by SIGKILL, which no handler sees) reads ``crashed``: its process id is not
+            alive, or (where it was recorded, on Linux) that process started at another
+            time than the run's, a new process that took the id.
         """
         with self.engine.connect() as conn:
             runs = pd.read_sql(sa.select(runs_table), conn)
         here = socket.gethostname()
 
         def died(host: str | None, machine: str | None) -> bool:
-            pid = json.loads(machine).get("pid") if machine else None
-            return host == here and isinstance(pid, int) and not pid_alive(pid)
+            record = json.loads(machine) if machine else {}
+            pid, start = record.get("pid"), record.get("pid_start")
+            if host != here or not isinstance(pid, int):
+                return False
+            if not pid_alive(pid):
+                return True
+            now_start = process_start(pid) if isinstance(start, int) else None
+            return now_start is not None and now_start != start
 
         gone = [status == "running" and died(host, machine) for status, host, machine
                 in zip(runs["status"], runs["host"], runs["machine"], strict=True)]

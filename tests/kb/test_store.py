@@ -430,6 +430,78 @@ def test_a_run_whose_process_died_reads_as_crashed(tmp_path):
                       "older": "running"}
 
 
+def test_a_run_whose_process_id_was_taken_reads_as_crashed(tmp_path):
+    """A killed build's run read 'running' as long as a new process held its process id;
+    the run records when its process started (Linux), and a process of another start
+    time is not its. A record of the same start time (the run's own process) and one of
+    an older store, without a start time, read as stored."""
+    import json
+    import socket
+
+    from metaopt.kb._store import process_start
+
+    started = process_start(os.getpid())
+    if started is None:
+        pytest.skip("no /proc: no process start times")
+    kb = KnowledgeBase(tmp_path / "kb.sqlite")
+    here = socket.gethostname()
+    for run_id, machine in (("taken", {"pid": os.getpid(), "pid_start": started - 1}),
+                            ("own", {"pid": os.getpid(), "pid_start": started}),
+                            ("older", {"pid": os.getpid()})):
+        kb.start_run(run_id, {"host": here, "machine": json.dumps(machine)})
+    status = kb.runs().set_index("run_id")["status"].to_dict()
+    assert status == {"taken": "crashed", "own": "running", "older": "running"}
+
+
+def test_a_killed_build_records_its_process_and_reads_as_crashed(tmp_path):
+    """A build in a child process, killed with SIGKILL mid-evaluation: its run recorded
+    the process id and (on Linux) its start time, and reads 'crashed' once it is gone."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from metaopt.kb._store import process_start
+
+    store = tmp_path / "kb.sqlite"
+    script = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+import numpy as np
+from _faulty import FaultySpace
+from metaopt.data import from_arrays
+from metaopt.kb import build
+X = np.random.default_rng(0).normal(size=(60, 3))
+build([from_arrays(X, (X[:, 0] > 0).astype(int), task="classification", name="toy")],
+      {str(store)!r}, spaces=[FaultySpace("sleepy", ("sleep",))], n_configs=1, cv_folds=2,
+      backend="sequential", progress=False)
+"""
+    def runs() -> pd.DataFrame:
+        try:
+            with KnowledgeBase.open_existing(store) as kb:
+                return kb.runs()
+        except ValueError:  # no file, or no tables yet
+            return pd.DataFrame()
+
+    child = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 60
+        while runs().empty:
+            assert child.poll() is None and time.monotonic() < deadline, "the build did not start"
+            time.sleep(0.1)
+        run = runs().iloc[0]
+        assert run["status"] == "running"
+        machine = json.loads(run["machine"])
+        assert machine["pid"] == child.pid
+        assert machine.get("pid_start") == process_start(child.pid)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert runs()["status"].tolist() == ["crashed"]
+
+
 def test_a_store_of_an_earlier_metaopt_gains_the_new_dataset_column(tmp_path):
     """A store made before datasets had a content hash opens, its rows without one."""
     store = tmp_path / "kb.sqlite"
