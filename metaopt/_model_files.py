@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,30 @@ from metaopt._mf_version import (
     current_metafeatures_version,
 )
 from metaopt._warnings import warn
+
+
+def training_machine() -> dict[str, Any]:
+    """What a model card records of the machine that trained it: a meta-model retrained
+    with the same command reproduces its weights only where torch's float kernels round
+    alike (the CPU and torch's kernel level, not only the OS)."""
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next((line.split(":", 1)[1].strip() for line in info
+                        if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"platform": platform.platform(), "python": platform.python_version(),
+            "cpu": cpu or "unknown", "torch": torch.__version__,
+            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "torch_threads": torch.get_num_threads()}
+
+
+def describe_machine(machine: dict[str, Any]) -> str:
+    """One line of a card: ``machine`` as :func:`training_machine` records it."""
+    return (f"{machine['platform']} (Python {machine['python']}; CPU {machine['cpu']}, torch "
+            f"{machine['torch']} with {machine['torch_cpu_capability']} kernels on "
+            f"{machine['torch_threads']} thread(s))")
 
 
 def _plain(value: Any) -> Any:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import platform
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from scipy.special import gammaln
 from scipy.stats import spearmanr
 
 from metaopt._markdown import markdown_table
+from metaopt._model_files import describe_machine, training_machine
 from metaopt._version import __version__
 from metaopt.nas._lcbench import LCBENCH_SPACE, lcbench_tasks, task_metafeatures
 from metaopt.nas._prior import ArchitecturePrior, random_configs
@@ -256,8 +256,8 @@ def write_card(out: Path, prior: ArchitecturePrior, table: pd.DataFrame,
         f"and sampling (temperature {prior.temperature}, hedge {prior.hedge}"
         + (": draws alternate between the dataset's prior and the unconditional one"
            if prior.hedge else "") + ") chosen by cross-validation, below.",
-        f"- Took {seconds:.0f} s on {platform.platform()} (Python "
-        f"{platform.python_version()}), metaopt {__version__}, "
+        f"- Took {seconds:.0f} s on {describe_machine(training_machine())}, metaopt "
+        f"{__version__}, "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
         "",
         "## Selection (3-fold cross-validation over the training datasets)",

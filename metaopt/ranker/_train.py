@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import platform
 import time
 from pathlib import Path
 
@@ -11,7 +10,12 @@ import numpy as np
 
 from metaopt._checks import check_int
 from metaopt._mf_version import MF_VERSION_KEY
-from metaopt._model_files import read_metafeatures_version, warn_metafeatures_version
+from metaopt._model_files import (
+    describe_machine,
+    read_metafeatures_version,
+    training_machine,
+    warn_metafeatures_version,
+)
 from metaopt._warnings import warn
 from metaopt.kb import KnowledgeBase, library_versions
 from metaopt.ranker._cost import CostModel
@@ -232,7 +236,7 @@ def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, se
             "random_state")},
         "policy": model.policy,
         "training_seconds": round(seconds, 1),
-        "machine": {"platform": platform.platform(), "python": platform.python_version()},
+        "machine": training_machine(),
         "versions": library_versions(),
         MF_VERSION_KEY: model.metafeatures_version,
         "trained_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -260,8 +264,8 @@ def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, se
         + (f"; with a time budget, configurations predicted to take more than "
            f"{model.time_fraction:g} of the time left are skipped" if model.time_fraction
            else "") + ").",
-        f"- Training took {seconds:.0f} s on {card['machine']['platform']} "
-        f"(Python {card['machine']['python']}), {card['trained_at']}.",
+        f"- Training took {seconds:.0f} s on {describe_machine(card['machine'])}, "
+        f"{card['trained_at']}.",
         f"- Versions: {', '.join(f'{k} {v}' for k, v in card['versions'].items())}; "
         f"meta-features version {model.metafeatures_version} (`METAFEATURES_VERSION`).",
         "", "## First portfolio configurations", "",

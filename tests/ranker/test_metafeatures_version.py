@@ -10,6 +10,7 @@ import shutil
 import warnings
 
 import pytest
+import torch
 
 import metaopt.metafeatures
 from metaopt.kb import MetaFeaturesVersionWarning
@@ -168,6 +169,11 @@ def test_the_training_card_records_the_version(knn_rows, tmp_path, monkeypatch):
     text = (directory / "CARD.md").read_text()
     assert "meta-features version 1 (`METAFEATURES_VERSION`)" in text
     assert "and sizes (meta-features version 1)" in text
+    # the machine as far as a retrain's rounding depends on it: CPU and torch's kernels
+    machine = card["machine"]
+    assert machine["torch"] == torch.__version__ and machine["cpu"]
+    assert machine["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert f"torch {torch.__version__} with {machine['torch_cpu_capability']} kernels" in text
     del card["metafeatures_version"]  # a card that does not say (the shipped ones): 1
     (directory / "card.json").write_text(json.dumps(card))
     monkeypatch.setattr(metaopt.metafeatures, "METAFEATURES_VERSION", 2)
