@@ -176,7 +176,7 @@ def test_run_refuses_bad_budgets_and_limits_before_it_starts(pmlb_root, tmp_path
     --n-jobs 0 failed in joblib ("n_jobs == 0 in Parallel has no meaning") after --out
     was made; --time-limit nan and inf were accepted."""
     out = tmp_path / "out"
-    time_limit = "--time-limit must be a finite number of seconds > 0 or None, got "
+    time_limit = "--time-limit must be a finite number of seconds > 0, got "
     for options, message in ((["--budget-trials", "0"], "--budget-trials must be an integer >= 1"),
                              (["--max-rows", "0"], "--max-rows must be an integer >= 10"),
                              *((["--time-limit", t], f"{time_limit}{float(t)!r}")
