@@ -58,3 +58,16 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:  # another user's
         return True
     return True
+
+
+def process_start(pid: int) -> int | None:
+    """When process ``pid`` of this machine started, in clock ticks since boot (field 22 of
+    Linux's ``/proc/PID/stat``): a process that took the id of a dead one started later.
+    None where there is no ``/proc`` or no such process."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            stat = file.read()
+    except OSError:
+        return None
+    # after the command name, in parentheses and of any characters, fields 3, 4, ...
+    return int(stat[stat.rindex(b")") + 1:].split()[22 - 3])

@@ -32,7 +32,7 @@ from metaopt._mf_version import (
     MetaFeaturesVersionWarning,
     current_metafeatures_version,
 )
-from metaopt._signals import pid_alive
+from metaopt._signals import pid_alive, process_start
 from metaopt._warnings import warn
 
 SCHEMA_VERSION = "1"
@@ -130,19 +130,6 @@ def now() -> str:
 def dumps(value: Any) -> str:
     """Canonical JSON: sorted keys, NaN as null, numpy scalars as Python numbers."""
     return json.dumps(_jsonable(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
-def process_start(pid: int) -> int | None:
-    """When process ``pid`` of this machine started, in clock ticks since boot (field 22 of
-    Linux's ``/proc/PID/stat``): a process that took the id of a dead one started later.
-    None where there is no ``/proc`` or no such process."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            stat = file.read()
-    except OSError:
-        return None
-    # after the command name, in parentheses and of any characters, fields 3, 4, ...
-    return int(stat[stat.rindex(b")") + 1:].split()[22 - 3])
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:

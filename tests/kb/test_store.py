@@ -438,7 +438,7 @@ def test_a_run_whose_process_id_was_taken_reads_as_crashed(tmp_path):
     import json
     import socket
 
-    from metaopt.kb._store import process_start
+    from metaopt._signals import process_start
 
     started = process_start(os.getpid())
     if started is None:
@@ -463,7 +463,7 @@ def test_a_killed_build_records_its_process_and_reads_as_crashed(tmp_path):
     import time
     from pathlib import Path
 
-    from metaopt.kb._store import process_start
+    from metaopt._signals import process_start
 
     store = tmp_path / "kb.sqlite"
     script = f"""
