@@ -94,10 +94,9 @@ class PerformanceMatrix:
         -------
         PerformanceMatrix
         """
-        from metaopt.ranker._spaces import as_restored
         from metaopt.spaces import SearchSpace
 
-        given = as_restored(space) if isinstance(space, SearchSpace) else None
+        given = space if isinstance(space, SearchSpace) else None
         if given is not None:
             space = given.name
         elif space is None:

@@ -44,18 +44,6 @@ def space_from_json(data: dict[str, Any],
     return external_space(data["name"], parents_first(params), tasks, description)
 
 
-def as_restored(space: SearchSpace) -> SearchSpace:
-    """``space`` with its parameters in the order a saved model restores it in (its JSON
-    sorts their names) when it is no known space (one of the user's own): the encoding a
-    ranker learns is then the one it is loaded with."""
-    from metaopt.kb._spaces import parents_first
-
-    if space.name in _known_spaces() or isinstance(space, CombinedSpace):
-        return space
-    params = parents_first(space.params, by_name=True)
-    return space if params == space.params else dataclasses.replace(space, params=params)
-
-
 def in_trained_order(space: SearchSpace, order: list[str] | None) -> SearchSpace:
     """``space`` with its parameters in ``order``, the order a model was trained on (its
     encoding's column order); None (a file from before models recorded it) leaves it.
