@@ -183,8 +183,9 @@ def _exit_with(parent: int) -> None:
 
 
 def _data_file(pid: int | str, key: str) -> str:
-    """The name of a search's shared data file (a glob pattern for ``"*"``): the process
-    that wrote it and its host, whose process ids these are."""
+    """The name of a search's shared data file, or of a worker's mark of
+    :meth:`KillableWorker.ready` (a glob pattern for ``"*"``): the process that wrote
+    it, or that the worker runs calls for, and its host, whose process ids these are."""
     return f"metaopt-{pid}@{glob.escape(socket.gethostname())}-{key}.pkl"
 
 
@@ -202,6 +203,25 @@ def _remove_orphaned(directory: str) -> None:
 
 
 _IDLE_SECONDS = 300
+# how long KillableWorker.ready waits for a worker to start before it gives up on the
+# workers (about 1 s, 3 s on a busy machine)
+_START_SECONDS = 60.0
+
+
+def _ready_mark(parent: int, key: str, worker: int | str = "*") -> str:
+    """The file by which ``worker`` says it has started to the other workers of
+    ``parent``'s call of :meth:`KillableWorker.ready` ``key`` (a glob pattern for
+    ``"*"``); removed, if left behind, as shared data files are."""
+    return os.path.join(tempfile.gettempdir(), _data_file(parent, f"{key}-{worker}"))
+
+
+def _meet(parent: int, key: str, n: int) -> None:
+    """In a worker: mark it started, and wait (:data:`_START_SECONDS` at most) until
+    ``n`` workers have: none takes a sibling's call before the sibling has started."""
+    open(_ready_mark(parent, key, os.getpid()), "w").close()
+    deadline = time.monotonic() + _START_SECONDS
+    while len(glob.glob(_ready_mark(parent, key))) < n and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 def _started(processes: int) -> ProcessPoolExecutor:
@@ -298,12 +318,13 @@ class KillableWorker:
             reused = None
         self._active, self._spare = reused[2:] if reused else (_started(self.processes), None)
         self._running: list[Future] = []
-        self._up: Future | None = None  # of ready(): a call done by the active workers
+        self._up: list[Future] = []  # of ready(): a call for each active worker
+        self._up_since, self._up_key = 0.0, ""  # when ready() sent them, and their marks
         return self
 
     def __exit__(self, *exc) -> None:
         self._unshare()
-        if all(future.done() for future in self._running):  # idle: keep for the next search
+        if all(future.done() for future in self._running + self._up):  # idle: keep them
             with _idle_lock:
                 if not _idle:
                     _idle.append((os.getpid(), self.processes, self._active, self._spare))
@@ -338,12 +359,37 @@ class KillableWorker:
         self._objects, self._path = (), None
 
     def ready(self, seconds: float) -> None:
-        """Wait, at most ``seconds``, until the workers have started (a process start and
+        """Wait, at most ``seconds``, until every worker has started (a process start and
         the import of the model libraries: seconds on a busy machine), so that a call's
-        time counts from then."""
-        if self._up is None:
-            self._up = self._active.submit(int)
-        wait([self._up], timeout=max(seconds, 0.0))
+        time counts from then: a call per worker, which meet (:func:`_meet`; a single
+        worker's is ``int()``). A :class:`RuntimeError` when a worker has not started
+        :data:`_START_SECONDS` after the first call: the workers are then killed, and the
+        spares take over."""
+        if not self._up:
+            self._up_since = time.monotonic()
+            if self.processes == 1:
+                self._up = [self._active.submit(int)]
+            else:
+                self._up_key = f"up{uuid.uuid4().hex}"
+                self._up = [self._active.submit(_meet, os.getpid(), self._up_key,
+                                                self.processes)
+                            for _ in range(self.processes)]
+        limit = _START_SECONDS - (time.monotonic() - self._up_since)
+        _, pending = wait(self._up, timeout=max(min(seconds, limit), 0.0))
+        if pending and seconds < limit:
+            return  # out of time: the workers may still meet
+        marks = glob.glob(_ready_mark(os.getpid(), self._up_key)) if self._up_key else []
+        self._up_key = ""  # removed once
+        for path in marks:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        if pending:
+            self._replace_active()
+            raise RuntimeError(
+                f"{len(marks)} of the {self.processes} worker processes had started after "
+                f"{_START_SECONDS:.0f} s (a start and the import of scikit-learn take "
+                "about 3 s, longer on an overloaded machine): they were stopped, and the "
+                "spare workers take over")
 
     def call(self, fn: Callable[..., Any], *args: Any, seconds: float) -> Any:
         """``fn(*args)`` in a worker; :class:`TrialTimeout` after ``seconds``."""
@@ -380,6 +426,6 @@ class KillableWorker:
 
     def _replace_active(self) -> None:
         _stop(self._active)
-        self._running, self._up = [], None
+        self._running, self._up = [], []
         self._active, self._spare = self._spare or _started(self.processes), _started(
             self.processes)

@@ -1,5 +1,6 @@
 """The killable worker that runs time-budgeted trials: kept warm between searches."""
 
+import glob
 import os
 import subprocess
 import sys
@@ -53,6 +54,50 @@ def test_a_second_search_reuses_the_warm_workers():
         first = worker.call(_pid, seconds=60)
     with KillableWorker() as worker:
         assert worker.call(_pid, seconds=60) == first  # the same process, already started
+
+
+def _late_second_start(directory: str, parent: int) -> None:
+    """The workers' initializer, of which the second to start ends 1 s after the first
+    has (30 s at most): each leaves a file named ``up-PID`` in ``directory`` when done."""
+    try:
+        os.close(os.open(os.path.join(directory, "first"), os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        deadline = time.monotonic() + 30
+        while not any(name.startswith("up-") for name in os.listdir(directory)) \
+                and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(1.0)
+    _isolated._worker_started(parent)
+    open(os.path.join(directory, f"up-{os.getpid()}"), "w").close()
+
+
+def test_ready_waits_for_every_worker(tmp_path, monkeypatch):
+    """With 2 workers, ready() returned once one had started (it sent one call), and a
+    trial's time began while the other still imported its libraries."""
+    _isolated._stop_idle()
+    monkeypatch.setattr(_isolated, "_worker_started", partial(_late_second_start,
+                                                              str(tmp_path)))
+    try:
+        with KillableWorker(2) as worker:
+            worker.ready(60)
+            assert len([name for name in os.listdir(tmp_path) if name.startswith("up-")]) == 2
+        assert not glob.glob(_isolated._ready_mark(os.getpid(), "*", "*"))  # removed
+    finally:
+        _isolated._stop_idle()  # workers of this initializer are not kept
+
+
+def test_ready_says_when_a_worker_never_starts(monkeypatch):
+    with KillableWorker(2) as worker:
+        worker.ready(60)
+        worker._up = []  # as after a kill, but one worker stays busy: it never meets
+        worker._active.submit(time.sleep, 30)
+        monkeypatch.setattr(_isolated, "_START_SECONDS", 1.0)
+        with pytest.raises(RuntimeError, match="^1 of the 2 worker processes had started "
+                                               "after 1 s"):
+            worker.ready(60)
+        monkeypatch.undo()
+        worker.ready(60)  # the spares took over
+        assert not worker._up[0].exception()
 
 
 def test_kept_workers_are_reused_only_by_a_search_of_the_same_size(tmp_path):
