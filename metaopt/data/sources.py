@@ -413,7 +413,13 @@ class LocalSource:
             raise DatasetLoadError(f"{path} is empty: it has no header row and no data "
                                    "rows") from None
         except Exception as exc:
+            damage = _parquet_damage(path) if path.name.endswith(".parquet") else None
+            if damage:
+                raise DatasetLoadError(f"{path} is not a readable parquet file (truncated "
+                                       f"or damaged): {damage}") from None
             raise DatasetLoadError(f"could not read {path}: {type(exc).__name__}: {exc}") from exc
+        if table.columns.empty:  # a parquet file's table: a CSV's raised EmptyDataError
+            raise DatasetLoadError(f"{path} is empty: its table has no columns")
         if self.target not in table.columns:
             raise DatasetLoadError(_no_target(path, self.target, list(table.columns)))
         table = _without_saved_index(table, path)
@@ -425,6 +431,22 @@ class LocalSource:
         # validated by the Dataset
         return Dataset(X=table, y=y, task=task, name=name, source="local", source_id=str(path))
 
+
+
+def _parquet_damage(path: Path) -> str | None:
+    """Why pyarrow cannot read the footer of the parquet file ``path`` (a file cut short,
+    damaged, or no parquet file: "Parquet magic bytes not found in footer"), None when it
+    can."""
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_metadata(path)
+    except pyarrow.ArrowInvalid as exc:
+        return str(exc)
+    except OSError as exc:  # "Couldn't deserialize thrift"; not the system's (an errno)
+        return None if exc.errno else str(exc)
+    return None
 
 
 def _without(table: pd.DataFrame, drop: list[str], path: Path, target: str) -> pd.DataFrame:

@@ -442,6 +442,34 @@ def test_load_table_names_the_target_a_typo_missed(pmlb_root, tmp_path):
         load_table(semicolons, "target")
 
 
+def test_a_parquet_file_without_columns_or_cut_short_says_so(pmlb_root, tmp_path):
+    """A parquet file of no columns said "has no target column 'target' (0 columns: )",
+    one cut short pyarrow's "could not read FILE: ArrowInvalid: Could not open Parquet
+    input source 'FILE': Parquet magic bytes not found in footer. ..."."""
+    none = tmp_path / "none.parquet"
+    pd.DataFrame().to_parquet(none)
+    with pytest.raises(DatasetLoadError) as info:
+        load_table(none, "target")
+    assert str(info.value) == f"{none} is empty: its table has no columns"
+    table = pd.read_csv(pmlb_root / "credit_g" / "credit_g.tsv.gz", sep="\t")
+    table.to_parquet(tmp_path / "full.parquet")
+    data = (tmp_path / "full.parquet").read_bytes()
+    cut = tmp_path / "cut.parquet"
+    damaged = f"{cut} is not a readable parquet file (truncated or damaged): "
+    for size, reason in [(5, "Parquet file size is 5 bytes, smaller than the minimum file "
+                             "footer (8 bytes)"),
+                         (len(data) // 2, "Parquet magic bytes not found in footer. Either "
+                                          "the file is corrupted or this is not a parquet "
+                                          "file."),
+                         (len(data) - 1, "Parquet magic bytes not found")]:
+        cut.write_bytes(data[:size])
+        with pytest.raises(DatasetLoadError) as info:
+            load_table(cut, "target")
+        assert str(info.value).startswith(damaged + reason), size
+    with pytest.raises(DatasetLoadError, match=re.escape(damaged)):  # in a suite too
+        LocalSource(tmp_path).load("cut")
+
+
 def test_load_table_reads_the_file_it_is_given(tmp_path):
     """`same.parquet` used to load `same.csv` beside it, `shadow.csv` the file of a
     folder `shadow/`, and an unrelated manifest.csv broke loading."""
