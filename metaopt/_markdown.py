@@ -1,5 +1,5 @@
-"""GitHub Markdown tables for cards, reports and benchmark output (pandas' own
-``to_markdown`` needs the optional ``tabulate`` package)."""
+"""Text for cards, reports and command output: GitHub Markdown tables (pandas' own
+``to_markdown`` needs the optional ``tabulate`` package) and counted nouns."""
 
 from __future__ import annotations
 
@@ -22,3 +22,9 @@ def markdown_table(frame: pd.DataFrame, floatfmt: str | None = None, *, index: b
              "|" + "---|" * len(frame.columns)]
     lines += ["| " + " | ".join(map(cell, row)) + " |" for row in frame.itertuples(index=False)]
     return "\n".join(lines)
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun``, plural (``plural``, else ``noun + "s"``) but for 1: "1 dataset",
+    "16 evaluations", "2 worker crashes"."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

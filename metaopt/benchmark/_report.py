@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from metaopt._markdown import markdown_table
+from metaopt._markdown import counted, markdown_table
 from metaopt.benchmark._metrics import (
     REGRET_RANGE,
     add_ranks,
@@ -357,7 +357,7 @@ def report(out: str | os.PathLike) -> Path:
         f"Budget: {settings.get('budget_trials') or settings.get('budget_seconds')} {unit} per "
         f"job; {settings['folds']} outer folds, {settings['cv_folds']}-fold inner CV, "
         f"spaces: {spaces}; methods: {', '.join(methods)}; "
-        f"{n_datasets} dataset{'s' * (n_datasets > 1)}, {frame['job'].nunique()} jobs."
+        f"{counted(n_datasets, 'dataset')}, {frame['job'].nunique()} jobs."
         + _unfinished(missing, settings), "",
         _provenance(frame, settings["methods"]), "",
         "Regret: incumbent's outer-test score, min-max normalized per (dataset, fold) over all "

@@ -26,11 +26,12 @@ from tqdm.auto import tqdm
 
 from metaopt._checks import check_int, check_n_jobs, check_seconds, check_seed, repeated
 from metaopt._isolated import callers_threads, daemonic
+from metaopt._markdown import counted
 from metaopt._signals import StopGuard, process_start
 from metaopt._warnings import warn
 from metaopt.kb._design import plan_configs, stable_seed
 from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate, library_versions, resolve_space
-from metaopt.kb._store import KnowledgeBase, counted, dumps, mixed_metafeatures
+from metaopt.kb._store import KnowledgeBase, dumps, mixed_metafeatures
 from metaopt.spaces import SearchSpace
 
 BACKENDS = ("loky", "dask", "threading", "sequential")

@@ -114,10 +114,10 @@ def _check_export(text: str, what: str) -> None:
 
 
 def _cmd_build(args) -> int:
+    from metaopt._markdown import counted
     from metaopt.data import get_suite
     from metaopt.data.suites import _check_suite_arguments
     from metaopt.kb import BuildInterrupted, KnowledgeBase, build
-    from metaopt.kb._store import counted
 
     # --cache-dir with a local suite, --root or --target with an OpenML one: refused
     # before any work
@@ -157,8 +157,8 @@ def _cmd_build(args) -> int:
 
 
 def _cmd_info(args) -> int:
+    from metaopt._markdown import counted
     from metaopt.kb import open_knowledge_base
-    from metaopt.kb._store import counted
 
     with open_knowledge_base(args.store) as kb:
         frame = kb.to_frame(metafeatures=False)
@@ -172,8 +172,9 @@ def _cmd_info(args) -> int:
 
 
 def _cmd_export(args) -> int:
+    from metaopt._markdown import counted
     from metaopt.kb import open_knowledge_base, write_card
-    from metaopt.kb._store import check_writable, counted
+    from metaopt.kb._store import check_writable
 
     _check_export(args.parquet, "the parquet export")
     if args.card:

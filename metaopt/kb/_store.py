@@ -132,12 +132,6 @@ def dumps(value: Any) -> str:
     return json.dumps(_jsonable(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """``n`` and ``noun``, plural (``plural``, else ``noun + "s"``) but for 1: "1 dataset",
-    "16 evaluations", "2 worker crashes"."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
