@@ -324,12 +324,13 @@ class KillableWorker:
 
     def __exit__(self, *exc) -> None:
         self._unshare()
-        if all(future.done() for future in self._running + self._up):  # idle: keep them
-            with _idle_lock:
-                if not _idle:
-                    _idle.append((os.getpid(), self.processes, self._active, self._spare))
-                    return
-        _stop(self._active, self._spare)
+        with _idle_lock:  # idle: keep them
+            keep = not _idle and all(future.done() for future in self._running + self._up)
+            if keep:
+                _idle.append((os.getpid(), self.processes, self._active, self._spare))
+        if not keep:
+            _stop(self._active, self._spare)
+        self._unmark()
 
     def share(self, *objects: Any) -> None:
         """Send ``objects`` (a search's X, y and fit parameters) to the workers once: in
@@ -378,18 +379,24 @@ class KillableWorker:
         _, pending = wait(self._up, timeout=max(min(seconds, limit), 0.0))
         if pending and seconds < limit:
             return  # out of time: the workers may still meet
+        started = self._unmark()
+        if pending:
+            self._replace_active()
+            raise RuntimeError(
+                f"{started} of the {self.processes} worker processes had started after "
+                f"{_START_SECONDS:.0f} s (a start and the import of scikit-learn take "
+                "about 3 s, longer on an overloaded machine): they were stopped, and the "
+                "spare workers take over")
+
+    def _unmark(self) -> int:
+        """Remove the marks of the workers' meeting in :meth:`ready`, if any (after it
+        returned out of time, once the workers are stopped or kept): their number."""
         marks = glob.glob(_ready_mark(os.getpid(), self._up_key)) if self._up_key else []
         self._up_key = ""  # removed once
         for path in marks:
             with contextlib.suppress(OSError):
                 os.remove(path)
-        if pending:
-            self._replace_active()
-            raise RuntimeError(
-                f"{len(marks)} of the {self.processes} worker processes had started after "
-                f"{_START_SECONDS:.0f} s (a start and the import of scikit-learn take "
-                "about 3 s, longer on an overloaded machine): they were stopped, and the "
-                "spare workers take over")
+        return len(marks)
 
     def call(self, fn: Callable[..., Any], *args: Any, seconds: float) -> Any:
         """``fn(*args)`` in a worker; :class:`TrialTimeout` after ``seconds``."""
@@ -426,6 +433,7 @@ class KillableWorker:
 
     def _replace_active(self) -> None:
         _stop(self._active)
+        self._unmark()
         self._running, self._up = [], []
         self._active, self._spare = self._spare or _started(self.processes), _started(
             self.processes)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import BrokenExecutor
+from concurrent.futures import BrokenExecutor, wait
 from functools import partial
 
 import numpy as np
@@ -98,6 +98,38 @@ def test_ready_says_when_a_worker_never_starts(monkeypatch):
         monkeypatch.undo()
         worker.ready(60)  # the spares took over
         assert not worker._up[0].exception()
+
+
+def _ready_marks() -> list[str]:
+    return glob.glob(_isolated._ready_mark(os.getpid(), "*", "*"))
+
+
+def _met_after_ready_returned(worker: KillableWorker) -> None:
+    """ready() out of time before the (new) workers met; they meet after it returned,
+    and their marks stay behind."""
+    worker.ready(0.0)
+    assert wait(worker._up, timeout=60).done == set(worker._up)
+    assert len(_ready_marks()) == 2
+
+
+def test_a_search_out_of_time_at_ready_leaves_no_marks():
+    """They stayed in the temporary directory after the search, and after the process,
+    until a later search's share() removed the files of gone processes."""
+    _isolated._stop_idle()
+    with KillableWorker(2) as worker:
+        _met_after_ready_returned(worker)
+    assert not _ready_marks()
+
+
+def test_killed_workers_leave_no_marks_of_ready():
+    """A time-out's kill after ready() ran out of time: the next ready() met with new
+    marks, and those of the killed workers stayed."""
+    _isolated._stop_idle()
+    with KillableWorker(2) as worker:
+        _met_after_ready_returned(worker)
+        with pytest.raises(TrialTimeout):
+            worker.call(time.sleep, 30, seconds=0.1)
+        assert not _ready_marks()
 
 
 def test_kept_workers_are_reused_only_by_a_search_of_the_same_size(tmp_path):
