@@ -539,3 +539,21 @@ def test_an_empty_table_file_is_called_empty(tmp_path, capsys):
     assert main(["metafeatures", "--data", str(data), "--target", "target"]) == 2
     assert capsys.readouterr().err == (f"metaopt metafeatures: error: {data} is empty: a "
                                        "parquet file of 0 bytes holds no table\n")
+
+
+def test_a_damaged_parquet_file_is_called_damaged(pmlb_root, tmp_path, capsys):
+    """One with its footer intact but damaged data pages said "could not read FILE:
+    OSError: Corrupt snappy compressed data."."""
+    import pandas as pd
+
+    data = tmp_path / "credit.parquet"
+    pd.read_csv(pmlb_root / "credit_g" / "credit_g.tsv.gz", sep="\t").to_parquet(data)
+    content = data.read_bytes()
+    start = len(content) // 10
+    data.write_bytes(content[:start] + b"\xff" * 64 + content[start + 64:])
+    for command, *more in (["metafeatures"], ["suggest", "--space", "knn"]):
+        assert main([command, "--data", str(data), "--target", "target", *more]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"metaopt {command}: error: {data} is not a readable parquet "
+                              "file (truncated or damaged): "), err
+        assert "OSError" not in err

@@ -413,7 +413,7 @@ class LocalSource:
             raise DatasetLoadError(f"{path} is empty: it has no header row and no data "
                                    "rows") from None
         except Exception as exc:
-            damage = _parquet_damage(path) if path.name.endswith(".parquet") else None
+            damage = _parquet_damage(path, exc) if path.name.endswith(".parquet") else None
             if damage:
                 raise DatasetLoadError(f"{path} is not a readable parquet file (truncated "
                                        f"or damaged): {damage}") from None
@@ -433,20 +433,29 @@ class LocalSource:
 
 
 
-def _parquet_damage(path: Path) -> str | None:
-    """Why pyarrow cannot read the footer of the parquet file ``path`` (a file cut short,
-    damaged, or no parquet file: "Parquet magic bytes not found in footer"), None when it
-    can."""
+def _damage(exc: Exception) -> str | None:
+    """pyarrow's reason when ``exc`` says a parquet file is damaged, else None."""
     import pyarrow
+
+    if isinstance(exc, pyarrow.ArrowInvalid):
+        return str(exc)
+    if isinstance(exc, OSError):  # "Couldn't deserialize thrift"; not the system's (an errno)
+        return None if exc.errno else str(exc)
+    return None
+
+
+def _parquet_damage(path: Path, exc: Exception) -> str | None:
+    """Why the parquet file ``path`` is unreadable when it is damaged: why pyarrow cannot
+    read its footer (a file cut short, damaged, or no parquet file: "Parquet magic bytes
+    not found in footer"), or with the footer intact, why its data pages could not be
+    read (``exc``: "Corrupt snappy compressed data."); None when it is not."""
     import pyarrow.parquet as pq
 
     try:
         pq.read_metadata(path)
-    except pyarrow.ArrowInvalid as exc:
-        return str(exc)
-    except OSError as exc:  # "Couldn't deserialize thrift"; not the system's (an errno)
-        return None if exc.errno else str(exc)
-    return None
+    except Exception as footer:
+        return _damage(footer)
+    return _damage(exc)
 
 
 def _without(table: pd.DataFrame, drop: list[str], path: Path, target: str) -> pd.DataFrame:

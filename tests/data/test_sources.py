@@ -470,6 +470,23 @@ def test_a_parquet_file_without_columns_or_cut_short_says_so(pmlb_root, tmp_path
         LocalSource(tmp_path).load("cut")
 
 
+def test_a_parquet_file_of_damaged_data_pages_says_so(pmlb_root, tmp_path):
+    """With its footer intact, a file whose data pages were damaged said pyarrow's "could
+    not read FILE: OSError: Corrupt snappy compressed data." (or "Couldn't deserialize
+    thrift: ...")."""
+    pd.read_csv(pmlb_root / "credit_g" / "credit_g.tsv.gz", sep="\t").to_parquet(
+        tmp_path / "full.parquet")
+    data = (tmp_path / "full.parquet").read_bytes()
+    bad = tmp_path / "bad.parquet"
+    for start in (len(data) // 10, len(data) // 2):
+        bad.write_bytes(data[:start] + b"\xff" * 64 + data[start + 64:])
+        with pytest.raises(DatasetLoadError) as info:
+            load_table(bad, "target")
+        assert str(info.value).startswith(f"{bad} is not a readable parquet file (truncated "
+                                          "or damaged): "), start
+        assert "OSError" not in str(info.value)
+
+
 def test_load_table_reads_the_file_it_is_given(tmp_path):
     """`same.parquet` used to load `same.csv` beside it, `shadow.csv` the file of a
     folder `shadow/`, and an unrelated manifest.csv broke loading."""
