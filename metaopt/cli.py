@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import re
-import shlex
 import sys
 import warnings
 from collections.abc import Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -48,80 +47,26 @@ def _add_data_options(p) -> None:
                    "('', 'NA', 'n/a', 'null', ...)")
 
 
-def _load(args):
-    """The dataset of ``--data``/``--target``/``--task``, without the ``--drop`` columns."""
+@contextmanager
+def _table(args):
+    """The dataset of ``--data``/``--target``/``--task``, without the ``--drop`` columns;
+    inside, the checks of the data word their messages for the table, and a warning is
+    shown once (a later step, such as the meta-features, checks the data again)."""
     from metaopt.data import load_table
+    from metaopt.data._terms import table_terms
 
-    shown = []
-    with warnings.catch_warnings():  # its warnings too, in the words of the table
+    shown = set()
+    with table_terms(args.data, args.target), warnings.catch_warnings():
         show = warnings.showwarning
 
-        def show_as_table(message, *rest):
-            shown.append(str(message))
-            show(_as_table(str(message), args), *rest)
+        def show_once(message, *rest):
+            if str(message) not in shown:
+                shown.add(str(message))
+                show(message, *rest)
 
-        warnings.showwarning = show_as_table
-        try:
-            ds = load_table(args.data, args.target, args.task, na_values=args.na_values,
-                            drop=args.drop)
-        except ValueError as exc:
-            raise ValueError(_as_table(str(exc), args)) from exc
-    for message in shown:  # not again, in Python's words, when a later step checks the data
-        warnings.filterwarnings("ignore", re.escape(message) + r"\Z")
-    return ds
-
-
-def _as_table(message: str, args) -> str:
-    """A message of the library's checks of ``X`` and ``y`` as one about the table
-    ``--data``, its columns and its ``--target`` column."""
-    for pattern, replacement in (
-            (r"^X is empty: it has 0 rows$", f"{args.data} has no data rows"),
-            (r"^X has \d+ rows but 0 columns: give at least one feature column besides "
-             r"the target$", f"{args.data} has no column besides the target column "
-             f"{args.target!r}: it needs at least one feature column"),
-            (r" \(NaN, None or pd\.NA\)", " (empty cells or NA)"),
-            (r" \(MetaOptRegressor for an estimator\), or, if they are class labels, give "
-             r"them as strings \(y\.astype\(str\)\)", ""),
-            (r"\btask='(classification|regression)'", lambda m: f"--task {m[1]}"),
-            (r"^X (columns?) ", lambda m: f"{args.data}: {m[1]} "),
-            (r": X\.replace\(.*\) in Python \(or pd\.read_csv\(.*\)\), (--na-values .*) on the "
-             r"command line$", lambda m: f" with {m[1]}"),
-            # values beyond float32's range
-            (r"^X column\(s\) (.*) hold finite values", lambda m: f"{args.data}: "
-             + _columns(m[1].count(" (up to "), m[1]) + " finite values"),
-            (r"tree models cast X to it", "tree models cast the features to it"),
-            (r": rescale, e\.g\. X\[(.*)\] / (1e\d+)$",
-             lambda m: f": rescale them in {args.data}, e.g. divide column {m[1]} by {m[2]}"),
-            # a copy of the target among the features
-            (r"^column\(s\) (\[.*\]) of X hold y itself: a model fitted with them (.*); drop "
-             r"them from X, e\.g\. X\.drop\(columns=\[.*\]\)$",
-             lambda m: _held(args.data, ast.literal_eval(m[1]), f"y itself: a model fitted with "
-                             f"{{it}} {m[2]}; drop {{it}} with --drop {{words}}")),
-            (r"^X contains infinite values in column\(s\) (\[.*\]); replace them with finite "
-             r"values or NaN \(NaN is imputed\)$",
-             lambda m: _held(args.data, ast.literal_eval(m[1]), "infinite values; replace them "
-                             f"in {args.data} with finite values or empty cells (empty cells "
-                             "are imputed), or drop {it} with --drop {words}")),
-            (r"^drop\b", "--drop"),
-            # y, not a column 'y' nor a value of --na-values
-            (r"(?<!')\by\b(?!')", lambda m: m[0] if "--na-values " in m.string[:m.start()]
-             else f"the target column {args.target!r}")):
-        message = re.sub(pattern, replacement if callable(replacement)
-                         else lambda _, text=replacement: text, message)
-    return message
-
-
-def _columns(count: int, listed: str) -> str:
-    """``"column 'a' holds"`` or ``"columns 'a', 'b' hold"``, the ``count`` columns ``listed``."""
-    return f"column {listed} holds" if count == 1 else f"columns {listed} hold"
-
-
-def _held(data: str, names: list, rest: str) -> str:
-    """``"DATA: column 'a' holds REST"`` (or ``"columns 'a', 'b' hold"``), ``{it}`` in ``rest``
-    the column(s), ``{words}`` their names as ``--drop`` takes them."""
-    return (f"{data}: {_columns(len(names), ', '.join(map(repr, names)))} "
-            + rest.format(it="it" if len(names) == 1 else "them",
-                          words=shlex.join(map(str, names))))
+        warnings.showwarning = show_once
+        yield load_table(args.data, args.target, args.task, na_values=args.na_values,
+                         drop=args.drop)
 
 
 def _register_suggest(subparsers) -> None:
@@ -164,8 +109,8 @@ def _cmd_suggest(args) -> int:
                              "meta-model), or --meta-model DIR to use that model's space")
         model = MetaModel.load(model)
         space = model.space.name
-    ds = _load(args)  # suggest warns about a column that looks like a row id
-    picks = suggest(ds, space=space, n=args.n, meta_model=model)
+    with _table(args) as ds:  # suggest warns about a column that looks like a row id
+        picks = suggest(ds, space=space, n=args.n, meta_model=model)
     if args.json:
         columns = ["params", "reason", "expected_regret", "mean_regret", "best_on"]
         print(json.dumps({"summary": picks.attrs["summary"], "task": ds.task,
@@ -211,9 +156,9 @@ def _cmd_metafeatures(args) -> int:
     from metaopt import metafeatures
     from metaopt.data._ids import warn_id_columns
 
-    ds = _load(args)
-    warn_id_columns(ds)
-    values = metafeatures.compute(ds.X, ds.y, ds.task, random_state=args.seed)
+    with _table(args) as ds:
+        warn_id_columns(ds)
+        values = metafeatures.compute(ds.X, ds.y, ds.task, random_state=args.seed)
     print(f"{ds.name}: {ds.task}, {ds.n_samples} rows x {ds.n_features} features")
     print(values.to_string())
     return 0

@@ -23,6 +23,7 @@ from metaopt._checks import (
     text_not_numbers,
 )
 from metaopt._warnings import warn
+from metaopt.data._terms import terms
 
 TaskType = Literal["classification", "regression"]
 TASK_TYPES: tuple[str, ...] = ("classification", "regression")
@@ -323,13 +324,13 @@ def _check_usable(s: pd.Series) -> None:
     """Raise naming the column when its values cannot be features: complex numbers, or
     containers (lists, dicts, sets, arrays) among the values of an object column."""
     if ptypes.is_complex_dtype(s.dtype):
-        raise ValueError(f"X column {s.name!r} holds complex numbers; features must be real "
-                         "numbers, strings, bools or dates: drop it or split it (real, imag)")
+        raise ValueError(f"{terms().columns([s.name])} complex numbers; features must be "
+                         "real numbers, strings, bools or dates: drop it or split it (real, imag)")
     if ptypes.is_object_dtype(s.dtype) and ptypes.infer_dtype(s, skipna=True) in _MIXED:
         containers = s.dropna()[~s.dropna().map(ptypes.is_scalar)]
         if len(containers):
             value = containers.iloc[0]
-            raise ValueError(f"X column {s.name!r} holds {type(value).__name__} values "
+            raise ValueError(f"{terms().columns([s.name])} {type(value).__name__} values "
                              f"(e.g. {str(value)[:40]}); features must be numbers, strings, "
                              "bools or dates: drop the column or convert it")
 
@@ -406,14 +407,15 @@ def _warn_numbers_as_text(found: dict) -> None:
         + f" of {total} rows)" for col, (counts, total) in found.items())
     several = len(found) > 1
     markers = list(dict.fromkeys(v for counts, _ in found.values() for v in counts.index))
+    t = terms()
+    how = (f": X.replace({markers!r}, np.nan) in Python (or pd.read_csv(..., "
+           f"na_values={markers!r})), --na-values {shlex.join(markers)} on the command line"
+           if t.table is None else f" with --na-values {shlex.join(markers)}")
     warn(
-        f"X column{'s' if several else ''} {listed} hold{'' if several else 's'} numbers but "
-        f"for a few text values, so {'they are' if several else 'it is'} read as text: a "
-        "category per value (one-hot or ordinal encoded on the most frequent ones), not "
-        "numbers. If those values mark missing values, make them missing: "
-        f"X.replace({markers!r}, np.nan) in Python (or pd.read_csv(..., "
-        f"na_values={markers!r})), --na-values {shlex.join(markers)} on the command line",
-        UserWarning)
+        f"{t.columns(list(found), listed)} numbers but for a few text values, so "
+        f"{'they are' if several else 'it is'} read as text: a category per value (one-hot "
+        "or ordinal encoded on the most frequent ones), not numbers. If those values mark "
+        f"missing values, make them missing{how}", UserWarning)
 
 
 def _fix_dtypes(X: pd.DataFrame) -> pd.DataFrame:
@@ -455,12 +457,12 @@ def check_target_present(y) -> None:
     scikit-learn's checks of class labels sort them first and fail on a missing one
     beside strings with a ``TypeError`` that names neither ("boolean value of NA is
     ambiguous", "'<' not supported between 'NoneType' and 'str'")."""
-    n_missing = int(pd.isna(pd.Series(y, copy=False)).sum())
+    n_missing, t = int(pd.isna(pd.Series(y, copy=False)).sum()), terms()
     if n_missing == len(y):
-        raise ValueError("y contains only missing values (NaN, None or pd.NA)")
+        raise ValueError(f"{t.target} contains only missing values ({t.missing})")
     if n_missing:
         raise ValueError(
-            f"y contains {n_missing} missing value(s) (NaN, None or pd.NA); drop those rows "
+            f"{t.target} contains {n_missing} missing value(s) ({t.missing}); drop those rows "
             "before fitting"
         )
 
@@ -528,10 +530,14 @@ def _warn_target_in_X(frame: pd.DataFrame, target: pd.Series) -> None:
     same = [c for c, column in frame.items() if column.dtype == target.dtype
             and np.array_equal(column.to_numpy()[:head], values[:head])
             and np.array_equal(column.to_numpy(), values)]
-    if same:
-        warn(f"column(s) {same} of X hold y itself: a model fitted with them predicts from "
-             f"the answer (cross-validated scores near perfect); drop them from X, e.g. "
-             f"X.drop(columns={same!r})")
+    if not same:
+        return
+    t, them = terms(), "it" if len(same) == 1 else "them"
+    warn(f"column(s) {same} of X hold y itself: a model fitted with them predicts from the "
+         f"answer (cross-validated scores near perfect); drop them from X, e.g. "
+         f"X.drop(columns={same!r})" if t.table is None else
+         f"{t.columns(same)} {t.target} itself: a model fitted with {them} predicts from the "
+         f"answer (cross-validated scores near perfect); {t.drop(same)}")
 
 
 def validate_sparse(X, y, task: str | None = None
@@ -574,22 +580,31 @@ def too_large_message(largest: pd.Series) -> str | None:
     big = largest[np.isfinite(largest) & (largest > _FLOAT32_MAX)].sort_values(ascending=False)
     if big.empty:
         return None
-    column, value = big.index[0], big.iloc[0]
+    column, value, t = big.index[0], big.iloc[0], terms()
+    listed = ", ".join(f"{c!r} (up to {v:.3g})" for c, v in big.iloc[:10].items())
+    power = f"1e{int(np.floor(np.log10(value)))}"
     squares = (f", and past {_SQUARE_MAX:.1e} for float64 arithmetic (squared or summed "
                "while standardised, they overflow to inf, then NaN)"
                if value > _SQUARE_MAX else "")
-    return (f"X column(s) {', '.join(f'{c!r} (up to {v:.3g})' for c, v in big.iloc[:10].items())} "
-            f"hold finite values too large for float32 (beyond {_FLOAT32_MAX:.1e}: tree models "
-            f"cast X to it){squares}; models see them as infinite or missing: rescale, e.g. "
-            f"X[{column!r}] / 1e{int(np.floor(np.log10(value)))}")
+    held, cast, rescale = (
+        (f"X column(s) {listed} hold", "X", f"rescale, e.g. X[{column!r}] / {power}")
+        if t.table is None else
+        (t.columns(list(big.index[:10]), listed), "the features",
+         f"rescale them in {t.table}, e.g. divide column {column!r} by {power}"))
+    return (f"{held} finite values too large for float32 (beyond {_FLOAT32_MAX:.1e}: tree "
+            f"models cast {cast} to it){squares}; models see them as infinite or missing: "
+            f"{rescale}")
 
 
 def _refuse_infinite(columns: list) -> None:
-    if columns:
-        raise ValueError(
-            f"X contains infinite values in column(s) {columns[:10]}; replace them with "
-            "finite values or NaN (NaN is imputed)"
-        )
+    if not columns:
+        return
+    t, shown = terms(), columns[:10]
+    raise ValueError(
+        f"X contains infinite values in column(s) {shown}; replace them with finite values "
+        "or NaN (NaN is imputed)" if t.table is None else
+        f"{t.columns(shown)} infinite values; replace them in {t.table} with finite values "
+        f"or empty cells (empty cells are imputed), or {t.drop(shown)}")
 
 
 def _target_of_shape(y, shape: tuple[int, int], columns=()) -> pd.Series:
@@ -606,11 +621,15 @@ def _target_of_shape(y, shape: tuple[int, int], columns=()) -> pd.Series:
     name = y.name if isinstance(y, pd.Series) else (
         y.columns[0] if isinstance(y, pd.DataFrame) else None)
     target.name = str(name) if name is not None else "target"
+    t = terms()
     if shape[0] == 0:
-        raise ValueError("X is empty: it has 0 rows")
+        raise ValueError("X is empty: it has 0 rows" if t.table is None
+                         else f"{t.table} has no data rows")
     if shape[1] == 0:
-        raise ValueError(f"X has {shape[0]} rows but 0 columns: give at least one "
-                         "feature column besides the target")
+        raise ValueError(f"X has {shape[0]} rows but 0 columns: give at least one feature "
+                         "column besides the target" if t.table is None else
+                         f"{t.table} has no column besides {t.target}: it needs at least one "
+                         "feature column")
     if shape[0] != len(target):
         raise ValueError(
             f"X and y have different lengths: X has {shape[0]} rows, y has {len(target)}"
@@ -629,12 +648,13 @@ def _checked_target(target: pd.Series, task: str | None) -> tuple[pd.Series, Tas
     if task == "classification":
         _check_classification_target(target)
     else:
+        t = terms()
         if not ptypes.is_numeric_dtype(target) or ptypes.is_bool_dtype(target):
-            raise ValueError(f"task='regression' needs a numeric target, but y holds "
-                             f"{_held(target)}; use task='classification' for labels")
+            raise ValueError(f"{t.task('regression')} needs a numeric target, but {t.target} "
+                             f"holds {_held(target)}; use {t.task('classification')} for labels")
         target = target.astype(float)
         if not np.isfinite(target.to_numpy()).all():
-            raise ValueError("y contains infinite values")
+            raise ValueError(f"{t.target} contains infinite values")
     return target, task
 
 
@@ -650,11 +670,12 @@ def _held(target: pd.Series) -> str:
 
 
 def _check_classification_target(target: pd.Series) -> None:
-    check_label_types(target)
+    t = terms()
+    check_label_types(target, t.target)
     n_classes = target.nunique()
     if n_classes < 2:
         raise ValueError(
-            f"classification needs at least 2 classes in y, got {n_classes} "
+            f"classification needs at least 2 classes in {t.target}, got {n_classes} "
             f"(every row's target is {python_value(target.iloc[0])!r})"
         )
     if ptypes.is_numeric_dtype(target) and not ptypes.is_bool_dtype(target):
@@ -664,11 +685,11 @@ def _check_classification_target(target: pd.Series) -> None:
         mostly_unique = n_classes > len(target) / 2  # most classes would have one row
         if (non_integer or mostly_unique) and n_classes > _MAX_CLASSES_FOR_NUMERIC_TARGET:
             raise ValueError(
-                f"y looks like a regression target ({n_classes} distinct "
+                f"{t.target} looks like a regression target ({n_classes} distinct "
                 f"{'non-integer ' if non_integer else ''}values in {len(target)} rows) "
-                "but task='classification'; pass task='regression' (MetaOptRegressor "
-                "for an estimator), or, if they are class labels, give them as strings "
-                "(y.astype(str))"
+                f"but {t.task('classification')}; pass {t.task('regression')}"
+                + (" (MetaOptRegressor for an estimator), or, if they are class labels, "
+                   "give them as strings (y.astype(str))" if t.table is None else "")
             )
 
 

@@ -1,0 +1,40 @@
+"""The checks of X and y word their messages for Python, or for a table file inside
+``table_terms`` (the command line's ``--data`` and ``--target``)."""
+
+import re
+from contextlib import nullcontext
+
+import pandas as pd
+import pytest
+
+from metaopt.data import validate
+from metaopt.data._terms import table_terms
+
+
+def test_a_check_words_its_message_for_the_table_inside_table_terms(pmlb_root):
+    """The command line rewrote the checks' Python messages with a dozen regular
+    expressions ("X contains infinite values in column(s) ['3']" as "FILE: column '3'
+    holds infinite values ..."), which a change of a library message broke silently:
+    inside table_terms the check words it for the table itself, outside for Python."""
+    table = pd.read_csv(pmlb_root / "wine_recognition" / "wine_recognition.tsv.gz", sep="\t")
+    y = table.pop("target")
+    infinite = table.assign(**{"3": table["3"].where(table.index != 3, float("inf"))})
+    for terms, refused, warned in (
+            (table_terms("wine.csv", "target"),
+             "wine.csv: column '3' holds infinite values; replace them in wine.csv with finite "
+             "values or empty cells (empty cells are imputed), or drop it with --drop 3",
+             "wine.csv: column 'copy' holds the target column 'target' itself: a model fitted "
+             "with it predicts from the answer (cross-validated scores near perfect); drop it "
+             "with --drop copy"),
+            (nullcontext(),  # after the table's: Python's again
+             "X contains infinite values in column(s) ['3']; replace them with finite values "
+             "or NaN (NaN is imputed)",
+             "column(s) ['copy'] of X hold y itself: a model fitted with them predicts from "
+             "the answer (cross-validated scores near perfect); drop them from X, e.g. "
+             "X.drop(columns=['copy'])")):
+        with terms:
+            with pytest.raises(ValueError, match=re.escape(refused)):
+                validate(infinite, y)
+            with pytest.warns(UserWarning) as caught:
+                validate(table.assign(copy=y), y)
+        assert [str(w.message) for w in caught] == [warned]
