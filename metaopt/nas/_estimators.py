@@ -501,9 +501,15 @@ class _BaseMetaMLP(BaseEstimator):
         trials = self.study_.get_trials(deepcopy=False)
         states = pd.Series([t.state.name.lower() for t in trials]).value_counts()
         refit = self.best_estimator_
-        refitted = next(r for r in self.refits_ if r["kept"])
-        best = trials[refitted["trial"]]
         n_rows = int(self.meta_features_["n_instances"])
+        # a model pickled before refits_, search_rows_, refit_rows_ (and its refit's
+        # out_of_time_) were fitted: its trials and its one refit, of the best trial, saw
+        # every row; what the refit scored is unknown
+        refits = getattr(self, "refits_", [])
+        refitted = next((r for r in refits if r["kept"]), None)
+        best = self.study_.best_trial if refitted is None else trials[refitted["trial"]]
+        search_rows, refit_rows = (getattr(self, name, n_rows)
+                                   for name in ("search_rows_", "refit_rows_"))
         metric = "accuracy" if self._task == "classification" else "R²"
 
         def source(t) -> str:  # the prior, MetaSampler's reason, or TPE's
@@ -517,17 +523,19 @@ class _BaseMetaMLP(BaseEstimator):
             "the folds",
             f"data: {n_rows:,} rows x {self.n_features_in_} features"
             + (f", {len(self.classes_)} classes" if self._task == "classification" else ""),
-            *([] if self.search_rows_ == n_rows else [
-                f"rows: the trials saw a sample of {self.search_rows_:,}"]),
+            *([] if search_rows == n_rows else [
+                f"rows: the trials saw a sample of {search_rows:,}"]),
             f"best: trial {best.number} ({source(best)}), CV {metric} {self.best_score_:.4f} "
             f"at epoch {self.best_epoch_}: {describe_mlp(self.best_params_)}",
-            f"refit: {refit.n_epochs_} epoch(s) on {self.refit_rows_:,} rows"
-            + (" (stopped by the time budget)" if refit.out_of_time_ else "")
-            + f", training loss {refitted['train_loss']:.4g} (the folds' "
-            f"{refitted['folds_train_loss']:.4g} at that epoch), {metric} on its training "
-            f"rows {refitted['train_score']:.4f}"
-            + ("" if len(self.refits_) == 1 else
-               f"; {len(self.refits_)} refits, {sum(not r['healthy'] for r in self.refits_)}"
+            f"refit: {refit.n_epochs_} epoch(s) on {refit_rows:,} rows"
+            + (" (stopped by the time budget)" if getattr(refit, "out_of_time_", False)
+               else "")
+            + ("" if refitted is None else
+               f", training loss {refitted['train_loss']:.4g} (the folds' "
+               f"{refitted['folds_train_loss']:.4g} at that epoch), {metric} on its "
+               f"training rows {refitted['train_score']:.4f}")
+            + ("" if len(refits) <= 1 else
+               f"; {len(refits)} refits, {sum(not r['healthy'] for r in refits)}"
                " failed (refits_)"),
             "", "trials: state, epochs, best mean validation score (pruned: the last), "
             "source",

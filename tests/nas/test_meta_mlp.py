@@ -3,6 +3,7 @@ multi-fidelity pruning and clear errors on bad input."""
 
 from __future__ import annotations
 
+import pickle
 import time
 import warnings
 
@@ -87,6 +88,23 @@ def test_summary_says_what_the_search_did(wine):
     rows = lines[-3:]
     assert [r.split()[0] for r in rows] == ["0", "1", "2"]
     assert [r.split()[-1] for r in rows[:2]] == ["prior", "prior"]
+
+
+def test_summary_of_a_model_pickled_before_its_newer_attributes(wine):
+    """A model pickled before refits_, search_rows_, refit_rows_ and its refit's
+    out_of_time_ were fitted attributes: summary() raised AttributeError. It leaves out
+    what the model cannot tell (the refit's training loss and score)."""
+    X, y = wine
+    model = MetaMLPClassifier(**TINY, random_state=0).fit(X, y)
+    for name in ("refits_", "search_rows_", "refit_rows_"):
+        del model.__dict__[name]
+    del model.best_estimator_.__dict__["out_of_time_"]
+    lines = pickle.loads(pickle.dumps(model)).summary().splitlines()
+    assert lines[1] == "data: 178 rows x 13 features, 3 classes"
+    assert lines[2].startswith(f"best: trial 0 (prior), CV accuracy {model.best_score_:.4f}")
+    assert lines[3] == f"refit: {model.best_epoch_} epoch(s) on 178 rows"
+    assert lines[4:6] == ["", "trials: state, epochs, best mean validation score (pruned: "
+                              "the last), source"]
 
 
 class _Configs(ArchitecturePrior):
