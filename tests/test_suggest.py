@@ -48,14 +48,15 @@ def test_a_column_that_looks_like_a_row_id_is_warned_about(pmlb_root, wine):
     backache = LocalSource(pmlb_root).load("backache")
     with pytest.warns(UserWarning, match=r"backache: column 'id' \(180 distinct whole "
                       r"numbers from 1 to 180, named like an id\) looks like a row "
-                      r"identifier.*X\.drop\(columns=\['id'\]\) in Python, --drop id "):
+                      r"identifier.*drop it: X\.drop\(columns=\['id'\]\)$"):
         picks = metaopt.suggest(backache, space="knn", n=1)
     assert "180 x 32" in picks.attrs["summary"]
     X = wine.X.assign(PassengerId=[f"p{i}" for i in range(len(wine.X))],
                       row=np.arange(len(wine.X), 0, -1))
     with pytest.warns(UserWarning, match=r"columns 'PassengerId' \(178 distinct strings, "
                       r"named like an id\); 'row' \(178 distinct whole numbers from 1 to "
-                      r"178\) look like row identifiers.*--drop PassengerId row on"):
+                      r"178\) look like row identifiers.*drop them: "
+                      r"X\.drop\(columns=\['PassengerId', 'row'\]\)$"):
         metaopt.suggest(X, wine.y, space="knn", n=1)
     for X, y in ((backache.X.drop(columns="id"), backache.y), (wine.X, wine.y)):
         with warnings.catch_warnings(record=True) as caught:

@@ -5,7 +5,6 @@ warned about where a user's table is described (``metaopt.suggest``, the CLI's
 from __future__ import annotations
 
 import re
-import shlex
 
 import numpy as np
 import pandas as pd
@@ -13,6 +12,7 @@ from pandas.api import types as ptypes
 
 from metaopt._warnings import warn
 from metaopt.data._dataset import Dataset
+from metaopt.data._terms import terms
 
 # a column's name reads as an id when its last word is one of these (PassengerId,
 # customer_id, BookID) or its first one of the last three (ID_code, index_no)
@@ -60,28 +60,27 @@ def id_like_columns(X: pd.DataFrame) -> dict[str, str]:
     return {c: why for c, why in evidence.items() if why is not None}
 
 
-# how to drop the columns, with their names as a list ({columns}) and as shell words ({words})
-_PYTHON_OR_CLI = "X.drop(columns={columns}) in Python, --drop {words} on the command line"
-
-
 def warn_id_columns(data: Dataset | pd.DataFrame, *, name: str | None = None,
-                    drop: str = _PYTHON_OR_CLI) -> None:
+                    drop: str | None = None) -> None:
     """Warn, naming them and how to drop them, about the columns of ``data`` (a Dataset,
     or a validated ``X`` of a table called ``name``) that look like row identifiers: as
     features they skew the meta-features (the number of features and their statistics),
     hence the nearest datasets and the suggestions. They are kept: a year or a running
     count can be a real feature. ``drop`` says how to drop them where the warning is
-    given (see ``_PYTHON_OR_CLI``)."""
+    given, ``{columns}`` their names as a list; None: in the terms of the data checks,
+    ``X.drop(columns=[...])`` in Python, ``--drop ...`` for a table on the command line."""
     X, name = (data.X, data.name) if isinstance(data, Dataset) else (data, name)
     found = id_like_columns(X)
     if not found:
         return
-    names = list(found)
+    names, t = list(found), terms()
     listed = "; ".join(f"{c!r} ({why})" for c, why in found.items())
     which = ("columns {} look like row identifiers, which as features skew" if len(names) > 1
              else "column {} looks like a row identifier, which as a feature skews")
+    how = (t.drop(names) if drop is None and t.table is not None else
+           f"drop {'them' if len(names) > 1 else 'it'}: "
+           + (drop or "X.drop(columns={columns})").format(columns=repr(names)))
     warn(
         f"{name}: {which.format(listed)} the meta-features (the number of features and "
         "their statistics) and with them the nearest datasets and the suggestions; if "
-        f"{'they are' if len(names) > 1 else 'it is one'}, drop {'them' if len(names) > 1 else 'it'}: "
-        + drop.format(columns=repr(names), words=shlex.join(names)))
+        f"{'they are' if len(names) > 1 else 'it is one'}, {how}")
