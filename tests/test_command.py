@@ -455,6 +455,27 @@ def test_a_text_target_for_regression_says_what_it_holds(pmlb_root, tmp_path, ca
         "labels\n")
 
 
+def test_a_large_csv_is_read_with_one_type_per_column(pmlb_root, tmp_path, capsys):
+    """pandas read a CSV of over 262,144 rows in chunks, each column's type inferred per
+    chunk: a target of numbers but for text in the last rows was read as ints, then
+    strings (1 and '1'), with pandas' "Columns (13: target) have mixed types. Specify
+    dtype option on import or set low_memory=False." and the error "Mix of label input
+    types ... e.g. the target column 'target'.astype(str)", Python no option fixes. A
+    column is read with one type, as a smaller file's is."""
+    import pandas as pd
+
+    wine = pd.read_csv(pmlb_root / "wine_recognition" / "wine_recognition.tsv.gz", sep="\t")
+    table = pd.concat([wine] * 1500, ignore_index=True)  # 267,000 rows
+    table["target"] = table["target"].astype(str).where(table.index < len(table) - 100,
+                                                        "unknown")
+    data = tmp_path / "wine.csv"
+    table.to_csv(data, index=False)
+    assert main(["metafeatures", "--data", str(data), "--target", "target"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("wine: classification, 267000 rows x 13 features\n")
+    assert not captured.err
+
+
 def test_messages_have_no_python_lists_none_or_warning_classes(pmlb_root, tmp_path, capsys):
     """Errors and warnings showed Python: "known suites: ['amlb-classification', ...]",
     "--time-limit must be ... > 0 or None" (an option is never None), "metaopt suites:

@@ -408,7 +408,9 @@ class LocalSource:
                 table = _text_as_missing(pd.read_parquet(path), na_values)
             else:
                 sep = "\t" if ".tsv" in path.name else ","
-                table = pd.read_csv(path, sep=sep, na_values=na_values)
+                # low_memory=False: one type per column (read in chunks of 262,144 rows, a
+                # column could hold numbers then text: 1 and "1")
+                table = pd.read_csv(path, sep=sep, na_values=na_values, low_memory=False)
         except pd.errors.EmptyDataError:  # pandas: "No columns to parse from file"
             raise DatasetLoadError(f"{path} is empty: it has no header row and no data "
                                    "rows") from None
