@@ -46,6 +46,7 @@ from threadpoolctl import threadpool_limits
 from metaopt._checks import check_int, check_seed
 from metaopt.data import TASK_TYPES, Dataset, validate
 from metaopt.data._dataset import subsample_rows, validate_sparse
+from metaopt.data._terms import terms
 
 __all__ = [
     "FEATURE_NAMES",
@@ -188,7 +189,7 @@ def _compute_validated(
         values = _table_features(frame, is_cat_all)
     n, p = len(target), len(is_cat_all)
     if n < 2:
-        raise ValueError(f"meta-features need at least 2 rows, X has {n}")
+        raise ValueError(f"meta-features need at least 2 rows, {terms().features} has {n}")
     values.update(_whole_data(n, p, is_cat_all, target, task))
     rows = subsample_rows(target, task, max_rows, random_state)  # None: all of them
     cols = None

@@ -410,7 +410,8 @@ def test_library_errors_name_the_command_path_typed(pmlb_root, tmp_path, capsys)
 def test_table_errors_name_the_file_and_target_column(pmlb_root, tmp_path, capsys):
     """The checks of a --data table spoke of the Python arguments X and y ("X is empty:
     it has 0 rows", "y contains only missing values (NaN, None or pd.NA)", "pass
-    task='regression' (MetaOptRegressor for an estimator) ... (y.astype(str))")."""
+    task='regression' (MetaOptRegressor for an estimator) ... (y.astype(str))", "meta-features
+    need at least 2 rows, X has 1")."""
     with gzip.open(pmlb_root / "wine_recognition" / "wine_recognition.tsv.gz", "rt") as src:
         lines = src.read().replace("\t", ",").splitlines()
     header = lines[0]
@@ -418,6 +419,7 @@ def test_table_errors_name_the_file_and_target_column(pmlb_root, tmp_path, capsy
               "target_only.csv": ["target"] + [line.split(",")[0] for line in lines[1:]],
               "no_target.csv": [header] + [",".join([""] + line.split(",")[1:])
                                            for line in lines[1:]],
+              "one_row.csv": lines[:2],
               "wine.csv": lines}
     for name, rows in tables.items():
         (tmp_path / name).write_text("\n".join(rows) + "\n")
@@ -427,6 +429,8 @@ def test_table_errors_name_the_file_and_target_column(pmlb_root, tmp_path, capsy
              "'target': it needs at least one feature column\n"),
             ("no_target.csv", [], "error: the target column 'target' contains only missing "
              "values (empty cells or NA)\n"),
+            ("one_row.csv", ["--task", "regression"],
+             "one_row.csv has 1\n"),  # meta-features need at least 2 rows, FILE has 1
             ("wine.csv", ["--target", "1", "--task", "classification"],
              "error: the target column '1' looks like a regression target (126 distinct "
              "non-integer values in 178 rows) but --task classification; pass --task "

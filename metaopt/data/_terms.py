@@ -21,6 +21,11 @@ class Terms:
     target: str = "y"
     missing: str = "NaN, None or pd.NA"
 
+    @property
+    def features(self) -> str:
+        """What holds the features: ``X``, or the table file."""
+        return "X" if self.table is None else self.table
+
     def task(self, task: str) -> str:
         """How the task is given: ``task='regression'`` or ``--task regression``."""
         return f"task={task!r}" if self.table is None else f"--task {task}"
