@@ -583,3 +583,21 @@ def test_a_damaged_parquet_file_is_called_damaged(pmlb_root, tmp_path, capsys):
         assert err.startswith(f"metaopt {command}: error: {data} is not a readable parquet "
                               "file (truncated or damaged): "), err
         assert "OSError" not in err
+
+
+def test_a_parquet_file_with_repeated_column_names_says_so(pmlb_root, tmp_path, capsys):
+    """pyarrow writes a table whose columns share a name, and reads it back only by
+    position: pandas' read said "Multiple matches for FieldRef.Name(status) in status: string ...",
+    called "not a readable parquet file (truncated or damaged)"."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pd.read_csv(pmlb_root / "credit_g" / "credit_g.tsv.gz", sep="\t")
+    data = tmp_path / "credit.parquet"
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False)
+                   .rename_columns(["status", "duration", "status", *table.columns[3:]]), data)
+    assert main(["metafeatures", "--data", str(data), "--target", "target"]) == 2
+    assert capsys.readouterr().err == (f"metaopt metafeatures: error: {data} has repeated "
+                                       "column names 'status': give every column a name of "
+                                       "its own\n")

@@ -14,6 +14,7 @@ import pandas as pd
 import yaml
 from pandas.api import types as ptypes
 
+from metaopt._checks import repeated
 from metaopt._shared import SharedSetting
 from metaopt._warnings import warn
 from metaopt.data._dataset import TASK_TYPES, Dataset, infer_task
@@ -415,10 +416,9 @@ class LocalSource:
             raise DatasetLoadError(f"{path} is empty: it has no header row and no data "
                                    "rows") from None
         except Exception as exc:
-            damage = _parquet_damage(path, exc) if path.name.endswith(".parquet") else None
-            if damage:
-                raise DatasetLoadError(f"{path} is not a readable parquet file (truncated "
-                                       f"or damaged): {damage}") from None
+            why = _unreadable_parquet(path, exc) if path.name.endswith(".parquet") else None
+            if why:
+                raise DatasetLoadError(why) from None
             raise DatasetLoadError(f"could not read {path}: {type(exc).__name__}: {exc}") from exc
         if table.columns.empty:  # a parquet file's table: a CSV's raised EmptyDataError
             raise DatasetLoadError(f"{path} is empty: its table has no columns")
@@ -446,18 +446,28 @@ def _damage(exc: Exception) -> str | None:
     return None
 
 
-def _parquet_damage(path: Path, exc: Exception) -> str | None:
-    """Why the parquet file ``path`` is unreadable when it is damaged: why pyarrow cannot
-    read its footer (a file cut short, damaged, or no parquet file: "Parquet magic bytes
-    not found in footer"), or with the footer intact, why its data pages could not be
-    read (``exc``: "Corrupt snappy compressed data."); None when it is not."""
+def _unreadable_parquet(path: Path, exc: Exception) -> str | None:
+    """Why the parquet file ``path`` is unreadable, ``exc`` what reading it raised: it is
+    damaged (pyarrow cannot read its footer: a file cut short, damaged, or no parquet
+    file, "Parquet magic bytes not found in footer"; or with the footer intact, its data
+    pages, ``exc``: "Corrupt snappy compressed data."), or columns share a name (pyarrow
+    reads those only by position: "Multiple matches for FieldRef.Name(a)"); None when
+    neither."""
     import pyarrow.parquet as pq
 
     try:
-        pq.read_metadata(path)
+        names = pq.read_metadata(path).schema.to_arrow_schema().names
     except Exception as footer:
-        return _damage(footer)
-    return _damage(exc)
+        damage = _damage(footer)
+    else:
+        twice = repeated(names)
+        if twice:
+            return (f"{path} has repeated column names {twice[:10]}: give every column a "
+                    "name of its own")
+        damage = _damage(exc)
+    if damage is None:
+        return None
+    return f"{path} is not a readable parquet file (truncated or damaged): {damage}"
 
 
 def _without(table: pd.DataFrame, drop: list[str], path: Path, target: str) -> pd.DataFrame:
