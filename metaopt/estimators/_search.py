@@ -84,6 +84,7 @@ from metaopt.data._ids import warn_id_columns
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.kb._store import in_memory
+from metaopt.ranker._metamodel import config_key
 from metaopt.samplers import MetaSampler, mark_interrupted
 from metaopt.samplers._meta_sampler import _INTERRUPTED, _SOURCE, check_sampler, serve_task
 from metaopt.spaces import SearchSpace, get_space, list_spaces
@@ -352,6 +353,19 @@ def _warm_up_torch(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None
             t.name == _WARM_UP for t in threading.enumerate()):
         threading.Thread(target=importlib.import_module, args=("torch._dynamo",),
                          name=_WARM_UP, daemon=True).start()
+
+
+def _adapts_unready(study: optuna.Study) -> bool:
+    """Whether the MetaSampler's next proposal adapts its ranker (its warm start is over)
+    while ``torch._dynamo``, which that first adaptation imports on the main process
+    (seconds on a busy machine), is not imported yet."""
+    sampler = study.sampler
+    if "torch._dynamo" in sys.modules or not isinstance(sampler, MetaSampler) \
+            or not sampler._setup(study) or sampler._model.ranker is None:
+        return False
+    observed, claimed = sampler._observed(study)
+    seen = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
+    return len(seen) >= sampler._model.n_warmup  # as MetaModel.propose counts them
 
 
 def _member(space: SearchSpace, params: dict) -> tuple[str, dict]:
@@ -933,6 +947,10 @@ class _MetaOptSearch(BaseEstimator):
                 return
             if deadline is not None and (deadline - time.perf_counter() - reserve()
                                          < _WARM_UP_SECONDS):
+                if _adapts_unready(study):
+                    # the next proposal would import torch._dynamo first, past the
+                    # deadline (a 5 s fit took 8 s), and leave no time for its trial
+                    study.stop()
                 return
             _warm_up_torch(study, trial)
 
