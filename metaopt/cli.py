@@ -50,21 +50,11 @@ def _add_data_options(p) -> None:
 @contextmanager
 def _table(args):
     """The dataset of ``--data``/``--target``/``--task``, without the ``--drop`` columns;
-    inside, the checks of the data word their messages for the table, and a warning is
-    shown once (a later step, such as the meta-features, checks the data again)."""
+    inside, the checks of the data word their messages for the table."""
     from metaopt.data import load_table
     from metaopt.data._terms import table_terms
 
-    shown = set()
-    with table_terms(args.data, args.target), warnings.catch_warnings():
-        show = warnings.showwarning
-
-        def show_once(message, *rest):
-            if str(message) not in shown:
-                shown.add(str(message))
-                show(message, *rest)
-
-        warnings.showwarning = show_once
+    with table_terms(args.data, args.target):
         yield load_table(args.data, args.target, args.task, na_values=args.na_values,
                          drop=args.drop)
 
@@ -158,7 +148,7 @@ def _cmd_metafeatures(args) -> int:
 
     with _table(args) as ds:
         warn_id_columns(ds)
-        values = metafeatures.compute(ds.X, ds.y, ds.task, random_state=args.seed)
+        values = metafeatures.compute_dataset(ds, random_state=args.seed)
     print(f"{ds.name}: {ds.task}, {ds.n_samples} rows x {ds.n_features} features")
     print(values.to_string())
     return 0

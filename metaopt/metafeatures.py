@@ -153,17 +153,23 @@ def compute(
         For invalid data (see :func:`metaopt.data.validate`), fewer than 2 rows,
         ``max_rows < 2`` / ``max_columns < 1``, or a ``random_state`` that is no seed.
     """
-    max_rows = check_int(max_rows, "max_rows", minimum=2)
-    max_columns = check_int(max_columns, "max_columns")
-    # (numpy's and scikit-learn's words before: "expected non-negative integer", "Seed must
-    # be between 0 and 2**32 - 1", "Generator(PCG64) ... cannot be used to seed")
-    random_state = check_seed(random_state, "random_state",
-                              "the seed of the meta-features' subsamples and landmarker folds")
+    options = _checked_options(random_state, max_rows, max_columns)
     # only a sparse X's subsample is made dense: a TF-IDF matrix's dense table can take
     # many GB
     data, target, task = (validate_sparse if sparse.issparse(X) else validate)(X, y, task)
-    return _compute_validated(data, target, task, random_state=random_state,
-                              max_rows=max_rows, max_columns=max_columns)
+    return _compute_validated(data, target, task, **options)
+
+
+def _checked_options(random_state: int | None = 0, max_rows: int = 2000,
+                     max_columns: int = 100) -> dict:
+    """The options of :func:`compute`, checked."""
+    # (numpy's and scikit-learn's words before: "expected non-negative integer", "Seed must
+    # be between 0 and 2**32 - 1", "Generator(PCG64) ... cannot be used to seed")
+    return {"max_rows": check_int(max_rows, "max_rows", minimum=2),
+            "max_columns": check_int(max_columns, "max_columns"),
+            "random_state": check_seed(
+                random_state, "random_state",
+                "the seed of the meta-features' subsamples and landmarker folds")}
 
 
 def _compute_validated(
@@ -234,7 +240,9 @@ def compute_dataset(dataset: Dataset, **kwargs) -> pd.Series:
     """
     if not isinstance(dataset, Dataset):
         raise TypeError(f"dataset must be a metaopt.data.Dataset, got {type(dataset).__name__}")
-    return compute(dataset.X, dataset.y, dataset.task, **kwargs).rename(dataset.name)
+    # checked when it was built: not again (its warnings twice)
+    return _compute_validated(dataset.X, dataset.y, dataset.task,
+                              **_checked_options(**kwargs)).rename(dataset.name)
 
 
 def from_openml_qualities(qualities: Mapping[str, float], task: str) -> pd.Series:

@@ -266,7 +266,8 @@ def test_checks_of_the_features_speak_of_the_file_and_drop_works_before_them(
     'big' ... rescale, e.g. X['big'] / 1e301", "column(s) ['copy'] of X hold the target
     column 'target' itself ... X.drop(columns=['copy'])", "X contains infinite values in
     column(s) ['3', '9']") and ran before --drop, so dropping the column did not help; the
-    warnings came twice, the second in Python's words (the meta-features checked X again)."""
+    warnings came twice, the second in Python's words (the meta-features checked X again),
+    and are given once."""
     import pandas as pd
 
     table = pd.read_csv(pmlb_root / "wine_recognition" / "wine_recognition.tsv.gz", sep="\t")
@@ -292,6 +293,9 @@ def test_checks_of_the_features_speak_of_the_file_and_drop_works_before_them(
         base = ["metafeatures", "--data", str(data), "--target", "target"]
         assert main(base) == (2 if message.startswith("error") else 0)
         assert capsys.readouterr().err == f"metaopt metafeatures: {message.format(data=data)}"
+        if name == "copy":  # suggest's meta-features do not check the table again either
+            assert main(["suggest", *base[1:], "--space", "knn", "-n", "1"]) == 0
+            assert capsys.readouterr().err == f"metaopt suggest: {message.format(data=data)}"
         assert main([*base, "--drop", *drop]) == 0
         assert not capsys.readouterr().err
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from metaopt import metafeatures as mf
-from metaopt.data import from_arrays
+from metaopt.data import LocalSource, from_arrays
 
 pytestmark = pytest.mark.timeout(120)  # nothing hangs
 
@@ -435,6 +437,24 @@ def test_compute_dataset(iris, iris_features):
     pd.testing.assert_series_equal(values, iris_features, check_names=False)
     with pytest.raises(TypeError, match="Dataset"):
         mf.compute_dataset(iris)
+
+
+def test_compute_dataset_does_not_check_the_dataset_again(pmlb_root):
+    """A Dataset is checked when it is built: compute_dataset checked it again, giving
+    each of its warnings (a copy of the target among the features) twice."""
+    wine = LocalSource(pmlb_root).load("wine_recognition")
+    X = wine.X.assign(copy=wine.y)
+    with pytest.warns(UserWarning, match=r"column\(s\) \['copy'\] of X hold y itself"):
+        ds = from_arrays(X, wine.y, name="wine")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = mf.compute_dataset(ds, random_state=1)
+        with pytest.raises(ValueError, match="random_state must be None or an int"):
+            mf.compute_dataset(ds, random_state=-1)
+    assert values.name == "wine"
+    pd.testing.assert_series_equal(values, mf._compute_validated(ds.X, ds.y, ds.task,
+                                                                 random_state=1),
+                                   check_names=False)
 
 
 def test_from_openml_qualities_matches_compute(iris_features):
