@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import os
 import shlex
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -641,6 +642,7 @@ def _checked_target(target: pd.Series, task: str | None) -> tuple[pd.Series, Tas
     """:func:`validate`'s checks of the values of ``target``: it and the task (given, or
     inferred from it)."""
     check_target_present(target)
+    _refuse_unhashable(target)
     if task is None:
         task = infer_task(target)
     if task not in TASK_TYPES:
@@ -656,6 +658,19 @@ def _checked_target(target: pd.Series, task: str | None) -> tuple[pd.Series, Tas
         if not np.isfinite(target.to_numpy()).all():
             raise ValueError(f"{t.target} contains infinite values")
     return target, task
+
+
+def _refuse_unhashable(target: pd.Series) -> None:
+    """``ValueError`` naming ``target`` when it holds lists, dicts, sets or arrays (a
+    parquet list column), which pandas cannot count as classes ("unhashable type")."""
+    if not (ptypes.is_object_dtype(target.dtype)
+            and ptypes.infer_dtype(target, skipna=True) in _MIXED):
+        return
+    unhashable = target[~target.map(lambda value: isinstance(value, Hashable))]
+    if len(unhashable):
+        value = unhashable.iloc[0]
+        raise ValueError(f"{terms().target} holds {type(value).__name__} values (e.g. "
+                         f"{str(value)[:40]}): a target is one class label or number per row")
 
 
 def _held(target: pd.Series) -> str:

@@ -38,3 +38,17 @@ def test_a_check_words_its_message_for_the_table_inside_table_terms(pmlb_root):
             with pytest.warns(UserWarning) as caught:
                 validate(table.assign(copy=y), y)
         assert [str(w.message) for w in caught] == [warned]
+
+
+def test_a_target_of_lists_is_refused_naming_it(pmlb_root):
+    """A target of lists or arrays (a parquet list column) raised pandas' "TypeError:
+    unhashable type: 'numpy.ndarray'" from counting its classes, a traceback on the
+    command line."""
+    wine = pd.read_csv(pmlb_root / "wine_recognition" / "wine_recognition.tsv.gz", sep="\t")
+    y = wine.pop("target").map(lambda label: [label])
+    for terms, target in ((nullcontext(), "y"),
+                          (table_terms("wine.parquet", "t"), "the target column 't'")):
+        with terms, pytest.raises(ValueError, match=re.escape(
+                f"{target} holds list values (e.g. [1]): a target is one class label or "
+                "number per row")):
+            validate(wine, y)
