@@ -1,7 +1,17 @@
 """metaopt: hyperparameter optimization that learns from experience."""
 
+from typing import TYPE_CHECKING
+
 from metaopt._lazy import lazy_exports
 from metaopt._version import __version__
+
+if TYPE_CHECKING:  # the lazy names below, for type checkers (PEP 484 explicit re-exports)
+    from metaopt._suggest import suggest as suggest
+    from metaopt.estimators import MetaOptClassifier as MetaOptClassifier
+    from metaopt.estimators import MetaOptRegressor as MetaOptRegressor
+    from metaopt.nas import ArchitecturePrior as ArchitecturePrior
+    from metaopt.nas import MetaMLPClassifier as MetaMLPClassifier
+    from metaopt.nas import MetaMLPRegressor as MetaMLPRegressor
 
 # Public names load on first use: `import metaopt.spaces` in a worker process should not
 # pay for torch and Optuna.

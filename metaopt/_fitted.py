@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,10 @@ from metaopt.data._dataset import with_string_names
 # Sparse input is densified up to this many cells (the models' preprocessing is dense).
 MAX_DENSE_CELLS = 50_000_000
 
+_Fit = TypeVar("_Fit", bound=Callable[..., Any])
 
-def unfitted_on_error(fit: Callable) -> Callable:
+
+def unfitted_on_error(fit: _Fit) -> _Fit:
     """Decorate ``fit`` so that when it raises, the estimator's fitted attributes (public
     names ending in ``_``) are removed: otherwise a refit that fails midway leaves the new
     data's preprocessing beside the old model, and ``predict`` silently returns nonsense.
@@ -34,7 +37,7 @@ def unfitted_on_error(fit: Callable) -> Callable:
                 delattr(self, name)
             raise
 
-    return wrapper
+    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
 
 
 def checked_frame(estimator, X: pd.DataFrame, reset: bool) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from concurrent.futures import BrokenExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 import joblib
 import numpy as np
@@ -89,6 +89,9 @@ from metaopt.samplers import MetaSampler, mark_interrupted
 from metaopt.samplers._meta_sampler import _INTERRUPTED, _SOURCE, check_sampler, serve_task
 from metaopt.spaces import SearchSpace, get_space, list_spaces
 from metaopt.spaces._combined import FAMILY
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 # Ensemble selection: out-of-fold predictions kept for this many of the best trials,
 # and time kept at the end to refit about this many of them.
@@ -648,7 +651,7 @@ class _MetaOptSearch(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @unfitted_on_error
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, sample_weight=None, groups=None) -> Self:
         """Search configurations of the model families, then refit the best on all data.
 
         Parameters
@@ -1174,7 +1177,7 @@ class _MetaOptSearch(BaseEstimator):
         ]
         return "\n".join(lines)
 
-    def plot_history(self, ax=None):
+    def plot_history(self, ax: Axes | None = None) -> Axes:
         """Best CV score so far vs trial, each trial's score coloured by model family.
 
         Parameters

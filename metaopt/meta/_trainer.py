@@ -10,7 +10,7 @@ from contextlib import nullcontext
 from dataclasses import fields
 from itertools import zip_longest
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import torch
@@ -25,6 +25,10 @@ from metaopt._warnings import warn
 from metaopt.meta._gradient import GradientLearner
 from metaopt.meta._losses import check_rate, resolve_device, seeded
 from metaopt.meta.tasks import Episodes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
 
 _FORMAT = "metaopt.meta/1"
 
@@ -576,7 +580,8 @@ class MetaTrainer:
         }
         save_checkpoint(self.learner, self.checkpoint_dir / name, metadata=metadata)
 
-    def plot_history(self, *, smooth: int = 25, ax=None):
+    def plot_history(self, *, smooth: int = 25, ax: Axes | None = None
+                     ) -> Figure | SubFigure:
         """Plot inner (support) and outer (query) losses per iteration, and meta-validation.
 
         A falling inner loss with a rising outer or validation loss is meta-overfitting.
@@ -591,6 +596,7 @@ class MetaTrainer:
         Returns
         -------
         matplotlib.figure.Figure
+            ``ax``'s (a SubFigure when ``ax`` is in one).
         """
         smooth = check_int(smooth, "smooth")
         if not hasattr(self, "history_"):
@@ -601,7 +607,7 @@ class MetaTrainer:
         if ax is None:
             from matplotlib.figure import Figure
 
-            fig = Figure(figsize=(7, 4))
+            fig: Figure | SubFigure = Figure(figsize=(7, 4))
             ax = fig.add_subplot()
         else:
             fig = ax.figure

@@ -8,7 +8,7 @@ import os
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import optuna
@@ -268,7 +268,7 @@ class _BaseMetaMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @unfitted_on_error
-    def fit(self, X, y, sample_weight=None, groups=None) -> _BaseMetaMLP:
+    def fit(self, X, y, sample_weight=None, groups=None) -> Self:
         """Search MLP configurations, then refit the best one on ``X, y``.
 
         The first ``n_prior_trials`` configurations are distinct draws from the prior

@@ -6,6 +6,7 @@ import copy
 import numbers
 import time
 from collections.abc import Callable
+from typing import Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -279,7 +280,7 @@ class _BaseMLP(BaseEstimator):
 
     # -- training -----------------------------------------------------------------------
     @unfitted_on_error
-    def fit(self, X, y, sample_weight=None) -> _BaseMLP:
+    def fit(self, X, y, sample_weight=None) -> Self:
         """Train with AdamW, keeping the weights of the best validation epoch.
 
         A random ``validation_fraction`` of the rows is held out for early stopping

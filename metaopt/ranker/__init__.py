@@ -1,6 +1,24 @@
 """Meta-models over a knowledge base: warm-start portfolios and the adapted ConfigRanker."""
 
+from typing import TYPE_CHECKING
+
 from metaopt._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the lazy names below, for type checkers (PEP 484 explicit re-exports)
+    from metaopt.ranker._matrix import PerformanceMatrix as PerformanceMatrix
+    from metaopt.ranker._matrix import normalized_regret as normalized_regret
+    from metaopt.ranker._metamodel import MetaModel as MetaModel
+    from metaopt.ranker._metamodel import Proposal as Proposal
+    from metaopt.ranker._portfolio import Portfolio as Portfolio
+    from metaopt.ranker._portfolio import greedy_order as greedy_order
+    from metaopt.ranker._ranker import ALGORITHMS as ALGORITHMS
+    from metaopt.ranker._ranker import ConfigRanker as ConfigRanker
+    from metaopt.ranker._ranker import rank_loss as rank_loss
+    from metaopt.ranker._scaling import MetaFeatureScaler as MetaFeatureScaler
+    from metaopt.ranker._shipped import load_meta_model as load_meta_model
+    from metaopt.ranker._shipped import shipped_spaces as shipped_spaces
+    from metaopt.ranker._shipped import training_datasets as training_datasets
+    from metaopt.ranker._spaces import resolve_space as resolve_space
 
 _EXPORTS = {
     "PerformanceMatrix": "._matrix",
