@@ -6,7 +6,7 @@ import math
 import numbers
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -26,16 +26,25 @@ def check_int(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_seed(value: Any, name: str, what: str) -> int | None:
-    """``value`` as an int when it is None or an integer (numpy ones too, not bool) in
-    [0, 2**32 - 1], the range numpy and scikit-learn take; ``ValueError`` naming ``name``
-    and saying ``what`` the seed is for otherwise (a ``RandomState`` is not one)."""
-    if value is None:
+@overload
+def check_seed(value: Any, name: str, what: str, allow_none: Literal[False]) -> int: ...
+
+
+@overload
+def check_seed(value: Any, name: str, what: str, allow_none: bool = True) -> int | None: ...
+
+
+def check_seed(value: Any, name: str, what: str, allow_none: bool = True) -> int | None:
+    """``value`` as an int when it is None (when ``allow_none``) or an integer (numpy ones
+    too, not bool) in [0, 2**32 - 1], the range numpy and scikit-learn take; ``ValueError``
+    naming ``name`` and saying ``what`` the seed is for otherwise (a ``RandomState`` is
+    not one)."""
+    if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not (
             0 <= value < 2**32):
-        raise ValueError(f"{name} must be None or an int in [0, 2**32 - 1] ({what}), "
-                         f"got {value!r}")
+        raise ValueError(f"{name} must be {'None or ' * allow_none}an int in [0, 2**32 - 1] "
+                         f"({what}), got {value!r}")
     return int(value)
 
 

@@ -532,7 +532,7 @@ def build(
     max_rows = None if max_rows is None else check_int(max_rows, "max_rows", minimum=10)
     check_n_jobs(n_jobs)
     check_seconds(time_limit, "time_limit")
-    seed = check_seed(seed, "seed", "the design, the CV splits and the models")
+    seed = check_seed(seed, "seed", "the design, the CV splits and the models", allow_none=False)
     if test_size is not None and not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
     if shard is not None and not (len(shard) == 2 and 0 <= shard[0] < shard[1]):

@@ -210,6 +210,12 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match=r"^time_limit must be a finite number of seconds > 0 "
                                          r"or None, got True$"):
         build([], ":memory:", time_limit=True)
+    # passed check_seed, which takes None elsewhere: the first evaluation was then refused
+    # by the store, "evaluation record is missing required field(s) ['seed']"
+    with pytest.raises(ValueError, match=r"^seed must be an int in \[0, 2\*\*32 - 1\] "
+                                         r"\(the design, the CV splits and the models\), "
+                                         r"got None$"):
+        build([], ":memory:", seed=None)
 
 
 def test_two_datasets_under_one_key_are_refused(tmp_path):
