@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import tomllib
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # The README's snippets, with the types a user's checker should see (not Any).
 USER_SCRIPT = """
-from typing import Any, assert_type
+from typing import Any, Literal, assert_type
 
 import numpy as np
 import optuna
@@ -62,6 +63,8 @@ study.optimize(objective, n_trials=20)
 
 ds = from_arrays(X, y)
 assert_type(ds, Dataset)
+assert_type(Dataset(X.to_numpy(), [0, 1, 0, 1], None, "mine").task,
+            Literal["classification", "regression"])
 mf = compute(ds.X, ds.y, ds.task)
 
 net = nn.Sequential(nn.Linear(1, 40), nn.ReLU(), nn.Linear(40, 1))
@@ -109,6 +112,19 @@ def test_lazy_exports_are_imported_for_type_checkers(package):
                  and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING")
     imported = {alias.asname: node.module for node in block.body for alias in node.names}
     assert imported == {name: package + module for name, module in exports.items()}
+
+
+def test_the_dataset_init_for_type_checkers_takes_the_fields():
+    """Dataset's ``__init__`` under TYPE_CHECKING (which takes ``task=None`` and array-likes,
+    as the generated one does) lists the dataclass's fields, in order."""
+    from metaopt.data import Dataset
+
+    source = (ROOT / "metaopt" / "data" / "_dataset.py").read_text()
+    cls = next(node for node in ast.parse(source).body
+               if isinstance(node, ast.ClassDef) and node.name == "Dataset")
+    init = next(node for block in cls.body if isinstance(block, ast.If)
+                for node in block.body if isinstance(node, ast.FunctionDef))
+    assert [a.arg for a in init.args.args[1:]] == [f.name for f in fields(Dataset)]
 
 
 def test_a_user_script_type_checks(tmp_path):

@@ -8,7 +8,7 @@ import os
 import shlex
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from metaopt._warnings import warn
 from metaopt.data._terms import terms
 
 TaskType = Literal["classification", "regression"]
-TASK_TYPES: tuple[str, ...] = ("classification", "regression")
+TASK_TYPES: tuple[TaskType, ...] = ("classification", "regression")
 
 # A numeric target with more distinct values than this, non-integer ones or more than
 # one per two rows (prices, counts), is continuous: refusing it as a classification
@@ -84,6 +84,12 @@ class Dataset:
     openml_dataset_id: int | None = None
     openml_task_id: int | None = None
     splits: list[tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
+
+    if TYPE_CHECKING:  # what the generated __init__ takes: the attributes before validate
+        def __init__(self, X: Any, y: Any, task: str | None, name: str, source: str = ...,
+                     source_id: str | None = ..., openml_dataset_id: int | None = ...,
+                     openml_task_id: int | None = ...,
+                     splits: list[tuple[np.ndarray, np.ndarray]] | None = ...) -> None: ...
 
     def __post_init__(self) -> None:
         # one validation, here, for the loaders and a Dataset built by hand alike, so that

@@ -24,6 +24,7 @@ from metaopt._model_files import dumps, file_pair, sha256, write_files
 from metaopt._warnings import warn
 from metaopt.meta._gradient import GradientLearner
 from metaopt.meta._losses import check_rate, resolve_device, seeded
+from metaopt.meta._metric import MetricLearner
 from metaopt.meta.tasks import Episodes
 
 if TYPE_CHECKING:
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
 
 _FORMAT = "metaopt.meta/1"
+
+
+# the learners of metaopt.meta (training_step, meta_loss, get_config, iteration)
+Learner = GradientLearner | MetricLearner
 
 
 class TaskSampler(Protocol):
@@ -63,7 +68,7 @@ def _architecture(learner: nn.Module) -> list[str]:
             if not isinstance(m, nn.ParameterDict | nn.ParameterList)]
 
 
-def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | None = None) -> Path:
+def save_checkpoint(learner: Learner, path: str | Path, *, metadata: dict | None = None) -> Path:
     """Write ``learner``'s tensors to ``<path>.safetensors`` and its settings to ``<path>.json``.
 
     The JSON records the SHA-256 of the weights and both files are replaced at once
@@ -104,7 +109,7 @@ def save_checkpoint(learner: nn.Module, path: str | Path, *, metadata: dict | No
     return json_path
 
 
-def load_checkpoint(learner: nn.Module, path: str | Path) -> dict:
+def load_checkpoint(learner: Learner, path: str | Path) -> dict:
     """Load a checkpoint written by :func:`save_checkpoint` into an identically built ``learner``.
 
     Raises ValueError when the checkpoint belongs to another learner class or another
@@ -333,7 +338,7 @@ class MetaTrainer:
 
     def __init__(
         self,
-        learner: nn.Module,
+        learner: Learner,
         *,
         iterations: int = 1000,
         meta_batch_size: int = 32,
@@ -409,7 +414,7 @@ class MetaTrainer:
         was_training = self.learner.training
         self.learner.eval()
         episodes = episodes.to(next(self.learner.parameters()).device)
-        kwargs = {}
+        kwargs: dict[str, torch.Tensor | None] = {}
         if episodes.support_weight is not None or episodes.query_weight is not None:
             kwargs = {
                 "support_weight": episodes.support_weight,
@@ -462,7 +467,7 @@ class MetaTrainer:
         """:meth:`fit`'s outer loop, once its arguments are checked."""
         self.learner.to(self.device_).train()
         optimizer = self._make_optimizer()
-        self.history_ = {
+        self.history_: dict[str, list] = {
             "iteration": [],
             "inner_loss": [],
             "outer_loss": [],

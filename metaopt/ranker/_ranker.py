@@ -25,7 +25,15 @@ from metaopt._model_files import (
     warn_metafeatures_version,
 )
 from metaopt._version import __version__
-from metaopt.meta import ANIL, MAML, Episodes, MetaSGD, MetaTrainer, resolve_device
+from metaopt.meta import (
+    ANIL,
+    MAML,
+    Episodes,
+    GradientLearner,
+    MetaSGD,
+    MetaTrainer,
+    resolve_device,
+)
 from metaopt.meta._losses import seeded
 from metaopt.meta.networks import mlp
 from metaopt.ranker._matrix import PerformanceMatrix, check_matrix
@@ -87,7 +95,7 @@ def observed_scores(observed: Sequence[tuple[Mapping[str, Any], float]]) -> np.n
         raise ValueError(f"observed must be a list of (params dict, score number) pairs, "
                          f"got {type(observed).__name__}: e.g. "
                          "list(zip(frame['params'], frame['score']))")
-    scores = []
+    scores: list[float] = []
     for i, item in enumerate(observed):
         if not (isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], Mapping)
                 and isinstance(item[1], numbers.Real) and not isinstance(item[1], bool)):
@@ -266,7 +274,7 @@ class ConfigRanker:
         self.progress = progress
 
     # ------------------------------------------------------------------ training
-    def _learner(self, n_in: int) -> nn.Module:
+    def _learner(self, n_in: int) -> GradientLearner:
         net = mlp(n_in, self.hidden)
         cls = ALGORITHMS[self.algorithm]
         if cls is None:
@@ -326,7 +334,7 @@ class ConfigRanker:
         target = -np.nan_to_num(regret, nan=1.0).astype(np.float32)
         device = resolve_device(self.device)
         steps = 0 if self.algorithm == "none" else self.inner_steps
-        self.members_: list[nn.Module] = []
+        self.members_: list[GradientLearner] = []
         self.histories_: list[dict] = []
         seed = (int(np.random.SeedSequence().generate_state(1)[0] % 2**31)
                 if self.random_state is None else self.random_state)
@@ -370,7 +378,7 @@ class ConfigRanker:
             raise ValueError("this ConfigRanker is not fitted yet: call fit() or load()")
 
     def _encode(self, configs: Sequence[Mapping[str, Any]], what: str,
-                index: Sequence[int] | None = None) -> np.ndarray:
+                index: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
         """Encoded ``configs``; a bad one is named ``what[i]`` with ``i`` its position, or
         ``index[position]`` (its place in the caller's list when ``configs`` is a subset)."""
         rows = []
