@@ -105,7 +105,7 @@ def file_pair(path: str | Path) -> tuple[Path, Path]:
     return path.with_name(path.name + ".json"), path.with_name(path.name + ".safetensors")
 
 
-def read_json(path: Path, what: str) -> dict[str, Any]:
+def read_json(path: str | Path, what: str) -> dict[str, Any]:
     """The JSON object in ``path``; ``ValueError`` naming ``what`` if it is missing,
     unreadable or not an object."""
     try:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from contextlib import closing, suppress
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
@@ -34,6 +34,9 @@ from metaopt.benchmark._samplers import get_sampler_factory, list_samplers, quie
 from metaopt.kb._build import _backend_context
 from metaopt.kb._design import config_id
 from metaopt.kb._evaluate import DEFAULT_SCORING, Job, _single_threaded, _splitter, evaluate
+
+if TYPE_CHECKING:
+    from metaopt.spaces import SearchSpace
 
 #: Methods that are not Optuna samplers.
 SPECIAL_METHODS = ("default", "flaml")
@@ -131,7 +134,7 @@ def _check_spaces(spaces: str | Sequence[str]) -> str | tuple[str, ...]:
 
     if spaces == "all":
         return spaces
-    members = []
+    members: list[SearchSpace] = []
     for name in spaces.split(",") if isinstance(spaces, str) else spaces:
         space = get_space(name)  # unknown names fail here
         members += space.members if isinstance(space, CombinedSpace) else [space]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import warnings
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,7 +127,7 @@ def design(space, task: str, n: int, *, seed: int = 0) -> list[PlannedConfig]:
 
 
 def random_configs(
-    space, task: str, n: int, *, seed: int, exclude: set[str] = frozenset()
+    space, task: str, n: int, *, seed: int, exclude: AbstractSet[str] = frozenset()
 ) -> list[PlannedConfig]:
     """``n`` distinct random configurations (ids not in ``exclude``), seeded."""
     if n <= 0:

@@ -567,7 +567,8 @@ def pad_tasks(tasks: Sequence[tuple], dtype: torch.dtype = torch.float32,
     if len(tasks) == 0:
         raise ValueError("tasks is empty; pass at least one (X, y) pair")
     dtype = _float_dtype(dtype)
-    xs, ys = [], []
+    xs: list[torch.Tensor] = []
+    ys: list[torch.Tensor] = []
     arrays = [(_numeric(_as_array(X, f"tasks[{i}] X"), f"tasks[{i}] X"),
                _numeric(_as_array(y, f"tasks[{i}] y"), f"tasks[{i}] y"))
               for i, (X, y) in enumerate(tasks)]

@@ -417,6 +417,8 @@ class _BaseMetaMLP(BaseEstimator):
         check = self._score_rows(len(y), seed)
         chance = (0.0 if self._task == "regression"
                   else float(pd.Series(y[check]).value_counts(normalize=True).iloc[0]))
+        self.refits_: list[dict[str, Any]]
+        models: list[tuple[Any, optuna.trial.FrozenTrial]]
         self.refits_, models = [], []
         for trial, random_state in [(ranked[0], seed), (ranked[0], seed + 1),
                                     *[(t, seed) for t in ranked[1:2]]]:

@@ -144,6 +144,8 @@ def train_epoch(
     perm = torch.randperm(len(x), device=x.device)
     # the minibatches' losses stay on x's device until the pass ends: reading each one
     # made the CPU wait for a GPU at every minibatch
+    losses_kept: list[torch.Tensor]
+    sizes: list[int]
     losses_kept, sizes = [], []
     for n_batch, start in enumerate(range(0, len(perm), batch_size)):
         if (stop is not None and n_batch and n_batch % check_every == 0

@@ -270,6 +270,7 @@ class ArchitecturePrior:
                valid: torch.Tensor, seed: int) -> tuple[list[nn.Module], list[float]]:
         """``n_members`` scoring networks fitted listwise (seeded ``seed + m``); their
         final losses."""
+        members: list[nn.Module]
         members, losses = [], []
         for m in range(self.n_members):
             gen = torch.Generator().manual_seed(seed + m)
@@ -595,7 +596,7 @@ class ArchitecturePrior:
         n_in = len(PRIOR_FEATURES) + LCBENCH_SPACE.n_encoded
 
         def networks(prefix: str, n: int) -> list[nn.Module]:
-            members = []
+            members: list[nn.Module] = []
             for state in member_state(tensors, prefix, n, weights):
                 with seeded(None):  # initial weights, replaced: not the caller's draws
                     net = mlp(n_in, self.hidden, activation=nn.SiLU)

@@ -220,6 +220,7 @@ class FoldTrainer:
                 optims.append(torch.optim.AdamW(model.parameters(),
                                                 lr=float(params["learning_rate"]),
                                                 weight_decay=float(params["weight_decay"])))
+            curve: list[float]
             best, best_epoch, curve, pruned, losses = -np.inf, 0, [], False, []
             # the epochs' seconds (the next epoch's and the refit's estimates) start here,
             # after building the models: ~1 s on 1M x 50, and a process's first optimiser

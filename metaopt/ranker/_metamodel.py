@@ -732,6 +732,7 @@ class MetaModel:
         """
         if not self.family_patience:
             return set()
+        misses: dict[str, int]
         best, misses = -np.inf, {}
         for params, score in observed:
             family = params.get(FAMILY)
