@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # The README's snippets, with the types a user's checker should see (not Any).
 USER_SCRIPT = """
+from pathlib import Path
 from typing import Any, Literal, assert_type
 
 import numpy as np
@@ -60,6 +61,7 @@ def objective(trial: optuna.Trial) -> float:
 study = optuna.create_study(direction="maximize",
                             sampler=MetaSampler(space=space.name, dataset=(X, y), seed=0))
 study.optimize(objective, n_trials=20)
+MetaSampler(space=space, meta_model=Path("my-models"))  # a model trained on a space object
 
 ds = from_arrays(X, y)
 assert_type(ds, Dataset)

@@ -796,7 +796,7 @@ class MetaModel:
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path) -> MetaModel:
+    def load(cls, directory: str | os.PathLike) -> MetaModel:
         """Load a model written by :meth:`save` (JSON + safetensors; no code is run).
 
         Raises ``ValueError`` for a directory without a model, files of another metaopt

@@ -11,7 +11,7 @@ import threading
 import time
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import optuna
@@ -220,6 +220,14 @@ def check_sampler(sampler: Any, name: str) -> None:
                         f"optuna.samplers.RandomSampler(seed=0); got {what}")
 
 
+class _Init(TypedDict):
+    """What a MetaSampler was given, checked (each study starts from it)."""
+
+    space: str | None
+    task: str | None
+    meta_model: MetaModel | None
+
+
 def serve_task(sampler: MetaSampler, task: str) -> None:
     """Make a user's ``sampler`` serve a search of ``task`` (for the estimators, which
     know the task; a sampler told no task takes its meta-model's first). A ValueError
@@ -325,7 +333,7 @@ class MetaSampler(BaseSampler):
     def __init__(
         self,
         *,
-        space: str | None = None,
+        space: str | SearchSpace | None = None,
         dataset: Dataset | tuple | None = None,
         meta_features: pd.Series | None = None,
         task: str | None = None,
@@ -373,7 +381,7 @@ class MetaSampler(BaseSampler):
                             drop="X.drop(columns={columns}) before passing X to MetaSampler")
         if meta_model is not None and task is not None:
             meta_model.check_task(task)
-        self._init = {"space": space, "task": task, "meta_model": meta_model}
+        self._init: _Init = {"space": space, "task": task, "meta_model": meta_model}
         self._source_studies = list(source_studies or [])
         for i, source in enumerate(self._source_studies):
             if not isinstance(source, Study):
@@ -703,6 +711,9 @@ class MetaSampler(BaseSampler):
         """:meth:`_observed` (without trial id ``skip``: the trial being chosen for) and
         the (params, seconds) of the completed trials."""
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
+        observed: list[Any]
+        claimed: list[Any]
+        infeasible: list[Any]
         observed, claimed, timed, infeasible = [], [], [], []
         for t in study.get_trials(deepcopy=False):
             if t._trial_id == skip:
@@ -718,7 +729,9 @@ class MetaSampler(BaseSampler):
             kind, value = entry
             {"observed": observed, "infeasible": infeasible}.get(kind, claimed).append(value)
             if kind != "claimed" and t.state == TrialState.COMPLETE and t.datetime_complete:
-                timed.append((value[0], (t.datetime_complete - t.datetime_start).total_seconds()))
+                # (optuna sets datetime_start on every trial but a waiting one)
+                timed.append((value[0], (t.datetime_complete  # type: ignore[operator]
+                                         - t.datetime_start).total_seconds()))
         # an infeasible trial scores below every trial by their range (before any
         # feasible one, by how far from feasible it is): its value is no result to keep
         if infeasible and observed:
