@@ -71,7 +71,9 @@ mf = compute(ds.X, ds.y, ds.task)
 
 net = nn.Sequential(nn.Linear(1, 40), nn.ReLU(), nn.Linear(40, 1))
 learner = MetaSGD(net, lr=0.01)
-MetaTrainer(learner, iterations=2000, meta_batch_size=25).fit(SinusoidTasks(k_shot=10, seed=0))
+trainer = MetaTrainer(learner, iterations=2000, meta_batch_size=25)
+trainer.fit(SinusoidTasks(k_shot=10, seed=0))
+trainer.plot_history().savefig("history.png")
 print(learner.learning_rates()["0.weight"][:3])
 
 prior = ArchitecturePrior.default()

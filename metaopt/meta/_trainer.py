@@ -10,7 +10,7 @@ from contextlib import nullcontext
 from dataclasses import fields
 from itertools import zip_longest
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
 import torch
@@ -414,7 +414,7 @@ class MetaTrainer:
         was_training = self.learner.training
         self.learner.eval()
         episodes = episodes.to(next(self.learner.parameters()).device)
-        kwargs: dict[str, torch.Tensor | None] = {}
+        kwargs: dict[str, Any] = {}
         if episodes.support_weight is not None or episodes.query_weight is not None:
             kwargs = {
                 "support_weight": episodes.support_weight,
@@ -584,6 +584,12 @@ class MetaTrainer:
             "torch_generator": None if self.seed is None else _generator_state(self.device_),
         }
         save_checkpoint(self.learner, self.checkpoint_dir / name, metadata=metadata)
+
+    @overload
+    def plot_history(self, *, smooth: int = 25, ax: None = None) -> Figure: ...
+
+    @overload
+    def plot_history(self, *, smooth: int = 25, ax: Axes) -> Figure | SubFigure: ...
 
     def plot_history(self, *, smooth: int = 25, ax: Axes | None = None
                      ) -> Figure | SubFigure:
