@@ -42,7 +42,7 @@ def check_seed(value: Any, name: str, what: str, allow_none: bool = True) -> int
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not (
-            0 <= value < 2**32):
+            0 <= value < 2**32):  # type: ignore[operator]  # typeshed: no Integral.__ge__
         raise ValueError(f"{name} must be {'None or ' * allow_none}an int in [0, 2**32 - 1] "
                          f"({what}), got {value!r}")
     return int(value)
@@ -64,8 +64,9 @@ def check_seconds(value: Any, name: str, allow_none: bool = True) -> None:
     (numpy ones too; not a bool, nan or inf), or None when ``allow_none``."""
     if value is None and allow_none:
         return
+    # (typeshed's numbers.Real has no __gt__: mypy refuses `0 < value`)
     if isinstance(value, bool) or not (isinstance(value, numbers.Real)
-                                       and 0 < value < math.inf):
+                                       and 0 < value < math.inf):  # type: ignore[operator]
         raise ValueError(f"{name} must be a finite number of seconds > 0"
                          f"{' or None' if allow_none else ''}, got {python_value(value)!r}")
 

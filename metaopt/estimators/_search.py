@@ -1056,6 +1056,7 @@ class _MetaOptSearch(BaseEstimator):
                     "without an ensemble (set ensemble_size=1, or fit without storage "
                     "to ensemble)", UserWarning)
             ranked = [best.number]
+        members: list[Any]
         members, weights, rows = [], [], []
         with fitting():
             for i in sorted(np.flatnonzero(counts), key=lambda i: (i != 0, -counts[i])):

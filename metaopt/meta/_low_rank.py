@@ -73,7 +73,8 @@ def _activation_and_slope(activation: nn.Module, z: torch.Tensor
     if type(activation) is nn.ReLU:
         h = torch.relu(z)
         return h, (h > 0).to(z.dtype)
-    return jvp(activation, (z,), (torch.ones_like(z),))
+    # (torch.func.jvp's hint: a pair, or a triple with has_aux=True)
+    return jvp(activation, (z,), (torch.ones_like(z),))  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,8 @@ def _branches(trial: FrozenTrial) -> dict[str, tuple[tuple[tuple[str, Any], ...]
     """Each distribution a trial asked for, with its branch: the choices it had taken
     before asking for it (what a define-by-run objective's range for it can depend on,
     numbers aside)."""
+    branches: dict[str, tuple[tuple[tuple[str, Any], ...], BaseDistribution]]
+    before: tuple[tuple[str, Any], ...]
     branches, before = {}, ()
     for name, dist in trial.distributions.items():
         branches[name] = (before, dist)
