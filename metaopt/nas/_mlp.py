@@ -606,6 +606,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         Whether ``time_budget`` stopped the training.
     """
 
+    y_mean_: float | np.ndarray
+    y_scale_: float | np.ndarray
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True

@@ -267,7 +267,7 @@ class FoldTrainer:
                           seconds=time.perf_counter() - trained, train_losses=losses)
 
 
-def refit_seconds(trainer: FoldTrainer, seconds: float, epochs: int, best_epoch: int,
+def refit_seconds(trainer: FoldTrainer, seconds: float, epochs: float, best_epoch: int,
                   rows: int | None = None) -> float:
     """Estimated wall time of refitting a configuration on the trainer's rows (or on
     ``rows`` rows: the time is per row) for its best number of epochs (at least one), from
