@@ -15,7 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The README's snippets, with the types a user's checker should see (not Any).
+# The README's snippets, with the types a user's checker should see (not Any); checked by
+# mypy, never run.
 USER_SCRIPT = """
 from pathlib import Path
 from typing import Any, Literal, assert_type
@@ -87,8 +88,8 @@ print(mlp.predict_proba(X), mlp.summary())
 """
 
 # metaopt, optuna and numpy are analysed (errors inside them are not reported, as for any
-# installed package); the other libraries are skipped (Any): torch's and SQLAlchemy's
-# hints alone took mypy 8 s.
+# installed package); the other libraries are skipped (Any): with all of them analysed
+# (torch, SQLAlchemy, matplotlib...) the check took 11.5 s instead of 3.
 MYPY_CONFIG = """
 [mypy]
 ignore_missing_imports = True
