@@ -77,8 +77,8 @@ def save_checkpoint(learner: Learner, path: str | Path, *, metadata: dict | None
 
     Parameters
     ----------
-    learner : nn.Module
-        A gradient or metric learner (anything with ``state_dict`` and ``get_config``).
+    learner : GradientLearner or MetricLearner
+        The learner whose weights and settings are saved.
     path : str or Path
         File stem; the two files are written side by side (directories created). A
         ``.json`` or ``.safetensors`` ending is taken off; any other dot stays part of the
@@ -120,7 +120,7 @@ def load_checkpoint(learner: Learner, path: str | Path) -> dict:
 
     Parameters
     ----------
-    learner : nn.Module
+    learner : GradientLearner or MetricLearner
         Receives the weights.
     path : str or Path
         The stem given to :func:`save_checkpoint` (or either of its two files).
@@ -287,8 +287,8 @@ class MetaTrainer:
 
     Parameters
     ----------
-    learner : nn.Module
-        Any learner of :mod:`metaopt.meta` (it provides ``training_step``/``meta_loss``).
+    learner : GradientLearner or MetricLearner
+        Any learner of :mod:`metaopt.meta` (MAML, MetaSGD, ProtoNet, ...).
     iterations : int
         Outer (meta) iterations.
     meta_batch_size : int
