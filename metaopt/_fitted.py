@@ -99,7 +99,7 @@ def checkable_array(values):
     a ``TypeError`` that names neither ("dtype argument must be a NumPy dtype"), and read
     ``pd.NA`` as no number ("float() argument must be ... not 'NAType'")."""
     dtype = getattr(values, "dtype", None)
-    if isinstance(dtype, np.dtypes.StringDType):
+    if isinstance(dtype, np.dtype) and dtype.kind == "T":  # StringDType (numpy >= 2)
         values = np.asarray(values).astype(object)
     elif not (isinstance(values, np.ndarray) and values.dtype.kind == "O"):
         return values

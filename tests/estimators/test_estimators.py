@@ -1384,6 +1384,7 @@ def test_bad_input(X, y, match):
         MetaOptClassifier(n_trials=1, spaces="linear", cv=2).fit(X, y)
 
 
+@pytest.mark.skipif(not hasattr(np.dtypes, "StringDType"), reason="numpy < 2")
 def test_numpy_string_dtype_arrays(wine):
     """numpy 2's variable-width text (``StringDType``) as labels, as numbers in X, and as
     text where a DataFrame was fitted: scikit-learn's checks failed on it with "dtype
