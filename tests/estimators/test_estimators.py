@@ -646,7 +646,8 @@ def test_pyarrow_backed_datetime_and_timedelta_columns(pmlb_root):
     df["when"] = pd.Timestamp("2020-01-01") + pd.to_timedelta(df.pop("Prestige_score"), "D")
     df["took"] = pd.to_timedelta(df.pop("DVRT"), unit="s")
     df.loc[::9, ["when", "took"]] = None
-    arrow = df.convert_dtypes(dtype_backend="pyarrow").assign(
+    # of a copy: pandas < 3.1.1's conversion wrote 1970 into the NaT of the frame it converted
+    arrow = df.copy().convert_dtypes(dtype_backend="pyarrow").assign(
         day=pd.Series(df["when"].dt.date, dtype=pd.ArrowDtype(pa.date32())))
     numpy = df.assign(day=df["when"].dt.normalize())
     assert isinstance(arrow["took"].dtype, pd.ArrowDtype)
