@@ -432,10 +432,8 @@ class _BaseMLP(BaseEstimator):
         return torch.cat(out).numpy()
 
 
-class MLPClassifier(ClassifierMixin, _BaseMLP):
-    """Torch MLP classifier (softmax output, cross-entropy loss) with early stopping.
-
-    Parameters
+# the MLP estimators' parameters, the same but for validation_fraction
+_PARAMS_HEAD = """    Parameters
     ----------
     n_layers : int, default=2
         Number of hidden blocks (linear -> norm -> activation -> dropout).
@@ -443,22 +441,24 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Units per hidden block.
     activation : {"relu", "gelu", "silu", "tanh"}, default="relu"
     dropout : float, default=0.0
+        In [0, 1).
     norm : {"none", "batchnorm", "layernorm"}, default="none"
     skip : bool, default=False
         Residual connections between hidden blocks.
-    learning_rate, weight_decay : float, default=1e-3, 1e-4
-        AdamW settings.
+    learning_rate : float, default=1e-3
+        AdamW learning rate.
+    weight_decay : float, default=1e-4
+        AdamW weight decay.
     batch_size : int, default=128
+        Rows per minibatch (all the training rows when fewer).
     max_epochs : int, default=100
-    validation_fraction : float, default=0.1
-        Share of rows held out for early stopping, drawn at random and stratified by
-        class, each class keeping at least one training row (0: the training loss
-        decides when to stop, and the last epoch's weights are kept).
-    n_iter_no_change : int, default=10
+        Most epochs; early stopping or ``time_budget`` may end the training sooner.
+"""
+_PARAMS_TAIL = """    n_iter_no_change : int, default=10
         Patience, in epochs.
     device : str, default="auto"
         ``"auto"`` uses CUDA when available, else CPU.
-    random_state : int, RandomState or None
+    random_state : int, RandomState or None, default=None
         Seeds the split, the initialisation, shuffling and dropout.
     time_budget : float or None, default=None
         Seconds for ``fit``: once they are spent the training stops, also within an
@@ -466,7 +466,24 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         weights so far, or the current ones without a hold-out (``out_of_time_``).
         None: no limit (the training is then exactly as without this parameter).
 
-    Attributes
+"""
+
+
+def _params_doc(validation_fraction: str) -> str:
+    """The MLP estimators' ``Parameters`` section, ``validation_fraction``'s text
+    (the one that differs) given."""
+    return _PARAMS_HEAD + validation_fraction + _PARAMS_TAIL
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    __doc__ = ("""Torch MLP classifier (softmax output, cross-entropy loss) with early stopping.
+
+"""
+               + _params_doc("""    validation_fraction : float, default=0.1
+        Share of rows held out for early stopping, drawn at random and stratified by
+        class, each class keeping at least one training row (0: the training loss
+        decides when to stop, and the last epoch's weights are kept).
+""") + """    Attributes
     ----------
     classes_ : ndarray
     n_features_in_ : int
@@ -478,7 +495,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     best_loss_ : float
     out_of_time_ : bool
         Whether ``time_budget`` stopped the training.
-    """
+""")
 
     def _encode_target(self, y: np.ndarray) -> tuple[torch.Tensor, int]:
         check_one_target(y, type(self).__name__, "classification", fit="network",
@@ -547,7 +564,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
-    """Torch MLP regressor (squared error on the standardised target) with early stopping.
+    __doc__ = ("""Torch MLP regressor (squared error on the standardised target) with early stopping.
 
     ``y`` of shape (n_samples, n_outputs) is multi-output regression, as with
     scikit-learn's ``MLPRegressor``: one output unit per column, each column standardised
@@ -555,43 +572,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     returns (n_samples, n_outputs). A single column, (n_samples, 1), is taken as a 1-D
     ``y`` (with scikit-learn's ``DataConversionWarning``) and predicted as (n_samples,).
 
-    Parameters
-    ----------
-    n_layers : int, default=2
-        Number of hidden blocks (linear -> norm -> activation -> dropout).
-    width : int, default=256
-        Units per hidden block.
-    activation : {"relu", "gelu", "silu", "tanh"}, default="relu"
-    dropout : float, default=0.0
-        In [0, 1).
-    norm : {"none", "batchnorm", "layernorm"}, default="none"
-    skip : bool, default=False
-        Residual connections between hidden blocks.
-    learning_rate : float, default=1e-3
-        AdamW learning rate.
-    weight_decay : float, default=1e-4
-        AdamW weight decay.
-    batch_size : int, default=128
-        Rows per minibatch (all the training rows when fewer).
-    max_epochs : int, default=100
-        Most epochs; early stopping or ``time_budget`` may end the training sooner.
-    validation_fraction : float, default=0.1
+"""
+               + _params_doc("""    validation_fraction : float, default=0.1
         Share of rows held out at random for early stopping on the validation mean
         squared error (0: the training loss decides when to stop, and the last epoch's
         weights are kept).
-    n_iter_no_change : int, default=10
-        Patience, in epochs.
-    device : str, default="auto"
-        ``"auto"`` uses CUDA when available, else CPU.
-    random_state : int, RandomState or None, default=None
-        Seeds the split, the initialisation, shuffling and dropout.
-    time_budget : float or None, default=None
-        Seconds for ``fit``: once they are spent the training stops, also within an
-        epoch (it looks every few minibatches), keeping the best validation epoch's
-        weights so far, or the current ones without a hold-out (``out_of_time_``).
-        None: no limit (the training is then exactly as without this parameter).
-
-    Attributes
+""") + """    Attributes
     ----------
     n_features_in_ : int
     n_outputs_ : int
@@ -604,7 +590,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     best_loss_ : float
     out_of_time_ : bool
         Whether ``time_budget`` stopped the training.
-    """
+""")
 
     y_mean_: float | np.ndarray
     y_scale_: float | np.ndarray
