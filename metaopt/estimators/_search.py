@@ -84,7 +84,6 @@ from metaopt.data._ids import warn_id_columns
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.kb._store import in_memory
-from metaopt.ranker._metamodel import config_key
 from metaopt.samplers import MetaSampler, mark_interrupted
 from metaopt.samplers._meta_sampler import _INTERRUPTED, _SOURCE, check_sampler, serve_task
 from metaopt.spaces import SearchSpace, get_space, list_spaces
@@ -364,11 +363,9 @@ def _adapts_unready(study: optuna.Study) -> bool:
     (seconds on a busy machine), is not imported yet."""
     sampler = study.sampler
     if "torch._dynamo" in sys.modules or not isinstance(sampler, MetaSampler) \
-            or not sampler._setup(study) or sampler._model.ranker is None:
+            or not sampler._setup(study):
         return False
-    observed, claimed = sampler._observed(study)
-    seen = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
-    return len(seen) >= sampler._model.n_warmup  # as MetaModel.propose counts them
+    return sampler._model.adapts(*sampler._observed(study))
 
 
 def _member(space: SearchSpace, params: dict) -> tuple[str, dict]:

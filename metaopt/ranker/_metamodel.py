@@ -80,6 +80,12 @@ def config_key(params: Mapping[str, Any]) -> str:
     return _KEY_ENCODER.encode({name: _plain(value) for name, value in params.items()})
 
 
+def _taken(observed: Sequence[Observation],
+           exclude: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The distinct configurations (:func:`config_key`) evaluated or claimed."""
+    return {config_key(p) for p, _ in observed} | {config_key(p) for p in exclude}
+
+
 class _RandomTrial:
     """Uniform (log-uniform where asked) draws through the ``suggest_*`` calls that
     :meth:`SearchSpace.sample` makes: random candidates without an Optuna study."""
@@ -463,6 +469,24 @@ class MetaModel:
         """
         return 0 < self.handoff_after <= n_seen
 
+    def adapts(self, observed: Sequence[Observation],
+               exclude: Sequence[Mapping[str, Any]] = ()) -> bool:
+        """Whether :meth:`propose`'s warm start is over, so that it adapts the ranker.
+
+        It is once ``n_warmup`` distinct configurations are evaluated (``observed``) or
+        claimed (``exclude``), and the model has a ranker.
+
+        Parameters
+        ----------
+        observed : sequence of (params, score)
+        exclude : sequence of params
+
+        Returns
+        -------
+        bool
+        """
+        return self.ranker is not None and len(_taken(observed, exclude)) >= self.n_warmup
+
     def explores(self, n_seen: int) -> bool:
         """Whether the next proposal is a random one (see ``random_every``).
 
@@ -534,7 +558,7 @@ class MetaModel:
         space = self.sampling_space or self.space
         candidates = as_configs(candidates, "candidates", space)
         exclude = as_configs(exclude, "exclude", space)
-        taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in exclude}
+        taken = _taken(observed, exclude)
         n_seen = len(taken)  # distinct configurations: duplicates must not end the warm start
 
         def affordable(configs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
