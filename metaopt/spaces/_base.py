@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from optuna.distributions import (
-    BaseDistribution,
     CategoricalDistribution,
     FloatDistribution,
     IntDistribution,
@@ -31,6 +30,8 @@ from metaopt.spaces._preprocessing import PREPROCESSING_KINDS, make_preprocessor
 SPACES_VERSION = 1
 
 ModelBuilder = Callable[[dict[str, Any], str, "int | None"], BaseEstimator]
+# the distributions a Param takes (Optuna's deprecated ones are subclasses of these)
+Distribution = FloatDistribution | IntDistribution | CategoricalDistribution
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Param:
     """
 
     name: str
-    distribution: BaseDistribution
+    distribution: Distribution
     default: Any
     condition: tuple[str, tuple[Any, ...]] | None = None
     tasks: tuple[str, ...] = TASK_TYPES
@@ -113,13 +114,13 @@ def _same_choice(value: Any, choice: Any) -> bool:
                                and value == choice)
 
 
-def _takes_none(dist: BaseDistribution) -> bool:
+def _takes_none(dist: Distribution) -> bool:
     """Whether None is a choice of ``dist`` (``max_depth=None``): a missing value (NaN, as
     ``trials_dataframe()`` shows it) is then that choice, not a parameter left out."""
     return isinstance(dist, CategoricalDistribution) and any(c is None for c in dist.choices)
 
 
-def _describe(dist: BaseDistribution) -> str:
+def _describe(dist: Distribution) -> str:
     if isinstance(dist, CategoricalDistribution):
         return f"one of {list(dist.choices)}"
     kind = "int" if isinstance(dist, IntDistribution) else "float"
@@ -128,7 +129,7 @@ def _describe(dist: BaseDistribution) -> str:
     return f"{kind} in [{dist.low}, {dist.high}]{step}{scale}"
 
 
-def _check_value(space: str, name: str, dist: BaseDistribution, value: Any) -> Any:
+def _check_value(space: str, name: str, dist: Distribution, value: Any) -> Any:
     """Return ``value`` with its canonical type, or raise ValueError naming the range."""
     if isinstance(dist, CategoricalDistribution):
         if is_missing(value) and _takes_none(dist):
@@ -222,7 +223,7 @@ class SearchSpace:
                 raise ValueError(f"{self.name}: parameter {p.name!r} is defined twice")
             _check_tasks(self.name, f"tasks of {p.name!r}", p.tasks)
             object.__setattr__(p, "tasks", tuple(p.tasks))  # hashed with the parameter
-            if not isinstance(p.distribution, BaseDistribution):
+            if not isinstance(p.distribution, Distribution):
                 raise TypeError(f"{self.name}: the distribution of {p.name!r} must be an "
                                 "optuna.distributions one (FloatDistribution(low, high, "
                                 "log=...), IntDistribution, CategoricalDistribution), got "
@@ -267,7 +268,7 @@ class SearchSpace:
         self._check_task(task)
         return [p for p in self.params if task in p.tasks]
 
-    def distributions(self, task: str) -> dict[str, BaseDistribution]:
+    def distributions(self, task: str) -> dict[str, Distribution]:
         """All parameters of ``task`` (active or not) as a flat dict of distributions.
 
         Parameters
