@@ -145,8 +145,8 @@ def _check_value(space: str, name: str, dist: Distribution, value: Any) -> Any:
               and (value - dist.low) % dist.step == 0)
         value = int(value) if ok else value
     else:
-        ok = math.isfinite(value) and dist.low <= value <= dist.high and _on_step(dist, value)
         value = float(value)
+        ok = math.isfinite(value) and dist.low <= value <= dist.high and _on_step(dist, value)
     if not ok:
         raise ValueError(f"{space}: parameter {name!r} got {value!r}; accepted: {_describe(dist)}")
     return value

@@ -41,7 +41,7 @@ class HistGradientBoostingClassifier(ensemble.HistGradientBoostingClassifier):
     def _unstratifiable(self, y) -> bool:
         counts = np.unique(y, return_counts=True)[1]
         fraction = self.validation_fraction
-        n_valid = fraction if isinstance(fraction, Integral) else math.ceil(fraction * len(y))
+        n_valid = int(fraction) if isinstance(fraction, Integral) else math.ceil(fraction * len(y))
         return counts.min() < 2 or min(n_valid, len(y) - n_valid) < len(counts)
 
 
