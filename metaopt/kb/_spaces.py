@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from optuna.distributions import BaseDistribution, CategoricalDistribution
+from optuna.distributions import CategoricalDistribution
 
 from metaopt.data import TASK_TYPES
 from metaopt.kb._store import as_distributions
 from metaopt.spaces import Param, SearchSpace
-from metaopt.spaces._base import _choice_key
+from metaopt.spaces._base import Distribution, _choice_key
 
 
 def external_space(
@@ -52,7 +52,7 @@ def parents_first(params: Iterable[Param], *, by_name: bool = False) -> tuple[Pa
     return tuple(order.values())
 
 
-def first_value(dist: BaseDistribution) -> Any:
+def first_value(dist: Distribution) -> Any:
     """A distribution's first choice or its low end (the default of a restored parameter)."""
     return dist.choices[0] if isinstance(dist, CategoricalDistribution) else dist.low
 

@@ -16,12 +16,12 @@ import socket
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from optuna.distributions import BaseDistribution, json_to_distribution
+from optuna.distributions import json_to_distribution
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
@@ -34,6 +34,9 @@ from metaopt._mf_version import (
 )
 from metaopt._signals import pid_alive, process_start
 from metaopt._warnings import warn
+
+if TYPE_CHECKING:
+    from metaopt.spaces._base import Distribution
 
 SCHEMA_VERSION = "1"
 STATUSES: tuple[str, ...] = ("ok", "failed", "timeout")
@@ -159,12 +162,18 @@ def merge_distributions(known: Mapping[str, Any], new: Mapping[str, Any], what: 
 
 
 def _distribution(data: Mapping[str, Any]) -> str:
-    return repr(json_to_distribution(json.dumps(data)))
+    return repr(as_distribution(data))
 
 
-def as_distributions(stored: Mapping[str, Mapping[str, Any]]) -> dict[str, BaseDistribution]:
+def as_distribution(data: Mapping[str, Any]) -> Distribution:
+    """A stored distribution (a JSON object) as Optuna's (a Float, Int or Categorical one,
+    which Optuna's annotation leaves at BaseDistribution)."""
+    return cast("Distribution", json_to_distribution(json.dumps(data)))
+
+
+def as_distributions(stored: Mapping[str, Mapping[str, Any]]) -> dict[str, Distribution]:
     """Stored distributions (JSON objects, by parameter) as Optuna's."""
-    return {name: json_to_distribution(json.dumps(data)) for name, data in stored.items()}
+    return {name: as_distribution(data) for name, data in stored.items()}
 
 
 def _space_key(prefix: str, space: str) -> str:
@@ -638,7 +647,7 @@ class KnowledgeBase:
             raise ValueError(
                 f"unknown evaluation field(s) {sorted(unknown)}; accepted: {EVALUATION_COLUMNS}"
             )
-        row = {k: record.get(k) for k in EVALUATION_COLUMNS}
+        row: dict[str, Any] = {k: record.get(k) for k in EVALUATION_COLUMNS}
         missing = [k for k in (*_UNIQUE_KEY, "config", "status", "origin") if row[k] is None]
         if missing:
             raise ValueError(f"evaluation record is missing required field(s) {missing}")

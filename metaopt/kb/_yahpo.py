@@ -141,7 +141,7 @@ class YahpoBenchmark:
         if self.score_target not in self._cfg["y_names"]:
             raise ValueError(f"score_target must be one of {self._cfg['y_names']} for "
                              f"{scenario!r}, got {self.score_target!r}")
-        self._session = None
+        self._session: Any = None  # an onnxruntime.InferenceSession, made on first use
 
     @staticmethod
     def _split_ids(splits: Any, part: str, file: Path) -> set[str]:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
-
-from optuna.distributions import json_to_distribution
 
 from metaopt.data import TASK_TYPES
 from metaopt.spaces import CombinedSpace, Param, SearchSpace, get_space, list_spaces
@@ -24,6 +21,7 @@ def space_from_json(data: dict[str, Any],
                     description: str = "restored from a saved model") -> SearchSpace:
     """Rebuild an (external, model-less) space from :meth:`SearchSpace.to_json_dict`."""
     from metaopt.kb._spaces import external_space, first_value, parents_first
+    from metaopt.kb._store import as_distribution
 
     tasks = tuple(data["tasks"])
     names: list[str] = []
@@ -32,7 +30,7 @@ def space_from_json(data: dict[str, Any],
     params = []
     for name in names:
         having = tuple(t for t in tasks if name in data["distributions"][t])
-        dist = json_to_distribution(json.dumps(data["distributions"][having[0]][name]))
+        dist = as_distribution(data["distributions"][having[0]][name])
         cond = data["conditions"].get(name)
         # a parameter of every task of the space is not task-specific (no ':active' column
         # in its encoding), as when the space was declared
