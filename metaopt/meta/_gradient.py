@@ -11,8 +11,9 @@ MAML++), *how query losses of the steps are weighted* (MAML++) and *the outer up
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import torch
 from torch import nn
@@ -90,7 +91,8 @@ class GradientLearner(nn.Module):
         self._loss = resolve_loss(loss_fn)
         self.inner_names = self._select(inner_params)
         self._compile_options: dict | None = None  # set by compile_meta_loss()
-        self._compiled_losses = None  # compiled on first use; not pickled
+        # compiled on first use; not pickled
+        self._compiled_losses: Callable[..., tuple[torch.Tensor, ...]] | None = None
         self.iteration = 0
 
     @property
@@ -275,11 +277,11 @@ class GradientLearner(nn.Module):
         query_weight = example_weights(query_x, query_weight, "query")
         loss, steps = self._resolve(loss_fn, steps)
         self._check_labels(loss, support_x, support_y, query_y)
-        params = dict(self.module.named_parameters())
+        params: Params = dict(self.module.named_parameters())
         step_weights = self._step_weights(steps)
         if step_weights is not None:  # a tensor: annealed weights must not recompile the loss
             step_weights = next(iter(params.values())).new_tensor(step_weights)
-        options = {
+        options: dict[str, Any] = {
             "loss": loss,
             "steps": steps,
             "first_order": self._use_first_order(),
