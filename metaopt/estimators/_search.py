@@ -553,6 +553,14 @@ class _MetaOptSearch(BaseEstimator):
         tags.non_deterministic = False
         return tags
 
+    def __setstate__(self, state: dict) -> None:
+        # pickled before 2026-12-05: its search and refit saw every row, as
+        # search_rows=None does, and a DataFrame's columns were its models' feature_names_in_
+        state.setdefault("search_rows", None)
+        if "feature_names_in_" in state:
+            state.setdefault("_fitted_columns", pd.Index(state["feature_names_in_"]))
+        super().__setstate__(state)
+
     # ------------------------------------------------------------------ checks
     def _check_params(self, sample_weight) -> SearchSpace:
         if self.n_trials is None and self.time_budget is None:
@@ -1151,7 +1159,9 @@ class _MetaOptSearch(BaseEstimator):
             f"data: {int(self.meta_features_['n_instances'])} rows x "
             f"{int(self.meta_features_['n_features'])} features" if self.sampler is None
             else f"data: {self.n_features_in_} features; sampler {type(self.sampler).__name__}",
-            *([] if self.search_rows_ == self.refit_rows_ == self._n_rows else [
+            # pickled before search_rows_ was fitted (2026-12-05): every row, no such line
+            *([] if getattr(self, "search_rows_", None) is None
+              or self.search_rows_ == self.refit_rows_ == self._n_rows else [
                 f"rows: the trials cross-validated on a sample of {self.search_rows_:,}; "
                 f"the best was refitted on {self.refit_rows_:,}"
                 + (f" of {self._n_rows:,} (time budget)" if self.refit_rows_ < self._n_rows

@@ -602,6 +602,24 @@ def test_pickle_and_meta_estimators(fitted, wine):
     assert grid.best_score_ > 0.8
 
 
+def test_a_model_pickled_before_search_rows(wine):
+    """A model pickled before 2026-12-05 had no search_rows, search_rows_, refit_rows_
+    nor the column names its models read: repr and summary() raised AttributeError, and
+    predict of a DataFrame with a text column "could not convert string to float"."""
+    X = wine.X.assign(hue=pd.cut(wine.X["11"], 3, labels=["pale", "mid", "deep"]).astype(str))
+    model = MetaOptClassifier(n_trials=2, spaces="linear", cv=2, random_state=0).fit(X, wine.y)
+    for name in ("search_rows", "search_rows_", "refit_rows_", "_n_rows", "_fitted_columns"):
+        del model.__dict__[name]
+    old = pickle.loads(pickle.dumps(model))
+    assert old.get_params()["search_rows"] is None  # its fit used every row
+    assert old.summary().splitlines()[1:3] == [
+        "data: 178 rows x 14 features", f"best: linear with CV score "
+        f"{old.best_score_:.4f} (scoring=accuracy)"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(old.predict(X), model.best_estimator_.predict(X))
+
+
 def test_dataframe_with_strings_categories_and_missing_values():
     rng = np.random.default_rng(0)
     n = 240
