@@ -561,7 +561,7 @@ class MetaModel:
         taken = _taken(observed, exclude)
         n_seen = len(taken)  # distinct configurations: duplicates must not end the warm start
 
-        def affordable(configs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+        def affordable(configs: list[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], str]:
             return self._affordable(configs, meta_features, time_left, timed)
 
         if n_seen < self.n_warmup or self.ranker is None:
@@ -706,9 +706,9 @@ class MetaModel:
         """Whether proposals made with ``time_left`` keep to a time limit."""
         return time_left is not None and self.cost is not None and self.time_fraction > 0
 
-    def _affordable(self, configs: list[dict[str, Any]], meta_features: pd.Series | None,
+    def _affordable(self, configs: list[Mapping[str, Any]], meta_features: pd.Series | None,
                     time_left: float | None, timed: Sequence[tuple[Mapping[str, Any], float]],
-                    ) -> tuple[list[dict[str, Any]], str]:
+                    ) -> tuple[list[Mapping[str, Any]], str]:
         """The ``configs`` predicted to take at most ``time_fraction * time_left`` seconds
         (all of them without a time limit, a cost model or a prediction; the cheapest
         one when none fits), and a note for the reason when some were skipped."""

@@ -90,7 +90,7 @@ def _no_shipped_model(space: str, detail: str = "") -> ValueError:
     )
 
 
-def _combination(space: str) -> CombinedSpace | None:
+def _combination(space: str) -> SearchSpace | None:
     """The combined space ``space`` names (``"all"``, ``"svm+knn"``), else None."""
     return get_space(space) if space == ALL or "+" in space else None
 
@@ -112,8 +112,10 @@ def _restricted(model: MetaModel, asked: SearchSpace | None) -> MetaModel | None
     shipped ``"all"`` model is) when it was trained on a combination holding each of them;
     None otherwise."""
     own = model.space
-    members = {m.name for m in getattr(asked, "members", ())}
-    if members and isinstance(own, CombinedSpace) and members <= {m.name for m in own.members}:
+    if not (isinstance(asked, CombinedSpace) and isinstance(own, CombinedSpace)):
+        return None
+    members = {m.name for m in asked.members}
+    if members and members <= {m.name for m in own.members}:
         return model.restrict(asked)
     return None
 
