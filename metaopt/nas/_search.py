@@ -18,13 +18,14 @@ from metaopt._rows import sampled_reserve
 from metaopt.meta._losses import seeded
 from metaopt.nas._mlp import build_mlp, train_epoch, unit_mean_weights
 from metaopt.spaces import get_space
+from metaopt.spaces._base import Distribution
 
 #: ``mlp``-space parameters the search does not tune: epochs are the fidelity.
 NOT_SEARCHED = ("max_epochs",)
 PRUNERS = ("hyperband", "successive_halving", "none")
 
 
-def search_distributions(task: str) -> dict[str, optuna.distributions.BaseDistribution]:
+def search_distributions(task: str) -> dict[str, Distribution]:
     """The ``mlp`` space's distributions for ``task`` without :data:`NOT_SEARCHED`."""
     return {k: d for k, d in get_space("mlp").distributions(task).items()
             if k not in NOT_SEARCHED}
