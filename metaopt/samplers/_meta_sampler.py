@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import numbers
 import os
@@ -200,6 +201,21 @@ def _task_of(meta_features: pd.Series | None, task: str | None) -> str | None:
         raise ValueError(f"task={task!r}, but meta_features are of a {stated} dataset "
                          f"(is_classification={flag:g})")
     return task or stated
+
+
+@functools.cache
+def _shipped_names() -> dict[str, frozenset[str]]:
+    """The parameter names of each shipped space but the combined ``all``."""
+    return {s: frozenset(p.name for p in shipped_space(s).params)
+            for s in shipped_spaces() if s != ALL}
+
+
+def _spaces_asking(names: Sequence[str]) -> list[str]:
+    """The shipped spaces (``all`` aside) holding each of ``names`` that one of them holds
+    (the others, such as ``"x"`` or ``"classifier"``, tell no space apart)."""
+    spaces = _shipped_names()
+    known = set(names) & frozenset().union(*spaces.values())
+    return [s for s, own in spaces.items() if known <= own]
 
 
 def _study_families(study: Study) -> list[str] | None:
@@ -421,6 +437,10 @@ class MetaSampler(BaseSampler):
         self._disabled = False
         self._priority: list[dict[str, Any]] = []
         self._families: list[str] | None = None  # read from a "space" parameter
+        # space=None: the one shipped space holding what the first trials asked for
+        # (_guess_space), served until a trial completes; then inferred as without it
+        self._guess: str | None = None
+        self._guessed = False  # the meta-model is the guess's
         self._finished: dict[int, tuple[str, Any] | None] = {}  # trial id -> observation
         # trial id -> (distributions asked for, with their branches (_branches),
         # parameters claimed, parameters set by another sampler) of a finished trial
@@ -509,7 +529,56 @@ class MetaSampler(BaseSampler):
     def _setup(self, study: Study) -> bool:
         """Load the meta-model for ``study`` once the space is known; False while it is not."""
         self._bind(study)
+        if self._guessed:
+            self._settle(study)
         return self._loaded(study)
+
+    def _guess_space(self, study: Study, trial: FrozenTrial, name: str) -> bool:
+        """With ``space=None``, before a trial has completed: guess the space once the
+        parameters ``trial`` asked for, ``name`` last, fit one shipped space only (so
+        its warm start serves the first trial). False when ``name`` takes the guessed
+        space's trial elsewhere (``n_neighbors``, then ``C``): the trial's claim is
+        withdrawn and the fallback sets the rest of it."""
+        if self._init["space"] is not None or self._init["meta_model"] is not None \
+                or self._families:
+            return True
+        if self._guessed:
+            self._settle(study)
+        if self._disabled or self._model is not None and not self._guessed:
+            return True
+        spaces = _spaces_asking([*trial.distributions, name])
+        if self._model is None:
+            if len(spaces) == 1:
+                self._guess = spaces[0]
+            return True
+        if self._space_name in spaces:
+            return True
+        if study._storage.get_trial(trial._trial_id).system_attrs.get(_CLAIM) not in (None, "null"):
+            study._storage.set_trial_system_attr(trial._trial_id, _CLAIM, "null")
+            study._storage.set_trial_system_attr(
+                trial._trial_id, _SOURCE, f"fallback: {name!r} is no parameter of the "
+                f"guessed space {self._space_name!r}")
+        return False
+
+    def _settle(self, study: Study) -> None:
+        """Once a trial has completed, infer the space from the completed trials, as
+        without a guess, and serve that space's meta-model from then on."""
+        if not any(t.params for t in study.get_trials(deepcopy=False,
+                                                       states=(TrialState.COMPLETE,))):
+            return
+        with self._lock, self._setup_lock:  # no proposal in between
+            if not self._guessed:
+                return
+            self._guessed = False
+            space = self._infer_space(study)
+            if space in (None, self._space_name):  # (None: disabled, with a warning)
+                return
+            self._space_name, self._task = space, self._init["task"]
+            self._task_settled, self._task_scan = False, 0
+            self._finished.clear()
+            self._asked.clear()
+            self._candidates = None
+            self._load(study)  # the guess's model serves other threads until replaced
 
     def _loaded(self, study: Study | None) -> bool:
         """Load the meta-model once the space is known (``study``: where to infer it)."""
@@ -636,7 +705,8 @@ class MetaSampler(BaseSampler):
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             names |= set(t.params)
         if not names:
-            return None
+            self._guessed = self._guess is not None
+            return self._guess
         overlap = {s: len(names & {p.name for p in shipped_space(s).params})
                    for s in shipped_spaces()}
         best = max(overlap, key=overlap.get, default=None)
@@ -805,15 +875,19 @@ class MetaSampler(BaseSampler):
             self._match_task(study)
             lost: list[dict[str, Any]] = []
             for _ in range(_CLAIM_ATTEMPTS):
-                params, reason = self._choose(study, trial, lost)
-                if params is None:
+                chosen, reason = self._choose(study, trial, lost)
+                if chosen is None:
                     return None
+                # a guess (_guess_space) comes after the fallback set what the trial
+                # asked for before it: the claim is the rest
+                params = {n: v for n, v in chosen.items()
+                          if not self._guessed or n not in trial.distributions}
                 self._claim(study, trial, params, reason)
                 # another process may have claimed the same configuration meanwhile:
                 # whoever sees the clash after writing moves on (never both keep it)
                 if not self._clashes(study, trial, params):
                     return params
-                lost.append(params)
+                lost.append(chosen)
                 # workers with the same seed choose alike and would clash again in
                 # lockstep: an unseeded pause of up to 50 ms breaks the symmetry
                 time.sleep(random.SystemRandom().uniform(0.0, 0.05))
@@ -1031,6 +1105,9 @@ class MetaSampler(BaseSampler):
             choices = [str(c) for c in param_distribution.choices]
             if set(choices) <= set(list_spaces()):  # the model families of a combination
                 self._families = choices
+        if not self._guess_space(study, trial, param_name):
+            return self._fallback.sample_independent(study, trial, param_name,
+                                                     param_distribution)
         config = self._config_for(study, trial) or {}
         value = _fitted(param_distribution, config[param_name]) if param_name in config \
             else _OUTSIDE

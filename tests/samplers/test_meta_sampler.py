@@ -680,6 +680,61 @@ def test_an_ambiguous_inferred_space_is_named():
         study.optimize(forest, n_trials=3)
 
 
+def _first_trial(sampler, objective):
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(objective, n_trials=1)
+    return study.trials[0]
+
+
+def test_the_first_trial_of_an_inferred_space_takes_its_warm_start():
+    """MetaSampler() inferred the space once a trial had completed, so the first trial went
+    whole to the fallback, though its first parameter (knn's n_neighbors) is no other
+    shipped space's. A parameter several spaces hold (C: svm's and linear's) is the
+    fallback's; the first one that tells them apart (kernel) and the rest take the pick."""
+    from metaopt.spaces import get_space
+
+    for name in ("knn", "mlp", "svm"):
+        space = get_space(name)
+
+        def objective(trial, space=space):
+            space.sample(trial, "classification")
+            return 0.5
+
+        inferred = _first_trial(MetaSampler(seed=0), objective)
+        named = _first_trial(MetaSampler(space=name, seed=0), objective)
+        assert inferred.system_attrs["metaopt:source"].startswith("portfolio pick 1")
+        pick = json.loads(named.system_attrs["metaopt:config"])
+        claim = json.loads(inferred.system_attrs["metaopt:config"])
+        assert claim == {n: v for n, v in pick.items() if not (name == "svm" and n == "C")}
+        assert {n: inferred.params[n] for n in claim} == {n: named.params[n] for n in claim}
+
+
+def test_a_first_trial_of_no_one_shipped_space_runs_on_the_fallback():
+    """Parameters several shipped spaces hold (C alone: svm's and linear's) leave the first
+    trial to the fallback; so does a later parameter of another space than the one
+    guessed (knn's n_neighbors, then svm's C): the fallback sets the rest, the trial's
+    claim is withdrawn, and the space is inferred once it has completed."""
+    first = _first_trial(MetaSampler(seed=0), lambda t: -abs(t.suggest_float("C", 1e-3, 1e3)))
+    assert first.state == optuna.trial.TrialState.COMPLETE
+    assert not {"metaopt:config", "metaopt:source"} & set(first.system_attrs)
+
+    def mixed(trial):
+        trial.suggest_int("n_neighbors", 1, 64, log=True)
+        trial.suggest_float("C", 1e-3, 1e3, log=True)
+        trial.suggest_categorical("kernel", ["rbf", "poly"])
+        return 0.5
+
+    sampler = MetaSampler(seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(mixed, n_trials=2)
+    first, second = study.trials
+    assert first.system_attrs["metaopt:config"] == "null"  # withdrawn
+    assert first.system_attrs["metaopt:source"] == (
+        "fallback: 'C' is no parameter of the guessed space 'knn'")
+    assert sampler._space_name == "svm"
+    assert second.system_attrs["metaopt:source"].startswith("portfolio pick 1")
+
+
 def test_infers_the_families_of_a_study_run_by_another_sampler():
     """A study whose trials chose among svm and knn through a "space" parameter, taken
     over by MetaSampler(space=None): inferring the space failed every later trial
