@@ -1286,14 +1286,14 @@ def _best_has(method: str):
     return check
 
 
-class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
-    """Classifier that tunes itself: meta-learned warm starts, then an adapted ranker.
+#: the estimators' docstring: each fills in what differs between the two tasks
+_DOC = """{Task} that tunes itself: meta-learned warm starts, then an adapted ranker.
 
     ``fit`` computes the data's meta-features, proposes the configurations the
     meta-learner expects to be best for data like it (across model families), then
     samples from its ranker adapted to the scores seen so far (Optuna study with
     :class:`~metaopt.samplers.MetaSampler`), and refits the best on all the data.
-
+{refit}
     Parameters
     ----------
     spaces : "all", str or list of str, default="all"
@@ -1304,21 +1304,15 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         Seconds for the whole fit, refit included; a trial still running at the end is
         stopped (its worker process is killed).
     cv : int, CV splitter or iterable, default=5
-        Cross-validation of each configuration (an int: shuffled K-fold, stratified for
-        a classifier, its shuffle drawn from ``random_state``). A
-        splitter by groups (``GroupKFold``, ...) takes them from ``fit``'s ``groups``.
-    scoring : str or callable, optional
-        scikit-learn scorer (default: accuracy). One of class probabilities
-        (``"neg_log_loss"``, ...) leaves out the families without ``predict_proba``.
-    meta_model : MetaModel, str or path, optional
+        Cross-validation of each configuration (an int: shuffled {k_fold},
+        its shuffle drawn from ``random_state``). A splitter by groups (``GroupKFold``,
+        ...) takes them from ``fit``'s ``groups``.
+{cv}    scoring : str or callable, optional
+        A scikit-learn scorer: a name (``sklearn.metrics.get_scorer_names()``) or a
+        callable ``scorer(estimator, X, y)``.
+{scoring}    meta_model : MetaModel, str or path, optional
         The meta-model of the warm start and the ranker (a path: the directory of a saved
         one). Default: the shipped meta-model of the searched families.
-    sampler : optuna.samplers.BaseSampler, optional
-        Search with this Optuna sampler instead of :class:`~metaopt.samplers.MetaSampler`
-        (e.g. TPE): the same combined space, CV, time budget and refit, no meta-learning
-        (``meta_features_`` is None and ``warm_start_`` empty, unless it is a
-        :class:`~metaopt.samplers.MetaSampler`: its portfolio picks are the warm start).
-        Each fit starts from a copy of it.
     n_jobs : int, optional
         Parallel cross-validation folds (with ``time_budget``: that many killable
         worker processes, each running its share of a trial's folds).
@@ -1348,33 +1342,35 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
         1: the best configuration alone predicts. More: rounds of greedy ensemble
         selection (Caruana et al., 2004) over the out-of-fold predictions of the better
         half of the trials (at most 30, fewer when their predictions would take over
-        1 GB); the model that predicts averages the
-        configurations whose average scored best, weighted by how often each was picked.
-        Members are refitted while the time budget allows. ``"auto"``: 1 for
-        :class:`MetaOptClassifier` (on the estimator benchmark 20 rounds changed mean
-        accuracy by -0.0005 / +0.004 / +0.003 at 10 / 30 / 60 s), 20 for
-        :class:`MetaOptRegressor` (where averaging raised test R² clearly; see
-        ``docs/estimators.md``).
+        1 GB); the model that predicts averages the configurations whose average
+        scored best, weighted by how often each was picked. Members are refitted while
+        the time budget allows.
+{auto}    sampler : optuna.samplers.BaseSampler, optional
+        Search with this Optuna sampler instead of :class:`~metaopt.samplers.MetaSampler`
+        (e.g. TPE): the same combined space, CV, time budget and refit, without the
+        data's meta-features (``meta_features_`` is None); ``warm_start_`` is empty, or a
+        :class:`~metaopt.samplers.MetaSampler`'s portfolio picks. Each fit starts from a
+        copy of it.
     recheck : bool, default=True
         A configuration whose CV score beats the best so far is cross-validated again on
         a second, reshuffled K-fold split, and the mean of the two is its score: the
         search keeps a new best only if it holds up. With a few hundred rows the best of
         many single-split scores is partly the luckiest split. Only for a shuffled
-        K-fold ``cv`` (an int, or ``KFold`` / ``StratifiedKFold`` with ``shuffle=True``);
-        ``False`` scores every configuration once.
+        K-fold ``cv`` (an int, or {k_folds}
+        with ``shuffle=True``); ``False`` scores every configuration once.
     search_rows : int, "auto" or None, default="auto"
-        Rows the trials cross-validate on: a table with more is searched on a random
-        sample (stratified for a classifier, every class kept), and the best is refitted
-        on all the rows, or with ``time_budget`` on as many as the time left allows
-        (never fewer than the sample; a warning says so). ``"auto"``: with
-        ``time_budget``, 500 rows per second of it, at least 10,000; without, all rows.
-        None: all rows.
+        Rows the trials cross-validate on (an int >= 2): a table with more is searched
+        on a random sample{sample},
+        and the best is refitted on all the rows, or with ``time_budget`` on as many as
+        the time left allows (never fewer than the sample; a warning says so).
+        ``"auto"``: with ``time_budget``, 500 rows per second of it, at least 10,000;
+        without, all rows. None: all rows.
 
     Attributes
     ----------
     best_estimator_ : Pipeline or FittedEnsemble
-        What predicts: the best configuration refitted on the data (``refit_rows_``), or the
-        weighted average of it and the other members of ``ensemble_``.
+        What predicts: the best configuration refitted on the data (``refit_rows_``), or
+        the weighted average of it and the other members of ``ensemble_``.
     ensemble_ : pandas.DataFrame
         Its members: trial, family, CV score, weight (one row without an ensemble).
     best_params_ : dict
@@ -1387,15 +1383,38 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
     warm_start_ : pandas.DataFrame
         The trials the meta-learner proposed before any feedback, with its reasons.
     history_ : pandas.DataFrame
+        Every trial: family, state, CV score, why it was chosen, its parameters.
     search_rows_, refit_rows_ : int
         Rows the trials cross-validated on, and rows the final fit saw.
-    classes_ : ndarray
-    n_features_in_ : int
+    fit_time_ : float
+        Seconds the fit took.
+{classes}    n_features_in_ : int
     feature_names_in_ : ndarray
         Only when X was a DataFrame whose column names are all strings, as scikit-learn
         sets it; a DataFrame of other names (``[0, 1, 2]``, ``[0, "color"]``) is read by
         position.
+
+    See Also
+    --------
+    {other} : The same search for {other_task}.
+    metaopt.samplers.MetaSampler : The Optuna sampler of the search.
     """
+
+
+class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
+    __doc__ = _DOC.format(
+        Task="Classifier", refit="", k_fold="stratified K-fold",
+        cv="""        A ``scoring`` that a test fold lacking a class leaves undefined (``"roc_auc"``
+        of a fold without positives) is refused before any trial.
+""",
+        scoring="""        Default: accuracy. One of class probabilities (``"neg_log_loss"``, ...) leaves
+        out the families without ``predict_proba``.
+""",
+        auto="""        ``"auto"``: 1 (on the estimator benchmark 20 rounds changed mean accuracy by
+        -0.0005 / +0.004 / +0.003 at 10 / 30 / 60 s; see ``docs/estimators.md``).
+""",
+        k_folds="``KFold`` / ``StratifiedKFold``", sample=" (stratified, every class kept)",
+        classes="    classes_ : ndarray\n", other="MetaOptRegressor", other_task="regression")
 
     _task = "classification"
     score = _MetaOptSearch.score  # before ClassifierMixin's accuracy
@@ -1433,111 +1452,20 @@ class MetaOptClassifier(ClassifierMixin, _MetaOptSearch):
 
 
 class MetaOptRegressor(RegressorMixin, _MetaOptSearch):
-    """Regressor that tunes itself: meta-learned warm starts, then an adapted ranker.
-
-    ``fit`` computes the data's meta-features, proposes the configurations the
-    meta-learner expects to be best for data like it (across model families), then
-    samples from its ranker adapted to the scores seen so far (Optuna study with
-    :class:`~metaopt.samplers.MetaSampler`), and refits the best on all the data (by
-    default an ensemble of the best: ``ensemble_size``).
-
-    Parameters
-    ----------
-    spaces : "all", str or list of str, default="all"
-        Model families to search (names of :func:`metaopt.spaces.list_spaces`).
-    n_trials : int or None, default=30
-        Configurations to evaluate (None: until ``time_budget``).
-    time_budget : float or None, default=None
-        Seconds for the whole fit, refit included; a trial still running at the end is
-        stopped (its worker process is killed).
-    cv : int, CV splitter or iterable, default=5
-        Cross-validation of each configuration (an int: shuffled K-fold, its shuffle
-        drawn from ``random_state``). A splitter by groups (``GroupKFold``, ...) takes
-        them from ``fit``'s ``groups``. Scored by R², every test fold needs 2 rows or
-        more (``LeaveOneOut`` is refused).
-    scoring : str or callable, optional
-        scikit-learn scorer (default: R², ``"r2"``), e.g. ``"neg_mean_absolute_error"``.
-    meta_model : MetaModel, str or path, optional
-        The meta-model of the warm start and the ranker (a path: the directory of a saved
-        one). Default: the shipped meta-model of the searched families.
-    sampler : optuna.samplers.BaseSampler, optional
-        Search with this Optuna sampler instead of :class:`~metaopt.samplers.MetaSampler`
-        (e.g. TPE): the same combined space, CV, time budget and refit, no meta-learning
-        (``meta_features_`` is None and ``warm_start_`` empty, unless it is a
-        :class:`~metaopt.samplers.MetaSampler`: its portfolio picks are the warm start).
-        Each fit starts from a copy of it.
-    n_jobs : int, optional
-        Parallel cross-validation folds (with ``time_budget``: that many killable
-        worker processes, each running its share of a trial's folds).
-    random_state : int, optional
-        Seed in [0, 2**32 - 1] of the search, the CV reshuffle and the models: the same
-        seed, the same search and model (a ``RandomState`` instance is refused).
-    verbose : int >= 0 or bool, default=0
-        1 (True): progress bar; 2: also Optuna's log of each trial.
-    storage : str or optuna.storages.BaseStorage, optional
-        Optuna storage URL (e.g. ``sqlite:///search.db``) to keep the search and resume
-        it: a refit on the same data, weights, ``scoring``, ``cv``, ``spaces``,
-        ``time_budget`` and ``recheck`` continues the same study (another of them starts
-        a study of its own; a ``scoring`` callable is known by its pickle, a function by
-        its module and name; one that cannot be pickled, such as a lambda or
-        ``make_scorer`` of one, starts a study each fit).
-        ``n_trials`` counts the stored complete trials: the same fit again completes
-        an interrupted search, or refits a complete one without a trial; a larger
-        ``n_trials`` runs the difference.
-        Without ``random_state``, a shuffling ``cv`` then draws its shuffle from the
-        data: the same folds on resuming. Nothing is lost to an interruption: a trial
-        stopped by Ctrl-C or that ``time_budget`` left no time to run, or left running
-        by a process that died, is free to run again when the search resumes (a dead
-        process of this host is seen at once; of another host, after 2 minutes without
-        a heartbeat). A trial that overran the time it got stays taken. A storage
-        object, rather than a URL, is used as given.
-    ensemble_size : int or "auto", default="auto"
-        1: the best configuration alone predicts. More: rounds of greedy ensemble
-        selection (Caruana et al., 2004) over the out-of-fold predictions of the better
-        half of the trials (at most 30, fewer when their predictions would take over
-        1 GB); the model that predicts averages the configurations whose average
-        scored best, weighted by how often each was picked. Members are refitted while
-        the time budget allows. ``"auto"``: 20 (averaging raised test R² clearly on the
-        estimator benchmark; see ``docs/estimators.md``).
-    recheck : bool, default=True
-        A configuration whose CV score beats the best so far is cross-validated again on
-        a second, reshuffled K-fold split, and the mean of the two is its score: the
-        search keeps a new best only if it holds up. With a few hundred rows the best of
-        many single-split scores is partly the luckiest split. Only for a shuffled
-        K-fold ``cv`` (an int, or ``KFold`` with ``shuffle=True``); ``False`` scores
-        every configuration once.
-    search_rows : int, "auto" or None, default="auto"
-        Rows the trials cross-validate on: a table with more is searched on a random
-        sample, and the best is refitted on all the rows, or with ``time_budget`` on as
-        many as the time left allows (never fewer than the sample; a warning says so).
-        ``"auto"``: with ``time_budget``, 500 rows per second of it, at least 10,000;
-        without, all rows. None: all rows.
-
-    Attributes
-    ----------
-    best_estimator_ : Pipeline or FittedEnsemble
-        What predicts: the best configuration refitted on the data (``refit_rows_``), or the
-        weighted average of it and the other members of ``ensemble_``.
-    ensemble_ : pandas.DataFrame
-        Its members: trial, family, CV score, weight (one row without an ensemble).
-    best_params_ : dict
-        Its parameters as the study sampled them (family in ``"space"``).
-    best_family_ : str
-    best_score_ : float
-        Its mean CV score.
-    study_ : optuna.Study
-    meta_features_ : pandas.Series or None
-    warm_start_ : pandas.DataFrame
-        The trials the meta-learner proposed before any feedback, with its reasons.
-    history_ : pandas.DataFrame
-    search_rows_, refit_rows_ : int
-        Rows the trials cross-validated on, and rows the final fit saw.
-    n_features_in_ : int
-    feature_names_in_ : ndarray
-        Only when X was a DataFrame whose column names are all strings, as scikit-learn
-        sets it; a DataFrame of other names (``[0, 1, 2]``, ``[0, "color"]``) is read by
-        position.
-    """
+    __doc__ = _DOC.format(
+        Task="Regressor",
+        refit="    By default an ensemble of the best predicts (``ensemble_size``).\n",
+        k_fold="K-fold",
+        cv="""        Scored by R², every test fold needs 2 rows or more (``LeaveOneOut`` is
+        refused).
+""",
+        scoring="""        Default: R² (``"r2"``); e.g. ``"neg_mean_absolute_error"``.
+""",
+        auto="""        ``"auto"``: 20 (averaging raised test R² clearly on the estimator benchmark;
+        see ``docs/estimators.md``).
+""",
+        k_folds="``KFold``", sample="", classes="", other="MetaOptClassifier",
+        other_task="classification")
 
     _task = "regression"
     score = _MetaOptSearch.score  # before RegressorMixin's R²
