@@ -361,11 +361,8 @@ def _adapts_unready(study: optuna.Study) -> bool:
     """Whether the MetaSampler's next proposal adapts its ranker (its warm start is over)
     while ``torch._dynamo``, which that first adaptation imports on the main process
     (seconds on a busy machine), is not imported yet."""
-    sampler = study.sampler
-    if "torch._dynamo" in sys.modules or not isinstance(sampler, MetaSampler) \
-            or not sampler._setup(study):
-        return False
-    return sampler._model.adapts(*sampler._observed(study))
+    return ("torch._dynamo" not in sys.modules and isinstance(study.sampler, MetaSampler)
+            and study.sampler.adapts_next(study))
 
 
 def _member(space: SearchSpace, params: dict) -> tuple[str, dict]:
