@@ -323,6 +323,15 @@ class MedianImputer(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = tags.input_tags.sparse = True
         return tags
 
+    def __setstate__(self, state: dict) -> None:
+        # pickled before copy (2026-12-05): its SimpleImputer copied, and was fitted on a
+        # DataFrame's medians with their names, which transform's array would be warned of
+        if "copy" not in state:
+            state["copy"] = True
+            if "imputer_" in state:
+                vars(state["imputer_"]).pop("feature_names_in_", None)
+        super().__setstate__(state)
+
 
 def _names_as_strings(X):
     """``X`` as the column steps take it: a DataFrame whose names are not all strings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 import re
 import tracemalloc
 import warnings
@@ -632,6 +633,23 @@ def test_median_imputer_imputes_as_simple_imputer(form, pmlb_root):
     np.testing.assert_array_equal(ours.get_feature_names_out(), theirs.get_feature_names_out())
 
 
+def test_a_median_imputer_pickled_before_copy(pmlb_root):
+    """A MedianImputer pickled before its copy parameter (2026-12-05) had none, and its
+    SimpleImputer was fitted with a DataFrame's column names: repr raised AttributeError
+    and every transform warned "X does not have valid feature names"."""
+    X = _churn_with_missing(pmlb_root).drop(columns="empty")
+    model = MedianImputer().fit(X[:4000])
+    old = MedianImputer().fit(X[:4000])
+    del old.__dict__["copy"]
+    old.imputer_ = SimpleImputer(strategy="median").fit(X[:4000])  # as it was: named
+    old = pickle.loads(pickle.dumps(old))
+    assert repr(old) == "MedianImputer()"  # copy=True: its SimpleImputer copied
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(old.transform(X[4000:]), model.transform(X[4000:]))
+    np.testing.assert_array_equal(old.get_feature_names_out(), X.columns)
+
+
 @pytest.mark.parametrize("kind", ["scaled", "ordinal"])
 @pytest.mark.parametrize("form", ["frame", "csr"])
 def test_preprocessing_imputes_as_simple_imputer_did(kind, form, pmlb_root):
@@ -1097,7 +1115,6 @@ def test_spaces_and_params_are_hashable():
 
 def test_docs_own_space_snippet_runs():
     """docs/spaces.md said nothing on how to define a space of one's own."""
-    import pickle
     import sys
     import types
 
