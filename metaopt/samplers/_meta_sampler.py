@@ -842,7 +842,11 @@ class MetaSampler(BaseSampler):
             violation = _violation(t)
             return ("infeasible", (config, score, violation)) if violation \
                 else ("observed", (config, score))
-        if params is None and t.state.is_finished():
+        if params is not None and (self._known & t.params.keys()) - params.keys():
+            # a guess's claim (_guess_space) holds what the trial had not asked for yet:
+            # taken whole, with the fallback's values asked for before it
+            params = self._as_config({**self._in_space(t.params), **params})
+        elif params is None and t.state.is_finished():
             # enqueued, added or another sampler's: a failed one must not be proposed again
             params = self._as_config(t.params)
         elif params is None and (fixed := t.system_attrs.get("fixed_params")):

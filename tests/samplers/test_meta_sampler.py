@@ -709,6 +709,29 @@ def test_the_first_trial_of_an_inferred_space_takes_its_warm_start():
         assert {n: inferred.params[n] for n in claim} == {n: named.params[n] for n in claim}
 
 
+def test_a_failed_first_trial_of_an_inferred_space_stays_taken():
+    """MetaSampler()'s first trial, warm-started from its second parameter (svm's kernel),
+    claims the configuration without C (the fallback's). Failed, that partial claim was
+    taken as it was: the ranker's next proposal refused it (ValueError: exclude[0] is not
+    a valid svm configuration: ... 'C' is required)."""
+    from metaopt.spaces import get_space
+
+    space = get_space("svm")
+
+    def fails_first(trial):
+        space.sample(trial, "classification")
+        if trial.number == 0:
+            raise RuntimeError("boom")
+        return 0.5
+
+    study = optuna.create_study(sampler=MetaSampler(seed=0, n_warmup=1))
+    study.optimize(fails_first, n_trials=3, catch=(RuntimeError,))
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.FAIL] + [
+        optuna.trial.TrialState.COMPLETE] * 2
+    assert study.trials[1].system_attrs["metaopt:source"].startswith("ranker")
+    assert len({str(sorted(t.params.items())) for t in study.trials}) == 3
+
+
 def test_a_first_trial_of_no_one_shipped_space_runs_on_the_fallback():
     """Parameters several shipped spaces hold (C alone: svm's and linear's) leave the first
     trial to the fallback; so does a later parameter of another space than the one
