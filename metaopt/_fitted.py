@@ -56,6 +56,17 @@ def checked_frame(estimator, X: pd.DataFrame, reset: bool) -> pd.DataFrame:
     return X.set_axis(estimator._fitted_columns, axis=1)
 
 
+def unpickled_state(state: dict) -> dict:
+    """``state``, pickled by a MetaOpt* or MetaMLP* estimator before ``search_rows`` and
+    :func:`checked_frame`'s column names (2026-12-05), as a current one holds it:
+    ``search_rows=None`` (its search and refit saw every row) and, fitted on a DataFrame,
+    its ``feature_names_in_`` as the names its models read."""
+    state.setdefault("search_rows", None)
+    if "feature_names_in_" in state:
+        state.setdefault("_fitted_columns", pd.Index(state["feature_names_in_"]))
+    return state
+
+
 def fitted_on_frame(estimator) -> bool:
     """Whether ``estimator`` was fitted on a DataFrame (:func:`checked_frame`)."""
     return getattr(estimator, "_fitted_columns", None) is not None

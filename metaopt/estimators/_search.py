@@ -56,6 +56,7 @@ from metaopt._fitted import (
     fitted_on_frame,
     refuse_text_array,
     unfitted_on_error,
+    unpickled_state,
 )
 from metaopt._isolated import (
     KillableWorker,
@@ -551,12 +552,7 @@ class _MetaOptSearch(BaseEstimator):
         return tags
 
     def __setstate__(self, state: dict) -> None:
-        # pickled before 2026-12-05: its search and refit saw every row, as
-        # search_rows=None does, and a DataFrame's columns were its models' feature_names_in_
-        state.setdefault("search_rows", None)
-        if "feature_names_in_" in state:
-            state.setdefault("_fitted_columns", pd.Index(state["feature_names_in_"]))
-        super().__setstate__(state)
+        super().__setstate__(unpickled_state(state))
 
     # ------------------------------------------------------------------ checks
     def _check_params(self, sample_weight) -> SearchSpace:

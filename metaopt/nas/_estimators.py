@@ -42,6 +42,7 @@ from metaopt._fitted import (
     fitted_on_frame,
     refuse_text_array,
     unfitted_on_error,
+    unpickled_state,
 )
 from metaopt._rows import (
     check_search_rows,
@@ -615,6 +616,9 @@ class _BaseMetaMLP(BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = True
         return tags
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(unpickled_state(state))
 
     # ------------------------------------------------------------------ predict
     def _check_X(self, X) -> np.ndarray:

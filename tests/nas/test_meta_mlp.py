@@ -107,6 +107,24 @@ def test_summary_of_a_model_pickled_before_its_newer_attributes(wine):
                               "the last), source"]
 
 
+def test_a_model_pickled_before_search_rows_and_its_column_names(pmlb_root):
+    """A model pickled before search_rows and the column names its preprocessing reads
+    (2026-12-05): repr raised AttributeError, and predict of a DataFrame with a text
+    column "could not convert string to float"."""
+    data = LocalSource(pmlb_root).load("wine_recognition")
+    X = data.X.assign(hue=pd.cut(data.X["11"], 3, labels=["pale", "mid", "deep"]).astype(str))
+    model = MetaMLPClassifier(**TINY, random_state=0).fit(X, data.y)
+    for name in ("search_rows", "_fitted_columns"):
+        del model.__dict__[name]
+    old = pickle.loads(pickle.dumps(model))
+    assert old.get_params()["search_rows"] is None  # its fit used every row
+    assert repr(old).startswith("MetaMLPClassifier(")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(old.predict(X), model.best_estimator_.predict(
+            model.preprocessor_.transform(X)))
+
+
 class _Configs(ArchitecturePrior):
     """A prior that draws the given configurations, in order."""
 
