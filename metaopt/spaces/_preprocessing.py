@@ -186,6 +186,15 @@ class MixedAsStrings(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return _with_columns(X, convert, lambda column: column.astype(object).map(
             _text, na_action="ignore").astype(object))
 
+    def __setstate__(self, state: dict) -> None:
+        # pickled before strings_ (2026-12-04): it converted its mixed columns alone,
+        # which it knew by name before it knew them by position
+        if "mixed_" in state and "strings_" not in state:
+            names = list(state.get("feature_names_in_", []))
+            state["mixed_"] = state["strings_"] = [
+                names.index(c) if isinstance(c, str) else c for c in state["mixed_"]]
+        super().__setstate__(state)
+
 
 def _holds_na(dtype) -> bool:
     """Whether a column of ``dtype`` holds its missing values as ``pd.NA`` or ``None``:

@@ -26,7 +26,7 @@ from metaopt.data import validate
 from metaopt.spaces import SPACES_VERSION, SearchSpace, combine, get_space, list_spaces
 from metaopt.spaces._base import cat_param, float_param
 from metaopt.spaces._knn import ClippedKNeighborsClassifier, ClippedKNeighborsRegressor
-from metaopt.spaces._preprocessing import MedianImputer, make_preprocessor
+from metaopt.spaces._preprocessing import MedianImputer, MixedAsStrings, make_preprocessor
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -631,6 +631,22 @@ def test_median_imputer_imputes_as_simple_imputer(form, pmlb_root):
     assert got.shape == (X.shape[0], X.shape[1] - 1)
     np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(ours.get_feature_names_out(), theirs.get_feature_names_out())
+
+
+@pytest.mark.parametrize("known_by", ["position", "name"])
+def test_mixed_as_strings_pickled_before_strings_(known_by, pmlb_root):
+    """A MixedAsStrings pickled before strings_ (2026-12-04), its mixed columns known by
+    position or, earlier, by name: transform raised AttributeError, so did every
+    pipeline's predict."""
+    X = pd.read_csv(pmlb_root / "colic" / "colic.tsv.gz", sep="\t").iloc[:, :4].astype(object)
+    X.iloc[::3, 1] = "unknown"  # a column of numbers and a string
+    model = MixedAsStrings().fit(X)
+    old = MixedAsStrings().fit(X)
+    old.mixed_ = list(X.columns[old.mixed_]) if known_by == "name" else old.mixed_
+    del old.__dict__["strings_"]
+    old = pickle.loads(pickle.dumps(old))
+    assert old.mixed_ == model.mixed_ == [1]
+    pd.testing.assert_frame_equal(old.transform(X), model.transform(X))
 
 
 def test_a_median_imputer_pickled_before_copy(pmlb_root):
