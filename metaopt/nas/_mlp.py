@@ -418,6 +418,12 @@ class _BaseMLP(BaseEstimator):
                      "device_": torch.device("cpu")}
         return state
 
+    def __setstate__(self, state: dict) -> None:
+        """A model pickled before ``time_budget`` (2026-12-05) unpickles with
+        ``time_budget=None``, the no-limit training it had."""
+        state.setdefault("time_budget", None)
+        super().__setstate__(state)
+
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=_SPARSE, dtype=[np.float64, np.float32],

@@ -389,3 +389,18 @@ def test_time_budget_stops_the_training_within_an_epoch(monkeypatch):
     for a, b in zip(roomy.model_.parameters(), free.model_.parameters(), strict=True):
         assert torch.equal(a, b)
 
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_a_model_pickled_before_time_budget_shows_and_predicts(cls):
+    """A model pickled before ``time_budget`` existed (the mlp space's pipelines, the
+    MetaMLP estimators' best_estimator_) raised AttributeError in repr and get_params."""
+    import pickle
+
+    X, y = load_wine(return_X_y=True)
+    model = cls(**FAST, random_state=0).fit(X, y)
+    expected = model.predict(X)
+    del model.time_budget  # as pickled by the code before the parameter
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.get_params()["time_budget"] is None and "MLP" in repr(restored)
+    np.testing.assert_array_equal(restored.predict(X), expected)
