@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
 
 _FORMAT = "metaopt.meta/1"
+# key prefix of the outer optimiser's state that MetaTrainer stores beside a checkpoint's
+# weights (no learner's own tensor name starts with it)
+_OPTIMIZER = "outer_optimizer/"
 
 
 # the learners of metaopt.meta (training_step, meta_loss, get_config, iteration)
@@ -91,10 +94,17 @@ def save_checkpoint(learner: Learner, path: str | Path, *, metadata: dict | None
     Path
         The JSON file.
     """
+    return _write_checkpoint(learner, path, metadata, {})
+
+
+def _write_checkpoint(learner: Learner, path: str | Path, metadata: dict | None,
+                      extra: dict[str, torch.Tensor]) -> Path:
+    """:func:`save_checkpoint`, with ``extra`` tensors (keys under ``_OPTIMIZER``) stored
+    beside the weights, under the same SHA-256."""
     json_path, tensor_path = file_pair(path)
     state = learner.state_dict()
     aliases = _aliases(state)
-    weights = save({k: v.detach().cpu().contiguous() for k, v in state.items()
+    weights = save({k: v.detach().cpu().contiguous() for k, v in {**state, **extra}.items()
                     if k not in aliases})
     record = {
         "format": _FORMAT,
@@ -131,6 +141,12 @@ def load_checkpoint(learner: Learner, path: str | Path) -> dict:
         The JSON record (``learner``, ``architecture``, ``config``, ``iteration``,
         ``metadata``).
     """
+    return _load_checkpoint(learner, path)[0]
+
+
+def _load_checkpoint(learner: Learner, path: str | Path
+                     ) -> tuple[dict, dict[str, torch.Tensor]]:
+    """:func:`load_checkpoint`'s record, and the tensors stored under ``_OPTIMIZER``."""
     json_path, tensor_path = file_pair(path)
     for p in (json_path, tensor_path):
         if not p.is_file():
@@ -166,6 +182,7 @@ def load_checkpoint(learner: Learner, path: str | Path) -> dict:
         tensors = load_file(str(tensor_path), device=str(next(iter(state.values())).device))
     except (SafetensorError, OSError) as exc:
         raise ValueError(f"path={str(path)!r}: cannot read {tensor_path}: {exc}") from exc
+    extra = {k: tensors.pop(k) for k in list(tensors) if k.startswith(_OPTIMIZER)}
     for alias, name in _aliases(state).items():  # stored once, under the first name
         if name in tensors:
             tensors.setdefault(alias, tensors[name])
@@ -180,7 +197,51 @@ def load_checkpoint(learner: Learner, path: str | Path) -> dict:
              f"{saved}; loading it into one built with {built}")
     learner.load_state_dict(tensors)
     learner.iteration = record["iteration"]
-    return record
+    return record, extra
+
+
+def _optimizer_state(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor],
+                                                               dict | None]:
+    """The optimiser's per-parameter state (Adam's moments and step counts) for a
+    checkpoint: its tensors, keyed ``_OPTIMIZER<index>/<name>``, and a JSON record of the
+    rest; ``({}, None)`` when a value is neither a tensor nor a JSON scalar."""
+    state = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    values: dict[str, Any] = {}
+    for index, entries in state["state"].items():
+        for name, value in entries.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{_OPTIMIZER}{index}/{name}"] = value
+            elif value is None or isinstance(value, bool | int | float | str):
+                values[f"{index}/{name}"] = value
+            else:
+                return {}, None
+    return tensors, {"kind": _kind(optimizer), "parameters": _n_parameters(state),
+                     "values": values}
+
+
+def _n_parameters(state: dict) -> int:
+    return sum(len(group["params"]) for group in state["param_groups"])
+
+
+def _restore_optimizer(optimizer: torch.optim.Optimizer, saved: dict | None,
+                       tensors: dict[str, torch.Tensor]) -> None:
+    """Give ``optimizer`` the state :func:`_optimizer_state` saved, keeping its own
+    settings (``lr``, ...). A checkpoint without it, or with another kind of optimiser's
+    or another number of parameters', restarts it, with a warning."""
+    state = optimizer.state_dict()
+    if saved is None or saved["kind"] != _kind(optimizer) or saved["parameters"] != _n_parameters(
+            state):
+        warn(f"the checkpoint holds no state of this {_kind(optimizer)} over these "
+             f"parameters (it saved {saved and saved['kind']!r}): the outer optimiser's "
+             "state (Adam's moments) restarts, so the resumed run is not the unbroken one")
+        return
+    entries: dict[int, dict[str, Any]] = {}
+    for key, value in [*((k.removeprefix(_OPTIMIZER), t) for k, t in tensors.items()),
+                       *saved["values"].items()]:
+        index, name = key.split("/", 1)
+        entries.setdefault(int(index), {})[name] = value
+    optimizer.load_state_dict({**state, "state": entries})
 
 
 def _check_fits(tensors: dict[str, torch.Tensor], state: dict[str, torch.Tensor],
@@ -231,7 +292,7 @@ def _smooth(values: list[float], window: int) -> np.ndarray:
     return np.concatenate([head, np.convolve(values, kernel, mode="valid")])
 
 
-def _kind(sampler) -> str:
+def _kind(sampler) -> str:  # a sampler or an optimiser
     return f"{type(sampler).__module__}.{type(sampler).__qualname__}"
 
 
@@ -477,12 +538,14 @@ class MetaTrainer:
         self.best_iteration_, self.best_valid_loss_ = None, math.inf
         start = 0
         if resume and (self.checkpoint_dir / "last.json").is_file():
-            record = load_checkpoint(self.learner, self.checkpoint_dir / "last")
+            record, outer = _load_checkpoint(self.learner, self.checkpoint_dir / "last")
             if "history" not in record["metadata"]:
                 raise ValueError(f"{self.checkpoint_dir / 'last'} was not written by a "
                                  "MetaTrainer (no history): load it with load_checkpoint "
                                  "and fit without resume")
             self.history_ = record["metadata"]["history"]
+            # Adam's moments go on too: a resumed run is the unbroken one
+            _restore_optimizer(optimizer, record["metadata"].get("optimizer"), outer)
             self.best_iteration_ = record["metadata"]["best_iteration"]
             saved_best = record["metadata"]["best_valid_loss"]  # None: no validation yet
             self.best_valid_loss_ = math.inf if saved_best is None else saved_best
@@ -503,6 +566,7 @@ class MetaTrainer:
             load_checkpoint(self.learner, self.checkpoint_dir / "last")
             self.learner.iteration = iteration
         self._train_tasks = train_tasks
+        self._optimizer = optimizer
         valid = (None if valid_tasks is None
                  else _sample(valid_tasks, self.valid_tasks_count, "valid_tasks"))
         # evaluations without improvement so far (from the history when resuming): a
@@ -583,7 +647,10 @@ class MetaTrainer:
             # a seeded run's torch stream is its own (the caller's is not saved)
             "torch_generator": None if self.seed is None else _generator_state(self.device_),
         }
-        save_checkpoint(self.learner, self.checkpoint_dir / name, metadata=metadata)
+        # the optimiser's state is for resuming, which starts from last
+        tensors, metadata["optimizer"] = (_optimizer_state(self._optimizer) if name == "last"
+                                          else ({}, None))
+        _write_checkpoint(self.learner, self.checkpoint_dir / name, metadata, tensors)
 
     @overload
     def plot_history(self, *, smooth: int = 25, ax: None = None) -> Figure: ...

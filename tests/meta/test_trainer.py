@@ -316,7 +316,6 @@ def test_a_resumed_fit_draws_the_episodes_an_unbroken_one_would(tmp_path, make):
         torch.manual_seed(0)  # the same initial weights (fit no longer re-seeds for them)
         learner = MAML(nn.Sequential(nn.Linear(64, 2)), loss_fn="cross_entropy") if isinstance(
             make(), ClassificationTasks) else MAML(sine_net())
-        # plain SGD: no optimiser moments, which a resume restarts
         return MetaTrainer(learner, iterations=iterations, meta_batch_size=2, eval_every=2,
                            optimizer="sgd", lr=0.01, checkpoint_dir=directory,
                            progress=False, seed=0)
@@ -631,3 +630,38 @@ def test_seeded_fit_leaves_the_callers_torch_stream():
     assert torch.equal(torch.rand(3), expected)
     second = fitted()
     assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+class _StopsAt(SinusoidTasks):
+    """Sinusoid episodes whose ``at``-th draw is a Ctrl-C (None: never)."""
+
+    def __init__(self, at: int | None) -> None:
+        super().__init__(seed=0)
+        self.at, self.draws = at, 0
+
+    def sample(self, n_tasks: int) -> Episodes:
+        self.draws += 1
+        if self.draws == self.at:
+            raise KeyboardInterrupt
+        return super().sample(n_tasks)
+
+
+def test_a_fit_resumed_after_ctrl_c_with_adam_is_the_unbroken_one(tmp_path):
+    """A resume restarted Adam's moments: after a Ctrl-C the resumed run's parameters
+    and losses were not those of the unbroken run of the same seed."""
+    def trainer(directory, optimizer="adam") -> MetaTrainer:
+        return MetaTrainer(MetaSGD(sine_net()), iterations=8, meta_batch_size=2,
+                           eval_every=2, optimizer=optimizer, lr=0.01,
+                           checkpoint_dir=directory, progress=False, seed=0)
+
+    unbroken = trainer(tmp_path / "a").fit(_StopsAt(None))
+    with pytest.raises(KeyboardInterrupt):
+        trainer(tmp_path / "b").fit(_StopsAt(6))  # `last` holds iteration 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resumed = trainer(tmp_path / "b").fit(_StopsAt(None), resume=True)
+    assert resumed.history_ == unbroken.history_
+    for name, value in unbroken.learner.state_dict().items():
+        assert torch.equal(resumed.learner.state_dict()[name], value), name
+    with pytest.warns(UserWarning, match="outer optimiser's state .* restarts"):
+        trainer(tmp_path / "b", optimizer="sgd").fit(_StopsAt(None), resume=True)
