@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
+from torch.nn.utils.spectral_norm import SpectralNorm
 
 from metaopt._checks import check_int
 from metaopt.meta._losses import (
@@ -299,7 +300,7 @@ class GradientLearner(nn.Module):
                     type(self)._vmapped_losses, **self._compile_options
                 )
             losses = self._compiled_losses or type(self)._vmapped_losses
-            with _recurrent_layers_named(self.module):
+            with _unvmappable_layers_named(self.module):
                 return losses(self, params, tensors, **options)
         per_task = [
             self._task_losses(params, *(t[i] for t in tensors), **options)
@@ -438,7 +439,7 @@ class GradientLearner(nn.Module):
             adapted = [task_fn(params, x, y, w)
                        for x, y, w in zip(support_x, support_y, support_weight, strict=True)]
             return {n: torch.stack([a[n] for a in adapted]) for n in params}
-        with _recurrent_layers_named(self.module):
+        with _unvmappable_layers_named(self.module):
             return vmap(task_fn, in_dims=(None, 0, 0, 0), randomness="different")(
                 params, support_x, support_y, support_weight
             )
@@ -471,7 +472,7 @@ class GradientLearner(nn.Module):
         if not vectorize:
             return torch.stack([self._call({n: p[i] for n, p in params.items()}, x[i])
                                 for i in range(n_tasks)])
-        with _recurrent_layers_named(self.module):
+        with _unvmappable_layers_named(self.module):
             return vmap(self._call, randomness="different")(params, x)
 
     def training_step(self, episodes: Episodes, *, vectorize: bool = True
@@ -552,20 +553,33 @@ def _parameter_slots(module: nn.Module) -> dict[str, str]:
     return slots
 
 
+def _spectral_norm(module: nn.Module) -> bool:
+    """Whether ``module``'s weight is spectral-normalised (either torch API)."""
+    hooks = module._forward_pre_hooks.values()
+    parametrized = getattr(module, "parametrizations", {})
+    return (any(isinstance(h, SpectralNorm) for h in hooks)
+            or any(type(f).__name__ == "_SpectralNorm"
+                   for functions in parametrized.values() for f in functions))
+
+
 @contextmanager
-def _recurrent_layers_named(module: nn.Module) -> Iterator[None]:
+def _unvmappable_layers_named(module: nn.Module) -> Iterator[None]:
     """torch's ``vmap`` cannot run recurrent layers (``nn.GRU`` failed with "output with
-    shape [shots, hidden] doesn't match the broadcast shape [tasks, shots, hidden]"): a
-    RuntimeError under ``vmap`` of a model that has one is a ValueError naming the layers
-    and the loop."""
+    shape [shots, hidden] doesn't match the broadcast shape [tasks, shots, hidden]") nor
+    a spectral norm's power iteration in training mode ("Batching rule not implemented
+    for aten::div.out"): a RuntimeError under ``vmap`` of a model that has one is a
+    ValueError naming the layers and the loop, which runs them."""
     try:
         yield
     except RuntimeError as err:
-        recurrent = [name for name, m in module.named_modules() if isinstance(m, nn.RNNBase)]
-        if not recurrent:
+        layers = [f"{kind} layer(s) {names}" for kind, names in (
+            ("recurrent", [n for n, m in module.named_modules() if isinstance(m, nn.RNNBase)]),
+            ("spectral-norm", [n for n, m in module.named_modules() if _spectral_norm(m)]),
+        ) if names]
+        if not layers:
             raise
         raise ValueError(
-            f"the model's recurrent layer(s) {recurrent} cannot run under vmap over tasks "
+            f"the model's {' and '.join(layers)} cannot run under vmap over tasks "
             f"({err}); loop over the tasks instead: vectorize=False in meta_loss, adapt, "
             "predict and training_step, or MetaTrainer(..., vectorize=False)") from err
 

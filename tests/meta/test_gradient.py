@@ -628,3 +628,20 @@ def test_second_order_meta_gradients_through_an_adapted_norm_weight_are_exact(no
     learner.training_step(batch)  # vmap's path
     for name, p in learner.named_parameters():
         torch.testing.assert_close(p.grad, looped[name], rtol=1e-9, atol=1e-12, msg=name)
+
+
+@pytest.mark.parametrize("spectral_norm", [nn.utils.parametrizations.spectral_norm,
+                                           nn.utils.spectral_norm])
+def test_a_spectral_norm_layer_is_named_with_the_loop_that_runs_it(batch, spectral_norm):
+    """vmap cannot run a spectral norm's power iteration in training mode: it failed with
+    torch's "Batching rule not implemented for aten::div.out", naming neither the layer
+    nor vectorize=False, with which it trains."""
+    torch.manual_seed(0)
+    learner = MAML(nn.Sequential(spectral_norm(nn.Linear(1, 8)), nn.ReLU(),
+                                 nn.Linear(8, 1)).double())
+    tensors = (batch.support_x, batch.support_y, batch.query_x, batch.query_y)
+    with pytest.raises(ValueError, match=r"spectral-norm layer\(s\) \['0'\] cannot run under "
+                                         r"vmap.*vectorize=False"):
+        learner.meta_loss(*tensors)
+    learner.meta_loss(*tensors, vectorize=False).backward()
+    assert learner.module[2].weight.grad is not None
