@@ -103,7 +103,9 @@ class MetricLearner(nn.Module):
             task, label = (int(v) for v in empty[0])
             raise ValueError(f"task {task}'s support set has no example of class {label} "
                              f"with a positive weight: each of the {n_way} classes "
-                             f"0..{n_way - 1} needs one")
+                             f"0..{n_way - 1} needs one (labels are class indices: remap "
+                             "others, e.g. {3, 7, 9}, to 0..n_way-1 with sklearn's "
+                             "LabelEncoder; ClassificationTasks labels episodes so)")
         support = self.embed(support_x)
         return support, one_hot.to(support.dtype), self.embed(query_x)
 

@@ -102,6 +102,10 @@ def test_classes_missing_from_the_support_set_are_refused(make):
     with pytest.raises(ValueError, match=r"query_y must be \[tasks, queries\] = \(2, 3\)"):
         learner.meta_loss(x, labels, x, labels[:1])
     assert learner.scores(x, labels, x).shape == (2, 3, 3)
+    # raw labels {3, 7, 9} read as 10 classes: the message says to remap them
+    with pytest.raises(ValueError, match=r"class 0 .* remap others, e\.g\. \{3, 7, 9\}, to "
+                                         r"0\.\.n_way-1 with sklearn's LabelEncoder"):
+        learner.scores(x, torch.tensor([[3, 7, 9], [3, 7, 9]]), x)
 
 
 def test_euclidean_prototypes_do_not_depend_on_where_the_embeddings_lie():
