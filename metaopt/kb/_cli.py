@@ -147,6 +147,10 @@ def _cmd_build(args) -> int:
     print(f"metaopt build-kb: {report.summary()}")
     for key, error in report.dataset_errors.items():
         print(f"  dataset {key} failed to load: {error}", file=sys.stderr)
+    if args.target is None and any("has no target column 'target'" in error
+                                   for error in report.dataset_errors.values()):
+        print("metaopt build-kb: the target column is 'target' (PMLB's): name your tables' "
+              "with --target COL (the same in every table)", file=sys.stderr)
     if len(report.dataset_errors) == len(suite):  # nothing could be built: a failure
         print("metaopt build-kb: no dataset of the suite could be loaded", file=sys.stderr)
         return 1

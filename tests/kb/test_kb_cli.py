@@ -292,8 +292,13 @@ def test_build_kb_target_names_the_target_column_of_your_own_tables(pmlb_root, t
     args = ["build-kb", "--suite", "pmlb-classification", "--root", str(root), "--spaces",
             "knn", "--n-configs", "2", "--cv-folds", "2", "--no-progress", "--store",
             str(store)]
+    assert main(args) == 1  # the default 'target': the error says which option names it
+    err = capsys.readouterr().err
+    assert "has no target column 'target'" in err and "with --target COL" in err
     assert main([*args, "--target", "lable"]) == 1
-    assert "has no target column 'lable'; did you mean 'label'?" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "has no target column 'lable'; did you mean 'label'?" in err
+    assert "--target COL" not in err
     assert main([*args, "--target", "label"]) == 0
     frame = KnowledgeBase(store).to_frame()
     assert set(frame["dataset_key"]) == {"pmlb/aids"} and (frame["status"] == "ok").all()
