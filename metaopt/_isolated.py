@@ -245,9 +245,27 @@ def _stop(*executors: ProcessPoolExecutor | None) -> None:
             executor.shutdown(wait=True, kill_workers=True)
 
 
-# one idle (pid, processes, active, spare) record kept between searches: a second fit in
-# the same process does not wait seconds for workers to start and import scikit-learn
-_idle: list[tuple[int, int, ProcessPoolExecutor, ProcessPoolExecutor | None]] = []
+@dataclass
+class _Kept:
+    """Workers kept between searches, and the calls of :meth:`KillableWorker.ready`
+    still waiting for them to start (none once they have)."""
+
+    pid: int
+    processes: int
+    active: ProcessPoolExecutor
+    spare: ProcessPoolExecutor | None
+    up: list[Future]
+    up_since: float
+    up_key: str
+
+    def stop(self) -> None:
+        _stop(self.active, self.spare)
+        _unmark(self.up_key)
+
+
+# one record kept between searches: a second fit in the same process does not wait
+# seconds for workers to start and import scikit-learn
+_idle: list[_Kept] = []
 _idle_lock = threading.Lock()
 
 
@@ -255,7 +273,17 @@ _idle_lock = threading.Lock()
 def _stop_idle() -> None:
     with _idle_lock:
         while _idle:
-            _stop(*_idle.pop()[2:])  # no worker outlives the interpreter
+            _idle.pop().stop()  # no worker outlives the interpreter
+
+
+def _unmark(key: str) -> int:
+    """Remove the marks of the workers' meeting ``key`` of :meth:`KillableWorker.ready`
+    (none for ``""``): their number."""
+    marks = glob.glob(_ready_mark(os.getpid(), key)) if key else []
+    for path in marks:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+    return len(marks)
 
 
 @dataclass(frozen=True)
@@ -291,11 +319,11 @@ class KillableWorker:
     A signal cannot stop a long call inside compiled code (an SVM or a tree fit), so
     the only reliable stop is killing the processes that run it. Starting a process and
     importing scikit-learn takes seconds, so spares are kept warm to take over at once,
-    and both are kept for the next search in this process (idle workers exit after
-    5 minutes). The parallel folds of one evaluation are calls of :meth:`map`, each in
-    a worker of its own: no worker starts processes of its own, which a kill would
-    leave to loky's resource tracker. A search's data goes to the workers once
-    (:meth:`share`). Use as a context manager.
+    and both are kept for the next search in this process, still starting too (idle
+    workers exit after 5 minutes). The parallel folds of one evaluation are calls of
+    :meth:`map`, each in a worker of its own: no worker starts processes of its own,
+    which a kill would leave to loky's resource tracker. A search's data goes to the
+    workers once (:meth:`share`). Use as a context manager.
     """
 
     def __init__(self, processes: int = 1) -> None:
@@ -312,25 +340,36 @@ class KillableWorker:
                 "(concurrent.futures.ProcessPoolExecutor, joblib), or give n_trials "
                 "without time_budget")
         with _idle_lock:
-            reused = _idle.pop() if _idle else None
-        if reused is not None and reused[:2] != (os.getpid(), self.processes):
-            _stop(*reused[2:])  # inherited through a fork, or of another size
-            reused = None
-        self._active, self._spare = reused[2:] if reused else (_started(self.processes), None)
+            kept = _idle.pop() if _idle else None
+        if kept is not None and (kept.pid, kept.processes) != (os.getpid(), self.processes):
+            kept.stop()  # inherited through a fork, or of another size
+            kept = None
+        if kept is None:
+            kept = _Kept(os.getpid(), self.processes, _started(self.processes), None, [],
+                         0.0, "")
+        self._active, self._spare = kept.active, kept.spare
         self._running: list[Future] = []
-        self._up: list[Future] = []  # of ready(): a call for each active worker
-        self._up_since, self._up_key = 0.0, ""  # when ready() sent them, and their marks
+        # of ready(): a call for each active worker, when it sent them, and their marks;
+        # a previous search's while its workers are still starting
+        self._up, self._up_since, self._up_key = kept.up, kept.up_since, kept.up_key
         return self
 
     def __exit__(self, *exc) -> None:
         self._unshare()
-        with _idle_lock:  # idle: keep them
-            keep = not _idle and all(future.done() for future in self._running + self._up)
+        if all(future.done() for future in self._up):
+            self._unmark()
+            self._up = []  # the next search checks again (an idle worker exits)
+        with _idle_lock:
+            # idle, or still starting after a kill (the next search waits on for them:
+            # new ones would start later, and on a loaded machine every search after
+            # one out of time at ready() started its workers anew and ran no trial)
+            keep = not _idle and all(future.done() for future in self._running)
             if keep:
-                _idle.append((os.getpid(), self.processes, self._active, self._spare))
+                _idle.append(_Kept(os.getpid(), self.processes, self._active, self._spare,
+                                   self._up, self._up_since, self._up_key))
         if not keep:
             _stop(self._active, self._spare)
-        self._unmark()
+            self._unmark()
 
     def share(self, *objects: Any) -> None:
         """Send ``objects`` (a search's X, y and fit parameters) to the workers once: in
@@ -390,13 +429,9 @@ class KillableWorker:
 
     def _unmark(self) -> int:
         """Remove the marks of the workers' meeting in :meth:`ready`, if any (after it
-        returned out of time, once the workers are stopped or kept): their number."""
-        marks = glob.glob(_ready_mark(os.getpid(), self._up_key)) if self._up_key else []
-        self._up_key = ""  # removed once
-        for path in marks:
-            with contextlib.suppress(OSError):
-                os.remove(path)
-        return len(marks)
+        returned out of time, once the workers are stopped or have met): their number."""
+        key, self._up_key = self._up_key, ""  # removed once
+        return _unmark(key)
 
     def call(self, fn: Callable[..., Any], *args: Any, seconds: float) -> Any:
         """``fn(*args)`` in a worker; :class:`TrialTimeout` after ``seconds``."""

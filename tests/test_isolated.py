@@ -132,6 +132,23 @@ def test_killed_workers_leave_no_marks_of_ready():
         assert not _ready_marks()
 
 
+@pytest.mark.parametrize("processes", [1, 2])
+def test_workers_still_starting_are_kept_for_the_next_search(processes):
+    """A search that ended while its workers were still starting (ready() out of time,
+    as after a kill on a loaded machine) stopped them, and the next search started new
+    ones and waited for those: in a loop of 15 fits of 5 s beside two busy loops, 12-13
+    started new workers and waited about 4 s for them."""
+    _isolated._stop_idle()
+    with KillableWorker(processes) as worker:
+        worker.ready(0.0)  # out of time: no process has started yet
+        starting = worker._active
+    with KillableWorker(processes) as worker:
+        assert worker._active is starting  # still starting, or started since
+        worker.ready(60)
+        assert all(future.done() for future in worker._up)
+    assert not _ready_marks()
+
+
 def test_kept_workers_are_reused_only_by_a_search_of_the_same_size(tmp_path):
     with KillableWorker(1) as worker:
         single = worker.call(_pid, seconds=60)
