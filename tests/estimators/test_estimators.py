@@ -767,6 +767,39 @@ def test_fit_warnings_point_at_the_caller(wine):
     assert "groups are ignored" in messages
     assert {w.filename for w in record} == {__file__}
 
+def test_scikit_learn_meta_estimators_and_inspection(fitted, wine, pmlb_root):
+    """What users combine a search with works as with a scikit-learn estimator:
+    calibration of a fitted one (FrozenEstimator), soft voting, a log-transformed target,
+    permutation importance and the displays (a sweep of these found no failure)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.inspection import permutation_importance
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    calibrated = CalibratedClassifierCV(FrozenEstimator(fitted)).fit(wine.X, wine.y)
+    assert calibrated.score(wine.X, wine.y) > 0.9
+    small = dict(n_trials=1, spaces="linear", cv=2, random_state=0)
+    voting = VotingClassifier([("search", MetaOptClassifier(**small)),
+                               ("lr", make_pipeline(StandardScaler(), LogisticRegression()))],
+                              voting="soft").fit(wine.X, wine.y)
+    assert voting.score(wine.X, wine.y) > 0.9
+    importance = permutation_importance(fitted, wine.X, wine.y, n_repeats=1, random_state=0)
+    assert importance.importances_mean.shape == (wine.X.shape[1],)
+    matrix = ConfusionMatrixDisplay.from_estimator(fitted, wine.X, wine.y).confusion_matrix
+    assert matrix.trace() > 0.9 * len(wine.y)
+    cpu = LocalSource(pmlb_root).load("230_machine_cpu", "regression")
+    logged = TransformedTargetRegressor(MetaOptRegressor(**small), func=np.log1p,
+                                        inverse_func=np.expm1).fit(cpu.X, cpu.y)
+    direct = MetaOptRegressor(**small).fit(cpu.X, np.log1p(cpu.y))
+    np.testing.assert_allclose(logged.predict(cpu.X), np.expm1(direct.predict(cpu.X)))
+
+
 def test_sample_weight_with_metadata_routing_on(wine):
     """With scikit-learn's metadata routing on, every trial failed ("cross_validate.fit
     got unexpected argument(s) {'model__sample_weight'}"), and with a time budget the
