@@ -399,6 +399,7 @@ class _BaseMetaMLP(BaseEstimator):
         self._refit(sorted(done, key=lambda t: t.value, reverse=True), rows_of(X, refit_rows),
                     rows_of(y, refit_rows), rows_of(sample_weight, refit_rows), seed,
                     deadline, say)
+        self.fit_time_ = time.perf_counter() - started
         if self.best_estimator_.out_of_time_:
             warn(
                 f"time_budget={self.time_budget} s stopped the refit of the best "
@@ -729,6 +730,10 @@ _ATTRS_DOC = """
     n_epochs_searched_ : int
         Epochs trained during the search, summed over trials and folds.
     search_time_ : float
+        Seconds of the trials.
+    fit_time_ : float
+        Seconds of the whole ``fit`` (as :class:`~metaopt.MetaOptClassifier`'s): checks,
+        meta-features, preprocessing, the trials and the refit(s).
     search_rows_, refit_rows_ : int
         Rows the trials trained and validated on, and rows the refit trained on.
     meta_features_ : pandas.Series
