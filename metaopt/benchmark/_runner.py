@@ -574,18 +574,17 @@ def run(
     _check_cache(refs, cache_dir, download)
     settings = Settings(suite.name, budget_trials, budget_seconds, folds, cv_folds, spaces,
                         max_rows, time_limit, split_seed)
-    out = _prepare_out(out)
-    _remove_stale_temp(out)
-    unseen = {r.key: not _is_training(r, training) for r in refs}
-    _settings_file(out, settings, {"methods": methods, "seeds": seeds, "unseen": unseen,
-                                   "excluded": excluded})
-    jobs = [BenchmarkJob(r, m, s, f) for r in refs for f in range(folds)
-            for s in range(seeds) for m in methods]
-    pending = [j for j in jobs
-               if not _finished(out / "jobs" / f"{j.name}.jsonl", retry_failed)]
-    with _backend_context(backend, scheduler), callers_threads(), warnings.catch_warnings(), \
-            tqdm(total=len(jobs), initial=len(jobs) - len(pending), disable=not progress,
-                 desc=f"benchmark {suite.name}", unit="job") as bar:
+    # a backend or scheduler it cannot use is refused (or not reached) before out is written
+    with _backend_context(backend, scheduler), callers_threads(), warnings.catch_warnings():
+        out = _prepare_out(out)
+        _remove_stale_temp(out)
+        unseen = {r.key: not _is_training(r, training) for r in refs}
+        _settings_file(out, settings, {"methods": methods, "seeds": seeds, "unseen": unseen,
+                                       "excluded": excluded})
+        jobs = [BenchmarkJob(r, m, s, f) for r in refs for f in range(folds)
+                for s in range(seeds) for m in methods]
+        pending = [j for j in jobs
+                   if not _finished(out / "jobs" / f"{j.name}.jsonl", retry_failed)]
         # loky restarts a worker whose memory grew by 300 MB after a job (torch and a
         # meta-model loaded), losing nothing, and warns of "a memory leak"
         warnings.filterwarnings("ignore", "A worker stopped while some jobs were given",
@@ -596,7 +595,9 @@ def run(
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered",
                             batch_size=1 if backend == "dask" else "auto")
         # closed here, within the filter, not when the interrupt's traceback is collected
-        with closing(parallel(delayed(_named)(j, settings) for j in pending)) as results:
+        with tqdm(total=len(jobs), initial=len(jobs) - len(pending), disable=not progress,
+                  desc=f"benchmark {suite.name}", unit="job") as bar, \
+                closing(parallel(delayed(_named)(j, settings) for j in pending)) as results:
             for name, rows in results:
                 _write_atomic(out / "jobs" / f"{name}.jsonl",
                               "".join(json.dumps(r, default=str) + "\n" for r in rows))

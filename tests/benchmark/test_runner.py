@@ -554,6 +554,25 @@ def test_an_output_that_is_no_writable_directory_is_refused_before_any_work(
     assert not (tmp_path / "ro" / "run.json").exists()
 
 
+def test_a_backend_it_cannot_use_is_refused_before_out_is_written(pmlb_suite, tmp_path):
+    """backend="dask" without a scheduler (and a scheduler without it) was refused only
+    after out/run.json and out/jobs/ were written: a mistyped command left a run
+    directory behind; the caller's joblib settings are left as they were."""
+    from joblib.parallel import get_active_backend
+
+    before = get_active_backend()[0].__class__
+    small = {**SMALL, "methods": ["default"], "budget_trials": 1}
+    for backend, scheduler, message in (("dask", None, "needs scheduler="),
+                                        ("loky", "tcp://127.0.0.1:1", "only used with")):
+        with pytest.raises(ValueError, match=message):
+            run(pmlb_suite, tmp_path / backend, backend=backend, scheduler=scheduler, **small)
+        assert not (tmp_path / backend).exists()
+    with pytest.raises(ValueError, match="is a file"):  # within the backend's context
+        (tmp_path / "file").write_text("x")
+        run(pmlb_suite, tmp_path / "file", **small)
+    assert get_active_backend()[0].__class__ is before
+
+
 def test_results_and_report_say_which_metaopt_and_meta_model_made_them(pmlb_suite, tmp_path):
     """Neither the job files nor the report said which metaopt version, nor which
     meta-model the `metaopt` method used, produced them: results of several versions
