@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -410,7 +411,9 @@ def make_method(name: str, **options: Any) -> Method:
     Method
     """
     if name not in _METHODS:
-        raise ValueError(f"unknown method {name!r}; accepted: {', '.join(_METHODS)}")
+        close = difflib.get_close_matches(str(name).lower(), _METHODS, n=1)  # 'TPE', 'protfolio'
+        raise ValueError(f"unknown method {name!r}; accepted: {', '.join(_METHODS)}"
+                         + (f"; did you mean {close[0]!r}?" if close else ""))
     method = _METHODS[name](**options)
     method.name = name
     return method

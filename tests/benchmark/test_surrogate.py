@@ -177,6 +177,10 @@ def test_registered_method_is_used(tabrepo_dir, matrix):
 def test_bad_input(tabrepo_dir):
     with pytest.raises(ValueError, match="unknown method 'nope'"):
         make_method("nope")
+    # a misspelt or capitalised method named no close one (benchmark run's methods did)
+    for typo, meant in (("protfolio", "portfolio"), ("TPE", "tpe"), ("rgpe_warm", "rgpe-warm")):
+        with pytest.raises(ValueError, match=f"; did you mean '{meant}'\\?$"):
+            make_method(typo)
     assert make_method("metaopt").name == "metaopt"  # registered by metaopt.ranker
     with pytest.raises(ValueError, match="pass cv"):
         tabrepo_benchmark(tabrepo_dir, tabrepo_dir, methods=["random"], progress=False)
