@@ -122,13 +122,17 @@ def _final(frame: pd.DataFrame) -> pd.DataFrame:
     return ok.sort_values("trial").groupby("job").tail(1)
 
 
-def _in_order(present, methods: Sequence[str] | None) -> list[str]:
-    """The ``present`` methods, those in ``methods`` (a run's order) first."""
+def _in_order(present, methods: str | Sequence[str] | None) -> list[str]:
+    """The ``present`` methods, those in ``methods`` (a run's order: a list or, as
+    :func:`run` takes it, a comma-separated string) first."""
+    if isinstance(methods, str):  # not its letters
+        methods = [m.strip() for m in methods.split(",")]
     present, methods = list(present), list(methods or ())
     return [m for m in methods if m in present] + [m for m in present if m not in methods]
 
 
-def final_table(frame: pd.DataFrame, methods: Sequence[str] | None = None) -> pd.DataFrame:
+def final_table(frame: pd.DataFrame, methods: str | Sequence[str] | None = None
+                ) -> pd.DataFrame:
     """Per method: mean final test score, trials and time per job, failed jobs and jobs
     without a model (the test score averages the jobs that have one).
 
@@ -136,8 +140,9 @@ def final_table(frame: pd.DataFrame, methods: Sequence[str] | None = None) -> pd
     ----------
     frame : pandas.DataFrame
         Trial records, as :func:`load_results` returns.
-    methods : sequence of str, optional
-        The order of the rows (the run's), then any other method.
+    methods : list of str, or str, optional
+        The order of the rows (the run's; a list or a comma-separated string), then any
+        other method.
 
     Returns
     -------
@@ -172,7 +177,8 @@ def final_table_legend(frame: pd.DataFrame) -> str:
             "that ran but where no trial gave a model.")
 
 
-def win_tie_loss(frame: pd.DataFrame, methods: Sequence[str] | None = None) -> pd.DataFrame:
+def win_tie_loss(frame: pd.DataFrame, methods: str | Sequence[str] | None = None
+                 ) -> pd.DataFrame:
     """Per-dataset win/tie/loss of each method (rows) against each peer (columns).
 
     Compares the mean final test score over folds and seeds. A job that produced no
@@ -184,8 +190,9 @@ def win_tie_loss(frame: pd.DataFrame, methods: Sequence[str] | None = None) -> p
     ----------
     frame : pandas.DataFrame
         Trial records, as :func:`load_results` returns.
-    methods : sequence of str, optional
-        The order of the rows and columns (the run's), then any other method.
+    methods : list of str, or str, optional
+        The order of the rows and columns (the run's; a list or a comma-separated
+        string), then any other method.
 
     Returns
     -------

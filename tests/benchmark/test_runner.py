@@ -232,6 +232,17 @@ def test_a_job_without_a_model_loses_its_dataset_in_win_tie_loss():
     assert win_tie_loss(_jobs(no_model_fold=None)).loc["A", "B"] == "1/0/0"
 
 
+def test_tables_take_the_methods_as_a_comma_separated_string_as_run_does():
+    """final_table(frame, "tpe,random") and win_tie_loss ordered by the string's letters:
+    the methods came alphabetically, random first."""
+    from metaopt.benchmark import win_tie_loss
+
+    jobs = _jobs(no_model_fold=None).replace({"method": {"A": "tpe", "B": "random"}})
+    assert list(final_table(jobs, "tpe, random").index) == ["tpe", "random"]
+    table = win_tie_loss(jobs, "tpe,random")
+    assert list(table.index) == list(table.columns) == ["tpe", "random"]
+
+
 def test_a_seed_only_some_methods_ran_is_not_ranked():
     """Adding a seed for one method to a run (a documented resume) ranked that method
     alone on the new seed, first: B's mean rank went from 2 to 1.5 with the same scores."""
