@@ -61,7 +61,8 @@ def train_meta_models(
         spaces = present + _combination_of(present)
     _check_described(frame, spaces)
     written = {}
-    for space, task, matrix in _matrices(frame, spaces):
+    # every matrix first: a space that cannot be trained stops the command before any training
+    for space, task, matrix in list(_matrices(frame, spaces)):
         name = model_name(space, task)
         if matrix.n_tasks < min_datasets:
             warn(f"{name}: not trained, {matrix.n_tasks} dataset(s) with shared "
