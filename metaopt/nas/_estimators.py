@@ -8,7 +8,7 @@ import os
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import optuna
@@ -80,10 +80,25 @@ from metaopt.ranker import MetaModel
 from metaopt.samplers import MetaSampler
 from metaopt.spaces import make_preprocessor
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
 
 @functools.lru_cache(maxsize=1)
 def _default_prior() -> ArchitecturePrior:
     return ArchitecturePrior.default()
+
+
+def _source(trial: optuna.trial.FrozenTrial) -> str:
+    """Where a trial came from: the prior, MetaSampler's reason, or TPE."""
+    return (trial.user_attrs.get("source") or trial.system_attrs.get("metaopt:source")
+            or "tpe")
+
+
+def _origin(trial: optuna.trial.FrozenTrial) -> str:
+    """:func:`_source` in one word: ``prior``, ``MetaSampler`` or ``tpe``."""
+    source = _source(trial)
+    return source if source in ("prior", "tpe") else "MetaSampler"
 
 
 def _is_int(v: Any) -> bool:
@@ -514,11 +529,7 @@ class _BaseMetaMLP(BaseEstimator):
         best = self.study_.best_trial if refitted is None else trials[refitted["trial"]]
         search_rows, refit_rows = (getattr(self, name, n_rows)
                                    for name in ("search_rows_", "refit_rows_"))
-        metric = "accuracy" if self._task == "classification" else "R²"
-
-        def source(t) -> str:  # the prior, MetaSampler's reason, or TPE's
-            return (t.user_attrs.get("source") or t.system_attrs.get("metaopt:source")
-                    or "tpe")
+        metric = self._metric_name
 
         lines = [
             f"{type(self).__name__}: {len(trials)} trial(s) ("
@@ -529,7 +540,7 @@ class _BaseMetaMLP(BaseEstimator):
             + (f", {len(self.classes_)} classes" if self._task == "classification" else ""),
             *([] if search_rows == n_rows else [
                 f"rows: the trials saw a sample of {search_rows:,}"]),
-            f"best: trial {best.number} ({source(best)}), CV {metric} {self.best_score_:.4f} "
+            f"best: trial {best.number} ({_source(best)}), CV {metric} {self.best_score_:.4f} "
             f"at epoch {self.best_epoch_}: {describe_mlp(self.best_params_)}",
             f"refit: {refit.n_epochs_} epoch(s) on {refit_rows:,} rows"
             + (" (stopped by the time budget)" if getattr(refit, "out_of_time_", False)
@@ -544,12 +555,75 @@ class _BaseMetaMLP(BaseEstimator):
             "", "trials: state, epochs, best mean validation score (pruned: the last), "
             "source",
             *[f"  {t.number:>3}  {t.state.name:<8} {t.user_attrs.get('epochs', 0):>4}  "
-              + ("      -" if t.value is None else f"{t.value:7.4f}") + f"  {source(t)}"
+              + ("      -" if t.value is None else f"{t.value:7.4f}") + f"  {_source(t)}"
               + (f"; stopped: {t.user_attrs['stopped']}" if "stopped" in t.user_attrs
                  else "")
               for t in trials],
         ]
         return "\n".join(lines)
+
+    @property
+    def _metric_name(self) -> str:
+        return "accuracy" if self._task == "classification" else "R²"
+
+    def plot_history(self, ax: Axes | None = None) -> Axes:
+        """Best CV score so far vs trial, each trial's score coloured by where it came
+        from (``prior``, ``MetaSampler``, ``tpe``); pruned trials hollow, at the last
+        score they reported. The best so far is of the complete trials, whose best is
+        refitted. Scores far below the others (a diverging regression) are drawn at the
+        bottom edge, as in :meth:`metaopt.MetaOptClassifier.plot_history`.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw (default: a new pyplot figure, which the caller closes with
+            ``plt.close(ax.figure)`` when it draws many in a loop).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
+
+        from metaopt.estimators._search import _plot_floor
+
+        check_is_fitted(self)
+        scored = [t for t in self.study_.get_trials(deepcopy=False) if t.value is not None]
+        history = pd.DataFrame({
+            "trial": [t.number for t in scored], "score": [t.value for t in scored],
+            "origin": [_origin(t) for t in scored],
+            "complete": [t.state == optuna.trial.TrialState.COMPLETE for t in scored]})
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        floor = _plot_floor(history["score"])
+        low = history["score"] < floor
+        colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        for i, (origin, rows) in enumerate(history.groupby("origin", sort=False)):
+            colour = colours[i % len(colours)]
+            ax.scatter([], [], color=colour, s=22, label=origin)
+            for below, part in rows.groupby(low[rows.index]):
+                ax.scatter(part["trial"], part["score"].clip(lower=floor),
+                           marker="v" if below else "o", s=30 if below else 22,
+                           edgecolors=colour,
+                           facecolors=[colour if c else "none" for c in part["complete"]])
+        if not history["complete"].all():
+            ax.scatter([], [], facecolors="none", edgecolors="grey", s=22,
+                       label="pruned (its last score)")
+        if low.any():
+            top = history["score"].max()
+            ax.set_ylim(floor - 0.05 * (top - floor), top + 0.05 * (top - floor))
+            ax.scatter([], [], marker="v", color="grey", label=(
+                f"{low.sum()} lower, at the edge (lowest {history['score'].min():.4g})"))
+        best = history["score"].where(history["complete"]).cummax().ffill()
+        ax.step(history["trial"], best.clip(lower=floor), where="post", color="black",
+                label="best complete so far")
+        ax.set_xlabel("trial")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(f"CV {self._metric_name}")
+        ax.set_title(f"{type(self).__name__} search")
+        ax.legend(fontsize="small")
+        return ax
 
     def _progress(self, started: float):
         """``say(message)``: with ``verbose``, prints it with the seconds since ``started``."""

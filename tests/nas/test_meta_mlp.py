@@ -90,6 +90,29 @@ def test_summary_says_what_the_search_did(wine):
     assert [r.split()[-1] for r in rows[:2]] == ["prior", "prior"]
 
 
+def test_plot_history_draws_every_trial_by_source_and_the_best(wine, tmp_path):
+    """MetaOptClassifier has plot_history(); the MetaMLP estimators had none
+    (AttributeError). Pruned trials are hollow, at their last score."""
+    X, y = wine
+    model = MetaMLPClassifier(n_trials=6, max_epochs=4, n_prior_trials=2,
+                              random_state=0).fit(X, y)
+    trials = model.study_.trials
+    pruned = [t for t in trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned  # (this seed's search prunes)
+    ax = model.plot_history()
+    assert ax.get_ylabel() == "CV accuracy" and ax.get_title() == "MetaMLPClassifier search"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["prior", "MetaSampler", "pruned (its last score)", "best complete so far"]
+    dots = [c for c in ax.collections if len(c.get_offsets())]
+    points = np.concatenate([c.get_offsets() for c in dots]).tolist()
+    assert sorted(map(tuple, points)) == sorted((t.number, t.value) for t in trials)
+    hollow = np.concatenate([c.get_facecolors()[:, 3] == 0 for c in dots])
+    assert hollow.sum() == len(pruned)
+    assert np.nanmax(ax.get_lines()[0].get_ydata()) == model.study_.best_value
+    ax.figure.savefig(tmp_path / "history.png")
+    assert (tmp_path / "history.png").stat().st_size > 1000
+
+
 def test_summary_of_a_model_pickled_before_its_newer_attributes(wine):
     """A model pickled before refits_, search_rows_, refit_rows_ and its refit's
     out_of_time_ were fitted attributes: summary() raised AttributeError. It leaves out
