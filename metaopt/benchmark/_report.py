@@ -381,8 +381,9 @@ def report(out: str | os.PathLike) -> Path:
         "95 % Student-t interval over datasets (folds and seeds of a dataset averaged "
         "first; clipped to [-1, 1], the range of a regret difference, where it is wider), "
         "and the (dataset, fold, seed) runs won / tied / lost.", "",
-        markdown_table(paired_differences(curve, methods[-1], within=("fold", "seed"),
-                                          bounds=REGRET_RANGE))
+        markdown_table(paired_differences(curve.rename(columns={"task": "dataset"}),
+                                          methods[-1], unit="dataset",
+                                          within=("fold", "seed"), bounds=REGRET_RANGE))
         if len(methods) > 1 else "(one method)", "",
         "## Win / tie / loss per dataset (row vs column, final test score)", "",
         markdown_table(win_tie_loss(frame, settings["methods"])), "",

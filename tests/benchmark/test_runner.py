@@ -329,6 +329,8 @@ def test_report_pairs_the_last_method_that_has_results(pmlb_suite, tmp_path, mon
     text = report(tmp_path).read_text()
     assert "## default against each other method (paired regret)" in text
     assert "| 3 | random |" in text
+    # one dataset has no interval, said in the report's unit (it said "n/a (1 task)")
+    assert "n/a (1 dataset)" in text and "task)" not in text
     assert "this sampler is broken" in text  # listed among the failed jobs
 
 
