@@ -274,7 +274,8 @@ def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, se
         *[f"| {i + 1} | {r.expected_regret:.3f} | `{json.dumps(r.params)}` |"
           for i, r in enumerate(portfolio.itertuples())],
         "", "## Training datasets", "", ", ".join(matrix.tasks.index), "",
-        "Validation figures live in `docs/ranker.md` (leave-datasets-out benchmarks).", "",
+        "Not validated here: metaopt's `docs/ranker.md` has leave-datasets-out figures of "
+        "the shipped models only.", "",
     ]
     (directory / "CARD.md").write_text("\n".join(lines))
 

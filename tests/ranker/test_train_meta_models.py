@@ -8,16 +8,33 @@ from metaopt.kb import KnowledgeBase, load_default
 from metaopt.ranker._train import train_meta_models
 
 
+def _small_kb(path):
+    """5 classification datasets x the default knowledge base's knn configurations."""
+    frame = load_default().to_frame()
+    rows = frame[(frame["space"] == "knn") & (frame["task"] == "classification")]
+    small = KnowledgeBase(path)
+    small.add_frame(rows[rows["dataset_key"].isin(rows["dataset_key"].unique()[:5])])
+    return small
+
+
 def test_a_space_that_cannot_be_trained_stops_before_any_training(tmp_path):
     """`--spaces knn,knn+svm` on a store without svm: knn was trained and saved first,
     then the combination raised, and the command ended with an error that did not say
     that knn had been written."""
-    frame = load_default().to_frame()
-    rows = frame[(frame["space"] == "knn") & (frame["task"] == "classification")]
-    small = KnowledgeBase(tmp_path / "small.sqlite")
-    small.add_frame(rows[rows["dataset_key"].isin(rows["dataset_key"].unique()[:5])])
+    small = _small_kb(tmp_path / "small.sqlite")
     out = tmp_path / "models"
     with pytest.raises(ValueError, match=r"model families \['svm'\] have no configuration"):
         train_meta_models(small, out, spaces=["knn", "knn+svm"], progress=False,
                           ranker_options={"iterations": 2, "n_ensemble": 1})
     assert not out.exists()
+
+
+def test_the_card_of_your_own_model_claims_no_validation(tmp_path):
+    """The card of a model trained on your knowledge base said 'Validation figures live
+    in docs/ranker.md': that page validates the shipped models, not yours."""
+    written = train_meta_models(_small_kb(tmp_path / "small.sqlite"), tmp_path / "models",
+                                progress=False, ranker_options={"iterations": 2,
+                                                                "n_ensemble": 1})
+    card = (written["knn"] / "CARD.md").read_text()
+    assert "Validation figures live" not in card
+    assert "Not validated here" in card and "the shipped models only" in card
