@@ -130,13 +130,23 @@ class SurrogateResult:
         return paired_differences(self.comparable(), ours, bounds=REGRET_RANGE)
 
 
-def _check_sizes(budgets: Sequence[int], seeds: int) -> list[int]:
+def _check_request(methods: Sequence[str], budgets: Sequence[int], seeds: int) -> list[int]:
+    """The sorted budgets; ``ValueError`` for no, a repeated or an unknown method, or
+    budgets or seeds below 1 (checked before the data are read)."""
     budgets = sorted({int(b) for b in budgets})
     if not budgets or budgets[0] < 1:
         raise ValueError("budgets must be positive integers, got "
                          + (", ".join(map(str, budgets)) or "none"))
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
+    if not methods:
+        raise ValueError("methods must name at least one method (--methods: comma-separated, "
+                         f"e.g. {','.join(DEFAULT_METHODS[:3])})")
+    twice = repeated(methods)
+    if twice:
+        raise ValueError(f"methods name {', '.join(map(repr, twice))} more than once")
+    for name in methods:  # an unknown name fails now, not after the others have run
+        make_method(name)
     return budgets
 
 
@@ -156,15 +166,7 @@ def evaluate_methods(
     :class:`NotApplicable` in ``fit`` is reported, not run. Ctrl-C stops the run and
     returns the runs finished so far (``interrupted``); the run in flight is lost.
     """
-    budgets = _check_sizes(budgets, seeds)
-    if not methods:
-        raise ValueError("methods must name at least one method (--methods: comma-separated, "
-                         f"e.g. {','.join(DEFAULT_METHODS[:3])})")
-    twice = repeated(methods)
-    if twice:
-        raise ValueError(f"methods name {', '.join(map(repr, twice))} more than once")
-    for name in methods:  # an unknown name fails now, not after the others have run
-        make_method(name)
+    budgets = _check_request(methods, budgets, seeds)
     horizon = budgets[-1]
     traces: list[dict] = []
     references: dict[str, list[np.ndarray]] = {}
@@ -336,6 +338,7 @@ def tabrepo_benchmark(
     """
     from metaopt.kb import TABREPO_SPACE
 
+    _check_request(methods, budgets, seeds)
     same = test is None or os.path.realpath(test) == os.path.realpath(train)
     if same and cv is None:
         raise ValueError("train and test are the same directory: pass cv=K (--cv K on the "
@@ -444,6 +447,7 @@ def yahpo_benchmark(
     """
     from metaopt.kb import YahpoBenchmark
 
+    _check_request(methods, budgets, seeds)
     train_instances = _instances(train_instances, "train_instances")
     test_instances = _instances(test_instances, "test_instances")
     if n_reference < 1 or n_train_configs < 2:

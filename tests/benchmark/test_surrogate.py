@@ -191,6 +191,19 @@ def test_bad_input(tabrepo_dir):
                           "openml-task/3945"], progress=False)
 
 
+def test_methods_budgets_and_seeds_are_checked_before_the_data_are_read(tmp_path):
+    """A misspelt --methods, --budgets 0 or --seeds 0 was refused only once the
+    directories were read (after their warnings) or YAHPO's training design evaluated."""
+    missing = tmp_path / "missing"
+    for options, message in (({"methods": ["protfolio"]}, "did you mean 'portfolio'"),
+                             ({"methods": ["random"], "budgets": [0, 3]}, "budgets must"),
+                             ({"methods": ["random"], "seeds": 0}, "seeds must")):
+        with pytest.raises(ValueError, match=message):
+            tabrepo_benchmark(missing, missing / "test", progress=False, **options)
+        with pytest.raises(ValueError, match=message):
+            yahpo_benchmark("lcbench", missing, progress=False, **options)
+
+
 def test_yahpo_small(yahpo_dir):
     import json
 
