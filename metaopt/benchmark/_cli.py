@@ -56,9 +56,10 @@ def register(subparsers) -> None:
     q.add_argument("--train-instances", help="comma-separated (default: the train split)")
     q.add_argument("--test-instances", help="comma-separated (default: the valid split)")
     q.add_argument("--n-train-configs", type=int, default=256,
-                   help="shared design evaluated on each training instance")
+                   help="shared design evaluated on each training instance (default 256)")
     q.add_argument("--n-reference", type=int, default=10_000,
-                   help="fixed sample that sets each test instance's best and worst")
+                   help="fixed sample that sets each test instance's best and worst "
+                        "(default 10000)")
     q.add_argument("--cv", type=int, help="leave-instances-out K-fold over the training "
                    "instances instead of testing on --test-instances")
     q.add_argument("--cv-seed", type=int, help="seed of --cv's fold assignment (default 0)")
@@ -127,12 +128,14 @@ def register(subparsers) -> None:
 def _surrogate_options(q, methods: str) -> None:
     q.add_argument("--methods", default=methods, help=f"comma-separated (default {methods})")
     q.add_argument("--budgets", type=_ints, default="1,3,5,10,25,50",
-                   help="comma-separated budgets")
-    q.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per method and task")
+                   help="comma-separated budgets: evaluations after which each method's best "
+                        "is recorded (default 1,3,5,10,25,50)")
+    q.add_argument("--seeds", type=int, default=5,
+                   help="seeds 0..SEEDS-1 per method and task (default 5)")
     q.add_argument("--json", metavar="FILE", help="write the table and curves as JSON")
     q.add_argument("--curves", metavar="FILE", help="write the tidy curves as CSV")
     q.add_argument("--plot", metavar="PNG", help="write regret vs budget")
-    q.add_argument("--no-progress", action="store_true")
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _prepare_outputs(args) -> None:

@@ -312,6 +312,23 @@ def test_run_help_describes_every_option_and_its_default(capsys):
         assert expected in text, expected
 
 
+def test_surrogate_help_gives_every_default(capsys):
+    """`benchmark tabrepo/yahpo --help` left out the defaults of --budgets, --seeds,
+    --n-train-configs and --n-reference, and --no-progress had no help."""
+    import pytest
+
+    for command, expected in (
+            ("tabrepo", ["(default 1,3,5,10,25,50)", "per method and task (default 5)",
+                         "--no-progress no progress bar"]),
+            ("yahpo", ["instance (default 256)", "best and worst (default 10000)",
+                       "(default 1,3,5,10,25,50)"])):
+        with pytest.raises(SystemExit):
+            main(["benchmark", command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+        for part in expected:
+            assert part in text, (command, part)
+
+
 def test_run_says_how_many_jobs_ran_now_and_why_jobs_failed(pmlb_root, tmp_path, capsys,
                                                              monkeypatch):
     """The closing line counted every job of --out ("2 jobs in out"), also those kept
