@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 import importlib
 import logging
 import numbers
@@ -287,14 +288,22 @@ def _fail_dead_trials(study: optuna.Study) -> None:
     """Fail the running trials of this host's processes that are gone (a fit killed or
     crashed) and run each again, once, as the heartbeat does for other hosts' after its
     grace period: a search resumed at once runs them. POSIX only (elsewhere the heartbeat
-    alone): a trial of a live process or of another host is left alone."""
-    if os.name != "posix":
-        return
+    alone): a trial of a live process or of another host is left alone. So is one that
+    names no process, for ``_GRACE_SECONDS``: its process was killed while the sampler
+    proposed (after Optuna created the trial, before the objective named the process and
+    the heartbeat began), and the trial stayed running for good, Optuna's heartbeat
+    failing only trials that have beaten."""
     host = socket.gethostname()
+    orphaned = datetime.datetime.now() - datetime.timedelta(seconds=_GRACE_SECONDS)
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        owner_host, _, pid = str(trial.system_attrs.get(_PROCESS, "")).rpartition(":")
-        if owner_host != host or not pid.isdigit() or pid_alive(int(pid)):
-            continue
+        if _PROCESS not in trial.system_attrs:
+            if trial.datetime_start is None or trial.datetime_start > orphaned:
+                continue
+        else:
+            owner_host, _, pid = str(trial.system_attrs[_PROCESS]).rpartition(":")
+            if (os.name != "posix" or owner_host != host or not pid.isdigit()
+                    or pid_alive(int(pid))):
+                continue
         try:
             if study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
                 _retry()(study, study._storage.get_trial(trial._trial_id))
@@ -1328,8 +1337,8 @@ _DOC = """{Task} that tunes itself: meta-learned warm starts, then an adapted ra
         data: the same folds on resuming. Nothing is lost to an interruption: a trial
         stopped by Ctrl-C or that ``time_budget`` left no time to run, or left running
         by a process that died, is free to run again when the search resumes (a dead
-        process of this host is seen at once; of another host, after 2 minutes without
-        a heartbeat). A trial that overran the time it got stays taken. A storage
+        process of this host is seen at once; of another host, or killed while its
+        sampler proposed, after 2 minutes without a heartbeat). A trial that overran the time it got stays taken. A storage
         object, rather than a URL, is used as given.
     ensemble_size : int or "auto", default="auto"
         1: the best configuration alone predicts. More: rounds of greedy ensemble
