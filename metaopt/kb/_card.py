@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from metaopt._markdown import markdown_table
-from metaopt.kb._store import KnowledgeBase
+from metaopt.kb._store import KnowledgeBase, _is_parquet
 
 DEFAULT_DIR = Path(__file__).parent / "_default"
 
@@ -179,14 +179,3 @@ def open_knowledge_base(source: str | os.PathLike) -> KnowledgeBase:
                                                                  cutoff=0.8):
             raise
         raise ValueError(f"{error}; did you mean 'default' (the shipped knowledge base)?") from None
-
-
-def _is_parquet(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a file that starts as parquet does: an export named ``kb.pq``
-    or ``KB.PARQUET`` was opened as SQLite, "corrupt or half-written file? ... Move it
-    aside and rebuild"."""
-    try:
-        with open(path, "rb") as file:
-            return file.read(4) == b"PAR1"
-    except OSError:  # a URL, a directory, no such file: not parquet
-        return False

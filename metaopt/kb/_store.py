@@ -220,6 +220,17 @@ def _is_text_table(path: str | None) -> bool:
     return str(path).lower().endswith((".csv", ".tsv", ".csv.gz", ".tsv.gz"))
 
 
+def _is_parquet(path: str | os.PathLike | None) -> bool:
+    """Whether ``path`` is a file that starts as parquet does: an export named ``kb.pq``
+    or ``KB.PARQUET`` was opened as SQLite, "corrupt or half-written file? ... Move it
+    aside and rebuild"."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(4) == b"PAR1"
+    except (OSError, TypeError):  # a URL, a directory, no such file, None: not parquet
+        return False
+
+
 def _parsed_url(store: str | os.PathLike) -> sa.engine.URL:
     """The SQLAlchemy URL of ``store`` (a path or URL); a ValueError naming it when it
     is neither."""
@@ -420,6 +431,13 @@ class KnowledgeBase:
                     "file, a database URL or a parquet export): to build one from your "
                     "tables, give a new path such as kb.sqlite (`metaopt build-kb --store "
                     "kb.sqlite`, metaopt.kb.build)") from exc
+            if self.dialect == "sqlite" and _is_parquet(self.engine.url.database):
+                raise ValueError(
+                    f"store {_shown(store)!r} is a parquet export: it is read as a copy in "
+                    "memory (metaopt.kb.open_knowledge_base, `--kb`), where a build would not "
+                    "be saved. Build into a SQLite store, such as the one it was exported "
+                    "from; to make one of it, "
+                    f"KnowledgeBase.from_parquet({_shown(store)!r}, store='kb.sqlite')") from exc
             raise ValueError(f"store {_shown(store)!r} cannot be opened as a knowledge base "
                              + advice.format(exc.orig or exc)) from exc
         if version != SCHEMA_VERSION:

@@ -219,6 +219,19 @@ def test_a_data_table_given_as_the_store_is_named_one(tmp_path, pmlb_root):
             open_knowledge_base(path)
 
 
+def test_a_parquet_export_given_as_the_store_of_a_build_is_named_one(tmp_path):
+    """`build-kb --store kb.parquet` (the export of an earlier build, to grow it) was called
+    "corrupt or half-written file? ... Move it aside and rebuild, or restore it from a
+    parquet export": it is that export, whole."""
+    with KnowledgeBase(tmp_path / "kb.sqlite") as kb:
+        kb.add_evaluation(_record(1))
+        export = kb.to_parquet(tmp_path / "kb.parquet")
+    with pytest.raises(ValueError, match=r"is a parquet export: .* Build into a SQLite store.*"
+                                         r"KnowledgeBase\.from_parquet\("):
+        KnowledgeBase(export)
+    assert len(open_knowledge_base(export)) == 1  # read as the export it is
+
+
 def test_a_store_in_a_new_directory_is_created_and_a_directory_is_refused(tmp_path):
     """`--store results/kb.sqlite` without a results/ directory, and a directory given as
     the store, both failed as "corrupt or half-written file? Move it aside and rebuild"."""
