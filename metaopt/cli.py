@@ -201,10 +201,16 @@ def _in_flags(message: str, parser: argparse.ArgumentParser) -> str:
     leading = "|".join(map(re.escape, flags))
     message = re.sub(rf"^({leading})(?= must | names? |=|: | '| \[)",
                      lambda m: flags[m[1]], message)
-    # elsewhere only snake_case names, which prose does not use
+    # elsewhere only snake_case names, which prose does not use, but for a keyword of a
+    # Python call the message also gives (``get_suite(..., cache_dir=)``)
     inner = "|".join(re.escape(name) for name in flags if "_" in name)
-    return re.sub(rf"(?<![\w'\"./-])({inner})(?![\w'\"])", lambda m: flags[m[1]],
-                  message) if inner else message
+    if not inner:
+        return message
+
+    def flag(m: re.Match) -> str:
+        in_call = m[2] and message[:m.start()].endswith(("(", ", "))
+        return m[0] if in_call else flags[m[1]] + m[2]
+    return re.sub(rf"(?<![\w'\"./-])({inner})(?![\w'\"])(=?)", flag, message)
 
 
 # Python in the library's messages, in a command's words: a list of names, an option

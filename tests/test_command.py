@@ -395,6 +395,21 @@ def test_store_errors_name_the_kb_option_of_train_meta_model():
     assert _in_flags(message, _subcommand(parser, args)) == message
 
 
+def test_a_python_call_in_a_message_keeps_its_keywords():
+    """A message that gives the Python call and the option ("get_suite(..., cache_dir=),
+    CLI --cache-dir") read "get_suite(..., --cache-dir=)" on the command line."""
+    from metaopt.cli import _in_flags, _subcommand, build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["benchmark", "run", "--suite", "s", "--out", "o",
+                              "--budget-trials", "3"])
+    message = ("build the suite with the cache directory that holds them "
+               "(get_suite(..., cache_dir=), CLI --cache-dir); or pass cache_dir='x'")
+    assert _in_flags(message, _subcommand(parser, args)) == (
+        "build the suite with the cache directory that holds them "
+        "(get_suite(..., cache_dir=), CLI --cache-dir); or pass --cache-dir='x'")
+
+
 def test_library_errors_name_the_command_path_typed(pmlb_root, tmp_path, capsys):
     """`benchmark run --budget-trials 0` said "metaopt benchmark: error: ..." and `kb info`
     "metaopt kb: error: ...", while argparse's own errors name "metaopt benchmark run"."""
