@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from metaopt._checks import check_int
 from metaopt._mf_version import MF_VERSION_KEY
@@ -60,14 +62,20 @@ def train_meta_models(
     if spaces is None:
         spaces = present + _combination_of(present)
     _check_described(frame, spaces)
-    written = {}
+    trainable = []
     # every matrix first: a space that cannot be trained stops the command before any training
-    for space, task, matrix in list(_matrices(frame, spaces)):
-        name = model_name(space, task)
+    for space, task, matrix in _matrices(frame, spaces):
         if matrix.n_tasks < min_datasets:
-            warn(f"{name}: not trained, {matrix.n_tasks} dataset(s) with shared "
-                 f"configurations, fewer than min_datasets={min_datasets}")
-            continue
+            warn(f"{model_name(space, task)}: not trained, {matrix.n_tasks} dataset(s) with "
+                 f"shared configurations, fewer than min_datasets={min_datasets}")
+        else:
+            trainable.append((space, task, matrix))
+    written = {}
+    for i, (space, task, matrix) in enumerate(trainable, 1):
+        name = model_name(space, task)
+        if progress:  # above its members' bars: which model of how many, on what
+            tqdm.write(f"{name}: model {i}/{len(trainable)}, {matrix.n_tasks} datasets x "
+                       f"{matrix.n_configs} configurations", file=sys.stderr)
         # external spaces (TabRepo's) have no model families to time: no cost model
         cost = (_optional_cost_model(frame, space, task, name)
                 if space in list_spaces() or _is_combination(space) else None)

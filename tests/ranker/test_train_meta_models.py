@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from metaopt.kb import KnowledgeBase, load_default
+from metaopt.ranker import PerformanceMatrix
 from metaopt.ranker._train import train_meta_models
 
 
@@ -38,3 +39,18 @@ def test_the_card_of_your_own_model_claims_no_validation(tmp_path):
     card = (written["knn"] / "CARD.md").read_text()
     assert "Validation figures live" not in card
     assert "Not validated here" in card and "the shipped models only" in card
+
+
+def test_each_model_is_announced_above_its_bars(tmp_path, capsys):
+    """Training every space of a knowledge base (minutes) showed one bar per member, named
+    by the space, without saying how many models there were or on how much data."""
+    small = _small_kb(tmp_path / "small.sqlite")
+    n_configs = PerformanceMatrix.from_frame(small.to_frame(), "knn").n_configs
+    train_meta_models(small, tmp_path / "models", ranker_options={"iterations": 2,
+                                                                 "n_ensemble": 1})
+    err = capsys.readouterr().err
+    assert f"knn: model 1/1, 5 datasets x {n_configs} configurations" in err
+    assert err.index("model 1/1") < err.index("member 1/1")
+    train_meta_models(small, tmp_path / "models", progress=False,
+                      ranker_options={"iterations": 2, "n_ensemble": 1})
+    assert capsys.readouterr().err == ""
