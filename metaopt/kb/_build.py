@@ -32,7 +32,7 @@ from metaopt._warnings import warn
 from metaopt.kb._design import plan_configs, stable_seed
 from metaopt.kb._evaluate import DEFAULT_SCORING, Job, evaluate, library_versions, resolve_space
 from metaopt.kb._store import KnowledgeBase, dumps, mixed_metafeatures
-from metaopt.spaces import SearchSpace
+from metaopt.spaces import CombinedSpace, SearchSpace
 
 BACKENDS = ("loky", "dask", "threading", "sequential")
 
@@ -156,6 +156,13 @@ def _resolve_spaces(spaces: str | Sequence[Any], task: str) -> list[Any]:
     if not spaces:
         raise ValueError("spaces names no search space: give 'all' or space names")
     resolved = [resolve_space(s) for s in spaces]
+    combined = [s for s in resolved if isinstance(s, CombinedSpace)]
+    if combined:  # stored under its own name, no family's model nor combination trained on it
+        families = ",".join(dict.fromkeys(m.name for s in combined for m in s.members))
+        raise ValueError(
+            f"spaces {[s.name for s in combined]} combine model families, which a knowledge "
+            f"base stores one by one: build the families (build-kb --spaces {families}) and "
+            f"train the combination on them (train-meta-model --spaces {combined[0].name})")
     for space in resolved:
         _check_own_name(space)
     names = [s.name for s in resolved]

@@ -282,6 +282,20 @@ def test_a_space_given_twice_is_refused(tmp_path):
     assert not (tmp_path / "kb.sqlite").exists() and not (tmp_path / "new.sqlite").exists()
 
 
+def test_a_combination_of_families_is_refused(tmp_path):
+    """`build-kb --spaces linear+knn` stored its evaluations under 'linear+knn', which no
+    model trains on: train-meta-model then said "space 'linear+knn' has no evaluations;
+    spaces present: 'linear+knn'"."""
+    from metaopt.spaces import get_space
+
+    for spaces in ("linear+knn", ["knn", get_space("linear+knn")]):
+        with pytest.raises(ValueError, match=r"spaces \['linear\+knn'\] combine model "
+                                             r"families.*--spaces linear,knn\).*"
+                                             r"train-meta-model --spaces linear\+knn"):
+            build([_dataset("a")], tmp_path / "kb.sqlite", spaces=spaces, **FAST)
+    assert not (tmp_path / "kb.sqlite").exists()
+
+
 def test_resuming_on_subsampled_in_memory_data_is_not_refused(tmp_path):
     """The stratified subsample of 100 rows to max_rows=50 keeps 49 (22 + 16 + 11): the
     identical rerun was refused as another dataset ("stored with 49 x 3 ... this one has
