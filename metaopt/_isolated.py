@@ -408,12 +408,12 @@ class KillableWorker:
         if not self._up:
             self._up_since = time.monotonic()
             if self.processes == 1:
-                self._up = [self._active.submit(int)]
+                self._up = self._submit([(int,)])
             else:
-                self._up_key = f"up{uuid.uuid4().hex}"
-                self._up = [self._active.submit(_meet, os.getpid(), self._up_key,
-                                                self.processes)
-                            for _ in range(self.processes)]
+                key = f"up{uuid.uuid4().hex}"
+                self._up = self._submit([(_meet, os.getpid(), key, self.processes)]
+                                        * self.processes)
+                self._up_key = key
         limit = _START_SECONDS - (time.monotonic() - self._up_since)
         _, pending = wait(self._up, timeout=max(min(seconds, limit), 0.0))
         if pending and seconds < limit:
@@ -447,7 +447,7 @@ class KillableWorker:
             places = {id(obj): _Shared(i) for i, obj in enumerate(self._objects)}
             calls = [tuple(places.get(id(arg), arg) for arg in args) for args in calls]
         hands = [calls[i::self.processes] for i in range(min(self.processes, len(calls)))]
-        self._running = [self._active.submit(_each, fn, hand, self._path) for hand in hands]
+        self._running = self._submit([(_each, fn, hand, self._path) for hand in hands])
         if self._spare is None:  # warms up during the first evaluation, not before it
             self._spare = _started(self.processes)
         done, pending = wait(self._running, timeout=max(seconds, 0.0),
@@ -465,6 +465,18 @@ class KillableWorker:
         for i, future in enumerate(self._running):
             results[i::len(hands)] = future.result()
         return results
+
+    def _submit(self, calls: list[tuple]) -> list[Future]:
+        """``calls`` (a function and its arguments each) submitted to the active workers.
+        When one of them died between calls (the system's out-of-memory killer picks the
+        largest process, a worker holding a search's data), their executor refuses every
+        call: the spares take over first. Every later trial, and every later search in
+        the process, failed with loky's TerminatedWorkerError."""
+        try:
+            return [self._active.submit(*call) for call in calls]
+        except BrokenExecutor:
+            self._replace_active()
+            return [self._active.submit(*call) for call in calls]
 
     def _replace_active(self) -> None:
         _stop(self._active)

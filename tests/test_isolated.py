@@ -192,6 +192,25 @@ def test_a_killed_or_dead_worker_is_replaced():
         assert worker.call(_pid, seconds=60) not in (first, second)
 
 
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_worker_that_died_between_calls_is_replaced(processes):
+    """A worker killed while idle (the out-of-memory killer, a kill): its executor refused
+    every later call with loky's TerminatedWorkerError, so every later trial failed, and
+    so did every later search in the process, given the same broken workers."""
+    _isolated._stop_idle()
+    with KillableWorker(processes) as worker:
+        worker.ready(60)
+        dead = worker.map(_pid, [()] * processes, seconds=60)[0]
+        os.kill(dead, 9)
+        assert _gone(dead)
+        time.sleep(0.5)  # loky's manager thread sees the death
+        worker.ready(60)
+        assert dead not in worker.map(_pid, [()] * processes, seconds=60)
+    with KillableWorker(processes) as worker:  # the next search, in the kept workers
+        worker.ready(60)
+        assert dead not in worker.map(_pid, [()] * processes, seconds=60)
+
+
 _unpickled = 0  # in a worker: how many _Counted it unpickled
 
 
