@@ -190,6 +190,19 @@ def _subcommand(parser: argparse.ArgumentParser, args) -> argparse.ArgumentParse
     return parser
 
 
+def _open_bracket(text: str) -> str | None:
+    """The innermost bracket, ``(`` or ``[``, still open at the end of ``text``."""
+    depth = 0
+    for char in reversed(text):
+        if char in ")]":
+            depth += 1
+        elif char in "([":
+            if depth == 0:
+                return char
+            depth -= 1
+    return None
+
+
 def _in_flags(message: str, parser: argparse.ArgumentParser) -> str:
     """``message`` with the Python parameter names it leads with (``budget_trials must
     ...``, ``out='x' ...``) or holds (``n_train_configs``) replaced by the options of
@@ -208,7 +221,8 @@ def _in_flags(message: str, parser: argparse.ArgumentParser) -> str:
         return message
 
     def flag(m: re.Match) -> str:
-        in_call = m[2] and message[:m.start()].endswith(("(", ", "))
+        before = message[:m.start()]
+        in_call = m[2] and before.endswith(("(", ", ")) and _open_bracket(before) == "("
         return m[0] if in_call else flags[m[1]] + m[2]
     return re.sub(rf"(?<![\w'\"./-])({inner})(?![\w'\"])(=?)", flag, message)
 

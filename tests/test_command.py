@@ -404,10 +404,12 @@ def test_a_python_call_in_a_message_keeps_its_keywords():
     args = parser.parse_args(["benchmark", "run", "--suite", "s", "--out", "o",
                               "--budget-trials", "3"])
     message = ("build the suite with the cache directory that holds them "
-               "(get_suite(..., cache_dir=), CLI --cache-dir); or pass cache_dir='x'")
+               "(get_suite(..., cache_dir=), CLI --cache-dir); or pass cache_dir='x' "
+               "in [0, cache_dir=2]")
     assert _in_flags(message, _subcommand(parser, args)) == (
         "build the suite with the cache directory that holds them "
-        "(get_suite(..., cache_dir=), CLI --cache-dir); or pass --cache-dir='x'")
+        "(get_suite(..., cache_dir=), CLI --cache-dir); or pass --cache-dir='x' "
+        "in [0, --cache-dir=2]")
 
 
 def test_library_errors_name_the_command_path_typed(pmlb_root, tmp_path, capsys):
