@@ -6,7 +6,8 @@ import dataclasses
 from typing import Any
 
 from metaopt.data import TASK_TYPES
-from metaopt.spaces import CombinedSpace, Param, SearchSpace, get_space, list_spaces
+from metaopt.spaces import CombinedSpace, Param, SearchSpace, combine, get_space, list_spaces
+from metaopt.spaces._combined import FAMILY, SEP
 
 
 def _known_spaces() -> dict[str, SearchSpace]:
@@ -42,6 +43,33 @@ def space_from_json(data: dict[str, Any],
     return external_space(data["name"], parents_first(params), tasks, description)
 
 
+def combination_from_json(data: dict[str, Any]) -> CombinedSpace:
+    """Rebuild a combination holding spaces of one's own (``"my_gb+knn"``) from its
+    :meth:`SearchSpace.to_json_dict`: registered members as registered, the others from
+    their parameters in ``data`` (the defaults of a member other than the first are not
+    in it: each parameter's first choice or low end)."""
+    from metaopt.kb._store import as_distribution
+
+    known = _known_spaces()
+    family = as_distribution(data["distributions"][data["tasks"][0]][FAMILY])
+    members = []
+    for name in family.choices:
+        prefix = f"{name}{SEP}"
+
+        def own(mapping: dict[str, Any], prefix: str = prefix) -> dict[str, Any]:
+            return {k.removeprefix(prefix): v for k, v in mapping.items() if k.startswith(prefix)}
+
+        members.append(known.get(name) or space_from_json({
+            "name": name, "tasks": data["tasks"],
+            "distributions": {t: own(d) for t, d in data["distributions"].items()},
+            "conditions": {k: [parent.removeprefix(prefix), values]
+                           for k, (parent, values) in own(data["conditions"]).items()
+                           if parent != FAMILY},
+            "defaults": {t: own(d) for t, d in data["defaults"].items()},
+        }))
+    return combine(members, name=data["name"])
+
+
 def in_trained_order(space: SearchSpace, order: list[str] | None) -> SearchSpace:
     """``space`` with its parameters in ``order``, the order a model was trained on (its
     encoding's column order); None (a file from before models recorded it) leaves it.
@@ -55,9 +83,14 @@ def in_trained_order(space: SearchSpace, order: list[str] | None) -> SearchSpace
     if sorted(by_name) != sorted(order):
         raise ValueError(f"the model was trained on parameters {order}, its space "
                          f"{space.name!r} has {list(by_name)}")
-    if isinstance(space, CombinedSpace):
-        raise ValueError(f"the model was trained on space {space.name!r} with its parameters "
-                         "in another order; retrain the model")
+    if isinstance(space, CombinedSpace):  # each member in its trained order
+        space = combine([in_trained_order(m, [n.removeprefix(f"{m.name}{SEP}") for n in order
+                                              if n.startswith(f"{m.name}{SEP}")])
+                         for m in space.members], name=space.name)
+        if [p.name for p in space.params] != order:
+            raise ValueError(f"the model was trained on space {space.name!r} with its "
+                             "parameters in another order; retrain the model")
+        return space
     return dataclasses.replace(space, params=tuple(by_name[n] for n in order))
 
 
@@ -80,7 +113,12 @@ def resolve_space(name: str, saved: dict[str, Any] | None = None) -> SearchSpace
     """
     space = _known_spaces().get(name)
     if space is None and (name == "all" or "+" in name):
-        space = get_space(name)  # a combination of registered spaces
+        try:
+            space = get_space(name)  # a combination of registered spaces
+        except ValueError:
+            if saved is None:
+                raise
+            space = combination_from_json(saved)  # with spaces of one's own
     if space is None:
         if saved is not None:
             return space_from_json(saved)

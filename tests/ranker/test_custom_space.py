@@ -20,7 +20,7 @@ from metaopt.metafeatures import compute_dataset
 from metaopt.ranker import ConfigRanker, MetaModel, PerformanceMatrix
 from metaopt.ranker._train import train_meta_models
 from metaopt.samplers import MetaSampler
-from metaopt.spaces import Param, SearchSpace
+from metaopt.spaces import CombinedSpace, Param, SearchSpace, combine, get_space
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -72,7 +72,6 @@ def test_candidates_of_a_space_with_steps_are_on_its_grid(stepped_space):
     own random and local candidate draws refused it (TypeError: unexpected keyword
     argument 'step') and every MetaSampler proposal failed."""
     from metaopt.ranker._metamodel import _LocalTrial, _RandomTrial
-    from metaopt.spaces import get_space
 
     space = stepped_space
     drawn = [space.sample(_RandomTrial(seed), "regression") for seed in range(30)]
@@ -286,3 +285,38 @@ def test_a_saved_ranker_restores_the_parameter_order_it_was_trained_on(tree_kb, 
     for a, b in zip(loaded.predict(None, observed, configs[2:]),
                     ranker.predict(None, observed, configs[2:]), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.fixture(scope="module")
+def tree_knn_kb(pmlb_root, tmp_path_factory):
+    """A knowledge base of TREE and the knn space (kb.build(spaces=[TREE, "knn"]))."""
+    suite = get_suite("pmlb-classification", root=pmlb_root)
+    refs = [r for r in suite if r.name in ("wine_recognition", "glass", "ecoli")]
+    store = tmp_path_factory.mktemp("kb") / "kb.sqlite"
+    build(refs, store, spaces=[TREE, "knn"], n_configs=3, n_design=3, cv_folds=2,
+          max_rows=200, backend="sequential", progress=False)
+    return store
+
+
+def test_a_meta_model_of_a_combination_with_a_space_of_ones_own_loads(tree_knn_kb, pmlb_root,
+                                                                      tmp_path):
+    """A meta-model of combine([own space, knn]) fitted and saved, but MetaModel.load
+    failed: "unknown search space 'my_tree'" (a combination was looked up among the
+    registered spaces only, and one restored unordered could not be put back in order)."""
+    both = combine([dataclasses.replace(TREE, params=TREE.params[::-1]), get_space("knn")])
+    with KnowledgeBase(tree_knn_kb) as kb:
+        matrix = PerformanceMatrix.from_frame(kb.to_frame(), both)
+    MetaModel.fit(matrix, ranker=ConfigRanker(iterations=5, n_ensemble=1, random_state=0,
+                                              progress=False)).save(tmp_path / "model")
+    loaded = MetaModel.load(tmp_path / "model")
+    assert isinstance(loaded.space, CombinedSpace)
+    assert loaded.space.to_json_dict() == both.to_json_dict()
+    assert loaded.ranker.space_.encoded_names == both.encoded_names
+
+    data = LocalSource(pmlb_root).load("monk2", "classification")
+    picks = suggest(data, space=both, n=2, meta_model=tmp_path / "model")
+    sampler = MetaSampler(space=both, meta_model=tmp_path / "model",
+                          dataset=(data.X, data.y), seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(lambda t: both.sample(t, "classification")["space"] == "knn", n_trials=2)
+    assert [t.params for t in study.trials] == list(picks["params"])
