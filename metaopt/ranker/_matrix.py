@@ -105,6 +105,7 @@ class PerformanceMatrix:
                 raise ValueError(f"the frame holds {len(spaces)} spaces {spaces}: name one "
                                  "(space=...)")
             space = spaces[0]
+        given = given or _own_combination(frame, space)
         rows = _rows_of(frame, given or space)
         if rows.empty:
             spaces = sorted(frame["space"].unique())
@@ -269,6 +270,24 @@ def _custom_space(frame: pd.DataFrame, rows: pd.DataFrame, space: str):
         return None
     ok = rows.loc[rows["status"] == "ok", "config"]
     return custom_space(space, stored, [json.loads(c) if isinstance(c, str) else c for c in ok])
+
+
+def _own_combination(frame: pd.DataFrame, name: str):
+    """The combination ``name`` (``"my_gb+knn"``) of registered spaces and spaces of the
+    user's own that ``frame`` describes, else None (a registered or unknown name)."""
+    from metaopt.spaces import combine, get_space, list_spaces
+
+    if "+" not in name:
+        return None
+    members = []
+    for part in (p.strip() for p in name.split("+")):
+        try:
+            members.append(get_space(part))
+        except ValueError:
+            members.append(_custom_space(frame, frame[frame["space"] == part], part))
+    if any(m is None for m in members) or all(m.name in list_spaces() for m in members):
+        return None
+    return combine(members, name=name)
 
 
 def _check_families(config_ids: pd.Index, space: Any, task: str | None,

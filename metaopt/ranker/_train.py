@@ -76,9 +76,10 @@ def train_meta_models(
         if progress:  # above its members' bars: which model of how many, on what
             tqdm.write(f"{name}: model {i}/{len(trainable)}, {matrix.n_tasks} datasets x "
                        f"{matrix.n_configs} configurations", file=sys.stderr)
-        # external spaces (TabRepo's) have no model families to time: no cost model
+        # external spaces (TabRepo's) and spaces of one's own have no model families to
+        # time: no cost model
         cost = (_optional_cost_model(frame, space, task, name)
-                if space in list_spaces() or _is_combination(space) else None)
+                if all(f.strip() in list_spaces() for f in _families(space)) else None)
         written[name] = _fit_and_save(matrix, Path(out) / name, source, ranker_options,
                                       policy_options, progress, cost=cost)
     return written

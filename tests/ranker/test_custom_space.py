@@ -320,3 +320,17 @@ def test_a_meta_model_of_a_combination_with_a_space_of_ones_own_loads(tree_knn_k
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.optimize(lambda t: both.sample(t, "classification")["space"] == "knn", n_trials=2)
     assert [t.params for t in study.trials] == list(picks["params"])
+
+
+def test_train_meta_model_combines_a_built_space_of_ones_own_by_name(tree_knn_kb, tmp_path,
+                                                                     capsys):
+    """`train-meta-model --spaces my_tree+knn` said "space 'my_tree+knn' has no
+    evaluations; spaces present: 'knn', 'my_tree'": a combination was read from
+    registered spaces only, not from the store's description of one's own."""
+    out = tmp_path / "models"
+    assert main(["train-meta-model", "--kb", str(tree_knn_kb), "--out", str(out),
+                 "--spaces", "my_tree+knn", "--min-datasets", "3", "--iterations", "5",
+                 "--n-ensemble", "1", "--no-progress"]) == 0
+    assert "warning" not in capsys.readouterr().err  # no cost model, none asked for
+    model = MetaModel.load(out / "my_tree+knn")
+    assert model.space.to_json_dict() == combine([TREE, get_space("knn")]).to_json_dict()
