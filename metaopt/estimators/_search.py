@@ -584,6 +584,14 @@ class _MetaOptSearch(BaseEstimator):
         if not isinstance(self.recheck, (bool, np.bool_)):  # "no" and None were taken as bools
             raise ValueError(f"recheck must be True or False, got {self.recheck!r}")
         check_search_rows(self.search_rows)
+        own = [s.name for s in (self.spaces if isinstance(self.spaces, (list, tuple))
+                                else [self.spaces]) if isinstance(s, SearchSpace)]
+        if own:  # was refused with the space's whole repr
+            raise ValueError(
+                f"spaces takes names of metaopt's model families ({list_spaces(self._task)}), "
+                f"got a SearchSpace object, {own[0]!r}: give a metaopt one by its name; "
+                f"{type(self).__name__} searches no space of your own: tune it in an Optuna "
+                "study with metaopt.samplers.MetaSampler (docs/spaces.md, 'Your own space')")
         if not (isinstance(self.spaces, str) or (
                 isinstance(self.spaces, Sequence) and all(isinstance(n, str) for n in self.spaces))):
             raise ValueError("spaces must be 'all', a family name or a list of them "

@@ -29,6 +29,7 @@ from sklearn.model_selection import (
     cross_val_score,
     train_test_split,
 )
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -37,7 +38,7 @@ from metaopt import MetaOptClassifier, MetaOptRegressor
 from metaopt.data import LocalSource
 from metaopt.nas import MetaMLPClassifier
 from metaopt.samplers import MetaSampler
-from metaopt.spaces import make_preprocessor
+from metaopt.spaces import Param, SearchSpace, make_preprocessor
 
 COMPLETE, FAIL, PRUNED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL,
                           optuna.trial.TrialState.PRUNED)
@@ -1595,6 +1596,24 @@ def test_class_labels_mixing_strings_and_numbers_are_named(wine, labels, model):
 def test_bad_parameters(wine, params, match):
     with pytest.raises(ValueError, match=match):
         MetaOptClassifier(**{"cv": 2, **params}).fit(wine.X, wine.y)
+
+
+def _own_knn(params, task, random_state):
+    return KNeighborsClassifier(n_neighbors=params["k"])
+
+
+def test_a_search_space_of_ones_own_is_refused_with_what_to_do(wine):
+    """spaces=[a SearchSpace] was refused with the space's whole repr (over a thousand
+    characters) and not a word of what to use instead."""
+    from optuna.distributions import IntDistribution
+
+    own = SearchSpace(name="my_knn", params=(Param("k", IntDistribution(1, 9), 5),),
+                      build_model=_own_knn, tasks=("classification",))
+    for spaces in (own, [own, "knn"]):
+        with pytest.raises(ValueError, match=r"spaces takes names .* got a SearchSpace "
+                                             r"object, 'my_knn'.*MetaSampler .*Your own space") as e:
+            MetaOptClassifier(spaces=spaces, cv=2).fit(wine.X, wine.y)
+        assert len(str(e.value)) < 400
 
 
 REAL_DATA = ["breast_cancer", "heart_statlog", "australian", "vehicle", "credit_g"]
