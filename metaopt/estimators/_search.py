@@ -76,6 +76,7 @@ from metaopt._rows import (
     sampled_reserve,
     search_sample,
 )
+from metaopt._search_plot import plot_search
 from metaopt._shared import optuna_verbosity
 from metaopt._signals import pid_alive
 from metaopt._splits import checked_splitter
@@ -422,15 +423,6 @@ def _interruptions(study: optuna.Study) -> dict[int, str]:
     marks = ((t.number, t.system_attrs.get(_INTERRUPTED)) for t in study.get_trials(deepcopy=False))
     return {n: mark["reason"] for n, mark in marks
             if isinstance(mark, dict) and mark.get("trial") == n}
-
-
-def _plot_floor(scores: pd.Series) -> float:
-    """The lowest score :meth:`plot_history` shows: scores below 10 times the spread of
-    the better three quarters (from their lowest to the best) under them are outliers,
-    drawn at this edge; -inf when there are none."""
-    low, top = scores.quantile(0.25), scores.max()
-    floor = low - 10 * ((top - low) or 0.01 * max(abs(top), 1.0))
-    return floor if scores.min() < floor else -np.inf
 
 
 def _seconds(value: float) -> str:
@@ -1208,35 +1200,10 @@ class _MetaOptSearch(BaseEstimator):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
-
         check_is_fitted(self)
-        history = self.history_.dropna(subset=["score"])
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
-        floor = _plot_floor(history["score"])
-        low = history["score"] < floor
-        for family, rows in history.groupby("family"):
-            below = low[rows.index]
-            dots = ax.scatter(rows["trial"][~below], rows["score"][~below], label=family, s=22)
-            # far below the others, at the bottom edge: scores of a diverging fit
-            # (R² of -8000 among 0.95s) flattened every other one into a line
-            ax.scatter(rows["trial"][below], np.full(below.sum(), floor), marker="v", s=30,
-                       color=dots.get_facecolor()[0])
-        if low.any():
-            top = history["score"].max()
-            ax.set_ylim(floor - 0.05 * (top - floor), top + 0.05 * (top - floor))
-            ax.scatter([], [], marker="v", color="grey", label=(
-                f"{low.sum()} lower, at the edge (lowest {history['score'].min():.4g})"))
-        ax.step(history["trial"], history["score"].cummax(), where="post", color="black",
-                label="best so far")
-        ax.set_xlabel("trial")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel(f"CV score ({self._scoring_name})")
-        ax.set_title(f"{type(self).__name__} search")
-        ax.legend(fontsize="small")
-        return ax
+        return plot_search(self.history_.dropna(subset=["score"]), "family", ax=ax,
+                           ylabel=f"CV score ({self._scoring_name})",
+                           title=f"{type(self).__name__} search")
 
     # ------------------------------------------------------------------ predict
     def _fitted_X(self, X):

@@ -52,6 +52,7 @@ from metaopt._rows import (
     sampled_groups,
     search_sample,
 )
+from metaopt._search_plot import plot_search
 from metaopt._shared import optuna_verbosity
 from metaopt._splits import checked_splitter, warn_groups_ignored
 from metaopt._warnings import warn
@@ -583,47 +584,14 @@ class _BaseMetaMLP(BaseEstimator):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
-
-        from metaopt.estimators._search import _plot_floor
-
         check_is_fitted(self)
         scored = [t for t in self.study_.get_trials(deepcopy=False) if t.value is not None]
         history = pd.DataFrame({
             "trial": [t.number for t in scored], "score": [t.value for t in scored],
             "origin": [_origin(t) for t in scored],
             "complete": [t.state == optuna.trial.TrialState.COMPLETE for t in scored]})
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
-        floor = _plot_floor(history["score"])
-        low = history["score"] < floor
-        colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-        for i, (origin, rows) in enumerate(history.groupby("origin", sort=False)):
-            colour = colours[i % len(colours)]
-            ax.scatter([], [], color=colour, s=22, label=origin)
-            for below, part in rows.groupby(low[rows.index]):
-                ax.scatter(part["trial"], part["score"].clip(lower=floor),
-                           marker="v" if below else "o", s=30 if below else 22,
-                           edgecolors=colour,
-                           facecolors=[colour if c else "none" for c in part["complete"]])
-        if not history["complete"].all():
-            ax.scatter([], [], facecolors="none", edgecolors="grey", s=22,
-                       label="pruned (its last score)")
-        if low.any():
-            top = history["score"].max()
-            ax.set_ylim(floor - 0.05 * (top - floor), top + 0.05 * (top - floor))
-            ax.scatter([], [], marker="v", color="grey", label=(
-                f"{low.sum()} lower, at the edge (lowest {history['score'].min():.4g})"))
-        best = history["score"].where(history["complete"]).cummax().ffill()
-        ax.step(history["trial"], best.clip(lower=floor), where="post", color="black",
-                label="best complete so far")
-        ax.set_xlabel("trial")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel(f"CV {self._metric_name}")
-        ax.set_title(f"{type(self).__name__} search")
-        ax.legend(fontsize="small")
-        return ax
+        return plot_search(history, "origin", ax=ax, ylabel=f"CV {self._metric_name}",
+                           title=f"{type(self).__name__} search")
 
     def _progress(self, started: float):
         """``say(message)``: with ``verbose``, prints it with the seconds since ``started``."""
