@@ -572,6 +572,9 @@ class ConfigRanker:
             "format": RANKER_FORMAT, "metaopt_version": __version__, "params": params,
             "space": self.space_.to_json_dict(), "space_name": self.space_name_,
             "param_order": [p.name for p in self.space_.params],  # the encoding's order
+            # a combination's description holds its first member's defaults only
+            "space_members": {m.name: m.to_json_dict()
+                              for m in getattr(self.space_, "members", ())},
             "scaler": self.scaler_.to_dict(), "task_keys": self.task_keys_,
             "n_features": self.n_features_, MF_VERSION_KEY: self.metafeatures_version_,
         }
@@ -613,8 +616,9 @@ class ConfigRanker:
             params["hidden"] = tuple(params["hidden"])
             self = cls(**params)
             self._check_settings()
-            self.space_ = in_trained_order(resolve_space(body["space_name"], body["space"]),
-                                           body.get("param_order"))
+            self.space_ = in_trained_order(
+                resolve_space(body["space_name"], body["space"], body.get("space_members")),
+                body.get("param_order"))
             self.space_name_ = body["space_name"]
             self.scaler_ = MetaFeatureScaler.from_dict(body["scaler"])
             self.task_keys_ = body["task_keys"]

@@ -43,23 +43,28 @@ def space_from_json(data: dict[str, Any],
     return external_space(data["name"], parents_first(params), tasks, description)
 
 
-def combination_from_json(data: dict[str, Any]) -> CombinedSpace:
+def combination_from_json(data: dict[str, Any],
+                          described: dict[str, Any] | None = None) -> CombinedSpace:
     """Rebuild a combination holding spaces of one's own (``"my_gb+knn"``) from its
     :meth:`SearchSpace.to_json_dict`: registered members as registered, the others from
-    their parameters in ``data`` (the defaults of a member other than the first are not
-    in it: each parameter's first choice or low end)."""
+    their own descriptions in ``described`` (``{name: to_json_dict()}``), else (a model
+    saved without them) from their parameters in ``data``, where a member other than the
+    first has no defaults: each parameter's first choice or low end."""
     from metaopt.kb._store import as_distribution
 
     known = _known_spaces()
     family = as_distribution(data["distributions"][data["tasks"][0]][FAMILY])
     members = []
     for name in family.choices:
+        if name in known or name in (described or {}):
+            members.append(known.get(name) or space_from_json(described[name]))
+            continue
         prefix = f"{name}{SEP}"
 
         def own(mapping: dict[str, Any], prefix: str = prefix) -> dict[str, Any]:
             return {k.removeprefix(prefix): v for k, v in mapping.items() if k.startswith(prefix)}
 
-        members.append(known.get(name) or space_from_json({
+        members.append(space_from_json({
             "name": name, "tasks": data["tasks"],
             "distributions": {t: own(d) for t, d in data["distributions"].items()},
             "conditions": {k: [parent.removeprefix(prefix), values]
@@ -94,7 +99,8 @@ def in_trained_order(space: SearchSpace, order: list[str] | None) -> SearchSpace
     return dataclasses.replace(space, params=tuple(by_name[n] for n in order))
 
 
-def resolve_space(name: str, saved: dict[str, Any] | None = None) -> SearchSpace:
+def resolve_space(name: str, saved: dict[str, Any] | None = None,
+                  members: dict[str, Any] | None = None) -> SearchSpace:
     """The space called ``name``; a saved description must match it, or stands in for it.
 
     Raises ``ValueError`` when a registered space no longer matches the saved one (the
@@ -106,6 +112,9 @@ def resolve_space(name: str, saved: dict[str, Any] | None = None) -> SearchSpace
         A registered space, ``"all"`` or registered names joined by ``+``.
     saved : dict, optional
         The space's JSON description saved with a model (``SearchSpace.to_json_dict``).
+    members : dict, optional
+        For a combination, its members' descriptions saved with it (``{name: ...}``):
+        the combination's own holds the defaults of its first member only.
 
     Returns
     -------
@@ -118,7 +127,7 @@ def resolve_space(name: str, saved: dict[str, Any] | None = None) -> SearchSpace
         except ValueError:
             if saved is None:
                 raise
-            space = combination_from_json(saved)  # with spaces of one's own
+            space = combination_from_json(saved, members)  # with spaces of one's own
     if space is None:
         if saved is not None:
             return space_from_json(saved)

@@ -334,3 +334,25 @@ def test_train_meta_model_combines_a_built_space_of_ones_own_by_name(tree_knn_kb
     assert "warning" not in capsys.readouterr().err  # no cost model, none asked for
     model = MetaModel.load(out / "my_tree+knn")
     assert model.space.to_json_dict() == combine([TREE, get_space("knn")]).to_json_dict()
+
+
+def test_a_saved_combination_keeps_the_defaults_of_a_later_member_of_ones_own(tree_knn_kb,
+                                                                               tmp_path):
+    """MetaModel.load of a model of combine([knn, own space]) gave the own space each
+    parameter's low end as default (max_depth 1, not 3): the combination's description
+    holds its first member's defaults only. A file without the members' descriptions
+    (saved before them) is still read so."""
+    from metaopt.ranker._spaces import combination_from_json
+
+    both = combine([get_space("knn"), TREE])
+    with KnowledgeBase(tree_knn_kb) as kb:
+        matrix = PerformanceMatrix.from_frame(kb.to_frame(), both)
+    MetaModel.fit(matrix, ranker=ConfigRanker(iterations=5, n_ensemble=1, random_state=0,
+                                              progress=False)).save(tmp_path / "model")
+    loaded = MetaModel.load(tmp_path / "model").space
+    assert [m.to_json_dict() for m in loaded.members] == [m.to_json_dict()
+                                                          for m in both.members]
+    assert loaded.members[1].default("classification") == {"max_depth": 3,
+                                                           "min_samples_leaf": 1}
+    old = combination_from_json(both.to_json_dict())
+    assert old.members[1].default("classification")["max_depth"] == 1
