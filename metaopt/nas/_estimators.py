@@ -658,6 +658,7 @@ class _BaseMetaMLP(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = True
+        tags.input_tags.categorical = True  # a DataFrame's category/string columns
         return tags
 
     def __setstate__(self, state: dict) -> None:

@@ -528,6 +528,9 @@ def test_dataframes_with_categories_and_missing_values(pmlb_root):
         model.predict(X.rename(columns={"site": "place"}))
     with pytest.raises(ValueError, match="pass a DataFrame with those columns"):
         model.predict(X.to_numpy())  # was numpy's "could not convert string to float"
+    # the tags say so, as MetaOptClassifier's; an array of strings is refused
+    tags = model.__sklearn_tags__().input_tags
+    assert tags.categorical and not tags.string
 
 
 def test_pyarrow_backed_frames_with_missing_strings(pmlb_root):
