@@ -132,12 +132,11 @@ def _cmd_train(args, parser) -> int:
         kb, args.out, spaces=None if args.spaces == "all" else args.spaces.split(","),
         min_datasets=args.min_datasets, source=source, progress=not args.no_progress,
         ranker_options=ranker_options, policy_options=policy_options,
+        on_saved=lambda name, directory: print(f"{name}: {directory}", flush=True),
     )
     if not written:
         raise ValueError(f"no space of {source} has {args.min_datasets}+ datasets that share "
                          "configurations: add datasets (metaopt build-kb --limit, --datasets; "
                          "the shared design, --n-design, is what they share) or lower "
                          "--min-datasets")
-    for space, directory in written.items():
-        print(f"{space}: {directory}")
     return 0

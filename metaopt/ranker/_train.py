@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,7 @@ def train_meta_models(
     ranker_options: dict | None = None,
     policy_options: dict | None = None,
     progress: bool = True,
+    on_saved: Callable[[str, Path], object] | None = None,
 ) -> dict[str, Path]:
     """Fit a :class:`MetaModel` per space of ``kb`` and save it under ``out/<space>/``.
 
@@ -50,7 +52,8 @@ def train_meta_models(
     combination's task type that one of its families has no evaluations of. Each model gets a
     :class:`CostModel` of its families' fit times, and each directory a ``CARD.md`` and
     ``card.json``: training data, settings, time, versions. ``ranker_options`` go to
-    :class:`ConfigRanker`, ``policy_options`` to :class:`MetaModel`.
+    :class:`ConfigRanker`, ``policy_options`` to :class:`MetaModel`. ``on_saved(name,
+    directory)`` is called as each model is saved (the command line prints it).
     """
     min_datasets = check_int(min_datasets, "min_datasets", 2)  # a ranker needs 2 to train
     frame = kb.to_frame()
@@ -82,6 +85,8 @@ def train_meta_models(
                 if all(f.strip() in list_spaces() for f in _families(space)) else None)
         written[name] = _fit_and_save(matrix, Path(out) / name, source, ranker_options,
                                       policy_options, progress, cost=cost)
+        if on_saved is not None:
+            on_saved(name, written[name])
     return written
 
 

@@ -54,3 +54,30 @@ def test_each_model_is_announced_above_its_bars(tmp_path, capsys):
     train_meta_models(small, tmp_path / "models", progress=False,
                       ranker_options={"iterations": 2, "n_ensemble": 1})
     assert capsys.readouterr().err == ""
+
+
+def test_the_command_prints_each_model_as_it_is_saved(tmp_path, capsys, monkeypatch):
+    """`train-meta-model --no-progress` printed nothing until every model was trained,
+    then listed them all."""
+    from metaopt.cli import main
+    from metaopt.ranker import _train
+
+    frame = load_default().to_frame()
+    rows = frame[frame["space"].isin(["knn", "linear"]) & (frame["task"] == "classification")]
+    small = KnowledgeBase(tmp_path / "small.sqlite")
+    small.add_frame(rows[rows["dataset_key"].isin(rows["dataset_key"].unique()[:5])])
+    small.close()
+    printed = []  # what the command printed before each model's training
+    fit_and_save = _train._fit_and_save
+
+    def recording(*args, **kwargs):
+        printed.append(capsys.readouterr().out)
+        return fit_and_save(*args, **kwargs)
+
+    monkeypatch.setattr(_train, "_fit_and_save", recording)
+    out = tmp_path / "models"
+    assert main(["train-meta-model", "--kb", str(tmp_path / "small.sqlite"), "--out",
+                 str(out), "--spaces", "knn,linear", "--iterations", "2", "--n-ensemble",
+                 "1", "--no-progress"]) == 0
+    printed.append(capsys.readouterr().out)
+    assert printed == ["", f"knn: {out / 'knn'}\n", f"linear: {out / 'linear'}\n"]
