@@ -542,7 +542,7 @@ class _BaseMetaMLP(BaseEstimator):
             *([] if search_rows == n_rows else [
                 f"rows: the trials saw a sample of {search_rows:,}"]),
             f"best: trial {best.number} ({_source(best)}), CV {metric} {self.best_score_:.4f} "
-            f"at epoch {self.best_epoch_}: {describe_mlp(self.best_params_)}",
+            f"at epoch {self.best_epoch_}: {describe_mlp(self.best_params_, refit_rows)}",
             f"refit: {refit.n_epochs_} epoch(s) on {refit_rows:,} rows"
             + (" (stopped by the time budget)" if getattr(refit, "out_of_time_", False)
                else "")

@@ -180,12 +180,18 @@ def to_mlp_params(config: Mapping[str, Any], *, max_epochs: int = LCBENCH_EPOCHS
     return params
 
 
-def describe_mlp(params: Mapping[str, Any]) -> str:
-    """One line for an ``mlp``-space configuration, e.g. ``3 x 256 relu, dropout 0.10, ...``."""
+def describe_mlp(params: Mapping[str, Any], rows: int | None = None) -> str:
+    """One line for an ``mlp``-space configuration, e.g. ``3 x 256 relu, dropout 0.10, ...``.
+    With ``rows``, the most rows it trained on (a refit's), a ``batch_size`` of at least
+    that many reads as what trained: every minibatch all the rows (``batch 334 (all rows,
+    120 in the refit)``)."""
     text = f"{params['n_layers']} x {params['width']} {params['activation']}"
     if params.get("norm", "none") != "none":
         text += f" {params['norm']}"
     if params.get("skip"):
         text += " residual"
+    batch = f"batch {params['batch_size']}"
+    if rows is not None and params["batch_size"] >= rows:
+        batch += f" (all rows, {rows:,} in the refit)"
     return (f"{text}, dropout {params['dropout']:.2f}, AdamW lr {params['learning_rate']:.1e} "
-            f"wd {params['weight_decay']:.1e}, batch {params['batch_size']}")
+            f"wd {params['weight_decay']:.1e}, {batch}")

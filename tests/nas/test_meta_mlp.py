@@ -88,6 +88,18 @@ def test_summary_says_what_the_search_did(wine):
     rows = lines[-3:]
     assert [r.split()[0] for r in rows] == ["0", "1", "2"]
     assert [r.split()[-1] for r in rows[:2]] == ["prior", "prior"]
+    assert lines[2].endswith(f", batch {model.best_params_['batch_size']}")  # < 178 rows
+
+
+def test_summary_says_a_batch_beyond_the_rows_trained_on_all_of_them(wine):
+    """Every batch_size (16..512) exceeds 15 rows: the MLP trains minibatches of all the
+    rows (min(batch_size, rows)). summary() showed the sampled size alone ("batch 42")."""
+    X, y = wine
+    model = MetaMLPClassifier(**TINY, random_state=0).fit(X[::12], y[::12])
+    batch = model.best_params_["batch_size"]
+    assert batch > 15
+    assert model.summary().splitlines()[2].endswith(f", batch {batch} (all rows, 15 in the "
+                                                    "refit)")
 
 
 def test_plot_history_draws_every_trial_by_source_and_the_best(wine, tmp_path):
