@@ -68,7 +68,7 @@ def describe(X: pd.DataFrame, y: pd.Series, task: str, space: str, seed: int) ->
     ranked = model.ranker.rank(mf, [], model.candidates(task, seed=0))
     return {
         "mf": mf,
-        "nbrs": frozenset(picks.attrs["neighbors"]["dataset"]),
+        "nbrs": frozenset(picks.attrs["neighbors"]),
         "picks": tuple(picks["config_id"]),
         "top5": list(ranked["candidate"][:5]),
     }

@@ -74,7 +74,8 @@ def suggest(X, y=None, *, space: str | SearchSpace, n: int = 5, task: str | None
         ``expected_regret`` (mean best-so-far normalized regret over the knowledge base
         after this pick), ``mean_regret`` (this configuration's own mean regret there),
         ``best_on`` (known datasets where it was the best configuration) and
-        ``reason``. ``.attrs["neighbors"]`` holds the nearest known datasets and
+        ``reason``. ``.attrs["neighbors"]`` maps the nearest known datasets to their
+        distances (nearest first; empty when the model's datasets have none) and
         ``.attrs["summary"]`` one line on the data, them and the picks' order. Fewer than
         ``n`` rows (with a warning) when the portfolio holds fewer.
     """
@@ -105,11 +106,14 @@ def suggest(X, y=None, *, space: str | SearchSpace, n: int = 5, task: str | None
         warn(f"n={n}: the {space} portfolio holds {size} configurations; "
              f"suggesting all {size}")
     picks = model.portfolio.suggest(min(n, size), mf)
+    # a dict, not a DataFrame: pandas compares attrs in pd.concat and merge ("truth value
+    # of a DataFrame is ambiguous") and writes them to parquet as JSON
+    neighbors = {}
     if model.portfolio.has_metafeatures:
-        neighbors = model.portfolio.neighbors(mf, 3)
-        near = ", ".join(f"{d} ({dist:.2f})" for d, dist in neighbors.itertuples(index=False))
+        neighbors = {d: float(dist) for d, dist in
+                     model.portfolio.neighbors(mf, 3).itertuples(index=False)}
+        near = ", ".join(f"{d} ({dist:.2f})" for d, dist in neighbors.items())
     else:  # e.g. YAHPO's instances: every known dataset is at the same distance
-        neighbors = pd.DataFrame({"dataset": [], "distance": []})
         near = "unknown (the model's training datasets have no meta-features)"
     order = ("the portfolio's order is the same for every dataset" if
              model.portfolio.n_neighbors is None else

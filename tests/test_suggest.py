@@ -86,3 +86,20 @@ def test_a_sparse_matrix_is_not_made_dense_whole(pmlb_root):
     assert picks.attrs["summary"] == dense.attrs["summary"]
     assert picks.attrs["summary"].startswith("user-data: classification, 178 x 40026;")
     assert list(picks["config_id"]) == list(dense["config_id"])
+
+
+def test_picks_of_two_spaces_concatenate(wine, tmp_path):
+    """.attrs["neighbors"] was a DataFrame: pd.concat and merge of two suggestions
+    compare their attrs and failed with "The truth value of a DataFrame is ambiguous",
+    and to_parquet could not write them."""
+    import pandas as pd
+
+    knn = metaopt.suggest(wine.X, wine.y, space="knn", n=2)
+    svm = metaopt.suggest(wine.X, wine.y, space="svm", n=2)
+    assert len(pd.concat([knn, svm])) == 4
+    assert len(knn.merge(svm, on="config_id", how="outer")) == 4
+    knn[["config_id", "expected_regret"]].to_parquet(tmp_path / "picks.parquet")
+    nearest = knn.attrs["neighbors"]
+    assert len(nearest) == 3 and list(nearest.values()) == sorted(nearest.values())
+    assert all(f"{d} ({dist:.2f})" in knn.attrs["summary"] for d, dist in nearest.items())
+

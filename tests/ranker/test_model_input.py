@@ -215,7 +215,7 @@ def test_suggest_says_when_the_model_knows_no_meta_features(pmlb_root):
     picks = metaopt.suggest(ds, space="yahpo_lcbench", n=2)
     assert "nearest: unknown (the model's training datasets have no meta-features)" in \
         picks.attrs["summary"]
-    assert picks.attrs["neighbors"].empty
+    assert picks.attrs["neighbors"] == {}
 
 
 def test_train_meta_model_command_checks_its_input(tmp_path, shared_data, capsys):
