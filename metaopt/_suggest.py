@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -22,12 +23,15 @@ from metaopt.ranker._shipped import model_for_space, shipped_model_for
 from metaopt.spaces import SearchSpace, list_spaces
 
 
-def _model_for(space, task: str, meta_model: MetaModel | str | None) -> MetaModel:
+def _model_for(space, task: str, meta_model: MetaModel | str | os.PathLike | None) -> MetaModel:
     """The meta-model to suggest from, as :class:`MetaSampler` takes it: ``meta_model``
     or the shipped one, checked to serve ``space`` (a combination of model families from
     a combined model) and trained on datasets of ``task``."""
     if meta_model is None:
         model, which = shipped_model_for(space, task), f"the shipped {space} meta-model"
+    elif not isinstance(meta_model, (MetaModel, str, os.PathLike)):
+        raise TypeError("meta_model must be a MetaModel or the directory of a saved one, "
+                        f"got {type(meta_model).__name__}")
     else:
         model = meta_model if isinstance(meta_model, MetaModel) else MetaModel.load(meta_model)
         model, which = model_for_space(space, model), "meta_model"
@@ -36,7 +40,7 @@ def _model_for(space, task: str, meta_model: MetaModel | str | None) -> MetaMode
 
 
 def suggest(X, y=None, *, space: str | SearchSpace, n: int = 5, task: str | None = None,
-            meta_model: MetaModel | str | None = None,
+            meta_model: MetaModel | str | os.PathLike | None = None,
             random_state: int | None = 0) -> pd.DataFrame:
     """Warm-start configurations of ``space`` for a dataset, without fitting any model.
 

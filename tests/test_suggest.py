@@ -103,3 +103,9 @@ def test_picks_of_two_spaces_concatenate(wine, tmp_path):
     assert len(nearest) == 3 and list(nearest.values()) == sorted(nearest.values())
     assert all(f"{d} ({dist:.2f})" in knn.attrs["summary"] for d, dist in nearest.items())
 
+
+def test_a_meta_model_of_the_wrong_kind_is_named(wine):
+    """meta_model=3 failed with "expected str, bytes or os.PathLike object, not int"."""
+    with pytest.raises(TypeError, match="meta_model must be a MetaModel or the directory "
+                                        "of a saved one, got int"):
+        metaopt.suggest(wine.X, wine.y, space="knn", meta_model=3)
