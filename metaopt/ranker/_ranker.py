@@ -25,6 +25,7 @@ from metaopt._model_files import (
     warn_metafeatures_version,
 )
 from metaopt._version import __version__
+from metaopt._warnings import warn
 from metaopt.meta import (
     ANIL,
     MAML,
@@ -334,6 +335,15 @@ class ConfigRanker:
         target = -np.nan_to_num(regret, nan=1.0).astype(np.float32)
         device = resolve_device(self.device)
         steps = 0 if self.algorithm == "none" else self.inner_steps
+        if steps and self.max_support > 1 and valid.sum(axis=1).max() <= 3:
+            # an episode keeps 2 configurations for its query: a support set of 1 or 0,
+            # whose ranking loss is 0, so the adaptation gets no gradient
+            warn(f"{matrix.space}: no training dataset has more than 3 evaluated "
+                 "configurations, so a training episode adapts on at most one of them (it "
+                 "keeps two for its query): the ranking loss of one is 0 and the ranker's "
+                 f"adaptation ({self.algorithm}) is not meta-trained; evaluate more "
+                 "configurations on every dataset (the shared design: kb.build(..., "
+                 "n_design=...), metaopt build-kb --n-design)")
         self.members_: list[GradientLearner] = []
         self.histories_: list[dict] = []
         seed = (int(np.random.SeedSequence().generate_state(1)[0] % 2**31)

@@ -476,3 +476,29 @@ def test_fit_shows_a_bar_per_member_by_default(tabrepo_matrix, split, capsys):
     ConfigRanker(n_ensemble=2, iterations=4, hidden=(8,), random_state=0,
                  progress=False).fit(train)
     assert capsys.readouterr().err == ""
+
+
+def test_a_design_too_small_to_adapt_on_is_warned_of():
+    """With 3 configurations per dataset (build-kb --n-design 3) every episode's support
+    set held at most one, whose ranking loss is 0: the adaptation was never meta-trained,
+    without a word. 4 give support sets of two."""
+    import warnings
+
+    from metaopt.kb import load_default
+    from metaopt.ranker import PerformanceMatrix
+
+    frame = load_default().to_frame()
+    rows = frame[(frame["space"] == "knn") & (frame["task"] == "classification")]
+    rows = rows[rows["dataset_key"].isin(rows["dataset_key"].unique()[:5])]
+
+    def fit(n_configs):
+        kept = rows[rows["config_id"].isin(rows["config_id"].unique()[:n_configs])]
+        return ConfigRanker(iterations=5, n_ensemble=2, random_state=0, progress=False).fit(
+            PerformanceMatrix.from_frame(kept, "knn"))
+
+    with pytest.warns(UserWarning, match="build-kb --n-design") as caught:
+        ranker = fit(3)
+    assert len(caught) == 1 and not any(ranker.histories_[0]["inner_loss"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert any(fit(4).histories_[0]["inner_loss"])
