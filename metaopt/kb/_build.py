@@ -429,7 +429,9 @@ def _backend_context(backend: str, scheduler: Any):
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend != "dask":
         if scheduler is not None:
-            raise ValueError("scheduler is only used with backend='dask'")
+            # these messages name one parameter, first: the command line shows its option
+            raise ValueError(f"scheduler must only be given with the dask backend, got "
+                             f"{scheduler!r} with the {backend} backend")
         return parallel_config(backend=backend)
     try:
         from distributed import Client
@@ -437,7 +439,9 @@ def _backend_context(backend: str, scheduler: Any):
         raise ValueError("backend='dask' needs dask[distributed]: pip install "
                          "'metaopt[distributed]'") from exc
     if scheduler is None:
-        raise ValueError("backend='dask' needs scheduler=<address or distributed.Client>")
+        raise ValueError("scheduler must be given with the dask backend: a dask scheduler's "
+                         "address, e.g. 'tcp://127.0.0.1:8786' (from Python, also a "
+                         "distributed.Client)")
 
     @contextmanager
     def _dask():

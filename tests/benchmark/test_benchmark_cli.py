@@ -187,6 +187,20 @@ def test_run_refuses_bad_budgets_and_limits_before_it_starts(pmlb_root, tmp_path
         assert not out.exists()
 
 
+def test_a_backend_without_its_scheduler_names_the_options(pmlb_root, tmp_path, capsys):
+    """The command said "--backend='dask' needs scheduler=<address or
+    distributed.Client>" and "scheduler is only used with backend='dask'": Python's words."""
+    out = tmp_path / "out"
+    for options, message in (
+            (["--backend", "dask"], "error: --scheduler must be given with the dask backend: "
+                                    "a dask scheduler's address, e.g. 'tcp://127.0.0.1:8786'"),
+            (["--scheduler", "tcp://h:1"], "error: --scheduler must only be given with the dask "
+                                           "backend, got 'tcp://h:1' with the loky backend\n")):
+        assert main([*_run_args(pmlb_root, out), "--budget-trials", "1", *options]) == 2
+        assert message in capsys.readouterr().err, options
+        assert not out.exists()
+
+
 def test_an_interrupted_run_says_how_to_resume(pmlb_root, tmp_path, capsys, monkeypatch):
     """Ctrl-C printed only "metaopt benchmark: interrupted", not that the finished jobs
     are kept nor how to go on."""

@@ -575,8 +575,10 @@ def test_a_backend_it_cannot_use_is_refused_before_out_is_written(pmlb_suite, tm
 
     before = get_active_backend()[0].__class__
     small = {**SMALL, "methods": ["default"], "budget_trials": 1}
-    for backend, scheduler, message in (("dask", None, "needs scheduler="),
-                                        ("loky", "tcp://127.0.0.1:1", "only used with")):
+    for backend, scheduler, message in (
+            ("dask", None, "^scheduler must be given with the dask backend: "),
+            ("loky", "tcp://127.0.0.1:1", "^scheduler must only be given with the dask "
+                                          "backend, got 'tcp://127.0.0.1:1' with the loky")):
         with pytest.raises(ValueError, match=message):
             run(pmlb_suite, tmp_path / backend, backend=backend, scheduler=scheduler, **small)
         assert not (tmp_path / backend).exists()

@@ -202,7 +202,7 @@ def test_bad_arguments():
         build([], ":memory:", n_jobs=0)
     with pytest.raises(ValueError, match="backend must be one of"):
         build([], ":memory:", backend="ray")
-    with pytest.raises(ValueError, match="needs scheduler"):
+    with pytest.raises(ValueError, match="^scheduler must be given with the dask backend: "):
         build([], ":memory:", backend="dask")
     with pytest.raises(ValueError, match="shard must be"):
         build([], ":memory:", shard=(2, 2))
