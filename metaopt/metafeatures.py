@@ -224,14 +224,15 @@ def _compute_validated(
     return pd.Series([float(values[k]) for k in FEATURE_NAMES], index=list(FEATURE_NAMES))
 
 
-def compute_dataset(dataset: Dataset, **kwargs) -> pd.Series:
-    """Compute the meta-features of a :class:`~metaopt.data.Dataset`.
+def compute_dataset(dataset: Dataset, *, random_state: int | None = 0, max_rows: int = 2000,
+                    max_columns: int = 100) -> pd.Series:
+    """Compute the meta-features of a :class:`~metaopt.data.Dataset` (of its own task).
 
     Parameters
     ----------
     dataset : Dataset
-    **kwargs
-        Keyword arguments of :func:`compute`.
+    random_state, max_rows, max_columns
+        As in :func:`compute`.
 
     Returns
     -------
@@ -242,7 +243,8 @@ def compute_dataset(dataset: Dataset, **kwargs) -> pd.Series:
         raise TypeError(f"dataset must be a metaopt.data.Dataset, got {type(dataset).__name__}")
     # checked when it was built: not again (its warnings twice)
     return _compute_validated(dataset.X, dataset.y, dataset.task,
-                              **_checked_options(**kwargs)).rename(dataset.name)
+                              **_checked_options(random_state, max_rows, max_columns)
+                              ).rename(dataset.name)
 
 
 def from_openml_qualities(qualities: Mapping[str, float], task: str) -> pd.Series:

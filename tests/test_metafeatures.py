@@ -437,6 +437,11 @@ def test_compute_dataset(iris, iris_features):
     pd.testing.assert_series_equal(values, iris_features, check_names=False)
     with pytest.raises(TypeError, match="Dataset"):
         mf.compute_dataset(iris)
+    # compute's task= named a private function: "_checked_options() got an unexpected
+    # keyword argument 'task'"
+    with pytest.raises(TypeError, match=r"compute_dataset\(\) got an unexpected keyword "
+                                        "argument 'task'"):
+        mf.compute_dataset(ds, task="regression")
 
 
 def test_compute_dataset_does_not_check_the_dataset_again(pmlb_root):
