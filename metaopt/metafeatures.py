@@ -231,7 +231,12 @@ def compute_dataset(dataset: Dataset, *, random_state: int | None = 0, max_rows:
     Parameters
     ----------
     dataset : Dataset
-    random_state, max_rows, max_columns
+        The dataset: its ``X``, ``y`` and ``task``.
+    random_state : int or None, default=0
+        As in :func:`compute`.
+    max_rows : int, default=2000
+        As in :func:`compute`.
+    max_columns : int, default=100
         As in :func:`compute`.
 
     Returns
