@@ -695,10 +695,12 @@ def _check_classification_target(target: pd.Series) -> None:
     check_label_types(target, t.target)
     n_classes = target.nunique()
     if n_classes < 2:
+        numeric = ptypes.is_numeric_dtype(target) and not ptypes.is_bool_dtype(target)
         raise ValueError(
             f"classification needs at least 2 classes in {t.target}, got {n_classes} "
-            f"(every row's target is {python_value(target.iloc[0])!r})"
-        )
+            f"(every row's target is {python_value(target.iloc[0])!r}"
+            + (f"; to treat it as a regression target, pass {t.task('regression')})"
+               if numeric else ")"))
     if ptypes.is_numeric_dtype(target) and not ptypes.is_bool_dtype(target):
         values = target.to_numpy(dtype=float)
         with np.errstate(invalid="ignore"):  # inf is no integer

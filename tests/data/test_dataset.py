@@ -57,8 +57,19 @@ def test_repeated_columns_constant_targets_and_target_frames():
         validate(X.set_axis([0, "0"], axis=1), [0, 1, 0])
     _, y, _ = validate(X.set_axis(["a", "b"], axis=1), pd.DataFrame({"name": [0, 1, 0]}))
     assert y.name == "name"
-    with pytest.raises(ValueError, match=r"got 1 \(every row's target is 1\)"):
+    with pytest.raises(ValueError, match=r"got 1 \(every row's target is 1; "):
         validate(X.set_axis(["a", "b"], axis=1), np.array([1, 1, 1]), "classification")
+
+
+def test_a_constant_numeric_target_says_how_to_take_it_as_regression():
+    """A constant numeric target without task= was read as one class, and the error did
+    not say that task='regression' takes it as a regression target."""
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    with pytest.raises(ValueError, match=r"is 7.0; to treat it as a regression target, "
+                                         r"pass task='regression'\)$"):
+        validate(X, np.full(6, 7.0))
+    with pytest.raises(ValueError, match=r"target is 'a'\)$"):  # text: no such advice
+        validate(X, np.array(["a"] * 6))
 
 
 def test_a_column_name_given_as_y_is_refused_saying_how_to_pass_the_column(pmlb_root):
