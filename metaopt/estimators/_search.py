@@ -199,6 +199,7 @@ def _check_scores(scoring, y: np.ndarray, folds: list, classes: np.ndarray | Non
         return
     one_hot = np.eye(len(classes))
     _score_or_refuse(scorer, classes, one_hot, classes, name)
+    _refuse_constant(scorer, classes, name)
     for i, (_, test) in enumerate(folds):
         held = np.unique(y[test])
         if len(held) < len(classes):
@@ -210,6 +211,28 @@ def _check_scores(scoring, y: np.ndarray, folds: list, classes: np.ndarray | Non
                 f"{missing[0]!r} (of {np.sum(y == missing[0])} in all){more}",
                 "; it needs every class in every test fold: use fewer folds, or another "
                 "scoring")
+
+
+def _refuse_constant(scorer, classes: np.ndarray, name: str) -> None:
+    """A ValueError when ``scorer`` scores right predictions of every class no better
+    than uniform or wrong ones (``"top_k_accuracy"`` of two classes: 1.0 whatever the
+    model): the search would have nothing to tell its trials apart by."""
+    if len(classes) < 2:
+        return
+    y = np.repeat(classes, 2)  # two rows a class: pair-counting scores are defined
+    right = np.eye(len(classes))[np.searchsorted(classes, y)]
+    blends = (right, np.full_like(right, 1 / len(classes)), (1 - right) / (len(classes) - 1))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scores = {blend_scorer(scorer, y, classes)(blend) for blend in blends}
+    except ValueError:
+        return
+    if len(scores) == 1:
+        raise ValueError(f"scoring={name!r} scores right predictions of these "
+                         f"{len(classes)} classes no better than uniform or wrong ones "
+                         f"({scores.pop():g} each), so the search has nothing to tell "
+                         "models apart by: pass another scoring")
 
 
 def _score_or_refuse(scorer, y: np.ndarray, blend: np.ndarray, classes: np.ndarray | None,

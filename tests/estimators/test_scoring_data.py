@@ -112,3 +112,19 @@ def test_a_nan_score_of_a_classifier_is_explained_for_classes(churn):
                        r"test fold \(ROC AUC of a fold without one of the classes is; use "
                        r"fewer folds, or another scoring\)$"), pytest.warns(UserWarning):
         MetaOptClassifier(n_trials=3, spaces="linear", scoring=auc).fit(X.iloc[rows], y[rows])
+
+
+def test_a_scorer_that_scores_every_model_alike_is_refused(pmlb_root):
+    """``"top_k_accuracy"`` (k=2) of two classes is 1.0 whatever the model: the search
+    ran, warning "'k' (2) greater than or equal to 'n_classes' (2) will result in a
+    perfect score" at every fold of every trial, and kept its first trial."""
+    source = LocalSource(pmlb_root)
+    breast = source.load("breast_w", "classification")
+    with pytest.raises(ValueError, match=r"^scoring='top_k_accuracy' scores right "
+                       "predictions of these 2 classes no better than uniform or wrong "
+                       r"ones \(1 each\), so the search has nothing"):
+        MetaOptClassifier(n_trials=3, scoring="top_k_accuracy").fit(breast.X, breast.y)
+    wine = source.load("wine_recognition", "classification")  # 3 classes: it tells
+    model = MetaOptClassifier(n_trials=1, cv=3, spaces="linear", random_state=0,
+                              scoring="top_k_accuracy").fit(wine.X, wine.y)
+    assert model.history_["state"].eq("COMPLETE").all()
