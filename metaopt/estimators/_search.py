@@ -733,7 +733,7 @@ class _MetaOptSearch(BaseEstimator):
         # the folds made once, as every trial has the same (a cv that cannot split the
         # data fails here, not in every trial): scikit-learn's warning about them (a class
         # with fewer rows than folds) was shown again at every trial
-        folds = list(cv.split(search.X, search.y))
+        folds = self._folds(cv, search)
         _check_scores(self.scoring, search.y, folds,
                       self.classes_ if self._task == "classification" else None,
                       self._scoring_name)
@@ -1151,6 +1151,23 @@ class _MetaOptSearch(BaseEstimator):
             return joblib.hash(self.scoring)
         except Exception:  # PicklingError, TypeError, AttributeError: what pickle raises
             return uuid.uuid4().hex
+
+    def _folds(self, cv, search: _SearchData) -> list:
+        """The splits of ``cv``; a ValueError that says which ``cv`` would split when
+        every class has fewer rows than a stratified K-fold's folds (scikit-learn's
+        "n_splits=5 cannot be greater than the number of members in each class" did not)."""
+        try:
+            return list(cv.split(search.X, search.y))
+        except ValueError as exc:
+            if self._task != "classification" or not isinstance(cv, StratifiedKFold):
+                raise
+            labels, counts = np.unique(search.y, return_counts=True)
+            if not 2 <= counts.max() < cv.n_splits:
+                raise
+            raise ValueError(
+                f"cv={self.cv!r}: {str(exc).rstrip('.')} (the largest of {len(labels)} "
+                f"classes, {labels.tolist()[counts.argmax()]!r}, has {counts.max()} rows): "
+                f"pass cv={counts.max()} or fewer folds") from exc
 
     @property
     def _scoring_name(self) -> str:

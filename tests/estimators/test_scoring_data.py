@@ -128,3 +128,17 @@ def test_a_scorer_that_scores_every_model_alike_is_refused(pmlb_root):
     model = MetaOptClassifier(n_trials=1, cv=3, spaces="linear", random_state=0,
                               scoring="top_k_accuracy").fit(wine.X, wine.y)
     assert model.history_["state"].eq("COMPLETE").all()
+
+
+def test_classes_with_fewer_rows_than_the_folds_say_which_cv_splits(pmlb_root):
+    """Three rows a class and the default ``cv=5`` failed with scikit-learn's
+    "n_splits=5 cannot be greater than the number of members in each class" alone."""
+    wine = LocalSource(pmlb_root).load("wine_recognition", "classification")
+    rows = np.concatenate([np.flatnonzero(wine.y == c)[:3] for c in np.unique(wine.y)])
+    X, y = wine.X.iloc[rows], wine.y.iloc[rows]
+    with pytest.raises(ValueError, match=r"^cv=5: n_splits=5 cannot be greater than the "
+                       r"number of members in each class \(the largest of 3 classes, 1, "
+                       r"has 3 rows\): pass cv=3 or fewer folds$"):
+        MetaOptClassifier(n_trials=3).fit(X, y)
+    model = MetaOptClassifier(n_trials=1, cv=3, spaces="linear", random_state=0).fit(X, y)
+    assert model.history_["state"].eq("COMPLETE").all()
