@@ -108,8 +108,28 @@ def test_missing_data_is_named(tmp_path, name):
     assert done.returncode == 1 and "set METAOPT_SHARED_DATA" in done.stderr
 
 
-def test_optunahub_example(tmp_path):
+# optunahub.load_module as OptunaHub runs it on the package it downloaded (here: this
+# repository's folder), so that example.py runs offline and without optunahub installed
+OPTUNAHUB_STUB = f"""
+import importlib.util, os, sys
+
+def load_module(package):
+    assert package == "samplers/metaopt_sampler", package
+    name = os.path.basename(package)
+    init = os.path.join({str(OPTUNAHUB_EXAMPLE.parent)!r}, "__init__.py")
+    spec = importlib.util.spec_from_file_location(name, init)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+"""
+
+
+def test_optunahub_example(tmp_path_factory, monkeypatch):
     # the OptunaHub package's example.py (no data needed), run from another directory
+    stub, tmp_path = tmp_path_factory.mktemp("stub"), tmp_path_factory.mktemp("cwd")
+    (stub / "optunahub.py").write_text(OPTUNAHUB_STUB)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(stub), os.environ.get("PYTHONPATH", "")]))
     out = run_example(str(OPTUNAHUB_EXAMPLE), cwd=tmp_path)
     assert "first warm-start configurations:" in out
     assert "#3: ranker adapted on 3 evaluation(s)" in out

@@ -6,4 +6,5 @@ safetensors files shipped inside the ``metaopt`` package) come from an installed
 
 from metaopt.samplers import MetaSampler
 
+
 __all__ = ["MetaSampler"]
