@@ -28,7 +28,7 @@ import pandas as pd
 import sqlalchemy
 from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
-from sklearn.metrics import check_scoring, get_scorer, r2_score
+from sklearn.metrics import check_scoring, get_scorer, mean_absolute_percentage_error, r2_score
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -168,6 +168,18 @@ def _scores_r2(scoring) -> bool:
             and getattr(scoring, "_sign", None) == 1 and getattr(scoring, "_kwargs", None) == {})
 
 
+def _warn_zero_divisors(scorer, y: np.ndarray, name: str) -> None:
+    """A warning when ``scorer`` is a percentage error and ``y`` holds zeros: divided by
+    float64's epsilon, their errors decide every score (below -1e10 on ``560_bodyfat``,
+    one zero in 252 rows)."""
+    zeros = np.count_nonzero(y == 0)
+    if zeros and scorer._score_func is mean_absolute_percentage_error:
+        warn(f"scoring={name!r} divides each error by |y|, and y holds {zeros} zero(s) of "
+             f"{len(y)}: scikit-learn divides their errors by {np.finfo(float).eps:.1e} "
+             "instead, so those rows decide every score and the search fits them alone; "
+             "pass another scoring (e.g. 'neg_mean_absolute_error') or drop those rows")
+
+
 def _predicts_with(space: SearchSpace, methods: tuple[str, ...], task: str) -> bool:
     """Whether the family's model has one of ``methods`` (SVC has no ``predict_proba``)."""
     model = space.build(space.default(task), task)
@@ -196,6 +208,7 @@ def _check_scores(scoring, y: np.ndarray, folds: list, classes: np.ndarray | Non
         return
     if classes is None:
         _score_or_refuse(scorer, y, np.full(len(y), np.mean(y)), None, name)
+        _warn_zero_divisors(scorer, y, name)
         return
     one_hot = np.eye(len(classes))
     _score_or_refuse(scorer, classes, one_hot, classes, name)

@@ -3,6 +3,8 @@ heavy-tailed targets, and the scorers for them."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.metrics import f1_score, make_scorer
@@ -56,6 +58,24 @@ def test_a_scorer_that_cannot_score_the_target_is_refused_before_any_trial(pmlb_
                        "this y: Mean Squared Logarithmic Error cannot be used when targets"):
         MetaOptRegressor(n_trials=3, cv=3, scoring="neg_mean_squared_log_error").fit(
             crime.X, -crime.y)
+
+
+def test_a_percentage_error_of_a_target_with_zeros_is_warned_about(pmlb_root):
+    """``"neg_mean_absolute_percentage_error"`` of ``560_bodyfat``, whose target holds one
+    0: that row's error, divided by 2.2e-16, decided every CV score without a word."""
+    data = LocalSource(pmlb_root).load("560_bodyfat", "regression")
+    params = dict(n_trials=1, cv=3, spaces="linear", random_state=0,
+                  scoring="neg_mean_absolute_percentage_error")
+    with pytest.warns(UserWarning, match=r"^scoring='neg_mean_absolute_percentage_error' "
+                      r"divides each error by \|y\|, and y holds 1 zero\(s\) of 252: "
+                      r"scikit-learn divides their errors by 2\.2e-16 instead"):
+        model = MetaOptRegressor(**params).fit(data.X, data.y)
+    assert model.best_score_ < -1e10  # what the warning is about
+    kept = data.y != 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no zero, no warning
+        model = MetaOptRegressor(**params).fit(data.X[kept], data.y[kept])
+    assert -1 < model.best_score_ < 0
 
 
 def test_a_scorer_undefined_on_a_test_fold_without_a_class_is_refused(churn, pmlb_root):
