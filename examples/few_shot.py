@@ -1,5 +1,4 @@
-"""Prototypical, Matching and Relation networks: 5-way few-shot classification of
-digit classes never seen in meta-training.
+"""Prototypical, Matching and Relation networks: 5-way few-shot classification of unseen digits.
 
     python examples/few_shot.py                      # 300 meta-iterations, ~3 minutes
     python examples/few_shot.py --shots 1 --iterations 100 --out runs/few_shot

@@ -3,6 +3,7 @@ what its docstring promises."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -28,6 +29,12 @@ def test_every_example_is_tested():
     tested = {"estimators.py", "few_shot.py", "meta_learning.py", "nas_prior.py",
               "optuna_sampler.py", "own_meta_model.py", "warm_start.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
+
+
+def test_help_says_what_each_example_does():
+    # --help shows the docstring's first line: a whole sentence, not one cut mid-phrase
+    for path in EXAMPLES.glob("*.py"):
+        assert ast.get_docstring(ast.parse(path.read_text())).splitlines()[0].endswith("."), path
 
 
 def test_meta_learning(tmp_path):
