@@ -180,6 +180,18 @@ def _warn_zero_divisors(scorer, y: np.ndarray, name: str) -> None:
              "pass another scoring (e.g. 'neg_mean_absolute_error') or drop those rows")
 
 
+def _warn_float32_target(y: np.ndarray) -> None:
+    """A warning when finite values of ``y`` are beyond float32's range: histogram gradient
+    boosting computes its gradients in float32 and predicts a constant (R² -0.003 on
+    ``1027_ESL`` x 1e40, where the other families score 0.83-0.86)."""
+    largest, limit = np.max(np.abs(y)), float(np.finfo(np.float32).max)
+    if limit < largest < np.inf:
+        warn(f"y holds values too large for float32 (up to {largest:.3g}, beyond "
+             f"{limit:.1e}): hist_gradient_boosting computes its gradients in float32 "
+             "and predicts a constant; rescale, e.g. y / "
+             f"1e{int(np.floor(np.log10(largest)))}, and scale the predictions back")
+
+
 def _predicts_with(space: SearchSpace, methods: tuple[str, ...], task: str) -> bool:
     """Whether the family's model has one of ``methods`` (SVC has no ``predict_proba``)."""
     model = space.build(space.default(task), task)
@@ -730,6 +742,7 @@ class _MetaOptSearch(BaseEstimator):
             check_numeric_target(y, type(self).__name__)
             y = check_array(y, ensure_2d=False, dtype="numeric", ensure_all_finite=False,
                             input_name="y")
+            _warn_float32_target(y)
         if len(y) < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 samples to "
                              f"cross-validate, got n_samples = {len(y)}")

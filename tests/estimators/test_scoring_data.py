@@ -78,6 +78,24 @@ def test_a_percentage_error_of_a_target_with_zeros_is_warned_about(pmlb_root):
     assert -1 < model.best_score_ < 0
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the gradients overflowing
+def test_a_target_beyond_float32_is_warned_about(pmlb_root):
+    """``1027_ESL``'s target x 1e40: histogram gradient boosting, computing its gradients
+    in float32, predicted a constant (CV R² -0.003) without a word; x 1e30 fits."""
+    data = LocalSource(pmlb_root).load("1027_ESL", "regression")
+    params = dict(n_trials=1, cv=3, spaces="hist_gradient_boosting", random_state=0)
+    with pytest.warns(UserWarning, match=r"^y holds values too large for float32 \(up to "
+                      r"9e\+40, beyond 3\.4e\+38\): hist_gradient_boosting computes its "
+                      r"gradients in float32 and predicts a constant; rescale, e.g\. "
+                      r"y / 1e40, and scale"):
+        model = MetaOptRegressor(**params).fit(data.X, data.y * 1e40)
+    assert model.best_score_ < 0.01  # what the warning is about
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="y holds values too large")
+        model = MetaOptRegressor(**params).fit(data.X, data.y * 1e30)
+    assert model.best_score_ > 0.8
+
+
 def test_a_scorer_undefined_on_a_test_fold_without_a_class_is_refused(churn, pmlb_root):
     """A class with fewer rows than folds leaves test folds without it: ``"roc_auc"`` of
     3 positives in 5 folds was NaN on them, and three trials failed with a message about
