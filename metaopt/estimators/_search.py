@@ -228,14 +228,17 @@ def _check_scores(scoring, y: np.ndarray, folds: list, classes: np.ndarray | Non
     for i, (_, test) in enumerate(folds):
         held = np.unique(y[test])
         if len(held) < len(classes):
-            missing = np.setdiff1d(classes, held).tolist()
+            # the rarest first: a class of one row is in one test fold whatever the folds
+            missing = sorted(np.setdiff1d(classes, held).tolist(), key=lambda c: np.sum(y == c))
+            rows = np.sum(y == missing[0])
             more = f" nor of {len(missing) - 1} other classes" if len(missing) > 1 else ""
             _score_or_refuse(
                 scorer, held, one_hot[np.searchsorted(classes, held)], classes, name,
                 f" on test fold {i} of {len(folds)}, which holds no row of class "
-                f"{missing[0]!r} (of {np.sum(y == missing[0])} in all){more}",
-                "; it needs every class in every test fold: use fewer folds, or another "
-                "scoring")
+                f"{missing[0]!r} (of {rows} in all){more}",
+                "; it needs every class in every test fold: "
+                + ("drop the rows of classes of one row, or use another scoring" if rows == 1
+                   else "use fewer folds, or another scoring"))
 
 
 def _refuse_constant(scorer, classes: np.ndarray, name: str) -> None:

@@ -180,3 +180,15 @@ def test_classes_with_fewer_rows_than_the_folds_say_which_cv_splits(pmlb_root):
         MetaOptClassifier(n_trials=3).fit(X, y)
     model = MetaOptClassifier(n_trials=1, cv=3, spaces="linear", random_state=0).fit(X, y)
     assert model.history_["state"].eq("COMPLETE").all()
+
+
+def test_a_class_of_one_row_is_not_told_to_use_fewer_folds(pmlb_root):
+    """A scorer of every class refused on a class of one row said "use fewer folds",
+    which no number of folds (2 at least) helps: that row is in one test fold only."""
+    wine = LocalSource(pmlb_root).load("wine_recognition", "classification")
+    y = wine.y.copy()
+    y.iloc[0] = 9
+    with pytest.raises(ValueError, match=r"which holds no row of class 9 \(of 1 in all\): .*; "
+                       "it needs every class in every test fold: drop the rows of classes "
+                       "of one row, or use another scoring$"):
+        MetaOptClassifier(n_trials=3, cv=3, scoring="neg_log_loss").fit(wine.X, y)
