@@ -28,7 +28,13 @@ import pandas as pd
 import sqlalchemy
 from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
-from sklearn.metrics import check_scoring, get_scorer, mean_absolute_percentage_error, r2_score
+from sklearn.metrics import (
+    check_scoring,
+    get_scorer,
+    get_scorer_names,
+    mean_absolute_percentage_error,
+    r2_score,
+)
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -192,6 +198,21 @@ def _warn_float32_target(y: np.ndarray) -> None:
              f"1e{int(np.floor(np.log10(largest)))}, and scale the predictions back")
 
 
+def _warn_maximised_loss(scorer, name: str) -> None:
+    """A warning when ``scorer`` maximises a metric that scikit-learn's scorer of it
+    minimises (``make_scorer(mean_absolute_error)``, ``greater_is_better=False``
+    forgotten): the search picked the configuration of the largest error."""
+    if scorer._sign < 0:
+        return
+    for known in get_scorer_names():
+        if get_scorer(known)._score_func is scorer._score_func and get_scorer(known)._sign < 0:
+            warn(f"scoring={name!r} maximises {scorer._score_func.__name__}, which "
+                 f"scikit-learn's {known!r} minimises: the search would pick the worst "
+                 f"configurations; pass scoring={known!r} or make_scorer(..., "
+                 "greater_is_better=False)")
+            return
+
+
 def _predicts_with(space: SearchSpace, methods: tuple[str, ...], task: str) -> bool:
     """Whether the family's model has one of ``methods`` (SVC has no ``predict_proba``)."""
     model = space.build(space.default(task), task)
@@ -218,6 +239,7 @@ def _check_scores(scoring, y: np.ndarray, folds: list, classes: np.ndarray | Non
     scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
     if not hasattr(scorer, "_score_func"):
         return
+    _warn_maximised_loss(scorer, name)
     if classes is None:
         _score_or_refuse(scorer, y, np.full(len(y), np.mean(y)), None, name)
         _warn_zero_divisors(scorer, y, name)

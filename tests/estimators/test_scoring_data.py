@@ -96,6 +96,26 @@ def test_a_target_beyond_float32_is_warned_about(pmlb_root):
     assert model.best_score_ > 0.8
 
 
+def test_a_scorer_maximising_an_error_is_warned_about(pmlb_root):
+    """``make_scorer(mean_absolute_error)`` (``greater_is_better=False`` forgotten) made
+    the search keep the configuration of the largest error, without a word."""
+    from sklearn.metrics import mean_absolute_error
+
+    data = LocalSource(pmlb_root).load("1027_ESL", "regression")
+    params = dict(n_trials=1, cv=3, spaces="linear", random_state=0)
+    with pytest.warns(UserWarning, match=r"^scoring=\"make_scorer\(mean_absolute_error, "
+                      r"response_method='predict'\)\" maximises mean_absolute_error, which "
+                      r"scikit-learn's 'neg_mean_absolute_error' minimises: the search would "
+                      r"pick the worst configurations; pass scoring='neg_mean_absolute_error' "
+                      r"or make_scorer\(\.\.\., greater_is_better=False\)$"):
+        MetaOptRegressor(scoring=make_scorer(mean_absolute_error), **params).fit(data.X, data.y)
+    for scoring in ("neg_mean_absolute_error", "r2",
+                    make_scorer(mean_absolute_error, greater_is_better=False)):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message=".* maximises ")
+            MetaOptRegressor(scoring=scoring, **params).fit(data.X, data.y)
+
+
 def test_a_scorer_undefined_on_a_test_fold_without_a_class_is_refused(churn, pmlb_root):
     """A class with fewer rows than folds leaves test folds without it: ``"roc_auc"`` of
     3 positives in 5 folds was NaN on them, and three trials failed with a message about
