@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import numbers
 import os
@@ -86,6 +87,16 @@ if TYPE_CHECKING:
 
 
 @functools.lru_cache(maxsize=1)
+def _saved(value: str | os.PathLike, name: str) -> Path:
+    """The directory ``value`` of a saved prior or meta-model; a missing one named like
+    ``'default'`` (``'defaults'``, ``'Default'``) is refused saying so."""
+    if isinstance(value, str) and not Path(value).exists() \
+            and difflib.get_close_matches(value.lower(), ["default"], n=1):
+        raise ValueError(f"{name}={value!r} is no directory of a saved one: did you mean "
+                         f"{name}='default' (the shipped one)?")
+    return Path(value)
+
+
 def _default_prior() -> ArchitecturePrior:
     return ArchitecturePrior.default()
 
@@ -202,7 +213,7 @@ class _BaseMetaMLP(BaseEstimator):
         if isinstance(prior, str) and prior == "default":
             return _default_prior()
         if isinstance(prior, (str, os.PathLike)):
-            return ArchitecturePrior.load(Path(prior))
+            return ArchitecturePrior.load(_saved(prior, "prior"))
         raise TypeError("prior must be 'default', None, an ArchitecturePrior or the path "
                         f"of a saved one, got {type(prior).__name__}")
 
@@ -215,7 +226,7 @@ class _BaseMetaMLP(BaseEstimator):
         if isinstance(model, str) and model == "default":
             model = None  # MetaSampler loads the shipped mlp@<task> model
         elif isinstance(model, (str, os.PathLike)):
-            model = MetaModel.load(Path(model))
+            model = MetaModel.load(_saved(model, "meta_model"))
         elif not isinstance(model, MetaModel):
             raise TypeError("meta_model must be 'default', None, a MetaModel or the path of "
                             f"a saved one, got {type(model).__name__}")

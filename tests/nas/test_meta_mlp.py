@@ -433,6 +433,11 @@ def test_regression_trials_score_r2_in_any_target_units():
         (dict(prior=42), TypeError, "prior must be 'default', None, an ArchitecturePrior"),
         (dict(prior="/nonexistent/prior"), ValueError, "no metaopt architecture prior at"),
         (dict(meta_model=42), TypeError, "meta_model must be 'default', None, a MetaModel"),
+        # a misspelt 'default' read as a directory: "no metaopt architecture prior at
+        # defaults/prior", "meta-model directory 'Default' does not exist"
+        (dict(prior="defaults"), ValueError,
+         r"prior='defaults' is no directory of a saved one: did you mean prior='default'"),
+        (dict(meta_model="Default"), ValueError, r"did you mean meta_model='default'"),
         (dict(device="tpu:0"), ValueError, "device='tpu:0' is not a valid device"),
     ],
 )
