@@ -205,15 +205,14 @@ def _task_of(meta_features: pd.Series | None, task: str | None) -> str | None:
 
 @functools.cache
 def _shipped_names() -> dict[str, frozenset[str]]:
-    """The parameter names of each shipped space but the combined ``all``."""
-    return {s: frozenset(p.name for p in shipped_space(s).params)
-            for s in shipped_spaces() if s != ALL}
+    """The parameter names of each shipped space, in :func:`shipped_spaces`' order."""
+    return {s: frozenset(p.name for p in shipped_space(s).params) for s in shipped_spaces()}
 
 
 def _spaces_asking(names: Sequence[str]) -> list[str]:
     """The shipped spaces (``all`` aside) holding each of ``names`` that one of them holds
     (the others, such as ``"x"`` or ``"classifier"``, tell no space apart)."""
-    spaces = _shipped_names()
+    spaces = {s: own for s, own in _shipped_names().items() if s != ALL}
     known = set(names) & frozenset().union(*spaces.values())
     return [s for s, own in spaces.items() if known <= own]
 
@@ -707,8 +706,7 @@ class MetaSampler(BaseSampler):
         if not names:
             self._guessed = self._guess is not None
             return self._guess
-        overlap = {s: len(names & {p.name for p in shipped_space(s).params})
-                   for s in shipped_spaces()}
+        overlap = {s: len(names & own) for s, own in _shipped_names().items()}
         best = max(overlap, key=overlap.get, default=None)
         if best is None or overlap[best] == 0:
             warn(
