@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import importlib
 import logging
 import numbers
@@ -14,7 +15,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -198,19 +199,27 @@ def _warn_float32_target(y: np.ndarray) -> None:
              f"1e{int(np.floor(np.log10(largest)))}, and scale the predictions back")
 
 
+@functools.cache
+def _minimised_scorers() -> tuple[tuple[Callable, str], ...]:
+    """(metric function, scorer name) of scikit-learn's scorers that minimise their
+    metric (``mean_absolute_error``, ``"neg_mean_absolute_error"``), in name order."""
+    scorers = ((get_scorer(known), known) for known in get_scorer_names())
+    return tuple((scorer._score_func, known) for scorer, known in scorers if scorer._sign < 0)
+
+
 def _warn_maximised_loss(scorer, name: str) -> None:
     """A warning when ``scorer`` maximises a metric that scikit-learn's scorer of it
     minimises (``make_scorer(mean_absolute_error)``, ``greater_is_better=False``
     forgotten): the search picked the configuration of the largest error."""
     if scorer._sign < 0:
         return
-    for known in get_scorer_names():
-        if get_scorer(known)._score_func is scorer._score_func and get_scorer(known)._sign < 0:
-            warn(f"scoring={name!r} maximises {scorer._score_func.__name__}, which "
-                 f"scikit-learn's {known!r} minimises: the search would pick the worst "
-                 f"configurations; pass scoring={known!r} or make_scorer(..., "
-                 "greater_is_better=False)")
-            return
+    known = next((known for func, known in _minimised_scorers()
+                  if func is scorer._score_func), None)
+    if known is not None:
+        warn(f"scoring={name!r} maximises {scorer._score_func.__name__}, which "
+             f"scikit-learn's {known!r} minimises: the search would pick the worst "
+             f"configurations; pass scoring={known!r} or make_scorer(..., "
+             "greater_is_better=False)")
 
 
 def _predicts_with(space: SearchSpace, methods: tuple[str, ...], task: str) -> bool:
