@@ -725,7 +725,7 @@ _PARAMS_DOC = """
         estimates miss (and a first epoch that alone outlasts the budget). A refit the
         budget stops keeps its weights so far, with a warning.
     cv : int, float, CV splitter or iterable, default=3
-        int: k-fold (stratified for classification, as scikit-learn's ``cv=k``; a class
+        An int: k-fold (stratified for classification, as scikit-learn's ``cv=k``; a class
         with fewer rows than folds is missing from some);
         float: the share of rows in one validation hold-out;
         a scikit-learn splitter (``KFold(5)``, ``GroupKFold(3)`` with ``fit``'s
@@ -764,7 +764,7 @@ _PARAMS_DOC = """
         10,000; without, all rows. None: all rows.
 """
 
-_ATTRS_DOC = """
+_ATTRS_DOC = """\
     best_estimator_ : MLPClassifier or MLPRegressor
         The best configuration refitted (on ``refit_rows_`` rows) for its best epoch
         count.
@@ -796,7 +796,11 @@ _ATTRS_DOC = """
     preprocessor_ : ColumnTransformer
         Standardises numeric columns (median-imputing NaN) and one-hot encodes a
         DataFrame's categorical or string columns before the MLP.
+    device_ : torch.device
+        Where the search and the refit trained (``device`` resolved).
     n_features_in_ : int
+    feature_names_in_ : ndarray
+        Only when X was a DataFrame whose column names are all strings.
 """
 
 
