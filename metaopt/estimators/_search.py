@@ -1456,6 +1456,8 @@ _DOC = """{Task} that tunes itself: meta-learned warm starts, then an adapted ra
     best_score_ : float
         Its mean CV score.
     study_ : optuna.Study
+    space_ : str
+        The name of the space searched (``"all"``, ``"svm"``, ``"linear+knn"``, ...).
     meta_features_ : pandas.Series or None
     warm_start_ : pandas.DataFrame
         The trials the meta-learner proposed before any feedback, with its reasons.
