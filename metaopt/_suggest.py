@@ -47,13 +47,15 @@ def suggest(X, y=None, *, space: str | SearchSpace, n: int = 5, task: str | None
     Parameters
     ----------
     X : array-like, DataFrame or Dataset
-    y : array-like, optional (not needed with a Dataset)
+        The features of the dataset to tune for (a Dataset holds its target too).
+    y : array-like, optional
+        Its target (not needed with a Dataset).
     space : str or SearchSpace
         A space with a shipped meta-model (see :func:`metaopt.ranker.shipped_spaces`), or
         a combination of model families (``"svm+knn"``) served by a combined one; with
         ``meta_model``, the space it was trained on, by name or as the object (one of
         your own).
-    n : int
+    n : int, default=5
         Number of configurations.
     task : {"classification", "regression"}, optional
         Inferred from ``y`` when None (a target of a few whole values reads as classes:
@@ -61,15 +63,8 @@ def suggest(X, y=None, *, space: str | SearchSpace, n: int = 5, task: str | None
     meta_model : MetaModel or path, optional
         Defaults to the shipped one for ``space``. A model (shipped or not) trained on
         no dataset of this task type is refused with a ``ValueError``.
-    random_state : int or None
+    random_state : int or None, default=0
         Seed of the meta-features' subsamples and landmarker folds.
-
-    Warns
-    -----
-    UserWarning
-        When a column of ``X`` looks like a row identifier (every value distinct, whole
-        numbers or strings, named like an id, e.g. ``PassengerId``, or numbering the
-        rows 1 to n): it counts as a feature of the meta-features, so drop it first.
 
     Returns
     -------
@@ -82,6 +77,15 @@ def suggest(X, y=None, *, space: str | SearchSpace, n: int = 5, task: str | None
         distances (nearest first; empty when the model's datasets have none) and
         ``.attrs["summary"]`` one line on the data, them and the picks' order. Fewer than
         ``n`` rows (with a warning) when the portfolio holds fewer.
+
+    Warns
+    -----
+    UserWarning
+        When a column of ``X`` looks like a row identifier (every value distinct, whole
+        numbers or strings, named like an id, e.g. ``PassengerId``, or numbering the
+        rows 1 to n): it counts as a feature of the meta-features, so drop it first;
+        or when a column of numbers holds a few text values (``"?"``), which make it
+        text: make them missing (``X.replace(["?"], np.nan)``).
     """
     if not (isinstance(space, str) or isinstance(space, SearchSpace) and meta_model is not None):
         raise TypeError("space must be a str (a space name, or model families joined by "
