@@ -97,14 +97,17 @@ def cv_score(space, params: dict, task: str, X, y, cv, scoring, fit_params: dict
     over the folds that test it (several with ``RepeatedKFold``), None when some row is
     in no test fold (``ShuffleSplit``, ``TimeSeriesSplit``). The folds run on ``n_jobs`` joblib
     workers, or through ``fold_map(fold, argument_tuples)`` when given (a
-    :meth:`KillableWorker.map`). Each fold is fitted in :func:`fitting`.
+    :meth:`KillableWorker.map`). Each fold is fitted in :func:`fitting`. joblib's
+    workers exit once this process is gone (:func:`exit_with`), not after their 5 idle
+    minutes.
     """
     model = space.build(params, task, random_state=seed)
     classes = np.unique(y) if task == "classification" else None
     calls = [(model, X, y, train, test, scoring, fit_params, classes, return_predictions)
              for train, test in check_cv(cv, y, classifier=classes is not None).split(X, y)]
     if fold_map is None:
-        folds = Parallel(n_jobs=n_jobs)(delayed(_fold)(*call) for call in calls)
+        folds = Parallel(n_jobs=n_jobs, initializer=exit_with, initargs=(os.getpid(),))(
+            delayed(_fold)(*call) for call in calls)
     else:
         folds = fold_map(_fold, calls)
     score = float(np.mean([fold[0] for fold in folds]))
@@ -165,6 +168,11 @@ def _worker_started(parent: int) -> None:
     import metaopt.spaces  # noqa: F401  (the model libraries)
 
     process_executor._MAX_MEMORY_LEAK_SIZE = float("inf")
+    exit_with(parent)
+
+
+def exit_with(parent: int) -> None:
+    """Initializer of a worker process: start the thread of :func:`_exit_with`."""
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
 

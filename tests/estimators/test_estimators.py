@@ -458,13 +458,11 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in found]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ps --ppid, /proc")
-def test_the_workers_of_a_killed_fit_exit_and_remove_its_data(wine, pmlb_root, tmp_path):
-    """kill -9 of a time-budgeted fit left its worker processes running their fits,
-    then idle for 5 minutes, and the file of the data shared with them in the temporary
-    directory for good."""
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
+def _killed_while_scoring(pmlb_root, temporary: Path, options: str
+                          ) -> tuple[list[int], list[Path]]:
+    """Run a fit of ``options`` on wine whose scoring sleeps, kill -9 it once a worker
+    scores, and return its worker processes still alive 15 s later (killed then) and
+    the data files in ``temporary`` at the kill."""
     script = textwrap.dedent(f"""
         import pathlib
         import tempfile
@@ -478,7 +476,7 @@ def test_the_workers_of_a_killed_fit_exit_and_remove_its_data(wine, pmlb_root, t
             pathlib.Path(tempfile.gettempdir(), "scoring").touch()
             time.sleep(600)
 
-        MetaOptClassifier(n_trials=None, time_budget=900, spaces="linear", cv=3,
+        MetaOptClassifier({options}, spaces="linear", cv=3,
                           scoring=slow, random_state=0).fit(wine.X, wine.y)
     """)
     process = subprocess.Popen([sys.executable, "-c", script],
@@ -489,7 +487,8 @@ def test_the_workers_of_a_killed_fit_exit_and_remove_its_data(wine, pmlb_root, t
             time.sleep(0.5)  # until a worker runs the trial's first fold
         workers = [pid for pid in _children(process.pid)
                    if "LokyProcess" in Path(f"/proc/{pid}/cmdline").read_text()]
-        assert list(temporary.glob("metaopt-*.pkl")) and workers
+        files = list(temporary.glob("metaopt-*.pkl"))
+        assert workers
     finally:
         process.kill()
         process.wait()
@@ -500,8 +499,27 @@ def test_the_workers_of_a_killed_fit_exit_and_remove_its_data(wine, pmlb_root, t
         alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
     for pid in alive:  # not left sleeping when the test fails
         os.kill(pid, 9)
-    assert not alive
+    return alive, files
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ps --ppid, /proc")
+def test_the_workers_of_a_killed_fit_exit_and_remove_its_data(pmlb_root, tmp_path):
+    """kill -9 of a time-budgeted fit left its worker processes running their fits,
+    then idle for 5 minutes, and the file of the data shared with them in the temporary
+    directory for good."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    alive, files = _killed_while_scoring(pmlb_root, temporary,
+                                         "n_trials=None, time_budget=900")
+    assert files and not alive
     assert not list(temporary.glob("metaopt-*.pkl"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ps --ppid, /proc")
+def test_the_joblib_workers_of_a_killed_fit_exit(pmlb_root, tmp_path):
+    """kill -9 of a fit with n_jobs=2 and no time_budget left joblib's worker processes
+    running their folds, then idle for joblib's 5 minutes (5.5 min measured)."""
+    assert not _killed_while_scoring(pmlb_root, tmp_path, "n_trials=5, n_jobs=2")[0]
 
 
 def test_a_search_removes_the_data_files_of_fits_killed_with_their_workers(tmp_path,
