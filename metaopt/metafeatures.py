@@ -334,9 +334,10 @@ def to_vector(features: pd.Series | pd.DataFrame, *, nan_value: float = 0.0) -> 
 
     Parameters
     ----------
-    features : Series indexed by feature name, or DataFrame with one row per dataset
+    features : Series or DataFrame
+        A Series indexed by feature name, or a DataFrame with one row per dataset
         (columns named as in :data:`FEATURE_NAMES`, or ``mf_<name>`` as in
-        :meth:`metaopt.kb.KnowledgeBase.to_frame`, whose are then the ones read)
+        :meth:`metaopt.kb.KnowledgeBase.to_frame`, whose are then the ones read).
     nan_value : float
         Value that replaces NaN.
 

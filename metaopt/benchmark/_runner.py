@@ -494,18 +494,18 @@ def run(
         Seconds per trial; a trial past it is stopped and counts as failed.
     split_seed : int
         Seed of the outer K-fold splits.
-    n_jobs, backend, scheduler
-        Jobs run in parallel (each single-threaded) with joblib's ``"loky"``, or with
-        ``"dask"`` on the cluster at ``scheduler``.
+    n_jobs : int
+        Jobs run in parallel (each single-threaded); -1: one per core.
+    backend : {"loky", "dask"}
+        joblib's ``"loky"`` processes, or ``"dask"`` on the cluster at ``scheduler``.
+    scheduler : str or distributed.Client, optional
+        The dask scheduler's address (with ``backend="dask"`` only).
     exclude_training_data : bool
         Skip the datasets the shipped ``all`` meta-model (the ``metaopt`` method) was
         trained on.
     training_datasets : path, optional
         Text file of training dataset keys or names (instead of
         ``metaopt.ranker.training_datasets("all")``); also marks unseen datasets in the report.
-    retry_failed : bool
-        Run again the jobs that failed as a whole (e.g. a dataset that could not be
-        loaded, since fixed); otherwise every finished job is kept.
     cache_dir : path, optional
         Deprecated: the suite's OpenML cache directory (``suite.cache_dir``, the one
         given to :func:`~metaopt.data.get_suite`) is where its tasks load from, and where
@@ -516,6 +516,9 @@ def run(
         Allow downloading OpenML tasks missing from the cache; otherwise the run is
         refused before it starts, naming them. Only for an OpenML suite: ``True`` with a
         local one is refused before any work.
+    retry_failed : bool
+        Run again the jobs that failed as a whole (e.g. a dataset that could not be
+        loaded, since fixed); otherwise every finished job is kept.
     progress : bool
         Show a progress bar over the jobs.
 

@@ -314,14 +314,11 @@ def tabrepo_benchmark(
         give the same directory, together with ``cv`` for leave-tasks-out CV.
     cv : int, optional
         Number of folds of leave-tasks-out cross-validation over ``train``'s tasks.
-    tasks : list of str, optional
-        Restrict the tasks used (keys ``openml-task/<tid>``), e.g. for quick runs. With a
-        separate ``test``, keys of either directory restrict that directory's tasks; one
-        whose tasks none of them names is used whole.
     methods : list of str
-        Names of :func:`metaopt.benchmark.list_methods` (default: the nine of the issue; one
-        that cannot run here (FLAML not installed, no meta-features...) is listed in
-        ``not_applicable`` of the result instead).
+        Names of :func:`metaopt.benchmark.list_methods` (default: random, tpe, gp, cmaes,
+        portfolio, knn, rgpe, flaml, metaopt; one that cannot run here (FLAML not
+        installed, no meta-features...) is listed in ``not_applicable`` of the result
+        instead).
     budgets : list of int
         Evaluations after which each method's best is recorded; every run lasts
         ``max(budgets)`` evaluations.
@@ -329,6 +326,10 @@ def tabrepo_benchmark(
         Runs per (method, task), each seeded ``stable_seed(seed, task)``.
     cv_seed : int
         Seed of the assignment of tasks to the ``cv`` folds.
+    tasks : list of str, optional
+        Restrict the tasks used (keys ``openml-task/<tid>``), e.g. for quick runs. With a
+        separate ``test``, keys of either directory restrict that directory's tasks; one
+        whose tasks none of them names is used whole.
     progress : bool
         Show a progress bar.
 
@@ -434,12 +435,20 @@ def yahpo_benchmark(
     train_instances, test_instances : list of str, optional
         Instances to meta-train on and to test on; the reserved ``test`` split is used
         only when named here.
+    methods : list of str
+        As in :func:`tabrepo_benchmark`.
+    budgets : list of int
+        As in :func:`tabrepo_benchmark`.
+    seeds : int
+        As in :func:`tabrepo_benchmark`.
     n_train_configs, n_reference : int
         Sizes of the training design and of the reference sample (above).
     cv : int, optional
         Leave-instances-out folds over the training instances (above).
-    methods, budgets, seeds, cv_seed, progress
-        As in :func:`tabrepo_benchmark`.
+    cv_seed : int
+        Seed of the assignment of the training instances to the ``cv`` folds.
+    progress : bool
+        Show a progress bar.
 
     Returns
     -------

@@ -509,7 +509,7 @@ def build(
     max_rows : int or None
         Datasets are subsampled (stratified) to at most this many rows.
     scoring : dict, optional
-        scikit-learn scorer name per task, default ``{"classification": "accuracy",
+        The scikit-learn scorer name per task, default ``{"classification": "accuracy",
         "regression": "r2"}`` (higher is better).
     test_size : float, optional
         Fraction held out for ``test_score``; datasets with predefined splits use their

@@ -526,7 +526,7 @@ class GradientLearner(nn.Module):
         Returns
         -------
         GradientLearner
-            self.
+            The learner itself.
         """
         self._compile_options = {"dynamic": False, **options}
         self._compiled_losses = None
@@ -688,7 +688,13 @@ class ANIL(GradientLearner):
     head : sequence of str, optional
         Parameter names or module names whose parameters adapt in the inner loop.
         Default: the last ``nn.Linear`` module.
-    lr, steps, first_order, loss_fn
+    lr : float
+        Inner-loop learning rate.
+    steps : int
+        Inner gradient steps.
+    first_order : bool
+        First-order approximation (no second-order terms).
+    loss_fn : str or callable
         As in :class:`MAML`.
     """
 
@@ -722,7 +728,11 @@ class MetaSGD(GradientLearner):
         The network.
     lr : float
         Initial value of every learned learning rate.
-    steps, first_order, loss_fn
+    steps : int
+        Inner gradient steps.
+    first_order : bool
+        First-order approximation (no second-order terms).
+    loss_fn : str or callable
         As in :class:`MAML`.
     inner_params : sequence of str, optional
         Parameters adapted (and given learning rates); default all.
@@ -860,6 +870,14 @@ class MAMLpp(GradientLearner):
         return {n: self.lrs[_lr_key(n)].detach().clone() for n in self.inner_names}
 
     def get_config(self) -> dict:
+        """JSON-friendly constructor settings, stored in checkpoints.
+
+        Returns
+        -------
+        dict
+            :meth:`GradientLearner.get_config`'s, ``msl_iterations`` and
+            ``first_order_iterations``.
+        """
         return {
             **super().get_config(),
             "msl_iterations": self.msl_iterations,

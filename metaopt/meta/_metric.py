@@ -290,6 +290,13 @@ class ProtoNet(MetricLearner):
         return -torch.cdist(query, prototypes, compute_mode="donot_use_mm_for_euclid_dist").pow(2)
 
     def get_config(self) -> dict:
+        """JSON-friendly constructor settings, stored in checkpoints.
+
+        Returns
+        -------
+        dict
+            ``distance``.
+        """
         return {"distance": self.distance}
 
 
@@ -379,4 +386,11 @@ class RelationNet(MetricLearner):
         return _task_mean((scores - target).pow(2).mean(dim=-1), weight)
 
     def get_config(self) -> dict:
+        """JSON-friendly constructor settings, stored in checkpoints.
+
+        Returns
+        -------
+        dict
+            ``embedding_dim`` and ``hidden``.
+        """
         return {"embedding_dim": self.embedding_dim, "hidden": self.hidden}

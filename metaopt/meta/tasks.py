@@ -560,9 +560,12 @@ def pad_tasks(tasks: Sequence[tuple], dtype: torch.dtype = torch.float32,
 
     Returns
     -------
-    x, y, weight : Tensor
-        ``[tasks, max_rows, ...]`` inputs and targets (padding repeats the first row)
-        and ``[tasks, max_rows]`` weights: 1 for real rows, 0 for padding.
+    x : Tensor
+        ``[tasks, max_rows, ...]`` inputs (padding repeats the first row).
+    y : Tensor
+        ``[tasks, max_rows, ...]`` targets, padded alike.
+    weight : Tensor
+        ``[tasks, max_rows]``: 1 for real rows, 0 for padding.
     """
     if len(tasks) == 0:
         raise ValueError("tasks is empty; pass at least one (X, y) pair")

@@ -113,7 +113,7 @@ class Portfolio:
         Returns
         -------
         Portfolio
-            self.
+            The portfolio itself, fitted.
         """
         check_matrix(matrix, "Portfolio.fit")
         if self.n_neighbors is not None:

@@ -312,7 +312,7 @@ class ConfigRanker:
         Returns
         -------
         ConfigRanker
-            self.
+            The ranker itself, fitted.
         """
         check_matrix(matrix, "ConfigRanker.fit")
         self._check_settings()
@@ -496,7 +496,11 @@ class ConfigRanker:
 
         Parameters
         ----------
-        meta_features, observed, candidates
+        meta_features : Series or None
+            As in :meth:`predict`.
+        observed : sequence of (params, score)
+            As in :meth:`predict`.
+        candidates : sequence of params, or DataFrame
             As in :meth:`predict`.
 
         Returns
@@ -524,7 +528,11 @@ class ConfigRanker:
 
         Parameters
         ----------
-        meta_features, observed, candidates
+        meta_features : Series or None
+            As in :meth:`predict`.
+        observed : sequence of (params, score)
+            As in :meth:`predict`.
+        candidates : sequence of params, or DataFrame
             As in :meth:`predict`.
         exploration : float, default=0.5
             Weight (>= 0) of the ensemble's std.

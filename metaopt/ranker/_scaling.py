@@ -45,7 +45,7 @@ class MetaFeatureScaler:
         Returns
         -------
         MetaFeatureScaler
-            self.
+            The scaler itself, fitted.
         """
         raw = metafeatures.to_vector(as_metafeature_frame(values), nan_value=np.nan)
         # columns all NaN (features a source lacks) get mean 0 and scale 1, without

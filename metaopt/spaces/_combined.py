@@ -92,6 +92,21 @@ class CombinedSpace(SearchSpace):
 
     def build(self, params: Mapping[str, Any], task: str,
               random_state: int | None = None) -> Pipeline:
+        """Unfitted ``Pipeline(preprocess, model)`` of the chosen family.
+
+        Parameters
+        ----------
+        params : mapping
+            A combined configuration, checked with :meth:`check_params`.
+        task : {"classification", "regression"}
+        random_state : int or None, default=None
+            Passed to the family's ``build_model`` (the model's seed).
+
+        Returns
+        -------
+        sklearn.pipeline.Pipeline
+            The family's own pipeline (see :meth:`member`).
+        """
         checked = self.check_params(params, task)
         space, member_params = self.member(checked)
         return space.build(member_params, task, random_state)
