@@ -93,6 +93,13 @@ def from_unit(dist: BaseDistribution, u: float) -> Any:
     raise TypeError(f"unsupported distribution {dist!r}")
 
 
+def _space(space):
+    """A space object from a registered name (or the object itself)."""
+    from metaopt.kb._evaluate import resolve_space
+
+    return resolve_space(space)
+
+
 def design(space, task: str, n: int, *, seed: int = 0) -> list[PlannedConfig]:
     """The shared design of ``space`` for ``task``: its default then Sobol points.
 
@@ -101,7 +108,8 @@ def design(space, task: str, n: int, *, seed: int = 0) -> list[PlannedConfig]:
 
     Parameters
     ----------
-    space : SearchSpace
+    space : SearchSpace or str
+        A space, or a registered space's name.
     task : {"classification", "regression"}
     n : int
         Number of points, the default included.
@@ -116,6 +124,7 @@ def design(space, task: str, n: int, *, seed: int = 0) -> list[PlannedConfig]:
         raise ValueError(f"n must be >= 0, got {n}")
     if n == 0:
         return []
+    space = _space(space)
     dists = space.distributions(task)
     points: list[dict[str, Any]] = [space.default(task)]
     if n > 1:
@@ -154,7 +163,8 @@ def plan_configs(
 
     Parameters
     ----------
-    space : SearchSpace
+    space : SearchSpace or str
+        A space, or a registered space's name.
     task : {"classification", "regression"}
     dataset_key : str
         Seeds the random part, with ``seed`` and the space's name.
@@ -173,6 +183,7 @@ def plan_configs(
         raise ValueError(f"n_configs must be >= 1, got {n_configs}")
     if not 0 <= n_design <= n_configs:
         raise ValueError(f"n_design must be in [0, n_configs={n_configs}], got {n_design}")
+    space = _space(space)
     shared = design(space, task, n_design, seed=seed)
     rest = random_configs(
         space, task, n_configs - len(shared),
