@@ -46,6 +46,7 @@ def shipped_space(space: str) -> SearchSpace:
     try:
         return resolve_space(space)
     except ValueError:
+        _check_joinable(space)
         names = [n for n in _shipped_models() if n.split("@")[0] == space]
         if not names:
             raise ValueError(f"unknown search space {space!r}; spaces with a shipped "
@@ -90,9 +91,25 @@ def _no_shipped_model(space: str, detail: str = "") -> ValueError:
     )
 
 
+def _check_joinable(space: str) -> None:
+    """Refuse a combination (``"tabrepo_lightgbm+knn"``) that joins the space of a shipped
+    benchmark model, which no metaopt model builds, with others, saying why."""
+    parts = [part.strip() for part in space.split("+")]
+    benchmark = [p for p in parts if p in shipped_spaces() and p not in (*list_spaces(), ALL)]
+    if len(parts) > 1 and benchmark:
+        raise ValueError(
+            f"{space!r}: {benchmark[0]!r} is the space of a shipped meta-model trained on a "
+            "benchmark's configurations (TabRepo, YAHPO Gym), with no model metaopt fits: "
+            f"only metaopt's own spaces join with '+' ({', '.join(list_spaces())}); use "
+            f"{benchmark[0]!r} alone")
+
+
 def _combination(space: str) -> SearchSpace | None:
     """The combined space ``space`` names (``"all"``, ``"svm+knn"``), else None."""
-    return get_space(space) if space == ALL or "+" in space else None
+    if space != ALL and "+" not in space:
+        return None
+    _check_joinable(space)
+    return get_space(space)
 
 
 def shipped_model_for(space: str, task: str | None) -> MetaModel:

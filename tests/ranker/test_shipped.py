@@ -146,6 +146,25 @@ def test_shipped_space_of_an_unregistered_space():
         shipped_space("no_such_space")
 
 
+@pytest.mark.parametrize("name", ["tabrepo_lightgbm+knn", "knn + yahpo_lcbench"])
+def test_a_benchmark_space_joined_with_others_says_why_not(name, pmlb_root):
+    """'tabrepo_lightgbm+knn' was "unknown search space 'tabrepo_lightgbm'" (suggest), or
+    unknown though MetaSampler's message listed tabrepo_lightgbm among the known ones."""
+    from metaopt._suggest import suggest
+    from metaopt.data import LocalSource
+    from metaopt.samplers import MetaSampler
+
+    wine = LocalSource(str(pmlb_root)).load("wine_recognition", "classification")
+    part = name.split("+")[name.startswith("knn")].strip()
+    why = (rf"'{part}' is the space of a shipped meta-model trained on a benchmark's "
+           rf"configurations \(TabRepo, YAHPO Gym\), with no model metaopt fits: only "
+           rf"metaopt's own spaces join with '\+' .*; use '{part}' alone")
+    for call in (lambda: shipped_space(name), lambda: MetaSampler(space=name),
+                 lambda: suggest(wine.X, wine.y, space=name)):
+        with pytest.raises(ValueError, match=why):
+            call()
+
+
 def test_train_meta_model_takes_one_meta_dataset(tmp_path, capsys):
     from metaopt.cli import main
 
