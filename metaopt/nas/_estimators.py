@@ -655,8 +655,9 @@ class _BaseMetaMLP(BaseEstimator):
         else:
             numeric = self.preprocessor_.transform(X)
         numeric = np.asarray(numeric, dtype=np.float64)
-        if not np.isfinite(numeric).all():
-            # finite values too large to standardise overflow to inf: say which
+        limit = np.finfo(np.float32).max  # the network's dtype; NaN and inf fail it too
+        if not -limit <= numeric.min(initial=0.0) <= numeric.max(initial=0.0) <= limit:
+            # finite values too large to standardise overflow, or are left unscaled: which
             largest = largest_magnitudes(X if isinstance(X, pd.DataFrame) else pd.DataFrame(
                 X, columns=[f"x{i}" for i in range(X.shape[1])], copy=False))
             raise ValueError(

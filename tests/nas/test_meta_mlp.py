@@ -470,16 +470,21 @@ def test_bad_data_gives_clear_errors():
 
 
 
-def test_finite_values_too_large_to_standardise_are_named_not_called_infinite(pmlb_root):
-    """Finite values past 1.3e154 overflow to inf when standardised: the fit failed with
+@pytest.mark.parametrize("power", [306, 156])
+def test_finite_values_too_large_to_standardise_are_named_not_called_infinite(pmlb_root,
+                                                                              power):
+    """Finite values past 1.3e154 overflow when standardised: the fit failed with
     "X contains infinite values" (warned about by validate too, with numpy's overflow
-    warnings); it names the column, its largest value and a rescaling."""
+    warnings); it names the column, its largest value and a rescaling. Below the mean's
+    overflow (x 1e156) the fit ran on, the column left unscaled (7.9e157, inf in the
+    network's float32)."""
     data = LocalSource(pmlb_root).load("228_elusage", "regression")
-    X = data.X.assign(average_temperature=data.X["average_temperature"] * 1e306)
+    X = data.X.assign(average_temperature=data.X["average_temperature"] * 10.0 ** power)
     for given, column in [(X, "average_temperature"), (X.to_numpy(), "x0")]:
         with pytest.raises(ValueError, match=(
-                rf"X column\(s\) '{column}' \(up to 7\.9e\+307\) hold finite values .* "
-                rf"rescale, e\.g\. X\['{column}'\] / 1e307")), warnings.catch_warnings():
+                rf"X column\(s\) '{column}' \(up to 7\.9e\+{power + 1}\) hold finite "
+                rf"values .* rescale, e\.g\. X\['{column}'\] / 1e{power + 1}")), \
+                warnings.catch_warnings():
             warnings.simplefilter("ignore")
             MetaMLPRegressor(**TINY).fit(given, data.y)
     with pytest.raises(ValueError, match="X contains infinite values"):
