@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pandas as pd
-from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
+from _common import SHARED_DATA, load_of_task  # benchmarks/_common.py, beside this script
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import accuracy_score, make_scorer, r2_score
 from sklearn.model_selection import train_test_split
@@ -54,7 +54,7 @@ from threadpoolctl import threadpool_limits
 
 from metaopt import MetaOptClassifier, MetaOptRegressor
 from metaopt.benchmark import paired_difference, paired_differences
-from metaopt.data import get_suite
+from metaopt.data import LocalSource, get_suite
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.ranker import training_datasets
 from metaopt.spaces import make_preprocessor
@@ -80,19 +80,18 @@ def held_out_datasets(task: str, n: int, max_rows: int, after: int, offset: int 
     ones (the knowledge base's reach, which may grow past the shipped models' training
     data) that the shipped meta-models never saw, skipping the first ``offset`` such
     datasets; or exactly the datasets ``names`` (refused when a shipped meta-model was
-    trained on one); larger ones are subsampled to ``max_rows`` rows."""
+    trained on one, or one is missing or of the other task); larger ones are subsampled
+    to ``max_rows`` rows."""
     seen = training_datasets()
-    suite = get_suite(f"pmlb-{task}", root=pmlb).select(smallest_first=True)
     if names:
-        by_name = {ref.name: ref for ref in suite}
-        unknown = [n for n in names if n not in by_name]
-        if unknown:
-            raise SystemExit(f"not {task} datasets of {pmlb}: {unknown}")
-        trained = [n for n in names if by_name[n].key in seen]
+        trained = [n for n in names if f"pmlb/{n}" in seen]
         if trained:
             raise SystemExit(f"the shipped meta-models were trained on {trained}: "
                              "pick datasets they never saw")
-        return [by_name[n].load().subsample(max_rows, random_state=0) for n in names]
+        source = LocalSource(pmlb)
+        return [load_of_task(source, n, task, "--names", " (--task)").subsample(
+            max_rows, random_state=0) for n in names]
+    suite = get_suite(f"pmlb-{task}", root=pmlb).select(smallest_first=True)
     picked = []
     for ref in list(suite)[after:]:
         if ref.key in seen:

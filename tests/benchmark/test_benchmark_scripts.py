@@ -127,6 +127,31 @@ def test_estimator_vs_peers_writes_a_run_on_other_data_into_out(tmp_path, monkey
         runpy.run_path(str(SCRIPTS / "estimator_vs_peers.py"), run_name="__main__")
 
 
+def test_estimator_vs_peers_names_say_why_a_dataset_is_refused(tmp_path, monkeypatch):
+    """--names refused a regression dataset, a missing one and one whose task only its
+    target gave alike ("not classification datasets of DIR: [...]"), the last though it
+    was a classification dataset. Each now says why; a task read from the target runs."""
+    import shutil
+
+    pmlb = _pmlb_copy(tmp_path / "pmlb", ("wine_recognition", "560_bodyfat"))
+    shutil.move(pmlb / "wine_recognition", pmlb / "hidden_wine")
+    (pmlb / "hidden_wine" / "wine_recognition.tsv.gz").rename(
+        pmlb / "hidden_wine" / "hidden_wine.tsv.gz")
+    (pmlb / "hidden_wine" / "metadata.yaml").unlink()  # the task comes from the target
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    import estimator_vs_peers
+
+    pick = estimator_vs_peers.held_out_datasets
+    for names, message in ((["hidden_wine", "560_bodyfat"],
+                            r"--names: '560_bodyfat' in .* is a regression dataset, not "
+                            r"classification \(--task\)"),
+                           (["nosuch"], "--names: dataset 'nosuch' not found under")):
+        with pytest.raises(SystemExit, match=message):
+            pick("classification", 0, 5000, 0, pmlb=pmlb, names=names)
+    assert [d.name for d in pick("classification", 0, 5000, 0, pmlb=pmlb,
+                                 names=["hidden_wine"])] == ["hidden_wine"]
+
+
 def test_nas_prior_refuses_datasets_it_cannot_use_before_running(tmp_path, monkeypatch):
     """--datasets with a regression dataset read its target as classes and failed deep in
     scikit-learn's split ("The least populated classes in y have only 1 member"), after
