@@ -21,7 +21,8 @@ def _register_datasets(subparsers) -> None:
         "suites", help="list the named dataset suites and their sizes",
         description="List the named suites: OpenML suites (task ids) and local directory suites.",
     )
-    p.add_argument("--root", help="directory of a local suite (e.g. a PMLB copy) to count it")
+    p.add_argument("--root", metavar="DIR",
+                   help="directory of a local suite (e.g. a PMLB copy) to count it")
     p.set_defaults(func=_cmd_suites)
 
     p = subparsers.add_parser(
@@ -35,8 +36,9 @@ def _register_datasets(subparsers) -> None:
 
 def _add_data_options(p) -> None:
     """The options naming a table file's data, as each command that reads one takes them."""
-    p.add_argument("--data", required=True, help="CSV, TSV (optionally .gz) or parquet file")
-    p.add_argument("--target", required=True, help="name of the target column")
+    p.add_argument("--data", metavar="FILE",
+                   required=True, help="CSV, TSV (optionally .gz) or parquet file")
+    p.add_argument("--target", metavar="COL", required=True, help="name of the target column")
     p.add_argument("--task", choices=["classification", "regression"],
                    help="task type (inferred from the target when omitted)")
     p.add_argument("--drop", nargs="+", action="extend", metavar="COL",
@@ -69,7 +71,8 @@ def _register_suggest(subparsers) -> None:
     p.add_argument("--space", help="search space with a shipped meta-model, or one --meta-model "
                    "serves (default with --meta-model: the model's)")
     p.add_argument("-n", type=int, default=5, help="number of configurations")
-    p.add_argument("--meta-model", help="directory of a saved MetaModel (default: shipped)")
+    p.add_argument("--meta-model", metavar="DIR",
+                   help="directory of a saved MetaModel (default: shipped)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON document (the configurations, each with its reason "
                    "and expected regret) instead of text")
@@ -82,7 +85,7 @@ def _register_suggest(subparsers) -> None:
         "(portfolio or adapted ranker) and the result against the default configuration.",
     )
     p.add_argument("--space", help="search space (default: hist_gradient_boosting)")
-    p.add_argument("--trials", type=int, default=8)
+    p.add_argument("--trials", metavar="N", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_demo)
 

@@ -28,6 +28,34 @@ def test_version_and_help():
         assert command in out.stdout
 
 
+def _value_options(parser, path=()):
+    """(command, option, metavar shown in --help) of every option taking a value."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _value_options(sub, (*path, name))
+        elif action.option_strings and action.nargs != 0 and action.choices is None:
+            yield " ".join(path), action.option_strings[-1], action.metavar or action.dest.upper()
+
+
+def test_options_show_what_they_take():
+    """`metaopt benchmark run --help` showed `--scheduler SCHEDULER`, `--out OUT`,
+    `--limit LIMIT`: the option's name again. An option's metavar now says what it takes
+    (ADDRESS, DIR, FILE, N, SECONDS, NAMES, ...), as the docs write them; only options whose
+    name says it keep it."""
+    from metaopt.cli import build_parser
+
+    named = {"--seed", "--cv-seed", "--space", "--spaces", "--scenario", "--suite", "--kb",
+             "--covariance-weight", "--min-distance", "-n"}
+    echoed = [f"{command} {option} {shown}" for command, option, shown in
+              _value_options(build_parser())
+              if option not in named and shown == option.lstrip("-").replace("-", "_").upper()]
+    assert echoed == []
+    assert "--scheduler ADDRESS" in run("benchmark", "run", "--help").stdout
+
+
 def test_help_imports_no_heavy_library():
     """`metaopt --help` took 3 s importing the knowledge base, the benchmarks and torch
     to list the commands; the packages now import their public names on first use."""

@@ -42,9 +42,11 @@ def register(subparsers) -> None:
     methods = ",".join(DEFAULT_METHODS)
 
     q = sub.add_parser("tabrepo", help="TabRepo LightGBM matrix (HPO-B protocol)")
-    q.add_argument("--train", required=True, help="TabRepo-layout directory to meta-train on")
-    q.add_argument("--test", help="TabRepo-layout directory of test tasks (default: --train)")
-    q.add_argument("--cv", type=int, help="leave-tasks-out K-fold when test is train")
+    q.add_argument("--train", metavar="DIR",
+                   required=True, help="TabRepo-layout directory to meta-train on")
+    q.add_argument("--test", metavar="DIR",
+                   help="TabRepo-layout directory of test tasks (default: --train)")
+    q.add_argument("--cv", metavar="K", type=int, help="leave-tasks-out K-fold when test is train")
     q.add_argument("--cv-seed", type=int, help="seed of --cv's fold assignment (default 0)")
     _surrogate_options(q, methods)
     q.set_defaults(func=_cmd_tabrepo)
@@ -52,15 +54,19 @@ def register(subparsers) -> None:
     q = sub.add_parser("yahpo", help="YAHPO Gym surrogate scenario")
     q.add_argument("--scenario", required=True,
                    help="lcbench, rbv2_xgboost, rbv2_rpart, iaml_glmnet")
-    q.add_argument("--data", required=True, help="YAHPO data directory (with splits.json)")
-    q.add_argument("--train-instances", help="comma-separated (default: the train split)")
-    q.add_argument("--test-instances", help="comma-separated (default: the valid split)")
-    q.add_argument("--n-train-configs", type=int, default=256,
+    q.add_argument("--data", metavar="DIR",
+                   required=True, help="YAHPO data directory (with splits.json)")
+    q.add_argument("--train-instances", metavar="IDS",
+                   help="comma-separated (default: the train split)")
+    q.add_argument("--test-instances", metavar="IDS",
+                   help="comma-separated (default: the valid split)")
+    q.add_argument("--n-train-configs", metavar="N", type=int, default=256,
                    help="shared design evaluated on each training instance (default 256)")
-    q.add_argument("--n-reference", type=int, default=10_000,
+    q.add_argument("--n-reference", metavar="N", type=int, default=10_000,
                    help="fixed sample that sets each test instance's best and worst "
                         "(default 10000)")
-    q.add_argument("--cv", type=int, help="leave-instances-out K-fold over the training "
+    q.add_argument("--cv", metavar="K",
+                   type=int, help="leave-instances-out K-fold over the training "
                    "instances instead of testing on --test-instances")
     q.add_argument("--cv-seed", type=int, help="seed of --cv's fold assignment (default 0)")
     _surrogate_options(q, methods)
@@ -75,44 +81,48 @@ def register(subparsers) -> None:
         "same command resumes an interrupted run, and more methods or seeds can be added. "
         "Then `metaopt benchmark report --out DIR`.")
     q.add_argument("--suite", required=True, help="suite name (see `metaopt suites`)")
-    q.add_argument("--root", help="directory of a local suite (e.g. a PMLB copy)")
-    q.add_argument("--cache-dir", help="OpenML cache directory, for an OpenML suite")
+    q.add_argument("--root", metavar="DIR", help="directory of a local suite (e.g. a PMLB copy)")
+    q.add_argument("--cache-dir", metavar="DIR", help="OpenML cache directory, for an OpenML suite")
     q.add_argument("--download", action="store_true",
                    help="allow downloading OpenML tasks missing from the cache, for an "
                    "OpenML suite")
-    q.add_argument("--methods", default="tpe,random,default",
+    q.add_argument("--methods", metavar="NAMES", default="tpe,random,default",
                    help="comma-separated: tpe,random,gp,cmaes,flaml,default,metaopt "
                    "(default: tpe,random,default)")
     budget = q.add_mutually_exclusive_group(required=True)
-    budget.add_argument("--budget-trials", type=int, help="trials per job")
-    budget.add_argument("--budget-seconds", type=float, help="seconds of tuning per job")
-    q.add_argument("--seeds", type=int, default=1,
-                   help="seeds 0..SEEDS-1 per (dataset, method, fold) (default 1)")
-    q.add_argument("--folds", type=int, default=3, help="outer folds per dataset (default 3)")
-    q.add_argument("--cv-folds", type=int, default=3,
+    budget.add_argument("--budget-trials", metavar="N", type=int, help="trials per job")
+    budget.add_argument("--budget-seconds", metavar="SECONDS",
+                        type=float, help="seconds of tuning per job")
+    q.add_argument("--seeds", metavar="N", type=int, default=1,
+                   help="seeds 0..N-1 per (dataset, method, fold) (default 1)")
+    q.add_argument("--folds", metavar="N",
+                   type=int, default=3, help="outer folds per dataset (default 3)")
+    q.add_argument("--cv-folds", metavar="K", type=int, default=3,
                    help="inner CV folds scoring each trial (default 3)")
     q.add_argument("--spaces", default="all",
                    help="'all' or space names, comma-separated (or joined by '+'), each once "
                         "(default all)")
-    q.add_argument("--max-rows", type=int, help="subsample larger datasets (seeded)")
-    q.add_argument("--time-limit", type=float, default=300.0,
+    q.add_argument("--max-rows", metavar="N", type=int, help="subsample larger datasets (seeded)")
+    q.add_argument("--time-limit", metavar="SECONDS", type=float, default=300.0,
                    help="seconds per trial (default 300)")
-    q.add_argument("--datasets",
+    q.add_argument("--datasets", metavar="NAMES",
                    help="only these datasets of the suite: comma-separated names or keys, or "
                         "@FILE with one per line (before --limit)")
-    q.add_argument("--limit", type=int,
-                   help="only the LIMIT smallest datasets of the suite (rows x columns, where "
+    q.add_argument("--limit", metavar="N", type=int,
+                   help="only the N smallest datasets of the suite (rows x columns, where "
                         "known; suite order otherwise): a quick run")
-    q.add_argument("--out", required=True, help="results directory (resumed if it exists)")
+    q.add_argument("--out", metavar="DIR",
+                   required=True, help="results directory (resumed if it exists)")
     q.add_argument("--retry-failed", action="store_true",
                    help="run again the jobs that failed as a whole (e.g. a dataset that "
                         "could not be loaded); finished jobs are kept otherwise")
-    q.add_argument("--n-jobs", type=int, default=-1,
+    q.add_argument("--n-jobs", metavar="N", type=int, default=-1,
                    help="parallel jobs (default -1: one per core; each job is single-threaded)")
     q.add_argument("--backend", choices=["loky", "dask"], default="loky",
                    help="run the jobs with joblib's loky processes or on a dask cluster "
                         "(default loky)")
-    q.add_argument("--scheduler", help="dask scheduler address (with --backend dask)")
+    q.add_argument("--scheduler", metavar="ADDRESS",
+                   help="dask scheduler address, e.g. tcp://HOST:8786 (with --backend dask)")
     q.add_argument("--exclude-training-data", action="store_true",
                    help="skip the datasets the shipped meta-model was trained on")
     q.add_argument("--training-datasets", metavar="FILE",
@@ -121,17 +131,18 @@ def register(subparsers) -> None:
     q.set_defaults(func=_cmd_run)
 
     q = sub.add_parser("report", help="Markdown report and PNG plots of a `run` directory")
-    q.add_argument("--out", required=True, help="the directory of `benchmark run`")
+    q.add_argument("--out", metavar="DIR", required=True, help="the directory of `benchmark run`")
     q.set_defaults(func=_cmd_report)
 
 
 def _surrogate_options(q, methods: str) -> None:
-    q.add_argument("--methods", default=methods, help=f"comma-separated (default {methods})")
-    q.add_argument("--budgets", type=_ints, default="1,3,5,10,25,50",
+    q.add_argument("--methods", metavar="NAMES",
+                   default=methods, help=f"comma-separated (default {methods})")
+    q.add_argument("--budgets", metavar="COUNTS", type=_ints, default="1,3,5,10,25,50",
                    help="comma-separated budgets: evaluations after which each method's best "
                         "is recorded (default 1,3,5,10,25,50)")
-    q.add_argument("--seeds", type=int, default=5,
-                   help="seeds 0..SEEDS-1 per method and task (default 5)")
+    q.add_argument("--seeds", metavar="N", type=int, default=5,
+                   help="seeds 0..N-1 per method and task (default 5)")
     q.add_argument("--json", metavar="FILE", help="write the table and curves as JSON")
     q.add_argument("--curves", metavar="FILE", help="write the tidy curves as CSV")
     q.add_argument("--plot", metavar="PNG", help="write regret vs budget")

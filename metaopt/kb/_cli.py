@@ -18,34 +18,41 @@ def register(subparsers) -> None:
         "resumes without losing or repeating a finished evaluation.",
     )
     p.add_argument("--suite", required=True, help="suite name (see `metaopt suites`)")
-    p.add_argument("--root", help="directory of a local suite (e.g. a PMLB copy)")
+    p.add_argument("--root", metavar="DIR", help="directory of a local suite (e.g. a PMLB copy)")
     p.add_argument("--target", metavar="COL", help="name of the target column of a local "
                    "suite's tables (default: target, PMLB's)")
-    p.add_argument("--cache-dir", help="OpenML cache directory, for an OpenML suite "
+    p.add_argument("--cache-dir", metavar="DIR", help="OpenML cache directory, for an OpenML suite "
                    "(default: openml's own; tasks cached there load without network)")
     p.add_argument("--spaces", default="all", help="'all' or comma-separated space names")
-    p.add_argument("--n-configs", type=int, default=16, help="configurations per dataset x space")
-    p.add_argument("--n-design", type=int,
+    p.add_argument("--n-configs", metavar="N",
+                   type=int, default=16, help="configurations per dataset x space")
+    p.add_argument("--n-design", metavar="N", type=int,
                    help="how many of them are shared by all datasets (default: half)")
-    p.add_argument("--datasets", help="only these datasets of the suite: comma-separated "
+    p.add_argument("--datasets", metavar="NAMES",
+                   help="only these datasets of the suite: comma-separated "
                    "names or keys, or @FILE with one per line (e.g. to grow a knowledge base "
                    "in depth on the datasets it already has)")
-    p.add_argument("--limit", type=int, help="only the first LIMIT datasets of the suite")
+    p.add_argument("--limit", metavar="N", type=int, help="only the first N datasets of the suite")
     p.add_argument("--smallest-first", action="store_true",
                    help="order datasets by rows x columns (cheapest first) before --limit")
-    p.add_argument("--store", default="metaopt-kb.sqlite",
+    p.add_argument("--store", metavar="FILE_OR_URL", default="metaopt-kb.sqlite",
                    help="SQLite file or SQLAlchemy URL (postgresql://...)")
-    p.add_argument("--cv-folds", type=int, default=5)
-    p.add_argument("--time-limit", type=float, default=300.0, help="seconds per evaluation")
-    p.add_argument("--max-rows", type=int, default=5000, help="subsample larger datasets")
-    p.add_argument("--test-size", type=float, help="hold out this fraction for test_score")
-    p.add_argument("--n-jobs", type=int, default=1, help="parallel workers (-1: all)")
+    p.add_argument("--cv-folds", metavar="K", type=int, default=5)
+    p.add_argument("--time-limit", metavar="SECONDS",
+                   type=float, default=300.0, help="seconds per evaluation")
+    p.add_argument("--max-rows", metavar="N",
+                   type=int, default=5000, help="subsample larger datasets")
+    p.add_argument("--test-size", metavar="FRACTION",
+                   type=float, help="hold out this fraction for test_score")
+    p.add_argument("--n-jobs", metavar="N", type=int, default=1, help="parallel workers (-1: all)")
     p.add_argument("--backend", choices=["loky", "dask"], default="loky")
-    p.add_argument("--scheduler", help="dask scheduler address (with --backend dask)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="dask scheduler address, e.g. tcp://HOST:8786 (with --backend dask)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--retry-failed", action="store_true",
                    help="re-evaluate configurations stored as failed or timeout")
-    p.add_argument("--shard", help="INDEX/COUNT: this runner's share of the jobs")
+    p.add_argument("--shard", metavar="INDEX/COUNT",
+                   help="this runner's share of the jobs (e.g. 0/4: the first of 4)")
     p.add_argument("--export", metavar="PARQUET", help="write the whole store to parquet after")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_build)
@@ -59,7 +66,7 @@ def register(subparsers) -> None:
     q = sub.add_parser("export", help="write parquet (and optionally CARD.md)")
     q.add_argument("store", help=store_help)
     q.add_argument("parquet")
-    q.add_argument("--card", help="also write a card (Markdown) here")
+    q.add_argument("--card", metavar="FILE", help="also write a card (Markdown) here")
     q.set_defaults(func=_cmd_export)
 
 

@@ -37,25 +37,29 @@ def register(subparsers) -> None:
     p.add_argument("--kb", help="knowledge base: SQLite file/URL, parquet export, or "
                    "'default' (the shipped one; the default without --tabrepo/--yahpo)")
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--tabrepo", help="TabRepo directory (results.csv, configs.json, ...)")
+    source.add_argument("--tabrepo", metavar="DIR",
+                        help="TabRepo directory (results.csv, configs.json, ...)")
     source.add_argument("--yahpo", metavar="SCENARIO", help="YAHPO Gym scenario (lcbench, "
                         "rbv2_xgboost, ...): train on its train split")
-    p.add_argument("--yahpo-data", help="YAHPO data directory (with splits.json), for --yahpo")
-    p.add_argument("--n-configs", type=int,
+    p.add_argument("--yahpo-data", metavar="DIR",
+                   help="YAHPO data directory (with splits.json), for --yahpo")
+    p.add_argument("--n-configs", metavar="N", type=int,
                    help="Sobol configurations evaluated per YAHPO instance, for --yahpo "
                    "(default: 256)")
     p.add_argument("--spaces", help="'all' (the default: every space of the knowledge "
                    "base and the combination of its model families: 'all' when it has "
                    "every one, else e.g. 'linear+knn') or comma-separated space names "
                    "('a+b' combines spaces); not with --yahpo")
-    p.add_argument("--out", required=True, help="output directory: one folder per space, "
+    p.add_argument("--out", metavar="DIR",
+                   required=True, help="output directory: one folder per space, "
                    "'<space>@<task>' where the task types are designed apart (a knowledge "
                    "base built by metaopt)")
-    p.add_argument("--min-datasets", type=int,
+    p.add_argument("--min-datasets", metavar="N", type=int,
                    help="leave out spaces with fewer datasets (default: 5); not with --yahpo")
-    p.add_argument("--iterations", type=int,
+    p.add_argument("--iterations", metavar="N", type=int,
                    help="meta-training iterations of each ranker (default: 1000)")
-    p.add_argument("--n-ensemble", type=int, help="rankers in each ensemble (default: 5)")
+    p.add_argument("--n-ensemble", metavar="N",
+                   type=int, help="rankers in each ensemble (default: 5)")
     p.add_argument("--algorithm", choices=["metasgd", "maml", "anil", "none"],
                    help="the ranker's adaptation ('none': zero-shot; default: metasgd)")
     p.add_argument("--seed", type=int, help="random seed (default: 0)")

@@ -316,10 +316,10 @@ def test_run_help_describes_every_option_and_its_default(capsys):
         main(["benchmark", "run", "--help"])
     text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
     assert "Tune real models on a dataset suite" in text
-    for expected in ("--seeds SEEDS seeds 0..SEEDS-1 per (dataset, method, fold) (default 1)",
-                     "--folds FOLDS outer folds per dataset (default 3)",
-                     "--cv-folds CV_FOLDS inner CV folds scoring each trial (default 3)",
-                     "--time-limit TIME_LIMIT seconds per trial (default 300)",
+    for expected in ("--seeds N seeds 0..N-1 per (dataset, method, fold) (default 1)",
+                     "--folds N outer folds per dataset (default 3)",
+                     "--cv-folds K inner CV folds scoring each trial (default 3)",
+                     "--time-limit SECONDS seconds per trial (default 300)",
                      "--no-progress no progress bar",
                      # --backend had no help, --spaces no default
                      "dask cluster (default loky)", "each once (default all)"):
