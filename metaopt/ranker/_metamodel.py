@@ -24,7 +24,7 @@ from metaopt.ranker._matrix import PerformanceMatrix, check_matrix
 from metaopt.ranker._portfolio import Portfolio
 from metaopt.ranker._ranker import ConfigRanker, as_configs, observed_scores
 from metaopt.ranker._spaces import resolve_space
-from metaopt.spaces import CombinedSpace, SearchSpace
+from metaopt.spaces import CombinedSpace, SearchSpace, get_space
 from metaopt.spaces._combined import FAMILY
 
 Observation = tuple[Mapping[str, Any], float]
@@ -323,7 +323,7 @@ class MetaModel:
             raise ValueError(f"{which} was trained on {' and '.join(trained_on)} datasets, "
                              f"this one is {task}: pass a {task} model")
 
-    def restrict(self, space: CombinedSpace) -> MetaModel:
+    def restrict(self, space: CombinedSpace | str) -> MetaModel:
         """This model choosing only among the model families of ``space``.
 
         The model must be trained on a combination (e.g. ``"all"``) that contains every
@@ -332,7 +332,8 @@ class MetaModel:
 
         Parameters
         ----------
-        space : CombinedSpace
+        space : CombinedSpace or str
+            A combination, or its name (``"svm+knn"``).
 
         Returns
         -------
@@ -340,6 +341,8 @@ class MetaModel:
             A copy.
         """
         own = self.space
+        if isinstance(space, str):
+            space = get_space(space)
         if not isinstance(space, CombinedSpace):
             raise ValueError(f"restrict takes a combination of model families (e.g. "
                              f"get_space('svm+knn')), got {space.name!r}; a single family's "

@@ -112,13 +112,14 @@ class CombinedSpace(SearchSpace):
         return space.build(member_params, task, random_state)
 
 
-def combine(members: Sequence[SearchSpace], name: str | None = None) -> CombinedSpace:
+def combine(members: Sequence[SearchSpace | str], name: str | None = None) -> CombinedSpace:
     """A :class:`CombinedSpace` over single, distinct ``members`` (tasks: those all members
     support).
 
     Parameters
     ----------
-    members : sequence of SearchSpace
+    members : sequence of SearchSpace or str
+        Spaces, or registered spaces' names.
     name : str, optional
         Default: the members' names joined by ``+``.
 
@@ -128,6 +129,9 @@ def combine(members: Sequence[SearchSpace], name: str | None = None) -> Combined
     """
     if not members:
         raise ValueError("combine needs at least one member space")
+    from metaopt.spaces._registry import get_space
+
+    members = [get_space(m) if isinstance(m, str) else m for m in members]
     names = [m.name for m in members]
     if len(set(names)) != len(names):
         raise ValueError(f"member spaces must be distinct, got {names}")
