@@ -26,6 +26,7 @@ from metaopt.meta._losses import (
     check_rate,
     example_weights,
     loss_name,
+    one_tensor,
     resolve_loss,
     seeded,
     weighted_cross_entropy,
@@ -165,14 +166,14 @@ class GradientLearner(nn.Module):
         -------
         Tensor
         """
-        return self.module(x)
+        return one_tensor(self.module(x))
 
     def _call(self, params: Params, x: torch.Tensor) -> torch.Tensor:
         # one entry per attribute, tie_weights=False: torch's own weight tying gives a
         # module used twice two entries, and restores the second with the new tensor
         slots = {slot: params[name] for slot, name in _parameter_slots(self.module).items()}
-        return functional_call(self.module, (slots, dict(self.module.named_buffers())), (x,),
-                               tie_weights=False)
+        return one_tensor(functional_call(
+            self.module, (slots, dict(self.module.named_buffers())), (x,), tie_weights=False))
 
     def _inner_loop(
         self,
@@ -318,7 +319,7 @@ class GradientLearner(nn.Module):
         low = min(int(y.min()) for y in labels)
         high = max(int(y.max()) for y in labels)
         with torch.no_grad(), seeded(None, x.device):  # its dropout draws are given back
-            out = self.module(x[0])
+            out = one_tensor(self.module(x[0]))
         n = out.shape[-1]  # other shapes (one logit) are the loss's own error
         if out.ndim == 2 and n >= 2 and (low < 0 or high >= n):
             raise ValueError(

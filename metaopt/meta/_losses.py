@@ -30,6 +30,19 @@ def weighted_mean(values: torch.Tensor, weight: torch.Tensor, dim: int | None = 
     return (values * weight).sum(dim=dim) / weight.sum(dim=dim).clamp_min(_EPS)
 
 
+def one_tensor(out, model: str = "model") -> torch.Tensor:
+    """``out``, what a ``model`` (or encoder) returned, when it is one tensor; else a
+    TypeError that says what to return: a ``(logits, features)`` tuple failed inside the
+    loss ("'tuple' object has no attribute 'numel'")."""
+    if isinstance(out, torch.Tensor):
+        return out
+    got = (f"a {type(out).__name__} of {len(out)} values"
+           if isinstance(out, (tuple, list, dict)) else type(out).__name__)
+    raise TypeError(f"the {model}'s forward must return one tensor (its outputs), got {got}: "
+                    "return the outputs alone, e.g. wrap it in a module whose forward returns "
+                    "model(x)[0]")
+
+
 def example_weights(x: torch.Tensor, weight: torch.Tensor | None, which: str) -> torch.Tensor:
     """Per-example weights ``[tasks, shots]``: ones when ``weight`` is None, else checked."""
     dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()

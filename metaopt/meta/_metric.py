@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from metaopt._checks import check_int
-from metaopt.meta._losses import example_weights, weighted_mean
+from metaopt.meta._losses import example_weights, one_tensor, weighted_mean
 from metaopt.meta.tasks import Episodes
 
 
@@ -52,7 +52,8 @@ class MetricLearner(nn.Module):
             ``[tasks, shots, dim]``.
         """
         tasks, shots = x.shape[:2]
-        return self.encoder(x.reshape(tasks * shots, *x.shape[2:])).reshape(tasks, shots, -1)
+        out = one_tensor(self.encoder(x.reshape(tasks * shots, *x.shape[2:])), "encoder")
+        return out.reshape(tasks, shots, -1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Same as :meth:`embed`.
