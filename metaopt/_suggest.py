@@ -58,8 +58,9 @@ def suggest(X, y=None, *, space: str | SearchSpace, n: int = 5, task: str | None
     n : int, default=5
         Number of configurations.
     task : {"classification", "regression"}, optional
-        Inferred from ``y`` when None (a target of a few whole values reads as classes:
-        pass ``task="regression"`` for a regression on it).
+        Inferred from ``y`` when None: a target of text or of at most 20 whole values
+        (and at most one per 5 rows) reads as classes; pass ``task="regression"`` for a
+        regression on it, ``task="classification"`` for more classes.
     meta_model : MetaModel or path, optional
         Defaults to the shipped one for ``space``. A model (shipped or not) trained on
         no dataset of this task type is refused with a ``ValueError``.
