@@ -20,7 +20,8 @@ of this script, whose TPE and random search finished the trial in flight after t
 budget, are kept in the fits file as ``tpe-overrun`` and ``random-overrun``. A
 ``#LABEL`` suffix (``tpe#warm``) runs the method as it is now under a new name, next to
 the rows of an earlier version. Prints the mean test score and mean rank per budget
-(ranks within each dataset, seed and budget), the first method against each other one
+(ranks within each dataset, seed and budget; a failed fit, without a model, ranks
+last and is counted), the first method against each other one
 (paired differences with intervals over datasets), and each method's shortest budget
 against FLAML's longest; writes a CSV and a plot to ``--out`` (default
 ``benchmarks/results/``, the published results: give another folder for a run on other
@@ -198,11 +199,16 @@ def main() -> None:
     default = frame[frame["method"] == "default"].drop(columns="budget")
     frame = pd.concat([frame[frame["method"] != "default"]]
                       + [default.assign(budget=b) for b in budgets], ignore_index=True)
-    frame["rank"] = frame.groupby(["dataset", "seed", "budget"])["score"].rank(ascending=False)
+    # a fit that failed (no model) ranks last: left out, its method looked better
+    frame["rank"] = frame.groupby(["dataset", "seed", "budget"])["score"].rank(
+        ascending=False, na_option="bottom")
     frame.to_csv(result_path(args.task, ".csv", args.out), index=False)
     table = frame.groupby(["budget", "method"]).agg(
-        score=("score", "mean"), rank=("rank", "mean"), seconds=("seconds", "mean"))
-    print(f"{len(seeds)} seed(s); mean test {DEFAULT_SCORING[args.task]} over datasets and seeds")
+        score=("score", "mean"), rank=("rank", "mean"), seconds=("seconds", "mean"),
+        failed=("score", lambda s: int(s.isna().sum())))
+    print(f"{len(seeds)} seed(s); mean test {DEFAULT_SCORING[args.task]} over datasets and "
+          "seeds of the fits with a model, mean rank over all (a fit that failed (no model) "
+          "ranks last), fits failed")
     print(table.round(4).to_string())
     if len(methods) > 1:
         print(f"{methods[0]} against each other method at the same budget (difference of "

@@ -152,6 +152,27 @@ def test_estimator_vs_peers_names_say_why_a_dataset_is_refused(tmp_path, monkeyp
                                  names=["hidden_wine"])] == ["hidden_wine"]
 
 
+def test_estimator_vs_peers_ranks_a_failed_fit_last(tmp_path, monkeypatch, capsys):
+    """A fit that raised (no model, score NaN) was left out of the ranks: a method that
+    failed on a dataset was ranked only where it ran, so it looked better. It now ranks
+    last there, and the table counts the failed fits."""
+    pmlb = _pmlb_copy(tmp_path / "pmlb", ("wine_recognition",))
+    out = tmp_path / "out"
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    monkeypatch.setattr(sys, "argv", [
+        "estimator_vs_peers.py", "--pmlb", str(pmlb), "--names", "wine_recognition",
+        "--methods", f"default,metaopt@{tmp_path / 'none'}", "--budgets", "1",
+        "--out", str(out)])
+    runpy.run_path(str(SCRIPTS / "estimator_vs_peers.py"), run_name="__main__")
+    frame = pd.read_csv(out / "estimator_vs_peers.csv").set_index("method").sort_index()
+    assert frame["score"].isna().tolist() == [False, True]  # default, metaopt@...
+    assert frame["rank"].tolist() == [1.0, 2.0]
+    table = capsys.readouterr().out
+    assert "a fit that failed (no model) ranks last" in table
+    score, rank, _, failed = table.split("metaopt@")[-1].split()[1:5]
+    assert (score, rank, failed) == ("NaN", "2.0", "1")
+
+
 def test_nas_prior_refuses_datasets_it_cannot_use_before_running(tmp_path, monkeypatch):
     """--datasets with a regression dataset read its target as classes and failed deep in
     scikit-learn's split ("The least populated classes in y have only 1 member"), after
