@@ -120,6 +120,12 @@ class OpenMLSource:
         """:meth:`_configured` for loading OpenML ``kind`` ``item_id``: any failure a
         :class:`DatasetLoadError`; one attempt only while OpenML is known unreachable."""
         cached = self.is_cached(**{f"{kind}_id": item_id})
+        # openml downloads an unreadable description.xml / task.xml again and, when that
+        # fails, deletes the item's cached files: refused before
+        damaged = _damaged([folder / name for folder in self._cache_folders(kind, item_id)
+                            for name in ("description.xml", "task.xml")])
+        if damaged:
+            raise DatasetLoadError(self._damaged_error(kind, item_id, damaged))
         with self._configured() as openml, \
                 (_attempts.holding(1) if _unreachable_seen.is_set() else nullcontext()):
             try:
@@ -189,6 +195,14 @@ class OpenMLSource:
         whether the other kind of that id is cached (task ids are no dataset ids)."""
         text = f"could not load OpenML {kind} {item_id} (cache: {self._cache_label()}): "
         cause = f"{type(exc).__name__}: {_first_line(exc)}"
+        damaged = [] if _unreachable(exc) else _damaged(
+            [path for folder in self._cache_folders(kind, item_id) if folder.is_dir()
+             for path in sorted(folder.iterdir())])
+        if damaged:  # openml's own words for the file that failed (an ARFF file's line)
+            failed = [p for p, why in damaged.items() if why.split(":")[0] == type(exc).__name__]
+            damaged.update(dict.fromkeys(failed[:1], cause))
+            return DatasetLoadError(self._damaged_error(kind, item_id, damaged)
+                                    + ("" if failed else f" ({cause})"))
         if _unreachable(exc) and not self.is_cached(**{f"{kind}_id": item_id}):
             files = f"org/openml/www/{kind}s/{item_id}/"
             if kind == "task":
@@ -206,6 +220,27 @@ class OpenMLSource:
             text += (f". OpenML {other} {item_id} is in the cache: load_{other}({item_id}) "
                      f"loads it (a {kind} id is not a {other} id)")
         return DatasetLoadError(text)
+
+    def _damaged_error(self, kind: str, item_id: int, damaged: dict[Path, str]) -> str:
+        """Which cached files of OpenML ``kind`` ``item_id`` are ``damaged`` (path -> why),
+        and what to delete: openml makes a pickle again from its source file, offline,
+        and downloads the others again."""
+        remedies = [f"openml makes {path.name} again from {_pickled_from(path)}, without "
+                    "network" if path.name.endswith(_PICKLES) else
+                    f"openml downloads {path.name} again (network needed)" for path in damaged]
+        return (f"could not load OpenML {kind} {item_id} (cache: {self._cache_label()}): "
+                "damaged cache file(s): "
+                + "; ".join(f"{path} ({why})" for path, why in damaged.items())
+                + f". Delete {'it' if len(damaged) == 1 else 'them'} and load again: "
+                + ", and ".join(remedies))
+
+    def _cache_folders(self, kind: str, item_id: int) -> list[Path]:
+        """The cache folders of OpenML ``kind`` ``item_id``: a task's, and its dataset's."""
+        with self._configured() as openml:
+            root = Path(openml.config.get_cache_directory())
+        dataset_id = self._task_dataset_id(item_id) if kind == "task" else item_id
+        return [root / f"{kind}s" / str(item_id)] + (
+            [root / "datasets" / str(dataset_id)] if kind == "task" and dataset_id else [])
 
     def _task_dataset_id(self, task_id: int) -> int | None:
         """The dataset of task ``task_id``, from its cached ``task.xml`` (None: not cached)."""
@@ -272,6 +307,50 @@ def _task_dataset_id(task_xml: Path) -> int | None:
         return None
     ids = [e.text for e in root.iter() if e.tag.endswith("}data_set_id") and e.text]
     return int(ids[0]) if ids and ids[0].strip().isdigit() else None
+
+
+_PICKLES = (".pkl.py3", ".pkl")  # openml's pickles of dataset.arff, datasplits.arff, *.xml
+
+
+def _pickled_from(pickle_file: Path) -> str:
+    """The name of the cached file openml made ``pickle_file`` from."""
+    name = pickle_file.name
+    return name.removesuffix(".pkl") if name.endswith(".xml.pkl") else (
+        name.removesuffix(".pkl.py3") + ".arff")
+
+
+def _read_back(path: Path) -> None:
+    """Read the cached file ``path`` as openml does (XML, pickle, ARFF, parquet): raises
+    when it is damaged."""
+    import pickle
+    import xml.etree.ElementTree as ElementTree
+    from collections import deque
+
+    import arff  # openml's ARFF reader
+    import pyarrow.parquet as pq
+
+    if path.name.endswith(_PICKLES):
+        with path.open("rb") as fh:
+            pickle.load(fh)  # noqa: S301 (openml's own cache, as openml reads it)
+    elif path.suffix == ".xml":
+        ElementTree.parse(path)
+    elif path.suffix == ".arff":
+        with path.open(encoding="utf8") as fh:
+            deque(arff.load(fh, return_type=arff.DENSE_GEN)["data"], maxlen=0)
+    elif path.suffix == ".pq":
+        pq.read_metadata(path)
+
+
+def _damaged(paths: list[Path]) -> dict[Path, str]:
+    """The files among ``paths`` that exist and do not read back, with why."""
+    damaged = {}
+    for path in paths:
+        if path.is_file():
+            try:
+                _read_back(path)
+            except Exception as exc:  # any reader's error: the file is damaged
+                damaged[path] = f"{type(exc).__name__}: {_first_line(exc)[:200]}"
+    return damaged
 
 
 def _unreachable(exc: BaseException | None) -> bool:

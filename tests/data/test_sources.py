@@ -306,6 +306,36 @@ def test_a_task_whose_dataset_is_not_cached_keeps_its_cached_files(openml_cache,
     assert sorted(p.name for p in folder.iterdir()) == ["datasplits.arff", "task.xml"]
 
 
+@pytest.mark.parametrize("name, keep_pickle, remedy", [
+    ("dataset.pkl.py3", True, "openml makes dataset.pkl.py3 again from dataset.arff"),
+    ("dataset.arff", False, "downloads"),
+    ("description.xml", True, "downloads"),
+])
+def test_a_damaged_cache_file_is_named_with_what_to_delete(
+        openml_cache, offline, name, keep_pickle, remedy):
+    """A cached file cut short failed as "UnpicklingError: pickle data was truncated" or
+    "BadDataFormat: Bad @DATA instance format in line 394", naming no file; a damaged
+    description.xml made openml download it again and, offline, delete the dataset's
+    cached files, then said the dataset was not in the cache."""
+    folder = openml_cache / "org" / "openml" / "www" / "datasets" / "2"
+    if not keep_pickle:
+        (folder / "dataset.pkl.py3").unlink()
+    damaged = folder / name
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
+    source = OpenMLSource(cache_dir=openml_cache)
+    with pytest.raises(DatasetLoadError) as err:
+        source.load_dataset(2)
+    message = str(err.value)
+    assert message.startswith(f"could not load OpenML dataset 2 (cache: {openml_cache}): "
+                              f"damaged cache file(s): {damaged} (")
+    assert "Delete it and load again" in message and remedy in message
+    assert "not in the cache" not in message
+    assert offline == [] and (folder / "dataset.arff").is_file()  # the cache kept
+    if name == "dataset.pkl.py3":  # deleted as the message says: made again, offline
+        damaged.unlink()
+        assert source.load_dataset(2).X.shape == (898, 38) and damaged.is_file()
+
+
 def test_local_source_reads_pmlb_layout(pmlb_root):
     source = LocalSource(pmlb_root)
     manifest = source.manifest()
