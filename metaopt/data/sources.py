@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 from pandas.api import types as ptypes
 
-from metaopt._checks import repeated
+from metaopt._checks import check_int, repeated
 from metaopt._shared import SharedSetting
 from metaopt._warnings import warn
 from metaopt.data._dataset import TASK_TYPES, Dataset, infer_task
@@ -143,6 +143,7 @@ class OpenMLSource:
         Parameters
         ----------
         dataset_id : int
+            OpenML's id of the dataset (an integer >= 1, or its text).
         task : {"classification", "regression"} or None, default=None
             None: classification for a categorical target, else inferred from it.
 
@@ -167,6 +168,7 @@ class OpenMLSource:
         Parameters
         ----------
         task_id : int
+            OpenML's id of the task (an integer >= 1, or its text).
 
         Returns
         -------
@@ -287,14 +289,16 @@ class OpenMLSource:
 
 
 def _openml_id(value: Any, kind: str) -> int:
-    """``value`` as the id of an OpenML ``kind`` (``"dataset"``, ``"task"``): a
-    ValueError saying what the id is when it is no integer, such as a name."""
+    """``value`` (an integer, or its text) as the id of an OpenML ``kind`` (``"dataset"``,
+    ``"task"``): a ValueError saying what the id is when it is no integer >= 1, such as a
+    name, 2.5 or True."""
+    text = value.strip() if isinstance(value, str) else None
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return check_int(int(text) if text and text.isdecimal() else value, f"{kind}_id")
+    except ValueError:
         example = "2 for anneal" if kind == "dataset" else "3, a task of openml-cc18"
-        raise ValueError(f"{kind}_id must be an integer, OpenML's id of the {kind} (e.g. "
-                         f"{example}), got {value!r}") from None
+        raise ValueError(f"{kind}_id must be an integer >= 1, OpenML's id of the {kind} "
+                         f"(e.g. {example}), got {value!r}") from None
 
 
 def _task_dataset_id(task_xml: Path) -> int | None:

@@ -123,14 +123,27 @@ def test_a_name_for_an_openml_id_is_a_clear_error(openml_cache, offline):
     """load_dataset("anneal") raised int()'s "invalid literal for int() with base 10:
     'anneal'"."""
     source = OpenMLSource(cache_dir=openml_cache)
-    with pytest.raises(ValueError, match=r"^dataset_id must be an integer, OpenML's id of "
+    with pytest.raises(ValueError, match=r"^dataset_id must be an integer >= 1, OpenML's id of "
                        r"the dataset \(e\.g\. 2 for anneal\), got 'anneal'$"):
         source.load_dataset("anneal")
-    with pytest.raises(ValueError, match=r"^task_id must be an integer, OpenML's id of the "
+    with pytest.raises(ValueError, match=r"^task_id must be an integer >= 1, OpenML's id of the "
                        r"task \(e\.g\. 3, a task of openml-cc18\), got None$"):
         source.load_task(None)
     assert source.load_dataset("2").openml_dataset_id == 2  # an id's text loads it
     assert not offline  # from the cache
+
+
+@pytest.mark.parametrize("value", [2.5, True, 0, -2])
+def test_an_id_that_is_no_positive_integer_is_refused(openml_cache, offline, value):
+    """load_dataset(2.5) loaded dataset 2 and load_dataset(True) dataset 1 (int() of
+    them); load_dataset(-2) asked OpenML for dataset -2."""
+    source = OpenMLSource(cache_dir=openml_cache)
+    with pytest.raises(ValueError, match=rf"^dataset_id must be an integer >= 1, OpenML's "
+                       rf"id of the dataset \(e\.g\. 2 for anneal\), got {value!r}$"):
+        source.load_dataset(value)
+    with pytest.raises(ValueError, match=r"^task_id must be an integer >= 1"):
+        source.load_task(value)
+    assert source.load_dataset(np.int64(2)).openml_dataset_id == 2 and offline == []
 
 
 @pytest.fixture
