@@ -46,6 +46,9 @@ def checked_frame(estimator, X: pd.DataFrame, reset: bool) -> pd.DataFrame:
     models are fitted: its names as strings. Names that are not all strings (``[0, 1,
     2]``, ``[0, "color"]``, which scikit-learn refuses) are positions, as metaopt's
     pipelines read them: at fit, and later in a frame of any names."""
+    if not reset and getattr(estimator, "_names_as_strings", False):
+        named = with_string_names(X)  # an old pickle's int names, as it compared them
+        X = named if list(named.columns) == list(estimator.feature_names_in_) else X
     by_name = all(isinstance(c, str) for c in X.columns)
     validate_data(estimator, X if by_name else X.set_axis(range(X.shape[1]), axis=1),
                   reset=reset, skip_check_array=True)
@@ -60,10 +63,13 @@ def unpickled_state(state: dict) -> dict:
     """``state``, pickled by a MetaOpt* or MetaMLP* estimator before ``search_rows`` and
     :func:`checked_frame`'s column names (2026-12-05), as a current one holds it:
     ``search_rows=None`` (its search and refit saw every row) and, fitted on a DataFrame,
-    its ``feature_names_in_`` as the names its models read."""
+    its ``feature_names_in_`` as the names its models read. Those were a frame's names as
+    strings, int names too (``['0', '1', ...]``), and a frame of those int names is
+    compared so (:func:`checked_frame`), not warned about as a frame without names."""
     state.setdefault("search_rows", None)
-    if "feature_names_in_" in state:
-        state.setdefault("_fitted_columns", pd.Index(state["feature_names_in_"]))
+    if "feature_names_in_" in state and "_fitted_columns" not in state:
+        state["_fitted_columns"] = pd.Index(state["feature_names_in_"])
+        state["_names_as_strings"] = True
     return state
 
 

@@ -664,6 +664,26 @@ def test_a_model_pickled_before_search_rows(wine):
         np.testing.assert_array_equal(old.predict(X), model.best_estimator_.predict(X))
 
 
+def test_a_model_pickled_before_search_rows_fitted_on_int_names(wine):
+    """Fitted on a DataFrame of int column names before 2026-12-05, a model recorded them
+    as strings in feature_names_in_ (['0', '1', ...]) and compared a frame's names so;
+    unpickled, each predict on the same frame warned 'X does not have valid feature
+    names, but MetaOptClassifier was fitted with feature names'. Other names are still
+    read by position, with that warning."""
+    X = wine.X.set_axis(range(wine.X.shape[1]), axis=1)
+    model = MetaOptClassifier(n_trials=2, spaces="linear", cv=2, random_state=0).fit(X, wine.y)
+    expected = model.predict(X)
+    model.feature_names_in_ = np.array([str(c) for c in X.columns], dtype=object)
+    for name in ("search_rows", "search_rows_", "refit_rows_", "_n_rows", "_fitted_columns"):
+        del model.__dict__[name]
+    old = pickle.loads(pickle.dumps(model))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(old.predict(X), expected)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        old.predict(X.set_axis(range(1, X.shape[1] + 1), axis=1))
+
+
 def test_dataframe_with_strings_categories_and_missing_values():
     rng = np.random.default_rng(0)
     n = 240
@@ -1603,7 +1623,8 @@ def test_class_labels_mixing_strings_and_numbers_are_named(wine, labels, model):
     ({"n_jobs": 0}, "n_jobs must be a nonzero integer"),
     ({"recheck": "no"}, "recheck must be True or False, got 'no'"),  # was taken for True
     ({"recheck": None}, "recheck must be True or False, got None"),
-    ({"spaces": 3}, "spaces must be 'all', a family name or a list of them"),  # TypeError
+    ({"spaces": 3}, "spaces must be 'all', a family name, a SearchSpace of your own or a "
+                    "list of them"),  # TypeError
     # "'int' object has no attribute 'create_new_study'", SQLAlchemy's "Could not parse
     # SQLAlchemy URL", "unable to open database file": none named storage
     ({"storage": 3}, "storage must be None, a database URL"),
@@ -1620,16 +1641,17 @@ def _own_knn(params, task, random_state):
     return KNeighborsClassifier(n_neighbors=params["k"])
 
 
-def test_a_search_space_of_ones_own_is_refused_with_what_to_do(wine):
+def test_a_search_space_of_ones_own_without_a_meta_model_says_what_to_do(wine):
     """spaces=[a SearchSpace] was refused with the space's whole repr (over a thousand
-    characters) and not a word of what to use instead."""
+    characters) and not a word of what to use instead. It is searched with a meta-model
+    of it (tests/estimators/test_own_space.py); without one, the message says how."""
     from optuna.distributions import IntDistribution
 
     own = SearchSpace(name="my_knn", params=(Param("k", IntDistribution(1, 9), 5),),
                       build_model=_own_knn, tasks=("classification",))
-    for spaces in (own, [own, "knn"]):
-        with pytest.raises(ValueError, match=r"spaces takes names .* got a SearchSpace "
-                                             r"object, 'my_knn'.*MetaSampler .*Your own space") as e:
+    for spaces, trained in ((own, "my_knn"), ([own, "knn"], r"my_knn\+knn")):
+        with pytest.raises(ValueError, match=rf"spaces: 'my_knn' is a space of your own.* "
+                                             rf"trained on '{trained}'.*Your own space") as e:
             MetaOptClassifier(spaces=spaces, cv=2).fit(wine.X, wine.y)
         assert len(str(e.value)) < 400
 
