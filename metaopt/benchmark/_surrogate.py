@@ -282,6 +282,9 @@ def load_tabrepo_matrix(path: str | os.PathLike, *,
 
 def task_folds(keys: Sequence[str], cv: int, seed: int = 0) -> list[tuple[list, list]]:
     """Leave-tasks-out K-fold: ``(train_keys, test_keys)`` per fold, seeded."""
+    if len(keys) < 2:
+        raise ValueError(f"cv must split at least 2 tasks (one to hold out, one to train on), "
+                         f"got {len(keys)}: {_first_ten(list(keys))}")
     if not 2 <= cv <= len(keys):
         raise ValueError(f"cv must be in [2, {len(keys)}] (the number of tasks), got {cv}")
     check_seed(seed, "cv_seed", "the assignment of tasks to folds")

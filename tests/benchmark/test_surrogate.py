@@ -324,3 +324,11 @@ def test_metaopt_method_learns_the_candidate_evaluated_not_the_pick_it_snapped(
     evaluated = [config_key(problem.candidates[i]) for i in problem.history]
     assert [config_key(p) for p, _ in told] == evaluated[:len(told)]
     assert [s for _, s in told] == problem.trace[:len(told)]
+
+
+def test_cv_over_fewer_than_two_tasks_says_so():
+    """Leave-tasks-out CV of a directory with one task said 'cv must be in [2, 1]', an
+    empty range; it now says that it must split at least 2 tasks."""
+    with pytest.raises(ValueError, match=r"^cv must split at least 2 tasks \(one to hold out, one "
+                                         r"to train on\), got 1: openml-task/1$"):
+        task_folds(["openml-task/1"], 2)
