@@ -536,7 +536,8 @@ def test_messages_have_no_python_lists_none_or_warning_classes(pmlb_root, tmp_pa
     assert main(["build-kb", "--suite", "pmlb", "--store", str(tmp_path / "kb.sqlite")]) == 2
     assert capsys.readouterr().err.endswith(
         "error: unknown suite 'pmlb'; known suites: 'amlb-classification', 'openml-cc18', "
-        "'openml-ctr23', 'pmlb-classification', 'pmlb-regression'\n")
+        "'openml-ctr23', 'pmlb-classification', 'pmlb-regression'; did you mean "
+        "'pmlb-classification' or 'pmlb-regression'?\n")
     assert main(["build-kb", "--suite", "pmlb-classification", "--root", str(pmlb_root),
                  "--time-limit", "-1", "--store", str(tmp_path / "kb.sqlite")]) == 2
     assert capsys.readouterr().err.endswith(

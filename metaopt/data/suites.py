@@ -194,6 +194,17 @@ def _check_cache_dir(suite: Suite, cache_dir) -> None:
             "cache_dir out: the suite's is used")
 
 
+def _meant_suites(name: str, suites: dict[str, dict]) -> list[str]:
+    """The known suites an unknown ``name`` may mean: the same name in other case
+    (OpenML's "OpenML-CC18"), the suite of that OpenML id ("99"), the names holding it
+    ("cc18", "pmlb"), else the closest by spelling."""
+    folded, known = str(name).strip().lower(), list_suites()
+    return ([n for n in known if n == folded]
+            or [n for n, spec in suites.items() if str(spec["openml_suite_id"]) == folded]
+            or [n for n in known if folded and folded in n]
+            or difflib.get_close_matches(folded, known, n=1))
+
+
 def get_suite(
     name: str, root: str | Path | None = None, *, cache_dir: str | Path | None = None,
     target: str | None = None,
@@ -254,7 +265,9 @@ def get_suite(
         return Suite(name, refs)
     suites = openml_suites()
     if name not in suites:
-        raise ValueError(f"unknown suite {name!r}; known suites: {list_suites()}")
+        meant = _meant_suites(name, suites)
+        raise ValueError(f"unknown suite {name!r}; known suites: {list_suites()}"
+                         + (f"; did you mean {' or '.join(map(repr, meant))}?" if meant else ""))
     source = OpenMLSource(cache_dir)
     spec = suites[name]
     refs = tuple(

@@ -579,6 +579,19 @@ def test_suites(pmlb_root, openml_cache):
         get_suite("nope")
 
 
+@pytest.mark.parametrize("name, meant", [
+    ("OpenML-CC18", "'openml-cc18'"), ("cc18", "'openml-cc18'"), ("99", "'openml-cc18'"),
+    ("CTR23", "'openml-ctr23'"), ("amlb", "'amlb-classification'"),
+    ("pmlb", "'pmlb-classification' or 'pmlb-regression'"),
+])
+def test_an_unknown_suite_name_says_which_suite_was_meant(openml_cache, name, meant):
+    """get_suite("OpenML-CC18"), OpenML's own name of the suite, its short name "cc18" or
+    its OpenML id 99 said "unknown suite" and listed the names, with no hint."""
+    with pytest.raises(ValueError, match=rf"^unknown suite {name!r}; known suites: "
+                       rf"\[.*\]; did you mean {re.escape(meant)}\?$"):
+        get_suite(name, cache_dir=openml_cache)
+
+
 def test_get_suite_refuses_an_argument_the_suite_would_not_use(pmlb_root, openml_cache):
     """get_suite("pmlb-classification", root=..., cache_dir=...) read root and never looked
     at cache_dir, and get_suite("openml-cc18", root=...) ignored root, without a word."""
