@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +91,16 @@ def as_configs(configs: Any, what: str, space: SearchSpace | None = None,
 
 
 def observed_scores(observed: Sequence[tuple[Mapping[str, Any], float]]) -> np.ndarray:
-    """The scores of ``observed`` (pairs of a configuration and its score), checked."""
+    """The scores of ``observed`` (pairs of a configuration and its score), checked. An
+    iterator is refused: its pairs are read more than once."""
     if isinstance(observed, (pd.DataFrame, Mapping)):
         raise ValueError(f"observed must be a list of (params dict, score number) pairs, "
                          f"got {type(observed).__name__}: e.g. "
                          "list(zip(frame['params'], frame['score']))")
+    if isinstance(observed, Iterator):
+        raise ValueError(f"observed must be a list of (params dict, score number) pairs, "
+                         f"got {type(observed).__name__} (an iterator, read once): pass "
+                         "list(observed)")
     scores: list[float] = []
     for i, item in enumerate(observed):
         if not (isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], Mapping)
