@@ -113,7 +113,9 @@ class Suite:
             unknown = wanted - {r.name for r in refs} - {r.key for r in refs}
             if unknown:
                 known = [r.name for r in refs]
-                close = {u: difflib.get_close_matches(u, known, n=1) for u in sorted(unknown)}
+                by_id = {r.key.rsplit("/", 1)[-1]: r.name for r in refs}  # "3": "task-3"
+                close = {u: [by_id[u]] if u in by_id else difflib.get_close_matches(u, known, n=1)
+                         for u in sorted(unknown)}
                 hints = "; ".join((f"{u!r}: " if len(unknown) > 1 else "")
                                   + f"did you mean {c[0]!r}?" for u, c in close.items() if c)
                 raise ValueError(f"suite {self.name!r} has no dataset{'s' * (len(unknown) > 1)}"

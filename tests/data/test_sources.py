@@ -592,6 +592,17 @@ def test_an_unknown_suite_name_says_which_suite_was_meant(openml_cache, name, me
         get_suite(name, cache_dir=openml_cache)
 
 
+def test_a_task_id_for_a_suite_dataset_name_says_its_name(openml_cache):
+    """select(names="3") (CLI --datasets 3), the id of openml-cc18's task 3, said "no
+    dataset named '3'", with no hint."""
+    suite = get_suite("openml-cc18", cache_dir=openml_cache)
+    with pytest.raises(ValueError, match=r"^suite 'openml-cc18' has no dataset named '3' "
+                       r"\(did you mean 'task-3'\?\)$"):
+        suite.select(names="3")
+    assert [r.key for r in suite.select(names=["task-3", "openml-task/6"])] == [
+        "openml-task/3", "openml-task/6"]
+
+
 def test_get_suite_refuses_an_argument_the_suite_would_not_use(pmlb_root, openml_cache):
     """get_suite("pmlb-classification", root=..., cache_dir=...) read root and never looked
     at cache_dir, and get_suite("openml-cc18", root=...) ignored root, without a word."""
