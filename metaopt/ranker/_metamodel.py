@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import numbers
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -257,6 +259,7 @@ class MetaModel:
                            family_patience=family_patience,
                            handoff_after=handoff_after, min_distance=min_distance,
                            covariance_weight=covariance_weight, time_fraction=time_fraction)
+        self._check_parts(portfolio, ranker)
         self.portfolio = portfolio
         self.ranker = ranker
         self.n_warmup = n_warmup
@@ -288,14 +291,31 @@ class MetaModel:
                             ("family_patience", family_patience),
                             ("handoff_after", handoff_after)):
             check_int(value, name, minimum=0)
-        if not exploration >= 0:
-            raise ValueError(f"exploration must be >= 0, got {exploration!r}")
-        if not 0 <= min_distance <= 1:
-            raise ValueError(f"min_distance must be in [0, 1], got {min_distance!r}")
-        if not covariance_weight >= 0:
-            raise ValueError(f"covariance_weight must be >= 0, got {covariance_weight!r}")
-        if not 0 <= time_fraction <= 1:
-            raise ValueError(f"time_fraction must be in [0, 1], got {time_fraction!r}")
+        for name, value, high in (("exploration", exploration, math.inf),
+                                  ("min_distance", min_distance, 1),
+                                  ("covariance_weight", covariance_weight, math.inf),
+                                  ("time_fraction", time_fraction, 1)):
+            if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                    or not 0 <= value <= high or value == math.inf):
+                bounds = ">= 0" if high == math.inf else f"in [0, {high}]"
+                raise ValueError(f"{name} must be {bounds} (a finite number), got {value!r}")
+
+    @staticmethod
+    def _check_parts(portfolio: Portfolio, ranker: ConfigRanker | None) -> None:
+        """Refuse a portfolio or ranker that is not fitted, and parts of two spaces."""
+        if not isinstance(portfolio, Portfolio):
+            raise TypeError("portfolio must be a fitted Portfolio (Portfolio().fit(matrix) or "
+                            f"Portfolio.load(path)), got {type(portfolio).__name__}")
+        portfolio._check_fitted()
+        if ranker is None:
+            return
+        if not isinstance(ranker, ConfigRanker):
+            raise TypeError("ranker must be a fitted ConfigRanker or None, got "
+                            f"{type(ranker).__name__}")
+        ranker._check_fitted()
+        if ranker.space_name_ != portfolio.space_:
+            raise ValueError(f"the ranker was trained on space {ranker.space_name_!r}, the "
+                             f"portfolio on {portfolio.space_!r}: they do not belong together")
 
     @property
     def metafeatures_version(self) -> int:
@@ -381,6 +401,9 @@ class MetaModel:
         """
         check_matrix(matrix, "MetaModel.fit")
         cls._check_policy(**kwargs)
+        if not isinstance(ranker, (ConfigRanker, type(None))):
+            raise TypeError("ranker must be a ConfigRanker (its settings; a copy is fitted) "
+                            f"or None, got {type(ranker).__name__}")
         ranker = copy.deepcopy(ranker) if ranker is not None else ConfigRanker()
         ranker._check_settings()
         portfolio = Portfolio().fit(matrix)

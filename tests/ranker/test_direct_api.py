@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from metaopt.ranker import ConfigRanker, MetaModel, Portfolio
+
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
@@ -32,3 +34,58 @@ def test_observed_given_as_an_iterator_is_refused(small_meta_model, tabrepo_matr
     with pytest.raises(ValueError, match=r"got list_iterator"):
         call(small_meta_model, iter(observed), candidates)
     call(small_meta_model, tuple(observed), candidates)  # a tuple is a sequence: fine
+
+
+@pytest.mark.parametrize("setting, value", [
+    ("exploration", "0.5"), ("exploration", float("inf")), ("min_distance", "0.1"),
+    ("covariance_weight", None), ("time_fraction", None), ("exploration", True)])
+def test_a_policy_number_of_another_type_is_refused_by_name(small_meta_model, setting, value):
+    """MetaModel(..., exploration="0.5") raised "TypeError: '>=' not supported between
+    instances of 'str' and 'int'" (and a policy.json holding it 'is not a policy this
+    metaopt version knows: '>=' not supported ...'); exploration=inf was taken."""
+    with pytest.raises(ValueError, match=rf"^{setting} must be (>= 0|in \[0, 1\]) \(a finite "
+                       r"number\), got"):
+        MetaModel(small_meta_model.portfolio, small_meta_model.ranker, **{setting: value})
+
+
+def test_a_policy_file_with_a_number_of_another_type_names_it(small_meta_model, tmp_path):
+    directory = small_meta_model.save(tmp_path / "model")
+    (directory / "policy.json").write_text('{"exploration": "a"}')
+    with pytest.raises(ValueError, match=r"policy\.json: exploration must be >= 0 \(a finite "
+                       r"number\), got 'a'"):
+        MetaModel.load(directory)
+
+
+def test_parts_that_are_no_fitted_portfolio_and_ranker_are_refused(small_meta_model):
+    """MetaModel(None), MetaModel(Portfolio()), MetaModel(portfolio, "x") and
+    MetaModel(portfolio, ConfigRanker()) were built, and their first proposal raised
+    AttributeError ("'NoneType' object has no attribute 'params_'", "'str' object has no
+    attribute 'space_'"); MetaModel.fit(matrix, ranker="x") too ("no attribute
+    '_check_settings'")."""
+    portfolio, ranker = small_meta_model.portfolio, small_meta_model.ranker
+    with pytest.raises(TypeError, match=r"portfolio must be a fitted Portfolio \(Portfolio\(\)"
+                       r"\.fit\(matrix\) or Portfolio\.load\(path\)\), got NoneType"):
+        MetaModel(None, ranker)
+    with pytest.raises(ValueError, match=r"this Portfolio is not fitted yet"):
+        MetaModel(Portfolio(), ranker)
+    with pytest.raises(TypeError, match=r"ranker must be a fitted ConfigRanker or None, got str"):
+        MetaModel(portfolio, "x")
+    with pytest.raises(ValueError, match=r"this ConfigRanker is not fitted yet"):
+        MetaModel(portfolio, ConfigRanker())
+
+
+def test_fit_refuses_a_ranker_that_is_no_config_ranker(tabrepo_matrix, split):
+    with pytest.raises(TypeError, match=r"ranker must be a ConfigRanker \(its settings; a copy "
+                       r"is fitted\) or None, got str"):
+        MetaModel.fit(tabrepo_matrix.subset(split[0]), ranker="x")
+
+
+def test_a_ranker_of_another_space_than_the_portfolio_is_refused(small_meta_model):
+    """MetaModel(svm portfolio, knn ranker) was built: its proposals failed on the
+    portfolio's configurations ("observed[0] is not a valid knn configuration")."""
+    from metaopt.ranker import load_meta_model
+
+    knn = load_meta_model("knn", "classification")
+    with pytest.raises(ValueError, match=r"the ranker was trained on space 'knn', the "
+                       r"portfolio on 'tabrepo_lightgbm': they do not belong together"):
+        MetaModel(small_meta_model.portfolio, knn.ranker)
