@@ -66,7 +66,7 @@ from metaopt.data._dataset import (
 )
 from metaopt.meta import resolve_device
 from metaopt.nas._lcbench import describe_mlp
-from metaopt.nas._mlp import MLPClassifier, MLPRegressor
+from metaopt.nas._mlp import MLPClassifier, MLPRegressor, check_target_scale
 from metaopt.nas._prior import ArchitecturePrior
 from metaopt.nas._search import (
     NO_TIME_TO_START,
@@ -865,6 +865,7 @@ class MetaMLPRegressor(RegressorMixin, _BaseMetaMLP):
         y = np.asarray(y, dtype=np.float64)
         if not np.isfinite(y).all():
             raise ValueError("y must be finite: it contains NaN or infinity")
+        check_target_scale(y)
         return y
 
     def _final_model(self, **params: Any) -> MLPRegressor:
