@@ -294,12 +294,15 @@ class ConfigRanker:
         for name, low in (("n_ensemble", 1), ("iterations", 0), ("inner_steps", 1),
                           ("meta_batch_size", 1), ("max_support", 0), ("n_query", 1)):
             check_int(getattr(self, name), name, minimum=low)
-        if not (len(self.hidden) and all(isinstance(h, numbers.Integral) and h >= 1
-                                         for h in self.hidden)):
-            raise ValueError(f"hidden must be positive layer widths, got {self.hidden!r}")
+        if not (isinstance(self.hidden, Sequence) and len(self.hidden)
+                and all(isinstance(h, numbers.Integral) and h >= 1 for h in self.hidden)):
+            raise ValueError(f"hidden must be positive layer widths (a tuple such as (64, 64)), "
+                             f"got {self.hidden!r}")
         for name in ("inner_lr", "lr"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+            value = getattr(self, name)
+            if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                    or not 0 < value < np.inf):
+                raise ValueError(f"{name} must be a number > 0, got {value!r}")
         if self.random_state is not None:  # a seed: no RandomState (members need ints)
             check_int(self.random_state, "random_state", minimum=0)
 

@@ -89,3 +89,18 @@ def test_a_ranker_of_another_space_than_the_portfolio_is_refused(small_meta_mode
     with pytest.raises(ValueError, match=r"the ranker was trained on space 'knn', the "
                        r"portfolio on 'tabrepo_lightgbm': they do not belong together"):
         MetaModel(small_meta_model.portfolio, knn.ranker)
+
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("hidden", 64, r"hidden must be positive layer widths \(a tuple such as \(64, 64\)\), "
+                   r"got 64"),
+    ("lr", "1e-3", r"lr must be a number > 0, got '1e-3'"),
+    ("inner_lr", None, r"inner_lr must be a number > 0, got None"),
+])
+def test_ranker_settings_of_another_type_are_refused_by_name(tabrepo_matrix, split, setting,
+                                                             value, message):
+    """ConfigRanker(hidden=64).fit raised "TypeError: object of type 'int' has no len()",
+    lr="1e-3" "TypeError: '>' not supported between instances of 'str' and 'int'"."""
+    with pytest.raises(ValueError, match=message):
+        ConfigRanker(iterations=1, progress=False, **{setting: value}).fit(
+            tabrepo_matrix.subset(split[0]))
