@@ -152,7 +152,12 @@ def load_checked(json_path: Path, weights_path: Path, fmt: str,
     files, another format or version, checksums that no longer match and weights that
     are not finite.
     """
-    if not json_path.is_file() or not weights_path.is_file():
+    if json_path.is_file() != weights_path.is_file():
+        missing, kept = ((json_path, weights_path) if weights_path.is_file()
+                         else (weights_path, json_path))
+        raise ValueError(f"{missing} is missing beside {kept.name}: the two files are one "
+                         f"{what} (settings and weights): copy both, or save it again")
+    if not json_path.is_file():
         raise ValueError(f"no metaopt {what} at {json_path.with_suffix('')} (expected "
                          f"{json_path.name} and {weights_path.name})")
     record = read_json(json_path, what)

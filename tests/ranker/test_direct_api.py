@@ -104,3 +104,17 @@ def test_ranker_settings_of_another_type_are_refused_by_name(tabrepo_matrix, spl
     with pytest.raises(ValueError, match=message):
         ConfigRanker(iterations=1, progress=False, **{setting: value}).fit(
             tabrepo_matrix.subset(split[0]))
+
+
+@pytest.mark.parametrize("lost, kept", [("ranker.json", "ranker.safetensors"),
+                                        ("ranker.safetensors", "ranker.json")])
+def test_half_a_ranker_says_which_file_is_missing(small_meta_model, tmp_path, lost, kept):
+    """A model directory that lost one file of its ranker read "no metaopt ranker at
+    .../ranker (expected ranker.json and ranker.safetensors)", as if there were none."""
+    directory = small_meta_model.save(tmp_path / "model")
+    (directory / lost).unlink()
+    missing = rf"{directory / lost} is missing beside {kept}: "
+    for load in (MetaModel.load, ConfigRanker.load):
+        with pytest.raises(ValueError, match=missing.replace(".", r"\.") + r"the two files are "
+                           r"one ranker \(settings and weights\): copy both, or save it again"):
+            load(directory)
