@@ -163,10 +163,28 @@ class CostModel:
         if not isinstance(families, dict):
             raise ValueError(f"{path} is not a readable metaopt cost model (no families)")
         for name, spec in families.items():
-            if get_space(name).encoded_names != spec.get("encoded"):
+            try:
+                encoded = get_space(name).encoded_names
+            except ValueError as exc:
+                raise ValueError(f"{path}: {exc}") from exc
+            if isinstance(spec, dict) and encoded != spec.get("encoded"):
                 raise ValueError(f"{path}: the search space {name!r} changed since the cost "
                                  "model was fitted; fit it again")
+            if not (isinstance(spec, dict) and _numbers(spec.get("coef"), 2 * len(encoded)
+                                                        + len(_SIZE_FEATURES))
+                    and _numbers([spec.get("intercept")], 1)):
+                raise ValueError(f"{path}: the cost model of {name!r} is not as fitted (its "
+                                 "coefficients and intercept are not the finite numbers of "
+                                 "its encoding): the file was changed after saving; fit it "
+                                 "again (metaopt train-meta-model --cost-only)")
         return cls(families, read_metafeatures_version(data, path, "cost model"))
+
+
+def _numbers(values: Any, n: int) -> bool:
+    """Whether ``values`` is a list of ``n`` finite numbers (not bools)."""
+    return (isinstance(values, list) and len(values) == n
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                    and np.isfinite(v) for v in values))
 
 
 def _features(encoded: np.ndarray, sizes: np.ndarray) -> np.ndarray:

@@ -118,3 +118,47 @@ def test_half_a_ranker_says_which_file_is_missing(small_meta_model, tmp_path, lo
         with pytest.raises(ValueError, match=missing.replace(".", r"\.") + r"the two files are "
                            r"one ranker \(settings and weights\): copy both, or save it again"):
             load(directory)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda knn: knn.update(coef=knn["coef"][:-2]),
+    lambda knn: knn.update(coef="x"),
+    lambda knn: knn.update(intercept=None),
+    lambda knn: knn.update(coef=[float("nan")] * len(knn["coef"])),
+])
+def test_an_edited_cost_model_is_refused_when_loaded(tmp_path, edit):
+    """A cost.json whose coefficients were cut, replaced or made NaN loaded, and the first
+    proposal under a time budget raised a numpy error ("matmul: Input operand 1 has a
+    mismatch in its core dimension", UFuncTypeError) or skipped nothing."""
+    import json
+    import shutil
+
+    from metaopt.ranker._shipped import _models_root
+
+    directory = tmp_path / "knn"
+    shutil.copytree(_models_root() / "knn@classification", directory)
+    data = json.loads((directory / "cost.json").read_text())
+    edit(data["families"]["knn"])
+    (directory / "cost.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"cost\.json: the cost model of 'knn' is not as "
+                       r"fitted .*: the file was changed after saving; fit it again"):
+        MetaModel.load(directory)
+
+
+@pytest.mark.parametrize("families, message", [
+    ({"knn": 5}, r"the cost model of 'knn' is not as fitted"),
+    ({"nosuch": {}}, r"cost\.json: unknown search space 'nosuch'"),
+])
+def test_a_cost_model_of_unknown_or_malformed_families_names_the_file(tmp_path, families,
+                                                                      message):
+    """{"knn": 5} raised "AttributeError: 'int' object has no attribute 'get'"; an
+    unknown family's error did not name the file."""
+    import json
+
+    from metaopt.ranker._cost import CostModel
+
+    path = tmp_path / "cost.json"
+    path.write_text(json.dumps({"format": "metaopt-cost-model", "version": 1,
+                                "families": families}))
+    with pytest.raises(ValueError, match=message):
+        CostModel.load(path)
