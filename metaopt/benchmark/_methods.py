@@ -13,6 +13,7 @@ import optuna
 from metaopt.benchmark._problem import Problem
 from metaopt.benchmark._samplers import get_sampler_factory, missing_package
 from metaopt.ranker._matrix import PerformanceMatrix
+from metaopt.ranker._metamodel import config_key
 from metaopt.ranker._portfolio import Portfolio, greedy_order
 
 
@@ -268,8 +269,11 @@ class MetaOpt:
             proposal = model.propose(problem.meta_features, observed,
                                      candidates=step, exclude=failed, seed=seed)
             score = problem.evaluate(proposal.params)
-            # the candidate evaluated: a portfolio pick the task lacks snaps to another
+            # the candidate evaluated: a portfolio pick the task lacks snaps to another,
+            # and is never proposed again (as a failed one)
             params = problem.candidates[problem.history[-1]] if fixed else proposal.params
+            if config_key(params) != config_key(proposal.params):
+                failed.append(proposal.params)
             if np.isfinite(score):
                 observed.append((params, score))
             else:

@@ -332,3 +332,23 @@ def test_cv_over_fewer_than_two_tasks_says_so():
     with pytest.raises(ValueError, match=r"^cv must split at least 2 tasks \(one to hold out, one "
                                          r"to train on\), got 1: openml-task/1$"):
         task_folds(["openml-task/1"], 2)
+
+
+@pytest.mark.filterwarnings("ignore:.*lack results for some:UserWarning")
+def test_metaopt_warm_start_moves_past_a_pick_the_task_lacks(tabrepo_matrix, split):
+    """On a test task lacking the first portfolio pick, the pick was snapped to its
+    nearest candidate and proposed again at every step: the whole warm start went to
+    the pick's neighbours and never reached picks 2 and 3. It is now proposed once."""
+    from metaopt.benchmark._methods import GreedyPortfolio, MetaOpt
+    from metaopt.ranker._metamodel import config_key
+
+    method, portfolio = MetaOpt(iterations=5, n_ensemble=1), GreedyPortfolio()
+    method.fit(tabrepo_matrix.subset(split[0]))
+    portfolio.fit(tabrepo_matrix.subset(split[0]))
+    first = config_key(method.model_.portfolio.suggest(1)["params"][0])
+    test = tabrepo_matrix.subset(split[1][:1])
+    test.scores[0, [config_key(p) == first for p in test.configs["params"]]] = np.nan
+    ours, theirs = (matrix_tasks(test, TABREPO_SPACE)[0].make(3) for _ in range(2))
+    method.run(ours, 3, seed=0)
+    portfolio.run(theirs, 3, seed=0)
+    assert ours.history[:2] == theirs.history[:2]  # the snapped pick 1, then pick 2
