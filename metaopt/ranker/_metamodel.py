@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from metaopt._checks import check_int
+from metaopt._checks import check_int, check_seed
 from metaopt._model_files import dumps, read_json, warn_metafeatures_version
 from metaopt.ranker._cost import CostModel
 from metaopt.ranker._covariance import ConfigCovariance
@@ -423,7 +423,7 @@ class MetaModel:
         list of dict
         """
         space = self.sampling_space or self.space
-        trial = _RandomTrial(seed)
+        trial = _RandomTrial(check_seed(seed, "seed", "the random candidates"))
         return list(self.portfolio.params_) + [space.sample(trial, task)
                                                 for _ in range(self.n_random)]
 
@@ -581,6 +581,11 @@ class MetaModel:
             not use them).
         """
         self._check_observed(observed)
+        seed = check_seed(seed, "seed", "the random proposals")
+        if time_left is not None and (isinstance(time_left, bool) or not isinstance(
+                time_left, numbers.Real) or np.isnan(time_left)):
+            raise ValueError(f"time_left must be None or a number of seconds, got {time_left!r}")
+        observed_scores(timed, "timed", "seconds")
         space = self.sampling_space or self.space
         candidates = as_configs(candidates, "candidates", space)
         exclude = as_configs(exclude, "exclude", space)

@@ -90,22 +90,23 @@ def as_configs(configs: Any, what: str, space: SearchSpace | None = None,
     return configs
 
 
-def observed_scores(observed: Sequence[tuple[Mapping[str, Any], float]]) -> np.ndarray:
-    """The scores of ``observed`` (pairs of a configuration and its score), checked. An
-    iterator is refused: its pairs are read more than once."""
+def observed_scores(observed: Sequence[tuple[Mapping[str, Any], float]],
+                    what: str = "observed", value: str = "score") -> np.ndarray:
+    """The scores of ``observed`` (pairs of a configuration and its score), checked; errors
+    call it ``what`` and the number ``value``. An iterator is refused: its pairs are read
+    more than once."""
+    pairs = f"a list of (params dict, {value} number) pairs"
     if isinstance(observed, (pd.DataFrame, Mapping)):
-        raise ValueError(f"observed must be a list of (params dict, score number) pairs, "
-                         f"got {type(observed).__name__}: e.g. "
-                         "list(zip(frame['params'], frame['score']))")
+        raise ValueError(f"{what} must be {pairs}, got {type(observed).__name__}: e.g. "
+                         f"list(zip(frame['params'], frame['{value}']))")
     if isinstance(observed, Iterator):
-        raise ValueError(f"observed must be a list of (params dict, score number) pairs, "
-                         f"got {type(observed).__name__} (an iterator, read once): pass "
-                         "list(observed)")
+        raise ValueError(f"{what} must be {pairs}, got {type(observed).__name__} (an "
+                         f"iterator, read once): pass list({what})")
     scores: list[float] = []
     for i, item in enumerate(observed):
         if not (isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], Mapping)
                 and isinstance(item[1], numbers.Real) and not isinstance(item[1], bool)):
-            raise ValueError(f"observed[{i}] must be a (params dict, score number) pair, "
+            raise ValueError(f"{what}[{i}] must be a (params dict, {value} number) pair, "
                              f"got {item!r:.80}")
         scores.append(float(item[1]))
     return np.array(scores, dtype=float)

@@ -162,3 +162,44 @@ def test_a_cost_model_of_unknown_or_malformed_families_names_the_file(tmp_path, 
                                 "families": families}))
     with pytest.raises(ValueError, match=message):
         CostModel.load(path)
+
+
+@pytest.fixture(scope="module")
+def knn_model():
+    from metaopt.ranker import load_meta_model
+
+    model = load_meta_model("knn", "classification")
+    model.time_fraction = 0.5
+    return model
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(seed="a"), ValueError, r"seed must be None or an int in \[0, 2\*\*32 - 1\] \(the "
+                                 r"random proposals\), got 'a'"),
+    (dict(seed=-1), ValueError, r"seed must be None or an int"),
+    (dict(time_left="10"), ValueError, r"time_left must be None or a number of seconds, "
+                                       r"got '10'"),
+    (dict(time_left=float("nan")), ValueError, r"time_left must be None or a number"),
+    (dict(time_left=10, timed={"a": 1}), ValueError, r"timed must be a list of \(params "
+                                                     r"dict, seconds number\) pairs, got dict"),
+    (dict(time_left=10, timed=[({"n_neighbors": 3}, "1")]), ValueError,
+     r"timed\[0\] must be a \(params dict, seconds number\) pair"),
+])
+def test_propose_refuses_a_bad_seed_time_left_or_timed_by_name(knn_model, kwargs, error,
+                                                                message):
+    """propose(seed="a") was taken until a random proposal, seed=-1 too (then "expected
+    non-negative integer"); time_left="10" and timed seconds "1" raised "TypeError: '>'
+    not supported between instances of 'float' and 'str'", time_left=nan was ignored,
+    timed={"a": 1} raised "not enough values to unpack"."""
+    portfolio = knn_model.portfolio.params_
+    observed = [(portfolio[i], 0.7 + 0.01 * i) for i in range(4)]
+    candidates = knn_model.candidates("classification", seed=0)
+    with pytest.raises(error, match=message):
+        knn_model.propose(None, observed, candidates=candidates, **kwargs)
+
+
+def test_candidates_refuse_a_bad_seed(knn_model):
+    """candidates(task, seed=-1) raised numpy's "expected non-negative integer"."""
+    with pytest.raises(ValueError, match=r"seed must be None or an int in \[0, 2\*\*32 - 1\] "
+                       r"\(the random candidates\), got -1"):
+        knn_model.candidates("classification", seed=-1)
