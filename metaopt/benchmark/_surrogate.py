@@ -471,8 +471,7 @@ def yahpo_benchmark(
         _restrict(train_bench, train_instances, "train_instances")
     elif not train_bench.instances:
         raise ValueError(f"{os.fspath(data)}/splits.json gives {scenario} no train "
-                         "instances: list them there or give train_instances "
-                         "(--train-instances)")
+                         "instances: list them there or give train_instances")
     if cv is not None:
         if test_instances is not None:
             raise ValueError("cv tests on the training instances: give no test_instances")
@@ -494,8 +493,7 @@ def yahpo_benchmark(
         test_bench.instances = [i for i in test_bench.all_instances if i in wanted]
     elif not test_bench.instances:
         raise ValueError(f"{os.fspath(data)}/splits.json gives {scenario} no valid "
-                         "instances: list them there or give test_instances "
-                         "(--test-instances)")
+                         "instances: list them there or give test_instances")
     overlap = sorted(set(train_bench.instances) & set(test_bench.instances))
     if overlap:
         raise ValueError(f"test_instances overlap train_instances: {', '.join(overlap)}")

@@ -417,3 +417,16 @@ def test_a_limit_after_excluding_every_dataset_says_why_nothing_is_left(pmlb_roo
     assert ("every dataset of suite 'pmlb-classification' is training data of the "
             "meta-model: nothing left to benchmark") in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_an_empty_split_names_its_option_once(yahpo_dir, tmp_path, capsys):
+    """An empty valid split said 'give --test-instances (--test-instances)': the
+    parameter named in the message became the option, beside the option itself."""
+    (tmp_path / "lcbench").symlink_to(yahpo_dir / "lcbench")
+    splits = json.loads((yahpo_dir / "splits.json").read_text())["lcbench"]
+    for empty, option in (("valid", "--test-instances"), ("train", "--train-instances")):
+        (tmp_path / "splits.json").write_text(json.dumps({"lcbench": {**splits, empty: []}}))
+        code = main(["benchmark", "yahpo", "--scenario", "lcbench", "--data", str(tmp_path),
+                     "--methods", "random", "--budgets", "1", "--seeds", "1", "--no-progress"])
+        err = capsys.readouterr().err
+        assert code == 2 and err.rstrip().endswith(f"list them there or give {option}"), err
