@@ -321,6 +321,13 @@ class Portfolio:
                 f"(found {data.get('format')!r})"
             )
         try:
+            for name in ("config_ids", "params", "task_keys", "task_types"):
+                if not isinstance(data[name], list):
+                    raise ValueError(f"its {name} is no list")
+            if not all(isinstance(params, dict) for params in data["params"]):
+                raise ValueError("a configuration of its params is no dict")
+            if data["n_neighbors"] is not None:
+                check_int(data["n_neighbors"], "its n_neighbors (or None)")
             self = cls(n_neighbors=data["n_neighbors"])
             self.space_ = data["space"]
             self.config_ids_, self.params_ = data["config_ids"], data["params"]
@@ -353,3 +360,7 @@ class Portfolio:
                 and sizes["task_vectors"] == (n_tasks, len(self.scaler_.mean_))):
             raise ValueError(f"{path} is not a consistent metaopt portfolio: its parts "
                              f"disagree in size ({sizes}); it was changed after saving")
+        if not (np.isfinite(self.regret_).all() and np.isfinite(self.task_vectors_).all()):
+            raise ValueError(f"{path} is not a consistent metaopt portfolio: its regrets or "
+                             "task vectors are not all finite numbers; it was changed after "
+                             "saving")

@@ -203,3 +203,37 @@ def test_candidates_refuse_a_bad_seed(knn_model):
     with pytest.raises(ValueError, match=r"seed must be None or an int in \[0, 2\*\*32 - 1\] "
                        r"\(the random candidates\), got -1"):
         knn_model.candidates("classification", seed=-1)
+
+
+def _set(path: list, value):
+    """An edit of a portfolio.json: ``value`` at ``path`` (keys and indices)."""
+    def edit(data):
+        for key in path[:-1]:
+            data = data[key]
+        data[path[-1]] = value
+    return edit
+
+
+@pytest.mark.parametrize("edit", [
+    _set(["regret", 0, 0], float("nan")),
+    _set(["task_vectors", 0, 0], float("inf")),
+    _set(["params", 0], 5),
+    _set(["n_neighbors"], "x"),
+    _set(["n_neighbors"], 0),
+    _set(["task_types"], 5),
+])
+def test_a_portfolio_file_with_garbled_values_is_refused(tmp_path, edit):
+    """A NaN regret loaded and changed the portfolio's order (another first pick), a
+    configuration 5 or n_neighbors 'x' loaded (the error came at suggest, naming 'k'),
+    task_types 5 raised "TypeError: object of type 'int' has no len()"."""
+    import json
+
+    from metaopt.ranker._shipped import _models_root
+
+    data = json.loads((_models_root() / "knn@classification" / "portfolio.json").read_text())
+    edit(data)
+    path = tmp_path / "portfolio.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"portfolio\.json is not a (readable|consistent) "
+                       r"metaopt portfolio: .*"):
+        Portfolio.load(path)
