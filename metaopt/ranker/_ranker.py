@@ -306,6 +306,9 @@ class ConfigRanker:
                 raise ValueError(f"{name} must be a number > 0, got {value!r}")
         if self.random_state is not None:  # a seed: no RandomState (members need ints)
             check_int(self.random_state, "random_state", minimum=0)
+        if not isinstance(self.use_metafeatures, (bool, np.bool_)):  # "no" would be true
+            raise ValueError(f"use_metafeatures must be True or False, got "
+                             f"{self.use_metafeatures!r}")
 
     def fit(self, matrix: PerformanceMatrix, space: SearchSpace | None = None) -> ConfigRanker:
         """Meta-train on every task of ``matrix``.
@@ -650,7 +653,11 @@ class ConfigRanker:
             self.scaler_ = MetaFeatureScaler.from_dict(body["scaler"])
             self.task_keys_ = body["task_keys"]
             self.n_features_ = body["n_features"]
-        except (KeyError, TypeError, ValueError) as exc:
+            inputs = self.space_.n_encoded + len(self.scaler_.mean_) * self.use_metafeatures
+            if self.n_features_ != inputs:
+                raise ValueError(f"n_features is {self.n_features_!r}, its space and "
+                                 f"meta-features make {inputs}")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"{json_path} holds settings this metaopt version cannot read: "
                              f"{exc!r}") from exc
         self.metafeatures_version_ = read_metafeatures_version(body, json_path, "ranker")

@@ -110,4 +110,10 @@ class MetaFeatureScaler:
         scaler.scale_ = np.asarray(data["scale"], dtype=float)
         # files written before "flat" was saved mark such features by a scale of exactly 1
         scaler.flat_ = np.asarray(data.get("flat", scaler.scale_ == 1.0), dtype=bool)
+        n = len(metafeatures.FEATURE_NAMES)
+        if not (scaler.mean_.shape == scaler.scale_.shape == scaler.flat_.shape == (n,)
+                and np.isfinite(scaler.mean_).all() and np.isfinite(scaler.scale_).all()
+                and (scaler.scale_ > 0).all()):
+            raise ValueError(f"the meta-feature scaler does not hold {n} finite means and "
+                             "positive scales; the file was changed after saving")
         return scaler

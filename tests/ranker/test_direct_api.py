@@ -237,3 +237,46 @@ def test_a_portfolio_file_with_garbled_values_is_refused(tmp_path, edit):
     with pytest.raises(ValueError, match=r"portfolio\.json is not a (readable|consistent) "
                        r"metaopt portfolio: .*"):
         Portfolio.load(path)
+
+
+def _resign(edit, tmp_path):
+    """The shipped knn@classification ranker with its settings body edited and both
+    checksums made to match again (a file edited by someone who knows the format)."""
+    from metaopt._model_files import load_checked, save_checked
+    from metaopt.ranker._shipped import _models_root
+
+    stem = _models_root() / "knn@classification" / "ranker"
+    body, tensors = load_checked(stem.with_suffix(".json"), stem.with_suffix(".safetensors"),
+                                 "metaopt-ranker/2", "ranker")
+    edit(body)
+    save_checked(tmp_path / "r.json", tmp_path / "r.safetensors", body, tensors)
+    return tmp_path / "r"
+
+
+@pytest.mark.parametrize("edit", [
+    _set(["space"], 5),
+    _set(["n_features"], "x"),
+    _set(["params", "use_metafeatures"], False),
+    _set(["params", "use_metafeatures"], "no"),
+    lambda body: body["scaler"]["mean"].pop(),
+    _set(["scaler", "mean", 0], float("nan")),
+    lambda body: body["scaler"].update(scale=[0.0] * len(body["scaler"]["scale"])),
+])
+def test_a_ranker_file_with_matching_checksums_but_bad_settings_is_refused(tmp_path, edit):
+    """Settings that pass the checksums but cannot be right loaded or crashed: space 5
+    raised "AttributeError: 'int' object has no attribute 'get'", n_features "x" a torch
+    TypeError, use_metafeatures false (35 inputs) "RuntimeError: mat1 and mat2 shapes
+    cannot be multiplied" at rank, a scaler mean cut short "operands could not be
+    broadcast" at rank; a NaN mean or zero scales loaded and ranked on garbage, and
+    use_metafeatures "no" read as true."""
+    path = _resign(edit, tmp_path)
+    with pytest.raises(ValueError, match=r"r\.json holds settings this metaopt version "
+                       r"cannot read"):
+        ConfigRanker.load(path)
+
+
+def test_use_metafeatures_must_be_a_bool(tabrepo_matrix, split):
+    """ConfigRanker(use_metafeatures="no") trained with the meta-features."""
+    with pytest.raises(ValueError, match=r"use_metafeatures must be True or False, got 'no'"):
+        ConfigRanker(iterations=1, progress=False, use_metafeatures="no").fit(
+            tabrepo_matrix.subset(split[0]))
