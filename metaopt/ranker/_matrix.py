@@ -14,6 +14,9 @@ from metaopt._checks import repeated
 from metaopt._warnings import warn
 
 MF_PREFIX = "mf_"
+# the columns of KnowledgeBase.to_frame() that from_frame reads
+_FRAME_COLUMNS = ("space", "dataset_key", "task", "config_id", "design_id", "config",
+                  "cv_score", "status")
 
 
 def check_matrix(matrix: Any, who: str) -> None:
@@ -96,6 +99,16 @@ class PerformanceMatrix:
         """
         from metaopt.spaces import SearchSpace
 
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError("PerformanceMatrix.from_frame takes a DataFrame of knowledge-base "
+                            f"rows (kb.to_frame()), got {type(frame).__name__}")
+        lacking = [c for c in _FRAME_COLUMNS if c not in frame.columns]
+        if lacking:
+            raise ValueError(f"the frame lacks column(s) {lacking} of knowledge-base rows "
+                             "(kb.to_frame())")
+        if not (space is None or isinstance(space, (str, SearchSpace))):
+            raise TypeError(f"space must be a space's name, a SearchSpace or None, got "
+                            f"{type(space).__name__}")
         given = space if isinstance(space, SearchSpace) else None
         if given is not None:
             space = given.name
@@ -230,6 +243,8 @@ class PerformanceMatrix:
         -------
         PerformanceMatrix
         """
+        if isinstance(tasks, str):
+            raise TypeError(f"tasks must be a list of task keys, got str: pass [{tasks!r}]")
         tasks = list(tasks)
         twice = repeated(tasks)
         if twice:
@@ -342,6 +357,9 @@ def normalized_regret(scores: np.ndarray) -> np.ndarray:
         In [0, 1], NaN where ``scores`` is NaN.
     """
     scores = np.asarray(scores, dtype=float)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be 2-d (tasks x configurations), got shape "
+                         f"{scores.shape}: for one task pass [scores]")
     finite = np.where(np.isfinite(scores), scores, np.nan)
     with np.errstate(all="ignore"):
         best = np.nanmax(finite, axis=1, keepdims=True)

@@ -280,3 +280,52 @@ def test_use_metafeatures_must_be_a_bool(tabrepo_matrix, split):
     with pytest.raises(ValueError, match=r"use_metafeatures must be True or False, got 'no'"):
         ConfigRanker(iterations=1, progress=False, use_metafeatures="no").fit(
             tabrepo_matrix.subset(split[0]))
+
+
+@pytest.fixture(scope="module")
+def kb_frame():
+    from metaopt import kb
+
+    return kb.load_default().to_frame()
+
+
+def test_from_frame_refuses_what_is_no_knowledge_base_frame(kb_frame):
+    """from_frame(kb) and from_frame([...]) raised TypeError from indexing, a frame
+    without cv_score "KeyError: 'cv_score'", space=5 "argument of type 'int' is not
+    iterable"."""
+    from metaopt import kb
+    from metaopt.ranker import PerformanceMatrix
+
+    with pytest.raises(TypeError, match=r"from_frame takes a DataFrame of knowledge-base "
+                       r"rows \(kb\.to_frame\(\)\), got KnowledgeBase"):
+        PerformanceMatrix.from_frame(kb.load_default(), "knn")
+    with pytest.raises(ValueError, match=r"the frame lacks column\(s\) \['cv_score'\] of "
+                       r"knowledge-base rows \(kb\.to_frame\(\)\)"):
+        PerformanceMatrix.from_frame(kb_frame.drop(columns=["cv_score"]), "knn")
+    with pytest.raises(TypeError, match=r"space must be a space's name, a SearchSpace or "
+                       r"None, got int"):
+        PerformanceMatrix.from_frame(kb_frame, 5)
+
+
+def test_subset_of_one_key_given_as_a_string_is_refused(kb_frame):
+    """subset("pmlb/allhypo") read the key's letters: "task keys given more than once:
+    ['l', 'p']"."""
+    from metaopt.ranker import PerformanceMatrix
+
+    matrix = PerformanceMatrix.from_frame(kb_frame, "knn", task="classification")
+    key = matrix.tasks.index[0]
+    with pytest.raises(TypeError, match=r"tasks must be a list of task keys, got str: pass "
+                       r"\['pmlb/"):
+        matrix.subset(key)
+    assert matrix.subset([key]).n_tasks == 1
+
+
+def test_normalized_regret_of_one_task_says_to_give_a_row(kb_frame):
+    """normalized_regret(1-d scores) raised "AxisError: axis 1 is out of bounds"."""
+    from metaopt.ranker import PerformanceMatrix, normalized_regret
+
+    scores = PerformanceMatrix.from_frame(kb_frame, "knn", task="classification").scores
+    with pytest.raises(ValueError, match=r"scores must be 2-d \(tasks x configurations\), "
+                       r"got shape \(20,\): for one task pass \[scores\]"):
+        normalized_regret(scores[0])
+    assert normalized_regret([scores[0]]).shape == (1, 20)
