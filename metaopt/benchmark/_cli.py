@@ -150,9 +150,10 @@ def _surrogate_options(q, methods: str) -> None:
 
 
 def _prepare_outputs(args) -> None:
-    """Check ``--json``, ``--curves`` and ``--plot`` and create their folders before the
-    run (a missing folder, or a directory given as the file, used to fail after the
-    whole benchmark, saving nothing; one file given twice kept only the last output)."""
+    """Check ``--json``, ``--curves`` and ``--plot`` (its format too) and create their
+    folders before the run (a missing folder, or a directory given as the file, used to
+    fail after the whole benchmark, saving nothing; one file given twice kept only the
+    last output)."""
     from metaopt.kb._store import check_writable
 
     targets = {option: target for option, target in (
@@ -162,8 +163,23 @@ def _prepare_outputs(args) -> None:
         options = [o for o, t in targets.items() if Path(t).resolve() in twice]
         raise ValueError(f"{' and '.join(options)} name the same file {str(twice[0])!r}: "
                          "each output needs a file of its own")
+    if args.plot:
+        _check_plot_format(args.plot)
     for option, target in targets.items():
         check_writable(target, option).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _check_plot_format(path: str) -> None:
+    """Refuse a ``--plot`` file whose extension matplotlib cannot write (none: PNG)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = Path(path).suffix.lstrip(".").lower()
+    if suffix and suffix not in formats:
+        common = ["png", "pdf", "svg"]
+        others = ", ".join(f".{f}" for f in sorted(formats) if f not in common)
+        raise ValueError(f"--plot {path!r} must end in a format matplotlib writes: "
+                         f"{', '.join(f'.{f}' for f in common)} (also {others})")
 
 
 def _finish_surrogate(result, args, title: str) -> int:

@@ -100,6 +100,21 @@ def test_outputs_naming_one_file_are_refused_before_the_run(tmp_path, capsys, mo
     assert "--json and --curves name the same file" in err and not (tmp_path / "r.json").exists()
 
 
+def test_a_plot_format_matplotlib_cannot_write_is_refused_before_the_run(tabrepo_dir, tmp_path,
+                                                                          capsys):
+    """--plot regret.txt ran the whole benchmark, printed its table, then failed with
+    matplotlib's "Format 'txt' is not supported", naming no option, after --json was
+    written."""
+    code = main(["benchmark", "tabrepo", "--train", str(tabrepo_dir), "--cv", "2",
+                 "--methods", "random", "--budgets", "1", "--seeds", "1", "--no-progress",
+                 "--json", str(tmp_path / "r.json"), "--plot", str(tmp_path / "regret.txt")])
+    assert code == 2
+    captured = capsys.readouterr()
+    assert not captured.out and not (tmp_path / "r.json").exists()
+    assert ("--plot 'regret.txt' must end in a format matplotlib writes: .png, .pdf, .svg"
+            in captured.err.replace(str(tmp_path) + "/", ""))
+
+
 def test_cli_errors_are_one_line(tmp_path, capsys):
     code = main(["benchmark", "run", "--suite", "nope", "--budget-trials", "2",
                  "--out", str(tmp_path)])
