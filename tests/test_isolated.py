@@ -354,6 +354,22 @@ def test_no_worker_outlives_the_interpreter():
     assert _gone(int(out.stdout.split()[-1]))  # the kept worker was stopped at exit
 
 
+def test_the_interpreter_exits_without_waiting_for_a_busy_kept_worker():
+    # a kept worker still busy at exit (a spare importing the libraries after a kill:
+    # seconds on a loaded machine) is killed; loky's exit hook, which runs before
+    # atexit's, used to wait for it (10-17 s after a budgeted fit on a loaded machine)
+    script = ("from metaopt import _isolated\n"
+              "import os, time\n"
+              "with _isolated.KillableWorker() as worker:\n"
+              "    worker.call(os.getpid, seconds=60)\n"
+              "_isolated._idle[0].active.submit(time.sleep, 60)\n"
+              "time.sleep(1)\n"
+              "print(time.time())\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert time.time() - float(out.stdout.split()[-1]) < 20
+
+
 def test_parallel_folds_are_killed_together_and_leave_nothing_behind():
     # a 3-fold CV on 2 workers, killed at its limit; loky used to report the semaphores
     # of a pool that a killed worker had started for its folds as leaked at exit
