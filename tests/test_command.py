@@ -256,6 +256,31 @@ def test_train_meta_model_checks_its_arguments_before_training(tmp_path, capsys)
     assert not (tmp_path / "m").exists()
 
 
+def test_train_meta_model_refuses_bad_ranker_and_policy_options_before_any_model(
+        tmp_path, capsys):
+    """--seed -1, --n-ensemble 0, --covariance-weight -1 or --min-distance 2 read the
+    knowledge base and built every space's matrix (16 s with the shipped one, as long
+    with --yahpo), announced "knn: model 1/1" and only then were refused."""
+    from metaopt.kb import KnowledgeBase, load_default
+
+    frame = load_default().to_frame()
+    frame = frame[(frame["space"] == "knn") & (frame["task"] == "classification")]
+    store = tmp_path / "kb.sqlite"
+    with KnowledgeBase(store) as kb:
+        kb.add_frame(frame[frame["dataset_key"].isin(frame["dataset_key"].unique()[:3])])
+    base = ["train-meta-model", "--kb", str(store), "--out", str(tmp_path / "m"),
+            "--min-datasets", "2", "--iterations", "2"]
+    for option, value, message in (
+            ("--seed", "-1", "--seed must be an integer >= 0, got -1"),
+            ("--n-ensemble", "0", "--n-ensemble must be an integer >= 1, got 0"),
+            ("--covariance-weight", "-1", "--covariance-weight must be >= 0"),
+            ("--min-distance", "2", "--min-distance must be in [0, 1]")):
+        assert main([*base, option, value]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "model 1/" not in err, option
+    assert not (tmp_path / "m").exists()
+
+
 def test_drop_a_row_id_column(pmlb_root, tmp_path, capsys):
     """`metaopt suggest` and `metaopt metafeatures` counted backache's 'id' column (1 to
     180, one per row) as a feature, with no warning and no way to leave it out."""

@@ -56,6 +56,7 @@ def train_meta_models(
     directory)`` is called as each model is saved (the command line prints it).
     """
     min_datasets = check_int(min_datasets, "min_datasets", 2)  # a ranker needs 2 to train
+    _check_options(ranker_options, policy_options)
     frame = kb.to_frame()
     present = sorted(frame["space"].unique())
     unknown = sorted(s for s in set(spaces or []) - set(present) if not _is_combination(s))
@@ -159,12 +160,20 @@ def train_yahpo_meta_model(
     """
     from metaopt.kb import YahpoBenchmark
 
+    _check_options(ranker_options, policy_options)
     bench = YahpoBenchmark(scenario, data, split="train")
     matrix = PerformanceMatrix.from_yahpo(bench, n_configs=n_configs)
     source = (f"YAHPO Gym {scenario} surrogate ({data}), train split, {n_configs} Sobol "
               f"configurations per instance, target {bench.score_target}")
     return _fit_and_save(matrix, Path(out) / bench.space.name, source, ranker_options,
                          policy_options, progress)
+
+
+def _check_options(ranker_options: dict | None, policy_options: dict | None) -> None:
+    """Refuse bad ranker or policy settings before the matrices are built (seconds per
+    space) and any ranker is trained."""
+    ConfigRanker(**(ranker_options or {}))._check_settings()
+    MetaModel._check_policy(**(policy_options or {}))
 
 
 def _fit_and_save(matrix: PerformanceMatrix, directory: Path, source: str,
