@@ -548,7 +548,12 @@ def main(argv: list[str] | None = None) -> None:
             if curves.empty:
                 continue
         else:
-            curves = run_part(part, builders[part](args), methods, budgets, args.seeds)
+            try:
+                splits = builders[part](args)
+            except (ValueError, OSError) as exc:
+                # a user error (data, options): one line, as `metaopt benchmark` says it
+                raise SystemExit(f"--parts {part}: {exc}") from None
+            curves = run_part(part, splits, methods, budgets, args.seeds)
             frames.append(curves)
             pd.concat(kept + frames).to_csv(csv, index=False)
         verdicts.append(report(part, curves, methods, args.out))

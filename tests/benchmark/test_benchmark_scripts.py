@@ -209,3 +209,34 @@ def test_sampler_quality_refuses_a_dataset_of_the_other_task(tmp_path, monkeypat
     with pytest.raises(SystemExit, match="--pmlb-datasets: dataset 'nosuch' not found"):
         sampler_quality.main([*argv, "--pmlb-datasets", "nosuch"])
     assert not (tmp_path / "out" / "sampler_quality.csv").exists()
+
+
+def _tabrepo_copy(tabrepo_dir: Path, target: Path, n_tasks: int) -> Path:
+    """A TabRepo-layout directory of the first ``n_tasks`` tasks (rows of the real files)."""
+    import shutil
+
+    target.mkdir()
+    shutil.copy(tabrepo_dir / "configs.json", target / "configs.json")
+    results = pd.read_csv(tabrepo_dir / "results.csv")
+    meta = pd.read_csv(tabrepo_dir / "task_metadata.csv")
+    tasks = sorted(results["dataset"].unique())[:n_tasks]
+    results[results["dataset"].isin(tasks)].to_csv(target / "results.csv", index=False)
+    meta[meta["tid"].isin(tasks)].to_csv(target / "task_metadata.csv", index=False)
+    return target
+
+
+def test_sampler_quality_says_in_one_line_what_is_wrong_with_a_tabrepo_directory(
+        tabrepo_dir, tmp_path, monkeypatch):
+    """A TabRepo-layout directory of one task (or --cv past its tasks) ended in a
+    traceback whose last line was the error; it is now that line alone (SystemExit)."""
+    one = _tabrepo_copy(tabrepo_dir, tmp_path / "one", 1)
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    import sampler_quality
+
+    argv = ["--parts", "tabrepo", "--methods", "random", "--budgets", "1",
+            "--out", str(tmp_path / "out")]
+    for data, cv, message in ((one, "2", r"^--parts tabrepo: cv must split at least 2 tasks"),
+                              (tabrepo_dir, "99", r"^--parts tabrepo: cv must be in \[2, 73\]")):
+        with pytest.raises(SystemExit, match=message):
+            sampler_quality.main([*argv, "--tabrepo", str(data), "--cv", cv])
+    assert not (tmp_path / "out" / "sampler_quality.csv").exists()
