@@ -30,7 +30,8 @@ def _register_datasets(subparsers) -> None:
         description="Compute metaopt's meta-features of one dataset file and print them.",
     )
     _add_data_options(p)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the meta-features' subsamples and landmarker folds (default 0)")
     p.set_defaults(func=_cmd_metafeatures)
 
 
@@ -71,7 +72,7 @@ def _register_suggest(subparsers) -> None:
     _add_data_options(p)
     p.add_argument("--space", help="search space with a shipped meta-model, or one --meta-model "
                    "serves (default with --meta-model: the model's)")
-    p.add_argument("-n", type=int, default=5, help="number of configurations")
+    p.add_argument("-n", type=int, default=5, help="number of configurations (default 5)")
     p.add_argument("--meta-model", metavar="DIR",
                    help="directory of a saved MetaModel (default: shipped)")
     p.add_argument("--json", action="store_true",
@@ -86,8 +87,9 @@ def _register_suggest(subparsers) -> None:
         "(portfolio or adapted ranker) and the result against the default configuration.",
     )
     p.add_argument("--space", help="search space (default: hist_gradient_boosting)")
-    p.add_argument("--trials", metavar="N", type=int, default=8)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--trials", metavar="N", type=int, default=8,
+                   help="trials of the search (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.set_defaults(func=_cmd_demo)
 
 

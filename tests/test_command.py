@@ -56,6 +56,32 @@ def test_options_show_what_they_take():
     assert "--scheduler ADDRESS" in run("benchmark", "run", "--help").stdout
 
 
+def test_every_option_says_what_it_does_and_its_default():
+    """`metaopt build-kb --help` listed --cv-folds K, --seed SEED, --backend and
+    --no-progress with no text, and --n-configs, --max-rows, --n-jobs, --store without the
+    value used when they are left out (suggest -n, demo --trials, metafeatures --seed,
+    `kb export`'s parquet too)."""
+    import argparse
+
+    from metaopt.cli import build_parser
+
+    def actions(parser, path=()):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from actions(sub, (*path, name))
+            elif not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+                yield " ".join(path), (action.option_strings or [action.dest])[-1], action
+
+    silent = [f"{command} {option}" for command, option, action in actions(build_parser())
+              if not action.help]
+    assert silent == []
+    undefaulted = [f"{command} {option}" for command, option, action in actions(build_parser())
+                   if action.default not in (None, False) and "default" not in action.help]
+    assert undefaulted == []
+    assert "CV folds of each evaluation (default 5)" in run("build-kb", "--help").stdout
+
+
 def test_help_imports_no_heavy_library():
     """`metaopt --help` took 3 s importing the knowledge base, the benchmarks and torch
     to list the commands; the packages now import their public names on first use."""

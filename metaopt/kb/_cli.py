@@ -23,9 +23,10 @@ def register(subparsers) -> None:
                    "suite's tables (default: target, PMLB's)")
     p.add_argument("--cache-dir", metavar="DIR", help="OpenML cache directory, for an OpenML suite "
                    "(default: openml's own; tasks cached there load without network)")
-    p.add_argument("--spaces", default="all", help="'all' or comma-separated space names")
+    p.add_argument("--spaces", default="all",
+                   help="'all' or comma-separated space names (default all)")
     p.add_argument("--n-configs", metavar="N",
-                   type=int, default=16, help="configurations per dataset x space")
+                   type=int, default=16, help="configurations per dataset x space (default 16)")
     p.add_argument("--n-design", metavar="N", type=int,
                    help="how many of them are shared by all datasets (default: half)")
     p.add_argument("--datasets", metavar="NAMES",
@@ -36,25 +37,33 @@ def register(subparsers) -> None:
     p.add_argument("--smallest-first", action="store_true",
                    help="order datasets by rows x columns (cheapest first) before --limit")
     p.add_argument("--store", metavar="FILE_OR_URL", default="metaopt-kb.sqlite",
-                   help="SQLite file or SQLAlchemy URL (postgresql://...)")
-    p.add_argument("--cv-folds", metavar="K", type=int, default=5)
+                   help="SQLite file or SQLAlchemy URL (postgresql://...; default "
+                   "metaopt-kb.sqlite)")
+    p.add_argument("--cv-folds", metavar="K", type=int, default=5,
+                   help="CV folds of each evaluation (default 5)")
     p.add_argument("--time-limit", metavar="SECONDS",
-                   type=float, default=300.0, help="seconds per evaluation")
+                   type=float, default=300.0, help="seconds per evaluation (default 300)")
     p.add_argument("--max-rows", metavar="N",
-                   type=int, default=5000, help="subsample larger datasets")
+                   type=int, default=5000,
+                   help="subsample larger datasets to N rows (default 5000)")
     p.add_argument("--test-size", metavar="FRACTION",
-                   type=float, help="hold out this fraction for test_score")
-    p.add_argument("--n-jobs", metavar="N", type=int, default=1, help="parallel workers (-1: all)")
-    p.add_argument("--backend", choices=["loky", "dask"], default="loky")
+                   type=float,
+                   help="hold out this fraction for test_score (default: none held out)")
+    p.add_argument("--n-jobs", metavar="N", type=int, default=1,
+                   help="parallel workers (-1: all; default 1)")
+    p.add_argument("--backend", choices=["loky", "dask"], default="loky",
+                   help="run the evaluations with joblib's loky processes or on a dask "
+                   "cluster (default loky)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="dask scheduler address, e.g. tcp://HOST:8786 (with --backend dask)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the design, the CV splits and the models (default 0)")
     p.add_argument("--retry-failed", action="store_true",
                    help="re-evaluate configurations stored as failed or timeout")
     p.add_argument("--shard", metavar="INDEX/COUNT",
                    help="this runner's share of the jobs (e.g. 0/4: the first of 4)")
     p.add_argument("--export", metavar="PARQUET", help="write the whole store to parquet after")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_build)
 
     p = subparsers.add_parser("kb", help="inspect or export a knowledge base")
@@ -65,7 +74,7 @@ def register(subparsers) -> None:
     q.set_defaults(func=_cmd_info)
     q = sub.add_parser("export", help="write parquet (and optionally CARD.md)")
     q.add_argument("store", help=store_help)
-    q.add_argument("parquet")
+    q.add_argument("parquet", help="file to write (ending in .parquet)")
     q.add_argument("--card", metavar="FILE", help="also write a card (Markdown) here")
     q.set_defaults(func=_cmd_export)
 

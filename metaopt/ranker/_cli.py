@@ -74,7 +74,7 @@ def register(subparsers) -> None:
     p.add_argument("--cost-only", action="store_true",
                    help="only fit the cost models (cost.json) of the knowledge-base "
                    "meta-models already in --out, from --kb's fit times (no training option)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=partial(_cmd_train, parser=p))
 
 
