@@ -324,8 +324,13 @@ class Portfolio:
             for name in ("config_ids", "params", "task_keys", "task_types"):
                 if not isinstance(data[name], list):
                     raise ValueError(f"its {name} is no list")
-            if not all(isinstance(params, dict) for params in data["params"]):
-                raise ValueError("a configuration of its params is no dict")
+            # (sizes are compared after: a shorter list is named there)
+            for i, (config_id, params) in enumerate(zip(data["config_ids"], data["params"],
+                                                        strict=False)):
+                if not isinstance(params, dict):
+                    raise ValueError(f"configuration {i} ({config_id}) is not a valid "
+                                     f"{data['space']} configuration (a params dict), got "
+                                     f"{params!r:.40}")
             if data["n_neighbors"] is not None:
                 check_int(data["n_neighbors"], "its n_neighbors (or None)")
             self = cls(n_neighbors=data["n_neighbors"])
