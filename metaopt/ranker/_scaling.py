@@ -17,12 +17,23 @@ def as_metafeature_frame(values: pd.Series | pd.DataFrame) -> pd.DataFrame:
     same names is taken as one) or knowledge-base columns prefixed ``mf_``.
     """
     if isinstance(values, Mapping):
-        values = pd.Series(values, dtype=float)
+        values = pd.Series(values, dtype=object)
     if not isinstance(values, (pd.Series, pd.DataFrame)):
         raise TypeError("meta_features must be a pandas Series (metaopt.metafeatures.compute) "
                         f"or a dict of its names, got {type(values).__name__}")
     frame = values.to_frame().T if isinstance(values, pd.Series) else values
-    return metafeatures.by_bare_names(frame)
+    frame = metafeatures.by_bare_names(frame)
+    mixed = [name for name in metafeatures.FEATURE_NAMES
+             if name in frame.columns and frame[name].dtype == object]
+    if mixed:  # e.g. a dict holding None or text: numbers, NaN where missing
+        frame = frame.copy()
+        for name in mixed:
+            numbers = pd.to_numeric(frame[name], errors="coerce")
+            bad = frame[name][numbers.isna() & frame[name].notna()]
+            if len(bad):
+                raise ValueError(f"meta-feature {name!r} must be a number, got {bad.iloc[0]!r}")
+            frame[name] = numbers
+    return frame
 
 
 class MetaFeatureScaler:

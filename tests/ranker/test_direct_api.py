@@ -329,3 +329,18 @@ def test_normalized_regret_of_one_task_says_to_give_a_row(kb_frame):
                        r"got shape \(20,\): for one task pass \[scores\]"):
         normalized_regret(scores[0])
     assert normalized_regret([scores[0]]).shape == (1, 20)
+
+
+def test_a_meta_feature_that_is_no_number_is_named(small_meta_model, tabrepo_matrix, split):
+    """A meta-feature given as text raised numpy's "could not convert string to float:
+    'many'", naming no meta-feature."""
+    features = tabrepo_matrix.metafeatures.loc[split[1][0]]
+    features = features.rename(lambda name: name.removeprefix("mf_")).astype(object)
+    features["n_instances"] = "many"
+    candidates = list(tabrepo_matrix.configs["params"])
+    for given in (features, features.to_dict()):
+        with pytest.raises(ValueError, match=r"meta-feature 'n_instances' must be a number, "
+                           r"got 'many'"):
+            small_meta_model.ranker.rank(given, [], candidates)
+        with pytest.raises(ValueError, match=r"meta-feature 'n_instances' must be a number"):
+            small_meta_model.portfolio.neighbors(given)
