@@ -214,26 +214,37 @@ def main() -> None:
         print(f"{methods[0]} against each other method at the same budget (difference of "
               "the per-dataset means over seeds, 95 % t-interval over datasets; splits "
               "won/tied/lost)")
-        print(paired_differences(frame, methods[0], value="score", unit="dataset",
-                                 higher_is_better=True).to_string())
+        scored = set(frame.loc[frame["score"].notna(), "method"])
+        if methods[0] in scored and len(scored) > 1:
+            print(paired_differences(frame, methods[0], value="score", unit="dataset",
+                                     higher_is_better=True).to_string())
+        for method in methods:
+            if method not in scored:
+                print(f"no paired comparison with {method}: every fit of it failed")
     if "flaml" in methods:
-        print(_against_flaml(frame, min(budgets), max(budgets)).to_string())
+        print(_against_flaml(frame, min(budgets), max(budgets)))
     _plot(table.reset_index(), args.task, args.out)
 
 
-def _against_flaml(frame: pd.DataFrame, short: float, long: float) -> pd.DataFrame:
+def _against_flaml(frame: pd.DataFrame, short: float, long: float) -> str:
     """Each method at the ``short`` budget against FLAML at the ``long`` one: mean test
     score of both and the paired difference
-    (:func:`metaopt.benchmark.paired_difference`)."""
+    (:func:`metaopt.benchmark.paired_difference`), as printed; a method without a scored
+    fit at its budget is named instead."""
     score = frame.pivot_table(index=["dataset", "seed"], columns=["method", "budget"],
-                              values="score")
+                              values="score")  # a method whose every fit failed: no column
+    if ("flaml", long) not in score:
+        return f"no comparison with flaml at {long:g} s: every fit of it failed"
     flaml = score[("flaml", long)]
+    others = [m for m in frame["method"].unique() if m != "flaml"]
     rows = {m: {f"score @{short:.0f}s": f"{score[(m, short)].mean():.4f}",
                 f"flaml @{long:.0f}s": f"{flaml.mean():.4f}",
                 **paired_difference(score[(m, short)], flaml, unit="dataset",
                                     higher_is_better=True)}
-            for m in frame["method"].unique() if m != "flaml"}
-    return pd.DataFrame(rows).T
+            for m in others if (m, short) in score}
+    lines = [pd.DataFrame(rows).T.to_string()] if rows else []
+    return "\n".join(lines + [f"no comparison of {m} at {short:g} s with flaml: every fit of "
+                              "it failed" for m in others if m not in rows])
 
 
 def _run_dataset(data, task: str, seed: int, budgets: list, methods: list, done: set,

@@ -169,7 +169,8 @@ def test_estimator_vs_peers_ranks_a_failed_fit_last(tmp_path, monkeypatch, capsy
     assert frame["rank"].tolist() == [1.0, 2.0]
     table = capsys.readouterr().out
     assert "a fit that failed (no model) ranks last" in table
-    score, rank, _, failed = table.split("metaopt@")[-1].split()[1:5]
+    score, rank, _, failed = table.split("metaopt@")[-2].split()[1:5]  # the table, then
+    assert "no paired comparison with metaopt@" in table  # the sentence of the pairs
     assert (score, rank, failed) == ("NaN", "2.0", "1")
 
 
@@ -240,3 +241,27 @@ def test_sampler_quality_says_in_one_line_what_is_wrong_with_a_tabrepo_directory
         with pytest.raises(SystemExit, match=message):
             sampler_quality.main([*argv, "--tabrepo", str(data), "--cv", cv])
     assert not (tmp_path / "out" / "sampler_quality.csv").exists()
+
+
+def test_estimator_vs_peers_says_when_a_method_has_no_scored_fit(tmp_path, monkeypatch,
+                                                                 capsys):
+    """A method whose every fit failed printed 'Empty DataFrame' as the paired comparison
+    (it had no score to pair); the comparison with FLAML raised a KeyError. Both now say
+    that the method has no scored fit."""
+    pmlb = _pmlb_copy(tmp_path / "pmlb", ("wine_recognition",))
+    failing = f"metaopt@{tmp_path / 'none'}"
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    for methods in (f"default,{failing}", f"{failing},default"):
+        monkeypatch.setattr(sys, "argv", [
+            "estimator_vs_peers.py", "--pmlb", str(pmlb), "--names", "wine_recognition",
+            "--methods", methods, "--budgets", "1", "--out", str(tmp_path / "out")])
+        runpy.run_path(str(SCRIPTS / "estimator_vs_peers.py"), run_name="__main__")
+        out = capsys.readouterr().out
+        assert "Empty DataFrame" not in out
+        assert f"no paired comparison with {failing}: every fit of it failed" in out
+    import estimator_vs_peers
+
+    fits = pd.read_csv(tmp_path / "out" / "estimator_vs_peers_fits.csv")
+    flaml = fits.assign(method="flaml", score=float("nan"))
+    text = estimator_vs_peers._against_flaml(pd.concat([fits, flaml]), 1.0, 1.0)
+    assert text == "no comparison with flaml at 1 s: every fit of it failed"
