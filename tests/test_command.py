@@ -648,6 +648,20 @@ def test_damaged_inputs_are_named_without_python_reprs(pmlb_root, tmp_path, caps
         assert capsys.readouterr().err.endswith(message), args
 
 
+def test_a_misspelt_space_or_scenario_names_the_closest(pmlb_root, tmp_path, capsys):
+    """build-kb --spaces knnn (or KNN) and benchmark yahpo --scenario lcbnech listed every
+    accepted name, but not the one meant, as suggest --space and --methods do."""
+    base = ["build-kb", "--suite", "pmlb-classification", "--root", str(pmlb_root),
+            "--store", str(tmp_path / "kb.sqlite"), "--spaces"]
+    for spaces, meant in (("knnn", "knn"), ("KNN", "knn"), ("linear+Random_Forest",
+                                                          "random_forest")):
+        assert main([*base, spaces]) == 2
+        assert capsys.readouterr().err.endswith(f"; did you mean {meant!r}?\n"), spaces
+    assert main(["benchmark", "yahpo", "--scenario", "lcbnech", "--data", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.endswith("; did you mean 'lcbench'?\n")
+    assert not (tmp_path / "kb.sqlite").exists()
+
+
 def test_an_empty_table_file_is_called_empty(tmp_path, capsys):
     """A CSV of 0 bytes (or of blank lines, or an empty .tsv.gz) said pandas' "could not
     read FILE: EmptyDataError: No columns to parse from file"; a .parquet file of 0 bytes

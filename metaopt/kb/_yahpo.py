@@ -9,6 +9,7 @@ explicit ``split="test"``.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -38,7 +39,9 @@ def _scenario_config(scenario: str) -> dict[str, Any]:
         raise ValueError("YAHPO surrogates need yahpo-gym and onnxruntime: "
                          "pip install 'metaopt[surrogates]'") from exc
     if scenario not in config_dict.configs:
-        raise ValueError(f"unknown YAHPO scenario {scenario!r}; known: {sorted(config_dict.configs)}")
+        close = difflib.get_close_matches(str(scenario).lower(), config_dict.configs, n=1)
+        raise ValueError(f"unknown YAHPO scenario {scenario!r}; known: {sorted(config_dict.configs)}"
+                         + (f"; did you mean {close[0]!r}?" if close else ""))
     return config_dict.configs[scenario]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from functools import lru_cache
 
 from metaopt.data import TASK_TYPES
@@ -82,7 +83,9 @@ def _registered(name: str, joined: str | None = None) -> SearchSpace:
     if joined is not None and name == ALL:
         raise ValueError(f"{joined!r}: 'all' already holds every space; use 'all' alone or "
                          f"join the names of single spaces with '+'")
+    close = difflib.get_close_matches(name.lower(), [*SPACES, ALL, *ALIASES], n=1)
     raise ValueError(
         f"unknown search space {name!r}; accepted: {', '.join(map(repr, SPACES))}, 'all' or "
         f"names joined by '+' (also {', '.join(f'{a!r} for {b!r}' for a, b in ALIASES.items())})"
+        + (f"; did you mean {close[0]!r}?" if close else "")
     )
