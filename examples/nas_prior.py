@@ -4,7 +4,8 @@
     python examples/nas_prior.py --trials 30 --epochs 60
 
 Prints the 5 architectures the shipped prior finds most likely for this dataset's
-meta-features, then searches ``--trials`` MLP architectures by 3-fold CV on 70 % of the
+meta-features (``dataset_share``: how much of each one's probability comes from this
+dataset's size rather than from the prior's dataset-independent part), then searches ``--trials`` MLP architectures by 3-fold CV on 70 % of the
 data (5 drawn from the prior, then MetaSampler's ranker adapted to them, Hyperband
 pruning on epochs) and prints the search's summary: the best trial, then one row per
 trial with its epochs, its CV accuracy (for a pruned trial: at the epoch it was stopped)
@@ -55,7 +56,8 @@ def main() -> None:
     meta_features = compute(X_train, y_train, "classification")
     print("Most likely architectures for this dataset (the search's first 5 trials are "
           "draws from this distribution):")
-    likely = prior.describe(meta_features, n=5)[["probability", "log_ratio", "architecture"]]
+    likely = prior.describe(meta_features, n=5)[["probability", "log_ratio", "dataset_share",
+                                                  "architecture"]]
     print(likely.to_string(index=False, float_format="{:.3f}".format, max_colwidth=100))
 
     model = MetaMLPClassifier(n_trials=args.trials, cv=3, max_epochs=args.epochs,

@@ -346,17 +346,23 @@ class ArchitecturePrior:
             out = torch.stack([net(inputs)[:, 0] for net in members]).mean(dim=0)
         return out.numpy().astype(np.float64)
 
-    def _log_weights(self, meta_features: Any, x_cfg: torch.Tensor, t: float) -> np.ndarray:
-        """Per configuration, ``log p(c | d) - log q(c)`` up to one constant: the
-        mixture's when hedged, each part normalised on the prior's pool."""
+    def _log_parts(self, meta_features: Any, x_cfg: torch.Tensor, t: float) -> np.ndarray:
+        """Per part of the mixture (the dataset's prior, then the unconditional one when
+        hedged) and configuration, ``log p(c | d) - log q(c)`` of that part alone, each
+        normalised on the prior's pool: shape (n_parts, n_configs)."""
         def normalised(unconditional: bool) -> np.ndarray:
             pool = self._scores(meta_features, self._pool_x, unconditional=unconditional) / t
             own = pool if x_cfg is self._pool_x else self._scores(
                 meta_features, x_cfg, unconditional=unconditional) / t
             return own - (np.logaddexp.reduce(pool) - math.log(len(pool)))
 
-        parts = [normalised(False)] + ([normalised(True)] if self._hedged else [])
-        return np.logaddexp.reduce(np.stack(parts), axis=0) - math.log(len(parts))
+        return np.stack([normalised(False)] + ([normalised(True)] if self._hedged else []))
+
+    def _log_weights(self, meta_features: Any, x_cfg: torch.Tensor, t: float) -> np.ndarray:
+        """Per configuration, ``log p(c | d) - log q(c)`` up to one constant: the
+        mixture's when hedged."""
+        parts = self._log_parts(meta_features, x_cfg, t)
+        return np.logaddexp.reduce(parts, axis=0) - math.log(len(parts))
 
     @property
     def _hedged(self) -> bool:
@@ -499,20 +505,25 @@ class ArchitecturePrior:
         DataFrame
             ``probability`` (share of the pool's mass at the temperature; at low
             temperatures one configuration of the pool may hold much of it),
-            ``log_ratio`` (:meth:`log_prob`), ``architecture`` (one readable line),
-            ``params`` (``mlp`` space) and ``lcbench`` (native) per row, best first.
+            ``log_ratio`` (:meth:`log_prob`), ``dataset_share`` (the share of the
+            entry's probability that the dataset's own prior gives, the rest coming from
+            the unconditional part of a hedged prior; 1 unhedged), ``architecture`` (one
+            readable line), ``params`` (``mlp`` space) and ``lcbench`` (native) per row,
+            best first.
         """
         self._check_fitted()
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or not 1 <= n <= self.n_pool:
             raise ValueError(f"n must be an int in [1, {self.n_pool}] (the pool), got {n!r}")
         t = self._temperature(temperature)
-        logits = self._log_weights(meta_features, self._pool_x, t)
+        parts = self._log_parts(meta_features, self._pool_x, t)
+        logits = np.logaddexp.reduce(parts, axis=0)
         log_z = np.logaddexp.reduce(logits)
         order = np.argsort(-logits, kind="stable")[:n]
         as_mlp = [to_mlp_params(self._pool[i]) for i in order]
         return pd.DataFrame({
             "probability": np.exp(logits[order] - log_z),
             "log_ratio": logits[order] - log_z + math.log(len(logits)),
+            "dataset_share": np.exp(parts[0, order] - logits[order]),
             "architecture": [describe_mlp(p) for p in as_mlp],
             "params": as_mlp,
             "lcbench": [self._pool[i] for i in order],

@@ -82,8 +82,8 @@ def test_log_prob_is_a_density_ratio_that_favours_the_prior_mode(prior):
     # the shipped T = 0.1 is too sharp for 2000 draws to estimate it)
     assert np.mean(np.exp(log_ratio)) == pytest.approx(1.0, rel=0.35)
     top = prior.describe(SMALL, n=3, temperature=1.0)
-    assert list(top.columns) == ["probability", "log_ratio", "architecture", "params",
-                                 "lcbench"]
+    assert list(top.columns) == ["probability", "log_ratio", "dataset_share", "architecture",
+                                 "params", "lcbench"]
     assert top["probability"].is_monotonic_decreasing
     np.testing.assert_allclose(prior.log_prob(SMALL, list(top["lcbench"]), temperature=1.0),
                                top["log_ratio"], rtol=1e-5)
@@ -121,6 +121,14 @@ def test_hedge_alternates_with_the_unconditional_prior(toy_prior):
     one_layer = np.array([c["num_layers"] == 1 for c in configs])
     lp_mix, lp_plain = toy_prior.log_prob(large, configs), plain.log_prob(large, configs)
     assert lp_mix[one_layer].mean() > lp_plain[one_layer].mean()
+    # describe says which part of the mixture holds each entry: the dataset's prior of a
+    # large table puts 5 layers first, the unconditional one also 1 layer
+    top = toy_prior.describe(large, n=len(toy_prior._pool))
+    share = top["dataset_share"].to_numpy()
+    layers = np.array([c["num_layers"] for c in top["lcbench"]])
+    assert ((share >= 0) & (share <= 1)).all()
+    assert share[layers == 5].mean() > 0.5 > share[layers == 1].mean()
+    assert (plain.describe(large, n=5)["dataset_share"] == 1.0).all()
 
 
 def test_save_load_round_trip(toy_prior, tmp_path):
