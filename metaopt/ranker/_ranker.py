@@ -553,9 +553,9 @@ class ConfigRanker:
         -------
         int
         """
-        if not (isinstance(exploration, numbers.Real) and exploration >= 0):
+        if not (isinstance(exploration, numbers.Real) and 0 <= exploration < np.inf):
             raise ValueError(f"exploration must be a number >= 0 (the weight of the "
-                             f"ensemble's std), got {exploration!r}")
+                             f"ensemble's std; finite), got {exploration!r}")
         mean, std = self.predict(meta_features, observed, candidates)
         return int(np.argmax(mean + exploration * std))
 

@@ -344,3 +344,11 @@ def test_a_meta_feature_that_is_no_number_is_named(small_meta_model, tabrepo_mat
             small_meta_model.ranker.rank(given, [], candidates)
         with pytest.raises(ValueError, match=r"meta-feature 'n_instances' must be a number"):
             small_meta_model.portfolio.neighbors(given)
+
+
+def test_suggest_refuses_an_infinite_exploration(small_meta_model, tabrepo_matrix):
+    """exploration=inf multiplied a std of 0 into NaN and suggested candidate 0, whatever
+    the ranking."""
+    candidates = list(tabrepo_matrix.configs["params"])
+    with pytest.raises(ValueError, match=r"exploration must be a number >= 0 .*finite.*, got inf"):
+        small_meta_model.ranker.suggest(None, [], candidates, exploration=float("inf"))
