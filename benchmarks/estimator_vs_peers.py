@@ -39,6 +39,7 @@ file.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 import warnings
 from pathlib import Path
@@ -52,10 +53,11 @@ from sklearn.metrics import accuracy_score, make_scorer, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
 
 from metaopt import MetaOptClassifier, MetaOptRegressor
 from metaopt.benchmark import paired_difference, paired_differences
-from metaopt.data import LocalSource, get_suite
+from metaopt.data import DatasetLoadError, LocalSource, get_suite
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.ranker import training_datasets
 from metaopt.spaces import make_preprocessor
@@ -77,7 +79,8 @@ def result_path(task: str, kind: str = "", out: Path = RESULTS) -> Path:
 
 def held_out_datasets(task: str, n: int, max_rows: int, after: int, offset: int = 0,
                       pmlb: Path = PMLB, names: list[str] | None = None) -> list:
-    """``n`` pmlb datasets of ``task`` (smallest first) after the ``after`` smallest
+    """``n`` pmlb datasets of ``task`` (smallest first: rows x columns, from the manifest
+    or else the tables) after the ``after`` smallest
     ones (the knowledge base's reach, which may grow past the shipped models' training
     data) that the shipped meta-models never saw, skipping the first ``offset`` such
     datasets; or exactly the datasets ``names`` (refused when a shipped meta-model was
@@ -92,7 +95,10 @@ def held_out_datasets(task: str, n: int, max_rows: int, after: int, offset: int 
         source = LocalSource(pmlb)
         return [load_of_task(source, n, task, "--names", " (--task)").subsample(
             max_rows, random_state=0) for n in names]
-    suite = get_suite(f"pmlb-{task}", root=pmlb).select(smallest_first=True)
+    suite = get_suite(f"pmlb-{task}", root=pmlb)
+    if any(ref.size is None for ref in suite):  # a manifest without n_instances, n_features
+        suite = _measured(suite)
+    suite = suite.select(smallest_first=True)
     picked = []
     for ref in list(suite)[after:]:
         if ref.key in seen:
@@ -103,6 +109,20 @@ def held_out_datasets(task: str, n: int, max_rows: int, after: int, offset: int 
         if len(picked) == offset + n:
             break
     return picked[offset:]
+
+
+def _measured(suite):
+    """``suite`` with each dataset's size (rows x columns) read from its table: without
+    sizes in the manifest, smallest first kept the name order."""
+    refs = []
+    for ref in tqdm(suite, desc="dataset sizes (none in the manifest)", leave=False):
+        try:
+            data = ref.load()
+        except DatasetLoadError:
+            refs.append(ref)  # unknown size: last, and its error comes if it is picked
+            continue
+        refs.append(dataclasses.replace(ref, size=data.n_samples * data.n_features))
+    return dataclasses.replace(suite, refs=tuple(refs))
 
 
 def fit_method(method: str, task: str, X, y, budget: float, seed: int):
@@ -149,7 +169,9 @@ def fit_method(method: str, task: str, X, y, budget: float, seed: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", choices=tuple(TASKS), default="classification")
-    parser.add_argument("--datasets", type=int, default=20)
+    parser.add_argument("--datasets", type=int, default=20,
+                        help="the DATASETS smallest held-out datasets (rows x columns, from "
+                             "the manifest or else the tables) past --after")
     parser.add_argument("--budgets", default="10,30,60")
     parser.add_argument("--methods", default="metaopt,tpe,random,flaml,default",
                         help="comma-separated; metaopt@DIR uses the meta-model saved in DIR")

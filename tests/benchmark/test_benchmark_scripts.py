@@ -265,3 +265,18 @@ def test_estimator_vs_peers_says_when_a_method_has_no_scored_fit(tmp_path, monke
     flaml = fits.assign(method="flaml", score=float("nan"))
     text = estimator_vs_peers._against_flaml(pd.concat([fits, flaml]), 1.0, 1.0)
     assert text == "no comparison with flaml at 1 s: every fit of it failed"
+
+
+def test_estimator_vs_peers_picks_the_smallest_datasets_of_a_manifest_without_sizes(
+        tmp_path, monkeypatch):
+    """--datasets N on a directory whose manifest has no n_instances / n_features took
+    the datasets in name order (german, 1000 x 20, before heart_h, 294 x 13); their
+    sizes are now read from the tables."""
+    pmlb = _pmlb_copy(tmp_path / "pmlb", ("german", "heart_h"))
+    pd.DataFrame({"name": ["german", "heart_h"], "task": "classification"}).to_csv(
+        pmlb / "manifest.csv", index=False)
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    import estimator_vs_peers
+
+    picked = estimator_vs_peers.held_out_datasets("classification", 1, 5000, 0, pmlb=pmlb)
+    assert [d.name for d in picked] == ["heart_h"]
