@@ -341,8 +341,11 @@ def tabrepo_benchmark(
     SurrogateResult
     """
     from metaopt.kb import TABREPO_SPACE
+    from metaopt.kb._tabrepo import check_tabrepo_dir
 
     _check_request(methods, budgets, seeds)
+    for directory in {train, test} - {None}:  # a typo is no reason to ask for --cv
+        check_tabrepo_dir(directory)
     same = test is None or os.path.realpath(test) == os.path.realpath(train)
     if same and cv is None:
         raise ValueError("train and test are the same directory: pass cv=K (--cv K on the "

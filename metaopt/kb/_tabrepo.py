@@ -137,6 +137,15 @@ def _whole(value: Any) -> int | None:
     return None if pd.isna(value) else int(value)
 
 
+def check_tabrepo_dir(path: str | os.PathLike) -> Path:
+    """``path`` as a Path; ValueError naming the files it lacks of a TabRepo directory."""
+    path = Path(path)
+    missing = [f for f in _FILES if not (path / f).is_file()]
+    if missing:
+        raise ValueError(f"path {os.fspath(path)!r} is not a TabRepo directory: missing {missing}")
+    return path
+
+
 def load_tabrepo(
     path: str | os.PathLike, kb: KnowledgeBase | None = None
 ) -> KnowledgeBase:
@@ -162,10 +171,7 @@ def load_tabrepo(
     """
     from metaopt import metafeatures
 
-    path = Path(path)
-    missing = [f for f in _FILES if not (path / f).is_file()]
-    if missing:
-        raise ValueError(f"path {os.fspath(path)!r} is not a TabRepo directory: missing {missing}")
+    path = check_tabrepo_dir(path)
     kb = KnowledgeBase() if kb is None else kb
     configs = tabrepo_configs(path)
     meta = _read_csv(path / "task_metadata.csv")

@@ -115,6 +115,13 @@ def test_a_plot_format_matplotlib_cannot_write_is_refused_before_the_run(tabrepo
             in captured.err.replace(str(tmp_path) + "/", ""))
 
 
+def test_a_missing_tabrepo_directory_is_named_before_cv_is_asked_for(tmp_path, capsys):
+    """--train with a typo and no --cv said "train and test are the same directory: pass
+    cv=K"; with --cv given, the next run said the directory was missing."""
+    assert main(["benchmark", "tabrepo", "--train", str(tmp_path / "tabrepo-lgbm")]) == 2
+    assert "tabrepo-lgbm' is not a TabRepo directory" in capsys.readouterr().err
+
+
 def test_cli_errors_are_one_line(tmp_path, capsys):
     code = main(["benchmark", "run", "--suite", "nope", "--budget-trials", "2",
                  "--out", str(tmp_path)])
