@@ -108,6 +108,12 @@ def held_out_datasets(task: str, n: int, max_rows: int, after: int, offset: int 
             picked.append(data)
         if len(picked) == offset + n:
             break
+    if not picked[offset:]:
+        raise SystemExit(f"no held-out {task} dataset in {pmlb} past the {after} smallest "
+                         f"(--after) and {offset} more (--offset): {len(suite)} {task} "
+                         "dataset(s) in all; one needs 200 rows or more"
+                         f"{' and 5 per class' if task == 'classification' else ''}, unseen "
+                         "by the shipped meta-models. Lower --after or give --names")
     return picked[offset:]
 
 

@@ -280,3 +280,17 @@ def test_estimator_vs_peers_picks_the_smallest_datasets_of_a_manifest_without_si
 
     picked = estimator_vs_peers.held_out_datasets("classification", 1, 5000, 0, pmlb=pmlb)
     assert [d.name for d in picked] == ["heart_h"]
+
+
+def test_estimator_vs_peers_says_when_no_dataset_is_left_to_run(tmp_path, monkeypatch):
+    """--datasets N on a directory of fewer datasets than --after (default 50) picked
+    none and ended in a traceback (FileNotFoundError: the fits file of no fit)."""
+    pmlb = _pmlb_copy(tmp_path / "pmlb", ("heart_h",))
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    monkeypatch.setattr(sys, "argv", [
+        "estimator_vs_peers.py", "--pmlb", str(pmlb), "--datasets", "2", "--methods",
+        "default", "--budgets", "1", "--out", str(tmp_path / "out")])
+    with pytest.raises(SystemExit, match=r"no held-out classification dataset .* past the 50 "
+                                         r"smallest \(--after\) and 0 more \(--offset\): 1 "
+                                         r"classification dataset\(s\) in all"):
+        runpy.run_path(str(SCRIPTS / "estimator_vs_peers.py"), run_name="__main__")
