@@ -1,9 +1,11 @@
-"""Shared by the benchmark scripts: where the shared data is, thread pinning, and
-loading a named dataset of the task a script runs."""
+"""Shared by the benchmark scripts: where the shared data is, thread pinning, loading a
+named dataset of the task a script runs, and user errors in one line."""
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 # the read-only data (pmlb, TabRepo, YAHPO), beside the repository unless set otherwise
@@ -37,3 +39,16 @@ def load_of_task(source, name: str, task: str, option: str, why: str = ""):
         raise SystemExit(f"{option}: {name!r} in {source.root} is a {data.task} dataset, "
                          f"not {task}{why}")
     return data
+
+
+def run_main(main: Callable[[], object]) -> None:
+    """Run a script's ``main``: a user error (bad data or option: ``ValueError``,
+    ``OSError``, :class:`metaopt.data.DatasetLoadError`) ends it in one line on stderr,
+    ``<script>: error: <message>``, exit code 1, as ``metaopt`` commands say it, not in a
+    traceback."""
+    from metaopt.data import DatasetLoadError
+
+    try:
+        main()
+    except (ValueError, OSError, DatasetLoadError) as exc:
+        raise SystemExit(f"{Path(sys.argv[0]).name}: error: {exc}") from None

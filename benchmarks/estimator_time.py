@@ -18,6 +18,7 @@ from pathlib import Path
 
 import optuna
 import pandas as pd
+from _common import run_main  # benchmarks/_common.py, beside this script
 from estimator_vs_peers import RESULTS, held_out_datasets  # beside this script
 from sklearn.model_selection import train_test_split
 
@@ -75,4 +76,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

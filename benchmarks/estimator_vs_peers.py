@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pandas as pd
-from _common import SHARED_DATA, load_of_task  # benchmarks/_common.py, beside this script
+from _common import SHARED_DATA, load_of_task, run_main  # benchmarks/_common.py, beside this script
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import accuracy_score, make_scorer, r2_score
 from sklearn.model_selection import train_test_split
@@ -335,4 +335,4 @@ def _plot(table: pd.DataFrame, task: str, out: Path = RESULTS) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -30,6 +30,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from _common import run_main  # benchmarks/_common.py, beside this script
 
 from metaopt._markdown import markdown_table
 from metaopt.kb import open_knowledge_base
@@ -171,4 +172,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -22,7 +22,7 @@ import argparse
 import time
 from pathlib import Path
 
-from _common import single_threaded  # benchmarks/_common.py, beside this script
+from _common import run_main, single_threaded  # benchmarks/_common.py, beside this script
 
 from metaopt._markdown import markdown_table
 from metaopt.benchmark._methods import MetaOpt, register_method
@@ -101,4 +101,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -24,7 +24,7 @@ import dataclasses
 from pathlib import Path
 
 import pandas as pd
-from _common import single_threaded  # benchmarks/_common.py, beside this script
+from _common import run_main, single_threaded  # benchmarks/_common.py, beside this script
 
 from metaopt._markdown import markdown_table
 from metaopt.benchmark._methods import make_method, register_method
@@ -108,4 +108,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -30,7 +30,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from _common import SHARED_DATA  # noqa: E402  (benchmarks/_common.py, beside this script)
+from _common import SHARED_DATA, run_main  # noqa: E402  (benchmarks/_common.py, beside this script)
 
 from metaopt import metafeatures  # noqa: E402
 from metaopt.data import from_arrays  # noqa: E402
@@ -144,4 +144,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -34,7 +34,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from _common import SHARED_DATA, single_threaded  # noqa: E402
+from _common import SHARED_DATA, run_main, single_threaded  # noqa: E402
 
 import metaopt  # noqa: E402
 from metaopt import metafeatures  # noqa: E402
@@ -140,4 +140,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

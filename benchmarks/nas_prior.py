@@ -40,7 +40,7 @@ import numpy as np
 import optuna
 import pandas as pd
 import torch
-from _common import SHARED_DATA, load_of_task  # benchmarks/_common.py, beside this script
+from _common import SHARED_DATA, load_of_task, run_main  # benchmarks/_common.py, beside this script
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
 from metaopt import metafeatures
@@ -411,4 +411,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

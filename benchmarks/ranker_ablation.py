@@ -30,7 +30,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
+from _common import SHARED_DATA, run_main  # benchmarks/_common.py, beside this script
 
 from metaopt.benchmark._metrics import add_ranks, summary_table
 from metaopt.benchmark._plots import plot_curves
@@ -91,4 +91,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

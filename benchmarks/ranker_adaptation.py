@@ -22,7 +22,11 @@ import copy
 
 import numpy as np
 import pandas as pd
-from _common import SHARED_DATA, single_threaded  # benchmarks/_common.py, beside this script
+from _common import (  # benchmarks/_common.py, beside this script
+    SHARED_DATA,
+    run_main,
+    single_threaded,
+)
 from scipy.stats import spearmanr
 
 from metaopt._markdown import markdown_table
@@ -96,4 +100,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -23,7 +23,7 @@ import argparse
 import copy
 from pathlib import Path
 
-from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
+from _common import SHARED_DATA, run_main  # benchmarks/_common.py, beside this script
 
 from metaopt.benchmark._methods import MetaOpt, register_method
 from metaopt.benchmark._surrogate import tabrepo_benchmark
@@ -87,4 +87,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -13,7 +13,7 @@ import argparse
 import warnings
 
 import optuna
-from _common import SHARED_DATA  # benchmarks/_common.py, beside this script
+from _common import SHARED_DATA, run_main  # benchmarks/_common.py, beside this script
 from sampler_quality import pmlb_score  # the benchmark's objective, beside this script
 
 from metaopt.data import LocalSource
@@ -54,4 +54,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

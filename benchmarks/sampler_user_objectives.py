@@ -35,7 +35,11 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pandas as pd
-from _common import SHARED_DATA, single_threaded  # benchmarks/_common.py, beside this script
+from _common import (  # benchmarks/_common.py, beside this script
+    SHARED_DATA,
+    run_main,
+    single_threaded,
+)
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
@@ -171,4 +175,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

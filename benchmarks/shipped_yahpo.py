@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 import pandas as pd
-from _common import SHARED_DATA, single_threaded
+from _common import SHARED_DATA, run_main, single_threaded
 
 from metaopt._markdown import markdown_table
 from metaopt.benchmark import register_method
@@ -64,4 +64,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -24,6 +24,7 @@ import argparse
 
 import numpy as np
 import pandas as pd
+from _common import run_main  # benchmarks/_common.py, beside this script
 from scipy.stats import spearmanr
 
 from metaopt._markdown import markdown_table
@@ -94,4 +95,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -294,3 +294,28 @@ def test_estimator_vs_peers_says_when_no_dataset_is_left_to_run(tmp_path, monkey
                                          r"smallest \(--after\) and 0 more \(--offset\): 1 "
                                          r"classification dataset\(s\) in all"):
         runpy.run_path(str(SCRIPTS / "estimator_vs_peers.py"), run_name="__main__")
+
+
+@pytest.mark.parametrize(("script", "args", "message"), [
+    ("tabrepo_bounds.py", ["--data", "ONE", "--cv", "2"], "cv must split at least 2 tasks"),
+    ("ranker_policy.py", ["--data", "ONE", "--cv", "2", "--out", "OUT"],
+     "cv must split at least 2 tasks"),
+    ("ranker_ablation.py", ["--data", "ONE", "--cv", "2", "--variants", "random", "--out",
+                            "OUT"], "cv must split at least 2 tasks"),
+    ("metafeatures.py", ["--root", "ONE", "--datasets", "nosuch"], "No such file"),
+    ("metafeatures_row_order.py", ["--root", "ONE", "--datasets", "nosuch"],
+     "dataset 'nosuch' not found under"),
+    ("shipped_yahpo.py", ["--data", "ONE"], "has no YAHPO model.onnx"),
+])
+def test_benchmark_scripts_say_a_user_error_in_one_line(script, args, message, tabrepo_dir,
+                                                        tmp_path, monkeypatch):
+    """A TabRepo-layout directory of one task, a dataset or data folder that is not there
+    ended these scripts in a traceback; it is now '<script>: error: <message>'."""
+    one = _tabrepo_copy(tabrepo_dir, tmp_path / "one", 1)
+    argv = [str(one) if a == "ONE" else str(tmp_path / "out.csv") if a == "OUT" else a
+            for a in args]
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    monkeypatch.setattr(sys, "argv", [script, *argv])
+    with pytest.raises(SystemExit, match=f"^{script}: error: .*{message}") as exit_:
+        runpy.run_path(str(SCRIPTS / script), run_name="__main__")
+    assert exit_.value.__suppress_context__  # no traceback of the error under the line
