@@ -9,6 +9,7 @@ import importlib
 import logging
 import numbers
 import os
+import pickle
 import socket
 import sys
 import threading
@@ -94,9 +95,11 @@ from metaopt.data._ids import warn_id_columns
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.kb._store import in_memory
+from metaopt.ranker._shipped import _families
 from metaopt.samplers import MetaSampler, mark_interrupted
 from metaopt.samplers._meta_sampler import _INTERRUPTED, _SOURCE, check_sampler, serve_task
-from metaopt.spaces import SearchSpace, get_space, list_spaces
+from metaopt.spaces import SearchSpace, combine, get_space, list_spaces
+from metaopt.spaces._base import is_registered
 from metaopt.spaces._combined import FAMILY
 
 if TYPE_CHECKING:
@@ -317,16 +320,39 @@ def _score_or_refuse(scorer, y: np.ndarray, blend: np.ndarray, classes: np.ndarr
         raise ValueError(f"scoring={name!r} is undefined (NaN){where}{advice}")
 
 
-def _families_that(names: list[str], can, setting: str, ability: str) -> list[str]:
-    """The families of ``names`` whose space ``can(space)``: the others are left out with
-    a warning (``setting`` needs ``ability``), and a ValueError says when none is left."""
-    kept = [n for n in names if can(get_space(n))]
+def _families_that(spaces: list[SearchSpace], can, setting: str,
+                   ability: str) -> list[SearchSpace]:
+    """The family ``spaces`` that ``can(space)``: the others are left out with a warning
+    (``setting`` needs ``ability``), and a ValueError says when none is left."""
+    kept = [s for s in spaces if can(s)]
+    names = [s.name for s in spaces]
     if not kept:
         raise ValueError(f"{setting}, but none of the families {names} {ability}")
-    if len(kept) < len(names):
-        warn(f"{setting}: searching {kept} only; "
-             f"{sorted(set(names) - set(kept))} do not {ability}")
+    if len(kept) < len(spaces):
+        warn(f"{setting}: searching {[s.name for s in kept]} only; "
+             f"{sorted(set(names) - {s.name for s in kept})} do not {ability}")
     return kept
+
+
+def _single_spaces(spaces: list[str | SearchSpace]) -> list[SearchSpace]:
+    """The single spaces of ``spaces``, names or objects (a combination, ``"all"`` or
+    ``"svm+knn"``, as its members)."""
+    return [m for s in spaces for m in _families(get_space(s) if isinstance(s, str) else s)]
+
+
+def _check_own(space: SearchSpace, task: str) -> None:
+    """A ValueError when a space of one's own cannot serve ``task`` or be pickled (the
+    fitted estimator holds it: ``joblib.dump`` failed on it after the search)."""
+    if task not in space.tasks:
+        raise ValueError(f"spaces: {space.name!r} is a space of {' and '.join(space.tasks)} "
+                         f"only, not {task}")
+    try:
+        pickle.dumps(space)
+    except Exception as exc:  # PicklingError, AttributeError, TypeError: what pickle raises
+        raise ValueError(
+            f"spaces: {space.name!r} cannot be pickled ({exc}), and the fitted estimator "
+            "holds it: make its build_model a module-level function (not a lambda or a "
+            "function defined in another one)") from exc
 
 
 def _reshuffled(cv, seed: int | None):
@@ -458,12 +484,11 @@ def _adapts_unready(study: optuna.Study) -> bool:
             and study.sampler.adapts_next(study))
 
 
-def _member(space: SearchSpace, params: dict) -> tuple[str, dict]:
-    """(family name, its own params) of a configuration of a plain or combined space."""
+def _member(space: SearchSpace, params: dict) -> tuple[SearchSpace, dict]:
+    """(family space, its own params) of a configuration of a plain or combined space."""
     if FAMILY in params and hasattr(space, "member"):
-        member, own = space.member(params)
-        return member.name, own
-    return space.name, dict(params)
+        return space.member(params)
+    return space, dict(params)
 
 
 def _error_text(exc: Exception) -> str:
@@ -658,22 +683,14 @@ class _MetaOptSearch(BaseEstimator):
         if not isinstance(self.recheck, (bool, np.bool_)):  # "no" and None were taken as bools
             raise ValueError(f"recheck must be True or False, got {self.recheck!r}")
         check_search_rows(self.search_rows)
-        own = [s.name for s in (self.spaces if isinstance(self.spaces, (list, tuple))
-                                else [self.spaces]) if isinstance(s, SearchSpace)]
-        if own:  # was refused with the space's whole repr
-            raise ValueError(
-                f"spaces takes names of metaopt's model families ({list_spaces(self._task)}), "
-                f"got a SearchSpace object, {own[0]!r}: give a metaopt one by its name; "
-                f"{type(self).__name__} searches no space of your own: tune it in an Optuna "
-                "study with metaopt.samplers.MetaSampler (docs/spaces.md, 'Your own space')")
-        if not (isinstance(self.spaces, str) or (
-                isinstance(self.spaces, Sequence) and all(isinstance(n, str) for n in self.spaces))):
-            raise ValueError("spaces must be 'all', a family name or a list of them "
-                             f"({list_spaces(self._task)}), got {self.spaces!r}")
+        given = ([self.spaces] if isinstance(self.spaces, (str, SearchSpace))
+                 else list(self.spaces) if isinstance(self.spaces, Sequence) else [None])
+        if not all(isinstance(s, (str, SearchSpace)) for s in given):
+            raise ValueError("spaces must be 'all', a family name, a SearchSpace of your own "
+                             f"or a list of them ({list_spaces(self._task)}), got "
+                             f"{self.spaces!r}")
         self._check_storage()
-        names = (list_spaces(self._task) if self.spaces == "all"
-                 else [self.spaces] if isinstance(self.spaces, str) else list(self.spaces))
-        if not names:
+        if not given:
             raise ValueError("spaces must name at least one model family")
         if isinstance(self.scoring, str):
             get_scorer(self.scoring)  # a ValueError that lists the valid names
@@ -683,18 +700,33 @@ class _MetaOptSearch(BaseEstimator):
             raise ValueError("scoring must be one scorer: a name (sklearn.metrics."
                              "get_scorer_names()) or a callable scorer(estimator, X, y); got "
                              f"{self.scoring!r} (the search maximises a single score)")
-        names = [get_space(n).name for n in names]
+        families = _single_spaces(given)
+        for space in families:
+            if not is_registered(space):
+                _check_own(space, self._task)
         if self.sampler is not None:
             check_sampler(self.sampler, "sampler")
         if sample_weight is not None:
-            names = _families_that(names, partial(_accepts_weights, task=self._task),
-                                   "sample_weight given", "accept weights")
+            families = _families_that(families, partial(_accepts_weights, task=self._task),
+                                      "sample_weight given", "accept weights")
         methods = _response_methods(self.scoring)
         if methods:
-            names = _families_that(names, partial(_predicts_with, methods=methods,
-                                                  task=self._task),
-                                   f"scoring={self._scoring_name!r} needs {' or '.join(methods)}",
-                                   f"have {' or '.join(methods)}")
+            families = _families_that(
+                families, partial(_predicts_with, methods=methods, task=self._task),
+                f"scoring={self._scoring_name!r} needs {' or '.join(methods)}",
+                f"have {' or '.join(methods)}")
+        own = [s.name for s in families if not is_registered(s)]
+        if own:  # combined in the order given: its model serves any order
+            space = families[0] if len(families) == 1 else combine(families)
+            if self.meta_model is None and self.sampler is None:
+                raise ValueError(
+                    f"spaces: {own[0]!r} is a space of your own, without a shipped "
+                    f"meta-model: pass meta_model= a model trained on {space.name!r} "
+                    "(metaopt.kb.build, then metaopt train-meta-model: docs/spaces.md, "
+                    "'Your own space'), or sampler= to search without one (e.g. "
+                    "optuna.samplers.TPESampler())")
+            return space
+        names = [s.name for s in families]
         if len(names) == 1:
             return get_space(names[0])
         ordered = [n for n in list_spaces() if n in names]
@@ -872,10 +904,10 @@ class _MetaOptSearch(BaseEstimator):
                 f"{n} x {error}" for error, n in counts.items()))
         best = study.best_trial
         self.study_ = study
-        self.space_ = space.name
+        self.space_, self._space = space.name, space
         self.best_params_ = dict(best.params)
         self.best_score_ = float(best.value)
-        self.best_family_, _ = _member(space, best.params)
+        self.best_family_ = _member(space, best.params)[0].name
         self.search_rows_, self._n_rows = len(search.y), len(y)
         deadline = None if self.time_budget is None else start + self.time_budget
         refit = self._refit_data(X, y, sample_weight, search, best, fold_rows, deadline)
@@ -909,8 +941,10 @@ class _MetaOptSearch(BaseEstimator):
         second_folds = None if second_cv is None else list(second_cv.split(X, y))
         # a copy: every fit starts from the sampler's state as given
         sampler = _copy_of(self.sampler) if self.sampler is not None else MetaSampler(
-            space=space.name, meta_features=self.meta_features_, task=task,
-            meta_model=self.meta_model, seed=self.random_state,
+            # a space of one's own as itself: its model must be of that space
+            space=space.name if is_registered(space) else space,
+            meta_features=self.meta_features_, task=task, meta_model=self.meta_model,
+            seed=self.random_state,
             # R^2 has no lower bound; the shipped models learned it floored at 0
             worst_value=0.0 if r2 else None,
             # a meta-model with time_fraction > 0 skips what would not finish in time
@@ -1128,7 +1162,7 @@ class _MetaOptSearch(BaseEstimator):
             # a model without predict_proba (SVC) would be blended as one-hot votes, which
             # rank rows far worse than its decision values
             ranked = [n for n in ranked if _predicts_with(
-                get_space(_member(space, trials[n].params)[0]), ("predict_proba",), task)]
+                _member(space, trials[n].params)[0], ("predict_proba",), task)]
         counts = np.array([1])
         if self._ensemble_rounds > 1 and len(ranked) > 1 and ranked[0] == best.number:
             y_true = np.asarray(y_search) if classes is not None else np.asarray(y_search,
@@ -1158,7 +1192,8 @@ class _MetaOptSearch(BaseEstimator):
                 members.append(space.build(trial.params, task, random_state=self.random_state
                                            ).fit(X, y, **fit_params))
                 weights.append(counts[i])
-                rows.append({"trial": trial.number, "family": _member(space, trial.params)[0],
+                rows.append({"trial": trial.number,
+                             "family": _member(space, trial.params)[0].name,
                              "score": trial.value})
         table = pd.DataFrame(rows).assign(weight=np.asarray(weights) / np.sum(weights))
         model = members[0] if len(members) == 1 else FittedEnsemble(members, weights, classes)
@@ -1173,7 +1208,7 @@ class _MetaOptSearch(BaseEstimator):
                                      or t.user_attrs.get(_SAMPLED_BY) == _DEFAULT_FIRST):
                 continue
             family, params = _member(space, t.params)
-            rows.append({"trial": t.number, "family": family, "state": t.state.name,
+            rows.append({"trial": t.number, "family": family.name, "state": t.state.name,
                          "score": t.value, "reason": source or t.user_attrs.get(
                              _SAMPLED_BY, self._sampler_label()),
                          "params": params})
@@ -1190,7 +1225,8 @@ class _MetaOptSearch(BaseEstimator):
     def history_(self) -> pd.DataFrame:
         """Every trial: family, state, CV score, why it was chosen, its parameters."""
         check_is_fitted(self)
-        return self._history(get_space(self.space_))
+        # pickled before spaces of one's own (2026-12-06): a registered space, by its name
+        return self._history(getattr(self, "_space", None) or get_space(self.space_))
 
     def _trial_settings(self) -> tuple:
         """The settings that make a stored search's trials what they are, beyond data,
@@ -1373,8 +1409,10 @@ _DOC = """{Task} that tunes itself: meta-learned warm starts, then an adapted ra
 {refit}
     Parameters
     ----------
-    spaces : "all", str or list of str, default="all"
-        Model families to search (names of :func:`metaopt.spaces.list_spaces`).
+    spaces : "all", str, SearchSpace or list of them, default="all"
+        Model families to search (names of :func:`metaopt.spaces.list_spaces`), or
+        :class:`~metaopt.spaces.SearchSpace` objects of your own, with ``meta_model`` a
+        model trained on them (or ``sampler``); their ``build_model`` must pickle.
     n_trials : int or None, default=30
         Configurations to evaluate (None: until ``time_budget``).
     time_budget : float or None, default=None
@@ -1389,7 +1427,8 @@ _DOC = """{Task} that tunes itself: meta-learned warm starts, then an adapted ra
         callable ``scorer(estimator, X, y)``.
 {scoring}    meta_model : MetaModel, str or path, optional
         The meta-model of the warm start and the ranker (a path: the directory of a saved
-        one). Default: the shipped meta-model of the searched families.
+        one). Default: the shipped meta-model of the searched families (none for a
+        space of your own).
     n_jobs : int, optional
         Parallel cross-validation folds (with ``time_budget``: that many killable
         worker processes, each running its share of a trial's folds).

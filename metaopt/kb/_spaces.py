@@ -4,6 +4,7 @@ and encoding, no model."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from optuna.distributions import CategoricalDistribution
@@ -22,15 +23,17 @@ def external_space(
     It has the same ``distributions`` / ``default`` / ``sample`` / ``encode`` contract
     as the metaopt spaces; ``build`` raises ``ValueError`` (there is no estimator).
     """
+    # a partial of a module-level function: the space (and a MetaSampler, or a fitted
+    # estimator, holding its meta-model) pickles
+    return SearchSpace(name=name, params=params, build_model=partial(_no_model, name),
+                       tasks=tasks, description=description)
 
-    def _no_model(params: dict[str, Any], task: str, random_state: int | None):
-        raise ValueError(
-            f"search space {name!r} describes an external meta-dataset: its evaluations are "
-            "precomputed or surrogate-predicted, there is no estimator to build"
-        )
 
-    return SearchSpace(name=name, params=params, build_model=_no_model, tasks=tasks,
-                       description=description)
+def _no_model(name: str, params: dict[str, Any], task: str, random_state: int | None):
+    raise ValueError(
+        f"search space {name!r} describes an external meta-dataset: its evaluations are "
+        "precomputed or surrogate-predicted, there is no estimator to build"
+    )
 
 
 def parents_first(params: Iterable[Param], *, by_name: bool = False) -> tuple[Param, ...]:

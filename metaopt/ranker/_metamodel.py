@@ -883,6 +883,10 @@ class MetaModel:
             raise ValueError(f"{directory}: the ranker was trained on space "
                              f"{ranker.space_name_!r}, the portfolio on {portfolio.space_!r}; "
                              "the files do not belong together")
+        if ranker is not None and not set(ranker.task_keys_) & set(portfolio.task_keys_):
+            raise ValueError(f"{directory}: the ranker and the portfolio were trained on no "
+                             f"common dataset (e.g. {ranker.task_keys_[:1]} and "
+                             f"{portfolio.task_keys_[:1]}): the files do not belong together")
         if ranker is not None and ranker.metafeatures_version_ != portfolio.metafeatures_version_:
             raise ValueError(f"{directory}: the ranker was trained on meta-features of version "
                              f"{ranker.metafeatures_version_}, the portfolio on version "

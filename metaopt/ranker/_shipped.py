@@ -140,18 +140,33 @@ def _restricted(model: MetaModel, asked: SearchSpace | None) -> MetaModel | None
 def model_for_space(space: str | SearchSpace, model: MetaModel) -> MetaModel:
     """``model`` checked to serve ``space``: a model of that space, or of a combination of
     model families holding each of ``space``'s, restricted to them. A ValueError otherwise.
-    A space object (one of the user's own) must also be the space the model serves."""
+    A space object (one of the user's own) must also be the space the model serves: each
+    of its families as the model was trained on it (a combination in any order)."""
     if isinstance(space, SearchSpace):
-        served = model_for_space(space.name, model)
-        if served.space.to_json_dict() != space.to_json_dict():
+        served = _model_of(space.name, model, space)
+        trained = {m.name: m for m in _families(served.space)}
+        other = [m.name for m in _families(space)
+                 if trained[m.name].to_json_dict() != m.to_json_dict()]
+        if other:
             raise ValueError(
-                f"meta_model was trained on another space {space.name!r} than the one given "
+                f"meta_model was trained on another space {other[0]!r} than the one given "
                 "(their parameters, ranges, conditions or defaults differ): give the space "
                 "it was trained on, or retrain it on this one")
         return served
+    return _model_of(space, model, None)
+
+
+def _families(space: SearchSpace) -> tuple[SearchSpace, ...]:
+    """The single spaces of ``space``: its members, or itself."""
+    return getattr(space, "members", None) or (space,)
+
+
+def _model_of(space: str, model: MetaModel, given: SearchSpace | None) -> MetaModel:
+    """:func:`model_for_space` of the space named ``space``; ``given``, its object, if
+    any: a combination with a space of one's own, which no registered name resolves."""
     if model.space.name == space:
         return model
-    asked = _combination(space)
+    asked = given if isinstance(given, CombinedSpace) else _combination(space)
     restricted = _restricted(model, asked)
     if restricted is None:
         own = {m.name for m in getattr(model.space, "members", ())}
@@ -165,11 +180,14 @@ def model_for_space(space: str | SearchSpace, model: MetaModel) -> MetaModel:
             raise ValueError(  # e.g. MetaOptClassifier(spaces="knn", meta_model=<all>)
                 f"meta_model was trained on the combination {model.space.name!r}: it serves "
                 f"combinations of its families, not {space!r} alone; give a model of "
-                f"{space!r} (metaopt.ranker.load_meta_model({space!r}, task) is the "
-                "shipped one) or none (the shipped one is the default)")
+                + (f"{space!r} (metaopt.ranker.load_meta_model({space!r}, task) is the "
+                   "shipped one) or none (the shipped one is the default)"
+                   if space in list_spaces() else
+                   f"{space!r} alone (docs/spaces.md, 'Your own space')"))
         known = [*list_spaces(), model.space.name]
         close = difflib.get_close_matches(space, known, n=1)
-        unknown = ("" if space in known else " (no space of metaopt has that name"
+        unknown = ("" if given is not None or space in known
+                   else " (no space of metaopt has that name"
                    + (f"; did you mean {close[0]!r}?)" if close else ")"))
         raise ValueError(f"meta_model was trained on space {model.space.name!r}, not "
                          f"{space!r}{unknown}: search {model.space.name!r} with it or give a "

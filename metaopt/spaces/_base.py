@@ -249,13 +249,9 @@ class SearchSpace:
     def __reduce_ex__(self, protocol):
         # registered spaces (and their combinations) pickle by name: their model
         # builders may be closures, and the registry is the one source of truth
-        from metaopt.spaces._registry import get_space
+        if is_registered(self):
+            from metaopt.spaces._registry import get_space
 
-        try:
-            registered = get_space(self.name) == self
-        except (ValueError, TypeError):
-            registered = False
-        if registered:
             return get_space, (self.name,)
         return super().__reduce_ex__(protocol)
 
@@ -569,6 +565,16 @@ class SearchSpace:
             "conditions": {k: [parent, list(v)] for k, (parent, v) in self.conditions.items()},
             "defaults": {task: self.default(task) for task in self.tasks},
         }
+
+
+def is_registered(space: SearchSpace) -> bool:
+    """Whether ``space`` is the registered space (or combination of them) of its name."""
+    from metaopt.spaces._registry import get_space
+
+    try:
+        return get_space(space.name) == space
+    except (ValueError, TypeError):
+        return False
 
 
 def float_param(

@@ -352,3 +352,19 @@ def test_suggest_refuses_an_infinite_exploration(small_meta_model, tabrepo_matri
     candidates = list(tabrepo_matrix.configs["params"])
     with pytest.raises(ValueError, match=r"exploration must be a number >= 0 .*finite.*, got inf"):
         small_meta_model.ranker.suggest(None, [], candidates, exploration=float("inf"))
+
+
+def test_a_ranker_swapped_in_from_a_model_of_other_datasets_is_refused(tmp_path):
+    """knn@regression's ranker files copied into knn@classification loaded (same space):
+    a classification model then ranked with a ranker of the regression datasets."""
+    import shutil
+
+    from metaopt.ranker._shipped import _models_root
+
+    directory = tmp_path / "knn"
+    shutil.copytree(_models_root() / "knn@classification", directory)
+    for name in ("ranker.json", "ranker.safetensors"):
+        shutil.copy(_models_root() / "knn@regression" / name, directory / name)
+    with pytest.raises(ValueError, match=r"the ranker and the portfolio were trained on no "
+                       r"common dataset .*: the files do not belong together"):
+        MetaModel.load(directory)
