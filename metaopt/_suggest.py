@@ -20,7 +20,8 @@ from metaopt.data._dataset import as_dataset, validate_sparse
 from metaopt.data._ids import warn_id_columns
 from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces
 from metaopt.ranker._shipped import model_for_space, shipped_model_for
-from metaopt.spaces import SearchSpace, list_spaces
+from metaopt.spaces import SearchSpace
+from metaopt.spaces._registry import check_family
 
 
 def _model_for(space, task: str, meta_model: MetaModel | str | os.PathLike | None) -> MetaModel:
@@ -153,9 +154,7 @@ def run_demo(*, space: str | None = None, n_trials: int = 8, cv: int = 3, seed: 
         raise RuntimeError("this installation ships no meta-model: reinstall metaopt")
     space = space or ("hist_gradient_boosting" if "hist_gradient_boosting" in available
                       else available[0])
-    if space not in list_spaces():
-        raise ValueError(f"space must be one model family ({', '.join(list_spaces())}) "
-                         f"for the demo, got {space!r}")
+    space = check_family(space, "for the demo")
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     ds = from_arrays(X, y, name="breast_cancer (scikit-learn)")
     model = load_meta_model(space, ds.task)

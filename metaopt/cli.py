@@ -123,6 +123,10 @@ def _cmd_suggest(args) -> int:
 
 
 def _cmd_demo(args) -> int:
+    if args.space is not None:  # refused in a second, not after the demo's imports (torch)
+        from metaopt.spaces._registry import check_family
+
+        check_family(args.space, "for the demo")
     from metaopt._suggest import run_demo
     from metaopt.benchmark._samplers import quiet_optuna
 

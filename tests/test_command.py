@@ -662,6 +662,23 @@ def test_a_misspelt_space_or_scenario_names_the_closest(pmlb_root, tmp_path, cap
     assert not (tmp_path / "kb.sqlite").exists()
 
 
+def test_demo_names_the_closest_space_before_its_imports():
+    """demo --space knnn said only "--space must be one model family (...), got 'knnn'",
+    where other commands say "did you mean 'knn'?", and took 7 s to say it (torch and the
+    shipped models loaded first); an alias names its space."""
+    script = ("import sys\nfrom metaopt.cli import main\n"
+              "for space in ('knnn', 'logistic_regression'):\n"
+              "    assert main(['demo', '--space', space]) == 2\n"
+              "print('torch' in sys.modules, file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    knnn, alias, torch = out.stderr.splitlines()
+    assert knnn.endswith("for the demo, got 'knnn'; did you mean 'knn'?")
+    assert alias.endswith("for the demo, got 'logistic_regression'; did you mean 'linear'?")
+    assert torch == "False"
+
+
 def test_an_empty_table_file_is_called_empty(tmp_path, capsys):
     """A CSV of 0 bytes (or of blank lines, or an empty .tsv.gz) said pandas' "could not
     read FILE: EmptyDataError: No columns to parse from file"; a .parquet file of 0 bytes

@@ -83,9 +83,25 @@ def _registered(name: str, joined: str | None = None) -> SearchSpace:
     if joined is not None and name == ALL:
         raise ValueError(f"{joined!r}: 'all' already holds every space; use 'all' alone or "
                          f"join the names of single spaces with '+'")
-    close = difflib.get_close_matches(name.lower(), [*SPACES, ALL, *ALIASES], n=1)
     raise ValueError(
         f"unknown search space {name!r}; accepted: {', '.join(map(repr, SPACES))}, 'all' or "
         f"names joined by '+' (also {', '.join(f'{a!r} for {b!r}' for a, b in ALIASES.items())})"
-        + (f"; did you mean {close[0]!r}?" if close else "")
+        + did_you_mean(name, [*SPACES, ALL, *ALIASES])
     )
+
+
+def did_you_mean(name: str, accepted: list[str]) -> str:
+    """``"; did you mean 'knn'?"`` for the name of ``accepted`` closest to ``name`` (an
+    alias, or a name close to one, suggests the accepted space it names), else ``""``."""
+    aliases = {a: s for a, s in ALIASES.items() if a not in accepted and s in accepted}
+    close = difflib.get_close_matches(name.lower(), [*accepted, *aliases], n=1)
+    return f"; did you mean {aliases.get(close[0], close[0])!r}?" if close else ""
+
+
+def check_family(name: str, purpose: str) -> str:
+    """``name`` when it is one registered model family; a ValueError naming them, and
+    the closest, otherwise (``purpose`` says what needs one, e.g. ``"for the demo"``)."""
+    if name not in SPACES:
+        raise ValueError(f"space must be one model family ({', '.join(SPACES)}) {purpose}, "
+                         f"got {name!r}" + did_you_mean(name, list(SPACES)))
+    return name
