@@ -41,6 +41,30 @@ def load_of_task(source, name: str, task: str, option: str, why: str = ""):
     return data
 
 
+def manifest_with_sizes(root, task: str):
+    """The ``task`` rows of the manifest of the pmlb-layout directory ``root``
+    (:meth:`metaopt.data.LocalSource.manifest`: a ``manifest.csv``, else the datasets
+    found) with ``n_instances`` and ``n_features``, read from a dataset's table where the
+    manifest lacks them (NaN when it does not load)."""
+    from tqdm.auto import tqdm
+
+    from metaopt.data import DatasetLoadError, LocalSource
+
+    source = LocalSource(root)
+    table = source.manifest()
+    table = table[table["task"] == task].reindex(
+        columns=[*table.columns, *{"n_instances", "n_features"} - set(table.columns)])
+    unknown = table.index[table[["n_instances", "n_features"]].isna().any(axis=1)]
+    for i in tqdm(unknown, desc=f"sizes of {len(unknown)} tables (not in the manifest)",
+                  leave=False, disable=not len(unknown)):
+        try:
+            data = source.load(table.at[i, "name"], task)
+        except (DatasetLoadError, ValueError):
+            continue  # unknown size: its error comes if it is picked
+        table.loc[i, ["n_instances", "n_features"]] = data.n_samples, data.n_features
+    return table.astype({"n_instances": float, "n_features": float}).reset_index(drop=True)
+
+
 def run_main(main: Callable[[], object]) -> None:
     """Run a script's ``main``: a user error (bad data or option: ``ValueError``,
     ``OSError``, :class:`metaopt.data.DatasetLoadError`) ends it in one line on stderr,

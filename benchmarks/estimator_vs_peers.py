@@ -47,17 +47,21 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pandas as pd
-from _common import SHARED_DATA, load_of_task, run_main  # benchmarks/_common.py, beside this script
+from _common import (  # benchmarks/_common.py, beside this script
+    SHARED_DATA,
+    load_of_task,
+    manifest_with_sizes,
+    run_main,
+)
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import accuracy_score, make_scorer, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from metaopt import MetaOptClassifier, MetaOptRegressor
 from metaopt.benchmark import paired_difference, paired_differences
-from metaopt.data import DatasetLoadError, LocalSource, get_suite
+from metaopt.data import LocalSource, get_suite
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.ranker import training_datasets
 from metaopt.spaces import make_preprocessor
@@ -97,7 +101,7 @@ def held_out_datasets(task: str, n: int, max_rows: int, after: int, offset: int 
             max_rows, random_state=0) for n in names]
     suite = get_suite(f"pmlb-{task}", root=pmlb)
     if any(ref.size is None for ref in suite):  # a manifest without n_instances, n_features
-        suite = _measured(suite)
+        suite = _measured(suite, pmlb, task)
     suite = suite.select(smallest_first=True)
     picked = []
     for ref in list(suite)[after:]:
@@ -117,18 +121,13 @@ def held_out_datasets(task: str, n: int, max_rows: int, after: int, offset: int 
     return picked[offset:]
 
 
-def _measured(suite):
+def _measured(suite, pmlb: Path, task: str):
     """``suite`` with each dataset's size (rows x columns) read from its table: without
     sizes in the manifest, smallest first kept the name order."""
-    refs = []
-    for ref in tqdm(suite, desc="dataset sizes (none in the manifest)", leave=False):
-        try:
-            data = ref.load()
-        except DatasetLoadError:
-            refs.append(ref)  # unknown size: last, and its error comes if it is picked
-            continue
-        refs.append(dataclasses.replace(ref, size=data.n_samples * data.n_features))
-    return dataclasses.replace(suite, refs=tuple(refs))
+    shapes = manifest_with_sizes(pmlb, task).set_index("name")
+    sizes = (shapes["n_instances"] * shapes["n_features"]).dropna().astype(int)
+    return dataclasses.replace(suite, refs=tuple(dataclasses.replace(ref, size=sizes.get(ref.name))
+                                                 for ref in suite))
 
 
 def fit_method(method: str, task: str, X, y, budget: float, seed: int):

@@ -60,6 +60,7 @@ import pandas as pd
 from _common import (  # benchmarks/_common.py, beside this script
     SHARED_DATA,
     load_of_task,
+    manifest_with_sizes,
     single_threaded,
 )
 from optuna.distributions import CategoricalDistribution
@@ -333,9 +334,8 @@ def pmlb_datasets(args) -> list[str]:
                              "--data-seed")
         names = list(CLASSIFICATION_DRAW[window])
     else:
-        manifest = pd.read_csv(Path(args.pmlb) / "manifest.csv")
-        eligible = manifest[(manifest["task"] == args.pmlb_task)
-                            & ~manifest["name"].isin(seen)
+        manifest = manifest_with_sizes(args.pmlb, args.pmlb_task)
+        eligible = manifest[~manifest["name"].isin(seen)
                             & manifest["n_instances"].between(150, args.max_rows * 2)
                             & (manifest["n_features"] <= 40)]
         names = sorted(eligible["name"])

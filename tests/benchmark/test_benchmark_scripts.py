@@ -319,3 +319,24 @@ def test_benchmark_scripts_say_a_user_error_in_one_line(script, args, message, t
     with pytest.raises(SystemExit, match=f"^{script}: error: .*{message}") as exit_:
         runpy.run_path(str(SCRIPTS / script), run_name="__main__")
     assert exit_.value.__suppress_context__  # no traceback of the error under the line
+
+
+def test_pmlb_datasets_are_drawn_from_a_manifest_without_sizes(tmp_path, monkeypatch):
+    """sampler_user_objectives.py and sampler_quality.py --data-seed 1 chose datasets by
+    the manifest's n_instances / n_features: a manifest without them raised KeyError
+    'n_instances'. Their sizes are now read from the tables."""
+    import argparse
+
+    pmlb = _pmlb_copy(tmp_path / "pmlb", ("german", "heart_h"))
+    pd.DataFrame({"name": ["german", "heart_h"], "task": "classification"}).to_csv(
+        pmlb / "manifest.csv", index=False)
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    import sampler_quality
+    import sampler_user_objectives
+
+    assert sampler_user_objectives.datasets(pmlb, 1) == ["heart_h"]  # 294 rows, then 1000
+    args = argparse.Namespace(pmlb=str(pmlb), pmlb_task="classification", data_seed=1,
+                              pmlb_offset=0, datasets=2, pmlb_datasets=None, max_rows=1000)
+    assert sorted(sampler_quality.pmlb_datasets(args)) == ["german", "heart_h"]
+    args.max_rows = 499  # at most 2 x 499 rows: not german (1000)
+    assert sampler_quality.pmlb_datasets(args) == ["heart_h"]
