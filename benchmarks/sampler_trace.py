@@ -13,7 +13,7 @@ import argparse
 import warnings
 
 import optuna
-from _common import SHARED_DATA, run_main  # benchmarks/_common.py, beside this script
+from _common import SHARED_DATA, load_of_task, run_main  # benchmarks/_common.py, beside this script
 from sampler_quality import pmlb_score  # the benchmark's objective, beside this script
 
 from metaopt.data import LocalSource
@@ -32,8 +32,8 @@ def main(argv: list[str] | None = None) -> None:
     warnings.filterwarnings("ignore")
     optuna.logging.set_verbosity(optuna.logging.ERROR)
 
-    data = LocalSource(args.pmlb).load(args.dataset, "classification").subsample(
-        1000, random_state=0)
+    data = load_of_task(LocalSource(args.pmlb), args.dataset, "classification", "--dataset",
+                        " (the trace tunes accuracy)").subsample(1000, random_state=0)
     space = get_space(args.space)
 
     def objective(trial: optuna.Trial) -> float:  # sampler_quality.py's defaults

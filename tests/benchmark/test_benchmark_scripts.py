@@ -340,3 +340,17 @@ def test_pmlb_datasets_are_drawn_from_a_manifest_without_sizes(tmp_path, monkeyp
     assert sorted(sampler_quality.pmlb_datasets(args)) == ["german", "heart_h"]
     args.max_rows = 499  # at most 2 x 499 rows: not german (1000)
     assert sampler_quality.pmlb_datasets(args) == ["heart_h"]
+
+
+def test_sampler_trace_refuses_a_regression_dataset(tmp_path, monkeypatch):
+    """--dataset of a regression dataset was tuned for accuracy on its target read as
+    classes, silently (an unknown name ended in a traceback)."""
+    pmlb = _pmlb_copy(tmp_path / "pmlb", ("1027_ESL",))
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    import sampler_trace
+
+    for name, message in (("1027_ESL", r"--dataset: '1027_ESL' in .* is a regression dataset, "
+                                       r"not classification \(the trace tunes accuracy\)"),
+                          ("nosuch", "--dataset: dataset 'nosuch' not found under")):
+        with pytest.raises(SystemExit, match=message):
+            sampler_trace.main(["--dataset", name, "--pmlb", str(pmlb), "--trials", "1"])
