@@ -153,6 +153,8 @@ def load_checked(json_path: Path, weights_path: Path, fmt: str,
     are not finite.
     """
     if json_path.is_file() != weights_path.is_file():
+        if json_path.is_file():  # another kind of JSON file is named as such
+            read_body(json_path, what)
         missing, kept = ((json_path, weights_path) if weights_path.is_file()
                          else (weights_path, json_path))
         raise ValueError(f"{missing} is missing beside {kept.name}: the two files are one "

@@ -368,3 +368,12 @@ def test_a_ranker_swapped_in_from_a_model_of_other_datasets_is_refused(tmp_path)
     with pytest.raises(ValueError, match=r"the ranker and the portfolio were trained on no "
                        r"common dataset .*: the files do not belong together"):
         MetaModel.load(directory)
+
+
+def test_a_portfolio_file_given_to_the_ranker_is_named_as_no_ranker(small_meta_model,
+                                                                    tmp_path):
+    """ConfigRanker.load("model/portfolio.json") said portfolio.safetensors was missing
+    beside it, as if it were half a ranker."""
+    directory = small_meta_model.save(tmp_path / "model")
+    with pytest.raises(ValueError, match=r"portfolio\.json is not a metaopt ranker file"):
+        ConfigRanker.load(directory / "portfolio.json")
