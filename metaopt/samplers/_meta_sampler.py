@@ -11,8 +11,8 @@ import random
 import threading
 import time
 import warnings
-from collections.abc import Sequence
-from typing import Any, TypedDict
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict, TypeGuard
 
 import numpy as np
 import optuna
@@ -61,7 +61,7 @@ def _contains(dist: BaseDistribution, value: Any) -> bool:
         return False
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
@@ -87,9 +87,10 @@ def _fitted(dist: BaseDistribution, value: Any) -> Any:
         if step:
             value = min(dist.low + round((value - dist.low) / step) * step, dist.high)
         value = type(dist.low)(value)
-    elif (isinstance(dist, CategoricalDistribution) and numeric
-          and all(_is_number(c) for c in dist.choices)):  # suggest_categorical("C", [1, 10])
-        value = _nearest_choice(dist.choices, value)
+    elif isinstance(dist, CategoricalDistribution) and numeric:
+        grid = [c for c in dist.choices if _is_number(c)]
+        if len(grid) == len(dist.choices):  # suggest_categorical("C", [1, 10])
+            value = _nearest_choice(grid, value)
     return value if _contains(dist, value) else _OUTSIDE
 
 
@@ -99,10 +100,12 @@ def _overlaps(asked: BaseDistribution, own: BaseDistribution) -> bool:
         return any(_fitted(asked, choice) is not _OUTSIDE for choice in own.choices)
     if isinstance(asked, CategoricalDistribution):
         return any(_fitted(own, choice) is not _OUTSIDE for choice in asked.choices)
-    return asked.low <= own.high and own.low <= asked.high
+    numeric = (FloatDistribution, IntDistribution)  # Optuna's only other distributions
+    return (isinstance(asked, numeric) and isinstance(own, numeric)
+            and asked.low <= own.high and own.low <= asked.high)
 
 
-def _offered(trial: FrozenTrial, own: dict[str, BaseDistribution]) -> tuple[str, ...]:
+def _offered(trial: FrozenTrial, own: Mapping[str, BaseDistribution]) -> tuple[str, ...]:
     """The parameters of a completed trial's claimed configuration when the objective ran
     that configuration (every value it asked for is the claim's, except where its
     distribution shares no value with the space's ``own``: the fallback's alone): the
@@ -374,7 +377,7 @@ class MetaSampler(BaseSampler):
                             + (": a space object goes with meta_model= only (a model "
                                "trained on it: docs/spaces.md, 'Your own space'), a metaopt "
                                "space by its name" if isinstance(space, SearchSpace) else ""))
-        if space is not None and meta_model is None:
+        if isinstance(space, str) and meta_model is None:
             shipped_space(space)  # a ValueError naming the known spaces
         if isinstance(meta_model, (str, os.PathLike)):
             meta_model = MetaModel.load(meta_model)
@@ -383,9 +386,10 @@ class MetaSampler(BaseSampler):
                             f"got {type(meta_model).__name__}")
         if space is not None and meta_model is not None:
             meta_model = model_for_space(space, meta_model)
-            space = getattr(space, "name", space)
         elif meta_model is not None and not isinstance(meta_model.space, CombinedSpace):
             space = meta_model.space.name  # nothing to infer: the model's own space
+        if isinstance(space, SearchSpace):
+            space = space.name
         self._meta_features = None if meta_features is None else self._as_meta_features(
             meta_features)
         task = _task_of(self._meta_features, task)
@@ -523,7 +527,8 @@ class MetaSampler(BaseSampler):
             raise ValueError(
                 f"dataset must be (X, y) or a metaopt.data.Dataset, got {type(dataset).__name__}"
             )
-        return as_dataset(*dataset, task=task)
+        X, y = dataset
+        return as_dataset(X, y, task=task)
 
     def _setup(self, study: Study) -> bool:
         """Load the meta-model for ``study`` once the space is known; False while it is not."""
@@ -597,7 +602,7 @@ class MetaSampler(BaseSampler):
             else:  # a combined model of the user's, as the shipped one (or refused)
                 self._meta_model_arg = model_for_space(self._space_name, self._meta_model_arg)
         if self._space_name is None:
-            self._space_name = self._infer_space(study)
+            self._space_name = None if study is None else self._infer_space(study)
             if self._space_name is None:
                 return False
         model = self._meta_model_arg
@@ -661,7 +666,7 @@ class MetaSampler(BaseSampler):
         if self._init["task"] is not None:
             self._task_settled = True
             return
-        exclusive = {p.name: p.tasks[0] for p in self._model.space.params if len(p.tasks) == 1}
+        exclusive = {p.name: p.tasks[0] for p in self._active.space.params if len(p.tasks) == 1}
         if not exclusive:  # (random forests: nothing tells the tasks apart)
             self._task_settled = True
             return
@@ -707,7 +712,7 @@ class MetaSampler(BaseSampler):
             self._guessed = self._guess is not None
             return self._guess
         overlap = {s: len(names & own) for s, own in _shipped_names().items()}
-        best = max(overlap, key=overlap.get, default=None)
+        best = max(overlap, key=overlap.__getitem__, default=None)
         if best is None or overlap[best] == 0:
             warn(
                 f"MetaSampler: the study's parameters {sorted(names)} match no shipped "
@@ -750,7 +755,7 @@ class MetaSampler(BaseSampler):
     def _in_space(self, trial_params: dict[str, Any]) -> dict[str, Any]:
         """The parameters whose values the model's space can take (a fallback's value
         outside it made a claimed trial unreadable: neither observed nor taken)."""
-        own = {p.name: p.distribution for p in self._model.space.params}
+        own = {p.name: p.distribution for p in self._active.space.params}
         return {n: v for n, v in trial_params.items() if n not in own or _contains(own[n], v)}
 
     def _as_config(self, trial_params: dict[str, Any],
@@ -759,12 +764,12 @@ class MetaSampler(BaseSampler):
         model's; missing ones at their defaults), or None when the space cannot encode it
         or the trial set none of its parameters (a foreign trial is not "the default
         configuration")."""
-        space = space or self._model.space
+        space = space or self._active.space
         known = {p.name for p in space.params}
         own = {k: v for k, v in trial_params.items() if k in known}
         if not own:
             return None
-        params = space.active({**space.default(self._task), **own})
+        params = space.active({**space.default(self._active_task), **own})
         try:
             space.encode(params)
         except ValueError:
@@ -915,7 +920,8 @@ class MetaSampler(BaseSampler):
         parameters it asks for and rounded to their steps, as one of ``taken`` (a
         parameter it was offered but never asked for, it sets itself, and one a wrapping
         sampler fixed, that sampler sets: configurations differing only there are one)."""
-        space = self._model.sampling_space or self._model.space
+        model = self._active
+        space = model.sampling_space or model.space
         own = {p.name: p.distribution for p in space.params}
         asked: dict[str, dict[tuple, BaseDistribution]] = {}  # name -> branch -> asked
         offered: set[str] = set()
@@ -995,16 +1001,16 @@ class MetaSampler(BaseSampler):
         # distinct configurations: a clash between workers, a retried trial or a duplicate
         # claim must not use up the warm start
         n_seen = len(taken)
+        model, task = self._active, self._active_task
         if self._candidates is None:
-            self._candidates = self._model.candidates(self._task, seed=self._seed)
+            self._candidates = model.candidates(task, seed=self._seed)
         # (in the warm start, the ranker's candidates once no portfolio pick is left)
-        candidates = self._model.refined(self._task, self._candidates, observed, n_seen,
-                                         seed=self._seed)
+        candidates = model.refined(task, self._candidates, observed, n_seen, seed=self._seed)
         try:
-            proposal = self._model.propose(self._meta_features, observed,
-                                           candidates=candidates, exclude=claimed,
-                                           seed=self._seed, time_left=self._time_left(),
-                                           timed=timed, allowed=allowed)
+            proposal = model.propose(self._meta_features, observed,
+                                     candidates=candidates, exclude=claimed,
+                                     seed=self._seed, time_left=self._time_left(),
+                                     timed=timed, allowed=allowed)
         except CandidatesExhausted:  # let the fallback explore
             return None, ""
         return proposal.params, proposal.reason
@@ -1063,10 +1069,10 @@ class MetaSampler(BaseSampler):
 
     def _hands_off(self, study: Study) -> bool:
         """Whether the next trial goes whole to the fallback (``handoff_after``)."""
-        if not self._setup(study) or not self._model.handoff_after:
+        if not self._setup(study) or not self._active.handoff_after:
             return False
         observed, claimed = self._observed(study)
-        return self._model.hands_off(len(observed) + len(claimed))
+        return self._active.hands_off(len(observed) + len(claimed))
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
@@ -1137,7 +1143,21 @@ class MetaSampler(BaseSampler):
         """Whether the next proposal for ``study`` adapts the ranker (its warm start is
         over: :meth:`MetaModel.adapts`); False while the space is not known. Internal:
         for the estimators' time budget."""
-        return self._setup(study) and self._model.adapts(*self._observed(study))
+        return self._setup(study) and self._active.adapts(*self._observed(study))
+
+    @property
+    def _active(self) -> MetaModel:
+        """The meta-model serving the study, once :meth:`_setup` has loaded it."""
+        if self._model is None:
+            raise RuntimeError("MetaSampler: no meta-model is loaded yet")
+        return self._model
+
+    @property
+    def _active_task(self) -> str:
+        """The task the meta-model serves, known once :meth:`_load` has run."""
+        if self._task is None:
+            raise RuntimeError("MetaSampler: no meta-model is loaded yet")
+        return self._task
 
     @property
     def meta_model(self) -> MetaModel | None:
@@ -1162,6 +1182,6 @@ class MetaSampler(BaseSampler):
             raise ValueError("warm_start needs space= (or a study to infer it from)")
         # not bound to a study of its own: the study being run would start afresh after it
         self._loaded(None)
-        return self._model.portfolio.suggest(n, self._meta_features)
+        return self._active.portfolio.suggest(n, self._meta_features)
 
 
