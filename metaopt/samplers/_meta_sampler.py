@@ -778,8 +778,12 @@ class MetaSampler(BaseSampler):
 
     # ------------------------------------------------------------------ choosing
     def _observed(self, study: Study) -> tuple[list, list]:
-        """(params, score) of finished trials (higher = better) and configs claimed."""
-        observed, claimed, _ = self._history(study)
+        """(params, score) of finished trials (higher = better) and configs claimed. Under
+        the lock the reloads of the meta-model hold (:meth:`_settle`, :meth:`_match_task`):
+        read meanwhile, the trials were read with no task, or the old model kept in
+        ``_finished``."""
+        with self._lock:
+            observed, claimed, _ = self._history(study)
         return observed, claimed
 
     def _history(self, study: Study, skip: int | None = None) -> tuple[list, list, list]:

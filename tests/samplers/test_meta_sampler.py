@@ -758,6 +758,52 @@ def test_a_first_trial_of_no_one_shipped_space_runs_on_the_fallback():
     assert second.system_attrs["metaopt:source"].startswith("portfolio pick 1")
 
 
+def test_a_thread_reading_the_trials_waits_for_the_inferred_space_to_load(monkeypatch):
+    """MetaSampler() guessed knn's space for the first trial; once it completed, the svm
+    space inferred for the study loads its model while another thread of the study reads
+    the trials (to hand them off, ``handoff_after``, or for the estimators' time budget):
+    that thread read them with no task (ValueError: knn: task must be one of
+    ('classification', 'regression'), got None), and could keep what it read with the
+    old model. It waits for the new model instead."""
+    import threading
+
+    from metaopt.samplers import _meta_sampler
+
+    def mixed(trial):
+        trial.suggest_int("n_neighbors", 1, 64, log=True)
+        trial.suggest_float("C", 1e-3, 1e3, log=True)
+        trial.suggest_categorical("kernel", ["rbf", "poly"])
+        return 0.5
+
+    sampler = MetaSampler(seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(mixed, n_trials=1)
+    assert sampler._space_name == "knn"  # the guess, still to settle
+    loading, release = threading.Event(), threading.Event()
+    shipped = _meta_sampler.shipped_model_for
+
+    def slow_shipped(space, task):
+        loading.set()
+        release.wait(10)
+        return shipped(space, task)
+
+    monkeypatch.setattr(_meta_sampler, "shipped_model_for", slow_shipped)
+    settling = threading.Thread(target=sampler._setup, args=(study,))
+    settling.start()
+    assert loading.wait(10)
+    read = []
+    reader = threading.Thread(target=lambda: read.append(sampler._observed(study)))
+    reader.start()
+    reader.join(0.5)
+    release.set()
+    settling.join(10)
+    reader.join(10)
+    assert sampler._space_name == "svm"
+    (observed, claimed), = read
+    assert [score for _, score in observed] == [0.5] and not claimed
+    assert set(observed[0][0]) >= {"C", "kernel"}
+
+
 def test_infers_the_families_of_a_study_run_by_another_sampler():
     """A study whose trials chose among svm and knn through a "space" parameter, taken
     over by MetaSampler(space=None): inferring the space failed every later trial
