@@ -11,6 +11,8 @@ from pathlib import Path
 # the read-only data (pmlb, TabRepo, YAHPO), beside the repository unless set otherwise
 SHARED_DATA = Path(os.environ.get("METAOPT_SHARED_DATA",
                                   Path(__file__).resolve().parents[2] / "shared" / "data"))
+#: the published results, which a run on other data must not overwrite
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def single_threaded(threads: int) -> None:
@@ -63,6 +65,19 @@ def manifest_with_sizes(root, task: str):
             continue  # unknown size: its error comes if it is picked
         table.loc[i, ["n_instances", "n_features"]] = data.n_samples, data.n_features
     return table.astype({"n_instances": float, "n_features": float}).reset_index(drop=True)
+
+
+def check_out(out, **data: tuple) -> None:
+    """``SystemExit`` when ``out`` is in :data:`RESULTS` and the data is not the
+    published benchmark's: ``data`` maps an option (``pmlb`` for ``--pmlb``) to its
+    ``(value, default)``. Its results would overwrite (or, resumed, mix with) the
+    published ones."""
+    other = [f"--{option.replace('_', '-')}" for option, (value, default) in data.items()
+             if Path(value).resolve() != Path(default).resolve()]
+    if other and Path(out).resolve().is_relative_to(RESULTS):
+        raise SystemExit(f"{' and '.join(other)} name(s) other data than the published "
+                         f"benchmark's: give --out outside {RESULTS} (the published "
+                         "results, which this run would overwrite)")
 
 
 def run_main(main: Callable[[], object]) -> None:

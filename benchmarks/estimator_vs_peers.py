@@ -49,6 +49,7 @@ import optuna
 import pandas as pd
 from _common import (  # benchmarks/_common.py, beside this script
     SHARED_DATA,
+    check_out,
     load_of_task,
     manifest_with_sizes,
     run_main,
@@ -208,6 +209,7 @@ def main() -> None:
         except ImportError:
             print("FLAML not installed (pip install 'flaml[automl]'): skipping it")
             methods.remove("flaml")
+    check_out(args.out, pmlb=(args.pmlb, PMLB))
     datasets = held_out_datasets(args.task, args.datasets, args.max_rows, args.after,
                                  args.offset, args.pmlb,
                                  args.names.split(",") if args.names else None)

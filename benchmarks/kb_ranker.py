@@ -24,7 +24,11 @@ import dataclasses
 from pathlib import Path
 
 import pandas as pd
-from _common import run_main, single_threaded  # benchmarks/_common.py, beside this script
+from _common import (  # benchmarks/_common.py, beside this script
+    check_out,
+    run_main,
+    single_threaded,
+)
 
 from metaopt._markdown import markdown_table
 from metaopt.benchmark._methods import make_method, register_method
@@ -74,6 +78,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     single_threaded(args.threads)
+    check_out(args.out, kb=(args.kb, "default"))
     frame = open_knowledge_base(args.kb).to_frame()
     methods = []
     for base in ("metaopt", "portfolio"):

@@ -30,7 +30,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from _common import SHARED_DATA, run_main  # benchmarks/_common.py, beside this script
+from _common import SHARED_DATA, check_out, run_main  # benchmarks/_common.py, beside this script
 
 from metaopt.benchmark._metrics import add_ranks, summary_table
 from metaopt.benchmark._plots import plot_curves
@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS / "ranker_ablation_curves.csv"))
     args = parser.parse_args()
     out = Path(args.out)
+    check_out(out, data=(args.data, TABREPO))
     variants = args.variants.split(",")
     budgets = [int(b) for b in args.budgets.split(",")]
     settings = {"data": Path(args.data).name, "cv": args.cv, "seeds": args.seeds,

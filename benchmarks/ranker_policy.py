@@ -23,7 +23,7 @@ import argparse
 import copy
 from pathlib import Path
 
-from _common import SHARED_DATA, run_main  # benchmarks/_common.py, beside this script
+from _common import SHARED_DATA, check_out, run_main  # benchmarks/_common.py, beside this script
 
 from metaopt.benchmark._methods import MetaOpt, register_method
 from metaopt.benchmark._surrogate import tabrepo_benchmark
@@ -68,6 +68,7 @@ def main() -> None:
                         help=f"comma-separated, of {', '.join(VARIANTS)}")
     parser.add_argument("--out", default=str(RESULTS / "ranker_policy.csv"))
     args = parser.parse_args()
+    check_out(args.out, data=(args.data, TABREPO))
     unknown = [name for name in args.variants.split(",") if name not in VARIANTS]
     if unknown:
         parser.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")

@@ -59,6 +59,7 @@ import optuna
 import pandas as pd
 from _common import (  # benchmarks/_common.py, beside this script
     SHARED_DATA,
+    check_out,
     load_of_task,
     manifest_with_sizes,
     single_threaded,
@@ -530,6 +531,11 @@ def main(argv: list[str] | None = None) -> None:
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         parser.error(f"unknown method(s) {unknown}; accepted: {list(METHODS)}")
+    if not args.report_only:
+        defaults = {"tabrepo": SHARED_DATA / "tabrepo-lightgbm", "yahpo": SHARED_DATA / "yahpo",
+                    "pmlb": SHARED_DATA / "pmlb"}
+        check_out(args.out, **{part: (getattr(args, part), defaults[part])
+                               for part in args.parts.split(",") if part in defaults})
     args.out.mkdir(parents=True, exist_ok=True)
     builders = {"tabrepo": tabrepo_splits, "yahpo": yahpo_splits, "pmlb": pmlb_splits}
     frames, verdicts = [], []

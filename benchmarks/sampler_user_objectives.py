@@ -37,6 +37,7 @@ import optuna
 import pandas as pd
 from _common import (  # benchmarks/_common.py, beside this script
     SHARED_DATA,
+    check_out,
     manifest_with_sizes,
     run_main,
     single_threaded,
@@ -157,6 +158,7 @@ def main() -> None:
     if args.report_only:
         report(pd.read_csv(args.out))
         return
+    check_out(args.out, pmlb=(args.pmlb, SHARED_DATA / "pmlb"))
     single_threaded(1)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=UserWarning)

@@ -354,3 +354,29 @@ def test_sampler_trace_refuses_a_regression_dataset(tmp_path, monkeypatch):
                           ("nosuch", "--dataset: dataset 'nosuch' not found under")):
         with pytest.raises(SystemExit, match=message):
             sampler_trace.main(["--dataset", name, "--pmlb", str(pmlb), "--trials", "1"])
+
+
+@pytest.mark.parametrize(("script", "args", "option"), [
+    ("estimator_vs_peers.py", ["--pmlb", "PMLB", "--names", "heart_h", "--methods", "default",
+                               "--budgets", "1"], "--pmlb"),
+    ("sampler_user_objectives.py", ["--pmlb", "PMLB", "--datasets", "1", "--trials", "1"],
+     "--pmlb"),
+    ("ranker_policy.py", ["--data", "TABREPO", "--cv", "2"], "--data"),
+    ("ranker_ablation.py", ["--data", "TABREPO", "--cv", "2", "--variants", "random"], "--data"),
+    ("sampler_quality.py", ["--parts", "tabrepo", "--tabrepo", "TABREPO", "--methods",
+                            "random"], "--tabrepo"),
+])
+def test_a_run_on_other_data_does_not_write_into_the_published_results(
+        script, args, option, tabrepo_dir, tmp_path, monkeypatch):
+    """Without --out, these scripts wrote (estimator_vs_peers: appended, and resumed from
+    the published fits of same-named datasets) a run on another directory into
+    benchmarks/results; they now refuse before running."""
+    paths = {"PMLB": str(_pmlb_copy(tmp_path / "pmlb", ("heart_h",))),
+             "TABREPO": str(_tabrepo_copy(tabrepo_dir, tmp_path / "tabrepo", 3))}
+    published = {p: p.stat().st_mtime_ns for p in (SCRIPTS / "results").glob("*.*")}
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    monkeypatch.setattr(sys, "argv", [script, *[paths.get(a, a) for a in args]])
+    with pytest.raises(SystemExit, match=f"^{option} name.* other data .* give --out outside "):
+        runpy.run_path(str(SCRIPTS / script), run_name="__main__")
+    assert {p: p.stat().st_mtime_ns
+            for p in (SCRIPTS / "results").glob("*.*")} == published
