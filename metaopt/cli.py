@@ -215,15 +215,16 @@ def _open_bracket(text: str) -> str | None:
 
 def _in_flags(message: str, parser: argparse.ArgumentParser) -> str:
     """``message`` with the Python parameter names it leads with (``budget_trials must
-    ...``, ``out='x' ...``) or holds (``n_train_configs``) replaced by the options of
-    ``parser`` that set them: the library speaks Python, the command its flags."""
+    ...``, ``out='x' ...``), a clause of it leads with as a keyword (``...: folds=2``) or
+    it holds (``n_train_configs``) replaced by the options of ``parser`` that set them:
+    the library speaks Python, the command its flags."""
     flags = {action.dest: max(action.option_strings, key=len)
              for action in parser._actions if action.option_strings}
     flags |= {name: flags[dest] for name, dest in _PARAMETER_DESTS.items()
               if dest in flags and name not in flags}
     leading = "|".join(map(re.escape, flags))
-    message = re.sub(rf"^({leading})(?= must | names? |=|: | '| \[)",
-                     lambda m: flags[m[1]], message)
+    message = re.sub(rf"^({leading})(?= must | names? |=|: | '| \[)|(?<=[:;] )({leading})(?==)",
+                     lambda m: flags[m[1] or m[2]], message)
     # elsewhere only snake_case names, which prose does not use, but for a keyword of a
     # Python call the message also gives (``get_suite(..., cache_dir=)``)
     inner = "|".join(re.escape(name) for name in flags if "_" in name)

@@ -419,7 +419,7 @@ def _settings_file(out: Path, settings: Settings, extra: dict) -> None:
     # a run that finished no job (refused option, killed early) binds no later run
     if path.is_file() and any((out / "jobs").glob("*.jsonl")):
         previous = read_settings(path)
-        changed = [f"{k} {_setting(previous.get(k))} (now {_setting(current[k])})"
+        changed = [f"{k}={_setting(previous.get(k))} (now {_setting(current[k])})"
                    for k in _FIXED if previous.get(k) != current[k]]
         if changed:
             raise ValueError(f"out={os.fspath(out)!r} holds a run with other settings: "

@@ -477,7 +477,8 @@ def yahpo_benchmark(
                          "instances: list them there or give train_instances")
     if cv is not None:
         if test_instances is not None:
-            raise ValueError("cv tests on the training instances: give no test_instances")
+            raise ValueError("cv must not be given with test_instances: it tests on folds of "
+                             "the training instances")
         splits = []
         for train_keys, test_keys in task_folds(train_bench.instances, cv, cv_seed):
             fold_train, fold_test = copy.copy(train_bench), copy.copy(train_bench)

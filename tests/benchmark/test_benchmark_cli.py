@@ -209,6 +209,19 @@ def test_run_refuses_bad_budgets_and_limits_before_it_starts(pmlb_root, tmp_path
         assert not out.exists()
 
 
+def test_a_resume_with_other_settings_names_the_options(pmlb_root, tmp_path, capsys):
+    """A resume with other settings said "--budget-trials 2 (now 1); folds 2 (now 3)":
+    an option beside a parameter name; now every setting is an option."""
+    out = tmp_path / "out"
+    assert main([*_run_args(pmlb_root, out), "--budget-trials", "2", "--spaces", "knn"]) == 0
+    capsys.readouterr()
+    assert main([*_run_args(pmlb_root, out), "--folds", "3", "--cv-folds", "3",
+                 "--budget-trials", "1", "--spaces", "knn"]) == 2  # the last option counts
+    assert capsys.readouterr().err.endswith(
+        f"--out={str(out)!r} holds a run with other settings: --budget-trials=2 (now 1); "
+        "--folds=2 (now 3); --cv-folds=2 (now 3); use another directory\n")
+
+
 def test_a_backend_without_its_scheduler_names_the_options(pmlb_root, tmp_path, capsys):
     """The command said "--backend='dask' needs scheduler=<address or
     distributed.Client>" and "scheduler is only used with backend='dask'": Python's words."""
@@ -439,6 +452,17 @@ def test_a_limit_after_excluding_every_dataset_says_why_nothing_is_left(pmlb_roo
     assert ("every dataset of suite 'pmlb-classification' is training data of the "
             "meta-model: nothing left to benchmark") in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_cv_with_test_instances_names_both_options(yahpo_dir, capsys):
+    """--cv with --test-instances said "cv tests on the training instances: give no
+    --test-instances": the parameter's name beside an option."""
+    code = main(["benchmark", "yahpo", "--scenario", "lcbench", "--data", str(yahpo_dir),
+                 "--cv", "2", "--test-instances", "3945", "--no-progress"])
+    assert code == 2
+    assert capsys.readouterr().err.endswith(
+        "error: --cv must not be given with --test-instances: it tests on folds of the "
+        "training instances\n")
 
 
 def test_an_empty_split_names_its_option_once(yahpo_dir, tmp_path, capsys):

@@ -178,8 +178,8 @@ def test_resume_refuses_other_settings(pmlb_suite, tmp_path):
     small = {**SMALL, "methods": ["default"]}
     run(pmlb_suite.select(limit=1), tmp_path, **small)
     # it read "(previous, now): {'cv_folds': (2, 3), 'spaces': (['linear', 'knn'], 'all')}"
-    with pytest.raises(ValueError, match=r"other settings: cv_folds 2 \(now 3\); spaces "
-                       r"linear,knn \(now all\); max_rows 100 \(now unset\); use another"):
+    with pytest.raises(ValueError, match=r"other settings: cv_folds=2 \(now 3\); spaces="
+                       r"linear,knn \(now all\); max_rows=100 \(now unset\); use another"):
         run(pmlb_suite.select(limit=1), tmp_path,
             **{**small, "cv_folds": 3, "spaces": "all", "max_rows": None})
     # a run refused before its first job (here n_jobs=0) bound the directory to its settings
