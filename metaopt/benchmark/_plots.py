@@ -36,7 +36,8 @@ def plot_curves(
     looked as far apart as first and last); ``xlabel`` defaults to ``x``; the legend
     names the band, a 95 % interval over ``over`` (what the ``task`` column holds). Drawn on a
     figure of its own, not through pyplot: the caller's backend and open figures are
-    left alone.
+    left alone. Returns the path written: ``path``, with ``.png`` added when it has no
+    extension.
     """
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
@@ -84,5 +85,7 @@ def plot_curves(
     ax.legend(handles, labels, fontsize=8, ncol=2, framealpha=0.8)
     fig.tight_layout()
     path = Path(path)
+    if not path.suffix:  # a PNG, as matplotlib writes it: named as written
+        path = path.with_suffix(".png")
     fig.savefig(path)
     return path

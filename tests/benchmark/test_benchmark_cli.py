@@ -9,12 +9,14 @@ from metaopt.cli import main
 
 
 def test_tabrepo_cli_writes_json_and_plot(tabrepo_dir, tmp_path, capsys):
+    """--plot r (no extension) writes r.png, and says so (it printed "plot: r")."""
     out = tmp_path / "r.json"
     code = main(["benchmark", "tabrepo", "--train", str(tabrepo_dir), "--cv", "5",
                  "--methods", "random,portfolio", "--budgets", "1,5", "--seeds", "1",
-                 "--json", str(out), "--plot", str(tmp_path / "r.png"), "--no-progress"])
+                 "--json", str(out), "--plot", str(tmp_path / "r"), "--no-progress"])
     assert code == 0
     printed = capsys.readouterr().out
+    assert f"plot: {tmp_path / 'r.png'}\n" in printed
     assert "portfolio" in printed and "mean normalized regret" in printed
     assert "portfolio (the last method) against each other one" in printed
     saved = json.loads(out.read_text())
