@@ -144,7 +144,8 @@ def _surrogate_options(q, methods: str) -> None:
     q.add_argument("--seeds", metavar="N", type=int, default=5,
                    help="seeds 0..N-1 per method and task (default 5)")
     q.add_argument("--json", metavar="FILE", help="write the table and curves as JSON")
-    q.add_argument("--curves", metavar="FILE", help="write the tidy curves as CSV")
+    q.add_argument("--curves", metavar="FILE",
+                   help="write the tidy curves as CSV (.csv; .csv.gz etc.: compressed)")
     q.add_argument("--plot", metavar="PNG", help="write regret vs budget")
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -165,6 +166,8 @@ def _prepare_outputs(args) -> None:
                          "each output needs a file of its own")
     if args.plot:
         _check_plot_format(args.plot)
+    if args.curves:
+        _check_curves_format(args.curves)
     for option, target in targets.items():
         check_writable(target, option).parent.mkdir(parents=True, exist_ok=True)
 
@@ -180,6 +183,20 @@ def _check_plot_format(path: str) -> None:
         others = ", ".join(f".{f}" for f in sorted(formats) if f not in common)
         raise ValueError(f"--plot {path!r} must end in a format matplotlib writes: "
                          f"{', '.join(f'.{f}' for f in common)} (also {others})")
+
+
+# what pandas' to_csv compresses, by the extension after .csv
+_COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst")
+
+
+def _check_curves_format(path: str) -> None:
+    """Refuse a ``--curves`` file whose extension is not the CSV written (a name without
+    one is written as given)."""
+    name = Path(path).name.lower()
+    if Path(path).suffix and not name.endswith(tuple(f".csv{c}" for c in ("", *_COMPRESSED))):
+        raise ValueError(f"--curves {path!r} must end in .csv: the curves are written as a "
+                         f"CSV table ({', '.join(f'.csv{c}' for c in _COMPRESSED[:-1])} or "
+                         f".csv{_COMPRESSED[-1]}: compressed)")
 
 
 def _finish_surrogate(result, args, title: str) -> int:

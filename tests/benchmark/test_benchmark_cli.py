@@ -117,6 +117,23 @@ def test_a_plot_format_matplotlib_cannot_write_is_refused_before_the_run(tabrepo
             in captured.err.replace(str(tmp_path) + "/", ""))
 
 
+def test_a_curves_file_named_as_no_csv_is_refused_before_the_run(tabrepo_dir, tmp_path,
+                                                                 capsys):
+    """--curves curves.json ran the benchmark and wrote a CSV into curves.json, without a
+    word."""
+    for name in ("curves.json", "curves.tsv", "curves.csv.txt"):
+        code = main(["benchmark", "tabrepo", "--train", str(tabrepo_dir), "--cv", "2",
+                     "--methods", "random", "--budgets", "1", "--seeds", "1", "--no-progress",
+                     "--curves", str(tmp_path / name)])
+        assert code == 2, name
+        captured = capsys.readouterr()
+        assert not captured.out and not (tmp_path / name).exists()
+        assert captured.err.endswith(
+            f"error: --curves {str(tmp_path / name)!r} must end in .csv: the curves are "
+            "written as a CSV table (.csv.gz, .csv.bz2, .csv.zip, .csv.xz or .csv.zst: "
+            "compressed)\n"), name
+
+
 def test_a_missing_tabrepo_directory_is_named_before_cv_is_asked_for(tmp_path, capsys):
     """--train with a typo and no --cv said "train and test are the same directory: pass
     cv=K"; with --cv given, the next run said the directory was missing."""
