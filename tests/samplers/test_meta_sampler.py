@@ -732,6 +732,14 @@ def test_a_failed_first_trial_of_an_inferred_space_stays_taken():
     assert len({str(sorted(t.params.items())) for t in study.trials}) == 3
 
 
+def _knn_then_svm(trial):
+    """An objective whose first parameter is knn's and whose next ones are svm's."""
+    trial.suggest_int("n_neighbors", 1, 64, log=True)
+    trial.suggest_float("C", 1e-3, 1e3, log=True)
+    trial.suggest_categorical("kernel", ["rbf", "poly"])
+    return 0.5
+
+
 def test_a_first_trial_of_no_one_shipped_space_runs_on_the_fallback():
     """Parameters several shipped spaces hold (C alone: svm's and linear's) leave the first
     trial to the fallback; so does a later parameter of another space than the one
@@ -741,15 +749,9 @@ def test_a_first_trial_of_no_one_shipped_space_runs_on_the_fallback():
     assert first.state == optuna.trial.TrialState.COMPLETE
     assert not {"metaopt:config", "metaopt:source"} & set(first.system_attrs)
 
-    def mixed(trial):
-        trial.suggest_int("n_neighbors", 1, 64, log=True)
-        trial.suggest_float("C", 1e-3, 1e3, log=True)
-        trial.suggest_categorical("kernel", ["rbf", "poly"])
-        return 0.5
-
     sampler = MetaSampler(seed=0)
     study = optuna.create_study(direction="maximize", sampler=sampler)
-    study.optimize(mixed, n_trials=2)
+    study.optimize(_knn_then_svm, n_trials=2)
     first, second = study.trials
     assert first.system_attrs["metaopt:config"] == "null"  # withdrawn
     assert first.system_attrs["metaopt:source"] == (
@@ -769,15 +771,9 @@ def test_a_thread_reading_the_trials_waits_for_the_inferred_space_to_load(monkey
 
     from metaopt.samplers import _meta_sampler
 
-    def mixed(trial):
-        trial.suggest_int("n_neighbors", 1, 64, log=True)
-        trial.suggest_float("C", 1e-3, 1e3, log=True)
-        trial.suggest_categorical("kernel", ["rbf", "poly"])
-        return 0.5
-
     sampler = MetaSampler(seed=0)
     study = optuna.create_study(direction="maximize", sampler=sampler)
-    study.optimize(mixed, n_trials=1)
+    study.optimize(_knn_then_svm, n_trials=1)
     assert sampler._space_name == "knn"  # the guess, still to settle
     loading, release = threading.Event(), threading.Event()
     shipped = _meta_sampler.shipped_model_for
