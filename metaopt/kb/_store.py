@@ -198,6 +198,11 @@ def _url(store: str | os.PathLike) -> str:
 _DRIVER_WHEELS = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary"}
 
 
+#: what a store is (docs/kb.md, "Storage"), and how one is built, for the errors
+_STORES = "a SQLite file, a database URL or a parquet export"
+_BUILD_ONE = "`metaopt build-kb --store kb.sqlite`, metaopt.kb.build"
+
+
 def _holds_no_tables(url: sa.engine.URL) -> bool:
     """Whether the SQLite file at ``url`` is an empty database (a 0-byte file too); a file
     that is no database at all is left to the store's own error."""
@@ -345,8 +350,14 @@ class KnowledgeBase:
         text = os.fspath(store)
         url = _parsed_url(text)
         local = url.get_backend_name() == "sqlite" and not in_memory(url)
+        if local and Path(url.database).is_dir():
+            raise ValueError(f"no knowledge base at {text!r}: it is a directory, and a "
+                             f"knowledge base is {_STORES} ({_BUILD_ONE})")
         if ("://" not in text or local) and not (local and Path(url.database).is_file()):
             raise ValueError(f"no knowledge base at {text!r}")
+        if local and not Path(url.database).stat().st_size:  # SQLite reads it as a database
+            raise ValueError(f"{text!r} is an empty file (0 bytes), not a knowledge base "
+                             f"({_STORES})")
         if local and _holds_no_tables(url):  # opening would create them: a read that writes
             raise ValueError(f"{text!r} is an empty SQLite database, not a knowledge base")
         return cls(store)
@@ -427,10 +438,9 @@ class KnowledgeBase:
                       "(server down or unreachable, wrong credentials or database name?): {}")
             if self.dialect == "sqlite" and _is_text_table(self.engine.url.database):
                 raise ValueError(
-                    f"store {_shown(store)!r} is a data table, not a knowledge base (a SQLite "
-                    "file, a database URL or a parquet export): to build one from your "
-                    "tables, give a new path such as kb.sqlite (`metaopt build-kb --store "
-                    "kb.sqlite`, metaopt.kb.build)") from exc
+                    f"store {_shown(store)!r} is a data table, not a knowledge base "
+                    f"({_STORES}): to build one from your tables, give a new path such as "
+                    f"kb.sqlite ({_BUILD_ONE})") from exc
             if self.dialect == "sqlite" and _is_parquet(self.engine.url.database):
                 raise ValueError(
                     f"store {_shown(store)!r} is a parquet export: it is read as a copy in "

@@ -87,6 +87,24 @@ def test_an_unreadable_datasets_file_is_named_with_its_option(pmlb_root, tmp_pat
     assert not (tmp_path / "kb.sqlite").exists()
 
 
+def test_an_empty_file_or_a_directory_is_named_as_what_it_is(tmp_path, capsys):
+    """`kb info empty.csv` (0 bytes) said "'empty.csv' is an empty SQLite database", and
+    `kb info DIR` only "no knowledge base at 'DIR'": neither said what a store is."""
+    from metaopt.cli import main
+
+    (tmp_path / "empty.csv").touch()
+    stores = "a SQLite file, a database URL or a parquet export"
+    for store, message in (
+            ("empty.csv", f"'empty.csv' is an empty file (0 bytes), not a knowledge base "
+                          f"({stores})"),
+            (".", f"no knowledge base at '.': it is a directory, and a knowledge base is "
+                  f"{stores} (`metaopt build-kb --store kb.sqlite`, metaopt.kb.build)")):
+        assert main(["kb", "info", str(tmp_path / store)]) == 2
+        assert capsys.readouterr().err.endswith(message.replace(
+            repr(store), repr(str(tmp_path / store))) + "\n"), store
+    assert (tmp_path / "empty.csv").stat().st_size == 0
+
+
 def test_reading_commands_create_no_store_and_an_empty_suite_is_an_error(tmp_path, capsys):
     """`kb info` / `kb export` on a mistyped path created an empty store and reported 0
     evaluations; `build-kb` on a directory without datasets finished with 0 new ones."""
@@ -98,7 +116,7 @@ def test_reading_commands_create_no_store_and_an_empty_suite_is_an_error(tmp_pat
     assert "no knowledge base at" in capsys.readouterr().err and not typo.exists()
     typo.touch()  # an empty file: `kb info` added the store's tables to it
     assert main(["kb", "info", str(typo)]) == 2
-    assert "is an empty SQLite database, not a knowledge base" in capsys.readouterr().err
+    assert "is an empty file (0 bytes), not a knowledge base" in capsys.readouterr().err
     assert typo.stat().st_size == 0
     (tmp_path / "empty").mkdir()
     assert main(["build-kb", "--suite", "pmlb-classification", "--root",
