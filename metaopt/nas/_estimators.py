@@ -542,12 +542,14 @@ class _BaseMetaMLP(BaseEstimator):
         search_rows, refit_rows = (getattr(self, name, n_rows)
                                    for name in ("search_rows_", "refit_rows_"))
         metric = self._metric_name
+        fit_time = getattr(self, "fit_time_", None)  # (pickled before it was fitted)
 
         lines = [
             f"{type(self).__name__}: {len(trials)} trial(s) ("
-            + ", ".join(f"{n} {state}" for state, n in states.items())
-            + f") in {self.search_time_:.1f} s, {self.n_epochs_searched_} epoch(s) over "
-            "the folds",
+            + ", ".join(f"{n} {state}" for state, n in states.items()) + ")"
+            + ("" if fit_time is None else f" in {fit_time:.1f} s")
+            + f", the trials {self.search_time_:.1f} s, {self.n_epochs_searched_} epoch(s) "
+            "over the folds",
             f"data: {n_rows:,} rows x {self.n_features_in_} features"
             + (f", {len(self.classes_)} classes" if self._task == "classification" else ""),
             *([] if search_rows == n_rows else [

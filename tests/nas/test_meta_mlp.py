@@ -69,13 +69,19 @@ def test_search_starts_from_the_prior_prunes_and_refits(wine):
 
 
 def test_summary_says_what_the_search_did(wine):
-    """MetaOptClassifier has summary(); the MetaMLP estimators had none (AttributeError)."""
+    """MetaOptClassifier has summary(); the MetaMLP estimators had none (AttributeError).
+    Its time is the whole fit's (fit_time_), then the trials'; it said "in 8.6 s", the
+    trials' alone, of a fit of 28.4 s."""
     X, y = wine
     model = MetaMLPClassifier(n_trials=3, max_epochs=4, n_prior_trials=2,
                               random_state=0).fit(X, y)
     lines = model.summary().splitlines()
     best = model.study_.best_trial
     assert lines[0].startswith("MetaMLPClassifier: 3 trial(s) (")
+    # the whole fit's time, as MetaOptClassifier's, then the trials'
+    assert lines[0].endswith(f") in {model.fit_time_:.1f} s, the trials "
+                             f"{model.search_time_:.1f} s, {model.n_epochs_searched_} "
+                             "epoch(s) over the folds")
     assert lines[1] == "data: 178 rows x 13 features, 3 classes"
     assert lines[2].startswith(f"best: trial {best.number} (")
     assert f"CV accuracy {model.best_score_:.4f} at epoch {model.best_epoch_}: " in lines[2]
@@ -126,15 +132,18 @@ def test_plot_history_draws_every_trial_by_source_and_the_best(wine, tmp_path):
 
 
 def test_summary_of_a_model_pickled_before_its_newer_attributes(wine):
-    """A model pickled before refits_, search_rows_, refit_rows_ and its refit's
-    out_of_time_ were fitted attributes: summary() raised AttributeError. It leaves out
+    """A model pickled before refits_, search_rows_, refit_rows_, fit_time_ and its
+    refit's out_of_time_ were fitted attributes: summary() raised AttributeError. It leaves out
     what the model cannot tell (the refit's training loss and score)."""
     X, y = wine
     model = MetaMLPClassifier(**TINY, random_state=0).fit(X, y)
-    for name in ("refits_", "search_rows_", "refit_rows_"):
+    for name in ("refits_", "search_rows_", "refit_rows_", "fit_time_"):
         del model.__dict__[name]
     del model.best_estimator_.__dict__["out_of_time_"]
     lines = pickle.loads(pickle.dumps(model)).summary().splitlines()
+    assert lines[0] == (f"MetaMLPClassifier: 1 trial(s) (1 complete), the trials "
+                        f"{model.search_time_:.1f} s, {model.n_epochs_searched_} epoch(s) "
+                        "over the folds")
     assert lines[1] == "data: 178 rows x 13 features, 3 classes"
     assert lines[2].startswith(f"best: trial 0 (prior), CV accuracy {model.best_score_:.4f}")
     assert lines[3] == f"refit: {model.best_epoch_} epoch(s) on 178 rows"
