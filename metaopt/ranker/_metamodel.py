@@ -893,6 +893,11 @@ class MetaModel:
                              f"{portfolio.metafeatures_version_}; the files do not belong "
                              "together")
         path = directory / "policy.json"
+        if not path.is_file():
+            raise ValueError(f"{path} is missing: a saved MetaModel is portfolio.json, "
+                             "policy.json (its proposal settings) and, when it has them, "
+                             "ranker.json + ranker.safetensors and cost.json: copy every file "
+                             "of the model, or save it again (MetaModel.save)")
         policy = read_json(path, "policy")
         try:
             model = cls(portfolio, ranker, cost=cost, **policy)

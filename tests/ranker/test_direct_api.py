@@ -377,3 +377,22 @@ def test_a_portfolio_file_given_to_the_ranker_is_named_as_no_ranker(small_meta_m
     directory = small_meta_model.save(tmp_path / "model")
     with pytest.raises(ValueError, match=r"portfolio\.json is not a metaopt ranker file"):
         ConfigRanker.load(directory / "portfolio.json")
+
+
+def test_a_model_directory_without_its_policy_says_what_a_saved_model_holds(tmp_path):
+    """A copy of a model without policy.json read "no metaopt policy at .../policy.json",
+    which said neither what the file is nor how to get one."""
+    import re
+    import shutil
+
+    from metaopt.ranker._shipped import _models_root
+
+    directory = tmp_path / "knn"
+    shutil.copytree(_models_root() / "knn@classification", directory)
+    (directory / "policy.json").unlink()
+    with pytest.raises(ValueError, match=re.escape(
+            f"{directory / 'policy.json'} is missing: a saved MetaModel is portfolio.json, "
+            "policy.json (its proposal settings) and, when it has them, ranker.json + "
+            "ranker.safetensors and cost.json: copy every file of the model, or save it "
+            "again (MetaModel.save)")):
+        MetaModel.load(directory)
