@@ -429,7 +429,8 @@ def test_na_values_makes_a_missing_value_marker_missing(pmlb_root, tmp_path, cap
     assert err.endswith("make them missing with --na-values y\n")
 
 
-def test_errors_name_the_flag_not_the_python_parameter(pmlb_root, tmp_path, capsys):
+def test_errors_name_the_flag_not_the_python_parameter(pmlb_root, shared_data, tmp_path,
+                                                       capsys):
     """`benchmark run --budget-trials 0` said "budget_trials must be ...", `--seeds -1`
     "seeds must be ...", `demo --trials 0` "n_trials must be ...": the library's
     parameter names, not the options typed."""
@@ -456,7 +457,7 @@ def test_errors_name_the_flag_not_the_python_parameter(pmlb_root, tmp_path, caps
              "error: --seed must be an integer in [0, 4294967295]"),
             # prose that starts with an option's name is left alone
             (["metafeatures", "--data", missing, "--target", "y"], "error: data file "),
-            (["benchmark", "tabrepo", "--train", str(tmp_path)],
+            (["benchmark", "tabrepo", "--train", str(shared_data / "tabrepo-lightgbm")],
              "error: train and test are the same directory: pass cv=K (--cv K on")):
         assert main(args) == 2, args
         assert message in capsys.readouterr().err, args
