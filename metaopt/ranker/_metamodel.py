@@ -908,6 +908,14 @@ class MetaModel:
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from exc
         model._check_portfolio(directory / "portfolio.json")
+        space = model.space
+        families = ([m.name for m in space.members] if isinstance(space, CombinedSpace)
+                    else [space.name])
+        if cost is not None and not set(cost.families) & set(families):
+            # it would predict no configuration's time: a time limit would skip nothing
+            raise ValueError(f"{directory / 'cost.json'}: the cost model is of model families "
+                             f"{sorted(cost.families)}, the meta-model's space "
+                             f"{space.name!r} of {families}: the files do not belong together")
         warn_metafeatures_version(model.metafeatures_version, directory, "meta-model")
         if cost is not None and cost.metafeatures_version != model.metafeatures_version:
             # fitted apart (add_cost_models): warned of on its own

@@ -370,6 +370,26 @@ def test_a_ranker_swapped_in_from_a_model_of_other_datasets_is_refused(tmp_path)
         MetaModel.load(directory)
 
 
+def test_a_cost_model_of_other_families_than_the_model_is_refused(tmp_path):
+    """svm's cost.json copied into knn@classification loaded: it predicted NaN for every
+    knn configuration, so a time limit skipped nothing."""
+    import re
+    import shutil
+
+    from metaopt.ranker._shipped import _models_root
+
+    directory = tmp_path / "knn"
+    shutil.copytree(_models_root() / "knn@classification", directory)
+    shutil.copy(_models_root() / "svm@classification" / "cost.json", directory / "cost.json")
+    with pytest.raises(ValueError, match=re.escape(
+            f"{directory / 'cost.json'}: the cost model is of model families ['svm'], the "
+            "meta-model's space 'knn' of ['knn']: the files do not belong together")):
+        MetaModel.load(directory)
+    # the combined space's cost model covers knn among its families: it predicts for knn
+    shutil.copy(_models_root() / "all@classification" / "cost.json", directory / "cost.json")
+    assert MetaModel.load(directory).cost.families.keys() > {"knn"}
+
+
 def test_a_portfolio_file_given_to_the_ranker_is_named_as_no_ranker(small_meta_model,
                                                                     tmp_path):
     """ConfigRanker.load("model/portfolio.json") said portfolio.safetensors was missing
