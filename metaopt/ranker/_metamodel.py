@@ -558,9 +558,9 @@ class MetaModel:
         seed : int, optional
             Seeds the random proposals (with the number of configurations seen).
         time_left : float, optional
-            Seconds left for the search: with a ``cost`` model and ``time_fraction`` > 0,
-            configurations predicted to take more than ``time_fraction`` of it are
-            skipped while others remain.
+            Seconds left for the search (>= 0): with a ``cost`` model and
+            ``time_fraction`` > 0, configurations predicted to take more than
+            ``time_fraction`` of it are skipped while others remain.
         timed : sequence of (params, seconds)
             How long the trials of this dataset took, to calibrate the ``cost`` model.
         allowed : callable, optional
@@ -583,8 +583,9 @@ class MetaModel:
         self._check_observed(observed)
         seed = check_seed(seed, "seed", "the random proposals")
         if time_left is not None and (isinstance(time_left, bool) or not isinstance(
-                time_left, numbers.Real) or np.isnan(time_left)):
-            raise ValueError(f"time_left must be None or a number of seconds, got {time_left!r}")
+                time_left, numbers.Real) or not time_left >= 0):
+            raise ValueError(f"time_left must be None or a number of seconds >= 0, got "
+                             f"{time_left!r}")
         observed_scores(timed, "timed", "seconds")
         space = self.sampling_space or self.space
         candidates = as_configs(candidates, "candidates", space)
@@ -747,7 +748,7 @@ class MetaModel:
             return configs, ""
         seconds = self.cost.predict(meta_features, self.sampling_space or self.space,
                                     configs, timed)
-        limit = self.time_fraction * max(time_left, 0.0)
+        limit = self.time_fraction * time_left
         fits = ~(seconds > limit)  # NaN (no prediction) fits
         if fits.all():
             return configs, ""

@@ -910,11 +910,12 @@ class MetaSampler(BaseSampler):
             return None
 
     def _time_left(self) -> float | None:
+        """Seconds of ``time_budget`` left (0 once it is overrun), or None."""
         if self._time_budget is None:
             return None
         if self._started is None:
             self._started = time.monotonic()
-        return self._time_budget - (time.monotonic() - self._started)
+        return max(self._time_budget - (time.monotonic() - self._started), 0.0)
 
     def _allowed(self, study: Study, taken: list[dict[str, Any]]):
         """What the study's trials say a new configuration must be, as a

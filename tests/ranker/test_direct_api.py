@@ -177,9 +177,11 @@ def knn_model():
     (dict(seed="a"), ValueError, r"seed must be None or an int in \[0, 2\*\*32 - 1\] \(the "
                                  r"random proposals\), got 'a'"),
     (dict(seed=-1), ValueError, r"seed must be None or an int"),
-    (dict(time_left="10"), ValueError, r"time_left must be None or a number of seconds, "
-                                       r"got '10'"),
+    (dict(time_left="10"), ValueError, r"time_left must be None or a number of seconds "
+                                       r">= 0, got '10'"),
     (dict(time_left=float("nan")), ValueError, r"time_left must be None or a number"),
+    (dict(time_left=-3), ValueError, r"time_left must be None or a number of seconds >= 0, "
+                                     r"got -3"),
     (dict(time_left=10, timed={"a": 1}), ValueError, r"timed must be a list of \(params "
                                                      r"dict, seconds number\) pairs, got dict"),
     (dict(time_left=10, timed=[({"n_neighbors": 3}, "1")]), ValueError,
@@ -190,6 +192,7 @@ def test_propose_refuses_a_bad_seed_time_left_or_timed_by_name(knn_model, kwargs
     """propose(seed="a") was taken until a random proposal, seed=-1 too (then "expected
     non-negative integer"); time_left="10" and timed seconds "1" raised "TypeError: '>'
     not supported between instances of 'float' and 'str'", time_left=nan was ignored,
+    time_left=-3 taken as no time left,
     timed={"a": 1} raised "not enough values to unpack"."""
     portfolio = knn_model.portfolio.params_
     observed = [(portfolio[i], 0.7 + 0.01 * i) for i in range(4)]

@@ -877,6 +877,27 @@ def test_time_budget_keeps_proposals_within_the_time_left():
         MetaSampler(space="all", time_budget=0)
 
 
+def test_a_time_budget_overrun_proposes_with_no_time_left():
+    """A study that outlives the sampler's time_budget gets proposals made with no time
+    left (MetaModel.propose refuses a negative time_left): the quickest configuration."""
+    import time
+
+    from sklearn.datasets import load_breast_cancer
+
+    from metaopt.ranker import load_meta_model
+    from metaopt.spaces import get_space
+
+    X, y = load_breast_cancer(return_X_y=True)
+    space = get_space("knn")
+    model = load_meta_model("knn", "classification")
+    model.time_fraction = 0.5  # off by default
+    sampler = MetaSampler(space="knn", dataset=(X, y), seed=0, time_budget=0.1,
+                          meta_model=model)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(lambda t: (space.sample(t, "classification"), time.sleep(0.2), 0.5)[2],
+                   n_trials=2)
+    assert study.trials[1].system_attrs["metaopt:source"].endswith("of the 0.0 s left")
+
 def test_handoff_gives_later_trials_whole_to_grouped_tpe():
     """With ``handoff_after``, trials after the first n carry no metaopt claim: the
     fallback (grouped multivariate TPE) samples them, each family's parameters together."""
