@@ -564,7 +564,7 @@ class MetaModel:
         timed : sequence of (params, seconds)
             How long the trials of this dataset took, to calibrate the ``cost`` model.
         allowed : callable, optional
-            Only configurations it accepts are proposed, portfolio picks included (e.g.
+            ``allowed(params) -> bool``: only configurations it accepts are proposed, portfolio picks included (e.g.
             :class:`~metaopt.samplers.MetaSampler`'s: those inside a study's narrowed
             distributions).
 
@@ -586,6 +586,9 @@ class MetaModel:
                 time_left, numbers.Real) or not time_left >= 0):
             raise ValueError(f"time_left must be None or a number of seconds >= 0, got "
                              f"{time_left!r}")
+        if allowed is not None and not callable(allowed):
+            raise ValueError("allowed must be None or a function of a configuration (params "
+                             f"dict) saying whether it may be proposed, got {allowed!r}")
         observed_scores(timed, "timed", "seconds")
         space = self.sampling_space or self.space
         candidates = as_configs(candidates, "candidates", space)

@@ -182,17 +182,19 @@ def knn_model():
     (dict(time_left=float("nan")), ValueError, r"time_left must be None or a number"),
     (dict(time_left=-3), ValueError, r"time_left must be None or a number of seconds >= 0, "
                                      r"got -3"),
+    (dict(allowed=5), ValueError, r"allowed must be None or a function of a configuration "
+                                  r"\(params dict\) saying whether it may be proposed, got 5"),
     (dict(time_left=10, timed={"a": 1}), ValueError, r"timed must be a list of \(params "
                                                      r"dict, seconds number\) pairs, got dict"),
     (dict(time_left=10, timed=[({"n_neighbors": 3}, "1")]), ValueError,
      r"timed\[0\] must be a \(params dict, seconds number\) pair"),
 ])
-def test_propose_refuses_a_bad_seed_time_left_or_timed_by_name(knn_model, kwargs, error,
-                                                                message):
+def test_propose_refuses_a_bad_seed_time_left_timed_or_allowed_by_name(knn_model, kwargs,
+                                                                     error, message):
     """propose(seed="a") was taken until a random proposal, seed=-1 too (then "expected
     non-negative integer"); time_left="10" and timed seconds "1" raised "TypeError: '>'
     not supported between instances of 'float' and 'str'", time_left=nan was ignored,
-    time_left=-3 taken as no time left,
+    time_left=-3 taken as no time left, allowed=5 raised "'int' object is not callable",
     timed={"a": 1} raised "not enough values to unpack"."""
     portfolio = knn_model.portfolio.params_
     observed = [(portfolio[i], 0.7 + 0.01 * i) for i in range(4)]
