@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, BrokenExecutor, Future, wait
 from dataclasses import dataclass
 from typing import Any
@@ -128,6 +128,12 @@ def tested(tests: list[np.ndarray], n_rows: int) -> np.ndarray:
     return np.bincount(np.concatenate(tests), minlength=n_rows)
 
 
+def fold_score(fold: tuple) -> tuple[float, float]:
+    """A fold's test score and fit time: what a worker reports of it as soon as it is
+    done, kept if the trial is then stopped (``KillableWorker.map(report=...)``)."""
+    return fold[0], fold[1]
+
+
 def _fold(model, X, y, train, test, scoring, fit_params: dict, classes,
           return_predictions: bool) -> tuple[float, float, np.ndarray | None]:
     """One fold: test score, fit time and (``return_predictions``) the test rows'
@@ -148,7 +154,13 @@ def daemonic() -> bool:
 
 
 class TrialTimeout(RuntimeError):
-    """An evaluation ran past its time and its worker process was killed."""
+    """An evaluation ran past its time and its worker process was killed. ``done``: what
+    the calls finished before the kill reported (:meth:`KillableWorker.map`'s
+    ``report``), by their place in its calls."""
+
+    def __init__(self, message: str, done: dict[int, Any] | None = None) -> None:
+        super().__init__(message)
+        self.done = done or {}
 
 
 def _worker_started(parent: int) -> None:
@@ -318,10 +330,20 @@ def _shared(path: str) -> tuple:
     return _loaded[path]
 
 
-def _each(fn: Callable[..., Any], calls: list[tuple], path: str | None = None) -> list:
+def _each(fn: Callable[..., Any], calls: list[tuple], path: str | None = None,
+          report: Callable[[Any], Any] | None = None, reports: Sequence[str] = ()) -> list:
+    """``fn`` of each of ``calls``; with ``report``, ``report(result)`` of each written to
+    its file of ``reports`` as soon as it is done (complete or not at all, for a kill)."""
     shared = _shared(path) if path is not None else ()
-    return [fn(*(shared[arg.index] if isinstance(arg, _Shared) else arg for arg in args))
-            for args in calls]
+    results = []
+    for i, args in enumerate(calls):
+        results.append(fn(*(shared[arg.index] if isinstance(arg, _Shared) else arg
+                            for arg in args)))
+        if report is not None:
+            part = reports[i].removesuffix(".pkl") + "-part.pkl"
+            joblib.dump(report(results[-1]), part)
+            os.replace(part, reports[i])
+    return results
 
 
 class KillableWorker:
@@ -448,33 +470,49 @@ class KillableWorker:
         """``fn(*args)`` in a worker; :class:`TrialTimeout` after ``seconds``."""
         return self.map(fn, [args], seconds=seconds)[0]
 
-    def map(self, fn: Callable[..., Any], calls: list[tuple], *, seconds: float) -> list:
+    def map(self, fn: Callable[..., Any], calls: list[tuple], *, seconds: float,
+            report: Callable[[Any], Any] | None = None) -> list:
         """``[fn(*args) for args in calls]``, dealt round-robin to the workers (one
         submission each: a call queued behind another when the workers are killed made
         loky's manager thread crash); :class:`TrialTimeout` when they are not all done
-        after ``seconds`` (every worker is then killed). A call's exception is raised
-        once the other workers are done or killed."""
+        after ``seconds`` (every worker is then killed), its ``done`` holding
+        ``report(result)`` of each call finished by then (a worker writes it to a file of
+        the temporary directory as the call ends). A call's exception is raised once the
+        other workers are done or killed."""
         if self._path is not None:
             places = {id(obj): _Shared(i) for i, obj in enumerate(self._objects)}
             calls = [tuple(places.get(id(arg), arg) for arg in args) for args in calls]
-        hands = [calls[i::self.processes] for i in range(min(self.processes, len(calls)))]
-        self._running = self._submit([(_each, fn, hand, self._path) for hand in hands])
-        if self._spare is None:  # warms up during the first evaluation, not before it
-            self._spare = _started(self.processes)
-        done, pending = wait(self._running, timeout=max(seconds, 0.0),
-                             return_when=FIRST_EXCEPTION)
-        error = next((future.exception() for future in done if future.exception()), None)
-        # calls still running are killed; so are workers after one died (e.g. out of
-        # memory): the spares take over
-        if pending or isinstance(error, BrokenExecutor):
-            self._replace_active()
-        if error is not None:
-            raise error
-        if pending:
-            raise TrialTimeout(f"evaluation stopped after {seconds:.1f} s (time budget)")
+        key = f"done{uuid.uuid4().hex}"
+        reports = [os.path.join(tempfile.gettempdir(), _data_file(os.getpid(), f"{key}-{i}"))
+                   for i in range(len(calls))]
+        n = min(self.processes, len(calls))
+        try:
+            self._running = self._submit([(_each, fn, calls[i::n], self._path, report,
+                                           reports[i::n]) for i in range(n)])
+            if self._spare is None:  # warms up during the first evaluation, not before it
+                self._spare = _started(self.processes)
+            done, pending = wait(self._running, timeout=max(seconds, 0.0),
+                                 return_when=FIRST_EXCEPTION)
+            error = next((future.exception() for future in done if future.exception()),
+                         None)
+            # calls still running are killed; so are workers after one died (e.g. out of
+            # memory): the spares take over
+            if pending or isinstance(error, BrokenExecutor):
+                self._replace_active()
+            if error is not None:
+                raise error
+            if pending:
+                raise TrialTimeout(f"evaluation stopped after {seconds:.1f} s (time budget)",
+                                   {i: joblib.load(path) for i, path in enumerate(reports)
+                                    if os.path.exists(path)})
+        finally:
+            for path in glob.glob(os.path.join(tempfile.gettempdir(), _data_file(
+                    os.getpid(), f"{key}-*"))) if report is not None else ():
+                with contextlib.suppress(OSError):
+                    os.remove(path)
         results: list = [None] * len(calls)
         for i, future in enumerate(self._running):
-            results[i::len(hands)] = future.result()
+            results[i::n] = future.result()
         return results
 
     def _submit(self, calls: list[tuple]) -> list[Future]:

@@ -278,6 +278,27 @@ def test_a_search_sends_its_data_to_each_worker_once(tmp_path):
     assert first[0] not in seen[0][3]
 
 
+def _fold_or_sleep(i: int, slow: int) -> tuple[float, float, str]:
+    if i == slow:
+        time.sleep(30)
+    return i / 10, 0.5, "predictions"
+
+
+@pytest.mark.parametrize(("processes", "finished"), [(1, [0, 1]), (2, [0, 1, 3])])
+def test_a_stopped_map_says_what_its_finished_calls_reported(processes, finished):
+    """A trial stopped by the time budget lost the folds it had finished: each call's
+    report (a fold's score and fit time) now comes with the TrialTimeout, and its files
+    are gone. With 2 workers, calls 0, 2, 4 go to one and 1, 3 to the other."""
+    with KillableWorker(processes) as worker:
+        worker.ready(60)
+        with pytest.raises(TrialTimeout) as stopped:
+            worker.map(_fold_or_sleep, [(i, 2) for i in range(5)], seconds=3,
+                       report=_isolated.fold_score)
+    assert stopped.value.done == {i: (i / 10, 0.5) for i in finished}
+    assert not glob.glob(os.path.join(tempfile.gettempdir(),
+                                      _isolated._data_file(os.getpid(), "done*")))
+
+
 def test_without_room_for_the_file_the_data_goes_with_every_call(monkeypatch, tmp_path):
     def full(*args):
         raise OSError(28, "No space left on device")

@@ -73,6 +73,7 @@ from metaopt._isolated import (
     callers_threads,
     cv_score,
     fitting,
+    fold_score,
     tested,
 )
 from metaopt._rows import (
@@ -116,6 +117,9 @@ _SAME_FAILURES = 3
 _ENSEMBLE_RESERVE = 5
 _ERROR = "error"  # user attribute: why a trial failed
 _ERROR_SHOWN = 100  # characters of it summary() shows
+# user attribute of a trial stopped by the time budget after some of its folds: their
+# "scores", mean "fit_time" and the trial's number of "folds"
+_PARTIAL = "partial"
 _SAMPLED_BY = "sampled_by"  # user attribute: the fit's sampler, for a trial without a reason
 _DEFAULT_FIRST = ("the default configuration, first: the search samples the rows of a "
                   "table larger than the knowledge base's")
@@ -463,6 +467,36 @@ def _best_value(study: optuna.Study) -> float:
         return -np.inf
 
 
+def _partial_score(trial: optuna.trial.FrozenTrial) -> float:
+    """The mean score of the folds a stopped trial finished (NaN: none, or one is NaN)."""
+    if _PARTIAL not in trial.user_attrs:
+        return np.nan
+    return float(np.mean(trial.user_attrs[_PARTIAL]["scores"]))
+
+
+def _fit_time(trial: optuna.trial.FrozenTrial) -> float:
+    """A trial's mean fold fit time: of all its folds, or of those a stopped trial
+    finished."""
+    return trial.user_attrs.get("fit_time", trial.user_attrs.get(_PARTIAL, {}).get("fit_time"))
+
+
+def _fit_times(study: optuna.Study) -> list[float]:
+    """The fit times known: of the trials that finished their folds, or while none has,
+    of the folds finished by stopped trials."""
+    trials = study.get_trials(deepcopy=False)
+    return ([t.user_attrs["fit_time"] for t in trials if "fit_time" in t.user_attrs]
+            or [t.user_attrs[_PARTIAL]["fit_time"] for t in trials if _PARTIAL in t.user_attrs])
+
+
+def _best_partial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
+    """Of the trials stopped by the time budget after some folds, the one with the most
+    finished folds (of those, the best mean score); None when none finished a fold."""
+    stopped = [t for t in study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
+               if np.isfinite(_partial_score(t))]
+    return max(stopped, key=lambda t: (len(t.user_attrs[_PARTIAL]["scores"]),
+                                       _partial_score(t), -t.number), default=None)
+
+
 def _warm_up_torch(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
     """After the first complete trial, import ``torch._dynamo`` in a background thread.
 
@@ -507,16 +541,20 @@ def _score_text(score: float) -> str:
 
 
 def _outcome(state: str, score: float | None, interrupted: str | None = None,
-             error: str | None = None) -> str:
+             error: str | None = None, partial: dict | None = None) -> str:
     """A trial's score, or what became of it when it has none: not run (the time budget
     was spent before it started: ``interrupted`` is ``_NO_TIME``), interrupted (Ctrl-C),
-    stopped (it ran past the time it got), failed (with the start of its ``error``)."""
+    stopped (it ran past the time it got; with ``partial``, after some of its folds),
+    failed (with the start of its ``error``)."""
     if score is not None and not pd.isna(score):
         return f"score {_score_text(score)}"
     if interrupted == _NO_TIME:
         return "not run: the time budget was spent before it started"
     if interrupted is not None:
         return f"interrupted ({interrupted}) before it finished"
+    if state == "PRUNED" and partial:
+        return (f"stopped: out of time after {len(partial['scores'])} of {partial['folds']} "
+                f"folds (their mean score {_score_text(float(np.mean(partial['scores'])))})")
     if state == "FAIL" and error:
         return "failed: " + (error if len(error) <= _ERROR_SHOWN else
                              error[:_ERROR_SHOWN - 3].rstrip() + "...")
@@ -887,26 +925,36 @@ class _MetaOptSearch(BaseEstimator):
         complete = study.get_trials(deepcopy=False, states=(COMPLETE,))
         errors = [t.user_attrs[_ERROR] for t in study.get_trials(deepcopy=False)
                   if _ERROR in t.user_attrs]
-        if not complete:
+        holdout = "StratifiedShuffleSplit" if task == "classification" else "ShuffleSplit"
+        advice = ("give it more time, fewer or cheaper families (spaces=), one hold-out split "
+                  f"(cv={holdout}(n_splits=1, test_size=0.2)) or fewer rows to the trials "
+                  f"(search_rows=, now {len(search.y):,})")
+        best = study.best_trial if complete else _best_partial(study)
+        if best is None:
             if errors:
                 raise ValueError(f"every configuration failed ({len(errors)} trials); "
                                  f"the last error: {errors[-1]}")
-            holdout = "StratifiedShuffleSplit" if task == "classification" else "ShuffleSplit"
             raise ValueError(
                 f"no configuration could be evaluated within time_budget={self.time_budget} s "
                 f"(a trial fits {len(folds)} fold(s) of about {int(fold_rows):,} training "
-                "rows each, one after another); give it more time, fewer or cheaper families "
-                f"(spaces=), one hold-out split (cv={holdout}(n_splits=1, test_size=0.2)) or "
-                f"fewer rows to the trials (search_rows=, now {len(search.y):,})")
+                f"rows each, one after another); {advice}")
+        if not complete:
+            stopped = sum(_PARTIAL in t.user_attrs for t in study.get_trials(deepcopy=False))
+            warn(f"no trial finished its {len(folds)} CV folds within time_budget="
+                 f"{self.time_budget} s: the model is trial {best.number}'s configuration, "
+                 f"chosen on the {len(best.user_attrs[_PARTIAL]['scores'])} of {len(folds)} "
+                 f"folds it finished (of {stopped} stopped trial{'s' * (stopped != 1)} with "
+                 f"finished folds), less reliably than on complete trials; {advice}",
+                 UserWarning)
         if errors:
             counts = pd.Series(errors).value_counts()
             warn(f"{len(errors)} of {len(study.trials)} trials failed: " + "; ".join(
                 f"{n} x {error}" for error, n in counts.items()))
-        best = study.best_trial
         self.study_ = study
         self.space_, self._space = space.name, space
+        self._n_folds = len(folds)
         self.best_params_ = dict(best.params)
-        self.best_score_ = float(best.value)
+        self.best_score_ = float(best.value) if complete else _partial_score(best)
         self.best_family_ = _member(space, best.params)[0].name
         self.search_rows_, self._n_rows = len(search.y), len(y)
         deadline = None if self.time_budget is None else start + self.time_budget
@@ -916,8 +964,8 @@ class _MetaOptSearch(BaseEstimator):
             warn(refit_rows_warning(self.time_budget, self.refit_rows_, len(y),
                                     self.search_rows_), UserWarning)
         self.best_estimator_, self.ensemble_ = self._refit(
-            refit.X, refit.y, search.y, space, task, refit.fit_params, study, out_of_fold,
-            deadline, len(refit.y) / fold_rows if search.rows is not None else 1.0)
+            refit.X, refit.y, search.y, space, task, refit.fit_params, study, best,
+            out_of_fold, deadline, len(refit.y) / fold_rows if search.rows is not None else 1.0)
         self.warm_start_ = self._history(space, sources_only=True)
         self.fit_time_ = time.perf_counter() - start
 
@@ -993,14 +1041,15 @@ class _MetaOptSearch(BaseEstimator):
             if trial.number == started[0] and n_left != 1:
                 # the fit's first trial may not take all the time: leave room for a second
                 limit = left / 2
-            elif not any("fit_time" in t.user_attrs for t in study.get_trials(deepcopy=False)):
+            elif not _fit_times(study):
                 # no fit time known yet, so no reserve for the refit (the first trial was
                 # stopped, or n_trials=1): leave room for it, about one fit on all the
                 # rows (the trial is k fits on (k - 1) / k of them). Until 2026-12-05 a
                 # second trial after a stopped first took all the time left, and the
                 # refit came on top (a 10 s fit on adult took 14 s)
                 limit = left * (1 - 1 / n_folds)
-            return function(*args, fold_map=partial(worker.map, seconds=limit))
+            return function(*args, fold_map=partial(worker.map, seconds=limit,
+                                                    report=fold_score))
 
         def objective(trial: optuna.Trial) -> float:
             started.append(trial.number)
@@ -1034,7 +1083,13 @@ class _MetaOptSearch(BaseEstimator):
                                          "(squares of a target above 1e154: rescale y)"))
             except TrialTimeout as exc:
                 # too slow for the time it got: it stays taken (given it again, a resumed
-                # search spent its whole budget on it, fit after fit)
+                # search spent its whole budget on it, fit after fit). Its finished folds
+                # are kept: a search that completes no trial refits the best of them
+                if exc.done:
+                    trial.set_user_attr(_PARTIAL, {
+                        "scores": [exc.done[i][0] for i in sorted(exc.done)],
+                        "fit_time": float(np.mean([f[1] for f in exc.done.values()])),
+                        "folds": len(folds)})
                 raise optuna.TrialPruned(str(exc)) from None
             except optuna.TrialPruned:
                 # the budget was spent before it ran: a resumed search runs it
@@ -1124,7 +1179,7 @@ class _MetaOptSearch(BaseEstimator):
         """Seconds to keep for the refit: about one fit on all the data of the slowest
         configuration so far, or of the best few ones when ensembling."""
         done = [t for t in study.get_trials(deepcopy=False) if "fit_time" in t.user_attrs]
-        slowest = max((t.user_attrs["fit_time"] for t in done), default=0.0)
+        slowest = max(_fit_times(study), default=0.0)
         if self._ensemble_rounds > 1:
             best = sorted((t for t in done if t.value is not None), key=lambda t: -t.value)
             slowest = max(slowest, sum(t.user_attrs["fit_time"]
@@ -1138,19 +1193,19 @@ class _MetaOptSearch(BaseEstimator):
         by ``_FIT_TIME_EXPONENT``, with the refit reserve's margin), the sample at least."""
         rows = None
         if search.rows is not None and deadline is not None:
-            rows = refit_sample(search.rows, len(y), fold_rows, 1.5 * best.user_attrs["fit_time"],
+            rows = refit_sample(search.rows, len(y), fold_rows, 1.5 * _fit_time(best),
                                 max(deadline - time.perf_counter(), 0.0),
                                 _FIT_TIME_EXPONENT.get(self.best_family_, 1.0),
                                 self.random_state)
         return _SearchData.of(X, y, sample_weight, None, rows)
 
-    def _refit(self, X, y, y_search, space, task, fit_params, study, out_of_fold, deadline,
-               growth: float):
-        """The best configuration fitted on ``X``, ``y``, then, with ``ensemble_size`` > 1,
-        the others greedy ensemble selection picks from the best trials' out-of-fold
-        predictions (of ``y_search``), each while the time budget allows one more fit
-        (``growth`` times a fold's). Returns the model and the table of its members."""
-        best = study.best_trial
+    def _refit(self, X, y, y_search, space, task, fit_params, study, best, out_of_fold,
+               deadline, growth: float):
+        """The ``best`` trial's configuration fitted on ``X``, ``y``, then, with
+        ``ensemble_size`` > 1, the others greedy ensemble selection picks from the best
+        trials' out-of-fold predictions (of ``y_search``), each while the time budget
+        allows one more fit (``growth`` times a fold's). Returns the model and the table
+        of its members."""
         trials = {t.number: t for t in study.get_trials(deepcopy=False)}
         # candidates: the better half of the complete trials (a near-constant model can
         # shift a few borderline rows of the blend and win a round by luck)
@@ -1194,7 +1249,8 @@ class _MetaOptSearch(BaseEstimator):
                 weights.append(counts[i])
                 rows.append({"trial": trial.number,
                              "family": _member(space, trial.params)[0].name,
-                             "score": trial.value})
+                             "score": self.best_score_ if trial.number == best.number
+                             else trial.value})
         table = pd.DataFrame(rows).assign(weight=np.asarray(weights) / np.sum(weights))
         model = members[0] if len(members) == 1 else FittedEnsemble(members, weights, classes)
         return model, table
@@ -1208,12 +1264,14 @@ class _MetaOptSearch(BaseEstimator):
                                      or t.user_attrs.get(_SAMPLED_BY) == _DEFAULT_FIRST):
                 continue
             family, params = _member(space, t.params)
+            folds = (len(t.user_attrs[_PARTIAL]["scores"]) if _PARTIAL in t.user_attrs
+                     else getattr(self, "_n_folds", np.nan) if t.state == COMPLETE else 0)
             rows.append({"trial": t.number, "family": family.name, "state": t.state.name,
-                         "score": t.value, "reason": source or t.user_attrs.get(
-                             _SAMPLED_BY, self._sampler_label()),
+                         "score": t.value, "folds": folds, "reason": source or
+                         t.user_attrs.get(_SAMPLED_BY, self._sampler_label()),
                          "params": params})
-        return pd.DataFrame(rows, columns=["trial", "family", "state", "score", "reason",
-                                           "params"])
+        return pd.DataFrame(rows, columns=["trial", "family", "state", "score", "folds",
+                                           "reason", "params"])
 
     def _sampler_label(self) -> str:
         """Why a trial without a reason of the MetaSampler's has its configuration."""
@@ -1286,6 +1344,11 @@ class _MetaOptSearch(BaseEstimator):
         interrupted = _interruptions(self.study_)
         trials = self.study_.get_trials(deepcopy=False)
         errors = {t.number: t.user_attrs[_ERROR] for t in trials if _ERROR in t.user_attrs}
+        partials = {t.number: t.user_attrs[_PARTIAL] for t in trials if _PARTIAL in t.user_attrs}
+        # no complete trial: the model's trial was chosen on the folds it finished
+        chosen = partials.get(self.ensemble_["trial"].iloc[0]) if done.empty else None
+        on = "" if chosen is None else (f" on {len(chosen['scores'])} of {chosen['folds']} "
+                                        "folds (no trial finished them all)")
         for t in trials:  # Optuna's retry of a trial whose process died (it said "failed")
             if "failed_trial" in t.system_attrs:
                 errors.setdefault(t.system_attrs["failed_trial"], "its process died (killed or "
@@ -1305,15 +1368,16 @@ class _MetaOptSearch(BaseEstimator):
                 + (f" of {self._n_rows:,} (time budget)" if self.refit_rows_ < self._n_rows
                    else " (all)")]),
             f"best: {self.best_family_} with CV score {_score_text(self.best_score_)} "
-            f"(scoring={self._scoring_name})",
+            f"(scoring={self._scoring_name}){on}",
             *([] if len(self.ensemble_) < 2 else [
                 f"predicting: an ensemble of {len(self.ensemble_)} configurations: "
                 + ", ".join(f"{r.family} (trial {r.trial}) {r.weight:.2f}"
                             for r in self.ensemble_.itertuples())]),
             "", "meta-learned warm start:",
             *[f"  trial {r.trial}: {r.family:<24} "
-              f"{_outcome(r.state, r.score, interrupted.get(r.trial), errors.get(r.trial))}"
-              f"  {r.reason}"
+              + _outcome(r.state, r.score, interrupted.get(r.trial), errors.get(r.trial),
+                         partials.get(r.trial))
+              + f"  {r.reason}"
               for r in self.warm_start_.itertuples()],
             *(["  none" + (" (a sampler of your own)" if self.sampler is not None else "")]
               if self.warm_start_.empty else []),

@@ -1289,7 +1289,7 @@ def test_a_budget_no_trial_fits_in_says_how_big_a_trial_is(wine, monkeypatch):
     names a single hold-out split and fewer rows to the trials."""
     from metaopt._isolated import KillableWorker, TrialTimeout
 
-    def map_timing_out(self, fn, calls, *, seconds):
+    def map_timing_out(self, fn, calls, *, seconds, report=None):
         raise TrialTimeout(f"evaluation stopped after {seconds:.1f} s (time budget)")
 
     monkeypatch.setattr(KillableWorker, "map", map_timing_out)
@@ -1340,9 +1340,9 @@ def test_first_trial_gets_half_the_budget_only_when_a_second_may_follow(
     limits = []
     original = KillableWorker.map
 
-    def map_recording(self, fn, calls, *, seconds):
+    def map_recording(self, fn, calls, *, seconds, report=None):
         limits.append(seconds)
-        return original(self, fn, calls, seconds=seconds)
+        return original(self, fn, calls, seconds=seconds, report=report)
 
     monkeypatch.setattr(KillableWorker, "map", map_recording)
     budget = 30.0
@@ -1364,11 +1364,11 @@ def test_a_trial_after_a_stopped_first_leaves_room_for_the_refit(wine, monkeypat
     limits = []
     original = KillableWorker.map
 
-    def map_first_stopped(self, fn, calls, *, seconds):
+    def map_first_stopped(self, fn, calls, *, seconds, report=None):
         limits.append(seconds)
         if len(limits) == 1:  # the first trial: as if too slow for its half of the budget
             raise TrialTimeout(f"evaluation stopped after {seconds:.1f} s (time budget)")
-        return original(self, fn, calls, seconds=seconds)
+        return original(self, fn, calls, seconds=seconds, report=report)
 
     monkeypatch.setattr(KillableWorker, "map", map_first_stopped)
     budget = 30.0
