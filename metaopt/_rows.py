@@ -17,6 +17,8 @@ from metaopt.data._dataset import subsample_rows
 # budget allows about as many trials whatever the table's size
 AUTO_ROWS_PER_SECOND = 500
 AUTO_ROWS_MIN = 10_000
+# a refitted model is checked on at most this many of its training rows (at random)
+REFIT_CHECK_ROWS = 10_000
 
 
 def rows_of(a, rows: np.ndarray | None):
@@ -91,3 +93,21 @@ def refit_rows_warning(time_budget: float, refit_rows: int, n_rows: int,
     return (f"time_budget={time_budget} s left time to refit the best configuration "
             f"on {refit_rows:,} of the {n_rows:,} rows (the trials saw "
             f"{search_rows:,}); give more time to fit on all of them")
+
+
+def refit_check_rows(n_rows: int, seed: int | None) -> slice | np.ndarray:
+    """The rows of a refit's ``n_rows`` that it is scored on: all, or a random
+    ``REFIT_CHECK_ROWS`` of more."""
+    if n_rows <= REFIT_CHECK_ROWS:
+        return slice(None)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, REFIT_CHECK_ROWS, replace=False))
+
+
+def refit_failed(train_score: float, cv_score: float, constant_score: float) -> bool:
+    """Whether a refit scoring ``train_score`` on its own training rows failed (diverged,
+    or was cut): below its configuration's ``cv_score`` by more than a quarter of that
+    score's lead over a constant prediction's (``constant_score``), and by at least 0.05
+    (5 % of the constant's score where that is beyond 1, as a squared error may be).
+    A training score is normally at or above the CV score."""
+    margin = max(0.25 * (cv_score - constant_score), 0.05 * max(1.0, abs(constant_score)))
+    return not train_score >= cv_score - margin

@@ -30,6 +30,7 @@ import pandas as pd
 import sqlalchemy
 from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import (
     check_scoring,
     get_scorer,
@@ -78,6 +79,8 @@ from metaopt._isolated import (
 )
 from metaopt._rows import (
     check_search_rows,
+    refit_check_rows,
+    refit_failed,
     refit_rows_warning,
     refit_sample,
     rows_of,
@@ -1235,25 +1238,88 @@ class _MetaOptSearch(BaseEstimator):
                     "without an ensemble (set ensemble_size=1, or fit without storage "
                     "to ensemble)", UserWarning)
             ranked = [best.number]
-        members: list[Any]
-        members, weights, rows = [], [], []
+        train_score, constant = self._training_scorer(X, y)
+        refits: list[dict[str, Any]] = []  # every refit, in order, and its check
+
+        def refit(trial: optuna.trial.FrozenTrial, weight: float) -> None:
+            """Refit ``trial``'s configuration and check it, unless time is out."""
+            if refits and deadline is not None and (
+                    time.perf_counter() + 1.5 * trial.user_attrs["fit_time"] * growth
+                    > deadline):
+                return
+            model = space.build(trial.params, task, random_state=self.random_state
+                                ).fit(X, y, **fit_params)
+            cv = self.best_score_ if trial.number == best.number else trial.value
+            score = train_score(model)
+            refits.append({"trial": trial, "model": model, "weight": weight, "cv": cv,
+                           "train": score, "failed": refit_failed(score, cv, constant)})
+
         with fitting():
             for i in sorted(np.flatnonzero(counts), key=lambda i: (i != 0, -counts[i])):
-                trial = trials[ranked[i]]
-                if members and deadline is not None and (
-                        time.perf_counter() + 1.5 * trial.user_attrs["fit_time"] * growth
-                        > deadline):
-                    continue
-                members.append(space.build(trial.params, task, random_state=self.random_state
-                                           ).fit(X, y, **fit_params))
-                weights.append(counts[i])
-                rows.append({"trial": trial.number,
-                             "family": _member(space, trial.params)[0].name,
-                             "score": self.best_score_ if trial.number == best.number
-                             else trial.value})
+                refit(trials[ranked[i]], counts[i])
+            if all(r["failed"] for r in refits):
+                # no healthy refit: the next-best complete trial's instead, time allowing
+                tried = {r["trial"].number for r in refits}
+                complete = sorted((t for t in trials.values()
+                                   if t.state == COMPLETE and t.number not in tried),
+                                  key=lambda t: -t.value)
+                if complete:
+                    refit(complete[0], 1)
+        kept = [r for r in refits if not r["failed"]] or [max(refits, key=lambda r: r["train"])]
+        if any(r["failed"] for r in refits):
+            warn(self._failed_refit_message(refits, kept, constant, len(y)), UserWarning)
+        if kept[0]["trial"].number != best.number:
+            chosen = max((r["trial"] for r in kept), key=lambda t: t.value)
+            self.best_params_, self.best_score_ = dict(chosen.params), float(chosen.value)
+            self.best_family_ = _member(space, chosen.params)[0].name
+        members, weights = [r["model"] for r in kept], [r["weight"] for r in kept]
+        rows = [{"trial": r["trial"].number,
+                 "family": _member(space, r["trial"].params)[0].name, "score": r["cv"]}
+                for r in kept]
         table = pd.DataFrame(rows).assign(weight=np.asarray(weights) / np.sum(weights))
         model = members[0] if len(members) == 1 else FittedEnsemble(members, weights, classes)
         return model, table
+
+    def _training_scorer(self, X, y) -> tuple[Callable[[Any], float], float]:
+        """A function scoring a refitted model on its training rows ``X, y`` (a random
+        ``REFIT_CHECK_ROWS`` of more) with the search's scoring, and a constant
+        prediction's score there (the class prior; the mean)."""
+        rows = refit_check_rows(len(y), self.random_state)
+        X, y = rows_of(X, rows), rows_of(y, rows)
+        constant = (DummyClassifier(strategy="prior") if self._task == "classification"
+                    else DummyRegressor()).fit(X, y)
+
+        def score(model) -> float:
+            return float(check_scoring(model, self.scoring)(model, X, y))
+
+        return score, score(constant)
+
+    def _failed_refit_message(self, refits: list[dict], kept: list[dict], constant: float,
+                              n_rows: int) -> str:
+        """What :meth:`_refit`'s check of the refits found, for its warning."""
+        failed = [r["trial"].number for r in refits if r["failed"]]
+        said = "; ".join(
+            f"trial {r['trial'].number} ({_member(self._space, r['trial'].params)[0].name}, "
+            f"CV {_score_text(r['cv'])}): {_score_text(r['train'])}" for r in refits)
+        if kept[0]["failed"]:
+            outcome = (f"no refit was healthy: kept trial {kept[0]['trial'].number}'s, "
+                       "the best on its training rows; the model may be far worse than "
+                       "its CV score")
+        else:
+            outcome = ("the model is the refit of trial"
+                       f"{'s' * (len(kept) > 1)} "
+                       + ", ".join(str(r["trial"].number) for r in kept)
+                       + " (best_params_, best_score_ and best_family_ are of the best of "
+                       "them)")
+        return (
+            f"the refit of trial{'s' * (len(failed) > 1)} {', '.join(map(str, failed))} "
+            f"on {n_rows:,} rows scores far below its CV score on its own training rows "
+            f"(scoring={self._scoring_name}; a constant prediction scores "
+            f"{_score_text(constant)}): the fit diverged or broke off. CV and training "
+            f"score of each refit: {said}; {outcome}. Check the model on held-out rows; to "
+            "avoid it, search without that family (spaces=)"
+            + (f" or on all the rows (search_rows=None; the trials saw "
+               f"{self.search_rows_:,})" if self.search_rows_ < n_rows else ""))
 
     # ------------------------------------------------------------------ results
     def _history(self, space: SearchSpace, sources_only: bool = False) -> pd.DataFrame:

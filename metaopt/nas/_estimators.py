@@ -47,6 +47,8 @@ from metaopt._fitted import (
 )
 from metaopt._rows import (
     check_search_rows,
+    refit_check_rows,
+    refit_failed,
     refit_rows_warning,
     refit_sample,
     rows_of,
@@ -443,7 +445,7 @@ class _BaseMetaMLP(BaseEstimator):
         training rows far below its trial's CV score) is followed by one with another seed,
         then by the next-best trial's, while time is left; the first healthy one is kept,
         else the one that scores best on its training rows, with a warning."""
-        check = self._score_rows(len(y), seed)
+        check = refit_check_rows(len(y), seed)
         chance = (0.0 if self._task == "regression"
                   else float(pd.Series(y[check]).value_counts(normalize=True).iloc[0]))
         self.refits_: list[dict[str, Any]]
@@ -467,8 +469,8 @@ class _BaseMetaMLP(BaseEstimator):
                 time_budget=left,
             ).fit(X, y, sample_weight=sample_weight)
             score = self._training_score(model, X[check], y[check])
-            healthy = bool(np.isfinite(model.loss_curve_).all()) and (
-                score >= trial.value - max(0.25 * (trial.value - chance), 0.05))
+            healthy = bool(np.isfinite(model.loss_curve_).all()) and not refit_failed(
+                score, trial.value, chance)
             models.append((model, trial))
             self.refits_.append(dict(
                 trial=trial.number, random_state=random_state, epochs=model.n_epochs_,
@@ -489,11 +491,6 @@ class _BaseMetaMLP(BaseEstimator):
         self.best_epoch_ = max(1, int(trial.user_attrs["best_epoch"]))
         if len(models) > 1 or not healthy:
             warn(self._failed_refit_message(kept, chance), UserWarning)
-
-    def _score_rows(self, n: int, seed: int) -> slice | np.ndarray:
-        """The refit rows a refit is scored on: all, or a random 10,000 of more."""
-        return (slice(None) if n <= 10_000
-                else np.sort(np.random.default_rng(seed).choice(n, 10_000, replace=False)))
 
     def _training_score(self, model, X: np.ndarray, y: np.ndarray) -> float:
         """``model``'s score on its training rows ``X, y``, as the search scores."""
