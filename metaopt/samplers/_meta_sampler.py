@@ -555,13 +555,17 @@ class MetaSampler(BaseSampler):
             if len(spaces) == 1:
                 self._guess = spaces[0]
             return True
-        if self._space_name in spaces:
-            return True
-        if study._storage.get_trial(trial._trial_id).system_attrs.get(_CLAIM) not in (None, "null"):
-            study._storage.set_trial_system_attr(trial._trial_id, _CLAIM, "null")
-            study._storage.set_trial_system_attr(
-                trial._trial_id, _SOURCE, f"fallback: {name!r} is no parameter of the "
-                f"guessed space {self._space_name!r}")
+        # under the lock of the reloads (_settle, _match_task): the space is None while
+        # one infers it, and another than the guess's once it has settled
+        with self._lock:
+            if not self._guessed or self._space_name in spaces:
+                return True
+            if study._storage.get_trial(trial._trial_id).system_attrs.get(_CLAIM) not in (
+                    None, "null"):
+                study._storage.set_trial_system_attr(trial._trial_id, _CLAIM, "null")
+                study._storage.set_trial_system_attr(
+                    trial._trial_id, _SOURCE, f"fallback: {name!r} is no parameter of the "
+                    f"guessed space {self._space_name!r}")
         return False
 
     def _settle(self, study: Study) -> None:

@@ -800,6 +800,50 @@ def test_a_thread_reading_the_trials_waits_for_the_inferred_space_to_load(monkey
     assert set(observed[0][0]) >= {"C", "kernel"}
 
 
+def test_a_thread_sampling_its_trial_waits_for_the_task_switch(monkeypatch):
+    """MetaSampler() guessed svm's space (classification model) for the first trials of
+    an SVR objective; once one asked for epsilon, the next claim switched the study to
+    the regression model, re-inferring its space. A thread sampling its own claimed trial
+    meanwhile read the space as None and withdrew the claim ("fallback: 'kernel' is no
+    parameter of the guessed space None"), mixing its values with the fallback's. It
+    waits for the switch instead."""
+    import threading
+
+    sampler = MetaSampler(seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    first, second = study.ask(), study.ask()
+    first.suggest_float("C", 1e-3, 1e3, log=True)
+    first.suggest_categorical("kernel", ["rbf", "poly", "sigmoid", "linear"])  # svm: guessed
+    second.suggest_float("C", 1e-3, 1e3, log=True)  # claimed (classification model)
+    first.suggest_float("epsilon", 1e-3, 1.0, log=True)  # regression only
+    inferring, release = threading.Event(), threading.Event()
+    infer = sampler._infer_space
+
+    def slow_infer(study):
+        inferring.set()
+        release.wait(10)
+        return infer(study)
+
+    monkeypatch.setattr(sampler, "_infer_space", slow_infer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the task switch's
+        switching = threading.Thread(
+            target=lambda: study.ask().suggest_float("C", 1e-3, 1e3, log=True))
+        switching.start()
+        assert inferring.wait(10)
+        sampling = threading.Thread(target=lambda: second.suggest_categorical(
+            "kernel", ["rbf", "poly", "sigmoid", "linear"]))
+        sampling.start()
+        sampling.join(0.5)
+        release.set()
+        switching.join(10)
+        sampling.join(10)
+    attrs = study._storage.get_trial(second._trial_id).system_attrs
+    assert sampler._task == "regression" and sampler._space_name == "svm"
+    assert attrs["metaopt:source"].startswith("portfolio pick")
+    assert json.loads(attrs["metaopt:config"])["kernel"] == second.params["kernel"]
+
+
 def test_infers_the_families_of_a_study_run_by_another_sampler():
     """A study whose trials chose among svm and knn through a "space" parameter, taken
     over by MetaSampler(space=None): inferring the space failed every later trial
