@@ -999,6 +999,10 @@ class MetaSampler(BaseSampler):
     def _choose(self, study: Study, trial: FrozenTrial,
                 lost: list) -> tuple[dict[str, Any] | None, str]:
         observed, claimed, timed = self._history(study, skip=trial._trial_id)
+        # the claims of other threads since the trial started (infer_relative_search_space)
+        if self._active.hands_off(len(observed) + len(claimed)):
+            self._handed_off.add(trial._trial_id)
+            return None, ""
         claimed = claimed + lost
         taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
         allowed = self._allowed(study, [p for p, _ in observed] + claimed)

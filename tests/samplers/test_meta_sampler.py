@@ -971,6 +971,48 @@ def test_handoff_gives_later_trials_whole_to_grouped_tpe():
         assert all(k == "space" or k.startswith(f"{family}__") for k in t.params), t.params
 
 
+def test_handoff_counts_the_claims_made_while_a_trial_started(pmlb_root):
+    """A trial decided on the hand-off as it started and claimed its configuration later:
+    trials of other threads (``n_jobs``) claiming meanwhile were not counted, so with
+    ``handoff_after=2`` a third trial took a meta-learned configuration (``n_jobs=4``,
+    ``handoff_after=6``: 7 or 8 of them in 6 of 15 runs). It counts them when it claims:
+    it goes to the fallback."""
+    import copy
+    import threading
+
+    from metaopt.data import LocalSource
+    from metaopt.ranker import load_meta_model
+    from metaopt.spaces import get_space
+
+    ds = LocalSource(pmlb_root).load("heart_statlog")
+    model = copy.copy(load_meta_model("svm", "classification"))
+    model.handoff_after = 2
+    sampler = MetaSampler(space="svm", dataset=(ds.X, ds.y), meta_model=model, seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    decided, release = threading.Event(), threading.Event()
+    hands_off = sampler._hands_off
+
+    def slow_hands_off(study):
+        off = hands_off(study)
+        if threading.current_thread() is late:
+            decided.set()
+            release.wait(10)
+        return off
+
+    sampler._hands_off = slow_hands_off
+    late_trial = study.ask()
+    late = threading.Thread(target=get_space("svm").sample, args=(late_trial, "classification"))
+    late.start()
+    assert decided.wait(10)
+    for _ in range(2):
+        get_space("svm").sample(study.ask(), "classification")
+    release.set()
+    late.join(10)
+    sources = [t.system_attrs.get("metaopt:source") for t in study.get_trials()]
+    assert sources[1].startswith("portfolio pick 1") and sources[2].startswith("portfolio pick 2")
+    assert sources[0] is None, sources  # the fallback's
+
+
 def _svm_score(trial: optuna.Trial) -> float:
     """A cheap synthetic objective of the svm space (peak: rbf, C=10, gamma=0.01)."""
     from metaopt.spaces import get_space
