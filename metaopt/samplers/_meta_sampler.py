@@ -853,6 +853,10 @@ class MetaSampler(BaseSampler):
             violation = _violation(t)
             return ("infeasible", (config, score, violation)) if violation \
                 else ("observed", (config, score))
+        if params is not None and not params.keys() <= self._known:
+            # the claim of a guess another space replaced (_settle), of a trial running
+            # meanwhile: no configuration of this space, the trial is read as unclaimed
+            params = None
         if params is not None and (self._known & t.params.keys()) - params.keys():
             # a guess's claim (_guess_space) holds what the trial had not asked for yet:
             # taken whole, with the fallback's values asked for before it

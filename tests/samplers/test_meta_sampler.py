@@ -760,6 +760,31 @@ def test_a_first_trial_of_no_one_shipped_space_runs_on_the_fallback():
     assert second.system_attrs["metaopt:source"].startswith("portfolio pick 1")
 
 
+def test_a_running_trial_of_the_guessed_space_does_not_stop_the_inferred_one():
+    """MetaSampler() guessed knn's space from n_neighbors for two trials running together
+    (``n_jobs``, or asked in a batch); the first completed with svm's C and kernel too,
+    so svm's space was inferred while the second still held its knn claim. Once the
+    ranker took over, the next trial failed: ValueError: exclude[0] is not a valid svm
+    configuration: svm: unknown parameter(s) ['n_neighbors', ...] (seen in 1 of 20
+    ``n_jobs=4`` runs of 30 trials). The running trial's knn claim is no svm
+    configuration taken: the next trial gets the svm ranker's."""
+    sampler = MetaSampler(seed=0, n_warmup=1)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    first, second = study.ask(), study.ask()
+    first.suggest_int("n_neighbors", 1, 64, log=True)
+    second.suggest_int("n_neighbors", 1, 64, log=True)  # a knn claim, still running
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tie of the guess's space
+        first.suggest_float("C", 1e-3, 1e3, log=True)
+        first.suggest_categorical("kernel", ["rbf", "poly"])
+    study.tell(first, 0.5)
+    third = study.ask()
+    third.suggest_int("n_neighbors", 1, 64, log=True)
+    assert sampler._space_name == "svm"
+    source = study._storage.get_trial(third._trial_id).system_attrs["metaopt:source"]
+    assert source.startswith("ranker"), source  # the svm model's, past its warm start
+
+
 def test_a_thread_reading_the_trials_waits_for_the_inferred_space_to_load(monkeypatch):
     """MetaSampler() guessed knn's space for the first trial; once it completed, the svm
     space inferred for the study loads its model while another thread of the study reads
