@@ -316,6 +316,10 @@ def test_benchmark_scripts_say_a_user_error_in_one_line(script, args, message, t
             for a in args]
     monkeypatch.syspath_prepend(str(SCRIPTS))
     monkeypatch.setattr(sys, "argv", [script, *argv])
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        # the metafeatures scripts set them for their own process: put them back after
+        # (a later test's subprocess inherited MKL_NUM_THREADS=1 and torch one thread)
+        monkeypatch.setenv(var, "1")
     with pytest.raises(SystemExit, match=f"^{script}: error: .*{message}") as exit_:
         runpy.run_path(str(SCRIPTS / script), run_name="__main__")
     assert exit_.value.__suppress_context__  # no traceback of the error under the line

@@ -230,7 +230,7 @@ def test_yahpo_cv_tests_each_training_instance_once(yahpo_dir):
     assert sorted(result.curves["task"].unique()) == sorted(f"rbv2_rpart/{i}" for i in train)
     assert len(result.curves) == 6 * 2 * 2  # each instance tested in one fold only
     assert result.curves["regret"].between(0, 1).all()
-    with pytest.raises(ValueError, match="no test_instances"):
+    with pytest.raises(ValueError, match="cv must not be given with test_instances"):
         yahpo_benchmark("rbv2_rpart", yahpo_dir, train_instances=train, test_instances=train[:1],
                         cv=2, methods=["random"], progress=False)
 
