@@ -95,12 +95,12 @@ def refit_rows_warning(time_budget: float, refit_rows: int, n_rows: int,
             f"{search_rows:,}); give more time to fit on all of them")
 
 
-def refit_check_rows(n_rows: int, seed: int | None) -> slice | np.ndarray:
-    """The rows of a refit's ``n_rows`` that it is scored on: all, or a random
-    ``REFIT_CHECK_ROWS`` of more."""
-    if n_rows <= REFIT_CHECK_ROWS:
-        return slice(None)
-    return np.sort(np.random.default_rng(seed).choice(n_rows, REFIT_CHECK_ROWS, replace=False))
+def refit_check_rows(y, task: str, seed: int | None) -> slice | np.ndarray:
+    """The rows of a refit's target ``y`` that it is scored on: all, or a random
+    ``REFIT_CHECK_ROWS`` of more (stratified for a classifier, every class kept: a
+    scoring of probabilities fails on rows without one of the model's classes)."""
+    rows = subsample_rows(pd.Series(y), task, REFIT_CHECK_ROWS, seed)
+    return slice(None) if rows is None else rows
 
 
 def refit_failed(train_score: float, cv_score: float, constant_score: float) -> bool:

@@ -1284,7 +1284,7 @@ class _MetaOptSearch(BaseEstimator):
         """A function scoring a refitted model on its training rows ``X, y`` (a random
         ``REFIT_CHECK_ROWS`` of more) with the search's scoring, and a constant
         prediction's score there (the class prior; the mean)."""
-        rows = refit_check_rows(len(y), self.random_state)
+        rows = refit_check_rows(y, self._task, self.random_state)
         X, y = rows_of(X, rows), rows_of(y, rows)
         constant = (DummyClassifier(strategy="prior") if self._task == "classification"
                     else DummyRegressor()).fit(X, y)

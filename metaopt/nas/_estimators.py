@@ -445,7 +445,7 @@ class _BaseMetaMLP(BaseEstimator):
         training rows far below its trial's CV score) is followed by one with another seed,
         then by the next-best trial's, while time is left; the first healthy one is kept,
         else the one that scores best on its training rows, with a warning."""
-        check = refit_check_rows(len(y), seed)
+        check = refit_check_rows(y, self._task, seed)
         chance = (0.0 if self._task == "regression"
                   else float(pd.Series(y[check]).value_counts(normalize=True).iloc[0]))
         self.refits_: list[dict[str, Any]]

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
-from metaopt import MetaOptClassifier
-from metaopt._rows import refit_failed
+from metaopt import MetaOptClassifier, _rows
+from metaopt._rows import refit_check_rows, refit_failed
 from metaopt.data import LocalSource
 
 
@@ -69,3 +69,30 @@ def test_refit_failed_allows_for_the_spread_of_scores():
     # a squared error's scale: 5 % of the constant's
     assert not refit_failed(-1040.0, -1000.0, -5000.0)
     assert refit_failed(-3000.0, -1000.0, -5000.0)
+
+
+@pytest.fixture(scope="module")
+def shuttle(pmlb_root):
+    """shuttle: 58,000 rows, 7 classes, two of 10 and 13 rows."""
+    data = LocalSource(pmlb_root).load("shuttle", "classification")
+    return data.X, np.asarray(data.y)
+
+
+def test_the_checked_rows_keep_every_class(shuttle):
+    """The 10,000 rows of a refit's check were drawn at random, without shuttle's class
+    of 10 rows for random_state 4 and 8 (of 0-9)."""
+    _, y = shuttle
+    for seed in range(10):
+        assert len(np.unique(y[refit_check_rows(y, "classification", seed)])) == 7
+
+
+def test_a_check_scored_by_probabilities_on_rows_without_a_class(shuttle, monkeypatch):
+    """scoring='neg_log_loss' on a table with rare classes: fit raised log_loss's
+    'y_true and y_prob contain different number of classes' after the search when the
+    checked rows (a random 300 of 1,573 here) lacked one."""
+    X, y = shuttle
+    rows = np.sort(np.concatenate([np.arange(1500), np.flatnonzero(np.isin(y, [2, 6, 7]))]))
+    monkeypatch.setattr(_rows, "REFIT_CHECK_ROWS", 300)
+    model = MetaOptClassifier(spaces="linear", n_trials=1, cv=2, scoring="neg_log_loss",
+                              random_state=0).fit(X.iloc[rows], y[rows])
+    assert model.best_score_ > -0.5
