@@ -24,8 +24,8 @@ the rows of an earlier version. Prints the mean test score and mean rank per bud
 last and is counted), the first method against each other one
 (paired differences with intervals over datasets), and each method's shortest budget
 against FLAML's longest; writes a CSV and a plot to ``--out`` (default
-``benchmarks/results/``, the published results: give another folder for a run on other
-data). Every finished fit is appended to ``estimator_vs_peers_fits.csv`` there
+``benchmarks/results/``, the published results: a ``--pmlb`` other than the shared data
+needs another folder). Every finished fit is appended to ``estimator_vs_peers_fits.csv`` there
 (regression: ``estimator_vs_peers_regression_fits.csv``) at once, so an interrupted run
 resumes where it stopped, and processes running different ``--methods`` can share the
 file.

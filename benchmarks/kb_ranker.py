@@ -14,7 +14,8 @@ configurations, and each method is meta-trained on the other datasets with eithe
 Methods: ``metaopt`` (portfolio warm start + Meta-SGD ranker, shipped defaults),
 ``portfolio`` (greedy), ``random``. Mean normalized regret per budget, per space.
 
-    python benchmarks/kb_ranker.py --kb kb.sqlite --spaces random_forest,svm
+    python benchmarks/kb_ranker.py --cv 3 --seeds 3     # the shipped knowledge base
+    python benchmarks/kb_ranker.py --kb kb.sqlite --spaces random_forest,svm --out DIR/kb_ranker.csv
 """
 
 from __future__ import annotations

@@ -190,7 +190,8 @@ def _class_quota(counts: np.ndarray, max_rows: int, rng: np.random.Generator) ->
 
 
 def infer_task(y: pd.Series) -> TaskType:
-    """Guess the task from the target: non-numeric or few integer values -> classification.
+    """Guess the task from the target: classification for text or bools, or at most 20
+    whole values and at most one per 5 rows (2 always); else regression.
 
     Parameters
     ----------

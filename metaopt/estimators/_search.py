@@ -1535,7 +1535,9 @@ _DOC = """{Task} that tunes itself: meta-learned warm starts, then an adapted ra
     ``fit`` computes the data's meta-features, proposes the configurations the
     meta-learner expects to be best for data like it (across model families), then
     samples from its ranker adapted to the scores seen so far (Optuna study with
-    :class:`~metaopt.samplers.MetaSampler`), and refits the best on all the data.
+    :class:`~metaopt.samplers.MetaSampler`), and refits the best on all the data; a
+    refit scoring far below its CV score on its own training rows is left out for the
+    next-best trial's, with a warning.
 {refit}
     Parameters
     ----------
@@ -1547,7 +1549,9 @@ _DOC = """{Task} that tunes itself: meta-learned warm starts, then an adapted ra
         Configurations to evaluate (None: until ``time_budget``).
     time_budget : float or None, default=None
         Seconds for the whole fit, refit included; a trial still running at the end is
-        stopped (its worker process is killed).
+        stopped (its worker process is killed). With no trial complete, the stopped
+        trial with the most finished folds is refitted, with a warning; with no fold
+        finished, ``fit`` raises ``ValueError``.
     cv : int, CV splitter or iterable, default=5
         Cross-validation of each configuration (an int: shuffled {k_fold},
         its shuffle drawn from ``random_state``). A splitter by groups (``GroupKFold``,
@@ -1623,7 +1627,7 @@ _DOC = """{Task} that tunes itself: meta-learned warm starts, then an adapted ra
         Its parameters as the study sampled them (family in ``"space"``).
     best_family_ : str
     best_score_ : float
-        Its mean CV score.
+        Its mean CV score (chosen on a stopped trial's folds: the mean of those).
     study_ : optuna.Study
     space_ : str
         The name of the space searched (``"all"``, ``"svm"``, ``"linear+knn"``, ...).
@@ -1631,7 +1635,8 @@ _DOC = """{Task} that tunes itself: meta-learned warm starts, then an adapted ra
     warm_start_ : pandas.DataFrame
         The trials the meta-learner proposed before any feedback, with its reasons.
     history_ : pandas.DataFrame
-        Every trial: family, state, CV score, why it was chosen, its parameters.
+        Every trial: family, state, CV score, CV folds finished, why it was chosen,
+        its parameters.
     search_rows_, refit_rows_ : int
         Rows the trials cross-validated on, and rows the final fit saw.
     fit_time_ : float

@@ -290,15 +290,18 @@ class MetaSampler(BaseSampler):
 
     Parameters
     ----------
-    space : str, optional
+    space : str or SearchSpace, optional
         A metaopt search-space name (see :func:`metaopt.spaces.list_spaces`), or a
         combination of model families (``"all"``, ``"svm+knn"``; the objective then
         samples with ``get_space(space).sample(trial, task)``: the family is the
-        parameter ``"space"``, the others are named ``"<family>__<param>"``). ``None``
-        infers it: the space of a ``meta_model`` of one space, else from the choices of a ``"space"`` parameter as soon as the objective
-        asks for it, else from the study's parameters once a trial has completed (the
-        first trial then comes from ``fallback``; spaces that match equally are named in
-        a warning).
+        parameter ``"space"``, the others are named ``"<family>__<param>"``); with
+        ``meta_model``, the space it was trained on, by name or as a
+        :class:`~metaopt.spaces.SearchSpace` of your own. ``None`` infers it: the space
+        of a ``meta_model`` of one space, else from the choices of a ``"space"``
+        parameter as soon as the objective asks for it, else from the parameters' names:
+        before a trial has completed, once the names a trial asked for fit one shipped
+        space only (the ones before go to ``fallback``), then from the completed trials'
+        parameters (spaces that match equally are named in a warning).
     dataset : (X, y), [X, y] or Dataset, optional
         The data being tuned; its meta-features condition the warm start. Computed at
         the first proposal, after which the sampler lets go of the data. A column of
@@ -310,8 +313,9 @@ class MetaSampler(BaseSampler):
         or knowledge-base columns ``mf_*``.
     task : {"classification", "regression"}, optional
         Which of the space's meta-models serves the study. Inferred when None: from
-        ``dataset`` (a target of a few whole values reads as classes: pass
-        ``task="regression"`` to tune a regressor on it), or from ``meta_features``'
+        ``dataset`` (a target of text or of at most 20 whole values, and at most one
+        per 5 rows, reads as classes: pass ``task="regression"`` to tune a regressor on
+        it, ``task="classification"`` for more classes), or from ``meta_features``'
         ``is_classification`` (a ``task`` that contradicts it is refused).
     meta_model : MetaModel, str or path, optional
         Default: the model shipped for ``space``; a path loads a saved one (at
