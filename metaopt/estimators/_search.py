@@ -246,6 +246,13 @@ def _response_methods(scoring) -> tuple[str, ...]:
     return (method,) if isinstance(method, str) else tuple(method)
 
 
+def _blendable(scoring) -> bool:
+    """Whether ``scoring`` can score blends of out-of-fold predictions (class
+    probabilities, one-hot votes, values): not a scorer of decision values only."""
+    methods = _response_methods(scoring)
+    return not methods or bool({"predict", "predict_proba"} & set(methods))
+
+
 def _check_scores(scoring, y: np.ndarray, folds: list, classes: np.ndarray | None,
                   name: str) -> None:
     """A ValueError before any trial when the scikit-learn scorer ``scoring`` cannot
@@ -254,11 +261,13 @@ def _check_scores(scoring, y: np.ndarray, folds: list, classes: np.ndarray | Non
     ``folds`` that lacks a class (``"roc_auc"`` of a fold without positives is NaN): every
     trial failed with it, three of them before the search stopped. Scored on predictions
     of every class (classification) or of the mean (regression); a callable of one's own
-    is not tried."""
+    and a scorer of decision values only are not tried."""
     scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
     if not hasattr(scorer, "_score_func"):
         return
     _warn_maximised_loss(scorer, name)
+    if not _blendable(scorer):
+        return
     if classes is None:
         _score_or_refuse(scorer, y, np.full(len(y), np.mean(y)), None, name)
         _warn_zero_divisors(scorer, y, name)
@@ -876,6 +885,11 @@ class _MetaOptSearch(BaseEstimator):
                  "of every test fold, so no out-of-fold predictions to select an "
                  "ensemble from; the best configuration alone predicts (set "
                  "ensemble_size=1)", UserWarning)
+        if not _blendable(self.scoring) and self.ensemble_size not in ("auto", 1):
+            warn(f"ensemble_size={self.ensemble_size!r}: scoring={self._scoring_name} "
+                 "scores decision values only, which an ensemble (an average of class "
+                 "probabilities) has none of, so the best configuration alone predicts "
+                 "(set ensemble_size=1)", UserWarning)
         # callers_threads: folds on threads (joblib's "threading" backend) each set and
         # restore the process-wide thread limits, in any order
         with self._workers() as worker, callers_threads():
@@ -1173,7 +1187,10 @@ class _MetaOptSearch(BaseEstimator):
 
     @property
     def _ensemble_rounds(self) -> int:
-        """``ensemble_size`` with ``"auto"`` resolved per task (see the docstring)."""
+        """``ensemble_size`` with ``"auto"`` resolved per task (see the docstring); 1 for
+        a scoring of decision values only."""
+        if not _blendable(self.scoring):
+            return 1
         if self.ensemble_size == "auto":
             return _AUTO_ENSEMBLE[self._task]
         return int(self.ensemble_size)
@@ -1283,10 +1300,12 @@ class _MetaOptSearch(BaseEstimator):
     def _training_scorer(self, X, y) -> tuple[Callable[[Any], float], float]:
         """A function scoring a refitted model on its training rows ``X, y`` (a random
         ``REFIT_CHECK_ROWS`` of more) with the search's scoring, and a constant
-        prediction's score there (the class prior; the mean)."""
+        prediction's score there (the class prior, with its log-odds as decision values;
+        the mean)."""
         rows = refit_check_rows(y, self._task, self.random_state)
         X, y = rows_of(X, rows), rows_of(y, rows)
-        constant = (DummyClassifier(strategy="prior") if self._task == "classification"
+        prior = DummyClassifier if _blendable(self.scoring) else _PriorDecision
+        constant = (prior(strategy="prior") if self._task == "classification"
                     else DummyRegressor()).fit(X, y)
 
         def score(model) -> float:
@@ -1508,6 +1527,15 @@ class _MetaOptSearch(BaseEstimator):
                                else self._scoring_name)
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
         return float(scorer(self, X, checkable_array(y), **weights))
+
+
+class _PriorDecision(DummyClassifier):
+    """``DummyClassifier`` with decision values: the log-odds of its probabilities (their
+    logarithms for more classes), for a scoring of decision values only."""
+
+    def decision_function(self, X) -> np.ndarray:
+        log_proba = np.log(self.predict_proba(X))
+        return log_proba[:, 1] - log_proba[:, 0] if log_proba.shape[1] == 2 else log_proba
 
 
 def _best_has(method: str):

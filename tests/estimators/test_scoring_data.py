@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.metrics import f1_score, make_scorer
+from sklearn.metrics import f1_score, hinge_loss, make_scorer
 
 from metaopt import MetaOptClassifier, MetaOptRegressor
 from metaopt.data import LocalSource
@@ -212,3 +212,30 @@ def test_a_class_of_one_row_is_not_told_to_use_fewer_folds(pmlb_root):
                        "it needs every class in every test fold: drop the rows of classes "
                        "of one row, or use another scoring$"):
         MetaOptClassifier(n_trials=3, cv=3, scoring="neg_log_loss").fit(wine.X, y)
+
+
+@pytest.mark.parametrize("ensemble_size", ["auto", 5])
+def test_a_scorer_of_decision_values_only_fits_one_model(pmlb_root, ensemble_size):
+    """``make_scorer(hinge_loss, response_method="decision_function")`` failed before any
+    trial with "_FixedClassifier has none of the following attributes:
+    decision_function": the checks of blends and the refit's constant have none. The best
+    configuration alone predicts (an ensemble averages probabilities), with a warning
+    only when an ensemble was asked for."""
+    data = LocalSource(pmlb_root).load("breast_w", "classification")
+    X, y = data.X.to_numpy(), data.y.to_numpy()
+    scoring = make_scorer(hinge_loss, response_method="decision_function",
+                          greater_is_better=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = MetaOptClassifier(n_trials=3, cv=3, scoring=scoring, random_state=0,
+                                  ensemble_size=ensemble_size).fit(X, y)
+    said = [str(w.message) for w in caught if "ensemble_size" in str(w.message)]
+    assert len(said) == (ensemble_size != "auto")
+    assert all(s.startswith("ensemble_size=5: scoring=make_scorer(hinge_loss") and s.endswith(
+        " scores decision values only, which an ensemble (an average of class "
+        "probabilities) has none of, so the best configuration alone predicts (set "
+        "ensemble_size=1)") for s in said)
+    assert not [w for w in caught if "the refit of trial" in str(w.message)]
+    assert len(model.ensemble_) == 1 and hasattr(model.best_estimator_, "steps")
+    assert np.isfinite(model.best_score_) and model.best_score_ < 0
+    assert model.score(X, y) == pytest.approx(-hinge_loss(y, model.decision_function(X)))
