@@ -951,10 +951,13 @@ class _MetaOptSearch(BaseEstimator):
             if errors:
                 raise ValueError(f"every configuration failed ({len(errors)} trials); "
                                  f"the last error: {errors[-1]}")
+            processes = getattr(worker, "processes", 1)  # a time budget's workers
             raise ValueError(
                 f"no configuration could be evaluated within time_budget={self.time_budget} s "
                 f"(a trial fits {len(folds)} fold(s) of about {int(fold_rows):,} training "
-                f"rows each, one after another); {advice}")
+                "rows each, " + ("one after another" if processes == 1 else
+                                 f"shared by {processes} worker processes")
+                + f"); {advice}")
         if not complete:
             stopped = sum(_PARTIAL in t.user_attrs for t in study.get_trials(deepcopy=False))
             warn(f"no trial finished its {len(folds)} CV folds within time_budget="

@@ -1301,6 +1301,11 @@ def test_a_budget_no_trial_fits_in_says_how_big_a_trial_is(wine, monkeypatch):
             "(n_splits=1, test_size=0.2)) or fewer rows to the trials (search_rows=, now "
             "178)")):
         model.fit(wine.X, wine.y)
+    # with two workers a trial's folds are shared between them, not one after another
+    with pytest.raises(ValueError, match=re.escape(
+            "(a trial fits 4 fold(s) of about 133 training rows each, shared by 2 worker "
+            "processes)")):
+        model.set_params(n_jobs=2).fit(wine.X, wine.y)
 
 
 @pytest.mark.parametrize("estimator", [MetaOptClassifier, MetaOptRegressor])
