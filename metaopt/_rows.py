@@ -17,7 +17,7 @@ from metaopt.data._dataset import subsample_rows
 # budget allows about as many trials whatever the table's size
 AUTO_ROWS_PER_SECOND = 500
 AUTO_ROWS_MIN = 10_000
-# a refitted model is checked on at most this many of its training rows (at random)
+# a refitted model is checked on at most this many of its training rows (refit_check_rows)
 REFIT_CHECK_ROWS = 10_000
 
 

@@ -1264,8 +1264,7 @@ class _MetaOptSearch(BaseEstimator):
         def refit(trial: optuna.trial.FrozenTrial, weight: float) -> None:
             """Refit ``trial``'s configuration and check it, unless time is out."""
             if refits and deadline is not None and (
-                    time.perf_counter() + 1.5 * trial.user_attrs["fit_time"] * growth
-                    > deadline):
+                    time.perf_counter() + 1.5 * _fit_time(trial) * growth > deadline):
                 return
             model = space.build(trial.params, task, random_state=self.random_state
                                 ).fit(X, y, **fit_params)
@@ -1301,8 +1300,8 @@ class _MetaOptSearch(BaseEstimator):
         return model, table
 
     def _training_scorer(self, X, y) -> tuple[Callable[[Any], float], float]:
-        """A function scoring a refitted model on its training rows ``X, y`` (a random
-        ``REFIT_CHECK_ROWS`` of more) with the search's scoring, and a constant
+        """A function scoring a refitted model on its training rows ``X, y`` (a sample of
+        ``REFIT_CHECK_ROWS`` of more: :func:`refit_check_rows`) with the search's scoring, and a constant
         prediction's score there (the class prior, with its log-odds as decision values;
         the mean)."""
         rows = refit_check_rows(y, self._task, self.random_state)
