@@ -331,11 +331,12 @@ def test_a_damaged_cache_file_is_named_with_what_to_delete(
     description.xml made openml download it again and, offline, delete the dataset's
     cached files, then said the dataset was not in the cache."""
     folder = openml_cache / "org" / "openml" / "www" / "datasets" / "2"
-    if not keep_pickle:
-        (folder / "dataset.pkl.py3").unlink()
+    source = OpenMLSource(cache_dir=openml_cache)
+    if keep_pickle:  # openml writes dataset.pkl.py3 from dataset.arff on a first load
+        source.load_dataset(2)
+        assert (folder / "dataset.pkl.py3").is_file()
     damaged = folder / name
     damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
-    source = OpenMLSource(cache_dir=openml_cache)
     with pytest.raises(DatasetLoadError) as err:
         source.load_dataset(2)
     message = str(err.value)
