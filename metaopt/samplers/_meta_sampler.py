@@ -716,9 +716,10 @@ class MetaSampler(BaseSampler):
         names = set()
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             names |= set(t.params)
-        if not names:
-            self._guessed = self._guess is not None
-            return self._guess
+        if not names:  # the guess, read once: another thread's claim may set it
+            guess = self._guess
+            self._guessed = guess is not None
+            return guess
         overlap = {s: len(names & own) for s, own in _shipped_names().items()}
         best = max(overlap, key=overlap.__getitem__, default=None)
         if best is None or overlap[best] == 0:

@@ -1756,3 +1756,27 @@ def test_a_range_that_depends_on_a_branch_is_read_per_branch():
             assert all(t.params[name] == claim[name] for name in t.params), (t.params, claim)
         seen.add(t.params["weights"])
     assert seen == set(ranges)
+
+
+def test_the_space_guess_is_read_once_when_inferring_the_space():
+    """_infer_space read the guess twice (to flag it, then to return it): another
+    thread's first claim (``n_jobs=2``) could set it in between, and the guessed space's
+    model was loaded unflagged as a guess, served for the whole study instead of the
+    space inferred once a trial completed. A guess that another thread sets right after
+    it is read stands for that read's flag and return alike."""
+
+    class RacingSampler(MetaSampler):
+        @property
+        def _guess(self):
+            value = self.__dict__["_stored_guess"]
+            self.__dict__["_stored_guess"] = "knn"  # another thread's claim, just after
+            return value
+
+        @_guess.setter
+        def _guess(self, value):
+            self.__dict__["_stored_guess"] = value
+
+    sampler = RacingSampler(seed=0)
+    study = optuna.create_study(sampler=sampler)
+    space = sampler._infer_space(study)
+    assert (space, sampler._guessed) == (None, False)
