@@ -155,10 +155,13 @@ def _prepare_outputs(args) -> None:
     folders before the run (a missing folder, or a directory given as the file, used to
     fail after the whole benchmark, saving nothing; one file given twice kept only the
     last output)."""
+    from metaopt.benchmark._plots import plot_path
     from metaopt.kb._store import check_writable
 
+    # the files written: --plot r is written as r.png
     targets = {option: target for option, target in (
-        ("--json", args.json), ("--curves", args.curves), ("--plot", args.plot)) if target}
+        ("--json", args.json), ("--curves", args.curves),
+        ("--plot", args.plot and plot_path(args.plot))) if target}
     twice = repeated(Path(t).resolve() for t in targets.values())
     if twice:
         options = [o for o, t in targets.items() if Path(t).resolve() in twice]

@@ -84,8 +84,13 @@ def plot_curves(
         labels.append(f"shaded: 95 % interval over {over}")
     ax.legend(handles, labels, fontsize=8, ncol=2, framealpha=0.8)
     fig.tight_layout()
-    path = Path(path)
-    if not path.suffix:  # a PNG, as matplotlib writes it: named as written
-        path = path.with_suffix(".png")
+    path = plot_path(path)
     fig.savefig(path)
     return path
+
+
+def plot_path(path: str | os.PathLike) -> Path:
+    """The file :func:`plot_curves` writes for ``path``: with ``.png`` added when it has
+    no extension (a PNG, as matplotlib writes it: named as written)."""
+    path = Path(path)
+    return path if path.suffix else path.with_suffix(".png")

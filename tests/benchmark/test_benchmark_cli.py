@@ -102,6 +102,16 @@ def test_outputs_naming_one_file_are_refused_before_the_run(tmp_path, capsys, mo
     assert "--json and --curves name the same file" in err and not (tmp_path / "r.json").exists()
 
 
+def test_a_plot_named_without_extension_is_compared_as_the_png_written(tmp_path, capsys):
+    """--json r.png --plot r: the plot, written as r.png, silently replaced the JSON."""
+    code = main(["benchmark", "tabrepo", "--train", str(tmp_path / "absent"), "--cv", "2",
+                 "--json", str(tmp_path / "r.png"), "--plot", str(tmp_path / "r"),
+                 "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"--json and --plot name the same file {str(tmp_path / 'r.png')!r}" in err
+
+
 def test_a_plot_format_matplotlib_cannot_write_is_refused_before_the_run(tabrepo_dir, tmp_path,
                                                                           capsys):
     """--plot regret.txt ran the whole benchmark, printed its table, then failed with
