@@ -276,12 +276,12 @@ def seeded(seed: int | None, device: torch.device | None = None) -> Iterator[Non
     (initialisation, dropout, shuffles) do not move the caller's torch stream, and with a
     seed do not depend on it. The generators of other devices are left alone
     (``torch.manual_seed`` would re-seed every GPU, and only these are restored)."""
-    accelerator = device is not None and device.type not in ("cpu", "meta")
-    with torch.random.fork_rng(devices=[device] if accelerator else [],
-                               device_type=device.type if accelerator else None):
+    accelerator = device if device is not None and device.type not in ("cpu", "meta") else None
+    with torch.random.fork_rng(devices=[] if accelerator is None else [accelerator],
+                               device_type=None if accelerator is None else accelerator.type):
         if seed is not None:
             torch.default_generator.manual_seed(seed)
-            if accelerator:
-                with torch.accelerator.device_index(device.index):
-                    torch.get_device_module(device.type).manual_seed(seed)
+            if accelerator is not None:
+                with torch.accelerator.device_index(accelerator.index):
+                    torch.get_device_module(accelerator.type).manual_seed(seed)
         yield

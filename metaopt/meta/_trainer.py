@@ -521,11 +521,12 @@ class MetaTrainer:
         self.device_ = resolve_device(self.device)
         # a seed applies inside fit: the caller's torch stream is left as it was
         with nullcontext() if self.seed is None else seeded(self.seed, self.device_):
-            return self._fit(train_tasks, valid_tasks, resume)
+            return self._fit(train_tasks, valid_tasks, self.checkpoint_dir if resume else None)
 
     def _fit(self, train_tasks: TaskSampler, valid_tasks: TaskSampler | None,
-             resume: bool) -> MetaTrainer:
-        """:meth:`fit`'s outer loop, once its arguments are checked."""
+             resume_from: Path | None) -> MetaTrainer:
+        """:meth:`fit`'s outer loop, once its arguments are checked (``resume_from``: the
+        checkpoint directory to resume from, None to start afresh)."""
         self.learner.to(self.device_).train()
         optimizer = self._make_optimizer()
         self.history_: dict[str, list] = {
@@ -537,10 +538,10 @@ class MetaTrainer:
         }
         self.best_iteration_, self.best_valid_loss_ = None, math.inf
         start = 0
-        if resume and (self.checkpoint_dir / "last.json").is_file():
-            record, outer = _load_checkpoint(self.learner, self.checkpoint_dir / "last")
+        if resume_from is not None and (resume_from / "last.json").is_file():
+            record, outer = _load_checkpoint(self.learner, resume_from / "last")
             if "history" not in record["metadata"]:
-                raise ValueError(f"{self.checkpoint_dir / 'last'} was not written by a "
+                raise ValueError(f"{resume_from / 'last'} was not written by a "
                                  "MetaTrainer (no history): load it with load_checkpoint "
                                  "and fit without resume")
             self.history_ = record["metadata"]["history"]
@@ -559,11 +560,11 @@ class MetaTrainer:
             if generator and self.seed is not None:
                 _set_generator_state(generator, self.device_)
         best_state = copy.deepcopy(self.learner.state_dict())
-        if resume and self.best_iteration_ is not None:
+        if resume_from is not None and self.best_iteration_ is not None:
             iteration = self.learner.iteration
-            load_checkpoint(self.learner, self.checkpoint_dir / "best")
+            load_checkpoint(self.learner, resume_from / "best")
             best_state = copy.deepcopy(self.learner.state_dict())
-            load_checkpoint(self.learner, self.checkpoint_dir / "last")
+            load_checkpoint(self.learner, resume_from / "last")
             self.learner.iteration = iteration
         self._train_tasks = train_tasks
         self._optimizer = optimizer

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,8 +67,9 @@ class Episodes:
         -------
         Episodes
         """
-        moved = {f.name: getattr(self, f.name) for f in fields(self)}
-        return Episodes(**{k: None if v is None else v.to(device) for k, v in moved.items()})
+        tensors = {f.name: getattr(self, f.name) for f in fields(self)}
+        moved: dict[str, Any] = {k: None if v is None else v.to(device) for k, v in tensors.items()}
+        return Episodes(**moved)
 
 
 def _as_array(X, name: str, ndim: int | None = None) -> np.ndarray:
@@ -386,7 +388,11 @@ class RegressionTasks(_NumpyStream):
         groups = _labels(groups, "groups")
         _check_rows(X, y)
         _check_rows(X, groups, "groups")
-        k_range = (k_shot, k_shot) if np.ndim(k_shot) == 0 else tuple(k_shot)
+        # a (min, max) list or array too
+        if isinstance(k_shot, Iterable) and np.ndim(k_shot) > 0:
+            k_range = tuple(k_shot)
+        else:
+            k_range = (k_shot, k_shot)
         if len(k_range) != 2:
             raise ValueError(f"k_shot must be an int or a (min, max) pair, got {k_shot!r}")
         low = check_int(k_range[0], "k_shot")
