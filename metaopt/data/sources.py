@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import threading
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -14,7 +16,7 @@ import pandas as pd
 import yaml
 from pandas.api import types as ptypes
 
-from metaopt._checks import check_int, repeated
+from metaopt._checks import check_int, check_seconds, repeated
 from metaopt._shared import SharedSetting
 from metaopt._warnings import warn
 from metaopt.data._dataset import TASK_TYPES, Dataset, infer_task
@@ -69,6 +71,52 @@ def _set_openml_attempts(n: int) -> None:
 
 #: ``openml``'s attempts per request (retries, with pauses of 1, 2, ... s, included)
 _attempts = SharedSetting(_openml_attempts, _set_openml_attempts)
+#: the ``timeout`` of the load running on this thread (unset: none, openml's calls elsewhere)
+_request_timeout = threading.local()
+
+
+@functools.cache
+def _timed_requests() -> types.SimpleNamespace:
+    """``requests`` as ``openml._api_calls`` sees it while loads run: its sessions' requests
+    wait at most the ``timeout`` of the load on their thread (openml gives none)."""
+    import requests
+
+    class Session(requests.Session):
+        def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+            kwargs.setdefault("timeout", getattr(_request_timeout, "seconds", None))
+            return super().request(*args, **kwargs)
+
+    return types.SimpleNamespace(**{**vars(requests), "Session": Session})
+
+
+def _openml_requests() -> Any:
+    from openml import _api_calls
+
+    return _api_calls.requests
+
+
+def _set_openml_requests(module: Any) -> None:
+    from openml import _api_calls
+
+    _api_calls.requests = module
+
+
+#: the ``requests`` module of ``openml``'s HTTP calls, :func:`_timed_requests` while loads run
+_requests = SharedSetting(_openml_requests, _set_openml_requests)
+
+
+@contextmanager
+def _waiting_at_most(seconds: float | None) -> Iterator[None]:
+    """openml's requests on this thread wait at most ``seconds`` (None: no limit) inside."""
+    outer = getattr(_request_timeout, "seconds", None)
+    _request_timeout.seconds = seconds
+    try:
+        with _requests.holding(_timed_requests()):
+            yield
+    finally:
+        _request_timeout.seconds = outer
+
+
 #: set when a load found OpenML unreachable, cleared when one downloads again: meanwhile
 #: loads try OpenML once, without ``openml``'s retries
 _unreachable_seen = threading.Event()
@@ -92,13 +140,23 @@ class OpenMLSource:
         it stayed set in ``os.environ``, so the caller's own ``openml`` calls, and a later
         source with ``skip_parquet=False``, skipped parquet too). False: as ``openml``
         decides.
+    timeout : float or None, default=300
+        Seconds each request to OpenML may wait to connect, and then for each part of the
+        answer (a download that keeps receiving data goes on): a stalled server fails
+        the load with a :class:`DatasetLoadError` naming the request and the timeout.
+        None: no limit (``openml`` sets none). Applies to the loads' own thread only;
+        parquet copies (``skip_parquet=False``) download through ``minio``, with its own
+        300 s.
     """
 
     name = "openml"
 
-    def __init__(self, cache_dir: str | Path | None = None, *, skip_parquet: bool = True):
+    def __init__(self, cache_dir: str | Path | None = None, *, skip_parquet: bool = True,
+                 timeout: float | None = 300):
+        check_seconds(timeout, "timeout")
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.skip_parquet = skip_parquet
+        self.timeout = timeout
 
     @contextmanager
     def _configured(self) -> Iterator[Any]:
@@ -118,7 +176,8 @@ class OpenMLSource:
     @contextmanager
     def _loading(self, kind: str, item_id: int) -> Iterator[Any]:
         """:meth:`_configured` for loading OpenML ``kind`` ``item_id``: any failure a
-        :class:`DatasetLoadError`; one attempt only while OpenML is known unreachable."""
+        :class:`DatasetLoadError`; one attempt only while OpenML is known unreachable;
+        each request waiting at most ``timeout``."""
         cached = self.is_cached(**{f"{kind}_id": item_id})
         # openml downloads an unreadable description.xml / task.xml again and, when that
         # fails, deletes the item's cached files: refused before
@@ -126,7 +185,7 @@ class OpenMLSource:
                             for name in ("description.xml", "task.xml")])
         if damaged:
             raise DatasetLoadError(self._damaged_error(kind, item_id, damaged))
-        with self._configured() as openml, \
+        with self._configured() as openml, _waiting_at_most(self.timeout), \
                 (_attempts.holding(1) if _unreachable_seen.is_set() else nullcontext()):
             try:
                 yield openml
@@ -197,6 +256,12 @@ class OpenMLSource:
         whether the other kind of that id is cached (task ids are no dataset ids)."""
         text = f"could not load OpenML {kind} {item_id} (cache: {self._cache_label()}): "
         cause = f"{type(exc).__name__}: {_first_line(exc)}"
+        stalled = _read_timeout(exc)
+        if stalled is not None:
+            url = stalled.request.url if stalled.request is not None else "OpenML"
+            return DatasetLoadError(
+                f"{text}OpenML did not answer within {self.timeout:g} s ({url}): try again "
+                f"later, or with a longer OpenMLSource(timeout=...) ({cause})")
         damaged = [] if _unreachable(exc) else _damaged(
             [path for folder in self._cache_folders(kind, item_id) if folder.is_dir()
              for path in sorted(folder.iterdir())])
@@ -366,6 +431,15 @@ def _unreachable(exc: BaseException | None) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+def _read_timeout(exc: BaseException | None) -> Any:
+    """The ``requests`` read timeout among ``exc``'s causes (OpenML stalled), else None."""
+    import requests
+
+    while exc is not None and not isinstance(exc, requests.exceptions.ReadTimeout):
+        exc = exc.__cause__ or exc.__context__
+    return exc
 
 
 def _openml_task(y: pd.Series) -> str:

@@ -254,6 +254,41 @@ def test_once_openml_is_found_unreachable_loads_try_it_once(
     assert not sources._unreachable_seen.is_set()  # retries as openml's policy says again
 
 
+def test_a_stalled_openml_server_fails_the_load_after_the_timeout(
+        openml_cache, monkeypatch):
+    """openml-python sends its requests without a timeout: a server that took the
+    connection and never answered held a load (build-kb, benchmark run) for good."""
+    import socket
+
+    import openml
+    import requests
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)  # the kernel accepts connections; nothing ever answers them
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/api/v1/xml"
+    monkeypatch.setattr(openml.config, "server", url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    files = sorted(p for p in openml_cache.rglob("*") if p.is_file())
+    source = OpenMLSource(cache_dir=openml_cache, timeout=0.5)
+    try:
+        for load, kind in ((source.load_dataset, "dataset"), (source.load_task, "task")):
+            start = time.perf_counter()
+            with pytest.raises(DatasetLoadError) as err:
+                load(31)
+            assert time.perf_counter() - start < 10
+            assert str(err.value).startswith(
+                f"could not load OpenML {kind} 31 (cache: {openml_cache}): OpenML did not "
+                f"answer within 0.5 s ({url}/{'data' if kind == 'dataset' else 'task'}/31)")
+            assert "OpenMLSource(timeout=...)" in str(err.value)
+    finally:
+        server.close()
+    assert sorted(p for p in openml_cache.rglob("*") if p.is_file()) == files  # all kept
+    assert openml._api_calls.requests is requests  # the caller's openml as it was
+    with pytest.raises(ValueError, match=r"^timeout must be a finite number of seconds > 0"):
+        OpenMLSource(timeout=0)
+
+
 def test_a_dataset_cached_without_its_feature_metadata_loads_offline(openml_cache, offline):
     """load_dataset asked openml for features.xml, which openml.datasets.get_dataset(i,
     download_data=True) does not fetch: a dataset is_cached called cached failed
