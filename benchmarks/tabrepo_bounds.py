@@ -27,9 +27,10 @@ import pandas as pd
 from _common import run_main  # benchmarks/_common.py, beside this script
 from scipy.stats import spearmanr
 
+from metaopt._checks import check_int
 from metaopt._markdown import markdown_table
 from metaopt.benchmark._surrogate import load_tabrepo_matrix, task_folds
-from metaopt.ranker._portfolio import greedy_order
+from metaopt.ranker._portfolio import greedy_order, warn_every_neighbour
 
 
 def best_after(regret: np.ndarray, order: list[int], budgets: list[int]) -> list[float]:
@@ -68,11 +69,15 @@ def main(argv: list[str] | None = None) -> None:
     keys = list(matrix.tasks.index)
     in_sample = best_after(regret, greedy_order(regret, max(budgets)), budgets)
 
-    neighbours = [int(k) for k in args.neighbours.split(",")]
+    neighbours = [check_int(int(k), "--neighbours") for k in args.neighbours.split(",")]
+    folds = task_folds(keys, args.cv, args.cv_seed)
+    for k in neighbours:  # k >= a fold's training tasks: that fold's CV portfolio again
+        warn_every_neighbour(k, min(len(train) for train, _ in folds), "--neighbours",
+                             "the greedy portfolio's CV column")
     n = max(budgets)
     cv = np.zeros(len(budgets))
     oracle = {k: np.zeros(len(budgets)) for k in neighbours}
-    for train, test in task_folds(keys, args.cv, args.cv_seed):
+    for train, test in folds:
         rows_train = [keys.index(k) for k in train]
         rows_test = [keys.index(k) for k in test]
         order = greedy_order(regret[rows_train], n)

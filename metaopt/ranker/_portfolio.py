@@ -71,6 +71,15 @@ def greedy_order(
     return order[len(chosen):]
 
 
+def warn_every_neighbour(k: int, n_tasks: int, name: str = "n_neighbors",
+                         same_as: str = "n_neighbors=None") -> None:
+    """``UserWarning`` when the ``k`` nearest of ``n_tasks`` training datasets are all of
+    them (``name``: the option set to ``k``; ``same_as``: what that amounts to)."""
+    if k >= n_tasks:
+        warn(f"{name}={k} is not less than the {n_tasks} training datasets: every one is a "
+             f"neighbour, as with {same_as}")
+
+
 class Portfolio:
     """Greedy warm-start portfolio over a knowledge base, optionally per nearest datasets.
 
@@ -139,9 +148,8 @@ class Portfolio:
         if self.n_neighbors is not None and not self.has_metafeatures:
             raise ValueError("n_neighbors needs meta-features, and the datasets of this "
                              "matrix have none: use n_neighbors=None")
-        if self.n_neighbors is not None and self.n_neighbors >= matrix.n_tasks:
-            warn(f"n_neighbors={self.n_neighbors} is not less than the {matrix.n_tasks} "
-                 "training datasets: every one is a neighbour, as with n_neighbors=None")
+        if self.n_neighbors is not None:
+            warn_every_neighbour(self.n_neighbors, matrix.n_tasks)
         return self
 
     @property

@@ -384,3 +384,24 @@ def test_a_run_on_other_data_does_not_write_into_the_published_results(
         runpy.run_path(str(SCRIPTS / script), run_name="__main__")
     assert {p: p.stat().st_mtime_ns
             for p in (SCRIPTS / "results").glob("*.*")} == published
+
+
+def test_tabrepo_bounds_says_when_the_oracle_takes_every_training_task(tabrepo_dir, tmp_path,
+                                                                      monkeypatch, capsys):
+    """--neighbours k past a fold's training tasks silently meant all of them (the CV
+    portfolio's column again): it warns as Portfolio(n_neighbors=) does; k=0 ended in a
+    ZeroDivisionError and k=-1 meant all tasks but one."""
+    six = _tabrepo_copy(tabrepo_dir, tmp_path / "six", 6)  # --cv 2: 3 training tasks a fold
+    monkeypatch.syspath_prepend(str(SCRIPTS))
+    import tabrepo_bounds
+
+    argv = ["--data", str(six), "--cv", "2", "--budgets", "1,3"]
+    with pytest.warns(UserWarning, match=r"^--neighbours=[34] is not less than the 3 training "
+                      r"datasets: every one is a neighbour, as with the greedy portfolio's "
+                      r"CV column") as said:
+        tabrepo_bounds.main([*argv, "--neighbours", "2,3,4"])
+    assert [str(w.message).split()[0] for w in said] == ["--neighbours=3", "--neighbours=4"]
+    assert "k=4" in capsys.readouterr().out
+    for k in ("0", "-1"):
+        with pytest.raises(ValueError, match=rf"--neighbours must be an integer >= 1, got {k}"):
+            tabrepo_bounds.main([*argv, "--neighbours", k])
