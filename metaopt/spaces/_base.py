@@ -141,9 +141,11 @@ def _check_value(space: str, name: str, dist: Distribution, value: Any) -> Any:
     elif _is_bool(value) or not isinstance(value, numbers.Real):
         ok = False
     elif isinstance(dist, IntDistribution):
-        ok = (float(value).is_integer() and dist.low <= value <= dist.high
-              and (value - dist.low) % dist.step == 0)
-        value = int(value) if ok else value
+        # typeshed's numbers.Real has no __int__ (int, float, numpy's numbers, Fraction do)
+        integer = int(value) if float(value).is_integer() else None  # type: ignore[call-overload]
+        ok = (integer is not None and dist.low <= integer <= dist.high
+              and (integer - dist.low) % dist.step == 0)
+        value = integer if ok else value
     else:
         value = float(value)
         ok = math.isfinite(value) and dist.low <= value <= dist.high and _on_step(dist, value)

@@ -131,16 +131,16 @@ def combine(members: Sequence[SearchSpace | str], name: str | None = None) -> Co
         raise ValueError("combine needs at least one member space")
     from metaopt.spaces._registry import get_space
 
-    members = [get_space(m) if isinstance(m, str) else m for m in members]
-    names = [m.name for m in members]
+    spaces = [get_space(m) if isinstance(m, str) else m for m in members]
+    names = [m.name for m in spaces]
     if len(set(names)) != len(names):
         raise ValueError(f"member spaces must be distinct, got {names}")
-    nested = [m.name for m in members if isinstance(m, CombinedSpace)]
+    nested = [m.name for m in spaces if isinstance(m, CombinedSpace)]
     if nested:
         raise ValueError(f"member spaces must be single spaces, got the combination(s) "
                          f"{nested}: list their members instead")
     params: list[Param] = [cat_param(FAMILY, tuple(names), names[0])]
-    for space in members:
+    for space in spaces:
         for p in space.params:
             parent, values = p.condition or (FAMILY, (space.name,))
             if p.condition is not None:
@@ -148,12 +148,12 @@ def combine(members: Sequence[SearchSpace | str], name: str | None = None) -> Co
             params.append(Param(f"{space.name}{SEP}{p.name}", p.distribution, p.default,
                                 condition=(parent, values), tasks=p.tasks,
                                 task_defaults=p.task_defaults))
-    tasks = tuple(t for t in members[0].tasks if all(t in m.tasks for m in members))
+    tasks = tuple(t for t in spaces[0].tasks if all(t in m.tasks for m in spaces))
     if not tasks:
         raise ValueError("member spaces share no task: " + ", ".join(
-            f"{m.name} {m.tasks}" for m in members))
+            f"{m.name} {m.tasks}" for m in spaces))
     return CombinedSpace(
         name=name or "+".join(names), params=tuple(params), build_model=_no_builder,
         preprocessing="native", tasks=tasks,
-        description="one of: " + ", ".join(names), members=tuple(members),
+        description="one of: " + ", ".join(names), members=tuple(spaces),
     )
