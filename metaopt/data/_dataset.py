@@ -568,6 +568,28 @@ def validate_sparse(X, y, task: str | None = None
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _SQUARE_MAX = float(np.sqrt(np.finfo(np.float64).max))  # beyond it, x**2 overflows
+_SQUARE_MIN = float(np.sqrt(np.finfo(np.float64).tiny))  # below it, x**2 underflows
+
+
+def check_target_scale(y: np.ndarray) -> None:
+    """``ValueError`` for a numeric target ``y`` of finite values too large or too small
+    to standardise: squared, they overflow to inf (the network then predicted NaN), or
+    underflow to 0 (every model then predicted a constant, scored R² 1.0 or 0)."""
+    largest = float(np.abs(y).max(initial=0.0))
+    if largest > _SQUARE_MAX:
+        size, bound, power, op, verb = ("large", f"beyond {_SQUARE_MAX:.1e}", "overflow to inf",
+                                        "/", "divide")
+    elif 0 < largest < _SQUARE_MIN:
+        size, bound, power, op, verb = ("small", f"below {_SQUARE_MIN:.1e}", "underflow to 0",
+                                        "*", "multiply")
+    else:
+        return
+    t = terms()
+    exponent = min(abs(int(np.floor(np.log10(largest)))), 308)  # 1e309 is inf
+    rescale = (f"rescale, e.g. y {op} 1e{exponent}" if t.table is None else
+               f"rescale it in {t.table}, e.g. {verb} it by 1e{exponent}")
+    raise ValueError(f"{t.target} holds finite values too {size} to standardise (up to "
+                     f"{largest:.3g}, {bound}: squared, they {power}); {rescale}")
 
 
 def largest_magnitudes(X: pd.DataFrame) -> pd.Series:
@@ -664,6 +686,7 @@ def _checked_target(target: pd.Series, task: str | None) -> tuple[pd.Series, Tas
         target = target.astype(float)
         if not np.isfinite(target.to_numpy()).all():
             raise ValueError(f"{t.target} contains infinite values")
+        check_target_scale(target.to_numpy())
     return target, task
 
 

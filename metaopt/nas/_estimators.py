@@ -63,12 +63,13 @@ from metaopt.data._dataset import (
     _checked_target,
     _target_of_shape,
     check_target_present,
+    check_target_scale,
     largest_magnitudes,
     too_large_message,
 )
 from metaopt.meta import resolve_device
 from metaopt.nas._lcbench import describe_mlp
-from metaopt.nas._mlp import MLPClassifier, MLPRegressor, check_target_scale
+from metaopt.nas._mlp import MLPClassifier, MLPRegressor
 from metaopt.nas._prior import ArchitecturePrior
 from metaopt.nas._search import (
     NO_TIME_TO_START,

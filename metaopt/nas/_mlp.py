@@ -20,7 +20,7 @@ from torch import nn
 
 from metaopt._checks import check_one_target, check_seconds
 from metaopt._fitted import checked_sample_weight, densified, unfitted_on_error
-from metaopt.data._dataset import _SQUARE_MAX
+from metaopt.data._dataset import check_target_scale
 from metaopt.meta import resolve_device
 from metaopt.meta._losses import seeded
 
@@ -172,17 +172,6 @@ def _mean_loss(losses: list[torch.Tensor], sizes: list[int], rows: int) -> float
     for loss, size in zip(torch.stack(losses).tolist() if losses else [], sizes, strict=True):
         total += loss * size
     return total / rows
-
-
-def check_target_scale(y: np.ndarray) -> None:
-    """``ValueError`` for a numeric target ``y`` with finite values too large to
-    standardise: squared, they overflow to inf (the network then predicted NaN)."""
-    largest = float(np.abs(y).max(initial=0.0))
-    if largest > _SQUARE_MAX:
-        raise ValueError(
-            f"y holds finite values too large to standardise (up to {largest:.3g}, beyond "
-            f"{_SQUARE_MAX:.1e}: squared, they overflow to inf); rescale, e.g. "
-            f"y / 1e{int(np.floor(np.log10(largest)))}")
 
 
 def _standardise(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,9 +1,15 @@
-"""A regression target too large to standardise is refused (it was silently NaN)."""
+"""A regression target too large or too small to standardise is refused (it was silently
+NaN, or every model a constant)."""
+
+import re
 
 import numpy as np
 import pytest
 
-from metaopt.data import LocalSource
+import metaopt
+from metaopt import MetaOptRegressor
+from metaopt.data import LocalSource, validate
+from metaopt.data._terms import table_terms
 from metaopt.nas import MetaMLPRegressor, MLPRegressor
 
 MESSAGE = (r"^y holds finite values too large to standardise \(up to 1\.15e\+163, beyond "
@@ -17,11 +23,48 @@ def machine_cpu(pmlb_root):
 
 @pytest.mark.parametrize("model", [MLPRegressor(max_epochs=2, random_state=0),
                                    MetaMLPRegressor(n_trials=1, cv=2, max_epochs=2,
+                                                    random_state=0),
+                                   MetaOptRegressor(n_trials=1, cv=2, spaces="linear",
                                                     random_state=0)])
 def test_a_target_beyond_float64_squares_is_refused(machine_cpu, model):
     """``230_machine_cpu``'s target x 1e160: its standard deviation overflowed to inf,
-    every trial scored R² 0 and the model predicted NaN; x 1e150 fits as x 1."""
+    every trial scored R² 0 and the model predicted NaN (MetaOptRegressor: every trial
+    failed, its CV score NaN); x 1e150 fits as x 1."""
     with pytest.raises(ValueError, match=MESSAGE):
         model.fit(machine_cpu.X, machine_cpu.y * 1e160)
     model.fit(machine_cpu.X, machine_cpu.y * 1e150)
     assert np.isfinite(model.predict(machine_cpu.X)).all()
+
+
+TINY = ("y holds finite values too small to standardise (up to 1.15e-197, below 1.5e-154: "
+        "squared, they underflow to 0); rescale, e.g. y * 1e197")
+
+
+@pytest.mark.parametrize("fit", [
+    lambda X, y: MLPRegressor(max_epochs=2, random_state=0).fit(X, y),
+    lambda X, y: MetaMLPRegressor(n_trials=1, cv=2, max_epochs=2, random_state=0).fit(X, y),
+    lambda X, y: MetaOptRegressor(n_trials=1, cv=2, spaces="linear", random_state=0).fit(X, y),
+    lambda X, y: metaopt.suggest(X, y, space="random_forest", n=1)],
+    ids=["MLPRegressor", "MetaMLPRegressor", "MetaOptRegressor", "suggest"])
+def test_a_target_below_float64_squares_is_refused(machine_cpu, fit):
+    """``230_machine_cpu``'s target x 1e-200: its variance underflowed to 0, every model
+    predicted a constant and nothing said so (MetaOptRegressor's trials all scored R² 1.0,
+    the MLPs' R² 0; suggest's landmarkers' scores, and so its nearest datasets, changed);
+    x 1e-150 fits as x 1."""
+    with pytest.raises(ValueError, match=f"^{re.escape(TINY)}$"):
+        fit(machine_cpu.X, machine_cpu.y * 1e-200)
+    fit(machine_cpu.X, machine_cpu.y * 1e-150)
+
+
+def test_a_target_out_of_float64_squares_is_refused_in_the_table_terms(machine_cpu):
+    """On the command line, the target is a column of the table file, rescaled there."""
+    with table_terms("cpu.csv", "PRP"), pytest.raises(ValueError, match=re.escape(
+            "the target column 'PRP' holds finite values too small to standardise (up to "
+            "1.15e-197, below 1.5e-154: squared, they underflow to 0); rescale it in cpu.csv, "
+            "e.g. multiply it by 1e197")):
+        validate(machine_cpu.X, machine_cpu.y * 1e-200)
+    with table_terms("cpu.csv", "PRP"), pytest.raises(ValueError, match=re.escape(
+            "the target column 'PRP' holds finite values too large to standardise (up to "
+            "1.15e+163, beyond 1.3e+154: squared, they overflow to inf); rescale it in "
+            "cpu.csv, e.g. divide it by 1e163")):
+        validate(machine_cpu.X, machine_cpu.y * 1e160)
