@@ -85,25 +85,25 @@ def test_kb_learning_curve_compares_nearest_neighbour_portfolios(monkeypatch, ca
     assert rows["5 nearest"][:-1] != rows["all (global)"][:-1]
 
 
-def _pmlb_copy(target: Path, names: tuple[str, ...]) -> Path:
-    """A pmlb-layout directory (no manifest) of the real datasets ``names``."""
+@pytest.fixture
+def pmlb_copy(pmlb_root):
+    """Makes a pmlb-layout directory (no manifest) of the real datasets ``names``."""
     import shutil
 
-    shared = SCRIPTS.parents[1] / "shared" / "data" / "pmlb"
-    if not shared.is_dir():
-        shared = Path("/work/shared/data/pmlb")
-    if not all((shared / name).is_dir() for name in names):
-        pytest.skip("PMLB data not available")
-    for name in names:
-        shutil.copytree(shared / name, target / name)
-    return target
+    def copy(target: Path, names: tuple[str, ...]) -> Path:
+        for name in names:
+            shutil.copytree(pmlb_root / name, target / name)
+        return target
+
+    return copy
 
 
-def test_estimator_vs_peers_writes_a_run_on_other_data_into_out(tmp_path, monkeypatch, capsys):
+def test_estimator_vs_peers_writes_a_run_on_other_data_into_out(pmlb_copy, tmp_path, monkeypatch,
+                                                                capsys):
     """A run on another pmlb-layout directory appended its fits to the published
     benchmarks/results/estimator_vs_peers_fits.csv and overwrote the published CSV and
     plot with its own datasets (no option said where to write). --out now takes them."""
-    pmlb = _pmlb_copy(tmp_path / "pmlb", ("wine_recognition", "balance_scale"))
+    pmlb = pmlb_copy(tmp_path / "pmlb", ("wine_recognition", "balance_scale"))
     published = {p: p.stat().st_mtime_ns for p in (SCRIPTS / "results").glob("estimator_vs_peers*")}
     out = tmp_path / "new" / "results"
     monkeypatch.syspath_prepend(str(SCRIPTS))
@@ -127,13 +127,13 @@ def test_estimator_vs_peers_writes_a_run_on_other_data_into_out(tmp_path, monkey
         runpy.run_path(str(SCRIPTS / "estimator_vs_peers.py"), run_name="__main__")
 
 
-def test_estimator_vs_peers_names_say_why_a_dataset_is_refused(tmp_path, monkeypatch):
+def test_estimator_vs_peers_names_say_why_a_dataset_is_refused(pmlb_copy, tmp_path, monkeypatch):
     """--names refused a regression dataset, a missing one and one whose task only its
     target gave alike ("not classification datasets of DIR: [...]"), the last though it
     was a classification dataset. Each now says why; a task read from the target runs."""
     import shutil
 
-    pmlb = _pmlb_copy(tmp_path / "pmlb", ("wine_recognition", "560_bodyfat"))
+    pmlb = pmlb_copy(tmp_path / "pmlb", ("wine_recognition", "560_bodyfat"))
     shutil.move(pmlb / "wine_recognition", pmlb / "hidden_wine")
     (pmlb / "hidden_wine" / "wine_recognition.tsv.gz").rename(
         pmlb / "hidden_wine" / "hidden_wine.tsv.gz")
@@ -152,11 +152,11 @@ def test_estimator_vs_peers_names_say_why_a_dataset_is_refused(tmp_path, monkeyp
                                  names=["hidden_wine"])] == ["hidden_wine"]
 
 
-def test_estimator_vs_peers_ranks_a_failed_fit_last(tmp_path, monkeypatch, capsys):
+def test_estimator_vs_peers_ranks_a_failed_fit_last(pmlb_copy, tmp_path, monkeypatch, capsys):
     """A fit that raised (no model, score NaN) was left out of the ranks: a method that
     failed on a dataset was ranked only where it ran, so it looked better. It now ranks
     last there, and the table counts the failed fits."""
-    pmlb = _pmlb_copy(tmp_path / "pmlb", ("wine_recognition",))
+    pmlb = pmlb_copy(tmp_path / "pmlb", ("wine_recognition",))
     out = tmp_path / "out"
     monkeypatch.syspath_prepend(str(SCRIPTS))
     monkeypatch.setattr(sys, "argv", [
@@ -174,11 +174,11 @@ def test_estimator_vs_peers_ranks_a_failed_fit_last(tmp_path, monkeypatch, capsy
     assert (score, rank, failed) == ("NaN", "2.0", "1")
 
 
-def test_nas_prior_refuses_datasets_it_cannot_use_before_running(tmp_path, monkeypatch):
+def test_nas_prior_refuses_datasets_it_cannot_use_before_running(pmlb_copy, tmp_path, monkeypatch):
     """--datasets with a regression dataset read its target as classes and failed deep in
     scikit-learn's split ("The least populated classes in y have only 1 member"), after
     the runs before it; an unknown name failed with a traceback. Both now stop first."""
-    _pmlb_copy(tmp_path / "pmlb", ("analcatdata_aids", "192_vineyard"))
+    pmlb_copy(tmp_path / "pmlb", ("analcatdata_aids", "192_vineyard"))
     monkeypatch.syspath_prepend(str(SCRIPTS))
     import _common
 
@@ -194,10 +194,10 @@ def test_nas_prior_refuses_datasets_it_cannot_use_before_running(tmp_path, monke
     assert not (tmp_path / "o" / "nas_prior_pmlb_cv3.csv").exists()
 
 
-def test_sampler_quality_refuses_a_dataset_of_the_other_task(tmp_path, monkeypatch):
+def test_sampler_quality_refuses_a_dataset_of_the_other_task(pmlb_copy, tmp_path, monkeypatch):
     """--pmlb-task regression with a classification dataset of another directory tuned a
     regression on its class labels, silently; an unknown name ended in a traceback."""
-    pmlb = _pmlb_copy(tmp_path / "pmlb", ("wine_recognition",))
+    pmlb = pmlb_copy(tmp_path / "pmlb", ("wine_recognition",))
     monkeypatch.syspath_prepend(str(SCRIPTS))
     import sampler_quality
 
@@ -243,12 +243,12 @@ def test_sampler_quality_says_in_one_line_what_is_wrong_with_a_tabrepo_directory
     assert not (tmp_path / "out" / "sampler_quality.csv").exists()
 
 
-def test_estimator_vs_peers_says_when_a_method_has_no_scored_fit(tmp_path, monkeypatch,
+def test_estimator_vs_peers_says_when_a_method_has_no_scored_fit(pmlb_copy, tmp_path, monkeypatch,
                                                                  capsys):
     """A method whose every fit failed printed 'Empty DataFrame' as the paired comparison
     (it had no score to pair); the comparison with FLAML raised a KeyError. Both now say
     that the method has no scored fit."""
-    pmlb = _pmlb_copy(tmp_path / "pmlb", ("wine_recognition",))
+    pmlb = pmlb_copy(tmp_path / "pmlb", ("wine_recognition",))
     failing = f"metaopt@{tmp_path / 'none'}"
     monkeypatch.syspath_prepend(str(SCRIPTS))
     for methods in (f"default,{failing}", f"{failing},default"):
@@ -268,11 +268,11 @@ def test_estimator_vs_peers_says_when_a_method_has_no_scored_fit(tmp_path, monke
 
 
 def test_estimator_vs_peers_picks_the_smallest_datasets_of_a_manifest_without_sizes(
-        tmp_path, monkeypatch):
+        pmlb_copy, tmp_path, monkeypatch):
     """--datasets N on a directory whose manifest has no n_instances / n_features took
     the datasets in name order (german, 1000 x 20, before heart_h, 294 x 13); their
     sizes are now read from the tables."""
-    pmlb = _pmlb_copy(tmp_path / "pmlb", ("german", "heart_h"))
+    pmlb = pmlb_copy(tmp_path / "pmlb", ("german", "heart_h"))
     pd.DataFrame({"name": ["german", "heart_h"], "task": "classification"}).to_csv(
         pmlb / "manifest.csv", index=False)
     monkeypatch.syspath_prepend(str(SCRIPTS))
@@ -282,10 +282,10 @@ def test_estimator_vs_peers_picks_the_smallest_datasets_of_a_manifest_without_si
     assert [d.name for d in picked] == ["heart_h"]
 
 
-def test_estimator_vs_peers_says_when_no_dataset_is_left_to_run(tmp_path, monkeypatch):
+def test_estimator_vs_peers_says_when_no_dataset_is_left_to_run(pmlb_copy, tmp_path, monkeypatch):
     """--datasets N on a directory of fewer datasets than --after (default 50) picked
     none and ended in a traceback (FileNotFoundError: the fits file of no fit)."""
-    pmlb = _pmlb_copy(tmp_path / "pmlb", ("heart_h",))
+    pmlb = pmlb_copy(tmp_path / "pmlb", ("heart_h",))
     monkeypatch.syspath_prepend(str(SCRIPTS))
     monkeypatch.setattr(sys, "argv", [
         "estimator_vs_peers.py", "--pmlb", str(pmlb), "--datasets", "2", "--methods",
@@ -325,13 +325,13 @@ def test_benchmark_scripts_say_a_user_error_in_one_line(script, args, message, t
     assert exit_.value.__suppress_context__  # no traceback of the error under the line
 
 
-def test_pmlb_datasets_are_drawn_from_a_manifest_without_sizes(tmp_path, monkeypatch):
+def test_pmlb_datasets_are_drawn_from_a_manifest_without_sizes(pmlb_copy, tmp_path, monkeypatch):
     """sampler_user_objectives.py and sampler_quality.py --data-seed 1 chose datasets by
     the manifest's n_instances / n_features: a manifest without them raised KeyError
     'n_instances'. Their sizes are now read from the tables."""
     import argparse
 
-    pmlb = _pmlb_copy(tmp_path / "pmlb", ("german", "heart_h"))
+    pmlb = pmlb_copy(tmp_path / "pmlb", ("german", "heart_h"))
     pd.DataFrame({"name": ["german", "heart_h"], "task": "classification"}).to_csv(
         pmlb / "manifest.csv", index=False)
     monkeypatch.syspath_prepend(str(SCRIPTS))
@@ -346,10 +346,10 @@ def test_pmlb_datasets_are_drawn_from_a_manifest_without_sizes(tmp_path, monkeyp
     assert sampler_quality.pmlb_datasets(args) == ["heart_h"]
 
 
-def test_sampler_trace_refuses_a_regression_dataset(tmp_path, monkeypatch):
+def test_sampler_trace_refuses_a_regression_dataset(pmlb_copy, tmp_path, monkeypatch):
     """--dataset of a regression dataset was tuned for accuracy on its target read as
     classes, silently (an unknown name ended in a traceback)."""
-    pmlb = _pmlb_copy(tmp_path / "pmlb", ("1027_ESL",))
+    pmlb = pmlb_copy(tmp_path / "pmlb", ("1027_ESL",))
     monkeypatch.syspath_prepend(str(SCRIPTS))
     import sampler_trace
 
@@ -371,11 +371,11 @@ def test_sampler_trace_refuses_a_regression_dataset(tmp_path, monkeypatch):
                             "random"], "--tabrepo"),
 ])
 def test_a_run_on_other_data_does_not_write_into_the_published_results(
-        script, args, option, tabrepo_dir, tmp_path, monkeypatch):
+        script, args, option, tabrepo_dir, pmlb_copy, tmp_path, monkeypatch):
     """Without --out, these scripts wrote (estimator_vs_peers: appended, and resumed from
     the published fits of same-named datasets) a run on another directory into
     benchmarks/results; they now refuse before running."""
-    paths = {"PMLB": str(_pmlb_copy(tmp_path / "pmlb", ("heart_h",))),
+    paths = {"PMLB": str(pmlb_copy(tmp_path / "pmlb", ("heart_h",))),
              "TABREPO": str(_tabrepo_copy(tabrepo_dir, tmp_path / "tabrepo", 3))}
     published = {p: p.stat().st_mtime_ns for p in (SCRIPTS / "results").glob("*.*")}
     monkeypatch.syspath_prepend(str(SCRIPTS))
