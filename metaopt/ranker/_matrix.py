@@ -110,8 +110,8 @@ class PerformanceMatrix:
             raise TypeError(f"space must be a space's name, a SearchSpace or None, got "
                             f"{type(space).__name__}")
         given = space if isinstance(space, SearchSpace) else None
-        if given is not None:
-            space = given.name
+        if isinstance(space, SearchSpace):
+            space = space.name
         elif space is None:
             spaces = sorted(frame["space"].unique()) if "space" in frame else []
             if len(spaces) != 1:

@@ -109,7 +109,7 @@ class _RandomTrial:
         if log:
             value = np.exp(self._rng.uniform(np.log(low), np.log(high + 1)))
             return int(min(max(np.floor(value), low), high))
-        return int(_on_grid(self._rng.integers(low, high + 1), low, high, step))
+        return int(_on_grid(int(self._rng.integers(low, high + 1)), low, high, step))
 
 
 def _on_grid(value: float, low: float, high: float, step: float | None) -> float:
@@ -749,6 +749,7 @@ class MetaModel:
         one when none fits), and a note for the reason when some were skipped."""
         if not self._limits(time_left) or not configs:
             return configs, ""
+        assert self.cost is not None and time_left is not None  # as _limits checked
         seconds = self.cost.predict(meta_features, self.sampling_space or self.space,
                                     configs, timed)
         limit = self.time_fraction * time_left

@@ -302,7 +302,7 @@ class ConfigRanker:
         for name in ("inner_lr", "lr"):
             value = getattr(self, name)
             if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                    or not 0 < value < np.inf):
+                    or value <= 0 or not value < np.inf):  # (typeshed's Real has no __gt__)
                 raise ValueError(f"{name} must be a number > 0, got {value!r}")
         if self.random_state is not None:  # a seed: no RandomState (members need ints)
             check_int(self.random_state, "random_state", minimum=0)
@@ -570,7 +570,7 @@ class ConfigRanker:
         self._check_fitted()
         if self.algorithm != "metasgd":
             raise ValueError(f"learning rates are learned by metasgd only, not {self.algorithm!r}")
-        rates = [m.learning_rates() for m in self.members_]
+        rates = [m.learning_rates() for m in self.members_ if isinstance(m, MetaSGD)]
         return {k: np.mean([r[k].numpy() for r in rates], axis=0) for k in rates[0]}
 
     # ------------------------------------------------------------------ persistence

@@ -50,13 +50,17 @@ def combination_from_json(data: dict[str, Any],
     their own descriptions in ``described`` (``{name: to_json_dict()}``), else (a model
     saved without them) from their parameters in ``data``, where a member other than the
     first has no defaults: each parameter's first choice or low end."""
+    from optuna.distributions import CategoricalDistribution
+
     from metaopt.kb._store import as_distribution
 
     known = _known_spaces()
     family = as_distribution(data["distributions"][data["tasks"][0]][FAMILY])
+    assert isinstance(family, CategoricalDistribution)  # a combination's choice of member
+    described = described or {}
     members = []
     for name in family.choices:
-        if name in known or name in (described or {}):
+        if name in known or name in described:
             members.append(known.get(name) or space_from_json(described[name]))
             continue
         prefix = f"{name}{SEP}"

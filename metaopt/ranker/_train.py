@@ -248,6 +248,7 @@ def _task_types_apart(rows) -> bool:
 def _write_card(directory: Path, matrix: PerformanceMatrix, model: MetaModel, seconds: float,
                 source: str) -> None:
     ranker = model.ranker
+    assert ranker is not None  # MetaModel.fit fits one
     regret = matrix.regret()
     card = {
         "space": matrix.space, "source": source, "n_datasets": matrix.n_tasks,

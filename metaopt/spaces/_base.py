@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,6 @@ from optuna.distributions import (
     IntDistribution,
     distribution_to_json,
 )
-from optuna.trial import BaseTrial
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
@@ -32,6 +31,18 @@ SPACES_VERSION = 1
 ModelBuilder = Callable[[dict[str, Any], str, "int | None"], BaseEstimator]
 # the distributions a Param takes (Optuna's deprecated ones are subclasses of these)
 Distribution = FloatDistribution | IntDistribution | CategoricalDistribution
+
+
+class _Suggester(Protocol):
+    """What :meth:`SearchSpace.sample` draws from: an Optuna trial's ``suggest_*`` calls."""
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any: ...
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1,
+                    log: bool = False) -> int: ...
+
+    def suggest_float(self, name: str, low: float, high: float, *,
+                      step: float | None = None, log: bool = False) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -405,12 +416,14 @@ class SearchSpace:
         return self.active(checked)
 
     # ------------------------------------------------------------------- sampling
-    def sample(self, trial: BaseTrial, task: str) -> dict[str, Any]:
+    def sample(self, trial: _Suggester, task: str) -> dict[str, Any]:
         """Sample an active configuration define-by-run with ``trial.suggest_*``.
 
         Parameters
         ----------
         trial : optuna.trial.BaseTrial
+            Or any object with its ``suggest_categorical``, ``suggest_int`` and
+            ``suggest_float``.
         task : {"classification", "regression"}
             Parameters of other tasks are not sampled.
 
