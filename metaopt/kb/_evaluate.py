@@ -122,12 +122,8 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
     pytest-timeout) is put back with the time it had left; one due during the
     evaluation fires as it ends.
     """
-    usable = (
-        seconds is not None
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
+    if (seconds is None or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
         yield
         return
 

@@ -97,10 +97,10 @@ def from_optuna_study(
     for trial in trials:
         status = _STATES[trial.state]
         score = None
-        if status == "ok" and not math.isfinite(trial.value):
-            status = "failed"  # an infinite objective is no score to learn from
-        elif status == "ok":
+        if status == "ok" and trial.value is not None and math.isfinite(trial.value):
             score = -trial.value if minimize else trial.value
+        elif status == "ok":
+            status = "failed"  # an infinite objective is no score to learn from
         duration = trial.duration.total_seconds() if trial.duration is not None else None
         stored, params = (space, trial.params) if registered is None else _family_params(
             registered, _checked_params(registered, trial, task, study.study_name))

@@ -47,10 +47,11 @@ SPACE_JSON_KEY = "space_json:"
 
 _metadata = sa.MetaData()
 
+_KEY_LENGTH = 64  # of kb_meta's keys
 _meta_table = sa.Table(
     "kb_meta",
     _metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(_KEY_LENGTH), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
 
@@ -178,7 +179,7 @@ def as_distributions(stored: Mapping[str, Mapping[str, Any]]) -> dict[str, Distr
 
 def _space_key(prefix: str, space: str) -> str:
     """The ``kb_meta`` key ``<prefix><space>``; ValueError if the column cannot hold it."""
-    limit = _meta_table.c.key.type.length
+    limit = _KEY_LENGTH
     if len(prefix + space) > limit:
         raise ValueError(f"space name {space!r} is too long for a space of your own: "
                          f"at most {limit - len(prefix)} characters")
@@ -220,6 +221,13 @@ def in_memory(url: sa.engine.URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
+def _sqlite_file(url: sa.engine.URL) -> Path | None:
+    """The file of a SQLite ``url``; None for another database or one in memory."""
+    if url.get_backend_name() != "sqlite" or in_memory(url) or url.database is None:
+        return None
+    return Path(url.database)
+
+
 def _is_text_table(path: str | None) -> bool:
     """Whether ``path`` is named as a CSV or TSV table (gzipped or not), as a dataset is."""
     return str(path).lower().endswith((".csv", ".tsv", ".csv.gz", ".tsv.gz"))
@@ -229,10 +237,12 @@ def _is_parquet(path: str | os.PathLike | None) -> bool:
     """Whether ``path`` is a file that starts as parquet does: an export named ``kb.pq``
     or ``KB.PARQUET`` was opened as SQLite, "corrupt or half-written file? ... Move it
     aside and rebuild"."""
+    if path is None:
+        return False
     try:
         with open(path, "rb") as file:
             return file.read(4) == b"PAR1"
-    except (OSError, TypeError):  # a URL, a directory, no such file, None: not parquet
+    except OSError:  # a URL, a directory, no such file: not parquet
         return False
 
 
@@ -317,15 +327,16 @@ class KnowledgeBase:
                 "'sqlite:///...' URL, or 'postgresql://...'"
             )
         kwargs: dict[str, Any] = {}
+        file = _sqlite_file(url)
         if in_memory(url):
             kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-        elif self.dialect == "sqlite":
-            _prepare_sqlite_file(Path(url.database), store)
+        elif file is not None:
+            _prepare_sqlite_file(file, store)
             kwargs = {"connect_args": {"timeout": 60}}
         try:
             self.engine = sa.create_engine(url, **kwargs)
         except ModuleNotFoundError as exc:  # the database's driver, e.g. psycopg
-            wheel = _DRIVER_WHEELS.get(exc.name, exc.name)
+            wheel = _DRIVER_WHEELS.get(exc.name or "", exc.name)
             raise ValueError(f"store {_shown(store)!r} needs "
                              f"the Python package {exc.name!r} (its database driver): "
                              f"`pip install {wheel}`") from None
@@ -349,13 +360,14 @@ class KnowledgeBase:
         """
         text = os.fspath(store)
         url = _parsed_url(text)
-        local = url.get_backend_name() == "sqlite" and not in_memory(url)
-        if local and Path(url.database).is_dir():
+        file = _sqlite_file(url)
+        local = file is not None
+        if file is not None and file.is_dir():
             raise ValueError(f"no knowledge base at {text!r}: it is a directory, and a "
                              f"knowledge base is {_STORES} ({_BUILD_ONE})")
-        if ("://" not in text or local) and not (local and Path(url.database).is_file()):
+        if ("://" not in text or local) and not (file is not None and file.is_file()):
             raise ValueError(f"no knowledge base at {text!r}")
-        if local and not Path(url.database).stat().st_size:  # SQLite reads it as a database
+        if file is not None and not file.stat().st_size:  # SQLite reads it as a database
             raise ValueError(f"{text!r} is an empty file (0 bytes), not a knowledge base "
                              f"({_STORES})")
         if local and _holds_no_tables(url):  # opening would create them: a read that writes
@@ -382,7 +394,7 @@ class KnowledgeBase:
         return {"url": self.url, "parquet_source": self.parquet_source}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["url"])
+        KnowledgeBase.__init__(self, state["url"])
         self.parquet_source = state["parquet_source"]
 
     def __enter__(self) -> KnowledgeBase:
@@ -509,7 +521,7 @@ class KnowledgeBase:
             conn.execute(self._insert(_meta_table).values(key=MF_VERSION_KEY, value=str(version))
                          .on_conflict_do_nothing())
             stored = self._metafeatures_version(conn)
-        if stored != version:
+        if stored is not None and stored != version:  # (not None: recorded just now)
             raise ValueError(mixed_metafeatures(stored, version))
 
     def metafeatures_version(self) -> int | None:
@@ -586,7 +598,7 @@ class KnowledgeBase:
             conn.execute(self._insert(_meta_table).values(key=key, value=dumps(new))
                          .on_conflict_do_nothing())
             stored = json.loads(conn.execute(sa.select(_meta_table.c.value)
-                                             .where(_meta_table.c.key == key)).scalar())
+                                             .where(_meta_table.c.key == key)).scalar_one())
         changed = [k for k in sorted(new.keys() | stored.keys())
                    if k != "version" and new.get(k) != stored.get(k)]
         if changed:
@@ -730,7 +742,7 @@ class KnowledgeBase:
     def __len__(self) -> int:
         with self.engine.connect() as conn:
             return int(
-                conn.execute(sa.select(sa.func.count()).select_from(evaluations_table)).scalar()
+                conn.execute(sa.select(sa.func.count()).select_from(evaluations_table)).scalar_one()
             )
 
     def done(self, dataset_key: str | None = None) -> dict[tuple[str, str, str, int], str]:
