@@ -13,6 +13,7 @@ import math
 import os
 import re
 import socket
+import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -414,7 +415,8 @@ class KnowledgeBase:
                 if self.dialect == "sqlite":
                     check = conn.exec_driver_sql("PRAGMA quick_check").scalar()
                     if check != "ok":
-                        raise sa.exc.DatabaseError(f"integrity check: {check}", None, None)
+                        found = sqlite3.DatabaseError(f"integrity check: {check}")
+                        raise sa.exc.DatabaseError("PRAGMA quick_check", None, found)
                 tables = set(sa.inspect(conn).get_table_names())
                 ours = {t.name for t in _metadata.sorted_tables}
                 if tables and not tables & ours:

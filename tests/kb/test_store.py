@@ -132,6 +132,26 @@ def test_corrupt_and_foreign_stores(tmp_path):
         KnowledgeBase.from_parquet(bad_parquet)
 
 
+def test_a_store_failing_sqlites_check_is_refused_with_what_the_check_found(tmp_path):
+    """A file that opens but fails PRAGMA quick_check (here: a page nothing uses) is
+    refused with the check's own words. Before: "(builtins.NoneType) None [SQL: integrity
+    check: ...] (Background on this error at: https://sqlalche.me/...)"."""
+    store = tmp_path / "kb.sqlite"
+    KnowledgeBase(store).close()
+    with sqlite3.connect(store) as conn:  # fold the WAL in so the main file holds the data
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(store.read_bytes())
+    page_size, pages = int.from_bytes(data[16:18], "big"), int.from_bytes(data[28:32], "big")
+    data[28:32] = (pages + 1).to_bytes(4, "big")  # one page more, which no table uses
+    store.write_bytes(bytes(data + bytes(page_size)))
+    with pytest.raises(ValueError, match="corrupt or half-written") as info:
+        KnowledgeBase(store)
+    message = str(info.value)
+    assert f"file?): integrity check: *** in database main ***\nPage {pages + 1} is never used. "\
+        "Move it aside" in message
+    assert "NoneType" not in message and "sqlalche.me" not in message
+
+
 def _writer(path, offset):
     kb = KnowledgeBase(path)
     for i in range(60):  # overlapping ranges: 0..59 and 30..89
