@@ -262,7 +262,7 @@ class OpenMLSource:
             return DatasetLoadError(
                 f"{text}OpenML did not answer within {self.timeout:g} s ({url}): try again "
                 f"later, or with a longer OpenMLSource(timeout=...) ({cause})")
-        damaged = [] if _unreachable(exc) else _damaged(
+        damaged: dict[Path, str] = {} if _unreachable(exc) else _damaged(
             [path for folder in self._cache_folders(kind, item_id) if folder.is_dir()
              for path in sorted(folder.iterdir())])
         if damaged:  # openml's own words for the file that failed (an ARFF file's line)
@@ -497,7 +497,7 @@ class LocalSource:
             if bad:
                 raise ValueError(f"{path}: unknown task type(s) {sorted(bad)}; use {TASK_TYPES}")
             return table.sort_values("name", kind="stable").reset_index(drop=True)
-        names = sorted({_dataset_name(p) for p in self.root.iterdir() if _dataset_name(p)})
+        names = sorted({name for p in self.root.iterdir() if (name := _dataset_name(p))})
         return pd.DataFrame({"name": names, "task": [self._metadata_task(n) for n in names]})
 
     def _metadata_task(self, name: str) -> str | None:
