@@ -23,10 +23,10 @@ import optuna
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.metrics import get_scorer
-from tqdm.auto import tqdm
 
 from metaopt._checks import check_int, check_n_jobs, check_seconds, repeated
 from metaopt._isolated import callers_threads
+from metaopt._progress import progress_bar
 from metaopt._signals import pid_alive
 from metaopt._version import __version__
 from metaopt._warnings import warn
@@ -598,7 +598,7 @@ def run(
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered",
                             batch_size=1 if backend == "dask" else "auto")
         # closed here, within the filter, not when the interrupt's traceback is collected
-        with tqdm(total=len(jobs), initial=len(jobs) - len(pending), disable=not progress,
+        with progress_bar(total=len(jobs), initial=len(jobs) - len(pending), disable=not progress,
                   desc=f"benchmark {suite.name}", unit="job") as bar, \
                 closing(parallel(delayed(_named)(j, settings) for j in pending)) as results:
             for name, rows in results:

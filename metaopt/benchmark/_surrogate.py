@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold
-from tqdm.auto import tqdm
 
 from metaopt import metafeatures
 from metaopt._checks import check_seed, repeated
+from metaopt._progress import progress_bar
 from metaopt._warnings import warn
 from metaopt.benchmark._defaults import DEFAULT_METHODS
 from metaopt.benchmark._methods import NotApplicable, make_method
@@ -174,7 +174,7 @@ def evaluate_methods(
     n_runs = len(methods) * sum(len(tasks) for _, tasks in splits) * seeds
     interrupted = False
     short: set[str] = set()  # test tasks with fewer configurations than the horizon
-    with tqdm(total=n_runs, disable=not progress, desc="surrogate benchmark") as bar:
+    with progress_bar(total=n_runs, disable=not progress, desc="surrogate benchmark") as bar:
         try:
             for train, tasks in splits:
                 for name in methods:

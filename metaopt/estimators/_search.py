@@ -597,15 +597,16 @@ class _Progress:
     from a thread of the bar's own)."""
 
     def __init__(self, n_trials: int | None, budget: float | None, start: float) -> None:
-        from tqdm.auto import tqdm
         from tqdm.contrib.logging import logging_redirect_tqdm
+
+        from metaopt._progress import progress_bar
 
         self._budget, self._start = budget, start
         if n_trials is None:
-            self._bar = tqdm(total=budget, initial=self._elapsed(), bar_format=(
+            self._bar = progress_bar(total=budget, initial=self._elapsed(), bar_format=(
                 "{desc}{percentage:3.0f}%|{bar}| {n:.1f}/" + _seconds(budget) + " s"))
         else:
-            self._bar = tqdm(total=n_trials, unit="trial")
+            self._bar = progress_bar(total=n_trials, unit="trial")
             self._show_time()
         self._log = logging_redirect_tqdm(loggers=[logging.getLogger("optuna")])
         self._log.__enter__()
@@ -614,7 +615,8 @@ class _Progress:
             threading.Thread(target=self._tick, name="metaopt-progress", daemon=True).start()
 
     def _tick(self) -> None:
-        while not self._closed.wait(_TICK_SECONDS):
+        # a bar written to a log is redrawn at its slower pace (mininterval)
+        while not self._closed.wait(max(_TICK_SECONDS, self._bar.mininterval)):
             with self._lock:
                 if not self._closed.is_set():
                     self._move_time()

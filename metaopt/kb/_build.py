@@ -22,11 +22,11 @@ import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from joblib.externals.loky import ProcessPoolExecutor
 from sklearn.model_selection import train_test_split
-from tqdm.auto import tqdm
 
 from metaopt._checks import check_int, check_n_jobs, check_seconds, check_seed, repeated
 from metaopt._isolated import callers_threads, daemonic
 from metaopt._markdown import counted
+from metaopt._progress import progress_bar
 from metaopt._signals import StopGuard, process_start
 from metaopt._warnings import warn
 from metaopt.kb._design import plan_configs, stable_seed
@@ -612,7 +612,7 @@ def build(
     # callers_threads: evaluations on threads (backend="threading") each swap the
     # process-wide warnings filters and thread limits, in any order; the caller's are
     # restored after them
-    with StopGuard() as guard, backend_ctx, callers_threads(), tqdm(
+    with StopGuard() as guard, backend_ctx, callers_threads(), progress_bar(
         total=n_pending, unit="eval", desc="build-kb", disable=not progress, smoothing=0.05
     ) as bar:
         # joblib's dask backend loses auto-sized batches ("already forgotten"): one job each

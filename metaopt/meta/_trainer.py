@@ -17,10 +17,10 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 from torch import nn
-from tqdm.auto import tqdm
 
 from metaopt._checks import check_int
 from metaopt._model_files import dumps, file_pair, sha256, write_files
+from metaopt._progress import progress_bar
 from metaopt._warnings import warn
 from metaopt.meta._gradient import GradientLearner
 from metaopt.meta._losses import check_rate, resolve_device, seeded
@@ -575,7 +575,7 @@ class MetaTrainer:
         stale = sum(1 for i in self.history_["valid_iteration"]
                     if self.best_iteration_ is None or i > self.best_iteration_)
         stopped = self.patience is not None and stale >= self.patience
-        bar = tqdm(
+        bar = progress_bar(
             range(start, start if stopped else self.iterations),
             disable=not self.progress,
             desc=self.progress if isinstance(self.progress, str) else type(self.learner).__name__,
@@ -599,12 +599,15 @@ class MetaTrainer:
                 self.history_[key].append(value)
             if (it + 1) % self.eval_every and it + 1 != self.iterations:
                 continue
-            bar.set_postfix(inner=f"{inner:.3g}", outer=f"{outer:.3g}")
+            # shown at the bar's next redraw: a redraw here showed the count of the last
+            # one (0% all along in a log, redrawn every 30 s)
+            bar.set_postfix(inner=f"{inner:.3g}", outer=f"{outer:.3g}", refresh=False)
             if valid is not None:
                 loss = self.evaluate(valid)
                 self.history_["valid_iteration"].append(it + 1)
                 self.history_["valid_loss"].append(loss)
-                bar.set_postfix(inner=f"{inner:.3g}", outer=f"{outer:.3g}", valid=f"{loss:.3g}")
+                bar.set_postfix(inner=f"{inner:.3g}", outer=f"{outer:.3g}", valid=f"{loss:.3g}",
+                                refresh=False)
                 if loss < self.best_valid_loss_:
                     self.best_iteration_, self.best_valid_loss_, stale = it + 1, loss, 0
                     best_state = copy.deepcopy(self.learner.state_dict())

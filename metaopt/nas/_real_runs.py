@@ -24,9 +24,9 @@ import pandas as pd
 import torch
 from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedShuffleSplit
-from tqdm.auto import tqdm
 
 from metaopt._model_files import write_files
+from metaopt._progress import progress_bar
 from metaopt.data import LocalSource
 from metaopt.nas._lcbench import LCBENCH_SPACE, to_mlp_params
 from metaopt.nas._prior import random_configs
@@ -133,7 +133,7 @@ def build_runs(root: str | Path, names: Sequence[str], configs: Sequence[dict[st
         delayed(run_dataset)(root, name, configs, missing, max_rows=max_rows,
                              max_epochs=max_epochs, patience=patience, seed=seed)
         for name, missing in todo)
-    for frame in tqdm(jobs, total=len(todo), desc="real runs (datasets)"):
+    for frame in progress_bar(jobs, total=len(todo), desc="real runs (datasets)"):
         done = pd.concat([done, frame], ignore_index=True) if len(done) else frame
         write_files({out: done.to_csv(index=False).encode()})
     return read_runs(out)

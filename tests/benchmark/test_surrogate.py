@@ -352,3 +352,21 @@ def test_metaopt_warm_start_moves_past_a_pick_the_task_lacks(tabrepo_matrix, spl
     method.run(ours, 3, seed=0)
     portfolio.run(theirs, 3, seed=0)
     assert ours.history[:2] == theirs.history[:2]  # the snapped pick 1, then pick 2
+
+
+def test_a_progress_bar_written_to_a_log_is_redrawn_every_30_seconds(tabrepo_dir, capsys,
+                                                                     monkeypatch):
+    """A bar on a stderr that is not a terminal (a log file, CI) was redrawn every 0.1 s,
+    filling the log with carriage-return updates; now every 30 s (a clock here that moves
+    a second per reading: one redraw per run before)."""
+    import tqdm.std
+
+    clock = iter(range(10**6))
+    monkeypatch.setattr(tqdm.std, "time", lambda: float(next(clock)))
+    monkeypatch.delenv("TQDM_MININTERVAL", raising=False)
+    monkeypatch.delenv("TQDM_MAXINTERVAL", raising=False)
+    result = tabrepo_benchmark(tabrepo_dir, cv=2, methods=["random"], budgets=[1], seeds=2,
+                               progress=True)
+    n_runs = len(result.curves.groupby(["task", "seed"]))
+    redraws = capsys.readouterr().err.count("\r")
+    assert n_runs > 100 and redraws <= n_runs / 10, redraws

@@ -1841,6 +1841,7 @@ def test_the_bar_counts_seconds_while_a_trial_runs(wine, capsys, monkeypatch):
         return cv_score(*args, **kwargs)
 
     monkeypatch.setattr(search_module, "cv_score", slow)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a log's bar: every 30 s
     MetaOptClassifier(n_trials=1, time_budget=30, spaces="linear", cv=2, random_state=0,
                       verbose=1).fit(wine.X, wine.y)
     bar = capsys.readouterr().err.replace("\r", "\n")

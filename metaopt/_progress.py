@@ -1,0 +1,27 @@
+"""Progress bars: tqdm's (``tqdm.auto``: a widget in Jupyter), redrawn at a log's pace
+when the text bar goes to a file or pipe rather than a terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from tqdm import autonotebook, std
+from tqdm.auto import tqdm
+
+#: seconds between the redraws of a text bar whose file is not a terminal (a log, CI):
+#: tqdm's 0.1 s wrote ~10 carriage-return updates a second into it
+LOG_SECONDS = 30.0
+
+
+def progress_bar(*args, **kwargs) -> tqdm:
+    """``tqdm.auto.tqdm(*args, **kwargs)``, redrawn at most every :data:`LOG_SECONDS`
+    (``mininterval``, and ``maxinterval``, after which tqdm's monitor thread redraws)
+    when it is a text bar whose file (stderr by default) is not a terminal, unless the
+    call or ``TQDM_MININTERVAL`` / ``TQDM_MAXINTERVAL`` set them."""
+    isatty = getattr(kwargs.get("file") or sys.stderr, "isatty", None)
+    if autonotebook.tqdm is std.tqdm and not (isatty and isatty()):
+        for option in ("mininterval", "maxinterval"):
+            if f"TQDM_{option.upper()}" not in os.environ:
+                kwargs.setdefault(option, LOG_SECONDS)
+    return tqdm(*args, **kwargs)
