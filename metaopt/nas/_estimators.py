@@ -89,7 +89,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
-@functools.lru_cache(maxsize=1)
 def _saved(value: str | os.PathLike, name: str) -> Path:
     """The directory ``value`` of a saved prior or meta-model; a missing one named like
     ``'default'`` (``'defaults'``, ``'Default'``) is refused saying so."""
@@ -100,6 +99,7 @@ def _saved(value: str | os.PathLike, name: str) -> Path:
     return Path(value)
 
 
+@functools.lru_cache(maxsize=1)
 def _default_prior() -> ArchitecturePrior:
     return ArchitecturePrior.default()
 
