@@ -13,6 +13,19 @@ SHARED_DATA = Path(os.environ.get("METAOPT_SHARED_DATA", REPO_ROOT.parent / "sha
 PMLB_ROOT = SHARED_DATA / "pmlb"
 
 
+def pytest_collection_modifyitems(items):
+    """An estimator check that ``parametrize_with_checks`` expects to fail (its
+    ``expected_failed_checks``) is marked xfail, not strict: run, it asserts nothing, yet
+    costs whole fits. It is reported xfailed without being run."""
+    for item in items:
+        xfail = item.get_closest_marker("xfail")
+        callspec = getattr(item, "callspec", None)
+        if (xfail is not None and not xfail.kwargs.get("strict", False)
+                and callspec is not None and "check" in callspec.params):
+            item.add_marker(pytest.mark.xfail(run=False, reason=xfail.kwargs["reason"]),
+                            append=False)
+
+
 @pytest.fixture(scope="module")
 def one_thread():
     """Torch and BLAS on one thread for a module of tiny fits: on a busy 2-core machine,
