@@ -21,7 +21,7 @@ AUTO_ROWS_MIN = 10_000
 REFIT_CHECK_ROWS = 10_000
 
 
-def rows_of(a, rows: np.ndarray | None):
+def rows_of(a, rows: np.ndarray | slice | None):
     """``a`` at ``rows`` (an array, DataFrame or list, as scikit-learn indexes them);
     ``a`` itself for every row (``rows`` None) or without ``a``."""
     return a if rows is None or a is None else _safe_indexing(a, rows)

@@ -603,6 +603,7 @@ class _Progress:
 
         self._budget, self._start = budget, start
         if n_trials is None:
+            assert budget is not None  # fit refuses neither n_trials nor time_budget
             self._bar = progress_bar(total=budget, initial=self._elapsed(), bar_format=(
                 "{desc}{percentage:3.0f}%|{bar}| {n:.1f}/" + _seconds(budget) + " s"))
         else:
@@ -623,6 +624,7 @@ class _Progress:
                     self._bar.refresh()
 
     def _elapsed(self) -> float:
+        assert self._budget is not None  # seconds are shown with a time_budget only
         return min(time.perf_counter() - self._start, self._budget)
 
     def _show_time(self) -> None:
@@ -976,13 +978,14 @@ class _MetaOptSearch(BaseEstimator):
         self.space_, self._space = space.name, space
         self._n_folds = len(folds)
         self.best_params_ = dict(best.params)
-        self.best_score_ = float(best.value) if complete else _partial_score(best)
+        self.best_score_ = study.best_value if complete else _partial_score(best)
         self.best_family_ = _member(space, best.params)[0].name
         self.search_rows_, self._n_rows = len(search.y), len(y)
         deadline = None if self.time_budget is None else start + self.time_budget
         refit = self._refit_data(X, y, sample_weight, search, best, fold_rows, deadline)
         self.refit_rows_ = len(refit.y)
         if self.refit_rows_ < len(y):
+            assert self.time_budget is not None  # rows are cut for a time budget only
             warn(refit_rows_warning(self.time_budget, self.refit_rows_, len(y),
                                     self.search_rows_), UserWarning)
         self.best_estimator_, self.ensemble_ = self._refit(
@@ -1046,6 +1049,7 @@ class _MetaOptSearch(BaseEstimator):
                 return self._refit_reserve(study)
             # after a search on a sample: a refit on all the rows may take longer than
             # the budget; the refit takes as many as half the budget has time for
+            assert self.time_budget is not None  # reserve() runs under a deadline only
             return sampled_reserve(self._refit_reserve(study) * growth, self.time_budget)
 
         def run(trial: optuna.Trial, function, *args):
@@ -1206,9 +1210,9 @@ class _MetaOptSearch(BaseEstimator):
         done = [t for t in study.get_trials(deepcopy=False) if "fit_time" in t.user_attrs]
         slowest = max(_fit_times(study), default=0.0)
         if self._ensemble_rounds > 1:
-            best = sorted((t for t in done if t.value is not None), key=lambda t: -t.value)
-            slowest = max(slowest, sum(t.user_attrs["fit_time"]
-                                       for t in best[:_ENSEMBLE_RESERVE]))
+            scored = [(t.value, t.user_attrs["fit_time"]) for t in done if t.value is not None]
+            best = sorted(scored, key=lambda s: -s[0])
+            slowest = max(slowest, sum(fit_time for _, fit_time in best[:_ENSEMBLE_RESERVE]))
         return 1.5 * slowest
 
     def _refit_data(self, X, y, sample_weight, search: _SearchData, best, fold_rows: float,
@@ -1271,6 +1275,7 @@ class _MetaOptSearch(BaseEstimator):
             model = space.build(trial.params, task, random_state=self.random_state
                                 ).fit(X, y, **fit_params)
             cv = self.best_score_ if trial.number == best.number else trial.value
+            assert cv is not None  # the others are complete trials (of out_of_fold)
             score = train_score(model)
             refits.append({"trial": trial, "model": model, "weight": weight, "cv": cv,
                            "train": score, "failed": refit_failed(score, cv, constant)})
@@ -1447,7 +1452,8 @@ class _MetaOptSearch(BaseEstimator):
             f"({len(done)} complete) over "
             f"{self.space_!r} in {self.fit_time_:.1f} s",
             f"data: {int(self.meta_features_['n_instances'])} rows x "
-            f"{int(self.meta_features_['n_features'])} features" if self.sampler is None
+            f"{int(self.meta_features_['n_features'])} features"
+            if self.meta_features_ is not None  # computed when fit had no sampler
             else f"data: {self.n_features_in_} features; sampler {type(self.sampler).__name__}",
             # pickled before search_rows_ was fitted (2026-12-05): every row, no such line
             *([] if getattr(self, "search_rows_", None) is None
