@@ -1,6 +1,7 @@
 """A model that takes a minute to fit on few rows, for tests of trials stopped by the time
-budget. A module of its own, importing scikit-learn only: a worker process unpickling it
-imports it (a test module imports metaopt's estimators, seconds of a trial's time)."""
+budget, and a slow worker start. A module of its own, importing scikit-learn only: a worker
+process unpickling them imports it (a test module imports metaopt's estimators, seconds of
+a trial's time, or of a worker's start: 15 s on a loaded machine)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,11 @@ class SlowOnFewRows(LogisticRegression):
         if len(X) < FEW_ROWS:
             time.sleep(60)
         return super().fit(X, y, sample_weight=sample_weight)
+
+
+def slow_start(parent: int, seconds: float) -> None:
+    """A worker initializer that sleeps ``seconds``, then starts as metaopt's workers do."""
+    time.sleep(seconds)
+    from metaopt._isolated import _worker_started
+
+    _worker_started(parent)
