@@ -277,7 +277,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             # a warning meant for the user reads like the errors: one line, no source
             warnings.showwarning = partial(_show_warning, command.prog)
-            return args.func(args)
+            code = args.func(args)
+        sys.stdout.flush()  # a buffered stdout's reader gone: the error comes here, not at exit
+        return code
     except BrokenPipeError:
         return _stdout_closed()
     except (ValueError, OSError, RuntimeError) as exc:
