@@ -328,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(selection.round(4))
     data, hedge, temperature = selection.iloc[:-2]["mean"].idxmin()
     if data != "lcbench":
+        assert runs is not None  # select_training tries them when given only
         mf, scores, times = with_real_runs(mf, configs, scores, times, runs)
         info["real_runs"] = {"file": Path(args.real_runs).name,
                              "datasets": sorted(runs["dataset"].unique()), "runs": len(runs)}

@@ -376,6 +376,7 @@ class _BaseMetaMLP(BaseEstimator):
             say(f"the trials train on a sample of {len(rows):,} rows")
         trainer = FoldTrainer(rows_of(X, rows), rows_of(target, rows), self._task, splits,
                               self.device_, seed, rows_of(sample_weight, rows))
+        study: optuna.Study  # (created below, before any trial reports progress)
         trainer.progress = None if not self.verbose else (
             lambda message: say(f"trial {len(study.trials) - 1}: {message}"))
         say(f"{len(splits)} fold(s) ready")
@@ -421,6 +422,7 @@ class _BaseMetaMLP(BaseEstimator):
         self.search_rows_ = len(y) if rows is None else len(rows)
         self.refit_rows_ = len(y) if refit_rows is None else len(refit_rows)
         if self.refit_rows_ < len(y):
+            assert self.time_budget is not None  # rows are cut for a time budget only
             warn(refit_rows_warning(self.time_budget, self.refit_rows_, len(y),
                                     self.search_rows_), UserWarning)
         self.study_ = study
@@ -487,6 +489,7 @@ class _BaseMetaMLP(BaseEstimator):
         for i, refit in enumerate(self.refits_):
             refit["kept"] = i == kept
         self.best_estimator_, trial = models[kept]
+        assert trial.value is not None  # a complete trial's
         self.best_params_ = dict(trial.params)
         self.best_score_ = float(trial.value)
         self.best_epoch_ = max(1, int(trial.user_attrs["best_epoch"]))

@@ -85,6 +85,7 @@ def _encode_numeric(space: SearchSpace, configs: Sequence[Mapping[str, Any]]) ->
     cols = []
     for p in space.params:
         d = p.distribution
+        assert not isinstance(d, CategoricalDistribution)  # the prior's space: LCBench's
         v = np.array([c[p.name] for c in configs], dtype=float)
         lo, hi = float(d.low), float(d.high)
         if d.log:

@@ -321,13 +321,18 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
             for the refit of the best configuration so far: this one's when its best
             ``score`` so far beats every complete trial (stopped now, it would be the one
             refitted), else the best complete one's. ``epochs`` may count a part of one."""
+            assert deadline is not None  # given with a deadline only
             next_epoch = seconds / epochs if epochs and not in_epoch else 0.0
-            if incumbent is not None and incumbent.value >= score:
-                best = incumbent.user_attrs
-                seconds, epochs, best_epoch = best["seconds"], best["epochs"], best["best_epoch"]
+            if incumbent is not None:
+                assert incumbent.value is not None  # a complete trial's
+                if incumbent.value >= score:
+                    best = incumbent.user_attrs
+                    seconds, epochs, best_epoch = (best["seconds"], best["epochs"],
+                                                   best["best_epoch"])
             reserve = refit_seconds(trainer, seconds, epochs, best_epoch,
                                     refit_rows) if epochs else 0.0
             if refit_rows is not None:
+                assert time_budget is not None  # the deadline's
                 reserve = sampled_reserve(reserve, time_budget)
             return time.perf_counter() + next_epoch >= deadline - reserve
 
