@@ -106,7 +106,7 @@ def test_openml_loads_on_threads_skip_parquet_until_the_last_ends(openml_cache, 
     assert "OPENML_SKIP_PARQUET" not in os.environ
 
 
-def test_openml_missing_dataset_fails_fast_and_clearly(openml_cache):
+def test_openml_missing_dataset_fails_fast_and_clearly(openml_cache, offline):
     source = OpenMLSource(cache_dir=openml_cache)
     start = time.perf_counter()
     with pytest.raises(DatasetLoadError) as err:
@@ -582,7 +582,7 @@ def test_load_table_reads_the_file_it_is_given(tmp_path):
     assert list(load_table(tmp_path / "shadow.csv", "y").X.columns) == ["b"]
 
 
-def test_suites(pmlb_root, openml_cache):
+def test_suites(pmlb_root, openml_cache, offline):
     assert {"openml-cc18", "amlb-classification", "openml-ctr23", "pmlb-classification"} <= set(list_suites())
     cc18 = get_suite("openml-cc18", cache_dir=openml_cache)
     assert len(cc18) == 72 and cc18[0].key.startswith("openml-task/")
