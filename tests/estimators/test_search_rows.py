@@ -180,20 +180,21 @@ def test_a_sampled_search_tries_the_default_configuration_first(magic):
     """The knowledge base's evaluations are of at most 2,000 rows: a search that samples
     a larger table starts from the library's defaults (histogram gradient boosting's
     for every family), then the portfolio's picks."""
+    rows = np.random.default_rng(0).choice(len(magic.y), 3000, replace=False)
+    X, y = magic.X.iloc[rows], magic.y.iloc[rows]  # the trials see 600 of its 3,000 rows
     model = MetaOptClassifier(n_trials=2, cv=3, random_state=0, search_rows=600,
-                              recheck=False).fit(magic.X, magic.y)
+                              recheck=False).fit(X, y)
     first = model.warm_start_.iloc[0]
     assert (first.trial, first.family, first.params) == (
         0, "hist_gradient_boosting", get_space("hist_gradient_boosting").default(
             "classification"))
     assert first.reason.startswith("the default configuration, first")
     assert model.warm_start_["reason"].iloc[1].startswith("portfolio pick 1")
-    rows = np.random.default_rng(0).choice(len(magic.y), 600, replace=False)
     unsampled = MetaOptClassifier(n_trials=1, cv=3, random_state=0).fit(
-        magic.X.iloc[rows], magic.y.iloc[rows])
+        X.iloc[:600], y.iloc[:600])
     assert unsampled.warm_start_["reason"].iloc[0].startswith("portfolio pick 1")
     own = MetaOptClassifier(n_trials=1, cv=3, random_state=0, search_rows=600,
-                            sampler=optuna.samplers.RandomSampler(seed=0)).fit(magic.X, magic.y)
+                            sampler=optuna.samplers.RandomSampler(seed=0)).fit(X, y)
     assert own.history_["reason"].iloc[0] == "RandomSampler (sampler=)"
 
 
