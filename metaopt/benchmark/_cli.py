@@ -23,8 +23,12 @@ def _ints(text: str) -> list[int]:
             f"expected comma-separated integers, got {text!r}") from None
 
 
+def _list(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
 def _names(text: str | None) -> list[str] | None:
-    return None if text is None else [x.strip() for x in text.split(",") if x.strip()]
+    return None if text is None else _list(text)
 
 
 def register(subparsers) -> None:
@@ -263,7 +267,7 @@ def _cmd_tabrepo(args) -> int:
 
     _prepare_outputs(args)
     result = tabrepo_benchmark(
-        args.train, args.test, cv=args.cv, cv_seed=_cv_seed(args), methods=_names(args.methods),
+        args.train, args.test, cv=args.cv, cv_seed=_cv_seed(args), methods=_list(args.methods),
         budgets=args.budgets, seeds=args.seeds, progress=not args.no_progress,
     )
     where = f"{args.cv}-fold leave-tasks-out CV" if args.cv else f"test {args.test}"
@@ -276,7 +280,7 @@ def _cmd_yahpo(args) -> int:
     _prepare_outputs(args)
     result = yahpo_benchmark(
         args.scenario, args.data, train_instances=_names(args.train_instances),
-        test_instances=_names(args.test_instances), methods=_names(args.methods),
+        test_instances=_names(args.test_instances), methods=_list(args.methods),
         budgets=args.budgets, seeds=args.seeds, n_train_configs=args.n_train_configs,
         n_reference=args.n_reference, cv=args.cv, cv_seed=_cv_seed(args),
         progress=not args.no_progress,
@@ -317,7 +321,7 @@ def _cmd_run(args) -> int:
     with StopGuard() as guard:
         try:
             frame = run(
-                suite, args.out, methods=_names(args.methods), budget_trials=args.budget_trials,
+                suite, args.out, methods=_list(args.methods), budget_trials=args.budget_trials,
                 budget_seconds=args.budget_seconds, seeds=args.seeds, folds=args.folds,
                 cv_folds=args.cv_folds, spaces=args.spaces, max_rows=args.max_rows,
                 time_limit=args.time_limit, n_jobs=args.n_jobs, backend=args.backend,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -252,18 +252,18 @@ class MetaOpt:
                                     covariance_weight=self.covariance_weight)
 
     def run(self, problem: Problem, budget: int, seed: int) -> list[int | dict]:
-        fixed = problem.candidates is not None
+        fixed = problem.candidates
         # neighbours and min_distance act on drawn candidates only: a finite set (TabRepo)
         # keeps every candidate, as the shipped TabRepo model does
-        model = self.model_ if fixed else copy.copy(self.model_)
-        if not fixed:
+        model = self.model_ if fixed is not None else copy.copy(self.model_)
+        if fixed is None:
             model.min_distance = self.min_distance
-        candidates = problem.candidates if fixed else model.candidates(problem.task, seed)
+        candidates = fixed if fixed is not None else model.candidates(problem.task, seed)
         observed: list[tuple[dict, float]] = []
         failed: list[dict] = []  # tried, never proposed again, but no score to learn from
         for _ in range(budget):
-            step = candidates
-            if self.refine and not fixed:
+            step: Sequence[Mapping[str, Any]] = candidates
+            if self.refine and fixed is None:
                 step = model.refined(problem.task, candidates, observed,
                                      len(observed) + len(failed), seed=seed)
             proposal = model.propose(problem.meta_features, observed,
@@ -271,7 +271,12 @@ class MetaOpt:
             score = problem.evaluate(proposal.params)
             # the candidate evaluated: a portfolio pick the task lacks snaps to another,
             # and is never proposed again (as a failed one)
-            params = problem.candidates[problem.history[-1]] if fixed else proposal.params
+            if fixed is None:
+                params = proposal.params
+            else:
+                index = problem.history[-1]
+                assert isinstance(index, int)  # a finite set's history: candidate indices
+                params = fixed[index]
             if config_key(params) != config_key(proposal.params):
                 failed.append(proposal.params)
             if np.isfinite(score):
@@ -340,7 +345,10 @@ class FlamlZeroShot:
         for config in configs[:budget]:
             params = dict(default)
             for theirs, ours in self._RENAME.items():
-                low, high = dists[ours].low, dists[ours].high
+                dist = dists[ours]
+                # (the renamed LightGBM parameters are numeric)
+                assert not isinstance(dist, optuna.distributions.CategoricalDistribution)
+                low, high = dist.low, dist.high
                 value = config["hyperparameters"].get(theirs, self._LIGHTGBM_DEFAULTS[theirs])
                 value = min(max(value, low), high)
                 params[ours] = type(default[ours])(value)

@@ -59,7 +59,7 @@ class Problem:
         self.candidates = None if candidates is None else [dict(c) for c in candidates]
         self._scores = None if scores is None else np.asarray(scores, dtype=float)
         self._objective = objective
-        self._encoded = (None if candidates is None
+        self._encoded = (None if self.candidates is None
                          else np.stack([space.encode(c) for c in self.candidates]))
         self._evaluated: set[int] = set()
         self.history: list[int | dict[str, Any]] = []
@@ -90,6 +90,7 @@ class Problem:
                 raise TypeError(f"{self.key} has a continuous space: pass a parameter dict, "
                                 f"got {type(config).__name__}")
             params = self.space.check_params(config, self.task)
+            assert self._objective is not None  # given without candidates
             score = float(np.asarray(self._objective([params]))[0])
             self.history.append(params)
         else:
@@ -98,6 +99,7 @@ class Problem:
                 raise ValueError(f"candidate index must be in [0, {len(self.candidates)}), "
                                  f"got {index}")
             self._evaluated.add(index)
+            assert self._scores is not None  # given with the candidates
             score = float(self._scores[index])
             self.history.append(index)
         self.trace.append(score)

@@ -184,10 +184,11 @@ def _tune_optuna(job: BenchmarkJob, dataset, data, settings: Settings) -> list[d
         study.enqueue_trial({SPACE_KEY: spaces[0],
                              **{f"{spaces[0]}__{k}": v for k, v in default.items()}})
     n_trials = 1 if job.method == "default" else settings.budget_trials
+    seconds = 0.0 if n_trials else settings.budget_seconds
+    assert seconds is not None  # run() refuses settings without a budget
     start = time.perf_counter()
     rows: list[dict] = []
-    while (len(rows) < n_trials if n_trials else
-           time.perf_counter() - start < settings.budget_seconds):
+    while (len(rows) < n_trials if n_trials else time.perf_counter() - start < seconds):
         trial = study.ask()
         space, params = suggest_config(trial, spaces, dataset.task)
         record = evaluate(Job(job.ref.key, space, dataset.task, config_id(params), None, params,

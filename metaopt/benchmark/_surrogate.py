@@ -344,7 +344,8 @@ def tabrepo_benchmark(
     from metaopt.kb._tabrepo import check_tabrepo_dir
 
     _check_request(methods, budgets, seeds)
-    for directory in {train, test} - {None}:  # a typo is no reason to ask for --cv
+    # a typo is no reason to ask for --cv
+    for directory in {d for d in (train, test) if d is not None}:
         check_tabrepo_dir(directory)
     same = test is None or os.path.realpath(test) == os.path.realpath(train)
     if same and cv is None:
@@ -360,9 +361,11 @@ def tabrepo_benchmark(
         if tasks is not None:
             matrix = matrix.subset(tasks)
         held_out = load_tabrepo_matrix(train, min_coverage=0.0)
+        assert cv is not None  # refused above without it
         splits = [(matrix.subset(tr), matrix_tasks(held_out.subset(te), TABREPO_SPACE))
                   for tr, te in task_folds(list(matrix.tasks.index), cv, cv_seed)]
     else:
+        assert test is not None  # (else same)
         held_out = load_tabrepo_matrix(test, min_coverage=0.0)
         if tasks is not None:
             matrix, held_out = _named_tasks(list(tasks), matrix, held_out)
@@ -392,9 +395,12 @@ def _named_tasks(tasks: list[str], train: PerformanceMatrix, test: PerformanceMa
     unknown = [t for t in tasks if t not in train.tasks.index and t not in test.tasks.index]
     if unknown:
         raise ValueError("tasks names keys of neither train nor test: " + _first_ten(unknown))
-    return tuple(
-        matrix.subset(named) if (named := [t for t in tasks if t in matrix.tasks.index])
-        else matrix for matrix in (train, test))
+
+    def named(matrix: PerformanceMatrix) -> PerformanceMatrix:
+        keys = [t for t in tasks if t in matrix.tasks.index]
+        return matrix.subset(keys) if keys else matrix
+
+    return named(train), named(test)
 
 
 # -------------------------------------------------------------------------- YAHPO
