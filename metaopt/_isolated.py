@@ -82,7 +82,7 @@ def callers_threads() -> Iterator[None]:
         try:
             yield
         finally:
-            if before is not None:
+            if torch is not None:
                 torch.set_num_threads(before)
 
 
@@ -256,7 +256,7 @@ def _started(processes: int) -> ProcessPoolExecutor:
     # returns None, which it takes for none); it joins the executors, so it waits for a
     # busy worker (a spare importing the libraries: seconds on a loaded machine). Ours,
     # registered after it, runs first and kills the kept workers (atexit's run after)
-    threading._register_atexit(_stop_idle)
+    threading._register_atexit(_stop_idle)  # type: ignore[attr-defined]  # private: no stub
     return executor
 
 

@@ -194,9 +194,9 @@ def _subcommand(parser: argparse.ArgumentParser, args) -> argparse.ArgumentParse
     """The (sub)subparser that parsed ``args``, e.g. that of ``benchmark run``."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            chosen = action.choices.get(getattr(args, action.dest, None))
-            if chosen is not None:
-                return _subcommand(chosen, args)
+            name = getattr(args, action.dest, None)
+            if name in action.choices:
+                return _subcommand(action.choices[name], args)
     return parser
 
 
