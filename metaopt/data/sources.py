@@ -78,13 +78,25 @@ _request_timeout = threading.local()
 @functools.cache
 def _timed_requests() -> types.SimpleNamespace:
     """``requests`` as ``openml._api_calls`` sees it while loads run: its sessions' requests
-    wait at most the ``timeout`` of the load on their thread (openml gives none)."""
+    wait at most the ``timeout`` of the load on their thread (openml gives none), and an
+    answer that stalls midway raises a ``ReadTimeout`` too, as one that never starts."""
     import requests
+    from urllib3.exceptions import ReadTimeoutError
 
     class Session(requests.Session):
-        def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any
+                    ) -> requests.Response:
             kwargs.setdefault("timeout", getattr(_request_timeout, "seconds", None))
-            return super().request(*args, **kwargs)
+            try:
+                return super().request(method, url, *args, **kwargs)
+            except requests.exceptions.ConnectionError as exc:
+                # requests wraps a stall in the body as a ConnectionError, which openml
+                # retried and the load took for OpenML unreachable
+                if not (exc.args and isinstance(exc.args[0], ReadTimeoutError)):
+                    raise
+                stalled = exc.args[0]
+            sent = requests.Request(method, url, params=kwargs.get("params")).prepare()
+            raise requests.exceptions.ReadTimeout(stalled, request=sent) from stalled
 
     return types.SimpleNamespace(**{**vars(requests), "Session": Session})
 

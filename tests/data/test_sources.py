@@ -289,6 +289,55 @@ def test_a_stalled_openml_server_fails_the_load_after_the_timeout(
         OpenMLSource(timeout=0)
 
 
+def test_an_openml_answer_that_stalls_midway_fails_the_load_after_the_timeout(
+        openml_cache, monkeypatch):
+    """requests reports a read timeout in the answer's body as a ConnectionError: openml
+    retried it and the load said OpenML could not be reached, and later loads of the
+    process then tried OpenML once."""
+    import socket
+    import threading
+
+    import openml
+
+    from metaopt.data import sources
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    connections = []
+
+    def answer_a_part():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:  # closed
+                return
+            connections.append(connection)
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n<oml:")
+
+    threading.Thread(target=answer_a_part, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/api/v1/xml"
+    monkeypatch.setattr(openml.config, "server", url)
+    monkeypatch.setattr(openml.config, "connection_n_retries", 3)
+    monkeypatch.setattr(openml._api_calls, "_robot_delay", lambda n: 0)
+    monkeypatch.setattr(openml._api_calls, "_human_delay", lambda n: 0)
+    monkeypatch.setattr(sources, "_unreachable_seen", threading.Event(), raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    try:
+        with pytest.raises(DatasetLoadError) as err:
+            OpenMLSource(cache_dir=openml_cache, timeout=0.5).load_dataset(31)
+    finally:
+        server.close()
+        for connection in connections:
+            connection.close()
+    assert str(err.value).startswith(
+        f"could not load OpenML dataset 31 (cache: {openml_cache}): OpenML did not answer "
+        f"within 0.5 s ({url}/data/31)")
+    assert len(connections) == 1  # no retry: a stall, as one before the answer
+    assert not sources._unreachable_seen.is_set()
+
+
 def test_a_dataset_cached_without_its_feature_metadata_loads_offline(openml_cache, offline):
     """load_dataset asked openml for features.xml, which openml.datasets.get_dataset(i,
     download_data=True) does not fetch: a dataset is_cached called cached failed
