@@ -572,16 +572,18 @@ _SQUARE_MIN = float(np.sqrt(np.finfo(np.float64).tiny))  # below it, x**2 underf
 
 
 def check_target_scale(y: np.ndarray) -> None:
-    """``ValueError`` for a numeric target ``y`` of finite values too large or too small
-    to standardise: squared, they overflow to inf (the network then predicted NaN), or
-    underflow to 0 (every model then predicted a constant, scored R² 1.0 or 0)."""
+    """``ValueError`` for a numeric target ``y`` (a column or columns) of finite values
+    too large or too small to standardise in float64: squared and summed, they overflow to
+    inf (the network then predicted NaN or -inf), or their squared deviations underflow
+    (every model then predicted a constant, scored R² 1.0 or 0)."""
     largest = float(np.abs(y).max(initial=0.0))
-    if largest > _SQUARE_MAX:
-        size, bound, power, op, verb = ("large", f"beyond {_SQUARE_MAX:.1e}", "overflow to inf",
-                                        "/", "divide")
-    elif 0 < largest < _SQUARE_MIN:
-        size, bound, power, op, verb = ("small", f"below {_SQUARE_MIN:.1e}", "underflow to 0",
-                                        "*", "multiply")
+    with np.errstate(over="ignore", under="ignore"):
+        std = np.std(y, axis=0)  # as the models standardise: its sum of squares overflows
+    if largest > _SQUARE_MAX or not np.isfinite(std).all():
+        size, power, op, verb = "large", "squared and summed, they overflow to inf", "/", "divide"
+    elif 0 < largest < _SQUARE_MIN or ((std == 0) & (np.ptp(y, axis=0) > 0)).any():
+        size, power, op, verb = ("small", "squared, their deviations from the mean underflow",
+                                 "*", "multiply")
     else:
         return
     t = terms()
@@ -589,7 +591,7 @@ def check_target_scale(y: np.ndarray) -> None:
     rescale = (f"rescale, e.g. y {op} 1e{exponent}" if t.table is None else
                f"rescale it in {t.table}, e.g. {verb} it by 1e{exponent}")
     raise ValueError(f"{t.target} holds finite values too {size} to standardise (up to "
-                     f"{largest:.3g}, {bound}: squared, they {power}); {rescale}")
+                     f"{largest:.3g}: {power}); {rescale}")
 
 
 def largest_magnitudes(X: pd.DataFrame) -> pd.Series:

@@ -12,8 +12,8 @@ from metaopt.data import LocalSource, validate
 from metaopt.data._terms import table_terms
 from metaopt.nas import MetaMLPRegressor, MLPRegressor
 
-MESSAGE = (r"^y holds finite values too large to standardise \(up to 1\.15e\+163, beyond "
-           r"1\.3e\+154: squared, they overflow to inf\); rescale, e\.g\. y / 1e163$")
+MESSAGE = ("y holds finite values too large to standardise (up to 1.15e+{0}: squared and "
+           "summed, they overflow to inf); rescale, e.g. y / 1e{0}")
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +30,26 @@ def test_a_target_beyond_float64_squares_is_refused(machine_cpu, model):
     """``230_machine_cpu``'s target x 1e160: its standard deviation overflowed to inf,
     every trial scored R² 0 and the model predicted NaN (MetaOptRegressor: every trial
     failed, its CV score NaN); x 1e150 fits as x 1."""
-    with pytest.raises(ValueError, match=MESSAGE):
+    with pytest.raises(ValueError, match=f"^{re.escape(MESSAGE.format(163))}$"):
         model.fit(machine_cpu.X, machine_cpu.y * 1e160)
     model.fit(machine_cpu.X, machine_cpu.y * 1e150)
     assert np.isfinite(model.predict(machine_cpu.X)).all()
 
 
-TINY = ("y holds finite values too small to standardise (up to 1.15e-197, below 1.5e-154: "
-        "squared, they underflow to 0); rescale, e.g. y * 1e197")
+@pytest.mark.parametrize("fit", [
+    lambda X, y: MLPRegressor(max_epochs=2, random_state=0).fit(X, y),
+    lambda X, y: MetaMLPRegressor(n_trials=1, cv=2, max_epochs=2, random_state=0).fit(X, y),
+    validate], ids=["MLPRegressor", "MetaMLPRegressor", "validate"])
+def test_a_target_whose_summed_squares_overflow_is_refused(machine_cpu, fit):
+    """``230_machine_cpu``'s target x 1e151 (up to 1.15e154, below the 1.3e154 whose square
+    overflows): the sum of its 209 squared deviations overflowed, its standard deviation
+    was inf and ``MLPRegressor`` predicted -inf."""
+    with pytest.raises(ValueError, match=f"^{re.escape(MESSAGE.format(154))}$"):
+        fit(machine_cpu.X, machine_cpu.y * 1e151)
+
+
+TINY = ("y holds finite values too small to standardise (up to 1.15e-197: squared, their "
+        "deviations from the mean underflow); rescale, e.g. y * 1e197")
 
 
 @pytest.mark.parametrize("fit", [
@@ -56,15 +68,28 @@ def test_a_target_below_float64_squares_is_refused(machine_cpu, fit):
     fit(machine_cpu.X, machine_cpu.y * 1e-150)
 
 
+def test_a_target_whose_squared_deviations_underflow_is_refused(machine_cpu):
+    """``230_machine_cpu``'s target as 1e-150 x (1 + y x 1e-15): its values differ by
+    1e-162 at most, their squared deviations underflowed to 0, the scale fell back to 1
+    and ``MLPRegressor`` predicted -0.18 for values of 1e-150."""
+    y = (1 + machine_cpu.y * 1e-15) * 1e-150
+    with pytest.raises(ValueError, match=re.escape(
+            "(up to 1e-150: squared, their deviations from the mean underflow); rescale, "
+            "e.g. y * 1e150")):
+        MLPRegressor(max_epochs=2, random_state=0).fit(machine_cpu.X, y)
+    with pytest.raises(ValueError, match="too small to standardise"):
+        validate(machine_cpu.X, y)
+
+
 def test_a_target_out_of_float64_squares_is_refused_in_the_table_terms(machine_cpu):
     """On the command line, the target is a column of the table file, rescaled there."""
     with table_terms("cpu.csv", "PRP"), pytest.raises(ValueError, match=re.escape(
             "the target column 'PRP' holds finite values too small to standardise (up to "
-            "1.15e-197, below 1.5e-154: squared, they underflow to 0); rescale it in cpu.csv, "
-            "e.g. multiply it by 1e197")):
+            "1.15e-197: squared, their deviations from the mean underflow); rescale it in "
+            "cpu.csv, e.g. multiply it by 1e197")):
         validate(machine_cpu.X, machine_cpu.y * 1e-200)
     with table_terms("cpu.csv", "PRP"), pytest.raises(ValueError, match=re.escape(
             "the target column 'PRP' holds finite values too large to standardise (up to "
-            "1.15e+163, beyond 1.3e+154: squared, they overflow to inf); rescale it in "
-            "cpu.csv, e.g. divide it by 1e163")):
+            "1.15e+163: squared and summed, they overflow to inf); rescale it in cpu.csv, "
+            "e.g. divide it by 1e163")):
         validate(machine_cpu.X, machine_cpu.y * 1e160)
