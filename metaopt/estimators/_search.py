@@ -1105,8 +1105,7 @@ class _MetaOptSearch(BaseEstimator):
                                          "use fewer folds, or another scoring)"
                                          if task == "classification" else
                                          "(R² of one row is; use a cv whose test folds hold "
-                                         "2 rows or more, or another scoring) or overflowing "
-                                         "(squares of a target above 1e154: rescale y)"))
+                                         "2 rows or more, or another scoring)"))
             except TrialTimeout as exc:
                 # too slow for the time it got: it stays taken (given it again, a resumed
                 # search spent its whole budget on it, fit after fit). Its finished folds
