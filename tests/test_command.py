@@ -357,10 +357,10 @@ def test_checks_of_the_features_speak_of_the_file_and_drop_works_before_them(
     cases = (
         ("big", {"big": table["1"] * 1e300},
          "warning: {data}: column 'big' (up to 1.48e+301) holds finite values too large for "
-         "float32 (beyond 3.4e+38: tree models cast the features to it), and past 1.3e+154 for "
-         "float64 arithmetic (squared or summed while standardised, they overflow to inf, then "
-         "NaN); models see them as infinite or missing: rescale them in {data}, e.g. divide "
-         "column 'big' by 1e301\n", ["big"]),
+         "float32 (beyond 3.4e+38: tree models cast the features to it and see inf), and to "
+         "standardise in float64 (squared and summed, they overflow to inf: standardising "
+         "leaves them unscaled or NaN); rescale them in {data}, e.g. divide column 'big' by "
+         "1e301\n", ["big"]),
         ("copy", {"copy of target": table["target"]},
          "warning: {data}: column 'copy of target' holds the target column 'target' itself: a "
          "model fitted with it predicts from the answer (cross-validated scores near perfect); "

@@ -521,7 +521,7 @@ def validate(X, y, task: str | None = None) -> tuple[pd.DataFrame, pd.Series, Ta
     target = _target_of_shape(y, frame.shape, frame.columns)
     largest = largest_magnitudes(frame)
     _refuse_infinite(list(largest.index[np.isinf(largest)]))
-    message = too_large_message(largest)
+    message = too_large_message(largest, frame)
     if message:
         warn(message, UserWarning)
     target, task = _checked_target(target, task)
@@ -571,14 +571,21 @@ _SQUARE_MAX = float(np.sqrt(np.finfo(np.float64).max))  # beyond it, x**2 overfl
 _SQUARE_MIN = float(np.sqrt(np.finfo(np.float64).tiny))  # below it, x**2 underflows
 
 
+def float64_std(values: np.ndarray) -> np.ndarray:
+    """The standard deviation of each column of ``values`` in float64, missing values
+    ignored, as the models standardise: inf or NaN when its sum of squares overflows, 0
+    when its squared deviations underflow."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return np.nanstd(values, axis=0)
+
+
 def check_target_scale(y: np.ndarray) -> None:
     """``ValueError`` for a numeric target ``y`` (a column or columns) of finite values
     too large or too small to standardise in float64: squared and summed, they overflow to
     inf (the network then predicted NaN or -inf), or their squared deviations underflow
     (every model then predicted a constant, scored R² 1.0 or 0)."""
     largest = float(np.abs(y).max(initial=0.0))
-    with np.errstate(over="ignore", under="ignore"):
-        std = np.std(y, axis=0)  # as the models standardise: its sum of squares overflows
+    std = float64_std(y)
     if largest > _SQUARE_MAX or not np.isfinite(std).all():
         size, power, op, verb = "large", "squared and summed, they overflow to inf", "/", "divide"
     elif 0 < largest < _SQUARE_MIN or ((std == 0) & (np.ptp(y, axis=0) > 0)).any():
@@ -606,26 +613,28 @@ def largest_magnitudes(X: pd.DataFrame) -> pd.Series:
                      dtype=float)
 
 
-def too_large_message(largest: pd.Series) -> str | None:
-    """What goes wrong with the columns whose :func:`largest_magnitudes` are finite but
-    beyond float32's range, and how to rescale them; None when there is none."""
+def too_large_message(largest: pd.Series, X: pd.DataFrame) -> str | None:
+    """What goes wrong with the columns of ``X`` whose :func:`largest_magnitudes` are
+    finite but beyond float32's range, and how to rescale them; None when there is none."""
     big = largest[np.isfinite(largest) & (largest > _FLOAT32_MAX)].sort_values(ascending=False)
     if big.empty:
         return None
     column, value, t = big.index[0], big.iloc[0], terms()
     listed = ", ".join(f"{c!r} (up to {v:.3g})" for c, v in big.iloc[:10].items())
     power = f"1e{int(np.floor(np.log10(value)))}"
-    squares = (f", and past {_SQUARE_MAX:.1e} for float64 arithmetic (squared or summed "
-               "while standardised, they overflow to inf, then NaN)"
-               if value > _SQUARE_MAX else "")
+    # one column at a time, as largest_magnitudes reads them
+    unstandardisable = any(not np.isfinite(float64_std(X[c].to_numpy(dtype=float,
+                                                                      na_value=np.nan)))
+                           for c in big.index)
+    squares = (", and to standardise in float64 (squared and summed, they overflow to inf: "
+               "standardising leaves them unscaled or NaN)" if unstandardisable else "")
     held, cast, rescale = (
         (f"X column(s) {listed} hold", "X", f"rescale, e.g. X[{column!r}] / {power}")
         if t.table is None else
         (t.columns(list(big.index[:10]), listed), "the features",
          f"rescale them in {t.table}, e.g. divide column {column!r} by {power}"))
     return (f"{held} finite values too large for float32 (beyond {_FLOAT32_MAX:.1e}: tree "
-            f"models cast {cast} to it){squares}; models see them as infinite or missing: "
-            f"{rescale}")
+            f"models cast {cast} to it and see inf){squares}; {rescale}")
 
 
 def _refuse_infinite(columns: list) -> None:

@@ -661,10 +661,11 @@ class _BaseMetaMLP(BaseEstimator):
         limit = np.finfo(np.float32).max  # the network's dtype; NaN and inf fail it too
         if not -limit <= numeric.min(initial=0.0) <= numeric.max(initial=0.0) <= limit:
             # finite values too large to standardise overflow, or are left unscaled: which
-            largest = largest_magnitudes(X if isinstance(X, pd.DataFrame) else pd.DataFrame(
-                X, columns=[f"x{i}" for i in range(X.shape[1])], copy=False))
+            frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(
+                X, columns=[f"x{i}" for i in range(X.shape[1])], copy=False)
+            largest = largest_magnitudes(frame)
             raise ValueError(
-                (not np.isinf(largest).any() and too_large_message(largest))
+                (not np.isinf(largest).any() and too_large_message(largest, frame))
                 or "X contains infinite values; replace them with finite values or NaN "
                    "(NaN is imputed)")
         return numeric

@@ -93,3 +93,16 @@ def test_a_target_out_of_float64_squares_is_refused_in_the_table_terms(machine_c
             "1.15e+163: squared and summed, they overflow to inf); rescale it in cpu.csv, "
             "e.g. divide it by 1e163")):
         validate(machine_cpu.X, machine_cpu.y * 1e160)
+
+
+def test_an_X_column_whose_summed_squares_overflow_is_warned_about_as_such(machine_cpu):
+    """``230_machine_cpu``'s column ``MMAX`` scaled up to 1.15e154, below the 1.3e154 whose
+    square overflows: its standard deviation was inf and the warning spoke of float32 only
+    (the ``scaled`` preprocessing left the column unscaled, up to 9.4e153)."""
+    X = machine_cpu.X.assign(MMAX=machine_cpu.X["MMAX"] * (1.15e154 / 64000))
+    with pytest.warns(UserWarning, match=re.escape(
+            "X column(s) 'MMAX' (up to 1.15e+154) hold finite values too large for float32 "
+            "(beyond 3.4e+38: tree models cast X to it and see inf), and to standardise in "
+            "float64 (squared and summed, they overflow to inf: standardising leaves them "
+            "unscaled or NaN); rescale, e.g. X['MMAX'] / 1e154")):
+        validate(X, machine_cpu.y)
