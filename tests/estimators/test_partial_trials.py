@@ -37,14 +37,15 @@ def slow_last_fold(pmlb_root, monkeypatch):
 
 
 def test_a_search_with_no_complete_trial_refits_the_best_of_the_finished_folds(
-        slow_last_fold):
+        slow_last_fold, warm_workers):
     """No trial finished its k folds (a 5 s fit beside two busy loops on 2 cores: 39 fits
     of 45), and fit raised 'no configuration could be
     evaluated within time_budget', the folds that had finished lost: the model is now
     the configuration of the stopped trial with the most finished folds (the best mean
     of them), said by a warning, summary() and history_."""
     data, folds = slow_last_fold
-    budget = 12.0  # the workers start in it: seconds on a loaded machine
+    budget = 12.0  # the workers started before it (on a loaded machine their start took
+    # seconds of it, and the four fast folds did not all finish in the trial's time)
     model = MetaOptClassifier(n_trials=1, spaces="linear", cv=folds, time_budget=budget,
                               random_state=0)
     start = time.perf_counter()
