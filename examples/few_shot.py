@@ -124,9 +124,11 @@ def main() -> None:
                               checkpoint_dir=out / name, seed=0, progress=False)
         trainer.fit(train, valid)  # restores the weights of the best validation loss
         learner.eval()
+        on_device = test.to(trainer.device_)  # where fit left the learner (a GPU when present)
         with torch.no_grad():
-            predicted = learner.predict(test.support_x, test.support_y, test.query_x)
-        results[name] = accuracy(predicted == test.query_y)
+            predicted = learner.predict(on_device.support_x, on_device.support_y,
+                                        on_device.query_x)
+        results[name] = accuracy(predicted.cpu() == test.query_y)
         trainer.plot_history(ax=ax)
         ax.set_title(f"{name}: meta-training history")
 

@@ -55,6 +55,7 @@ def main() -> None:
         trainer.fit(SinusoidTasks(k_shot=10, seed=0), SinusoidTasks(k_shot=10, seed=1))
         trainer.plot_history(ax=ax)
         ax.set_title(f"{name}: inner (support) vs outer (query) loss")
+        test = test.to(trainer.device_)  # where fit left the learner (a GPU when present)
         with torch.no_grad():  # adapt still computes the inner gradients
             before = learner.module(test.query_x)  # the meta-learned initialisation
             after = learner.predict(learner.adapt(test.support_x, test.support_y),
@@ -73,13 +74,15 @@ def main() -> None:
     # one unseen task: the meta-learned initialisation and its adaptation from 10 points
     x = torch.linspace(-5, 5, 200).reshape(1, -1, 1)
     task = SinusoidTasks(k_shot=10, n_query=200, seed=3).sample(1)
+    on_device = task.to(trainer.device_)
     order = task.query_x[0, :, 0].argsort()
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(task.query_x[0, order, 0], task.query_y[0, order, 0], "k-", label="true")
     ax.plot(task.support_x[0, :, 0], task.support_y[0, :, 0], "k^", label="10 shots")
     for name, learner in learners.items():
         with torch.no_grad():
-            pred = learner.predict(learner.adapt(task.support_x, task.support_y), x)
+            pred = learner.predict(learner.adapt(on_device.support_x, on_device.support_y),
+                                   x.to(trainer.device_)).cpu()
         ax.plot(x[0, :, 0], pred[0, :, 0], label=name)
     ax.set(title="one unseen task: one inner step from 10 shots", xlabel="x", ylabel="y")
     ax.legend()

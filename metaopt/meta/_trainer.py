@@ -395,6 +395,9 @@ class MetaTrainer:
         (query loss) per outer iteration; ``valid_iteration``, ``valid_loss`` per evaluation.
     best_iteration_, best_valid_loss_ : int, float
         Best meta-validation point (``None``/``inf`` without validation tasks).
+    device_ : torch.device
+        ``device`` resolved; ``fit`` leaves the learner there, so episodes given to it
+        afterwards (``adapt``, ``predict``) go there too: ``episodes.to(trainer.device_)``.
     """
 
     def __init__(
