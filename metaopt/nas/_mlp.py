@@ -175,8 +175,9 @@ def _mean_loss(losses: list[torch.Tensor], sizes: list[int], rows: int) -> float
 
 
 def _standardise(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mean = a.mean(axis=0)
-    scale = a.std(axis=0)
+    # summed in float64 (float32's squares overflow past 1.8e19), kept in a's dtype
+    mean = a.mean(axis=0, dtype=np.float64).astype(a.dtype)
+    scale = a.std(axis=0, dtype=np.float64).astype(a.dtype)
     return mean, np.where(scale > 0, scale, 1.0)
 
 

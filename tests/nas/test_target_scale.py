@@ -106,3 +106,13 @@ def test_an_X_column_whose_summed_squares_overflow_is_warned_about_as_such(machi
             "float64 (squared and summed, they overflow to inf: standardising leaves them "
             "unscaled or NaN); rescale, e.g. X['MMAX'] / 1e154")):
         validate(X, machine_cpu.y)
+
+
+def test_a_float32_X_column_is_standardised_in_float64(machine_cpu):
+    """``MMAX`` x 1e16 as float32 (up to 6.4e20): its standard deviation, summed in float32,
+    overflowed to inf, and ``MLPRegressor`` trained on the column as all 0; it is summed in
+    float64 (1.17e20), as the float64 column's."""
+    X = machine_cpu.X.assign(MMAX=machine_cpu.X["MMAX"] * 1e16)
+    model = MLPRegressor(max_epochs=2, random_state=0).fit(X.astype("float32"), machine_cpu.y)
+    np.testing.assert_allclose(model.x_scale_, X.std(ddof=0), rtol=1e-6)
+    np.testing.assert_allclose(model.x_mean_, X.mean(), rtol=1e-6)
