@@ -179,7 +179,7 @@ def _load_checkpoint(learner: Learner, path: str | Path
                          "interrupted between the two files); refusing to load")
     state = learner.state_dict()
     try:
-        tensors = load_file(str(tensor_path), device=str(next(iter(state.values())).device))
+        tensors = load_file(str(tensor_path))
     except (SafetensorError, OSError) as exc:
         raise ValueError(f"path={str(path)!r}: cannot read {tensor_path}: {exc}") from exc
     extra = {k: tensors.pop(k) for k in list(tensors) if k.startswith(_OPTIMIZER)}

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from metaopt.meta import MAMLpp, MetaSGD, SinusoidTasks
+from metaopt.meta import MAMLpp, MetaSGD, SinusoidTasks, load_checkpoint, save_checkpoint
 from metaopt.meta._losses import seeded
 from metaopt.meta.networks import mlp
 
@@ -51,3 +51,13 @@ def test_maml_pp_step_weights_keep_a_float64_models_precision():
     alone = [learner.meta_loss(*data, steps=s) for s in (1, 2, 3)]
     torch.testing.assert_close(combined, sum(w * q for w, q in zip(weights, alone, strict=True)),
                                rtol=1e-14, atol=0)
+
+
+def test_a_checkpoint_loads_into_a_learner_on_another_device(tmp_path):
+    # the weights were read onto the learner's device, as safetensors names it: one it does
+    # not name (the meta device) refused the checkpoint, and on CUDA a resumed run's Adam
+    # step counts went to the GPU, where torch's own loading keeps them on the CPU
+    save_checkpoint(MetaSGD(mlp(1, [4])), tmp_path / "saved")
+    learner = MetaSGD(mlp(1, [4])).to("meta")
+    load_checkpoint(learner, tmp_path / "saved")
+    assert {p.device.type for p in learner.parameters()} == {"meta"}
