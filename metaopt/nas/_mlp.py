@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Self
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -20,7 +21,7 @@ from torch import nn
 
 from metaopt._checks import check_one_target, check_seconds
 from metaopt._fitted import checked_sample_weight, densified, unfitted_on_error
-from metaopt.data._dataset import check_target_scale
+from metaopt.data._dataset import check_target_scale, largest_magnitudes, too_large_message
 from metaopt.meta import resolve_device
 from metaopt.meta._losses import seeded
 
@@ -318,6 +319,10 @@ class _BaseMLP(BaseEstimator):
         sample_weight = checked_sample_weight(sample_weight, X)
         target, n_out = self._encode_target(y)
         self.x_mean_, self.x_scale_ = _standardise(X)
+        if not np.isfinite(self.x_scale_).all():  # the column would be all 0 or NaN
+            names = getattr(self, "feature_names_in_", [f"x{i}" for i in range(X.shape[1])])
+            frame = pd.DataFrame(X, columns=names, copy=False)
+            raise ValueError(too_large_message(largest_magnitudes(frame), frame))
         inputs = (X - self.x_mean_)  # in place from here: one float64 copy of X, not two
         inputs /= self.x_scale_
         inputs = torch.from_numpy(inputs.astype(np.float32))

@@ -2,6 +2,7 @@
 NaN, or every model a constant)."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -116,3 +117,23 @@ def test_a_float32_X_column_is_standardised_in_float64(machine_cpu):
     model = MLPRegressor(max_epochs=2, random_state=0).fit(X.astype("float32"), machine_cpu.y)
     np.testing.assert_allclose(model.x_scale_, X.std(ddof=0), rtol=1e-6)
     np.testing.assert_allclose(model.x_mean_, X.mean(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("as_array", [False, True], ids=["DataFrame", "array"])
+def test_an_X_column_too_large_to_standardise_is_refused_by_MLPRegressor(machine_cpu,
+                                                                         as_array):
+    """``MMAX`` up to 1.15e154: its scale was inf, the column all 0 in the network, and
+    ``MLPRegressor`` fitted without a word, ignoring it (the same predictions with MMAX up
+    to 1.15e154, 1e200 or 1e306); ``MetaMLPRegressor`` refused it. It is refused with
+    ``MetaMLPRegressor``'s message, naming the column."""
+    X = machine_cpu.X.assign(MMAX=machine_cpu.X["MMAX"] * (1.15e154 / 64000))
+    column = "x2" if as_array else "MMAX"
+    with pytest.raises(ValueError, match=re.escape(
+            f"X column(s) '{column}' (up to 1.15e+154) hold finite values too large for "
+            "float32 (beyond 3.4e+38: tree models cast X to it and see inf), and to "
+            f"standardise in float64 (squared and summed, they overflow to inf: "
+            f"standardising leaves them unscaled or NaN); rescale, e.g. X['{column}'] / "
+            "1e154")), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's overflow
+        MLPRegressor(max_epochs=2, random_state=0).fit(X.to_numpy() if as_array else X,
+                                                       machine_cpu.y)
