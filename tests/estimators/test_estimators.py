@@ -1335,7 +1335,7 @@ def test_time_budget_stops_a_slow_trial(estimator):
 
 @pytest.mark.parametrize(("n_trials", "share"), [(1, 0.75), (2, 0.5)])
 def test_first_trial_gets_half_the_budget_only_when_a_second_may_follow(
-        wine, monkeypatch, n_trials, share):
+        wine, monkeypatch, warm_workers, n_trials, share):
     """The first trial was stopped at half the time left "to leave room for a second"
     even with n_trials=1: a 22 s fit whose one trial needed 13 s failed after 12 s
     ("no configuration could be evaluated"), half its budget unused. With n_trials=1 it
@@ -1359,7 +1359,8 @@ def test_first_trial_gets_half_the_budget_only_when_a_second_may_follow(
     assert time.perf_counter() - start < budget
 
 
-def test_a_trial_after_a_stopped_first_leaves_room_for_the_refit(wine, monkeypatch):
+def test_a_trial_after_a_stopped_first_leaves_room_for_the_refit(wine, monkeypatch,
+                                                                  warm_workers):
     """With no trial's fit time known (the first was stopped), the refit has no reserve:
     the second trial was given all the time left, and the refit came on top (a 10 s fit
     on 48,842 rows of adult: the first trial killed at 5 s, the second done at 9.5 s, the
@@ -1767,7 +1768,8 @@ def test_the_validated_copy_of_x_is_not_kept_through_the_search(pmlb_root, monke
 
 
 @pytest.mark.parametrize(("n_trials", "budget", "shown"), [(2, 30, "30"), (None, 4.5, "4.5")])
-def test_the_progress_bar_counts_seconds_of_the_budget(wine, capsys, n_trials, budget, shown):
+def test_the_progress_bar_counts_seconds_of_the_budget(wine, capsys, warm_workers, n_trials,
+                                                       budget, shown):
     """verbose=1 with a time_budget: Optuna's bar showed the seconds of the search of the
     time left when it began, unrounded ("4.21/7.611171412994736 seconds" for 8 s, or
     "00:05/00:05" for 6 s alone); now seconds since fit of the budget, one decimal."""
