@@ -17,10 +17,14 @@ LOG_SECONDS = 30.0
 def progress_bar(*args, **kwargs) -> tqdm:
     """``tqdm.auto.tqdm(*args, **kwargs)``, redrawn at most every :data:`LOG_SECONDS`
     (``mininterval``, and ``maxinterval``, after which tqdm's monitor thread redraws)
-    when it is a text bar whose file (stderr by default) is not a terminal, unless the
-    call or ``TQDM_MININTERVAL`` / ``TQDM_MAXINTERVAL`` set them."""
-    isatty = getattr(kwargs.get("file") or sys.stderr, "isatty", None)
-    if autonotebook.tqdm is std.tqdm and not (isatty and isatty()):
+    when it is a text bar whose file (stderr by default) is neither a terminal nor a
+    notebook's output stream, unless the call or ``TQDM_MININTERVAL`` /
+    ``TQDM_MAXINTERVAL`` set them."""
+    file = kwargs.get("file") or sys.stderr
+    isatty = getattr(file, "isatty", None)
+    # a notebook's stream (ipykernel's, when ipywidgets is missing) is no terminal either
+    notebook = type(file).__module__.startswith("ipykernel")
+    if autonotebook.tqdm is std.tqdm and not (isatty and isatty()) and not notebook:
         for option in ("mininterval", "maxinterval"):
             if f"TQDM_{option.upper()}" not in os.environ:
                 kwargs.setdefault(option, LOG_SECONDS)
