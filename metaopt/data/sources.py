@@ -434,24 +434,25 @@ def _damaged(paths: list[Path]) -> dict[Path, str]:
     return damaged
 
 
+def _cause(exc: BaseException | None, kind: type[BaseException]) -> Any:
+    """The first of ``exc`` and its causes that is a ``kind``, else None."""
+    while exc is not None and not isinstance(exc, kind):
+        exc = exc.__cause__ or exc.__context__
+    return exc
+
+
 def _unreachable(exc: BaseException | None) -> bool:
     """Whether a connection error (no network, OpenML down) is among ``exc``'s causes."""
     import requests
 
-    while exc is not None:
-        if isinstance(exc, requests.exceptions.ConnectionError):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
+    return _cause(exc, requests.exceptions.ConnectionError) is not None
 
 
 def _read_timeout(exc: BaseException | None) -> Any:
     """The ``requests`` read timeout among ``exc``'s causes (OpenML stalled), else None."""
     import requests
 
-    while exc is not None and not isinstance(exc, requests.exceptions.ReadTimeout):
-        exc = exc.__cause__ or exc.__context__
-    return exc
+    return _cause(exc, requests.exceptions.ReadTimeout)
 
 
 def _openml_task(y: pd.Series) -> str:
