@@ -130,14 +130,15 @@ def _spaces_for(spaces: str | Sequence[str], task: str) -> list[str]:
 def _check_spaces(spaces: str | Sequence[str]) -> str | tuple[str, ...]:
     """``"all"``, or the single spaces named (comma-separated or a list, each name a
     space or spaces joined by '+'), each once: a repeated one failed every job."""
-    from metaopt.spaces import CombinedSpace, get_space
+    from metaopt.spaces import get_space
+    from metaopt.spaces._combined import single_spaces
 
     if spaces == "all":
         return spaces
     members: list[SearchSpace] = []
     for name in spaces.split(",") if isinstance(spaces, str) else spaces:
         space = get_space(name)  # unknown names fail here
-        members += space.members if isinstance(space, CombinedSpace) else [space]
+        members += single_spaces(space)
     names = tuple(m.name for m in members)
     twice = repeated(names)
     if twice:

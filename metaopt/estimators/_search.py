@@ -99,12 +99,11 @@ from metaopt.data._ids import warn_id_columns
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.kb._store import in_memory
-from metaopt.ranker._shipped import _families
 from metaopt.samplers import MetaSampler, mark_interrupted
 from metaopt.samplers._meta_sampler import _INTERRUPTED, _SOURCE, check_sampler, serve_task
 from metaopt.spaces import SearchSpace, combine, get_space, list_spaces
 from metaopt.spaces._base import is_registered
-from metaopt.spaces._combined import FAMILY
+from metaopt.spaces._combined import FAMILY, single_spaces
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -353,7 +352,7 @@ def _families_that(spaces: list[SearchSpace], can, setting: str,
 def _single_spaces(spaces: list[str | SearchSpace]) -> list[SearchSpace]:
     """The single spaces of ``spaces``, names or objects (a combination, ``"all"`` or
     ``"svm+knn"``, as its members)."""
-    return [m for s in spaces for m in _families(get_space(s) if isinstance(s, str) else s)]
+    return [m for s in spaces for m in single_spaces(get_space(s) if isinstance(s, str) else s)]
 
 
 def _check_own(space: SearchSpace, task: str) -> None:

@@ -27,7 +27,7 @@ from metaopt.ranker._portfolio import Portfolio
 from metaopt.ranker._ranker import ConfigRanker, as_configs, observed_scores
 from metaopt.ranker._spaces import resolve_space
 from metaopt.spaces import CombinedSpace, SearchSpace, get_space
-from metaopt.spaces._combined import FAMILY
+from metaopt.spaces._combined import FAMILY, single_spaces
 
 Observation = tuple[Mapping[str, Any], float]
 
@@ -914,8 +914,7 @@ class MetaModel:
             raise ValueError(f"{path}: {exc}") from exc
         model._check_portfolio(directory / "portfolio.json")
         space = model.space
-        families = ([m.name for m in space.members] if isinstance(space, CombinedSpace)
-                    else [space.name])
+        families = [m.name for m in single_spaces(space)]
         if cost is not None and not set(cost.families) & set(families):
             # it would predict no configuration's time: a time limit would skip nothing
             raise ValueError(f"{directory / 'cost.json'}: the cost model is of model families "

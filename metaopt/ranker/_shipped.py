@@ -10,6 +10,7 @@ from metaopt._model_files import read_body, read_json
 from metaopt.ranker._metamodel import MetaModel
 from metaopt.ranker._spaces import in_trained_order, resolve_space
 from metaopt.spaces import CombinedSpace, SearchSpace, get_space, list_spaces
+from metaopt.spaces._combined import single_spaces
 from metaopt.spaces._registry import ALL
 
 
@@ -144,8 +145,8 @@ def model_for_space(space: str | SearchSpace, model: MetaModel) -> MetaModel:
     of its families as the model was trained on it (a combination in any order)."""
     if isinstance(space, SearchSpace):
         served = _model_of(space.name, model, space)
-        trained = {m.name: m for m in _families(served.space)}
-        other = [m.name for m in _families(space)
+        trained = {m.name: m for m in single_spaces(served.space)}
+        other = [m.name for m in single_spaces(space)
                  if trained[m.name].to_json_dict() != m.to_json_dict()]
         if other:
             raise ValueError(
@@ -154,11 +155,6 @@ def model_for_space(space: str | SearchSpace, model: MetaModel) -> MetaModel:
                 "it was trained on, or retrain it on this one")
         return served
     return _model_of(space, model, None)
-
-
-def _families(space: SearchSpace) -> tuple[SearchSpace, ...]:
-    """The single spaces of ``space``: its members, or itself."""
-    return getattr(space, "members", None) or (space,)
 
 
 def _model_of(space: str, model: MetaModel, given: SearchSpace | None) -> MetaModel:

@@ -112,6 +112,11 @@ class CombinedSpace(SearchSpace):
         return space.build(member_params, task, random_state)
 
 
+def single_spaces(space: SearchSpace) -> tuple[SearchSpace, ...]:
+    """The single spaces (model families) of ``space``: its members, or itself."""
+    return space.members if isinstance(space, CombinedSpace) else (space,)
+
+
 def combine(members: Sequence[SearchSpace | str], name: str | None = None) -> CombinedSpace:
     """A :class:`CombinedSpace` over single, distinct ``members`` (tasks: those all members
     support).
