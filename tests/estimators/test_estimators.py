@@ -1450,29 +1450,14 @@ def _run_fresh(script: str) -> subprocess.CompletedProcess:
     return out
 
 
-def test_mlp_workers_are_kept_and_torch_dynamo_is_imported_after_the_first_trial():
-    """In a fresh interpreter: the workers that import torch for the mlp family are kept
-    (loky stopped and restarted them after every mlp trial, with a warning), and the
-    first complete trial starts importing torch._dynamo, which the ranker's first
-    adaptation needs (about a second, overrunning short budgets)."""
-    script = (
-        "import sys, threading\n"
-        "from sklearn.datasets import load_iris\n"
-        "from metaopt import MetaOptClassifier\n"
-        "model = MetaOptClassifier(n_trials=2, spaces=['linear', 'mlp'], time_budget=60,\n"
-        "                          cv=2, random_state=0).fit(*load_iris(return_X_y=True))\n"
-        "[t.join() for t in threading.enumerate() if t.name.startswith('metaopt-')]\n"
-        "print('torch._dynamo' in sys.modules, sorted(set(model.history_.family)))\n")
-    out = _run_fresh(script)
-    assert out.stdout.strip() == "True ['linear', 'mlp']"
-    assert "worker stopped" not in out.stderr
-
-
-def test_torch_dynamo_is_not_imported_beside_the_refit():
-    """The warm-up import of torch._dynamo (a second of the main process) started after
-    any complete trial, also the last one, and ran beside the refit: a 0.5 s refit of a
-    linear model on adult took 2.8 s, and a 10 s fit 12 s. It starts only when another
-    trial may follow: not after the last of n_trials, nor with the budget spent."""
+@pytest.fixture(scope="module")
+def torch_warm_up_run() -> tuple[list[str], str]:
+    """The printed lines and stderr of one fresh interpreter (what it has imported is the
+    point) that fits first as ``test_torch_dynamo_is_not_imported_beside_the_refit``
+    needs, then as ``test_mlp_workers_are_kept_and_torch_dynamo_is_imported_after_the_first_trial``
+    does: one start of the interpreter and its imports (3-9 s) for both. The first part
+    leaves ``torch._dynamo`` unimported (its own line says so), so the second sees its
+    import start as in a process of its own."""
     script = (
         "import sys, threading\n"
         "from sklearn.datasets import load_iris\n"
@@ -1481,13 +1466,40 @@ def test_torch_dynamo_is_not_imported_beside_the_refit():
         "X, y = load_iris(return_X_y=True)\n"
         "MetaOptClassifier(n_trials=1, spaces='linear', cv=2, random_state=0).fit(X, y)\n"
         "# the refit's reserve takes all the time once a fit time is known\n"
+        "reserve = _MetaOptSearch._refit_reserve\n"
         "_MetaOptSearch._refit_reserve = lambda self, study: 1e6 * any(\n"
         "    'fit_time' in t.user_attrs for t in study.get_trials(deepcopy=False))\n"
         "model = MetaOptClassifier(n_trials=5, spaces='linear', time_budget=60, cv=2,\n"
         "                          random_state=0).fit(X, y)\n"
         "[t.join() for t in threading.enumerate() if t.name.startswith('metaopt-')]\n"
-        "print('torch._dynamo' in sys.modules, len(model.history_))\n")
-    assert _run_fresh(script).stdout.strip() == "False 1"
+        "print('torch._dynamo' in sys.modules, len(model.history_))\n"
+        "_MetaOptSearch._refit_reserve = reserve\n"
+        "model = MetaOptClassifier(n_trials=2, spaces=['linear', 'mlp'], time_budget=60,\n"
+        "                          cv=2, random_state=0).fit(X, y)\n"
+        "[t.join() for t in threading.enumerate() if t.name.startswith('metaopt-')]\n"
+        "print('torch._dynamo' in sys.modules, sorted(set(model.history_.family)))\n")
+    out = _run_fresh(script)
+    return out.stdout.strip().splitlines(), out.stderr
+
+
+def test_mlp_workers_are_kept_and_torch_dynamo_is_imported_after_the_first_trial(
+        torch_warm_up_run):
+    """In a fresh interpreter: the workers that import torch for the mlp family are kept
+    (loky stopped and restarted them after every mlp trial, with a warning), and the
+    first complete trial starts importing torch._dynamo, which the ranker's first
+    adaptation needs (about a second, overrunning short budgets)."""
+    lines, stderr = torch_warm_up_run
+    assert lines[0].startswith("False ")  # not imported before this fit
+    assert lines[1] == "True ['linear', 'mlp']"
+    assert "worker stopped" not in stderr
+
+
+def test_torch_dynamo_is_not_imported_beside_the_refit(torch_warm_up_run):
+    """The warm-up import of torch._dynamo (a second of the main process) started after
+    any complete trial, also the last one, and ran beside the refit: a 0.5 s refit of a
+    linear model on adult took 2.8 s, and a 10 s fit 12 s. It starts only when another
+    trial may follow: not after the last of n_trials, nor with the budget spent."""
+    assert torch_warm_up_run[0][0] == "False 1"
 
 
 @pytest.mark.parametrize("X, y, match", [
