@@ -21,9 +21,10 @@ class SlowOnFewRows(LogisticRegression):
         return super().fit(X, y, sample_weight=sample_weight)
 
 
-def slow_start(parent: int, seconds: float) -> None:
-    """A worker initializer that sleeps ``seconds``, then starts as metaopt's workers do."""
-    time.sleep(seconds)
+def slow_start(parent: int, until: float) -> None:
+    """A worker initializer that starts as metaopt's workers do, then sleeps until
+    ``until`` (a ``time.time()``): the start takes until then, however fast the import."""
     from metaopt._isolated import _worker_started
 
     _worker_started(parent)
+    time.sleep(max(until - time.time(), 0.0))

@@ -1,6 +1,7 @@
 """A time-budgeted trial's clock starts once its worker processes have started."""
 
 import os
+import time
 
 import pytest
 from _slow_fits import slow_start
@@ -9,15 +10,18 @@ from joblib.externals.loky import ProcessPoolExecutor
 from metaopt import MetaOptClassifier, _isolated
 from metaopt.data import LocalSource
 
-SLOW_START = 12.0  # seconds a worker process sleeps before its usual start-up: half the
-# budget, so a first trial charged for it would get less than the start (however fast the
-# machine), and the other half leaves room for a start-up slowed by load
+BUDGET = 12.0
+SLOW_START = 7.5  # seconds from the workers' executor's start until they have started
+# (the import of the libraries included): 1.5 s more than half the budget, so a first
+# trial charged for it would get less than the start (however fast the machine); the
+# other 4.5 s leave room for the trials, and for an import slowed by load past 7.5 s
 
 
 def _slow_started(processes: int) -> ProcessPoolExecutor:
     """``_isolated._started`` with workers as slow to start as on a loaded machine."""
     executor = ProcessPoolExecutor(max_workers=processes, timeout=_isolated._IDLE_SECONDS,
-                                   initializer=slow_start, initargs=(os.getpid(), SLOW_START))
+                                   initializer=slow_start,
+                                   initargs=(os.getpid(), time.time() + SLOW_START))
     executor.submit(int)
     return executor
 
@@ -33,9 +37,10 @@ def slow_workers(monkeypatch):
 def test_the_first_trial_is_not_charged_for_the_workers_start(pmlb_root, slow_workers):
     """Worker processes slow to start (as under load: 10 s fits in
     ``cross_val_score(n_jobs=2)`` lost their first trial) took the first trial's time,
-    which is half the budget: workers taking half a 24 s budget to start stopped every
-    trial and the fit raised. The start counts against the budget, not the trial."""
+    which is half the budget: workers taking more than half a 12 s budget to start
+    stopped every trial and the fit raised. The start counts against the budget, not
+    the trial."""
     wine = LocalSource(pmlb_root).load("wine_recognition", "classification")
-    model = MetaOptClassifier(spaces="linear", n_trials=2, time_budget=24, cv=3,
+    model = MetaOptClassifier(spaces="linear", n_trials=2, time_budget=BUDGET, cv=3,
                               random_state=0).fit(wine.X, wine.y)
     assert model.history_["state"].iloc[0] == "COMPLETE"
