@@ -36,7 +36,10 @@ def test_failures_timeouts_and_resume(tmp_path):
     space = FaultySpace("faulty", ("ok", "raise", "sleep"))
     store = tmp_path / "kb.sqlite"
     suite = [_dataset("a"), _BrokenRef(), _dataset("b", seed=1, task="regression")]
-    report = build(suite, store, spaces=[space], n_configs=3, n_design=1, n_jobs=2, **FAST)
+    # a limit of 1 s, not FAST's 4: three evaluations time out (the fits of the others
+    # take milliseconds; the limit starts after a fresh worker's imports)
+    fast = {**FAST, "time_limit": 1.0}
+    report = build(suite, store, spaces=[space], n_configs=3, n_design=1, n_jobs=2, **fast)
     assert (report.n_ok, report.n_failed, report.n_timeout) == (2, 2, 2)
     assert report.dataset_errors == {"broken/missing": "DatasetLoadError: file "
                                      "/nowhere/missing.tsv.gz not found"}
@@ -49,16 +52,16 @@ def test_failures_timeouts_and_resume(tmp_path):
     assert "Traceback" in by_mode["raise"].error
     timeouts = frame[frame["status"] == "timeout"]
     assert (timeouts["eval_time"] < 8).all()  # SIGALRM stopped the 10 s sleep
-    assert "time limit of 4 s" in timeouts["error"].iloc[0]
+    assert "time limit of 1 s" in timeouts["error"].iloc[0]
     datasets = KnowledgeBase(store).datasets().set_index("dataset_key")
     assert datasets.loc["broken/missing", "status"] == "failed"
     assert json.loads(datasets.loc["sklearn/a" if "sklearn/a" in datasets.index
                                    else "arrays/a", "metafeatures"])
 
-    again = build(suite, store, spaces=[space], n_configs=3, n_design=1, n_jobs=2, **FAST)
+    again = build(suite, store, spaces=[space], n_configs=3, n_design=1, n_jobs=2, **fast)
     assert again.n_new == 0 and again.n_already_done == 6
     retry = build(suite[:1], store, spaces=[space], n_configs=3, n_design=1,
-                  retry_failed=True, n_jobs=1, **FAST)
+                  retry_failed=True, n_jobs=1, **fast)
     assert retry.n_already_done == 1 and retry.n_new == 2
     assert len(KnowledgeBase(store)) == 6
     runs = KnowledgeBase(store).runs()
