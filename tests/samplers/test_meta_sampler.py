@@ -929,16 +929,18 @@ def test_time_budget_keeps_proposals_within_the_time_left():
     model = load_meta_model("all", "classification")
     model.time_fraction = 0.5  # off by default
 
-    def sources(time_budget):
+    def sources(time_budget, n_trials):
         sampler = MetaSampler(space="all", dataset=(X, y), seed=0, time_budget=time_budget,
                               meta_model=model)
         study = optuna.create_study(direction="maximize", sampler=sampler)
-        study.optimize(lambda t: (space.sample(t, "classification"), time.sleep(2), 0.5)[2],
-                       n_trials=2)
+        # the first trial takes 2 s; the last one's proposal is all that is read of it
+        study.optimize(lambda t: (space.sample(t, "classification"),
+                                  time.sleep(2 if t.number < n_trials - 1 else 0), 0.5)[2],
+                       n_trials=n_trials)
         return [t.system_attrs["metaopt:source"] for t in study.trials]
 
-    assert sources(None)[0].startswith("portfolio pick 1:")
-    limited = sources(3.0)
+    assert sources(None, 1)[0].startswith("portfolio pick 1:")
+    limited = sources(3.0, 2)
     assert not limited[0].startswith("portfolio pick 1:"), limited
     skipped = [int(re.search(r"(\d+) of \d+ skipped", s).group(1)) for s in limited]
     assert 0 < skipped[0] < skipped[1], limited
