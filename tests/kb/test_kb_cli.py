@@ -10,21 +10,32 @@ import time
 import pandas as pd
 import pytest
 
-from metaopt.kb import KnowledgeBase, load_default
+from metaopt.kb import KnowledgeBase
 
 ARGS = ["--suite", "pmlb-classification", "--spaces", "knn,linear", "--n-configs", "3",
         "--limit", "2", "--cv-folds", "2", "--max-rows", "300", "--no-progress"]
 
 
-def _cmd(pmlb_root, store):
-    return [sys.executable, "-m", "metaopt.cli", "build-kb", *ARGS, "--root",
-            str(pmlb_root), "--store", str(store)]
+def _shipped_head(n: int) -> pd.DataFrame:
+    """The first ``n`` evaluations of the shipped knowledge base, read from its parquet
+    file: load_default() stores all 10,000 in SQLite (1-3 s), and then to_frame() reads
+    them back (as long again)."""
+    from metaopt.kb._card import DEFAULT_DIR
+
+    return pd.read_parquet(DEFAULT_DIR / "evaluations.parquet").head(n)
+
+
+def _argv(pmlb_root, store):
+    return ["build-kb", *ARGS, "--root", str(pmlb_root), "--store", str(store)]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_then_resume(pmlb_root, tmp_path, sig):
+def test_interrupt_then_resume(pmlb_root, tmp_path, capsys, sig):
+    from metaopt.cli import main
+
     store = tmp_path / "kb.sqlite"
-    proc = subprocess.Popen(_cmd(pmlb_root, store), stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "metaopt.cli", *_argv(pmlb_root, store)],
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:  # wait for the first results
@@ -41,9 +52,12 @@ def test_interrupt_then_resume(pmlb_root, tmp_path, sig):
     runs = KnowledgeBase(store).runs()
     assert list(runs["status"]) == ["interrupted"]
 
-    done = subprocess.run(_cmd(pmlb_root, store), capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert f"{n_first} already stored" in done.stdout
+    # the same command again, in this process (a second interpreter's start-up and
+    # imports checked nothing more)
+    code = main(_argv(pmlb_root, store))
+    done = capsys.readouterr()
+    assert code == 0, done.err
+    assert f"{n_first} already stored" in done.out
     frame = KnowledgeBase(store).to_frame()
     assert len(frame) == 2 * 2 * 3
     assert not frame.duplicated(["dataset_key", "space", "config_id", "seed"]).any()
@@ -51,21 +65,20 @@ def test_interrupt_then_resume(pmlb_root, tmp_path, sig):
     assert frame.filter(like="mf_").notna().any(axis=1).all()
 
 
-def test_datasets_option_builds_only_the_named_datasets(pmlb_root, tmp_path):
+def test_datasets_option_builds_only_the_named_datasets(pmlb_root, tmp_path, capsys):
+    from metaopt.cli import main
+
     names = tmp_path / "datasets.txt"
     names.write_text("wine_recognition\n\npmlb/iris_bogus\n")
     store = tmp_path / "kb.sqlite"
-    base = [sys.executable, "-m", "metaopt.cli", "build-kb", "--suite", "pmlb-classification",
-            "--root", str(pmlb_root), "--spaces", "knn", "--n-configs", "2", "--cv-folds", "2",
-            "--max-rows", "200", "--no-progress", "--store", str(store)]
-    bad = subprocess.run([*base, "--datasets", f"@{names}"], capture_output=True, text=True,
-                         timeout=120)
-    assert bad.returncode != 0 and (f"--datasets @{names}: suite 'pmlb-classification' has "
-                                    "no dataset named 'pmlb/iris_bogus'") in bad.stderr
+    base = ["build-kb", "--suite", "pmlb-classification", "--root", str(pmlb_root),
+            "--spaces", "knn", "--n-configs", "2", "--cv-folds", "2", "--max-rows", "200",
+            "--no-progress", "--store", str(store)]
+    assert main([*base, "--datasets", f"@{names}"]) != 0
+    assert (f"--datasets @{names}: suite 'pmlb-classification' has no dataset named "
+            "'pmlb/iris_bogus'") in capsys.readouterr().err
     names.write_text("wine_recognition\n\n")
-    done = subprocess.run([*base, "--datasets", f"@{names}"], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
+    assert main([*base, "--datasets", f"@{names}"]) == 0, capsys.readouterr().err
     assert set(KnowledgeBase(store).to_frame()["dataset_key"]) == {"pmlb/wine_recognition"}
 
 
@@ -171,7 +184,7 @@ def test_reading_commands_open_the_default_and_parquet_exports(tmp_path, capsys)
     from metaopt.cli import main
     from metaopt.kb._card import DEFAULT_DIR
 
-    n = len(load_default())
+    n = len(pd.read_parquet(DEFAULT_DIR / "evaluations.parquet"))  # the shipped evaluations
     for source in ("default", str(DEFAULT_DIR / "evaluations.parquet")):
         assert main(["kb", "info", source]) == 0
         out = capsys.readouterr().out
@@ -207,7 +220,7 @@ def test_export_refuses_a_card_that_would_replace_the_store_or_the_export(tmp_pa
 
     store = tmp_path / "kb.sqlite"
     with KnowledgeBase(store) as kb:
-        kb.add_frame(load_default().to_frame().head(20))
+        kb.add_frame(_shipped_head(20))
     out = tmp_path / "out.parquet"
     assert main(["kb", "export", str(store), str(out), "--card", str(store)]) == 2
     assert "own SQLite file: the card would replace the store" in capsys.readouterr().err
@@ -223,8 +236,11 @@ def test_export_refuses_a_card_over_the_parquet_store_it_read(tmp_path, capsys):
     from metaopt.cli import main
 
     store = tmp_path / "kb.parquet"
-    load_default().to_parquet(store)
+    with KnowledgeBase() as kb:
+        kb.add_frame(_shipped_head(20))
+        kb.to_parquet(store)
     n = len(KnowledgeBase.from_parquet(store))
+    assert n == 20
     assert main(["kb", "export", str(store), str(tmp_path / "out.parquet"),
                  "--card", str(store)]) == 2
     assert "the knowledge base was read from: the card would replace it" in (
@@ -284,7 +300,7 @@ def test_export_checks_its_path_first(tmp_path, capsys):
 
     store = tmp_path / "kb.sqlite"
     with KnowledgeBase(store) as kb:
-        kb.add_frame(load_default().to_frame().head(5))
+        kb.add_frame(_shipped_head(5))
     (tmp_path / "file").write_text("x")
     for target, message in ((tmp_path, "is a directory: give a file path"),
                             (tmp_path / "file" / "kb.parquet", "is a file, not a folder"),
