@@ -30,6 +30,10 @@ class _BrokenRef:
 
 
 FAST = {"cv_folds": 2, "time_limit": 4.0, "max_rows": 1000, "progress": False}
+# for the tests of what a build stores or refuses, not of its worker processes (those
+# of test_failures_timeouts_and_resume, test_killed_worker_is_recorded_and_others_finish):
+# a build with n_jobs=1 on loky starts a worker, 1-4 s of imports, per call
+IN_PROCESS = {**FAST, "backend": "sequential"}
 
 
 def test_failures_timeouts_and_resume(tmp_path):
@@ -229,20 +233,20 @@ def test_two_datasets_under_one_key_are_refused(tmp_path):
     iris = from_arrays(*load_iris(return_X_y=True, as_frame=True))
     wine = from_arrays(*load_wine(return_X_y=True, as_frame=True))
     with pytest.raises(ValueError, match="appear more than once"):
-        build([iris, wine], ":memory:", spaces="knn", n_configs=1, **FAST)
+        build([iris, wine], ":memory:", spaces="knn", n_configs=1, **IN_PROCESS)
     kb = KnowledgeBase(tmp_path / "kb.sqlite")
-    assert build([iris], kb, spaces="knn", n_configs=1, **FAST).n_ok == 1
+    assert build([iris], kb, spaces="knn", n_configs=1, **IN_PROCESS).n_ok == 1
     with pytest.raises(ValueError, match="stored with 150 x 4 .* this one has 178 x 13"):
-        build([wine], kb, spaces="knn", n_configs=1, **FAST)
+        build([wine], kb, spaces="knn", n_configs=1, **IN_PROCESS)
     named = from_arrays(*load_wine(return_X_y=True, as_frame=True), name="wine")
-    assert build([named], kb, spaces="knn", n_configs=1, **FAST).n_ok == 1
+    assert build([named], kb, spaces="knn", n_configs=1, **IN_PROCESS).n_ok == 1
 
 
 def test_a_run_with_other_measuring_settings_warns(tmp_path):
     """Rerunning with another cv_folds reported "0 new, 3 already stored" and nothing
     else: the stored evaluations are kept as they were measured."""
     kb = KnowledgeBase(tmp_path / "kb.sqlite")
-    settings = {**FAST, "spaces": "knn", "n_configs": 2}
+    settings = {**IN_PROCESS, "spaces": "knn", "n_configs": 2}
     build([_dataset("a")], kb, **settings)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -266,7 +270,7 @@ def test_a_constant_regression_target_is_a_dataset_error(tmp_path):
     """Every configuration scored R² = 1 on it and went into the knowledge base."""
     X = np.random.default_rng(0).normal(size=(40, 3))
     flat = from_arrays(X, np.full(40, 2.5), task="regression", name="flat")
-    report = build([flat], ":memory:", spaces="knn", n_configs=2, **FAST)
+    report = build([flat], ":memory:", spaces="knn", n_configs=2, **IN_PROCESS)
     assert report.n_ok == 0
     assert "regression target is constant" in report.dataset_errors["arrays/flat"]
 
@@ -306,7 +310,7 @@ def test_resuming_on_subsampled_in_memory_data_is_not_refused(tmp_path):
     X = np.random.default_rng(0).normal(size=(100, 3))
     ds = from_arrays(X, np.repeat([0, 1, 2], [45, 33, 22]), task="classification", name="a")
     kb = KnowledgeBase(tmp_path / "kb.sqlite")
-    settings = {**FAST, "spaces": "knn", "n_configs": 2, "max_rows": 50}
+    settings = {**IN_PROCESS, "spaces": "knn", "n_configs": 2, "max_rows": 50}
     assert build([ds], kb, **settings).n_ok == 2
     assert kb.datasets()["n_samples"].tolist() == [49]
     assert build([ds], kb, **settings).n_already_done == 2
@@ -330,7 +334,7 @@ def test_building_on_a_dataset_of_an_imported_study_is_not_refused():
         "n_neighbors": optuna.distributions.IntDistribution(1, 50)}))
     kb = from_optuna_study(study, dataset_key=f"{ds.source}/{ds.name}", space="study-space",
                            task=ds.task)
-    assert build([ds], kb, spaces="knn", n_configs=2, **FAST).n_ok == 2
+    assert build([ds], kb, spaces="knn", n_configs=2, **IN_PROCESS).n_ok == 2
     assert kb.datasets()[["n_samples", "n_features"]].values.tolist() == [
         [ds.n_samples, ds.n_features]]
 
@@ -403,7 +407,7 @@ def test_meta_features_of_another_version_are_refused_and_read_with_a_warning(
     two, third = suite.select(limit=2), suite.refs[2:3]
     path = tmp_path / "kb.sqlite"
     kb = KnowledgeBase(path)
-    settings = {**FAST, "spaces": "knn"}
+    settings = {**IN_PROCESS, "spaces": "knn"}
     assert build(two, kb, n_configs=1, **settings).n_ok == 2
     assert kb.metafeatures_version() == metafeatures.METAFEATURES_VERSION
     with warnings.catch_warnings():
