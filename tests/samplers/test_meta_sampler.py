@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import textwrap
+import multiprocessing
 import warnings
 
 import numpy as np
@@ -592,21 +590,27 @@ def test_the_data_is_dropped_once_its_meta_features_are_computed(pmlb_root):
     assert study.trials[0].system_attrs["metaopt:source"].startswith("portfolio")
 
 
+def _three_trials(model_dir: str, storage: str) -> None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = MetaSampler(space="tabrepo_lightgbm", meta_model=model_dir, n_warmup=6, seed=0)
+    study = optuna.load_study(study_name="s", storage=storage, sampler=sampler)
+    study.optimize(lambda t: TABREPO_SPACE.sample(t, "classification")["learning_rate"],
+                   n_trials=3)
+
+
 def test_two_processes_on_sqlite_take_distinct_warm_starts(tmp_path, small_meta_model):
     model_dir = small_meta_model.save(tmp_path / "model")
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     optuna.create_study(study_name="s", storage=storage)
-    script = textwrap.dedent(f"""
-        import optuna
-        from metaopt.samplers import MetaSampler
-        from metaopt.kb import TABREPO_SPACE
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        sampler = MetaSampler(space="tabrepo_lightgbm", meta_model={str(model_dir)!r}, n_warmup=6, seed=0)
-        study = optuna.load_study(study_name="s", storage={storage!r}, sampler=sampler)
-        study.optimize(lambda t: TABREPO_SPACE.sample(t, "classification")["learning_rate"], n_trials=3)
-    """)
-    procs = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(2)]
-    assert all(p.wait(timeout=300) == 0 for p in procs)
+    # forked: two processes sharing only the storage, without two Python starts and imports
+    fork = multiprocessing.get_context("fork")
+    procs = [fork.Process(target=_three_trials, args=(str(model_dir), storage))
+             for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+    assert [p.exitcode for p in procs] == [0, 0]
     study = optuna.load_study(study_name="s", storage=storage)
     keys = [str(sorted(t.params.items())) for t in study.trials]
     assert len(keys) == 6 and len(set(keys)) == 6
