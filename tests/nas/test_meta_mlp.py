@@ -23,6 +23,8 @@ from metaopt.nas._search import FoldTrainer, objective
 from metaopt.spaces import get_space
 
 TINY = dict(n_trials=1, cv=2, max_epochs=6, n_prior_trials=1, pruner="none")
+# the same, drawing among small networks, for tests of what any network does
+SMALL = dict(TINY, prior=small_prior())
 # The search's folds and minibatches of repeated rows differ from those of weighted ones.
 WEIGHT_EQUIVALENCE = {
     f"check_sample_weight_equivalence_on_{kind}_data": "CV folds and minibatches differ "
@@ -37,8 +39,7 @@ def wine(pmlb_root):
 
 
 # their fits draw among small networks: the checks need one that learns, not a good one
-@parametrize_with_checks([MetaMLPClassifier(**TINY, prior=small_prior()),
-                          MetaMLPRegressor(**TINY, prior=small_prior())],
+@parametrize_with_checks([MetaMLPClassifier(**SMALL), MetaMLPRegressor(**SMALL)],
                          expected_failed_checks=lambda est: WEIGHT_EQUIVALENCE)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
@@ -104,7 +105,7 @@ def test_summary_says_a_batch_beyond_the_rows_trained_on_all_of_them(wine):
     """Every batch_size (16..512) exceeds 15 rows: the MLP trains minibatches of all the
     rows (min(batch_size, rows)). summary() showed the sampled size alone ("batch 42")."""
     X, y = wine
-    model = MetaMLPClassifier(**TINY, random_state=0).fit(X[::12], y[::12])
+    model = MetaMLPClassifier(**SMALL, random_state=0).fit(X[::12], y[::12])
     batch = model.best_params_["batch_size"]
     assert batch > 15
     assert model.summary().splitlines()[2].endswith(f", batch {batch} (all rows, 15 in the "
@@ -139,7 +140,7 @@ def test_summary_of_a_model_pickled_before_its_newer_attributes(wine):
     refit's out_of_time_ were fitted attributes: summary() raised AttributeError. It leaves out
     what the model cannot tell (the refit's training loss and score)."""
     X, y = wine
-    model = MetaMLPClassifier(**TINY, random_state=0).fit(X, y)
+    model = MetaMLPClassifier(**SMALL, random_state=0).fit(X, y)
     for name in ("refits_", "search_rows_", "refit_rows_", "fit_time_"):
         del model.__dict__[name]
     del model.best_estimator_.__dict__["out_of_time_"]
@@ -160,7 +161,7 @@ def test_a_model_pickled_before_search_rows_and_its_column_names(pmlb_root):
     column "could not convert string to float"."""
     data = LocalSource(pmlb_root).load("wine_recognition")
     X = data.X.assign(hue=pd.cut(data.X["11"], 3, labels=["pale", "mid", "deep"]).astype(str))
-    model = MetaMLPClassifier(**TINY, random_state=0).fit(X, data.y)
+    model = MetaMLPClassifier(**SMALL, random_state=0).fit(X, data.y)
     for name in ("search_rows", "_fitted_columns"):
         del model.__dict__[name]
     old = pickle.loads(pickle.dumps(model))
@@ -456,7 +457,7 @@ def test_regression_trials_score_r2_in_any_target_units():
 )
 def test_invalid_parameters_raise_in_fit(params, error, message):
     X, y = make_classification(40, 4, random_state=0)
-    model = MetaMLPClassifier(**{**TINY, **params})
+    model = MetaMLPClassifier(**{**SMALL, **params})
     with pytest.raises(error, match=message):
         model.fit(X, y)
 
@@ -465,19 +466,19 @@ def test_bad_data_gives_clear_errors():
     X, y = make_classification(40, 4, random_state=0)
     with pytest.raises(ValueError, match=r"y contains 1 missing value\(s\) \(NaN, None or "
                                          r"pd\.NA\); drop"):
-        MetaMLPRegressor(**TINY).fit(X, np.where(np.arange(40) == 3, np.nan, 1.0))
+        MetaMLPRegressor(**SMALL).fit(X, np.where(np.arange(40) == 3, np.nan, 1.0))
     with pytest.raises(ValueError, match="Input X contains infinity"):
-        MetaMLPClassifier(**TINY).fit(np.where(X > 1, np.inf, X), y)
+        MetaMLPClassifier(**SMALL).fit(np.where(X > 1, np.inf, X), y)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-        MetaMLPClassifier(**TINY).fit(X, y[:-1])
+        MetaMLPClassifier(**SMALL).fit(X, y[:-1])
     with pytest.raises(ValueError, match="Unknown label type"):
-        MetaMLPClassifier(**TINY).fit(X, np.linspace(0, 1, 40))
+        MetaMLPClassifier(**SMALL).fit(X, np.linspace(0, 1, 40))
     with pytest.raises(ValueError, match="column 'tags' holds list values"):
         # the preprocessing failed with "unhashable type: 'list'"
-        MetaMLPClassifier(**TINY).fit(pd.DataFrame(X).assign(tags=[[i] for i in range(40)]), y)
+        MetaMLPClassifier(**SMALL).fit(pd.DataFrame(X).assign(tags=[[i] for i in range(40)]), y)
     with pytest.raises(ValueError, match=r"cv=5 needs at least 10 samples, got 6 sample"):
-        MetaMLPClassifier(**{**TINY, "cv": 5}).fit(X[:6], y[:6])
-    model = MetaMLPClassifier(**TINY, random_state=0).fit(X, y)
+        MetaMLPClassifier(**{**SMALL, "cv": 5}).fit(X[:6], y[:6])
+    model = MetaMLPClassifier(**SMALL, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 features, but MetaMLPClassifier is expecting 4"):
         model.predict(X[:, :3])
 
@@ -499,9 +500,9 @@ def test_finite_values_too_large_to_standardise_are_named_not_called_infinite(pm
                 rf"values .* rescale, e\.g\. X\['{column}'\] / 1e{power + 1}")), \
                 warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            MetaMLPRegressor(**TINY).fit(given, data.y)
+            MetaMLPRegressor(**SMALL).fit(given, data.y)
     with pytest.raises(ValueError, match="X contains infinite values"):
-        MetaMLPRegressor(**TINY).fit(X.assign(month=np.inf), data.y)
+        MetaMLPRegressor(**SMALL).fit(X.assign(month=np.inf), data.y)
 
 def test_several_targets_are_refused_saying_what_fits_them():
     """A y of 3 targets (linnerud) got scikit-learn's "y should be a 1d array, got an
@@ -518,14 +519,14 @@ def test_several_targets_are_refused_saying_what_fits_them():
             r"MetaMLPRegressor takes one target column, got y of shape \(20, 3\) \(3 "
             r"targets\).*sklearn\.multioutput\.MultiOutputRegressor\(MetaMLPRegressor\(.*"
             r"metaopt\.nas\.MLPRegressor, which takes a 2-D y")):
-        MetaMLPRegressor(**TINY).fit(X, pd.DataFrame(Y))
+        MetaMLPRegressor(**SMALL).fit(X, pd.DataFrame(Y))
     tags = MetaMLPRegressor().__sklearn_tags__().target_tags
     assert tags.single_output and not tags.multi_output
-    alone = MetaMLPRegressor(**TINY, random_state=0).fit(X, Y[:, 0]).predict(X)
+    alone = MetaMLPRegressor(**SMALL, random_state=0).fit(X, Y[:, 0]).predict(X)
     with pytest.warns(DataConversionWarning, match="A column-vector y was passed"):
-        column = MetaMLPRegressor(**TINY, random_state=0).fit(X, Y[:, :1])
+        column = MetaMLPRegressor(**SMALL, random_state=0).fit(X, Y[:, :1])
     np.testing.assert_allclose(column.predict(X), alone)
-    model = MultiOutputRegressor(MetaMLPRegressor(**TINY, random_state=0)).fit(X, Y)
+    model = MultiOutputRegressor(MetaMLPRegressor(**SMALL, random_state=0)).fit(X, Y)
     assert model.predict(X).shape == (20, 3)
     np.testing.assert_allclose(model.predict(X)[:, 0], alone)
     assert MLPRegressor(max_epochs=3, random_state=0).fit(X, Y).predict(X).shape == (20, 3)
@@ -540,12 +541,12 @@ def test_pandas_extension_targets_are_read_as_their_values(pmlb_root):
 
     data = LocalSource(pmlb_root).load("1027_ESL", "regression")
     decimal = data.y.astype(pd.ArrowDtype(pa.decimal128(20, 2)))
-    model = MetaMLPRegressor(**TINY, random_state=0).fit(data.X, decimal)
-    expected = MetaMLPRegressor(**TINY, random_state=0).fit(data.X, data.y).predict(data.X)
+    model = MetaMLPRegressor(**SMALL, random_state=0).fit(data.X, decimal)
+    expected = MetaMLPRegressor(**SMALL, random_state=0).fit(data.X, data.y).predict(data.X)
     np.testing.assert_allclose(model.predict(data.X), expected)
     labels = data.y > data.y.median()
     for y, dtype in [(labels.astype("boolean"), bool), (labels.astype("Int64"), np.int64)]:
-        assert MetaMLPClassifier(**TINY).fit(data.X, y).classes_.dtype == dtype
+        assert MetaMLPClassifier(**SMALL).fit(data.X, y).classes_.dtype == dtype
 
 
 def test_dataframes_with_categories_and_missing_values(pmlb_root):
@@ -554,7 +555,7 @@ def test_dataframes_with_categories_and_missing_values(pmlb_root):
     X = data.X.iloc[:, :8].astype(float).copy()
     X.iloc[::7, 0] = np.nan
     X["site"] = np.where(np.arange(len(X)) % 3 == 0, "north", "south")
-    model = MetaMLPClassifier(**TINY, random_state=0).fit(X, data.y)
+    model = MetaMLPClassifier(**SMALL, random_state=0).fit(X, data.y)
     assert model.n_features_in_ == 9 and list(model.feature_names_in_) == list(X.columns)
     assert model.preprocessor_.transform(X).shape[1] == 10  # "site" becomes two columns
     assert model.score(X, data.y) > 0.6
@@ -580,8 +581,8 @@ def test_pyarrow_backed_frames_with_missing_strings(pmlb_root):
     X.loc[X.index[::10], "site"] = None
     arrow = pd.read_csv(io.StringIO(X.to_csv(index=False)), dtype_backend="pyarrow")
     assert str(arrow["site"].dtype) == "string[pyarrow]" and arrow["site"].isna().any()
-    plain = MetaMLPClassifier(**TINY, random_state=0).fit(X, data.y)
-    model = MetaMLPClassifier(**TINY, random_state=0).fit(arrow, data.y)
+    plain = MetaMLPClassifier(**SMALL, random_state=0).fit(X, data.y)
+    model = MetaMLPClassifier(**SMALL, random_state=0).fit(arrow, data.y)
     assert model.preprocessor_.transform(arrow).shape[1] == 6 + 3  # north, south, missing
     np.testing.assert_allclose(model.predict_proba(arrow), plain.predict_proba(X))
 
@@ -594,8 +595,8 @@ def test_int_column_names_that_are_not_positions(pmlb_root):
         site=np.where(np.arange(len(data.X)) % 3 == 0, "north", "south"))
     numbered = X.set_axis(list(range(6, -1, -1)), axis=1)
     named = X.set_axis([str(i) for i in range(6, -1, -1)], axis=1)
-    by_number = MetaMLPClassifier(**TINY, random_state=0).fit(numbered, data.y)
-    by_name = MetaMLPClassifier(**TINY, random_state=0).fit(named, data.y)
+    by_number = MetaMLPClassifier(**SMALL, random_state=0).fit(numbered, data.y)
+    by_name = MetaMLPClassifier(**SMALL, random_state=0).fit(named, data.y)
     np.testing.assert_allclose(by_number.predict_proba(numbered), by_name.predict_proba(named))
 
 
@@ -606,7 +607,7 @@ def test_a_failed_refit_leaves_the_model_unfitted_and_arrays_follow_frames(pmlb_
     from sklearn.exceptions import NotFittedError
 
     data = LocalSource(pmlb_root).load("new_thyroid")
-    model = MetaMLPClassifier(**TINY, random_state=0).fit(data.X, data.y)
+    model = MetaMLPClassifier(**SMALL, random_state=0).fit(data.X, data.y)
     with pytest.warns(UserWarning, match="does not have valid feature names"):
         from_array = model.predict(data.X.to_numpy())
     np.testing.assert_array_equal(from_array, model.predict(data.X))
@@ -619,9 +620,9 @@ def test_a_failed_refit_leaves_the_model_unfitted_and_arrays_follow_frames(pmlb_
 def test_regression_needs_two_validation_rows():
     X, y = make_regression(400, 3, noise=0.1, random_state=0)
     with pytest.raises(ValueError, match="fewer than 2 validation"):
-        MetaMLPRegressor(**{**TINY, "cv": 0.002}).fit(X, y)
+        MetaMLPRegressor(**{**SMALL, "cv": 0.002}).fit(X, y)
     with pytest.raises(ValueError, match="n_prior_trials=5000 exceeds the prior's pool"):
-        MetaMLPRegressor(**{**TINY, "n_prior_trials": 5000}).fit(X, y)
+        MetaMLPRegressor(**{**SMALL, "n_prior_trials": 5000}).fit(X, y)
 
 
 def test_input_the_main_estimator_takes(wine):
@@ -632,13 +633,13 @@ def test_input_the_main_estimator_takes(wine):
     from scipy import sparse
 
     X, y = wine
-    dense = MetaMLPClassifier(**TINY, random_state=0).fit(X, y)
-    model = MetaMLPClassifier(**TINY, random_state=0, verbose=True).fit(sparse.csr_matrix(X), y)
+    dense = MetaMLPClassifier(**SMALL, random_state=0).fit(X, y)
+    model = MetaMLPClassifier(**SMALL, random_state=0, verbose=True).fit(sparse.csr_matrix(X), y)
     np.testing.assert_allclose(model.predict_proba(sparse.csc_matrix(X)), dense.predict_proba(X))
     with pytest.raises(ValueError, match="verbose must be an int >= 0 or a bool, got -1"):
-        MetaMLPClassifier(**{**TINY, "verbose": -1}).fit(X, y)
+        MetaMLPClassifier(**{**SMALL, "verbose": -1}).fit(X, y)
     with pytest.raises(ValueError, match="no trial completed within the budget"):
-        MetaMLPClassifier(**{**TINY, "time_budget": 1e-9}).fit(X, y)
+        MetaMLPClassifier(**{**SMALL, "time_budget": 1e-9}).fit(X, y)
 
 
 def test_sample_weight_reaches_the_search_and_the_refit(wine):
@@ -725,7 +726,7 @@ def test_a_frame_after_fitting_on_an_array_warns_once():
     """Fitted on an array, predict on a DataFrame warned twice: scikit-learn's warning,
     and the same from the internal SimpleImputer, a part the user never built."""
     X, y = make_classification(60, 4, random_state=0)
-    model = MetaMLPClassifier(**TINY, random_state=0).fit(X, y)
+    model = MetaMLPClassifier(**SMALL, random_state=0).fit(X, y)
     frame = pd.DataFrame(X, columns=list("abcd"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -742,7 +743,8 @@ def test_cv_takes_scikit_learn_splitters_and_groups(wine):
 
     X, y = wine
     groups = np.arange(len(y)) % 6
-    params = dict(n_trials=2, max_epochs=4, n_prior_trials=1, pruner="none", random_state=0)
+    params = dict(n_trials=2, max_epochs=4, n_prior_trials=1, pruner="none", random_state=0,
+                  prior=small_prior())
     by_groups = MetaMLPClassifier(cv=GroupKFold(3), **params).fit(X, y, groups=groups)
     assert by_groups.n_epochs_searched_ == 3 * sum(t.user_attrs["epochs"]
                                                    for t in by_groups.study_.trials)
@@ -883,7 +885,7 @@ def test_an_array_is_validated_once_and_keeps_its_meta_features(ring_near_copies
     monkeypatch.setattr(metafeatures, "validate",
                         lambda *args, **kwargs: validated.append(1) or validate(*args,
                                                                                 **kwargs))
-    model = MetaMLPClassifier(**{**TINY, "max_epochs": 1}, random_state=0).fit(X, y)
+    model = MetaMLPClassifier(**{**SMALL, "max_epochs": 1}, random_state=0).fit(X, y)
     assert not validated
     assert model.meta_features_.equals(metafeatures.compute(X, y, "classification",
                                                             random_state=0))
@@ -894,7 +896,7 @@ def test_the_preprocessing_standardises_its_own_copy_in_place(ring_near_copies):
     X beyond its result (400 MB more on 1,000,000 x 50), now 1.3 times; X is left as it
     was."""
     X, y = ring_near_copies
-    model = MetaMLPClassifier(**{**TINY, "max_epochs": 1}, random_state=0).fit(X, y)
+    model = MetaMLPClassifier(**{**SMALL, "max_epochs": 1}, random_state=0).fit(X, y)
     given = X.copy()
     encoded, peak = traced_peak(lambda: model._check_X(X))
     assert peak - encoded.nbytes < 1.6 * X.nbytes
