@@ -171,7 +171,7 @@ def test_card_names_every_measuring_setting(tmp_path):
     kb = KnowledgeBase()
     build([from_arrays(X, (X[:, 0] > 0).astype(int), task="classification", name="a")], kb,
           spaces="knn", n_configs=1, cv_folds=2, test_size=0.25, progress=False,
-          scoring={"classification": "balanced_accuracy"})
+          scoring={"classification": "balanced_accuracy"}, backend="sequential")
     text = write_card(kb, tmp_path / "CARD.md").read_text()
     assert "test_size=0.25" in text and "'classification': 'balanced_accuracy'" in text
 

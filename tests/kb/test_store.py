@@ -371,7 +371,9 @@ def test_a_parquet_export_keeps_the_build_history(pmlb_root, tmp_path):
     two = get_suite("pmlb-classification", root=pmlb_root).select(limit=2,
                                                                    smallest_first=True)
     kb = KnowledgeBase(tmp_path / "kb.sqlite")
-    settings = {"spaces": "knn", "cv_folds": 2, "max_rows": 1000, "progress": False}
+    # in this process: a loky build with n_jobs=1 starts a worker (1-4 s) per call
+    settings = {"spaces": "knn", "cv_folds": 2, "max_rows": 1000, "progress": False,
+                "backend": "sequential"}
     build([*two, _Missing()], kb, n_configs=1, **settings)
     build(two, kb, n_configs=2, **settings)
     back = KnowledgeBase.from_parquet(kb.to_parquet(tmp_path / "kb.parquet"))
@@ -401,7 +403,7 @@ def test_the_copy_an_unpicklable_knowledge_base_recommends_keeps_its_history(
                                                                    smallest_first=True)
     kb = KnowledgeBase()
     build([*two, _Missing()], kb, spaces="knn", n_configs=1, cv_folds=2, max_rows=1000,
-          progress=False)
+          progress=False, backend="sequential")  # no worker process to start
     with pytest.raises(TypeError) as refused:
         pickle.dumps(kb)
     recipe = re.findall(r"`([^`]+)`", str(refused.value))
