@@ -77,8 +77,8 @@ def test_summary_says_what_the_search_did(wine):
     Its time is the whole fit's (fit_time_), then the trials'; it said "in 8.6 s", the
     trials' alone, of a fit of 28.4 s."""
     X, y = wine
-    model = MetaMLPClassifier(n_trials=3, max_epochs=4, n_prior_trials=2,
-                              random_state=0).fit(X, y)
+    model = MetaMLPClassifier(n_trials=3, max_epochs=4, n_prior_trials=2, random_state=0,
+                              prior=small_prior()).fit(X, y)
     lines = model.summary().splitlines()
     best = model.study_.best_trial
     assert lines[0].startswith("MetaMLPClassifier: 3 trial(s) (")
@@ -653,7 +653,8 @@ def test_sample_weight_reaches_the_search_and_the_refit(wine):
     noisy[wrong] = y[wrong] % 3 + 1  # wine's classes are 1, 2, 3
     weights = np.ones(len(y))
     weights[wrong] = 0.0
-    params = dict(n_trials=2, cv=2, max_epochs=20, n_prior_trials=1, random_state=0)
+    params = dict(n_trials=2, cv=2, max_epochs=20, n_prior_trials=1, random_state=0,
+                  prior=small_prior())
     weighted = MetaMLPClassifier(**params).fit(X, noisy, sample_weight=weights)
     plain = MetaMLPClassifier(**params).fit(X, noisy)
     assert weighted.score(X, y) > 0.85
