@@ -171,7 +171,9 @@ def test_limit_counts_the_datasets_left_after_the_exclusion(pmlb_root, tmp_path,
     code = main(["benchmark", "run", "--suite", "pmlb-classification", "--root", str(pmlb_root),
                  "--limit", "1", "--exclude-training-data", "--training-datasets", str(listed),
                  "--methods", "default", "--budget-trials", "1", "--seeds", "1", "--folds", "2",
-                 "--cv-folds", "2", "--out", str(tmp_path / "out"), "--no-progress"])
+                 # in this process: the default -1 starts a loky worker per core (1-4 s each)
+                 "--cv-folds", "2", "--n-jobs", "1", "--out", str(tmp_path / "out"),
+                 "--no-progress"])
     assert code == 0, capsys.readouterr().err
     keys = set(load_results(tmp_path / "out")["dataset_key"])
     assert len(keys) == 1 and not keys & {r.key for r in smallest}
