@@ -116,8 +116,8 @@ def test_plot_history_draws_every_trial_by_source_and_the_best(wine, tmp_path):
     """MetaOptClassifier has plot_history(); the MetaMLP estimators had none
     (AttributeError). Pruned trials are hollow, at their last score."""
     X, y = wine
-    model = MetaMLPClassifier(n_trials=6, max_epochs=4, n_prior_trials=2,
-                              random_state=0).fit(X, y)
+    model = MetaMLPClassifier(n_trials=6, max_epochs=4, n_prior_trials=2, random_state=0,
+                              prior=small_prior()).fit(X, y)
     trials = model.study_.trials
     pruned = [t for t in trials if t.state == optuna.trial.TrialState.PRUNED]
     assert pruned  # (this seed's search prunes)

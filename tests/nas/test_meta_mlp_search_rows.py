@@ -20,7 +20,8 @@ from metaopt.data import LocalSource
 from metaopt.nas import MetaMLPClassifier, MetaMLPRegressor, MLPClassifier, _estimators
 from metaopt.nas._search import FoldTrainer, refit_seconds
 
-FAST = dict(n_trials=2, cv=3, max_epochs=2, n_prior_trials=2, pruner="none", random_state=0)
+FAST = dict(n_trials=2, cv=3, max_epochs=2, n_prior_trials=2, pruner="none", random_state=0,
+            prior=small_prior())  # (small networks: what is counted is rows)
 
 
 @pytest.fixture(scope="module")
