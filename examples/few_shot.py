@@ -9,8 +9,9 @@ and 5 held out for the test episodes. Each meta-training and validation digit al
 counts as 8 classes, its images under the 8 symmetries of the square (the Omniglot
 protocol of the papers: rotated characters as new classes); the test digits are never
 augmented. Every learner is meta-trained on episodes of the meta-training classes and
-then classifies the queries of the same 600 test episodes as a 1-nearest-neighbour
-baseline on the raw pixels, the bar a meta-learned embedding has to clear.
+then classifies the queries of the same 600 test episodes (``--test-episodes``) as a
+1-nearest-neighbour baseline on the raw pixels, the bar a meta-learned embedding has to
+clear.
 
 Prints the accuracy of each learner on the test episodes with a 95 % interval against
 1-NN's, then reloads the best ProtoNet from its checkpoint (safetensors + JSON) and
@@ -50,7 +51,7 @@ from metaopt.meta import (  # noqa: E402
     split_labels,
 )
 
-N_WAY, N_QUERY, TEST_EPISODES = 5, 15, 600
+N_WAY, N_QUERY = 5, 15
 
 
 class DigitEncoder(nn.Module):
@@ -96,6 +97,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", type=int, default=5, help="support images per class")
     parser.add_argument("--iterations", type=int, default=300)
+    parser.add_argument("--test-episodes", type=int, default=600,
+                        help="test episodes every learner and 1-NN classify")
+    parser.add_argument("--valid-episodes", type=int, default=200,
+                        help="meta-validation episodes of each early-stopping check")
     parser.add_argument("--out", default="runs/few_shot")
     args = parser.parse_args()
     out = Path(args.out)
@@ -113,7 +118,7 @@ def main() -> None:
 
     train = episodes(*symmetric_classes(X, y, train_digits), seed=0)
     valid = episodes(*symmetric_classes(X, y, valid_digits), seed=1)
-    test = episodes(X, y, seed=2, classes=test_digits).sample(TEST_EPISODES)
+    test = episodes(X, y, seed=2, classes=test_digits).sample(args.test_episodes)
 
     nearest = torch.cdist(test.query_x, test.support_x).argmin(-1)
     results = {"1-NN (raw pixels)": accuracy(test.support_y.gather(1, nearest) == test.query_y)}
@@ -121,6 +126,7 @@ def main() -> None:
     for ax, (name, learner) in zip(axes, learners().items(), strict=False):
         trainer = MetaTrainer(learner, iterations=args.iterations, meta_batch_size=16, lr=1e-3,
                               eval_every=max(args.iterations // 6, 1), patience=3,
+                              valid_tasks_count=args.valid_episodes,
                               checkpoint_dir=out / name, seed=0, progress=False)
         trainer.fit(train, valid)  # restores the weights of the best validation loss
         learner.eval()
@@ -133,7 +139,7 @@ def main() -> None:
         ax.set_title(f"{name}: meta-training history")
 
     baseline, baseline_interval = results["1-NN (raw pixels)"]
-    print(f"\naccuracy on {TEST_EPISODES} test episodes of unseen digits (95 % interval)")
+    print(f"\naccuracy on {args.test_episodes} test episodes of unseen digits (95 % interval)")
     for name, (mean, interval) in results.items():
         verdict = ("" if name.startswith("1-NN") else
                    "  beats 1-NN" if mean - interval > baseline + baseline_interval else

@@ -16,7 +16,11 @@ OPTUNAHUB_EXAMPLE = EXAMPLES.parent / "docs" / "optunahub" / "metaopt_sampler" /
 
 
 def run_example(name: str, *args: str, cwd=None, data=None) -> str:
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    # torch on one thread unless told otherwise, as for the docs' snippets (CI sets no
+    # OMP_NUM_THREADS): on a busy 2-core machine a second thread only spins (few_shot.py
+    # --shots 1 --iterations 12: 49 s user on 2 threads, 23 s on 1)
+    env = {**os.environ, "MPLBACKEND": "Agg",
+           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     if data is not None:
         env["METAOPT_SHARED_DATA"] = str(data)
     done = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True,
@@ -47,8 +51,12 @@ def test_meta_learning(tmp_path):
 
 
 def test_few_shot(tmp_path):
-    out = run_example("few_shot.py", "--shots", "1", "--iterations", "12", "--out", str(tmp_path))
-    assert "5-way 1-shot" in out and "1-NN (raw pixels)" in out
+    # 40 test and 20 validation episodes (600 and 200 by default) and 6 meta-iterations:
+    # every learner is trained, checkpointed, restored and tested all the same
+    out = run_example("few_shot.py", "--shots", "1", "--iterations", "6", "--test-episodes",
+                      "40", "--valid-episodes", "20", "--out", str(tmp_path))
+    assert "5-way 1-shot" in out and "accuracy on 40 test episodes" in out
+    assert "1-NN (raw pixels)" in out
     for name in ("ProtoNet", "MatchingNet", "RelationNet"):
         assert f"  {name}" in out and (tmp_path / name / "best.json").is_file()
     assert "ProtoNet reloaded from" in out and "queries of a new episode right" in out
