@@ -4,6 +4,7 @@ what its docstring promises."""
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -114,13 +115,51 @@ def test_estimator_examples(tmp_path, shared_data, name, args, expected):
         assert "MetaMLPClassifier: 3 trial(s)" in out and "trials: state, epochs" in out
 
 
-@pytest.mark.parametrize("name", ["estimators.py", "nas_prior.py", "warm_start.py",
-                                  "own_meta_model.py", "optuna_sampler.py"])
-def test_missing_data_is_named(tmp_path, name):
-    done = subprocess.run([sys.executable, str(EXAMPLES / name)], text=True,
-                          capture_output=True, timeout=120, cwd=tmp_path,
-                          env={**os.environ, "METAOPT_SHARED_DATA": str(tmp_path / "none")})
-    assert done.returncode == 1 and "set METAOPT_SHARED_DATA" in done.stderr
+NEED_DATA = ["estimators.py", "nas_prior.py", "warm_start.py", "own_meta_model.py",
+             "optuna_sampler.py"]
+
+# each script as `python script.py` runs it (runpy, as __main__, its own globals), one
+# after the other in one interpreter: their imports (torch, sklearn, metaopt: 3-4 s of
+# CPU a start) are paid once; its exit status and stderr as the interpreter would give
+# them (sys.exit("text"): status 1 and the text; an exception: 1 and its traceback)
+RUN_EACH = """
+import contextlib, io, json, runpy, sys, traceback
+results = {}
+for path in sys.argv[1:]:
+    sys.argv, err, status = [path], io.StringIO(), 0
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            runpy.run_path(path, run_name="__main__")
+        except SystemExit as exit:
+            if exit.code is None or isinstance(exit.code, int):
+                status = exit.code or 0
+            else:
+                status = 1
+                print(exit.code, file=sys.stderr)
+        except BaseException:
+            status = 1
+            traceback.print_exc()
+    results[path] = (status, err.getvalue())
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def without_data(tmp_path_factory) -> dict[str, tuple[int, str]]:
+    """``{script: (exit status, stderr)}`` of each of NEED_DATA started with
+    METAOPT_SHARED_DATA naming no folder."""
+    folder = tmp_path_factory.mktemp("without_data")
+    done = subprocess.run([sys.executable, "-c", RUN_EACH, *(str(EXAMPLES / n) for n in NEED_DATA)],
+                          text=True, capture_output=True, timeout=120, cwd=folder,
+                          env={**os.environ, "METAOPT_SHARED_DATA": str(folder / "none")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {Path(path).name: result for path, result in json.loads(done.stdout).items()}
+
+
+@pytest.mark.parametrize("name", NEED_DATA)
+def test_missing_data_is_named(without_data, name):
+    status, stderr = without_data[name]
+    assert status == 1 and "set METAOPT_SHARED_DATA" in stderr, stderr
 
 
 # optunahub.load_module as OptunaHub runs it on the package it downloaded (here: this
