@@ -458,68 +458,94 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in found]
 
 
-def _killed_while_scoring(pmlb_root, temporary: Path, options: str
-                          ) -> tuple[list[int], list[Path]]:
-    """Run a fit of ``options`` on wine whose scoring sleeps, kill -9 it once a worker
-    scores, and return its worker processes still alive 15 s later (killed then) and
-    the data files in ``temporary`` at the kill."""
+def _killed_while_scoring(pmlb_root, temporary: Path, fits: dict[str, str]
+                          ) -> dict[str, tuple[list[int], list[Path]]]:
+    """Run in one process a fit on wine of each of ``fits``' options (the first on the
+    main thread, the others on threads of their own: one start of the process and its
+    imports for all) whose scoring sleeps, kill -9 it once a worker of each fit scores,
+    and return, for each fit, its worker processes still alive 15 s later (killed then)
+    and the data files in ``temporary`` at the kill (of any of the fits)."""
     script = textwrap.dedent(f"""
+        import os
         import pathlib
         import tempfile
+        import threading
         import time
         from metaopt import MetaOptClassifier
         from metaopt.data import LocalSource
 
         wine = LocalSource({str(pmlb_root)!r}).load("wine_recognition", "classification")
 
-        def slow(estimator, X, y):  # in a worker
-            pathlib.Path(tempfile.gettempdir(), "scoring").touch()
-            time.sleep(600)
+        def slow(name):
+            def scoring(estimator, X, y):  # in a worker
+                pathlib.Path(tempfile.gettempdir(), f"scoring-{{name}}-{{os.getpid()}}").touch()
+                time.sleep(600)
+            return scoring
 
-        MetaOptClassifier({options}, spaces="linear", cv=3,
-                          scoring=slow, random_state=0).fit(wine.X, wine.y)
+        def search(name, options):
+            MetaOptClassifier(**options, spaces="linear", cv=3, scoring=slow(name),
+                              random_state=0).fit(wine.X, wine.y)
+
+        fits = {fits!r}
+        (first, options), *others = [(name, eval(f"dict({{o}})")) for name, o in fits.items()]
+        for name, more in others:
+            threading.Thread(target=search, args=(name, more), daemon=True).start()
+        search(first, options)
     """)
     process = subprocess.Popen([sys.executable, "-c", script],
                                env={**os.environ, "TMPDIR": str(temporary)})
     try:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (temporary / "scoring").exists():
-            time.sleep(0.5)  # until a worker runs the trial's first fold
+        while time.monotonic() < deadline and not all(
+                list(temporary.glob(f"scoring-{name}-*")) for name in fits):
+            time.sleep(0.2)  # until a worker of each fit runs its trial's first fold
         workers = [pid for pid in _children(process.pid)
                    if "LokyProcess" in Path(f"/proc/{pid}/cmdline").read_text()]
+        scoring = {name: [int(path.name.rsplit("-", 1)[1])
+                          for path in temporary.glob(f"scoring-{name}-*")] for name in fits}
         files = list(temporary.glob("metaopt-*.pkl"))
-        assert workers
+        assert all(scoring.values()) and set().union(*scoring.values()) <= set(workers)
     finally:
         process.kill()
         process.wait()
     deadline = time.monotonic() + 15
     alive = workers
     while time.monotonic() < deadline and alive:
-        time.sleep(0.5)
+        time.sleep(0.2)
         alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
     for pid in alive:  # not left sleeping when the test fails
         os.kill(pid, 9)
-    return alive, files
+    # a worker that had not yet scored is of no fit in particular: it counts for each
+    unknown = [pid for pid in alive if not any(pid in pids for pids in scoring.values())]
+    return {name: ([pid for pid in alive if pid in pids] + unknown, files)
+            for name, pids in scoring.items()}
+
+
+@pytest.fixture(scope="module")
+def killed_fits(pmlb_root, tmp_path_factory) -> dict[str, tuple[list[int], list[Path]]]:
+    """:func:`_killed_while_scoring` of a time-budgeted fit and a fit with ``n_jobs=2``
+    and no time budget, killed together, with ``temporary`` left for the tests to read."""
+    temporary = tmp_path_factory.mktemp("tmp")
+    killed = _killed_while_scoring(pmlb_root, temporary, {
+        "budget": "n_trials=None, time_budget=900", "joblib": "n_trials=5, n_jobs=2"})
+    return {**killed, "left": list(temporary.glob("metaopt-*.pkl"))}
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ps --ppid, /proc")
-def test_the_workers_of_a_killed_fit_exit_and_remove_its_data(pmlb_root, tmp_path):
+def test_the_workers_of_a_killed_fit_exit_and_remove_its_data(killed_fits):
     """kill -9 of a time-budgeted fit left its worker processes running their fits,
     then idle for 5 minutes, and the file of the data shared with them in the temporary
     directory for good."""
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    alive, files = _killed_while_scoring(pmlb_root, temporary,
-                                         "n_trials=None, time_budget=900")
+    alive, files = killed_fits["budget"]
     assert files and not alive
-    assert not list(temporary.glob("metaopt-*.pkl"))
+    assert not killed_fits["left"]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ps --ppid, /proc")
-def test_the_joblib_workers_of_a_killed_fit_exit(pmlb_root, tmp_path):
+def test_the_joblib_workers_of_a_killed_fit_exit(killed_fits):
     """kill -9 of a fit with n_jobs=2 and no time_budget left joblib's worker processes
     running their folds, then idle for joblib's 5 minutes (5.5 min measured)."""
-    assert not _killed_while_scoring(pmlb_root, tmp_path, "n_trials=5, n_jobs=2")[0]
+    assert not killed_fits["joblib"][0]
 
 
 def test_a_search_removes_the_data_files_of_fits_killed_with_their_workers(tmp_path,
