@@ -44,13 +44,13 @@ def test_a_search_with_no_complete_trial_refits_the_best_of_the_finished_folds(
     the configuration of the stopped trial with the most finished folds (the best mean
     of them), said by a warning, summary() and history_."""
     data, folds = slow_last_fold
-    budget = 12.0  # the workers started before it (on a loaded machine their start took
+    budget = 6.0  # the workers started before it (on a loaded machine their start took
     # seconds of it, and the four fast folds did not all finish in the trial's time)
     model = MetaOptClassifier(n_trials=1, spaces="linear", cv=folds, time_budget=budget,
                               random_state=0)
     start = time.perf_counter()
     with pytest.warns(UserWarning, match=r"no trial finished its 5 CV folds within "
-                      r"time_budget=12.0 s: the model is trial 0's configuration, chosen "
+                      r"time_budget=6.0 s: the model is trial 0's configuration, chosen "
                       r"on the 4 of 5 folds it finished \(of 1 stopped trial with finished "
                       r"folds\), less reliably than on complete trials; give it more time"):
         model.fit(data.X, data.y)
