@@ -1,9 +1,11 @@
-"""A prior for the scikit-learn checks of MetaMLP*: the shipped one, drawing among a few
-small networks that learn in a few epochs.
+"""A prior for the tests of what any network of MetaMLP* does (the scikit-learn checks,
+input handling, summaries): the shipped one, drawing among a few small networks that
+learn in a few epochs.
 
 ``parametrize_with_checks`` fits each estimator a few hundred times on small tables; the
 shipped prior's draws there (up to 3 layers of 960 units in batches of 20) made each
-check's fit take seconds. The checks need a network that learns, not a good one.
+check's fit take seconds. The checks need a network that learns, not a good one. Tests of
+the shipped prior's own draws keep ``prior="default"``.
 """
 
 from __future__ import annotations
