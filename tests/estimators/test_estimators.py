@@ -384,38 +384,48 @@ def test_the_time_budget_frees_a_trial_it_never_ran_not_one_too_slow(wine, tmp_p
     assert all(t.params != trials[1].params for t in trials[2:])
 
 
-def test_the_trial_of_a_killed_process_runs_again_on_resume(wine, pmlb_root, tmp_path):
+def _hang_in_the_second_evaluation(X, y, url: str, running) -> None:
+    """A stored search of 3 configurations whose second evaluation sets ``running``, then
+    hangs (in a forked process, to be killed)."""
+    import metaopt.estimators._search as search
+
+    real, calls = search.cv_score, []
+
+    def hangs_on_the_second(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            running.set()
+            time.sleep(600)
+        return real(*args, **kwargs)
+
+    search.cv_score = hangs_on_the_second
+    MetaOptClassifier(n_trials=3, spaces="linear", cv=3, random_state=0, storage=url,
+                      recheck=False).fit(X, y)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a forked process")
+def test_the_trial_of_a_killed_process_runs_again_on_resume(wine, tmp_path):
     """A process killed mid-trial leaves the trial RUNNING, and its configuration was
     taken for good. A search resumed at once on the same host fails it (its process is
-    gone) and runs its configuration again, with Optuna's retry."""
+    gone) and runs its configuration again, with Optuna's retry. The process is a fork
+    of this one: it needs no start of an interpreter and its imports (3-9 s)."""
+    import multiprocessing
+    import threading
+
+    # an import under way on a thread (an earlier fit's warm-up of torch) would stay
+    # locked in the fork, for good
+    [t.join() for t in threading.enumerate() if t.name.startswith("metaopt-")]
     url = f"sqlite:///{tmp_path / 'killed.db'}"
-    script = textwrap.dedent(f"""
-        import time
-        import metaopt.estimators._search as search
-        from metaopt import MetaOptClassifier
-        from metaopt.data import LocalSource
-
-        wine = LocalSource({str(pmlb_root)!r}).load("wine_recognition", "classification")
-        real, calls = search.cv_score, []
-
-        def hangs_on_the_second(*args, **kwargs):
-            calls.append(args)
-            if len(calls) == 2:
-                print("running", flush=True)
-                time.sleep(600)
-            return real(*args, **kwargs)
-
-        search.cv_score = hangs_on_the_second
-        MetaOptClassifier(n_trials=3, spaces="linear", cv=3, random_state=0,
-                          storage={url!r}, recheck=False).fit(wine.X, wine.y)
-    """)
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                               text=True)
+    fork = multiprocessing.get_context("fork")
+    running = fork.Event()
+    process = fork.Process(target=_hang_in_the_second_evaluation,
+                           args=(wine.X, wine.y, url, running), daemon=True)
+    process.start()
     try:
-        assert process.stdout.readline().strip() == "running"
+        assert running.wait(120)
     finally:
         process.kill()
-        process.wait()
+        process.join()
     resumed = MetaOptClassifier(n_trials=3, spaces="linear", cv=3, random_state=0,
                                 storage=url, recheck=False).fit(wine.X, wine.y)
     trials = resumed.study_.trials
