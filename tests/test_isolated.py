@@ -86,20 +86,6 @@ def test_ready_waits_for_every_worker(tmp_path, monkeypatch):
         _isolated._stop_idle()  # workers of this initializer are not kept
 
 
-def test_ready_says_when_a_worker_never_starts(monkeypatch):
-    with KillableWorker(2) as worker:
-        worker.ready(60)
-        worker._up = []  # as after a kill, but one worker stays busy: it never meets
-        worker._active.submit(time.sleep, 30)
-        monkeypatch.setattr(_isolated, "_START_SECONDS", 1.0)
-        with pytest.raises(RuntimeError, match="^1 of the 2 worker processes had started "
-                                               "after 1 s"):
-            worker.ready(60)
-        monkeypatch.undo()
-        worker.ready(60)  # the spares took over
-        assert not worker._up[0].exception()
-
-
 def _ready_marks() -> list[str]:
     return glob.glob(_isolated._ready_mark(os.getpid(), "*", "*"))
 
@@ -149,17 +135,19 @@ def test_workers_still_starting_are_kept_for_the_next_search(processes):
     assert not _ready_marks()
 
 
-def test_kept_workers_are_reused_only_by_a_search_of_the_same_size(tmp_path):
-    with KillableWorker(1) as worker:
-        single = worker.call(_pid, seconds=60)
-    with KillableWorker(2) as worker:  # the kept single worker is stopped, not reused
-        (tmp_path / "a").mkdir()
-        pair = set(worker.map(_meet, [(tmp_path / "a",)] * 2, seconds=60))
-    assert len(pair) == 2 and single not in pair
-    assert _gone(single)
+def test_ready_says_when_a_worker_never_starts(monkeypatch):
+    # in the workers the test above kept, if it ran: their start costs it nothing
     with KillableWorker(2) as worker:
-        (tmp_path / "b").mkdir()
-        assert set(worker.map(_meet, [(tmp_path / "b",)] * 2, seconds=60)) == pair
+        worker.ready(60)
+        worker._up = []  # as after a kill, but one worker stays busy: it never meets
+        worker._active.submit(time.sleep, 30)
+        monkeypatch.setattr(_isolated, "_START_SECONDS", 1.0)
+        with pytest.raises(RuntimeError, match="^1 of the 2 worker processes had started "
+                                               "after 1 s"):
+            worker.ready(60)
+        monkeypatch.undo()
+        worker.ready(60)  # the spares took over
+        assert not worker._up[0].exception()
 
 
 def _torch_fit_pid() -> int:
@@ -190,6 +178,20 @@ def test_a_killed_or_dead_worker_is_replaced():
         with pytest.raises(BrokenExecutor):
             worker.call(_die, seconds=60)
         assert worker.call(_pid, seconds=60) not in (first, second)
+
+
+def test_kept_workers_are_reused_only_by_a_search_of_the_same_size(tmp_path):
+    # the single worker (and its spare) the test above kept, if it ran: a start saved
+    with KillableWorker(1) as worker:
+        single = worker.call(_pid, seconds=60)
+    with KillableWorker(2) as worker:  # the kept single worker is stopped, not reused
+        (tmp_path / "a").mkdir()
+        pair = set(worker.map(_meet, [(tmp_path / "a",)] * 2, seconds=60))
+    assert len(pair) == 2 and single not in pair
+    assert _gone(single)
+    with KillableWorker(2) as worker:
+        (tmp_path / "b").mkdir()
+        assert set(worker.map(_meet, [(tmp_path / "b",)] * 2, seconds=60)) == pair
 
 
 @pytest.mark.parametrize("processes", [1, 2])
@@ -284,7 +286,9 @@ def _fold_or_sleep(i: int, slow: int) -> tuple[float, float, str]:
     return i / 10, 0.5, "predictions"
 
 
-@pytest.mark.parametrize(("processes", "finished"), [(1, [0, 1]), (2, [0, 1, 3])])
+# 2 first: in the pair of workers the test above kept, if it ran; then 1, whose workers
+# the next test takes over (a start each saved)
+@pytest.mark.parametrize(("processes", "finished"), [(2, [0, 1, 3]), (1, [0, 1])])
 def test_a_stopped_map_says_what_its_finished_calls_reported(processes, finished):
     """A trial stopped by the time budget lost the folds it had finished: each call's
     report (a fold's score and fit time) now comes with the TrialTimeout, and its files
