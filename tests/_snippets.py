@@ -57,13 +57,20 @@ def program(page: Path, name: str, *, variables: dict[str, str],
     return steps
 
 
+def child_env() -> dict[str, str]:
+    """The environment of a documented program's own interpreter: no screen (Agg), and
+    torch on one thread unless OMP_NUM_THREADS says otherwise (CI sets none: on a busy
+    2-core machine a second thread only spins; examples/few_shot.py --shots 1
+    --iterations 12 took 49 s of user time on 2 threads, 23 s on 1)."""
+    return {**os.environ, "MPLBACKEND": "Agg",
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+
+
 def run(steps: list[tuple[str, str]], folder: Path, program_file: Path,
         timeout: float = 500) -> None:
     """Run ``steps`` (see :func:`program`) in a fresh interpreter in ``folder``, from
     ``program_file`` (kept out of ``folder``, the reader's); fail with the traceback."""
     program_file.write_text(json.dumps(steps))
-    env = {**os.environ, "MPLBACKEND": "Agg",
-           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     done = subprocess.run([sys.executable, "-c", RUNNER, str(program_file)], cwd=folder,
-                          env=env, capture_output=True, text=True, timeout=timeout)
+                          env=child_env(), capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-4000:]

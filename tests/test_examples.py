@@ -11,17 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from _snippets import child_env
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 OPTUNAHUB_EXAMPLE = EXAMPLES.parent / "docs" / "optunahub" / "metaopt_sampler" / "example.py"
 
 
 def run_example(name: str, *args: str, cwd=None, data=None) -> str:
-    # torch on one thread unless told otherwise, as for the docs' snippets (CI sets no
-    # OMP_NUM_THREADS): on a busy 2-core machine a second thread only spins (few_shot.py
-    # --shots 1 --iterations 12: 49 s user on 2 threads, 23 s on 1)
-    env = {**os.environ, "MPLBACKEND": "Agg",
-           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    env = child_env()
     if data is not None:
         env["METAOPT_SHARED_DATA"] = str(data)
     done = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True,
