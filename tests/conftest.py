@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,21 @@ def pytest_collection_modifyitems(items):
                 and callspec is not None and "check" in callspec.params):
             item.add_marker(pytest.mark.xfail(run=False, reason=xfail.kwargs["reason"]),
                             append=False)
+
+
+@pytest.fixture(autouse=True)
+def _process_left_as_found():
+    """Each test leaves the test process as it found it: its figures closed (in a test
+    worker that ran other files first, pyplot's figure list would differ), and on the
+    CPUs it had (a benchmark script run in-process pinned it, and every process started
+    after, to one CPU)."""
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
+    if cpus is not None:
+        assert os.sched_getaffinity(0) == cpus, "the test changed the process's CPU affinity"
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -320,8 +321,15 @@ def test_benchmark_scripts_say_a_user_error_in_one_line(script, args, message, t
         # the metafeatures scripts set them for their own process: put them back after
         # (a later test's subprocess inherited MKL_NUM_THREADS=1 and torch one thread)
         monkeypatch.setenv(var, "1")
-    with pytest.raises(SystemExit, match=f"^{script}: error: .*{message}") as exit_:
-        runpy.run_path(str(SCRIPTS / script), run_name="__main__")
+    # metafeatures.py pins its process to one CPU: put this process's CPUs back after (the
+    # rest of the run, and every process it started, ran on one CPU)
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    try:
+        with pytest.raises(SystemExit, match=f"^{script}: error: .*{message}") as exit_:
+            runpy.run_path(str(SCRIPTS / script), run_name="__main__")
+    finally:
+        if cpus is not None:
+            os.sched_setaffinity(0, cpus)
     assert exit_.value.__suppress_context__  # no traceback of the error under the line
 
 

@@ -402,11 +402,12 @@ def test_plots_leave_the_callers_matplotlib_backend_and_figures_alone(tabrepo_cu
     previous = matplotlib.get_backend()
     matplotlib.use("svg")  # stands for the user's (inline, Qt, ...) backend
     try:
-        mine = plt.figure()
+        plt.figure()  # the caller's own figure, to be left open
+        open_before = plt.get_fignums()
         plot_curves(tabrepo_curves, tmp_path / "regret.png")
         text = _cd_diagram(_final_regret(tabrepo_curves), tmp_path / "cd.png")
         assert matplotlib.get_backend() == "svg"
-        assert plt.get_fignums() == [mine.number]
+        assert plt.get_fignums() == open_before
     finally:
         plt.close("all")
         matplotlib.use(previous)
