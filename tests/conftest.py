@@ -30,11 +30,16 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(autouse=True)
 def _process_left_as_found():
     """Each test leaves the test process as it found it: its figures closed (in a test
-    worker that ran other files first, pyplot's figure list would differ), and on the
-    CPUs it had (a benchmark script run in-process pinned it, and every process started
-    after, to one CPU)."""
+    worker that ran other files first, pyplot's figure list would differ), on the CPUs
+    it had (a benchmark script run in-process pinned it, and every process started
+    after, to one CPU) and with its environment variables (which later tests' processes
+    inherit)."""
     cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    environment = dict(os.environ)
     yield
+    changed = {k for k in environment.keys() | os.environ.keys()
+               if environment.get(k) != os.environ.get(k) and k != "PYTEST_CURRENT_TEST"}
+    assert not changed, f"the test left environment variables changed: {sorted(changed)}"
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         pyplot.close("all")

@@ -135,14 +135,16 @@ rng = np.random.default_rng(0)
 X = rng.normal(size=(40, 3))
 build([from_arrays(X, (X[:, 0] > 0).astype(int), name="toy")], {str(tmp_path / "kb.sqlite")!r},
       spaces="mlp", n_configs=1, cv_folds=2, backend="sequential", progress=False)
-import torch
+import os, torch
 print(torch.get_num_threads())
+print(sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "",
+      {{k: v for k, v in os.environ.items() if "THREAD" in k}}, file=sys.stderr)
 """
     env = {**os.environ, "OMP_NUM_THREADS": "2"}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split() == ["2"]
+    assert out.stdout.split() == ["2"], out.stderr[-2000:]  # CPUs, thread settings
 
 
 def test_a_time_limit_puts_back_the_callers_timer():
