@@ -66,15 +66,28 @@ def random_configs(space: SearchSpace, n: int, rng: np.random.Generator,
         x = (np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo))) if d.log
              else lo + u * (hi - lo))
         draws[name] = np.clip(np.rint(x), d.low, d.high) if isinstance(d, IntDistribution) else x
+    # each column converted once to Python values (int, float or the category objects)
+    columns: dict[str, list[Any]] = {}
+    for name, d in dists.items():
+        if isinstance(d, CategoricalDistribution):
+            columns[name] = [d.choices[k] for k in draws[name].tolist()]
+        elif isinstance(d, IntDistribution):
+            columns[name] = draws[name].astype(np.int64).tolist()
+        else:
+            columns[name] = draws[name].tolist()
+    names = list(columns)
+    conditional = set(names) & set(space.conditions)
+    if not names:
+        return [{} for _ in range(n)]
+    if not conditional:  # every parameter active in every row (e.g. LCBENCH_SPACE)
+        return [dict(zip(names, row, strict=True))
+                for row in zip(*columns.values(), strict=True)]
     out = []
     for i in range(n):
         config: dict[str, Any] = {}
-        for name, d in dists.items():
-            if not space.is_active(name, config):
-                continue
-            v = draws[name][i]
-            config[name] = (d.choices[int(v)] if isinstance(d, CategoricalDistribution)
-                            else int(v) if isinstance(d, IntDistribution) else float(v))
+        for name in names:  # parents come first; a parameter without a condition is active
+            if name not in conditional or space.is_active(name, config):
+                config[name] = columns[name][i]
         out.append(config)
     return out
 

@@ -326,3 +326,53 @@ def test_a_dataset_without_scores_is_left_out_with_a_warning():
             UserWarning, match="left out"):
         ArchitecturePrior(**settings).fit(mf.iloc[:2], configs,
                                           np.vstack([scores[0], np.full(300, np.nan)]))
+
+
+def _per_row_configs(space, n, rng, task="classification"):
+    """random_configs as it was built before its columns were converted at once: one
+    ``is_active`` call and one conversion per parameter and row (the reference)."""
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    dists = space.distributions(task)
+    draws = {}
+    for name, d in dists.items():
+        if isinstance(d, CategoricalDistribution):
+            draws[name] = rng.integers(len(d.choices), size=n)
+            continue
+        lo, hi = float(d.low), float(d.high)
+        if isinstance(d, IntDistribution):
+            lo, hi = lo - 0.5, hi + 0.5
+        u = rng.random(n)
+        x = (np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo))) if d.log
+             else lo + u * (hi - lo))
+        draws[name] = np.clip(np.rint(x), d.low, d.high) if isinstance(d, IntDistribution) else x
+    out = []
+    for i in range(n):
+        config = {}
+        for name, d in dists.items():
+            if space.is_active(name, config):
+                v = draws[name][i]
+                config[name] = (d.choices[int(v)] if isinstance(d, CategoricalDistribution)
+                                else int(v) if isinstance(d, IntDistribution) else float(v))
+        out.append(config)
+    return out
+
+
+@pytest.mark.parametrize("space, task", [
+    (LCBENCH_SPACE, "classification"),  # no condition: whole columns zipped
+    (get_space("mlp"), "classification"),  # skip only with 2-4 layers (an int parent)
+    (get_space("svm"), "regression"),  # three parameters on a categorical parent
+])
+def test_random_configs_match_the_per_row_construction(space, task):
+    """Same values, Python types (int, float, the category objects) and key order as one
+    configuration built parameter by parameter, for the same seed."""
+    got = random_configs(space, 500, np.random.default_rng(3), task)
+    want = _per_row_configs(space, 500, np.random.default_rng(3), task)
+
+    def typed(configs):
+        return [[(k, type(v), v) for k, v in c.items()] for c in configs]
+
+    assert typed(got) == typed(want)
+    # the conditional spaces' draws do leave some parameters out
+    assert (len({len(c) for c in got}) > 1) == (space is not LCBENCH_SPACE)
+    assert random_configs(space, 0, np.random.default_rng(3), task) == []
