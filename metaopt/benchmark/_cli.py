@@ -121,9 +121,12 @@ def register(subparsers) -> None:
                    help="run again the jobs that failed as a whole (e.g. a dataset that "
                         "could not be loaded); finished jobs are kept otherwise")
     q.add_argument("--n-jobs", metavar="N", type=int, default=-1,
-                   help="parallel jobs (default -1: one per core; each job is single-threaded)")
-    q.add_argument("--backend", choices=["loky", "dask"], default="loky",
-                   help="run the jobs with joblib's loky processes or on a dask cluster "
+                   help="parallel jobs (default -1: one per core; each job is single-threaded; "
+                        "ignored with --backend sequential)")
+    q.add_argument("--backend", choices=["loky", "dask", "sequential"], default="loky",
+                   help="run the jobs with joblib's loky processes, on a dask cluster, or "
+                        "sequential: one at a time in this process, no worker process (to "
+                        "debug with pdb, or where worker processes are not allowed) "
                         "(default loky)")
     q.add_argument("--scheduler", metavar="ADDRESS",
                    help="dask scheduler address, e.g. tcp://HOST:8786 (with --backend dask)")

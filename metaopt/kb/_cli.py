@@ -50,10 +50,13 @@ def register(subparsers) -> None:
                    type=float,
                    help="hold out this fraction for test_score (default: none held out)")
     p.add_argument("--n-jobs", metavar="N", type=int, default=1,
-                   help="parallel workers (-1: all; default 1)")
-    p.add_argument("--backend", choices=["loky", "dask"], default="loky",
-                   help="run the evaluations with joblib's loky processes or on a dask "
-                   "cluster (default loky)")
+                   help="parallel workers (-1: all; default 1; ignored with --backend "
+                   "sequential)")
+    p.add_argument("--backend", choices=["loky", "dask", "sequential"], default="loky",
+                   help="run the evaluations with joblib's loky processes, on a dask "
+                   "cluster, or sequential: one at a time in this process, no worker "
+                   "process (to debug with pdb, or where worker processes are not "
+                   "allowed; a crash of an evaluation then ends the build) (default loky)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="dask scheduler address, e.g. tcp://HOST:8786 (with --backend dask)")
     p.add_argument("--seed", type=int, default=0,

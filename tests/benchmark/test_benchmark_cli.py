@@ -267,6 +267,36 @@ def test_a_backend_without_its_scheduler_names_the_options(pmlb_root, tmp_path, 
         assert not out.exists()
 
 
+def test_backend_sequential_runs_the_jobs_in_this_process(pmlb_root, tmp_path, capsys,
+                                                         monkeypatch):
+    """`--backend` took loky and dask only, though run(backend="sequential") runs each
+    job in the caller's process (to debug with pdb, or where worker processes are not
+    allowed). Now the command takes it too, --n-jobs ignored (2 here, which with loky
+    runs the jobs in worker processes) and --scheduler refused."""
+    import os
+
+    from metaopt.benchmark import _runner
+
+    original = _runner.run_job
+    pids = []
+
+    def run_job(job, settings):
+        pids.append(os.getpid())  # in a worker, this list would be the worker's copy
+        return original(job, settings)
+
+    monkeypatch.setattr(_runner, "run_job", run_job)
+    out = tmp_path / "out"
+    args = [*_run_args(pmlb_root, out), "--budget-trials", "1", "--backend", "sequential",
+            "--n-jobs", "2"]  # the last --n-jobs counts
+    assert main([*args, "--scheduler", "tcp://h:1"]) == 2
+    assert ("error: --scheduler must only be given with the dask backend, got 'tcp://h:1' "
+            "with the sequential backend") in capsys.readouterr().err
+    assert not out.exists()
+    assert main(args) == 0, capsys.readouterr().err
+    assert pids == [os.getpid()] * 2  # one job per outer fold
+    assert "2 jobs in" in capsys.readouterr().out
+
+
 def test_an_interrupted_run_says_how_to_resume(pmlb_root, tmp_path, capsys, monkeypatch):
     """Ctrl-C printed only "metaopt benchmark: interrupted", not that the finished jobs
     are kept nor how to go on."""
@@ -388,7 +418,8 @@ def test_run_help_describes_every_option_and_its_default(capsys):
                      "--time-limit SECONDS seconds per trial (default 300)",
                      "--no-progress no progress bar",
                      # --backend had no help, --spaces no default
-                     "dask cluster (default loky)", "each once (default all)"):
+                     "dask cluster, or sequential: one at a time in this process",
+                     "ignored with --backend sequential", "each once (default all)"):
         assert expected in text, expected
 
 

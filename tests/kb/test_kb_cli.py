@@ -340,3 +340,37 @@ def test_build_kb_target_names_the_target_column_of_your_own_tables(pmlb_root, t
     assert main(["build-kb", "--suite", "openml-cc18", "--target", "label", "--store",
                  str(tmp_path / "other.sqlite")]) == 2
     assert "--target: not used with suite 'openml-cc18'" in capsys.readouterr().err
+
+
+def test_backend_sequential_evaluates_in_this_process(pmlb_root, tmp_path, capsys,
+                                                      monkeypatch):
+    """`--backend` took loky and dask only: a build could not be debugged with pdb nor
+    run where worker processes are not allowed, though build(backend="sequential") does
+    both. Now each evaluation runs in the command's own process, --n-jobs ignored, and
+    --scheduler (a dask option) is refused with it."""
+    import os
+
+    from metaopt.cli import main
+    from metaopt.kb import _build
+
+    pids = []
+
+    def evaluate(*args, **kwargs):
+        pids.append(os.getpid())  # in a worker, this list would be the worker's copy
+        return original(*args, **kwargs)
+
+    original = _build.evaluate
+    monkeypatch.setattr(_build, "evaluate", evaluate)
+    store = tmp_path / "kb.sqlite"
+    base = ["build-kb", "--suite", "pmlb-classification", "--root", str(pmlb_root),
+            "--datasets", "wine_recognition", "--spaces", "knn", "--n-configs", "2", "--cv-folds", "2",
+            "--max-rows", "100", "--no-progress", "--store", str(store),
+            "--backend", "sequential", "--n-jobs", "2"]
+    assert main([*base, "--scheduler", "tcp://h:1"]) == 2
+    assert ("error: --scheduler must only be given with the dask backend, got 'tcp://h:1' "
+            "with the sequential backend") in capsys.readouterr().err
+    assert not store.exists()
+    assert main(base) == 0, capsys.readouterr().err
+    assert pids == [os.getpid()] * 2
+    frame = KnowledgeBase(store).to_frame(metafeatures=False)
+    assert len(frame) == 2 and (frame["status"] == "ok").all()
