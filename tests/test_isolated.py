@@ -445,6 +445,7 @@ def _budgeted_fit_error() -> str:
     return "no error"
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a forked process")
 def test_a_time_budget_in_a_daemonic_process_says_why_it_cannot_run():
     """In a multiprocessing.Pool worker (daemonic: it may not start processes) a fit with
     a time_budget failed with 'AssertionError: daemonic processes are not allowed to have

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 import warnings
 
@@ -94,6 +95,7 @@ def _build_here(store) -> int:
     return build([_dataset("a")], store, spaces="linear", n_configs=2, **FAST).n_ok
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a forked process")
 def test_n_jobs_1_builds_in_a_daemonic_process(tmp_path):
     """With n_jobs=1 evaluating in a worker process, a build in a multiprocessing.Pool
     worker (daemonic: it may not start processes) failed at once with 'AssertionError:

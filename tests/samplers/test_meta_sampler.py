@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import sys
 import warnings
 
 import numpy as np
@@ -598,6 +599,7 @@ def _three_trials(model_dir: str, storage: str) -> None:
                    n_trials=3)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a forked process")
 def test_two_processes_on_sqlite_take_distinct_warm_starts(tmp_path, small_meta_model):
     model_dir = small_meta_model.save(tmp_path / "model")
     storage = f"sqlite:///{tmp_path / 'study.db'}"
