@@ -107,6 +107,22 @@ def _encode_numeric(space: SearchSpace, configs: Sequence[Mapping[str, Any]]) ->
     return np.stack(cols, axis=1).astype(np.float32)
 
 
+def _weights(net: nn.Module) -> dict[str, np.ndarray]:
+    """A scoring network's state dict as numpy arrays (what the prior pickles)."""
+    return {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
+
+
+def _network(weights: Mapping[str, np.ndarray]) -> nn.Module:
+    """The scoring network (:func:`mlp` with SiLU, in eval mode) holding ``weights``,
+    its shape read from theirs."""
+    shapes = [np.shape(v) for k, v in weights.items() if k.endswith(".weight")]
+    with seeded(None):  # initial weights, replaced: not the caller's draws
+        net = mlp(shapes[0][1], [s[0] for s in shapes[:-1]], shapes[-1][0],
+                  activation=nn.SiLU)
+    net.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})
+    return net.eval()
+
+
 def _as_frame(meta_features: Any) -> list[Mapping[str, Any]]:
     if isinstance(meta_features, pd.DataFrame):
         return [row for _, row in meta_features.iterrows()]
@@ -542,6 +558,30 @@ class ArchitecturePrior:
             "params": as_mlp,
             "lcbench": [self._pool[i] for i in order],
         })
+
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self) -> dict[str, Any]:
+        # torch pickles a tensor's storage with its memory address: equal priors (a deep
+        # copy) pickled to different bytes, and joblib.hash, which scikit-learn's
+        # check_estimators_overwrite_params compares, took a copy for a changed prior.
+        # The networks go as their weights and the pool's encoding as numpy arrays.
+        state = dict(self.__dict__)
+        for key in ("members_", "flat_members_"):
+            if key in state:
+                state[key] = [_weights(net) for net in state[key]]
+        if "_pool_x" in state:
+            state["_pool_x"] = state["_pool_x"].numpy()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        for key in ("members_", "flat_members_"):
+            if key in state:  # networks themselves when pickled by an earlier metaopt
+                state[key] = [net if isinstance(net, nn.Module) else _network(net)
+                              for net in state[key]]
+        if isinstance(state.get("_pool_x"), np.ndarray):
+            state["_pool_x"] = torch.tensor(state["_pool_x"])
+        self.__dict__.update(state)
 
     # ------------------------------------------------------------------ persistence
     def _params(self) -> dict[str, Any]:

@@ -376,3 +376,37 @@ def test_random_configs_match_the_per_row_construction(space, task):
     # the conditional spaces' draws do leave some parameters out
     assert (len({len(c) for c in got}) > 1) == (space is not LCBENCH_SPACE)
     assert random_configs(space, 0, np.random.default_rng(3), task) == []
+
+
+def test_equal_priors_pickle_to_equal_bytes_and_unpickle_to_the_same_draws(toy_prior):
+    """torch pickles a tensor's storage with its memory address: a deep copy of the prior
+    hashed differently (joblib), which scikit-learn's check_estimators_overwrite_params
+    took for a prior that fit had changed. The networks pickle as their weights."""
+    import pickle
+
+    import joblib
+    import torch
+    from sklearn.utils.estimator_checks import check_estimators_overwrite_params
+
+    from metaopt.nas import MetaMLPClassifier
+
+    copied = copy.deepcopy(toy_prior)
+    assert joblib.hash(copied) == joblib.hash(toy_prior)
+    assert pickle.dumps(copied) == pickle.dumps(toy_prior)
+    state = torch.get_rng_state()
+    restored = pickle.loads(pickle.dumps(toy_prior))
+    assert torch.equal(torch.get_rng_state(), state)  # rebuilding drew nothing of the caller's
+    for prior in (copied, restored):
+        assert all(not net.training for net in prior.members_ + prior.flat_members_)
+        for mf in (SMALL, LARGE):
+            assert prior.sample(mf, 6, seed=2, native=True) == toy_prior.sample(
+                mf, 6, seed=2, native=True)
+            np.testing.assert_array_equal(prior.log_prob(mf, toy_prior._pool[:50]),
+                                          toy_prior.log_prob(mf, toy_prior._pool[:50]))
+    # a prior pickled with its networks themselves (by an earlier metaopt) still unpickles
+    earlier = ArchitecturePrior.__new__(ArchitecturePrior)
+    earlier.__setstate__(dict(vars(copy.deepcopy(toy_prior))))
+    assert earlier.sample(SMALL, 6, seed=2) == toy_prior.sample(SMALL, 6, seed=2)
+    check_estimators_overwrite_params("MetaMLPClassifier", MetaMLPClassifier(
+        n_trials=1, cv=2, max_epochs=3, n_prior_trials=1, pruner="none", prior=toy_prior,
+        random_state=0))
