@@ -27,6 +27,12 @@ def pytest_collection_modifyitems(items):
                             append=False)
 
 
+# set by pytest for each test, and by libraries when first imported or used: scikit-learn
+# (KMP_*), torch's compiler (its cache directory)
+_SET_BY_LIBRARIES = {"PYTEST_CURRENT_TEST", "KMP_DUPLICATE_LIB_OK", "KMP_INIT_AT_FORK",
+                     "TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR"}
+
+
 @pytest.fixture(autouse=True)
 def _process_left_as_found():
     """Each test leaves the test process as it found it: its figures closed (in a test
@@ -38,7 +44,7 @@ def _process_left_as_found():
     environment = dict(os.environ)
     yield
     changed = {k for k in environment.keys() | os.environ.keys()
-               if environment.get(k) != os.environ.get(k) and k != "PYTEST_CURRENT_TEST"}
+               if environment.get(k) != os.environ.get(k) and k not in _SET_BY_LIBRARIES}
     assert not changed, f"the test left environment variables changed: {sorted(changed)}"
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
