@@ -498,8 +498,10 @@ def run(
         Seed of the outer K-fold splits.
     n_jobs : int
         Jobs run in parallel (each single-threaded); -1: one per core.
-    backend : {"loky", "dask"}
-        joblib's ``"loky"`` processes, or ``"dask"`` on the cluster at ``scheduler``.
+    backend : {"loky", "dask", "threading", "sequential"}
+        joblib's ``"loky"`` processes, ``"dask"`` on the cluster at ``scheduler``,
+        ``"threading"`` threads of this process, or ``"sequential"``: one job at a time
+        in this process.
     scheduler : str or distributed.Client, optional
         The dask scheduler's address (with ``backend="dask"`` only).
     exclude_training_data : bool

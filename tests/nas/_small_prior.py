@@ -33,9 +33,8 @@ class SmallPrior(ArchitecturePrior):
         return "SmallPrior()"
 
     def __reduce__(self):
-        # copies and pickles are this one prior: a deep copy of torch modules hashes
-        # differently (joblib), which check_estimators_overwrite_params took for a
-        # parameter that fit mutated
+        # copies and pickles are this one cached prior: the estimator checks deep-copy
+        # their parameters many times, and this prior's networks need not be copied
         return small_prior, ()
 
 
