@@ -175,11 +175,80 @@ def _mean_loss(losses: list[torch.Tensor], sizes: list[int], rows: int) -> float
     return total / rows
 
 
+#: elements (rows x columns) of the float64 block :func:`_standardise` works on at a time
+_STANDARDISE_BLOCK = 2**18
+
+
+def _block_rows(a: np.ndarray) -> int:
+    """Rows of ``a`` in a block of :data:`_STANDARDISE_BLOCK` values (at least one)."""
+    return max(1, _STANDARDISE_BLOCK // max(1, int(np.prod(a.shape[1:]))))
+
+
+def _standardised(X: np.ndarray, mean: np.ndarray, scale: np.ndarray,
+                  dtype: type[np.floating]) -> np.ndarray:
+    """``((X - mean) / scale).astype(dtype)``, the same values, computed a block of rows
+    at a time: no temporary as large as ``X`` beside the result."""
+    out = np.empty(X.shape, dtype=dtype)
+    step = _block_rows(X)
+    for start in range(0, len(X), step):
+        block = X[start : start + step] - mean
+        block /= scale
+        out[start : start + step] = block
+    return out
+
+
 def _standardise(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    # summed in float64 (float32's squares overflow past 1.8e19), kept in a's dtype
-    mean = a.mean(axis=0, dtype=np.float64).astype(a.dtype)
-    scale = a.std(axis=0, dtype=np.float64).astype(a.dtype)
-    return mean, np.where(scale > 0, scale, 1.0)
+    """Column means and standard deviations (1 where 0) of ``a``, in ``a``'s dtype.
+
+    Summed in float64 (float32's squares overflow past 1.8e19), numpy's
+    ``mean(axis=0, dtype=np.float64)`` and ``std`` (the same sums in the same order), but
+    of a 2-D ``a`` a block of ``_STANDARDISE_BLOCK`` values (2 MiB; of a column-major
+    ``a``, at least one column) at a time: std's float64 ``a - mean`` was as large as a
+    float64 table, twice a float32 one.
+    """
+    if a.ndim == 1:  # a target (its temporary is its own size)
+        mean64, scale64 = a.mean(axis=0, dtype=np.float64), a.std(axis=0, dtype=np.float64)
+    elif a.shape[1] == 1 or abs(a.strides[0]) <= abs(a.strides[1]):
+        # numpy sums down each column of such a layout (pairwise), not row after row
+        mean64, scale64 = _column_blocks_mean_std(a)
+    else:
+        mean64, scale64 = _row_blocks_mean_std(a)
+    scale = scale64.astype(a.dtype)
+    return mean64.astype(a.dtype), np.where(scale > 0, scale, 1.0)
+
+
+def _column_blocks_mean_std(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """numpy's float64 mean and std of each column of a column-major ``a`` (a
+    DataFrame's, or a single column), a few columns at a time (each column's sums are
+    numpy's own: pairwise down the column)."""
+    step = max(1, _STANDARDISE_BLOCK // max(1, len(a)))
+    blocks = [a[:, j : j + step] for j in range(0, a.shape[1], step)]
+    return (np.concatenate([b.mean(axis=0, dtype=np.float64) for b in blocks]),
+            np.concatenate([b.std(axis=0, dtype=np.float64) for b in blocks]))
+
+
+def _row_blocks_mean_std(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """numpy's float64 mean and std of the columns of a row-major ``a``, a block of rows
+    at a time: numpy adds the rows one after another, so each block's sum starts from
+    the previous blocks' (the first row of a float64 buffer) and the sums are numpy's."""
+    n, step = len(a), _block_rows(a)
+    buffer = np.empty((step + 1, a.shape[1]))
+    total = np.zeros(a.shape[1])
+    for start in range(0, n, step):
+        rows = len(a[start : start + step])
+        buffer[0], buffer[1 : rows + 1] = total, a[start : start + step]
+        total = np.add.reduce(buffer[: rows + 1], axis=0)
+    mean = total / n
+    squares = np.zeros(a.shape[1])
+    for start in range(0, n, step):
+        rows = len(a[start : start + step])
+        block = buffer[1 : rows + 1]
+        block[...] = a[start : start + step]
+        block -= mean
+        block *= block
+        buffer[0] = squares
+        squares = np.add.reduce(buffer[: rows + 1], axis=0)
+    return mean, np.sqrt(squares / n)
 
 
 class _BaseMLP(BaseEstimator):
@@ -323,9 +392,9 @@ class _BaseMLP(BaseEstimator):
             names = getattr(self, "feature_names_in_", [f"x{i}" for i in range(X.shape[1])])
             frame = pd.DataFrame(X, columns=names, copy=False)
             raise ValueError(too_large_message(largest_magnitudes(frame), frame))
-        inputs = (X - self.x_mean_)  # in place from here: one float64 copy of X, not two
-        inputs /= self.x_scale_
-        inputs = torch.from_numpy(inputs.astype(np.float32))
+        # float32 straight away: X - mean, then its float32 copy, were X's size and half
+        # or all of it more (1.5 or 2 x X)
+        inputs = torch.from_numpy(_standardised(X, self.x_mean_, self.x_scale_, np.float32))
         self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         n = len(inputs)
@@ -436,11 +505,12 @@ class _BaseMLP(BaseEstimator):
         X = validate_data(self, X, accept_sparse=_SPARSE, dtype=[np.float64, np.float32],
                           reset=False)
         X = densified(X, f"{type(self).__name__} predicts")
-        inputs = torch.tensor((X - self.x_mean_) / self.x_scale_, dtype=torch.float64)
-        with torch.no_grad():
+        with torch.no_grad():  # (standardised a batch at a time: X's copies were 3 x X)
             out = [
-                self.model_(inputs[i : i + _PREDICT_BATCH].to(self.device_)).cpu()
-                for i in range(0, len(inputs), _PREDICT_BATCH)
+                self.model_(torch.from_numpy(_standardised(
+                    X[i : i + _PREDICT_BATCH], self.x_mean_, self.x_scale_, np.float64,
+                )).to(self.device_)).cpu()
+                for i in range(0, len(X), _PREDICT_BATCH)
             ]
         return torch.cat(out).numpy()
 

@@ -404,3 +404,74 @@ def test_a_model_pickled_before_time_budget_shows_and_predicts(cls):
     restored = pickle.loads(pickle.dumps(model))
     assert restored.get_params()["time_budget"] is None and "MLP" in repr(restored)
     np.testing.assert_array_equal(restored.predict(X), expected)
+
+
+def test_standardise_gives_numpy_float64_mean_and_std_bit_for_bit():
+    """Blocks of rows (or of columns) summed in float64 give numpy's float64 mean and std
+    to the last bit, whatever the table's layout: row after row for a row-major table,
+    pairwise down each column for a column-major one (a DataFrame's) or a single column;
+    a float32 column far beyond float32's squares (1.8e19) gets a finite scale."""
+    from metaopt.nas._mlp import _standardise
+
+    rng = np.random.default_rng(0)
+    n = 100_003  # several blocks of 2**18 values, the last one partial
+    table = rng.normal(size=(n, 7)) * [1, 1e-3, 1e3, 10, 1, 5, 1e6] + [0, 1, -50, 1e4, 3, 0, 0]
+    table[:, 5] = rng.integers(0, 2, n)  # a binary column
+    table[:, 6] = np.abs(table[:, 6]) * 1e25  # up to ~5e31 as float32
+    layouts = {"rows": lambda t: t, "columns": np.asfortranarray,
+               "strided": lambda t: t[::2, ::2], "one column": lambda t: t[:, 3:4],
+               "1-D": lambda t: t[:, 3], "reversed": lambda t: np.asfortranarray(t)[::-1]}
+    for dtype in (np.float32, np.float64):
+        for layout, view in layouts.items():
+            a = view(table.astype(dtype))
+            mean, scale = _standardise(a)
+            expected_scale = a.std(axis=0, dtype=np.float64).astype(dtype)
+            np.testing.assert_array_equal(
+                mean, a.mean(axis=0, dtype=np.float64).astype(dtype), err_msg=layout)
+            np.testing.assert_array_equal(scale, expected_scale, err_msg=layout)
+            assert mean.dtype == scale.dtype == dtype and np.shape(mean) == a.shape[1:]
+    scale = _standardise(table.astype(np.float32))[1]
+    assert np.isfinite(scale).all() and scale[6] > 1e30
+    mean, scale = _standardise(np.full((10, 2), 4.0, dtype=np.float32))  # constant: scale 1
+    np.testing.assert_array_equal(mean, [4, 4])
+    np.testing.assert_array_equal(scale, [1, 1])
+
+
+def _traced_peak(f, *args):
+    """The most memory Python and numpy held while ``f(*args)`` ran, in bytes."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        f(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_standardise_takes_bounded_memory(order):
+    """numpy's std made a float64 copy of ``a - mean``: 80 MB for this 40 MB float32
+    table; the blocks take a few MB whatever the number of rows."""
+    from metaopt.nas._mlp import _standardise
+
+    a = np.asarray(np.random.default_rng(0).standard_normal((200_000, 50), dtype=np.float32),
+                   order=order)
+    peak = _traced_peak(_standardise, a)
+    assert peak < a.nbytes / 8, f"{peak / 1e6:.1f} MB for a {a.nbytes / 1e6:.0f} MB table"
+
+
+def test_fit_and_predict_standardise_without_full_size_temporaries():
+    """fit made X - mean, then its float32 copy (1.5 x a float64 X beside it), and
+    predict X - mean and its quotient (2 x X); the float32 inputs are written a block at
+    a time, and predict standardises a batch at a time."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100_000, 50))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLPClassifier(max_epochs=1, width=4, batch_size=4096, validation_fraction=0,
+                          random_state=0)
+    model.fit(X[:100], y[:100])  # (a process's first optimiser imports torch._dynamo)
+    peak = _traced_peak(model.fit, X, y)
+    assert peak < 0.75 * X.nbytes, f"fit: {peak / 1e6:.0f} MB for a {X.nbytes / 1e6:.0f} MB X"
+    peak = _traced_peak(model.predict_proba, X)
+    assert peak < X.nbytes / 4, f"predict: {peak / 1e6:.0f} MB for a {X.nbytes / 1e6:.0f} MB X"
