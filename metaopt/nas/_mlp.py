@@ -175,6 +175,12 @@ def _mean_loss(losses: list[torch.Tensor], sizes: list[int], rows: int) -> float
     return total / rows
 
 
+def _inference_device(device: torch.device) -> torch.device:
+    """Where a network trained on ``device`` predicts, in float64: there, but on the CPU
+    for a device without float64 (Apple's MPS, where ``.double()`` fails)."""
+    return torch.device("cpu") if device.type == "mps" else device
+
+
 #: elements (rows x columns) of the float64 block :func:`_standardise` works on at a time
 _STANDARDISE_BLOCK = 2**18
 
@@ -471,8 +477,9 @@ class _BaseMLP(BaseEstimator):
         # and MetaMLP's refit trains exactly the searched number of epochs)
         if best_state is not None:  # None without validation rows or if every loss was NaN
             model.load_state_dict(best_state)
-        # float64 inference: a row's prediction must not depend on its batch-mates
-        self.model_ = model.double().eval()
+        # float64 inference: a row's prediction must not depend on its batch-mates (moved
+        # first: a device without float64 casts nothing)
+        self.model_ = model.to(_inference_device(dev)).double().eval()
         self.n_epochs_ = len(self.loss_curve_)
         self.best_loss_ = float(best)
 
@@ -505,11 +512,13 @@ class _BaseMLP(BaseEstimator):
         X = validate_data(self, X, accept_sparse=_SPARSE, dtype=[np.float64, np.float32],
                           reset=False)
         X = densified(X, f"{type(self).__name__} predicts")
+        # the network's own device: device_ is where it trained (not MPS's CPU inference)
+        device = next(self.model_.parameters()).device
         with torch.no_grad():  # (standardised a batch at a time: X's copies were 3 x X)
             out = [
                 self.model_(torch.from_numpy(_standardised(
                     X[i : i + _PREDICT_BATCH], self.x_mean_, self.x_scale_, np.float64,
-                )).to(self.device_)).cpu()
+                )).to(device)).cpu()
                 for i in range(0, len(X), _PREDICT_BATCH)
             ]
         return torch.cat(out).numpy()
@@ -540,7 +549,9 @@ _PARAMS_HEAD = """    Parameters
 _PARAMS_TAIL = """    n_iter_no_change : int, default=10
         Patience, in epochs.
     device : str, default="auto"
-        ``"auto"`` uses CUDA when available, else CPU.
+        ``"auto"`` uses CUDA when available, else CPU. The trained network predicts in
+        float64 on the same device, but on the CPU after training on ``"mps"`` (Apple's
+        GPUs have no float64).
     random_state : int, RandomState or None, default=None
         Seeds the split, the initialisation, shuffling and dropout.
     time_budget : float or None, default=None

@@ -475,3 +475,39 @@ def test_fit_and_predict_standardise_without_full_size_temporaries():
     assert peak < 0.75 * X.nbytes, f"fit: {peak / 1e6:.0f} MB for a {X.nbytes / 1e6:.0f} MB X"
     peak = _traced_peak(model.predict_proba, X)
     assert peak < X.nbytes / 4, f"predict: {peak / 1e6:.0f} MB for a {X.nbytes / 1e6:.0f} MB X"
+
+
+def test_a_device_without_float64_predicts_on_the_cpu():
+    """Apple's MPS has no float64: the trained network's ``.double()`` failed there after
+    the whole training. The network moves to the CPU; CPU and CUDA keep theirs."""
+    from metaopt.nas._mlp import _inference_device
+
+    for device in ("cpu", "cuda", "cuda:1"):
+        assert _inference_device(torch.device(device)) == torch.device(device)
+    assert _inference_device(torch.device("mps")) == torch.device("cpu")
+    assert _inference_device(torch.device("mps:0")) == torch.device("cpu")
+
+
+def test_predict_feeds_the_network_on_its_own_device():
+    """A network trained on MPS predicts on the CPU while ``device_`` says where it
+    trained: predict moved the rows to ``device_`` (MPS, and float64 there)."""
+    X, y = load_wine(return_X_y=True)
+    model = MLPClassifier(**{**FAST, "max_epochs": 2}, random_state=0).fit(X, y)
+    expected = model.predict_proba(X)
+    model.device_ = torch.device("mps")  # as trained on MPS, the network on the CPU
+    np.testing.assert_array_equal(model.predict_proba(X), expected)
+
+
+def test_fit_puts_the_network_on_its_inference_device(monkeypatch):
+    """fit asks ``_inference_device`` with the training device and moves the float64
+    network there (no MPS here: the answer is stood in for)."""
+    from metaopt.nas import _mlp
+
+    asked = []
+    monkeypatch.setattr(_mlp, "_inference_device",
+                        lambda device: asked.append(device) or torch.device("cpu"))
+    X, y = load_wine(return_X_y=True)
+    model = MLPRegressor(**{**FAST, "max_epochs": 2}, random_state=0).fit(X, y)
+    assert asked == [model.device_]
+    weights = next(model.model_.parameters())
+    assert weights.device == torch.device("cpu") and weights.dtype == torch.float64
