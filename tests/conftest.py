@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -27,10 +28,10 @@ def pytest_collection_modifyitems(items):
                             append=False)
 
 
-# set by pytest for each test, and by libraries when first imported or used: scikit-learn
-# (KMP_*), torch's compiler (its cache directory)
-_SET_BY_LIBRARIES = {"PYTEST_CURRENT_TEST", "KMP_DUPLICATE_LIB_OK", "KMP_INIT_AT_FORK",
-                     "TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR"}
+# a variable a test adds counts when later processes read it: thread counts, metaopt's
+# and tqdm's settings (libraries add others when first imported: scikit-learn KMP_*,
+# torch's compiler, FLAML)
+_INHERITED = re.compile(r"THREADS|^(METAOPT|OMP|MKL|OPENBLAS|TQDM|OPENML)_")
 
 
 @pytest.fixture(autouse=True)
@@ -43,12 +44,13 @@ def _process_left_as_found():
     cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     environment = dict(os.environ)
     yield
-    changed = {k for k in environment.keys() | os.environ.keys()
-               if environment.get(k) != os.environ.get(k) and k not in _SET_BY_LIBRARIES}
-    assert not changed, f"the test left environment variables changed: {sorted(changed)}"
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         pyplot.close("all")
+    changed = {k for k in environment.keys() | os.environ.keys()
+               if environment.get(k) != os.environ.get(k) and k != "PYTEST_CURRENT_TEST"
+               and (k in environment or _INHERITED.search(k))}
+    assert not changed, f"the test left environment variables changed: {sorted(changed)}"
     if cpus is not None:
         assert os.sched_getaffinity(0) == cpus, "the test changed the process's CPU affinity"
 

@@ -18,6 +18,7 @@ import ast
 import contextlib
 import importlib
 import importlib.util
+import os
 import re
 import shlex
 import sys
@@ -94,7 +95,10 @@ def _script_parser(target: str) -> argparse.ArgumentParser:
             sys.path.insert(0, str(ROOT / "benchmarks"))  # their `from _common import ...`
             spec = importlib.util.spec_from_file_location(f"_doc_{Path(target).stem}", ROOT / target)
             module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
+            # metafeatures*.py set thread variables for their own process at import: kept,
+            # the later tests' processes inherited them (torch on one thread in a child)
+            with mock.patch.dict(os.environ):
+                spec.loader.exec_module(module)
         else:
             module = importlib.import_module(target)
         with mock.patch.object(argparse.ArgumentParser, "parse_args", _stop), \
