@@ -312,6 +312,24 @@ def _provenance(frame: pd.DataFrame, methods: list[str]) -> str:
     return text
 
 
+def _datasets_table(frame: pd.DataFrame, settings: dict) -> str:
+    """The datasets of the jobs with results: name, task and rows benchmarked (train plus
+    test rows of an outer fold; "?" for a dataset whose every job failed), by name. The
+    job records hold no column count."""
+    ok = frame[frame["status"] != "job_failed"]
+    sizes = ok.groupby("dataset_key").agg(task=("task", "first"),
+                                          rows=("n_train", "first"))
+    sizes["rows"] += ok.groupby("dataset_key")["n_test"].first()
+    names = frame.groupby("dataset_key")["dataset"].first()
+    table = pd.DataFrame({"dataset": names}).join(sizes).sort_values("dataset", kind="stable")
+    table["task"] = table["task"].fillna("?")
+    table["rows"] = [("?" if pd.isna(n) else str(int(n))) for n in table["rows"]]
+    text = markdown_table(table, index=False)
+    if settings.get("max_rows"):
+        text += f"\n\nRows as benchmarked: subsampled to at most {settings['max_rows']}."
+    return text
+
+
 def report(out: str | os.PathLike) -> Path:
     """Write ``report.md`` and its PNG plots into a ``benchmark run`` directory.
 
@@ -389,7 +407,7 @@ def report(out: str | os.PathLike) -> Path:
         markdown_table(win_tie_loss(frame, settings["methods"])), "",
         "## Final test score, trials and time per job", "", final_table_legend(frame), "",
         markdown_table(final_table(frame, settings["methods"])), "",
-        "## Datasets", "",
+        "## Datasets", "", _datasets_table(frame, settings), "",
         (f"Unseen by the meta-model: {sum(known.values())} of {len(known)} "
          f"({', '.join(k for k, v in known.items() if v) or 'none'})."
          if known else "Unseen by the meta-model: unknown (no list of training datasets)."),
