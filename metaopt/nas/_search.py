@@ -16,7 +16,7 @@ from torch import nn
 
 from metaopt._rows import sampled_reserve
 from metaopt.meta._losses import seeded
-from metaopt.nas._mlp import build_mlp, train_epoch, unit_mean_weights
+from metaopt.nas._mlp import _standardise, build_mlp, train_epoch, unit_mean_weights
 from metaopt.spaces import get_space
 from metaopt.spaces._base import Distribution
 
@@ -168,10 +168,9 @@ class FoldTrainer:
         for tr, val in splits:
             # one copy of the fold's rows, standardised in place ((X[tr] - mean) / scale
             # would make three); the validation rows are copied only once the training rows
-            # are float32, so that both float64 copies are not alive beside std's temporary
+            # are float32, so that both float64 copies are not alive at once
             x_tr = X[tr]
-            mean, scale = x_tr.mean(axis=0), x_tr.std(axis=0)
-            scale = np.where(scale > 0, scale, 1.0)
+            mean, scale = _standardise(x_tr)
             x_tr = _standardised_tensor(x_tr, mean, scale, device)
             x_val = _standardised_tensor(X[val], mean, scale, device)
             if task == "classification":
