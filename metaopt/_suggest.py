@@ -84,8 +84,9 @@ def suggest(X, y=None, *, space: str | SearchSpace, n: int = 5, task: str | None
     -----
     UserWarning
         When a column of ``X`` looks like a row identifier (every value distinct, whole
-        numbers or strings, named like an id, e.g. ``PassengerId``, or numbering the
-        rows 1 to n): it counts as a feature of the meta-features, so drop it first;
+        numbers or strings, named like an id, e.g. ``PassengerId``, or whole numbers
+        over a range at most twice their count, such as 1 to n or what a train/test
+        split keeps of it): it counts as a feature of the meta-features, so drop it first;
         or when a column of numbers holds a few text values (``"?"``), which make it
         text: make them missing (``X.replace(["?"], np.nan)``).
     """

@@ -306,7 +306,8 @@ class MetaSampler(BaseSampler):
         The data being tuned; its meta-features condition the warm start. Computed at
         the first proposal, after which the sampler lets go of the data. A column of
         ``X`` that looks like a row identifier (every value distinct, named like an id
-        or numbering the rows 1 to n) is warned about, as by :func:`metaopt.suggest`:
+        or whole numbers over a range at most twice their count, such as 1 to n) is
+        warned about, as by :func:`metaopt.suggest`:
         it would skew the meta-features; drop it from ``X`` before passing it.
     meta_features : Series, optional
         Precomputed :func:`metaopt.metafeatures.compute` output (instead of ``dataset``),
