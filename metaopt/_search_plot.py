@@ -21,11 +21,12 @@ def plot_floor(scores: pd.Series) -> float:
 
 
 def plot_search(history: pd.DataFrame, by: str, *, ylabel: str, title: str,
-                ax: Axes | None = None) -> Axes:
+                ax: Axes | None = None, hollow: str = "pruned (its last score)") -> Axes:
     """Each trial's score (``history``: ``trial``, ``score``, ``by`` and optionally
     ``complete``) coloured by its ``by`` value, trials that did not complete hollow at
-    their last score, far-lower scores (a diverging fit) at the bottom edge, and the best
-    complete score so far as a step line."""
+    their last score (``hollow``: what the legend calls them), far-lower scores (a
+    diverging fit) at the bottom edge, and the best complete score so far as a step line.
+    The trial axis has integer ticks only (one trial's axis showed -0.04, -0.02, ...)."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
@@ -47,7 +48,7 @@ def plot_search(history: pd.DataFrame, by: str, *, ylabel: str, title: str,
                        facecolors=[colour if c else "none" for c in complete[part.index]])
     if not complete.all():
         ax.scatter([], [], facecolors="none", edgecolors="grey", s=22,
-                   label="pruned (its last score)")
+                   label=hollow)
     if low.any():
         top = history["score"].max()
         ax.set_ylim(floor - 0.05 * (top - floor), top + 0.05 * (top - floor))
@@ -57,7 +58,7 @@ def plot_search(history: pd.DataFrame, by: str, *, ylabel: str, title: str,
     ax.step(history["trial"], best.clip(lower=floor), where="post", color="black",
             label="best so far" if complete.all() else "best complete so far")
     ax.set_xlabel("trial")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize="small")

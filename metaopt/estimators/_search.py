@@ -122,6 +122,7 @@ _ERROR_SHOWN = 100  # characters of it summary() shows
 # user attribute of a trial stopped by the time budget after some of its folds: their
 # "scores", mean "fit_time" and the trial's number of "folds"
 _PARTIAL = "partial"
+_FOLD_SCORES = "fold_scores"  # a complete trial's score on each fold (time budget only)
 _SAMPLED_BY = "sampled_by"  # user attribute: the fit's sampler, for a trial without a reason
 _DEFAULT_FIRST = ("the default configuration, first: the search samples the rows of a "
                   "table larger than the knowledge base's")
@@ -272,7 +273,7 @@ def _check_scores(scoring, y: np.ndarray, folds: list, classes: np.ndarray | Non
         _warn_zero_divisors(scorer, y, name)
         return
     one_hot = np.eye(len(classes))
-    _score_or_refuse(scorer, classes, one_hot, classes, name)
+    _score_or_refuse(scorer, classes, one_hot, classes, name, labels=y)
     _refuse_constant(scorer, classes, name)
     for i, (_, test) in enumerate(folds):
         held = np.unique(y[test])
@@ -287,7 +288,16 @@ def _check_scores(scoring, y: np.ndarray, folds: list, classes: np.ndarray | Non
                 f"{missing[0]!r} (of {rows} in all){more}",
                 "; it needs every class in every test fold: "
                 + ("drop the rows of classes of one row, or use another scoring" if rows == 1
-                   else "use fewer folds, or another scoring"))
+                   else "use fewer folds, or another scoring"), labels=y)
+
+
+def _rarest(classes: np.ndarray, labels: np.ndarray | None) -> Any:
+    """The class of ``classes`` with the fewest rows in ``labels`` (the usual positive
+    class of a binary metric); of equally rare ones, and without ``labels``, the last."""
+    if labels is None:
+        return classes.tolist()[-1]
+    counts = [int(np.sum(labels == c)) for c in classes]
+    return classes.tolist()[len(counts) - 1 - counts[::-1].index(min(counts))]
 
 
 def _refuse_constant(scorer, classes: np.ndarray, name: str) -> None:
@@ -313,9 +323,12 @@ def _refuse_constant(scorer, classes: np.ndarray, name: str) -> None:
 
 
 def _score_or_refuse(scorer, y: np.ndarray, blend: np.ndarray, classes: np.ndarray | None,
-                     name: str, where: str = "", advice: str = "") -> None:
+                     name: str, where: str = "", advice: str = "",
+                     labels: np.ndarray | None = None) -> None:
     """Score ``blend`` of ``y`` with ``scorer``; a ValueError naming ``scoring`` if it
-    raises or is NaN, ``where`` saying on what, ``advice`` what to do."""
+    raises or is NaN, ``where`` saying on what, ``advice`` what to do. A scorer that
+    needs a ``pos_label`` is shown one naming the rarest class of ``labels`` (the whole
+    target): the last of ``classes`` named the majority class of ``churn`` (86 %)."""
     try:
         with warnings.catch_warnings():  # ill-defined scores: a trial's concern
             warnings.simplefilter("ignore")
@@ -325,8 +338,10 @@ def _score_or_refuse(scorer, y: np.ndarray, blend: np.ndarray, classes: np.ndarr
         if classes is not None and "pos_label" in str(exc):
             options = "".join(f", {k}={v!r}" for k, v in scorer._kwargs.items())
             method = scorer._response_method
-            fix = (f"; name the positive class, e.g. make_scorer({scorer._score_func.__name__}"
-                   f"{options}, pos_label={classes.tolist()[-1]!r}"
+            function = scorer._score_func.__name__
+            fix = (f"; after from sklearn.metrics import make_scorer, {function}, name the "
+                   f"positive class, e.g. make_scorer({function}"
+                   f"{options}, pos_label={_rarest(classes, labels)!r}"
                    + ("" if method == "predict" else f", response_method={method!r}")
                    + ("" if scorer._sign > 0 else ", greater_is_better=False") + ")")
         raise ValueError(f"scoring={name!r} cannot score this y{where}: {exc}{fix}{advice}"
@@ -506,6 +521,33 @@ def _best_partial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
                if np.isfinite(_partial_score(t))]
     return max(stopped, key=lambda t: (len(t.user_attrs[_PARTIAL]["scores"]),
                                        _partial_score(t), -t.number), default=None)
+
+
+def _stopped_better(study: optuna.Study, best: optuna.trial.FrozenTrial
+                    ) -> tuple[optuna.trial.FrozenTrial, float, float, int] | None:
+    """Of the trials stopped by the time budget whose mean on the folds they finished
+    beats the complete trial ``best``'s on the same folds: the one with the most folds
+    (of those, the widest lead), its mean, ``best``'s and how many such trials there are.
+    None when there is none, or nothing to set side by side: ``best``'s fold scores are
+    kept with a time budget only, stopped trials' fold indices since 2026-12-06."""
+    per_fold = best.user_attrs.get(_FOLD_SCORES)
+    if not per_fold:
+        return None
+    beaten = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)):
+        partial = trial.user_attrs.get(_PARTIAL, {})
+        indices = partial.get("fold_indices")
+        if not indices or partial.get("folds") != len(per_fold):
+            continue
+        theirs = float(np.mean(partial["scores"]))
+        ours = float(np.mean([per_fold[i] for i in indices]))
+        if theirs > ours:
+            beaten.append((trial, theirs, ours))
+    if not beaten:
+        return None
+    trial, theirs, ours = max(beaten, key=lambda b: (len(b[0].user_attrs[_PARTIAL]["scores"]),
+                                                    b[1] - b[2], -b[0].number))
+    return trial, theirs, ours, len(beaten)
 
 
 def _warm_up_torch(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -969,6 +1011,22 @@ class _MetaOptSearch(BaseEstimator):
                  f"folds it finished (of {stopped} stopped trial{'s' * (stopped != 1)} with "
                  f"finished folds), less reliably than on complete trials; {advice}",
                  UserWarning)
+        better = _stopped_better(study, best) if complete else None
+        if better is not None:
+            # the complete trial is refitted all the same (the published figures choose
+            # so), but a better configuration the budget cut short is worth knowing of
+            stopped_trial, theirs, ours, n_better = better
+            others = n_better - 1
+            warn(f"trial {stopped_trial.number} "
+                 f"({_member(space, stopped_trial.params)[0].name}), stopped by time_budget="
+                 f"{self.time_budget} s after {len(stopped_trial.user_attrs[_PARTIAL]['scores'])}"
+                 f" of {len(folds)} CV folds, scored {_score_text(theirs)} on them against "
+                 f"{_score_text(ours)} on the same folds for the chosen trial {best.number} "
+                 f"({_member(space, best.params)[0].name})"
+                 + (f" ({others} other stopped trial{'s' * (others != 1)} also did better on "
+                    "their folds)" if others else "")
+                 + f"; the model is trial {best.number}'s, as stopped trials count only when "
+                 f"no trial finishes its folds: {advice}", UserWarning)
         if errors:
             counts = pd.Series(errors).value_counts()
             warn(f"{len(errors)} of {len(study.trials)} trials failed: " + "; ".join(
@@ -1051,7 +1109,8 @@ class _MetaOptSearch(BaseEstimator):
             assert self.time_budget is not None  # reserve() runs under a deadline only
             return sampled_reserve(self._refit_reserve(study) * growth, self.time_budget)
 
-        def run(trial: optuna.Trial, function, *args):
+        def run(trial: optuna.Trial, function, *args, fold_scores: list | None = None):
+            # fold_scores: filled with the folds' scores, in fold order (time budget only)
             if deadline is None:
                 return function(*args)
             # the trial's time starts once the workers have (their start counts against
@@ -1073,8 +1132,14 @@ class _MetaOptSearch(BaseEstimator):
                 # second trial after a stopped first took all the time left, and the
                 # refit came on top (a 10 s fit on adult took 14 s)
                 limit = left * (1 - 1 / n_folds)
-            return function(*args, fold_map=partial(worker.map, seconds=limit,
-                                                    report=fold_score))
+
+            def fold_map(fn, calls: list[tuple]) -> list:
+                results = worker.map(fn, calls, seconds=limit, report=fold_score)
+                if fold_scores is not None:
+                    fold_scores[:] = [float(result[0]) for result in results]
+                return results
+
+            return function(*args, fold_map=fold_map)
 
         def objective(trial: optuna.Trial) -> float:
             started.append(trial.number)
@@ -1096,7 +1161,8 @@ class _MetaOptSearch(BaseEstimator):
                 params = space.sample(trial, task)
                 args = (space, params, task, X, y, folds, self.scoring, fit_params, seed,
                         self.n_jobs)
-                score, fit_time, *oof = run(trial, evaluate, *args)
+                fold_scores: list[float] = []
+                score, fit_time, *oof = run(trial, evaluate, *args, fold_scores=fold_scores)
                 if np.isnan(score):
                     raise ValueError(f"the CV score ({self._scoring_name}) is NaN: undefined on "
                                      "some test fold " + (
@@ -1113,7 +1179,7 @@ class _MetaOptSearch(BaseEstimator):
                     trial.set_user_attr(_PARTIAL, {
                         "scores": [exc.done[i][0] for i in sorted(exc.done)],
                         "fit_time": float(np.mean([f[1] for f in exc.done.values()])),
-                        "folds": len(folds)})
+                        "folds": len(folds), "fold_indices": sorted(exc.done)})
                 raise optuna.TrialPruned(str(exc)) from None
             except optuna.TrialPruned:
                 # the budget was spent before it ran: a resumed search runs it
@@ -1127,6 +1193,8 @@ class _MetaOptSearch(BaseEstimator):
                     study.stop()
                 raise
             trial.set_user_attr("fit_time", fit_time)
+            if fold_scores:  # to set against stopped trials' folds (_stopped_better)
+                trial.set_user_attr(_FOLD_SCORES, fold_scores)
             if second_folds is not None and score > _best_value(study):
                 # a new best: confirm it on a second, reshuffled split (the mean of both
                 # counts), so a lucky split does not win the search
@@ -1481,7 +1549,8 @@ class _MetaOptSearch(BaseEstimator):
         return "\n".join(lines)
 
     def plot_history(self, ax: Axes | None = None) -> Axes:
-        """Best CV score so far vs trial, each trial's score coloured by model family.
+        """Best CV score so far vs trial, each trial's score coloured by model family;
+        a trial the time budget stopped after some folds is hollow, at their mean.
 
         Parameters
         ----------
@@ -1494,9 +1563,16 @@ class _MetaOptSearch(BaseEstimator):
         matplotlib.axes.Axes
         """
         check_is_fitted(self)
-        return plot_search(self.history_.dropna(subset=["score"]), "family", ax=ax,
-                           ylabel=f"CV score ({self._scoring_name})",
-                           title=f"{type(self).__name__} search")
+        history = self.history_
+        # trials the time budget stopped after some folds: hollow, at those folds' mean
+        partial = {t.number: _partial_score(t) for t in self.study_.get_trials(deepcopy=False)
+                   if t.state == TrialState.PRUNED}
+        history["score"] = history["score"].fillna(history["trial"].map(partial))
+        history["complete"] = history["state"] == "COMPLETE"
+        return plot_search(history.dropna(subset=["score"]).reset_index(drop=True), "family",
+                           ax=ax, ylabel=f"CV score ({self._scoring_name})",
+                           title=f"{type(self).__name__} search",
+                           hollow="stopped by the time budget (mean of its finished folds)")
 
     # ------------------------------------------------------------------ predict
     def _fitted_X(self, X):

@@ -1,0 +1,184 @@
+"""Trials the time budget stopped after some folds, beside the complete trial chosen: a
+warning when one did better on its folds than the chosen trial on the same folds, and
+their place in ``plot_history`` (docs/estimators.md, 'time_budget')."""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import nullcontext
+
+import matplotlib
+import numpy as np
+import optuna
+import pytest
+from optuna.trial import TrialState
+from sklearn.datasets import make_classification
+
+from metaopt import MetaOptClassifier
+
+matplotlib.use("Agg")
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(90, n_features=4, random_state=0)
+    return X, y
+
+
+def _fit_on(monkeypatch, data, trials: list[tuple[str, float | None, dict]]):
+    """A fit whose search is the study of ``trials`` (state, value, user attributes),
+    made by hand: no trial is timed, and the chosen one is refitted for real."""
+
+    def search(self, X, y, space, task, cv, folds, *args):
+        study = optuna.create_study(direction="maximize")
+        for state, value, attrs in trials:
+            trial = study.ask()
+            space.sample(trial, task)
+            for key, attr in attrs.items():
+                trial.set_user_attr(key, attr)
+            study.tell(trial, value, state=TrialState[state])
+        self._n_earlier = 0
+        return study
+
+    monkeypatch.setattr(MetaOptClassifier, "_search", search)
+    monkeypatch.setattr(MetaOptClassifier, "_workers", lambda self: nullcontext())
+    model = MetaOptClassifier(spaces="linear", cv=3, time_budget=30, ensemble_size=1,
+                              sampler=optuna.samplers.RandomSampler(seed=0), random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(*data)
+    return model, [str(w.message) for w in caught]
+
+
+def _about_stopped(messages: list[str]) -> list[str]:
+    """The warnings of a stopped trial that did better than the chosen one."""
+    return [m for m in messages if "did better" in m or "on the same folds" in m]
+
+
+def _complete(folds: list[float]) -> tuple[str, float, dict]:
+    return "COMPLETE", float(np.mean(folds)), {"fit_time": 0.01, "fold_scores": folds}
+
+
+def _stopped(scores: list[float], indices: list[int] | None) -> tuple[str, None, dict]:
+    partial = {"scores": scores, "fit_time": 0.01, "folds": 3}
+    if indices is not None:
+        partial["fold_indices"] = indices
+    return "PRUNED", None, {"partial": partial}
+
+
+def test_a_stopped_trial_better_on_its_folds_than_the_chosen_one_is_warned_of(
+        monkeypatch, data):
+    """On churn a complete linear trial (CV 0.861, the majority class's share 0.859) was
+    refitted without a word while an extra_trees trial stopped after 3 of 5 folds had a
+    mean of 0.939 on them: the model stays the complete trial's, with a warning naming
+    the best stopped trial and its folds against the chosen trial's same folds."""
+    model, messages = _fit_on(monkeypatch, data, [
+        _complete([0.80, 0.70, 0.90]),
+        _stopped([0.95, 0.85], [0, 1]),  # 0.90 against 0.75 on folds 0 and 1
+        _stopped([0.95], [1]),  # a wider lead (0.95 against 0.70), on one fold only
+    ])
+    assert model.best_params_ == dict(model.study_.trials[0].params)  # chosen as before
+    assert model.best_score_ == pytest.approx(0.8)
+    assert len(_about_stopped(messages)) == 1
+    assert _about_stopped(messages)[0].startswith(
+        "trial 1 (linear), stopped by time_budget=30 s after 2 of 3 CV folds, scored "
+        "0.9000 on them against 0.7500 on the same folds for the chosen trial 0 (linear) "
+        "(1 other stopped trial also did better on their folds); the model is trial 0's, "
+        "as stopped trials count only when no trial finishes its folds: give it more time")
+
+
+def test_a_stopped_trial_no_better_on_its_folds_is_not_warned_of(monkeypatch, data):
+    """Its mean (0.85) is above the chosen trial's over all folds (0.8) but below it on
+    the fold it finished (0.9): the folds are compared, not the means."""
+    _, messages = _fit_on(monkeypatch, data, [
+        _complete([0.75, 0.75, 0.90]),
+        _stopped([0.85], [2]),
+    ])
+    assert _about_stopped(messages) == []
+
+
+def test_nothing_to_compare_is_not_warned_of(monkeypatch, data):
+    """A stopped trial with no finished fold, one whose folds are not known (kept by an
+    earlier metaopt), and a chosen trial without fold scores (a search without time
+    budget) leave nothing to set side by side."""
+    _, messages = _fit_on(monkeypatch, data, [
+        _complete([0.60, 0.60, 0.60]),
+        ("PRUNED", None, {}),
+        _stopped([0.95, 0.95], None),
+    ])
+    assert _about_stopped(messages) == []
+    _, messages = _fit_on(monkeypatch, data, [
+        ("COMPLETE", 0.6, {"fit_time": 0.01}),
+        _stopped([0.95, 0.95], [0, 1]),
+    ])
+    assert _about_stopped(messages) == []
+
+
+def test_plot_history_draws_a_stopped_trial_hollow_at_its_folds_mean(monkeypatch, data):
+    """A search whose only trial was stopped after a fold (the model is its
+    configuration) plotted no point, and its trial axis ran -0.04, -0.02, ..."""
+    import matplotlib.pyplot as plt
+
+    model, messages = _fit_on(monkeypatch, data, [_stopped([0.9], [0])])
+    assert any(m.startswith("no trial finished its 3 CV folds") for m in messages)
+    assert model.best_score_ == 0.9
+    assert model.history_["score"].isna().all()  # history_'s columns are as documented
+    ax = model.plot_history()
+    try:
+        points = [c for c in ax.collections if len(c.get_offsets())]
+        assert len(points) == 1
+        assert points[0].get_offsets().tolist() == [[0.0, 0.9]]
+        assert (points[0].get_facecolors()[:, 3] == 0).all()  # hollow
+        assert "stopped by the time budget (mean of its finished folds)" in [
+            t.get_text() for t in ax.get_legend().get_texts()]
+        ticks = ax.get_xticks()
+        assert len(ticks) and np.all(ticks == np.round(ticks))
+    finally:
+        plt.close(ax.figure)
+
+
+def test_the_f1_hint_names_the_rarest_class(data):
+    """scoring="f1" of labels 'stayed' (86 %) / 'churned' suggested pos_label='stayed',
+    the last class in sorted order and the majority one: the hint names the rarer
+    class, with the import it needs."""
+    X, _ = data
+    y = np.array(["stayed"] * 77 + ["churned"] * 13)  # 'stayed' sorts last
+    with pytest.raises(ValueError) as raised:
+        MetaOptClassifier(scoring="f1", n_trials=1).fit(X, y)
+    assert str(raised.value).endswith(
+        "after from sklearn.metrics import make_scorer, f1_score, name the positive class, "
+        "e.g. make_scorer(f1_score, average='binary', pos_label='churned')")
+
+
+def test_a_search_keeps_what_the_comparison_needs(monkeypatch):
+    """A complete trial's score on each fold (user attribute ``fold_scores``), a stopped
+    trial's fold numbers (``partial["fold_indices"]``): the first trial is stopped with
+    folds 0 and 3 of 5 perfect, the second runs (time budget, worker processes)."""
+    from metaopt._isolated import KillableWorker, TrialTimeout
+
+    X, y = make_classification(300, n_features=5, flip_y=0.2, random_state=0)
+    original = KillableWorker.map
+
+    def first_stopped(self, fn, calls, *, seconds, report=None):
+        if not hasattr(first_stopped, "done"):
+            first_stopped.done = True
+            raise TrialTimeout("stopped", {3: (1.0, 0.01), 0: (1.0, 0.01)})
+        return original(self, fn, calls, seconds=seconds, report=report)
+
+    monkeypatch.setattr(KillableWorker, "map", first_stopped)
+    model = MetaOptClassifier(n_trials=2, spaces="linear", time_budget=30, recheck=False,
+                              ensemble_size=1, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    stopped, complete = model.study_.trials
+    assert stopped.user_attrs["partial"]["fold_indices"] == [0, 3]
+    folds = complete.user_attrs["fold_scores"]
+    assert len(folds) == 5 and np.mean(folds) == pytest.approx(complete.value)
+    said = _about_stopped([str(w.message) for w in caught])
+    assert len(said) == 1 and said[0].startswith(
+        "trial 0 (linear), stopped by time_budget=30 s after 2 of 5 CV folds, scored "
+        f"1.0000 on them against {np.mean([folds[0], folds[3]]):.4f} on the same folds for "
+        "the chosen trial 1 (linear); the model is trial 1's")
