@@ -93,21 +93,37 @@ def _register_suggest(subparsers) -> None:
     p.set_defaults(func=_cmd_demo)
 
 
-def _cmd_suggest(args) -> int:
-    from metaopt._checks import python_value
-    from metaopt._suggest import suggest
-    from metaopt.ranker import MetaModel, shipped_spaces
+def _shipped_spaces() -> list[str]:
+    """:func:`metaopt.ranker.shipped_spaces` without importing the ranker (torch): the
+    spaces of the folders of ``metaopt/_models`` that hold a portfolio."""
+    from importlib import resources
 
+    root = Path(str(resources.files("metaopt").joinpath("_models")))
+    return sorted({p.name.split("@")[0] for p in root.glob("*")
+                   if (p / "portfolio.json").is_file()})
+
+
+def _cmd_suggest(args) -> int:
+    # the options are checked and the table read before suggest's imports (the ranker,
+    # torch: seconds), so that a usage error comes in about a second
     space, model = args.space, args.meta_model
-    if space is None:
-        if model is None:
-            raise ValueError(f"give --space, one of {shipped_spaces()} (spaces with a shipped "
-                             "meta-model), or --meta-model DIR to use that model's space")
-        model = MetaModel.load(model)
-        space = model.space.name
+    if space is None and model is None:
+        raise ValueError(f"give --space, one of {_shipped_spaces()} (spaces with a shipped "
+                         "meta-model), or --meta-model DIR to use that model's space")
+    if model is not None and not Path(model).is_dir():
+        raise ValueError(f"meta-model directory {str(Path(model))!r} "
+                         + ("is a file" if Path(model).exists() else "does not exist"))
     with _table(args) as ds:  # suggest warns about a column that looks like a row id
+        from metaopt._suggest import suggest
+        from metaopt.ranker import MetaModel
+
+        if space is None:
+            model = MetaModel.load(model)
+            space = model.space.name
         picks = suggest(ds, space=space, n=args.n, meta_model=model)
     if args.json:
+        from metaopt._checks import python_value
+
         columns = ["params", "reason", "expected_regret", "mean_regret", "best_on"]
         print(json.dumps({"summary": picks.attrs["summary"], "task": ds.task,
                           "task_inferred": args.task is None,
@@ -153,10 +169,10 @@ def _cmd_suites(args) -> int:
 
 
 def _cmd_metafeatures(args) -> int:
-    from metaopt import metafeatures
-    from metaopt.data._ids import warn_id_columns
+    with _table(args) as ds:  # read before the imports of the meta-features (scikit-learn)
+        from metaopt import metafeatures
+        from metaopt.data._ids import warn_id_columns
 
-    with _table(args) as ds:
         warn_id_columns(ds)
         values = metafeatures.compute_dataset(ds, random_state=args.seed)
     print(f"{ds.name}: {ds.task}, {ds.n_samples} rows x {ds.n_features} features")

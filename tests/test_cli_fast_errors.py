@@ -1,0 +1,60 @@
+"""A usage error of `metaopt suggest` or `metaopt metafeatures` comes before the imports
+of the work (the ranker and torch, scikit-learn): in about a second, not 3-6."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# runs the command in a fresh interpreter, then prints its exit code and which of the
+# heavy modules it imported
+_WRAPPER = """
+import json, sys
+from metaopt.cli import main
+code = main(sys.argv[1:])
+print(json.dumps([code, 'torch' in sys.modules, 'sklearn' in sys.modules]))
+"""
+
+
+def _run(tmp_path, *args: str) -> tuple[int, bool, bool, str]:
+    done = subprocess.run([sys.executable, "-c", _WRAPPER, *args], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60, check=False)
+    code, torch, sklearn = json.loads(done.stdout.strip().splitlines()[-1])
+    return code, torch, sklearn, done.stderr
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    (["--data", "nosuch.csv", "--target", "churn", "--space", "linear"],
+     "metaopt suggest: error: data file 'nosuch.csv' does not exist\n"),
+    (["--data", "churn.csv", "--target", "churn"],
+     "metaopt suggest: error: give --space, one of 'all', "),
+    (["--data", "churn.csv", "--target", "nosuch", "--space", "linear"],
+     "metaopt suggest: error: churn.csv has no target column 'nosuch'"),
+    (["--data", "churn.csv", "--target", "churn", "--meta-model", "nosuch"],
+     "metaopt suggest: error: meta-model directory 'nosuch' does not exist\n"),
+], ids=["missing file", "no space", "no such target", "missing meta-model"])
+def test_suggest_refuses_its_arguments_without_importing_torch(tmp_path, args, error):
+    (tmp_path / "churn.csv").write_text("a,churn\n1,0\n2,1\n3,0\n")
+    code, torch, sklearn, err = _run(tmp_path, "suggest", *args)
+    assert code == 2
+    assert err.startswith(error), err
+    assert not torch and not sklearn
+
+
+def test_metafeatures_refuses_a_missing_file_without_importing_scikit_learn(tmp_path):
+    code, torch, sklearn, err = _run(tmp_path, "metafeatures", "--data", "nosuch.csv",
+                                     "--target", "y")
+    assert code == 2
+    assert err == "metaopt metafeatures: error: data file 'nosuch.csv' does not exist\n"
+    assert not torch and not sklearn
+
+
+def test_the_spaces_named_without_a_space_are_the_shipped_ones():
+    from metaopt.cli import _shipped_spaces
+    from metaopt.ranker import shipped_spaces
+
+    assert _shipped_spaces() == shipped_spaces()
+    assert "linear" in _shipped_spaces()
