@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from metaopt._checks import check_int
+from metaopt._markdown import counted
 from metaopt._warnings import warn
 from metaopt.data._dataset import Dataset
 from metaopt.data.sources import LocalSource, OpenMLSource
@@ -81,6 +82,14 @@ class Suite:
 
     def __len__(self) -> int:
         return len(self.refs)
+
+    def __repr__(self) -> str:
+        # short: its name, size and first names (the dataclass's listed every ref,
+        # 7,600 characters for openml-cc18); the refs are in ``refs``
+        names = [r.name for r in self.refs[:3]] + ["..."] * (len(self.refs) > 3)
+        shown = f": {', '.join(names)}" if names else ""
+        cache = "" if self.cache_dir is None else f", cache_dir={os.fspath(self.cache_dir)!r}"
+        return f"Suite({self.name!r}, {counted(len(self), 'dataset')}{shown}{cache})"
 
     def __getitem__(self, i: int) -> DatasetRef:
         return self.refs[i]
