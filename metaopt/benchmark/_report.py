@@ -292,6 +292,9 @@ def _provenance(frame: pd.DataFrame, methods: list[str]) -> str:
     library versions for the peer ``methods`` made the results (job files of before
     2026-12-05 do not say)."""
     versions = frame["metaopt_version"].map("metaopt {}".format, na_action="ignore")
+    # as objects: a column of job files that all lack it is float NaN, which pandas 4
+    # refuses to fill with text
+    versions = versions.astype(object)
     text = f"Produced by {_jobs_by(versions.fillna('an unknown version'), frame['job'])}."
     if versions.nunique(dropna=False) > 1:
         text += " Jobs of different versions are compared."
@@ -300,13 +303,14 @@ def _provenance(frame: pd.DataFrame, methods: list[str]) -> str:
     models = frame.loc[frame["method"] == "metaopt"]
     if not models.empty:
         text += (" The `metaopt` method's meta-model: "
-                 + _jobs_by(models["meta_model"].fillna("unknown"), models["job"]) + ".")
+                 + _jobs_by(models["meta_model"].astype(object).fillna("unknown"), models["job"]) + ".")
     peers = []
     for method in (m for m in methods if m in PEER_LIBRARIES):
         jobs = frame.loc[frame["method"] == method]
         if not jobs.empty:
             peers.append(f"`{method}`: "
-                         + _jobs_by(jobs["peer_version"].fillna("unknown"), jobs["job"]))
+                         + _jobs_by(jobs["peer_version"].astype(object).fillna("unknown"),
+                                    jobs["job"]))
     if peers:
         text += " Peer methods' libraries: " + "; ".join(peers) + "."
     return text

@@ -1,8 +1,10 @@
-"""The report's "Datasets" section names the datasets the run covered."""
+"""The report's "Datasets" section names the datasets the run covered; job files of
+before 2026-12-05 (no versions) are reported without pandas' warnings."""
 
 from __future__ import annotations
 
 import json
+import warnings
 
 from metaopt.benchmark import report
 
@@ -12,21 +14,27 @@ _SETTINGS = {"suite": "pmlb-classification", "budget_trials": 2, "budget_seconds
              "excluded": []}
 
 
-def _write_run(out, datasets: dict, broken: str | None = None, **settings) -> None:
+def _write_run(out, datasets: dict, broken: str | None = None, old: bool = False,
+               **settings) -> None:
     """A `benchmark run` directory by hand: ``datasets`` maps a name to its (train, test)
-    rows per outer fold; every job of ``broken`` failed to load its dataset."""
+    rows per outer fold; every job of ``broken`` failed to load its dataset; ``old`` job
+    files say no metaopt, meta-model or peer library version."""
+    settings = {**_SETTINGS, **settings}
     keys = [f"pmlb/{name}" for name in [*datasets, *([broken] if broken else [])]]
     (out / "run.json").write_text(json.dumps(
-        {**_SETTINGS, **settings, "unseen": {key: False for key in keys}}))
+        {**settings, "unseen": {key: False for key in keys}}))
     (out / "jobs").mkdir()
     for key in keys:
         name = key.split("/")[1]
-        for method_index, method in enumerate(_SETTINGS["methods"]):
-            for fold in range(_SETTINGS["folds"]):
+        for method_index, method in enumerate(settings["methods"]):
+            for fold in range(settings["folds"]):
                 job = f"pmlb_{name}__{method}__s0__f{fold}"
                 base = {"job": job, "dataset_key": key, "dataset": name, "method": method,
-                        "seed": 0, "fold": fold, "metaopt_version": "0.1.0",
-                        "peer_version": "optuna 4.0.0"}
+                        "seed": 0, "fold": fold}
+                if not old:
+                    base |= {"metaopt_version": "0.1.0"} | (
+                        {"meta_model": "all"} if method == "metaopt"
+                        else {"peer_version": "optuna 4.0.0"})
                 if name == broken:
                     rows = [{**base, "trial": 0, "status": "job_failed",
                              "error": "DatasetLoadError: no such table"}]
@@ -65,3 +73,16 @@ def test_the_datasets_section_says_rows_were_subsampled(tmp_path):
     section = _datasets_section(report(tmp_path).read_text())
     assert "| iris | classification | 100 |" in section
     assert "Rows as benchmarked: subsampled to at most 100." in section
+
+
+def test_job_files_without_versions_are_reported_without_warnings(tmp_path):
+    """Their columns are all missing (float NaN): filling them with text warned
+    "Pandas4Warning: 'str' is not supported as a fill value for float64 dtype" (an error
+    in pandas 4)."""
+    _write_run(tmp_path, {"iris": (100, 50)}, old=True, methods=["tpe", "metaopt"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = report(tmp_path).read_text()
+    assert ("Produced by an unknown version (4 jobs). Job files without a version were "
+            "written before 2026-12-05. The `metaopt` method's meta-model: unknown (2 jobs). "
+            "Peer methods' libraries: `tpe`: unknown (2 jobs).") in text
