@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
+from metaopt._shipped_names import shipped_spaces
 from metaopt._version import __version__
 
 
@@ -93,22 +94,12 @@ def _register_suggest(subparsers) -> None:
     p.set_defaults(func=_cmd_demo)
 
 
-def _shipped_spaces() -> list[str]:
-    """:func:`metaopt.ranker.shipped_spaces` without importing the ranker (torch): the
-    spaces of the folders of ``metaopt/_models`` that hold a portfolio."""
-    from importlib import resources
-
-    root = Path(str(resources.files("metaopt").joinpath("_models")))
-    return sorted({p.name.split("@")[0] for p in root.glob("*")
-                   if (p / "portfolio.json").is_file()})
-
-
 def _cmd_suggest(args) -> int:
     # the options are checked and the table read before suggest's imports (the ranker,
     # torch: seconds), so that a usage error comes in about a second
     space, model = args.space, args.meta_model
     if space is None and model is None:
-        raise ValueError(f"give --space, one of {_shipped_spaces()} (spaces with a shipped "
+        raise ValueError(f"give --space, one of {shipped_spaces()} (spaces with a shipped "
                          "meta-model), or --meta-model DIR to use that model's space")
     if model is not None and not Path(model).is_dir():
         raise ValueError(f"meta-model directory {str(Path(model))!r} "

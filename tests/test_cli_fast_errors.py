@@ -51,10 +51,3 @@ def test_metafeatures_refuses_a_missing_file_without_importing_scikit_learn(tmp_
     assert err == "metaopt metafeatures: error: data file 'nosuch.csv' does not exist\n"
     assert not torch and not sklearn
 
-
-def test_the_spaces_named_without_a_space_are_the_shipped_ones():
-    from metaopt.cli import _shipped_spaces
-    from metaopt.ranker import shipped_spaces
-
-    assert _shipped_spaces() == shipped_spaces()
-    assert "linear" in _shipped_spaces()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
-from importlib import resources
-from pathlib import Path
 
 from metaopt._model_files import read_body, read_json
+from metaopt._shipped_names import models_root as _models_root
+from metaopt._shipped_names import shipped_models as _shipped_models
+from metaopt._shipped_names import shipped_spaces
 from metaopt.ranker._metamodel import MetaModel
 from metaopt.ranker._spaces import in_trained_order, resolve_space
 from metaopt.spaces import CombinedSpace, SearchSpace, get_space, list_spaces
@@ -14,31 +15,9 @@ from metaopt.spaces._combined import single_spaces
 from metaopt.spaces._registry import ALL
 
 
-def _models_root() -> Path:
-    return Path(str(resources.files("metaopt").joinpath("_models")))
-
-
 def model_name(space: str, task: str | None = None) -> str:
     """Directory name of a meta-model: ``<space>``, or ``<space>@<task>`` for one task type."""
     return space if task is None else f"{space}@{task}"
-
-
-def _shipped_models() -> list[str]:
-    root = _models_root()
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if (p / "portfolio.json").is_file())
-
-
-def shipped_spaces() -> list[str]:
-    """Spaces that have a shipped meta-model (for some task type).
-
-    Returns
-    -------
-    list of str
-        Sorted.
-    """
-    return sorted({name.split("@")[0] for name in _shipped_models()})
 
 
 def shipped_space(space: str) -> SearchSpace:
