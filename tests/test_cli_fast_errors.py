@@ -1,5 +1,6 @@
-"""A usage error of `metaopt suggest` or `metaopt metafeatures` comes before the imports
-of the work (the ranker and torch, scikit-learn): in about a second, not 3-6."""
+"""A usage error of `metaopt suggest`, `metaopt metafeatures`, `metaopt benchmark report`
+or `metaopt build-kb` comes before the imports of the work (the ranker and torch,
+scikit-learn, the report's and the build's modules): in about a second, not 2-6."""
 
 from __future__ import annotations
 
@@ -51,3 +52,31 @@ def test_metafeatures_refuses_a_missing_file_without_importing_scikit_learn(tmp_
     assert err == "metaopt metafeatures: error: data file 'nosuch.csv' does not exist\n"
     assert not torch and not sklearn
 
+
+
+@pytest.mark.parametrize("out", ["nosuchdir", "nosuchdir/", "empty"])
+def test_benchmark_report_refuses_a_directory_of_no_run_without_its_imports(tmp_path, out):
+    (tmp_path / "empty").mkdir()
+    code, torch, sklearn, err = _run(tmp_path, "benchmark", "report", "--out", out)
+    assert code == 2
+    assert err == (f"metaopt benchmark report: error: {out.rstrip('/')!r} is not a "
+                   "`benchmark run` directory (no run.json)\n")
+    assert not torch and not sklearn
+
+
+def test_build_kb_refuses_an_unknown_suite_without_the_builds_imports(tmp_path):
+    code, torch, sklearn, err = _run(tmp_path, "build-kb", "--suite", "nosuch")
+    assert code == 2
+    assert err == ("metaopt build-kb: error: unknown suite 'nosuch'; known suites: "
+                   "'amlb-classification', 'openml-cc18', 'openml-ctr23', "
+                   "'pmlb-classification', 'pmlb-regression'\n")
+    assert not torch and not sklearn
+
+
+def test_build_kb_refuses_a_local_suite_without_root_without_the_builds_imports(tmp_path):
+    code, torch, sklearn, err = _run(tmp_path, "build-kb", "--suite", "pmlb-classification")
+    assert code == 2
+    assert err == ("metaopt build-kb: error: --suite 'pmlb-classification' is a local "
+                   "directory suite: pass its directory (root=, or --root on the command "
+                   "line)\n")
+    assert not torch and not sklearn

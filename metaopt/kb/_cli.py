@@ -136,7 +136,6 @@ def _cmd_build(args) -> int:
     from metaopt._markdown import counted
     from metaopt.data import get_suite
     from metaopt.data.suites import _check_suite_arguments
-    from metaopt.kb import BuildInterrupted, KnowledgeBase, build
 
     # --cache-dir with a local suite, --root or --target with an OpenML one: refused
     # before any work
@@ -151,6 +150,9 @@ def _cmd_build(args) -> int:
     if not len(suite):
         raise ValueError(f"suite {args.suite!r} has no datasets"
                          + (f" under {args.root}" if args.root else ""))
+    # imported once the suite is known (a wrong name or --root refused in a second)
+    from metaopt.kb import BuildInterrupted, KnowledgeBase, build
+
     try:
         report = build(
             suite, args.store, spaces=args.spaces, n_configs=args.n_configs,
