@@ -53,7 +53,6 @@ def test_metafeatures_refuses_a_missing_file_without_importing_scikit_learn(tmp_
     assert not torch and not sklearn
 
 
-
 @pytest.mark.parametrize("out", ["nosuchdir", "nosuchdir/", "empty"])
 def test_benchmark_report_refuses_a_directory_of_no_run_without_its_imports(tmp_path, out):
     (tmp_path / "empty").mkdir()
