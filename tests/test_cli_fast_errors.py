@@ -63,6 +63,16 @@ def test_benchmark_report_refuses_a_directory_of_no_run_without_its_imports(tmp_
     assert not torch and not sklearn
 
 
+def test_benchmark_report_refuses_a_directory_of_no_run_without_importing_pandas(tmp_path):
+    # nor does building the parser of `metaopt` import it (0.5 s)
+    code = ("import sys; from metaopt.cli import main; "
+            "main(['benchmark', 'report', '--out', 'nosuchdir']); print('pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60, check=False)
+    assert done.stdout == "False\n", done.stderr
+    assert "is not a `benchmark run` directory" in done.stderr
+
+
 def test_build_kb_refuses_an_unknown_suite_without_the_builds_imports(tmp_path):
     code, torch, sklearn, err = _run(tmp_path, "build-kb", "--suite", "nosuch")
     assert code == 2

@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-from metaopt._checks import repeated
 from metaopt._signals import StopGuard
 
 
@@ -162,6 +161,7 @@ def _prepare_outputs(args) -> None:
     folders before the run (a missing folder, or a directory given as the file, used to
     fail after the whole benchmark, saving nothing; one file given twice kept only the
     last output)."""
+    from metaopt._checks import repeated  # (pandas: not imported to build the parser)
     from metaopt.benchmark._plots import plot_path
     from metaopt.kb._store import check_writable
 
