@@ -353,10 +353,9 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    # a directory that is no run's is refused before the report's imports (seconds)
-    if not (Path(args.out) / "run.json").is_file():  # the text of report()'s check
-        raise ValueError(f"{str(Path(args.out))!r} is not a `benchmark run` directory "
-                         "(no run.json)")
+    from metaopt.benchmark._defaults import run_settings_file
+
+    run_settings_file(args.out)  # a directory that is no run's: before the report's imports
     from metaopt.benchmark._report import report
 
     print(f"wrote {report(args.out)}")

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from metaopt._markdown import counted, markdown_table
+from metaopt.benchmark._defaults import run_settings_file
 from metaopt.benchmark._metrics import (
     REGRET_RANGE,
     add_ranks,
@@ -348,10 +349,7 @@ def report(out: str | os.PathLike) -> Path:
         ``report.md``.
     """
     out = Path(out)
-    settings_file = out / "run.json"
-    if not settings_file.is_file():
-        raise ValueError(f"{os.fspath(out)!r} is not a `benchmark run` directory (no run.json)")
-    settings = read_settings(settings_file)
+    settings = read_settings(run_settings_file(out))
     frame = load_results(out)
     # jobs an earlier run made before --exclude-training-data named their datasets
     stale = frame["dataset_key"].isin(settings.get("excluded", []))
