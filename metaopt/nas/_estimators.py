@@ -75,6 +75,7 @@ from metaopt.nas._search import (
     NO_TIME_TO_START,
     OUT_OF_TIME,
     PRUNERS,
+    TRIAL_SHARE,
     FoldTrainer,
     make_pruner,
     objective,
@@ -118,6 +119,18 @@ def _origin(trial: optuna.trial.FrozenTrial) -> str:
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def refit_cut_message(time_budget: float | None, begun: int, epochs: int) -> str:
+    """The warning of a refit the time budget stopped in its epoch ``begun`` (the
+    refit's ``n_epochs_``: epochs begun, the last one cut short or just finished when
+    the time ran out) of its ``epochs``."""
+    where = ("in its only epoch" if epochs == 1 else
+             f"in the last of its {epochs} epochs" if begun >= epochs else
+             f"in epoch {begun} of its {epochs}")
+    return (f"time_budget={time_budget} s stopped the refit of the best configuration "
+            f"{where} (that epoch perhaps trained in part): the model may be less trained "
+            "than best_score_ suggests; give more time")
 
 
 def _is_splitter(cv: Any) -> bool:
@@ -398,7 +411,8 @@ class _BaseMetaMLP(BaseEstimator):
             start = time.perf_counter()
             study.optimize(objective(trainer, self._task, self.max_epochs,
                                      self.n_iter_no_change, deadline,
-                                     None if rows is None else len(y), self.time_budget),
+                                     None if rows is None else len(y), self.time_budget,
+                                     TRIAL_SHARE, self.n_trials),
                            n_trials=self.n_trials, callbacks=[enqueue_next],
                            timeout=None if deadline is None else max(deadline - start, 0.0))
             self.search_time_ = time.perf_counter() - start
@@ -433,11 +447,8 @@ class _BaseMetaMLP(BaseEstimator):
                     deadline, say)
         self.fit_time_ = time.perf_counter() - started
         if self.best_estimator_.out_of_time_:
-            warn(
-                f"time_budget={self.time_budget} s stopped the refit of the best "
-                f"configuration after {self.best_estimator_.n_epochs_} of its "
-                f"{self.best_epoch_} epoch(s), the last perhaps in part: the model may be "
-                "less trained than best_score_ suggests; give more time", UserWarning)
+            warn(refit_cut_message(self.time_budget, self.best_estimator_.n_epochs_,
+                                   self.best_epoch_), UserWarning)
         return self
 
     def _refit(self, ranked: list, X: np.ndarray, y: np.ndarray,
@@ -726,9 +737,12 @@ _PARAMS_DOC = """
         (as long as its others) that would leave too little time to refit the best
         configuration so far (estimated from how long its epochs took; the trial's best
         score so far counts, so once it beats the complete trials its own refit is the
-        one reserved), and no trial starts after that. The overrun is what these
-        estimates miss (and a first epoch that alone outlasts the budget). A refit the
-        budget stops keeps its weights so far, with a warning.
+        one reserved), and no trial starts after that. While another trial may follow,
+        a trial also stops before an epoch that would end after half the time left
+        when it started (less that refit's), its best score so far counting, and the
+        next one starts. The overrun is what these estimates miss (and a first epoch
+        that alone outlasts the budget). A refit the budget stops keeps its weights so
+        far, with a warning.
     cv : int, float, CV splitter or iterable, default=3
         An int: k-fold (stratified for classification, as scikit-learn's ``cv=k``; a class
         with fewer rows than folds is missing from some);

@@ -284,11 +284,29 @@ def refit_seconds(trainer: FoldTrainer, seconds: float, epochs: float, best_epoc
 # of one it stopped training: either stops the study
 NO_TIME_TO_START = "no time to start"
 OUT_OF_TIME = "time budget"
+# that of a trial stopped at the end of its share of the time left (TRIAL_SHARE): the
+# study goes on
+TRIAL_SHARE_SPENT = "its share of the time left"
+#: the share of the time left (less the refit's reserve) a trial may train for while
+#: another may follow it, as MetaOptClassifier's first trial: half
+TRIAL_SHARE = 0.5
+
+
+def trial_deadline(now: float, deadline: float, reserve: float, share: float,
+                   more_trials: bool) -> float | None:
+    """When a trial starting at ``now`` stops training (before an epoch that would end
+    after it), ``share`` of the time left before the search's ``deadline`` less the
+    refit's ``reserve``, while ``more_trials`` may follow it; None (only the search's
+    deadline) for the last trial or a ``share`` of 1 or more."""
+    if not more_trials or share >= 1.0:
+        return None
+    return now + share * max(deadline - reserve - now, 0.0)
 
 
 def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
               deadline: float | None = None, refit_rows: int | None = None,
-              time_budget: float | None = None) -> Callable[[optuna.trial.Trial], float]:
+              time_budget: float | None = None, share: float = 1.0,
+              n_trials: int | None = None) -> Callable[[optuna.trial.Trial], float]:
     """Optuna objective: sample (or take the enqueued) ``mlp`` configuration, train it
     with pruning, return the best mean validation score (higher is better).
 
@@ -297,7 +315,11 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
     (its best score so far counts), and stops the study: the next trial's first epoch
     would take that time (a trial that would start with no time left stops it too).
     ``refit_rows``: the trainer has a sample of the rows and the refit this many, its
-    time then kept at most half the ``time_budget`` (:func:`metaopt._rows.sampled_reserve`)."""
+    time then kept at most half the ``time_budget`` (:func:`metaopt._rows.sampled_reserve`).
+    ``share``: with a ``deadline``, a trial another may follow (of ``n_trials``, None: no
+    limit) also stops before an epoch that would end after that share of the time left
+    when it started, less the refit's reserve (:func:`trial_deadline`); its best score so
+    far counts, and the study goes on."""
 
     def run(trial: optuna.trial.Trial) -> float:
         params = suggest_mlp(trial, task)
@@ -319,26 +341,48 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
             an epoch, ``in_epoch``, the next few minibatches) would leave too little time
             for the refit of the best configuration so far: this one's when its best
             ``score`` so far beats every complete trial (stopped now, it would be the one
-            refitted), else the best complete one's. ``epochs`` may count a part of one."""
+            refitted), else the best complete one's. ``epochs`` may count a part of one.
+            Between epochs, also whether the next would end after the trial's share of the
+            time (``capped`` then says so: the search's deadline goes first)."""
             assert deadline is not None  # given with a deadline only
             next_epoch = seconds / epochs if epochs and not in_epoch else 0.0
+            if (time.perf_counter() + next_epoch
+                    >= deadline - reserve(seconds, epochs, best_epoch, score)):
+                return True
+            if (own_end is not None and not in_epoch and epochs
+                    and time.perf_counter() + next_epoch >= own_end):
+                capped.append(True)
+                return True
+            return False
+
+        def reserve(seconds: float, epochs: float, best_epoch: int,
+                    score: float = -np.inf) -> float:
+            """The time kept for the refit of the best configuration so far (this
+            trial's, from its ``seconds``, ``epochs`` and ``best_epoch``, when its best
+            ``score`` beats every complete trial's, else the best complete one's)."""
             if incumbent is not None:
                 assert incumbent.value is not None  # a complete trial's
                 if incumbent.value >= score:
                     best = incumbent.user_attrs
                     seconds, epochs, best_epoch = (best["seconds"], best["epochs"],
                                                    best["best_epoch"])
-            reserve = refit_seconds(trainer, seconds, epochs, best_epoch,
-                                    refit_rows) if epochs else 0.0
+            kept = refit_seconds(trainer, seconds, epochs, best_epoch,
+                                 refit_rows) if epochs else 0.0
             if refit_rows is not None:
                 assert time_budget is not None  # the deadline's
-                reserve = sampled_reserve(reserve, time_budget)
-            return time.perf_counter() + next_epoch >= deadline - reserve
+                kept = sampled_reserve(kept, time_budget)
+            return kept
 
-        if deadline is not None and out_of_time(0.0, 0, 0):
-            trial.study.stop()
-            trial.set_user_attr("stopped", NO_TIME_TO_START)
-            raise optuna.TrialPruned("time budget spent")
+        own_end: float | None = None  # the end of the trial's share of the time
+        capped: list[bool] = []  # [True] once the share stopped the training
+        if deadline is not None:
+            if out_of_time(0.0, 0, 0):
+                trial.study.stop()
+                trial.set_user_attr("stopped", NO_TIME_TO_START)
+                raise optuna.TrialPruned("time budget spent")
+            own_end = trial_deadline(
+                time.perf_counter(), deadline, reserve(0.0, 0, 0), share,
+                n_trials is None or trial.number + 1 < n_trials)
         result = trainer.evaluate(params, max_epochs, patience, report,
                                   None if deadline is None else out_of_time)
         trial.set_user_attr("best_epoch", result.best_epoch)
@@ -348,7 +392,9 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
             trial.set_user_attr("train_loss", result.train_losses[result.best_epoch - 1])
         if result.pruned:
             raise optuna.TrialPruned()
-        if result.out_of_time:
+        if result.out_of_time and capped:  # its share spent: the next trial may start
+            trial.set_user_attr("stopped", TRIAL_SHARE_SPENT)
+        elif result.out_of_time:
             trial.study.stop()
             trial.set_user_attr("stopped", OUT_OF_TIME)
         return result.score
