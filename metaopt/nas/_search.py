@@ -318,8 +318,9 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
     time then kept at most half the ``time_budget`` (:func:`metaopt._rows.sampled_reserve`).
     ``share``: with a ``deadline``, a trial another may follow (of ``n_trials``, None: no
     limit) also stops before an epoch that would end after that share of the time left
-    when it started, less the refit's reserve (:func:`trial_deadline`); its best score so
-    far counts, and the study goes on."""
+    when it started, less the refit's reserve (:func:`trial_deadline`; its epochs' time
+    counts from when its networks are built); its best score so far counts, and the
+    study goes on."""
 
     def run(trial: optuna.trial.Trial) -> float:
         params = suggest_mlp(trial, task)
@@ -349,8 +350,8 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
             if (time.perf_counter() + next_epoch
                     >= deadline - reserve(seconds, epochs, best_epoch, score)):
                 return True
-            if (own_end is not None and not in_epoch and epochs
-                    and time.perf_counter() + next_epoch >= own_end):
+            if (own_share is not None and not in_epoch and epochs
+                    and seconds + next_epoch >= own_share):
                 capped.append(True)
                 return True
             return False
@@ -373,16 +374,20 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
                 kept = sampled_reserve(kept, time_budget)
             return kept
 
-        own_end: float | None = None  # the end of the trial's share of the time
+        # the trial's share of the time: seconds of epochs, as ``seconds`` counts them
+        # from when its networks are built (a process's first optimiser imports
+        # torch._dynamo, 2-3 s, which took a 4 s fit's first trial's share)
+        own_share: float | None = None
         capped: list[bool] = []  # [True] once the share stopped the training
         if deadline is not None:
             if out_of_time(0.0, 0, 0):
                 trial.study.stop()
                 trial.set_user_attr("stopped", NO_TIME_TO_START)
                 raise optuna.TrialPruned("time budget spent")
-            own_end = trial_deadline(
-                time.perf_counter(), deadline, reserve(0.0, 0, 0), share,
-                n_trials is None or trial.number + 1 < n_trials)
+            now = time.perf_counter()
+            own_end = trial_deadline(now, deadline, reserve(0.0, 0, 0), share,
+                                     n_trials is None or trial.number + 1 < n_trials)
+            own_share = None if own_end is None else own_end - now
         result = trainer.evaluate(params, max_epochs, patience, report,
                                   None if deadline is None else out_of_time)
         trial.set_user_attr("best_epoch", result.best_epoch)
