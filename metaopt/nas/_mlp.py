@@ -237,7 +237,8 @@ def _row_blocks_mean_std(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """numpy's float64 mean and std of the columns of a row-major ``a``, a block of rows
     at a time: numpy adds the rows one after another, so each block's sum starts from
     the previous blocks' (the first row of a float64 buffer) and the sums are numpy's."""
-    n, step = len(a), _block_rows(a)
+    n = len(a)
+    step = min(_block_rows(a), max(n, 1))  # a small table's buffer is its own size
     buffer = np.empty((step + 1, a.shape[1]))
     total = np.zeros(a.shape[1])
     for start in range(0, n, step):
