@@ -452,7 +452,8 @@ class _BaseMLP(BaseEstimator):
         best, best_state, stall = np.inf, None, 0
         self.loss_curve_, self.validation_loss_curve_ = [], []
         self.out_of_time_ = False
-        stop = None if deadline is None else self._stopper(deadline)
+        cut: list[int] = []  # rows trained when the deadline cut an epoch short
+        stop = None if deadline is None else self._stopper(deadline, cut)
         for _ in range(self.max_epochs):
             self.loss_curve_.append(
                 train_epoch(model, optimiser, loss_fn, x_tr, y_tr, batch, w_tr, stop))
@@ -471,7 +472,9 @@ class _BaseMLP(BaseEstimator):
                 if stall >= self.n_iter_no_change:
                     break
             if deadline is not None and time.perf_counter() >= deadline:
-                self.out_of_time_ = True  # (an epoch cut short counts as one)
+                # stopped by it when an epoch was cut short (it counts as one) or epochs
+                # were left; not when the last epoch ended whole just past it
+                self.out_of_time_ = bool(cut) or len(self.loss_curve_) < self.max_epochs
                 break
         # the best validation epoch's weights; without validation rows the last epoch's
         # (the lowest training loss, measured with dropout on, is no sign of a better model,
@@ -485,10 +488,14 @@ class _BaseMLP(BaseEstimator):
         self.best_loss_ = float(best)
 
     @staticmethod
-    def _stopper(deadline: float) -> Callable[[int], bool]:
-        """``train_epoch``'s ``stop``: whether the ``deadline`` has passed."""
+    def _stopper(deadline: float, cut: list[int]) -> Callable[[int], bool]:
+        """``train_epoch``'s ``stop``: whether the ``deadline`` has passed (then the rows
+        trained are appended to ``cut``)."""
         def stop(rows_done: int) -> bool:
-            return time.perf_counter() >= deadline
+            if time.perf_counter() >= deadline:
+                cut.append(rows_done)
+                return True
+            return False
         return stop
 
     def __getstate__(self) -> dict:
