@@ -771,24 +771,6 @@ def test_cv_takes_scikit_learn_splitters_and_groups(wine):
         MetaMLPClassifier(cv="folds", **params).fit(X, y)
 
 
-@pytest.fixture
-def minibatch_clock(monkeypatch):
-    """A clock of the NAS modules that moves 1 s per training minibatch (and only then)."""
-    from metaopt.nas import _estimators, _mlp, _search
-
-    clock = _Clock()
-    row_losses = _mlp.row_losses
-
-    def timed_row_losses(*args):
-        clock.now += 1.0
-        return row_losses(*args)
-
-    for module in (_estimators, _mlp, _search):
-        monkeypatch.setattr(module, "time", clock, raising=False)
-    monkeypatch.setattr(_mlp, "row_losses", timed_row_losses)
-    return clock
-
-
 def test_a_deadline_within_the_first_epoch_stops_the_trial_there(wine, minibatch_clock):
     """The deadline was looked at only between epochs: on 1,000,000 x 50 the first epoch
     of 3 folds (18 s) ran whole against a 30 s budget with 20 s left. It is now looked

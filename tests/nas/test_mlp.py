@@ -352,23 +352,14 @@ class _StepClock:
         return self.now
 
 
-def test_a_budget_passed_just_after_the_last_epoch_ended_whole_stopped_nothing(monkeypatch):
+def test_a_budget_passed_just_after_the_last_epoch_ended_whole_stopped_nothing(
+        minibatch_clock):
     """out_of_time_ was set whenever the deadline had passed after an epoch, also after the
     last one, trained whole: MetaMLP then warned that the budget had stopped a refit that
     had trained every epoch. On a clock of 1 s per minibatch, one epoch of 50 minibatches
     and a 49 s budget: the checks within the epoch (every 4 minibatches, up to 48 s) pass,
     and the epoch ends at 50 s."""
-    from metaopt.nas import _mlp
-
-    clock = _StepClock()
-
-    def timed_row_losses(*args):
-        clock.now += 1.0
-        return row_losses(*args)
-
-    row_losses = _mlp.row_losses
-    monkeypatch.setattr(_mlp, "time", clock, raising=False)
-    monkeypatch.setattr(_mlp, "row_losses", timed_row_losses)
+    clock = minibatch_clock
     X, y = make_classification(500, 5, random_state=0)
     whole = MLPClassifier(width=8, batch_size=10, max_epochs=1, validation_fraction=0.0,
                           time_budget=49.0, random_state=0).fit(X, y)
@@ -377,6 +368,7 @@ def test_a_budget_passed_just_after_the_last_epoch_ended_whole_stopped_nothing(m
     left = MLPClassifier(width=8, batch_size=10, max_epochs=2, validation_fraction=0.0,
                          time_budget=49.0, random_state=0).fit(X, y)
     assert left.n_epochs_ == 1 and left.out_of_time_
+
 
 def test_time_budget_stops_the_training_within_an_epoch(monkeypatch):
     """MetaMLP's refit (an MLPClassifier of its best epoch count, no hold-out) ran its

@@ -137,24 +137,6 @@ def test_without_a_time_budget_no_trial_is_capped(epoch_clock):
     assert "stopped" not in study.trials[0].user_attrs
 
 
-@pytest.fixture
-def minibatch_clock(monkeypatch):
-    """A clock of the NAS modules that moves 1 s per training minibatch (and only then)."""
-    from metaopt.nas import _estimators, _mlp, _search
-
-    clock = _Clock()
-    row_losses = _mlp.row_losses
-
-    def timed_row_losses(*args):
-        clock.now += 1.0
-        return row_losses(*args)
-
-    for module in (_estimators, _mlp, _search):
-        monkeypatch.setattr(module, "time", clock, raising=False)
-    monkeypatch.setattr(_mlp, "row_losses", timed_row_losses)
-    return clock
-
-
 def test_a_fit_whose_first_trial_would_take_the_budget_runs_several(wine, minibatch_clock):
     """The whole fit on a clock of minibatches: 3 trials of up to 500 epochs (2-3
     minibatches a fold's epoch) against a budget of 400. Before, the first trial trained
