@@ -296,8 +296,8 @@ def _rarest(classes: np.ndarray, labels: np.ndarray | None) -> Any:
     class of a binary metric); of equally rare ones, and without ``labels``, the last."""
     if labels is None:
         return classes.tolist()[-1]
-    counts = [int(np.sum(labels == c)) for c in classes]
-    return classes.tolist()[len(counts) - 1 - counts[::-1].index(min(counts))]
+    counts = np.array([np.sum(labels == c) for c in classes])
+    return classes.tolist()[np.flatnonzero(counts == counts.min())[-1]]
 
 
 def _refuse_constant(scorer, classes: np.ndarray, name: str) -> None:
