@@ -550,6 +550,24 @@ def _stopped_better(study: optuna.Study, best: optuna.trial.FrozenTrial
     return trial, theirs, ours, len(beaten)
 
 
+def _stopped_better_text(study: optuna.Study, best: optuna.trial.FrozenTrial,
+                         space: SearchSpace, time_budget: float | None) -> str | None:
+    """The stopped trial of :func:`_stopped_better` against ``best`` in words, for
+    ``fit``'s warning and ``summary()``; None when there is none."""
+    better = _stopped_better(study, best)
+    if better is None:
+        return None
+    trial, theirs, ours, n_better = better
+    partial, others = trial.user_attrs[_PARTIAL], n_better - 1
+    return (f"trial {trial.number} ({_member(space, trial.params)[0].name}), stopped by "
+            f"time_budget={time_budget} s after {len(partial['scores'])} of {partial['folds']}"
+            f" CV folds, scored {_score_text(theirs)} on them against {_score_text(ours)} on "
+            f"the same folds for the chosen trial {best.number} "
+            f"({_member(space, best.params)[0].name})"
+            + (f" ({others} other stopped trial{'s' * (others != 1)} also did better on "
+               "their folds)" if others else ""))
+
+
 def _warm_up_torch(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
     """After the first complete trial, import ``torch._dynamo`` in a background thread.
 
@@ -1011,22 +1029,12 @@ class _MetaOptSearch(BaseEstimator):
                  f"folds it finished (of {stopped} stopped trial{'s' * (stopped != 1)} with "
                  f"finished folds), less reliably than on complete trials; {advice}",
                  UserWarning)
-        better = _stopped_better(study, best) if complete else None
+        better = _stopped_better_text(study, best, space, self.time_budget) if complete else None
         if better is not None:
             # the complete trial is refitted all the same (the published figures choose
             # so), but a better configuration the budget cut short is worth knowing of
-            stopped_trial, theirs, ours, n_better = better
-            others = n_better - 1
-            warn(f"trial {stopped_trial.number} "
-                 f"({_member(space, stopped_trial.params)[0].name}), stopped by time_budget="
-                 f"{self.time_budget} s after {len(stopped_trial.user_attrs[_PARTIAL]['scores'])}"
-                 f" of {len(folds)} CV folds, scored {_score_text(theirs)} on them against "
-                 f"{_score_text(ours)} on the same folds for the chosen trial {best.number} "
-                 f"({_member(space, best.params)[0].name})"
-                 + (f" ({others} other stopped trial{'s' * (others != 1)} also did better on "
-                    "their folds)" if others else "")
-                 + f"; the model is trial {best.number}'s, as stopped trials count only when "
-                 f"no trial finishes its folds: {advice}", UserWarning)
+            warn(f"{better}; the model is trial {best.number}'s, as stopped trials count "
+                 f"only when no trial finishes its folds: {advice}", UserWarning)
         if errors:
             counts = pd.Series(errors).value_counts()
             warn(f"{len(errors)} of {len(study.trials)} trials failed: " + "; ".join(
@@ -1509,6 +1517,10 @@ class _MetaOptSearch(BaseEstimator):
         chosen = partials.get(self.ensemble_["trial"].iloc[0]) if done.empty else None
         on = "" if chosen is None else (f" on {len(chosen['scores'])} of {chosen['folds']} "
                                         "folds (no trial finished them all)")
+        # fit's warning of a stopped trial that did better than the chosen one, kept here
+        better = None if done.empty else _stopped_better_text(
+            self.study_, self.study_.best_trial,
+            getattr(self, "_space", None) or get_space(self.space_), self.time_budget)
         for t in trials:  # Optuna's retry of a trial whose process died (it said "failed")
             if "failed_trial" in t.system_attrs:
                 errors.setdefault(t.system_attrs["failed_trial"], "its process died (killed or "
@@ -1530,6 +1542,7 @@ class _MetaOptSearch(BaseEstimator):
                    else " (all)")]),
             f"best: {self.best_family_} with CV score {_score_text(self.best_score_)} "
             f"(scoring={self._scoring_name}){on}",
+            *([] if better is None else [f"note: {better}"]),
             *([] if len(self.ensemble_) < 2 else [
                 f"predicting: an ensemble of {len(self.ensemble_)} configurations: "
                 + ", ".join(f"{r.family} (trial {r.trial}) {r.weight:.2f}"

@@ -87,16 +87,23 @@ def test_a_stopped_trial_better_on_its_folds_than_the_chosen_one_is_warned_of(
         "0.9000 on them against 0.7500 on the same folds for the chosen trial 0 (linear) "
         "(1 other stopped trial also did better on their folds); the model is trial 0's, "
         "as stopped trials count only when no trial finishes its folds: give it more time")
+    # summary() says it too, the warnings having scrolled away, on the line after "best:"
+    lines = model.summary().splitlines()
+    assert lines[lines.index(next(x for x in lines if x.startswith("best: "))) + 1] == (
+        "note: trial 1 (linear), stopped by time_budget=30 s after 2 of 3 CV folds, scored "
+        "0.9000 on them against 0.7500 on the same folds for the chosen trial 0 (linear) "
+        "(1 other stopped trial also did better on their folds)")
 
 
 def test_a_stopped_trial_no_better_on_its_folds_is_not_warned_of(monkeypatch, data):
     """Its mean (0.85) is above the chosen trial's over all folds (0.8) but below it on
     the fold it finished (0.9): the folds are compared, not the means."""
-    _, messages = _fit_on(monkeypatch, data, [
+    model, messages = _fit_on(monkeypatch, data, [
         _complete([0.75, 0.75, 0.90]),
         _stopped([0.85], [2]),
     ])
     assert _about_stopped(messages) == []
+    assert "note:" not in model.summary() and "stopped by time_budget" not in model.summary()
 
 
 def test_nothing_to_compare_is_not_warned_of(monkeypatch, data):
@@ -182,3 +189,4 @@ def test_a_search_keeps_what_the_comparison_needs(monkeypatch):
         "trial 0 (linear), stopped by time_budget=30 s after 2 of 5 CV folds, scored "
         f"1.0000 on them against {np.mean([folds[0], folds[3]]):.4f} on the same folds for "
         "the chosen trial 1 (linear); the model is trial 1's")
+    assert f"\nnote: {said[0].split('; the model is')[0]}\n" in model.summary()
