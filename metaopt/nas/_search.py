@@ -292,15 +292,16 @@ TRIAL_SHARE_SPENT = "its share of the time left"
 TRIAL_SHARE = 0.5
 
 
-def trial_deadline(now: float, deadline: float, reserve: float, share: float,
-                   more_trials: bool) -> float | None:
-    """When a trial starting at ``now`` stops training (before an epoch that would end
-    after it), ``share`` of the time left before the search's ``deadline`` less the
-    refit's ``reserve``, while ``more_trials`` may follow it; None (only the search's
-    deadline) for the last trial or a ``share`` of 1 or more."""
+def trial_share_seconds(now: float, deadline: float, reserve: float, share: float,
+                        more_trials: bool) -> float | None:
+    """How many seconds of epochs a trial starting at ``now`` may train for (it stops
+    before an epoch that would end after them), while ``more_trials`` may follow it:
+    ``share`` of the time left before the search's ``deadline`` less the refit's
+    ``reserve`` (0 when none is left); None (only the search's deadline) for the last
+    trial or a ``share`` of 1 or more."""
     if not more_trials or share >= 1.0:
         return None
-    return now + share * max(deadline - reserve - now, 0.0)
+    return share * max(deadline - reserve - now, 0.0)
 
 
 def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
@@ -318,9 +319,9 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
     time then kept at most half the ``time_budget`` (:func:`metaopt._rows.sampled_reserve`).
     ``share``: with a ``deadline``, a trial another may follow (of ``n_trials``, None: no
     limit) also stops before an epoch that would end after that share of the time left
-    when it started, less the refit's reserve (:func:`trial_deadline`; its epochs' time
-    counts from when its networks are built); its best score so far counts, and the
-    study goes on."""
+    when it started, less the refit's reserve (:func:`trial_share_seconds`; its epochs'
+    time counts from when its networks are built); its best score so far counts, and
+    the study goes on."""
 
     def run(trial: optuna.trial.Trial) -> float:
         params = suggest_mlp(trial, task)
@@ -384,10 +385,9 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
                 trial.study.stop()
                 trial.set_user_attr("stopped", NO_TIME_TO_START)
                 raise optuna.TrialPruned("time budget spent")
-            now = time.perf_counter()
-            own_end = trial_deadline(now, deadline, reserve(0.0, 0, 0), share,
-                                     n_trials is None or trial.number + 1 < n_trials)
-            own_share = None if own_end is None else own_end - now
+            own_share = trial_share_seconds(
+                time.perf_counter(), deadline, reserve(0.0, 0, 0), share,
+                n_trials is None or trial.number + 1 < n_trials)
         result = trainer.evaluate(params, max_epochs, patience, report,
                                   None if deadline is None else out_of_time)
         trial.set_user_attr("best_epoch", result.best_epoch)

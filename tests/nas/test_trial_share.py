@@ -19,7 +19,7 @@ from metaopt.nas._search import (
     TRIAL_SHARE_SPENT,
     FoldTrainer,
     objective,
-    trial_deadline,
+    trial_share_seconds,
 )
 from metaopt.spaces import get_space
 
@@ -41,15 +41,15 @@ class _Clock:
 
 def test_a_trial_another_may_follow_gets_half_the_time_left_less_the_refit():
     assert TRIAL_SHARE == 0.5  # as MetaOptClassifier's first trial
-    # 20 s budget, 2 s kept for the refit: the first trial may train until 9 s
-    assert trial_deadline(0.0, 20.0, 2.0, TRIAL_SHARE, more_trials=True) == 9.0
-    # the next, starting at 9 s with the same reserve: half of the 9 s left
-    assert trial_deadline(9.0, 20.0, 2.0, TRIAL_SHARE, more_trials=True) == 13.5
+    # 20 s budget, 2 s kept for the refit: the first trial may train 9 s (until 9 s)
+    assert trial_share_seconds(0.0, 20.0, 2.0, TRIAL_SHARE, more_trials=True) == 9.0
+    # the next, starting at 9 s with the same reserve: half of the 9 s left (until 13.5 s)
+    assert trial_share_seconds(9.0, 20.0, 2.0, TRIAL_SHARE, more_trials=True) == 4.5
     # the last trial, or a share of the whole, has only the search's deadline
-    assert trial_deadline(9.0, 20.0, 2.0, TRIAL_SHARE, more_trials=False) is None
-    assert trial_deadline(0.0, 20.0, 2.0, 1.0, more_trials=True) is None
+    assert trial_share_seconds(9.0, 20.0, 2.0, TRIAL_SHARE, more_trials=False) is None
+    assert trial_share_seconds(0.0, 20.0, 2.0, 1.0, more_trials=True) is None
     # no time left: it ends at once (the start check has stopped the study already)
-    assert trial_deadline(19.0, 20.0, 2.0, TRIAL_SHARE, more_trials=True) == 19.0
+    assert trial_share_seconds(19.0, 20.0, 2.0, TRIAL_SHARE, more_trials=True) == 0.0
 
 
 @pytest.fixture
