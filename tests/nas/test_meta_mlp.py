@@ -33,12 +33,6 @@ WEIGHT_EQUIVALENCE = {
 }
 
 
-@pytest.fixture(scope="module")
-def wine(pmlb_root):
-    data = LocalSource(pmlb_root).load("wine_recognition")
-    return data.X.to_numpy(dtype=float), data.y.to_numpy()
-
-
 # their fits draw among small networks: the checks need one that learns, not a good one
 @parametrize_with_checks([MetaMLPClassifier(**SMALL), MetaMLPRegressor(**SMALL)],
                          expected_failed_checks=lambda est: WEIGHT_EQUIVALENCE)
@@ -324,38 +318,6 @@ def test_time_budget_reserves_the_refit_of_a_trial_that_would_be_the_best(
     trial = study.trials[-1]
     assert trial.user_attrs["epochs"] == epochs  # beats 0.0 at once: stops; ties 1.0: trains
     assert (trial.user_attrs.get("stopped") == "time budget") == (epochs == 1)
-
-
-class _Clock:
-    """A ``time`` module stand-in whose clock moves only when an epoch trains."""
-
-    now = 0.0
-
-    def perf_counter(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def epoch_clock(wine, monkeypatch):
-    """(clock, trainer): a 2-fold FoldTrainer on wine where each fold's epoch takes 1 s
-    of ``clock`` (the NAS search's time), and a refit reserves ~0 s, so epochs alone
-    meet a deadline."""
-    from metaopt.nas import _estimators, _search
-
-    clock = _Clock()
-
-    def one_second(*args) -> float:  # an epoch's mean training loss, as train_epoch's
-        clock.now += 1.0
-        return 0.0
-
-    monkeypatch.setattr(_search, "time", clock)
-    monkeypatch.setattr(_estimators, "time", clock)
-    monkeypatch.setattr(_search, "train_epoch", one_second)
-    X, y = wine
-    splits = MetaMLPClassifier(cv=2)._splits(y - 1, 0)
-    trainer = FoldTrainer(X, y - 1, "classification", splits, torch.device("cpu"), 0)
-    trainer.rows_per_epoch = 1e9
-    return clock, trainer
 
 
 def test_time_budget_stops_a_trial_before_an_epoch_that_would_overrun_it(epoch_clock):

@@ -7,36 +7,18 @@ from __future__ import annotations
 import numpy as np
 import optuna
 import pytest
-import torch
 from _small_prior import small_prior
 
-from metaopt.data import LocalSource
 from metaopt.nas import MetaMLPClassifier
 from metaopt.nas._estimators import refit_cut_message
 from metaopt.nas._search import (
     OUT_OF_TIME,
     TRIAL_SHARE,
     TRIAL_SHARE_SPENT,
-    FoldTrainer,
     objective,
     trial_share_seconds,
 )
 from metaopt.spaces import get_space
-
-
-@pytest.fixture(scope="module")
-def wine(pmlb_root):
-    data = LocalSource(pmlb_root).load("wine_recognition")
-    return data.X.to_numpy(dtype=float), data.y.to_numpy()
-
-
-class _Clock:
-    """A ``time`` module stand-in whose clock moves only when the tests move it."""
-
-    now = 0.0
-
-    def perf_counter(self) -> float:
-        return self.now
 
 
 def test_a_trial_another_may_follow_gets_half_the_time_left_less_the_refit():
@@ -50,27 +32,6 @@ def test_a_trial_another_may_follow_gets_half_the_time_left_less_the_refit():
     assert trial_share_seconds(0.0, 20.0, 2.0, 1.0, more_trials=True) is None
     # no time left: it ends at once (the start check has stopped the study already)
     assert trial_share_seconds(19.0, 20.0, 2.0, TRIAL_SHARE, more_trials=True) == 0.0
-
-
-@pytest.fixture
-def epoch_clock(wine, monkeypatch):
-    """(clock, trainer): a 2-fold FoldTrainer on wine where each fold's epoch takes 1 s
-    of ``clock``, and a refit reserves ~0 s."""
-    from metaopt.nas import _search
-
-    clock = _Clock()
-
-    def one_second(*args) -> float:
-        clock.now += 1.0
-        return 0.0
-
-    monkeypatch.setattr(_search, "time", clock)
-    monkeypatch.setattr(_search, "train_epoch", one_second)
-    X, y = wine
-    splits = MetaMLPClassifier(cv=2)._splits(y - 1, 0)
-    trainer = FoldTrainer(X, y - 1, "classification", splits, torch.device("cpu"), 0)
-    trainer.rows_per_epoch = 1e9
-    return clock, trainer
 
 
 @pytest.mark.parametrize(("share", "expected"), [
