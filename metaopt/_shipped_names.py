@@ -3,6 +3,7 @@ ranker (torch): the command line lists them before its imports."""
 
 from __future__ import annotations
 
+import difflib
 from importlib import resources
 from pathlib import Path
 
@@ -29,3 +30,23 @@ def shipped_spaces() -> list[str]:
         Sorted.
     """
     return sorted({name.split("@")[0] for name in shipped_models()})
+
+
+def serves_no_task(space: str) -> bool:
+    """Whether no shipped meta-model serves ``space`` for any task type: it is neither a
+    shipped space nor a combination of model families (``"svm+knn"``, which the ``"all"``
+    model may serve). Such a name is refused before any data is read."""
+    return "+" not in space and space not in shipped_spaces()
+
+
+def no_shipped_model(space: str, detail: str = "") -> ValueError:
+    """The error for a ``space`` without a shipped meta-model, naming those with one."""
+    spaces = shipped_spaces()
+    asked = str(space).split("@")[0]
+    close = ([s for s in spaces if s.lower() == asked.lower().strip()]  # 'SVM', ' svm'
+             or difflib.get_close_matches(asked.lower(), spaces, n=1))
+    return ValueError(
+        f"no shipped meta-model for space {space!r}{detail}; "
+        + (f"did you mean {close[0]!r}? " if close else "")
+        + f"spaces with one: {spaces}. Train one with `metaopt train-meta-model`"
+    )

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from metaopt._shipped_names import shipped_spaces
+from metaopt._shipped_names import no_shipped_model, serves_no_task, shipped_spaces
 from metaopt._version import __version__
 
 
@@ -104,6 +104,8 @@ def _cmd_suggest(args) -> int:
     if model is not None and not Path(model).is_dir():
         raise ValueError(f"meta-model directory {str(Path(model))!r} "
                          + ("is a file" if Path(model).exists() else "does not exist"))
+    if model is None and serves_no_task(space):  # before the data (seconds) is read
+        raise no_shipped_model(space, "" if args.task is None else f" (task {args.task!r})")
     with _table(args) as ds:  # suggest warns about a column that looks like a row id
         from metaopt._suggest import suggest
         from metaopt.ranker import MetaModel

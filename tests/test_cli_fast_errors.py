@@ -1,6 +1,7 @@
-"""A usage error of `metaopt suggest`, `metaopt metafeatures`, `metaopt benchmark report`
-or `metaopt build-kb` comes before the imports of the work (the ranker and torch,
-scikit-learn, the report's and the build's modules): in about a second, not 2-6."""
+"""A usage error of `metaopt suggest` (a space no shipped meta-model serves too),
+`metaopt metafeatures`, `metaopt benchmark report` or `metaopt build-kb` comes before the
+imports of the work (the ranker and torch, scikit-learn, the report's and the build's
+modules): in about a second, not 2-6."""
 
 from __future__ import annotations
 
@@ -36,13 +37,38 @@ def _run(tmp_path, *args: str) -> tuple[int, bool, bool, str]:
      "metaopt suggest: error: churn.csv has no target column 'nosuch'"),
     (["--data", "churn.csv", "--target", "churn", "--meta-model", "nosuch"],
      "metaopt suggest: error: meta-model directory 'nosuch' does not exist\n"),
-], ids=["missing file", "no space", "no such target", "missing meta-model"])
+    (["--data", "churn.csv", "--target", "churn", "--space", "nosuch"],
+     "metaopt suggest: error: no shipped meta-model for space 'nosuch'; spaces with one: "
+     "'all', "),
+    # refused before the file is read: it need not exist
+    (["--data", "nosuch.csv", "--target", "churn", "--space", "SVM", "--task", "regression"],
+     "metaopt suggest: error: no shipped meta-model for space 'SVM' (task 'regression'); "
+     "did you mean 'svm'? spaces with one: 'all', "),
+], ids=["missing file", "no space", "no such target", "missing meta-model", "no such space",
+        "no such space for a task"])
 def test_suggest_refuses_its_arguments_without_importing_torch(tmp_path, args, error):
     (tmp_path / "churn.csv").write_text("a,churn\n1,0\n2,1\n3,0\n")
     code, torch, sklearn, err = _run(tmp_path, "suggest", *args)
     assert code == 2
     assert err.startswith(error), err
     assert not torch and not sklearn
+
+
+@pytest.mark.parametrize("space", ["nosuch", "SVM", " svm", "svm@classification", "nas_prior",
+                                   "random-forest"])
+@pytest.mark.parametrize("detail", ["", " (task 'classification')"])
+def test_suggests_early_refusal_of_a_space_words_it_as_the_ranker_does(space, detail):
+    from metaopt._shipped_names import no_shipped_model, serves_no_task
+    from metaopt.ranker._shipped import _no_shipped_model
+
+    assert serves_no_task(space)
+    assert str(no_shipped_model(space, detail)) == str(_no_shipped_model(space, detail))
+
+
+def test_suggest_reads_the_data_for_a_space_a_shipped_model_may_serve():
+    from metaopt._shipped_names import serves_no_task
+
+    assert not any(map(serves_no_task, ["svm", "all", "yahpo_lcbench", "svm+knn", "svm+nosuch"]))
 
 
 def test_metafeatures_refuses_a_missing_file_without_importing_scikit_learn(tmp_path):
