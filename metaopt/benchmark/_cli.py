@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from metaopt._cli_options import add_parallel_options
 from metaopt._signals import StopGuard
 
 
@@ -119,16 +120,8 @@ def register(subparsers) -> None:
     q.add_argument("--retry-failed", action="store_true",
                    help="run again the jobs that failed as a whole (e.g. a dataset that "
                         "could not be loaded); finished jobs are kept otherwise")
-    q.add_argument("--n-jobs", metavar="N", type=int, default=-1,
-                   help="parallel jobs (default -1: one per core; each job is single-threaded; "
-                        "ignored with --backend sequential)")
-    q.add_argument("--backend", choices=["loky", "dask", "sequential"], default="loky",
-                   help="run the jobs with joblib's loky processes, on a dask cluster, or "
-                        "sequential: one at a time in this process, no worker process (to "
-                        "debug with pdb, or where worker processes are not allowed) "
-                        "(default loky)")
-    q.add_argument("--scheduler", metavar="ADDRESS",
-                   help="dask scheduler address, e.g. tcp://HOST:8786 (with --backend dask)")
+    add_parallel_options(q, work="jobs", workers="jobs", n_jobs=-1,
+                         n_jobs_help="default -1: one per core; each job is single-threaded")
     q.add_argument("--exclude-training-data", action="store_true",
                    help="skip the datasets the shipped meta-model was trained on")
     q.add_argument("--training-datasets", metavar="FILE",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
+from metaopt._cli_options import add_parallel_options
+
 if TYPE_CHECKING:
     from metaopt.data.suites import Suite
 
@@ -49,16 +51,9 @@ def register(subparsers) -> None:
     p.add_argument("--test-size", metavar="FRACTION",
                    type=float,
                    help="hold out this fraction for test_score (default: none held out)")
-    p.add_argument("--n-jobs", metavar="N", type=int, default=1,
-                   help="parallel workers (-1: all; default 1; ignored with --backend "
-                   "sequential)")
-    p.add_argument("--backend", choices=["loky", "dask", "sequential"], default="loky",
-                   help="run the evaluations with joblib's loky processes, on a dask "
-                   "cluster, or sequential: one at a time in this process, no worker "
-                   "process (to debug with pdb, or where worker processes are not "
-                   "allowed; a crash of an evaluation then ends the build) (default loky)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="dask scheduler address, e.g. tcp://HOST:8786 (with --backend dask)")
+    add_parallel_options(p, work="evaluations", workers="workers", n_jobs=1,
+                         n_jobs_help="-1: all; default 1",
+                         sequential_note="; a crash of an evaluation then ends the build")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the design, the CV splits and the models (default 0)")
     p.add_argument("--retry-failed", action="store_true",
