@@ -239,15 +239,17 @@ class FoldTrainer:
                     if stop is not None and stop.cut:
                         # the deadline came within the epoch: the best epoch so far stands;
                         # in the first, the folds trained so far (the last one in part)
-                        # score the trial (a refit of one epoch, itself stopped on time)
+                        # score the trial (a refit of one epoch, itself stopped on time),
+                        # and their training losses are that epoch's
                         if not curve:
                             scores = [self._score(m, f) for m, f in zip(
                                 models[:k + 1], self.folds[:k + 1], strict=True)]
                             best, best_epoch = float(np.mean(scores)), 1
                             curve.append(best)
+                            losses.append(float(np.mean(fold_losses)))
                         return Evaluation(float(best), best_epoch, len(curve), curve,
                                           seconds=time.perf_counter() - trained,
-                                          out_of_time=True)
+                                          out_of_time=True, train_losses=losses)
                     scores.append(self._score(model, fold))
                 curve.append(float(np.mean(scores)))
                 losses.append(float(np.mean(fold_losses)))

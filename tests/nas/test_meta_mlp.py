@@ -381,6 +381,29 @@ def test_building_the_models_is_not_counted_as_epoch_time(epoch_clock, monkeypat
     assert (attrs["epochs"], attrs["seconds"], clock.now) == (2, 4.0, 10.0)
 
 
+
+@pytest.mark.parametrize(("cut_after", "epochs"), [(2.25, 2), (0.25, 1)])
+def test_a_trial_the_deadline_cuts_within_an_epoch_keeps_its_training_losses(
+        wine, cut_after, epochs):
+    """A trial stopped within an epoch returned no training losses: its ``train_loss``
+    was missing, and the refit's summary read "(the folds' nan at that epoch)" for a
+    trial of 2 whole epochs. Cut within epoch 3, the losses of epochs 1 and 2 stand; cut
+    within the first, that of the folds trained so far (which score the trial)."""
+    X, y = wine
+    splits = MetaMLPClassifier(cv=2)._splits(y - 1, 0)
+    trainer = FoldTrainer(X, y - 1, "classification", splits, torch.device("cpu"), 0)
+    params = {**get_space("mlp").default("classification"), "n_layers": 1, "width": 16,
+              "batch_size": 8}
+
+    def out_of_time(seconds, done, best_epoch, best=-np.inf, in_epoch=False) -> bool:
+        return in_epoch and done > cut_after  # (``done``: epochs, a fraction included)
+
+    result = trainer.evaluate(params, 10, 10, None, out_of_time)
+    assert result.out_of_time and len(result.curve) == epochs
+    assert len(result.train_losses) == epochs
+    assert all(np.isfinite(result.train_losses))
+    assert 0 < result.best_epoch <= len(result.train_losses)  # objective's train_loss
+
 def test_regression_trials_score_r2_in_any_target_units():
     """Validation R² compares like with like: the same in the target's raw units as in
     hundredths of them (it once compared standardised predictions with raw targets,
