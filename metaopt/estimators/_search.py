@@ -1029,12 +1029,6 @@ class _MetaOptSearch(BaseEstimator):
                  f"folds it finished (of {stopped} stopped trial{'s' * (stopped != 1)} with "
                  f"finished folds), less reliably than on complete trials; {advice}",
                  UserWarning)
-        better = _stopped_better_text(study, best, space, self.time_budget) if complete else None
-        if better is not None:
-            # the complete trial is refitted all the same (the published figures choose
-            # so), but a better configuration the budget cut short is worth knowing of
-            warn(f"{better}; the model is trial {best.number}'s, as stopped trials count "
-                 f"only when no trial finishes its folds: {advice}", UserWarning)
         if errors:
             counts = pd.Series(errors).value_counts()
             warn(f"{len(errors)} of {len(study.trials)} trials failed: " + "; ".join(
@@ -1056,6 +1050,12 @@ class _MetaOptSearch(BaseEstimator):
         self.best_estimator_, self.ensemble_ = self._refit(
             refit.X, refit.y, search.y, space, task, refit.fit_params, study, best,
             out_of_fold, deadline, len(refit.y) / fold_rows if search.rows is not None else 1.0)
+        better = self._beaten_by_stopped() if complete else None
+        if better is not None:
+            # the complete trial is refitted all the same (the published figures choose
+            # so), but a better configuration the budget cut short is worth knowing of
+            warn(f"{better[0]}; the model is trial {better[1]}'s, as stopped trials count "
+                 f"only when no trial finishes its folds: {advice}", UserWarning)
         self.warm_start_ = self._history(space, sources_only=True)
         self.fit_time_ = time.perf_counter() - start
 
@@ -1491,6 +1491,16 @@ class _MetaOptSearch(BaseEstimator):
                 f"classes, {labels.tolist()[counts.argmax()]!r}, has {counts.max()} rows): "
                 f"pass cv={counts.max()} or fewer folds") from exc
 
+    def _beaten_by_stopped(self) -> tuple[str, int] | None:
+        """The words of :func:`_stopped_better_text` for the chosen trial of a search with
+        complete trials, the trial of ``best_params_`` (the study's best, unless its refit
+        failed its check and another's was kept), and that trial's number."""
+        chosen = int(self.ensemble_.loc[self.ensemble_["score"].idxmax(), "trial"])
+        trial = next(t for t in self.study_.get_trials(deepcopy=False) if t.number == chosen)
+        text = _stopped_better_text(self.study_, trial, getattr(self, "_space", None)
+                                    or get_space(self.space_), self.time_budget)
+        return None if text is None else (text, chosen)
+
     @property
     def _scoring_name(self) -> str:
         """``scoring`` as given (a function by its name: its ``str`` holds its address,
@@ -1518,9 +1528,7 @@ class _MetaOptSearch(BaseEstimator):
         on = "" if chosen is None else (f" on {len(chosen['scores'])} of {chosen['folds']} "
                                         "folds (no trial finished them all)")
         # fit's warning of a stopped trial that did better than the chosen one, kept here
-        better = None if done.empty else _stopped_better_text(
-            self.study_, self.study_.best_trial,
-            getattr(self, "_space", None) or get_space(self.space_), self.time_budget)
+        better = None if done.empty else self._beaten_by_stopped()
         for t in trials:  # Optuna's retry of a trial whose process died (it said "failed")
             if "failed_trial" in t.system_attrs:
                 errors.setdefault(t.system_attrs["failed_trial"], "its process died (killed or "
@@ -1542,7 +1550,7 @@ class _MetaOptSearch(BaseEstimator):
                    else " (all)")]),
             f"best: {self.best_family_} with CV score {_score_text(self.best_score_)} "
             f"(scoring={self._scoring_name}){on}",
-            *([] if better is None else [f"note: {better}"]),
+            *([] if better is None else [f"note: {better[0]}"]),
             *([] if len(self.ensemble_) < 2 else [
                 f"predicting: an ensemble of {len(self.ensemble_)} configurations: "
                 + ", ".join(f"{r.family} (trial {r.trial}) {r.weight:.2f}"

@@ -106,6 +106,29 @@ def test_a_stopped_trial_no_better_on_its_folds_is_not_warned_of(monkeypatch, da
     assert "note:" not in model.summary() and "stopped by time_budget" not in model.summary()
 
 
+def test_summary_sets_a_stopped_trial_against_the_trial_refitted_in_the_end(
+        monkeypatch, data):
+    """When the best complete trial's refit fails its check and the next one's is kept,
+    fit's warning and summary() set the stopped trial against the study's best (trial 0,
+    0.75 on folds 0 and 1), the warning saying the model was trial 0's, while the model
+    and summary()'s "best:" line were trial 1's: both set it against trial 1's folds."""
+    import metaopt.estimators._search as search
+
+    # trial 0's refit (CV 0.8) fails its check, trial 1's (CV 0.7) passes
+    monkeypatch.setattr(search, "refit_failed", lambda train, cv, constant: cv > 0.75)
+    model, messages = _fit_on(monkeypatch, data, [
+        _complete([0.80, 0.70, 0.90]),
+        _complete([0.60, 0.70, 0.80]),
+        _stopped([0.95, 0.85], [0, 1]),
+    ])
+    assert model.best_score_ == pytest.approx(0.7)
+    said = ("trial 2 (linear), stopped by time_budget=30 s after 2 of 3 CV folds, scored "
+            "0.9000 on them against 0.6500 on the same folds for the chosen trial 1 (linear)")
+    assert len(_about_stopped(messages)) == 1
+    assert _about_stopped(messages)[0].startswith(f"{said}; the model is trial 1's, ")
+    assert f"\nnote: {said}\n" in model.summary()
+
+
 def test_nothing_to_compare_is_not_warned_of(monkeypatch, data):
     """A stopped trial with no finished fold, one whose folds are not known (kept by an
     earlier metaopt), and a chosen trial without fold scores (a search without time
