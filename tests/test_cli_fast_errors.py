@@ -1,7 +1,7 @@
 """A usage error of `metaopt suggest` (a space no shipped meta-model serves too),
-`metaopt metafeatures`, `metaopt benchmark report` or `metaopt build-kb` comes before the
-imports of the work (the ranker and torch, scikit-learn, the report's and the build's
-modules): in about a second, not 2-6."""
+`metaopt metafeatures`, `metaopt benchmark report`, `metaopt build-kb` or `metaopt
+benchmark run` (an unknown suite) comes before the imports of the work (the ranker and
+torch, scikit-learn, the report's and the build's modules): in about a second, not 2-6."""
 
 from __future__ import annotations
 
@@ -115,3 +115,39 @@ def test_build_kb_refuses_a_local_suite_without_root_without_the_builds_imports(
                    "directory suite: pass its directory (root=, or --root on the command "
                    "line)\n")
     assert not torch and not sklearn
+
+
+@pytest.mark.parametrize("command", [["build-kb"],
+                                     ["benchmark", "run", "--budget-trials", "1", "--out", "o"]])
+def test_an_unknown_suite_is_refused_without_importing_pandas(tmp_path, command):
+    code = ("import sys; from metaopt.cli import main; "
+            f"main({[*command, '--suite', 'CC18']!r}); "
+            "print([m for m in ('pandas', 'sklearn', 'torch') if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60, check=False)
+    assert done.stdout == "[]\n", done.stderr
+    assert done.stderr.endswith("error: unknown suite 'CC18'; known suites: "
+                                "'amlb-classification', 'openml-cc18', 'openml-ctr23', "
+                                "'pmlb-classification', 'pmlb-regression'; did you mean "
+                                "'openml-cc18'?\n"), done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("name", ["nosuch", "OpenML-CC18", "99", "pmlb", "openml-cc1", " cc18",
+                                  ""])
+def test_the_early_refusal_of_a_suite_is_get_suites(name):
+    from metaopt._cli_options import check_suite_name
+    from metaopt.data import get_suite
+
+    with pytest.raises(ValueError, match="unknown suite") as early:
+        check_suite_name(name)
+    with pytest.raises(ValueError, match="unknown suite") as late:
+        get_suite(name)
+    assert str(early.value) == str(late.value)
+
+
+@pytest.mark.parametrize("name", ["openml-cc18", "pmlb-regression"])
+def test_a_known_suite_passes_the_early_check(name):
+    from metaopt._cli_options import check_suite_name
+
+    check_suite_name(name)

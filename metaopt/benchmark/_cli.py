@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from metaopt._cli_options import add_parallel_options
+from metaopt._cli_options import add_parallel_options, check_suite_name
 from metaopt._signals import StopGuard
 
 
@@ -286,8 +286,7 @@ def _cmd_yahpo(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from metaopt.benchmark._report import final_table, final_table_legend
-    from metaopt.benchmark._runner import _is_training, _training_set, read_settings, run
+    check_suite_name(args.suite)  # a typo refused before the imports below (pandas)
     from metaopt.data import get_suite
     from metaopt.data.suites import _LOCAL_SUITES, _check_suite_arguments
     from metaopt.kb._cli import _select_datasets
@@ -305,6 +304,10 @@ def _cmd_run(args) -> int:
                          "NAME/ with NAME.tsv.gz per dataset, or a manifest.csv with columns "
                          "name, task)")
     suite = _select_datasets(suite, args.datasets)  # unknown names refused, with close ones
+    # imported once the suite is known (scikit-learn, optuna: seconds)
+    from metaopt.benchmark._report import final_table, final_table_legend
+    from metaopt.benchmark._runner import _is_training, _training_set, read_settings, run
+
     if args.exclude_training_data and args.limit is not None:
         # --limit counts the datasets left once the training data is excluded
         training = _training_set(args.training_datasets)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from metaopt._cli_options import add_parallel_options
+from metaopt._cli_options import add_parallel_options, check_suite_name
 
 if TYPE_CHECKING:
     from metaopt.data.suites import Suite
@@ -128,6 +128,7 @@ def _check_export(text: str, what: str) -> None:
 
 
 def _cmd_build(args) -> int:
+    check_suite_name(args.suite)  # a typo refused before the imports below (pandas)
     from metaopt._markdown import counted
     from metaopt.data import get_suite
     from metaopt.data.suites import _check_suite_arguments
