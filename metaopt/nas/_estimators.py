@@ -513,7 +513,7 @@ class _BaseMetaMLP(BaseEstimator):
 
     def _failed_refit_message(self, kept: int, chance: float) -> str:
         """What the refits of :meth:`_refit` did, for its warning."""
-        metric = "accuracy" if self._task == "classification" else "R²"
+        metric = self._metric_name
         first = self.refits_[0]
         tried = "; ".join(
             f"trial {r['trial']} (CV {r['cv_score']:.4f}) with random_state="
@@ -880,9 +880,7 @@ class MetaMLPRegressor(RegressorMixin, _BaseMetaMLP):
     score = _BaseMetaMLP.score  # before RegressorMixin's: y may be StringDType text
 
     def _encode_target(self, y: np.ndarray) -> np.ndarray:
-        y = np.asarray(y, dtype=np.float64)
-        if not np.isfinite(y).all():
-            raise ValueError("y must be finite: it contains NaN or infinity")
+        y = np.asarray(y, dtype=np.float64)  # (finite: fit's check_array refused NaN, inf)
         check_target_scale(y)
         return y
 

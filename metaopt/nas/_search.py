@@ -175,9 +175,10 @@ class FoldTrainer:
             x_val = _standardised_tensor(X[val], mean, scale, device)
             if task == "classification":
                 y_tr, y_val = torch.tensor(y[tr], dtype=torch.long, device=device), y[val]
-            else:  # both sides standardised alike: R² is unchanged by it
-                y_mean, y_scale = y[tr].mean(), y[tr].std() or 1.0
-                y_tr = torch.tensor((y[tr] - y_mean) / y_scale, dtype=torch.float32,
+            else:  # both sides standardised alike (as MLPRegressor's): R² is unchanged
+                y_tr = y[tr]
+                y_mean, y_scale = _standardise(y_tr)
+                y_tr = torch.tensor((y_tr - y_mean) / y_scale, dtype=torch.float32,
                                     device=device)[:, None]
                 y_val = (y[val] - y_mean) / y_scale
             self.folds.append(_Fold(x_tr, y_tr, x_val, y_val,
