@@ -1566,6 +1566,7 @@ class _MetaOptSearch(BaseEstimator):
             "", "best score per family:",
             *[f"  {family:<24} {_score_text(score)} ({n} trial{'s' * (n != 1)})" for family, score, n in (
                 done.groupby("family")["score"].agg(["max", "size"]).itertuples())],
+            *([f"  none: no trial finished its {chosen['folds']} folds"] if chosen else []),
         ]
         return "\n".join(lines)
 

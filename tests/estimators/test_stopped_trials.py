@@ -169,6 +169,14 @@ def test_plot_history_draws_a_stopped_trial_hollow_at_its_folds_mean(monkeypatch
         plt.close(ax.figure)
 
 
+def test_summary_of_a_search_without_complete_trials_says_none_per_family(
+        monkeypatch, data):
+    """Its "best score per family:" heading ended the summary with nothing under it."""
+    model, _ = _fit_on(monkeypatch, data, [_stopped([0.9], [0])])
+    assert model.summary().endswith("\nbest score per family:\n"
+                                    "  none: no trial finished its 3 folds")
+
+
 def test_the_f1_hint_names_the_rarest_class(data):
     """scoring="f1" of labels 'stayed' (86 %) / 'churned' suggested pos_label='stayed',
     the last class in sorted order and the majority one: the hint names the rarer
