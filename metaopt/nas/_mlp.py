@@ -413,9 +413,8 @@ class _BaseMLP(BaseEstimator):
         if self.norm == "batchnorm" and len(train_idx) < 2:
             raise ValueError(f"norm='batchnorm' needs at least 2 training rows, got {n}")
         with seeded(int(rng.randint(2**31 - 1)), self.device_):
-            # (when time_budget's seconds are up: _train's signature stays as it was)
-            self._deadline = None if self.time_budget is None else started + self.time_budget
-            self._train(inputs, target, n_out, train_idx, val_idx, sample_weight)
+            self._train(inputs, target, n_out, train_idx, val_idx, sample_weight,
+                        None if self.time_budget is None else started + self.time_budget)
         return self
 
     def _train(
@@ -426,9 +425,11 @@ class _BaseMLP(BaseEstimator):
         train_idx: np.ndarray,
         val_idx: np.ndarray,
         sample_weight: np.ndarray | None,
+        deadline: float | None,
     ) -> None:
+        """Train the network on the ``train_idx`` rows (the ``val_idx`` rows for early
+        stopping) until the ``deadline``, a ``time.perf_counter()`` time (None: no limit)."""
         dev = self.device_
-        deadline = getattr(self, "_deadline", None)
         model = build_mlp(
             inputs.shape[1],
             n_out,

@@ -408,6 +408,18 @@ def test_time_budget_stops_the_training_within_an_epoch(monkeypatch):
         assert torch.equal(a, b)
 
 
+def test_a_fitted_model_keeps_no_deadline():
+    """fit left its time_budget's deadline, an absolute perf_counter() time, on the
+    estimator (``_deadline``): a fitted, cloned-by-copy or pickled model carried a time
+    stale in any other process or later fit."""
+    import pickle
+
+    X, y = make_classification(100, 5, random_state=0)
+    model = MLPClassifier(width=8, max_epochs=2, time_budget=60.0, random_state=0).fit(X, y)
+    assert model.n_epochs_ == 2 and not model.out_of_time_
+    assert "_deadline" not in vars(model)
+    assert "_deadline" not in vars(pickle.loads(pickle.dumps(model)))
+
 
 @pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
 def test_a_model_pickled_before_time_budget_shows_and_predicts(cls):
