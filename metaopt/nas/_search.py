@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import optuna
@@ -81,13 +81,23 @@ def _standardised_tensor(x: np.ndarray, mean: np.ndarray, scale: np.ndarray,
 PROGRESS_EVERY = 5.0
 
 
+class OutOfTime(Protocol):
+    """:meth:`FoldTrainer.evaluate`'s ``out_of_time``: whether the trial must stop, given
+    the ``seconds`` it has trained, its ``epochs`` (a fraction of one included when asked
+    within an epoch: ``in_epoch=True``), its ``best_epoch`` and its ``best`` mean score so
+    far."""
+
+    def __call__(self, seconds: float, epochs: float, best_epoch: int, best: float, /, *,
+                 in_epoch: bool = False) -> bool: ...
+
+
 class _EpochStop:
     """``train_epoch``'s ``stop`` for one fold's epoch: asks ``out_of_time`` (with the
     epochs trained so far, a fraction included) and tells ``progress`` now and then."""
 
     def __init__(self, trainer: FoldTrainer, trained: float, epoch: int, fold: int,
                  rows_before: int, best_epoch: int, best: float,
-                 out_of_time: Callable[..., bool] | None) -> None:
+                 out_of_time: OutOfTime | None) -> None:
         # ``trained``: when the training began (the seconds per epoch it counts)
         self.trainer, self.start, self.epoch, self.fold = trainer, trained, epoch, fold
         self.rows_before, self.best_epoch, self.best = rows_before, best_epoch, best
@@ -195,15 +205,15 @@ class FoldTrainer:
 
     def evaluate(self, params: Mapping[str, Any], max_epochs: int, patience: int,
                  report: Callable[[float, int], bool] | None = None,
-                 out_of_time: Callable[[float, int, int, float], bool] | None = None
-                 ) -> Evaluation:
+                 out_of_time: OutOfTime | None = None) -> Evaluation:
         """Train ``params`` for up to ``max_epochs`` on every fold, in lockstep.
 
         After each epoch the mean validation score goes to ``report(score, epoch)``; a
         ``True`` return stops the training (a pruned trial) -- the exception is the
         caller's to raise. Training also stops after ``patience`` epochs without a new
         best mean score, and when ``out_of_time(seconds, epochs, best_epoch, best)`` says
-        so (the best score so far stands).
+        so (the best score so far stands): between epochs with whole ``epochs``, within
+        one every few minibatches with the fraction trained and ``in_epoch=True``.
         """
         start = time.perf_counter()
         self.next_progress = start + PROGRESS_EVERY
