@@ -69,7 +69,7 @@ from metaopt.data._dataset import (
 )
 from metaopt.meta import resolve_device
 from metaopt.nas._lcbench import describe_mlp
-from metaopt.nas._mlp import MLPClassifier, MLPRegressor
+from metaopt.nas._mlp import MLPClassifier, MLPRegressor, check_param, is_int
 from metaopt.nas._prior import ArchitecturePrior
 from metaopt.nas._search import (
     NO_TIME_TO_START,
@@ -115,10 +115,6 @@ def _origin(trial: optuna.trial.FrozenTrial) -> str:
     """:func:`_source` in one word: ``prior``, ``MetaSampler`` or ``tpe``."""
     source = _source(trial)
     return source if source in ("prior", "tpe") else "MetaSampler"
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 def refit_cut_message(time_budget: float | None, begun: int, epochs: int) -> str:
@@ -196,25 +192,22 @@ class _BaseMetaMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
-        def check(name: str, ok: bool, accepted: str) -> None:
-            if not ok:
-                raise ValueError(f"{name} must be {accepted}, got {getattr(self, name)!r}")
-
-        check("n_trials", self.n_trials is None or (_is_int(self.n_trials) and self.n_trials >= 1),
+        check = functools.partial(check_param, self)
+        check("n_trials", self.n_trials is None or (is_int(self.n_trials) and self.n_trials >= 1),
               "an int >= 1 or None (then time_budget must be set)")
         check_seconds(self.time_budget, "time_budget")
         if self.n_trials is None and self.time_budget is None:
             raise ValueError("n_trials and time_budget are both None: the search would not "
                              "stop; set at least one")
-        check("cv", (_is_int(self.cv) and self.cv >= 2) or (
+        check("cv", (is_int(self.cv) and self.cv >= 2) or (
             isinstance(self.cv, float) and 0 < self.cv < 1) or _is_splitter(self.cv),
             "an int >= 2 (k-fold), a float in (0, 1) (one hold-out share), a scikit-learn "
             "CV splitter or an iterable of (train, validation) index arrays")
-        check("max_epochs", _is_int(self.max_epochs) and self.max_epochs >= 1, "an int >= 1")
-        check("n_prior_trials", _is_int(self.n_prior_trials) and self.n_prior_trials >= 0,
+        check("max_epochs", is_int(self.max_epochs) and self.max_epochs >= 1, "an int >= 1")
+        check("n_prior_trials", is_int(self.n_prior_trials) and self.n_prior_trials >= 0,
               "an int >= 0")
         check("pruner", self.pruner in PRUNERS, f"one of {list(PRUNERS)}")
-        check("n_iter_no_change", _is_int(self.n_iter_no_change) and self.n_iter_no_change >= 1,
+        check("n_iter_no_change", is_int(self.n_iter_no_change) and self.n_iter_no_change >= 1,
               "an int >= 1")
         check("verbose", isinstance(self.verbose, numbers.Integral) and self.verbose >= 0,
               "an int >= 0 or a bool")
@@ -257,7 +250,7 @@ class _BaseMetaMLP(BaseEstimator):
         if groups is not None:
             warn_groups_ignored(self.cv)
         counts = np.bincount(y) if self._task == "classification" else np.zeros(1, int)
-        if _is_int(self.cv):
+        if is_int(self.cv):
             if n < 2 * self.cv:
                 raise ValueError(f"cv={self.cv} needs at least {2 * self.cv} samples, got "
                                  f"{n} sample(s)")

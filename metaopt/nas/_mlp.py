@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import numbers
 import time
 from collections.abc import Callable
@@ -258,6 +259,18 @@ def _row_blocks_mean_std(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.sqrt(squares / n)
 
 
+def is_int(v: object) -> bool:
+    """An integer, ``True`` and ``False`` excluded."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def check_param(est: object, name: str, ok: bool, accepted: str) -> None:
+    """Unless ``ok``, a ``ValueError`` naming ``est``'s parameter ``name``, what it
+    must be (``accepted``) and its value."""
+    if not ok:
+        raise ValueError(f"{name} must be {accepted}, got {getattr(est, name)!r}")
+
+
 class _BaseMLP(BaseEstimator):
     """Shared fitting code; subclasses define the loss and the target handling."""
 
@@ -296,13 +309,7 @@ class _BaseMLP(BaseEstimator):
         self.time_budget = time_budget
 
     def _check_params(self) -> None:
-        def check(name: str, ok: bool, accepted: str) -> None:
-            if not ok:
-                raise ValueError(f"{name} must be {accepted}, got {getattr(self, name)!r}")
-
-        def is_int(v) -> bool:
-            return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
+        check = functools.partial(check_param, self)
         check("n_layers", is_int(self.n_layers) and self.n_layers >= 0, "an int >= 0")
         check("width", is_int(self.width) and self.width >= 1, "an int >= 1")
         check("activation", self.activation in ACTIVATIONS, f"one of {list(ACTIVATIONS)}")
