@@ -456,7 +456,8 @@ class _BaseMetaMLP(BaseEstimator):
         chance = (0.0 if self._task == "regression"
                   else float(pd.Series(y[check]).value_counts(normalize=True).iloc[0]))
         self.refits_: list[dict[str, Any]]
-        models: list[tuple[Any, optuna.trial.FrozenTrial]]
+        # each refit's model, its trial and the epochs it trained for (the best epoch)
+        models: list[tuple[Any, optuna.trial.FrozenTrial, int]]
         self.refits_, models = [], []
         for trial, random_state in [(ranked[0], seed), (ranked[0], seed + 1),
                                     *[(t, seed) for t in ranked[1:2]]]:
@@ -478,7 +479,7 @@ class _BaseMetaMLP(BaseEstimator):
             score = self._training_score(model, X[check], y[check])
             healthy = bool(np.isfinite(model.loss_curve_).all()) and not refit_failed(
                 score, trial.value, chance)
-            models.append((model, trial))
+            models.append((model, trial, epochs))
             self.refits_.append(dict(
                 trial=trial.number, random_state=random_state, epochs=model.n_epochs_,
                 seconds=time.perf_counter() - started, train_loss=model.loss_curve_[-1],
@@ -492,11 +493,10 @@ class _BaseMetaMLP(BaseEstimator):
             [r["train_score"] for r in self.refits_]))
         for i, refit in enumerate(self.refits_):
             refit["kept"] = i == kept
-        self.best_estimator_, trial = models[kept]
+        self.best_estimator_, trial, self.best_epoch_ = models[kept]
         assert trial.value is not None  # a complete trial's
         self.best_params_ = dict(trial.params)
         self.best_score_ = float(trial.value)
-        self.best_epoch_ = max(1, int(trial.user_attrs["best_epoch"]))
         if len(models) > 1 or not healthy:
             warn(self._failed_refit_message(kept, chance), UserWarning)
 
