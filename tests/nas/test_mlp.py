@@ -195,7 +195,7 @@ def test_the_early_stopping_rows_are_stratified(monkeypatch):
     MLPClassifier stratifies; so does this one, and a class's last row always trains."""
     splits = []
 
-    def spy(self, inputs, target, n_out, train_idx, val_idx, sample_weight):
+    def spy(self, inputs, target, n_out, train_idx, val_idx, sample_weight, deadline):
         splits.append((target.numpy()[train_idx], target.numpy()[val_idx]))
         self.loss_curve_ = []
 
@@ -214,7 +214,7 @@ def test_the_classes_that_give_the_last_early_stopping_rows_are_drawn_at_random(
     always the 10 first labels (ties went to the lowest class index)."""
     held = []
 
-    def spy(self, inputs, target, n_out, train_idx, val_idx, sample_weight):
+    def spy(self, inputs, target, n_out, train_idx, val_idx, sample_weight, deadline):
         held.append(set(target.numpy()[val_idx].tolist()))
         self.loss_curve_ = []
 
