@@ -7,6 +7,9 @@ import difflib
 from importlib import resources
 from pathlib import Path
 
+# the space `metaopt demo` tunes when given none (if a model of it is shipped)
+DEMO_SPACE = "hist_gradient_boosting"
+
 
 def models_root() -> Path:
     """The folder of the shipped meta-models."""

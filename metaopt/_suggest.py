@@ -14,12 +14,13 @@ from threadpoolctl import threadpool_limits
 
 from metaopt import metafeatures
 from metaopt._checks import check_int, check_seed
+from metaopt._shipped_names import DEMO_SPACE
 from metaopt._warnings import warn
 from metaopt.data import from_arrays
 from metaopt.data._dataset import as_dataset, validate_sparse
 from metaopt.data._ids import warn_id_columns
 from metaopt.ranker import MetaModel, load_meta_model, shipped_spaces
-from metaopt.ranker._shipped import model_for_space, shipped_model_for
+from metaopt.ranker._shipped import as_meta_model, model_for_space, shipped_model_for
 from metaopt.spaces import SearchSpace
 from metaopt.spaces._registry import check_family
 
@@ -30,12 +31,8 @@ def _model_for(space, task: str, meta_model: MetaModel | str | os.PathLike | Non
     a combined model) and trained on datasets of ``task``."""
     if meta_model is None:
         model, which = shipped_model_for(space, task), f"the shipped {space} meta-model"
-    elif not isinstance(meta_model, (MetaModel, str, os.PathLike)):
-        raise TypeError("meta_model must be a MetaModel or the directory of a saved one, "
-                        f"got {type(meta_model).__name__}")
     else:
-        model = meta_model if isinstance(meta_model, MetaModel) else MetaModel.load(meta_model)
-        model, which = model_for_space(space, model), "meta_model"
+        model, which = model_for_space(space, as_meta_model(meta_model)), "meta_model"
     model.check_task(task, which)
     return model
 
@@ -153,8 +150,7 @@ def run_demo(*, space: str | None = None, n_trials: int = 8, cv: int = 3, seed: 
     available = shipped_spaces()
     if not available:
         raise RuntimeError("this installation ships no meta-model: reinstall metaopt")
-    space = space or ("hist_gradient_boosting" if "hist_gradient_boosting" in available
-                      else available[0])
+    space = space or (DEMO_SPACE if DEMO_SPACE in available else available[0])
     space = check_family(space, "for the demo")
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     ds = from_arrays(X, y, name="breast_cancer (scikit-learn)")

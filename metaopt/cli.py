@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from metaopt._shipped_names import no_shipped_model, serves_no_task, shipped_spaces
+from metaopt._shipped_names import DEMO_SPACE, no_shipped_model, serves_no_task, shipped_spaces
 from metaopt._version import __version__
 
 
@@ -87,7 +87,7 @@ def _register_suggest(subparsers) -> None:
         "prints the nearest known datasets (by meta-features), each trial's source "
         "(portfolio or adapted ranker) and the result against the default configuration.",
     )
-    p.add_argument("--space", help="search space (default: hist_gradient_boosting)")
+    p.add_argument("--space", help=f"search space (default: {DEMO_SPACE})")
     p.add_argument("--trials", metavar="N", type=int, default=8,
                    help="trials of the search (default 8)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

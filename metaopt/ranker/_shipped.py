@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import os
 
 from metaopt._model_files import read_body, read_json
 from metaopt._shipped_names import models_root as _models_root
+from metaopt._shipped_names import no_shipped_model, shipped_spaces
 from metaopt._shipped_names import shipped_models as _shipped_models
-from metaopt._shipped_names import shipped_spaces
 from metaopt.ranker._metamodel import MetaModel
 from metaopt.ranker._spaces import in_trained_order, resolve_space
 from metaopt.spaces import CombinedSpace, SearchSpace, get_space, list_spaces
@@ -55,20 +56,19 @@ def load_meta_model(space: str, task: str | None = None) -> MetaModel:
     for name in ([model_name(space, task)] if task else []) + names:
         if name in available:
             return MetaModel.load(_models_root() / name)
-    raise _no_shipped_model(space, f" (task {task!r})")
+    raise no_shipped_model(space, f" (task {task!r})")
 
 
-def _no_shipped_model(space: str, detail: str = "") -> ValueError:
-    """The error for a ``space`` without a shipped meta-model, naming those with one."""
-    spaces = shipped_spaces()
-    asked = str(space).split("@")[0]
-    close = ([s for s in spaces if s.lower() == asked.lower().strip()]  # 'SVM', ' svm'
-             or difflib.get_close_matches(asked.lower(), spaces, n=1))
-    return ValueError(
-        f"no shipped meta-model for space {space!r}{detail}; "
-        + (f"did you mean {close[0]!r}? " if close else "")
-        + f"spaces with one: {spaces}. Train one with `metaopt train-meta-model`"
-    )
+def as_meta_model(meta_model: MetaModel | str | os.PathLike) -> MetaModel:
+    """``meta_model`` as the ``meta_model=`` of :func:`metaopt.suggest` and
+    :class:`~metaopt.samplers.MetaSampler` takes it: a :class:`MetaModel`, or the
+    directory of a saved one (loaded); ``TypeError`` for anything else."""
+    if isinstance(meta_model, MetaModel):
+        return meta_model
+    if isinstance(meta_model, (str, os.PathLike)):
+        return MetaModel.load(meta_model)
+    raise TypeError("meta_model must be a MetaModel or the directory of a saved one, "
+                    f"got {type(meta_model).__name__}")
 
 
 def _check_joinable(space: str) -> None:
@@ -187,7 +187,7 @@ def training_datasets(space: str | None = None) -> set[str]:
     """
     if space is not None and space not in shipped_spaces():
         if _combination(space) is None:
-            raise _no_shipped_model(space)
+            raise no_shipped_model(space)
         space = ALL
     keys: set[str] = set()
     for name in _shipped_models():

@@ -38,6 +38,7 @@ from metaopt.ranker import MetaModel
 from metaopt.ranker._metamodel import CandidatesExhausted, config_key
 from metaopt.ranker._scaling import as_metafeature_frame
 from metaopt.ranker._shipped import (
+    as_meta_model,
     model_for_space,
     shipped_model_for,
     shipped_space,
@@ -384,11 +385,8 @@ class MetaSampler(BaseSampler):
                                "space by its name" if isinstance(space, SearchSpace) else ""))
         if isinstance(space, str) and meta_model is None:
             shipped_space(space)  # a ValueError naming the known spaces
-        if isinstance(meta_model, (str, os.PathLike)):
-            meta_model = MetaModel.load(meta_model)
-        elif meta_model is not None and not isinstance(meta_model, MetaModel):
-            raise TypeError("meta_model must be a MetaModel or the directory of a saved one, "
-                            f"got {type(meta_model).__name__}")
+        if meta_model is not None:
+            meta_model = as_meta_model(meta_model)
         if space is not None and meta_model is not None:
             meta_model = model_for_space(space, meta_model)
         elif meta_model is not None and not isinstance(meta_model.space, CombinedSpace):
