@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
+from metaopt._cli_options import interrupt_exit_code
 from metaopt._shipped_names import DEMO_SPACE, no_shipped_model, serves_no_task, shipped_spaces
 from metaopt._version import __version__
 
@@ -298,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print(f"{command.prog}: interrupted", file=sys.stderr)
-        return 130
+        return interrupt_exit_code()  # Python's SIGINT handler: Ctrl-C
 
 
 if __name__ == "__main__":

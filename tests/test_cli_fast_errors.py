@@ -124,21 +124,8 @@ def test_an_unknown_suite_is_refused_without_importing_pandas(tmp_path, command)
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("name", ["nosuch", "OpenML-CC18", "99", "pmlb", "openml-cc1", " cc18",
-                                  ""])
-def test_the_early_refusal_of_a_suite_is_get_suites(name):
-    from metaopt._cli_options import check_suite_name
-    from metaopt.data import get_suite
-
-    with pytest.raises(ValueError, match="unknown suite") as early:
-        check_suite_name(name)
-    with pytest.raises(ValueError, match="unknown suite") as late:
-        get_suite(name)
-    assert str(early.value) == str(late.value)
-
-
 @pytest.mark.parametrize("name", ["openml-cc18", "pmlb-regression"])
 def test_a_known_suite_passes_the_early_check(name):
-    from metaopt._cli_options import check_suite_name
+    from metaopt._suite_names import check_suite_name
 
     check_suite_name(name)

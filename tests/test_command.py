@@ -738,3 +738,22 @@ def test_a_parquet_file_with_repeated_column_names_says_so(pmlb_root, tmp_path, 
     assert capsys.readouterr().err == (f"metaopt metafeatures: error: {data} has repeated "
                                        "column names 'status': give every column a name of "
                                        "its own\n")
+
+
+def test_an_interrupted_command_exits_128_plus_the_signal(monkeypatch, capsys):
+    """Every command that a signal stops exits as a shell reports a process the signal
+    killed: 128 + its number (Ctrl-C: 130, SIGTERM: 143)."""
+    import signal
+
+    import metaopt.cli
+    from metaopt._cli_options import interrupt_exit_code
+
+    assert interrupt_exit_code() == interrupt_exit_code(signal.SIGINT) == 130
+    assert interrupt_exit_code(signal.SIGTERM) == 143
+
+    def stopped(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(metaopt.cli, "_cmd_suites", stopped)
+    assert main(["suites"]) == 130
+    assert capsys.readouterr().err == "metaopt suites: interrupted\n"

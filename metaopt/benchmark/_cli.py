@@ -5,12 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import signal
 import sys
 import time
 from pathlib import Path
 
-from metaopt._cli_options import add_parallel_options, check_suite_name
+from metaopt._cli_options import (
+    add_cache_dir_option,
+    add_datasets_option,
+    add_max_rows_option,
+    add_parallel_options,
+    add_progress_option,
+    add_spaces_option,
+    add_suite_options,
+    add_time_limit_option,
+    interrupt_exit_code,
+    suite_of,
+)
 from metaopt._signals import StopGuard
 
 
@@ -50,8 +60,7 @@ def register(subparsers) -> None:
                    required=True, help="TabRepo-layout directory to meta-train on")
     q.add_argument("--test", metavar="DIR",
                    help="TabRepo-layout directory of test tasks (default: --train)")
-    q.add_argument("--cv", metavar="K", type=int, help="leave-tasks-out K-fold when test is train")
-    q.add_argument("--cv-seed", type=int, help="seed of --cv's fold assignment (default 0)")
+    _cv_options(q, "leave-tasks-out K-fold when test is train")
     _surrogate_options(q, methods)
     q.set_defaults(func=_cmd_tabrepo)
 
@@ -69,10 +78,8 @@ def register(subparsers) -> None:
     q.add_argument("--n-reference", metavar="N", type=int, default=10_000,
                    help="fixed sample that sets each test instance's best and worst "
                         "(default 10000)")
-    q.add_argument("--cv", metavar="K",
-                   type=int, help="leave-instances-out K-fold over the training "
-                   "instances instead of testing on --test-instances")
-    q.add_argument("--cv-seed", type=int, help="seed of --cv's fold assignment (default 0)")
+    _cv_options(q, "leave-instances-out K-fold over the training instances instead of "
+                "testing on --test-instances")
     _surrogate_options(q, methods)
     q.set_defaults(func=_cmd_yahpo)
 
@@ -84,9 +91,8 @@ def register(subparsers) -> None:
         "scores each incumbent on the outer-test part. Finished jobs are kept in --out: the "
         "same command resumes an interrupted run, and more methods or seeds can be added. "
         "Then `metaopt benchmark report --out DIR`.")
-    q.add_argument("--suite", required=True, help="suite name (see `metaopt suites`)")
-    q.add_argument("--root", metavar="DIR", help="directory of a local suite (e.g. a PMLB copy)")
-    q.add_argument("--cache-dir", metavar="DIR", help="OpenML cache directory, for an OpenML suite")
+    add_suite_options(q)
+    add_cache_dir_option(q)
     q.add_argument("--download", action="store_true",
                    help="allow downloading OpenML tasks missing from the cache, for an "
                    "OpenML suite")
@@ -103,15 +109,10 @@ def register(subparsers) -> None:
                    type=int, default=3, help="outer folds per dataset (default 3)")
     q.add_argument("--cv-folds", metavar="K", type=int, default=3,
                    help="inner CV folds scoring each trial (default 3)")
-    q.add_argument("--spaces", default="all",
-                   help="'all' or space names, comma-separated (or joined by '+'), each once "
-                        "(default all)")
-    q.add_argument("--max-rows", metavar="N", type=int, help="subsample larger datasets (seeded)")
-    q.add_argument("--time-limit", metavar="SECONDS", type=float, default=300.0,
-                   help="seconds per trial (default 300)")
-    q.add_argument("--datasets", metavar="NAMES",
-                   help="only these datasets of the suite: comma-separated names or keys, or "
-                        "@FILE with one per line (before --limit)")
+    add_spaces_option(q, "space names, comma-separated (or joined by '+'), each once")
+    add_max_rows_option(q, None)
+    add_time_limit_option(q, "trial")
+    add_datasets_option(q, "before --limit")
     q.add_argument("--limit", metavar="N", type=int,
                    help="only the N smallest datasets of the suite (rows x columns, where "
                         "known; suite order otherwise): a quick run")
@@ -126,7 +127,7 @@ def register(subparsers) -> None:
                    help="skip the datasets the shipped meta-model was trained on")
     q.add_argument("--training-datasets", metavar="FILE",
                    help="text file of training dataset keys/names (default: the meta-model's)")
-    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_option(q)
     q.set_defaults(func=_cmd_run)
 
     q = sub.add_parser("report", help="Markdown report and PNG plots of a `run` directory")
@@ -146,7 +147,13 @@ def _surrogate_options(q, methods: str) -> None:
     q.add_argument("--curves", metavar="FILE",
                    help="write the tidy curves as CSV (.csv; .csv.gz etc.: compressed)")
     q.add_argument("--plot", metavar="PNG", help="write regret vs budget")
-    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_option(q)
+
+
+def _cv_options(q, cv_help: str) -> None:
+    """Add ``--cv`` (``cv_help``: what its folds leave out) and ``--cv-seed``."""
+    q.add_argument("--cv", metavar="K", type=int, help=cv_help)
+    q.add_argument("--cv-seed", type=int, help="seed of --cv's fold assignment (default 0)")
 
 
 def _prepare_outputs(args) -> None:
@@ -245,7 +252,8 @@ def _finish_surrogate(result, args, title: str) -> int:
         result.curves.to_csv(args.curves, index=False)
     if args.plot and not result.curves.empty:
         print(f"plot: {plot_curves(result.curves, args.plot, methods=result.methods, title=title)}")
-    return 130 if result.interrupted else 0  # the shell's code for Ctrl-C
+    # the surrogate benchmarks stop on Ctrl-C only (SIGTERM ends the process)
+    return interrupt_exit_code() if result.interrupted else 0
 
 
 def _cv_seed(args) -> int:
@@ -286,24 +294,7 @@ def _cmd_yahpo(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    check_suite_name(args.suite)  # a typo refused before the imports below (pandas)
-    from metaopt.data import get_suite
-    from metaopt.data.suites import _LOCAL_SUITES, _check_suite_arguments
-    from metaopt.kb._cli import _select_datasets
-
-    # --cache-dir or --download with a local suite, --root with an OpenML one: refused
-    # before any work
-    _check_suite_arguments(args.suite, args.root, args.cache_dir, args.download,
-                           root_name="--root", cache_dir_name="--cache-dir",
-                           download_name="--download")
-    # the suite keeps --cache-dir: run loads its tasks and looks for missing ones there
-    suite = get_suite(args.suite, root=args.root, cache_dir=args.cache_dir)
-    if args.root and not len(suite):  # a typo, or the PMLB copy's parent
-        raise ValueError(f"--root {args.root!r} holds no {_LOCAL_SUITES[args.suite]} dataset "
-                         f"of suite {args.suite!r}: give a PMLB-style directory (a folder "
-                         "NAME/ with NAME.tsv.gz per dataset, or a manifest.csv with columns "
-                         "name, task)")
-    suite = _select_datasets(suite, args.datasets)  # unknown names refused, with close ones
+    suite = suite_of(args)  # a typo refused before the imports of pandas and the run
     # imported once the suite is known (scikit-learn, optuna: seconds)
     from metaopt.benchmark._report import final_table, final_table_legend
     from metaopt.benchmark._runner import _is_training, _training_set, read_settings, run
@@ -333,7 +324,7 @@ def _cmd_run(args) -> int:
             n = len(list((Path(args.out) / "jobs").glob("*.jsonl")))
             print(f"metaopt benchmark run: interrupted: {n} finished job(s) kept in "
                   f"{args.out}; run the same command again to resume", file=sys.stderr)
-            return 128 + int(guard.signum or signal.SIGINT)
+            return interrupt_exit_code(guard.signum)
     n_jobs, ran = frame["job"].nunique(), frame.attrs["jobs_run"]
     print(f"{n_jobs} jobs in {args.out}: {ran} run now, {n_jobs - ran} kept from an earlier "
           f"run ({time.perf_counter() - start:.0f} s)")

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import difflib
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
 from metaopt._checks import check_int
 from metaopt._markdown import counted
+from metaopt._suite_names import LOCAL_SUITES as _LOCAL_SUITES
+from metaopt._suite_names import check_suite_name, list_suites, openml_suites
 from metaopt._warnings import warn
 from metaopt.data._dataset import Dataset
 from metaopt.data.sources import LocalSource, OpenMLSource
 
-_LOCAL_SUITES = {"pmlb-classification": "classification", "pmlb-regression": "regression"}
+__all__ = ["DatasetRef", "Suite", "get_suite", "list_suites", "openml_suites"]
 
 
 @dataclass(frozen=True)
@@ -136,29 +136,6 @@ class Suite:
         return replace(self, refs=refs)  # the same cache_dir
 
 
-def openml_suites() -> dict[str, dict]:
-    """The OpenML suites metaopt knows by name.
-
-    Returns
-    -------
-    dict of str to dict
-        ``{name: {"openml_suite_id": ..., "task_type": ..., "task_ids": [...]}}``.
-    """
-    text = resources.files("metaopt.data").joinpath("suites.json").read_text()
-    return {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
-
-
-def list_suites() -> list[str]:
-    """The names :func:`get_suite` accepts, sorted: the OpenML suites and the local ones
-    (``pmlb-classification``, ``pmlb-regression``, which need ``root=``).
-
-    Returns
-    -------
-    list of str
-    """
-    return sorted([*openml_suites(), *_LOCAL_SUITES])
-
-
 def _check_suite_arguments(
     name: str, root, cache_dir, download: bool = False, *, target: str | None = None,
     root_name: str = "root", cache_dir_name: str = "cache_dir",
@@ -203,17 +180,6 @@ def _check_cache_dir(suite: Suite, cache_dir) -> None:
             f"{suite.name!r}, which loads its tasks from {where}: build the suite with the "
             f"cache directory (get_suite({suite.name!r}, cache_dir=...)) and leave "
             "cache_dir out: the suite's is used")
-
-
-def _meant_suites(name: str, suites: dict[str, dict]) -> list[str]:
-    """The known suites an unknown ``name`` may mean: the same name in other case
-    (OpenML's "OpenML-CC18"), the suite of that OpenML id ("99"), the names holding it
-    ("cc18", "pmlb"), else the closest by spelling."""
-    folded, known = str(name).strip().lower(), list_suites()
-    return ([n for n in known if n == folded]
-            or [n for n, spec in suites.items() if str(spec["openml_suite_id"]) == folded]
-            or [n for n in known if folded and folded in n]
-            or difflib.get_close_matches(folded, known, n=1))
 
 
 def get_suite(
@@ -274,13 +240,9 @@ def get_suite(
             for n, size in zip(rows["name"], sizes, strict=True)
         )
         return Suite(name, refs)
-    suites = openml_suites()
-    if name not in suites:
-        meant = _meant_suites(name, suites)
-        raise ValueError(f"unknown suite {name!r}; known suites: {list_suites()}"
-                         + (f"; did you mean {' or '.join(map(repr, meant))}?" if meant else ""))
+    check_suite_name(name)
     source = OpenMLSource(cache_dir)
-    spec = suites[name]
+    spec = openml_suites()[name]
     refs = tuple(
         DatasetRef(f"openml-task/{tid}", f"task-{tid}", spec["task_type"], "openml",
                    partial(source.load_task, tid))

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
-from metaopt._cli_options import add_parallel_options, check_suite_name
-
-if TYPE_CHECKING:
-    from metaopt.data.suites import Suite
+from metaopt._cli_options import (
+    add_cache_dir_option,
+    add_datasets_option,
+    add_max_rows_option,
+    add_parallel_options,
+    add_progress_option,
+    add_spaces_option,
+    add_suite_options,
+    add_time_limit_option,
+    interrupt_exit_code,
+    suite_of,
+)
 
 
 def register(subparsers) -> None:
@@ -19,22 +26,17 @@ def register(subparsers) -> None:
         "dataset of a suite, cross-validated. Interrupt it at any time; the same command "
         "resumes without losing or repeating a finished evaluation.",
     )
-    p.add_argument("--suite", required=True, help="suite name (see `metaopt suites`)")
-    p.add_argument("--root", metavar="DIR", help="directory of a local suite (e.g. a PMLB copy)")
+    add_suite_options(p)
     p.add_argument("--target", metavar="COL", help="name of the target column of a local "
                    "suite's tables (default: target, PMLB's)")
-    p.add_argument("--cache-dir", metavar="DIR", help="OpenML cache directory, for an OpenML suite "
-                   "(default: openml's own; tasks cached there load without network)")
-    p.add_argument("--spaces", default="all",
-                   help="'all' or comma-separated space names (default all)")
+    add_cache_dir_option(p)
+    add_spaces_option(p, "comma-separated space names")
     p.add_argument("--n-configs", metavar="N",
                    type=int, default=16, help="configurations per dataset x space (default 16)")
     p.add_argument("--n-design", metavar="N", type=int,
                    help="how many of them are shared by all datasets (default: half)")
-    p.add_argument("--datasets", metavar="NAMES",
-                   help="only these datasets of the suite: comma-separated "
-                   "names or keys, or @FILE with one per line (e.g. to grow a knowledge base "
-                   "in depth on the datasets it already has)")
+    add_datasets_option(p, "e.g. to grow a knowledge base in depth on the datasets it "
+                        "already has")
     p.add_argument("--limit", metavar="N", type=int, help="only the first N datasets of the suite")
     p.add_argument("--smallest-first", action="store_true",
                    help="order datasets by rows x columns (cheapest first) before --limit")
@@ -43,11 +45,8 @@ def register(subparsers) -> None:
                    "metaopt-kb.sqlite)")
     p.add_argument("--cv-folds", metavar="K", type=int, default=5,
                    help="CV folds of each evaluation (default 5)")
-    p.add_argument("--time-limit", metavar="SECONDS",
-                   type=float, default=300.0, help="seconds per evaluation (default 300)")
-    p.add_argument("--max-rows", metavar="N",
-                   type=int, default=5000,
-                   help="subsample larger datasets to N rows (default 5000)")
+    add_time_limit_option(p, "evaluation")
+    add_max_rows_option(p, 5000)
     p.add_argument("--test-size", metavar="FRACTION",
                    type=float,
                    help="hold out this fraction for test_score (default: none held out)")
@@ -61,7 +60,7 @@ def register(subparsers) -> None:
     p.add_argument("--shard", metavar="INDEX/COUNT",
                    help="this runner's share of the jobs (e.g. 0/4: the first of 4)")
     p.add_argument("--export", metavar="PARQUET", help="write the whole store to parquet after")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_option(p)
     p.set_defaults(func=_cmd_build)
 
     p = subparsers.add_parser("kb", help="inspect or export a knowledge base")
@@ -90,32 +89,6 @@ def _shard(text: str | None) -> tuple[int, int] | None:
     return index, count
 
 
-def _select_datasets(suite: Suite, text: str | None) -> Suite:
-    """The datasets of ``suite`` that ``--datasets TEXT`` names (all for None): names or
-    keys, comma-separated or one a line of ``@FILE``."""
-    if text is None:
-        return suite
-    if text.startswith("@"):
-        try:
-            with open(text[1:], encoding="utf-8") as f:
-                names = [line.strip() for line in f]
-        except FileNotFoundError:
-            raise ValueError(f"--datasets {text}: file {text[1:]} not found") from None
-        except (OSError, UnicodeDecodeError) as error:  # a directory, no permission, binary
-            reason = error.strerror if isinstance(error, OSError) else error
-            raise ValueError(f"--datasets {text}: cannot read the list of datasets: "
-                             f"{reason}") from None
-    else:
-        names = [name.strip() for name in text.split(",")]
-    names = [n for n in names if n]
-    if not names:
-        raise ValueError(f"--datasets names no dataset: {text!r}")
-    try:
-        return suite.select(names=names)
-    except ValueError as error:  # a name not in the suite
-        raise ValueError(f"--datasets {text}: {error}") from None
-
-
 def _check_export(text: str, what: str) -> None:
     """Check ``text`` as where to write a parquet export: ``.parquet`` is how
     ``kb info``, ``kb export`` and ``train-meta-model --kb`` tell one from a SQLite store."""
@@ -128,25 +101,12 @@ def _check_export(text: str, what: str) -> None:
 
 
 def _cmd_build(args) -> int:
-    check_suite_name(args.suite)  # a typo refused before the imports below (pandas)
-    from metaopt._markdown import counted
-    from metaopt.data import get_suite
-    from metaopt.data.suites import _check_suite_arguments
-
-    # --cache-dir with a local suite, --root or --target with an OpenML one: refused
-    # before any work
-    _check_suite_arguments(args.suite, args.root, args.cache_dir, target=args.target,
-                           root_name="--root", cache_dir_name="--cache-dir",
-                           target_name="--target")
+    suite = suite_of(args)  # a typo refused before the imports of pandas and the build
     if args.export:  # before the build, not after it
         _check_export(args.export, "--export")
-    suite = _select_datasets(get_suite(args.suite, root=args.root, cache_dir=args.cache_dir,
-                                       target=args.target), args.datasets).select(
-        limit=args.limit, smallest_first=args.smallest_first)
-    if not len(suite):
-        raise ValueError(f"suite {args.suite!r} has no datasets"
-                         + (f" under {args.root}" if args.root else ""))
+    suite = suite.select(limit=args.limit, smallest_first=args.smallest_first)
     # imported once the suite is known (a wrong name or --root refused in a second)
+    from metaopt._markdown import counted
     from metaopt.kb import BuildInterrupted, KnowledgeBase, build
 
     try:
@@ -160,7 +120,7 @@ def _cmd_build(args) -> int:
         )
     except BuildInterrupted as exc:
         print(f"metaopt build-kb: {exc}", file=sys.stderr)
-        return 128 + int(exc.signum)
+        return interrupt_exit_code(exc.signum)
     print(f"metaopt build-kb: {report.summary()}")
     for key, error in report.dataset_errors.items():
         print(f"  dataset {key} failed to load: {error}", file=sys.stderr)

@@ -134,7 +134,12 @@ def test_reading_commands_create_no_store_and_an_empty_suite_is_an_error(tmp_pat
     (tmp_path / "empty").mkdir()
     assert main(["build-kb", "--suite", "pmlb-classification", "--root",
                  str(tmp_path / "empty"), "--store", str(tmp_path / "kb.sqlite")]) == 2
-    assert "has no datasets under" in capsys.readouterr().err
+    # as `benchmark run` says it (it said "--suite 'pmlb-classification' has no datasets
+    # under DIR", not what the directory lacks)
+    assert (f"error: --root {str(tmp_path / 'empty')!r} holds no classification dataset of "
+            "suite 'pmlb-classification': give a PMLB-style directory (a folder NAME/ with "
+            "NAME.tsv.gz per dataset, or a manifest.csv with columns name, task)\n"
+            ) in capsys.readouterr().err
 
 
 def test_a_misspelt_default_gets_the_keyword_suggested(tmp_path, capsys, monkeypatch):
