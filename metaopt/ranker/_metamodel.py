@@ -613,9 +613,9 @@ class MetaModel:
             for row in rows:
                 if config_key(row.params) in keys:
                     return Proposal(dict(row.params), "portfolio",
-                                    f"portfolio pick {row.Index + 1}: expected best-so-far "
-                                    f"regret {row.expected_regret:.3f} over the knowledge "
-                                    f"base{skipped}")
+                                    f"portfolio pick {row.Index + 1}: "
+                                    f"{self._pick_regret(row.params, taken, meta_features)}"
+                                    f"{skipped}")
         if not candidates:
             raise ValueError(
                 f"candidates is empty: this proposal is no portfolio pick (the warm start's "
@@ -670,6 +670,20 @@ class MetaModel:
                         f"{mean[best]:+.2f} ± {std[best]:.2f} on its relative scale (best of "
                         f"{len(free)}){blend}{set_aside}{skipped}",
                         predicted=float(mean[best]))
+
+    def _pick_regret(self, params: Mapping[str, Any], taken: set[str],
+                     meta_features: pd.Series | None) -> str:
+        """The reason's figure for a portfolio pick: the expected best-so-far regret of
+        the portfolio's configurations tried (``taken``) and this one (the portfolio's
+        own figure for its n-th pick assumes the n - 1 before it ran; picks skipped as too
+        slow or not allowed did not)."""
+        key = config_key(params)
+        columns = {config_key(p): i for i, p in reversed(list(enumerate(self.portfolio.params_)))}
+        tried = [i for k, i in columns.items() if k in taken or k == key]
+        regret = self.portfolio.expected_regret(tried, meta_features)
+        after = ("this pick" if len(tried) == 1
+                 else f"the {len(tried)} portfolio picks tried, this one included")
+        return f"expected best-so-far regret {regret:.3f} over the knowledge base after {after}"
 
     def _check_observed(self, observed: Sequence[Observation]) -> None:
         """Refuse malformed evaluations, NaN or +inf scores and parameters the model's

@@ -240,6 +240,29 @@ class Portfolio:
             })
         return pd.DataFrame(rows)
 
+    def expected_regret(self, columns: list[int],
+                        meta_features: pd.Series | None = None) -> float:
+        """The mean best regret of these configurations over the weighted training
+        datasets (:meth:`task_weights`): what :meth:`suggest`'s ``expected_regret`` is for
+        its first picks, for any set of them.
+
+        Parameters
+        ----------
+        columns : list of int
+            Positions in ``params_``; none: 1, the worst.
+        meta_features : pandas.Series, optional
+
+        Returns
+        -------
+        float
+        """
+        self._check_fitted()
+        weights = self.task_weights(meta_features)
+        if not len(columns):
+            return 1.0
+        best = self.regret_[:, list(columns)].min(axis=1)
+        return float(weights @ best / weights.sum())
+
     def restrict(self, keep: Callable[[dict], bool]) -> Portfolio:
         """A copy choosing only among some configurations.
 

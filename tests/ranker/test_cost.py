@@ -136,3 +136,38 @@ def test_a_model_without_ranker_keeps_to_the_limit_after_the_portfolio(timed_row
     proposal = model.propose(sizes, observed, candidates=candidates, time_left=2.0)
     assert model.cost.predict(sizes, space, [proposal.params])[0] <= 1.0
     assert proposal.source == "random" and "skipped as predicted" in proposal.reason
+
+
+def test_a_portfolio_pick_after_skipped_ones_states_the_regret_of_the_picks_tried():
+    """With picks skipped as too slow, the reason of portfolio pick 9 gave the regret of
+    the portfolio's first 9 picks (0.021), though only this one had been tried (0.245):
+    it states the expected best-so-far regret of the picks tried, this one included."""
+    model = load_meta_model("all", "classification")
+    model.time_fraction = 0.5
+    sizes = pd.Series({"n_instances": 4601.0, "n_features": 57.0, "n_classes": 2.0})
+    portfolio = model.portfolio
+    column = {config_key(p): i for i, p in enumerate(portfolio.params_)}
+    order = portfolio.suggest(len(portfolio.params_), sizes)
+    # the portfolio's figure for its first n picks is the regret of those n together
+    assert portfolio.expected_regret(list(range(0)), sizes) == 1.0
+    for n in (1, 3):
+        cols = [column[config_key(p)] for p in order["params"][:n]]
+        assert portfolio.expected_regret(cols, sizes) == pytest.approx(
+            order["expected_regret"].iloc[n - 1])
+    observed: list = []
+    for time_left in (3.0, 1.0):
+        proposal = model.propose(sizes, observed, candidates=[], time_left=time_left)
+        observed.append((proposal.params, 0.5))
+        pick = int(proposal.reason.split(":")[0].removeprefix("portfolio pick "))
+        assert pick > len(observed)  # earlier picks were skipped
+        tried = [column[config_key(p)] for p, _ in observed]
+        figure = f"expected best-so-far regret {portfolio.expected_regret(tried, sizes):.3f}"
+        assert figure in proposal.reason, proposal.reason
+        assert f"{order['expected_regret'].iloc[pick - 1]:.3f}" not in proposal.reason
+    assert "after this pick;" in model.propose(sizes, [], candidates=[], time_left=3.0).reason
+    assert "after the 2 portfolio picks tried, this one included;" in proposal.reason
+    # without skips, the n-th pick's figure is the portfolio's for its first n picks
+    first = model.propose(sizes, [], candidates=[])
+    assert first.reason == (f"portfolio pick 1: expected best-so-far regret "
+                            f"{order['expected_regret'].iloc[0]:.3f} over the knowledge base "
+                            "after this pick")
