@@ -419,14 +419,17 @@ class _BaseMLP(BaseEstimator):
         )
         if self.norm == "batchnorm" and len(train_idx) < 2:
             raise ValueError(f"norm='batchnorm' needs at least 2 training rows, got {n}")
+        x_tr, x_val = inputs[train_idx].to(self.device_), inputs[val_idx].to(self.device_)
+        del inputs  # the folds are copies: not held through the epochs beside them
         with seeded(int(rng.randint(2**31 - 1)), self.device_):
-            self._train(inputs, target, n_out, train_idx, val_idx, sample_weight,
+            self._train(x_tr, x_val, target, n_out, train_idx, val_idx, sample_weight,
                         None if self.time_budget is None else started + self.time_budget)
         return self
 
     def _train(
         self,
-        inputs: torch.Tensor,
+        x_tr: torch.Tensor,
+        x_val: torch.Tensor,
         target: torch.Tensor,
         n_out: int,
         train_idx: np.ndarray,
@@ -434,11 +437,12 @@ class _BaseMLP(BaseEstimator):
         sample_weight: np.ndarray | None,
         deadline: float | None,
     ) -> None:
-        """Train the network on the ``train_idx`` rows (the ``val_idx`` rows for early
-        stopping) until the ``deadline``, a ``time.perf_counter()`` time (None: no limit)."""
+        """Train the network on the ``train_idx`` rows, ``x_tr`` (the ``val_idx`` rows,
+        ``x_val``, for early stopping; both on ``device_``) until the ``deadline``, a
+        ``time.perf_counter()`` time (None: no limit)."""
         dev = self.device_
         model = build_mlp(
-            inputs.shape[1],
+            x_tr.shape[1],
             n_out,
             self.n_layers,
             self.width,
@@ -451,8 +455,7 @@ class _BaseMLP(BaseEstimator):
             model.parameters(), lr=float(self.learning_rate), weight_decay=float(self.weight_decay)
         )
         loss_fn = self._loss()
-        x_tr, y_tr = inputs[train_idx].to(dev), target[train_idx].to(dev)
-        x_val, y_val = inputs[val_idx].to(dev), target[val_idx].to(dev)
+        y_tr, y_val = target[train_idx].to(dev), target[val_idx].to(dev)
         w_tr = unit_mean_weights(sample_weight, train_idx, dev)
         w_val = None if sample_weight is None else torch.tensor(
             sample_weight[val_idx], dtype=torch.float32, device=dev)

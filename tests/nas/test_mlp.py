@@ -195,7 +195,7 @@ def test_the_early_stopping_rows_are_stratified(monkeypatch):
     MLPClassifier stratifies; so does this one, and a class's last row always trains."""
     splits = []
 
-    def spy(self, inputs, target, n_out, train_idx, val_idx, sample_weight, deadline):
+    def spy(self, x_tr, x_val, target, n_out, train_idx, val_idx, sample_weight, deadline):
         splits.append((target.numpy()[train_idx], target.numpy()[val_idx]))
         self.loss_curve_ = []
 
@@ -214,7 +214,7 @@ def test_the_classes_that_give_the_last_early_stopping_rows_are_drawn_at_random(
     always the 10 first labels (ties went to the lowest class index)."""
     held = []
 
-    def spy(self, inputs, target, n_out, train_idx, val_idx, sample_weight, deadline):
+    def spy(self, x_tr, x_val, target, n_out, train_idx, val_idx, sample_weight, deadline):
         held.append(set(target.numpy()[val_idx].tolist()))
         self.loss_curve_ = []
 
@@ -506,6 +506,35 @@ def test_fit_and_predict_standardise_without_full_size_temporaries():
     peak = _traced_peak(model.predict_proba, X)
     assert peak < X.nbytes / 4, f"predict: {peak / 1e6:.0f} MB for a {X.nbytes / 1e6:.0f} MB X"
 
+
+def test_the_standardised_inputs_are_not_held_through_the_epochs(monkeypatch):
+    """fit kept its float32 standardised inputs (n x d, 2 MB here) for the whole training
+    beside the folds copied from them; they are dropped once the folds are taken."""
+    import tracemalloc
+
+    from metaopt.nas import _mlp
+
+    X = np.random.default_rng(0).standard_normal((10_000, 50))
+    y = (X[:, 0] > 0).astype(int)
+    held, train_epoch = [], _mlp.train_epoch
+
+    def spy(*args, **kwargs):
+        held.append(tracemalloc.get_traced_memory()[0])
+        return train_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(_mlp, "train_epoch", spy)
+    model = MLPClassifier(max_epochs=1, width=4, batch_size=4096, random_state=0)
+    model.fit(X[:100], y[:100])  # (a process's first optimiser imports torch._dynamo)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        held.clear()
+        model.fit(X, y)
+    finally:
+        tracemalloc.stop()
+    assert len(held) == 1
+    inputs = X.size * 4  # bytes of the float32 inputs
+    assert held[0] - base < inputs / 4, f"{(held[0] - base) / 1e6:.1f} MB held in the epoch"
 
 def test_a_device_without_float64_predicts_on_the_cpu():
     """Apple's MPS has no float64: the trained network's ``.double()`` failed there after
