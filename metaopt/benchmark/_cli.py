@@ -209,7 +209,7 @@ def _check_curves_format(path: str) -> None:
                          f".csv{_COMPRESSED[-1]}: compressed)")
 
 
-def _finish_surrogate(result, args, title: str) -> int:
+def _finish_surrogate(result, args, title: str, signum: int | None) -> int:
     from metaopt.benchmark._plots import plot_curves
 
     if result.curves.empty and not result.interrupted:
@@ -252,8 +252,7 @@ def _finish_surrogate(result, args, title: str) -> int:
         result.curves.to_csv(args.curves, index=False)
     if args.plot and not result.curves.empty:
         print(f"plot: {plot_curves(result.curves, args.plot, methods=result.methods, title=title)}")
-    # the surrogate benchmarks stop on Ctrl-C only (SIGTERM ends the process)
-    return interrupt_exit_code() if result.interrupted else 0
+    return interrupt_exit_code(signum) if result.interrupted else 0
 
 
 def _cv_seed(args) -> int:
@@ -266,31 +265,40 @@ def _cv_seed(args) -> int:
     return args.cv_seed
 
 
+def _run_surrogate(args, benchmark, title: str, *positional, **options) -> int:
+    """Run ``benchmark`` (``tabrepo_benchmark``, ``yahpo_benchmark``) with the options
+    the two share, and report it. SIGTERM (a scheduler's stop, ``kill``) stops it as
+    Ctrl-C does: the finished runs are kept, and the exit code names the signal."""
+    _prepare_outputs(args)
+    with StopGuard() as guard:
+        try:
+            result = benchmark(*positional, methods=_list(args.methods), budgets=args.budgets,
+                               seeds=args.seeds, progress=not args.no_progress, **options)
+        # the data being read (or a second signal after the runs): no result to keep
+        except KeyboardInterrupt:
+            print(f"metaopt benchmark {args.benchmark_command}: interrupted", file=sys.stderr)
+            return interrupt_exit_code(guard.signum)
+    return _finish_surrogate(result, args, title, guard.signum)
+
+
 def _cmd_tabrepo(args) -> int:
     from metaopt.benchmark._surrogate import tabrepo_benchmark
 
-    _prepare_outputs(args)
-    result = tabrepo_benchmark(
-        args.train, args.test, cv=args.cv, cv_seed=_cv_seed(args), methods=_list(args.methods),
-        budgets=args.budgets, seeds=args.seeds, progress=not args.no_progress,
-    )
     where = f"{args.cv}-fold leave-tasks-out CV" if args.cv else f"test {args.test}"
-    return _finish_surrogate(result, args, f"TabRepo LightGBM, {where}")
+    return _run_surrogate(args, tabrepo_benchmark, f"TabRepo LightGBM, {where}", args.train,
+                          args.test, cv=args.cv, cv_seed=_cv_seed(args))
 
 
 def _cmd_yahpo(args) -> int:
     from metaopt.benchmark._surrogate import yahpo_benchmark
 
-    _prepare_outputs(args)
-    result = yahpo_benchmark(
-        args.scenario, args.data, train_instances=_names(args.train_instances),
-        test_instances=_names(args.test_instances), methods=_list(args.methods),
-        budgets=args.budgets, seeds=args.seeds, n_train_configs=args.n_train_configs,
-        n_reference=args.n_reference, cv=args.cv, cv_seed=_cv_seed(args),
-        progress=not args.no_progress,
-    )
     where = f", {args.cv}-fold leave-instances-out CV over the training instances" if args.cv else ""
-    return _finish_surrogate(result, args, f"YAHPO {args.scenario}{where}")
+    return _run_surrogate(
+        args, yahpo_benchmark, f"YAHPO {args.scenario}{where}", args.scenario,
+        args.data, train_instances=_names(args.train_instances),
+        test_instances=_names(args.test_instances), n_train_configs=args.n_train_configs,
+        n_reference=args.n_reference, cv=args.cv, cv_seed=_cv_seed(args),
+    )
 
 
 def _cmd_run(args) -> int:

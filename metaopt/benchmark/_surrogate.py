@@ -63,9 +63,9 @@ class SurrogateResult:
     not_applicable : dict of str to str, default={}
         ``method -> reason`` for the methods that could not run.
     interrupted : bool, default=False
-        The run was stopped (Ctrl-C) before its end: ``curves`` holds the runs that
-        finished, and the table and paired comparisons only the (task, seed) runs that
-        every method finished.
+        The run was stopped (Ctrl-C; under ``metaopt benchmark``, SIGTERM too) before
+        its end: ``curves`` holds the runs that finished, and the table and paired
+        comparisons only the (task, seed) runs that every method finished.
     """
 
     curves: pd.DataFrame
@@ -163,7 +163,8 @@ def evaluate_methods(
 
     Seeds are ``0 .. seeds-1``; a method's run on a task gets ``stable_seed(seed, task)``
     so that tasks do not share one random order. A method that raises
-    :class:`NotApplicable` in ``fit`` is reported, not run. Ctrl-C stops the run and
+    :class:`NotApplicable` in ``fit`` is reported, not run. Ctrl-C (any
+    KeyboardInterrupt: ``metaopt benchmark`` turns SIGTERM into one) stops the run and
     returns the runs finished so far (``interrupted``); the run in flight is lost.
     """
     budgets = _check_request(methods, budgets, seeds)

@@ -80,6 +80,89 @@ def test_an_interrupt_before_the_last_method_ran_compares_nothing(tabrepo_dir, t
     assert len(pd.read_csv(curves).groupby(["method", "task"])) == 2
 
 
+# a benchmark method that evaluates the first configurations, and on its third run says
+# so on stdout and waits for a signal
+_WAITS_ON_ITS_THIRD_RUN = """
+import sys, time
+from metaopt.benchmark import register_method
+from metaopt.cli import main
+
+class Waits:
+    def fit(self, train):
+        self.runs = 0
+
+    def run(self, problem, budget, seed):
+        self.runs += 1
+        if self.runs == 3:
+            print("waiting for a signal", flush=True)
+            time.sleep(60)
+        for i in range(budget):
+            problem.evaluate(i)
+
+register_method("waits", Waits)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _six_tasks(tabrepo_dir, target):
+    """A TabRepo directory of 6 of its tasks: a quicker start than all 73."""
+    import shutil
+
+    target.mkdir()
+    shutil.copy(tabrepo_dir / "configs.json", target / "configs.json")
+    results = pd.read_csv(tabrepo_dir / "results.csv")
+    tasks = sorted(results["dataset"].unique())[:6]
+    results[results["dataset"].isin(tasks)].to_csv(target / "results.csv", index=False)
+    meta = pd.read_csv(tabrepo_dir / "task_metadata.csv")
+    meta[meta["tid"].isin(tasks)].to_csv(target / "task_metadata.csv", index=False)
+    return target
+
+
+def test_sigterm_keeps_the_finished_runs_as_ctrl_c_does(tabrepo_dir, tmp_path):
+    """SIGTERM (a batch scheduler's timeout, kill) killed `benchmark tabrepo` and `yahpo`,
+    losing every finished run: only Ctrl-C wrote them. Now SIGTERM stops them as Ctrl-C
+    does, and the exit code says which signal (143 = 128 + 15)."""
+    import signal
+    import subprocess
+    import sys
+
+    data, out = _six_tasks(tabrepo_dir, tmp_path / "tabrepo"), tmp_path / "r.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WAITS_ON_ITS_THIRD_RUN, "benchmark", "tabrepo",
+         "--train", str(data), "--cv", "2", "--methods", "random,waits",
+         "--budgets", "1,2", "--seeds", "1", "--json", str(out), "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:  # the random runs of the first fold's 3 test tasks, and 2 of waits'
+        assert proc.stdout.readline() == "waiting for a signal\n", proc.stderr.read()
+        proc.send_signal(signal.SIGTERM)
+        printed, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "interrupted after 5 finished runs (of at most 12)" in err
+    assert "interrupted: 5 runs finished" in printed and "mean normalized regret" in printed
+    runs = pd.DataFrame(json.loads(out.read_text())["curves"]).groupby("method")["task"]
+    assert runs.nunique().to_dict() == {"random": 3, "waits": 2}
+
+
+def test_sigterm_before_the_first_run_exits_143(tmp_path, capsys, monkeypatch):
+    """SIGTERM while the data are read (no run started) exits 143, as the others: the
+    CLI's catch-all for KeyboardInterrupt said 130 (SIGINT)."""
+    import signal
+
+    from metaopt.benchmark import _surrogate
+
+    def terminated_while_reading(*args, **kwargs):
+        handler = signal.getsignal(signal.SIGTERM)
+        assert callable(handler), "no handler of SIGTERM: the process would be killed"
+        handler(signal.SIGTERM, None)  # as the signal would, without sending it
+
+    monkeypatch.setattr(_surrogate, "tabrepo_benchmark", terminated_while_reading)
+    assert main(["benchmark", "tabrepo", "--train", str(tmp_path), "--no-progress"]) == 143
+    assert "metaopt benchmark tabrepo: interrupted" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # given back
+
+
 def test_an_output_that_is_a_directory_is_refused_before_the_run(tmp_path, capsys):
     """--json DIR ran the whole benchmark, then failed ('Is a directory'), saving nothing
     (--curves, written after it, neither)."""
