@@ -28,6 +28,7 @@ from metaopt._checks import check_int, check_n_jobs, check_seconds, repeated
 from metaopt._isolated import callers_threads
 from metaopt._progress import progress_bar
 from metaopt._signals import pid_alive
+from metaopt._suite_names import LOCAL_SUITES
 from metaopt._version import __version__
 from metaopt._warnings import warn
 from metaopt.benchmark._samplers import get_sampler_factory, list_samplers, quiet_optuna
@@ -532,15 +533,10 @@ def run(
         Every trial of every finished job of ``out`` (see :func:`load_results`);
         ``attrs["jobs_run"]``: how many of them this call ran (the others were kept).
     """
-    from metaopt.data.suites import (
-        _LOCAL_SUITES,
-        Suite,
-        _check_cache_dir,
-        _check_suite_arguments,
-    )
+    from metaopt.data.suites import Suite, _check_cache_dir, _check_suite_arguments
 
     if not isinstance(suite, Suite):  # a name failed with "'str' object has no attribute"
-        how = (f" get_suite({suite!r}{', root=...' if suite in _LOCAL_SUITES else ''}) "
+        how = (f" get_suite({suite!r}{', root=...' if suite in LOCAL_SUITES else ''}) "
                "gives it," if isinstance(suite, str) else "")
         raise TypeError(f"suite must be a metaopt.data.Suite:{how} got the "
                         f"{type(suite).__name__} {suite!r}")
