@@ -150,17 +150,23 @@ class Dataset:
 
 
 def subsample_rows(y: pd.Series, task: str, max_rows: int,
-                   random_state: int | None = 0) -> np.ndarray | None:
+                   random_state: int | None = 0, *, exact: bool = False) -> np.ndarray | None:
     """The rows of :meth:`Dataset.subsample` for the target ``y``: sorted indices of at
-    most ``max_rows`` rows (stratified for classification), None when all rows are kept."""
+    most ``max_rows`` rows (stratified for classification), None when all rows are kept.
+
+    A stratified sample rounds each class's share down, so it may keep a few rows fewer
+    than ``max_rows`` (4,999 of 5,000), as knowledge bases built with ``--max-rows`` hold
+    them. ``exact``: exactly ``max_rows`` rows, those rows and the ones the rounding left
+    out, handed to the classes of the largest remainders (one each, within a class's rows).
+    """
     max_rows = check_int(max_rows, "max_rows")
     if len(y) <= max_rows:
         return None
-    return _subsample_indices(y, task, max_rows, random_state)
+    return _subsample_indices(y, task, max_rows, random_state, exact)
 
 
 def _subsample_indices(
-    y: pd.Series, task: str, max_rows: int, random_state: int | None
+    y: pd.Series, task: str, max_rows: int, random_state: int | None, exact: bool = False
 ) -> np.ndarray:
     rng = np.random.default_rng(random_state)
     n = len(y)
@@ -173,6 +179,12 @@ def _subsample_indices(
     # took minutes with tens of thousands of classes
     rows = np.split(np.argsort(codes, kind="stable"), np.cumsum(counts)[:-1])
     chosen = [rng.choice(rows[k], size=q, replace=False) for k, q in enumerate(quota)]
+    if exact:  # drawn after the rows above, which stay as they are
+        extra = _leftover_quota(counts, quota, max_rows)
+        taken = np.zeros(n, dtype=bool)
+        taken[np.concatenate(chosen)] = True
+        chosen += [rng.choice(rows[k][~taken[rows[k]]], size=extra[k], replace=False)
+                   for k in np.flatnonzero(extra)]
     return np.sort(np.concatenate(chosen))
 
 
@@ -187,6 +199,23 @@ def _class_quota(counts: np.ndarray, max_rows: int, rng: np.random.Generator) ->
     quota = np.zeros(k, dtype=int)  # more classes than rows: max_rows classes keep one
     quota[rng.choice(k, size=max_rows, replace=False)] = 1
     return quota
+
+
+def _leftover_quota(counts: np.ndarray, quota: np.ndarray, max_rows: int) -> np.ndarray:
+    """Rows to draw per class besides ``quota`` (of :func:`_class_quota`) for ``max_rows``
+    in all (at most the ``counts`` of rows there are): the rows its rounding down left
+    out, one each to the classes furthest below their proportional share (largest
+    remainder; ties to the first class), within the rows each class has."""
+    extra = np.zeros(len(counts), dtype=int)
+    share = counts / counts.sum() * max_rows
+    left = min(max_rows, int(counts.sum())) - int(quota.sum())
+    while left > 0:  # one pass, unless fewer classes have rows to spare than are left
+        given = quota + extra
+        room = np.flatnonzero(given < counts)
+        best = room[np.argsort(given[room] - share[room], kind="stable")[:left]]
+        extra[best] += 1
+        left -= len(best)
+    return extra
 
 
 def infer_task(y: pd.Series) -> TaskType:

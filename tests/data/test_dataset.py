@@ -233,6 +233,37 @@ def test_subsample_keeps_at_most_max_rows_with_many_small_classes(pmlb_root):
     assert ds.subsample(300, random_state=0).y.value_counts().max() == 40  # 92 * 300 // 675
 
 
+def test_an_exact_subsample_has_the_rows_asked_for(pmlb_root):
+    """Each class's share was rounded down and the rows left over given to none:
+    search_rows=999 searched 997 rows of 3 classes (1,000, 1,000, 1,002), 5,000 of
+    two classes 4,999, where the docs say "that many". exact= hands them out, the
+    largest remainders first; the rows of the rounded sample (Dataset.subsample's, which
+    knowledge bases built with --max-rows hold) are kept and stay as they were."""
+    from metaopt.data._dataset import subsample_rows
+
+    y = pd.Series(np.repeat([0, 1, 2], [1000, 1000, 1002]))
+    rounded = subsample_rows(y, "classification", 999, 3)
+    rows = subsample_rows(y, "classification", 999, 3, exact=True)
+    assert len(rounded) == 997 and from_arrays(np.zeros((3002, 1)), y).subsample(
+        999, random_state=3).n_samples == 997  # Dataset.subsample: as it was
+    assert len(rows) == len(set(rows)) == 999 and set(rounded) <= set(rows)
+    # shares 332.8, 332.8, 333.4: the two classes of the larger remainder get one more
+    assert np.bincount(y[rows]).tolist() == [333, 333, 333]
+    assert np.array_equal(rows, subsample_rows(y, "classification", 999, 3, exact=True))
+    two = pd.Series(np.repeat([0, 1], [9517, 9503]))  # magic's classes, 19,020 rows
+    assert len(subsample_rows(two, "classification", 10_000, 0, exact=True)) == 10_000
+    # classes of one row keep theirs, and never give more rows than they have
+    few = pd.Series(np.r_[np.arange(50), np.full(1000, 50), np.full(10, 51)])
+    for asked in (60, 100, 500):
+        kept = few[subsample_rows(few, "classification", asked, 0, exact=True)]
+        assert len(kept) == asked and kept.nunique() == 52
+    soybean = LocalSource(pmlb_root).load("soybean").y  # 18 classes of 14-92 rows
+    for asked in (10, 20, 300):
+        kept = soybean[subsample_rows(soybean, "classification", asked, 0, exact=True)]
+        assert len(kept) == asked and kept.nunique() == min(asked, 18)
+    assert subsample_rows(y, "classification", 3002, 0, exact=True) is None
+
+
 def test_subsample_with_many_classes_is_fast():
     """Each class's rows were found by a scan of all rows: 30,000 classes of 300,000
     rows took 7 s (minutes for bigger data); one sort now, the same rows drawn."""
