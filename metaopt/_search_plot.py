@@ -20,12 +20,26 @@ def plot_floor(scores: pd.Series) -> float:
     return floor if scores.min() < floor else -np.inf
 
 
+def partial_choice(history: pd.DataFrame) -> pd.Series | None:
+    """The row of the trial chosen when none completed: the most finished ``folds``, of
+    those the best ``score`` (the mean of its folds), then the earliest (the estimators'
+    rule); None when one ``complete``d, or ``history`` has no ``folds`` or no row."""
+    if "folds" not in history or history["complete"].any():
+        return None
+    ranked = history.sort_values(["folds", "score", "trial"], ascending=[False, False, True])
+    return ranked.iloc[0] if len(ranked) else None
+
+
 def plot_search(history: pd.DataFrame, by: str, *, ylabel: str, title: str,
-                ax: Axes | None = None, hollow: str = "pruned (its last score)") -> Axes:
+                ax: Axes | None = None, hollow: str = "pruned (its last score)",
+                n_folds: int | None = None) -> Axes:
     """Each trial's score (``history``: ``trial``, ``score``, ``by`` and optionally
-    ``complete``) coloured by its ``by`` value, trials that did not complete hollow at
-    their last score (``hollow``: what the legend calls them), far-lower scores (a
-    diverging fit) at the bottom edge, and the best complete score so far as a step line.
+    ``complete`` and ``folds``) coloured by its ``by`` value, trials that did not complete
+    hollow at their last score (``hollow``: what the legend calls them), far-lower scores
+    (a diverging fit) at the bottom edge, and the best complete score so far as a step
+    line. When no trial completed there is no step line; with ``folds`` (those each trial
+    finished), the trial chosen on them (:func:`partial_choice`) is starred, the legend
+    saying on how many folds (of ``n_folds``, when given).
     The trial axis has integer ticks only (one trial's axis showed -0.04, -0.02, ...)."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
@@ -54,9 +68,17 @@ def plot_search(history: pd.DataFrame, by: str, *, ylabel: str, title: str,
         ax.set_ylim(floor - 0.05 * (top - floor), top + 0.05 * (top - floor))
         ax.scatter([], [], marker="v", color="grey", label=(
             f"{low.sum()} lower, at the edge (lowest {history['score'].min():.4g})"))
-    best = history["score"].where(complete).cummax().ffill()
-    ax.step(history["trial"], best.clip(lower=floor), where="post", color="black",
-            label="best so far" if complete.all() else "best complete so far")
+    if complete.any():
+        best = history["score"].where(complete).cummax().ffill()
+        ax.step(history["trial"], best.clip(lower=floor), where="post", color="black",
+                label="best so far" if complete.all() else "best complete so far")
+    chosen = partial_choice(history.assign(complete=complete))
+    if chosen is not None:
+        of = "" if n_folds is None else f" of {n_folds}"
+        ax.plot([chosen["trial"]], [max(chosen["score"], floor)], linestyle="none",
+                marker="*", markersize=13, markerfacecolor="none", color="black",
+                label=f"chosen: trial {int(chosen['trial'])}, on {int(chosen['folds'])}"
+                      f"{of} folds (none complete)")
     ax.set_xlabel("trial")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_ylabel(ylabel)
