@@ -235,8 +235,8 @@ def test_subsample_keeps_at_most_max_rows_with_many_small_classes(pmlb_root):
 
 def test_an_exact_subsample_has_the_rows_asked_for(pmlb_root):
     """Each class's share was rounded down and the rows left over given to none:
-    search_rows=999 searched 997 rows of 3 classes (1,000, 1,000, 1,002), 5,000 of
-    two classes 4,999, where the docs say "that many". exact= hands them out, the
+    search_rows=999 searched 997 rows of 3 classes (1,000, 1,000, 1,002), 10,000 of
+    magic's 19,020 9,999, where the docs say "that many". exact= hands them out, the
     largest remainders first; the rows of the rounded sample (Dataset.subsample's, which
     knowledge bases built with --max-rows hold) are kept and stay as they were."""
     from metaopt.data._dataset import subsample_rows
@@ -250,7 +250,7 @@ def test_an_exact_subsample_has_the_rows_asked_for(pmlb_root):
     # shares 332.8, 332.8, 333.4: the two classes of the larger remainder get one more
     assert np.bincount(y[rows]).tolist() == [333, 333, 333]
     assert np.array_equal(rows, subsample_rows(y, "classification", 999, 3, exact=True))
-    two = pd.Series(np.repeat([0, 1], [9517, 9503]))  # magic's classes, 19,020 rows
+    two = pd.Series(np.repeat([0, 1], [12332, 6688]))  # magic's classes, 19,020 rows
     assert len(subsample_rows(two, "classification", 10_000, 0, exact=True)) == 10_000
     # classes of one row keep theirs, and never give more rows than they have
     few = pd.Series(np.r_[np.arange(50), np.full(1000, 50), np.full(10, 51)])
