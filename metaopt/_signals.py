@@ -17,11 +17,12 @@ class StopGuard:
     def __init__(self) -> None:
         self.signum: int | None = None
         self._critical = False
+        self._held = False
         self._previous: dict[int, Any] = {}
 
     def _handle(self, signum, frame) -> None:
         self.signum = signum
-        if not self._critical:
+        if not (self._critical or self._held):
             raise KeyboardInterrupt
 
     def __enter__(self) -> StopGuard:
@@ -41,8 +42,15 @@ class StopGuard:
             yield
         finally:
             self._critical = False
-        if self.signum is not None:
+        if self.signum is not None and not self._held:
             raise KeyboardInterrupt
+
+    def hold(self) -> None:
+        """From now on until the guard is left, a signal is recorded (``signum``) but
+        raises nothing: for the last work of a command that ends anyway (closing, recording
+        how it ended), whose outcome (its result, or the KeyboardInterrupt of a first
+        signal) a KeyboardInterrupt would replace."""
+        self._held = True
 
 
 def pid_alive(pid: int) -> bool:

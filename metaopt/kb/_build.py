@@ -652,10 +652,12 @@ def build(
                 runner.run_chunk(jobs, dataset.X, dataset.y, _holdout(dataset, test_size, seed))
             status = "finished"
         except KeyboardInterrupt as exc:
+            guard.hold()  # a second signal neither replaces this one nor skips the record
             status = "interrupted"
             report.seconds = time.perf_counter() - start
             raise BuildInterrupted(report, guard.signum or signal.SIGINT) from exc
         finally:
+            guard.hold()  # (the build ends anyway: its run is recorded, its outcome kept)
             report.seconds = time.perf_counter() - start
             runner.close()
             kb.finish_run(run_id, status, report.n_new, report.seconds)

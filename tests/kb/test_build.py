@@ -382,6 +382,56 @@ def test_a_result_written_as_a_signal_arrives_is_counted():
     assert len(kb) == 1 and report.n_ok == 1 and report.n_remaining == 0
 
 
+def _terminated():
+    """What SIGTERM does under the build's StopGuard, without sending it."""
+    import signal
+
+    handler = signal.getsignal(signal.SIGTERM)
+    assert callable(handler), "no handler of SIGTERM: the process would be killed"
+    handler(signal.SIGTERM, None)
+
+
+class _TerminatedWhileLoading(_BrokenRef):
+    def load(self):
+        _terminated()
+
+
+@pytest.mark.parametrize("ref", [_BrokenRef(), _TerminatedWhileLoading()],
+                         ids=["finished", "interrupted"])
+def test_a_sigterm_while_the_build_ends_neither_replaces_its_outcome_nor_loses_its_record(
+        ref, monkeypatch):
+    """A SIGTERM while the build closed and recorded its run (its `finally`), the guard
+    still installed, raised a plain KeyboardInterrupt: it replaced the BuildInterrupted of
+    a first signal (`metaopt build-kb` exited 130, not 143) or the report of a finished
+    build, and the run's status was never written."""
+    import signal
+
+    from metaopt.kb import BuildInterrupted
+
+    kb = KnowledgeBase()
+    finish_run = kb.finish_run
+
+    def terminated_while_recording(*args):
+        _terminated()
+        finish_run(*args)
+
+    monkeypatch.setattr(kb, "finish_run", terminated_while_recording)
+    try:
+        outcome = build([ref], kb, **IN_PROCESS)
+    except BuildInterrupted as exc:
+        outcome = exc
+    except KeyboardInterrupt as exc:  # (let through, it would stop the whole session)
+        pytest.fail(f"a plain {exc!r} replaced the build's outcome")
+    if isinstance(ref, _TerminatedWhileLoading):
+        assert isinstance(outcome, BuildInterrupted) and outcome.signum == signal.SIGTERM
+        assert list(kb.runs()["status"]) == ["interrupted"]
+    else:
+        assert outcome.dataset_errors == {ref.key: "DatasetLoadError: file "
+                                          "/nowhere/missing.tsv.gz not found"}
+        assert list(kb.runs()["status"]) == ["finished"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # given back
+
+
 def test_the_summary_counts_one_in_the_singular():
     """build-kb's summary said "1 new evaluations", "1 worker crash(es)", "1 dataset(s)
     failed to load", as kb info said "1 evaluations" before."""
