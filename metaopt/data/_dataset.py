@@ -763,7 +763,7 @@ def _check_classification_target(target: pd.Series) -> None:
         raise ValueError(
             f"classification needs at least 2 classes in {t.target}, got {n_classes} "
             f"(every row's target is {python_value(target.iloc[0])!r}"
-            + (f"; to treat it as a regression target, pass {t.task('regression')})"
+            + (f"; to treat it as a regression target, {t.ask('regression')})"
                if numeric else ")"))
     if ptypes.is_numeric_dtype(target) and not ptypes.is_bool_dtype(target):
         values = target.to_numpy(dtype=float)
@@ -771,12 +771,15 @@ def _check_classification_target(target: pd.Series) -> None:
             non_integer = not np.all(np.equal(np.mod(values, 1), 0))
         mostly_unique = n_classes > len(target) / 2  # most classes would have one row
         if (non_integer or mostly_unique) and n_classes > _MAX_CLASSES_FOR_NUMERIC_TARGET:
+            asked = (f"but {t.task('classification')}" if t.estimator is None
+                     else f"for {t.estimator}")
             raise ValueError(
                 f"{t.target} looks like a regression target ({n_classes} distinct "
                 f"{'non-integer ' if non_integer else ''}values in {len(target)} rows) "
-                f"but {t.task('classification')}; pass {t.task('regression')}"
-                + (" (MetaOptRegressor for an estimator), or, if they are class labels, "
-                   "give them as strings (y.astype(str))" if t.table is None else "")
+                f"{asked}; {t.ask('regression')}"
+                + (("" if t.estimator else " (MetaOptRegressor for an estimator)")
+                   + ", or, if they are class labels, give them as strings (y.astype(str))"
+                   if t.table is None else "")
             )
 
 

@@ -1,6 +1,9 @@
 """The words the data checks' messages use: Python's ``X`` and ``y`` by default, a table
 file and its target column on the command line (``--data FILE --target COL``). Where
-the two wordings differ beyond these words, a check writes both, chosen by ``table``."""
+the two wordings differ beyond these words, a check writes both, chosen by ``table``.
+Inside an estimator's ``fit`` (:func:`estimator_terms`), the task is the estimator's
+class, which takes no ``task``: the other task is its counterpart (``MetaOptRegressor``
+for ``MetaOptClassifier``)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,8 @@ class Terms:
     table: str | None = None
     target: str = "y"
     missing: str = "NaN, None or pd.NA"
+    #: the metaopt estimator class whose ``fit`` checks (``"MetaOptClassifier"``), if any
+    estimator: str | None = None
 
     @property
     def features(self) -> str:
@@ -27,8 +32,19 @@ class Terms:
         return "X" if self.table is None else self.table
 
     def task(self, task: str) -> str:
-        """How the task is given: ``task='regression'`` or ``--task regression``."""
-        return f"task={task!r}" if self.table is None else f"--task {task}"
+        """How the task is given: ``task='regression'``, ``--task regression``, or, in an
+        estimator's fit, the estimator of that task (``MetaOptRegressor``)."""
+        if self.table is not None:
+            return f"--task {task}"
+        if self.estimator is not None:
+            stem = self.estimator.removesuffix("Classifier").removesuffix("Regressor")
+            return stem + ("Classifier" if task == "classification" else "Regressor")
+        return f"task={task!r}"
+
+    def ask(self, task: str) -> str:
+        """How to ask for ``task`` instead: ``pass task='regression'``, ``pass --task
+        regression``, or, in an estimator's fit, ``use MetaOptRegressor``."""
+        return f"{'pass' if self.estimator is None else 'use'} {self.task(task)}"
 
     def columns(self, names: list, listed: str | None = None) -> str:
         """The columns ``names`` holding something: ``X column 'a' holds``, ``FILE: columns
@@ -50,6 +66,31 @@ _TERMS: ContextVar[Terms] = ContextVar("metaopt_data_terms", default=Terms())  #
 def terms() -> Terms:
     """The terms in use: Python's, or those of :func:`table_terms` around the call."""
     return _TERMS.get()
+
+
+def _metaopt_class(cls: type) -> str:
+    """The name of metaopt's estimator class ``cls`` is, or derives from (a user's
+    subclass of ``MetaOptClassifier``: ``"MetaOptClassifier"``)."""
+    for klass in cls.__mro__:
+        if (klass.__module__.split(".")[0] == "metaopt"
+                and klass.__name__.endswith(("Classifier", "Regressor"))):
+            return klass.__name__
+    return cls.__name__
+
+
+@contextmanager
+def estimator_terms(estimator: type) -> Iterator[None]:
+    """Inside, the checks name the other task by the estimator of it, the counterpart of
+    metaopt's estimator class ``estimator`` (``MetaOptRegressor`` in
+    ``MetaOptClassifier.fit``: an estimator takes no ``task=``). A table's terms, of the
+    command line (its ``--task``), stay as they are."""
+    current = _TERMS.get()
+    token = _TERMS.set(current if current.table is not None
+                       else replace(current, estimator=_metaopt_class(estimator)))
+    try:
+        yield
+    finally:
+        _TERMS.reset(token)
 
 
 @contextmanager

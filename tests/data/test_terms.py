@@ -4,6 +4,7 @@
 import re
 from contextlib import nullcontext
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -52,3 +53,47 @@ def test_a_target_of_lists_is_refused_naming_it(pmlb_root):
                 f"{target} holds list values (e.g. [1]): a target is one class label or "
                 "number per row")):
             validate(wine, y)
+
+
+def test_inside_estimator_terms_the_other_task_is_the_other_estimator():
+    """MetaOptClassifier and MetaMLPClassifier, which take no task, refused a target of
+    one class with "to treat it as a regression target, pass task='regression'". Inside
+    estimator_terms (an estimator's fit) the checks name its counterpart; a user's
+    subclass counts as the metaopt class it derives from; Python's and a table's
+    wording stay as they were outside."""
+    from metaopt.data._dataset import _checked_target
+    from metaopt.data._terms import estimator_terms
+    from metaopt.estimators import MetaOptClassifier
+    from metaopt.nas import MetaMLPClassifier
+
+    class Mine(MetaMLPClassifier):
+        pass
+
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    for estimator, other in ((MetaOptClassifier, "MetaOptRegressor"),
+                             (Mine, "MetaMLPRegressor")):
+        with estimator_terms(estimator):
+            with pytest.raises(ValueError, match=re.escape(
+                    "every row's target is 0.0; to treat it as a regression target, use "
+                    f"{other})")):
+                validate(X, np.zeros(6), "classification")
+            with pytest.raises(ValueError, match=re.escape(f"use {other})")):
+                _checked_target(pd.Series(np.zeros(6)), "classification")
+            # integer labels, most of them of one row: regression, or text for classes
+            labels = np.concatenate([np.repeat(np.arange(10), 5), np.arange(10, 60)])
+            with pytest.raises(ValueError, match=re.escape(
+                    "looks like a regression target (60 distinct values in 100 rows) for "
+                    f"{other.replace('Regressor', 'Classifier')}; use {other}, or, if they "
+                    "are class labels, give them as strings (y.astype(str))")):
+                validate(np.zeros((100, 2)), labels, "classification")
+            with table_terms("t.csv", "y"), pytest.raises(
+                    ValueError, match=re.escape("pass --task regression)")):
+                validate(X, np.zeros(6), "classification")
+    with pytest.raises(ValueError, match=re.escape("pass task='regression')")):
+        validate(X, np.zeros(6), "classification")
+    with estimator_terms(MetaOptClassifier), table_terms("t.csv", "y"), pytest.raises(
+            ValueError, match=re.escape("pass --task regression)")):
+        validate(X, np.zeros(6), "classification")
+    with table_terms("t.csv", "y"), estimator_terms(MetaOptClassifier), pytest.raises(
+            ValueError, match=re.escape("pass --task regression)")):
+        validate(X, np.zeros(6), "classification")
