@@ -26,3 +26,16 @@ def test_a_target_of_one_class_names_the_regressor(estimator, regressor):
             "classification needs at least 2 classes in y, got 1 (every row's target is "
             f"0.0; to treat it as a regression target, use {regressor})")):
         estimator.fit(X, np.zeros(690))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "needs the classifiers' check of y to name their regressor (scikit-learn's "
+    "check_classification_targets, metaopt/estimators/_search.py and "
+    "metaopt/nas/_estimators.py), reported; drop this mark with it"))
+@pytest.mark.parametrize(("estimator", "regressor"), CLASSIFIERS)
+def test_a_continuous_target_names_the_regressor(estimator, regressor):
+    """fit(X, y_float) gave scikit-learn's "Unknown label type: continuous", naming
+    neither estimator (the regressors' refusal of text names the classifier)."""
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=rf"continuous.*use {regressor}"):
+        estimator.fit(rng.normal(size=(60, 3)), rng.normal(size=60))
