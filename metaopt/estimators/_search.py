@@ -12,6 +12,7 @@ import os
 import pickle
 import socket
 import sys
+import textwrap
 import threading
 import time
 import uuid
@@ -119,6 +120,9 @@ _SAME_FAILURES = 3
 _ENSEMBLE_RESERVE = 5
 _ERROR = "error"  # user attribute: why a trial failed
 _ERROR_SHOWN = 100  # characters of it summary() shows
+_WIDTH = 100  # summary()'s warm-start lines wrap beyond this many characters
+# what the refit's check found of a refit that failed it, for its warning and summary()
+_REFIT_FELL = "scores far below its CV score on its own training rows"
 # user attribute of a trial stopped by the time budget after some of its folds: their
 # "scores", mean "fit_time" and the trial's number of "folds"
 _PARTIAL = "partial"
@@ -529,7 +533,8 @@ def _stopped_better(study: optuna.Study, best: optuna.trial.FrozenTrial
     beats the complete trial ``best``'s on the same folds: the one with the most folds
     (of those, the widest lead), its mean, ``best``'s and how many such trials there are.
     None when there is none, or nothing to set side by side: ``best``'s fold scores are
-    kept with a time budget only, stopped trials' fold indices since 2026-12-06."""
+    kept with a time budget only, and a stopped trial without fold indices (stored by an
+    earlier metaopt) is left out."""
     per_fold = best.user_attrs.get(_FOLD_SCORES)
     if not per_fold:
         return None
@@ -630,6 +635,53 @@ def _outcome(state: str, score: float | None, interrupted: str | None = None,
         return "failed: " + (error if len(error) <= _ERROR_SHOWN else
                              error[:_ERROR_SHOWN - 3].rstrip() + "...")
     return {"PRUNED": "stopped: out of time", "FAIL": "failed"}.get(state, state.lower())
+
+
+def _columns(rows: list[tuple[str, str, str, str]]) -> list[str]:
+    """summary()'s warm-start rows (trial, family, outcome, reason) in aligned columns,
+    each line within ``_WIDTH`` characters: a trial a line when every reason fits beside
+    its outcome, else each reason on the lines under its family (wrapped there); an
+    outcome too long for a line wraps under itself."""
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    heads = [f"  {t:<{widths[0]}} {family:<{widths[1]}}  " for t, family, _, _ in rows]
+    family_at, outcome_at = 3 + widths[0], len(heads[0])
+    reason_at = outcome_at + widths[2] + 2
+    beside = all(reason_at + len(reason) <= _WIDTH for *_, reason in rows)
+    lines = []
+    for head, (_, _, outcome, reason) in zip(heads, rows, strict=True):
+        if beside:  # reasons in a column of their own
+            lines.append(f"{head}{outcome:<{widths[2]}}  {reason}".rstrip())
+        else:  # the outcome's line, then the reason under it
+            lines += textwrap.wrap(outcome, _WIDTH, initial_indent=head,
+                                   subsequent_indent=" " * outcome_at)
+            lines += textwrap.wrap(reason, _WIDTH, initial_indent=" " * family_at,
+                                   subsequent_indent=" " * family_at)
+    return lines
+
+
+def _family_lines(history: pd.DataFrame, partials: dict[int, dict]) -> list[str]:
+    """summary()'s best score per family: of its complete trials, or of a family with
+    none, of its stopped trials' finished folds (the trial with the most, as
+    :func:`_best_partial` chooses), marked "on k of n folds"."""
+    lines = []
+    for family, trials in history.groupby("family"):
+        done = trials[trials["state"] == "COMPLETE"]
+        if len(done):
+            n = len(done)
+            lines.append(f"  {family:<24} {_score_text(done['score'].max())} "
+                         f"({n} trial{'s' * (n != 1)})")
+            continue
+        stopped = [partials[t] for t in trials["trial"] if t in partials
+                   and np.isfinite(np.mean(partials[t]["scores"]))]
+        if stopped:
+            n, top = len(stopped), max(stopped, key=lambda p: (len(p["scores"]),
+                                                                np.mean(p["scores"])))
+            lines.append(f"  {family:<24} {_score_text(float(np.mean(top['scores'])))} on "
+                         f"{len(top['scores'])} of {top['folds']} folds ({n} stopped trial"
+                         f"{'s' * (n != 1)}, none complete)")
+    return lines
 
 
 def _interruptions(study: optuna.Study) -> dict[int, str]:
@@ -1054,8 +1106,8 @@ class _MetaOptSearch(BaseEstimator):
         if better is not None:
             # the complete trial is refitted all the same (the published figures choose
             # so), but a better configuration the budget cut short is worth knowing of
-            warn(f"{better[0]}; the model is trial {better[1]}'s, as stopped trials count "
-                 f"only when no trial finishes its folds: {advice}", UserWarning)
+            warn(f"{better[0]}; the model is {self._model_of(better[1])}, as stopped trials "
+                 f"count only when no trial finishes its folds: {advice}", UserWarning)
         self.warm_start_ = self._history(space, sources_only=True)
         self.fit_time_ = time.perf_counter() - start
 
@@ -1366,6 +1418,9 @@ class _MetaOptSearch(BaseEstimator):
                 if complete:
                     refit(complete[0], 1)
         kept = [r for r in refits if not r["failed"]] or [max(refits, key=lambda r: r["train"])]
+        # what the check found, for summary() (its models left out)
+        self._refit_checks = [{"trial": r["trial"].number, "cv": r["cv"], "train": r["train"],
+                               "failed": r["failed"]} for r in refits]
         if any(r["failed"] for r in refits):
             warn(self._failed_refit_message(refits, kept, constant, len(y)), UserWarning)
         if kept[0]["trial"].number != best.number:
@@ -1415,8 +1470,7 @@ class _MetaOptSearch(BaseEstimator):
                        "them)")
         return (
             f"the refit of trial{'s' * (len(failed) > 1)} {', '.join(map(str, failed))} "
-            f"on {n_rows:,} rows scores far below its CV score on its own training rows "
-            f"(scoring={self._scoring_name}; a constant prediction scores "
+            f"on {n_rows:,} rows {_REFIT_FELL} (scoring={self._scoring_name}; a constant prediction scores "
             f"{_score_text(constant)}): the fit diverged or broke off. CV and training "
             f"score of each refit: {said}; {outcome}. Check the model on held-out rows; to "
             "avoid it, search without that family (spaces=)"
@@ -1491,12 +1545,58 @@ class _MetaOptSearch(BaseEstimator):
                 f"classes, {labels.tolist()[counts.argmax()]!r}, has {counts.max()} rows): "
                 f"pass cv={counts.max()} or fewer folds") from exc
 
+    def _chosen_trial(self) -> optuna.trial.FrozenTrial:
+        """The trial of ``best_params_``: the study's best, unless its refit failed its
+        check and another's was kept (the best of the trials the model holds); with no
+        complete trial, the stopped trial refitted."""
+        chosen = int(self.ensemble_.loc[self.ensemble_["score"].idxmax(), "trial"])
+        return next(t for t in self.study_.get_trials(deepcopy=False) if t.number == chosen)
+
+    def _model_of(self, number: int) -> str:
+        """The model in words, ``number`` being its chosen trial: "trial 1's", or with
+        an ensemble "an ensemble of 3 configurations led by trial 1"."""
+        if len(self.ensemble_) < 2:
+            return f"trial {number}'s"
+        return f"an ensemble of {len(self.ensemble_)} configurations led by trial {number}"
+
+    def _refit_note(self) -> str | None:
+        """What the refit's check found (fit's warning of it in short), when a refit
+        failed it; None when none did, or for a pickle without the checks kept."""
+        checks = getattr(self, "_refit_checks", [])
+        failed = [c for c in checks if c["failed"]]
+        if not failed:
+            return None
+        space = getattr(self, "_space", None) or get_space(self.space_)
+        trials = {t.number: t for t in self.study_.get_trials(deepcopy=False)}
+        chosen = self._chosen_trial().number
+
+        def said(check: dict) -> str:
+            return (f"trial {check['trial']} ({_member(space, trials[check['trial']].params)[0].name}"
+                    f", CV {_score_text(check['cv'])}, training {_score_text(check['train'])})")
+
+        rows = f"on {self.refit_rows_:,} rows"
+        if len(failed) == len(checks):
+            return (f"no refit passed its check: the refit of {', '.join(map(said, failed))} "
+                    f"{rows} {_REFIT_FELL}; the model is {self._model_of(chosen)}, the best "
+                    "on its training rows, and may be far worse than its CV score")
+        first, others = failed[0], failed[1:]
+        if first["trial"] != chosen and first is checks[0]:  # the study's best, refitted first
+            text = (f"trial {first['trial']} ({_member(space, trials[first['trial']].params)[0].name})"
+                    f" scored higher ({_score_text(first['cv'])}), but its refit {rows} "
+                    f"{_REFIT_FELL} ({_score_text(first['train'])}): the model is "
+                    f"{self._model_of(chosen)}")
+        else:
+            text, others = "", failed
+        if others:
+            text += (("; " if text else "") + f"the refit of {', '.join(map(said, others))} "
+                     f"{rows} {_REFIT_FELL}: left out of the model")
+        return text
+
     def _beaten_by_stopped(self) -> tuple[str, int] | None:
         """The words of :func:`_stopped_better_text` for the chosen trial of a search with
-        complete trials, the trial of ``best_params_`` (the study's best, unless its refit
-        failed its check and another's was kept), and that trial's number."""
-        chosen = int(self.ensemble_.loc[self.ensemble_["score"].idxmax(), "trial"])
-        trial = next(t for t in self.study_.get_trials(deepcopy=False) if t.number == chosen)
+        complete trials (:meth:`_chosen_trial`), and that trial's number."""
+        trial = self._chosen_trial()
+        chosen = trial.number
         text = _stopped_better_text(self.study_, trial, getattr(self, "_space", None)
                                     or get_space(self.space_), self.time_budget)
         return None if text is None else (text, chosen)
@@ -1529,6 +1629,9 @@ class _MetaOptSearch(BaseEstimator):
                                         "folds (no trial finished them all)")
         # fit's warning of a stopped trial that did better than the chosen one, kept here
         better = None if done.empty else self._beaten_by_stopped()
+        refit_note = self._refit_note()
+        best = self._chosen_trial().number
+        found = "the warm start" if best in set(self.warm_start_["trial"]) else "the search"
         for t in trials:  # Optuna's retry of a trial whose process died (it said "failed")
             if "failed_trial" in t.system_attrs:
                 errors.setdefault(t.system_attrs["failed_trial"], "its process died (killed or "
@@ -1548,25 +1651,23 @@ class _MetaOptSearch(BaseEstimator):
                 f"the best was refitted on {self.refit_rows_:,}"
                 + (f" of {self._n_rows:,} (time budget)" if self.refit_rows_ < self._n_rows
                    else " (all)")]),
-            f"best: {self.best_family_} with CV score {_score_text(self.best_score_)} "
-            f"(scoring={self._scoring_name}){on}",
+            f"best: {self.best_family_}, trial {best} of {found}, with CV score "
+            f"{_score_text(self.best_score_)} (scoring={self._scoring_name}){on}",
             *([] if better is None else [f"note: {better[0]}"]),
+            *([] if refit_note is None else [f"note: {refit_note}"]),
             *([] if len(self.ensemble_) < 2 else [
                 f"predicting: an ensemble of {len(self.ensemble_)} configurations: "
                 + ", ".join(f"{r.family} (trial {r.trial}) {r.weight:.2f}"
                             for r in self.ensemble_.itertuples())]),
             "", "meta-learned warm start:",
-            *[f"  trial {r.trial}: {r.family:<24} "
-              + _outcome(r.state, r.score, interrupted.get(r.trial), errors.get(r.trial),
-                         partials.get(r.trial))
-              + f"  {r.reason}"
-              for r in self.warm_start_.itertuples()],
+            *_columns([(f"trial {r.trial}:", r.family,
+                        _outcome(r.state, r.score, interrupted.get(r.trial),
+                                 errors.get(r.trial), partials.get(r.trial)), r.reason)
+                       for r in self.warm_start_.itertuples()]),
             *(["  none" + (" (a sampler of your own)" if self.sampler is not None else "")]
               if self.warm_start_.empty else []),
             "", "best score per family:",
-            *[f"  {family:<24} {_score_text(score)} ({n} trial{'s' * (n != 1)})" for family, score, n in (
-                done.groupby("family")["score"].agg(["max", "size"]).itertuples())],
-            *([f"  none: no trial finished its {chosen['folds']} folds"] if chosen else []),
+            *_family_lines(history, partials),
         ]
         return "\n".join(lines)
 

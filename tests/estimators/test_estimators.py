@@ -86,6 +86,11 @@ def test_fit_attributes_summary_and_plot(fitted, wine, tmp_path):
     text = fitted.summary()
     assert "best:" in text and "warm start" in text and "(scoring=accuracy)" in text
     assert text.startswith("MetaOptClassifier: 5 trials (5 complete)")
+    # the best line names its trial (the note of a stopped trial names "the chosen trial
+    # N"), and where it came from; before, it gave the family alone
+    best = fitted.study_.best_trial.number
+    origin = "the warm start" if best in set(fitted.warm_start_["trial"]) else "the search"
+    assert f"\nbest: {fitted.best_family_}, trial {best} of {origin}, with CV score " in text
     ax = fitted.plot_history()
     assert ax.get_ylabel() == "CV score (accuracy)"
     ax.figure.canvas.draw()  # trials are whole numbers: no tick at 0.5
@@ -123,8 +128,35 @@ def test_summary_says_what_became_of_a_warm_start_trial_without_score(fitted):
     model.warm_start_ = model.warm_start_.assign(
         state=["PRUNED", "FAIL", *model.warm_start_["state"][2:]], score=np.nan)
     text = model.summary()
-    assert f"trial {first.trial}: {first.family:<24} stopped: out of time" in text
+    assert re.search(rf"trial {first.trial}: {first.family} +stopped: out of time", text)
     assert "failed" in text and "score nan" not in text
+
+
+def test_summary_aligns_the_warm_start_within_100_characters(fitted):
+    """Outcomes of different lengths pushed each trial's reason to its own column, and
+    the lines ran to 150 characters: the reasons start in one column (under the
+    outcomes when they do not fit beside them), and no line passes 100."""
+    model = pickle.loads(pickle.dumps(fitted))
+    trials = list(model.warm_start_["trial"])
+    section = model.summary().split("meta-learned warm start:\n")[1].split("\n\n")[0]
+    lines = section.splitlines()
+    assert max(map(len, lines)) <= 100
+    starts = [m.start() for line in lines if (m := re.search(r"portfolio pick \d+:", line))]
+    assert len(starts) == len(trials) and len(set(starts)) == 1  # one column of reasons
+    model.warm_start_ = model.warm_start_.assign(
+        state=["PRUNED", *model.warm_start_["state"][1:]], score=[np.nan, *model.warm_start_["score"][1:]])
+    model.study_.get_trials(deepcopy=False)[trials[0]].user_attrs["partial"] = {
+        "scores": [0.9, 0.8], "folds": 3, "fit_time": 0.1}
+    lines = model.summary().split("meta-learned warm start:\n")[1].split("\n\n")[0].splitlines()
+    assert max(map(len, lines)) <= 100
+    # the outcomes in one column, the reasons under the families
+    outcome = lines[0].index("stopped: out of time after 2 of 3 folds (their mean score 0.8500)")
+    assert all(line.index(word) == outcome for line, word in zip(
+        [li for li in lines if li.startswith("  trial ")], ["stopped"] + ["score"] * (len(trials) - 1),
+        strict=True))
+    family = lines[0].index(model.warm_start_["family"].iloc[0])
+    assert {m.start() for line in lines
+            if (m := re.search(r"portfolio pick \d+:", line))} == {family}
 
 
 def test_same_seed_same_search(fitted, wine):
@@ -244,8 +276,9 @@ def test_summary_of_a_meta_sampler_of_your_own_lists_its_warm_start(wine):
                               sampler=MetaSampler(space="linear+knn", seed=0))
     text = model.fit(wine.X, wine.y).summary()
     assert len(model.warm_start_) == 3
-    section = text.split("meta-learned warm start:\n")[1].split("\n\n")[0].splitlines()
-    assert len(section) == 3 and all("portfolio pick" in line for line in section)
+    section = text.split("meta-learned warm start:\n")[1].split("\n\n")[0]
+    trials = section.split("\n  trial ")  # a trial's line and its reason's wrapped lines
+    assert len(trials) == 3 and all("portfolio pick" in trial for trial in trials)
 
 
 def test_recheck_confirms_each_new_best_on_a_second_split(fitted, wine):
@@ -693,8 +726,8 @@ def test_a_model_pickled_before_search_rows(wine):
     old = pickle.loads(pickle.dumps(model))
     assert old.get_params()["search_rows"] is None  # its fit used every row
     assert old.summary().splitlines()[1:3] == [
-        "data: 178 rows x 14 features", f"best: linear with CV score "
-        f"{old.best_score_:.4f} (scoring=accuracy)"]
+        "data: 178 rows x 14 features", f"best: linear, trial {old.study_.best_trial.number} "
+        f"of the warm start, with CV score {old.best_score_:.4f} (scoring=accuracy)"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(old.predict(X), model.best_estimator_.predict(X))
@@ -1855,7 +1888,7 @@ def test_summary_says_a_trial_the_budget_left_no_time_to_start_never_ran(wine, m
     assert list(model.warm_start_["trial"][:2]) == [0, 1]
     text = model.summary()
     assert re.search(r"trial 1: linear +not run: the time budget was spent before it "
-                     r"started  portfolio", text), text
+                     r"started\n +portfolio", text), text
     assert "stopped: out of time" not in text
 
 
@@ -1912,8 +1945,10 @@ def test_summary_says_why_a_trial_failed(fitted):
     # the in-memory study's own record of the trial (its error as a failed trial keeps it)
     model.study_.get_trials(deepcopy=False)[first.trial].user_attrs["error"] = (
         "ValueError: " + "x" * 200)
-    line = next(li for li in model.summary().splitlines() if li.startswith(f"  trial {first.trial}:"))
-    assert f"failed: ValueError: {'x' * 85}..." in line, line
+    lines = model.summary().splitlines()
+    at = next(i for i, li in enumerate(lines) if li.startswith(f"  trial {first.trial}:"))
+    said = "".join(li.strip() for li in lines[at:at + 2]).replace(" ", "")  # wrapped at 100
+    assert f"failed:ValueError:{'x' * 85}..." in said, said
 
 
 def test_a_trial_whose_worker_process_dies_says_so(wine):

@@ -10,6 +10,7 @@ from contextlib import nullcontext
 import matplotlib
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 from optuna.trial import TrialState
 from sklearn.datasets import make_classification
@@ -103,7 +104,8 @@ def test_a_stopped_trial_no_better_on_its_folds_is_not_warned_of(monkeypatch, da
         _stopped([0.85], [2]),
     ])
     assert _about_stopped(messages) == []
-    assert "note:" not in model.summary() and "stopped by time_budget" not in model.summary()
+    # (a note of the refit's check may be there: the trials' parameters are drawn at random)
+    assert "stopped by time_budget" not in model.summary()
 
 
 def test_summary_sets_a_stopped_trial_against_the_trial_refitted_in_the_end(
@@ -127,6 +129,50 @@ def test_summary_sets_a_stopped_trial_against_the_trial_refitted_in_the_end(
     assert len(_about_stopped(messages)) == 1
     assert _about_stopped(messages)[0].startswith(f"{said}; the model is trial 1's, ")
     assert f"\nnote: {said}\n" in model.summary()
+
+
+def test_summary_says_why_the_best_line_is_not_the_highest_score(monkeypatch, data):
+    """When the best trial's refit failed its check and the next one's was kept, "best:"
+    gave the kept trial's 0.7000 and "best score per family" the study's 0.8000, with
+    nothing on the gap: a note names the trial that scored higher and why it is not the
+    model, in the refit warning's words."""
+    import metaopt.estimators._search as search
+
+    monkeypatch.setattr(search, "refit_failed", lambda train, cv, constant: cv > 0.75)
+    model, messages = _fit_on(monkeypatch, data, [
+        _complete([0.80, 0.70, 0.90]),
+        _complete([0.60, 0.70, 0.80]),
+    ])
+    assert any("scores far below its CV score on its own training rows" in m
+               for m in messages)
+    train = model._refit_checks[0]["train"]
+    lines = model.summary().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("best: "))
+    assert lines[at:at + 2] == [
+        "best: linear, trial 1 of the search, with CV score 0.7000 (scoring=accuracy)",
+        f"note: trial 0 (linear) scored higher (0.8000), but its refit on 90 rows scores far "
+        f"below its CV score on its own training rows ({train:.4f}): the model is trial 1's"]
+    assert lines[-1] == "  linear                   0.8000 (2 trials)"
+
+
+def test_with_an_ensemble_the_warning_says_the_model_is_an_ensemble(monkeypatch, data):
+    """The warning of a stopped trial that did better said "the model is trial 0's" of an
+    ensemble led by trial 0."""
+    original = MetaOptClassifier._refit
+
+    def two_members(self, *args, **kwargs):  # trial 1 joins trial 0's refit
+        model, table = original(self, *args, **kwargs)
+        return model, pd.concat([table, table.assign(trial=1, score=0.7)], ignore_index=True)
+
+    monkeypatch.setattr(MetaOptClassifier, "_refit", two_members)
+    _, messages = _fit_on(monkeypatch, data, [
+        _complete([0.80, 0.70, 0.90]),
+        _complete([0.60, 0.70, 0.80]),
+        _stopped([0.95, 0.85], [0, 1]),
+    ])
+    said = _about_stopped(messages)
+    assert len(said) == 1 and "; the model is an ensemble of 2 configurations led by trial " \
+        "0, as stopped trials count only when no trial finishes its folds" in said[0]
 
 
 def test_nothing_to_compare_is_not_warned_of(monkeypatch, data):
@@ -169,12 +215,18 @@ def test_plot_history_draws_a_stopped_trial_hollow_at_its_folds_mean(monkeypatch
         plt.close(ax.figure)
 
 
-def test_summary_of_a_search_without_complete_trials_says_none_per_family(
+def test_summary_of_a_search_without_complete_trials_lists_its_stopped_ones_per_family(
         monkeypatch, data):
-    """Its "best score per family:" heading ended the summary with nothing under it."""
-    model, _ = _fit_on(monkeypatch, data, [_stopped([0.9], [0])])
-    assert model.summary().endswith("\nbest score per family:\n"
-                                    "  none: no trial finished its 3 folds")
+    """Its "best score per family:" said "none: no trial finished its 3 folds", though
+    the best line gave the stopped trial's score: a family whose trials were all stopped
+    is listed at the mean of the most folds one finished, marked so."""
+    model, _ = _fit_on(monkeypatch, data, [_stopped([0.9], [0]), _stopped([0.8, 0.6], [0, 1]),
+                                           ("PRUNED", None, {})])
+    text = model.summary()
+    assert "\nbest: linear, trial 1 of the search, with CV score 0.7000 (scoring=accuracy) on "\
+        "2 of 3 folds (no trial finished them all)\n" in text
+    assert text.endswith("\nbest score per family:\n  linear                   0.7000 on 2 of "
+                         "3 folds (2 stopped trials, none complete)")
 
 
 def test_the_f1_hint_names_the_rarest_class(data):
