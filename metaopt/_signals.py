@@ -12,7 +12,10 @@ from typing import Any
 
 
 class StopGuard:
-    """Turn SIGINT/SIGTERM into KeyboardInterrupt, but never in the middle of a write."""
+    """Turn SIGINT/SIGTERM into KeyboardInterrupt, but never in the middle of a write.
+
+    ``signum`` is the first signal received (the one that stopped the command; a later
+    one does not replace it), None until then."""
 
     def __init__(self) -> None:
         self.signum: int | None = None
@@ -21,7 +24,8 @@ class StopGuard:
         self._previous: dict[int, Any] = {}
 
     def _handle(self, signum, frame) -> None:
-        self.signum = signum
+        if self.signum is None:
+            self.signum = signum
         if not (self._critical or self._held):
             raise KeyboardInterrupt
 
@@ -29,11 +33,14 @@ class StopGuard:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._previous[sig] = signal.signal(sig, self._handle)
+            _installed.append(self)
         return self
 
     def __exit__(self, *exc) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        if self in _installed:
+            _installed.remove(self)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -51,6 +58,18 @@ class StopGuard:
         how it ended), whose outcome (its result, or the KeyboardInterrupt of a first
         signal) a KeyboardInterrupt would replace."""
         self._held = True
+
+
+#: The guards whose handlers are installed, innermost last (main thread only).
+_installed: list[StopGuard] = []
+
+
+def hold_signals() -> None:
+    """:meth:`StopGuard.hold` the innermost guard installed, if any: for library code that
+    ends a command's work (e.g. a benchmark that kept its finished runs) and does not know
+    the guard its command runs under. Without a guard, nothing (Ctrl-C raises as always)."""
+    if _installed:
+        _installed[-1].hold()
 
 
 def pid_alive(pid: int) -> bool:

@@ -21,6 +21,7 @@ from metaopt._cli_options import (
     interrupt_exit_code,
     suite_of,
 )
+from metaopt._files import write_whole
 from metaopt._signals import StopGuard
 
 
@@ -209,6 +210,15 @@ def _check_curves_format(path: str) -> None:
                          f".csv{_COMPRESSED[-1]}: compressed)")
 
 
+def _curves_compression(path: str) -> str | dict | None:
+    """How pandas would compress the ``--curves`` file ``path`` by its name (its
+    temporary file's name says nothing); a zip archive holds ``path``'s name less .zip."""
+    name = Path(path).name
+    method = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz",
+              ".zst": "zstd"}.get(Path(path).suffix.lower())
+    return {"method": "zip", "archive_name": name[:-4]} if method == "zip" else method
+
+
 def _finish_surrogate(result, args, title: str, signum: int | None) -> int:
     from metaopt.benchmark._plots import plot_curves
 
@@ -240,16 +250,20 @@ def _finish_surrogate(result, args, title: str, signum: int | None) -> int:
               f"(negative: {ran[-1]} lower), 95 % t-interval over tasks (clipped to "
               "[-1, 1], the range of a regret difference); (task, seed) runs won/tied/lost")
         print(paired.to_string())
+    # each written whole or not at all: a failed write (a full disk) keeps the earlier file
     if args.json:
-        Path(args.json).write_text(json.dumps({
+        text = json.dumps({
             "command": shlex.join(sys.argv), "table": None if table is None else table.to_dict(orient="index"),
             "paired": None if paired is None else
             {f"{budget} {peer}": row.to_dict() for (budget, peer), row in paired.iterrows()},
             "not_applicable": result.not_applicable,
             "curves": result.curves.to_dict(orient="records"),
-        }, indent=1, default=str))
+        }, indent=1, default=str)
+        write_whole(args.json, lambda tmp: Path(tmp).write_text(text))
     if args.curves:
-        result.curves.to_csv(args.curves, index=False)
+        compression = _curves_compression(args.curves)
+        write_whole(args.curves, lambda tmp: result.curves.to_csv(
+            tmp, index=False, compression=compression))
     if args.plot and not result.curves.empty:
         print(f"plot: {plot_curves(result.curves, args.plot, methods=result.methods, title=title)}")
     return interrupt_exit_code(signum) if result.interrupted else 0
@@ -268,17 +282,20 @@ def _cv_seed(args) -> int:
 def _run_surrogate(args, benchmark, title: str, *positional, **options) -> int:
     """Run ``benchmark`` (``tabrepo_benchmark``, ``yahpo_benchmark``) with the options
     the two share, and report it. SIGTERM (a scheduler's stop, ``kill``) stops it as
-    Ctrl-C does: the finished runs are kept, and the exit code names the signal."""
+    Ctrl-C does: the finished runs are kept, and the exit code names the signal. Once
+    the runs are finished or interrupted (the benchmark holds the guard then), a signal
+    is only recorded: the outputs are written whole, and the exit code stays the first
+    signal's (0 for a benchmark that had finished)."""
     _prepare_outputs(args)
     with StopGuard() as guard:
         try:
             result = benchmark(*positional, methods=_list(args.methods), budgets=args.budgets,
                                seeds=args.seeds, progress=not args.no_progress, **options)
-        # the data being read (or a second signal after the runs): no result to keep
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # the data being read: no result to keep
+            guard.hold()  # (a second signal: the same message and exit code)
             print(f"metaopt benchmark {args.benchmark_command}: interrupted", file=sys.stderr)
             return interrupt_exit_code(guard.signum)
-    return _finish_surrogate(result, args, title, guard.signum)
+        return _finish_surrogate(result, args, title, guard.signum)
 
 
 def _cmd_tabrepo(args) -> int:
@@ -329,6 +346,7 @@ def _cmd_run(args) -> int:
                 progress=not args.no_progress,
             )
         except KeyboardInterrupt:
+            guard.hold()  # a second signal neither replaces this one's exit code nor message
             n = len(list((Path(args.out) / "jobs").glob("*.jsonl")))
             print(f"metaopt benchmark run: interrupted: {n} finished job(s) kept in "
                   f"{args.out}; run the same command again to resume", file=sys.stderr)

@@ -19,6 +19,7 @@ from sklearn.model_selection import KFold
 from metaopt import metafeatures
 from metaopt._checks import check_seed, repeated
 from metaopt._progress import progress_bar
+from metaopt._signals import hold_signals
 from metaopt._warnings import warn
 from metaopt.benchmark._defaults import DEFAULT_METHODS
 from metaopt.benchmark._methods import NotApplicable, make_method
@@ -165,7 +166,9 @@ def evaluate_methods(
     so that tasks do not share one random order. A method that raises
     :class:`NotApplicable` in ``fit`` is reported, not run. Ctrl-C (any
     KeyboardInterrupt: ``metaopt benchmark`` turns SIGTERM into one) stops the run and
-    returns the runs finished so far (``interrupted``); the run in flight is lost.
+    returns the runs finished so far (``interrupted``); the run in flight is lost. Under
+    ``metaopt benchmark``, once the runs are finished or interrupted a signal is only
+    recorded until the command has written them: a second signal loses nothing.
     """
     budgets = _check_request(methods, budgets, seeds)
     horizon = budgets[-1]
@@ -198,7 +201,11 @@ def evaluate_methods(
                                            "trace": problem.trace})
                             references[task.key].append(np.asarray(problem.trace))
                             bar.update()
+            hold_signals()  # the runs are over: a signal no longer loses them (see below)
         except KeyboardInterrupt:
+            # under a command's StopGuard, a second signal is only recorded from now on:
+            # the runs finished are kept, and the command writes them
+            hold_signals()
             interrupted = True
             # "of at most": the count includes the runs of methods that turn out not
             # applicable in a split not reached yet

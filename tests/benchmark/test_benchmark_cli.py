@@ -163,6 +163,190 @@ def test_sigterm_before_the_first_run_exits_143(tmp_path, capsys, monkeypatch):
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # given back
 
 
+def _signal(signum):
+    """What a signal does under the command's StopGuard, without sending it."""
+    import signal
+
+    handler = signal.getsignal(signum)
+    assert callable(handler), "no handler of the signal: the process would be killed"
+    handler(signum, None)
+
+
+class _SignalledWhileSaying:
+    """stderr, on which a SIGINT arrives as the first text is written (under the
+    command's StopGuard: as the command says it was interrupted)."""
+
+    def __init__(self, stream):
+        self.stream, self.said = stream, []
+
+    def write(self, text):
+        import signal
+
+        self.said.append(text)
+        if len(self.said) == 1:
+            _signal(signal.SIGINT)
+        return self.stream.write(text)
+
+    def flush(self):
+        self.stream.flush()
+
+
+def test_a_second_signal_while_a_stop_before_the_runs_is_said_keeps_143(
+        tmp_path, capsys, monkeypatch):
+    """A SIGINT while `benchmark tabrepo` said a SIGTERM had stopped it as it read the
+    data (its `except`, the guard still installed) raised again: exit 130, not 143."""
+    import signal
+    import sys
+
+    from metaopt.benchmark import _surrogate
+
+    def terminated_while_reading(*args, **kwargs):
+        _signal(signal.SIGTERM)
+
+    monkeypatch.setattr(_surrogate, "tabrepo_benchmark", terminated_while_reading)
+    monkeypatch.setattr(sys, "stderr", _SignalledWhileSaying(sys.stderr))
+    assert main(["benchmark", "tabrepo", "--train", str(tmp_path), "--no-progress"]) == 143
+    assert "".join(sys.stderr.said) == "metaopt benchmark tabrepo: interrupted\n"
+
+
+class _TerminatedOnItsThirdRun:
+    """Evaluates the first configurations; SIGTERM arrives during its third run."""
+
+    def fit(self, train):
+        self.runs = 0
+
+    def run(self, problem, budget, seed):
+        import signal
+
+        self.runs += 1
+        if self.runs == 3:
+            _signal(signal.SIGTERM)
+        for i in range(budget):
+            problem.evaluate(i)
+
+
+@pytest.mark.parametrize("second", ["curves", "writing", "finished"])
+def test_a_signal_after_the_runs_neither_loses_them_nor_replaces_the_exit_code(
+        second, tabrepo_dir, tmp_path, capsys, monkeypatch):
+    """Once a SIGTERM had interrupted the runs, a second signal while the curves were
+    computed raised again: the finished runs were lost (no --json, no --curves) and the
+    exit code was the second signal's (130 for a SIGINT). And the outputs were written
+    after the StopGuard was left: a SIGTERM while writing them killed the process
+    mid-write ('finished': a benchmark that had run all its runs). Now, once the runs are
+    over, a signal is only recorded: every output is written, the exit code is the first
+    signal's (0 for a finished benchmark)."""
+    import signal
+
+    from metaopt.benchmark import _surrogate, register_method
+
+    register_method("terminated", _TerminatedOnItsThirdRun)
+    curves_of = _surrogate._curves
+
+    def signalled_while_computing_curves(*args):
+        _signal(signal.SIGINT)
+        return curves_of(*args)
+
+    to_csv = pd.DataFrame.to_csv
+
+    def signalled_while_writing(frame, *args, **kwargs):
+        _signal(signal.SIGTERM if second == "finished" else signal.SIGINT)
+        return to_csv(frame, *args, **kwargs)
+
+    data = _six_tasks(tabrepo_dir, tmp_path / "tabrepo")
+    if second == "curves":
+        monkeypatch.setattr(_surrogate, "_curves", signalled_while_computing_curves)
+    else:
+        monkeypatch.setattr(pd.DataFrame, "to_csv", signalled_while_writing)
+    out, curves = tmp_path / "r.json", tmp_path / "c.csv"
+    methods = "random,portfolio" if second == "finished" else "random,terminated"
+    code = main(["benchmark", "tabrepo", "--train", str(data), "--cv", "2", "--methods",
+                 methods, "--budgets", "1,2", "--seeds", "1", "--json", str(out),
+                 "--curves", str(curves), "--no-progress"])
+    printed = capsys.readouterr().out
+    monkeypatch.undo()  # (pandas' to_csv back before the files are read)
+    n_runs = 12 if second == "finished" else 5
+    assert code == (0 if second == "finished" else 128 + signal.SIGTERM)
+    assert len(pd.read_csv(curves).groupby(["method", "task"])) == n_runs
+    assert len(pd.DataFrame(json.loads(out.read_text())["curves"])) == n_runs * 2  # budgets
+    assert "mean normalized regret" in printed
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # given back
+
+
+def _small_result():
+    from metaopt.benchmark._surrogate import SurrogateResult
+
+    curves = pd.DataFrame({"method": "random", "task": [f"t{i}" for i in range(20)],
+                           "seed": 0, "budget": 1, "regret": 0.5, "rank": 1.0})
+    return SurrogateResult(curves, ["random"])
+
+
+@pytest.mark.parametrize("name", ["c.csv.gz", "c.csv.zip", "c.csv.bz2", "c"])
+def test_curves_are_compressed_as_their_name_says(name, tmp_path, monkeypatch):
+    """The curves are written to a temporary file (whose name ends in .tmp) and renamed:
+    compressed as --curves's name says all the same, a zip holding c.csv."""
+    import zipfile
+
+    from metaopt.benchmark import _surrogate
+
+    monkeypatch.setattr(_surrogate, "tabrepo_benchmark", lambda *a, **k: _small_result())
+    target = tmp_path / name
+    assert main(["benchmark", "tabrepo", "--train", str(tmp_path), "--cv", "2",
+                 "--curves", str(target), "--no-progress"]) == 0
+    magic = {".gz": b"\x1f\x8b", ".zip": b"PK", ".bz2": b"BZh", "": b"method,"}
+    assert target.read_bytes().startswith(magic[target.suffix])
+    if name.endswith(".zip"):
+        assert zipfile.ZipFile(target).namelist() == ["c.csv"]
+    pd.testing.assert_frame_equal(pd.read_csv(target), _small_result().curves)
+
+
+def _half_written_text(path, data, *args, **kwargs):
+    """Path.write_text on a full disk: half the text written, then ENOSPC."""
+    import errno
+
+    with open(path, "w") as file:
+        file.write(data[:len(data) // 2])
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+_TO_CSV = pd.DataFrame.to_csv
+
+
+def _half_written_csv(frame, path, *args, **kwargs):
+    """DataFrame.to_csv failing midway (a full disk): its first rows written."""
+    import errno
+
+    _TO_CSV(frame.head(2), path, *args, **kwargs)
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("option", ["--json", "--curves"])
+def test_a_write_that_fails_midway_keeps_the_earlier_file(option, tmp_path, capsys,
+                                                          monkeypatch):
+    """--json and --curves were written in place: a write that failed midway (a full
+    disk, a SIGKILL) left a half-written file, the earlier results gone and the file
+    unreadable (a truncated JSON, a CSV of a few rows). Now each is written to a
+    temporary file beside it, renamed once whole: the earlier file stays as it was, and
+    the temporary file is removed."""
+    import pathlib
+
+    from metaopt.benchmark import _surrogate
+
+    monkeypatch.setattr(_surrogate, "tabrepo_benchmark", lambda *a, **k: _small_result())
+    target = tmp_path / ("r.json" if option == "--json" else "c.csv")
+    earlier = '{"earlier": "results"}' if option == "--json" else "method,task\nrandom,t\n"
+    target.write_text(earlier)
+    if option == "--json":
+        monkeypatch.setattr(pathlib.Path, "write_text", _half_written_text)
+    else:
+        monkeypatch.setattr(pd.DataFrame, "to_csv", _half_written_csv)
+    code = main(["benchmark", "tabrepo", "--train", str(tmp_path), "--cv", "2",
+                 option, str(target), "--no-progress"])
+    assert code == 2 and "No space left on device" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert target.read_text() == earlier
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no temporary file left
+
+
 def test_an_output_that_is_a_directory_is_refused_before_the_run(tmp_path, capsys):
     """--json DIR ran the whole benchmark, then failed ('Is a directory'), saving nothing
     (--curves, written after it, neither)."""
@@ -423,6 +607,28 @@ def test_a_run_stopped_by_sigterm_keeps_its_jobs_and_says_so(pmlb_root, tmp_path
     out = tmp_path / "out"
     assert main([*_run_args(pmlb_root, out), "--budget-trials", "1"]) == 128 + signal.SIGTERM
     assert f"interrupted: 1 finished job(s) kept in {out}" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # given back
+
+
+def test_a_second_signal_while_a_run_stops_keeps_the_first_ones_exit_code(
+        pmlb_root, tmp_path, capsys, monkeypatch):
+    """A SIGINT while `benchmark run` said it was interrupted by SIGTERM (its `except`,
+    the guard still installed) raised a plain KeyboardInterrupt: the message was cut and
+    the command exited 130, not 143."""
+    import signal
+    import sys
+
+    from metaopt.benchmark import _runner
+
+    def terminated(job, settings):
+        _signal(signal.SIGTERM)
+
+    monkeypatch.setattr(_runner, "run_job", terminated)
+    monkeypatch.setattr(sys, "stderr", _SignalledWhileSaying(sys.stderr))
+    out = tmp_path / "out"
+    assert main([*_run_args(pmlb_root, out), "--budget-trials", "1"]) == 128 + signal.SIGTERM
+    assert (f"interrupted: 0 finished job(s) kept in {out}; run the same command again to "
+            "resume") in "".join(sys.stderr.said)
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # given back
 
 
