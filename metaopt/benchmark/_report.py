@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from metaopt._files import write_whole
 from metaopt._markdown import counted, markdown_table
 from metaopt.benchmark._defaults import run_settings_file
 from metaopt.benchmark._metrics import (
@@ -426,5 +427,6 @@ def report(out: str | os.PathLike) -> Path:
         lines += ["", "## Failed jobs", ""]
         lines += [f"- {r.job}: {r.error}" for r in failed.itertuples()]
     path = out / "report.md"
-    path.write_text("\n".join(lines) + "\n")
+    # whole or not at all: a write that fails midway (a full disk) keeps the earlier report
+    write_whole(path, lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
     return path

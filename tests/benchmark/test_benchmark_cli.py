@@ -692,6 +692,30 @@ def test_damaged_run_files_are_named(pmlb_root, tmp_path, capsys):
     assert main(["benchmark", "report", "--out", str(out)]) == 0
 
 
+def test_a_report_that_fails_midway_keeps_the_earlier_one(pmlb_root, tmp_path, capsys,
+                                                          monkeypatch):
+    """report.md was written in place: a write that failed midway (a full disk, a
+    SIGKILL) left half a report in place of the earlier one. Now it is written to a
+    temporary file beside it and renamed once whole."""
+    import pathlib
+
+    from metaopt.benchmark import _report
+
+    out = tmp_path / "out"
+    assert main([*_run_args(pmlb_root, out), "--budget-trials", "1"]) == 0
+    earlier = "# Benchmark: the earlier report\n"
+    (out / "report.md").write_text(earlier)
+    # (no plots: a quicker test)
+    monkeypatch.setattr(_report, "plot_curves", lambda *a, **k: None)
+    monkeypatch.setattr(_report, "_cd_diagram", lambda *a, **k: "")
+    monkeypatch.setattr(pathlib.Path, "write_text", _half_written_text)
+    assert main(["benchmark", "report", "--out", str(out)]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert (out / "report.md").read_text() == earlier
+    assert not list(out.glob(".*.tmp"))  # no temporary file left
+
+
 def test_run_help_describes_every_option_and_its_default(capsys):
     """`benchmark run --help` had no description, --seeds and --no-progress no help, and
     left out the defaults of --seeds, --folds, --cv-folds and --time-limit."""
