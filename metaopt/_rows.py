@@ -46,8 +46,9 @@ def check_search_rows(search_rows) -> None:
 
 def search_sample(y, task: str, search_rows, time_budget: float | None,
                   seed: int | None) -> np.ndarray | None:
-    """Sorted indices of the rows the trials see (stratified for a classifier, every
-    class kept: :func:`~metaopt.data._dataset.subsample_rows`), None for all of them."""
+    """Sorted indices of exactly ``search_rows`` rows the trials see (stratified for a
+    classifier, every class kept: :func:`~metaopt.data._dataset.subsample_rows`, its
+    ``exact`` rows), None for all of them."""
     limit = search_rows
     if limit == "auto":
         limit = None if time_budget is None else max(
@@ -60,7 +61,7 @@ def search_sample(y, task: str, search_rows, time_budget: float | None,
                  if search_rows == "auto" else f"search_rows={limit}")
         raise ValueError(f"{given} is fewer than the {n_classes} classes of y: a sample "
                          f"keeps a row of each; give search_rows >= {n_classes} or None")
-    return subsample_rows(pd.Series(y), task, int(limit), seed)
+    return subsample_rows(pd.Series(y), task, int(limit), seed, exact=True)
 
 
 def sampled_reserve(seconds: float, time_budget: float) -> float:
@@ -99,7 +100,7 @@ def refit_check_rows(y, task: str, seed: int | None) -> slice | np.ndarray:
     """The rows of a refit's target ``y`` that it is scored on: all, or a random
     ``REFIT_CHECK_ROWS`` of more (stratified for a classifier, every class kept: a
     scoring of probabilities fails on rows without one of the model's classes)."""
-    rows = subsample_rows(pd.Series(y), task, REFIT_CHECK_ROWS, seed)
+    rows = subsample_rows(pd.Series(y), task, REFIT_CHECK_ROWS, seed, exact=True)
     return slice(None) if rows is None else rows
 
 
