@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from metaopt.data._dataset import with_string_names
+from metaopt.data._terms import estimator_terms
 
 # Sparse input is densified up to this many cells (the models' preprocessing is dense).
 MAX_DENSE_CELLS = 50_000_000
@@ -26,12 +27,15 @@ def unfitted_on_error(fit: _Fit) -> _Fit:
     """Decorate ``fit`` so that when it raises, the estimator's fitted attributes (public
     names ending in ``_``) are removed: otherwise a refit that fails midway leaves the new
     data's preprocessing beside the old model, and ``predict`` silently returns nonsense.
-    ``predict`` then raises scikit-learn's ``NotFittedError``."""
+    ``predict`` then raises scikit-learn's ``NotFittedError``. Inside, the data checks
+    name the other task by the estimator of it (:func:`estimator_terms`: "use
+    MetaOptRegressor", as the estimators take no ``task=``)."""
 
     @functools.wraps(fit)
     def wrapper(self, *args, **kwargs):
         try:
-            return fit(self, *args, **kwargs)
+            with estimator_terms(type(self)):
+                return fit(self, *args, **kwargs)
         except BaseException:
             for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
                 delattr(self, name)

@@ -11,12 +11,8 @@ from metaopt.nas import MetaMLPClassifier
 
 CLASSIFIERS = [(MetaOptClassifier(n_trials=1, spaces="linear"), "MetaOptRegressor"),
                (MetaMLPClassifier(n_trials=1), "MetaMLPRegressor")]
-PENDING = pytest.mark.xfail(strict=True, reason=(
-    "needs the estimators' fit to run inside metaopt.data._terms.estimator_terms "
-    "(metaopt/_fitted.py's unfitted_on_error), reported; drop this mark with it"))
 
 
-@PENDING
 @pytest.mark.parametrize(("estimator", "regressor"), CLASSIFIERS)
 def test_a_target_of_one_class_names_the_regressor(estimator, regressor):
     """fit(X, np.zeros(690)) said "to treat it as a regression target, pass
