@@ -10,6 +10,7 @@ from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 
 def python_value(value: Any) -> Any:
@@ -106,16 +107,45 @@ def text_not_numbers(y: Any) -> str:
     return ", ".join(repr(python_value(v)) for v in pd.unique(text)[:3])
 
 
-def check_numeric_target(y: Any, estimator: str) -> None:
+def _named(estimator: Any, task: str) -> tuple[str, str]:
+    """The metaopt class ``estimator`` (an estimator or its class) is or derives from (a
+    user's subclass of ``MetaOptRegressor``: ``"MetaOptRegressor"``), and its counterpart
+    of ``task`` (``"MetaOptClassifier"``)."""
+    from metaopt.data._terms import _metaopt_class  # metaopt.data imports this module
+
+    name = _metaopt_class(estimator if isinstance(estimator, type) else type(estimator))
+    stem = name.removesuffix("Classifier").removesuffix("Regressor")
+    return name, stem + ("Classifier" if task == "classification" else "Regressor")
+
+
+def check_numeric_target(y: Any, estimator: Any) -> None:
     """``ValueError`` when a regressor's target ``y`` holds text that is no number
-    (``"yes"``, ``"a"``), naming ``estimator`` (a class name) and its classifier, which
-    such labels are for (scikit-learn's "dtype='numeric' is not compatible with arrays
-    of bytes/strings" named neither)."""
+    (``"yes"``, ``"a"``), naming ``estimator`` (a regressor or its class; a user's
+    subclass as the metaopt class it derives from) and its classifier, which such labels
+    are for (scikit-learn's "dtype='numeric' is not compatible with arrays of
+    bytes/strings" named neither)."""
     examples = text_not_numbers(y)
     if examples:
+        name, classifier = _named(estimator, "classification")
         raise ValueError(
-            f"{estimator} needs a numeric target, but y holds text that is no number "
-            f"({examples}): for classes, use {estimator.replace('Regressor', 'Classifier')}")
+            f"{name} needs a numeric target, but y holds text that is no number "
+            f"({examples}): for classes, use {classifier}")
+
+
+def check_class_labels(y: Any, estimator: Any) -> None:
+    """scikit-learn's ``check_classification_targets`` of a classifier's target ``y``,
+    but a ``ValueError`` naming ``estimator`` (a classifier or its class; a user's
+    subclass as the metaopt class it derives from) and its regressor when ``y`` holds
+    continuous values (floats that are not whole), where scikit-learn's "Unknown label
+    type: continuous" named neither."""
+    if type_of_target(y, input_name="y").startswith("continuous"):
+        values = np.asarray(y, dtype=float).ravel()
+        example = values[np.isfinite(values) & (values != np.round(values))][0]
+        name, regressor = _named(estimator, "regression")
+        raise ValueError(
+            f"{name} needs class labels, but y holds continuous values (e.g. "
+            f"{example:.6g}): for a regression target, use {regressor}")
+    check_classification_targets(y)
 
 
 def check_one_target(y: Any, estimator: str, task: str, alternative: str = "",

@@ -6,8 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from metaopt.estimators import MetaOptClassifier
-from metaopt.nas import MetaMLPClassifier
+from metaopt.estimators import MetaOptClassifier, MetaOptRegressor
+from metaopt.nas import MetaMLPClassifier, MLPClassifier
 
 CLASSIFIERS = [(MetaOptClassifier(n_trials=1, spaces="linear"), "MetaOptRegressor"),
                (MetaMLPClassifier(n_trials=1), "MetaMLPRegressor")]
@@ -24,14 +24,43 @@ def test_a_target_of_one_class_names_the_regressor(estimator, regressor):
         estimator.fit(X, np.zeros(690))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "needs the classifiers' check of y to name their regressor (scikit-learn's "
-    "check_classification_targets, metaopt/estimators/_search.py and "
-    "metaopt/nas/_estimators.py), reported; drop this mark with it"))
 @pytest.mark.parametrize(("estimator", "regressor"), CLASSIFIERS)
 def test_a_continuous_target_names_the_regressor(estimator, regressor):
     """fit(X, y_float) gave scikit-learn's "Unknown label type: continuous", naming
     neither estimator (the regressors' refusal of text names the classifier)."""
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match=rf"continuous.*use {regressor}"):
-        estimator.fit(rng.normal(size=(60, 3)), rng.normal(size=60))
+    y = rng.normal(size=60)
+    with pytest.raises(ValueError, match=re.escape(
+            f"{type(estimator).__name__} needs class labels, but y holds continuous values "
+            f"(e.g. {y[0]:.6g}): for a regression target, use {regressor}")):
+        estimator.fit(rng.normal(size=(60, 3)), y)
+
+
+def test_mlp_classifier_on_a_continuous_target_names_the_regressor():
+    y = np.array([0.0, 1.0, 0.25, 1.0])
+    with pytest.raises(ValueError, match=re.escape(
+            "MLPClassifier needs class labels, but y holds continuous values (e.g. 0.25): "
+            "for a regression target, use MLPRegressor")):
+        MLPClassifier(max_epochs=1).fit(np.ones((4, 2)), y)
+
+
+class MyClassifier(MetaOptClassifier):
+    pass
+
+
+class MyRegressor(MetaOptRegressor):
+    pass
+
+
+def test_a_subclass_is_named_as_the_metaopt_class_it_derives_from():
+    """A user's subclass got "use MyRegressor" (its name with Classifier replaced), a
+    class that does not exist."""
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(ValueError, match=re.escape(
+            "MetaOptClassifier needs class labels, but y holds continuous values (e.g. 0.5): "
+            "for a regression target, use MetaOptRegressor")):
+        MyClassifier(n_trials=1, spaces="linear").fit(X, np.r_[0.5, np.zeros(19)])
+    with pytest.raises(ValueError, match=re.escape(
+            "MetaOptRegressor needs a numeric target, but y holds text that is no number "
+            "('yes'): for classes, use MetaOptClassifier")):
+        MyRegressor(n_trials=1, spaces="linear").fit(X, ["yes"] * 20)

@@ -41,7 +41,6 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
     check_is_fitted,
@@ -51,6 +50,7 @@ from sklearn.utils.validation import (
 )
 
 from metaopt._checks import (
+    check_class_labels,
     check_label_types,
     check_n_jobs,
     check_numeric_target,
@@ -968,9 +968,9 @@ class _MetaOptSearch(BaseEstimator):
         check_target_present(y)
         if self._task == "classification":
             check_label_types(y)
-            check_classification_targets(y)
+            check_class_labels(y, self)
         else:
-            check_numeric_target(y, type(self).__name__)
+            check_numeric_target(y, self)
             y = check_array(y, ensure_2d=False, dtype="numeric", ensure_all_finite=False,
                             input_name="y")
             _warn_float32_target(y)

@@ -18,7 +18,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
     check_consistent_length,
@@ -29,6 +28,7 @@ from sklearn.utils.validation import (
 
 from metaopt import metafeatures
 from metaopt._checks import (
+    check_class_labels,
     check_label_types,
     check_numeric_target,
     check_one_target,
@@ -355,7 +355,7 @@ class _BaseMetaMLP(BaseEstimator):
         y = column_or_1d(y, warn=True)
         check_target_present(y)
         if numeric:
-            check_numeric_target(y, type(self).__name__)
+            check_numeric_target(y, self)
         y = check_array(y, ensure_2d=False, dtype="numeric" if numeric else None,
                         ensure_all_finite=numeric, input_name="y")
         check_consistent_length(raw, y)
@@ -830,7 +830,7 @@ class MetaMLPClassifier(ClassifierMixin, _BaseMetaMLP):
 
     def _encode_target(self, y: np.ndarray) -> np.ndarray:
         check_label_types(y)
-        check_classification_targets(y)
+        check_class_labels(y, self)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         return encoder.transform(y)

@@ -16,11 +16,10 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
-from metaopt._checks import check_one_target, check_seconds
+from metaopt._checks import check_class_labels, check_one_target, check_seconds
 from metaopt._fitted import checked_sample_weight, densified, unfitted_on_error
 from metaopt.data._dataset import check_target_scale, largest_magnitudes, too_large_message
 from metaopt.meta import resolve_device
@@ -615,7 +614,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                          alternative=", or train one network on all of them with "
                          "sklearn.neural_network.MLPClassifier, which takes a 2-D y of 0/1 "
                          "labels (multilabel)")
-        check_classification_targets(y)
+        check_class_labels(y, self)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         return torch.tensor(encoder.transform(y), dtype=torch.long), len(self.classes_)

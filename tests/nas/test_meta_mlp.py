@@ -460,7 +460,8 @@ def test_bad_data_gives_clear_errors():
         MetaMLPClassifier(**SMALL).fit(np.where(X > 1, np.inf, X), y)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         MetaMLPClassifier(**SMALL).fit(X, y[:-1])
-    with pytest.raises(ValueError, match="Unknown label type"):
+    with pytest.raises(ValueError, match="MetaMLPClassifier needs class labels, but y holds "
+                                         "continuous values"):
         MetaMLPClassifier(**SMALL).fit(X, np.linspace(0, 1, 40))
     with pytest.raises(ValueError, match="column 'tags' holds list values"):
         # the preprocessing failed with "unhashable type: 'list'"
