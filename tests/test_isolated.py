@@ -180,6 +180,22 @@ def test_a_killed_or_dead_worker_is_replaced():
         assert worker.call(_pid, seconds=60) not in (first, second)
 
 
+def test_a_kill_starts_no_process_until_the_next_call(monkeypatch):
+    """The spare takes over from killed workers at once, and a new spare starts with the
+    next call, not at the kill: started then, it imported scikit-learn beside the refit
+    that follows a search's last, killed, trial."""
+    with KillableWorker() as worker:
+        worker.call(_pid, seconds=60)  # the spare starts with the first call
+        starts = []
+        real = _isolated._started
+        monkeypatch.setattr(_isolated, "_started", lambda n: starts.append(n) or real(n))
+        with pytest.raises(TrialTimeout):
+            worker.call(time.sleep, 30, seconds=0.5)
+        assert starts == []  # the warm spare took over; no new process yet
+        worker.call(_pid, seconds=60)
+        assert starts == [1]  # the next call started the new spare
+
+
 def test_kept_workers_are_reused_only_by_a_search_of_the_same_size(tmp_path):
     # the single worker (and its spare) the test above kept, if it ran: a start saved
     with KillableWorker(1) as worker:
