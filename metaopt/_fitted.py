@@ -14,7 +14,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from metaopt.data._dataset import with_string_names
+from metaopt.data._dataset import _target_of_shape, with_string_names
 from metaopt.data._terms import estimator_terms
 
 # Sparse input is densified up to this many cells (the models' preprocessing is dense).
@@ -42,6 +42,21 @@ def unfitted_on_error(fit: _Fit) -> _Fit:
             raise
 
     return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
+
+
+def check_target_not_scalar(X, y) -> None:
+    """Refuse a ``y`` that is one value, not one per row of ``X`` (a column's name, as a
+    DataFrame-first API takes it: ``fit(df, "target")``), as :func:`metaopt.suggest`
+    does, saying how to use a column of ``X`` as the target (scikit-learn's "y should be
+    a 1d array, got an array of shape ()" said neither). None is left to the estimator's
+    "requires y" check."""
+    if y is None:
+        return
+    # not np.ndim(y): scikit-learn's checks give objects refusing numpy's functions
+    ndim = getattr(y, "ndim", None)
+    if isinstance(y, (str, bytes)) or ndim == 0 or ndim is None and not any(
+            hasattr(y, name) for name in ("__len__", "__iter__", "__array__")):
+        _target_of_shape(y, (0, 0), getattr(X, "columns", ()))  # raises
 
 
 def checked_frame(estimator, X: pd.DataFrame, reset: bool) -> pd.DataFrame:

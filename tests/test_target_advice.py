@@ -1,13 +1,15 @@
 """A classifier's refusal of a target that is no classes names the regressor to use, as
-the regressors' refusal of text names the classifier: the estimators take no task=."""
+the regressors' refusal of text names the classifier: the estimators take no task=. A
+column's name given as y says how to use the column, as metaopt.suggest does."""
 
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from metaopt.estimators import MetaOptClassifier, MetaOptRegressor
-from metaopt.nas import MetaMLPClassifier, MLPClassifier
+from metaopt.nas import MetaMLPClassifier, MetaMLPRegressor, MLPClassifier
 
 CLASSIFIERS = [(MetaOptClassifier(n_trials=1, spaces="linear"), "MetaOptRegressor"),
                (MetaMLPClassifier(n_trials=1), "MetaMLPRegressor")]
@@ -64,3 +66,20 @@ def test_a_subclass_is_named_as_the_metaopt_class_it_derives_from():
             "MetaOptRegressor needs a numeric target, but y holds text that is no number "
             "('yes'): for classes, use MetaOptClassifier")):
         MyRegressor(n_trials=1, spaces="linear").fit(X, ["yes"] * 20)
+
+
+@pytest.mark.parametrize("estimator", [
+    MetaOptClassifier(n_trials=1, spaces="linear"), MetaOptRegressor(n_trials=1),
+    MetaMLPClassifier(n_trials=1), MetaMLPRegressor(n_trials=1), MLPClassifier()])
+def test_a_column_name_as_y_says_how_to_use_the_column(estimator):
+    """fit(df, "target"), as a DataFrame-first API takes a target, gave scikit-learn's "y
+    should be a 1d array, got an array of shape () instead."; metaopt.suggest's message
+    says how to use the column."""
+    frame = pd.DataFrame({"a": np.arange(20.0), "target": [0, 1] * 10})
+    with pytest.raises(ValueError, match=re.escape(
+            "y must hold one target per row of X, got the str 'target': to use a column of "
+            "X as the target, pass X.drop(columns='target') as X and X['target'] as y")):
+        estimator.fit(frame, "target")
+    with pytest.raises(ValueError, match=re.escape(
+            "y must hold one target per row of X, got the int 3")):
+        estimator.fit(frame.to_numpy(), 3)

@@ -60,6 +60,7 @@ from metaopt._checks import (
 )
 from metaopt._fitted import (
     as_fitted_frame,
+    check_target_not_scalar,
     checkable_array,
     checked_frame,
     checked_sample_weight,
@@ -960,6 +961,7 @@ class _MetaOptSearch(BaseEstimator):
         self
         """
         start = time.perf_counter()
+        check_target_not_scalar(X, y)  # a column's name: say how to use the column
         X = self._validate_X(X, reset=True)
         y = checkable_array(y)
         check_one_target(y, type(self).__name__, self._task)  # several: say what to do

@@ -36,6 +36,7 @@ from metaopt._checks import (
 )
 from metaopt._fitted import (
     as_fitted_frame,
+    check_target_not_scalar,
     checkable_array,
     checked_frame,
     checked_sample_weight,
@@ -340,6 +341,7 @@ class _BaseMetaMLP(BaseEstimator):
         """
         started = time.perf_counter()
         self._check_params()
+        check_target_not_scalar(X, y)  # a column's name: say how to use the column
         raw = self._validate_X(X, reset=True)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, "

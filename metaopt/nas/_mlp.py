@@ -20,7 +20,12 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from torch import nn
 
 from metaopt._checks import check_class_labels, check_one_target, check_seconds
-from metaopt._fitted import checked_sample_weight, densified, unfitted_on_error
+from metaopt._fitted import (
+    check_target_not_scalar,
+    checked_sample_weight,
+    densified,
+    unfitted_on_error,
+)
 from metaopt.data._dataset import check_target_scale, largest_magnitudes, too_large_message
 from metaopt.meta import resolve_device
 from metaopt.meta._losses import seeded
@@ -389,6 +394,7 @@ class _BaseMLP(BaseEstimator):
         """
         started = time.perf_counter()
         self._check_params()
+        check_target_not_scalar(X, y)  # a column's name: say how to use the column
         # y as scikit-learn's MLPs take it: 2-D accepted here, a column (n, 1) raveled
         # with scikit-learn's warning; a subclass decides whether it takes more columns
         X, y = validate_data(self, X, y, accept_sparse=_SPARSE, dtype=[np.float64, np.float32],
