@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import difflib
 import functools
 import importlib
 import logging
@@ -241,6 +242,19 @@ def _predicts_with(space: SearchSpace, methods: tuple[str, ...], task: str) -> b
     """Whether the family's model has one of ``methods`` (SVC has no ``predict_proba``)."""
     model = space.build(space.default(task), task)
     return any(hasattr(model, method) for method in methods)
+
+
+def _check_scoring_name(scoring: str) -> None:
+    """scikit-learn's ValueError for a ``scoring`` that names no scorer (it says where
+    the names are), with the closest name when one is close (``'acuracy'``: ``did you
+    mean 'accuracy'?``)."""
+    try:
+        get_scorer(scoring)
+    except ValueError as exc:
+        close = difflib.get_close_matches(scoring.lower(), get_scorer_names(), n=1)
+        if not close:
+            raise
+        raise ValueError(f"{exc} Did you mean {close[0]!r}?") from None
 
 
 def _response_methods(scoring) -> tuple[str, ...]:
@@ -859,7 +873,7 @@ class _MetaOptSearch(BaseEstimator):
         if not given:
             raise ValueError("spaces must name at least one model family")
         if isinstance(self.scoring, str):
-            get_scorer(self.scoring)  # a ValueError that lists the valid names
+            _check_scoring_name(self.scoring)
         elif callable(self.scoring):
             check_scoring(self, self.scoring)  # a ValueError for a metric function
         elif self.scoring is not None:

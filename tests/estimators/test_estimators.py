@@ -1699,7 +1699,13 @@ def test_class_labels_mixing_strings_and_numbers_are_named(wine, labels, model):
     ({"time_budget": float("inf")}, "time_budget must be a finite number of seconds > 0 or "
                                     "None, got inf"),
     ({"spaces": "no_such_space"}, "unknown search space"),
-    ({"scoring": "acuracy"}, "not a valid scoring value"),  # before any trial runs
+    # before any trial runs, with the closest name (misspelled spaces had one, scoring not)
+    ({"scoring": "acuracy"}, r"'acuracy' is not a valid scoring value\. Use sklearn\.metrics"
+                             r"\.get_scorer_names\(\) to get valid options\. Did you mean "
+                             r"'accuracy'\?$"),
+    ({"scoring": "ROC_AUC"}, r"Did you mean 'roc_auc'\?$"),
+    ({"scoring": "zzz"}, r"not a valid scoring value\. Use sklearn\.metrics\.get_scorer_names"
+                         r"\(\) to get valid options\.$"),  # none close: as scikit-learn's
     # several metrics failed every trial with "KeyError: 'test_score'"
     ({"scoring": ["accuracy", "f1_macro"]}, "scoring must be one scorer"),
     ({"scoring": {"acc": "accuracy"}}, "scoring must be one scorer"),
