@@ -20,26 +20,19 @@ def plot_floor(scores: pd.Series) -> float:
     return floor if scores.min() < floor else -np.inf
 
 
-def partial_choice(history: pd.DataFrame) -> pd.Series | None:
-    """The row of the trial chosen when none completed: the most finished ``folds``, of
-    those the best ``score`` (the mean of its folds), then the earliest (the estimators'
-    rule); None when one ``complete``d, or ``history`` has no ``folds`` or no row."""
-    if "folds" not in history or history["complete"].any():
-        return None
-    ranked = history.sort_values(["folds", "score", "trial"], ascending=[False, False, True])
-    return ranked.iloc[0] if len(ranked) else None
-
-
 def plot_search(history: pd.DataFrame, by: str, *, ylabel: str, title: str,
                 ax: Axes | None = None, hollow: str = "pruned (its last score)",
-                n_folds: int | None = None) -> Axes:
+                n_folds: int | None = None, chosen: int | None = None) -> Axes:
     """Each trial's score (``history``: ``trial``, ``score``, ``by`` and optionally
     ``complete`` and ``folds``) coloured by its ``by`` value, trials that did not complete
     hollow at their last score (``hollow``: what the legend calls them), far-lower scores
     (a diverging fit) at the bottom edge, and the best complete score so far as a step
-    line. When no trial completed there is no step line; with ``folds`` (those each trial
-    finished), the trial chosen on them (:func:`partial_choice`) is starred, the legend
-    saying on how many folds (of ``n_folds``, when given).
+    line (none when no trial completed).
+
+    ``chosen``: the trial the model is the configuration of, as the estimator chose it.
+    It is starred when it is not the best complete trial: when no trial completed, the
+    legend saying on how many ``folds`` it was chosen (of ``n_folds``, when given), and
+    when the best complete trial's refit failed its check and it was refitted instead.
     The trial axis has integer ticks only (one trial's axis showed -0.04, -0.02, ...)."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
@@ -72,16 +65,32 @@ def plot_search(history: pd.DataFrame, by: str, *, ylabel: str, title: str,
         best = history["score"].where(complete).cummax().ffill()
         ax.step(history["trial"], best.clip(lower=floor), where="post", color="black",
                 label="best so far" if complete.all() else "best complete so far")
-    chosen = partial_choice(history.assign(complete=complete))
-    if chosen is not None:
-        of = "" if n_folds is None else f" of {n_folds}"
-        ax.plot([chosen["trial"]], [max(chosen["score"], floor)], linestyle="none",
-                marker="*", markersize=13, markerfacecolor="none", color="black",
-                label=f"chosen: trial {int(chosen['trial'])}, on {int(chosen['folds'])}"
-                      f"{of} folds (none complete)")
+    label = _chosen_label(history, complete, chosen, n_folds)
+    if label is not None and chosen is not None:
+        score = history.loc[history["trial"] == chosen, "score"].iloc[0]
+        ax.plot([chosen], [max(score, floor)], linestyle="none", marker="*",
+                markersize=13, markerfacecolor="none", color="black", label=label)
     ax.set_xlabel("trial")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize="small")
     return ax
+
+
+def _chosen_label(history: pd.DataFrame, complete: pd.Series, chosen: int | None,
+                  n_folds: int | None) -> str | None:
+    """The legend of the ``chosen`` trial's star (:func:`plot_search`); None for no star:
+    no trial chosen, or not in ``history``, or the best complete trial."""
+    rows = history.index[history["trial"] == chosen]
+    if chosen is None or not len(rows):
+        return None
+    if not complete.any():
+        folds = ("" if "folds" not in history else
+                 f", on {int(history.loc[rows[0], 'folds'])}"
+                 + ("" if n_folds is None else f" of {n_folds}") + " folds")
+        return f"chosen: trial {chosen}{folds} (none complete)"
+    best = int(history.loc[history["score"].where(complete).idxmax(), "trial"])
+    if chosen == best:
+        return None
+    return f"chosen: trial {chosen}, as trial {best}'s refit failed its check"

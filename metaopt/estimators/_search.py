@@ -1689,7 +1689,10 @@ class _MetaOptSearch(BaseEstimator):
 
     def plot_history(self, ax: Axes | None = None) -> Axes:
         """Best CV score so far vs trial, each trial's score coloured by model family;
-        a trial the time budget stopped after some folds is hollow, at their mean.
+        a trial the time budget stopped after some folds is hollow, at their mean. The
+        trial the model is the configuration of is starred when it is not the best
+        complete one: when no trial completed (the stopped trial chosen, "on k of n
+        folds"), and when the best trial's refit failed its check and another's is kept.
 
         Parameters
         ----------
@@ -1711,7 +1714,9 @@ class _MetaOptSearch(BaseEstimator):
         return plot_search(history.dropna(subset=["score"]).reset_index(drop=True), "family",
                            ax=ax, ylabel=f"CV score ({self._scoring_name})",
                            title=f"{type(self).__name__} search",
-                           hollow="stopped by the time budget (mean of its finished folds)")
+                           hollow="stopped by the time budget (mean of its finished folds)",
+                           n_folds=getattr(self, "_n_folds", None),
+                           chosen=self._chosen_trial().number)
 
     # ------------------------------------------------------------------ predict
     def _fitted_X(self, X):

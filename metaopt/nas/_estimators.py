@@ -591,7 +591,8 @@ class _BaseMetaMLP(BaseEstimator):
         """Best CV score so far vs trial, each trial's score coloured by where it came
         from (``prior``, ``MetaSampler``, ``tpe``); pruned trials hollow, at the last
         score they reported. The best so far is of the complete trials, whose best is
-        refitted. Scores far below the others (a diverging regression) are drawn at the
+        refitted; when its refits failed their check and the next-best trial's was kept,
+        that trial is starred. Scores far below the others (a diverging regression) are drawn at the
         bottom edge, as in :meth:`metaopt.MetaOptClassifier.plot_history`.
 
         Parameters
@@ -610,8 +611,10 @@ class _BaseMetaMLP(BaseEstimator):
             "trial": [t.number for t in scored], "score": [t.value for t in scored],
             "origin": [_origin(t) for t in scored],
             "complete": [t.state == optuna.trial.TrialState.COMPLETE for t in scored]})
+        # (a model pickled before refits_: its refit was the best trial's)
+        kept = next((r["trial"] for r in getattr(self, "refits_", []) if r["kept"]), None)
         return plot_search(history, "origin", ax=ax, ylabel=f"CV {self._metric_name}",
-                           title=f"{type(self).__name__} search")
+                           title=f"{type(self).__name__} search", chosen=kept)
 
     def _progress(self, started: float):
         """``say(message)``: with ``verbose``, prints it with the seconds since ``started``."""

@@ -214,6 +214,8 @@ def test_a_failed_refit_falls_back_to_the_next_best_trial(credit_g):
     """The unstable best trial (CV accuracy 0.712) refitted to 0.56 and 0.30 with two
     seeds: the next-best trial's refit (0.67) is kept, and best_params_ and best_score_
     are its."""
+    import matplotlib.pyplot as plt
+
     X, y = credit_g
     model = MetaMLPClassifier(n_trials=2, n_prior_trials=2, prior=_Configs(UNSTABLE, SLOW),
                               max_epochs=6, n_iter_no_change=6, pruner="none",
@@ -228,6 +230,14 @@ def test_a_failed_refit_falls_back_to_the_next_best_trial(credit_g):
     assert model.best_params_ == trial.params and model.best_score_ == trial.value
     assert model.summary().splitlines()[2].startswith("best: trial 1 (prior), CV accuracy")
     assert model.score(X, y) > 0.66
+    # plot_history stars the trial refitted, not the best (it marked none)
+    ax = model.plot_history()
+    try:
+        star = [line for line in ax.get_lines() if line.get_marker() == "*"]
+        assert [line.get_xydata().tolist() for line in star] == [[[1.0, trial.value]]]
+        assert star[0].get_label() == "chosen: trial 1, as trial 0's refit failed its check"
+    finally:
+        plt.close(ax.figure)
 
 
 def test_without_prior_the_meta_model_warm_starts_and_without_both_it_is_tpe():
