@@ -1823,8 +1823,11 @@ _DOC = """{Task} that tunes itself: meta-learned warm starts, then an adapted ra
         Parallel cross-validation folds (with ``time_budget``: that many killable
         worker processes, each running its share of a trial's folds).
     random_state : int, optional
-        Seed in [0, 2**32 - 1] of the search, the CV reshuffle and the models: the same
-        seed, the same search and model (a ``RandomState`` instance is refused).
+        Seed in [0, 2**32 - 1] of the search, the CV reshuffle and the models (a
+        ``RandomState`` instance is refused). With ``n_trials`` and no ``time_budget``,
+        the same seed on the same data gives the same trials and model; with a
+        ``time_budget`` the clock decides how many trials run and which are stopped, and
+        the later trials, proposed from those, may differ from fit to fit.
     verbose : int >= 0 or bool, default=0
         1 (True): progress bar; 2: also Optuna's log of each trial.
     storage : str or optuna.storages.BaseStorage, optional
