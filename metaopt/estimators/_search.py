@@ -1390,11 +1390,16 @@ class _MetaOptSearch(BaseEstimator):
             ranked = [n for n in ranked if _predicts_with(
                 _member(space, trials[n].params)[0], ("predict_proba",), task)]
         counts = np.array([1])
-        if self._ensemble_rounds > 1 and len(ranked) > 1 and ranked[0] == best.number:
+        # with ensemble rounds, why one configuration predicts (summary())
+        alone = self._alone_reason(best, out_of_fold, ranked, n_complete, space)
+        if self._ensemble_rounds > 1 and alone is None:
             y_true = np.asarray(y_search) if classes is not None else np.asarray(y_search,
                                                                                  dtype=float)
             counts = select([out_of_fold[n][1] for n in ranked],
                             blend_scorer(self.scoring, y_true, classes), self._ensemble_rounds)
+            if np.count_nonzero(counts) == 1:
+                alone = (f"ensemble selection found no blend of the best {len(ranked)} "
+                         "trials scoring higher out of fold")
         else:
             if self._ensemble_rounds > 1 and best.number < self._n_earlier and n_complete > 1:
                 # a resumed search's refit was one model where the first fit's was an
@@ -1434,6 +1439,11 @@ class _MetaOptSearch(BaseEstimator):
                 if complete:
                     refit(complete[0], 1)
         kept = [r for r in refits if not r["failed"]] or [max(refits, key=lambda r: r["train"])]
+        if len(kept) == 1 and np.count_nonzero(counts) > 1:  # selected several, one refitted
+            alone = ("the refits of the other configurations selected failed their check"
+                     if any(r["failed"] for r in refits) else
+                     "the time budget left no time to refit the other configurations selected")
+        self._alone = alone if self._ensemble_rounds > 1 and len(kept) == 1 else None
         # what the check found, for summary() (its models left out)
         self._refit_checks = [{"trial": r["trial"].number, "cv": r["cv"], "train": r["train"],
                                "failed": r["failed"]} for r in refits]
@@ -1450,6 +1460,27 @@ class _MetaOptSearch(BaseEstimator):
         table = pd.DataFrame(rows).assign(weight=np.asarray(weights) / np.sum(weights))
         model = members[0] if len(members) == 1 else FittedEnsemble(members, weights, classes)
         return model, table
+
+    def _alone_reason(self, best, out_of_fold: dict, ranked: list[int], n_complete: int,
+                      space: SearchSpace) -> str | None:
+        """Why ensemble selection cannot run for the refit of ``best`` (a few words for
+        summary()), None when it can: candidates ``ranked`` from ``out_of_fold``."""
+        if n_complete == 0:
+            return "no trial finished its folds"
+        if best.number < self._n_earlier:
+            return ("the best trial is from an earlier fit kept in storage, without "
+                    "out-of-fold predictions")
+        if best.number not in out_of_fold:
+            return "the best trial has no out-of-fold predictions to select from"
+        if best.number not in ranked:  # left out by the scoring
+            return (f"scoring={self._scoring_name} blends probabilities, which the best "
+                    f"trial's {_member(space, best.params)[0].name} does not predict")
+        if ranked[0] != best.number:  # a tie of scores ranked another first
+            return "another trial of the same score ranks first among the candidates"
+        if len(ranked) < 2:
+            return (f"{n_complete} complete trial{'s' * (n_complete != 1)}: ensemble "
+                    "selection picks from the better half, this one alone")
+        return None
 
     def _training_scorer(self, X, y) -> tuple[Callable[[Any], float], float]:
         """A function scoring a refitted model on its training rows ``X, y`` (a sample of
@@ -1675,6 +1706,10 @@ class _MetaOptSearch(BaseEstimator):
                 f"predicting: an ensemble of {len(self.ensemble_)} configurations: "
                 + ", ".join(f"{r.family} (trial {r.trial}) {r.weight:.2f}"
                             for r in self.ensemble_.itertuples())]),
+            # ensemble rounds, one configuration: why (a model pickled before: unsaid)
+            *([] if getattr(self, "_alone", None) is None else [
+                f"predicting: trial {best} alone, no ensemble (ensemble_size="
+                f"{self.ensemble_size!r}): {self._alone}"]),
             "", "meta-learned warm start:",
             *_columns([(f"trial {r.trial}:", r.family,
                         _outcome(r.state, r.score, interrupted.get(r.trial),

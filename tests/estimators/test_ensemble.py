@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import optuna
 import pytest
+from sklearn.datasets import make_regression
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import (
     RepeatedKFold,
@@ -159,6 +160,38 @@ def test_auto_ensembles_regression_only(vehicle, pmlb_root):
     assert len(regressor.ensemble_) > 1 and isinstance(regressor.best_estimator_, FittedEnsemble)
     classifier = MetaOptClassifier(**options).fit(*vehicle)
     assert len(classifier.ensemble_) == 1 and hasattr(classifier.best_estimator_, "steps")
+    assert "no ensemble" not in classifier.summary()  # none asked for: nothing to explain
+
+
+def test_summary_says_why_ensemble_rounds_ended_as_one_model(pmlb_root, monkeypatch):
+    """A regressor fit of the default ensemble_size (20 rounds) whose model was one
+    configuration: summary() said nothing of it, reading as if no ensemble was tried."""
+    import metaopt.estimators._search as search
+
+    X, y = make_regression(120, 3, noise=0.0, random_state=0)
+    few = MetaOptRegressor(n_trials=2, spaces="linear", cv=3, random_state=0).fit(X, y)
+    assert len(few.ensemble_) == 1
+    assert ("\npredicting: trial 0 alone, no ensemble (ensemble_size='auto'): 2 complete "
+            "trials: ensemble selection picks from the better half, this one alone\n"
+            ) in few.summary()
+    # a linear target the best linear trial fits exactly: no blend does better
+    exact = MetaOptRegressor(n_trials=6, spaces="linear", cv=3, random_state=0).fit(X, y)
+    assert len(exact.ensemble_) == 1
+    assert (f"\npredicting: trial {exact.study_.best_trial.number} alone, no ensemble "
+            "(ensemble_size='auto'): ensemble selection found no blend of the best 3 trials "
+            "scoring higher out of fold\n") in exact.summary()
+    # several selected, the refits of all but the best failed their check
+    calls = iter([False])
+    monkeypatch.setattr(search, "refit_failed", lambda *args: next(calls, True))
+    data = LocalSource(pmlb_root).load("560_bodyfat", "regression")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the refit check's
+        model = MetaOptRegressor(n_trials=8, spaces=["linear", "knn", "random_forest"], cv=3,
+                                 random_state=0, sampler=optuna.samplers.RandomSampler(seed=0)
+                                 ).fit(data.X, data.y)
+    assert len(model.ensemble_) == 1 and len(model._refit_checks) > 1
+    assert ("alone, no ensemble (ensemble_size='auto'): the refits of the other "
+            "configurations selected failed their check\n") in model.summary()
 
 
 @pytest.mark.parametrize("size", [0, 2.5, True, "large"])
@@ -183,6 +216,10 @@ def test_a_resumed_search_says_its_best_cannot_be_ensembled(pmlb_root, tmp_path)
                       rf"{first.study_.best_trial.number}\) is from an earlier fit .* it alone"):
         again = MetaOptRegressor(**search).fit(data.X, data.y)
     assert len(again.ensemble_) == 1 and len(again.study_.trials) == 4
+    assert (f"\npredicting: trial {first.study_.best_trial.number} alone, no ensemble "
+            "(ensemble_size='auto'): the best trial is from an earlier fit kept in storage, "
+            "without out-of-fold predictions\n") in again.summary()
+    assert " alone, no ensemble" not in first.summary()
 
 
 def test_no_svm_votes_in_an_ensemble_scored_on_decision_values(pmlb_root):
@@ -195,6 +232,9 @@ def test_no_svm_votes_in_an_ensemble_scored_on_decision_values(pmlb_root):
     model = MetaOptClassifier(spaces=["svm"], n_trials=8, cv=3, scoring="roc_auc",
                               ensemble_size=20, random_state=0).fit(X, y)
     assert len(model.ensemble_) == 1 and hasattr(model.best_estimator_, "steps")
+    assert (f"\npredicting: trial {model.study_.best_trial.number} alone, no ensemble "
+            "(ensemble_size=20): scoring=roc_auc blends probabilities, which the best "
+            "trial's svm does not predict\n") in model.summary()
     assert not hasattr(model, "predict_proba")
     decision = model.decision_function(X)
     np.testing.assert_array_equal(model.predict(X), model.classes_[(decision > 0).astype(int)])
