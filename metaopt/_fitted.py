@@ -79,8 +79,8 @@ def checked_frame(estimator, X: pd.DataFrame, reset: bool) -> pd.DataFrame:
 
 
 def unpickled_state(state: dict) -> dict:
-    """``state``, pickled by a MetaOpt* or MetaMLP* estimator before ``search_rows`` and
-    :func:`checked_frame`'s column names (2026-12-05), as a current one holds it:
+    """``state``, pickled by a MetaOpt* or MetaMLP* estimator of a metaopt without
+    ``search_rows`` and :func:`checked_frame`'s column names, as a current one holds it:
     ``search_rows=None`` (its search and refit saw every row) and, fitted on a DataFrame,
     its ``feature_names_in_`` as the names its models read. Those were a frame's names as
     strings, int names too (``['0', '1', ...]``), and a frame of those int names is

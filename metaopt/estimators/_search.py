@@ -1204,9 +1204,9 @@ class _MetaOptSearch(BaseEstimator):
             elif not _fit_times(study):
                 # no fit time known yet, so no reserve for the refit (the first trial was
                 # stopped, or n_trials=1): leave room for it, about one fit on all the
-                # rows (the trial is k fits on (k - 1) / k of them). Until 2026-12-05 a
-                # second trial after a stopped first took all the time left, and the
-                # refit came on top (a 10 s fit on adult took 14 s)
+                # rows (the trial is k fits on (k - 1) / k of them). Without it a second
+                # trial after a stopped first took all the time left, and the refit came
+                # on top (a 10 s fit on adult took 14 s)
                 limit = left * (1 - 1 / n_folds)
 
             def fold_map(fn, calls: list[tuple]) -> list:
@@ -1552,7 +1552,8 @@ class _MetaOptSearch(BaseEstimator):
     def history_(self) -> pd.DataFrame:
         """Every trial: family, state, CV score, why it was chosen, its parameters."""
         check_is_fitted(self)
-        # pickled before spaces of one's own (2026-12-06): a registered space, by its name
+        # a model pickled by a metaopt without spaces of one's own has no _space: its
+        # space is a registered one, found by its name
         return self._history(getattr(self, "_space", None) or get_space(self.space_))
 
     def _trial_settings(self) -> tuple:
@@ -1691,7 +1692,7 @@ class _MetaOptSearch(BaseEstimator):
             f"{int(self.meta_features_['n_features'])} features"
             if self.meta_features_ is not None  # computed when fit had no sampler
             else f"data: {self.n_features_in_} features; sampler {type(self.sampler).__name__}",
-            # pickled before search_rows_ was fitted (2026-12-05): every row, no such line
+            # a model pickled by a metaopt without search_rows_ saw every row: no such line
             *([] if getattr(self, "search_rows_", None) is None
               or self.search_rows_ == self.refit_rows_ == self._n_rows else [
                 f"rows: the trials cross-validated on a sample of {self.search_rows_:,}; "

@@ -526,7 +526,7 @@ class _BaseMLP(BaseEstimator):
         return state
 
     def __setstate__(self, state: dict) -> None:
-        """A model pickled before ``time_budget`` (2026-12-05) unpickles with
+        """A model pickled by a metaopt without ``time_budget`` unpickles with
         ``time_budget=None``, the no-limit training it had."""
         state.setdefault("time_budget", None)
         super().__setstate__(state)
