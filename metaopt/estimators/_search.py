@@ -601,11 +601,19 @@ def _warm_up_torch(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None
                          name=_WARM_UP, daemon=True).start()
 
 
+def _dynamo_imported() -> bool:
+    """Whether ``torch._dynamo``'s import has finished. Its module is in ``sys.modules``
+    from the import's start: a proposal made while :func:`_warm_up_torch`'s thread still
+    imports it waits for that import (3 s past a 10 s budget on a busy machine)."""
+    return "torch._dynamo" in sys.modules and not any(
+        t.name == _WARM_UP for t in threading.enumerate())
+
+
 def _adapts_unready(study: optuna.Study) -> bool:
     """Whether the MetaSampler's next proposal adapts its ranker (its warm start is over)
     while ``torch._dynamo``, which that first adaptation imports on the main process
     (seconds on a busy machine), is not imported yet."""
-    return ("torch._dynamo" not in sys.modules and isinstance(study.sampler, MetaSampler)
+    return (not _dynamo_imported() and isinstance(study.sampler, MetaSampler)
             and study.sampler.adapts_next(study))
 
 
@@ -1304,6 +1312,12 @@ class _MetaOptSearch(BaseEstimator):
                 return
             _warm_up_torch(study, trial)
 
+        def stop_when_spent(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+            # no time left for another trial: stop before the sampler proposes one (a
+            # MetaSampler's proposal took 0.5 s past the budget, for a trial never run)
+            if deadline is not None and deadline - time.perf_counter() - reserve() <= 0:
+                study.stop()
+
         self._n_earlier = len(study.trials)  # of earlier fits of a stored search
         if self.storage is not None:
             _fail_dead_trials(study)
@@ -1328,7 +1342,7 @@ class _MetaOptSearch(BaseEstimator):
                     objective, n_trials=n_left,
                     timeout=None if deadline is None else max(deadline - time.perf_counter(), 0),
                     catch=(Exception,), callbacks=[
-                        *([warm_up] if self.sampler is None else []),
+                        stop_when_spent, *([warm_up] if self.sampler is None else []),
                         *([progress] if progress is not None else [])],
                 )
             finally:

@@ -1877,17 +1877,16 @@ def test_the_progress_bar_counts_seconds_of_the_budget(wine, capsys, warm_worker
 
 
 def test_summary_says_a_trial_the_budget_left_no_time_to_start_never_ran(wine, monkeypatch):
-    """A trial created when the time left was the refit's reserve is pruned before it
-    runs; summary() said "stopped: out of time", as of a trial killed mid-fit."""
+    """A trial whose proposal took the time left but the refit's reserve is pruned before
+    it runs; summary() said "stopped: out of time", as of a trial killed mid-fit."""
     import metaopt.estimators._search as search_module
 
     reserve = search_module._MetaOptSearch._refit_reserve
 
-    def no_time_after_the_first(self, study):  # the first trial's fit time: all the rest
-        known = any("fit_time" in t.user_attrs for t in study.get_trials(deepcopy=False))
-        return 1e9 if known else reserve(self, study)
+    def no_time_for_the_second(self, study):  # spent once the second trial is proposed
+        return 1e9 if len(study.trials) > 1 else reserve(self, study)
 
-    monkeypatch.setattr(search_module._MetaOptSearch, "_refit_reserve", no_time_after_the_first)
+    monkeypatch.setattr(search_module._MetaOptSearch, "_refit_reserve", no_time_for_the_second)
     model = MetaOptClassifier(n_trials=3, time_budget=60, spaces="linear", cv=2,
                               recheck=False, random_state=0).fit(wine.X, wine.y)
     assert [t.state for t in model.study_.trials] == [COMPLETE, PRUNED]
