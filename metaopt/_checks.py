@@ -10,7 +10,6 @@ from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 
 def python_value(value: Any) -> Any:
@@ -138,6 +137,9 @@ def check_class_labels(y: Any, estimator: Any) -> None:
     subclass as the metaopt class it derives from) and its regressor when ``y`` holds
     continuous values (floats that are not whole), where scikit-learn's "Unknown label
     type: continuous" named neither."""
+    # here, not at the top: the command line's fast errors import this module, not sklearn
+    from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
     if type_of_target(y, input_name="y").startswith("continuous"):
         values = np.asarray(y, dtype=float).ravel()
         example = values[np.isfinite(values) & (values != np.round(values))][0]
