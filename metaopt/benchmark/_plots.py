@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from metaopt._files import write_whole
 from metaopt.benchmark._metrics import mean_ci
 
 _LINES = ("-", "--", ":", "-.")
@@ -36,7 +37,8 @@ def plot_curves(
     looked as far apart as first and last); ``xlabel`` defaults to ``x``; the legend
     names the band, a 95 % interval over ``over`` (what the ``task`` column holds). Drawn on a
     figure of its own, not through pyplot: the caller's backend and open figures are
-    left alone. Returns the path written: ``path``, with ``.png`` added when it has no
+    left alone. Written whole or not at all (a save that fails midway leaves an earlier
+    file as it was). Returns the path written: ``path``, with ``.png`` added when it has no
     extension.
     """
     from matplotlib.figure import Figure
@@ -85,8 +87,15 @@ def plot_curves(
     ax.legend(handles, labels, fontsize=8, ncol=2, framealpha=0.8)
     fig.tight_layout()
     path = plot_path(path)
-    fig.savefig(path)
+    save_whole(fig, path)
     return path
+
+
+def save_whole(fig, path: Path, **kwargs) -> None:
+    """``fig.savefig`` to ``path`` whole or not at all (:func:`~metaopt._files.write_whole`):
+    a save that fails midway leaves an earlier file as it was. The format is ``path``'s
+    extension, told to matplotlib: the temporary file's name ends in ``.tmp``."""
+    write_whole(path, lambda tmp: fig.savefig(tmp, format=path.suffix[1:].lower(), **kwargs))
 
 
 def plot_path(path: str | os.PathLike) -> Path:

@@ -21,7 +21,7 @@ from metaopt.benchmark._metrics import (
     paired_differences,
     summary_table,
 )
-from metaopt.benchmark._plots import plot_curves
+from metaopt.benchmark._plots import plot_curves, save_whole
 from metaopt.benchmark._runner import PEER_LIBRARIES, load_results, read_settings
 from metaopt.kb._evaluate import DEFAULT_SCORING
 
@@ -218,16 +218,25 @@ def win_tie_loss(frame: pd.DataFrame, methods: str | Sequence[str] | None = None
 def _cd_diagram(final_regret: pd.DataFrame, path: Path) -> str:
     """Critical-difference diagram (autorank); returns a Markdown line about it (for two
     methods, autorank's Wilcoxon test has no diagram: the line gives its p-value). Without
-    a diagram, an earlier report's ``path`` is removed."""
-    path.unlink(missing_ok=True)
+    a diagram, an earlier report's ``path`` is removed; the diagram is written whole or not
+    at all, so a save that fails midway leaves the earlier one as it was."""
+    text, drawn = _draw_cd(final_regret, path)
+    if not drawn:
+        path.unlink(missing_ok=True)
+    return text
+
+
+def _draw_cd(final_regret: pd.DataFrame, path: Path) -> tuple[str, bool]:
+    """:func:`_cd_diagram`'s line, and whether it wrote the diagram to ``path``."""
     try:
         from autorank import autorank, plot_stats
     except ImportError:
-        return "Critical-difference diagram: autorank is not installed (`pip install autorank`)."
+        return ("Critical-difference diagram: autorank is not installed "
+                "(`pip install autorank`).", False)
     data = final_regret.dropna()
     if data.shape[0] < 5 or data.shape[1] < 2:
         return (f"Critical-difference diagram: needs >= 5 datasets and >= 2 methods with "
-                f"results on all of them (have {data.shape[0]} x {data.shape[1]}).")
+                f"results on all of them (have {data.shape[0]} x {data.shape[1]})."), False
     import warnings
 
     import matplotlib.pyplot as plt  # autorank draws with it; the backend stays the caller's
@@ -241,12 +250,14 @@ def _cd_diagram(final_regret: pd.DataFrame, path: Path) -> str:
         verdict = "significant" if result.pvalue < result.alpha else "not significant"
         return (f"Critical-difference diagram: none for two methods. autorank "
                 f"({result.omnibus} signed-rank test, alpha 0.05) on per-dataset mean final "
-                f"regret: p = {result.pvalue:.3g}, the difference is {verdict}.")
-    ax.figure.savefig(path, bbox_inches="tight", dpi=120)
-    plt.close(ax.figure)
+                f"regret: p = {result.pvalue:.3g}, the difference is {verdict}."), False
+    try:
+        save_whole(ax.figure, path, bbox_inches="tight", dpi=120)
+    finally:
+        plt.close(ax.figure)
     return (f"![critical differences]({path.name})\n\nautorank ({result.omnibus} test, "
             f"p = {result.pvalue:.3g}; {result.posthoc} post-hoc, alpha 0.05) on per-dataset "
-            "mean final regret; methods joined by a bar are not significantly different.")
+            "mean final regret; methods joined by a bar are not significantly different."), True
 
 
 def _missing(frame: pd.DataFrame, settings: dict) -> pd.DataFrame:

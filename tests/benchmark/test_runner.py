@@ -431,6 +431,48 @@ def test_two_methods_get_the_wilcoxon_test_instead_of_a_diagram(tabrepo_curves, 
     assert not (tmp_path / "cd.png").exists()
 
 
+def _half_saved(fig, path, *args, **kwargs):
+    """A save that fails midway (a full disk, a SIGKILL): some bytes written, then an error."""
+    with open(path, "wb") as file:
+        file.write(b"\x89PNG half")
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("name", ["regret.png", "cd.png"])
+def test_a_plot_that_fails_midway_keeps_the_earlier_one(name, tabrepo_curves, tmp_path,
+                                                        monkeypatch):
+    """regret.png, rank.png, --plot and cd.png were saved in place: a save that failed
+    midway left a broken image in place of the earlier one (and cd.png was removed before
+    autorank ran). Now each is saved to a temporary file beside it and renamed once whole."""
+    from matplotlib.figure import Figure
+
+    from metaopt.benchmark._plots import plot_curves
+    from metaopt.benchmark._report import _cd_diagram
+
+    if name == "cd.png":
+        pytest.importorskip("autorank")
+    earlier = b"an earlier report's image"
+    (tmp_path / name).write_bytes(earlier)
+    monkeypatch.setattr(Figure, "savefig", _half_saved)
+    with pytest.raises(OSError, match="No space left on device"):
+        if name == "cd.png":
+            _cd_diagram(_final_regret(tabrepo_curves), tmp_path / name)
+        else:
+            plot_curves(tabrepo_curves, tmp_path / name)
+    assert (tmp_path / name).read_bytes() == earlier
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left
+
+
+def test_a_plot_is_saved_in_the_format_its_name_says(tabrepo_curves, tmp_path):
+    """Saved through a temporary file named ``.tmp``: the format comes from the target."""
+    from metaopt.benchmark._plots import plot_curves
+
+    assert plot_curves(tabrepo_curves, tmp_path / "r.svg").read_bytes().startswith(b"<?xml")
+    assert plot_curves(tabrepo_curves, tmp_path / "r.PDF").read_bytes().startswith(b"%PDF")
+    assert plot_curves(tabrepo_curves, tmp_path / "r").read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.PDF", "r.png", "r.svg"]
+
+
 def _cache_task(cache, task_id: int, dataset_id: int = 2) -> None:
     """Files of OpenML task ``task_id`` in ``cache`` for ``OpenMLSource.is_cached``: its
     task.xml (naming ``dataset_id``, anneal: the real cache copy holds that dataset) and
@@ -656,8 +698,9 @@ def test_report_plots_name_the_budgets_unit(pmlb_suite, tmp_path, monkeypatch):
     save = Figure.savefig
 
     def savefig(fig, path, *args, **kwargs):
-        labels[Path(path).name] = fig.axes[0].get_xlabel()
-        spans[Path(path).name] = fig.axes[0].get_ylim()
+        name = re.sub(r"^\.|\.[0-9a-f]{8}\.tmp$", "", Path(path).name)  # saved whole
+        labels[name] = fig.axes[0].get_xlabel()
+        spans[name] = fig.axes[0].get_ylim()
         return save(fig, path, *args, **kwargs)
 
     monkeypatch.setattr(Figure, "savefig", savefig)
