@@ -56,9 +56,8 @@ def test_trials_train_on_the_sample_and_the_best_is_refitted_on_every_row(magic,
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # no refit on fewer rows
         model = MetaMLPClassifier(**FAST, search_rows=600).fit(X, y)
-    # stratified, each class's share rounded down
-    assert 598 <= model.search_rows_ <= 600
-    assert seen["fold rows"] == [model.search_rows_] * 3
+    assert model.search_rows_ == 600  # stratified, exactly that many (largest remainder)
+    assert seen["fold rows"] == [600] * 3
     assert seen["refit rows"] == model.refit_rows_ == len(y)
     assert model.score(X, y) > 0.7
 
@@ -80,7 +79,7 @@ def test_auto_samples_500_rows_per_second_of_budget(magic, seen, monkeypatch):
         model = MetaMLPClassifier(n_trials=None, time_budget=budget, max_epochs=20,
                                   random_state=0).fit(X, y)
     assert time.perf_counter() - start <= 1.1 * budget + 1.0
-    assert 1998 <= model.search_rows_ <= 2000 and seen["fold rows"][0] == model.search_rows_
+    assert model.search_rows_ == 2000 and seen["fold rows"][0] == 2000
     assert model.search_rows_ <= model.refit_rows_ == seen["refit rows"] <= len(y)
     said = [w for w in caught if "left time to refit" in str(w.message)]
     assert len(said) == (model.refit_rows_ < len(y))
@@ -95,7 +94,7 @@ def test_a_refit_the_time_left_cannot_take_on_every_row_takes_fewer_and_says_so(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = MetaMLPClassifier(**FAST, time_budget=60, search_rows=500).fit(X, y)
-    assert seen["refit rows"] == model.refit_rows_ == model.search_rows_ < len(y)
+    assert seen["refit rows"] == model.refit_rows_ == model.search_rows_ == 500
     said = [w for w in caught if "left time to refit" in str(w.message)]
     assert [str(w.message) for w in said] == [
         f"time_budget=60 s left time to refit the best configuration on "
@@ -121,7 +120,7 @@ def test_groups_and_weights_are_sampled_with_the_rows(magic):
     weights = np.where(y == y[0], 2.0, 1.0)
     model = MetaMLPClassifier(**{**FAST, "cv": GroupKFold(3)}, search_rows=400).fit(
         X, y, sample_weight=weights, groups=groups)
-    assert 398 <= model.search_rows_ <= 400 and model.refit_rows_ == len(y)
+    assert model.search_rows_ == 400 and model.refit_rows_ == len(y)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         MetaMLPClassifier(**{**FAST, "cv": GroupKFold(3)}, search_rows=400).fit(
             X, y, groups=groups[:-1])
