@@ -82,12 +82,15 @@ from metaopt.nas._search import (
     objective,
     refit_seconds,
     search_score,
+    stop_when_spent,
 )
 from metaopt.ranker import MetaModel
 from metaopt.samplers import MetaSampler
 from metaopt.spaces import make_preprocessor
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from matplotlib.axes import Axes
 
 
@@ -137,18 +140,22 @@ def _is_splitter(cv: Any) -> bool:
         hasattr(cv, "__iter__") and not isinstance(cv, (str, bytes)))
 
 
-def _enqueuer(draws: list[dict], deadline: float | None):
+def _enqueuer(draws: list[dict],
+              stop: Callable[[optuna.Study, optuna.trial.FrozenTrial], bool] | None):
     """An Optuna callback that enqueues the prior's ``draws`` one at a time, the next
     when a trial ends and the search goes on: a budget that stops the search leaves no
-    draw waiting in ``study_`` (all enqueued at once, those never run stayed WAITING)."""
+    draw waiting in ``study_`` (all enqueued at once, those never run stayed WAITING).
+    With a time budget, ``stop`` (:func:`~metaopt.nas._search.stop_when_spent`) first
+    stops the search once a trial leaves no time to start another, before the sampler
+    proposes one (it proposed one, then pruned unrun: "no time to start")."""
     pending = list(draws)
 
     def enqueue_next(study: optuna.Study, trial) -> None:
-        if trial is not None and trial.user_attrs.get("stopped") in (NO_TIME_TO_START,
-                                                                    OUT_OF_TIME):
-            return  # the objective stopped the search
-        if deadline is not None and time.perf_counter() >= deadline:
-            return  # Optuna's timeout starts no other trial
+        if trial is not None:
+            if trial.user_attrs.get("stopped") in (NO_TIME_TO_START, OUT_OF_TIME):
+                return  # the objective stopped the search
+            if stop is not None and stop(study, trial):
+                return  # no time for another trial
         if pending:
             params = dict(pending.pop(0))
             params.pop("max_epochs")
@@ -401,12 +408,14 @@ class _BaseMetaMLP(BaseEstimator):
                     self.n_prior_trials, self.n_trials)
                 draws = prior.sample(self.meta_features_, n, seed=seed)
             deadline = None if self.time_budget is None else started + self.time_budget
-            enqueue_next = _enqueuer(draws, deadline)
+            all_rows = None if rows is None else len(y)  # the refit's, of a sample's
+            enqueue_next = _enqueuer(draws, None if deadline is None else stop_when_spent(
+                trainer, deadline, all_rows, self.time_budget))
             enqueue_next(study, None)
             start = time.perf_counter()
             study.optimize(objective(trainer, self._task, self.max_epochs,
-                                     self.n_iter_no_change, deadline,
-                                     None if rows is None else len(y), self.time_budget,
+                                     self.n_iter_no_change, deadline, all_rows,
+                                     self.time_budget,
                                      TRIAL_SHARE, self.n_trials),
                            n_trials=self.n_trials, callbacks=[enqueue_next],
                            timeout=None if deadline is None else max(deadline - start, 0.0))
@@ -427,7 +436,9 @@ class _BaseMetaMLP(BaseEstimator):
             refit_rows = refit_sample(rows, len(y), len(rows), refit_seconds(
                 trainer, attrs["seconds"], attrs["epochs"], attrs["best_epoch"]),
                 max(deadline - time.perf_counter(), 0.0), seed=seed)
-        del trainer  # its folds' tensors (600 MB on 1,000,000 x 50) are not the refit's
+        # its folds' tensors (600 MB on 1,000,000 x 50) are not the refit's (enqueue_next's
+        # stop_when_spent holds it too)
+        del trainer, enqueue_next
         self.search_rows_ = len(y) if rows is None else len(rows)
         self.refit_rows_ = len(y) if refit_rows is None else len(refit_rows)
         if self.refit_rows_ < len(y):

@@ -317,6 +317,62 @@ def trial_share_seconds(now: float, deadline: float, reserve: float, share: floa
     return share * max(deadline - reserve - now, 0.0)
 
 
+def _best_complete(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
+    try:  # the best complete trial: none completes while a trial trains
+        return study.best_trial
+    except ValueError:  # no complete trial yet
+        return None
+
+
+def refit_reserve(trainer: FoldTrainer, incumbent: optuna.trial.FrozenTrial | None,
+                  seconds: float, epochs: float, best_epoch: int, score: float = -np.inf,
+                  refit_rows: int | None = None, time_budget: float | None = None) -> float:
+    """The time a search keeps for the refit of the best configuration so far: that of
+    a trial that took ``seconds`` for ``epochs`` with its best at ``best_epoch`` when its
+    best ``score`` beats the ``incumbent`` (the best complete trial, None: none), else the
+    incumbent's (0 with neither). ``refit_rows``: the trainer has a sample of the rows and
+    the refit this many, its time then kept at most half the ``time_budget``
+    (:func:`metaopt._rows.sampled_reserve`)."""
+    if incumbent is not None:
+        assert incumbent.value is not None  # a complete trial's
+        if incumbent.value >= score:
+            best = incumbent.user_attrs
+            seconds, epochs, best_epoch = best["seconds"], best["epochs"], best["best_epoch"]
+    kept = refit_seconds(trainer, seconds, epochs, best_epoch, refit_rows) if epochs else 0.0
+    if refit_rows is not None:
+        assert time_budget is not None  # the deadline's
+        kept = sampled_reserve(kept, time_budget)
+    return kept
+
+
+def no_time_to_start(study: optuna.Study, trainer: FoldTrainer, deadline: float,
+                     refit_rows: int | None = None,
+                     time_budget: float | None = None) -> bool:
+    """Whether a trial of ``study`` starting now would leave too little time before the
+    ``deadline`` for the refit of its best complete trial (:func:`refit_reserve`): the
+    objective refuses such a trial, and :func:`stop_when_spent` stops the study before
+    its sampler proposes it."""
+    return time.perf_counter() >= deadline - refit_reserve(
+        trainer, _best_complete(study), 0.0, 0, 0, refit_rows=refit_rows,
+        time_budget=time_budget)
+
+
+def stop_when_spent(trainer: FoldTrainer, deadline: float, refit_rows: int | None = None,
+                    time_budget: float | None = None,
+                    ) -> Callable[[optuna.Study, optuna.trial.FrozenTrial], bool]:
+    """An Optuna callback that stops the study once a trial leaves no time to start
+    another (:func:`no_time_to_start`), before its sampler proposes one that the objective
+    would refuse (a trailing trial pruned unrun, "no time to start"); it says whether it
+    stopped the study."""
+
+    def stop(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        if no_time_to_start(study, trainer, deadline, refit_rows, time_budget):
+            study.stop()
+            return True
+        return False
+    return stop
+
+
 def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
               deadline: float | None = None, refit_rows: int | None = None,
               time_budget: float | None = None, share: float = 1.0,
@@ -345,10 +401,7 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
             # a Hyperband rung: 1, 3, 9, 27), it saved nothing and could not be the best
             return epoch < max_epochs and trial.should_prune()
 
-        try:  # the best complete trial: none completes while this one trains
-            incumbent = trial.study.best_trial
-        except ValueError:  # no complete trial yet
-            incumbent = None
+        incumbent = _best_complete(trial.study)
 
         def out_of_time(seconds: float, epochs: float, best_epoch: int,
                         score: float = -np.inf, in_epoch: bool = False) -> bool:
@@ -375,18 +428,8 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
             """The time kept for the refit of the best configuration so far (this
             trial's, from its ``seconds``, ``epochs`` and ``best_epoch``, when its best
             ``score`` beats every complete trial's, else the best complete one's)."""
-            if incumbent is not None:
-                assert incumbent.value is not None  # a complete trial's
-                if incumbent.value >= score:
-                    best = incumbent.user_attrs
-                    seconds, epochs, best_epoch = (best["seconds"], best["epochs"],
-                                                   best["best_epoch"])
-            kept = refit_seconds(trainer, seconds, epochs, best_epoch,
-                                 refit_rows) if epochs else 0.0
-            if refit_rows is not None:
-                assert time_budget is not None  # the deadline's
-                kept = sampled_reserve(kept, time_budget)
-            return kept
+            return refit_reserve(trainer, incumbent, seconds, epochs, best_epoch, score,
+                                 refit_rows, time_budget)
 
         # the trial's share of the time: seconds of epochs, as ``seconds`` counts them
         # from when its networks are built (a process's first optimiser imports
@@ -394,8 +437,8 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
         own_share: float | None = None
         capped: list[bool] = []  # [True] once the share stopped the training
         if deadline is not None:
-            if out_of_time(0.0, 0, 0):
-                trial.study.stop()
+            if no_time_to_start(trial.study, trainer, deadline, refit_rows, time_budget):
+                trial.study.stop()  # (a proposal took the time stop_when_spent saw left)
                 trial.set_user_attr("stopped", NO_TIME_TO_START)
                 raise optuna.TrialPruned("time budget spent")
             own_share = trial_share_seconds(

@@ -20,7 +20,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from metaopt.data import LocalSource
 from metaopt.nas import MetaMLPClassifier, MetaMLPRegressor, MLPClassifier, MLPRegressor
 from metaopt.nas._prior import ArchitecturePrior
-from metaopt.nas._search import FoldTrainer, objective
+from metaopt.nas._search import FoldTrainer, objective, stop_when_spent
 from metaopt.spaces import get_space
 
 TINY = dict(n_trials=1, cv=2, max_epochs=6, n_prior_trials=1, pruner="none")
@@ -358,7 +358,7 @@ def test_no_trial_starts_after_one_stopped_for_time(epoch_clock):
     params = {**get_space("mlp").default("classification"), "n_layers": 1, "width": 16}
     draws = [params, {**params, "width": 32}]
     study = optuna.create_study(direction="maximize")
-    enqueue_next = _estimators._enqueuer(draws, deadline=5.0)
+    enqueue_next = _estimators._enqueuer(draws, stop_when_spent(trainer, 5.0))
     enqueue_next(study, None)
     study.optimize(objective(trainer, "classification", 50, 50, deadline=5.0), n_trials=2,
                    callbacks=[enqueue_next])
