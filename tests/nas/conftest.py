@@ -68,3 +68,20 @@ def epoch_clock(wine, monkeypatch):
     trainer = _search.FoldTrainer(X, y - 1, "classification", splits, torch.device("cpu"), 0)
     trainer.rows_per_epoch = 1e9
     return clock, trainer
+
+
+@pytest.fixture
+def slow_first_build(epoch_clock, monkeypatch):
+    """The first network built takes 6 s of ``epoch_clock``'s clock, as a fresh process's
+    first torch optimiser does (it imports torch._dynamo: 2-3 s)."""
+    from metaopt.nas import _search
+
+    clock, _ = epoch_clock
+    build = _search.build_mlp
+
+    def slow_first(*args):
+        if clock.now == 0.0:
+            clock.now += 6.0
+        return build(*args)
+
+    monkeypatch.setattr(_search, "build_mlp", slow_first)

@@ -366,22 +366,12 @@ def test_no_trial_starts_after_one_stopped_for_time(epoch_clock):
     assert clock.now == 4.0
 
 
-def test_building_the_models_is_not_counted_as_epoch_time(epoch_clock, monkeypatch):
+def test_building_the_models_is_not_counted_as_epoch_time(epoch_clock, slow_first_build):
     """A process's first torch optimiser imports torch._dynamo (2-3 s): that time was
     counted in the first trial's epochs, so the trial stopped after one epoch and a fresh
     process's 4 s fit refitted one epoch. Building the models takes 6 s of the clock here,
     each fold's epoch 1 s (2 folds), the deadline 11 s: epoch 2 ends at 10 s."""
-    from metaopt.nas import _search
-
     clock, trainer = epoch_clock
-    build = _search.build_mlp
-
-    def slow_first_build(*args):
-        if clock.now == 0.0:
-            clock.now += 6.0
-        return build(*args)
-
-    monkeypatch.setattr(_search, "build_mlp", slow_first_build)
     params = {**get_space("mlp").default("classification"), "n_layers": 1, "width": 16}
     params.pop("max_epochs")
     study = optuna.create_study(direction="maximize")

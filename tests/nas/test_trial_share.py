@@ -57,22 +57,12 @@ def test_a_trial_stops_at_the_end_of_its_share_and_the_search_goes_on(
     assert clock.now == 10.0
 
 
-def test_building_the_networks_does_not_spend_the_share(epoch_clock, monkeypatch):
+def test_building_the_networks_does_not_spend_the_share(epoch_clock, slow_first_build):
     """A process's first optimiser imports torch._dynamo (2-3 s): counted in the share,
     it left a 4 s fit's first trial one epoch. The share counts epochs' time, as the
     deadline checks do. Building takes 6 s of the clock here, each epoch 2 s, deadline
     18 s: the first trial's share is 9 s of epochs (4 epochs, not 1)."""
-    from metaopt.nas import _search
-
     clock, trainer = epoch_clock
-    build = _search.build_mlp
-
-    def slow_first_build(*args):
-        if clock.now == 0.0:
-            clock.now += 6.0
-        return build(*args)
-
-    monkeypatch.setattr(_search, "build_mlp", slow_first_build)
     params = {**get_space("mlp").default("classification"), "n_layers": 1, "width": 16}
     params.pop("max_epochs")
     study = optuna.create_study(direction="maximize", pruner=optuna.pruners.NopPruner())
