@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _stopping import StopsOnItsThirdRun
 
 
 @pytest.fixture(scope="session")
@@ -27,24 +28,10 @@ def yahpo_dir(shared_data) -> Path:
     return shared_data / "yahpo"
 
 
-class _StopsOnItsThirdRun:
-    """Evaluates the first configurations, and is interrupted (Ctrl-C) on its third run."""
-
-    def fit(self, train):
-        self.runs = 0
-
-    def run(self, problem, budget, seed):
-        self.runs += 1
-        if self.runs == 3:
-            raise KeyboardInterrupt
-        for i in range(budget):
-            problem.evaluate(i)
-
-
 @pytest.fixture
 def interrupted_method() -> str:
     """The name of a registered benchmark method that a Ctrl-C stops on its third run."""
     from metaopt.benchmark import register_method
 
-    register_method("stops", _StopsOnItsThirdRun)
+    register_method("stops", StopsOnItsThirdRun)
     return "stops"

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pandas as pd
 import pytest
+from _stopping import StopsOnItsThirdRun
 
 from metaopt.cli import main
 
@@ -209,22 +211,6 @@ def test_a_second_signal_while_a_stop_before_the_runs_is_said_keeps_143(
     assert "".join(sys.stderr.said) == "metaopt benchmark tabrepo: interrupted\n"
 
 
-class _TerminatedOnItsThirdRun:
-    """Evaluates the first configurations; SIGTERM arrives during its third run."""
-
-    def fit(self, train):
-        self.runs = 0
-
-    def run(self, problem, budget, seed):
-        import signal
-
-        self.runs += 1
-        if self.runs == 3:
-            _signal(signal.SIGTERM)
-        for i in range(budget):
-            problem.evaluate(i)
-
-
 @pytest.mark.parametrize("second", ["curves", "writing", "finished"])
 def test_a_signal_after_the_runs_neither_loses_them_nor_replaces_the_exit_code(
         second, tabrepo_dir, tmp_path, capsys, monkeypatch):
@@ -239,7 +225,7 @@ def test_a_signal_after_the_runs_neither_loses_them_nor_replaces_the_exit_code(
 
     from metaopt.benchmark import _surrogate, register_method
 
-    register_method("terminated", _TerminatedOnItsThirdRun)
+    register_method("terminated", partial(StopsOnItsThirdRun, partial(_signal, signal.SIGTERM)))
     curves_of = _surrogate._curves
 
     def signalled_while_computing_curves(*args):
