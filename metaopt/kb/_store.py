@@ -26,7 +26,7 @@ from optuna.distributions import json_to_distribution
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
-from metaopt._files import temp_beside
+from metaopt._files import write_whole
 from metaopt._mf_version import (
     LEGACY_MF_VERSION,
     MF_VERSION_KEY,
@@ -914,19 +914,12 @@ class KnowledgeBase:
         path = check_writable(path, "the parquet export")
         self.check_not_own_file(path, "the export")
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = temp_beside(path)
-        os.close(fd)
-        try:
-            frame = self._frame(metafeatures=True)  # (no warning: it keeps their version)
-            datasets = self.datasets()
-            datasets.loc[datasets["dataset_key"].isin(frame["dataset_key"]),
-                         "metafeatures"] = None  # in the frame's mf_* columns
-            frame.attrs.update(runs=_records(self.runs()), datasets=_records(datasets))
-            frame.to_parquet(tmp, index=False)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        frame = self._frame(metafeatures=True)  # (no warning: it keeps their version)
+        datasets = self.datasets()
+        datasets.loc[datasets["dataset_key"].isin(frame["dataset_key"]),
+                     "metafeatures"] = None  # in the frame's mf_* columns
+        frame.attrs.update(runs=_records(self.runs()), datasets=_records(datasets))
+        write_whole(path, lambda tmp: frame.to_parquet(tmp, index=False))
         return path
 
     @classmethod
