@@ -61,6 +61,7 @@ from sklearn.pipeline import make_pipeline
 from threadpoolctl import threadpool_limits
 
 from metaopt import MetaOptClassifier, MetaOptRegressor
+from metaopt._files import write_whole
 from metaopt.benchmark import paired_difference, paired_differences
 from metaopt.data import LocalSource, get_suite
 from metaopt.kb import DEFAULT_SCORING
@@ -331,7 +332,9 @@ def _plot(table: pd.DataFrame, task: str, out: Path = RESULTS) -> None:
     ax.set_title(f"held-out {DEFAULT_SCORING[task]} rank\npmlb {task} datasets unseen by the "
                  "meta-models")
     fig.tight_layout()
-    fig.savefig(result_path(task, ".png", out), dpi=120)
+    # whole or not at all: a crash or Ctrl-C mid-save keeps the published PNG
+    write_whole(result_path(task, ".png", out),
+                lambda tmp: fig.savefig(tmp, format="png", dpi=120))
     plt.close(fig)  # run in a process that goes on (tests, a notebook): not left open
 
 

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from _common import run_main  # benchmarks/_common.py, beside this script
 
+from metaopt._files import write_whole
 from metaopt._markdown import markdown_table
 from metaopt.kb import open_knowledge_base
 from metaopt.ranker import PerformanceMatrix, Portfolio
@@ -154,21 +155,27 @@ def main() -> None:
               "mean held-out regret of the portfolio's best after b picks")
         print(markdown_table(curve.rename_axis("training datasets"), ".4f"))
     if args.plot and curves:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 3.5), squeeze=False)
-        for ax, (task, curve) in zip(axes[0], curves.items(), strict=True):
-            for column in curve.columns:
-                ax.plot(curve.index, curve[column], marker="o", label=f"best after {column[1:]}")
-            ax.set(title=task, xlabel="training datasets", ylabel="held-out normalized regret")
-            ax.legend()
-        fig.tight_layout()
-        fig.savefig(args.plot, dpi=120)
-        plt.close(fig)
+        plot(curves, args.plot)
         print(f"\nplot: {args.plot}")
+
+
+def plot(curves: dict[str, pd.DataFrame], path: str) -> None:
+    """The learning curves of each task side by side, a PNG at ``path``, written whole or
+    not at all: a crash or Ctrl-C mid-save keeps an earlier file."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 3.5), squeeze=False)
+    for ax, (task, curve) in zip(axes[0], curves.items(), strict=True):
+        for column in curve.columns:
+            ax.plot(curve.index, curve[column], marker="o", label=f"best after {column[1:]}")
+        ax.set(title=task, xlabel="training datasets", ylabel="held-out normalized regret")
+        ax.legend()
+    fig.tight_layout()
+    write_whole(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
+    plt.close(fig)
 
 
 if __name__ == "__main__":

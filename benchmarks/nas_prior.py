@@ -44,6 +44,7 @@ from _common import SHARED_DATA, load_of_task, run_main  # benchmarks/_common.py
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
 from metaopt import metafeatures
+from metaopt._files import write_whole
 from metaopt.benchmark import paired_difference
 from metaopt.data import LocalSource
 from metaopt.nas import LCBENCH_SPACE, ArchitecturePrior, MLPClassifier, task_metafeatures
@@ -332,7 +333,8 @@ def plot(lc: pd.DataFrame | None, pm: pd.DataFrame | None, path: Path) -> None:
         ax.legend()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    # whole or not at all: a crash or Ctrl-C mid-save keeps the published PNG
+    write_whole(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ import pandas as pd
 from _common import single_threaded  # benchmarks/_common.py, beside this script
 from optuna.distributions import CategoricalDistribution, IntDistribution
 
+from metaopt._files import write_whole
 from metaopt._markdown import markdown_table
 from metaopt.samplers import MetaSampler
 from metaopt.spaces import get_space
@@ -173,7 +174,8 @@ def plot(frame: pd.DataFrame, samplers: list[str], path: Path) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path)
+    # whole or not at all: a crash or Ctrl-C mid-save keeps the published PNG
+    write_whole(path, lambda tmp: fig.savefig(tmp, format="png"))
     plt.close(fig)
 
 
