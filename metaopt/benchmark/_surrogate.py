@@ -166,9 +166,10 @@ def evaluate_methods(
     so that tasks do not share one random order. A method that raises
     :class:`NotApplicable` in ``fit`` is reported, not run. Ctrl-C (any
     KeyboardInterrupt: ``metaopt benchmark`` turns SIGTERM into one) stops the run and
-    returns the runs finished so far (``interrupted``); the run in flight is lost. Under
-    ``metaopt benchmark``, once the runs are finished or interrupted a signal is only
-    recorded until the command has written them: a second signal loses nothing.
+    returns the runs finished so far (``interrupted``); the run in flight is lost. One
+    that arrives once every run has finished loses none: the result is not interrupted.
+    Under ``metaopt benchmark``, once the runs are finished or interrupted a signal is
+    only recorded until the command has written them: a second signal loses nothing.
     """
     budgets = _check_request(methods, budgets, seeds)
     horizon = budgets[-1]
@@ -176,6 +177,7 @@ def evaluate_methods(
     references: dict[str, list[np.ndarray]] = {}
     not_applicable: dict[str, str] = {}
     n_runs = len(methods) * sum(len(tasks) for _, tasks in splits) * seeds
+    n_skipped = 0  # the runs of n_runs that methods found not applicable do not have
     interrupted = False
     short: set[str] = set()  # test tasks with fewer configurations than the horizon
     with progress_bar(total=n_runs, disable=not progress, desc="surrogate benchmark") as bar:
@@ -187,6 +189,7 @@ def evaluate_methods(
                         method.fit(train)
                     except NotApplicable as exc:
                         not_applicable[name] = str(exc)
+                        n_skipped += len(tasks) * seeds
                         bar.update(len(tasks) * seeds)
                         continue
                     for task in tasks:
@@ -206,11 +209,13 @@ def evaluate_methods(
             # under a command's StopGuard, a second signal is only recorded from now on:
             # the runs finished are kept, and the command writes them
             hold_signals()
-            interrupted = True
-            # "of at most": the count includes the runs of methods that turn out not
-            # applicable in a split not reached yet
-            warn(f"interrupted after {len(traces)} finished runs (of at most "
-                 f"{n_runs}): the result holds them", UserWarning)
+            # a signal after the last run, before the hold above: no run is missing
+            interrupted = len(traces) < n_runs - n_skipped
+            if interrupted:
+                # "of at most": the count includes the runs of methods that turn out not
+                # applicable in a split not reached yet
+                warn(f"interrupted after {len(traces)} finished runs (of at most "
+                     f"{n_runs}): the result holds them", UserWarning)
     if short:
         warn(f"{len(short)} test task(s) have fewer configurations than the largest "
              f"budget {horizon} (e.g. {sorted(short)[0]}): their runs end once every "
