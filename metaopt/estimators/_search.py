@@ -122,7 +122,7 @@ _SAME_FAILURES = 3
 _ENSEMBLE_RESERVE = 5
 _ERROR = "error"  # user attribute: why a trial failed
 _ERROR_SHOWN = 100  # characters of it summary() shows
-_WIDTH = 100  # summary()'s warm-start lines wrap beyond this many characters
+_WIDTH = 100  # summary()'s lines wrap beyond this many characters
 # what the refit's check found of a refit that failed it, for its warning and summary()
 _REFIT_FELL = "scores far below its CV score on its own training rows"
 # user attribute of a trial stopped by the time budget after some of its folds: their
@@ -682,6 +682,14 @@ def _columns(rows: list[tuple[str, str, str, str]]) -> list[str]:
             lines += textwrap.wrap(reason, _WIDTH, initial_indent=" " * family_at,
                                    subsequent_indent=" " * family_at)
     return lines
+
+
+def _item(label: str, text: str) -> list[str]:
+    """A line of summary()'s head, ``label`` then ``text``, wrapped within ``_WIDTH``
+    characters, its later lines indented under its text so that it reads as one item
+    (words are not broken: a name or a number stays whole)."""
+    return textwrap.wrap(label + text, _WIDTH, subsequent_indent=" " * len(label),
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def _family_lines(history: pd.DataFrame, partials: dict[int, dict]) -> list[str]:
@@ -1699,32 +1707,32 @@ class _MetaOptSearch(BaseEstimator):
                 errors.setdefault(t.system_attrs["failed_trial"], "its process died (killed or "
                                   f"crashed); run again as trial {t.number}")
         lines = [
-            f"{type(self).__name__}: {len(history)} trial{'s' * (len(history) != 1)} "
-            f"({len(done)} complete) over "
-            f"{self.space_!r} in {self.fit_time_:.1f} s",
-            f"data: {int(self.meta_features_['n_instances'])} rows x "
-            f"{int(self.meta_features_['n_features'])} features"
-            if self.meta_features_ is not None  # computed when fit had no sampler
-            else f"data: {self.n_features_in_} features; sampler {type(self.sampler).__name__}",
+            *_item(f"{type(self).__name__}: ", f"{len(history)} trial"
+                   f"{'s' * (len(history) != 1)} ({len(done)} complete) over "
+                   f"{self.space_!r} in {self.fit_time_:.1f} s"),
+            *_item("data: ", f"{int(self.meta_features_['n_instances'])} rows x "
+                   f"{int(self.meta_features_['n_features'])} features"
+                   if self.meta_features_ is not None  # computed when fit had no sampler
+                   else f"{self.n_features_in_} features; sampler {type(self.sampler).__name__}"),
             # a model pickled by a metaopt without search_rows_ saw every row: no such line
             *([] if getattr(self, "search_rows_", None) is None
-              or self.search_rows_ == self.refit_rows_ == self._n_rows else [
-                f"rows: the trials cross-validated on a sample of {self.search_rows_:,}; "
+              or self.search_rows_ == self.refit_rows_ == self._n_rows else _item(
+                "rows: ", f"the trials cross-validated on a sample of {self.search_rows_:,}; "
                 f"the best was refitted on {self.refit_rows_:,}"
                 + (f" of {self._n_rows:,} (time budget)" if self.refit_rows_ < self._n_rows
-                   else " (all)")]),
-            f"best: {self.best_family_}, trial {best} of {found}, with CV score "
-            f"{_score_text(self.best_score_)} (scoring={self._scoring_name}){on}",
-            *([] if better is None else [f"note: {better[0]}"]),
-            *([] if refit_note is None else [f"note: {refit_note}"]),
-            *([] if len(self.ensemble_) < 2 else [
-                f"predicting: an ensemble of {len(self.ensemble_)} configurations: "
+                   else " (all)"))),
+            *_item("best: ", f"{self.best_family_}, trial {best} of {found}, with CV score "
+                   f"{_score_text(self.best_score_)} (scoring={self._scoring_name}){on}"),
+            *([] if better is None else _item("note: ", better[0])),
+            *([] if refit_note is None else _item("note: ", refit_note)),
+            *([] if len(self.ensemble_) < 2 else _item(
+                "predicting: ", f"an ensemble of {len(self.ensemble_)} configurations: "
                 + ", ".join(f"{r.family} (trial {r.trial}) {r.weight:.2f}"
-                            for r in self.ensemble_.itertuples())]),
+                            for r in self.ensemble_.itertuples()))),
             # ensemble rounds, one configuration: why (a model pickled before: unsaid)
-            *([] if getattr(self, "_alone", None) is None else [
-                f"predicting: trial {best} alone, no ensemble (ensemble_size="
-                f"{self.ensemble_size!r}): {self._alone}"]),
+            *([] if getattr(self, "_alone", None) is None else _item(
+                "predicting: ", f"trial {best} alone, no ensemble (ensemble_size="
+                f"{self.ensemble_size!r}): {self._alone}")),
             "", "meta-learned warm start:",
             *_columns([(f"trial {r.trial}:", r.family,
                         _outcome(r.state, r.score, interrupted.get(r.trial),

@@ -94,12 +94,14 @@ def test_a_stopped_trial_better_on_its_folds_than_the_chosen_one_is_warned_of(
         "0.9000 on them against 0.7500 on the same folds for the chosen trial 0 (linear) "
         "(1 other stopped trial also did better on their folds); the model is trial 0's, "
         "as stopped trials count only when no trial finishes its folds: give it more time")
-    # summary() says it too, the warnings having scrolled away, on the line after "best:"
-    lines = model.summary().splitlines()
-    assert lines[lines.index(next(x for x in lines if x.startswith("best: "))) + 1] == (
-        "note: trial 1 (linear), stopped by time_budget=30 s after 2 of 3 CV folds, scored "
-        "0.9000 on them against 0.7500 on the same folds for the chosen trial 0 (linear) "
-        "(1 other stopped trial also did better on their folds)")
+    # summary() says it too, the warnings having scrolled away, in a note after "best:"
+    # (wrapped: its words, the lines joined)
+    assert "(scoring=accuracy)\nnote: " in model.summary()
+    assert (
+        "(scoring=accuracy) note: trial 1 (linear), stopped by time_budget=30 s after 2 of 3 "
+        "CV folds, scored 0.9000 on them against 0.7500 on the same folds for the chosen "
+        "trial 0 (linear) (1 other stopped trial also did better on their folds) "
+    ) in " ".join(model.summary().split())
 
 
 def test_a_stopped_trial_no_better_on_its_folds_is_not_warned_of(monkeypatch, data):
@@ -133,7 +135,7 @@ def test_summary_sets_a_stopped_trial_against_the_trial_refitted_in_the_end(
             "0.9000 on them against 0.6500 on the same folds for the chosen trial 1 (linear)")
     assert len(_about_stopped(messages)) == 1
     assert _about_stopped(messages)[0].startswith(f"{said}; the model is trial 1's, ")
-    assert f"\nnote: {said}\n" in model.summary()
+    assert f" note: {said} " in " ".join(model.summary().split())  # wrapped: words joined
 
 
 def test_summary_says_why_the_best_line_is_not_the_highest_score(monkeypatch, data):
@@ -152,11 +154,13 @@ def test_summary_says_why_the_best_line_is_not_the_highest_score(monkeypatch, da
                for m in messages)
     train = model._refit_checks[0]["train"]
     lines = model.summary().splitlines()
-    at = next(i for i, line in enumerate(lines) if line.startswith("best: "))
-    assert lines[at:at + 2] == [
-        "best: linear, trial 1 of the search, with CV score 0.7000 (scoring=accuracy)",
-        f"note: trial 0 (linear) scored higher (0.8000), but its refit on 90 rows scores far "
-        f"below its CV score on its own training rows ({train:.4f}): the model is trial 1's"]
+    assert ("\nbest: linear, trial 1 of the search, with CV score 0.7000 (scoring=accuracy)"
+            "\nnote: ") in model.summary()
+    assert (  # the note wrapped: its words, the lines joined
+        "(scoring=accuracy) note: trial 0 (linear) scored higher (0.8000), but its refit on "
+        "90 rows scores far below its CV score on its own training rows "
+        f"({train:.4f}): the model is trial 1's meta-learned warm start:"
+    ) in " ".join(model.summary().split())
     assert lines[-1] == "  linear                   0.8000 (2 trials)"
 
 
@@ -228,8 +232,8 @@ def test_summary_of_a_search_without_complete_trials_lists_its_stopped_ones_per_
     model, _ = _fit_on(monkeypatch, data, [_stopped([0.9], [0]), _stopped([0.8, 0.6], [0, 1]),
                                            ("PRUNED", None, {})])
     text = model.summary()
-    assert "\nbest: linear, trial 1 of the search, with CV score 0.7000 (scoring=accuracy) on "\
-        "2 of 3 folds (no trial finished them all)\n" in text
+    assert " best: linear, trial 1 of the search, with CV score 0.7000 (scoring=accuracy) on "\
+        "2 of 3 folds (no trial finished them all) " in " ".join(text.split())  # wrapped
     assert text.endswith("\nbest score per family:\n  linear                   0.7000 on 2 of "
                          "3 folds (2 stopped trials, none complete)")
 
@@ -277,7 +281,8 @@ def test_a_search_keeps_what_the_comparison_needs(monkeypatch):
         "trial 0 (linear), stopped by time_budget=30 s after 2 of 5 CV folds, scored "
         f"1.0000 on them against {np.mean([folds[0], folds[3]]):.4f} on the same folds for "
         "the chosen trial 1 (linear); the model is trial 1's")
-    assert f"\nnote: {said[0].split('; the model is')[0]}\n" in model.summary()
+    assert (f" note: {said[0].split('; the model is')[0]} "  # wrapped: its words joined
+            in " ".join(model.summary().split()))
 
 
 def _legend(ax) -> list[str]:

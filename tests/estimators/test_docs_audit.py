@@ -1,0 +1,71 @@
+"""docs/estimators.md against the estimators: the layout of ``summary()``, and claims of
+the page checked on real fits."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+# the fits of a hand-made study (a stopped trial that did better, a refit that failed its
+# check), as tests/estimators/test_stopped_trials.py makes them
+from test_stopped_trials import _complete, _fit_on, _stopped, data  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def _joined(lines: list[str], first: str) -> str:
+    """The item of ``summary()`` that starts with ``first``, its wrapped lines (indented
+    under its text) joined."""
+    at = next(i for i, line in enumerate(lines) if line.startswith(first))
+    indent = " " * len(first)
+    item = [lines[at]]
+    for line in lines[at + 1:]:
+        if not line.startswith(indent) or line[len(indent)] == " ":
+            break
+        item.append(line[len(indent):])
+    return " ".join(item)
+
+
+def test_summary_wraps_its_notes_within_100_characters(monkeypatch, data):  # noqa: F811
+    """The "note:" lines of a stopped trial that did better and of a refit that failed
+    its check ran to about 200 characters, where the rest of the screen keeps within 100:
+    each is wrapped, its later lines indented under its text, so it reads as one item."""
+    import metaopt.estimators._search as search
+
+    monkeypatch.setattr(search, "refit_failed", lambda train, cv, constant: cv > 0.75)
+    model, _ = _fit_on(monkeypatch, data, [
+        _complete([0.80, 0.70, 0.90]),
+        _complete([0.60, 0.70, 0.80]),
+        _stopped([0.95, 0.85], [0, 1]),
+    ])
+    lines = model.summary().splitlines()
+    assert max(map(len, lines)) <= 100, [line for line in lines if len(line) > 100]
+    notes = [i for i, line in enumerate(lines) if line.startswith("note: ")]
+    assert len(notes) == 2
+    assert all(lines[i + 1].startswith("      ") for i in notes)  # wrapped under its text
+    train = model._refit_checks[0]["train"]
+    assert [_joined(lines[i:], "note: ") for i in notes] == [
+        "note: trial 2 (linear), stopped by time_budget=30 s after 2 of 3 CV folds, scored "
+        "0.9000 on them against 0.6500 on the same folds for the chosen trial 1 (linear)",
+        "note: trial 0 (linear) scored higher (0.8000), but its refit on 90 rows scores far "
+        f"below its CV score on its own training rows ({train:.4f}): the model is trial 1's"]
+
+
+def test_summary_wraps_its_predicting_line_within_100_characters():
+    """"predicting: trial 0 alone, no ensemble (ensemble_size='auto'): 2 complete trials:
+    ..." gave why a regressor's ensemble rounds ended as one model on one line of 140
+    characters."""
+    from sklearn.datasets import make_regression
+
+    from metaopt import MetaOptRegressor
+
+    X, y = make_regression(120, 3, noise=0.0, random_state=0)
+    model = MetaOptRegressor(n_trials=2, spaces="linear", cv=3, random_state=0).fit(X, y)
+    lines = model.summary().splitlines()
+    assert max(map(len, lines)) <= 100, [line for line in lines if len(line) > 100]
+    at = next(i for i, line in enumerate(lines) if line.startswith("predicting: "))
+    assert re.fullmatch(" {12}\\S.*", lines[at + 1])
+    assert _joined(lines[at:], "predicting: ") == (
+        "predicting: trial 0 alone, no ensemble (ensemble_size='auto'): 2 complete trials: "
+        "ensemble selection picks from the better half, this one alone")
