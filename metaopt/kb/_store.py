@@ -332,6 +332,13 @@ class KnowledgeBase:
         if in_memory(url):
             kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
         elif file is not None:
+            if file.name.endswith(".parquet") and not file.exists():
+                raise ValueError(
+                    f"store {_shown(store)!r} is named as a parquet export: a new SQLite "
+                    "store of that name would not open again (`metaopt kb info`, `--kb` and "
+                    "metaopt.kb.open_knowledge_base read a .parquet file as an export). "
+                    "Give the store another name, such as kb.sqlite, and export it with "
+                    "`build-kb --export kb.parquet` (KnowledgeBase.to_parquet)")
             _prepare_sqlite_file(file, store)
             kwargs = {"connect_args": {"timeout": 60}}
         try:
