@@ -414,6 +414,10 @@ class _BaseMLP(BaseEstimator):
         # float32 straight away: X - mean, then its float32 copy, were X's size and half
         # or all of it more (1.5 or 2 x X)
         inputs = torch.from_numpy(_standardised(X, self.x_mean_, self.x_scale_, np.float32))
+        # X is validate_data's float64 copy when it made one (of a mixed-dtype DataFrame,
+        # an int array, a list): freed before the folds, not held beside them
+        # through the epochs (only the float32 folds are trained on)
+        del X
         self.device_ = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         n = len(inputs)
