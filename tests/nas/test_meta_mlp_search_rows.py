@@ -79,7 +79,7 @@ def test_auto_samples_500_rows_per_second_of_budget(magic, seen, monkeypatch):
         model = MetaMLPClassifier(n_trials=None, time_budget=budget, max_epochs=20,
                                   random_state=0).fit(X, y)
     assert time.perf_counter() - start <= 1.1 * budget + 1.0
-    assert model.search_rows_ == 2000 and seen["fold rows"][0] == 2000
+    assert model.search_rows_ == 2000 and seen["fold rows"] == [2000] * 3  # cv=3
     assert model.search_rows_ <= model.refit_rows_ == seen["refit rows"] <= len(y)
     said = [w for w in caught if "left time to refit" in str(w.message)]
     assert len(said) == (model.refit_rows_ < len(y))
@@ -114,13 +114,14 @@ def test_the_refit_estimate_is_per_row(pmlb_root):
     assert refit_seconds(trainer, 2.0, 2, 3, rows=10 * 178) == pytest.approx(10 * on_sample)
 
 
-def test_groups_and_weights_are_sampled_with_the_rows(magic):
+def test_groups_and_weights_are_sampled_with_the_rows(magic, seen):
     X, y = magic
     groups = np.arange(len(y)) % 50
     weights = np.where(y == y[0], 2.0, 1.0)
     model = MetaMLPClassifier(**{**FAST, "cv": GroupKFold(3)}, search_rows=400).fit(
         X, y, sample_weight=weights, groups=groups)
-    assert model.search_rows_ == 400 and model.refit_rows_ == len(y)
+    assert model.search_rows_ == 400 and seen["fold rows"] == [400] * 3
+    assert model.refit_rows_ == seen["refit rows"] == len(y)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         MetaMLPClassifier(**{**FAST, "cv": GroupKFold(3)}, search_rows=400).fit(
             X, y, groups=groups[:-1])
