@@ -421,8 +421,11 @@ class MetaSampler(BaseSampler):
             check_sampler(fallback, "fallback")
         self._fallback_arg = fallback
         self._fallback = fallback or self._default_fallback()
-        if worst_value is not None and not np.isfinite(worst_value):
-            raise ValueError(f"worst_value must be a finite number or None, got {worst_value}")
+        if worst_value is not None and (  # "0" failed in numpy's isfinite; True was 1.0
+                not isinstance(worst_value, numbers.Real) or isinstance(worst_value, bool)
+                or not np.isfinite(worst_value)):
+            raise ValueError("worst_value must be a finite number or None, got "
+                             f"{worst_value!r}")
         self._worst_value = worst_value
         check_seconds(time_budget, "time_budget")
         self._time_budget = time_budget
