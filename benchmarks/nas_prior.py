@@ -335,6 +335,7 @@ def plot(lc: pd.DataFrame | None, pm: pd.DataFrame | None, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # whole or not at all: a crash or Ctrl-C mid-save keeps the published PNG
     write_whole(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
+    plt.close(fig)
 
 
 def main() -> None:

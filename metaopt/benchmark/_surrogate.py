@@ -200,9 +200,11 @@ def evaluate_methods(
                                 short.add(task.key)
                             # a seed per (seed, task): random orders are not shared by tasks
                             method.run(problem, problem.budget, stable_seed(seed, task.key))
+                            # the task's bounds first: a signal between the two appends
+                            # then keeps no run whose scores the bounds leave out
+                            references[task.key].append(np.asarray(problem.trace))
                             traces.append({"method": name, "task": task.key, "seed": seed,
                                            "trace": problem.trace})
-                            references[task.key].append(np.asarray(problem.trace))
                             bar.update()
             hold_signals()  # the runs are over: a signal no longer loses them (see below)
         except KeyboardInterrupt:
