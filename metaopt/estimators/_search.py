@@ -976,9 +976,10 @@ class _MetaOptSearch(BaseEstimator):
         X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
             DataFrames may hold categorical/string columns and missing values.
         y : array-like of shape (n_samples,)
-            One target: a regressor refuses several columns (fit one search per
-            target with ``sklearn.multioutput.MultiOutputRegressor``); a single column,
-            (n_samples, 1), is raveled with scikit-learn's ``DataConversionWarning``.
+            One target: several columns are refused (fit one search per target with
+            ``sklearn.multioutput.MultiOutputRegressor`` or ``MultiOutputClassifier``); a
+            single column, (n_samples, 1), is raveled with scikit-learn's
+            ``DataConversionWarning``.
         sample_weight : array-like of shape (n_samples,), optional
             Passed to every fit (families that cannot take weights are left out).
         groups : array-like of shape (n_samples,), optional
