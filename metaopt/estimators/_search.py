@@ -902,6 +902,10 @@ class _MetaOptSearch(BaseEstimator):
                 _check_own(space, self._task)
         if self.sampler is not None:
             check_sampler(self.sampler, "sampler")
+            if self.meta_model is not None:  # it serves the search's own MetaSampler only
+                warn(f"meta_model is not used with sampler={type(self.sampler).__name__}: "
+                     "the search samples with that sampler (a MetaSampler takes its own "
+                     "meta_model=); pass one or the other", UserWarning)
         if sample_weight is not None:
             families = _families_that(families, partial(_accepts_weights, task=self._task),
                                       "sample_weight given", "accept weights")
@@ -1877,7 +1881,7 @@ _DOC = """{Task} that tunes itself: meta-learned warm starts, then an adapted ra
 {scoring}    meta_model : MetaModel, str or path, optional
         The meta-model of the warm start and the ranker (a path: the directory of a saved
         one). Default: the shipped meta-model of the searched families (none for a
-        space of your own).
+        space of your own). Not used with ``sampler`` (a warning says so).
     n_jobs : int, optional
         Parallel cross-validation folds (with ``time_budget``: that many killable
         worker processes, each running its share of a trial's folds).

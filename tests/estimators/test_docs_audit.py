@@ -117,3 +117,28 @@ def test_the_documented_parameter_types_type_check(tmp_path):
                              str(script)], cwd=tmp_path, env={**os.environ, "MYPYPATH": str(root)},
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_meta_model_beside_a_sampler_is_said_to_be_unused():
+    """``meta_model`` serves the search's own MetaSampler; with ``sampler=`` it was
+    silently unused (a model passed with ``sampler=RandomSampler()``, or beside a
+    ``MetaSampler`` of its own, had no effect and nothing said so)."""
+    import warnings
+
+    import optuna
+    from sklearn.datasets import make_classification
+
+    from metaopt import MetaOptClassifier
+    from metaopt.ranker import load_meta_model
+
+    X, y = make_classification(60, n_features=4, random_state=0)
+    model = MetaOptClassifier(spaces="linear", n_trials=1, cv=2, random_state=0,
+                              meta_model=load_meta_model("linear", "classification"),
+                              sampler=optuna.samplers.RandomSampler(seed=0))
+    with pytest.warns(UserWarning, match=r"^meta_model is not used with sampler=RandomSampler: "
+                      r"the search samples with that sampler \(a MetaSampler takes its own "
+                      r"meta_model=\); pass one or the other$"):
+        model.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # either alone: nothing to say
+        model.set_params(meta_model=None).fit(X, y)
