@@ -318,7 +318,10 @@ class MetaSampler(BaseSampler):
         ``dataset`` (a target of text or of at most 20 whole values, and at most one
         per 5 rows, reads as classes: pass ``task="regression"`` to tune a regressor on
         it, ``task="classification"`` for more classes), or from ``meta_features``'
-        ``is_classification`` (a ``task`` that contradicts it is refused).
+        ``is_classification`` (a ``task`` that contradicts it is refused), else from
+        the objective: the classification model serves until it asks for a parameter
+        of regression only (the svm space's ``epsilon``), then the regression model,
+        with a warning.
     meta_model : MetaModel, str or path, optional
         Default: the model shipped for ``space``; a path loads a saved one (at
         construction, so a wrong path fails there). With ``space``, a model of that
@@ -338,18 +341,20 @@ class MetaSampler(BaseSampler):
         Default ``TPESampler(multivariate=True, group=True, seed=seed)`` (``group``:
         each model family of a combined space is its own multivariate group).
     worst_value : float, optional
-        Objective values worse than this, infinite ones too, count as this for the
-        meta-model (the study keeps the real ones). For metrics without a lower bound, such as R², where one
-        diverging fit can score -1e29: the ranker adapts on the gaps between scores, and
-        one such value makes every other gap look like zero. The shipped regression
-        meta-models were trained on R² floored at 0, so ``worst_value=0.0`` matches them
-        (``MetaOptRegressor`` sets it when it scores by R²).
+        A finite number: objective values worse than this, infinite ones too, count as
+        this for the meta-model (the study keeps the real ones). For metrics without a
+        lower bound, such as R², where one diverging fit can score -1e29: the ranker
+        adapts on the gaps between scores, and one such value makes every other gap
+        look like zero. The shipped regression meta-models were trained on R² floored
+        at 0, so ``worst_value=0.0`` matches them (``MetaOptRegressor`` sets it when it
+        scores by R²).
     time_budget : float, optional
-        Seconds the study has, counted from this sampler's first proposal. With it, a
-        meta-model with a cost model (the shipped knowledge-base ones have one) and
-        ``meta_model.time_fraction > 0`` (default 0, off) skips configurations
-        predicted to take more than that fraction of the time left, calibrating its
-        predictions on how long this study's completed trials took.
+        Seconds the study has (a finite number > 0; None: no limit), counted from this
+        sampler's first proposal. With it, a meta-model with a cost model (the shipped
+        knowledge-base ones have one) and ``meta_model.time_fraction > 0`` (default 0,
+        off) skips configurations predicted to take more than that fraction of the
+        time left, calibrating its predictions on how long this study's completed
+        trials took.
         ``MetaOptClassifier`` / ``MetaOptRegressor`` set it from their ``time_budget``.
     seed : int, optional
         An int in [0, 2**32 - 1]: the same seed, the same suggestions (and a seeded
