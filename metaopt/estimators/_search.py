@@ -11,6 +11,7 @@ import logging
 import numbers
 import os
 import pickle
+import re
 import socket
 import sys
 import textwrap
@@ -677,11 +678,25 @@ def _columns(rows: list[tuple[str, str, str, str]]) -> list[str]:
         if beside:  # reasons in a column of their own
             lines.append(f"{head}{outcome:<{widths[2]}}  {reason}".rstrip())
         else:  # the outcome's line, then the reason under it
-            lines += textwrap.wrap(outcome, _WIDTH, initial_indent=head,
-                                   subsequent_indent=" " * outcome_at)
-            lines += textwrap.wrap(reason, _WIDTH, initial_indent=" " * family_at,
-                                   subsequent_indent=" " * family_at)
+            lines += _wrap_units(outcome, initial_indent=head,
+                                 subsequent_indent=" " * outcome_at)
+            lines += _wrap_units(reason, initial_indent=" " * family_at,
+                                 subsequent_indent=" " * family_at)
     return lines
+
+
+# a number and the unit after it ("0.9 s", "12 %", "3.5 MB"): summary() keeps them on
+# one line
+_NUMBER_UNIT = re.compile(r"(?<![\w.])(-?\d(?:[\d,.]*\d)?) (?=(?:s|ms|min|h|%|[kMG]?B)(?!\w))")
+_KEEP = "\N{NO-BREAK SPACE}"
+
+
+def _wrap_units(text: str, initial_indent: str, subsequent_indent: str) -> list[str]:
+    """``text`` wrapped within ``_WIDTH`` characters, never between a number and its
+    unit (the space between them is held by a no-break space while wrapping)."""
+    return [line.replace(_KEEP, " ") for line in textwrap.wrap(
+        _NUMBER_UNIT.sub(rf"\1{_KEEP}", text), _WIDTH, initial_indent=initial_indent,
+        subsequent_indent=subsequent_indent)]
 
 
 def _item(label: str, text: str) -> list[str]:
