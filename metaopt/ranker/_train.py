@@ -57,6 +57,10 @@ def train_meta_models(
     """
     min_datasets = check_int(min_datasets, "min_datasets", 2)  # a ranker needs 2 to train
     _check_options(ranker_options, policy_options)
+    repeated = sorted({s for s in spaces or [] if list(spaces or []).count(s) > 1})
+    if repeated:  # each would be trained and written again, over the first
+        raise ValueError(f"spaces name {repeated[0]!r} more than once: a space's model is "
+                         "trained and written once, give each space once")
     frame = kb.to_frame()
     present = sorted(frame["space"].unique())
     unknown = sorted(s for s in set(spaces or []) - set(present) if not _is_combination(s))
