@@ -1,6 +1,7 @@
 """Columns that look like row identifiers (a ``PassengerId``, an ``id`` of 1 to n or
 what a train/test split leaves of it), warned about where a user's table is described
-(``metaopt.suggest``, the CLI's ``metafeatures``, ``MetaSampler(dataset=...)``)."""
+(``metaopt.suggest``, the CLI's ``suggest`` and ``metafeatures``,
+``MetaSampler(dataset=...)``, ``MetaOptClassifier`` / ``MetaOptRegressor``)."""
 
 from __future__ import annotations
 
