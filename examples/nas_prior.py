@@ -4,10 +4,11 @@
     python examples/nas_prior.py --trials 30 --epochs 60
 
 Prints the 5 architectures the shipped prior finds most likely for this dataset's
-meta-features (``dataset_share``: how much of each one's probability comes from this
-dataset's size rather than from the prior's dataset-independent part), then searches ``--trials`` MLP architectures by 3-fold CV on 70 % of the
-data (5 drawn from the prior, then MetaSampler's ranker adapted to them, Hyperband
-pruning on epochs) and prints the search's summary: the best trial, then one row per
+meta-features (``dataset_share``: how much of each one's probability comes from the
+prior's part conditioned on this dataset's meta-features rather than from its
+dataset-independent part), then searches ``--trials`` MLP architectures by 3-fold CV on
+70 % of the data (5 drawn from the prior, then MetaSampler's ranker adapted to them,
+Hyperband pruning on epochs) and prints the search's summary: the best trial, then one row per
 trial with its epochs, its CV accuracy (for a pruned trial: at the epoch it was stopped)
 and where it came from. Ends with the epochs the pruning saved and the accuracy of the
 refitted best architecture on the held-out 30 %.
