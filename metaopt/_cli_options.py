@@ -12,6 +12,11 @@ from metaopt._suite_names import LOCAL_SUITES, check_suite_name
 if TYPE_CHECKING:
     from metaopt.data.suites import Suite
 
+#: what a seed is for, in the message refusing one: ``metaopt demo --seed`` (and
+#: ``run_demo``), ``metaopt metafeatures --seed``
+DEMO_SEED_USE = "the seed of the demo's meta-features, sampler and models"
+METAFEATURES_SEED_USE = "the seed of the meta-features' subsamples and landmarker folds"
+
 
 def add_suite_options(parser) -> None:
     """Add ``--suite`` and ``--root``: the suite a command works on."""

@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from metaopt import metafeatures
 from metaopt._checks import check_int, check_seed
+from metaopt._cli_options import DEMO_SEED_USE
 from metaopt._shipped_names import DEMO_SPACE
 from metaopt._warnings import warn
 from metaopt.data import from_arrays
@@ -146,7 +147,9 @@ def run_demo(*, space: str | None = None, n_trials: int = 8, cv: int = 3, seed: 
     from metaopt.samplers import MetaSampler
     from metaopt.samplers._meta_sampler import _SOURCE
 
-    n_trials, seed = check_int(n_trials, "n_trials"), check_int(seed, "seed", minimum=0)
+    n_trials = check_int(n_trials, "n_trials")
+    seed = check_seed(check_int(seed, "seed", minimum=0), "seed", DEMO_SEED_USE,
+                      allow_none=False)
     available = shipped_spaces()
     if not available:
         raise RuntimeError("this installation ships no meta-model: reinstall metaopt")

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from metaopt._cli_options import interrupt_exit_code
+from metaopt._cli_options import DEMO_SEED_USE, METAFEATURES_SEED_USE, interrupt_exit_code
 from metaopt._shipped_names import DEMO_SPACE, no_shipped_model, serves_no_task, shipped_spaces
 from metaopt._version import __version__
 
@@ -107,6 +107,9 @@ def _cmd_suggest(args) -> int:
                          + ("is a file" if Path(model).exists() else "does not exist"))
     if model is None and serves_no_task(space):  # before the data (seconds) is read
         raise no_shipped_model(space, "" if args.task is None else f" (task {args.task!r})")
+    from metaopt._checks import check_int
+
+    check_int(args.n, "n")
     with _table(args) as ds:  # suggest warns about a column that looks like a row id
         from metaopt._suggest import suggest
         from metaopt.ranker import MetaModel
@@ -133,7 +136,12 @@ def _cmd_suggest(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    if args.space is not None:  # refused in a second, not after the demo's imports (torch)
+    # refused in a second, not after the demo's imports (torch)
+    from metaopt._checks import check_int, check_seed
+
+    check_int(args.trials, "n_trials")
+    check_seed(check_int(args.seed, "seed", minimum=0), "seed", DEMO_SEED_USE, allow_none=False)
+    if args.space is not None:
         from metaopt.spaces._registry import check_family
 
         check_family(args.space, "for the demo")
@@ -163,6 +171,10 @@ def _cmd_suites(args) -> int:
 
 
 def _cmd_metafeatures(args) -> int:
+    from metaopt._checks import check_seed
+
+    # before the table is read and its warnings shown
+    check_seed(args.seed, "seed", METAFEATURES_SEED_USE, allow_none=False)
     with _table(args) as ds:  # read before the imports of the meta-features (scikit-learn)
         from metaopt import metafeatures
         from metaopt.data._ids import warn_id_columns
