@@ -138,8 +138,8 @@ def load_checkpoint(learner: Learner, path: str | Path) -> dict:
     Returns
     -------
     dict
-        The JSON record (``learner``, ``architecture``, ``config``, ``iteration``,
-        ``metadata``).
+        The JSON record (``format``, ``learner``, ``architecture``, ``config``,
+        ``iteration``, ``metadata``, ``weights_sha256``).
     """
     return _load_checkpoint(learner, path)[0]
 
