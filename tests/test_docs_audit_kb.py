@@ -29,3 +29,15 @@ def test_build_kb_refuses_a_parquet_store_before_any_work(tmp_path):
     assert result.returncode == 2, result.stderr
     assert "named as a parquet export" in result.stderr
     assert not (tmp_path / "kb.parquet").exists()
+
+
+def test_a_sqlite_store_named_parquet_opens_as_the_store_it_is(tmp_path):
+    # a build of a metaopt before the refusal above made one: `kb info kb.parquet` and
+    # `--kb kb.parquet` failed with "Parquet magic bytes not found in footer"
+    from metaopt.kb import load_default, open_knowledge_base
+
+    with KnowledgeBase(tmp_path / "kb.sqlite") as kb:
+        kb.add_frame(load_default().to_frame().head(3))
+    (tmp_path / "kb.sqlite").rename(tmp_path / "kb.parquet")
+    with open_knowledge_base(tmp_path / "kb.parquet") as kb:
+        assert len(kb.to_frame()) == 3

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from metaopt._markdown import markdown_table
-from metaopt.kb._store import KnowledgeBase, _is_parquet
+from metaopt.kb._store import KnowledgeBase, _is_parquet, is_sqlite
 
 DEFAULT_DIR = Path(__file__).parent / "_default"
 
@@ -155,7 +155,8 @@ def open_knowledge_base(source: str | os.PathLike) -> KnowledgeBase:
     ----------
     source : str or path-like
         A parquet export (a ``.parquet`` path, or a file that is parquet whatever its
-        name), a SQLite file/URL, or ``"default"`` (the shipped one).
+        name), a SQLite file/URL (also one named ``.parquet``), or ``"default"`` (the
+        shipped one).
 
     Returns
     -------
@@ -170,7 +171,7 @@ def open_knowledge_base(source: str | os.PathLike) -> KnowledgeBase:
     text = os.fspath(source)
     if text == "default":
         return load_default()
-    if text.endswith(".parquet") or _is_parquet(source):
+    if (text.endswith(".parquet") and not is_sqlite(source)) or _is_parquet(source):
         return KnowledgeBase.from_parquet(source)
     try:
         return KnowledgeBase.open_existing(source)

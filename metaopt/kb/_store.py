@@ -247,6 +247,18 @@ def _is_parquet(path: str | os.PathLike | None) -> bool:
         return False
 
 
+def is_sqlite(path: str | os.PathLike | None) -> bool:
+    """Whether ``path`` is a file that starts as a SQLite database does (a store named
+    ``kb.parquet`` by a metaopt that let a build create one)."""
+    if path is None:
+        return False
+    try:
+        with open(path, "rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:  # a URL, a directory, no such file
+        return False
+
+
 def _parsed_url(store: str | os.PathLike) -> sa.engine.URL:
     """The SQLAlchemy URL of ``store`` (a path or URL); a ValueError naming it when it
     is neither."""
