@@ -43,8 +43,8 @@ def _add_data_options(p) -> None:
                    required=True, help="CSV, TSV (optionally .gz) or parquet file")
     p.add_argument("--target", metavar="COL", required=True, help="name of the target column")
     p.add_argument("--task", choices=["classification", "regression"],
-                   help="task type (inferred when omitted: a target of text or of at most 20 "
-                        "whole values reads as classes)")
+                   help="task type (inferred when omitted: a target of text, or of at most 20 "
+                        "whole values and at most one per 5 rows, reads as classes)")
     p.add_argument("--drop", nargs="+", action="extend", metavar="COL",
                    help="columns that are no feature, such as a row id (a column that "
                    "looks like one is warned about, not dropped)")

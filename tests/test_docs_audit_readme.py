@@ -83,3 +83,18 @@ def test_a_bad_number_is_refused_before_the_table_and_the_imports(tmp_path, args
     code, torch, sklearn, err = _run(tmp_path, *args)
     assert (code, err) == (2, error)
     assert not torch and not sklearn
+
+
+def test_the_task_option_says_when_a_target_reads_as_classes():
+    """--task's help said "at most 20 whole values reads as classes": 10 whole values in 30
+    rows read as a regression target (at most one value per 5 rows)."""
+    import pandas as pd
+
+    from metaopt.data import infer_task
+
+    suggest = next(a.choices["suggest"] for a in build_parser()._actions
+                   if isinstance(a, argparse._SubParsersAction))
+    text = " ".join(next(a.help for a in suggest._actions if a.dest == "task").split())
+    assert "at most 20 whole values and at most one per 5 rows" in text
+    assert infer_task(pd.Series(range(30)) % 10) == "regression"
+    assert infer_task(pd.Series(range(50)) % 10) == "classification"
