@@ -702,9 +702,10 @@ def _wrap_units(text: str, initial_indent: str, subsequent_indent: str) -> list[
 def _item(label: str, text: str) -> list[str]:
     """A line of summary()'s head, ``label`` then ``text``, wrapped within ``_WIDTH``
     characters, its later lines indented under its text so that it reads as one item
-    (words are not broken: a name or a number stays whole)."""
-    return textwrap.wrap(label + text, _WIDTH, subsequent_indent=" " * len(label),
-                         break_long_words=False, break_on_hyphens=False)
+    (words are not broken: a name or a number stays whole, and beside its unit)."""
+    return [line.replace(_KEEP, " ") for line in textwrap.wrap(
+        label + _NUMBER_UNIT.sub(rf"\1{_KEEP}", text), _WIDTH,
+        subsequent_indent=" " * len(label), break_long_words=False, break_on_hyphens=False)]
 
 
 def _family_lines(history: pd.DataFrame, partials: dict[int, dict]) -> list[str]:

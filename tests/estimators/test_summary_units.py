@@ -3,7 +3,7 @@
 
 import re
 
-from metaopt.estimators._search import _WIDTH, _columns
+from metaopt.estimators._search import _WIDTH, _columns, _item
 
 UNIT_AT_START = re.compile(r"^\s*(s|ms|min|h|%|[kMG]?B)\b")
 NUMBER_AT_END = re.compile(r"\d$")
@@ -36,3 +36,15 @@ def test_a_number_keeps_its_unit_on_its_line():
 def test_short_reasons_stay_beside_their_outcome():
     lines = _columns([("trial 0:", "knn", "score 0.9000", "0.9 s of the 1.8 s left")])
     assert lines == ["  trial 0: knn  score 0.9000  0.9 s of the 1.8 s left"]
+
+
+def test_the_head_s_items_keep_a_number_with_its_unit():
+    for pad in range(60):
+        text = ("x" * pad + " the refit took 12.5 s of the 30 s budget; 3.5 MB of 12 % of"
+                " the rows, 250 ms a fold") * 2
+        lines = _item("note: ", text)
+        assert all(len(line) <= _WIDTH for line in lines)
+        for before, after in zip(lines, lines[1:], strict=False):
+            assert not (NUMBER_AT_END.search(before) and UNIT_AT_START.match(after)), (
+                f"number and unit split across lines:\n{before}\n{after}")
+        assert " ".join(line.strip() for line in lines) == "note: " + text
