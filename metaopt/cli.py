@@ -86,7 +86,8 @@ def _register_suggest(subparsers) -> None:
         "demo", help="tune a model on a bundled dataset and explain the meta-learner's choices",
         description="Tune on scikit-learn's bundled breast-cancer data with MetaSampler: "
         "prints the nearest known datasets (by meta-features), each trial's source "
-        "(portfolio or adapted ranker) and the result against the default configuration.",
+        "(portfolio, adapted ranker, or a random pick that explores) and the result against "
+        "the default configuration.",
     )
     p.add_argument("--space", help=f"search space (default: {DEMO_SPACE})")
     p.add_argument("--trials", metavar="N", type=int, default=8,

@@ -98,3 +98,12 @@ def test_the_task_option_says_when_a_target_reads_as_classes():
     assert "at most 20 whole values and at most one per 5 rows" in text
     assert infer_task(pd.Series(range(30)) % 10) == "regression"
     assert infer_task(pd.Series(range(50)) % 10) == "classification"
+
+
+def test_the_demo_s_description_names_every_source_of_its_trials():
+    """`metaopt demo --help` named the portfolio and the adapted ranker: its 7th trial (of
+    8 by default) is a random pick that explores (every 4th after the warm start)."""
+    demo = next(a.choices["demo"] for a in build_parser()._actions
+                if isinstance(a, argparse._SubParsersAction))
+    text = " ".join(demo.description.split())
+    assert "portfolio, adapted ranker, or a random pick that explores" in text
