@@ -44,7 +44,6 @@ SPECIAL_METHODS = ("default", "flaml")
 #: Settings a resumed run must share with the run that made ``--out``.
 _FIXED = ("suite", "budget_trials", "budget_seconds", "folds", "cv_folds", "spaces",
           "max_rows", "time_limit", "split_seed")
-SPACE_KEY = "space"
 #: The name of :func:`_write_atomic`'s temporary file of run.json or a job's file.
 _TEMP_NAME = re.compile(r".+\.jsonl?\.(?P<pid>\d+)\.(?P<host>.+)\.tmp")
 #: The libraries a peer method's results depend on, whose versions its jobs record
@@ -95,8 +94,9 @@ class BenchmarkJob:
 def suggest_config(trial: optuna.Trial, spaces: Sequence[str], task: str) -> tuple[str, dict]:
     """Sample a space and its configuration define-by-run, as every Optuna method does.
 
-    The space is the categorical parameter ``"space"``; its parameters are named
-    ``"<space>__<param>"`` (a :class:`~metaopt.spaces.CombinedSpace`).
+    Of several spaces, the space is the categorical parameter ``"space"`` and its
+    parameters are named ``"<space>__<param>"`` (a :class:`~metaopt.spaces.CombinedSpace`);
+    one space is sampled as itself, under its own parameter names.
 
     Parameters
     ----------
@@ -114,6 +114,13 @@ def suggest_config(trial: optuna.Trial, spaces: Sequence[str], task: str) -> tup
     """
     from metaopt.spaces import combine, get_space
 
+    if len(spaces) == 1:
+        # as itself: a combination of one asks for its one-choice "space" parameter,
+        # which Optuna answers without the sampler, so MetaSampler never learnt the
+        # family, and its "<space>__" names were none of the family model's: every
+        # trial went to the fallback
+        space = get_space(spaces[0])
+        return space.name, space.sample(trial, task)
     combined = combine([get_space(n) for n in spaces])
     member, params = combined.member(combined.sample(trial, task))
     return member.name, params
@@ -182,9 +189,7 @@ def _tune_optuna(job: BenchmarkJob, dataset, data, settings: Settings) -> list[d
     if job.method == "default":
         from metaopt.spaces import get_space
 
-        default = get_space("hist_gradient_boosting").default(dataset.task)
-        study.enqueue_trial({SPACE_KEY: spaces[0],
-                             **{f"{spaces[0]}__{k}": v for k, v in default.items()}})
+        study.enqueue_trial(get_space(spaces[0]).default(dataset.task))  # one space: itself
     n_trials = 1 if job.method == "default" else settings.budget_trials
     seconds = 0.0 if n_trials else settings.budget_seconds
     assert seconds is not None  # run() refuses settings without a budget

@@ -64,3 +64,33 @@ def test_a_benchmark_leaves_the_callers_optuna_settings_alone(shared_data):
         assert warnings.filters == filters
     finally:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+@pytest.mark.parametrize("space", ["knn", "svm"])
+def test_metaopt_method_of_one_space_serves_that_spaces_meta_model(space, shared_data):
+    """`benchmark run --methods metaopt --spaces knn`: suggest_config combined the one
+    space behind a one-choice "space" parameter, which Optuna answers without asking
+    the sampler, and named its parameters "knn__..."; MetaSampler never learnt the
+    family, found none of the knn model's names and sent every trial to its fallback
+    (the first trials were random search's)."""
+    import warnings
+
+    from metaopt.benchmark import suggest_config
+    from metaopt.data import LocalSource
+    from metaopt.spaces import get_space
+
+    data = LocalSource(shared_data / "pmlb").load("breast_w", "classification")
+    study = optuna.create_study(direction="maximize",
+                                sampler=get_sampler_factory("metaopt")(data, 0))
+    names = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the fallback's warning fails the test
+        for _ in range(3):
+            trial = study.ask()
+            member, params = suggest_config(trial, [space], "classification")
+            names |= set(trial.params)
+            study.tell(trial, 0.5 + 0.1 * trial.number)
+    assert member == space and params == trial.params
+    assert names <= {p.name for p in get_space(space).params}
+    sources = [t.system_attrs.get("metaopt:source", "") for t in study.trials]
+    assert all(s.startswith("portfolio pick") for s in sources), sources
