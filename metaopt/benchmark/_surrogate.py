@@ -386,8 +386,11 @@ def tabrepo_benchmark(
             matrix, held_out = _named_tasks(list(tasks), matrix, held_out)
         overlap = sorted(set(held_out.tasks.index) & set(matrix.tasks.index))
         if overlap:
-            raise ValueError("test has tasks that are also training tasks: "
-                             + _first_ten(overlap))
+            raise ValueError(f"test ({test}) has {len(overlap)} task(s) that are also in "
+                             f"train ({train}): {_first_ten(overlap)}; a method meta-trained "
+                             "on a task would be tested on it: remove them from one of the "
+                             "two directories, or pass only train with cv=K (--cv K) for a "
+                             "leave-tasks-out split")
         unseen = sorted(set(held_out.tasks["task"]) - set(matrix.tasks["task"]))
         if unseen:
             warn(f"test has {' and '.join(unseen)} tasks but train has none: the "

@@ -132,3 +132,20 @@ def test_a_test_task_type_that_train_lacks_is_warned(tabrepo_dir, tmp_path):
         result = tabrepo_benchmark(dirs["train"], dirs["test"], methods=["portfolio"],
                                    budgets=[1, 2], seeds=1, progress=False)
     assert result.curves["task"].nunique() == 1
+
+
+def test_test_tasks_that_train_also_has_are_refused_naming_both_directories(data, tmp_path):
+    """The refusal said only "test has tasks that are also training tasks": not which
+    directories, how many, nor what to do."""
+    from metaopt.benchmark import tabrepo_benchmark
+
+    target, results, meta = data
+    _write(target, results, meta)
+    test = tmp_path / "test"
+    shutil.copytree(target, test)
+    with pytest.raises(ValueError) as info:
+        tabrepo_benchmark(target, test, methods=["portfolio"], budgets=[1], seeds=1,
+                          progress=False)
+    message = str(info.value)
+    assert str(test) in message and str(target) in message
+    assert "3 task(s)" in message and "remove them" in message and "cv=K" in message
