@@ -406,7 +406,8 @@ class _BaseMLP(BaseEstimator):
             y = column_or_1d(y, warn=True)
         sample_weight = checked_sample_weight(sample_weight, X)
         target, n_out = self._encode_target(y)
-        self.x_mean_, self.x_scale_ = _standardise(X)
+        with np.errstate(over="ignore"):  # told below, naming the columns
+            self.x_mean_, self.x_scale_ = _standardise(X)
         if not np.isfinite(self.x_scale_).all():  # the column would be all 0 or NaN
             names = getattr(self, "feature_names_in_", [f"x{i}" for i in range(X.shape[1])])
             frame = pd.DataFrame(X, columns=names, copy=False)

@@ -125,7 +125,8 @@ def test_an_X_column_too_large_to_standardise_is_refused_by_MLPRegressor(machine
     """``MMAX`` up to 1.15e154: its scale was inf, the column all 0 in the network, and
     ``MLPRegressor`` fitted without a word, ignoring it (the same predictions with MMAX up
     to 1.15e154, 1e200 or 1e306); ``MetaMLPRegressor`` refused it. It is refused with
-    ``MetaMLPRegressor``'s message, naming the column."""
+    ``MetaMLPRegressor``'s message, naming the column, and without numpy's overflow
+    warning before it."""
     X = machine_cpu.X.assign(MMAX=machine_cpu.X["MMAX"] * (1.15e154 / 64000))
     column = "x2" if as_array else "MMAX"
     with pytest.raises(ValueError, match=re.escape(
@@ -134,6 +135,7 @@ def test_an_X_column_too_large_to_standardise_is_refused_by_MLPRegressor(machine
             f"standardise in float64 (squared and summed, they overflow to inf: "
             f"standardising leaves them unscaled or NaN); rescale, e.g. X['{column}'] / "
             "1e154")), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's overflow
+        # numpy's "overflow encountered" came first, before the message that says it
+        warnings.simplefilter("error", RuntimeWarning)
         MLPRegressor(max_epochs=2, random_state=0).fit(X.to_numpy() if as_array else X,
                                                        machine_cpu.y)
