@@ -1,6 +1,6 @@
 """MetaSampler vs TPE on a real objective: cross-validated random forest on a PMLB dataset.
 
-    python examples/optuna_sampler.py                   # credit_g, 20 trials each, ~50 s
+    python examples/optuna_sampler.py                   # credit_g, 20 trials each, ~60 s
     python examples/optuna_sampler.py --dataset vehicle --space extra_trees --trials 10
 
 Runs the same objective (3-fold CV accuracy of ``--space`` on the dataset, subsampled to
