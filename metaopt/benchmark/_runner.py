@@ -31,7 +31,12 @@ from metaopt._signals import pid_alive
 from metaopt._suite_names import LOCAL_SUITES
 from metaopt._version import __version__
 from metaopt._warnings import warn
-from metaopt.benchmark._samplers import get_sampler_factory, list_samplers, quiet_optuna
+from metaopt.benchmark._samplers import (
+    _metaopt,
+    get_sampler_factory,
+    list_samplers,
+    quiet_optuna,
+)
 from metaopt.kb._build import _backend_context
 from metaopt.kb._design import config_id
 from metaopt.kb._evaluate import DEFAULT_SCORING, Job, _single_threaded, _splitter, evaluate
@@ -184,7 +189,9 @@ def _tune_optuna(job: BenchmarkJob, dataset, data, settings: Settings) -> list[d
         spaces = ["hist_gradient_boosting"]
         sampler = optuna.samplers.RandomSampler(seed=job.seed)
     else:
-        sampler = get_sampler_factory(job.method)(train, job.seed)
+        make_sampler = get_sampler_factory(job.method)
+        sampler = (make_sampler(train, job.seed, space=_one_space(spaces))
+                   if make_sampler is _metaopt else make_sampler(train, job.seed))
     study = optuna.create_study(direction="maximize", sampler=sampler)
     if job.method == "default":
         from metaopt.spaces import get_space
@@ -248,13 +255,20 @@ def _tune_flaml(job: BenchmarkJob, dataset, data, settings: Settings) -> list[di
     return rows
 
 
-def _meta_model(task: str) -> str:
-    """The shipped meta-model the ``metaopt`` method uses for ``task`` (the ``all`` one,
-    restricted to the spaces searched), named with its training time from its card."""
+def _one_space(spaces: Sequence[str]) -> str | None:
+    """The space searched when it is one (its own meta-model serves the ``metaopt``
+    method), else None (the ``all`` model, restricted to the families searched)."""
+    return spaces[0] if len(spaces) == 1 else None
+
+
+def _meta_model(task: str, spaces: Sequence[str]) -> str:
+    """The shipped meta-model the ``metaopt`` method uses for ``task``: the one space's
+    own, or the ``all`` one restricted to the spaces searched, named with its training
+    time from its card."""
     from metaopt.ranker._shipped import _models_root, model_name
     from metaopt.spaces._registry import ALL
 
-    name = model_name(ALL, task)
+    name = model_name(_one_space(spaces) or ALL, task)
     card = json.loads((_models_root() / name / "card.json").read_text())
     return f"{name}, trained {card['trained_at']}"
 
@@ -290,7 +304,8 @@ def run_job(job: BenchmarkJob, settings: Settings) -> list[dict]:
         tune = _tune_flaml if job.method == "flaml" else _tune_optuna
         rows = tune(job, dataset, data, settings)
         if job.method == "metaopt":
-            base["meta_model"] = _meta_model(dataset.task)
+            base["meta_model"] = _meta_model(dataset.task,
+                                             _spaces_for(settings.spaces, dataset.task))
     except Exception as exc:  # a broken job is reported, the others go on
         return [{**base, "trial": 0, "status": "job_failed",
                  "error": f"{type(exc).__name__}: {exc}"}]

@@ -39,12 +39,16 @@ def _cmaes(context: Any, seed: int) -> optuna.samplers.BaseSampler:
     return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
 
 
-def _metaopt(context: Any, seed: int) -> optuna.samplers.BaseSampler:
+def _metaopt(context: Any, seed: int, space: str | None = None) -> optuna.samplers.BaseSampler:
     from metaopt.data import Dataset
     from metaopt.samplers import MetaSampler
 
-    # the model families come from the study's "space" parameter; the data from context
-    return MetaSampler(dataset=context if isinstance(context, Dataset) else None, seed=seed)
+    # several model families come from the study's "space" parameter; one space is
+    # named (``benchmark run`` passes it): inferred from the parameters' names, the first
+    # trial went to the fallback in part, and random_forest got extra_trees' model, whose
+    # parameter names are the same; the data comes from context
+    return MetaSampler(space=space, dataset=context if isinstance(context, Dataset) else None,
+                       seed=seed)
 
 
 _SAMPLERS: dict[str, SamplerFactory] = {

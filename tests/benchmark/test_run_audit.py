@@ -1,0 +1,60 @@
+"""`benchmark run`: each method does what it says, on one space and on several."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import optuna
+import pytest
+
+import metaopt
+from metaopt.benchmark import _runner
+
+
+def _job(pmlb_root, method: str, spaces, budget: int = 3, task: str = "classification"):
+    """One job of `run` (its rows), and the Optuna studies it made."""
+    from metaopt.data import get_suite
+
+    suite = get_suite(f"pmlb-{task}", root=pmlb_root).select(limit=1, smallest_first=True)
+    settings = _runner.Settings(suite.name, budget, None, 2, 2, _runner._check_spaces(spaces),
+                                100, None, 0)
+    return _runner.run_job(_runner.BenchmarkJob(next(iter(suite)), method, 0, 0), settings)
+
+
+@pytest.fixture
+def studies(monkeypatch):
+    made = []
+    create = optuna.create_study
+
+    def recording(*args, **kwargs):
+        made.append(create(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(optuna, "create_study", recording)
+    return made
+
+
+@pytest.mark.parametrize("space", ["random_forest", "hist_gradient_boosting"])
+def test_metaopt_of_one_space_serves_that_spaces_model_from_the_first_trial(
+        space, pmlb_root, studies):
+    """`--methods metaopt --spaces random_forest` served extra_trees' meta-model (the
+    same parameter names: MetaSampler inferred the space and took the first of a tie)
+    while the job file said the `all` model; with `hist_gradient_boosting`, the first
+    trial's `learning_rate` (a name other spaces share) came from the fallback sampler,
+    the rest from portfolio pick 1, which the second trial then proposed again."""
+    rows = _job(pmlb_root, "metaopt", space)
+    assert [r["status"] for r in rows] == ["ok"] * 3, rows
+    (study,) = studies
+    sources = [t.system_attrs.get("metaopt:source", "") for t in study.trials]
+    assert [s.split(":")[0] for s in sources] == [f"portfolio pick {i}" for i in (1, 2, 3)]
+    model = study.sampler._model  # the meta-model that proposed them
+    assert model.space.name == space
+    card = json.loads((_models() / f"{space}@classification" / "card.json").read_text())
+    assert {r["meta_model"] for r in rows} == {
+        f"{space}@classification, trained {card['trained_at']}"}
+
+
+def _models():
+    return Path(metaopt.__file__).parent / "_models"
+
