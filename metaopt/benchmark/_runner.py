@@ -584,6 +584,11 @@ def run(
     check_seconds(time_limit, "time_limit")
     methods = _check_methods(methods)
     spaces = _check_spaces(spaces)
+    if "cmaes" in methods and (spaces == "all" or len(spaces) > 1):
+        warn("method 'cmaes' on several spaces is random search: CMA-ES models no "
+             "categorical parameter, and once two spaces have been tried the space choice is "
+             "the only parameter of every trial; give one space (--spaces) to benchmark it",
+             UserWarning)
     training = _training_set(training_datasets)
     refs = list(suite)
     if not refs:

@@ -58,3 +58,24 @@ def test_metaopt_of_one_space_serves_that_spaces_model_from_the_first_trial(
 def _models():
     return Path(metaopt.__file__).parent / "_models"
 
+
+
+def test_cmaes_on_several_spaces_says_it_is_random_search(pmlb_suite, tmp_path):
+    """CMA-ES models no categorical parameter: on several spaces, the choice of space is
+    the only parameter of every trial, so `--methods cmaes --spaces all` gave random
+    search's trials, labelled cmaes (with `--spaces all` on pmlb-regression, the very
+    trials of `random` with the same seed)."""
+    import warnings
+
+    from metaopt.benchmark import run
+
+    small = dict(budget_trials=2, folds=2, cv_folds=2, max_rows=60, time_limit=None,
+                 progress=False, backend="sequential")
+    suite = pmlb_suite.select(limit=1)
+    with pytest.warns(UserWarning, match="'cmaes' on several spaces is random search"):
+        frame = run(suite, tmp_path / "two", methods="cmaes,random", spaces="knn,linear",
+                    **small)
+    assert set(frame["space"]) <= {"knn", "linear"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one space: CMA-ES models its numeric parameters
+        run(suite, tmp_path / "one", methods="cmaes", spaces="knn", **small)
