@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import json
 import numbers
@@ -246,6 +247,7 @@ class _Init(TypedDict):
 
     space: str | None
     task: str | None
+    task_from: str  # where ``task`` came from, for a warning when the objective contradicts it
     meta_model: MetaModel | None
 
 
@@ -260,6 +262,8 @@ def serve_task(sampler: MetaSampler, task: str) -> None:
                          f"{task}: pass task={task!r} (or None)")
     if sampler._init["meta_model"] is not None:
         sampler._init["meta_model"].check_task(task, "the sampler's meta_model")
+    if given is None:
+        sampler._init["task_from"] = "the search's task"
     sampler._init["task"] = task
     if sampler._model is None:  # else its study's state is reset on the next study
         sampler._task = task
@@ -321,7 +325,9 @@ class MetaSampler(BaseSampler):
         ``is_classification`` (a ``task`` that contradicts it is refused), else from
         the objective: the classification model serves until it asks for a parameter
         of regression only (the svm space's ``epsilon``), then the regression model,
-        with a warning.
+        with a warning (the knn, mlp, tree and boosting spaces have none: pass
+        ``task="regression"``). With a task, a parameter of the other task only that
+        the objective asks for is named in a warning: it goes to ``fallback``.
     meta_model : MetaModel, str or path, optional
         Default: the model shipped for ``space``; a path loads a saved one (at
         construction, so a wrong path fails there). With ``space``, a model of that
@@ -400,17 +406,23 @@ class MetaSampler(BaseSampler):
             space = space.name
         self._meta_features = None if meta_features is None else self._as_meta_features(
             meta_features)
+        task_from = f"task={task!r}" if task is not None else "meta_features' is_classification"
         task = _task_of(self._meta_features, task)
         # kept until its meta-features are computed (at the first proposal), then dropped:
         # the sampler held a validated copy of the data for as long as it lived
         self._dataset = self._as_dataset(dataset, task)
         if self._dataset is not None:
+            if task is None:
+                task_from = ("the Dataset's task" if isinstance(dataset, Dataset) else
+                             "dataset's y, read as classes" if self._dataset.task ==
+                             "classification" else "dataset's y, read as numbers")
             task = self._dataset.task
             warn_id_columns(self._dataset,
                             drop="X.drop(columns={columns}) before passing X to MetaSampler")
         if meta_model is not None and task is not None:
             meta_model.check_task(task)
-        self._init: _Init = {"space": space, "task": task, "meta_model": meta_model}
+        self._init: _Init = {"space": space, "task": task, "task_from": task_from,
+                             "meta_model": meta_model}
         self._source_studies = list(source_studies or [])
         for i, source in enumerate(self._source_studies):
             if not isinstance(source, Study):
@@ -464,6 +476,7 @@ class MetaSampler(BaseSampler):
         self._served: dict[int, set[str]] = {}  # trial id -> parameters served from its claim
         self._overlap_checked = False  # a completed trial used the meta-model's parameters
         self._foreign_warned = False  # warned that the objective sets none of them
+        self._names_warned = False  # warned that it never asks for some of them (_warn_names)
         self._task_settled = False  # the task given, or read from a parameter of one task
         self._task_scan = 0  # the trials before it are finished and told no task (_match_task)
         # Optuna's one-study cache of the relative search space (a second study's trials
@@ -675,11 +688,14 @@ class MetaSampler(BaseSampler):
         serve that task's meta-model instead, with a warning. A regression study got the
         classification warm start and ranker silently (its ``epsilon`` or ``alpha`` always
         the fallback's). Each call reads only the trials it has not yet seen finished (a
-        suggestion stays O(1) here, at any number of trials)."""
+        suggestion stays O(1) here, at any number of trials).
+
+        With a task (given, or read from ``dataset`` or ``meta_features``), a parameter
+        of the other task only is named in a warning, once: it goes to the fallback, as
+        the meta-model of the task served does not know it (a regression dataset whose
+        ``y`` of few whole values read as classes served the classification meta-model,
+        and its ``epsilon`` or ``alpha`` were the fallback's, silently)."""
         if self._task_settled:
-            return
-        if self._init["task"] is not None:
-            self._task_settled = True
             return
         exclusive = {p.name: p.tasks[0] for p in self._active.space.params if len(p.tasks) == 1}
         if not exclusive:  # (random forests: nothing tells the tasks apart)
@@ -696,6 +712,13 @@ class MetaSampler(BaseSampler):
             self._task_settled = True
             task = exclusive[asked[0]]
             if task == self._task:
+                return
+            if self._init["task"] is not None:
+                warn(f"MetaSampler: the objective asks for {asked[0]!r}, a parameter of "
+                     f"{task} only, but the sampler serves the {self._task} meta-model "
+                     f"(task from {self._init['task_from']}), which does not know it: "
+                     f"{asked[0]!r} goes to the fallback. Pass task={task!r} to "
+                     f"MetaSampler for a {task} study")
                 return
             given = self._init["meta_model"]
             try:
@@ -951,6 +974,7 @@ class MetaSampler(BaseSampler):
         asked: dict[str, dict[tuple, BaseDistribution]] = {}  # name -> branch -> asked
         offered: set[str] = set()
         fixed: set[str] = set()
+        n_ran = 0  # finished trials that ran their claim
         for t in study.get_trials(deepcopy=False):
             if not t.state.is_finished():  # running (asked in a batch, another worker's)
                 branches, claimed, overridden = _branches(t), (), ()
@@ -964,7 +988,10 @@ class MetaSampler(BaseSampler):
             for name, (branch, dist) in branches.items():
                 asked.setdefault(name, {})[branch] = dist
             offered.update(claimed)
+            n_ran += bool(claimed)
             fixed.update(overridden)
+        if not self._names_warned and offered - set(asked):
+            self._warn_names(offered - set(asked), set(asked) - own.keys(), n_ran)
         # a range or choices sharing no value with the space's (None): the fallback's
         narrowed = {n: {b: d if _overlaps(d, own[n]) else None for b, d in by_branch.items()}
                     for n, by_branch in asked.items()
@@ -1000,6 +1027,48 @@ class MetaSampler(BaseSampler):
 
         copies = {used(p, inside=False) for p in taken}
         return lambda params: (key := used(params, inside=True)) is not None and key not in copies
+
+    def _warn_names(self, never: set[str], unknown: set[str], n_ran: int) -> None:
+        """Warn, once, that the objective never asked for the space's parameters
+        ``never`` though the configurations of ``n_ran`` trials held them: the meta-model
+        reads them as set by the objective, at the space's defaults, and ``unknown`` (the
+        objective's names the space does not have) go to the fallback. At once when one
+        of ``unknown`` looks like one of ``never`` (``c`` for ``C``, ``n_neighbours``,
+        ``svc_C``), else after 3 such trials (a parameter of some branches only, such as
+        ``gamma``, is asked for by a later trial). A typo'd name was served silently:
+        ``n_neighbours`` ran the fallback's values under labels of portfolio picks."""
+        lowered = {n.lower(): n for n in never}
+
+        def like(name: str) -> str | None:
+            key = name.lower()
+            near = [n for low, n in lowered.items() if key == low or key.endswith("_" + low)]
+            near = near or [lowered[low] for low in difflib.get_close_matches(
+                key, list(lowered), n=1, cutoff=0.8)]
+            return near[0] if near else None
+
+        typos = {name: match for name in sorted(unknown) if (match := like(name))}
+        if not typos and n_ran < 3:
+            return
+        self._names_warned = True
+        space = self._space_name
+        defaults = self._active.space.default(self._active_task)
+        rest = sorted(never - set(typos.values()))
+        parts = [f"the objective asks for {name!r}, which space {space!r} does not have, "
+                 f"and never for its {match!r} (a typo?): {name!r} goes to the fallback"
+                 for name, match in typos.items()]
+        if rest:
+            parts.append(f"the objective has not asked for {rest} in the {n_ran} trial(s) "
+                         f"whose configurations of space {space!r} held them")
+        named = sorted(set(typos.values()) | set(rest))
+        at = ", ".join(f"{n}={defaults[n]!r}" if n in defaults else n for n in named)
+        how = (f" (metaopt.spaces.get_space({space!r}).sample(trial, task) asks for each)"
+               if space is not None and (space == ALL or all(
+                   f in list_spaces() for f in space.split("+"))) else "")
+        warn(f"MetaSampler: {'; '.join(parts)}. The meta-model reads {named} as set by the "
+             f"objective itself, at the space's defaults ({at}), and proposes "
+             "configurations that differ only there as one. Ask for them by the space's "
+             f"names{how}; to fix one at a value of yours, ask for it with that one value "
+             "(suggest_categorical(name, [value])): the proposals then keep to it")
 
     def _pinned(self, study: Study) -> dict[str, Any]:
         """The values the ``PartialFixedSampler``s wrapping this sampler set (read from the

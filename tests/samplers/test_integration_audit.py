@@ -1,0 +1,126 @@
+"""MetaSampler in user studies: where it would fall back, or ignore its meta-model, while
+the user believes it is used, the user is told (once) and the trials' ``metaopt:source``
+says what served them."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import optuna
+import pytest
+
+from metaopt.ranker._shipped import shipped_space
+from metaopt.samplers import MetaSampler
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def sources(study):
+    return [t.system_attrs.get("metaopt:source", "") for t in study.trials]
+
+
+def optimize(sampler, objective, n_trials, direction="maximize"):
+    """The study and the warnings its trials gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study = optuna.create_study(direction=direction, sampler=sampler)
+        study.optimize(objective, n_trials=n_trials)
+    return study, [str(w.message) for w in caught]
+
+
+def sampling(space, task):
+    """The objective of docs/sampler.md: the space's parameters, by its own names."""
+    def objective(trial):
+        params = space.sample(trial, task)
+        return sum(hash(str(v)) % 97 for v in params.values()) / 1000.0
+    return objective
+
+
+@pytest.mark.parametrize("name", ["svm", "linear"])
+def test_a_regression_dataset_read_as_classes_names_the_regression_parameter(name,
+                                                                              shared_data):
+    """pmlb's 1027_ESL is a regression table whose y holds 9 whole values: read as
+    classes, the classification meta-model served, and the objective's ``epsilon`` /
+    ``alpha`` (regression's only) went to the fallback without a word."""
+    from metaopt.data import LocalSource
+
+    data = LocalSource(shared_data / "pmlb").load("1027_ESL", "regression")
+    sampler = MetaSampler(space=name, dataset=(data.X, data.y), seed=0)
+    study, caught = optimize(sampler, sampling(shipped_space(name), "regression"), 3)
+    assert sampler._task == "classification"  # as documented: pass task= to override
+    parameter = {"svm": "epsilon", "linear": "alpha"}[name]
+    told = [m for m in caught if f"asks for {parameter!r}" in m]
+    assert len(told) == 1, caught
+    assert "serves the classification meta-model (task from dataset's y, read as " \
+        "classes)" in told[0] and "Pass task='regression'" in told[0]
+    # with task="regression", the regression model serves it, without a word
+    sampler = MetaSampler(space=name, dataset=(data.X, data.y), task="regression", seed=0)
+    study, caught = optimize(sampler, sampling(shipped_space(name), "regression"), 3)
+    assert caught == [] and sampler._task == "regression"
+    assert all(s.startswith("portfolio pick") for s in sources(study)), sources(study)
+
+
+def test_a_given_task_that_the_objective_contradicts_is_named_once():
+    sampler = MetaSampler(space="svm", task="classification", seed=0)
+    study, caught = optimize(sampler, sampling(shipped_space("svm"), "regression"), 4)
+    assert len(caught) == 1 and "task from task='classification'" in caught[0], caught
+
+
+def svm_typo(trial, name="c"):
+    c = trial.suggest_float(name, 1e-3, 1e3, log=True)  # the space's is "C"
+    kernel = trial.suggest_categorical("kernel", ["linear", "rbf", "poly", "sigmoid"])
+    if kernel != "linear":
+        trial.suggest_float("gamma", 1e-4, 10.0, log=True)
+    return c
+
+
+def knn_typo(trial):
+    neighbours = trial.suggest_int("n_neighbours", 1, 50)  # the space's is "n_neighbors"
+    trial.suggest_categorical("weights", ["uniform", "distance"])
+    return neighbours + trial.suggest_int("p", 1, 2)
+
+
+@pytest.mark.parametrize(("space", "objective", "typo", "name"),
+                         [("svm", svm_typo, "c", "C"),
+                          ("svm", functools.partial(svm_typo, name="svc_C"), "svc_C", "C"),
+                          ("knn", knn_typo, "n_neighbours", "n_neighbors"),
+                          (None, svm_typo, "c", "C")])
+def test_a_typod_parameter_name_is_named_once_with_the_spaces(space, objective, typo, name):
+    """The objective asked for "c" (or "n_neighbours"): its values were the fallback's,
+    the meta-model read "C" at its default, and every trial was labelled a portfolio pick
+    or the ranker's, without a word."""
+    study, caught = optimize(MetaSampler(space=space, seed=0), objective, 6)
+    told = [m for m in caught if "a typo?" in m]
+    assert len(told) == 1, caught
+    assert (f"asks for {typo!r}, which space {space or 'svm'!r} does not have, and never "
+            f"for its {name!r}") in told[0]
+    assert f"{typo!r} goes to the fallback" in told[0]
+    assert len(caught) == 1, caught
+
+
+def test_a_parameter_the_objective_sets_itself_is_named_once_after_three_trials():
+    """An SVM objective that leaves the kernel at scikit-learn's: the meta-model's linear
+    and sigmoid picks ran as rbf, without a word."""
+    def fixed(trial):
+        return trial.suggest_float("C", 1e-3, 1e3, log=True) * trial.suggest_float(
+            "gamma", 1e-4, 10.0, log=True)
+
+    study, caught = optimize(MetaSampler(space="svm", seed=0), fixed, 8)
+    assert len(caught) == 1, caught
+    assert ("has not asked for ['kernel'] in the 3 trial(s) whose configurations of space "
+            "'svm' held them") in caught[0] and "kernel='rbf'" in caught[0]
+
+
+def test_parameters_of_the_space_by_its_names_and_an_extra_one_are_not_warned_about():
+    """An extra parameter goes to the fallback as documented, and gamma asked in the rbf
+    branch only (the docs' objective) is no parameter the objective sets itself."""
+    def extra(trial):
+        params = shipped_space("svm").sample(trial, "classification")
+        return params["C"] * (trial.suggest_categorical("class_weight", ["none", "balanced"])
+                              == "none")
+
+    study, caught = optimize(MetaSampler(space="svm", seed=0), extra, 8)
+    assert caught == []
+    assert all(s.startswith(("portfolio pick", "ranker", "random untried"))
+               for s in sources(study)), sources(study)
