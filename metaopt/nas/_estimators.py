@@ -770,8 +770,9 @@ _PARAMS_DOC = """
     meta_model : "default", MetaModel, path or None, default="default"
         What proposes the configurations after the prior's draws: ``MetaSampler`` with
         this ``mlp``-space meta-model (``"default"``: the shipped ``mlp@<task>`` one,
-        trained on the knowledge base's MLP runs), adapted to the trials so far.
-        None: Optuna's TPE.
+        trained on the knowledge base's MLP runs), adapted to the trials so far; while
+        fewer trials have run than its ``n_warmup`` (3 in the shipped ones), its
+        portfolio's picks. None: Optuna's TPE.
     pruner : {"hyperband", "successive_halving", "none"}, default="hyperband"
         Optuna pruner on the per-epoch mean validation score.
     n_iter_no_change : int, default=8
