@@ -130,7 +130,7 @@ _REFIT_FELL = "scores far below its CV score on its own training rows"
 # "scores", mean "fit_time" and the trial's number of "folds"
 _PARTIAL = "partial"
 _FOLD_SCORES = "fold_scores"  # a complete trial's score on each fold (time budget only)
-_SAMPLED_BY = "sampled_by"  # user attribute: the fit's sampler, for a trial without a reason
+_SAMPLED_BY = "sampled_by"  # user attribute: the fit's sampler, of a trial without a reason
 _DEFAULT_FIRST = ("the default configuration, first: the search samples the rows of a "
                   "table larger than the knowledge base's")
 _NO_TIME = "time budget spent"  # why a trial that the budget left no time to start stopped
@@ -1264,14 +1264,23 @@ class _MetaOptSearch(BaseEstimator):
                 mark_interrupted(study, trial, "KeyboardInterrupt")
                 raise
 
+        def label(trial: optuna.Trial) -> None:
+            # kept with the trial: a fit resuming the stored study may use another sampler.
+            # A MetaSampler's own proposal has its reason (metaopt:source) instead: the
+            # label "fallback sampler" was on the portfolio's picks too
+            if _SAMPLED_BY in trial.user_attrs or (self.sampler is None and _SOURCE in
+                    study._storage.get_trial_system_attrs(trial._trial_id)):
+                return
+            trial.set_user_attr(_SAMPLED_BY, self._sampler_label())
+
         def evaluate_trial(trial: optuna.Trial) -> float:
-            # kept with the trial: a fit resuming the stored study may use another sampler
-            if _SAMPLED_BY not in trial.user_attrs:
-                trial.set_user_attr(_SAMPLED_BY, self._sampler_label())
             try:
                 # a sampler that raises (a GridSampler whose grid lacks a parameter) fails
                 # the trial as a fit that raises does: counted and named below
-                params = space.sample(trial, task)
+                try:
+                    params = space.sample(trial, task)
+                finally:  # once sampled: a MetaSampler gives its reason as it proposes
+                    label(trial)
                 args = (space, params, task, X, y, folds, self.scoring, fit_params, seed,
                         self.n_jobs)
                 fold_scores: list[float] = []
