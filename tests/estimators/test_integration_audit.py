@@ -63,3 +63,16 @@ def test_meta_mlp_portfolio_fills_the_warm_up_the_prior_leaves(breast_w, n_prior
     assert trial.params == search.best_params_ and trial.value == search.best_score_
     assert trial.user_attrs["best_epoch"] == search.best_epoch_
     assert search.n_features_in_ == 9 and list(search.classes_) == [0, 1]
+
+
+def test_default_first_says_what_the_trials_saw(breast_w):
+    """A search on a sample starts from the default configuration; its reason said "the
+    search samples the rows of a table larger than the knowledge base's" also when
+    ``search_rows=200`` sampled a table of 699 rows (its tables are of up to 2,000)."""
+    search = MetaOptClassifier(search_rows=200, n_trials=1, cv=2, random_state=0
+                               ).fit(breast_w.X, breast_w.y)
+    reason = ("the default configuration, first: the trials cross-validate on a sample "
+              "of 200 rows (search_rows)")
+    assert search.warm_start_[["trial", "reason"]].values.tolist() == [[0, reason]]
+    assert search.history_["reason"].tolist() == [reason]
+    assert "larger than the knowledge base" not in search.summary()
