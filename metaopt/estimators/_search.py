@@ -1891,7 +1891,8 @@ _DOC = """{Task} that tunes itself: meta-learned warm starts, then an adapted ra
     Parameters
     ----------
     spaces : "all", str, SearchSpace or list of them, default="all"
-        Model families to search (names of :func:`metaopt.spaces.list_spaces`), or
+        Model families to search (names of :func:`metaopt.spaces.list_spaces`, alone,
+        joined by ``+`` as in ``"svm+knn"``, or in a list), or
         :class:`~metaopt.spaces.SearchSpace` objects of your own, with ``meta_model`` a
         model trained on them (or ``sampler``); their ``build_model`` must pickle.
     n_trials : int or None, default=30
