@@ -931,6 +931,8 @@ class MetaSampler(BaseSampler):
             for _ in range(_CLAIM_ATTEMPTS):
                 chosen, reason = self._choose(study, trial, lost)
                 if chosen is None:
+                    if reason:
+                        study._storage.set_trial_system_attr(trial._trial_id, _SOURCE, reason)
                     return None
                 # a guess (_guess_space) comes after the fallback set what the trial
                 # asked for before it: the claim is the rest
@@ -1109,8 +1111,9 @@ class MetaSampler(BaseSampler):
                                      candidates=candidates, exclude=claimed,
                                      seed=self._seed, time_left=self._time_left(),
                                      timed=timed, allowed=allowed)
-        except CandidatesExhausted:  # let the fallback explore
-            return None, ""
+        except CandidatesExhausted:  # let the fallback explore (labelled: it was unlabelled)
+            return None, ("fallback: every configuration of the meta-model's candidates "
+                          "that the objective can take is evaluated or claimed")
         return proposal.params, proposal.reason
 
     def _released(self, t: FrozenTrial) -> bool:

@@ -124,3 +124,20 @@ def test_parameters_of_the_space_by_its_names_and_an_extra_one_are_not_warned_ab
     assert caught == []
     assert all(s.startswith(("portfolio pick", "ranker", "random untried"))
                for s in sources(study)), sources(study)
+
+
+def test_trials_after_the_candidates_run_out_are_labelled_as_the_fallbacks():
+    """A narrow objective (8 configurations): once every one was taken, the trials went
+    to the fallback without a metaopt:source, where the others say why they ran."""
+    def narrow(trial):
+        n = trial.suggest_int("n_neighbors", 1, 2)
+        trial.suggest_categorical("weights", ["uniform", "distance"])
+        return n + trial.suggest_int("p", 1, 2)
+
+    study, caught = optimize(MetaSampler(space="knn", seed=0), narrow, 10)
+    assert caught == []
+    assert len({tuple(sorted(t.params.items())) for t in study.trials[:8]}) == 8
+    assert all(s.startswith(("portfolio pick", "ranker", "random untried"))
+               for s in sources(study)[:8]), sources(study)
+    assert all(s.startswith("fallback: every configuration") for s in sources(study)[8:]), \
+        sources(study)
