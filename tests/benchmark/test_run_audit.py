@@ -96,3 +96,27 @@ def test_a_methods_one_time_imports_are_not_charged_to_its_first_job(method, tri
     sampling = [b - a - r["eval_time"] for a, b, r in zip([0.0, *ends[:-1]], ends, rows,
                                                          strict=True)]
     assert max(sampling) < 1.0, sampling
+
+
+def test_flaml_under_budget_seconds_counts_the_trials_it_ran(pmlb_root, monkeypatch):
+    """FLAML's job ends at the iterations it ran: its last row's `trial` (the final
+    table's "trials") was the iteration of its last incumbent, 81 where it ran 85."""
+    flaml = pytest.importorskip("flaml")
+    made = []
+
+    class Recorded(flaml.AutoML):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(flaml, "AutoML", Recorded)
+    from metaopt.data import get_suite
+
+    suite = get_suite("pmlb-classification", root=pmlb_root).select(limit=1,
+                                                                    smallest_first=True)
+    settings = _runner.Settings(suite.name, None, 1.0, 2, 2, ("knn",), 100, None, 0)
+    rows = _runner.run_job(_runner.BenchmarkJob(next(iter(suite)), "flaml", 0, 0), settings)
+    (automl,) = made
+    ran = sum(automl._iter_per_learner.values())
+    assert ran > len(automl.config_history)  # some iterations found no better model
+    assert rows[-1]["trial"] == ran and rows[-1]["incumbent_test_score"] is not None
