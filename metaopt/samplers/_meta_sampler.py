@@ -208,6 +208,19 @@ def _task_of(meta_features: pd.Series | None, task: str | None) -> str | None:
     return task or stated
 
 
+def _reads_meta_features(model: MetaModel) -> bool:
+    """Whether a meta-model's proposals depend on a dataset's meta-features: its
+    portfolio weights the nearest datasets, its cost model may skip configurations, or
+    its ranker reads a meta-feature that varied over its training datasets (the YAHPO
+    models' were all flat: YAHPO's instances have none)."""
+    if model.portfolio.n_neighbors is not None or model.cost is not None:
+        return True
+    ranker = model.ranker
+    flat = getattr(getattr(ranker, "scaler_", None), "flat_", None)
+    return ranker is not None and bool(ranker.use_metafeatures) and (
+        flat is None or not bool(np.all(flat)))
+
+
 @functools.cache
 def _shipped_names() -> dict[str, frozenset[str]]:
     """The parameter names of each shipped space, in :func:`shipped_spaces`' order."""
@@ -273,8 +286,9 @@ class MetaSampler(BaseSampler):
     """Optuna sampler that starts from meta-learned configurations and adapts.
 
     1. The first ``n_warmup`` trials take the meta-model's portfolio: configurations that
-       are good together across the datasets it was trained on (nearest datasets first
-       when meta-features are known).
+       are good together across the datasets it was trained on (of the nearest
+       datasets when meta-features are known and the portfolio has ``n_neighbors``;
+       the shipped portfolios are global, the same for every dataset).
     2. After that, the meta-model's ranker is adapted to the completed trials of this
        study and the next trial takes its best-ranked untried candidate (with an
        exploration bonus from the ensemble's disagreement). Candidates are the
@@ -308,7 +322,9 @@ class MetaSampler(BaseSampler):
         space only (the ones before go to ``fallback``), then from the completed trials'
         parameters (spaces that match equally are named in a warning).
     dataset : (X, y), [X, y] or Dataset, optional
-        The data being tuned; its meta-features condition the warm start. Computed at
+        The data being tuned; its meta-features condition the ranker (and a portfolio
+        with ``n_neighbors``; a meta-model trained without meta-features, such as the
+        YAHPO ones, ignores them, with a warning). Computed at
         the first proposal, after which the sampler lets go of the data. A column of
         ``X`` that looks like a row identifier (every value distinct, named like an id
         or whole numbers over a range at most twice their count, such as 1 to n) is
@@ -477,6 +493,7 @@ class MetaSampler(BaseSampler):
         self._overlap_checked = False  # a completed trial used the meta-model's parameters
         self._foreign_warned = False  # warned that the objective sets none of them
         self._names_warned = False  # warned that it never asks for some of them (_warn_names)
+        self._unread_warned = False  # warned that the meta-model ignores the meta-features
         self._task_settled = False  # the task given, or read from a parameter of one task
         self._task_scan = 0  # the trials before it are finished and told no task (_match_task)
         # Optuna's one-study cache of the relative search space (a second study's trials
@@ -638,6 +655,13 @@ class MetaSampler(BaseSampler):
         if self._n_warmup is not None:  # on a copy: the MetaModel a caller passed stays as it was
             model = copy.copy(model)
             model.n_warmup = self._n_warmup
+        if (self._meta_features is not None or self._dataset is not None) \
+                and not self._unread_warned and not _reads_meta_features(model):
+            self._unread_warned = True
+            given = "dataset" if self._dataset is not None else "meta_features"
+            warn(f"MetaSampler: the {self._space_name!r} meta-model was trained on datasets "
+                 f"without meta-features (every one reads as 0): {given}= changes none of "
+                 "its proposals")
         if self._meta_features is None and self._dataset is not None:
             from metaopt import metafeatures
 

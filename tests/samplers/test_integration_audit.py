@@ -141,3 +141,26 @@ def test_trials_after_the_candidates_run_out_are_labelled_as_the_fallbacks():
                for s in sources(study)[:8]), sources(study)
     assert all(s.startswith("fallback: every configuration") for s in sources(study)[8:]), \
         sources(study)
+
+
+@pytest.mark.parametrize(("name", "ignored"), [("yahpo_lcbench", True),
+                                                ("yahpo_rbv2_xgboost", True),
+                                                ("tabrepo_lightgbm", False), ("svm", False)])
+def test_a_meta_model_trained_without_meta_features_says_it_ignores_the_dataset(
+        name, ignored, shared_data):
+    """The YAHPO models learned no meta-feature (every one was flat over YAHPO's
+    instances): MetaSampler(dataset=...) computed the data's and proposed exactly what it
+    proposes without them, without a word."""
+    from metaopt import metafeatures
+    from metaopt.data import LocalSource
+
+    data = LocalSource(shared_data / "pmlb").load("breast_w", "classification")
+    mf = metafeatures.compute_dataset(data)
+    for given in ({"dataset": (data.X, data.y)}, {"meta_features": mf}):
+        sampler = MetaSampler(space=name, seed=0, **given)
+        study, caught = optimize(sampler, sampling(shipped_space(name), "classification"), 2)
+        told = [m for m in caught if "trained on datasets without meta-features" in m]
+        assert len(told) == ignored, caught
+        if ignored:
+            assert f"{next(iter(given))}= changes none of its proposals" in told[0]
+        assert all(s.startswith("portfolio pick") for s in sources(study)), sources(study)
