@@ -2,8 +2,9 @@
 MetaMLPRegressor: what a fit records of what ran (the study's trials, ``warm_start_``,
 ``history_``, the fitted attributes) says what the search did.
 
-(The MetaMLP part is here, not in tests/nas/: two test modules of one basename fail
-pytest's collection of the whole suite, "import file mismatch".)"""
+(The MetaMLP part is here, not in tests/nas/, and the module's name is its own: two test
+modules of one basename, such as tests/samplers/test_integration_audit.py, fail pytest's
+collection of the whole suite, "import file mismatch".)"""
 
 from __future__ import annotations
 
