@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 
 from metaopt._checks import check_int, check_seed
 from metaopt._model_files import dumps, read_json, warn_metafeatures_version
+from metaopt._shipped_names import shipped_models, shipped_spaces
 from metaopt.ranker._cost import CostModel
 from metaopt.ranker._covariance import ConfigCovariance
 from metaopt.ranker._matrix import PerformanceMatrix, check_matrix
@@ -169,8 +170,14 @@ def _no_model(directory: Path) -> str:
     """Why ``directory`` holds no saved model, and what to pass instead: a missing path,
     or a folder of models such as ``metaopt train-meta-model --out`` writes."""
     if not directory.is_dir():
+        shipped = str(directory) in shipped_models() or str(directory) in shipped_spaces()
+        space, _, task = str(directory).partition("@")
         return (f"meta-model directory {str(directory)!r} "
-                + ("is a file" if directory.exists() else "does not exist"))
+                + ("is a file" if directory.exists() else "does not exist")
+                # a shipped model's name is no directory: say how to load it
+                + (f" (the shipped model of {space!r} is metaopt.ranker.load_meta_model("
+                   f"{space!r}, {repr(task) if task else 'task'}), and meta_model=None serves it)"
+                   if shipped and not directory.exists() else ""))
     inside = sorted(p.name for p in directory.iterdir() if (p / "portfolio.json").is_file())
     if inside:
         return (f"{directory} holds one meta-model per space, not one model: pass one of "

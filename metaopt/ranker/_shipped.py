@@ -161,7 +161,7 @@ def _model_of(space: str, model: MetaModel, given: SearchSpace | None) -> MetaMo
                    f"{space!r} alone (docs/spaces.md, 'Your own space')"))
         known = [*list_spaces(), model.space.name]
         close = difflib.get_close_matches(space, known, n=1)
-        unknown = ("" if given is not None or space in known
+        unknown = ("" if given is not None or asked is not None or space in known
                    else " (no space of metaopt has that name"
                    + (f"; did you mean {close[0]!r}?)" if close else ")"))
         raise ValueError(f"meta_model was trained on space {model.space.name!r}, not "

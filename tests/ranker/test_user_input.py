@@ -4,6 +4,7 @@ candidates in other containers, bad files and paths, readable reasons."""
 from __future__ import annotations
 
 import copy
+import re
 
 import numpy as np
 import pandas as pd
@@ -244,3 +245,30 @@ def test_a_space_name_no_space_has_is_named_so_with_the_nearest(small_meta_model
         model_for_space("tabrepo_lightgbmm", small_meta_model)
     with pytest.raises(ValueError, match=r"trained on space 'tabrepo_lightgbm', not 'knn': "):
         model_for_space("knn", small_meta_model)
+
+
+@pytest.mark.parametrize("space", ["all", "svm+knn"])
+def test_a_combination_is_no_unknown_space_name(small_meta_model, space):
+    """MetaOptClassifier(spaces="all", meta_model=<a tabrepo model>) said "not 'all' (no
+    space of metaopt has that name)": combinations are names of spaces too."""
+    from metaopt.ranker._shipped import model_for_space
+
+    with pytest.raises(ValueError) as info:
+        model_for_space(space, small_meta_model)
+    assert f"not {space!r}: search 'tabrepo_lightgbm'" in str(info.value)
+    assert "no space of metaopt" not in str(info.value)
+
+
+def test_a_shipped_models_name_given_as_a_directory_says_how_to_load_it(tmp_path,
+                                                                        monkeypatch):
+    """meta_model="knn@classification" said only "directory ... does not exist"."""
+    from metaopt.ranker import MetaModel
+
+    monkeypatch.chdir(tmp_path)  # no folder of that name here
+    with pytest.raises(ValueError, match=re.escape(
+            "meta-model directory 'knn@classification' does not exist (the shipped model of "
+            "'knn' is metaopt.ranker.load_meta_model('knn', 'classification'), and "
+            "meta_model=None serves it)")):
+        MetaModel.load("knn@classification")
+    with pytest.raises(ValueError, match=r"'nosuch' does not exist$"):
+        MetaModel.load("nosuch")
