@@ -492,7 +492,7 @@ class MetaSampler(BaseSampler):
         self._served: dict[int, set[str]] = {}  # trial id -> parameters served from its claim
         self._overlap_checked = False  # a completed trial used the meta-model's parameters
         self._foreign_warned = False  # warned that the objective sets none of them
-        self._names_warned = False  # warned that it never asks for some of them (_warn_names)
+        self._names_warned = False  # warned of a name like one it never asks for (_warn_names)
         self._unread_warned = False  # warned that the meta-model ignores the meta-features
         self._task_settled = False  # the task given, or read from a parameter of one task
         self._task_scan = 0  # the trials before it are finished and told no task (_match_task)
@@ -1000,7 +1000,6 @@ class MetaSampler(BaseSampler):
         asked: dict[str, dict[tuple, BaseDistribution]] = {}  # name -> branch -> asked
         offered: set[str] = set()
         fixed: set[str] = set()
-        n_ran = 0  # finished trials that ran their claim
         for t in study.get_trials(deepcopy=False):
             if not t.state.is_finished():  # running (asked in a batch, another worker's)
                 branches, claimed, overridden = _branches(t), (), ()
@@ -1014,10 +1013,9 @@ class MetaSampler(BaseSampler):
             for name, (branch, dist) in branches.items():
                 asked.setdefault(name, {})[branch] = dist
             offered.update(claimed)
-            n_ran += bool(claimed)
             fixed.update(overridden)
         if not self._names_warned and offered - set(asked):
-            self._warn_names(offered - set(asked), set(asked) - own.keys(), n_ran)
+            self._warn_names(offered - set(asked), set(asked) - own.keys())
         # a range or choices sharing no value with the space's (None): the fallback's
         narrowed = {n: {b: d if _overlaps(d, own[n]) else None for b, d in by_branch.items()}
                     for n, by_branch in asked.items()
@@ -1054,15 +1052,14 @@ class MetaSampler(BaseSampler):
         copies = {used(p, inside=False) for p in taken}
         return lambda params: (key := used(params, inside=True)) is not None and key not in copies
 
-    def _warn_names(self, never: set[str], unknown: set[str], n_ran: int) -> None:
-        """Warn, once, that the objective never asked for the space's parameters
-        ``never`` though the configurations of ``n_ran`` trials held them: the meta-model
-        reads them as set by the objective, at the space's defaults, and ``unknown`` (the
-        objective's names the space does not have) go to the fallback. At once when one
-        of ``unknown`` looks like one of ``never`` (``c`` for ``C``, ``n_neighbours``,
-        ``svc_C``), else after 3 such trials (a parameter of some branches only, such as
-        ``gamma``, is asked for by a later trial). A typo'd name was served silently:
-        ``n_neighbours`` ran the fallback's values under labels of portfolio picks."""
+    def _warn_names(self, never: set[str], unknown: set[str]) -> None:
+        """Warn, once, when one of ``unknown`` (the objective's names the space does not
+        have) looks like one of ``never`` (the space's parameters the claims held and no
+        trial asked for): ``c`` for ``C``, ``n_neighbours``, ``svc_C``. Its values were
+        the fallback's and the meta-model read the space's parameter at its default,
+        under labels of portfolio picks, without a word. (A parameter the objective sets
+        itself, with no look-alike, is documented and not warned about: MetaMLP's search
+        never asks for ``max_epochs``.)"""
         lowered = {n.lower(): n for n in never}
 
         def like(name: str) -> str | None:
@@ -1073,28 +1070,21 @@ class MetaSampler(BaseSampler):
             return near[0] if near else None
 
         typos = {name: match for name in sorted(unknown) if (match := like(name))}
-        if not typos and n_ran < 3:
+        if not typos:
             return
         self._names_warned = True
         space = self._space_name
         defaults = self._active.space.default(self._active_task)
-        rest = sorted(never - set(typos.values()))
         parts = [f"the objective asks for {name!r}, which space {space!r} does not have, "
-                 f"and never for its {match!r} (a typo?): {name!r} goes to the fallback"
+                 f"and never for its {match!r} (a typo?): {name!r} goes to the fallback, "
+                 f"and the meta-model reads {match!r} as set by the objective itself, at "
+                 f"the space's default {defaults.get(match)!r}"
                  for name, match in typos.items()]
-        if rest:
-            parts.append(f"the objective has not asked for {rest} in the {n_ran} trial(s) "
-                         f"whose configurations of space {space!r} held them")
-        named = sorted(set(typos.values()) | set(rest))
-        at = ", ".join(f"{n}={defaults[n]!r}" if n in defaults else n for n in named)
         how = (f" (metaopt.spaces.get_space({space!r}).sample(trial, task) asks for each)"
                if space is not None and (space == ALL or all(
                    f in list_spaces() for f in space.split("+"))) else "")
-        warn(f"MetaSampler: {'; '.join(parts)}. The meta-model reads {named} as set by the "
-             f"objective itself, at the space's defaults ({at}), and proposes "
-             "configurations that differ only there as one. Ask for them by the space's "
-             f"names{how}; to fix one at a value of yours, ask for it with that one value "
-             "(suggest_categorical(name, [value])): the proposals then keep to it")
+        warn(f"MetaSampler: {'; '.join(parts)}. Ask for the parameters by the space's "
+             f"names{how}")
 
     def _pinned(self, study: Study) -> dict[str, Any]:
         """The values the ``PartialFixedSampler``s wrapping this sampler set (read from the
