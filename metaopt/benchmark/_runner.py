@@ -35,6 +35,7 @@ from metaopt.benchmark._samplers import (
     _metaopt,
     get_sampler_factory,
     list_samplers,
+    missing_package,
     quiet_optuna,
 )
 from metaopt.kb._build import _backend_context
@@ -363,6 +364,23 @@ def _check_methods(methods: str | Sequence[str]) -> list[str]:
     return methods
 
 
+def _check_installed(methods: Sequence[str]) -> None:
+    """Refuse, before any work, the methods whose library is not installed: each of their
+    jobs failed as a whole, after the run, with the others' results."""
+    reasons = []
+    for name in methods:
+        if name == "flaml":
+            try:
+                import flaml.automl  # noqa: F401
+            except ImportError:
+                reasons.append("method 'flaml' needs FLAML: pip install 'flaml[automl]' "
+                               "(or metaopt[peers])")
+        elif name not in SPECIAL_METHODS and (reason := missing_package(name)):
+            reasons.append(reason)
+    if reasons:
+        raise ValueError("; ".join(reasons))
+
+
 def _training_set(path: str | os.PathLike | None) -> set[str]:
     """Dataset keys/names the meta-model was trained on: from ``path`` (one per line) or
     the card of the shipped ``all`` meta-model, which the ``metaopt`` method uses (the
@@ -611,6 +629,7 @@ def run(
     check_n_jobs(n_jobs)
     check_seconds(time_limit, "time_limit")
     methods = _check_methods(methods)
+    _check_installed(methods)
     spaces = _check_spaces(spaces)
     if "cmaes" in methods and (spaces == "all" or len(spaces) > 1):
         warn("method 'cmaes' on several spaces is random search: CMA-ES models no "

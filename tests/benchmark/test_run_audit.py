@@ -120,3 +120,22 @@ def test_flaml_under_budget_seconds_counts_the_trials_it_ran(pmlb_root, monkeypa
     ran = sum(automl._iter_per_learner.values())
     assert ran > len(automl.config_history)  # some iterations found no better model
     assert rows[-1]["trial"] == ran and rows[-1]["incumbent_test_score"] is not None
+
+
+@pytest.mark.parametrize(("method", "package"), [("flaml", "flaml"), ("cmaes", "cmaes")])
+def test_a_method_whose_library_is_missing_is_refused_before_any_work(
+        method, package, pmlb_suite, tmp_path, monkeypatch):
+    """Each of its jobs failed as a whole once the run had started (FLAML's ImportError
+    in every flaml job; cmaes at its second trial), the run going on with the others."""
+    import sys
+
+    from metaopt.benchmark import run
+
+    for name in [m for m in sys.modules if m == package or m.startswith(f"{package}.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, package, None)  # import fails: not installed
+    with pytest.raises(ValueError, match=f"method '{method}' needs .*pip install"):
+        run(pmlb_suite.select(limit=1), tmp_path / "out", methods=["random", method],
+            budget_trials=2, folds=2, cv_folds=2, spaces="knn", max_rows=60,
+            backend="sequential", progress=False)
+    assert not (tmp_path / "out").exists()
