@@ -276,11 +276,10 @@ def _tune_flaml(job: BenchmarkJob, dataset, data, settings: Settings) -> list[di
             for it, (estimator, config, t) in automl.config_history.items()]
     # the last row is the job's end, at the iterations FLAML ran (its last incumbent's
     # iteration said fewer trials than it ran under budget_seconds: 81 of 85)
-    ran = getattr(automl, "_track_iter", None)  # (FLAML's count, not public)
+    per_learner = getattr(automl, "_iter_per_learner", None)  # (FLAML's, not public)
+    ran = sum(per_learner.values()) if isinstance(per_learner, dict) else rows[-1]["trial"]
     rows[-1].update(cv_score=1 - float(automl.best_loss), elapsed=time.perf_counter() - start,
-                    incumbent_test_score=test,
-                    trial=settings.budget_trials or (ran + 1 if isinstance(ran, int)
-                                                     else rows[-1]["trial"]))
+                    incumbent_test_score=test, trial=settings.budget_trials or ran)
     return rows
 
 
