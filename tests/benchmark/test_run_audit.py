@@ -13,7 +13,7 @@ from metaopt.benchmark import _runner
 
 
 def _job(pmlb_root, method: str, spaces, budget: int = 3, task: str = "classification"):
-    """One job of `run` (its rows), and the Optuna studies it made."""
+    """The rows of one job of `run`: the smallest dataset of the suite, outer fold 0."""
     from metaopt.data import get_suite
 
     suite = get_suite(f"pmlb-{task}", root=pmlb_root).select(limit=1, smallest_first=True)
@@ -24,6 +24,7 @@ def _job(pmlb_root, method: str, spaces, budget: int = 3, task: str = "classific
 
 @pytest.fixture
 def studies(monkeypatch):
+    """The Optuna studies made while the test runs."""
     made = []
     create = optuna.create_study
 
