@@ -140,3 +140,25 @@ def test_a_method_whose_library_is_missing_is_refused_before_any_work(
             budget_trials=2, folds=2, cv_folds=2, spaces="knn", max_rows=60,
             backend="sequential", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_flamls_seconds_leave_out_the_scoring_of_the_test_part(pmlb_root, monkeypatch):
+    """The final table's seconds are of tuning; FLAML's job counted the scoring of its
+    model on the outer-test part too (the other methods' refits and scoring are not)."""
+    pytest.importorskip("flaml")
+    import time
+
+    from sklearn.metrics import get_scorer
+
+    def slow(name):
+        scorer = get_scorer(name)
+
+        def scoring(*args):
+            time.sleep(2.0)
+            return scorer(*args)
+        return scoring
+
+    monkeypatch.setattr(_runner, "get_scorer", slow)
+    rows = _job(pmlb_root, "flaml", "knn", budget=2)
+    assert rows[-1]["incumbent_test_score"] is not None
+    assert rows[-1]["elapsed"] < 2.0, rows[-1]
