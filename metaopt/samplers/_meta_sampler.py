@@ -437,6 +437,12 @@ class MetaSampler(BaseSampler):
                             drop="X.drop(columns={columns}) before passing X to MetaSampler")
         if meta_model is not None and task is not None:
             meta_model.check_task(task)
+        elif isinstance(space, str) and task is not None \
+                and task not in (tasks := shipped_space(space).tasks):
+            # (its meta-model serves any task asked; every trial then failed at its first
+            # proposal with "yahpo_lcbench: task must be one of ('classification',)")
+            raise ValueError(f"space {space!r} has a meta-model of {' and '.join(tasks)} "
+                             f"only; this study is {task} (from {task_from})")
         self._init: _Init = {"space": space, "task": task, "task_from": task_from,
                              "meta_model": meta_model}
         self._source_studies = list(source_studies or [])

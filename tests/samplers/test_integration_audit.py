@@ -164,3 +164,15 @@ def test_a_meta_model_trained_without_meta_features_says_it_ignores_the_dataset(
         if ignored:
             assert f"{next(iter(given))}= changes none of its proposals" in told[0]
         assert all(s.startswith("portfolio pick") for s in sources(study)), sources(study)
+
+
+@pytest.mark.parametrize("name", ["yahpo_lcbench", "yahpo_rbv2_xgboost"])
+def test_a_space_of_classification_only_refuses_a_regression_study_at_construction(name):
+    """MetaSampler(space="yahpo_lcbench", task="regression") was made, and every trial
+    then failed at its first proposal ("task must be one of ('classification',)")."""
+    with pytest.raises(ValueError, match=f"space '{name}' has a meta-model of classification "
+                                         r"only; this study is regression \(from "
+                                         r"task='regression'\)"):
+        MetaSampler(space=name, task="regression")
+    MetaSampler(space=name, task="classification")
+    MetaSampler(space="tabrepo_lightgbm", task="regression")  # trained on both
