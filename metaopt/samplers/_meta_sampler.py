@@ -1110,9 +1110,18 @@ class MetaSampler(BaseSampler):
         if self._active.hands_off(len(observed) + len(claimed)):
             self._handed_off.add(trial._trial_id)
             return None, ""
-        claimed = claimed + lost
+        # the configurations this trial lost in clashes are not proposed again, but count
+        # for no one, not even for the other trial of the clash, which may be moving on
+        # too: counted, they used up the warm start though nobody ran them (two workers:
+        # a portfolio pick never run, a proposal of the ranker on 0 evaluations). At
+        # worst, when the other trial kept it, the warm start has one more pick
+        lost_keys = {config_key(p) for p in lost}
+        own_allowed = self._allowed(study, [p for p, _ in observed] + claimed + lost)
+        claimed = [p for p in claimed if config_key(p) not in lost_keys]
+        allowed = own_allowed if not lost else (
+            lambda params: config_key(params) not in lost_keys
+            and (own_allowed is None or own_allowed(params)))
         taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
-        allowed = self._allowed(study, [p for p, _ in observed] + claimed)
         if self._priority:  # source studies' best trials first, those not taken yet
             priority = [p for p in self._priority if config_key(p) not in taken
                         and (allowed is None or allowed(p))]

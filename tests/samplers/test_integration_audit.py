@@ -176,3 +176,109 @@ def test_a_space_of_classification_only_refuses_a_regression_study_at_constructi
         MetaSampler(space=name, task="regression")
     MetaSampler(space=name, task="classification")
     MetaSampler(space="tabrepo_lightgbm", task="regression")  # trained on both
+
+
+MODELS = [(name, task) for name in ("extra_trees", "hist_gradient_boosting", "knn", "linear",
+                                    "mlp", "random_forest", "svm", "all")
+          for task in ("classification", "regression")] + [
+    ("tabrepo_lightgbm", "classification"), ("yahpo_lcbench", "classification"),
+    ("yahpo_rbv2_xgboost", "classification")]
+MODEL_SOURCES = ("portfolio pick", "ranker adapted", "random untried")
+
+
+@pytest.mark.parametrize(("name", "task"), MODELS)
+def test_every_shipped_model_serves_a_study_asking_for_its_space(name, task):
+    """The docs' objective (the space's sample) under space=name: the portfolio's 3 picks,
+    then the ranker's; and under space=None: the meta-model from the second trial on."""
+    objective = sampling(shipped_space(name), task)
+    study, caught = optimize(MetaSampler(space=name, task=task, seed=0), objective, 5,
+                             direction="minimize")
+    assert caught == []
+    got = sources(study)
+    assert [s.split(":")[0] for s in got[:3]] == [f"portfolio pick {i}" for i in (1, 2, 3)]
+    assert got[3].startswith("ranker adapted on 3 evaluation"), got
+    study, caught = optimize(MetaSampler(task=task, seed=0), objective, 4)
+    assert all(s.startswith(MODEL_SOURCES) for s in sources(study)[1:]), (sources(study),
+                                                                          caught)
+
+
+def test_failed_pruned_and_enqueued_trials_keep_the_meta_model_serving():
+    space = shipped_space("svm")
+
+    def objective(trial):
+        params = space.sample(trial, "classification")
+        if trial.number == 2:
+            raise RuntimeError("a fit that fails")
+        trial.report(params["C"], 0)
+        if trial.number == 3:
+            raise optuna.TrialPruned()
+        return params["C"]
+
+    sampler = MetaSampler(space="svm", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        study = optuna.create_study(direction="minimize", sampler=sampler)
+        study.enqueue_trial({"C": 2.0, "kernel": "linear"})
+        study.optimize(objective, n_trials=7, catch=(RuntimeError,))
+    got = sources(study)
+    assert got[0] == "" and study.trials[0].params == {"C": 2.0, "kernel": "linear"}
+    # the enqueued trial counts toward the warm start's 3 (docs: n_warmup)
+    assert [s.split(":")[0] for s in got[1:3]] == ["portfolio pick 1", "portfolio pick 2"]
+    # the ranker learns from the completed and pruned ones, never from the failed one
+    assert got[3].startswith("ranker adapted on 2 evaluation(s):"), got  # trials 0 and 1
+    assert got[4].startswith("ranker adapted on 3 evaluation(s):"), got  # and pruned 3
+    assert all(s.startswith(MODEL_SOURCES) for s in got[5:]), got
+    assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 7
+
+
+def test_two_workers_on_one_sqlite_storage_share_the_warm_start(tmp_path):
+    """Two samplers (as two processes) on one SQLite study, trials in parallel: the
+    portfolio's picks are each run once, then the ranker's. (1 run in 8 skipped pick 3:
+    both trials of a clash over it moved on, each counting the other's claim.)"""
+    import threading
+    import time
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    optuna.create_study(storage=url, study_name="s", direction="maximize")
+    space = shipped_space("knn")
+
+    def objective(trial):
+        params = space.sample(trial, "classification")
+        time.sleep(0.05)
+        return float(params["n_neighbors"])
+
+    def worker():
+        study = optuna.load_study(study_name="s", storage=url,
+                                  sampler=MetaSampler(space="knn", seed=0))
+        study.optimize(objective, n_trials=3)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    study = optuna.load_study(study_name="s", storage=url)
+    got = sorted(s.split(":")[0] for s in sources(study))
+    assert got[:3] == ["portfolio pick 1", "portfolio pick 2", "portfolio pick 3"], got
+    # (a clash both workers moved on from gives the warm start one more pick, at worst)
+    assert all(s.startswith(("portfolio pick 4", "ranker", "random untried"))
+               for s in got[3:]), got
+    assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 6
+
+
+def test_a_lost_clash_does_not_use_up_the_warm_start(monkeypatch):
+    """Two workers both moved on from a clash over portfolio pick 3 (each saw the other's
+    claim after writing its own): the configuration a trial lost counted as seen, so the
+    warm start was over after 2 evaluations and the trial took the ranker's proposal (with
+    two workers on one SQLite file, a pick was never run and a trial was proposed by the
+    ranker on 0 evaluations)."""
+    clashes = iter([True])
+    monkeypatch.setattr(MetaSampler, "_clashes",
+                        lambda self, study, trial, params: trial.number == 2
+                        and next(clashes, False))
+    monkeypatch.setattr("metaopt.samplers._meta_sampler.time.sleep", lambda seconds: None)
+    study, caught = optimize(MetaSampler(space="knn", seed=0),
+                             sampling(shipped_space("knn"), "classification"), 4)
+    got = [s.split(":")[0] for s in sources(study)]
+    assert got[:3] == ["portfolio pick 1", "portfolio pick 2", "portfolio pick 4"], got
+    assert sources(study)[3].startswith("ranker adapted on 3 evaluation"), got
