@@ -1,7 +1,8 @@
 """A usage error of `metaopt suggest` (a space no shipped meta-model serves too),
 `metaopt metafeatures`, `metaopt benchmark report`, `metaopt build-kb` or `metaopt
-benchmark run` (an unknown suite) comes before the imports of the work (the ranker and
-torch, scikit-learn, the report's and the build's modules): in about a second, not 2-6."""
+benchmark run` (an unknown suite), and a bad number given to `suggest`, `metafeatures` or
+`demo`, comes before the imports of the work (the ranker and torch, scikit-learn, the
+report's and the build's modules): in about a second, not 2-14."""
 
 from __future__ import annotations
 
@@ -129,3 +130,25 @@ def test_a_known_suite_passes_the_early_check(name):
     from metaopt._suite_names import check_suite_name
 
     check_suite_name(name)
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    (["suggest", "--data", "t.csv", "--target", "y", "--space", "knn", "-n", "0"],
+     "metaopt suggest: error: -n must be an integer >= 1, got 0\n"),
+    (["metafeatures", "--data", "t.csv", "--target", "y", "--seed", "-1"],
+     "metaopt metafeatures: error: --seed must be an integer in [0, 4294967295] (the seed of "
+     "the meta-features' subsamples and landmarker folds), got -1\n"),
+    (["demo", "--trials", "0"], "metaopt demo: error: --trials must be an integer >= 1, got 0\n"),
+    (["demo", "--seed", "-1"], "metaopt demo: error: --seed must be an integer >= 0, got -1\n"),
+    (["demo", "--seed", str(2**32)],
+     "metaopt demo: error: --seed must be an integer in [0, 4294967295] (the seed of the "
+     "demo's meta-features, sampler and models), got 4294967296\n"),
+], ids=["suggest -n 0", "metafeatures --seed -1", "demo --trials 0", "demo --seed -1",
+        "demo --seed 2**32"])
+def test_a_bad_number_is_refused_before_the_table_and_the_imports(tmp_path, args, error):
+    # a table with a row id: read, it would be warned about before the error
+    (tmp_path / "t.csv").write_text("id,a,y\n" + "".join(f"{i},{i % 3},{i % 2}\n"
+                                                          for i in range(1, 31)))
+    code, torch, sklearn, err = _run(tmp_path, *args)
+    assert (code, err) == (2, error)
+    assert not torch and not sklearn
