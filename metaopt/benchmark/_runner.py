@@ -371,7 +371,9 @@ def _check_installed(methods: Sequence[str]) -> None:
     for name in methods:
         if name == "flaml":
             try:
-                import flaml.automl  # noqa: F401
+                # (flaml without its automl extra imports flaml.automl with a warning,
+                # and has no AutoML)
+                from flaml import AutoML  # noqa: F401
             except ImportError:
                 reasons.append("method 'flaml' needs FLAML: pip install 'flaml[automl]' "
                                "(or metaopt[peers])")
