@@ -308,3 +308,18 @@ def test_a_combination_refuses_a_family_on_too_few_datasets():
     matrix = PerformanceMatrix.from_frame(pd.concat([knn, linear]), "linear+knn",
                                           min_coverage=0.2)
     assert {c.split("/")[0] for c in matrix.configs.index} == {"knn", "linear"}
+
+
+def test_a_shipped_model_of_one_task_is_not_loaded_for_the_other():
+    """load_meta_model("yahpo_lcbench", "regression") returned the classification-only
+    lcbench model (its folder has no task in its name); a study then failed at every
+    proposal."""
+    import re
+
+    assert load_meta_model("yahpo_lcbench", "classification") is not None
+    with pytest.raises(ValueError, match=re.escape(
+            "the shipped yahpo_lcbench meta-model was trained on classification datasets, "
+            "this one is regression: pass a regression model")):
+        load_meta_model("yahpo_lcbench", "regression")
+    # one model for both tasks (TabRepo's tasks are of both)
+    assert load_meta_model("tabrepo_lightgbm", "regression") is not None
