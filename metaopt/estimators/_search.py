@@ -693,21 +693,22 @@ _NUMBER_UNIT = re.compile(r"(?<![\w.])(-?\d(?:[\d,.]*\d)?) (?=(?:s|ms|min|h|%|[k
 _KEEP = "\N{NO-BREAK SPACE}"
 
 
-def _wrap_units(text: str, initial_indent: str, subsequent_indent: str) -> list[str]:
+def _wrap_units(text: str, initial_indent: str, subsequent_indent: str,
+                keep_words: bool = False) -> list[str]:
     """``text`` wrapped within ``_WIDTH`` characters, never between a number and its
-    unit (the space between them is held by a no-break space while wrapping)."""
+    unit (the space between them is held by a no-break space while wrapping);
+    ``keep_words``: nor within a word or at its hyphens."""
     return [line.replace(_KEEP, " ") for line in textwrap.wrap(
         _NUMBER_UNIT.sub(rf"\1{_KEEP}", text), _WIDTH, initial_indent=initial_indent,
-        subsequent_indent=subsequent_indent)]
+        subsequent_indent=subsequent_indent, break_long_words=not keep_words,
+        break_on_hyphens=not keep_words)]
 
 
 def _item(label: str, text: str) -> list[str]:
     """A line of summary()'s head, ``label`` then ``text``, wrapped within ``_WIDTH``
     characters, its later lines indented under its text so that it reads as one item
     (words are not broken: a name or a number stays whole, and beside its unit)."""
-    return [line.replace(_KEEP, " ") for line in textwrap.wrap(
-        label + _NUMBER_UNIT.sub(rf"\1{_KEEP}", text), _WIDTH,
-        subsequent_indent=" " * len(label), break_long_words=False, break_on_hyphens=False)]
+    return _wrap_units(label + text, "", " " * len(label), keep_words=True)
 
 
 def _family_lines(history: pd.DataFrame, partials: dict[int, dict]) -> list[str]:
