@@ -253,12 +253,19 @@ def _tune_optuna(job: BenchmarkJob, dataset, data, settings: Settings) -> list[d
     return rows
 
 
-def _tune_flaml(job: BenchmarkJob, dataset, data, settings: Settings) -> list[dict]:
+def _flaml_automl() -> type:
+    """FLAML's ``AutoML``; ``ValueError`` saying how to install it (flaml without its
+    automl extra imports ``flaml.automl`` with a warning only, and has no ``AutoML``)."""
     try:
         from flaml import AutoML
     except ImportError as exc:
         raise ValueError("method 'flaml' needs FLAML: pip install 'flaml[automl]' "
                          "(or metaopt[peers])") from exc
+    return AutoML
+
+
+def _tune_flaml(job: BenchmarkJob, dataset, data, settings: Settings) -> list[dict]:
+    AutoML = _flaml_automl()
     X_tr, y_tr, X_te, y_te = data
     scoring = DEFAULT_SCORING[dataset.task]
     automl = AutoML()
@@ -371,12 +378,9 @@ def _check_installed(methods: Sequence[str]) -> None:
     for name in methods:
         if name == "flaml":
             try:
-                # (flaml without its automl extra imports flaml.automl with a warning,
-                # and has no AutoML)
-                from flaml import AutoML  # noqa: F401
-            except ImportError:
-                reasons.append("method 'flaml' needs FLAML: pip install 'flaml[automl]' "
-                               "(or metaopt[peers])")
+                _flaml_automl()
+            except ValueError as exc:
+                reasons.append(str(exc))
         elif name not in SPECIAL_METHODS and (reason := missing_package(name)):
             reasons.append(reason)
     if reasons:
