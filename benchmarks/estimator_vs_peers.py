@@ -25,7 +25,9 @@ last and is counted), the first method against each other one
 (paired differences with intervals over datasets), and each method's shortest budget
 against FLAML's longest; writes a CSV and a plot to ``--out`` (default
 ``benchmarks/results/``, the published results: a ``--pmlb`` other than the shared data
-needs another folder). Every finished fit is appended to ``estimator_vs_peers_fits.csv`` there
+needs another folder). A run whose selection lacks fits of the CSV already there (one
+method, a labelled variant, fewer seeds) keeps it and its plot, and writes its own as
+``estimator_vs_peers_run.csv`` and ``.png`` (``--publish``: replace them). Every finished fit is appended to ``estimator_vs_peers_fits.csv`` there
 (regression: ``estimator_vs_peers_regression_fits.csv``) at once, so an interrupted run
 resumes where it stopped, and processes running different ``--methods`` can share the
 file.
@@ -198,6 +200,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS,
                         help="folder of the fits (resumed), CSV and plot (default: "
                              "benchmarks/results, the published results)")
+    parser.add_argument("--publish", action="store_true",
+                        help="write the summary as estimator_vs_peers[_TASK].csv and .png "
+                             "in --out even when it lacks fits of the summary there (by "
+                             "default such a run keeps it and writes "
+                             "estimator_vs_peers[_TASK]_run.csv and .png)")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore")
@@ -223,16 +230,9 @@ def main() -> None:
     for seed in seeds:
         for data in datasets:
             _run_dataset(data, args.task, seed, budgets, methods, done, fits)
-    frame = pd.read_csv(fits)
-    frame = frame[frame["dataset"].isin([d.name for d in datasets]) & frame["seed"].isin(seeds)
-                  & frame["budget"].isin(budgets) & frame["method"].isin(methods)]
-    default = frame[frame["method"] == "default"].drop(columns="budget")
-    frame = pd.concat([frame[frame["method"] != "default"]]
-                      + [default.assign(budget=b) for b in budgets], ignore_index=True)
-    # a fit that failed (no model) ranks last: left out, its method looked better
-    frame["rank"] = frame.groupby(["dataset", "seed", "budget"])["score"].rank(
-        ascending=False, na_option="bottom")
-    frame.to_csv(result_path(args.task, ".csv", args.out), index=False)
+    frame = summary_frame(pd.read_csv(fits), [d.name for d in datasets], seeds, budgets,
+                          methods)
+    name = write_summary(frame, args.task, args.out, publish=args.publish)
     table = frame.groupby(["budget", "method"]).agg(
         score=("score", "mean"), rank=("rank", "mean"), seconds=("seconds", "mean"),
         failed=("score", lambda s: int(s.isna().sum())))
@@ -253,7 +253,46 @@ def main() -> None:
                 print(f"no paired comparison with {method}: every fit of it failed")
     if "flaml" in methods:
         print(_against_flaml(frame, min(budgets), max(budgets)))
-    _plot(table.reset_index(), args.task, args.out)
+    _plot(table.reset_index(), args.task, args.out, f"{name}.png")
+    if name:
+        print(f"{result_path(args.task, '.csv').name} in {args.out} holds fits this run did "
+              f"not select: kept; this run's summary is {result_path(args.task, name).name}"
+              ".csv and .png (--publish replaces the other)")
+
+
+def summary_frame(fits: pd.DataFrame, datasets: list[str], seeds: list[int],
+                  budgets: list[float], methods: list[str]) -> pd.DataFrame:
+    """The selected ``fits`` (datasets, seeds, budgets, methods), the default model's
+    budget-free fit repeated at each budget, with each fit's rank within its dataset,
+    seed and budget (a fit that failed, without a model, ranks last)."""
+    frame = fits[fits["dataset"].isin(datasets) & fits["seed"].isin(seeds)
+                 & fits["budget"].isin(budgets) & fits["method"].isin(methods)]
+    default = frame[frame["method"] == "default"].drop(columns="budget")
+    frame = pd.concat([frame[frame["method"] != "default"]]
+                      + [default.assign(budget=b) for b in budgets], ignore_index=True)
+    # a fit that failed (no model) ranks last: left out, its method looked better
+    frame["rank"] = frame.groupby(["dataset", "seed", "budget"])["score"].rank(
+        ascending=False, na_option="bottom")
+    return frame
+
+
+def write_summary(frame: pd.DataFrame, task: str, out: Path, publish: bool = False) -> str:
+    """Write the summary ``frame`` (:func:`summary_frame`) to
+    ``estimator_vs_peers[_<task>].csv`` in ``out`` when it holds every fit (dataset, seed,
+    budget, method) of the summary there, or ``publish``; else to
+    ``estimator_vs_peers[_<task>]_run.csv``, keeping the other: a run of some methods
+    (one, or a labelled variant) shares the fits file, not the published table. Returns
+    the part of the name written before its extension, ``""`` or ``"_run"``."""
+    name = ""
+    path = result_path(task, ".csv", out)
+    if path.exists() and not publish:
+        key = ["dataset", "seed", "budget", "method"]
+        kept = pd.read_csv(path)
+        if not set(kept[key].itertuples(index=False, name=None)) <= set(
+                frame[key].itertuples(index=False, name=None)):
+            name = "_run"
+    frame.to_csv(result_path(task, f"{name}.csv", out), index=False)
+    return name
 
 
 def _against_flaml(frame: pd.DataFrame, short: float, long: float) -> str:
@@ -313,7 +352,9 @@ def _finished_fits(path: Path) -> set[tuple[str, float, str]]:
                    strict=True))
 
 
-def _plot(table: pd.DataFrame, task: str, out: Path = RESULTS) -> None:
+def _plot(table: pd.DataFrame, task: str, out: Path = RESULTS, kind: str = ".png") -> None:
+    """The mean rank per method against the budget, written whole to
+    ``estimator_vs_peers[_<task>]<kind>`` in ``out``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -333,7 +374,7 @@ def _plot(table: pd.DataFrame, task: str, out: Path = RESULTS) -> None:
                  "meta-models")
     fig.tight_layout()
     # whole or not at all: a crash or Ctrl-C mid-save keeps the published PNG
-    write_whole(result_path(task, ".png", out),
+    write_whole(result_path(task, kind, out),
                 lambda tmp: fig.savefig(tmp, format="png", dpi=120))
     plt.close(fig)  # run in a process that goes on (tests, a notebook): not left open
 
