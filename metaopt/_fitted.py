@@ -44,12 +44,19 @@ def unfitted_on_error(fit: _Fit) -> _Fit:
     return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
 
 
+def check_target_given(estimator, y) -> None:
+    """Refuse ``y=None`` in scikit-learn's words (``fit(X)``, ``fit(X, None)``)."""
+    if y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the "
+                         "target y is None")
+
+
 def check_target_not_scalar(X, y) -> None:
     """Refuse a ``y`` that is one value, not one per row of ``X`` (a column's name, as a
     DataFrame-first API takes it: ``fit(df, "target")``), as :func:`metaopt.suggest`
     does, saying how to use a column of ``X`` as the target (scikit-learn's "y should be
-    a 1d array, got an array of shape ()" said neither). None is left to the estimator's
-    "requires y" check."""
+    a 1d array, got an array of shape ()" said neither). None is left to
+    :func:`check_target_given`."""
     if y is None:
         return
     # not np.ndim(y): scikit-learn's checks give objects refusing numpy's functions

@@ -62,6 +62,7 @@ from metaopt._checks import (
 )
 from metaopt._fitted import (
     as_fitted_frame,
+    check_target_given,
     check_target_not_scalar,
     checkable_array,
     checked_frame,
@@ -1019,6 +1020,7 @@ class _MetaOptSearch(BaseEstimator):
         start = time.perf_counter()
         check_target_not_scalar(X, y)  # a column's name: say how to use the column
         X = self._validate_X(X, reset=True)
+        check_target_given(self, y)  # else scikit-learn's 'got an array of shape ()'
         y = checkable_array(y)
         check_one_target(y, type(self).__name__, self._task)  # several: say what to do
         y = column_or_1d(np.asarray(y) if not isinstance(y, pd.Series) else y.to_numpy(),

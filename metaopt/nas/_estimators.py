@@ -36,6 +36,7 @@ from metaopt._checks import (
 )
 from metaopt._fitted import (
     as_fitted_frame,
+    check_target_given,
     check_target_not_scalar,
     checkable_array,
     checked_frame,
@@ -350,9 +351,7 @@ class _BaseMetaMLP(BaseEstimator):
         self._check_params()
         check_target_not_scalar(X, y)  # a column's name: say how to use the column
         raw = self._validate_X(X, reset=True)
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, "
-                             "but the target y is None")
+        check_target_given(self, y)
         numeric = self._task == "regression"
         # a Series as its values: scikit-learn keeps a pyarrow decimal one as Decimal
         # objects, which the meta-features then refused as a target that is no number
