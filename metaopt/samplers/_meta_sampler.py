@@ -957,10 +957,13 @@ class MetaSampler(BaseSampler):
             if stored is not None:
                 return json.loads(stored)
             self._match_task(study)
-            lost: list[dict[str, Any]] = []
+            lost: list[tuple[dict[str, Any], str]] = []
             for _ in range(_CLAIM_ATTEMPTS):
                 chosen, reason = self._choose(study, trial, lost)
                 if chosen is None:
+                    if lost:  # withdraw the claim it lost (else served, and taken)
+                        study._storage.set_trial_system_attr(trial._trial_id, _CLAIM, "null")
+                        reason = reason or "fallback: handed off after a lost clash"
                     if reason:
                         study._storage.set_trial_system_attr(trial._trial_id, _SOURCE, reason)
                     return None
@@ -973,7 +976,7 @@ class MetaSampler(BaseSampler):
                 # whoever sees the clash after writing moves on (never both keep it)
                 if not self._clashes(study, trial, params):
                     return params
-                lost.append(chosen)
+                lost.append((chosen, reason))
                 # workers with the same seed choose alike and would clash again in
                 # lockstep: an unseeded pause of up to 50 ms breaks the symmetry
                 time.sleep(random.SystemRandom().uniform(0.0, 0.05))
@@ -1110,16 +1113,26 @@ class MetaSampler(BaseSampler):
         if self._active.hands_off(len(observed) + len(claimed)):
             self._handed_off.add(trial._trial_id)
             return None, ""
-        # the configurations this trial lost in clashes are not proposed again, but count
-        # for no one, not even for the other trial of the clash, which may be moving on
-        # too: counted, they used up the warm start though nobody ran them (two workers:
-        # a portfolio pick never run, a proposal of the ranker on 0 evaluations). At
-        # worst, when the other trial kept it, the warm start has one more pick
-        lost_keys = {config_key(p) for p in lost}
-        own_allowed = self._allowed(study, [p for p, _ in observed] + claimed + lost)
+        # the configurations this trial lost in clashes count for no one, not even for
+        # the other trial of the clash, which may be moving on too: counted, they used up
+        # the warm start though nobody ran them (two workers: a portfolio pick never run,
+        # a proposal of the ranker on 0 evaluations). One is not proposed again while
+        # another trial's claim holds it; once every trial of the clash left it, it is
+        # free again (never proposed again, it was skipped when both moved on)
+        lost_keys = {config_key(p) for p, _ in lost}
+        own_allowed = self._allowed(study, [p for p, _ in observed] + claimed)
+        held: set[str] = set()
+        if lost:  # (the claims as _clashes reads them: a finished trial's too)
+            held = self._claims(study, trial) | {config_key(p) for p in claimed}
+            for params, reason in lost:  # left by every trial of the clash: retaken
+                key = config_key(params)
+                if (key not in held and all(config_key(p) != key for p, _ in observed)
+                        and (own_allowed is None or own_allowed(params))):
+                    return params, reason
+            held &= lost_keys
         claimed = [p for p in claimed if config_key(p) not in lost_keys]
-        allowed = own_allowed if not lost else (
-            lambda params: config_key(params) not in lost_keys
+        allowed = own_allowed if not held else (
+            lambda params: config_key(params) not in held
             and (own_allowed is None or own_allowed(params)))
         taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
         if self._priority:  # source studies' best trials first, those not taken yet
@@ -1161,14 +1174,15 @@ class MetaSampler(BaseSampler):
         claim never ran, so it is neither scored (its value went to the claim) nor taken."""
         return t.state.is_finished() and self._known.isdisjoint(t.params)
 
+    def _claims(self, study: Study, trial: FrozenTrial) -> set[str]:
+        """The keys of the configurations the other trials claim (a released or unread
+        trial's claim holds none)."""
+        return {config_key(claim) for other in study.get_trials(deepcopy=False)
+                if other._trial_id != trial._trial_id and (claim := _claim_of(other))
+                and not self._released(other) and not self._unread(other)}
+
     def _clashes(self, study: Study, trial: FrozenTrial, params: dict[str, Any]) -> bool:
-        key = config_key(params)
-        for other in study.get_trials(deepcopy=False):
-            claim = _claim_of(other)
-            if (other._trial_id != trial._trial_id and claim and config_key(claim) == key
-                    and not self._released(other) and not self._unread(other)):
-                return True
-        return False
+        return config_key(params) in self._claims(study, trial)
 
     @staticmethod
     def _claim(study: Study, trial: FrozenTrial, params: dict, reason: str) -> dict[str, Any]:
