@@ -17,8 +17,10 @@ from metaopt.data._dataset import subsample_rows
 # budget allows about as many trials whatever the table's size
 AUTO_ROWS_PER_SECOND = 500
 AUTO_ROWS_MIN = 10_000
-# a refitted model is checked on at most this many of its training rows (refit_check_rows)
+# a refitted model is checked on at most this many of its training rows (refit_check_rows),
+# under a time budget on at most a CV test fold's, at least REFIT_CHECK_MIN_ROWS of them
 REFIT_CHECK_ROWS = 10_000
+REFIT_CHECK_MIN_ROWS = 1_000
 
 
 def rows_of(a, rows: np.ndarray | slice | None):
@@ -88,6 +90,21 @@ def refit_sample(sample: np.ndarray, n_total: int, rows: float, seconds: float,
     return np.sort(np.concatenate([sample, extra]))
 
 
+def refit_rows_in_time(y, task: str, seconds: float, left: float, exponent: float,
+                       floor: int, seed: int | None) -> np.ndarray | None:
+    """Sorted indices of the rows a refit has time for after a search on all of them:
+    as many of ``y``'s as ``left`` seconds allow, a fit on all of them taking
+    ``seconds`` (growing as rows ** ``exponent``), ``floor`` at least (stratified for a
+    classifier, every class kept); None for all of them, and for all but under 1 %."""
+    if not 0 < left < seconds:
+        return None if left >= seconds else subsample_rows(pd.Series(y), task, floor, seed,
+                                                           exact=True)
+    n_rows = max(floor, int(len(y) * (left / seconds) ** (1 / exponent)))
+    if n_rows >= 0.99 * len(y):
+        return None
+    return subsample_rows(pd.Series(y), task, n_rows, seed, exact=True)
+
+
 def refit_rows_warning(time_budget: float, refit_rows: int, n_rows: int,
                        search_rows: int) -> str:
     """What the warning of a refit on fewer than all the rows says."""
@@ -96,11 +113,12 @@ def refit_rows_warning(time_budget: float, refit_rows: int, n_rows: int,
             f"{search_rows:,}); give more time to fit on all of them")
 
 
-def refit_check_rows(y, task: str, seed: int | None) -> slice | np.ndarray:
+def refit_check_rows(y, task: str, seed: int | None,
+                     max_rows: int = REFIT_CHECK_ROWS) -> slice | np.ndarray:
     """The rows of a refit's target ``y`` that it is scored on: all, or a random
-    ``REFIT_CHECK_ROWS`` of more (stratified for a classifier, every class kept: a
-    scoring of probabilities fails on rows without one of the model's classes)."""
-    rows = subsample_rows(pd.Series(y), task, REFIT_CHECK_ROWS, seed, exact=True)
+    ``max_rows`` of more (stratified for a classifier, every class kept: a scoring of
+    probabilities fails on rows without one of the model's classes)."""
+    rows = subsample_rows(pd.Series(y), task, max_rows, seed, exact=True)
     return slice(None) if rows is None else rows
 
 
