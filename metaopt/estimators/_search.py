@@ -111,7 +111,7 @@ from metaopt.samplers import MetaSampler, mark_interrupted
 from metaopt.samplers._meta_sampler import _INTERRUPTED, _SOURCE, check_sampler, serve_task
 from metaopt.spaces import SearchSpace, combine, get_space, list_spaces
 from metaopt.spaces._base import is_registered
-from metaopt.spaces._combined import FAMILY, CombinedSpace, single_spaces
+from metaopt.spaces._combined import FAMILY, single_spaces
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -139,8 +139,6 @@ _SAMPLED_BY = "sampled_by"  # user attribute: the fit's sampler, of a trial with
 # a metaopt before said "the search samples the rows of a table larger than the knowledge
 # base's", untrue of search_rows=200 on 699 rows)
 _DEFAULT_FIRST = "the default configuration, first"
-# sampled_by of the trial run after one that finished no CV fold in its time
-_QUICKEST = "the defaults of the family predicted quickest here"
 _NO_TIME = "time budget spent"  # why a trial that the budget left no time to start stopped
 _WARM_UP = "metaopt-import-torch-dynamo"
 # ... started only when another trial will run for about this long (the import takes
@@ -1312,10 +1310,6 @@ class _MetaOptSearch(BaseEstimator):
                         "scores": [exc.done[i][0] for i in sorted(exc.done)],
                         "fit_time": float(np.mean([f[1] for f in exc.done.values()])),
                         "folds": len(folds), "fold_indices": sorted(exc.done)})
-                elif not _fit_times(study) and (n_left is None or len(started) < n_left):
-                    # nothing finished a fold: the next proposal may be as slow, and a
-                    # fit that ends with none raises
-                    self._enqueue_quickest(study, sampler, space, task, trial.number)
                 raise optuna.TrialPruned(str(exc)) from None
             except optuna.TrialPruned:
                 # the budget was spent before it ran: a resumed search runs it
@@ -1403,30 +1397,6 @@ class _MetaOptSearch(BaseEstimator):
                 if progress is not None:
                     progress.close()
         return study
-
-    def _enqueue_quickest(self, study: optuna.Study, sampler, space: SearchSpace, task: str,
-                          stopped: int) -> None:
-        """Make the next trial the default configuration of the family the meta-model's
-        cost model predicts quickest on this data, of those not tried yet: trial
-        ``stopped`` finished no CV fold in its time. Not with a sampler of one's own, a
-        meta-model without a cost model, or once done."""
-        model = sampler.meta_model if self.sampler is None else None
-        cost = getattr(model, "cost", None)
-        if cost is None or any(_QUICKEST in str(t.user_attrs.get(_SAMPLED_BY, ""))
-                               for t in study.get_trials(deepcopy=False)):
-            return
-        tried = [t.params for t in study.get_trials(deepcopy=False)]
-        defaults = [space.join(m.name, m.default(task)) if isinstance(space, CombinedSpace)
-                    else space.default(task) for m in single_spaces(space)]
-        defaults = [c for c in defaults if c not in tried]
-        seconds = cost.predict(self.meta_features_, space, defaults)
-        if np.isnan(seconds).all():
-            return
-        quickest = int(np.nanargmin(seconds))
-        family = defaults[quickest].get(FAMILY, space.name)
-        study.enqueue_trial(defaults[quickest], user_attrs={_SAMPLED_BY: (
-            f"{_QUICKEST} ({family}, {seconds[quickest]:.2g} s a trial): trial {stopped} "
-            "finished no CV fold in its time")})
 
     @property
     def _ensemble_rounds(self) -> int:
