@@ -489,7 +489,8 @@ class MetaSampler(BaseSampler):
         # (_guess_space), served until a trial completes; then inferred as without it
         self._guess: str | None = None
         self._guessed = False  # the meta-model is the guess's
-        self._finished: dict[int, tuple[str, Any] | None] = {}  # trial id -> observation
+        # trial id -> observation (kind, value, the claim it ran: _observation)
+        self._finished: dict[int, tuple[str, Any, Any] | None] = {}
         # trial id -> (distributions asked for, with their branches (_branches),
         # parameters claimed, parameters set by another sampler) of a finished trial
         self._asked: dict[int, tuple[dict[str, tuple], tuple[str, ...], tuple[str, ...]]] = {}
@@ -852,17 +853,20 @@ class MetaSampler(BaseSampler):
         read meanwhile, the trials were read with no task, or the old model kept in
         ``_finished``."""
         with self._lock:
-            observed, claimed, _ = self._history(study)
+            observed, claimed, _, _ = self._history(study)
         return observed, claimed
 
-    def _history(self, study: Study, skip: int | None = None) -> tuple[list, list, list]:
-        """:meth:`_observed` (without trial id ``skip``: the trial being chosen for) and
-        the (params, seconds) of the completed trials."""
+    def _history(self, study: Study,
+                 skip: int | None = None) -> tuple[list, list, list, list]:
+        """:meth:`_observed` (without trial id ``skip``: the trial being chosen for), the
+        (params, seconds) of the completed trials, and the claims the trials ran as
+        another configuration, as (claim, names: :meth:`_observation`)."""
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
         observed: list[Any]
         claimed: list[Any]
         infeasible: list[Any]
-        observed, claimed, timed, infeasible = [], [], [], []
+        ran: list[Any]
+        observed, claimed, timed, infeasible, ran = [], [], [], [], []
         for t in study.get_trials(deepcopy=False):
             if t._trial_id == skip:
                 continue
@@ -874,8 +878,10 @@ class MetaSampler(BaseSampler):
                     self._finished[t._trial_id] = entry
             if entry is None:
                 continue
-            kind, value = entry
+            kind, value, ran_as = entry
             {"observed": observed, "infeasible": infeasible}.get(kind, claimed).append(value)
+            if ran_as is not None:
+                ran.append(ran_as)
             if kind != "claimed" and t.state == TrialState.COMPLETE and t.datetime_complete:
                 # (optuna sets datetime_start on every trial but a waiting one)
                 timed.append((value[0], (t.datetime_complete  # type: ignore[operator]
@@ -888,9 +894,31 @@ class MetaSampler(BaseSampler):
             observed += [(config, below) for config, _, _ in infeasible]
         else:
             observed += [(config, -violation) for config, _, violation in infeasible]
-        return observed, claimed, timed
+        return observed, claimed, timed, ran
 
-    def _observation(self, t: FrozenTrial, sign: float) -> tuple[str, Any] | None:
+    def _observation(self, t: FrozenTrial, sign: float) -> tuple[str, Any, Any] | None:
+        """(kind, value, ran) of a trial: observed (config, score), infeasible (config,
+        score, violation) or claimed (config), or None (nothing to learn or take). ``ran``
+        is None, or (claim, names) when the trial took its claim but the configuration
+        it is read as differs: the objective set a parameter of the claim itself (the
+        svm's kernel), or the fallback set one the claim lacks (``gamma`` beside a linear
+        claim). Proposed again, such a claim would run as the trial did. ``names``: the
+        parameters asked before the first of the claim's, which a guess's claim
+        (``_guess_space``) leaves to the fallback: with other values there, the
+        configuration it was chosen as ran too."""
+        entry = self._read(t, sign)
+        claim = _claim_of(t)
+        if entry is None or claim is None or not claim.keys() <= self._known:
+            return None if entry is None else (*entry, None)
+        kind, value = entry
+        config = value if kind == "claimed" else value[0]
+        if config == claim:
+            return kind, value, None
+        asked = list(t.distributions)
+        first = next((i for i, name in enumerate(asked) if name in claim), len(asked))
+        return kind, value, (claim, frozenset(self._known.intersection(asked[:first])))
+
+    def _read(self, t: FrozenTrial, sign: float) -> tuple[str, Any] | None:
         params = _claim_of(t)
         value = None
         if t.state == TrialState.COMPLETE:
@@ -1108,7 +1136,7 @@ class MetaSampler(BaseSampler):
 
     def _choose(self, study: Study, trial: FrozenTrial,
                 lost: list) -> tuple[dict[str, Any] | None, str]:
-        observed, claimed, timed = self._history(study, skip=trial._trial_id)
+        observed, claimed, timed, ran = self._history(study, skip=trial._trial_id)
         # the claims of other threads since the trial started (infer_relative_search_space)
         if self._active.hands_off(len(observed) + len(claimed)):
             self._handed_off.add(trial._trial_id)
@@ -1120,7 +1148,11 @@ class MetaSampler(BaseSampler):
         # another trial's claim holds it; once every trial of the clash left it, it is
         # free again (never proposed again, it was skipped when both moved on)
         lost_keys = {config_key(p) for p, _ in lost}
-        own_allowed = self._allowed(study, [p for p, _ in observed] + claimed)
+        # a claim a trial ran as another configuration is taken too (as the objective
+        # takes it), without counting twice: proposed again, it ran as that trial did,
+        # and only the clash check caught it (an attempt lost, a pause)
+        own_allowed = self._not_ran(ran, self._allowed(
+            study, [p for p, _ in observed] + claimed + [c for c, _ in ran]))
         held: set[str] = set()
         if lost:  # (the claims as _clashes reads them: a finished trial's too)
             held = self._claims(study, trial) | {config_key(p) for p in claimed}
@@ -1157,6 +1189,23 @@ class MetaSampler(BaseSampler):
             return None, ("fallback: every configuration of the meta-model's candidates "
                           "that the objective can take is evaluated or claimed")
         return proposal.params, proposal.reason
+
+    @staticmethod
+    def _not_ran(ran: list[tuple[dict[str, Any], frozenset[str]]], allowed):
+        """``allowed`` (None: anything) without the claims of ``ran`` (:meth:`_observation`):
+        the configurations that are one, but for its names (a guess's first parameters,
+        the fallback's)."""
+        if not ran:
+            return allowed
+        ran_keys: dict[frozenset[str], set[str]] = {}
+        for claim, names in ran:
+            ran_keys.setdefault(names, set()).add(config_key(claim))
+
+        def fresh(params: dict[str, Any]) -> bool:
+            return all(config_key({n: v for n, v in params.items() if n not in names})
+                       not in keys for names, keys in ran_keys.items()) and (
+                allowed is None or allowed(params))
+        return fresh
 
     def _released(self, t: FrozenTrial) -> bool:
         """Whether trial ``t`` was stopped from outside, without a score, in an earlier
