@@ -159,6 +159,10 @@ _AUTO_ENSEMBLE = {"classification": 1, "regression": 20}
 # fit time grows as rows ** exponent: 1 for most families; libsvm's kernel SVM is
 # quadratic or worse
 _FIT_TIME_EXPONENT = {"svm": 2.0}
+# after a search on all the rows, a refit may overrun the time left by this share of the
+# budget before it is made on fewer rows: a 0.13 s linear refit on clean2, 0.05 s left of
+# 5 s, was made on 2,639 of 6,598 rows
+_REFIT_SLACK = 0.05
 
 
 def _weights(sample_weight: np.ndarray | None) -> dict:
@@ -1426,7 +1430,8 @@ class _MetaOptSearch(BaseEstimator):
         time, grown by ``_FIT_TIME_EXPONENT``): after a search on a sample, from the
         sample's folds, the sample kept at least; after a search on all the rows, from a
         fit on all of them as the reserve takes it (a fold's time, grown only beyond
-        linear), half a fold's training rows kept at least. Without a time budget, all."""
+        linear), half a fold's training rows kept at least and ``_REFIT_SLACK`` of the
+        budget granted beyond the time left. Without a time budget, all."""
         fit_time = _fit_time(best)
         if deadline is None or fit_time is None:  # (None: a trial stored by an old metaopt)
             return _SearchData.of(X, y, sample_weight, None, None)
@@ -1439,7 +1444,9 @@ class _MetaOptSearch(BaseEstimator):
             # a fit far slower than its share, e.g. a stopped trial's SVM: refitted on all
             # 6,598 rows of clean2, an 8 s fit took 12-13 s
             seconds = 1.5 * fit_time * (len(y) / fold_rows) ** (exponent - 1)
-            rows = refit_rows_in_time(y, self._task, seconds, left, exponent,
+            assert self.time_budget is not None  # as the deadline is set
+            rows = refit_rows_in_time(y, self._task, seconds,
+                                      left + _REFIT_SLACK * self.time_budget, exponent,
                                       int(fold_rows / 2), self.random_state)
         return _SearchData.of(X, y, sample_weight, None, rows)
 
