@@ -860,7 +860,7 @@ class MetaSampler(BaseSampler):
                  skip: int | None = None) -> tuple[list, list, list, list]:
         """:meth:`_observed` (without trial id ``skip``: the trial being chosen for), the
         (params, seconds) of the completed trials, and the claims the trials ran as
-        another configuration (:meth:`_observation`)."""
+        another configuration, as (claim, names: :meth:`_observation`)."""
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
         observed: list[Any]
         claimed: list[Any]
@@ -899,17 +899,24 @@ class MetaSampler(BaseSampler):
     def _observation(self, t: FrozenTrial, sign: float) -> tuple[str, Any, Any] | None:
         """(kind, value, ran) of a trial: observed (config, score), infeasible (config,
         score, violation) or claimed (config), or None (nothing to learn or take). ``ran``
-        is None, or the claim when the trial took it but the configuration it is read as
-        differs: the objective set a parameter of the claim itself (the svm's kernel), or
-        the fallback set one the claim lacks (``gamma`` beside a linear claim). Proposed
-        again, such a claim would run as the trial did."""
+        is None, or (claim, names) when the trial took its claim but the configuration
+        it is read as differs: the objective set a parameter of the claim itself (the
+        svm's kernel), or the fallback set one the claim lacks (``gamma`` beside a linear
+        claim). Proposed again, such a claim would run as the trial did. ``names``: the
+        parameters asked before the first of the claim's, which a guess's claim
+        (``_guess_space``) leaves to the fallback: with other values there, the
+        configuration it was chosen as ran too."""
         entry = self._read(t, sign)
         claim = _claim_of(t)
         if entry is None or claim is None or not claim.keys() <= self._known:
             return None if entry is None else (*entry, None)
         kind, value = entry
         config = value if kind == "claimed" else value[0]
-        return kind, value, None if config == claim else claim
+        if config == claim:
+            return kind, value, None
+        asked = list(t.distributions)
+        first = next((i for i, name in enumerate(asked) if name in claim), len(asked))
+        return kind, value, (claim, frozenset(self._known.intersection(asked[:first])))
 
     def _read(self, t: FrozenTrial, sign: float) -> tuple[str, Any] | None:
         params = _claim_of(t)
@@ -1145,7 +1152,7 @@ class MetaSampler(BaseSampler):
         # takes it), without counting twice: proposed again, it ran as that trial did,
         # and only the clash check caught it (an attempt lost, a pause)
         own_allowed = self._not_ran(ran, self._allowed(
-            study, [p for p, _ in observed] + claimed + ran))
+            study, [p for p, _ in observed] + claimed + [c for c, _ in ran]))
         held: set[str] = set()
         if lost:  # (the claims as _clashes reads them: a finished trial's too)
             held = self._claims(study, trial) | {config_key(p) for p in claimed}
@@ -1184,13 +1191,21 @@ class MetaSampler(BaseSampler):
         return proposal.params, proposal.reason
 
     @staticmethod
-    def _not_ran(ran: list[dict[str, Any]], allowed):
-        """``allowed`` (None: anything) without the claims of ``ran`` (:meth:`_observation`)."""
+    def _not_ran(ran: list[tuple[dict[str, Any], frozenset[str]]], allowed):
+        """``allowed`` (None: anything) without the claims of ``ran`` (:meth:`_observation`):
+        the configurations that are one, but for its names (a guess's first parameters,
+        the fallback's)."""
         if not ran:
             return allowed
-        ran_keys = {config_key(claim) for claim in ran}
-        return lambda params: config_key(params) not in ran_keys and (
-            allowed is None or allowed(params))
+        ran_keys: dict[frozenset[str], set[str]] = {}
+        for claim, names in ran:
+            ran_keys.setdefault(names, set()).add(config_key(claim))
+
+        def fresh(params: dict[str, Any]) -> bool:
+            return all(config_key({n: v for n, v in params.items() if n not in names})
+                       not in keys for names, keys in ran_keys.items()) and (
+                allowed is None or allowed(params))
+        return fresh
 
     def _released(self, t: FrozenTrial) -> bool:
         """Whether trial ``t`` was stopped from outside, without a score, in an earlier

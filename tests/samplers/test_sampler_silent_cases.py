@@ -1,6 +1,6 @@
-"""MetaSampler where it used to waste an attempt without a word: a claim the objective
-ran as another configuration (it set a parameter of the claim itself) was proposed
-again."""
+"""MetaSampler where it used to waste a trial or an attempt without a word: a claim the
+objective ran as another configuration (it set a parameter of the claim itself, or the
+fallback set the ones asked before a guessed space's claim) was proposed again."""
 
 from __future__ import annotations
 
@@ -60,6 +60,30 @@ def test_a_claim_run_with_a_parameter_the_objective_sets_itself_is_not_proposed_
     assert _claims(study) == picks
     assert _picks(study) == ["portfolio pick 1", "portfolio pick 2", "portfolio pick 3"]
     assert clashes == [] and pauses == []
+
+
+@pytest.mark.parametrize(("space", "guessed_at"), [("svm", "kernel"),
+                                                   ("hist_gradient_boosting", "max_iter")])
+def test_the_first_pick_a_guessed_space_served_is_not_run_again(space, guessed_at, clashes):
+    """space=None: the space is guessed from trial 0's second parameter, the first one
+    went to the fallback, and trial 0 ran the rest of pick 1. Trial 1 ran pick 1 again
+    with its own first value (the claims differed, so no clash caught it), and the warm
+    start's 3 picks were picks 1, 1 and 2."""
+    def objective(trial):
+        get_space(space).sample(trial, "classification")
+        return 0.5
+
+    sampler = MetaSampler(seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(objective, n_trials=4)
+    picks = sampler.warm_start(3)["params"].tolist()
+    first = next(iter(study.trials[0].params))
+    assert first not in _claims(study)[0] and guessed_at in _claims(study)[0]
+    assert _claims(study)[0] == {n: v for n, v in picks[0].items() if n != first}
+    assert _claims(study)[1:3] == picks[1:3]
+    assert _picks(study)[:3] == ["portfolio pick 1", "portfolio pick 2", "portfolio pick 3"]
+    assert _picks(study)[3] == "ranker adapted on 3 evaluation(s)"
+    assert clashes == []
 
 
 def test_a_claim_run_whole_adds_no_check(monkeypatch):
