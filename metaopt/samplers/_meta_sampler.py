@@ -39,8 +39,10 @@ from metaopt.ranker import MetaModel
 from metaopt.ranker._metamodel import CandidatesExhausted, config_key
 from metaopt.ranker._scaling import as_metafeature_frame
 from metaopt.ranker._shipped import (
+    _shipped_models,
     as_meta_model,
     model_for_space,
+    model_name,
     shipped_model_for,
     shipped_space,
     shipped_spaces,
@@ -342,8 +344,10 @@ class MetaSampler(BaseSampler):
         the objective: the classification model serves until it asks for a parameter
         of regression only (the svm space's ``epsilon``), then the regression model,
         with a warning (the knn, mlp, tree and boosting spaces have none: pass
-        ``task="regression"``). With a task, a parameter of the other task only that
-        the objective asks for is named in a warning: it goes to ``fallback``.
+        ``task="regression"``). A task taken so, by default, for a space with a
+        shipped model of each task is said in a warning, once. With a task, a
+        parameter of the other task only that the objective asks for is named in a
+        warning: it goes to ``fallback``.
     meta_model : MetaModel, str or path, optional
         Default: the model shipped for ``space``; a path loads a saved one (at
         construction, so a wrong path fails there). With ``space``, a model of that
@@ -501,6 +505,7 @@ class MetaSampler(BaseSampler):
         self._foreign_warned = False  # warned that the objective sets none of them
         self._names_warned = False  # warned of a name like one it never asks for (_warn_names)
         self._unread_warned = False  # warned that the meta-model ignores the meta-features
+        self._task_warned = False  # warned that the task was taken by default
         self._task_settled = False  # the task given, or read from a parameter of one task
         self._task_scan = 0  # the trials before it are finished and told no task (_match_task)
         # Optuna's one-study cache of the relative search space (a second study's trials
@@ -676,10 +681,32 @@ class MetaSampler(BaseSampler):
             self._dataset = None
         if self._task is None:
             self._task = model.portfolio.task_types_[0]
+            self._warn_default_task(model)
         self._priority = self._source_warm_starts(model)
         self._known = {p.name for p in model.space.params}
         self._model = model  # last: other threads use the sampler once this is set
         return True
+
+    def _warn_default_task(self, model: MetaModel) -> None:
+        """Warn, once, that the sampler took the task of its meta-model's first dataset,
+        when nothing said which (no ``task``, ``dataset``, ``meta_features`` nor
+        ``meta_model``) and the space has a shipped model of each task: a regression
+        study of knn, mlp or the tree ensembles was served the classification model
+        without a word."""
+        if self._task_warned or self._init["meta_model"] is not None or self._space_name is None:
+            return
+        base = self._space_name if self._space_name in shipped_spaces() else ALL
+        if not all(model_name(base, task) in _shipped_models() for task in TASK_TYPES):
+            return
+        self._task_warned = True
+        other = next(task for task in TASK_TYPES if task != self._task)
+        switch = sorted(p.name for p in (model.sampling_space or model.space).params
+                        if p.tasks == (other,))
+        how = (f"; an objective that asks for {switch[0]!r}, a parameter of {other} only, "
+               f"switches it" if switch else "")
+        warn(f"MetaSampler: no task given (task=, dataset= or meta_features=): the "
+             f"{self._task} meta-model of space {self._space_name!r} serves this study"
+             f"{how}. Pass task={other!r} for a {other} study, or task={self._task!r}")
 
     def _objective_uses_space(self, study: Study) -> bool:
         """False while the completed trials it proposed for set none of the meta-model's

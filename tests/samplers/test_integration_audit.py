@@ -90,7 +90,8 @@ def test_a_typod_parameter_name_is_named_once_with_the_spaces(space, objective, 
     """The objective asked for "c" (or "n_neighbours"): its values were the fallback's,
     the meta-model read "C" at its default, and every trial was labelled a portfolio pick
     or the ranker's, without a word."""
-    study, caught = optimize(MetaSampler(space=space, seed=0), objective, 6)
+    study, caught = optimize(MetaSampler(space=space, task="classification", seed=0),
+                             objective, 6)
     told = [m for m in caught if "a typo?" in m]
     assert len(told) == 1, caught
     assert (f"asks for {typo!r}, which space {space or 'svm'!r} does not have, and never "
@@ -106,7 +107,7 @@ def test_a_parameter_the_objective_sets_itself_without_a_look_alike_is_not_warne
         return trial.suggest_float("C", 1e-3, 1e3, log=True) * trial.suggest_float(
             "gamma", 1e-4, 10.0, log=True)
 
-    study, caught = optimize(MetaSampler(space="svm", seed=0), fixed, 6)
+    study, caught = optimize(MetaSampler(space="svm", task="classification", seed=0), fixed, 6)
     assert caught == []
     assert all(s.startswith(("portfolio pick", "ranker", "random untried"))
                for s in sources(study)), sources(study)
@@ -120,7 +121,7 @@ def test_parameters_of_the_space_by_its_names_and_an_extra_one_are_not_warned_ab
         return params["C"] * (trial.suggest_categorical("class_weight", ["none", "balanced"])
                               == "none")
 
-    study, caught = optimize(MetaSampler(space="svm", seed=0), extra, 8)
+    study, caught = optimize(MetaSampler(space="svm", task="classification", seed=0), extra, 8)
     assert caught == []
     assert all(s.startswith(("portfolio pick", "ranker", "random untried"))
                for s in sources(study)), sources(study)
@@ -134,7 +135,8 @@ def test_trials_after_the_candidates_run_out_are_labelled_as_the_fallbacks():
         trial.suggest_categorical("weights", ["uniform", "distance"])
         return n + trial.suggest_int("p", 1, 2)
 
-    study, caught = optimize(MetaSampler(space="knn", seed=0), narrow, 10)
+    study, caught = optimize(MetaSampler(space="knn", task="classification", seed=0),
+                             narrow, 10)
     assert caught == []
     assert len({tuple(sorted(t.params.items())) for t in study.trials[:8]}) == 8
     assert all(s.startswith(("portfolio pick", "ranker", "random untried"))
@@ -214,7 +216,7 @@ def test_failed_pruned_and_enqueued_trials_keep_the_meta_model_serving():
             raise optuna.TrialPruned()
         return params["C"]
 
-    sampler = MetaSampler(space="svm", seed=0)
+    sampler = MetaSampler(space="svm", task="classification", seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         study = optuna.create_study(direction="minimize", sampler=sampler)

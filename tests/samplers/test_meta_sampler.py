@@ -1645,9 +1645,9 @@ def test_the_task_is_read_from_new_trials_only(pmlb_root):
     regression = _svr_objective(pmlb_root)
     sampler = MetaSampler(space="svm", seed=0)
     study = optuna.create_study(direction="maximize", sampler=sampler)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a classification objective: nothing to say
+    with pytest.warns(UserWarning, match="no task given") as caught:  # and nothing more
         study.optimize(lambda t: _svm_score(t), n_trials=3)
+    assert len(caught) == 1, [str(w.message) for w in caught]
     assert sampler._task == "classification" and not sampler._task_settled
     assert sampler._task_scan == 2  # the trials finished before the last suggestion
     with pytest.warns(UserWarning, match="asks for 'epsilon', a parameter of regression"):

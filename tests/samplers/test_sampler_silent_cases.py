@@ -5,10 +5,12 @@ fallback set the ones asked before a guessed space's claim) was proposed again."
 from __future__ import annotations
 
 import json
+import warnings
 
 import optuna
 import pytest
 
+from metaopt.ranker._shipped import shipped_space
 from metaopt.samplers import MetaSampler, _meta_sampler
 from metaopt.spaces import get_space
 
@@ -102,3 +104,52 @@ def test_a_claim_run_whole_adds_no_check(monkeypatch):
         space="knn", task="classification", seed=0))
     study.optimize(lambda t: (space.sample(t, "classification"), 0.5)[1], n_trials=4)
     assert seen == [None] * 4
+
+
+def _tune(sampler, space="knn", n_trials=3, task="regression"):
+    """The warnings a study of the space's own objective gave (minimized: a loss)."""
+    objective = shipped_space(space).sample
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study = optuna.create_study(direction="minimize", sampler=sampler)
+        study.optimize(lambda t: (objective(t, task), 0.5)[1], n_trials=n_trials)
+    return [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("space", ["knn", None])
+def test_a_task_taken_by_default_is_said_once_with_how_to_choose(space):
+    """Without task, dataset or meta_features, a regression study of knn (mlp, the tree
+    ensembles, boosting: no parameter tells the tasks apart) was served the
+    classification meta-model without a word."""
+    caught = _tune(MetaSampler(space=space, seed=0), "knn")
+    assert caught == ["MetaSampler: no task given (task=, dataset= or meta_features=): the "
+                      "classification meta-model of space 'knn' serves this study. Pass "
+                      "task='regression' for a regression study, or task='classification'"]
+
+
+def test_an_svm_study_is_told_the_parameter_that_switches_the_task():
+    caught = _tune(MetaSampler(space="svm", seed=0), space="svm")
+    assert "no task given" in caught[0] and ("an objective that asks for 'epsilon', a "
+                                             "parameter of regression only, switches it"
+                                             ) in caught[0]
+    assert "serves the regression meta-model from now on" in caught[1] and len(caught) == 2
+
+
+def test_a_task_stated_or_read_is_not_warned_about(pmlb_root):
+    from metaopt.data import LocalSource
+    from metaopt.metafeatures import compute_dataset
+    from metaopt.ranker import load_meta_model
+    from metaopt.samplers._meta_sampler import serve_task
+
+    data = LocalSource(pmlb_root).load("breast_w", "classification")
+    served = MetaSampler(space="knn", seed=0)
+    serve_task(served, "regression")  # as MetaOptRegressor(sampler=...) does
+    for sampler in (MetaSampler(space="knn", task="regression", seed=0),
+                    MetaSampler(space="knn", task="classification", seed=0),
+                    MetaSampler(space="knn", dataset=(data.X, data.y), seed=0),
+                    MetaSampler(space="knn", meta_features=compute_dataset(data), seed=0),
+                    MetaSampler(meta_model=load_meta_model("knn", "classification"), seed=0),
+                    served):
+        assert _tune(sampler) == []
+    for name in ("tabrepo_lightgbm", "yahpo_lcbench"):  # one model, no task to choose
+        assert _tune(MetaSampler(space=name, seed=0), name, 1, "classification") == []
