@@ -96,9 +96,8 @@ def refit_rows_in_time(y, task: str, seconds: float, left: float, exponent: floa
     as many of ``y``'s as ``left`` seconds allow, a fit on all of them taking
     ``seconds`` (growing as rows ** ``exponent``), ``floor`` at least (stratified for a
     classifier, every class kept); None for all of them, and for all but under 1 %."""
-    if not 0 < left < seconds:
-        return None if left >= seconds else subsample_rows(pd.Series(y), task, floor, seed,
-                                                           exact=True)
+    if left >= seconds:
+        return None
     n_rows = max(floor, int(len(y) * (left / seconds) ** (1 / exponent)))
     if n_rows >= 0.99 * len(y):
         return None

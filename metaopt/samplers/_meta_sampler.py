@@ -30,6 +30,7 @@ from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from metaopt._checks import check_int, check_seconds, check_seed, python_value
+from metaopt._shipped_names import shipped_models
 from metaopt._warnings import warn
 from metaopt.data import TASK_TYPES, Dataset
 from metaopt.data._dataset import as_dataset
@@ -39,7 +40,6 @@ from metaopt.ranker import MetaModel
 from metaopt.ranker._metamodel import CandidatesExhausted, config_key
 from metaopt.ranker._scaling import as_metafeature_frame
 from metaopt.ranker._shipped import (
-    _shipped_models,
     as_meta_model,
     model_for_space,
     model_name,
@@ -696,7 +696,8 @@ class MetaSampler(BaseSampler):
         if self._task_warned or self._init["meta_model"] is not None or self._space_name is None:
             return
         base = self._space_name if self._space_name in shipped_spaces() else ALL
-        if not all(model_name(base, task) in _shipped_models() for task in TASK_TYPES):
+        available = shipped_models()
+        if not all(model_name(base, task) in available for task in TASK_TYPES):
             return
         self._task_warned = True
         other = next(task for task in TASK_TYPES if task != self._task)
@@ -1180,12 +1181,13 @@ class MetaSampler(BaseSampler):
         # and only the clash check caught it (an attempt lost, a pause)
         own_allowed = self._not_ran(ran, self._allowed(
             study, [p for p, _ in observed] + claimed + [c for c, _ in ran]))
+        observed_keys = {config_key(p) for p, _ in observed}
         held: set[str] = set()
         if lost:  # (the claims as _clashes reads them: a finished trial's too)
             held = self._claims(study, trial) | {config_key(p) for p in claimed}
             for params, reason in lost:  # left by every trial of the clash: retaken
                 key = config_key(params)
-                if (key not in held and all(config_key(p) != key for p, _ in observed)
+                if (key not in held and key not in observed_keys
                         and (own_allowed is None or own_allowed(params))):
                     return params, reason
             held &= lost_keys
@@ -1193,7 +1195,7 @@ class MetaSampler(BaseSampler):
         allowed = own_allowed if not held else (
             lambda params: config_key(params) not in held
             and (own_allowed is None or own_allowed(params)))
-        taken = {config_key(p) for p, _ in observed} | {config_key(p) for p in claimed}
+        taken = observed_keys | {config_key(p) for p in claimed}
         if self._priority:  # source studies' best trials first, those not taken yet
             priority = [p for p in self._priority if config_key(p) not in taken
                         and (allowed is None or allowed(p))]
