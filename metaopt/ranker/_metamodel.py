@@ -9,7 +9,7 @@ import math
 import numbers
 import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -547,6 +547,7 @@ class MetaModel:
         time_left: float | None = None,
         timed: Sequence[tuple[Mapping[str, Any], float]] = (),
         allowed: Callable[[Mapping[str, Any]], bool] | None = None,
+        taken_keys: Collection[str] | None = None,
     ) -> Proposal:
         """The next configuration: never one of ``observed`` or ``exclude``.
 
@@ -574,6 +575,11 @@ class MetaModel:
             ``allowed(params) -> bool``: only configurations it accepts are proposed, portfolio picks included (e.g.
             :class:`~metaopt.samplers.MetaSampler`'s: those inside a study's narrowed
             distributions).
+        taken_keys : collection of str, optional
+            The canonical text (``metaopt.ranker._metamodel.config_key``) of every
+            configuration of ``observed`` and ``exclude``, when the caller has it (as
+            :class:`~metaopt.samplers.MetaSampler` does): spares a second pass over them.
+            They must be exactly those keys.
 
         Returns
         -------
@@ -600,7 +606,7 @@ class MetaModel:
         space = self.sampling_space or self.space
         candidates = as_configs(candidates, "candidates", space)
         exclude = as_configs(exclude, "exclude", space)
-        taken = _taken(observed, exclude)
+        taken = _taken(observed, exclude) if taken_keys is None else set(taken_keys)
         n_seen = len(taken)  # distinct configurations: duplicates must not end the warm start
 
         def affordable(configs: list[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], str]:

@@ -105,6 +105,10 @@ def observed_scores(observed: Sequence[tuple[Mapping[str, Any], float]],
                          f"iterator, read once): pass list({what})")
     scores: list[float] = []
     for i, item in enumerate(observed):
+        if type(item) is tuple and len(item) == 2 and type(item[0]) is dict \
+                and type(item[1]) in (float, int):  # the usual pair, without ABC checks
+            scores.append(float(item[1]))
+            continue
         if not (isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], Mapping)
                 and isinstance(item[1], numbers.Real) and not isinstance(item[1], bool)):
             raise ValueError(f"{what}[{i}] must be a (params dict, {value} number) pair, "
@@ -163,7 +167,8 @@ def _adaptation_subset(scores: np.ndarray, limit: int) -> np.ndarray:
     if n <= limit:
         return np.arange(n)
     best = np.argsort(-scores, kind="stable")[: limit // 2]
-    recent = [i for i in range(n - 1, -1, -1) if i not in set(best)][: limit - len(best)]
+    chosen = set(best.tolist())
+    recent = [i for i in range(n - 1, -1, -1) if i not in chosen][: limit - len(best)]
     return np.sort(np.concatenate([best, np.asarray(recent, dtype=int)]))
 
 
@@ -502,6 +507,17 @@ class ConfigRanker:
             return (f"adapted on {limit} evaluation(s) (the best and the latest of "
                     f"{n_observed})")
         return f"adapted on {n_observed} evaluation(s)"
+
+    @property
+    def reads_metafeatures(self) -> bool:
+        """Whether :meth:`predict` depends on the dataset's meta-features: they are fed
+        to the network (``use_metafeatures``) and one of them varied over the training
+        datasets (a flat one is read as 0 whatever its value: YAHPO's instances have no
+        meta-features). True for an unfitted ranker that would feed them."""
+        if not self.use_metafeatures:
+            return False
+        scaler = getattr(self, "scaler_", None)  # (set by fit and load)
+        return scaler is None or not bool(np.all(scaler.flat_))
 
     def rank(
         self,

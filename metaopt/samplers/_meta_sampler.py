@@ -217,10 +217,7 @@ def _reads_meta_features(model: MetaModel) -> bool:
     models' were all flat: YAHPO's instances have none)."""
     if model.portfolio.n_neighbors is not None or model.cost is not None:
         return True
-    ranker = model.ranker
-    flat = getattr(getattr(ranker, "scaler_", None), "flat_", None)
-    return ranker is not None and bool(ranker.use_metafeatures) and (
-        flat is None or not bool(np.all(flat)))
+    return model.ranker is not None and model.ranker.reads_metafeatures
 
 
 @functools.cache
@@ -493,11 +490,14 @@ class MetaSampler(BaseSampler):
         # (_guess_space), served until a trial completes; then inferred as without it
         self._guess: str | None = None
         self._guessed = False  # the meta-model is the guess's
-        # trial id -> observation (kind, value, the claim it ran: _observation)
-        self._finished: dict[int, tuple[str, Any, Any] | None] = {}
+        # trial id -> (observation (kind, value, the claim it ran: _observation), the
+        # config_key of its configuration) of a finished trial
+        self._finished: dict[int, tuple[tuple[str, Any, Any] | None, str | None]] = {}
         # trial id -> (distributions asked for, with their branches (_branches),
         # parameters claimed, parameters set by another sampler) of a finished trial
         self._asked: dict[int, tuple[dict[str, tuple], tuple[str, ...], tuple[str, ...]]] = {}
+        # trial id -> config_key of a finished trial's claim, or None (_claims)
+        self._claim_keys: dict[int, str | None] = {}
         self._handed_off: set[int] = set()  # ids of trials given whole to the fallback
         self._run_here: set[int] = set()  # ids of trials this sampler started
         self._served: dict[int, set[str]] = {}  # trial id -> parameters served from its claim
@@ -881,33 +881,43 @@ class MetaSampler(BaseSampler):
         read meanwhile, the trials were read with no task, or the old model kept in
         ``_finished``."""
         with self._lock:
-            observed, claimed, _, _ = self._history(study)
+            observed, claimed, *_ = self._history(study)
         return observed, claimed
 
-    def _history(self, study: Study,
-                 skip: int | None = None) -> tuple[list, list, list, list]:
+    def _history(self, study: Study, skip: int | None = None,
+                 ) -> tuple[list, list, list, list, set[str], list[str]]:
         """:meth:`_observed` (without trial id ``skip``: the trial being chosen for), the
-        (params, seconds) of the completed trials, and the claims the trials ran as
-        another configuration, as (claim, names: :meth:`_observation`)."""
+        (params, seconds) of the completed trials, the claims the trials ran as another
+        configuration, as (claim, names: :meth:`_observation`), and the keys
+        (:func:`config_key`) of the observed configurations (a set) and of the claimed
+        ones (in their order): a finished trial's is computed once."""
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
         observed: list[Any]
         claimed: list[Any]
         infeasible: list[Any]
         ran: list[Any]
         observed, claimed, timed, infeasible, ran = [], [], [], [], []
+        observed_keys: set[str] = set()
+        claimed_keys: list[str] = []
         for t in study.get_trials(deepcopy=False):
             if t._trial_id == skip:
                 continue
             if t.state.is_finished() and t._trial_id in self._finished:
-                entry = self._finished[t._trial_id]  # a finished trial never changes
+                entry, key = self._finished[t._trial_id]  # a finished trial never changes
             else:
                 entry = self._observation(t, sign)
+                key = None if entry is None else config_key(
+                    entry[1] if entry[0] == "claimed" else entry[1][0])
                 if t.state.is_finished():
-                    self._finished[t._trial_id] = entry
-            if entry is None:
+                    self._finished[t._trial_id] = entry, key
+            if entry is None or key is None:
                 continue
             kind, value, ran_as = entry
             {"observed": observed, "infeasible": infeasible}.get(kind, claimed).append(value)
+            if kind == "claimed":
+                claimed_keys.append(key)
+            else:
+                observed_keys.add(key)
             if ran_as is not None:
                 ran.append(ran_as)
             if kind != "claimed" and t.state == TrialState.COMPLETE and t.datetime_complete:
@@ -922,7 +932,7 @@ class MetaSampler(BaseSampler):
             observed += [(config, below) for config, _, _ in infeasible]
         else:
             observed += [(config, -violation) for config, _, violation in infeasible]
-        return observed, claimed, timed, ran
+        return observed, claimed, timed, ran, observed_keys, claimed_keys
 
     def _observation(self, t: FrozenTrial, sign: float) -> tuple[str, Any, Any] | None:
         """(kind, value, ran) of a trial: observed (config, score), infeasible (config,
@@ -1164,7 +1174,8 @@ class MetaSampler(BaseSampler):
 
     def _choose(self, study: Study, trial: FrozenTrial,
                 lost: list) -> tuple[dict[str, Any] | None, str]:
-        observed, claimed, timed, ran = self._history(study, skip=trial._trial_id)
+        observed, claimed, timed, ran, observed_keys, claimed_keys = self._history(
+            study, skip=trial._trial_id)
         # the claims of other threads since the trial started (infer_relative_search_space)
         if self._active.hands_off(len(observed) + len(claimed)):
             self._handed_off.add(trial._trial_id)
@@ -1181,21 +1192,22 @@ class MetaSampler(BaseSampler):
         # and only the clash check caught it (an attempt lost, a pause)
         own_allowed = self._not_ran(ran, self._allowed(
             study, [p for p, _ in observed] + claimed + [c for c, _ in ran]))
-        observed_keys = {config_key(p) for p, _ in observed}
         held: set[str] = set()
         if lost:  # (the claims as _clashes reads them: a finished trial's too)
-            held = self._claims(study, trial) | {config_key(p) for p in claimed}
+            held = self._claims(study, trial) | set(claimed_keys)
             for params, reason in lost:  # left by every trial of the clash: retaken
                 key = config_key(params)
                 if (key not in held and key not in observed_keys
                         and (own_allowed is None or own_allowed(params))):
                     return params, reason
             held &= lost_keys
-        claimed = [p for p in claimed if config_key(p) not in lost_keys]
+        kept = [(p, k) for p, k in zip(claimed, claimed_keys, strict=True)
+                if k not in lost_keys]
+        claimed = [p for p, _ in kept]
         allowed = own_allowed if not held else (
             lambda params: config_key(params) not in held
             and (own_allowed is None or own_allowed(params)))
-        taken = observed_keys | {config_key(p) for p in claimed}
+        taken = observed_keys | {k for _, k in kept}  # propose's too (taken_keys)
         if self._priority:  # source studies' best trials first, those not taken yet
             priority = [p for p in self._priority if config_key(p) not in taken
                         and (allowed is None or allowed(p))]
@@ -1213,7 +1225,7 @@ class MetaSampler(BaseSampler):
             proposal = model.propose(self._meta_features, observed,
                                      candidates=candidates, exclude=claimed,
                                      seed=self._seed, time_left=self._time_left(),
-                                     timed=timed, allowed=allowed)
+                                     timed=timed, allowed=allowed, taken_keys=taken)
         except CandidatesExhausted:  # let the fallback explore (labelled: it was unlabelled)
             return None, ("fallback: every configuration of the meta-model's candidates "
                           "that the objective can take is evaluated or claimed")
@@ -1255,9 +1267,20 @@ class MetaSampler(BaseSampler):
     def _claims(self, study: Study, trial: FrozenTrial) -> set[str]:
         """The keys of the configurations the other trials claim (a released or unread
         trial's claim holds none)."""
-        return {config_key(claim) for other in study.get_trials(deepcopy=False)
-                if other._trial_id != trial._trial_id and (claim := _claim_of(other))
+        return {key for other in study.get_trials(deepcopy=False)
+                if other._trial_id != trial._trial_id and (key := self._claim_key(other))
                 and not self._released(other) and not self._unread(other)}
+
+    def _claim_key(self, t: FrozenTrial) -> str | None:
+        """The :func:`config_key` of trial ``t``'s claim (None: it has none), kept once
+        ``t`` is finished (its claim no longer changes)."""
+        if t._trial_id in self._claim_keys:
+            return self._claim_keys[t._trial_id]
+        claim = _claim_of(t)
+        key = config_key(claim) if claim else None
+        if t.state.is_finished():
+            self._claim_keys[t._trial_id] = key
+        return key
 
     def _clashes(self, study: Study, trial: FrozenTrial, params: dict[str, Any]) -> bool:
         return config_key(params) in self._claims(study, trial)
