@@ -89,8 +89,9 @@ def callers_threads() -> Iterator[None]:
 def cv_score(space, params: dict, task: str, X, y, cv, scoring, fit_params: dict,
              seed: int | None, n_jobs: int | None, return_predictions: bool = False,
              fold_map: Callable[[Callable, list[tuple]], list] | None = None
-             ) -> tuple[float, float] | tuple[float, float, np.ndarray | None]:
-    """Mean cross-validated score (higher is better) and mean fit time of one config.
+             ) -> tuple[float, float, float] | tuple[float, float, float, np.ndarray | None]:
+    """Mean cross-validated score (higher is better), mean fit time and mean score time
+    (of a test fold) of one config.
 
     With ``return_predictions``, also its out-of-fold :func:`predictions`: a row's mean
     over the folds that test it (several with ``RepeatedKFold``), None when some row is
@@ -109,18 +110,18 @@ def cv_score(space, params: dict, task: str, X, y, cv, scoring, fit_params: dict
             delayed(_fold)(*call) for call in calls)
     else:
         folds = fold_map(_fold, calls)
-    score = float(np.mean([fold[0] for fold in folds]))
-    fit_time = float(np.mean([fold[1] for fold in folds]))
+    score, fit_time, score_time = (float(mean) for mean in np.mean(
+        [fold_score(fold) for fold in folds], axis=0))
     if not return_predictions:
-        return score, fit_time
+        return score, fit_time, score_time
     tests = [call[4] for call in calls]
     times_tested = tested(tests, len(y))
     if not times_tested.all():
-        return score, fit_time, None
+        return score, fit_time, score_time, None
     out = np.zeros((len(y), len(classes)) if classes is not None else len(y))
     for (*_, fold_predictions), test in zip(folds, tests, strict=True):
         out[test] += fold_predictions
-    return score, fit_time, (out.T / times_tested).T
+    return score, fit_time, score_time, (out.T / times_tested).T
 
 
 def tested(tests: list[np.ndarray], n_rows: int) -> np.ndarray:
@@ -128,23 +129,25 @@ def tested(tests: list[np.ndarray], n_rows: int) -> np.ndarray:
     return np.bincount(np.concatenate(tests), minlength=n_rows)
 
 
-def fold_score(fold: tuple) -> tuple[float, float]:
-    """A fold's test score and fit time: what a worker reports of it as soon as it is
-    done, kept if the trial is then stopped (``KillableWorker.map(report=...)``)."""
-    return fold[0], fold[1]
+def fold_score(fold: tuple) -> tuple:
+    """A fold's test score, fit time and score time (its :func:`_fold` without the
+    predictions): what a worker reports of it as soon as it is done, kept if the trial
+    is then stopped (``KillableWorker.map(report=...)``)."""
+    return fold[:-1]
 
 
 def _fold(model, X, y, train, test, scoring, fit_params: dict, classes,
-          return_predictions: bool) -> tuple[float, float, np.ndarray | None]:
-    """One fold: test score, fit time and (``return_predictions``) the test rows'
-    :func:`predictions`."""
+          return_predictions: bool) -> tuple[float, float, float, np.ndarray | None]:
+    """One fold: test score, fit time, score time (of the test rows: their predictions
+    and the scoring) and (``return_predictions``) the test rows' :func:`predictions`."""
     with fitting():
         result = cross_validate(model, X, y, cv=[(train, test)], scoring=scoring,
                                 params=fit_params, error_score="raise",
                                 return_estimator=return_predictions)
         predicted = predictions(result["estimator"][0], _safe_indexing(X, test), classes) \
             if return_predictions else None
-    return float(result["test_score"][0]), float(result["fit_time"][0]), predicted
+    return (float(result["test_score"][0]), float(result["fit_time"][0]),
+            float(result["score_time"][0]), predicted)
 
 
 def daemonic() -> bool:

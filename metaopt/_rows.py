@@ -72,6 +72,18 @@ def sampled_reserve(seconds: float, time_budget: float) -> float:
     return min(seconds, time_budget / 2)
 
 
+def rows_in_time(rows: float, seconds: float, left: float, exponent: float, floor: int,
+                 n_total: int) -> int | None:
+    """How many of ``n_total`` rows ``left`` seconds allow a fit taking ``seconds`` on
+    ``rows`` of them (growing as rows ** ``exponent``), ``floor`` at least; None for all
+    of them (a fit taking no time too), and for all but under 1 % (far finer than the
+    estimate of the time)."""
+    if seconds <= 0:
+        return None
+    n_rows = min(n_total, max(floor, int(rows * (left / seconds) ** (1 / exponent))))
+    return None if n_rows >= 0.99 * n_total else n_rows
+
+
 def refit_sample(sample: np.ndarray, n_total: int, rows: float, seconds: float,
                  left: float, exponent: float = 1.0, seed: int | None = None
                  ) -> np.ndarray | None:
@@ -80,10 +92,8 @@ def refit_sample(sample: np.ndarray, n_total: int, rows: float, seconds: float,
     (growing as rows ** ``exponent``), never fewer than the sample, which they hold, and
     more drawn at random; None for all of them, and for all but under 1 % of them (far
     finer than the estimate of the time)."""
-    n_rows = n_total
-    if seconds > 0:
-        n_rows = min(n_total, max(len(sample), int(rows * (left / seconds) ** (1 / exponent))))
-    if n_rows >= 0.99 * n_total:
+    n_rows = rows_in_time(rows, seconds, left, exponent, len(sample), n_total)
+    if n_rows is None:
         return None
     others = np.setdiff1d(np.arange(n_total), sample, assume_unique=True)
     extra = np.random.default_rng(seed).choice(others, n_rows - len(sample), replace=False)
@@ -96,12 +106,8 @@ def refit_rows_in_time(y, task: str, seconds: float, left: float, exponent: floa
     as many of ``y``'s as ``left`` seconds allow, a fit on all of them taking
     ``seconds`` (growing as rows ** ``exponent``), ``floor`` at least (stratified for a
     classifier, every class kept); None for all of them, and for all but under 1 %."""
-    if left >= seconds:
-        return None
-    n_rows = max(floor, int(len(y) * (left / seconds) ** (1 / exponent)))
-    if n_rows >= 0.99 * len(y):
-        return None
-    return subsample_rows(pd.Series(y), task, n_rows, seed, exact=True)
+    n_rows = rows_in_time(len(y), seconds, left, exponent, floor, len(y))
+    return None if n_rows is None else subsample_rows(pd.Series(y), task, n_rows, seed, exact=True)
 
 
 def refit_rows_warning(time_budget: float, refit_rows: int, n_rows: int,
@@ -110,6 +116,13 @@ def refit_rows_warning(time_budget: float, refit_rows: int, n_rows: int,
     return (f"time_budget={time_budget} s left time to refit the best configuration "
             f"on {refit_rows:,} of the {n_rows:,} rows (the trials saw "
             f"{search_rows:,}); give more time to fit on all of them")
+
+
+def budget_check_rows(n_rows: int, n_folds: int) -> int:
+    """How many of a refit's ``n_rows`` its check scores under a time budget (a trial
+    scored a CV test fold in its time): a test fold's of ``n_folds``, at least
+    ``REFIT_CHECK_MIN_ROWS`` and at most ``REFIT_CHECK_ROWS``, all of them at most."""
+    return min(n_rows, REFIT_CHECK_ROWS, max(REFIT_CHECK_MIN_ROWS, -(-n_rows // n_folds)))
 
 
 def refit_check_rows(y, task: str, seed: int | None,

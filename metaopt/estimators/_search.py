@@ -83,8 +83,8 @@ from metaopt._isolated import (
     tested,
 )
 from metaopt._rows import (
-    REFIT_CHECK_MIN_ROWS,
     REFIT_CHECK_ROWS,
+    budget_check_rows,
     check_search_rows,
     refit_check_rows,
     refit_failed,
@@ -131,7 +131,7 @@ _WIDTH = 100  # summary()'s lines wrap beyond this many characters
 # what the refit's check found of a refit that failed it, for its warning and summary()
 _REFIT_FELL = "scores far below its CV score on its own training rows"
 # user attribute of a trial stopped by the time budget after some of its folds: their
-# "scores", mean "fit_time" and the trial's number of "folds"
+# "scores", mean "fit_time" and "score_time" and the trial's number of "folds"
 _PARTIAL = "partial"
 _FOLD_SCORES = "fold_scores"  # a complete trial's score on each fold (time budget only)
 _SAMPLED_BY = "sampled_by"  # user attribute: the fit's sampler, of a trial without a reason
@@ -530,18 +530,38 @@ def _partial_score(trial: optuna.trial.FrozenTrial) -> float:
     return float(np.mean(trial.user_attrs[_PARTIAL]["scores"]))
 
 
-def _fit_time(trial: optuna.trial.FrozenTrial) -> float:
-    """A trial's mean fold fit time: of all its folds, or of those a stopped trial
-    finished."""
-    return trial.user_attrs.get("fit_time", trial.user_attrs.get(_PARTIAL, {}).get("fit_time"))
+def _fold_time(trial: optuna.trial.FrozenTrial, kind: str) -> float | None:
+    """A trial's mean fold ``kind`` (``"fit_time"``, ``"score_time"``): of all its folds,
+    or of those a stopped trial finished; None when it has none (a trial stored by an
+    older metaopt, which kept no score time)."""
+    return trial.user_attrs.get(kind, trial.user_attrs.get(_PARTIAL, {}).get(kind))
 
 
-def _fit_times(study: optuna.Study) -> list[float]:
-    """The fit times known: of the trials that finished their folds, or while none has,
-    of the folds finished by stopped trials."""
+def _fit_time(trial: optuna.trial.FrozenTrial) -> float | None:
+    """A trial's mean fold fit time (:func:`_fold_time`)."""
+    return _fold_time(trial, "fit_time")
+
+
+def _score_time(trial: optuna.trial.FrozenTrial) -> float:
+    """A trial's mean score time of a test fold (:func:`_fold_time`), 0 where not kept."""
+    return _fold_time(trial, "score_time") or 0.0
+
+
+def _timed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The trials whose fold times are known: those that finished their folds, or while
+    none has, the stopped trials that finished some."""
     trials = study.get_trials(deepcopy=False)
-    return ([t.user_attrs["fit_time"] for t in trials if "fit_time" in t.user_attrs]
-            or [t.user_attrs[_PARTIAL]["fit_time"] for t in trials if _PARTIAL in t.user_attrs])
+    return ([t for t in trials if "fit_time" in t.user_attrs]
+            or [t for t in trials if _PARTIAL in t.user_attrs])
+
+
+def _mean_times(folds) -> dict[str, float]:
+    """The mean ``"fit_time"`` and ``"score_time"`` of the folds a worker reported
+    (:func:`~metaopt._isolated.fold_score`: a score, then these times; a report of a
+    score and a fit time alone gives no score time, read as 0 as an older metaopt's)."""
+    means = np.mean([fold[1:] for fold in folds], axis=0)
+    return {kind: float(mean) for kind, mean in zip(("fit_time", "score_time"), means,
+                                                     strict=False)}
 
 
 def _best_partial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
@@ -1114,11 +1134,15 @@ class _MetaOptSearch(BaseEstimator):
                           folds, start, worker):
         out_of_fold: dict[int, tuple[float, np.ndarray]] = {}
         fold_rows = float(np.mean([len(train) for train, _ in folds]))
-        # a fit on all the rows is this many times a fold's (1: as assumed without sampling)
-        growth = 1.0 if search.rows is None else len(y) / fold_rows
+        # the refit's reserve (_refit_seconds): a fit on all the rows is this many times a
+        # fold's (1: as assumed without sampling), and its check scores this many times a
+        # test fold's rows
+        self._growth = 1.0 if search.rows is None else len(y) / fold_rows
+        self._check_scale = budget_check_rows(len(y), len(folds)) / float(
+            np.mean([len(test) for _, test in folds]))
         with _optuna_log(self.verbose):
             study = self._search(search.X, search.y, space, task, cv, folds, search.fit_params,
-                                 start, worker, out_of_fold, growth)
+                                 start, worker, out_of_fold)
         complete = study.get_trials(deepcopy=False, states=(COMPLETE,))
         errors = [t.user_attrs[_ERROR] for t in study.get_trials(deepcopy=False)
                   if _ERROR in t.user_attrs]
@@ -1158,7 +1182,8 @@ class _MetaOptSearch(BaseEstimator):
         self.best_family_ = _member(space, best.params)[0].name
         self.search_rows_, self._n_rows = len(search.y), len(y)
         deadline = None if self.time_budget is None else start + self.time_budget
-        refit = self._refit_data(X, y, sample_weight, search, best, fold_rows, deadline)
+        refit = self._refit_data(X, y, sample_weight, search, best, fold_rows, deadline,
+                                 self._check_scale * _score_time(best))
         self.refit_rows_ = len(refit.y)
         if self.refit_rows_ < len(y):
             assert self.time_budget is not None  # rows are cut for a time budget only
@@ -1177,12 +1202,10 @@ class _MetaOptSearch(BaseEstimator):
         self.fit_time_ = time.perf_counter() - start
 
     def _search(self, X, y, space, task, cv, folds, fit_params, start, worker,
-                out_of_fold: dict[int, tuple[float, np.ndarray]],
-                growth: float) -> optuna.Study:
+                out_of_fold: dict[int, tuple[float, np.ndarray]]) -> optuna.Study:
         """Create (or resume) the study and run the trials within the budget; the
         out-of-fold predictions of the best trials go to ``out_of_fold``. ``folds``: the
-        splits of ``cv``, made once. ``growth``: a
-        fit on all of ``fit``'s rows over a fold's, for the time kept for the refit."""
+        splits of ``cv``, made once."""
         deadline = None if self.time_budget is None else start + self.time_budget
         seed = self.random_state
         r2 = _scores_r2(self.scoring or self._scoring_name)
@@ -1226,14 +1249,6 @@ class _MetaOptSearch(BaseEstimator):
 
         started: list[int] = []  # numbers of the trials this fit ran
 
-        def reserve() -> float:
-            if growth == 1.0:
-                return self._refit_reserve(study)
-            # after a search on a sample: a refit on all the rows may take longer than
-            # the budget; the refit takes as many as half the budget has time for
-            assert self.time_budget is not None  # reserve() runs under a deadline only
-            return sampled_reserve(self._refit_reserve(study) * growth, self.time_budget)
-
         def run(trial: optuna.Trial, function, *args, fold_scores: list | None = None):
             # fold_scores: filled with the folds' scores, in fold order (time budget only)
             if deadline is None:
@@ -1241,8 +1256,8 @@ class _MetaOptSearch(BaseEstimator):
             # the trial's time starts once the workers have (their start counts against
             # the budget, not the trial: a 10 s fit in cross_val_score(n_jobs=2) lost its
             # first trial to it)
-            worker.ready(deadline - time.perf_counter() - reserve())
-            left = deadline - time.perf_counter() - reserve()
+            worker.ready(deadline - time.perf_counter() - self._refit_reserve(study))
+            left = deadline - time.perf_counter() - self._refit_reserve(study)
             if left <= 0:
                 study.stop()
                 raise optuna.TrialPruned(_NO_TIME)
@@ -1250,7 +1265,7 @@ class _MetaOptSearch(BaseEstimator):
             if trial.number == started[0] and n_left != 1:
                 # the fit's first trial may not take all the time: leave room for a second
                 limit = left / 2
-            elif not _fit_times(study):
+            elif not _timed(study):
                 # no fit time known yet, so no reserve for the refit (the first trial was
                 # stopped, or n_trials=1): leave room for it, about one fit on all the
                 # rows (the trial is k fits on (k - 1) / k of them). Without it a second
@@ -1296,7 +1311,8 @@ class _MetaOptSearch(BaseEstimator):
                 args = (space, params, task, X, y, folds, self.scoring, fit_params, seed,
                         self.n_jobs)
                 fold_scores: list[float] = []
-                score, fit_time, *oof = run(trial, evaluate, *args, fold_scores=fold_scores)
+                score, fit_time, score_time, *oof = run(trial, evaluate, *args,
+                                                        fold_scores=fold_scores)
                 if np.isnan(score):
                     raise ValueError(f"the CV score ({self._scoring_name}) is NaN: undefined on "
                                      "some test fold " + (
@@ -1312,7 +1328,7 @@ class _MetaOptSearch(BaseEstimator):
                 if exc.done:
                     trial.set_user_attr(_PARTIAL, {
                         "scores": [exc.done[i][0] for i in sorted(exc.done)],
-                        "fit_time": float(np.mean([f[1] for f in exc.done.values()])),
+                        **_mean_times(exc.done.values()),
                         "folds": len(folds), "fold_indices": sorted(exc.done)})
                 raise optuna.TrialPruned(str(exc)) from None
             except optuna.TrialPruned:
@@ -1327,13 +1343,14 @@ class _MetaOptSearch(BaseEstimator):
                     study.stop()
                 raise
             trial.set_user_attr("fit_time", fit_time)
+            trial.set_user_attr("score_time", score_time)
             if fold_scores:  # to set against stopped trials' folds (_stopped_better)
                 trial.set_user_attr(_FOLD_SCORES, fold_scores)
             if second_folds is not None and score > _best_value(study):
                 # a new best: confirm it on a second, reshuffled split (the mean of both
                 # counts), so a lucky split does not win the search
                 try:
-                    again, _ = run(trial, cv_score, *args[:5], second_folds, *args[6:])
+                    again, *_ = run(trial, cv_score, *args[:5], second_folds, *args[6:])
                     trial.set_user_attr("cv_scores", [score, again])
                     score = (score + again) / 2
                 except (TrialTimeout, optuna.TrialPruned):
@@ -1353,8 +1370,8 @@ class _MetaOptSearch(BaseEstimator):
             # and a 10 s fit 12 s)
             if n_left is not None and len(started) >= n_left:
                 return
-            if deadline is not None and (deadline - time.perf_counter() - reserve()
-                                         < _WARM_UP_SECONDS):
+            if deadline is not None and (deadline - time.perf_counter()
+                                         - self._refit_reserve(study) < _WARM_UP_SECONDS):
                 if _adapts_unready(study):
                     # the next proposal would import torch._dynamo first, past the
                     # deadline (a 5 s fit took 8 s), and leave no time for its trial
@@ -1365,13 +1382,14 @@ class _MetaOptSearch(BaseEstimator):
         def stop_when_spent(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
             # no time left for another trial: stop before the sampler proposes one (a
             # MetaSampler's proposal took 0.5 s past the budget, for a trial never run)
-            if deadline is not None and deadline - time.perf_counter() - reserve() <= 0:
+            if deadline is not None and (
+                    deadline - time.perf_counter() - self._refit_reserve(study) <= 0):
                 study.stop()
 
         self._n_earlier = len(study.trials)  # of earlier fits of a stored search
         if self.storage is not None:
             _fail_dead_trials(study)
-        if growth != 1.0 and self.sampler is None and not study.trials:
+        if self._growth != 1.0 and self.sampler is None and not study.trials:
             # a table the search samples is beyond the knowledge base's reach (its
             # evaluations are of at most 2,000 rows): the library's defaults, made for
             # any size, go first
@@ -1413,31 +1431,47 @@ class _MetaOptSearch(BaseEstimator):
         return int(self.ensemble_size)
 
     def _refit_reserve(self, study: optuna.Study) -> float:
-        """Seconds to keep for the refit: about one fit on all the data of the slowest
-        configuration so far, or of the best few ones when ensembling."""
-        done = [t for t in study.get_trials(deepcopy=False) if "fit_time" in t.user_attrs]
-        slowest = max(_fit_times(study), default=0.0)
+        """Seconds to keep for the refit: about one fit on all the data, and its check, of
+        the slowest configuration so far, or of the best few ones when ensembling
+        (:meth:`_refit_seconds`). After a search on a sample, at most half the budget: a
+        refit on all the rows may take longer than the budget, and takes as many as the
+        time allows."""
+        timed = _timed(study)
+        slowest = max((self._refit_seconds(t, self._growth) for t in timed), default=0.0)
         if self._ensemble_rounds > 1:
-            scored = [(t.value, t.user_attrs["fit_time"]) for t in done if t.value is not None]
-            best = sorted(scored, key=lambda s: -s[0])
-            slowest = max(slowest, sum(fit_time for _, fit_time in best[:_ENSEMBLE_RESERVE]))
-        return 1.5 * slowest
+            best = sorted(((t.value, t) for t in timed if t.value is not None),
+                          key=lambda scored: -scored[0])
+            slowest = max(slowest, sum(self._refit_seconds(t, self._growth)
+                                       for _, t in best[:_ENSEMBLE_RESERVE]))
+        if self._growth == 1.0:
+            return slowest
+        assert self.time_budget is not None  # the reserve is kept under a budget only
+        return sampled_reserve(slowest, self.time_budget)
+
+    def _refit_seconds(self, trial: optuna.trial.FrozenTrial, growth: float) -> float:
+        """About how long refitting ``trial``'s configuration and checking the refit take:
+        1.5 x its fold fit time x ``growth`` (a fit on all the rows over a fold's), and its
+        score time of a test fold scaled to the rows the check scores (``_check_scale``:
+        the check runs the scoring's predictions, which for a k-nearest-neighbours model
+        take longer than its fit)."""
+        return (1.5 * (_fit_time(trial) or 0.0) * growth
+                + self._check_scale * _score_time(trial))
 
     def _refit_data(self, X, y, sample_weight, search: _SearchData, best, fold_rows: float,
-                    deadline: float | None) -> _SearchData:
-        """The rows to refit on: all of them, or as many as the time left, and
-        ``_REFIT_SLACK`` of the budget, allow one fit of the best configuration (the refit
-        reserve's margin, 1.5 x its fold fit time, grown by ``_FIT_TIME_EXPONENT``), half
-        a fold's training rows at least. After a search on a sample: the sample and more
-        drawn at random, as the time allows (without the slack), or when it does not allow
-        the sample, fewer of the sample's rows. After a search on all the rows, a fit on
-        all of them takes a fold's time as the reserve does (grown only beyond linear).
-        Without a time budget, all of them."""
+                    deadline: float | None, check: float = 0.0) -> _SearchData:
+        """The rows to refit on: all of them, or as many as the time left, less ``check``
+        seconds for the refit's check, and ``_REFIT_SLACK`` of the budget, allow one fit of
+        the best configuration (the refit reserve's margin, 1.5 x its fold fit time, grown
+        by ``_FIT_TIME_EXPONENT``), half a fold's training rows at least. After a search
+        on a sample: the sample and more drawn at random, as the time allows (without the
+        slack), or when it does not allow the sample, fewer of the sample's rows. After a
+        search on all the rows, a fit on all of them takes a fold's time as the reserve
+        does (grown only beyond linear). Without a time budget, all of them."""
         fit_time = _fit_time(best)
         if deadline is None or fit_time is None:  # (None: a trial stored by an old metaopt)
             return _SearchData.of(X, y, sample_weight, None, None)
         assert self.time_budget is not None  # as the deadline is set
-        left = max(deadline - time.perf_counter(), 0.0)
+        left = max(deadline - time.perf_counter() - check, 0.0)
         granted = left + _REFIT_SLACK * self.time_budget
         exponent = _FIT_TIME_EXPONENT.get(self.best_family_, 1.0)
         floor = int(fold_rows / 2)
@@ -1507,7 +1541,7 @@ class _MetaOptSearch(BaseEstimator):
         def refit(trial: optuna.trial.FrozenTrial, weight: float) -> None:
             """Refit ``trial``'s configuration and check it, unless time is out."""
             if refits and deadline is not None and (
-                    time.perf_counter() + 1.5 * _fit_time(trial) * growth > deadline):
+                    time.perf_counter() + self._refit_seconds(trial, growth) > deadline):
                 return
             model = space.build(trial.params, task, random_state=self.random_state
                                 ).fit(X, y, **fit_params)
@@ -1583,7 +1617,7 @@ class _MetaOptSearch(BaseEstimator):
             # a trial predicted a test fold in its time; a kernel SVM's predict on all
             # the rows took as long as its fit (2.9 s on 5,854 rows of clean2: an 8 s
             # fit took 10.8 s)
-            limit = min(limit, max(REFIT_CHECK_MIN_ROWS, -(-len(y) // self._n_folds)))
+            limit = budget_check_rows(len(y), self._n_folds)
         rows = refit_check_rows(y, self._task, self.random_state, limit)
         X, y = rows_of(X, rows), rows_of(y, rows)
         prior = DummyClassifier if _blendable(self.scoring) else _PriorDecision
