@@ -29,6 +29,7 @@ from metaopt._fitted import (
 from metaopt.data._dataset import check_target_scale, largest_magnitudes, too_large_message
 from metaopt.meta import resolve_device
 from metaopt.meta._losses import seeded
+from metaopt.nas._adamw import AdamW
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
 NORMS = {"none": None, "batchnorm": nn.BatchNorm1d, "layernorm": nn.LayerNorm}
@@ -127,7 +128,7 @@ def unit_mean_weights(weight: np.ndarray | None, rows: np.ndarray,
 
 def train_epoch(
     model: nn.Module,
-    optimiser: torch.optim.Optimizer,
+    optimiser: AdamW,
     loss_fn: nn.Module,
     x: torch.Tensor,
     y: torch.Tensor,
@@ -461,9 +462,8 @@ class _BaseMLP(BaseEstimator):
             self.norm,
             bool(self.skip),
         ).to(dev)
-        optimiser = torch.optim.AdamW(
-            model.parameters(), lr=float(self.learning_rate), weight_decay=float(self.weight_decay)
-        )
+        optimiser = AdamW(model.parameters(), lr=float(self.learning_rate),
+                          weight_decay=float(self.weight_decay))
         loss_fn = self._loss()
         y_tr, y_val = target[train_idx].to(dev), target[val_idx].to(dev)
         w_tr = unit_mean_weights(sample_weight, train_idx, dev)

@@ -16,6 +16,7 @@ from torch import nn
 
 from metaopt._rows import sampled_reserve
 from metaopt.meta._losses import seeded
+from metaopt.nas._adamw import AdamW
 from metaopt.nas._mlp import _standardise, build_mlp, train_epoch, unit_mean_weights
 from metaopt.spaces import get_space
 from metaopt.spaces._base import Distribution
@@ -228,14 +229,12 @@ class FoldTrainer:
                                   float(params["dropout"]), params["norm"],
                                   bool(params.get("skip", False))).to(self.device)
                 models.append(model)
-                optims.append(torch.optim.AdamW(model.parameters(),
-                                                lr=float(params["learning_rate"]),
-                                                weight_decay=float(params["weight_decay"])))
+                optims.append(AdamW(model.parameters(), lr=float(params["learning_rate"]),
+                                    weight_decay=float(params["weight_decay"])))
             curve: list[float]
             best, best_epoch, curve, pruned, losses = -np.inf, 0, [], False, []
             # the epochs' seconds (the next epoch's and the refit's estimates) start here,
-            # after building the models: ~1 s on 1M x 50, and a process's first optimiser
-            # imports torch._dynamo (2-3 s), not a cost of every epoch
+            # after building the models (~1 s on 1M x 50), not a cost of every epoch
             trained = time.perf_counter()
             for epoch in range(1, max_epochs + 1):
                 scores, fold_losses, rows_before = [], [], 0
@@ -432,8 +431,7 @@ def objective(trainer: FoldTrainer, task: str, max_epochs: int, patience: int,
                                  refit_rows, time_budget)
 
         # the trial's share of the time: seconds of epochs, as ``seconds`` counts them
-        # from when its networks are built (a process's first optimiser imports
-        # torch._dynamo, 2-3 s, which took a 4 s fit's first trial's share)
+        # from when its networks are built
         own_share: float | None = None
         capped: list[bool] = []  # [True] once the share stopped the training
         if deadline is not None:
