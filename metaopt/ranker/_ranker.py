@@ -106,11 +106,10 @@ def observed_scores(observed: Sequence[tuple[Mapping[str, Any], float]],
                          f"iterator, read once): pass list({what})")
     scores: list[float] = []
     for i, item in enumerate(observed):
-        if type(item) is tuple and len(item) == 2 and type(item[0]) is dict \
-                and type(item[1]) in (float, int):  # the usual pair, without ABC checks
-            scores.append(float(item[1]))
-            continue
-        if not (isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], Mapping)
+        plain = (type(item) is tuple and len(item) == 2 and type(item[0]) is dict
+                 and type(item[1]) in (float, int))  # the usual pair: no ABC checks
+        if not plain and not (
+                isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], Mapping)
                 and isinstance(item[1], numbers.Real) and not isinstance(item[1], bool)):
             raise ValueError(f"{what}[{i}] must be a (params dict, {value} number) pair, "
                              f"got {item!r:.80}")
