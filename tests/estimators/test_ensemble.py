@@ -51,7 +51,7 @@ def out_of_fold(vehicle):
 def test_out_of_fold_predictions(out_of_fold, vehicle):
     _, y = vehicle
     classes = np.unique(y)
-    for score, _, oof in out_of_fold:
+    for score, *_, oof in out_of_fold:
         assert oof.shape == (len(y), len(classes))
         np.testing.assert_allclose(oof.sum(axis=1), 1.0)
         # the pooled out-of-fold accuracy is the folds' mean accuracy (equal folds)
