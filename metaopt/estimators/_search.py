@@ -557,11 +557,10 @@ def _timed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 def _mean_times(folds) -> dict[str, float]:
     """The mean ``"fit_time"`` and ``"score_time"`` of the folds a worker reported
-    (:func:`~metaopt._isolated.fold_score`: a score, then these times; a report of a
-    score and a fit time alone gives no score time, read as 0 as an older metaopt's)."""
+    (:func:`~metaopt._isolated.fold_score`: a score, then these times)."""
     means = np.mean([fold[1:] for fold in folds], axis=0)
     return {kind: float(mean) for kind, mean in zip(("fit_time", "score_time"), means,
-                                                     strict=False)}
+                                                     strict=True)}
 
 
 def _best_partial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:

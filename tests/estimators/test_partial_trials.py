@@ -82,9 +82,9 @@ def test_complete_trials_beat_stopped_ones_and_more_folds_beat_fewer(
     def map_stopping(self, fn, calls, *, seconds, report=None):
         maps.append(len(calls))
         if len(maps) == 1:
-            raise TrialTimeout("stopped", {0: (1.0, 0.01), 3: (1.0, 0.01)})
+            raise TrialTimeout("stopped", {0: (1.0, 0.01, 0.01), 3: (1.0, 0.01, 0.01)})
         if second == "partial":
-            raise TrialTimeout("stopped", {0: (0.5, 0.01), 1: (0.6, 0.01), 2: (0.7, 0.01)})
+            raise TrialTimeout("stopped", {0: (0.5, 0.01, 0.01), 1: (0.6, 0.01, 0.01), 2: (0.7, 0.01, 0.01)})
         if second is None:
             raise TrialTimeout("stopped")
         return original(self, fn, calls, seconds=seconds, report=report)

@@ -263,7 +263,7 @@ def test_a_search_keeps_what_the_comparison_needs(monkeypatch):
     def first_stopped(self, fn, calls, *, seconds, report=None):
         if not hasattr(first_stopped, "done"):
             first_stopped.done = True
-            raise TrialTimeout("stopped", {3: (1.0, 0.01), 0: (1.0, 0.01)})
+            raise TrialTimeout("stopped", {3: (1.0, 0.01, 0.01), 0: (1.0, 0.01, 0.01)})
         return original(self, fn, calls, seconds=seconds, report=report)
 
     monkeypatch.setattr(KillableWorker, "map", first_stopped)
