@@ -140,6 +140,49 @@ def _branches(trial: FrozenTrial) -> dict[str, tuple[tuple[tuple[str, Any], ...]
     return branches
 
 
+class _Folded:
+    """What the study's finished trials asked for, were offered and had set by another
+    sampler (:meth:`MetaSampler._allowed`), each trial folded in once: a finished trial
+    never changes, so a suggestion walks only the trials that are still running.
+
+    ``asked`` maps a name to its branches (:func:`_branches`), each to the number of the
+    first trial that asked for it there, and the number and distribution of the last
+    one: the trials' order, whatever the order they finished in (a trial still running
+    when later ones finished is folded in after them)."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.asked: dict[str, dict[tuple, tuple[int, int, BaseDistribution]]] = {}
+        self.offered: set[str] = set()  # the parameters of claims the objective ran
+        self.fixed: set[str] = set()  # those a wrapping sampler set (_overridden)
+        self.ids: set[int] = set()  # the trials folded in
+        self.scan = 0  # the trials before it are finished and folded in
+
+    def add(self, asked: dict[str, dict[tuple, tuple[int, int, BaseDistribution]]],
+            number: int, branches: Mapping[str, tuple[tuple, BaseDistribution]]) -> None:
+        """Fold trial ``number``'s ``branches`` into ``asked``."""
+        for name, (branch, dist) in branches.items():
+            by_branch = asked.setdefault(name, {})
+            seen = by_branch.get(branch)
+            if seen is None:
+                by_branch[branch] = (number, number, dist)
+            elif number > seen[1]:
+                by_branch[branch] = (seen[0], number, dist)
+            elif number < seen[0]:
+                by_branch[branch] = (number, seen[1], seen[2])
+
+    @staticmethod
+    def in_order(asked: dict[str, dict[tuple, tuple[int, int, BaseDistribution]]],
+                 ) -> dict[str, dict[tuple, BaseDistribution]]:
+        """name -> branch -> distribution, the branches in the order the trials first
+        asked for them there, each with the distribution the last of them asked for."""
+        return {name: {b: d for b, (_, _, d) in sorted(by_branch.items(),
+                                                          key=lambda item: item[1][0])}
+                for name, by_branch in asked.items()}
+
+
 def _fits(by_branch: dict[tuple, BaseDistribution | None], params: dict[str, Any],
           value: Any) -> list[Any] | None:
     """``value`` as the distributions asked for in the branch of ``params`` take it (those
@@ -493,9 +536,9 @@ class MetaSampler(BaseSampler):
         # trial id -> (observation (kind, value, the claim it ran: _observation), the
         # config_key of its configuration) of a finished trial
         self._finished: dict[int, tuple[tuple[str, Any, Any] | None, str | None]] = {}
-        # trial id -> (distributions asked for, with their branches (_branches),
-        # parameters claimed, parameters set by another sampler) of a finished trial
-        self._asked: dict[int, tuple[dict[str, tuple], tuple[str, ...], tuple[str, ...]]] = {}
+        # the distributions the finished trials asked for, with their branches
+        # (_branches), the parameters claimed, those set by another sampler (_allowed)
+        self._asked = _Folded()
         # trial id -> config_key of a finished trial's claim, or None (_claims)
         self._claim_keys: dict[int, str | None] = {}
         self._handed_off: set[int] = set()  # ids of trials given whole to the fallback
@@ -1072,23 +1115,31 @@ class MetaSampler(BaseSampler):
         model = self._active
         space = model.sampling_space or model.space
         own = {p.name: p.distribution for p in space.params}
-        asked: dict[str, dict[tuple, BaseDistribution]] = {}  # name -> branch -> asked
-        offered: set[str] = set()
-        fixed: set[str] = set()
-        for t in study.get_trials(deepcopy=False):
-            if not t.state.is_finished():  # running (asked in a batch, another worker's)
-                branches, claimed, overridden = _branches(t), (), ()
-            else:
-                if t._trial_id not in self._asked:  # a finished trial never changes
-                    # (a trial another process sampled for: not known to be overridden)
-                    served = self._served.pop(t._trial_id, None)
-                    overridden = () if served is None else _overridden(t, served)
-                    self._asked[t._trial_id] = (_branches(t), _offered(t, own), overridden)
-                branches, claimed, overridden = self._asked[t._trial_id]
-            for name, (branch, dist) in branches.items():
-                asked.setdefault(name, {})[branch] = dist
-            offered.update(claimed)
-            fixed.update(overridden)
+        folded = self._asked
+        running = []  # (asked in a batch, another worker's)
+        trials = study.get_trials(deepcopy=False)
+        for i in range(folded.scan, len(trials)):
+            t = trials[i]
+            if not t.state.is_finished():
+                running.append(t)
+                continue
+            if t._trial_id not in folded.ids:  # a finished trial never changes
+                # (a trial another process sampled for: not known to be overridden)
+                served = self._served.pop(t._trial_id, None)
+                folded.fixed.update(() if served is None else _overridden(t, served))
+                folded.offered.update(_offered(t, own))
+                folded.add(folded.asked, t.number, _branches(t))
+                folded.ids.add(t._trial_id)
+            if i == folded.scan:  # (none running before it)
+                folded.scan += 1
+        by_number = folded.asked
+        if running:  # the running trials' distributions, in the trials' order too
+            by_number = {name: dict(by_branch) for name, by_branch in by_number.items()}
+            for t in running:
+                folded.add(by_number, t.number, _branches(t))
+        # name -> branch -> asked
+        asked: dict[str, dict[tuple, BaseDistribution]] = folded.in_order(by_number)
+        offered, fixed = set(folded.offered), set(folded.fixed)
         if not self._names_warned and offered - set(asked):
             self._warn_names(offered - set(asked), set(asked) - own.keys())
         # a range or choices sharing no value with the space's (None): the fallback's
