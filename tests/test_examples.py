@@ -28,7 +28,7 @@ def run_example(name: str, *args: str, cwd=None, data=None) -> str:
 
 
 def test_every_example_is_tested():
-    tested = {"estimators.py", "few_shot.py", "meta_learning.py", "nas_prior.py",
+    tested = {"benchmark.py", "estimators.py", "few_shot.py", "meta_learning.py", "nas_prior.py",
               "optuna_sampler.py", "own_meta_model.py", "warm_start.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
@@ -97,6 +97,39 @@ def test_own_meta_model(tmp_path, shared_data):
         "own_meta_model.py", *args, data=shared_data)
 
 
+def test_benchmark(tmp_path, shared_data):
+    out = tmp_path / "bench"
+    text = run_example("benchmark.py", "--cv", "2", "--budgets", "1,3", "--trials", "2",
+                       "--out", str(out), data=shared_data)
+    lines = text.splitlines()
+    # the surrogate table: every method has results, ours registered beside the built-ins
+    assert "TabRepo LightGBM, 2-fold leave-tasks-out CV, 73 tasks x 1 seed(s)" in text
+    at = lines.index(next(line for line in lines if line.lstrip().startswith("random")))
+    assert lines[at].split() == ["random", "tpe", "portfolio", "best-on-average", "metaopt-small"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[at + 2:at + 4]}
+    assert set(rows) == {"1", "3"} and all(len(r) == 10 and "n/a" not in r for r in rows.values())
+    # metaopt's first picks are the greedy portfolio's, whose first is the best on average
+    assert rows["1"][4:6] == rows["1"][6:8] == rows["1"][8:10]
+    assert "metaopt-small against the best other method at 3 evaluations" in text
+    paired = lines.index(next(line for line in lines if "95% interval" in line))
+    assert lines[paired + 2].split()[:2] == ["1", "+0.0000"]
+    assert lines[paired + 2].split()[-1] == "0/73/0"
+    # the real fits: three datasets x three methods x two outer folds, one seed
+    assert "real fits: analcatdata_happiness, analcatdata_aids, confidence; random, qmc, metaopt" in text
+    assert f"18 jobs in {out}: 18 run now, 0 kept from an earlier run" in text
+    assert f"report: {out / 'report.md'}; plots: {out / 'regret.png'}, {out / 'rank.png'}" in text
+    assert all((out / name).stat().st_size > 0 for name in ("report.md", "regret.png", "rank.png"))
+    assert len(list((out / "jobs").glob("*__qmc__s0__f*.jsonl"))) == 6  # the registered sampler's
+    final = {line.split()[0]: line.split()[1:] for line in lines[-3:]}
+    assert list(final) == ["random", "qmc", "metaopt"]
+    assert all(row[1] == "2.0" and row[3:] == ["6", "0", "0"] for row in final.values())
+    # resumed: the jobs are kept, the report rewritten
+    again = run_example("benchmark.py", "--part", "real", "--trials", "2", "--out", str(out),
+                        data=shared_data)
+    assert f"18 jobs in {out}: 0 run now, 18 kept from an earlier run" in again
+    assert "TabRepo" not in again
+
+
 @pytest.mark.parametrize(("name", "args", "expected"), [
     ("estimators.py", ("--trials", "3"), "held-out accuracy"),
     ("estimators.py", ("--task", "regression", "--trials", "4"), "held-out R^2"),
@@ -113,7 +146,7 @@ def test_estimator_examples(tmp_path, shared_data, name, args, expected):
 
 
 NEED_DATA = ["estimators.py", "nas_prior.py", "warm_start.py", "own_meta_model.py",
-             "optuna_sampler.py"]
+             "optuna_sampler.py", "benchmark.py"]
 
 # each script as `python script.py` runs it (runpy, as __main__, its own globals), one
 # after the other in one interpreter: their imports (torch, sklearn, metaopt: 3-4 s of
