@@ -478,6 +478,7 @@ class MetaModel:
         Returns
         -------
         list of params
+            ``candidates`` in their order, then the neighbours.
         """
         candidates = as_configs(candidates, "candidates", self.sampling_space or self.space)
         if n_seen < self.n_warmup or self.explores(n_seen):
@@ -548,6 +549,7 @@ class MetaModel:
         timed: Sequence[tuple[Mapping[str, Any], float]] = (),
         allowed: Callable[[Mapping[str, Any]], bool] | None = None,
         taken_keys: Collection[str] | None = None,
+        candidate_keys: Sequence[str] | None = None,
     ) -> Proposal:
         """The next configuration: never one of ``observed`` or ``exclude``.
 
@@ -580,6 +582,11 @@ class MetaModel:
             configuration of ``observed`` and ``exclude``, when the caller has it (as
             :class:`~metaopt.samplers.MetaSampler` does): spares a second pass over them.
             They must be exactly those keys.
+        candidate_keys : sequence of str, optional
+            The canonical text of each of ``candidates``, in their order, when the caller
+            keeps them (as :class:`~metaopt.samplers.MetaSampler` keeps those of its fixed
+            candidates): spares computing them on every proposal. They must be exactly
+            those keys.
 
         Returns
         -------
@@ -606,6 +613,9 @@ class MetaModel:
         space = self.sampling_space or self.space
         candidates = as_configs(candidates, "candidates", space)
         exclude = as_configs(exclude, "exclude", space)
+        if candidate_keys is not None and len(candidate_keys) != len(candidates):
+            raise ValueError(f"candidate_keys must hold one key per candidate: got "
+                             f"{len(candidate_keys)} for {len(candidates)} candidates")
         taken = _taken(observed, exclude) if taken_keys is None else set(taken_keys)
         n_seen = len(taken)  # distinct configurations: duplicates must not end the warm start
 
@@ -635,7 +645,8 @@ class MetaModel:
                 f"{self.n_warmup} are over, or the picks are taken), so it is one of the "
                 "candidates: pass the configurations to choose among, e.g. "
                 "model.candidates(task)")
-        free = [c for c in candidates if config_key(c) not in taken
+        keys = map(config_key, candidates) if candidate_keys is None else candidate_keys
+        free = [c for c, key in zip(candidates, keys, strict=True) if key not in taken
                 and (allowed is None or allowed(c))]
         if not free:
             raise CandidatesExhausted("every candidate configuration was already evaluated or "

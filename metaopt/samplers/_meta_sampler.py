@@ -525,7 +525,8 @@ class MetaSampler(BaseSampler):
         self._started: float | None = None  # time.monotonic() of the first proposal
         self._model: MetaModel | None = None
         self._known: set[str] = set()  # the names of the meta-model's parameters
-        self._candidates: list[dict[str, Any]] | None = None
+        # the meta-model's fixed candidates (MetaModel.candidates) and their config_keys
+        self._candidates: tuple[list[dict[str, Any]], list[str]] | None = None
         self._disabled = False
         self._priority: list[dict[str, Any]] = []
         self._families: list[str] | None = None  # read from a "space" parameter
@@ -1269,14 +1270,19 @@ class MetaSampler(BaseSampler):
         n_seen = len(taken)
         model, task = self._active, self._active_task
         if self._candidates is None:
-            self._candidates = model.candidates(task, seed=self._seed)
+            fixed = model.candidates(task, seed=self._seed)
+            self._candidates = fixed, [config_key(c) for c in fixed]
+        fixed, fixed_keys = self._candidates
         # (in the warm start, the ranker's candidates once no portfolio pick is left)
-        candidates = model.refined(task, self._candidates, observed, n_seen, seed=self._seed)
+        candidates = model.refined(task, fixed, observed, n_seen, seed=self._seed)
+        # refined: the fixed candidates first, then the neighbours of this proposal
+        keys = fixed_keys + [config_key(c) for c in candidates[len(fixed):]]
         try:
             proposal = model.propose(self._meta_features, observed,
                                      candidates=candidates, exclude=claimed,
                                      seed=self._seed, time_left=self._time_left(),
-                                     timed=timed, allowed=allowed, taken_keys=taken)
+                                     timed=timed, allowed=allowed, taken_keys=taken,
+                                     candidate_keys=keys)
         except CandidatesExhausted:  # let the fallback explore (labelled: it was unlabelled)
             return None, ("fallback: every configuration of the meta-model's candidates "
                           "that the objective can take is evaluated or claimed")

@@ -4,6 +4,7 @@ those computed without the shared keys."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from unittest import mock
 
@@ -59,6 +60,53 @@ def test_propose_with_the_callers_keys_proposes_the_same(model, n_observed):
         # no key of an observed or excluded configuration is computed again
         again = [c for c in counted.call_args_list if config_key(c.args[0]) in keys]
         assert again == []
+
+
+@pytest.mark.parametrize("n_observed", [5, 24])  # (past the warm start)
+def test_propose_with_the_candidates_keys_proposes_the_same(model, n_observed):
+    configs = _random_configs(n_observed + 2, seed=n_observed)
+    observed = [(p, _score(p)) for p in configs[:n_observed]]
+    candidates = model.refined(TASK, model.candidates(TASK, seed=0), observed,
+                               n_observed, seed=0)
+    keys = [config_key(c) for c in candidates]
+    plain = model.propose(None, observed, candidates=candidates, seed=0)
+    with mock.patch.object(metamodel_module, "config_key",
+                           wraps=metamodel_module.config_key) as counted:
+        shared = model.propose(None, observed, candidates=candidates, seed=0,
+                               candidate_keys=keys)
+    assert shared == plain
+    ids = {id(c) for c in candidates}  # no candidate's key is computed again
+    assert [c for c in counted.call_args_list if id(c.args[0]) in ids] == []
+    with pytest.raises(ValueError, match="one key per candidate: got 3 for"):
+        model.propose(None, observed, candidates=candidates, candidate_keys=keys[:3])
+
+
+def test_the_fixed_candidates_keys_are_computed_once_per_study():
+    """The sampler's fixed candidates (the portfolio's and the seeded random ones: the
+    same at every suggestion) have their keys computed when they are drawn, not at every
+    suggestion (before: each of them once per suggestion in propose)."""
+    def objective(trial):
+        return _score(get_space(SPACE).sample(trial, TASK))
+
+    sampler = MetaSampler(space=SPACE, task=TASK, seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(objective, n_trials=6)  # past the warm start: the ranker proposes
+    fixed = {config_key(c) for c in sampler._active.candidates(TASK, seed=0)}
+    computed: list[str] = []
+
+    def counting(params):
+        computed.append(config_key(params))
+        return computed[-1]
+
+    with mock.patch.object(metamodel_module, "config_key", side_effect=counting), \
+            mock.patch.object(sampler_module, "config_key", side_effect=counting):
+        study.optimize(objective, n_trials=2)
+    sources = [t.system_attrs["metaopt:source"].split()[0] for t in study.trials[-2:]]
+    assert sorted(sources) == ["random", "ranker"]  # (both from the candidates)
+    run = {config_key(c) for t in study.trials
+           for c in (t.params, json.loads(t.system_attrs["metaopt:config"]))}
+    assert len(fixed - run) > 250
+    assert [k for k in computed if k in fixed - run] == []
 
 
 def test_each_trial_key_is_computed_once_per_suggestion():
