@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import copy
-import datetime
-import difflib
-import functools
 import importlib
-import logging
 import numbers
-import os
-import pickle
-import re
-import socket
 import sys
-import textwrap
 import threading
 import time
 import uuid
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import BrokenExecutor
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Self
@@ -34,22 +22,10 @@ import sqlalchemy
 from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.dummy import DummyClassifier, DummyRegressor
-from sklearn.metrics import (
-    check_scoring,
-    get_scorer,
-    get_scorer_names,
-    mean_absolute_percentage_error,
-    r2_score,
-)
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import (
-    check_array,
-    check_is_fitted,
-    column_or_1d,
-    has_fit_parameter,
-    validate_data,
-)
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from metaopt._checks import (
     check_class_labels,
@@ -97,21 +73,61 @@ from metaopt._rows import (
     search_sample,
 )
 from metaopt._search_plot import plot_search
-from metaopt._shared import optuna_verbosity
-from metaopt._signals import pid_alive
 from metaopt._splits import checked_splitter
 from metaopt._warnings import warn
 from metaopt.data import validate
 from metaopt.data._dataset import check_target_present
 from metaopt.data._ids import warn_id_columns
 from metaopt.estimators._ensemble import FittedEnsemble, blend_scorer, select
+from metaopt.estimators._families import (
+    _accepts_weights,
+    _check_own,
+    _families_that,
+    _member,
+    _predicts_with,
+    _single_spaces,
+)
+from metaopt.estimators._report import (
+    _columns,
+    _error_text,
+    _family_lines,
+    _item,
+    _optuna_log,
+    _outcome,
+    _Progress,
+    _score_text,
+    _stopped_better_text,
+)
+from metaopt.estimators._scoring import (
+    _blendable,
+    _check_scores,
+    _check_scoring_name,
+    _response_methods,
+    _scores_r2,
+)
+from metaopt.estimators._study import (
+    _FOLD_SCORES,
+    _NO_TIME,
+    _PARTIAL,
+    _PROCESS,
+    _best_partial,
+    _best_value,
+    _copy_of,
+    _fail_dead_trials,
+    _fit_time,
+    _interruptions,
+    _mean_times,
+    _partial_score,
+    _resumable,
+    _score_time,
+    _this_process,
+    _timed,
+)
 from metaopt.kb import DEFAULT_SCORING
-from metaopt.kb._store import in_memory
 from metaopt.samplers import MetaSampler, mark_interrupted
-from metaopt.samplers._meta_sampler import _INTERRUPTED, _SOURCE, check_sampler, serve_task
+from metaopt.samplers._meta_sampler import _SOURCE, check_sampler, serve_task
 from metaopt.spaces import SearchSpace, combine, get_space, list_spaces
 from metaopt.spaces._base import is_registered
-from metaopt.spaces._combined import FAMILY, single_spaces
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -126,32 +142,17 @@ _ENSEMBLE_BYTES = 1_000_000_000
 _SAME_FAILURES = 3
 _ENSEMBLE_RESERVE = 5
 _ERROR = "error"  # user attribute: why a trial failed
-_ERROR_SHOWN = 100  # characters of it summary() shows
-_WIDTH = 100  # summary()'s lines wrap beyond this many characters
 # what the refit's check found of a refit that failed it, for its warning and summary()
 _REFIT_FELL = "scores far below its CV score on its own training rows"
-# user attribute of a trial stopped by the time budget after some of its folds: their
-# "scores", mean "fit_time" and "score_time" and the trial's number of "folds"
-_PARTIAL = "partial"
-_FOLD_SCORES = "fold_scores"  # a complete trial's score on each fold (time budget only)
 _SAMPLED_BY = "sampled_by"  # user attribute: the fit's sampler, of a trial without a reason
 # the reason of the trial a search on a sample starts with (after ": ", the sample's size;
 # a metaopt before said "the search samples the rows of a table larger than the knowledge
 # base's", untrue of search_rows=200 on 699 rows)
 _DEFAULT_FIRST = "the default configuration, first"
-_NO_TIME = "time budget spent"  # why a trial that the budget left no time to start stopped
 _WARM_UP = "metaopt-import-torch-dynamo"
 # ... started only when another trial will run for about this long (the import takes
 # about a second of the main process, where the refit runs)
 _WARM_UP_SECONDS = 2.0
-_TICK_SECONDS = 0.5  # the progress bar's seconds move this often while a trial runs
-# A stored search's trials beat every _HEARTBEAT_SECONDS; a trial silent for
-# _GRACE_SECONDS belonged to a dead process (on another host: this host's dead ones are
-# found at once by their process id), so it fails, and a search runs it again. A process
-# paused for longer (Ctrl-Z, a laptop asleep) finds its trial failed and stops.
-_HEARTBEAT_SECONDS = 10
-_GRACE_SECONDS = 120
-_PROCESS = "metaopt:process"  # trial system attribute: "host:pid" of the process running it
 COMPLETE = optuna.trial.TrialState.COMPLETE
 # ensemble_size="auto": rounds of ensemble selection per task, from the estimator
 # benchmark (docs/estimators.md): averaging gains R² in regression, not accuracy
@@ -186,34 +187,6 @@ class _SearchData:
                    sampled_groups(groups, y, rows), rows)
 
 
-def _accepts_weights(space: SearchSpace, task: str) -> bool:
-    model = space.build(space.default(task), task).named_steps["model"]
-    # a target-transforming wrapper passes the weights on to its regressor
-    return has_fit_parameter(getattr(model, "regressor", model), "sample_weight")
-
-
-def _scores_r2(scoring) -> bool:
-    """Whether ``scoring`` is plain R²: ``"r2"``, or a scorer of ``r2_score`` without
-    options (``get_scorer("r2")``, ``make_scorer(r2_score)``; scikit-learn keeps a
-    scorer's function, sign and options in private attributes)."""
-    if isinstance(scoring, str):
-        return scoring == "r2"
-    return (getattr(scoring, "_score_func", None) is r2_score
-            and getattr(scoring, "_sign", None) == 1 and getattr(scoring, "_kwargs", None) == {})
-
-
-def _warn_zero_divisors(scorer, y: np.ndarray, name: str) -> None:
-    """A warning when ``scorer`` is a percentage error and ``y`` holds zeros: divided by
-    float64's epsilon, their errors decide every score (below -1e10 on ``560_bodyfat``,
-    one zero in 252 rows)."""
-    zeros = np.count_nonzero(y == 0)
-    if zeros and scorer._score_func is mean_absolute_percentage_error:
-        warn(f"scoring={name!r} divides each error by |y|, and y holds {zeros} zero(s) of "
-             f"{len(y)}: scikit-learn divides their errors by {np.finfo(float).eps:.1e} "
-             "instead, so those rows decide every score and the search fits them alone; "
-             "pass another scoring (e.g. 'neg_mean_absolute_error') or drop those rows")
-
-
 def _warn_float32_target(y: np.ndarray) -> None:
     """A warning when finite values of ``y`` are beyond float32's range: histogram gradient
     boosting computes its gradients in float32 and predicts a constant (R² -0.003 on
@@ -224,195 +197,6 @@ def _warn_float32_target(y: np.ndarray) -> None:
              f"{limit:.1e}): hist_gradient_boosting computes its gradients in float32 "
              "and predicts a constant; rescale, e.g. y / "
              f"1e{int(np.floor(np.log10(largest)))}, and scale the predictions back")
-
-
-@functools.cache
-def _minimised_scorers() -> tuple[tuple[Callable, str], ...]:
-    """(metric function, scorer name) of scikit-learn's scorers that minimise their
-    metric (``mean_absolute_error``, ``"neg_mean_absolute_error"``), in name order."""
-    scorers = ((get_scorer(known), known) for known in get_scorer_names())
-    return tuple((scorer._score_func, known) for scorer, known in scorers if scorer._sign < 0)
-
-
-def _warn_maximised_loss(scorer, name: str) -> None:
-    """A warning when ``scorer`` maximises a metric that scikit-learn's scorer of it
-    minimises (``make_scorer(mean_absolute_error)``, ``greater_is_better=False``
-    forgotten): the search picked the configuration of the largest error."""
-    if scorer._sign < 0:
-        return
-    known = next((known for func, known in _minimised_scorers()
-                  if func is scorer._score_func), None)
-    if known is not None:
-        warn(f"scoring={name!r} maximises {scorer._score_func.__name__}, which "
-             f"scikit-learn's {known!r} minimises: the search would pick the worst "
-             f"configurations; pass scoring={known!r} or make_scorer(..., "
-             "greater_is_better=False)")
-
-
-def _predicts_with(space: SearchSpace, methods: tuple[str, ...], task: str) -> bool:
-    """Whether the family's model has one of ``methods`` (SVC has no ``predict_proba``)."""
-    model = space.build(space.default(task), task)
-    return any(hasattr(model, method) for method in methods)
-
-
-def _check_scoring_name(scoring: str) -> None:
-    """scikit-learn's ValueError for a ``scoring`` that names no scorer (it says where
-    the names are), with the closest name when one is close (``'acuracy'``: ``did you
-    mean 'accuracy'?``)."""
-    try:
-        get_scorer(scoring)
-    except ValueError as exc:
-        close = difflib.get_close_matches(scoring.lower(), get_scorer_names(), n=1)
-        if not close:
-            raise
-        raise ValueError(f"{exc} Did you mean {close[0]!r}?") from None
-
-
-def _response_methods(scoring) -> tuple[str, ...]:
-    """The prediction methods a scikit-learn scorer can score (any one will do); empty
-    for the default scoring and for a callable of one's own."""
-    scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
-    method = getattr(scorer, "_response_method", ())
-    return (method,) if isinstance(method, str) else tuple(method)
-
-
-def _blendable(scoring) -> bool:
-    """Whether ``scoring`` can score blends of out-of-fold predictions (class
-    probabilities, one-hot votes, values): not a scorer of decision values only."""
-    methods = _response_methods(scoring)
-    return not methods or bool({"predict", "predict_proba"} & set(methods))
-
-
-def _check_scores(scoring, y: np.ndarray, folds: list, classes: np.ndarray | None,
-                  name: str) -> None:
-    """A ValueError before any trial when the scikit-learn scorer ``scoring`` cannot
-    score ``y`` (``"f1"`` or ``"average_precision"`` of labels without 1, ``"roc_auc"`` of
-    three classes, ``"neg_mean_squared_log_error"`` of negative targets) or a test fold of
-    ``folds`` that lacks a class (``"roc_auc"`` of a fold without positives is NaN): every
-    trial failed with it, three of them before the search stopped. Scored on predictions
-    of every class (classification) or of the mean (regression); a callable of one's own
-    and a scorer of decision values only are not tried."""
-    scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
-    if not hasattr(scorer, "_score_func"):
-        return
-    _warn_maximised_loss(scorer, name)
-    if not _blendable(scorer):
-        return
-    if classes is None:
-        _score_or_refuse(scorer, y, np.full(len(y), np.mean(y)), None, name)
-        _warn_zero_divisors(scorer, y, name)
-        return
-    one_hot = np.eye(len(classes))
-    _score_or_refuse(scorer, classes, one_hot, classes, name, labels=y)
-    _refuse_constant(scorer, classes, name)
-    for i, (_, test) in enumerate(folds):
-        held = np.unique(y[test])
-        if len(held) < len(classes):
-            # the rarest first: a class of one row is in one test fold whatever the folds
-            missing = sorted(np.setdiff1d(classes, held).tolist(), key=lambda c: np.sum(y == c))
-            rows = np.sum(y == missing[0])
-            more = f" nor of {len(missing) - 1} other classes" if len(missing) > 1 else ""
-            _score_or_refuse(
-                scorer, held, one_hot[np.searchsorted(classes, held)], classes, name,
-                f" on test fold {i} of {len(folds)}, which holds no row of class "
-                f"{missing[0]!r} (of {rows} in all){more}",
-                "; it needs every class in every test fold: "
-                + ("drop the rows of classes of one row, or use another scoring" if rows == 1
-                   else "use fewer folds, or another scoring"), labels=y)
-
-
-def _rarest(classes: np.ndarray, labels: np.ndarray | None) -> Any:
-    """The class of ``classes`` with the fewest rows in ``labels`` (the usual positive
-    class of a binary metric); of equally rare ones, and without ``labels``, the last."""
-    if labels is None:
-        return classes.tolist()[-1]
-    counts = np.array([np.sum(labels == c) for c in classes])
-    return classes.tolist()[np.flatnonzero(counts == counts.min())[-1]]
-
-
-def _refuse_constant(scorer, classes: np.ndarray, name: str) -> None:
-    """A ValueError when ``scorer`` scores right predictions of every class no better
-    than uniform or wrong ones (``"top_k_accuracy"`` of two classes: 1.0 whatever the
-    model): the search would have nothing to tell its trials apart by."""
-    if len(classes) < 2:
-        return
-    y = np.repeat(classes, 2)  # two rows a class: pair-counting scores are defined
-    right = np.eye(len(classes))[np.searchsorted(classes, y)]
-    blends = (right, np.full_like(right, 1 / len(classes)), (1 - right) / (len(classes) - 1))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            scores = {blend_scorer(scorer, y, classes)(blend) for blend in blends}
-    except ValueError:
-        return
-    if len(scores) == 1:
-        raise ValueError(f"scoring={name!r} scores right predictions of these "
-                         f"{len(classes)} classes no better than uniform or wrong ones "
-                         f"({scores.pop():g} each), so the search has nothing to tell "
-                         "models apart by: pass another scoring")
-
-
-def _score_or_refuse(scorer, y: np.ndarray, blend: np.ndarray, classes: np.ndarray | None,
-                     name: str, where: str = "", advice: str = "",
-                     labels: np.ndarray | None = None) -> None:
-    """Score ``blend`` of ``y`` with ``scorer``; a ValueError naming ``scoring`` if it
-    raises or is NaN, ``where`` saying on what, ``advice`` what to do. A scorer that
-    needs a ``pos_label`` is shown one naming the rarest class of ``labels`` (the whole
-    target): the last of ``classes`` named the majority class of ``churn`` (86 %)."""
-    try:
-        with warnings.catch_warnings():  # ill-defined scores: a trial's concern
-            warnings.simplefilter("ignore")
-            nan = np.isnan(blend_scorer(scorer, y, classes)(blend))
-    except ValueError as exc:
-        fix = ""
-        if classes is not None and "pos_label" in str(exc):
-            options = "".join(f", {k}={v!r}" for k, v in scorer._kwargs.items())
-            method = scorer._response_method
-            function = scorer._score_func.__name__
-            fix = (f"; after from sklearn.metrics import make_scorer, {function}, name the "
-                   f"positive class, e.g. make_scorer({function}"
-                   f"{options}, pos_label={_rarest(classes, labels)!r}"
-                   + ("" if method == "predict" else f", response_method={method!r}")
-                   + ("" if scorer._sign > 0 else ", greater_is_better=False") + ")")
-        raise ValueError(f"scoring={name!r} cannot score this y{where}: {exc}{fix}{advice}"
-                         ) from exc
-    if nan:
-        raise ValueError(f"scoring={name!r} is undefined (NaN){where}{advice}")
-
-
-def _families_that(spaces: list[SearchSpace], can, setting: str,
-                   ability: str) -> list[SearchSpace]:
-    """The family ``spaces`` that ``can(space)``: the others are left out with a warning
-    (``setting`` needs ``ability``), and a ValueError says when none is left."""
-    kept = [s for s in spaces if can(s)]
-    names = [s.name for s in spaces]
-    if not kept:
-        raise ValueError(f"{setting}, but none of the families {names} {ability}")
-    if len(kept) < len(spaces):
-        warn(f"{setting}: searching {[s.name for s in kept]} only; "
-             f"{sorted(set(names) - {s.name for s in kept})} do not {ability}")
-    return kept
-
-
-def _single_spaces(spaces: list[str | SearchSpace]) -> list[SearchSpace]:
-    """The single spaces of ``spaces``, names or objects (a combination, ``"all"`` or
-    ``"svm+knn"``, as its members)."""
-    return [m for s in spaces for m in single_spaces(get_space(s) if isinstance(s, str) else s)]
-
-
-def _check_own(space: SearchSpace, task: str) -> None:
-    """A ValueError when a space of one's own cannot serve ``task`` or be pickled (the
-    fitted estimator holds it: ``joblib.dump`` failed on it after the search)."""
-    if task not in space.tasks:
-        raise ValueError(f"spaces: {space.name!r} is a space of {' and '.join(space.tasks)} "
-                         f"only, not {task}")
-    try:
-        pickle.dumps(space)
-    except Exception as exc:  # PicklingError, AttributeError, TypeError: what pickle raises
-        raise ValueError(
-            f"spaces: {space.name!r} cannot be pickled ({exc}), and the fitted estimator "
-            "holds it: make its build_model a module-level function (not a lambda or a "
-            "function defined in another one)") from exc
 
 
 def _reshuffled(cv, seed: int | None):
@@ -426,196 +210,11 @@ def _reshuffled(cv, seed: int | None):
                     random_state=np.random.default_rng(seed).integers(2**31))
 
 
-def _resumable(url: Any) -> Any:
-    """The storage at URL ``url`` with heartbeats: a search on it fails a trial whose
-    process (on another host) has been silent for ``_GRACE_SECONDS`` and runs it again
-    (:func:`_retry`). None, in-memory SQLite (one process; a heartbeat thread would get
-    a database of its own) and storage objects (the caller's own settings) are returned
-    as they are."""
-    if not isinstance(url, str) or in_memory(sqlalchemy.engine.make_url(url)):
-        return url
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RDBStorage(
-            url, heartbeat_interval=_HEARTBEAT_SECONDS, grace_period=_GRACE_SECONDS,
-            heartbeat_stale_trial_callback=_retry())
-
-
-def _retry() -> optuna.storages.RetryHeartbeatStaleTrialCallback:
-    """Optuna's callback that runs a dead process's trial again, once (twice dead, the
-    configuration may be what kills it)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
-
-
-def _this_process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _fail_dead_trials(study: optuna.Study) -> None:
-    """Fail the running trials of this host's processes that are gone (a fit killed or
-    crashed) and run each again, once, as the heartbeat does for other hosts' after its
-    grace period: a search resumed at once runs them. POSIX only (elsewhere the heartbeat
-    alone): a trial of a live process or of another host is left alone. So is one that
-    names no process, for ``_GRACE_SECONDS``: its process was killed while the sampler
-    proposed (after Optuna created the trial, before the objective named the process and
-    the heartbeat began), and the trial stayed running for good, Optuna's heartbeat
-    failing only trials that have beaten."""
-    host = socket.gethostname()
-    orphaned = datetime.datetime.now() - datetime.timedelta(seconds=_GRACE_SECONDS)
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if _PROCESS not in trial.system_attrs:
-            if trial.datetime_start is None or trial.datetime_start > orphaned:
-                continue
-        else:
-            owner_host, _, pid = str(trial.system_attrs[_PROCESS]).rpartition(":")
-            if (os.name != "posix" or owner_host != host or not pid.isdigit()
-                    or pid_alive(int(pid))):
-                continue
-        try:
-            if study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
-                _retry()(study, study._storage.get_trial(trial._trial_id))
-        except optuna.exceptions.UpdateFinishedTrialError:
-            pass  # another process failed it first (and retried it)
-
-
-_LOCKS = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
-
-
-def _fresh_locks(sampler: optuna.samplers.BaseSampler, memo: dict[int, Any]) -> dict[int, Any]:
-    """``memo`` for ``copy.deepcopy`` giving the copy a new lock for each thread lock of
-    ``sampler`` and of the samplers it holds (Optuna's ``NSGAIISampler`` and
-    ``NSGAIIISampler`` hold one, as a ``MetaSampler``'s fallback too; a lock cannot be
-    copied)."""
-    for value in getattr(sampler, "__dict__", {}).values():
-        if type(value) in _LOCKS:
-            memo[id(value)] = _LOCKS[type(value)]()
-        elif isinstance(value, optuna.samplers.BaseSampler):
-            _fresh_locks(value, memo)
-    return memo
-
-
-def _copy_of(sampler: optuna.samplers.BaseSampler) -> optuna.samplers.BaseSampler:
-    """A deep copy of ``sampler`` (with locks of its own), where each fit starts (so two
-    fits search alike); a ValueError saying so when it cannot be copied (pickle's "cannot
-    pickle '_io.TextIOWrapper' object" named neither)."""
-    try:
-        return copy.deepcopy(sampler, _fresh_locks(sampler, {}))
-    except Exception as exc:  # TypeError, PicklingError: what copying an object raises
-        raise ValueError(f"sampler={type(sampler).__name__} cannot be copied ({exc}), and "
-                         "each fit starts from a copy of it, so that fits with the same "
-                         "sampler search alike: pass another sampler (TPESampler, "
-                         "RandomSampler, CmaEsSampler, GPSampler, ...)") from exc
-
-
 def _candidates(predictions: np.ndarray) -> int:
     """How many trials' out-of-fold ``predictions`` ensemble selection keeps:
     ``_ENSEMBLE_CANDIDATES``, fewer (2 at least) when they would take more than
     ``_ENSEMBLE_BYTES`` (200,000 rows of 500 classes are 800 MB a trial)."""
     return max(2, min(_ENSEMBLE_CANDIDATES, _ENSEMBLE_BYTES // max(predictions.nbytes, 1)))
-
-
-def _best_value(study: optuna.Study) -> float:
-    try:
-        return study.best_value
-    except ValueError:  # no complete trial yet
-        return -np.inf
-
-
-def _partial_score(trial: optuna.trial.FrozenTrial) -> float:
-    """The mean score of the folds a stopped trial finished (NaN: none, or one is NaN)."""
-    if _PARTIAL not in trial.user_attrs:
-        return np.nan
-    return float(np.mean(trial.user_attrs[_PARTIAL]["scores"]))
-
-
-def _fold_time(trial: optuna.trial.FrozenTrial, kind: str) -> float | None:
-    """A trial's mean fold ``kind`` (``"fit_time"``, ``"score_time"``): of all its folds,
-    or of those a stopped trial finished; None when it has none (a trial stored by an
-    older metaopt, which kept no score time)."""
-    return trial.user_attrs.get(kind, trial.user_attrs.get(_PARTIAL, {}).get(kind))
-
-
-def _fit_time(trial: optuna.trial.FrozenTrial) -> float | None:
-    """A trial's mean fold fit time (:func:`_fold_time`)."""
-    return _fold_time(trial, "fit_time")
-
-
-def _score_time(trial: optuna.trial.FrozenTrial) -> float:
-    """A trial's mean score time of a test fold (:func:`_fold_time`), 0 where not kept."""
-    return _fold_time(trial, "score_time") or 0.0
-
-
-def _timed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    """The trials whose fold times are known: those that finished their folds, or while
-    none has, the stopped trials that finished some."""
-    trials = study.get_trials(deepcopy=False)
-    return ([t for t in trials if "fit_time" in t.user_attrs]
-            or [t for t in trials if _PARTIAL in t.user_attrs])
-
-
-def _mean_times(folds) -> dict[str, float]:
-    """The mean ``"fit_time"`` and ``"score_time"`` of the folds a worker reported
-    (:func:`~metaopt._isolated.fold_score`: a score, then these times)."""
-    means = np.mean([fold[1:] for fold in folds], axis=0)
-    return {kind: float(mean) for kind, mean in zip(("fit_time", "score_time"), means,
-                                                     strict=True)}
-
-
-def _best_partial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
-    """Of the trials stopped by the time budget after some folds, the one with the most
-    finished folds (of those, the best mean score); None when none finished a fold."""
-    stopped = [t for t in study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
-               if np.isfinite(_partial_score(t))]
-    return max(stopped, key=lambda t: (len(t.user_attrs[_PARTIAL]["scores"]),
-                                       _partial_score(t), -t.number), default=None)
-
-
-def _stopped_better(study: optuna.Study, best: optuna.trial.FrozenTrial
-                    ) -> tuple[optuna.trial.FrozenTrial, float, float, int] | None:
-    """Of the trials stopped by the time budget whose mean on the folds they finished
-    beats the complete trial ``best``'s on the same folds: the one with the most folds
-    (of those, the widest lead), its mean, ``best``'s and how many such trials there are.
-    None when there is none, or nothing to set side by side: ``best``'s fold scores are
-    kept with a time budget only, and a stopped trial without fold indices (stored by an
-    earlier metaopt) is left out."""
-    per_fold = best.user_attrs.get(_FOLD_SCORES)
-    if not per_fold:
-        return None
-    beaten = []
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)):
-        partial = trial.user_attrs.get(_PARTIAL, {})
-        indices = partial.get("fold_indices")
-        if not indices or partial.get("folds") != len(per_fold):
-            continue
-        theirs = float(np.mean(partial["scores"]))
-        ours = float(np.mean([per_fold[i] for i in indices]))
-        if theirs > ours:
-            beaten.append((trial, theirs, ours))
-    if not beaten:
-        return None
-    trial, theirs, ours = max(beaten, key=lambda b: (len(b[0].user_attrs[_PARTIAL]["scores"]),
-                                                    b[1] - b[2], -b[0].number))
-    return trial, theirs, ours, len(beaten)
-
-
-def _stopped_better_text(study: optuna.Study, best: optuna.trial.FrozenTrial,
-                         space: SearchSpace, time_budget: float | None) -> str | None:
-    """The stopped trial of :func:`_stopped_better` against ``best`` in words, for
-    ``fit``'s warning and ``summary()``; None when there is none."""
-    better = _stopped_better(study, best)
-    if better is None:
-        return None
-    trial, theirs, ours, n_better = better
-    partial, others = trial.user_attrs[_PARTIAL], n_better - 1
-    return (f"trial {trial.number} ({_member(space, trial.params)[0].name}), stopped by "
-            f"time_budget={time_budget} s after {len(partial['scores'])} of {partial['folds']}"
-            f" CV folds, scored {_score_text(theirs)} on them against {_score_text(ours)} on "
-            f"the same folds for the chosen trial {best.number} "
-            f"({_member(space, best.params)[0].name})"
-            + (f" ({others} other stopped trial{'s' * (others != 1)} also did better on "
-               "their folds)" if others else ""))
 
 
 def _warm_up_torch(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -645,214 +244,6 @@ def _adapts_unready(study: optuna.Study) -> bool:
     (seconds on a busy machine), is not imported yet."""
     return (not _dynamo_imported() and isinstance(study.sampler, MetaSampler)
             and study.sampler.adapts_next(study))
-
-
-def _member(space: SearchSpace, params: dict) -> tuple[SearchSpace, dict]:
-    """(family space, its own params) of a configuration of a plain or combined space."""
-    if FAMILY in params and hasattr(space, "member"):
-        return space.member(params)
-    return space, dict(params)
-
-
-def _error_text(exc: Exception) -> str:
-    """Why a trial failed, in a line: loky's words for a worker process that died
-    (three sentences on segmentation faults and memory) said in a few."""
-    if isinstance(exc, BrokenExecutor):
-        return (f"{type(exc).__name__}: the worker process running its folds died (killed "
-                "by the system, e.g. out of memory, or crashed)")
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _score_text(score: float) -> str:
-    """A score to 4 decimals, or to 4 significant digits where decimals show none of it
-    (an MSE of 1e-7 read -0.0000) or too many (a percentage error of 1e15)."""
-    return f"{score:.4f}" if score == 0 or 1e-3 <= abs(score) < 1e6 else f"{score:.4g}"
-
-
-def _outcome(state: str, score: float | None, interrupted: str | None = None,
-             error: str | None = None, partial: dict | None = None) -> str:
-    """A trial's score, or what became of it when it has none: not run (the time budget
-    was spent before it started: ``interrupted`` is ``_NO_TIME``), interrupted (Ctrl-C),
-    stopped (it ran past the time it got; with ``partial``, after some of its folds),
-    failed (with the start of its ``error``)."""
-    if score is not None and not pd.isna(score):
-        return f"score {_score_text(score)}"
-    if interrupted == _NO_TIME:
-        return "not run: the time budget was spent before it started"
-    if interrupted is not None:
-        return f"interrupted ({interrupted}) before it finished"
-    if state == "PRUNED" and partial:
-        return (f"stopped: out of time after {len(partial['scores'])} of {partial['folds']} "
-                f"folds (their mean score {_score_text(float(np.mean(partial['scores'])))})")
-    if state == "FAIL" and error:
-        return "failed: " + (error if len(error) <= _ERROR_SHOWN else
-                             error[:_ERROR_SHOWN - 3].rstrip() + "...")
-    return {"PRUNED": "stopped: out of time", "FAIL": "failed"}.get(state, state.lower())
-
-
-def _columns(rows: list[tuple[str, str, str, str]]) -> list[str]:
-    """summary()'s warm-start rows (trial, family, outcome, reason) in aligned columns,
-    each line within ``_WIDTH`` characters: a trial a line when every reason fits beside
-    its outcome, else each reason on the lines under its family (wrapped there); an
-    outcome too long for a line wraps under itself."""
-    if not rows:
-        return []
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    heads = [f"  {t:<{widths[0]}} {family:<{widths[1]}}  " for t, family, _, _ in rows]
-    family_at, outcome_at = 3 + widths[0], len(heads[0])
-    reason_at = outcome_at + widths[2] + 2
-    beside = all(reason_at + len(reason) <= _WIDTH for *_, reason in rows)
-    lines = []
-    for head, (_, _, outcome, reason) in zip(heads, rows, strict=True):
-        if beside:  # reasons in a column of their own
-            lines.append(f"{head}{outcome:<{widths[2]}}  {reason}".rstrip())
-        else:  # the outcome's line, then the reason under it
-            lines += _wrap_units(outcome, initial_indent=head,
-                                 subsequent_indent=" " * outcome_at)
-            lines += _wrap_units(reason, initial_indent=" " * family_at,
-                                 subsequent_indent=" " * family_at)
-    return lines
-
-
-# a number and the unit after it ("0.9 s", "12 %", "3.5 MB"): summary() keeps them on
-# one line
-_NUMBER_UNIT = re.compile(r"(?<![\w.])(-?\d(?:[\d,.]*\d)?) (?=(?:s|ms|min|h|%|[kMG]?B)(?!\w))")
-_KEEP = "\N{NO-BREAK SPACE}"
-
-
-def _wrap_units(text: str, initial_indent: str, subsequent_indent: str,
-                keep_words: bool = False) -> list[str]:
-    """``text`` wrapped within ``_WIDTH`` characters, never between a number and its
-    unit (the space between them is held by a no-break space while wrapping);
-    ``keep_words``: nor within a word or at its hyphens."""
-    return [line.replace(_KEEP, " ") for line in textwrap.wrap(
-        _NUMBER_UNIT.sub(rf"\1{_KEEP}", text), _WIDTH, initial_indent=initial_indent,
-        subsequent_indent=subsequent_indent, break_long_words=not keep_words,
-        break_on_hyphens=not keep_words)]
-
-
-def _item(label: str, text: str) -> list[str]:
-    """A line of summary()'s head, ``label`` then ``text``, wrapped within ``_WIDTH``
-    characters, its later lines indented under its text so that it reads as one item
-    (words are not broken: a name or a number stays whole, and beside its unit)."""
-    return _wrap_units(label + text, "", " " * len(label), keep_words=True)
-
-
-def _family_lines(history: pd.DataFrame, partials: dict[int, dict]) -> list[str]:
-    """summary()'s best score per family: of its complete trials, or of a family with
-    none, of its stopped trials' finished folds (the trial with the most, as
-    :func:`_best_partial` chooses), marked "on k of n folds"."""
-    lines = []
-    for family, trials in history.groupby("family"):
-        done = trials[trials["state"] == "COMPLETE"]
-        if len(done):
-            n = len(done)
-            lines.append(f"  {family:<24} {_score_text(done['score'].max())} "
-                         f"({n} trial{'s' * (n != 1)})")
-            continue
-        stopped = [partials[t] for t in trials["trial"] if t in partials
-                   and np.isfinite(np.mean(partials[t]["scores"]))]
-        if stopped:
-            n, top = len(stopped), max(stopped, key=lambda p: (len(p["scores"]),
-                                                                np.mean(p["scores"])))
-            lines.append(f"  {family:<24} {_score_text(float(np.mean(top['scores'])))} on "
-                         f"{len(top['scores'])} of {top['folds']} folds ({n} stopped trial"
-                         f"{'s' * (n != 1)}, none complete)")
-    return lines
-
-
-def _interruptions(study: optuna.Study) -> dict[int, str]:
-    """Trial number -> what stopped it from outside (``mark_interrupted``'s reason: the
-    time budget before it started, Ctrl-C); a retried trial's copy of the mark, which
-    names the original trial, is not its own."""
-    marks = ((t.number, t.system_attrs.get(_INTERRUPTED)) for t in study.get_trials(deepcopy=False))
-    return {n: mark["reason"] for n, mark in marks
-            if isinstance(mark, dict) and mark.get("trial") == n}
-
-
-def _seconds(value: float) -> str:
-    """Seconds as a progress bar shows them: one decimal, none when whole (``30``, ``7.5``)."""
-    return f"{value:.1f}".removesuffix(".0")
-
-
-class _Progress:
-    """The search's progress bar (``verbose >= 1``), an Optuna callback updated after
-    each trial, as Optuna's own bar. With ``n_trials``, trials done of them; with a
-    ``time_budget`` too, seconds since ``fit`` started of the budget after them
-    (``12.3/30 s``); with a ``time_budget`` alone, the bar is those seconds.
-    Optuna's log (tracebacks, ``verbose=2``'s trials) is written above the bar. With a
-    ``time_budget`` the seconds also move while a trial runs (every ``_TICK_SECONDS``,
-    from a thread of the bar's own)."""
-
-    def __init__(self, n_trials: int | None, budget: float | None, start: float) -> None:
-        from tqdm.contrib.logging import logging_redirect_tqdm
-
-        from metaopt._progress import progress_bar
-
-        self._budget, self._start = budget, start
-        if n_trials is None:
-            assert budget is not None  # fit refuses neither n_trials nor time_budget
-            self._bar = progress_bar(total=budget, initial=self._elapsed(), bar_format=(
-                "{desc}{percentage:3.0f}%|{bar}| {n:.1f}/" + _seconds(budget) + " s"))
-        else:
-            self._bar = progress_bar(total=n_trials, unit="trial")
-            self._show_time()
-        self._log = logging_redirect_tqdm(loggers=[logging.getLogger("optuna")])
-        self._log.__enter__()
-        self._lock, self._closed = threading.Lock(), threading.Event()
-        if budget is not None:
-            threading.Thread(target=self._tick, name="metaopt-progress", daemon=True).start()
-
-    def _tick(self) -> None:
-        # a bar written to a log is redrawn at its slower pace (mininterval)
-        while not self._closed.wait(max(_TICK_SECONDS, self._bar.mininterval)):
-            with self._lock:
-                if not self._closed.is_set():
-                    self._move_time()
-                    self._bar.refresh()
-
-    def _elapsed(self) -> float:
-        assert self._budget is not None  # seconds are shown with a time_budget only
-        return min(time.perf_counter() - self._start, self._budget)
-
-    def _show_time(self) -> None:
-        if self._budget is not None:
-            self._bar.set_postfix_str(f"{self._elapsed():.1f}/{_seconds(self._budget)} s",
-                                      refresh=False)
-
-    def _move_time(self) -> None:
-        """The seconds shown: the postfix of a bar of trials, or the bar itself."""
-        if self._bar.unit == "trial":
-            self._show_time()
-        else:
-            self._bar.update(self._elapsed() - self._bar.n)
-
-    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        best = _best_value(study)
-        with self._lock:
-            if np.isfinite(best):
-                self._bar.set_description(f"Best trial: {study.best_trial.number}. "
-                                          f"Best value: {_score_text(best)}", refresh=False)
-            self._move_time()
-            if self._bar.unit == "trial":
-                self._bar.update(1)
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed.set()
-            self._log.__exit__(None, None, None)
-            self._bar.close()
-
-
-@contextmanager
-def _optuna_log(verbose: int) -> Iterator[None]:
-    """Optuna's per-trial log only at ``verbose >= 2``, its failed-trial tracebacks from
-    ``verbose >= 1`` (``fit`` sums failures up in one warning); its experimental warnings
-    hidden."""
-    level = [optuna.logging.ERROR, optuna.logging.WARNING, optuna.logging.INFO][min(verbose, 2)]
-    with optuna_verbosity.holding(level), warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        yield
 
 
 class _MetaOptSearch(BaseEstimator):

@@ -479,7 +479,7 @@ def test_a_trial_its_process_left_before_naming_itself_fails_after_the_grace_per
     it fails and runs again, as a dead process's trial; a fresh one is left alone."""
     import datetime
 
-    from metaopt.estimators._search import _GRACE_SECONDS, _fail_dead_trials, _resumable
+    from metaopt.estimators._study import _GRACE_SECONDS, _fail_dead_trials, _resumable
 
     study = optuna.create_study(storage=_resumable(f"sqlite:///{tmp_path / 's.db'}"))
     old = datetime.datetime.now() - datetime.timedelta(seconds=_GRACE_SECONDS + 5)
@@ -624,7 +624,7 @@ def test_a_search_removes_the_data_files_of_fits_killed_with_their_workers(tmp_p
 def test_only_a_storage_url_of_a_database_gets_heartbeats():
     """An in-memory SQLite URL got heartbeats too: the heartbeat thread opened a database
     of its own, without tables, and printed a traceback at every trial."""
-    from metaopt.estimators._search import _resumable
+    from metaopt.estimators._study import _resumable
 
     assert _resumable("sqlite:///:memory:") == "sqlite:///:memory:"
     assert _resumable("sqlite://") == "sqlite://"
@@ -1135,7 +1135,7 @@ def test_searches_on_threads_put_back_the_callers_optuna_verbosity():
 
     import optuna
 
-    from metaopt.estimators._search import _optuna_log
+    from metaopt.estimators._report import _optuna_log
 
     first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
     seen = []

@@ -3,7 +3,7 @@
 
 import re
 
-from metaopt.estimators._search import _WIDTH, _columns, _item
+from metaopt.estimators._report import _WIDTH, _columns, _item
 
 UNIT_AT_START = re.compile(r"^\s*(s|ms|min|h|%|[kMG]?B)\b")
 NUMBER_AT_END = re.compile(r"\d$")
