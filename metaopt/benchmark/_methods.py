@@ -382,17 +382,37 @@ _METHODS: dict[str, MethodFactory] = {
 }
 
 
-def register_method(name: str, factory: MethodFactory) -> None:
+#: The names :func:`register_method` refuses: the built-in methods.
+_BUILTIN = frozenset(_METHODS)
+
+
+def register_method(name: str, factory: MethodFactory, *, replace: bool = False) -> None:
     """Make ``name`` a method of the surrogate benchmarks.
 
     Parameters
     ----------
     name : str
+        Not a built-in method's name (the results name each method by it).
     factory : callable
         ``factory(**options) -> Method``.
+    replace : bool, default=False
+        Replace the factory registered as ``name`` before; without it, registering
+        another factory under a registered name is an error (the same one again does
+        nothing).
+
+    Raises
+    ------
+    ValueError
+        ``name`` is a built-in method's, or is registered and ``replace`` is False.
     """
     if not callable(factory):
         raise TypeError(f"factory must be callable, got {type(factory).__name__}")
+    if name in _BUILTIN:
+        raise ValueError(f"{name!r} is a built-in method of the surrogate benchmarks: "
+                         "register yours under another name")
+    if _METHODS.get(name, factory) is not factory and not replace:
+        raise ValueError(f"a method is already registered as {name!r}: pass replace=True "
+                         "to replace it, or register yours under another name")
     _METHODS[name] = factory
 
 

@@ -32,6 +32,7 @@ from metaopt._suite_names import LOCAL_SUITES
 from metaopt._version import __version__
 from metaopt._warnings import warn
 from metaopt.benchmark._samplers import (
+    SPECIAL_METHODS,
     _metaopt,
     get_sampler_factory,
     list_samplers,
@@ -45,8 +46,6 @@ from metaopt.kb._evaluate import DEFAULT_SCORING, Job, _single_threaded, _splitt
 if TYPE_CHECKING:
     from metaopt.spaces import SearchSpace
 
-#: Methods that are not Optuna samplers.
-SPECIAL_METHODS = ("default", "flaml")
 #: Settings a resumed run must share with the run that made ``--out``.
 _FIXED = ("suite", "budget_trials", "budget_seconds", "folds", "cv_folds", "spaces",
           "max_rows", "time_limit", "split_seed")

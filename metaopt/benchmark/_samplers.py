@@ -59,21 +59,41 @@ _SAMPLERS: dict[str, SamplerFactory] = {
 _PACKAGES: dict[SamplerFactory, str] = {_cmaes: "cmaes"}
 #: Methods another part of metaopt provides once it is importable.
 PLUGINS: dict[str, str] = {}
+#: Methods of :func:`metaopt.benchmark.run` that are not Optuna samplers.
+SPECIAL_METHODS = ("default", "flaml")
+#: The names :func:`register_sampler` refuses: the built-in methods of ``run``.
+_BUILTIN = frozenset(_SAMPLERS) | frozenset(SPECIAL_METHODS)
 
 
-def register_sampler(name: str, make_sampler: SamplerFactory) -> None:
+def register_sampler(name: str, make_sampler: SamplerFactory, *, replace: bool = False) -> None:
     """Make ``name`` usable as a method of :func:`metaopt.benchmark.run`.
 
     Parameters
     ----------
     name : str
+        Not a built-in method's name (the results name each method by it).
     make_sampler : callable
         ``make_sampler(dataset, seed) -> optuna.samplers.BaseSampler``; the study then
         tunes the define-by-run choice of space and its parameters (see
         :func:`metaopt.benchmark.suggest_config`).
+    replace : bool, default=False
+        Replace the factory registered as ``name`` before; without it, registering
+        another factory under a registered name is an error (the same one again does
+        nothing).
+
+    Raises
+    ------
+    ValueError
+        ``name`` is a built-in method's, or is registered and ``replace`` is False.
     """
     if not callable(make_sampler):
         raise TypeError(f"make_sampler must be callable, got {type(make_sampler).__name__}")
+    if name in _BUILTIN:
+        raise ValueError(f"{name!r} is a built-in method of metaopt.benchmark.run: register "
+                         "your sampler under another name")
+    if _SAMPLERS.get(name, make_sampler) is not make_sampler and not replace:
+        raise ValueError(f"a sampler is already registered as {name!r}: pass replace=True "
+                         "to replace it, or register yours under another name")
     _SAMPLERS[name] = make_sampler
 
 

@@ -9,6 +9,20 @@ import pytest
 from _stopping import StopsOnItsThirdRun
 
 
+@pytest.fixture(autouse=True)
+def _registries_restored():
+    """Each test's register_method / register_sampler calls end with the test: a name a
+    test registers is free for the next one (registering another factory under a
+    registered name is an error)."""
+    from metaopt.benchmark import _methods, _samplers
+
+    methods, samplers = dict(_methods._METHODS), dict(_samplers._SAMPLERS)
+    yield
+    for registry, before in ((_methods._METHODS, methods), (_samplers._SAMPLERS, samplers)):
+        registry.clear()
+        registry.update(before)
+
+
 @pytest.fixture(scope="session")
 def tabrepo_dir(shared_data) -> Path:
     return shared_data / "tabrepo-lightgbm"

@@ -1,0 +1,80 @@
+"""register_method and register_sampler: built-in names are refused, and a registered
+name is replaced only when asked (a silent replacement made every results table name
+something else after the name)."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from metaopt.benchmark import (
+    list_methods,
+    list_samplers,
+    make_method,
+    register_method,
+    register_sampler,
+)
+from metaopt.benchmark._samplers import get_sampler_factory
+
+
+class Mine:
+    def fit(self, train):
+        pass
+
+    def run(self, problem, budget, seed):
+        return problem.history
+
+
+class Other(Mine):
+    pass
+
+
+def qmc(dataset, seed):
+    return optuna.samplers.QMCSampler(seed=seed)
+
+
+def qmc_unscrambled(dataset, seed):
+    return optuna.samplers.QMCSampler(scramble=False, seed=seed)
+
+
+@pytest.mark.parametrize("name", ["metaopt", "random", "portfolio", "metaopt-maml"])
+def test_a_built_in_method_name_is_refused(name):
+    builtin = type(make_method(name))
+    for replace in (False, True):
+        with pytest.raises(ValueError, match=rf"^'{name}' is a built-in method of the "
+                           "surrogate benchmarks: register yours under another name$"):
+            register_method(name, Mine, replace=replace)
+    assert type(make_method(name)) is builtin
+
+
+@pytest.mark.parametrize("name", ["metaopt", "random", "tpe", "default", "flaml"])
+def test_a_built_in_sampler_name_is_refused(name):
+    for replace in (False, True):
+        with pytest.raises(ValueError, match=rf"^'{name}' is a built-in method of "
+                           r"metaopt.benchmark.run: register your sampler under another name$"):
+            register_sampler(name, qmc, replace=replace)
+    assert name in ("default", "flaml") or get_sampler_factory(name) is not qmc
+
+
+def test_a_registered_method_is_replaced_only_when_asked():
+    register_method("mine", Mine)
+    register_method("mine", Mine)  # the same factory again: nothing changes
+    with pytest.raises(ValueError, match="^a method is already registered as 'mine': pass "
+                       "replace=True to replace it, or register yours under another name$"):
+        register_method("mine", Other)
+    assert type(make_method("mine")) is Mine
+    register_method("mine", Other, replace=True)
+    assert type(make_method("mine")) is Other
+    assert list_methods().count("mine") == 1
+
+
+def test_a_registered_sampler_is_replaced_only_when_asked():
+    register_sampler("qmc", qmc)
+    register_sampler("qmc", qmc)
+    with pytest.raises(ValueError, match="^a sampler is already registered as 'qmc': pass "
+                       "replace=True to replace it, or register yours under another name$"):
+        register_sampler("qmc", qmc_unscrambled)
+    assert get_sampler_factory("qmc") is qmc
+    register_sampler("qmc", qmc_unscrambled, replace=True)
+    assert get_sampler_factory("qmc") is qmc_unscrambled
+    assert list_samplers().count("qmc") == 1
