@@ -318,9 +318,10 @@ def _provenance(frame: pd.DataFrame, methods: list[str]) -> str:
         text += (" The `metaopt` method's meta-model: "
                  + _jobs_by(models["meta_model"].astype(object).fillna("unknown"), models["job"]) + ".")
     peers = []
-    for method in (m for m in methods if m in PEER_LIBRARIES):
+    for method in methods:
         jobs = frame.loc[frame["method"] == method]
-        if not jobs.empty:
+        # a built-in peer, or a registered sampler whose jobs name its library
+        if not jobs.empty and (method in PEER_LIBRARIES or jobs["peer_version"].notna().any()):
             peers.append(f"`{method}`: "
                          + _jobs_by(jobs["peer_version"].astype(object).fillna("unknown"),
                                     jobs["job"]))

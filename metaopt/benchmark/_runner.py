@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import json
 import os
 import re
@@ -12,9 +13,9 @@ import socket
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import closing, suppress
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +54,8 @@ _FIXED = ("suite", "budget_trials", "budget_seconds", "folds", "cv_folds", "spac
 _TEMP_NAME = re.compile(r".+\.jsonl?\.(?P<pid>\d+)\.(?P<host>.+)\.tmp")
 #: The libraries a peer method's results depend on, whose versions its jobs record
 #: (``peer_version``): FLAML and the learners it tunes, Optuna's built-in samplers (and
-#: the packages CMA-ES and GP compute with).
+#: the packages CMA-ES and GP compute with). A sampler registered with
+#: :func:`~metaopt.benchmark.register_sampler` records its class's package instead.
 PEER_LIBRARIES = {"flaml": ("flaml", "lightgbm", "xgboost"), "random": ("optuna",),
                   "tpe": ("optuna",), "gp": ("optuna", "torch"), "cmaes": ("optuna", "cmaes")}
 #: Columns of a trial record that the record of a failed job, of a job that never had an
@@ -208,6 +210,7 @@ def _tune_optuna(job: BenchmarkJob, dataset, data, settings: Settings) -> list[d
     spaces = _spaces_for(settings.spaces, dataset.task)
     scoring = DEFAULT_SCORING[dataset.task]
     train = dataclasses.replace(dataset, X=X_tr, y=y_tr, splits=None)
+    library = None  # a registered sampler's (the built-in peers' are in PEER_LIBRARIES)
     if job.method == "default":
         spaces = ["hist_gradient_boosting"]
         sampler = optuna.samplers.RandomSampler(seed=job.seed)
@@ -215,6 +218,8 @@ def _tune_optuna(job: BenchmarkJob, dataset, data, settings: Settings) -> list[d
         make_sampler = get_sampler_factory(job.method)
         sampler = (make_sampler(train, job.seed, space=_one_space(spaces))
                    if make_sampler is _metaopt else make_sampler(train, job.seed))
+        if job.method not in PEER_LIBRARIES:
+            library = _sampler_library(sampler)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     if job.method == "default":
         from metaopt.spaces import get_space
@@ -237,7 +242,8 @@ def _tune_optuna(job: BenchmarkJob, dataset, data, settings: Settings) -> list[d
                    state=None if ok else optuna.trial.TrialState.FAIL)
         rows.append({"space": space, "params": params, "status": record["status"],
                      "cv_score": record.get("cv_score"), "eval_time": record["eval_time"],
-                     "elapsed": time.perf_counter() - start, "error": record.get("error")})
+                     "elapsed": time.perf_counter() - start, "error": record.get("error"),
+                     **({"peer_version": library} if library else {})})
     # refit each incumbent once; every trial row carries its incumbent's test score
     best, best_score, cache = None, -np.inf, {}
     for row in rows:
@@ -316,6 +322,27 @@ def _peer_version(method: str) -> str | None:
         with suppress(PackageNotFoundError):  # e.g. FLAML without xgboost
             found.append(f"{package} {version(package)}")
     return ", ".join(found) or None
+
+
+@functools.cache
+def _distributions() -> Mapping[str, list[str]]:
+    """Top-level module -> the installed distributions that provide it (0.3 s: once)."""
+    return packages_distributions()
+
+
+def _sampler_library(sampler: optuna.samplers.BaseSampler) -> str | None:
+    """``"optuna 5.1.0"``: the installed distribution whose top-level module defines the
+    sampler's class; None for metaopt's own class, or a class no (single) distribution
+    provides (defined in a script, or in a namespace package several share)."""
+    top = type(sampler).__module__.partition(".")[0]
+    dists = set(_distributions().get(top, ()))
+    if top == "metaopt" or len(dists) != 1:
+        return None
+    (dist,) = dists
+    try:
+        return f"{dist} {version(dist)}"
+    except PackageNotFoundError:
+        return None
 
 
 @quiet_optuna()

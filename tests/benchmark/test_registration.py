@@ -78,3 +78,28 @@ def test_a_registered_sampler_is_replaced_only_when_asked():
     register_sampler("qmc", qmc_unscrambled, replace=True)
     assert get_sampler_factory("qmc") is qmc_unscrambled
     assert list_samplers().count("qmc") == 1
+
+
+class ScriptSampler(optuna.samplers.RandomSampler):
+    """A sampler class of no installed package (as one defined in a script)."""
+
+
+def test_a_registered_samplers_jobs_record_the_library_of_its_class(pmlb_suite, tmp_path):
+    """Jobs of a registered sampler recorded no peer_version (only the built-in peers'
+    were known), so the report's "Peer methods' libraries" line left them out."""
+    from importlib.metadata import version
+
+    from metaopt.benchmark import report, run
+
+    register_sampler("qmc", qmc)
+    register_sampler("script", lambda dataset, seed: ScriptSampler(seed=seed))
+    out = tmp_path / "out"
+    frame = run(pmlb_suite.select(limit=1), out, methods=["qmc", "script", "default"],
+                budget_trials=1, seeds=1, folds=2, cv_folds=2, spaces="knn", max_rows=100,
+                progress=False)
+    assert (frame["status"] == "ok").all()
+    optuna_version = f"optuna {version('optuna')}"
+    assert (frame.loc[frame["method"] == "qmc", "peer_version"] == optuna_version).all()
+    assert frame.loc[frame["method"] != "qmc", "peer_version"].isna().all()
+    assert (f"Peer methods' libraries: `qmc`: {optuna_version} (2 jobs).") in \
+        report(out).read_text()
