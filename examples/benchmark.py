@@ -11,8 +11,10 @@
    ``register_method``: the training configurations by mean regret, best first, the
    same list on every task). Prints the mean normalized regret (mean rank) of each
    method after each of ``--budgets`` evaluations, then metaopt against the best of
-   the others at the largest budget (``SurrogateResult.paired``): the mean regret
-   difference, its 95 % interval over tasks and the (task, seed) runs won/tied/lost.
+   the others at the largest budget, the lowest mean regret there
+   (``SurrogateResult.means``, the table's numbers), with ``SurrogateResult.paired``:
+   the mean regret difference, its 95 % interval over tasks and the (task, seed) runs
+   won/tied/lost.
    By default the metaopt column is ``metaopt-small``, metaopt with a smaller ranker
    (1 member x 200 meta-iterations, ~4 s per fold here) registered the same way;
    ``--full-metaopt`` runs the benchmark's own ``metaopt`` (5 x 1000, ~100 s per fold).
@@ -24,7 +26,8 @@
    rerun the same command and the finished jobs are kept (resumed, not rerun). Then
    ``report`` writes ``report.md``, ``regret.png`` and ``rank.png`` into ``--out`` (and
    ``cd.png``, the critical-difference diagram, from 5 datasets on); it prints their
-   paths and the final table (test accuracy, trials and seconds of tuning per job).
+   paths and the final table (test accuracy, trials and seconds of tuning per job, jobs
+   failed) with its legend (``final_table_legend``).
    The default space is one family, ``knn`` (fast fits): QMC's design spans the
    parameters of the first trial, so of several families (``--spaces all``) it samples
    the others' at random.
@@ -49,6 +52,7 @@ from metaopt.benchmark import (
     Method,
     Problem,
     final_table,
+    final_table_legend,
     make_method,
     register_method,
     register_sampler,
@@ -115,10 +119,8 @@ def surrogate(args: argparse.Namespace) -> None:
     for name, reason in result.not_applicable.items():
         print(f"  {name}: n/a - {reason}")
 
-    # the best peer: lowest mean regret at the largest budget, each task counted once
-    last = result.curves[result.curves["budget"] == max(budgets)]
-    per_method = last.groupby(["method", "task"])["regret"].mean().groupby("method").mean()
-    peer = per_method.drop(ours).idxmin()
+    # the best peer: lowest mean regret at the largest budget (the table's numbers)
+    peer = result.means().xs(max(budgets), level="budget")["regret"].drop(ours).idxmin()
     paired = result.paired(ours).xs(peer, level="against")
     print(f"\n{ours} against the best other method at {max(budgets)} evaluations, {peer}: "
           f"mean regret difference (negative: {ours} lower), 95 % interval over tasks, "
@@ -143,8 +145,8 @@ def real(args: argparse.Namespace) -> None:
     plots = [p for p in (path.parent / n for n in ("regret.png", "rank.png", "cd.png"))
              if p.is_file()]
     print(f"report: {path}; plots: {', '.join(map(str, plots))}")
-    print("final test accuracy, trials and seconds of tuning per job (mean over jobs):")
     print(final_table(frame, methods).to_string())
+    print(final_table_legend(frame))
 
 
 def main() -> None:

@@ -120,8 +120,13 @@ def test_benchmark(tmp_path, shared_data):
     assert f"report: {out / 'report.md'}; plots: {out / 'regret.png'}, {out / 'rank.png'}" in text
     assert all((out / name).stat().st_size > 0 for name in ("report.md", "regret.png", "rank.png"))
     assert len(list((out / "jobs").glob("*__qmc__s0__f*.jsonl"))) == 6  # the registered sampler's
-    final = {line.split()[0]: line.split()[1:] for line in lines[-3:]}
+    # its jobs record the library of its sampler class, as the built-in peers' do
+    from importlib.metadata import version
+
+    assert f"`qmc`: optuna {version('optuna')} (6 jobs)" in (out / "report.md").read_text()
+    final = {line.split()[0]: line.split()[1:] for line in lines[-4:-1]}
     assert list(final) == ["random", "qmc", "metaopt"]
+    assert lines[-1].startswith("test_score: mean final outer-test accuracy of the jobs")
     assert all(row[1] == "2.0" and row[3:] == ["6", "0", "0"] for row in final.values())
     # resumed: the jobs are kept, the report rewritten
     again = run_example("benchmark.py", "--part", "real", "--trials", "2", "--out", str(out),

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers (PEP 484 explicit r
     from metaopt.benchmark._problem import Problem as Problem
     from metaopt.benchmark._report import curves as curves
     from metaopt.benchmark._report import final_table as final_table
+    from metaopt.benchmark._report import final_table_legend as final_table_legend
     from metaopt.benchmark._report import report as report
     from metaopt.benchmark._report import win_tie_loss as win_tie_loss
     from metaopt.benchmark._runner import load_results as load_results
@@ -55,6 +56,7 @@ _EXPORTS = {
     "Problem": "._problem",
     "curves": "._report",
     "final_table": "._report",
+    "final_table_legend": "._report",
     "report": "._report",
     "win_tie_loss": "._report",
     "load_results": "._runner",

@@ -167,7 +167,18 @@ _METRIC_NAMES = {"accuracy": "accuracy", "r2": "R²"}
 
 
 def final_table_legend(frame: pd.DataFrame) -> str:
-    """What the columns of :func:`final_table` are (the test metric from the tasks)."""
+    """What the columns of :func:`final_table` are, as the report and ``metaopt benchmark
+    run`` print under it (the test metric named from the tasks).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Trial records, as :func:`load_results` returns.
+
+    Returns
+    -------
+    str
+    """
     tasks = sorted(frame["task"].dropna().unique())
     names = [_METRIC_NAMES.get(DEFAULT_SCORING[t], DEFAULT_SCORING[t]) for t in tasks]
     if len(tasks) > 1:

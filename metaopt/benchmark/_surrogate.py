@@ -101,13 +101,33 @@ class SurrogateResult:
         -------
         pandas.DataFrame
             Indexed by budget, one column per method of ``methods`` in their order, cells
-            text (each task counts once: its seeds are averaged first).
+            text (each task counts once: its seeds are averaged first); :meth:`means`
+            gives the numbers.
         """
         table = summary_table(self.comparable(), methods=self.methods)
         for name in self.methods:
             if name not in table.columns:
                 table[name] = "n/a"
         return table.reindex(columns=self.methods).fillna("n/a")
+
+    def means(self) -> pd.DataFrame:
+        """The numbers of :meth:`table`: each method's mean normalized regret and mean
+        rank at each budget (each task counts once: its seeds are averaged first).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``(budget, method)``, budgets ascending and methods in the order
+            of ``methods`` (those in ``not_applicable`` have no rows); columns ``regret``
+            and ``rank``. ``means().xs(10, level="budget")["regret"].idxmin()`` is the
+            best method after 10 evaluations.
+        """
+        curves = self.comparable()
+        per_task = curves.groupby(["budget", "method", "task"])[["regret", "rank"]].mean()
+        means = per_task.groupby(level=["budget", "method"]).mean()
+        order = {name: i for i, name in enumerate(self.methods)}
+        return means.sort_index(level=["budget", "method"], sort_remaining=False, key=lambda
+                                level: level.map(order) if level.name == "method" else level)
 
     def paired(self, ours: str) -> pd.DataFrame:
         """``ours`` against every other method at each budget: mean regret difference
