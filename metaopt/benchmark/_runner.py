@@ -33,7 +33,10 @@ from metaopt._suite_names import LOCAL_SUITES
 from metaopt._version import __version__
 from metaopt._warnings import warn
 from metaopt.benchmark._samplers import (
+    _BUILTIN,
+    _SAMPLERS,
     SPECIAL_METHODS,
+    SamplerFactory,
     _metaopt,
     get_sampler_factory,
     list_samplers,
@@ -699,12 +702,16 @@ def run(
         # on Ctrl-C, joblib warns of the jobs in flight it cancels, which the caller counts
         warnings.filterwarnings("ignore", ".* (cancelled|not used)\\. You could benefit",
                                 UserWarning)
+        # the registered samplers go with the jobs: a worker process has the built-ins only
+        registered = {m: get_sampler_factory(m) for m in methods
+                      if m not in _BUILTIN}
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered",
                             batch_size=1 if backend == "dask" else "auto")
         # closed here, within the filter, not when the interrupt's traceback is collected
         with progress_bar(total=len(jobs), initial=len(jobs) - len(pending), disable=not progress,
                   desc=f"benchmark {suite.name}", unit="job") as bar, \
-                closing(parallel(delayed(_named)(j, settings) for j in pending)) as results:
+                closing(parallel(delayed(_named)(j, settings, registered)
+                                 for j in pending)) as results:
             for name, rows in results:
                 _write_atomic(out / "jobs" / f"{name}.jsonl",
                               "".join(json.dumps(r, default=str) + "\n" for r in rows))
@@ -725,7 +732,10 @@ def _finished(path: Path, retry_failed: bool) -> bool:
         return json.loads(lines.readline()).get("status") != "job_failed"
 
 
-def _named(job: BenchmarkJob, settings: Settings) -> tuple[str, list[dict]]:
+def _named(job: BenchmarkJob, settings: Settings,
+           registered: dict[str, SamplerFactory]) -> tuple[str, list[dict]]:
+    # a worker process (loky, dask) knows the samplers the caller registered from these
+    _SAMPLERS.update(registered)
     return job.name, run_job(job, settings)
 
 

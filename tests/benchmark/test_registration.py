@@ -103,3 +103,17 @@ def test_a_registered_samplers_jobs_record_the_library_of_its_class(pmlb_suite, 
     assert frame.loc[frame["method"] != "qmc", "peer_version"].isna().all()
     assert (f"Peer methods' libraries: `qmc`: {optuna_version} (2 jobs).") in \
         report(out).read_text()
+
+
+def test_a_registered_sampler_runs_in_worker_processes(pmlb_suite, tmp_path):
+    """With n_jobs > 1 its jobs run in loky workers, whose registry has the built-ins
+    only: every job failed with "unknown optimizer 'qmc'"."""
+    from metaopt.benchmark import run
+
+    # a local function: pickled by value, as one of a script (__main__) is
+    register_sampler("qmc", lambda dataset, seed: optuna.samplers.QMCSampler(seed=seed))
+    frame = run(pmlb_suite.select(limit=1), tmp_path / "out", methods=["qmc"],
+                budget_trials=1, seeds=1, folds=2, cv_folds=2, spaces="knn", max_rows=100,
+                n_jobs=2, backend="loky", progress=False)
+    assert frame["error"].isna().all() and (frame["status"] == "ok").all()
+    assert len(frame) == 2
