@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 import numbers
 import sys
 import threading
@@ -160,6 +161,14 @@ _AUTO_ENSEMBLE = {"classification": 1, "regression": 20}
 # fit time grows as rows ** exponent: 1 for most families; libsvm's kernel SVM is
 # quadratic or worse
 _FIT_TIME_EXPONENT = {"svm": 2.0}
+# a row's prediction takes longer with more training rows by rows ** exponent: 0 for most
+# families; a k-nearest-neighbours model compares it with every training row (or walks
+# a tree of them): refitted on 5.4 x a fold's rows of adult, its check of 8,565 rows took
+# 18.8 s where a trial's test fold of 2,000 took 0.9 s, and a 20 s fit took 34 s
+_PREDICT_TIME_EXPONENT = {"knn": 1.0}
+# the refit's check scores this many rows at least (all of fewer), however slowly the
+# model predicts
+_CHECK_MIN_ROWS = 500
 # after a search on all the rows, a refit may overrun the time left by this share of the
 # budget before it is made on fewer rows: a 0.13 s linear refit on clean2, 0.05 s left of
 # 5 s, was made on 2,639 of 6,598 rows
@@ -528,8 +537,8 @@ class _MetaOptSearch(BaseEstimator):
         # fold's (1: as assumed without sampling), and its check scores this many times a
         # test fold's rows
         self._growth = 1.0 if search.rows is None else len(y) / fold_rows
-        self._check_scale = budget_check_rows(len(y), len(folds)) / float(
-            np.mean([len(test) for _, test in folds]))
+        self._n_folds, self._n_rows, self._space = len(folds), len(y), space
+        self._test_rows = float(np.mean([len(test) for _, test in folds]))
         with _optuna_log(self.verbose):
             study = self._search(search.X, search.y, space, task, cv, folds, search.fit_params,
                                  start, worker, out_of_fold)
@@ -565,15 +574,14 @@ class _MetaOptSearch(BaseEstimator):
             warn(f"{len(errors)} of {len(study.trials)} trials failed: " + "; ".join(
                 f"{n} x {error}" for error, n in counts.items()))
         self.study_ = study
-        self.space_, self._space = space.name, space
-        self._n_folds = len(folds)
+        self.space_ = space.name
         self.best_params_ = dict(best.params)
         self.best_score_ = study.best_value if complete else _partial_score(best)
         self.best_family_ = _member(space, best.params)[0].name
-        self.search_rows_, self._n_rows = len(search.y), len(y)
+        self.search_rows_ = len(search.y)
         deadline = None if self.time_budget is None else start + self.time_budget
         refit = self._refit_data(X, y, sample_weight, search, best, fold_rows, deadline,
-                                 self._check_scale * _score_time(best))
+                                 self._check_seconds(best, self._growth, len(y)))
         self.refit_rows_ = len(refit.y)
         if self.refit_rows_ < len(y):
             assert self.time_budget is not None  # rows are cut for a time budget only
@@ -827,25 +835,51 @@ class _MetaOptSearch(BaseEstimator):
         refit on all the rows may take longer than the budget, and takes as many as the
         time allows."""
         timed = _timed(study)
-        slowest = max((self._refit_seconds(t, self._growth) for t in timed), default=0.0)
+        slowest = max((self._refit_seconds(t, self._growth, self._n_rows) for t in timed),
+                      default=0.0)
         if self._ensemble_rounds > 1:
             best = sorted(((t.value, t) for t in timed if t.value is not None),
                           key=lambda scored: -scored[0])
-            slowest = max(slowest, sum(self._refit_seconds(t, self._growth)
+            slowest = max(slowest, sum(self._refit_seconds(t, self._growth, self._n_rows)
                                        for _, t in best[:_ENSEMBLE_RESERVE]))
         if self._growth == 1.0:
             return slowest
         assert self.time_budget is not None  # the reserve is kept under a budget only
         return sampled_reserve(slowest, self.time_budget)
 
-    def _refit_seconds(self, trial: optuna.trial.FrozenTrial, growth: float) -> float:
-        """About how long refitting ``trial``'s configuration and checking the refit take:
-        1.5 x its fold fit time x ``growth`` (a fit on all the rows over a fold's), and its
-        score time of a test fold scaled to the rows the check scores (``_check_scale``:
-        the check runs the scoring's predictions, which for a k-nearest-neighbours model
-        take longer than its fit)."""
+    def _refit_seconds(self, trial: optuna.trial.FrozenTrial, growth: float, n_rows: int,
+                       check_rows: int | None = None) -> float:
+        """About how long refitting ``trial``'s configuration on ``n_rows`` rows and
+        checking the refit take: 1.5 x its fold fit time x ``growth`` (the refit's rows
+        over a fold's), and :meth:`_check_seconds` (the check runs the scoring's
+        predictions, which for a k-nearest-neighbours model take longer than its fit)."""
         return (1.5 * (_fit_time(trial) or 0.0) * growth
-                + self._check_scale * _score_time(trial))
+                + self._check_seconds(trial, growth, n_rows, check_rows))
+
+    def _predict_slower(self, trial: optuna.trial.FrozenTrial, growth: float) -> float:
+        """How many times longer a row's prediction takes after a refit on ``growth``
+        times a fold's rows (``_PREDICT_TIME_EXPONENT`` of the trial's family)."""
+        family = _member(self._space, trial.params)[0].name
+        return growth ** _PREDICT_TIME_EXPONENT.get(family, 0.0)
+
+    def _check_rows(self, n_rows: int, slower: float) -> int:
+        """How many of a refit's ``n_rows`` its check scores under a time budget: a test
+        fold's (:func:`budget_check_rows`), over ``slower`` (how many times longer a
+        row's prediction takes than in the trial), so the check takes about a test fold's
+        score time, ``_CHECK_MIN_ROWS`` at least."""
+        rows = budget_check_rows(n_rows, self._n_folds)
+        return min(rows, max(math.ceil(rows / slower), min(n_rows, _CHECK_MIN_ROWS)))
+
+    def _check_seconds(self, trial: optuna.trial.FrozenTrial, growth: float, n_rows: int,
+                       check_rows: int | None = None) -> float:
+        """About how long the check of ``trial``'s configuration refitted on ``n_rows``
+        rows (``growth`` times a fold's) takes: its score time per row of a test fold,
+        times ``check_rows`` (by default :meth:`_check_rows`'s), times how much slower
+        a row's prediction is (:meth:`_predict_slower`)."""
+        slower = self._predict_slower(trial, growth)
+        if check_rows is None:
+            check_rows = self._check_rows(n_rows, slower)
+        return _score_time(trial) / self._test_rows * check_rows * slower
 
     def _refit_data(self, X, y, sample_weight, search: _SearchData, best, fold_rows: float,
                     deadline: float | None, check: float = 0.0) -> _SearchData:
@@ -925,13 +959,18 @@ class _MetaOptSearch(BaseEstimator):
                     "without an ensemble (set ensemble_size=1, or fit without storage "
                     "to ensemble)", UserWarning)
             ranked = [best.number]
-        train_score, constant = self._training_scorer(X, y)
+        # the check's rows: fewer for a model that predicts more slowly when refitted
+        # on more rows than a fold's
+        check_rows = (REFIT_CHECK_ROWS if self.time_budget is None else
+                      self._check_rows(len(y), self._predict_slower(best, growth)))
+        train_score, constant = self._training_scorer(X, y, check_rows)
         refits: list[dict[str, Any]] = []  # every refit, in order, and its check
 
         def refit(trial: optuna.trial.FrozenTrial, weight: float) -> None:
             """Refit ``trial``'s configuration and check it, unless time is out."""
             if refits and deadline is not None and (
-                    time.perf_counter() + self._refit_seconds(trial, growth) > deadline):
+                    time.perf_counter() + self._refit_seconds(trial, growth, len(y), check_rows)
+                    > deadline):
                 return
             model = space.build(trial.params, task, random_state=self.random_state
                                 ).fit(X, y, **fit_params)
@@ -996,18 +1035,13 @@ class _MetaOptSearch(BaseEstimator):
                     "selection picks from the better half, this one alone")
         return None
 
-    def _training_scorer(self, X, y) -> tuple[Callable[[Any], float], float]:
+    def _training_scorer(self, X, y, limit: int) -> tuple[Callable[[Any], float], float]:
         """A function scoring a refitted model on its training rows ``X, y`` (a sample of
-        ``REFIT_CHECK_ROWS`` of more, and with a time budget, of a CV test fold's rows of
-        more, ``REFIT_CHECK_MIN_ROWS`` at least: :func:`refit_check_rows`) with the
-        search's scoring, and a constant prediction's score there (the class prior, with
-        its log-odds as decision values; the mean)."""
-        limit = REFIT_CHECK_ROWS
-        if self.time_budget is not None:
-            # a trial predicted a test fold in its time; a kernel SVM's predict on all
-            # the rows took as long as its fit (2.9 s on 5,854 rows of clean2: an 8 s
-            # fit took 10.8 s)
-            limit = budget_check_rows(len(y), self._n_folds)
+        ``limit`` of more: :func:`refit_check_rows`; with a time budget :meth:`_check_rows`,
+        as a trial predicted a test fold in its time, where a kernel SVM's predict on all
+        the rows took as long as its fit: 2.9 s on 5,854 rows of clean2, an 8 s fit took
+        10.8 s) with the search's scoring, and a constant prediction's score there (the
+        class prior, with its log-odds as decision values; the mean)."""
         rows = refit_check_rows(y, self._task, self.random_state, limit)
         X, y = rows_of(X, rows), rows_of(y, rows)
         prior = DummyClassifier if _blendable(self.scoring) else _PriorDecision

@@ -16,6 +16,7 @@ from metaopt import MetaOptClassifier
 from metaopt._isolated import KillableWorker, TrialTimeout
 from metaopt._rows import budget_check_rows
 from metaopt.data import LocalSource
+from metaopt.spaces import get_space
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def test_a_budgeted_search_keeps_its_trials_score_times(wine, monkeypatch):
     assert partial["score_time"] == pytest.approx(0.6)
     score_time = complete.user_attrs["score_time"]
     assert isinstance(score_time, float) and 0 < score_time < 5
-    assert model._check_scale == pytest.approx(3.0)
+    assert model._check_rows(178, 1.0) / model._test_rows == pytest.approx(3.0)
     assert model._refit_reserve(model.study_) == pytest.approx(
         1.5 * complete.user_attrs["fit_time"] + 3.0 * score_time)
 
@@ -66,7 +67,9 @@ def test_the_reserve_holds_the_checks_score_time():
     study.add_trial(_trial(0.9, fit_time=0.2, score_time=1.0))  # 0.3 + 1.6 x 1.0
     study.add_trial(_trial(0.8, fit_time=1.0))  # an older metaopt's: 1.5
     model = MetaOptClassifier(time_budget=10, ensemble_size=1)
-    model._growth, model._check_scale = 1.0, 1.6
+    # the check scores 1,600 rows (a test fold's of 8,000 in 5 folds), 1.6 x a test fold's
+    model._growth, model._n_rows, model._n_folds, model._test_rows = 1.0, 8_000, 5, 1_000
+    model._space = get_space("linear")
     assert model._refit_reserve(study) == pytest.approx(1.9)
     model.ensemble_size = 5
     assert model._refit_reserve(study) == pytest.approx(3.4)
@@ -109,3 +112,37 @@ def test_the_refit_leaves_time_for_its_check(wine):
 ])
 def test_the_check_scores_a_test_folds_rows_within_bounds(n_rows, n_folds, expected):
     assert budget_check_rows(n_rows, n_folds) == expected
+
+
+def test_a_refit_that_predicts_slower_is_checked_on_fewer_rows(pmlb_root, monkeypatch):
+    """A k-nearest-neighbours model's prediction of a row takes longer the more rows it
+    was fitted on: after a search on a sample its refit's check scores a test fold's
+    rows over that growth (500 at least), so that it takes about what the trial's test
+    fold took; a linear model's check scores a test fold's rows. (Before, a knn fit of
+    adult with time_budget=20 took 34 s: refitted on 5.4 x a fold's rows, its check of
+    8,565 rows took 18.8 s.) dna's 3,186 rows, searched on 600 in 3 folds: a refit on all
+    of them is 8 x a fold's 400; a test fold's rows, 1,062."""
+    from metaopt.estimators import _search
+
+    limits = []
+    original = _search.refit_check_rows
+
+    def recording(y, task, seed, max_rows):
+        limits.append(max_rows)
+        return original(y, task, seed, max_rows)
+
+    monkeypatch.setattr(_search, "refit_check_rows", recording)
+    dna = LocalSource(pmlb_root).load("dna", "classification")
+    models = {}
+    for family in ("knn", "linear"):
+        models[family] = MetaOptClassifier(
+            spaces=[family], n_trials=2, cv=3, time_budget=60, search_rows=600,
+            recheck=False, random_state=0).fit(dna.X, dna.y)
+        assert models[family].refit_rows_ == 3_186
+    assert limits == [500, 1_062]
+    # the reserve counts the check's rows at the growth of a refit on all of them
+    knn = models["knn"]
+    trial = knn.study_.best_trial
+    growth = 3_186 / 400
+    assert knn._check_seconds(trial, growth, 3_186) == pytest.approx(
+        trial.user_attrs["score_time"] / 200 * 500 * growth)
