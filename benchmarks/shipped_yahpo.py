@@ -49,16 +49,16 @@ def main() -> None:
     single_threaded(1)
     model = (MetaModel.load(args.model) if args.model
              else load_meta_model(f"yahpo_{args.scenario}"))
-    register_method("saved model", lambda: SavedModel(model))
+    register_method("saved-model", lambda: SavedModel(model))
     train = PerformanceMatrix.from_yahpo(YahpoBenchmark(args.scenario, args.data, split="train"),
                                          n_configs=256)  # the portfolio's training design
     tasks = yahpo_test_tasks(YahpoBenchmark(args.scenario, args.data, split="valid"))
-    result = evaluate_methods([(train, tasks)], ["random", "portfolio", "saved model"],
+    result = evaluate_methods([(train, tasks)], ["random", "portfolio", "saved-model"],
                               [int(b) for b in args.budgets.split(",")], args.seeds)
     print(f"{args.scenario}, {len(tasks)} valid instances x {args.seeds} seeds: mean "
           "normalized regret (mean rank)")
     print(markdown_table(result.table()))
-    paired = result.paired("saved model")
+    paired = result.paired("saved-model")
     print("\nsaved model minus each method (95 % interval over tasks; runs won/tied/lost):")
     print(markdown_table(pd.DataFrame(paired)))
 

@@ -11,7 +11,7 @@ import numpy as np
 import optuna
 
 from metaopt.benchmark._problem import Problem
-from metaopt.benchmark._samplers import get_sampler_factory, missing_package
+from metaopt.benchmark._samplers import get_sampler_factory, missing_package, register
 from metaopt.ranker._matrix import PerformanceMatrix
 from metaopt.ranker._metamodel import config_key
 from metaopt.ranker._portfolio import Portfolio, greedy_order
@@ -403,17 +403,11 @@ def register_method(name: str, factory: MethodFactory, *, replace: bool = False)
     Raises
     ------
     ValueError
-        ``name`` is a built-in method's, or is registered and ``replace`` is False.
+        ``name`` is a built-in method's, or is registered and ``replace`` is False, or
+        has characters other than letters, digits and ``_ . + @ # -``.
     """
-    if not callable(factory):
-        raise TypeError(f"factory must be callable, got {type(factory).__name__}")
-    if name in _BUILTIN:
-        raise ValueError(f"{name!r} is a built-in method of the surrogate benchmarks: "
-                         "register yours under another name")
-    if _METHODS.get(name, factory) is not factory and not replace:
-        raise ValueError(f"a method is already registered as {name!r}: pass replace=True "
-                         "to replace it, or register yours under another name")
-    _METHODS[name] = factory
+    register(_METHODS, _BUILTIN, name, factory, replace, kind="method",
+             of="the surrogate benchmarks")
 
 
 def list_methods() -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -84,17 +85,35 @@ def register_sampler(name: str, make_sampler: SamplerFactory, *, replace: bool =
     Raises
     ------
     ValueError
-        ``name`` is a built-in method's, or is registered and ``replace`` is False.
+        ``name`` is a built-in method's, or is registered and ``replace`` is False, or
+        has characters other than letters, digits and ``_ . + @ # -``.
     """
-    if not callable(make_sampler):
-        raise TypeError(f"make_sampler must be callable, got {type(make_sampler).__name__}")
-    if name in _BUILTIN:
-        raise ValueError(f"{name!r} is a built-in method of metaopt.benchmark.run: register "
-                         "your sampler under another name")
-    if _SAMPLERS.get(name, make_sampler) is not make_sampler and not replace:
-        raise ValueError(f"a sampler is already registered as {name!r}: pass replace=True "
+    register(_SAMPLERS, _BUILTIN, name, make_sampler, replace,
+             kind="sampler", of="metaopt.benchmark.run")
+
+
+# a name is one item of the command line's comma-separated --methods and part of the
+# result files' names
+_METHOD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+@#-]*")
+
+
+def register(registry: dict[str, Any], builtin: frozenset[str], name: str, factory: Any,
+             replace: bool, *, kind: str, of: str) -> None:
+    """Put ``factory`` in ``registry`` as ``name`` (the rules of :func:`register_sampler`
+    and :func:`~metaopt.benchmark.register_method`): a ``kind`` of ``of``."""
+    if not callable(factory):
+        raise TypeError(f"the {kind}'s factory must be callable, got {type(factory).__name__}")
+    if not isinstance(name, str) or not _METHOD_NAME.fullmatch(name):
+        raise ValueError(f"{kind} name {name!r}: letters, digits and _ . + @ # - only, "
+                         "beginning with a letter or digit (it names result files and is "
+                         "one item of the command line's comma-separated --methods)")
+    if name in builtin:
+        raise ValueError(f"{name!r} is a built-in method of {of}: register your {kind} "
+                         "under another name")
+    if registry.get(name, factory) is not factory and not replace:
+        raise ValueError(f"a {kind} is already registered as {name!r}: pass replace=True "
                          "to replace it, or register yours under another name")
-    _SAMPLERS[name] = make_sampler
+    registry[name] = factory
 
 
 def list_samplers() -> list[str]:

@@ -42,7 +42,7 @@ def test_a_built_in_method_name_is_refused(name):
     builtin = type(make_method(name))
     for replace in (False, True):
         with pytest.raises(ValueError, match=rf"^'{name}' is a built-in method of the "
-                           "surrogate benchmarks: register yours under another name$"):
+                           "surrogate benchmarks: register your method under another name$"):
             register_method(name, Mine, replace=replace)
     assert type(make_method(name)) is builtin
 
@@ -117,3 +117,21 @@ def test_a_registered_sampler_runs_in_worker_processes(pmlb_suite, tmp_path):
                 n_jobs=2, backend="loky", progress=False)
     assert frame["error"].isna().all() and (frame["status"] == "ok").all()
     assert len(frame) == 2
+
+
+@pytest.mark.parametrize("name", ["a,b", "runs/qmc", "", " qmc", "-qmc", "q mc", 3])
+def test_a_name_the_results_cannot_carry_is_refused(name):
+    """A method's name is one item of the command line's comma-separated ``--methods``
+    and part of each job's file name (``jobs/<dataset>__<method>__s0__f0.jsonl``): a
+    comma made it unselectable, a slash a job file in a missing folder."""
+    with pytest.raises(ValueError, match=r"letters, digits and _ \. \+ @ # - only"):
+        register_sampler(name, qmc)
+    with pytest.raises(ValueError, match=r"letters, digits and _ \. \+ @ # - only"):
+        register_method(name, Mine)
+    assert name not in list_samplers() and name not in list_methods()
+
+
+def test_names_like_the_benchmarks_own_are_accepted():
+    register_sampler("qmc-v2.1+scrambled@s0", qmc)
+    register_method("mine#2", Mine)
+    assert "qmc-v2.1+scrambled@s0" in list_samplers() and "mine#2" in list_methods()
