@@ -114,7 +114,7 @@ def _item(label: str, text: str) -> list[str]:
 def _family_lines(history: pd.DataFrame, partials: dict[int, dict]) -> list[str]:
     """summary()'s best score per family: of its complete trials, or of a family with
     none, of its stopped trials' finished folds (the trial with the most, as
-    :func:`_best_partial` chooses), marked "on k of n folds"."""
+    :func:`~metaopt.estimators._study._best_partial` chooses), marked "on k of n folds"."""
     lines = []
     for family, trials in history.groupby("family"):
         done = trials[trials["state"] == "COMPLETE"]
@@ -136,7 +136,7 @@ def _family_lines(history: pd.DataFrame, partials: dict[int, dict]) -> list[str]
 
 def _stopped_better_text(study: optuna.Study, best: optuna.trial.FrozenTrial,
                          space: SearchSpace, time_budget: float | None) -> str | None:
-    """The stopped trial of :func:`_stopped_better` against ``best`` in words, for
+    """The stopped trial of :func:`~metaopt.estimators._study._stopped_better` against ``best`` in words, for
     ``fit``'s warning and ``summary()``; None when there is none."""
     better = _stopped_better(study, best)
     if better is None:
