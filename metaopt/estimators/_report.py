@@ -136,8 +136,8 @@ def _family_lines(history: pd.DataFrame, partials: dict[int, dict]) -> list[str]
 
 def _stopped_better_text(study: optuna.Study, best: optuna.trial.FrozenTrial,
                          space: SearchSpace, time_budget: float | None) -> str | None:
-    """The stopped trial of :func:`~metaopt.estimators._study._stopped_better` against ``best`` in words, for
-    ``fit``'s warning and ``summary()``; None when there is none."""
+    """The stopped trial of :func:`~metaopt.estimators._study._stopped_better` against
+    ``best`` in words, for ``fit``'s warning and ``summary()``; None when there is none."""
     better = _stopped_better(study, best)
     if better is None:
         return None
