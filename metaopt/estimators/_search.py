@@ -654,8 +654,9 @@ class _MetaOptSearch(BaseEstimator):
             # the trial's time starts once the workers have (their start counts against
             # the budget, not the trial: a 10 s fit in cross_val_score(n_jobs=2) lost its
             # first trial to it)
-            worker.ready(deadline - time.perf_counter() - self._refit_reserve(study))
-            left = deadline - time.perf_counter() - self._refit_reserve(study)
+            reserve = self._refit_reserve(study)  # (no trial ends while the workers start)
+            worker.ready(deadline - time.perf_counter() - reserve)
+            left = deadline - time.perf_counter() - reserve
             if left <= 0:
                 study.stop()
                 raise optuna.TrialPruned(_NO_TIME)
