@@ -106,6 +106,14 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float]:
     return float(values.mean()), float(sem * stats.t.ppf(0.5 + confidence / 2, values.size - 1))
 
 
+def summary_means(curves: pd.DataFrame, *, x: str = "budget") -> pd.DataFrame:
+    """Each method's mean ``regret`` and mean ``rank`` at each ``x`` of ``curves`` (as
+    :func:`summary_table`), indexed by ``(method, x)``: each task counts once (seeds and
+    folds are averaged within a task first)."""
+    per_task = curves.groupby(["method", "task", x], sort=False)[["regret", "rank"]].mean()
+    return per_task.groupby(["method", x]).mean()
+
+
 def summary_table(
     curves: pd.DataFrame, *, x: str = "budget", methods: Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -115,8 +123,7 @@ def summary_table(
     each task counts once (seeds and folds are averaged within a task first). A method
     without a value at a budget shows ``n/a``, without a rank only its regret.
     """
-    per_task = curves.groupby(["method", "task", x], sort=False)[["regret", "rank"]].mean()
-    means = per_task.groupby(["method", x]).mean().reset_index()
+    means = summary_means(curves, x=x).reset_index()
     regret = means.pivot(index=x, columns="method", values="regret")
     rank = means.pivot(index=x, columns="method", values="rank")
     order = [m for m in (methods or regret.columns) if m in regret.columns]

@@ -29,6 +29,7 @@ from metaopt.benchmark._metrics import (
     best_so_far,
     min_max_regret,
     paired_differences,
+    summary_means,
     summary_table,
 )
 from metaopt.benchmark._problem import Problem
@@ -122,9 +123,7 @@ class SurrogateResult:
             and ``rank``. ``means().xs(10, level="budget")["regret"].idxmin()`` is the
             best method after 10 evaluations.
         """
-        curves = self.comparable()
-        per_task = curves.groupby(["budget", "method", "task"])[["regret", "rank"]].mean()
-        means = per_task.groupby(level=["budget", "method"]).mean()
+        means = summary_means(self.comparable()).swaplevel()
         order = {name: i for i, name in enumerate(self.methods)}
         return means.sort_index(level=["budget", "method"], sort_remaining=False, key=lambda
                                 level: level.map(order) if level.name == "method" else level)
