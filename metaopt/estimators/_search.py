@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -614,7 +615,11 @@ class _MetaOptSearch(BaseEstimator):
                              "undefined: use a cv whose test folds hold 2 rows or more, or "
                              "another scoring (e.g. 'neg_mean_squared_error')")
         second_cv = _reshuffled(cv, seed) if self.recheck else None  # None: not rechecked
-        second_folds = None if second_cv is None else list(second_cv.split(X, y))
+        second_folds = None
+        if second_cv is not None:
+            with warnings.catch_warnings():  # the first split's warning said it already
+                warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+                second_folds = list(second_cv.split(X, y))
         # a copy: every fit starts from the sampler's state as given
         sampler = _copy_of(self.sampler) if self.sampler is not None else MetaSampler(
             # a space of one's own as itself: its model must be of that space
