@@ -71,7 +71,7 @@ from metaopt.data._dataset import (
 )
 from metaopt.meta import resolve_device
 from metaopt.nas._lcbench import describe_mlp
-from metaopt.nas._mlp import MLPClassifier, MLPRegressor, check_param, is_int
+from metaopt.nas._mlp import MLPClassifier, MLPRegressor, check_param, first_text, is_int
 from metaopt.nas._prior import ArchitecturePrior
 from metaopt.nas._search import (
     NO_TIME_TO_START,
@@ -649,8 +649,18 @@ class _BaseMetaMLP(BaseEstimator):
             self._fitted_columns = None
         else:
             refuse_text_array(self, X)
-        X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
-                          dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
+        try:
+            X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
+                              dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
+        except ValueError as error:  # numpy's "could not convert string to float"
+            text = reset and "could not convert string to float" in str(error) and \
+                first_text(X)
+            if not text:
+                raise
+            raise ValueError(
+                f"{type(self).__name__} reads text only in a DataFrame's columns (one-hot "
+                f"encoded), but X is an array holding text ({text!r}): pass "
+                "pandas.DataFrame(X, columns=[...]), its text columns categorical") from None
         X = densified(X, "the MLP trains")
         return X if reset else as_fitted_frame(self, X)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import numbers
@@ -39,6 +40,39 @@ STOP_CHECK_EVERY = 4
 # sparse input (e.g. a OneHotEncoder's) is accepted, as by scikit-learn's MLPs, and
 # densified: the inputs are standardised
 _SPARSE = ("csr", "csc", "coo")
+
+
+def first_text(X) -> object:
+    """A value of ``X`` that is text and no number (None when there is none)."""
+    values = X.to_numpy(dtype=object) if isinstance(X, pd.DataFrame) else np.asarray(
+        X, dtype=object)
+    for value in values.ravel():
+        if isinstance(value, (str, bytes)):
+            try:
+                float(value)
+            except ValueError:
+                return str(value)
+    return None
+
+
+@contextlib.contextmanager
+def text_refused(estimator: BaseEstimator, X):
+    """Inside: scikit-learn's check of ``X``. numpy's refusal of text, "could not convert
+    string to float", becomes a ``ValueError`` that names the estimator and what encodes
+    text: the ``mlp`` space's pipeline, or the MetaMLP search. Other errors pass."""
+    try:
+        yield
+    except ValueError as error:
+        text = "could not convert string to float" in str(error) and first_text(X)
+        if not text:
+            raise
+        name = type(estimator).__name__
+        task = "classification" if isinstance(estimator, ClassifierMixin) else "regression"
+        raise ValueError(
+            f"{name} takes numbers, but X holds text ({text!r}): encode it first, e.g. "
+            f"with metaopt.spaces.get_space('mlp').build(params, {task!r}), a pipeline "
+            "that one-hot encodes a DataFrame's text columns, or search the MLP with "
+            f"metaopt.nas.Meta{name}, which does the same") from None
 
 
 class _Block(nn.Module):
@@ -398,8 +432,9 @@ class _BaseMLP(BaseEstimator):
         check_target_not_scalar(X, y)  # a column's name: say how to use the column
         # y as scikit-learn's MLPs take it: 2-D accepted here, a column (n, 1) raveled
         # with scikit-learn's warning; a subclass decides whether it takes more columns
-        X, y = validate_data(self, X, y, accept_sparse=_SPARSE, dtype=[np.float64, np.float32],
-                             multi_output=True)
+        with text_refused(self, X):
+            X, y = validate_data(self, X, y, accept_sparse=_SPARSE,
+                                 dtype=[np.float64, np.float32], multi_output=True)
         X = densified(X, f"{type(self).__name__} trains")
         if sp.issparse(y):
             y = y.toarray()
@@ -538,8 +573,9 @@ class _BaseMLP(BaseEstimator):
 
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=_SPARSE, dtype=[np.float64, np.float32],
-                          reset=False)
+        with text_refused(self, X):
+            X = validate_data(self, X, accept_sparse=_SPARSE, dtype=[np.float64, np.float32],
+                              reset=False)
         X = densified(X, f"{type(self).__name__} predicts")
         # the network's own device: device_ is where it trained (not MPS's CPU inference)
         device = next(self.model_.parameters()).device

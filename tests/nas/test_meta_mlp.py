@@ -559,6 +559,23 @@ def test_dataframes_with_categories_and_missing_values(pmlb_root):
     assert tags.categorical and not tags.string
 
 
+
+@pytest.mark.parametrize("cls", [MetaMLPClassifier, MetaMLPRegressor])
+def test_an_array_of_text_is_refused_saying_to_pass_a_dataframe(cls, pmlb_root):
+    """fit on an array holding text raised numpy's "could not convert string to float:
+    np.str_('south')": only a DataFrame's text columns are one-hot encoded, which the
+    message now says; what it offers works."""
+    data = LocalSource(pmlb_root).load("wine_recognition")
+    X = data.X.iloc[:, :3].assign(site=np.where(np.arange(len(data.X)) % 2, "north", "south"))
+    y = data.y if cls is MetaMLPClassifier else data.X["1"]
+    with pytest.raises(ValueError, match=re.escape(
+            f"{cls.__name__} reads text only in a DataFrame's columns (one-hot encoded), "
+            "but X is an array holding text ('south'): pass pandas.DataFrame(X, "
+            "columns=[...]), its text columns categorical")):
+        cls(**SMALL).fit(X.to_numpy(), y)
+    assert cls(**SMALL).fit(pd.DataFrame(X.to_numpy(), columns=X.columns), y).n_features_in_ \
+        == 4
+
 def test_pyarrow_backed_frames_with_missing_strings(pmlb_root):
     """A table read with dtype_backend="pyarrow": its string column was silently left
     out and, holding a missing value, failed the fit. The model is now the one of the

@@ -570,3 +570,30 @@ def test_fit_puts_the_network_on_its_inference_device(monkeypatch):
     assert asked == [model.device_]
     weights = next(model.model_.parameters())
     assert weights.device == torch.device("cpu") and weights.dtype == torch.float64
+
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_text_in_X_is_refused_saying_what_encodes_it(cls):
+    """A text column reached numpy's "could not convert string to float: 'south'", which
+    named neither the estimator nor a way out: the MLP takes numbers, and the mlp space's
+    pipeline (or the MetaMLP search) one-hot encodes a DataFrame's text columns. What the
+    message offers works."""
+    from metaopt.spaces import get_space
+
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    X = X.iloc[:, :3].assign(site=np.where(np.arange(len(X)) % 2, "north", "south"))
+    task = "classification" if cls is MLPClassifier else "regression"
+    target = y.to_numpy() if cls is MLPClassifier else X["alcohol"].to_numpy()
+    message = (f"{cls.__name__} takes numbers, but X holds text ('south'): encode it "
+               "first, e.g. with metaopt.spaces.get_space('mlp').build(params, "
+               f"'{task}'), a pipeline that one-hot encodes a DataFrame's text columns, "
+               f"or search the MLP with metaopt.nas.Meta{cls.__name__}, which does the same")
+    for data in (X, X.to_numpy()):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            cls(**FAST).fit(data, target)
+    numeric = cls(max_epochs=2).fit(X.drop(columns="site").to_numpy(), target)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        numeric.predict(X[["site", "malic_acid", "ash"]].to_numpy())
+    params = {**get_space("mlp").default(task), "max_epochs": 10, "width": 16}
+    assert get_space("mlp").build(params, task).fit(X, target).predict(X).shape == (178,)
