@@ -159,6 +159,12 @@ class _Folded:
         self.fixed: set[str] = set()  # those a wrapping sampler set (_overridden)
         self.ids: set[int] = set()  # the trials folded in
         self.scan = 0  # the trials before it are finished and folded in
+        # the taken configurations as the objective takes them (_allowed's used), kept
+        # while what it takes stays the same (``rule``): id of the dict (held, so that
+        # the id is not reused) -> (the dict, its key). A finished trial's dict is the same
+        # object on every suggestion (MetaSampler._finished), a running one's is new
+        self.rule = ""
+        self.keys: dict[int, tuple[dict[str, Any], str | None]] = {}
 
     def add(self, asked: dict[str, dict[tuple, tuple[int, int, BaseDistribution]]],
             number: int, branches: Mapping[str, tuple[tuple, BaseDistribution]]) -> None:
@@ -1176,7 +1182,17 @@ class MetaSampler(BaseSampler):
                 taken_as[name] = fits[0]
             return config_key(taken_as)
 
-        copies = {used(p, inside=False) for p in taken}
+        # computed once per configuration while narrowed and unused stay as they are (a
+        # trial asking a new distribution, a new pin: all again); repr tells 1 from True
+        rule = repr((narrowed, sorted(unused)))
+        kept = folded.keys if folded.rule == rule else {}
+        keys: dict[int, tuple[dict[str, Any], str | None]] = {}
+        for p in taken:
+            seen = kept.get(id(p))
+            keys[id(p)] = seen if seen is not None and seen[0] is p \
+                else (p, used(p, inside=False))
+        folded.rule, folded.keys = rule, keys  # (the dicts no longer taken are let go)
+        copies = {key for _, key in keys.values()}
         return lambda params: (key := used(params, inside=True)) is not None and key not in copies
 
     def _warn_names(self, never: set[str], unknown: set[str]) -> None:

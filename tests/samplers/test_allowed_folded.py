@@ -126,3 +126,77 @@ def test_the_branches_keep_the_order_the_trials_first_asked_in():
     assert _verdicts(study, sampler, scratch, taken, probes) == [False, True]
     study._storage.set_trial_state_values(last, TrialState.COMPLETE, [1.0])
     assert _verdicts(study, sampler, scratch, taken, probes) == [False, True]
+
+
+def test_the_taken_keys_are_computed_again_when_what_the_objective_takes_changes():
+    """The taken configurations' keys, as the objective takes them, are kept between
+    suggestions while the distributions it narrows and the names it does not take stay
+    the same: a later trial asking C on a grid, a PartialFixedSampler pinning C (and
+    dropping it again) make them computed again; the predicate is the one rebuilt from
+    scratch at every step."""
+    study = optuna.create_study(direction="maximize")
+    sampler, scratch = _loaded(study), _loaded(study)
+    pins: dict = {}
+
+    def check() -> list[bool] | None:
+        scratch._asked.clear()
+        verdicts = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for s in (sampler, scratch):  # (_pinned reads the study's sampler)
+                study.sampler = optuna.samplers.PartialFixedSampler(pins, s) if pins else s
+                pred = s._allowed(study, taken + [dict(running)])  # a running claim: new
+                verdicts.append(None if pred is None else [pred(p) for p in probes])
+        assert verdicts[0] == verdicts[1]
+        return verdicts[0]
+
+    # the same dicts on every suggestion, as a finished trial's (MetaSampler._finished)
+    taken = [{"kernel": "rbf", "C": 2.3, "gamma": 0.01, "coef0": 0.5},
+             {"kernel": "linear", "C": 40.0, "coef0": 0.5}]
+    running = {"kernel": "rbf", "C": 900.0, "gamma": 1.0, "coef0": 0.5}
+    probes = [{"kernel": "rbf", "C": 2.0, "gamma": 0.01, "coef0": 0.5},  # C=2.3 on a grid
+              {"kernel": "rbf", "C": 7.0, "gamma": 0.01, "coef0": 0.5},  # but for C
+              {"kernel": "linear", "C": 40.0, "coef0": 0.0},  # but for coef0
+              {"kernel": "rbf", "C": 2.0, "gamma": 0.1, "coef0": 0.5}]  # another gamma
+    for kernel in ("rbf", "linear"):  # the space's C; coef0 claimed, never asked for
+        params = {"kernel": kernel, "C": 1.0} | ({"gamma": 0.01} if kernel == "rbf" else {})
+        _add(study, params, {"kernel": KERNEL, "C": WIDE_C}
+             | ({"gamma": GAMMA} if kernel == "rbf" else {}), claim={**params, "coef0": 0.5})
+    assert check() == [True, True, False, True]
+    assert check() == [True, True, False, True]  # (kept)
+    grid = FloatDistribution(1.0, 100.0, step=1.0)  # later trials ask C on a grid of 1
+    for kernel in ("rbf", "linear"):
+        params = {"kernel": kernel, "C": 3.0} | ({"gamma": 0.01} if kernel == "rbf" else {})
+        _add(study, params, {"kernel": KERNEL, "C": grid}
+             | ({"gamma": GAMMA} if kernel == "rbf" else {}), claim={**params, "coef0": 0.5})
+    assert check() == [False, True, False, True]  # the taken C=2.3 ran as 2.0
+    pins["C"] = 5.0  # a wrapping sampler sets C: configurations differing there are one
+    assert check() == [False, False, False, True]
+    assert check() == [False, False, False, True]
+    pins.clear()
+    assert check() == [False, True, False, True]
+
+
+def test_a_taken_configuration_is_taken_as_the_objective_takes_it_once(monkeypatch):
+    """While the trials ask for nothing new, a suggestion computes the key of no taken
+    configuration it has seen (the same dict) again: only a new one's."""
+    from metaopt.samplers import _meta_sampler
+
+    study = optuna.create_study(direction="maximize")
+    sampler = _loaded(study)
+    study.sampler = sampler
+    for c in (1.0, 2.0, 3.0):  # kernel and C narrowed (the space's: 4 kernels, 1e-3 to 1e3)
+        _add(study, {"kernel": "linear", "C": c},
+             {"kernel": KERNEL, "C": FloatDistribution(0.5, 50.0, log=True)},
+             claim={"kernel": "linear", "C": c})
+    taken = [{"kernel": "linear", "C": c} for c in (1.0, 2.0, 3.0)]
+    calls = []
+    fits = _meta_sampler._fits
+    monkeypatch.setattr(_meta_sampler, "_fits", lambda *args: calls.append(args) or fits(*args))
+    assert sampler._allowed(study, taken) is not None
+    assert len(calls) == 6  # kernel and C of each
+    calls.clear()
+    sampler._allowed(study, taken)
+    assert not calls
+    sampler._allowed(study, taken + [{"kernel": "linear", "C": 4.0}])
+    assert [args[2] for args in calls] == ["linear", 4.0]
