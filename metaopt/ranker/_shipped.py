@@ -43,15 +43,25 @@ def load_meta_model(space: str, task: str | None = None) -> MetaModel:
     Parameters
     ----------
     space : str
-        One of :func:`shipped_spaces`.
+        One of :func:`shipped_spaces`, or the name of a model's folder,
+        ``"<space>@<task>"`` (``"knn@classification"``).
     task : {"classification", "regression"}, optional
-        The task's model when models are per task (None: the classification one).
+        The task's model when models are per task (None: the classification one, or the
+        task a folder's name gives).
 
     Returns
     -------
     MetaModel
     """
+    if task is not None and task not in ("classification", "regression"):
+        raise ValueError(f"task must be 'classification', 'regression' or None, got {task!r}")
     available = _shipped_models()
+    family, _, named = str(space).partition("@")
+    if named and space in available:  # a folder's name: knn@classification
+        if task is not None and task != named:
+            raise ValueError(f"{space!r} is the {named} model: ask for task={named!r}, or "
+                             f"load_meta_model({family!r}, {task!r})")
+        space, task = family, named
     names = [] if "@" in space else [space, model_name(space, "classification")]
     for name in ([model_name(space, task)] if task else []) + names:
         if name in available:
@@ -61,7 +71,7 @@ def load_meta_model(space: str, task: str | None = None) -> MetaModel:
             if task is not None:
                 model.check_task(task, f"the shipped {space} meta-model")
             return model
-    raise no_shipped_model(space, f" (task {task!r})")
+    raise no_shipped_model(space, "" if task is None else f" (task {task!r})")
 
 
 def as_meta_model(meta_model: MetaModel | str | os.PathLike) -> MetaModel:

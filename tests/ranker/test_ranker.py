@@ -256,8 +256,8 @@ def test_space_the_model_was_not_trained_on():
 
     with pytest.raises(ValueError, match="no shipped meta-model for space 'nonexistent'"):
         load_meta_model("nonexistent")
-    # a typo, or a model folder's name: the space to pass, not the folder names
-    for wrong in ("random_forests", "random_forest@classification"):
+    # a typo: the space to pass (a model folder's name loads: test_shipped.py)
+    for wrong in ("random_forests", "random_forests@classification"):
         with pytest.raises(ValueError, match=r"did you mean 'random_forest'\? spaces with one: "
                            r"\['all', .*'random_forest', 'svm'"):
             load_meta_model(wrong, "classification")

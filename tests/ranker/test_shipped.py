@@ -40,6 +40,28 @@ def test_each_shipped_model_loads_and_has_a_card(name):
     assert np.median(model.portfolio.regret_) > 0.01
 
 
+
+def test_load_meta_model_takes_a_model_folders_name_and_refuses_a_task_typo():
+    """load_meta_model("knn@classification"), the folder's name in metaopt/_models and in
+    the docs, was refused ("no shipped meta-model for space 'knn@classification' (task
+    None); did you mean 'knn'?"), and a misspelt task read as a mismatch ("trained on
+    classification datasets, this one is clasification: pass a clasification model")."""
+    model = load_meta_model("knn@classification")
+    assert model.portfolio.task_keys_ == load_meta_model("knn", "classification") \
+        .portfolio.task_keys_
+    assert set(load_meta_model("knn@regression", "regression").portfolio.task_types_) \
+        == {"regression"}
+    with pytest.raises(ValueError, match=r"'knn@regression' is the regression model: "
+                       r"ask for task='regression', or load_meta_model\('knn', "
+                       r"'classification'\)"):
+        load_meta_model("knn@regression", "classification")
+    with pytest.raises(ValueError, match=r"task must be 'classification', 'regression' or "
+                       r"None, got 'clasification'"):
+        load_meta_model("knn", "clasification")
+    with pytest.raises(ValueError, match=r"no shipped meta-model for space "
+                       r"'knn@clasification'; did you mean 'knn'"):
+        load_meta_model("knn@clasification")
+
 def test_training_datasets_refuses_a_space_without_a_shipped_model():
     # a typo used to give an empty set: every dataset then passed as unseen
     assert training_datasets("random_forest") and training_datasets() >= training_datasets("all")
