@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,7 +92,7 @@ class PerformanceMatrix:
         min_coverage : float, default=0.5
             Only configurations evaluated on at least this fraction of the tasks are kept
             (the shared design part of a knowledge-base build, or a complete external
-            matrix).
+            matrix); a number in [0, 1].
 
         Returns
         -------
@@ -106,6 +107,10 @@ class PerformanceMatrix:
         if lacking:
             raise ValueError(f"the frame lacks column(s) {lacking} of knowledge-base rows "
                              "(kb.to_frame())")
+        if (isinstance(min_coverage, bool) or not isinstance(min_coverage, numbers.Real)
+                or not 0 <= min_coverage <= 1):
+            raise ValueError("min_coverage must be a fraction of the datasets in [0, 1], got "
+                             f"{min_coverage!r}")
         if not (space is None or isinstance(space, (str, SearchSpace))):
             raise TypeError(f"space must be a space's name, a SearchSpace or None, got "
                             f"{type(space).__name__}")

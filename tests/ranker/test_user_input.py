@@ -272,3 +272,17 @@ def test_a_shipped_models_name_given_as_a_directory_says_how_to_load_it(tmp_path
         MetaModel.load("knn@classification")
     with pytest.raises(ValueError, match=r"'nosuch' does not exist$"):
         MetaModel.load("nosuch")
+
+
+@pytest.mark.parametrize("coverage", [2, 50, -0.5, float("nan"), "0.5", True])
+def test_from_frame_refuses_a_min_coverage_that_is_no_fraction(tabrepo_kb, coverage):
+    """min_coverage=2 (or 50, meaning per cent) kept no configuration and said "no
+    configuration of space 'tabrepo_lightgbm' was evaluated on 200% of its 73 datasets",
+    as if the data were at fault; "0.5" raised a TypeError comparing float and str."""
+    from metaopt.ranker import PerformanceMatrix
+
+    frame = tabrepo_kb.to_frame()
+    with pytest.raises(ValueError, match=re.escape(
+            f"min_coverage must be a fraction of the datasets in [0, 1], got {coverage!r}")):
+        PerformanceMatrix.from_frame(frame, min_coverage=coverage)
+    assert PerformanceMatrix.from_frame(frame, min_coverage=1).n_configs > 0
