@@ -89,7 +89,10 @@ def _register_suggest(subparsers) -> None:
         "(portfolio, adapted ranker, or a random pick that explores) and the result against "
         "the default configuration.",
     )
-    p.add_argument("--space", help=f"search space (default: {DEMO_SPACE})")
+    # the registry's names, written out: importing metaopt.spaces would load scikit-learn
+    p.add_argument("--space", help="one model family to tune: hist_gradient_boosting, "
+                   "random_forest, extra_trees, linear, svm, knn or mlp "
+                   f"(default: {DEMO_SPACE})")
     p.add_argument("--trials", metavar="N", type=int, default=8,
                    help="trials of the search (default 8)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -83,6 +83,19 @@ def test_every_option_says_what_it_does_and_its_default():
     assert "CV folds of each evaluation (default 5)" in run("build-kb", "--help").stdout
 
 
+
+def test_demo_space_help_names_the_families_it_takes():
+    """`metaopt demo --help` said "--space SPACE  search space", but the demo refuses
+    'all', a combination and the TabRepo/YAHPO spaces: one model family only. Its help
+    names them, as many as metaopt.spaces registers."""
+    from metaopt.cli import build_parser
+    from metaopt.spaces import list_spaces
+
+    demo = build_parser()._subparsers._group_actions[0].choices["demo"]
+    (space,) = [a for a in demo._actions if "--space" in a.option_strings]
+    assert space.help == ("one model family to tune: " + ", ".join(list_spaces()[:-1])
+                          + f" or {list_spaces()[-1]} (default: hist_gradient_boosting)")
+
 def test_help_imports_no_heavy_library():
     """`metaopt --help` took 3 s importing the knowledge base, the benchmarks and torch
     to list the commands; the packages now import their public names on first use."""
