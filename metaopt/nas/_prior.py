@@ -29,13 +29,14 @@ from metaopt.nas._lcbench import (
     to_mlp_params,
 )
 from metaopt.ranker._metamodel import config_key
-from metaopt.spaces import SearchSpace
+from metaopt.spaces import SearchSpace, get_space
 
 PRIOR_FORMAT = "metaopt-nas-prior/2"
 _JSON, _WEIGHTS = "prior.json", "prior.safetensors"
 
 
-def random_configs(space: SearchSpace, n: int, rng: np.random.Generator,
+def random_configs(space: SearchSpace | str, n: int,
+                   rng: np.random.Generator | int | None,
                    task: str = "classification") -> list[dict[str, Any]]:
     """``n`` configurations drawn independently from the space's distributions.
 
@@ -44,15 +45,21 @@ def random_configs(space: SearchSpace, n: int, rng: np.random.Generator,
 
     Parameters
     ----------
-    space : SearchSpace
+    space : SearchSpace or str
+        The space, or a registered space's name (``"mlp"``).
     n : int
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator, int or None
+        The generator to draw from, or the seed of a new one
+        (``numpy.random.default_rng(rng)``).
     task : {"classification", "regression"}, default="classification"
 
     Returns
     -------
     list of dict
     """
+    if isinstance(space, str):
+        space = get_space(space)
+    rng = np.random.default_rng(rng)  # a Generator is kept as it is
     dists = space.distributions(task)
     draws: dict[str, np.ndarray] = {}
     for name, d in dists.items():

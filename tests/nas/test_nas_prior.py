@@ -410,3 +410,19 @@ def test_equal_priors_pickle_to_equal_bytes_and_unpickle_to_the_same_draws(toy_p
     check_estimators_overwrite_params("MetaMLPClassifier", MetaMLPClassifier(
         n_trials=1, cv=2, max_epochs=3, n_prior_trials=1, pruner="none", prior=toy_prior,
         random_state=0))
+
+
+def test_random_configs_takes_a_seed_and_a_space_name():
+    """random_configs(space, n, 0) raised "AttributeError: 'int' object has no attribute
+    'random'" and random_configs("mlp", ...) "'str' object has no attribute
+    'distributions'": a seed (or None) and a registered space's name now do, with the
+    draws of the Generator of that seed and of the space itself."""
+    from metaopt.spaces import get_space
+
+    assert random_configs(LCBENCH_SPACE, 4, 7) == random_configs(
+        LCBENCH_SPACE, 4, np.random.default_rng(7))
+    assert random_configs("mlp", 3, 0, "regression") == random_configs(
+        get_space("mlp"), 3, np.random.default_rng(0), "regression")
+    assert len(random_configs(LCBENCH_SPACE, 2, None)) == 2
+    with pytest.raises(ValueError, match="unknown search space 'mpl'"):
+        random_configs("mpl", 2, 0)
