@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import numbers
 from dataclasses import dataclass
@@ -256,7 +257,17 @@ class PerformanceMatrix:
             raise ValueError(f"task keys given more than once: {twice[:10]}")
         idx = self.tasks.index.get_indexer(tasks)
         if (idx < 0).any():
-            raise ValueError(f"unknown task keys: {[t for t, i in zip(tasks, idx, strict=True) if i < 0]}")
+            unknown = [t for t, i in zip(tasks, idx, strict=True) if i < 0]
+            keys = [str(k) for k in self.tasks.index]
+            meant = []  # a key's last part ('2073' for 'openml-task/2073'), or a near typo
+            for key in map(str, unknown):
+                meant += ([k for k in keys if k.rsplit("/", 1)[-1] == key][:1]
+                          or difflib.get_close_matches(key, keys, n=1, cutoff=0.9))
+            raise ValueError(
+                f"unknown task keys: {unknown}"
+                + (f" (did you mean {', '.join(map(repr, meant))}?)" if meant else "")
+                + f"; the matrix's {len(keys)} tasks are keys such as "
+                + ", ".join(map(repr, keys[:3])))
         return dataclasses.replace(self, tasks=self.tasks.iloc[idx], scores=self.scores[idx])
 
 

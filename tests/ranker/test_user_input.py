@@ -286,3 +286,17 @@ def test_from_frame_refuses_a_min_coverage_that_is_no_fraction(tabrepo_kb, cover
             f"min_coverage must be a fraction of the datasets in [0, 1], got {coverage!r}")):
         PerformanceMatrix.from_frame(frame, min_coverage=coverage)
     assert PerformanceMatrix.from_frame(frame, min_coverage=1).n_configs > 0
+
+
+def test_subset_names_the_tasks_it_has_for_an_unknown_key(tabrepo_kb):
+    """subset(["2073"]) said only "unknown task keys: ['2073']": not what the keys look
+    like, nor which one was meant (tabrepo_benchmark(tasks=...) passes them on)."""
+    from metaopt.ranker import PerformanceMatrix
+
+    matrix = PerformanceMatrix.from_frame(tabrepo_kb.to_frame())
+    with pytest.raises(ValueError, match=re.escape(
+            "unknown task keys: ['2073', 'openml-task/99999999'] (did you mean "
+            "'openml-task/2073'?); the matrix's 73 tasks are keys such as "
+            f"{matrix.tasks.index[0]!r}, {matrix.tasks.index[1]!r}, {matrix.tasks.index[2]!r}")):
+        matrix.subset(["2073", "openml-task/99999999", matrix.tasks.index[0]])
+    assert matrix.subset(["openml-task/2073"]).n_tasks == 1
