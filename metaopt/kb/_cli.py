@@ -162,7 +162,7 @@ def _cmd_export(args) -> int:
         check_writable(args.card, "--card")
     with open_knowledge_base(args.store) as kb:
         path = kb.to_parquet(args.parquet)
-        if args.card:
-            write_card(kb, args.card, parquet=path)
-        print(f"exported {counted(len(kb), 'evaluation')} to {path}")
+        card = write_card(kb, args.card, parquet=path) if args.card else None
+        print(f"exported {counted(len(kb), 'evaluation')} to {path}"
+              + (f" and its card to {card}" if card else ""))
     return 0

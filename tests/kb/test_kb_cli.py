@@ -379,3 +379,18 @@ def test_backend_sequential_evaluates_in_this_process(pmlb_root, tmp_path, capsy
     assert pids == [os.getpid()] * 2
     frame = KnowledgeBase(store).to_frame(metafeatures=False)
     assert len(frame) == 2 and (frame["status"] == "ok").all()
+
+
+def test_export_says_where_it_wrote_the_card(tmp_path, capsys):
+    """`kb export kb.sqlite out.parquet --card CARD.md` printed only "exported 20
+    evaluations to out.parquet": nothing said the card was written, nor where (a missing
+    folder of its path is made)."""
+    from metaopt.cli import main
+
+    store = tmp_path / "kb.sqlite"
+    with KnowledgeBase(store) as kb:
+        kb.add_frame(_shipped_head(20))
+    out, card = tmp_path / "out.parquet", tmp_path / "new" / "CARD.md"
+    assert main(["kb", "export", str(store), str(out), "--card", str(card)]) == 0
+    assert capsys.readouterr().out == f"exported 20 evaluations to {out} and its card to {card}\n"
+    assert card.read_text().startswith("# metaopt knowledge base")
