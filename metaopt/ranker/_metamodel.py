@@ -182,7 +182,13 @@ def _no_model(directory: Path) -> str:
     if inside:
         return (f"{directory} holds one meta-model per space, not one model: pass one of "
                 f"its folders, e.g. {str(directory / inside[0])!r} (spaces: {inside})")
-    return f"{directory} holds no metaopt meta-model (no portfolio.json)"
+    ranker = (directory / "ranker.json").is_file() and (
+        directory / "ranker.safetensors").is_file()
+    return (f"{directory} holds no metaopt meta-model (no portfolio.json; a saved MetaModel "
+            "is portfolio.json, policy.json and, when it has them, ranker.json + "
+            "ranker.safetensors and cost.json)"
+            + (f"; its ranker.json and ranker.safetensors are a ConfigRanker's alone: "
+               f"ConfigRanker.load({str(directory)!r})" if ranker else ""))
 
 
 class MetaModel:

@@ -300,3 +300,24 @@ def test_subset_names_the_tasks_it_has_for_an_unknown_key(tabrepo_kb):
             f"{matrix.tasks.index[0]!r}, {matrix.tasks.index[1]!r}, {matrix.tasks.index[2]!r}")):
         matrix.subset(["2073", "openml-task/99999999", matrix.tasks.index[0]])
     assert matrix.subset(["openml-task/2073"]).n_tasks == 1
+
+
+def test_load_of_a_folder_without_a_model_says_what_one_holds(tmp_path):
+    """MetaModel.load of a folder holding a saved ConfigRanker alone said only "holds no
+    metaopt meta-model (no portfolio.json)": neither what a saved model holds nor that
+    the files there are a ranker's, which ConfigRanker.load reads."""
+    from metaopt.ranker import load_meta_model
+
+    load_meta_model("knn", "classification").ranker.save(tmp_path)
+    with pytest.raises(ValueError, match=re.escape(
+            f"{tmp_path} holds no metaopt meta-model (no portfolio.json; a saved MetaModel "
+            "is portfolio.json, policy.json and, when it has them, ranker.json + "
+            "ranker.safetensors and cost.json); its ranker.json and ranker.safetensors are "
+            f"a ConfigRanker's alone: ConfigRanker.load({str(tmp_path)!r})")):
+        MetaModel.load(tmp_path)
+    assert ConfigRanker.load(tmp_path).space_name_ == "knn"
+    (tmp_path / "ranker.json").unlink()
+    with pytest.raises(ValueError, match=re.escape(
+            "(no portfolio.json; a saved MetaModel is portfolio.json, policy.json and, when "
+            "it has them, ranker.json + ranker.safetensors and cost.json)")):
+        MetaModel.load(tmp_path)
