@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -144,6 +145,37 @@ class _DatasetItem:
 
     def load(self):
         return self._dataset
+
+
+def _checked_scoring(scoring: Any) -> dict[str, str]:
+    """``DEFAULT_SCORING`` updated with ``scoring``, each name a scikit-learn scorer's: a
+    wrong one is refused before the store is made, where every evaluation would fail."""
+    from sklearn.metrics import get_scorer, get_scorer_names
+
+    if scoring is None:
+        return dict(DEFAULT_SCORING)
+    if not isinstance(scoring, dict):
+        raise TypeError("scoring must be a dict of task type -> scorer name, e.g. "
+                        "{'classification': 'balanced_accuracy'}, got "
+                        f"{type(scoring).__name__}")
+    for task, name in scoring.items():
+        if task not in DEFAULT_SCORING:
+            raise ValueError("scoring's keys are task types, 'classification' or "
+                             f"'regression', got {task!r}")
+        try:
+            if not isinstance(name, str):
+                raise ValueError
+            get_scorer(name)
+        except ValueError:
+            names = get_scorer_names()  # a prefix ('acc'), else a typo ('accuarcy')
+            close = (sorted((n for n in names if name and n.startswith(str(name))), key=len)[:1]
+                     or difflib.get_close_matches(str(name), names, n=1))
+            raise ValueError(
+                f"scoring[{task!r}]={name!r} is no scikit-learn scorer"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+                + ": give a name of sklearn.metrics.get_scorer_names(), higher is better"
+            ) from None
+    return {**DEFAULT_SCORING, **scoring}
 
 
 def _resolve_spaces(spaces: str | Sequence[Any], task: str) -> list[Any]:
@@ -551,7 +583,7 @@ def build(
     n_design = (n_configs + 1) // 2 if n_design is None else n_design
     if not 0 <= n_design <= n_configs:  # before the store is made
         raise ValueError(f"n_design must be in [0, n_configs={n_configs}], got {n_design}")
-    scoring = {**DEFAULT_SCORING, **(scoring or {})}
+    scoring = _checked_scoring(scoring)
     backend_ctx = _backend_context(backend, scheduler)
     items = [_DatasetItem(x) if hasattr(x, "X") else x for x in suite]
     keys = [item.key for item in items]

@@ -231,6 +231,30 @@ def test_bad_arguments():
         build([], ":memory:", seed=None)
 
 
+
+def test_a_scorer_that_does_not_exist_is_refused_before_the_store(tmp_path):
+    """scoring={"classification": "acc"} was taken: every evaluation then failed ("'acc'
+    is not a valid scoring value"), recorded as failed in the store, so a rerun with the
+    right name skipped them unless given retry_failed. A task that is no task type was
+    ignored."""
+    store = tmp_path / "kb.sqlite"
+    with pytest.raises(ValueError, match=r"^scoring\['classification'\]='acc' is no "
+                       r"scikit-learn scorer \(did you mean 'accuracy'\?\): give a name of "
+                       r"sklearn\.metrics\.get_scorer_names\(\), higher is better$"):
+        build([_dataset()], store, scoring={"classification": "acc"}, **IN_PROCESS)
+    with pytest.raises(ValueError, match=r"^scoring's keys are task types, "
+                       r"'classification' or 'regression', got 'clasification'$"):
+        build([_dataset()], store, scoring={"clasification": "accuracy"}, **IN_PROCESS)
+    with pytest.raises(TypeError, match=r"^scoring must be a dict of task type -> scorer "
+                       r"name, e.g. \{'classification': 'balanced_accuracy'\}, got str$"):
+        build([_dataset()], store, scoring="accuracy", **IN_PROCESS)
+    assert not store.exists()
+    report = build([_dataset()], store, spaces="knn", n_configs=1,
+                   scoring={"classification": "balanced_accuracy"}, **IN_PROCESS)
+    assert report.n_ok == 1
+    assert KnowledgeBase(store).to_frame()["metric"].tolist() == ["balanced_accuracy"]
+
+
 def test_two_datasets_under_one_key_are_refused(tmp_path):
     """Two in-memory datasets with the default name shared the key arrays/user-data: the
     second one's evaluations were taken as done and silently skipped."""
