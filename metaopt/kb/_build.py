@@ -147,6 +147,29 @@ class _DatasetItem:
         return self._dataset
 
 
+def _suite_items(suite: Any) -> list[Any]:
+    """The entries of ``suite`` (``key``, ``name``, ``task``, ``source``, ``load()``): a
+    Suite's, or Datasets adapted; a ``TypeError`` saying what a suite is for anything
+    else (a suite's name, ``(X, y)`` pairs)."""
+    def refused(what: str) -> TypeError:
+        return TypeError("suite must be a Suite (metaopt.data.get_suite(name, root=...)) or "
+                         "an iterable of metaopt.data.Dataset objects (from_arrays(X, y, "
+                         f"name=...), load_table(path, target)), got {what}")
+
+    if isinstance(suite, (str, bytes)) or not isinstance(suite, Iterable):
+        raise refused(f"{type(suite).__name__} {suite!r}" if isinstance(suite, str)
+                      else type(suite).__name__)
+    items = []
+    for entry in suite:
+        if hasattr(entry, "X"):
+            items.append(_DatasetItem(entry))
+        elif all(hasattr(entry, name) for name in ("key", "task", "load")):
+            items.append(entry)
+        else:
+            raise refused(type(entry).__name__)
+    return items
+
+
 def _checked_scoring(scoring: Any) -> dict[str, str]:
     """``DEFAULT_SCORING`` updated with ``scoring``, each name a scikit-learn scorer's: a
     wrong one is refused before the store is made, where every evaluation would fail."""
@@ -585,7 +608,7 @@ def build(
         raise ValueError(f"n_design must be in [0, n_configs={n_configs}], got {n_design}")
     scoring = _checked_scoring(scoring)
     backend_ctx = _backend_context(backend, scheduler)
-    items = [_DatasetItem(x) if hasattr(x, "X") else x for x in suite]
+    items = _suite_items(suite)
     keys = [item.key for item in items]
     twice = repeated(keys)
     if twice:

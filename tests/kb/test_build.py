@@ -255,6 +255,19 @@ def test_a_scorer_that_does_not_exist_is_refused_before_the_store(tmp_path):
     assert KnowledgeBase(store).to_frame()["metric"].tolist() == ["balanced_accuracy"]
 
 
+def test_a_suite_of_other_things_than_datasets_is_refused(tmp_path):
+    """build("pmlb-classification", ...) and build([(X, y)], ...) raised "AttributeError:
+    'str' object has no attribute 'key'"; they now say what a suite is."""
+    X, y = _dataset().X, _dataset().y
+    for suite, got in [("pmlb-classification", "str 'pmlb-classification'"),
+                       ([(X, y)], "tuple")]:
+        with pytest.raises(TypeError, match=r"^suite must be a Suite \(metaopt\.data\."
+                           r"get_suite\(name, root=\.\.\.\)\) or an iterable of metaopt"
+                           r"\.data\.Dataset objects \(from_arrays\(X, y, name=\.\.\.\), "
+                           r"load_table\(path, target\)\), got " + got.replace("(", r"\(")):
+            build(suite, tmp_path / "kb.sqlite", **IN_PROCESS)
+    assert not (tmp_path / "kb.sqlite").exists()
+
 def test_two_datasets_under_one_key_are_refused(tmp_path):
     """Two in-memory datasets with the default name shared the key arrays/user-data: the
     second one's evaluations were taken as done and silently skipped."""
