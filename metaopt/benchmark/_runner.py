@@ -636,11 +636,19 @@ def run(
     """
     from metaopt.data.suites import Suite, _check_cache_dir, _check_suite_arguments
 
-    if not isinstance(suite, Suite):  # a name failed with "'str' object has no attribute"
-        how = (f" get_suite({suite!r}{', root=...' if suite in LOCAL_SUITES else ''}) "
-               "gives it," if isinstance(suite, str) else "")
-        raise TypeError(f"suite must be a metaopt.data.Suite:{how} got the "
-                        f"{type(suite).__name__} {suite!r}")
+    if isinstance(suite, str):  # a name failed with "'str' object has no attribute"
+        raise TypeError(f"suite must be a metaopt.data.Suite: get_suite({suite!r}"
+                        f"{', root=...' if suite in LOCAL_SUITES else ''}) gives it, got the "
+                        f"str {suite!r}")
+    if not isinstance(suite, Suite):  # its entries unwritten: a Dataset's are whole frames
+        kinds = sorted({type(x).__name__ for x in suite}) if isinstance(
+            suite, (list, tuple)) else []
+        raise TypeError(
+            "suite must be a metaopt.data.Suite: a suite's datasets are "
+            "suite.select(names=[...]), datasets of your own a local suite (a directory "
+            "with a manifest.csv: docs/kb.md), DatasetRefs Suite(name, tuple(refs)); got a "
+            + (f"{type(suite).__name__} of {len(suite)} {' and '.join(kinds) or 'items'}"
+               if isinstance(suite, (list, tuple)) else type(suite).__name__))
     # cache_dir or download with a local suite, a cache_dir other than the suite's:
     # refused before any work
     _check_suite_arguments(suite.name, None, cache_dir, download)

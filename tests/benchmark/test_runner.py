@@ -670,6 +670,27 @@ def test_a_suite_name_instead_of_a_suite_says_how_to_get_one(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+
+def test_a_list_of_datasets_instead_of_a_suite_says_how_to_make_one(pmlb_suite, tmp_path):
+    """run([ref, ...], out) said "got the list [DatasetRef(...), ...]", every dataset
+    written out (a Dataset's whole frames), and not how to make a Suite of them; what it
+    says now works."""
+    from metaopt.data import Suite, from_arrays
+
+    refs = list(pmlb_suite.select(limit=1, smallest_first=True))
+    data = from_arrays([[0.0], [1.0]] * 10, [0, 1] * 10, name="mine")
+    for given, what in [(refs, "list of 1 DatasetRef"), ((data,), "tuple of 1 Dataset")]:
+        with pytest.raises(TypeError, match=r"^suite must be a metaopt\.data\.Suite: "
+                           r"a suite's datasets are suite\.select\(names=\[\.\.\.\]\), "
+                           r"datasets of your own a local suite \(a directory with a "
+                           r"manifest\.csv: docs/kb\.md\), DatasetRefs Suite\(name, "
+                           rf"tuple\(refs\)\); got a {what}$"):
+            run(given, tmp_path / "out", **SMALL)
+    assert not (tmp_path / "out").exists()
+    frame = run(Suite(pmlb_suite.name, tuple(refs)), tmp_path / "out",
+                **{**SMALL, "methods": ["default"], "budget_trials": 1})
+    assert set(frame["dataset"]) == {refs[0].name}
+
 def test_the_final_table_says_what_its_columns_are(pmlb_suite, tmp_path):
     """Neither the report nor `benchmark run` said that test_score is accuracy (R² for
     regression) nor what seconds measure, and the job counts read 0.0 (floats)."""
