@@ -4,6 +4,8 @@ policy that turns them into the next configuration to evaluate."""
 from __future__ import annotations
 
 import copy
+import difflib
+import inspect
 import json
 import math
 import numbers
@@ -189,6 +191,27 @@ def _no_model(directory: Path) -> str:
             "ranker.safetensors and cost.json)"
             + (f"; its ranker.json and ranker.safetensors are a ConfigRanker's alone: "
                f"ConfigRanker.load({str(directory)!r})" if ranker else ""))
+
+
+def _check_fit_settings(settings: Mapping[str, Any]) -> None:
+    """A ``TypeError`` for a keyword of :meth:`MetaModel.fit` that is no setting of
+    :class:`MetaModel`, before any meta-training: a ranker's (``iterations``) says where
+    it goes, another gets the closest name."""
+    known = [name for name in inspect.signature(MetaModel).parameters
+             if name not in ("portfolio", "ranker")]
+    unknown = [name for name in settings if name not in known]
+    if not unknown:
+        return
+    of_ranker = [name for name in unknown if name in inspect.signature(ConfigRanker).parameters]
+    if of_ranker:
+        raise TypeError(
+            f"MetaModel.fit got {', '.join(f'{name}=' for name in of_ranker)}: settings of "
+            "the ranker, which go to it: MetaModel.fit(matrix, ranker=ConfigRanker("
+            f"{', '.join(f'{name}=...' for name in of_ranker)}))")
+    close = difflib.get_close_matches(unknown[0], known, n=1)
+    raise TypeError(f"MetaModel.fit got an unknown setting {unknown[0]!r}"
+                    + (f" (did you mean {close[0]!r}?)" if close else "")
+                    + f"; MetaModel's are {', '.join(known)}")
 
 
 class MetaModel:
@@ -413,6 +436,7 @@ class MetaModel:
         MetaModel
         """
         check_matrix(matrix, "MetaModel.fit")
+        _check_fit_settings(kwargs)
         cls._check_policy(**kwargs)
         if not isinstance(ranker, (ConfigRanker, type(None))):
             raise TypeError("ranker must be a ConfigRanker (its settings; a copy is fitted) "

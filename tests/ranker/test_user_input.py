@@ -321,3 +321,29 @@ def test_load_of_a_folder_without_a_model_says_what_one_holds(tmp_path):
             "(no portfolio.json; a saved MetaModel is portfolio.json, policy.json and, when "
             "it has them, ranker.json + ranker.safetensors and cost.json)")):
         MetaModel.load(tmp_path)
+
+
+def test_metamodel_fit_refuses_an_unknown_setting_before_meta_training(tabrepo_kb,
+                                                                      monkeypatch):
+    """MetaModel.fit(matrix, iterations=3) meta-trained the default ranker (5 members x
+    1000 iterations, a minute) and then raised "MetaModel.__init__() got an unexpected
+    keyword argument 'iterations'". The page says fit checks its settings before
+    meta-training; a ranker's setting is now named as one, with where it goes."""
+    from metaopt.ranker import PerformanceMatrix
+
+    matrix = PerformanceMatrix.from_frame(tabrepo_kb.to_frame())
+
+    def trained(*args, **kwargs):
+        raise AssertionError("meta-trained before the settings were checked")
+
+    monkeypatch.setattr(ConfigRanker, "fit", trained)
+    with pytest.raises(TypeError, match=re.escape(
+            "MetaModel.fit got iterations=, n_ensemble=: settings of the ranker, which go "
+            "to it: MetaModel.fit(matrix, ranker=ConfigRanker(iterations=..., "
+            "n_ensemble=...))")):
+        MetaModel.fit(matrix, iterations=3, n_ensemble=1, n_warmup=2)
+    with pytest.raises(TypeError, match=re.escape(
+            "MetaModel.fit got an unknown setting 'n_warmpu' (did you mean 'n_warmup'?); "
+            "MetaModel's are "
+            "n_warmup, exploration, n_random")):
+        MetaModel.fit(matrix, n_warmpu=2)
