@@ -194,18 +194,31 @@ def runs_matrix(runs: pd.DataFrame, configs: Sequence[dict[str, Any]]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pmlb", required=True, help="pmlb data directory")
-    parser.add_argument("--out", required=True, help="runs CSV (added to; resumable)")
-    parser.add_argument("--n-configs", type=int, default=200)
-    parser.add_argument("--pool", type=int, default=4000,
-                        help="the prior's training draws (the runs use the first n)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--n-jobs", type=int, default=1)
+    parser = argparse.ArgumentParser(prog="python -m metaopt.nas._real_runs",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--pmlb", metavar="DIR", required=True, help="pmlb data directory")
+    parser.add_argument("--out", metavar="CSV", required=True,
+                        help="runs CSV (added to; resumable)")
+    parser.add_argument("--n-configs", metavar="N", type=int, default=200,
+                        help="configurations trained on each dataset: the first N of the "
+                        "draws (default 200)")
+    parser.add_argument("--pool", metavar="N", type=int, default=4000,
+                        help="the prior's training draws (the runs use the first n; "
+                        "default 4000)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the draws, the splits and the trainings (default 0)")
+    parser.add_argument("--n-jobs", metavar="N", type=int, default=1,
+                        help="datasets trained in parallel (default 1)")
     args = parser.parse_args(argv)
-    configs = random_configs(LCBENCH_SPACE, args.pool, np.random.default_rng(args.seed))
-    runs = build_runs(args.pmlb, REAL_RUN_DATASETS, configs, args.out,
-                      n_configs=args.n_configs, seed=args.seed, n_jobs=args.n_jobs)
+    if not Path(args.pmlb).is_dir():  # before the runs' settings file is written
+        parser.error(f"--pmlb {args.pmlb!r} is no directory: give the pmlb data directory "
+                     "(a folder NAME/ with NAME.tsv.gz per dataset)")
+    try:
+        configs = random_configs(LCBENCH_SPACE, args.pool, np.random.default_rng(args.seed))
+        runs = build_runs(args.pmlb, REAL_RUN_DATASETS, configs, args.out,
+                          n_configs=args.n_configs, seed=args.seed, n_jobs=args.n_jobs)
+    except ValueError as error:  # a resume with other settings or draws, a bad file
+        parser.error(str(error))
     print(runs.groupby("dataset")["score"].describe().round(3).to_string())
 
 

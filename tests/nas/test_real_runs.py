@@ -134,3 +134,30 @@ def test_selection_compares_training_data_and_sampling_per_source():
     assert settings.notna().all().all() and settings.to_numpy().max() <= 1
     # random search finds more of the best with 20 draws than with 5
     assert (table.iloc[-1, :2] < table.iloc[-2, :2]).all()
+
+
+def test_the_command_says_a_user_error_in_one_line(tmp_path, capsys, pmlb_root):
+    """`python -m metaopt.nas._real_runs --pmlb WRONG` (the command nas.md shows) ended
+    in a traceback ("ValueError: root must be an existing directory") after writing the
+    runs' settings file; a resume with other draws too. Both are one line, exit 2, and
+    a wrong --pmlb writes nothing; every option's help says what it does."""
+    from metaopt.nas._real_runs import main
+
+    out = tmp_path / "runs.csv"
+    with pytest.raises(SystemExit) as stopped:
+        main(["--pmlb", str(tmp_path / "nosuch"), "--out", str(out)])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"python -m metaopt.nas._real_runs: error: --pmlb {str(tmp_path / 'nosuch')!r} is "
+        "no directory: give the pmlb data directory (a folder NAME/ with NAME.tsv.gz per "
+        "dataset)")
+    assert list(tmp_path.iterdir()) == []
+    build_runs(pmlb_root, ["haberman"], CONFIGS, out, n_configs=1, max_epochs=2, patience=1)
+    with pytest.raises(SystemExit) as stopped:  # the command's draws are not CONFIGS
+        main(["--pmlb", str(pmlb_root), "--out", str(out), "--n-configs", "1"])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith(
+        "python -m metaopt.nas._real_runs: error: ")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "(default 200)" in capsys.readouterr().out
