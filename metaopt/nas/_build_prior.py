@@ -302,27 +302,40 @@ def write_card(out: Path, prior: ArchitecturePrior, table: pd.DataFrame,
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--yahpo", required=True, help="YAHPO data directory")
-    parser.add_argument("--out", required=True, help="directory to write the prior to")
-    parser.add_argument("--n-configs", type=int, default=4000)
-    parser.add_argument("--iterations", type=int, default=800)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cost-weight", type=float, default=1.0)
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    parser.add_argument("--real-runs", help="CSV of real training runs of the same draws "
+    parser = argparse.ArgumentParser(prog="python -m metaopt.nas._build_prior",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--yahpo", metavar="DIR", required=True,
+                        help="YAHPO data directory")
+    parser.add_argument("--out", metavar="DIR", required=True,
+                        help="directory to write the prior to")
+    parser.add_argument("--n-configs", metavar="N", type=int, default=4000,
+                        help="lcbench configurations drawn for training (default 4000)")
+    parser.add_argument("--iterations", metavar="N", type=int, default=800,
+                        help="training iterations of each network (default 800)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the draws and the training (default 0)")
+    parser.add_argument("--cost-weight", metavar="W", type=float, default=1.0,
+                        help="weight of the surrogate's training time in the target "
+                        "(default 1)")
+    parser.add_argument("--threads", metavar="N", type=int, default=1,
+                        help="torch CPU threads (default 1)")
+    parser.add_argument("--real-runs", metavar="CSV",
+                        help="CSV of real training runs of the same draws "
                         "(python -m metaopt.nas._real_runs): used when cross-validation "
                         "over its datasets shows they help, and then to choose the sampling")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    mf, configs, scores, times = training_data(args.yahpo, n_configs=args.n_configs,
-                                               seed=args.seed)
+    try:  # a user error in one line, before the training where it can be told
+        runs = read_runs(args.real_runs) if args.real_runs else None
+        mf, configs, scores, times = training_data(args.yahpo, n_configs=args.n_configs,
+                                                   seed=args.seed)
+    except (ValueError, OSError) as error:
+        parser.error(str(error))
     info = {"source": "YAHPO Gym lcbench surrogate (train split)", "target": TARGET,
             "cost": "time", "seed": args.seed}
     settings = dict(iterations=args.iterations, cost_weight=args.cost_weight,
                     random_state=args.seed)
-    runs = read_runs(args.real_runs) if args.real_runs else None
     selection = select_training(mf, configs, scores, times, runs, settings)
     print("training data and sampling (3-fold cross-validation):")
     print(selection.round(4))

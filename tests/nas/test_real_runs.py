@@ -161,3 +161,24 @@ def test_the_command_says_a_user_error_in_one_line(tmp_path, capsys, pmlb_root):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "(default 200)" in capsys.readouterr().out
+
+
+def test_the_prior_build_says_a_user_error_in_one_line(tmp_path, capsys, shared_data):
+    """`python -m metaopt.nas._build_prior` with a wrong --yahpo or --real-runs ended in a
+    traceback (ValueError, FileNotFoundError); a missing runs file was read only after
+    the lcbench data. Both are one line, exit 2, nothing written."""
+    from metaopt.nas._build_prior import main
+
+    out = tmp_path / "prior"
+    for args, error in [
+            (["--yahpo", str(tmp_path / "nosuch")],
+             f"{str(tmp_path / 'nosuch' / 'lcbench')!r} has no YAHPO model.onnx for "
+             "'lcbench'"),
+            (["--yahpo", str(shared_data / "yahpo"), "--real-runs", str(tmp_path / "r.csv")],
+             f"[Errno 2] No such file or directory: {str(tmp_path / 'r.csv')!r}")]:
+        with pytest.raises(SystemExit) as stopped:
+            main([*args, "--out", str(out)])
+        assert stopped.value.code == 2
+        assert capsys.readouterr().err.splitlines()[-1] == (
+            f"python -m metaopt.nas._build_prior: error: {error}")
+    assert not out.exists()
