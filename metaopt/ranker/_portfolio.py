@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import numbers
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,6 +55,10 @@ def greedy_order(
     list of int
         The columns added, in order.
     """
+    regret = np.asarray(regret, dtype=float)
+    if regret.ndim != 2:
+        raise ValueError("regret must be 2-d (tasks x configurations), got shape "
+                         f"{regret.shape}: for one task pass [regret]")
     n_tasks, n_configs = regret.shape
     w = np.full(n_tasks, 1.0 / n_tasks) if weights is None else weights / weights.sum()
     best = regret[:, list(chosen)].min(axis=1) if len(chosen) else np.ones(n_tasks)
@@ -257,10 +262,16 @@ class Portfolio:
         float
         """
         self._check_fitted()
+        n = self.regret_.shape[1]
+        for column in columns:
+            if (isinstance(column, (bool, np.bool_)) or not isinstance(column, numbers.Integral)
+                    or not 0 <= column < n):
+                raise ValueError(f"columns are positions in params_, integers in [0, {n}), "
+                                 f"got {column!r}")
         weights = self.task_weights(meta_features)
         if not len(columns):
             return 1.0
-        best = self.regret_[:, list(columns)].min(axis=1)
+        best = self.regret_[:, [int(c) for c in columns]].min(axis=1)
         return float(weights @ best / weights.sum())
 
     def restrict(self, keep: Callable[[dict], bool]) -> Portfolio:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import numpy as np
@@ -203,3 +204,22 @@ def test_matrix_from_a_frame_of_one_space_needs_no_space_name():
     np.testing.assert_array_equal(implied.regret(), named.regret())
     with pytest.raises(ValueError, match=r"the frame holds \d+ spaces .*name one"):
         PerformanceMatrix.from_frame(frame)
+
+
+def test_positions_and_regrets_of_another_shape_are_refused_saying_what_they_are(
+        tabrepo_matrix):
+    """expected_regret([0, 200]) raised numpy's "IndexError: index 200 is out of bounds
+    for axis 1", expected_regret(["abc"]) "only integers, slices ... are valid indices",
+    and greedy_order of one task's regrets "not enough values to unpack"."""
+    portfolio = Portfolio().fit(tabrepo_matrix)
+    n = len(portfolio.params_)
+    for columns, bad in [([0, 200], 200), (["abc"], "abc"), ([True], True), ([-1], -1)]:
+        with pytest.raises(ValueError, match=re.escape(
+                f"columns are positions in params_, integers in [0, {n}), got {bad!r}")):
+            portfolio.expected_regret(columns)
+    assert portfolio.expected_regret([np.int64(0), 1]) == portfolio.expected_regret([0, 1])
+    with pytest.raises(ValueError, match=re.escape(
+            "regret must be 2-d (tasks x configurations), got shape (2,): for one task "
+            "pass [regret]")):
+        greedy_order(np.array([0.0, 1.0]), 1)
+    assert greedy_order([[0.0, 1.0]], 1) == [0]
