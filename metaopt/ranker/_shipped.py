@@ -30,9 +30,13 @@ def shipped_space(space: str) -> SearchSpace:
         _check_joinable(space)
         names = [n for n in _shipped_models() if n.split("@")[0] == space]
         if not names:
-            raise ValueError(f"unknown search space {space!r}; spaces with a shipped "
-                             f"meta-model: {shipped_spaces()}, or registered names joined "
-                             "by '+'") from None
+            spaces = shipped_spaces()  # a typo ('knnn'), or the start of one ('tabrepo')
+            close = ([s for s in spaces if space and s.startswith(str(space).lower())][:1]
+                     or difflib.get_close_matches(str(space).lower(), spaces, n=1))
+            raise ValueError(f"unknown search space {space!r}; "
+                             + (f"did you mean {close[0]!r}? " if close else "")
+                             + f"spaces with a shipped meta-model: {spaces}, or registered "
+                             "names joined by '+'") from None
         body = read_body(_models_root() / names[0] / "ranker.json", "ranker")
         return in_trained_order(resolve_space(space, body["space"]), body.get("param_order"))
 

@@ -345,3 +345,20 @@ def test_a_shipped_model_of_one_task_is_not_loaded_for_the_other():
         load_meta_model("yahpo_lcbench", "regression")
     # one model for both tasks (TabRepo's tasks are of both)
     assert load_meta_model("tabrepo_lightgbm", "regression") is not None
+
+
+def test_an_unknown_space_gets_the_closest_shipped_one():
+    """MetaSampler(space="knnn") said "unknown search space 'knnn'; spaces with a shipped
+    meta-model: [...]" without the one meant, which get_space names ("did you mean")."""
+    from metaopt.ranker._shipped import shipped_space
+    from metaopt.samplers import MetaSampler
+
+    for make in (shipped_space, lambda name: MetaSampler(space=name)):
+        with pytest.raises(ValueError, match=r"^unknown search space 'knnn'; did you mean "
+                           r"'knn'\? spaces with a shipped meta-model: \['all', "):
+            make("knnn")
+        with pytest.raises(ValueError, match=r"^unknown search space 'tabrepo'; did you "
+                           r"mean 'tabrepo_lightgbm'\? "):
+            make("tabrepo")
+    with pytest.raises(ValueError, match=r"^unknown search space 'zzz'; spaces with a "):
+        shipped_space("zzz")
