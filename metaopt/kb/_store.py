@@ -125,6 +125,8 @@ EVALUATION_COLUMNS: tuple[str, ...] = tuple(
 )
 DATASET_COLUMNS: tuple[str, ...] = tuple(c.name for c in datasets_table.columns)
 _UNIQUE_KEY = ("dataset_key", "space", "config_id", "seed")
+# the columns of to_frame() every evaluation needs (add_frame, from_parquet)
+_FRAME_REQUIRED = {*_UNIQUE_KEY, "config", "status", "origin"}
 
 
 def now() -> str:
@@ -967,10 +969,12 @@ class KnowledgeBase:
             raise ValueError(
                 f"{os.fspath(path)!r} is not a readable knowledge base parquet file: {exc}"
             ) from exc
-        missing = {*_UNIQUE_KEY, "config", "status", "origin"} - set(frame)
+        missing = _FRAME_REQUIRED - set(frame)
         if missing:
             raise ValueError(
-                f"{os.fspath(path)!r} lacks knowledge base column(s) {sorted(missing)}"
+                f"{os.fspath(path)!r} lacks knowledge base column(s) {sorted(missing)}: it "
+                "is no knowledge base export (a data table? build a knowledge base from it "
+                "with metaopt build-kb or metaopt.kb.build)"
             )
         kb = cls(store)
         kb.add_frame(frame)
@@ -992,6 +996,12 @@ class KnowledgeBase:
         int
             The count of new evaluations.
         """
+        missing = _FRAME_REQUIRED - set(frame.columns)
+        if missing:  # before anything is written
+            raise ValueError(
+                f"the frame lacks knowledge base column(s) {sorted(missing)}: add_frame "
+                "takes rows shaped like KnowledgeBase.to_frame()'s, such as pd.read_parquet "
+                "of an export")
         for space, distributions in frame.attrs.get("distributions", {}).items():
             self.add_distributions(space, distributions)
         for description in frame.attrs.get("space_descriptions", {}).values():

@@ -548,3 +548,31 @@ def test_a_store_of_an_earlier_metaopt_gains_the_new_dataset_column(tmp_path):
         datasets = kb.datasets()
     assert datasets["content_hash"].isna().all() and list(datasets["dataset_key"]) == [
         "pmlb/iris"]
+
+
+def test_add_frame_of_other_rows_names_the_columns_it_lacks(tmp_path):
+    """add_frame(a data table) raised "KeyError: Index(['dataset_key'], dtype='str')",
+    and one with dataset_key alone stored the dataset before "evaluation record is
+    missing required field(s)"; a parquet data table given as a knowledge base was only
+    said to lack columns. Each now says what the rows must be, before writing."""
+    import re
+
+    import pandas as pd
+
+    table = pd.DataFrame({"x": [1.0, 2.0], "label": [0, 1]})
+    kb = KnowledgeBase()
+    with pytest.raises(ValueError, match=re.escape(
+            "the frame lacks knowledge base column(s) ['config', 'config_id', "
+            "'dataset_key', 'origin', 'seed', 'space', 'status']: add_frame takes rows "
+            "shaped like KnowledgeBase.to_frame()'s, such as pd.read_parquet of an export")):
+        kb.add_frame(table)
+    with pytest.raises(ValueError, match=r"lacks knowledge base column\(s\) \['config', "):
+        kb.add_frame(table.assign(dataset_key="a"))
+    assert kb.datasets().empty
+    table.to_parquet(tmp_path / "data.parquet")
+    with pytest.raises(ValueError, match=re.escape(
+            f"{str(tmp_path / 'data.parquet')!r} lacks knowledge base column(s) ['config', "
+            "'config_id', 'dataset_key', 'origin', 'seed', 'space', 'status']: it is no "
+            "knowledge base export (a data table? build a knowledge base from it with "
+            "metaopt build-kb or metaopt.kb.build)")):
+        KnowledgeBase.from_parquet(tmp_path / "data.parquet")
