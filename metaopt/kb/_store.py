@@ -614,6 +614,7 @@ class KnowledgeBase:
             description under its name (a changed space): one space's evaluations would
             be trained on as another's. Its ``version`` (metaopt's) is not compared.
         """
+        _check_description(description)  # a wrong one, once stored, would refuse the right
         name = description["name"]
         key = _space_key(SPACE_JSON_KEY, name)
         new = json.loads(dumps(description))
@@ -1026,6 +1027,24 @@ class KnowledgeBase:
                     index_elements=["run_id"]), rows)
         cols = [c for c in EVALUATION_COLUMNS if c in frame.columns]
         return self.add_evaluations(_records(frame[cols]))
+
+
+def _check_description(description: Any) -> None:
+    """A ``ValueError`` unless ``description`` rebuilds a space, as training rebuilds it
+    from the store (``SearchSpace.to_json_dict()``)."""
+    from metaopt.ranker._spaces import space_from_json
+
+    try:
+        if not isinstance(description, Mapping):
+            raise TypeError(f"got {type(description).__name__}")
+        if not isinstance(description.get("name"), str):
+            raise TypeError(f"its name is {description.get('name')!r}")
+        space_from_json(json.loads(dumps(description)))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        raise ValueError(
+            "the description must be a space's SearchSpace.to_json_dict(), with its name, "
+            "tasks, distributions, conditions and defaults: "
+            + (f"it lacks {error}" if isinstance(error, KeyError) else str(error))) from None
 
 
 def _add_missing_columns(conn) -> None:

@@ -576,3 +576,26 @@ def test_add_frame_of_other_rows_names_the_columns_it_lacks(tmp_path):
             "knowledge base export (a data table? build a knowledge base from it with "
             "metaopt build-kb or metaopt.kb.build)")):
         KnowledgeBase.from_parquet(tmp_path / "data.parquet")
+
+
+def test_a_space_description_that_is_none_is_refused_before_it_is_recorded(tmp_path):
+    """add_space_description({"name": "x"}) was recorded: training then failed on it
+    (KeyError 'tasks'), and the store kept it, refusing the right description later as
+    "a changed space". It is now refused, and the right one goes in."""
+    from optuna.distributions import FloatDistribution
+    from sklearn.linear_model import Ridge
+
+    from metaopt.spaces import Param, SearchSpace
+
+    kb = KnowledgeBase(tmp_path / "kb.sqlite")
+    for bad in ({"name": "x"}, {"name": "x", "tasks": ["regression"], "distributions": {},
+                                "conditions": {}, "defaults": {}}, "x"):
+        with pytest.raises(ValueError, match=r"^the description must be a space's "
+                           r"SearchSpace\.to_json_dict\(\), with its name, tasks, "
+                           r"distributions, conditions and defaults: "):
+            kb.add_space_description(bad)
+    assert kb.space_descriptions() == {}
+    space = SearchSpace("x", (Param("alpha", FloatDistribution(0.1, 1.0), 0.5),),
+                        lambda params, task, seed: Ridge(), tasks=("regression",))
+    kb.add_space_description(space.to_json_dict())
+    assert kb.space_descriptions() == {"x": space.to_json_dict()}
