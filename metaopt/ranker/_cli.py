@@ -111,7 +111,12 @@ def _cmd_train(args, parser) -> int:
     if args.cost_only:
         written = add_cost_models(open_knowledge_base(args.kb), out) if out.is_dir() else {}
         if not written:
-            raise ValueError(f"{args.out} holds no knowledge-base meta-model")
+            why = ("does not exist" if not out.exists() else "is one model's folder"
+                   if (out / "portfolio.json").is_file() else "has no folder of one")
+            raise ValueError(
+                f"{args.out} holds no knowledge-base meta-model: it {why}; --cost-only adds "
+                "cost.json to the models `metaopt train-meta-model --out DIR` wrote into "
+                "DIR, one folder each (knn@classification, all@regression, ...)")
         for name, directory in written.items():
             print(f"{name}: {directory / 'cost.json'}")
         return 0

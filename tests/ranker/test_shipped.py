@@ -362,3 +362,30 @@ def test_an_unknown_space_gets_the_closest_shipped_one():
             make("tabrepo")
     with pytest.raises(ValueError, match=r"^unknown search space 'zzz'; spaces with a "):
         shipped_space("zzz")
+
+
+def test_cost_only_says_what_out_should_hold(tmp_path, capsys):
+    """`train-meta-model --cost-only --out DIR` said "DIR holds no knowledge-base
+    meta-model" for a DIR that does not exist, and for one model's own folder (its
+    portfolio.json inside), the likely slip: each now says which it is and what --out
+    names; given the folder above, the model gets its cost.json."""
+    import shutil
+
+    from metaopt.cli import main
+
+    models = tmp_path / "models"
+    shutil.copytree(_models_root() / "knn@classification", models / "knn@classification",
+                    ignore=shutil.ignore_patterns("cost.json"))
+    what = ("--cost-only adds cost.json to the models `metaopt train-meta-model --out DIR` "
+            "wrote into DIR, one folder each (knn@classification, all@regression, ...)")
+    for out, why in [(tmp_path / "none", "does not exist"),
+                     (models / "knn@classification", "is one model's folder")]:
+        assert main(["train-meta-model", "--kb", "default", "--out", str(out),
+                     "--cost-only"]) == 2
+        assert capsys.readouterr().err == (
+            f"metaopt train-meta-model: error: {out} holds no knowledge-base meta-model: "
+            f"it {why}; {what}\n")
+    assert not (tmp_path / "none").exists()
+    assert main(["train-meta-model", "--kb", "default", "--out", str(models),
+                 "--cost-only"]) == 0
+    assert (models / "knn@classification" / "cost.json").is_file()
