@@ -56,7 +56,12 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="benchmark_command", required=True, metavar="ACTION")
     methods = ",".join(DEFAULT_METHODS)
 
-    q = sub.add_parser("tabrepo", help="TabRepo LightGBM matrix (HPO-B protocol)")
+    q = sub.add_parser(
+        "tabrepo", help="TabRepo LightGBM matrix (HPO-B protocol)",
+        description="Each method meta-trains on the training tasks (--train, or the other "
+        "folds of --cv) and runs on each test task for the largest budget, choosing among "
+        "the task's evaluated configurations; prints the mean normalized regret (mean "
+        "rank) after each budget, then the last method against each other one.")
     q.add_argument("--train", metavar="DIR",
                    required=True, help="TabRepo-layout directory to meta-train on")
     q.add_argument("--test", metavar="DIR",
@@ -65,7 +70,12 @@ def register(subparsers) -> None:
     _surrogate_options(q, methods)
     q.set_defaults(func=_cmd_tabrepo)
 
-    q = sub.add_parser("yahpo", help="YAHPO Gym surrogate scenario")
+    q = sub.add_parser(
+        "yahpo", help="YAHPO Gym surrogate scenario",
+        description="Each method meta-trains on the training instances (a shared Sobol "
+        "design of --n-train-configs each) and runs on each test instance for the largest "
+        "budget, queried through the surrogate; prints the mean normalized regret (mean "
+        "rank) after each budget, then the last method against each other one.")
     q.add_argument("--scenario", required=True,
                    help="lcbench, rbv2_xgboost, rbv2_rpart, iaml_glmnet")
     q.add_argument("--data", metavar="DIR",
@@ -131,7 +141,11 @@ def register(subparsers) -> None:
     add_progress_option(q)
     q.set_defaults(func=_cmd_run)
 
-    q = sub.add_parser("report", help="Markdown report and PNG plots of a `run` directory")
+    q = sub.add_parser(
+        "report", help="Markdown report and PNG plots of a `run` directory",
+        description="Write report.md, regret.png, rank.png and cd.png (the critical "
+        "differences: 5 datasets or more, 3 methods or more) into the directory of "
+        "`benchmark run --out`, from the jobs finished so far.")
     q.add_argument("--out", metavar="DIR", required=True, help="the directory of `benchmark run`")
     q.set_defaults(func=_cmd_report)
 

@@ -837,3 +837,16 @@ def test_an_empty_split_names_its_option_once(yahpo_dir, tmp_path, capsys):
                      "--methods", "random", "--budgets", "1", "--seeds", "1", "--no-progress"])
         err = capsys.readouterr().err
         assert code == 2 and err.rstrip().endswith(f"list them there or give {option}"), err
+
+
+def test_every_benchmark_action_says_what_it_does():
+    """`metaopt benchmark tabrepo --help`, `yahpo --help` and `report --help` showed only
+    the usage and the options: not what the command runs or, for report, which files it
+    writes."""
+    from metaopt.cli import build_parser
+
+    benchmark = build_parser()._subparsers._group_actions[0].choices["benchmark"]
+    actions = benchmark._subparsers._group_actions[0].choices
+    assert all(actions[name].description for name in ("tabrepo", "yahpo", "run", "report"))
+    assert all(name in actions["report"].description
+               for name in ("report.md", "regret.png", "rank.png", "cd.png"))
