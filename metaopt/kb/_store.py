@@ -8,6 +8,7 @@ what makes builds resumable and concurrent runners safe (exactly once).
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
@@ -388,7 +389,7 @@ class KnowledgeBase:
             raise ValueError(f"no knowledge base at {text!r}: it is a directory, and a "
                              f"knowledge base is {_STORES} ({_BUILD_ONE})")
         if ("://" not in text or local) and not (file is not None and file.is_file()):
-            raise ValueError(f"no knowledge base at {text!r}")
+            raise ValueError(f"no knowledge base at {text!r}" + _close_store(text))
         if file is not None and not file.stat().st_size:  # SQLite reads it as a database
             raise ValueError(f"{text!r} is an empty file (0 bytes), not a knowledge base "
                              f"({_STORES})")
@@ -1027,6 +1028,22 @@ class KnowledgeBase:
                     index_elements=["run_id"]), rows)
         cols = [c for c in EVALUATION_COLUMNS if c in frame.columns]
         return self.add_evaluations(_records(frame[cols]))
+
+
+def _close_store(text: str) -> str:
+    """``"; did you mean 'metaopt-kb.sqlite'?"`` for a missing store's path whose folder
+    holds a store of a close name (a SQLite file or a parquet export), else ``""``."""
+    path = Path(text)
+    folder = path.parent
+    if "://" in text or not folder.is_dir():
+        return ""
+    stores = [p.name for p in folder.iterdir()
+              if p.suffix in (".sqlite", ".sqlite3", ".db", ".parquet") and p.is_file()]
+    close = difflib.get_close_matches(path.name, stores, n=1)
+    if not close:
+        return ""
+    shown = close[0] if folder == Path(".") else os.fspath(folder / close[0])
+    return f"; did you mean {shown!r}?"
 
 
 def _check_description(description: Any) -> None:

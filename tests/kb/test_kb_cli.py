@@ -394,3 +394,23 @@ def test_export_says_where_it_wrote_the_card(tmp_path, capsys):
     assert main(["kb", "export", str(store), str(out), "--card", str(card)]) == 0
     assert capsys.readouterr().out == f"exported 20 evaluations to {out} and its card to {card}\n"
     assert card.read_text().startswith("# metaopt knowledge base")
+
+
+def test_a_missing_store_gets_the_closest_store_beside_it(tmp_path, capsys, monkeypatch):
+    """`build-kb` without --store writes metaopt-kb.sqlite; `kb info kb.sqlite` then said
+    only "no knowledge base at 'kb.sqlite'". A store of a close name in the same folder
+    is suggested (a data table is not)."""
+    from metaopt.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    with KnowledgeBase("metaopt-kb.sqlite") as kb:
+        kb.add_frame(_shipped_head(3))
+    (tmp_path / "kb.csv").write_text("a,b\n1,2\n")
+    for command in (["kb", "info", "kb.sqlite"],
+                    ["train-meta-model", "--kb", "kb.sqlite", "--out", "m"]):
+        assert main(command) == 2
+        assert capsys.readouterr().err.endswith(
+            "error: no knowledge base at 'kb.sqlite'; did you mean 'metaopt-kb.sqlite'?\n")
+    assert main(["kb", "info", str(tmp_path / "sub" / "other.sqlite")]) == 2
+    assert "did you mean" not in capsys.readouterr().err
+    assert main(["kb", "info", "metaopt-kb.sqlite"]) == 0
