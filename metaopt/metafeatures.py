@@ -324,7 +324,8 @@ def by_bare_names(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=shadowed).rename(columns=renamed)
 
 
-def to_vector(features: pd.Series | pd.DataFrame, *, nan_value: float = 0.0) -> np.ndarray:
+def to_vector(features: pd.Series | pd.DataFrame | Mapping[str, float], *,
+              nan_value: float = 0.0) -> np.ndarray:
     """Scale meta-features for a model: the array a meta-learner consumes.
 
     Counts (``n_instances``, ``n_features``, ``n_classes``, ``max_categories``) become
@@ -334,8 +335,8 @@ def to_vector(features: pd.Series | pd.DataFrame, *, nan_value: float = 0.0) -> 
 
     Parameters
     ----------
-    features : Series or DataFrame
-        A Series indexed by feature name, or a DataFrame with one row per dataset
+    features : Series, dict or DataFrame
+        A Series (or dict) indexed by feature name, or a DataFrame with one row per dataset
         (columns named as in :data:`FEATURE_NAMES`, or ``mf_<name>`` as in
         :meth:`metaopt.kb.KnowledgeBase.to_frame`, whose are then the ones read).
     nan_value : float
@@ -344,12 +345,15 @@ def to_vector(features: pd.Series | pd.DataFrame, *, nan_value: float = 0.0) -> 
     Returns
     -------
     numpy.ndarray
-        Shape ``(len(FEATURE_NAMES),)`` for a Series, ``(n_rows, len(FEATURE_NAMES))``
+        Shape ``(len(FEATURE_NAMES),)`` for a Series or dict, ``(n_rows, len(FEATURE_NAMES))``
         for a DataFrame, columns in :data:`FEATURE_NAMES` order.
     """
+    if isinstance(features, Mapping):  # {name: value}, read as the Series
+        features = pd.Series(features, dtype=float)
     frame = features.to_frame().T if isinstance(features, pd.Series) else features
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"features must be a Series or DataFrame, got {type(features).__name__}")
+        raise TypeError("features must be a Series, a dict or a DataFrame of named "
+                        f"meta-features, got {type(features).__name__}")
     # a knowledge base's to_frame() names them mf_<name> (that frame was refused: "features
     # lack 28 meta-feature(s)")
     frame = by_bare_names(frame)

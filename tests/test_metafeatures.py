@@ -628,3 +628,17 @@ def test_landmarkers_fit_on_one_thread(pmlb_root, monkeypatch):
         mf.compute(frame.drop(columns="target"), frame["target"], "classification")
     assert len(threads) == 4  # 1-NN, stump, naive Bayes, linear
     assert all(set(pools.values()) == {1} for pools in threads)
+
+
+def test_to_vector_takes_a_dict_of_meta_features(iris_features):
+    """to_vector(dict(values)) raised "features must be a Series or DataFrame, got dict",
+    though a dict is how the other entry points take meta-features (a prior's, a
+    ranker's); it reads as the Series. An array, whose numbers name nothing, is still
+    refused."""
+    np.testing.assert_array_equal(mf.to_vector(dict(iris_features)),
+                                  mf.to_vector(iris_features))
+    with pytest.raises(ValueError, match=r"features lack 29 meta-feature\(s\)"):
+        mf.to_vector({"n_instances": 150.0})
+    with pytest.raises(TypeError, match=r"^features must be a Series, a dict or a DataFrame "
+                       r"of named meta-features, got ndarray$"):
+        mf.to_vector(np.zeros(30))
