@@ -134,6 +134,19 @@ def refuse_text_array(estimator, X) -> None:
                 "read as categories") from None
 
 
+def first_text(X) -> object:
+    """A value of ``X`` that is text and no number (None when there is none)."""
+    values = X.to_numpy(dtype=object) if isinstance(X, pd.DataFrame) else np.asarray(
+        X, dtype=object)
+    for value in values.ravel():
+        if isinstance(value, (str, bytes)):
+            try:
+                float(value)
+            except ValueError:
+                return str(value)
+    return None
+
+
 def checkable_array(values):
     """``values`` as scikit-learn's checks of X and y can read them: a numpy
     ``StringDType`` array (numpy 2's variable-width text) as an array of objects, and a

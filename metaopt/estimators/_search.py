@@ -46,6 +46,7 @@ from metaopt._fitted import (
     checked_frame,
     checked_sample_weight,
     densified,
+    first_text,
     fitted_on_frame,
     refuse_text_array,
     unfitted_on_error,
@@ -412,8 +413,18 @@ class _MetaOptSearch(BaseEstimator):
             self._fitted_columns = None
         else:
             refuse_text_array(self, X)
-        X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
-                          ensure_all_finite="allow-nan", dtype="numeric")
+        try:
+            X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
+                              ensure_all_finite="allow-nan", dtype="numeric")
+        except ValueError:  # "could not convert string to float", "dtype='numeric' is not
+            # compatible with arrays of bytes/strings": named neither estimator nor way out
+            text = reset and first_text(X)
+            if not text:
+                raise
+            raise ValueError(
+                f"{type(self).__name__} reads text only in a DataFrame's columns (as "
+                f"categories), but X is an array holding text ({text!r}): pass "
+                "pandas.DataFrame(X, columns=[...])") from None
         X = densified(X, "the model families' preprocessing works")
         return X if reset else as_fitted_frame(self, X)
 

@@ -42,6 +42,7 @@ from metaopt._fitted import (
     checked_frame,
     checked_sample_weight,
     densified,
+    first_text,
     fitted_on_frame,
     refuse_text_array,
     unfitted_on_error,
@@ -71,7 +72,7 @@ from metaopt.data._dataset import (
 )
 from metaopt.meta import resolve_device
 from metaopt.nas._lcbench import describe_mlp
-from metaopt.nas._mlp import MLPClassifier, MLPRegressor, check_param, first_text, is_int
+from metaopt.nas._mlp import MLPClassifier, MLPRegressor, check_param, is_int
 from metaopt.nas._prior import ArchitecturePrior
 from metaopt.nas._search import (
     NO_TIME_TO_START,

@@ -25,6 +25,7 @@ from metaopt._fitted import (
     check_target_not_scalar,
     checked_sample_weight,
     densified,
+    first_text,
     unfitted_on_error,
 )
 from metaopt.data._dataset import check_target_scale, largest_magnitudes, too_large_message
@@ -40,19 +41,6 @@ STOP_CHECK_EVERY = 4
 # sparse input (e.g. a OneHotEncoder's) is accepted, as by scikit-learn's MLPs, and
 # densified: the inputs are standardised
 _SPARSE = ("csr", "csc", "coo")
-
-
-def first_text(X) -> object:
-    """A value of ``X`` that is text and no number (None when there is none)."""
-    values = X.to_numpy(dtype=object) if isinstance(X, pd.DataFrame) else np.asarray(
-        X, dtype=object)
-    for value in values.ravel():
-        if isinstance(value, (str, bytes)):
-            try:
-                float(value)
-            except ValueError:
-                return str(value)
-    return None
 
 
 @contextlib.contextmanager

@@ -774,6 +774,25 @@ def test_dataframe_with_strings_categories_and_missing_values():
         model.predict(X.to_numpy())
 
 
+def test_fit_on_an_array_of_text_says_to_pass_a_dataframe():
+    """fit on an array holding text raised scikit-learn's "dtype='numeric' is not
+    compatible with arrays of bytes/strings" (a numpy str array) or numpy's "could not
+    convert string to float: 'red'" (objects), naming neither the estimator nor that a
+    DataFrame's text columns are read as categories; the same rows as a DataFrame fit."""
+    rng = np.random.default_rng(0)
+    colour, x = rng.choice(["red", "blue"], 120), rng.normal(size=120)
+    y = ((colour == "red") ^ (x > 0)).astype(int)
+    for array in (np.column_stack([colour, x]),
+                  np.column_stack([colour.astype(object), x.astype(object)])):
+        with pytest.raises(ValueError, match=re.escape(
+                "MetaOptClassifier reads text only in a DataFrame's columns (as categories), "
+                f"but X is an array holding text ({str(colour[0])!r})")):
+            MetaOptClassifier(n_trials=1).fit(array, y)
+    X = pd.DataFrame({"colour": colour, "x": x})
+    model = MetaOptClassifier(n_trials=2, spaces="hist_gradient_boosting", cv=2, random_state=0)
+    assert model.fit(X, y).score(X, y) > 0.75
+
+
 def test_a_dataframe_given_where_an_array_was_fitted_warns_once(wine):
     """Fitted on an array, predicting on a DataFrame gave scikit-learn's warning and then
     the models' imputer's, which the user never made ("X has feature names, but
