@@ -23,6 +23,7 @@ from metaopt._checks import (
     repeated,
     text_not_numbers,
 )
+from metaopt._markdown import counted
 from metaopt._warnings import warn
 from metaopt.data._terms import terms
 
@@ -98,6 +99,16 @@ class Dataset:
         X, y, task = validate(self.X, self.y, self.task)
         for attr, value in (("X", X), ("y", y), ("task", task)):
             object.__setattr__(self, attr, value)
+
+    def __repr__(self) -> str:
+        # short: what it is and its size (the dataclass's printed both frames whole,
+        # 1,700 lines for adult); the data are in X and y
+        ids = "".join(f", {name}={value!r}" for name, value in (
+            ("source_id", self.source_id), ("openml_dataset_id", self.openml_dataset_id),
+            ("openml_task_id", self.openml_task_id)) if value is not None)
+        splits = "" if self.splits is None else f", {counted(len(self.splits), 'split')}"
+        return (f"Dataset({self.name!r}, {self.task}, {self.n_samples:,} x "
+                f"{self.n_features:,}, source={self.source!r}{ids}{splits})")
 
     @property
     def n_samples(self) -> int:
