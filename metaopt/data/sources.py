@@ -546,8 +546,20 @@ class LocalSource:
                     return path
         raise DatasetLoadError(
             f"dataset {name!r} not found under {self.root} (looked for {name}/{name}.<ext> "
-            f"and {name}.<ext> with ext in {_TABLE_SUFFIXES})"
+            f"and {name}.<ext> with ext in {_TABLE_SUFFIXES})" + self._meant(name)
         )
+
+    def _meant(self, name: str) -> str:
+        """``"; did you mean 'adult'?"`` for a missing dataset whose name is close to
+        one of :meth:`names` (in another case, or misspelt), else ``""``."""
+        try:
+            names = self.names()
+        except (OSError, ValueError):  # a malformed manifest: said when it is read
+            return ""
+        folded = {n.lower(): n for n in names}
+        close = ([folded[name.lower()]] if name.lower() in folded
+                 else difflib.get_close_matches(name, names, n=1))
+        return f"; did you mean {close[0]!r}?" if close else ""
 
     def load(self, name: str, task: str | None = None) -> Dataset:
         """Load a dataset of the directory.

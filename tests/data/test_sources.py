@@ -793,3 +793,19 @@ def test_boolean_column_with_missing_values_is_categorical(tmp_path):
     ds = load_table(path, "target")
     assert ds.categorical_columns == ["full", "gappy"]
     assert ds.X["gappy"].isna().tolist() == [False, True, False, False]
+
+
+def test_a_missing_local_dataset_names_the_one_meant(pmlb_root, tmp_path):
+    """LocalSource.load("adlt") said only where it looked, though --datasets of the
+    command line suggests the name meant."""
+    source = LocalSource(pmlb_root)
+    for typed in ("adlt", "Adult"):
+        with pytest.raises(DatasetLoadError, match=r"not found under .*; did you mean 'adult'\?$"):
+            source.load(typed)
+    with pytest.raises(DatasetLoadError) as error:
+        source.load("zzzzqq")
+    assert "did you mean" not in str(error.value)
+    # a directory without a manifest: its tables' names
+    (tmp_path / "iris.csv").write_text("a,target\n1,0\n2,1\n")
+    with pytest.raises(DatasetLoadError, match="did you mean 'iris'"):
+        LocalSource(tmp_path).load("irs")
