@@ -246,6 +246,13 @@ def _check_episode(support_x, support_y, query_x) -> None:
         raise ValueError(
             f"query_x has {query_x.shape[0]} tasks but support_x has {support_x.shape[0]}"
         )
+    if support_x.shape[0] == 0:  # torch failed in max() or reshape, in its own words
+        raise ValueError(f"support_x holds 0 tasks (shape {tuple(support_x.shape)}); a batch "
+                         "needs at least one task")
+    for name, t in (("support_x", support_x), ("query_x", query_x)):
+        if t.shape[1] == 0:
+            raise ValueError(f"{name} has 0 shots (shape {tuple(t.shape)}); every task needs "
+                             f"at least one {name[:-2]} example")
 
 
 def _task_mean(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,61 @@
+"""Mistakes a new user makes with metaopt.meta get one ValueError / TypeError that says
+what is wrong, not torch's error from deep inside the inner loop or the encoder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from metaopt.meta import (
+    MAML,
+    ClassificationTasks,
+    MatchingNet,
+    ProtoNet,
+    Reptile,
+)
+from metaopt.meta.networks import mlp
+
+
+def _regression(tasks=3, shots=5, queries=6):
+    g = torch.Generator().manual_seed(0)
+    return (torch.randn(tasks, shots, 2, generator=g), torch.randn(tasks, shots, 1, generator=g),
+            torch.randn(tasks, queries, 2, generator=g), torch.randn(tasks, queries, 1, generator=g))
+
+
+def _episodes(n_tasks=4):
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 4)).astype("float32")
+    y = np.repeat(np.arange(6), 10)
+    return ClassificationTasks(X, y, n_way=3, k_shot=2, n_query=2, seed=0).sample(n_tasks)
+
+
+# ---- empty support / query sets, batches of no task ------------------------------------
+
+@pytest.mark.parametrize("learner", [MAML, Reptile])
+def test_gradient_learner_refuses_empty_sets_and_batches(learner):
+    model = learner(mlp(2, [8]))
+    sx, sy, qx, qy = _regression()
+    with pytest.raises(ValueError, match=r"support_x has 0 shots .*at least one support"):
+        model.adapt(sx[:, :0], sy[:, :0])
+    with pytest.raises(ValueError, match=r"support_x has 0 shots"):
+        model.meta_loss(sx[:, :0], sy[:, :0], qx, qy)
+    with pytest.raises(ValueError, match=r"query_x has 0 shots .*at least one query"):
+        model.meta_loss(sx, sy, qx[:, :0], qy[:, :0])
+    with pytest.raises(ValueError, match=r"support_x holds 0 tasks"):
+        model.adapt(sx[:0], sy[:0])
+    with pytest.raises(ValueError, match=r"support_x holds 0 tasks"):
+        model.meta_loss(sx[:0], sy[:0], qx[:0], qy[:0])
+
+
+@pytest.mark.parametrize("learner", [ProtoNet, MatchingNet])
+def test_metric_learner_refuses_empty_sets_and_batches(learner):
+    model = learner(nn.Linear(4, 3))
+    ep = _episodes()
+    with pytest.raises(ValueError, match=r"support_x has 0 shots"):
+        model.predict(ep.support_x[:, :0], ep.support_y[:, :0], ep.query_x)
+    with pytest.raises(ValueError, match=r"query_x has 0 shots"):
+        model.predict(ep.support_x, ep.support_y, ep.query_x[:, :0])
+    with pytest.raises(ValueError, match=r"support_x holds 0 tasks"):
+        model.predict(ep.support_x[:0], ep.support_y[:0], ep.query_x[:0])
