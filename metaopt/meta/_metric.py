@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from metaopt._checks import check_int
+from metaopt.meta._gradient import _check_dtype
 from metaopt.meta._losses import example_weights, one_tensor, weighted_mean
 from metaopt.meta.tasks import Episodes
 
@@ -96,7 +97,12 @@ class MetricLearner(nn.Module):
     def _episode(self, support_x, support_y, query_x, n_way, support_weight):
         """Support embeddings, their weighted one-hot labels, query embeddings."""
         _check_episode(support_x, support_y, query_x)
+        dtype = next((p.dtype for p in self.encoder.parameters() if p.is_floating_point()), None)
+        if dtype is not None:  # torch's "mat1 and mat2 must have the same dtype" named neither
+            _check_dtype("support_x", support_x, dtype)
+            _check_dtype("query_x", query_x, dtype)
         n_way = int(support_y.max()) + 1 if n_way is None else n_way
+        _check_labels(support_y, "support_y", n_way, "n_way")
         weight = example_weights(support_x, support_weight, "support")
         one_hot = F.one_hot(support_y.long(), n_way) * weight[..., None]
         empty = (one_hot.sum(dim=1) == 0).nonzero()
@@ -196,6 +202,7 @@ class MetricLearner(nn.Module):
                              f"class indices, got {tuple(query_y.shape)}")
         scores = self.scores(support_x, support_y, query_x, n_way=n_way,
                              support_weight=support_weight)
+        _check_labels(query_y, "query_y", scores.shape[-1], "the support set")
         return self._loss(scores, query_y, example_weights(query_x, query_weight, "query"))
 
     def training_step(self, episodes: Episodes) -> tuple[float, float]:
@@ -217,6 +224,7 @@ class MetricLearner(nn.Module):
             episodes.support_x, episodes.support_y, episodes.query_x, None,
             episodes.support_weight,
         )
+        _check_labels(episodes.query_y, "query_y", one_hot.shape[-1], "the support set")
         query_weight = example_weights(episodes.query_x, episodes.query_weight, "query")
         loss = self._loss(self._scores(support, one_hot, query), episodes.query_y, query_weight)
         loss.backward()
@@ -253,6 +261,21 @@ def _check_episode(support_x, support_y, query_x) -> None:
         if t.shape[1] == 0:
             raise ValueError(f"{name} has 0 shots (shape {tuple(t.shape)}); every task needs "
                              f"at least one {name[:-2]} example")
+
+
+def _check_labels(labels: torch.Tensor, name: str, n_way: int, source: str) -> None:
+    """ValueError for class indices outside ``0..n_way-1`` or not whole numbers (``source``
+    gave ``n_way``): torch's one_hot and cross-entropy said "Class values must be smaller
+    than num_classes" or "Target 3 is out of bounds", naming neither tensor."""
+    if labels.is_floating_point() and not torch.equal(labels, labels.round()):
+        raise ValueError(f"{name} must hold class indices 0..{n_way - 1}, got non-integer "
+                         f"values such as {float(labels[labels != labels.round()][0])}")
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= n_way:
+        raise ValueError(
+            f"{name} holds class indices from {low} to {high}, and {source} gives {n_way} "
+            f"classes, 0..{n_way - 1}: every label must be one of them (remap raw labels "
+            "with sklearn's LabelEncoder; ClassificationTasks labels episodes 0..n_way-1)")
 
 
 def _task_mean(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:

@@ -59,3 +59,38 @@ def test_metric_learner_refuses_empty_sets_and_batches(learner):
         model.predict(ep.support_x, ep.support_y, ep.query_x[:, :0])
     with pytest.raises(ValueError, match=r"support_x holds 0 tasks"):
         model.predict(ep.support_x[:0], ep.support_y[:0], ep.query_x[:0])
+
+
+# ---- metric learners: labels and dtypes --------------------------------------------------
+
+def test_metric_learner_names_labels_outside_the_episode_classes():
+    model = ProtoNet(nn.Linear(4, 3))
+    ep = _episodes()
+    with pytest.raises(ValueError, match=r"query_y holds class indices from 1 to 3, and the "
+                                         r"support set gives 3 classes, 0\.\.2"):
+        model.meta_loss(ep.support_x, ep.support_y, ep.query_x, ep.query_y + 1)
+    with pytest.raises(ValueError, match=r"support_y holds class indices from -1 to 1"):
+        model.predict(ep.support_x, ep.support_y - 1, ep.query_x)
+    with pytest.raises(ValueError, match=r"support_y .* and n_way gives 2 classes, 0\.\.1"):
+        model.predict(ep.support_x, ep.support_y, ep.query_x, n_way=2)
+    with pytest.raises(ValueError, match=r"support_y must hold class indices .*non-integer"):
+        model.predict(ep.support_x, ep.support_y + 0.5, ep.query_x)
+    bad = type(ep)(ep.support_x, ep.support_y, ep.query_x, ep.query_y + 1)
+    with pytest.raises(ValueError, match=r"query_y holds class indices from 1 to 3"):
+        model.training_step(bad)
+    # whole-number float labels still read as class indices
+    assert torch.equal(model.predict(ep.support_x, ep.support_y.float(), ep.query_x),
+                       model.predict(ep.support_x, ep.support_y, ep.query_x))
+
+
+def test_metric_learner_refuses_data_of_another_dtype_than_its_encoder():
+    ep = _episodes()
+    model = ProtoNet(nn.Linear(4, 3).double())
+    with pytest.raises(ValueError, match=r"support_x is torch.float32 but the model's "
+                                         r"parameters are torch.float64"):
+        model.training_step(ep)
+    with pytest.raises(ValueError, match=r"query_x is torch.float64 but"):
+        ProtoNet(nn.Linear(4, 3)).predict(ep.support_x, ep.support_y, ep.query_x.double())
+    # an encoder without parameters (the identity) takes any dtype
+    assert ProtoNet(nn.Identity()).predict(ep.support_x.double(), ep.support_y,
+                                           ep.query_x.double()).shape == (4, 6)
