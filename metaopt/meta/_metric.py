@@ -405,6 +405,12 @@ class RelationNet(MetricLearner):
         self.embedding_dim, self.hidden = embedding_dim, hidden
 
     def _scores(self, support, one_hot, query):
+        if self.embedding_dim is not None and support.shape[-1] != self.embedding_dim:
+            # torch said "mat1 and mat2 shapes cannot be multiplied (72x9 and 15x64)"
+            raise ValueError(
+                f"the encoder gives embeddings of size {support.shape[-1]}, but RelationNet "
+                f"was built with embedding_dim={self.embedding_dim}: pass "
+                f"embedding_dim={support.shape[-1]}, the encoder's output size")
         classes = _prototypes(support, one_hot)
         n_query, n_way = query.shape[1], classes.shape[1]
         classes = classes[:, None].expand(-1, n_query, -1, -1)

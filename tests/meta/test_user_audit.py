@@ -13,6 +13,7 @@ from metaopt.meta import (
     ClassificationTasks,
     MatchingNet,
     ProtoNet,
+    RelationNet,
     Reptile,
 )
 from metaopt.meta.networks import mlp
@@ -94,3 +95,13 @@ def test_metric_learner_refuses_data_of_another_dtype_than_its_encoder():
     # an encoder without parameters (the identity) takes any dtype
     assert ProtoNet(nn.Identity()).predict(ep.support_x.double(), ep.support_y,
                                            ep.query_x.double()).shape == (4, 6)
+
+
+def test_relation_net_names_an_embedding_dim_other_than_the_encoders():
+    ep = _episodes()
+    with pytest.raises(ValueError, match=r"embeddings of size 3, but RelationNet was built "
+                                         r"with embedding_dim=5: pass embedding_dim=3"):
+        RelationNet(nn.Linear(4, 3), embedding_dim=5).predict(ep.support_x, ep.support_y,
+                                                               ep.query_x)
+    assert RelationNet(nn.Linear(4, 3), embedding_dim=3).predict(
+        ep.support_x, ep.support_y, ep.query_x).shape == (4, 6)
