@@ -1360,6 +1360,7 @@ class _MetaOptSearch(BaseEstimator):
         -------
         float
         """
+        check_is_fitted(self)  # else scikit-learn's "object has no attribute 'classes_'"
         scorer = check_scoring(self, self.scoring if self.scoring is not None
                                else self._scoring_name)
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
