@@ -32,7 +32,7 @@ from metaopt.meta._losses import (
     weighted_cross_entropy,
 )
 from metaopt.meta._low_rank import low_rank_inner_loop, mlp_layers
-from metaopt.meta.tasks import Episodes
+from metaopt.meta.tasks import Episodes, _check_episodes
 
 Params = dict[str, torch.Tensor]
 
@@ -496,6 +496,7 @@ class GradientLearner(nn.Module):
         query_loss : float
             The post-adaptation query (outer) loss.
         """
+        _check_episodes(episodes)
         _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
                      dtype=self._dtype)
         objective, support, query = self._batch_losses(
@@ -936,6 +937,7 @@ class Reptile(GradientLearner):
         support_loss : float
         query_loss : float
         """
+        _check_episodes(episodes)
         _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
                      dtype=self._dtype)
         self._check_labels(self._loss, episodes.support_x, episodes.query_y)

@@ -20,7 +20,7 @@ from torch import nn
 from metaopt._checks import check_int
 from metaopt.meta._gradient import _check_dtype
 from metaopt.meta._losses import example_weights, one_tensor, weighted_mean
-from metaopt.meta.tasks import Episodes
+from metaopt.meta.tasks import Episodes, _check_episodes
 
 
 class MetricLearner(nn.Module):
@@ -220,6 +220,7 @@ class MetricLearner(nn.Module):
         query_loss : float
             Shows generalisation.
         """
+        _check_episodes(episodes)
         support, one_hot, query = self._episode(
             episodes.support_x, episodes.support_y, episodes.query_x, None,
             episodes.support_weight,

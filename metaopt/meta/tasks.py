@@ -72,6 +72,17 @@ class Episodes:
         return Episodes(**moved)
 
 
+def _check_episodes(episodes) -> None:
+    """TypeError unless ``episodes`` is :class:`Episodes`, as a learner's ``training_step``
+    takes: a learn2learn-style ``(x, y)`` batch failed with "'tuple' object has no
+    attribute 'support_x'"."""
+    if not isinstance(episodes, Episodes):
+        raise TypeError(f"episodes must be metaopt.meta.Episodes(support_x, support_y, "
+                        f"query_x, query_y), each [tasks, shots, ...], got a "
+                        f"{type(episodes).__name__}; a task sampler's sample(n_tasks) returns "
+                        "one, and meta_loss takes the four tensors themselves")
+
+
 def _as_array(X, name: str, ndim: int | None = None) -> np.ndarray:
     array = np.asarray(X)
     if array.size == 0 or array.shape[0] == 0:

@@ -105,3 +105,14 @@ def test_relation_net_names_an_embedding_dim_other_than_the_encoders():
                                                                ep.query_x)
     assert RelationNet(nn.Linear(4, 3), embedding_dim=3).predict(
         ep.support_x, ep.support_y, ep.query_x).shape == (4, 6)
+
+
+# ---- training_step of a learn2learn-style batch -----------------------------------------
+
+@pytest.mark.parametrize("learner", [lambda: MAML(mlp(2, [8])), lambda: Reptile(mlp(2, [8])),
+                                     lambda: ProtoNet(nn.Linear(2, 3))])
+def test_training_step_names_a_batch_that_is_no_episodes(learner):
+    sx, sy, _, _ = _regression()
+    with pytest.raises(TypeError, match=r"episodes must be metaopt.meta.Episodes\(support_x, "
+                                        r"support_y, query_x, query_y\).*got a tuple"):
+        learner().training_step((sx, sy))
