@@ -18,3 +18,18 @@ def test_score_before_fit_is_not_fitted_error(cls):
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     with pytest.raises(NotFittedError, match="not fitted yet"):
         cls().score(X, y)
+
+
+def test_repeated_column_names_are_named_at_fit_and_predict():
+    """A DataFrame with two columns of one name failed with narwhals' DuplicateError
+    ("Expected unique column names") from inside scikit-learn's feature-name check;
+    metaopt.suggest and MetaSampler(dataset=) name the column."""
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X, y = X.iloc[:120, :3], y.iloc[:120]
+    twice = X.set_axis(["a", "a", "b"], axis=1)
+    with pytest.raises(ValueError, match=r"repeated column names \['a'\].*name of its own"):
+        MetaOptClassifier(n_trials=1, spaces="linear", cv=2).fit(twice, y)
+    model = MetaOptClassifier(n_trials=1, spaces="linear", cv=2, random_state=0).fit(
+        X.set_axis(["a", "b", "c"], axis=1), y)
+    with pytest.raises(ValueError, match=r"repeated column names \['a'\]"):
+        model.predict(twice)
