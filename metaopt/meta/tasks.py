@@ -285,6 +285,9 @@ class ClassificationTasks(_NumpyStream):
         self.n_query = check_int(n_query, "n_query")
         if classes is not None:
             classes = np.asarray(classes)
+            if classes.size == 0:  # it read "n_way=5 exceeds the 0 classes available"
+                raise ValueError("classes is empty; pass the class labels to draw episodes "
+                                 "from (e.g. one part of split_labels), or None for all")
             unknown = np.setdiff1d(classes, y)
             if len(unknown):
                 raise ValueError(f"classes contains labels absent from y: {unknown[:5].tolist()}")
@@ -413,6 +416,9 @@ class RegressionTasks(_NumpyStream):
         self.k_shot = (low, high)
         self.n_query = check_int(n_query, "n_query")
         if tasks is not None:
+            if np.asarray(tasks).size == 0:  # numpy's "zero-size array to reduction operation"
+                raise ValueError("tasks is empty; pass the group ids to draw tasks from "
+                                 "(e.g. one part of split_labels), or None for all")
             unknown = np.setdiff1d(np.asarray(tasks), groups)
             if unknown.size:
                 raise ValueError(f"tasks contains ids absent from groups: {unknown[:5].tolist()}")

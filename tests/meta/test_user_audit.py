@@ -13,6 +13,7 @@ from metaopt.meta import (
     ClassificationTasks,
     MatchingNet,
     ProtoNet,
+    RegressionTasks,
     RelationNet,
     Reptile,
 )
@@ -116,3 +117,14 @@ def test_training_step_names_a_batch_that_is_no_episodes(learner):
     with pytest.raises(TypeError, match=r"episodes must be metaopt.meta.Episodes\(support_x, "
                                         r"support_y, query_x, query_y\).*got a tuple"):
         learner().training_step((sx, sy))
+
+
+# ---- a split with no class or group ------------------------------------------------------
+
+def test_samplers_name_an_empty_classes_or_tasks_list():
+    X = np.random.default_rng(0).random((60, 4))
+    y = np.repeat(np.arange(6), 10)
+    with pytest.raises(ValueError, match=r"classes is empty"):
+        ClassificationTasks(X, y, n_way=3, n_query=2, classes=[])
+    with pytest.raises(ValueError, match=r"tasks is empty"):
+        RegressionTasks(X, X[:, 0], y, k_shot=2, n_query=2, tasks=np.array([]))
