@@ -393,8 +393,12 @@ class _MetaOptSearch(BaseEstimator):
                 return
         except sqlalchemy.exc.ArgumentError:
             pass
+        hint = ""
+        if isinstance(self.storage, str) and self.storage and ":" not in self.storage:
+            # a file's path: say its URL (an absolute path takes four slashes)
+            hint = f": for an SQLite file, storage='sqlite:///{self.storage}'"
         raise ValueError("storage must be None, a database URL (e.g. 'sqlite:///search.db') "
-                         f"or an Optuna storage, got {self.storage!r}")
+                         f"or an Optuna storage, got {self.storage!r}{hint}")
 
     def _validate_X(self, X, reset: bool):
         if isinstance(X, pd.DataFrame) and not reset and not fitted_on_frame(self):

@@ -33,3 +33,13 @@ def test_repeated_column_names_are_named_at_fit_and_predict():
         X.set_axis(["a", "b", "c"], axis=1), y)
     with pytest.raises(ValueError, match=r"repeated column names \['a'\]"):
         model.predict(twice)
+
+
+@pytest.mark.parametrize(("path", "url"), [("search.db", "sqlite:///search.db"),
+                                           ("/tmp/search.db", "sqlite:////tmp/search.db")])
+def test_storage_path_is_told_its_url(path, url):
+    """storage='search.db' (a path, not a URL) was refused with only the example
+    'sqlite:///search.db'; the message now gives that path's URL."""
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    with pytest.raises(ValueError, match=f"for an SQLite file, storage='{url}'"):
+        MetaOptClassifier(n_trials=1, spaces="linear", storage=path).fit(X.iloc[:60], y[:60])
