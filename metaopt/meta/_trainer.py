@@ -583,6 +583,7 @@ class MetaTrainer:
             disable=not self.progress,
             desc=self.progress if isinstance(self.progress, str) else type(self.learner).__name__,
         )
+        warned = False  # about a non-finite meta-validation loss
         for it in bar:
             optimizer.zero_grad(set_to_none=True)
             episodes = _sample(train_tasks, self.meta_batch_size, "train_tasks").to(self.device_)
@@ -607,6 +608,14 @@ class MetaTrainer:
             bar.set_postfix(inner=f"{inner:.3g}", outer=f"{outer:.3g}", refresh=False)
             if valid is not None:
                 loss = self.evaluate(valid)
+                if not math.isfinite(loss) and not warned:
+                    # it never counted as a best: patience ran out and the end restored
+                    # nothing, without a word
+                    warned = True
+                    warn(f"the meta-validation loss at iteration {it + 1} is {loss}: no "
+                         "evaluation that is not finite counts as the best, so early "
+                         "stopping and restore_best ignore it. "
+                         f"{self._divergence_cause(valid)}", RuntimeWarning)
                 self.history_["valid_iteration"].append(it + 1)
                 self.history_["valid_loss"].append(loss)
                 bar.set_postfix(inner=f"{inner:.3g}", outer=f"{outer:.3g}", valid=f"{loss:.3g}",

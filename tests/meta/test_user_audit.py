@@ -3,6 +3,8 @@ what is wrong, not torch's error from deep inside the inner loop or the encoder.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -11,11 +13,14 @@ from torch import nn
 from metaopt.meta import (
     MAML,
     ClassificationTasks,
+    Episodes,
     MatchingNet,
+    MetaTrainer,
     ProtoNet,
     RegressionTasks,
     RelationNet,
     Reptile,
+    SinusoidTasks,
 )
 from metaopt.meta.networks import mlp
 
@@ -128,3 +133,24 @@ def test_samplers_name_an_empty_classes_or_tasks_list():
         ClassificationTasks(X, y, n_way=3, n_query=2, classes=[])
     with pytest.raises(ValueError, match=r"tasks is empty"):
         RegressionTasks(X, X[:, 0], y, k_shot=2, n_query=2, tasks=np.array([]))
+
+
+# ---- NaN in the meta-validation data ---------------------------------------------------
+
+class _NaNTasks(SinusoidTasks):
+    def sample(self, n_tasks):
+        ep = super().sample(n_tasks)
+        return Episodes(ep.support_x * float("nan"), ep.support_y, ep.query_x, ep.query_y)
+
+
+def test_trainer_warns_once_of_a_meta_validation_loss_that_is_not_finite():
+    trainer = MetaTrainer(MAML(mlp(1, [8])), iterations=3, meta_batch_size=4, eval_every=1,
+                          valid_tasks_count=4, progress=False, seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer.fit(SinusoidTasks(seed=0), _NaNTasks(seed=1))
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(messages) == 1, messages
+    assert "meta-validation loss at iteration 1 is nan" in messages[0]
+    assert "NaN or infinite values (in support_x)" in messages[0]
+    assert trainer.best_iteration_ is None and len(trainer.history_["valid_loss"]) == 3
