@@ -94,6 +94,10 @@ def save_checkpoint(learner: Learner, path: str | Path, *, metadata: dict | None
     Path
         The JSON file.
     """
+    if not isinstance(learner, GradientLearner | MetricLearner):  # it failed on get_config
+        raise TypeError(f"learner must be a metaopt.meta learner (MAML, MetaSGD, ProtoNet, "
+                        f"...), got {type(learner).__name__}; save the learner that wraps "
+                        "the model, or a plain module with safetensors.torch.save_file")
     return _write_checkpoint(learner, path, metadata, {})
 
 

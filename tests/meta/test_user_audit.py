@@ -21,6 +21,7 @@ from metaopt.meta import (
     RelationNet,
     Reptile,
     SinusoidTasks,
+    save_checkpoint,
 )
 from metaopt.meta.networks import mlp
 
@@ -154,3 +155,11 @@ def test_trainer_warns_once_of_a_meta_validation_loss_that_is_not_finite():
     assert "meta-validation loss at iteration 1 is nan" in messages[0]
     assert "NaN or infinite values (in support_x)" in messages[0]
     assert trainer.best_iteration_ is None and len(trainer.history_["valid_loss"]) == 3
+
+
+def test_save_checkpoint_of_a_plain_module_says_to_save_the_learner(tmp_path):
+    with pytest.raises(TypeError, match=r"learner must be a metaopt.meta learner .*got "
+                                        r"Sequential"):
+        save_checkpoint(mlp(1, [8]), tmp_path / "net")
+    assert not list(tmp_path.iterdir())
+    assert save_checkpoint(MAML(mlp(1, [8])), tmp_path / "maml").is_file()
