@@ -535,6 +535,8 @@ class MetaSampler(BaseSampler):
         self._candidates: tuple[list[dict[str, Any]], list[str]] | None = None
         self._disabled = False
         self._priority: list[dict[str, Any]] = []
+        # (study name, params) of the same, for warm_start's reasons
+        self._priority_named: list[tuple[str, dict[str, Any]]] = []
         self._families: list[str] | None = None  # read from a "space" parameter
         # space=None: the one shipped space holding what the first trials asked for
         # (_guess_space), served until a trial completes; then inferred as without it
@@ -732,6 +734,7 @@ class MetaSampler(BaseSampler):
         if self._task is None:
             self._task = model.portfolio.task_types_[0]
             self._warn_default_task(model)
+        self._priority_named = []
         self._priority = self._source_warm_starts(model)
         self._known = {p.name for p in model.space.params}
         self._model = model  # last: other threads use the sampler once this is set
@@ -898,6 +901,7 @@ class MetaSampler(BaseSampler):
                      f"space {self._space_name!r}: it is not tried")
             else:
                 found.append(params)
+                self._priority_named.append((source.study_name, params))
         return found
 
     def _in_space(self, trial_params: dict[str, Any]) -> dict[str, Any]:
@@ -1483,8 +1487,10 @@ class MetaSampler(BaseSampler):
         return self._model
 
     def warm_start(self, n: int = 5) -> pd.DataFrame:
-        """The meta-model's first portfolio picks, with the reasons (the best trials of
-        ``source_studies`` come before them; a study's own trials are not looked at).
+        """The first ``n`` configurations the sampler tries: the best trial of each of
+        ``source_studies`` (a configuration once), then the meta-model's portfolio picks
+        (those that are no source study's best), with why each is tried; a study's own
+        trials are not looked at. Fewer when the portfolio holds fewer.
 
         Parameters
         ----------
@@ -1494,12 +1500,27 @@ class MetaSampler(BaseSampler):
         Returns
         -------
         pandas.DataFrame
-            As :meth:`metaopt.ranker.Portfolio.suggest`.
+            As :meth:`metaopt.ranker.Portfolio.suggest` (``config_id``, ``params``,
+            ``expected_regret``, ``mean_regret``, ``best_on``: None, NaN, NaN and ``[]``
+            for a source study's best), and ``reason``: "best trial of source study
+            '<name>'" or "portfolio pick k".
         """
+        n = check_int(n, "n")
         if self._space_name is None:
             raise ValueError("warm_start needs space= (or a study to infer it from)")
         # not bound to a study of its own: the study being run would start afresh after it
         self._loaded(None)
-        return self._active.portfolio.suggest(n, self._meta_features)
+        sources: dict[str, tuple[dict[str, Any], str]] = {}
+        for study_name, params in self._priority_named:
+            sources.setdefault(config_key(params), (params, study_name))
+        picks = self._active.portfolio.suggest(n + len(sources), self._meta_features)
+        picks["reason"] = [f"portfolio pick {k}" for k in range(1, len(picks) + 1)]
+        picks = picks[[config_key(p) not in sources for p in picks["params"]]]
+        first = pd.DataFrame([{"config_id": None, "params": params, "expected_regret": np.nan,
+                               "mean_regret": np.nan, "best_on": [],
+                               "reason": f"best trial of source study {name!r}"}
+                              for params, name in sources.values()], columns=picks.columns)
+        rows = pd.concat([first, picks], ignore_index=True) if len(first) else picks
+        return rows.head(n).reset_index(drop=True)
 
 

@@ -1,0 +1,43 @@
+"""What a new user runs into with MetaSampler (docs/sampler.md): documented behaviour
+that did not hold, and mistakes refused with a message that says what to do."""
+
+from __future__ import annotations
+
+import math
+
+import optuna
+
+from metaopt.samplers import MetaSampler
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _svm(trial: optuna.Trial) -> float:
+    c = trial.suggest_float("C", 1e-3, 1e3, log=True)
+    kernel = trial.suggest_categorical("kernel", ["rbf", "linear"])
+    return math.log(c) + (kernel == "linear")
+
+
+def _source_study(name: str = "past") -> optuna.Study:
+    study = optuna.create_study(study_name=name, direction="maximize")
+    study.enqueue_trial({"C": 5.0, "kernel": "linear"})
+    study.optimize(_svm, n_trials=1)
+    return study
+
+
+def test_warm_start_lists_the_source_studies_best_first():
+    """warm_start's docstring and the OptunaHub README said the source studies' best
+    comes first, as the sampler tries it; warm_start listed the portfolio's picks alone."""
+    sampler = MetaSampler(space="svm", task="classification", seed=0,
+                          source_studies=[_source_study()])
+    picks = sampler.warm_start(3)
+    assert picks["params"][0] == {"C": 5.0, "kernel": "linear"}
+    assert picks["reason"].tolist() == ["best trial of source study 'past'",
+                                        "portfolio pick 1", "portfolio pick 2"]
+    plain = MetaSampler(space="svm", task="classification", seed=0).warm_start(2)
+    assert picks["params"][1:].tolist() == plain["params"].tolist()
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(_svm, n_trials=2)  # what the sampler then tries, in that order
+    assert [t.params for t in study.trials] == [
+        {k: p[k] for k in ("C", "kernel")} for p in picks["params"][:2]]
+
