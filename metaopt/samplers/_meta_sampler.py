@@ -400,7 +400,7 @@ class MetaSampler(BaseSampler):
         space, or of a combination of model families holding each of ``space``'s
         (restricted to them); a model of another space, or one trained on no dataset
         of the study's task (when it is known), is refused.
-    source_studies : sequence of optuna.Study, optional
+    source_studies : sequence of optuna.Study, or one Study, optional
         The user's past studies on other datasets with the same space: the best trial
         of each is tried first, before the portfolio's picks (a warning names a study
         whose best trial is no configuration of the space, or that has no completed
@@ -441,7 +441,7 @@ class MetaSampler(BaseSampler):
         meta_features: pd.Series | None = None,
         task: str | None = None,
         meta_model: MetaModel | str | os.PathLike | None = None,
-        source_studies: Sequence[Study] | None = None,
+        source_studies: Sequence[Study] | Study | None = None,
         n_warmup: int | None = None,
         fallback: BaseSampler | None = None,
         worst_value: float | None = None,
@@ -495,11 +495,21 @@ class MetaSampler(BaseSampler):
                              f"only; this study is {task} (from {task_from})")
         self._init: _Init = {"space": space, "task": task, "task_from": task_from,
                              "meta_model": meta_model}
+        if isinstance(source_studies, Study):  # one study: "'Study' object is not iterable"
+            source_studies = [source_studies]
+        elif isinstance(source_studies, (str, bytes)):  # a study's name, its letters read
+            raise TypeError("source_studies must be a list of optuna.Study objects, got "
+                            f"the {type(source_studies).__name__} {source_studies!r}: load "
+                            "a stored study with optuna.load_study(study_name=..., "
+                            "storage=...)")
         self._source_studies = list(source_studies or [])
         for i, source in enumerate(self._source_studies):
             if not isinstance(source, Study):
                 raise TypeError(f"source_studies[{i}] must be an optuna.Study, got "
-                                f"{type(source).__name__}")
+                                f"{type(source).__name__}" + (
+                                    ": load a stored study with optuna.load_study("
+                                    "study_name=..., storage=...)"
+                                    if isinstance(source, str) else ""))
             if len(source.directions) > 1:
                 raise ValueError(f"source_studies[{i}] ({source.study_name!r}) is "
                                  "multi-objective: its best trial is undefined")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import optuna
+import pytest
 
 from metaopt.samplers import MetaSampler
 
@@ -41,3 +42,17 @@ def test_warm_start_lists_the_source_studies_best_first():
     assert [t.params for t in study.trials] == [
         {k: p[k] for k in ("C", "kernel")} for p in picks["params"][:2]]
 
+
+def test_one_source_study_is_taken_as_a_list_of_one():
+    """source_studies=study (not [study]) failed with "'Study' object is not iterable"."""
+    sampler = MetaSampler(space="svm", task="classification", seed=0,
+                          source_studies=_source_study())
+    assert sampler.warm_start(1)["params"][0] == {"C": 5.0, "kernel": "linear"}
+
+
+@pytest.mark.parametrize("given", ["past", ["past"]])
+def test_a_study_name_says_how_to_load_the_study(given):
+    """A study's name was read letter by letter ("source_studies[0] must be an
+    optuna.Study, got str" for 'p'), saying nothing of how to get the study."""
+    with pytest.raises(TypeError, match=r"optuna\.load_study\(study_name=\.\.\., storage"):
+        MetaSampler(space="svm", source_studies=given)
