@@ -385,7 +385,8 @@ class GradientLearner(nn.Module):
         Tensor
             A scalar.
         """
-        _check_batch(support_x, support_y, query_x, query_y, dtype=self._dtype)
+        _check_batch(support_x, support_y, query_x, query_y, dtype=self._dtype,
+                     module=self.module)
         (query,) = self._batch_losses(
             support_x, support_y, query_x, query_y, support_weight=support_weight,
             query_weight=query_weight, loss_fn=loss_fn, steps=steps, vectorize=vectorize,
@@ -426,7 +427,7 @@ class GradientLearner(nn.Module):
         dict of str to Tensor
             ``{name: [tasks, *param.shape]}``.
         """
-        _check_batch(support_x, support_y, dtype=self._dtype)
+        _check_batch(support_x, support_y, dtype=self._dtype, module=self.module)
         support_weight = example_weights(support_x, support_weight, "support")
         loss, steps = self._resolve(loss_fn, steps)
         self._check_labels(loss, support_x, support_y)
@@ -469,7 +470,7 @@ class GradientLearner(nn.Module):
             raise ValueError(f"x must be [tasks, n, ...] with the {n_tasks} task(s) of params, "
                              f"got {shape}; one task's data needs a leading task "
                              "dimension (x[None])")
-        _check_dtype("x", x, self._dtype)
+        _check_dtype("x", x, self._dtype, self.module)
         if not vectorize:
             return torch.stack([self._call({n: p[i] for n, p in params.items()}, x[i])
                                 for i in range(n_tasks)])
@@ -498,7 +499,7 @@ class GradientLearner(nn.Module):
         """
         _check_episodes(episodes)
         _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
-                     dtype=self._dtype)
+                     dtype=self._dtype, module=self.module)
         objective, support, query = self._batch_losses(
             episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
             support_weight=episodes.support_weight, query_weight=episodes.query_weight,
@@ -598,9 +599,11 @@ def _norm_weights(module: nn.Module) -> set[str]:
             and getattr(m, "weight", None) is not None}
 
 
-def _check_batch(*tensors: torch.Tensor, dtype: torch.dtype | None = None) -> None:
+def _check_batch(*tensors: torch.Tensor, dtype: torch.dtype | None = None,
+                 module: nn.Module | None = None) -> None:
     """Types, ``[tasks, shots, ...]`` shapes, matching task / shot counts and feature
-    shapes; with ``dtype`` (the model's), floating inputs of another dtype are refused."""
+    shapes; with ``dtype`` (the model's), floating inputs of another dtype are refused,
+    and integer ones for a ``module`` of Linear layers (see :func:`_check_dtype`)."""
     names = ("support_x", "support_y", "query_x", "query_y")
     for name, t in zip(names, tensors, strict=False):
         if not isinstance(t, torch.Tensor):
@@ -632,11 +635,19 @@ def _check_batch(*tensors: torch.Tensor, dtype: torch.dtype | None = None) -> No
                          f"support_x {tuple(tensors[0].shape[2:])}")
     if dtype is not None:
         for name, t in zip(names[::2], tensors[::2], strict=False):
-            _check_dtype(name, t, dtype)
+            _check_dtype(name, t, dtype, module)
 
 
-def _check_dtype(name: str, t: torch.Tensor, dtype: torch.dtype) -> None:
-    """Refuse floating data ``t`` whose dtype is not the model's ``dtype``."""
+def _check_dtype(name: str, t: torch.Tensor, dtype: torch.dtype,
+                 module: nn.Module | None = None) -> None:
+    """Refuse floating data ``t`` whose dtype is not the model's ``dtype``, and integer
+    data for a ``module`` that is an MLP (Linear layers and activations), which cannot take
+    it (torch said "expected m1 and m2 to have the same dtype, but got: long int !=
+    float"); other models may take integers (an ``nn.Embedding``)."""
+    if (module is not None and not t.is_floating_point()
+            and (type(module) is nn.Linear or mlp_layers(module) is not None)):
+        raise ValueError(f"{name} is {t.dtype}, and the model's Linear layers take "
+                         f"floating inputs ({dtype}): convert it (e.g. x.to({dtype}))")
     if t.is_floating_point() and t.dtype != dtype:
         raise ValueError(f"{name} is {t.dtype} but the model's parameters are {dtype}: "
                          f"convert one of them (e.g. x.to({dtype}))")
@@ -939,7 +950,7 @@ class Reptile(GradientLearner):
         """
         _check_episodes(episodes)
         _check_batch(episodes.support_x, episodes.support_y, episodes.query_x, episodes.query_y,
-                     dtype=self._dtype)
+                     dtype=self._dtype, module=self.module)
         self._check_labels(self._loss, episodes.support_x, episodes.query_y)
         with torch.no_grad():
             adapted = self.adapt(episodes.support_x, episodes.support_y,

@@ -99,8 +99,8 @@ class MetricLearner(nn.Module):
         _check_episode(support_x, support_y, query_x)
         dtype = next((p.dtype for p in self.encoder.parameters() if p.is_floating_point()), None)
         if dtype is not None:  # torch's "mat1 and mat2 must have the same dtype" named neither
-            _check_dtype("support_x", support_x, dtype)
-            _check_dtype("query_x", query_x, dtype)
+            _check_dtype("support_x", support_x, dtype, self.encoder)
+            _check_dtype("query_x", query_x, dtype, self.encoder)
         n_way = int(support_y.max()) + 1 if n_way is None else n_way
         _check_labels(support_y, "support_y", n_way, "n_way")
         weight = example_weights(support_x, support_weight, "support")

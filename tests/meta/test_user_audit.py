@@ -163,3 +163,25 @@ def test_save_checkpoint_of_a_plain_module_says_to_save_the_learner(tmp_path):
         save_checkpoint(mlp(1, [8]), tmp_path / "net")
     assert not list(tmp_path.iterdir())
     assert save_checkpoint(MAML(mlp(1, [8])), tmp_path / "maml").is_file()
+
+
+# ---- integer inputs to a network of Linear layers ----------------------------------------
+
+def test_integer_inputs_to_an_mlp_say_to_convert_them():
+    sx, sy, qx, qy = _regression()
+    model = MAML(mlp(2, [8]))
+    with pytest.raises(ValueError, match=r"support_x is torch.int64, and the model's Linear "
+                                         r"layers take floating inputs \(torch.float32\)"):
+        model.meta_loss(sx.long(), sy, qx.long(), qy)
+    with pytest.raises(ValueError, match=r"support_x is torch.int64"):
+        MAML(nn.Linear(2, 1)).adapt(sx.long(), sy)
+    with pytest.raises(ValueError, match=r"^x is torch.int64"):
+        model.predict(model.adapt(sx, sy), qx.long())
+    ep = _episodes()
+    with pytest.raises(ValueError, match=r"query_x is torch.int64"):
+        ProtoNet(mlp(4, [8])).predict(ep.support_x, ep.support_y, ep.query_x.long())
+    # a model that takes integers (token ids) still gets them
+    tokens = torch.randint(0, 10, (2, 4, 3))
+    embedding = MAML(nn.Sequential(nn.Embedding(10, 4), nn.Flatten(), nn.Linear(12, 1)))
+    assert torch.isfinite(embedding.meta_loss(tokens, torch.randn(2, 4, 1), tokens,
+                                              torch.randn(2, 4, 1)))
