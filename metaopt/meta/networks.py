@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from torch import nn
+
+from metaopt._checks import check_int
 
 __all__ = ["mlp"]
 
@@ -28,6 +30,13 @@ def mlp(n_in: int, hidden: Sequence[int], n_out: int = 1,
     -------
     nn.Sequential
     """
+    if not isinstance(hidden, Iterable) or isinstance(hidden, str):
+        # an int failed with "'int' object is not iterable"
+        raise TypeError(f"hidden must be a sequence of layer widths, got {hidden!r}; "
+                        f"[{hidden!r}] is one hidden layer of that width, [] none")
+    n_in, n_out = check_int(n_in, "n_in"), check_int(n_out, "n_out")
+    # torch built a layer of width 0 with a warning, and refused a float in its own words
+    hidden = [check_int(width, "every width of hidden") for width in hidden]
     layers: list[nn.Module] = []
     for width in hidden:
         layers += [nn.Linear(n_in, width), activation()]

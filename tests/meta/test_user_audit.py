@@ -185,3 +185,15 @@ def test_integer_inputs_to_an_mlp_say_to_convert_them():
     embedding = MAML(nn.Sequential(nn.Embedding(10, 4), nn.Flatten(), nn.Linear(12, 1)))
     assert torch.isfinite(embedding.meta_loss(tokens, torch.randn(2, 4, 1), tokens,
                                               torch.randn(2, 4, 1)))
+
+
+def test_mlp_names_a_hidden_that_is_not_a_list_of_widths():
+    with pytest.raises(TypeError, match=r"hidden must be a sequence of layer widths, got 8; "
+                                        r"\[8\] is one hidden layer"):
+        mlp(4, 8)
+    with pytest.raises(ValueError, match=r"every width of hidden must be an integer >= 1, "
+                                         r"got 0"):
+        mlp(4, [8, 0])
+    assert [m.out_features for m in mlp(4, (np.int64(8),), 2) if isinstance(m, nn.Linear)] \
+        == [8, 2]
+    assert len(mlp(4, [])) == 1  # no hidden layer: one Linear
