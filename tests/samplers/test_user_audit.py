@@ -4,6 +4,9 @@ that did not hold, and mistakes refused with a message that says what to do."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import optuna
 import pytest
@@ -56,3 +59,30 @@ def test_a_study_name_says_how_to_load_the_study(given):
     optuna.Study, got str" for 'p'), saying nothing of how to get the study."""
     with pytest.raises(TypeError, match=r"optuna\.load_study\(study_name=\.\.\., storage"):
         MetaSampler(space="svm", source_studies=given)
+
+
+def _run_example(*args: str) -> subprocess.CompletedProcess:
+    from _snippets import child_env
+
+    script = Path(__file__).resolve().parents[2] / "examples" / "optuna_sampler.py"
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True,
+                          text=True, timeout=120, env=child_env())
+
+
+def test_optuna_sampler_example_on_a_regression_dataset(pmlb_root):
+    """examples/optuna_sampler.py on a regression dataset failed in StratifiedKFold
+    ("Supported target types are: ('binary', 'multiclass'). Got 'continuous'")."""
+    done = _run_example("--root", str(pmlb_root), "--dataset", "560_bodyfat",
+                        "--space", "knn", "--trials", "1")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "best CV R² so far" in done.stdout
+
+
+@pytest.mark.parametrize(("option", "value", "said"), [
+    ("--dataset", "credit-g", "did you mean 'credit_g'?"),
+    ("--space", "randomforest", "did you mean 'random_forest'?")])
+def test_optuna_sampler_example_names_a_mistyped_name(pmlb_root, option, value, said):
+    """A mistyped --dataset or --space ended in a traceback."""
+    done = _run_example("--root", str(pmlb_root), option, value)
+    assert done.returncode == 1 and said in done.stderr
+    assert "Traceback" not in done.stderr
