@@ -464,6 +464,7 @@ class GradientLearner(nn.Module):
         Tensor
             ``[tasks, n, ...]``.
         """
+        _check_params(params, self.module)
         n_tasks = next(iter(params.values())).shape[0]
         if not isinstance(x, torch.Tensor) or x.ndim < 3 or x.shape[0] != n_tasks:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
@@ -538,6 +539,24 @@ class GradientLearner(nn.Module):
     def __getstate__(self) -> dict:
         """Pickles and copies keep the compile options, not the compiled function."""
         return {**self.__dict__, "_compiled_losses": None}
+
+
+def _check_params(params, module: nn.Module) -> None:
+    """``params`` must be what :meth:`GradientLearner.adapt` returns for ``module``: a dict
+    of its parameters by name, each with a leading task dimension (a wrong one failed with
+    "'NoneType' object has no attribute 'values'", a KeyError or torch's shape errors)."""
+    if not isinstance(params, dict) or not params:
+        raise TypeError("params must be the dict of adapted parameters that adapt() returns, "
+                        f"got {params!r}"[:300])
+    for name, p in module.named_parameters():
+        if name not in params:
+            raise ValueError(f"params has no {name!r}, a parameter of this learner's model: "
+                             "pass the dict this learner's adapt() returned")
+        if not isinstance(params[name], torch.Tensor) or params[name].shape[1:] != p.shape:
+            got = (tuple(params[name].shape) if isinstance(params[name], torch.Tensor)
+                   else type(params[name]).__name__)
+            raise ValueError(f"params[{name!r}] is {got}, not [tasks, *{tuple(p.shape)}] as "
+                             "the model's: pass the dict this learner's adapt() returned")
 
 
 def _parameter_slots(module: nn.Module) -> dict[str, str]:

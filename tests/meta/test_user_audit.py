@@ -197,3 +197,17 @@ def test_mlp_names_a_hidden_that_is_not_a_list_of_widths():
     assert [m.out_features for m in mlp(4, (np.int64(8),), 2) if isinstance(m, nn.Linear)] \
         == [8, 2]
     assert len(mlp(4, [])) == 1  # no hidden layer: one Linear
+
+
+def test_predict_names_params_that_adapt_did_not_return_for_this_model():
+    sx, sy, qx, _ = _regression()
+    model = MAML(mlp(2, [8]))
+    with pytest.raises(TypeError, match=r"params must be the dict of adapted parameters"):
+        model.predict(None, qx)
+    with pytest.raises(ValueError, match=r"params has no '0.weight'"):
+        model.predict({"weight": torch.zeros(3, 1, 2)}, qx)
+    wider = MAML(mlp(2, [16])).adapt(sx, sy)
+    with pytest.raises(ValueError, match=r"params\['0.weight'\] is \(3, 16, 2\), not "
+                                         r"\[tasks, \*\(8, 2\)\]"):
+        model.predict(wider, qx)
+    assert model.predict(model.adapt(sx, sy), qx).shape == (3, 6, 1)
