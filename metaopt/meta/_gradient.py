@@ -657,16 +657,32 @@ def _check_batch(*tensors: torch.Tensor, dtype: torch.dtype | None = None,
             _check_dtype(name, t, dtype, module)
 
 
+def _input_width(module: nn.Module) -> int | None:
+    """The number of input features of ``module`` when its first layer is an ``nn.Linear``
+    (itself, or first in nested ``nn.Sequential``s, with no pre-hook to change the input),
+    else None (a model of other layers: its own errors). O(depth): it runs every call."""
+    while type(module) is nn.Sequential and len(module) and not module._forward_pre_hooks:
+        module = module[0]
+    if type(module) is nn.Linear and not module._forward_pre_hooks:
+        return module.in_features
+    return None
+
+
 def _check_dtype(name: str, t: torch.Tensor, dtype: torch.dtype,
                  module: nn.Module | None = None) -> None:
-    """Refuse floating data ``t`` whose dtype is not the model's ``dtype``, and integer
-    data for a ``module`` that is an MLP (Linear layers and activations), which cannot take
-    it (torch said "expected m1 and m2 to have the same dtype, but got: long int !=
-    float"); other models may take integers (an ``nn.Embedding``)."""
-    if (module is not None and not t.is_floating_point()
-            and (type(module) is nn.Linear or mlp_layers(module) is not None)):
+    """Refuse floating data ``t`` whose dtype is not the model's ``dtype``; for a
+    ``module`` whose first layer is an ``nn.Linear`` (:func:`_input_width`), integer data
+    (torch said "expected m1 and m2 to have the same dtype, but got: long int != float";
+    other models may take integers, an ``nn.Embedding``) and data of another number of
+    features."""
+    width = None if module is None else _input_width(module)
+    if width is not None and not t.is_floating_point():
         raise ValueError(f"{name} is {t.dtype}, and the model's Linear layers take "
                          f"floating inputs ({dtype}): convert it (e.g. x.to({dtype}))")
+    if width is not None and t.shape[-1] != width:  # torch: "mat1 and mat2 shapes cannot
+        # be multiplied (15x3 and 2x8)", a dozen frames deep
+        raise ValueError(f"{name} has {t.shape[-1]} features (shape {tuple(t.shape)}), and "
+                         f"the model's first Linear layer takes {width}")
     if t.is_floating_point() and t.dtype != dtype:
         raise ValueError(f"{name} is {t.dtype} but the model's parameters are {dtype}: "
                          f"convert one of them (e.g. x.to({dtype}))")

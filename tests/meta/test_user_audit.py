@@ -211,3 +211,16 @@ def test_predict_names_params_that_adapt_did_not_return_for_this_model():
                                          r"\[tasks, \*\(8, 2\)\]"):
         model.predict(wider, qx)
     assert model.predict(model.adapt(sx, sy), qx).shape == (3, 6, 1)
+
+
+def test_inputs_of_another_width_than_the_mlps_say_so():
+    sx, sy, qx, qy = _regression()
+    model = MAML(mlp(2, [8]))
+    with pytest.raises(ValueError, match=r"support_x has 3 features \(shape \(3, 5, 3\)\), "
+                                         r"and the model's first Linear layer takes 2"):
+        model.meta_loss(torch.randn(3, 5, 3), sy, torch.randn(3, 6, 3), qy)
+    with pytest.raises(ValueError, match=r"^x has 4 features"):
+        model.predict(model.adapt(sx, sy), torch.randn(3, 6, 4))
+    ep = _episodes()
+    with pytest.raises(ValueError, match=r"support_x has 4 features .* takes 5"):
+        MatchingNet(mlp(5, [8])).training_step(ep)
