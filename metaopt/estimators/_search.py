@@ -129,7 +129,7 @@ from metaopt.estimators._study import (
 )
 from metaopt.kb import DEFAULT_SCORING
 from metaopt.samplers import MetaSampler, mark_interrupted
-from metaopt.samplers._meta_sampler import _SOURCE, check_sampler, serve_task
+from metaopt.samplers._meta_sampler import _SOURCE, check_sampler, serve_space, serve_task
 from metaopt.spaces import SearchSpace, combine, get_space, list_spaces
 from metaopt.spaces._base import is_registered
 
@@ -653,6 +653,7 @@ class _MetaOptSearch(BaseEstimator):
                                                           1e-3))
         if self.sampler is not None and isinstance(sampler, MetaSampler):
             serve_task(sampler, task)  # else it took its meta-model's task
+            serve_space(sampler, space)  # else another space's model, silently
         # a stored search resumes only under the same data, weights, scoring, splits and
         # settings of a trial (its families are in the name; n_trials is how far to go)
         key = joblib.hash((X, y, fit_params, self._scoring_key(), cv, self._trial_settings()))[:12]

@@ -330,6 +330,30 @@ def serve_task(sampler: MetaSampler, task: str) -> None:
         sampler._task = task
 
 
+def serve_space(sampler: MetaSampler, space: SearchSpace) -> None:
+    """A ValueError when a user's ``sampler``, given ``space=``, cannot serve a search of
+    ``space`` (for the estimators): another single space (``space="svm"`` for a search of
+    ``"linear"``, whose ``C`` it read as an SVM's), or a combination without one of a
+    combined search's families. A combination holding them all serves a combined search
+    (``"all"`` for ``"svm+knn"``), restricted as the objective's ``"space"`` choices ask."""
+    given = sampler._init["space"]
+    if given is None:
+        return
+    name = getattr(given, "name", given)
+    if name == space.name:
+        return
+    if isinstance(space, CombinedSpace):
+        held = list_spaces() if name == ALL else str(name).split("+")
+        if all(member.name in held for member in space.members):
+            return
+        what = f"its families {[m.name for m in space.members]}, as '<family>__<parameter>'"
+    else:
+        what = "one family, under its own parameter names"
+    raise ValueError(f"sampler is a MetaSampler of space={name!r}, this search is over "
+                     f"{space.name!r} ({what}): pass space={space.name!r}, or None to "
+                     "serve the search's space")
+
+
 class MetaSampler(BaseSampler):
     """Optuna sampler that starts from meta-learned configurations and adapts.
 

@@ -43,3 +43,24 @@ def test_storage_path_is_told_its_url(path, url):
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     with pytest.raises(ValueError, match=f"for an SQLite file, storage='{url}'"):
         MetaOptClassifier(n_trials=1, spaces="linear", storage=path).fit(X.iloc[:60], y[:60])
+
+
+def test_a_metasampler_of_another_space_is_refused():
+    """sampler=MetaSampler(space="svm") for spaces="linear" ran the svm meta-model's
+    portfolio as linear models (its C read as LogisticRegression's), without a word."""
+    from metaopt.samplers import MetaSampler
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X, y = X.iloc[:90, :4], y.iloc[:90]
+    with pytest.raises(ValueError, match=r"MetaSampler of space='svm', this search is over "
+                                         r"'linear' .*pass space='linear'"):
+        MetaOptClassifier(n_trials=1, spaces="linear", cv=2,
+                          sampler=MetaSampler(space="svm")).fit(X, y)
+    with pytest.raises(ValueError, match=r"space='svm\+knn', this search is over "
+                                         r"'linear\+knn'"):
+        MetaOptClassifier(n_trials=1, spaces="linear+knn", cv=2,
+                          sampler=MetaSampler(space="svm+knn")).fit(X, y)
+    # a combination holding the searched families serves it
+    model = MetaOptClassifier(n_trials=1, spaces="svm+linear", cv=2, random_state=0,
+                              sampler=MetaSampler(space="all", seed=0)).fit(X, y)
+    assert model.history_["reason"][0].startswith("portfolio pick")
