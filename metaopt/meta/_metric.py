@@ -101,8 +101,9 @@ class MetricLearner(nn.Module):
         if dtype is not None:  # torch's "mat1 and mat2 must have the same dtype" named neither
             _check_dtype("support_x", support_x, dtype, self.encoder)
             _check_dtype("query_x", query_x, dtype, self.encoder)
+        source = "its largest label" if n_way is None else "n_way"
         n_way = int(support_y.max()) + 1 if n_way is None else n_way
-        _check_labels(support_y, "support_y", n_way, "n_way")
+        _check_labels(support_y, "support_y", n_way, source)
         weight = example_weights(support_x, support_weight, "support")
         one_hot = F.one_hot(support_y.long(), n_way) * weight[..., None]
         empty = (one_hot.sum(dim=1) == 0).nonzero()

@@ -77,7 +77,8 @@ def test_metric_learner_names_labels_outside_the_episode_classes():
     with pytest.raises(ValueError, match=r"query_y holds class indices from 1 to 3, and the "
                                          r"support set gives 3 classes, 0\.\.2"):
         model.meta_loss(ep.support_x, ep.support_y, ep.query_x, ep.query_y + 1)
-    with pytest.raises(ValueError, match=r"support_y holds class indices from -1 to 1"):
+    with pytest.raises(ValueError, match=r"support_y holds class indices from -1 to 1, and "
+                                         r"its largest label gives 2 classes"):
         model.predict(ep.support_x, ep.support_y - 1, ep.query_x)
     with pytest.raises(ValueError, match=r"support_y .* and n_way gives 2 classes, 0\.\.1"):
         model.predict(ep.support_x, ep.support_y, ep.query_x, n_way=2)
