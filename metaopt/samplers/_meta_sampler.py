@@ -1517,7 +1517,10 @@ class MetaSampler(BaseSampler):
 
     @property
     def meta_model(self) -> MetaModel | None:
-        """The meta-model in use (``None`` until the space is known)."""
+        """The meta-model in use (``None`` until the space is known: with ``space=None``
+        and no ``meta_model``, from the study's parameters)."""
+        if self._model is None and (self._space_name is not None or self._families):
+            self._loaded(None)  # as warm_start: else None until the first proposal
         return self._model
 
     def warm_start(self, n: int = 5) -> pd.DataFrame:

@@ -86,3 +86,11 @@ def test_optuna_sampler_example_names_a_mistyped_name(pmlb_root, option, value, 
     done = _run_example("--root", str(pmlb_root), option, value)
     assert done.returncode == 1 and said in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_meta_model_is_known_once_the_space_is():
+    """MetaSampler(space="svm").meta_model was None until the first proposal (or
+    warm_start), though its docstring said None only until the space is known."""
+    sampler = MetaSampler(space="svm", task="classification")
+    assert sampler.meta_model is not None and sampler.meta_model.space.name == "svm"
+    assert MetaSampler().meta_model is None  # the space comes from the study
