@@ -295,10 +295,13 @@ class ClassificationTasks(_NumpyStream):
             X, y = X[keep], y[keep]
         self.classes_, counts = np.unique(y, return_counts=True)
         if self.n_way > len(self.classes_):
+            # "use n_way <= 1" for a split of one class asked for what n_way cannot be
+            advice = (f"use n_way <= {len(self.classes_)}" if len(self.classes_) >= 2 else
+                      "an episode needs at least 2 classes: give this split more of them "
+                      "(e.g. a larger fraction in split_labels)")
             raise ValueError(
-                f"n_way={self.n_way} exceeds the {len(self.classes_)} classes available; "
-                f"use n_way <= {len(self.classes_)}"
-            )
+                f"n_way={self.n_way} exceeds the {len(self.classes_)} class(es) available; "
+                f"{advice}")
         need = self.k_shot + self.n_query
         eligible = counts >= need
         if eligible.sum() < self.n_way:

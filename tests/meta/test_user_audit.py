@@ -225,3 +225,13 @@ def test_inputs_of_another_width_than_the_mlps_say_so():
     ep = _episodes()
     with pytest.raises(ValueError, match=r"support_x has 4 features .* takes 5"):
         MatchingNet(mlp(5, [8])).training_step(ep)
+
+
+def test_a_split_of_one_class_is_not_told_to_use_n_way_1():
+    X = np.random.default_rng(0).random((60, 4))
+    y = np.repeat(np.arange(6), 10)
+    with pytest.raises(ValueError, match=r"n_way=5 exceeds the 1 class\(es\) available; an "
+                                         r"episode needs at least 2 classes"):
+        ClassificationTasks(X, y, n_way=5, n_query=2, classes=[3])
+    with pytest.raises(ValueError, match=r"exceeds the 3 class\(es\) available; use n_way <= 3"):
+        ClassificationTasks(X, y, n_way=5, n_query=2, classes=[0, 1, 2])
