@@ -319,6 +319,10 @@ def _sample(sampler: TaskSampler, n_tasks: int, name: str) -> Episodes:
         raise TypeError(f"{name}.sample({n_tasks}) returned a {type(episodes).__name__}; it "
                         "must return metaopt.meta.Episodes(support_x, support_y, query_x, "
                         "query_y), each [tasks, shots, ...]")
+    if isinstance(episodes.support_x, torch.Tensor) and episodes.support_x.shape[:1] == (0,):
+        # a validation sampler's failed at the first evaluation, naming neither
+        raise ValueError(f"{name}.sample({n_tasks}) returned 0 tasks; it must return at "
+                         "least one (a split with no class or group?)")
     return episodes
 
 

@@ -235,3 +235,17 @@ def test_a_split_of_one_class_is_not_told_to_use_n_way_1():
         ClassificationTasks(X, y, n_way=5, n_query=2, classes=[3])
     with pytest.raises(ValueError, match=r"exceeds the 3 class\(es\) available; use n_way <= 3"):
         ClassificationTasks(X, y, n_way=5, n_query=2, classes=[0, 1, 2])
+
+
+class _NoTasks(SinusoidTasks):
+    def sample(self, n_tasks):
+        ep = super().sample(1)
+        return Episodes(ep.support_x[:0], ep.support_y[:0], ep.query_x[:0], ep.query_y[:0])
+
+
+def test_trainer_names_a_validation_sampler_of_no_task_before_training():
+    trainer = MetaTrainer(MAML(mlp(1, [8])), iterations=50, meta_batch_size=4, eval_every=50,
+                          valid_tasks_count=4, progress=False)
+    with pytest.raises(ValueError, match=r"valid_tasks.sample\(4\) returned 0 tasks"):
+        trainer.fit(SinusoidTasks(seed=0), _NoTasks(seed=1))
+    assert not hasattr(trainer, "history_") or not trainer.history_["iteration"]
