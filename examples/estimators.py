@@ -30,7 +30,7 @@ matplotlib.use("Agg")
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 from metaopt import MetaOptClassifier, MetaOptRegressor  # noqa: E402
-from metaopt.data import LocalSource  # noqa: E402
+from metaopt.data import DatasetLoadError, LocalSource  # noqa: E402
 
 SHARED = Path(os.environ.get("METAOPT_SHARED_DATA",
                              Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -55,7 +55,13 @@ def main() -> None:
     args = parser.parse_args()
     classify = args.task == "classification"
     name = args.dataset or ("heart_statlog" if classify else "560_bodyfat")
-    data = LocalSource(pmlb_root()).load(name, args.task)
+    try:  # a mistyped name (with the closest one), or a target of the other task
+        data = LocalSource(pmlb_root()).load(name, args.task)
+    except DatasetLoadError as e:
+        sys.exit(str(e))
+    except ValueError as e:
+        other = "regression" if classify else "classification"
+        sys.exit(f"{name}: {e}\n(in this script: --task {other})")
     X_train, X_test, y_train, y_test = train_test_split(
         data.X, data.y, test_size=0.3, random_state=0, stratify=data.y if classify else None)
 

@@ -64,3 +64,23 @@ def test_a_metasampler_of_another_space_is_refused():
     model = MetaOptClassifier(n_trials=1, spaces="svm+linear", cv=2, random_state=0,
                               sampler=MetaSampler(space="all", seed=0)).fit(X, y)
     assert model.history_["reason"][0].startswith("portfolio pick")
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("--dataset", "heart-statlog"), "did you mean 'heart_statlog'?"),
+    (("--dataset", "560_bodyfat"), "(in this script: --task regression)")])
+def test_estimators_example_says_what_to_pass(pmlb_root, args, said):
+    """examples/estimators.py ended in a traceback for a mistyped --dataset, and for a
+    regression dataset without --task regression."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from _snippets import child_env
+
+    env = {**child_env(), "METAOPT_SHARED_DATA": str(pmlb_root.parent)}
+    script = Path(__file__).resolve().parents[2] / "examples" / "estimators.py"
+    done = subprocess.run([sys.executable, str(script), *args], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert done.returncode == 1 and said in done.stderr
+    assert "Traceback" not in done.stderr
