@@ -819,8 +819,14 @@ class MetaSampler(BaseSampler):
             return True
         if not self._foreign_warned:
             self._foreign_warned = True
+            asked = set(proposed_for.params)
+            # another shipped space's names ('C', 'kernel' for space='all': 'svm__C', ...)
+            fits = [name for name, own in _shipped_names().items()
+                    if name != ALL and asked <= own]
+            hint = (f" (those of space {' or '.join(map(repr, fits[:3]))}: pass "
+                    f"space={fits[0]!r})" if fits else "")
             warn(
-                f"MetaSampler: the objective's parameters {sorted(proposed_for.params)} are "
+                f"MetaSampler: the objective's parameters {sorted(asked)}{hint} are "
                 f"none of space {self._space_name!r}'s {sorted(known)}; trials use the "
                 "fallback sampler until one sets a parameter of the space (the meta-model "
                 "knows parameters by these names only: metaopt.spaces.get_space("

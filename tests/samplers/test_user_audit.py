@@ -94,3 +94,14 @@ def test_meta_model_is_known_once_the_space_is():
     sampler = MetaSampler(space="svm", task="classification")
     assert sampler.meta_model is not None and sampler.meta_model.space.name == "svm"
     assert MetaSampler().meta_model is None  # the space comes from the study
+
+
+def test_another_spaces_parameters_are_named_with_that_space():
+    """space="all" for an objective asking an SVM's C and kernel (the combined space names
+    them 'svm__C', 'svm__kernel'): the warning listed the 61 names of 'all' without
+    saying that space='svm' is the one the objective asks for."""
+    sampler = MetaSampler(space="all", task="classification", seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    with pytest.warns(UserWarning, match=r"\['C', 'kernel'\] \(those of space 'svm': pass "
+                                         r"space='svm'\) are none of space 'all''s"):
+        study.optimize(_svm, n_trials=2)
