@@ -1169,6 +1169,12 @@ class _MetaOptSearch(BaseEstimator):
             if self._task != "classification" or not isinstance(cv, StratifiedKFold):
                 raise
             labels, counts = np.unique(search.y, return_counts=True)
+            if counts.max() == 1:  # no number of folds splits them: say what y looks like
+                raise ValueError(
+                    f"cv={self.cv!r}: {str(exc).rstrip('.')} (each of the {len(labels)} "
+                    "classes has one row, so no fold can test a class it trained on): "
+                    "give more rows per class, or, for a numeric target, use "
+                    "MetaOptRegressor") from exc
             if not 2 <= counts.max() < cv.n_splits:
                 raise
             raise ValueError(

@@ -84,3 +84,13 @@ def test_estimators_example_says_what_to_pass(pmlb_root, args, said):
                           text=True, timeout=120, env=env)
     assert done.returncode == 1 and said in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_one_row_per_class_says_what_to_do():
+    """A classifier's y of one row per class (whole numbers all distinct: a numeric
+    target) failed with scikit-learn's "n_splits=3 cannot be greater than the number of
+    members in each class", which no cv= fixes."""
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    with pytest.raises(ValueError, match=r"each of the 12 classes has one row.*"
+                                         r"use MetaOptRegressor"):
+        MetaOptClassifier(n_trials=1, spaces="linear", cv=3).fit(X.iloc[:12], list(range(12)))
