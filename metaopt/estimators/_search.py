@@ -328,6 +328,13 @@ class _MetaOptSearch(BaseEstimator):
         if not isinstance(self.recheck, (bool, np.bool_)):  # "no" and None were taken as bools
             raise ValueError(f"recheck must be True or False, got {self.recheck!r}")
         check_search_rows(self.search_rows)
+        if isinstance(self.cv, (str, bytes, bool, np.bool_)) or (
+                isinstance(self.cv, numbers.Integral) and self.cv < 2):
+            # else scikit-learn's "Expected `cv` as an integer, ... Got 5." for "5", and
+            # its KFold's "n_splits=1" for 1, after the data's checks and meta-features
+            raise ValueError("cv must be an int >= 2 (the number of folds), a splitter "
+                             "(KFold(5), GroupKFold(3), ...) or an iterable of (train, test) "
+                             f"splits, got {self.cv!r}")
         given = ([self.spaces] if isinstance(self.spaces, (str, SearchSpace))
                  else list(self.spaces) if isinstance(self.spaces, Sequence) else [None])
         if not all(isinstance(s, (str, SearchSpace)) for s in given):

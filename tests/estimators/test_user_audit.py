@@ -94,3 +94,12 @@ def test_one_row_per_class_says_what_to_do():
     with pytest.raises(ValueError, match=r"each of the 12 classes has one row.*"
                                          r"use MetaOptRegressor"):
         MetaOptClassifier(n_trials=1, spaces="linear", cv=3).fit(X.iloc[:12], list(range(12)))
+
+
+@pytest.mark.parametrize("cv", ["5", 1, 0, True])
+def test_a_cv_that_is_no_number_of_folds_is_named(cv):
+    """cv="5" failed with scikit-learn's "Expected `cv` as an integer, ... Got 5." (the
+    text printed as the number it reads like), cv=1 with KFold's "n_splits=1"."""
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    with pytest.raises(ValueError, match=rf"cv must be an int >= 2 .* got {cv!r}$"):
+        MetaOptClassifier(n_trials=1, spaces="linear", cv=cv).fit(X.iloc[:60], y[:60])
