@@ -640,10 +640,11 @@ def _check_batch(*tensors: torch.Tensor, dtype: torch.dtype | None = None,
     if tensors[0].shape[0] == 0:  # torch failed with "cannot reshape tensor of 0 elements"
         raise ValueError(f"support_x holds 0 tasks (shape {tuple(tensors[0].shape)}); a batch "
                          "needs at least one task")
-    for name, t in zip(names[::2], tensors[::2], strict=False):
-        if t.shape[1] == 0:
-            raise ValueError(f"{name} has 0 shots (shape {tuple(t.shape)}); every task needs "
-                             f"at least one {name[:-2]} example")
+    # (a support set of 0 shots is adaptation on nothing, as a padded one of weights 0:
+    # the model's own parameters; the ranker trained without adaptation has such)
+    if len(tensors) > 2 and tensors[2].shape[1] == 0:
+        raise ValueError(f"query_x has 0 shots (shape {tuple(tensors[2].shape)}); every task "
+                         "needs at least one query example")
     for x, y, which in ((0, 1, "support"), (2, 3, "query")):
         if len(tensors) > y and tensors[x].shape[1] != tensors[y].shape[1]:
             raise ValueError(

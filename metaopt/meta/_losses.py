@@ -93,7 +93,8 @@ def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor)
             f"loss_fn='mse': the model gives {tuple(pred.shape)} outputs for targets of shape "
             f"{tuple(target.shape)}; class labels need loss_fn='cross_entropy'")
     pred = pred.reshape(target.shape)
-    per_example = (pred - target).pow(2).reshape(target.shape[0], -1).mean(dim=1)
+    squared = (pred - target).pow(2)  # (flatten, not reshape: a support set of 0 shots)
+    per_example = squared.flatten(start_dim=1).mean(dim=1) if squared.ndim > 1 else squared
     return weighted_mean(per_example, weight)
 
 
