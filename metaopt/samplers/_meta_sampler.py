@@ -402,9 +402,9 @@ class MetaSampler(BaseSampler):
         or whole numbers over a range at most twice their count, such as 1 to n) is
         warned about, as by :func:`metaopt.suggest`:
         it would skew the meta-features; drop it from ``X`` before passing it.
-    meta_features : Series, optional
+    meta_features : Series or dict, optional
         Precomputed :func:`metaopt.metafeatures.compute` output (instead of ``dataset``),
-        or knowledge-base columns ``mf_*``.
+        a dict of its names, or knowledge-base columns ``mf_*``.
     task : {"classification", "regression"}, optional
         Which of the space's meta-models serves the study. Inferred when None: from
         ``dataset`` (a target of text or of at most 20 whole values, and at most one
@@ -462,7 +462,7 @@ class MetaSampler(BaseSampler):
         *,
         space: str | SearchSpace | None = None,
         dataset: Dataset | tuple | None = None,
-        meta_features: pd.Series | None = None,
+        meta_features: pd.Series | Mapping[str, Any] | None = None,
         task: str | None = None,
         meta_model: MetaModel | str | os.PathLike | None = None,
         source_studies: Sequence[Study] | Study | None = None,
@@ -634,15 +634,16 @@ class MetaSampler(BaseSampler):
 
     # ------------------------------------------------------------------ setup
     @staticmethod
-    def _as_meta_features(meta_features: pd.Series) -> pd.Series:
+    def _as_meta_features(meta_features: pd.Series | Mapping[str, Any]) -> pd.Series:
         """``meta_features`` with every name of ``metafeatures.compute`` (a missing one is
         NaN, which the meta-model reads as unknown; its ranker refused the Series, and
         every trial after the warm start silently went to the fallback). Knowledge-base
         columns (``mf_*``, a ``PerformanceMatrix`` row) are read by their bare names, as
         the meta-model reads them."""
-        if not isinstance(meta_features, pd.Series):
+        if not isinstance(meta_features, (pd.Series, Mapping)):  # a dict: as the ranker's
             raise TypeError("meta_features must be a pandas Series (the output of "
-                            f"metaopt.metafeatures.compute), got {type(meta_features).__name__}")
+                            "metaopt.metafeatures.compute) or a dict of its names, got "
+                            f"{type(meta_features).__name__}")
         meta_features = as_metafeature_frame(meta_features).iloc[0]
         missing = [name for name in FEATURE_NAMES if name not in meta_features.index]
         if len(missing) == len(FEATURE_NAMES):

@@ -322,7 +322,7 @@ def test_bad_arguments_fail_at_construction():
     with pytest.raises(ValueError, match="task must be one of"):
         MetaSampler(space="random_forest", task="clasification")
     with pytest.raises(TypeError, match="meta_features must be a pandas Series"):
-        MetaSampler(space="random_forest", meta_features={"n_instances": 100.0})
+        MetaSampler(space="random_forest", meta_features=[100.0])  # a dict is read
     with pytest.warns(UserWarning, match="none of the names"):
         MetaSampler(space="random_forest", meta_features=pd.Series({"rows": 100.0}))
     # MetaModel refuses these; the sampler set them on its copy unchecked (-1 shifted the

@@ -105,3 +105,22 @@ def test_another_spaces_parameters_are_named_with_that_space():
     with pytest.warns(UserWarning, match=r"\['C', 'kernel'\] \(those of space 'svm': pass "
                                          r"space='svm'\) are none of space 'all''s"):
         study.optimize(_svm, n_trials=2)
+
+
+def test_meta_features_as_a_dict_are_read_as_the_series():
+    """meta_features={...} (the dict the ranker and the prior take) was refused: "must be
+    a pandas Series (the output of metaopt.metafeatures.compute), got dict"."""
+    import pandas as pd
+    from sklearn.datasets import load_breast_cancer
+
+    from metaopt import metafeatures
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    mf = metafeatures.compute(X.iloc[:150], y.iloc[:150])
+    as_dict = MetaSampler(space="svm", meta_features=mf.to_dict(), seed=0)
+    as_series = MetaSampler(space="svm", meta_features=mf, seed=0)
+    pd.testing.assert_series_equal(as_dict._meta_features, as_series._meta_features,
+                                   check_names=False)
+    assert as_dict._task == "classification"  # read from its is_classification
+    with pytest.raises(TypeError, match="a pandas Series .* or a dict of its names, got list"):
+        MetaSampler(space="svm", meta_features=list(mf))
