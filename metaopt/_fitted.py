@@ -14,7 +14,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from metaopt.data._dataset import _target_of_shape, with_string_names
+from metaopt.data._dataset import _target_of_shape, refuse_repeated_names, with_string_names
 from metaopt.data._terms import estimator_terms
 
 # Sparse input is densified up to this many cells (the models' preprocessing is dense).
@@ -72,6 +72,7 @@ def checked_frame(estimator, X: pd.DataFrame, reset: bool) -> pd.DataFrame:
     models are fitted: its names as strings. Names that are not all strings (``[0, 1,
     2]``, ``[0, "color"]``, which scikit-learn refuses) are positions, as metaopt's
     pipelines read them: at fit, and later in a frame of any names."""
+    refuse_repeated_names(X)
     if not reset and getattr(estimator, "_names_as_strings", False):
         named = with_string_names(X)  # an old pickle's int names, as it compared them
         X = named if list(named.columns) == list(estimator.feature_names_in_) else X

@@ -283,14 +283,20 @@ def _check_dense_fits(X) -> None:
             "give a sample of its rows, or fewer columns")
 
 
+def refuse_repeated_names(X: pd.DataFrame) -> None:
+    """A ``ValueError`` naming the columns of ``X`` whose names repeat, as strings (two
+    columns of one name failed from inside scikit-learn's and pandas' checks, e.g.
+    narwhals' "Expected unique column names")."""
+    twice = repeated(str(c) for c in X.columns)
+    if twice:
+        raise ValueError(f"X has repeated column names {twice[:10]} (as strings): "
+                         "give every column a name of its own")
+
+
 def _to_frame(X) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
-        frame = with_string_names(X)
-        twice = repeated(frame.columns)
-        if twice:
-            raise ValueError(f"X has repeated column names {twice[:10]} (as strings): "
-                             "give every column a name of its own")
-        return frame.reset_index(drop=True)
+        refuse_repeated_names(X)
+        return with_string_names(X).reset_index(drop=True)
     if sparse.issparse(X):
         _check_dense_fits(X)
         # the dense table is ours: not copied again into the frame (in column order, as

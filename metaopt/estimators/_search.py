@@ -37,7 +37,6 @@ from metaopt._checks import (
     check_one_target,
     check_seconds,
     check_seed,
-    repeated,
 )
 from metaopt._fitted import (
     as_fitted_frame,
@@ -415,10 +414,6 @@ class _MetaOptSearch(BaseEstimator):
             validate_data(self, X, reset=False, skip_check_array=True)
             X = X.to_numpy()
         if isinstance(X, pd.DataFrame):
-            twice = repeated(str(c) for c in X.columns)  # else narwhals' DuplicateError
-            if twice:  # from inside scikit-learn's checks (metaopt.suggest's message)
-                raise ValueError(f"X has repeated column names {twice[:10]} (as strings): "
-                                 "give every column a name of its own")
             X = checked_frame(self, X, reset)
             if len(X) == 0:  # scikit-learn's message for arrays
                 raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a "

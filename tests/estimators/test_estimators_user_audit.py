@@ -33,6 +33,10 @@ def test_repeated_column_names_are_named_at_fit_and_predict():
         X.set_axis(["a", "b", "c"], axis=1), y)
     with pytest.raises(ValueError, match=r"repeated column names \['a'\]"):
         model.predict(twice)
+    from metaopt.nas import MetaMLPClassifier  # the same check of the frame
+
+    with pytest.raises(ValueError, match=r"repeated column names \['a'\].*name of its own"):
+        MetaMLPClassifier(n_trials=1).fit(twice, y)
 
 
 @pytest.mark.parametrize(("path", "url"), [("search.db", "sqlite:///search.db"),
