@@ -5,6 +5,7 @@ weights are checked alike."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -135,7 +136,7 @@ def refuse_text_array(estimator, X) -> None:
                 "read as categories") from None
 
 
-def first_text(X) -> object:
+def first_text(X) -> str | None:
     """A value of ``X`` that is text and no number (None when there is none)."""
     values = X.to_numpy(dtype=object) if isinstance(X, pd.DataFrame) else np.asarray(
         X, dtype=object)
@@ -146,6 +147,26 @@ def first_text(X) -> object:
             except ValueError:
                 return str(value)
     return None
+
+
+# how numpy and scikit-learn refuse text where numbers are expected (the second for
+# dtype="numeric" and an array of str or bytes)
+_TEXT_REFUSALS = ("could not convert string to float",
+                  "dtype='numeric' is not compatible with arrays of bytes/strings")
+
+
+@contextlib.contextmanager
+def text_refused(X, message: Callable[[str], str]):
+    """Inside: scikit-learn's check of ``X``. Its refusal of text, which names neither
+    the estimator nor a way out, becomes a ``ValueError`` of ``message(text)``, ``text``
+    a value of ``X`` that is no number; other errors pass."""
+    try:
+        yield
+    except ValueError as error:
+        text = any(refusal in str(error) for refusal in _TEXT_REFUSALS) and first_text(X)
+        if not text:
+            raise
+        raise ValueError(message(text)) from None
 
 
 def checkable_array(values):

@@ -46,9 +46,9 @@ from metaopt._fitted import (
     checked_frame,
     checked_sample_weight,
     densified,
-    first_text,
     fitted_on_frame,
     refuse_text_array,
+    text_refused,
     unfitted_on_error,
     unpickled_state,
 )
@@ -424,18 +424,12 @@ class _MetaOptSearch(BaseEstimator):
             self._fitted_columns = None
         else:
             refuse_text_array(self, X)
-        try:
-            X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
-                              ensure_all_finite="allow-nan", dtype="numeric")
-        except ValueError:  # "could not convert string to float", "dtype='numeric' is not
-            # compatible with arrays of bytes/strings": named neither estimator nor way out
-            text = reset and first_text(X)
-            if not text:
-                raise
-            raise ValueError(
+        with text_refused(X, lambda text: (
                 f"{type(self).__name__} reads text only in a DataFrame's columns (as "
                 f"categories), but X is an array holding text ({text!r}): pass "
-                "pandas.DataFrame(X, columns=[...])") from None
+                "pandas.DataFrame(X, columns=[...])")) if reset else nullcontext():
+            X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
+                              ensure_all_finite="allow-nan", dtype="numeric")
         X = densified(X, "the model families' preprocessing works")
         return X if reset else as_fitted_frame(self, X)
 

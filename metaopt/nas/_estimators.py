@@ -8,6 +8,7 @@ import numbers
 import os
 import time
 import warnings
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -42,9 +43,9 @@ from metaopt._fitted import (
     checked_frame,
     checked_sample_weight,
     densified,
-    first_text,
     fitted_on_frame,
     refuse_text_array,
+    text_refused,
     unfitted_on_error,
     unpickled_state,
 )
@@ -650,18 +651,13 @@ class _BaseMetaMLP(BaseEstimator):
             self._fitted_columns = None
         else:
             refuse_text_array(self, X)
-        try:
-            X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
-                              dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
-        except ValueError as error:  # numpy's "could not convert string to float"
-            text = reset and "could not convert string to float" in str(error) and \
-                first_text(X)
-            if not text:
-                raise
-            raise ValueError(
+        with text_refused(X, lambda text: (
                 f"{type(self).__name__} reads text only in a DataFrame's columns (one-hot "
                 f"encoded), but X is an array holding text ({text!r}): pass "
-                "pandas.DataFrame(X, columns=[...]), its text columns categorical") from None
+                "pandas.DataFrame(X, columns=[...]), its text columns categorical")
+                ) if reset else nullcontext():
+            X = validate_data(self, X, reset=reset, accept_sparse=("csr", "csc", "coo"),
+                              dtype=[np.float64, np.float32], ensure_all_finite="allow-nan")
         X = densified(X, "the MLP trains")
         return X if reset else as_fitted_frame(self, X)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import numbers
@@ -25,7 +24,7 @@ from metaopt._fitted import (
     check_target_not_scalar,
     checked_sample_weight,
     densified,
-    first_text,
+    text_refused,
     unfitted_on_error,
 )
 from metaopt.data._dataset import check_target_scale, largest_magnitudes, too_large_message
@@ -43,24 +42,16 @@ STOP_CHECK_EVERY = 4
 _SPARSE = ("csr", "csc", "coo")
 
 
-@contextlib.contextmanager
-def text_refused(estimator: BaseEstimator, X):
-    """Inside: scikit-learn's check of ``X``. numpy's refusal of text, "could not convert
-    string to float", becomes a ``ValueError`` that names the estimator and what encodes
-    text: the ``mlp`` space's pipeline, or the MetaMLP search. Other errors pass."""
-    try:
-        yield
-    except ValueError as error:
-        text = "could not convert string to float" in str(error) and first_text(X)
-        if not text:
-            raise
-        name = type(estimator).__name__
-        task = "classification" if isinstance(estimator, ClassifierMixin) else "regression"
-        raise ValueError(
-            f"{name} takes numbers, but X holds text ({text!r}): encode it first, e.g. "
-            f"with metaopt.spaces.get_space('mlp').build(params, {task!r}), a pipeline "
-            "that one-hot encodes a DataFrame's text columns, or search the MLP with "
-            f"metaopt.nas.Meta{name}, which does the same") from None
+def _text_refused(estimator: BaseEstimator, X):
+    """:func:`metaopt._fitted.text_refused`, naming what encodes text for ``estimator``:
+    the ``mlp`` space's pipeline, or the MetaMLP search."""
+    name = type(estimator).__name__
+    task = "classification" if isinstance(estimator, ClassifierMixin) else "regression"
+    return text_refused(X, lambda text: (
+        f"{name} takes numbers, but X holds text ({text!r}): encode it first, e.g. "
+        f"with metaopt.spaces.get_space('mlp').build(params, {task!r}), a pipeline "
+        "that one-hot encodes a DataFrame's text columns, or search the MLP with "
+        f"metaopt.nas.Meta{name}, which does the same"))
 
 
 class _Block(nn.Module):
@@ -420,7 +411,7 @@ class _BaseMLP(BaseEstimator):
         check_target_not_scalar(X, y)  # a column's name: say how to use the column
         # y as scikit-learn's MLPs take it: 2-D accepted here, a column (n, 1) raveled
         # with scikit-learn's warning; a subclass decides whether it takes more columns
-        with text_refused(self, X):
+        with _text_refused(self, X):
             X, y = validate_data(self, X, y, accept_sparse=_SPARSE,
                                  dtype=[np.float64, np.float32], multi_output=True)
         X = densified(X, f"{type(self).__name__} trains")
@@ -561,7 +552,7 @@ class _BaseMLP(BaseEstimator):
 
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self)
-        with text_refused(self, X):
+        with _text_refused(self, X):
             X = validate_data(self, X, accept_sparse=_SPARSE, dtype=[np.float64, np.float32],
                               reset=False)
         X = densified(X, f"{type(self).__name__} predicts")
