@@ -556,10 +556,8 @@ class LocalSource:
             names = self.names()
         except (OSError, ValueError):  # a malformed manifest: said when it is read
             return ""
-        folded = {n.lower(): n for n in names}
-        close = ([folded[name.lower()]] if name.lower() in folded
-                 else difflib.get_close_matches(name, names, n=1))
-        return f"; did you mean {close[0]!r}?" if close else ""
+        close = _closest(name, names)
+        return f"; did you mean {close!r}?" if close else ""
 
     def load(self, name: str, task: str | None = None) -> Dataset:
         """Load a dataset of the directory.
@@ -688,19 +686,26 @@ def _without_saved_index(table: pd.DataFrame, path: Path) -> pd.DataFrame:
     return table.drop(columns=first)
 
 
+def _closest(name: str, names: list[str]) -> str | None:
+    """The one of ``names`` that ``name`` means: the same but for case and spaces, else the
+    closest by spelling; None when none is close."""
+    folded = {n.strip().lower(): n for n in names}
+    close = ([folded[name.strip().lower()]] if name.strip().lower() in folded
+             else difflib.get_close_matches(name, names, n=1))
+    return close[0] if close else None
+
+
 def _no_target(path: Path, target: str, columns: list) -> str:
     """The error for a target column ``path`` lacks: the closest column name (case and
     spaces aside, else by spelling), and the columns, the first and last five of many."""
     names = [str(c) for c in columns]
-    folded = {n.strip().lower(): n for n in names}
-    close = ([folded[target.strip().lower()]] if target.strip().lower() in folded
-             else difflib.get_close_matches(target, names, n=1))
+    close = _closest(target, names)
     quoted = [repr(n) for n in names]
     shown = quoted if len(names) <= 10 else [*quoted[:5], "...", *quoted[-5:]]
     other_sep = next((sep for sep in (";", "\t", "|") if len(names) == 1 and sep in names[0]),
                      None)
     return (f"{path} has no target column {target!r}"
-            + (f"; did you mean {close[0]!r}?" if close else "")
+            + (f"; did you mean {close!r}?" if close else "")
             + f" ({len(names)} columns: {', '.join(shown)})"
             + (f"; its one column holds {other_sep!r}: metaopt reads .csv files separated by "
                "commas and .tsv files by tabs, so convert the file or rename it"
