@@ -568,9 +568,8 @@ class MetaSampler(BaseSampler):
         # the meta-model's fixed candidates (MetaModel.candidates) and their config_keys
         self._candidates: tuple[list[dict[str, Any]], list[str]] | None = None
         self._disabled = False
-        self._priority: list[dict[str, Any]] = []
-        # (study name, params) of the same, for warm_start's reasons
-        self._priority_named: list[tuple[str, dict[str, Any]]] = []
+        # (study name, params) of the source studies' best trials, tried first
+        self._priority: list[tuple[str, dict[str, Any]]] = []
         self._families: list[str] | None = None  # read from a "space" parameter
         # space=None: the one shipped space holding what the first trials asked for
         # (_guess_space), served until a trial completes; then inferred as without it
@@ -769,7 +768,6 @@ class MetaSampler(BaseSampler):
         if self._task is None:
             self._task = model.portfolio.task_types_[0]
             self._warn_default_task(model)
-        self._priority_named = []
         self._priority = self._source_warm_starts(model)
         self._known = {p.name for p in model.space.params}
         self._model = model  # last: other threads use the sampler once this is set
@@ -922,9 +920,9 @@ class MetaSampler(BaseSampler):
             return "+".join(families) if families else ALL
         return best
 
-    def _source_warm_starts(self, model: MetaModel) -> list[dict[str, Any]]:
-        """Best configuration of each source study (as the space knows it, restricted to
-        the families the model samples from), best first."""
+    def _source_warm_starts(self, model: MetaModel) -> list[tuple[str, dict[str, Any]]]:
+        """Name and best configuration of each source study (as the space knows it,
+        restricted to the families the model samples from), in their order."""
         found = []
         for source in self._source_studies:
             try:
@@ -941,8 +939,7 @@ class MetaSampler(BaseSampler):
                      f"{source.study_name!r} ({best.params}) is no configuration of "
                      f"space {self._space_name!r}: it is not tried")
             else:
-                found.append(params)
-                self._priority_named.append((source.study_name, params))
+                found.append((source.study_name, params))
         return found
 
     def _in_space(self, trial_params: dict[str, Any]) -> dict[str, Any]:
@@ -1322,7 +1319,7 @@ class MetaSampler(BaseSampler):
             and (own_allowed is None or own_allowed(params)))
         taken = observed_keys | {k for _, k in kept}  # propose's too (taken_keys)
         if self._priority:  # source studies' best trials first, those not taken yet
-            priority = [p for p in self._priority if config_key(p) not in taken
+            priority = [p for _, p in self._priority if config_key(p) not in taken
                         and (allowed is None or allowed(p))]
             if priority:
                 return priority[0], "best trial of a source study"
@@ -1555,7 +1552,7 @@ class MetaSampler(BaseSampler):
         # not bound to a study of its own: the study being run would start afresh after it
         self._loaded(None)
         sources: dict[str, tuple[dict[str, Any], str]] = {}
-        for study_name, params in self._priority_named:
+        for study_name, params in self._priority:
             sources.setdefault(config_key(params), (params, study_name))
         picks = self._active.portfolio.suggest(n + len(sources), self._meta_features)
         picks["reason"] = [f"portfolio pick {k}" for k in range(1, len(picks) + 1)]
