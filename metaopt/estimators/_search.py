@@ -254,7 +254,7 @@ def _adapts_unready(study: optuna.Study) -> bool:
     while ``torch._dynamo``, which that first adaptation imports on the main process
     (seconds on a busy machine), is not imported yet."""
     return (not _dynamo_imported() and isinstance(study.sampler, MetaSampler)
-            and study.sampler.adapts_next(study))
+            and study.sampler._adapts_next(study))
 
 
 class _MetaOptSearch(BaseEstimator):

@@ -1499,10 +1499,10 @@ class MetaSampler(BaseSampler):
                 f"parameters): {source}")
         self._fallback.after_trial(study, trial, state, values)
 
-    def adapts_next(self, study: Study) -> bool:
+    def _adapts_next(self, study: Study) -> bool:
         """Whether the next proposal for ``study`` adapts the ranker (its warm start is
-        over: :meth:`MetaModel.adapts`); False while the space is not known. Internal:
-        for the estimators' time budget."""
+        over: :meth:`MetaModel.adapts`); False while the space is not known. For the
+        estimators' time budget."""
         return self._setup(study) and self._active.adapts(*self._observed(study))
 
     @property

@@ -42,7 +42,7 @@ def test_an_adaptation_waits_for_the_warm_up_import_to_end(monkeypatch):
     process (3 s past a 10 s budget), so it counts as not imported yet."""
     pytest.importorskip("torch._dynamo")  # imported: as in sys.modules mid-import
     sampler = MetaSampler(space="linear")
-    monkeypatch.setattr(sampler, "adapts_next", lambda study: True)
+    monkeypatch.setattr(sampler, "_adapts_next", lambda study: True)
     study = optuna.create_study(sampler=sampler)
     assert not search_module._adapts_unready(study)  # imported, no import running
     release = threading.Event()
