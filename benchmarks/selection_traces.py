@@ -11,7 +11,9 @@ test accuracy after k trials when a trial replaces it only if it beats its CV sc
 more than a margin (0: the estimators' rule), and the oracle (the best test accuracy
 among the first k trials). Traces are appended to ``selection_traces.csv`` in ``--out``
 as each search finishes, so a rerun resumes; ``--report`` prints and plots the saved
-ones without fitting.
+ones without fitting (every method in the file unless ``--methods`` names some; the
+published file keeps metaopt's traces before ``family_patience``'s counts started over
+as ``metaopt-norestart``).
 
     python benchmarks/selection_traces.py --seeds 0,1,2 --methods metaopt,random,tpe
     python benchmarks/selection_traces.py --report --seeds 1,2
@@ -146,7 +148,8 @@ def plot(r: pd.DataFrame, path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0", help="comma-separated, e.g. 0,1,2")
-    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--methods", help=f"comma-separated, of {', '.join(METHODS)} "
+                        "(default: all; with --report, every method in the file)")
     parser.add_argument("--n-trials", type=int, default=60)
     parser.add_argument("--datasets", type=int, default=10)
     parser.add_argument("--offset", type=int, default=20,
@@ -156,9 +159,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report", action="store_true", help="no fits: report saved traces")
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
-    methods = args.methods.split(",")
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown:
+    methods = args.methods.split(",") if args.methods else None
+    unknown = sorted(set(methods or ()) - set(METHODS))
+    if unknown and not args.report:
         parser.error(f"unknown method(s) {unknown}; choose among {list(METHODS)}")
     if args.offset < 20:
         parser.error("--offset below 20 reaches the benchmark's 20 datasets: tune and "
@@ -171,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         for data in held_out_datasets("classification", args.datasets, 5000, 50,
                                       offset=args.offset):
             for seed in seeds:
-                for method in methods:
+                for method in methods or METHODS:
                     done = (pd.read_csv(path, usecols=["dataset", "seed", "method"])
                             .drop_duplicates().itertuples(index=False, name=None)
                             if path.exists() else [])
@@ -185,7 +188,8 @@ def main(argv: list[str] | None = None) -> None:
     if not path.exists():
         raise SystemExit(f"no traces in {path}: run without --report first")
     traces = pd.read_csv(path)
-    report(traces[traces.seed.isin(seeds) & traces.method.isin(methods)], args.out)
+    report(traces[traces.seed.isin(seeds) & traces.method.isin(methods or traces.method)],
+           args.out)
 
 
 if __name__ == "__main__":

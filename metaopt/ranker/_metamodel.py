@@ -258,7 +258,10 @@ class MetaModel:
         latest ``family_patience`` evaluations all failed to beat the best score seen
         before them is set aside: the ranker chooses among the other families'
         candidates while any are left (a search stuck refining one family on a dataset
-        where it is near chance then moves on). 0: off. Configurations of a single
+        where it is near chance then moves on). Once every candidates' family is set
+        aside, the counts start over, each family getting ``family_patience`` more
+        evaluations (rather than the rule stopping and the ranker refining one
+        family to the end). 0: off. Configurations of a single
         space carry no family, so it acts only in combined spaces
         (``docs/estimators.md``).
     handoff_after : int
@@ -698,7 +701,7 @@ class MetaModel:
                    else "the latest score ties an earlier one")
             return Proposal(dict(pick), "random", f"random untried candidate (exploration: "
                                                   f"{why}){skipped}")
-        stale = self.stale_families(observed)
+        stale = self.stale_families(observed, {c[FAMILY] for c in free if FAMILY in c})
         fresh = [c for c in free if c.get(FAMILY) not in stale]
         set_aside = ""
         if stale and fresh:
@@ -844,15 +847,19 @@ class MetaModel:
                                 distance_upper_bound=self.min_distance)
         return [c for c, d in zip(candidates, nearest, strict=True) if d >= self.min_distance]
 
-    def stale_families(self, observed: Sequence[Observation]) -> set[str]:
+    def stale_families(self, observed: Sequence[Observation],
+                       families: Collection[str] = ()) -> set[str]:
         """Model families whose latest ``family_patience`` evaluations each scored no
         better than the best before them; empty when off or the configurations carry no
-        family.
+        family. Each time every one of ``families`` is stale, the counts start over from
+        that evaluation.
 
         Parameters
         ----------
         observed : sequence of (params, score)
             In the order observed.
+        families : collection of str, optional
+            The families still to choose among (the candidates').
 
         Returns
         -------
@@ -868,6 +875,8 @@ class MetaModel:
                 return set()
             misses[family] = 0 if score > best else misses.get(family, 0) + 1
             best = max(best, score)
+            if families and all(misses.get(f, 0) >= self.family_patience for f in families):
+                misses = dict.fromkeys(misses, 0)
         return {f for f, n in misses.items() if n >= self.family_patience}
 
     def _after_tie(self, observed: Sequence[Observation]) -> bool:

@@ -21,14 +21,15 @@ def test_report_replays_the_published_traces_with_and_without_a_margin(tmp_path,
                                                                        capsys):
     """The published traces of seeds 1 and 2, replayed: margin 0 is the estimator's
     pick (its test accuracy was checked against model.score as each trace was saved),
-    so metaopt's mean at 60 trials is the figure estimators.md quotes, and so is the
-    0.01 margin's."""
+    so the means at 60 trials are the figures estimators.md quotes: metaopt before and
+    after family_patience's counts started over, and the 0.01 margin's."""
     traces = pd.read_csv(PUBLISHED)
     traces.to_csv(tmp_path / "selection_traces.csv", index=False)
     _run(monkeypatch, "--report", "--seeds", "1,2", "--out", str(tmp_path))
     out = capsys.readouterr().out
-    assert "metaopt 20, random 20, tpe 20" in out
-    assert "metaopt 0.000   0.8593  0.8603  0.8595  0.8581  0.8573" in out
+    assert "metaopt 20, metaopt-norestart 20, random 20, tpe 20" in out
+    assert "metaopt           0.000   0.8593  0.8603  0.8595  0.8590  0.8596" in out
+    assert "metaopt-norestart 0.000   0.8593  0.8603  0.8595  0.8581  0.8573" in out
     assert "0.010   0.8608  0.8581  0.8593  0.8593  0.8576" in out
     assert (tmp_path / "selection_traces.png").stat().st_size > 10_000
 

@@ -458,6 +458,16 @@ def test_a_family_that_stops_improving_is_set_aside(pmlb_root):
     assert "set aside after 3 evaluations without improvement: random_forest" in proposal.reason
     assert model.stale_families(stuck[:3]) == set()
     assert model.stale_families(stuck[:3] + [(forests[3], 0.54)]) == set()
+    # once every candidates' family is set aside, the counts start over: the ranker
+    # moves between families again instead of refining one to the end
+    knn = [c for c in candidates if c[FAMILY] == "knn"][:3]
+    all_stale = stuck + [(c, 0.5) for c in knn]
+    assert model.stale_families(all_stale) == {"random_forest", "knn"}
+    assert model.stale_families(all_stale, {"random_forest", "knn"}) == set()
+    assert model.stale_families(all_stale + [(forests[0], 0.5)],
+                                {"random_forest", "knn"}) == set()
+    assert model.stale_families(all_stale, {"random_forest", "knn", "svm"}) == {
+        "random_forest", "knn"}
     model.family_patience = 0
     assert model.stale_families(stuck) == set()
     with pytest.raises(ValueError, match="family_patience must be an integer >= 0"):
