@@ -188,8 +188,10 @@ def main(argv: list[str] | None = None) -> None:
     if not path.exists():
         raise SystemExit(f"no traces in {path}: run without --report first")
     traces = pd.read_csv(path)
-    report(traces[traces.seed.isin(seeds) & traces.method.isin(methods or traces.method)],
-           args.out)
+    traces = traces[traces.seed.isin(seeds) & traces.method.isin(methods or traces.method)]
+    if traces.empty:
+        raise SystemExit(f"no traces of seeds {seeds} and methods {methods or 'any'} in {path}")
+    report(traces, args.out)
 
 
 if __name__ == "__main__":

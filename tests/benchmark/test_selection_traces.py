@@ -34,6 +34,12 @@ def test_report_replays_the_published_traces_with_and_without_a_margin(tmp_path,
     assert (tmp_path / "selection_traces.png").stat().st_size > 10_000
 
 
+def test_report_says_when_no_trace_matches(tmp_path, monkeypatch):
+    pd.read_csv(PUBLISHED).head(5).to_csv(tmp_path / "selection_traces.csv", index=False)
+    with pytest.raises(SystemExit, match="no traces of seeds \\[7\\] and methods any"):
+        _run(monkeypatch, "--report", "--seeds", "7", "--out", str(tmp_path))
+
+
 def test_a_margin_keeps_the_earlier_trial_until_one_beats_it_by_more():
     sys.path.insert(0, str(SCRIPTS))
     try:
