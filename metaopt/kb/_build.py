@@ -487,7 +487,15 @@ def _backend_context(backend: str, scheduler: Any):
             # these messages name one parameter, first: the command line shows its option
             raise ValueError(f"scheduler must only be given with the dask backend, got "
                              f"{scheduler!r} with the {backend} backend")
-        return parallel_config(backend=backend)
+        # joblib's parallel_config takes effect when made, not when entered: made here,
+        # an error before build's `with` left every later joblib call of the process on
+        # this backend (effective_n_jobs(2) of 1 after a refused sequential build)
+        @contextmanager
+        def _joblib():
+            with parallel_config(backend=backend):
+                yield
+
+        return _joblib()
     try:
         from distributed import Client
     except ImportError as exc:

@@ -7,6 +7,7 @@ import sys
 import time
 import warnings
 
+import joblib
 import numpy as np
 import pytest
 from _faulty import FaultySpace
@@ -277,6 +278,9 @@ def test_two_datasets_under_one_key_are_refused(tmp_path):
     wine = from_arrays(*load_wine(return_X_y=True, as_frame=True))
     with pytest.raises(ValueError, match="appear more than once"):
         build([iris, wine], ":memory:", spaces="knn", n_configs=1, **IN_PROCESS)
+    # the refused build left joblib's backend as it was (it stayed sequential for the
+    # rest of the process: a later MetaOptClassifier(n_jobs=2) got one worker)
+    assert joblib.effective_n_jobs(2) == 2
     kb = KnowledgeBase(tmp_path / "kb.sqlite")
     assert build([iris], kb, spaces="knn", n_configs=1, **IN_PROCESS).n_ok == 1
     with pytest.raises(ValueError, match="stored with 150 x 4 .* this one has 178 x 13"):
