@@ -619,20 +619,23 @@ def _norm_weights(module: nn.Module) -> set[str]:
 
 
 def _check_batch(*tensors: torch.Tensor, dtype: torch.dtype | None = None,
-                 module: nn.Module | None = None) -> None:
-    """Types, ``[tasks, shots, ...]`` shapes, matching task / shot counts and feature
-    shapes; with ``dtype`` (the model's), floating inputs of another dtype are refused,
-    and integer ones for a ``module`` of Linear layers (see :func:`_check_dtype`)."""
+                 module: nn.Module | None = None, feature_dim: bool = True) -> None:
+    """Types, ``[tasks, shots, ...]`` shapes (inputs with a feature dimension unless
+    ``feature_dim`` is False), matching task / shot counts and feature shapes; with
+    ``dtype`` (the model's), floating inputs of another dtype are refused, and integer ones
+    for a ``module`` of Linear layers (see :func:`_check_dtype`)."""
     names = ("support_x", "support_y", "query_x", "query_y")
     for name, t in zip(names, tensors, strict=False):
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-        if t.ndim < (3 if name.endswith("_x") else 2):
+        needs_features = feature_dim and name.endswith("_x")
+        if t.ndim < (3 if needs_features else 2):
+            given = ", ".join(f"{n}[None]" for n in names[:len(tensors)])
             raise ValueError(
                 f"{name} must be [tasks, shots, ...]"
-                + (" with a feature dimension" if name.endswith("_x") else "")
+                + (" with a feature dimension" if needs_features else "")
                 + f", got shape {tuple(t.shape)}; one task's data needs a leading task "
-                "dimension (t[None])")
+                f"dimension ({given})")
         if t.shape[0] != tensors[0].shape[0]:
             raise ValueError(
                 f"{name} has {t.shape[0]} tasks but support_x has {tensors[0].shape[0]}"

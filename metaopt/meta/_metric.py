@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from metaopt._checks import check_int
-from metaopt.meta._gradient import _check_dtype
+from metaopt.meta._gradient import _check_batch
 from metaopt.meta._losses import example_weights, one_tensor, weighted_mean
 from metaopt.meta.tasks import Episodes, _check_episodes
 
@@ -96,11 +96,7 @@ class MetricLearner(nn.Module):
 
     def _episode(self, support_x, support_y, query_x, n_way, support_weight):
         """Support embeddings, their weighted one-hot labels, query embeddings."""
-        _check_episode(support_x, support_y, query_x)
-        dtype = next((p.dtype for p in self.encoder.parameters() if p.is_floating_point()), None)
-        if dtype is not None:  # torch's "mat1 and mat2 must have the same dtype" named neither
-            _check_dtype("support_x", support_x, dtype, self.encoder)
-            _check_dtype("query_x", query_x, dtype, self.encoder)
+        _check_episode(support_x, support_y, query_x, self.encoder)
         source = "its largest label" if n_way is None else "n_way"
         n_way = int(support_y.max()) + 1 if n_way is None else n_way
         _check_labels(support_y, "support_y", n_way, source)
@@ -237,32 +233,21 @@ class MetricLearner(nn.Module):
         return float(inner), float(loss.detach())
 
 
-_ONE_TASK = ("; one task's data needs a leading task dimension (support_x[None], "
-             "support_y[None], query_x[None])")
-
-
-def _check_episode(support_x, support_y, query_x) -> None:
-    for name, t in (("support_x", support_x), ("support_y", support_y), ("query_x", query_x)):
-        if not isinstance(t, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-        if t.ndim < 2:
-            raise ValueError(f"{name} must be [tasks, shots, ...], got shape {tuple(t.shape)}"
-                             f"{_ONE_TASK}")
-    if support_y.ndim != 2 or support_y.shape != support_x.shape[:2]:
+def _check_episode(support_x, support_y, query_x, encoder: nn.Module) -> None:
+    """:func:`_check_batch` for an ``encoder`` that may take inputs without a feature
+    dimension (indices for an ``nn.Embedding``), with the encoder's dtype (torch's "mat1 and
+    mat2 must have the same dtype" named neither tensor); then what class summaries need:
+    support labels ``[tasks, shots]`` and at least one support example per task."""
+    dtype = next((p.dtype for p in encoder.parameters() if p.is_floating_point()), None)
+    _check_batch(support_x, support_y, query_x, dtype=dtype, module=encoder,
+                 feature_dim=False)
+    if support_y.ndim != 2:
         raise ValueError(
             f"support_y must be [tasks, shots] = {tuple(support_x.shape[:2])} class indices, "
             f"got {tuple(support_y.shape)}")
-    if query_x.shape[0] != support_x.shape[0]:
-        raise ValueError(
-            f"query_x has {query_x.shape[0]} tasks but support_x has {support_x.shape[0]}"
-        )
-    if support_x.shape[0] == 0:  # torch failed in max() or reshape, in its own words
-        raise ValueError(f"support_x holds 0 tasks (shape {tuple(support_x.shape)}); a batch "
-                         "needs at least one task")
-    for name, t in (("support_x", support_x), ("query_x", query_x)):
-        if t.shape[1] == 0:
-            raise ValueError(f"{name} has 0 shots (shape {tuple(t.shape)}); every task needs "
-                             f"at least one {name[:-2]} example")
+    if support_x.shape[1] == 0:
+        raise ValueError(f"support_x has 0 shots (shape {tuple(support_x.shape)}); every task "
+                         "needs at least one support example")
 
 
 def _check_labels(labels: torch.Tensor, name: str, n_way: int, source: str) -> None:

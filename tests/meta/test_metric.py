@@ -82,7 +82,9 @@ def test_metric_arguments_are_validated():
     with pytest.raises(ValueError, match="support_y"):
         ProtoNet(encoder()).scores(torch.zeros(2, 5, 64), torch.zeros(2, 4), torch.zeros(2, 3, 64))
     # one task without its task dimension: support_x [6, 64] read as 6 tasks of 64 shots
-    with pytest.raises(ValueError, match=r"leading task dimension \(support_x\[None\]"):
+    with pytest.raises(ValueError, match=r"^support_y must be \[tasks, shots, \.\.\.\], got shape "
+                       r"\(6,\); one task's data needs a leading task dimension \(support_x\[None\], support_y\[None\], "
+                       r"query_x\[None\]\)$"):
         ProtoNet(encoder()).predict(torch.zeros(6, 64), torch.arange(6) % 3, torch.zeros(4, 64))
 
 

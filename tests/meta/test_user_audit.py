@@ -63,6 +63,21 @@ def test_gradient_learner_refuses_empty_query_sets_and_batches(learner):
         model.meta_loss(sx[:0], sy[:0], qx[:0], qy[:0])
 
 
+def test_gradient_learner_names_the_missing_task_dimension_of_the_tensors_it_was_given():
+    """One task's data without its leading task dimension: the message names the tensors
+    of that call (adapt takes two, meta_loss four), as the metric learners' does."""
+    model = MAML(mlp(2, [8]))
+    sx, sy, qx, qy = _regression()
+    with pytest.raises(ValueError, match=r"^support_x must be \[tasks, shots, \.\.\.\] with a "
+                       r"feature dimension, got shape \(5, 2\); one task's data needs a leading "
+                       r"task dimension \(support_x\[None\], support_y\[None\]\)$"):
+        model.adapt(sx[0], sy[0])
+    with pytest.raises(ValueError, match=r"^query_y must be \[tasks, shots, \.\.\.\], got shape "
+                       r"\(6,\); .*\(support_x\[None\], support_y\[None\], query_x\[None\], "
+                       r"query_y\[None\]\)$"):
+        model.meta_loss(sx, sy, qx, qy[:, :, 0].reshape(-1)[:6])
+
+
 @pytest.mark.parametrize("learner", [ProtoNet, MatchingNet])
 def test_metric_learner_refuses_empty_sets_and_batches(learner):
     model = learner(nn.Linear(4, 3))
