@@ -1788,17 +1788,19 @@ def _held_out_accuracy(pmlb_root, name: str) -> tuple[float, float]:
     return ours, default
 
 
-def test_cv_score_beats_default_gradient_boosting_on_most(pmlb_root):
+@pytest.mark.parametrize("n_trials", [pytest.param(10, marks=pytest.mark.slow), 3])
+def test_cv_score_beats_default_gradient_boosting_on_most(pmlb_root, n_trials):
     """The issue's criterion: on 5 pmlb datasets, 10 trials reach a better CV score than
     the default HistGradientBoosting on the same folds, on most of them (the held-out
-    comparison is the slow test)."""
+    comparison is the slow test below). CI runs it with the first 3 trials (4 of 5 won on
+    2026-12-07, in 40 s against 190 s): the best of 10 is at least the best of their first 3."""
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     default = make_pipeline(make_preprocessor("native"),
                             HistGradientBoostingClassifier(random_state=0))
     results = {}
     for name in REAL_DATA:
         data = LocalSource(pmlb_root).load(name, "classification")
-        ours = MetaOptClassifier(n_trials=10, cv=cv, random_state=0).fit(data.X, data.y)
+        ours = MetaOptClassifier(n_trials=n_trials, cv=cv, random_state=0).fit(data.X, data.y)
         results[name] = (ours.best_score_, cross_val_score(default, data.X, data.y, cv=cv).mean())
     assert sum(ours > theirs for ours, theirs in results.values()) >= 3, results
 
