@@ -58,12 +58,9 @@ def program(page: Path, name: str, *, variables: dict[str, str],
 
 
 def child_env() -> dict[str, str]:
-    """The environment of a documented program's own interpreter: no screen (Agg), and
-    torch on one thread unless OMP_NUM_THREADS says otherwise (CI sets none: on a busy
-    2-core machine a second thread only spins; examples/few_shot.py --shots 1
-    --iterations 12 took 49 s of user time on 2 threads, 23 s on 1)."""
-    return {**os.environ, "MPLBACKEND": "Agg",
-            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    """The environment of a documented program's own interpreter: no screen (Agg); its
+    thread count is the tests' (conftest.py)."""
+    return {**os.environ, "MPLBACKEND": "Agg"}
 
 
 def run(steps: list[tuple[str, str]], folder: Path, program_file: Path,

@@ -14,6 +14,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("METAOPT_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 PMLB_ROOT = SHARED_DATA / "pmlb"
 
+# Tests compute on one thread (torch, OpenMP, BLAS) unless OMP_NUM_THREADS says otherwise:
+# the suite runs on two worker processes (-n 2) of a 2-core machine, where a second thread
+# per process only spins (tests/samplers, meta and benchmark took 264 s on two threads,
+# 199 s on one). Set before numpy and torch load; the processes tests start inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 
 def pytest_collection_modifyitems(items):
     """An estimator check that ``parametrize_with_checks`` expects to fail (its
@@ -53,21 +59,6 @@ def _process_left_as_found():
     assert not changed, f"the test left environment variables changed: {sorted(changed)}"
     if cpus is not None:
         assert os.sched_getaffinity(0) == cpus, "the test changed the process's CPU affinity"
-
-
-@pytest.fixture(scope="module")
-def one_thread():
-    """Torch and BLAS on one thread for a module of tiny fits: on a busy 2-core machine,
-    thread start-up and oversubscribed pools would dominate. Use with
-    ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,6 @@ import pytest
 # check), as tests/estimators/test_stopped_trials.py makes them
 from test_stopped_trials import _complete, _fit_on, _stopped, data  # noqa: F401
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 def _joined(lines: list[str], first: str) -> str:
     """The item of ``summary()`` that starts with ``first``, its wrapped lines (indented

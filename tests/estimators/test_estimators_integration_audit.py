@@ -14,8 +14,6 @@ from metaopt import MetaOptClassifier
 from metaopt.data import LocalSource
 from metaopt.nas import MetaMLPClassifier
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 @pytest.fixture(scope="module")
 def breast_w(pmlb_root):

@@ -18,8 +18,6 @@ from metaopt.metafeatures import compute_dataset
 from metaopt.ranker import ConfigRanker, MetaModel, PerformanceMatrix
 from metaopt.spaces import Param, SearchSpace, combine
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 def _tree(params, task, random_state):
     model = DecisionTreeClassifier if task == "classification" else DecisionTreeRegressor

@@ -15,8 +15,6 @@ from metaopt import MetaOptClassifier
 from metaopt.data import LocalSource
 from metaopt.spaces import SearchSpace
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 @pytest.fixture
 def slow_last_fold(pmlb_root, monkeypatch):

@@ -13,8 +13,6 @@ from sklearn.metrics import f1_score, hinge_loss, make_scorer
 from metaopt import MetaOptClassifier, MetaOptRegressor
 from metaopt.data import LocalSource
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 @pytest.fixture(scope="module")
 def churn(pmlb_root):

@@ -22,7 +22,6 @@ from metaopt._search_plot import plot_search
 
 matplotlib.use("Agg")
 
-pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

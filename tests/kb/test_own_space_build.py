@@ -11,8 +11,6 @@ from metaopt.data import get_suite
 from metaopt.kb import KnowledgeBase, build
 from metaopt.spaces import Param, SearchSpace
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 def _broken(params, task, random_state):
     raise RuntimeError("my builder is broken")

@@ -1,11 +1,6 @@
-"""Torch MLP tests run on one thread: on a busy 2-core machine thread pools fight."""
+"""Fixtures of the NAS tests: wine as arrays and clocks that move with training."""
 
 import pytest
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread(one_thread):
-    yield
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,6 @@ from metaopt.ranker._train import train_meta_models
 from metaopt.samplers import MetaSampler
 from metaopt.spaces import CombinedSpace, Param, SearchSpace, combine, get_space
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 def _knn_study(data, sampler) -> optuna.Study:
     """A study of parameters that are no metaopt space's (a range and a name of the user's)."""

@@ -7,8 +7,6 @@ import pytest
 
 from metaopt.ranker import ConfigRanker, MetaModel, Portfolio
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 @pytest.fixture(scope="module")
 def observed(tabrepo_matrix, split):

@@ -12,8 +12,6 @@ import pytest
 
 from metaopt.ranker import ConfigRanker, MetaModel, Portfolio
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 @pytest.fixture(scope="module")
 def tabrepo_kb(shared_data):

@@ -16,7 +16,6 @@ from optuna.trial import TrialState, create_trial
 from metaopt.samplers import MetaSampler
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-pytestmark = pytest.mark.usefixtures("one_thread")
 
 KERNEL = CategoricalDistribution(["rbf", "linear", "poly"])
 WIDE_C = FloatDistribution(1e-3, 1e3, log=True)

@@ -22,7 +22,6 @@ from metaopt.samplers._meta_sampler import _reads_meta_features
 from metaopt.spaces import get_space
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-pytestmark = pytest.mark.usefixtures("one_thread")
 
 SPACE, TASK = "hist_gradient_boosting", "classification"
 

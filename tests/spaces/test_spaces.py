@@ -37,7 +37,6 @@ N_CONFIGS = 20
 CAPS = {"n_estimators": 24, "max_iter": 24, "max_epochs": 10, "width": 64}
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # tiny fits: no thread pools
 
 
 def _load(pmlb_root, name: str, task: str, max_category_levels: int = 7):
