@@ -30,9 +30,9 @@ from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv, cross_validate
 from sklearn.utils import _safe_indexing
-from threadpoolctl import threadpool_limits
 
 from metaopt._signals import pid_alive
+from metaopt._threads import thread_pools
 
 
 def predictions(model, X, classes: np.ndarray | None) -> np.ndarray:
@@ -60,7 +60,7 @@ def fitting() -> Iterator[None]:
     fractional ``max_samples``, a searched value: on a small fold scikit-learn warns that
     it draws few bootstrap rows, once per fold and trial (30 times on 30 rows with
     ``LeaveOneOut``), about a setting the user never made."""
-    with threadpool_limits(limits=1), config_context(enable_metadata_routing=False), \
+    with thread_pools().limit(limits=1), config_context(enable_metadata_routing=False), \
             warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.filterwarnings("ignore", "Using the fractional value max_samples",
@@ -78,7 +78,7 @@ def callers_threads() -> Iterator[None]:
     torch = sys.modules.get("torch")
     before = None if torch is None else torch.get_num_threads()
     # restore the limits and the filters they found
-    with threadpool_limits(limits=None), warnings.catch_warnings():
+    with thread_pools().limit(limits=None), warnings.catch_warnings():
         try:
             yield
         finally:

@@ -10,12 +10,12 @@ import optuna
 import pandas as pd
 from scipy import sparse
 from sklearn.model_selection import cross_val_score
-from threadpoolctl import threadpool_limits
 
 from metaopt import metafeatures
 from metaopt._checks import check_int, check_seed
 from metaopt._cli_options import DEMO_SEED_USE
 from metaopt._shipped_names import DEMO_SPACE
+from metaopt._threads import thread_pools
 from metaopt._warnings import warn
 from metaopt.data import from_arrays
 from metaopt.data._dataset import as_dataset, validate_sparse
@@ -170,7 +170,7 @@ def run_demo(*, space: str | None = None, n_trials: int = 8, cv: int = 3, seed: 
         estimator = searched.build(params, ds.task, random_state=seed)
         # one OpenMP/BLAS thread: with a core busy elsewhere, HistGradientBoosting's
         # threads waited on each other, and 4 trials took 84-111 s instead of 4
-        with threadpool_limits(limits=1):
+        with thread_pools().limit(limits=1):
             return float(np.mean(cross_val_score(estimator, ds.X, ds.y, cv=cv)))
 
     default = score(searched.default(ds.task))

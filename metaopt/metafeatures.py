@@ -41,9 +41,9 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from threadpoolctl import threadpool_limits
 
 from metaopt._checks import check_int, check_seed
+from metaopt._threads import thread_pools
 from metaopt.data import TASK_TYPES, Dataset, validate
 from metaopt.data._dataset import subsample_rows, validate_sparse
 from metaopt.data._terms import terms
@@ -616,7 +616,7 @@ def _landmarkers(
     out = {"landmark_naive_bayes": 0.0}
     # one OpenMP/BLAS thread for these small fits (at most max_rows rows): with a core
     # busy elsewhere, the 1-NN's threads waited on each other (4x slower on satimage)
-    with threadpool_limits(limits=1):
+    with thread_pools().limit(limits=1):
         for name, model in models.items():
             out[name] = _oof_score(model, Z, target, folds, task)
     return out

@@ -21,7 +21,8 @@ import pandas as pd
 from joblib import parallel_config
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import KFold, StratifiedKFold
-from threadpoolctl import threadpool_limits
+
+from metaopt._threads import thread_pools
 
 DEFAULT_SCORING = {"classification": "accuracy", "regression": "r2"}
 _VERSIONED = ("metaopt", "scikit-learn", "numpy", "pandas", "scipy", "optuna", "joblib")
@@ -104,7 +105,7 @@ def _single_threaded() -> Iterator[Callable[[], None]]:
 
     limit_torch()
     try:
-        with threadpool_limits(limits=1), parallel_config(backend="sequential"):
+        with thread_pools().limit(limits=1), parallel_config(backend="sequential"):
             yield limit_torch
     finally:
         if before:

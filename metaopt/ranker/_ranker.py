@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import numbers
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -12,7 +11,6 @@ import numpy as np
 import pandas as pd
 import torch
 from optuna.distributions import IntDistribution
-from threadpoolctl import ThreadpoolController
 from torch import nn
 
 from metaopt._checks import check_int
@@ -26,6 +24,7 @@ from metaopt._model_files import (
     save_checked,
     warn_metafeatures_version,
 )
+from metaopt._threads import thread_pools
 from metaopt._version import __version__
 from metaopt._warnings import warn
 from metaopt.meta import (
@@ -115,14 +114,6 @@ def observed_scores(observed: Sequence[tuple[Mapping[str, Any], float]],
                              f"got {item!r:.80}")
         scores.append(float(item[1]))
     return np.array(scores, dtype=float)
-
-
-@functools.cache
-def _thread_pools() -> ThreadpoolController:
-    """threadpoolctl's controller of the thread pools loaded by the first prediction
-    (torch's OpenMP among them), found once: a ``threadpool_limits`` per prediction
-    looked every loaded library up again, about 2.5 ms of each suggestion."""
-    return ThreadpoolController()
 
 
 def _in_directory(path: str | Path) -> Path:
@@ -480,7 +471,7 @@ class ConfigRanker:
         # these networks are too small to gain from more, and with the cores busy (trials
         # in worker processes, other jobs) torch's threads waited on each other: a
         # MetaSampler suggestion took 0.86-1.05 s instead of 0.09-0.12 s at load 8
-        with torch.no_grad(), _thread_pools().limit(limits=1, user_api="openmp"):
+        with torch.no_grad(), thread_pools().limit(limits=1, user_api="openmp"):
             for learner in self.members_:
                 if adapt:
                     params = learner.adapt(obs, y)
