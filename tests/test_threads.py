@@ -41,7 +41,8 @@ def test_predictions_do_not_look_the_thread_pools_up_again(tabrepo_matrix, small
     assert len(built) == 1
 
 
-def test_a_search_looks_the_thread_pools_up_only_after_an_import(pmlb_root, built):
+def test_a_search_looks_the_thread_pools_up_only_after_an_import(pmlb_root, built,
+                                                                monkeypatch):
     """threadpool_limits in every fold (and the landmarkers) looked every loaded library up
     again: 1,874 lookups, 13 s of 156 s of scikit-learn's checks of the classifier."""
     wine = LocalSource(pmlb_root).load("wine_recognition")
@@ -54,8 +55,6 @@ def test_a_search_looks_the_thread_pools_up_only_after_an_import(pmlb_root, buil
     assert thread_pools() is thread_pools()
     # a module imported since may have loaded a library with a pool: looked up again
     pools = thread_pools()
-    sys.modules["metaopt_test_new_module"] = types.ModuleType("metaopt_test_new_module")
-    try:
-        assert thread_pools() is not pools
-    finally:
-        del sys.modules["metaopt_test_new_module"]
+    monkeypatch.setitem(sys.modules, "metaopt_test_new_module",
+                        types.ModuleType("metaopt_test_new_module"))
+    assert thread_pools() is not pools

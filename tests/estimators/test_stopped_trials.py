@@ -23,7 +23,6 @@ from metaopt._search_plot import plot_search
 matplotlib.use("Agg")
 
 
-
 @pytest.fixture(scope="module")
 def data():
     X, y = make_classification(90, n_features=4, random_state=0)

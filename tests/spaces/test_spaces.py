@@ -37,8 +37,6 @@ N_CONFIGS = 20
 CAPS = {"n_estimators": 24, "max_iter": 24, "max_epochs": 10, "width": 64}
 
 
-
-
 def _load(pmlb_root, name: str, task: str, max_category_levels: int = 7):
     """A PMLB dataset with few-level integer columns as categories and some NaN injected."""
     df = pd.read_csv(pmlb_root / name / f"{name}.tsv.gz", sep="\t")
